@@ -1,0 +1,47 @@
+import { HardhatUserConfig, subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import "@nomicfoundation/hardhat-ethers";
+import "@nomicfoundation/hardhat-chai-matchers";
+import "@openzeppelin/hardhat-upgrades";
+import "@typechain/hardhat";
+import "hardhat-deploy";
+import "./tasks";
+
+// The compiler is the solcjs (WebAssembly) build from the pinned `solc` npm package:
+// Hardhat must never try to download a native compiler.
+const SOLC_VERSION = "0.8.28";
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async (args: { solcVersion: string }) => {
+  const installed: string = require("solc/package.json").version;
+  if (args.solcVersion !== SOLC_VERSION || installed !== SOLC_VERSION) {
+    throw new Error(
+      `offline compiler mismatch: sources want solc ${args.solcVersion}, config pins ${SOLC_VERSION}, ` +
+        `npm package 'solc' is ${installed}. Align all three (npm install solc@${SOLC_VERSION}).`,
+    );
+  }
+  const longVersion: string = require("solc").version().replace(/\.Emscripten\.clang$/, "");
+  return { compilerPath: require.resolve("solc/soljson.js"), isSolcJs: true, version: SOLC_VERSION, longVersion };
+});
+
+// Well-known hardhat development mnemonic; used only for the local devnet.
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
+  },
+  paths: { sources: "contracts/evm", tests: "test/evm" },
+  networks: {
+    hardhat: { chainId: 31337 },
+    localhost: { url: "http://127.0.0.1:8545", chainId: 31337, accounts: { mnemonic: DEV_MNEMONIC } },
+  },
+  namedAccounts: {
+    deployer: { default: 0 },
+    treasury: { default: 1 },
+  },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  mocha: { timeout: 300_000 },
+};
+
+export default config;

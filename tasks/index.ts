@@ -1,0 +1,2 @@
+// Hardhat tasks: every user action and protocol upgrade.
+export {};
