@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ERC721Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC721/ERC721Upgradeable.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+
+import {IERC5192} from "../interfaces/IERC5192.sol";
+import {IHexsMarket} from "../interfaces/IHexsMarket.sol";
+import {IHexsRegistry} from "../interfaces/IHexsRegistry.sol";
+import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
+import {IKeyPlugin, PluginConfig, PluginFlags} from "../interfaces/IKeyPlugin.sol";
+
+/// @title KeyNFT
+/// @notice One model's key collection: holding a key is the right to decrypt and deploy the
+/// model. ERC-721 with ERC-2981 royalties (paid to this collection and swept into the model's
+/// vault), ERC-5192 locks when a soul-bound plugin is part of the key policy, and
+/// ERC-4907-style expiry for subscription keys.
+///
+/// Token gating: `hasAccess(account)` is the check to use. It is constant-gas and counts only
+/// perpetual or unexpired keys. `balanceOf` stays plain ERC-721 and also counts expired keys.
+///
+/// Subscriptions: an account holds at most one *unexpired* subscription key per model (its
+/// "subscription slot"); this is what makes `hasAccess` O(1). Receiving a second live
+/// subscription key is refused with `AlreadySubscribed`.
+/// @dev Beacon implementation shared by every model; per-model state lives in ERC-7201 storage.
+contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCollection {
+    using SafeERC20 for IERC20;
+
+    uint256 public constant MAX_PLUGINS = 8;
+    /// @dev Internal bit marking a plugin as attached in `pluginFlagsOf`.
+    uint256 private constant ATTACHED = 1 << 255;
+
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IHexsRegistry public immutable registry;
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    address public immutable market;
+
+    /// @custom:storage-location erc7201:hexs.storage.KeyNFT
+    struct KeyStorage {
+        // slot 0: read and written by every mint
+        uint64 modelId;
+        uint64 minted;
+        uint16 royaltyBps;
+        uint8 hookMask; // OR of the attached plugins' flags
+        address[] plugins;
+        mapping(address plugin => uint256) pluginFlagsOf;
+        mapping(uint256 keyId => uint64) expiresAt;
+        mapping(address account => uint256) expiringHeld; // subscription keys held, live or not
+        mapping(address account => uint256) subscriptionSlot; // the live subscription key, if any
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("hexs.storage.KeyNFT")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_SLOT = 0xb1f1dd96f6f42df1cf6e508bb71f927d614471695ea6aaf6b034ec6ea86a9700;
+
+    event PluginAttached(address indexed plugin, uint256 flags);
+    event PluginDetached(address indexed plugin);
+    /// @notice ERC-4907-style: the key's user is its owner until `expires` (0 = never).
+    event ExpiryUpdated(uint256 indexed keyId, uint64 expires);
+    event RoyaltyReceived(address indexed from, uint256 amount);
+    event RoyaltiesSwept(address indexed currency, uint256 amount);
+
+    error NotMarket(address caller);
+    error NotCreator(address caller);
+    error NotAttachedPlugin(address caller);
+    error PluginRejected(address plugin, bytes reason);
+    error PluginAlreadyAttached(address plugin);
+    error PluginNotAttached(address plugin);
+    error TooManyPlugins();
+    error PolicyFixed();
+    error KeyLocked(uint256 keyId);
+    error AlreadySubscribed(address account, uint256 liveKeyId);
+    error NothingToSweep();
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor(IHexsRegistry registry_, address market_) {
+        registry = registry_;
+        market = market_;
+        _disableInitializers();
+    }
+
+    /// @notice Called once by the registry through the BeaconProxy constructor.
+    function initialize(uint64 modelId_, uint16 royaltyBps_, PluginConfig[] calldata plugins_) external initializer {
+        __ERC721_init("", "");
+        KeyStorage storage s = _s();
+        s.modelId = modelId_;
+        s.royaltyBps = royaltyBps_;
+        for (uint256 i; i < plugins_.length; ++i) {
+            _attach(s, plugins_[i].plugin, plugins_[i].config);
+        }
+    }
+
+    // ------------------------------------------------------------------ minting and expiry
+
+    /// @inheritdoc IKeyCollection
+    function mint(address to, uint256 keyId, bytes calldata pluginData) external {
+        if (msg.sender != market) revert NotMarket(msg.sender);
+        KeyStorage storage s = _s();
+        ++s.minted;
+        uint256 mask = s.hookMask;
+        // No onERC721Received callback: the market mints inside a reentrancy guard and the
+        // buyer chose the recipient; contracts that cannot use keys should not be recipients.
+        _mint(to, keyId);
+        if (mask & PluginFlags.LOCKS_KEYS != 0) emit Locked(keyId);
+        if (mask & PluginFlags.ON_MINT != 0) {
+            uint64 modelId_ = s.modelId;
+            address[] storage plugins_ = s.plugins;
+            for (uint256 i; i < plugins_.length; ++i) {
+                address plugin = plugins_[i];
+                if (s.pluginFlagsOf[plugin] & PluginFlags.ON_MINT == 0) continue;
+                try IKeyPlugin(plugin).onMint(modelId_, keyId, to, pluginData) {}
+                catch (bytes memory reason) {
+                    revert PluginRejected(plugin, reason);
+                }
+            }
+        }
+    }
+
+    /// @inheritdoc IKeyCollection
+    /// @dev Expiry lives here; only attached plugins (e.g. the subscription plugin) set it.
+    function setExpiry(uint256 keyId, uint64 expiry) external {
+        KeyStorage storage s = _s();
+        if (s.pluginFlagsOf[msg.sender] & ATTACHED == 0) revert NotAttachedPlugin(msg.sender);
+        address owner = _requireOwned(keyId);
+        uint64 old = s.expiresAt[keyId];
+        if (old == 0 && expiry != 0) {
+            ++s.expiringHeld[owner];
+        } else if (old != 0 && expiry == 0) {
+            --s.expiringHeld[owner];
+            if (s.subscriptionSlot[owner] == keyId) delete s.subscriptionSlot[owner];
+        }
+        s.expiresAt[keyId] = expiry;
+        if (expiry > block.timestamp) _takeSubscriptionSlot(s, owner, keyId);
+        emit ExpiryUpdated(keyId, expiry);
+    }
+
+    // ------------------------------------------------------------------ plugins
+
+    /// @notice Attach a plugin with its configuration; creator only. Locking plugins (soul-bound
+    /// policy) can be attached only before the first key is sold.
+    function attachPlugin(address plugin, bytes calldata config) external {
+        _onlyCreator();
+        _attach(_s(), plugin, config);
+    }
+
+    /// @notice Detach a plugin; creator only. Locking plugins stay once a key was sold.
+    function detachPlugin(address plugin) external {
+        _onlyCreator();
+        KeyStorage storage s = _s();
+        uint256 flags = s.pluginFlagsOf[plugin];
+        if (flags & ATTACHED == 0) revert PluginNotAttached(plugin);
+        if (flags & PluginFlags.LOCKS_KEYS != 0 && s.minted != 0) revert PolicyFixed();
+        address[] storage plugins_ = s.plugins;
+        uint256 last = plugins_.length - 1;
+        for (uint256 i; i <= last; ++i) {
+            if (plugins_[i] == plugin) {
+                plugins_[i] = plugins_[last];
+                plugins_.pop();
+                break;
+            }
+        }
+        delete s.pluginFlagsOf[plugin];
+        _recomputeMask(s);
+        emit PluginDetached(plugin);
+        IKeyPlugin(plugin).onDetach(s.modelId);
+    }
+
+    function plugins() external view returns (address[] memory) {
+        return _s().plugins;
+    }
+
+    // ------------------------------------------------------------------ royalties (ERC-2981)
+
+    /// @notice Marketplaces pay resale royalties here; `sweepRoyalties` moves them to the vault.
+    receive() external payable {
+        emit RoyaltyReceived(msg.sender, msg.value);
+    }
+
+    /// @notice Credit the royalties held by this collection to the model's vault. Anyone may call.
+    /// @param currency address(0) for the native coin, else the ERC-20 token.
+    function sweepRoyalties(address currency) external {
+        uint64 modelId_ = _s().modelId;
+        uint256 amount;
+        if (currency == address(0)) {
+            amount = address(this).balance;
+            if (amount == 0) revert NothingToSweep();
+            emit RoyaltiesSwept(currency, amount);
+            IHexsMarket(market).depositRoyalty{value: amount}(modelId_, currency, amount);
+        } else {
+            amount = IERC20(currency).balanceOf(address(this));
+            if (amount == 0) revert NothingToSweep();
+            emit RoyaltiesSwept(currency, amount);
+            IERC20(currency).safeTransfer(market, amount);
+            IHexsMarket(market).depositRoyalty(modelId_, currency, amount);
+        }
+    }
+
+    /// @inheritdoc IERC2981
+    function royaltyInfo(uint256, uint256 salePrice) external view returns (address, uint256) {
+        return (address(this), (salePrice * _s().royaltyBps) / 10_000);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IKeyCollection
+    function hasAccess(address account) external view returns (bool) {
+        KeyStorage storage s = _s();
+        if (balanceOf(account) > s.expiringHeld[account]) return true; // a perpetual key
+        uint256 live = s.subscriptionSlot[account];
+        return live != 0 && s.expiresAt[live] > block.timestamp;
+    }
+
+    /// @inheritdoc IKeyCollection
+    function expiresAt(uint256 keyId) external view returns (uint64) {
+        return _s().expiresAt[keyId];
+    }
+
+    /// @notice ERC-4907-style view: the key's owner while it is live, else address(0).
+    function userOf(uint256 keyId) external view returns (address) {
+        address owner = _requireOwned(keyId);
+        uint64 expiry = _s().expiresAt[keyId];
+        return expiry == 0 || expiry > block.timestamp ? owner : address(0);
+    }
+
+    /// @notice ERC-4907-style view: when the key stops giving access (0 = never).
+    function userExpires(uint256 keyId) external view returns (uint256) {
+        return _s().expiresAt[keyId];
+    }
+
+    /// @inheritdoc IERC5192
+    function locked(uint256 keyId) external view returns (bool) {
+        _requireOwned(keyId);
+        return _s().hookMask & PluginFlags.LOCKS_KEYS != 0;
+    }
+
+    function modelId() external view returns (uint64) {
+        return _s().modelId;
+    }
+
+    function totalMinted() external view returns (uint64) {
+        return _s().minted;
+    }
+
+    function name() public view override returns (string memory) {
+        return string.concat("Hexs Key: model ", Strings.toString(_s().modelId));
+    }
+
+    function symbol() public pure override returns (string memory) {
+        return "HEXSKEY";
+    }
+
+    function tokenURI(uint256 keyId) public view override returns (string memory) {
+        _requireOwned(keyId);
+        return registry.metadataUriOf(_s().modelId);
+    }
+
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721Upgradeable, IERC165) returns (bool) {
+        return interfaceId == type(IERC2981).interfaceId || interfaceId == type(IERC5192).interfaceId
+            || super.supportsInterface(interfaceId);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Single hook for transfers and burns (mints finish in `mint`).
+    function _update(address to, uint256 keyId, address auth) internal override returns (address from) {
+        from = super._update(to, keyId, auth);
+        if (from == address(0)) return from;
+        KeyStorage storage s = _s();
+        uint256 mask = s.hookMask;
+        if (to != address(0) && mask & PluginFlags.LOCKS_KEYS != 0) revert KeyLocked(keyId);
+        if (s.expiresAt[keyId] != 0) {
+            --s.expiringHeld[from];
+            if (s.subscriptionSlot[from] == keyId) delete s.subscriptionSlot[from];
+            if (to != address(0)) {
+                ++s.expiringHeld[to];
+                if (s.expiresAt[keyId] > block.timestamp) _takeSubscriptionSlot(s, to, keyId);
+            }
+        }
+        if (to != address(0) && mask & PluginFlags.ON_TRANSFER != 0) {
+            uint64 modelId_ = s.modelId;
+            address[] storage plugins_ = s.plugins;
+            for (uint256 i; i < plugins_.length; ++i) {
+                address plugin = plugins_[i];
+                if (s.pluginFlagsOf[plugin] & PluginFlags.ON_TRANSFER == 0) continue;
+                try IKeyPlugin(plugin).onTransfer(modelId_, keyId, from, to) {}
+                catch (bytes memory reason) {
+                    revert PluginRejected(plugin, reason);
+                }
+            }
+        }
+    }
+
+    function _takeSubscriptionSlot(KeyStorage storage s, address account, uint256 keyId) private {
+        uint256 current = s.subscriptionSlot[account];
+        if (current == keyId) return;
+        if (current != 0 && s.expiresAt[current] > block.timestamp) revert AlreadySubscribed(account, current);
+        s.subscriptionSlot[account] = keyId;
+    }
+
+    function _attach(KeyStorage storage s, address plugin, bytes calldata config) private {
+        if (s.pluginFlagsOf[plugin] & ATTACHED != 0) revert PluginAlreadyAttached(plugin);
+        if (s.plugins.length >= MAX_PLUGINS) revert TooManyPlugins();
+        uint256 flags = IKeyPlugin(plugin).pluginFlags() & 0xff;
+        if (flags & PluginFlags.LOCKS_KEYS != 0 && s.minted != 0) revert PolicyFixed();
+        s.plugins.push(plugin);
+        s.pluginFlagsOf[plugin] = flags | ATTACHED;
+        s.hookMask |= uint8(flags);
+        emit PluginAttached(plugin, flags);
+        IKeyPlugin(plugin).onAttach(s.modelId, config);
+    }
+
+    function _recomputeMask(KeyStorage storage s) private {
+        uint256 mask;
+        address[] storage plugins_ = s.plugins;
+        for (uint256 i; i < plugins_.length; ++i) {
+            mask |= s.pluginFlagsOf[plugins_[i]];
+        }
+        s.hookMask = uint8(mask);
+    }
+
+    function _onlyCreator() private view {
+        if (registry.creatorOf(_s().modelId) != msg.sender) revert NotCreator(msg.sender);
+    }
+
+    function _s() private pure returns (KeyStorage storage s) {
+        bytes32 slot = STORAGE_SLOT;
+        assembly {
+            s.slot := slot
+        }
+    }
+}

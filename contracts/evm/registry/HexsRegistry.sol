@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {BeaconProxy} from "@openzeppelin/contracts/proxy/beacon/BeaconProxy.sol";
+
+import {IHexsRegistry} from "../interfaces/IHexsRegistry.sol";
+import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
+import {PluginConfig} from "../interfaces/IKeyPlugin.sol";
+import {GlobalIds} from "../libraries/GlobalIds.sol";
+import {KeyNFT} from "../keys/KeyNFT.sol";
+
+/// @title HexsRegistry
+/// @notice The models of this chain and the fork tree. Publishing or forking a model deploys
+/// its key collection as a BeaconProxy of the shared KeyNFT implementation, so every
+/// collection upgrades together through the beacon. Creators price their keys here per
+/// payment currency (address(0) = the native coin).
+/// @dev UUPS; upgrades, role changes and the key beacon are governed by the timelock.
+contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgradeable, UUPSUpgradeable, IHexsRegistry {
+    bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice Held by the DAO factory, which records a model's DAO once it is created.
+    bytes32 public constant DAO_FACTORY_ROLE = keccak256("DAO_FACTORY_ROLE");
+
+    /// @notice Most a fork can owe its parent, and most a model can route to its DAO.
+    uint16 public constant MAX_FORK_ROYALTY_BPS = 5_000;
+    uint16 public constant MAX_DAO_BPS = 4_000;
+    uint16 public constant MAX_SECONDARY_ROYALTY_BPS = 2_500;
+
+    struct PublishParams {
+        bytes32 contentCommitment; // commitment(hash of the encrypted SDL, image digest)
+        string sdlLocator; // where the encrypted SDL lives, e.g. a CID
+        string metadataUri;
+        uint16 forkRoyaltyBps; // royalty policy: share each direct fork owes this model
+        uint16 daoBps; // royalty policy: share of this model's revenue for its DAO
+        bool forkable;
+        uint16 secondaryRoyaltyBps; // key policy: ERC-2981 royalty on key resales
+        PluginConfig[] plugins; // key policy: soul-bound, allowlist, supply cap, expiry, ...
+    }
+
+    struct Model {
+        // slot 0: everything settlement reads
+        address creator;
+        uint64 parentId;
+        uint16 upstreamBps;
+        uint16 daoBps;
+        // slot 1: everything a sale reads
+        address keys;
+        uint16 forkRoyaltyBps;
+        uint16 depth;
+        bool forkable;
+        bool retired;
+        // slot 2
+        address dao;
+        bytes32 contentCommitment;
+        bytes32 parentCommitment;
+        string sdlLocator;
+        string metadataUri;
+    }
+
+    /// @notice The lineage and royalty terms a model was registered with (event payload).
+    struct Lineage {
+        uint16 depth;
+        uint16 upstreamBps;
+        uint16 forkRoyaltyBps;
+        uint16 daoBps;
+        bool forkable;
+    }
+
+    struct Price {
+        uint128 keyPrice;
+        uint120 deploymentPrice;
+        bool listed;
+    }
+
+    /// @custom:storage-location erc7201:hexs.storage.Registry
+    struct RegistryStorage {
+        uint32 chainId;
+        uint32 modelSerial;
+        address keyBeacon;
+        mapping(uint64 modelId => Model) models;
+        mapping(uint64 modelId => mapping(address currency => Price)) prices;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("hexs.storage.Registry")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_SLOT = 0xd8efc1c520278555058ad2c0ec2a1b7cd40c77d37897f46eb6fca219307d0100;
+
+    event ModelPublished(
+        uint64 indexed modelId,
+        address indexed creator,
+        uint64 indexed parentId,
+        address keys,
+        bytes32 contentCommitment,
+        bytes32 parentCommitment,
+        string sdlLocator,
+        string metadataUri,
+        Lineage lineage
+    );
+    event ModelUpdated(uint64 indexed modelId, bytes32 contentCommitment, string sdlLocator, string metadataUri);
+    event ModelRetired(uint64 indexed modelId);
+    event PriceSet(
+        uint64 indexed modelId, address indexed currency, uint128 keyPrice, uint120 deploymentPrice, bool listed
+    );
+    event DaoSet(uint64 indexed modelId, address dao);
+    event KeyBeaconSet(address beacon);
+
+    error ModelNotFound(uint64 modelId);
+    error NotCreator(uint64 modelId, address caller);
+    error ModelIsRetired(uint64 modelId);
+    error NotForkable(uint64 modelId);
+    error RoyaltyTooHigh(uint16 bps, uint16 max);
+    error EmptyCommitment();
+    error KeyBeaconNotSet();
+    error KeyBeaconAlreadySet();
+    error ZeroAddress();
+    error DaoAlreadySet(uint64 modelId);
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @param hexsChainId this chain's Hexs chain identifier (not block.chainid: several logical
+    /// chains may share one network in tests); it prefixes every model and key id minted here.
+    /// @param admin the timelock: admin, upgrader.
+    /// @param guardian may pause publishing and forking.
+    function initialize(uint32 hexsChainId, address admin, address guardian) external initializer {
+        if (admin == address(0) || guardian == address(0)) revert ZeroAddress();
+        __AccessControl_init();
+        __Pausable_init();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(UPGRADER_ROLE, admin);
+        _grantRole(PAUSER_ROLE, guardian);
+        _s().chainId = hexsChainId;
+    }
+
+    /// @notice One-time wiring of the KeyNFT beacon (its implementation needs this registry's
+    /// address, so the beacon exists only after the registry proxy).
+    function setKeyBeacon(address beacon) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (beacon == address(0)) revert ZeroAddress();
+        RegistryStorage storage s = _s();
+        if (s.keyBeacon != address(0)) revert KeyBeaconAlreadySet();
+        s.keyBeacon = beacon;
+        emit KeyBeaconSet(beacon);
+    }
+
+    // ------------------------------------------------------------------ creators
+
+    /// @notice Publish a root model. Returns its global id.
+    function publish(PublishParams calldata p) external whenNotPaused returns (uint64 modelId) {
+        return _register(p, 0, 0, bytes32(0), 0);
+    }
+
+    /// @notice Fork `parentId`: the fork owes the parent the parent's fork royalty and commits
+    /// to the parent's current content commitment. Cost does not depend on the fork's depth.
+    function fork(uint64 parentId, PublishParams calldata p) external whenNotPaused returns (uint64 modelId) {
+        Model storage parent = _model(parentId);
+        if (parent.retired) revert ModelIsRetired(parentId);
+        if (!parent.forkable) revert NotForkable(parentId);
+        return _register(p, parentId, parent.forkRoyaltyBps, parent.contentCommitment, parent.depth + 1);
+    }
+
+    /// @notice Point the model at a new encrypted SDL version or metadata.
+    function update(uint64 modelId, bytes32 contentCommitment, string calldata sdlLocator, string calldata metadataUri)
+        external
+    {
+        Model storage m = _ownModel(modelId);
+        if (m.retired) revert ModelIsRetired(modelId);
+        if (contentCommitment == bytes32(0)) revert EmptyCommitment();
+        m.contentCommitment = contentCommitment;
+        m.sdlLocator = sdlLocator;
+        m.metadataUri = metadataUri;
+        emit ModelUpdated(modelId, contentCommitment, sdlLocator, metadataUri);
+    }
+
+    /// @notice Stop sales and forks for good. Existing keys, vaults and royalties are unaffected.
+    function retire(uint64 modelId) external {
+        Model storage m = _ownModel(modelId);
+        if (m.retired) revert ModelIsRetired(modelId);
+        m.retired = true;
+        emit ModelRetired(modelId);
+    }
+
+    /// @notice Set (or unlist with `listed = false`) the price of a key in `currency`.
+    /// @param deploymentPrice extra charged when the buyer asks for an Akash deployment; it is
+    /// held in the purchase's escrow, not in the vault.
+    function setPrice(uint64 modelId, address currency, uint128 keyPrice, uint120 deploymentPrice, bool listed)
+        external
+    {
+        _ownModel(modelId);
+        _s().prices[modelId][currency] = Price(keyPrice, deploymentPrice, listed);
+        emit PriceSet(modelId, currency, keyPrice, deploymentPrice, listed);
+    }
+
+    /// @notice Record the model's DAO (called by the DAO factory after the creator created it).
+    function setDao(uint64 modelId, address dao) external onlyRole(DAO_FACTORY_ROLE) {
+        Model storage m = _model(modelId);
+        if (dao == address(0)) revert ZeroAddress();
+        if (m.dao != address(0)) revert DaoAlreadySet(modelId);
+        m.dao = dao;
+        emit DaoSet(modelId, dao);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The commitment a model publishes: binds the encrypted SDL to the image it runs.
+    function commitment(bytes32 encryptedSdlHash, bytes32 imageDigest) external pure returns (bytes32) {
+        return keccak256(abi.encode(encryptedSdlHash, imageDigest));
+    }
+
+    function chainId() external view returns (uint32) {
+        return _s().chainId;
+    }
+
+    function modelCount() external view returns (uint32) {
+        return _s().modelSerial;
+    }
+
+    function keyBeacon() external view returns (address) {
+        return _s().keyBeacon;
+    }
+
+    function exists(uint64 modelId) public view returns (bool) {
+        return _s().models[modelId].creator != address(0);
+    }
+
+    function model(uint64 modelId) external view returns (Model memory) {
+        return _model(modelId);
+    }
+
+    function creatorOf(uint64 modelId) external view returns (address) {
+        return _model(modelId).creator;
+    }
+
+    function metadataUriOf(uint64 modelId) external view returns (string memory) {
+        return _model(modelId).metadataUri;
+    }
+
+    function keysOf(uint64 modelId) external view returns (address) {
+        return _model(modelId).keys;
+    }
+
+    function priceOf(uint64 modelId, address currency) external view returns (Price memory) {
+        return _s().prices[modelId][currency];
+    }
+
+    /// @notice True when `account` holds a perpetual or unexpired key of `modelId` here.
+    function hasAccess(uint64 modelId, address account) external view returns (bool) {
+        return IKeyCollection(_model(modelId).keys).hasAccess(account);
+    }
+
+    function saleInfo(uint64 modelId, address currency) external view returns (SaleInfo memory info) {
+        RegistryStorage storage s = _s();
+        Model storage m = s.models[modelId];
+        address keys = m.keys;
+        if (keys == address(0)) revert ModelNotFound(modelId);
+        Price memory price = s.prices[modelId][currency];
+        info = SaleInfo(keys, m.retired, price.listed, price.keyPrice, price.deploymentPrice);
+    }
+
+    function settlementInfo(uint64 modelId) external view returns (SettlementInfo memory info) {
+        Model storage m = _s().models[modelId];
+        address creator = m.creator;
+        if (creator == address(0)) revert ModelNotFound(modelId);
+        uint16 daoBps = m.daoBps;
+        address dao = daoBps == 0 ? address(0) : m.dao;
+        // Without a DAO yet, the DAO share stays with the creator.
+        if (dao == address(0)) daoBps = 0;
+        info = SettlementInfo(creator, m.parentId, m.upstreamBps, daoBps, dao);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _register(
+        PublishParams calldata p,
+        uint64 parentId,
+        uint16 upstreamBps,
+        bytes32 parentCommitment,
+        uint16 depth
+    ) private returns (uint64 modelId) {
+        if (p.contentCommitment == bytes32(0)) revert EmptyCommitment();
+        if (p.forkRoyaltyBps > MAX_FORK_ROYALTY_BPS) revert RoyaltyTooHigh(p.forkRoyaltyBps, MAX_FORK_ROYALTY_BPS);
+        if (p.daoBps > MAX_DAO_BPS) revert RoyaltyTooHigh(p.daoBps, MAX_DAO_BPS);
+        if (p.secondaryRoyaltyBps > MAX_SECONDARY_ROYALTY_BPS) {
+            revert RoyaltyTooHigh(p.secondaryRoyaltyBps, MAX_SECONDARY_ROYALTY_BPS);
+        }
+        RegistryStorage storage s = _s();
+        address beacon = s.keyBeacon;
+        if (beacon == address(0)) revert KeyBeaconNotSet();
+
+        uint32 serial = GlobalIds.next(s.modelSerial);
+        s.modelSerial = serial;
+        modelId = GlobalIds.make(s.chainId, serial);
+
+        Model storage m = s.models[modelId];
+        m.creator = msg.sender;
+        m.parentId = parentId;
+        m.upstreamBps = upstreamBps;
+        m.daoBps = p.daoBps;
+        m.forkRoyaltyBps = p.forkRoyaltyBps;
+        m.depth = depth;
+        m.forkable = p.forkable;
+        m.contentCommitment = p.contentCommitment;
+        m.parentCommitment = parentCommitment;
+        m.sdlLocator = p.sdlLocator;
+        m.metadataUri = p.metadataUri;
+
+        // The collection's initializer attaches the plugins, which read the creator from here.
+        address keys = address(
+            new BeaconProxy(beacon, abi.encodeCall(KeyNFT.initialize, (modelId, p.secondaryRoyaltyBps, p.plugins)))
+        );
+        m.keys = keys;
+
+        _emitPublished(modelId, m, p);
+    }
+
+    function _emitPublished(uint64 modelId, Model storage m, PublishParams calldata p) private {
+        emit ModelPublished(
+            modelId,
+            m.creator,
+            m.parentId,
+            m.keys,
+            p.contentCommitment,
+            m.parentCommitment,
+            p.sdlLocator,
+            p.metadataUri,
+            Lineage(m.depth, m.upstreamBps, p.forkRoyaltyBps, p.daoBps, p.forkable)
+        );
+    }
+
+    function _model(uint64 modelId) private view returns (Model storage m) {
+        m = _s().models[modelId];
+        if (m.creator == address(0)) revert ModelNotFound(modelId);
+    }
+
+    function _ownModel(uint64 modelId) private view returns (Model storage m) {
+        m = _model(modelId);
+        if (m.creator != msg.sender) revert NotCreator(modelId, msg.sender);
+    }
+
+    function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}
+
+    function _s() private pure returns (RegistryStorage storage s) {
+        bytes32 slot = STORAGE_SLOT;
+        assembly {
+            s.slot := slot
+        }
+    }
+}
