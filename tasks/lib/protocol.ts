@@ -1,0 +1,55 @@
+// Protocol settings per network and the names under which deployments are saved.
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+
+export interface ProtocolSettings {
+  /** This chain's Hexs chain identifier: the upper 32 bits of every model and key id. */
+  hexsChainId: number;
+  /** Seconds between scheduling and executing a timelocked change. */
+  timelockDelay: number;
+  protocolFeeBps: number;
+}
+
+const DEFAULTS: Record<string, ProtocolSettings> = {
+  hardhat: { hexsChainId: 1, timelockDelay: 3600, protocolFeeBps: 250 },
+  localhost: { hexsChainId: 1, timelockDelay: 60, protocolFeeBps: 250 },
+};
+
+/** Settings for the current network; HEXS_CHAIN_ID and HEXS_TIMELOCK_DELAY override them. */
+export function protocolSettings(hre: HardhatRuntimeEnvironment): ProtocolSettings {
+  const base = DEFAULTS[hre.network.name];
+  if (!base && !process.env.HEXS_CHAIN_ID) {
+    throw new Error(
+      `no Hexs settings for network '${hre.network.name}': add it to tasks/lib/protocol.ts or set HEXS_CHAIN_ID`,
+    );
+  }
+  const settings = { ...(base ?? DEFAULTS.localhost) };
+  if (process.env.HEXS_CHAIN_ID) settings.hexsChainId = parseUint32("HEXS_CHAIN_ID", process.env.HEXS_CHAIN_ID);
+  if (process.env.HEXS_TIMELOCK_DELAY) {
+    settings.timelockDelay = parseUint32("HEXS_TIMELOCK_DELAY", process.env.HEXS_TIMELOCK_DELAY);
+  }
+  return settings;
+}
+
+function parseUint32(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff) {
+    throw new Error(`${name} must be an integer in 1..4294967295, got '${value}'`);
+  }
+  return n;
+}
+
+/** hardhat-deploy names of the protocol's contracts. */
+export const Names = {
+  timelock: "HexsTimelock",
+  registry: "HexsRegistry",
+  market: "HexsMarket",
+  keyImplementation: "KeyNFT",
+  keyBeacon: "KeyBeacon",
+  soulbound: "SoulboundPlugin",
+  allowlist: "AllowlistPlugin",
+  supplyCap: "SupplyCapPlugin",
+  expiry: "ExpiryPlugin",
+  membershipImplementation: "DaoMembership",
+  governorImplementation: "ModelGovernor",
+  daoFactory: "DaoFactory",
+} as const;

@@ -1,0 +1,129 @@
+// Shared test fixture: the whole protocol deployed by the real hardhat-deploy scripts.
+import { deployments, ethers } from "hardhat";
+import type { BigNumberish, Signer } from "ethers";
+import { Names } from "../../tasks/lib/protocol";
+import type {
+  DaoFactory,
+  ExpiryPlugin,
+  AllowlistPlugin,
+  HexsMarket,
+  HexsRegistry,
+  HexsTimelock,
+  KeyBeacon,
+  KeyNFT,
+  SoulboundPlugin,
+  SupplyCapPlugin,
+} from "../../typechain-types";
+import type { PluginConfigStruct } from "../../typechain-types/contracts/evm/registry/HexsRegistry";
+
+export const NATIVE = ethers.ZeroAddress;
+
+export interface Protocol {
+  registry: HexsRegistry;
+  market: HexsMarket;
+  timelock: HexsTimelock;
+  beacon: KeyBeacon;
+  daoFactory: DaoFactory;
+  plugins: { soulbound: SoulboundPlugin; allowlist: AllowlistPlugin; supplyCap: SupplyCapPlugin; expiry: ExpiryPlugin };
+  signers: Signer[];
+}
+
+async function at<T>(name: string, contract: string = name): Promise<T> {
+  return (await ethers.getContractAt(contract, (await deployments.get(name)).address)) as unknown as T;
+}
+
+export const deployProtocol = deployments.createFixture(async (): Promise<Protocol> => {
+  await deployments.fixture(["core"]);
+  return {
+    registry: await at<HexsRegistry>(Names.registry),
+    market: await at<HexsMarket>(Names.market),
+    timelock: await at<HexsTimelock>(Names.timelock),
+    beacon: await at<KeyBeacon>(Names.keyBeacon),
+    daoFactory: await at<DaoFactory>(Names.daoFactory),
+    plugins: {
+      soulbound: await at<SoulboundPlugin>(Names.soulbound),
+      allowlist: await at<AllowlistPlugin>(Names.allowlist),
+      supplyCap: await at<SupplyCapPlugin>(Names.supplyCap),
+      expiry: await at<ExpiryPlugin>(Names.expiry),
+    },
+    signers: await ethers.getSigners(),
+  };
+});
+
+export interface ModelOptions {
+  forkRoyaltyBps?: number;
+  daoBps?: number;
+  forkable?: boolean;
+  secondaryRoyaltyBps?: number;
+  plugins?: PluginConfigStruct[];
+  content?: string;
+}
+
+export function publishParams(o: ModelOptions = {}) {
+  return {
+    contentCommitment: ethers.id(o.content ?? "encrypted-sdl-v1"),
+    sdlLocator: "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+    metadataUri: "ipfs://bafkreimetadata",
+    forkRoyaltyBps: o.forkRoyaltyBps ?? 1000,
+    daoBps: o.daoBps ?? 0,
+    forkable: o.forkable ?? true,
+    secondaryRoyaltyBps: o.secondaryRoyaltyBps ?? 500,
+    plugins: o.plugins ?? [],
+  };
+}
+
+/** Publish (or fork, when `parentId` is given) and return the new model's id and collection. */
+export async function publish(
+  p: Protocol,
+  creator: Signer,
+  o: ModelOptions & { parentId?: bigint } = {},
+): Promise<{ modelId: bigint; keys: KeyNFT }> {
+  const params = publishParams(o);
+  const tx =
+    o.parentId === undefined
+      ? await p.registry.connect(creator).publish(params)
+      : await p.registry.connect(creator).fork(o.parentId, params);
+  const receipt = await tx.wait();
+  const log = receipt!.logs
+    .map((l) => {
+      try {
+        return p.registry.interface.parseLog(l);
+      } catch {
+        return null;
+      }
+    })
+    .find((e) => e?.name === "ModelPublished");
+  const modelId = log!.args.modelId as bigint;
+  const keys = (await ethers.getContractAt("KeyNFT", await p.registry.keysOf(modelId))) as unknown as KeyNFT;
+  return { modelId, keys };
+}
+
+export async function setNativePrice(
+  p: Protocol,
+  creator: Signer,
+  modelId: bigint,
+  keyPrice: BigNumberish,
+  deploymentPrice: BigNumberish = 0n,
+) {
+  await (await p.registry.connect(creator).setPrice(modelId, NATIVE, keyPrice, deploymentPrice, true)).wait();
+}
+
+/** Buy a key in the native coin; returns the key id. */
+export async function buyNative(
+  p: Protocol,
+  buyer: Signer,
+  modelId: bigint,
+  value: BigNumberish,
+  o: { recipient?: string; deploymentParams?: string; pluginData?: string } = {},
+): Promise<bigint> {
+  const recipient = o.recipient ?? (await buyer.getAddress());
+  const keyId = await p.market
+    .connect(buyer)
+    .buy.staticCall(modelId, NATIVE, recipient, o.deploymentParams ?? "0x", o.pluginData ?? "0x", { value });
+  await (
+    await p.market
+      .connect(buyer)
+      .buy(modelId, NATIVE, recipient, o.deploymentParams ?? "0x", o.pluginData ?? "0x", { value })
+  ).wait();
+  return keyId;
+}
