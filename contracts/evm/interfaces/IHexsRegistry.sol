@@ -13,13 +13,13 @@ interface IHexsRegistry {
         uint120 deploymentPrice;
     }
 
-    /// @notice Everything settling one lineage level needs, in one call.
-    struct SettlementInfo {
+    /// @notice A model's place in the fork tree and its royalty terms. The registry never
+    /// changes these after registration, so the market may cache them.
+    struct Lineage {
         address creator;
         uint64 parentId; // 0 for a root model
         uint16 upstreamBps; // share owed to the parent, fixed when the fork was made
-        uint16 daoBps; // share for the model's DAO treasury (0 when it has no DAO)
-        address dao;
+        uint16 daoBps; // share for the model's DAO treasury once it has one
     }
 
     function chainId() external view returns (uint32);
@@ -34,5 +34,8 @@ interface IHexsRegistry {
 
     function saleInfo(uint64 modelId, address currency) external view returns (SaleInfo memory);
 
-    function settlementInfo(uint64 modelId) external view returns (SettlementInfo memory);
+    function lineageOf(uint64 modelId) external view returns (Lineage memory);
+
+    /// @notice The model's DAO treasury, or address(0). Set at most once, never changed.
+    function daoOf(uint64 modelId) external view returns (address);
 }

@@ -6,9 +6,6 @@ pragma solidity ^0.8.24;
 interface IKeyCollection {
     function modelId() external view returns (uint64);
 
-    /// @notice Keys ever minted by this collection (burns do not decrease it).
-    function totalMinted() external view returns (uint64);
-
     /// @notice Unix time a subscription key stops giving access; 0 for a perpetual key.
     function expiresAt(uint256 keyId) external view returns (uint64);
 

@@ -44,7 +44,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
     struct KeyStorage {
         // slot 0: read and written by every mint
         uint64 modelId;
-        uint64 minted;
+        bool sold; // a key was sold: the soul-bound policy is now fixed
         uint16 royaltyBps;
         uint8 hookMask; // OR of the attached plugins' flags
         address[] plugins;
@@ -100,7 +100,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
     function mint(address to, uint256 keyId, bytes calldata pluginData) external {
         if (msg.sender != market) revert NotMarket(msg.sender);
         KeyStorage storage s = _s();
-        ++s.minted;
+        if (!s.sold) s.sold = true;
         uint256 mask = s.hookMask;
         // No onERC721Received callback: the market mints inside a reentrancy guard and the
         // buyer chose the recipient; contracts that cannot use keys should not be recipients.
@@ -153,7 +153,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         KeyStorage storage s = _s();
         uint256 flags = s.pluginFlagsOf[plugin];
         if (flags & ATTACHED == 0) revert PluginNotAttached(plugin);
-        if (flags & PluginFlags.LOCKS_KEYS != 0 && s.minted != 0) revert PolicyFixed();
+        if (flags & PluginFlags.LOCKS_KEYS != 0 && s.sold) revert PolicyFixed();
         address[] storage plugins_ = s.plugins;
         uint256 last = plugins_.length - 1;
         for (uint256 i; i <= last; ++i) {
@@ -241,8 +241,9 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         return _s().modelId;
     }
 
-    function totalMinted() external view returns (uint64) {
-        return _s().minted;
+    /// @notice True once a key was sold; the soul-bound policy is fixed from then on.
+    function sold() external view returns (bool) {
+        return _s().sold;
     }
 
     function name() public view override returns (string memory) {
@@ -305,7 +306,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         if (s.pluginFlagsOf[plugin] & ATTACHED != 0) revert PluginAlreadyAttached(plugin);
         if (s.plugins.length >= MAX_PLUGINS) revert TooManyPlugins();
         uint256 flags = IKeyPlugin(plugin).pluginFlags() & 0xff;
-        if (flags & PluginFlags.LOCKS_KEYS != 0 && s.minted != 0) revert PolicyFixed();
+        if (flags & PluginFlags.LOCKS_KEYS != 0 && s.sold) revert PolicyFixed();
         s.plugins.push(plugin);
         s.pluginFlagsOf[plugin] = flags | ATTACHED;
         s.hookMask |= uint8(flags);

@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
-import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -21,7 +20,8 @@ import {GlobalIds} from "../libraries/GlobalIds.sol";
 ///   buy      → key price into the model's vault; deployment price into the purchase's escrow
 ///   settle   → one lineage level: vault split into protocol fee, parent share (credited to
 ///              the parent's vault, so it climbs one level per settle), DAO share, creator rest
-///   claim    → a payee pulls its credited balance (pull payments: nobody can block others)
+///   claim    → a payee pulls its credited balance (pull payments: nobody can block others);
+///              protocol fees accrue per currency and are paid to the fee recipient on request
 ///   escrow   → released to the deployment operator when a lease is reported, or credited
 ///              back to the buyer when the deployment failed
 /// A purchase touches only its own model's vault, so its cost is the same at any fork depth.
@@ -29,7 +29,6 @@ import {GlobalIds} from "../libraries/GlobalIds.sol";
 contract HexsMarket is
     Initializable,
     AccessControlUpgradeable,
-    PausableUpgradeable,
     UUPSUpgradeable,
     ReentrancyGuardTransient,
     IHexsMarket
@@ -58,11 +57,17 @@ contract HexsMarket is
         uint32 keySerial;
         uint32 chainId; // cached from the registry: prefixes every key id sold here
         uint16 protocolFeeBps;
+        bool paused; // kept here rather than in Pausable's slot: a purchase reads this slot anyway
         address feeRecipient;
+        mapping(address currency => uint256) protocolFees;
         mapping(address currency => bool) acceptedToken;
         mapping(uint64 modelId => mapping(address currency => uint256)) vault;
         mapping(address payee => mapping(address currency => uint256)) credit;
         mapping(uint256 keyId => Escrow) escrow;
+        // Caches of registry facts that never change once set (see IHexsRegistry.Lineage):
+        // a warm settlement reads one slot here instead of calling the registry.
+        mapping(uint64 modelId => IHexsRegistry.Lineage) lineage;
+        mapping(uint64 modelId => address) dao;
     }
 
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Market")) - 1)) & ~bytes32(uint256(0xff))
@@ -80,10 +85,11 @@ contract HexsMarket is
         uint256 deploymentEscrow,
         bytes deploymentParams
     );
+    /// @notice One lineage level settled: the creator and DAO were credited, the parent's vault
+    /// grew by `parentShare` (see the registry for who they are).
     event Settled(
         uint64 indexed modelId,
         address indexed currency,
-        uint64 parentId,
         uint256 creatorShare,
         uint256 parentShare,
         uint256 daoShare,
@@ -95,7 +101,10 @@ contract HexsMarket is
     event DeploymentResolved(uint256 indexed keyId, bool leased, address payee, uint256 amount);
     event TokenAccepted(address indexed token, bool accepted);
     event ProtocolFeeSet(uint16 bps, address recipient);
+    event Paused(address account);
+    event Unpaused(address account);
 
+    error MarketPaused();
     error UnsupportedCurrency(address currency);
     error NotForSale(uint64 modelId, address currency);
     error ModelIsRetired(uint64 modelId);
@@ -125,7 +134,6 @@ contract HexsMarket is
     ) external initializer {
         if (address(registry_) == address(0) || admin == address(0) || guardian == address(0)) revert ZeroAddress();
         __AccessControl_init();
-        __Pausable_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(UPGRADER_ROLE, admin);
         _grantRole(TREASURER_ROLE, admin);
@@ -151,8 +159,9 @@ contract HexsMarket is
         address recipient,
         bytes calldata deploymentParams,
         bytes calldata pluginData
-    ) external payable whenNotPaused nonReentrant returns (uint256 keyId) {
+    ) external payable nonReentrant returns (uint256 keyId) {
         MarketStorage storage s = _s();
+        if (s.paused) revert MarketPaused();
         IHexsRegistry.SaleInfo memory sale = s.registry.saleInfo(modelId, currency);
         if (sale.retired) revert ModelIsRetired(modelId);
         if (!sale.listed) revert NotForSale(modelId, currency);
@@ -174,23 +183,27 @@ contract HexsMarket is
     // ------------------------------------------------------------------ royalties
 
     /// @notice Split one model's vault one lineage level up. Anyone may call.
-    function settle(uint64 modelId, address currency) external nonReentrant {
+    /// @dev Makes no state-changing external call (registry reads only), so needs no guard.
+    function settle(uint64 modelId, address currency) external {
         MarketStorage storage s = _s();
         uint256 amount = s.vault[modelId][currency];
         if (amount == 0) revert NothingToSettle(modelId, currency);
-        IHexsRegistry.SettlementInfo memory info = s.registry.settlementInfo(modelId);
         s.vault[modelId][currency] = 0;
+        IHexsRegistry.Lineage memory l = _lineage(s, modelId);
+        address dao = l.daoBps == 0 ? address(0) : _dao(s, modelId);
 
         uint256 fee = (amount * s.protocolFeeBps) / 10_000;
-        uint256 parentShare = info.parentId == 0 ? 0 : (amount * info.upstreamBps) / 10_000;
-        uint256 daoShare = (amount * info.daoBps) / 10_000;
+        uint256 parentShare = l.parentId == 0 ? 0 : (amount * l.upstreamBps) / 10_000;
+        // Until the model has a DAO, the DAO share stays with the creator.
+        uint256 daoShare = dao == address(0) ? 0 : (amount * l.daoBps) / 10_000;
         uint256 creatorShare = amount - fee - parentShare - daoShare;
 
-        if (parentShare != 0) s.vault[info.parentId][currency] += parentShare;
-        if (daoShare != 0) _credit(s, info.dao, currency, daoShare);
-        if (fee != 0) _credit(s, s.feeRecipient, currency, fee);
-        if (creatorShare != 0) _credit(s, info.creator, currency, creatorShare);
-        emit Settled(modelId, currency, info.parentId, creatorShare, parentShare, daoShare, fee);
+        // Settled carries every share; no per-payee Credited events on this hot path.
+        if (parentShare != 0) s.vault[l.parentId][currency] += parentShare;
+        if (daoShare != 0) s.credit[dao][currency] += daoShare;
+        if (fee != 0) s.protocolFees[currency] += fee;
+        if (creatorShare != 0) s.credit[l.creator][currency] += creatorShare;
+        emit Settled(modelId, currency, creatorShare, parentShare, daoShare, fee);
     }
 
     /// @notice Pull everything credited to the caller in `currency`, to `to`.
@@ -202,6 +215,16 @@ contract HexsMarket is
         s.credit[msg.sender][currency] = 0;
         emit Claimed(msg.sender, currency, to, amount);
         _pay(currency, to, amount);
+    }
+
+    /// @notice Pay the protocol fees accrued in `currency` to the fee recipient. Anyone may call.
+    function claimProtocolFees(address currency) external nonReentrant returns (uint256 amount) {
+        MarketStorage storage s = _s();
+        amount = s.protocolFees[currency];
+        if (amount == 0) revert NothingToClaim(s.feeRecipient, currency);
+        s.protocolFees[currency] = 0;
+        emit Claimed(s.feeRecipient, currency, s.feeRecipient, amount);
+        _pay(currency, s.feeRecipient, amount);
     }
 
     /// @inheritdoc IHexsMarket
@@ -245,11 +268,17 @@ contract HexsMarket is
     }
 
     function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
+        _s().paused = true;
+        emit Paused(msg.sender);
     }
 
     function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
+        _s().paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    function paused() external view returns (bool) {
+        return _s().paused;
     }
 
     // ------------------------------------------------------------------ views
@@ -279,11 +308,31 @@ contract HexsMarket is
         return (s.protocolFeeBps, s.feeRecipient);
     }
 
+    function protocolFeesOf(address currency) external view returns (uint256) {
+        return _s().protocolFees[currency];
+    }
+
     function keysSold() external view returns (uint32) {
         return _s().keySerial;
     }
 
     // ------------------------------------------------------------------ internals
+
+    function _lineage(MarketStorage storage s, uint64 modelId) private returns (IHexsRegistry.Lineage memory l) {
+        l = s.lineage[modelId];
+        if (l.creator == address(0)) {
+            l = s.registry.lineageOf(modelId);
+            s.lineage[modelId] = l;
+        }
+    }
+
+    function _dao(MarketStorage storage s, uint64 modelId) private returns (address dao) {
+        dao = s.dao[modelId];
+        if (dao == address(0)) {
+            dao = s.registry.daoOf(modelId);
+            if (dao != address(0)) s.dao[modelId] = dao;
+        }
+    }
 
     function _emitPurchased(
         uint256 keyId,

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
 import {PluginFlags} from "../interfaces/IKeyPlugin.sol";
 import {KeyPluginBase} from "./KeyPluginBase.sol";
 
 /// @title SupplyCapPlugin
-/// @notice Caps how many keys a model can ever sell. Config: `abi.encode(uint64 cap)`.
+/// @notice Caps how many keys a model sells while the plugin is attached (keys sold before it
+/// was attached do not count). Config: `abi.encode(uint64 cap)`.
 contract SupplyCapPlugin is KeyPluginBase {
     mapping(address collection => uint64) public capOf;
+    /// @dev Counted here, not in the collection, so models without a cap pay nothing for it.
+    mapping(address collection => uint64) public mintedOf;
 
     event CapSet(address indexed collection, uint64 cap);
 
@@ -28,12 +30,14 @@ contract SupplyCapPlugin is KeyPluginBase {
 
     function onDetach(uint64) external override {
         delete capOf[msg.sender];
+        delete mintedOf[msg.sender];
         emit CapSet(msg.sender, 0);
     }
 
-    function onMint(uint64, uint256, address, bytes calldata) external view override {
+    function onMint(uint64, uint256, address, bytes calldata) external override {
         uint64 cap = capOf[msg.sender];
-        // totalMinted already counts the key being minted.
-        if (IKeyCollection(msg.sender).totalMinted() > cap) revert SupplyCapReached(cap);
+        uint64 minted = mintedOf[msg.sender] + 1;
+        if (minted > cap) revert SupplyCapReached(cap);
+        mintedOf[msg.sender] = minted;
     }
 }

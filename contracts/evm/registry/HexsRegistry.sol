@@ -62,7 +62,7 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
     }
 
     /// @notice The lineage and royalty terms a model was registered with (event payload).
-    struct Lineage {
+    struct Terms {
         uint16 depth;
         uint16 upstreamBps;
         uint16 forkRoyaltyBps;
@@ -97,7 +97,7 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
         bytes32 parentCommitment,
         string sdlLocator,
         string metadataUri,
-        Lineage lineage
+        Terms terms
     );
     event ModelUpdated(uint64 indexed modelId, bytes32 contentCommitment, string sdlLocator, string metadataUri);
     event ModelRetired(uint64 indexed modelId);
@@ -271,15 +271,13 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
         info = SaleInfo(keys, m.retired, price.listed, price.keyPrice, price.deploymentPrice);
     }
 
-    function settlementInfo(uint64 modelId) external view returns (SettlementInfo memory info) {
-        Model storage m = _s().models[modelId];
-        address creator = m.creator;
-        if (creator == address(0)) revert ModelNotFound(modelId);
-        uint16 daoBps = m.daoBps;
-        address dao = daoBps == 0 ? address(0) : m.dao;
-        // Without a DAO yet, the DAO share stays with the creator.
-        if (dao == address(0)) daoBps = 0;
-        info = SettlementInfo(creator, m.parentId, m.upstreamBps, daoBps, dao);
+    function lineageOf(uint64 modelId) external view returns (Lineage memory) {
+        Model storage m = _model(modelId);
+        return Lineage(m.creator, m.parentId, m.upstreamBps, m.daoBps);
+    }
+
+    function daoOf(uint64 modelId) external view returns (address) {
+        return _model(modelId).dao;
     }
 
     // ------------------------------------------------------------------ internals
@@ -337,7 +335,7 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
             m.parentCommitment,
             p.sdlLocator,
             p.metadataUri,
-            Lineage(m.depth, m.upstreamBps, p.forkRoyaltyBps, p.daoBps, p.forkable)
+            Terms(m.depth, m.upstreamBps, p.forkRoyaltyBps, p.daoBps, p.forkable)
         );
     }
 
