@@ -296,6 +296,8 @@ describe("Hexs message codec", function () {
       const kmGas = await harness.gasDecodeKeyMinted(km.hex);
       const psGas = await harness.gasValidate(ps.hex);
       const mrGas = await harness.gasValidate(mr.hex);
+      const ma = vectors.messages.find((v) => v.name === "model-registered-root")!;
+      const maGas = await harness.gasValidate(ma.hex);
       const batch: string[] = [];
       for (let i = 0; i < 50; i++) {
         batch.push(
@@ -315,7 +317,7 @@ describe("Hexs message codec", function () {
       expect(root).to.equal(batchRootOfMessages(batch).root);
       console.log(
         `      gas: KeyMinted decode ${kmGas} (${km.length} B), PurchaseSettled validate ${psGas} (${ps.length} B), ` +
-          `ModelRegistered(unicode) validate ${mrGas} (${mr.length} B), 50×KeyMinted root+decode ${batchGas} (${Number(batchGas) / 50}/msg)`,
+          `ModelRegistered validate ${maGas} (ASCII, ${ma.length} B) / ${mrGas} (unicode, ${mr.length} B), 50×KeyMinted root+decode ${batchGas} (${Number(batchGas) / 50}/msg)`,
       );
       expect(kmGas).to.be.lessThan(5_000n);
       expect(batchGas / 50n).to.be.lessThan(6_000n);
@@ -432,6 +434,46 @@ describe("Hexs message codec", function () {
         }),
         { numRuns: 1000 },
       );
+    });
+
+    it("Solidity UTF-8 validation agrees with the WHATWG decoder on random byte strings", async function () {
+      const edge = [0x00, 0x2f, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff];
+      const chunk = fc.oneof(
+        fc.constantFrom(...edge).map((b) => [b]),
+        fc.array(fc.integer({ min: 0x20, max: 0x7e }), { minLength: 1, maxLength: 40 }),
+        fc.string({ unit: "binary", minLength: 1, maxLength: 3 }).map((s) => Array.from(Buffer.from(s, "utf8"))),
+      );
+      const samples = fc.sample(fc.array(chunk, { maxLength: 24 }), { numRuns: 200, seed: 7 });
+      const utf8 = new TextDecoder("utf-8", { fatal: true });
+      let valid = 0;
+      for (const parts of samples) {
+        const text = Uint8Array.from(parts.flat().slice(0, MAX_STRING_LENGTH));
+        const body = new Uint8Array(8 + 1 + 8 + 4 + 4 + 2 + 2 + text.length);
+        const dv = new DataView(body.buffer);
+        dv.setUint16(25, 0); // provider: empty
+        dv.setUint16(27, text.length); // reason
+        body.set(text, 29);
+        const msg = new Uint8Array(HEADER_LENGTH + body.length);
+        msg.set([CODEC_VERSION, Kind.LeaseReported, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1]);
+        new DataView(msg.buffer).setUint32(18, body.length);
+        msg.set(body, HEADER_LENGTH);
+        let ok = true;
+        try {
+          utf8.decode(text);
+        } catch {
+          ok = false;
+        }
+        if (ok) {
+          valid++;
+          expect(messageToJson(decodeMessage(msg))).to.be.an("object");
+          await harness.validate(msg);
+        } else {
+          expectCodecError(() => decodeMessage(msg), "InvalidUtf8");
+          await expect(harness.validate(msg), hexlify(text)).to.be.revertedWithCustomError(harness, "InvalidUtf8");
+        }
+      }
+      expect(valid).to.be.greaterThan(10);
+      expect(valid).to.be.lessThan(190);
     });
 
     it("random messages round-trip through Solidity and truncations revert", async function () {
