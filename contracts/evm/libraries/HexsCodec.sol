@@ -595,20 +595,40 @@ library HexsCodec {
                 w := mload(add(base, i))
             }
             uint256 rem = end - i;
-            if (rem >= 32) {
-                if (w & ASCII_MASK == 0) {
-                    i += 32;
-                    continue;
-                }
-            } else {
+            uint256 m = w & ASCII_MASK;
+            if (rem < 32) {
                 uint256 shift = (32 - rem) * 8;
-                if (w & ((ASCII_MASK >> shift) << shift) == 0) break;
+                m = (m >> shift) << shift; // ignore bytes past the end
             }
-            uint256 c = w >> 248;
-            if (c < 0x80) {
-                ++i;
+            if (m == 0) {
+                if (rem <= 32) break;
+                i += 32;
                 continue;
             }
+            // Skip the ASCII bytes before the first byte with its high bit set.
+            uint256 j = 0;
+            if (m >> 128 == 0) {
+                j = 16;
+                m <<= 128;
+            }
+            if (m >> 192 == 0) {
+                j += 8;
+                m <<= 64;
+            }
+            if (m >> 224 == 0) {
+                j += 4;
+                m <<= 32;
+            }
+            if (m >> 240 == 0) {
+                j += 2;
+                m <<= 16;
+            }
+            if (m >> 248 == 0) j += 1;
+            if (j != 0) {
+                i += j;
+                continue;
+            }
+            uint256 c = w >> 248;
             uint256 n;
             uint256 lo = 0x80;
             uint256 hi = 0xbf;
