@@ -31,7 +31,13 @@ const config: HardhatUserConfig = {
     version: SOLC_VERSION,
     settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
   },
-  paths: { sources: "contracts/evm", tests: "test/evm" },
+  // HEXS_BUILD_DIR gives a separate, clean build (static analysis wants exactly one build).
+  paths: {
+    sources: "contracts/evm",
+    tests: "test/evm",
+    artifacts: process.env.HEXS_BUILD_DIR ? `${process.env.HEXS_BUILD_DIR}/artifacts` : "artifacts",
+    cache: process.env.HEXS_BUILD_DIR ? `${process.env.HEXS_BUILD_DIR}/cache` : "cache",
+  },
   networks: {
     hardhat: { chainId: 31337 },
     localhost: { url: "http://127.0.0.1:8545", chainId: 31337, accounts: { mnemonic: DEV_MNEMONIC } },

@@ -95,7 +95,7 @@ contract ModelGovernor is
         if (held < amount) {
             uint256 credited = s.market.creditOf(address(this), currency);
             if (held + credited < amount) revert InsufficientTreasury(currency, amount, held + credited);
-            s.market.claim(currency, address(this));
+            held += s.market.claim(currency, address(this));
         }
         emit InfrastructureFunded(s.modelId, currency, to, amount, purpose);
         if (currency == address(0)) {

@@ -315,7 +315,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
     }
 
     function _recomputeMask(KeyStorage storage s) private {
-        uint256 mask;
+        uint256 mask = 0;
         address[] storage plugins_ = s.plugins;
         for (uint256 i; i < plugins_.length; ++i) {
             mask |= s.pluginFlagsOf[plugins_[i]];
