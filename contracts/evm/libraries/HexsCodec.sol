@@ -547,10 +547,9 @@ library HexsCodec {
         (uint256 head, uint256 p) = _uint(d, o, 2);
         uint8 family = uint8(head >> 8);
         uint256 len = head & 0xff;
-        uint256 expected;
+        uint256 expected = 32;
         if (family == FAMILY_EVM || family == FAMILY_COSMOS) expected = 20;
-        else if (family == FAMILY_COSMWASM) expected = 32;
-        else revert UnknownAccountFamily(family);
+        else if (family != FAMILY_COSMWASM) revert UnknownAccountFamily(family);
         if (len != expected) revert BadAccountLength(family, len);
         uint256 v;
         (v, next) = _uint(d, p, len);
