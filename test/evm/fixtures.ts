@@ -13,6 +13,7 @@ import type {
   KeyNFT,
   SoulboundPlugin,
   SupplyCapPlugin,
+  TestToken,
 } from "../../typechain-types";
 import type { PluginConfigStruct } from "../../typechain-types/contracts/evm/registry/HexsRegistry";
 
@@ -126,4 +127,52 @@ export async function buyNative(
       .buy(modelId, NATIVE, recipient, o.deploymentParams ?? "0x", o.pluginData ?? "0x", { value })
   ).wait();
   return keyId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by the behaviour suites (additive).
+
+/** Every log of `receipt` that `contract` can decode as event `name`. */
+export function eventsOf(
+  receipt: { logs: ReadonlyArray<{ topics: ReadonlyArray<string>; data: string }> } | null,
+  contract: { interface: import("ethers").Interface },
+  name: string,
+) {
+  const out: import("ethers").LogDescription[] = [];
+  for (const l of receipt?.logs ?? []) {
+    try {
+      const parsed = contract.interface.parseLog({ topics: [...l.topics], data: l.data });
+      if (parsed && parsed.name === name) out.push(parsed);
+    } catch {
+      // another contract's event
+    }
+  }
+  return out;
+}
+
+/** The timelock as a transaction signer (impersonated and funded), for role-gated setup steps. */
+export async function timelockSigner(p: Protocol): Promise<Signer> {
+  const address = await p.timelock.getAddress();
+  await ethers.provider.send("hardhat_setBalance", [address, "0x56BC75E2D63100000"]); // 100 ETH
+  return ethers.getImpersonatedSigner(address);
+}
+
+/** Deploy the test ERC-20 and (optionally) have the market accept it. */
+export async function deployTestToken(p: Protocol, accept = true): Promise<TestToken> {
+  const token = (await (await ethers.getContractFactory("TestToken")).deploy()) as unknown as TestToken;
+  await token.waitForDeployment();
+  if (accept) {
+    await (await p.market.connect(await timelockSigner(p)).setAcceptedToken(await token.getAddress(), true)).wait();
+  }
+  return token;
+}
+
+/** Schedule `data` on `target` through the timelock (deployer proposes), wait the delay, execute. */
+export async function throughTimelock(p: Protocol, target: string, data: string, salt = ethers.ZeroHash) {
+  const proposer = p.signers[0];
+  const delay = await p.timelock.getMinDelay();
+  await (await p.timelock.connect(proposer).schedule(target, 0, data, ethers.ZeroHash, salt, delay)).wait();
+  await ethers.provider.send("evm_increaseTime", [Number(delay)]);
+  await ethers.provider.send("evm_mine", []);
+  return p.timelock.connect(p.signers[0]).execute(target, 0, data, ethers.ZeroHash, salt);
 }
