@@ -191,10 +191,15 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
             emit RoyaltiesSwept(currency, amount);
             IHexsMarket(market).depositRoyalty{value: amount}(modelId_, currency, amount);
         } else {
-            amount = IERC20(currency).balanceOf(address(this));
+            IERC20 token = IERC20(currency);
+            amount = token.balanceOf(address(this));
             if (amount == 0) revert NothingToSweep();
+            // Credit what the market actually received: a fee-on-transfer token must not
+            // credit the vault more than the market holds (the buy path refuses such tokens).
+            uint256 before = token.balanceOf(market);
+            token.safeTransfer(market, amount);
+            amount = token.balanceOf(market) - before;
             emit RoyaltiesSwept(currency, amount);
-            IERC20(currency).safeTransfer(market, amount);
             IHexsMarket(market).depositRoyalty(modelId_, currency, amount);
         }
     }
