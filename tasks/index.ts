@@ -1,2 +1,8 @@
-// Hardhat tasks: every user action and protocol upgrade.
-export {};
+// Hardhat tasks: every user action and protocol upgrade. Imported by hardhat.config.ts, so
+// nothing here may load the compiled typechain factories at import time (types only).
+import "./model";
+import "./key";
+import "./vault";
+import "./dao";
+import "./plugin";
+import "./protocol";
