@@ -1,0 +1,200 @@
+//! Entry points: each `match` arm hands over to a small `execute_*` / `query_*` function.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{
+    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult,
+};
+
+use crate::account::word_of_addr;
+use crate::admin;
+use crate::error::ContractError;
+use crate::keys;
+use crate::mirror;
+use crate::models;
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use crate::query;
+use crate::royalties;
+use crate::state::{Config, CONFIG, KEY_SERIAL, MODEL_SERIAL, NUM_LOCAL_KEYS};
+
+pub const CONTRACT_NAME: &str = "crates.io:hexs";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let admin = match msg.admin {
+        Some(a) => deps.api.addr_validate(&a)?,
+        None => info.sender.clone(),
+    };
+    if msg.chain_id == 0 {
+        return Err(ContractError::InvalidConfig { reason: "chain_id must be non-zero".into() });
+    }
+    if msg.denom.is_empty() {
+        return Err(ContractError::InvalidConfig { reason: "denom must not be empty".into() });
+    }
+    admin::check_fee(msg.protocol_fee_bps)?;
+    admin::check_peers(msg.chain_id, &msg.peers)?;
+    admin::check_max_batch(msg.max_batch)?;
+    let cfg = Config {
+        chain_id: msg.chain_id,
+        admin: admin.clone(),
+        denom: msg.denom,
+        protocol_fee_bps: msg.protocol_fee_bps,
+        fee_collector: msg.fee_collector.to_word(deps.api)?.into(),
+        deploy_payee: msg.deploy_payee.to_word(deps.api)?.into(),
+        escrow_timeout_secs: msg.escrow_timeout_secs,
+        peers: msg.peers,
+        max_batch: msg.max_batch,
+        paused: false,
+        name: msg.name,
+        symbol: msg.symbol,
+    };
+    CONFIG.save(deps.storage, &cfg)?;
+    admin::save_relayers(deps.storage, msg.relayers, msg.threshold)?;
+    MODEL_SERIAL.save(deps.storage, &0)?;
+    KEY_SERIAL.save(deps.storage, &0)?;
+    NUM_LOCAL_KEYS.save(deps.storage, &0)?;
+    // Make sure the admin is an address this chain can name as an account word.
+    word_of_addr(deps.api, &admin)?;
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("chain_id", cfg.chain_id.to_string())
+        .add_attribute("admin", admin))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    let cfg = CONFIG.load(deps.storage)?;
+    if cfg.paused && !admin::is_admin_msg(&msg) {
+        return Err(ContractError::Paused);
+    }
+    match msg {
+        ExecuteMsg::Publish(args) => models::execute_publish(deps, env, info, &cfg, None, args),
+        ExecuteMsg::Fork { parent, parent_content, model } => {
+            models::execute_publish(deps, env, info, &cfg, Some((parent.u64(), parent_content)), model)
+        }
+        ExecuteMsg::UpdateModel { model, price, deploy_price, sdl_uri } => {
+            models::execute_update(deps, info, &cfg, model.u64(), price, deploy_price, sdl_uri)
+        }
+        ExecuteMsg::SetAllowlist { model, add, remove } => {
+            models::execute_set_allowlist(deps, info, model.u64(), add, remove)
+        }
+        ExecuteMsg::BuyKey { model, recipient, with_deployment } => {
+            keys::execute_buy(deps, env, info, &cfg, model.u64(), recipient, with_deployment)
+        }
+        ExecuteMsg::Settle { model } => royalties::execute_settle(deps, &cfg, model.u64()),
+        ExecuteMsg::Claim { payee } => royalties::execute_claim(deps, info, &cfg, payee),
+        ExecuteMsg::ReclaimEscrow { key_id } => {
+            royalties::execute_reclaim_escrow(deps, env, info, &cfg, key_id.u64())
+        }
+        ExecuteMsg::ReceiveBatch { messages, signatures } => {
+            mirror::execute_receive_batch(deps, env, &cfg, messages, signatures)
+        }
+        ExecuteMsg::TransferNft { recipient, token_id } => {
+            keys::execute_transfer(deps, env, info, &cfg, recipient, token_id)
+        }
+        ExecuteMsg::SendNft { contract, token_id, msg } => {
+            keys::execute_send(deps, env, info, &cfg, contract, token_id, msg)
+        }
+        ExecuteMsg::Approve { spender, token_id, expires } => {
+            keys::execute_approve(deps, env, info, spender, token_id, expires)
+        }
+        ExecuteMsg::Revoke { spender, token_id } => {
+            keys::execute_revoke(deps, env, info, spender, token_id)
+        }
+        ExecuteMsg::ApproveAll { operator, expires } => {
+            keys::execute_approve_all(deps, env, info, operator, expires)
+        }
+        ExecuteMsg::RevokeAll { operator } => keys::execute_revoke_all(deps, info, operator),
+        ExecuteMsg::Burn { token_id } => keys::execute_burn(deps, env, info, &cfg, token_id),
+        ExecuteMsg::UpdateConfig {
+            protocol_fee_bps,
+            fee_collector,
+            deploy_payee,
+            escrow_timeout_secs,
+            peers,
+            max_batch,
+        } => admin::execute_update_config(
+            deps,
+            info,
+            cfg,
+            protocol_fee_bps,
+            fee_collector,
+            deploy_payee,
+            escrow_timeout_secs,
+            peers,
+            max_batch,
+        ),
+        ExecuteMsg::SetRelayers { relayers, threshold } => {
+            admin::execute_set_relayers(deps, info, &cfg, relayers, threshold)
+        }
+        ExecuteMsg::SetPaused { paused } => admin::execute_set_paused(deps, info, cfg, paused),
+        ExecuteMsg::TransferAdmin { new_admin } => {
+            admin::execute_transfer_admin(deps, info, cfg, new_admin)
+        }
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
+    match msg {
+        QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::Model { id } => to_json_binary(&query::model(deps, id.u64())?),
+        QueryMsg::Models { start_after, limit } => {
+            to_json_binary(&query::models(deps, start_after.map(|x| x.u64()), limit)?)
+        }
+        QueryMsg::Key { id } => to_json_binary(&query::key(deps, id.u64())?),
+        QueryMsg::HasAccess { model, account } => {
+            to_json_binary(&query::has_access(deps, &env, model.u64(), account)?)
+        }
+        QueryMsg::Vault { model } => to_json_binary(&query::vault(deps, model.u64())?),
+        QueryMsg::Claimable { payee } => to_json_binary(&query::claimable(deps, payee)?),
+        QueryMsg::Payout { account } => to_json_binary(&query::payout(deps, account)?),
+        QueryMsg::Escrow { key_id } => to_json_binary(&query::escrow(deps, key_id.u64())?),
+        QueryMsg::Lanes {} => to_json_binary(&query::lanes(deps)?),
+        QueryMsg::OwnerOf { token_id, include_expired } => {
+            to_json_binary(&query::owner_of(deps, &env, &token_id, include_expired)?)
+        }
+        QueryMsg::Approval { token_id, spender, include_expired } => {
+            to_json_binary(&query::approval(deps, &env, &token_id, spender, include_expired)?)
+        }
+        QueryMsg::Approvals { token_id, include_expired } => {
+            to_json_binary(&query::approvals(deps, &env, &token_id, include_expired)?)
+        }
+        QueryMsg::Operator { owner, operator, include_expired } => {
+            to_json_binary(&query::operator(deps, &env, owner, operator, include_expired)?)
+        }
+        QueryMsg::AllOperators { owner, include_expired, start_after, limit } => to_json_binary(
+            &query::all_operators(deps, &env, owner, include_expired, start_after, limit)?,
+        ),
+        QueryMsg::NumTokens {} => to_json_binary(&query::num_tokens(deps)?),
+        QueryMsg::ContractInfo {} => to_json_binary(&query::contract_info(deps)?),
+        QueryMsg::NftInfo { token_id } => to_json_binary(&query::nft_info(deps, &token_id)?),
+        QueryMsg::AllNftInfo { token_id, include_expired } => {
+            to_json_binary(&query::all_nft_info(deps, &env, &token_id, include_expired)?)
+        }
+        QueryMsg::Tokens { owner, start_after, limit } => {
+            to_json_binary(&query::tokens(deps, owner, start_after, limit)?)
+        }
+        QueryMsg::AllTokens { start_after, limit } => {
+            to_json_binary(&query::all_tokens(deps, start_after, limit)?)
+        }
+        QueryMsg::Minter {} => to_json_binary(&query::minter()),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    crate::migrate::migrate(deps)
+}

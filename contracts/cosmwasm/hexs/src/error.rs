@@ -1,0 +1,143 @@
+use cosmwasm_std::{StdError, Uint128};
+use cw_utils::PaymentError;
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+
+    #[error("payment: {0}")]
+    Payment(#[from] PaymentError),
+
+    #[error("unauthorized: only {role} may do this")]
+    Unauthorized { role: String },
+
+    #[error("contract is paused")]
+    Paused,
+
+    #[error("invalid config: {reason}")]
+    InvalidConfig { reason: String },
+
+    #[error("invalid account word {word}: expected family 1 or 2 with 20 bytes, or 3 with 32 bytes")]
+    InvalidAccountWord { word: String },
+
+    #[error("invalid EVM address {address:?}: expected 0x followed by 40 hex digits")]
+    InvalidEvmAddress { address: String },
+
+    #[error("unsupported address length {len}: expected 20 (account) or 32 (contract)")]
+    UnsupportedAddressLength { len: usize },
+
+    #[error("invalid model: {reason}")]
+    InvalidModel { reason: String },
+
+    #[error("royalty too high: {field} {bps} bps exceeds the cap of {max}")]
+    RoyaltyTooHigh { field: String, bps: u16, max: u16 },
+
+    #[error("unknown model {id}")]
+    UnknownModel { id: u64 },
+
+    #[error("model {id} already exists")]
+    ModelExists { id: u64 },
+
+    #[error("model {id} does not allow forks")]
+    NotForkable { id: u64 },
+
+    #[error("parent content mismatch for model {parent}: the fork must commit to {expected}")]
+    ParentContentMismatch { parent: u64, expected: String },
+
+    #[error("serial counter exhausted on this chain")]
+    SerialOverflow,
+
+    #[error("model {id} is not for sale on this chain")]
+    NotForSale { id: u64 },
+
+    #[error("model {id} offers no deployment on this chain")]
+    NoDeployment { id: u64 },
+
+    #[error("wrong payment: expected {expected}{denom}, got {got}{denom}")]
+    WrongAmount { expected: Uint128, got: Uint128, denom: String },
+
+    #[error("model {id} sold out: supply cap {cap}")]
+    SoldOut { id: u64, cap: u64 },
+
+    #[error("{account} is not on the allowlist of model {id}")]
+    NotAllowlisted { id: u64, account: String },
+
+    #[error("invalid token id {token_id:?}: expected a decimal key id")]
+    InvalidTokenId { token_id: String },
+
+    #[error("unknown key {id}")]
+    UnknownKey { id: u64 },
+
+    #[error("key {id} is resident on chain {chain} and read-only here")]
+    MirroredKeyReadOnly { id: u64, chain: u32 },
+
+    #[error("key {id} is soul-bound and cannot be transferred")]
+    Soulbound { id: u64 },
+
+    #[error("no approval for {spender} on key {id}")]
+    ApprovalNotFound { id: u64, spender: String },
+
+    #[error("expiration is already in the past")]
+    Expired,
+
+    #[error("nothing to settle for model {id}")]
+    NothingToSettle { id: u64 },
+
+    #[error("nothing to claim for {payee}")]
+    NothingToClaim { payee: String },
+
+    #[error("no payout address bound on this chain for {payee}")]
+    NoPayoutAddress { payee: String },
+
+    #[error("no escrow for key {id}")]
+    UnknownEscrow { id: u64 },
+
+    #[error("escrow of key {id} is already {status}")]
+    EscrowClosed { id: u64, status: String },
+
+    #[error("escrow of key {id} can be reclaimed from {at} (seconds since epoch)")]
+    EscrowNotExpired { id: u64, at: u64 },
+
+    #[error("empty batch")]
+    EmptyBatch,
+
+    #[error("batch of {len} messages exceeds the limit of {max}")]
+    BatchTooLarge { len: usize, max: u32 },
+
+    #[error("malformed message {index}: {reason}")]
+    MalformedMessage { index: usize, reason: String },
+
+    #[error("message {index} is for chain {dst}, this is chain {ours}")]
+    WrongDestination { index: usize, dst: u32, ours: u32 },
+
+    #[error("message {index} on lane from chain {src}: nonce {got}, expected {expected} (replay or gap)")]
+    LaneNonce { index: usize, src: u32, got: u64, expected: u64 },
+
+    #[error("message {index}: {reason}")]
+    InvalidMirror { index: usize, reason: String },
+
+    #[error("malformed signature {index}: {reason}")]
+    MalformedSignature { index: usize, reason: String },
+
+    #[error("signature {index} is by {pubkey}, not a current relayer")]
+    UnknownRelayer { index: usize, pubkey: String },
+
+    #[error("relayer {pubkey} signed twice")]
+    DuplicateSigner { pubkey: String },
+
+    #[error("signature {index} does not verify for relayer {pubkey}")]
+    BadSignature { index: usize, pubkey: String },
+
+    #[error("{got} valid relayer signatures, threshold is {threshold}")]
+    BelowThreshold { got: u32, threshold: u32 },
+
+    #[error("cannot migrate from {from_name} {from_version} to {to_name} {to_version}")]
+    CannotMigrate {
+        from_name: String,
+        from_version: String,
+        to_name: String,
+        to_version: String,
+    },
+}

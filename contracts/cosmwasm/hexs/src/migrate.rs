@@ -1,0 +1,56 @@
+//! Migrations, gated by cw2: same contract name, never a downgrade.
+
+use cosmwasm_std::{DepsMut, Response};
+
+use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
+use crate::error::ContractError;
+
+/// Parses "MAJOR.MINOR.PATCH" (pre-release suffixes ignored) for ordering.
+fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
+    let core = v.split(['-', '+']).next()?;
+    let mut it = core.split('.').map(|p| p.parse::<u64>().ok());
+    let v = (it.next()??, it.next()??, it.next()??);
+    if it.next().is_some() {
+        return None;
+    }
+    Some(v)
+}
+
+pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
+    let stored = cw2::get_contract_version(deps.storage)?;
+    let refuse = || ContractError::CannotMigrate {
+        from_name: stored.contract.clone(),
+        from_version: stored.version.clone(),
+        to_name: CONTRACT_NAME.to_string(),
+        to_version: CONTRACT_VERSION.to_string(),
+    };
+    if stored.contract != CONTRACT_NAME {
+        return Err(refuse());
+    }
+    let (from, to) = match (parse_version(&stored.version), parse_version(CONTRACT_VERSION)) {
+        (Some(f), Some(t)) => (f, t),
+        _ => return Err(refuse()),
+    };
+    if from > to {
+        return Err(refuse());
+    }
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", stored.version)
+        .add_attribute("to_version", CONTRACT_VERSION))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_version;
+
+    #[test]
+    fn versions_parse_and_order() {
+        assert_eq!(parse_version("0.1.0"), Some((0, 1, 0)));
+        assert_eq!(parse_version("1.2.3-rc1"), Some((1, 2, 3)));
+        assert_eq!(parse_version("1.2"), None);
+        assert_eq!(parse_version("1.2.x"), None);
+        assert!(parse_version("0.10.0") > parse_version("0.9.9"));
+    }
+}

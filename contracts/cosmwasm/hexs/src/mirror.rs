@@ -1,0 +1,325 @@
+//! Inbound mirror batches: M-of-N relayer signatures over the codec batch root, applied
+//! strictly in lane order. Any failure rejects the whole batch (no partial state).
+
+use cosmwasm_std::{Api, Binary, DepsMut, Empty, Env, Event, HexBinary, Response, Storage};
+use hexs_codec as codec;
+
+use crate::account::{hex, local_addr};
+use crate::error::ContractError;
+use crate::models::origin_of;
+use crate::msg::BatchSignature;
+use crate::outbound::from_codec_account;
+use crate::royalties::resolve_escrow;
+use crate::state::{
+    Config, LocalKey, MirroredKey, Model, Policy, Royalty, HOLDINGS, INBOUND_NONCE, LOCAL_KEYS,
+    MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS, OWNED, PAYOUTS, PAYOUT_NONCES, RELAYERS,
+};
+
+/// The 32-byte hash relayers sign: the batch root itself (no prefix), so the same
+/// signature verifies with `ecrecover` on EVM and `secp256k1_verify` here.
+pub fn signed_digest(root: &[u8; 32]) -> [u8; 32] {
+    *root
+}
+
+pub fn verify_signatures(
+    api: &dyn Api,
+    storage: &dyn Storage,
+    digest: &[u8; 32],
+    signatures: &[BatchSignature],
+) -> Result<u32, ContractError> {
+    let set = RELAYERS.load(storage)?;
+    let mut seen: Vec<usize> = Vec::with_capacity(signatures.len());
+    for (i, s) in signatures.iter().enumerate() {
+        let pk = s.pubkey.as_slice();
+        let who = set
+            .pubkeys
+            .iter()
+            .position(|k| k.as_slice() == pk)
+            .ok_or_else(|| ContractError::UnknownRelayer { index: i, pubkey: s.pubkey.to_hex() })?;
+        if seen.contains(&who) {
+            return Err(ContractError::DuplicateSigner { pubkey: s.pubkey.to_hex() });
+        }
+        let sig = s.signature.as_slice();
+        if sig.len() != 64 && sig.len() != 65 {
+            return Err(ContractError::MalformedSignature {
+                index: i,
+                reason: format!("expected 64 or 65 bytes, got {}", sig.len()),
+            });
+        }
+        let ok = api
+            .secp256k1_verify(digest, &sig[..64], pk)
+            .map_err(|e| ContractError::MalformedSignature { index: i, reason: e.to_string() })?;
+        if !ok {
+            return Err(ContractError::BadSignature { index: i, pubkey: s.pubkey.to_hex() });
+        }
+        seen.push(who);
+    }
+    let got = seen.len() as u32;
+    if got < set.threshold {
+        return Err(ContractError::BelowThreshold { got, threshold: set.threshold });
+    }
+    Ok(got)
+}
+
+pub fn execute_receive_batch(
+    deps: DepsMut,
+    _env: Env,
+    cfg: &Config,
+    messages: Vec<HexBinary>,
+    signatures: Vec<BatchSignature>,
+) -> Result<Response, ContractError> {
+    if messages.is_empty() {
+        return Err(ContractError::EmptyBatch);
+    }
+    if messages.len() > cfg.max_batch as usize {
+        return Err(ContractError::BatchTooLarge { len: messages.len(), max: cfg.max_batch });
+    }
+    // Decode and check the lane before spending gas on signatures.
+    let mut decoded = Vec::with_capacity(messages.len());
+    let mut digests = Vec::with_capacity(messages.len());
+    for (i, raw) in messages.iter().enumerate() {
+        let m = codec::decode(raw.as_slice())
+            .map_err(|e| ContractError::MalformedMessage { index: i, reason: e.to_string() })?;
+        if m.dst_chain != cfg.chain_id {
+            return Err(ContractError::WrongDestination { index: i, dst: m.dst_chain, ours: cfg.chain_id });
+        }
+        if let Some(first) = decoded.first() {
+            let first: &codec::Message = first;
+            if m.src_chain != first.src_chain {
+                return Err(ContractError::MalformedMessage {
+                    index: i,
+                    reason: format!("lane mismatch: source {} in a batch from {}", m.src_chain, first.src_chain),
+                });
+            }
+        } else if m.src_chain == cfg.chain_id || m.src_chain == 0 {
+            return Err(ContractError::MalformedMessage {
+                index: i,
+                reason: format!("source chain {} cannot send to this chain", m.src_chain),
+            });
+        }
+        digests.push(codec::digest(raw.as_slice()));
+        decoded.push(m);
+    }
+    let src = decoded[0].src_chain;
+    let mut expected = INBOUND_NONCE.may_load(deps.storage, src)?.unwrap_or(0) + 1;
+    for (i, m) in decoded.iter().enumerate() {
+        if m.nonce != expected {
+            return Err(ContractError::LaneNonce { index: i, src, got: m.nonce, expected });
+        }
+        expected += 1;
+    }
+    let first_nonce = decoded[0].nonce;
+    let last_nonce = expected - 1;
+    let root = codec::batch_root(src, cfg.chain_id, first_nonce, &digests)
+        .map_err(|e| ContractError::MalformedMessage { index: 0, reason: e.to_string() })?;
+    let signers = verify_signatures(deps.api, deps.storage, &signed_digest(&root), &signatures)?;
+
+    let mut events = Vec::with_capacity(decoded.len());
+    for (i, m) in decoded.into_iter().enumerate() {
+        let kind = m.kind().name();
+        let nonce = m.nonce;
+        apply(deps.api, deps.storage, cfg, src, m.body)
+            .map_err(|reason| ContractError::InvalidMirror { index: i, reason })?;
+        events.push(
+            Event::new("hexs_inbound")
+                .add_attribute("kind", kind)
+                .add_attribute("src", src.to_string())
+                .add_attribute("nonce", nonce.to_string()),
+        );
+    }
+    INBOUND_NONCE.save(deps.storage, src, &last_nonce)?;
+    Ok(Response::new()
+        .add_attribute("action", "receive_batch")
+        .add_attribute("src", src.to_string())
+        .add_attribute("first_nonce", first_nonce.to_string())
+        .add_attribute("last_nonce", last_nonce.to_string())
+        .add_attribute("root", HexBinary::from(root).to_hex())
+        .add_attribute("signers", signers.to_string())
+        .add_events(events))
+}
+
+type ApplyResult = Result<(), String>;
+
+fn std_err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+fn check_origin(what: &str, id: u64, src: u32) -> ApplyResult {
+    if origin_of(id) != src {
+        return Err(format!("{what} {id} originates on chain {}, not on the lane's source {src}", origin_of(id)));
+    }
+    Ok(())
+}
+
+/// Applies one decoded message; the lane source is the only chain trusted to speak for
+/// the models and keys that live there.
+fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body: codec::Body) -> ApplyResult {
+    use codec::Body as B;
+    match body {
+        B::ModelRegistered(r) => {
+            check_origin("model", r.model_id, src)?;
+            if MODELS.has(storage, r.model_id) {
+                return Err(format!("model {} already exists", r.model_id));
+            }
+            if r.upstream_bps > crate::models::MAX_FORK_ROYALTY_BPS
+                || r.fork_royalty_bps > crate::models::MAX_FORK_ROYALTY_BPS
+                || r.dao_bps > crate::models::MAX_DAO_BPS
+            {
+                return Err(format!(
+                    "royalty above caps: upstream {} fork {} dao {} bps",
+                    r.upstream_bps, r.fork_royalty_bps, r.dao_bps
+                ));
+            }
+            let parent = if r.parent_id == 0 { None } else { Some(r.parent_id) };
+            if let Some(p) = parent {
+                if let Some(pm) = MODELS.may_load(storage, p).map_err(std_err)? {
+                    if pm.content.as_slice() != r.parent_commitment {
+                        return Err(format!("parent commitment does not match model {p}"));
+                    }
+                }
+            }
+            let model = Model {
+                id: r.model_id,
+                origin_chain: src,
+                creator: Binary::from(from_codec_account(&r.creator)),
+                parent,
+                upstream_bps: if parent.is_some() { r.upstream_bps } else { 0 },
+                content: Binary::from(r.content_commitment.to_vec()),
+                sdl_uri: r.sdl_locator,
+                price: Default::default(),
+                deploy_price: Default::default(),
+                policy: Policy {
+                    soulbound: r.soulbound,
+                    key_lifetime_secs: if r.key_duration == 0 { None } else { Some(r.key_duration) },
+                    max_supply: None,
+                    allowlist_only: false,
+                    forkable: r.forkable,
+                },
+                // The codec does not carry the DAO address: the DAO share stays with the creator.
+                royalty: Royalty { fork_royalty_bps: r.fork_royalty_bps, dao_bps: r.dao_bps },
+                dao: None,
+                minted: 0,
+                retired: false,
+            };
+            MODELS.save(storage, r.model_id, &model).map_err(std_err)
+        }
+        B::ModelUpdated(u) => {
+            check_origin("model", u.model_id, src)?;
+            let mut m = MODELS
+                .may_load(storage, u.model_id)
+                .map_err(std_err)?
+                .ok_or_else(|| format!("unknown model {}", u.model_id))?;
+            m.retired = u.retired;
+            MODELS.save(storage, u.model_id, &m).map_err(std_err)
+        }
+        B::KeyMinted(k) => {
+            check_origin("key", k.key_id, src)?;
+            if MIRRORED_KEYS.has(storage, k.key_id) || LOCAL_KEYS.has(storage, k.key_id) {
+                return Err(format!("key {} already exists", k.key_id));
+            }
+            // The model may still be in flight on its home lane: count it when known.
+            if let Some(mut m) = MODELS.may_load(storage, k.model_id).map_err(std_err)? {
+                m.minted += 1;
+                MODELS.save(storage, k.model_id, &m).map_err(std_err)?;
+            }
+            let owner = from_codec_account(&k.owner);
+            HOLDINGS.save(storage, (&owner, k.model_id, k.key_id), &Empty {}).map_err(std_err)?;
+            let key = MirroredKey {
+                model: k.model_id,
+                owner: owner.into(),
+                resident_chain: src,
+                expires_at: if k.expires_at == 0 { None } else { Some(k.expires_at) },
+                locked: k.locked,
+            };
+            MIRRORED_KEYS.save(storage, k.key_id, &key).map_err(std_err)
+        }
+        B::KeyTransferred(t) => {
+            let mut key = mirrored_on(storage, t.key_id, src)?;
+            let from = from_codec_account(&t.from);
+            if from.as_slice() != key.owner.as_slice() {
+                return Err(format!("key {} is held by {}, not {}", t.key_id, hex(&key.owner), hex(&from)));
+            }
+            let to = from_codec_account(&t.to);
+            HOLDINGS.remove(storage, (&from, key.model, t.key_id));
+            HOLDINGS.save(storage, (&to, key.model, t.key_id), &Empty {}).map_err(std_err)?;
+            key.owner = to.into();
+            MIRRORED_KEYS.save(storage, t.key_id, &key).map_err(std_err)
+        }
+        B::KeyMoved(mv) => {
+            if mv.from_chain != src {
+                return Err(format!("key {} moves from chain {}, reported by {src}", mv.key_id, mv.from_chain));
+            }
+            if let Some(old) = MIRRORED_KEYS.may_load(storage, mv.key_id).map_err(std_err)? {
+                if old.resident_chain != src {
+                    return Err(format!("key {} is resident on chain {}, not {src}", mv.key_id, old.resident_chain));
+                }
+                HOLDINGS.remove(storage, (old.owner.as_slice(), old.model, mv.key_id));
+            } else if LOCAL_KEYS.has(storage, mv.key_id) {
+                return Err(format!("key {} is resident here", mv.key_id));
+            }
+            let owner = from_codec_account(&mv.owner);
+            HOLDINGS.save(storage, (&owner, mv.model_id, mv.key_id), &Empty {}).map_err(std_err)?;
+            let expires_at = if mv.expires_at == 0 { None } else { Some(mv.expires_at) };
+            if mv.to_chain == cfg.chain_id {
+                // Arrives here: it becomes an ordinary cw721 token of this contract.
+                let addr = local_addr(api, &owner)
+                    .ok_or_else(|| format!("key {} moved here for non-local owner {}", mv.key_id, hex(&owner)))?;
+                MIRRORED_KEYS.remove(storage, mv.key_id);
+                OWNED.save(storage, (&addr, mv.key_id), &Empty {}).map_err(std_err)?;
+                NUM_LOCAL_KEYS.update(storage, |n| -> Result<u64, cosmwasm_std::StdError> { Ok(n + 1) }).map_err(std_err)?;
+                let key = LocalKey { model: mv.model_id, owner: addr, expires_at, locked: mv.locked, approvals: vec![] };
+                LOCAL_KEYS.save(storage, mv.key_id, &key).map_err(std_err)
+            } else {
+                let key = MirroredKey {
+                    model: mv.model_id,
+                    owner: owner.into(),
+                    resident_chain: mv.to_chain,
+                    expires_at,
+                    locked: mv.locked,
+                };
+                MIRRORED_KEYS.save(storage, mv.key_id, &key).map_err(std_err)
+            }
+        }
+        B::KeyBurned(b) => {
+            let key = mirrored_on(storage, b.key_id, src)?;
+            HOLDINGS.remove(storage, (key.owner.as_slice(), key.model, b.key_id));
+            MIRRORED_KEYS.remove(storage, b.key_id);
+            Ok(())
+        }
+        B::PurchaseSettled(p) => {
+            // Revenue stays where it was earned; the key itself arrives as KeyMinted.
+            check_origin("purchase", p.purchase_id, src)
+        }
+        B::LeaseReported(l) => {
+            if origin_of(l.purchase_id) != cfg.chain_id {
+                return Err(format!("purchase {} was not made on this chain", l.purchase_id));
+            }
+            resolve_escrow(api, storage, cfg, l.purchase_id, l.ok).map_err(std_err)
+        }
+        B::PayoutAddressBound(b) => {
+            if b.chain != cfg.chain_id {
+                return Err(format!("payout binding is for chain {}, this is {}", b.chain, cfg.chain_id));
+            }
+            let creator = from_codec_account(&b.creator);
+            let payout = from_codec_account(&b.payout);
+            let addr = local_addr(api, &payout).ok_or_else(|| format!("payout {} is not an address of this chain", hex(&payout)))?;
+            let last = PAYOUT_NONCES.may_load(storage, &creator).map_err(std_err)?;
+            if last.is_some_and(|n| b.bind_nonce <= n) {
+                return Err(format!("stale bind nonce {} for {}", b.bind_nonce, hex(&creator)));
+            }
+            PAYOUT_NONCES.save(storage, &creator, &b.bind_nonce).map_err(std_err)?;
+            PAYOUTS.save(storage, &creator, &addr).map_err(std_err)
+        }
+    }
+}
+
+fn mirrored_on(storage: &dyn Storage, id: u64, src: u32) -> Result<MirroredKey, String> {
+    let key = MIRRORED_KEYS
+        .may_load(storage, id)
+        .map_err(std_err)?
+        .ok_or_else(|| format!("unknown mirrored key {id}"))?;
+    if key.resident_chain != src {
+        return Err(format!("key {id} is resident on chain {}, not {src}", key.resident_chain));
+    }
+    Ok(key)
+}

@@ -1,0 +1,214 @@
+//! Publishing, forking and updating models on this chain.
+
+use cosmwasm_std::{Binary, DepsMut, Empty, Env, HexBinary, MessageInfo, Response, Storage, Uint128};
+use cw_storage_plus::Item;
+
+use crate::account::{hex, word_of_addr, Account};
+use crate::error::ContractError;
+use crate::msg::PublishArgs;
+use crate::outbound::{self, Fact};
+use crate::state::{Config, Model, Royalty, ALLOWLIST, MODELS, MODEL_SERIAL, PAYOUTS};
+
+pub const MAX_URI_LEN: usize = 512;
+pub const MAX_ALLOWLIST_CHANGE: usize = 100;
+
+/// Global id from the origin chain and a local serial.
+pub fn make_id(chain: u32, serial: u32) -> u64 {
+    ((chain as u64) << 32) | serial as u64
+}
+
+pub fn origin_of(id: u64) -> u32 {
+    (id >> 32) as u32
+}
+
+pub fn next_serial(storage: &mut dyn Storage, item: &Item<u32>) -> Result<u32, ContractError> {
+    let next = item
+        .load(storage)?
+        .checked_add(1)
+        .ok_or(ContractError::SerialOverflow)?;
+    item.save(storage, &next)?;
+    Ok(next)
+}
+
+pub const MAX_FORK_ROYALTY_BPS: u16 = 5_000;
+pub const MAX_DAO_BPS: u16 = 4_000;
+pub const MAX_PROTOCOL_FEE_BPS: u16 = 1_000;
+
+/// Same caps as the EVM registry, so upstream + dao + protocol never exceed 100 %.
+pub fn check_royalty(r: &Royalty) -> Result<(), ContractError> {
+    if r.fork_royalty_bps > MAX_FORK_ROYALTY_BPS {
+        return Err(ContractError::RoyaltyTooHigh { field: "fork_royalty_bps".into(), bps: r.fork_royalty_bps, max: MAX_FORK_ROYALTY_BPS });
+    }
+    if r.dao_bps > MAX_DAO_BPS {
+        return Err(ContractError::RoyaltyTooHigh { field: "dao_bps".into(), bps: r.dao_bps, max: MAX_DAO_BPS });
+    }
+    Ok(())
+}
+
+pub fn check_content(content: &[u8]) -> Result<(), ContractError> {
+    if content.len() != 32 {
+        return Err(ContractError::InvalidModel {
+            reason: format!("content commitment must be 32 bytes, got {}", content.len()),
+        });
+    }
+    Ok(())
+}
+
+pub fn check_uri(uri: &str) -> Result<(), ContractError> {
+    if uri.is_empty() || uri.len() > MAX_URI_LEN {
+        return Err(ContractError::InvalidModel {
+            reason: format!("sdl_uri must be 1..={MAX_URI_LEN} bytes, got {}", uri.len()),
+        });
+    }
+    Ok(())
+}
+
+pub fn execute_publish(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    cfg: &Config,
+    parent: Option<(u64, HexBinary)>,
+    args: PublishArgs,
+) -> Result<Response, ContractError> {
+    check_content(args.content.as_slice())?;
+    check_uri(&args.sdl_uri)?;
+    check_royalty(&args.royalty)?;
+    if let Some(key_lifetime) = args.policy.key_lifetime_secs {
+        if key_lifetime == 0 {
+            return Err(ContractError::InvalidModel { reason: "key_lifetime_secs must be > 0".into() });
+        }
+    }
+    let dao = args.dao.map(|d| d.to_word(deps.api)).transpose()?;
+    let (parent_id, upstream_bps) = match parent {
+        None => (None, 0),
+        Some((pid, parent_content)) => {
+            let p = MODELS
+                .may_load(deps.storage, pid)?
+                .ok_or(ContractError::UnknownModel { id: pid })?;
+            if !p.policy.forkable || p.retired {
+                return Err(ContractError::NotForkable { id: pid });
+            }
+            if parent_content.as_slice() != p.content.as_slice() {
+                return Err(ContractError::ParentContentMismatch {
+                    parent: pid,
+                    expected: hex(&p.content),
+                });
+            }
+            (Some(pid), p.royalty.fork_royalty_bps)
+        }
+    };
+    let creator = word_of_addr(deps.api, &info.sender)?;
+    let id = make_id(cfg.chain_id, next_serial(deps.storage, &MODEL_SERIAL)?);
+    let model = Model {
+        id,
+        origin_chain: cfg.chain_id,
+        creator: creator.into(),
+        parent: parent_id,
+        upstream_bps,
+        content: Binary::from(args.content.to_vec()),
+        sdl_uri: args.sdl_uri,
+        price: args.price,
+        deploy_price: args.deploy_price,
+        policy: args.policy,
+        royalty: args.royalty,
+        dao: dao.map(Binary::from),
+        minted: 0,
+        retired: false,
+    };
+    MODELS.save(deps.storage, id, &model)?;
+    let events = outbound::emit(deps.storage, cfg, &Fact::ModelRegistered(&model))?;
+    Ok(Response::new()
+        .add_attribute("action", if parent_id.is_some() { "fork" } else { "publish" })
+        .add_attribute("model", id.to_string())
+        .add_attribute("creator", info.sender)
+        .add_attribute("parent", parent_id.map(|p| p.to_string()).unwrap_or_default())
+        .add_events(events))
+}
+
+/// The creator itself when it is an account of this chain, or the payout address bound to it.
+pub fn ensure_creator(deps: &DepsMut, info: &MessageInfo, model: &Model) -> Result<(), ContractError> {
+    let sender = word_of_addr(deps.api, &info.sender)?;
+    if sender.as_slice() == model.creator.as_slice() {
+        return Ok(());
+    }
+    if let Some(bound) = PAYOUTS.may_load(deps.storage, model.creator.as_slice())? {
+        if bound == info.sender {
+            return Ok(());
+        }
+    }
+    Err(ContractError::Unauthorized {
+        role: format!("the creator of model {} or its bound payout address", model.id),
+    })
+}
+
+pub fn execute_update(
+    deps: DepsMut,
+    info: MessageInfo,
+    cfg: &Config,
+    id: u64,
+    price: Option<Uint128>,
+    deploy_price: Option<Uint128>,
+    sdl_uri: Option<String>,
+) -> Result<Response, ContractError> {
+    let mut model = MODELS
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::UnknownModel { id })?;
+    ensure_creator(&deps, &info, &model)?;
+    if let Some(p) = price {
+        model.price = p;
+    }
+    if let Some(p) = deploy_price {
+        model.deploy_price = p;
+    }
+    let mut events = vec![];
+    if let Some(uri) = sdl_uri {
+        // The locator is global: only the home chain may change it.
+        if model.origin_chain != cfg.chain_id {
+            return Err(ContractError::InvalidModel {
+                reason: format!("sdl_uri of model {id} can only change on chain {}", model.origin_chain),
+            });
+        }
+        check_uri(&uri)?;
+        model.sdl_uri = uri;
+        events = outbound::emit(deps.storage, cfg, &Fact::ModelUpdated(&model))?;
+    }
+    MODELS.save(deps.storage, id, &model)?;
+    Ok(Response::new()
+        .add_attribute("action", "update_model")
+        .add_attribute("model", id.to_string())
+        .add_attribute("price", model.price)
+        .add_attribute("deploy_price", model.deploy_price)
+        .add_events(events))
+}
+
+pub fn execute_set_allowlist(
+    deps: DepsMut,
+    info: MessageInfo,
+    id: u64,
+    add: Vec<Account>,
+    remove: Vec<Account>,
+) -> Result<Response, ContractError> {
+    let model = MODELS
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::UnknownModel { id })?;
+    ensure_creator(&deps, &info, &model)?;
+    if add.len() + remove.len() > MAX_ALLOWLIST_CHANGE {
+        return Err(ContractError::InvalidModel {
+            reason: format!("at most {MAX_ALLOWLIST_CHANGE} allowlist changes per call"),
+        });
+    }
+    let add: Vec<Vec<u8>> = add.iter().map(|a| a.to_word(deps.api)).collect::<Result<_, _>>()?;
+    let remove: Vec<Vec<u8>> = remove.iter().map(|a| a.to_word(deps.api)).collect::<Result<_, _>>()?;
+    for w in &add {
+        ALLOWLIST.save(deps.storage, (id, w), &Empty {})?;
+    }
+    for w in &remove {
+        ALLOWLIST.remove(deps.storage, (id, w));
+    }
+    Ok(Response::new()
+        .add_attribute("action", "set_allowlist")
+        .add_attribute("model", id.to_string())
+        .add_attribute("added", add.len().to_string())
+        .add_attribute("removed", remove.len().to_string()))
+}

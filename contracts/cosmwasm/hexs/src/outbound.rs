@@ -1,0 +1,143 @@
+//! Outbound mirror messages: every local fact becomes one codec message per peer lane,
+//! emitted as a `wasm-hexs_outbound` event that the relayer signs and delivers.
+
+use cosmwasm_std::{Event, HexBinary, Storage, Uint128};
+use hexs_codec as codec;
+
+use crate::error::ContractError;
+use crate::state::{Config, Model, OUTBOUND_NONCE};
+
+pub const EVENT_TYPE: &str = "hexs_outbound";
+
+pub enum Fact<'a> {
+    ModelRegistered(&'a Model),
+    ModelUpdated(&'a Model),
+    KeyMinted { model: u64, key: u64, owner: &'a [u8], expires_at: Option<u64>, locked: bool },
+    KeyTransferred { key: u64, from: &'a [u8], to: &'a [u8] },
+    KeyBurned { key: u64 },
+    PurchaseSettled {
+        purchase: u64,
+        model: u64,
+        key: u64,
+        buyer: &'a [u8],
+        denom: &'a str,
+        amount: Uint128,
+        with_deployment: bool,
+    },
+}
+
+/// Account word (family byte + address) to the codec's account.
+pub fn to_codec_account(word: &[u8]) -> Result<codec::Account, ContractError> {
+    let (family, address) = word.split_first().ok_or_else(|| ContractError::InvalidAccountWord {
+        word: String::new(),
+    })?;
+    codec::Account::from_parts(*family, address).map_err(|_| ContractError::InvalidAccountWord {
+        word: HexBinary::from(word).to_hex(),
+    })
+}
+
+pub fn from_codec_account(a: &codec::Account) -> Vec<u8> {
+    let mut w = Vec::with_capacity(1 + a.address().len());
+    w.push(a.family());
+    w.extend_from_slice(a.address());
+    w
+}
+
+fn bytes32(b: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if b.len() == 32 {
+        out.copy_from_slice(b);
+    }
+    out
+}
+
+fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body, ContractError> {
+    Ok(match fact {
+        Fact::ModelRegistered(m) => {
+            let parent_commitment = match m.parent {
+                Some(p) => crate::state::MODELS
+                    .may_load(storage, p)?
+                    .map(|pm| bytes32(&pm.content))
+                    .unwrap_or_default(),
+                None => [0u8; 32],
+            };
+            let dao_bps = if m.dao.is_some() { m.royalty.dao_bps } else { 0 };
+            codec::Body::ModelRegistered(codec::ModelRegistered {
+                model_id: m.id,
+                parent_id: m.parent.unwrap_or(0),
+                creator: to_codec_account(&m.creator)?,
+                content_commitment: bytes32(&m.content),
+                parent_commitment,
+                soulbound: m.policy.soulbound,
+                forkable: m.policy.forkable,
+                key_duration: m.policy.key_lifetime_secs.unwrap_or(0),
+                upstream_bps: m.upstream_bps,
+                dao_bps,
+                fork_royalty_bps: m.royalty.fork_royalty_bps,
+                sdl_locator: m.sdl_uri.clone(),
+                metadata_uri: String::new(),
+            })
+        }
+        Fact::ModelUpdated(m) => codec::Body::ModelUpdated(codec::ModelUpdated {
+            model_id: m.id,
+            retired: m.retired,
+            metadata_uri: String::new(),
+            prices: vec![codec::Price { currency: cfg.denom.as_bytes().to_vec(), amount: m.price.u128() }],
+        }),
+        Fact::KeyMinted { model, key, owner, expires_at, locked } => {
+            codec::Body::KeyMinted(codec::KeyMinted {
+                model_id: *model,
+                key_id: *key,
+                owner: to_codec_account(owner)?,
+                expires_at: expires_at.unwrap_or(0),
+                locked: *locked,
+            })
+        }
+        Fact::KeyTransferred { key, from, to } => codec::Body::KeyTransferred(codec::KeyTransferred {
+            key_id: *key,
+            from: to_codec_account(from)?,
+            to: to_codec_account(to)?,
+        }),
+        Fact::KeyBurned { key } => codec::Body::KeyBurned(codec::KeyBurned { key_id: *key }),
+        Fact::PurchaseSettled { purchase, model, key, buyer, denom, amount, with_deployment } => {
+            codec::Body::PurchaseSettled(codec::PurchaseSettled {
+                purchase_id: *purchase,
+                model_id: *model,
+                key_id: *key,
+                buyer: to_codec_account(buyer)?,
+                currency: denom.as_bytes().to_vec(),
+                amount: amount.u128(),
+                deployment_requested: *with_deployment,
+                deployment_params: vec![],
+            })
+        }
+    })
+}
+
+/// Encodes `fact` once per peer lane, bumps each lane's nonce and returns the events.
+pub fn emit(storage: &mut dyn Storage, cfg: &Config, fact: &Fact) -> Result<Vec<Event>, ContractError> {
+    if cfg.peers.is_empty() {
+        return Ok(vec![]);
+    }
+    let body = body(storage, cfg, fact)?;
+    let mut events = Vec::with_capacity(cfg.peers.len());
+    for &dst in &cfg.peers {
+        let nonce = OUTBOUND_NONCE.may_load(storage, dst)?.unwrap_or(0) + 1;
+        OUTBOUND_NONCE.save(storage, dst, &nonce)?;
+        let msg = codec::Message { src_chain: cfg.chain_id, dst_chain: dst, nonce, body: body.clone() };
+        let bytes = codec::encode(&msg).map_err(|e| ContractError::InvalidModel {
+            reason: format!("cannot encode outbound {}: {e}", msg.kind().name()),
+        })?;
+        let digest = codec::digest(&bytes);
+        events.push(
+            Event::new(EVENT_TYPE)
+                .add_attribute("kind", msg.kind().name())
+                .add_attribute("src", cfg.chain_id.to_string())
+                .add_attribute("dst", dst.to_string())
+                .add_attribute("nonce", nonce.to_string())
+                .add_attribute("message", HexBinary::from(bytes).to_hex())
+                .add_attribute("digest", HexBinary::from(digest).to_hex()),
+        );
+    }
+    Ok(events)
+}

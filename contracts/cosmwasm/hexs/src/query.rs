@@ -1,0 +1,301 @@
+//! Read side: Hexs queries and the cw721 query shapes.
+
+use cosmwasm_std::{Deps, Env, HexBinary, Order, StdError, StdResult, Uint128, Uint64};
+use cw_storage_plus::Bound;
+
+use crate::account::{local_addr, Account};
+use crate::keys::{load_local, parse_token_id};
+use crate::msg::{
+    AllNftInfoResponse, Approval, ApprovalResponse, ApprovalsResponse, ConfigResponse,
+    ContractInfoResponse, HasAccessResponse, KeyExtension, KeyResponse, LaneNonce, LanesResponse,
+    MinterResponse, ModelsResponse, NftInfoResponse, NumTokensResponse, OperatorResponse,
+    OperatorsResponse, OwnerOfResponse, TokensResponse,
+};
+use crate::state::{
+    Escrow, LocalKey, Model, CLAIMABLE, CONFIG, ESCROWS, HOLDINGS, INBOUND_NONCE, LOCAL_KEYS,
+    MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS, OPERATORS, OUTBOUND_NONCE, OWNED, PAYOUTS, RELAYERS,
+    VAULTS,
+};
+
+const DEFAULT_LIMIT: u32 = 30;
+const MAX_LIMIT: u32 = 100;
+
+fn limit(l: Option<u32>) -> usize {
+    l.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
+}
+
+fn std(e: crate::error::ContractError) -> StdError {
+    match e {
+        crate::error::ContractError::Std(s) => s,
+        other => StdError::generic_err(other.to_string()),
+    }
+}
+
+pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
+    let c = CONFIG.load(deps.storage)?;
+    let r = RELAYERS.load(deps.storage)?;
+    Ok(ConfigResponse {
+        chain_id: c.chain_id,
+        admin: c.admin.to_string(),
+        denom: c.denom,
+        protocol_fee_bps: c.protocol_fee_bps,
+        fee_collector: c.fee_collector.to_vec().into(),
+        deploy_payee: c.deploy_payee.to_vec().into(),
+        escrow_timeout_secs: c.escrow_timeout_secs,
+        peers: c.peers,
+        max_batch: c.max_batch,
+        paused: c.paused,
+        relayers: r.pubkeys.into_iter().map(|k| HexBinary::from(k.to_vec())).collect(),
+        threshold: r.threshold,
+    })
+}
+
+pub fn model(deps: Deps, id: u64) -> StdResult<Model> {
+    MODELS
+        .may_load(deps.storage, id)?
+        .ok_or_else(|| StdError::not_found(format!("model {id}")))
+}
+
+pub fn models(deps: Deps, start_after: Option<u64>, lim: Option<u32>) -> StdResult<ModelsResponse> {
+    let models = MODELS
+        .range(deps.storage, start_after.map(Bound::exclusive), None, Order::Ascending)
+        .take(limit(lim))
+        .map(|r| r.map(|(_, m)| m))
+        .collect::<StdResult<_>>()?;
+    Ok(ModelsResponse { models })
+}
+
+pub fn key(deps: Deps, id: u64) -> StdResult<KeyResponse> {
+    let chain = CONFIG.load(deps.storage)?.chain_id;
+    if let Some(k) = LOCAL_KEYS.may_load(deps.storage, id)? {
+        let owner = crate::account::word_of_addr(deps.api, &k.owner).map_err(std)?;
+        return Ok(KeyResponse {
+            id: Uint64::new(id),
+            model: Uint64::new(k.model),
+            owner: owner.into(),
+            resident_chain: chain,
+            expires_at: k.expires_at,
+            locked: k.locked,
+        });
+    }
+    let k = MIRRORED_KEYS
+        .may_load(deps.storage, id)?
+        .ok_or_else(|| StdError::not_found(format!("key {id}")))?;
+    Ok(KeyResponse {
+        id: Uint64::new(id),
+        model: Uint64::new(k.model),
+        owner: k.owner.to_vec().into(),
+        resident_chain: k.resident_chain,
+        expires_at: k.expires_at,
+        locked: k.locked,
+    })
+}
+
+/// True when `account` holds an unexpired key of `model` on any chain this chain mirrors.
+pub fn has_access(deps: Deps, env: &Env, model: u64, account: Account) -> StdResult<HasAccessResponse> {
+    let word = account.to_word(deps.api).map_err(std)?;
+    let now = env.block.time.seconds();
+    for item in HOLDINGS
+        .prefix((&word, model))
+        .keys(deps.storage, None, None, Order::Ascending)
+    {
+        let id = item?;
+        let expires_at = match LOCAL_KEYS.may_load(deps.storage, id)? {
+            Some(k) => k.expires_at,
+            None => match MIRRORED_KEYS.may_load(deps.storage, id)? {
+                Some(k) => k.expires_at,
+                None => continue,
+            },
+        };
+        if expires_at.map_or(true, |t| now < t) {
+            return Ok(HasAccessResponse { access: true, key_id: Some(Uint64::new(id)) });
+        }
+    }
+    Ok(HasAccessResponse { access: false, key_id: None })
+}
+
+pub fn vault(deps: Deps, model: u64) -> StdResult<Uint128> {
+    Ok(VAULTS.may_load(deps.storage, model)?.unwrap_or_default())
+}
+
+pub fn claimable(deps: Deps, payee: Account) -> StdResult<Uint128> {
+    let word = payee.to_word(deps.api).map_err(std)?;
+    Ok(CLAIMABLE.may_load(deps.storage, &word)?.unwrap_or_default())
+}
+
+pub fn payout(deps: Deps, account: Account) -> StdResult<Option<String>> {
+    let word = account.to_word(deps.api).map_err(std)?;
+    if let Some(a) = PAYOUTS.may_load(deps.storage, &word)? {
+        return Ok(Some(a.to_string()));
+    }
+    Ok(local_addr(deps.api, &word).map(|a| a.to_string()))
+}
+
+pub fn escrow(deps: Deps, key_id: u64) -> StdResult<Escrow> {
+    ESCROWS
+        .may_load(deps.storage, key_id)?
+        .ok_or_else(|| StdError::not_found(format!("escrow of key {key_id}")))
+}
+
+pub fn lanes(deps: Deps) -> StdResult<LanesResponse> {
+    let collect = |m: &cw_storage_plus::Map<u32, u64>| -> StdResult<Vec<LaneNonce>> {
+        m.range(deps.storage, None, None, Order::Ascending)
+            .map(|r| r.map(|(chain, nonce)| LaneNonce { chain, nonce }))
+            .collect()
+    };
+    Ok(LanesResponse { inbound: collect(&INBOUND_NONCE)?, outbound: collect(&OUTBOUND_NONCE)? })
+}
+
+// ---------------------------------------------------------------- cw721
+
+fn token(deps: Deps, token_id: &str) -> StdResult<(u64, LocalKey)> {
+    let id = parse_token_id(token_id).map_err(std)?;
+    let k = load_local(deps.storage, id).map_err(std)?;
+    Ok((id, k))
+}
+
+fn approvals_of(env: &Env, k: &LocalKey, include_expired: bool) -> Vec<Approval> {
+    k.approvals
+        .iter()
+        .filter(|a| include_expired || !a.expires.is_expired(&env.block))
+        .map(|a| Approval { spender: a.spender.to_string(), expires: a.expires })
+        .collect()
+}
+
+pub fn owner_of(deps: Deps, env: &Env, token_id: &str, include_expired: Option<bool>) -> StdResult<OwnerOfResponse> {
+    let (_, k) = token(deps, token_id)?;
+    Ok(OwnerOfResponse {
+        owner: k.owner.to_string(),
+        approvals: approvals_of(env, &k, include_expired.unwrap_or(false)),
+    })
+}
+
+pub fn approval(
+    deps: Deps,
+    env: &Env,
+    token_id: &str,
+    spender: String,
+    include_expired: Option<bool>,
+) -> StdResult<ApprovalResponse> {
+    let (_, k) = token(deps, token_id)?;
+    if k.owner.as_str() == spender {
+        return Ok(ApprovalResponse {
+            approval: Approval { spender, expires: cw_utils::Expiration::Never {} },
+        });
+    }
+    approvals_of(env, &k, include_expired.unwrap_or(false))
+        .into_iter()
+        .find(|a| a.spender == spender)
+        .map(|approval| ApprovalResponse { approval })
+        .ok_or_else(|| StdError::not_found("Approval not found"))
+}
+
+pub fn approvals(deps: Deps, env: &Env, token_id: &str, include_expired: Option<bool>) -> StdResult<ApprovalsResponse> {
+    let (_, k) = token(deps, token_id)?;
+    Ok(ApprovalsResponse { approvals: approvals_of(env, &k, include_expired.unwrap_or(false)) })
+}
+
+pub fn operator(
+    deps: Deps,
+    env: &Env,
+    owner: String,
+    operator: String,
+    include_expired: Option<bool>,
+) -> StdResult<OperatorResponse> {
+    let owner = deps.api.addr_validate(&owner)?;
+    let op = deps.api.addr_validate(&operator)?;
+    match OPERATORS.may_load(deps.storage, (&owner, &op))? {
+        Some(exp) if include_expired.unwrap_or(false) || !exp.is_expired(&env.block) => {
+            Ok(OperatorResponse { approval: Approval { spender: operator, expires: exp } })
+        }
+        _ => Err(StdError::not_found("Approval not found")),
+    }
+}
+
+pub fn all_operators(
+    deps: Deps,
+    env: &Env,
+    owner: String,
+    include_expired: Option<bool>,
+    start_after: Option<String>,
+    lim: Option<u32>,
+) -> StdResult<OperatorsResponse> {
+    let owner = deps.api.addr_validate(&owner)?;
+    let start = start_after.map(|s| deps.api.addr_validate(&s)).transpose()?;
+    let include_expired = include_expired.unwrap_or(false);
+    let operators = OPERATORS
+        .prefix(&owner)
+        .range(deps.storage, start.as_ref().map(Bound::exclusive), None, Order::Ascending)
+        .filter(|r| match r {
+            Ok((_, exp)) => include_expired || !exp.is_expired(&env.block),
+            Err(_) => true,
+        })
+        .take(limit(lim))
+        .map(|r| r.map(|(spender, expires)| Approval { spender: spender.to_string(), expires }))
+        .collect::<StdResult<_>>()?;
+    Ok(OperatorsResponse { operators })
+}
+
+pub fn num_tokens(deps: Deps) -> StdResult<NumTokensResponse> {
+    Ok(NumTokensResponse { count: NUM_LOCAL_KEYS.load(deps.storage)? })
+}
+
+pub fn contract_info(deps: Deps) -> StdResult<ContractInfoResponse> {
+    let c = CONFIG.load(deps.storage)?;
+    Ok(ContractInfoResponse { name: c.name, symbol: c.symbol })
+}
+
+fn nft_info_of(deps: Deps, k: &LocalKey) -> StdResult<NftInfoResponse> {
+    let m = MODELS.may_load(deps.storage, k.model)?;
+    Ok(NftInfoResponse {
+        token_uri: m.map(|m| m.sdl_uri),
+        extension: KeyExtension { model: Uint64::new(k.model), expires_at: k.expires_at, locked: k.locked },
+    })
+}
+
+pub fn nft_info(deps: Deps, token_id: &str) -> StdResult<NftInfoResponse> {
+    let (_, k) = token(deps, token_id)?;
+    nft_info_of(deps, &k)
+}
+
+pub fn all_nft_info(deps: Deps, env: &Env, token_id: &str, include_expired: Option<bool>) -> StdResult<AllNftInfoResponse> {
+    let (_, k) = token(deps, token_id)?;
+    Ok(AllNftInfoResponse {
+        access: OwnerOfResponse {
+            owner: k.owner.to_string(),
+            approvals: approvals_of(env, &k, include_expired.unwrap_or(false)),
+        },
+        info: nft_info_of(deps, &k)?,
+    })
+}
+
+fn start_key(start_after: Option<String>) -> StdResult<Option<u64>> {
+    start_after.map(|s| parse_token_id(&s).map_err(std)).transpose()
+}
+
+pub fn tokens(deps: Deps, owner: String, start_after: Option<String>, lim: Option<u32>) -> StdResult<TokensResponse> {
+    let owner = deps.api.addr_validate(&owner)?;
+    let start = start_key(start_after)?;
+    let tokens = OWNED
+        .prefix(&owner)
+        .keys(deps.storage, start.map(Bound::exclusive), None, Order::Ascending)
+        .take(limit(lim))
+        .map(|r| r.map(|id| id.to_string()))
+        .collect::<StdResult<_>>()?;
+    Ok(TokensResponse { tokens })
+}
+
+pub fn all_tokens(deps: Deps, start_after: Option<String>, lim: Option<u32>) -> StdResult<TokensResponse> {
+    let start = start_key(start_after)?;
+    let tokens = LOCAL_KEYS
+        .keys(deps.storage, start.map(Bound::exclusive), None, Order::Ascending)
+        .take(limit(lim))
+        .map(|r| r.map(|id| id.to_string()))
+        .collect::<StdResult<_>>()?;
+    Ok(TokensResponse { tokens })
+}
+
+/// Keys are minted only by purchases: there is no minter account.
+pub fn minter() -> MinterResponse {
+    MinterResponse { minter: None }
+}

@@ -1,0 +1,158 @@
+//! Lazy lineage royalties: settle one level per call, payees pull their credit.
+
+use cosmwasm_std::{coins, Api, BankMsg, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
+
+use crate::account::{hex, local_addr, word_of_addr, Account};
+use crate::error::ContractError;
+use crate::state::{Config, EscrowStatus, CLAIMABLE, ESCROWS, MODELS, PAYOUTS, VAULTS};
+
+pub fn credit(storage: &mut dyn Storage, payee: &[u8], amount: Uint128) -> Result<(), ContractError> {
+    if amount.is_zero() {
+        return Ok(());
+    }
+    CLAIMABLE.update(storage, payee, |v| -> Result<Uint128, ContractError> {
+        Ok(v.unwrap_or_default() + amount)
+    })?;
+    Ok(())
+}
+
+fn bps(amount: Uint128, bps: u16) -> Uint128 {
+    amount.multiply_ratio(bps as u128, 10_000u128)
+}
+
+/// Splits the model's whole vault: protocol fee, parent share (into the parent's vault,
+/// or nothing for a root model), DAO share (when the model has a DAO), creator the rest.
+pub fn execute_settle(deps: DepsMut, cfg: &Config, id: u64) -> Result<Response, ContractError> {
+    let model = MODELS
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::UnknownModel { id })?;
+    let amount = VAULTS.may_load(deps.storage, id)?.unwrap_or_default();
+    if amount.is_zero() {
+        return Err(ContractError::NothingToSettle { id });
+    }
+    VAULTS.remove(deps.storage, id);
+    let fee = bps(amount, cfg.protocol_fee_bps);
+    let parent_share = match model.parent {
+        Some(_) => bps(amount, model.upstream_bps),
+        None => Uint128::zero(),
+    };
+    let dao_share = match model.dao {
+        Some(_) => bps(amount, model.royalty.dao_bps),
+        None => Uint128::zero(),
+    };
+    // The caps keep fee + parent + dao <= 100 %; saturate anyway so a bad mirror cannot underflow.
+    let creator_share = amount
+        .saturating_sub(fee)
+        .saturating_sub(parent_share)
+        .saturating_sub(dao_share);
+    if let Some(parent) = model.parent {
+        if !parent_share.is_zero() {
+            VAULTS.update(deps.storage, parent, |v| -> Result<Uint128, ContractError> {
+                Ok(v.unwrap_or_default() + parent_share)
+            })?;
+        }
+    }
+    if let Some(dao) = &model.dao {
+        credit(deps.storage, dao, dao_share)?;
+    }
+    credit(deps.storage, &cfg.fee_collector, fee)?;
+    credit(deps.storage, &model.creator, creator_share)?;
+    Ok(Response::new()
+        .add_attribute("action", "settle")
+        .add_attribute("model", id.to_string())
+        .add_attribute("amount", amount)
+        .add_attribute("parent", model.parent.map(|p| p.to_string()).unwrap_or_default())
+        .add_attribute("parent_share", parent_share)
+        .add_attribute("dao_share", dao_share)
+        .add_attribute("protocol_fee", fee)
+        .add_attribute("creator_share", creator_share))
+}
+
+/// Where a payee's credit is paid on this chain: itself when it is a local account,
+/// else the payout address bound to it.
+pub fn payout_addr(api: &dyn Api, storage: &dyn Storage, payee: &[u8]) -> Result<cosmwasm_std::Addr, ContractError> {
+    if let Some(a) = PAYOUTS.may_load(storage, payee)? {
+        return Ok(a);
+    }
+    local_addr(api, payee).ok_or_else(|| ContractError::NoPayoutAddress { payee: hex(payee) })
+}
+
+/// Anyone may trigger a claim: the money only ever goes to the payee's own address.
+pub fn execute_claim(
+    deps: DepsMut,
+    info: MessageInfo,
+    cfg: &Config,
+    payee: Option<Account>,
+) -> Result<Response, ContractError> {
+    let word = match payee {
+        Some(a) => a.to_word(deps.api)?,
+        None => word_of_addr(deps.api, &info.sender)?,
+    };
+    let amount = CLAIMABLE.may_load(deps.storage, &word)?.unwrap_or_default();
+    if amount.is_zero() {
+        return Err(ContractError::NothingToClaim { payee: hex(&word) });
+    }
+    let to = payout_addr(deps.api, deps.storage, &word)?;
+    CLAIMABLE.remove(deps.storage, &word);
+    Ok(Response::new()
+        .add_message(BankMsg::Send { to_address: to.to_string(), amount: coins(amount.u128(), &cfg.denom) })
+        .add_attribute("action", "claim")
+        .add_attribute("payee", hex(&word))
+        .add_attribute("to", to)
+        .add_attribute("amount", amount))
+}
+
+/// Closes a pending deployment escrow after a lease report: the operator is paid when the
+/// lease opened, otherwise the buyer is credited back.
+pub fn resolve_escrow(
+    api: &dyn Api,
+    storage: &mut dyn Storage,
+    cfg: &Config,
+    key_id: u64,
+    leased: bool,
+) -> Result<(), ContractError> {
+    let mut e = ESCROWS
+        .may_load(storage, key_id)?
+        .ok_or(ContractError::UnknownEscrow { id: key_id })?;
+    if e.status != EscrowStatus::Pending {
+        return Err(ContractError::EscrowClosed { id: key_id, status: e.status.as_str().to_string() });
+    }
+    if leased {
+        credit(storage, &cfg.deploy_payee, e.amount)?;
+        e.status = EscrowStatus::Released;
+    } else {
+        credit(storage, &word_of_addr(api, &e.buyer)?, e.amount)?;
+        e.status = EscrowStatus::Refunded;
+    }
+    ESCROWS.save(storage, key_id, &e)?;
+    Ok(())
+}
+
+pub fn execute_reclaim_escrow(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    cfg: &Config,
+    key_id: u64,
+) -> Result<Response, ContractError> {
+    let mut e = ESCROWS
+        .may_load(deps.storage, key_id)?
+        .ok_or(ContractError::UnknownEscrow { id: key_id })?;
+    if info.sender != e.buyer {
+        return Err(ContractError::Unauthorized { role: format!("the buyer of key {key_id}") });
+    }
+    if e.status != EscrowStatus::Pending {
+        return Err(ContractError::EscrowClosed { id: key_id, status: e.status.as_str().to_string() });
+    }
+    let at = e.created_at.saturating_add(cfg.escrow_timeout_secs);
+    if env.block.time.seconds() < at {
+        return Err(ContractError::EscrowNotExpired { id: key_id, at });
+    }
+    e.status = EscrowStatus::Refunded;
+    ESCROWS.save(deps.storage, key_id, &e)?;
+    Ok(Response::new()
+        .add_message(BankMsg::Send { to_address: e.buyer.to_string(), amount: coins(e.amount.u128(), &cfg.denom) })
+        .add_attribute("action", "reclaim_escrow")
+        .add_attribute("token_id", key_id.to_string())
+        .add_attribute("amount", e.amount))
+}

@@ -1,0 +1,179 @@
+//! Every storage item of the contract, in one place.
+
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Addr, Binary, Empty, Uint128};
+use cw_storage_plus::{Item, Map};
+use cw_utils::Expiration;
+
+#[cw_serde]
+pub struct Config {
+    /// Hexs chain identifier of this chain (not the Cosmos chain id string).
+    pub chain_id: u32,
+    /// Governs relayers, fees, pause and peers (a DAO or multisig address).
+    pub admin: Addr,
+    /// Native denom purchases are paid in.
+    pub denom: String,
+    /// Protocol fee taken on every settle, in basis points of the settled amount.
+    pub protocol_fee_bps: u16,
+    /// Account word credited with protocol fees.
+    pub fee_collector: Binary,
+    /// Account word credited with deployment escrows once a lease is reported.
+    pub deploy_payee: Binary,
+    /// After this many seconds without a lease report the buyer may reclaim the escrow.
+    pub escrow_timeout_secs: u64,
+    /// Hexs chain identifiers that receive this chain's outbound messages (one lane each).
+    pub peers: Vec<u32>,
+    /// Largest batch `receive_batch` accepts (bounds the damage of a compromised quorum).
+    pub max_batch: u32,
+    pub paused: bool,
+    /// cw721 collection name and symbol shown by wallets.
+    pub name: String,
+    pub symbol: String,
+}
+
+#[cw_serde]
+pub struct RelayerSet {
+    /// secp256k1 public keys (33-byte compressed or 65-byte uncompressed), distinct.
+    pub pubkeys: Vec<Binary>,
+    pub threshold: u32,
+}
+
+#[cw_serde]
+pub struct Policy {
+    /// Keys cannot be transferred once minted (ERC-5192 `locked`).
+    pub soulbound: bool,
+    /// Keys grant access for this many seconds after purchase (ERC-4907-style expiry).
+    pub key_lifetime_secs: Option<u64>,
+    /// At most this many keys, counting keys minted on every chain that this chain knows of.
+    pub max_supply: Option<u64>,
+    /// Only accounts on the model's allowlist may buy here.
+    pub allowlist_only: bool,
+    /// Others may fork this model.
+    pub forkable: bool,
+}
+
+#[cw_serde]
+pub struct Royalty {
+    /// Share of each settle that every direct fork of this model owes it (at most 5000).
+    pub fork_royalty_bps: u16,
+    /// Share of each settle credited to the model's DAO treasury (at most 4000; ignored without a DAO).
+    pub dao_bps: u16,
+}
+
+#[cw_serde]
+pub struct Model {
+    pub id: u64,
+    /// Hexs chain the model was published or forked on.
+    pub origin_chain: u32,
+    /// Account word of the creator.
+    pub creator: Binary,
+    pub parent: Option<u64>,
+    /// Share of each settle credited to the parent's vault: the parent's `fork_royalty_bps`
+    /// when the fork was made (zero for a root model, whose creator keeps that share).
+    pub upstream_bps: u16,
+    /// Content commitment: hash of the encrypted SDL and the image digest.
+    pub content: Binary,
+    pub sdl_uri: String,
+    /// Price of a key on this chain, in `Config::denom`; zero means not for sale here.
+    pub price: Uint128,
+    /// Extra price of a purchase that asks the relayer for a deployment; zero means unavailable.
+    pub deploy_price: Uint128,
+    pub policy: Policy,
+    pub royalty: Royalty,
+    /// Account word of the model's DAO treasury.
+    pub dao: Option<Binary>,
+    /// Keys minted for this model on every chain this chain has heard of.
+    pub minted: u64,
+    /// Retired by its home chain: no more sales or forks.
+    pub retired: bool,
+}
+
+/// A key resident on this chain: a cw721 token of this contract.
+#[cw_serde]
+pub struct LocalKey {
+    pub model: u64,
+    pub owner: Addr,
+    /// Seconds since the epoch after which the key no longer grants access.
+    pub expires_at: Option<u64>,
+    pub locked: bool,
+    pub approvals: Vec<KeyApproval>,
+}
+
+#[cw_serde]
+pub struct KeyApproval {
+    pub spender: Addr,
+    pub expires: Expiration,
+}
+
+/// A key resident on another chain, mirrored read-only.
+#[cw_serde]
+pub struct MirroredKey {
+    pub model: u64,
+    pub owner: Binary,
+    pub resident_chain: u32,
+    pub expires_at: Option<u64>,
+    pub locked: bool,
+}
+
+#[cw_serde]
+pub enum EscrowStatus {
+    Pending,
+    Released,
+    Refunded,
+}
+
+impl EscrowStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EscrowStatus::Pending => "pending",
+            EscrowStatus::Released => "released",
+            EscrowStatus::Refunded => "refunded",
+        }
+    }
+}
+
+/// The deployment part of one purchase, held until the relayer reports the lease.
+#[cw_serde]
+pub struct Escrow {
+    pub key_id: u64,
+    pub model: u64,
+    pub buyer: Addr,
+    pub amount: Uint128,
+    pub created_at: u64,
+    pub status: EscrowStatus,
+}
+
+pub const CONFIG: Item<Config> = Item::new("config");
+pub const RELAYERS: Item<RelayerSet> = Item::new("relayers");
+/// Last local serial used for models / keys on this chain.
+pub const MODEL_SERIAL: Item<u32> = Item::new("model_serial");
+pub const KEY_SERIAL: Item<u32> = Item::new("key_serial");
+
+pub const MODELS: Map<u64, Model> = Map::new("models");
+/// (model, account word) -> present when the account may buy an allowlist-only model.
+pub const ALLOWLIST: Map<(u64, &[u8]), Empty> = Map::new("allow");
+
+pub const LOCAL_KEYS: Map<u64, LocalKey> = Map::new("keys");
+pub const MIRRORED_KEYS: Map<u64, MirroredKey> = Map::new("mkeys");
+pub const NUM_LOCAL_KEYS: Item<u64> = Item::new("num_keys");
+/// (owner, key) for local keys: the cw721 `tokens` index.
+pub const OWNED: Map<(&Addr, u64), Empty> = Map::new("owned");
+/// (owner word, model, key) for every key on any chain: the `has_access` index.
+pub const HOLDINGS: Map<(&[u8], u64, u64), Empty> = Map::new("hold");
+/// (owner, operator) -> expiry of a cw721 approve_all.
+pub const OPERATORS: Map<(&Addr, &Addr), Expiration> = Map::new("ops");
+
+/// Unsettled revenue of each model, in `Config::denom`.
+pub const VAULTS: Map<u64, Uint128> = Map::new("vaults");
+/// What each payee (account word) may claim on this chain.
+pub const CLAIMABLE: Map<&[u8], Uint128> = Map::new("claim");
+/// Payout address on this chain bound to a foreign account word.
+pub const PAYOUTS: Map<&[u8], Addr> = Map::new("payout");
+/// Last accepted bind nonce of each creator's payout binding for this chain.
+pub const PAYOUT_NONCES: Map<&[u8], u64> = Map::new("payout_nonce");
+pub const ESCROWS: Map<u64, Escrow> = Map::new("escrow");
+
+/// Last applied nonce of each inbound lane, by source chain.
+pub const INBOUND_NONCE: Map<u32, u64> = Map::new("in_nonce");
+/// Last emitted nonce of each outbound lane, by destination chain.
+pub const OUTBOUND_NONCE: Map<u32, u64> = Map::new("out_nonce");
