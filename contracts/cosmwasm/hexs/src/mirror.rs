@@ -4,7 +4,7 @@
 use cosmwasm_std::{Api, Binary, DepsMut, Empty, Env, Event, HexBinary, Response, Storage};
 use hexs_codec as codec;
 
-use crate::account::{hex, local_addr};
+use crate::account::local_addr;
 use crate::error::ContractError;
 use crate::models::origin_of;
 use crate::msg::BatchSignature;
@@ -119,7 +119,7 @@ pub fn execute_receive_batch(
         let kind = m.kind().name();
         let nonce = m.nonce;
         apply(deps.api, deps.storage, cfg, src, m.body)
-            .map_err(|reason| ContractError::InvalidMirror { index: i, reason })?;
+            .map_err(|reason| ContractError::InvalidMirror { index: i, reason: reason.to_string() })?;
         events.push(
             Event::new("hexs_inbound")
                 .add_attribute("kind", kind)
@@ -138,15 +138,15 @@ pub fn execute_receive_batch(
         .add_events(events))
 }
 
-type ApplyResult = Result<(), String>;
+type ApplyResult = Result<(), &'static str>;
 
-fn std_err<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
+fn std_err<E>(_: E) -> &'static str {
+    "storage error"
 }
 
-fn check_origin(what: &str, id: u64, src: u32) -> ApplyResult {
+fn check_origin(what: &'static str, id: u64, src: u32) -> ApplyResult {
     if origin_of(id) != src {
-        return Err(format!("{what} {id} originates on chain {}, not on the lane's source {src}", origin_of(id)));
+        return Err(what);
     }
     Ok(())
 }
@@ -157,24 +157,21 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
     use codec::Body as B;
     match body {
         B::ModelRegistered(r) => {
-            check_origin("model", r.model_id, src)?;
+            check_origin("model id does not originate on the lane's source chain", r.model_id, src)?;
             if MODELS.has(storage, r.model_id) {
-                return Err(format!("model {} already exists", r.model_id));
+                return Err("model already exists");
             }
             if r.upstream_bps > crate::models::MAX_FORK_ROYALTY_BPS
                 || r.fork_royalty_bps > crate::models::MAX_FORK_ROYALTY_BPS
                 || r.dao_bps > crate::models::MAX_DAO_BPS
             {
-                return Err(format!(
-                    "royalty above caps: upstream {} fork {} dao {} bps",
-                    r.upstream_bps, r.fork_royalty_bps, r.dao_bps
-                ));
+                return Err("royalty above caps");
             }
             let parent = if r.parent_id == 0 { None } else { Some(r.parent_id) };
             if let Some(p) = parent {
                 if let Some(pm) = MODELS.may_load(storage, p).map_err(std_err)? {
                     if pm.content.as_slice() != r.parent_commitment {
-                        return Err(format!("parent commitment does not match model {p}"));
+                        return Err("parent commitment does not match the parent model");
                     }
                 }
             }
@@ -204,18 +201,18 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             MODELS.save(storage, r.model_id, &model).map_err(std_err)
         }
         B::ModelUpdated(u) => {
-            check_origin("model", u.model_id, src)?;
+            check_origin("model id does not originate on the lane's source chain", u.model_id, src)?;
             let mut m = MODELS
                 .may_load(storage, u.model_id)
                 .map_err(std_err)?
-                .ok_or_else(|| format!("unknown model {}", u.model_id))?;
+                .ok_or("unknown model")?;
             m.retired = u.retired;
             MODELS.save(storage, u.model_id, &m).map_err(std_err)
         }
         B::KeyMinted(k) => {
-            check_origin("key", k.key_id, src)?;
+            check_origin("key id does not originate on the lane's source chain", k.key_id, src)?;
             if MIRRORED_KEYS.has(storage, k.key_id) || LOCAL_KEYS.has(storage, k.key_id) {
-                return Err(format!("key {} already exists", k.key_id));
+                return Err("key already exists");
             }
             // The model may still be in flight on its home lane: count it when known.
             if let Some(mut m) = MODELS.may_load(storage, k.model_id).map_err(std_err)? {
@@ -237,7 +234,7 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             let mut key = mirrored_on(storage, t.key_id, src)?;
             let from = from_codec_account(&t.from);
             if from.as_slice() != key.owner.as_slice() {
-                return Err(format!("key {} is held by {}, not {}", t.key_id, hex(&key.owner), hex(&from)));
+                return Err("transfer from an account that does not hold the key");
             }
             let to = from_codec_account(&t.to);
             HOLDINGS.remove(storage, (&from, key.model, t.key_id));
@@ -247,15 +244,15 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
         }
         B::KeyMoved(mv) => {
             if mv.from_chain != src {
-                return Err(format!("key {} moves from chain {}, reported by {src}", mv.key_id, mv.from_chain));
+                return Err("key move not reported by the chain it leaves");
             }
             if let Some(old) = MIRRORED_KEYS.may_load(storage, mv.key_id).map_err(std_err)? {
                 if old.resident_chain != src {
-                    return Err(format!("key {} is resident on chain {}, not {src}", mv.key_id, old.resident_chain));
+                    return Err("key is not resident on the lane's source chain");
                 }
                 HOLDINGS.remove(storage, (old.owner.as_slice(), old.model, mv.key_id));
             } else if LOCAL_KEYS.has(storage, mv.key_id) {
-                return Err(format!("key {} is resident here", mv.key_id));
+                return Err("key is resident on this chain");
             }
             let owner = from_codec_account(&mv.owner);
             HOLDINGS.save(storage, (&owner, mv.model_id, mv.key_id), &Empty {}).map_err(std_err)?;
@@ -263,7 +260,7 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             if mv.to_chain == cfg.chain_id {
                 // Arrives here: it becomes an ordinary cw721 token of this contract.
                 let addr = local_addr(api, &owner)
-                    .ok_or_else(|| format!("key {} moved here for non-local owner {}", mv.key_id, hex(&owner)))?;
+                    .ok_or("key moved here for an owner that is not an address of this chain")?;
                 MIRRORED_KEYS.remove(storage, mv.key_id);
                 OWNED.save(storage, (&addr, mv.key_id), &Empty {}).map_err(std_err)?;
                 NUM_LOCAL_KEYS.update(storage, |n| -> Result<u64, cosmwasm_std::StdError> { Ok(n + 1) }).map_err(std_err)?;
@@ -288,24 +285,28 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
         }
         B::PurchaseSettled(p) => {
             // Revenue stays where it was earned; the key itself arrives as KeyMinted.
-            check_origin("purchase", p.purchase_id, src)
+            check_origin("purchase id does not originate on the lane's source chain", p.purchase_id, src)
         }
         B::LeaseReported(l) => {
             if origin_of(l.purchase_id) != cfg.chain_id {
-                return Err(format!("purchase {} was not made on this chain", l.purchase_id));
+                return Err("lease report for a purchase not made on this chain");
             }
-            resolve_escrow(api, storage, cfg, l.purchase_id, l.ok).map_err(std_err)
+            resolve_escrow(api, storage, cfg, l.purchase_id, l.ok).map_err(|e| match e {
+                ContractError::UnknownEscrow { .. } => "no escrow for this purchase",
+                ContractError::EscrowClosed { .. } => "escrow already closed",
+                _ => "storage error",
+            })
         }
         B::PayoutAddressBound(b) => {
             if b.chain != cfg.chain_id {
-                return Err(format!("payout binding is for chain {}, this is {}", b.chain, cfg.chain_id));
+                return Err("payout binding is for another chain");
             }
             let creator = from_codec_account(&b.creator);
             let payout = from_codec_account(&b.payout);
-            let addr = local_addr(api, &payout).ok_or_else(|| format!("payout {} is not an address of this chain", hex(&payout)))?;
+            let addr = local_addr(api, &payout).ok_or("payout is not an address of this chain")?;
             let last = PAYOUT_NONCES.may_load(storage, &creator).map_err(std_err)?;
             if last.is_some_and(|n| b.bind_nonce <= n) {
-                return Err(format!("stale bind nonce {} for {}", b.bind_nonce, hex(&creator)));
+                return Err("stale payout bind nonce");
             }
             PAYOUT_NONCES.save(storage, &creator, &b.bind_nonce).map_err(std_err)?;
             PAYOUTS.save(storage, &creator, &addr).map_err(std_err)
@@ -313,13 +314,13 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
     }
 }
 
-fn mirrored_on(storage: &dyn Storage, id: u64, src: u32) -> Result<MirroredKey, String> {
+fn mirrored_on(storage: &dyn Storage, id: u64, src: u32) -> Result<MirroredKey, &'static str> {
     let key = MIRRORED_KEYS
         .may_load(storage, id)
         .map_err(std_err)?
-        .ok_or_else(|| format!("unknown mirrored key {id}"))?;
+        .ok_or("unknown mirrored key")?;
     if key.resident_chain != src {
-        return Err(format!("key {id} is resident on chain {}, not {src}", key.resident_chain));
+        return Err("key is not resident on the lane's source chain");
     }
     Ok(key)
 }
