@@ -210,9 +210,9 @@ const modelRegistered: BodyCodec<ModelRegisteredBody> = {
     w.bool(b.soulbound);
     w.bool(b.forkable);
     w.uint(b.keyDuration, 8, "keyDuration");
-    w.uint(b.parentBps, 2, "parentBps");
+    w.uint(b.upstreamBps, 2, "upstreamBps");
     w.uint(b.daoBps, 2, "daoBps");
-    w.uint(b.creatorBps, 2, "creatorBps");
+    w.uint(b.forkRoyaltyBps, 2, "forkRoyaltyBps");
     w.string(b.sdlLocator);
     w.string(b.metadataUri);
   },
@@ -226,9 +226,9 @@ const modelRegistered: BodyCodec<ModelRegisteredBody> = {
       soulbound: r.bool(),
       forkable: r.bool(),
       keyDuration: r.uintBig(8),
-      parentBps: r.uintNum(2),
+      upstreamBps: r.uintNum(2),
       daoBps: r.uintNum(2),
-      creatorBps: r.uintNum(2),
+      forkRoyaltyBps: r.uintNum(2),
       sdlLocator: r.string(),
       metadataUri: r.string(),
     };

@@ -68,9 +68,9 @@ export interface ModelRegisteredBody {
   soulbound: boolean;
   forkable: boolean;
   keyDuration: bigint; // uint64 seconds, 0 = keys never expire
-  parentBps: number; // uint16
+  upstreamBps: number; // uint16
   daoBps: number; // uint16
-  creatorBps: number; // uint16
+  forkRoyaltyBps: number; // uint16
   sdlLocator: string;
   metadataUri: string;
 }

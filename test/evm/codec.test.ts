@@ -344,7 +344,7 @@ describe("Hexs message codec", function () {
       fc
         .record({
           modelId: u64, parentId: u64, creator: account, contentCommitment: b32, parentCommitment: b32,
-          soulbound: fc.boolean(), forkable: fc.boolean(), keyDuration: u64, parentBps: u16, daoBps: u16, creatorBps: u16,
+          soulbound: fc.boolean(), forkable: fc.boolean(), keyDuration: u64, upstreamBps: u16, daoBps: u16, forkRoyaltyBps: u16,
           sdlLocator: str, metadataUri: str,
         })
         .map((b) => ({ kind: Kind.ModelRegistered as const, body: b })),

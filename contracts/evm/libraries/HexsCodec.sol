@@ -88,9 +88,9 @@ library HexsCodec {
         bool soulbound;
         bool forkable;
         uint64 keyDuration; // seconds, 0 = keys never expire
-        uint16 parentBps;
+        uint16 upstreamBps;
         uint16 daoBps;
-        uint16 creatorBps;
+        uint16 forkRoyaltyBps;
         string sdlLocator;
         string metadataUri;
     }
@@ -300,7 +300,7 @@ library HexsCodec {
             b.modelId, b.parentId, encodeAccount(b.creator), b.contentCommitment, b.parentCommitment
         );
         bytes memory tail = abi.encodePacked(
-            b.soulbound, b.forkable, b.keyDuration, b.parentBps, b.daoBps, b.creatorBps
+            b.soulbound, b.forkable, b.keyDuration, b.upstreamBps, b.daoBps, b.forkRoyaltyBps
         );
         return bytes.concat(head, tail, _encString(b.sdlLocator), _encString(b.metadataUri));
     }
@@ -398,11 +398,11 @@ library HexsCodec {
         (v, o) = _uint(b, o, 8);
         r.keyDuration = uint64(v);
         (v, o) = _uint(b, o, 2);
-        r.parentBps = uint16(v);
+        r.upstreamBps = uint16(v);
         (v, o) = _uint(b, o, 2);
         r.daoBps = uint16(v);
         (v, o) = _uint(b, o, 2);
-        r.creatorBps = uint16(v);
+        r.forkRoyaltyBps = uint16(v);
         (r.sdlLocator, o) = _string(b, o);
         (r.metadataUri, o) = _string(b, o);
         _end(b, o);

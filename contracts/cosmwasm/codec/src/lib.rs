@@ -208,9 +208,9 @@ pub struct ModelRegistered {
     pub forkable: bool,
     /// Key lifetime in seconds, 0 = keys never expire.
     pub key_duration: u64,
-    pub parent_bps: u16,
+    pub upstream_bps: u16,
     pub dao_bps: u16,
-    pub creator_bps: u16,
+    pub fork_royalty_bps: u16,
     pub sdl_locator: String,
     pub metadata_uri: String,
 }
@@ -418,9 +418,9 @@ fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError> {
             w.bool(b.soulbound);
             w.bool(b.forkable);
             w.u64(b.key_duration);
-            w.u16(b.parent_bps);
+            w.u16(b.upstream_bps);
             w.u16(b.dao_bps);
-            w.u16(b.creator_bps);
+            w.u16(b.fork_royalty_bps);
             w.string(&b.sdl_locator)?;
             w.string(&b.metadata_uri)?;
         }
@@ -628,9 +628,9 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             soulbound: r.bool()?,
             forkable: r.bool()?,
             key_duration: r.u64()?,
-            parent_bps: r.u16()?,
+            upstream_bps: r.u16()?,
             dao_bps: r.u16()?,
-            creator_bps: r.u16()?,
+            fork_royalty_bps: r.u16()?,
             sdl_locator: r.string()?,
             metadata_uri: r.string()?,
         }),
