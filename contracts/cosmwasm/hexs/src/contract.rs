@@ -6,7 +6,7 @@ use cosmwasm_std::{
     to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult,
 };
 
-use crate::account::word_of_addr;
+use crate::account::{validate_word, word_of_addr};
 use crate::admin;
 use crate::error::ContractError;
 use crate::keys;
@@ -15,7 +15,7 @@ use crate::models;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
 use crate::royalties;
-use crate::state::{Config, CONFIG, KEY_SERIAL, MODEL_SERIAL, NUM_LOCAL_KEYS};
+use crate::state::{CONFIG, KEY_SERIAL, MODEL_SERIAL, NUM_LOCAL_KEYS};
 
 pub const CONTRACT_NAME: &str = "crates.io:hexs";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -24,37 +24,27 @@ pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub fn instantiate(
     deps: DepsMut,
     _env: Env,
-    info: MessageInfo,
+    _info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    let admin = match msg.admin {
-        Some(a) => deps.api.addr_validate(&a)?,
-        None => info.sender.clone(),
-    };
-    if msg.chain_id == 0 {
+    let mut cfg = msg.config;
+    cfg.admin = deps.api.addr_validate(cfg.admin.as_str())?;
+    if cfg.chain_id == 0 {
         return Err(ContractError::InvalidConfig { reason: "chain_id must be non-zero".into() });
     }
-    if msg.denom.is_empty() {
+    if cfg.denom.is_empty() {
         return Err(ContractError::InvalidConfig { reason: "denom must not be empty".into() });
     }
-    admin::check_fee(msg.protocol_fee_bps)?;
-    admin::check_peers(msg.chain_id, &msg.peers)?;
-    admin::check_max_batch(msg.max_batch)?;
-    let cfg = Config {
-        chain_id: msg.chain_id,
-        admin: admin.clone(),
-        denom: msg.denom,
-        protocol_fee_bps: msg.protocol_fee_bps,
-        fee_collector: msg.fee_collector.to_word(deps.api)?.into(),
-        deploy_payee: msg.deploy_payee.to_word(deps.api)?.into(),
-        escrow_timeout_secs: msg.escrow_timeout_secs,
-        peers: msg.peers,
-        max_batch: msg.max_batch,
-        paused: false,
-        name: msg.name,
-        symbol: msg.symbol,
-    };
+    if cfg.paused {
+        return Err(ContractError::InvalidConfig { reason: "cannot start paused".into() });
+    }
+    validate_word(cfg.fee_collector.as_slice())?;
+    validate_word(cfg.deploy_payee.as_slice())?;
+    admin::check_fee(cfg.protocol_fee_bps)?;
+    admin::check_peers(cfg.chain_id, &cfg.peers)?;
+    admin::check_max_batch(cfg.max_batch)?;
+    let admin = cfg.admin.clone();
     CONFIG.save(deps.storage, &cfg)?;
     admin::save_relayers(deps.storage, msg.relayers, msg.threshold)?;
     MODEL_SERIAL.save(deps.storage, &0)?;

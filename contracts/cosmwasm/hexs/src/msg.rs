@@ -9,25 +9,16 @@ use cosmwasm_std::{Binary, HexBinary, Uint128, Uint64};
 use cw_utils::Expiration;
 
 use crate::account::Account;
-use crate::state::{Model, Policy, Royalty};
+use crate::state::{Config, Model, Policy, Royalty};
 
+/// The whole configuration is given once; account words are family byte + address in hex
+/// (family 2 + 20-byte canonical address for a Cosmos account, 3 + 32 bytes for a contract).
 #[cw_serde]
 pub struct InstantiateMsg {
-    /// Hexs chain identifier of this chain.
-    pub chain_id: u32,
-    /// Defaults to the sender.
-    pub admin: Option<String>,
-    pub denom: String,
-    pub protocol_fee_bps: u16,
-    pub fee_collector: Account,
-    pub deploy_payee: Account,
-    pub escrow_timeout_secs: u64,
-    pub peers: Vec<u32>,
-    pub max_batch: u32,
+    pub config: Config,
+    /// secp256k1 public keys of the relayers (33-byte compressed or 65-byte uncompressed).
     pub relayers: Vec<HexBinary>,
     pub threshold: u32,
-    pub name: String,
-    pub symbol: String,
 }
 
 #[cw_serde]
@@ -174,16 +165,7 @@ pub enum QueryMsg {
 
 #[cw_serde]
 pub struct ConfigResponse {
-    pub chain_id: u32,
-    pub admin: String,
-    pub denom: String,
-    pub protocol_fee_bps: u16,
-    pub fee_collector: HexBinary,
-    pub deploy_payee: HexBinary,
-    pub escrow_timeout_secs: u64,
-    pub peers: Vec<u32>,
-    pub max_batch: u32,
-    pub paused: bool,
+    pub config: Config,
     pub relayers: Vec<HexBinary>,
     pub threshold: u32,
 }

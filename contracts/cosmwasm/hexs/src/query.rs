@@ -32,19 +32,9 @@ fn std(e: crate::error::ContractError) -> StdError {
 }
 
 pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
-    let c = CONFIG.load(deps.storage)?;
     let r = RELAYERS.load(deps.storage)?;
     Ok(ConfigResponse {
-        chain_id: c.chain_id,
-        admin: c.admin.to_string(),
-        denom: c.denom,
-        protocol_fee_bps: c.protocol_fee_bps,
-        fee_collector: c.fee_collector.to_vec().into(),
-        deploy_payee: c.deploy_payee.to_vec().into(),
-        escrow_timeout_secs: c.escrow_timeout_secs,
-        peers: c.peers,
-        max_batch: c.max_batch,
-        paused: c.paused,
+        config: CONFIG.load(deps.storage)?,
         relayers: r.pubkeys.into_iter().map(|k| HexBinary::from(k.to_vec())).collect(),
         threshold: r.threshold,
     })

@@ -1,7 +1,7 @@
 //! Every storage item of the contract, in one place.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Binary, Empty, Uint128};
+use cosmwasm_std::{Addr, Binary, Empty, HexBinary, Uint128};
 use cw_storage_plus::{Item, Map};
 use cw_utils::Expiration;
 
@@ -15,16 +15,17 @@ pub struct Config {
     pub denom: String,
     /// Protocol fee taken on every settle, in basis points of the settled amount.
     pub protocol_fee_bps: u16,
-    /// Account word credited with protocol fees.
-    pub fee_collector: Binary,
+    /// Account word (family byte + address, hex) credited with protocol fees.
+    pub fee_collector: HexBinary,
     /// Account word credited with deployment escrows once a lease is reported.
-    pub deploy_payee: Binary,
+    pub deploy_payee: HexBinary,
     /// After this many seconds without a lease report the buyer may reclaim the escrow.
     pub escrow_timeout_secs: u64,
     /// Hexs chain identifiers that receive this chain's outbound messages (one lane each).
     pub peers: Vec<u32>,
     /// Largest batch `receive_batch` accepts (bounds the damage of a compromised quorum).
     pub max_batch: u32,
+    /// Must be false at instantiation.
     pub paused: bool,
     /// cw721 collection name and symbol shown by wallets.
     pub name: String,
