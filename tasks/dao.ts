@@ -167,18 +167,22 @@ task("dao:vote", "Vote on a proposal of the model's DAO; members only")
     const gov = await governorOf(hre, p, modelId);
     const snapshot = await gov.proposalSnapshot(proposalId);
     if (snapshot === 0n) fail(`unknown proposal ${proposalId} in model ${formatId(modelId)}'s DAO: check --proposal (dao:propose prints it)`);
-    let next = BigInt(await hre.ethers.provider.getBlockNumber()) + 1n;
-    if (next <= snapshot) {
-      if (!a.fastForward) fail(`voting on proposal ${proposalId} opens after block ${snapshot} (next block is ${next}): wait, or pass --fast-forward on a local network`);
+    let latest = BigInt(await hre.ethers.provider.getBlockNumber());
+    if (latest + 1n <= snapshot) {
+      if (!a.fastForward) fail(`voting on proposal ${proposalId} opens after block ${snapshot} (next block is ${latest + 1n}): wait, or pass --fast-forward on a local network`);
       if (!isLocalNetwork(hre)) fail(`--fast-forward works only on hardhat/localhost, not '${hre.network.name}'`);
-      await mine(hre, snapshot - next + 1n);
-      next = snapshot + 1n;
+      // Mine past the snapshot so the voting weight at the snapshot can be read back too.
+      await mine(hre, snapshot - latest + 1n);
+      latest = snapshot + 1n;
     }
+    const next = latest + 1n;
     const deadline = await gov.proposalDeadline(proposalId);
     if (next > deadline) fail(`voting on proposal ${proposalId} closed at block ${deadline}: it is ${STATES[Number(await gov.state(proposalId))]}`);
     const signer = await resolveSigner(hre, a.from);
     const me = await signer.getAddress();
-    const weight = await gov.getVotes(me, snapshot);
+    // The snapshot block must be in the past to read votes at it; the tx itself lands after it.
+    const membership = (await hre.ethers.getContractAt("DaoMembership", await gov.token())) as unknown as DaoMembership;
+    const weight = latest > snapshot ? await gov.getVotes(me, snapshot) : await membership.getVotes(me);
     if (weight === 0n) fail(`${me} had no vote in model ${formatId(modelId)}'s DAO when proposal ${proposalId} was made: only members at that time may vote (use --from)`);
     if (await gov.hasVoted(proposalId, me)) fail(`${me} already voted on proposal ${proposalId}`);
     await requireFunds(hre, NATIVE_INFO, me, 0n, 150_000n);
@@ -216,11 +220,12 @@ task("dao:execute", "Execute a successful proposal of the model's DAO: pays from
       fail(`unknown proposal ${proposalId} in model ${formatId(modelId)}'s DAO: check --proposal (dao:propose prints it)`);
     }
     const deadline = await gov.proposalDeadline(proposalId);
-    const next = BigInt(await hre.ethers.provider.getBlockNumber()) + 1n;
-    if (next <= deadline) {
-      if (!a.fastForward) fail(`voting on proposal ${proposalId} is open until block ${deadline} (next block is ${next}): wait, or pass --fast-forward on a local network`);
+    // The governor reads its state at the latest block, so voting must have closed before it.
+    const latest = BigInt(await hre.ethers.provider.getBlockNumber());
+    if (latest <= deadline) {
+      if (!a.fastForward) fail(`voting on proposal ${proposalId} is open until block ${deadline} (latest block is ${latest}): wait, or pass --fast-forward on a local network`);
       if (!isLocalNetwork(hre)) fail(`--fast-forward works only on hardhat/localhost, not '${hre.network.name}'`);
-      await mine(hre, deadline - next + 1n);
+      await mine(hre, deadline - latest + 1n);
     }
     const state = STATES[Number(await gov.state(proposalId))];
     if (state !== "Succeeded") {
@@ -233,7 +238,8 @@ task("dao:execute", "Execute a successful proposal of the model's DAO: pays from
     const created = logs.find((l) => l.args.proposalId === proposalId);
     if (!created) fail(`no ProposalCreated event for proposal ${proposalId} after block ${fromBlock}: pass --from-block at or before the proposal's block`);
     const targets = [...created.args.targets];
-    const values = [...created.args.values];
+    // Positional: `values` would be Result's own method. (proposalId, proposer, targets, values, …)
+    const values = [...(created.args[3] as bigint[])];
     const calldatas = [...created.args.calldatas];
     const description = created.args.description;
     const call = gov.interface.parseTransaction({ data: calldatas[0] });
