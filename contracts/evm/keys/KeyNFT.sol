@@ -14,6 +14,8 @@ import {IHexsMarket} from "../interfaces/IHexsMarket.sol";
 import {IHexsRegistry} from "../interfaces/IHexsRegistry.sol";
 import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
 import {IKeyPlugin, PluginConfig, PluginFlags} from "../interfaces/IKeyPlugin.sol";
+import {IHexsHub} from "../interfaces/IHexsHub.sol";
+import {HexsCodec} from "../libraries/HexsCodec.sol";
 
 /// @title KeyNFT
 /// @notice One model's key collection: holding a key is the right to decrypt and deploy the
@@ -39,6 +41,9 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
     IHexsRegistry public immutable registry;
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     address public immutable market;
+    /// @notice Where this chain records key facts for the other chains (address(0): single chain).
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IHexsHub public immutable hub;
 
     /// @custom:storage-location erc7201:hexs.storage.KeyNFT
     struct KeyStorage {
@@ -75,11 +80,14 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
     error KeyLocked(uint256 keyId);
     error AlreadySubscribed(address account, uint256 liveKeyId);
     error NothingToSweep();
+    error NotRegistry(address caller);
+    error SingleChain();
 
     /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor(IHexsRegistry registry_, address market_) {
+    constructor(IHexsRegistry registry_, address market_, IHexsHub hub_) {
         registry = registry_;
         market = market_;
+        hub = hub_;
         _disableInitializers();
     }
 
@@ -117,6 +125,59 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
                     revert PluginRejected(plugin, reason);
                 }
             }
+        }
+        if (address(hub) != address(0)) {
+            hub.record(
+                HexsCodec.KIND_KEY_MINTED,
+                HexsCodec.encodeKeyMinted(
+                    HexsCodec.KeyMinted(
+                        s.modelId,
+                        uint64(keyId),
+                        HexsCodec.evmAccount(to),
+                        s.expiresAt[keyId],
+                        mask & PluginFlags.LOCKS_KEYS != 0
+                    )
+                )
+            );
+        }
+    }
+
+    /// @notice Move a key to another chain (ONFT-style): burned here, minted there with the same
+    /// id once the hub's message is delivered. Soul-bound keys may only move to the same EVM
+    /// account. Owner or approved operator only.
+    /// @param owner the account that will hold the key on `toChain`.
+    function moveTo(uint256 keyId, uint32 toChain, HexsCodec.Account calldata owner) external {
+        if (address(hub) == address(0)) revert SingleChain();
+        KeyStorage storage s = _s();
+        bool isLocked = s.hookMask & PluginFlags.LOCKS_KEYS != 0;
+        address from = super._update(address(0), keyId, msg.sender);
+        if (from == address(0)) revert ERC721NonexistentToken(keyId);
+        if (isLocked && keccak256(HexsCodec.encodeAccount(owner)) != keccak256(HexsCodec.encodeAccount(HexsCodec.evmAccount(from)))) {
+            revert KeyLocked(keyId);
+        }
+        uint64 expiry = s.expiresAt[keyId];
+        if (expiry != 0) _releaseSubscription(s, from, keyId);
+        delete s.expiresAt[keyId];
+        hub.record(
+            HexsCodec.KIND_KEY_MOVED,
+            HexsCodec.encodeKeyMoved(
+                HexsCodec.KeyMoved(uint64(keyId), s.modelId, registry.chainId(), toChain, owner, expiry, isLocked)
+            )
+        );
+    }
+
+    /// @notice Mint a key that moved here from another chain; the registry calls this when the
+    /// hub applies the move. Plugins are not consulted: they ran when the key was bought.
+    function mintMoved(address to, uint256 keyId, uint64 expiry) external {
+        if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
+        _mint(to, keyId);
+        KeyStorage storage s = _s();
+        if (s.hookMask & PluginFlags.LOCKS_KEYS != 0) emit Locked(keyId);
+        if (expiry != 0) {
+            s.expiresAt[keyId] = expiry;
+            ++s.expiringHeld[to];
+            if (expiry > block.timestamp) _takeSubscriptionSlot(s, to, keyId);
+            emit ExpiryUpdated(keyId, expiry);
         }
     }
 
@@ -246,6 +307,11 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         return _s().modelId;
     }
 
+    /// @notice True when the key policy makes keys soul-bound (a LOCKS_KEYS plugin is attached).
+    function soulbound() external view returns (bool) {
+        return _s().hookMask & PluginFlags.LOCKS_KEYS != 0;
+    }
+
     /// @notice True once a key was sold; the soul-bound policy is fixed from then on.
     function sold() external view returns (bool) {
         return _s().sold;
@@ -279,8 +345,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         uint256 mask = s.hookMask;
         if (to != address(0) && mask & PluginFlags.LOCKS_KEYS != 0) revert KeyLocked(keyId);
         if (s.expiresAt[keyId] != 0) {
-            --s.expiringHeld[from];
-            if (s.subscriptionSlot[from] == keyId) delete s.subscriptionSlot[from];
+            _releaseSubscription(s, from, keyId);
             if (to != address(0)) {
                 ++s.expiringHeld[to];
                 if (s.expiresAt[keyId] > block.timestamp) _takeSubscriptionSlot(s, to, keyId);
@@ -298,6 +363,23 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
                 }
             }
         }
+        if (address(hub) != address(0)) {
+            if (to == address(0)) {
+                hub.record(HexsCodec.KIND_KEY_BURNED, HexsCodec.encodeKeyBurned(HexsCodec.KeyBurned(uint64(keyId))));
+            } else {
+                hub.record(
+                    HexsCodec.KIND_KEY_TRANSFERRED,
+                    HexsCodec.encodeKeyTransferred(
+                        HexsCodec.KeyTransferred(uint64(keyId), HexsCodec.evmAccount(from), HexsCodec.evmAccount(to))
+                    )
+                );
+            }
+        }
+    }
+
+    function _releaseSubscription(KeyStorage storage s, address from, uint256 keyId) private {
+        --s.expiringHeld[from];
+        if (s.subscriptionSlot[from] == keyId) delete s.subscriptionSlot[from];
     }
 
     function _takeSubscriptionSlot(KeyStorage storage s, address account, uint256 keyId) private {

@@ -13,6 +13,10 @@ import {IHexsRegistry} from "../interfaces/IHexsRegistry.sol";
 import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
 import {GlobalIds} from "../libraries/GlobalIds.sol";
 
+interface IPayouts {
+    function payoutOf(address creator) external view returns (address);
+}
+
 /// @title HexsMarket
 /// @notice Sells keys, keeps each model's revenue vault and pays royalties up the fork tree.
 ///
@@ -117,6 +121,7 @@ contract HexsMarket is
     error FeeTooHigh(uint16 bps);
     error ZeroAddress();
     error NativeTransferFailed(address to, uint256 amount);
+    error NotPayout(address payee, address caller);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -208,12 +213,23 @@ contract HexsMarket is
 
     /// @notice Pull everything credited to the caller in `currency`, to `to`.
     function claim(address currency, address to) external nonReentrant returns (uint256 amount) {
+        return _claim(msg.sender, currency, to);
+    }
+
+    /// @notice Claim for `payee` as its bound payout address on this chain (how a creator whose
+    /// identity lives on another chain family collects what it earned here).
+    function claimAs(address payee, address currency, address to) external nonReentrant returns (uint256 amount) {
+        if (IPayouts(address(_s().registry)).payoutOf(payee) != msg.sender) revert NotPayout(payee, msg.sender);
+        return _claim(payee, currency, to);
+    }
+
+    function _claim(address payee, address currency, address to) private returns (uint256 amount) {
         if (to == address(0)) revert ZeroAddress();
         MarketStorage storage s = _s();
-        amount = s.credit[msg.sender][currency];
-        if (amount == 0) revert NothingToClaim(msg.sender, currency);
-        s.credit[msg.sender][currency] = 0;
-        emit Claimed(msg.sender, currency, to, amount);
+        amount = s.credit[payee][currency];
+        if (amount == 0) revert NothingToClaim(payee, currency);
+        s.credit[payee][currency] = 0;
+        emit Claimed(payee, currency, to, amount);
         _pay(currency, to, amount);
     }
 

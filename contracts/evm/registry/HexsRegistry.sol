@@ -7,9 +7,11 @@ import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Ini
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {BeaconProxy} from "@openzeppelin/contracts/proxy/beacon/BeaconProxy.sol";
 
-import {IHexsRegistry} from "../interfaces/IHexsRegistry.sol";
 import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
 import {PluginConfig} from "../interfaces/IKeyPlugin.sol";
+import {IHexsHub} from "../interfaces/IHexsHub.sol";
+import {IRegistryMirror} from "../interfaces/IRegistryMirror.sol";
+import {HexsCodec} from "../libraries/HexsCodec.sol";
 import {GlobalIds} from "../libraries/GlobalIds.sol";
 import {KeyNFT} from "../keys/KeyNFT.sol";
 
@@ -18,8 +20,26 @@ import {KeyNFT} from "../keys/KeyNFT.sol";
 /// its key collection as a BeaconProxy of the shared KeyNFT implementation, so every
 /// collection upgrades together through the beacon. Creators price their keys here per
 /// payment currency (address(0) = the native coin).
+///
+/// Multi-chain: every chain's registry holds every model. Local publishes, forks and changes
+/// are recorded in the hub for the other chains; models from other chains arrive through the
+/// hub as read-only mirrors with their own local key collection, so their keys are sold here
+/// too. A creator that is not an EVM account is represented here by a stand-in address derived
+/// from its account word; what it earns is claimed by the payout address it binds for this
+/// chain (a PayoutAddressBound message, relayed through the hub's `bindPayout` or from the
+/// chain where the creator signed it).
 /// @dev UUPS; upgrades, role changes and the key beacon are governed by the timelock.
-contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgradeable, UUPSUpgradeable, IHexsRegistry {
+interface IExpiryDuration {
+    function durationOf(address collection) external view returns (uint64);
+}
+
+contract HexsRegistry is
+    Initializable,
+    AccessControlUpgradeable,
+    PausableUpgradeable,
+    UUPSUpgradeable,
+    IRegistryMirror
+{
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice Held by the DAO factory, which records a model's DAO once it is created.
@@ -83,6 +103,17 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
         address keyBeacon;
         mapping(uint64 modelId => Model) models;
         mapping(uint64 modelId => mapping(address currency => Price)) prices;
+        // multi-chain (appended)
+        IHexsHub hub;
+        address soulboundPlugin; // attached to mirrored models whose keys are soul-bound
+        address expiryPlugin; // attached to mirrored models whose keys expire
+        mapping(uint64 modelId => address[]) currencies; // listed currencies, for ModelUpdated
+        mapping(address creator => Payout) payouts; // payout bound for this chain
+    }
+
+    struct Payout {
+        address account;
+        uint64 nonce;
     }
 
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Registry")) - 1)) & ~bytes32(uint256(0xff))
@@ -106,6 +137,10 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
     );
     event DaoSet(uint64 indexed modelId, address dao);
     event KeyBeaconSet(address beacon);
+    event HubSet(address hub, address soulboundPlugin, address expiryPlugin);
+    event ModelMirrored(uint64 indexed modelId, address indexed creator, uint64 indexed parentId, address keys);
+    event RemotePricesUpdated(uint64 indexed modelId, uint32 indexed chain, bytes prices);
+    event PayoutBound(address indexed creator, uint32 indexed chain, bytes payout, uint64 nonce);
 
     error ModelNotFound(uint64 modelId);
     error NotCreator(uint64 modelId, address caller);
@@ -117,6 +152,13 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
     error KeyBeaconAlreadySet();
     error ZeroAddress();
     error DaoAlreadySet(uint64 modelId);
+    error NotHub(address caller);
+    error HubAlreadySet();
+    error NotHomeChain(uint64 modelId);
+    error ModelExists(uint64 modelId);
+    error TooManyCurrencies(uint64 modelId);
+    error StaleBinding(uint64 nonce, uint64 last);
+    error PayoutNotEvm(uint8 family);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -147,6 +189,23 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
         emit KeyBeaconSet(beacon);
     }
 
+    /// @notice One-time wiring of the hub (cross-chain journal and mirror) and the standard
+    /// plugins that express mirrored models' key policies.
+    function setHub(IHexsHub hub_, address soulboundPlugin, address expiryPlugin)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (address(hub_) == address(0) || soulboundPlugin == address(0) || expiryPlugin == address(0)) {
+            revert ZeroAddress();
+        }
+        RegistryStorage storage s = _s();
+        if (address(s.hub) != address(0)) revert HubAlreadySet();
+        s.hub = hub_;
+        s.soulboundPlugin = soulboundPlugin;
+        s.expiryPlugin = expiryPlugin;
+        emit HubSet(address(hub_), soulboundPlugin, expiryPlugin);
+    }
+
     // ------------------------------------------------------------------ creators
 
     /// @notice Publish a root model. Returns its global id.
@@ -167,21 +226,23 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
     function update(uint64 modelId, bytes32 contentCommitment, string calldata sdlLocator, string calldata metadataUri)
         external
     {
-        Model storage m = _ownModel(modelId);
+        Model storage m = _ownHomeModel(modelId);
         if (m.retired) revert ModelIsRetired(modelId);
         if (contentCommitment == bytes32(0)) revert EmptyCommitment();
         m.contentCommitment = contentCommitment;
         m.sdlLocator = sdlLocator;
         m.metadataUri = metadataUri;
         emit ModelUpdated(modelId, contentCommitment, sdlLocator, metadataUri);
+        _recordUpdated(modelId, m);
     }
 
     /// @notice Stop sales and forks for good. Existing keys, vaults and royalties are unaffected.
     function retire(uint64 modelId) external {
-        Model storage m = _ownModel(modelId);
+        Model storage m = _ownHomeModel(modelId);
         if (m.retired) revert ModelIsRetired(modelId);
         m.retired = true;
         emit ModelRetired(modelId);
+        _recordUpdated(modelId, m);
     }
 
     /// @notice Set (or unlist with `listed = false`) the price of a key in `currency`.
@@ -190,9 +251,18 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
     function setPrice(uint64 modelId, address currency, uint128 keyPrice, uint120 deploymentPrice, bool listed)
         external
     {
-        _ownModel(modelId);
-        _s().prices[modelId][currency] = Price(keyPrice, deploymentPrice, listed);
+        Model storage m = _ownModel(modelId);
+        RegistryStorage storage s = _s();
+        Price storage price = s.prices[modelId][currency];
+        if (listed && !price.listed) {
+            if (s.currencies[modelId].length == HexsCodec.MAX_PRICES) revert TooManyCurrencies(modelId);
+            s.currencies[modelId].push(currency);
+        } else if (!listed && price.listed) {
+            _removeCurrency(s.currencies[modelId], currency);
+        }
+        s.prices[modelId][currency] = Price(keyPrice, deploymentPrice, listed);
         emit PriceSet(modelId, currency, keyPrice, deploymentPrice, listed);
+        _recordUpdated(modelId, m);
     }
 
     /// @notice Record the model's DAO (called by the DAO factory after the creator created it).
@@ -202,6 +272,69 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
         if (m.dao != address(0)) revert DaoAlreadySet(modelId);
         m.dao = dao;
         emit DaoSet(modelId, dao);
+    }
+
+    // ------------------------------------------------------------------ mirror (hub only)
+
+    /// @inheritdoc IRegistryMirror
+    function mirrorModel(HexsCodec.ModelRegistered calldata r) external {
+        RegistryStorage storage s = _onlyHub();
+        if (s.models[r.modelId].creator != address(0)) revert ModelExists(r.modelId);
+        if (r.upstreamBps > MAX_FORK_ROYALTY_BPS) revert RoyaltyTooHigh(r.upstreamBps, MAX_FORK_ROYALTY_BPS);
+        if (r.forkRoyaltyBps > MAX_FORK_ROYALTY_BPS) revert RoyaltyTooHigh(r.forkRoyaltyBps, MAX_FORK_ROYALTY_BPS);
+        if (r.daoBps > MAX_DAO_BPS) revert RoyaltyTooHigh(r.daoBps, MAX_DAO_BPS);
+        if (r.contentCommitment == bytes32(0)) revert EmptyCommitment();
+        address beacon = s.keyBeacon;
+        if (beacon == address(0)) revert KeyBeaconNotSet();
+
+        Model storage m = s.models[r.modelId];
+        m.creator = localCreator(r.creator);
+        m.parentId = r.parentId;
+        m.upstreamBps = r.parentId == 0 ? 0 : r.upstreamBps;
+        m.daoBps = r.daoBps;
+        m.forkRoyaltyBps = r.forkRoyaltyBps;
+        // The parent may not have reached this chain yet (it can live on a third chain).
+        Model storage parent = s.models[r.parentId];
+        m.depth = r.parentId != 0 && parent.creator != address(0) ? parent.depth + 1 : 0;
+        m.forkable = r.forkable;
+        m.contentCommitment = r.contentCommitment;
+        m.parentCommitment = r.parentCommitment;
+        m.sdlLocator = r.sdlLocator;
+        m.metadataUri = r.metadataUri;
+
+        uint256 n = (r.soulbound ? 1 : 0) + (r.keyDuration != 0 ? 1 : 0);
+        PluginConfig[] memory plugins = new PluginConfig[](n);
+        if (r.soulbound) plugins[--n] = PluginConfig(s.soulboundPlugin, "");
+        if (r.keyDuration != 0) plugins[--n] = PluginConfig(s.expiryPlugin, abi.encode(r.keyDuration));
+        address keys = address(new BeaconProxy(beacon, abi.encodeCall(KeyNFT.initialize, (r.modelId, 0, plugins))));
+        m.keys = keys;
+        s.hub.authorizeRecorder(keys);
+        emit ModelMirrored(r.modelId, m.creator, r.parentId, keys);
+    }
+
+    /// @inheritdoc IRegistryMirror
+    function mirrorUpdate(uint32 srcChain, HexsCodec.ModelUpdated calldata u) external {
+        RegistryStorage storage s = _onlyHub();
+        Model storage m = _model(u.modelId);
+        if (GlobalIds.chainOf(u.modelId) == srcChain) {
+            m.retired = u.retired;
+            m.metadataUri = u.metadataUri;
+            if (u.retired) emit ModelRetired(u.modelId);
+            emit ModelUpdated(u.modelId, m.contentCommitment, m.sdlLocator, u.metadataUri);
+        }
+        if (srcChain != s.chainId) emit RemotePricesUpdated(u.modelId, srcChain, abi.encode(u.prices));
+    }
+
+    /// @inheritdoc IRegistryMirror
+    function mirrorPayout(HexsCodec.PayoutAddressBound calldata b) external {
+        RegistryStorage storage s = _onlyHub();
+        if (b.chain == s.chainId) _applyPayout(s, b);
+    }
+
+    /// @inheritdoc IRegistryMirror
+    function receiveMovedKey(uint64 modelId, uint64 keyId, address owner, uint64 expiresAt) external {
+        _onlyHub();
+        KeyNFT(payable(_model(modelId).keys)).mintMoved(owner, keyId, expiresAt);
     }
 
     // ------------------------------------------------------------------ governance
@@ -258,8 +391,31 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
     }
 
     /// @notice True when `account` holds a perpetual or unexpired key of `modelId` here.
+    /// Keys resident on other chains count too (through the hub's mirror).
     function hasAccess(uint64 modelId, address account) external view returns (bool) {
-        return IKeyCollection(_model(modelId).keys).hasAccess(account);
+        if (IKeyCollection(_model(modelId).keys).hasAccess(account)) return true;
+        IHexsHub hub_ = _s().hub;
+        return address(hub_) != address(0) && hub_.hasMirroredAccess(modelId, HexsCodec.evmAccount(account));
+    }
+
+    function hub() external view returns (IHexsHub) {
+        return _s().hub;
+    }
+
+    /// @notice The address allowed to claim `creator`'s earnings on this chain besides itself.
+    function payoutOf(address creator) external view returns (address) {
+        return _s().payouts[creator].account;
+    }
+
+    /// @notice This chain's stand-in address for a creator account word (the address itself
+    /// for EVM accounts).
+    function localCreator(HexsCodec.Account memory account) public pure returns (address) {
+        if (account.family == HexsCodec.FAMILY_EVM) return HexsCodec.toEvmAddress(account);
+        return address(bytes20(keccak256(HexsCodec.encodeAccount(account))));
+    }
+
+    function listedCurrencies(uint64 modelId) external view returns (address[] memory) {
+        return _s().currencies[modelId];
     }
 
     function saleInfo(uint64 modelId, address currency) external view returns (SaleInfo memory info) {
@@ -323,6 +479,81 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
         m.keys = keys;
 
         _emitPublished(modelId, m, p);
+        IHexsHub hub_ = s.hub;
+        if (address(hub_) != address(0)) {
+            hub_.authorizeRecorder(keys);
+            hub_.record(HexsCodec.KIND_MODEL_REGISTERED, HexsCodec.encodeModelRegistered(_registered(s, modelId, m)));
+        }
+    }
+
+    function _registered(RegistryStorage storage s, uint64 modelId, Model storage m)
+        private
+        view
+        returns (HexsCodec.ModelRegistered memory r)
+    {
+        address keys = m.keys;
+        address expiry = s.expiryPlugin;
+        r.modelId = modelId;
+        r.parentId = m.parentId;
+        r.creator = HexsCodec.evmAccount(m.creator);
+        r.contentCommitment = m.contentCommitment;
+        r.parentCommitment = m.parentCommitment;
+        r.soulbound = KeyNFT(payable(keys)).soulbound();
+        r.forkable = m.forkable;
+        r.keyDuration = expiry == address(0) ? 0 : IExpiryDuration(expiry).durationOf(keys);
+        r.upstreamBps = m.upstreamBps;
+        r.daoBps = m.daoBps;
+        r.forkRoyaltyBps = m.forkRoyaltyBps;
+        r.sdlLocator = m.sdlLocator;
+        r.metadataUri = m.metadataUri;
+    }
+
+    /// @dev ModelUpdated carries the home chain's model state and this chain's price list.
+    function _recordUpdated(uint64 modelId, Model storage m) private {
+        RegistryStorage storage s = _s();
+        IHexsHub hub_ = s.hub;
+        if (address(hub_) == address(0)) return;
+        address[] storage listed = s.currencies[modelId];
+        HexsCodec.Price[] memory prices = new HexsCodec.Price[](listed.length);
+        for (uint256 i; i < listed.length; ++i) {
+            address c = listed[i];
+            prices[i] = HexsCodec.Price(c == address(0) ? bytes("") : abi.encodePacked(c), s.prices[modelId][c].keyPrice);
+        }
+        hub_.record(
+            HexsCodec.KIND_MODEL_UPDATED,
+            HexsCodec.encodeModelUpdated(HexsCodec.ModelUpdated(modelId, m.retired, m.metadataUri, prices))
+        );
+    }
+
+    function _applyPayout(RegistryStorage storage s, HexsCodec.PayoutAddressBound memory b) private {
+        if (b.payout.family != HexsCodec.FAMILY_EVM) revert PayoutNotEvm(b.payout.family);
+        address creator = localCreator(b.creator);
+        Payout storage p = s.payouts[creator];
+        if (b.bindNonce <= p.nonce) revert StaleBinding(b.bindNonce, p.nonce);
+        p.account = HexsCodec.toEvmAddress(b.payout);
+        p.nonce = b.bindNonce;
+        emit PayoutBound(creator, b.chain, HexsCodec.encodeAccount(b.payout), b.bindNonce);
+    }
+
+    function _removeCurrency(address[] storage list, address currency) private {
+        uint256 last = list.length - 1;
+        for (uint256 i; i <= last; ++i) {
+            if (list[i] == currency) {
+                list[i] = list[last];
+                list.pop();
+                return;
+            }
+        }
+    }
+
+    function _onlyHub() private view returns (RegistryStorage storage s) {
+        s = _s();
+        if (msg.sender != address(s.hub)) revert NotHub(msg.sender);
+    }
+
+    function _ownHomeModel(uint64 modelId) private view returns (Model storage m) {
+        m = _ownModel(modelId);
+        if (GlobalIds.chainOf(modelId) != _s().chainId) revert NotHomeChain(modelId);
     }
 
     function _emitPublished(uint64 modelId, Model storage m, PublishParams calldata p) private {
@@ -344,9 +575,12 @@ contract HexsRegistry is Initializable, AccessControlUpgradeable, PausableUpgrad
         if (m.creator == address(0)) revert ModelNotFound(modelId);
     }
 
+    /// @dev The creator, or the payout address it bound for this chain (how a creator whose
+    /// identity is not an EVM account prices its mirrored model here).
     function _ownModel(uint64 modelId) private view returns (Model storage m) {
         m = _model(modelId);
-        if (m.creator != msg.sender) revert NotCreator(modelId, msg.sender);
+        address creator = m.creator;
+        if (creator != msg.sender && _s().payouts[creator].account != msg.sender) revert NotCreator(modelId, msg.sender);
     }
 
     function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}

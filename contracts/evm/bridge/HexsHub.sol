@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+
+import {IHexsHub, ITransport} from "../interfaces/IHexsHub.sol";
+import {IRegistryMirror} from "../interfaces/IRegistryMirror.sol";
+import {HexsCodec} from "../libraries/HexsCodec.sol";
+
+/// @title HexsHub
+/// @notice This chain's single door to the other Hexs chains.
+///
+/// Outbound: the registry and the key collections *record* every local fact (a model
+/// registered or updated, a key minted, transferred, moved or burned) in one journal. Recording
+/// costs one storage write and an event, so a marketplace's `transferFrom` never pays a bridge
+/// fee. Every lane carries every fact in journal order, so the lane nonce of entry `n` is `n` on
+/// every lane. A permissionless payable `flush(dstChain, ...)` sends pending entries over a
+/// transport (LayerZero for EVM chains); for non-EVM chains the relayer quorum signs the
+/// `Recorded` events and delivers them itself.
+///
+/// Inbound: a lane's transport (the LayerZero bridge or the attestation gateway) delivers
+/// batches; the hub applies them strictly in nonce order, rejects replays and gaps, enforces a
+/// per-lane rate limit and pause, and applies each message to the mirror. A message whose
+/// content is refused (e.g. an unknown model) is skipped with `MessageRejected` so that a lane
+/// can never be blocked for good; only transport-level faults revert (and are retried).
+///
+/// Mirror: models go to the registry (with a local key collection, so keys are sold on every
+/// chain); keys resident elsewhere are kept here read-only, with per-(model, owner) holdings
+/// so `hasMirroredAccess` is constant-gas.
+contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IHexsHub {
+    bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @notice Held by the registry, which also authorizes each key collection it creates.
+    bytes32 public constant REGISTRY_ROLE = keccak256("REGISTRY_ROLE");
+
+    /// @dev A journal checkpoint every this many entries lets a flush stop before the head.
+    uint64 public constant CHECKPOINT_INTERVAL = 16;
+    /// @notice Most entries one flush carries (bounds the destination's receive gas).
+    uint256 public constant MAX_FLUSH = 64;
+
+    struct Lane {
+        address transport; // who delivers from / sends to this chain; 0 = not a peer
+        bool paused;
+        uint32 ratePerHour; // inbound messages per rolling hour window; 0 = unlimited
+        uint32 windowCount;
+        uint64 windowStart;
+        uint64 inbound; // last nonce applied from this chain
+        uint64 sent; // last journal entry flushed to this chain (transport lanes)
+        bytes32 sentHead; // journal hash-chain value after entry `sent`
+    }
+
+    /// @notice A key resident on another chain, as this chain knows it.
+    struct MirrorKey {
+        uint64 modelId;
+        uint64 expiresAt;
+        uint32 resident;
+        bool locked;
+        bytes32 owner; // keccak256 of the owner's encoded account word
+    }
+
+    /// @notice What one account holds of one model on other chains.
+    struct Holding {
+        uint32 perpetual;
+        uint32 subscriptions;
+        uint64 bestExpiry; // latest expiry among its subscription keys (see hasMirroredAccess)
+    }
+
+    /// @custom:storage-location erc7201:hexs.storage.Hub
+    struct HubStorage {
+        IRegistryMirror registry;
+        uint32 chainId;
+        bool paused;
+        uint64 count; // journal entries recorded
+        bytes32 head; // hash chain over the journal
+        mapping(uint64 entry => bytes32) checkpoint;
+        mapping(address => bool) recorder;
+        mapping(uint32 chain => Lane) lanes;
+        uint32[] peers;
+        mapping(uint64 keyId => MirrorKey) keys;
+        mapping(uint64 modelId => mapping(bytes32 owner => Holding)) holdings;
+        mapping(address creator => mapping(uint32 chain => uint64)) bindNonce;
+        mapping(bytes32 digest => uint32 srcChain) rejected; // refused messages that may be re-applied
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("hexs.storage.Hub")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_SLOT = 0xed831aabcf8e62e82a355daef486871821d49f1b1e64d8888f037bee1153b000;
+
+    event Recorded(uint64 indexed entry, uint8 indexed kind, bytes body);
+    event Flushed(uint32 indexed dstChain, uint64 firstNonce, uint64 lastNonce);
+    event MessageApplied(uint32 indexed srcChain, uint64 indexed nonce, uint8 kind);
+    event MessageRejected(uint32 indexed srcChain, uint64 indexed nonce, uint8 kind, bytes reason);
+    event PeerSet(uint32 indexed chain, address transport, uint32 ratePerHour);
+    event LanePaused(uint32 indexed chain, bool paused);
+    event HubPaused(bool paused);
+    event RecorderAuthorized(address recorder);
+
+    error NotRecorder(address caller);
+    error NotTransport(uint32 chain, address caller);
+    error UnknownPeer(uint32 chain);
+    error WrongSource(uint32 expected, uint32 actual);
+    error WrongDestination(uint32 expected, uint32 actual);
+    error UnexpectedNonce(uint32 srcChain, uint64 expected, uint64 actual);
+    error LaneIsPaused(uint32 chain);
+    error HubIsPaused();
+    error RateLimited(uint32 chain, uint32 ratePerHour);
+    error NothingToFlush(uint32 chain);
+    error FlushTooLarge(uint256 entries, uint256 max);
+    error JournalMismatch(uint64 entry);
+    error OnlySelf();
+    error ZeroAddress();
+    error InvalidChain(uint32 chain);
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    function initialize(IRegistryMirror registry_, address admin, address guardian) external initializer {
+        if (address(registry_) == address(0) || admin == address(0) || guardian == address(0)) revert ZeroAddress();
+        __AccessControl_init();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(UPGRADER_ROLE, admin);
+        _grantRole(GUARDIAN_ROLE, guardian);
+        _grantRole(REGISTRY_ROLE, address(registry_));
+        HubStorage storage s = _s();
+        s.registry = registry_;
+        s.chainId = registry_.chainId();
+    }
+
+    // ------------------------------------------------------------------ outbound
+
+    /// @notice Let a key collection record its facts (called by the registry when it creates one).
+    function authorizeRecorder(address recorder) external onlyRole(REGISTRY_ROLE) {
+        _s().recorder[recorder] = true;
+        emit RecorderAuthorized(recorder);
+    }
+
+    /// @inheritdoc IHexsHub
+    function record(uint8 kind, bytes calldata body) external {
+        HubStorage storage s = _s();
+        if (!s.recorder[msg.sender] && msg.sender != address(s.registry)) revert NotRecorder(msg.sender);
+        _record(s, kind, body);
+    }
+
+    function _record(HubStorage storage s, uint8 kind, bytes memory body) private {
+        uint64 entry = s.count + 1;
+        bytes32 head = keccak256(abi.encodePacked(s.head, keccak256(abi.encodePacked(kind, body))));
+        s.count = entry;
+        s.head = head;
+        if (entry % CHECKPOINT_INTERVAL == 0) s.checkpoint[entry] = head;
+        emit Recorded(entry, kind, body);
+    }
+
+    /// @notice Send journal entries `sent+1 .. sent+kinds.length` to `dstChain` over its
+    /// transport. Anyone may call and pay; the entries are checked against the journal, so a
+    /// caller can only send what was recorded, in order. The batch must end at the journal head
+    /// or at a checkpoint.
+    /// @param kinds and bodies: the entries as emitted by `Recorded`.
+    /// @param options transport options (e.g. LayerZero executor gas), passed through.
+    function flush(uint32 dstChain, uint8[] calldata kinds, bytes[] calldata bodies, bytes calldata options)
+        external
+        payable
+    {
+        HubStorage storage s = _s();
+        Lane storage lane = s.lanes[dstChain];
+        if (lane.transport == address(0)) revert UnknownPeer(dstChain);
+        uint256 n = kinds.length;
+        if (n == 0 || n != bodies.length) revert NothingToFlush(dstChain);
+        if (n > MAX_FLUSH) revert FlushTooLarge(n, MAX_FLUSH);
+
+        (bytes[] memory messages, uint64 last) = _takeOutbound(s, lane, dstChain, kinds, bodies);
+        emit Flushed(dstChain, last - uint64(n) + 1, last);
+        ITransport(lane.transport).send{value: msg.value}(dstChain, messages, options, msg.sender);
+    }
+
+    /// @dev Check the entries against the journal, advance the lane and envelope each entry.
+    function _takeOutbound(
+        HubStorage storage s,
+        Lane storage lane_,
+        uint32 dstChain,
+        uint8[] calldata kinds,
+        bytes[] calldata bodies
+    ) private returns (bytes[] memory messages, uint64 last) {
+        uint64 first = lane_.sent + 1;
+        bytes32 head = lane_.sentHead;
+        uint32 self = s.chainId;
+        messages = new bytes[](kinds.length);
+        for (uint256 i; i < kinds.length; ++i) {
+            head = _chain(head, kinds[i], bodies[i]);
+            messages[i] = HexsCodec.encodeMessage(HexsCodec.Header(kinds[i], self, dstChain, first + uint64(i)), bodies[i]);
+        }
+        last = first + uint64(kinds.length) - 1;
+        if (last > s.count || head != (last == s.count ? s.head : s.checkpoint[last])) revert JournalMismatch(last);
+        lane_.sent = last;
+        lane_.sentHead = head;
+    }
+
+    /// @notice Relay an EVM creator's signed binding of a payout account on `chain` (EIP-191
+    /// signature over `HexsCodec.payoutBindingDigest`). A binding for this chain applies here;
+    /// every binding is recorded for the other chains. Anyone may relay a signed binding.
+    function bindPayout(
+        address creator,
+        uint32 chain,
+        HexsCodec.Account calldata payout,
+        uint64 nonce,
+        bytes calldata signature
+    ) external {
+        HubStorage storage s = _s();
+        HexsCodec.Account memory creatorAccount = HexsCodec.evmAccount(creator);
+        bytes32 digest = HexsCodec.payoutBindingDigest(creatorAccount, chain, payout, nonce);
+        address signer = ECDSA.recover(MessageHashUtils.toEthSignedMessageHash(digest), signature);
+        if (signer != creator) revert BadBindingSignature(signer);
+        uint64 last = s.bindNonce[creator][chain];
+        if (nonce <= last) revert StaleBinding(nonce, last);
+        s.bindNonce[creator][chain] = nonce;
+        HexsCodec.PayoutAddressBound memory b =
+            HexsCodec.PayoutAddressBound(creatorAccount, chain, payout, nonce, signature);
+        if (chain == s.chainId) s.registry.mirrorPayout(b);
+        bytes memory body = HexsCodec.encodePayoutAddressBound(b);
+        _record(s, HexsCodec.KIND_PAYOUT_ADDRESS_BOUND, body);
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    /// @inheritdoc IHexsHub
+    function deliver(uint32 srcChain, bytes[] calldata messages) external {
+        HubStorage storage s = _s();
+        Lane storage lane = s.lanes[srcChain];
+        if (lane.transport == address(0) || msg.sender != lane.transport) revert NotTransport(srcChain, msg.sender);
+        if (s.paused) revert HubIsPaused();
+        if (lane.paused) revert LaneIsPaused(srcChain);
+        _spendRate(lane, srcChain, messages.length);
+
+        uint64 nonce = lane.inbound;
+        uint32 self = s.chainId;
+        for (uint256 i; i < messages.length; ++i) {
+            (HexsCodec.Header memory h,) = HexsCodec.decodeHeader(messages[i]);
+            if (h.srcChain != srcChain) revert WrongSource(srcChain, h.srcChain);
+            if (h.dstChain != self) revert WrongDestination(self, h.dstChain);
+            if (h.nonce != ++nonce) revert UnexpectedNonce(srcChain, nonce, h.nonce);
+            try this.applyMessage(srcChain, messages[i]) {
+                emit MessageApplied(srcChain, h.nonce, h.kind);
+            } catch (bytes memory reason) {
+                s.rejected[HexsCodec.digestCalldata(messages[i])] = srcChain;
+                emit MessageRejected(srcChain, h.nonce, h.kind, reason);
+            }
+        }
+        lane.inbound = nonce;
+    }
+
+    /// @notice Apply again a message this hub refused earlier (e.g. a key of a model whose
+    /// registration had not yet arrived over another lane). Anyone may call; it succeeds at
+    /// most once per refused message.
+    function reapply(bytes calldata message) external {
+        HubStorage storage s = _s();
+        bytes32 d = HexsCodec.digestCalldata(message);
+        uint32 srcChain = s.rejected[d];
+        if (srcChain == 0) revert NotRejected(d);
+        delete s.rejected[d];
+        this.applyMessage(srcChain, message);
+        (HexsCodec.Header memory h,) = HexsCodec.decodeHeader(message);
+        emit MessageApplied(srcChain, h.nonce, h.kind);
+    }
+
+    /// @notice Apply one message to the mirror. Only the hub itself calls this (inside `deliver`,
+    /// so that a refused message reverts alone and is reported instead of blocking the lane).
+    function applyMessage(uint32 srcChain, bytes calldata message) external {
+        if (msg.sender != address(this)) revert OnlySelf();
+        (HexsCodec.Header memory h, bytes calldata body) = HexsCodec.decodeHeader(message);
+        HubStorage storage s = _s();
+        if (h.kind == HexsCodec.KIND_KEY_MINTED) {
+            HexsCodec.KeyMinted memory m = HexsCodec.decodeKeyMinted(body);
+            _mirrorKeyIn(s, m.keyId, m.modelId, srcChain, m.owner, m.expiresAt, m.locked);
+        } else if (h.kind == HexsCodec.KIND_KEY_TRANSFERRED) {
+            HexsCodec.KeyTransferred memory m = HexsCodec.decodeKeyTransferred(body);
+            _mirrorKeyTransfer(s, m.keyId, srcChain, m.from, m.to);
+        } else if (h.kind == HexsCodec.KIND_KEY_BURNED) {
+            HexsCodec.KeyBurned memory m = HexsCodec.decodeKeyBurned(body);
+            _mirrorKeyOut(s, m.keyId, srcChain);
+        } else if (h.kind == HexsCodec.KIND_KEY_MOVED) {
+            _applyKeyMoved(s, srcChain, HexsCodec.decodeKeyMoved(body));
+        } else if (h.kind == HexsCodec.KIND_MODEL_REGISTERED) {
+            HexsCodec.ModelRegistered memory m = HexsCodec.decodeModelRegistered(body);
+            if (HexsCodec.originChainOf(m.modelId) != srcChain) revert WrongSource(srcChain, HexsCodec.originChainOf(m.modelId));
+            s.registry.mirrorModel(m);
+        } else if (h.kind == HexsCodec.KIND_MODEL_UPDATED) {
+            HexsCodec.ModelUpdated memory m = HexsCodec.decodeModelUpdated(body);
+            s.registry.mirrorUpdate(srcChain, m);
+        } else if (h.kind == HexsCodec.KIND_PAYOUT_ADDRESS_BOUND) {
+            s.registry.mirrorPayout(HexsCodec.decodePayoutAddressBound(body));
+        } else {
+            // PurchaseSettled and LeaseReported are consumed by the relayer and the market's
+            // lease reporting, not by the mirror; they are validated and acknowledged here.
+            HexsCodec.validate(message);
+        }
+    }
+
+    // ------------------------------------------------------------------ mirror reads
+
+    /// @inheritdoc IHexsHub
+    function hasMirroredAccess(uint64 modelId, HexsCodec.Account memory account) public view returns (bool) {
+        Holding storage h = _s().holdings[modelId][_ownerTag(account)];
+        return h.perpetual != 0 || (h.subscriptions != 0 && h.bestExpiry > block.timestamp);
+    }
+
+    function mirroredKey(uint64 keyId) external view returns (MirrorKey memory) {
+        return _s().keys[keyId];
+    }
+
+    function holding(uint64 modelId, HexsCodec.Account memory account) external view returns (Holding memory) {
+        return _s().holdings[modelId][_ownerTag(account)];
+    }
+
+    function journal() external view returns (uint64 count, bytes32 head) {
+        HubStorage storage s = _s();
+        return (s.count, s.head);
+    }
+
+    function lane(uint32 chain) external view returns (Lane memory) {
+        return _s().lanes[chain];
+    }
+
+    function peers() external view returns (uint32[] memory) {
+        return _s().peers;
+    }
+
+    function chainId() external view returns (uint32) {
+        return _s().chainId;
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @notice Connect (or reconfigure) a peer chain with its transport and inbound rate limit.
+    function setPeer(uint32 chain, address transport, uint32 ratePerHour) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        HubStorage storage s = _s();
+        if (chain == 0 || chain == s.chainId) revert InvalidChain(chain);
+        if (transport == address(0)) revert ZeroAddress();
+        Lane storage l = s.lanes[chain];
+        if (l.transport == address(0)) s.peers.push(chain);
+        l.transport = transport;
+        l.ratePerHour = ratePerHour;
+        emit PeerSet(chain, transport, ratePerHour);
+    }
+
+    function pauseLane(uint32 chain, bool paused) external onlyRole(GUARDIAN_ROLE) {
+        _s().lanes[chain].paused = paused;
+        emit LanePaused(chain, paused);
+    }
+
+    function pause(bool paused) external onlyRole(GUARDIAN_ROLE) {
+        _s().paused = paused;
+        emit HubPaused(paused);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _chain(bytes32 head, uint8 kind, bytes calldata body) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(head, keccak256(abi.encodePacked(kind, body))));
+    }
+
+    function _spendRate(Lane storage lane_, uint32 chain, uint256 n) private {
+        uint32 rate = lane_.ratePerHour;
+        if (rate == 0) return;
+        if (block.timestamp >= lane_.windowStart + 1 hours) {
+            lane_.windowStart = uint64(block.timestamp);
+            lane_.windowCount = 0;
+        }
+        uint256 used = uint256(lane_.windowCount) + n;
+        if (used > rate) revert RateLimited(chain, rate);
+        lane_.windowCount = uint32(used);
+    }
+
+    function _applyKeyMoved(HubStorage storage s, uint32 srcChain, HexsCodec.KeyMoved memory m) private {
+        if (m.fromChain != srcChain) revert WrongSource(srcChain, m.fromChain);
+        // The key leaves its old resident chain's mirror record here, wherever it goes.
+        if (s.keys[m.keyId].owner != bytes32(0)) _mirrorKeyOut(s, m.keyId, srcChain);
+        if (m.toChain == s.chainId) {
+            s.registry.receiveMovedKey(m.modelId, m.keyId, HexsCodec.toEvmAddress(m.owner), m.expiresAt);
+        } else {
+            _mirrorKeyIn(s, m.keyId, m.modelId, m.toChain, m.owner, m.expiresAt, m.locked);
+        }
+    }
+
+    function _mirrorKeyIn(
+        HubStorage storage s,
+        uint64 keyId,
+        uint64 modelId,
+        uint32 resident,
+        HexsCodec.Account memory owner,
+        uint64 expiresAt,
+        bool locked
+    ) private {
+        if (s.keys[keyId].owner != bytes32(0)) revert KeyAlreadyMirrored(keyId);
+        bytes32 tag = _ownerTag(owner);
+        s.keys[keyId] = MirrorKey(modelId, expiresAt, resident, locked, tag);
+        _hold(s.holdings[modelId][tag], expiresAt);
+    }
+
+    function _mirrorKeyTransfer(
+        HubStorage storage s,
+        uint64 keyId,
+        uint32 srcChain,
+        HexsCodec.Account memory from,
+        HexsCodec.Account memory to
+    ) private {
+        MirrorKey storage k = s.keys[keyId];
+        if (k.resident != srcChain) revert NotResident(keyId, srcChain);
+        bytes32 fromTag = _ownerTag(from);
+        if (k.owner != fromTag) revert WrongOwner(keyId);
+        bytes32 toTag = _ownerTag(to);
+        _release(s.holdings[k.modelId][fromTag], k.expiresAt);
+        _hold(s.holdings[k.modelId][toTag], k.expiresAt);
+        k.owner = toTag;
+    }
+
+    function _mirrorKeyOut(HubStorage storage s, uint64 keyId, uint32 srcChain) private {
+        MirrorKey storage k = s.keys[keyId];
+        if (k.resident != srcChain || k.owner == bytes32(0)) revert NotResident(keyId, srcChain);
+        _release(s.holdings[k.modelId][k.owner], k.expiresAt);
+        delete s.keys[keyId];
+    }
+
+    function _hold(Holding storage h, uint64 expiresAt) private {
+        if (expiresAt == 0) {
+            ++h.perpetual;
+        } else {
+            ++h.subscriptions;
+            if (expiresAt > h.bestExpiry) h.bestExpiry = expiresAt;
+        }
+    }
+
+    /// @dev Releasing the subscription with the latest expiry while others remain cannot find
+    /// the next-latest in constant gas, so the holding conservatively falls back to "no live
+    /// subscription mirrored here" (the key's resident chain still answers exactly).
+    function _release(Holding storage h, uint64 expiresAt) private {
+        if (expiresAt == 0) {
+            --h.perpetual;
+        } else {
+            uint32 left = --h.subscriptions;
+            if (left == 0 || expiresAt == h.bestExpiry) h.bestExpiry = 0;
+        }
+    }
+
+    function _ownerTag(HexsCodec.Account memory a) private pure returns (bytes32) {
+        return keccak256(HexsCodec.encodeAccount(a));
+    }
+
+    function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}
+
+    function _s() private pure returns (HubStorage storage s) {
+        bytes32 slot = STORAGE_SLOT;
+        assembly {
+            s.slot := slot
+        }
+    }
+
+    error KeyAlreadyMirrored(uint64 keyId);
+    error NotRejected(bytes32 digest);
+    error BadBindingSignature(address signer);
+    error StaleBinding(uint64 nonce, uint64 last);
+    error NotResident(uint64 keyId, uint32 chain);
+    error WrongOwner(uint64 keyId);
+}
