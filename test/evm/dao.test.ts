@@ -57,7 +57,8 @@ describe("Model DAO", () => {
     const target = await governor.getAddress();
     await governor.connect(proposer).propose([target], [0], [calldata], description);
     const id = await governor.getProposalId([target], [0], [calldata], ethers.id(description));
-    return { id, args: [[target], [0], [calldata], ethers.id(description)] as const };
+    const args: [string[], number[], string[], string] = [[target], [0], [calldata], ethers.id(description)];
+    return { id, args };
   }
 
   describe("creation and membership", () => {

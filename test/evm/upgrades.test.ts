@@ -192,10 +192,9 @@ describe("Upgrades and protocol governance", () => {
       const keyId = await buyNative(p, bob, a.modelId, ONE);
 
       const v2Factory = await ethers.getContractFactory("KeyNFTV2");
-      await upgrades.validateUpgrade(await ethers.getContractFactory("KeyNFT"), v2Factory, {
-        kind: "beacon",
-        constructorArgs: [registryAddr, marketAddr],
-      });
+      // KeyNFT has constructor arguments (immutables); the plugin needs them to build deploy data.
+      const beaconOpts = { kind: "beacon" as const, constructorArgs: [registryAddr, marketAddr] };
+      await upgrades.validateUpgrade(await ethers.getContractFactory("KeyNFT"), v2Factory, beaconOpts);
       const impl = await (await v2Factory.deploy(registryAddr, marketAddr)).getAddress();
       await expect(p.beacon.connect(deployer).upgradeTo(impl))
         .to.be.revertedWithCustomError(p.beacon, "OwnableUnauthorizedAccount")

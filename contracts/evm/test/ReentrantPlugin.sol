@@ -6,11 +6,11 @@ import {IKeyPlugin} from "../interfaces/IKeyPlugin.sol";
 /// @notice TEST ONLY. A hostile plugin whose `onMint` re-enters the market with a prepared
 /// call (e.g. another `buy`). The collection must report the failure as PluginRejected.
 contract ReentrantPlugin is IKeyPlugin {
-    address public target;
+    address public reentryTarget;
     bytes public reentryCall;
 
     function arm(address target_, bytes calldata call_) external {
-        target = target_;
+        reentryTarget = target_;
         reentryCall = call_;
     }
 
@@ -23,7 +23,7 @@ contract ReentrantPlugin is IKeyPlugin {
     function onDetach(uint64) external {}
 
     function onMint(uint64, uint256, address, bytes calldata) external {
-        (bool ok, bytes memory ret) = target.call(reentryCall);
+        (bool ok, bytes memory ret) = reentryTarget.call(reentryCall);
         if (!ok) {
             assembly {
                 revert(add(ret, 32), mload(ret))

@@ -5,7 +5,7 @@ pragma solidity ^0.8.24;
 /// with a prepared call (e.g. `claim` again, or `buy`). It records what the re-entry returned
 /// and, when `bubble` is set, makes its own receive fail with that revert data.
 contract ReentrantReceiver {
-    address public target;
+    address public reentryTarget;
     bytes public reentryCall;
     bool public bubble;
     bool public attempted;
@@ -13,7 +13,7 @@ contract ReentrantReceiver {
     bytes public reentryError;
 
     function arm(address target_, bytes calldata call_, bool bubble_) external {
-        target = target_;
+        reentryTarget = target_;
         reentryCall = call_;
         bubble = bubble_;
     }
@@ -29,9 +29,9 @@ contract ReentrantReceiver {
     }
 
     receive() external payable {
-        if (target == address(0) || attempted) return;
+        if (reentryTarget == address(0) || attempted) return;
         attempted = true;
-        (bool ok, bytes memory ret) = target.call(reentryCall);
+        (bool ok, bytes memory ret) = reentryTarget.call(reentryCall);
         reentrySucceeded = ok;
         if (!ok) {
             reentryError = ret;

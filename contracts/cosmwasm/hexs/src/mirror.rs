@@ -61,6 +61,60 @@ pub fn verify_signatures(
     Ok(got)
 }
 
+/// A decoded batch: one lane into this chain, contiguous nonces, and its root.
+pub struct Prepared {
+    pub src: u32,
+    pub first_nonce: u64,
+    pub messages: Vec<codec::Message>,
+    pub root: [u8; 32],
+}
+
+/// Decodes every message, checks they form one lane into `chain_id` with contiguous nonces,
+/// and computes the codec batch root that the relayers sign.
+pub fn prepare_batch(chain_id: u32, messages: &[HexBinary]) -> Result<Prepared, ContractError> {
+    if messages.is_empty() {
+        return Err(ContractError::EmptyBatch);
+    }
+    let mut decoded: Vec<codec::Message> = Vec::with_capacity(messages.len());
+    let mut digests = Vec::with_capacity(messages.len());
+    for (i, raw) in messages.iter().enumerate() {
+        let m = codec::decode(raw.as_slice())
+            .map_err(|e| ContractError::MalformedMessage { index: i, reason: e.to_string() })?;
+        if m.dst_chain != chain_id {
+            return Err(ContractError::WrongDestination { index: i, dst: m.dst_chain, ours: chain_id });
+        }
+        match decoded.first() {
+            None if m.src_chain == chain_id || m.src_chain == 0 => {
+                return Err(ContractError::MalformedMessage {
+                    index: i,
+                    reason: format!("source chain {} cannot send to this chain", m.src_chain),
+                });
+            }
+            Some(first) if m.src_chain != first.src_chain => {
+                return Err(ContractError::MalformedMessage {
+                    index: i,
+                    reason: format!("lane mismatch: source {} in a batch from {}", m.src_chain, first.src_chain),
+                });
+            }
+            Some(first) if first.nonce.checked_add(i as u64) != Some(m.nonce) => {
+                return Err(ContractError::LaneNonce {
+                    index: i,
+                    src: m.src_chain,
+                    got: m.nonce,
+                    expected: first.nonce.wrapping_add(i as u64),
+                });
+            }
+            _ => {}
+        }
+        digests.push(codec::digest(raw.as_slice()));
+        decoded.push(m);
+    }
+    let (src, first_nonce) = (decoded[0].src_chain, decoded[0].nonce);
+    let root = codec::batch_root(src, chain_id, first_nonce, &digests)
+        .map_err(|e| ContractError::MalformedMessage { index: 0, reason: e.to_string() })?;
+    Ok(Prepared { src, first_nonce, messages: decoded, root })
+}
+
 pub fn execute_receive_batch(
     deps: DepsMut,
     _env: Env,
@@ -74,44 +128,12 @@ pub fn execute_receive_batch(
     if messages.len() > cfg.max_batch as usize {
         return Err(ContractError::BatchTooLarge { len: messages.len(), max: cfg.max_batch });
     }
-    // Decode and check the lane before spending gas on signatures.
-    let mut decoded = Vec::with_capacity(messages.len());
-    let mut digests = Vec::with_capacity(messages.len());
-    for (i, raw) in messages.iter().enumerate() {
-        let m = codec::decode(raw.as_slice())
-            .map_err(|e| ContractError::MalformedMessage { index: i, reason: e.to_string() })?;
-        if m.dst_chain != cfg.chain_id {
-            return Err(ContractError::WrongDestination { index: i, dst: m.dst_chain, ours: cfg.chain_id });
-        }
-        if let Some(first) = decoded.first() {
-            let first: &codec::Message = first;
-            if m.src_chain != first.src_chain {
-                return Err(ContractError::MalformedMessage {
-                    index: i,
-                    reason: format!("lane mismatch: source {} in a batch from {}", m.src_chain, first.src_chain),
-                });
-            }
-        } else if m.src_chain == cfg.chain_id || m.src_chain == 0 {
-            return Err(ContractError::MalformedMessage {
-                index: i,
-                reason: format!("source chain {} cannot send to this chain", m.src_chain),
-            });
-        }
-        digests.push(codec::digest(raw.as_slice()));
-        decoded.push(m);
+    let Prepared { src, first_nonce, messages: decoded, root } = prepare_batch(cfg.chain_id, &messages)?;
+    let expected = INBOUND_NONCE.may_load(deps.storage, src)?.unwrap_or(0) + 1;
+    if first_nonce != expected {
+        return Err(ContractError::LaneNonce { index: 0, src, got: first_nonce, expected });
     }
-    let src = decoded[0].src_chain;
-    let mut expected = INBOUND_NONCE.may_load(deps.storage, src)?.unwrap_or(0) + 1;
-    for (i, m) in decoded.iter().enumerate() {
-        if m.nonce != expected {
-            return Err(ContractError::LaneNonce { index: i, src, got: m.nonce, expected });
-        }
-        expected += 1;
-    }
-    let first_nonce = decoded[0].nonce;
-    let last_nonce = expected - 1;
-    let root = codec::batch_root(src, cfg.chain_id, first_nonce, &digests)
-        .map_err(|e| ContractError::MalformedMessage { index: 0, reason: e.to_string() })?;
+    let last_nonce = first_nonce + decoded.len() as u64 - 1;
     let signers = verify_signatures(deps.api, deps.storage, &signed_digest(&root), &signatures)?;
 
     let mut events = Vec::with_capacity(decoded.len());

@@ -1,0 +1,181 @@
+use cosmwasm_std::Uint64;
+
+use super::*;
+use crate::account::Account;
+use crate::msg::{ExecuteMsg, QueryMsg};
+use crate::state::{Escrow, EscrowStatus};
+
+fn settle(s: &mut Suite, model: u64) -> anyhow::Result<cw_multi_test::AppResponse> {
+    let c = s.carol.clone();
+    s.exec(&c, &ExecuteMsg::Settle { model: Uint64::new(model) }, &[])
+}
+
+#[test]
+fn purchases_only_credit_the_buying_model() {
+    let mut s = Suite::new();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let root = s.publish(&alice, publish_args(1_000, 0, policy()));
+    let mut parent = root;
+    for _ in 0..3 {
+        parent = s.fork(&alice, parent, publish_args(1_000, 0, policy()));
+    }
+    s.buy(&bob, parent, 1_000, false);
+    assert_eq!(s.vault(parent), 1_000);
+    assert_eq!(s.vault(root), 0, "ancestors are paid lazily, by settle");
+}
+
+#[test]
+fn settle_root_pays_fee_and_creator() {
+    let mut s = Suite::new();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let root = s.publish(&alice, publish_args(10_000, 0, policy()));
+    s.buy(&bob, root, 10_000, false);
+    let r = settle(&mut s, root).unwrap();
+    assert_eq!(attr(&r, "protocol_fee"), "100");
+    assert_eq!(attr(&r, "parent_share"), "0");
+    assert_eq!(attr(&r, "creator_share"), "9900");
+    assert_eq!(s.vault(root), 0);
+    assert_eq!(s.claimable(&s.word(&alice)), 9_900);
+    assert_eq!(s.claimable(&s.word(&s.treasury.clone())), 100);
+    assert_eq!(
+        settle(&mut s, root).unwrap_err().downcast::<ContractError>().unwrap(),
+        ContractError::NothingToSettle { id: root }
+    );
+    assert_eq!(
+        settle(&mut s, 4242).unwrap_err().downcast::<ContractError>().unwrap(),
+        ContractError::UnknownModel { id: 4242 }
+    );
+}
+
+#[test]
+fn settle_fork_moves_one_level_up_and_pays_the_dao() {
+    let mut s = Suite::new();
+    let (alice, bob, carol) = (s.alice.clone(), s.bob.clone(), s.carol.clone());
+    let root = s.publish(&alice, publish_args(1, 0, policy()));
+    let mut args = publish_args(10_000, 0, policy());
+    args.royalty.dao_bps = 500;
+    args.dao = Some(Account::Cosmos(carol.to_string()));
+    let fork = s.fork(&bob, root, args);
+    s.buy(&carol, fork, 10_000, false);
+    let r = settle(&mut s, fork).unwrap();
+    // fee 1 % = 100, upstream 10 % = 1000, dao 5 % = 500, creator the rest.
+    assert_eq!(attr(&r, "parent_share"), "1000");
+    assert_eq!(attr(&r, "dao_share"), "500");
+    assert_eq!(attr(&r, "creator_share"), "8400");
+    assert_eq!(s.vault(root), 1_000, "the parent's share waits in the parent's vault");
+    assert_eq!(s.claimable(&s.word(&carol)), 500);
+    assert_eq!(s.claimable(&s.word(&bob)), 8_400);
+    assert_eq!(s.claimable(&s.word(&alice)), 0);
+    settle(&mut s, root).unwrap();
+    assert_eq!(s.claimable(&s.word(&alice)), 990);
+    assert_eq!(s.claimable(&s.word(&s.treasury.clone())), 110);
+}
+
+#[test]
+fn claim_pays_local_payees_and_needs_a_binding_for_foreign_ones() {
+    let mut s = Suite::new();
+    let (alice, bob, dave) = (s.alice.clone(), s.bob.clone(), s.dave.clone());
+    let root = s.publish(&alice, publish_args(1_000, 0, policy()));
+    s.buy(&bob, root, 1_000, false);
+    settle(&mut s, root).unwrap();
+    let before = s.balance(&alice);
+    s.ok(&bob, &ExecuteMsg::Claim { payee: Some(Account::Cosmos(alice.to_string())) }, &[]);
+    assert_eq!(s.balance(&alice), before + 990, "anyone may trigger, the payee is paid");
+    assert_eq!(
+        s.err(&alice, &ExecuteMsg::Claim { payee: None }, &[]),
+        ContractError::NothingToClaim { payee: crate::account::hex(&s.word(&alice)) }
+    );
+
+    // A model mirrored from EVM earns here; its EVM creator needs a bound payout address.
+    let evm_model = ((EVM_CHAIN as u64) << 32) | 1;
+    s.receive(&[inbound(EVM_CHAIN, 1, model_registered(evm_model, 0, evm(0xaa)))], &[0, 1]).unwrap();
+    // Only the creator's bound address may set this chain's price: nobody yet.
+    let price = ExecuteMsg::UpdateModel { model: Uint64::new(evm_model), price: Some(500u128.into()), deploy_price: None, sdl_uri: None };
+    assert!(matches!(s.err(&dave, &price, &[]), ContractError::Unauthorized { .. }));
+    let bind = codec::Body::PayoutAddressBound(codec::PayoutAddressBound {
+        creator: evm(0xaa),
+        chain: CHAIN,
+        payout: codec::Account::Cosmos([0xdd; 20]),
+        bind_nonce: 1,
+        signature: vec![],
+    });
+    s.receive(&[inbound(EVM_CHAIN, 2, bind)], &[1, 2]).unwrap();
+    s.ok(&dave, &price, &[]);
+    s.buy(&bob, evm_model, 500, false);
+    settle(&mut s, evm_model).unwrap();
+    assert_eq!(s.claimable(&evm_word(0xaa)), 495);
+    let before = s.balance(&dave);
+    s.ok(&bob, &ExecuteMsg::Claim { payee: Some(Account::Evm(format!("0x{}", "aa".repeat(20)))) }, &[]);
+    assert_eq!(s.balance(&dave), before + 495);
+
+    // A foreign payee without a binding cannot be paid.
+    let fee_word = evm_word(0xee);
+    s.ok(&s.admin.clone(), &ExecuteMsg::UpdateConfig {
+        protocol_fee_bps: None,
+        fee_collector: Some(Account::Word(fee_word.clone().into())),
+        deploy_payee: None, escrow_timeout_secs: None, peers: None, max_batch: None,
+    }, &[]);
+    s.buy(&bob, root, 1_000, false);
+    settle(&mut s, root).unwrap();
+    assert_eq!(
+        s.err(&bob, &ExecuteMsg::Claim { payee: Some(Account::Word(fee_word.clone().into())) }, &[]),
+        ContractError::NoPayoutAddress { payee: crate::account::hex(&fee_word) }
+    );
+    assert_eq!(s.claimable(&fee_word), 10, "credit stays until it can be paid");
+}
+
+fn lease(purchase: u64, ok: bool) -> codec::Body {
+    codec::Body::LeaseReported(codec::LeaseReported {
+        purchase_id: purchase,
+        ok,
+        dseq: 7,
+        gseq: 1,
+        oseq: 1,
+        provider: "akash1provider".into(),
+        reason: if ok { String::new() } else { "no bids".into() },
+    })
+}
+
+#[test]
+fn lease_reports_release_or_refund_the_escrow() {
+    let mut s = Suite::new();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let model = s.publish(&alice, publish_args(100, 40, policy()));
+    let k1 = s.buy(&bob, model, 140, true);
+    let k2 = s.buy(&bob, model, 140, true);
+    s.receive(&[inbound(EVM_CHAIN, 1, lease(k1, true)), inbound(EVM_CHAIN, 2, lease(k2, false))], &[0, 2]).unwrap();
+    assert_eq!(s.claimable(&s.word(&s.operator.clone())), 40);
+    assert_eq!(s.claimable(&s.word(&bob)), 40);
+    let e: Escrow = s.q(&QueryMsg::Escrow { key_id: Uint64::new(k1) }).unwrap();
+    assert_eq!(e.status, EscrowStatus::Released);
+    let e: Escrow = s.q(&QueryMsg::Escrow { key_id: Uint64::new(k2) }).unwrap();
+    assert_eq!(e.status, EscrowStatus::Refunded);
+    // A second report for the same purchase is refused (and the whole batch with it).
+    let e = s.receive_err(&[inbound(EVM_CHAIN, 3, lease(k1, false))], &[0, 1]);
+    assert_eq!(e, ContractError::InvalidMirror { index: 0, reason: "escrow already closed".into() });
+    assert_eq!(s.claimable(&s.word(&bob)), 40);
+    // The vault never saw the deployment part.
+    assert_eq!(s.vault(model), 200);
+}
+
+#[test]
+fn buyer_reclaims_an_unreported_escrow_after_the_timeout() {
+    let mut s = Suite::new();
+    let (alice, bob, carol) = (s.alice.clone(), s.bob.clone(), s.carol.clone());
+    let model = s.publish(&alice, publish_args(100, 40, policy()));
+    let key = s.buy(&bob, model, 140, true);
+    let reclaim = ExecuteMsg::ReclaimEscrow { key_id: Uint64::new(key) };
+    let at = s.app.block_info().time.seconds() + 3_600;
+    assert_eq!(s.err(&bob, &reclaim, &[]), ContractError::EscrowNotExpired { id: key, at });
+    s.app.update_block(|b| b.time = b.time.plus_seconds(3_600));
+    assert!(matches!(s.err(&carol, &reclaim, &[]), ContractError::Unauthorized { .. }));
+    let before = s.balance(&bob);
+    s.ok(&bob, &reclaim, &[]);
+    assert_eq!(s.balance(&bob), before + 40);
+    assert_eq!(s.err(&bob, &reclaim, &[]), ContractError::EscrowClosed { id: key, status: "refunded".into() });
+    let no_escrow = ExecuteMsg::ReclaimEscrow { key_id: Uint64::new(999) };
+    assert_eq!(s.err(&bob, &no_escrow, &[]), ContractError::UnknownEscrow { id: 999 });
+    // A late lease report can no longer pay the operator.
+    let e = s.receive_err(&[inbound(EVM_CHAIN, 1, lease(key, true))], &[0, 1]);
+    assert_eq!(e, ContractError::InvalidMirror { index: 0, reason: "escrow already closed".into() });
+}
