@@ -7,6 +7,11 @@ export interface ProtocolSettings {
   /** Seconds between scheduling and executing a timelocked change. */
   timelockDelay: number;
   protocolFeeBps: number;
+  /** LayerZero EndpointV2 on this network (HEXS_LZ_ENDPOINT); no LayerZero bridge without it. */
+  lzEndpoint?: string;
+  /** Attestation-gateway relayer addresses (HEXS_RELAYERS, comma-separated) and threshold. */
+  relayers?: string[];
+  threshold?: number;
 }
 
 const DEFAULTS: Record<string, ProtocolSettings> = {
@@ -26,6 +31,11 @@ export function protocolSettings(hre: HardhatRuntimeEnvironment): ProtocolSettin
   if (process.env.HEXS_CHAIN_ID) settings.hexsChainId = parseUint32("HEXS_CHAIN_ID", process.env.HEXS_CHAIN_ID);
   if (process.env.HEXS_TIMELOCK_DELAY) {
     settings.timelockDelay = parseUint32("HEXS_TIMELOCK_DELAY", process.env.HEXS_TIMELOCK_DELAY);
+  }
+  if (process.env.HEXS_LZ_ENDPOINT) settings.lzEndpoint = process.env.HEXS_LZ_ENDPOINT;
+  if (process.env.HEXS_RELAYERS) {
+    settings.relayers = process.env.HEXS_RELAYERS.split(",").map((a) => a.trim());
+    settings.threshold = parseUint32("HEXS_THRESHOLD", process.env.HEXS_THRESHOLD ?? "1");
   }
   return settings;
 }
@@ -52,4 +62,7 @@ export const Names = {
   membershipImplementation: "DaoMembership",
   governorImplementation: "ModelGovernor",
   daoFactory: "DaoFactory",
+  hub: "HexsHub",
+  gateway: "AttestationGateway",
+  lzBridge: "HexsLzBridge",
 } as const;

@@ -1,0 +1,131 @@
+// The one deployment procedure of a Hexs chain, used by the hardhat-deploy script (one
+// instance per network) and by tests that put several logical chains on one network
+// (each instance under its own name prefix). Every step reuses an existing deployment, so a
+// re-run finishes a partial deployment instead of duplicating it.
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { Names } from "./protocol";
+
+export interface DeployOptions {
+  /** Prefix of the hardhat-deploy names ("" for the network's own instance). */
+  prefix?: string;
+  hexsChainId: number;
+  timelockDelay: number;
+  protocolFeeBps: number;
+  /** LayerZero EndpointV2 of this network; no LayerZero bridge without it. */
+  lzEndpoint?: string;
+  /** Relayer quorum of the attestation gateway; defaults to the deployer alone (1-of-1). */
+  relayers?: string[];
+  threshold?: number;
+  /** Keep the deployer's admin roles (tests that wire several instances first). */
+  skipHandover?: boolean;
+}
+
+export type HexsAddresses = Record<keyof typeof Names, string>;
+
+const ZERO = "0x0000000000000000000000000000000000000000";
+
+export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOptions): Promise<HexsAddresses> {
+  const { deployments, ethers } = hre;
+  const { deployer, treasury } = await hre.getNamedAccounts();
+  const p = o.prefix ?? "";
+  const deploy = async (name: string, args: unknown[] = []) =>
+    (await deployments.deploy(p + name, { contract: name, from: deployer, args, log: !p })).address;
+  const uups = (name: string, args: unknown[], constructorArgs?: unknown[]) =>
+    deployUups(hre, p + name, name, args, constructorArgs);
+
+  const timelock = await deploy(Names.timelock, [o.timelockDelay, [deployer], [ZERO]]);
+  const registry = await uups(Names.registry, [o.hexsChainId, deployer, deployer]);
+  const market = await uups(Names.market, [registry, deployer, deployer, treasury, o.protocolFeeBps]);
+  const hub = await uups(Names.hub, [registry, deployer, deployer]);
+  const relayers = o.relayers ?? [deployer];
+  const sortedRelayers = [...relayers].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  const gateway = await uups(Names.gateway, [hub, o.hexsChainId, deployer, sortedRelayers, o.threshold ?? 1]);
+  const lzBridge = o.lzEndpoint ? await uups(Names.lzBridge, [hub, deployer], [o.lzEndpoint]) : ZERO;
+
+  const keyImplementation = await deploy(Names.keyImplementation, [registry, market, hub]);
+  const keyBeacon = await deploy(Names.keyBeacon, [keyImplementation, timelock]);
+  const soulbound = await deploy(Names.soulbound);
+  const allowlist = await deploy(Names.allowlist);
+  const supplyCap = await deploy(Names.supplyCap);
+  const expiry = await deploy(Names.expiry);
+  const membershipImplementation = await deploy(Names.membershipImplementation);
+  const governorImplementation = await deploy(Names.governorImplementation);
+  const daoFactory = await deploy(Names.daoFactory, [registry, market, membershipImplementation, governorImplementation]);
+
+  const reg = await ethers.getContractAt("HexsRegistry", registry);
+  if ((await reg.keyBeacon()) === ZERO) await (await reg.setKeyBeacon(keyBeacon)).wait();
+  if ((await reg.hub()) === ZERO) await (await reg.setHub(hub, soulbound, expiry)).wait();
+  const daoRole = await reg.DAO_FACTORY_ROLE();
+  if (!(await reg.hasRole(daoRole, daoFactory))) await (await reg.grantRole(daoRole, daoFactory)).wait();
+
+  const addresses: HexsAddresses = {
+    timelock, registry, market, hub, gateway, lzBridge, keyImplementation, keyBeacon,
+    soulbound, allowlist, supplyCap, expiry, membershipImplementation, governorImplementation, daoFactory,
+  };
+  if (!o.skipHandover) await handOver(hre, addresses);
+  return addresses;
+}
+
+/**
+ * Give every admin, upgrader and treasurer role (and the LayerZero bridge's ownership) to the
+ * timelock and drop the deployer's. The deployer keeps only the guardian's pause roles (a
+ * multisig in production).
+ */
+export async function handOver(hre: HardhatRuntimeEnvironment, a: HexsAddresses): Promise<void> {
+  const { ethers } = hre;
+  const { deployer } = await hre.getNamedAccounts();
+  const admin = ethers.ZeroHash;
+  const upgrader = ethers.id("UPGRADER_ROLE");
+  const plan: [string, string[]][] = [
+    [a.registry, [upgrader, admin]],
+    [a.market, [ethers.id("TREASURER_ROLE"), upgrader, admin]],
+    [a.hub, [upgrader, admin]],
+    [a.gateway, [upgrader, admin]],
+  ];
+  for (const [address, roles] of plan) {
+    const c = await ethers.getContractAt("AccessControlUpgradeable", address);
+    for (const role of roles) {
+      if (!(await c.hasRole(role, a.timelock))) await (await c.grantRole(role, a.timelock)).wait();
+    }
+    // Renounce only once the timelock holds every role, so no role is ever left unheld.
+    for (const role of roles) {
+      if (await c.hasRole(role, deployer)) await (await c.renounceRole(role, deployer)).wait();
+    }
+  }
+  if (a.lzBridge !== ethers.ZeroAddress) {
+    const bridge = await ethers.getContractAt("HexsLzBridge", a.lzBridge);
+    if ((await bridge.owner()) === deployer) {
+      await (await bridge.setDelegate(a.timelock)).wait();
+      await (await bridge.transferOwnership(a.timelock)).wait();
+    }
+  }
+}
+
+/**
+ * Deploy `contract` behind a UUPS proxy with the OpenZeppelin plugin (layout validated) and
+ * save it as the hardhat-deploy deployment `name`. Idempotent: an existing one is reused.
+ */
+export async function deployUups(
+  hre: HardhatRuntimeEnvironment,
+  name: string,
+  contract: string,
+  args: unknown[],
+  constructorArgs?: unknown[],
+): Promise<string> {
+  const existing = await hre.deployments.getOrNull(name);
+  if (existing) return existing.address;
+  const factory = await hre.ethers.getContractFactory(contract);
+  const proxy = await hre.upgrades.deployProxy(factory, args, {
+    kind: "uups",
+    initializer: "initialize",
+    constructorArgs,
+    // The LayerZero OApp keeps its endpoint immutable by design (see the contract's notes).
+    unsafeAllow: constructorArgs ? ["constructor", "state-variable-immutable", "missing-initializer-call"] : [],
+  });
+  await proxy.waitForDeployment();
+  const address = await proxy.getAddress();
+  const implementation = await hre.upgrades.erc1967.getImplementationAddress(address);
+  const artifact = await hre.deployments.getExtendedArtifact(contract);
+  await hre.deployments.save(name, { ...artifact, address, implementation });
+  return address;
+}
