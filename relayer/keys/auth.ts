@@ -30,7 +30,7 @@ export function parseAccount(address: unknown): Account {
   if (typeof address !== "string" || address === "") refuse("bad_request", "missing 'address' (an 0x… or bech32 account)");
   if (EVM_ADDRESS.test(address)) return { family: "evm", address: getAddress(address).toLowerCase() };
   try {
-    const { prefix, data } = fromBech32(address);
+    const { prefix, data } = fromBech32(address, 90);
     if (data.length === 20) return { family: "cosmos", address: address.toLowerCase() };
     refuse("bad_request", `bech32 address ${address} (${prefix}) is ${data.length} bytes: accounts are 20`);
   } catch (e) {
@@ -127,7 +127,7 @@ function verifyAdr36(address: string, message: string, token: string): boolean {
   try {
     std = JSON.parse(Buffer.from(token.slice(6), "base64url").toString("utf8")) as StdSignature;
     const { pubkey, signature } = decodeSignature(std);
-    const { prefix } = fromBech32(address);
+    const { prefix } = fromBech32(address, 90);
     if (pubkeyToAddress(std.pub_key, prefix) !== address) return false;
     const hash = sha256(serializeSignDoc(adr36SignDoc(address, message)));
     return Secp256k1.verifySignature(Secp256k1Signature.fromFixedLength(signature), hash, pubkey);

@@ -104,7 +104,13 @@ export function validateConditions(input: unknown, chains: ChainConfig[]): Condi
   if (chainType !== "EVM") {
     refuse("unsupported", `chainType ${chainType} is not evaluated by this key service: use EVM-shaped conditions (CosmWasm chains are named in 'chain')`);
   }
-  const { error } = updateConditionSchema.validate({ address: "0x", cid: "x", ...body, chainType: "EVM" });
+  const { error } = updateConditionSchema.validate({
+    address: String(body.address ?? "0x"),
+    cid: String(body.cid ?? "x"),
+    conditions: body.conditions,
+    aggregator: body.aggregator ?? undefined,
+    chainType: "EVM",
+  });
   if (error) refuse("bad_condition", `condition validation error: ${error.message}`);
   const conditions = body.conditions as AccessCondition[];
   for (const c of conditions) {
