@@ -20,7 +20,8 @@ fn instantiate_validates_the_config() {
     let cfg: ConfigResponse = s.q(&QueryMsg::Config {}).unwrap();
     assert_eq!((cfg.config.chain_id, cfg.threshold, cfg.relayers.len()), (CHAIN, 2, 3));
 
-    let cases: Vec<(Box<dyn Fn(&mut InstantiateMsg)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut InstantiateMsg)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|m| m.config.chain_id = 0), "chain_id"),
         (Box::new(|m| m.config.denom = String::new()), "denom"),
         (Box::new(|m| m.config.paused = true), "paused"),
