@@ -25,8 +25,26 @@ LOCK_FILE=${HEXS_HARDHAT_LOCK:-/tmp/hexs-hardhat.lock}
 log() { printf '[devnet] %s\n' "$*"; }
 die() { printf '[devnet] error: %s\n' "$*" >&2; exit 1; }
 
+# Each step runs in the background and is waited for, so Ctrl-C / TERM reach the trap at once
+# and the step's own process tree (by PID) is stopped with the node.
+CHILD=""
+run() {
+  "$@" &
+  CHILD=$!
+  local rc=0
+  wait "$CHILD" || rc=$?
+  CHILD=""
+  return "$rc"
+}
+kill_tree() {
+  local pid=$1 c
+  for c in $(ps -o pid= --ppid "$pid" 2>/dev/null); do kill_tree "$c"; done
+  kill "$pid" 2>/dev/null || true
+}
 hh() {
-  if command -v flock >/dev/null 2>&1; then flock "$LOCK_FILE" npx hardhat "$@"; else npx hardhat "$@"; fi
+  if ! command -v flock >/dev/null 2>&1; then run npx hardhat "$@"; return; fi
+  flock -n "$LOCK_FILE" true 2>/dev/null || log "waiting for $LOCK_FILE (another hardhat compile/test holds it)"
+  run flock "$LOCK_FILE" npx hardhat "$@"
 }
 
 KEEP=0
@@ -79,6 +97,7 @@ fi
 
 cleanup() {
   local rc=$?
+  [[ -n $CHILD ]] && kill_tree "$CHILD"
   if [[ -n $STARTED_PID && $KEEP == 0 ]]; then
     stop_node "$STARTED_PID"
     log "stopped hardhat node (pid $STARTED_PID)"
@@ -95,10 +114,11 @@ trap 'exit 143' TERM
 # 1. Dependencies and contracts.
 if [[ ! -d node_modules ]]; then
   log "installing dependencies (npm ci)"
-  npm ci --no-audit --no-fund
+  run npm ci --no-audit --no-fund
 fi
 log "compiling"
 hh compile --quiet
+log "compiled after $(elapsed) s"
 
 # 2. The node: reuse one this script left running with --keep, otherwise start a fresh one.
 mkdir -p "$DIR"
@@ -135,6 +155,8 @@ if [[ $FRESH == 1 ]]; then
 else
   hh deploy --network localhost --no-compile
 fi
+
+log "deployed after $(elapsed) s"
 
 # 4. The scenario, through the same tasks users run.
 log "running the scenario"

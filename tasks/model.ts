@@ -17,6 +17,8 @@ import {
   NATIVE_INFO,
 } from "./lib/context";
 import { fail } from "./lib/errors";
+import { grantAfterPublish, sealForPublish, withSdlParams } from "./keys";
+import type { SdlArgs, SealedForPublish } from "./keys";
 import { say } from "./lib/log";
 import {
   contentCommitment,
@@ -30,7 +32,7 @@ import {
   parseUint,
 } from "./lib/parse";
 
-export interface PublishArgs {
+export interface PublishArgs extends SdlArgs {
   content?: string;
   commitment?: string;
   sdlLocator: string;
@@ -58,7 +60,7 @@ export interface PublishResult {
 const coder = AbiCoder.defaultAbiCoder();
 
 function withPublishParams(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
-  return t
+  return withSdlParams(t)
     .addOptionalParam("content", "The encrypted SDL file (or any string) whose keccak256 is the content commitment")
     .addOptionalParam("commitment", "The content commitment itself (0x + 64 hex), instead of --content")
     .addOptionalParam("sdlLocator", "Where the encrypted SDL lives, e.g. an IPFS CID", "")
@@ -103,7 +105,12 @@ async function publishOrFork(hre: HardhatRuntimeEnvironment, a: PublishArgs, par
   const me = await signer.getAddress();
   let commitment: string;
   let source: string;
-  if (a.commitment) {
+  let sealed: SealedForPublish | undefined;
+  if (a.sdl) {
+    if (a.content || a.commitment || a.sdlLocator) fail("--sdl sets the content commitment and SDL locator: drop --content, --commitment and --sdl-locator");
+    sealed = await sealForPublish(hre, a, signer);
+    ({ commitment, source } = sealed);
+  } else if (a.commitment) {
     if (a.content) fail("give either --content or --commitment, not both");
     commitment = parseBytes32("commitment", a.commitment);
     source = "given";
@@ -127,7 +134,7 @@ async function publishOrFork(hre: HardhatRuntimeEnvironment, a: PublishArgs, par
   };
   const params = {
     contentCommitment: commitment,
-    sdlLocator: a.sdlLocator ?? "",
+    sdlLocator: sealed?.sdlLocator ?? a.sdlLocator ?? "",
     metadataUri: a.metadataUri ?? "",
     forkRoyaltyBps: parseBps("fork-royalty-bps", a.forkRoyaltyBps, 5000, 1000),
     daoBps: parseBps("dao-bps", a.daoBps, 4000, 0),
@@ -154,6 +161,7 @@ async function publishOrFork(hre: HardhatRuntimeEnvironment, a: PublishArgs, par
   say(`  content commitment ${commitment} (${source})${parentId === undefined ? "" : `, parent commitment ${parentCommitment}`}`);
   say(`  key collection ${keys}; fork royalty ${params.forkRoyaltyBps} bps, DAO ${params.daoBps} bps, resale royalty ${params.secondaryRoyaltyBps} bps, forkable ${params.forkable}`);
   if (params.plugins.length > 0) say(`  plugins: ${params.plugins.map((x) => x.plugin).join(", ")}`);
+  if (sealed) await grantAfterPublish(hre, a, signer, modelId, keys, sealed.sdlLocator);
   return { modelId, keys, contentCommitment: commitment, parentCommitment, txHash: r.hash, gasUsed: r.gasUsed };
 }
 
@@ -238,7 +246,7 @@ task("model:show", "Print a model: creator, lineage, royalty terms, DAO, key col
     say(`model ${formatId(modelId)}${m.retired ? " (retired)" : ""}`);
     say(`  creator ${m.creator}; parent ${m.parentId === 0n ? "none" : formatId(m.parentId)}; depth ${m.depth}`);
     say(`  owes parent ${m.upstreamBps} bps; forks owe it ${m.forkRoyaltyBps} bps; DAO ${m.daoBps} bps; forkable ${m.forkable}`);
-    say(`  DAO ${m.dao === hre.ethers.ZeroAddress ? "none" : m.dao}; keys ${m.keys}; ${(await keys.plugins()).length} plugin(s)`);
+    say(`  DAO ${m.dao === hre.ethers.ZeroAddress ? "none" : m.dao}; keys ${await keys.getAddress()} (${(await keys.plugins()).length} plugin(s), ${(await keys.sold()) ? "keys sold" : "no key sold yet"})`);
     say(`  price in ${c.symbol}: ${price.listed ? `${fmt(price.keyPrice, c)} (+${fmt(price.deploymentPrice, c)} with deployment)` : "not listed"}`);
     say(`  vault ${fmt(await p.market.vaultOf(modelId, currency), c)}`);
     return m;

@@ -51,3 +51,9 @@ export type JwtPayload = import("../../node_modules/@akashnetwork/chain-sdk/dist
 
 /** js-yaml ships inside chain-sdk's dependency tree (chain-sdk parses SDL YAML with it too). */
 export const yamlLoad: (text: string) => unknown = require("js-yaml").load;
+
+type ProtoCosmosV1beta1 = typeof import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/index.cosmos.v1beta1");
+type ProtoSecp256k1 = typeof import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/index.cosmos.secp256k1");
+/** cosmos.tx / auth / bank / base types (TxRaw, SignDoc, BaseAccount, …) */
+export const cosmosV1beta1: ProtoCosmosV1beta1 = require("@akashnetwork/chain-sdk/private-types/cosmos.v1beta1");
+export const cosmosSecp256k1: ProtoSecp256k1 = require("@akashnetwork/chain-sdk/private-types/cosmos.secp256k1");

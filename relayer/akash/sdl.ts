@@ -124,6 +124,23 @@ export function maxGroupPrice(p: PreparedSdl): number {
   return Math.max(0, ...p.groupSpecs.flatMap((g) => g.resources.map((r) => Number(r.price?.amount ?? "0"))));
 }
 
+/**
+ * Go's sdk.SortJSON: unmarshal into interface{} and marshal again — object keys sorted, no
+ * spaces, `<` `>` `&` U+2028 U+2029 escaped as \u00XX. A provider hashes the manifest it
+ * receives this way and compares with the deployment version on chain.
+ */
+export function goSortedJson(v: unknown): string {
+  const sort = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(sort);
+    if (x && typeof x === "object") {
+      const o = x as Record<string, unknown>;
+      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sort(o[k])]));
+    }
+    return x;
+  };
+  return JSON.stringify(sort(v)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 function stableSortBy<T>(xs: T[], key: (x: T) => number): T[] {
   return xs.map((x, i) => ({ x, i })).sort((a, b) => key(a.x) - key(b.x) || a.i - b.i).map((e) => e.x);
 }

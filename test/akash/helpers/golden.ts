@@ -4,24 +4,7 @@ import { v1beta4, type GroupSpec } from "../../../relayer/akash/sdk";
 
 export const FIXTURES = process.env.HEXS_AKASH_FIXTURES ?? path.resolve(__dirname, "../../../../shared/fixtures/akash");
 
-/**
- * Go's sdk.SortJSON: unmarshal into interface{} and marshal again — keys sorted, no spaces,
- * `<`, `>`, `&`, U+2028 and U+2029 escaped as \u00XX.
- */
-export function goSortedJson(v: unknown): string {
-  const sort = (x: unknown): unknown => {
-    if (Array.isArray(x)) return x.map(sort);
-    if (x && typeof x === "object") {
-      return Object.fromEntries(
-        Object.keys(x)
-          .sort()
-          .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
-      );
-    }
-    return x;
-  };
-  return JSON.stringify(sort(v)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
+export { goSortedJson } from "../../../relayer/akash/sdl";
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v && typeof v === "object" ? (v as Json) : {});

@@ -158,13 +158,13 @@ pub fn execute_buy(
 }
 
 fn can_send(storage: &dyn Storage, env: &Env, sender: &Addr, key: &LocalKey) -> Result<bool, ContractError> {
-    if &key.owner == sender {
+    if key.owner == *sender {
         return Ok(true);
     }
     if key
         .approvals
         .iter()
-        .any(|a| &a.spender == sender && !a.expires.is_expired(&env.block))
+        .any(|a| a.spender == *sender && !a.expires.is_expired(&env.block))
     {
         return Ok(true);
     }
@@ -175,7 +175,7 @@ fn can_send(storage: &dyn Storage, env: &Env, sender: &Addr, key: &LocalKey) -> 
 }
 
 fn can_approve(storage: &dyn Storage, env: &Env, sender: &Addr, key: &LocalKey) -> Result<bool, ContractError> {
-    if &key.owner == sender {
+    if key.owner == *sender {
         return Ok(true);
     }
     Ok(match OPERATORS.may_load(storage, (&key.owner, sender))? {

@@ -104,8 +104,8 @@ pub enum ExecuteMsg {
     TransferAdmin { new_admin: String },
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+/// Migrations take no parameters (`{}`); an alias of `Empty` keeps one deserializer in the wasm.
+pub type MigrateMsg = cosmwasm_std::Empty;
 
 #[cw_serde]
 #[derive(QueryResponses)]

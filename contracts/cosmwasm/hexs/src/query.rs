@@ -97,7 +97,7 @@ pub fn has_access(deps: Deps, env: &Env, model: u64, account: Account) -> StdRes
                 None => continue,
             },
         };
-        if expires_at.map_or(true, |t| now < t) {
+        if expires_at.is_none_or(|t| now < t) {
             return Ok(HasAccessResponse { access: true, key_id: Some(Uint64::new(id)) });
         }
     }

@@ -20,7 +20,8 @@ fn instantiate_validates_the_config() {
     let cfg: ConfigResponse = s.q(&QueryMsg::Config {}).unwrap();
     assert_eq!((cfg.config.chain_id, cfg.threshold, cfg.relayers.len()), (CHAIN, 2, 3));
 
-    let cases: Vec<(Box<dyn Fn(&mut InstantiateMsg)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut InstantiateMsg)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|m| m.config.chain_id = 0), "chain_id"),
         (Box::new(|m| m.config.denom = String::new()), "denom"),
         (Box::new(|m| m.config.paused = true), "paused"),
@@ -132,7 +133,7 @@ fn migrate_checks_name_and_version() {
     let mut s = Suite::new();
     let admin = s.admin.clone();
     let contract = s.contract.clone();
-    s.app.migrate_contract(admin, contract, &MigrateMsg {}, s.code_id).unwrap();
+    s.app.migrate_contract(admin, contract, &MigrateMsg::default(), s.code_id).unwrap();
 
     let mut deps = mock_dependencies();
     let creator = deps.api.addr_make("creator");
@@ -143,11 +144,11 @@ fn migrate_checks_name_and_version() {
     instantiate(deps.as_mut(), mock_env(), message_info(&creator, &[]), msg).unwrap();
 
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:hexs", "0.0.9").unwrap();
-    migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap();
     assert_eq!(cw2::get_contract_version(&deps.storage).unwrap().version, env!("CARGO_PKG_VERSION"));
 
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:hexs", "99.0.0").unwrap();
-    assert!(matches!(migrate(deps.as_mut(), mock_env(), MigrateMsg {}), Err(ContractError::CannotMigrate { .. })));
+    assert!(matches!(migrate(deps.as_mut(), mock_env(), MigrateMsg::default()), Err(ContractError::CannotMigrate { .. })));
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:cw20-base", "0.0.1").unwrap();
-    assert!(matches!(migrate(deps.as_mut(), mock_env(), MigrateMsg {}), Err(ContractError::CannotMigrate { .. })));
+    assert!(matches!(migrate(deps.as_mut(), mock_env(), MigrateMsg::default()), Err(ContractError::CannotMigrate { .. })));
 }

@@ -131,6 +131,13 @@ fn malformed_json_is_refused() {
     assert!(bad.is_err(), "a number where a Uint64 string is expected");
     let unknown = s.app.wrap().query_wasm_smart::<Model>(s.contract.clone(), &serde_json::json!({"nope": {}}));
     assert!(unknown.is_err());
+    let mut s = s;
+    let bob = s.bob.clone();
+    let contract = s.contract.clone();
+    let bad_exec = s.app.execute_contract(bob.clone(), contract.clone(), &serde_json::json!({"buy_key": {"model": 1}}), &[]);
+    assert!(bad_exec.unwrap_err().root_cause().to_string().contains("Error parsing"));
+    let extra_field = serde_json::json!({"settle": {"model": "1", "extra": true}});
+    assert!(s.app.execute_contract(bob, contract, &extra_field, &[]).is_err(), "unknown fields are refused");
 }
 
 #[test]

@@ -1,0 +1,50 @@
+// Reporting a lease's outcome to the purchase's chain. Today: the EVM market's
+// resolveDeployment (LEASE_REPORTER_ROLE). Later: a LeaseReported message attested by the
+// relayer quorum — another LeaseReporter behind the same interface.
+import type { Signer } from "ethers";
+import type { HexsMarket } from "../../typechain-types";
+import { AkashError } from "./errors";
+
+/** Mirrors the LeaseReported message body (docs/messages.md, kind 8). */
+export interface LeaseReport {
+  purchaseChain: string;
+  /** the key id, also the purchase id */
+  keyId: bigint;
+  ok: boolean;
+  dseq: string;
+  gseq: number;
+  oseq: number;
+  provider: string;
+  reason: string;
+}
+
+export interface LeaseReporter {
+  /** Report once; calling again for an already-reported purchase must succeed without effect. Returns a reference (tx hash). */
+  report(r: LeaseReport): Promise<string>;
+}
+
+/**
+ * Calls HexsMarket.resolveDeployment(keyId, ok, operator): on success the escrow is credited
+ * to `operator` (who paid for the lease), on failure back to the buyer, who claims it.
+ */
+export class EvmLeaseReporter implements LeaseReporter {
+  constructor(
+    private readonly market: HexsMarket,
+    private readonly signer: Signer,
+    private readonly operator: string,
+  ) {}
+
+  async report(r: LeaseReport): Promise<string> {
+    const escrow = await this.market.escrowOf(r.keyId);
+    if (escrow.amount === 0n) return "already-resolved"; // resolved before (or no escrow): nothing to do
+    const role = await this.market.LEASE_REPORTER_ROLE();
+    const me = await this.signer.getAddress();
+    if (!(await this.market.hasRole(role, me))) {
+      throw new AkashError(`cannot report key ${r.keyId}: ${me} lacks LEASE_REPORTER_ROLE on the market ${await this.market.getAddress()} (grant it through the timelock)`, false);
+    }
+    const tx = await this.market.connect(this.signer).resolveDeployment(r.keyId, r.ok, this.operator);
+    const receipt = await tx.wait();
+    if (!receipt || receipt.status !== 1) throw new AkashError(`resolveDeployment(${r.keyId}) reverted (tx ${tx.hash})`, false);
+    return tx.hash;
+  }
+}
