@@ -91,7 +91,7 @@ task("protocol:upgrade", "Upgrade HexsRegistry, HexsMarket (UUPS) or every KeyNF
       ? await hre.upgrades.beacon.getImplementationAddress(target)
       : await hre.upgrades.erc1967.getImplementationAddress(target);
     const kind = beaconKind ? ("beacon" as const) : ("uups" as const);
-    const constructorArgs = beaconKind ? [await p.registry.getAddress(), await p.market.getAddress()] : [];
+    const constructorArgs = beaconKind ? [await p.registry.getAddress(), await p.market.getAddress(), await p.registry.hub()] : [];
     const opts = { kind, constructorArgs };
 
     // 1. Teach the upgrades plugin the layout deployed now. forceImport takes it from a compiled

@@ -427,6 +427,24 @@ export function encodeMessage(m: Message): Uint8Array {
   return w.finish();
 }
 
+/**
+ * Envelope an already-encoded body (as a source chain recorded it): the body is decoded first,
+ * so only a well-formed body of `kind` is ever wrapped.
+ */
+export function encodeEnvelope(h: Omit<Header, "version"> & { kind: Kind }, body: BytesLike): Uint8Array {
+  const bytes = getBytes(body);
+  decodeBody(h.kind, bytes);
+  const w = new Writer();
+  w.uint(CODEC_VERSION, 1, "version");
+  w.uint(h.kind, 1, "kind");
+  w.uint(h.srcChain, 4, "srcChain");
+  w.uint(h.dstChain, 4, "dstChain");
+  w.uint(h.nonce, 8, "nonce");
+  w.uint(bytes.length, 4, "bodyLength");
+  w.raw(bytes);
+  return w.finish();
+}
+
 export function encodeMessageHex(m: Message): string {
   return hexlify(encodeMessage(m));
 }

@@ -18,6 +18,8 @@ export interface DeployOptions {
   threshold?: number;
   /** Keep the deployer's admin roles (tests that wire several instances first). */
   skipHandover?: boolean;
+  /** false: a single-chain deployment without hub, gateway or bridge (nothing is recorded). */
+  crossChain?: boolean;
 }
 
 export type HexsAddresses = Record<keyof typeof Names, string>;
@@ -36,11 +38,11 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const timelock = await deploy(Names.timelock, [o.timelockDelay, [deployer], [ZERO]]);
   const registry = await uups(Names.registry, [o.hexsChainId, deployer, deployer]);
   const market = await uups(Names.market, [registry, deployer, deployer, treasury, o.protocolFeeBps]);
-  const hub = await uups(Names.hub, [registry, deployer, deployer]);
-  const relayers = o.relayers ?? [deployer];
-  const sortedRelayers = [...relayers].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-  const gateway = await uups(Names.gateway, [hub, o.hexsChainId, deployer, sortedRelayers, o.threshold ?? 1]);
-  const lzBridge = o.lzEndpoint ? await uups(Names.lzBridge, [hub, deployer], [o.lzEndpoint]) : ZERO;
+  const crossChain = o.crossChain ?? true;
+  const hub = crossChain ? await uups(Names.hub, [registry, deployer, deployer]) : ZERO;
+  const relayers = [...(o.relayers ?? [deployer])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  const gateway = crossChain ? await uups(Names.gateway, [hub, o.hexsChainId, deployer, relayers, o.threshold ?? 1]) : ZERO;
+  const lzBridge = crossChain && o.lzEndpoint ? await uups(Names.lzBridge, [hub, deployer], [o.lzEndpoint]) : ZERO;
 
   const keyImplementation = await deploy(Names.keyImplementation, [registry, market, hub]);
   const keyBeacon = await deploy(Names.keyBeacon, [keyImplementation, timelock]);
@@ -54,7 +56,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
 
   const reg = await ethers.getContractAt("HexsRegistry", registry);
   if ((await reg.keyBeacon()) === ZERO) await (await reg.setKeyBeacon(keyBeacon)).wait();
-  if ((await reg.hub()) === ZERO) await (await reg.setHub(hub, soulbound, expiry)).wait();
+  if (crossChain && (await reg.hub()) === ZERO) await (await reg.setHub(hub, soulbound, expiry)).wait();
   const daoRole = await reg.DAO_FACTORY_ROLE();
   if (!(await reg.hasRole(daoRole, daoFactory))) await (await reg.grantRole(daoRole, daoFactory)).wait();
 
@@ -83,6 +85,7 @@ export async function handOver(hre: HardhatRuntimeEnvironment, a: HexsAddresses)
     [a.gateway, [upgrader, admin]],
   ];
   for (const [address, roles] of plan) {
+    if (address === ethers.ZeroAddress) continue;
     const c = await ethers.getContractAt("AccessControlUpgradeable", address);
     for (const role of roles) {
       if (!(await c.hasRole(role, a.timelock))) await (await c.grantRole(role, a.timelock)).wait();

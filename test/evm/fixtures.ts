@@ -2,6 +2,7 @@
 import { deployments, ethers } from "hardhat";
 import type { BigNumberish, Signer } from "ethers";
 import { Names } from "../../tasks/lib/protocol";
+import { deployHexs } from "../../tasks/lib/deployHexs";
 import type {
   DaoFactory,
   ExpiryPlugin,
@@ -33,23 +34,46 @@ async function at<T>(name: string, contract: string = name): Promise<T> {
   return (await ethers.getContractAt(contract, (await deployments.get(name)).address)) as unknown as T;
 }
 
+/** The protocol deployed by the real hardhat-deploy script (cross-chain hub included). */
 export const deployProtocol = deployments.createFixture(async (): Promise<Protocol> => {
   await deployments.fixture(["core"]);
+  return loadProtocol("");
+});
+
+/** A single-chain deployment (no hub: nothing recorded for other chains), e.g. for gas figures. */
+export const deploySingleChain = deployments.createFixture(async (hre): Promise<Protocol> => {
+  await forgetDeployments("single.");
+  await deployHexs(hre, { prefix: "single.", hexsChainId: 1, timelockDelay: 3600, protocolFeeBps: 250, crossChain: false });
+  return loadProtocol("single.");
+});
+
+/**
+ * Drop hardhat-deploy's records of an instance: another fixture's snapshot revert may have
+ * removed the contracts while the records stayed, and deployHexs reuses records it finds.
+ */
+export async function forgetDeployments(prefix: string): Promise<void> {
+  for (const name of Object.keys(await deployments.all())) {
+    if (name.startsWith(prefix)) await deployments.delete(name);
+  }
+}
+
+export async function loadProtocol(prefix: string): Promise<Protocol> {
+  const get = <T>(name: string) => at<T>(prefix + name, name);
   return {
-    registry: await at<HexsRegistry>(Names.registry),
-    market: await at<HexsMarket>(Names.market),
-    timelock: await at<HexsTimelock>(Names.timelock),
-    beacon: await at<KeyBeacon>(Names.keyBeacon),
-    daoFactory: await at<DaoFactory>(Names.daoFactory),
+    registry: await get<HexsRegistry>(Names.registry),
+    market: await get<HexsMarket>(Names.market),
+    timelock: await get<HexsTimelock>(Names.timelock),
+    beacon: await get<KeyBeacon>(Names.keyBeacon),
+    daoFactory: await get<DaoFactory>(Names.daoFactory),
     plugins: {
-      soulbound: await at<SoulboundPlugin>(Names.soulbound),
-      allowlist: await at<AllowlistPlugin>(Names.allowlist),
-      supplyCap: await at<SupplyCapPlugin>(Names.supplyCap),
-      expiry: await at<ExpiryPlugin>(Names.expiry),
+      soulbound: await get<SoulboundPlugin>(Names.soulbound),
+      allowlist: await get<AllowlistPlugin>(Names.allowlist),
+      supplyCap: await get<SupplyCapPlugin>(Names.supplyCap),
+      expiry: await get<ExpiryPlugin>(Names.expiry),
     },
     signers: await ethers.getSigners(),
   };
-});
+}
 
 export interface ModelOptions {
   forkRoyaltyBps?: number;

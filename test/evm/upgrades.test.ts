@@ -193,9 +193,10 @@ describe("Upgrades and protocol governance", () => {
 
       const v2Factory = await ethers.getContractFactory("KeyNFTV2");
       // KeyNFT has constructor arguments (immutables); the plugin needs them to build deploy data.
-      const beaconOpts = { kind: "beacon" as const, constructorArgs: [registryAddr, marketAddr] };
+      const hubAddr = await p.registry.hub();
+      const beaconOpts = { kind: "beacon" as const, constructorArgs: [registryAddr, marketAddr, hubAddr] };
       await upgrades.validateUpgrade(await ethers.getContractFactory("KeyNFT"), v2Factory, beaconOpts);
-      const impl = await (await v2Factory.deploy(registryAddr, marketAddr)).getAddress();
+      const impl = await (await v2Factory.deploy(registryAddr, marketAddr, hubAddr)).getAddress();
       await expect(p.beacon.connect(deployer).upgradeTo(impl))
         .to.be.revertedWithCustomError(p.beacon, "OwnableUnauthorizedAccount")
         .withArgs(D);

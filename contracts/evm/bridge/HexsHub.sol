@@ -39,7 +39,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     bytes32 public constant REGISTRY_ROLE = keccak256("REGISTRY_ROLE");
 
     /// @dev A journal checkpoint every this many entries lets a flush stop before the head.
-    uint64 public constant CHECKPOINT_INTERVAL = 16;
+    uint64 public constant CHECKPOINT_INTERVAL = 64;
     /// @notice Most entries one flush carries (bounds the destination's receive gas).
     uint256 public constant MAX_FLUSH = 64;
 
@@ -51,7 +51,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint64 windowStart;
         uint64 inbound; // last nonce applied from this chain
         uint64 sent; // last journal entry flushed to this chain (transport lanes)
-        bytes32 sentHead; // journal hash-chain value after entry `sent`
+        bytes24 sentHead; // journal hash-chain value after entry `sent`
     }
 
     /// @notice A key resident on another chain, as this chain knows it.
@@ -72,12 +72,13 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     /// @custom:storage-location erc7201:hexs.storage.Hub
     struct HubStorage {
+        // slot 0: all that recording a fact reads and writes
+        bytes24 head; // hash chain over the journal (192 bits: second preimages stay infeasible)
+        uint64 count; // journal entries recorded
         IRegistryMirror registry;
         uint32 chainId;
         bool paused;
-        uint64 count; // journal entries recorded
-        bytes32 head; // hash chain over the journal
-        mapping(uint64 entry => bytes32) checkpoint;
+        mapping(uint64 entry => bytes24) checkpoint;
         mapping(address => bool) recorder;
         mapping(uint32 chain => Lane) lanes;
         uint32[] peers;
@@ -90,7 +91,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Hub")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant STORAGE_SLOT = 0xed831aabcf8e62e82a355daef486871821d49f1b1e64d8888f037bee1153b000;
 
-    event Recorded(uint64 indexed entry, uint8 indexed kind, bytes body);
+    event Recorded(uint64 indexed entry, uint8 kind, bytes body);
     event Flushed(uint32 indexed dstChain, uint64 firstNonce, uint64 lastNonce);
     event MessageApplied(uint32 indexed srcChain, uint64 indexed nonce, uint8 kind);
     event MessageRejected(uint32 indexed srcChain, uint64 indexed nonce, uint8 kind, bytes reason);
@@ -130,6 +131,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         HubStorage storage s = _s();
         s.registry = registry_;
         s.chainId = registry_.chainId();
+        s.recorder[address(registry_)] = true;
     }
 
     // ------------------------------------------------------------------ outbound
@@ -143,13 +145,13 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     /// @inheritdoc IHexsHub
     function record(uint8 kind, bytes calldata body) external {
         HubStorage storage s = _s();
-        if (!s.recorder[msg.sender] && msg.sender != address(s.registry)) revert NotRecorder(msg.sender);
+        if (!s.recorder[msg.sender]) revert NotRecorder(msg.sender);
         _record(s, kind, body);
     }
 
     function _record(HubStorage storage s, uint8 kind, bytes memory body) private {
         uint64 entry = s.count + 1;
-        bytes32 head = keccak256(abi.encodePacked(s.head, keccak256(abi.encodePacked(kind, body))));
+        bytes24 head = bytes24(keccak256(abi.encodePacked(s.head, keccak256(abi.encodePacked(kind, body)))));
         s.count = entry;
         s.head = head;
         if (entry % CHECKPOINT_INTERVAL == 0) s.checkpoint[entry] = head;
@@ -187,7 +189,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         bytes[] calldata bodies
     ) private returns (bytes[] memory messages, uint64 last) {
         uint64 first = lane_.sent + 1;
-        bytes32 head = lane_.sentHead;
+        bytes24 head = lane_.sentHead;
         uint32 self = s.chainId;
         messages = new bytes[](kinds.length);
         for (uint256 i; i < kinds.length; ++i) {
@@ -316,7 +318,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         return _s().holdings[modelId][_ownerTag(account)];
     }
 
-    function journal() external view returns (uint64 count, bytes32 head) {
+    function journal() external view returns (uint64 count, bytes24 head) {
         HubStorage storage s = _s();
         return (s.count, s.head);
     }
@@ -359,8 +361,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     // ------------------------------------------------------------------ internals
 
-    function _chain(bytes32 head, uint8 kind, bytes calldata body) private pure returns (bytes32) {
-        return keccak256(abi.encodePacked(head, keccak256(abi.encodePacked(kind, body))));
+    function _chain(bytes24 head, uint8 kind, bytes calldata body) private pure returns (bytes24) {
+        return bytes24(keccak256(abi.encodePacked(head, keccak256(abi.encodePacked(kind, body)))));
     }
 
     function _spendRate(Lane storage lane_, uint32 chain, uint256 n) private {
