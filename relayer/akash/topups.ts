@@ -2,6 +2,7 @@
 // InfrastructureFunded(modelId, currency, to, amount, purpose) with purpose
 // "akash-escrow:<owner>/<dseq>". The relayer (which received the funds at `to`) deposits the
 // equivalent in uact into that deployment's escrow with MsgAccountDeposit — once per event.
+import type { Interface } from "ethers";
 import type { LeaseStore, EscrowTopupRow } from "../store";
 import type { AkashClient } from "./client";
 import { errorMessage, isPermanent } from "./errors";
@@ -82,4 +83,34 @@ export class EscrowTopups {
     }
     return done;
   }
+}
+
+/** The InfrastructureFunded events of a receipt, decoded with ModelGovernor's ABI. */
+export function infrastructureFundedEvents(
+  sourceChain: string,
+  receipt: { hash: string; logs: ReadonlyArray<{ topics: ReadonlyArray<string>; data: string; index: number }> },
+  governor: Interface,
+): InfrastructureFundedEvent[] {
+  const out: InfrastructureFundedEvent[] = [];
+  for (const l of receipt.logs) {
+    let parsed;
+    try {
+      parsed = governor.parseLog({ topics: [...l.topics], data: l.data });
+    } catch {
+      continue;
+    }
+    if (parsed?.name !== "InfrastructureFunded") continue;
+    const a = parsed.args;
+    out.push({
+      sourceChain,
+      txHash: receipt.hash,
+      logIndex: l.index,
+      modelId: BigInt(a.modelId as bigint),
+      currency: String(a.currency),
+      to: String(a.to),
+      amount: BigInt(a.amount as bigint),
+      purpose: String(a.purpose),
+    });
+  }
+  return out;
 }
