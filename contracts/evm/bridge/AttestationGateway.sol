@@ -89,7 +89,7 @@ contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgr
 
     function _checkSignatures(GatewayStorage storage s, bytes32 root, bytes[] calldata signatures) private view {
         uint32 epoch = s.epoch;
-        address last;
+        address last = address(0);
         for (uint256 i; i < signatures.length; ++i) {
             address signer = ECDSA.recover(root, signatures[i]);
             if (!s.isRelayer[epoch][signer]) revert NotRelayer(signer);

@@ -14,6 +14,7 @@ import {IRegistryMirror} from "../interfaces/IRegistryMirror.sol";
 import {HexsCodec} from "../libraries/HexsCodec.sol";
 import {GlobalIds} from "../libraries/GlobalIds.sol";
 import {KeyNFT} from "../keys/KeyNFT.sol";
+import {ExpiryPlugin} from "../plugins/ExpiryPlugin.sol";
 
 /// @title HexsRegistry
 /// @notice The models of this chain and the fork tree. Publishing or forking a model deploys
@@ -29,10 +30,6 @@ import {KeyNFT} from "../keys/KeyNFT.sol";
 /// chain (a PayoutAddressBound message, relayed through the hub's `bindPayout` or from the
 /// chain where the creator signed it).
 /// @dev UUPS; upgrades, role changes and the key beacon are governed by the timelock.
-interface IExpiryDuration {
-    function durationOf(address collection) external view returns (uint64);
-}
-
 contract HexsRegistry is
     Initializable,
     AccessControlUpgradeable,
@@ -500,7 +497,7 @@ contract HexsRegistry is
         r.parentCommitment = m.parentCommitment;
         r.soulbound = KeyNFT(payable(keys)).soulbound();
         r.forkable = m.forkable;
-        r.keyDuration = expiry == address(0) ? 0 : IExpiryDuration(expiry).durationOf(keys);
+        r.keyDuration = expiry == address(0) ? 0 : ExpiryPlugin(expiry).durationOf(keys);
         r.upstreamBps = m.upstreamBps;
         r.daoBps = m.daoBps;
         r.forkRoyaltyBps = m.forkRoyaltyBps;
