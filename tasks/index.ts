@@ -7,3 +7,4 @@ import "./vault";
 import "./dao";
 import "./plugin";
 import "./protocol";
+import "./akash";

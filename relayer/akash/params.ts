@@ -28,7 +28,21 @@ export function encodeDeploymentParams(p: DeploymentParams): string {
 export function decodeDeploymentParams(hexOrBytes: string | Uint8Array): { params: DeploymentParams; warning?: string } {
   const bytes = typeof hexOrBytes === "string" ? Buffer.from(hexOrBytes.replace(/^0x/, ""), "hex") : Buffer.from(hexOrBytes);
   try {
-    return { params: DeploymentParamsSchema.parse(JSON.parse(bytes.toString("utf8"))) };
+    const json: unknown = JSON.parse(bytes.toString("utf8"));
+    // key:buy --deploy-params takes free-form JSON such as {"region":"eu","maxUact":"1000"}
+    if (json && typeof json === "object" && !Array.isArray(json) && !("v" in json)) {
+      const o = json as Record<string, unknown>;
+      const attributes = { ...(o.attributes as Record<string, string> | undefined), ...(typeof o.region === "string" ? { region: o.region } : {}) };
+      return {
+        params: DeploymentParamsSchema.parse({
+          v: 1,
+          maxPricePerBlockUact: o.maxPricePerBlockUact ?? o.maxUact,
+          providers: o.providers,
+          attributes: Object.keys(attributes).length ? attributes : undefined,
+        }),
+      };
+    }
+    return { params: DeploymentParamsSchema.parse(json) };
   } catch (e) {
     return { params: { v: 1 }, warning: `deploymentParams are not Hexs v1 JSON (${(e as Error).message.slice(0, 120)}); using the relayer's defaults` };
   }

@@ -48,3 +48,10 @@ export class EvmLeaseReporter implements LeaseReporter {
     return tx.hash;
   }
 }
+
+/** Self-service deployments (a holder with their own Akash account): nothing to settle on chain. */
+export class NoopLeaseReporter implements LeaseReporter {
+  async report(r: LeaseReport): Promise<string> {
+    return r.ok ? "self-service: lease open" : "self-service: nothing to refund";
+  }
+}

@@ -128,6 +128,33 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
     });
   }
 
+  it("a broadcast that times out (no block in time) is looked up on chain, not sent again", async () => {
+    const keyId = await buy();
+    const before = counts();
+    const slow = await (await import("../../relayer/akash/client")).AkashClient.fromMnemonic((await import("./helpers/env")).RELAYER_MNEMONIC, {
+      ...akash.endpoints,
+      txTimeoutMs: 300,
+    });
+    const pl = pipeline(dbFile(), { client: slow, policy: { txTimeoutMs: 5_000 } });
+    const row = await pl.submit(await request(keyId));
+    env.standin.pauseBlocks(true);
+    let stepped = await pl.step(row.id); // reserve dseq
+    stepped = await pl.step(row.id); // broadcast; no block comes: transient timeout
+    expect(stepped.state).to.equal("dseq_reserved");
+    expect(stepped.deploymentTx).to.match(/^[0-9A-F]{64}$/);
+    expect(stepped.lastError).to.match(/not seen in a block in time/);
+    expect(env.standin.chain.pendingTxs).to.equal(1);
+    await new Promise((r) => setTimeout(r, stepped.nextAttemptAt - Date.now() + 5));
+    stepped = await pl.step(row.id); // recorded tx unknown and recent: wait, do not re-send
+    expect(stepped.state).to.equal("dseq_reserved");
+    expect(env.standin.chain.pendingTxs).to.equal(1);
+    env.standin.pauseBlocks(false);
+    const done = await pl.runToCompletion(row.id);
+    expect(done.state, done.lastError ?? "").to.equal("reported");
+    expect(counts()).to.deep.equal({ deployments: before.deployments + 1, leases: before.leases + 1, createDeploymentTxs: before.createDeploymentTxs + 1, createLeaseTxs: before.createLeaseTxs + 1 });
+    await slow.close();
+  });
+
   it("failure: no acceptable bid before the deadline → deployment closed, failure reported, buyer claims the refund", async () => {
     const keyId = await buy();
     const pl = pipeline(dbFile());

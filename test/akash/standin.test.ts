@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { Secp256k1HdWallet } from "@cosmjs/amino";
+import { makeSignDoc, Secp256k1HdWallet } from "@cosmjs/amino";
 import { chainSdk, v1beta4, akashV1 } from "../../relayer/akash/sdk";
 import { prepareSdl } from "../../relayer/akash/sdl";
 import { ChainTxError } from "../../relayer/akash/errors";
@@ -120,7 +120,9 @@ describe("akash stand-in: what the chain and provider verify", function () {
     expect(forged.body).to.match(/bad JWT signature/);
     // expired
     const amino = await Secp256k1HdWallet.fromMnemonic(RELAYER_MNEMONIC, { prefix: "akash" });
-    const expired = await createOwnerJwt(amino, c.address, { provider: lease.provider, now: Math.floor(Date.now() / 1000) - 3600, ttlSeconds: 60 });
+    // chain-sdk will not issue an expired token: sign one by hand (same ADR-36 scheme)
+    const now = Math.floor(Date.now() / 1000) - 3600;
+    const expired = await signAdr36Jwt(amino, c.address, { version: "v1", iss: c.address, iat: now, nbf: now, exp: now + 60, leases: { access: "full" } });
     expect((await put(expired, p.manifestJson)).body).to.match(/expired/);
     // wrong manifest (another SDL's): hash differs from the deployment version
     const wrong = await put(good, p.manifestJson.replace("hexs-test-7b", "hexs-test-8b"));
@@ -158,6 +160,14 @@ describe("akash stand-in: what the chain and provider verify", function () {
     expect(PROVIDER_A).to.match(/^akash1/);
   });
 });
+
+async function signAdr36Jwt(wallet: Secp256k1HdWallet, address: string, payload: object): Promise<string> {
+  const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const input = `${enc({ alg: "ES256KADR36", typ: "JWT" })}.${enc(payload)}`;
+  const doc = makeSignDoc([{ type: "sign/MsgSignData", value: { signer: address, data: Buffer.from(input).toString("base64") } }], { gas: "0", amount: [] }, "", "", 0, 0);
+  const { signature } = await wallet.signAmino(address, doc);
+  return `${input}.${Buffer.from(signature.signature, "base64").toString("base64url")}`;
+}
 
 async function fetchAccount(env: Env, address: string): Promise<{ accountNumber: number; sequence: number }> {
   const { StargateClient } = await import("@cosmjs/stargate");

@@ -23,6 +23,8 @@ export interface Standin {
   rpcUrl: string;
   restUrl: string;
   gateways: Map<string, StandinProviderGateway>;
+  /** stop / restart block production (txs wait in the mempool meanwhile) */
+  pauseBlocks(paused: boolean): void;
   close(): Promise<void>;
 }
 
@@ -74,8 +76,9 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     gateways.set(p.address, gw);
   }
   let busy = false;
+  let paused = false;
   const timer = setInterval(() => {
-    if (busy) return;
+    if (busy || paused) return;
     busy = true;
     chain.commitBlock().finally(() => (busy = false));
   }, opts.blockMs ?? 100);
@@ -85,6 +88,9 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     rpcUrl,
     restUrl,
     gateways,
+    pauseBlocks(p: boolean) {
+      paused = p;
+    },
     async close() {
       clearInterval(timer);
       await Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
