@@ -112,10 +112,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # 1. Dependencies and contracts.
-if [[ ! -d node_modules ]]; then
-  log "installing dependencies (npm ci)"
-  run npm ci --no-audit --no-fund
-fi
+run bash scripts/setup.sh
 log "compiling"
 hh compile --quiet
 log "compiled after $(elapsed) s"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite (the README's test command, also run by CI). Installs what it needs.
-#   npm test                   everything
-#   HEXS_TEST_ONLY=evm npm test   one stage: evm | gas | slither | rust
+# The whole test suite (the README's test command, also run by CI). Installs what it needs and
+# starts the services its tests use (a local wasmd chain; Hardhat networks run in-process).
+#   npm test                        everything
+#   HEXS_TEST_ONLY=<stage> npm test one stage: evm | gas | slither | rust | cosmwasm
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only=${HEXS_TEST_ONLY:-}
 stage() { [[ -z $only || $only == "$1" ]]; }
-banner() { printf '\n=== %s ===\n' "$*"; }
+banner() { printf '\n=== %s (%ss) ===\n' "$*" "$(( $(date +%s) - start ))"; }
 start=$(date +%s)
 
 bash scripts/setup.sh
@@ -18,8 +19,9 @@ if stage evm || stage gas || stage slither; then
 fi
 
 if stage evm; then
-  banner "EVM tests (Hardhat network)"
-  npx hardhat test
+  banner "EVM contracts, tasks, key service and Akash pipeline (Hardhat network)"
+  mapfile -t specs < <(find test/evm test/keys test/akash -name '*.test.ts' | sort)
+  npx hardhat test "${specs[@]}"
 fi
 
 if stage gas; then
@@ -33,8 +35,15 @@ if stage slither; then
 fi
 
 if stage rust; then
-  banner "Rust: codec and CosmWasm contract (cargo test)"
+  banner "Rust: message codec and CosmWasm contract (cargo test)"
   (cd contracts/cosmwasm && cargo test --locked --quiet)
+fi
+
+if stage cosmwasm; then
+  banner "CosmWasm on a real local wasmd chain"
+  bash scripts/build-wasm.sh
+  bash scripts/wasmd.sh build
+  npx mocha -r ts-node/register --timeout 600000 'test/cosmwasm/**/*.test.ts'
 fi
 
 echo "all stages passed in $(( $(date +%s) - start ))s"
