@@ -7,16 +7,15 @@ import { expect } from "chai";
 import { prepareSdl, requireUactPricing } from "../../relayer/akash/sdl";
 import { InvalidSdlError, UnsupportedSdlError } from "../../relayer/akash/errors";
 import { v1beta4 } from "../../relayer/akash/sdk";
-import { FIXTURES, goSortedJson, groupSpecFromGoJson } from "./helpers/golden";
+import { describeWithAkashFixtures, goSortedJson, groupSpecFromGoJson } from "./helpers/golden";
 
-const SDL_DIR = path.join(FIXTURES, "sdl");
 const UNSUPPORTED = new Set(["v2.1/tee-cpu", "v2.1/tee-cpu-gpu"]);
 
-const cases = ["v2.0", "v2.1"].flatMap((ver) =>
-  fs.readdirSync(path.join(SDL_DIR, "output-fixtures", ver)).map((name) => `${ver}/${name}`),
-);
-
-describe("akash golden fixtures (Go reference)", () => {
+describeWithAkashFixtures("akash golden fixtures (Go reference)", (fixtures) => {
+  const SDL_DIR = path.join(fixtures, "sdl");
+  const cases = ["v2.0", "v2.1"].flatMap((ver) =>
+    fs.readdirSync(path.join(SDL_DIR, "output-fixtures", ver)).map((name) => `${ver}/${name}`),
+  );
   const supported = cases.filter((c) => !UNSUPPORTED.has(c));
   let matched = 0;
 

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { contentCommitment, imageDigestOf, KeyServiceError, validateSdl } from "../../relayer/keys";
 
-const INPUT = "/work/shared/fixtures/akash/sdl/input";
+import { describeWithAkashFixtures } from "../shared";
 
 function refusal(f: () => unknown): KeyServiceError {
   try {
@@ -48,7 +48,8 @@ const EXPECTED: Record<string, RegExp> = {
   "schema-only-invalid/reclamation-compound-window.yaml": /Additional property "reclamation" is not allowed/,
 };
 
-describe("SDL validation (chain-sdk 1.0.0-alpha.25) before encryption", () => {
+describeWithAkashFixtures("SDL validation (chain-sdk 1.0.0-alpha.25) before encryption", (fixtures) => {
+  const INPUT = join(fixtures, "sdl", "input");
   const invalid = ["invalid", "schema-only-invalid"].flatMap((d) => readdirSync(join(INPUT, d)).map((f) => `${d}/${f}`));
 
   it("knows every invalid fixture (none added or removed unnoticed)", () => {

@@ -40,8 +40,7 @@ const lighthouse = require("@lighthouse-web3/sdk").default as {
   decryptFile(cid: string, key: string): Promise<ArrayBuffer>;
 };
 
-const FIXTURES = "/work/shared/fixtures/akash/sdl/input";
-const SDL = readFileSync(join(FIXTURES, "v2.1/credentials/input.yaml"), "utf8");
+const SDL = readFileSync(join(__dirname, "fixtures/model-with-credentials.sdl.yaml"), "utf8");
 const IMAGE_DIGEST = "0x" + "ab".repeat(32);
 const PRICE = ethers.parseEther("0.1");
 const DAY = 86_400;

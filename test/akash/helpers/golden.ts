@@ -1,8 +1,7 @@
 // Helpers for comparing with the Go golden data.
-import path from "node:path";
 import { v1beta4, type GroupSpec } from "../../../relayer/akash/sdk";
 
-export const FIXTURES = process.env.HEXS_AKASH_FIXTURES ?? path.resolve(__dirname, "../../../../shared/fixtures/akash");
+export { AKASH_FIXTURES, describeWithAkashFixtures } from "../../shared";
 
 export { goSortedJson } from "../../../relayer/akash/sdl";
 
