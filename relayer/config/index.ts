@@ -1,0 +1,200 @@
+// The relayer's one config file (JSON or YAML), validated with zod at start. Every error names
+// the field (`chains[1].rpc`), the value's problem and the file, so an operator can fix it
+// without reading code. The operator key is read from an env var or a key file and is never
+// kept in the validated config object that gets logged: `loadOperatorKey` returns it separately.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { z } from "zod";
+import { SigningKey } from "ethers";
+
+// js-yaml has no bundled types here; it is a pinned dependency (also used for SDLs).
+const yamlLoad: (text: string) => unknown = require("js-yaml").load;
+
+const hexsChainId = z.number().int().min(1).max(0xffffffff);
+const evmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte EVM address");
+const url = z.string().regex(/^(https?|wss?):\/\/[^\s]+$/, "expected an http(s):// or ws(s):// URL");
+const positiveMs = z.number().int().min(10);
+
+export const keySourceSchema = z.union([
+  z.object({ env: z.string().min(1) }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+]);
+export type KeySource = z.infer<typeof keySourceSchema>;
+
+const common = {
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.', '-' only"),
+  hexsChainId,
+  rpc: url,
+  pollIntervalMs: positiveMs.default(1000),
+  /** Hexs chains this relayer delivers this chain's outbound messages to (attestation lanes). */
+  deliverTo: z.array(hexsChainId).default([]),
+};
+
+export const evmChainSchema = z
+  .object({
+    type: z.literal("evm"),
+    ...common,
+    hub: evmAddress,
+    /** the attestation gateway: needed when this chain is a destination */
+    gateway: evmAddress.optional(),
+    confirmations: z.number().int().min(0).max(10_000).default(2),
+    /** first block to scan when no cursor is stored */
+    startBlock: z.number().int().min(0).default(0),
+    maxBlockRange: z.number().int().min(1).max(100_000).default(2000),
+    /** recent block hashes kept for reorg detection */
+    reorgWindow: z.number().int().min(1).max(10_000).default(128),
+    /** a separate key paying for submissions on this chain (default: the operator key) */
+    submitterKey: keySourceSchema.optional(),
+  })
+  .strict();
+
+export const cosmwasmChainSchema = z
+  .object({
+    type: z.literal("cosmwasm"),
+    ...common,
+    contract: z.string().regex(/^[a-z]+1[02-9ac-hj-np-z]{38,90}$/, "expected a bech32 contract address"),
+    prefix: z.string().min(1).default("wasm"),
+    /** e.g. "0.025ucosm" */
+    gasPrice: z.string().regex(/^\d+(\.\d+)?[a-zA-Z][a-zA-Z0-9/]*$/, "expected <amount><denom>, e.g. 0.025ucosm"),
+    confirmations: z.number().int().min(0).max(10_000).default(0),
+    startHeight: z.number().int().min(1).default(1),
+    submitterKey: keySourceSchema.optional(),
+  })
+  .strict();
+
+export const chainSchema = z.discriminatedUnion("type", [evmChainSchema, cosmwasmChainSchema]);
+export type ChainConfig = z.infer<typeof chainSchema>;
+export type EvmChainConfig = z.infer<typeof evmChainSchema>;
+export type CosmwasmChainConfig = z.infer<typeof cosmwasmChainSchema>;
+
+export const configSchema = z
+  .object({
+    /** this instance's name in claims and logs (several instances may share one identity) */
+    instance: z.string().min(1).default(`${os.hostname()}-${process.pid}`),
+    operator: z.object({ key: keySourceSchema }).strict(),
+    chains: z.array(chainSchema).min(1),
+    peers: z.array(z.object({ name: z.string().min(1), url }).strict()).default([]),
+    store: z.union([z.object({ sqlite: z.string().min(1) }).strict(), z.object({ postgres: z.string().regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL") }).strict()]),
+    http: z.object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535) }).strict(),
+    delivery: z
+      .object({
+        maxBatch: z.number().int().min(1).max(64).default(30),
+        maxAttempts: z.number().int().min(1).default(10),
+        backoffBaseMs: positiveMs.default(500),
+        backoffMaxMs: positiveMs.default(60_000),
+        /** how long a claimed lane stays ours without renewal */
+        claimMs: positiveMs.default(30_000),
+        /** how long to wait for peers' signatures before backing off */
+        attestTimeoutMs: positiveMs.default(5_000),
+        idleMs: positiveMs.default(200),
+      })
+      .strict()
+      .default({ maxBatch: 30, maxAttempts: 10, backoffBaseMs: 500, backoffMaxMs: 60_000, claimMs: 30_000, attestTimeoutMs: 5_000, idleMs: 200 }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const ids = new Map<number, number>();
+    c.chains.forEach((ch, i) => {
+      if (ids.has(ch.hexsChainId)) ctx.addIssue({ code: "custom", path: ["chains", i, "hexsChainId"], message: `duplicate Hexs chain id ${ch.hexsChainId} (also chains[${ids.get(ch.hexsChainId)}])` });
+      ids.set(ch.hexsChainId, i);
+    });
+    c.chains.forEach((ch, i) =>
+      ch.deliverTo.forEach((dst, j) => {
+        const k = ids.get(dst);
+        if (k === undefined) ctx.addIssue({ code: "custom", path: ["chains", i, "deliverTo", j], message: `chain ${dst} is not configured in chains[]` });
+        else if (dst === ch.hexsChainId) ctx.addIssue({ code: "custom", path: ["chains", i, "deliverTo", j], message: "a chain cannot deliver to itself" });
+        else {
+          const d = c.chains[k];
+          if (d.type === "evm" && !d.gateway) ctx.addIssue({ code: "custom", path: ["chains", k, "gateway"], message: `required: chains[${i}] delivers to chain ${dst} through its attestation gateway` });
+        }
+      }),
+    );
+  });
+
+export type RelayerConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+function fieldPath(p: readonly PropertyKey[]): string {
+  return p.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), "");
+}
+
+/** Validate an already parsed config object; `source` names it in errors. */
+export function parseConfig(raw: unknown, source = "config"): RelayerConfig {
+  const r = configSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const first = r.error.issues[0];
+  const field = fieldPath(first.path) || "(root)";
+  const lines = r.error.issues.map((i) => `  ${fieldPath(i.path) || "(root)"}: ${i.message}`);
+  throw new ConfigError(`${source}: invalid relayer config (fix the field(s) below)\n${lines.join("\n")}`, field);
+}
+
+/** Read and validate a config file (.json, .yaml or .yml). Relative paths inside resolve against its folder. */
+export function loadConfig(file: string): RelayerConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(`cannot read relayer config ${file}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = /\.ya?ml$/i.test(file) ? yamlLoad(text) : JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(e as Error).message}`);
+  }
+  const cfg = parseConfig(raw, file);
+  const dir = path.dirname(path.resolve(file));
+  if ("sqlite" in cfg.store && cfg.store.sqlite !== ":memory:") cfg.store.sqlite = path.resolve(dir, cfg.store.sqlite);
+  const resolveKey = (k: KeySource): KeySource => ("file" in k ? { file: path.resolve(dir, k.file) } : k);
+  cfg.operator.key = resolveKey(cfg.operator.key);
+  for (const c of cfg.chains) if (c.submitterKey) c.submitterKey = resolveKey(c.submitterKey);
+  return cfg;
+}
+
+/**
+ * The secp256k1 key named by a key source: a 0x-prefixed 32-byte hex private key in an env var,
+ * or the first line of a key file (which must not be readable by group/others).
+ */
+export function loadKey(src: KeySource, field = "operator.key"): SigningKey {
+  let hex: string | undefined;
+  if ("env" in src) {
+    hex = process.env[src.env]?.trim();
+    if (!hex) throw new ConfigError(`${field}: environment variable ${src.env} is not set (it must hold the 0x-prefixed 32-byte secp256k1 private key)`, field);
+  } else {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(src.file);
+    } catch {
+      throw new ConfigError(`${field}: key file ${src.file} does not exist`, field);
+    }
+    if ((st.mode & 0o077) !== 0) throw new ConfigError(`${field}: key file ${src.file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${src.file}`, field);
+    hex = fs.readFileSync(src.file, "utf8").split("\n")[0].trim();
+  }
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new ConfigError(`${field}: the key is not a 0x-prefixed 32-byte hex private key`, field);
+  try {
+    return new SigningKey(hex);
+  } catch {
+    throw new ConfigError(`${field}: the key is not a valid secp256k1 private key`, field);
+  }
+}
+
+/** The config as it may be logged or printed: no key material is ever in it, only key sources. */
+export function describeConfig(c: RelayerConfig): Record<string, unknown> {
+  return {
+    instance: c.instance,
+    chains: c.chains.map((ch) => ({ name: ch.name, type: ch.type, hexsChainId: ch.hexsChainId, rpc: ch.rpc, deliverTo: ch.deliverTo })),
+    peers: c.peers.map((p) => p.name),
+    store: "sqlite" in c.store ? { sqlite: c.store.sqlite } : { postgres: c.store.postgres.replace(/\/\/[^@/]*@/, "//***@") },
+    http: c.http,
+  };
+}
