@@ -1,16 +1,18 @@
-// The one way off-chain code (tasks, relayer, tests) reads a hub's outbound journal and
-// flushes it over LayerZero.
+// The one way off-chain code (tasks, relayer, tests) reads a hub's outbound journal, sizes the
+// LayerZero executor gas of a batch, and flushes a lane; and the plan `lz:wire` applies.
 import type { ContractTransactionResponse } from "ethers";
-import { solidityPacked } from "ethers";
-import { hexlify } from "ethers";
+import { Contract, hexlify, Interface, solidityPacked, zeroPadValue } from "ethers";
 import type { HexsHub, HexsLzBridge } from "../../typechain-types";
-import { encodeEnvelope, type Kind } from "../../relayer/codec";
+import { encodeEnvelope, Kind } from "../../relayer/codec";
 
 export interface JournalEntry {
   entry: bigint;
   kind: number;
   body: string;
 }
+
+/** LayerZero message type of a Hexs batch (HexsLzBridge.MSG_BATCH). */
+export const MSG_BATCH = 1;
 
 /** Journal entries after `after`, in order, read from the hub's Recorded events. */
 export async function journalAfter(hub: HexsHub, after: bigint, fromBlock = 0): Promise<JournalEntry[]> {
@@ -31,12 +33,81 @@ export function lzReceiveOption(gas: bigint): string {
   return solidityPacked(["uint16", "uint8", "uint16", "uint8", "bytes"], [3, 1, size, 1, payload]);
 }
 
-/** Executor gas for a batch: a base plus a measured per-message allowance. */
-export function batchGas(kinds: number[]): bigint {
-  const MODEL_REGISTERED = 1;
-  let gas = 120_000n;
-  for (const k of kinds) gas += k === MODEL_REGISTERED ? 900_000n : 120_000n;
+// ---------------------------------------------------------------- executor gas (measured)
+//
+// Measured by `npx hardhat run bench/gas.ts` ("lzReceive per message kind"): whole-transaction
+// gasUsed of EndpointV2.lzReceive on the real endpoint (SimpleMessageLib path) for packets of 1
+// and of 5 messages of each kind; per-message = (gas(5) - gas(1)) / 4, base = gas(1) - per-message.
+// Whole-transaction figures include the 21,000 intrinsic gas and calldata, which the executor's
+// lzReceive gas does not need, so they already over-state the need a little. On top: +25% margin,
+// rounded up to 5,000, so a cold storage slot (a first key of a new owner) still fits.
+// Re-measure and update after any change to HexsHub, HexsRegistry or KeyNFT.
+//
+// The base is the bridge's enforced option per destination (`lz:wire`); the per-message figures are
+// added by each flush. Kinds nobody could measure here (PurchaseSettled, LeaseReported are only
+// validated) take the KeyMinted allowance.
+
+/** Endpoint + bridge + hub fixed cost of one packet (enforced option). Measured: see above. */
+export const LZ_RECEIVE_BASE_GAS = 60_000n;
+
+/** Per-message executor gas by kind (measured, +25%, rounded up to 5,000). */
+export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
+  [Kind.ModelRegistered]: 900_000n,
+  [Kind.ModelUpdated]: 120_000n,
+  [Kind.KeyMinted]: 120_000n,
+  [Kind.KeyTransferred]: 120_000n,
+  [Kind.KeyMoved]: 200_000n,
+  [Kind.KeyBurned]: 120_000n,
+  [Kind.PurchaseSettled]: 120_000n,
+  [Kind.LeaseReported]: 120_000n,
+  [Kind.PayoutAddressBound]: 120_000n,
+};
+
+/** Executor gas for a batch: the per-message allowances, plus the base unless it is enforced. */
+export function batchGas(kinds: readonly number[], includeBase = true): bigint {
+  let gas = includeBase ? LZ_RECEIVE_BASE_GAS : 0n;
+  for (const k of kinds) {
+    const per = LZ_RECEIVE_GAS_PER_KIND[k as Kind];
+    if (per === undefined) throw new Error(`no executor gas figure for message kind ${k}`);
+    gas += per;
+  }
   return gas;
+}
+
+/** The enforced option `lz:wire` sets on a bridge for each peer eid. */
+export function enforcedReceiveOption(): string {
+  return lzReceiveOption(LZ_RECEIVE_BASE_GAS);
+}
+
+export interface PendingBatch {
+  dstChain: number;
+  kinds: number[];
+  bodies: string[];
+  messages: string[];
+  options: string;
+  fee: bigint;
+}
+
+/**
+ * What a flush of `dstChain` would send now (at most `max` entries, ending at the journal head
+ * or a checkpoint), with its options and quoted fee; undefined when nothing is pending.
+ */
+export async function pendingBatch(hub: HexsHub, bridge: HexsLzBridge, dstChain: number, max = 64): Promise<PendingBatch | undefined> {
+  const lane = await hub.lane(dstChain);
+  if (lane.transport === "0x0000000000000000000000000000000000000000") return undefined;
+  const interval = await hub.CHECKPOINT_INTERVAL();
+  const toCheckpoint = Number(interval - (lane.sent % interval));
+  const pending = (await journalAfter(hub, lane.sent)).slice(0, Math.min(max, toCheckpoint));
+  if (pending.length === 0) return undefined;
+  const srcChain = Number(await hub.chainId());
+  const kinds = pending.map((e) => e.kind);
+  const bodies = pending.map((e) => e.body);
+  const messages = pending.map((e) => hexlify(encodeEnvelope({ kind: e.kind as Kind, srcChain, dstChain, nonce: e.entry }, e.body)));
+  const eid = await bridge.eidOf(dstChain);
+  const enforced = eid === 0n ? "0x" : await bridge.enforcedOptions(eid, MSG_BATCH);
+  const options = lzReceiveOption(batchGas(kinds, enforced === "0x"));
+  const fee = await bridge.quote(dstChain, messages, options);
+  return { dstChain, kinds, bodies, messages, options, fee };
 }
 
 /**
@@ -49,19 +120,88 @@ export async function flushLane(
   dstChain: number,
   max = 64,
 ): Promise<ContractTransactionResponse | undefined> {
-  const lane = await hub.lane(dstChain);
-  // A flush must end at the journal head or at a checkpoint (every 64 entries).
-  const interval = await hub.CHECKPOINT_INTERVAL();
-  const toCheckpoint = Number(interval - (lane.sent % interval));
-  const pending = (await journalAfter(hub, lane.sent)).slice(0, Math.min(max, toCheckpoint));
-  if (pending.length === 0) return undefined;
-  const srcChain = Number(await hub.chainId());
-  const kinds = pending.map((e) => e.kind);
-  const bodies = pending.map((e) => e.body);
-  const messages = pending.map((e) =>
-    hexlify(encodeEnvelope({ kind: e.kind as Kind, srcChain, dstChain, nonce: e.entry }, e.body)),
-  );
-  const options = lzReceiveOption(batchGas(kinds));
-  const fee = await bridge.quote(dstChain, messages, options);
-  return hub.flush(dstChain, kinds, bodies, options, { value: fee });
+  const b = await pendingBatch(hub, bridge, dstChain, max);
+  if (!b) return undefined;
+  return hub.flush(dstChain, b.kinds, b.bodies, b.options, { value: b.fee });
+}
+
+// ---------------------------------------------------------------- wiring (lz:wire)
+
+export interface WirePeer {
+  /** Hexs chain id of the peer. */
+  chainId: number;
+  /** Its LayerZero endpoint id. */
+  eid: number;
+  /** Its HexsLzBridge. */
+  bridge: string;
+  /** Inbound messages per hour accepted from it (0 = unlimited). */
+  ratePerHour?: number;
+  /** Send / receive library for this pathway (default: the endpoint's defaults). */
+  sendLibrary?: string;
+  receiveLibrary?: string;
+}
+
+export interface WireAction {
+  label: string;
+  /** Contract to call (the bridge, the hub or the endpoint). */
+  target: string;
+  data: string;
+  /** Who must call it: the bridge's owner, the hub's admin, or the bridge's endpoint delegate. */
+  authority: "bridgeOwner" | "hubAdmin" | "delegate";
+}
+
+const ENDPOINT_ABI = [
+  "function getSendLibrary(address,uint32) view returns (address)",
+  "function getReceiveLibrary(address,uint32) view returns (address,bool)",
+  "function setSendLibrary(address,uint32,address)",
+  "function setReceiveLibrary(address,uint32,address,uint256)",
+];
+
+/**
+ * The calls still needed to wire this chain's bridge and hub to `peers` (already-applied
+ * settings are left out, so re-running is safe): chain↔eid map, LayerZero peer, enforced
+ * options, libraries, and the hub's lane.
+ */
+export async function planWire(hub: HexsHub, bridge: HexsLzBridge, peers: readonly WirePeer[]): Promise<WireAction[]> {
+  const bridgeAddress = await bridge.getAddress();
+  const hubAddress = await hub.getAddress();
+  const self = Number(await hub.chainId());
+  const endpointAddress = await bridge.endpoint();
+  const endpoint = new Contract(endpointAddress, ENDPOINT_ABI, bridge.runner);
+  const epIface = new Interface(ENDPOINT_ABI);
+  const actions: WireAction[] = [];
+  const option = enforcedReceiveOption();
+  for (const peer of peers) {
+    if (peer.chainId === self) continue;
+    if (Number(await bridge.eidOf(peer.chainId)) !== peer.eid || Number(await bridge.chainOfEid(peer.eid)) !== peer.chainId) {
+      actions.push({ label: `map chain ${peer.chainId} ↔ eid ${peer.eid}`, target: bridgeAddress, authority: "bridgeOwner", data: bridge.interface.encodeFunctionData("mapChain", [peer.chainId, peer.eid]) });
+    }
+    const peerWord = zeroPadValue(peer.bridge, 32).toLowerCase();
+    if ((await bridge.peers(peer.eid)).toLowerCase() !== peerWord) {
+      actions.push({ label: `LayerZero peer eid ${peer.eid} = ${peer.bridge}`, target: bridgeAddress, authority: "bridgeOwner", data: bridge.interface.encodeFunctionData("setPeer", [peer.eid, peerWord]) });
+    }
+    if ((await bridge.enforcedOptions(peer.eid, MSG_BATCH)).toLowerCase() !== option.toLowerCase()) {
+      actions.push({
+        label: `enforced lzReceive gas ${LZ_RECEIVE_BASE_GAS} toward eid ${peer.eid}`,
+        target: bridgeAddress,
+        authority: "bridgeOwner",
+        data: bridge.interface.encodeFunctionData("setEnforcedOptions", [[{ eid: peer.eid, msgType: MSG_BATCH, options: option }]]),
+      });
+    }
+    if (peer.sendLibrary && ((await endpoint.getFunction("getSendLibrary")(bridgeAddress, peer.eid)) as string).toLowerCase() !== peer.sendLibrary.toLowerCase()) {
+      actions.push({ label: `send library toward eid ${peer.eid} = ${peer.sendLibrary}`, target: endpointAddress, authority: "delegate", data: epIface.encodeFunctionData("setSendLibrary", [bridgeAddress, peer.eid, peer.sendLibrary]) });
+    }
+    if (peer.receiveLibrary) {
+      const [lib, isDefault] = (await endpoint.getFunction("getReceiveLibrary")(bridgeAddress, peer.eid)) as [string, boolean];
+      if (isDefault || lib.toLowerCase() !== peer.receiveLibrary.toLowerCase()) {
+        actions.push({ label: `receive library from eid ${peer.eid} = ${peer.receiveLibrary}`, target: endpointAddress, authority: "delegate", data: epIface.encodeFunctionData("setReceiveLibrary", [bridgeAddress, peer.eid, peer.receiveLibrary, 0]) });
+      }
+    }
+    const lane = await hub.lane(peer.chainId);
+    const rate = peer.ratePerHour ?? 0;
+    if (lane.transport.toLowerCase() !== bridgeAddress.toLowerCase() || Number(lane.ratePerHour) !== rate) {
+      actions.push({ label: `hub lane ${peer.chainId} via the bridge (rate ${rate}/h)`, target: hubAddress, authority: "hubAdmin", data: hub.interface.encodeFunctionData("setPeer", [peer.chainId, bridgeAddress, rate]) });
+    }
+  }
+  return actions;
 }
