@@ -1,0 +1,227 @@
+// One relayer process: sources → store → attest → sinks, plus the HTTP endpoint (attestations
+// for peers, /healthz, /readyz, /metrics). Each source polls on its own loop with backoff on RPC
+// errors; one delivery loop works lane by lane. SIGTERM (stop()) lets the current steps finish,
+// then closes the store: nothing in flight is lost because every step is persisted first.
+import * as http from "http";
+import type { AddressInfo } from "net";
+import { Collector, ownAttestation, parseLane, Signer } from "./attest";
+import { describeConfig, loadKey, type RelayerConfig } from "./config";
+import { Deliverer } from "./deliver";
+import { logger } from "./log";
+import { Metrics } from "./metrics";
+import { nextAttemptDelayMs, sleep } from "./retry";
+import { CosmwasmSink } from "./sinks/cosmwasm";
+import { EvmGatewaySink } from "./sinks/evm";
+import type { Sink } from "./sinks/types";
+import { CosmwasmSource } from "./sources/cosmwasm";
+import { EvmSource } from "./sources/evm";
+import type { Source } from "./sources/types";
+import { OP_STATES, OpStore } from "./store";
+
+export interface RelayerOptions {
+  /** extra sinks keyed by Hexs chain id (e.g. the LayerZero executor) */
+  extraSinks?: Map<number, Sink>;
+  /** collect default process metrics (off in tests that run several relayers) */
+  processMetrics?: boolean;
+}
+
+interface Health {
+  ok: boolean;
+  lastOkAt: number;
+  error?: string;
+  head?: number;
+  cursor?: number;
+}
+
+export class Relayer {
+  readonly metrics: Metrics;
+  readonly signer: Signer;
+  private readonly log = logger("relayer");
+  private store?: OpStore;
+  private server?: http.Server;
+  private stopping = false;
+  private loops: Promise<void>[] = [];
+  private readonly health = new Map<string, Health>();
+  private sources: Source[] = [];
+  private sinks = new Map<number, Sink>();
+  private wake?: () => void;
+
+  constructor(
+    readonly cfg: RelayerConfig,
+    private readonly opts: RelayerOptions = {},
+  ) {
+    this.signer = new Signer(loadKey(cfg.operator.key));
+    this.metrics = new Metrics(opts.processMetrics ?? false);
+  }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** ready = the store is open and every source and sink answered recently */
+  ready(): boolean {
+    if (!this.store || this.stopping) return false;
+    const names = [...this.sources.map((s) => `source:${s.name}`), ...[...this.sinks.values()].map((s) => `sink:${s.name}`)];
+    return names.every((n) => {
+      const h = this.health.get(n);
+      return h?.ok && Date.now() - h.lastOkAt < 60_000;
+    });
+  }
+
+  async start(): Promise<void> {
+    this.log.info({ config: describeConfig(this.cfg), operator: this.signer.address }, "starting");
+    this.store = await OpStore.open(this.cfg.store);
+    const store = this.store;
+    for (const c of this.cfg.chains) {
+      if (c.type === "evm") {
+        this.sources.push(new EvmSource(c, store));
+        if (c.gateway) this.sinks.set(c.hexsChainId, new EvmGatewaySink(c, c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key), store));
+      } else {
+        this.sources.push(new CosmwasmSource(c, store));
+        this.sinks.set(c.hexsChainId, new CosmwasmSink(c, c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key)));
+      }
+    }
+    for (const [id, s] of this.opts.extraSinks ?? []) this.sinks.set(id, s);
+    await this.listen();
+    const collector = new Collector(this.signer, this.cfg.peers, (peer) => this.metrics.forged.inc({ peer }), this.cfg.delivery.attestTimeoutMs);
+    const deliverer = new Deliverer(store, this.sinks, collector, this.metrics, this.cfg.delivery, this.cfg.instance);
+    this.loops = [...this.sources.map((s) => this.sourceLoop(s)), ...[...this.sinks.values()].map((s) => this.sinkProbe(s)), this.deliveryLoop(deliverer), this.gaugeLoop()];
+  }
+
+  private mark(name: string, h: Partial<Health> & { ok: boolean }): void {
+    const prev = this.health.get(name);
+    this.health.set(name, { ...prev, ...h, lastOkAt: h.ok ? Date.now() : (prev?.lastOkAt ?? 0) });
+  }
+
+  private async pause(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (!this.stopping && Date.now() < end) await sleep(Math.min(100, end - Date.now()));
+  }
+
+  private async sourceLoop(s: Source): Promise<void> {
+    const name = `source:${s.name}`;
+    const log = logger(name);
+    let initialized = false;
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        if (!initialized) {
+          await s.init();
+          initialized = true;
+        }
+        const r = await s.poll();
+        failures = 0;
+        this.mark(name, { ok: true, head: r.head, cursor: r.cursor, error: undefined });
+        this.metrics.sourceLag.set({ chain: s.name }, Math.max(0, r.head - r.cursor));
+        if (r.observed) this.wake?.();
+        if (!r.behind) await this.pause(s.pollIntervalMs);
+      } catch (e) {
+        failures++;
+        const delay = nextAttemptDelayMs(failures, { baseMs: 250, maxMs: 30_000, maxAttempts: Infinity });
+        this.mark(name, { ok: false, error: (e as Error).message });
+        this.metrics.failures.inc({ stage: "source", chain: s.name });
+        log.warn({ attempt: failures, retryInMs: delay, err: (e as Error).message }, "source poll failed; retrying with backoff");
+        await this.pause(delay);
+      }
+    }
+  }
+
+  private async sinkProbe(s: Sink): Promise<void> {
+    const name = `sink:${s.name}`;
+    let failures = 0;
+    let initialized = false;
+    while (!this.stopping) {
+      try {
+        if (!initialized) {
+          await s.init();
+          initialized = true;
+        }
+        await s.relayerSet();
+        failures = 0;
+        this.mark(name, { ok: true, error: undefined });
+        await this.pause(10_000);
+      } catch (e) {
+        failures++;
+        this.mark(name, { ok: false, error: (e as Error).message });
+        await this.pause(nextAttemptDelayMs(failures, { baseMs: 250, maxMs: 30_000, maxAttempts: Infinity }));
+      }
+    }
+  }
+
+  private async deliveryLoop(d: Deliverer): Promise<void> {
+    const log = logger("deliver");
+    while (!this.stopping) {
+      let r: string;
+      try {
+        r = await d.step();
+      } catch (e) {
+        log.warn({ err: (e as Error).message }, "delivery step failed");
+        r = "failed";
+      }
+      if (r === "delivered") continue;
+      await Promise.race([this.pause(r === "idle" ? this.cfg.delivery.idleMs : 100), new Promise<void>((res) => (this.wake = res))]);
+    }
+  }
+
+  private async gaugeLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const counts = await this.store!.counts();
+        for (const s of OP_STATES) this.metrics.queueDepth.set({ state: s }, counts[s]);
+      } catch {
+        /* the store is closing */
+      }
+      await this.pause(2000);
+    }
+  }
+
+  private async listen(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((e) => {
+        res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: (e as Error).message }));
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(this.cfg.http.port, this.cfg.http.host, resolve);
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://x");
+    const json = (code: number, body: unknown): void => {
+      res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
+    };
+    if (url.pathname === "/healthz") return json(200, { ok: true });
+    if (url.pathname === "/readyz") {
+      const ready = this.ready();
+      return json(ready ? 200 : 503, { ready, components: Object.fromEntries(this.health) });
+    }
+    if (url.pathname === "/metrics") {
+      res.writeHead(200, { "content-type": this.metrics.registry.contentType }).end(await this.metrics.registry.metrics());
+      return;
+    }
+    const m = /^\/attestations\/([^/]+)\/(\d+)\/(\d+)$/.exec(url.pathname);
+    if (m && req.method === "GET") {
+      const lane = parseLane(m[1]);
+      if (!lane) return json(400, { error: "lane must be <srcChain>-<dstChain>" });
+      const a = await ownAttestation(this.store!, this.signer, lane, Number(m[2]), Number(m[3]));
+      return a ? json(200, a) : json(404, { error: "not observed (yet) by this relayer" });
+    }
+    json(404, { error: "not found" });
+  }
+
+  /** Graceful stop: finish the current steps, close the HTTP server, sources, sinks and the store. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.wake?.();
+    await Promise.all(this.loops);
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server?.closeAllConnections();
+    for (const s of this.sources) await s.close().catch(() => undefined);
+    for (const s of this.sinks.values()) await s.close().catch(() => undefined);
+    await this.store?.close();
+    this.log.info("stopped");
+  }
+}

@@ -1,0 +1,25 @@
+// What every source (one per chain family) offers the runtime: one poll step that reads the next
+// finalized range, turns the chain's outbound events into operations and moves the persisted
+// cursor in the same transaction.
+export interface PollResult {
+  /** chain head seen by this poll */
+  head: number;
+  /** cursor after the poll (last height fully processed) */
+  cursor: number;
+  /** new operations stored by this poll */
+  observed: number;
+  /** a reorg was found and the cursor rewound */
+  reorg?: { toHeight: number; dropped: number };
+  /** more finalized blocks are waiting (poll again at once) */
+  behind: boolean;
+}
+
+export interface Source {
+  readonly name: string;
+  readonly hexsChainId: number;
+  readonly pollIntervalMs: number;
+  /** check the chain and contract (e.g. the hub's Hexs chain id); throws with an actionable message */
+  init(): Promise<void>;
+  poll(): Promise<PollResult>;
+  close(): Promise<void>;
+}
