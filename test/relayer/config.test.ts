@@ -1,0 +1,93 @@
+// The config loader: valid files load with defaults; every malformed one fails naming the field.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigError, loadConfig, loadKey, parseConfig, describeConfig } from "../../relayer/config";
+
+const good = () => ({
+  operator: { key: { env: "HEXS_TEST_KEY" } },
+  chains: [
+    { type: "evm", name: "a", hexsChainId: 1, rpc: "http://127.0.0.1:8545", hub: "0x" + "11".repeat(20), gateway: "0x" + "22".repeat(20), deliverTo: [100] },
+    { type: "cosmwasm", name: "w", hexsChainId: 100, rpc: "http://127.0.0.1:26657", contract: "wasm14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9s0phg4d", gasPrice: "0ucosm", deliverTo: [1] },
+  ],
+  store: { sqlite: "relayer.db" },
+  http: { port: 0 },
+});
+
+function fails(raw: unknown, field: string): ConfigError {
+  try {
+    parseConfig(raw, "test.json");
+  } catch (e) {
+    expect(e).to.be.instanceOf(ConfigError);
+    expect((e as ConfigError).field).to.equal(field);
+    expect((e as Error).message).to.contain(field);
+    return e as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("relayer config", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-cfg-"));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("loads a valid file with defaults and resolves paths against the file", () => {
+    const file = path.join(dir, "r.json");
+    fs.writeFileSync(file, JSON.stringify(good()));
+    const c = loadConfig(file);
+    expect(c.store).to.deep.equal({ sqlite: path.join(dir, "relayer.db") });
+    const a = c.chains[0];
+    expect(a.type === "evm" && a.confirmations).to.equal(2);
+    expect(c.delivery.maxBatch).to.equal(30);
+    expect(JSON.stringify(describeConfig(c))).not.to.match(/key/i);
+  });
+
+  it("names the bad field", () => {
+    const g1 = good() as { chains: Record<string, unknown>[] };
+    g1.chains[0].rpc = "localhost:8545";
+    expect(fails(g1, "chains[0].rpc").message).to.contain("http");
+    const g2 = good() as { chains: Record<string, unknown>[] };
+    g2.chains[0].hub = "0x1234";
+    fails(g2, "chains[0].hub");
+    const g3 = good() as { chains: Record<string, unknown>[] };
+    g3.chains[0].deliverTo = [7];
+    expect(fails(g3, "chains[0].deliverTo[0]").message).to.contain("chain 7 is not configured");
+    fails({ ...good(), http: { port: 70000 } }, "http.port");
+    fails({ ...good(), store: { mysql: "x" } }, "store");
+    fails({ ...good(), surprise: true }, "(root)");
+    const g4 = good() as { chains: Record<string, unknown>[] };
+    g4.chains[1].hexsChainId = 1;
+    fails(g4, "chains[1].hexsChainId");
+    const g5 = good() as { chains: Record<string, unknown>[] };
+    delete g5.chains[0].gateway; // chain 100 delivers to EVM chain 1: it needs its gateway
+    fails(g5, "chains[0].gateway");
+  });
+
+  it("reports unreadable and unparsable files", () => {
+    expect(() => loadConfig(path.join(dir, "missing.json"))).to.throw(ConfigError, /cannot read/);
+    fs.writeFileSync(path.join(dir, "bad.yaml"), "chains: [\n");
+    expect(() => loadConfig(path.join(dir, "bad.yaml"))).to.throw(ConfigError, /not valid YAML/);
+  });
+
+  it("reads the operator key from env or a private key file, never echoing it", () => {
+    const pk = "0x" + "42".repeat(32);
+    delete process.env.HEXS_TEST_KEY;
+    expect(() => loadKey({ env: "HEXS_TEST_KEY" })).to.throw(ConfigError, /HEXS_TEST_KEY is not set/);
+    process.env.HEXS_TEST_KEY = "nope";
+    try {
+      loadKey({ env: "HEXS_TEST_KEY" });
+      expect.fail();
+    } catch (e) {
+      expect((e as Error).message).to.contain("operator.key").and.not.contain("nope");
+    }
+    process.env.HEXS_TEST_KEY = pk;
+    expect(loadKey({ env: "HEXS_TEST_KEY" }).privateKey).to.equal(pk);
+    const kf = path.join(dir, "key");
+    fs.writeFileSync(kf, pk + "\n", { mode: 0o644 });
+    fs.chmodSync(kf, 0o644);
+    expect(() => loadKey({ file: kf })).to.throw(ConfigError, /chmod 600/);
+    fs.chmodSync(kf, 0o600);
+    expect(loadKey({ file: kf }).privateKey).to.equal(pk);
+    delete process.env.HEXS_TEST_KEY;
+  });
+});

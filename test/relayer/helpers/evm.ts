@@ -1,0 +1,142 @@
+// EVM fixtures for relayer tests: a real `hardhat node` (JSON-RPC on 127.0.0.1, ports
+// 18800-18899, stopped by its pid) and a minimal Hexs lane on it — registry, hub and attestation
+// gateway behind ERC-1967 proxies per logical chain, the deployer allowed to record journal
+// entries directly — so the relayer reads real `Recorded` logs and submits real batches.
+import { spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, hexlify, type InterfaceAbi } from "ethers";
+import { AccountFamily, encodeBody, Kind } from "../../../relayer/codec";
+
+const ROOT = path.resolve(__dirname, "../../..");
+/** hardhat's first development account (well known; local devnets only) */
+export const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+export interface Node {
+  url: string;
+  provider: JsonRpcProvider;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startNode(port: number): Promise<Node> {
+  const proc = spawn(path.join(ROOT, "node_modules/.bin/hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(port), "--no-deploy"], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+  });
+  let stderr = "";
+  proc.stderr!.on("data", (d) => (stderr += String(d)));
+  const url = `http://127.0.0.1:${port}`;
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+  const t0 = Date.now();
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`hardhat node exited: ${stderr}`);
+    try {
+      await provider.getBlockNumber();
+      break;
+    } catch {
+      if (Date.now() - t0 > 90_000) throw new Error(`hardhat node on ${port} not up after 90 s: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  return {
+    url,
+    provider,
+    proc,
+    stop: async () => {
+      provider.destroy();
+      if (proc.exitCode === null) {
+        proc.kill("SIGTERM");
+        await new Promise((r) => proc.once("exit", r));
+      }
+    },
+  };
+}
+
+function artifact(rel: string): { abi: InterfaceAbi; bytecode: string } {
+  const j = JSON.parse(fs.readFileSync(path.join(ROOT, rel), "utf8"));
+  return { abi: j.abi, bytecode: j.bytecode };
+}
+
+const ART = {
+  registry: "artifacts/contracts/evm/registry/HexsRegistry.sol/HexsRegistry.json",
+  hub: "artifacts/contracts/evm/bridge/HexsHub.sol/HexsHub.json",
+  gateway: "artifacts/contracts/evm/bridge/AttestationGateway.sol/AttestationGateway.json",
+  proxy: "node_modules/@openzeppelin/upgrades-core/artifacts/@openzeppelin/contracts-v5/proxy/ERC1967/ERC1967Proxy.sol/ERC1967Proxy.json",
+};
+
+export interface HexsChain {
+  hexsChainId: number;
+  registry: string;
+  hub: Contract;
+  gateway: Contract;
+}
+
+async function proxy(deployer: NonceManager, name: keyof typeof ART, args: unknown[]): Promise<Contract> {
+  const a = artifact(ART[name]);
+  const impl = await new ContractFactory(a.abi, a.bytecode, deployer).deploy();
+  await impl.waitForDeployment();
+  const p = artifact(ART.proxy);
+  const init = impl.interface.encodeFunctionData("initialize", args);
+  const px = await new ContractFactory(p.abi, p.bytecode, deployer).deploy(await impl.getAddress(), init);
+  await px.waitForDeployment();
+  return new Contract(await px.getAddress(), a.abi, deployer);
+}
+
+export function deployerOf(provider: JsonRpcProvider): NonceManager {
+  return new NonceManager(new Wallet(DEPLOYER_KEY, provider));
+}
+
+/** A logical Hexs chain: registry + hub + gateway (relayer set sorted as the gateway wants). */
+export async function deployChain(provider: JsonRpcProvider, hexsChainId: number, relayers: string[], threshold: number): Promise<HexsChain> {
+  const deployer = deployerOf(provider);
+  const me = await deployer.getAddress();
+  const registry = await proxy(deployer, "registry", [hexsChainId, me, me]);
+  const hub = await proxy(deployer, "hub", [await registry.getAddress(), me, me]);
+  const sorted = [...relayers].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  const gateway = await proxy(deployer, "gateway", [await hub.getAddress(), hexsChainId, me, sorted, threshold]);
+  await (await hub.grantRole(await hub.REGISTRY_ROLE(), me)).wait();
+  await (await hub.authorizeRecorder(me)).wait();
+  return { hexsChainId, registry: await registry.getAddress(), hub, gateway };
+}
+
+/** Let `dst` accept `src`'s lane through its attestation gateway. */
+export async function acceptFrom(dst: HexsChain, src: number): Promise<void> {
+  await (await dst.hub.setPeer(src, await dst.gateway.getAddress(), 0)).wait();
+}
+
+/** The journal body of a PurchaseSettled entry (the hub acknowledges it without mirror state). */
+export function purchaseBody(serial: number, tag = 0): string {
+  return hexlify(
+    encodeBody(Kind.PurchaseSettled, {
+      purchaseId: (1n << 32n) | BigInt(serial),
+      modelId: (1n << 32n) | 1n,
+      keyId: (1n << 32n) | BigInt(serial),
+      buyer: { family: AccountFamily.Evm, address: "0x" + (tag + 1).toString(16).padStart(40, "0") },
+      currency: "0x",
+      amount: BigInt(1000 + serial),
+      deploymentRequested: false,
+      deploymentParams: "0x",
+    }),
+  );
+}
+
+export async function record(chain: HexsChain, bodies: string[]): Promise<void> {
+  const txs = [];
+  for (const b of bodies) txs.push(await chain.hub.record(Kind.PurchaseSettled, b));
+  await Promise.all(txs.map((t) => t.wait()));
+}
+
+/** (nonce) of every MessageApplied/MessageRejected on `dst` from `src`, in log order. */
+export async function appliedNonces(dst: HexsChain, src: number): Promise<number[]> {
+  const applied = await dst.hub.queryFilter(dst.hub.filters.MessageApplied(src));
+  const rejected = await dst.hub.queryFilter(dst.hub.filters.MessageRejected(src));
+  return [...applied, ...rejected]
+    .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
+    .map((l) => Number((l as unknown as { args: { nonce: bigint } }).args.nonce));
+}
+
+export async function mine(provider: JsonRpcProvider, n: number): Promise<void> {
+  await provider.send("hardhat_mine", [`0x${n.toString(16)}`]);
+}
