@@ -8,3 +8,4 @@ import "./dao";
 import "./plugin";
 import "./protocol";
 import "./akash";
+import "./bridge";

@@ -1,0 +1,442 @@
+// Cross-chain tasks: lz:wire, bridge:flush, bridge:quote, bridge:retry, key:move,
+// gateway:set-relayers, payout:bind. Types only from typechain at import time (see index.ts).
+import fs from "node:fs";
+import { task } from "hardhat/config";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { ContractTransactionResponse, Signer } from "ethers";
+import { formatEther, getAddress, getBytes, isAddress, isHexString, zeroPadValue, ZeroAddress, ZeroHash } from "ethers";
+import type { AttestationGateway, HexsHub, HexsLzBridge, KeyNFT } from "../typechain-types";
+import { loadProtocol, requireModel, resolveSigner, send, type ProtocolContracts } from "./lib/context";
+import { fail, TaskError } from "./lib/errors";
+import { say } from "./lib/log";
+import { formatId, parseAddressList, parseId, parseUint } from "./lib/parse";
+import { Names } from "./lib/protocol";
+import { timelockCall, type TimelockOutcome } from "./lib/timelock";
+import { pendingBatch, planWire, type WireAction, type WirePeer } from "./lib/bridge";
+import { ACCOUNT_LENGTH, AccountFamily, payoutBindingDigest, type Account } from "../relayer/codec";
+import { decodePacket, JsonFileFailedReceiveStore, LzExecutor, type ExecResult } from "../relayer/lz";
+
+const FROM_HELP = "Account to sign with: index (0, 1, …) or address among the network's accounts";
+
+interface Bridge {
+  p: ProtocolContracts;
+  hub: HexsHub;
+  bridge?: HexsLzBridge;
+  gateway: AttestationGateway;
+  self: number;
+}
+
+async function loadBridge(hre: HardhatRuntimeEnvironment, needLz: boolean): Promise<Bridge> {
+  const p = await loadProtocol(hre);
+  const rec = async (name: string) => hre.deployments.getOrNull(name);
+  const hubRec = await rec(Names.hub);
+  if (!hubRec) fail(`network '${hre.network.name}' has a single-chain Hexs deployment (no ${Names.hub}): cross-chain tasks need the hub`);
+  const hub = (await hre.ethers.getContractAt("HexsHub", hubRec.address)) as unknown as HexsHub;
+  const gateway = (await hre.ethers.getContractAt("AttestationGateway", (await hre.deployments.get(Names.gateway)).address)) as unknown as AttestationGateway;
+  const lzRec = await rec(Names.lzBridge);
+  if (needLz && !lzRec) {
+    fail(`no LayerZero bridge on '${hre.network.name}' (${Names.lzBridge} not deployed): deploy with HEXS_LZ_ENDPOINT=<EndpointV2 address>`);
+  }
+  const bridge = lzRec ? ((await hre.ethers.getContractAt("HexsLzBridge", lzRec.address)) as unknown as HexsLzBridge) : undefined;
+  p.errorInterfaces.push(hub.interface, gateway.interface, ...(bridge ? [bridge.interface] : []));
+  return { p, hub, bridge, gateway, self: Number(await hub.chainId()) };
+}
+
+function parseChain(param: string, value: string | undefined): number {
+  const n = Number(parseUint(param, value, 0xffffffffn));
+  if (n === 0) fail(`bad --${param} '${value}': chain identifiers start at 1`);
+  return n;
+}
+
+/** A lane this chain flushes over LayerZero: a known peer whose transport is the bridge. */
+async function requireLzLane(b: Bridge, dst: number, param = "dst"): Promise<void> {
+  if (dst === b.self) fail(`bad --${param} ${dst}: that is this chain; give a peer chain`);
+  const lane = await b.hub.lane(dst);
+  const peers = (await b.hub.peers()).map(Number);
+  if (lane.transport === ZeroAddress) fail(`bad --${param} ${dst}: not a peer of this hub (peers: ${peers.join(", ") || "none"}); wire it with lz:wire`);
+  if (lane.transport !== (await b.bridge!.getAddress())) {
+    fail(`bad --${param} ${dst}: that lane is served by ${lane.transport} (the attestation gateway), not LayerZero; the relayer quorum carries it`);
+  }
+}
+
+/**
+ * An account word: an EVM address (`0x` + 40 hex), or `family:0x…` with family evm, cosmos
+ * (20 bytes) or cosmwasm (32 bytes).
+ */
+export function parseAccount(param: string, value: string | undefined): Account {
+  if (!value) fail(`--${param} is required (an EVM address, or cosmos:0x… / cosmwasm:0x…)`);
+  const v = value.trim();
+  const m = /^(evm|cosmos|cosmwasm):(0x[0-9a-fA-F]+)$/.exec(v);
+  const families: Record<string, AccountFamily> = { evm: AccountFamily.Evm, cosmos: AccountFamily.Cosmos, cosmwasm: AccountFamily.CosmWasm };
+  const family = m ? families[m[1]] : AccountFamily.Evm;
+  const hex = m ? m[2] : v;
+  if (!isHexString(hex) || (family === AccountFamily.Evm && !isAddress(hex))) {
+    fail(`bad --${param} '${value}': expected an EVM address (0x + 40 hex digits) or family:0x… (cosmos: 20 bytes, cosmwasm: 32 bytes)`);
+  }
+  const len = (hex.length - 2) / 2;
+  if (len !== ACCOUNT_LENGTH[family]) fail(`bad --${param} '${value}': a ${AccountFamily[family]} account has ${ACCOUNT_LENGTH[family]} bytes, got ${len}`);
+  if (BigInt(hex) === 0n) fail(`bad --${param} '${value}': the zero account cannot receive anything`);
+  return { family, address: hex.toLowerCase() };
+}
+
+/** The Solidity struct HexsCodec.Account: family and the address right-aligned in a bytes32. */
+function toSolAccount(a: Account): { family: number; addr: string } {
+  return { family: a.family, addr: zeroPadValue(a.address, 32) };
+}
+
+// ---------------------------------------------------------------- lz:wire
+
+export interface WireConfig {
+  chains: WirePeer[];
+}
+
+function readWireConfig(file: string): WireConfig {
+  if (!fs.existsSync(file)) fail(`bad --file '${file}': no such file`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    return fail(`bad --file '${file}': not valid JSON (${(e as Error).message})`);
+  }
+  const chains = (raw as { chains?: unknown }).chains;
+  if (!Array.isArray(chains) || chains.length < 2) fail(`bad --file '${file}': expected {"chains": [{"chainId", "eid", "bridge"}, …]} with at least two chains`);
+  const seen = new Set<number>();
+  const out: WirePeer[] = chains.map((c: Record<string, unknown>, i: number) => {
+    const where = `${file}: chains[${i}]`;
+    const int = (k: string, max: number) => {
+      const v = c[k];
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) fail(`${where}.${k} must be an integer in 0..${max}, got ${JSON.stringify(v)}`);
+      return v;
+    };
+    const addr = (k: string, optional: boolean) => {
+      const v = c[k];
+      if (v === undefined && optional) return undefined;
+      if (typeof v !== "string" || !isAddress(v) || getAddress(v) === ZeroAddress) fail(`${where}.${k} must be a contract address, got ${JSON.stringify(v)}`);
+      return getAddress(v);
+    };
+    const chainId = int("chainId", 0xffffffff);
+    if (chainId === 0) fail(`${where}.chainId must not be 0`);
+    if (seen.has(chainId)) fail(`${where}: chain ${chainId} is listed twice`);
+    seen.add(chainId);
+    const eid = int("eid", 0xffffffff);
+    if (eid === 0) fail(`${where}.eid must not be 0`);
+    return {
+      chainId,
+      eid,
+      bridge: addr("bridge", false)!,
+      ratePerHour: c.ratePerHour === undefined ? 0 : int("ratePerHour", 0xffffffff),
+      sendLibrary: addr("sendLibrary", true),
+      receiveLibrary: addr("receiveLibrary", true),
+    };
+  });
+  return { chains: out };
+}
+
+export interface WireResult {
+  chainId: number;
+  actions: { label: string; via: "direct" | "timelock"; done: boolean; timelock?: TimelockOutcome }[];
+}
+
+task("lz:wire", "Wire this chain's LayerZero bridge and hub to the other chains in a config file (peers, chain↔eid map, enforced options, libraries, hub lanes); through the timelock once it governs")
+  .addParam("file", 'JSON file: {"chains": [{"chainId": 1, "eid": 40101, "bridge": "0x…", "ratePerHour": 0, "sendLibrary"?: "0x…", "receiveLibrary"?: "0x…"}, …]}')
+  .addFlag("execute", "Timelocked steps: also execute once the delay has passed (otherwise only schedule)")
+  .addFlag("fastForward", "On hardhat/localhost only: advance chain time past the timelock delay before executing")
+  .addOptionalParam("from", FROM_HELP, "0")
+  .setAction(async (a: { file: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<WireResult> => {
+    const cfg = readWireConfig(a.file);
+    const b = await loadBridge(hre, true);
+    const bridge = b.bridge!;
+    const mine = cfg.chains.find((c) => c.chainId === b.self);
+    if (!mine) fail(`${a.file} does not list this chain (${b.self} on '${hre.network.name}')`);
+    if (getAddress(mine.bridge) !== (await bridge.getAddress())) {
+      fail(`${a.file} says chain ${b.self}'s bridge is ${mine.bridge}, but '${hre.network.name}' has ${await bridge.getAddress()}: wrong network or stale config`);
+    }
+    const signer = await resolveSigner(hre, a.from);
+    const me = await signer.getAddress();
+    const timelock = await b.p.timelock.getAddress();
+    const endpoint = await hre.ethers.getContractAt(["function delegates(address) view returns (address)"], await bridge.endpoint());
+    const holder = async (act: WireAction): Promise<string> => {
+      if (act.authority === "bridgeOwner") return bridge.owner();
+      if (act.authority === "delegate") return (await endpoint.getFunction("delegates")(await bridge.getAddress())) as string;
+      if (await b.hub.hasRole(ZeroHash, me)) return me;
+      return (await b.hub.hasRole(ZeroHash, timelock)) ? timelock : ZeroAddress;
+    };
+    const plan = await planWire(b.hub, bridge, cfg.chains);
+    if (plan.length === 0) say(`chain ${b.self} on '${hre.network.name}' is already wired as ${a.file} says`);
+    const result: WireResult = { chainId: b.self, actions: [] };
+    for (const act of plan) {
+      const who = await holder(act);
+      if (who === me) {
+        await send(b.p, act.label, () => signer.call({ to: act.target, data: act.data }), async () => (await signer.sendTransaction({ to: act.target, data: act.data })) as unknown as ContractTransactionResponse);
+        result.actions.push({ label: act.label, via: "direct", done: true });
+      } else if (who === timelock) {
+        const t = await timelockCall(hre, b.p, signer, act.target, act.data, { label: act.label, execute: a.execute, fastForward: a.fastForward });
+        result.actions.push({ label: act.label, via: "timelock", done: t.executed, timelock: t });
+      } else {
+        fail(`${act.label}: needs ${act.authority === "hubAdmin" ? "the hub's admin" : act.authority === "delegate" ? "the bridge's endpoint delegate" : "the bridge's owner"} (${who}), which is neither ${me} nor the timelock ${timelock}`);
+      }
+    }
+    return result;
+  });
+
+// ---------------------------------------------------------------- bridge:quote / bridge:flush
+
+export interface QuoteResult {
+  dstChain: number;
+  entries: number;
+  firstNonce?: bigint;
+  lastNonce?: bigint;
+  fee: bigint;
+  options: string;
+}
+
+async function quoteLane(b: Bridge, dst: number, max: number): Promise<QuoteResult> {
+  await requireLzLane(b, dst);
+  const batch = await pendingBatch(b.hub, b.bridge!, dst, max);
+  if (!batch) return { dstChain: dst, entries: 0, fee: 0n, options: "0x" };
+  const sent = (await b.hub.lane(dst)).sent;
+  return { dstChain: dst, entries: batch.kinds.length, firstNonce: sent + 1n, lastNonce: sent + BigInt(batch.kinds.length), fee: batch.fee, options: batch.options };
+}
+
+task("bridge:quote", "Quote the LayerZero fee of flushing this chain's pending journal entries to a peer chain")
+  .addParam("dst", "Destination Hexs chain id")
+  .addOptionalParam("max", "Most entries in one flush (1..64)", "64")
+  .setAction(async (a: { dst: string; max: string }, hre): Promise<QuoteResult> => {
+    const dst = parseChain("dst", a.dst);
+    const max = Number(parseUint("max", a.max, 64n));
+    if (max === 0) fail("bad --max 0: at least one entry");
+    const b = await loadBridge(hre, true);
+    const q = await quoteLane(b, dst, max);
+    if (q.entries === 0) say(`nothing pending for chain ${dst}`);
+    else say(`${q.entries} entries (lane nonces ${q.firstNonce}..${q.lastNonce}) to chain ${dst}: fee ${formatEther(q.fee)} ETH (${q.fee} wei)`);
+    return q;
+  });
+
+export interface FlushResult extends QuoteResult {
+  txHash?: string;
+  gasUsed?: bigint;
+}
+
+task("bridge:flush", "Send this chain's pending journal entries to a peer chain over LayerZero, paying the quoted fee")
+  .addParam("dst", "Destination Hexs chain id")
+  .addOptionalParam("max", "Most entries in one flush (1..64)", "64")
+  .addOptionalParam("from", FROM_HELP, "0")
+  .setAction(async (a: { dst: string; max: string; from?: string }, hre): Promise<FlushResult> => {
+    const dst = parseChain("dst", a.dst);
+    const max = Number(parseUint("max", a.max, 64n));
+    if (max === 0) fail("bad --max 0: at least one entry");
+    const b = await loadBridge(hre, true);
+    const q = await quoteLane(b, dst, max);
+    if (q.entries === 0) {
+      say(`nothing pending for chain ${dst}`);
+      return q;
+    }
+    const signer = await resolveSigner(hre, a.from);
+    const balance = await hre.ethers.provider.getBalance(await signer.getAddress());
+    if (balance < q.fee) fail(`insufficient funds: the LayerZero fee is ${formatEther(q.fee)} ETH and ${await signer.getAddress()} holds ${formatEther(balance)} ETH`);
+    const batch = (await pendingBatch(b.hub, b.bridge!, dst, max))!;
+    const hub = b.hub.connect(signer);
+    const r = await send(
+      b.p,
+      `flush ${q.entries} entries to chain ${dst}`,
+      () => hub.flush.staticCall(dst, batch.kinds, batch.bodies, batch.options, { value: batch.fee }),
+      () => hub.flush(dst, batch.kinds, batch.bodies, batch.options, { value: batch.fee }),
+    );
+    return { ...q, txHash: r.hash, gasUsed: r.gasUsed };
+  });
+
+// ---------------------------------------------------------------- bridge:retry
+
+export interface RetryResult {
+  retried: { what: string; ok: boolean; reason?: string; txHash?: string }[];
+}
+
+task("bridge:retry", "Re-run a failed LayerZero receive on this chain (--packet, or every stored one in --store), or re-apply a message the hub rejected (--message)")
+  .addOptionalParam("packet", "The packet as emitted by the source endpoint's PacketSent (0x…)")
+  .addOptionalParam("store", "JSON file of failed receives written by the executor (relayer/lz): retry those addressed to this chain")
+  .addOptionalParam("message", "A codec message this hub rejected (MessageRejected): call hub.reapply")
+  .addOptionalParam("from", FROM_HELP, "0")
+  .setAction(async (a: { packet?: string; store?: string; message?: string; from?: string }, hre): Promise<RetryResult> => {
+    const given = [a.packet, a.store, a.message].filter((x) => x !== undefined && x !== "").length;
+    if (given !== 1) fail("give exactly one of --packet 0x…, --store <file>, --message 0x…");
+    const signer = await resolveSigner(hre, a.from);
+    const out: RetryResult = { retried: [] };
+    if (a.message) {
+      const b = await loadBridge(hre, false);
+      if (!isHexString(a.message) || a.message.length < 46) fail(`bad --message: expected the hex of an encoded codec message`);
+      const hub = b.hub.connect(signer);
+      const r = await send(b.p, "re-apply rejected message", () => hub.reapply.staticCall(a.message!), () => hub.reapply(a.message!));
+      out.retried.push({ what: "message", ok: true, txHash: r.hash });
+      return out;
+    }
+    const b = await loadBridge(hre, true);
+    const bridgeAddress = await b.bridge!.getAddress();
+    const endpoint = await b.bridge!.endpoint();
+    const eid = Number(await (await hre.ethers.getContractAt(["function eid() view returns (uint32)"], endpoint)).getFunction("eid")());
+    const store = a.store ? new JsonFileFailedReceiveStore(a.store) : undefined;
+    const raws = a.packet ? [a.packet] : store!.list(eid).map((r) => r.packet);
+    if (raws.length === 0) say(`no failed receive for eid ${eid} in ${a.store}`);
+    for (const raw of raws) {
+      let packet;
+      try {
+        packet = decodePacket(raw);
+      } catch (e) {
+        return fail(`bad --packet: ${(e as Error).message}`);
+      }
+      if (packet.dstEid !== eid || packet.receiverAddress !== bridgeAddress) {
+        fail(`packet nonce ${packet.nonce} is for eid ${packet.dstEid} / ${packet.receiverAddress}, not this chain's bridge (eid ${eid} / ${bridgeAddress}): wrong --network?`);
+      }
+      const x = new LzExecutor({
+        source: { provider: hre.ethers.provider, endpoint, eid: packet.srcEid },
+        destination: { signer, endpoint, messageLib: ZeroAddress, eid },
+        errorInterfaces: b.p.errorInterfaces,
+        store,
+      });
+      const st = await x.state(packet);
+      if (st === "unverified" || st === "nilified" || st === "mismatch") {
+        fail(`packet nonce ${packet.nonce} from eid ${packet.srcEid} is ${st} on this endpoint: the executor (DVN) must verify it first; nothing to retry yet`);
+      }
+      const r: ExecResult = await x.execute(packet);
+      const what = `packet ${packet.srcEid}#${packet.nonce}`;
+      if (r.alreadyExecuted) say(`${what} was already delivered`);
+      else if (r.ok) say(`${what} delivered: tx ${r.receipt?.hash} (gas ${r.gasUsed})`);
+      else say(`${what} still fails: ${r.reason}`);
+      out.retried.push({ what, ok: r.ok, reason: r.reason, txHash: r.receipt?.hash });
+      if (!r.ok) throw new TaskError(`${what} still fails: ${r.reason}`);
+    }
+    return out;
+  });
+
+// ---------------------------------------------------------------- key:move
+
+export interface MoveResult {
+  keyId: bigint;
+  toChain: number;
+  owner: Account;
+  txHash: string;
+}
+
+task("key:move", "Move a key to another chain: burned here, minted there with the same id once the hub's message is flushed")
+  .addParam("model", "The key's model (id or chain:serial)")
+  .addParam("key", "The key id (id or chain:serial)")
+  .addParam("toChain", "Destination Hexs chain id")
+  .addOptionalParam("owner", "Who holds it there: EVM address (default: the key's owner) or cosmos:0x… / cosmwasm:0x…")
+  .addOptionalParam("from", FROM_HELP, "0")
+  .setAction(async (a: { model: string; key: string; toChain: string; owner?: string; from?: string }, hre): Promise<MoveResult> => {
+    const modelId = parseId("model", a.model);
+    const keyId = parseId("key", a.key);
+    const toChain = parseChain("to-chain", a.toChain);
+    const b = await loadBridge(hre, false);
+    if (toChain === b.self) fail(`bad --to-chain ${toChain}: the key is already on this chain`);
+    if ((await b.hub.lane(toChain)).transport === ZeroAddress) {
+      fail(`bad --to-chain ${toChain}: not a peer of this hub (peers: ${(await b.hub.peers()).map(Number).join(", ") || "none"})`);
+    }
+    await requireModel(hre, b.p, modelId);
+    const keys = (await hre.ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(modelId))) as unknown as KeyNFT;
+    b.p.errorInterfaces.push(keys.interface);
+    let holder: string;
+    try {
+      holder = await keys.ownerOf(keyId);
+    } catch {
+      return fail(`key ${formatId(keyId)} of model ${formatId(modelId)} is not held on '${hre.network.name}' (never minted here, burned, or already moved)`);
+    }
+    const signer = await resolveSigner(hre, a.from);
+    const me = await signer.getAddress();
+    if (holder !== me && !(await keys.isApprovedForAll(holder, me)) && (await keys.getApproved(keyId)) !== me) {
+      fail(`key ${formatId(keyId)} is held by ${holder}; ${me} is neither its owner nor approved. Use --from with the holder.`);
+    }
+    const owner = a.owner ? parseAccount("owner", a.owner) : { family: AccountFamily.Evm, address: holder.toLowerCase() };
+    const k = keys.connect(signer);
+    const r = await send(b.p, `move key ${formatId(keyId)} to chain ${toChain}`, () => k.moveTo.staticCall(keyId, toChain, toSolAccount(owner)), () => k.moveTo(keyId, toChain, toSolAccount(owner)));
+    say(`  the key arrives on chain ${toChain} once this chain's journal is flushed there (bridge:flush --dst ${toChain}, or the relayer)`);
+    return { keyId, toChain, owner, txHash: r.hash };
+  });
+
+// ---------------------------------------------------------------- gateway:set-relayers
+
+export interface SetRelayersResult {
+  relayers: string[];
+  threshold: number;
+  via: "direct" | "timelock";
+  executed: boolean;
+  timelock?: TimelockOutcome;
+}
+
+task("gateway:set-relayers", "Replace the attestation gateway's relayer set and threshold (through the timelock)")
+  .addParam("relayers", "Comma-separated relayer addresses (at most 32)")
+  .addParam("threshold", "Signatures needed (1..number of relayers)")
+  .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
+  .addFlag("fastForward", "On hardhat/localhost only: advance chain time past the timelock delay before executing")
+  .addOptionalParam("from", FROM_HELP, "0")
+  .setAction(async (a: { relayers: string; threshold: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<SetRelayersResult> => {
+    const relayers = parseAddressList("relayers", a.relayers).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+    if (relayers.length > 32) fail(`bad --relayers: ${relayers.length} addresses, the gateway takes at most 32`);
+    const threshold = Number(parseUint("threshold", a.threshold, 255n));
+    if (threshold === 0 || threshold > relayers.length) fail(`bad --threshold ${a.threshold}: must be 1..${relayers.length} (the number of relayers)`);
+    const b = await loadBridge(hre, false);
+    const signer = await resolveSigner(hre, a.from);
+    const me = await signer.getAddress();
+    const timelock = await b.p.timelock.getAddress();
+    const data = b.gateway.interface.encodeFunctionData("setRelayers", [relayers, threshold]);
+    const target = await b.gateway.getAddress();
+    const label = `set ${threshold}-of-${relayers.length} relayers on the gateway`;
+    if (await b.gateway.hasRole(ZeroHash, timelock)) {
+      const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
+      if (t.executed) say(`gateway relayers: ${relayers.join(", ")} (threshold ${threshold})`);
+      return { relayers, threshold, via: "timelock", executed: t.executed, timelock: t };
+    }
+    if (!(await b.gateway.hasRole(ZeroHash, me))) fail(`neither the timelock ${timelock} nor ${me} is the gateway's admin: the relayer set changes only through governance`);
+    const g = b.gateway.connect(signer);
+    await send(b.p, label, () => g.setRelayers.staticCall(relayers, threshold), () => g.setRelayers(relayers, threshold));
+    return { relayers, threshold, via: "direct", executed: true };
+  });
+
+// ---------------------------------------------------------------- payout:bind
+
+export interface BindResult {
+  creator: string;
+  chain: number;
+  payout: Account;
+  nonce: bigint;
+  signature: string;
+  txHash: string;
+}
+
+task("payout:bind", "Bind the creator's payout account on a chain: the creator signs the binding (EIP-191) and it is recorded for every chain")
+  .addParam("chain", "Hexs chain id the payout account is for")
+  .addParam("payout", "Payout account: EVM address, or cosmos:0x… / cosmwasm:0x…")
+  .addOptionalParam("nonce", "Binding nonce (default: one above the last binding of this creator for that chain)")
+  .addOptionalParam("from", "The creator's account (signs the binding and the transaction)", "0")
+  .setAction(async (a: { chain: string; payout: string; nonce?: string; from?: string }, hre): Promise<BindResult> => {
+    const chain = parseChain("chain", a.chain);
+    const payout = parseAccount("payout", a.payout);
+    const b = await loadBridge(hre, false);
+    const signer: Signer = await resolveSigner(hre, a.from);
+    const creator = await signer.getAddress();
+    const creatorAccount: Account = { family: AccountFamily.Evm, address: creator.toLowerCase() };
+    const sign = (nonce: bigint) => signer.signMessage(getBytes(payoutBindingDigest(creatorAccount, chain, payout, nonce)));
+    const hub = b.hub.connect(signer);
+    let nonce = a.nonce === undefined ? 1n : parseUint("nonce", a.nonce, (1n << 64n) - 1n);
+    if (nonce === 0n) fail("bad --nonce 0: binding nonces start at 1");
+    let signature = await sign(nonce);
+    if (a.nonce === undefined) {
+      // The hub keeps the last nonce per (creator, chain) without a getter: a stale probe names it.
+      try {
+        await hub.bindPayout.staticCall(creator, chain, toSolAccount(payout), nonce, signature);
+      } catch (e) {
+        const data = (e as { data?: string }).data;
+        const parsed = data ? b.hub.interface.parseError(data) : null;
+        if (parsed?.name === "StaleBinding") {
+          nonce = (parsed.args[1] as bigint) + 1n;
+          signature = await sign(nonce);
+        }
+      }
+    }
+    const r = await send(
+      b.p,
+      `bind payout ${payout.address} on chain ${chain} (nonce ${nonce})`,
+      () => hub.bindPayout.staticCall(creator, chain, toSolAccount(payout), nonce, signature),
+      () => hub.bindPayout(creator, chain, toSolAccount(payout), nonce, signature),
+    );
+    return { creator, chain, payout, nonce, signature, txHash: r.hash };
+  });
