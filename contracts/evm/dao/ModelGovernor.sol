@@ -15,6 +15,7 @@ import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IHexsRegistry} from "../interfaces/IHexsRegistry.sol";
 
@@ -144,13 +145,16 @@ contract ModelGovernor is
         return super.proposalThreshold();
     }
 
+    /// @dev Rounded up: with 3 members and a 50% quorum, 2 votes are needed, not 1.
     function quorum(uint256 timepoint)
         public
         view
         override(GovernorUpgradeable, GovernorVotesQuorumFractionUpgradeable)
         returns (uint256)
     {
-        return super.quorum(timepoint);
+        return Math.mulDiv(
+            token().getPastTotalSupply(timepoint), quorumNumerator(timepoint), quorumDenominator(), Math.Rounding.Ceil
+        );
     }
 
     function _s() private pure returns (ModelGovernorStorage storage s) {
