@@ -58,6 +58,7 @@ export class Deliverer {
       return { result: "failed", retryAt: 0 };
     }
     try {
+      await sink.init();
       // "Already delivered?" — before anything else, every time.
       const inbound = await sink.inbound(lane.src);
       await this.confirmed(lane, inbound, false);
@@ -110,6 +111,13 @@ export class Deliverer {
       await this.confirmed(lane, done, false);
       return { result: "delivered", retryAt: 0 };
     } catch (e) {
+      // Lost a race (another instance, operator or self-relayer delivered the same range)?
+      const now = await sink.inbound(lane.src).catch(() => -1);
+      if (now >= 0 && ops.some((o) => o.nonce <= now && o.state !== "confirmed")) {
+        await this.confirmed(lane, now, true);
+        this.log.info({ lane, inbound: now, err: (e as Error).message }, "destination already applied the batch (duplicate refused)");
+        return { result: "delivered", retryAt: 0 };
+      }
       const pending = (await this.store.pendingOps(lane, this.cfg.maxBatch)).filter((o) => o.state !== "submitted");
       return this.failure(lane, pending, (e as Error).message ?? String(e), e instanceof RejectedError);
     }

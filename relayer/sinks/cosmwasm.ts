@@ -35,9 +35,12 @@ export class CosmwasmSink implements Sink {
   }
 
   async init(): Promise<void> {
+    if (this.checked) return;
     const { c } = await this.connect();
     await c.getContract(this.cfg.contract);
+    this.checked = true;
   }
+  private checked = false;
 
   async inbound(src: number): Promise<number> {
     const { c } = await this.connect();

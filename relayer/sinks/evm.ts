@@ -5,7 +5,7 @@
 import { Contract, getAddress, JsonRpcProvider, Wallet, type SigningKey } from "ethers";
 import type { RelayerSet } from "../attest";
 import type { EvmChainConfig } from "../config";
-import { logger } from "../log";
+import { connectEvm } from "../sources/evm-provider";
 import type { OpStore } from "../store";
 import { HUB_ABI } from "../sources/evm";
 import { RejectedError, type Sink, type TxStatus } from "./types";
@@ -26,29 +26,46 @@ export const GATEWAY_ABI = [
 export class EvmGatewaySink implements Sink {
   readonly name: string;
   readonly hexsChainId: number;
-  private readonly wallet: Wallet;
-  private readonly hub: Contract;
-  private readonly gateway: Contract;
-  private readonly log;
+  private conn?: { provider: JsonRpcProvider; wallet: Wallet; hub: Contract; gateway: Contract };
 
   constructor(
     private readonly cfg: EvmChainConfig,
-    key: SigningKey,
+    private readonly key: SigningKey,
     private readonly store: OpStore,
-    readonly provider: JsonRpcProvider = new JsonRpcProvider(cfg.rpc, undefined, { staticNetwork: true }),
   ) {
     if (!cfg.gateway) throw new Error(`chains[${cfg.name}].gateway is required to deliver to this chain`);
     this.name = cfg.name;
     this.hexsChainId = cfg.hexsChainId;
-    this.wallet = new Wallet(key, provider);
-    this.hub = new Contract(cfg.hub, HUB_ABI, provider);
-    this.gateway = new Contract(cfg.gateway, GATEWAY_ABI, this.wallet);
-    this.log = logger(`sink:${cfg.name}`);
+  }
+
+  private get provider(): JsonRpcProvider {
+    return this.c.provider;
+  }
+  private get wallet(): Wallet {
+    return this.c.wallet;
+  }
+  private get hub(): Contract {
+    return this.c.hub;
+  }
+  private get gateway(): Contract {
+    return this.c.gateway;
+  }
+  private get c() {
+    if (!this.conn) throw new Error(`sink ${this.name} used before init()`);
+    return this.conn;
   }
 
   async init(): Promise<void> {
+    if (!this.conn) {
+      const provider = await connectEvm(this.cfg.rpc);
+      const wallet = new Wallet(this.key, provider);
+      this.conn = { provider, wallet, hub: new Contract(this.cfg.hub, HUB_ABI, provider), gateway: new Contract(this.cfg.gateway!, GATEWAY_ABI, wallet) };
+    }
+    if (this.checked) return;
     if ((await this.provider.getCode(this.cfg.gateway!)) === "0x") throw new Error(`chains[${this.name}].gateway: no contract at ${this.cfg.gateway} on ${this.cfg.rpc}`);
+    this.checked = true;
   }
+  private checked = false;
 
   async inbound(src: number): Promise<number> {
     const lane = await this.hub.lane(src);
@@ -74,8 +91,10 @@ export class EvmGatewaySink implements Sink {
       const tx = await this.gateway.submitBatch(messages, sigs, { nonce });
       return tx.hash as string;
     } catch (e) {
-      if (/nonce (too low|has already been used)|NONCE_EXPIRED|replacement/i.test(String((e as Error).message))) await this.store.resetTxNonce(this.name, this.wallet.address);
-      throw e;
+      // Not broadcast (or refused): the nonce was not used, or the chain is ahead of us. Either
+      // way the next allocation must follow the chain's pending count again.
+      await this.store.resetTxNonce(this.name, this.wallet.address);
+      throw new Error(`${this.name}: submitBatch from ${this.wallet.address} failed: ${shortError(e)}`);
     }
   }
 
@@ -90,7 +109,7 @@ export class EvmGatewaySink implements Sink {
   }
 
   async close(): Promise<void> {
-    this.provider.destroy();
+    this.conn?.provider.destroy();
   }
 }
 
@@ -102,4 +121,10 @@ function reason(e: unknown, c: Contract): string {
     return `revert data ${data.slice(0, 74)}`;
   }
   return (e as Error).message ?? String(e);
+}
+
+/** The node's own message when ethers wraps it ("could not coalesce error ..."). */
+function shortError(e: unknown): string {
+  const inner = (e as { error?: { message?: string }; info?: { error?: { message?: string } } });
+  return inner.info?.error?.message ?? inner.error?.message ?? (e as Error).message ?? String(e);
 }

@@ -8,6 +8,7 @@ export type TxStatus = "pending" | "confirmed" | "failed";
 export interface Sink {
   readonly name: string;
   readonly hexsChainId: number;
+  /** connect and check the contract; idempotent (the delivery loop calls it before each lane) */
   init(): Promise<void>;
   /** last lane nonce the destination applied from `src` ("already delivered?") */
   inbound(src: number): Promise<number>;

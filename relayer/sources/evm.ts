@@ -4,12 +4,13 @@
 // is checked before every step (a reorg below the cursor changes it, since hashes chain); on a
 // mismatch the remembered hashes are walked back to the fork point, the cursor is rewound and
 // operations from orphaned blocks that were not yet submitted are dropped.
-import { Contract, Interface, JsonRpcProvider, keccak256, hexlify, type Log } from "ethers";
+import { Contract, Interface, type JsonRpcProvider, keccak256, hexlify, type Log } from "ethers";
 import { encodeEnvelope, type Kind } from "../codec";
 import type { EvmChainConfig } from "../config";
 import { logger } from "../log";
 import type { NewOp, OpStore } from "../store";
 import type { PollResult, Source } from "./types";
+import { connectEvm } from "./evm-provider";
 
 export const HUB_ABI = [
   "event Recorded(uint64 indexed entry, uint8 kind, bytes body)",
@@ -25,10 +26,11 @@ export class EvmSource implements Source {
   readonly pollIntervalMs: number;
   private readonly log;
 
+  private _provider?: JsonRpcProvider;
+
   constructor(
     private readonly cfg: EvmChainConfig,
     private readonly store: OpStore,
-    readonly provider: JsonRpcProvider = new JsonRpcProvider(cfg.rpc, undefined, { staticNetwork: true, polling: true }),
   ) {
     this.name = cfg.name;
     this.hexsChainId = cfg.hexsChainId;
@@ -36,7 +38,13 @@ export class EvmSource implements Source {
     this.log = logger(`source:${cfg.name}`);
   }
 
+  get provider(): JsonRpcProvider {
+    if (!this._provider) throw new Error(`source ${this.name} used before init()`);
+    return this._provider;
+  }
+
   async init(): Promise<void> {
+    this._provider ??= await connectEvm(this.cfg.rpc);
     const hub = new Contract(this.cfg.hub, HUB_ABI, this.provider);
     const code = await this.provider.getCode(this.cfg.hub);
     if (code === "0x") throw new Error(`chains[${this.cfg.name}].hub: no contract at ${this.cfg.hub} on ${this.cfg.rpc}`);
@@ -106,6 +114,6 @@ export class EvmSource implements Source {
   }
 
   async close(): Promise<void> {
-    this.provider.destroy();
+    this._provider?.destroy();
   }
 }

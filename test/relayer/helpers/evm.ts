@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, hexlify, type InterfaceAbi } from "ethers";
+import { Contract, ContractFactory, JsonRpcProvider, Wallet, hexlify, type InterfaceAbi } from "ethers";
 import { AccountFamily, encodeBody, Kind } from "../../../relayer/codec";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -20,6 +20,8 @@ export interface Node {
 }
 
 export async function startNode(port: number): Promise<Node> {
+  const busy = await fetch(`http://127.0.0.1:${port}`, { method: "POST" }).then(() => true, () => false);
+  if (busy) throw new Error(`port ${port} is already in use: stop whatever listens there (a hardhat node left by an earlier run?)`);
   const proc = spawn(path.join(ROOT, "node_modules/.bin/hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(port), "--no-deploy"], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "pipe"],
@@ -28,7 +30,7 @@ export async function startNode(port: number): Promise<Node> {
   let stderr = "";
   proc.stderr!.on("data", (d) => (stderr += String(d)));
   const url = `http://127.0.0.1:${port}`;
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+  const provider = new JsonRpcProvider(url, 31337, { staticNetwork: true, cacheTimeout: -1 });
   const t0 = Date.now();
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`hardhat node exited: ${stderr}`);
@@ -46,9 +48,12 @@ export async function startNode(port: number): Promise<Node> {
     proc,
     stop: async () => {
       provider.destroy();
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once("exit", r));
         proc.kill("SIGTERM");
-        await new Promise((r) => proc.once("exit", r));
+        const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
+        await exited;
+        clearTimeout(t);
       }
     },
   };
@@ -73,7 +78,7 @@ export interface HexsChain {
   gateway: Contract;
 }
 
-async function proxy(deployer: NonceManager, name: keyof typeof ART, args: unknown[]): Promise<Contract> {
+async function proxy(deployer: Wallet, name: keyof typeof ART, args: unknown[]): Promise<Contract> {
   const a = artifact(ART[name]);
   const impl = await new ContractFactory(a.abi, a.bytecode, deployer).deploy();
   await impl.waitForDeployment();
@@ -84,8 +89,9 @@ async function proxy(deployer: NonceManager, name: keyof typeof ART, args: unkno
   return new Contract(await px.getAddress(), a.abi, deployer);
 }
 
-export function deployerOf(provider: JsonRpcProvider): NonceManager {
-  return new NonceManager(new Wallet(DEPLOYER_KEY, provider));
+/** The deployer; every transaction is awaited (the node automines), so the pending nonce is exact. */
+export function deployerOf(provider: JsonRpcProvider): Wallet {
+  return new Wallet(DEPLOYER_KEY, provider);
 }
 
 /** A logical Hexs chain: registry + hub + gateway (relayer set sorted as the gateway wants). */
@@ -123,9 +129,7 @@ export function purchaseBody(serial: number, tag = 0): string {
 }
 
 export async function record(chain: HexsChain, bodies: string[]): Promise<void> {
-  const txs = [];
-  for (const b of bodies) txs.push(await chain.hub.record(Kind.PurchaseSettled, b));
-  await Promise.all(txs.map((t) => t.wait()));
+  for (const b of bodies) await (await chain.hub.record(Kind.PurchaseSettled, b)).wait();
 }
 
 /** (nonce) of every MessageApplied/MessageRejected on `dst` from `src`, in log order. */
@@ -139,4 +143,10 @@ export async function appliedNonces(dst: HexsChain, src: number): Promise<number
 
 export async function mine(provider: JsonRpcProvider, n: number): Promise<void> {
   await provider.send("hardhat_mine", [`0x${n.toString(16)}`]);
+}
+
+/** Give relayer keys gas money on the node. */
+export async function fund(provider: JsonRpcProvider, addresses: string[]): Promise<void> {
+  const d = deployerOf(provider);
+  for (const a of addresses) await (await d.sendTransaction({ to: a, value: 10n ** 20n })).wait();
 }

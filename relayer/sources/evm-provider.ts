@@ -1,0 +1,24 @@
+// One way to open an EVM JSON-RPC connection: ask the endpoint its chain id first (a plain
+// request that fails fast and clearly when the node is down), then build an ethers provider
+// pinned to that network, so ethers never sits in its own silent "detect network" retry loop.
+import { FetchRequest, JsonRpcProvider, Network } from "ethers";
+
+export async function connectEvm(url: string, timeoutMs = 5000): Promise<JsonRpcProvider> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    throw new Error(`EVM RPC ${url} unreachable (${cause}): is the node running and the URL right?`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { result?: string };
+  if (!res.ok || typeof body.result !== "string") throw new Error(`EVM RPC ${url} answered eth_chainId with HTTP ${res.status}: not a JSON-RPC endpoint?`);
+  const req = new FetchRequest(url);
+  req.timeout = 30_000;
+  return new JsonRpcProvider(req, Network.from(BigInt(body.result)), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+}
