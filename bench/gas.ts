@@ -5,9 +5,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ethers } from "hardhat";
-import type { ContractTransactionResponse, Signer } from "ethers";
-import { deployProtocol, deploySingleChain, NATIVE, publish, publishParams, type Protocol } from "../test/evm/fixtures";
+import hre from "hardhat";
+import { hexlify, Wallet, zeroPadValue, type ContractTransactionResponse, type Signer } from "ethers";
+import { deployProtocol, deploySingleChain, loadProtocol, NATIVE, publish, publishParams, type Protocol } from "../test/evm/fixtures";
 import type { TestToken } from "../typechain-types";
+import { flushLane } from "../tasks/lib/bridge";
+import { deployInProcessLz, CHAIN_A, CHAIN_B } from "../test/lz/helpers/inProcess";
+import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, KIND_NAMES, type Message } from "../relayer/codec";
+import type { LzExecutor } from "../relayer/lz";
 
 const SNAPSHOT = path.join(__dirname, "gas-snapshot.json");
 const RESULTS = path.join(__dirname, "results", "gas.json");
@@ -26,6 +31,7 @@ async function main() {
   const gas = await scenario(await deploySingleChain());
   const recorded = await scenario(await deployProtocol());
   for (const op of RECORDED) gas[`${op}.recorded`] = recorded[op];
+  Object.assign(gas, await crossChain());
   report(gas);
 }
 
@@ -113,6 +119,131 @@ async function scenario(p: Protocol): Promise<Record<string, number>> {
   return gas;
 }
 
+// ------------------------------------------------------------------ cross-chain
+//
+// On the in-process network with the REAL LayerZero EndpointV2 + SimpleMessageLib (LayerZero's
+// prebuilt artifacts) on two Hexs chains, and the dev executor of relayer/lz:
+//  lz.send.purchase      whole hub.flush tx on B carrying one KeyMinted (steady state: lane used before)
+//  lz.receive.keyMinted  whole EndpointV2.lzReceive tx on A for that packet (a new owner, a new key)
+//  gateway.batch.1/.50   whole AttestationGateway.submitBatch tx, 1 and 50 KeyMinted (each a new
+//                        owner), 2-of-3 relayer signatures
+// Also prints lzReceive gas per message kind (batches of 1 and 5), the figures behind
+// tasks/lib/bridge.ts LZ_RECEIVE_GAS_PER_KIND, and writes them to bench/results/lz-receive.json.
+const COSMOS = 100;
+
+async function crossChain(): Promise<Record<string, number>> {
+  const relayerKeys = [0, 1, 2].map((i) => new Wallet(ethers.id(`hexs-bench-relayer-${i}`)));
+  const lz = await deployInProcessLz(hre, { prefix: "bench.", relayers: relayerKeys.map((w) => w.address), threshold: 2 });
+  const pa = await loadProtocol("bench.A.");
+  const pb = await loadProtocol("bench.B.");
+  const signers = await ethers.getSigners();
+  const [, , creator] = signers;
+  let nextBuyer = 3;
+  const buyer = () => signers[3 + (nextBuyer++ % 16)]; // 19 is the executor
+  const gas: Record<string, number> = {};
+  const price = ethers.parseEther("0.01");
+
+  /** Flush B→A and deliver it; returns [flush gas, lzReceive gas]. */
+  const flushAndDeliver = async (x: LzExecutor, from: typeof lz.b, dst: number): Promise<[number, number]> => {
+    const flushed = await gasOf(flushLane(from.hub, from.bridge, dst) as Promise<ContractTransactionResponse>);
+    const packets = await x.poll();
+    if (packets.length !== 1) throw new Error(`expected one packet, got ${packets.length}`);
+    const r = await x.deliver(packets[0]);
+    if (!r.ok) throw new Error(`lzReceive failed: ${r.reason}`);
+    return [flushed, Number(r.gasUsed)];
+  };
+
+  const m = await publish(pa, creator);
+  await flushAndDeliver(lz.aToB, lz.a, CHAIN_B);
+  await (await pb.registry.connect(creator).setPrice(m.modelId, NATIVE, price, 0, true)).wait();
+  const buy = async (model: bigint) => {
+    const b = buyer();
+    await (await pb.market.connect(b).buy(model, NATIVE, await b.getAddress(), "0x", "0x", { value: price })).wait();
+    return b;
+  };
+  await buy(m.modelId);
+  await flushAndDeliver(lz.bToA, lz.b, CHAIN_A); // first use of the lane
+  await buy(m.modelId);
+  [gas["lz.send.purchase"], gas["lz.receive.keyMinted"]] = await flushAndDeliver(lz.bToA, lz.b, CHAIN_A);
+
+  // lzReceive per kind: one packet of 1 and one of 5 messages of the kind, B → A.
+  const perKind: Record<string, { one: number; five: number; perMessage: number; base: number }> = {};
+  const keysB = await ethers.getContractAt("KeyNFT", await pb.registry.keysOf(m.modelId));
+  const held: { owner: Signer; keyId: bigint }[] = [];
+  const buyHeld = async () => {
+    const b = await buy(m.modelId);
+    const keyId = (await keysB.queryFilter(keysB.filters.Transfer(ethers.ZeroAddress, await b.getAddress()))).pop()!.args.tokenId;
+    held.push({ owner: b, keyId });
+  };
+  const upd = await publish(pb, creator, { content: "bench-updated" });
+  await flushAndDeliver(lz.bToA, lz.b, CHAIN_A);
+  const producers: [Kind, () => Promise<void>][] = [
+    [Kind.ModelRegistered, async () => void (await publish(pb, creator, { content: `bench-${nextBuyer++}` }))],
+    [Kind.ModelUpdated, async () => void (await (await pb.registry.connect(creator).setPrice(upd.modelId, NATIVE, price + BigInt(nextBuyer++), 0, true)).wait())],
+    [Kind.KeyMinted, async () => void (await buy(m.modelId))],
+    [Kind.KeyTransferred, async () => {
+      const h = held.shift()!;
+      const to = signers[(nextBuyer++ % 16) + 3];
+      await (await keysB.connect(h.owner).transferFrom(await h.owner.getAddress(), await to.getAddress(), h.keyId)).wait();
+    }],
+    [Kind.KeyMoved, async () => {
+      const h = held.shift()!;
+      await (await keysB.connect(h.owner).moveTo(h.keyId, CHAIN_A, { family: AccountFamily.Evm, addr: zeroPadValue(await h.owner.getAddress(), 32) })).wait();
+    }],
+  ];
+  for (const [kind, produce] of producers) {
+    const figures: number[] = [];
+    for (const n of [1, 5]) {
+      if (kind === Kind.KeyTransferred || kind === Kind.KeyMoved) {
+        for (let i = 0; i < n; i++) await buyHeld();
+        await flushAndDeliver(lz.bToA, lz.b, CHAIN_A); // the mints, measured apart
+      }
+      for (let i = 0; i < n; i++) await produce();
+      figures.push((await flushAndDeliver(lz.bToA, lz.b, CHAIN_A))[1]);
+    }
+    const perMessage = Math.ceil((figures[1] - figures[0]) / 4);
+    perKind[KIND_NAMES[kind]] = { one: figures[0], five: figures[1], perMessage, base: figures[0] - perMessage };
+  }
+  console.log("\nlzReceive per message kind (whole tx, real EndpointV2)   1 msg    5 msgs   per msg     base");
+  for (const [k, v] of Object.entries(perKind)) {
+    console.log(`  ${k.padEnd(52)} ${String(v.one).padStart(8)} ${String(v.five).padStart(9)} ${String(v.perMessage).padStart(9)} ${String(v.base).padStart(8)}`);
+  }
+  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
+  fs.writeFileSync(path.join(path.dirname(RESULTS), "lz-receive.json"), JSON.stringify(perKind, null, 2) + "\n");
+
+  // Attestation gateway on A: a Cosmos model, then batches of KeyMinted, each for a new owner.
+  await (await lz.a.hub.setPeer(COSMOS, lz.a.addresses.gateway, 0)).wait();
+  const gateway = await ethers.getContractAt("AttestationGateway", lz.a.addresses.gateway);
+  const cosmosModel = (BigInt(COSMOS) << 32n) | 1n;
+  const owner = (i: number) => ({ family: AccountFamily.Cosmos, address: zeroPadValue(ethers.toBeHex(i + 1), 20) });
+  const msg = (nonce: bigint, kind: Kind, body: Message["body"]) =>
+    hexlify(encodeMessage({ version: 1, kind, srcChain: COSMOS, dstChain: CHAIN_A, nonce, body } as Message));
+  const sign = (messages: string[]) => {
+    const { root } = batchRootOfMessages(messages);
+    return relayerKeys
+      .slice(0, 2)
+      .sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1))
+      .map((w) => w.signingKey.sign(root).serialized);
+  };
+  let nonce = 0n;
+  let serial = 0n;
+  const keyMinted = () =>
+    msg(++nonce, Kind.KeyMinted, { modelId: cosmosModel, keyId: (BigInt(COSMOS) << 32n) | ++serial, owner: owner(Number(serial)), expiresAt: 0n, locked: false });
+  const reg = [
+    msg(++nonce, Kind.ModelRegistered, {
+      modelId: cosmosModel, parentId: 0n, creator: owner(0), contentCommitment: ethers.id("cosmos"), parentCommitment: ethers.ZeroHash,
+      soulbound: false, forkable: true, keyDuration: 0n, upstreamBps: 0, daoBps: 0, forkRoyaltyBps: 1000, sdlLocator: "lighthouse://x", metadataUri: "ipfs://x",
+    }),
+    keyMinted(),
+  ];
+  await (await gateway.submitBatch(reg, sign(reg))).wait();
+  const one = [keyMinted()];
+  gas["gateway.batch.1"] = await gasOf(gateway.submitBatch(one, sign(one)));
+  const fifty = Array.from({ length: 50 }, () => keyMinted());
+  gas["gateway.batch.50"] = await gasOf(gateway.submitBatch(fifty, sign(fifty)));
+  return gas;
+}
+
 function report(gas: Record<string, number>) {
   const snapshot: Record<string, number> = fs.existsSync(SNAPSHOT) ? JSON.parse(fs.readFileSync(SNAPSHOT, "utf8")) : {};
   const rows = Object.entries(gas).map(([op, used]) => {
@@ -128,6 +259,11 @@ function report(gas: Record<string, number>) {
   const ratio = (a: string, b: string) => (((gas[a] - gas[b]) / gas[b]) * 100).toFixed(2);
   console.log(`\nbuy depth64 vs depth1: ${ratio("buy.native.depth64", "buy.native.depth1")}%`);
   console.log(`fork depth64 vs depth1: ${ratio("fork.depth64", "fork.depth1")}%`);
+  if (gas["gateway.batch.50"]) {
+    const marginal = (gas["gateway.batch.50"] - gas["gateway.batch.1"]) / 49;
+    console.log(`gateway marginal per message: ${marginal.toFixed(0)} gas (target <= 50000)`);
+    console.log(`lz.receive.keyMinted: ${gas["lz.receive.keyMinted"]} gas (target <= 100000)`);
+  }
 
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, JSON.stringify(gas, null, 2) + "\n");

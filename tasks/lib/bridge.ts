@@ -35,32 +35,41 @@ export function lzReceiveOption(gas: bigint): string {
 
 // ---------------------------------------------------------------- executor gas (measured)
 //
-// Measured by `npx hardhat run bench/gas.ts` ("lzReceive per message kind"): whole-transaction
-// gasUsed of EndpointV2.lzReceive on the real endpoint (SimpleMessageLib path) for packets of 1
-// and of 5 messages of each kind; per-message = (gas(5) - gas(1)) / 4, base = gas(1) - per-message.
-// Whole-transaction figures include the 21,000 intrinsic gas and calldata, which the executor's
-// lzReceive gas does not need, so they already over-state the need a little. On top: +25% margin,
-// rounded up to 5,000, so a cold storage slot (a first key of a new owner) still fits.
-// Re-measure and update after any change to HexsHub, HexsRegistry or KeyNFT.
+// Measured by `npx hardhat run bench/gas.ts` ("lzReceive per message kind", written to
+// bench/results/lz-receive.json): whole-transaction gasUsed of EndpointV2.lzReceive on the real
+// endpoint (SimpleMessageLib path, in-process network) for packets of 1 and of 5 messages of one
+// kind, every key for a new owner; per message = (gas(5) - gas(1)) / 4, base = gas(1) - per message.
 //
-// The base is the bridge's enforced option per destination (`lz:wire`); the per-message figures are
-// added by each flush. Kinds nobody could measure here (PurchaseSettled, LeaseReported are only
-// validated) take the KeyMinted allowance.
+//   kind             1 msg     5 msgs   per msg    base      (2026-11, HexsHub with packed MirrorKey)
+//   ModelRegistered  470,937  1,987,530  379,149   91,788   (deploys the model's key collection)
+//   ModelUpdated     122,456    225,226   25,693   96,763
+//   KeyMinted        128,719    322,341   48,406   80,313
+//   KeyTransferred   111,655    237,081   31,357   80,298
+//   KeyMoved         164,789    434,079   67,323   97,466   (mints the key here)
+//
+// Whole-transaction figures include the 21,000 intrinsic gas and the calldata, which the executor's
+// lzReceive gas does not have to cover, so they already over-state the need. On top: +25%, rounded
+// up to 5,000. Not measured: KeyBurned (a release, cheaper than a transfer: KeyTransferred's
+// figure), PurchaseSettled / LeaseReported (only validated) and PayoutAddressBound (one payout slot)
+// take KeyMinted's. Re-measure after any change to HexsHub, HexsLzBridge, HexsRegistry or KeyNFT.
+//
+// The base is each bridge's enforced option toward every peer (`lz:wire`); the per-message
+// figures are added by each flush, so the executor gas grows with the batch.
 
-/** Endpoint + bridge + hub fixed cost of one packet (enforced option). Measured: see above. */
-export const LZ_RECEIVE_BASE_GAS = 60_000n;
+/** Endpoint + bridge + hub fixed cost of one packet: max measured base 97,466, +25%. */
+export const LZ_RECEIVE_BASE_GAS = 125_000n;
 
-/** Per-message executor gas by kind (measured, +25%, rounded up to 5,000). */
+/** Per-message executor gas by kind (measured per message, +25%, rounded up to 5,000). */
 export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
-  [Kind.ModelRegistered]: 900_000n,
-  [Kind.ModelUpdated]: 120_000n,
-  [Kind.KeyMinted]: 120_000n,
-  [Kind.KeyTransferred]: 120_000n,
-  [Kind.KeyMoved]: 200_000n,
-  [Kind.KeyBurned]: 120_000n,
-  [Kind.PurchaseSettled]: 120_000n,
-  [Kind.LeaseReported]: 120_000n,
-  [Kind.PayoutAddressBound]: 120_000n,
+  [Kind.ModelRegistered]: 475_000n,
+  [Kind.ModelUpdated]: 35_000n,
+  [Kind.KeyMinted]: 65_000n,
+  [Kind.KeyTransferred]: 40_000n,
+  [Kind.KeyMoved]: 85_000n,
+  [Kind.KeyBurned]: 40_000n,
+  [Kind.PurchaseSettled]: 65_000n,
+  [Kind.LeaseReported]: 65_000n,
+  [Kind.PayoutAddressBound]: 65_000n,
 };
 
 /** Executor gas for a batch: the per-message allowances, plus the base unless it is enforced. */

@@ -54,13 +54,32 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         bytes24 sentHead; // journal hash-chain value after entry `sent`
     }
 
-    /// @notice A key resident on another chain, as this chain knows it.
+    /// @notice A key resident on another chain, as this chain knows it: one storage slot, so
+    /// mirroring a purchase writes one slot for the key (plus the owner's holding).
+    /// @dev Trade-offs of the packing:
+    /// - `owner` is a 112-bit tag (the first 14 bytes of keccak256 of the owner's account word),
+    ///   also the holdings key. Finding an account whose tag equals a given victim's is a second
+    ///   preimage (2^112 work). Two accounts with the same tag can be made with ~2^56 work, but both
+    ///   are then the attacker's: they share one holding, which grants nothing the attacker could not
+    ///   get by sharing the decrypted model. The resident chain still answers exactly.
+    /// - `expiresAt` is 40 bits (seconds until the year 36812); a larger codec value is stored as
+    ///   the maximum, i.e. "does not expire in practice".
     struct MirrorKey {
+        uint64 modelId;
+        uint40 expiresAt;
+        uint32 resident;
+        bool locked;
+        bytes14 owner;
+    }
+
+    /// @notice `mirroredKey`'s answer: the record widened back to the codec's types (`owner` is
+    /// the 14-byte tag, left-aligned; zero when the key is not mirrored here).
+    struct MirrorKeyView {
         uint64 modelId;
         uint64 expiresAt;
         uint32 resident;
         bool locked;
-        bytes32 owner; // keccak256 of the owner's encoded account word
+        bytes32 owner;
     }
 
     /// @notice What one account holds of one model on other chains.
@@ -83,7 +102,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         mapping(uint32 chain => Lane) lanes;
         uint32[] peers;
         mapping(uint64 keyId => MirrorKey) keys;
-        mapping(uint64 modelId => mapping(bytes32 owner => Holding)) holdings;
+        mapping(uint64 modelId => mapping(bytes14 owner => Holding)) holdings;
         mapping(address creator => mapping(uint32 chain => uint64)) bindNonce;
         mapping(bytes32 digest => uint32 srcChain) rejected; // refused messages that may be re-applied
     }
@@ -310,8 +329,9 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         return h.perpetual != 0 || (h.subscriptions != 0 && h.bestExpiry > block.timestamp);
     }
 
-    function mirroredKey(uint64 keyId) external view returns (MirrorKey memory) {
-        return _s().keys[keyId];
+    function mirroredKey(uint64 keyId) external view returns (MirrorKeyView memory) {
+        MirrorKey storage k = _s().keys[keyId];
+        return MirrorKeyView(k.modelId, k.expiresAt, k.resident, k.locked, bytes32(k.owner));
     }
 
     function holding(uint64 modelId, HexsCodec.Account memory account) external view returns (Holding memory) {
@@ -380,7 +400,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     function _applyKeyMoved(HubStorage storage s, uint32 srcChain, HexsCodec.KeyMoved memory m) private {
         if (m.fromChain != srcChain) revert WrongSource(srcChain, m.fromChain);
         // The key leaves its old resident chain's mirror record here, wherever it goes.
-        if (s.keys[m.keyId].owner != bytes32(0)) _mirrorKeyOut(s, m.keyId, srcChain);
+        if (s.keys[m.keyId].owner != bytes14(0)) _mirrorKeyOut(s, m.keyId, srcChain);
         if (m.toChain == s.chainId) {
             s.registry.receiveMovedKey(m.modelId, m.keyId, HexsCodec.toEvmAddress(m.owner), m.expiresAt);
         } else {
@@ -397,10 +417,12 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint64 expiresAt,
         bool locked
     ) private {
-        if (s.keys[keyId].owner != bytes32(0)) revert KeyAlreadyMirrored(keyId);
-        bytes32 tag = _ownerTag(owner);
-        s.keys[keyId] = MirrorKey(modelId, expiresAt, resident, locked, tag);
-        _hold(s.holdings[modelId][tag], expiresAt);
+        MirrorKey storage k = s.keys[keyId];
+        if (k.owner != bytes14(0)) revert KeyAlreadyMirrored(keyId);
+        bytes14 tag = _ownerTag(owner);
+        uint40 expiry = expiresAt > type(uint40).max ? type(uint40).max : uint40(expiresAt);
+        s.keys[keyId] = MirrorKey(modelId, expiry, resident, locked, tag);
+        _hold(s.holdings[modelId][tag], expiry);
     }
 
     function _mirrorKeyTransfer(
@@ -412,9 +434,9 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     ) private {
         MirrorKey storage k = s.keys[keyId];
         if (k.resident != srcChain) revert NotResident(keyId, srcChain);
-        bytes32 fromTag = _ownerTag(from);
+        bytes14 fromTag = _ownerTag(from);
         if (k.owner != fromTag) revert WrongOwner(keyId);
-        bytes32 toTag = _ownerTag(to);
+        bytes14 toTag = _ownerTag(to);
         _release(s.holdings[k.modelId][fromTag], k.expiresAt);
         _hold(s.holdings[k.modelId][toTag], k.expiresAt);
         k.owner = toTag;
@@ -422,7 +444,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     function _mirrorKeyOut(HubStorage storage s, uint64 keyId, uint32 srcChain) private {
         MirrorKey storage k = s.keys[keyId];
-        if (k.resident != srcChain || k.owner == bytes32(0)) revert NotResident(keyId, srcChain);
+        if (k.resident != srcChain || k.owner == bytes14(0)) revert NotResident(keyId, srcChain);
         _release(s.holdings[k.modelId][k.owner], k.expiresAt);
         delete s.keys[keyId];
     }
@@ -448,8 +470,10 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         }
     }
 
-    function _ownerTag(HexsCodec.Account memory a) private pure returns (bytes32) {
-        return keccak256(HexsCodec.encodeAccount(a));
+    /// @dev 112-bit owner tag (see MirrorKey). Never zero for a real account word in practice;
+    /// zero marks "not mirrored".
+    function _ownerTag(HexsCodec.Account memory a) private pure returns (bytes14) {
+        return bytes14(keccak256(HexsCodec.encodeAccount(a)));
     }
 
     function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}

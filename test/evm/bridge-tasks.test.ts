@@ -1,0 +1,185 @@
+// The cross-chain tasks through hre.run: chain A is this network's own Hexs instance (the names
+// the tasks load, admin handed to the timelock), chain B a second instance on the same network,
+// joined over EndpointV2Mock (the crosschain fixture pattern). Chain state after each task and the
+// errors users see.
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import hre, { deployments, ethers } from "hardhat";
+import { zeroPadValue } from "ethers";
+import { deployHexs, type HexsAddresses } from "../../tasks/lib/deployHexs";
+import { enforcedReceiveOption, MSG_BATCH } from "../../tasks/lib/bridge";
+import { Names } from "../../tasks/lib/protocol";
+import { setQuiet } from "../../tasks/lib/log";
+import type { FlushResult, QuoteResult, WireResult, MoveResult, SetRelayersResult, BindResult } from "../../tasks/bridge";
+import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../typechain-types";
+import { buyNative, forgetDeployments, loadProtocol, publish, setNativePrice, type Protocol } from "./fixtures";
+
+const A = 1;
+const B = 2;
+const EID_A = 40101;
+const EID_B = 40102;
+const ONE = ethers.parseEther("1");
+const CREATOR = "2";
+const BUYER = "3";
+
+type Args = Record<string, string | boolean | undefined>;
+const run = async <T>(name: string, args: Args): Promise<T> => (await hre.run(name, args)) as T;
+async function refuses(name: string, args: Args, pattern: RegExp): Promise<void> {
+  try {
+    await hre.run(name, args);
+  } catch (e) {
+    expect((e as Error).message).to.match(pattern);
+    return;
+  }
+  throw new Error(`${name} should have failed with ${pattern}`);
+}
+
+interface Side {
+  p: Protocol;
+  hub: HexsHub;
+  bridge: HexsLzBridge;
+  gateway: AttestationGateway;
+  addresses: HexsAddresses;
+}
+
+const twoChains = deployments.createFixture(async () => {
+  const endpoint = async (eid: number) => (await (await ethers.getContractFactory("EndpointV2Mock")).deploy(eid)) as unknown as EndpointV2Mock;
+  const epA = await endpoint(EID_A);
+  const epB = await endpoint(EID_B);
+  for (const n of Object.values(Names)) if (await deployments.getOrNull(n)) await deployments.delete(n);
+  await forgetDeployments("B.");
+  const common = { timelockDelay: 3600, protocolFeeBps: 250 };
+  const side = async (prefix: string, id: number, ep: EndpointV2Mock, skipHandover: boolean): Promise<Side> => {
+    const addresses = await deployHexs(hre, { ...common, prefix, hexsChainId: id, lzEndpoint: await ep.getAddress(), skipHandover });
+    return {
+      p: await loadProtocol(prefix),
+      hub: (await ethers.getContractAt("HexsHub", addresses.hub)) as unknown as HexsHub,
+      bridge: (await ethers.getContractAt("HexsLzBridge", addresses.lzBridge)) as unknown as HexsLzBridge,
+      gateway: (await ethers.getContractAt("AttestationGateway", addresses.gateway)) as unknown as AttestationGateway,
+      addresses,
+    };
+  };
+  const a = await side("", A, epA, false); // governed by its timelock, as deployed for real
+  const b = await side("B.", B, epB, true);
+  await epA.setDestLzEndpoint(b.addresses.lzBridge, await epB.getAddress());
+  await epB.setDestLzEndpoint(a.addresses.lzBridge, await epA.getAddress());
+  await b.bridge.mapChain(A, EID_A);
+  await b.bridge.setPeer(EID_A, zeroPadValue(a.addresses.lzBridge, 32));
+  await b.hub.setPeer(A, b.addresses.lzBridge, 0);
+  return { a, b };
+});
+
+describe("cross-chain tasks", () => {
+  let a: Side, b: Side;
+  let wireFile: string;
+
+  before(() => setQuiet(true));
+  after(() => setQuiet(false));
+
+  beforeEach(async () => {
+    ({ a, b } = await twoChains());
+    wireFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hexs-wire-")), "wire.json");
+    fs.writeFileSync(wireFile, JSON.stringify({ chains: [
+      { chainId: A, eid: EID_A, bridge: a.addresses.lzBridge },
+      { chainId: B, eid: EID_B, bridge: b.addresses.lzBridge, ratePerHour: 500 },
+    ] }));
+  });
+
+  const wire = () => run<WireResult>("lz:wire", { file: wireFile, execute: true, fastForward: true });
+
+  describe("lz:wire", () => {
+    it("wires map, peer, enforced options and the hub lane through the timelock; a re-run does nothing", async () => {
+      const r = await wire();
+      expect(r.actions.map((x) => x.via)).to.deep.equal(["timelock", "timelock", "timelock", "timelock"]);
+      expect(r.actions.every((x) => x.done)).to.equal(true);
+      expect(await a.bridge.eidOf(B)).to.equal(BigInt(EID_B));
+      expect(await a.bridge.peers(EID_B)).to.equal(zeroPadValue(b.addresses.lzBridge, 32).toLowerCase());
+      expect(await a.bridge.enforcedOptions(EID_B, MSG_BATCH)).to.equal(enforcedReceiveOption());
+      const lane = await a.hub.lane(B);
+      expect(lane.transport).to.equal(a.addresses.lzBridge);
+      expect(lane.ratePerHour).to.equal(500n);
+      expect((await wire()).actions).to.deep.equal([]);
+    });
+
+    it("schedules only, without --execute; refuses bad configs", async () => {
+      const r = await run<WireResult>("lz:wire", { file: wireFile });
+      expect(r.actions.every((x) => !x.done && x.via === "timelock")).to.equal(true);
+      expect(await a.bridge.eidOf(B)).to.equal(0n);
+      await refuses("lz:wire", { file: "/nonexistent.json" }, /bad --file '\/nonexistent.json': no such file/);
+      fs.writeFileSync(wireFile, JSON.stringify({ chains: [{ chainId: B, eid: EID_B, bridge: b.addresses.lzBridge }, { chainId: 3, eid: 1, bridge: b.addresses.lzBridge }] }));
+      await refuses("lz:wire", { file: wireFile }, /does not list this chain \(1/);
+      fs.writeFileSync(wireFile, JSON.stringify({ chains: [{ chainId: A, eid: 0, bridge: a.addresses.lzBridge }, { chainId: B, eid: EID_B, bridge: "0x12" }] }));
+      await refuses("lz:wire", { file: wireFile }, /chains\[0\]\.eid must not be 0/);
+    });
+  });
+
+  describe("bridge:quote / bridge:flush / key:move", () => {
+    it("quotes and flushes a published model and a moved key; refuses unknown and self lanes", async () => {
+      await refuses("bridge:quote", { dst: "2" }, /bad --dst 2: not a peer of this hub/);
+      await wire();
+      await refuses("bridge:flush", { dst: "1" }, /bad --dst 1: that is this chain/);
+      await refuses("bridge:quote", { dst: "x" }, /bad --dst 'x'/);
+      expect((await run<QuoteResult>("bridge:quote", { dst: "2" })).entries).to.equal(0);
+
+      const [, , creator, buyer] = await ethers.getSigners();
+      const m = await publish(a.p, creator);
+      await setNativePrice(a.p, creator, m.modelId, ONE);
+      const keyId = await buyNative(a.p, buyer, m.modelId, ONE);
+      const q = await run<QuoteResult>("bridge:quote", { dst: "2" });
+      expect(q.entries).to.equal(3); // ModelRegistered, ModelUpdated (the price), KeyMinted
+      expect(q.firstNonce).to.equal(1n);
+      const f = await run<FlushResult>("bridge:flush", { dst: "2", from: BUYER });
+      expect(f.txHash).to.match(/^0x/);
+      expect(await b.p.registry.exists(m.modelId)).to.equal(true);
+      expect(await b.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(true);
+
+      await refuses("key:move", { model: String(m.modelId), key: String(keyId), toChain: "2", from: CREATOR }, /is held by .*neither its owner nor approved/);
+      await refuses("key:move", { model: String(m.modelId), key: String(keyId), toChain: "9", from: BUYER }, /bad --to-chain 9: not a peer/);
+      const mv = await run<MoveResult>("key:move", { model: String(m.modelId), key: String(keyId), toChain: "2", from: BUYER });
+      expect(mv.owner.address).to.equal((await buyer.getAddress()).toLowerCase());
+      await run<FlushResult>("bridge:flush", { dst: "2" });
+      const keysB = await ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(m.modelId));
+      expect(await keysB.ownerOf(keyId)).to.equal(await buyer.getAddress());
+      await refuses("key:move", { model: String(m.modelId), key: String(keyId), toChain: "2", from: BUYER }, /is not held on 'hardhat'/);
+    });
+  });
+
+  describe("gateway:set-relayers", () => {
+    it("changes the relayer set through the timelock; refuses bad thresholds", async () => {
+      const rel = [0, 1, 2].map(() => ethers.Wallet.createRandom().address);
+      await refuses("gateway:set-relayers", { relayers: rel.join(","), threshold: "4" }, /bad --threshold 4: must be 1..3/);
+      await refuses("gateway:set-relayers", { relayers: `${rel[0]},${rel[0]}`, threshold: "1" }, /listed twice/);
+      const scheduled = await run<SetRelayersResult>("gateway:set-relayers", { relayers: rel.join(","), threshold: "2" });
+      expect(scheduled.via).to.equal("timelock");
+      expect(scheduled.executed).to.equal(false);
+      const done = await run<SetRelayersResult>("gateway:set-relayers", { relayers: rel.join(","), threshold: "2", execute: true, fastForward: true });
+      expect(done.executed).to.equal(true);
+      const [set, threshold] = await a.gateway.relayers();
+      expect([...set]).to.deep.equal([...rel].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)));
+      expect(threshold).to.equal(2n);
+    });
+  });
+
+  describe("payout:bind / bridge:retry", () => {
+    it("binds a payout account with the creator's EIP-191 signature, next nonce by default", async () => {
+      const [, , creator] = await ethers.getSigners();
+      const payout = ethers.Wallet.createRandom().address;
+      const r1 = await run<BindResult>("payout:bind", { chain: "2", payout, from: CREATOR });
+      expect(r1.creator).to.equal(await creator.getAddress());
+      expect(r1.nonce).to.equal(1n);
+      const r2 = await run<BindResult>("payout:bind", { chain: "2", payout: `cosmos:0x${"ab".repeat(20)}`, from: CREATOR });
+      expect(r2.nonce).to.equal(2n);
+      expect((await a.hub.journal()).count).to.equal(2n);
+      await refuses("payout:bind", { chain: "2", payout, nonce: "2", from: CREATOR }, /StaleBinding\(2, 2\)/);
+      await refuses("payout:bind", { chain: "2", payout: "cosmwasm:0x1234" }, /a CosmWasm account has 32 bytes, got 2/);
+    });
+
+    it("bridge:retry explains what it cannot retry", async () => {
+      await refuses("bridge:retry", {}, /give exactly one of --packet/);
+      await refuses("bridge:retry", { message: "0x" + "00".repeat(40) }, /re-apply rejected message would revert: NotRejected/);
+      await refuses("bridge:retry", { packet: "0x01" }, /bad --packet: LayerZero packet too short/);
+    });
+  });
+});
