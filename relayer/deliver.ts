@@ -57,6 +57,7 @@ export class Deliverer {
       await this.store.fail(ops.map((o) => o.id), `no sink for destination chain ${lane.dst} in this relayer's config`, Date.now() + 60_000, true);
       return { result: "failed", retryAt: 0 };
     }
+    let attemptedFirst = Infinity; // first nonce of the batch being submitted
     try {
       await sink.init();
       // "Already delivered?" — before anything else, every time.
@@ -96,6 +97,7 @@ export class Deliverer {
         await this.confirmed(lane, before, true);
         return { result: "delivered", retryAt: 0 };
       }
+      attemptedFirst = batch[0].nonce;
       const txHash = await sink.submit(messages, signatures, set);
       await this.store.transition(ids, "submitted", { txHash });
       this.log.info({ lane, first: batch[0].nonce, count: batch.length, txHash }, "batch submitted");
@@ -113,7 +115,7 @@ export class Deliverer {
     } catch (e) {
       // Lost a race (another instance, operator or self-relayer delivered the same range)?
       const now = await sink.inbound(lane.src).catch(() => -1);
-      if (now >= 0 && ops.some((o) => o.nonce <= now && o.state !== "confirmed")) {
+      if (now >= attemptedFirst) {
         await this.confirmed(lane, now, true);
         this.log.info({ lane, inbound: now, err: (e as Error).message }, "destination already applied the batch (duplicate refused)");
         return { result: "delivered", retryAt: 0 };

@@ -1,0 +1,111 @@
+// Crash safety: two relayer processes (2-of-2 quorum of a 3-key set) deliver a stream of journal
+// entries while each is killed -9 at random moments and restarted; every entry is applied on
+// the destination exactly once, in lane order. Ends with a graceful SIGTERM (exit code 0).
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Wallet, keccak256 } from "ethers";
+import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, startNode, type HexsChain, type Node } from "./helpers/evm";
+
+const PORT = 18840;
+const MESSAGES = Number(process.env.HEXS_CRASH_MESSAGES ?? 100);
+const ROOT = path.resolve(__dirname, "../..");
+const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-relayer-test-${i}`))));
+
+describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
+  this.timeout(300_000);
+  let node: Node;
+  let a: HexsChain, b: HexsChain;
+  let dir: string;
+  const procs: (ChildProcess | undefined)[] = [undefined, undefined];
+  const files: string[] = [];
+
+  function launch(i: number): void {
+    const p = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "relayer/cli.ts", "start", "--config", files[i]], {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, HEXS_LOG_LEVEL: process.env.HEXS_LOG_LEVEL ?? "error", [`HEXS_CRASH_KEY_${i}`]: keys[i].privateKey, TS_NODE_TRANSPILE_ONLY: "1" },
+    });
+    procs[i] = p;
+  }
+
+  async function kill9(i: number): Promise<void> {
+    const p = procs[i];
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once("exit", r));
+    p.kill("SIGKILL");
+    await exited;
+  }
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-crash-"));
+    node = await startNode(PORT);
+    a = await deployChain(node.provider, 1, keys.map((k) => k.address), 2);
+    b = await deployChain(node.provider, 2, keys.map((k) => k.address), 2);
+    await acceptFrom(b, 1);
+    await fund(node.provider, keys.map((k) => k.address));
+    for (const i of [0, 1]) {
+      const file = path.join(dir, `r${i}.json`);
+      fs.writeFileSync(
+        file,
+        JSON.stringify({
+          instance: `r${i}`,
+          operator: { key: { env: `HEXS_CRASH_KEY_${i}` } },
+          chains: [
+            { type: "evm", name: "a", hexsChainId: 1, rpc: node.url, hub: a.hub.target, confirmations: 1, pollIntervalMs: 100, deliverTo: [2] },
+            { type: "evm", name: "b", hexsChainId: 2, rpc: node.url, hub: b.hub.target, gateway: b.gateway.target, confirmations: 0, pollIntervalMs: 200 },
+          ],
+          peers: [{ name: `r${1 - i}`, url: `http://127.0.0.1:${PORT + 2 + (1 - i)}` }],
+          store: { sqlite: `r${i}.db` },
+          http: { port: PORT + 2 + i },
+          delivery: { maxBatch: 8, attestTimeoutMs: 500, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },
+        }),
+      );
+      files.push(file);
+    }
+  });
+
+  after(async () => {
+    for (const i of [0, 1]) await kill9(i);
+    await node?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`applies ${MESSAGES} entries exactly once in lane order`, async () => {
+    launch(0);
+    launch(1);
+    let kills = 0;
+    let sent = 0;
+    const t0 = Date.now();
+    while (sent < MESSAGES) {
+      const n = Math.min(10, MESSAGES - sent);
+      await record(a, Array.from({ length: n }, (_, i) => purchaseBody(sent + i + 1)));
+      sent += n;
+      await mine(node.provider, 1);
+      const victim = Math.random() < 0.5 ? 0 : 1;
+      await new Promise((r) => setTimeout(r, 200 + Math.random() * 1500));
+      await kill9(victim);
+      kills++;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
+      launch(victim);
+    }
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      await mine(node.provider, 1);
+      if (Number((await b.hub.lane(1)).inbound) === MESSAGES) break;
+      if (Date.now() > deadline) throw new Error(`only ${(await b.hub.lane(1)).inbound} of ${MESSAGES} delivered`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(await appliedNonces(b, 1)).to.deep.equal(Array.from({ length: MESSAGES }, (_, i) => i + 1));
+    console.log(`      ${MESSAGES} entries, ${kills} kill -9s, delivered in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // graceful stop: SIGTERM ends the process cleanly
+    for (const i of [0, 1]) {
+      const p = procs[i]!;
+      const code = new Promise<number | null>((r) => p.once("exit", (c) => r(c)));
+      p.kill("SIGTERM");
+      expect(await code).to.equal(0);
+    }
+  });
+});
