@@ -2,7 +2,7 @@
 # The whole test suite (the README's test command, also run by CI). Installs what it needs and
 # starts the services its tests use (a local wasmd chain; Hardhat networks run in-process).
 #   npm test                        everything
-#   HEXS_TEST_ONLY=<stage> npm test one stage: evm | gas | slither | rust | cosmwasm
+#   HEXS_TEST_ONLY=<stage> npm test one stage: evm | relayer | gas | slither | rust | cosmwasm
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only=${HEXS_TEST_ONLY:-}
@@ -12,7 +12,7 @@ start=$(date +%s)
 
 bash scripts/setup.sh
 
-if stage evm || stage gas || stage slither; then
+if stage evm || stage relayer || stage gas || stage slither; then
   banner "compile (solcjs, offline) and type-check"
   npx hardhat compile
   npx tsc --noEmit -p .
@@ -22,6 +22,17 @@ if stage evm; then
   banner "EVM contracts, tasks, bridges (incl. two LayerZero nodes), key service, Akash pipeline"
   mapfile -t specs < <(find test/evm test/lz test/keys test/akash -name '*.test.ts' | sort)
   npx hardhat test "${specs[@]}"
+fi
+
+if stage relayer; then
+  banner "relayer: config, store on SQLite and PostgreSQL, EVM lanes, crash safety"
+  # PostgreSQL from Debian's packages; the tests run a throwaway cluster on 127.0.0.1.
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "[test] installing PostgreSQL (Debian)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  fi
+  mapfile -t specs < <(find test/relayer -name '*.test.ts' | sort)
+  HEXS_LOG_LEVEL=silent npx hardhat test "${specs[@]}"
 fi
 
 if stage gas; then
