@@ -150,3 +150,32 @@ export async function fund(provider: JsonRpcProvider, addresses: string[]): Prom
   const d = deployerOf(provider);
   for (const a of addresses) await (await d.sendTransaction({ to: a, value: 10n ** 20n })).wait();
 }
+
+/**
+ * Finish a chain from `deployChain` so the hub can mirror models from other chains into the
+ * registry: key beacon (KeyNFT implementation), the soulbound/expiry plugins and the hub link.
+ */
+export async function wireMirror(provider: JsonRpcProvider, chain: HexsChain): Promise<Contract> {
+  const deployer = deployerOf(provider);
+  const me = await deployer.getAddress();
+  const deployPlain = async (rel: string, args: unknown[] = []): Promise<string> => {
+    const a = artifact(rel);
+    const c = await new ContractFactory(a.abi, a.bytecode, deployer).deploy(...args);
+    await c.waitForDeployment();
+    return c.getAddress();
+  };
+  const hub = await chain.hub.getAddress();
+  const keyImpl = await deployPlain("artifacts/contracts/evm/keys/KeyNFT.sol/KeyNFT.json", [chain.registry, me, hub]);
+  const beacon = await deployPlain("artifacts/contracts/evm/governance/KeyBeacon.sol/KeyBeacon.json", [keyImpl, me]);
+  const soulbound = await deployPlain("artifacts/contracts/evm/plugins/SoulboundPlugin.sol/SoulboundPlugin.json");
+  const expiry = await deployPlain("artifacts/contracts/evm/plugins/ExpiryPlugin.sol/ExpiryPlugin.json");
+  const registry = new Contract(chain.registry, artifact(ART.registry).abi, deployer);
+  await (await registry.setKeyBeacon(beacon)).wait();
+  await (await registry.setHub(hub, soulbound, expiry)).wait();
+  return registry;
+}
+
+/** Record journal entries of any kind (bodies already codec-encoded). */
+export async function recordKinds(chain: HexsChain, entries: { kind: number; body: string }[]): Promise<void> {
+  for (const e of entries) await (await chain.hub.record(e.kind, e.body)).wait();
+}
