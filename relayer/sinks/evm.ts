@@ -83,7 +83,10 @@ export class EvmGatewaySink implements Sink {
     try {
       await this.gateway.submitBatch.staticCall(messages, sigs);
     } catch (e) {
-      throw new RejectedError(`${this.name} refuses the batch: ${reason(e, this.gateway)}`);
+      // Only a revert is the destination's answer; a transport failure (dropped connection,
+      // 5xx, a truncated body) says nothing about the batch and is retried like any RPC error.
+      if ((e as { code?: string }).code === "CALL_EXCEPTION") throw new RejectedError(`${this.name} refuses the batch: ${reason(e, this.gateway)}`);
+      throw new Error(`${this.name}: could not simulate submitBatch: ${shortError(e)}`);
     }
     const pending = await this.provider.getTransactionCount(this.wallet.address, "pending");
     const nonce = await this.store.allocateTxNonce(this.name, this.wallet.address, pending);
