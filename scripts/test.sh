@@ -25,7 +25,9 @@ if stage evm; then
 fi
 
 if stage relayer; then
-  banner "relayer: config, store on SQLite and PostgreSQL, EVM lanes, crash safety"
+  banner "relayer: config, store on SQLite and PostgreSQL, EVM and wasmd lanes, two instances on one PostgreSQL queue, RPC faults, crash safety"
+  bash scripts/build-wasm.sh
+  bash scripts/wasmd.sh build
   # PostgreSQL from Debian's packages; the tests run a throwaway cluster on 127.0.0.1.
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     echo "[test] installing PostgreSQL (Debian)"
