@@ -42,7 +42,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const hub = crossChain ? await uups(Names.hub, [registry, deployer, deployer]) : ZERO;
   const relayers = [...(o.relayers ?? [deployer])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   const gateway = crossChain ? await uups(Names.gateway, [hub, o.hexsChainId, deployer, relayers, o.threshold ?? 1]) : ZERO;
-  const lzBridge = crossChain && o.lzEndpoint ? await uups(Names.lzBridge, [hub, deployer], [o.lzEndpoint]) : ZERO;
+  const lzBridge = crossChain && o.lzEndpoint ? await uups(Names.lzBridge, [deployer], [o.lzEndpoint, hub]) : ZERO;
 
   const keyImplementation = await deploy(Names.keyImplementation, [registry, market, hub]);
   const keyBeacon = await deploy(Names.keyBeacon, [keyImplementation, timelock]);

@@ -43,15 +43,31 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     /// @notice Most entries one flush carries (bounds the destination's receive gas).
     uint256 public constant MAX_FLUSH = 64;
 
+    /// @dev Slot 0 holds all that an inbound delivery on an unlimited lane reads and writes
+    /// (transport, pause, whether a rate limit applies, last applied nonce); the rate window
+    /// (slot 1) is only touched when `limited`.
     struct Lane {
         address transport; // who delivers from / sends to this chain; 0 = not a peer
         bool paused;
+        bool limited; // ratePerHour != 0
+        uint64 inbound; // last nonce applied from this chain
         uint32 ratePerHour; // inbound messages per rolling hour window; 0 = unlimited
         uint32 windowCount;
         uint64 windowStart;
-        uint64 inbound; // last nonce applied from this chain
         uint64 sent; // last journal entry flushed to this chain (transport lanes)
         bytes24 sentHead; // journal hash-chain value after entry `sent`
+    }
+
+    /// @notice `lane`'s answer (field order kept from the original record for its readers).
+    struct LaneView {
+        address transport;
+        bool paused;
+        uint32 ratePerHour;
+        uint32 windowCount;
+        uint64 windowStart;
+        uint64 inbound;
+        uint64 sent;
+        bytes24 sentHead;
     }
 
     /// @notice A key resident on another chain, as this chain knows it: one storage slot, so
@@ -260,14 +276,21 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint64 nonce = lane.inbound;
         uint32 self = s.chainId;
         for (uint256 i; i < messages.length; ++i) {
-            (HexsCodec.Header memory h,) = HexsCodec.decodeHeader(messages[i]);
+            bytes calldata message = messages[i];
+            (HexsCodec.Header memory h, bytes calldata body) = HexsCodec.decodeHeader(message);
             if (h.srcChain != srcChain) revert WrongSource(srcChain, h.srcChain);
             if (h.dstChain != self) revert WrongDestination(self, h.dstChain);
             if (h.nonce != ++nonce) revert UnexpectedNonce(srcChain, nonce, h.nonce);
-            try this.applyMessage(srcChain, messages[i]) {
+            // A KeyMinted that is certain to apply is applied in place; anything else (other
+            // kinds, or a KeyMinted `applyMessage` would refuse) goes through the isolated call.
+            if (h.kind == HexsCodec.KIND_KEY_MINTED && _mintInPlace(s, srcChain, body)) {
+                emit MessageApplied(srcChain, h.nonce, h.kind);
+                continue;
+            }
+            try this.applyMessage(srcChain, message) {
                 emit MessageApplied(srcChain, h.nonce, h.kind);
             } catch (bytes memory reason) {
-                s.rejected[HexsCodec.digestCalldata(messages[i])] = srcChain;
+                s.rejected[HexsCodec.digestCalldata(message)] = srcChain;
                 emit MessageRejected(srcChain, h.nonce, h.kind, reason);
             }
         }
@@ -343,8 +366,9 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         return (s.count, s.head);
     }
 
-    function lane(uint32 chain) external view returns (Lane memory) {
-        return _s().lanes[chain];
+    function lane(uint32 chain) external view returns (LaneView memory) {
+        Lane storage l = _s().lanes[chain];
+        return LaneView(l.transport, l.paused, l.ratePerHour, l.windowCount, l.windowStart, l.inbound, l.sent, l.sentHead);
     }
 
     function peers() external view returns (uint32[] memory) {
@@ -366,6 +390,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         if (l.transport == address(0)) s.peers.push(chain);
         l.transport = transport;
         l.ratePerHour = ratePerHour;
+        l.limited = ratePerHour != 0;
         emit PeerSet(chain, transport, ratePerHour);
     }
 
@@ -386,8 +411,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     }
 
     function _spendRate(Lane storage lane_, uint32 chain, uint256 n) private {
+        if (!lane_.limited) return;
         uint32 rate = lane_.ratePerHour;
-        if (rate == 0) return;
         if (block.timestamp >= lane_.windowStart + 1 hours) {
             lane_.windowStart = uint64(block.timestamp);
             lane_.windowCount = 0;
@@ -420,9 +445,73 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         MirrorKey storage k = s.keys[keyId];
         if (k.owner != bytes14(0)) revert KeyAlreadyMirrored(keyId);
         bytes14 tag = _ownerTag(owner);
-        uint40 expiry = expiresAt > type(uint40).max ? type(uint40).max : uint40(expiresAt);
-        s.keys[keyId] = MirrorKey(modelId, expiry, resident, locked, tag);
+        uint40 expiry = _clampExpiry(expiresAt);
+        _writeKey(k, modelId, expiry, resident, locked, tag);
         _hold(s.holdings[modelId][tag], expiry);
+    }
+
+    /// @dev Applies a KeyMinted body exactly as `applyMessage` would, when it is certain to
+    /// succeed: the canonical encoding (as `HexsCodec.decodeKeyMinted` accepts it), a key not
+    /// yet mirrored, and a holding counter that cannot overflow. Otherwise returns false having
+    /// written nothing, and the caller takes the isolated path (which then refuses it with the
+    /// codec's or the mirror's exact reason). The owner tag is hashed straight from the body's
+    /// account bytes, which are `HexsCodec.encodeAccount` of the decoded account.
+    function _mintInPlace(HubStorage storage s, uint32 srcChain, bytes calldata body) private returns (bool) {
+        (bool ok, uint256 w0, uint256 tail, bytes14 tag) = _parseKeyMinted(body);
+        if (!ok || tag == bytes14(0)) return false;
+        MirrorKey storage k = s.keys[uint64(w0 >> 128)];
+        if (k.owner != bytes14(0)) return false;
+        uint40 expiry = _clampExpiry(uint64(tail >> 192));
+        Holding storage h = s.holdings[uint64(w0 >> 192)][tag];
+        if (expiry == 0 ? h.perpetual == type(uint32).max : h.subscriptions == type(uint32).max) return false;
+        _writeKey(k, uint64(w0 >> 192), expiry, srcChain, (tail >> 184) & 0xff == 1, tag);
+        _hold(h, expiry);
+        return true;
+    }
+
+    function _clampExpiry(uint64 expiresAt) private pure returns (uint40) {
+        return expiresAt > type(uint40).max ? type(uint40).max : uint40(expiresAt);
+    }
+
+    /// @dev The checks of `HexsCodec.decodeKeyMinted` on a body whose length the envelope fixed:
+    /// `w0` is its first word (modelId, keyId, account family and length), `tail` the word at
+    /// expiresAt (expiresAt u64 | locked u8, left-aligned), `tag` the owner tag.
+    function _parseKeyMinted(bytes calldata body)
+        private
+        pure
+        returns (bool ok, uint256 w0, uint256 tail, bytes14 tag)
+    {
+        uint256 len = body.length;
+        if (len < 18) return (false, 0, 0, 0);
+        assembly ("memory-safe") {
+            w0 := calldataload(body.offset)
+        }
+        uint256 family = (w0 >> 120) & 0xff;
+        uint256 accountLen = (w0 >> 112) & 0xff;
+        if (family == HexsCodec.FAMILY_EVM || family == HexsCodec.FAMILY_COSMOS) {
+            if (accountLen != 20) return (false, 0, 0, 0);
+        } else if (family != HexsCodec.FAMILY_COSMWASM || accountLen != 32) {
+            return (false, 0, 0, 0);
+        }
+        if (len != 27 + accountLen) return (false, 0, 0, 0);
+        assembly ("memory-safe") {
+            tail := calldataload(add(body.offset, add(18, accountLen)))
+            let p := mload(0x40)
+            calldatacopy(p, add(body.offset, 16), add(accountLen, 2))
+            tag := and(keccak256(p, add(accountLen, 2)), not(sub(shl(144, 1), 1)))
+        }
+        ok = (tail >> 184) & 0xff <= 1;
+    }
+
+    /// @dev One SSTORE for the whole MirrorKey record (the struct assignment writes field by field).
+    function _writeKey(MirrorKey storage k, uint64 modelId, uint40 expiry, uint32 resident, bool locked, bytes14 tag)
+        private
+    {
+        uint256 word = uint256(modelId) | (uint256(expiry) << 64) | (uint256(resident) << 104)
+            | (locked ? uint256(1) << 136 : 0) | (uint256(uint112(tag)) << 144);
+        assembly ("memory-safe") {
+            sstore(k.slot, word)
+        }
     }
 
     function _mirrorKeyTransfer(

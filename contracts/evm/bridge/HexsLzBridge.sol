@@ -25,9 +25,12 @@ import {IHexsHub, ITransport} from "../interfaces/IHexsHub.sol";
 contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgradeable, ITransport {
     uint16 public constant MSG_BATCH = 1;
 
+    /// @notice The hub this bridge delivers to (fixed per implementation: a hub change is an upgrade).
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IHexsHub private immutable HUB;
+
     /// @custom:storage-location erc7201:hexs.storage.LzBridge
     struct BridgeStorage {
-        IHexsHub hub;
         mapping(uint32 chain => uint32 eid) eidOf;
         mapping(uint32 eid => uint32 chain) chainOf;
     }
@@ -42,19 +45,21 @@ contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgra
     error NotHub(address caller);
     error UnknownChain(uint32 chain);
     error UnknownEid(uint32 eid);
+    error BadPayload();
 
     /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor(address endpoint) OAppUpgradeable(endpoint) {
+    constructor(address endpoint, IHexsHub hub_) OAppUpgradeable(endpoint) {
+        if (address(hub_) == address(0)) revert NotHub(address(0));
+        HUB = hub_;
         _disableInitializers();
     }
 
     /// @dev LayerZero's __OApp_init runs the empty unchained initializers of its parents.
     /// @custom:oz-upgrades-unsafe-allow missing-initializer-call incorrect-initializer-order
-    function initialize(IHexsHub hub_, address owner_) external initializer {
+    function initialize(address owner_) external initializer {
         __Ownable_init(owner_);
         __OApp_init(owner_);
         __OAppOptionsType3_init();
-        _s().hub = hub_;
     }
 
     /// @notice Map a Hexs chain identifier to its LayerZero endpoint id (both directions).
@@ -71,7 +76,7 @@ contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgra
         payable
     {
         BridgeStorage storage s = _s();
-        if (msg.sender != address(s.hub)) revert NotHub(msg.sender);
+        if (msg.sender != address(HUB)) revert NotHub(msg.sender);
         uint32 eid = _eid(s, dstChain);
         bytes32 guid = _lzSend(
             eid, abi.encode(messages), combineOptions(eid, MSG_BATCH, options), MessagingFee(msg.value, 0), refundTo
@@ -90,7 +95,7 @@ contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgra
     }
 
     function hub() external view returns (IHexsHub) {
-        return _s().hub;
+        return HUB;
     }
 
     function eidOf(uint32 chain) external view returns (uint32) {
@@ -102,16 +107,28 @@ contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgra
     }
 
     /// @dev The OApp base has already checked the endpoint and the peer for `origin.srcEid`.
+    /// The payload (`abi.encode(bytes[])`, as `send` made it) is handed to `hub.deliver` as is:
+    /// its calldata is `deliver.selector ‖ srcChain ‖ payload` with the array's head offset
+    /// moved by the one word that precedes it, so the messages are neither decoded into memory
+    /// here nor re-encoded; the hub's ABI decoder checks the encoding as for any caller.
     function _lzReceive(Origin calldata origin, bytes32 guid, bytes calldata payload, address, bytes calldata)
         internal
         override
     {
-        BridgeStorage storage s = _s();
-        uint32 srcChain = s.chainOf[origin.srcEid];
+        uint32 srcChain = _s().chainOf[origin.srcEid];
         if (srcChain == 0) revert UnknownEid(origin.srcEid);
-        bytes[] memory messages = abi.decode(payload, (bytes[]));
-        s.hub.deliver(srcChain, messages);
-        emit BatchReceived(srcChain, guid, messages.length);
+        if (payload.length < 32) revert BadPayload();
+        uint256 head = uint256(bytes32(payload[:32]));
+        if (head > payload.length - 32) revert BadPayload();
+        uint256 count = uint256(bytes32(payload[head:head + 32]));
+        bytes memory data = abi.encodePacked(IHexsHub.deliver.selector, uint256(srcChain), head + 32, payload[32:]);
+        (bool ok, bytes memory reason) = address(HUB).call(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(reason, 32), mload(reason))
+            }
+        }
+        emit BatchReceived(srcChain, guid, count);
     }
 
     function _eid(BridgeStorage storage s, uint32 chain) private view returns (uint32 eid) {
