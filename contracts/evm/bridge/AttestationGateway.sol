@@ -73,7 +73,25 @@ contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgr
         if (first.dstChain != s.chainId) revert WrongDestination(s.chainId, first.dstChain);
         _checkSignatures(s, root, signatures);
         emit BatchAccepted(first.srcChain, first.nonce, messages.length, root, msg.sender);
-        s.hub.deliver(first.srcChain, messages);
+        _forward(s.hub, first.srcChain, messages);
+    }
+
+    /// @dev `hub.deliver(srcChain, messages)` without re-encoding the array: its calldata is
+    /// `deliver.selector ‖ srcChain ‖ 0x40 ‖` this call's calldata from the array's length word
+    /// on. Element offsets are relative to the array and never point before it, so the hub
+    /// decodes exactly the array checked here (the trailing signatures are ignored by it).
+    function _forward(IHexsHub hub, uint32 srcChain, bytes[] calldata messages) private {
+        uint256 start;
+        assembly ("memory-safe") {
+            start := sub(messages.offset, 32)
+        }
+        bytes memory data = abi.encodePacked(IHexsHub.deliver.selector, uint256(srcChain), uint256(0x40), msg.data[start:]);
+        (bool ok, bytes memory reason) = address(hub).call(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(reason, 32), mload(reason))
+            }
+        }
     }
 
     /// @notice Replace the relayer set and threshold (timelock only). Signatures by the old set

@@ -128,6 +128,12 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     event Recorded(uint64 indexed entry, uint8 kind, bytes body);
     event Flushed(uint32 indexed dstChain, uint64 firstNonce, uint64 lastNonce);
+    /// @notice A delivery applied lane nonces `firstNonce..lastNonce`; bit `i` of `rejected`
+    /// (byte `i / 8`, least significant bit first) is set when message `firstNonce + i` was
+    /// refused, and each refused one also has its `MessageRejected`. `rejected` is empty when
+    /// none was refused.
+    event BatchApplied(uint32 indexed srcChain, uint64 firstNonce, uint64 lastNonce, bytes rejected);
+    /// @notice A message refused earlier was applied by `reapply`.
     event MessageApplied(uint32 indexed srcChain, uint64 indexed nonce, uint8 kind);
     event MessageRejected(uint32 indexed srcChain, uint64 indexed nonce, uint8 kind, bytes reason);
     event PeerSet(uint32 indexed chain, address transport, uint32 ratePerHour);
@@ -275,26 +281,30 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
         uint64 nonce = lane.inbound;
         uint32 self = s.chainId;
-        for (uint256 i; i < messages.length; ++i) {
+        bytes memory rejected; // bitmap, allocated at the first refusal
+        uint256 n = messages.length;
+        for (uint256 i; i < n; ++i) {
             bytes calldata message = messages[i];
-            (HexsCodec.Header memory h, bytes calldata body) = HexsCodec.decodeHeader(message);
-            if (h.srcChain != srcChain) revert WrongSource(srcChain, h.srcChain);
-            if (h.dstChain != self) revert WrongDestination(self, h.dstChain);
-            if (h.nonce != ++nonce) revert UnexpectedNonce(srcChain, nonce, h.nonce);
+            uint256 w = _envelope(message);
+            if (uint32(w >> 208) != srcChain) revert WrongSource(srcChain, uint32(w >> 208));
+            if (uint32(w >> 176) != self) revert WrongDestination(self, uint32(w >> 176));
+            if (uint64(w >> 112) != ++nonce) revert UnexpectedNonce(srcChain, nonce, uint64(w >> 112));
+            uint8 kind = uint8(w >> 240);
             // A KeyMinted that is certain to apply is applied in place; anything else (other
             // kinds, or a KeyMinted `applyMessage` would refuse) goes through the isolated call.
-            if (h.kind == HexsCodec.KIND_KEY_MINTED && _mintInPlace(s, srcChain, body)) {
-                emit MessageApplied(srcChain, h.nonce, h.kind);
+            if (kind == HexsCodec.KIND_KEY_MINTED && _mintInPlace(s, srcChain, message[HexsCodec.HEADER_LENGTH:])) {
                 continue;
             }
-            try this.applyMessage(srcChain, message) {
-                emit MessageApplied(srcChain, h.nonce, h.kind);
-            } catch (bytes memory reason) {
+            try this.applyMessage(srcChain, message) {}
+            catch (bytes memory reason) {
                 s.rejected[HexsCodec.digestCalldata(message)] = srcChain;
-                emit MessageRejected(srcChain, h.nonce, h.kind, reason);
+                emit MessageRejected(srcChain, nonce, kind, reason);
+                if (rejected.length == 0) rejected = new bytes((n + 7) / 8);
+                rejected[i / 8] |= bytes1(uint8(1 << (i % 8)));
             }
         }
         lane.inbound = nonce;
+        if (n != 0) emit BatchApplied(srcChain, nonce - uint64(n) + 1, nonce, rejected);
     }
 
     /// @notice Apply again a message this hub refused earlier (e.g. a key of a model whose
@@ -410,6 +420,24 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         return bytes24(keccak256(abi.encodePacked(head, keccak256(abi.encodePacked(kind, body)))));
     }
 
+    /// @dev The envelope's first word once it passes `HexsCodec.decodeHeader`'s checks (version,
+    /// kind, exact body length); a failing envelope reverts with that function's error.
+    function _envelope(bytes calldata m) private pure returns (uint256 w) {
+        uint256 len = m.length;
+        if (len >= HexsCodec.HEADER_LENGTH) {
+            assembly ("memory-safe") {
+                w := calldataload(m.offset)
+            }
+            uint256 kind = uint8(w >> 240);
+            if (
+                uint8(w >> 248) == HexsCodec.VERSION && kind != 0 && kind <= HexsCodec.MAX_KIND
+                    && uint32(w >> 80) == len - HexsCodec.HEADER_LENGTH
+            ) return w;
+        }
+        HexsCodec.decodeHeader(m); // reverts with the precise reason
+        revert HexsCodec.Truncated(); // unreachable: decodeHeader accepts what the check above accepts
+    }
+
     function _spendRate(Lane storage lane_, uint32 chain, uint256 n) private {
         if (!lane_.limited) return;
         uint32 rate = lane_.ratePerHour;
@@ -462,10 +490,31 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         MirrorKey storage k = s.keys[uint64(w0 >> 128)];
         if (k.owner != bytes14(0)) return false;
         uint40 expiry = _clampExpiry(uint64(tail >> 192));
-        Holding storage h = s.holdings[uint64(w0 >> 192)][tag];
-        if (expiry == 0 ? h.perpetual == type(uint32).max : h.subscriptions == type(uint32).max) return false;
+        // Nothing below can fail once the holding fits, so it is written first.
+        if (!_holdIfFits(s.holdings[uint64(w0 >> 192)][tag], expiry)) return false;
         _writeKey(k, uint64(w0 >> 192), expiry, srcChain, (tail >> 184) & 0xff == 1, tag);
-        _hold(h, expiry);
+        return true;
+    }
+
+    /// @dev `_hold` on the packed Holding word (perpetual u32 | subscriptions u32 << 32 |
+    /// bestExpiry u64 << 64) with one SLOAD and one SSTORE; writes nothing and returns false
+    /// where `_hold` would overflow.
+    function _holdIfFits(Holding storage h, uint40 expiry) private returns (bool) {
+        uint256 held;
+        assembly ("memory-safe") {
+            held := sload(h.slot)
+        }
+        if (expiry == 0) {
+            if (uint32(held) == type(uint32).max) return false;
+            held += 1;
+        } else {
+            if (uint32(held >> 32) == type(uint32).max) return false;
+            held += 1 << 32;
+            if (expiry > uint64(held >> 64)) held = (held & ~(uint256(type(uint64).max) << 64)) | (uint256(expiry) << 64);
+        }
+        assembly ("memory-safe") {
+            sstore(h.slot, held)
+        }
         return true;
     }
 

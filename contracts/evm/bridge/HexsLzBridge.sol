@@ -40,7 +40,6 @@ contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgra
 
     event ChainMapped(uint32 indexed chain, uint32 indexed eid);
     event BatchSent(uint32 indexed dstChain, bytes32 guid, uint256 messages);
-    event BatchReceived(uint32 indexed srcChain, bytes32 guid, uint256 messages);
 
     error NotHub(address caller);
     error UnknownChain(uint32 chain);
@@ -111,7 +110,8 @@ contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgra
     /// its calldata is `deliver.selector ‖ srcChain ‖ payload` with the array's head offset
     /// moved by the one word that precedes it, so the messages are neither decoded into memory
     /// here nor re-encoded; the hub's ABI decoder checks the encoding as for any caller.
-    function _lzReceive(Origin calldata origin, bytes32 guid, bytes calldata payload, address, bytes calldata)
+    /// No event of its own: the endpoint's PacketDelivered and the hub's BatchApplied say it all.
+    function _lzReceive(Origin calldata origin, bytes32, bytes calldata payload, address, bytes calldata)
         internal
         override
     {
@@ -120,7 +120,6 @@ contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgra
         if (payload.length < 32) revert BadPayload();
         uint256 head = uint256(bytes32(payload[:32]));
         if (head > payload.length - 32) revert BadPayload();
-        uint256 count = uint256(bytes32(payload[head:head + 32]));
         bytes memory data = abi.encodePacked(IHexsHub.deliver.selector, uint256(srcChain), head + 32, payload[32:]);
         (bool ok, bytes memory reason) = address(HUB).call(data);
         if (!ok) {
@@ -128,7 +127,6 @@ contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgra
                 revert(add(reason, 32), mload(reason))
             }
         }
-        emit BatchReceived(srcChain, guid, count);
     }
 
     function _eid(BridgeStorage storage s, uint32 chain) private view returns (uint32 eid) {

@@ -132,13 +132,15 @@ export async function record(chain: HexsChain, bodies: string[]): Promise<void> 
   for (const b of bodies) await (await chain.hub.record(Kind.PurchaseSettled, b)).wait();
 }
 
-/** (nonce) of every MessageApplied/MessageRejected on `dst` from `src`, in log order. */
+/** Every lane nonce a delivery on `dst` from `src` consumed (applied or rejected), in log order (hub BatchApplied). */
 export async function appliedNonces(dst: HexsChain, src: number): Promise<number[]> {
-  const applied = await dst.hub.queryFilter(dst.hub.filters.MessageApplied(src));
-  const rejected = await dst.hub.queryFilter(dst.hub.filters.MessageRejected(src));
-  return [...applied, ...rejected]
+  const batches = await dst.hub.queryFilter(dst.hub.filters.BatchApplied(src));
+  return batches
     .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
-    .map((l) => Number((l as unknown as { args: { nonce: bigint } }).args.nonce));
+    .flatMap((l) => {
+      const { firstNonce, lastNonce } = (l as unknown as { args: { firstNonce: bigint; lastNonce: bigint } }).args;
+      return Array.from({ length: Number(lastNonce - firstNonce) + 1 }, (_, i) => Number(firstNonce) + i);
+    });
 }
 
 export async function mine(provider: JsonRpcProvider, n: number): Promise<void> {
