@@ -21,6 +21,8 @@ import {
   startDevnet,
   stopDevnet,
   WASM,
+  evmModelBody,
+  publishMsg,
 } from "../test/cosmwasm/devnet";
 
 const OUT = path.join(ROOT, "bench/results/cosmwasm.json");
@@ -34,21 +36,7 @@ const evmModel = (serial: number): bigint => (BigInt(EVM_CHAIN) << 32n) | BigInt
 function modelRegistered(nonce: bigint, serial: number): Message {
   return inbound(nonce, {
     kind: Kind.ModelRegistered,
-    body: {
-      modelId: evmModel(serial),
-      parentId: 0n,
-      creator: { family: AccountFamily.Evm, address: "0x" + "cd".repeat(20) },
-      contentCommitment: "0x" + "22".repeat(32),
-      parentCommitment: "0x" + "00".repeat(32),
-      soulbound: false,
-      forkable: true,
-      keyDuration: 0n,
-      upstreamBps: 0,
-      daoBps: 0,
-      forkRoyaltyBps: 500,
-      sdlLocator: "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
-      metadataUri: "",
-    },
+    body: evmModelBody(evmModel(serial), "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"),
   });
 }
 
@@ -89,17 +77,7 @@ async function main(): Promise<void> {
     const publish = await alice.client.execute(
       alice.address,
       contract,
-      {
-        publish: {
-          content: "11".repeat(32),
-          sdl_uri: "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
-          price: "1000000",
-          deploy_price: "0",
-          policy: { soulbound: false, key_lifetime_secs: null, max_supply: null, allowlist_only: false, forkable: true },
-          royalty: { fork_royalty_bps: 1000, dao_bps: 0 },
-          dao: null,
-        },
-      },
+      publishMsg({ sdlUri: "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi", price: "1000000", deployPrice: "0", forkRoyaltyBps: 1000 }),
       "auto",
     );
     gas.publish = Number(publish.gasUsed);

@@ -8,7 +8,7 @@ import { Secp256k1, sha256 } from "@cosmjs/crypto";
 import { fromBech32, toHex } from "@cosmjs/encoding";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import { Event, GasPrice } from "@cosmjs/stargate";
-import { batchRootOfMessages, decodeMessage, encodeMessage, Message } from "../../relayer/codec";
+import { AccountFamily, batchRootOfMessages, decodeMessage, encodeMessage, Message, type ModelRegisteredBody } from "../../relayer/codec";
 import type { BatchSignature, InstantiateMsg } from "../../relayer/cosmwasm/generated/Hexs.types";
 
 export const ROOT = path.resolve(__dirname, "../..");
@@ -159,4 +159,38 @@ export function outboundMessages(events: readonly Event[]): { nonce: bigint; mes
       const hex = get("message");
       return { nonce: BigInt(get("nonce")), message: decodeMessage("0x" + hex), hex };
     });
+}
+
+/** A ModelRegistered body for an EVM-home model, as the EVM hub would record it. */
+export function evmModelBody(modelId: bigint, sdlLocator: string): ModelRegisteredBody {
+  return {
+    modelId,
+    parentId: 0n,
+    creator: { family: AccountFamily.Evm, address: "0x" + "cd".repeat(20) },
+    contentCommitment: "0x" + "22".repeat(32),
+    parentCommitment: "0x" + "00".repeat(32),
+    soulbound: false,
+    forkable: true,
+    keyDuration: 0n,
+    upstreamBps: 0,
+    daoBps: 0,
+    forkRoyaltyBps: 500,
+    sdlLocator,
+    metadataUri: "",
+  };
+}
+
+/** The contract's `publish` message for a plain, forkable model priced in the chain's denom. */
+export function publishMsg(o: { sdlUri: string; price: string; deployPrice: string; forkRoyaltyBps: number }) {
+  return {
+    publish: {
+      content: "11".repeat(32),
+      sdl_uri: o.sdlUri,
+      price: o.price,
+      deploy_price: o.deployPrice,
+      policy: { soulbound: false, key_lifetime_secs: null, max_supply: null, allowlist_only: false, forkable: true },
+      royalty: { fork_royalty_bps: o.forkRoyaltyBps, dao_bps: 0 },
+      dao: null,
+    },
+  };
 }

@@ -31,6 +31,8 @@ import {
   startDevnet,
   stopDevnet,
   User,
+  evmModelBody,
+  publishMsg,
 } from "./devnet";
 
 const EVM_MODEL = (BigInt(EVM_CHAIN) << 32n) | 1n;
@@ -72,17 +74,7 @@ describe("Hexs CosmWasm contract on wasmd", function () {
     const res = await alice.client.execute(
       alice.address,
       contract,
-      {
-        publish: {
-          content: "11".repeat(32),
-          sdl_uri: "ipfs://encrypted-sdl",
-          price: "1000",
-          deploy_price: "250",
-          policy: { soulbound: false, key_lifetime_secs: null, max_supply: null, allowlist_only: false, forkable: true },
-          royalty: { fork_royalty_bps: 1000, dao_bps: 0 },
-          dao: null,
-        },
-      },
+      publishMsg({ sdlUri: "ipfs://encrypted-sdl", price: "1000", deployPrice: "250", forkRoyaltyBps: 1000 }),
       "auto",
     );
     modelId = eventAttr(res.events, "wasm", "model")!;
@@ -154,21 +146,7 @@ describe("Hexs CosmWasm contract on wasmd", function () {
       [
         inbound(1n, {
           kind: Kind.ModelRegistered,
-          body: {
-            modelId: EVM_MODEL,
-            parentId: 0n,
-            creator: { family: AccountFamily.Evm, address: "0x" + "cd".repeat(20) },
-            contentCommitment: "0x" + "22".repeat(32),
-            parentCommitment: "0x" + "00".repeat(32),
-            soulbound: false,
-            forkable: true,
-            keyDuration: 0n,
-            upstreamBps: 0,
-            daoBps: 0,
-            forkRoyaltyBps: 500,
-            sdlLocator: "ipfs://evm-sdl",
-            metadataUri: "",
-          },
+          body: evmModelBody(EVM_MODEL, "ipfs://evm-sdl"),
         }),
         inbound(2n, {
           kind: Kind.KeyMinted,

@@ -16,7 +16,7 @@ import { AccountFamily, encodeBody, Kind } from "../../relayer/codec";
 import { parseConfig, type RelayerConfig } from "../../relayer/config";
 import type { HasAccessResponse, LanesResponse, Model } from "../../relayer/cosmwasm/generated/Hexs.types";
 import { Relayer } from "../../relayer/relayer";
-import { connect, deploy, devnetEnv, eventAttr, instantiateMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../cosmwasm/devnet";
+import { connect, deploy, devnetEnv, eventAttr, evmModelBody, instantiateMsg, publishMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../cosmwasm/devnet";
 import { deployChain, fund, recordKinds, startNode, wireMirror, type HexsChain, type Node } from "./helpers/evm";
 
 const EVM = 1;
@@ -106,17 +106,7 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
     const res = await alice.client.execute(
       alice.address,
       contract,
-      {
-        publish: {
-          content: "11".repeat(32),
-          sdl_uri: "ipfs://cw-sdl",
-          price: "1000",
-          deploy_price: "0",
-          policy: { soulbound: false, key_lifetime_secs: null, max_supply: null, allowlist_only: false, forkable: true },
-          royalty: { fork_royalty_bps: 700, dao_bps: 0 },
-          dao: null,
-        },
-      },
+      publishMsg({ sdlUri: "ipfs://cw-sdl", price: "1000", deployPrice: "0", forkRoyaltyBps: 700 }),
       "auto",
     );
     const modelId = BigInt(eventAttr(res.events, "wasm", "model")!);
@@ -144,23 +134,7 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
     await recordKinds(a, [
       {
         kind: Kind.ModelRegistered,
-        body: hexlify(
-          encodeBody(Kind.ModelRegistered, {
-            modelId: model,
-            parentId: 0n,
-            creator: { family: AccountFamily.Evm, address: "0x" + "cd".repeat(20) },
-            contentCommitment: "0x" + "22".repeat(32),
-            parentCommitment: "0x" + "00".repeat(32),
-            soulbound: false,
-            forkable: true,
-            keyDuration: 0n,
-            upstreamBps: 0,
-            daoBps: 0,
-            forkRoyaltyBps: 500,
-            sdlLocator: "ipfs://evm-sdl",
-            metadataUri: "",
-          }),
-        ),
+        body: hexlify(encodeBody(Kind.ModelRegistered, evmModelBody(model, "ipfs://evm-sdl"))),
       },
       { kind: Kind.KeyMinted, body: hexlify(encodeBody(Kind.KeyMinted, { modelId: model, keyId: key, owner: { family: AccountFamily.Evm, address: holder }, expiresAt: 0n, locked: false })) },
     ]);
