@@ -281,7 +281,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
         uint64 nonce = lane.inbound;
         uint32 self = s.chainId;
-        bytes memory rejected; // bitmap, allocated at the first refusal
+        bytes memory rejected = ""; // bitmap, allocated at the first refusal
         uint256 n = messages.length;
         for (uint256 i; i < n; ++i) {
             bytes calldata message = messages[i];
