@@ -31,6 +31,14 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
     procs[i] = p;
   }
 
+  async function until(ok: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!(await ok())) {
+      if (Date.now() > end) throw new Error("relayer did not become healthy in time");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   async function kill9(i: number): Promise<void> {
     const p = procs[i];
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
@@ -100,9 +108,11 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
     }
     expect(await appliedNonces(b, 1)).to.deep.equal(Array.from({ length: MESSAGES }, (_, i) => i + 1));
     console.log(`      ${MESSAGES} entries, ${kills} kill -9s, delivered in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    // graceful stop: SIGTERM ends the process cleanly
+    // graceful stop: SIGTERM ends the process cleanly. A relayer relaunched by the last kill
+    // may still be loading; signal it only once it serves /healthz (its handler is installed).
     for (const i of [0, 1]) {
       const p = procs[i]!;
+      await until(async () => (await fetch(`http://127.0.0.1:${PORT + 2 + i}/healthz`).catch(() => undefined))?.ok === true);
       const code = new Promise<number | null>((r) => p.once("exit", (c) => r(c)));
       p.kill("SIGTERM");
       expect(await code).to.equal(0);
