@@ -88,6 +88,9 @@ pub fn execute(
         ExecuteMsg::ReclaimEscrow { key_id } => {
             royalties::execute_reclaim_escrow(deps, env, info, &cfg, key_id.u64())
         }
+        ExecuteMsg::BindPayout { chain, payout, nonce } => {
+            royalties::execute_bind_payout(deps, info, &cfg, chain, payout, nonce.u64())
+        }
         ExecuteMsg::ReceiveBatch { messages, signatures } => {
             mirror::execute_receive_batch(deps, env, &cfg, messages, signatures)
         }

@@ -91,6 +91,12 @@ pub enum ContractError {
     #[error("no payout address bound on this chain for {payee}")]
     NoPayoutAddress { payee: String },
 
+    #[error("payout bind nonce {nonce} is stale: the last one used for chain {chain} is {last}")]
+    StaleBinding { chain: u32, nonce: u64, last: u64 },
+
+    #[error("chain {chain} is neither this chain nor one of its peers")]
+    UnknownChain { chain: u32 },
+
     #[error("no escrow for key {id}")]
     UnknownEscrow { id: u64 },
 

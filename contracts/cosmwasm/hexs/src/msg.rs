@@ -75,6 +75,10 @@ pub enum ExecuteMsg {
     Claim { payee: Option<Account> },
     /// Buyer takes back a deployment escrow nobody reported a lease for in time.
     ReclaimEscrow { key_id: Uint64 },
+    /// The sender (a creator) names where `chain` pays it; sent to every peer chain as a
+    /// PayoutAddressBound (the chain's own tx signature authenticates it), applied here when
+    /// `chain` is this chain. `nonce` must grow per (creator, chain).
+    BindPayout { chain: u32, payout: Account, nonce: Uint64 },
     /// Apply mirror messages signed by M of N relayers.
     ReceiveBatch {
         messages: Vec<HexBinary>,

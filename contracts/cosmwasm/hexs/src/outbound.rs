@@ -15,6 +15,7 @@ pub enum Fact<'a> {
     KeyMinted { model: u64, key: u64, owner: &'a [u8], expires_at: Option<u64>, locked: bool },
     KeyTransferred { key: u64, from: &'a [u8], to: &'a [u8] },
     KeyBurned { key: u64 },
+    PayoutAddressBound { creator: &'a [u8], chain: u32, payout: &'a [u8], nonce: u64 },
     PurchaseSettled {
         purchase: u64,
         model: u64,
@@ -99,6 +100,16 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
             to: to_codec_account(to)?,
         }),
         Fact::KeyBurned { key } => codec::Body::KeyBurned(codec::KeyBurned { key_id: *key }),
+        // No signature: the creator sent the transaction that emitted it.
+        Fact::PayoutAddressBound { creator, chain, payout, nonce } => {
+            codec::Body::PayoutAddressBound(codec::PayoutAddressBound {
+                creator: to_codec_account(creator)?,
+                chain: *chain,
+                payout: to_codec_account(payout)?,
+                bind_nonce: *nonce,
+                signature: vec![],
+            })
+        }
         Fact::PurchaseSettled { purchase, model, key, buyer, denom, amount, with_deployment } => {
             codec::Body::PurchaseSettled(codec::PurchaseSettled {
                 purchase_id: *purchase,

@@ -4,7 +4,10 @@ use cosmwasm_std::{coins, Api, BankMsg, DepsMut, Env, MessageInfo, Response, Sto
 
 use crate::account::{hex, local_addr, word_of_addr, Account};
 use crate::error::ContractError;
-use crate::state::{Config, EscrowStatus, CLAIMABLE, ESCROWS, MODELS, PAYOUTS, VAULTS};
+use crate::outbound::{self, Fact};
+use crate::state::{
+    Config, EscrowStatus, BIND_NONCES, CLAIMABLE, ESCROWS, MODELS, PAYOUTS, PAYOUT_NONCES, VAULTS,
+};
 
 pub fn credit(storage: &mut dyn Storage, payee: &[u8], amount: Uint128) -> Result<(), ContractError> {
     if amount.is_zero() {
@@ -75,6 +78,43 @@ pub fn payout_addr(api: &dyn Api, storage: &dyn Storage, payee: &[u8]) -> Result
         return Ok(a);
     }
     local_addr(api, payee).ok_or_else(|| ContractError::NoPayoutAddress { payee: hex(payee) })
+}
+
+/// The sender, a creator of this chain, binds where `chain` pays it. Every peer receives the
+/// binding (each applies the one for itself); a binding for this chain applies here at once.
+pub fn execute_bind_payout(
+    deps: DepsMut,
+    info: MessageInfo,
+    cfg: &Config,
+    chain: u32,
+    payout: Account,
+    nonce: u64,
+) -> Result<Response, ContractError> {
+    let creator = word_of_addr(deps.api, &info.sender)?;
+    let payout = payout.to_word(deps.api)?;
+    let key = [creator.as_slice(), &chain.to_be_bytes()].concat();
+    let last = BIND_NONCES.may_load(deps.storage, &key)?.unwrap_or(0);
+    if nonce <= last {
+        return Err(ContractError::StaleBinding { chain, nonce, last });
+    }
+    if chain == cfg.chain_id {
+        let addr = local_addr(deps.api, &payout)
+            .ok_or_else(|| ContractError::InvalidAccountWord { word: hex(&payout) })?;
+        PAYOUTS.save(deps.storage, &creator, &addr)?;
+        PAYOUT_NONCES.save(deps.storage, &creator, &nonce)?;
+    } else if !cfg.peers.contains(&chain) {
+        return Err(ContractError::UnknownChain { chain });
+    }
+    BIND_NONCES.save(deps.storage, &key, &nonce)?;
+    let fact = Fact::PayoutAddressBound { creator: &creator, chain, payout: &payout, nonce };
+    let events = outbound::emit(deps.storage, cfg, &fact)?;
+    Ok(Response::new()
+        .add_attribute("action", "bind_payout")
+        .add_attribute("creator", hex(&creator))
+        .add_attribute("chain", chain.to_string())
+        .add_attribute("payout", hex(&payout))
+        .add_attribute("nonce", nonce.to_string())
+        .add_events(events))
 }
 
 /// Anyone may trigger a claim: the money only ever goes to the payee's own address.

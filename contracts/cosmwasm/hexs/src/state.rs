@@ -172,6 +172,9 @@ pub const CLAIMABLE: Map<&[u8], Uint128> = Map::new("claim");
 pub const PAYOUTS: Map<&[u8], Addr> = Map::new("payout");
 /// Last accepted bind nonce of each creator's payout binding for this chain.
 pub const PAYOUT_NONCES: Map<&[u8], u64> = Map::new("payout_nonce");
+/// Last bind nonce each local creator used for its payout on each chain (`BindPayout`), keyed
+/// by the creator's word followed by the chain id (big-endian).
+pub const BIND_NONCES: Map<&[u8], u64> = Map::new("bind_nonce");
 pub const ESCROWS: Map<u64, Escrow> = Map::new("escrow");
 
 /// Last applied nonce of each inbound lane, by source chain.

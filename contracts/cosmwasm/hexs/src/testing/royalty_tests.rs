@@ -179,3 +179,47 @@ fn buyer_reclaims_an_unreported_escrow_after_the_timeout() {
     let e = s.receive_err(&[inbound(EVM_CHAIN, 1, lease(key, true))], &[0, 1]);
     assert_eq!(e, ContractError::InvalidMirror { index: 0, reason: "escrow already closed".into() });
 }
+
+#[test]
+fn a_local_creator_binds_payouts_here_and_for_peers() {
+    let mut s = Suite::new();
+    let (alice, bob, carol) = (s.alice.clone(), s.bob.clone(), s.carol.clone());
+    let evm_payout = format!("0x{}", "ab".repeat(20));
+    let bind = |chain: u32, payout: Account, nonce: u64| ExecuteMsg::BindPayout { chain, payout, nonce: Uint64::new(nonce) };
+
+    // For a peer chain: nothing changes here, one PayoutAddressBound leaves on the peer lane.
+    let r = s.exec(&alice, &bind(EVM_CHAIN, Account::Evm(evm_payout.clone()), 1), &[]).unwrap();
+    let out = outbound(&r);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0, "PayoutAddressBound");
+    let msg = codec::decode(&out[0].2).unwrap();
+    match msg.body {
+        codec::Body::PayoutAddressBound(b) => {
+            let word = s.word(&alice);
+            assert_eq!(b.creator, codec::Account::from_parts(word[0], &word[1..]).unwrap());
+            assert_eq!(b.chain, EVM_CHAIN);
+            assert_eq!(b.payout, codec::Account::Evm([0xab; 20]));
+            assert_eq!(b.bind_nonce, 1);
+            assert!(b.signature.is_empty());
+        }
+        other => panic!("unexpected body {other:?}"),
+    }
+    let payout: Option<String> = s.q(&QueryMsg::Payout { account: Account::Cosmos(alice.to_string()) }).unwrap();
+    assert_eq!(payout, Some(alice.to_string()), "a binding for a peer changes nothing here");
+
+    // Replays and unknown chains are refused.
+    let stale = s.err(&alice, &bind(EVM_CHAIN, Account::Evm(evm_payout.clone()), 1), &[]);
+    assert_eq!(stale, ContractError::StaleBinding { chain: EVM_CHAIN, nonce: 1, last: 1 });
+    let unknown = s.err(&alice, &bind(4242, Account::Evm(evm_payout), 1), &[]);
+    assert_eq!(unknown, ContractError::UnknownChain { chain: 4242 });
+
+    // For this chain: claims of alice's credit go to the bound address from now on.
+    let root = s.publish(&alice, publish_args(10_000, 0, policy()));
+    s.buy(&bob, root, 10_000, false);
+    s.exec(&alice, &bind(CHAIN, Account::Cosmos(carol.to_string()), 1), &[]).unwrap();
+    let before = s.balance(&carol);
+    s.exec(&carol, &ExecuteMsg::Settle { model: Uint64::new(root) }, &[]).unwrap();
+    let r = s.exec(&bob, &ExecuteMsg::Claim { payee: Some(Account::Cosmos(alice.to_string())) }, &[]).unwrap();
+    assert_eq!(attr(&r, "to"), carol.to_string());
+    assert_eq!(s.balance(&carol), before + 9_900);
+}
