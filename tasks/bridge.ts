@@ -391,6 +391,54 @@ task("gateway:set-relayers", "Replace the attestation gateway's relayer set and 
     return { relayers, threshold, via: "direct", executed: true };
   });
 
+// ---------------------------------------------------------------- gateway:accept
+
+export interface AcceptResult {
+  chain: number;
+  ratePerHour: number;
+  via: "direct" | "timelock";
+  executed: boolean;
+  timelock?: TimelockOutcome;
+}
+
+task("gateway:accept", "Accept a non-EVM chain's lane (e.g. the CosmWasm chain) through the attestation gateway (through the timelock)")
+  .addParam("chain", "Hexs chain id of the peer whose relayer-attested batches this chain applies")
+  .addOptionalParam("rate", "Messages per hour the lane may apply (0 = unlimited)", "0")
+  .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
+  .addFlag("fastForward", "On hardhat/localhost only: advance chain time past the timelock delay before executing")
+  .addOptionalParam("from", FROM_HELP, "0")
+  .setAction(async (a: { chain: string; rate: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<AcceptResult> => {
+    const chain = parseChain("chain", a.chain);
+    const ratePerHour = Number(parseUint("rate", a.rate, 0xffffffffn));
+    const b = await loadBridge(hre, false);
+    if (chain === b.self) fail(`bad --chain ${chain}: that is this chain's own id`);
+    const gateway = await b.gateway.getAddress();
+    const lane = await b.hub.lane(chain);
+    const done = lane.transport.toLowerCase() === gateway.toLowerCase() && Number(lane.ratePerHour) === ratePerHour;
+    if (done) {
+      say(`chain ${chain} already arrives through the gateway ${gateway} (rate ${ratePerHour}/h)`);
+      return { chain, ratePerHour, via: "direct", executed: true };
+    }
+    if (lane.transport !== ZeroAddress && lane.transport.toLowerCase() !== gateway.toLowerCase()) {
+      say(`  note: chain ${chain} was served by ${lane.transport}; the gateway replaces it`);
+    }
+    const signer = await resolveSigner(hre, a.from);
+    const me = await signer.getAddress();
+    const timelock = await b.p.timelock.getAddress();
+    const data = b.hub.interface.encodeFunctionData("setPeer", [chain, gateway, ratePerHour]);
+    const target = await b.hub.getAddress();
+    const label = `accept chain ${chain} through the gateway`;
+    if (await b.hub.hasRole(ZeroHash, timelock)) {
+      const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
+      if (t.executed) say(`chain ${chain} now arrives through the gateway ${gateway}`);
+      return { chain, ratePerHour, via: "timelock", executed: t.executed, timelock: t };
+    }
+    if (!(await b.hub.hasRole(ZeroHash, me))) fail(`neither the timelock ${timelock} nor ${me} is the hub's admin: lanes change only through governance`);
+    const h = b.hub.connect(signer);
+    await send(b.p, label, () => h.setPeer.staticCall(chain, gateway, ratePerHour), () => h.setPeer(chain, gateway, ratePerHour));
+    return { chain, ratePerHour, via: "direct", executed: true };
+  });
+
 // ---------------------------------------------------------------- payout:bind
 
 export interface BindResult {

@@ -12,7 +12,7 @@ import { deployHexs, type HexsAddresses } from "../../tasks/lib/deployHexs";
 import { enforcedReceiveOption, MSG_BATCH } from "../../tasks/lib/bridge";
 import { Names } from "../../tasks/lib/protocol";
 import { setQuiet } from "../../tasks/lib/log";
-import type { FlushResult, QuoteResult, WireResult, MoveResult, SetRelayersResult, BindResult } from "../../tasks/bridge";
+import type { AcceptResult, FlushResult, QuoteResult, WireResult, MoveResult, SetRelayersResult, BindResult } from "../../tasks/bridge";
 import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../typechain-types";
 import { buyNative, forgetDeployments, loadProtocol, publish, setNativePrice, type Protocol } from "./fixtures";
 
@@ -159,6 +159,21 @@ describe("cross-chain tasks", () => {
       const [set, threshold] = await a.gateway.relayers();
       expect([...set]).to.deep.equal([...rel].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)));
       expect(threshold).to.equal(2n);
+    });
+  });
+
+  describe("gateway:accept", () => {
+    it("lets a non-EVM chain's attested lane in through the timelock; idempotent; refuses its own id", async () => {
+      await refuses("gateway:accept", { chain: "1" }, /bad --chain 1: that is this chain's own id/);
+      const scheduled = await run<AcceptResult>("gateway:accept", { chain: "100", rate: "500" });
+      expect(scheduled).to.include({ via: "timelock", executed: false });
+      expect((await a.hub.lane(100)).transport).to.equal(ethers.ZeroAddress);
+      const done = await run<AcceptResult>("gateway:accept", { chain: "100", rate: "500", execute: true, fastForward: true });
+      expect(done.executed).to.equal(true);
+      const lane = await a.hub.lane(100);
+      expect(lane.transport).to.equal(await a.gateway.getAddress());
+      expect(lane.ratePerHour).to.equal(500n);
+      expect((await run<AcceptResult>("gateway:accept", { chain: "100", rate: "500" })).via).to.equal("direct");
     });
   });
 
