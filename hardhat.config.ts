@@ -40,8 +40,15 @@ const config: HardhatUserConfig = {
   },
   networks: {
     // LayerZero's EndpointV2Mock exceeds 24,576 bytes; test/evm/sizes.test.ts keeps ours under it.
-    hardhat: { chainId: 31337, allowUnlimitedContractSize: true },
+    // `hardhat node` serves this network; the devnet starts its nodes with HEXS_NODE_CHAIN_ID and
+    // wants a reverted transaction mined and returned like on a real node.
+    hardhat: process.env.HEXS_NODE_CHAIN_ID
+      ? { chainId: Number(process.env.HEXS_NODE_CHAIN_ID), allowUnlimitedContractSize: true, throwOnTransactionFailures: false }
+      : { chainId: 31337, allowUnlimitedContractSize: true },
     localhost: { url: "http://127.0.0.1:8545", chainId: 31337, accounts: { mnemonic: DEV_MNEMONIC } },
+    // The two EVM chains of `npm run devnet` (scripts/devnet/): Hexs chains 1 and 2.
+    devnetA: { url: process.env.HEXS_DEVNET_URL_A ?? "http://127.0.0.1:8545", chainId: 31401, accounts: { mnemonic: DEV_MNEMONIC } },
+    devnetB: { url: process.env.HEXS_DEVNET_URL_B ?? "http://127.0.0.1:8546", chainId: 31402, accounts: { mnemonic: DEV_MNEMONIC } },
   },
   namedAccounts: {
     deployer: { default: 0 },

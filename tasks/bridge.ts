@@ -4,16 +4,16 @@ import fs from "node:fs";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { ContractTransactionResponse, Signer } from "ethers";
-import { formatEther, getAddress, getBytes, isAddress, isHexString, zeroPadValue, ZeroAddress, ZeroHash } from "ethers";
+import { formatEther, getAddress, getBytes, isAddress, isHexString, ZeroAddress, ZeroHash } from "ethers";
 import type { AttestationGateway, HexsHub, HexsLzBridge, KeyNFT } from "../typechain-types";
 import { loadProtocol, requireModel, resolveSigner, send, type ProtocolContracts } from "./lib/context";
 import { fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
-import { formatId, parseAddressList, parseId, parseUint } from "./lib/parse";
+import { formatId, parseAccount, parseAddressList, parseId, parseUint, toSolAccount } from "./lib/parse";
 import { Names } from "./lib/protocol";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
 import { pendingBatch, planWire, type WireAction, type WirePeer } from "./lib/bridge";
-import { ACCOUNT_LENGTH, AccountFamily, payoutBindingDigest, type Account } from "../relayer/codec";
+import { AccountFamily, payoutBindingDigest, type Account } from "../relayer/codec";
 import { decodePacket, JsonFileFailedReceiveStore, LzExecutor, type ExecResult } from "../relayer/lz";
 
 const FROM_HELP = "Account to sign with: index (0, 1, …) or address among the network's accounts";
@@ -63,27 +63,6 @@ async function requireLzLane(b: Bridge, dst: number, param = "dst"): Promise<voi
  * An account word: an EVM address (`0x` + 40 hex), or `family:0x…` with family evm, cosmos
  * (20 bytes) or cosmwasm (32 bytes).
  */
-export function parseAccount(param: string, value: string | undefined): Account {
-  if (!value) fail(`--${param} is required (an EVM address, or cosmos:0x… / cosmwasm:0x…)`);
-  const v = value.trim();
-  const m = /^(evm|cosmos|cosmwasm):(0x[0-9a-fA-F]+)$/.exec(v);
-  const families: Record<string, AccountFamily> = { evm: AccountFamily.Evm, cosmos: AccountFamily.Cosmos, cosmwasm: AccountFamily.CosmWasm };
-  const family = m ? families[m[1]] : AccountFamily.Evm;
-  const hex = m ? m[2] : v;
-  if (!isHexString(hex) || (family === AccountFamily.Evm && !isAddress(hex))) {
-    fail(`bad --${param} '${value}': expected an EVM address (0x + 40 hex digits) or family:0x… (cosmos: 20 bytes, cosmwasm: 32 bytes)`);
-  }
-  const len = (hex.length - 2) / 2;
-  if (len !== ACCOUNT_LENGTH[family]) fail(`bad --${param} '${value}': a ${AccountFamily[family]} account has ${ACCOUNT_LENGTH[family]} bytes, got ${len}`);
-  if (BigInt(hex) === 0n) fail(`bad --${param} '${value}': the zero account cannot receive anything`);
-  return { family, address: hex.toLowerCase() };
-}
-
-/** The Solidity struct HexsCodec.Account: family and the address right-aligned in a bytes32. */
-function toSolAccount(a: Account): { family: number; addr: string } {
-  return { family: a.family, addr: zeroPadValue(a.address, 32) };
-}
-
 // ---------------------------------------------------------------- lz:wire
 
 export interface WireConfig {

@@ -1,5 +1,6 @@
 // vault:settle, vault:claim
 import { task } from "hardhat/config";
+import { ZeroAddress } from "ethers";
 import {
   currencyInfo,
   findEvent,
@@ -13,7 +14,7 @@ import {
 } from "./lib/context";
 import { fail } from "./lib/errors";
 import { say } from "./lib/log";
-import { formatId, parseAddress, parseCurrency, parseId, parseUint } from "./lib/parse";
+import { formatId, parseAccount, parseAddress, parseCurrency, parseId, parseUint, toSolAccount } from "./lib/parse";
 
 export interface SettleLevel {
   modelId: bigint;
@@ -95,6 +96,7 @@ export interface ClaimArgs {
   currency: string;
   to?: string;
   protocolFees: boolean;
+  payee?: string;
   from?: string;
 }
 
@@ -109,6 +111,10 @@ task("vault:claim", "Pull everything credited to the signer (creator, DAO, refun
   .addOptionalParam("currency", "Currency to claim: native, or an ERC-20 token address", "native")
   .addOptionalParam("to", "Where to send the funds (default: the signer)")
   .addFlag("protocolFees", "Instead pay the accrued protocol fees to the protocol's fee recipient (anyone may call)")
+  .addOptionalParam(
+    "payee",
+    "Claim for this creator as its bound payout address: an EVM address, or cosmos:0x…/cosmwasm:0x… for a creator on another chain family (see payout:bind)",
+  )
   .addOptionalParam("from", "Account to sign with: index (0, 1, …) or address among the network's accounts", "0")
   .setAction(async (a: ClaimArgs, hre): Promise<ClaimResult> => {
     const currency = parseCurrency(a.currency);
@@ -128,6 +134,20 @@ task("vault:claim", "Pull everything credited to the signer (creator, DAO, refun
       return { payee: recipient, to: recipient, amount, txHash: r.hash };
     }
     const to = a.to ? parseAddress("to", a.to) : me;
+    if (a.payee) {
+      // A creator whose identity is on another chain family is credited under the registry's
+      // stand-in address for its account word; its bound payout address claims for it.
+      const payee = await p.registry.localCreator(toSolAccount(parseAccount("payee", a.payee)));
+      const bound = await p.registry.payoutOf(payee);
+      if (bound !== me) {
+        fail(`${me} is not the payout address bound for ${a.payee} on this chain (${bound === ZeroAddress ? "none is bound yet: the creator binds one with payout:bind, or BindPayout on its own chain" : `bound: ${bound}`})`);
+      }
+      const owed = await p.market.creditOf(payee, currency);
+      if (owed === 0n) fail(`nothing to claim: ${a.payee} (${payee} here) has no ${c.symbol} credited. Vaults pay out only after settlement (vault:settle --model <id>).`);
+      const r = await send(p, `claim for ${a.payee}`, () => market.claimAs.staticCall(payee, currency, to), () => market.claimAs(payee, currency, to));
+      say(`claimed ${fmt(owed, c)} for ${a.payee} to ${to}`);
+      return { payee, to, amount: owed, txHash: r.hash };
+    }
     const amount = await p.market.creditOf(me, currency);
     if (amount === 0n) {
       fail(`nothing to claim: ${me} has no ${c.symbol} credited. Vaults pay out only after settlement (vault:settle --model <id>), or use --from with the payee's account.`);

@@ -268,5 +268,5 @@ export function findEvent(
 
 /** Networks on which tasks may move time and mine blocks (`--fast-forward`). */
 export function isLocalNetwork(hre: HardhatRuntimeEnvironment): boolean {
-  return hre.network.name === "hardhat" || hre.network.name === "localhost";
+  return ["hardhat", "localhost", "devnetA", "devnetB"].includes(hre.network.name);
 }

@@ -17,6 +17,8 @@ export interface ProtocolSettings {
 const DEFAULTS: Record<string, ProtocolSettings> = {
   hardhat: { hexsChainId: 1, timelockDelay: 3600, protocolFeeBps: 250 },
   localhost: { hexsChainId: 1, timelockDelay: 60, protocolFeeBps: 250 },
+  devnetA: { hexsChainId: 1, timelockDelay: 2, protocolFeeBps: 250 },
+  devnetB: { hexsChainId: 2, timelockDelay: 2, protocolFeeBps: 250 },
 };
 
 /** Settings for the current network; HEXS_CHAIN_ID and HEXS_TIMELOCK_DELAY override them. */

@@ -14,6 +14,7 @@ import { Names } from "../../tasks/lib/protocol";
 import { setQuiet } from "../../tasks/lib/log";
 import type { AcceptResult, FlushResult, QuoteResult, WireResult, MoveResult, SetRelayersResult, BindResult } from "../../tasks/bridge";
 import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../typechain-types";
+import type { ClaimResult } from "../../tasks/vault";
 import { buyNative, forgetDeployments, loadProtocol, publish, setNativePrice, type Protocol } from "./fixtures";
 
 const A = 1;
@@ -189,6 +190,26 @@ describe("cross-chain tasks", () => {
       expect((await a.hub.journal()).count).to.equal(2n);
       await refuses("payout:bind", { chain: "2", payout, nonce: "2", from: CREATOR }, /StaleBinding\(2, 2\)/);
       await refuses("payout:bind", { chain: "2", payout: "cosmwasm:0x1234" }, /a CosmWasm account has 32 bytes, got 2/);
+    });
+
+    it("vault:claim --payee: the payout address bound on this chain claims the creator's credit", async () => {
+      const [, , creator, buyer, payoutSigner] = await ethers.getSigners();
+      const payout = await payoutSigner.getAddress();
+      const { modelId } = await publish(a.p, creator);
+      await setNativePrice(a.p, creator, modelId, ONE);
+      await buyNative(a.p, buyer, modelId, ONE);
+      await (await a.p.market.settle(modelId, ethers.ZeroAddress)).wait();
+      const owed = await a.p.market.creditOf(await creator.getAddress(), ethers.ZeroAddress);
+      expect(owed).to.be.greaterThan(0n);
+      await refuses("vault:claim", { payee: await creator.getAddress(), from: "4" }, /is not the payout address bound for .* \(none is bound yet/);
+      await run<BindResult>("payout:bind", { chain: "1", payout, from: CREATOR });
+      const before = await ethers.provider.getBalance(payout);
+      const r = await run<ClaimResult>("vault:claim", { payee: await creator.getAddress(), to: payout, from: "4" });
+      expect(r.amount).to.equal(owed);
+      const receipt = await ethers.provider.getTransactionReceipt(r.txHash);
+      expect(await ethers.provider.getBalance(payout)).to.equal(before + owed - receipt!.gasUsed * receipt!.gasPrice);
+      expect(await a.p.market.creditOf(await creator.getAddress(), ethers.ZeroAddress)).to.equal(0n);
+      await refuses("vault:claim", { payee: await creator.getAddress(), from: "4" }, /nothing to claim/);
     });
 
     it("bridge:retry explains what it cannot retry", async () => {
