@@ -17,6 +17,7 @@ import { CosmwasmSource } from "./sources/cosmwasm";
 import { EvmSource } from "./sources/evm";
 import type { Source } from "./sources/types";
 import { OP_STATES, OpStore } from "./store";
+import type { AkashService } from "./akash/service";
 
 export interface RelayerOptions {
   /** extra sinks keyed by Hexs chain id (e.g. the LayerZero executor) */
@@ -45,6 +46,8 @@ export class Relayer {
   private sources: Source[] = [];
   private sinks = new Map<number, Sink>();
   private wake?: () => void;
+  /** the optional Akash lease service (config `akash`; relayer/akash/service.ts) */
+  akash?: AkashService;
 
   constructor(
     readonly cfg: RelayerConfig,
@@ -83,6 +86,13 @@ export class Relayer {
     }
     for (const [id, s] of this.opts.extraSinks ?? []) this.sinks.set(id, s);
     await this.listen();
+    // ---- Akash lease service (config `akash`): purchases → lease pipeline, LeaseReported on the Akash lanes
+    if (this.cfg.akash) {
+      const { AkashService } = await import("./akash/service");
+      this.akash = new AkashService({ cfg: { ...this.cfg, akash: this.cfg.akash }, operatorKey: loadKey(this.cfg.operator.key), ops: store });
+      this.akash.launch(); // in the background: an unreachable Akash never holds up the sync lanes
+    }
+    // ---- end Akash
     const collector = new Collector(this.signer, this.cfg.peers, (peer) => this.metrics.forged.inc({ peer }), this.cfg.delivery.attestTimeoutMs);
     const deliverer = new Deliverer(store, this.sinks, collector, this.metrics, this.cfg.delivery, this.cfg.instance);
     this.loops = [...this.sources.map((s) => this.sourceLoop(s)), ...[...this.sinks.values()].map((s) => this.sinkProbe(s)), this.deliveryLoop(deliverer), this.gaugeLoop()];
@@ -193,6 +203,7 @@ export class Relayer {
       res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
     };
     if (url.pathname === "/healthz") return json(200, { ok: true });
+    if (this.akash && (await this.akash.handle(req, res, url.pathname))) return; // Akash lease co-signing
     if (url.pathname === "/readyz") {
       const ready = this.ready();
       return json(ready ? 200 : 503, { ready, components: Object.fromEntries(this.health) });
@@ -221,6 +232,7 @@ export class Relayer {
     this.server?.closeAllConnections();
     for (const s of this.sources) await s.close().catch(() => undefined);
     for (const s of this.sinks.values()) await s.close().catch(() => undefined);
+    await this.akash?.stop().catch(() => undefined);
     await this.store?.close();
     this.log.info("stopped");
   }

@@ -56,10 +56,26 @@ export class AkashClient {
   private constructor(
     readonly endpoints: AkashEndpoints,
     readonly address: string,
-    private readonly tx: StargateTxClient,
+    private readonly txClient: StargateTxClient | undefined,
     private readonly sdk: ChainNodeWebSdk,
-    private readonly amino: Secp256k1HdWallet,
+    private readonly wallet: Secp256k1HdWallet | undefined,
   ) {}
+
+  /** Queries only (no account): what a relayer co-signer uses to check a reported lease itself. */
+  static readOnly(endpoints: AkashEndpoints): AkashClient {
+    const sdk = chainSdkWeb.createChainNodeWebSDK({ query: { baseUrl: endpoints.restUrl, transportOptions: { retry: { maxAttempts: 3, maxDelayMs: 1_000 } } } });
+    return new AkashClient(endpoints, "", undefined, sdk, undefined);
+  }
+
+  private get tx(): StargateTxClient {
+    if (!this.txClient) throw new AkashError("this Akash client is read-only (no account): it cannot sign transactions", true);
+    return this.txClient;
+  }
+
+  private get amino(): Secp256k1HdWallet {
+    if (!this.wallet) throw new AkashError("this Akash client is read-only (no account): it cannot sign provider JWTs", true);
+    return this.wallet;
+  }
 
   /** An Akash account from its BIP-39 mnemonic (HD path m/44'/118'/0'/0/0, prefix akash). */
   static async fromMnemonic(mnemonic: string, endpoints: AkashEndpoints): Promise<AkashClient> {
@@ -81,7 +97,7 @@ export class AkashClient {
   }
 
   async close(): Promise<void> {
-    await this.tx.disconnect();
+    await this.txClient?.disconnect();
     this.reader?.disconnect();
   }
 

@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
 import { SigningKey } from "ethers";
+import { akashSectionSchema, resolveAkashPaths } from "../akash/config";
 
 // js-yaml has no bundled types here; it is a pinned dependency (also used for SDLs).
 const yamlLoad: (text: string) => unknown = require("js-yaml").load;
@@ -91,6 +92,8 @@ export const configSchema = z
       })
       .strict()
       .default({ maxBatch: 30, maxAttempts: 10, backoffBaseMs: 500, backoffMaxMs: 60_000, claimMs: 30_000, attestTimeoutMs: 5_000, idleMs: 200 }),
+    /** optional: the Akash lease service (purchases → leases, LeaseReported); see relayer/akash/config.ts */
+    akash: akashSectionSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -158,6 +161,7 @@ export function loadConfig(file: string): RelayerConfig {
   const resolveKey = (k: KeySource): KeySource => ("file" in k ? { file: path.resolve(dir, k.file) } : k);
   cfg.operator.key = resolveKey(cfg.operator.key);
   for (const c of cfg.chains) if (c.submitterKey) c.submitterKey = resolveKey(c.submitterKey);
+  if (cfg.akash) resolveAkashPaths(cfg.akash, dir);
   return cfg;
 }
 

@@ -127,6 +127,32 @@ CREATE TABLE escrow_topups (
   UNIQUE (source_chain, source_tx, log_index)
 );`,
   },
+  {
+    component: "leases",
+    version: 2,
+    description: "feed cursors (purchases, DAO spends) and LeaseReported messages sent or co-signed on the Akash lanes",
+    sql: `
+CREATE TABLE akash_cursors (
+  source     TEXT    PRIMARY KEY,
+  height     INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE lease_reports (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  role           TEXT    NOT NULL,
+  lane_src       INTEGER NOT NULL,
+  lane_dst       INTEGER NOT NULL,
+  nonce          INTEGER NOT NULL,
+  purchase_chain TEXT    NOT NULL,
+  key_id         TEXT    NOT NULL,
+  ok             INTEGER NOT NULL,
+  digest         TEXT    NOT NULL,
+  message        TEXT    NOT NULL,
+  created_at     INTEGER NOT NULL,
+  UNIQUE (role, lane_src, lane_dst, nonce),
+  UNIQUE (role, purchase_chain, key_id)
+);`,
+  },
 ];
 
 const COLUMNS: Record<keyof LeaseRow, string> = {
@@ -304,6 +330,81 @@ export class LeaseStore {
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
     if (!entries.length) return;
     this.db.prepare(`UPDATE escrow_topups SET ${entries.map(([k]) => `${cols[k]} = ?`).join(", ")}, updated_at = ? WHERE id = ?`).run(...entries.map(([, v]) => v as string | number | null), this.now(), id);
+  }
+}
+
+export interface LeaseReportRow {
+  id: number;
+  role: "sent" | "cosigned";
+  laneSrc: number;
+  laneDst: number;
+  nonce: number;
+  purchaseChain: string;
+  keyId: string;
+  ok: boolean;
+  digest: string;
+  message: string;
+  createdAt: number;
+}
+
+const REPORT_SELECT = `SELECT id, role, lane_src AS "laneSrc", lane_dst AS "laneDst", nonce, purchase_chain AS "purchaseChain", key_id AS "keyId", ok, digest, message,
+  created_at AS "createdAt" FROM lease_reports`;
+const toReport = (r: Record<string, unknown> | undefined): LeaseReportRow | undefined => (r ? ({ ...r, ok: r.ok === 1 } as unknown as LeaseReportRow) : undefined);
+
+/** Feed cursors and LeaseReported lane records (same SQLite file as the lease jobs). */
+export class LeaseReportStore {
+  constructor(
+    readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {
+    migrate(db, MIGRATIONS);
+  }
+
+  cursor(source: string): number | undefined {
+    const r = this.db.prepare("SELECT height FROM akash_cursors WHERE source = ?").get(source) as { height: number } | undefined;
+    return r?.height;
+  }
+  setCursor(source: string, height: number): void {
+    this.db
+      .prepare("INSERT INTO akash_cursors (source, height, updated_at) VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE SET height = excluded.height, updated_at = excluded.updated_at")
+      .run(source, height, this.now());
+  }
+
+  byPurchase(role: LeaseReportRow["role"], purchaseChain: string, keyId: string): LeaseReportRow | undefined {
+    return toReport(this.db.prepare(`${REPORT_SELECT} WHERE role = ? AND purchase_chain = ? AND key_id = ?`).get(role, purchaseChain, keyId) as Record<string, unknown> | undefined);
+  }
+  atNonce(role: LeaseReportRow["role"], src: number, dst: number, nonce: number): LeaseReportRow | undefined {
+    return toReport(this.db.prepare(`${REPORT_SELECT} WHERE role = ? AND lane_src = ? AND lane_dst = ? AND nonce = ?`).get(role, src, dst, nonce) as Record<string, unknown> | undefined);
+  }
+  /** The lane's records above `afterNonce`, lowest first. */
+  laneAfter(role: LeaseReportRow["role"], src: number, dst: number, afterNonce: number, limit = 64): LeaseReportRow[] {
+    return (this.db.prepare(`${REPORT_SELECT} WHERE role = ? AND lane_src = ? AND lane_dst = ? AND nonce > ? ORDER BY nonce LIMIT ?`).all(role, src, dst, afterNonce, limit) as Record<string, unknown>[]).map((r) => toReport(r)!);
+  }
+  lastNonce(role: LeaseReportRow["role"], src: number, dst: number): number {
+    const r = this.db.prepare("SELECT MAX(nonce) AS n FROM lease_reports WHERE role = ? AND lane_src = ? AND lane_dst = ?").get(role, src, dst) as { n: number | null };
+    return r.n ?? 0;
+  }
+  /** Failure reports (refunds) recorded on a lane since `sinceMs`. */
+  refundsSince(role: LeaseReportRow["role"], src: number, dst: number, sinceMs: number): number {
+    const r = this.db.prepare("SELECT COUNT(*) AS n FROM lease_reports WHERE role = ? AND lane_src = ? AND lane_dst = ? AND ok = 0 AND created_at >= ?").get(role, src, dst, sinceMs) as { n: number };
+    return r.n;
+  }
+
+  /**
+   * Record a report at `nonce` (a transaction: the purchase and the nonce are each used once per
+   * role). `nonce` is computed inside the transaction by `pickNonce(lastNonceOnLane)`.
+   */
+  insert(r: Omit<LeaseReportRow, "id" | "createdAt" | "nonce" | "message" | "digest">, pickNonce: (last: number) => number, encode: (nonce: number) => { message: string; digest: string }): LeaseReportRow {
+    return this.db.transaction(() => {
+      const existing = this.byPurchase(r.role, r.purchaseChain, r.keyId);
+      if (existing) return existing;
+      const nonce = pickNonce(this.lastNonce(r.role, r.laneSrc, r.laneDst));
+      const { message, digest } = encode(nonce);
+      this.db
+        .prepare("INSERT INTO lease_reports (role, lane_src, lane_dst, nonce, purchase_chain, key_id, ok, digest, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(r.role, r.laneSrc, r.laneDst, nonce, r.purchaseChain, r.keyId, r.ok ? 1 : 0, digest, message, this.now());
+      return this.atNonce(r.role, r.laneSrc, r.laneDst, nonce)!;
+    })();
   }
 }
 

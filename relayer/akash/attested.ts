@@ -1,0 +1,273 @@
+// LeaseReported on the Akash lanes, attested by the relayer quorum (docs/messages.md, kind 8).
+//
+// Akash has no contract that journals facts, so the lane (akashChainId → purchase chain) is
+// numbered by the leader (the operator that runs the lease pipeline): each purchase's report gets
+// the next nonce above max(what it numbered before, what the destination applied), persisted
+// with the message before anything leaves the process. The leader puts the message in its
+// operations queue (so the ordinary delivery loop collects signatures and submits it) and
+// proposes the lane's undelivered reports to its peers.
+//
+// A peer (`LeaseCosigner`) signs nothing on the leader's word. Before it puts a report in its own
+// queue — the only thing its attestation endpoint signs — it checks, itself:
+//   * the message is a well-formed LeaseReported on the Akash lane to a chain it reads, from a
+//     leader it trusts (the Akash account that owns the deployments);
+//   * the purchase exists on the destination with a deployment escrow;
+//   * ok = true: Akash has an active lease (owner, dseq, gseq, oseq, provider) — the stand-in's
+//     or a real node's REST queries; ok = false: no active deployment at that dseq;
+//   * one report per purchase and one message per lane nonce (no equivocation), no gaps;
+//   * refunds bounded per lane: at most `refundsPerHour` failure reports per lane and rolling
+//     hour; more wait for the next window (the destination's lane rate limit bounds it again).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { decodeMessage, encodeMessage, Kind, messageDigest, type LeaseReportedBody } from "../codec";
+import type { LeaseReportRow, LeaseReportStore, OpStore } from "../store";
+import type { AkashClient } from "./client";
+import { AkashError, errorMessage } from "./errors";
+import type { PurchaseChain } from "./feeds";
+import { logger } from "./log";
+import type { LeaseReport, LeaseReporter } from "./reporter";
+
+export const PROPOSE_PATH = "/akash/lease-reports";
+
+export interface Proposal {
+  /** the leader's Akash account (owner of the deployments) */
+  owner: string;
+  messages: string[];
+}
+
+export interface ProposalAnswer {
+  accepted: number[];
+  refused?: { nonce: number; reason: string; retryLater?: boolean };
+}
+
+async function queueOps(ops: OpStore, rows: readonly LeaseReportRow[]): Promise<void> {
+  for (const r of rows) {
+    await ops.advance(
+      `akash:${r.laneSrc}-${r.laneDst}`,
+      { height: r.nonce, hash: null },
+      [],
+      [{ src: r.laneSrc, dst: r.laneDst, nonce: r.nonce, kind: Kind.LeaseReported, message: r.message, digest: r.digest, source: `akash:${r.laneSrc}-${r.laneDst}`, sourceHeight: r.nonce, sourceHash: "", sourceTime: r.createdAt }],
+      0,
+    );
+  }
+}
+
+export interface AttestedReporterOptions {
+  akashChainId: number;
+  reports: LeaseReportStore;
+  ops: OpStore;
+  chains: ReadonlyMap<number, PurchaseChain>;
+  peers: readonly { name: string; url: string }[];
+  minCosigners: number;
+  /** the leader's Akash account */
+  owner: string;
+  timeoutMs?: number;
+}
+
+export class AttestedLeaseReporter implements LeaseReporter {
+  private readonly log = logger("lease-report");
+  constructor(private readonly o: AttestedReporterOptions) {}
+
+  async report(r: LeaseReport): Promise<string> {
+    const dst = Number(r.purchaseChain);
+    const chain = this.o.chains.get(dst);
+    if (!chain) throw new AkashError(`cannot report key ${r.keyId}: purchase chain ${r.purchaseChain} is not in akash.purchases`, false);
+    const src = this.o.akashChainId;
+    const inbound = await chain.inbound(src);
+    let row = this.o.reports.byPurchase("sent", r.purchaseChain, r.keyId.toString());
+    if (!row) {
+      const open = await chain.escrowOpen(r.keyId);
+      if (open !== true) return open === undefined ? "no deployment escrow: nothing to report" : "already-resolved";
+      const body: LeaseReportedBody = { purchaseId: r.keyId, ok: r.ok, dseq: BigInt(r.dseq || "0"), gseq: r.gseq, oseq: r.oseq, provider: r.provider, reason: r.reason.slice(0, 1000) };
+      row = this.o.reports.insert(
+        { role: "sent", laneSrc: src, laneDst: dst, purchaseChain: r.purchaseChain, keyId: r.keyId.toString(), ok: r.ok },
+        (last) => Math.max(last, inbound) + 1,
+        (nonce) => {
+          const bytes = encodeMessage({ version: 1, kind: Kind.LeaseReported, srcChain: src, dstChain: dst, nonce: BigInt(nonce), body });
+          return { message: `0x${Buffer.from(bytes).toString("hex")}`, digest: messageDigest(bytes) };
+        },
+      );
+      this.log.info({ lane: `${src}-${dst}`, nonce: row.nonce, keyId: row.keyId, ok: r.ok }, "LeaseReported numbered");
+    }
+    const ref = `LeaseReported ${src}-${dst} #${row.nonce}`;
+    if (row.nonce <= inbound) return `${ref} (applied)`;
+    const pending = this.o.reports.laneAfter("sent", src, dst, inbound);
+    await queueOps(this.o.ops, pending);
+    await this.propose(pending, row.nonce);
+    return ref;
+  }
+
+  /** Hand the lane's undelivered reports to the peers; at least `minCosigners` must hold `nonce`. */
+  private async propose(rows: readonly LeaseReportRow[], nonce: number): Promise<void> {
+    if (this.o.minCosigners === 0) return;
+    const body: Proposal = { owner: this.o.owner, messages: rows.map((r) => r.message) };
+    const answers = await Promise.all(
+      this.o.peers.map(async (p) => {
+        try {
+          const res = await fetch(p.url.replace(/\/$/, "") + PROPOSE_PATH, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+          });
+          const a = (await res.json().catch(() => ({}))) as ProposalAnswer & { error?: string };
+          if (!res.ok && !a.accepted) return { peer: p.name, ok: false, why: `HTTP ${res.status} ${a.error ?? ""}` };
+          const ok = a.accepted?.includes(nonce) ?? false;
+          return { peer: p.name, ok, why: ok ? "" : (a.refused?.reason ?? a.error ?? "not accepted") };
+        } catch (e) {
+          return { peer: p.name, ok: false, why: errorMessage(e) };
+        }
+      }),
+    );
+    const yes = answers.filter((a) => a.ok).length;
+    if (yes < this.o.minCosigners) {
+      throw new AkashError(`LeaseReported #${nonce}: ${yes} of the ${this.o.minCosigners} co-signers needed accepted it (${answers.filter((a) => !a.ok).map((a) => `${a.peer}: ${a.why}`).join("; ") || "no peers configured"}); will propose again`, false);
+    }
+  }
+}
+
+export interface CosignerOptions {
+  akashChainId: number;
+  reports: LeaseReportStore;
+  ops: OpStore;
+  chains: ReadonlyMap<number, PurchaseChain>;
+  /** read-only Akash queries */
+  akash: AkashClient;
+  /** Akash accounts whose reports this operator checks (the leaders' deployment owners) */
+  leaders: readonly string[];
+  refundsPerHour: number;
+  now?: () => number;
+}
+
+class Refusal extends Error {
+  constructor(
+    message: string,
+    readonly retryLater = false,
+  ) {
+    super(message);
+  }
+}
+
+export class LeaseCosigner {
+  private readonly log = logger("lease-cosigner");
+  private readonly now: () => number;
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly o: CosignerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Check and record a leader's proposal; one at a time (nonces are checked against the records). */
+  accept(p: Proposal): Promise<ProposalAnswer> {
+    const run = this.busy.then(() => this.acceptNow(p));
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  private async acceptNow(p: Proposal): Promise<ProposalAnswer> {
+    if (!p || typeof p.owner !== "string" || !Array.isArray(p.messages)) throw new Refusal("body must be { owner, messages: [0x…] }");
+    if (!this.o.leaders.includes(p.owner)) throw new Refusal(`${p.owner} is not a lease leader this co-signer trusts (akash.leaders)`);
+    const decoded = p.messages.map((hex) => {
+      try {
+        return { hex, m: decodeMessage(hex) };
+      } catch (e) {
+        throw new Refusal(`not a codec message: ${errorMessage(e)}`);
+      }
+    });
+    decoded.sort((a, b) => (a.m.nonce < b.m.nonce ? -1 : 1));
+    const accepted: number[] = [];
+    const inboundOf = new Map<number, number>();
+    for (const { hex, m } of decoded) {
+      const nonce = Number(m.nonce);
+      try {
+        if (m.kind !== Kind.LeaseReported) throw new Refusal(`kind ${m.kind} is not LeaseReported`);
+        if (m.srcChain !== this.o.akashChainId) throw new Refusal(`source chain ${m.srcChain} is not the Akash lane ${this.o.akashChainId}`);
+        const chain = this.o.chains.get(m.dstChain);
+        if (!chain) throw new Refusal(`destination ${m.dstChain} is not a purchase chain this co-signer reads`);
+        if (!inboundOf.has(m.dstChain)) inboundOf.set(m.dstChain, await chain.inbound(m.srcChain));
+        const inbound = inboundOf.get(m.dstChain)!;
+        if (nonce <= inbound) {
+          accepted.push(nonce); // applied on the destination already
+          continue;
+        }
+        await this.check(p.owner, hex, m.dstChain, nonce, inbound, m.body as LeaseReportedBody, chain);
+        accepted.push(nonce);
+      } catch (e) {
+        const r = e instanceof Refusal ? e : new Refusal(`cannot check it now: ${errorMessage(e)}`, true);
+        this.log.warn({ nonce, reason: r.message }, "lease report refused");
+        return { accepted, refused: { nonce, reason: r.message, retryLater: r.retryLater } };
+      }
+    }
+    return { accepted };
+  }
+
+  private async check(owner: string, hex: string, dst: number, nonce: number, inbound: number, b: LeaseReportedBody, chain: PurchaseChain): Promise<void> {
+    const src = this.o.akashChainId;
+    const digest = messageDigest(hex);
+    const atNonce = this.o.reports.atNonce("cosigned", src, dst, nonce);
+    if (atNonce) {
+      if (atNonce.digest !== digest) throw new Refusal(`equivocation: nonce ${nonce} was co-signed for another message (${atNonce.digest})`);
+      await queueOps(this.o.ops, [atNonce]);
+      return;
+    }
+    const prev = this.o.reports.byPurchase("cosigned", String(dst), b.purchaseId.toString());
+    if (prev) throw new Refusal(`purchase ${b.purchaseId} was already reported at nonce ${prev.nonce}`);
+    const last = Math.max(this.o.reports.lastNonce("cosigned", src, dst), inbound);
+    if (nonce !== last + 1) throw new Refusal(`gap: next nonce on lane ${src}-${dst} is ${last + 1}, got ${nonce}`);
+    const escrow = await chain.escrowOpen(b.purchaseId);
+    if (escrow === undefined) throw new Refusal(`purchase ${b.purchaseId} has no deployment escrow on chain ${dst}`);
+    const dseq = b.dseq.toString();
+    if (b.ok) {
+      const lease = (await this.o.akash.leases(owner, dseq)).find((l) => l.gseq === b.gseq && l.oseq === b.oseq && l.provider === b.provider);
+      if (!lease || lease.state !== "active") throw new Refusal(`Akash has no active lease ${owner}/${dseq}/${b.gseq}/${b.oseq} with ${b.provider} (${lease?.state ?? "missing"})`);
+    } else {
+      const since = this.now() - 3_600_000;
+      if (this.o.reports.refundsSince("cosigned", src, dst, since) >= this.o.refundsPerHour) {
+        throw new Refusal(`refund cap: ${this.o.refundsPerHour} failure reports on lane ${src}-${dst} in the last hour; try later`, true);
+      }
+      if (b.dseq !== 0n) {
+        const d = await this.o.akash.deployment(owner, dseq);
+        if (d?.state === "active") throw new Refusal(`deployment ${owner}/${dseq} is still active on Akash: not a failure (close it first)`);
+      }
+    }
+    const row = this.o.reports.insert(
+      { role: "cosigned", laneSrc: src, laneDst: dst, purchaseChain: String(dst), keyId: b.purchaseId.toString(), ok: b.ok },
+      () => nonce,
+      () => ({ message: hex, digest }),
+    );
+    await queueOps(this.o.ops, [row]);
+    this.log.info({ lane: `${src}-${dst}`, nonce, purchase: String(b.purchaseId), ok: b.ok }, "lease report checked on Akash; queued for attestation");
+  }
+
+  /** HTTP: POST /akash/lease-reports. Returns false for other paths. */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    if (path !== PROPOSE_PATH) return false;
+    const json = (code: number, body: unknown) => res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (req.method !== "POST") {
+      json(405, { error: "POST a { owner, messages } proposal" });
+      return true;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > 1_000_000) {
+        json(413, { error: "proposal over 1 MB" });
+        return true;
+      }
+      chunks.push(c as Buffer);
+    }
+    let body: Proposal;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Proposal;
+    } catch {
+      json(400, { error: "body is not JSON" });
+      return true;
+    }
+    try {
+      json(200, await this.accept(body));
+    } catch (e) {
+      json(e instanceof Refusal ? 403 : 500, { error: errorMessage(e) });
+    }
+    return true;
+  }
+}

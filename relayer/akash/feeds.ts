@@ -1,0 +1,241 @@
+// What the lease service reads from the purchase chains: settled purchases that asked for a
+// deployment, DAO infrastructure spends, key expiry, SDL locators, escrows and the Akash lane's
+// inbound nonce. One `PurchaseChain` per chain named in `akash.purchases`, polled up to its
+// confirmation depth with a cursor persisted in the lease database (a crash re-reads at most the
+// last range; submitting a purchase twice is a no-op).
+import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
+import { connectComet, type CometClient } from "@cosmjs/tendermint-rpc";
+import { Contract, Interface, type JsonRpcProvider } from "ethers";
+import { HexsRegistry__factory } from "../../typechain-types/factories/contracts/evm/registry/HexsRegistry__factory";
+import { decodeMessage, Kind, type PurchaseSettledBody } from "../codec";
+import type { ChainConfig, CosmwasmChainConfig, EvmChainConfig } from "../config";
+import { connectEvm } from "../sources/evm-provider";
+import type { LeaseReportStore } from "../store";
+import { AkashError } from "./errors";
+import type { LeaseRequest } from "./pipeline";
+import type { InfrastructureFundedEvent } from "./topups";
+
+export const MARKET_ABI = [
+  "event Purchased(uint256 indexed keyId, uint64 indexed modelId, address indexed buyer, address recipient, address currency, uint256 keyPrice, uint256 deploymentEscrow, bytes deploymentParams)",
+  "function registry() view returns (address)",
+  "function escrowOf(uint256 keyId) view returns (tuple(address buyer, address currency, uint256 amount))",
+];
+const REGISTRY_ABI = HexsRegistry__factory.abi;
+const KEYS_ABI = ["function expiresAt(uint256 keyId) view returns (uint64)"];
+const HUB_ABI = ["function lane(uint32 chain) view returns (tuple(address transport, bool paused, uint32 ratePerHour, uint32 windowCount, uint64 windowStart, uint64 inbound, uint64 sent, bytes24 sentHead))"];
+export const GOVERNOR_EVENTS = new Interface([
+  "event InfrastructureFunded(uint64 indexed modelId, address indexed currency, address indexed to, uint256 amount, string purpose)",
+]);
+const market = new Interface(MARKET_ABI);
+const PURCHASED = market.getEvent("Purchased")!.topicHash;
+const FUNDED = GOVERNOR_EVENTS.getEvent("InfrastructureFunded")!.topicHash;
+
+export interface FeedSink {
+  purchase(req: LeaseRequest): Promise<void> | void;
+  spend?(e: InfrastructureFundedEvent): Promise<void> | void;
+}
+
+export interface PurchaseChain {
+  readonly name: string;
+  readonly hexsChainId: number;
+  init(): Promise<void>;
+  /** One finalized range: purchases (and spends) handed to `sink`, cursor moved. True if behind. */
+  poll(sink: FeedSink): Promise<boolean>;
+  /** The model's SDL locator as this chain's registry / mirror knows it. */
+  sdlLocator(modelId: string): Promise<string>;
+  /** Is the purchase's deployment escrow still open (not yet resolved)? undefined: no escrow at all. */
+  escrowOpen(purchaseId: bigint): Promise<boolean | undefined>;
+  /** Last nonce this chain applied from `srcChain` (the Akash lane). */
+  inbound(srcChain: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class EvmPurchaseChain implements PurchaseChain {
+  readonly name: string;
+  readonly hexsChainId: number;
+  private provider?: JsonRpcProvider;
+  private registryAddr?: string;
+
+  constructor(
+    private readonly cfg: EvmChainConfig,
+    private readonly market: string,
+    private readonly store: LeaseReportStore,
+    private readonly from: number | undefined,
+    private readonly watchSpends: boolean,
+  ) {
+    this.name = cfg.name;
+    this.hexsChainId = cfg.hexsChainId;
+  }
+
+  private get p(): JsonRpcProvider {
+    if (!this.provider) throw new Error(`purchase chain ${this.name} used before init()`);
+    return this.provider;
+  }
+
+  async init(): Promise<void> {
+    this.provider ??= await connectEvm(this.cfg.rpc);
+    if ((await this.p.getCode(this.market)) === "0x") throw new AkashError(`akash.purchases[${this.name}].market: no contract at ${this.market} on ${this.cfg.rpc}`, true);
+    this.registryAddr ??= String(await new Contract(this.market, MARKET_ABI, this.p).registry());
+  }
+
+  async poll(sink: FeedSink): Promise<boolean> {
+    const key = `purchases:${this.name}`;
+    const head = await this.p.getBlockNumber();
+    const safe = head - this.cfg.confirmations;
+    const cur = this.store.cursor(key) ?? (this.from ?? this.cfg.startBlock) - 1;
+    if (safe <= cur) return false;
+    const fromBlock = cur + 1;
+    const toBlock = Math.min(safe, cur + this.cfg.maxBlockRange);
+    const logs = await this.p.getLogs({ address: this.market, topics: [PURCHASED], fromBlock, toBlock });
+    for (const l of logs) {
+      const ev = market.parseLog({ topics: [...l.topics], data: l.data })!;
+      const params = ev.args.deploymentParams as string;
+      if (params === "0x") continue; // a key only
+      const keyId = ev.args.keyId as bigint;
+      const modelId = ev.args.modelId as bigint;
+      const keys = String(await new Contract(this.registryAddr!, REGISTRY_ABI, this.p).keysOf(modelId));
+      const expiresAt = Number(await new Contract(keys, KEYS_ABI, this.p).expiresAt(keyId));
+      await sink.purchase({ purchaseChain: String(this.hexsChainId), keyId, modelId, buyer: String(ev.args.buyer), deploymentParams: params, expiresAt });
+    }
+    if (this.watchSpends && sink.spend) {
+      for (const l of await this.p.getLogs({ topics: [FUNDED], fromBlock, toBlock })) {
+        const ev = GOVERNOR_EVENTS.parseLog({ topics: [...l.topics], data: l.data })!;
+        await sink.spend({
+          sourceChain: String(this.hexsChainId),
+          txHash: l.transactionHash,
+          logIndex: l.index,
+          modelId: ev.args.modelId as bigint,
+          currency: String(ev.args.currency),
+          to: String(ev.args.to),
+          amount: ev.args.amount as bigint,
+          purpose: String(ev.args.purpose),
+        });
+      }
+    }
+    this.store.setCursor(key, toBlock);
+    return toBlock < safe;
+  }
+
+  async sdlLocator(modelId: string): Promise<string> {
+    const m = await new Contract(this.registryAddr!, REGISTRY_ABI, this.p).model(BigInt(modelId));
+    return String(m.sdlLocator);
+  }
+
+  async escrowOpen(purchaseId: bigint): Promise<boolean | undefined> {
+    const e = await new Contract(this.market, MARKET_ABI, this.p).escrowOf(purchaseId);
+    return (e.amount as bigint) > 0n ? true : e.buyer === "0x0000000000000000000000000000000000000000" ? undefined : false;
+  }
+
+  async inbound(srcChain: number): Promise<number> {
+    return Number((await new Contract(this.cfg.hub, HUB_ABI, this.p).lane(srcChain)).inbound);
+  }
+
+  async close(): Promise<void> {
+    this.provider?.destroy();
+  }
+}
+
+export class CosmwasmPurchaseChain implements PurchaseChain {
+  readonly name: string;
+  readonly hexsChainId: number;
+  private comet?: CometClient;
+  private wasm?: CosmWasmClient;
+
+  constructor(
+    private readonly cfg: CosmwasmChainConfig,
+    private readonly store: LeaseReportStore,
+    private readonly from: number | undefined,
+  ) {
+    this.name = cfg.name;
+    this.hexsChainId = cfg.hexsChainId;
+  }
+
+  async init(): Promise<void> {
+    this.comet ??= await connectComet(this.cfg.rpc);
+    this.wasm ??= await CosmWasmClient.connect(this.cfg.rpc);
+  }
+
+  private query<T>(msg: unknown): Promise<T> {
+    return this.wasm!.queryContractSmart(this.cfg.contract, msg) as Promise<T>;
+  }
+
+  /** PurchaseSettled facts leave once per peer lane: one lease per purchase id. */
+  async poll(sink: FeedSink): Promise<boolean> {
+    const key = `purchases:${this.name}`;
+    const head = (await this.comet!.status()).syncInfo.latestBlockHeight;
+    const safe = head - this.cfg.confirmations;
+    const cur = this.store.cursor(key) ?? (this.from ?? this.cfg.startHeight) - 1;
+    if (safe <= cur) return false;
+    const to = Math.min(safe, cur + 200);
+    for (let h = cur + 1; h <= to; h++) {
+      const res = await this.comet!.blockResults(h);
+      const seen = new Set<bigint>();
+      for (const tx of res.results) {
+        if (tx.code !== 0) continue;
+        for (const ev of tx.events) {
+          if (ev.type !== "wasm-hexs_outbound") continue;
+          const a = Object.fromEntries(ev.attributes.map((x) => [x.key, x.value]));
+          if (a._contract_address !== this.cfg.contract || typeof a.message !== "string" || a.message.slice(2, 4) !== "07") continue;
+          const m = decodeMessage(`0x${a.message}`);
+          if (m.kind !== Kind.PurchaseSettled) continue;
+          const b = m.body as PurchaseSettledBody;
+          if (!b.deploymentRequested || seen.has(b.purchaseId)) continue;
+          seen.add(b.purchaseId);
+          const k = await this.query<{ expires_at?: number | null }>({ key: { id: b.keyId.toString() } });
+          await sink.purchase({
+            purchaseChain: String(this.hexsChainId),
+            keyId: b.keyId,
+            modelId: b.modelId,
+            buyer: b.buyer.address,
+            deploymentParams: b.deploymentParams === "0x" ? { v: 1 } : b.deploymentParams,
+            expiresAt: k.expires_at ?? 0,
+          });
+        }
+      }
+      this.store.setCursor(key, h);
+    }
+    return to < safe;
+  }
+
+  async sdlLocator(modelId: string): Promise<string> {
+    return (await this.query<{ sdl_uri: string }>({ model: { id: modelId } })).sdl_uri;
+  }
+
+  async escrowOpen(purchaseId: bigint): Promise<boolean | undefined> {
+    try {
+      const e = await this.query<{ status: string }>({ escrow: { key_id: purchaseId.toString() } });
+      return e.status === "pending";
+    } catch (e) {
+      if (/not found|unknown/i.test((e as Error).message)) return undefined;
+      throw e;
+    }
+  }
+
+  async inbound(srcChain: number): Promise<number> {
+    const l = await this.query<{ inbound: { chain: number; nonce: number }[] }>({ lanes: {} });
+    return l.inbound.find((x) => x.chain === srcChain)?.nonce ?? 0;
+  }
+
+  async close(): Promise<void> {
+    this.comet?.disconnect();
+    this.wasm?.disconnect();
+  }
+}
+
+/** The purchase chains of `akash.purchases`, resolved against `chains[]`. */
+export function purchaseChains(
+  chains: readonly ChainConfig[],
+  purchases: readonly { chain: string; market?: string; from?: number }[],
+  store: LeaseReportStore,
+  watchSpends: boolean,
+): PurchaseChain[] {
+  return purchases.map((p, i) => {
+    const c = chains.find((x) => x.name === p.chain);
+    if (!c) throw new AkashError(`akash.purchases[${i}].chain: '${p.chain}' is not in chains[] (${chains.map((x) => x.name).join(", ")})`, true);
+    if (c.type === "evm") {
+      if (!p.market) throw new AkashError(`akash.purchases[${i}].market: required for the EVM chain '${p.chain}' (the HexsMarket address)`, true);
+      return new EvmPurchaseChain(c, p.market, store, p.from, watchSpends);
+    }
+    return new CosmwasmPurchaseChain(c, store, p.from);
+  });
+}

@@ -1,0 +1,229 @@
+// The relayer's Akash lease service (config section `akash`, see ./config.ts). Started by the
+// relayer process next to its sources and sinks:
+//   leader:   purchase chains → lease pipeline (persisted state machine) → LeaseReported on the
+//             Akash lane (or resolveDeployment directly); DAO spends → escrow top-ups; key
+//             expiry → deployment closed
+//   cosigner: checks leaders' LeaseReported proposals on Akash and queues them for attestation
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Wallet, type SigningKey } from "ethers";
+import type { RelayerConfig } from "../config";
+import { openDb, LeaseReportStore, LeaseStore, type OpStore } from "../store";
+import { AttestedLeaseReporter, LeaseCosigner } from "./attested";
+import { AkashClient } from "./client";
+import type { AkashSection } from "./config";
+import { AkashError, errorMessage } from "./errors";
+import { purchaseChains, type FeedSink, type PurchaseChain } from "./feeds";
+import { logger } from "./log";
+import { LeasePipeline, type PipelineHooks } from "./pipeline";
+import { EvmLeaseReporter, type LeaseReport, type LeaseReporter } from "./reporter";
+import { nextAttemptDelayMs, sleep } from "./retry";
+import { PlaintextFileSdlSource, type SdlRequest, type SdlSource } from "./sdl-source";
+import { EscrowTopups } from "./topups";
+
+export function readMnemonic(src: { env: string } | { file: string }): string {
+  if ("env" in src) {
+    const v = process.env[src.env]?.trim();
+    if (!v) throw new AkashError(`akash.mnemonic: environment variable ${src.env} is not set (it must hold the Akash account's BIP-39 mnemonic)`, true);
+    return v;
+  }
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(src.file);
+  } catch {
+    throw new AkashError(`akash.mnemonic: file ${src.file} does not exist`, true);
+  }
+  if ((st.mode & 0o077) !== 0) throw new AkashError(`akash.mnemonic: ${src.file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${src.file}`, true);
+  return fs.readFileSync(src.file, "utf8").trim();
+}
+
+/** Decrypts a purchase's model SDL through the key service as the operator key. */
+class KeyServiceChainSdl implements SdlSource {
+  constructor(
+    private readonly url: string,
+    private readonly wallet: Wallet,
+    private readonly chains: ReadonlyMap<number, PurchaseChain>,
+  ) {}
+  async sdlFor(req: SdlRequest): Promise<string> {
+    const chain = this.chains.get(Number(req.purchaseChain));
+    if (!chain) throw new AkashError(`no purchase chain ${req.purchaseChain} configured to read model ${req.modelId}'s SDL locator`, true);
+    const locator = await chain.sdlLocator(req.modelId);
+    if (!locator) throw new AkashError(`model ${req.modelId} has no SDL locator on chain ${chain.name}`, true);
+    const keys = await import("../keys");
+    const client = new keys.KeyServiceClient(keys.localEndpoints(this.url.replace(/\/+$/, "")));
+    try {
+      return (await keys.decryptForHolder(client, keys.evmHolder(this.wallet, this.wallet.address.toLowerCase()), locator)).toString("utf8");
+    } catch (e) {
+      const err = e as { code?: string; message: string };
+      // forbidden: the creator did not grant this operator (model:grant-holders --operators)
+      const permanent = err.code === "forbidden" || err.code === "not_found" || err.code === "integrity";
+      throw new AkashError(`decrypting model ${req.modelId}'s SDL as operator ${this.wallet.address}: ${err.message}`, permanent);
+    }
+  }
+}
+
+/** resolveDeployment on each EVM purchase chain's market (LEASE_REPORTER_ROLE). */
+class DirectReporter implements LeaseReporter {
+  constructor(private readonly byChain: Map<string, EvmLeaseReporter>) {}
+  report(r: LeaseReport): Promise<string> {
+    const rep = this.byChain.get(r.purchaseChain);
+    if (!rep) throw new AkashError(`report.mode direct works for EVM purchase chains only; chain ${r.purchaseChain} is not one`, true);
+    return rep.report(r);
+  }
+}
+
+export interface AkashServiceOptions {
+  cfg: RelayerConfig & { akash: AkashSection };
+  operatorKey: SigningKey;
+  /** the relayer's operations queue (LeaseReported messages join it) */
+  ops: OpStore;
+  hooks?: PipelineHooks;
+}
+
+export class AkashService {
+  readonly section: AkashSection;
+  private readonly log = logger("akash-service");
+  private stopping = false;
+  private loops: Promise<void>[] = [];
+  private chains = new Map<number, PurchaseChain>();
+  private akash?: AkashClient;
+  private cosigner?: LeaseCosigner;
+  leases?: LeaseStore;
+  reports?: LeaseReportStore;
+  pipeline?: LeasePipeline;
+  topups?: EscrowTopups;
+
+  /** settles when start() finished (rejects with its error) */
+  started?: Promise<void>;
+
+  constructor(private readonly o: AkashServiceOptions) {
+    this.section = o.cfg.akash;
+  }
+
+  /** start() in the background; a failure is logged (and kept in `started`). */
+  launch(): void {
+    this.started = this.start();
+    this.started.catch((e) => this.log.error({ err: errorMessage(e) }, "Akash lease service could not start: fix the akash section of the config and restart"));
+  }
+
+  async start(): Promise<void> {
+    const a = this.section;
+    if (a.db !== ":memory:") fs.mkdirSync(path.dirname(a.db), { recursive: true });
+    const db = openDb(a.db);
+    this.leases = new LeaseStore(db);
+    this.reports = new LeaseReportStore(db);
+    const wallet = new Wallet(this.o.operatorKey);
+    const isLeader = a.role === "leader";
+    for (const c of purchaseChains(this.o.cfg.chains, a.purchases, this.reports, isLeader && !!a.topups)) this.chains.set(c.hexsChainId, c);
+    for (const c of this.chains.values()) await this.retrying(`init ${c.name}`, () => c.init());
+
+    const endpoints = { chainId: a.chainId ?? "", rpcUrl: a.rpc, restUrl: a.rest, gasPrice: a.gasPrice, txPollMs: Math.min(500, a.pollMs) };
+    if (!isLeader) {
+      this.akash = AkashClient.readOnly(endpoints);
+      this.cosigner = new LeaseCosigner({ akashChainId: a.hexsChainId, reports: this.reports, ops: this.o.ops, chains: this.chains, akash: this.akash, leaders: a.leaders, refundsPerHour: a.report.refundsPerHour });
+      this.log.info({ leaders: a.leaders, lane: a.hexsChainId }, "Akash lease co-signer ready");
+      return;
+    }
+
+    const mnemonic = readMnemonic(a.mnemonic!);
+    const probe = await AkashClient.fromMnemonic(mnemonic, endpoints);
+    const chainId = await this.retrying("reach Akash", () => probe.chainId());
+    await probe.close();
+    if (a.chainId && a.chainId !== chainId) throw new AkashError(`akash.chainId is ${a.chainId} but the node at ${a.rpc} is ${chainId}`, true);
+    this.akash = await AkashClient.fromMnemonic(mnemonic, { ...endpoints, chainId });
+    const sdl: SdlSource = a.keyService ? new KeyServiceChainSdl(a.keyService, wallet, this.chains) : new PlaintextFileSdlSource((m) => path.join(a.sdlDir!, `${m}.yaml`));
+    let reporter: LeaseReporter;
+    if (a.report.mode === "attested") {
+      reporter = new AttestedLeaseReporter({ akashChainId: a.hexsChainId, reports: this.reports, ops: this.o.ops, chains: this.chains, peers: this.o.cfg.peers, minCosigners: a.report.minCosigners, owner: this.akash.address });
+    } else {
+      const { HexsMarket__factory } = await import("../../typechain-types/factories/contracts/evm/market/HexsMarket.sol/HexsMarket__factory");
+      const { connectEvm } = await import("../sources/evm-provider");
+      const byChain = new Map<string, EvmLeaseReporter>();
+      for (const p of a.purchases) {
+        const c = this.o.cfg.chains.find((x) => x.name === p.chain)!;
+        if (c.type !== "evm") continue;
+        const signer = wallet.connect(await connectEvm(c.rpc));
+        byChain.set(String(c.hexsChainId), new EvmLeaseReporter(HexsMarket__factory.connect(p.market!, signer), signer, a.report.payee ?? wallet.address));
+      }
+      reporter = new DirectReporter(byChain);
+    }
+    this.pipeline = new LeasePipeline({ store: this.leases, akash: this.akash, sdl, reporter, policy: a.policy, hooks: this.o.hooks });
+    if (a.topups) {
+      const rates = Object.fromEntries(Object.entries(a.topups.rates).map(([k, v]) => [k.toLowerCase(), v]));
+      this.topups = new EscrowTopups(this.leases, this.akash, a.topups.receiver ?? wallet.address, rates);
+    }
+    const sink: FeedSink = {
+      purchase: async (req) => {
+        const row = await this.pipeline!.submit(req);
+        this.log.info({ purchaseChain: req.purchaseChain, keyId: String(req.keyId), lease: row.id }, "purchase with a deployment: lease job recorded");
+      },
+      spend: (e) => {
+        this.topups?.accept(e);
+      },
+    };
+    this.loops = [...[...this.chains.values()].map((c) => this.feedLoop(c, sink)), this.workLoop()];
+    this.log.info({ owner: this.akash.address, chainId, chains: [...this.chains.values()].map((c) => c.name), report: a.report.mode }, "Akash lease service running");
+  }
+
+  private async retrying<T>(what: string, f: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await f();
+      } catch (e) {
+        if (e instanceof AkashError && e.permanent) throw e;
+        if (this.stopping) throw e;
+        const delay = nextAttemptDelayMs(attempt, { baseMs: 250, maxMs: 5_000, maxAttempts: Infinity });
+        this.log.warn({ what, attempt, retryInMs: delay, err: errorMessage(e) }, "Akash service: retrying");
+        await this.pause(delay);
+      }
+    }
+  }
+
+  private async pause(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (!this.stopping && Date.now() < end) await sleep(Math.min(100, end - Date.now()));
+  }
+
+  private async feedLoop(c: PurchaseChain, sink: FeedSink): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const behind = await c.poll(sink);
+        failures = 0;
+        if (!behind) await this.pause(this.section.pollMs);
+      } catch (e) {
+        failures++;
+        this.log.warn({ chain: c.name, err: errorMessage(e), attempt: failures }, "purchase feed poll failed; retrying");
+        await this.pause(nextAttemptDelayMs(failures, { baseMs: 250, maxMs: 10_000, maxAttempts: Infinity }));
+      }
+    }
+  }
+
+  private async workLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.pipeline!.runDue();
+        await this.topups?.runDue();
+        await this.pipeline!.closeExpired();
+      } catch (e) {
+        this.log.warn({ err: errorMessage(e) }, "lease work step failed");
+      }
+      await this.pause(Math.min(this.section.pollMs, this.pipeline!.policy.pollMs));
+    }
+  }
+
+  /** The relayer's HTTP hook: the co-signer's proposal endpoint. */
+  async handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
+    return this.cosigner ? this.cosigner.handle(req, res, pathname) : false;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.started?.catch(() => undefined);
+    await Promise.all(this.loops);
+    for (const c of this.chains.values()) await c.close().catch(() => undefined);
+    await this.akash?.close().catch(() => undefined);
+    this.leases?.db.close();
+  }
+}
