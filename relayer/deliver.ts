@@ -9,8 +9,8 @@ import { Collector, type RelayerSet } from "./attest";
 import type { RelayerConfig } from "./config";
 import { logger } from "./log";
 import type { Metrics } from "./metrics";
-import { nextAttemptDelayMs, sleep } from "./retry";
-import { RejectedError, type Sink } from "./sinks/types";
+import { nextAttemptDelayMs, retry, sleep } from "./retry";
+import { RejectedError, StaleBatchError, type Sink } from "./sinks/types";
 import type { LaneRef, Op, OpStore } from "./store";
 
 export type StepResult = "idle" | "delivered" | "waiting" | "failed";
@@ -58,10 +58,11 @@ export class Deliverer {
       return { result: "failed", retryAt: 0 };
     }
     let attemptedFirst = Infinity; // first nonce of the batch being submitted
+    let broadcast = false; // a transaction for it went out
     try {
       await sink.init();
       // "Already delivered?" — before anything else, every time.
-      const inbound = await sink.inbound(lane.src);
+      const inbound = await this.inboundOf(sink, lane.src);
       await this.confirmed(lane, inbound, false);
       let batch = ops.filter((o) => o.nonce > inbound);
       if (!batch.length) return { result: "delivered", retryAt: 0 };
@@ -71,11 +72,15 @@ export class Deliverer {
       // A submission we already made: wait for it instead of sending a second one.
       const inFlight = batch.find((o) => o.state === "submitted" && o.txHash);
       if (inFlight) {
-        const st = await sink.status(inFlight.txHash!);
+        const st = await retry(() => sink.status(inFlight.txHash!), { policy: { baseMs: 100, maxMs: 2_000, maxAttempts: 5 } });
+        if (st.txHash && st.txHash !== inFlight.txHash) await this.store.transition(batch.filter((o) => o.txHash === inFlight.txHash).map((o) => o.id), "submitted", { txHash: st.txHash });
         if (st.status === "pending") return { result: "waiting", retryAt: Date.now() + 500 };
-        const after = await sink.inbound(lane.src);
+        const after = await this.inboundOf(sink, lane.src);
         await this.confirmed(lane, after, true);
-        if (after >= inFlight.nonce) return { result: "delivered", retryAt: 0 };
+        if (after >= inFlight.nonce) {
+          if (st.status === "failed") this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
+          return { result: "delivered", retryAt: 0 };
+        }
         batch = batch.filter((o) => o.nonce > after);
         await this.store.transition(batch.map((o) => o.id), "observed");
         if (st.status === "failed") return this.failure(lane, batch, st.error ?? "submission failed", false);
@@ -92,37 +97,58 @@ export class Deliverer {
       const ids = batch.map((o) => o.id);
       await this.store.transition(ids, "attested");
       // Ask once more right before sending (another instance or a self-relayer may have delivered).
-      const before = await sink.inbound(lane.src);
+      const before = await this.inboundOf(sink, lane.src);
       if (before >= batch[0].nonce) {
         await this.confirmed(lane, before, true);
         return { result: "delivered", retryAt: 0 };
       }
       attemptedFirst = batch[0].nonce;
-      const txHash = await sink.submit(messages, signatures, set);
+      let txHash = await sink.submit(messages, signatures, set);
+      broadcast = true;
       await this.store.transition(ids, "submitted", { txHash });
       this.log.info({ lane, first: batch[0].nonce, count: batch.length, txHash }, "batch submitted");
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const st = await sink.status(txHash);
+        // a failed status read is a transport fault, not news about the transaction: ask again
+        const st = await sink.status(txHash).catch((): { status: "pending"; error?: string; txHash?: string } => ({ status: "pending" }));
+        if (st.txHash && st.txHash !== txHash) {
+          // replaced with higher fees: the stored hash follows, so a restart waits for the right one
+          txHash = st.txHash;
+          await this.store.transition(ids, "submitted", { txHash });
+        }
         if (st.status === "confirmed") break;
         if (st.status === "failed") throw new Error(st.error);
         if (Date.now() > deadline) return { result: "waiting", retryAt: Date.now() + 1000 };
         await sleep(200);
       }
-      const done = await sink.inbound(lane.src);
+      const done = await this.inboundOf(sink, lane.src);
       await this.confirmed(lane, done, false);
       return { result: "delivered", retryAt: 0 };
     } catch (e) {
-      // Lost a race (another instance, operator or self-relayer delivered the same range)?
-      const now = await sink.inbound(lane.src).catch(() => -1);
+      // Lost a race (another instance, operator or self-relayer delivered the same range)? The
+      // read is retried: a transport fault here must not turn a lost race into a refusal.
+      const now = await this.inboundOf(sink, lane.src).catch(() => -1);
       if (now >= attemptedFirst) {
         await this.confirmed(lane, now, true);
+        if (broadcast) this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
         this.log.info({ lane, inbound: now, err: (e as Error).message }, "destination already applied the batch (duplicate refused)");
         return { result: "delivered", retryAt: 0 };
+      }
+      if (e instanceof StaleBatchError) {
+        // The destination said so itself (UnexpectedNonce past the first nonce) but its lane
+        // nonce could not be read: not a refusal; the next step reads it and confirms.
+        this.metrics.failures.inc({ stage: "race", chain: lane.dst });
+        this.log.info({ lane, expected: e.expected, err: e.message }, "destination is past this batch (lost race); re-reading its lane nonce");
+        return { result: "waiting", retryAt: Date.now() + 200 };
       }
       const pending = (await this.store.pendingOps(lane, this.cfg.maxBatch)).filter((o) => o.state !== "submitted");
       return this.failure(lane, pending, (e as Error).message ?? String(e), e instanceof RejectedError);
     }
+  }
+
+  /** the destination's lane nonce, with a few quick retries (transport faults) */
+  private inboundOf(sink: Sink, src: number): Promise<number> {
+    return retry(() => sink.inbound(src), { policy: { baseMs: 100, maxMs: 2_000, maxAttempts: 5 } });
   }
 
   private async confirmed(lane: LaneRef, inbound: number, foundBeforeReceipt: boolean): Promise<void> {

@@ -78,7 +78,11 @@ export class Relayer {
     for (const c of this.cfg.chains) {
       if (c.type === "evm") {
         this.sources.push(new EvmSource(c, store));
-        if (c.gateway) this.sinks.set(c.hexsChainId, new EvmGatewaySink(c, c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key), store));
+        if (c.gateway) {
+          const sink = new EvmGatewaySink(c, c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key), store);
+          sink.onBump = (chain) => this.metrics.feeBumps.inc({ chain });
+          this.sinks.set(c.hexsChainId, sink);
+        }
       } else {
         this.sources.push(new CosmwasmSource(c, store));
         this.sinks.set(c.hexsChainId, new CosmwasmSink(c, c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key)));
@@ -127,7 +131,9 @@ export class Relayer {
         if (!r.behind) await this.pause(s.pollIntervalMs);
       } catch (e) {
         failures++;
-        const delay = nextAttemptDelayMs(failures, { baseMs: 250, maxMs: 30_000, maxAttempts: Infinity });
+        // capped (chains[].retryMaxMs, 5 s by default): after an outage the source resumes
+        // within seconds instead of sleeping through a long exponential delay
+        const delay = nextAttemptDelayMs(failures, { baseMs: 250, maxMs: s.retryMaxMs ?? 5_000, maxAttempts: Infinity });
         this.mark(name, { ok: false, error: (e as Error).message });
         this.metrics.failures.inc({ stage: "source", chain: s.name });
         log.warn({ attempt: failures, retryInMs: delay, err: (e as Error).message }, "source poll failed; retrying with backoff");
@@ -153,7 +159,7 @@ export class Relayer {
       } catch (e) {
         failures++;
         this.mark(name, { ok: false, error: (e as Error).message });
-        await this.pause(nextAttemptDelayMs(failures, { baseMs: 250, maxMs: 30_000, maxAttempts: Infinity }));
+        await this.pause(nextAttemptDelayMs(failures, { baseMs: 250, maxMs: 10_000, maxAttempts: Infinity }));
       }
     }
   }

@@ -30,6 +30,10 @@ const common = {
   pollIntervalMs: positiveMs.default(1000),
   /** Hexs chains this relayer delivers this chain's outbound messages to (attestation lanes). */
   deliverTo: z.array(hexsChainId).default([]),
+  /** attempts per RPC call (first try included) before a poll step gives up and backs off */
+  rpcAttempts: z.number().int().min(1).max(100).default(5),
+  /** cap on any one retry delay: per RPC call and for the source loop's backoff */
+  retryMaxMs: positiveMs.max(600_000).default(5_000),
 };
 
 export const evmChainSchema = z
@@ -47,6 +51,18 @@ export const evmChainSchema = z
     reorgWindow: z.number().int().min(1).max(10_000).default(128),
     /** a separate key paying for submissions on this chain (default: the operator key) */
     submitterKey: keySourceSchema.optional(),
+    /** fee bumping of gateway submissions (EIP-1559 fields) */
+    fees: z
+      .object({
+        /** replace a submission not mined after this long */
+        bumpAfterMs: positiveMs.default(20_000),
+        /** raise both fee fields by this much per replacement (nodes require at least 12.5) */
+        bumpPercent: z.number().min(12.5, "nodes refuse replacements below +12.5%").max(1000).default(20),
+        /** never pay more than this per gas */
+        maxFeePerGasGwei: z.number().positive().default(500),
+      })
+      .strict()
+      .default({ bumpAfterMs: 20_000, bumpPercent: 20, maxFeePerGasGwei: 500 }),
   })
   .strict();
 

@@ -10,7 +10,7 @@ import type { SigningKey } from "ethers";
 import { addressOfPubkey, type RelayerSet } from "../attest";
 import type { CosmwasmChainConfig } from "../config";
 import type { ConfigResponse, LanesResponse } from "../cosmwasm/generated/Hexs.types";
-import { RejectedError, type Sink, type TxStatus } from "./types";
+import { RejectedError, StaleBatchError, type Sink, type TxStatus } from "./types";
 
 export class CosmwasmSink implements Sink {
   readonly name: string;
@@ -69,6 +69,9 @@ export class CosmwasmSink implements Sink {
     } catch (e) {
       const text = (e as Error).message;
       if (/account sequence mismatch|incorrect account sequence/i.test(text)) this.client = undefined;
+      // LaneNonce: "message 0 on lane from chain 1: nonce 5, expected 8" — the lane moved past us
+      const m = /message (\d+) on lane from chain \d+: nonce (\d+), expected (\d+)/.exec(text);
+      if (m && Number(m[3]) > Number(m[2])) throw new StaleBatchError(`${this.name} already applied the lane past this batch: ${m[0]}`, Number(m[3]));
       if (/execute wasm contract failed/i.test(text)) throw new RejectedError(`${this.name} refuses the batch: ${text}`);
       throw e;
     }

@@ -2,13 +2,15 @@
 // nonces come from the store (handed out under a lock, so instances sharing one key never reuse
 // one); "nonce too low" resets the local counter to the chain's. Receipts are checked with the
 // configured confirmation depth; `hub.lane(src).inbound` answers "already delivered?".
-import { Contract, getAddress, JsonRpcProvider, Wallet, type SigningKey } from "ethers";
+import { Contract, getAddress, JsonRpcProvider, Transaction, Wallet, type SigningKey, type TransactionRequest, type TransactionResponse } from "ethers";
+import { logger } from "../log";
+import { retry } from "../retry";
 import type { RelayerSet } from "../attest";
 import type { EvmChainConfig } from "../config";
 import { connectEvm } from "../sources/evm-provider";
 import type { OpStore } from "../store";
 import { HUB_ABI } from "../sources/evm";
-import { RejectedError, type Sink, type TxStatus } from "./types";
+import { RejectedError, StaleBatchError, type Sink, type TxStatus } from "./types";
 
 export const GATEWAY_ABI = [
   "function submitBatch(bytes[] messages, bytes[] signatures)",
@@ -27,6 +29,13 @@ export class EvmGatewaySink implements Sink {
   readonly name: string;
   readonly hexsChainId: number;
   private conn?: { provider: JsonRpcProvider; wallet: Wallet; hub: Contract; gateway: Contract };
+  private chainId = 0n;
+  private readonly log;
+  /** transactions this process sent (for fee bumping) and their replacements */
+  private readonly sent = new Map<string, { tx: TransactionRequest; sentAt: number; capped?: boolean }>();
+  private readonly replaced = new Map<string, string>();
+  /** called on every fee bump (metrics) */
+  onBump?: (chain: string) => void;
 
   constructor(
     private readonly cfg: EvmChainConfig,
@@ -36,6 +45,7 @@ export class EvmGatewaySink implements Sink {
     if (!cfg.gateway) throw new Error(`chains[${cfg.name}].gateway is required to deliver to this chain`);
     this.name = cfg.name;
     this.hexsChainId = cfg.hexsChainId;
+    this.log = logger(`sink:${cfg.name}`);
   }
 
   private get provider(): JsonRpcProvider {
@@ -59,6 +69,7 @@ export class EvmGatewaySink implements Sink {
     if (!this.conn) {
       const provider = await connectEvm(this.cfg.rpc);
       const wallet = new Wallet(this.key, provider);
+      this.chainId = (await provider.getNetwork()).chainId;
       this.conn = { provider, wallet, hub: new Contract(this.cfg.hub, HUB_ABI, provider), gateway: new Contract(this.cfg.gateway!, GATEWAY_ABI, wallet) };
     }
     if (this.checked) return;
@@ -85,30 +96,110 @@ export class EvmGatewaySink implements Sink {
     } catch (e) {
       // Only a revert is the destination's answer; a transport failure (dropped connection,
       // 5xx, a truncated body) says nothing about the batch and is retried like any RPC error.
-      if ((e as { code?: string }).code === "CALL_EXCEPTION") throw new RejectedError(`${this.name} refuses the batch: ${reason(e, this.gateway)}`);
+      if ((e as { code?: string }).code === "CALL_EXCEPTION") {
+        const stale = staleNonce(e, this.gateway);
+        if (stale !== undefined) throw new StaleBatchError(`${this.name} already applied the lane past this batch: ${reason(e, this.gateway)}`, stale);
+        throw new RejectedError(`${this.name} refuses the batch: ${reason(e, this.gateway)}`);
+      }
       throw new Error(`${this.name}: could not simulate submitBatch: ${shortError(e)}`);
     }
+    const unsigned = await this.gateway.submitBatch.populateTransaction(messages, sigs);
+    const gasLimit = await this.provider.estimateGas({ ...unsigned, from: this.wallet.address });
+    const fees = await this.fees();
     const pending = await this.provider.getTransactionCount(this.wallet.address, "pending");
     const nonce = await this.store.allocateTxNonce(this.name, this.wallet.address, pending);
+    const tx: TransactionRequest = { to: unsigned.to, data: unsigned.data, nonce, gasLimit: (gasLimit * 12n) / 10n, chainId: this.chainId, type: 2, ...fees };
+    const hash = await this.broadcast(tx, true);
+    this.sent.set(hash, { tx, sentAt: Date.now() });
+    return hash;
+  }
+
+  /** Current fee suggestion, capped by the configured maximum. */
+  private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    const f = await this.provider.getFeeData();
+    const cap = this.maxFee;
+    const tip = f.maxPriorityFeePerGas ?? 1_000_000_000n;
+    const most = f.maxFeePerGas ?? (f.gasPrice ?? 1_000_000_000n) * 2n;
+    return { maxFeePerGas: min(most, cap), maxPriorityFeePerGas: min(tip, min(most, cap)) };
+  }
+
+  private get maxFee(): bigint {
+    return BigInt(Math.round(this.cfg.fees.maxFeePerGasGwei * 1e9));
+  }
+
+  /**
+   * Sign and send. The hash is computed locally, so a lost answer (dropped connection, truncated
+   * body) does not lose the transaction: if the node knows the hash, it was broadcast.
+   */
+  private async broadcast(tx: TransactionRequest, fresh: boolean): Promise<string> {
+    const signed = await this.wallet.signTransaction(tx);
+    const hash = Transaction.from(signed).hash!;
     try {
-      const tx = await this.gateway.submitBatch(messages, sigs, { nonce });
-      return tx.hash as string;
+      await this.provider.broadcastTransaction(signed);
+      return hash;
     } catch (e) {
+      const known = await retry(() => this.provider.getTransaction(hash), { policy: { baseMs: 100, maxMs: 1000, maxAttempts: 4 } }).catch(() => null);
+      if (known) return hash;
       // Not broadcast (or refused): the nonce was not used, or the chain is ahead of us. Either
       // way the next allocation must follow the chain's pending count again.
-      await this.store.resetTxNonce(this.name, this.wallet.address);
-      throw new Error(`${this.name}: submitBatch from ${this.wallet.address} failed: ${shortError(e)}`);
+      if (fresh) await this.store.resetTxNonce(this.name, this.wallet.address);
+      throw new Error(`${this.name}: submitBatch from ${this.wallet.address} (nonce ${tx.nonce}) failed: ${shortError(e)}`);
     }
   }
 
-  async status(txHash: string): Promise<{ status: TxStatus; error?: string }> {
-    const r = await this.provider.getTransactionReceipt(txHash);
-    if (!r) {
-      const tx = await this.provider.getTransaction(txHash);
-      return tx ? { status: "pending" } : { status: "failed", error: `transaction ${txHash} is not known to ${this.name} (dropped)` };
+  /**
+   * Fee bumping: a transaction still unmined `fees.bumpAfterMs` after it was sent is replaced at
+   * the same nonce with both fee fields raised by `fees.bumpPercent` (at least the 12.5 % nodes
+   * require of a replacement) or to the current suggestion if higher, capped by
+   * `fees.maxFeePerGasGwei`. Returns the replacement's hash, or undefined when none was due or possible.
+   */
+  private async bump(txHash: string, tx: TransactionResponse): Promise<string | undefined> {
+    let mem = this.sent.get(txHash);
+    if (!mem) this.sent.set(txHash, (mem = { tx: txFromResponse(tx, this.chainId), sentAt: Date.now() })); // sent before a restart
+    if (Date.now() - mem.sentAt < this.cfg.fees.bumpAfterMs) return undefined;
+    const old = mem.tx;
+    const pct = BigInt(Math.round(this.cfg.fees.bumpPercent * 100));
+    const up = (v: bigint, p: bigint): bigint => v + (v * p + 9_999n) / 10_000n; // rounded up
+    const now = await this.fees();
+    const oldMax = BigInt(old.maxFeePerGas ?? 0);
+    const oldTip = BigInt(old.maxPriorityFeePerGas ?? 0);
+    const maxFeePerGas = min(max(up(oldMax, pct), now.maxFeePerGas), this.maxFee);
+    const maxPriorityFeePerGas = min(max(up(oldTip, pct), now.maxPriorityFeePerGas), maxFeePerGas);
+    // A replacement below +12.5 % on either field is refused by nodes: at the cap, keep waiting.
+    if (maxFeePerGas < up(oldMax, 1250n) || maxPriorityFeePerGas < up(oldTip, 1250n)) {
+      if (!mem.capped) this.log.warn({ txHash, nonce: old.nonce, maxFeePerGas: oldMax.toString(), capGwei: this.cfg.fees.maxFeePerGasGwei }, "transaction not mined and fees at the configured cap: not bumping further");
+      mem.capped = true;
+      return undefined;
     }
-    if (r.status !== 1) return { status: "failed", error: `transaction ${txHash} reverted in block ${r.blockNumber}` };
-    return (await r.confirmations()) >= Math.max(1, this.cfg.confirmations) ? { status: "confirmed" } : { status: "pending" };
+    const tx2: TransactionRequest = { ...old, maxFeePerGas, maxPriorityFeePerGas };
+    const hash = await this.broadcast(tx2, false);
+    this.sent.set(hash, { tx: tx2, sentAt: Date.now() });
+    this.replaced.set(txHash, hash);
+    this.onBump?.(this.name);
+    this.log.info({ old: txHash, replacement: hash, nonce: old.nonce, maxFeePerGas: maxFeePerGas.toString(), maxPriorityFeePerGas: maxPriorityFeePerGas.toString() }, "transaction not mined in time: replaced with higher fees");
+    return hash;
+  }
+
+  async status(txHash: string): Promise<{ status: TxStatus; error?: string; txHash?: string }> {
+    // The original and every replacement share one nonce: whichever is mined is the answer.
+    const chain = [txHash];
+    for (let h = txHash; this.replaced.has(h); ) chain.push((h = this.replaced.get(h)!));
+    for (const h of [...chain].reverse()) {
+      const r = await this.provider.getTransactionReceipt(h);
+      if (!r) continue;
+      if (r.status !== 1) return { status: "failed", error: `transaction ${h} reverted in block ${r.blockNumber}`, txHash: h };
+      return (await r.confirmations()) >= Math.max(1, this.cfg.confirmations) ? { status: "confirmed", txHash: h } : { status: "pending", txHash: h };
+    }
+    const head = chain[chain.length - 1];
+    const tx = await this.provider.getTransaction(head);
+    if (!tx) {
+      // Gone from the pool: replaced at its nonce (e.g. by this relayer before a restart) or dropped.
+      const nonce = this.sent.get(head)?.tx.nonce;
+      const used = nonce != null && (await this.provider.getTransactionCount(this.wallet.address, "latest")) > Number(nonce);
+      return { status: "failed", error: used ? `transaction ${head} was replaced by another at nonce ${nonce}` : `transaction ${head} is not known to ${this.name} (dropped)` };
+    }
+    const bumped = await this.bump(head, tx);
+    return { status: "pending", txHash: bumped ?? head };
   }
 
   async close(): Promise<void> {
@@ -126,8 +217,26 @@ function reason(e: unknown, c: Contract): string {
   return (e as Error).message ?? String(e);
 }
 
+/** UnexpectedNonce(src, expected, actual) with expected > actual: the lane already moved past the batch. */
+function staleNonce(e: unknown, c: Contract): number | undefined {
+  const data = (e as { data?: string }).data;
+  if (typeof data !== "string" || data.length < 10) return undefined;
+  const parsed = c.interface.parseError(data);
+  if (parsed?.name !== "UnexpectedNonce") return undefined;
+  const [, expected, actual] = parsed.args as unknown as [bigint, bigint, bigint];
+  return expected > actual ? Number(expected) : undefined;
+}
+
 /** The node's own message when ethers wraps it ("could not coalesce error ..."). */
 function shortError(e: unknown): string {
   const inner = (e as { error?: { message?: string }; info?: { error?: { message?: string } } });
   return inner.info?.error?.message ?? inner.error?.message ?? (e as Error).message ?? String(e);
+}
+
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/** the fields needed to re-sign a transaction we sent before a restart */
+function txFromResponse(t: TransactionResponse, chainId: bigint): TransactionRequest {
+  return { to: t.to, data: t.data, nonce: t.nonce, gasLimit: t.gasLimit, chainId, maxFeePerGas: t.maxFeePerGas ?? t.gasPrice, maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? t.gasPrice, type: 2 };
 }

@@ -15,8 +15,11 @@ export interface Sink {
   relayerSet(): Promise<RelayerSet>;
   /** submit one batch; returns the transaction hash once broadcast */
   submit(messages: readonly string[], signatures: Map<string, string>, set: RelayerSet): Promise<string>;
-  /** where a submitted transaction stands; `failed` carries the reason */
-  status(txHash: string): Promise<{ status: TxStatus; error?: string }>;
+  /**
+   * where a submitted transaction stands; `failed` carries the reason; `txHash` names the
+   * transaction now standing for it when the sink replaced it (fee bumping)
+   */
+  status(txHash: string): Promise<{ status: TxStatus; error?: string; txHash?: string }>;
   close(): Promise<void>;
 }
 
@@ -25,5 +28,21 @@ export class RejectedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "RejectedError";
+  }
+}
+
+/**
+ * The destination already applied (part of) the batch: its lane nonce is past the batch's first
+ * message (another instance, operator or self-relayer won the race). Not a refusal: the next
+ * step reads the destination's nonce and confirms what it applied.
+ */
+export class StaleBatchError extends Error {
+  constructor(
+    message: string,
+    /** the nonce the destination expects next */
+    readonly expected: number,
+  ) {
+    super(message);
+    this.name = "StaleBatchError";
   }
 }

@@ -17,6 +17,7 @@ export class CosmwasmSource implements Source {
   readonly name: string;
   readonly hexsChainId: number;
   readonly pollIntervalMs: number;
+  readonly retryMaxMs: number;
   private comet?: CometClient;
   private readonly log;
 
@@ -27,6 +28,7 @@ export class CosmwasmSource implements Source {
     this.name = cfg.name;
     this.hexsChainId = cfg.hexsChainId;
     this.pollIntervalMs = cfg.pollIntervalMs;
+    this.retryMaxMs = cfg.retryMaxMs;
     this.log = logger(`source:${cfg.name}`);
   }
 

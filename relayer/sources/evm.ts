@@ -11,6 +11,15 @@ import { logger } from "../log";
 import type { NewOp, OpStore } from "../store";
 import type { PollResult, Source } from "./types";
 import { connectEvm } from "./evm-provider";
+import { nextAttemptDelayMs, retry, sleep } from "../retry";
+
+/** how nodes word "this eth_getLogs answer would be too large" (geth, erigon, alchemy, infura, besu, hardhat) */
+const TOO_LARGE = /too (many|large)|exceed|limit|range|response size|query returned more than/i;
+
+function shortErr(e: unknown): string {
+  const x = e as { info?: { error?: { message?: string } }; error?: { message?: string }; shortMessage?: string; message?: string };
+  return x.info?.error?.message ?? x.error?.message ?? x.shortMessage ?? x.message ?? String(e);
+}
 
 export const HUB_ABI = [
   "event Recorded(uint64 indexed entry, uint8 kind, bytes body)",
@@ -24,9 +33,12 @@ export class EvmSource implements Source {
   readonly name: string;
   readonly hexsChainId: number;
   readonly pollIntervalMs: number;
+  readonly retryMaxMs: number;
   private readonly log;
 
   private _provider?: JsonRpcProvider;
+  /** current eth_getLogs block range: halved on failures, doubled back up to maxBlockRange */
+  private range: number;
 
   constructor(
     private readonly cfg: EvmChainConfig,
@@ -35,7 +47,9 @@ export class EvmSource implements Source {
     this.name = cfg.name;
     this.hexsChainId = cfg.hexsChainId;
     this.pollIntervalMs = cfg.pollIntervalMs;
+    this.retryMaxMs = cfg.retryMaxMs;
     this.log = logger(`source:${cfg.name}`);
+    this.range = cfg.maxBlockRange;
   }
 
   get provider(): JsonRpcProvider {
@@ -46,34 +60,84 @@ export class EvmSource implements Source {
   async init(): Promise<void> {
     this._provider ??= await connectEvm(this.cfg.rpc);
     const hub = new Contract(this.cfg.hub, HUB_ABI, this.provider);
-    const code = await this.provider.getCode(this.cfg.hub);
+    const code = await this.call("eth_getCode", () => this.provider.getCode(this.cfg.hub));
     if (code === "0x") throw new Error(`chains[${this.cfg.name}].hub: no contract at ${this.cfg.hub} on ${this.cfg.rpc}`);
-    const id = Number(await hub.chainId());
+    const id = Number(await this.call("hub.chainId", () => hub.chainId()));
     if (id !== this.cfg.hexsChainId) throw new Error(`chains[${this.cfg.name}].hexsChainId is ${this.cfg.hexsChainId} but the hub at ${this.cfg.hub} says ${id}: fix the config`);
   }
 
+  /**
+   * One RPC call with its own retries (a dropped, delayed, 5xx or truncated answer costs one
+   * call, not the whole poll). Only transport-like failures are retried here; the caller sees
+   * the last error once the attempts run out.
+   */
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return retry(fn, {
+      policy: { baseMs: 100, maxMs: this.cfg.retryMaxMs, maxAttempts: this.cfg.rpcAttempts },
+      onRetry: (e, attempt, delayMs) => this.log.debug({ call: what, attempt, retryInMs: delayMs, err: shortErr(e) }, "RPC call failed; retrying"),
+    });
+  }
+
+  /**
+   * `eth_getLogs` over [from, from + range − 1], halving the range when the node refuses it as
+   * too large or the call keeps failing (a large answer is also the one most likely to be cut
+   * off); the range grows back after successful reads. Returns the logs and the last block read.
+   */
+  private async readLogs(from: number, to: number): Promise<{ logs: Log[]; to: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const upto = Math.min(to, from + this.range - 1);
+      try {
+        const logs = await this.provider.getLogs({ address: this.cfg.hub, topics: [RECORDED], fromBlock: from, toBlock: upto });
+        if (upto - from + 1 >= this.range) this.range = Math.min(this.cfg.maxBlockRange, this.range * 2);
+        return { logs, to: upto };
+      } catch (e) {
+        const tooLarge = TOO_LARGE.test(shortErr(e));
+        let halved = false;
+        if (this.range > 1 && (tooLarge || attempt >= 2)) {
+          this.range = Math.max(1, Math.floor((upto - from + 1) / 2));
+          halved = true;
+          this.log.debug({ from, range: this.range, err: shortErr(e) }, "getLogs failed: halving the block range");
+        }
+        if (attempt >= this.cfg.rpcAttempts + (tooLarge ? 16 : 0)) throw e;
+        if (!(tooLarge && halved)) await sleep(nextAttemptDelayMs(attempt, { baseMs: 100, maxMs: this.cfg.retryMaxMs, maxAttempts: Infinity }));
+      }
+    }
+  }
+
   async poll(): Promise<PollResult> {
-    const head = await this.provider.getBlockNumber();
+    const head = await this.call("eth_blockNumber", () => this.provider.getBlockNumber());
     const safe = head - this.cfg.confirmations;
     const cur = (await this.store.cursor(this.name)) ?? { height: this.cfg.startBlock - 1, hash: null };
     if (cur.hash) {
-      const b = await this.provider.getBlock(cur.height);
+      const b = await this.call("eth_getBlockByNumber", () => this.provider.getBlock(cur.height));
       if (!b || b.hash !== cur.hash) return this.rewind(head, cur.height);
     }
     if (safe <= cur.height) return { head, cursor: cur.height, observed: 0, behind: false };
     const from = cur.height + 1;
-    const to = Math.min(safe, cur.height + this.cfg.maxBlockRange);
-    const logs = await this.provider.getLogs({ address: this.cfg.hub, topics: [RECORDED], fromBlock: from, toBlock: to });
-    const last = await this.provider.getBlock(to);
+    const read = await this.readLogs(from, Math.min(safe, cur.height + this.cfg.maxBlockRange));
+    const { logs, to } = read;
+    const last = await this.call("eth_getBlockByNumber", () => this.provider.getBlock(to));
     if (!last?.hash) throw new Error(`block ${to} of ${this.name} not available`);
+    // Block hashes come from the logs themselves (every log names its block); a header is read
+    // only for the timestamps (end-to-end latency) and for the range's last block (the cursor).
     const blocks = new Map<number, { hash: string; time: number }>([[to, { hash: last.hash, time: last.timestamp * 1000 }]]);
     for (const l of logs) {
-      if (blocks.has(l.blockNumber)) continue;
-      const b = await this.provider.getBlock(l.blockNumber);
-      blocks.set(l.blockNumber, { hash: b?.hash ?? l.blockHash, time: (b?.timestamp ?? 0) * 1000 });
+      const known = blocks.get(l.blockNumber);
+      if (known && known.hash !== l.blockHash) throw new Error(`${this.name}: chain changed while reading blocks ${from}..${to}; retrying`);
+      if (!known) blocks.set(l.blockNumber, { hash: l.blockHash, time: 0 });
     }
-    // Logs and the block lookups must describe one branch; otherwise try again next poll.
-    for (const l of logs) if (blocks.get(l.blockNumber)!.hash !== l.blockHash) throw new Error(`${this.name}: chain changed while reading blocks ${from}..${to}; retrying`);
+    const missing = [...blocks].filter(([, b]) => b.time === 0).map(([h]) => h);
+    for (let i = 0; i < missing.length; i += 4) {
+      await Promise.all(
+        missing.slice(i, i + 4).map(async (h) => {
+          const b = await this.call("eth_getBlockByNumber", () => this.provider.getBlock(h));
+          const mine = blocks.get(h)!;
+          // The header must be of the logs' branch; otherwise the chain moved: try again next poll.
+          if (b && b.hash !== mine.hash) throw new Error(`${this.name}: chain changed while reading blocks ${from}..${to}; retrying`);
+          mine.time = (b?.timestamp ?? last.timestamp) * 1000;
+        }),
+      );
+    }
     const ops = logs.flatMap((l) => this.toOps(l, blocks.get(l.blockNumber)!.time));
     const refs = [...blocks].map(([height, b]) => ({ height, hash: b.hash }));
     const observed = await this.store.advance(this.name, { height: to, hash: last.hash }, refs, ops, this.cfg.reorgWindow);
@@ -100,7 +164,7 @@ export class EvmSource implements Source {
     let fork = this.cfg.startBlock - 1;
     for (const k of known) {
       if (k.height > cursorHeight) continue;
-      const b = await this.provider.getBlock(k.height);
+      const b = await this.call("eth_getBlockByNumber", () => this.provider.getBlock(k.height));
       if (b?.hash === k.hash) {
         fork = k.height;
         break;

@@ -18,6 +18,8 @@ export interface Source {
   readonly name: string;
   readonly hexsChainId: number;
   readonly pollIntervalMs: number;
+  /** cap on the source loop's backoff after failed polls (default 5 s) */
+  readonly retryMaxMs?: number;
   /** check the chain and contract (e.g. the hub's Hexs chain id); throws with an actionable message */
   init(): Promise<void>;
   poll(): Promise<PollResult>;

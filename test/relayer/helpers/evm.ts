@@ -181,3 +181,25 @@ export async function wireMirror(provider: JsonRpcProvider, chain: HexsChain): P
 export async function recordKinds(chain: HexsChain, entries: { kind: number; body: string }[]): Promise<void> {
   for (const e of entries) await (await chain.hub.record(e.kind, e.body)).wait();
 }
+
+/**
+ * Transactions sent to `to` (the gateway) in blocks [fromBlock, head], by receipt status: the
+ * destination's own count of applied batches and of submissions it refused (e.g. a duplicate
+ * of a batch another relayer landed first).
+ */
+export async function submissionsTo(provider: JsonRpcProvider, to: string, fromBlock: number): Promise<{ applied: number; reverted: number }> {
+  const head = await provider.getBlockNumber();
+  const target = to.toLowerCase();
+  let applied = 0;
+  let reverted = 0;
+  for (let h = fromBlock; h <= head; h++) {
+    const block = (await provider.send("eth_getBlockByNumber", [`0x${h.toString(16)}`, true])) as { transactions: { hash: string; to: string | null }[] };
+    for (const tx of block.transactions) {
+      if (tx.to?.toLowerCase() !== target) continue;
+      const r = await provider.getTransactionReceipt(tx.hash);
+      if (r?.status === 1) applied++;
+      else reverted++;
+    }
+  }
+  return { applied, reverted };
+}
