@@ -21,6 +21,7 @@ export interface SdlArgs {
   keyChain?: string;
   wasmChain?: string;
   wasmContract?: string;
+  operators?: string;
 }
 
 export const SDL_HELP =
@@ -35,7 +36,19 @@ export function withSdlParams(t: ConfigurableTaskDefinition): ConfigurableTaskDe
     .addOptionalParam("keyService", `Key service base URL (Lighthouse-compatible; default $HEXS_KEY_SERVICE or ${DEFAULT_KEY_SERVICE})`)
     .addOptionalParam("keyChain", "With --sdl: the key service's name for this EVM chain (default hexs-evm-<chainId>)")
     .addOptionalParam("wasmChain", "With --sdl: also admit holders on this CosmWasm chain (the key service's name for it)")
-    .addOptionalParam("wasmContract", "With --wasm-chain: the Hexs CosmWasm contract address there");
+    .addOptionalParam("wasmContract", "With --wasm-chain: the Hexs CosmWasm contract address there")
+    .addOptionalParam("operators", OPERATORS_HELP);
+}
+
+const OPERATORS_HELP =
+  "With --sdl: relayer operator addresses (comma-separated 0x…, default $HEXS_RELAYER_OPERATORS) allowed to decrypt the SDL, " +
+  "so the relayer can open Akash leases for buyers who ask for a deployment (`relayer keys` prints an operator's address)";
+
+/** --operators or $HEXS_RELAYER_OPERATORS, validated. */
+function operatorsOf(a: SdlArgs): string[] {
+  const list = (a.operators ?? process.env.HEXS_RELAYER_OPERATORS ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+  for (const x of list) if (!/^0x[0-9a-fA-F]{40}$/.test(x)) fail(`bad --operators entry '${x}': expected 0x-prefixed 20-byte EVM addresses, comma-separated`);
+  return list;
 }
 
 function keyServiceUrl(a: SdlArgs): string {
@@ -112,8 +125,11 @@ export async function grantAfterPublish(
     if (!a.wasmChain || !a.wasmContract) fail("--wasm-chain and --wasm-contract go together");
     where.cosmwasm = [{ chain: a.wasmChain, contract: a.wasmContract, modelId }];
   }
+  const operators = operatorsOf(a);
   try {
-    await keys.grantKeyHolders(new keys.KeyServiceClient(keys.localEndpoints(url)), await holderOf(signer), sdlLocator, where);
+    const client = new keys.KeyServiceClient(keys.localEndpoints(url));
+    await keys.grantKeyHolders(client, await holderOf(signer), sdlLocator, where);
+    if (operators.length) await keys.grantOperators(client, await holderOf(signer), sdlLocator, operators);
   } catch (e) {
     if (e instanceof Error && e.name === "KeyServiceError") {
       throw new TaskError(
@@ -124,6 +140,7 @@ export async function grantAfterPublish(
     throw e;
   }
   say(`  key holders of model ${formatId(modelId)} on ${[...(where.evm ?? []), ...(where.cosmwasm ?? [])].map((w) => w.chain).join(", ")} may decrypt the SDL`);
+  if (operators.length) say(`  relayer operators ${operators.join(", ")} may decrypt it to open leases for buyers`);
 }
 
 export interface DecryptArgs extends SdlArgs {
@@ -173,6 +190,7 @@ task("model:grant-holders", "Set (again) the key service's access conditions of 
   .addOptionalParam("keyChain", "The key service's name for this EVM chain (default hexs-evm-<chainId>)")
   .addOptionalParam("wasmChain", "Also admit holders on this CosmWasm chain")
   .addOptionalParam("wasmContract", "With --wasm-chain: the Hexs CosmWasm contract address there")
+  .addOptionalParam("operators", OPERATORS_HELP)
   .setAction(async (a: SdlArgs & { model: string; from?: string }, hre) => {
     const { p, modelId, locator } = await modelLocator(hre, a.model);
     const signer = await resolveSigner(hre, a.from);

@@ -6,7 +6,7 @@
 import { randomInt } from "node:crypto";
 import type { OfflineAminoSigner } from "@cosmjs/amino";
 import { decryptFile, encryptFile } from "@lighthouse-web3/sdk/dist/Lighthouse/uploadEncrypted/encryptionNode";
-import { signAdr36 } from "./auth";
+import { parseAccount, signAdr36 } from "./auth";
 import { cidOf, parseRawCid, sha256, verifyCid } from "./cid";
 import type { AccessCondition } from "./conditions";
 import { KeyServiceError, refuse } from "./errors";
@@ -168,6 +168,16 @@ export class KeyServiceClient {
       aggregator: conditions.aggregator,
       chainType: "EVM",
     }));
+  }
+
+  /**
+   * Let `addresses` fetch the key too (Lighthouse's share; owner only). The Hexs use: the creator
+   * grants the relayer operators, so the lease pipeline can decrypt the SDL as the operator key.
+   */
+  async share(owner: Holder, cid: string, addresses: string[]): Promise<void> {
+    const list = addresses.map((a) => parseAccount(a).address);
+    if (!list.length) refuse("bad_request", "name at least one address to share with");
+    await this.toAllStores("setSharedKey", "POST", owner, () => ({ cid, sharedTo: list }));
   }
 
   /**

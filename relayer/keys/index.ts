@@ -24,5 +24,5 @@ export { LIGHTHOUSE, pointSdkAt } from "./sdk";
 export { imageDigestOf, validateSdl } from "./sdl";
 export type { SdlImage, ValidSdl } from "./sdl";
 export { contentCommitment } from "./commitment";
-export { grantKeyHolders, keyHolderConditions, sealSdl } from "./publish";
+export { grantKeyHolders, grantOperators, keyHolderConditions, sealSdl } from "./publish";
 export type { KeyLocations, SealedSdl } from "./publish";

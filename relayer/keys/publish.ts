@@ -52,3 +52,12 @@ export function keyHolderConditions(where: KeyLocations): { conditions: AccessCo
 export async function grantKeyHolders(client: KeyServiceClient, owner: Holder, locator: string, where: KeyLocations): Promise<void> {
   await client.setConditions(owner, parseLocator(locator).cid, keyHolderConditions(where));
 }
+
+/**
+ * Let the relayer operators decrypt the SDL at `locator` (owner only): the lease pipeline decrypts
+ * as the operator's key when a buyer asks for a deployment. Operators are EVM addresses (the
+ * relayer's operator key; `relayer keys` prints it). Key holders are admitted by the conditions.
+ */
+export async function grantOperators(client: KeyServiceClient, owner: Holder, locator: string, operators: string[]): Promise<void> {
+  await client.share(owner, parseLocator(locator).cid, operators);
+}
