@@ -12,6 +12,11 @@ import {IHexsHub, ITransport} from "../interfaces/IHexsHub.sol";
 import {IRegistryMirror} from "../interfaces/IRegistryMirror.sol";
 import {HexsCodec} from "../libraries/HexsCodec.sol";
 
+/// @dev The market's deployment-escrow entry point (LEASE_REPORTER_ROLE, held by the hub).
+interface ILeaseMarket {
+    function resolveDeployment(uint256 keyId, bool leased, address operator) external;
+}
+
 /// @title HexsHub
 /// @notice This chain's single door to the other Hexs chains.
 ///
@@ -121,6 +126,10 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         mapping(uint64 modelId => mapping(bytes14 owner => Holding)) holdings;
         mapping(address creator => mapping(uint32 chain => uint64)) bindNonce;
         mapping(bytes32 digest => uint32 srcChain) rejected; // refused messages that may be re-applied
+        // LeaseReported (appended): the Akash lane, the market whose escrows it resolves, who is paid
+        uint32 leaseChain;
+        ILeaseMarket leaseMarket;
+        address leasePayee;
     }
 
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Hub")) - 1)) & ~bytes32(uint256(0xff))
@@ -140,6 +149,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     event LanePaused(uint32 indexed chain, bool paused);
     event HubPaused(bool paused);
     event RecorderAuthorized(address recorder);
+    event LeaseReportingSet(uint32 indexed akashChain, address market, address payee);
 
     error NotRecorder(address caller);
     error NotTransport(uint32 chain, address caller);
@@ -347,9 +357,10 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             s.registry.mirrorUpdate(srcChain, m);
         } else if (h.kind == HexsCodec.KIND_PAYOUT_ADDRESS_BOUND) {
             s.registry.mirrorPayout(HexsCodec.decodePayoutAddressBound(body));
+        } else if (h.kind == HexsCodec.KIND_LEASE_REPORTED) {
+            _applyLeaseReported(s, srcChain, HexsCodec.decodeLeaseReported(body));
         } else {
-            // PurchaseSettled and LeaseReported are consumed by the relayer and the market's
-            // lease reporting, not by the mirror; they are validated and acknowledged here.
+            // PurchaseSettled is consumed by the relayer, not by the mirror; validated and acknowledged here.
             HexsCodec.validate(message);
         }
     }
@@ -402,6 +413,26 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         l.ratePerHour = ratePerHour;
         l.limited = ratePerHour != 0;
         emit PeerSet(chain, transport, ratePerHour);
+    }
+
+    /// @notice Accept LeaseReported from the Akash lane `akashChain` (its transport is set with
+    /// `setPeer`, e.g. the attestation gateway; its rate limit bounds refunds per hour): each
+    /// report resolves the purchase's deployment escrow on `market` (this hub needs the market's
+    /// LEASE_REPORTER_ROLE), paying `payee` when the lease opened and crediting the buyer back
+    /// otherwise. `market` = 0 stops applying them (they are then refused and can be re-applied).
+    function setLeaseReporting(uint32 akashChain, address market, address payee) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        HubStorage storage s = _s();
+        if (akashChain == 0 || akashChain == s.chainId) revert InvalidChain(akashChain);
+        if (market != address(0) && payee == address(0)) revert ZeroAddress();
+        s.leaseChain = akashChain;
+        s.leaseMarket = ILeaseMarket(market);
+        s.leasePayee = payee;
+        emit LeaseReportingSet(akashChain, market, payee);
+    }
+
+    function leaseReporting() external view returns (uint32 akashChain, address market, address payee) {
+        HubStorage storage s = _s();
+        return (s.leaseChain, address(s.leaseMarket), s.leasePayee);
     }
 
     function pauseLane(uint32 chain, bool paused) external onlyRole(GUARDIAN_ROLE) {
@@ -459,6 +490,15 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         } else {
             _mirrorKeyIn(s, m.keyId, m.modelId, m.toChain, m.owner, m.expiresAt, m.locked);
         }
+    }
+
+    /// @dev A lease report is only taken from the Akash lane and only for a purchase made here.
+    function _applyLeaseReported(HubStorage storage s, uint32 srcChain, HexsCodec.LeaseReported memory r) private {
+        ILeaseMarket market = s.leaseMarket;
+        if (srcChain != s.leaseChain || address(market) == address(0)) revert NotLeaseLane(srcChain);
+        uint32 origin = HexsCodec.originChainOf(r.purchaseId);
+        if (origin != s.chainId) revert WrongDestination(origin, s.chainId);
+        market.resolveDeployment(r.purchaseId, r.ok, s.leasePayee);
     }
 
     function _mirrorKeyIn(
@@ -629,4 +669,5 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     error StaleBinding(uint64 nonce, uint64 last);
     error NotResident(uint64 keyId, uint32 chain);
     error WrongOwner(uint64 keyId);
+    error NotLeaseLane(uint32 srcChain);
 }
