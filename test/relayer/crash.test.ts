@@ -1,16 +1,17 @@
-// Crash safety: two relayer processes (2-of-2 quorum of a 3-key set) deliver a stream of journal
-// entries while each is killed -9 at random moments and restarted; every entry is applied on
-// the destination exactly once, in lane order. Ends with a graceful SIGTERM (exit code 0).
+// Crash safety: two relayer processes (2-of-2 quorum of a 3-key set) deliver a stream of 200
+// journal entries (purchases) while each is killed -9 at random moments and restarted; every
+// entry is applied on the destination exactly once, in lane order; duplicate submissions the
+// destination refused are reported separately. Ends with a graceful SIGTERM (exit code 0).
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Wallet, keccak256 } from "ethers";
-import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, startNode, type HexsChain, type Node } from "./helpers/evm";
+import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, startNode, submissionsTo, type HexsChain, type Node } from "./helpers/evm";
 
 const PORT = 18840;
-const MESSAGES = Number(process.env.HEXS_CRASH_MESSAGES ?? 100);
+const MESSAGES = Number(process.env.HEXS_CRASH_MESSAGES ?? 200);
 const ROOT = path.resolve(__dirname, "../..");
 const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-relayer-test-${i}`))));
 
@@ -87,18 +88,35 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
     let kills = 0;
     let sent = 0;
     const t0 = Date.now();
+    const firstBlock = await node.provider.getBlockNumber();
+    // The killer runs on its own clock, independent of the stream: any moment of a relayer's
+    // life (start-up, polling, collecting signatures, between broadcast and bookkeeping) may be hit.
+    let killing = true;
+    const killer = (async () => {
+      while (killing) {
+        await new Promise((r) => setTimeout(r, 300 + Math.random() * 2200));
+        if (!killing) break;
+        const victim = Math.random() < 0.5 ? 0 : 1;
+        await kill9(victim);
+        kills++;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
+        launch(victim);
+      }
+    })();
     while (sent < MESSAGES) {
       const n = Math.min(10, MESSAGES - sent);
       await record(a, Array.from({ length: n }, (_, i) => purchaseBody(sent + i + 1)));
       sent += n;
       await mine(node.provider, 1);
-      const victim = Math.random() < 0.5 ? 0 : 1;
-      await new Promise((r) => setTimeout(r, 200 + Math.random() * 1500));
-      await kill9(victim);
-      kills++;
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
-      launch(victim);
+      await new Promise((r) => setTimeout(r, Math.random() * 1000));
     }
+    // keep killing until three quarters are through, then let the relayers finish
+    while (Number((await b.hub.lane(1)).inbound) < (MESSAGES * 3) / 4 && Date.now() - t0 < 150_000) {
+      await mine(node.provider, 1);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    killing = false;
+    await killer;
     const deadline = Date.now() + 180_000;
     for (;;) {
       await mine(node.provider, 1);
@@ -107,7 +125,11 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(await appliedNonces(b, 1)).to.deep.equal(Array.from({ length: MESSAGES }, (_, i) => i + 1));
-    console.log(`      ${MESSAGES} entries, ${kills} kill -9s, delivered in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // Duplicate submissions (a relayer killed between broadcast and bookkeeping, or two relayers
+    // racing for one range) are refused by the destination: counted apart from the applied ones.
+    const onChain = await submissionsTo(node.provider, await b.gateway.getAddress(), firstBlock);
+    console.log(`      ${MESSAGES} entries, ${kills} kill -9s, delivered in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${onChain.applied} batches applied, ${onChain.reverted} duplicate submissions refused by the destination`);
+    expect(onChain.applied).to.be.greaterThan(0);
     // graceful stop: SIGTERM ends the process cleanly. A relayer relaunched by the last kill
     // may still be loading; signal it only once it serves /healthz (its handler is installed).
     for (const i of [0, 1]) {
