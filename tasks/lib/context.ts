@@ -37,7 +37,7 @@ async function contractAt<T>(hre: HardhatRuntimeEnvironment, name: string, artif
     fail(
       `no Hexs deployment on network '${hre.network.name}' (missing ${name}). ` +
         (hre.network.name === "hardhat"
-          ? "The in-process 'hardhat' network starts empty on every run: start the devnet (npm run devnet -- --keep) and pass --network localhost."
+          ? "The in-process 'hardhat' network starts empty on every run: start the devnet (npm run devnet -- --keep) and pass --network devnetA (or devnetB)."
           : `Deploy first: npx hardhat deploy --network ${hre.network.name}`),
     );
   }
@@ -109,13 +109,16 @@ export async function requireModel(hre: HardhatRuntimeEnvironment, p: ProtocolCo
   return p.registry.creatorOf(modelId);
 }
 
-/** Fail unless `signer` created `modelId`. */
-export async function requireCreator(hre: HardhatRuntimeEnvironment, p: ProtocolContracts, modelId: bigint, signer: Signer): Promise<void> {
+/**
+ * Fail unless `signer` created `modelId` — or, with `orPayout`, is the payout address the
+ * creator bound for this chain (how a creator from another chain family acts here).
+ */
+export async function requireCreator(hre: HardhatRuntimeEnvironment, p: ProtocolContracts, modelId: bigint, signer: Signer, orPayout = false): Promise<void> {
   const creator = await requireModel(hre, p, modelId);
   const me = await signer.getAddress();
-  if (creator !== me) {
-    fail(`not the creator: model ${formatId(modelId)} was created by ${creator}, but this task signs as ${me}. Use --from with the creator's account.`);
-  }
+  if (creator === me || (orPayout && (await p.registry.payoutOf(creator)) === me)) return;
+  const alt = orPayout ? " or its bound payout address" : "";
+  fail(`not the creator${alt}: model ${formatId(modelId)} was created by ${creator}, but this task signs as ${me}. Use --from with the creator's account${alt}.`);
 }
 
 export async function keysOf(hre: HardhatRuntimeEnvironment, p: ProtocolContracts, modelId: bigint): Promise<KeyNFT> {

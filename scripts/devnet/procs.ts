@@ -1,0 +1,115 @@
+// Child processes of the devnet: each is started with its output in `<dir>/<name>.log`, its PID
+// recorded in `<dir>/pids.json`, and stopped by that PID only (TERM, then KILL after a grace
+// period). A child that dies while the devnet runs is reported with the tail of its log.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+export interface Child {
+  name: string;
+  pid: number;
+  proc: ChildProcess;
+  logFile: string;
+}
+
+export class Supervisor {
+  private readonly children: Child[] = [];
+  private readonly cleanups: { name: string; run: () => Promise<void> | void }[] = [];
+  private stopping = false;
+  /** Called when a child exits on its own while the devnet is running. */
+  onUnexpectedExit: (c: Child, code: number | null, signal: NodeJS.Signals | null) => void = () => undefined;
+
+  constructor(readonly dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  spawn(name: string, command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Child {
+    const logFile = path.join(this.dir, `${name}.log`);
+    const fd = fs.openSync(logFile, "w");
+    const proc = spawn(command, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["ignore", fd, fd] });
+    fs.closeSync(fd);
+    if (proc.pid === undefined) throw new Error(`could not start ${name} (${command})`);
+    const child: Child = { name, pid: proc.pid, proc, logFile };
+    this.children.push(child);
+    this.writePids();
+    proc.once("exit", (code, signal) => {
+      if (!this.stopping) this.onUnexpectedExit(child, code, signal);
+    });
+    return child;
+  }
+
+  /** Something to undo on stop that is not a direct child (e.g. a daemon started by a script). */
+  atStop(name: string, run: () => Promise<void> | void): void {
+    this.cleanups.push({ name, run });
+  }
+
+  tail(c: Child, bytes = 3000): string {
+    try {
+      const text = fs.readFileSync(c.logFile, "utf8");
+      return text.slice(-bytes);
+    } catch {
+      return "";
+    }
+  }
+
+  /** Stop everything in reverse start order; safe to call twice. */
+  async stopAll(log: (line: string) => void = () => undefined): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const c of [...this.children].reverse()) {
+      if (c.proc.exitCode !== null || c.proc.signalCode !== null) continue;
+      const exited = new Promise<void>((resolve) => c.proc.once("exit", () => resolve()));
+      try {
+        process.kill(c.pid, "SIGTERM");
+      } catch {
+        continue;
+      }
+      const timer = setTimeout(() => {
+        if (c.proc.exitCode === null && c.proc.signalCode === null) {
+          log(`${c.name} (pid ${c.pid}) ignored SIGTERM for 10 s: SIGKILL`);
+          try {
+            process.kill(c.pid, "SIGKILL");
+          } catch {
+            /* already gone */
+          }
+        }
+      }, 10_000);
+      await exited;
+      clearTimeout(timer);
+      log(`stopped ${c.name} (pid ${c.pid})`);
+    }
+    for (const c of [...this.cleanups].reverse()) {
+      try {
+        await c.run();
+        log(`stopped ${c.name}`);
+      } catch (e) {
+        log(`could not stop ${c.name}: ${(e as Error).message}`);
+      }
+    }
+    this.children.length = 0;
+    this.writePids();
+  }
+
+  private writePids(): void {
+    const pids = Object.fromEntries(this.children.map((c) => [c.name, c.pid]));
+    fs.writeFileSync(path.join(this.dir, "pids.json"), JSON.stringify(pids, null, 2) + "\n");
+  }
+}
+
+/** Poll `probe` until it returns true (errors count as "not yet"), or fail after `timeoutMs`. */
+export async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>, child?: { sup: Supervisor; c: Child }): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    if (child && (child.c.proc.exitCode !== null || child.c.proc.signalCode !== null)) {
+      throw new Error(`${child.c.name} exited while waiting for ${what}; its log (${child.c.logFile}) ends:\n${child.sup.tail(child.c)}`);
+    }
+    try {
+      if (await probe()) return;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
