@@ -211,7 +211,7 @@ task("model:price", "Set (or remove with --unlist) the price of a model's keys i
     if (keyPrice >= 1n << 128n) fail(`bad --price '${a.price}': larger than uint128`);
     if (deploymentPrice >= 1n << 120n) fail(`bad --deployment-price '${a.deploymentPrice}': larger than uint120`);
     const signer = await resolveSigner(hre, a.from);
-    await requireCreator(hre, p, modelId, signer);
+    await requireCreator(hre, p, modelId, signer, true); // setPrice also admits the bound payout address
     if (!c.native && !(await p.market.isAccepted(currency))) {
       say(`  warning: the market does not accept ${c.symbol} (${currency}) yet; buyers cannot pay in it until governance accepts it (protocol:accept-token)`);
     }

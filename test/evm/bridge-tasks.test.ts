@@ -202,7 +202,10 @@ describe("cross-chain tasks", () => {
       const owed = await a.p.market.creditOf(await creator.getAddress(), ethers.ZeroAddress);
       expect(owed).to.be.greaterThan(0n);
       await refuses("vault:claim", { payee: await creator.getAddress(), from: "4" }, /is not the payout address bound for .* \(none is bound yet/);
+      await refuses("model:price", { model: String(modelId), price: "2", from: "4" }, /not the creator or its bound payout address/);
       await run<BindResult>("payout:bind", { chain: "1", payout, from: CREATOR });
+      await run("model:price", { model: String(modelId), price: "2", from: "4" }); // the payout address prices for the creator here
+      expect((await a.p.registry.saleInfo(modelId, ethers.ZeroAddress)).keyPrice).to.equal(2n * ONE);
       const before = await ethers.provider.getBalance(payout);
       const r = await run<ClaimResult>("vault:claim", { payee: await creator.getAddress(), to: payout, from: "4" });
       expect(r.amount).to.equal(owed);
