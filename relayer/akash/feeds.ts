@@ -47,6 +47,8 @@ export interface PurchaseChain {
   escrowOpen(purchaseId: bigint): Promise<boolean | undefined>;
   /** Last nonce this chain applied from `srcChain` (the Akash lane). */
   inbound(srcChain: number): Promise<number>;
+  /** The chain's latest block time, unix seconds (key expiry is the chain's clock). */
+  time(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -128,6 +130,10 @@ export class EvmPurchaseChain implements PurchaseChain {
 
   async inbound(srcChain: number): Promise<number> {
     return Number((await new Contract(this.cfg.hub, HUB_ABI, this.p).lane(srcChain)).inbound);
+  }
+
+  async time(): Promise<number> {
+    return (await this.p.getBlock("latest"))!.timestamp;
   }
 
   async close(): Promise<void> {
@@ -214,6 +220,10 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
   async inbound(srcChain: number): Promise<number> {
     const l = await this.query<{ inbound: { chain: number; nonce: number }[] }>({ lanes: {} });
     return l.inbound.find((x) => x.chain === srcChain)?.nonce ?? 0;
+  }
+
+  async time(): Promise<number> {
+    return Math.floor((await this.comet!.status()).syncInfo.latestBlockTime.getTime() / 1000);
   }
 
   async close(): Promise<void> {

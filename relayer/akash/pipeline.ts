@@ -148,9 +148,9 @@ export class LeasePipeline {
   }
 
   /** Close the deployment of a successful lease whose key has expired. */
-  async closeExpired(nowSeconds = Math.floor(this.now() / 1000)): Promise<LeaseRow[]> {
+  async closeExpired(nowSeconds = Math.floor(this.now() / 1000), filter: (row: LeaseRow) => boolean = () => true): Promise<LeaseRow[]> {
     const out: LeaseRow[] = [];
-    for (const row of this.store.expired(nowSeconds)) {
+    for (const row of this.store.expired(nowSeconds).filter(filter)) {
       try {
         out.push(await this.closeDeployment(row, "expired"));
       } catch (e) {

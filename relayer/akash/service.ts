@@ -205,7 +205,11 @@ export class AkashService {
       try {
         await this.pipeline!.runDue();
         await this.topups?.runDue();
-        await this.pipeline!.closeExpired();
+        // key expiry is each purchase chain's clock (a devnet's may run ahead of the wall clock)
+        const times = new Map<string, number>();
+        for (const c of this.chains.values()) times.set(String(c.hexsChainId), await c.time());
+        const latest = Math.max(Math.floor(Date.now() / 1000), ...times.values());
+        await this.pipeline!.closeExpired(latest, (row) => (row.expiresAt ?? 0) <= (times.get(row.purchaseChain) ?? Math.floor(Date.now() / 1000)));
       } catch (e) {
         this.log.warn({ err: errorMessage(e) }, "lease work step failed");
       }

@@ -1,0 +1,197 @@
+// The relayer process drives the lease pipeline (config section `akash`): three in-process
+// relayers (2-of-3) on the Hardhat network served over JSON-RPC, the key service and the Akash
+// stand-in. A purchase that asks for a deployment is read from the market's `Purchased` event by
+// the leader, its SDL decrypted as the operator key (granted by the creator), the lease opened on
+// the stand-in, and the outcome travels as a LeaseReported message on the Akash lane (900 → this
+// chain): the co-signers check the lease on Akash themselves before queueing it, the relayers
+// attest it 2-of-3, the gateway applies it and the hub resolves the escrow on the market.
+import { expect } from "chai";
+import fs from "node:fs";
+import path from "node:path";
+import { deployments, ethers } from "hardhat";
+import { Wallet, type Signer } from "ethers";
+import { parseConfig } from "../../relayer/config";
+import { Relayer } from "../../relayer/relayer";
+import { encodeMessage, Kind } from "../../relayer/codec";
+import { encodeDeploymentParams } from "../../relayer/akash/params";
+import { PROPOSE_PATH } from "../../relayer/akash/attested";
+import { evmHolder, grantKeyHolders, grantOperators, KeyServiceClient, localEndpoints, sealSdl } from "../../relayer/keys";
+import type { AttestationGateway, HexsHub } from "../../typechain-types";
+import { buyNative, deployProtocol, eventsOf, NATIVE, publishParams, setNativePrice, throughTimelock, type Protocol } from "../evm/fixtures";
+import { evmChain, keyService, serveChain } from "../keys/helpers";
+import { fundAkash, providerAddress, RELAYER_MNEMONIC, SDL_FILE, startEnv, type Env } from "./helpers/env";
+
+const AKASH_LANE = 900;
+const KEY_PRICE = ethers.parseEther("0.01");
+const DEPLOY_PRICE = ethers.parseEther("0.05");
+const HTTP_PORTS = [19020, 19021, 19022];
+const keys = [0, 1, 2].map((i) => new Wallet(ethers.keccak256(Buffer.from(`hexs-akash-service-test-${i}`))));
+
+async function until<T>(what: string, ms: number, f: () => Promise<T | undefined | false>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("relayer process → lease pipeline → LeaseReported on the Akash lane (2-of-3)", function () {
+  this.timeout(240_000);
+  let env: Env;
+  let p: Protocol;
+  let hub: HexsHub;
+  let gateway: AttestationGateway;
+  let chain: { url: string; close(): Promise<void> };
+  let svc: Awaited<ReturnType<typeof keyService>>;
+  let hexsId: number;
+  let modelId: bigint;
+  let buyer: Signer;
+  const payee = Wallet.createRandom().address;
+  const relayers: Relayer[] = [];
+
+  before(async () => {
+    env = await startEnv({ firstPort: 18640 });
+    p = await deployProtocol();
+    hub = (await ethers.getContractAt("HexsHub", (await deployments.get("HexsHub")).address)) as unknown as HexsHub;
+    gateway = (await ethers.getContractAt("AttestationGateway", (await deployments.get("AttestationGateway")).address)) as unknown as AttestationGateway;
+    hexsId = Number(await p.registry.chainId());
+    buyer = p.signers[6];
+    const creator = p.signers[2];
+    // governance: 2-of-3 relayer set, the Akash lane through the gateway, the hub resolves escrows
+    const sorted = keys.map((k) => k.address).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    await (await throughTimelock(p, await gateway.getAddress(), gateway.interface.encodeFunctionData("setRelayers", [sorted, 2]), ethers.id("akash-svc-1"))).wait();
+    await (await throughTimelock(p, await hub.getAddress(), hub.interface.encodeFunctionData("setPeer", [AKASH_LANE, await gateway.getAddress(), 10]), ethers.id("akash-svc-2"))).wait();
+    await (await throughTimelock(p, await hub.getAddress(), hub.interface.encodeFunctionData("setLeaseReporting", [AKASH_LANE, await p.market.getAddress(), payee]), ethers.id("akash-svc-3"))).wait();
+    const role = await p.market.LEASE_REPORTER_ROLE();
+    await (await throughTimelock(p, await p.market.getAddress(), p.market.interface.encodeFunctionData("grantRole", [role, await hub.getAddress()]), ethers.id("akash-svc-4"))).wait();
+    for (const k of keys) await (await p.signers[0].sendTransaction({ to: k.address, value: ethers.parseEther("10") })).wait();
+
+    chain = await serveChain();
+    svc = await keyService([evmChain(chain.url)]);
+    const client = new KeyServiceClient(localEndpoints(svc.url));
+    const owner = evmHolder(creator, (await creator.getAddress()).toLowerCase());
+    const sealed = await sealSdl(client, owner, fs.readFileSync(SDL_FILE, "utf8"), { imageDigest: "0x" + "ef".repeat(32) });
+    const receipt = await (await p.registry.connect(creator).publish({ ...publishParams(), contentCommitment: sealed.contentCommitment, sdlLocator: sealed.upload.locator })).wait();
+    modelId = eventsOf(receipt, p.registry, "ModelPublished")[0].args.modelId as bigint;
+    await grantKeyHolders(client, owner, sealed.upload.locator, { evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(modelId) }] });
+    await grantOperators(client, owner, sealed.upload.locator, [keys[0].address]); // the leader's operator key
+    await setNativePrice(p, creator, modelId, KEY_PRICE, DEPLOY_PRICE);
+
+    fs.writeFileSync(path.join(env.tmpdir, "akash.mnemonic"), RELAYER_MNEMONIC, { mode: 0o600 });
+    const leaderAkash = await env.client();
+    fundAkash(env, leaderAkash.address);
+    const from = await ethers.provider.getBlockNumber();
+    for (const i of [0, 1, 2]) {
+      process.env[`HEXS_AKASH_TEST_KEY_${i}`] = keys[i].privateKey;
+      const cfg = parseConfig({
+        instance: `akash-r${i}`,
+        operator: { key: { env: `HEXS_AKASH_TEST_KEY_${i}` } },
+        chains: [{ type: "evm", name: "a", hexsChainId: hexsId, rpc: chain.url, hub: await hub.getAddress(), gateway: await gateway.getAddress(), confirmations: 0, pollIntervalMs: 100, startBlock: from }],
+        peers: [0, 1, 2].filter((j) => j !== i).map((j) => ({ name: `r${j}`, url: `http://127.0.0.1:${HTTP_PORTS[j]}` })),
+        store: { sqlite: path.join(env.tmpdir, `r${i}.db`) },
+        http: { port: HTTP_PORTS[i] },
+        delivery: { attestTimeoutMs: 1000, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },
+        akash: {
+          role: i === 0 ? "leader" : "cosigner",
+          rpc: env.standin.rpcUrl,
+          rest: env.standin.restUrl,
+          chainId: env.standin.chain.chainId,
+          db: path.join(env.tmpdir, `akash-r${i}.sqlite`),
+          purchases: [{ chain: "a", market: await p.market.getAddress(), from }],
+          pollMs: 100,
+          ...(i === 0
+            ? { mnemonic: { file: path.join(env.tmpdir, "akash.mnemonic") }, keyService: svc.url, policy: { bidWindowMs: 300, pollMs: 50, backoffBaseMs: 50, backoffMaxMs: 300, maxAttempts: 3, txTimeoutMs: 3000 } }
+            : { leaders: [leaderAkash.address], report: { refundsPerHour: i === 1 ? 1 : 5 } }),
+        },
+      });
+      const r = new Relayer(cfg);
+      await r.start();
+      relayers.push(r);
+    }
+    for (const r of relayers) await r.akash!.started;
+  });
+
+  after(async () => {
+    for (const r of relayers) await r.stop();
+    await svc?.close();
+    await chain?.close();
+    await env?.close();
+  });
+
+  const leader = () => relayers[0].akash!;
+  const buy = async (params: Parameters<typeof encodeDeploymentParams>[0] = { v: 1 }) => buyNative(p, buyer, modelId, KEY_PRICE + DEPLOY_PRICE, { deploymentParams: encodeDeploymentParams(params) });
+  const job = (keyId: bigint) => leader().leases!.byPurchase(String(hexsId), keyId.toString());
+
+  it("a purchase with a deployment → lease on Akash (SDL decrypted as the operator) → LeaseReported attested 2-of-3 → escrow paid to the lease payee", async () => {
+    const keyNoDeploy = await buyNative(p, buyer, modelId, KEY_PRICE); // a key only: no lease job
+    const keyId = await buy();
+    const done = await until("the lease to be reported", 60_000, async () => {
+      const r = job(keyId);
+      return r && ["reported", "failed"].includes(r.state) ? r : undefined;
+    });
+    expect(done.state, done.lastError ?? done.failureReason ?? "").to.equal("reported");
+    expect(done.reportTx).to.match(new RegExp(`^LeaseReported ${AKASH_LANE}-${hexsId} #1`));
+    expect(job(keyNoDeploy)).to.equal(undefined);
+    expect(env.standin.chain.leasesOf(done.owner, done.dseq!).map((l) => l.state)).to.deep.equal(["active"]);
+    // the co-signers checked the lease on Akash and hold the same message
+    for (const r of relayers.slice(1)) expect(r.akash!.reports!.atNonce("cosigned", AKASH_LANE, hexsId, 1)?.ok).to.equal(true);
+    await until("the hub to apply LeaseReported #1", 30_000, async () => Number((await hub.lane(AKASH_LANE)).inbound) >= 1);
+    expect((await p.market.escrowOf(keyId)).amount).to.equal(0n);
+    expect(await p.market.creditOf(payee, NATIVE)).to.equal(DEPLOY_PRICE);
+  });
+
+  it("no acceptable bid → deployment closed, failure reported and checked (no active deployment) → the buyer claims the refund", async () => {
+    const keyId = await buy({ v: 1, providers: [providerAddress("nobody-bids")] });
+    const done = await until("the failure to be reported", 60_000, async () => {
+      const r = job(keyId);
+      return r && ["reported", "failed"].includes(r.state) ? r : undefined;
+    });
+    expect(done.state).to.equal("failed");
+    expect(done.reportTx).to.match(/#2$/);
+    await until("the hub to apply LeaseReported #2", 30_000, async () => Number((await hub.lane(AKASH_LANE)).inbound) >= 2);
+    const me = await buyer.getAddress();
+    expect((await p.market.escrowOf(keyId)).amount).to.equal(0n);
+    expect(await p.market.creditOf(me, NATIVE)).to.equal(DEPLOY_PRICE);
+    const before = await ethers.provider.getBalance(me);
+    const receipt = await (await p.market.connect(buyer).claim(NATIVE, me)).wait();
+    expect((await ethers.provider.getBalance(me)) - before + receipt!.gasUsed * receipt!.gasPrice).to.equal(DEPLOY_PRICE);
+  });
+
+  it("co-signers refuse a forged report (no such lease on Akash), an unknown leader, and refunds over their hourly cap", async () => {
+    const propose = async (i: number, owner: string, messages: string[]) => {
+      const res = await fetch(`http://127.0.0.1:${HTTP_PORTS[i]}${PROPOSE_PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ owner, messages }) });
+      return { status: res.status, body: (await res.json()) as { accepted?: number[]; refused?: { reason: string; retryLater?: boolean }; error?: string } };
+    };
+    const report = (nonce: number, purchaseId: bigint, ok: boolean, dseq: bigint) =>
+      "0x" + Buffer.from(encodeMessage({ version: 1, kind: Kind.LeaseReported, srcChain: AKASH_LANE, dstChain: hexsId, nonce: BigInt(nonce), body: { purchaseId, ok, dseq, gseq: ok ? 1 : 0, oseq: ok ? 1 : 0, provider: ok ? providerAddress("provider-a") : "", reason: ok ? "" : "x" } })).toString("hex");
+    const owner = (await env.client()).address;
+    const first = (await p.market.queryFilter(p.market.filters.Purchased()))[1].args.keyId; // the first test's purchase
+    // a forged success at the next nonce: Akash has no such lease, both co-signers refuse
+    const next = Number((await hub.lane(AKASH_LANE)).inbound) + 1;
+    for (const i of [1, 2]) {
+      const a = await propose(i, owner, [report(next, first, true, 424242n)]);
+      expect(a.body.accepted).to.deep.equal([]);
+      expect(a.body.refused!.reason).to.match(/no active lease .*424242/);
+    }
+    const stranger = await propose(1, providerAddress("stranger"), [report(next, first, true, 424242n)]);
+    expect(stranger.status).to.equal(403);
+    expect(stranger.body.error).to.match(/not a lease leader/);
+    // a real failure: co-signer 1 (1 refund per hour) already signed one and refuses it, co-signer 2 signs
+    const keyId = await buy({ v: 1, providers: [providerAddress("nobody-bids-either")] });
+    const done = await until("the second failure to be reported", 60_000, async () => {
+      const r = job(keyId);
+      return r && r.state === "failed" ? r : undefined;
+    });
+    expect(done.reportTx).to.match(/#3$/);
+    await until("the hub to apply LeaseReported #3 (leader + co-signer 2)", 30_000, async () => Number((await hub.lane(AKASH_LANE)).inbound) >= 3);
+    expect(relayers[1].akash!.reports!.byPurchase("cosigned", String(hexsId), keyId.toString())).to.equal(undefined);
+    expect(relayers[2].akash!.reports!.byPurchase("cosigned", String(hexsId), keyId.toString())?.ok).to.equal(false);
+    expect(await p.market.creditOf(await buyer.getAddress(), NATIVE)).to.equal(DEPLOY_PRICE);
+    // co-signer 1's cap, asked directly: a refund at the next nonce waits for the next window
+    const capped = await propose(1, owner, [report(4, first, false, 0n)]);
+    expect(capped.body.refused!.reason).to.match(/refund cap: 1 failure reports/);
+    expect(capped.body.refused!.retryLater).to.equal(true);
+  });
+});
