@@ -24,6 +24,7 @@ export class Supervisor {
   }
 
   spawn(name: string, command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Child {
+    fs.mkdirSync(this.dir, { recursive: true });
     const logFile = path.join(this.dir, `${name}.log`);
     const fd = fs.openSync(logFile, "w");
     const proc = spawn(command, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["ignore", fd, fd] });

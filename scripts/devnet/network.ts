@@ -1,0 +1,121 @@
+// Start the whole devnet (used by `npm run devnet` and by bench/relayer.ts): two EVM chains, the
+// wasmd chain, Hexs deployed and wired on all three, the LayerZero dev executor and the relayer
+// operators. Every process belongs to the returned Supervisor; `sup.stopAll()` ends them.
+import fs from "node:fs";
+import path from "node:path";
+import { parseEther, type Wallet } from "ethers";
+import {
+  COSMOS_CHAIN,
+  cosmosAddressOf,
+  deployCosmwasm,
+  deployEvm,
+  EVM_CHAINS,
+  EXECUTOR_INDEX,
+  operatorKeys,
+  requireFreePorts,
+  ROOT,
+  startEvmNode,
+  startWasmd,
+  type CosmosChain,
+  type EvmChain,
+} from "./chains";
+import { Supervisor } from "./procs";
+import { DEFAULT_TUNING, startOperators, writeOperatorConfigs, type Operator, type RelayerTuning } from "./relayers";
+
+export interface DevnetOptions {
+  /** working folder: logs/, relayers/, wasmd/ (default .devnet) */
+  dir?: string;
+  operators?: number;
+  threshold?: number;
+  wasmdRpcPort?: number;
+  wasmdGrpcPort?: number;
+  firstOperatorPort?: number;
+  /** EVM block interval once deployed (ms) */
+  blockTimeMs?: number;
+  tuning?: RelayerTuning;
+  /** false: write the operators' configs but do not start them (e.g. to pre-load a backlog) */
+  startRelayers?: boolean;
+  say?: (line: string) => void;
+  /** the caller's supervisor (so a Ctrl-C during start-up reaches what has started) */
+  sup?: Supervisor;
+}
+
+export interface Devnet {
+  sup: Supervisor;
+  dir: string;
+  evm: EvmChain[];
+  cosmos: CosmosChain;
+  keys: Wallet[];
+  operators: Operator[];
+  /** start the operators (when `startRelayers: false` was given) */
+  startRelayers: () => Promise<void>;
+}
+
+export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
+  const dir = o.dir ?? path.join(ROOT, ".devnet");
+  const say = o.say ?? (() => undefined);
+  const n = o.operators ?? 3;
+  const threshold = o.threshold ?? 2;
+  const rpcPort = o.wasmdRpcPort ?? 26657;
+  const grpcPort = o.wasmdGrpcPort ?? 9090;
+  const firstOperatorPort = o.firstOperatorPort ?? 7101;
+  for (const sub of ["logs", "relayers", "wasmd"]) fs.rmSync(path.join(dir, sub), { recursive: true, force: true });
+  const sup = o.sup ?? new Supervisor(path.join(dir, "logs"));
+  try {
+    await requireFreePorts([...EVM_CHAINS.map((c) => c.port), rpcPort, rpcPort + 1, rpcPort + 2, grpcPort, ...Array.from({ length: n }, (_, i) => firstOperatorPort + i)]);
+    say("starting EVM chains A and B (hardhat node) and the Cosmos chain (wasmd)…");
+    const [nodes] = await Promise.all([
+      Promise.all(EVM_CHAINS.map(async (spec) => ({ ...spec, ...(await startEvmNode(sup, spec)) }))),
+      startWasmd(sup, path.join(dir, "wasmd"), rpcPort, grpcPort),
+    ]);
+    for (const node of nodes) say(`${node.label}: chain id ${node.evmChainId} on ${node.url}`);
+    say(`Cosmos chain: wasmd on http://127.0.0.1:${rpcPort}`);
+
+    const keys = operatorKeys(n);
+    say(`relayer operators (${threshold}-of-${n}): ${keys.map((k) => k.address).join(", ")}`);
+    const evm = await deployEvm(nodes, keys.map((k) => k.address), threshold, dir, say);
+    const pubkeys = keys.map((k) => k.signingKey.compressedPublicKey.slice(2));
+    const cosmos = await deployCosmwasm(evm.map((c) => c.hexsChainId), pubkeys, threshold, ["alice", "bob", "carol"]);
+    say(`Cosmos chain: Hexs contract ${cosmos.contract} (Hexs chain ${COSMOS_CHAIN}, peers ${evm.map((c) => c.hexsChainId).join(", ")})`);
+
+    // Gas money for the operators on every chain.
+    for (const c of evm) {
+      const funder = await c.signer(0);
+      for (const k of keys) await (await funder.sendTransaction({ to: k.address, value: parseEther("100") })).wait();
+    }
+    for (const k of keys) {
+      await cosmos.admin.client.sendTokens(cosmos.admin.address, await cosmosAddressOf(k), [{ denom: cosmos.env.denom, amount: "10000000" }], "auto");
+    }
+    // From here on the EVM chains also mine a block every second, so confirmations advance.
+    for (const c of evm) await c.provider.send("evm_setIntervalMining", [o.blockTimeMs ?? 1000]);
+
+    const lzConfig = path.join(dir, "logs", "lz-executor.json");
+    fs.writeFileSync(
+      lzConfig,
+      JSON.stringify(
+        {
+          chains: evm.map((c) => ({ name: c.network, url: c.url, evmChainId: c.evmChainId, hexsChainId: c.hexsChainId, eid: c.eid, endpoint: c.lz.endpoint, messageLib: c.lz.messageLib, hub: c.addresses.HexsHub, bridge: c.addresses.HexsLzBridge })),
+          executorIndex: EXECUTOR_INDEX,
+          failedReceives: path.join(dir, "logs", "lz-failed-receives.json"),
+          intervalMs: 500,
+        },
+        null,
+        2,
+      ),
+    );
+    sup.spawn("lz-executor", path.join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(__dirname, "lz-executor.ts"), lzConfig], { cwd: ROOT });
+    say("LayerZero dev executor running (flushes the hubs' LayerZero lanes, verifies and executes packets)");
+
+    const height = await cosmos.admin.client.getHeight();
+    const operators = writeOperatorConfigs(path.join(dir, "relayers"), keys, firstOperatorPort, evm, cosmos, height, o.tuning ?? DEFAULT_TUNING);
+    const startRelayers = async () => {
+      await startOperators(sup, operators);
+      for (const op of operators) say(`${op.name}: ready on http://127.0.0.1:${op.httpPort} (/metrics, /readyz), config ${path.relative(ROOT, op.configFile)}`);
+    };
+    if (o.startRelayers ?? true) await startRelayers();
+    return { sup, dir, evm, cosmos, keys, operators, startRelayers };
+  } catch (e) {
+    await sup.stopAll();
+    throw e;
+  }
+}
