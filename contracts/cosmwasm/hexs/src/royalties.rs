@@ -19,8 +19,14 @@ pub fn credit(storage: &mut dyn Storage, payee: &[u8], amount: Uint128) -> Resul
     Ok(())
 }
 
+/// `floor(amount * bps / 10_000)`, what `amount.multiply_ratio(bps, 10_000)` returns, without
+/// its 256-bit intermediate (which cost ~5 KB of wasm): with `amount = q * 10_000 + r`, the
+/// result is `q * bps + r * bps / 10_000`, and `r * bps < 10_000 * 2^16` cannot overflow.
+/// `q * bps` overflows (a trap: overflow checks are on) exactly when the result does not fit
+/// a `Uint128`, where `multiply_ratio` panics as well.
 fn bps(amount: Uint128, bps: u16) -> Uint128 {
-    amount.multiply_ratio(bps as u128, 10_000u128)
+    let (a, b) = (amount.u128(), u128::from(bps));
+    Uint128::new(a / 10_000 * b + a % 10_000 * b / 10_000)
 }
 
 /// Splits the model's whole vault: protocol fee, parent share (into the parent's vault,
@@ -195,4 +201,38 @@ pub fn execute_reclaim_escrow(
         .add_attribute("action", "reclaim_escrow")
         .add_attribute("token_id", key_id.to_string())
         .add_attribute("amount", e.amount))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bps_matches_multiply_ratio() {
+        let amounts = [
+            0u128,
+            1,
+            9_999,
+            10_000,
+            10_001,
+            123_456_789,
+            u64::MAX as u128,
+            u128::MAX / 65_535,
+            u128::MAX / 10_000,
+            u128::MAX - 1,
+            u128::MAX,
+        ];
+        let rates = [0u16, 1, 30, 250, 4_000, 5_000, 9_999, 10_000];
+        for &a in &amounts {
+            for &r in &rates {
+                let a = Uint128::new(a);
+                assert_eq!(bps(a, r), a.multiply_ratio(r as u128, 10_000u128), "{a} at {r} bps");
+            }
+        }
+        // Above 100 % the result can exceed u128: both panic there.
+        let big = Uint128::new(u128::MAX / 2);
+        assert!(std::panic::catch_unwind(|| bps(big, 65_535)).is_err());
+        assert!(std::panic::catch_unwind(|| big.multiply_ratio(65_535u128, 10_000u128)).is_err());
+        assert_eq!(bps(Uint128::new(u128::MAX / 65_535), 65_535), Uint128::new(u128::MAX / 65_535).multiply_ratio(65_535u128, 10_000u128));
+    }
 }
