@@ -22,6 +22,11 @@ export interface KeyServiceConfig {
   chains: ChainConfig[];
   port?: PortSpec;
   storePorts?: PortSpec;
+  /**
+   * The five shard stores run elsewhere (their own processes, `relayer/keys/cli.ts store`): their
+   * base URLs in index order. The front then starts none itself and keeps no shard.
+   */
+  storeUrls?: string[];
   /** How long a challenge may be signed and used (seconds, default 300). */
   challengeTtlSeconds?: number;
   /** Upload API keys; empty or absent: uploads are open (they are content-addressed bytes). */
@@ -35,7 +40,9 @@ export interface KeyServiceConfig {
 
 export interface RunningKeyService {
   url: string;
+  /** the stores this process runs (empty with `storeUrls`) */
   stores: RunningShardStore[];
+  storeUrls: string[];
   content: ContentStore;
   issuerPublicKeyPem: string;
   close(): Promise<void>;
@@ -58,8 +65,9 @@ export async function startKeyService(cfg: KeyServiceConfig): Promise<RunningKey
   };
 
   const stores: RunningShardStore[] = [];
+  if (cfg.storeUrls && cfg.storeUrls.length !== SHARES) throw new Error(`storeUrls: the key service needs exactly ${SHARES} shard stores, got ${cfg.storeUrls.length}`);
   try {
-    for (let i = 1; i <= SHARES; i++) {
+    for (let i = 1; i <= SHARES && !cfg.storeUrls; i++) {
       stores.push(
         await startShardStore({
           index: i,
@@ -79,14 +87,20 @@ export async function startKeyService(cfg: KeyServiceConfig): Promise<RunningKey
     throw e;
   }
 
+  const storeUrls = cfg.storeUrls?.map((u) => u.replace(/\/+$/, "")) ?? stores.map((s) => s.url);
   const proxy = async (req: Request, n: number, path: string): Promise<Reply> => {
-    const store = stores[n - 1];
-    if (!store) refuse("not_found", `there is no shard store ${n} (1..${SHARES})`);
-    const res = await fetch(store.url + path, {
-      method: req.method,
-      headers: { "content-type": "application/json", authorization: req.headers.authorization ?? "" },
-      body: req.method === "GET" ? undefined : new Uint8Array(req.body),
-    });
+    const url = storeUrls[n - 1];
+    if (!url) refuse("not_found", `there is no shard store ${n} (1..${SHARES})`);
+    let res: Response;
+    try {
+      res = await fetch(url + path, {
+        method: req.method,
+        headers: { "content-type": "application/json", authorization: req.headers.authorization ?? "" },
+        body: req.method === "GET" ? undefined : new Uint8Array(req.body),
+      });
+    } catch (e) {
+      refuse("chain_unavailable", `shard store ${n} at ${url} is unreachable (${(e as Error).message})`);
+    }
     return { status: res.status, json: await res.json() };
   };
 
@@ -107,7 +121,8 @@ export async function startKeyService(cfg: KeyServiceConfig): Promise<RunningKey
   const handler = async (req: Request): Promise<Reply> => {
     const { method, path } = req;
     let m: RegExpExecArray | null;
-    if (method === "GET" && path === "/health") return { status: 200, json: { stores: stores.map((s) => s.url) } };
+    if (method === "GET" && path === "/health") return { status: 200, json: { stores: storeUrls } };
+    if (method === "GET" && path === "/internal/issuer") return { status: 200, json: { publicKeyPem: issuer.publicKeyPem } };
     if (method === "GET" && (m = /^\/api\/message\/([^/]+)$/.exec(path)) && m[1] !== "get-jwt") {
       const account = parseAccount(decodeURIComponent(m[1]));
       const message = issuer.issue(account.address);
@@ -160,6 +175,7 @@ export async function startKeyService(cfg: KeyServiceConfig): Promise<RunningKey
   return {
     url: `http://127.0.0.1:${port}`,
     stores,
+    storeUrls,
     content,
     issuerPublicKeyPem: issuer.publicKeyPem,
     async close() {

@@ -23,7 +23,8 @@ export interface ShardStoreOptions {
   /** 32-byte at-rest key; default: `<dir>/store.key`, created on first start (mode 0600). */
   encryptionKey?: Buffer;
   chains: ChainConfig[];
-  issuerPublicKeyPem: string;
+  /** the front's challenge-ticket key (PEM), or how to fetch it (a store in its own process asks the front once) */
+  issuerPublicKeyPem: string | (() => Promise<string>);
   pendingChallenges: (address: string) => Promise<string[]>;
   now?: () => number;
   port?: number | { from: number; to: number };
@@ -134,11 +135,16 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
   const db = new ShardDb(o.index, o.dir, o.encryptionKey);
   const chains = new ChainAccess(o.chains);
   const log = o.log ?? (() => undefined);
-  const auth: AuthContext = {
-    issuerPublicKeyPem: o.issuerPublicKeyPem,
-    ledger: db,
-    now: o.now ?? Date.now,
-    pendingChallenges: o.pendingChallenges,
+  let issuerPem = typeof o.issuerPublicKeyPem === "string" ? o.issuerPublicKeyPem : undefined;
+  const authContext = async (): Promise<AuthContext> => {
+    if (!issuerPem) {
+      try {
+        issuerPem = await (o.issuerPublicKeyPem as () => Promise<string>)();
+      } catch (e) {
+        refuse("chain_unavailable", `shard store ${o.index} cannot get the front's ticket key yet: ${(e as Error).message}`);
+      }
+    }
+    return { issuerPublicKeyPem: issuerPem, ledger: db, now: o.now ?? Date.now, pendingChallenges: o.pendingChallenges };
   };
   const ok: Reply = { status: 200, json: { message: "success" } };
 
@@ -166,7 +172,7 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
     const body = req.json();
     const cid = typeof body.cid === "string" ? body.cid : refuse("bad_request", "missing 'cid'");
     const message = typeof body.message === "string" ? body.message : undefined;
-    const account = await authenticate(auth, body.address, req.bearer, message);
+    const account = await authenticate(await authContext(), body.address, req.bearer, message);
     const who = account.address;
 
     if (m[1] === "setSharedKey" && req.method === "POST") {
