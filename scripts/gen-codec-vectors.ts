@@ -196,7 +196,7 @@ add("key-minted-max", "all-max values, CosmWasm contract owner", {
 add("key-transferred", "EVM holder to a Cosmos account", {
   ...hdr(EVM_A, COSMOS, 13n),
   kind: Kind.KeyTransferred,
-  body: { keyId: gid(EVM_A, 77), from: BOB, to: CAROL_COSMOS },
+  body: { keyId: gid(EVM_A, 77), modelId: gid(EVM_A, 1), from: BOB, to: CAROL_COSMOS },
 });
 add("key-moved", "key moved from EVM chain 1 to EVM chain 2", {
   ...hdr(EVM_A, EVM_B, 14n),
@@ -206,6 +206,7 @@ add("key-moved", "key moved from EVM chain 1 to EVM chain 2", {
     modelId: gid(EVM_A, 1),
     fromChain: EVM_A,
     toChain: EVM_B,
+    from: BOB,
     owner: ALICE,
     expiresAt: 1_800_000_000n,
     locked: false,
@@ -214,7 +215,7 @@ add("key-moved", "key moved from EVM chain 1 to EVM chain 2", {
 add("key-burned", "key burned on its resident chain", {
   ...hdr(EVM_B, COSMOS, 5n),
   kind: Kind.KeyBurned,
-  body: { keyId: gid(EVM_A, 77) },
+  body: { keyId: gid(EVM_A, 77), modelId: gid(EVM_A, 1), owner: ALICE },
 });
 add("purchase-settled-erc20", "USDC purchase without deployment", {
   ...hdr(EVM_A, COSMOS, 15n),
@@ -434,9 +435,9 @@ reject(
   hexlify(concat([getBytes(keyMintedHex).subarray(0, 18), u(keyMintedBody.length - 1, 4), keyMintedBody.subarray(0, keyMintedBody.length - 1)])),
   "Truncated",
 );
-reject("body-trailing", "KeyBurned body with an extra byte inside the declared body", raw(Kind.KeyBurned, concat([u(1, 8), "0x00"])), "TrailingBytes");
-reject("account-evm-32", "EVM account with 32 bytes", raw(Kind.KeyTransferred, concat([u(1, 8), acct(1, 32), acct(1, 20)])), "BadAccountLength");
-reject("account-cosmos-32", "Cosmos account with 32 bytes", raw(Kind.KeyTransferred, concat([u(1, 8), acct(2, 20), acct(2, 32)])), "BadAccountLength");
+reject("body-trailing", "KeyBurned body with an extra byte inside the declared body", raw(Kind.KeyBurned, concat([u(1, 8), u(2, 8), acct(1, 20), "0x00"])), "TrailingBytes");
+reject("account-evm-32", "EVM account with 32 bytes", raw(Kind.KeyTransferred, concat([u(1, 8), u(2, 8), acct(1, 32), acct(1, 20)])), "BadAccountLength");
+reject("account-cosmos-32", "Cosmos account with 32 bytes", raw(Kind.KeyTransferred, concat([u(1, 8), u(2, 8), acct(2, 20), acct(2, 32)])), "BadAccountLength");
 reject(
   "account-contract-20",
   "CosmWasm contract with 20 bytes",

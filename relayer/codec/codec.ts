@@ -275,11 +275,12 @@ const keyMinted: BodyCodec<KeyMintedBody> = {
 const keyTransferred: BodyCodec<KeyTransferredBody> = {
   enc(w, b) {
     w.uint(b.keyId, 8, "keyId");
+    w.uint(b.modelId, 8, "modelId");
     w.account(b.from);
     w.account(b.to);
   },
   dec(r) {
-    return { keyId: r.uintBig(8), from: r.account(), to: r.account() };
+    return { keyId: r.uintBig(8), modelId: r.uintBig(8), from: r.account(), to: r.account() };
   },
 };
 
@@ -289,6 +290,7 @@ const keyMoved: BodyCodec<KeyMovedBody> = {
     w.uint(b.modelId, 8, "modelId");
     w.uint(b.fromChain, 4, "fromChain");
     w.uint(b.toChain, 4, "toChain");
+    w.account(b.from);
     w.account(b.owner);
     w.uint(b.expiresAt, 8, "expiresAt");
     w.bool(b.locked);
@@ -299,6 +301,7 @@ const keyMoved: BodyCodec<KeyMovedBody> = {
       modelId: r.uintBig(8),
       fromChain: r.uintNum(4),
       toChain: r.uintNum(4),
+      from: r.account(),
       owner: r.account(),
       expiresAt: r.uintBig(8),
       locked: r.bool(),
@@ -309,9 +312,11 @@ const keyMoved: BodyCodec<KeyMovedBody> = {
 const keyBurned: BodyCodec<KeyBurnedBody> = {
   enc(w, b) {
     w.uint(b.keyId, 8, "keyId");
+    w.uint(b.modelId, 8, "modelId");
+    w.account(b.owner);
   },
   dec(r) {
-    return { keyId: r.uintBig(8) };
+    return { keyId: r.uintBig(8), modelId: r.uintBig(8), owner: r.account() };
   },
 };
 

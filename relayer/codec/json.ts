@@ -38,6 +38,7 @@ export const BODY_FIELDS: { readonly [K in Kind]: ReadonlyArray<readonly [keyof 
   ],
   [Kind.KeyTransferred]: [
     ["keyId", "u64"],
+    ["modelId", "u64"],
     ["from", "account"],
     ["to", "account"],
   ],
@@ -46,11 +47,16 @@ export const BODY_FIELDS: { readonly [K in Kind]: ReadonlyArray<readonly [keyof 
     ["modelId", "u64"],
     ["fromChain", "u32"],
     ["toChain", "u32"],
+    ["from", "account"],
     ["owner", "account"],
     ["expiresAt", "u64"],
     ["locked", "bool"],
   ],
-  [Kind.KeyBurned]: [["keyId", "u64"]],
+  [Kind.KeyBurned]: [
+    ["keyId", "u64"],
+    ["modelId", "u64"],
+    ["owner", "account"],
+  ],
   [Kind.PurchaseSettled]: [
     ["purchaseId", "u64"],
     ["modelId", "u64"],

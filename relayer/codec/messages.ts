@@ -92,6 +92,7 @@ export interface KeyMintedBody {
 
 export interface KeyTransferredBody {
   keyId: bigint;
+  modelId: bigint;
   from: Account;
   to: Account;
 }
@@ -101,13 +102,16 @@ export interface KeyMovedBody {
   modelId: bigint;
   fromChain: number; // uint32
   toChain: number; // uint32
-  owner: Account;
+  from: Account; // the holder on fromChain
+  owner: Account; // the holder on toChain
   expiresAt: bigint;
   locked: boolean;
 }
 
 export interface KeyBurnedBody {
   keyId: bigint;
+  modelId: bigint;
+  owner: Account; // the holder when it was burned
 }
 
 export interface PurchaseSettledBody {

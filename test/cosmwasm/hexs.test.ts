@@ -199,7 +199,7 @@ describe("Hexs CosmWasm contract on wasmd", function () {
     };
     expect(await send(batch.signatures)).to.match(/nonce 1, expected 3 \(replay or gap\)/);
     const fresh = await signBatch(
-      [inbound(3n, { kind: Kind.KeyBurned, body: { keyId: EVM_KEY } })],
+      [inbound(3n, { kind: Kind.KeyBurned, body: { keyId: EVM_KEY, modelId: EVM_MODEL, owner: { family: AccountFamily.Evm, address: EVM_HOLDER } } })],
       keys,
       [1],
     );

@@ -357,11 +357,11 @@ describe("Hexs message codec", function () {
       fc
         .record({ modelId: u64, keyId: u64, owner: account, expiresAt: u64, locked: fc.boolean() })
         .map((b) => ({ kind: Kind.KeyMinted as const, body: b })),
-      fc.record({ keyId: u64, from: account, to: account }).map((b) => ({ kind: Kind.KeyTransferred as const, body: b })),
+      fc.record({ keyId: u64, modelId: u64, from: account, to: account }).map((b) => ({ kind: Kind.KeyTransferred as const, body: b })),
       fc
-        .record({ keyId: u64, modelId: u64, fromChain: u32, toChain: u32, owner: account, expiresAt: u64, locked: fc.boolean() })
+        .record({ keyId: u64, modelId: u64, fromChain: u32, toChain: u32, from: account, owner: account, expiresAt: u64, locked: fc.boolean() })
         .map((b) => ({ kind: Kind.KeyMoved as const, body: b })),
-      fc.record({ keyId: u64 }).map((b) => ({ kind: Kind.KeyBurned as const, body: b })),
+      fc.record({ keyId: u64, modelId: u64, owner: account }).map((b) => ({ kind: Kind.KeyBurned as const, body: b })),
       fc
         .record({
           purchaseId: u64, modelId: u64, keyId: u64, buyer: account, currency, amount: u128,

@@ -63,6 +63,9 @@ const threeChains = deployments.createFixture(async () => {
 });
 
 const evm = (address: string): Account => ({ family: AccountFamily.Evm, address: address.toLowerCase() });
+/** The Solidity `HexsCodec.Account` of an EVM address (20 bytes right-aligned in a word). */
+const sol = (address: string) => ({ family: AccountFamily.Evm, addr: zeroPadValue(address, 32) });
+const cosmosSol = { family: AccountFamily.Cosmos, addr: zeroPadValue("0x" + "ab".repeat(20), 32) };
 const cosmosAccount: Account = { family: AccountFamily.Cosmos, address: "0x" + "ab".repeat(20) };
 const cosmosModel = (BigInt(COSMOS) << 32n) | 1n;
 
@@ -138,13 +141,15 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
 
       await flushLane(b.hub, b.bridge, A);
       expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(true);
-      expect((await a.hub.mirroredKey(keyId)).resident).to.equal(B);
+      expect((await a.hub.mirroredKey(keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(B);
 
       const keysB = await ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(m.modelId));
       await keysB.connect(buyer).transferFrom(await buyer.getAddress(), await carol.getAddress(), keyId);
       await flushLane(b.hub, b.bridge, A);
       expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(false);
       expect(await a.p.registry.hasAccess(m.modelId, await carol.getAddress())).to.equal(true);
+      expect((await a.hub.mirroredKey(keyId, m.modelId, sol(await carol.getAddress()))).resident).to.equal(B);
+      expect((await a.hub.mirroredKey(keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(0n);
     });
 
     it("a fork made on B owes its parent from A; revenue is settled and claimed on B", async () => {
@@ -174,7 +179,31 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       await flushLane(a.hub, a.bridge, B);
       const keysB = await ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(m.modelId));
       expect(await keysB.ownerOf(keyId)).to.equal(await buyer.getAddress());
-      expect((await b.hub.mirroredKey(keyId)).owner).to.equal(ethers.ZeroHash);
+      expect((await b.hub.mirroredKey(keyId, m.modelId, sol(await buyer.getAddress()))).owner).to.equal(ethers.ZeroHash);
+      // A keeps it mirrored at its new resident chain, so it still answers hasAccess there.
+      expect((await a.hub.mirroredKey(keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(B);
+      expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(true);
+
+      // Back from B to A, for carol: B's message finds the key in A's mirror, A mints it locally.
+      await keysB.connect(buyer).moveTo(keyId, A, sol(await carol.getAddress()));
+      await flushLane(b.hub, b.bridge, A);
+      expect(await keysA.ownerOf(keyId)).to.equal(await carol.getAddress());
+      expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(false);
+      expect((await a.hub.mirroredKey(keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(0n);
+      expect((await b.hub.mirroredKey(keyId, m.modelId, sol(await carol.getAddress()))).resident).to.equal(A);
+    });
+
+    it("refuses a move toward a chain that is not a peer (the key stays)", async () => {
+      const m = await publish(a.p, creator);
+      await setNativePrice(a.p, creator, m.modelId, ONE);
+      const keyId = await buyNative(a.p, buyer, m.modelId, ONE);
+      const keysA = await ethers.getContractAt("KeyNFT", await a.p.registry.keysOf(m.modelId));
+      for (const to of [A, 7]) {
+        await expect(keysA.connect(buyer).moveTo(keyId, to, sol(await buyer.getAddress())))
+          .to.be.revertedWithCustomError(a.hub, "UnknownPeer")
+          .withArgs(to);
+      }
+      expect(await keysA.ownerOf(keyId)).to.equal(await buyer.getAddress());
     });
 
     it("refuses a flush that does not match the journal", async () => {
@@ -211,7 +240,7 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       const one = sign(batch, [relayerKeys[0]]);
       await expect(a.gateway.submitBatch(batch, [one[0], one[0]])).to.be.revertedWithCustomError(a.gateway, "SignersNotAscending");
       await expect(a.gateway.submitBatch(batch, one)).to.be.revertedWithCustomError(a.gateway, "BelowThreshold").withArgs(1, 2);
-      const forB = [fromCosmos(1n, Kind.KeyBurned, { keyId: 1n }, B)];
+      const forB = [fromCosmos(1n, Kind.KeyBurned, { keyId: 1n, modelId: cosmosModel, owner: cosmosAccount }, B)];
       await expect(a.gateway.submitBatch(forB, sign(forB))).to.be.revertedWithCustomError(a.gateway, "WrongDestination");
       // A signature over another batch does not carry over.
       const other = [cosmosModelRegistered(2n)];
@@ -261,23 +290,111 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
 
     it("a refused message does not block its lane and can be re-applied once its cause is gone", async () => {
       const buyerAccount = evm(await buyer.getAddress());
-      const moved = fromCosmos(1n, Kind.KeyMoved, {
-        keyId: (BigInt(COSMOS) << 32n) | 9n,
+      const keyId = (BigInt(COSMOS) << 32n) | 9n;
+      const moved = fromCosmos(2n, Kind.KeyMoved, {
+        keyId,
         modelId: cosmosModel,
         fromChain: COSMOS,
         toChain: A,
+        from: cosmosAccount,
         owner: buyerAccount,
         expiresAt: 0n,
         locked: false,
       });
-      // The model is unknown on A yet: the move is refused, the lane moves on.
-      await expect(a.gateway.submitBatch([moved], sign([moved]))).to.emit(a.hub, "MessageRejected");
-      const reg = [cosmosModelRegistered(2n)];
+      // The key is mirrored, but its model is unknown on A yet: the move is refused (and leaves
+      // the mirror as it was), the lane moves on.
+      const first = [cosmosKeyMinted(1n, 9n, cosmosAccount), moved];
+      await expect(a.gateway.submitBatch(first, sign(first))).to.emit(a.hub, "MessageRejected");
+      expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(true);
+      const reg = [cosmosModelRegistered(3n)];
       await a.gateway.submitBatch(reg, sign(reg));
       await a.hub.reapply(moved);
       const keys = await ethers.getContractAt("KeyNFT", await a.p.registry.keysOf(cosmosModel));
-      expect(await keys.ownerOf((BigInt(COSMOS) << 32n) | 9n)).to.equal(await buyer.getAddress());
+      expect(await keys.ownerOf(keyId)).to.equal(await buyer.getAddress());
+      expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(false);
       await expect(a.hub.reapply(moved)).to.be.revertedWithCustomError(a.hub, "NotRejected");
+    });
+
+    it("a move of a key this hub does not mirror for that holder is refused until it is", async () => {
+      const keyId = (BigInt(COSMOS) << 32n) | 9n;
+      const moved = fromCosmos(2n, Kind.KeyMoved, {
+        keyId, modelId: cosmosModel, fromChain: COSMOS, toChain: B, from: cosmosAccount, owner: evm(await buyer.getAddress()), expiresAt: 0n, locked: false,
+      });
+      const batch = [cosmosModelRegistered(1n), moved];
+      await expect(a.gateway.submitBatch(batch, sign(batch)))
+        .to.emit(a.hub, "MessageRejected")
+        .withArgs(COSMOS, 2n, Kind.KeyMoved, a.hub.interface.encodeErrorResult("NotResident", [keyId, COSMOS]));
+      expect(await a.hub.hasMirroredAccess(cosmosModel, sol(await buyer.getAddress()))).to.equal(false);
+      // Its KeyMinted arrives (late, re-applied here): now the move applies.
+      const minted = cosmosKeyMinted(3n, 9n, cosmosAccount);
+      await a.gateway.submitBatch([minted], sign([minted]));
+      await a.hub.reapply(moved);
+      expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(false);
+      expect(await a.hub.hasMirroredAccess(cosmosModel, sol(await buyer.getAddress()))).to.equal(true);
+      expect((await a.hub.mirroredKey(keyId, cosmosModel, sol(await buyer.getAddress()))).resident).to.equal(B);
+    });
+
+    it("mirrors several keys of one holder: each transfer and burn names the model and holder", async () => {
+      const alice = { family: AccountFamily.Cosmos, address: "0x" + "a1".repeat(20) } as Account;
+      const aliceSol = { family: AccountFamily.Cosmos, addr: zeroPadValue(alice.address, 32) };
+      const k = (serial: bigint) => (BigInt(COSMOS) << 32n) | serial;
+      const future = BigInt(await time.latest()) + 1000n;
+      let n = 0n;
+      const submit = async (...ms: string[]) => a.gateway.submitBatch(ms, sign(ms));
+      // Three keys for cosmosAccount: the first in place, two recorded apart (one a subscription).
+      await submit(
+        cosmosModelRegistered(++n),
+        cosmosKeyMinted(++n, 1n, cosmosAccount),
+        cosmosKeyMinted(++n, 2n, cosmosAccount),
+        cosmosKeyMinted(++n, 3n, cosmosAccount, future),
+      );
+      for (const serial of [1n, 2n, 3n]) {
+        const v = await a.hub.mirroredKey(k(serial), cosmosModel, cosmosSol);
+        expect(v.resident).to.equal(COSMOS);
+        expect(v.modelId).to.equal(cosmosModel);
+      }
+      expect((await a.hub.mirroredKey(k(3n), cosmosModel, cosmosSol)).expiresAt).to.equal(future);
+      // Refusals: a KeyMinted of a key id from another chain, a transfer naming the wrong holder or
+      // model, a burn of a key the holder does not have; the lane goes on.
+      const foreign = fromCosmos(++n, Kind.KeyMinted, { modelId: cosmosModel, keyId: (2n << 32n) | 5n, owner: alice, expiresAt: 0n, locked: false });
+      const wrongFrom = fromCosmos(++n, Kind.KeyTransferred, { keyId: k(2n), modelId: cosmosModel, from: alice, to: alice });
+      const wrongModel = fromCosmos(++n, Kind.KeyTransferred, { keyId: k(2n), modelId: cosmosModel + 1n, from: cosmosAccount, to: alice });
+      const notHeld = fromCosmos(++n, Kind.KeyBurned, { keyId: k(4n), modelId: cosmosModel, owner: cosmosAccount });
+      const tx = submit(foreign, wrongFrom, wrongModel, notHeld);
+      const err = (name: string, args: unknown[]) => a.hub.interface.encodeErrorResult(name, args);
+      await expect(tx).to.emit(a.hub, "MessageRejected").withArgs(COSMOS, n - 3n, Kind.KeyMinted, err("WrongSource", [COSMOS, 2]));
+      await expect(tx).to.emit(a.hub, "MessageRejected").withArgs(COSMOS, n - 2n, Kind.KeyTransferred, err("WrongOwner", [k(2n)]));
+      await expect(tx).to.emit(a.hub, "MessageRejected").withArgs(COSMOS, n - 1n, Kind.KeyTransferred, err("WrongOwner", [k(2n)]));
+      await expect(tx).to.emit(a.hub, "MessageRejected").withArgs(COSMOS, n, Kind.KeyBurned, err("NotResident", [k(4n), COSMOS]));
+      expect(await a.hub.hasMirroredAccess(cosmosModel, aliceSol)).to.equal(false);
+
+      // The key in place and one recorded apart go to alice; the holder keeps access with the third.
+      await submit(
+        fromCosmos(++n, Kind.KeyTransferred, { keyId: k(1n), modelId: cosmosModel, from: cosmosAccount, to: alice }),
+        fromCosmos(++n, Kind.KeyTransferred, { keyId: k(2n), modelId: cosmosModel, from: cosmosAccount, to: alice }),
+      );
+      expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(true); // the live subscription
+      expect(await a.hub.hasMirroredAccess(cosmosModel, aliceSol)).to.equal(true);
+      expect((await a.hub.mirroredKey(k(1n), cosmosModel, cosmosSol)).resident).to.equal(0n);
+      expect((await a.hub.mirroredKey(k(2n), cosmosModel, aliceSol)).resident).to.equal(COSMOS);
+      // A key id already mirrored for a holder is refused (the slow path's KeyAlreadyMirrored).
+      const dup = cosmosKeyMinted(++n, 1n, alice);
+      await expect(submit(dup)).to.emit(a.hub, "MessageRejected").withArgs(COSMOS, n, Kind.KeyMinted, err("KeyAlreadyMirrored", [k(1n)]));
+      // Burns: alice's two keys, then the subscription; access follows.
+      await submit(
+        fromCosmos(++n, Kind.KeyBurned, { keyId: k(1n), modelId: cosmosModel, owner: alice }),
+        fromCosmos(++n, Kind.KeyBurned, { keyId: k(2n), modelId: cosmosModel, owner: alice }),
+      );
+      expect(await a.hub.hasMirroredAccess(cosmosModel, aliceSol)).to.equal(false);
+      expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(true);
+      await time.increaseTo(future);
+      expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(false);
+      await submit(fromCosmos(++n, Kind.KeyBurned, { keyId: k(3n), modelId: cosmosModel, owner: cosmosAccount }));
+      expect((await a.hub.mirroredKey(k(3n), cosmosModel, cosmosSol)).resident).to.equal(0n);
+      // The holder's next key goes in place again.
+      await submit(cosmosKeyMinted(++n, 5n, cosmosAccount));
+      expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(true);
+      expect((await a.hub.lane(COSMOS)).inbound).to.equal(n);
     });
   });
 });

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import { ethers } from "hardhat";
-import type { Signer } from "ethers";
+import { zeroPadValue, type Signer } from "ethers";
 import { flushLane } from "../../tasks/lib/bridge";
 import type { Packet } from "../../relayer/lz";
 import { publishParams } from "../evm/fixtures";
@@ -76,7 +76,7 @@ describe("LayerZero two nodes (real EndpointV2 + SimpleMessageLib)", function ()
     expect(ba.failed).to.deep.equal([]);
     expect(ba.delivered).to.have.length(1);
     expect(await t.a.registry.hasAccess(modelId, who)).to.equal(true);
-    expect((await t.a.hub.mirroredKey(keyId)).resident).to.equal(2n);
+    expect((await t.a.hub.mirroredKey(keyId, modelId, { family: 1, addr: zeroPadValue(who, 32) })).resident).to.equal(2n);
     expect(await t.b.registry.hasAccess(modelId, who)).to.equal(true);
   });
 

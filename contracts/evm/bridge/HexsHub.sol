@@ -35,8 +35,8 @@ interface ILeaseMarket {
 /// can never be blocked for good; only transport-level faults revert (and are retried).
 ///
 /// Mirror: models go to the registry (with a local key collection, so keys are sold on every
-/// chain); keys resident elsewhere are kept here read-only, with per-(model, owner) holdings
-/// so `hasMirroredAccess` is constant-gas.
+/// chain); keys resident elsewhere are kept here read-only in per-(model, holder) records, so
+/// `hasMirroredAccess` is constant-gas and mirroring a purchase for a new holder writes one slot.
 contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IHexsHub {
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
@@ -75,14 +75,15 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         bytes24 sentHead;
     }
 
-    /// @notice A key resident on another chain, as this chain knows it: one storage slot, so
-    /// mirroring a purchase writes one slot for the key (plus the owner's holding).
+    /// @notice A mirrored key recorded apart from its holding: a holder's second and further keys
+    /// of one model (the first is recorded in the holding itself). One storage slot.
     /// @dev Trade-offs of the packing:
-    /// - `owner` is a 112-bit tag (the first 14 bytes of keccak256 of the owner's account word),
-    ///   also the holdings key. Finding an account whose tag equals a given victim's is a second
-    ///   preimage (2^112 work). Two accounts with the same tag can be made with ~2^56 work, but both
-    ///   are then the attacker's: they share one holding, which grants nothing the attacker could not
-    ///   get by sharing the decrypted model. The resident chain still answers exactly.
+    /// - `owner` is a 112-bit tag (the first 14 bytes of the holder's account key, see
+    ///   `_accountKey`). It is only compared with the holder a KeyTransferred / KeyMoved / KeyBurned
+    ///   names, whose holding (keyed by the full 256-bit account key) is the one updated. Naming a
+    ///   victim whose tag equals another holder's is a second preimage (2^112 work); two accounts of
+    ///   one attacker with the same tag (~2^56 work) gain nothing. The resident chain still answers
+    ///   exactly.
     /// - `expiresAt` is 40 bits (seconds until the year 36812); a larger codec value is stored as
     ///   the maximum, i.e. "does not expire in practice".
     struct MirrorKey {
@@ -94,7 +95,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     }
 
     /// @notice `mirroredKey`'s answer: the record widened back to the codec's types (`owner` is
-    /// the 14-byte tag, left-aligned; zero when the key is not mirrored here).
+    /// the holder's account key; all zero when the key is not mirrored here for that holder).
     struct MirrorKeyView {
         uint64 modelId;
         uint64 expiresAt;
@@ -103,11 +104,20 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         bytes32 owner;
     }
 
-    /// @notice What one account holds of one model on other chains.
+    /// @notice What one account holds of one model on other chains, and one of those keys in
+    /// place: one storage slot, so mirroring a purchase for a new holder writes one slot (the
+    /// messages that later move the key name its model and holder, so the key is found here).
+    /// A holder's further keys of the model are counted here and recorded apart (`MirrorKey`).
+    /// @dev Word layout (Solidity's packing): perpetual [0,32) | subscriptions [32,64) |
+    /// bestExpiry [64,104) | keyId [104,168) | resident [168,200) | expiresAt [200,240) | locked [240].
     struct Holding {
         uint32 perpetual;
         uint32 subscriptions;
-        uint64 bestExpiry; // latest expiry among its subscription keys (see hasMirroredAccess)
+        uint40 bestExpiry; // latest expiry among its subscription keys (see hasMirroredAccess)
+        uint64 keyId; // the key recorded in place; 0 = none (global ids are never 0)
+        uint32 resident; // its resident chain
+        uint40 expiresAt; // its expiry (0 = never)
+        bool locked;
     }
 
     /// @custom:storage-location erc7201:hexs.storage.Hub
@@ -122,8 +132,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         mapping(address => bool) recorder;
         mapping(uint32 chain => Lane) lanes;
         uint32[] peers;
-        mapping(uint64 keyId => MirrorKey) keys;
-        mapping(uint64 modelId => mapping(bytes14 owner => Holding)) holdings;
+        mapping(uint64 keyId => MirrorKey) keys; // keys recorded apart from their holding
+        mapping(uint64 modelId => mapping(bytes32 account => Holding)) holdings; // by `_accountKey`
         mapping(address creator => mapping(uint32 chain => uint64)) bindNonce;
         mapping(bytes32 digest => uint32 srcChain) rejected; // refused messages that may be re-applied
         // LeaseReported (appended): the Akash lane, the market whose escrows it resolves, who is paid
@@ -194,9 +204,18 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     }
 
     /// @inheritdoc IHexsHub
+    /// @dev A KeyMoved (a local key leaving this chain) is also mirrored here at its new resident
+    /// chain, which must be a peer: the key keeps counting in `hasMirroredAccess` on this chain, and
+    /// the new resident's later messages about it find it here.
     function record(uint8 kind, bytes calldata body) external {
         HubStorage storage s = _s();
         if (!s.recorder[msg.sender]) revert NotRecorder(msg.sender);
+        if (kind == HexsCodec.KIND_KEY_MOVED) {
+            HexsCodec.KeyMoved memory m = HexsCodec.decodeKeyMoved(body);
+            uint32 to = m.toChain;
+            if (to == s.chainId || s.lanes[to].transport == address(0)) revert UnknownPeer(to);
+            _place(s, m.modelId, _accountKey(m.owner), m.keyId, to, _clampExpiry(m.expiresAt), m.locked);
+        }
         _record(s, kind, body);
     }
 
@@ -339,13 +358,16 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         HubStorage storage s = _s();
         if (h.kind == HexsCodec.KIND_KEY_MINTED) {
             HexsCodec.KeyMinted memory m = HexsCodec.decodeKeyMinted(body);
-            _mirrorKeyIn(s, m.keyId, m.modelId, srcChain, m.owner, m.expiresAt, m.locked);
+            uint32 origin = HexsCodec.originChainOf(m.keyId);
+            if (origin != srcChain) revert WrongSource(srcChain, origin);
+            _place(s, m.modelId, _accountKey(m.owner), m.keyId, srcChain, _clampExpiry(m.expiresAt), m.locked);
         } else if (h.kind == HexsCodec.KIND_KEY_TRANSFERRED) {
             HexsCodec.KeyTransferred memory m = HexsCodec.decodeKeyTransferred(body);
-            _mirrorKeyTransfer(s, m.keyId, srcChain, m.from, m.to);
+            (uint40 expiry, bool locked) = _take(s, m.modelId, _accountKey(m.from), m.keyId, srcChain);
+            _place(s, m.modelId, _accountKey(m.to), m.keyId, srcChain, expiry, locked);
         } else if (h.kind == HexsCodec.KIND_KEY_BURNED) {
             HexsCodec.KeyBurned memory m = HexsCodec.decodeKeyBurned(body);
-            _mirrorKeyOut(s, m.keyId, srcChain);
+            _take(s, m.modelId, _accountKey(m.owner), m.keyId, srcChain);
         } else if (h.kind == HexsCodec.KIND_KEY_MOVED) {
             _applyKeyMoved(s, srcChain, HexsCodec.decodeKeyMoved(body));
         } else if (h.kind == HexsCodec.KIND_MODEL_REGISTERED) {
@@ -369,17 +391,25 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     /// @inheritdoc IHexsHub
     function hasMirroredAccess(uint64 modelId, HexsCodec.Account memory account) public view returns (bool) {
-        Holding storage h = _s().holdings[modelId][_ownerTag(account)];
+        Holding storage h = _s().holdings[modelId][_accountKey(account)];
         return h.perpetual != 0 || (h.subscriptions != 0 && h.bestExpiry > block.timestamp);
     }
 
-    function mirroredKey(uint64 keyId) external view returns (MirrorKeyView memory) {
-        MirrorKey storage k = _s().keys[keyId];
-        return MirrorKeyView(k.modelId, k.expiresAt, k.resident, k.locked, bytes32(k.owner));
-    }
-
-    function holding(uint64 modelId, HexsCodec.Account memory account) external view returns (Holding memory) {
-        return _s().holdings[modelId][_ownerTag(account)];
+    /// @notice Key `keyId` of model `modelId` as mirrored here for `owner` (all zero if this hub
+    /// does not mirror it for that holder: unknown, held by someone else, or resident here).
+    function mirroredKey(uint64 keyId, uint64 modelId, HexsCodec.Account memory owner)
+        external
+        view
+        returns (MirrorKeyView memory v)
+    {
+        HubStorage storage s = _s();
+        bytes32 account = _accountKey(owner);
+        Holding storage h = s.holdings[modelId][account];
+        if (h.keyId == keyId && keyId != 0) return MirrorKeyView(modelId, h.expiresAt, h.resident, h.locked, account);
+        MirrorKey storage k = s.keys[keyId];
+        if (k.owner != bytes14(0) && k.owner == bytes14(account) && k.modelId == modelId) {
+            return MirrorKeyView(modelId, k.expiresAt, k.resident, k.locked, account);
+        }
     }
 
     function journal() external view returns (uint64 count, bytes24 head) {
@@ -481,14 +511,18 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         lane_.windowCount = uint32(used);
     }
 
+    /// @dev The key must be mirrored here as held by `from` on the lane's source chain (the chain
+    /// it leaves). A move that arrives before that record (e.g. its KeyMinted was refused, or a
+    /// message from the key's previous resident is still in flight on another lane) is refused and
+    /// can be re-applied once the record is there, so a key is never mirrored twice.
     function _applyKeyMoved(HubStorage storage s, uint32 srcChain, HexsCodec.KeyMoved memory m) private {
         if (m.fromChain != srcChain) revert WrongSource(srcChain, m.fromChain);
-        // The key leaves its old resident chain's mirror record here, wherever it goes.
-        if (s.keys[m.keyId].owner != bytes14(0)) _mirrorKeyOut(s, m.keyId, srcChain);
+        if (m.toChain == 0 || m.toChain == srcChain) revert InvalidChain(m.toChain);
+        _take(s, m.modelId, _accountKey(m.from), m.keyId, srcChain);
         if (m.toChain == s.chainId) {
             s.registry.receiveMovedKey(m.modelId, m.keyId, HexsCodec.toEvmAddress(m.owner), m.expiresAt);
         } else {
-            _mirrorKeyIn(s, m.keyId, m.modelId, m.toChain, m.owner, m.expiresAt, m.locked);
+            _place(s, m.modelId, _accountKey(m.owner), m.keyId, m.toChain, _clampExpiry(m.expiresAt), m.locked);
         }
     }
 
@@ -501,74 +535,49 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         market.resolveDeployment(r.purchaseId, r.ok, s.leasePayee);
     }
 
-    function _mirrorKeyIn(
-        HubStorage storage s,
-        uint64 keyId,
-        uint64 modelId,
-        uint32 resident,
-        HexsCodec.Account memory owner,
-        uint64 expiresAt,
-        bool locked
-    ) private {
-        MirrorKey storage k = s.keys[keyId];
-        if (k.owner != bytes14(0)) revert KeyAlreadyMirrored(keyId);
-        bytes14 tag = _ownerTag(owner);
-        uint40 expiry = _clampExpiry(expiresAt);
-        _writeKey(k, modelId, expiry, resident, locked, tag);
-        _hold(s.holdings[modelId][tag], expiry);
-    }
-
     /// @dev Applies a KeyMinted body exactly as `applyMessage` would, when it is certain to
-    /// succeed: the canonical encoding (as `HexsCodec.decodeKeyMinted` accepts it), a key not
-    /// yet mirrored, and a holding counter that cannot overflow. Otherwise returns false having
-    /// written nothing, and the caller takes the isolated path (which then refuses it with the
-    /// codec's or the mirror's exact reason). The owner tag is hashed straight from the body's
-    /// account bytes, which are `HexsCodec.encodeAccount` of the decoded account.
+    /// succeed: the canonical encoding (as `HexsCodec.decodeKeyMinted` accepts it), a key id
+    /// originating on the lane's source chain, a holding with no key in place yet and counters that
+    /// cannot overflow. Then the key is recorded in the holding with one SLOAD and one SSTORE.
+    /// Otherwise returns false having written nothing, and the caller takes the isolated path
+    /// (which records the key apart, or refuses it with the codec's or the mirror's exact reason).
+    /// The account key is hashed straight from the body's account bytes, which are
+    /// `HexsCodec.encodeAccount` of the decoded account.
     function _mintInPlace(HubStorage storage s, uint32 srcChain, bytes calldata body) private returns (bool) {
-        (bool ok, uint256 w0, uint256 tail, bytes14 tag) = _parseKeyMinted(body);
-        if (!ok || tag == bytes14(0)) return false;
-        MirrorKey storage k = s.keys[uint64(w0 >> 128)];
-        if (k.owner != bytes14(0)) return false;
-        uint40 expiry = _clampExpiry(uint64(tail >> 192));
-        // Nothing below can fail once the holding fits, so it is written first.
-        if (!_holdIfFits(s.holdings[uint64(w0 >> 192)][tag], expiry)) return false;
-        _writeKey(k, uint64(w0 >> 192), expiry, srcChain, (tail >> 184) & 0xff == 1, tag);
-        return true;
-    }
-
-    /// @dev `_hold` on the packed Holding word (perpetual u32 | subscriptions u32 << 32 |
-    /// bestExpiry u64 << 64) with one SLOAD and one SSTORE; writes nothing and returns false
-    /// where `_hold` would overflow.
-    function _holdIfFits(Holding storage h, uint40 expiry) private returns (bool) {
+        (bool ok, uint256 w0, uint256 tail, bytes32 account) = _parseKeyMinted(body);
+        uint64 keyId = uint64(w0 >> 128);
+        if (!ok || keyId >> 32 != srcChain) return false;
+        Holding storage h = s.holdings[uint64(w0 >> 192)][account];
         uint256 held;
         assembly ("memory-safe") {
             held := sload(h.slot)
         }
+        if ((held >> 104) & type(uint64).max != 0) return false; // a key in place: record this one apart
+        uint40 expiry = _clampExpiry(uint64(tail >> 192));
         if (expiry == 0) {
             if (uint32(held) == type(uint32).max) return false;
             held += 1;
         } else {
             if (uint32(held >> 32) == type(uint32).max) return false;
             held += 1 << 32;
-            if (expiry > uint64(held >> 64)) held = (held & ~(uint256(type(uint64).max) << 64)) | (uint256(expiry) << 64);
+            if (expiry > uint40(held >> 64)) held = (held & ~(uint256(type(uint40).max) << 64)) | (uint256(expiry) << 64);
         }
+        // The in-place fields are all zero when keyId is (`_take` clears them together).
+        held |= (uint256(keyId) << 104) | (uint256(srcChain) << 168) | (uint256(expiry) << 200)
+            | ((tail >> 184) & 0xff == 1 ? uint256(1) << 240 : 0);
         assembly ("memory-safe") {
             sstore(h.slot, held)
         }
         return true;
     }
 
-    function _clampExpiry(uint64 expiresAt) private pure returns (uint40) {
-        return expiresAt > type(uint40).max ? type(uint40).max : uint40(expiresAt);
-    }
-
     /// @dev The checks of `HexsCodec.decodeKeyMinted` on a body whose length the envelope fixed:
     /// `w0` is its first word (modelId, keyId, account family and length), `tail` the word at
-    /// expiresAt (expiresAt u64 | locked u8, left-aligned), `tag` the owner tag.
+    /// expiresAt (expiresAt u64 | locked u8, left-aligned), `account` the owner's account key.
     function _parseKeyMinted(bytes calldata body)
         private
         pure
-        returns (bool ok, uint256 w0, uint256 tail, bytes14 tag)
+        returns (bool ok, uint256 w0, uint256 tail, bytes32 account)
     {
         uint256 len = body.length;
         if (len < 18) return (false, 0, 0, 0);
@@ -587,9 +596,96 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             tail := calldataload(add(body.offset, add(18, accountLen)))
             let p := mload(0x40)
             calldatacopy(p, add(body.offset, 16), add(accountLen, 2))
-            tag := and(keccak256(p, add(accountLen, 2)), not(sub(shl(144, 1), 1)))
+            account := keccak256(p, add(accountLen, 2))
         }
         ok = (tail >> 184) & 0xff <= 1;
+    }
+
+    /// @dev Mirror key `keyId` of `modelId`, resident on `resident`, as held by `account`: in the
+    /// holding when it has no key in place, else recorded apart. Refuses a key already recorded
+    /// for this holder; a counter that would overflow panics (checked arithmetic).
+    function _place(
+        HubStorage storage s,
+        uint64 modelId,
+        bytes32 account,
+        uint64 keyId,
+        uint32 resident,
+        uint40 expiry,
+        bool locked
+    ) private {
+        Holding storage h = s.holdings[modelId][account];
+        uint256 held = _load(h);
+        uint64 inPlace = uint64(held >> 104);
+        if (inPlace == keyId) revert KeyAlreadyMirrored(keyId);
+        if (expiry == 0) {
+            held = _set(held, 0, 32, uint32(held) + 1);
+        } else {
+            held = _set(held, 32, 32, uint32(held >> 32) + 1);
+            if (expiry > uint40(held >> 64)) held = _set(held, 64, 40, expiry);
+        }
+        if (inPlace == 0) {
+            held |= (uint256(keyId) << 104) | (uint256(resident) << 168) | (uint256(expiry) << 200)
+                | (locked ? uint256(1) << 240 : 0);
+        } else {
+            MirrorKey storage k = s.keys[keyId];
+            if (k.owner != bytes14(0)) revert KeyAlreadyMirrored(keyId);
+            _writeKey(k, modelId, expiry, resident, locked, bytes14(account));
+        }
+        _store(h, held);
+    }
+
+    /// @dev Remove key `keyId` of `modelId` from `account`'s mirrored keys; it must be resident on
+    /// `src` (the lane the message came from). Returns its expiry and lock.
+    function _take(HubStorage storage s, uint64 modelId, bytes32 account, uint64 keyId, uint32 src)
+        private
+        returns (uint40 expiry, bool locked)
+    {
+        Holding storage h = s.holdings[modelId][account];
+        uint256 held = _load(h);
+        if (uint64(held >> 104) == keyId && keyId != 0) {
+            if (uint32(held >> 168) != src) revert NotResident(keyId, src);
+            (expiry, locked) = (uint40(held >> 200), (held >> 240) & 1 == 1);
+            held &= (uint256(1) << 104) - 1; // clears the in-place key's fields
+        } else {
+            MirrorKey storage k = s.keys[keyId];
+            if (k.owner == bytes14(0) || k.resident != src) revert NotResident(keyId, src);
+            if (k.owner != bytes14(account) || k.modelId != modelId) revert WrongOwner(keyId);
+            (expiry, locked) = (k.expiresAt, k.locked);
+            delete s.keys[keyId];
+        }
+        // Releasing the subscription with the latest expiry while others remain cannot find the
+        // next-latest in constant gas, so the holding conservatively falls back to "no live
+        // subscription mirrored here" (the key's resident chain still answers exactly).
+        if (expiry == 0) {
+            held = _set(held, 0, 32, uint32(held) - 1);
+        } else {
+            uint32 left = uint32(held >> 32) - 1;
+            held = _set(held, 32, 32, left);
+            if (left == 0 || expiry == uint40(held >> 64)) held = _set(held, 64, 40, 0);
+        }
+        _store(h, held);
+    }
+
+    function _set(uint256 word, uint256 shift, uint256 bits, uint256 value) private pure returns (uint256) {
+        uint256 mask = ((uint256(1) << bits) - 1) << shift;
+        return (word & ~mask) | (value << shift);
+    }
+
+    /// @dev The Holding as one word (layout in its NatSpec): one SLOAD, and one SSTORE below.
+    function _load(Holding storage h) private view returns (uint256 held) {
+        assembly ("memory-safe") {
+            held := sload(h.slot)
+        }
+    }
+
+    function _store(Holding storage h, uint256 held) private {
+        assembly ("memory-safe") {
+            sstore(h.slot, held)
+        }
+    }
+
+    function _clampExpiry(uint64 expiresAt) private pure returns (uint40) {
+        return expiresAt > type(uint40).max ? type(uint40).max : uint40(expiresAt);
     }
 
     /// @dev One SSTORE for the whole MirrorKey record (the struct assignment writes field by field).
@@ -603,55 +699,9 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         }
     }
 
-    function _mirrorKeyTransfer(
-        HubStorage storage s,
-        uint64 keyId,
-        uint32 srcChain,
-        HexsCodec.Account memory from,
-        HexsCodec.Account memory to
-    ) private {
-        MirrorKey storage k = s.keys[keyId];
-        if (k.resident != srcChain) revert NotResident(keyId, srcChain);
-        bytes14 fromTag = _ownerTag(from);
-        if (k.owner != fromTag) revert WrongOwner(keyId);
-        bytes14 toTag = _ownerTag(to);
-        _release(s.holdings[k.modelId][fromTag], k.expiresAt);
-        _hold(s.holdings[k.modelId][toTag], k.expiresAt);
-        k.owner = toTag;
-    }
-
-    function _mirrorKeyOut(HubStorage storage s, uint64 keyId, uint32 srcChain) private {
-        MirrorKey storage k = s.keys[keyId];
-        if (k.resident != srcChain || k.owner == bytes14(0)) revert NotResident(keyId, srcChain);
-        _release(s.holdings[k.modelId][k.owner], k.expiresAt);
-        delete s.keys[keyId];
-    }
-
-    function _hold(Holding storage h, uint64 expiresAt) private {
-        if (expiresAt == 0) {
-            ++h.perpetual;
-        } else {
-            ++h.subscriptions;
-            if (expiresAt > h.bestExpiry) h.bestExpiry = expiresAt;
-        }
-    }
-
-    /// @dev Releasing the subscription with the latest expiry while others remain cannot find
-    /// the next-latest in constant gas, so the holding conservatively falls back to "no live
-    /// subscription mirrored here" (the key's resident chain still answers exactly).
-    function _release(Holding storage h, uint64 expiresAt) private {
-        if (expiresAt == 0) {
-            --h.perpetual;
-        } else {
-            uint32 left = --h.subscriptions;
-            if (left == 0 || expiresAt == h.bestExpiry) h.bestExpiry = 0;
-        }
-    }
-
-    /// @dev 112-bit owner tag (see MirrorKey). Never zero for a real account word in practice;
-    /// zero marks "not mirrored".
-    function _ownerTag(HexsCodec.Account memory a) private pure returns (bytes14) {
-        return bytes14(keccak256(HexsCodec.encodeAccount(a)));
+    /// @dev A holder's key in the mirror: keccak256 of its codec account word.
+    function _accountKey(HexsCodec.Account memory a) private pure returns (bytes32) {
+        return keccak256(HexsCodec.encodeAccount(a));
     }
 
     function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}

@@ -161,7 +161,16 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         hub.record(
             HexsCodec.KIND_KEY_MOVED,
             HexsCodec.encodeKeyMoved(
-                HexsCodec.KeyMoved(uint64(keyId), s.modelId, registry.chainId(), toChain, owner, expiry, isLocked)
+                HexsCodec.KeyMoved(
+                    uint64(keyId),
+                    s.modelId,
+                    registry.chainId(),
+                    toChain,
+                    HexsCodec.evmAccount(from),
+                    owner,
+                    expiry,
+                    isLocked
+                )
             )
         );
     }
@@ -365,12 +374,17 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         }
         if (address(hub) != address(0)) {
             if (to == address(0)) {
-                hub.record(HexsCodec.KIND_KEY_BURNED, HexsCodec.encodeKeyBurned(HexsCodec.KeyBurned(uint64(keyId))));
+                hub.record(
+                    HexsCodec.KIND_KEY_BURNED,
+                    HexsCodec.encodeKeyBurned(HexsCodec.KeyBurned(uint64(keyId), s.modelId, HexsCodec.evmAccount(from)))
+                );
             } else {
                 hub.record(
                     HexsCodec.KIND_KEY_TRANSFERRED,
                     HexsCodec.encodeKeyTransferred(
-                        HexsCodec.KeyTransferred(uint64(keyId), HexsCodec.evmAccount(from), HexsCodec.evmAccount(to))
+                        HexsCodec.KeyTransferred(
+                            uint64(keyId), s.modelId, HexsCodec.evmAccount(from), HexsCodec.evmAccount(to)
+                        )
                     )
                 );
             }

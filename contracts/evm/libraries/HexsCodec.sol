@@ -112,6 +112,7 @@ library HexsCodec {
 
     struct KeyTransferred {
         uint64 keyId;
+        uint64 modelId;
         Account from;
         Account to;
     }
@@ -121,13 +122,16 @@ library HexsCodec {
         uint64 modelId;
         uint32 fromChain;
         uint32 toChain;
-        Account owner;
+        Account from; // the holder on fromChain
+        Account owner; // the holder on toChain
         uint64 expiresAt;
         bool locked;
     }
 
     struct KeyBurned {
         uint64 keyId;
+        uint64 modelId;
+        Account owner;
     }
 
     struct PurchaseSettled {
@@ -319,17 +323,24 @@ library HexsCodec {
     }
 
     function encodeKeyTransferred(KeyTransferred memory b) internal pure returns (bytes memory) {
-        return abi.encodePacked(b.keyId, encodeAccount(b.from), encodeAccount(b.to));
+        return abi.encodePacked(b.keyId, b.modelId, encodeAccount(b.from), encodeAccount(b.to));
     }
 
     function encodeKeyMoved(KeyMoved memory b) internal pure returns (bytes memory) {
         return abi.encodePacked(
-            b.keyId, b.modelId, b.fromChain, b.toChain, encodeAccount(b.owner), b.expiresAt, b.locked
+            b.keyId,
+            b.modelId,
+            b.fromChain,
+            b.toChain,
+            encodeAccount(b.from),
+            encodeAccount(b.owner),
+            b.expiresAt,
+            b.locked
         );
     }
 
     function encodeKeyBurned(KeyBurned memory b) internal pure returns (bytes memory) {
-        return abi.encodePacked(b.keyId);
+        return abi.encodePacked(b.keyId, b.modelId, encodeAccount(b.owner));
     }
 
     function encodePurchaseSettled(PurchaseSettled memory b) internal pure returns (bytes memory) {
@@ -447,6 +458,8 @@ library HexsCodec {
         uint256 o;
         (v, o) = _uint(b, 0, 8);
         r.keyId = uint64(v);
+        (v, o) = _uint(b, o, 8);
+        r.modelId = uint64(v);
         (r.from, o) = _account(b, o);
         (r.to, o) = _account(b, o);
         _end(b, o);
@@ -463,6 +476,7 @@ library HexsCodec {
         r.fromChain = uint32(v);
         (v, o) = _uint(b, o, 4);
         r.toChain = uint32(v);
+        (r.from, o) = _account(b, o);
         (r.owner, o) = _account(b, o);
         (v, o) = _uint(b, o, 8);
         r.expiresAt = uint64(v);
@@ -473,6 +487,9 @@ library HexsCodec {
     function decodeKeyBurned(bytes calldata b) internal pure returns (KeyBurned memory r) {
         (uint256 v, uint256 o) = _uint(b, 0, 8);
         r.keyId = uint64(v);
+        (v, o) = _uint(b, o, 8);
+        r.modelId = uint64(v);
+        (r.owner, o) = _account(b, o);
         _end(b, o);
     }
 

@@ -237,6 +237,7 @@ pub struct KeyMinted {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyTransferred {
     pub key_id: u64,
+    pub model_id: u64,
     pub from: Account,
     pub to: Account,
 }
@@ -247,6 +248,9 @@ pub struct KeyMoved {
     pub model_id: u64,
     pub from_chain: u32,
     pub to_chain: u32,
+    /// The holder on `from_chain`.
+    pub from: Account,
+    /// The holder on `to_chain`.
     pub owner: Account,
     pub expires_at: u64,
     pub locked: bool,
@@ -255,6 +259,9 @@ pub struct KeyMoved {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyBurned {
     pub key_id: u64,
+    pub model_id: u64,
+    /// The holder when the key was burned.
+    pub owner: Account,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -446,6 +453,7 @@ fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError> {
         }
         Body::KeyTransferred(b) => {
             w.u64(b.key_id);
+            w.u64(b.model_id);
             w.account(&b.from);
             w.account(&b.to);
         }
@@ -454,11 +462,16 @@ fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError> {
             w.u64(b.model_id);
             w.u32(b.from_chain);
             w.u32(b.to_chain);
+            w.account(&b.from);
             w.account(&b.owner);
             w.u64(b.expires_at);
             w.bool(b.locked);
         }
-        Body::KeyBurned(b) => w.u64(b.key_id),
+        Body::KeyBurned(b) => {
+            w.u64(b.key_id);
+            w.u64(b.model_id);
+            w.account(&b.owner);
+        }
         Body::PurchaseSettled(b) => {
             w.u64(b.purchase_id);
             w.u64(b.model_id);
@@ -656,18 +669,26 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             locked: r.bool()?,
         }),
         Kind::KeyTransferred => {
-            Body::KeyTransferred(KeyTransferred { key_id: r.u64()?, from: r.account()?, to: r.account()? })
+            Body::KeyTransferred(KeyTransferred {
+                key_id: r.u64()?,
+                model_id: r.u64()?,
+                from: r.account()?,
+                to: r.account()?,
+            })
         }
         Kind::KeyMoved => Body::KeyMoved(KeyMoved {
             key_id: r.u64()?,
             model_id: r.u64()?,
             from_chain: r.u32()?,
             to_chain: r.u32()?,
+            from: r.account()?,
             owner: r.account()?,
             expires_at: r.u64()?,
             locked: r.bool()?,
         }),
-        Kind::KeyBurned => Body::KeyBurned(KeyBurned { key_id: r.u64()? }),
+        Kind::KeyBurned => {
+            Body::KeyBurned(KeyBurned { key_id: r.u64()?, model_id: r.u64()?, owner: r.account()? })
+        }
         Kind::PurchaseSettled => Body::PurchaseSettled(PurchaseSettled {
             purchase_id: r.u64()?,
             model_id: r.u64()?,

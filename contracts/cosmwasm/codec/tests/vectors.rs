@@ -67,6 +67,7 @@ fn message_json(m: &Message) -> Value {
         }),
         Body::KeyTransferred(b) => json!({
             "keyId": b.key_id.to_string(),
+            "modelId": b.model_id.to_string(),
             "from": account_json(&b.from),
             "to": account_json(&b.to),
         }),
@@ -75,11 +76,16 @@ fn message_json(m: &Message) -> Value {
             "modelId": b.model_id.to_string(),
             "fromChain": b.from_chain,
             "toChain": b.to_chain,
+            "from": account_json(&b.from),
             "owner": account_json(&b.owner),
             "expiresAt": b.expires_at.to_string(),
             "locked": b.locked,
         }),
-        Body::KeyBurned(b) => json!({ "keyId": b.key_id.to_string() }),
+        Body::KeyBurned(b) => json!({
+            "keyId": b.key_id.to_string(),
+            "modelId": b.model_id.to_string(),
+            "owner": account_json(&b.owner),
+        }),
         Body::PurchaseSettled(b) => json!({
             "purchaseId": b.purchase_id.to_string(),
             "modelId": b.model_id.to_string(),

@@ -218,7 +218,7 @@ fn move_key(
     let events = outbound::emit(
         deps.storage,
         cfg,
-        &Fact::KeyTransferred { key: id, from: &from_word, to: &to_word },
+        &Fact::KeyTransferred { key: id, model: key.model, from: &from_word, to: &to_word },
     )?;
     Ok((id, events))
 }
@@ -372,7 +372,8 @@ pub fn execute_burn(
     OWNED.remove(deps.storage, (&key.owner, id));
     HOLDINGS.remove(deps.storage, (&owner_word, key.model, id));
     NUM_LOCAL_KEYS.update(deps.storage, |n| -> Result<u64, ContractError> { Ok(n.saturating_sub(1)) })?;
-    let events = outbound::emit(deps.storage, cfg, &Fact::KeyBurned { key: id })?;
+    let events =
+        outbound::emit(deps.storage, cfg, &Fact::KeyBurned { key: id, model: key.model, owner: &owner_word })?;
     Ok(Response::new()
         .add_attribute("action", "burn")
         .add_attribute("sender", info.sender)

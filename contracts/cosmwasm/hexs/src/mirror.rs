@@ -223,7 +223,11 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             MODELS.save(storage, r.model_id, &model).map_err(std_err)
         }
         B::ModelUpdated(u) => {
-            check_origin("model id does not originate on the lane's source chain", u.model_id, src)?;
+            // Every chain announces its own price list (nothing to keep here: this chain sells
+            // at its own prices); only the model's home chain changes the model itself.
+            if origin_of(u.model_id) != src {
+                return Ok(());
+            }
             let mut m = MODELS
                 .may_load(storage, u.model_id)
                 .map_err(std_err)?
@@ -258,6 +262,9 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             if from.as_slice() != key.owner.as_slice() {
                 return Err("transfer from an account that does not hold the key");
             }
+            if t.model_id != key.model {
+                return Err("key message names another model than the mirrored key's");
+            }
             let to = from_codec_account(&t.to);
             HOLDINGS.remove(storage, (&from, key.model, t.key_id));
             HOLDINGS.save(storage, (&to, key.model, t.key_id), &Empty {}).map_err(std_err)?;
@@ -271,6 +278,9 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             if let Some(old) = MIRRORED_KEYS.may_load(storage, mv.key_id).map_err(std_err)? {
                 if old.resident_chain != src {
                     return Err("key is not resident on the lane's source chain");
+                }
+                if old.owner.as_slice() != from_codec_account(&mv.from).as_slice() || old.model != mv.model_id {
+                    return Err("key move names another holder or model than the mirrored key's");
                 }
                 HOLDINGS.remove(storage, (old.owner.as_slice(), old.model, mv.key_id));
             } else if LOCAL_KEYS.has(storage, mv.key_id) {
@@ -301,6 +311,9 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
         }
         B::KeyBurned(b) => {
             let key = mirrored_on(storage, b.key_id, src)?;
+            if key.owner.as_slice() != from_codec_account(&b.owner).as_slice() || key.model != b.model_id {
+                return Err("key burn names another holder or model than the mirrored key's");
+            }
             HOLDINGS.remove(storage, (key.owner.as_slice(), key.model, b.key_id));
             MIRRORED_KEYS.remove(storage, b.key_id);
             Ok(())

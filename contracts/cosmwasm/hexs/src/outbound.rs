@@ -13,8 +13,8 @@ pub enum Fact<'a> {
     ModelRegistered(&'a Model),
     ModelUpdated(&'a Model),
     KeyMinted { model: u64, key: u64, owner: &'a [u8], expires_at: Option<u64>, locked: bool },
-    KeyTransferred { key: u64, from: &'a [u8], to: &'a [u8] },
-    KeyBurned { key: u64 },
+    KeyTransferred { key: u64, model: u64, from: &'a [u8], to: &'a [u8] },
+    KeyBurned { key: u64, model: u64, owner: &'a [u8] },
     PayoutAddressBound { creator: &'a [u8], chain: u32, payout: &'a [u8], nonce: u64 },
     PurchaseSettled {
         purchase: u64,
@@ -94,12 +94,17 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
                 locked: *locked,
             })
         }
-        Fact::KeyTransferred { key, from, to } => codec::Body::KeyTransferred(codec::KeyTransferred {
+        Fact::KeyTransferred { key, model, from, to } => codec::Body::KeyTransferred(codec::KeyTransferred {
             key_id: *key,
+            model_id: *model,
             from: to_codec_account(from)?,
             to: to_codec_account(to)?,
         }),
-        Fact::KeyBurned { key } => codec::Body::KeyBurned(codec::KeyBurned { key_id: *key }),
+        Fact::KeyBurned { key, model, owner } => codec::Body::KeyBurned(codec::KeyBurned {
+            key_id: *key,
+            model_id: *model,
+            owner: to_codec_account(owner)?,
+        }),
         // No signature: the creator sent the transaction that emitted it.
         Fact::PayoutAddressBound { creator, chain, payout, nonce } => {
             codec::Body::PayoutAddressBound(codec::PayoutAddressBound {

@@ -196,6 +196,7 @@ fn cw721_transfer_approvals_and_operators() {
     match codec::decode(&out[0].2).unwrap().body {
         codec::Body::KeyTransferred(k) => {
             assert_eq!(k.key_id, key);
+            assert_eq!(k.model_id, model);
             assert_eq!(k.to, codec::Account::Cosmos([0xdd; 20]), "a 20-byte address is family 2");
         }
         other => panic!("unexpected {other:?}"),

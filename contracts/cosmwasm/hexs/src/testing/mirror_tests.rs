@@ -156,7 +156,7 @@ fn malformed_batches() {
     let mixed = vec![base_batch()[0].clone(), inbound(2, 2, key_minted(M1, K1, evm(1), 0))];
     assert!(matches!(s.receive_err_raw(mixed), ContractError::MalformedMessage { index: 1, reason } if reason.contains("lane mismatch")));
 
-    let big: Vec<Vec<u8>> = (1..=101).map(|n| inbound(EVM_CHAIN, n, codec::Body::KeyBurned(codec::KeyBurned { key_id: n }))).collect();
+    let big: Vec<Vec<u8>> = (1..=101).map(|n| inbound(EVM_CHAIN, n, codec::Body::KeyBurned(codec::KeyBurned { key_id: n, model_id: M1, owner: evm(1) }))).collect();
     assert_eq!(s.receive_err_raw(big), ContractError::BatchTooLarge { len: 101, max: 100 });
     assert!(lanes(&s).inbound.is_empty());
 }
@@ -194,20 +194,30 @@ fn a_bad_message_rejects_the_whole_batch() {
 fn mirrored_key_lifecycle() {
     let mut s = Suite::new();
     s.receive(&base_batch(), &[0, 1]).unwrap();
-    let transfer = codec::Body::KeyTransferred(codec::KeyTransferred { key_id: K1, from: evm(0xbb), to: evm(0xcc) });
-    // A transfer that names the wrong current holder is refused.
-    let wrong_from = codec::Body::KeyTransferred(codec::KeyTransferred { key_id: K1, from: evm(0x01), to: evm(0xcc) });
+    let transfer = codec::Body::KeyTransferred(codec::KeyTransferred { key_id: K1, model_id: M1, from: evm(0xbb), to: evm(0xcc) });
+    // A transfer that names the wrong current holder, or another model, is refused.
+    let wrong_from = codec::Body::KeyTransferred(codec::KeyTransferred { key_id: K1, model_id: M1, from: evm(0x01), to: evm(0xcc) });
     assert!(matches!(s.receive_err(&[inbound(EVM_CHAIN, 3, wrong_from)], &[0, 1]), ContractError::InvalidMirror { .. }));
+    let wrong_model = codec::Body::KeyTransferred(codec::KeyTransferred { key_id: K1, model_id: M1 + 1, from: evm(0xbb), to: evm(0xcc) });
+    assert_eq!(
+        s.receive_err(&[inbound(EVM_CHAIN, 3, wrong_model)], &[0, 1]),
+        ContractError::InvalidMirror { index: 0, reason: "key message names another model than the mirrored key's".into() }
+    );
     s.receive(&[inbound(EVM_CHAIN, 3, transfer)], &[0, 1]).unwrap();
     assert!(!evm_access(&s, M1, 0xbb));
     assert!(evm_access(&s, M1, 0xcc));
     // Only the resident chain speaks for the key.
-    let other_lane = inbound(2, 1, codec::Body::KeyBurned(codec::KeyBurned { key_id: K1 }));
+    let other_lane = inbound(2, 1, codec::Body::KeyBurned(codec::KeyBurned { key_id: K1, model_id: M1, owner: evm(0xcc) }));
     assert_eq!(
         s.receive_err(&[other_lane], &[0, 1]),
         ContractError::InvalidMirror { index: 0, reason: "key is not resident on the lane's source chain".into() }
     );
-    s.receive(&[inbound(EVM_CHAIN, 4, codec::Body::KeyBurned(codec::KeyBurned { key_id: K1 }))], &[0, 1]).unwrap();
+    let wrong_holder = codec::Body::KeyBurned(codec::KeyBurned { key_id: K1, model_id: M1, owner: evm(0xbb) });
+    assert_eq!(
+        s.receive_err(&[inbound(EVM_CHAIN, 4, wrong_holder)], &[0, 1]),
+        ContractError::InvalidMirror { index: 0, reason: "key burn names another holder or model than the mirrored key's".into() }
+    );
+    s.receive(&[inbound(EVM_CHAIN, 4, codec::Body::KeyBurned(codec::KeyBurned { key_id: K1, model_id: M1, owner: evm(0xcc) }))], &[0, 1]).unwrap();
     assert!(!evm_access(&s, M1, 0xcc));
     assert!(s.q::<KeyResponse>(&QueryMsg::Key { id: Uint64::new(K1) }).is_err());
 }
@@ -236,6 +246,7 @@ fn key_moved_here_becomes_a_local_nft() {
         model_id: M1,
         from_chain: EVM_CHAIN,
         to_chain: CHAIN,
+        from: evm(0xbb),
         owner: codec::Account::Cosmos([0xdd; 20]),
         expires_at: 0,
         locked: false,
@@ -249,7 +260,7 @@ fn key_moved_here_becomes_a_local_nft() {
     assert!(has.access);
     // The old chain cannot move it again: it is resident here now.
     let again = codec::Body::KeyMoved(codec::KeyMoved {
-        key_id: K1, model_id: M1, from_chain: EVM_CHAIN, to_chain: 2, owner: evm(1), expires_at: 0, locked: false,
+        key_id: K1, model_id: M1, from_chain: EVM_CHAIN, to_chain: 2, from: evm(0xbb), owner: evm(1), expires_at: 0, locked: false,
     });
     assert_eq!(s.receive_err(&[inbound(EVM_CHAIN, 4, again)], &[0, 1]), ContractError::InvalidMirror { index: 0, reason: "key is resident on this chain".into() });
 }
@@ -273,6 +284,21 @@ fn retired_models_are_not_sold() {
     let bob = s.bob.clone();
     s.buy(&bob, M1, 10, false);
     let retire = codec::Body::ModelUpdated(codec::ModelUpdated { model_id: M1, retired: true, metadata_uri: String::new(), prices: vec![] });
+    // Another chain's price list for the model is accepted on that chain's lane and changes
+    // nothing here; the home chain's retirement does.
+    let admin = s.admin.clone();
+    let peers = ExecuteMsg::UpdateConfig {
+        protocol_fee_bps: None,
+        fee_collector: None,
+        deploy_payee: None,
+        escrow_timeout_secs: None,
+        peers: Some(vec![EVM_CHAIN, EVM_CHAIN + 1]),
+        max_batch: None,
+    };
+    s.ok(&admin, &peers, &[]);
+    let foreign = codec::Body::ModelUpdated(codec::ModelUpdated { model_id: M1, retired: true, metadata_uri: String::new(), prices: vec![codec::Price { currency: vec![], amount: 5 }] });
+    s.receive(&[inbound(EVM_CHAIN + 1, 1, foreign)], &[0, 1]).unwrap();
+    s.buy(&bob, M1, 10, false);
     s.receive(&[inbound(EVM_CHAIN, 4, retire)], &[0, 1]).unwrap();
     let buy = ExecuteMsg::BuyKey { model: Uint64::new(M1), recipient: None, with_deployment: false };
     assert_eq!(s.err(&bob, &buy, &coins(10, DENOM)), ContractError::NotForSale { id: M1 });
