@@ -16,6 +16,8 @@ import { AccountFamily, encodeBody, Kind } from "../../relayer/codec";
 import { parseConfig, type RelayerConfig } from "../../relayer/config";
 import type { HasAccessResponse, LanesResponse, Model } from "../../relayer/cosmwasm/generated/Hexs.types";
 import { Relayer } from "../../relayer/relayer";
+import { CosmwasmSource } from "../../relayer/sources/cosmwasm";
+import { OpStore } from "../../relayer/store";
 import { connect, deploy, devnetEnv, eventAttr, evmModelBody, instantiateMsg, publishMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../cosmwasm/devnet";
 import { deployChain, fund, recordKinds, startNode, wireMirror, type HexsChain, type Node } from "./helpers/evm";
 
@@ -157,5 +159,38 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
       expect(await delivered(r, COSMOS, EVM)).to.equal(3);
       expect((await r.metrics.failures.get()).values.filter((v) => v.labels.stage === "rejected")).to.deep.equal([]);
     }
+  });
+  it("CosmWasm source: tx_search over height ranges finds the same operations as block_results per height, faster", async function () {
+    // Both scans start at height 1 (the whole chain so far) with a fresh store each; the events are
+    // the publish and purchase above. The head keeps moving, so only the operations are compared.
+    const scan = async (mode: "search" | "blockResults"): Promise<{ ms: number; heights: number; ops: string[]; polls: number; used: string }> => {
+      const store = await OpStore.open({ sqlite: ":memory:" });
+      const cfg = config(0, 1).chains[1];
+      if (cfg.type !== "cosmwasm") throw new Error("expected the wasmd chain config");
+      const src = new CosmwasmSource({ ...cfg, startHeight: 1, scan: mode }, store);
+      await src.init();
+      const t0 = Date.now();
+      let r = await src.poll();
+      let polls = 1;
+      while (r.behind) {
+        r = await src.poll();
+        polls++;
+      }
+      const ms = Date.now() - t0;
+      const ops = (await store.list({ limit: 1000 })).map((o) => `${o.id}@${o.sourceHeight}:${o.digest}`);
+      await src.close();
+      await store.close();
+      return { ms, heights: r.cursor, ops, polls, used: src.scanMode };
+    };
+    const before = await scan("blockResults");
+    const after = await scan("search");
+    console.log(
+      `      CosmWasm source catch-up from height 1: block_results ${before.heights} heights in ${before.ms} ms (${Math.round((before.heights * 1000) / before.ms)} heights/s, ${before.polls} polls); ` +
+        `tx_search ${after.heights} heights in ${after.ms} ms (${Math.round((after.heights * 1000) / after.ms)} heights/s, ${after.polls} polls)`,
+    );
+    expect(after.used).to.equal("search"); // the node indexes transactions: no fallback
+    expect(before.ops.length).to.equal(3);
+    expect(after.ops).to.deep.equal(before.ops);
+    expect(after.ms).to.be.lessThan(before.ms);
   });
 });
