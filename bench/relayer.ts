@@ -1,0 +1,654 @@
+// Relayer benchmark on the devnet (scripts/devnet/network.ts): throughput each way by draining a
+// pre-loaded backlog, and end-to-end latency at low load.
+//
+//   npx ts-node --transpile-only bench/relayer.ts      -> bench/results/relayer.json + a table
+//
+// Needs the devnet's default ports free (:8545, :8546, :26657-26659, :9090, :7101-7103): it
+// starts its own devnet in .devnet/bench and stops every process it started at the end, also
+// on error or Ctrl-C.
+//
+// 1. EVM chain A → CosmWasm: real purchases on chain A (each records KeyMinted + PurchaseSettled
+//    in the hub's journal) are loaded with the relayers stopped; the relayers are started and the
+//    contract's inbound lane nonce from chain A (`lanes {}`) is polled every 50 ms until it
+//    reaches the journal's last entry.
+// 2. CosmWasm → EVM chain A: the relayers are stopped, purchases are loaded on wasmd (many
+//    BuyKey messages per transaction; each emits KeyMinted + PurchaseSettled on every peer lane,
+//    so chain B's lane carries the same load), the relayers are started again and
+//    `hub.lane(100).inbound` on chain A is polled until it reaches the contract's outbound nonce.
+// 3. Latency, relayers running, one purchase at a time each way: from the source block that
+//    includes the transaction (the first moment a 25 ms poll of the source RPC sees that height)
+//    to the first 50 ms poll that sees the destination's lane nonce reach the purchase's last
+//    message.
+//
+// Environment (all optional): BENCH_MESSAGES (backlog per direction, default 600),
+// BENCH_SAMPLES (latency samples each way, default 20), BENCH_MAX_BATCH, BENCH_POLL_MS,
+// BENCH_CONFIRMATIONS (relayer tuning; defaults are the devnet's), HEXS_LOG_LEVEL.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { JsonRpcProvider, ZeroAddress, id as topicOf, toBeHex, type Signer } from "ethers";
+import { connectComet, type CometClient } from "@cosmjs/tendermint-rpc";
+import type { ExecuteInstruction } from "@cosmjs/cosmwasm-stargate";
+import type { LanesResponse } from "../relayer/cosmwasm/generated/Hexs.types";
+import { COSMOS_CHAIN, ROOT, type EvmChain } from "../scripts/devnet/chains";
+import { startDevnet, type Devnet } from "../scripts/devnet/network";
+import { Supervisor } from "../scripts/devnet/procs";
+import { DEFAULT_TUNING, type RelayerTuning } from "../scripts/devnet/relayers";
+import { HexsHub__factory, HexsMarket__factory, HexsRegistry__factory, type HexsHub } from "../typechain-types";
+import { publishMsg } from "../test/cosmwasm/devnet";
+
+const OUT = path.join(ROOT, "bench/results/relayer.json");
+const DIR = path.join(ROOT, ".devnet/bench");
+const EVM_BLOCK_MS = 1000;
+const DEST_POLL_MS = 50;
+const SOURCE_POLL_MS = 25;
+const SLACK_MS = 250;
+const TARGET_RATE = 100;
+
+const envInt = (name: string, dflt: number): number => {
+  const v = process.env[name];
+  if (v === undefined || v === "") return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${v}: expected a positive integer`);
+  return n;
+};
+
+const MESSAGES = envInt("BENCH_MESSAGES", 600);
+const SAMPLES = envInt("BENCH_SAMPLES", 20);
+const TUNING: RelayerTuning = {
+  evmConfirmations: process.env.BENCH_CONFIRMATIONS ? Number(process.env.BENCH_CONFIRMATIONS) : DEFAULT_TUNING.evmConfirmations,
+  pollIntervalMs: envInt("BENCH_POLL_MS", DEFAULT_TUNING.pollIntervalMs),
+  maxBatch: envInt("BENCH_MAX_BATCH", DEFAULT_TUNING.maxBatch),
+};
+
+const t0 = Date.now();
+const say = (line: string): void => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const modelId = (chain: number, serial: number): bigint => (BigInt(chain) << 32n) | BigInt(serial);
+
+/** First moment each block height was seen on a source RPC (polled every `everyMs`). */
+class HeightWatcher {
+  private readonly seen = new Map<number, number>();
+  private first = 0;
+  private last = 0;
+  private stopped = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly read: () => Promise<number>,
+    private readonly everyMs = SOURCE_POLL_MS,
+  ) {}
+
+  start(): this {
+    this.loop = (async () => {
+      while (!this.stopped) {
+        try {
+          const h = await this.read();
+          const now = Date.now();
+          if (this.last === 0) {
+            this.first = this.last = h;
+            this.seen.set(h, now);
+          }
+          for (let x = this.last + 1; x <= h; x++) this.seen.set(x, now);
+          if (h > this.last) this.last = h;
+        } catch {
+          /* transient: the next poll tells */
+        }
+        await sleep(this.everyMs);
+      }
+    })();
+    return this;
+  }
+
+  get height(): number {
+    return this.last;
+  }
+
+  /** when `h` was first seen (waits for it); undefined for heights before the watcher started */
+  async when(h: number, timeoutMs = 30_000): Promise<number | undefined> {
+    const until = Date.now() + timeoutMs;
+    while (this.last < h) {
+      if (Date.now() > until) throw new Error(`height ${h} not seen within ${timeoutMs} ms (at ${this.last})`);
+      await sleep(5);
+    }
+    return h > this.first ? this.seen.get(h) : undefined;
+  }
+
+  /** intervals between consecutive heights first seen in [fromMs, toMs] */
+  intervals(fromMs = 0, toMs = Infinity): number[] {
+    const out: number[] = [];
+    for (let h = this.first + 2; h <= this.last; h++) {
+      const a = this.seen.get(h - 1)!;
+      const b = this.seen.get(h)!;
+      if (a >= fromMs && b <= toMs) out.push(b - a);
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+}
+
+function quantile(xs: number[], q: number): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1)); // nearest rank
+  return s[i];
+}
+const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+
+interface Sample {
+  t: number;
+  n: number;
+}
+
+interface DrainResult {
+  messages: number;
+  target: number;
+  /** relayer processes spawned → all answer /readyz */
+  startupMs: number;
+  firstDeliveryAfterReadyMs: number;
+  /** messages delivered after the first observed delivery, over the time from it to the last */
+  sustainedPerSec: number;
+  /** every backlog message over the time from "all relayers ready" to the last delivery */
+  fromReadyPerSec: number;
+  /** every backlog message over the time from spawning the relayers to the last delivery */
+  fromSpawnPerSec: number;
+  drainMs: number;
+  progress: { ms: number; n: number }[];
+}
+
+/** Start the relayers and poll `read` every 50 ms until it reaches `target`. */
+async function drain(net: Devnet, read: () => Promise<number>, target: number, timeoutMs: number): Promise<{ r: DrainResult; tSpawn: number; tEnd: number }> {
+  const samples: Sample[] = [];
+  const start = await read();
+  const tSpawn = Date.now();
+  const poller = (async () => {
+    const until = tSpawn + timeoutMs;
+    for (;;) {
+      try {
+        const n = await read();
+        samples.push({ t: Date.now(), n });
+        if (n >= target) return;
+      } catch {
+        /* retry */
+      }
+      if (Date.now() > until) throw new Error(`drain timed out after ${timeoutMs / 1000} s at ${samples.at(-1)?.n ?? start} of ${target}`);
+      await sleep(DEST_POLL_MS);
+    }
+  })();
+  await net.startRelayers();
+  const tReady = Date.now();
+  await poller;
+  const tEnd = samples.at(-1)!.t;
+  const first = samples.find((s) => s.n > start)!;
+  const nAtReady = [...samples].reverse().find((s) => s.t <= tReady)?.n ?? start;
+  const backlog = target - start;
+  const sustained = first.t < tEnd ? (target - first.n) / ((tEnd - first.t) / 1000) : NaN;
+  // thin the progress curve: one point per change
+  const progress: { ms: number; n: number }[] = [];
+  for (const s of samples) if (!progress.length || progress.at(-1)!.n !== s.n) progress.push({ ms: s.t - tSpawn, n: s.n });
+  return {
+    tSpawn,
+    tEnd,
+    r: {
+      messages: backlog,
+      target,
+      startupMs: tReady - tSpawn,
+      firstDeliveryAfterReadyMs: first.t - tReady,
+      sustainedPerSec: round(sustained),
+      fromReadyPerSec: round(tEnd > tReady ? (target - nAtReady) / ((tEnd - tReady) / 1000) : NaN),
+      fromSpawnPerSec: round(backlog / ((tEnd - tSpawn) / 1000)),
+      drainMs: tEnd - first.t,
+      progress,
+    },
+  };
+}
+
+const RECORDED = topicOf("Recorded(uint64,uint8,bytes)");
+
+/** The last journal entry a transaction recorded in `hub` (its lane nonce on every lane). */
+function lastEntry(receipt: { logs: readonly { address: string; topics: readonly string[] }[] }, hub: string): number {
+  let n = 0;
+  for (const l of receipt.logs) if (l.address.toLowerCase() === hub.toLowerCase() && l.topics[0] === RECORDED) n = Math.max(n, Number(BigInt(l.topics[1])));
+  if (!n) throw new Error("the purchase recorded nothing in the hub's journal");
+  return n;
+}
+
+/** Stop the operator processes (by the PIDs the supervisor started), waiting for each to exit. */
+async function stopOperators(net: Devnet, expected: Set<number>): Promise<void> {
+  await Promise.all(
+    net.operators.map(async (op) => {
+      const c = op.child;
+      if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+      expected.add(c.pid);
+      const exited = new Promise<void>((r) => c.proc.once("exit", () => r()));
+      process.kill(c.pid, "SIGTERM");
+      const kill = setTimeout(() => {
+        try {
+          process.kill(c.pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
+      }, 15_000);
+      await exited;
+      clearTimeout(kill);
+    }),
+  );
+}
+
+/** Relayer counters from each operator's /metrics. */
+async function scrapeMetrics(net: Devnet): Promise<Record<string, Record<string, number>>> {
+  const keep = /^(hexs_relayer_(deliveries_total|already_delivered_total|duplicate_submissions_total|failures_total|forged_attestations_total|fee_bumps_total|end_to_end_seconds_(sum|count)))(\{[^}]*\})? ([0-9.e+-]+)$/;
+  const out: Record<string, Record<string, number>> = {};
+  for (const op of net.operators) {
+    const row: Record<string, number> = {};
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${op.httpPort}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+      for (const line of text.split("\n")) {
+        const m = keep.exec(line);
+        if (m) row[`${m[1]}${m[4] ?? ""}`] = Number(m[5]);
+      }
+    } catch (e) {
+      row.error = NaN;
+      say(`could not read ${op.name}'s /metrics: ${(e as Error).message}`);
+    }
+    out[op.name] = row;
+  }
+  return out;
+}
+
+/** What each operator's log says it did: submitted batches per lane, warnings by message. */
+function operatorLogSummary(net: Devnet, suffix: string): Record<string, { submitted: Record<string, { batches: number; messages: number }>; warnings: Record<string, number> }> {
+  const out: Record<string, { submitted: Record<string, { batches: number; messages: number }>; warnings: Record<string, number> }> = {};
+  for (const op of net.operators) {
+    const file = path.join(net.dir, "logs", `${op.name}${suffix}.log`);
+    const s = { submitted: {} as Record<string, { batches: number; messages: number }>, warnings: {} as Record<string, number> };
+    let text = "";
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch {
+      /* none */
+    }
+    for (const line of text.split("\n")) {
+      if (!line.startsWith("{")) continue;
+      let j: { level?: number; msg?: string; lane?: { src: number; dst: number }; count?: number };
+      try {
+        j = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (j.msg === "batch submitted" && j.lane) {
+        const k = `${j.lane.src}->${j.lane.dst}`;
+        s.submitted[k] ??= { batches: 0, messages: 0 };
+        s.submitted[k].batches++;
+        s.submitted[k].messages += j.count ?? 0;
+      } else if ((j.level ?? 0) >= 40 && j.msg) {
+        s.warnings[j.msg] = (s.warnings[j.msg] ?? 0) + 1;
+      }
+    }
+    out[op.name] = s;
+  }
+  return out;
+}
+
+function keepLogs(net: Devnet, suffix: string): void {
+  for (const op of net.operators) {
+    const f = path.join(net.dir, "logs", `${op.name}.log`);
+    if (fs.existsSync(f)) fs.copyFileSync(f, path.join(net.dir, "logs", `${op.name}${suffix}.log`));
+  }
+}
+
+function sizeStats(sizes: number[]): { batches: number; min: number; p50: number; max: number; mean: number; histogram: Record<string, number> } {
+  const histogram: Record<string, number> = {};
+  for (const s of sizes) histogram[s] = (histogram[s] ?? 0) + 1;
+  return { batches: sizes.length, min: Math.min(...sizes), p50: quantile(sizes, 0.5), max: Math.max(...sizes), mean: round(mean(sizes)), histogram };
+}
+
+/** receive_batch transactions on wasmd between two heights: applied batch sizes from `src`, failed transactions. */
+async function cosmosBatches(comet: CometClient, contract: string, src: number, from: number, to: number): Promise<{ sizes: number[]; failedTxs: number; blocks: number }> {
+  const sizes: number[] = [];
+  let failedTxs = 0;
+  for (let h = from; h <= to; h++) {
+    const res = await comet.blockResults(h);
+    for (const tx of res.results) {
+      if (tx.code !== 0) {
+        failedTxs++;
+        continue;
+      }
+      for (const ev of tx.events) {
+        if (ev.type !== "wasm") continue;
+        const a = Object.fromEntries(ev.attributes.map((x) => [x.key, x.value]));
+        if (a._contract_address === contract && a.action === "receive_batch" && Number(a.src) === src) sizes.push(Number(a.last_nonce) - Number(a.first_nonce) + 1);
+      }
+    }
+  }
+  return { sizes, failedTxs, blocks: to - from + 1 };
+}
+
+/** Gateway submissions on an EVM chain between two blocks: applied batch sizes from `src` (BatchApplied), reverted submissions. */
+async function evmBatches(c: EvmChain, hub: HexsHub, src: number, from: number, to: number): Promise<{ sizes: number[]; submissions: number; reverted: number; blocks: number }> {
+  const logs = await hub.queryFilter(hub.filters.BatchApplied(src), from, to);
+  const sizes = logs.map((l) => Number(l.args.lastNonce) - Number(l.args.firstNonce) + 1);
+  const gateway = c.addresses.AttestationGateway.toLowerCase();
+  let submissions = 0;
+  let reverted = 0;
+  for (let h = from; h <= to; h++) {
+    const b = (await c.provider.send("eth_getBlockByNumber", [toBeHex(h), true])) as { transactions: { hash: string; to: string | null }[] } | null;
+    for (const tx of b?.transactions ?? []) {
+      if (tx.to?.toLowerCase() !== gateway) continue;
+      submissions++;
+      const r = await c.provider.getTransactionReceipt(tx.hash);
+      if (r?.status !== 1) reverted++;
+    }
+  }
+  return { sizes, submissions, reverted, blocks: to - from + 1 };
+}
+
+async function main(): Promise<void> {
+  const sup = new Supervisor(path.join(DIR, "logs"));
+  const expectedExits = new Set<number>();
+  let failure: Error | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping every process the benchmark started…");
+    await sup.stopAll(say);
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(130));
+  process.on("SIGTERM", () => void stop(143));
+  sup.onUnexpectedExit = (c, code, signal) => {
+    if (expectedExits.has(c.pid)) return;
+    failure = new Error(`${c.name} (pid ${c.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its log ${c.logFile} ends:\n${sup.tail(c)}`);
+    console.error(`\n${failure.message}`);
+    void stop(1);
+  };
+  const loadAtStart = os.loadavg();
+  const comets: CometClient[] = [];
+  const watchers: HeightWatcher[] = [];
+  try {
+    say(`relayer benchmark: backlog ${MESSAGES} messages each way, ${SAMPLES} latency samples each way; tuning ${JSON.stringify(TUNING)}; load ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}`);
+    const net = await startDevnet({ dir: DIR, sup, say, tuning: TUNING, startRelayers: false, blockTimeMs: EVM_BLOCK_MS });
+    const [a, b] = net.evm;
+    const cosmos = net.cosmos;
+    const comet = await connectComet(cosmos.env.rpc);
+    comets.push(comet);
+    const hubA = HexsHub__factory.connect(a.addresses.HexsHub, a.provider);
+    const hubB = HexsHub__factory.connect(b.addresses.HexsHub, b.provider);
+    const cwLanes = async (): Promise<LanesResponse> => (await cosmos.admin.client.queryContractSmart(cosmos.contract, { lanes: {} })) as LanesResponse;
+    const cwInbound = async (src: number): Promise<number> => (await cwLanes()).inbound.find((l) => l.chain === src)?.nonce ?? 0;
+    const cwOutbound = async (dst: number): Promise<number> => (await cwLanes()).outbound.find((l) => l.chain === dst)?.nonce ?? 0;
+    const evmInbound = async (hub: HexsHub): Promise<number> => Number((await hub.lane(COSMOS_CHAIN)).inbound);
+
+    // ---------------------------------------------------------------- 1. EVM A → CosmWasm
+    say(`\n── 1. throughput EVM chain A → CosmWasm: loading purchases on ${a.label} (relayers stopped)`);
+    const alice = await a.signer(2);
+    const registryA = HexsRegistry__factory.connect(a.addresses.HexsRegistry, alice);
+    const marketA = HexsMarket__factory.connect(a.addresses.HexsMarket, a.provider);
+    const params = {
+      contentCommitment: "0x" + "5e".repeat(32),
+      sdlLocator: "lighthouse://bafkreibenchmodel",
+      metadataUri: "",
+      forkRoyaltyBps: 0,
+      daoBps: 0,
+      forkable: true,
+      secondaryRoyaltyBps: 0,
+      plugins: [],
+    };
+    const evmModel = await registryA.publish.staticCall(params);
+    await (await registryA.publish(params)).wait();
+    const priceWei = 1_000_000_000_000n; // 1e-6 ETH
+    await (await registryA.setPrice(evmModel, ZeroAddress, priceWei, 0, true)).wait();
+    const accounts = (await a.provider.send("eth_accounts", [])) as string[];
+    const buyers = accounts.slice(10, 20); // 0: deployer/funder, 2: alice, 9: LayerZero executor
+    const buyData = (to: string) => marketA.interface.encodeFunctionData("buy", [evmModel, ZeroAddress, to, "0x", "0x"]);
+    const evmBuys = Math.ceil(MESSAGES / 2);
+    const tLoad = Date.now();
+    const hashes: string[] = [];
+    for (let i = 0; i < evmBuys; i += 50) {
+      const chunk = Array.from({ length: Math.min(50, evmBuys - i) }, (_, j) => buyers[(i + j) % buyers.length]);
+      hashes.push(
+        ...(await Promise.all(
+          chunk.map((from) => a.provider.send("eth_sendTransaction", [{ from, to: a.addresses.HexsMarket, data: buyData(from), value: toBeHex(priceWei), gas: toBeHex(400_000) }]) as Promise<string>),
+        )),
+      );
+    }
+    let failedBuys = 0;
+    let lastBlock = 0;
+    for (const h of hashes) {
+      const r = await a.provider.waitForTransaction(h, 1, 120_000);
+      if (r?.status !== 1) failedBuys++;
+      lastBlock = Math.max(lastBlock, r?.blockNumber ?? 0);
+    }
+    if (failedBuys) throw new Error(`${failedBuys} of ${evmBuys} purchases on ${a.label} failed`);
+    const [journalA] = await hubA.journal();
+    const targetA = Number(journalA);
+    say(`${evmBuys} purchases from ${buyers.length} accounts mined in ${((Date.now() - tLoad) / 1000).toFixed(1)} s (up to block ${lastBlock}); hub journal holds ${targetA} entries → backlog of ${targetA} messages for the CosmWasm lane`);
+    const h1 = (await comet.status()).syncInfo.latestBlockHeight;
+    say("starting the three relayer operators and polling the contract's lane nonce every 50 ms…");
+    const d1 = await drain(net, () => cwInbound(a.hexsChainId), targetA, 600_000);
+    const h1end = (await comet.status()).syncInfo.latestBlockHeight;
+    say(`drained ${d1.r.messages} messages: ${d1.r.sustainedPerSec} msg/s sustained (first → last delivery, ${(d1.r.drainMs / 1000).toFixed(2)} s), ${d1.r.fromReadyPerSec} msg/s from all relayers ready`);
+    const batches1 = await cosmosBatches(comet, cosmos.contract, a.hexsChainId, h1 + 1, h1end);
+    const metrics1 = await scrapeMetrics(net);
+
+    // ---------------------------------------------------------------- 2. CosmWasm → EVM A
+    say(`\n── 2. throughput CosmWasm → EVM chain A: stopping the relayers, loading purchases on wasmd`);
+    await stopOperators(net, expectedExits);
+    keepLogs(net, ".phase1");
+    const [alicecw, bob, carol] = [cosmos.users.alice, cosmos.users.bob, cosmos.users.carol];
+    const pub = await alicecw.client.execute(alicecw.address, cosmos.contract, publishMsg({ sdlUri: "lighthouse://bafkreibenchcosmos", price: "1000", deployPrice: "0", forkRoyaltyBps: 0 }), "auto");
+    const cwModel = pub.events.find((e) => e.type === "wasm")?.attributes.find((x) => x.key === "model_id" || x.key === "model")?.value ?? String(modelId(COSMOS_CHAIN, 1));
+    const cwBuys = Math.ceil(MESSAGES / 2);
+    const senders = [bob, carol, cosmos.admin];
+    const tLoad2 = Date.now();
+    await Promise.all(
+      senders.map((u, i) => {
+        const n = Math.floor(cwBuys / senders.length) + (i < cwBuys % senders.length ? 1 : 0);
+        const instructions: ExecuteInstruction[] = Array.from({ length: n }, () => ({
+          contractAddress: cosmos.contract,
+          msg: { buy_key: { model: cwModel, recipient: null, with_deployment: false } },
+          funds: [{ denom: cosmos.env.denom, amount: "1000" }],
+        }));
+        return u.client.executeMultiple(u.address, instructions, "auto");
+      }),
+    );
+    const targetCw = await cwOutbound(a.hexsChainId);
+    const targetCwB = await cwOutbound(b.hexsChainId);
+    const startA = await evmInbound(hubA);
+    say(`${cwBuys} purchases in ${senders.length} transactions loaded in ${((Date.now() - tLoad2) / 1000).toFixed(1)} s; outbound lane to ${a.label} at nonce ${targetCw} (backlog ${targetCw - startA}), to ${b.label} at ${targetCwB} (same load)`);
+    const e2start = await a.provider.getBlockNumber();
+    let bDoneAt = 0;
+    const bWatch = (async () => {
+      for (;;) {
+        if (stopping) return;
+        if ((await evmInbound(hubB).catch(() => 0)) >= targetCwB) return void (bDoneAt = Date.now());
+        await sleep(100);
+      }
+    })();
+    say("starting the relayers again and polling hub.lane(100).inbound on chain A every 50 ms…");
+    const d2 = await drain(net, () => evmInbound(hubA), targetCw, 600_000);
+    const e2end = await a.provider.getBlockNumber();
+    await Promise.race([bWatch, sleep(120_000)]);
+    say(`drained ${d2.r.messages} messages to ${a.label}: ${d2.r.sustainedPerSec} msg/s sustained (${(d2.r.drainMs / 1000).toFixed(2)} s), ${d2.r.fromReadyPerSec} msg/s from all relayers ready; ${b.label}'s lane done ${bDoneAt ? `${((bDoneAt - d2.tEnd) / 1000).toFixed(1)} s after A's` : "not within 120 s"}`);
+    const batches2 = await evmBatches(a, hubA, COSMOS_CHAIN, e2start + 1, e2end);
+    const metrics2 = await scrapeMetrics(net);
+    const bothLanesPerSec = bDoneAt ? round((targetCw - startA + targetCwB) / ((Math.max(bDoneAt, d2.tEnd) - d2.tSpawn - d2.r.startupMs) / 1000)) : NaN;
+
+    // ---------------------------------------------------------------- 3. latency at low load
+    say(`\n── 3. latency at low load (relayers running), ${SAMPLES} purchases each way, one at a time`);
+    const evmWatch = new HeightWatcher(async () => Number(await a.provider.send("eth_blockNumber", []))).start();
+    const cwWatch = new HeightWatcher(async () => (await comet.status()).syncInfo.latestBlockHeight).start();
+    watchers.push(evmWatch, cwWatch);
+    await sleep(3000);
+    const tLat = Date.now();
+    const evmToCw: number[] = [];
+    const buyer: Signer = await a.signer(10);
+    const buyerAddr = await buyer.getAddress();
+    for (let i = 0; i < SAMPLES; i++) {
+      const hash = (await a.provider.send("eth_sendTransaction", [{ from: buyerAddr, to: a.addresses.HexsMarket, data: buyData(buyerAddr), value: toBeHex(priceWei), gas: toBeHex(400_000) }])) as string;
+      const r = await a.provider.waitForTransaction(hash, 1, 30_000);
+      if (!r || r.status !== 1) throw new Error(`latency purchase ${hash} failed`);
+      const nonce = lastEntry(r, a.addresses.HexsHub);
+      const included = await evmWatch.when(r.blockNumber);
+      if (included === undefined) throw new Error("source block seen before the watcher started");
+      for (;;) {
+        const n = await cwInbound(a.hexsChainId);
+        const now = Date.now();
+        if (n >= nonce) {
+          evmToCw.push(now - included);
+          break;
+        }
+        if (now - included > 60_000) throw new Error(`message ${nonce} from ${a.label} not applied on the CosmWasm chain within 60 s`);
+        await sleep(DEST_POLL_MS);
+      }
+      await sleep(400 + Math.random() * 1000);
+    }
+    say(`EVM A → CosmWasm: p50 ${quantile(evmToCw, 0.5)} ms, p99 ${quantile(evmToCw, 0.99)} ms (${evmToCw.join(", ")})`);
+    const cwToEvm: number[] = [];
+    const cwIncludedByHeader: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const r = await carol.client.execute(carol.address, cosmos.contract, { buy_key: { model: cwModel, recipient: null, with_deployment: false } }, "auto", undefined, [{ denom: cosmos.env.denom, amount: "1000" }]);
+      let nonce = 0;
+      for (const ev of r.events) {
+        if (ev.type !== "wasm-hexs_outbound") continue;
+        const at = Object.fromEntries(ev.attributes.map((x) => [x.key, x.value]));
+        if (Number(at.dst) === a.hexsChainId) nonce = Math.max(nonce, Number(at.nonce));
+      }
+      if (!nonce) throw new Error(`purchase ${r.transactionHash} emitted nothing for ${a.label}`);
+      const included = await cwWatch.when(r.height);
+      if (included === undefined) throw new Error("source block seen before the watcher started");
+      const header = (await comet.block(r.height)).block.header.time.getTime();
+      for (;;) {
+        const n = await evmInbound(hubA);
+        const now = Date.now();
+        if (n >= nonce) {
+          cwToEvm.push(now - included);
+          cwIncludedByHeader.push(now - header);
+          break;
+        }
+        if (now - included > 60_000) throw new Error(`message ${nonce} from the CosmWasm chain not applied on ${a.label} within 60 s`);
+        await sleep(DEST_POLL_MS);
+      }
+      await sleep(400 + Math.random() * 1000);
+    }
+    const tLatEnd = Date.now();
+    say(`CosmWasm → EVM A: p50 ${quantile(cwToEvm, 0.5)} ms, p99 ${quantile(cwToEvm, 0.99)} ms (${cwToEvm.join(", ")})`);
+    const evmBlock = mean(evmWatch.intervals(tLat, tLatEnd));
+    const cwBlock = mean(cwWatch.intervals(tLat, tLatEnd));
+    const metrics3 = await scrapeMetrics(net);
+    keepLogs(net, ".phase2-3");
+    const logs1 = operatorLogSummary(net, ".phase1");
+    const logs23 = operatorLogSummary(net, ".phase2-3");
+
+    // ---------------------------------------------------------------- results
+    const confWaitEvm = TUNING.evmConfirmations * EVM_BLOCK_MS;
+    const confWaitCw = 0; // the devnet's CosmWasm source uses confirmations 0 (instant finality)
+    const boundEvmToCw = confWaitEvm + cwBlock + SLACK_MS;
+    const boundCwToEvm = confWaitCw + EVM_BLOCK_MS + SLACK_MS;
+    const p50a = quantile(evmToCw, 0.5);
+    const p50b = quantile(cwToEvm, 0.5);
+    const loadAtEnd = os.loadavg();
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAvgAtStart: loadAtStart.map((x) => round(x, 2)), loadAvgAtEnd: loadAtEnd.map((x) => round(x, 2)) },
+      devnet: {
+        evm: `two hardhat nodes, interval mining every ${EVM_BLOCK_MS} ms (measured ${round(evmBlock)} ms)`,
+        wasmd: `single node, timeout_commit 200 ms (measured block time ${round(cwBlock)} ms)`,
+        relayers: "3 operators, 2-of-3, each its own SQLite queue, all delivering every lane",
+        tuning: TUNING,
+        sourceConfirmations: { evm: TUNING.evmConfirmations, cosmwasm: 0 },
+        evmBlockMs: EVM_BLOCK_MS,
+        wasmdBlockMsMeasured: round(cwBlock),
+        evmBlockMsMeasured: round(evmBlock),
+      },
+      throughput: {
+        evmToCosmwasm: {
+          lane: `${a.hexsChainId} -> ${COSMOS_CHAIN}`,
+          load: `${evmBuys} purchases on ${a.label} (KeyMinted + PurchaseSettled each) + publish + price`,
+          ...d1.r,
+          batchSizes: sizeStats(batches1.sizes),
+          failedTxsOnWasmd: batches1.failedTxs,
+          wasmdBlocks: batches1.blocks,
+          target: `>= ${TARGET_RATE} msg/s`,
+          met: d1.r.sustainedPerSec >= TARGET_RATE,
+        },
+        cosmwasmToEvm: {
+          lane: `${COSMOS_CHAIN} -> ${a.hexsChainId}`,
+          load: `${cwBuys} purchases on wasmd in ${senders.length} transactions (KeyMinted + PurchaseSettled per peer lane: chain B's lane carries the same ${targetCwB} messages, drained by the same relayers)`,
+          ...d2.r,
+          bothLanesMessagesPerSecFromReady: bothLanesPerSec,
+          batchSizes: sizeStats(batches2.sizes),
+          gatewaySubmissionsMined: batches2.submissions,
+          gatewaySubmissionsReverted: batches2.reverted,
+          evmBlocks: batches2.blocks,
+          target: `>= ${TARGET_RATE} msg/s`,
+          met: d2.r.sustainedPerSec >= TARGET_RATE,
+        },
+      },
+      latency: {
+        method: `source inclusion = first ${SOURCE_POLL_MS} ms poll of the source RPC that sees the block holding the purchase; destination confirmation = first ${DEST_POLL_MS} ms poll that sees the destination lane nonce reach the purchase's last message`,
+        evmToCosmwasm: {
+          samples: evmToCw.length,
+          p50Ms: p50a,
+          p99Ms: quantile(evmToCw, 0.99),
+          minMs: Math.min(...evmToCw),
+          maxMs: Math.max(...evmToCw),
+          allMs: evmToCw,
+          bound: `confirmations ${TUNING.evmConfirmations} × ${EVM_BLOCK_MS} ms + one wasmd block ${round(cwBlock)} ms + ${SLACK_MS} ms = ${round(boundEvmToCw)} ms`,
+          boundMs: round(boundEvmToCw),
+          met: p50a <= boundEvmToCw,
+        },
+        cosmwasmToEvm: {
+          samples: cwToEvm.length,
+          p50Ms: p50b,
+          p99Ms: quantile(cwToEvm, 0.99),
+          minMs: Math.min(...cwToEvm),
+          maxMs: Math.max(...cwToEvm),
+          allMs: cwToEvm,
+          fromBlockHeaderTimeP50Ms: quantile(cwIncludedByHeader, 0.5),
+          bound: `confirmations 0 + one EVM block ${EVM_BLOCK_MS} ms + ${SLACK_MS} ms = ${round(boundCwToEvm)} ms`,
+          boundMs: round(boundCwToEvm),
+          met: p50b <= boundCwToEvm,
+        },
+      },
+      relayerMetrics: { afterPhase1: metrics1, afterPhase2: metrics2, afterPhase3: metrics3 },
+      operatorLogs: { phase1: logs1, phase2and3: logs23 },
+      anchors: { hermesMaxMsgsPerTx: 30, ibcMedianDeliveryMainnetS: 19 },
+    };
+    fs.mkdirSync(path.dirname(OUT), { recursive: true });
+    fs.writeFileSync(OUT, JSON.stringify(result, null, 2) + "\n");
+
+    const yes = (b: boolean) => (b ? "met" : "NOT met");
+    const rows: [string, string, string, string][] = [
+      ["measure", "EVM A → CosmWasm", "CosmWasm → EVM A", "target"],
+      ["backlog (messages)", String(d1.r.messages), String(d2.r.messages), ""],
+      ["throughput, sustained (msg/s)", String(d1.r.sustainedPerSec), String(d2.r.sustainedPerSec), `≥ ${TARGET_RATE}: ${yes(result.throughput.evmToCosmwasm.met)} / ${yes(result.throughput.cosmwasmToEvm.met)}`],
+      ["throughput, from relayers ready (msg/s)", String(d1.r.fromReadyPerSec), String(d2.r.fromReadyPerSec), ""],
+      ["batch size min / p50 / max (mean)", `${batches1.sizes.length ? `${Math.min(...batches1.sizes)} / ${quantile(batches1.sizes, 0.5)} / ${Math.max(...batches1.sizes)} (${round(mean(batches1.sizes))})` : "-"}`, `${batches2.sizes.length ? `${Math.min(...batches2.sizes)} / ${quantile(batches2.sizes, 0.5)} / ${Math.max(...batches2.sizes)} (${round(mean(batches2.sizes))})` : "-"}`, `maxBatch ${TUNING.maxBatch} (Hermes: 30)`],
+      ["batches applied / failed submissions", `${batches1.sizes.length} / ${batches1.failedTxs}`, `${batches2.sizes.length} / ${batches2.reverted}`, ""],
+      ["latency p50 (ms)", String(p50a), String(p50b), `≤ ${round(boundEvmToCw)} / ≤ ${round(boundCwToEvm)}: ${yes(result.latency.evmToCosmwasm.met)} / ${yes(result.latency.cosmwasmToEvm.met)}`],
+      ["latency p99 (ms)", String(quantile(evmToCw, 0.99)), String(quantile(cwToEvm, 0.99)), ""],
+      ["source confirmations", `${TUNING.evmConfirmations} EVM blocks (${confWaitEvm} ms)`, "0 (instant finality)", ""],
+      ["destination block time", `wasmd ${round(cwBlock)} ms`, `EVM ${EVM_BLOCK_MS} ms (measured ${round(evmBlock)})`, ""],
+    ];
+    const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    console.log("\n" + rows.map((r, k) => r.map((c, i) => c.padEnd(w[i])).join(" | ") + (k === 0 ? "\n" + w.map((x) => "-".repeat(x)).join("-|-") : "")).join("\n"));
+    console.log(`\nload average ${loadAtStart.map((x) => x.toFixed(2)).join(" ")} at start, ${loadAtEnd.map((x) => x.toFixed(2)).join(" ")} at end (${os.cpus().length} CPUs); written ${path.relative(process.cwd(), OUT)}`);
+    for (const c of [cosmos.admin, ...Object.values(cosmos.users)]) c.client.disconnect();
+  } catch (e) {
+    failure ??= e as Error;
+    console.error(`\nbenchmark failed: ${(e as Error).stack ?? e}\nlogs: ${path.relative(process.cwd(), path.join(DIR, "logs"))}/`);
+  } finally {
+    for (const w of watchers) await w.stop();
+    for (const c of comets) c.disconnect();
+    await stop(failure ? 1 : 0);
+  }
+}
+
+void main();
