@@ -2,7 +2,7 @@
 # The whole test suite (the README's test command, also run by CI). Installs what it needs and
 # starts the services its tests use (a local wasmd chain; Hardhat networks run in-process).
 #   npm test                        everything
-#   HEXS_TEST_ONLY=<stage> npm test one stage: evm | relayer | gas | slither | rust | cosmwasm
+#   HEXS_TEST_ONLY=<stage> npm test one stage: evm | relayer | gas | slither | rust | cosmwasm | devnet
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only=${HEXS_TEST_ONLY:-}
@@ -57,6 +57,11 @@ if stage cosmwasm; then
   bash scripts/build-wasm.sh
   bash scripts/wasmd.sh build
   npx mocha -r ts-node/register --timeout 600000 'test/cosmwasm/**/*.test.ts'
+fi
+
+if stage devnet; then
+  banner "the README's main command end to end: npm run devnet (two EVM chains, wasmd, three relayer operators, the scenario)"
+  bash scripts/devnet.sh
 fi
 
 echo "all stages passed in $(( $(date +%s) - start ))s"
