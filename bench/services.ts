@@ -1,0 +1,228 @@
+// The key service and the lease pipeline, timed on a devnet-like set-up:
+//   * a real `hardhat node` (own process, 127.0.0.1:19080) with Hexs deployed by the deploy procedure;
+//   * the key service as six processes (front + five shard stores, relayer/keys/cli.ts);
+//   * the Akash stand-in (in this process, blocks every 200 ms, two scripted providers).
+// Measured:
+//   keyRetrieval  our client's fetchKey: challenge, EIP-191 signature, 3 of 5 stores in parallel,
+//                 each store checking KeyNFT.hasAccess by eth_call on the node, recovery + key check
+//                 (target ≤ 150 ms p50; anchor: Lighthouse ~3 s per fetch through its SDK)
+//   decrypt       fetchKey + gateway download + CID check + PBKDF2/AES-GCM
+//   lease         from the purchase (HexsMarket.buy mined) to a confirmed lease (provider reports
+//                 the services ready), driven by the relayer's Akash service reading the market
+// Run: npx ts-node --transpile-only bench/services.ts   → bench/results/services.json and a table.
+// HEXS_BENCH_KEY_SAMPLES / HEXS_BENCH_LEASES change the sample counts.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+const NODE_PORT = 19080;
+const FRONT_PORT = 19081;
+const STORE_PORTS = [19082, 19083, 19084, 19085, 19086];
+const STANDIN_PORT = 18690;
+const KEY_SAMPLES = Number(process.env.HEXS_BENCH_KEY_SAMPLES ?? 100);
+const LEASES = Number(process.env.HEXS_BENCH_LEASES ?? 10);
+const OUT = path.join(ROOT, "bench/results/services.json");
+
+process.env.HARDHAT_NETWORK = "devnetA";
+process.env.HEXS_DEVNET_URL_A = `http://127.0.0.1:${NODE_PORT}`;
+process.env.HEXS_LOG_LEVEL ??= "warn";
+
+const children: ChildProcess[] = [];
+
+function percentile(samples: number[], p: number): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+const round = (x: number) => Math.round(x * 10) / 10;
+const stats = (xs: number[]) => ({ n: xs.length, p50: round(percentile(xs, 50)), p90: round(percentile(xs, 90)), p99: round(percentile(xs, 99)), mean: round(xs.reduce((a, b) => a + b, 0) / xs.length) });
+
+function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: (out: string) => boolean, what: string): Promise<ChildProcess> {
+  const childEnv = { ...process.env, ...env };
+  delete childEnv.HARDHAT_NETWORK; // the node serves its own in-process network
+  const proc = spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(proc);
+  let out = "";
+  let err = "";
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`${what}: not ready after 120 s\n${err}`)), 120_000);
+    proc.stderr!.on("data", (d) => (err += String(d)));
+    proc.stdout!.on("data", (d) => {
+      out += String(d);
+      if (ready(out)) {
+        clearTimeout(t);
+        res(proc);
+      }
+    });
+    proc.once("exit", (c) => {
+      clearTimeout(t);
+      rej(new Error(`${what} exited with ${c}\n${err}`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-bench-services-"));
+  const busy = await fetch(`http://127.0.0.1:${NODE_PORT}`, { method: "POST" }).then(() => true, () => false);
+  if (busy) throw new Error(`port ${NODE_PORT} is in use: stop what listens there (a node left by an earlier bench?)`);
+  await start(path.join(ROOT, "node_modules/.bin/hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(NODE_PORT), "--no-deploy"], { HEXS_NODE_CHAIN_ID: "31401" }, (o) => o.includes("Started HTTP"), "hardhat node");
+
+  // hardhat as a library, on the node (network devnetA → HEXS_DEVNET_URL_A)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hre = require("hardhat") as typeof import("hardhat");
+  // a throwaway chain: keep hardhat-deploy from writing records next to the devnet's (deployments/devnetA)
+  (hre.network as unknown as { saveDeployments: boolean }).saveDeployments = false;
+  const { deployHexs } = await import("../tasks/lib/deployHexs");
+  const { ethers } = hre;
+  const signers = await ethers.getSigners();
+  const [deployer, , creator, , holderSigner, buyer] = signers;
+  const a = await deployHexs(hre, { prefix: "bench.", hexsChainId: 1, timelockDelay: 60, protocolFeeBps: 0, skipHandover: true });
+  const registry = await ethers.getContractAt("HexsRegistry", a.registry);
+  const market = await ethers.getContractAt("HexsMarket", a.market);
+
+  // key service: five store processes and the front
+  const tsNode = path.join(ROOT, "node_modules/.bin/ts-node");
+  const cli = path.join(ROOT, "relayer/keys/cli.ts");
+  const front = `http://127.0.0.1:${FRONT_PORT}`;
+  const rpc = `http://127.0.0.1:${NODE_PORT}`;
+  await Promise.all([
+    ...STORE_PORTS.map((port, i) =>
+      start(tsNode, ["--transpile-only", cli, "store", "--index", String(i + 1), "--dir", path.join(dir, `store-${i + 1}`), "--port", String(port), "--front", front, "--evm", `hexs-evm-31401,${rpc},31401`], {}, (o) => o.includes("READY"), `shard store ${i + 1}`),
+    ),
+    start(tsNode, ["--transpile-only", cli, "service", "--dir", path.join(dir, "front"), "--port", String(FRONT_PORT), "--stores", STORE_PORTS.map((q) => `http://127.0.0.1:${q}`).join(",")], {}, (o) => o.includes("READY"), "key service"),
+  ]);
+
+  const keys = await import("../relayer/keys");
+  const client = new keys.KeyServiceClient(keys.localEndpoints(front));
+  const owner = keys.evmHolder(creator, (await creator.getAddress()).toLowerCase());
+  const sdl = fs.readFileSync(path.join(ROOT, "test/akash/fixtures/model.sdl.yaml"), "utf8");
+  const sealed = await keys.sealSdl(client, owner, sdl, { imageDigest: "0x" + "56".repeat(32) });
+  const params = {
+    contentCommitment: sealed.contentCommitment, sdlLocator: sealed.upload.locator, metadataUri: "ipfs://bench", forkRoyaltyBps: 1000, daoBps: 0, forkable: true, secondaryRoyaltyBps: 0, plugins: [],
+  };
+  const receipt = await (await registry.connect(creator).publish(params)).wait();
+  const modelId = receipt!.logs.map((l) => { try { return registry.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === "ModelPublished")!.args.modelId as bigint;
+  await keys.grantKeyHolders(client, owner, sealed.upload.locator, { evm: [{ chain: "hexs-evm-31401", keyNft: await registry.keysOf(modelId) }] });
+  const operatorKey = ethers.Wallet.createRandom();
+  await keys.grantOperators(client, owner, sealed.upload.locator, [operatorKey.address]);
+  const keyPrice = ethers.parseEther("0.001");
+  const deployPrice = ethers.parseEther("0.002");
+  await (await registry.connect(creator).setPrice(modelId, ethers.ZeroAddress, keyPrice, deployPrice, true)).wait();
+  await (await market.connect(holderSigner).buy(modelId, ethers.ZeroAddress, await holderSigner.getAddress(), "0x", "0x", { value: keyPrice })).wait();
+
+  // ---- key retrieval through our client
+  const holder = keys.evmHolder(holderSigner, (await holderSigner.getAddress()).toLowerCase());
+  const { cid, keyCheck } = keys.parseLocator(sealed.upload.locator);
+  for (let i = 0; i < 5; i++) await client.fetchKey(holder, cid, keyCheck); // warm-up
+  const keySamples: number[] = [];
+  for (let i = 0; i < KEY_SAMPLES; i++) {
+    const t0 = performance.now();
+    await client.fetchKey(holder, cid, keyCheck);
+    keySamples.push(performance.now() - t0);
+  }
+  const decryptSamples: number[] = [];
+  for (let i = 0; i < Math.max(5, Math.floor(KEY_SAMPLES / 10)); i++) {
+    const t0 = performance.now();
+    const plain = await keys.decryptForHolder(client, holder, sealed.upload.locator);
+    decryptSamples.push(performance.now() - t0);
+    if (plain.toString("utf8") !== sdl) throw new Error("decrypt returned something else than the SDL");
+  }
+
+  // ---- lease pipeline: purchase → confirmed lease, through the relayer's Akash service
+  const { startStandin } = await import("../relayer/akash/standin");
+  const { providerAddress } = await import("../relayer/akash/standin/cli");
+  const standin = await startStandin({
+    chainId: "akash-standin-1", blockMs: 200, firstPort: STANDIN_PORT,
+    providers: [
+      { address: providerAddress("provider-a"), bidPermille: 900, attributes: [{ key: "region", value: "us-west" }] },
+      { address: providerAddress("provider-b"), bidPermille: 700, attributes: [{ key: "region", value: "eu-central" }] },
+    ],
+  });
+  const mnemonic = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+  const { Secp256k1HdWallet } = await import("@cosmjs/amino");
+  const [akashAcct] = await (await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "akash" })).getAccounts();
+  standin.chain.fund(akashAcct.address, "uakt", 1_000_000_000n);
+  standin.chain.fund(akashAcct.address, "uact", 100_000_000_000n);
+  fs.writeFileSync(path.join(dir, "akash.mnemonic"), mnemonic, { mode: 0o600 });
+  const { parseConfig } = await import("../relayer/config");
+  const { OpStore } = await import("../relayer/store");
+  const { AkashService } = await import("../relayer/akash/service");
+  process.env.HEXS_BENCH_OPERATOR_KEY = operatorKey.privateKey;
+  const policy = { bidWindowMs: 1000, pollMs: 100, backoffBaseMs: 200, backoffMaxMs: 2000, txTimeoutMs: 10_000 };
+  const from = await ethers.provider.getBlockNumber();
+  const cfg = parseConfig({
+    operator: { key: { env: "HEXS_BENCH_OPERATOR_KEY" } },
+    chains: [{ type: "evm", name: "a", hexsChainId: 1, rpc, hub: a.hub, confirmations: 0, pollIntervalMs: 100, startBlock: from }],
+    store: { sqlite: path.join(dir, "relayer.db") },
+    http: { port: 0 },
+    akash: {
+      role: "leader", rpc: standin.rpcUrl, rest: standin.restUrl, chainId: "akash-standin-1", mnemonic: { file: path.join(dir, "akash.mnemonic") },
+      db: path.join(dir, "akash.sqlite"), keyService: front, purchases: [{ chain: "a", market: a.market, from }], pollMs: 100, policy,
+      report: { mode: "attested", minCosigners: 0 },
+    },
+  });
+  const ops = await OpStore.open(cfg.store);
+  const { loadKey } = await import("../relayer/config");
+  const service = new AkashService({ cfg: { ...cfg, akash: cfg.akash! }, operatorKey: loadKey(cfg.operator.key), ops });
+  await service.start();
+  const leaseSamples: number[] = [];
+  for (let i = 0; i < LEASES; i++) {
+    const tx = await market.connect(buyer).buy(modelId, ethers.ZeroAddress, await buyer.getAddress(), "0x" + Buffer.from('{"v":1}').toString("hex"), "0x", { value: keyPrice + deployPrice });
+    const r = await tx.wait();
+    const keyId = r!.logs.map((l) => { try { return market.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === "Purchased")!.args.keyId as bigint;
+    const block = await ethers.provider.getBlock(r!.blockNumber);
+    const t0 = Math.max(block!.timestamp * 1000, Date.now() - 1); // mined just now (automine)
+    const t0wall = Date.now();
+    for (;;) {
+      const row = service.leases!.byPurchase("1", keyId.toString());
+      if (row && ["leased", "reported"].includes(row.state)) {
+        const leased = service.leases!.events(row.id).find((e) => e.toState === "leased")!;
+        leaseSamples.push(leased.at - t0wall);
+        break;
+      }
+      if (row && ["failed", "closing", "failed_closed"].includes(row.state)) throw new Error(`lease for key ${keyId} failed: ${row.failureReason}`);
+      if (Date.now() - t0wall > 120_000) throw new Error(`lease for key ${keyId} not confirmed after 120 s (state ${row?.state ?? "not seen"})`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    void t0;
+  }
+  await service.stop();
+  await ops.close();
+  await standin.close();
+
+  const result = {
+    measuredAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, node: process.version },
+    setup: {
+      chain: `hardhat node (own process, chain id 31401, automine) on 127.0.0.1:${NODE_PORT}`,
+      keyService: "front + 5 shard-store processes (relayer/keys/cli.ts); 3 stores asked in parallel, each eth_call KeyNFT.hasAccess",
+      akash: "stand-in, 200 ms blocks, 2 providers bidding one block after the order",
+      leasePolicy: policy,
+    },
+    keyRetrievalMs: { ...stats(keySamples), targetP50: 150, anchorLighthouseSdkMs: 3000 },
+    decryptMs: stats(decryptSamples),
+    purchaseToConfirmedLeaseMs: { ...stats(leaseSamples), note: `includes the ${policy.bidWindowMs} ms bid window the pipeline waits before choosing` },
+  };
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, JSON.stringify(result, null, 2) + "\n");
+  const row = (name: string, s: { n: number; p50: number; p90: number; p99: number }, target = "") => `| ${name.padEnd(38)} | ${String(s.n).padStart(4)} | ${String(s.p50).padStart(8)} | ${String(s.p90).padStart(8)} | ${String(s.p99).padStart(8)} | ${target.padEnd(16)} |`;
+  console.log("\n| measurement                            |    n | p50 (ms) | p90 (ms) | p99 (ms) | target           |");
+  console.log("| -------------------------------------- | ---: | -------: | -------: | -------: | ---------------- |");
+  console.log(row("key retrieval (3 of 5, eth_call)", result.keyRetrievalMs, `≤ 150 p50 ${result.keyRetrievalMs.p50 <= 150 ? "(met)" : "(NOT met)"}`));
+  console.log(row("decrypt (key + download + AES-GCM)", result.decryptMs));
+  console.log(row("purchase → confirmed lease", result.purchaseToConfirmedLeaseMs, `bid window ${policy.bidWindowMs} ms`));
+  console.log(`\nwritten to ${path.relative(ROOT, OUT)}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  void deployer;
+}
+
+main()
+  .catch((e) => {
+    console.error(`bench:services: ${(e as Error).stack ?? e}`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+    setTimeout(() => process.exit(), 2000).unref();
+  });
