@@ -2,7 +2,7 @@
 // for the devnet:
 //
 //   npx ts-node --transpile-only relayer/akash/standin/cli.ts \
-//     --port 18600                      RPC on 18600, REST on 18601, provider gateways from 18602 (range 18600-18699)
+//     --port 18600                      RPC on 18600, REST on 18601, provider gateways from 18602 (up to port + 99)
 //     --chain-id akash-standin-1
 //     --block-ms 500                    one block every 500 ms
 //     --provider provider-a:900:region=us-west      repeatable: <akash1… or label>[:<bid per mille>[:key=value,…]]
@@ -52,7 +52,7 @@ function amounts(spec: string, flag: string): [bigint, bigint] {
 export async function main(argv: string[]): Promise<Standin> {
   const f = flags(argv);
   const port = Number(f.get("port")?.[0] ?? STANDIN_PORT_RANGE[0]);
-  if (!Number.isInteger(port) || port < STANDIN_PORT_RANGE[0] || port > STANDIN_PORT_RANGE[1] - 2) throw new UsageError(`--port must be in ${STANDIN_PORT_RANGE[0]}-${STANDIN_PORT_RANGE[1] - 2} (RPC; REST and providers follow)`);
+  if (!Number.isInteger(port) || port < 1024 || port > 65533) throw new UsageError(`--port must be in 1024-65533 (RPC; REST and providers follow; default ${STANDIN_PORT_RANGE[0]})`);
   const blockMs = Number(f.get("block-ms")?.[0] ?? 500);
   if (!Number.isInteger(blockMs) || blockMs < 10) throw new UsageError("--block-ms must be an integer ≥ 10");
   const providers = (f.get("provider") ?? ["provider-a:900:region=us-west", "provider-b:700:region=eu-central"]).map((spec) => {

@@ -14,7 +14,7 @@ export const STANDIN_PORT_RANGE = [18600, 18699] as const;
 export interface StandinOptions extends Omit<StandinChainOptions, "providers"> {
   providers?: (Partial<Omit<StandinProvider, "hostUri">> & { address: string; behaviour?: ProviderBehaviour })[];
   blockMs?: number;
-  /** first port to try (default 18600); the range ends at 18699 */
+  /** first port to try (default 18600); the range ends at 18699 (outside 18600-18699: 99 ports above it) */
   firstPort?: number;
 }
 
@@ -28,8 +28,8 @@ export interface Standin {
   close(): Promise<void>;
 }
 
-async function listenInRange(server: http.Server, from: number): Promise<number> {
-  for (let port = from; port <= STANDIN_PORT_RANGE[1]; port++) {
+async function listenInRange(server: http.Server, from: number, last: number): Promise<number> {
+  for (let port = from; port <= last; port++) {
     const ok = await new Promise<boolean>((resolve) => {
       const onError = (e: NodeJS.ErrnoException) => {
         server.off("listening", onListening);
@@ -46,7 +46,7 @@ async function listenInRange(server: http.Server, from: number): Promise<number>
     });
     if (ok) return (server.address() as AddressInfo).port;
   }
-  throw new Error(`no free port in ${STANDIN_PORT_RANGE.join("-")} on 127.0.0.1 for the Akash stand-in: stop the other stand-ins or devnets using that range`);
+  throw new Error(`no free port in ${from}-${last} on 127.0.0.1 for the Akash stand-in: stop the other stand-ins or devnets using that range`);
 }
 
 export async function startStandin(opts: StandinOptions = {}): Promise<Standin> {
@@ -62,7 +62,8 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   const serve = async (handler: http.RequestListener) => {
     const s = http.createServer({ keepAlive: false }, handler);
     servers.push(s);
-    const port = await listenInRange(s, Math.max(opts.firstPort ?? STANDIN_PORT_RANGE[0], (servers.length > 1 ? lastPort + 1 : 0)));
+    const first = opts.firstPort ?? STANDIN_PORT_RANGE[0];
+    const port = await listenInRange(s, Math.max(first, servers.length > 1 ? lastPort + 1 : 0), first >= STANDIN_PORT_RANGE[0] && first <= STANDIN_PORT_RANGE[1] ? STANDIN_PORT_RANGE[1] : first + 99);
     lastPort = port;
     return `http://127.0.0.1:${port}`;
   };
