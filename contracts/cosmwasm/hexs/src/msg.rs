@@ -41,7 +41,18 @@ pub struct BatchSignature {
     pub signature: HexBinary,
 }
 
-#[cw_serde]
+// `#[cw_serde]` minus its `Deserialize`, which `de` below implements. (A plain comment: a doc
+// comment would become the schema's description.)
+#[derive(
+    cosmwasm_schema::serde::Serialize,
+    Clone,
+    Debug,
+    PartialEq,
+    cosmwasm_schema::schemars::JsonSchema,
+)]
+#[allow(clippy::derive_partial_eq_without_eq)]
+#[serde(crate = "::cosmwasm_schema::serde", rename_all = "snake_case")]
+#[schemars(crate = "::cosmwasm_schema::schemars")]
 pub enum ExecuteMsg {
     /// Publish a new root model; the sender is its creator.
     Publish(PublishArgs),
@@ -111,8 +122,7 @@ pub enum ExecuteMsg {
 /// Migrations take no parameters (`{}`); an alias of `Empty` keeps one deserializer in the wasm.
 pub type MigrateMsg = cosmwasm_std::Empty;
 
-// `#[cw_serde]` minus its `Deserialize`, which `query_de` below implements. (A plain comment:
-// a doc comment would become the schema's description.)
+// `#[cw_serde]` minus its `Deserialize`, which `de` below implements.
 #[derive(
     cosmwasm_schema::serde::Serialize,
     Clone,
@@ -178,25 +188,101 @@ pub enum QueryMsg {
     Minter {},
 }
 
-/// `QueryMsg`'s deserializer. Derived on `QueryMsg` itself, each struct variant gets its own
-/// visitor (~1 KB of wasm each); here every variant is a newtype over a struct named after its
-/// field set, so variants with the same fields (`config {}`, `lanes {}`, ... or `owner_of`,
-/// `approvals`, `all_nft_info`) share one. Same JSON accepted, same variant and field names,
-/// same field order (for the array form), unknown fields ignored as before.
-mod query_de {
-    use cosmwasm_std::Uint64;
+/// `ExecuteMsg`'s and `QueryMsg`'s deserializers. Derived on the enums themselves, each struct
+/// variant gets its own visitor (1-2 KB of wasm each); here every variant is a newtype over a
+/// struct named after its field set, so variants with the same fields share one (`config {}`,
+/// `lanes {}`, ...; `owner_of`, `approvals`, `all_nft_info`; `settle` and `vault`; `burn` and
+/// `nft_info`; ...), and the one-field structs share one visitor per field type (`one_field`).
+/// Same JSON accepted, same variant and field names and order, unknown fields ignored as
+/// before, same errors: the tests below compare with the derived deserializers.
+mod de {
+    use cosmwasm_std::{Binary, HexBinary, Uint128, Uint64};
+    use cw_utils::Expiration;
     use serde::Deserialize;
 
-    use super::QueryMsg;
+    use super::{BatchSignature, ExecuteMsg, PublishArgs, QueryMsg};
     use crate::account::Account;
+
+    /// `{"<name>": value}` with one required field: what `#[derive(Deserialize)]` does for such
+    /// a struct (unknown keys skipped, a repeated key refused), once per field *type* instead
+    /// of once per struct, the field's name being an argument.
+    #[inline(never)]
+    fn one_field<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+        d: D,
+        name: &'static str,
+        fields: &'static [&'static str],
+    ) -> Result<T, D::Error> {
+        use core::marker::PhantomData;
+        use serde::de::{DeserializeSeed, Error, IgnoredAny, MapAccess, Visitor};
+
+        /// A key: `true` when it is the field's name.
+        struct Key(&'static str);
+        impl<'de> DeserializeSeed<'de> for Key {
+            type Value = bool;
+            fn deserialize<K: serde::Deserializer<'de>>(self, d: K) -> Result<bool, K::Error> {
+                d.deserialize_identifier(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Key {
+            type Value = bool;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("field identifier")
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<bool, E> {
+                Ok(v == 0)
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<bool, E> {
+                Ok(v == self.0)
+            }
+            fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<bool, E> {
+                Ok(v == self.0.as_bytes())
+            }
+        }
+
+        /// The struct (its name and its field's name).
+        struct Struct<T>(&'static str, &'static str, PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Struct<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("struct ")?;
+                f.write_str(self.0)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+                let mut value = None;
+                while let Some(ours) = map.next_key_seed(Key(self.1))? {
+                    if !ours {
+                        map.next_value::<IgnoredAny>()?;
+                    } else if value.is_some() {
+                        return Err(A::Error::duplicate_field(self.1));
+                    } else {
+                        value = Some(map.next_value()?);
+                    }
+                }
+                value.ok_or_else(|| A::Error::missing_field(self.1))
+            }
+        }
+
+        d.deserialize_struct(name, fields, Struct(name, fields[0], PhantomData))
+    }
+
+    macro_rules! one_field {
+        ($name:ident { $field:ident: $ty:ty }) => {
+            pub struct $name {
+                $field: $ty,
+            }
+            impl<'de> Deserialize<'de> for $name {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    const FIELDS: &[&str] = &[stringify!($field)];
+                    one_field(d, stringify!($name), FIELDS).map(|$field| $name { $field })
+                }
+            }
+        };
+    }
 
     #[derive(Deserialize)]
     pub struct NoArgs {}
 
-    #[derive(Deserialize)]
-    pub struct Id {
-        id: Uint64,
-    }
+    one_field!(Id { id: Uint64 });
 
     #[derive(Deserialize)]
     pub struct Models {
@@ -210,25 +296,13 @@ mod query_de {
         account: Account,
     }
 
-    #[derive(Deserialize)]
-    pub struct Model {
-        model: Uint64,
-    }
+    one_field!(Model { model: Uint64 });
 
-    #[derive(Deserialize)]
-    pub struct Payee {
-        payee: Account,
-    }
+    one_field!(Payee { payee: Account });
 
-    #[derive(Deserialize)]
-    pub struct Payout {
-        account: Account,
-    }
+    one_field!(Payout { account: Account });
 
-    #[derive(Deserialize)]
-    pub struct KeyId {
-        key_id: Uint64,
-    }
+    one_field!(KeyId { key_id: Uint64 });
 
     #[derive(Deserialize)]
     pub struct Token {
@@ -258,10 +332,7 @@ mod query_de {
         limit: Option<u32>,
     }
 
-    #[derive(Deserialize)]
-    pub struct TokenId {
-        token_id: String,
-    }
+    one_field!(TokenId { token_id: String });
 
     #[derive(Deserialize)]
     pub struct Tokens {
@@ -302,6 +373,201 @@ mod query_de {
         Tokens(Tokens),
         AllTokens(Page),
         Minter(NoArgs),
+    }
+
+    #[derive(Deserialize)]
+    pub struct Fork {
+        parent: Uint64,
+        parent_content: HexBinary,
+        model: PublishArgs,
+    }
+
+    #[derive(Deserialize)]
+    pub struct UpdateModel {
+        model: Uint64,
+        price: Option<Uint128>,
+        deploy_price: Option<Uint128>,
+        sdl_uri: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct SetAllowlist {
+        model: Uint64,
+        add: Vec<Account>,
+        remove: Vec<Account>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct BuyKey {
+        model: Uint64,
+        recipient: Option<String>,
+        with_deployment: bool,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Claim {
+        payee: Option<Account>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct BindPayout {
+        chain: u32,
+        payout: Account,
+        nonce: Uint64,
+    }
+
+    #[derive(Deserialize)]
+    pub struct ReceiveBatch {
+        messages: Vec<HexBinary>,
+        signatures: Vec<BatchSignature>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct TransferNft {
+        recipient: String,
+        token_id: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct SendNft {
+        contract: String,
+        token_id: String,
+        msg: Binary,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Approve {
+        spender: String,
+        token_id: String,
+        expires: Option<Expiration>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Revoke {
+        spender: String,
+        token_id: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct ApproveAll {
+        operator: String,
+        expires: Option<Expiration>,
+    }
+
+    one_field!(RevokeAll { operator: String });
+
+    #[derive(Deserialize)]
+    pub struct UpdateConfig {
+        protocol_fee_bps: Option<u16>,
+        fee_collector: Option<Account>,
+        deploy_payee: Option<Account>,
+        escrow_timeout_secs: Option<u64>,
+        peers: Option<Vec<u32>>,
+        max_batch: Option<u32>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct SetRelayers {
+        relayers: Vec<HexBinary>,
+        threshold: u32,
+    }
+
+    #[derive(Deserialize)]
+    pub struct SetPaused {
+        paused: bool,
+    }
+
+    one_field!(TransferAdmin { new_admin: String });
+
+    /// `ExecuteMsg`'s variants, in its order (the order of "expected one of" in errors).
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Execute {
+        Publish(PublishArgs),
+        Fork(Fork),
+        UpdateModel(UpdateModel),
+        SetAllowlist(SetAllowlist),
+        BuyKey(BuyKey),
+        Settle(Model),
+        Claim(Claim),
+        ReclaimEscrow(KeyId),
+        BindPayout(BindPayout),
+        ReceiveBatch(ReceiveBatch),
+        TransferNft(TransferNft),
+        SendNft(SendNft),
+        Approve(Approve),
+        Revoke(Revoke),
+        ApproveAll(ApproveAll),
+        RevokeAll(RevokeAll),
+        Burn(TokenId),
+        UpdateConfig(UpdateConfig),
+        SetRelayers(SetRelayers),
+        SetPaused(SetPaused),
+        TransferAdmin(TransferAdmin),
+    }
+
+    impl<'de> Deserialize<'de> for ExecuteMsg {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Ok(match Execute::deserialize(d)? {
+                Execute::Publish(args) => ExecuteMsg::Publish(args),
+                Execute::Fork(Fork { parent, parent_content, model }) => {
+                    ExecuteMsg::Fork { parent, parent_content, model }
+                }
+                Execute::UpdateModel(UpdateModel { model, price, deploy_price, sdl_uri }) => {
+                    ExecuteMsg::UpdateModel { model, price, deploy_price, sdl_uri }
+                }
+                Execute::SetAllowlist(SetAllowlist { model, add, remove }) => {
+                    ExecuteMsg::SetAllowlist { model, add, remove }
+                }
+                Execute::BuyKey(BuyKey { model, recipient, with_deployment }) => {
+                    ExecuteMsg::BuyKey { model, recipient, with_deployment }
+                }
+                Execute::Settle(Model { model }) => ExecuteMsg::Settle { model },
+                Execute::Claim(Claim { payee }) => ExecuteMsg::Claim { payee },
+                Execute::ReclaimEscrow(KeyId { key_id }) => ExecuteMsg::ReclaimEscrow { key_id },
+                Execute::BindPayout(BindPayout { chain, payout, nonce }) => {
+                    ExecuteMsg::BindPayout { chain, payout, nonce }
+                }
+                Execute::ReceiveBatch(ReceiveBatch { messages, signatures }) => {
+                    ExecuteMsg::ReceiveBatch { messages, signatures }
+                }
+                Execute::TransferNft(TransferNft { recipient, token_id }) => {
+                    ExecuteMsg::TransferNft { recipient, token_id }
+                }
+                Execute::SendNft(SendNft { contract, token_id, msg }) => {
+                    ExecuteMsg::SendNft { contract, token_id, msg }
+                }
+                Execute::Approve(Approve { spender, token_id, expires }) => {
+                    ExecuteMsg::Approve { spender, token_id, expires }
+                }
+                Execute::Revoke(Revoke { spender, token_id }) => ExecuteMsg::Revoke { spender, token_id },
+                Execute::ApproveAll(ApproveAll { operator, expires }) => {
+                    ExecuteMsg::ApproveAll { operator, expires }
+                }
+                Execute::RevokeAll(RevokeAll { operator }) => ExecuteMsg::RevokeAll { operator },
+                Execute::Burn(TokenId { token_id }) => ExecuteMsg::Burn { token_id },
+                Execute::UpdateConfig(UpdateConfig {
+                    protocol_fee_bps,
+                    fee_collector,
+                    deploy_payee,
+                    escrow_timeout_secs,
+                    peers,
+                    max_batch,
+                }) => ExecuteMsg::UpdateConfig {
+                    protocol_fee_bps,
+                    fee_collector,
+                    deploy_payee,
+                    escrow_timeout_secs,
+                    peers,
+                    max_batch,
+                },
+                Execute::SetRelayers(SetRelayers { relayers, threshold }) => {
+                    ExecuteMsg::SetRelayers { relayers, threshold }
+                }
+                Execute::SetPaused(SetPaused { paused }) => ExecuteMsg::SetPaused { paused },
+                Execute::TransferAdmin(TransferAdmin { new_admin }) => ExecuteMsg::TransferAdmin { new_admin },
+            })
+        }
     }
 
     impl<'de> Deserialize<'de> for QueryMsg {
@@ -482,12 +748,14 @@ pub enum ReceiverExecuteMsg {
 #[cfg(test)]
 mod tests {
     use cosmwasm_schema::cw_serde;
-    use cosmwasm_std::{from_json, to_json_vec, StdError, Uint64};
+    use cosmwasm_std::{from_json, to_json_vec, Binary, HexBinary, StdError, Uint128, Uint64};
+    use cw_utils::Expiration;
 
-    use super::QueryMsg;
+    use super::{BatchSignature, ExecuteMsg, PublishArgs, QueryMsg};
     use crate::account::Account;
+    use crate::state::{Policy, Royalty};
 
-    /// `QueryMsg` as `#[cw_serde]` derives it: the reference for `query_de`.
+    /// `QueryMsg` as `#[cw_serde]` derives it: the reference for `de`.
     #[cw_serde]
     enum Derived {
         Config {},
@@ -515,7 +783,7 @@ mod tests {
     }
 
     /// One message of every variant; the match makes a new variant fail to compile here
-    /// until it has a sample (and a `query_de` arm, or the round trip below fails).
+    /// until it has a sample (and a `de` arm, or the round trip below fails).
     fn samples() -> Vec<QueryMsg> {
         let id = Uint64::new(7);
         let s = |v: &str| v.to_string();
@@ -575,6 +843,127 @@ mod tests {
         all
     }
 
+    /// `ExecuteMsg` as `#[cw_serde]` derives it: the reference for `de`.
+    #[cw_serde]
+    enum DerivedExecute {
+        Publish(PublishArgs),
+        Fork { parent: Uint64, parent_content: HexBinary, model: PublishArgs },
+        UpdateModel { model: Uint64, price: Option<Uint128>, deploy_price: Option<Uint128>, sdl_uri: Option<String> },
+        SetAllowlist { model: Uint64, add: Vec<Account>, remove: Vec<Account> },
+        BuyKey { model: Uint64, recipient: Option<String>, with_deployment: bool },
+        Settle { model: Uint64 },
+        Claim { payee: Option<Account> },
+        ReclaimEscrow { key_id: Uint64 },
+        BindPayout { chain: u32, payout: Account, nonce: Uint64 },
+        ReceiveBatch { messages: Vec<HexBinary>, signatures: Vec<BatchSignature> },
+        TransferNft { recipient: String, token_id: String },
+        SendNft { contract: String, token_id: String, msg: Binary },
+        Approve { spender: String, token_id: String, expires: Option<Expiration> },
+        Revoke { spender: String, token_id: String },
+        ApproveAll { operator: String, expires: Option<Expiration> },
+        RevokeAll { operator: String },
+        Burn { token_id: String },
+        UpdateConfig {
+            protocol_fee_bps: Option<u16>,
+            fee_collector: Option<Account>,
+            deploy_payee: Option<Account>,
+            escrow_timeout_secs: Option<u64>,
+            peers: Option<Vec<u32>>,
+            max_batch: Option<u32>,
+        },
+        SetRelayers { relayers: Vec<HexBinary>, threshold: u32 },
+        SetPaused { paused: bool },
+        TransferAdmin { new_admin: String },
+    }
+
+    fn publish_args() -> PublishArgs {
+        PublishArgs {
+            content: vec![7u8; 32].into(),
+            sdl_uri: "ipfs://x".into(),
+            price: Uint128::new(10),
+            deploy_price: Uint128::zero(),
+            policy: Policy {
+                soulbound: true,
+                key_lifetime_secs: Some(60),
+                max_supply: None,
+                allowlist_only: false,
+                forkable: true,
+            },
+            royalty: Royalty { fork_royalty_bps: 100, dao_bps: 0 },
+            dao: Some(Account::Evm("0x01".into())),
+        }
+    }
+
+    /// One message of every `ExecuteMsg` variant (the match makes a new variant fail to
+    /// compile here until it has a sample).
+    fn execute_samples() -> Vec<ExecuteMsg> {
+        let id = Uint64::new(7);
+        let s = |v: &str| v.to_string();
+        let hex = |b: &[u8]| HexBinary::from(b);
+        let all = vec![
+            ExecuteMsg::Publish(publish_args()),
+            ExecuteMsg::Fork { parent: id, parent_content: hex(&[1; 32]), model: publish_args() },
+            ExecuteMsg::UpdateModel { model: id, price: Some(Uint128::new(5)), deploy_price: None, sdl_uri: Some(s("u")) },
+            ExecuteMsg::SetAllowlist { model: id, add: vec![Account::Cosmos(s("c"))], remove: vec![] },
+            ExecuteMsg::BuyKey { model: id, recipient: None, with_deployment: true },
+            ExecuteMsg::Settle { model: id },
+            ExecuteMsg::Claim { payee: Some(Account::Word(hex(&[2; 21]))) },
+            ExecuteMsg::Claim { payee: None },
+            ExecuteMsg::ReclaimEscrow { key_id: id },
+            ExecuteMsg::BindPayout { chain: 3, payout: Account::Evm(s("0x02")), nonce: id },
+            ExecuteMsg::ReceiveBatch {
+                messages: vec![hex(&[1, 2])],
+                signatures: vec![BatchSignature { pubkey: hex(&[3]), signature: hex(&[4]) }],
+            },
+            ExecuteMsg::TransferNft { recipient: s("r"), token_id: s("1") },
+            ExecuteMsg::SendNft { contract: s("c"), token_id: s("1"), msg: Binary::from(b"{}".as_slice()) },
+            ExecuteMsg::Approve { spender: s("s"), token_id: s("1"), expires: Some(Expiration::AtHeight(9)) },
+            ExecuteMsg::Revoke { spender: s("s"), token_id: s("1") },
+            ExecuteMsg::ApproveAll { operator: s("o"), expires: None },
+            ExecuteMsg::RevokeAll { operator: s("o") },
+            ExecuteMsg::Burn { token_id: s("1") },
+            ExecuteMsg::UpdateConfig {
+                protocol_fee_bps: Some(5),
+                fee_collector: None,
+                deploy_payee: Some(Account::Cosmos(s("d"))),
+                escrow_timeout_secs: Some(60),
+                peers: Some(vec![1, 2]),
+                max_batch: None,
+            },
+            ExecuteMsg::SetRelayers { relayers: vec![hex(&[2; 33])], threshold: 1 },
+            ExecuteMsg::SetPaused { paused: true },
+            ExecuteMsg::TransferAdmin { new_admin: s("a") },
+        ];
+        let mut seen = [false; 21];
+        for m in &all {
+            seen[match m {
+                ExecuteMsg::Publish(_) => 0,
+                ExecuteMsg::Fork { .. } => 1,
+                ExecuteMsg::UpdateModel { .. } => 2,
+                ExecuteMsg::SetAllowlist { .. } => 3,
+                ExecuteMsg::BuyKey { .. } => 4,
+                ExecuteMsg::Settle { .. } => 5,
+                ExecuteMsg::Claim { .. } => 6,
+                ExecuteMsg::ReclaimEscrow { .. } => 7,
+                ExecuteMsg::BindPayout { .. } => 8,
+                ExecuteMsg::ReceiveBatch { .. } => 9,
+                ExecuteMsg::TransferNft { .. } => 10,
+                ExecuteMsg::SendNft { .. } => 11,
+                ExecuteMsg::Approve { .. } => 12,
+                ExecuteMsg::Revoke { .. } => 13,
+                ExecuteMsg::ApproveAll { .. } => 14,
+                ExecuteMsg::RevokeAll { .. } => 15,
+                ExecuteMsg::Burn { .. } => 16,
+                ExecuteMsg::UpdateConfig { .. } => 17,
+                ExecuteMsg::SetRelayers { .. } => 18,
+                ExecuteMsg::SetPaused { .. } => 19,
+                ExecuteMsg::TransferAdmin { .. } => 20,
+            }] = true;
+        }
+        assert!(seen.iter().all(|s| *s), "a variant has no sample");
+        all
+    }
+
     /// Parses like the contract does (serde-json-wasm); errors without the type name.
     fn parse<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, String> {
         from_json::<T>(json.as_bytes()).map_err(|e| match e {
@@ -590,6 +979,87 @@ mod tests {
             assert_eq!(from_json::<QueryMsg>(&json).unwrap(), m);
             let reference: Derived = from_json(&json).unwrap();
             assert_eq!(to_json_vec(&reference).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn execute_msg_round_trips() {
+        for m in execute_samples() {
+            let json = to_json_vec(&m).unwrap();
+            assert_eq!(from_json::<ExecuteMsg>(&json).unwrap(), m);
+            let reference: DerivedExecute = from_json(&json).unwrap();
+            assert_eq!(to_json_vec(&reference).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn execute_msg_parses_like_the_derived_deserializer() {
+        let inputs = [
+            r#"{"settle":{"model":"1"}}"#,
+            r#"{"settle":{"model":"1","extra":true}}"#,
+            r#"{"settle":{"model":1}}"#,
+            r#"{"settle":{}}"#,
+            r#"{"settle":{"model":"1","model":"2"}}"#,
+            r#""settle""#,
+            r#"{"settle":null}"#,
+            r#"{"buy_key":{"model":1}}"#,
+            r#"{"buy_key":{"model":"1","with_deployment":false}}"#,
+            r#"{"buy_key":{"model":"1"}}"#,
+            r#"{"claim":{}}"#,
+            r#"{"claim":{"payee":null}}"#,
+            r#"{"claim":{"payee":{"evm":"0x12"}}}"#,
+            r#"{"claim":{"payee":{"unknown":"x"}}}"#,
+            r#"{"reclaim_escrow":{"key_id":"4"}}"#,
+            r#"{"bind_payout":{"chain":2,"payout":{"cosmos":"c"},"nonce":"1"}}"#,
+            r#"{"bind_payout":{"chain":-2,"payout":{"cosmos":"c"},"nonce":"1"}}"#,
+            r#"{"bind_payout":{"chain":4294967296,"payout":{"cosmos":"c"},"nonce":"1"}}"#,
+            r#"{"publish":{"content":"00","sdl_uri":"u","price":"1","deploy_price":"0","policy":{"soulbound":false,"forkable":true,"allowlist_only":false},"royalty":{"fork_royalty_bps":0,"dao_bps":0}}}"#,
+            r#"{"publish":{"content":"0g","sdl_uri":"u"}}"#,
+            r#"{"fork":{"parent":"1","parent_content":"00","model":{}}}"#,
+            r#"{"update_model":{"model":"1","price":null,"sdl_uri":"x"}}"#,
+            r#"{"set_allowlist":{"model":"1","add":[{"word":"0201"}],"remove":[]}}"#,
+            r#"{"set_allowlist":{"model":"1","add":{}}}"#,
+            r#"{"receive_batch":{"messages":["00ff"],"signatures":[{"pubkey":"02","signature":"00"}]}}"#,
+            r#"{"receive_batch":{"messages":["0"],"signatures":[]}}"#,
+            r#"{"transfer_nft":{"recipient":"r","token_id":"1"}}"#,
+            r#"{"send_nft":{"contract":"c","token_id":"1","msg":"e30="}}"#,
+            r#"{"send_nft":{"contract":"c","token_id":"1","msg":"%%"}}"#,
+            r#"{"approve":{"spender":"s","token_id":"1","expires":{"at_height":5}}}"#,
+            r#"{"approve":{"spender":"s","token_id":"1","expires":{"never":{}}}}"#,
+            r#"{"approve":{"spender":"s","token_id":"1","expires":{"soon":{}}}}"#,
+            r#"{"revoke":{"spender":"s","token_id":"1"}}"#,
+            r#"{"approve_all":{"operator":"o"}}"#,
+            r#"{"revoke_all":{"operator":"o"}}"#,
+            r#"{"burn":{"token_id":"1"}}"#,
+            r#"{"update_config":{"peers":[1,2],"max_batch":3}}"#,
+            r#"{"update_config":{"protocol_fee_bps":70000}}"#,
+            r#"{"set_relayers":{"relayers":["02"],"threshold":1}}"#,
+            r#"{"set_paused":{"paused":"yes"}}"#,
+            r#"{"transfer_admin":{"new_admin":"a"}}"#,
+            r#"{"nope":{}}"#,
+            r#"{}"#,
+            r#"{"settle":{"model":"1"},"burn":{"token_id":"1"}}"#,
+            r#"{"burn":{"token_id":"1"}"#,
+            r#"{"burn":{"token_id":1}}"#,
+            r#"{"burn":{}}"#,
+            r#"{"burn":{"token\u005fid":"1"}}"#,
+            r#"{"burn":{"token_id":"1","token_id":"1"}}"#,
+            r#"{"burn":{"tokenid":"1","token_id":"2","x":{"token_id":3}}}"#,
+            r#"{"revoke_all":{"operator":"o","operator":"p"}}"#,
+            r#"{"revoke_all":{"operator":null}}"#,
+            r#"{"transfer_admin":{"new_admin":"a","extra":[1,2,{"a":null}]}}"#,
+            r#"{"transfer_admin":[]}"#,
+            r#"{"reclaim_escrow":{"key_id":"-1"}}"#,
+            r#"{"set_paused":{"paused":true,"paused":false}}"#,
+        ];
+        for json in inputs {
+            let ours = parse::<ExecuteMsg>(json);
+            let derived = parse::<DerivedExecute>(json);
+            match (&ours, &derived) {
+                (Ok(m), Ok(d)) => assert_eq!(to_json_vec(m).unwrap(), to_json_vec(d).unwrap(), "{json}"),
+                (Err(a), Err(b)) => assert_eq!(a, b, "{json}"),
+                _ => panic!("{json}: {ours:?} vs {derived:?}"),
+            }
         }
     }
 
@@ -617,6 +1087,12 @@ mod tests {
             r#"{"has_access":{"model":"1","account":{"word":"zz"}}}"#,
             r#"{"has_access":{"model":"1"}}"#,
             r#"{"claimable":{"payee":{"cosmos":"cosmos1abc"}}}"#,
+            r#"{"claimable":{"payee":{"evm":"0x1"},"payee":{"evm":"0x2"}}}"#,
+            r#"{"claimable":{"payee":"cosmos1abc"}}"#,
+            r#"{"payout":{}}"#,
+            r#"{"payout":{"account":{"word":"02"},"other":1}}"#,
+            r#"{"vault":{"model":"1","model":"1"}}"#,
+            r#"{"nft_info":{"token_id":"1","token_id":"2"}}"#,
             r#"{"payout":{"account":{"word":"0201"}}}"#,
             r#"{"escrow":{"key_id":"3"}}"#,
             r#"{"owner_of":{"token_id":"1"}}"#,
