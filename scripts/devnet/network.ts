@@ -32,6 +32,12 @@ export interface DevnetOptions {
   firstOperatorPort?: number;
   /** EVM block interval once deployed (ms) */
   blockTimeMs?: number;
+  /**
+   * false: once deployed, EVM blocks come only from the interval (a transaction waits for the next
+   * block, as on a real chain). Default true: hardhat also mines every transaction at once, so
+   * blocks are more frequent than `blockTimeMs` whenever anything is sent.
+   */
+  automine?: boolean;
   tuning?: RelayerTuning;
   /** false: write the operators' configs but do not start them (e.g. to pre-load a backlog) */
   startRelayers?: boolean;
@@ -88,6 +94,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
     }
     // From here on the EVM chains also mine a block every second, so confirmations advance.
     for (const c of evm) await c.provider.send("evm_setIntervalMining", [o.blockTimeMs ?? 1000]);
+    if (o.automine === false) for (const c of evm) await c.provider.send("evm_setAutomine", [false]);
 
     const lzConfig = path.join(dir, "logs", "lz-executor.json");
     fs.writeFileSync(
