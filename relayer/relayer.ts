@@ -85,7 +85,7 @@ export class Relayer {
         }
       } else {
         this.sources.push(new CosmwasmSource(c, store));
-        this.sinks.set(c.hexsChainId, new CosmwasmSink(c, c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key)));
+        this.sinks.set(c.hexsChainId, new CosmwasmSink(c, c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key), store));
       }
     }
     for (const [id, s] of this.opts.extraSinks ?? []) this.sinks.set(id, s);

@@ -354,6 +354,26 @@ export class OpStore {
     });
   }
 
+  /**
+   * Run `use(nonce)` while holding the identity's nonce row (PostgreSQL: FOR UPDATE; SQLite: the
+   * write transaction); only if `use` resolves is the counter moved, to the `next` it returns
+   * (normally nonce + 1; a chain may name another sequence it expects). For chains whose
+   * mempool wants an account's transactions in sequence order (Cosmos SDK account sequence): the
+   * instance holding the row signs AND hands the transaction to the node before another instance
+   * of the same identity can take the next sequence. `use` must be short (a sync broadcast).
+   */
+  async withTxNonce<T>(chain: string, address: string, chainNext: number, use: (nonce: number) => Promise<{ out: T; next: number }>): Promise<T> {
+    const lock = this.driver.dialect === "postgres" ? " FOR UPDATE" : "";
+    return this.driver.tx(async (e) => {
+      await e.run("INSERT INTO tx_nonces (chain, address, next_nonce) VALUES (?, ?, ?) ON CONFLICT (chain, address) DO NOTHING", [chain, address, chainNext]);
+      const [r] = await e.all(`SELECT next_nonce FROM tx_nonces WHERE chain = ? AND address = ?${lock}`, [chain, address]);
+      const nonce = Math.max(Number(r.next_nonce), chainNext);
+      const { out, next } = await use(nonce);
+      await e.run("UPDATE tx_nonces SET next_nonce = ? WHERE chain = ? AND address = ?", [next, chain, address]);
+      return out;
+    });
+  }
+
   /** Forget the local nonce (after "nonce too low/high"): the next allocation follows the chain. */
   async resetTxNonce(chain: string, address: string): Promise<void> {
     await this.driver.run("DELETE FROM tx_nonces WHERE chain = ? AND address = ?", [chain, address]);
