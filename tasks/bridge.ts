@@ -1,5 +1,5 @@
 // Cross-chain tasks: lz:wire, bridge:flush, bridge:quote, bridge:retry, key:move,
-// gateway:set-relayers, payout:bind. Types only from typechain at import time (see index.ts).
+// gateway:set-relayers, gateway:accept, hub:lease-reporting, payout:bind. Types only from typechain at import time (see index.ts).
 import fs from "node:fs";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
@@ -9,7 +9,7 @@ import type { AttestationGateway, HexsHub, HexsLzBridge, KeyNFT } from "../typec
 import { loadProtocol, requireModel, resolveSigner, send, type ProtocolContracts } from "./lib/context";
 import { fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
-import { formatId, parseAccount, parseAddressList, parseId, parseUint, toSolAccount } from "./lib/parse";
+import { formatId, parseAccount, parseAddress, parseAddressList, parseId, parseUint, toSolAccount } from "./lib/parse";
 import { Names } from "./lib/protocol";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
 import { pendingBatch, planWire, type WireAction, type WirePeer } from "./lib/bridge";
@@ -417,6 +417,91 @@ task("gateway:accept", "Accept a non-EVM chain's lane (e.g. the CosmWasm chain) 
     await send(b.p, label, () => h.setPeer.staticCall(chain, gateway, ratePerHour), () => h.setPeer(chain, gateway, ratePerHour));
     return { chain, ratePerHour, via: "direct", executed: true };
   });
+
+// ---------------------------------------------------------------- hub:lease-reporting
+
+export interface LeaseReportingResult {
+  akashChain: number;
+  market: string;
+  payee: string;
+  /** each governance call this run needed (none when everything was already in place) */
+  actions: { label: string; via: "direct" | "timelock"; executed: boolean; timelock?: TimelockOutcome }[];
+  /** true once the hub holds the role and the setting (false while a timelock operation waits) */
+  done: boolean;
+}
+
+task(
+  "hub:lease-reporting",
+  "Let the hub resolve deployment escrows from LeaseReported on the Akash lane: grants the hub the market's LEASE_REPORTER_ROLE and sets the lane, market and payee (through the timelock)",
+)
+  .addOptionalParam("akashChain", "Hexs chain id of the Akash lane whose LeaseReported messages this hub applies (accept it first: gateway:accept --chain <id>)", "900")
+  .addParam("payee", "Who is paid a purchase's deployment escrow when its lease opened (the lease operator; failed leases credit the buyer back)")
+  .addOptionalParam("market", "The market whose escrows the reports resolve (default this chain's HexsMarket)")
+  .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
+  .addFlag("fastForward", "On hardhat/localhost only: advance chain time past the timelock delay before executing")
+  .addOptionalParam("from", FROM_HELP, "0")
+  .setAction(
+    async (a: { akashChain: string; payee: string; market?: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<LeaseReportingResult> => {
+      const akashChain = parseChain("akash-chain", a.akashChain);
+      const payee = parseAddress("payee", a.payee);
+      const b = await loadBridge(hre, false);
+      if (akashChain === b.self) fail(`bad --akash-chain ${akashChain}: that is this chain's own id`);
+      const market = a.market ? parseAddress("market", a.market) : await b.p.market.getAddress();
+      if ((await hre.ethers.provider.getCode(market)) === "0x") fail(`bad --market ${market}: no contract there`);
+      const hub = await b.hub.getAddress();
+      const timelock = await b.p.timelock.getAddress();
+      const signer = await resolveSigner(hre, a.from);
+      const me = await signer.getAddress();
+      const lane = await b.hub.lane(akashChain);
+      if (lane.transport === ZeroAddress) say(`  note: chain ${akashChain} has no lane on this hub yet; reports are applied once it does (gateway:accept --chain ${akashChain})`);
+
+      const actions: LeaseReportingResult["actions"] = [];
+      // one governed call: through the timelock when it is the admin, else directly by an admin
+      const governed = async (
+        c: { hasRole(role: string, who: string): Promise<boolean>; getAddress(): Promise<string> },
+        what: string,
+        label: string,
+        data: string,
+        direct: () => Promise<void>,
+      ): Promise<boolean> => {
+        if (await c.hasRole(ZeroHash, timelock)) {
+          const t = await timelockCall(hre, b.p, signer, await c.getAddress(), data, { label, execute: a.execute, fastForward: a.fastForward });
+          actions.push({ label, via: "timelock", executed: t.executed, timelock: t });
+          return t.executed;
+        }
+        if (!(await c.hasRole(ZeroHash, me))) fail(`neither the timelock ${timelock} nor ${me} is the ${what}'s admin: ${label} only through governance`);
+        await direct();
+        actions.push({ label, via: "direct", executed: true });
+        return true;
+      };
+
+      const m = (await hre.ethers.getContractAt("HexsMarket", market)) as unknown as ProtocolContracts["market"];
+      const role = await m.LEASE_REPORTER_ROLE();
+      let done = true;
+      if (await m.hasRole(role, hub)) say(`the hub ${hub} already holds the market's LEASE_REPORTER_ROLE`);
+      else {
+        const label = "grant the hub the market's LEASE_REPORTER_ROLE";
+        done =
+          (await governed(m, "market", label, m.interface.encodeFunctionData("grantRole", [role, hub]), async () => {
+            const mm = m.connect(signer);
+            await send(b.p, label, () => mm.grantRole.staticCall(role, hub), () => mm.grantRole(role, hub));
+          })) && done;
+      }
+      const [chain0, market0, payee0] = await b.hub.leaseReporting();
+      if (Number(chain0) === akashChain && market0.toLowerCase() === market.toLowerCase() && payee0.toLowerCase() === payee.toLowerCase()) {
+        say(`the hub already applies LeaseReported from chain ${akashChain} to the market ${market} (payee ${payee0})`);
+      } else {
+        const label = `apply LeaseReported from chain ${akashChain} to the market (payee ${payee})`;
+        done =
+          (await governed(b.hub, "hub", label, b.hub.interface.encodeFunctionData("setLeaseReporting", [akashChain, market, payee]), async () => {
+            const h = b.hub.connect(signer);
+            await send(b.p, label, () => h.setLeaseReporting.staticCall(akashChain, market, payee), () => h.setLeaseReporting(akashChain, market, payee));
+          })) && done;
+      }
+      if (done) say(`LeaseReported from chain ${akashChain} resolves the market's deployment escrows (a lease that opened pays ${payee})`);
+      return { akashChain, market, payee: payee, actions, done };
+    },
+  );
 
 // ---------------------------------------------------------------- payout:bind
 

@@ -12,7 +12,7 @@ import { deployHexs, type HexsAddresses } from "../../tasks/lib/deployHexs";
 import { enforcedReceiveOption, MSG_BATCH } from "../../tasks/lib/bridge";
 import { Names } from "../../tasks/lib/protocol";
 import { setQuiet } from "../../tasks/lib/log";
-import type { AcceptResult, FlushResult, QuoteResult, WireResult, MoveResult, SetRelayersResult, BindResult } from "../../tasks/bridge";
+import type { AcceptResult, FlushResult, QuoteResult, WireResult, MoveResult, SetRelayersResult, BindResult, LeaseReportingResult } from "../../tasks/bridge";
 import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../typechain-types";
 import type { ClaimResult } from "../../tasks/vault";
 import { buyNative, forgetDeployments, loadProtocol, publish, setNativePrice, type Protocol } from "./fixtures";
@@ -175,6 +175,34 @@ describe("cross-chain tasks", () => {
       expect(lane.transport).to.equal(await a.gateway.getAddress());
       expect(lane.ratePerHour).to.equal(500n);
       expect((await run<AcceptResult>("gateway:accept", { chain: "100", rate: "500" })).via).to.equal("direct");
+    });
+  });
+
+  describe("hub:lease-reporting", () => {
+    it("grants the hub the market's LEASE_REPORTER_ROLE and sets the Akash lane through the timelock; idempotent; refuses bad input", async () => {
+      const payee = ethers.Wallet.createRandom().address;
+      const role = await a.p.market.LEASE_REPORTER_ROLE();
+      await refuses("hub:lease-reporting", { akashChain: "1", payee }, /bad --akash-chain 1: that is this chain's own id/);
+      await refuses("hub:lease-reporting", { payee: ethers.ZeroAddress }, /bad --payee .*zero address/);
+      await refuses("hub:lease-reporting", { payee, market: payee }, /bad --market .*no contract there/);
+      const scheduled = await run<LeaseReportingResult>("hub:lease-reporting", { payee });
+      expect(scheduled.done).to.equal(false);
+      expect(scheduled.actions.map((x) => [x.via, x.executed])).to.deep.equal([["timelock", false], ["timelock", false]]);
+      expect(await a.p.market.hasRole(role, a.addresses.hub)).to.equal(false);
+      const done = await run<LeaseReportingResult>("hub:lease-reporting", { payee, execute: true, fastForward: true });
+      expect(done).to.include({ akashChain: 900, payee, done: true });
+      expect(done.actions.map((x) => x.executed)).to.deep.equal([true, true]);
+      expect(await a.p.market.hasRole(role, a.addresses.hub)).to.equal(true);
+      const [chain, market, paid] = await a.hub.leaseReporting();
+      expect([Number(chain), market, paid]).to.deep.equal([900, await a.p.market.getAddress(), payee]);
+      const again = await run<LeaseReportingResult>("hub:lease-reporting", { payee });
+      expect(again.done).to.equal(true);
+      expect(again.actions).to.deep.equal([]);
+      // another payee: only the setting changes (the role is held already)
+      const other = ethers.Wallet.createRandom().address;
+      const changed = await run<LeaseReportingResult>("hub:lease-reporting", { payee: other, execute: true, fastForward: true });
+      expect(changed.actions.map((x) => x.label)).to.deep.equal([`apply LeaseReported from chain 900 to the market (payee ${other})`]);
+      expect((await a.hub.leaseReporting())[2]).to.equal(other);
     });
   });
 
