@@ -65,6 +65,12 @@ export type ExecuteMsg = {
     key_id: Uint64;
   };
 } | {
+  bind_payout: {
+    chain: number;
+    nonce: Uint64;
+    payout: Account;
+  };
+} | {
   receive_batch: {
     messages: HexBinary[];
     signatures: BatchSignature[];
