@@ -135,6 +135,9 @@ export class AkashService {
     const sdl: SdlSource = a.keyService ? new KeyServiceChainSdl(a.keyService, wallet, this.chains) : new PlaintextFileSdlSource((m) => path.join(a.sdlDir!, `${m}.yaml`));
     let reporter: LeaseReporter;
     if (a.report.mode === "attested") {
+      if (a.report.minCosigners > this.o.cfg.peers.length) {
+        throw new AkashError(`akash.report.minCosigners is ${a.report.minCosigners} but only ${this.o.cfg.peers.length} peer(s) are configured: lease reports could never be handed over (add peers or lower minCosigners)`, true);
+      }
       reporter = new AttestedLeaseReporter({ akashChainId: a.hexsChainId, reports: this.reports, ops: this.o.ops, chains: this.chains, peers: this.o.cfg.peers, minCosigners: a.report.minCosigners, owner: this.akash.address });
     } else {
       const { HexsMarket__factory } = await import("../../typechain-types/factories/contracts/evm/market/HexsMarket.sol/HexsMarket__factory");

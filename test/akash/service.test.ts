@@ -9,6 +9,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import { deployments, ethers } from "hardhat";
+import { mine } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, type Signer } from "ethers";
 import { parseConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
@@ -102,7 +103,13 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
           purchases: [{ chain: "a", market: await p.market.getAddress(), from }],
           pollMs: 100,
           ...(i === 0
-            ? { mnemonic: { file: path.join(env.tmpdir, "akash.mnemonic") }, keyService: svc.url, policy: { bidWindowMs: 300, pollMs: 50, backoffBaseMs: 50, backoffMaxMs: 300, maxAttempts: 3, txTimeoutMs: 3000 } }
+            ? {
+                mnemonic: { file: path.join(env.tmpdir, "akash.mnemonic") },
+                keyService: svc.url,
+                policy: { bidWindowMs: 300, pollMs: 50, backoffBaseMs: 50, backoffMaxMs: 300, maxAttempts: 3, txTimeoutMs: 3000 },
+                // 1 ETH buys 2,000 ACT (2,000,000,000 uact)
+                topups: { rates: { [NATIVE]: { uactNumerator: "2000000000", unitDenominator: "1000000000000000000" } } },
+              }
             : { leaders: [leaderAkash.address], report: { refundsPerHour: i === 1 ? 1 : 5 } }),
         },
       });
@@ -121,6 +128,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
   });
 
   const leader = () => relayers[0].akash!;
+  let firstLease: { owner: string; dseq: string } | undefined;
   const buy = async (params: Parameters<typeof encodeDeploymentParams>[0] = { v: 1 }) => buyNative(p, buyer, modelId, KEY_PRICE + DEPLOY_PRICE, { deploymentParams: encodeDeploymentParams(params) });
   const job = (keyId: bigint) => leader().leases!.byPurchase(String(hexsId), keyId.toString());
 
@@ -135,6 +143,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     expect(done.reportTx).to.match(new RegExp(`^LeaseReported ${AKASH_LANE}-${hexsId} #1`));
     expect(job(keyNoDeploy)).to.equal(undefined);
     expect(env.standin.chain.leasesOf(done.owner, done.dseq!).map((l) => l.state)).to.deep.equal(["active"]);
+    firstLease = { owner: done.owner, dseq: done.dseq! };
     // the co-signers checked the lease on Akash and hold the same message
     for (const r of relayers.slice(1)) expect(r.akash!.reports!.atNonce("cosigned", AKASH_LANE, hexsId, 1)?.ok).to.equal(true);
     await until("the hub to apply LeaseReported #1", 30_000, async () => Number((await hub.lane(AKASH_LANE)).inbound) >= 1);
@@ -193,5 +202,28 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     const capped = await propose(1, owner, [report(4, first, false, 0n)]);
     expect(capped.body.refused!.reason).to.match(/refund cap: 1 failure reports/);
     expect(capped.body.refused!.retryLater).to.equal(true);
+  });
+
+  it("a DAO's infrastructure spend to the operator (propose → vote → execute) tops up the running deployment's escrow, once", async () => {
+    const [, , creator, m1, m2] = p.signers;
+    const tx = await p.daoFactory.connect(creator).createDao(modelId, [await m1.getAddress(), await m2.getAddress()], 1, 5, 50);
+    const governor = await ethers.getContractAt("ModelGovernor", eventsOf(await tx.wait(), p.daoFactory, "DaoCreated")[0].args.governor as string);
+    await (await p.signers[0].sendTransaction({ to: await governor.getAddress(), value: ethers.parseEther("1") })).wait();
+    const amount = ethers.parseEther("0.002"); // 4,000,000 uact at the configured rate
+    const call = governor.interface.encodeFunctionData("fundInfrastructure", [NATIVE, keys[0].address, amount, `akash-escrow:${firstLease!.owner}/${firstLease!.dseq}`]);
+    const target = await governor.getAddress();
+    await (await governor.connect(m1).propose([target], [0], [call], "top up the lease")).wait();
+    const id = await governor.getProposalId([target], [0], [call], ethers.id("top up the lease"));
+    await mine(2);
+    await (await governor.connect(m1).castVote(id, 1)).wait();
+    await (await governor.connect(m2).castVote(id, 1)).wait();
+    await mine(5);
+    const before = env.standin.chain.escrowBalance(firstLease!.owner, firstLease!.dseq);
+    await (await governor.execute([target], [0], [call], ethers.id("top up the lease"))).wait();
+    await until("the escrow top-up", 30_000, async () => env.standin.chain.escrowBalance(firstLease!.owner, firstLease!.dseq) - before === 4_000_000n);
+    await new Promise((r) => setTimeout(r, 1000)); // more polls: still one deposit
+    expect(env.standin.chain.escrowBalance(firstLease!.owner, firstLease!.dseq) - before).to.equal(4_000_000n);
+    const deposits = env.standin.chain.delivered.filter((d) => d.code === 0 && d.typeUrls.includes("/akash.escrow.v1.MsgAccountDeposit"));
+    expect(deposits).to.have.length(1);
   });
 });
