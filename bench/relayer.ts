@@ -22,7 +22,8 @@
 //
 // Environment (all optional): BENCH_MESSAGES (backlog per direction, default 600),
 // BENCH_SAMPLES (latency samples each way, default 20), BENCH_MAX_BATCH, BENCH_POLL_MS,
-// BENCH_CONFIRMATIONS (relayer tuning; defaults are the devnet's), HEXS_LOG_LEVEL.
+// BENCH_CONFIRMATIONS (relayer tuning; defaults are the devnet's), BENCH_OUT (result file, for
+// variants), HEXS_LOG_LEVEL.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -37,7 +38,7 @@ import { DEFAULT_TUNING, type RelayerTuning } from "../scripts/devnet/relayers";
 import { HexsHub__factory, HexsMarket__factory, HexsRegistry__factory, type HexsHub } from "../typechain-types";
 import { publishMsg } from "../test/cosmwasm/devnet";
 
-const OUT = path.join(ROOT, "bench/results/relayer.json");
+const OUT = path.resolve(ROOT, process.env.BENCH_OUT ?? "bench/results/relayer.json");
 const DIR = path.join(ROOT, ".devnet/bench");
 const EVM_BLOCK_MS = 1000;
 const DEST_POLL_MS = 50;
@@ -484,6 +485,7 @@ async function main(): Promise<void> {
     const targetCw = await cwOutbound(a.hexsChainId);
     const targetCwB = await cwOutbound(b.hexsChainId);
     const startA = await evmInbound(hubA);
+    const startB = await evmInbound(hubB);
     say(`${cwBuys} purchases in ${senders.length} transactions loaded in ${((Date.now() - tLoad2) / 1000).toFixed(1)} s; outbound lane to ${a.label} at nonce ${targetCw} (backlog ${targetCw - startA}), to ${b.label} at ${targetCwB} (same load)`);
     const e2start = await a.provider.getBlockNumber();
     let bDoneAt = 0;
@@ -498,10 +500,10 @@ async function main(): Promise<void> {
     const d2 = await drain(net, () => evmInbound(hubA), targetCw, 600_000);
     const e2end = await a.provider.getBlockNumber();
     await Promise.race([bWatch, sleep(120_000)]);
-    say(`drained ${d2.r.messages} messages to ${a.label}: ${d2.r.sustainedPerSec} msg/s sustained (${(d2.r.drainMs / 1000).toFixed(2)} s), ${d2.r.fromReadyPerSec} msg/s from all relayers ready; ${b.label}'s lane done ${bDoneAt ? `${((bDoneAt - d2.tEnd) / 1000).toFixed(1)} s after A's` : "not within 120 s"}`);
+    say(`drained ${d2.r.messages} messages to ${a.label}: ${d2.r.sustainedPerSec} msg/s sustained (${(d2.r.drainMs / 1000).toFixed(2)} s), ${d2.r.fromReadyPerSec} msg/s from all relayers ready; ${b.label}'s lane (same load, same relayers) done ${bDoneAt ? `${(Math.abs(bDoneAt - d2.tEnd) / 1000).toFixed(1)} s ${bDoneAt >= d2.tEnd ? "after" : "before"} A's` : "not within 120 s"}`);
     const batches2 = await evmBatches(a, hubA, COSMOS_CHAIN, e2start + 1, e2end);
     const metrics2 = await scrapeMetrics(net);
-    const bothLanesPerSec = bDoneAt ? round((targetCw - startA + targetCwB) / ((Math.max(bDoneAt, d2.tEnd) - d2.tSpawn - d2.r.startupMs) / 1000)) : NaN;
+    const bothLanesPerSec = bDoneAt ? round((targetCw - startA + targetCwB - startB) / ((Math.max(bDoneAt, d2.tEnd) - d2.tSpawn - d2.r.startupMs) / 1000)) : NaN;
 
     // ---------------------------------------------------------------- 3. latency at low load
     say(`\n── 3. latency at low load (relayers running), ${SAMPLES} purchases each way, one at a time`);
