@@ -67,6 +67,36 @@ const say = (line: string): void => console.log(`[${((Date.now() - t0) / 1000).t
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const modelId = (chain: number, serial: number): bigint => (BigInt(chain) << 32n) | BigInt(serial);
 
+const DEVNET_PORTS = [8545, 8546, 26657, 26658, 26659, 9090, 7101, 7102, 7103];
+
+async function portFree(port: number): Promise<boolean> {
+  const net = await import("node:net");
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+/** Someone else's devnet or wasmd test may hold the default ports: wait (politely) until they are free twice in a row. */
+async function waitForFreePorts(timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let told = false;
+  let streak = 0;
+  for (;;) {
+    const busy: number[] = [];
+    for (const p of DEVNET_PORTS) if (!(await portFree(p))) busy.push(p);
+    streak = busy.length ? 0 : streak + 1;
+    if (streak >= 2) return;
+    if (busy.length && !told) {
+      say(`port(s) ${busy.join(", ")} in use (another devnet or wasmd test?): waiting up to ${timeoutMs / 1000} s for them to be free`);
+      told = true;
+    }
+    if (Date.now() > until) throw new Error(`port(s) ${busy.join(", ")} on 127.0.0.1 still in use after ${timeoutMs / 1000} s`);
+    await sleep(3000);
+  }
+}
+
 /** First moment each block height was seen on a source RPC (polled every `everyMs`). */
 class HeightWatcher {
   private readonly seen = new Map<number, number>();
@@ -391,6 +421,7 @@ async function main(): Promise<void> {
     say(`relayer benchmark: backlog ${MESSAGES} messages each way, ${SAMPLES} latency samples each way; tuning ${JSON.stringify(TUNING)}; load ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}`);
     // automine off: EVM blocks only every EVM_BLOCK_MS, as the benchmark states (hardhat would
     // otherwise also mine each transaction at once, e.g. every relayer submission)
+    await waitForFreePorts(envInt("BENCH_WAIT_PORTS_S", 900) * 1000);
     const net = await startDevnet({ dir: DIR, sup, say, tuning: TUNING, startRelayers: false, blockTimeMs: EVM_BLOCK_MS, automine: false });
     const [a, b] = net.evm;
     const cosmos = net.cosmos;
