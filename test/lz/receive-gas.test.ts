@@ -66,7 +66,7 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
     const hubLogs = receipt.logs.map((l) => lz.a.hub.interface.parseLog(l)).filter((x) => x !== null);
     expect(hubLogs.filter((x) => x!.name === "MessageRejected")).to.have.length(refused);
     const applied = hubLogs.find((x) => x!.name === "BatchApplied")!;
-    expect(applied.args.lastNonce - applied.args.firstNonce + 1n).to.equal(BigInt(expectMessages));
+    expect(BigInt(applied.args.lastNonce) - BigInt(applied.args.firstNonce) + 1n).to.equal(BigInt(expectMessages));
     return r.gasUsed!;
   }
 
