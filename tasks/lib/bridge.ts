@@ -57,6 +57,10 @@ export function lzReceiveOption(gas: bigint): string {
 //
 // Whole-transaction figures include the 21,000 intrinsic gas, the calldata and the endpoint,
 // which the executor's lzReceive gas does not have to cover, so they over-state the need.
+// A refused message costs about 36,000 (the LeaseReported row: the isolated call, the stored
+// digest for `reapply`, the event), more than the cheapest kinds' figures: a batch of many refused
+// ModelUpdated/KeyBurned/PurchaseSettled messages can exceed its executor gas; it then reverts
+// whole, stays verified in the endpoint and is retried with more gas (`bridge:retry`).
 // Re-run the test after any change to HexsHub, HexsLzBridge, HexsRegistry or KeyNFT.
 //
 // The base is each bridge's enforced option toward every peer (`lz:wire`); the per-message
