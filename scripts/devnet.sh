@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Hexs devnet: two EVM chains (`hardhat node`, chain ids 31401/31402 on 127.0.0.1:8545/8546, a
-# block every second), a single-node wasmd chain (127.0.0.1:26657) and three relayer operators
-# (2-of-3; 127.0.0.1:7101-7103), with the LayerZero dev executor between the EVM chains; deploys
-# and wires everything, then runs the cross-chain scenario (scripts/devnet/scenario.ts).
+# block every second), a single-node wasmd chain (127.0.0.1:26657), the key service (front
+# 127.0.0.1:7200, shard stores 7201-7205), the Akash stand-in (127.0.0.1:7300-7303) and three
+# relayer operators (2-of-3; 127.0.0.1:7101-7103; operator1 leads the Akash lease pipeline), with
+# the LayerZero dev executor between the EVM chains; deploys and wires everything, then runs the
+# cross-chain scenario (scripts/devnet/scenario.ts), which ends with the buyer decrypting the
+# model's SDL and a lease running on the Akash stand-in for her purchase.
 #
 #   npm run devnet              run the scenario, then stop every process it started
 #   npm run devnet -- --keep    keep everything running afterwards; Ctrl-C stops it all
 #
 # Installs what it needs, idempotently (npm packages, Debian's wasm toolchain, wasmd built from
 # the Go module proxy into .cache/); logs and PIDs in .devnet/logs/, each operator's config,
-# key and SQLite queue in .devnet/relayers/. Only processes this run started are ever stopped.
+# key and SQLite queue in .devnet/relayers/, the key service's stores in .devnet/keys/. Only
+# processes this run started are ever stopped.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +24,7 @@ log() { printf '[devnet] %s\n' "$*"; }
 for arg in "$@"; do
   case $arg in
     --keep) ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) log "unknown option '$arg' (use --keep or --help)" >&2; exit 2 ;;
   esac
 done

@@ -107,8 +107,9 @@ export function devnetHardhatEnv(chains: readonly { network: string; url: string
 
 /**
  * LayerZero endpoints, Hexs (relayer quorum `threshold` of `relayers` on the gateway, admin
- * handed to the timelock), LayerZero lanes wired both ways and the CosmWasm lane accepted —
- * every step through the deploy script and the tasks a maintainer would run.
+ * handed to the timelock), LayerZero lanes wired both ways, the CosmWasm lane accepted and, with
+ * `lease`, the Akash lane accepted and lease reporting set (the hub resolves deployment escrows,
+ * paying `lease.payee`) — every step through the deploy script and the tasks a maintainer would run.
  */
 export async function deployEvm(
   nodes: (EvmSpec & { url: string; provider: JsonRpcProvider })[],
@@ -116,6 +117,7 @@ export async function deployEvm(
   threshold: number,
   dir: string,
   say: (line: string) => void,
+  lease?: { akashChain: number; payee: string },
 ): Promise<EvmChain[]> {
   const env = devnetHardhatEnv(nodes);
   const lzs: LzEndpointDeployment[] = [];
@@ -151,6 +153,16 @@ export async function deployEvm(
   say(`LayerZero lanes wired both ways (npx hardhat lz:wire --network <chain> --file ${path.relative(ROOT, wireFile)} --execute)`);
   await Promise.all(chains.map((c) => hardhat(["gateway:accept", "--network", c.network, "--chain", String(COSMOS_CHAIN), "--execute", "--fast-forward"], env)));
   say(`both EVM hubs accept the CosmWasm chain's lane through their attestation gateways (npx hardhat gateway:accept --chain ${COSMOS_CHAIN})`);
+  if (lease) {
+    const lane = String(lease.akashChain);
+    await Promise.all(
+      chains.map(async (c) => {
+        await hardhat(["gateway:accept", "--network", c.network, "--chain", lane, "--execute", "--fast-forward"], env);
+        await hardhat(["hub:lease-reporting", "--network", c.network, "--akash-chain", lane, "--payee", lease.payee, "--execute", "--fast-forward"], env);
+      }),
+    );
+    say(`both EVM hubs accept the Akash lane ${lane} through their gateways and resolve deployment escrows from its LeaseReported, paying ${lease.payee} (npx hardhat gateway:accept --chain ${lane}; npx hardhat hub:lease-reporting --akash-chain ${lane} --payee …)`);
+  }
   return chains;
 }
 

@@ -1,8 +1,10 @@
 // `npm run devnet`: two EVM chains (`hardhat node`, a block every second), a single-node wasmd
-// chain and three relayer operators (2-of-3, each its own key and SQLite queue) on 127.0.0.1,
-// the LayerZero dev executor between the EVM chains; everything deployed and wired
-// (network.ts), then the cross-chain scenario (scenario.ts). Every child process is stopped on
-// exit or Ctrl-C, by the PID this script started.
+// chain, the key service (front + 5 shard stores), the Akash stand-in and three relayer operators
+// (2-of-3, each its own key and SQLite queue; operator1 also leads the Akash lease pipeline) on
+// 127.0.0.1, the LayerZero dev executor between the EVM chains; everything deployed and wired
+// (network.ts, services.ts), then the cross-chain scenario (scenario.ts), which ends with the
+// buyer decrypting the SDL and a lease running for her purchase. Every child process is stopped
+// on exit or Ctrl-C, by the PID this script started.
 //
 //   ts-node scripts/devnet/main.ts            run the scenario, then stop everything
 //   ts-node scripts/devnet/main.ts --keep     keep everything running after the scenario (Ctrl-C stops it)
@@ -42,12 +44,18 @@ async function main(): Promise<void> {
   try {
     net = await startDevnet({ dir, sup, say });
     const [a, b] = net.evm;
-    const r = await runScenario(a, b, net.cosmos, say);
-    say(`\nscenario done in ${((Date.now() - t0) / 1000).toFixed(0)} s: model ${r.rootModel}, fork ${r.forkModel}, key ${r.keyOnB}`);
+    if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
+    const tScenario = Date.now();
+    const r = await runScenario(a, b, net.cosmos, say, { services: net.services, operators: net.keys.map((k) => k.address), leasePayee: net.keys[0].address, outDir: net.dir });
+    say(
+      `\nscenario done in ${((Date.now() - t0) / 1000).toFixed(0)} s (start-up ${((tScenario - t0) / 1000).toFixed(0)} s, scenario ${((Date.now() - tScenario) / 1000).toFixed(0)} s): ` +
+        `model ${r.rootModel}, fork ${r.forkModel}, key ${r.keyOnB}, lease ${r.lease.owner}/${r.lease.dseq} (${r.lease.seconds.toFixed(1)} s from purchase to LeaseReported on B)`,
+    );
     fs.writeFileSync(path.join(net.dir, "scenario.json"), JSON.stringify(r, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
     for (const c of [net.cosmos.admin, ...Object.values(net.cosmos.users)]) c.client.disconnect();
     if (keep) {
       say("devnet running (Ctrl-C stops everything). Try: npx hardhat model:show --network devnetB --model 100:1");
+      say(`  decrypt as a key holder: npx hardhat model:decrypt --network devnetB --model 100:1 --from 3 --out /tmp/fork.sdl.yaml --key-service ${net.services.keyService}`);
       say(`  relayer status: npm run relayer -- status --config ${path.relative(ROOT, net.operators[0].configFile)}`);
       await new Promise(() => undefined);
     }

@@ -1,6 +1,8 @@
 // Start the whole devnet (used by `npm run devnet` and by bench/relayer.ts): two EVM chains, the
-// wasmd chain, Hexs deployed and wired on all three, the LayerZero dev executor and the relayer
-// operators. Every process belongs to the returned Supervisor; `sup.stopAll()` ends them.
+// wasmd chain, Hexs deployed and wired on all three, the LayerZero dev executor, the key service
+// (front + 5 shard stores) and the Akash stand-in (services.ts), and the relayer operators, the
+// first of which also leads the Akash lease pipeline. Every process belongs to the returned
+// Supervisor; `sup.stopAll()` ends them.
 import fs from "node:fs";
 import path from "node:path";
 import { parseEther, type Wallet } from "ethers";
@@ -21,6 +23,18 @@ import {
 } from "./chains";
 import { Supervisor } from "./procs";
 import { DEFAULT_TUNING, startOperators, writeOperatorConfigs, type Operator, type RelayerTuning } from "./relayers";
+import {
+  AKASH_LANE,
+  AKASH_PORTS,
+  KEY_SERVICE_PORT,
+  keyChainName,
+  SHARD_STORE_PORTS,
+  startAkashStandin,
+  startKeyService,
+  WASM_KEY_CHAIN,
+  writeLeaderMnemonic,
+  type DevnetServices,
+} from "./services";
 
 export interface DevnetOptions {
   /** working folder: logs/, relayers/, wasmd/ (default .devnet) */
@@ -44,6 +58,8 @@ export interface DevnetOptions {
   say?: (line: string) => void;
   /** the caller's supervisor (so a Ctrl-C during start-up reaches what has started) */
   sup?: Supervisor;
+  /** false: no key service, no Akash stand-in, no `akash` section in the operators' configs (default true) */
+  services?: boolean;
 }
 
 export interface Devnet {
@@ -55,6 +71,8 @@ export interface Devnet {
   operators: Operator[];
   /** start the operators (when `startRelayers: false` was given) */
   startRelayers: () => Promise<void>;
+  /** the key service and the Akash stand-in (unless `services: false`) */
+  services?: DevnetServices;
 }
 
 export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
@@ -65,10 +83,19 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
   const rpcPort = o.wasmdRpcPort ?? 26657;
   const grpcPort = o.wasmdGrpcPort ?? 9090;
   const firstOperatorPort = o.firstOperatorPort ?? 7101;
-  for (const sub of ["logs", "relayers", "wasmd"]) fs.rmSync(path.join(dir, sub), { recursive: true, force: true });
+  const withServices = o.services ?? true;
+  for (const sub of ["logs", "relayers", "wasmd", "keys"]) fs.rmSync(path.join(dir, sub), { recursive: true, force: true });
   const sup = o.sup ?? new Supervisor(path.join(dir, "logs"));
   try {
-    await requireFreePorts([...EVM_CHAINS.map((c) => c.port), rpcPort, rpcPort + 1, rpcPort + 2, grpcPort, ...Array.from({ length: n }, (_, i) => firstOperatorPort + i)]);
+    await requireFreePorts([
+      ...EVM_CHAINS.map((c) => c.port),
+      rpcPort,
+      rpcPort + 1,
+      rpcPort + 2,
+      grpcPort,
+      ...Array.from({ length: n }, (_, i) => firstOperatorPort + i),
+      ...(withServices ? [KEY_SERVICE_PORT, ...SHARD_STORE_PORTS, ...AKASH_PORTS] : []),
+    ]);
     say("starting EVM chains A and B (hardhat node) and the Cosmos chain (wasmd)…");
     const [nodes] = await Promise.all([
       Promise.all(EVM_CHAINS.map(async (spec) => ({ ...spec, ...(await startEvmNode(sup, spec)) }))),
@@ -78,8 +105,23 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
     say(`Cosmos chain: wasmd on http://127.0.0.1:${rpcPort}`);
 
     const keys = operatorKeys(n);
+    // The key service and the Akash stand-in start now and become ready while Hexs is deployed.
+    const leaderMnemonicFile = path.join(dir, "relayers", "operator1", "akash.mnemonic");
+    let services: Promise<DevnetServices> | undefined;
+    if (withServices) {
+      say("starting the key service (front + 5 shard stores) and the Akash stand-in, each its own process…");
+      services = (async () => {
+        const leaderAkash = await writeLeaderMnemonic(leaderMnemonicFile);
+        const [ks, akash] = await Promise.all([
+          startKeyService(sup, path.join(dir, "keys"), nodes, `http://127.0.0.1:${rpcPort}`),
+          startAkashStandin(sup, path.join(dir, "logs"), leaderMnemonicFile),
+        ]);
+        return { keyService: ks.url, storeUrls: ks.storeUrls, akash, leader: { akashAddress: leaderAkash, mnemonicFile: leaderMnemonicFile } };
+      })();
+      services.catch(() => undefined); // awaited below; a failure is reported there
+    }
     say(`relayer operators (${threshold}-of-${n}): ${keys.map((k) => k.address).join(", ")}`);
-    const evm = await deployEvm(nodes, keys.map((k) => k.address), threshold, dir, say);
+    const evm = await deployEvm(nodes, keys.map((k) => k.address), threshold, dir, say, withServices ? { akashChain: AKASH_LANE, payee: keys[0].address } : undefined);
     const pubkeys = keys.map((k) => k.signingKey.compressedPublicKey.slice(2));
     const cosmos = await deployCosmwasm(evm.map((c) => c.hexsChainId), pubkeys, threshold, ["alice", "bob", "carol"]);
     say(`Cosmos chain: Hexs contract ${cosmos.contract} (Hexs chain ${COSMOS_CHAIN}, peers ${evm.map((c) => c.hexsChainId).join(", ")})`);
@@ -113,14 +155,31 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
     sup.spawn("lz-executor", path.join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(__dirname, "lz-executor.ts"), lzConfig], { cwd: ROOT });
     say("LayerZero dev executor running (flushes the hubs' LayerZero lanes, verifies and executes packets)");
 
+    const svc = await services;
+    if (svc) {
+      say(`key service: ${svc.keyService} (Lighthouse's endpoints), shard stores ${svc.storeUrls.map((u) => u.replace("http://127.0.0.1", "")).join(" ")} (3-of-5); access checked on ${[...evm.map(keyChainName), WASM_KEY_CHAIN].join(", ")}`);
+      say(`Akash stand-in: chain ${svc.akash.chainId}, RPC ${svc.akash.rpc}, REST ${svc.akash.rest}, providers ${svc.akash.providers.map((p) => `${p.address} (${p.hostUri})`).join(", ")}`);
+      say(`lease leader operator1: Akash account ${svc.leader.akashAddress} (funded at genesis), mnemonic ${path.relative(ROOT, svc.leader.mnemonicFile)}; lease payee on A and B: ${keys[0].address}`);
+    }
     const height = await cosmos.admin.client.getHeight();
-    const operators = writeOperatorConfigs(path.join(dir, "relayers"), keys, firstOperatorPort, evm, cosmos, height, o.tuning ?? DEFAULT_TUNING);
+    const evmFrom: Record<string, number> = {};
+    for (const c of evm) evmFrom[c.network] = await c.provider.getBlockNumber();
+    const operators = writeOperatorConfigs(
+      path.join(dir, "relayers"),
+      keys,
+      firstOperatorPort,
+      evm,
+      cosmos,
+      height,
+      o.tuning ?? DEFAULT_TUNING,
+      svc && { lane: AKASH_LANE, rpc: svc.akash.rpc, rest: svc.akash.rest, chainId: svc.akash.chainId, keyService: svc.keyService, leaderAddress: svc.leader.akashAddress, leaderMnemonicFile: svc.leader.mnemonicFile, evmFrom },
+    );
     const startRelayers = async () => {
       await startOperators(sup, operators);
       for (const op of operators) say(`${op.name}: ready on http://127.0.0.1:${op.httpPort} (/metrics, /readyz), config ${path.relative(ROOT, op.configFile)}`);
     };
     if (o.startRelayers ?? true) await startRelayers();
-    return { sup, dir, evm, cosmos, keys, operators, startRelayers };
+    return { sup, dir, evm, cosmos, keys, operators, startRelayers, services: svc };
   } catch (e) {
     await sup.stopAll();
     throw e;

@@ -110,7 +110,25 @@ export async function waitFor(what: string, timeoutMs: number, probe: () => Prom
     } catch (e) {
       last = (e as Error).message;
     }
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
+    if (Date.now() > until) {
+      const log = child ? `; ${child.c.name}'s log (${child.c.logFile}) ends:\n${child.sup.tail(child.c)}` : "";
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}${log}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Wait until a line of the child's log matches `re` (e.g. its `READY …` line) and return it. */
+export async function waitForLine(sup: Supervisor, c: Child, re: RegExp, timeoutMs: number, what = `${c.name} to print ${re}`): Promise<string> {
+  let line: string | undefined;
+  await waitFor(
+    what,
+    timeoutMs,
+    async () => {
+      line = fs.readFileSync(c.logFile, "utf8").split("\n").find((l) => re.test(l));
+      return line !== undefined;
+    },
+    { sup, c },
+  );
+  return line!;
 }
