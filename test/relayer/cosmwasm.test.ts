@@ -10,8 +10,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DirectSecp256k1Wallet } from "@cosmjs/proto-signing";
-import { fromHex } from "@cosmjs/encoding";
-import { Contract, SigningKey, Wallet, hexlify, keccak256 } from "ethers";
+import { fromBech32, fromHex, toHex } from "@cosmjs/encoding";
+import { Contract, SigningKey, Wallet, hexlify, keccak256, zeroPadValue } from "ethers";
 import { AccountFamily, encodeBody, Kind } from "../../relayer/codec";
 import { parseConfig, type RelayerConfig } from "../../relayer/config";
 import type { HasAccessResponse, LanesResponse, Model } from "../../relayer/cosmwasm/generated/Hexs.types";
@@ -34,6 +34,8 @@ async function until(what: string, ms: number, f: () => Promise<boolean>): Promi
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+const toHex0x = (b: Uint8Array): string => `0x${toHex(b)}`;
 
 async function cosmosAddress(w: Wallet): Promise<string> {
   const wallet = await DirectSecp256k1Wallet.fromKey(fromHex(w.privateKey.slice(2)), "wasm");
@@ -125,7 +127,9 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
     const keyId = BigInt(eventAttr(buy.events, "wasm", "token_id")!);
     await until("the purchase mirrored on the EVM chain", 60_000, async () => Number((await a.hub.lane(COSMOS)).inbound) >= 3);
     expect(Number((await a.hub.lane(COSMOS)).inbound)).to.equal(3);
-    const mk = await a.hub.mirroredKey(keyId);
+    // the holder as the hub keys it: Cosmos family, the 20-byte address in the low bytes of the word
+    const bobWord = { family: AccountFamily.Cosmos, addr: zeroPadValue(toHex0x(fromBech32(bob.address, 1023).data), 32) };
+    const mk = await a.hub.mirroredKey(keyId, modelId, bobWord);
     expect(BigInt(mk.modelId)).to.equal(modelId);
   });
 
