@@ -193,12 +193,15 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       expect((await b.hub.mirroredKey(keyId, m.modelId, sol(await carol.getAddress()))).resident).to.equal(A);
     });
 
-    it("refuses a move toward a chain that is not a peer (the key stays)", async () => {
+    it("refuses a move toward a chain that is not a peer, or is the Akash lane (the key stays)", async () => {
       const m = await publish(a.p, creator);
       await setNativePrice(a.p, creator, m.modelId, ONE);
       const keyId = await buyNative(a.p, buyer, m.modelId, ONE);
       const keysA = await ethers.getContractAt("KeyNFT", await a.p.registry.keysOf(m.modelId));
-      for (const to of [A, 7]) {
+      const AKASH = 900;
+      await a.hub.setPeer(AKASH, a.addresses.gateway, 0);
+      await a.hub.setLeaseReporting(AKASH, await a.p.market.getAddress(), await carol.getAddress());
+      for (const to of [A, 7, AKASH]) {
         await expect(keysA.connect(buyer).moveTo(keyId, to, sol(await buyer.getAddress())))
           .to.be.revertedWithCustomError(a.hub, "UnknownPeer")
           .withArgs(to);

@@ -205,15 +205,15 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     /// @inheritdoc IHexsHub
     /// @dev A KeyMoved (a local key leaving this chain) is also mirrored here at its new resident
-    /// chain, which must be a peer: the key keeps counting in `hasMirroredAccess` on this chain, and
-    /// the new resident's later messages about it find it here.
+    /// chain, which must be a peer other than the Akash lane: the key keeps counting in
+    /// `hasMirroredAccess` on this chain, and the new resident's later messages about it find it here.
     function record(uint8 kind, bytes calldata body) external {
         HubStorage storage s = _s();
         if (!s.recorder[msg.sender]) revert NotRecorder(msg.sender);
         if (kind == HexsCodec.KIND_KEY_MOVED) {
             HexsCodec.KeyMoved memory m = HexsCodec.decodeKeyMoved(body);
             uint32 to = m.toChain;
-            if (to == s.chainId || s.lanes[to].transport == address(0)) revert UnknownPeer(to);
+            if (to == s.chainId || to == s.leaseChain || s.lanes[to].transport == address(0)) revert UnknownPeer(to);
             _place(s, m.modelId, _accountKey(m.owner), m.keyId, to, _clampExpiry(m.expiresAt), m.locked);
         }
         _record(s, kind, body);
