@@ -49,6 +49,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
   let hexsId: number;
   let modelId: bigint;
   let buyer: Signer;
+  let locator: string;
   const payee = Wallet.createRandom().address;
   const relayers: Relayer[] = [];
 
@@ -78,6 +79,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     modelId = eventsOf(receipt, p.registry, "ModelPublished")[0].args.modelId as bigint;
     await grantKeyHolders(client, owner, sealed.upload.locator, { evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(modelId) }] });
     await grantOperators(client, owner, sealed.upload.locator, [keys[0].address]); // the leader's operator key
+    locator = sealed.upload.locator;
     await setNativePrice(p, creator, modelId, KEY_PRICE, DEPLOY_PRICE);
 
     fs.writeFileSync(path.join(env.tmpdir, "akash.mnemonic"), RELAYER_MNEMONIC, { mode: 0o600 });
@@ -225,5 +227,29 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     expect(env.standin.chain.escrowBalance(firstLease!.owner, firstLease!.dseq) - before).to.equal(4_000_000n);
     const deposits = env.standin.chain.delivered.filter((d) => d.code === 0 && d.typeUrls.includes("/akash.escrow.v1.MsgAccountDeposit"));
     expect(deposits).to.have.length(1);
+  });
+
+  it("key expiry (the purchase chain's clock) closes the running deployment", async () => {
+    const creator = p.signers[2];
+    const expiry = { plugin: await p.plugins.expiry.getAddress(), config: ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [3600]) };
+    const receipt = await (await p.registry.connect(creator).publish({ ...publishParams({ plugins: [expiry], content: "expiring" }), sdlLocator: locator })).wait();
+    const m2 = eventsOf(receipt, p.registry, "ModelPublished")[0].args.modelId as bigint;
+    await grantKeyHolders(new KeyServiceClient(localEndpoints(svc.url)), evmHolder(creator, (await creator.getAddress()).toLowerCase()), locator, { evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(m2) }] });
+    await setNativePrice(p, creator, m2, KEY_PRICE, DEPLOY_PRICE);
+    const keyId = await buyNative(p, buyer, m2, KEY_PRICE + DEPLOY_PRICE, { deploymentParams: encodeDeploymentParams({ v: 1 }) });
+    const done = await until("the lease to be reported", 60_000, async () => {
+      const r = job(keyId);
+      return r && r.state === "reported" ? r : undefined;
+    });
+    expect(done.expiresAt).to.be.greaterThan(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(job(keyId)!.state).to.equal("reported"); // not before the key expires
+    await ethers.provider.send("evm_increaseTime", [3601]);
+    await ethers.provider.send("evm_mine", []);
+    const closed = await until("the deployment to be closed on expiry", 30_000, async () => {
+      const r = job(keyId);
+      return r && r.state === "expired" ? r : undefined;
+    });
+    expect(env.standin.chain.deployment(closed.owner, closed.dseq!)?.state).to.equal("closed");
   });
 });
