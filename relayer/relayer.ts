@@ -128,7 +128,11 @@ export class Relayer {
         this.mark(name, { ok: true, head: r.head, cursor: r.cursor, error: undefined });
         this.metrics.sourceLag.set({ chain: s.name }, Math.max(0, r.head - r.cursor));
         if (r.observed) this.wake?.();
-        if (!r.behind) await this.pause(s.pollIntervalMs);
+        if (!r.behind) {
+          // a websocket source wakes the loop on each new head; polling on the interval stays the fallback
+          const head = s.nextHead?.();
+          await (head ? Promise.race([this.pause(s.pollIntervalMs), head]) : this.pause(s.pollIntervalMs));
+        }
       } catch (e) {
         failures++;
         // capped (chains[].retryMaxMs, 5 s by default): after an outage the source resumes

@@ -41,6 +41,8 @@ export const evmChainSchema = z
     type: z.literal("evm"),
     ...common,
     hub: evmAddress,
+    /** optional websocket endpoint (ws:// or wss://): new heads wake the source at once; it polls `rpc` on its interval whenever the websocket is down */
+    ws: z.string().regex(/^wss?:\/\/[^\s]+$/, "expected a ws:// or wss:// URL").optional(),
     /** the attestation gateway: needed when this chain is a destination */
     gateway: evmAddress.optional(),
     confirmations: z.number().int().min(0).max(10_000).default(2),

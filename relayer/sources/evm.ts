@@ -4,7 +4,7 @@
 // is checked before every step (a reorg below the cursor changes it, since hashes chain); on a
 // mismatch the remembered hashes are walked back to the fork point, the cursor is rewound and
 // operations from orphaned blocks that were not yet submitted are dropped.
-import { Contract, Interface, type JsonRpcProvider, keccak256, hexlify, type Log } from "ethers";
+import { Contract, Interface, type JsonRpcProvider, keccak256, hexlify, type Log, WebSocketProvider } from "ethers";
 import { encodeEnvelope, type Kind } from "../codec";
 import type { EvmChainConfig } from "../config";
 import { logger } from "../log";
@@ -37,6 +37,12 @@ export class EvmSource implements Source {
   private readonly log;
 
   private _provider?: JsonRpcProvider;
+  /** optional websocket (chains[].ws): new heads wake the poll loop; reading stays on HTTP */
+  private ws?: WebSocketProvider;
+  private wsFailures = 0;
+  private wsRetryAt = 0;
+  private headWaiters: (() => void)[] = [];
+  private closed = false;
   /** current eth_getLogs block range: halved on failures, doubled back up to maxBlockRange */
   private range: number;
 
@@ -177,7 +183,55 @@ export class EvmSource implements Source {
     return { head, cursor: fork, observed: 0, reorg: { toHeight: fork, dropped: r.dropped }, behind: true };
   }
 
+  /**
+   * With `ws` configured: a promise resolved by the next new head (eth_subscribe newHeads), so the
+   * loop polls as soon as a block arrives instead of after `pollIntervalMs`. Undefined while the
+   * websocket is down: the loop then just polls on its interval (the fallback), and the
+   * websocket is reopened with backoff.
+   */
+  nextHead(): Promise<void> | undefined {
+    this.connectWs();
+    if (!this.ws) return undefined;
+    return new Promise((resolve) => this.headWaiters.push(resolve));
+  }
+
+  private wakeHeads(): void {
+    const w = this.headWaiters;
+    this.headWaiters = [];
+    for (const r of w) r();
+  }
+
+  private connectWs(): void {
+    if (!this.cfg.ws || this.ws || this.closed || !this._provider || Date.now() < this.wsRetryAt) return;
+    const ws = new WebSocketProvider(this.cfg.ws, this._provider._network, { staticNetwork: true });
+    const sock = ws.websocket as unknown as { onerror: ((e: { message?: string }) => void) | null; onclose: (() => void) | null };
+    const lost = (why: string): void => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.wsFailures++;
+      const retryInMs = nextAttemptDelayMs(this.wsFailures, { baseMs: 500, maxMs: 30_000, maxAttempts: Infinity });
+      this.wsRetryAt = Date.now() + retryInMs;
+      this.log.warn({ ws: this.cfg.ws, why, retryInMs, pollIntervalMs: this.pollIntervalMs }, "websocket down: polling on the interval until it is back");
+      ws.destroy().catch(() => undefined);
+      this.wakeHeads();
+    };
+    // set before the socket can fail (an 'error' without a listener would end the process)
+    sock.onerror = (e) => lost(e?.message ?? "error");
+    sock.onclose = () => lost("closed");
+    this.ws = ws;
+    ws.on("block", () => {
+      if (this.wsFailures) this.log.info({ ws: this.cfg.ws }, "websocket subscription up");
+      this.wsFailures = 0;
+      this.wakeHeads();
+    }).catch((e: Error) => lost(e.message));
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    const ws = this.ws;
+    this.ws = undefined;
+    this.wakeHeads();
+    await ws?.destroy().catch(() => undefined);
     this._provider?.destroy();
   }
 }

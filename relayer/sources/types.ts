@@ -23,5 +23,7 @@ export interface Source {
   /** check the chain and contract (e.g. the hub's Hexs chain id); throws with an actionable message */
   init(): Promise<void>;
   poll(): Promise<PollResult>;
+  /** optional push: resolves when the chain has a new head (undefined: none available, poll on the interval) */
+  nextHead?(): Promise<void> | undefined;
   close(): Promise<void>;
 }
