@@ -1,0 +1,77 @@
+// The relayer config's `akash` section: every mistake names the field and says what to do.
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ConfigError, loadConfig, parseConfig } from "../../relayer/config";
+import { purchaseChains } from "../../relayer/akash/feeds";
+import { readMnemonic } from "../../relayer/akash/service";
+import { LeaseReportStore, openDb } from "../../relayer/store";
+
+const base = (akash: Record<string, unknown>) => ({
+  operator: { key: { env: "X" } },
+  chains: [{ type: "evm", name: "a", hexsChainId: 1, rpc: "http://127.0.0.1:8545", hub: "0x" + "11".repeat(20) }],
+  store: { sqlite: "r.db" },
+  http: { port: 0 },
+  akash,
+});
+const leader = { rpc: "http://127.0.0.1:18600", rest: "http://127.0.0.1:18601", mnemonic: { file: "akash.mnemonic" }, keyService: "http://127.0.0.1:18500", purchases: [{ chain: "a", market: "0x" + "22".repeat(20) }] };
+
+function configError(raw: unknown): ConfigError {
+  try {
+    parseConfig(raw, "relayer.yaml");
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error("expected a config error");
+}
+
+describe("relayer config: the akash section", () => {
+  it("a leader section parses with its defaults (lane 900, attested reports, 1 co-signer, 20 refunds per hour)", () => {
+    const c = parseConfig(base(leader));
+    expect(c.akash).to.include({ hexsChainId: 900, role: "leader", gasPrice: "0.025uakt", db: "akash.sqlite" });
+    expect(c.akash!.report).to.deep.equal({ mode: "attested", minCosigners: 1, refundsPerHour: 20 });
+  });
+
+  it("refuses a leader without an Akash account, an SDL source or purchase chains, naming each field", () => {
+    const e = configError(base({ rpc: leader.rpc, rest: leader.rest }));
+    expect(e.message).to.match(/akash\.mnemonic: required for role leader/);
+    expect(e.message).to.match(/akash\.keyService: required for role leader/);
+    expect(e.message).to.match(/akash\.purchases: name at least one purchase chain/);
+  });
+
+  it("refuses a co-signer without leaders, fees not in uakt, a bad leader address and unknown keys", () => {
+    expect(configError(base({ ...leader, role: "cosigner", mnemonic: undefined })).message).to.match(/akash\.leaders: required for role cosigner/);
+    expect(configError(base({ ...leader, gasPrice: "0.025uact" })).message).to.match(/akash\.gasPrice: fees are paid in uakt/);
+    expect(configError(base({ ...leader, role: "cosigner", leaders: ["cosmos1abc"] })).message).to.match(/akash\.leaders\[0\]: expected an akash1… account address/);
+    expect(configError(base({ ...leader, bidWindow: 3 })).message).to.match(/akash: .*bidWindow/i);
+    expect(configError(base({ ...leader, policy: { bidWindowMs: -1 } })).message).to.match(/akash\.policy\.bidWindowMs/);
+  });
+
+  it("resolves the section's files against the config file's folder", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-akash-cfg-"));
+    const file = path.join(dir, "relayer.json");
+    fs.writeFileSync(file, JSON.stringify(base({ ...leader, sdlDir: "sdls" })));
+    const c = loadConfig(file);
+    expect(c.akash!.db).to.equal(path.join(dir, "akash.sqlite"));
+    expect(c.akash!.mnemonic).to.deep.equal({ file: path.join(dir, "akash.mnemonic") });
+    expect(c.akash!.sdlDir).to.equal(path.join(dir, "sdls"));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("at start: a purchase chain missing from chains[], an EVM chain without its market, a mnemonic file others can read", () => {
+    const store = new LeaseReportStore(openDb(":memory:"));
+    const c = parseConfig(base(leader));
+    expect(() => purchaseChains(c.chains, [{ chain: "b" }], store, false)).to.throw(/akash\.purchases\[0\]\.chain: 'b' is not in chains\[\] \(a\)/);
+    expect(() => purchaseChains(c.chains, [{ chain: "a" }], store, false)).to.throw(/akash\.purchases\[0\]\.market: required for the EVM chain 'a'/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-akash-cfg-"));
+    const m = path.join(dir, "akash.mnemonic");
+    fs.writeFileSync(m, "word ".repeat(12), { mode: 0o644 });
+    fs.chmodSync(m, 0o644);
+    expect(() => readMnemonic({ file: m })).to.throw(/readable by others .*chmod 600/);
+    expect(() => readMnemonic({ env: "HEXS_SURELY_UNSET_VAR" })).to.throw(/HEXS_SURELY_UNSET_VAR is not set/);
+    fs.rmSync(dir, { recursive: true, force: true });
+    store.db.close();
+  });
+});
