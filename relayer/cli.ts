@@ -4,6 +4,7 @@
 //   relayer retry  --config <file> <op-id>          requeue a parked/failing operation (and its lane after it)
 //   relayer replay --config <file> --chain <name> --from <height>   rescan a source
 //   relayer keys   --config <file>                  operator address and public key (never the key)
+//   relayer leases --config <file> [--state failed]  the Akash lease jobs (config section `akash`)
 // Run with: npx ts-node relayer/cli.ts <command> ... (TS_NODE_TRANSPILE_ONLY=1 starts faster)
 import { loadConfig, loadKey, ConfigError, type RelayerConfig } from "./config";
 import { Signer } from "./attest";
@@ -100,8 +101,23 @@ export async function main(argv: string[]): Promise<number> {
       print({ address: s.address, publicKey: s.publicKey });
       return 0;
     }
+    case "leases": {
+      // ---- Akash lease service (config `akash`): the persisted lease jobs, newest last
+      const cfg = config(args);
+      if (!cfg.akash) throw new ConfigError("this config has no akash section: the relayer runs no lease pipeline", "akash");
+      const { openDb, LeaseStore } = await import("./store");
+      const db = openDb(cfg.akash.db);
+      try {
+        const state = arg(args, "state");
+        const rows = new LeaseStore(db).all().filter((l) => !state || l.state === state);
+        print(rows.slice(-50).map((l) => ({ id: l.id, purchaseChain: l.purchaseChain, keyId: l.keyId, state: l.state, dseq: l.dseq, provider: l.provider, attempts: l.attempts, lastError: l.lastError, failureReason: l.failureReason, report: l.reportTx })));
+      } finally {
+        db.close();
+      }
+      return 0;
+    }
     default:
-      process.stderr.write("usage: relayer <start|status|retry|replay|keys> --config <file> [...]\n");
+      process.stderr.write("usage: relayer <start|status|retry|replay|keys|leases> --config <file> [...]\n");
       return 2;
   }
 }
