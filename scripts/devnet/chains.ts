@@ -74,7 +74,7 @@ async function portFree(port: number): Promise<boolean> {
 export async function requireFreePorts(ports: number[]): Promise<void> {
   const busy: number[] = [];
   for (const p of ports) if (!(await portFree(p))) busy.push(p);
-  if (busy.length) throw new Error(`port(s) ${busy.join(", ")} on 127.0.0.1 are in use: stop what listens there (an earlier devnet? see .devnet/pids.json) and retry`);
+  if (busy.length) throw new Error(`port(s) ${busy.join(", ")} on 127.0.0.1 are in use: stop what listens there (an earlier devnet or the relayer bench? their PIDs are in .devnet/logs/pids.json and .devnet/bench/logs/pids.json) and retry`);
 }
 
 /** Start a `hardhat node` for `spec` and wait until it answers with the right chain id. */

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     const [a, b] = net.evm;
     if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
     const tScenario = Date.now();
-    const r = await runScenario(a, b, net.cosmos, say, { services: net.services, operators: net.keys.map((k) => k.address), leasePayee: net.keys[0].address, outDir: net.dir });
+    const r = await runScenario(a, b, net.cosmos, say, { services: net.services, operators: net.keys.map((k) => k.address), leasePayee: net.keys[0].address, outDir: net.dir, logDir: sup.dir });
     say(
       `\nscenario done in ${((Date.now() - t0) / 1000).toFixed(0)} s (start-up ${((tScenario - t0) / 1000).toFixed(0)} s, scenario ${((Date.now() - tScenario) / 1000).toFixed(0)} s): ` +
         `model ${r.rootModel}, fork ${r.forkModel}, key ${r.keyOnB}, lease ${r.lease.owner}/${r.lease.dseq} (${r.lease.seconds.toFixed(1)} s from purchase to LeaseReported on B)`,

@@ -24,6 +24,8 @@ export class Supervisor {
   }
 
   spawn(name: string, command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Child {
+    // a start-up step still running when stopAll began (e.g. Ctrl-C) must not leave an orphan
+    if (this.stopping) throw new Error(`not starting ${name}: the devnet is stopping`);
     fs.mkdirSync(this.dir, { recursive: true });
     const logFile = path.join(this.dir, `${name}.log`);
     const fd = fs.openSync(logFile, "w");
@@ -93,6 +95,7 @@ export class Supervisor {
 
   private writePids(): void {
     const pids = Object.fromEntries(this.children.map((c) => [c.name, c.pid]));
+    fs.mkdirSync(this.dir, { recursive: true }); // the devnet clears its logs folder at start
     fs.writeFileSync(path.join(this.dir, "pids.json"), JSON.stringify(pids, null, 2) + "\n");
   }
 }

@@ -28,6 +28,8 @@ import { COSMOS_CHAIN, devnetHardhatEnv, hardhat, ROOT, type CosmosChain, type E
 import { waitFor } from "./procs";
 import { AKASH_LANE, keyChainName, WASM_KEY_CHAIN, type DevnetServices } from "./services";
 
+/** How long after carol's purchase the LeaseReported may take to be applied on B. */
+const LEASE_TIMEOUT_MS = 180_000;
 /** bob's fork's Akash SDL (encrypted with the key service in step 2). */
 export const FORK_SDL = path.join(__dirname, "fork.sdl.yaml");
 const NATIVE = "0x0000000000000000000000000000000000000000";
@@ -56,6 +58,8 @@ export interface ScenarioServices {
   leasePayee: string;
   /** where carol's decrypted SDL is written */
   outDir: string;
+  /** the devnet's process logs (quoted when the lease does not come) */
+  logDir: string;
 }
 
 export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain, say: (line: string) => void, x: ScenarioServices): Promise<ScenarioResult> {
@@ -168,10 +172,24 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
   // 4. carol buys the fork's key on chain B and asks for a deployment.
   const key = id(b.hexsChainId, 1);
   title(`carol buys a key of the fork on ${b.label}, with an Akash deployment in us-west`);
+  const hubB = HexsHub__factory.connect(b.addresses.HexsHub, b.provider);
+  const fromBlock = await b.provider.getBlockNumber();
   await task(b.network, "key:buy", ["--model", show(fork), "--deploy-params", `{"region":"us-west"}`, "--from", "3"]);
   const bought = Date.now();
   const escrow = await market(b).escrowOf(key);
-  say(`   deployment escrow of key ${show(key)}: ${formatEther(escrow.amount)} ETH held until the lease is reported`);
+  say(`   deployment escrow of key ${show(key)}: ${formatEther(escrow.amount)} ETH held until the lease is reported; the lease pipeline runs in the background (checked in the last step)`);
+  // Watch B from now on for the escrow's resolution (or a refused LeaseReported), to time the lease.
+  const leaseWatch = (async (): Promise<{ tx?: string; rejected?: string; at: number }> => {
+    const until = bought + LEASE_TIMEOUT_MS;
+    for (;;) {
+      const rejected = await hubB.queryFilter(hubB.filters.MessageRejected(AKASH_LANE), fromBlock).catch(() => []);
+      if (rejected.length) return { rejected: rejected.map((e) => `#${e.args.nonce}: ${e.args.reason}`).join("; "), at: Date.now() };
+      const ev = await market(b).queryFilter(market(b).filters.DeploymentResolved(key), fromBlock).catch(() => []);
+      if (ev.length) return { tx: ev[0].transactionHash, at: Date.now() };
+      if (Date.now() > until) return { at: Date.now() };
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
   await mirrored(`carol's key ${show(key)} opens the fork on ${a.label} (LayerZero mirror)`, async () => registry(a).hasAccess(fork, carol));
   await mirrored(`carol's key ${show(key)} opens the fork on the Cosmos chain`, async () => (await q<{ access: boolean }>({ has_access: { model: fork.toString(), account: { evm: carol } } })).access);
   say(`   lineage on the Cosmos chain: ${show(fork)} → parent ${show(BigInt((await q<Model>({ model: { id: fork.toString() } })).parent!))}`);
@@ -216,17 +234,16 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
   //    the SDL as its operator key, opened the deployment and lease on the Akash stand-in and sent the
   //    manifest; the co-signers checked the lease on Akash; LeaseReported went 900 → B (2-of-3).
   title(`the lease for carol's purchase: running on the Akash stand-in, reported to ${b.label} on lane ${AKASH_LANE}`);
-  const hubB = HexsHub__factory.connect(b.addresses.HexsHub, b.provider);
-  let resolvedTx = "";
-  await waitFor(`the hub on ${b.label} to apply LeaseReported for key ${show(key)} (lane ${AKASH_LANE})`, 180_000, async () => {
-    const rejected = await hubB.queryFilter(hubB.filters.MessageRejected(AKASH_LANE));
-    if (rejected.length) resolvedTx = `rejected:${rejected.map((r) => `#${r.args.nonce} ${r.args.reason}`).join("; ")}`;
-    const ev = await market(b).queryFilter(market(b).filters.DeploymentResolved(key));
-    if (ev.length) resolvedTx = ev[0].transactionHash;
-    return resolvedTx !== "";
-  });
-  if (resolvedTx.startsWith("rejected:")) throw new Error(`the hub on ${b.label} refused LeaseReported from lane ${AKASH_LANE}: ${resolvedTx.slice(9)}`);
-  const leaseSeconds = (Date.now() - bought) / 1000;
+  const watched = await leaseWatch;
+  const pipelineLog = () => {
+    const f = path.join(x.logDir, "operator1.log");
+    const lines = fs.existsSync(f) ? fs.readFileSync(f, "utf8").split("\n").filter((l) => /akash|lease/i.test(l)).slice(-12) : [];
+    return `; the lease leader's log (${rel(f)}) ends:\n${lines.join("\n")}`;
+  };
+  if (watched.rejected) throw new Error(`the hub on ${b.label} refused LeaseReported from lane ${AKASH_LANE}: ${watched.rejected}`);
+  if (!watched.tx) throw new Error(`no LeaseReported for key ${show(key)} applied on ${b.label} within ${LEASE_TIMEOUT_MS / 1000} s of the purchase${pipelineLog()}`);
+  const resolvedTx = watched.tx;
+  const leaseSeconds = (watched.at - bought) / 1000;
   const tx = (await b.provider.getTransaction(resolvedTx))!;
   const batch = AttestationGateway__factory.createInterface().parseTransaction({ data: tx.data });
   const messages: string[] = batch?.name === "submitBatch" ? Array.from(batch.args[0] as string[]) : [];
@@ -234,8 +251,8 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
   if (reports.length !== 1) throw new Error(`tx ${resolvedTx} resolved key ${show(key)}'s escrow but carries no LeaseReported for it`);
   const report = reports[0];
   const r = report.body as LeaseReportedBody;
-  if (!r.ok) throw new Error(`the lease for carol's purchase failed and was refunded: ${r.reason}`);
-  say(`   ✓ LeaseReported ${report.srcChain} → ${report.dstChain} #${report.nonce} applied on ${b.label} through the gateway (tx ${resolvedTx.slice(0, 18)}…, ${leaseSeconds.toFixed(1)} s after carol's purchase)`);
+  if (!r.ok) throw new Error(`the lease for carol's purchase failed (the escrow went back to her): ${r.reason}${pipelineLog()}`);
+  say(`   ✓ LeaseReported ${report.srcChain} → ${report.dstChain} #${report.nonce} applied on ${b.label} through the gateway (tx ${resolvedTx.slice(0, 18)}…), ${leaseSeconds.toFixed(1)} s after carol's purchase`);
   say(`     purchase ${show(key)}: leased, dseq ${r.dseq}, gseq ${r.gseq}, oseq ${r.oseq}, provider ${r.provider}`);
   const [resolved] = await market(b).queryFilter(market(b).filters.DeploymentResolved(key));
   const credit = await market(b).creditOf(x.leasePayee, NATIVE);
@@ -251,7 +268,8 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
     const d = await akash.deployment(owner, dseq);
     const leases = (await akash.leases(owner, dseq)).filter((l) => l.gseq === r.gseq && l.oseq === r.oseq && l.provider === r.provider);
     if (d?.state !== "active" || leases[0]?.state !== "active") throw new Error(`Akash stand-in: deployment ${owner}/${dseq} is ${d?.state ?? "missing"}, its lease with ${r.provider} ${leases[0]?.state ?? "missing"}`);
-    say(`   ✓ Akash stand-in: deployment ${owner}/${dseq} active (escrow ${d.escrowUact} uact), lease with ${r.provider} active at ${leases[0].price} ${leases[0].denom}/block`);
+    const dec = (v: string | null) => (v ?? "?").replace(/\.0+$/, "").replace(/(\.\d*?)0+$/, "$1");
+    say(`   ✓ Akash stand-in: deployment ${owner}/${dseq} active (escrow ${dec(d.escrowUact)} uact), lease with ${r.provider} active at ${dec(leases[0].price)} ${leases[0].denom}/block`);
     if (!(await akash.leaseReady({ provider: r.provider, dseq, gseq: r.gseq, oseq: r.oseq }))) throw new Error(`provider ${r.provider} does not report lease ${dseq} ready: it has no manifest for it`);
     say(`   ✓ the provider holds the manifest (hash checked against the deployment) and reports every service ready (owner's JWT)`);
     return {
