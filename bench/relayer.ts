@@ -486,6 +486,7 @@ async function main(): Promise<void> {
     say(`${evmBuys} purchases from ${buyers.length} accounts mined in ${((Date.now() - tLoad) / 1000).toFixed(1)} s (up to block ${lastBlock}); hub journal holds ${targetA} entries → backlog of ${targetA} messages for the CosmWasm lane`);
     const h1 = (await comet.status()).syncInfo.latestBlockHeight;
     say("starting the three relayer operators and polling the contract's lane nonce every 50 ms…");
+    const load: Record<string, number[]> = { phase1: os.loadavg() };
     const d1 = await drain(net, () => cwInbound(a.hexsChainId), targetA, 600_000);
     const h1end = (await comet.status()).syncInfo.latestBlockHeight;
     say(`drained ${d1.r.messages} messages: ${d1.r.sustainedPerSec} msg/s sustained (first → last delivery, ${(d1.r.drainMs / 1000).toFixed(2)} s), ${d1.r.fromReadyPerSec} msg/s from all relayers ready`);
@@ -528,6 +529,7 @@ async function main(): Promise<void> {
       }
     })();
     say("starting the relayers again and polling hub.lane(100).inbound on chain A every 50 ms…");
+    load.phase2 = os.loadavg();
     const d2 = await drain(net, () => evmInbound(hubA), targetCw, 600_000);
     const e2end = await a.provider.getBlockNumber();
     await Promise.race([bWatch, sleep(120_000)]);
@@ -542,6 +544,7 @@ async function main(): Promise<void> {
     const cwWatch = new HeightWatcher(async () => (await comet.status()).syncInfo.latestBlockHeight).start();
     watchers.push(evmWatch, cwWatch);
     await sleep(3000);
+    load.phase3 = os.loadavg();
     const tLat = Date.now();
     const evmToCw: number[] = [];
     const buyer: Signer = await a.signer(10);
@@ -612,7 +615,7 @@ async function main(): Promise<void> {
     const loadAtEnd = os.loadavg();
     const result = {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAvgAtStart: loadAtStart.map((x) => round(x, 2)), loadAvgAtEnd: loadAtEnd.map((x) => round(x, 2)) },
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAvgAtStart: loadAtStart.map((x) => round(x, 2)), loadAvgAtEnd: loadAtEnd.map((x) => round(x, 2)), loadAvgAtPhaseStart: Object.fromEntries(Object.entries(load).map(([k, v]) => [k, v.map((x) => round(x, 2))])) },
       devnet: {
         evm: `two hardhat nodes, interval mining every ${EVM_BLOCK_MS} ms (measured ${round(evmBlock)} ms)`,
         wasmd: `single node, timeout_commit 200 ms (measured block time ${round(cwBlock)} ms)`,
@@ -702,7 +705,7 @@ async function main(): Promise<void> {
     ];
     const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     console.log("\n" + rows.map((r, k) => r.map((c, i) => c.padEnd(w[i])).join(" | ") + (k === 0 ? "\n" + w.map((x) => "-".repeat(x)).join("-|-") : "")).join("\n"));
-    console.log(`\nload average ${loadAtStart.map((x) => x.toFixed(2)).join(" ")} at start, ${loadAtEnd.map((x) => x.toFixed(2)).join(" ")} at end (${os.cpus().length} CPUs); written ${path.relative(process.cwd(), OUT)}`);
+    console.log(`\nload average (1/5/15 min) ${loadAtStart.map((x) => x.toFixed(2)).join(" ")} at start, ${Object.entries(load).map(([k, v]) => `${v.map((x) => x.toFixed(2)).join(" ")} at ${k}`).join(", ")}, ${loadAtEnd.map((x) => x.toFixed(2)).join(" ")} at end (${os.cpus().length} CPUs); written ${path.relative(process.cwd(), OUT)}`);
     for (const c of [cosmos.admin, ...Object.values(cosmos.users)]) c.client.disconnect();
   } catch (e) {
     failure ??= e as Error;
