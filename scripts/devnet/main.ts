@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     }
     await shutdown(0);
   } catch (e) {
+    if (exiting) return; // stopped by Ctrl-C / TERM: what was still starting fails as its processes go
     console.error(`\ndevnet failed: ${(e as Error).stack ?? e}`);
     console.error(`logs: ${path.relative(process.cwd(), path.join(dir, "logs"))}/`);
     await shutdown(1);
