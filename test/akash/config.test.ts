@@ -74,4 +74,30 @@ describe("relayer config: the akash section", () => {
     fs.rmSync(dir, { recursive: true, force: true });
     store.db.close();
   });
+
+  it("`relayer leases` lists the lease jobs of the akash section's database (and says when there is no section)", async () => {
+    const { main } = await import("../../relayer/cli");
+    const { LeaseStore } = await import("../../relayer/store");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-akash-cli-"));
+    const file = path.join(dir, "relayer.json");
+    fs.writeFileSync(file, JSON.stringify(base(leader)));
+    const db = openDb(path.join(dir, "akash.sqlite"));
+    new LeaseStore(db).insert({ purchaseChain: "1", keyId: "4294967297", modelId: "4294967297", buyer: "0xb", paramsJson: "{}", akashChain: "akash-standin-1", owner: "akash1x" });
+    db.close();
+    let out = "";
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+    try {
+      expect(await main(["leases", "--config", file])).to.equal(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(JSON.parse(out)[0]).to.include({ id: 1, purchaseChain: "1", keyId: "4294967297", state: "requested" });
+    const bare = path.join(dir, "bare.json");
+    fs.writeFileSync(bare, JSON.stringify({ ...base(leader), akash: undefined }));
+    let err: unknown;
+    await main(["leases", "--config", bare]).catch((e: unknown) => (err = e));
+    expect((err as Error).message).to.match(/no akash section/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
