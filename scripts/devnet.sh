@@ -18,7 +18,6 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-LOCK_FILE=${HEXS_HARDHAT_LOCK:-/tmp/hexs-hardhat.lock}
 log() { printf '[devnet] %s\n' "$*"; }
 
 for arg in "$@"; do
@@ -29,11 +28,6 @@ for arg in "$@"; do
   esac
 done
 
-bash scripts/setup.sh
-log "compiling the EVM contracts"
-if command -v flock >/dev/null 2>&1; then flock "$LOCK_FILE" node_modules/.bin/hardhat compile --quiet; else node_modules/.bin/hardhat compile --quiet; fi
-log "building the CosmWasm contract and wasmd (cached after the first run)"
-bash scripts/build-wasm.sh
-bash scripts/wasmd.sh build
+bash scripts/devnet-prepare.sh
 # exec: Ctrl-C and TERM reach the orchestrator directly, which stops its children by PID.
 exec node_modules/.bin/ts-node --transpile-only scripts/devnet/main.ts "$@"
