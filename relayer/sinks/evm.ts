@@ -172,7 +172,16 @@ export class EvmGatewaySink implements Sink {
       return undefined;
     }
     const tx2: TransactionRequest = { ...old, maxFeePerGas, maxPriorityFeePerGas };
-    const hash = await this.broadcast(tx2, false);
+    let hash: string;
+    try {
+      hash = await this.broadcast(tx2, false);
+    } catch (e) {
+      // e.g. the original was mined meanwhile ("nonce too low") or the node wants more: try again
+      // one bump interval later, not on every status check
+      mem.sentAt = Date.now();
+      this.log.warn({ txHash, nonce: old.nonce, err: (e as Error).message }, "fee-bumped replacement not accepted; will retry");
+      return undefined;
+    }
     this.sent.set(hash, { tx: tx2, sentAt: Date.now() });
     this.replaced.set(txHash, hash);
     this.onBump?.(this.name);

@@ -85,6 +85,17 @@ describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
     return full.filter((t): t is TransactionResponse => !!t && t.from === key.address);
   }
 
+  /** the relayer key's transaction at `nonce` mined since `fromBlock`, if any */
+  async function minedAtNonce(fromBlock: number, nonce: number): Promise<TransactionResponse | undefined> {
+    const head = await node.provider.getBlockNumber();
+    for (let h = fromBlock; h <= head; h++) {
+      const blk = await node.provider.getBlock(h, true);
+      const t = blk?.prefetchedTransactions.find((x) => x.from === key.address && x.nonce === nonce);
+      if (t) return t;
+    }
+    return undefined;
+  }
+
   /** mine one block whose base fee is `baseFee` (so a transaction priced below it stays out) */
   async function mineAt(baseFee: bigint): Promise<void> {
     await node.provider.send("hardhat_setNextBlockBaseFeePerGas", [`0x${baseFee.toString(16)}`]);
@@ -103,9 +114,10 @@ describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
     await mineAt(high);
     expect(await node.provider.getTransactionReceipt(first.hash), "first tx mined despite its low fee").to.equal(null);
     // Keep the base fee high while the relayer notices the stuck transaction and replaces it.
+    const fromBlock = await node.provider.getBlockNumber();
     const replacement = await until("a replacement at the same nonce", 30_000, async () => {
-      const p = await pendingOfKey();
-      const r = p.find((t) => t.hash !== first.hash && t.nonce === first.nonce);
+      // in the mempool, or already mined by one of the blocks below
+      const r = (await pendingOfKey()).find((t) => t.hash !== first.hash && t.nonce === first.nonce) ?? (await minedAtNonce(fromBlock, first.nonce));
       if (!r) await mineAt(high);
       return r;
     });
