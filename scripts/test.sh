@@ -20,12 +20,12 @@ fi
 
 if stage evm; then
   banner "EVM contracts, tasks, bridges (incl. two LayerZero nodes), key service, Akash pipeline"
-  mapfile -t specs < <(find test/evm test/lz test/keys test/akash -name '*.test.ts' | sort)
+  mapfile -t specs < <(find test/evm test/lz test/keys test/akash -name '*.test.ts' ! -name '*wasmd.test.ts' | sort)
   npx hardhat test "${specs[@]}"
 fi
 
 if stage relayer; then
-  banner "relayer: config, store on SQLite and PostgreSQL, EVM and wasmd lanes, two instances on one PostgreSQL queue, RPC faults, crash safety"
+  banner "relayer: config, store on SQLite and PostgreSQL, EVM and wasmd lanes, two instances on one PostgreSQL queue, RPC faults, crash safety, fee bumping; key service and lease service on wasmd"
   bash scripts/build-wasm.sh
   bash scripts/wasmd.sh build
   # PostgreSQL from Debian's packages; the tests run a throwaway cluster on 127.0.0.1.
@@ -33,7 +33,8 @@ if stage relayer; then
     echo "[test] installing PostgreSQL (Debian)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
   fi
-  mapfile -t specs < <(find test/relayer -name '*.test.ts' | sort)
+  # with the key service's and the Akash service's tests against a real wasmd
+  mapfile -t specs < <({ find test/relayer -name '*.test.ts'; find test/keys test/akash -name '*wasmd.test.ts'; } | sort)
   HEXS_LOG_LEVEL=silent npx hardhat test "${specs[@]}"
 fi
 
