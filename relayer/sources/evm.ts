@@ -74,8 +74,8 @@ export class EvmSource implements Source {
 
   /**
    * One RPC call with its own retries (a dropped, delayed, 5xx or truncated answer costs one
-   * call, not the whole poll). Only transport-like failures are retried here; the caller sees
-   * the last error once the attempts run out.
+   * call, not the whole poll). Every failure is retried: these are reads, and a failed read says
+   * nothing about the chain. The caller sees the last error once the attempts run out.
    */
   private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return retry(fn, {
