@@ -123,6 +123,9 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
     say(`relayer operators (${threshold}-of-${n}): ${keys.map((k) => k.address).join(", ")}`);
     const evm = await deployEvm(nodes, keys.map((k) => k.address), threshold, dir, say, withServices ? { akashChain: AKASH_LANE, payee: keys[0].address } : undefined);
     const pubkeys = keys.map((k) => k.signingKey.compressedPublicKey.slice(2));
+    // peers = the lanes the contract journals its facts to: the EVM chains only. It applies
+    // LeaseReported from the Akash lane 900 without listing it (receive_batch takes any source
+    // lane signed by the relayer quorum), and listing it would send every fact toward Akash.
     const cosmos = await deployCosmwasm(evm.map((c) => c.hexsChainId), pubkeys, threshold, ["alice", "bob", "carol"]);
     say(`Cosmos chain: Hexs contract ${cosmos.contract} (Hexs chain ${COSMOS_CHAIN}, peers ${evm.map((c) => c.hexsChainId).join(", ")})`);
 
