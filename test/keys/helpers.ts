@@ -6,7 +6,7 @@ import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startKeyService } from "../../relayer/keys";
+import { KeyServiceError, startKeyService } from "../../relayer/keys";
 import type { ChainConfig, KeyServiceConfig, RunningKeyService } from "../../relayer/keys";
 
 export const PORTS = { from: 18500, to: 18599 };
@@ -57,4 +57,15 @@ export async function keyService(
 export function percentile(samples: number[], p: number): number {
   const s = [...samples].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+/** The KeyServiceError a call (or a promise) ends with; fails the test if it succeeds. */
+export async function refusal(p: Promise<unknown> | (() => unknown)): Promise<KeyServiceError> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    if (e instanceof KeyServiceError) return e;
+    throw e;
+  }
+  throw new Error("expected a refusal, but the call succeeded");
 }

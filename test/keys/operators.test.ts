@@ -14,25 +14,15 @@ import {
   grantKeyHolders,
   grantOperators,
   KeyServiceClient,
-  KeyServiceError,
   localEndpoints,
   sealSdl,
 } from "../../relayer/keys";
 import type { Holder } from "../../relayer/keys";
 import { deployProtocol, eventsOf, publishParams, type Protocol } from "../evm/fixtures";
-import { evmChain, keyService, serveChain } from "./helpers";
+import { evmChain, keyService, serveChain, refusal } from "./helpers";
 
 const SDL = readFileSync(join(__dirname, "fixtures/model-with-credentials.sdl.yaml"), "utf8");
 
-async function refusal(p: Promise<unknown>): Promise<KeyServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof KeyServiceError) return e;
-    throw e;
-  }
-  throw new Error("expected a refusal, but the call succeeded");
-}
 
 describe("key service: relayer operators granted by the creator", function () {
   this.timeout(60_000);

@@ -15,7 +15,6 @@ import {
   evmHolder,
   grantKeyHolders,
   KeyServiceClient,
-  KeyServiceError,
   localEndpoints,
   parseLocator,
   pointSdkAt,
@@ -29,7 +28,7 @@ import {
 import type { AccessCondition } from "../../relayer/keys";
 import type { Holder } from "../../relayer/keys";
 import { buyNative, deployProtocol, eventsOf, publishParams, setNativePrice, type Protocol } from "../evm/fixtures";
-import { evmChain, keyService, percentile, serveChain } from "./helpers";
+import { evmChain, keyService, percentile, serveChain, refusal } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const lighthouse = require("@lighthouse-web3/sdk").default as {
@@ -46,15 +45,6 @@ const PRICE = ethers.parseEther("0.1");
 const DAY = 86_400;
 const CHAIN = "hexs-evm-31337";
 
-async function refusal(p: Promise<unknown>): Promise<KeyServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof KeyServiceError) return e;
-    throw e;
-  }
-  throw new Error("expected a refusal, but the call succeeded");
-}
 
 describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", function () {
   let p: Protocol;

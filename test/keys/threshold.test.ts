@@ -7,23 +7,14 @@ import {
   evmKeyCondition,
   generateKey,
   keyCheck,
-  KeyServiceError,
   parseAggregator,
   recoverMasterKey,
   reshare,
   validateConditions,
 } from "../../relayer/keys";
 import type { ChainConfig } from "../../relayer/keys";
+import { refusal } from "./helpers";
 
-async function refusal(p: Promise<unknown> | (() => unknown)): Promise<KeyServiceError> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    if (e instanceof KeyServiceError) return e;
-    throw e;
-  }
-  throw new Error("expected a refusal");
-}
 
 describe("threshold custody work-arounds (kavach 0.1.9)", () => {
   it("defect: kavach recovers a WRONG key from 2 shards with error null; we refuse fewer than 3", async () => {

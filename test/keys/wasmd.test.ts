@@ -17,7 +17,6 @@ import {
   decryptForHolder,
   evmHolder,
   KeyServiceClient,
-  KeyServiceError,
   localEndpoints,
   sealSdl,
 } from "../../relayer/keys";
@@ -42,7 +41,7 @@ import {
   type DevnetEnv,
   type User,
 } from "../cosmwasm/devnet";
-import { keyService } from "./helpers";
+import { keyService, refusal } from "./helpers";
 
 const SDL = fs.readFileSync(path.join(__dirname, "fixtures/model-with-credentials.sdl.yaml"), "utf8");
 const ACCOUNTS = JSON.parse(fs.readFileSync(path.join(__dirname, "../../scripts/wasmd-accounts.json"), "utf8")) as { accounts: { name: string; mnemonic: string }[] };
@@ -54,15 +53,6 @@ async function cosmosHolder(name: string): Promise<Holder> {
   return { family: "cosmos", address, signer };
 }
 
-async function refusal(p: Promise<unknown>): Promise<KeyServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof KeyServiceError) return e;
-    throw e;
-  }
-  throw new Error("expected a refusal, but the call succeeded");
-}
 
 describe("CosmWasm has_access condition on a real wasmd (+ the lease feed and the Akash lane there)", function () {
   this.timeout(900_000);
