@@ -21,6 +21,7 @@ import type { AttestationGateway, HexsHub } from "../../typechain-types";
 import { buyNative, deployProtocol, eventsOf, NATIVE, publishParams, setNativePrice, throughTimelock, type Protocol } from "../evm/fixtures";
 import { evmChain, keyService, serveChain } from "../keys/helpers";
 import { fundAkash, providerAddress, RELAYER_MNEMONIC, SDL_FILE, startEnv, type Env } from "./helpers/env";
+import { until } from "../until";
 
 const AKASH_LANE = 900;
 const KEY_PRICE = ethers.parseEther("0.01");
@@ -28,15 +29,6 @@ const DEPLOY_PRICE = ethers.parseEther("0.05");
 const HTTP_PORTS = [19020, 19021, 19022];
 const keys = [0, 1, 2].map((i) => new Wallet(ethers.keccak256(Buffer.from(`hexs-akash-service-test-${i}`))));
 
-async function until<T>(what: string, ms: number, f: () => Promise<T | undefined | false>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe("relayer process → lease pipeline → LeaseReported on the Akash lane (2-of-3)", function () {
   this.timeout(240_000);

@@ -17,19 +17,11 @@ import { cosmwasmKeyCondition, evmHolder, grantOperators, KeyServiceClient, loca
 import { connect, deploy, devnetEnv, eventAttr, HEXS_CHAIN, instantiateMsg, publishMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../cosmwasm/devnet";
 import { keyService } from "../keys/helpers";
 import { fundAkash, RELAYER_MNEMONIC, SDL_FILE, startEnv, type Env } from "./helpers/env";
+import { until } from "../until";
 
 const HTTP_PORTS = [19030, 19031, 19032];
 const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-akash-wasmd-test-${i}`))));
 
-async function until<T>(what: string, ms: number, f: () => Promise<T | undefined | false>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReported applied on wasmd (2-of-3)", function () {
   this.timeout(900_000);
