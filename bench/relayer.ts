@@ -422,7 +422,8 @@ async function main(): Promise<void> {
     // automine off: EVM blocks only every EVM_BLOCK_MS, as the benchmark states (hardhat would
     // otherwise also mine each transaction at once, e.g. every relayer submission)
     await waitForFreePorts(envInt("BENCH_WAIT_PORTS_S", 900) * 1000);
-    const net = await startDevnet({ dir: DIR, sup, say, tuning: TUNING, startRelayers: false, blockTimeMs: EVM_BLOCK_MS, automine: false });
+    // services: false — the key service and the Akash stand-in would only add load to the measurement.
+    const net = await startDevnet({ dir: DIR, sup, say, tuning: TUNING, startRelayers: false, blockTimeMs: EVM_BLOCK_MS, automine: false, services: false });
     const [a, b] = net.evm;
     const cosmos = net.cosmos;
     const comet = await connectComet(cosmos.env.rpc);

@@ -61,7 +61,7 @@ if stage cosmwasm; then
 fi
 
 if stage devnet; then
-  banner "the README's main command end to end: npm run devnet (two EVM chains, wasmd, three relayer operators, the scenario)"
+  banner "the README's main command end to end: npm run devnet (two EVM chains, wasmd, three relayer operators, key service with 5 shard stores, Akash stand-in; the scenario through decrypt and lease)"
   bash scripts/devnet.sh
 fi
 
