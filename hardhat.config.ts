@@ -37,6 +37,8 @@ const config: HardhatUserConfig = {
     tests: "test/evm",
     artifacts: process.env.HEXS_BUILD_DIR ? `${process.env.HEXS_BUILD_DIR}/artifacts` : "artifacts",
     cache: process.env.HEXS_BUILD_DIR ? `${process.env.HEXS_BUILD_DIR}/cache` : "cache",
+    // hardhat-deploy records; tests that run their own nodes keep theirs in a temporary folder
+    deployments: process.env.HEXS_DEPLOYMENTS_DIR ?? "deployments",
   },
   networks: {
     // LayerZero's EndpointV2Mock exceeds 24,576 bytes; test/evm/sizes.test.ts keeps ours under it.

@@ -119,7 +119,7 @@ export interface WireResult {
 task("lz:wire", "Wire this chain's LayerZero bridge and hub to the other chains in a config file (peers, chain↔eid map, enforced options, libraries, hub lanes); through the timelock once it governs")
   .addParam("file", 'JSON file: {"chains": [{"chainId": 1, "eid": 40101, "bridge": "0x…", "ratePerHour": 0, "sendLibrary"?: "0x…", "receiveLibrary"?: "0x…"}, …]}')
   .addFlag("execute", "Timelocked steps: also execute once the delay has passed (otherwise only schedule)")
-  .addFlag("fastForward", "On hardhat/localhost only: advance chain time past the timelock delay before executing")
+  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: { file: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<WireResult> => {
     const cfg = readWireConfig(a.file);
@@ -345,7 +345,7 @@ task("gateway:set-relayers", "Replace the attestation gateway's relayer set and 
   .addParam("relayers", "Comma-separated relayer addresses (at most 32)")
   .addParam("threshold", "Signatures needed (1..number of relayers)")
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
-  .addFlag("fastForward", "On hardhat/localhost only: advance chain time past the timelock delay before executing")
+  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: { relayers: string; threshold: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<SetRelayersResult> => {
     const relayers = parseAddressList("relayers", a.relayers).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
@@ -384,7 +384,7 @@ task("gateway:accept", "Accept a non-EVM chain's lane (e.g. the CosmWasm chain) 
   .addParam("chain", "Hexs chain id of the peer whose relayer-attested batches this chain applies")
   .addOptionalParam("rate", "Messages per hour the lane may apply (0 = unlimited)", "0")
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
-  .addFlag("fastForward", "On hardhat/localhost only: advance chain time past the timelock delay before executing")
+  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: { chain: string; rate: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<AcceptResult> => {
     const chain = parseChain("chain", a.chain);
@@ -438,7 +438,7 @@ task(
   .addParam("payee", "Who is paid a purchase's deployment escrow when its lease opened (the lease operator; failed leases credit the buyer back)")
   .addOptionalParam("market", "The market whose escrows the reports resolve (default this chain's HexsMarket)")
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
-  .addFlag("fastForward", "On hardhat/localhost only: advance chain time past the timelock delay before executing")
+  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(
     async (a: { akashChain: string; payee: string; market?: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<LeaseReportingResult> => {

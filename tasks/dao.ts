@@ -156,7 +156,7 @@ task("dao:vote", "Vote on a proposal of the model's DAO; members only")
   .addParam("model", "The model whose DAO votes (id such as 4294967297 or chain:serial such as 1:1)")
   .addParam("proposal", "The proposal id printed by dao:propose")
   .addParam("support", "for, against or abstain")
-  .addFlag("fastForward", "On hardhat/localhost only: mine blocks until voting has opened")
+  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): mine blocks until voting has opened")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: { model: string; proposal: string; support: string; fastForward: boolean; from?: string }, hre) => {
     const modelId = parseId("model", a.model);
@@ -170,7 +170,7 @@ task("dao:vote", "Vote on a proposal of the model's DAO; members only")
     let latest = BigInt(await hre.ethers.provider.getBlockNumber());
     if (latest + 1n <= snapshot) {
       if (!a.fastForward) fail(`voting on proposal ${proposalId} opens after block ${snapshot} (next block is ${latest + 1n}): wait, or pass --fast-forward on a local network`);
-      if (!isLocalNetwork(hre)) fail(`--fast-forward works only on hardhat/localhost, not '${hre.network.name}'`);
+      if (!isLocalNetwork(hre)) fail(`--fast-forward works only on local devnets (hardhat, localhost, devnetA, devnetB), not '${hre.network.name}'`);
       // Mine past the snapshot so the voting weight at the snapshot can be read back too.
       await mine(hre, snapshot - latest + 1n);
       latest = snapshot + 1n;
@@ -207,7 +207,7 @@ export interface ExecuteResult {
 task("dao:execute", "Execute a successful proposal of the model's DAO: pays from the treasury (anyone may call)")
   .addParam("model", "The model whose DAO executes (id such as 4294967297 or chain:serial such as 1:1)")
   .addParam("proposal", "The proposal id printed by dao:propose")
-  .addFlag("fastForward", "On hardhat/localhost only: mine blocks until voting has closed")
+  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): mine blocks until voting has closed")
   .addOptionalParam("fromBlock", "First block to search for the proposal's ProposalCreated event", "0")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: { model: string; proposal: string; fastForward: boolean; fromBlock: string; from?: string }, hre): Promise<ExecuteResult> => {
@@ -224,7 +224,7 @@ task("dao:execute", "Execute a successful proposal of the model's DAO: pays from
     const latest = BigInt(await hre.ethers.provider.getBlockNumber());
     if (latest <= deadline) {
       if (!a.fastForward) fail(`voting on proposal ${proposalId} is open until block ${deadline} (latest block is ${latest}): wait, or pass --fast-forward on a local network`);
-      if (!isLocalNetwork(hre)) fail(`--fast-forward works only on hardhat/localhost, not '${hre.network.name}'`);
+      if (!isLocalNetwork(hre)) fail(`--fast-forward works only on local devnets (hardhat, localhost, devnetA, devnetB), not '${hre.network.name}'`);
       await mine(hre, deadline - latest + 1n);
     }
     const state = STATES[Number(await gov.state(proposalId))];

@@ -62,7 +62,7 @@ task("protocol:upgrade", "Upgrade HexsRegistry, HexsMarket (UUPS) or every KeyNF
   .addOptionalParam("implementation", "Compiled contract to upgrade to (default: the current source of --contract)")
   .addOptionalParam("reference", "Compiled contract that matches the implementation deployed now (default: the one recorded at deployment)")
   .addFlag("execute", "Also execute the upgrade once the timelock delay has passed (otherwise only validate, deploy and schedule)")
-  .addFlag("fastForward", "On hardhat/localhost only: advance chain time past the timelock delay before executing")
+  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: UpgradeArgs, hre): Promise<UpgradeResult> => {
     if (!(UPGRADEABLE as readonly string[]).includes(a.contract)) {
@@ -167,7 +167,7 @@ task("protocol:accept-token", "Let the market accept (or with --reject stop acce
   .addParam("token", "The ERC-20 token address")
   .addFlag("reject", "Stop accepting the token instead")
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
-  .addFlag("fastForward", "On hardhat/localhost only: advance chain time past the timelock delay before executing")
+  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: { token: string; reject: boolean; execute: boolean; fastForward: boolean; from?: string }, hre) => {
     const token = parseCurrency(a.token, "token");

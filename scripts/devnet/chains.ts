@@ -89,8 +89,13 @@ export async function startEvmNode(sup: Supervisor, spec: EvmSpec): Promise<{ ur
   return { url, provider };
 }
 
-function readDeployments(network: string): Record<string, string> {
-  const folder = path.join(ROOT, "deployments", network);
+/** Where hardhat-deploy keeps a network's records: `deployments/` or $HEXS_DEPLOYMENTS_DIR (tests). */
+export function deploymentsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HEXS_DEPLOYMENTS_DIR ?? path.join(ROOT, "deployments");
+}
+
+function readDeployments(network: string, dir = deploymentsDir()): Record<string, string> {
+  const folder = path.join(dir, network);
   const out: Record<string, string> = {};
   for (const f of fs.readdirSync(folder)) {
     if (f.endsWith(".json")) out[f.replace(/\.json$/, "")] = (JSON.parse(fs.readFileSync(path.join(folder, f), "utf8")) as { address: string }).address;
@@ -117,9 +122,16 @@ export async function deployEvm(
   threshold: number,
   dir: string,
   say: (line: string) => void,
-  lease?: { akashChain: number; payee: string },
+  o: {
+    /** accept the Akash lane and resolve deployment escrows from its reports, paying `payee` */
+    lease?: { akashChain: number; payee: string };
+    /** extra environment for the hardhat runs (e.g. HEXS_DEPLOYMENTS_DIR, HEXS_TIMELOCK_DELAY) */
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<EvmChain[]> {
-  const env = devnetHardhatEnv(nodes);
+  const { lease } = o;
+  const env = { ...devnetHardhatEnv(nodes), ...o.env };
+  const records = deploymentsDir({ ...process.env, ...env });
   const lzs: LzEndpointDeployment[] = [];
   for (const n of nodes) {
     const owner = await n.provider.getSigner(0);
@@ -131,7 +143,7 @@ export async function deployEvm(
   }
   await Promise.all(
     nodes.map(async (n, i) => {
-      fs.rmSync(path.join(ROOT, "deployments", n.network), { recursive: true, force: true }); // a fresh node: forget old records
+      fs.rmSync(path.join(records, n.network), { recursive: true, force: true }); // a fresh node: forget old records
       await hardhat(["deploy", "--network", n.network, "--tags", "core"], {
         ...env,
         HEXS_LZ_ENDPOINT: lzs[i].endpoint,
@@ -143,7 +155,7 @@ export async function deployEvm(
   const chains: EvmChain[] = nodes.map((n, i) => ({
     ...n,
     lz: lzs[i],
-    addresses: readDeployments(n.network),
+    addresses: readDeployments(n.network, records),
     signer: (index: number) => n.provider.getSigner(index),
   }));
   for (const c of chains) say(`${c.label}: Hexs chain ${c.hexsChainId} deployed (registry ${c.addresses.HexsRegistry}, hub ${c.addresses.HexsHub}); admin is the timelock`);

@@ -121,7 +121,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       services.catch(() => undefined); // awaited below; a failure is reported there
     }
     say(`relayer operators (${threshold}-of-${n}): ${keys.map((k) => k.address).join(", ")}`);
-    const evm = await deployEvm(nodes, keys.map((k) => k.address), threshold, dir, say, withServices ? { akashChain: AKASH_LANE, payee: keys[0].address } : undefined);
+    const evm = await deployEvm(nodes, keys.map((k) => k.address), threshold, dir, say, { lease: withServices ? { akashChain: AKASH_LANE, payee: keys[0].address } : undefined });
     const pubkeys = keys.map((k) => k.signingKey.compressedPublicKey.slice(2));
     // peers = the lanes the contract journals its facts to: the EVM chains only. It applies
     // LeaseReported from the Akash lane 900 without listing it (receive_batch takes any source

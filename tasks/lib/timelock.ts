@@ -75,12 +75,14 @@ export async function timelockCall(
 
   const latest = await hre.ethers.provider.getBlock("latest");
   const now = BigInt(latest?.timestamp ?? 0);
-  if (now + 1n < out.readyAt) {
+  // Without --fast-forward, an operation ready by the next block is executed now; with it, the
+  // chain is moved to the ready time first (a call simulated on the latest block sees its time).
+  if (now + 1n < out.readyAt || (o.fastForward && now < out.readyAt)) {
     if (!o.fastForward) {
       say(`  not ready yet: executable at ${readyIso} (in ${out.readyAt - now} s); re-run with --execute then`);
       return out;
     }
-    if (!isLocalNetwork(hre)) fail(`--fast-forward works only on hardhat/localhost, not '${hre.network.name}'`);
+    if (!isLocalNetwork(hre)) fail(`--fast-forward works only on local devnets (hardhat, localhost, devnetA, devnetB), not '${hre.network.name}'`);
     await hre.network.provider.send("evm_increaseTime", [Number(out.readyAt - now)]);
     await hre.network.provider.send("evm_mine", []);
     say(`  fast-forward: advanced chain time by ${out.readyAt - now} s`);

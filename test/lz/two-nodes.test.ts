@@ -127,7 +127,7 @@ describe("LayerZero two nodes (real EndpointV2 + SimpleMessageLib)", function ()
     expect(stored[0].attempts).to.equal(2);
 
     await (await t.a.hub.connect(guardianA).pauseLane(2, false)).wait();
-    const out = await runHardhat(["bridge:retry", "--network", "lzA", "--store", storeFile], t.env);
+    const out = await runHardhat(["bridge:retry", "--network", "devnetA", "--store", storeFile], t.env);
     expect(out).to.match(/delivered: tx 0x[0-9a-f]{64}/);
     expect(JSON.parse(fs.readFileSync(storeFile, "utf8"))).to.deep.equal([]);
     expect(await t.bToA.state(p)).to.equal("executed");
