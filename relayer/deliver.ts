@@ -1,19 +1,25 @@
 // The delivery loop: claim a lane, ask the destination what it already applied (confirming
 // those operations), take the next contiguous run, collect threshold signatures over its batch
-// root, submit, and confirm by receipt and by the destination's lane nonce. Every step is
-// persisted before the next, so a crash at any point resumes without a second application:
-// the destination's own nonce check is the final guard, and "already delivered?" is asked
-// before every submission.
+// root and submit. A step does not wait for the receipt: the lane is released and later steps
+// check the oldest submitted batch (receipt, fee bumping) while the lane's designated submitter
+// keeps up to `delivery.pipeline` batches in flight (explicit transaction nonces / account
+// sequences; batches behind others are sent without simulation). If the oldest batch fails,
+// it and every later one go back to observed. Every step is persisted before the next, so a
+// crash at any point resumes without a second application: the destination's own nonce check
+// is the final guard, and "already delivered?" is asked before every batch sent at the lane's head.
 import { batchRootOfMessages } from "./codec";
 import { Collector, type RelayerSet } from "./attest";
 import type { RelayerConfig } from "./config";
 import { logger } from "./log";
 import type { Metrics } from "./metrics";
-import { nextAttemptDelayMs, retry, sleep } from "./retry";
+import { nextAttemptDelayMs, retry } from "./retry";
 import { RejectedError, StaleBatchError, type Sink } from "./sinks/types";
 import type { LaneRef, Op, OpStore } from "./store";
 
 export type StepResult = "idle" | "delivered" | "waiting" | "failed";
+
+/** how long a relayer that stood in for a lane's silent designated submitter keeps submitting */
+const TAKEOVER_HOLD_MS = 30_000;
 
 export class Deliverer {
   private readonly log = logger("deliver");
@@ -46,49 +52,105 @@ export class Deliverer {
       retryAt = r.retryAt;
       return r.result;
     } finally {
-      await this.store.releaseLane(lane, this.owner, retryAt);
+      // stamped with the release time when due at once, so the least recently served lane is claimed next
+      await this.store.releaseLane(lane, this.owner, retryAt || Date.now());
     }
+  }
+
+  /** when this process last saw the lane's destination nonce move (takeover from a silent designated submitter) */
+  private readonly progress = new Map<string, { inbound: number; at: number; takeoverUntil: number }>();
+
+  private noteProgress(lane: LaneRef, inbound: number): void {
+    const key = `${lane.src}-${lane.dst}`;
+    const p = this.progress.get(key);
+    if (!p || p.inbound !== inbound) this.progress.set(key, { inbound, at: Date.now(), takeoverUntil: p?.takeoverUntil ?? 0 });
+  }
+
+  /** not the designated submitter: stand in once the lane made no progress for `takeoverMs` (then for a while) */
+  private standIn(lane: LaneRef): boolean {
+    const p = this.progress.get(`${lane.src}-${lane.dst}`);
+    if (!p) return false;
+    const now = Date.now();
+    if (p.takeoverUntil >= now) return true;
+    if (now - p.at < this.cfg.takeoverMs) return false;
+    p.takeoverUntil = now + TAKEOVER_HOLD_MS;
+    this.log.info({ lane, inbound: p.inbound, stalledMs: now - p.at }, "lane made no progress: submitting although not its designated submitter");
+    return true;
+  }
+
+  /**
+   * One submitter per lane: the relayer-set member (sorted by address) at index (src + dst) mod n.
+   * A relayer outside the set (or an empty set) submits itself.
+   */
+  private designated(lane: LaneRef, set: RelayerSet): boolean {
+    const me = this.collector.address.toLowerCase();
+    const members = set.members.map((m) => m.toLowerCase()).sort();
+    if (!members.length || !members.includes(me)) return true;
+    return members[(lane.src + lane.dst) % members.length] === me;
   }
 
   private async deliverLane(lane: LaneRef): Promise<{ result: StepResult; retryAt: number }> {
     const sink = this.sinks.get(lane.dst);
-    const ops = await this.store.pendingOps(lane, this.cfg.maxBatch);
+    const depth = Math.max(1, this.cfg.pipeline ?? 1);
+    const ops = await this.store.pendingOps(lane, this.cfg.maxBatch * (depth + 1));
     if (!sink) {
-      await this.store.fail(ops.map((o) => o.id), `no sink for destination chain ${lane.dst} in this relayer's config`, Date.now() + 60_000, true);
+      await this.store.fail(ops.slice(0, this.cfg.maxBatch).map((o) => o.id), `no sink for destination chain ${lane.dst} in this relayer's config`, Date.now() + 60_000, true);
       return { result: "failed", retryAt: 0 };
     }
     let attemptedFirst = Infinity; // first nonce of the batch being submitted
     let broadcast = false; // a transaction for it went out
+    let pipelined = false;
+    let attempted: Op[] = [];
     try {
       await sink.init();
       // "Already delivered?" — before anything else, every time.
       const inbound = await this.inboundOf(sink, lane.src);
       await this.confirmed(lane, inbound, false);
-      let batch = ops.filter((o) => o.nonce > inbound);
-      if (!batch.length) return { result: "delivered", retryAt: 0 };
-      if (batch[0].nonce !== inbound + 1) {
-        return this.failure(lane, batch, `gap: destination applied nonce ${inbound} but the next observed is ${batch[0].nonce}; replay the source (relayer replay --chain <src> --from <height>)`, false);
+      let pending = ops.filter((o) => o.nonce > inbound);
+      if (!pending.length) return { result: "delivered", retryAt: 0 };
+      if (pending[0].nonce !== inbound + 1) {
+        return this.failure(lane, pending.slice(0, this.cfg.maxBatch), `gap: destination applied nonce ${inbound} but the next observed is ${pending[0].nonce}; replay the source (relayer replay --chain <src> --from <height>)`, false);
       }
-      // A submission we already made: wait for it instead of sending a second one.
-      const inFlight = batch.find((o) => o.state === "submitted" && o.txHash);
-      if (inFlight) {
-        const st = await retry(() => sink.status(inFlight.txHash!), { policy: { baseMs: 100, maxMs: 2_000, maxAttempts: 5 } });
-        if (st.txHash && st.txHash !== inFlight.txHash) await this.store.transition(batch.filter((o) => o.txHash === inFlight.txHash).map((o) => o.id), "submitted", { txHash: st.txHash });
-        if (st.status === "pending") return { result: "waiting", retryAt: Date.now() + 500 };
-        const after = await this.inboundOf(sink, lane.src);
-        await this.confirmed(lane, after, true);
-        if (after >= inFlight.nonce) {
-          if (st.status === "failed") this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
-          return { result: "delivered", retryAt: 0 };
+      for (let i = 1; i < pending.length; i++) if (pending[i].nonce !== pending[i - 1].nonce + 1) { pending = pending.slice(0, i); break; }
+      this.noteProgress(lane, inbound);
+
+      // Submissions we already made (in nonce order, one transaction each): wait for them instead
+      // of sending them again. Only the oldest is asked about: the later ones cannot be applied
+      // before it, and if it failed they go back to observed with it (their own failures would
+      // only be its consequence: the destination refuses their nonces).
+      let inFlight = 0;
+      while (inFlight < pending.length && pending[inFlight].state === "submitted" && pending[inFlight].txHash) inFlight++;
+      const groups = new Set(pending.slice(0, inFlight).map((o) => o.txHash)).size;
+      if (inFlight > 0) {
+        const hash = pending[0].txHash!;
+        const head = pending.slice(0, inFlight).filter((o) => o.txHash === hash);
+        const st = await retry(() => sink.status(hash), { policy: { baseMs: 100, maxMs: 2_000, maxAttempts: 5 } });
+        if (st.txHash && st.txHash !== hash) await this.store.transition(head.map((o) => o.id), "submitted", { txHash: st.txHash });
+        if (st.status !== "pending") {
+          const after = await this.inboundOf(sink, lane.src);
+          await this.confirmed(lane, after, true);
+          if (after >= head[0].nonce) {
+            if (st.status === "failed") this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
+            return { result: "delivered", retryAt: 0 };
+          }
+          // not applied: this batch and every later in-flight one go back to observed
+          await this.store.transition(pending.slice(0, inFlight).filter((o) => o.nonce > after).map((o) => o.id), "observed");
+          if (st.status === "failed") return this.failure(lane, head.filter((o) => o.nonce > after), st.error ?? "submission failed", false);
+          return { result: "waiting", retryAt: Date.now() + 100 };
         }
-        batch = batch.filter((o) => o.nonce > after);
-        await this.store.transition(batch.map((o) => o.id), "observed");
-        if (st.status === "failed") return this.failure(lane, batch, st.error ?? "submission failed", false);
       }
-      for (let i = 1; i < batch.length; i++) if (batch[i].nonce !== batch[i - 1].nonce + 1) { batch = batch.slice(0, i); break; }
+      const set = await this.relayerSet(sink);
+      const mine = this.designated(lane, set);
+      // the designated submitter keeps up to `pipeline` batches in flight; a relayer standing in for it, one
+      const limit = mine ? depth : 1;
+      if (inFlight > 0 && groups >= limit) return { result: "waiting", retryAt: Date.now() + 100 };
+      if (!mine && !this.standIn(lane)) return { result: "waiting", retryAt: Date.now() + Math.min(500, this.cfg.takeoverMs) };
+
+      const batch = pending.slice(inFlight, inFlight + this.cfg.maxBatch);
+      if (!batch.length) return { result: "waiting", retryAt: Date.now() + 100 };
+      pipelined = inFlight > 0;
       const messages = batch.map((o) => o.message);
       const { root } = batchRootOfMessages(messages);
-      const set = await this.relayerSet(sink);
       const { signatures } = await this.collector.collect(lane, batch[0].nonce, batch.length, root, set);
       if (signatures.size < set.threshold) {
         this.log.debug({ lane, first: batch[0].nonce, have: signatures.size, need: set.threshold }, "waiting for peer attestations");
@@ -96,33 +158,21 @@ export class Deliverer {
       }
       const ids = batch.map((o) => o.id);
       await this.store.transition(ids, "attested");
-      // Ask once more right before sending (another instance or a self-relayer may have delivered).
-      const before = await this.inboundOf(sink, lane.src);
-      if (before >= batch[0].nonce) {
-        await this.confirmed(lane, before, true);
-        return { result: "delivered", retryAt: 0 };
+      attempted = batch;
+      if (!pipelined) {
+        // Ask once more right before sending (another instance or a self-relayer may have delivered).
+        const before = await this.inboundOf(sink, lane.src);
+        if (before >= batch[0].nonce) {
+          await this.confirmed(lane, before, true);
+          return { result: "delivered", retryAt: 0 };
+        }
       }
       attemptedFirst = batch[0].nonce;
-      let txHash = await sink.submit(messages, signatures, set);
+      const txHash = await sink.submit(messages, signatures, set, { pipelined });
       broadcast = true;
       await this.store.transition(ids, "submitted", { txHash });
-      this.log.info({ lane, first: batch[0].nonce, count: batch.length, txHash }, "batch submitted");
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        // a failed status read is a transport fault, not news about the transaction: ask again
-        const st = await sink.status(txHash).catch((): { status: "pending"; error?: string; txHash?: string } => ({ status: "pending" }));
-        if (st.txHash && st.txHash !== txHash) {
-          // replaced with higher fees: the stored hash follows, so a restart waits for the right one
-          txHash = st.txHash;
-          await this.store.transition(ids, "submitted", { txHash });
-        }
-        if (st.status === "confirmed") break;
-        if (st.status === "failed") throw new Error(st.error);
-        if (Date.now() > deadline) return { result: "waiting", retryAt: Date.now() + 1000 };
-        await sleep(200);
-      }
-      const done = await this.inboundOf(sink, lane.src);
-      await this.confirmed(lane, done, false);
+      this.log.info({ lane, first: batch[0].nonce, count: batch.length, txHash, inFlight: groups + 1 }, "batch submitted");
+      // not waiting for the receipt: the next step on this lane checks it (or sends the next batch)
       return { result: "delivered", retryAt: 0 };
     } catch (e) {
       // Lost a race (another instance, operator or self-relayer delivered the same range)? The
@@ -141,8 +191,13 @@ export class Deliverer {
         this.log.info({ lane, expected: e.expected, err: e.message }, "destination is past this batch (lost race); re-reading its lane nonce");
         return { result: "waiting", retryAt: Date.now() + 200 };
       }
-      const pending = (await this.store.pendingOps(lane, this.cfg.maxBatch)).filter((o) => o.state !== "submitted");
-      return this.failure(lane, pending, (e as Error).message ?? String(e), e instanceof RejectedError);
+      if (pipelined && !broadcast && !(e instanceof RejectedError)) {
+        // a batch behind others in flight could not be sent (transport, nonce): the lane's head decides
+        this.log.info({ lane, first: attemptedFirst, err: (e as Error).message }, "pipelined batch not sent; retrying after the batches in flight");
+        return { result: "waiting", retryAt: Date.now() + 500 };
+      }
+      const failed = attempted.length ? attempted : (await this.store.pendingOps(lane, this.cfg.maxBatch)).filter((o) => o.state !== "submitted");
+      return this.failure(lane, failed, (e as Error).message ?? String(e), e instanceof RejectedError);
     }
   }
 

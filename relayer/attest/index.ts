@@ -89,6 +89,11 @@ export class Collector {
     private readonly timeoutMs = 3000,
   ) {}
 
+  /** this relayer's signing address */
+  get address(): string {
+    return this.signer.address;
+  }
+
   /** Gather signatures over `root` until `set.threshold` valid ones (or every peer answered once). */
   async collect(lane: LaneRef, firstNonce: number, count: number, root: string, set: RelayerSet): Promise<CollectResult> {
     const key = `${laneKey(lane)}/${firstNonce}/${count}/${root}`;

@@ -5,6 +5,10 @@ import type { RelayerSet } from "../attest";
 
 export type TxStatus = "pending" | "confirmed" | "failed";
 
+export interface SubmitOptions {
+  pipelined?: boolean;
+}
+
 export interface Sink {
   readonly name: string;
   readonly hexsChainId: number;
@@ -13,8 +17,12 @@ export interface Sink {
   /** last lane nonce the destination applied from `src` ("already delivered?") */
   inbound(src: number): Promise<number>;
   relayerSet(): Promise<RelayerSet>;
-  /** submit one batch; returns the transaction hash once broadcast */
-  submit(messages: readonly string[], signatures: Map<string, string>, set: RelayerSet): Promise<string>;
+  /**
+   * submit one batch; returns the transaction hash once broadcast. `pipelined`: earlier batches
+   * of the lane are still in flight, so the batch cannot be simulated against committed state
+   * (gas comes from a per-message formula instead)
+   */
+  submit(messages: readonly string[], signatures: Map<string, string>, set: RelayerSet, opts?: SubmitOptions): Promise<string>;
   /**
    * where a submitted transaction stands; `failed` carries the reason; `txHash` names the
    * transaction now standing for it when the sink replaced it (fee bumping)
