@@ -57,6 +57,36 @@ export class Deliverer {
     }
   }
 
+  /**
+   * Our transactions whose operations the destination applied before their own outcome was known
+   * (a pipelined batch overtaken by another submitter's, or put back after the oldest failed):
+   * their outcome is still read, so a submission the destination refused is counted.
+   */
+  private readonly watched = new Map<string, { lane: LaneRef; first: number; since: number; next: number }>();
+
+  private watch(lane: LaneRef, ops: readonly Op[], through: number, except?: string): void {
+    for (const o of ops) {
+      if (o.state !== "submitted" || !o.txHash || o.nonce > through || o.txHash === except || this.watched.has(o.txHash)) continue;
+      if (this.watched.size >= 1000) this.watched.delete(this.watched.keys().next().value!);
+      this.watched.set(o.txHash, { lane, first: o.nonce, since: Date.now(), next: 0 });
+    }
+  }
+
+  private async checkWatched(lane: LaneRef, sink: Sink, inbound: number): Promise<void> {
+    const now = Date.now();
+    for (const [hash, w] of this.watched) {
+      if (w.lane.src !== lane.src || w.lane.dst !== lane.dst || w.next > now) continue;
+      w.next = now + 1_000;
+      const st = await sink.status(hash).catch(() => undefined);
+      if (!st || (st.status === "pending" && now - w.since < 120_000)) continue;
+      this.watched.delete(hash);
+      if (st.status !== "failed") continue;
+      if (inbound >= w.first) this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
+      else this.metrics.failures.inc({ stage: "pipelined", chain: lane.dst });
+      this.log.info({ lane, txHash: hash, first: w.first, inbound, err: st.error }, inbound >= w.first ? "destination refused our submission of a batch it had applied (duplicate)" : "pipelined batch refused after an earlier one failed");
+    }
+  }
+
   /** when this process last saw the lane's destination nonce move (takeover from a silent designated submitter) */
   private readonly progress = new Map<string, { inbound: number; at: number; takeoverUntil: number }>();
 
@@ -101,11 +131,14 @@ export class Deliverer {
     let broadcast = false; // a transaction for it went out
     let pipelined = false;
     let attempted: Op[] = [];
+    let sentHash: string | undefined; // the transaction of the batch being submitted
     try {
       await sink.init();
       // "Already delivered?" — before anything else, every time.
       const inbound = await this.inboundOf(sink, lane.src);
+      this.watch(lane, ops, inbound);
       await this.confirmed(lane, inbound, false);
+      if (this.watched.size) await this.checkWatched(lane, sink, inbound);
       let pending = ops.filter((o) => o.nonce > inbound);
       if (!pending.length) return { result: "delivered", retryAt: 0 };
       if (pending[0].nonce !== inbound + 1) {
@@ -120,7 +153,7 @@ export class Deliverer {
       // only be its consequence: the destination refuses their nonces).
       let inFlight = 0;
       while (inFlight < pending.length && pending[inFlight].state === "submitted" && pending[inFlight].txHash) inFlight++;
-      const groups = new Set(pending.slice(0, inFlight).map((o) => o.txHash)).size;
+      let groups = new Set(pending.slice(0, inFlight).map((o) => o.txHash)).size;
       if (inFlight > 0) {
         const hash = pending[0].txHash!;
         const head = pending.slice(0, inFlight).filter((o) => o.txHash === hash);
@@ -128,12 +161,14 @@ export class Deliverer {
         if (st.txHash && st.txHash !== hash) await this.store.transition(head.map((o) => o.id), "submitted", { txHash: st.txHash });
         if (st.status !== "pending") {
           const after = await this.inboundOf(sink, lane.src);
+          this.watch(lane, pending.slice(0, inFlight), after, hash);
           await this.confirmed(lane, after, true);
           if (after >= head[0].nonce) {
             if (st.status === "failed") this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
             return { result: "delivered", retryAt: 0 };
           }
           // not applied: this batch and every later in-flight one go back to observed
+          this.watch(lane, pending.slice(0, inFlight), Infinity, hash);
           await this.store.transition(pending.slice(0, inFlight).filter((o) => o.nonce > after).map((o) => o.id), "observed");
           if (st.status === "failed") return this.failure(lane, head.filter((o) => o.nonce > after), st.error ?? "submission failed", false);
           return { result: "waiting", retryAt: Date.now() + 100 };
@@ -146,38 +181,53 @@ export class Deliverer {
       if (inFlight > 0 && groups >= limit) return { result: "waiting", retryAt: Date.now() + 100 };
       if (!mine && !this.standIn(lane)) return { result: "waiting", retryAt: Date.now() + Math.min(500, this.cfg.takeoverMs) };
 
-      const batch = pending.slice(inFlight, inFlight + this.cfg.maxBatch);
-      if (!batch.length) return { result: "waiting", retryAt: Date.now() + 100 };
-      pipelined = inFlight > 0;
-      const messages = batch.map((o) => o.message);
-      const { root } = batchRootOfMessages(messages);
-      const { signatures } = await this.collector.collect(lane, batch[0].nonce, batch.length, root, set);
-      if (signatures.size < set.threshold) {
-        this.log.debug({ lane, first: batch[0].nonce, have: signatures.size, need: set.threshold }, "waiting for peer attestations");
-        return { result: "waiting", retryAt: Date.now() + Math.min(this.cfg.attestTimeoutMs, 1000) };
-      }
-      const ids = batch.map((o) => o.id);
-      await this.store.transition(ids, "attested");
-      attempted = batch;
-      if (!pipelined) {
-        // Ask once more right before sending (another instance or a self-relayer may have delivered).
-        const before = await this.inboundOf(sink, lane.src);
-        if (before >= batch[0].nonce) {
-          await this.confirmed(lane, before, true);
-          return { result: "delivered", retryAt: 0 };
+      // Below the limit, send run after run in this one step (no new reads of the destination in
+      // between: the batches behind the first are pipelined anyway).
+      let sent = 0;
+      for (;;) {
+        const batch = pending.slice(inFlight, inFlight + this.cfg.maxBatch);
+        if (!batch.length) return sent ? { result: "delivered", retryAt: 0 } : { result: "waiting", retryAt: Date.now() + 100 };
+        pipelined = inFlight > 0;
+        broadcast = false;
+        sentHash = undefined;
+        attempted = [];
+        attemptedFirst = Infinity;
+        const messages = batch.map((o) => o.message);
+        const { root } = batchRootOfMessages(messages);
+        const { signatures } = await this.collector.collect(lane, batch[0].nonce, batch.length, root, set);
+        if (signatures.size < set.threshold) {
+          this.log.debug({ lane, first: batch[0].nonce, have: signatures.size, need: set.threshold }, "waiting for peer attestations");
+          return sent ? { result: "delivered", retryAt: 0 } : { result: "waiting", retryAt: Date.now() + Math.min(this.cfg.attestTimeoutMs, 1000) };
         }
+        const ids = batch.map((o) => o.id);
+        await this.store.transition(ids, "attested");
+        attempted = batch;
+        if (!pipelined) {
+          // Ask once more right before sending (another instance or a self-relayer may have delivered).
+          const before = await this.inboundOf(sink, lane.src);
+          if (before >= batch[0].nonce) {
+            await this.confirmed(lane, before, true);
+            return { result: "delivered", retryAt: 0 };
+          }
+        }
+        attemptedFirst = batch[0].nonce;
+        const txHash = await sink.submit(messages, signatures, set, { pipelined });
+        broadcast = true;
+        sentHash = txHash;
+        await this.store.transition(ids, "submitted", { txHash });
+        for (const o of batch) Object.assign(o, { state: "submitted", txHash });
+        groups++;
+        sent++;
+        inFlight += batch.length;
+        this.log.info({ lane, first: batch[0].nonce, count: batch.length, txHash, inFlight: groups }, "batch submitted");
+        // not waiting for the receipt: a later step on this lane checks it
+        if (groups >= limit) return { result: "delivered", retryAt: 0 };
       }
-      attemptedFirst = batch[0].nonce;
-      const txHash = await sink.submit(messages, signatures, set, { pipelined });
-      broadcast = true;
-      await this.store.transition(ids, "submitted", { txHash });
-      this.log.info({ lane, first: batch[0].nonce, count: batch.length, txHash, inFlight: groups + 1 }, "batch submitted");
-      // not waiting for the receipt: the next step on this lane checks it (or sends the next batch)
-      return { result: "delivered", retryAt: 0 };
     } catch (e) {
       // Lost a race (another instance, operator or self-relayer delivered the same range)? The
       // read is retried: a transport fault here must not turn a lost race into a refusal.
       const now = await this.inboundOf(sink, lane.src).catch(() => -1);
+      if (now >= 0) this.watch(lane, ops, now, sentHash);
       if (now >= attemptedFirst) {
         await this.confirmed(lane, now, true);
         if (broadcast) this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });

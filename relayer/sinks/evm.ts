@@ -2,7 +2,7 @@
 // nonces come from the store (handed out under a lock, so instances sharing one key never reuse
 // one); "nonce too low" resets the local counter to the chain's. Receipts are checked with the
 // configured confirmation depth; `hub.lane(src).inbound` answers "already delivered?".
-import { Contract, getAddress, JsonRpcProvider, Transaction, Wallet, type SigningKey, type TransactionRequest, type TransactionResponse } from "ethers";
+import { Contract, type FeeData, getAddress, JsonRpcProvider, Transaction, Wallet, type SigningKey, type TransactionRequest, type TransactionResponse } from "ethers";
 import { logger } from "../log";
 import { retry } from "../retry";
 import type { RelayerSet } from "../attest";
@@ -123,9 +123,13 @@ export class EvmGatewaySink implements Sink {
     return hash;
   }
 
+  private feeData?: { at: number; f: FeeData };
+
   /** Current fee suggestion, capped by the configured maximum. */
   private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
-    const f = await this.provider.getFeeData();
+    // one suggestion per second at most (several batches are sent back to back when pipelining)
+    if (!this.feeData || Date.now() - this.feeData.at > 1_000) this.feeData = { at: Date.now(), f: await this.provider.getFeeData() };
+    const f = this.feeData.f;
     const cap = this.maxFee;
     const tip = f.maxPriorityFeePerGas ?? 1_000_000_000n;
     const most = f.maxFeePerGas ?? (f.gasPrice ?? 1_000_000_000n) * 2n;
