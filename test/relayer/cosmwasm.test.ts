@@ -20,6 +20,7 @@ import { CosmwasmSource } from "../../relayer/sources/cosmwasm";
 import { OpStore } from "../../relayer/store";
 import { connect, deploy, devnetEnv, eventAttr, evmModelBody, instantiateMsg, publishMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../cosmwasm/devnet";
 import { deployChain, fund, recordKinds, startNode, wireMirror, type HexsChain, type Node } from "./helpers/evm";
+import { until } from "../until";
 
 const EVM = 1;
 const COSMOS = 100;
@@ -27,13 +28,6 @@ const HARDHAT_PORT = 18920;
 const HTTP_PORTS = [18930, 18931];
 const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-relayer-test-${i}`))));
 
-async function until(what: string, ms: number, f: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const toHex0x = (b: Uint8Array): string => `0x${toHex(b)}`;
 

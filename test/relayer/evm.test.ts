@@ -13,18 +13,12 @@ import { Relayer } from "../../relayer/relayer";
 import { EvmSource } from "../../relayer/sources/evm";
 import { OpStore } from "../../relayer/store";
 import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, startNode, type HexsChain, type Node } from "./helpers/evm";
+import { until } from "../until";
 
 const PORT = 18830;
 const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-relayer-test-${i}`))));
 const outsider = new Wallet(keccak256(Buffer.from("hexs-relayer-outsider")));
 
-async function until(what: string, ms: number, f: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 export function relayerConfig(o: { i: number; url: string; a: HexsChain; b: HexsChain; dir: string; peers: { name: string; url: string }[]; confirmations?: number; rpcA?: string }): RelayerConfig {
   process.env[`HEXS_TEST_RELAYER_KEY_${o.i}`] = keys[o.i].privateKey;

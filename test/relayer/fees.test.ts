@@ -11,20 +11,12 @@ import { Wallet, keccak256, type TransactionResponse } from "ethers";
 import { parseConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
 import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, startNode, type HexsChain, type Node } from "./helpers/evm";
+import { until } from "../until";
 
 const PORT = 18860;
 const key = new Wallet(keccak256(Buffer.from("hexs-relayer-fees-0")));
 const GWEI = 1_000_000_000n;
 
-async function until<T>(what: string, ms: number, f: () => Promise<T | undefined | false>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
   this.timeout(180_000);

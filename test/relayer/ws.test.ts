@@ -9,18 +9,12 @@ import { Wallet, keccak256 } from "ethers";
 import { parseConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
 import { acceptFrom, appliedNonces, deployChain, fund, purchaseBody, record, startNode, type HexsChain, type Node } from "./helpers/evm";
+import { until } from "../until";
 
 const PORT = 18870;
 const DEAD_PORT = 18871; // nothing listens here
 const key = new Wallet(keccak256(Buffer.from("hexs-relayer-ws-0")));
 
-async function until(what: string, ms: number, f: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("relayer EVM source over a websocket (new heads), polling as the fallback", function () {
   this.timeout(120_000);
