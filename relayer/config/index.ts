@@ -112,7 +112,7 @@ export const configSchema = z
         attestTimeoutMs: positiveMs.default(5_000),
         idleMs: positiveMs.default(200),
         /** submitted-but-unconfirmed batches a lane may have at once (1: wait for each before the next) */
-        pipeline: z.number().int().min(1).max(16).default(4),
+        pipeline: z.number().int().min(1).max(16).default(8),
         /**
          * Each lane has one designated submitter among the destination's relayer set; the others
          * submit only after the lane made no progress for this long (then, for a while, one batch at a time).
@@ -120,7 +120,7 @@ export const configSchema = z
         takeoverMs: positiveMs.default(3_000),
       })
       .strict()
-      .default({ maxBatch: 30, maxAttempts: 10, backoffBaseMs: 500, backoffMaxMs: 60_000, claimMs: 30_000, attestTimeoutMs: 5_000, idleMs: 200, pipeline: 4, takeoverMs: 3_000 }),
+      .default({ maxBatch: 30, maxAttempts: 10, backoffBaseMs: 500, backoffMaxMs: 60_000, claimMs: 30_000, attestTimeoutMs: 5_000, idleMs: 200, pipeline: 8, takeoverMs: 3_000 }),
     /** optional: the Akash lease service (purchases → leases, LeaseReported); see relayer/akash/config.ts */
     akash: akashSectionSchema.optional(),
   })

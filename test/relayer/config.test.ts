@@ -39,7 +39,7 @@ describe("relayer config", () => {
     const a = c.chains[0];
     expect(a.type === "evm" && a.confirmations).to.equal(2);
     expect(c.delivery.maxBatch).to.equal(30);
-    expect(c.delivery.pipeline).to.equal(4);
+    expect(c.delivery.pipeline).to.equal(8);
     expect(c.delivery.takeoverMs).to.equal(3_000);
     expect(JSON.stringify(describeConfig(c))).not.to.match(/key/i);
   });
