@@ -31,7 +31,7 @@ import { JsonRpcProvider, ZeroAddress, id as topicOf, toBeHex, type Signer } fro
 import { connectComet, type CometClient } from "@cosmjs/tendermint-rpc";
 import type { ExecuteInstruction } from "@cosmjs/cosmwasm-stargate";
 import type { LanesResponse } from "../relayer/cosmwasm/generated/Hexs.types";
-import { COSMOS_CHAIN, ROOT, type EvmChain } from "../scripts/devnet/chains";
+import { COSMOS_CHAIN, ROOT, type EvmChain, portFree } from "../scripts/devnet/chains";
 import { startDevnet, type Devnet } from "../scripts/devnet/network";
 import { Supervisor } from "../scripts/devnet/procs";
 import { DEFAULT_TUNING, type RelayerTuning } from "../scripts/devnet/relayers";
@@ -69,14 +69,6 @@ const modelId = (chain: number, serial: number): bigint => (BigInt(chain) << 32n
 
 const DEVNET_PORTS = [8545, 8546, 26657, 26658, 26659, 9090, 7101, 7102, 7103];
 
-async function portFree(port: number): Promise<boolean> {
-  const net = await import("node:net");
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-}
 
 /** Someone else's devnet or wasmd test may hold the default ports: wait (politely) until they are free twice in a row. */
 async function waitForFreePorts(timeoutMs: number): Promise<void> {

@@ -62,7 +62,8 @@ export function hardhat(args: string[], env: NodeJS.ProcessEnv = {}): Promise<st
   });
 }
 
-async function portFree(port: number): Promise<boolean> {
+/** Whether nothing listens on 127.0.0.1:`port`. */
+export async function portFree(port: number): Promise<boolean> {
   const net = await import("node:net");
   return new Promise((resolve) => {
     const s = net.createServer();

@@ -4,14 +4,13 @@
 // `lz:wire` through each timelock), deployment records in a temporary folder, and a dev executor
 // per direction. Nodes are children of a devnet Supervisor and stopped by PID only.
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Signer } from "ethers";
 import { JsonFileFailedReceiveStore, LzExecutor, type LzEndpointDeployment } from "../../../relayer/lz";
 import { HexsHub__factory, HexsLzBridge__factory, HexsMarket__factory, HexsRegistry__factory } from "../../../typechain-types";
 import type { HexsHub, HexsLzBridge, HexsMarket, HexsRegistry } from "../../../typechain-types";
-import { deployEvm, devnetHardhatEnv, EVM_CHAINS, EXECUTOR_INDEX, hardhat, startEvmNode, type EvmChain } from "../../../scripts/devnet/chains";
+import { deployEvm, devnetHardhatEnv, EVM_CHAINS, EXECUTOR_INDEX, hardhat, startEvmNode, type EvmChain, portFree } from "../../../scripts/devnet/chains";
 import { Supervisor } from "../../../scripts/devnet/procs";
 import { hexsErrorInterfaces } from "./inProcess";
 
@@ -39,13 +38,6 @@ export interface TwoNodes {
   stop: () => Promise<void>;
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-}
 
 /** `count` free ports in 18700-18799, starting at a pseudo-random offset (parallel runs). */
 export async function freePorts(count: number): Promise<number[]> {
