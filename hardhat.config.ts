@@ -48,7 +48,7 @@ const config: HardhatUserConfig = {
       ? { chainId: Number(process.env.HEXS_NODE_CHAIN_ID), allowUnlimitedContractSize: true, throwOnTransactionFailures: false }
       : { chainId: 31337, allowUnlimitedContractSize: true },
     localhost: { url: "http://127.0.0.1:8545", chainId: 31337, accounts: { mnemonic: DEV_MNEMONIC } },
-    // The two EVM chains of `npm run devnet` (scripts/devnet/): Hexs chains 1 and 2.
+    // The two EVM chains of `npm run devnet` (devnet/): Hexs chains 1 and 2.
     devnetA: { url: process.env.HEXS_DEVNET_URL_A ?? "http://127.0.0.1:8545", chainId: 31401, accounts: { mnemonic: DEV_MNEMONIC } },
     devnetB: { url: process.env.HEXS_DEVNET_URL_B ?? "http://127.0.0.1:8546", chainId: 31402, accounts: { mnemonic: DEV_MNEMONIC } },
   },
@@ -56,7 +56,7 @@ const config: HardhatUserConfig = {
     deployer: { default: 0 },
     treasury: { default: 1 },
   },
-  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  typechain: { outDir: "sdk/typechain", target: "ethers-v6" },
   mocha: { timeout: 300_000 },
 };
 

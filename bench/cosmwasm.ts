@@ -5,7 +5,7 @@
 // collection, the per-model cost the contract avoids by keeping keys in its own cw721 interface.
 import * as fs from "fs";
 import * as path from "path";
-import { AccountFamily, Kind, Message } from "../relayer/codec";
+import { AccountFamily, Kind, Message } from "../codec";
 import {
   connect,
   deploy,
@@ -23,7 +23,7 @@ import {
   WASM,
   evmModelBody,
   publishMsg,
-} from "../test/cosmwasm/devnet";
+} from "../devnet/wasmd";
 
 const OUT = path.join(ROOT, "bench/results/cosmwasm.json");
 

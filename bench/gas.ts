@@ -7,12 +7,12 @@ import path from "node:path";
 import { ethers } from "hardhat";
 import hre from "hardhat";
 import { hexlify, Wallet, zeroPadValue, type ContractTransactionResponse, type Signer } from "ethers";
-import { deployProtocol, deploySingleChain, loadProtocol, NATIVE, publish, publishParams, type Protocol } from "../test/evm/fixtures";
-import type { TestToken } from "../typechain-types";
-import { flushLane } from "../tasks/lib/bridge";
-import { deployInProcessLz, CHAIN_A, CHAIN_B } from "../test/lz/helpers/inProcess";
-import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, KIND_NAMES, type Message } from "../relayer/codec";
-import type { LzExecutor } from "../relayer/lz";
+import { deployProtocol, deploySingleChain, loadProtocol, NATIVE, publish, publishParams, type Protocol } from "../devnet/hardhat/protocol";
+import type { TestToken } from "../sdk/typechain";
+import { flushLane } from "../sdk/bridge";
+import { deployInProcessLz, CHAIN_A, CHAIN_B } from "../devnet/hardhat/lz";
+import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, KIND_NAMES, type Message } from "../codec";
+import type { LzExecutor } from "../devnet/lz";
 
 const SNAPSHOT = path.join(__dirname, "gas-snapshot.json");
 const RESULTS = path.join(__dirname, "results", "gas.json");
@@ -122,13 +122,13 @@ async function scenario(p: Protocol): Promise<Record<string, number>> {
 // ------------------------------------------------------------------ cross-chain
 //
 // On the in-process network with the REAL LayerZero EndpointV2 + SimpleMessageLib (LayerZero's
-// prebuilt artifacts) on two Hexs chains, and the dev executor of relayer/lz:
+// prebuilt artifacts) on two Hexs chains, and the dev executor of devnet/lz:
 //  lz.send.purchase      whole hub.flush tx on B carrying one KeyMinted (steady state: lane used before)
 //  lz.receive.keyMinted  whole EndpointV2.lzReceive tx on A for that packet (a new owner, a new key)
 //  gateway.batch.1/.50   whole AttestationGateway.submitBatch tx, 1 and 50 KeyMinted (each a new
 //                        owner), 2-of-3 relayer signatures
 // Also prints lzReceive gas per message kind (batches of 1 and 5) and writes them to
-// bench/results/lz-receive.json; the executor gas figures of tasks/lib/bridge.ts
+// bench/results/lz-receive.json; the executor gas figures of sdk/bridge.ts
 // (LZ_RECEIVE_BASE_GAS, LZ_RECEIVE_GAS_PER_KIND) are derived and enforced by
 // test/lz/receive-gas.test.ts, which measures every kind's worst case the same way.
 const COSMOS = 100;

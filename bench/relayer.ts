@@ -1,4 +1,4 @@
-// Relayer benchmark on the devnet (scripts/devnet/network.ts): throughput each way by draining a
+// Relayer benchmark on the devnet (devnet/network.ts): throughput each way by draining a
 // pre-loaded backlog, and end-to-end latency at low load.
 //
 //   npx ts-node --transpile-only bench/relayer.ts      -> bench/results/relayer.json + a table
@@ -30,13 +30,13 @@ import path from "node:path";
 import { JsonRpcProvider, ZeroAddress, id as topicOf, toBeHex, type Signer } from "ethers";
 import { connectComet, type CometClient } from "@cosmjs/tendermint-rpc";
 import type { ExecuteInstruction } from "@cosmjs/cosmwasm-stargate";
-import type { LanesResponse } from "../relayer/cosmwasm/generated/Hexs.types";
-import { COSMOS_CHAIN, ROOT, type EvmChain, portFree } from "../scripts/devnet/chains";
-import { startDevnet, type Devnet } from "../scripts/devnet/network";
-import { Supervisor } from "../scripts/devnet/procs";
-import { DEFAULT_TUNING, type RelayerTuning } from "../scripts/devnet/relayers";
-import { HexsHub__factory, HexsMarket__factory, HexsRegistry__factory, type HexsHub } from "../typechain-types";
-import { publishMsg } from "../test/cosmwasm/devnet";
+import type { LanesResponse } from "../sdk/cosmwasm/Hexs.types";
+import { COSMOS_CHAIN, ROOT, type EvmChain, portFree } from "../devnet/chains";
+import { startDevnet, type Devnet } from "../devnet/network";
+import { Supervisor } from "../devnet/procs";
+import { DEFAULT_TUNING, type RelayerTuning } from "../devnet/relayers";
+import { HexsHub__factory, HexsMarket__factory, HexsRegistry__factory, type HexsHub } from "../sdk/typechain";
+import { publishMsg } from "../devnet/wasmd";
 
 const OUT = path.resolve(ROOT, process.env.BENCH_OUT ?? "bench/results/relayer.json");
 const DIR = path.join(ROOT, ".devnet/bench");

@@ -1,6 +1,6 @@
 // The key service and the lease pipeline, timed on a devnet-like set-up:
 //   * a real `hardhat node` (own process, 127.0.0.1:19080) with Hexs deployed by the deploy procedure;
-//   * the key service as six processes (front + five shard stores, relayer/keys/cli.ts);
+//   * the key service as six processes (front + five shard stores, services/key-service/cli.ts);
 //   * the Akash stand-in (in this process, blocks every 200 ms, two scripted providers).
 // Measured:
 //   keyRetrieval  our client's fetchKey: challenge, EIP-191 signature, 3 of 5 stores in parallel,
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
 
   // key service: five store processes and the front
   const tsNode = path.join(ROOT, "node_modules/.bin/ts-node");
-  const cli = path.join(ROOT, "relayer/keys/cli.ts");
+  const cli = path.join(ROOT, "services/key-service/cli.ts");
   const front = `http://127.0.0.1:${FRONT_PORT}`;
   const rpc = `http://127.0.0.1:${NODE_PORT}`;
   await Promise.all([
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     start(tsNode, ["--transpile-only", cli, "service", "--dir", path.join(dir, "front"), "--port", String(FRONT_PORT), "--stores", STORE_PORTS.map((q) => `http://127.0.0.1:${q}`).join(",")], {}, (o) => o.includes("READY"), "key service"),
   ]);
 
-  const keys = await import("../relayer/keys");
+  const keys = await import("../sdk/keys");
   const client = new keys.KeyServiceClient(keys.localEndpoints(front));
   const owner = keys.evmHolder(creator, (await creator.getAddress()).toLowerCase());
   const sdl = fs.readFileSync(path.join(ROOT, "test/akash/fixtures/model.sdl.yaml"), "utf8");
@@ -130,8 +130,8 @@ async function main(): Promise<void> {
   }
 
   // ---- lease pipeline: purchase → confirmed lease, through the relayer's Akash service
-  const { startStandin } = await import("../relayer/akash/standin");
-  const { providerAddress } = await import("../relayer/akash/standin/cli");
+  const { startStandin } = await import("../devnet/akash-standin");
+  const { providerAddress } = await import("../devnet/akash-standin/cli");
   const standin = await startStandin({
     chainId: "akash-standin-1", blockMs: 200, firstPort: STANDIN_PORT,
     providers: [
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, node: process.version },
     setup: {
       chain: `hardhat node (own process, chain id 31401, automine) on 127.0.0.1:${NODE_PORT}`,
-      keyService: "front + 5 shard-store processes (relayer/keys/cli.ts); 3 stores asked in parallel, each eth_call KeyNFT.hasAccess",
+      keyService: "front + 5 shard-store processes (services/key-service/cli.ts); 3 stores asked in parallel, each eth_call KeyNFT.hasAccess",
       akash: "stand-in, 200 ms blocks, 2 providers bidding one block after the order",
       leasePolicy: policy,
     },

@@ -7,7 +7,7 @@
 // it and every later one go back to observed. Every step is persisted before the next, so a
 // crash at any point resumes without a second application: the destination's own nonce check
 // is the final guard, and "already delivered?" is asked before every batch sent at the lane's head.
-import { batchRootOfMessages } from "./codec";
+import { batchRootOfMessages } from "../codec";
 import { Collector, type RelayerSet } from "./attest";
 import type { RelayerConfig } from "./config";
 import { logger } from "./log";

@@ -1,5 +1,5 @@
 // Regenerates the CosmWasm contract's JSON schema (cosmwasm-schema) and the TypeScript
-// message/response types (@cosmwasm/ts-codegen) in relayer/cosmwasm/generated/.
+// message/response types (@cosmwasm/ts-codegen) in sdk/cosmwasm/.
 // Only types: ts-codegen 1.14's generated client imports interchainjs, which this repo does
 // not use (cosmjs is the pinned client); callers pass these types to cosmjs' SigningCosmWasmClient.
 //   npx ts-node scripts/cw-codegen.ts
@@ -10,7 +10,7 @@ import codegen from "@cosmwasm/ts-codegen";
 
 const ROOT = path.resolve(__dirname, "..");
 const CRATE = path.join(ROOT, "contracts/cosmwasm/hexs");
-const OUT = path.join(ROOT, "relayer/cosmwasm/generated");
+const OUT = path.join(ROOT, "sdk/cosmwasm");
 
 async function main(): Promise<void> {
   execFileSync("cargo", ["run", "--quiet", "--bin", "schema"], { cwd: CRATE, stdio: "inherit" });

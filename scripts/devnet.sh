@@ -4,7 +4,7 @@
 # 127.0.0.1:7200, shard stores 7201-7205), the Akash stand-in (127.0.0.1:7300-7303) and three
 # relayer operators (2-of-3; 127.0.0.1:7101-7103; operator1 leads the Akash lease pipeline), with
 # the LayerZero dev executor between the EVM chains; deploys and wires everything, then runs the
-# cross-chain scenario (scripts/devnet/scenario.ts), which ends with the buyer decrypting the
+# cross-chain scenario (devnet/scenario.ts), which ends with the buyer decrypting the
 # model's SDL and a lease running on the Akash stand-in for her purchase.
 #
 #   npm run devnet              run the scenario, then stop every process it started
@@ -30,4 +30,4 @@ done
 
 bash scripts/devnet-prepare.sh
 # exec: Ctrl-C and TERM reach the orchestrator directly, which stops its children by PID.
-exec node_modules/.bin/ts-node --transpile-only scripts/devnet/main.ts "$@"
+exec node_modules/.bin/ts-node --transpile-only devnet/main.ts "$@"

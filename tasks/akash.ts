@@ -9,7 +9,7 @@ import { keysOf, loadProtocol, requireModel, resolveSigner } from "./lib/context
 import { fail } from "./lib/errors";
 import { say } from "./lib/log";
 import { formatId, parseId } from "./lib/parse";
-import { DEFAULT_KEY_SERVICE } from "./keys";
+import { DEFAULT_KEY_SERVICE } from "./sdl";
 
 /** The Akash stand-in's default endpoints (devnet). */
 export const DEFAULT_AKASH_RPC = "http://127.0.0.1:18600";
@@ -75,7 +75,7 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
         }),
     );
 
-    const { AkashClient } = await import("../relayer/akash/client");
+    const { AkashClient } = await import("../sdk/akash/client");
     const { LeasePipeline } = await import("../relayer/akash/pipeline");
     const { PlaintextFileSdlSource, KeyServiceSdlSource } = await import("../relayer/akash/sdl-source");
     const { NoopLeaseReporter } = await import("../relayer/akash/reporter");
@@ -99,7 +99,7 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
     const sdl = a.sdlFile
       ? new PlaintextFileSdlSource(a.sdlFile)
       : await (async () => {
-          const k = await import("../relayer/keys");
+          const k = await import("../sdk/keys");
           const url = (a.keyService ?? process.env.HEXS_KEY_SERVICE ?? DEFAULT_KEY_SERVICE).replace(/\/+$/, "");
           return new KeyServiceSdlSource(new k.KeyServiceClient(k.localEndpoints(url)), k.evmHolder(signer, holder.toLowerCase()), async () => {
             const m = await p.registry.model(modelId);

@@ -5,16 +5,16 @@ import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { formatEther, getAddress, getBytes, isAddress, isHexString, ZeroAddress, ZeroHash } from "ethers";
-import type { AttestationGateway, HexsHub, HexsLzBridge, KeyNFT } from "../typechain-types";
+import type { AttestationGateway, HexsHub, HexsLzBridge, KeyNFT } from "../sdk/typechain";
 import { loadProtocol, requireModel, resolveSigner, send, type ProtocolContracts } from "./lib/context";
 import { fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
 import { formatId, parseAccount, parseAddress, parseAddressList, parseId, parseUint, toSolAccount } from "./lib/parse";
 import { Names } from "./lib/protocol";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
-import { pendingBatch, planWire, type WireAction, type WirePeer } from "./lib/bridge";
-import { AccountFamily, payoutBindingDigest, type Account } from "../relayer/codec";
-import { decodePacket, JsonFileFailedReceiveStore, LzExecutor, type ExecResult } from "../relayer/lz";
+import { pendingBatch, planWire, type WireAction, type WirePeer } from "../sdk/bridge";
+import { AccountFamily, payoutBindingDigest, type Account } from "../codec";
+import { decodePacket, JsonFileFailedReceiveStore, LzExecutor, type ExecResult } from "../devnet/lz";
 
 const FROM_HELP = "Account to sign with: index (0, 1, …) or address among the network's accounts";
 
@@ -232,7 +232,7 @@ export interface RetryResult {
 
 task("bridge:retry", "Re-run a failed LayerZero receive on this chain (--packet, or every stored one in --store), or re-apply a message the hub rejected (--message)")
   .addOptionalParam("packet", "The packet as emitted by the source endpoint's PacketSent (0x…)")
-  .addOptionalParam("store", "JSON file of failed receives written by the executor (relayer/lz): retry those addressed to this chain")
+  .addOptionalParam("store", "JSON file of failed receives written by the executor (devnet/lz): retry those addressed to this chain")
   .addOptionalParam("message", "A codec message this hub rejected (MessageRejected): call hub.reapply")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: { packet?: string; store?: string; message?: string; from?: string }, hre): Promise<RetryResult> => {

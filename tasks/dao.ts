@@ -2,7 +2,7 @@
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { id as hashText } from "ethers";
-import type { DaoMembership, ModelGovernor } from "../typechain-types";
+import type { DaoMembership, ModelGovernor } from "../sdk/typechain";
 import {
   currencyInfo,
   findEvent,

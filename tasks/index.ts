@@ -1,7 +1,7 @@
 // Hardhat tasks: every user action and protocol upgrade. Imported by hardhat.config.ts, so
 // nothing here may load the compiled typechain factories at import time (types only).
 import "./model";
-import "./keys";
+import "./sdl";
 import "./key";
 import "./vault";
 import "./dao";

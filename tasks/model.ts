@@ -2,7 +2,7 @@
 import { task } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import { AbiCoder } from "ethers";
-import type { PluginConfigStruct } from "../typechain-types/contracts/evm/registry/HexsRegistry";
+import type { PluginConfigStruct } from "../sdk/typechain/contracts/evm/registry/HexsRegistry";
 import {
   currencyInfo,
   findEvent,
@@ -17,8 +17,8 @@ import {
   NATIVE_INFO,
 } from "./lib/context";
 import { fail } from "./lib/errors";
-import { grantAfterPublish, sealForPublish, withSdlParams } from "./keys";
-import type { SdlArgs, SealedForPublish } from "./keys";
+import { grantAfterPublish, sealForPublish, withSdlParams } from "./sdl";
+import type { SdlArgs, SealedForPublish } from "./sdl";
 import { say } from "./lib/log";
 import {
   contentCommitment,

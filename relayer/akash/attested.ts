@@ -17,12 +17,12 @@
 //   * refunds bounded per lane: at most `refundsPerHour` failure reports per lane and rolling
 //     hour; more wait for the next window (the destination's lane rate limit bounds it again).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { decodeMessage, encodeMessage, Kind, messageDigest, type LeaseReportedBody } from "../codec";
+import { decodeMessage, encodeMessage, Kind, messageDigest, type LeaseReportedBody } from "../../codec";
 import type { LeaseReportRow, LeaseReportStore, OpStore } from "../store";
-import type { AkashClient } from "./client";
-import { AkashError, errorMessage } from "./errors";
+import type { AkashClient } from "../../sdk/akash/client";
+import { AkashError, errorMessage } from "../../sdk/akash/errors";
 import type { PurchaseChain } from "./feeds";
-import { logger } from "./log";
+import { logger } from "../log";
 import type { LeaseReport, LeaseReporter } from "./reporter";
 
 export const PROPOSE_PATH = "/akash/lease-reports";

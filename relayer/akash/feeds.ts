@@ -6,12 +6,12 @@
 import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { connectComet, type CometClient } from "@cosmjs/tendermint-rpc";
 import { Contract, Interface, type JsonRpcProvider } from "ethers";
-import { HexsRegistry__factory } from "../../typechain-types/factories/contracts/evm/registry/HexsRegistry__factory";
-import { decodeMessage, Kind, type PurchaseSettledBody } from "../codec";
+import { HexsRegistry__factory } from "../../sdk/typechain/factories/contracts/evm/registry/HexsRegistry__factory";
+import { decodeMessage, Kind, type PurchaseSettledBody } from "../../codec";
 import type { ChainConfig, CosmwasmChainConfig, EvmChainConfig } from "../config";
 import { connectEvm } from "../sources/evm-provider";
 import type { LeaseReportStore } from "../store";
-import { AkashError } from "./errors";
+import { AkashError } from "../../sdk/akash/errors";
 import type { LeaseRequest } from "./pipeline";
 import type { InfrastructureFundedEvent } from "./topups";
 

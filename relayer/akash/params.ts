@@ -1,7 +1,7 @@
 // A buyer's deployment request (HexsMarket.buy's `deploymentParams`, opaque to the contracts)
 // and the relayer's lease policy; what the pipeline applies is their intersection.
 import { z } from "zod";
-import { decToAtomics } from "./dec";
+import { decToAtomics } from "../../sdk/akash/dec";
 
 const decimal = z.string().regex(/^\d+(\.\d{1,18})?$/, "a decimal amount like '12.5'");
 

@@ -11,14 +11,14 @@
 // before the first broadcast and is unique per owner on chain.
 import type { LeaseRow, LeaseState, LeaseStore } from "../store";
 import { TERMINAL_STATES } from "../store";
-import type { AkashClient, BidInfo } from "./client";
-import { decToAtomics } from "./dec";
-import { AkashError, NoBidsError, errorMessage, isPermanent } from "./errors";
-import { logger, type Logger } from "./log";
+import type { AkashClient, BidInfo } from "../../sdk/akash/client";
+import { decToAtomics } from "../../sdk/akash/dec";
+import { AkashError, NoBidsError, errorMessage, isPermanent } from "../../sdk/akash/errors";
+import { logger, type Logger } from "../log";
 import { decodeDeploymentParams, effectivePolicy, LeasePolicySchema, type DeploymentParams, type LeasePolicy, type LeasePolicyInput } from "./params";
 import type { LeaseReporter } from "./reporter";
-import { nextAttemptDelayMs, sleep } from "./retry";
-import { prepareSdl, requireUactPricing, type AkashNetworkId, type PreparedSdl } from "./sdl";
+import { nextAttemptDelayMs, sleep } from "../retry";
+import { prepareSdl, requireUactPricing, type AkashNetworkId, type PreparedSdl } from "../../sdk/akash/sdl";
 import type { SdlSource } from "./sdl-source";
 
 export interface LeaseRequest {

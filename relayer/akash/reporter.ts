@@ -2,8 +2,8 @@
 // resolveDeployment (LEASE_REPORTER_ROLE). Later: a LeaseReported message attested by the
 // relayer quorum — another LeaseReporter behind the same interface.
 import type { Signer } from "ethers";
-import type { HexsMarket } from "../../typechain-types";
-import { AkashError } from "./errors";
+import type { HexsMarket } from "../../sdk/typechain";
+import { AkashError } from "../../sdk/akash/errors";
 
 /** Mirrors the LeaseReported message body (docs/messages.md, kind 8). */
 export interface LeaseReport {

@@ -1,10 +1,10 @@
 // Where the pipeline gets a model's SDL plaintext. Production: the key service, decrypting as
-// the relayer's authorized key (relayer/keys). Tests and the devnet without a key service: a
+// the relayer's authorized key (sdk/keys). Tests and the devnet without a key service: a
 // plaintext file. The plaintext is never persisted by the pipeline; it is fetched again when a
 // resumed job needs the manifest.
 import fs from "node:fs";
-import { decryptForHolder, type Holder, type KeyServiceClient } from "../keys";
-import { AkashError } from "./errors";
+import { decryptForHolder, type Holder, type KeyServiceClient } from "../../sdk/keys";
+import { AkashError } from "../../sdk/akash/errors";
 
 export interface SdlRequest {
   purchaseChain: string;
@@ -31,7 +31,7 @@ export class PlaintextFileSdlSource implements SdlSource {
 }
 
 /**
- * The key service's decrypt (relayer/keys `decryptForHolder`), signing its challenge as
+ * The key service's decrypt (sdk/keys `decryptForHolder`), signing its challenge as
  * `holder` — the relayer's key, which the model's access conditions must authorize.
  * `locatorFor` returns the model's SDL locator (the registry's `sdlLocator`).
  */

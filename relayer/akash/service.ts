@@ -11,14 +11,14 @@ import { Wallet, type SigningKey } from "ethers";
 import type { RelayerConfig } from "../config";
 import { openDb, LeaseReportStore, LeaseStore, type OpStore } from "../store";
 import { AttestedLeaseReporter, LeaseCosigner } from "./attested";
-import { AkashClient } from "./client";
+import { AkashClient } from "../../sdk/akash/client";
 import type { AkashSection } from "./config";
-import { AkashError, errorMessage } from "./errors";
+import { AkashError, errorMessage } from "../../sdk/akash/errors";
 import { purchaseChains, type FeedSink, type PurchaseChain } from "./feeds";
-import { logger } from "./log";
+import { logger } from "../log";
 import { LeasePipeline, type PipelineHooks } from "./pipeline";
 import { EvmLeaseReporter, type LeaseReport, type LeaseReporter } from "./reporter";
-import { nextAttemptDelayMs, sleep } from "./retry";
+import { nextAttemptDelayMs, sleep } from "../retry";
 import { PlaintextFileSdlSource, type SdlRequest, type SdlSource } from "./sdl-source";
 import { EscrowTopups } from "./topups";
 
@@ -50,7 +50,7 @@ class KeyServiceChainSdl implements SdlSource {
     if (!chain) throw new AkashError(`no purchase chain ${req.purchaseChain} configured to read model ${req.modelId}'s SDL locator`, true);
     const locator = await chain.sdlLocator(req.modelId);
     if (!locator) throw new AkashError(`model ${req.modelId} has no SDL locator on chain ${chain.name}`, true);
-    const keys = await import("../keys");
+    const keys = await import("../../sdk/keys");
     const client = new keys.KeyServiceClient(keys.localEndpoints(this.url.replace(/\/+$/, "")));
     try {
       return (await keys.decryptForHolder(client, keys.evmHolder(this.wallet, this.wallet.address.toLowerCase()), locator)).toString("utf8");
@@ -140,7 +140,7 @@ export class AkashService {
       }
       reporter = new AttestedLeaseReporter({ akashChainId: a.hexsChainId, reports: this.reports, ops: this.o.ops, chains: this.chains, peers: this.o.cfg.peers, minCosigners: a.report.minCosigners, owner: this.akash.address });
     } else {
-      const { HexsMarket__factory } = await import("../../typechain-types/factories/contracts/evm/market/HexsMarket.sol/HexsMarket__factory");
+      const { HexsMarket__factory } = await import("../../sdk/typechain/factories/contracts/evm/market/HexsMarket.sol/HexsMarket__factory");
       const { connectEvm } = await import("../sources/evm-provider");
       const byChain = new Map<string, EvmLeaseReporter>();
       for (const p of a.purchases) {

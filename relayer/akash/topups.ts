@@ -4,10 +4,10 @@
 // equivalent in uact into that deployment's escrow with MsgAccountDeposit — once per event.
 import type { Interface } from "ethers";
 import type { LeaseStore, EscrowTopupRow } from "../store";
-import type { AkashClient } from "./client";
-import { errorMessage, isPermanent } from "./errors";
-import { logger } from "./log";
-import { nextAttemptDelayMs } from "./retry";
+import type { AkashClient } from "../../sdk/akash/client";
+import { errorMessage, isPermanent } from "../../sdk/akash/errors";
+import { logger } from "../log";
+import { nextAttemptDelayMs } from "../retry";
 
 export interface InfrastructureFundedEvent {
   sourceChain: string;

@@ -5,7 +5,7 @@
 // observed messages, to a member of the destination's relayer set; anything else is ignored,
 // logged and counted.
 import { computeAddress, getAddress, recoverAddress, Signature, SigningKey } from "ethers";
-import { batchRootOfMessages } from "../codec";
+import { batchRootOfMessages } from "../../codec";
 import { logger } from "../log";
 import type { LaneRef, OpStore } from "../store";
 

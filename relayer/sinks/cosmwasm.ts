@@ -19,7 +19,7 @@ import { sha256 } from "@cosmjs/crypto";
 import type { SigningKey } from "ethers";
 import { addressOfPubkey, type RelayerSet } from "../attest";
 import type { CosmwasmChainConfig } from "../config";
-import type { ConfigResponse, LanesResponse } from "../cosmwasm/generated/Hexs.types";
+import type { ConfigResponse, LanesResponse } from "../../sdk/cosmwasm/Hexs.types";
 import { logger } from "../log";
 import type { OpStore } from "../store";
 import { RejectedError, StaleBatchError, type Sink, type SubmitOptions, type TxStatus } from "./types";

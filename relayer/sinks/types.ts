@@ -1,5 +1,5 @@
 // What every destination (sink) offers the delivery loop. The LayerZero dev executor
-// (relayer/lz, another module) plugs in beside these for EVM↔EVM lanes; attestation sinks are
+// (devnet/lz, another module) plugs in beside these for EVM↔EVM lanes; attestation sinks are
 // the EVM gateway and the CosmWasm contract.
 import type { RelayerSet } from "../attest";
 

@@ -5,7 +5,7 @@
 // mismatch the remembered hashes are walked back to the fork point, the cursor is rewound and
 // operations from orphaned blocks that were not yet submitted are dropped.
 import { Contract, Interface, type JsonRpcProvider, keccak256, hexlify, type Log, WebSocketProvider } from "ethers";
-import { encodeEnvelope, type Kind } from "../codec";
+import { encodeEnvelope, type Kind } from "../../codec";
 import type { EvmChainConfig } from "../config";
 import { logger } from "../log";
 import type { NewOp, OpStore } from "../store";

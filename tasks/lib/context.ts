@@ -14,7 +14,7 @@ import type {
   KeyNFT,
   SoulboundPlugin,
   SupplyCapPlugin,
-} from "../../typechain-types";
+} from "../../sdk/typechain";
 import { describeRevert, fail, TaskError } from "./errors";
 import { formatId, NATIVE } from "./parse";
 import { Names } from "./protocol";

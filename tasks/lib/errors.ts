@@ -1,6 +1,7 @@
 // One error type for everything a task refuses: Hardhat prints its message without a stack.
 import { HardhatPluginError } from "hardhat/plugins";
 import { Interface } from "ethers";
+import { revertDataOf } from "../../sdk/errors";
 
 /** A mistake the user can fix: the message says what was wrong, with the value, and what to do. */
 export class TaskError extends HardhatPluginError {
@@ -13,29 +14,12 @@ export function fail(message: string): never {
   throw new TaskError(message);
 }
 
-/** Find the revert data carried by an ethers / hardhat error, if any. */
-function revertData(err: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  let cur: unknown = err;
-  while (cur && typeof cur === "object" && !seen.has(cur)) {
-    seen.add(cur);
-    const rec = cur as Record<string, unknown>;
-    if (typeof rec.data === "string" && rec.data.startsWith("0x") && rec.data.length >= 10) return rec.data;
-    if (rec.data && typeof rec.data === "object") {
-      const inner = (rec.data as Record<string, unknown>).data;
-      if (typeof inner === "string" && inner.startsWith("0x") && inner.length >= 10) return inner;
-    }
-    cur = rec.error ?? rec.info ?? rec.cause ?? rec.parent;
-  }
-  return undefined;
-}
-
 /**
  * Name a custom error from a failed call using the given contract interfaces, e.g.
  * `NotCreator(4294967297, 0xabc…)`. Falls back to the error's own message.
  */
 export function describeRevert(err: unknown, interfaces: Interface[]): string {
-  const data = revertData(err);
+  const data = revertDataOf(err);
   if (data) {
     for (const iface of interfaces) {
       try {

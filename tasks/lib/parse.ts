@@ -2,7 +2,7 @@
 // parameter, the bad value and the expected form.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { AbiCoder, getAddress, isAddress, isHexString, keccak256, parseUnits, toUtf8Bytes, ZeroAddress, zeroPadValue } from "ethers";
-import { ACCOUNT_LENGTH, AccountFamily, type Account } from "../../relayer/codec";
+import { ACCOUNT_LENGTH, AccountFamily, type Account } from "../../codec";
 import { fail } from "./errors";
 
 export const NATIVE = ZeroAddress;

@@ -4,9 +4,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { expect } from "chai";
-import { prepareSdl, requireUactPricing } from "../../relayer/akash/sdl";
-import { InvalidSdlError, UnsupportedSdlError } from "../../relayer/akash/errors";
-import { v1beta4 } from "../../relayer/akash/sdk";
+import { prepareSdl, requireUactPricing } from "../../sdk/akash/sdl";
+import { InvalidSdlError, UnsupportedSdlError } from "../../sdk/akash/errors";
+import { v1beta4 } from "../../sdk/akash/chain-sdk";
 import { describeWithAkashFixtures, goSortedJson, groupSpecFromGoJson } from "./helpers/golden";
 
 const UNSUPPORTED = new Set(["v2.1/tee-cpu", "v2.1/tee-cpu-gpu"]);

@@ -4,14 +4,14 @@ import path from "node:path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { Signer } from "ethers";
-import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, timelockSigner, type Protocol } from "../evm/fixtures";
+import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, timelockSigner, type Protocol } from "../../devnet/hardhat/protocol";
 import { openDb, LeaseStore, type LeaseRow } from "../../relayer/store";
 import { LeasePipeline, type PipelineHooks } from "../../relayer/akash/pipeline";
 import { PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
 import { EvmLeaseReporter } from "../../relayer/akash/reporter";
 import { encodeDeploymentParams, type LeasePolicyInput } from "../../relayer/akash/params";
 import { EscrowTopups, infrastructureFundedEvents } from "../../relayer/akash/topups";
-import type { AkashClient } from "../../relayer/akash/client";
+import type { AkashClient } from "../../sdk/akash/client";
 import { fundAkash, PROVIDER_A, PROVIDER_B, providerAddress, SDL_FILE, startEnv, type Env } from "./helpers/env";
 
 const KEY_PRICE = ethers.parseEther("0.01");
@@ -131,7 +131,7 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
   it("a broadcast that times out (no block in time) is looked up on chain, not sent again", async () => {
     const keyId = await buy();
     const before = counts();
-    const slow = await (await import("../../relayer/akash/client")).AkashClient.fromMnemonic((await import("./helpers/env")).RELAYER_MNEMONIC, {
+    const slow = await (await import("../../sdk/akash/client")).AkashClient.fromMnemonic((await import("./helpers/env")).RELAYER_MNEMONIC, {
       ...akash.endpoints,
       txTimeoutMs: 300,
     });

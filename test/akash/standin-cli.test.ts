@@ -1,4 +1,4 @@
-// The stand-in as the devnet starts it: its own process (relayer/akash/standin/cli.ts) on fixed
+// The stand-in as the devnet starts it: its own process (devnet/akash-standin/cli.ts) on fixed
 // ports with genesis funds for a mnemonic file; the lease pipeline opens a lease on it. Bad flags
 // are refused with the reason and the usage.
 import { expect } from "chai";
@@ -6,16 +6,16 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { AkashClient } from "../../relayer/akash/client";
+import { AkashClient } from "../../sdk/akash/client";
 import { LeasePipeline } from "../../relayer/akash/pipeline";
 import { NoopLeaseReporter } from "../../relayer/akash/reporter";
 import { PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
-import { providerAddress } from "../../relayer/akash/standin/cli";
+import { providerAddress } from "../../devnet/akash-standin/cli";
 import { LeaseStore, openDb } from "../../relayer/store";
 import { HOLDER_MNEMONIC, SDL_FILE } from "./helpers/env";
 
 const ROOT = path.resolve(__dirname, "../..");
-const CLI = [path.join(ROOT, "node_modules/.bin/ts-node"), "--transpile-only", path.join(ROOT, "relayer/akash/standin/cli.ts")] as const;
+const CLI = [path.join(ROOT, "node_modules/.bin/ts-node"), "--transpile-only", path.join(ROOT, "devnet/akash-standin/cli.ts")] as const;
 const PORT = 18670;
 
 describe("Akash stand-in CLI (a separate process, as the devnet runs it)", function () {

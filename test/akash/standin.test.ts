@@ -3,10 +3,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { makeSignDoc, Secp256k1HdWallet } from "@cosmjs/amino";
-import { chainSdk, v1beta4, akashV1 } from "../../relayer/akash/sdk";
-import { prepareSdl } from "../../relayer/akash/sdl";
-import { ChainTxError } from "../../relayer/akash/errors";
-import { createOwnerJwt, verifyJwt } from "../../relayer/akash/jwt";
+import { chainSdk, v1beta4, akashV1 } from "../../sdk/akash/chain-sdk";
+import { prepareSdl } from "../../sdk/akash/sdl";
+import { ChainTxError } from "../../sdk/akash/errors";
+import { createOwnerJwt, verifyJwt } from "../../sdk/akash/jwt";
 import { AKASH_FIXTURES } from "./helpers/golden";
 import { fundAkash, HOLDER_MNEMONIC, PROVIDER_A, RELAYER_MNEMONIC, SDL_FILE, startEnv, type Env } from "./helpers/env";
 

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
-import { buyNative, deployProtocol, publish, setNativePrice, type Protocol } from "../evm/fixtures";
+import { buyNative, deployProtocol, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 import { setQuiet } from "../../tasks/lib/log";
 import { fundAkash, HOLDER_MNEMONIC, SDL_FILE, startEnv, type Env } from "./helpers/env";
 

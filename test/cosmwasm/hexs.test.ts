@@ -6,7 +6,7 @@
 //
 //   npx mocha -r ts-node/register 'test/cosmwasm/**/*.test.ts'
 import { expect } from "chai";
-import { AccountFamily, Kind, Message } from "../../relayer/codec";
+import { AccountFamily, Kind, Message } from "../../codec";
 import type {
   HasAccessResponse,
   KeyResponse,
@@ -14,7 +14,7 @@ import type {
   Model,
   OwnerOfResponse,
   TokensResponse,
-} from "../../relayer/cosmwasm/generated/Hexs.types";
+} from "../../sdk/cosmwasm/Hexs.types";
 import {
   connect,
   deploy,
@@ -33,7 +33,7 @@ import {
   User,
   evmModelBody,
   publishMsg,
-} from "./devnet";
+} from "../../devnet/wasmd";
 
 const EVM_MODEL = (BigInt(EVM_CHAIN) << 32n) | 1n;
 const EVM_KEY = (BigInt(EVM_CHAIN) << 32n) | 7n;
@@ -229,7 +229,7 @@ describe("Hexs CosmWasm contract on wasmd", function () {
       "KeyMinted",
     ]);
     // The outbound bytes on chain are exactly what the relayer will sign: same digest in TS.
-    const { messageDigest } = await import("../../relayer/codec");
+    const { messageDigest } = await import("../../codec");
     const ev = tx!.events.find((e) => e.type === "wasm-hexs_outbound")!;
     const digest = ev.attributes.find((a) => a.key === "digest")!.value;
     expect(messageDigest("0x" + published[0].hex)).to.equal("0x" + digest);

@@ -9,13 +9,13 @@ import path from "node:path";
 import hre, { deployments, ethers } from "hardhat";
 import { zeroPadValue } from "ethers";
 import { deployHexs, type HexsAddresses } from "../../tasks/lib/deployHexs";
-import { enforcedReceiveOption, MSG_BATCH } from "../../tasks/lib/bridge";
+import { enforcedReceiveOption, MSG_BATCH } from "../../sdk/bridge";
 import { Names } from "../../tasks/lib/protocol";
 import { setQuiet } from "../../tasks/lib/log";
 import type { AcceptResult, FlushResult, QuoteResult, WireResult, MoveResult, SetRelayersResult, BindResult, LeaseReportingResult } from "../../tasks/bridge";
-import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../typechain-types";
+import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../sdk/typechain";
 import type { ClaimResult } from "../../tasks/vault";
-import { buyNative, forgetDeployments, loadProtocol, publish, setNativePrice, type Protocol } from "./fixtures";
+import { buyNative, forgetDeployments, loadProtocol, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 
 const A = 1;
 const B = 2;

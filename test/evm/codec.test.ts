@@ -1,12 +1,12 @@
-// Golden-vector and property tests for the Hexs message codec: TypeScript (relayer/codec) and
+// Golden-vector and property tests for the Hexs message codec: TypeScript (codec) and
 // Solidity (contracts/evm/libraries/HexsCodec.sol through contracts/evm/test/CodecHarness.sol).
 // The Rust crate (contracts/cosmwasm/codec) runs the same vectors with `cargo test`.
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import fc from "fast-check";
 import { getBytes, hexlify, zeroPadValue } from "ethers";
-import type { CodecHarness } from "../../typechain-types";
-import vectors from "../vectors/codec.json";
+import type { CodecHarness } from "../../sdk/typechain";
+import vectors from "../../codec/vectors.json";
 import {
   Account,
   AccountFamily,
@@ -37,7 +37,7 @@ import {
   payoutBindingDigest,
   globalId,
   splitGlobalId,
-} from "../../relayer/codec";
+} from "../../codec";
 
 function expectCodecError(f: () => unknown, code: CodecErrorCode): void {
   try {

@@ -7,10 +7,10 @@ import hre, { deployments, ethers } from "hardhat";
 import { hexlify, Wallet, zeroPadValue, type Signer } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { deployHexs, type HexsAddresses } from "../../tasks/lib/deployHexs";
-import { flushLane } from "../../tasks/lib/bridge";
-import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, type Account, type Message } from "../../relayer/codec";
-import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../typechain-types";
-import { buyNative, forgetDeployments, loadProtocol, NATIVE, publish, setNativePrice, type Protocol } from "./fixtures";
+import { flushLane } from "../../sdk/bridge";
+import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, type Account, type Message } from "../../codec";
+import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../sdk/typechain";
+import { buyNative, forgetDeployments, loadProtocol, NATIVE, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 
 const A = 1;
 const B = 2;

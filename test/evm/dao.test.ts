@@ -11,8 +11,8 @@ import {
   publish,
   setNativePrice,
   type Protocol,
-} from "./fixtures";
-import type { DaoMembership, ModelGovernor } from "../../typechain-types";
+} from "../../devnet/hardhat/protocol";
+import type { DaoMembership, ModelGovernor } from "../../sdk/typechain";
 
 const ONE = ethers.parseEther("1");
 enum State {

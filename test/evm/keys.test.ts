@@ -11,8 +11,8 @@ import {
   publish,
   setNativePrice,
   type Protocol,
-} from "./fixtures";
-import type { FeeOnTransferToken } from "../../typechain-types";
+} from "../../devnet/hardhat/protocol";
+import type { FeeOnTransferToken } from "../../sdk/typechain";
 
 const abi = ethers.AbiCoder.defaultAbiCoder();
 const DAY = 86_400;

@@ -11,8 +11,8 @@ import {
   throughTimelock,
   timelockSigner,
   type Protocol,
-} from "./fixtures";
-import type { ContractAccount, FeeOnTransferToken, TestToken } from "../../typechain-types";
+} from "../../devnet/hardhat/protocol";
+import type { ContractAccount, FeeOnTransferToken, TestToken } from "../../sdk/typechain";
 
 const ONE = ethers.parseEther("1");
 const FEE_BPS = 250n; // protocol fee on the hardhat network (tasks/lib/protocol.ts)

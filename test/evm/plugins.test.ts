@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
-import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, type Protocol } from "./fixtures";
-import type { HolderOfPlugin, TimeWindowPlugin } from "../../typechain-types";
+import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
+import type { HolderOfPlugin, TimeWindowPlugin } from "../../sdk/typechain";
 
 const abi = ethers.AbiCoder.defaultAbiCoder();
 const PRICE = ethers.parseEther("0.05");

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { Signer } from "ethers";
-import { deployProtocol, eventsOf, NATIVE, publish, publishParams, timelockSigner, type Protocol } from "./fixtures";
+import { deployProtocol, eventsOf, NATIVE, publish, publishParams, timelockSigner, type Protocol } from "../../devnet/hardhat/protocol";
 
 const CHAIN = 1n; // hexsChainId of the hardhat network (tasks/lib/protocol.ts)
 const id = (serial: bigint) => (CHAIN << 32n) | serial;

@@ -10,8 +10,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import fc from "fast-check";
 import type { Signer } from "ethers";
-import { deployProtocol, NATIVE, timelockSigner, type Protocol } from "./fixtures";
-import type { TestToken } from "../../typechain-types";
+import { deployProtocol, NATIVE, timelockSigner, type Protocol } from "../../devnet/hardhat/protocol";
+import type { TestToken } from "../../sdk/typechain";
 
 const ONE = ethers.parseEther("1");
 const MAX_DEPTH = 64;

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { Signer } from "ethers";
-import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, timelockSigner, type Protocol } from "./fixtures";
-import type { ReentrantPlugin, ReentrantReceiver, ReentrantToken } from "../../typechain-types";
+import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, timelockSigner, type Protocol } from "../../devnet/hardhat/protocol";
+import type { ReentrantPlugin, ReentrantReceiver, ReentrantToken } from "../../sdk/typechain";
 
 const ONE = ethers.parseEther("1");
 const keyIdOf = (serial: bigint) => (1n << 32n) | serial;

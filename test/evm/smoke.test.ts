@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { buyNative, deployProtocol, NATIVE, publish, setNativePrice } from "./fixtures";
+import { buyNative, deployProtocol, NATIVE, publish, setNativePrice } from "../../devnet/hardhat/protocol";
 
 describe("smoke: publish, fork, buy, settle, claim", () => {
   it("moves money from a fork's sale up to its parent's creator", async () => {

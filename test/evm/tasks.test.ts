@@ -3,14 +3,14 @@
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
 import type { Signer } from "ethers";
-import { deployProtocol, NATIVE, type Protocol } from "./fixtures";
+import { deployProtocol, NATIVE, type Protocol } from "../../devnet/hardhat/protocol";
 import { setQuiet } from "../../tasks/lib/log";
 import type { PublishResult } from "../../tasks/model";
 import type { BuyResult } from "../../tasks/key";
 import type { SettleLevel, ClaimResult } from "../../tasks/vault";
 import type { DaoCreateResult, ExecuteResult, ProposeResult } from "../../tasks/dao";
 import type { UpgradeResult } from "../../tasks/protocol";
-import type { KeyNFT, TasksKeyNFTV2Mock, TasksRegistryV2Mock, TasksToken } from "../../typechain-types";
+import type { KeyNFT, TasksKeyNFTV2Mock, TasksRegistryV2Mock, TasksToken } from "../../sdk/typechain";
 
 type Args = Record<string, string | boolean | undefined>;
 

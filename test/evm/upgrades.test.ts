@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { ethers, upgrades } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
-import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, throughTimelock, type Protocol } from "./fixtures";
-import type { HexsMarketV2, HexsRegistryV2, KeyNFTV2 } from "../../typechain-types";
+import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, throughTimelock, type Protocol } from "../../devnet/hardhat/protocol";
+import type { HexsMarketV2, HexsRegistryV2, KeyNFTV2 } from "../../sdk/typechain";
 
 const ONE = ethers.parseEther("1");
 const UPGRADER = ethers.id("UPGRADER_ROLE");

@@ -6,8 +6,9 @@ import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KeyServiceError, startKeyService } from "../../relayer/keys";
-import type { ChainConfig, KeyServiceConfig, RunningKeyService } from "../../relayer/keys";
+import { KeyServiceError } from "../../sdk/keys";
+import type { ChainConfig } from "../../sdk/keys";
+import { startKeyService, type KeyServiceConfig, type RunningKeyService } from "../../services/key-service/service";
 
 export const PORTS = { from: 18500, to: 18599 };
 

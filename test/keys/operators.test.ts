@@ -16,9 +16,9 @@ import {
   KeyServiceClient,
   localEndpoints,
   sealSdl,
-} from "../../relayer/keys";
-import type { Holder } from "../../relayer/keys";
-import { deployProtocol, eventsOf, publishParams, type Protocol } from "../evm/fixtures";
+} from "../../sdk/keys";
+import type { Holder } from "../../sdk/keys";
+import { deployProtocol, eventsOf, publishParams, type Protocol } from "../../devnet/hardhat/protocol";
 import { evmChain, keyService, serveChain, refusal } from "./helpers";
 
 const SDL = readFileSync(join(__dirname, "fixtures/model-with-credentials.sdl.yaml"), "utf8");

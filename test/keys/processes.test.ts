@@ -1,4 +1,4 @@
-// The key service as six processes (relayer/keys/cli.ts): five shard stores, each with its own
+// The key service as six processes (services/key-service/cli.ts): five shard stores, each with its own
 // directory and at-rest key, and the front. Any two stores' shards cannot rebuild a key, any three
 // can, and with two stores killed (-9) holders still decrypt.
 import { expect } from "chai";
@@ -20,9 +20,9 @@ import {
   parseLocator,
   recoverMasterKey,
   sealSdl,
-} from "../../relayer/keys";
-import type { Holder, KeyShard } from "../../relayer/keys";
-import { buyNative, deployProtocol, eventsOf, publishParams, setNativePrice, type Protocol } from "../evm/fixtures";
+} from "../../sdk/keys";
+import type { Holder, KeyShard } from "../../sdk/keys";
+import { buyNative, deployProtocol, eventsOf, publishParams, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 import { serveChain } from "./helpers";
 
 const ROOT = resolve(__dirname, "../..");
@@ -36,7 +36,7 @@ interface Proc {
 }
 
 function run(args: string[]): Promise<Proc> {
-  const proc = spawn(join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", join(ROOT, "relayer/keys/cli.ts"), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", join(ROOT, "services/key-service/cli.ts"), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   return new Promise((res, rej) => {

@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { contentCommitment, imageDigestOf, KeyServiceError, validateSdl } from "../../relayer/keys";
+import { contentCommitment, imageDigestOf, KeyServiceError, validateSdl } from "../../sdk/keys";
 
 import { describeWithAkashFixtures } from "../shared";
 

@@ -20,14 +20,14 @@ import {
   pointSdkAt,
   recoverMasterKey,
   sealSdl,
-  ShardDb,
   keyCheck,
   messageOf,
   adr36SignDoc,
-} from "../../relayer/keys";
-import type { AccessCondition } from "../../relayer/keys";
-import type { Holder } from "../../relayer/keys";
-import { buyNative, deployProtocol, eventsOf, publishParams, setNativePrice, type Protocol } from "../evm/fixtures";
+} from "../../sdk/keys";
+import type { AccessCondition } from "../../sdk/keys";
+import { ShardDb } from "../../services/key-service/shard-store";
+import type { Holder } from "../../sdk/keys";
+import { buyNative, deployProtocol, eventsOf, publishParams, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 import { evmChain, keyService, percentile, serveChain, refusal } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AKASH_FIXTURES } from "../shared";
 import { setQuiet } from "../../tasks/lib/log";
-import { SDL_HELP } from "../../tasks/keys";
-import { buyNative, deployProtocol, setNativePrice, type Protocol } from "../evm/fixtures";
+import { SDL_HELP } from "../../tasks/sdl";
+import { buyNative, deployProtocol, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 import { evmChain, keyService, serveChain } from "./helpers";
 
 const SDL_FILE = join(__dirname, "fixtures/model-with-credentials.sdl.yaml");

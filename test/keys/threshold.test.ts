@@ -11,8 +11,8 @@ import {
   recoverMasterKey,
   reshare,
   validateConditions,
-} from "../../relayer/keys";
-import type { ChainConfig } from "../../relayer/keys";
+} from "../../sdk/keys";
+import type { ChainConfig } from "../../sdk/keys";
 import { refusal } from "./helpers";
 
 

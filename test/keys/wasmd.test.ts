@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { Secp256k1HdWallet } from "@cosmjs/amino";
 import { Wallet } from "ethers";
-import { AccountFamily, Kind, type Message } from "../../relayer/codec";
+import { AccountFamily, Kind, type Message } from "../../codec";
 import {
   cosmwasmKeyCondition,
   decryptForHolder,
@@ -19,8 +19,8 @@ import {
   KeyServiceClient,
   localEndpoints,
   sealSdl,
-} from "../../relayer/keys";
-import type { Holder } from "../../relayer/keys";
+} from "../../sdk/keys";
+import type { Holder } from "../../sdk/keys";
 import { CosmwasmPurchaseChain } from "../../relayer/akash/feeds";
 import type { LeaseRequest } from "../../relayer/akash/pipeline";
 import { parseConfig, type CosmwasmChainConfig } from "../../relayer/config";
@@ -40,7 +40,7 @@ import {
   stopDevnet,
   type DevnetEnv,
   type User,
-} from "../cosmwasm/devnet";
+} from "../../devnet/wasmd";
 import { keyService, refusal } from "./helpers";
 
 const SDL = fs.readFileSync(path.join(__dirname, "fixtures/model-with-credentials.sdl.yaml"), "utf8");

@@ -3,9 +3,9 @@
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
 import type { Signer } from "ethers";
-import { flushLane } from "../../tasks/lib/bridge";
-import { buyNative, loadProtocol, publish, setNativePrice, type Protocol } from "../evm/fixtures";
-import { CHAIN_A, CHAIN_B, deployInProcessLz, type InProcessLz } from "./helpers/inProcess";
+import { flushLane } from "../../sdk/bridge";
+import { buyNative, loadProtocol, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
+import { CHAIN_A, CHAIN_B, deployInProcessLz, type InProcessLz } from "../../devnet/hardhat/lz";
 
 const ONE = ethers.parseEther("1");
 

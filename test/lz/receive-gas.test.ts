@@ -1,4 +1,4 @@
-// The executor gas of `lzReceive` (tasks/lib/bridge.ts: LZ_RECEIVE_BASE_GAS, enforced by every
+// The executor gas of `lzReceive` (sdk/bridge.ts: LZ_RECEIVE_BASE_GAS, enforced by every
 // bridge toward its peers, plus LZ_RECEIVE_GAS_PER_KIND per message, added by each flush) checked
 // against measurement on the REAL EndpointV2 + SimpleMessageLib (in-process network):
 //  - every packet below (batches of 1 and 5 messages of each kind, worst cases included: new
@@ -21,11 +21,11 @@ import {
   LZ_RECEIVE_GAS_PER_KIND,
   lzReceiveOption,
   roundUpGas,
-} from "../../tasks/lib/bridge";
-import { lzReceiveGasOf, packetKey } from "../../relayer/lz";
-import { AccountFamily, encodeBody, Kind, KIND_NAMES, payoutBindingDigest } from "../../relayer/codec";
-import { buyNative, loadProtocol, publish, setNativePrice, type Protocol } from "../evm/fixtures";
-import { CHAIN_A, CHAIN_B, deployInProcessLz, type InProcessLz } from "./helpers/inProcess";
+} from "../../sdk/bridge";
+import { lzReceiveGasOf, packetKey } from "../../devnet/lz";
+import { AccountFamily, encodeBody, Kind, KIND_NAMES, payoutBindingDigest } from "../../codec";
+import { buyNative, loadProtocol, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
+import { CHAIN_A, CHAIN_B, deployInProcessLz, type InProcessLz } from "../../devnet/hardhat/lz";
 
 const MARGIN = 1.1;
 const SLACK = 1.25;

@@ -8,9 +8,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { ethers } from "hardhat";
 import { zeroPadValue, type Signer } from "ethers";
-import { flushLane } from "../../tasks/lib/bridge";
-import type { Packet } from "../../relayer/lz";
-import { publishParams } from "../evm/fixtures";
+import { flushLane } from "../../sdk/bridge";
+import type { Packet } from "../../devnet/lz";
+import { publishParams } from "../../devnet/hardhat/protocol";
 import { runHardhat, startTwoNodes, type NodeChain, type TwoNodes } from "./helpers/twoNodes";
 
 const NATIVE = ethers.ZeroAddress;

@@ -12,13 +12,13 @@ import * as path from "path";
 import { DirectSecp256k1Wallet } from "@cosmjs/proto-signing";
 import { fromBech32, fromHex, toHex } from "@cosmjs/encoding";
 import { Contract, SigningKey, Wallet, hexlify, keccak256, zeroPadValue } from "ethers";
-import { AccountFamily, encodeBody, Kind } from "../../relayer/codec";
+import { AccountFamily, encodeBody, Kind } from "../../codec";
 import { parseConfig, type RelayerConfig } from "../../relayer/config";
-import type { HasAccessResponse, LanesResponse, Model } from "../../relayer/cosmwasm/generated/Hexs.types";
+import type { HasAccessResponse, LanesResponse, Model } from "../../sdk/cosmwasm/Hexs.types";
 import { Relayer } from "../../relayer/relayer";
 import { CosmwasmSource } from "../../relayer/sources/cosmwasm";
 import { OpStore } from "../../relayer/store";
-import { connect, deploy, devnetEnv, eventAttr, evmModelBody, instantiateMsg, publishMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../cosmwasm/devnet";
+import { connect, deploy, devnetEnv, eventAttr, evmModelBody, instantiateMsg, publishMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../../devnet/wasmd";
 import { deployChain, fund, recordKinds, startNode, wireMirror, type HexsChain, type Node } from "./helpers/evm";
 import { until } from "../until";
 

@@ -7,7 +7,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { Wallet, keccak256 } from "ethers";
-import { batchRootOfMessages, encodeEnvelope, Kind } from "../../relayer/codec";
+import { batchRootOfMessages, encodeEnvelope, Kind } from "../../codec";
 import { parseConfig, type RelayerConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
 import { EvmSource } from "../../relayer/sources/evm";

@@ -10,9 +10,9 @@ import * as path from "path";
 import { SigningKey, Wallet, hexlify, keccak256 } from "ethers";
 import { DirectSecp256k1Wallet } from "@cosmjs/proto-signing";
 import { fromHex } from "@cosmjs/encoding";
-import { AccountFamily, encodeBody, Kind } from "../../relayer/codec";
-import type { LanesResponse } from "../../relayer/cosmwasm/generated/Hexs.types";
-import { connect, deploy, devnetEnv, instantiateMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../cosmwasm/devnet";
+import { AccountFamily, encodeBody, Kind } from "../../codec";
+import type { LanesResponse } from "../../sdk/cosmwasm/Hexs.types";
+import { connect, deploy, devnetEnv, instantiateMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../../devnet/wasmd";
 import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, recordKinds, startNode, type HexsChain, type Node } from "./helpers/evm";
 import { freshDatabase, startPostgres, type PgCluster } from "./helpers/postgres";
 

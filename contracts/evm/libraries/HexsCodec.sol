@@ -6,8 +6,8 @@ pragma solidity ^0.8.24;
 /// Envelope: version u8 | kind u8 | srcChain u32 | dstChain u32 | nonce u64 | bodyLength u32 | body,
 /// big-endian. Decoders read `bytes calldata` with bounds checks and accept only the canonical
 /// encoding of a valid message; the digest relayers sign is keccak256 of the encoding.
-/// The TypeScript (relayer/codec) and Rust (contracts/cosmwasm/codec) codecs are tested against
-/// the same golden vectors (test/vectors/codec.json).
+/// The TypeScript (codec) and Rust (contracts/cosmwasm/codec) codecs are tested against
+/// the same golden vectors (codec/vectors.json).
 library HexsCodec {
     // ------------------------------------------------------------------ constants
 

@@ -4,8 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { toBech32 } from "@cosmjs/encoding";
 import { createHash } from "node:crypto";
-import { startStandin, type Standin, type ProviderBehaviour } from "../../../relayer/akash/standin";
-import { AkashClient } from "../../../relayer/akash/client";
+import { startStandin, type Standin, type ProviderBehaviour } from "../../../devnet/akash-standin";
+import { AkashClient } from "../../../sdk/akash/client";
 
 export const SDL_FILE = path.join(__dirname, "..", "fixtures", "model.sdl.yaml");
 export const RELAYER_MNEMONIC = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";

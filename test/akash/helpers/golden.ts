@@ -1,9 +1,9 @@
 // Helpers for comparing with the Go golden data.
-import { v1beta4, type GroupSpec } from "../../../relayer/akash/sdk";
+import { v1beta4, type GroupSpec } from "../../../sdk/akash/chain-sdk";
 
 export { AKASH_FIXTURES, describeWithAkashFixtures } from "../../shared";
 
-export { goSortedJson } from "../../../relayer/akash/sdl";
+export { goSortedJson } from "../../../sdk/akash/sdl";
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (v && typeof v === "object" ? (v as Json) : {});

@@ -1,18 +1,18 @@
 // Two `hardhat node`s on 127.0.0.1 (free ports in 18700-18799, the devnet's chain ids
 // 31401/31402) with the REAL LayerZero EndpointV2 + SimpleMessageLib and Hexs deployed and wired
-// exactly as `npm run devnet` does it (scripts/devnet/chains.ts: the deploy script, then
+// exactly as `npm run devnet` does it (devnet/chains.ts: the deploy script, then
 // `lz:wire` through each timelock), deployment records in a temporary folder, and a dev executor
 // per direction. Nodes are children of a devnet Supervisor and stopped by PID only.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Signer } from "ethers";
-import { JsonFileFailedReceiveStore, LzExecutor, type LzEndpointDeployment } from "../../../relayer/lz";
-import { HexsHub__factory, HexsLzBridge__factory, HexsMarket__factory, HexsRegistry__factory } from "../../../typechain-types";
-import type { HexsHub, HexsLzBridge, HexsMarket, HexsRegistry } from "../../../typechain-types";
-import { deployEvm, devnetHardhatEnv, EVM_CHAINS, EXECUTOR_INDEX, hardhat, startEvmNode, type EvmChain, portFree } from "../../../scripts/devnet/chains";
-import { Supervisor } from "../../../scripts/devnet/procs";
-import { hexsErrorInterfaces } from "./inProcess";
+import { JsonFileFailedReceiveStore, LzExecutor, type LzEndpointDeployment } from "../../../devnet/lz";
+import { HexsHub__factory, HexsLzBridge__factory, HexsMarket__factory, HexsRegistry__factory } from "../../../sdk/typechain";
+import type { HexsHub, HexsLzBridge, HexsMarket, HexsRegistry } from "../../../sdk/typechain";
+import { deployEvm, devnetHardhatEnv, EVM_CHAINS, EXECUTOR_INDEX, hardhat, startEvmNode, type EvmChain, portFree } from "../../../devnet/chains";
+import { Supervisor } from "../../../devnet/procs";
+import { hexsErrorInterfaces } from "../../../devnet/hardhat/lz";
 
 export { EXECUTOR_INDEX };
 

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Contract, ContractFactory, JsonRpcProvider, Wallet, hexlify, type InterfaceAbi } from "ethers";
-import { AccountFamily, encodeBody, Kind } from "../../../relayer/codec";
+import { AccountFamily, encodeBody, Kind } from "../../../codec";
 
 const ROOT = path.resolve(__dirname, "../../..");
 /** hardhat's first development account (well known; local devnets only) */

@@ -1,8 +1,8 @@
-//! Golden vectors shared with the TypeScript and Solidity codecs: test/vectors/codec.json.
+//! Golden vectors shared with the TypeScript and Solidity codecs: codec/vectors.json.
 use hexs_codec::*;
 use serde_json::{json, Value};
 
-const VECTORS: &str = include_str!("../../../../test/vectors/codec.json");
+const VECTORS: &str = include_str!("../../../../codec/vectors.json");
 
 fn vectors() -> Value {
     serde_json::from_str(VECTORS).expect("codec.json parses")

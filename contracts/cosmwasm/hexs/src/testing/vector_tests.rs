@@ -1,4 +1,4 @@
-//! The contract's batch handling against the shared golden vectors (test/vectors/codec.json).
+//! The contract's batch handling against the shared golden vectors (codec/vectors.json).
 
 use cosmwasm_std::HexBinary;
 use serde_json::Value;
@@ -7,7 +7,7 @@ use crate::error::ContractError;
 use crate::mirror::prepare_batch;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../test/vectors/codec.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../codec/vectors.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("golden vectors")).unwrap()
 }
 

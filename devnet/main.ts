@@ -1,0 +1,71 @@
+// `npm run devnet`: two EVM chains (`hardhat node`, a block every second), a single-node wasmd
+// chain, the key service (front + 5 shard stores), the Akash stand-in and three relayer operators
+// (2-of-3, each its own key and SQLite queue; operator1 also leads the Akash lease pipeline) on
+// 127.0.0.1, the LayerZero dev executor between the EVM chains; everything deployed and wired
+// (network.ts, services.ts), then the cross-chain scenario (scenario.ts), which ends with the
+// buyer decrypting the SDL and a lease running for her purchase. Every child process is stopped
+// on exit or Ctrl-C, by the PID this script started.
+//
+//   ts-node devnet/main.ts            run the scenario, then stop everything
+//   ts-node devnet/main.ts --keep     keep everything running after the scenario (Ctrl-C stops it)
+import fs from "node:fs";
+import path from "node:path";
+import { ROOT } from "./chains";
+import { startDevnet, type Devnet } from "./network";
+import { Supervisor } from "./procs";
+import { runScenario } from "./scenario";
+
+const t0 = Date.now();
+const say = (line: string): void => console.log(line.startsWith("\n") ? line : `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+
+async function main(): Promise<void> {
+  const keep = process.argv.includes("--keep");
+  const unknown = process.argv.slice(2).filter((a) => a !== "--keep");
+  if (unknown.length) throw new Error(`unknown option(s) ${unknown.join(" ")}: use --keep or nothing`);
+
+  const dir = path.join(ROOT, ".devnet");
+  const sup = new Supervisor(path.join(dir, "logs"));
+  let net: Devnet | undefined;
+  let exiting = false;
+  const shutdown = async (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    say("stopping the devnet…");
+    await sup.stopAll(say);
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown(130));
+  process.on("SIGTERM", () => void shutdown(143));
+
+  sup.onUnexpectedExit = (c, code, signal) => {
+    console.error(`\n${c.name} (pid ${c.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its log ${c.logFile} ends:\n${sup.tail(c)}`);
+    void shutdown(1);
+  };
+  try {
+    net = await startDevnet({ dir, sup, say });
+    const [a, b] = net.evm;
+    if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
+    const tScenario = Date.now();
+    const r = await runScenario(a, b, net.cosmos, say, { services: net.services, operators: net.keys.map((k) => k.address), leasePayee: net.keys[0].address, outDir: net.dir, logDir: sup.dir });
+    say(
+      `\nscenario done in ${((Date.now() - t0) / 1000).toFixed(0)} s (start-up ${((tScenario - t0) / 1000).toFixed(0)} s, scenario ${((Date.now() - tScenario) / 1000).toFixed(0)} s): ` +
+        `model ${r.rootModel}, fork ${r.forkModel}, key ${r.keyOnB}, lease ${r.lease.owner}/${r.lease.dseq} (${r.lease.seconds.toFixed(1)} s from purchase to LeaseReported on B)`,
+    );
+    fs.writeFileSync(path.join(net.dir, "scenario.json"), JSON.stringify(r, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+    for (const c of [net.cosmos.admin, ...Object.values(net.cosmos.users)]) c.client.disconnect();
+    if (keep) {
+      say("devnet running (Ctrl-C stops everything). Try: npx hardhat model:show --network devnetB --model 100:1");
+      say(`  decrypt as a key holder: npx hardhat model:decrypt --network devnetB --model 100:1 --from 3 --out /tmp/fork.sdl.yaml --key-service ${net.services.keyService}`);
+      say(`  relayer status: npm run relayer -- status --config ${path.relative(ROOT, net.operators[0].configFile)}`);
+      await new Promise(() => undefined);
+    }
+    await shutdown(0);
+  } catch (e) {
+    if (exiting) return; // stopped by Ctrl-C / TERM: what was still starting fails as its processes go
+    console.error(`\ndevnet failed: ${(e as Error).stack ?? e}`);
+    console.error(`logs: ${path.relative(process.cwd(), path.join(dir, "logs"))}/`);
+    await shutdown(1);
+  }
+}
+
+void main();

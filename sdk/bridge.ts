@@ -1,0 +1,231 @@
+// The one way off-chain code (tasks, relayer, tests) reads a hub's outbound journal, sizes the
+// LayerZero executor gas of a batch, and flushes a lane; and the plan `lz:wire` applies.
+import type { ContractTransactionResponse } from "ethers";
+import { Contract, hexlify, Interface, solidityPacked, zeroPadValue } from "ethers";
+import type { HexsHub, HexsLzBridge } from "./typechain";
+import { encodeEnvelope, Kind } from "../codec";
+
+export interface JournalEntry {
+  entry: bigint;
+  kind: number;
+  body: string;
+}
+
+/** LayerZero message type of a Hexs batch (HexsLzBridge.MSG_BATCH). */
+export const MSG_BATCH = 1;
+
+/** Journal entries after `after`, in order, read from the hub's Recorded events. */
+export async function journalAfter(hub: HexsHub, after: bigint, fromBlock = 0): Promise<JournalEntry[]> {
+  const logs = await hub.queryFilter(hub.filters.Recorded(), fromBlock);
+  return logs
+    .map((l) => ({ entry: l.args.entry, kind: Number(l.args.kind), body: l.args.body }))
+    .filter((e) => e.entry > after)
+    .sort((a, b) => (a.entry < b.entry ? -1 : 1));
+}
+
+/**
+ * Type-3 executor option `lzReceive(gas)`, byte-identical to LayerZero's
+ * `OptionsBuilder.newOptions().addExecutorLzReceiveOption(gas, 0)`.
+ */
+export function lzReceiveOption(gas: bigint): string {
+  const payload = solidityPacked(["uint128"], [gas]);
+  const size = (payload.length - 2) / 2 + 1;
+  return solidityPacked(["uint16", "uint8", "uint16", "uint8", "bytes"], [3, 1, size, 1, payload]);
+}
+
+// ---------------------------------------------------------------- executor gas (measured)
+//
+// Derived by test/lz/receive-gas.test.ts, which also enforces them: whole-transaction gasUsed of
+// EndpointV2.lzReceive on the real endpoint (SimpleMessageLib path, in-process network) for
+// packets of 1 and of 5 messages of one kind; per message = (gas(5) - gas(1)) / 4 for the kind's
+// worst scenario, base = the largest gas(1) - per message; configured = measured +25%, rounded
+// up to 5,000. The test executes every packet with a gas limit of only option / 1.1 (no message
+// may be refused), and fails when a figure here exceeds what it measures by more than 25%.
+//
+//   scenario (2026-11-27, HexsHub: a new holder's key recorded in its holding)   1 msg     5 msgs   per msg    base
+//   ModelRegistered (deploys the model's key collection)                          464,698  1,968,509  375,953   88,745
+//   ModelUpdated                                                                  116,251    206,388   22,535   93,716
+//   KeyMinted, new holders                                                         94,487    197,568   25,771   68,716
+//   KeyMinted, one holder (its further keys recorded apart)                        94,487    220,490   31,501   62,986
+//   KeyTransferred, new holders                                                   100,449    230,966   32,630   67,819
+//   KeyTransferred, to one holder                                                 100,449    164,286   15,960   84,489
+//   KeyMoved to this chain (minted here)                                          154,651    404,015   62,341   92,310
+//   KeyBurned                                                                      76,071    107,422    7,838   68,233
+//   PurchaseSettled (validated only)                                               79,315    121,635   10,580   68,735
+//   LeaseReported (refused on an EVM lane: it travels on the Akash lane)          105,447    250,161   36,179   69,268
+//   PayoutAddressBound (binding for this chain)                                   118,056    271,316   38,315   79,741
+//
+// Whole-transaction figures include the 21,000 intrinsic gas, the calldata and the endpoint,
+// which the executor's lzReceive gas does not have to cover, so they over-state the need.
+// A refused message costs about 36,000 (the LeaseReported row: the isolated call, the stored
+// digest for `reapply`, the event), more than the cheapest kinds' figures: a batch of many refused
+// ModelUpdated/KeyBurned/PurchaseSettled messages can exceed its executor gas; it then reverts
+// whole, stays verified in the endpoint and is retried with more gas (`bridge:retry`).
+// Re-run the test after any change to HexsHub, HexsLzBridge, HexsRegistry or KeyNFT.
+//
+// The base is each bridge's enforced option toward every peer (`lz:wire`); the per-message
+// figures are added by each flush, so the executor gas grows with the batch.
+
+/** Endpoint + bridge + hub fixed cost of one packet: largest measured base 93,716, +25%. */
+export const LZ_RECEIVE_BASE_GAS = 120_000n;
+
+/** Per-message executor gas by kind (largest measured per message, +25%, rounded up to 5,000). */
+export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
+  [Kind.ModelRegistered]: 470_000n,
+  [Kind.ModelUpdated]: 30_000n,
+  [Kind.KeyMinted]: 40_000n,
+  [Kind.KeyTransferred]: 45_000n,
+  [Kind.KeyMoved]: 80_000n,
+  [Kind.KeyBurned]: 10_000n,
+  [Kind.PurchaseSettled]: 15_000n,
+  [Kind.LeaseReported]: 50_000n,
+  [Kind.PayoutAddressBound]: 50_000n,
+};
+
+/** Gas figures are configured in steps of 5,000 (rounded up). */
+export function roundUpGas(gas: bigint): bigint {
+  return ((gas + 4_999n) / 5_000n) * 5_000n;
+}
+
+/** Executor gas for a batch: the per-message allowances, plus the base unless it is enforced. */
+export function batchGas(kinds: readonly number[], includeBase = true): bigint {
+  let gas = includeBase ? LZ_RECEIVE_BASE_GAS : 0n;
+  for (const k of kinds) {
+    const per = LZ_RECEIVE_GAS_PER_KIND[k as Kind];
+    if (per === undefined) throw new Error(`no executor gas figure for message kind ${k}`);
+    gas += per;
+  }
+  return gas;
+}
+
+/** The enforced option `lz:wire` sets on a bridge for each peer eid. */
+export function enforcedReceiveOption(): string {
+  return lzReceiveOption(LZ_RECEIVE_BASE_GAS);
+}
+
+export interface PendingBatch {
+  dstChain: number;
+  kinds: number[];
+  bodies: string[];
+  messages: string[];
+  options: string;
+  fee: bigint;
+}
+
+/**
+ * What a flush of `dstChain` would send now (at most `max` entries, ending at the journal head
+ * or a checkpoint), with its options and quoted fee; undefined when nothing is pending.
+ */
+export async function pendingBatch(hub: HexsHub, bridge: HexsLzBridge, dstChain: number, max = 64): Promise<PendingBatch | undefined> {
+  const lane = await hub.lane(dstChain);
+  if (lane.transport === "0x0000000000000000000000000000000000000000") return undefined;
+  const interval = await hub.CHECKPOINT_INTERVAL();
+  const toCheckpoint = Number(interval - (lane.sent % interval));
+  const pending = (await journalAfter(hub, lane.sent)).slice(0, Math.min(max, toCheckpoint));
+  if (pending.length === 0) return undefined;
+  const srcChain = Number(await hub.chainId());
+  const kinds = pending.map((e) => e.kind);
+  const bodies = pending.map((e) => e.body);
+  const messages = pending.map((e) => hexlify(encodeEnvelope({ kind: e.kind as Kind, srcChain, dstChain, nonce: e.entry }, e.body)));
+  const eid = await bridge.eidOf(dstChain);
+  const enforced = eid === 0n ? "0x" : await bridge.enforcedOptions(eid, MSG_BATCH);
+  const options = lzReceiveOption(batchGas(kinds, enforced === "0x"));
+  const fee = await bridge.quote(dstChain, messages, options);
+  return { dstChain, kinds, bodies, messages, options, fee };
+}
+
+/**
+ * Flush everything pending on the lane to `dstChain` (at most `max` entries) through the
+ * hub, paying the bridge's quoted fee. Returns undefined when nothing is pending.
+ */
+export async function flushLane(
+  hub: HexsHub,
+  bridge: HexsLzBridge,
+  dstChain: number,
+  max = 64,
+): Promise<ContractTransactionResponse | undefined> {
+  const b = await pendingBatch(hub, bridge, dstChain, max);
+  if (!b) return undefined;
+  return hub.flush(dstChain, b.kinds, b.bodies, b.options, { value: b.fee });
+}
+
+// ---------------------------------------------------------------- wiring (lz:wire)
+
+export interface WirePeer {
+  /** Hexs chain id of the peer. */
+  chainId: number;
+  /** Its LayerZero endpoint id. */
+  eid: number;
+  /** Its HexsLzBridge. */
+  bridge: string;
+  /** Inbound messages per hour accepted from it (0 = unlimited). */
+  ratePerHour?: number;
+  /** Send / receive library for this pathway (default: the endpoint's defaults). */
+  sendLibrary?: string;
+  receiveLibrary?: string;
+}
+
+export interface WireAction {
+  label: string;
+  /** Contract to call (the bridge, the hub or the endpoint). */
+  target: string;
+  data: string;
+  /** Who must call it: the bridge's owner, the hub's admin, or the bridge's endpoint delegate. */
+  authority: "bridgeOwner" | "hubAdmin" | "delegate";
+}
+
+const ENDPOINT_ABI = [
+  "function getSendLibrary(address,uint32) view returns (address)",
+  "function getReceiveLibrary(address,uint32) view returns (address,bool)",
+  "function setSendLibrary(address,uint32,address)",
+  "function setReceiveLibrary(address,uint32,address,uint256)",
+];
+
+/**
+ * The calls still needed to wire this chain's bridge and hub to `peers` (already-applied
+ * settings are left out, so re-running is safe): chain↔eid map, LayerZero peer, enforced
+ * options, libraries, and the hub's lane.
+ */
+export async function planWire(hub: HexsHub, bridge: HexsLzBridge, peers: readonly WirePeer[]): Promise<WireAction[]> {
+  const bridgeAddress = await bridge.getAddress();
+  const hubAddress = await hub.getAddress();
+  const self = Number(await hub.chainId());
+  const endpointAddress = await bridge.endpoint();
+  const endpoint = new Contract(endpointAddress, ENDPOINT_ABI, bridge.runner);
+  const epIface = new Interface(ENDPOINT_ABI);
+  const actions: WireAction[] = [];
+  const option = enforcedReceiveOption();
+  for (const peer of peers) {
+    if (peer.chainId === self) continue;
+    if (Number(await bridge.eidOf(peer.chainId)) !== peer.eid || Number(await bridge.chainOfEid(peer.eid)) !== peer.chainId) {
+      actions.push({ label: `map chain ${peer.chainId} ↔ eid ${peer.eid}`, target: bridgeAddress, authority: "bridgeOwner", data: bridge.interface.encodeFunctionData("mapChain", [peer.chainId, peer.eid]) });
+    }
+    const peerWord = zeroPadValue(peer.bridge, 32).toLowerCase();
+    if ((await bridge.peers(peer.eid)).toLowerCase() !== peerWord) {
+      actions.push({ label: `LayerZero peer eid ${peer.eid} = ${peer.bridge}`, target: bridgeAddress, authority: "bridgeOwner", data: bridge.interface.encodeFunctionData("setPeer", [peer.eid, peerWord]) });
+    }
+    if ((await bridge.enforcedOptions(peer.eid, MSG_BATCH)).toLowerCase() !== option.toLowerCase()) {
+      actions.push({
+        label: `enforced lzReceive gas ${LZ_RECEIVE_BASE_GAS} toward eid ${peer.eid}`,
+        target: bridgeAddress,
+        authority: "bridgeOwner",
+        data: bridge.interface.encodeFunctionData("setEnforcedOptions", [[{ eid: peer.eid, msgType: MSG_BATCH, options: option }]]),
+      });
+    }
+    if (peer.sendLibrary && ((await endpoint.getFunction("getSendLibrary")(bridgeAddress, peer.eid)) as string).toLowerCase() !== peer.sendLibrary.toLowerCase()) {
+      actions.push({ label: `send library toward eid ${peer.eid} = ${peer.sendLibrary}`, target: endpointAddress, authority: "delegate", data: epIface.encodeFunctionData("setSendLibrary", [bridgeAddress, peer.eid, peer.sendLibrary]) });
+    }
+    if (peer.receiveLibrary) {
+      const [lib, isDefault] = (await endpoint.getFunction("getReceiveLibrary")(bridgeAddress, peer.eid)) as [string, boolean];
+      if (isDefault || lib.toLowerCase() !== peer.receiveLibrary.toLowerCase()) {
+        actions.push({ label: `receive library from eid ${peer.eid} = ${peer.receiveLibrary}`, target: endpointAddress, authority: "delegate", data: epIface.encodeFunctionData("setReceiveLibrary", [bridgeAddress, peer.eid, peer.receiveLibrary, 0]) });
+      }
+    }
+    const lane = await hub.lane(peer.chainId);
+    const rate = peer.ratePerHour ?? 0;
+    if (lane.transport.toLowerCase() !== bridgeAddress.toLowerCase() || Number(lane.ratePerHour) !== rate) {
+      actions.push({ label: `hub lane ${peer.chainId} via the bridge (rate ${rate}/h)`, target: hubAddress, authority: "hubAdmin", data: hub.interface.encodeFunctionData("setPeer", [peer.chainId, bridgeAddress, rate]) });
+    }
+  }
+  return actions;
+}
