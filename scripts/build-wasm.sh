@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Hexs CosmWasm contract to an optimized, wasmvm-compatible wasm without rustup's
 # wasm32 target: Debian's rustc-web 1.96 + its std sources (rust-web-src) and -Z build-std.
-# See shared/design/TOOLCHAIN.md (CosmWasm).
+# See docs/toolchain.md (CosmWasm).
 #
 #   scripts/build-wasm.sh            build contracts/cosmwasm/artifacts/hexs.wasm (skipped when sources unchanged)
 #   FORCE=1 scripts/build-wasm.sh    rebuild anyway

@@ -1,7 +1,7 @@
 // Provider-API JWTs (Akash AEP-64): the deployment owner signs, the provider verifies against
 // the owner's on-chain public key. Creation goes through chain-sdk's JwtTokenManager; the
-// verifier (used by the stand-in provider) is ours and is checked against the Go vectors in
-// ../shared/fixtures/akash/jwt.
+// verifier (used by the stand-in provider) is ours and is checked against the Akash Go JWT
+// vectors (test/akash/golden.test.ts, HEXS_AKASH_FIXTURES).
 import { createHash } from "node:crypto";
 import { makeSignDoc, rawSecp256k1PubkeyToRawAddress, serializeSignDoc, type OfflineAminoSigner } from "@cosmjs/amino";
 import { Secp256k1, Secp256k1Signature } from "@cosmjs/crypto";

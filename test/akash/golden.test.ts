@@ -1,5 +1,5 @@
 // SDL → manifest / group specs / version hash against the Go golden fixtures
-// (../shared/fixtures/akash, from the chain-sdk project's Go test data).
+// (HEXS_AKASH_FIXTURES: the Akash chain-sdk project's Go test data, see test/akash-fixtures.ts).
 import fs from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";

@@ -134,7 +134,7 @@ describe("akash stand-in: what the chain and provider verify", function () {
   });
 
   it("JWT verifier agrees with the Go vectors (ES256K and ES256KADR36)", async function () {
-    if (!AKASH_FIXTURES) return this.skip(); // shared reference data absent (see test/shared.ts)
+    if (!AKASH_FIXTURES) return this.skip(); // Akash golden data absent (see test/akash-fixtures.ts)
     const FIXTURES = AKASH_FIXTURES;
     const mnemonic = fs.readFileSync(path.join(FIXTURES, "jwt/mnemonic"), "utf8").trim();
     const w = await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "akash" });

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { contentCommitment, imageDigestOf, KeyServiceError, validateSdl } from "../../sdk/keys";
 
-import { describeWithAkashFixtures } from "../shared";
+import { describeWithAkashFixtures } from "../akash-fixtures";
 
 function refusal(f: () => unknown): KeyServiceError {
   try {

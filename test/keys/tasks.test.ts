@@ -5,7 +5,7 @@ import hre, { ethers } from "hardhat";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AKASH_FIXTURES } from "../shared";
+import { AKASH_FIXTURES } from "../akash-fixtures";
 import { setQuiet } from "../../tasks/lib/log";
 import { SDL_HELP } from "../../tasks/sdl";
 import { buyNative, deployProtocol, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
@@ -69,7 +69,7 @@ describe("tasks: model:publish --sdl, model:decrypt", function () {
   });
 
   it("an invalid SDL is refused before anything is stored or registered, with the fixture's reason", async function () {
-    if (!AKASH_FIXTURES) return this.skip(); // shared reference data absent (see test/shared.ts)
+    if (!AKASH_FIXTURES) return this.skip(); // shared reference data absent (see test/akash-fixtures.ts)
     const FIXTURES = join(AKASH_FIXTURES, "sdl", "input");
     const before = await p.registry.modelCount();
     const msg = await taskError(publishSdl(join(FIXTURES, "invalid/port-zero.yaml")));

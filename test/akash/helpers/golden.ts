@@ -1,7 +1,7 @@
 // Helpers for comparing with the Go golden data.
 import { v1beta4, type GroupSpec } from "../../../sdk/akash/chain-sdk";
 
-export { AKASH_FIXTURES, describeWithAkashFixtures } from "../../shared";
+export { AKASH_FIXTURES, describeWithAkashFixtures } from "../../akash-fixtures";
 
 export { goSortedJson } from "../../../sdk/akash/sdl";
 
