@@ -6,7 +6,19 @@ import globals from "globals";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", "sdk/typechain/", "sdk/cosmwasm/", "artifacts/", "cache/", "deployments/", ".devnet/", ".cache/", "contracts/", "dist/", "bench/results/"],
+    ignores: [
+      "node_modules/",
+      "sdk/typechain/",
+      "sdk/cosmwasm/",
+      "artifacts/",
+      "cache/",
+      "deployments/",
+      ".devnet/",
+      ".cache/",
+      "contracts/",
+      "dist/",
+      "bench/results/",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

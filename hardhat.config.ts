@@ -19,7 +19,9 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async (args: { solcVersi
         `npm package 'solc' is ${installed}. Align all three (npm install solc@${SOLC_VERSION}).`,
     );
   }
-  const longVersion: string = require("solc").version().replace(/\.Emscripten\.clang$/, "");
+  const longVersion: string = require("solc")
+    .version()
+    .replace(/\.Emscripten\.clang$/, "");
   return { compilerPath: require.resolve("solc/soljson.js"), isSolcJs: true, version: SOLC_VERSION, longVersion };
 });
 
@@ -49,8 +51,16 @@ const config: HardhatUserConfig = {
       : { chainId: 31337, allowUnlimitedContractSize: true },
     localhost: { url: "http://127.0.0.1:8545", chainId: 31337, accounts: { mnemonic: DEV_MNEMONIC } },
     // The two EVM chains of `npm run devnet` (devnet/): Hexs chains 1 and 2.
-    devnetA: { url: process.env.HEXS_DEVNET_URL_A ?? "http://127.0.0.1:8545", chainId: 31401, accounts: { mnemonic: DEV_MNEMONIC } },
-    devnetB: { url: process.env.HEXS_DEVNET_URL_B ?? "http://127.0.0.1:8546", chainId: 31402, accounts: { mnemonic: DEV_MNEMONIC } },
+    devnetA: {
+      url: process.env.HEXS_DEVNET_URL_A ?? "http://127.0.0.1:8545",
+      chainId: 31401,
+      accounts: { mnemonic: DEV_MNEMONIC },
+    },
+    devnetB: {
+      url: process.env.HEXS_DEVNET_URL_B ?? "http://127.0.0.1:8546",
+      chainId: 31402,
+      accounts: { mnemonic: DEV_MNEMONIC },
+    },
   },
   namedAccounts: {
     deployer: { default: 0 },

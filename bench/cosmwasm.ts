@@ -77,20 +77,28 @@ async function main(): Promise<void> {
     const publish = await alice.client.execute(
       alice.address,
       contract,
-      publishMsg({ sdlUri: "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi", price: "1000000", deployPrice: "0", forkRoyaltyBps: 1000 }),
+      publishMsg({
+        sdlUri: "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+        price: "1000000",
+        deployPrice: "0",
+        forkRoyaltyBps: 1000,
+      }),
       "auto",
     );
     gas.publish = Number(publish.gasUsed);
     const model = eventAttr(publish.events, "wasm", "model")!;
     const buy = (): Promise<{ gasUsed: bigint }> =>
-      bob.client.execute(bob.address, contract, { buy_key: { model, recipient: null, with_deployment: false } }, "auto", undefined, [
-        { denom: env.denom, amount: "1000000" },
-      ]);
+      bob.client.execute(
+        bob.address,
+        contract,
+        { buy_key: { model, recipient: null, with_deployment: false } },
+        "auto",
+        undefined,
+        [{ denom: env.denom, amount: "1000000" }],
+      );
     gas.buy_key_first = Number((await buy()).gasUsed);
     gas.buy_key = Number((await buy()).gasUsed); // steady state: counters and vault exist
-    gas.settle = Number(
-      (await submitter.client.execute(submitter.address, contract, { settle: { model } }, "auto")).gasUsed,
-    );
+    gas.settle = Number((await submitter.client.execute(submitter.address, contract, { settle: { model } }, "auto")).gasUsed);
 
     const submit = async (messages: Message[]): Promise<number> => {
       const b = await signBatch(messages, keys, [0, 2]);
@@ -119,7 +127,14 @@ async function main(): Promise<void> {
       const coll = await admin.client.instantiate(
         admin.address,
         up.codeId,
-        { name: "model keys", symbol: "KEY", collection_info_extension: null, minter: contract, creator: null, withdraw_address: null },
+        {
+          name: "model keys",
+          symbol: "KEY",
+          collection_info_extension: null,
+          minter: contract,
+          creator: null,
+          withdraw_address: null,
+        },
         "cw721",
         "auto",
       );

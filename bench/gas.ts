@@ -7,7 +7,15 @@ import path from "node:path";
 import { ethers } from "hardhat";
 import hre from "hardhat";
 import { hexlify, Wallet, zeroPadValue, type ContractTransactionResponse, type Signer } from "ethers";
-import { deployProtocol, deploySingleChain, loadProtocol, NATIVE, publish, publishParams, type Protocol } from "../devnet/hardhat/protocol";
+import {
+  deployProtocol,
+  deploySingleChain,
+  loadProtocol,
+  NATIVE,
+  publish,
+  publishParams,
+  type Protocol,
+} from "../devnet/hardhat/protocol";
 import type { TestToken } from "../sdk/typechain";
 import { flushLane } from "../sdk/bridge";
 import { deployInProcessLz, CHAIN_A, CHAIN_B } from "../devnet/hardhat/lz";
@@ -181,17 +189,33 @@ async function crossChain(): Promise<Record<string, number>> {
   await flushAndDeliver(lz.bToA, lz.b, CHAIN_A);
   const producers: [Kind, () => Promise<void>][] = [
     [Kind.ModelRegistered, async () => void (await publish(pb, creator, { content: `bench-${nextBuyer++}` }))],
-    [Kind.ModelUpdated, async () => void (await (await pb.registry.connect(creator).setPrice(upd.modelId, NATIVE, price + BigInt(nextBuyer++), 0, true)).wait())],
+    [
+      Kind.ModelUpdated,
+      async () =>
+        void (await (
+          await pb.registry.connect(creator).setPrice(upd.modelId, NATIVE, price + BigInt(nextBuyer++), 0, true)
+        ).wait()),
+    ],
     [Kind.KeyMinted, async () => void (await buy(m.modelId))],
-    [Kind.KeyTransferred, async () => {
-      const h = held.shift()!;
-      const to = signers[(nextBuyer++ % 16) + 3];
-      await (await keysB.connect(h.owner).transferFrom(await h.owner.getAddress(), await to.getAddress(), h.keyId)).wait();
-    }],
-    [Kind.KeyMoved, async () => {
-      const h = held.shift()!;
-      await (await keysB.connect(h.owner).moveTo(h.keyId, CHAIN_A, { family: AccountFamily.Evm, addr: zeroPadValue(await h.owner.getAddress(), 32) })).wait();
-    }],
+    [
+      Kind.KeyTransferred,
+      async () => {
+        const h = held.shift()!;
+        const to = signers[(nextBuyer++ % 16) + 3];
+        await (await keysB.connect(h.owner).transferFrom(await h.owner.getAddress(), await to.getAddress(), h.keyId)).wait();
+      },
+    ],
+    [
+      Kind.KeyMoved,
+      async () => {
+        const h = held.shift()!;
+        await (
+          await keysB
+            .connect(h.owner)
+            .moveTo(h.keyId, CHAIN_A, { family: AccountFamily.Evm, addr: zeroPadValue(await h.owner.getAddress(), 32) })
+        ).wait();
+      },
+    ],
   ];
   for (const [kind, produce] of producers) {
     const figures: number[] = [];
@@ -208,7 +232,9 @@ async function crossChain(): Promise<Record<string, number>> {
   }
   console.log("\nlzReceive per message kind (whole tx, real EndpointV2)   1 msg    5 msgs   per msg     base");
   for (const [k, v] of Object.entries(perKind)) {
-    console.log(`  ${k.padEnd(52)} ${String(v.one).padStart(8)} ${String(v.five).padStart(9)} ${String(v.perMessage).padStart(9)} ${String(v.base).padStart(8)}`);
+    console.log(
+      `  ${k.padEnd(52)} ${String(v.one).padStart(8)} ${String(v.five).padStart(9)} ${String(v.perMessage).padStart(9)} ${String(v.base).padStart(8)}`,
+    );
   }
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(path.join(path.dirname(RESULTS), "lz-receive.json"), JSON.stringify(perKind, null, 2) + "\n");
@@ -230,11 +256,28 @@ async function crossChain(): Promise<Record<string, number>> {
   let nonce = 0n;
   let serial = 0n;
   const keyMinted = () =>
-    msg(++nonce, Kind.KeyMinted, { modelId: cosmosModel, keyId: (BigInt(COSMOS) << 32n) | ++serial, owner: owner(Number(serial)), expiresAt: 0n, locked: false });
+    msg(++nonce, Kind.KeyMinted, {
+      modelId: cosmosModel,
+      keyId: (BigInt(COSMOS) << 32n) | ++serial,
+      owner: owner(Number(serial)),
+      expiresAt: 0n,
+      locked: false,
+    });
   const reg = [
     msg(++nonce, Kind.ModelRegistered, {
-      modelId: cosmosModel, parentId: 0n, creator: owner(0), contentCommitment: ethers.id("cosmos"), parentCommitment: ethers.ZeroHash,
-      soulbound: false, forkable: true, keyDuration: 0n, upstreamBps: 0, daoBps: 0, forkRoyaltyBps: 1000, sdlLocator: "lighthouse://x", metadataUri: "ipfs://x",
+      modelId: cosmosModel,
+      parentId: 0n,
+      creator: owner(0),
+      contentCommitment: ethers.id("cosmos"),
+      parentCommitment: ethers.ZeroHash,
+      soulbound: false,
+      forkable: true,
+      keyDuration: 0n,
+      upstreamBps: 0,
+      daoBps: 0,
+      forkRoyaltyBps: 1000,
+      sdlLocator: "lighthouse://x",
+      metadataUri: "ipfs://x",
     }),
     keyMinted(),
   ];

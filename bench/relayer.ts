@@ -69,7 +69,6 @@ const modelId = (chain: number, serial: number): bigint => (BigInt(chain) << 32n
 
 const DEVNET_PORTS = [8545, 8546, 26657, 26658, 26659, 9090, 7101, 7102, 7103];
 
-
 /** Someone else's devnet or wasmd test may hold the default ports: wait (politely) until they are free twice in a row. */
 async function waitForFreePorts(timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -81,7 +80,9 @@ async function waitForFreePorts(timeoutMs: number): Promise<void> {
     streak = busy.length ? 0 : streak + 1;
     if (streak >= 2) return;
     if (busy.length && !told) {
-      say(`port(s) ${busy.join(", ")} in use (another devnet or wasmd test?): waiting up to ${timeoutMs / 1000} s for them to be free`);
+      say(
+        `port(s) ${busy.join(", ")} in use (another devnet or wasmd test?): waiting up to ${timeoutMs / 1000} s for them to be free`,
+      );
       told = true;
     }
     if (Date.now() > until) throw new Error(`port(s) ${busy.join(", ")} on 127.0.0.1 still in use after ${timeoutMs / 1000} s`);
@@ -185,7 +186,12 @@ interface DrainResult {
 }
 
 /** Start the relayers and poll `read` every 50 ms until it reaches `target`. */
-async function drain(net: Devnet, read: () => Promise<number>, target: number, timeoutMs: number): Promise<{ r: DrainResult; tSpawn: number; tEnd: number }> {
+async function drain(
+  net: Devnet,
+  read: () => Promise<number>,
+  target: number,
+  timeoutMs: number,
+): Promise<{ r: DrainResult; tSpawn: number; tEnd: number }> {
   const samples: Sample[] = [];
   const start = await read();
   const tSpawn = Date.now();
@@ -199,7 +205,8 @@ async function drain(net: Devnet, read: () => Promise<number>, target: number, t
       } catch {
         /* retry */
       }
-      if (Date.now() > until) throw new Error(`drain timed out after ${timeoutMs / 1000} s at ${samples.at(-1)?.n ?? start} of ${target}`);
+      if (Date.now() > until)
+        throw new Error(`drain timed out after ${timeoutMs / 1000} s at ${samples.at(-1)?.n ?? start} of ${target}`);
       await sleep(DEST_POLL_MS);
     }
   })();
@@ -236,7 +243,8 @@ const RECORDED = topicOf("Recorded(uint64,uint8,bytes)");
 /** The last journal entry a transaction recorded in `hub` (its lane nonce on every lane). */
 function lastEntry(receipt: { logs: readonly { address: string; topics: readonly string[] }[] }, hub: string): number {
   let n = 0;
-  for (const l of receipt.logs) if (l.address.toLowerCase() === hub.toLowerCase() && l.topics[0] === RECORDED) n = Math.max(n, Number(BigInt(l.topics[1])));
+  for (const l of receipt.logs)
+    if (l.address.toLowerCase() === hub.toLowerCase() && l.topics[0] === RECORDED) n = Math.max(n, Number(BigInt(l.topics[1])));
   if (!n) throw new Error("the purchase recorded nothing in the hub's journal");
   return n;
 }
@@ -265,7 +273,8 @@ async function stopOperators(net: Devnet, expected: Set<number>): Promise<void> 
 
 /** Relayer counters from each operator's /metrics. */
 async function scrapeMetrics(net: Devnet): Promise<Record<string, Record<string, number>>> {
-  const keep = /^(hexs_relayer_(deliveries_total|already_delivered_total|duplicate_submissions_total|failures_total|forged_attestations_total|fee_bumps_total|end_to_end_seconds_(sum|count)))(\{[^}]*\})? ([0-9.e+-]+)$/;
+  const keep =
+    /^(hexs_relayer_(deliveries_total|already_delivered_total|duplicate_submissions_total|failures_total|forged_attestations_total|fee_bumps_total|end_to_end_seconds_(sum|count)))(\{[^}]*\})? ([0-9.e+-]+)$/;
   const out: Record<string, Record<string, number>> = {};
   for (const op of net.operators) {
     const row: Record<string, number> = {};
@@ -285,8 +294,14 @@ async function scrapeMetrics(net: Devnet): Promise<Record<string, Record<string,
 }
 
 /** What each operator's log says it did: submitted batches per lane, warnings by message. */
-function operatorLogSummary(net: Devnet, suffix: string): Record<string, { submitted: Record<string, { batches: number; messages: number }>; warnings: Record<string, number> }> {
-  const out: Record<string, { submitted: Record<string, { batches: number; messages: number }>; warnings: Record<string, number> }> = {};
+function operatorLogSummary(
+  net: Devnet,
+  suffix: string,
+): Record<string, { submitted: Record<string, { batches: number; messages: number }>; warnings: Record<string, number> }> {
+  const out: Record<
+    string,
+    { submitted: Record<string, { batches: number; messages: number }>; warnings: Record<string, number> }
+  > = {};
   for (const op of net.operators) {
     const file = path.join(net.dir, "logs", `${op.name}${suffix}.log`);
     const s = { submitted: {} as Record<string, { batches: number; messages: number }>, warnings: {} as Record<string, number> };
@@ -331,8 +346,22 @@ function histogramOf(xs: number[]): Record<string, number> {
   return h;
 }
 
-function sizeStats(sizes: number[]): { batches: number; min: number; p50: number; max: number; mean: number; histogram: Record<string, number> } {
-  return { batches: sizes.length, min: Math.min(...sizes), p50: quantile(sizes, 0.5), max: Math.max(...sizes), mean: round(mean(sizes)), histogram: histogramOf(sizes) };
+function sizeStats(sizes: number[]): {
+  batches: number;
+  min: number;
+  p50: number;
+  max: number;
+  mean: number;
+  histogram: Record<string, number>;
+} {
+  return {
+    batches: sizes.length,
+    min: Math.min(...sizes),
+    p50: quantile(sizes, 0.5),
+    max: Math.max(...sizes),
+    mean: round(mean(sizes)),
+    histogram: histogramOf(sizes),
+  };
 }
 
 /** destination blocks between consecutive applied batches (0: two batches in one block) */
@@ -342,7 +371,13 @@ function blockGaps(heights: number[]): { p50: number; histogram: Record<string, 
 }
 
 /** receive_batch transactions on wasmd between two heights: applied batch sizes from `src`, failed transactions. */
-async function cosmosBatches(comet: CometClient, contract: string, src: number, from: number, to: number): Promise<{ sizes: number[]; heights: number[]; failedTxs: number; blocks: number }> {
+async function cosmosBatches(
+  comet: CometClient,
+  contract: string,
+  src: number,
+  from: number,
+  to: number,
+): Promise<{ sizes: number[]; heights: number[]; failedTxs: number; blocks: number }> {
   const sizes: number[] = [];
   const heights: number[] = [];
   let failedTxs = 0;
@@ -367,7 +402,13 @@ async function cosmosBatches(comet: CometClient, contract: string, src: number, 
 }
 
 /** Gateway submissions on an EVM chain between two blocks: applied batch sizes from `src` (BatchApplied), reverted submissions. */
-async function evmBatches(c: EvmChain, hub: HexsHub, src: number, from: number, to: number): Promise<{ sizes: number[]; heights: number[]; submissions: number; reverted: number; blocks: number }> {
+async function evmBatches(
+  c: EvmChain,
+  hub: HexsHub,
+  src: number,
+  from: number,
+  to: number,
+): Promise<{ sizes: number[]; heights: number[]; submissions: number; reverted: number; blocks: number }> {
   const logs = await hub.queryFilter(hub.filters.BatchApplied(src), from, to);
   const sizes = logs.map((l) => Number(l.args.lastNonce) - Number(l.args.firstNonce) + 1);
   const heights = logs.map((l) => l.blockNumber);
@@ -375,7 +416,9 @@ async function evmBatches(c: EvmChain, hub: HexsHub, src: number, from: number, 
   let submissions = 0;
   let reverted = 0;
   for (let h = from; h <= to; h++) {
-    const b = (await c.provider.send("eth_getBlockByNumber", [toBeHex(h), true])) as { transactions: { hash: string; to: string | null }[] } | null;
+    const b = (await c.provider.send("eth_getBlockByNumber", [toBeHex(h), true])) as {
+      transactions: { hash: string; to: string | null }[];
+    } | null;
     for (const tx of b?.transactions ?? []) {
       if (tx.to?.toLowerCase() !== gateway) continue;
       submissions++;
@@ -402,7 +445,9 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop(143));
   sup.onUnexpectedExit = (c, code, signal) => {
     if (expectedExits.has(c.pid)) return;
-    failure = new Error(`${c.name} (pid ${c.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its log ${c.logFile} ends:\n${sup.tail(c)}`);
+    failure = new Error(
+      `${c.name} (pid ${c.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its log ${c.logFile} ends:\n${sup.tail(c)}`,
+    );
     console.error(`\n${failure.message}`);
     void stop(1);
   };
@@ -410,21 +455,34 @@ async function main(): Promise<void> {
   const comets: CometClient[] = [];
   const watchers: HeightWatcher[] = [];
   try {
-    say(`relayer benchmark: backlog ${MESSAGES} messages each way, ${SAMPLES} latency samples each way; tuning ${JSON.stringify(TUNING)}; load ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}`);
+    say(
+      `relayer benchmark: backlog ${MESSAGES} messages each way, ${SAMPLES} latency samples each way; tuning ${JSON.stringify(TUNING)}; load ${loadAtStart.map((x) => x.toFixed(2)).join(" ")}`,
+    );
     // automine off: EVM blocks only every EVM_BLOCK_MS, as the benchmark states (hardhat would
     // otherwise also mine each transaction at once, e.g. every relayer submission)
     await waitForFreePorts(envInt("BENCH_WAIT_PORTS_S", 900) * 1000);
     // services: false — the key service and the Akash stand-in would only add load to the measurement.
-    const net = await startDevnet({ dir: DIR, sup, say, tuning: TUNING, startRelayers: false, blockTimeMs: EVM_BLOCK_MS, automine: false, services: false });
+    const net = await startDevnet({
+      dir: DIR,
+      sup,
+      say,
+      tuning: TUNING,
+      startRelayers: false,
+      blockTimeMs: EVM_BLOCK_MS,
+      automine: false,
+      services: false,
+    });
     const [a, b] = net.evm;
     const cosmos = net.cosmos;
     const comet = await connectComet(cosmos.env.rpc);
     comets.push(comet);
     const hubA = HexsHub__factory.connect(a.addresses.HexsHub, a.provider);
     const hubB = HexsHub__factory.connect(b.addresses.HexsHub, b.provider);
-    const cwLanes = async (): Promise<LanesResponse> => (await cosmos.admin.client.queryContractSmart(cosmos.contract, { lanes: {} })) as LanesResponse;
+    const cwLanes = async (): Promise<LanesResponse> =>
+      (await cosmos.admin.client.queryContractSmart(cosmos.contract, { lanes: {} })) as LanesResponse;
     const cwInbound = async (src: number): Promise<number> => (await cwLanes()).inbound.find((l) => l.chain === src)?.nonce ?? 0;
-    const cwOutbound = async (dst: number): Promise<number> => (await cwLanes()).outbound.find((l) => l.chain === dst)?.nonce ?? 0;
+    const cwOutbound = async (dst: number): Promise<number> =>
+      (await cwLanes()).outbound.find((l) => l.chain === dst)?.nonce ?? 0;
     const evmInbound = async (hub: HexsHub): Promise<number> => Number((await hub.lane(COSMOS_CHAIN)).inbound);
 
     // ---------------------------------------------------------------- 1. EVM A → CosmWasm
@@ -451,7 +509,9 @@ async function main(): Promise<void> {
     const buyData = (to: string) => marketA.interface.encodeFunctionData("buy", [evmModel, ZeroAddress, to, "0x", "0x"]);
     // How many journal entries one purchase records (KeyMinted; PurchaseSettled too where the hub records it).
     const [before] = await hubA.journal();
-    const probe = (await a.provider.send("eth_sendTransaction", [{ from: buyers[0], to: a.addresses.HexsMarket, data: buyData(buyers[0]), value: toBeHex(priceWei), gas: toBeHex(400_000) }])) as string;
+    const probe = (await a.provider.send("eth_sendTransaction", [
+      { from: buyers[0], to: a.addresses.HexsMarket, data: buyData(buyers[0]), value: toBeHex(priceWei), gas: toBeHex(400_000) },
+    ])) as string;
     await a.provider.waitForTransaction(probe, 1, 30_000);
     const perBuy = Number((await hubA.journal())[0] - before);
     const evmBuys = Math.max(1, Math.ceil((MESSAGES - Number(before) - perBuy) / perBuy));
@@ -462,7 +522,12 @@ async function main(): Promise<void> {
       const chunk = Array.from({ length: Math.min(50, evmBuys - i) }, (_, j) => buyers[(i + j) % buyers.length]);
       hashes.push(
         ...(await Promise.all(
-          chunk.map((from) => a.provider.send("eth_sendTransaction", [{ from, to: a.addresses.HexsMarket, data: buyData(from), value: toBeHex(priceWei), gas: toBeHex(400_000) }]) as Promise<string>),
+          chunk.map(
+            (from) =>
+              a.provider.send("eth_sendTransaction", [
+                { from, to: a.addresses.HexsMarket, data: buyData(from), value: toBeHex(priceWei), gas: toBeHex(400_000) },
+              ]) as Promise<string>,
+          ),
         )),
       );
     }
@@ -476,13 +541,17 @@ async function main(): Promise<void> {
     if (failedBuys) throw new Error(`${failedBuys} of ${evmBuys} purchases on ${a.label} failed`);
     const [journalA] = await hubA.journal();
     const targetA = Number(journalA);
-    say(`${evmBuys} purchases from ${buyers.length} accounts mined in ${((Date.now() - tLoad) / 1000).toFixed(1)} s (up to block ${lastBlock}); hub journal holds ${targetA} entries → backlog of ${targetA} messages for the CosmWasm lane`);
+    say(
+      `${evmBuys} purchases from ${buyers.length} accounts mined in ${((Date.now() - tLoad) / 1000).toFixed(1)} s (up to block ${lastBlock}); hub journal holds ${targetA} entries → backlog of ${targetA} messages for the CosmWasm lane`,
+    );
     const h1 = (await comet.status()).syncInfo.latestBlockHeight;
     say("starting the three relayer operators and polling the contract's lane nonce every 50 ms…");
     const load: Record<string, number[]> = { phase1: os.loadavg() };
     const d1 = await drain(net, () => cwInbound(a.hexsChainId), targetA, 600_000);
     const h1end = (await comet.status()).syncInfo.latestBlockHeight;
-    say(`drained ${d1.r.messages} messages: ${d1.r.sustainedPerSec} msg/s sustained (first → last delivery, ${(d1.r.drainMs / 1000).toFixed(2)} s), ${d1.r.fromReadyPerSec} msg/s from all relayers ready`);
+    say(
+      `drained ${d1.r.messages} messages: ${d1.r.sustainedPerSec} msg/s sustained (first → last delivery, ${(d1.r.drainMs / 1000).toFixed(2)} s), ${d1.r.fromReadyPerSec} msg/s from all relayers ready`,
+    );
     const batches1 = await cosmosBatches(comet, cosmos.contract, a.hexsChainId, h1 + 1, h1end);
     const metrics1 = await scrapeMetrics(net);
 
@@ -491,8 +560,15 @@ async function main(): Promise<void> {
     await stopOperators(net, expectedExits);
     keepLogs(net, ".phase1");
     const [alicecw, bob, carol] = [cosmos.users.alice, cosmos.users.bob, cosmos.users.carol];
-    const pub = await alicecw.client.execute(alicecw.address, cosmos.contract, publishMsg({ sdlUri: "lighthouse://bafkreibenchcosmos", price: "1000", deployPrice: "0", forkRoyaltyBps: 0 }), "auto");
-    const cwModel = pub.events.find((e) => e.type === "wasm")?.attributes.find((x) => x.key === "model_id" || x.key === "model")?.value ?? String(modelId(COSMOS_CHAIN, 1));
+    const pub = await alicecw.client.execute(
+      alicecw.address,
+      cosmos.contract,
+      publishMsg({ sdlUri: "lighthouse://bafkreibenchcosmos", price: "1000", deployPrice: "0", forkRoyaltyBps: 0 }),
+      "auto",
+    );
+    const cwModel =
+      pub.events.find((e) => e.type === "wasm")?.attributes.find((x) => x.key === "model_id" || x.key === "model")?.value ??
+      String(modelId(COSMOS_CHAIN, 1));
     const cwBuys = Math.ceil(MESSAGES / 2);
     const senders = [bob, carol, cosmos.admin];
     const tLoad2 = Date.now();
@@ -511,7 +587,9 @@ async function main(): Promise<void> {
     const targetCwB = await cwOutbound(b.hexsChainId);
     const startA = await evmInbound(hubA);
     const startB = await evmInbound(hubB);
-    say(`${cwBuys} purchases in ${senders.length} transactions loaded in ${((Date.now() - tLoad2) / 1000).toFixed(1)} s; outbound lane to ${a.label} at nonce ${targetCw} (backlog ${targetCw - startA}), to ${b.label} at ${targetCwB} (same load)`);
+    say(
+      `${cwBuys} purchases in ${senders.length} transactions loaded in ${((Date.now() - tLoad2) / 1000).toFixed(1)} s; outbound lane to ${a.label} at nonce ${targetCw} (backlog ${targetCw - startA}), to ${b.label} at ${targetCwB} (same load)`,
+    );
     const e2start = await a.provider.getBlockNumber();
     let bDoneAt = 0;
     const bWatch = (async () => {
@@ -526,10 +604,14 @@ async function main(): Promise<void> {
     const d2 = await drain(net, () => evmInbound(hubA), targetCw, 600_000);
     const e2end = await a.provider.getBlockNumber();
     await Promise.race([bWatch, sleep(120_000)]);
-    say(`drained ${d2.r.messages} messages to ${a.label}: ${d2.r.sustainedPerSec} msg/s sustained (${(d2.r.drainMs / 1000).toFixed(2)} s), ${d2.r.fromReadyPerSec} msg/s from all relayers ready; ${b.label}'s lane (same load, same relayers) done ${bDoneAt ? `${(Math.abs(bDoneAt - d2.tEnd) / 1000).toFixed(1)} s ${bDoneAt >= d2.tEnd ? "after" : "before"} A's` : "not within 120 s"}`);
+    say(
+      `drained ${d2.r.messages} messages to ${a.label}: ${d2.r.sustainedPerSec} msg/s sustained (${(d2.r.drainMs / 1000).toFixed(2)} s), ${d2.r.fromReadyPerSec} msg/s from all relayers ready; ${b.label}'s lane (same load, same relayers) done ${bDoneAt ? `${(Math.abs(bDoneAt - d2.tEnd) / 1000).toFixed(1)} s ${bDoneAt >= d2.tEnd ? "after" : "before"} A's` : "not within 120 s"}`,
+    );
     const batches2 = await evmBatches(a, hubA, COSMOS_CHAIN, e2start + 1, e2end);
     const metrics2 = await scrapeMetrics(net);
-    const bothLanesPerSec = bDoneAt ? round((targetCw - startA + targetCwB - startB) / ((Math.max(bDoneAt, d2.tEnd) - d2.tSpawn - d2.r.startupMs) / 1000)) : NaN;
+    const bothLanesPerSec = bDoneAt
+      ? round((targetCw - startA + targetCwB - startB) / ((Math.max(bDoneAt, d2.tEnd) - d2.tSpawn - d2.r.startupMs) / 1000))
+      : NaN;
 
     // ---------------------------------------------------------------- 3. latency at low load
     say(`\n── 3. latency at low load (relayers running), ${SAMPLES} purchases each way, one at a time`);
@@ -543,7 +625,15 @@ async function main(): Promise<void> {
     const buyer: Signer = await a.signer(10);
     const buyerAddr = await buyer.getAddress();
     for (let i = 0; i < SAMPLES; i++) {
-      const hash = (await a.provider.send("eth_sendTransaction", [{ from: buyerAddr, to: a.addresses.HexsMarket, data: buyData(buyerAddr), value: toBeHex(priceWei), gas: toBeHex(400_000) }])) as string;
+      const hash = (await a.provider.send("eth_sendTransaction", [
+        {
+          from: buyerAddr,
+          to: a.addresses.HexsMarket,
+          data: buyData(buyerAddr),
+          value: toBeHex(priceWei),
+          gas: toBeHex(400_000),
+        },
+      ])) as string;
       const r = await a.provider.waitForTransaction(hash, 1, 30_000);
       if (!r || r.status !== 1) throw new Error(`latency purchase ${hash} failed`);
       const nonce = lastEntry(r, a.addresses.HexsHub);
@@ -556,7 +646,8 @@ async function main(): Promise<void> {
           evmToCw.push(now - included);
           break;
         }
-        if (now - included > 60_000) throw new Error(`message ${nonce} from ${a.label} not applied on the CosmWasm chain within 60 s`);
+        if (now - included > 60_000)
+          throw new Error(`message ${nonce} from ${a.label} not applied on the CosmWasm chain within 60 s`);
         await sleep(DEST_POLL_MS);
       }
       await sleep(400 + Math.random() * 1000);
@@ -565,7 +656,14 @@ async function main(): Promise<void> {
     const cwToEvm: number[] = [];
     const cwIncludedByHeader: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      const r = await carol.client.execute(carol.address, cosmos.contract, { buy_key: { model: cwModel, recipient: null, with_deployment: false } }, "auto", undefined, [{ denom: cosmos.env.denom, amount: "1000" }]);
+      const r = await carol.client.execute(
+        carol.address,
+        cosmos.contract,
+        { buy_key: { model: cwModel, recipient: null, with_deployment: false } },
+        "auto",
+        undefined,
+        [{ denom: cosmos.env.denom, amount: "1000" }],
+      );
       let nonce = 0;
       for (const ev of r.events) {
         if (ev.type !== "wasm-hexs_outbound") continue;
@@ -584,7 +682,8 @@ async function main(): Promise<void> {
           cwIncludedByHeader.push(now - header);
           break;
         }
-        if (now - included > 60_000) throw new Error(`message ${nonce} from the CosmWasm chain not applied on ${a.label} within 60 s`);
+        if (now - included > 60_000)
+          throw new Error(`message ${nonce} from the CosmWasm chain not applied on ${a.label} within 60 s`);
         await sleep(DEST_POLL_MS);
       }
       await sleep(400 + Math.random() * 1000);
@@ -608,7 +707,13 @@ async function main(): Promise<void> {
     const loadAtEnd = os.loadavg();
     const result = {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAvgAtStart: loadAtStart.map((x) => round(x, 2)), loadAvgAtEnd: loadAtEnd.map((x) => round(x, 2)), loadAvgAtPhaseStart: Object.fromEntries(Object.entries(load).map(([k, v]) => [k, v.map((x) => round(x, 2))])) },
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model,
+        loadAvgAtStart: loadAtStart.map((x) => round(x, 2)),
+        loadAvgAtEnd: loadAtEnd.map((x) => round(x, 2)),
+        loadAvgAtPhaseStart: Object.fromEntries(Object.entries(load).map(([k, v]) => [k, v.map((x) => round(x, 2))])),
+      },
       devnet: {
         evm: `two hardhat nodes, interval mining every ${EVM_BLOCK_MS} ms (measured ${round(evmBlock)} ms)`,
         wasmd: `single node, timeout_commit 200 ms (measured block time ${round(cwBlock)} ms)`,
@@ -685,24 +790,70 @@ async function main(): Promise<void> {
     const rows: [string, string, string, string][] = [
       ["measure", "EVM A → CosmWasm", "CosmWasm → EVM A", "target"],
       ["backlog (messages)", String(d1.r.messages), String(d2.r.messages), ""],
-      ["throughput, sustained (msg/s)", String(d1.r.sustainedPerSec), String(d2.r.sustainedPerSec), `≥ ${TARGET_RATE}: ${yes(result.throughput.evmToCosmwasm.met)} / ${yes(result.throughput.cosmwasmToEvm.met)}`],
+      [
+        "throughput, sustained (msg/s)",
+        String(d1.r.sustainedPerSec),
+        String(d2.r.sustainedPerSec),
+        `≥ ${TARGET_RATE}: ${yes(result.throughput.evmToCosmwasm.met)} / ${yes(result.throughput.cosmwasmToEvm.met)}`,
+      ],
       ["throughput, from relayers ready (msg/s)", String(d1.r.fromReadyPerSec), String(d2.r.fromReadyPerSec), ""],
-      ["batch size min / p50 / max (mean)", `${batches1.sizes.length ? `${Math.min(...batches1.sizes)} / ${quantile(batches1.sizes, 0.5)} / ${Math.max(...batches1.sizes)} (${round(mean(batches1.sizes))})` : "-"}`, `${batches2.sizes.length ? `${Math.min(...batches2.sizes)} / ${quantile(batches2.sizes, 0.5)} / ${Math.max(...batches2.sizes)} (${round(mean(batches2.sizes))})` : "-"}`, `maxBatch ${TUNING.maxBatch} (Hermes: 30)`],
-      ["batches applied / failed submissions", `${batches1.sizes.length} / ${batches1.failedTxs}`, `${batches2.sizes.length} / ${batches2.reverted}`, "failed: lost races between operators"],
-      ["dest. blocks between batches (p50)", String(blockGaps(batches1.heights).p50), String(blockGaps(batches2.heights).p50), ""],
-      ["ceiling, 1 batch per dest. block (msg/s)", String(round((TUNING.maxBatch * 1000) / cwBlock)), String(round((TUNING.maxBatch * 1000) / EVM_BLOCK_MS)), "maxBatch / block time (no pipelining)"],
-      ["latency p50 (ms)", String(p50a), String(p50b), `≤ ${round(boundEvmToCw)} / ≤ ${round(boundCwToEvm)}: ${yes(result.latency.evmToCosmwasm.met)} / ${yes(result.latency.cosmwasmToEvm.met)}`],
+      [
+        "batch size min / p50 / max (mean)",
+        `${batches1.sizes.length ? `${Math.min(...batches1.sizes)} / ${quantile(batches1.sizes, 0.5)} / ${Math.max(...batches1.sizes)} (${round(mean(batches1.sizes))})` : "-"}`,
+        `${batches2.sizes.length ? `${Math.min(...batches2.sizes)} / ${quantile(batches2.sizes, 0.5)} / ${Math.max(...batches2.sizes)} (${round(mean(batches2.sizes))})` : "-"}`,
+        `maxBatch ${TUNING.maxBatch} (Hermes: 30)`,
+      ],
+      [
+        "batches applied / failed submissions",
+        `${batches1.sizes.length} / ${batches1.failedTxs}`,
+        `${batches2.sizes.length} / ${batches2.reverted}`,
+        "failed: lost races between operators",
+      ],
+      [
+        "dest. blocks between batches (p50)",
+        String(blockGaps(batches1.heights).p50),
+        String(blockGaps(batches2.heights).p50),
+        "",
+      ],
+      [
+        "ceiling, 1 batch per dest. block (msg/s)",
+        String(round((TUNING.maxBatch * 1000) / cwBlock)),
+        String(round((TUNING.maxBatch * 1000) / EVM_BLOCK_MS)),
+        "maxBatch / block time (no pipelining)",
+      ],
+      [
+        "latency p50 (ms)",
+        String(p50a),
+        String(p50b),
+        `≤ ${round(boundEvmToCw)} / ≤ ${round(boundCwToEvm)}: ${yes(result.latency.evmToCosmwasm.met)} / ${yes(result.latency.cosmwasmToEvm.met)}`,
+      ],
       ["latency p99 (ms)", String(quantile(evmToCw, 0.99)), String(quantile(cwToEvm, 0.99)), ""],
       ["source confirmations", `${TUNING.evmConfirmations} EVM blocks (${confWaitEvm} ms)`, "0 (instant finality)", ""],
       ["destination block time", `wasmd ${round(cwBlock)} ms`, `EVM ${EVM_BLOCK_MS} ms (measured ${round(evmBlock)})`, ""],
     ];
     const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    console.log("\n" + rows.map((r, k) => r.map((c, i) => c.padEnd(w[i])).join(" | ") + (k === 0 ? "\n" + w.map((x) => "-".repeat(x)).join("-|-") : "")).join("\n"));
-    console.log(`\nload average (1/5/15 min) ${loadAtStart.map((x) => x.toFixed(2)).join(" ")} at start, ${Object.entries(load).map(([k, v]) => `${v.map((x) => x.toFixed(2)).join(" ")} at ${k}`).join(", ")}, ${loadAtEnd.map((x) => x.toFixed(2)).join(" ")} at end (${os.cpus().length} CPUs); written ${path.relative(process.cwd(), OUT)}`);
+    console.log(
+      "\n" +
+        rows
+          .map(
+            (r, k) =>
+              r.map((c, i) => c.padEnd(w[i])).join(" | ") + (k === 0 ? "\n" + w.map((x) => "-".repeat(x)).join("-|-") : ""),
+          )
+          .join("\n"),
+    );
+    console.log(
+      `\nload average (1/5/15 min) ${loadAtStart.map((x) => x.toFixed(2)).join(" ")} at start, ${Object.entries(load)
+        .map(([k, v]) => `${v.map((x) => x.toFixed(2)).join(" ")} at ${k}`)
+        .join(
+          ", ",
+        )}, ${loadAtEnd.map((x) => x.toFixed(2)).join(" ")} at end (${os.cpus().length} CPUs); written ${path.relative(process.cwd(), OUT)}`,
+    );
     for (const c of [cosmos.admin, ...Object.values(cosmos.users)]) c.client.disconnect();
   } catch (e) {
     failure ??= e as Error;
-    console.error(`\nbenchmark failed: ${(e as Error).stack ?? e}\nlogs: ${path.relative(process.cwd(), path.join(DIR, "logs"))}/`);
+    console.error(
+      `\nbenchmark failed: ${(e as Error).stack ?? e}\nlogs: ${path.relative(process.cwd(), path.join(DIR, "logs"))}/`,
+    );
   } finally {
     for (const w of watchers) await w.stop();
     for (const c of comets) c.disconnect();

@@ -36,9 +36,21 @@ function percentile(samples: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 const round = (x: number) => Math.round(x * 10) / 10;
-const stats = (xs: number[]) => ({ n: xs.length, p50: round(percentile(xs, 50)), p90: round(percentile(xs, 90)), p99: round(percentile(xs, 99)), mean: round(xs.reduce((a, b) => a + b, 0) / xs.length) });
+const stats = (xs: number[]) => ({
+  n: xs.length,
+  p50: round(percentile(xs, 50)),
+  p90: round(percentile(xs, 90)),
+  p99: round(percentile(xs, 99)),
+  mean: round(xs.reduce((a, b) => a + b, 0) / xs.length),
+});
 
-function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: (out: string) => boolean, what: string): Promise<ChildProcess> {
+function start(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: (out: string) => boolean,
+  what: string,
+): Promise<ChildProcess> {
   const childEnv = { ...process.env, ...env };
   delete childEnv.HARDHAT_NETWORK; // the node serves its own in-process network
   const proc = spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
@@ -64,12 +76,21 @@ function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: (out:
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-bench-services-"));
-  const busy = await fetch(`http://127.0.0.1:${NODE_PORT}`, { method: "POST" }).then(() => true, () => false);
+  const busy = await fetch(`http://127.0.0.1:${NODE_PORT}`, { method: "POST" }).then(
+    () => true,
+    () => false,
+  );
   if (busy) throw new Error(`port ${NODE_PORT} is in use: stop what listens there (a node left by an earlier bench?)`);
-  await start(path.join(ROOT, "node_modules/.bin/hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(NODE_PORT), "--no-deploy"], { HEXS_NODE_CHAIN_ID: "31401" }, (o) => o.includes("Started HTTP"), "hardhat node");
+  await start(
+    path.join(ROOT, "node_modules/.bin/hardhat"),
+    ["node", "--hostname", "127.0.0.1", "--port", String(NODE_PORT), "--no-deploy"],
+    { HEXS_NODE_CHAIN_ID: "31401" },
+    (o) => o.includes("Started HTTP"),
+    "hardhat node",
+  );
 
   // hardhat as a library, on the node (network devnetA → HEXS_DEVNET_URL_A)
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const hre = require("hardhat") as typeof import("hardhat");
   // a throwaway chain: keep hardhat-deploy from writing records next to the devnet's (deployments/devnetA)
   (hre.network as unknown as { saveDeployments: boolean }).saveDeployments = false;
@@ -88,9 +109,45 @@ async function main(): Promise<void> {
   const rpc = `http://127.0.0.1:${NODE_PORT}`;
   await Promise.all([
     ...STORE_PORTS.map((port, i) =>
-      start(tsNode, ["--transpile-only", cli, "store", "--index", String(i + 1), "--dir", path.join(dir, `store-${i + 1}`), "--port", String(port), "--front", front, "--evm", `hexs-evm-31401,${rpc},31401`], {}, (o) => o.includes("READY"), `shard store ${i + 1}`),
+      start(
+        tsNode,
+        [
+          "--transpile-only",
+          cli,
+          "store",
+          "--index",
+          String(i + 1),
+          "--dir",
+          path.join(dir, `store-${i + 1}`),
+          "--port",
+          String(port),
+          "--front",
+          front,
+          "--evm",
+          `hexs-evm-31401,${rpc},31401`,
+        ],
+        {},
+        (o) => o.includes("READY"),
+        `shard store ${i + 1}`,
+      ),
     ),
-    start(tsNode, ["--transpile-only", cli, "service", "--dir", path.join(dir, "front"), "--port", String(FRONT_PORT), "--stores", STORE_PORTS.map((q) => `http://127.0.0.1:${q}`).join(",")], {}, (o) => o.includes("READY"), "key service"),
+    start(
+      tsNode,
+      [
+        "--transpile-only",
+        cli,
+        "service",
+        "--dir",
+        path.join(dir, "front"),
+        "--port",
+        String(FRONT_PORT),
+        "--stores",
+        STORE_PORTS.map((q) => `http://127.0.0.1:${q}`).join(","),
+      ],
+      {},
+      (o) => o.includes("READY"),
+      "key service",
+    ),
   ]);
 
   const keys = await import("../sdk/keys");
@@ -99,17 +156,38 @@ async function main(): Promise<void> {
   const sdl = fs.readFileSync(path.join(ROOT, "test/akash/fixtures/model.sdl.yaml"), "utf8");
   const sealed = await keys.sealSdl(client, owner, sdl, { imageDigest: "0x" + "56".repeat(32) });
   const params = {
-    contentCommitment: sealed.contentCommitment, sdlLocator: sealed.upload.locator, metadataUri: "ipfs://bench", forkRoyaltyBps: 1000, daoBps: 0, forkable: true, secondaryRoyaltyBps: 0, plugins: [],
+    contentCommitment: sealed.contentCommitment,
+    sdlLocator: sealed.upload.locator,
+    metadataUri: "ipfs://bench",
+    forkRoyaltyBps: 1000,
+    daoBps: 0,
+    forkable: true,
+    secondaryRoyaltyBps: 0,
+    plugins: [],
   };
   const receipt = await (await registry.connect(creator).publish(params)).wait();
-  const modelId = receipt!.logs.map((l) => { try { return registry.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === "ModelPublished")!.args.modelId as bigint;
-  await keys.grantKeyHolders(client, owner, sealed.upload.locator, { evm: [{ chain: "hexs-evm-31401", keyNft: await registry.keysOf(modelId) }] });
+  const modelId = receipt!.logs
+    .map((l) => {
+      try {
+        return registry.interface.parseLog(l);
+      } catch {
+        return null;
+      }
+    })
+    .find((e) => e?.name === "ModelPublished")!.args.modelId as bigint;
+  await keys.grantKeyHolders(client, owner, sealed.upload.locator, {
+    evm: [{ chain: "hexs-evm-31401", keyNft: await registry.keysOf(modelId) }],
+  });
   const operatorKey = ethers.Wallet.createRandom();
   await keys.grantOperators(client, owner, sealed.upload.locator, [operatorKey.address]);
   const keyPrice = ethers.parseEther("0.001");
   const deployPrice = ethers.parseEther("0.002");
   await (await registry.connect(creator).setPrice(modelId, ethers.ZeroAddress, keyPrice, deployPrice, true)).wait();
-  await (await market.connect(holderSigner).buy(modelId, ethers.ZeroAddress, await holderSigner.getAddress(), "0x", "0x", { value: keyPrice })).wait();
+  await (
+    await market
+      .connect(holderSigner)
+      .buy(modelId, ethers.ZeroAddress, await holderSigner.getAddress(), "0x", "0x", { value: keyPrice })
+  ).wait();
 
   // ---- key retrieval through our client
   const holder = keys.evmHolder(holderSigner, (await holderSigner.getAddress()).toLowerCase());
@@ -133,7 +211,9 @@ async function main(): Promise<void> {
   const { startStandin } = await import("../devnet/akash-standin");
   const { providerAddress } = await import("../devnet/akash-standin/cli");
   const standin = await startStandin({
-    chainId: "akash-standin-1", blockMs: 200, firstPort: STANDIN_PORT,
+    chainId: "akash-standin-1",
+    blockMs: 200,
+    firstPort: STANDIN_PORT,
     providers: [
       { address: providerAddress("provider-a"), bidPermille: 900, attributes: [{ key: "region", value: "us-west" }] },
       { address: providerAddress("provider-b"), bidPermille: 700, attributes: [{ key: "region", value: "eu-central" }] },
@@ -153,12 +233,22 @@ async function main(): Promise<void> {
   const from = await ethers.provider.getBlockNumber();
   const cfg = parseConfig({
     operator: { key: { env: "HEXS_BENCH_OPERATOR_KEY" } },
-    chains: [{ type: "evm", name: "a", hexsChainId: 1, rpc, hub: a.hub, confirmations: 0, pollIntervalMs: 100, startBlock: from }],
+    chains: [
+      { type: "evm", name: "a", hexsChainId: 1, rpc, hub: a.hub, confirmations: 0, pollIntervalMs: 100, startBlock: from },
+    ],
     store: { sqlite: path.join(dir, "relayer.db") },
     http: { port: 0 },
     akash: {
-      role: "leader", rpc: standin.rpcUrl, rest: standin.restUrl, chainId: "akash-standin-1", mnemonic: { file: path.join(dir, "akash.mnemonic") },
-      db: path.join(dir, "akash.sqlite"), keyService: front, purchases: [{ chain: "a", market: a.market, from }], pollMs: 100, policy,
+      role: "leader",
+      rpc: standin.rpcUrl,
+      rest: standin.restUrl,
+      chainId: "akash-standin-1",
+      mnemonic: { file: path.join(dir, "akash.mnemonic") },
+      db: path.join(dir, "akash.sqlite"),
+      keyService: front,
+      purchases: [{ chain: "a", market: a.market, from }],
+      pollMs: 100,
+      policy,
       report: { mode: "attested", minCosigners: 0 },
     },
   });
@@ -168,9 +258,21 @@ async function main(): Promise<void> {
   await service.start();
   const leaseSamples: number[] = [];
   for (let i = 0; i < LEASES; i++) {
-    const tx = await market.connect(buyer).buy(modelId, ethers.ZeroAddress, await buyer.getAddress(), "0x" + Buffer.from('{"v":1}').toString("hex"), "0x", { value: keyPrice + deployPrice });
+    const tx = await market
+      .connect(buyer)
+      .buy(modelId, ethers.ZeroAddress, await buyer.getAddress(), "0x" + Buffer.from('{"v":1}').toString("hex"), "0x", {
+        value: keyPrice + deployPrice,
+      });
     const r = await tx.wait();
-    const keyId = r!.logs.map((l) => { try { return market.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === "Purchased")!.args.keyId as bigint;
+    const keyId = r!.logs
+      .map((l) => {
+        try {
+          return market.interface.parseLog(l);
+        } catch {
+          return null;
+        }
+      })
+      .find((e) => e?.name === "Purchased")!.args.keyId as bigint;
     const block = await ethers.provider.getBlock(r!.blockNumber);
     const t0 = Math.max(block!.timestamp * 1000, Date.now() - 1); // mined just now (automine)
     const t0wall = Date.now();
@@ -181,8 +283,10 @@ async function main(): Promise<void> {
         leaseSamples.push(leased.at - t0wall);
         break;
       }
-      if (row && ["failed", "closing", "failed_closed"].includes(row.state)) throw new Error(`lease for key ${keyId} failed: ${row.failureReason}`);
-      if (Date.now() - t0wall > 120_000) throw new Error(`lease for key ${keyId} not confirmed after 120 s (state ${row?.state ?? "not seen"})`);
+      if (row && ["failed", "closing", "failed_closed"].includes(row.state))
+        throw new Error(`lease for key ${keyId} failed: ${row.failureReason}`);
+      if (Date.now() - t0wall > 120_000)
+        throw new Error(`lease for key ${keyId} not confirmed after 120 s (state ${row?.state ?? "not seen"})`);
       await new Promise((res) => setTimeout(res, 20));
     }
     void t0;
@@ -196,20 +300,31 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, node: process.version },
     setup: {
       chain: `hardhat node (own process, chain id 31401, automine) on 127.0.0.1:${NODE_PORT}`,
-      keyService: "front + 5 shard-store processes (services/key-service/cli.ts); 3 stores asked in parallel, each eth_call KeyNFT.hasAccess",
+      keyService:
+        "front + 5 shard-store processes (services/key-service/cli.ts); 3 stores asked in parallel, each eth_call KeyNFT.hasAccess",
       akash: "stand-in, 200 ms blocks, 2 providers bidding one block after the order",
       leasePolicy: policy,
     },
     keyRetrievalMs: { ...stats(keySamples), targetP50: 150, anchorLighthouseSdkMs: 3000 },
     decryptMs: stats(decryptSamples),
-    purchaseToConfirmedLeaseMs: { ...stats(leaseSamples), note: `includes the ${policy.bidWindowMs} ms bid window the pipeline waits before choosing` },
+    purchaseToConfirmedLeaseMs: {
+      ...stats(leaseSamples),
+      note: `includes the ${policy.bidWindowMs} ms bid window the pipeline waits before choosing`,
+    },
   };
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, JSON.stringify(result, null, 2) + "\n");
-  const row = (name: string, s: { n: number; p50: number; p90: number; p99: number }, target = "") => `| ${name.padEnd(38)} | ${String(s.n).padStart(4)} | ${String(s.p50).padStart(8)} | ${String(s.p90).padStart(8)} | ${String(s.p99).padStart(8)} | ${target.padEnd(16)} |`;
+  const row = (name: string, s: { n: number; p50: number; p90: number; p99: number }, target = "") =>
+    `| ${name.padEnd(38)} | ${String(s.n).padStart(4)} | ${String(s.p50).padStart(8)} | ${String(s.p90).padStart(8)} | ${String(s.p99).padStart(8)} | ${target.padEnd(16)} |`;
   console.log("\n| measurement                            |    n | p50 (ms) | p90 (ms) | p99 (ms) | target           |");
   console.log("| -------------------------------------- | ---: | -------: | -------: | -------: | ---------------- |");
-  console.log(row("key retrieval (3 of 5, eth_call)", result.keyRetrievalMs, `≤ 150 p50 ${result.keyRetrievalMs.p50 <= 150 ? "(met)" : "(NOT met)"}`));
+  console.log(
+    row(
+      "key retrieval (3 of 5, eth_call)",
+      result.keyRetrievalMs,
+      `≤ 150 p50 ${result.keyRetrievalMs.p50 <= 150 ? "(met)" : "(NOT met)"}`,
+    ),
+  );
   console.log(row("decrypt (key + download + AES-GCM)", result.decryptMs));
   console.log(row("purchase → confirmed lease", result.purchaseToConfirmedLeaseMs, `bid window ${policy.bidWindowMs} ms`));
   console.log(`\nwritten to ${path.relative(ROOT, OUT)}`);

@@ -165,10 +165,7 @@ add("model-updated-max-prices", "16 prices, 128-byte denom, uint128 max", {
     retired: false,
     metadataUri: "ipfs://x",
     prices: Array.from({ length: MAX_PRICES }, (_, i) => ({
-      currency:
-        i === 0
-          ? hexlify(toUtf8Bytes("ibc/" + "A".repeat(MAX_CURRENCY_LENGTH - 4)))
-          : hexlify(toUtf8Bytes(`uden${i}`)),
+      currency: i === 0 ? hexlify(toUtf8Bytes("ibc/" + "A".repeat(MAX_CURRENCY_LENGTH - 4))) : hexlify(toUtf8Bytes(`uden${i}`)),
       amount: i === 0 ? U128_MAX : BigInt(i),
     })),
   },
@@ -405,7 +402,8 @@ const str = (bytes: Uint8Array | string): Uint8Array => {
   const b = getBytes(bytes);
   return getBytes(concat([u(b.length, 2), b]));
 };
-const acct = (family: number, len: number): Uint8Array => getBytes(concat([u(family, 1), u(len, 1), new Uint8Array(len).fill(0x42)]));
+const acct = (family: number, len: number): Uint8Array =>
+  getBytes(concat([u(family, 1), u(len, 1), new Uint8Array(len).fill(0x42)]));
 const byName = (n: string): string => enc(messages.find((x) => x.name === n)!.m);
 const keyMintedHex = byName("key-minted-evm");
 const keyMintedBody = getBytes(keyMintedHex).subarray(HEADER_LENGTH);
@@ -426,26 +424,67 @@ reject("kind-0", "kind 0 is not assigned", raw(0, u(1, 8)), "UnknownKind");
 reject("kind-10", "first unassigned kind", raw(10, u(1, 8)), "UnknownKind");
 reject("kind-255", "kind 255", raw(255, u(1, 8)), "UnknownKind");
 reject("header-truncated", "header cut after 21 bytes", hexlify(getBytes(keyMintedHex).subarray(0, 21)), "Truncated");
-reject("header-only", "header claims a body that is missing", hexlify(getBytes(keyMintedHex).subarray(0, HEADER_LENGTH)), "Truncated");
-reject("body-truncated", "last body byte missing", hexlify(getBytes(keyMintedHex).subarray(0, getBytes(keyMintedHex).length - 1)), "Truncated");
+reject(
+  "header-only",
+  "header claims a body that is missing",
+  hexlify(getBytes(keyMintedHex).subarray(0, HEADER_LENGTH)),
+  "Truncated",
+);
+reject(
+  "body-truncated",
+  "last body byte missing",
+  hexlify(getBytes(keyMintedHex).subarray(0, getBytes(keyMintedHex).length - 1)),
+  "Truncated",
+);
 reject("trailing-byte", "one byte after the body", hexlify(concat([keyMintedHex, "0x00"])), "TrailingBytes");
 reject(
   "body-length-short",
   "body length field one less than the body; the body decoder runs out",
-  hexlify(concat([getBytes(keyMintedHex).subarray(0, 18), u(keyMintedBody.length - 1, 4), keyMintedBody.subarray(0, keyMintedBody.length - 1)])),
+  hexlify(
+    concat([
+      getBytes(keyMintedHex).subarray(0, 18),
+      u(keyMintedBody.length - 1, 4),
+      keyMintedBody.subarray(0, keyMintedBody.length - 1),
+    ]),
+  ),
   "Truncated",
 );
-reject("body-trailing", "KeyBurned body with an extra byte inside the declared body", raw(Kind.KeyBurned, concat([u(1, 8), u(2, 8), acct(1, 20), "0x00"])), "TrailingBytes");
-reject("account-evm-32", "EVM account with 32 bytes", raw(Kind.KeyTransferred, concat([u(1, 8), u(2, 8), acct(1, 32), acct(1, 20)])), "BadAccountLength");
-reject("account-cosmos-32", "Cosmos account with 32 bytes", raw(Kind.KeyTransferred, concat([u(1, 8), u(2, 8), acct(2, 20), acct(2, 32)])), "BadAccountLength");
+reject(
+  "body-trailing",
+  "KeyBurned body with an extra byte inside the declared body",
+  raw(Kind.KeyBurned, concat([u(1, 8), u(2, 8), acct(1, 20), "0x00"])),
+  "TrailingBytes",
+);
+reject(
+  "account-evm-32",
+  "EVM account with 32 bytes",
+  raw(Kind.KeyTransferred, concat([u(1, 8), u(2, 8), acct(1, 32), acct(1, 20)])),
+  "BadAccountLength",
+);
+reject(
+  "account-cosmos-32",
+  "Cosmos account with 32 bytes",
+  raw(Kind.KeyTransferred, concat([u(1, 8), u(2, 8), acct(2, 20), acct(2, 32)])),
+  "BadAccountLength",
+);
 reject(
   "account-contract-20",
   "CosmWasm contract with 20 bytes",
   raw(Kind.KeyMinted, concat([u(1, 8), u(2, 8), acct(3, 20), u(0, 8), u(0, 1)])),
   "BadAccountLength",
 );
-reject("account-family-0", "family 0", raw(Kind.KeyMinted, concat([u(1, 8), u(2, 8), acct(0, 20), u(0, 8), u(0, 1)])), "UnknownAccountFamily");
-reject("account-family-4", "family 4", raw(Kind.KeyMinted, concat([u(1, 8), u(2, 8), acct(4, 20), u(0, 8), u(0, 1)])), "UnknownAccountFamily");
+reject(
+  "account-family-0",
+  "family 0",
+  raw(Kind.KeyMinted, concat([u(1, 8), u(2, 8), acct(0, 20), u(0, 8), u(0, 1)])),
+  "UnknownAccountFamily",
+);
+reject(
+  "account-family-4",
+  "family 4",
+  raw(Kind.KeyMinted, concat([u(1, 8), u(2, 8), acct(4, 20), u(0, 8), u(0, 1)])),
+  "UnknownAccountFamily",
+);
 reject("bool-2", "locked = 2", raw(Kind.KeyMinted, concat([u(1, 8), u(2, 8), acct(1, 20), u(0, 8), u(2, 1)])), "InvalidBool");
 reject(
   "string-1025",
@@ -453,12 +492,42 @@ reject(
   raw(Kind.LeaseReported, leaseBody(str(new Uint8Array(MAX_STRING_LENGTH + 1).fill(0x61)), str("0x"))),
   "StringTooLong",
 );
-reject("utf8-invalid-byte", "0xff is never valid UTF-8", raw(Kind.LeaseReported, leaseBody(str("0x61ff62"), str("0x"))), "InvalidUtf8");
-reject("utf8-overlong", "overlong encoding of '/' (c0 af)", raw(Kind.LeaseReported, leaseBody(str("0x"), str("0xc0af"))), "InvalidUtf8");
-reject("utf8-surrogate", "UTF-16 surrogate U+D800 (ed a0 80)", raw(Kind.LeaseReported, leaseBody(str("0xeda080"), str("0x"))), "InvalidUtf8");
-reject("utf8-cut-sequence", "string ends inside a 4-byte sequence (f0 9f 98)", raw(Kind.LeaseReported, leaseBody(str("0xf09f98"), str("0x"))), "InvalidUtf8");
-reject("utf8-above-max", "code point above U+10FFFF (f4 90 80 80)", raw(Kind.LeaseReported, leaseBody(str("0xf4908080"), str("0x"))), "InvalidUtf8");
-reject("utf8-stray-continuation", "continuation byte without a lead (80)", raw(Kind.LeaseReported, leaseBody(str("0x"), str("0x41804142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e"))), "InvalidUtf8");
+reject(
+  "utf8-invalid-byte",
+  "0xff is never valid UTF-8",
+  raw(Kind.LeaseReported, leaseBody(str("0x61ff62"), str("0x"))),
+  "InvalidUtf8",
+);
+reject(
+  "utf8-overlong",
+  "overlong encoding of '/' (c0 af)",
+  raw(Kind.LeaseReported, leaseBody(str("0x"), str("0xc0af"))),
+  "InvalidUtf8",
+);
+reject(
+  "utf8-surrogate",
+  "UTF-16 surrogate U+D800 (ed a0 80)",
+  raw(Kind.LeaseReported, leaseBody(str("0xeda080"), str("0x"))),
+  "InvalidUtf8",
+);
+reject(
+  "utf8-cut-sequence",
+  "string ends inside a 4-byte sequence (f0 9f 98)",
+  raw(Kind.LeaseReported, leaseBody(str("0xf09f98"), str("0x"))),
+  "InvalidUtf8",
+);
+reject(
+  "utf8-above-max",
+  "code point above U+10FFFF (f4 90 80 80)",
+  raw(Kind.LeaseReported, leaseBody(str("0xf4908080"), str("0x"))),
+  "InvalidUtf8",
+);
+reject(
+  "utf8-stray-continuation",
+  "continuation byte without a lead (80)",
+  raw(Kind.LeaseReported, leaseBody(str("0x"), str("0x41804142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e"))),
+  "InvalidUtf8",
+);
 reject(
   "currency-129",
   "currency one byte over the maximum",
@@ -482,7 +551,13 @@ reject(
   "17 prices",
   raw(
     Kind.ModelUpdated,
-    concat([u(1, 8), u(0, 1), str("0x"), u(MAX_PRICES + 1, 1), ...Array.from({ length: MAX_PRICES + 1 }, () => concat([str("0x"), u(1, 16)]))]),
+    concat([
+      u(1, 8),
+      u(0, 1),
+      str("0x"),
+      u(MAX_PRICES + 1, 1),
+      ...Array.from({ length: MAX_PRICES + 1 }, () => concat([str("0x"), u(1, 16)])),
+    ]),
   ),
   "TooManyPrices",
 );

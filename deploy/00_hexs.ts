@@ -8,7 +8,9 @@ import { protocolSettings } from "../tasks/lib/protocol";
 const deploy: DeployFunction = async (hre) => {
   const settings = protocolSettings(hre);
   const a = await deployHexs(hre, settings);
-  console.log(`Hexs chain ${settings.hexsChainId} on '${hre.network.name}': registry ${a.registry}, market ${a.market}, hub ${a.hub}`);
+  console.log(
+    `Hexs chain ${settings.hexsChainId} on '${hre.network.name}': registry ${a.registry}, market ${a.market}, hub ${a.hub}`,
+  );
 };
 deploy.tags = ["core"];
 export default deploy;

@@ -58,7 +58,9 @@ export function hardhat(args: string[], env: NodeJS.ProcessEnv = {}): Promise<st
     let out = "";
     p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     p.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    p.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`npx hardhat ${args.join(" ")} failed (exit ${code}):\n${out.slice(-4000)}`))));
+    p.on("exit", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`npx hardhat ${args.join(" ")} failed (exit ${code}):\n${out.slice(-4000)}`)),
+    );
   });
 }
 
@@ -75,18 +77,31 @@ export async function portFree(port: number): Promise<boolean> {
 export async function requireFreePorts(ports: number[]): Promise<void> {
   const busy: number[] = [];
   for (const p of ports) if (!(await portFree(p))) busy.push(p);
-  if (busy.length) throw new Error(`port(s) ${busy.join(", ")} on 127.0.0.1 are in use: stop what listens there (an earlier devnet or the relayer bench? their PIDs are in .devnet/logs/pids.json and .devnet/bench/logs/pids.json) and retry`);
+  if (busy.length)
+    throw new Error(
+      `port(s) ${busy.join(", ")} on 127.0.0.1 are in use: stop what listens there (an earlier devnet or the relayer bench? their PIDs are in .devnet/logs/pids.json and .devnet/bench/logs/pids.json) and retry`,
+    );
 }
 
 /** Start a `hardhat node` for `spec` and wait until it answers with the right chain id. */
 export async function startEvmNode(sup: Supervisor, spec: EvmSpec): Promise<{ url: string; provider: JsonRpcProvider }> {
-  const c = sup.spawn(`node-${spec.network}`, HARDHAT, ["node", "--hostname", "127.0.0.1", "--port", String(spec.port), "--no-deploy"], {
-    cwd: ROOT,
-    env: { HEXS_NODE_CHAIN_ID: String(spec.evmChainId), HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
-  });
+  const c = sup.spawn(
+    `node-${spec.network}`,
+    HARDHAT,
+    ["node", "--hostname", "127.0.0.1", "--port", String(spec.port), "--no-deploy"],
+    {
+      cwd: ROOT,
+      env: { HEXS_NODE_CHAIN_ID: String(spec.evmChainId), HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+    },
+  );
   const url = `http://127.0.0.1:${spec.port}`;
   const provider = new JsonRpcProvider(url, spec.evmChainId, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
-  await waitFor(`${spec.label} on :${spec.port}`, 90_000, async () => Number(await provider.send("eth_chainId", [])) === spec.evmChainId, { sup, c });
+  await waitFor(
+    `${spec.label} on :${spec.port}`,
+    90_000,
+    async () => Number(await provider.send("eth_chainId", [])) === spec.evmChainId,
+    { sup, c },
+  );
   return { url, provider };
 }
 
@@ -99,7 +114,8 @@ function readDeployments(network: string, dir = deploymentsDir()): Record<string
   const folder = path.join(dir, network);
   const out: Record<string, string> = {};
   for (const f of fs.readdirSync(folder)) {
-    if (f.endsWith(".json")) out[f.replace(/\.json$/, "")] = (JSON.parse(fs.readFileSync(path.join(folder, f), "utf8")) as { address: string }).address;
+    if (f.endsWith(".json"))
+      out[f.replace(/\.json$/, "")] = (JSON.parse(fs.readFileSync(path.join(folder, f), "utf8")) as { address: string }).address;
   }
   return out;
 }
@@ -138,7 +154,11 @@ export async function deployEvm(
     const owner = await n.provider.getSigner(0);
     const executor = await (await n.provider.getSigner(EXECUTOR_INDEX)).getAddress();
     const lz = await deployLzEndpoint(owner, n.eid, executor);
-    await useMessageLibFor(owner, lz, nodes.filter((x) => x.eid !== n.eid).map((x) => x.eid));
+    await useMessageLibFor(
+      owner,
+      lz,
+      nodes.filter((x) => x.eid !== n.eid).map((x) => x.eid),
+    );
     lzs.push(lz);
     say(`${n.label}: LayerZero EndpointV2 ${lz.endpoint} + SimpleMessageLib ${lz.messageLib}`);
   }
@@ -159,22 +179,57 @@ export async function deployEvm(
     addresses: readDeployments(n.network, records),
     signer: (index: number) => n.provider.getSigner(index),
   }));
-  for (const c of chains) say(`${c.label}: Hexs chain ${c.hexsChainId} deployed (registry ${c.addresses.HexsRegistry}, hub ${c.addresses.HexsHub}); admin is the timelock`);
+  for (const c of chains)
+    say(
+      `${c.label}: Hexs chain ${c.hexsChainId} deployed (registry ${c.addresses.HexsRegistry}, hub ${c.addresses.HexsHub}); admin is the timelock`,
+    );
   const wireFile = path.join(dir, "lz-wire.json");
-  fs.writeFileSync(wireFile, JSON.stringify({ chains: chains.map((c) => ({ chainId: c.hexsChainId, eid: c.eid, bridge: c.addresses.HexsLzBridge, ratePerHour: 0 })) }, null, 2));
-  await Promise.all(chains.map((c) => hardhat(["lz:wire", "--network", c.network, "--file", wireFile, "--execute", "--fast-forward"], env)));
-  say(`LayerZero lanes wired both ways (npx hardhat lz:wire --network <chain> --file ${path.relative(ROOT, wireFile)} --execute)`);
-  await Promise.all(chains.map((c) => hardhat(["gateway:accept", "--network", c.network, "--chain", String(COSMOS_CHAIN), "--execute", "--fast-forward"], env)));
-  say(`both EVM hubs accept the CosmWasm chain's lane through their attestation gateways (npx hardhat gateway:accept --chain ${COSMOS_CHAIN})`);
+  fs.writeFileSync(
+    wireFile,
+    JSON.stringify(
+      { chains: chains.map((c) => ({ chainId: c.hexsChainId, eid: c.eid, bridge: c.addresses.HexsLzBridge, ratePerHour: 0 })) },
+      null,
+      2,
+    ),
+  );
+  await Promise.all(
+    chains.map((c) => hardhat(["lz:wire", "--network", c.network, "--file", wireFile, "--execute", "--fast-forward"], env)),
+  );
+  say(
+    `LayerZero lanes wired both ways (npx hardhat lz:wire --network <chain> --file ${path.relative(ROOT, wireFile)} --execute)`,
+  );
+  await Promise.all(
+    chains.map((c) =>
+      hardhat(["gateway:accept", "--network", c.network, "--chain", String(COSMOS_CHAIN), "--execute", "--fast-forward"], env),
+    ),
+  );
+  say(
+    `both EVM hubs accept the CosmWasm chain's lane through their attestation gateways (npx hardhat gateway:accept --chain ${COSMOS_CHAIN})`,
+  );
   if (lease) {
     const lane = String(lease.akashChain);
     await Promise.all(
       chains.map(async (c) => {
         await hardhat(["gateway:accept", "--network", c.network, "--chain", lane, "--execute", "--fast-forward"], env);
-        await hardhat(["hub:lease-reporting", "--network", c.network, "--akash-chain", lane, "--payee", lease.payee, "--execute", "--fast-forward"], env);
+        await hardhat(
+          [
+            "hub:lease-reporting",
+            "--network",
+            c.network,
+            "--akash-chain",
+            lane,
+            "--payee",
+            lease.payee,
+            "--execute",
+            "--fast-forward",
+          ],
+          env,
+        );
       }),
     );
-    say(`both EVM hubs accept the Akash lane ${lane} through their gateways and resolve deployment escrows from its LeaseReported, paying ${lease.payee} (npx hardhat gateway:accept --chain ${lane}; npx hardhat hub:lease-reporting --akash-chain ${lane} --payee …)`);
+    say(
+      `both EVM hubs accept the Akash lane ${lane} through their gateways and resolve deployment escrows from its LeaseReported, paying ${lease.payee} (npx hardhat gateway:accept --chain ${lane}; npx hardhat hub:lease-reporting --akash-chain ${lane} --payee …)`,
+    );
   }
   return chains;
 }
@@ -196,14 +251,21 @@ export async function startWasmd(sup: Supervisor, home: string, rpcPort: number,
       let out = "";
       p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
       p.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-      p.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`scripts/wasmd.sh ${cmd} failed (exit ${code}):\n${out.slice(-3000)}`))));
+      p.on("exit", (code) =>
+        code === 0 ? resolve() : reject(new Error(`scripts/wasmd.sh ${cmd} failed (exit ${code}):\n${out.slice(-3000)}`)),
+      );
     });
   sup.atStop("wasmd", () => run("stop"));
   await run("start");
 }
 
 /** Upload and instantiate the Hexs contract: Hexs chain 100, peers = the EVM chains, `threshold` of the operators' keys. */
-export async function deployCosmwasm(peers: number[], operatorPubkeys: string[], threshold: number, users: string[]): Promise<CosmosChain> {
+export async function deployCosmwasm(
+  peers: number[],
+  operatorPubkeys: string[],
+  threshold: number,
+  users: string[],
+): Promise<CosmosChain> {
   const env = devnetEnv();
   const admin = await connect("validator", env);
   const msg = instantiateMsg(admin.address, operatorPubkeys, env.denom);

@@ -38,10 +38,16 @@ async function main(): Promise<void> {
   const file = process.argv[2];
   if (!file) throw new Error("usage: lz-executor.ts <config.json>");
   const cfg = JSON.parse(fs.readFileSync(file, "utf8")) as Cfg;
-  const providers = cfg.chains.map((c) => new JsonRpcProvider(c.url, c.evmChainId, { staticNetwork: true, pollingInterval: 250 }));
+  const providers = cfg.chains.map(
+    (c) => new JsonRpcProvider(c.url, c.evmChainId, { staticNetwork: true, pollingInterval: 250 }),
+  );
   const signers = await Promise.all(providers.map((p) => p.getSigner(cfg.executorIndex)));
   const store = new JsonFileFailedReceiveStore(cfg.failedReceives);
-  const errorInterfaces = [HexsHub__factory.createInterface(), HexsLzBridge__factory.createInterface(), HexsRegistry__factory.createInterface()];
+  const errorInterfaces = [
+    HexsHub__factory.createInterface(),
+    HexsLzBridge__factory.createInterface(),
+    HexsRegistry__factory.createInterface(),
+  ];
   const executors: LzExecutor[] = [];
   cfg.chains.forEach((src, i) =>
     cfg.chains.forEach((dst, j) => {

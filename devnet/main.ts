@@ -16,7 +16,8 @@ import { Supervisor } from "./procs";
 import { runScenario } from "./scenario";
 
 const t0 = Date.now();
-const say = (line: string): void => console.log(line.startsWith("\n") ? line : `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+const say = (line: string): void =>
+  console.log(line.startsWith("\n") ? line : `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 
 async function main(): Promise<void> {
   const keep = process.argv.includes("--keep");
@@ -38,7 +39,9 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void shutdown(143));
 
   sup.onUnexpectedExit = (c, code, signal) => {
-    console.error(`\n${c.name} (pid ${c.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its log ${c.logFile} ends:\n${sup.tail(c)}`);
+    console.error(
+      `\n${c.name} (pid ${c.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its log ${c.logFile} ends:\n${sup.tail(c)}`,
+    );
     void shutdown(1);
   };
   try {
@@ -46,16 +49,27 @@ async function main(): Promise<void> {
     const [a, b] = net.evm;
     if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
     const tScenario = Date.now();
-    const r = await runScenario(a, b, net.cosmos, say, { services: net.services, operators: net.keys.map((k) => k.address), leasePayee: net.keys[0].address, outDir: net.dir, logDir: sup.dir });
+    const r = await runScenario(a, b, net.cosmos, say, {
+      services: net.services,
+      operators: net.keys.map((k) => k.address),
+      leasePayee: net.keys[0].address,
+      outDir: net.dir,
+      logDir: sup.dir,
+    });
     say(
       `\nscenario done in ${((Date.now() - t0) / 1000).toFixed(0)} s (start-up ${((tScenario - t0) / 1000).toFixed(0)} s, scenario ${((Date.now() - tScenario) / 1000).toFixed(0)} s): ` +
         `model ${r.rootModel}, fork ${r.forkModel}, key ${r.keyOnB}, lease ${r.lease.owner}/${r.lease.dseq} (${r.lease.seconds.toFixed(1)} s from purchase to LeaseReported on B)`,
     );
-    fs.writeFileSync(path.join(net.dir, "scenario.json"), JSON.stringify(r, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+    fs.writeFileSync(
+      path.join(net.dir, "scenario.json"),
+      JSON.stringify(r, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n",
+    );
     for (const c of [net.cosmos.admin, ...Object.values(net.cosmos.users)]) c.client.disconnect();
     if (keep) {
       say("devnet running (Ctrl-C stops everything). Try: npx hardhat model:show --network devnetB --model 100:1");
-      say(`  decrypt as a key holder: npx hardhat model:decrypt --network devnetB --model 100:1 --from 3 --out /tmp/fork.sdl.yaml --key-service ${net.services.keyService}`);
+      say(
+        `  decrypt as a key holder: npx hardhat model:decrypt --network devnetB --model 100:1 --from 3 --out /tmp/fork.sdl.yaml --key-service ${net.services.keyService}`,
+      );
       say(`  relayer status: npm run relayer -- status --config ${path.relative(ROOT, net.operators[0].configFile)}`);
       await new Promise(() => undefined);
     }

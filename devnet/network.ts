@@ -116,18 +116,37 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
           startKeyService(sup, path.join(dir, "keys"), nodes, `http://127.0.0.1:${rpcPort}`),
           startAkashStandin(sup, path.join(dir, "logs"), leaderMnemonicFile),
         ]);
-        return { keyService: ks.url, storeUrls: ks.storeUrls, akash, leader: { akashAddress: leaderAkash, mnemonicFile: leaderMnemonicFile } };
+        return {
+          keyService: ks.url,
+          storeUrls: ks.storeUrls,
+          akash,
+          leader: { akashAddress: leaderAkash, mnemonicFile: leaderMnemonicFile },
+        };
       })();
       services.catch(() => undefined); // awaited below; a failure is reported there
     }
     say(`relayer operators (${threshold}-of-${n}): ${keys.map((k) => k.address).join(", ")}`);
-    const evm = await deployEvm(nodes, keys.map((k) => k.address), threshold, dir, say, { lease: withServices ? { akashChain: AKASH_LANE, payee: keys[0].address } : undefined });
+    const evm = await deployEvm(
+      nodes,
+      keys.map((k) => k.address),
+      threshold,
+      dir,
+      say,
+      { lease: withServices ? { akashChain: AKASH_LANE, payee: keys[0].address } : undefined },
+    );
     const pubkeys = keys.map((k) => k.signingKey.compressedPublicKey.slice(2));
     // peers = the lanes the contract journals its facts to: the EVM chains only. It applies
     // LeaseReported from the Akash lane 900 without listing it (receive_batch takes any source
     // lane signed by the relayer quorum), and listing it would send every fact toward Akash.
-    const cosmos = await deployCosmwasm(evm.map((c) => c.hexsChainId), pubkeys, threshold, ["alice", "bob", "carol"]);
-    say(`Cosmos chain: Hexs contract ${cosmos.contract} (Hexs chain ${COSMOS_CHAIN}, peers ${evm.map((c) => c.hexsChainId).join(", ")})`);
+    const cosmos = await deployCosmwasm(
+      evm.map((c) => c.hexsChainId),
+      pubkeys,
+      threshold,
+      ["alice", "bob", "carol"],
+    );
+    say(
+      `Cosmos chain: Hexs contract ${cosmos.contract} (Hexs chain ${COSMOS_CHAIN}, peers ${evm.map((c) => c.hexsChainId).join(", ")})`,
+    );
 
     // Gas money for the operators on every chain.
     for (const c of evm) {
@@ -135,7 +154,12 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       for (const k of keys) await (await funder.sendTransaction({ to: k.address, value: parseEther("100") })).wait();
     }
     for (const k of keys) {
-      await cosmos.admin.client.sendTokens(cosmos.admin.address, await cosmosAddressOf(k), [{ denom: cosmos.env.denom, amount: "10000000" }], "auto");
+      await cosmos.admin.client.sendTokens(
+        cosmos.admin.address,
+        await cosmosAddressOf(k),
+        [{ denom: cosmos.env.denom, amount: "10000000" }],
+        "auto",
+      );
     }
     // From here on the EVM chains also mine a block every second, so confirmations advance.
     for (const c of evm) await c.provider.send("evm_setIntervalMining", [o.blockTimeMs ?? 1000]);
@@ -146,7 +170,17 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       lzConfig,
       JSON.stringify(
         {
-          chains: evm.map((c) => ({ name: c.network, url: c.url, evmChainId: c.evmChainId, hexsChainId: c.hexsChainId, eid: c.eid, endpoint: c.lz.endpoint, messageLib: c.lz.messageLib, hub: c.addresses.HexsHub, bridge: c.addresses.HexsLzBridge })),
+          chains: evm.map((c) => ({
+            name: c.network,
+            url: c.url,
+            evmChainId: c.evmChainId,
+            hexsChainId: c.hexsChainId,
+            eid: c.eid,
+            endpoint: c.lz.endpoint,
+            messageLib: c.lz.messageLib,
+            hub: c.addresses.HexsHub,
+            bridge: c.addresses.HexsLzBridge,
+          })),
           executorIndex: EXECUTOR_INDEX,
           failedReceives: path.join(dir, "logs", "lz-failed-receives.json"),
           intervalMs: 500,
@@ -155,14 +189,25 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
         2,
       ),
     );
-    sup.spawn("lz-executor", path.join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(__dirname, "lz-executor.ts"), lzConfig], { cwd: ROOT });
+    sup.spawn(
+      "lz-executor",
+      path.join(ROOT, "node_modules/.bin/ts-node"),
+      ["--transpile-only", path.join(__dirname, "lz-executor.ts"), lzConfig],
+      { cwd: ROOT },
+    );
     say("LayerZero dev executor running (flushes the hubs' LayerZero lanes, verifies and executes packets)");
 
     const svc = await services;
     if (svc) {
-      say(`key service: ${svc.keyService} (Lighthouse's endpoints), shard stores ${svc.storeUrls.map((u) => u.replace("http://127.0.0.1", "")).join(" ")} (3-of-5); access checked on ${[...evm.map(keyChainName), WASM_KEY_CHAIN].join(", ")}`);
-      say(`Akash stand-in: chain ${svc.akash.chainId}, RPC ${svc.akash.rpc}, REST ${svc.akash.rest}, providers ${svc.akash.providers.map((p) => `${p.address} (${p.hostUri})`).join(", ")}`);
-      say(`lease leader operator1: Akash account ${svc.leader.akashAddress} (funded at genesis), mnemonic ${path.relative(ROOT, svc.leader.mnemonicFile)}; lease payee on A and B: ${keys[0].address}`);
+      say(
+        `key service: ${svc.keyService} (Lighthouse's endpoints), shard stores ${svc.storeUrls.map((u) => u.replace("http://127.0.0.1", "")).join(" ")} (3-of-5); access checked on ${[...evm.map(keyChainName), WASM_KEY_CHAIN].join(", ")}`,
+      );
+      say(
+        `Akash stand-in: chain ${svc.akash.chainId}, RPC ${svc.akash.rpc}, REST ${svc.akash.rest}, providers ${svc.akash.providers.map((p) => `${p.address} (${p.hostUri})`).join(", ")}`,
+      );
+      say(
+        `lease leader operator1: Akash account ${svc.leader.akashAddress} (funded at genesis), mnemonic ${path.relative(ROOT, svc.leader.mnemonicFile)}; lease payee on A and B: ${keys[0].address}`,
+      );
     }
     const height = await cosmos.admin.client.getHeight();
     const evmFrom: Record<string, number> = {};
@@ -175,11 +220,23 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       cosmos,
       height,
       o.tuning ?? DEFAULT_TUNING,
-      svc && { lane: AKASH_LANE, rpc: svc.akash.rpc, rest: svc.akash.rest, chainId: svc.akash.chainId, keyService: svc.keyService, leaderAddress: svc.leader.akashAddress, leaderMnemonicFile: svc.leader.mnemonicFile, evmFrom },
+      svc && {
+        lane: AKASH_LANE,
+        rpc: svc.akash.rpc,
+        rest: svc.akash.rest,
+        chainId: svc.akash.chainId,
+        keyService: svc.keyService,
+        leaderAddress: svc.leader.akashAddress,
+        leaderMnemonicFile: svc.leader.mnemonicFile,
+        evmFrom,
+      },
     );
     const startRelayers = async () => {
       await startOperators(sup, operators);
-      for (const op of operators) say(`${op.name}: ready on http://127.0.0.1:${op.httpPort} (/metrics, /readyz), config ${path.relative(ROOT, op.configFile)}`);
+      for (const op of operators)
+        say(
+          `${op.name}: ready on http://127.0.0.1:${op.httpPort} (/metrics, /readyz), config ${path.relative(ROOT, op.configFile)}`,
+        );
     };
     if (o.startRelayers ?? true) await startRelayers();
     return { sup, dir, evm, cosmos, keys, operators, startRelayers, services: svc };

@@ -101,12 +101,19 @@ export class Supervisor {
 }
 
 /** Poll `probe` until it returns true (errors count as "not yet"), or fail after `timeoutMs`. */
-export async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>, child?: { sup: Supervisor; c: Child }): Promise<void> {
+export async function waitFor(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+  child?: { sup: Supervisor; c: Child },
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = "";
   for (;;) {
     if (child && (child.c.proc.exitCode !== null || child.c.proc.signalCode !== null)) {
-      throw new Error(`${child.c.name} exited while waiting for ${what}; its log (${child.c.logFile}) ends:\n${child.sup.tail(child.c)}`);
+      throw new Error(
+        `${child.c.name} exited while waiting for ${what}; its log (${child.c.logFile}) ends:\n${child.sup.tail(child.c)}`,
+      );
     }
     try {
       if (await probe()) return;
@@ -122,13 +129,22 @@ export async function waitFor(what: string, timeoutMs: number, probe: () => Prom
 }
 
 /** Wait until a line of the child's log matches `re` (e.g. its `READY …` line) and return it. */
-export async function waitForLine(sup: Supervisor, c: Child, re: RegExp, timeoutMs: number, what = `${c.name} to print ${re}`): Promise<string> {
+export async function waitForLine(
+  sup: Supervisor,
+  c: Child,
+  re: RegExp,
+  timeoutMs: number,
+  what = `${c.name} to print ${re}`,
+): Promise<string> {
   let line: string | undefined;
   await waitFor(
     what,
     timeoutMs,
     async () => {
-      line = fs.readFileSync(c.logFile, "utf8").split("\n").find((l) => re.test(l));
+      line = fs
+        .readFileSync(c.logFile, "utf8")
+        .split("\n")
+        .find((l) => re.test(l));
       return line !== undefined;
     },
     { sup, c },

@@ -113,17 +113,33 @@ export function writeOperatorConfigs(
 export async function startOperators(sup: Supervisor, ops: Operator[]): Promise<void> {
   const tsNode = path.join(ROOT, "node_modules/.bin/ts-node");
   for (const op of ops) {
-    op.child = sup.spawn(op.name, tsNode, ["--transpile-only", path.join(ROOT, "relayer/cli.ts"), "start", "--config", op.configFile], {
-      cwd: ROOT,
-      env: { HEXS_LOG_LEVEL: process.env.HEXS_LOG_LEVEL ?? "info" },
-    });
+    op.child = sup.spawn(
+      op.name,
+      tsNode,
+      ["--transpile-only", path.join(ROOT, "relayer/cli.ts"), "start", "--config", op.configFile],
+      {
+        cwd: ROOT,
+        env: { HEXS_LOG_LEVEL: process.env.HEXS_LOG_LEVEL ?? "info" },
+      },
+    );
   }
   for (const op of ops) {
-    await waitFor(`${op.name} /readyz on :${op.httpPort}`, 120_000, async () => (await fetch(`http://127.0.0.1:${op.httpPort}/readyz`)).ok, { sup, c: op.child! });
+    await waitFor(
+      `${op.name} /readyz on :${op.httpPort}`,
+      120_000,
+      async () => (await fetch(`http://127.0.0.1:${op.httpPort}/readyz`)).ok,
+      { sup, c: op.child! },
+    );
   }
 }
 
-function akashSection(a: AkashSetup, leader: boolean, op: Operator, evm: EvmChain[], startHeight: number): Record<string, unknown> {
+function akashSection(
+  a: AkashSetup,
+  leader: boolean,
+  op: Operator,
+  evm: EvmChain[],
+  startHeight: number,
+): Record<string, unknown> {
   const common = {
     hexsChainId: a.lane,
     rpc: a.rpc,
@@ -132,18 +148,30 @@ function akashSection(a: AkashSetup, leader: boolean, op: Operator, evm: EvmChai
     db: "akash.sqlite",
     // every chain where keys with a deployment are sold: the leader serves their purchases, the
     // co-signers read their escrows and lanes to check its reports
-    purchases: [...evm.map((c) => ({ chain: c.network, market: c.addresses.HexsMarket, from: a.evmFrom[c.network] })), { chain: "wasmd", from: startHeight }],
+    purchases: [
+      ...evm.map((c) => ({ chain: c.network, market: c.addresses.HexsMarket, from: a.evmFrom[c.network] })),
+      { chain: "wasmd", from: startHeight },
+    ],
     report: { mode: "attested", minCosigners: 1, refundsPerHour: 20 },
     pollMs: 500,
   };
   if (!leader) return { ...common, role: "cosigner", leaders: [a.leaderAddress] };
-  if (path.dirname(a.leaderMnemonicFile) !== op.dir) throw new Error(`the leader's mnemonic file ${a.leaderMnemonicFile} must be in ${op.dir}`);
+  if (path.dirname(a.leaderMnemonicFile) !== op.dir)
+    throw new Error(`the leader's mnemonic file ${a.leaderMnemonicFile} must be in ${op.dir}`);
   return {
     ...common,
     role: "leader",
     mnemonic: { file: path.basename(a.leaderMnemonicFile) },
     keyService: a.keyService,
     // devnet pace: bids are collected for 1.5 s (the stand-in's providers bid in the next block)
-    policy: { maxPricePerBlockUact: "1000", bidWindowMs: 1500, pollMs: 250, backoffBaseMs: 250, backoffMaxMs: 2000, maxAttempts: 8, txTimeoutMs: 15000 },
+    policy: {
+      maxPricePerBlockUact: "1000",
+      bidWindowMs: 1500,
+      pollMs: 250,
+      backoffBaseMs: 250,
+      backoffMaxMs: 2000,
+      maxAttempts: 8,
+      txTimeoutMs: 15000,
+    },
   };
 }

@@ -21,9 +21,26 @@ import { Secp256k1HdWallet } from "@cosmjs/amino";
 import { fromBase64, fromBech32, toHex } from "@cosmjs/encoding";
 import type { Model } from "../sdk/cosmwasm/Hexs.types";
 import { decodeMessage, Kind, type LeaseReportedBody } from "../codec";
-import { decryptForHolder, evmHolder, grantKeyHolders, grantOperators, KeyServiceClient, KeyServiceError, localEndpoints, sealSdl, type Holder } from "../sdk/keys";
+import {
+  decryptForHolder,
+  evmHolder,
+  grantKeyHolders,
+  grantOperators,
+  KeyServiceClient,
+  KeyServiceError,
+  localEndpoints,
+  sealSdl,
+  type Holder,
+} from "../sdk/keys";
 import { AkashClient } from "../sdk/akash/client";
-import { AttestationGateway__factory, HexsHub__factory, HexsMarket__factory, HexsRegistry__factory, type HexsMarket, type HexsRegistry } from "../sdk/typechain";
+import {
+  AttestationGateway__factory,
+  HexsHub__factory,
+  HexsMarket__factory,
+  HexsRegistry__factory,
+  type HexsMarket,
+  type HexsRegistry,
+} from "../sdk/typechain";
 import { COSMOS_CHAIN, devnetHardhatEnv, hardhat, ROOT, type CosmosChain, type EvmChain } from "./chains";
 import { waitFor } from "./procs";
 import { AKASH_LANE, keyChainName, WASM_KEY_CHAIN, type DevnetServices } from "./services";
@@ -62,7 +79,13 @@ export interface ScenarioServices {
   logDir: string;
 }
 
-export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain, say: (line: string) => void, x: ScenarioServices): Promise<ScenarioResult> {
+export async function runScenario(
+  a: EvmChain,
+  b: EvmChain,
+  cosmos: CosmosChain,
+  say: (line: string) => void,
+  x: ScenarioServices,
+): Promise<ScenarioResult> {
   const env = devnetHardhatEnv([a, b]);
   const registry = (c: EvmChain): HexsRegistry => HexsRegistry__factory.connect(c.addresses.HexsRegistry, c.provider);
   const market = (c: EvmChain): HexsMarket => HexsMarket__factory.connect(c.addresses.HexsMarket, c.provider);
@@ -79,11 +102,17 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
     const shown = args.map((x) => (/^[\w.:\/@-]+$/.test(x) ? x : `'${x}'`)).join(" ");
     say(`   $ npx hardhat ${name} --network ${network} ${shown}`);
     const out = await hardhat([name, "--network", network, ...args], env);
-    for (const line of out.trim().split("\n").filter((l) => l.trim() && !/^(Warning|\s+You are using)/.test(l))) say(`     ${line}`);
+    for (const line of out
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim() && !/^(Warning|\s+You are using)/.test(l)))
+      say(`     ${line}`);
     return out;
   };
   const execute = async (who: keyof typeof cw, msg: Record<string, unknown>, funds?: { denom: string; amount: string }[]) => {
-    say(`   $ wasmd tx wasm execute ${cosmos.contract.slice(0, 14)}… '${JSON.stringify(msg)}'${funds ? ` --amount ${funds[0].amount}${funds[0].denom}` : ""} --from ${who}`);
+    say(
+      `   $ wasmd tx wasm execute ${cosmos.contract.slice(0, 14)}… '${JSON.stringify(msg)}'${funds ? ` --amount ${funds[0].amount}${funds[0].denom}` : ""} --from ${who}`,
+    );
     const r = await cw[who].client.execute(cw[who].address, cosmos.contract, msg, "auto", undefined, funds);
     say(`     tx ${r.transactionHash} at height ${r.height} (gas ${r.gasUsed})`);
     return r;
@@ -99,8 +128,12 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
   say(`cast: alice ${alice} (creator, EVM), bob ${cw.bob.address} (forker, Cosmos; EVM payout wallet ${bobEvm}),`);
   say(`      carol ${carol} (buyer on B), dave ${cw.carol.address} (buyer on the Cosmos chain)`);
   const keyService = new KeyServiceClient(localEndpoints(x.services.keyService));
-  const accounts = JSON.parse(fs.readFileSync(path.join(ROOT, "scripts/wasmd-accounts.json"), "utf8")) as { accounts: { name: string; mnemonic: string }[] };
-  const bobSigner = await Secp256k1HdWallet.fromMnemonic(accounts.accounts.find((u) => u.name === "bob")!.mnemonic, { prefix: "wasm" });
+  const accounts = JSON.parse(fs.readFileSync(path.join(ROOT, "scripts/wasmd-accounts.json"), "utf8")) as {
+    accounts: { name: string; mnemonic: string }[];
+  };
+  const bobSigner = await Secp256k1HdWallet.fromMnemonic(accounts.accounts.find((u) => u.name === "bob")!.mnemonic, {
+    prefix: "wasm",
+  });
   const bobHolder: Holder = { family: "cosmos", address: cw.bob.address, signer: bobSigner };
   const sdlText = fs.readFileSync(FORK_SDL, "utf8");
   const rel = (f: string) => path.relative(ROOT, f);
@@ -108,18 +141,39 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
   // 1. A root model on chain A, mirrored to B (LayerZero) and the Cosmos chain (relayer quorum).
   const root = id(a.hexsChainId, 1);
   title(`alice publishes a model on ${a.label} (forks owe it 20 %)`);
-  await task(a.network, "model:publish", ["--content", "encrypted SDL of alice/llama-3-8b-ft v1", "--sdl-locator", "lighthouse://bafkreialicellama", "--fork-royalty-bps", "2000", "--from", "2"]);
-  await mirrored(`model ${show(root)} mirrored on ${b.label} (LayerZero)`, async () => (await registry(b).model(root)).creator !== "0x0000000000000000000000000000000000000000");
-  await mirrored(`model ${show(root)} mirrored on the Cosmos chain (2-of-3 relayer batch)`, async () => !!(await q<Model>({ model: { id: root.toString() } }).catch(() => null)));
+  await task(a.network, "model:publish", [
+    "--content",
+    "encrypted SDL of alice/llama-3-8b-ft v1",
+    "--sdl-locator",
+    "lighthouse://bafkreialicellama",
+    "--fork-royalty-bps",
+    "2000",
+    "--from",
+    "2",
+  ]);
+  await mirrored(
+    `model ${show(root)} mirrored on ${b.label} (LayerZero)`,
+    async () => (await registry(b).model(root)).creator !== "0x0000000000000000000000000000000000000000",
+  );
+  await mirrored(
+    `model ${show(root)} mirrored on the Cosmos chain (2-of-3 relayer batch)`,
+    async () => !!(await q<Model>({ model: { id: root.toString() } }).catch(() => null)),
+  );
 
   // 2. bob seals his fork's SDL with the key service as a Cosmos account, then forks alice's model
   //    on the Cosmos chain with its content commitment and locator, committing to the parent's content.
   title(`bob encrypts his fork's SDL with the key service as a Cosmos account (ADR-36 signatures)`);
   const t2 = Date.now();
   const sealed = await sealSdl(keyService, bobHolder, sdlText, { source: rel(FORK_SDL) });
-  say(`   ${rel(FORK_SDL)}: valid SDL (${sealed.sdl.services.length} service, image pinned ${sealed.imageDigest.slice(0, 18)}…), AES-256-GCM encrypted, stored as ${sealed.upload.cid} (${sealed.upload.encryptedBytes} bytes)`);
-  say(`   key split 3-of-5 over the shard stores ${x.services.storeUrls.map((u) => u.replace("http://127.0.0.1", "")).join(" ")}, owner ${cw.bob.address}; only bob may open it so far (${((Date.now() - t2) / 1000).toFixed(1)} s)`);
-  say(`   content commitment ${sealed.contentCommitment} (sha256 of the encrypted SDL + image digest), locator ${sealed.upload.locator.slice(0, 40)}…`);
+  say(
+    `   ${rel(FORK_SDL)}: valid SDL (${sealed.sdl.services.length} service, image pinned ${sealed.imageDigest.slice(0, 18)}…), AES-256-GCM encrypted, stored as ${sealed.upload.cid} (${sealed.upload.encryptedBytes} bytes)`,
+  );
+  say(
+    `   key split 3-of-5 over the shard stores ${x.services.storeUrls.map((u) => u.replace("http://127.0.0.1", "")).join(" ")}, owner ${cw.bob.address}; only bob may open it so far (${((Date.now() - t2) / 1000).toFixed(1)} s)`,
+  );
+  say(
+    `   content commitment ${sealed.contentCommitment} (sha256 of the encrypted SDL + image digest), locator ${sealed.upload.locator.slice(0, 40)}…`,
+  );
   const parent = await q<Model>({ model: { id: root.toString() } });
   const fork = id(COSMOS_CHAIN, 1);
   title("bob forks it on the Cosmos chain with that commitment and locator (his fork owes alice's model 20 %)");
@@ -139,18 +193,31 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
     },
   });
   for (const c of [a, b]) {
-    await mirrored(`fork ${show(fork)} with parent ${show(root)} mirrored on ${c.label}`, async () => (await registry(c).model(fork)).parentId === root);
+    await mirrored(
+      `fork ${show(fork)} with parent ${show(root)} mirrored on ${c.label}`,
+      async () => (await registry(c).model(fork)).parentId === root,
+    );
     const m = await registry(c).model(fork);
-    if (m.contentCommitment !== sealed.contentCommitment || m.sdlLocator !== sealed.upload.locator) throw new Error(`${c.label} mirrored fork ${show(fork)} with commitment ${m.contentCommitment} / locator ${m.sdlLocator}, not bob's`);
+    if (m.contentCommitment !== sealed.contentCommitment || m.sdlLocator !== sealed.upload.locator)
+      throw new Error(
+        `${c.label} mirrored fork ${show(fork)} with commitment ${m.contentCommitment} / locator ${m.sdlLocator}, not bob's`,
+      );
   }
   say(`   ✓ A and B carry bob's content commitment and SDL locator`);
 
   title("bob lets key holders on A, B and the Cosmos chain decrypt the SDL, and the relayer operators (to open leases)");
   const t2b = Date.now();
-  const keyNfts = await Promise.all([b, a].map(async (c) => ({ chain: keyChainName(c), keyNft: await registry(c).keysOf(fork) })));
-  await grantKeyHolders(keyService, bobHolder, sealed.upload.locator, { evm: keyNfts, cosmwasm: [{ chain: WASM_KEY_CHAIN, contract: cosmos.contract, modelId: fork }] });
+  const keyNfts = await Promise.all(
+    [b, a].map(async (c) => ({ chain: keyChainName(c), keyNft: await registry(c).keysOf(fork) })),
+  );
+  await grantKeyHolders(keyService, bobHolder, sealed.upload.locator, {
+    evm: keyNfts,
+    cosmwasm: [{ chain: WASM_KEY_CHAIN, contract: cosmos.contract, modelId: fork }],
+  });
   await grantOperators(keyService, bobHolder, sealed.upload.locator, x.operators);
-  say(`   conditions: KeyNFT.hasAccess(:userAddress) on ${keyNfts.map((k) => `${k.chain} (${k.keyNft})`).join(" or ")}, or has_access(${show(fork)}, :userAddress) on ${WASM_KEY_CHAIN}`);
+  say(
+    `   conditions: KeyNFT.hasAccess(:userAddress) on ${keyNfts.map((k) => `${k.chain} (${k.keyNft})`).join(" or ")}, or has_access(${show(fork)}, :userAddress) on ${WASM_KEY_CHAIN}`,
+  );
   say(`   shared with the relayer operators ${x.operators.join(", ")} (${((Date.now() - t2b) / 1000).toFixed(1)} s)`);
   const carolHolder = evmHolder(await b.signer(3), carol.toLowerCase());
   try {
@@ -177,22 +244,34 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
   await task(b.network, "key:buy", ["--model", show(fork), "--deploy-params", `{"region":"us-west"}`, "--from", "3"]);
   const bought = Date.now();
   const escrow = await market(b).escrowOf(key);
-  say(`   deployment escrow of key ${show(key)}: ${formatEther(escrow.amount)} ETH held until the lease is reported; the lease pipeline runs in the background (checked in the last step)`);
+  say(
+    `   deployment escrow of key ${show(key)}: ${formatEther(escrow.amount)} ETH held until the lease is reported; the lease pipeline runs in the background (checked in the last step)`,
+  );
   // Watch B from now on for the escrow's resolution (or a refused LeaseReported), to time the lease.
   const leaseWatch = (async (): Promise<{ tx?: string; rejected?: string; at: number }> => {
     const until = bought + LEASE_TIMEOUT_MS;
     for (;;) {
       const rejected = await hubB.queryFilter(hubB.filters.MessageRejected(AKASH_LANE), fromBlock).catch(() => []);
-      if (rejected.length) return { rejected: rejected.map((e) => `#${e.args.nonce}: ${e.args.reason}`).join("; "), at: Date.now() };
-      const ev = await market(b).queryFilter(market(b).filters.DeploymentResolved(key), fromBlock).catch(() => []);
+      if (rejected.length)
+        return { rejected: rejected.map((e) => `#${e.args.nonce}: ${e.args.reason}`).join("; "), at: Date.now() };
+      const ev = await market(b)
+        .queryFilter(market(b).filters.DeploymentResolved(key), fromBlock)
+        .catch(() => []);
       if (ev.length) return { tx: ev[0].transactionHash, at: Date.now() };
       if (Date.now() > until) return { at: Date.now() };
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
-  await mirrored(`carol's key ${show(key)} opens the fork on ${a.label} (LayerZero mirror)`, async () => registry(a).hasAccess(fork, carol));
-  await mirrored(`carol's key ${show(key)} opens the fork on the Cosmos chain`, async () => (await q<{ access: boolean }>({ has_access: { model: fork.toString(), account: { evm: carol } } })).access);
-  say(`   lineage on the Cosmos chain: ${show(fork)} → parent ${show(BigInt((await q<Model>({ model: { id: fork.toString() } })).parent!))}`);
+  await mirrored(`carol's key ${show(key)} opens the fork on ${a.label} (LayerZero mirror)`, async () =>
+    registry(a).hasAccess(fork, carol),
+  );
+  await mirrored(
+    `carol's key ${show(key)} opens the fork on the Cosmos chain`,
+    async () => (await q<{ access: boolean }>({ has_access: { model: fork.toString(), account: { evm: carol } } })).access,
+  );
+  say(
+    `   lineage on the Cosmos chain: ${show(fork)} → parent ${show(BigInt((await q<Model>({ model: { id: fork.toString() } })).parent!))}`,
+  );
 
   // 5. Royalties earned on chain B: settle the fork's vault up to the root, claim.
   title(`settle the fork's revenue on ${b.label}, level by level up to alice's model`);
@@ -207,11 +286,23 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
   // 6. Royalties earned on the Cosmos chain: alice binds a Cosmos payout address from chain A,
   //    prices her model there, dave buys, settle and claim on the Cosmos chain.
   title("alice binds her Cosmos address as her payout address on the Cosmos chain (signed on A, carried by the relayers)");
-  await task(a.network, "payout:bind", ["--chain", String(COSMOS_CHAIN), "--payout", `cosmos:${hex20(cw.alice.address)}`, "--from", "2"]);
-  await mirrored("alice's payout binding applied on the Cosmos chain", async () => (await q<string | null>({ payout: { account: { evm: alice } } })) === cw.alice.address);
+  await task(a.network, "payout:bind", [
+    "--chain",
+    String(COSMOS_CHAIN),
+    "--payout",
+    `cosmos:${hex20(cw.alice.address)}`,
+    "--from",
+    "2",
+  ]);
+  await mirrored(
+    "alice's payout binding applied on the Cosmos chain",
+    async () => (await q<string | null>({ payout: { account: { evm: alice } } })) === cw.alice.address,
+  );
   title("alice (through her Cosmos payout address) prices her model on the Cosmos chain; dave buys a key there");
   await execute("alice", { update_model: { model: root.toString(), price: "400000", deploy_price: null, sdl_uri: null } });
-  await execute("carol", { buy_key: { model: root.toString(), recipient: null, with_deployment: false } }, [{ denom: cosmos.env.denom, amount: "400000" }]);
+  await execute("carol", { buy_key: { model: root.toString(), recipient: null, with_deployment: false } }, [
+    { denom: cosmos.env.denom, amount: "400000" },
+  ]);
   title("settle and claim on the Cosmos chain");
   await execute("carol", { settle: { model: root.toString() } });
   const owed = await q<string>({ claimable: { payee: { evm: alice } } });
@@ -219,16 +310,30 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
   say(`   alice's payout address received ${owed}${cosmos.env.denom} on the Cosmos chain`);
   const dave = { family: 2, addr: zeroPadValue(hex20(cw.carol.address), 32) };
   const hubA = HexsHub__factory.connect(a.addresses.HexsHub, a.provider);
-  await mirrored(`dave's key of ${show(root)} (bought on the Cosmos chain) is mirrored on ${a.label}`, async () => hubA.hasMirroredAccess(root, dave));
+  await mirrored(`dave's key of ${show(root)} (bought on the Cosmos chain) is mirrored on ${a.label}`, async () =>
+    hubA.hasMirroredAccess(root, dave),
+  );
 
   // 7. carol, a key holder on B, decrypts the fork's SDL with the task a holder runs.
   title(`carol decrypts the fork's SDL on ${b.label} as a key holder (EIP-191 challenge, 3 of 5 shards)`);
   const out = path.join(x.outDir, "carol-fork.sdl.yaml");
   const t7 = Date.now();
-  await task(b.network, "model:decrypt", ["--model", show(fork), "--out", rel(out), "--key-service", x.services.keyService, "--from", "3", "--force"]);
+  await task(b.network, "model:decrypt", [
+    "--model",
+    show(fork),
+    "--out",
+    rel(out),
+    "--key-service",
+    x.services.keyService,
+    "--from",
+    "3",
+    "--force",
+  ]);
   const got = fs.readFileSync(out, "utf8");
   if (got !== sdlText) throw new Error(`carol's decrypted SDL ${rel(out)} differs from ${rel(FORK_SDL)}`);
-  say(`   ✓ ${rel(out)} equals bob's ${rel(FORK_SDL)} (${got.length} bytes, sha256 ${createHash("sha256").update(got).digest("hex").slice(0, 16)}…) (${((Date.now() - t7) / 1000).toFixed(1)} s)`);
+  say(
+    `   ✓ ${rel(out)} equals bob's ${rel(FORK_SDL)} (${got.length} bytes, sha256 ${createHash("sha256").update(got).digest("hex").slice(0, 16)}…) (${((Date.now() - t7) / 1000).toFixed(1)} s)`,
+  );
 
   // 8. The lease for carol's purchase: the leader (operator1) read the Purchased event on B, decrypted
   //    the SDL as its operator key, opened the deployment and lease on the Akash stand-in and sent the
@@ -237,48 +342,94 @@ export async function runScenario(a: EvmChain, b: EvmChain, cosmos: CosmosChain,
   const watched = await leaseWatch;
   const pipelineLog = () => {
     const f = path.join(x.logDir, "operator1.log");
-    const lines = fs.existsSync(f) ? fs.readFileSync(f, "utf8").split("\n").filter((l) => /akash|lease/i.test(l)).slice(-12) : [];
+    const lines = fs.existsSync(f)
+      ? fs
+          .readFileSync(f, "utf8")
+          .split("\n")
+          .filter((l) => /akash|lease/i.test(l))
+          .slice(-12)
+      : [];
     return `; the lease leader's log (${rel(f)}) ends:\n${lines.join("\n")}`;
   };
-  if (watched.rejected) throw new Error(`the hub on ${b.label} refused LeaseReported from lane ${AKASH_LANE}: ${watched.rejected}`);
-  if (!watched.tx) throw new Error(`no LeaseReported for key ${show(key)} applied on ${b.label} within ${LEASE_TIMEOUT_MS / 1000} s of the purchase${pipelineLog()}`);
+  if (watched.rejected)
+    throw new Error(`the hub on ${b.label} refused LeaseReported from lane ${AKASH_LANE}: ${watched.rejected}`);
+  if (!watched.tx)
+    throw new Error(
+      `no LeaseReported for key ${show(key)} applied on ${b.label} within ${LEASE_TIMEOUT_MS / 1000} s of the purchase${pipelineLog()}`,
+    );
   const resolvedTx = watched.tx;
   const leaseSeconds = (watched.at - bought) / 1000;
   const tx = (await b.provider.getTransaction(resolvedTx))!;
   const batch = AttestationGateway__factory.createInterface().parseTransaction({ data: tx.data });
   const messages: string[] = batch?.name === "submitBatch" ? Array.from(batch.args[0] as string[]) : [];
-  const reports = messages.map((m) => decodeMessage(m)).filter((m) => m.kind === Kind.LeaseReported && (m.body as LeaseReportedBody).purchaseId === key);
-  if (reports.length !== 1) throw new Error(`tx ${resolvedTx} resolved key ${show(key)}'s escrow but carries no LeaseReported for it`);
+  const reports = messages
+    .map((m) => decodeMessage(m))
+    .filter((m) => m.kind === Kind.LeaseReported && (m.body as LeaseReportedBody).purchaseId === key);
+  if (reports.length !== 1)
+    throw new Error(`tx ${resolvedTx} resolved key ${show(key)}'s escrow but carries no LeaseReported for it`);
   const report = reports[0];
   const r = report.body as LeaseReportedBody;
   if (!r.ok) throw new Error(`the lease for carol's purchase failed (the escrow went back to her): ${r.reason}${pipelineLog()}`);
-  say(`   ✓ LeaseReported ${report.srcChain} → ${report.dstChain} #${report.nonce} applied on ${b.label} through the gateway (tx ${resolvedTx.slice(0, 18)}…), ${leaseSeconds.toFixed(1)} s after carol's purchase`);
+  say(
+    `   ✓ LeaseReported ${report.srcChain} → ${report.dstChain} #${report.nonce} applied on ${b.label} through the gateway (tx ${resolvedTx.slice(0, 18)}…), ${leaseSeconds.toFixed(1)} s after carol's purchase`,
+  );
   say(`     purchase ${show(key)}: leased, dseq ${r.dseq}, gseq ${r.gseq}, oseq ${r.oseq}, provider ${r.provider}`);
   const [resolved] = await market(b).queryFilter(market(b).filters.DeploymentResolved(key));
   const credit = await market(b).creditOf(x.leasePayee, NATIVE);
-  if (!resolved.args.leased || resolved.args.payee.toLowerCase() !== x.leasePayee.toLowerCase() || (await market(b).escrowOf(key)).amount !== 0n || credit < parseEther("0.01")) {
-    throw new Error(`key ${show(key)}'s escrow was not paid to the lease payee ${x.leasePayee} (leased ${resolved.args.leased}, payee ${resolved.args.payee}, credit ${formatEther(credit)} ETH)`);
+  if (
+    !resolved.args.leased ||
+    resolved.args.payee.toLowerCase() !== x.leasePayee.toLowerCase() ||
+    (await market(b).escrowOf(key)).amount !== 0n ||
+    credit < parseEther("0.01")
+  ) {
+    throw new Error(
+      `key ${show(key)}'s escrow was not paid to the lease payee ${x.leasePayee} (leased ${resolved.args.leased}, payee ${resolved.args.payee}, credit ${formatEther(credit)} ETH)`,
+    );
   }
-  say(`   ✓ escrow resolved: ${formatEther(resolved.args.amount)} ETH credited to the lease payee ${x.leasePayee} on ${b.label} (claimable ${formatEther(credit)} ETH)`);
+  say(
+    `   ✓ escrow resolved: ${formatEther(resolved.args.amount)} ETH credited to the lease payee ${x.leasePayee} on ${b.label} (claimable ${formatEther(credit)} ETH)`,
+  );
   const mnemonic = fs.readFileSync(x.services.leader.mnemonicFile, "utf8").trim();
-  const akash = await AkashClient.fromMnemonic(mnemonic, { chainId: x.services.akash.chainId, rpcUrl: x.services.akash.rpc, restUrl: x.services.akash.rest });
+  const akash = await AkashClient.fromMnemonic(mnemonic, {
+    chainId: x.services.akash.chainId,
+    rpcUrl: x.services.akash.rpc,
+    restUrl: x.services.akash.rest,
+  });
   try {
     const owner = akash.address;
     const dseq = r.dseq.toString();
     const d = await akash.deployment(owner, dseq);
-    const leases = (await akash.leases(owner, dseq)).filter((l) => l.gseq === r.gseq && l.oseq === r.oseq && l.provider === r.provider);
-    if (d?.state !== "active" || leases[0]?.state !== "active") throw new Error(`Akash stand-in: deployment ${owner}/${dseq} is ${d?.state ?? "missing"}, its lease with ${r.provider} ${leases[0]?.state ?? "missing"}`);
+    const leases = (await akash.leases(owner, dseq)).filter(
+      (l) => l.gseq === r.gseq && l.oseq === r.oseq && l.provider === r.provider,
+    );
+    if (d?.state !== "active" || leases[0]?.state !== "active")
+      throw new Error(
+        `Akash stand-in: deployment ${owner}/${dseq} is ${d?.state ?? "missing"}, its lease with ${r.provider} ${leases[0]?.state ?? "missing"}`,
+      );
     const dec = (v: string | null) => (v ?? "?").replace(/\.0+$/, "").replace(/(\.\d*?)0+$/, "$1");
-    say(`   ✓ Akash stand-in: deployment ${owner}/${dseq} active (escrow ${dec(d.escrowUact)} uact), lease with ${r.provider} active at ${dec(leases[0].price)} ${leases[0].denom}/block`);
-    if (!(await akash.leaseReady({ provider: r.provider, dseq, gseq: r.gseq, oseq: r.oseq }))) throw new Error(`provider ${r.provider} does not report lease ${dseq} ready: it has no manifest for it`);
-    say(`   ✓ the provider holds the manifest (hash checked against the deployment) and reports every service ready (owner's JWT)`);
+    say(
+      `   ✓ Akash stand-in: deployment ${owner}/${dseq} active (escrow ${dec(d.escrowUact)} uact), lease with ${r.provider} active at ${dec(leases[0].price)} ${leases[0].denom}/block`,
+    );
+    if (!(await akash.leaseReady({ provider: r.provider, dseq, gseq: r.gseq, oseq: r.oseq })))
+      throw new Error(`provider ${r.provider} does not report lease ${dseq} ready: it has no manifest for it`);
+    say(
+      `   ✓ the provider holds the manifest (hash checked against the deployment) and reports every service ready (owner's JWT)`,
+    );
     return {
       rootModel: root,
       forkModel: fork,
       keyOnB: key,
       mirrorSeconds,
       sdl: { cid: sealed.upload.cid, locator: sealed.upload.locator, contentCommitment: sealed.contentCommitment },
-      lease: { owner, dseq, gseq: r.gseq, oseq: r.oseq, provider: r.provider, reportNonce: Number(report.nonce), seconds: leaseSeconds },
+      lease: {
+        owner,
+        dseq,
+        gseq: r.gseq,
+        oseq: r.oseq,
+        provider: r.provider,
+        reportNonce: Number(report.nonce),
+        seconds: leaseSeconds,
+      },
     };
   } finally {
     await akash.close();

@@ -60,16 +60,58 @@ export async function writeLeaderMnemonic(file: string): Promise<string> {
 }
 
 /** Start the five shard stores and the front; resolves with the front's URL once all six print READY. */
-export async function startKeyService(sup: Supervisor, dir: string, evm: readonly (EvmSpec & { url: string })[], wasmdRpc: string): Promise<{ url: string; storeUrls: string[] }> {
-  const chains = [...evm.map((c) => ["--evm", `${keyChainName(c)},${c.url},${c.evmChainId}`]), ["--cosmwasm", `${WASM_KEY_CHAIN},${wasmdRpc}`]].flat();
+export async function startKeyService(
+  sup: Supervisor,
+  dir: string,
+  evm: readonly (EvmSpec & { url: string })[],
+  wasmdRpc: string,
+): Promise<{ url: string; storeUrls: string[] }> {
+  const chains = [
+    ...evm.map((c) => ["--evm", `${keyChainName(c)},${c.url},${c.evmChainId}`]),
+    ["--cosmwasm", `${WASM_KEY_CHAIN},${wasmdRpc}`],
+  ].flat();
   const front = `http://127.0.0.1:${KEY_SERVICE_PORT}`;
   const storeUrls = SHARD_STORE_PORTS.map((p) => `http://127.0.0.1:${p}`);
   const env = { HEXS_KEYS_LOG: "1" };
   const cli = path.join(ROOT, "services/key-service/cli.ts");
   const stores = SHARD_STORE_PORTS.map((port, i) =>
-    sup.spawn(`key-store-${i + 1}`, TS_NODE, ["--transpile-only", cli, "store", "--index", String(i + 1), "--dir", path.join(dir, `store-${i + 1}`), "--port", String(port), "--front", front, ...chains], { cwd: ROOT, env }),
+    sup.spawn(
+      `key-store-${i + 1}`,
+      TS_NODE,
+      [
+        "--transpile-only",
+        cli,
+        "store",
+        "--index",
+        String(i + 1),
+        "--dir",
+        path.join(dir, `store-${i + 1}`),
+        "--port",
+        String(port),
+        "--front",
+        front,
+        ...chains,
+      ],
+      { cwd: ROOT, env },
+    ),
   );
-  const svc = sup.spawn("key-service", TS_NODE, ["--transpile-only", cli, "service", "--dir", path.join(dir, "front"), "--port", String(KEY_SERVICE_PORT), "--stores", storeUrls.join(","), ...chains], { cwd: ROOT, env });
+  const svc = sup.spawn(
+    "key-service",
+    TS_NODE,
+    [
+      "--transpile-only",
+      cli,
+      "service",
+      "--dir",
+      path.join(dir, "front"),
+      "--port",
+      String(KEY_SERVICE_PORT),
+      "--stores",
+      storeUrls.join(","),
+      ...chains,
+    ],
+    { cwd: ROOT, env },
+  );
   await Promise.all([...stores, svc].map((c) => waitForLine(sup, c, /^READY /, 180_000, `${c.name} to print its READY line`)));
   return { url: front, storeUrls };
 }
@@ -78,7 +120,16 @@ export async function startKeyService(sup: Supervisor, dir: string, evm: readonl
 export async function startAkashStandin(sup: Supervisor, dir: string, leaderMnemonicFile: string): Promise<AkashStandinInfo> {
   const infoFile = path.join(dir, "akash.json");
   fs.rmSync(infoFile, { force: true });
-  const args = ["--transpile-only", path.join(ROOT, "devnet/akash-standin/cli.ts"), "--port", String(AKASH_PORT), "--chain-id", AKASH_CHAIN_ID, "--block-ms", "250"];
+  const args = [
+    "--transpile-only",
+    path.join(ROOT, "devnet/akash-standin/cli.ts"),
+    "--port",
+    String(AKASH_PORT),
+    "--chain-id",
+    AKASH_CHAIN_ID,
+    "--block-ms",
+    "250",
+  ];
   for (const p of AKASH_PROVIDERS) args.push("--provider", p);
   args.push("--fund-mnemonic-file", `${leaderMnemonicFile}=50000000,500000000`, "--info-file", infoFile);
   const c = sup.spawn("akash-standin", TS_NODE, args, { cwd: ROOT });

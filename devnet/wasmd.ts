@@ -26,7 +26,12 @@ export interface DevnetEnv {
 /** Reads `scripts/wasmd.sh env` so the test and the script agree on ports and names. */
 export function devnetEnv(): DevnetEnv {
   const out = execFileSync("bash", [path.join(ROOT, "scripts/wasmd.sh"), "env"], { encoding: "utf8" });
-  const kv = Object.fromEntries(out.trim().split("\n").map((l) => l.split("=", 2) as [string, string]));
+  const kv = Object.fromEntries(
+    out
+      .trim()
+      .split("\n")
+      .map((l) => l.split("=", 2) as [string, string]),
+  );
   return { rpc: kv.WASMD_RPC, chainId: kv.WASMD_CHAIN_ID, denom: kv.WASMD_DENOM };
 }
 

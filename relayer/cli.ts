@@ -61,7 +61,14 @@ export async function main(argv: string[]): Promise<number> {
         print({
           counts: await store.counts(),
           cursors: await store.cursors(),
-          [state ?? "parked"]: (await store.list({ state: state ?? "parked", limit: 50 })).map((o) => ({ id: o.id, state: o.state, attempts: o.attempts, lastError: o.lastError, txHash: o.txHash, sourceHeight: o.sourceHeight })),
+          [state ?? "parked"]: (await store.list({ state: state ?? "parked", limit: 50 })).map((o) => ({
+            id: o.id,
+            state: o.state,
+            attempts: o.attempts,
+            lastError: o.lastError,
+            txHash: o.txHash,
+            sourceHeight: o.sourceHeight,
+          })),
         });
       } finally {
         await store.close();
@@ -70,7 +77,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "retry": {
       const [id] = positional(args);
-      if (!id) throw new Error("usage: relayer retry --config <file> <op-id>   (ids look like <src>-<dst>-<nonce>, see `status`)");
+      if (!id)
+        throw new Error("usage: relayer retry --config <file> <op-id>   (ids look like <src>-<dst>-<nonce>, see `status`)");
       const store = await OpStore.open(config(args).store);
       try {
         const n = await store.retry(id);
@@ -85,7 +93,8 @@ export async function main(argv: string[]): Promise<number> {
       const cfg = config(args);
       const chain = arg(args, "chain");
       const from = Number(arg(args, "from"));
-      if (!chain || !cfg.chains.some((c) => c.name === chain)) throw new Error(`--chain must name a configured chain: ${cfg.chains.map((c) => c.name).join(", ")}`);
+      if (!chain || !cfg.chains.some((c) => c.name === chain))
+        throw new Error(`--chain must name a configured chain: ${cfg.chains.map((c) => c.name).join(", ")}`);
       if (!Number.isInteger(from) || from < 0) throw new Error("--from must be a block height (integer ≥ 0)");
       const store = await OpStore.open(cfg.store);
       try {
@@ -110,7 +119,22 @@ export async function main(argv: string[]): Promise<number> {
       try {
         const state = arg(args, "state");
         const rows = new LeaseStore(db).all().filter((l) => !state || l.state === state);
-        print(rows.slice(-50).map((l) => ({ id: l.id, purchaseChain: l.purchaseChain, keyId: l.keyId, state: l.state, dseq: l.dseq, provider: l.provider, attempts: l.attempts, lastError: l.lastError, failureReason: l.failureReason, report: l.reportTx })));
+        print(
+          rows
+            .slice(-50)
+            .map((l) => ({
+              id: l.id,
+              purchaseChain: l.purchaseChain,
+              keyId: l.keyId,
+              state: l.state,
+              dseq: l.dseq,
+              provider: l.provider,
+              attempts: l.attempts,
+              lastError: l.lastError,
+              failureReason: l.failureReason,
+              report: l.reportTx,
+            })),
+        );
       } finally {
         db.close();
       }

@@ -66,7 +66,8 @@ export class Deliverer {
 
   private watch(lane: LaneRef, ops: readonly Op[], through: number, except?: string): void {
     for (const o of ops) {
-      if (o.state !== "submitted" || !o.txHash || o.nonce > through || o.txHash === except || this.watched.has(o.txHash)) continue;
+      if (o.state !== "submitted" || !o.txHash || o.nonce > through || o.txHash === except || this.watched.has(o.txHash))
+        continue;
       if (this.watched.size >= 1000) this.watched.delete(this.watched.keys().next().value!);
       this.watched.set(o.txHash, { lane, first: o.nonce, since: Date.now(), next: 0 });
     }
@@ -83,7 +84,12 @@ export class Deliverer {
       if (st.status !== "failed") continue;
       if (inbound >= w.first) this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
       else this.metrics.failures.inc({ stage: "pipelined", chain: lane.dst });
-      this.log.info({ lane, txHash: hash, first: w.first, inbound, err: st.error }, inbound >= w.first ? "destination refused our submission of a batch it had applied (duplicate)" : "pipelined batch refused after an earlier one failed");
+      this.log.info(
+        { lane, txHash: hash, first: w.first, inbound, err: st.error },
+        inbound >= w.first
+          ? "destination refused our submission of a batch it had applied (duplicate)"
+          : "pipelined batch refused after an earlier one failed",
+      );
     }
   }
 
@@ -104,7 +110,10 @@ export class Deliverer {
     if (p.takeoverUntil >= now) return true;
     if (now - p.at < this.cfg.takeoverMs) return false;
     p.takeoverUntil = now + TAKEOVER_HOLD_MS;
-    this.log.info({ lane, inbound: p.inbound, stalledMs: now - p.at }, "lane made no progress: submitting although not its designated submitter");
+    this.log.info(
+      { lane, inbound: p.inbound, stalledMs: now - p.at },
+      "lane made no progress: submitting although not its designated submitter",
+    );
     return true;
   }
 
@@ -124,7 +133,12 @@ export class Deliverer {
     const depth = Math.max(1, this.cfg.pipeline ?? 1);
     const ops = await this.store.pendingOps(lane, this.cfg.maxBatch * (depth + 1));
     if (!sink) {
-      await this.store.fail(ops.slice(0, this.cfg.maxBatch).map((o) => o.id), `no sink for destination chain ${lane.dst} in this relayer's config`, Date.now() + 60_000, true);
+      await this.store.fail(
+        ops.slice(0, this.cfg.maxBatch).map((o) => o.id),
+        `no sink for destination chain ${lane.dst} in this relayer's config`,
+        Date.now() + 60_000,
+        true,
+      );
       return { result: "failed", retryAt: 0 };
     }
     let attemptedFirst = Infinity; // first nonce of the batch being submitted
@@ -142,9 +156,18 @@ export class Deliverer {
       let pending = ops.filter((o) => o.nonce > inbound);
       if (!pending.length) return { result: "delivered", retryAt: 0 };
       if (pending[0].nonce !== inbound + 1) {
-        return this.failure(lane, pending.slice(0, this.cfg.maxBatch), `gap: destination applied nonce ${inbound} but the next observed is ${pending[0].nonce}; replay the source (relayer replay --chain <src> --from <height>)`, false);
+        return this.failure(
+          lane,
+          pending.slice(0, this.cfg.maxBatch),
+          `gap: destination applied nonce ${inbound} but the next observed is ${pending[0].nonce}; replay the source (relayer replay --chain <src> --from <height>)`,
+          false,
+        );
       }
-      for (let i = 1; i < pending.length; i++) if (pending[i].nonce !== pending[i - 1].nonce + 1) { pending = pending.slice(0, i); break; }
+      for (let i = 1; i < pending.length; i++)
+        if (pending[i].nonce !== pending[i - 1].nonce + 1) {
+          pending = pending.slice(0, i);
+          break;
+        }
       this.noteProgress(lane, inbound);
 
       // Submissions we already made (in nonce order, one transaction each): wait for them instead
@@ -158,7 +181,12 @@ export class Deliverer {
         const hash = pending[0].txHash!;
         const head = pending.slice(0, inFlight).filter((o) => o.txHash === hash);
         const st = await retry(() => sink.status(hash), { policy: { baseMs: 100, maxMs: 2_000, maxAttempts: 5 } });
-        if (st.txHash && st.txHash !== hash) await this.store.transition(head.map((o) => o.id), "submitted", { txHash: st.txHash });
+        if (st.txHash && st.txHash !== hash)
+          await this.store.transition(
+            head.map((o) => o.id),
+            "submitted",
+            { txHash: st.txHash },
+          );
         if (st.status !== "pending") {
           const after = await this.inboundOf(sink, lane.src);
           this.watch(lane, pending.slice(0, inFlight), after, hash);
@@ -169,8 +197,20 @@ export class Deliverer {
           }
           // not applied: this batch and every later in-flight one go back to observed
           this.watch(lane, pending.slice(0, inFlight), Infinity, hash);
-          await this.store.transition(pending.slice(0, inFlight).filter((o) => o.nonce > after).map((o) => o.id), "observed");
-          if (st.status === "failed") return this.failure(lane, head.filter((o) => o.nonce > after), st.error ?? "submission failed", false);
+          await this.store.transition(
+            pending
+              .slice(0, inFlight)
+              .filter((o) => o.nonce > after)
+              .map((o) => o.id),
+            "observed",
+          );
+          if (st.status === "failed")
+            return this.failure(
+              lane,
+              head.filter((o) => o.nonce > after),
+              st.error ?? "submission failed",
+              false,
+            );
           return { result: "waiting", retryAt: Date.now() + 100 };
         }
       }
@@ -196,8 +236,13 @@ export class Deliverer {
         const { root } = batchRootOfMessages(messages);
         const { signatures } = await this.collector.collect(lane, batch[0].nonce, batch.length, root, set);
         if (signatures.size < set.threshold) {
-          this.log.debug({ lane, first: batch[0].nonce, have: signatures.size, need: set.threshold }, "waiting for peer attestations");
-          return sent ? { result: "delivered", retryAt: 0 } : { result: "waiting", retryAt: Date.now() + Math.min(this.cfg.attestTimeoutMs, 1000) };
+          this.log.debug(
+            { lane, first: batch[0].nonce, have: signatures.size, need: set.threshold },
+            "waiting for peer attestations",
+          );
+          return sent
+            ? { result: "delivered", retryAt: 0 }
+            : { result: "waiting", retryAt: Date.now() + Math.min(this.cfg.attestTimeoutMs, 1000) };
         }
         const ids = batch.map((o) => o.id);
         await this.store.transition(ids, "attested");
@@ -231,22 +276,33 @@ export class Deliverer {
       if (now >= attemptedFirst) {
         await this.confirmed(lane, now, true);
         if (broadcast) this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
-        this.log.info({ lane, inbound: now, err: (e as Error).message }, "destination already applied the batch (duplicate refused)");
+        this.log.info(
+          { lane, inbound: now, err: (e as Error).message },
+          "destination already applied the batch (duplicate refused)",
+        );
         return { result: "delivered", retryAt: 0 };
       }
       if (e instanceof StaleBatchError) {
         // The destination said so itself (UnexpectedNonce past the first nonce) but its lane
         // nonce could not be read: not a refusal; the next step reads it and confirms.
         this.metrics.failures.inc({ stage: "race", chain: lane.dst });
-        this.log.info({ lane, expected: e.expected, err: e.message }, "destination is past this batch (lost race); re-reading its lane nonce");
+        this.log.info(
+          { lane, expected: e.expected, err: e.message },
+          "destination is past this batch (lost race); re-reading its lane nonce",
+        );
         return { result: "waiting", retryAt: Date.now() + 200 };
       }
       if (pipelined && !broadcast && !(e instanceof RejectedError)) {
         // a batch behind others in flight could not be sent (transport, nonce): the lane's head decides
-        this.log.info({ lane, first: attemptedFirst, err: (e as Error).message }, "pipelined batch not sent; retrying after the batches in flight");
+        this.log.info(
+          { lane, first: attemptedFirst, err: (e as Error).message },
+          "pipelined batch not sent; retrying after the batches in flight",
+        );
         return { result: "waiting", retryAt: Date.now() + 500 };
       }
-      const failed = attempted.length ? attempted : (await this.store.pendingOps(lane, this.cfg.maxBatch)).filter((o) => o.state !== "submitted");
+      const failed = attempted.length
+        ? attempted
+        : (await this.store.pendingOps(lane, this.cfg.maxBatch)).filter((o) => o.state !== "submitted");
       return this.failure(lane, failed, (e as Error).message ?? String(e), e instanceof RejectedError);
     }
   }
@@ -261,19 +317,37 @@ export class Deliverer {
     const now = Date.now();
     for (const o of done) {
       this.metrics.deliveries.inc({ src: lane.src, dst: lane.dst });
-      if (o.sourceTime > 0) this.metrics.latency.observe({ src: lane.src, dst: lane.dst }, Math.max(0, now - o.sourceTime) / 1000);
+      if (o.sourceTime > 0)
+        this.metrics.latency.observe({ src: lane.src, dst: lane.dst }, Math.max(0, now - o.sourceTime) / 1000);
       if (foundBeforeReceipt || o.state === "observed") this.metrics.duplicates.inc({ src: lane.src, dst: lane.dst });
     }
   }
 
-  private async failure(lane: LaneRef, ops: Op[], error: string, rejected: boolean): Promise<{ result: StepResult; retryAt: number }> {
+  private async failure(
+    lane: LaneRef,
+    ops: Op[],
+    error: string,
+    rejected: boolean,
+  ): Promise<{ result: StepResult; retryAt: number }> {
     const attempts = (ops[0]?.attempts ?? 0) + 1;
     const park = rejected && attempts >= this.cfg.maxAttempts;
-    const delay = nextAttemptDelayMs(attempts, { baseMs: this.cfg.backoffBaseMs, maxMs: this.cfg.backoffMaxMs, maxAttempts: this.cfg.maxAttempts });
+    const delay = nextAttemptDelayMs(attempts, {
+      baseMs: this.cfg.backoffBaseMs,
+      maxMs: this.cfg.backoffMaxMs,
+      maxAttempts: this.cfg.maxAttempts,
+    });
     const retryAt = Date.now() + delay;
-    await this.store.fail(ops.map((o) => o.id), error, retryAt, park);
+    await this.store.fail(
+      ops.map((o) => o.id),
+      error,
+      retryAt,
+      park,
+    );
     this.metrics.failures.inc({ stage: rejected ? "rejected" : "deliver", chain: lane.dst });
-    this.log.warn({ lane, first: ops[0]?.nonce, attempts, parked: park, retryInMs: delay, error }, park ? "batch parked: fix the cause, then `relayer retry <op>`" : "delivery failed; will retry");
+    this.log.warn(
+      { lane, first: ops[0]?.nonce, attempts, parked: park, retryInMs: delay, error },
+      park ? "batch parked: fix the cause, then `relayer retry <op>`" : "delivery failed; will retry",
+    );
     return { result: "failed", retryAt };
   }
 }

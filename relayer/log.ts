@@ -10,7 +10,22 @@ export function rootLogger(): Logger {
     name: "hexs-relayer",
     level: process.env.HEXS_LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "silent" : "info"),
     base: undefined,
-    redact: { paths: ["privateKey", "*.privateKey", "operatorKey", "*.operatorKey", "mnemonic", "*.mnemonic", "jwt", "*.jwt", "sdl", "*.sdl", "manifestJson"], censor: "[redacted]" },
+    redact: {
+      paths: [
+        "privateKey",
+        "*.privateKey",
+        "operatorKey",
+        "*.operatorKey",
+        "mnemonic",
+        "*.mnemonic",
+        "jwt",
+        "*.jwt",
+        "sdl",
+        "*.sdl",
+        "manifestJson",
+      ],
+      censor: "[redacted]",
+    },
   });
   return root;
 }

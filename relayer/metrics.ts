@@ -3,14 +3,54 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly sourceLag = new Gauge({ name: "hexs_relayer_source_lag_blocks", help: "chain head minus the source cursor", labelNames: ["chain"], registers: [this.registry] });
-  readonly queueDepth = new Gauge({ name: "hexs_relayer_queue_depth", help: "operations by state", labelNames: ["state"], registers: [this.registry] });
-  readonly deliveries = new Counter({ name: "hexs_relayer_deliveries_total", help: "messages confirmed on their destination", labelNames: ["src", "dst"], registers: [this.registry] });
-  readonly failures = new Counter({ name: "hexs_relayer_failures_total", help: "failed steps", labelNames: ["stage", "chain"], registers: [this.registry] });
-  readonly duplicates = new Counter({ name: "hexs_relayer_already_delivered_total", help: "messages found already applied by the destination before or after submission", labelNames: ["src", "dst"], registers: [this.registry] });
-  readonly duplicateSubmissions = new Counter({ name: "hexs_relayer_duplicate_submissions_total", help: "batches this relayer broadcast that the destination refused because it had already applied them (lost races)", labelNames: ["src", "dst"], registers: [this.registry] });
-  readonly feeBumps = new Counter({ name: "hexs_relayer_fee_bumps_total", help: "transactions replaced at the same nonce with higher fees", labelNames: ["chain"], registers: [this.registry] });
-  readonly forged = new Counter({ name: "hexs_relayer_forged_attestations_total", help: "peer attestations ignored as invalid", labelNames: ["peer"], registers: [this.registry] });
+  readonly sourceLag = new Gauge({
+    name: "hexs_relayer_source_lag_blocks",
+    help: "chain head minus the source cursor",
+    labelNames: ["chain"],
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: "hexs_relayer_queue_depth",
+    help: "operations by state",
+    labelNames: ["state"],
+    registers: [this.registry],
+  });
+  readonly deliveries = new Counter({
+    name: "hexs_relayer_deliveries_total",
+    help: "messages confirmed on their destination",
+    labelNames: ["src", "dst"],
+    registers: [this.registry],
+  });
+  readonly failures = new Counter({
+    name: "hexs_relayer_failures_total",
+    help: "failed steps",
+    labelNames: ["stage", "chain"],
+    registers: [this.registry],
+  });
+  readonly duplicates = new Counter({
+    name: "hexs_relayer_already_delivered_total",
+    help: "messages found already applied by the destination before or after submission",
+    labelNames: ["src", "dst"],
+    registers: [this.registry],
+  });
+  readonly duplicateSubmissions = new Counter({
+    name: "hexs_relayer_duplicate_submissions_total",
+    help: "batches this relayer broadcast that the destination refused because it had already applied them (lost races)",
+    labelNames: ["src", "dst"],
+    registers: [this.registry],
+  });
+  readonly feeBumps = new Counter({
+    name: "hexs_relayer_fee_bumps_total",
+    help: "transactions replaced at the same nonce with higher fees",
+    labelNames: ["chain"],
+    registers: [this.registry],
+  });
+  readonly forged = new Counter({
+    name: "hexs_relayer_forged_attestations_total",
+    help: "peer attestations ignored as invalid",
+    labelNames: ["peer"],
+    registers: [this.registry],
+  });
   readonly latency = new Histogram({
     name: "hexs_relayer_end_to_end_seconds",
     help: "source block time to destination confirmation",

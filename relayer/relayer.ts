@@ -79,13 +79,24 @@ export class Relayer {
       if (c.type === "evm") {
         this.sources.push(new EvmSource(c, store));
         if (c.gateway) {
-          const sink = new EvmGatewaySink(c, c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key), store);
+          const sink = new EvmGatewaySink(
+            c,
+            c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key),
+            store,
+          );
           sink.onBump = (chain) => this.metrics.feeBumps.inc({ chain });
           this.sinks.set(c.hexsChainId, sink);
         }
       } else {
         this.sources.push(new CosmwasmSource(c, store));
-        this.sinks.set(c.hexsChainId, new CosmwasmSink(c, c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key), store));
+        this.sinks.set(
+          c.hexsChainId,
+          new CosmwasmSink(
+            c,
+            c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key),
+            store,
+          ),
+        );
       }
     }
     for (const [id, s] of this.opts.extraSinks ?? []) this.sinks.set(id, s);
@@ -93,13 +104,27 @@ export class Relayer {
     // ---- Akash lease service (config `akash`): purchases → lease pipeline, LeaseReported on the Akash lanes
     if (this.cfg.akash) {
       const { AkashService } = await import("./akash/service");
-      this.akash = new AkashService({ cfg: { ...this.cfg, akash: this.cfg.akash }, operatorKey: loadKey(this.cfg.operator.key), ops: store });
+      this.akash = new AkashService({
+        cfg: { ...this.cfg, akash: this.cfg.akash },
+        operatorKey: loadKey(this.cfg.operator.key),
+        ops: store,
+      });
       this.akash.launch(); // in the background: an unreachable Akash never holds up the sync lanes
     }
     // ---- end Akash
-    const collector = new Collector(this.signer, this.cfg.peers, (peer) => this.metrics.forged.inc({ peer }), this.cfg.delivery.attestTimeoutMs);
+    const collector = new Collector(
+      this.signer,
+      this.cfg.peers,
+      (peer) => this.metrics.forged.inc({ peer }),
+      this.cfg.delivery.attestTimeoutMs,
+    );
     const deliverer = new Deliverer(store, this.sinks, collector, this.metrics, this.cfg.delivery, this.cfg.instance);
-    this.loops = [...this.sources.map((s) => this.sourceLoop(s)), ...[...this.sinks.values()].map((s) => this.sinkProbe(s)), this.deliveryLoop(deliverer), this.gaugeLoop()];
+    this.loops = [
+      ...this.sources.map((s) => this.sourceLoop(s)),
+      ...[...this.sinks.values()].map((s) => this.sinkProbe(s)),
+      this.deliveryLoop(deliverer),
+      this.gaugeLoop(),
+    ];
   }
 
   private mark(name: string, h: Partial<Health> & { ok: boolean }): void {
@@ -179,7 +204,10 @@ export class Relayer {
         r = "failed";
       }
       if (r === "delivered") continue;
-      await Promise.race([this.pause(r === "idle" ? this.cfg.delivery.idleMs : 100), new Promise<void>((res) => (this.wake = res))]);
+      await Promise.race([
+        this.pause(r === "idle" ? this.cfg.delivery.idleMs : 100),
+        new Promise<void>((res) => (this.wake = res)),
+      ]);
     }
   }
 

@@ -15,7 +15,7 @@ const justified = new Set([...triage.matchAll(/`([a-z0-9-]+)` `([A-Za-z0-9_.$]+)
 const findings = (report.results?.detectors ?? []).map((d) => {
   const fn = d.elements.find((e) => e.type === "function") ?? d.elements[0];
   const parent = fn?.type_specific_fields?.parent?.name;
-  const where = parent ? `${parent}.${fn.name}` : fn?.name ?? "?";
+  const where = parent ? `${parent}.${fn.name}` : (fn?.name ?? "?");
   return { check: d.check, impact: d.impact, where, text: d.description.split("\n")[0] };
 });
 

@@ -116,7 +116,12 @@ export interface PendingBatch {
  * What a flush of `dstChain` would send now (at most `max` entries, ending at the journal head
  * or a checkpoint), with its options and quoted fee; undefined when nothing is pending.
  */
-export async function pendingBatch(hub: HexsHub, bridge: HexsLzBridge, dstChain: number, max = 64): Promise<PendingBatch | undefined> {
+export async function pendingBatch(
+  hub: HexsHub,
+  bridge: HexsLzBridge,
+  dstChain: number,
+  max = 64,
+): Promise<PendingBatch | undefined> {
   const lane = await hub.lane(dstChain);
   if (lane.transport === "0x0000000000000000000000000000000000000000") return undefined;
   const interval = await hub.CHECKPOINT_INTERVAL();
@@ -126,7 +131,9 @@ export async function pendingBatch(hub: HexsHub, bridge: HexsLzBridge, dstChain:
   const srcChain = Number(await hub.chainId());
   const kinds = pending.map((e) => e.kind);
   const bodies = pending.map((e) => e.body);
-  const messages = pending.map((e) => hexlify(encodeEnvelope({ kind: e.kind as Kind, srcChain, dstChain, nonce: e.entry }, e.body)));
+  const messages = pending.map((e) =>
+    hexlify(encodeEnvelope({ kind: e.kind as Kind, srcChain, dstChain, nonce: e.entry }, e.body)),
+  );
   const eid = await bridge.eidOf(dstChain);
   const enforced = eid === 0n ? "0x" : await bridge.enforcedOptions(eid, MSG_BATCH);
   const options = lzReceiveOption(batchGas(kinds, enforced === "0x"));
@@ -198,33 +205,64 @@ export async function planWire(hub: HexsHub, bridge: HexsLzBridge, peers: readon
   for (const peer of peers) {
     if (peer.chainId === self) continue;
     if (Number(await bridge.eidOf(peer.chainId)) !== peer.eid || Number(await bridge.chainOfEid(peer.eid)) !== peer.chainId) {
-      actions.push({ label: `map chain ${peer.chainId} ↔ eid ${peer.eid}`, target: bridgeAddress, authority: "bridgeOwner", data: bridge.interface.encodeFunctionData("mapChain", [peer.chainId, peer.eid]) });
+      actions.push({
+        label: `map chain ${peer.chainId} ↔ eid ${peer.eid}`,
+        target: bridgeAddress,
+        authority: "bridgeOwner",
+        data: bridge.interface.encodeFunctionData("mapChain", [peer.chainId, peer.eid]),
+      });
     }
     const peerWord = zeroPadValue(peer.bridge, 32).toLowerCase();
     if ((await bridge.peers(peer.eid)).toLowerCase() !== peerWord) {
-      actions.push({ label: `LayerZero peer eid ${peer.eid} = ${peer.bridge}`, target: bridgeAddress, authority: "bridgeOwner", data: bridge.interface.encodeFunctionData("setPeer", [peer.eid, peerWord]) });
+      actions.push({
+        label: `LayerZero peer eid ${peer.eid} = ${peer.bridge}`,
+        target: bridgeAddress,
+        authority: "bridgeOwner",
+        data: bridge.interface.encodeFunctionData("setPeer", [peer.eid, peerWord]),
+      });
     }
     if ((await bridge.enforcedOptions(peer.eid, MSG_BATCH)).toLowerCase() !== option.toLowerCase()) {
       actions.push({
         label: `enforced lzReceive gas ${LZ_RECEIVE_BASE_GAS} toward eid ${peer.eid}`,
         target: bridgeAddress,
         authority: "bridgeOwner",
-        data: bridge.interface.encodeFunctionData("setEnforcedOptions", [[{ eid: peer.eid, msgType: MSG_BATCH, options: option }]]),
+        data: bridge.interface.encodeFunctionData("setEnforcedOptions", [
+          [{ eid: peer.eid, msgType: MSG_BATCH, options: option }],
+        ]),
       });
     }
-    if (peer.sendLibrary && ((await endpoint.getFunction("getSendLibrary")(bridgeAddress, peer.eid)) as string).toLowerCase() !== peer.sendLibrary.toLowerCase()) {
-      actions.push({ label: `send library toward eid ${peer.eid} = ${peer.sendLibrary}`, target: endpointAddress, authority: "delegate", data: epIface.encodeFunctionData("setSendLibrary", [bridgeAddress, peer.eid, peer.sendLibrary]) });
+    if (
+      peer.sendLibrary &&
+      ((await endpoint.getFunction("getSendLibrary")(bridgeAddress, peer.eid)) as string).toLowerCase() !==
+        peer.sendLibrary.toLowerCase()
+    ) {
+      actions.push({
+        label: `send library toward eid ${peer.eid} = ${peer.sendLibrary}`,
+        target: endpointAddress,
+        authority: "delegate",
+        data: epIface.encodeFunctionData("setSendLibrary", [bridgeAddress, peer.eid, peer.sendLibrary]),
+      });
     }
     if (peer.receiveLibrary) {
       const [lib, isDefault] = (await endpoint.getFunction("getReceiveLibrary")(bridgeAddress, peer.eid)) as [string, boolean];
       if (isDefault || lib.toLowerCase() !== peer.receiveLibrary.toLowerCase()) {
-        actions.push({ label: `receive library from eid ${peer.eid} = ${peer.receiveLibrary}`, target: endpointAddress, authority: "delegate", data: epIface.encodeFunctionData("setReceiveLibrary", [bridgeAddress, peer.eid, peer.receiveLibrary, 0]) });
+        actions.push({
+          label: `receive library from eid ${peer.eid} = ${peer.receiveLibrary}`,
+          target: endpointAddress,
+          authority: "delegate",
+          data: epIface.encodeFunctionData("setReceiveLibrary", [bridgeAddress, peer.eid, peer.receiveLibrary, 0]),
+        });
       }
     }
     const lane = await hub.lane(peer.chainId);
     const rate = peer.ratePerHour ?? 0;
     if (lane.transport.toLowerCase() !== bridgeAddress.toLowerCase() || Number(lane.ratePerHour) !== rate) {
-      actions.push({ label: `hub lane ${peer.chainId} via the bridge (rate ${rate}/h)`, target: hubAddress, authority: "hubAdmin", data: hub.interface.encodeFunctionData("setPeer", [peer.chainId, bridgeAddress, rate]) });
+      actions.push({
+        label: `hub lane ${peer.chainId} via the bridge (rate ${rate}/h)`,
+        target: hubAddress,
+        authority: "hubAdmin",
+        data: hub.interface.encodeFunctionData("setPeer", [peer.chainId, bridgeAddress, rate]),
+      });
     }
   }
   return actions;

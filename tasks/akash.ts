@@ -34,7 +34,10 @@ interface DeployArgs {
 
 task("model:deploy", "Deploy a model on Akash with your own Akash account (key holders; no relayer needed)")
   .addParam("model", "The model (id such as 4294967297 or chain:serial such as 1:1)")
-  .addParam("akashMnemonicFile", "File holding the BIP-39 mnemonic of your Akash account (it pays the deposit in uact and fees in uakt)")
+  .addParam(
+    "akashMnemonicFile",
+    "File holding the BIP-39 mnemonic of your Akash account (it pays the deposit in uact and fees in uakt)",
+  )
   .addOptionalParam("sdlFile", "Use this plaintext SDL instead of decrypting the model's SDL with the key service")
   .addOptionalParam("from", "Account holding the key: index (0, 1, …) or address", "0")
   .addOptionalParam("keyService", `Key service base URL (default $HEXS_KEY_SERVICE or ${DEFAULT_KEY_SERVICE})`)
@@ -45,7 +48,11 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
   .addOptionalParam("providers", "Only these providers (comma-separated akash1… addresses)")
   .addOptionalParam("attributes", "Provider attributes required, e.g. region=us-west,tier=community")
   .addOptionalParam("bidWindow", "Seconds to collect bids before choosing", "30")
-  .addOptionalParam("db", "SQLite file keeping this deployment's progress (run again with the same file to resume)", ".hexs/akash-deploy.sqlite")
+  .addOptionalParam(
+    "db",
+    "SQLite file keeping this deployment's progress (run again with the same file to resume)",
+    ".hexs/akash-deploy.sqlite",
+  )
   .addOptionalParam("timeout", "Give up waiting after this many seconds (progress is kept)", "600")
   .setAction(async (a: DeployArgs, hre) => {
     const p = await loadProtocol(hre);
@@ -55,7 +62,9 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
     const holder = await signer.getAddress();
     const keys = await keysOf(hre, p, modelId);
     if (!(await keys.hasAccess(holder))) {
-      fail(`${holder} holds no live key of model ${formatId(modelId)} (never bought, expired or transferred). Buy one: npx hardhat key:buy --model ${a.model}`);
+      fail(
+        `${holder} holds no live key of model ${formatId(modelId)} (never bought, expired or transferred). Buy one: npx hardhat key:buy --model ${a.model}`,
+      );
     }
     if (!fs.existsSync(a.akashMnemonicFile)) fail(`--akash-mnemonic-file '${a.akashMnemonicFile}' does not exist`);
     const mnemonic = fs.readFileSync(a.akashMnemonicFile, "utf8").trim();
@@ -91,7 +100,9 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
     try {
       chainId = await probe.chainId();
     } catch (e) {
-      return fail(`cannot reach the Akash RPC at ${rpcUrl}: ${(e as Error).message}. Start the devnet (it runs the Akash stand-in) or pass --akash-rpc/--akash-rest`);
+      return fail(
+        `cannot reach the Akash RPC at ${rpcUrl}: ${(e as Error).message}. Start the devnet (it runs the Akash stand-in) or pass --akash-rpc/--akash-rest`,
+      );
     } finally {
       await probe.close();
     }
@@ -101,11 +112,15 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
       : await (async () => {
           const k = await import("../sdk/keys");
           const url = (a.keyService ?? process.env.HEXS_KEY_SERVICE ?? DEFAULT_KEY_SERVICE).replace(/\/+$/, "");
-          return new KeyServiceSdlSource(new k.KeyServiceClient(k.localEndpoints(url)), k.evmHolder(signer, holder.toLowerCase()), async () => {
-            const m = await p.registry.model(modelId);
-            if (!m.sdlLocator) fail(`model ${formatId(modelId)} has no SDL locator: pass --sdl-file`);
-            return m.sdlLocator;
-          });
+          return new KeyServiceSdlSource(
+            new k.KeyServiceClient(k.localEndpoints(url)),
+            k.evmHolder(signer, holder.toLowerCase()),
+            async () => {
+              const m = await p.registry.model(modelId);
+              if (!m.sdlLocator) fail(`model ${formatId(modelId)} has no SDL locator: pass --sdl-file`);
+              return m.sdlLocator;
+            },
+          );
         })();
     fs.mkdirSync(path.dirname(path.resolve(a.db)), { recursive: true });
     const store = new LeaseStore(openDb(a.db));
@@ -133,14 +148,22 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
         buyer: holder,
         deploymentParams: { v: 1 },
       });
-      if (row.state !== "requested") say(`resuming the deployment of model ${formatId(modelId)} recorded in ${a.db} (state ${row.state}, dseq ${row.dseq ?? "-"})`);
+      if (row.state !== "requested")
+        say(
+          `resuming the deployment of model ${formatId(modelId)} recorded in ${a.db} (state ${row.state}, dseq ${row.dseq ?? "-"})`,
+        );
       say(`deploying model ${formatId(modelId)} on ${chainId} as ${akash.address} …`);
       const done = await pipeline.runToCompletion(row.id, Number(a.timeout) * 1000);
       if (done.state === "failed") {
-        fail(`deployment failed: ${done.failureReason}\n  → nothing is left open on Akash (deposit returned). Use another --db to try again.`);
+        fail(
+          `deployment failed: ${done.failureReason}\n  → nothing is left open on Akash (deposit returned). Use another --db to try again.`,
+        );
       }
       if (done.state === "expired") say(`the deployment ${done.dseq} was closed when the key expired`);
-      else say(`lease open: dseq ${done.dseq}, provider ${done.provider}, ${done.price}uact/block (state ${done.state}); status: ${await akash.providerHostUri(done.provider!)}/lease/${done.dseq}/${done.gseq}/${done.oseq}/status`);
+      else
+        say(
+          `lease open: dseq ${done.dseq}, provider ${done.provider}, ${done.price}uact/block (state ${done.state}); status: ${await akash.providerHostUri(done.provider!)}/lease/${done.dseq}/${done.gseq}/${done.oseq}/status`,
+        );
       return { dseq: done.dseq, provider: done.provider, state: done.state, owner: akash.address };
     } finally {
       store.db.close();

@@ -30,12 +30,18 @@ async function loadBridge(hre: HardhatRuntimeEnvironment, needLz: boolean): Prom
   const p = await loadProtocol(hre);
   const rec = async (name: string) => hre.deployments.getOrNull(name);
   const hubRec = await rec(Names.hub);
-  if (!hubRec) fail(`network '${hre.network.name}' has a single-chain Hexs deployment (no ${Names.hub}): cross-chain tasks need the hub`);
+  if (!hubRec)
+    fail(`network '${hre.network.name}' has a single-chain Hexs deployment (no ${Names.hub}): cross-chain tasks need the hub`);
   const hub = (await hre.ethers.getContractAt("HexsHub", hubRec.address)) as unknown as HexsHub;
-  const gateway = (await hre.ethers.getContractAt("AttestationGateway", (await hre.deployments.get(Names.gateway)).address)) as unknown as AttestationGateway;
+  const gateway = (await hre.ethers.getContractAt(
+    "AttestationGateway",
+    (await hre.deployments.get(Names.gateway)).address,
+  )) as unknown as AttestationGateway;
   const lzRec = await rec(Names.lzBridge);
   if (needLz && !lzRec) {
-    fail(`no LayerZero bridge on '${hre.network.name}' (${Names.lzBridge} not deployed): deploy with HEXS_LZ_ENDPOINT=<EndpointV2 address>`);
+    fail(
+      `no LayerZero bridge on '${hre.network.name}' (${Names.lzBridge} not deployed): deploy with HEXS_LZ_ENDPOINT=<EndpointV2 address>`,
+    );
   }
   const bridge = lzRec ? ((await hre.ethers.getContractAt("HexsLzBridge", lzRec.address)) as unknown as HexsLzBridge) : undefined;
   p.errorInterfaces.push(hub.interface, gateway.interface, ...(bridge ? [bridge.interface] : []));
@@ -53,9 +59,12 @@ async function requireLzLane(b: Bridge, dst: number, param = "dst"): Promise<voi
   if (dst === b.self) fail(`bad --${param} ${dst}: that is this chain; give a peer chain`);
   const lane = await b.hub.lane(dst);
   const peers = (await b.hub.peers()).map(Number);
-  if (lane.transport === ZeroAddress) fail(`bad --${param} ${dst}: not a peer of this hub (peers: ${peers.join(", ") || "none"}); wire it with lz:wire`);
+  if (lane.transport === ZeroAddress)
+    fail(`bad --${param} ${dst}: not a peer of this hub (peers: ${peers.join(", ") || "none"}); wire it with lz:wire`);
   if (lane.transport !== (await b.bridge!.getAddress())) {
-    fail(`bad --${param} ${dst}: that lane is served by ${lane.transport} (the attestation gateway), not LayerZero; the relayer quorum carries it`);
+    fail(
+      `bad --${param} ${dst}: that lane is served by ${lane.transport} (the attestation gateway), not LayerZero; the relayer quorum carries it`,
+    );
   }
 }
 
@@ -78,19 +87,22 @@ function readWireConfig(file: string): WireConfig {
     return fail(`bad --file '${file}': not valid JSON (${(e as Error).message})`);
   }
   const chains = (raw as { chains?: unknown }).chains;
-  if (!Array.isArray(chains) || chains.length < 2) fail(`bad --file '${file}': expected {"chains": [{"chainId", "eid", "bridge"}, …]} with at least two chains`);
+  if (!Array.isArray(chains) || chains.length < 2)
+    fail(`bad --file '${file}': expected {"chains": [{"chainId", "eid", "bridge"}, …]} with at least two chains`);
   const seen = new Set<number>();
   const out: WirePeer[] = chains.map((c: Record<string, unknown>, i: number) => {
     const where = `${file}: chains[${i}]`;
     const int = (k: string, max: number) => {
       const v = c[k];
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) fail(`${where}.${k} must be an integer in 0..${max}, got ${JSON.stringify(v)}`);
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max)
+        fail(`${where}.${k} must be an integer in 0..${max}, got ${JSON.stringify(v)}`);
       return v;
     };
     const addr = (k: string, optional: boolean) => {
       const v = c[k];
       if (v === undefined && optional) return undefined;
-      if (typeof v !== "string" || !isAddress(v) || getAddress(v) === ZeroAddress) fail(`${where}.${k} must be a contract address, got ${JSON.stringify(v)}`);
+      if (typeof v !== "string" || !isAddress(v) || getAddress(v) === ZeroAddress)
+        fail(`${where}.${k} must be a contract address, got ${JSON.stringify(v)}`);
       return getAddress(v);
     };
     const chainId = int("chainId", 0xffffffff);
@@ -116,10 +128,19 @@ export interface WireResult {
   actions: { label: string; via: "direct" | "timelock"; done: boolean; timelock?: TimelockOutcome }[];
 }
 
-task("lz:wire", "Wire this chain's LayerZero bridge and hub to the other chains in a config file (peers, chain↔eid map, enforced options, libraries, hub lanes); through the timelock once it governs")
-  .addParam("file", 'JSON file: {"chains": [{"chainId": 1, "eid": 40101, "bridge": "0x…", "ratePerHour": 0, "sendLibrary"?: "0x…", "receiveLibrary"?: "0x…"}, …]}')
+task(
+  "lz:wire",
+  "Wire this chain's LayerZero bridge and hub to the other chains in a config file (peers, chain↔eid map, enforced options, libraries, hub lanes); through the timelock once it governs",
+)
+  .addParam(
+    "file",
+    'JSON file: {"chains": [{"chainId": 1, "eid": 40101, "bridge": "0x…", "ratePerHour": 0, "sendLibrary"?: "0x…", "receiveLibrary"?: "0x…"}, …]}',
+  )
   .addFlag("execute", "Timelocked steps: also execute once the delay has passed (otherwise only schedule)")
-  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
+  .addFlag(
+    "fastForward",
+    "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing",
+  )
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: { file: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<WireResult> => {
     const cfg = readWireConfig(a.file);
@@ -128,12 +149,17 @@ task("lz:wire", "Wire this chain's LayerZero bridge and hub to the other chains 
     const mine = cfg.chains.find((c) => c.chainId === b.self);
     if (!mine) fail(`${a.file} does not list this chain (${b.self} on '${hre.network.name}')`);
     if (getAddress(mine.bridge) !== (await bridge.getAddress())) {
-      fail(`${a.file} says chain ${b.self}'s bridge is ${mine.bridge}, but '${hre.network.name}' has ${await bridge.getAddress()}: wrong network or stale config`);
+      fail(
+        `${a.file} says chain ${b.self}'s bridge is ${mine.bridge}, but '${hre.network.name}' has ${await bridge.getAddress()}: wrong network or stale config`,
+      );
     }
     const signer = await resolveSigner(hre, a.from);
     const me = await signer.getAddress();
     const timelock = await b.p.timelock.getAddress();
-    const endpoint = await hre.ethers.getContractAt(["function delegates(address) view returns (address)"], await bridge.endpoint());
+    const endpoint = await hre.ethers.getContractAt(
+      ["function delegates(address) view returns (address)"],
+      await bridge.endpoint(),
+    );
     const holder = async (act: WireAction): Promise<string> => {
       if (act.authority === "bridgeOwner") return bridge.owner();
       if (act.authority === "delegate") return (await endpoint.getFunction("delegates")(await bridge.getAddress())) as string;
@@ -146,13 +172,25 @@ task("lz:wire", "Wire this chain's LayerZero bridge and hub to the other chains 
     for (const act of plan) {
       const who = await holder(act);
       if (who === me) {
-        await send(b.p, act.label, () => signer.call({ to: act.target, data: act.data }), async () => (await signer.sendTransaction({ to: act.target, data: act.data })) as unknown as ContractTransactionResponse);
+        await send(
+          b.p,
+          act.label,
+          () => signer.call({ to: act.target, data: act.data }),
+          async () =>
+            (await signer.sendTransaction({ to: act.target, data: act.data })) as unknown as ContractTransactionResponse,
+        );
         result.actions.push({ label: act.label, via: "direct", done: true });
       } else if (who === timelock) {
-        const t = await timelockCall(hre, b.p, signer, act.target, act.data, { label: act.label, execute: a.execute, fastForward: a.fastForward });
+        const t = await timelockCall(hre, b.p, signer, act.target, act.data, {
+          label: act.label,
+          execute: a.execute,
+          fastForward: a.fastForward,
+        });
         result.actions.push({ label: act.label, via: "timelock", done: t.executed, timelock: t });
       } else {
-        fail(`${act.label}: needs ${act.authority === "hubAdmin" ? "the hub's admin" : act.authority === "delegate" ? "the bridge's endpoint delegate" : "the bridge's owner"} (${who}), which is neither ${me} nor the timelock ${timelock}`);
+        fail(
+          `${act.label}: needs ${act.authority === "hubAdmin" ? "the hub's admin" : act.authority === "delegate" ? "the bridge's endpoint delegate" : "the bridge's owner"} (${who}), which is neither ${me} nor the timelock ${timelock}`,
+        );
       }
     }
     return result;
@@ -174,7 +212,14 @@ async function quoteLane(b: Bridge, dst: number, max: number): Promise<QuoteResu
   const batch = await pendingBatch(b.hub, b.bridge!, dst, max);
   if (!batch) return { dstChain: dst, entries: 0, fee: 0n, options: "0x" };
   const sent = (await b.hub.lane(dst)).sent;
-  return { dstChain: dst, entries: batch.kinds.length, firstNonce: sent + 1n, lastNonce: sent + BigInt(batch.kinds.length), fee: batch.fee, options: batch.options };
+  return {
+    dstChain: dst,
+    entries: batch.kinds.length,
+    firstNonce: sent + 1n,
+    lastNonce: sent + BigInt(batch.kinds.length),
+    fee: batch.fee,
+    options: batch.options,
+  };
 }
 
 task("bridge:quote", "Quote the LayerZero fee of flushing this chain's pending journal entries to a peer chain")
@@ -187,7 +232,10 @@ task("bridge:quote", "Quote the LayerZero fee of flushing this chain's pending j
     const b = await loadBridge(hre, true);
     const q = await quoteLane(b, dst, max);
     if (q.entries === 0) say(`nothing pending for chain ${dst}`);
-    else say(`${q.entries} entries (lane nonces ${q.firstNonce}..${q.lastNonce}) to chain ${dst}: fee ${formatEther(q.fee)} ETH (${q.fee} wei)`);
+    else
+      say(
+        `${q.entries} entries (lane nonces ${q.firstNonce}..${q.lastNonce}) to chain ${dst}: fee ${formatEther(q.fee)} ETH (${q.fee} wei)`,
+      );
     return q;
   });
 
@@ -212,7 +260,10 @@ task("bridge:flush", "Send this chain's pending journal entries to a peer chain 
     }
     const signer = await resolveSigner(hre, a.from);
     const balance = await hre.ethers.provider.getBalance(await signer.getAddress());
-    if (balance < q.fee) fail(`insufficient funds: the LayerZero fee is ${formatEther(q.fee)} ETH and ${await signer.getAddress()} holds ${formatEther(balance)} ETH`);
+    if (balance < q.fee)
+      fail(
+        `insufficient funds: the LayerZero fee is ${formatEther(q.fee)} ETH and ${await signer.getAddress()} holds ${formatEther(balance)} ETH`,
+      );
     const batch = (await pendingBatch(b.hub, b.bridge!, dst, max))!;
     const hub = b.hub.connect(signer);
     const r = await send(
@@ -230,9 +281,15 @@ export interface RetryResult {
   retried: { what: string; ok: boolean; reason?: string; txHash?: string }[];
 }
 
-task("bridge:retry", "Re-run a failed LayerZero receive on this chain (--packet, or every stored one in --store), or re-apply a message the hub rejected (--message)")
+task(
+  "bridge:retry",
+  "Re-run a failed LayerZero receive on this chain (--packet, or every stored one in --store), or re-apply a message the hub rejected (--message)",
+)
   .addOptionalParam("packet", "The packet as emitted by the source endpoint's PacketSent (0x…)")
-  .addOptionalParam("store", "JSON file of failed receives written by the executor (devnet/lz): retry those addressed to this chain")
+  .addOptionalParam(
+    "store",
+    "JSON file of failed receives written by the executor (devnet/lz): retry those addressed to this chain",
+  )
   .addOptionalParam("message", "A codec message this hub rejected (MessageRejected): call hub.reapply")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: { packet?: string; store?: string; message?: string; from?: string }, hre): Promise<RetryResult> => {
@@ -244,14 +301,21 @@ task("bridge:retry", "Re-run a failed LayerZero receive on this chain (--packet,
       const b = await loadBridge(hre, false);
       if (!isHexString(a.message) || a.message.length < 46) fail(`bad --message: expected the hex of an encoded codec message`);
       const hub = b.hub.connect(signer);
-      const r = await send(b.p, "re-apply rejected message", () => hub.reapply.staticCall(a.message!), () => hub.reapply(a.message!));
+      const r = await send(
+        b.p,
+        "re-apply rejected message",
+        () => hub.reapply.staticCall(a.message!),
+        () => hub.reapply(a.message!),
+      );
       out.retried.push({ what: "message", ok: true, txHash: r.hash });
       return out;
     }
     const b = await loadBridge(hre, true);
     const bridgeAddress = await b.bridge!.getAddress();
     const endpoint = await b.bridge!.endpoint();
-    const eid = Number(await (await hre.ethers.getContractAt(["function eid() view returns (uint32)"], endpoint)).getFunction("eid")());
+    const eid = Number(
+      await (await hre.ethers.getContractAt(["function eid() view returns (uint32)"], endpoint)).getFunction("eid")(),
+    );
     const store = a.store ? new JsonFileFailedReceiveStore(a.store) : undefined;
     const raws = a.packet ? [a.packet] : store!.list(eid).map((r) => r.packet);
     if (raws.length === 0) say(`no failed receive for eid ${eid} in ${a.store}`);
@@ -263,7 +327,9 @@ task("bridge:retry", "Re-run a failed LayerZero receive on this chain (--packet,
         return fail(`bad --packet: ${(e as Error).message}`);
       }
       if (packet.dstEid !== eid || packet.receiverAddress !== bridgeAddress) {
-        fail(`packet nonce ${packet.nonce} is for eid ${packet.dstEid} / ${packet.receiverAddress}, not this chain's bridge (eid ${eid} / ${bridgeAddress}): wrong --network?`);
+        fail(
+          `packet nonce ${packet.nonce} is for eid ${packet.dstEid} / ${packet.receiverAddress}, not this chain's bridge (eid ${eid} / ${bridgeAddress}): wrong --network?`,
+        );
       }
       const x = new LzExecutor({
         source: { provider: hre.ethers.provider, endpoint, eid: packet.srcEid },
@@ -273,7 +339,9 @@ task("bridge:retry", "Re-run a failed LayerZero receive on this chain (--packet,
       });
       const st = await x.state(packet);
       if (st === "unverified" || st === "nilified" || st === "mismatch") {
-        fail(`packet nonce ${packet.nonce} from eid ${packet.srcEid} is ${st} on this endpoint: the executor (DVN) must verify it first; nothing to retry yet`);
+        fail(
+          `packet nonce ${packet.nonce} from eid ${packet.srcEid} is ${st} on this endpoint: the executor (DVN) must verify it first; nothing to retry yet`,
+        );
       }
       const r: ExecResult = await x.execute(packet);
       const what = `packet ${packet.srcEid}#${packet.nonce}`;
@@ -301,35 +369,48 @@ task("key:move", "Move a key to another chain: burned here, minted there with th
   .addParam("toChain", "Destination Hexs chain id")
   .addOptionalParam("owner", "Who holds it there: EVM address (default: the key's owner) or cosmos:0x… / cosmwasm:0x…")
   .addOptionalParam("from", FROM_HELP, "0")
-  .setAction(async (a: { model: string; key: string; toChain: string; owner?: string; from?: string }, hre): Promise<MoveResult> => {
-    const modelId = parseId("model", a.model);
-    const keyId = parseId("key", a.key);
-    const toChain = parseChain("to-chain", a.toChain);
-    const b = await loadBridge(hre, false);
-    if (toChain === b.self) fail(`bad --to-chain ${toChain}: the key is already on this chain`);
-    if ((await b.hub.lane(toChain)).transport === ZeroAddress) {
-      fail(`bad --to-chain ${toChain}: not a peer of this hub (peers: ${(await b.hub.peers()).map(Number).join(", ") || "none"})`);
-    }
-    await requireModel(hre, b.p, modelId);
-    const keys = (await hre.ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(modelId))) as unknown as KeyNFT;
-    b.p.errorInterfaces.push(keys.interface);
-    let holder: string;
-    try {
-      holder = await keys.ownerOf(keyId);
-    } catch {
-      return fail(`key ${formatId(keyId)} of model ${formatId(modelId)} is not held on '${hre.network.name}' (never minted here, burned, or already moved)`);
-    }
-    const signer = await resolveSigner(hre, a.from);
-    const me = await signer.getAddress();
-    if (holder !== me && !(await keys.isApprovedForAll(holder, me)) && (await keys.getApproved(keyId)) !== me) {
-      fail(`key ${formatId(keyId)} is held by ${holder}; ${me} is neither its owner nor approved. Use --from with the holder.`);
-    }
-    const owner = a.owner ? parseAccount("owner", a.owner) : { family: AccountFamily.Evm, address: holder.toLowerCase() };
-    const k = keys.connect(signer);
-    const r = await send(b.p, `move key ${formatId(keyId)} to chain ${toChain}`, () => k.moveTo.staticCall(keyId, toChain, toSolAccount(owner)), () => k.moveTo(keyId, toChain, toSolAccount(owner)));
-    say(`  the key arrives on chain ${toChain} once this chain's journal is flushed there (bridge:flush --dst ${toChain}, or the relayer)`);
-    return { keyId, toChain, owner, txHash: r.hash };
-  });
+  .setAction(
+    async (a: { model: string; key: string; toChain: string; owner?: string; from?: string }, hre): Promise<MoveResult> => {
+      const modelId = parseId("model", a.model);
+      const keyId = parseId("key", a.key);
+      const toChain = parseChain("to-chain", a.toChain);
+      const b = await loadBridge(hre, false);
+      if (toChain === b.self) fail(`bad --to-chain ${toChain}: the key is already on this chain`);
+      if ((await b.hub.lane(toChain)).transport === ZeroAddress) {
+        fail(
+          `bad --to-chain ${toChain}: not a peer of this hub (peers: ${(await b.hub.peers()).map(Number).join(", ") || "none"})`,
+        );
+      }
+      await requireModel(hre, b.p, modelId);
+      const keys = (await hre.ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(modelId))) as unknown as KeyNFT;
+      b.p.errorInterfaces.push(keys.interface);
+      let holder: string;
+      try {
+        holder = await keys.ownerOf(keyId);
+      } catch {
+        return fail(
+          `key ${formatId(keyId)} of model ${formatId(modelId)} is not held on '${hre.network.name}' (never minted here, burned, or already moved)`,
+        );
+      }
+      const signer = await resolveSigner(hre, a.from);
+      const me = await signer.getAddress();
+      if (holder !== me && !(await keys.isApprovedForAll(holder, me)) && (await keys.getApproved(keyId)) !== me) {
+        fail(`key ${formatId(keyId)} is held by ${holder}; ${me} is neither its owner nor approved. Use --from with the holder.`);
+      }
+      const owner = a.owner ? parseAccount("owner", a.owner) : { family: AccountFamily.Evm, address: holder.toLowerCase() };
+      const k = keys.connect(signer);
+      const r = await send(
+        b.p,
+        `move key ${formatId(keyId)} to chain ${toChain}`,
+        () => k.moveTo.staticCall(keyId, toChain, toSolAccount(owner)),
+        () => k.moveTo(keyId, toChain, toSolAccount(owner)),
+      );
+      say(
+        `  the key arrives on chain ${toChain} once this chain's journal is flushed there (bridge:flush --dst ${toChain}, or the relayer)`,
+      );
+      return { keyId, toChain, owner, txHash: r.hash };
+    },
+  );
 
 // ---------------------------------------------------------------- gateway:set-relayers
 
@@ -345,30 +426,47 @@ task("gateway:set-relayers", "Replace the attestation gateway's relayer set and 
   .addParam("relayers", "Comma-separated relayer addresses (at most 32)")
   .addParam("threshold", "Signatures needed (1..number of relayers)")
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
-  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
+  .addFlag(
+    "fastForward",
+    "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing",
+  )
   .addOptionalParam("from", FROM_HELP, "0")
-  .setAction(async (a: { relayers: string; threshold: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<SetRelayersResult> => {
-    const relayers = parseAddressList("relayers", a.relayers).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
-    if (relayers.length > 32) fail(`bad --relayers: ${relayers.length} addresses, the gateway takes at most 32`);
-    const threshold = Number(parseUint("threshold", a.threshold, 255n));
-    if (threshold === 0 || threshold > relayers.length) fail(`bad --threshold ${a.threshold}: must be 1..${relayers.length} (the number of relayers)`);
-    const b = await loadBridge(hre, false);
-    const signer = await resolveSigner(hre, a.from);
-    const me = await signer.getAddress();
-    const timelock = await b.p.timelock.getAddress();
-    const data = b.gateway.interface.encodeFunctionData("setRelayers", [relayers, threshold]);
-    const target = await b.gateway.getAddress();
-    const label = `set ${threshold}-of-${relayers.length} relayers on the gateway`;
-    if (await b.gateway.hasRole(ZeroHash, timelock)) {
-      const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
-      if (t.executed) say(`gateway relayers: ${relayers.join(", ")} (threshold ${threshold})`);
-      return { relayers, threshold, via: "timelock", executed: t.executed, timelock: t };
-    }
-    if (!(await b.gateway.hasRole(ZeroHash, me))) fail(`neither the timelock ${timelock} nor ${me} is the gateway's admin: the relayer set changes only through governance`);
-    const g = b.gateway.connect(signer);
-    await send(b.p, label, () => g.setRelayers.staticCall(relayers, threshold), () => g.setRelayers(relayers, threshold));
-    return { relayers, threshold, via: "direct", executed: true };
-  });
+  .setAction(
+    async (
+      a: { relayers: string; threshold: string; execute: boolean; fastForward: boolean; from?: string },
+      hre,
+    ): Promise<SetRelayersResult> => {
+      const relayers = parseAddressList("relayers", a.relayers).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+      if (relayers.length > 32) fail(`bad --relayers: ${relayers.length} addresses, the gateway takes at most 32`);
+      const threshold = Number(parseUint("threshold", a.threshold, 255n));
+      if (threshold === 0 || threshold > relayers.length)
+        fail(`bad --threshold ${a.threshold}: must be 1..${relayers.length} (the number of relayers)`);
+      const b = await loadBridge(hre, false);
+      const signer = await resolveSigner(hre, a.from);
+      const me = await signer.getAddress();
+      const timelock = await b.p.timelock.getAddress();
+      const data = b.gateway.interface.encodeFunctionData("setRelayers", [relayers, threshold]);
+      const target = await b.gateway.getAddress();
+      const label = `set ${threshold}-of-${relayers.length} relayers on the gateway`;
+      if (await b.gateway.hasRole(ZeroHash, timelock)) {
+        const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
+        if (t.executed) say(`gateway relayers: ${relayers.join(", ")} (threshold ${threshold})`);
+        return { relayers, threshold, via: "timelock", executed: t.executed, timelock: t };
+      }
+      if (!(await b.gateway.hasRole(ZeroHash, me)))
+        fail(
+          `neither the timelock ${timelock} nor ${me} is the gateway's admin: the relayer set changes only through governance`,
+        );
+      const g = b.gateway.connect(signer);
+      await send(
+        b.p,
+        label,
+        () => g.setRelayers.staticCall(relayers, threshold),
+        () => g.setRelayers(relayers, threshold),
+      );
+      return { relayers, threshold, via: "direct", executed: true };
+    },
+  );
 
 // ---------------------------------------------------------------- gateway:accept
 
@@ -380,43 +478,60 @@ export interface AcceptResult {
   timelock?: TimelockOutcome;
 }
 
-task("gateway:accept", "Accept a non-EVM chain's lane (e.g. the CosmWasm chain) through the attestation gateway (through the timelock)")
+task(
+  "gateway:accept",
+  "Accept a non-EVM chain's lane (e.g. the CosmWasm chain) through the attestation gateway (through the timelock)",
+)
   .addParam("chain", "Hexs chain id of the peer whose relayer-attested batches this chain applies")
   .addOptionalParam("rate", "Messages per hour the lane may apply (0 = unlimited)", "0")
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
-  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
+  .addFlag(
+    "fastForward",
+    "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing",
+  )
   .addOptionalParam("from", FROM_HELP, "0")
-  .setAction(async (a: { chain: string; rate: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<AcceptResult> => {
-    const chain = parseChain("chain", a.chain);
-    const ratePerHour = Number(parseUint("rate", a.rate, 0xffffffffn));
-    const b = await loadBridge(hre, false);
-    if (chain === b.self) fail(`bad --chain ${chain}: that is this chain's own id`);
-    const gateway = await b.gateway.getAddress();
-    const lane = await b.hub.lane(chain);
-    const done = lane.transport.toLowerCase() === gateway.toLowerCase() && Number(lane.ratePerHour) === ratePerHour;
-    if (done) {
-      say(`chain ${chain} already arrives through the gateway ${gateway} (rate ${ratePerHour}/h)`);
+  .setAction(
+    async (
+      a: { chain: string; rate: string; execute: boolean; fastForward: boolean; from?: string },
+      hre,
+    ): Promise<AcceptResult> => {
+      const chain = parseChain("chain", a.chain);
+      const ratePerHour = Number(parseUint("rate", a.rate, 0xffffffffn));
+      const b = await loadBridge(hre, false);
+      if (chain === b.self) fail(`bad --chain ${chain}: that is this chain's own id`);
+      const gateway = await b.gateway.getAddress();
+      const lane = await b.hub.lane(chain);
+      const done = lane.transport.toLowerCase() === gateway.toLowerCase() && Number(lane.ratePerHour) === ratePerHour;
+      if (done) {
+        say(`chain ${chain} already arrives through the gateway ${gateway} (rate ${ratePerHour}/h)`);
+        return { chain, ratePerHour, via: "direct", executed: true };
+      }
+      if (lane.transport !== ZeroAddress && lane.transport.toLowerCase() !== gateway.toLowerCase()) {
+        say(`  note: chain ${chain} was served by ${lane.transport}; the gateway replaces it`);
+      }
+      const signer = await resolveSigner(hre, a.from);
+      const me = await signer.getAddress();
+      const timelock = await b.p.timelock.getAddress();
+      const data = b.hub.interface.encodeFunctionData("setPeer", [chain, gateway, ratePerHour]);
+      const target = await b.hub.getAddress();
+      const label = `accept chain ${chain} through the gateway`;
+      if (await b.hub.hasRole(ZeroHash, timelock)) {
+        const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
+        if (t.executed) say(`chain ${chain} now arrives through the gateway ${gateway}`);
+        return { chain, ratePerHour, via: "timelock", executed: t.executed, timelock: t };
+      }
+      if (!(await b.hub.hasRole(ZeroHash, me)))
+        fail(`neither the timelock ${timelock} nor ${me} is the hub's admin: lanes change only through governance`);
+      const h = b.hub.connect(signer);
+      await send(
+        b.p,
+        label,
+        () => h.setPeer.staticCall(chain, gateway, ratePerHour),
+        () => h.setPeer(chain, gateway, ratePerHour),
+      );
       return { chain, ratePerHour, via: "direct", executed: true };
-    }
-    if (lane.transport !== ZeroAddress && lane.transport.toLowerCase() !== gateway.toLowerCase()) {
-      say(`  note: chain ${chain} was served by ${lane.transport}; the gateway replaces it`);
-    }
-    const signer = await resolveSigner(hre, a.from);
-    const me = await signer.getAddress();
-    const timelock = await b.p.timelock.getAddress();
-    const data = b.hub.interface.encodeFunctionData("setPeer", [chain, gateway, ratePerHour]);
-    const target = await b.hub.getAddress();
-    const label = `accept chain ${chain} through the gateway`;
-    if (await b.hub.hasRole(ZeroHash, timelock)) {
-      const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
-      if (t.executed) say(`chain ${chain} now arrives through the gateway ${gateway}`);
-      return { chain, ratePerHour, via: "timelock", executed: t.executed, timelock: t };
-    }
-    if (!(await b.hub.hasRole(ZeroHash, me))) fail(`neither the timelock ${timelock} nor ${me} is the hub's admin: lanes change only through governance`);
-    const h = b.hub.connect(signer);
-    await send(b.p, label, () => h.setPeer.staticCall(chain, gateway, ratePerHour), () => h.setPeer(chain, gateway, ratePerHour));
-    return { chain, ratePerHour, via: "direct", executed: true };
-  });
+    },
+  );
 
 // ---------------------------------------------------------------- hub:lease-reporting
 
@@ -434,14 +549,27 @@ task(
   "hub:lease-reporting",
   "Let the hub resolve deployment escrows from LeaseReported on the Akash lane: grants the hub the market's LEASE_REPORTER_ROLE and sets the lane, market and payee (through the timelock)",
 )
-  .addOptionalParam("akashChain", "Hexs chain id of the Akash lane whose LeaseReported messages this hub applies (accept it first: gateway:accept --chain <id>)", "900")
-  .addParam("payee", "Who is paid a purchase's deployment escrow when its lease opened (the lease operator; failed leases credit the buyer back)")
+  .addOptionalParam(
+    "akashChain",
+    "Hexs chain id of the Akash lane whose LeaseReported messages this hub applies (accept it first: gateway:accept --chain <id>)",
+    "900",
+  )
+  .addParam(
+    "payee",
+    "Who is paid a purchase's deployment escrow when its lease opened (the lease operator; failed leases credit the buyer back)",
+  )
   .addOptionalParam("market", "The market whose escrows the reports resolve (default this chain's HexsMarket)")
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
-  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
+  .addFlag(
+    "fastForward",
+    "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing",
+  )
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(
-    async (a: { akashChain: string; payee: string; market?: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<LeaseReportingResult> => {
+    async (
+      a: { akashChain: string; payee: string; market?: string; execute: boolean; fastForward: boolean; from?: string },
+      hre,
+    ): Promise<LeaseReportingResult> => {
       const akashChain = parseChain("akash-chain", a.akashChain);
       const payee = parseAddress("payee", a.payee);
       const b = await loadBridge(hre, false);
@@ -453,7 +581,10 @@ task(
       const signer = await resolveSigner(hre, a.from);
       const me = await signer.getAddress();
       const lane = await b.hub.lane(akashChain);
-      if (lane.transport === ZeroAddress) say(`  note: chain ${akashChain} has no lane on this hub yet; reports are applied once it does (gateway:accept --chain ${akashChain})`);
+      if (lane.transport === ZeroAddress)
+        say(
+          `  note: chain ${akashChain} has no lane on this hub yet; reports are applied once it does (gateway:accept --chain ${akashChain})`,
+        );
 
       const actions: LeaseReportingResult["actions"] = [];
       // one governed call: through the timelock when it is the admin, else directly by an admin
@@ -465,11 +596,16 @@ task(
         direct: () => Promise<void>,
       ): Promise<boolean> => {
         if (await c.hasRole(ZeroHash, timelock)) {
-          const t = await timelockCall(hre, b.p, signer, await c.getAddress(), data, { label, execute: a.execute, fastForward: a.fastForward });
+          const t = await timelockCall(hre, b.p, signer, await c.getAddress(), data, {
+            label,
+            execute: a.execute,
+            fastForward: a.fastForward,
+          });
           actions.push({ label, via: "timelock", executed: t.executed, timelock: t });
           return t.executed;
         }
-        if (!(await c.hasRole(ZeroHash, me))) fail(`neither the timelock ${timelock} nor ${me} is the ${what}'s admin: ${label} only through governance`);
+        if (!(await c.hasRole(ZeroHash, me)))
+          fail(`neither the timelock ${timelock} nor ${me} is the ${what}'s admin: ${label} only through governance`);
         await direct();
         actions.push({ label, via: "direct", executed: true });
         return true;
@@ -484,21 +620,44 @@ task(
         done =
           (await governed(m, "market", label, m.interface.encodeFunctionData("grantRole", [role, hub]), async () => {
             const mm = m.connect(signer);
-            await send(b.p, label, () => mm.grantRole.staticCall(role, hub), () => mm.grantRole(role, hub));
+            await send(
+              b.p,
+              label,
+              () => mm.grantRole.staticCall(role, hub),
+              () => mm.grantRole(role, hub),
+            );
           })) && done;
       }
       const [chain0, market0, payee0] = await b.hub.leaseReporting();
-      if (Number(chain0) === akashChain && market0.toLowerCase() === market.toLowerCase() && payee0.toLowerCase() === payee.toLowerCase()) {
+      if (
+        Number(chain0) === akashChain &&
+        market0.toLowerCase() === market.toLowerCase() &&
+        payee0.toLowerCase() === payee.toLowerCase()
+      ) {
         say(`the hub already applies LeaseReported from chain ${akashChain} to the market ${market} (payee ${payee0})`);
       } else {
         const label = `apply LeaseReported from chain ${akashChain} to the market (payee ${payee})`;
         done =
-          (await governed(b.hub, "hub", label, b.hub.interface.encodeFunctionData("setLeaseReporting", [akashChain, market, payee]), async () => {
-            const h = b.hub.connect(signer);
-            await send(b.p, label, () => h.setLeaseReporting.staticCall(akashChain, market, payee), () => h.setLeaseReporting(akashChain, market, payee));
-          })) && done;
+          (await governed(
+            b.hub,
+            "hub",
+            label,
+            b.hub.interface.encodeFunctionData("setLeaseReporting", [akashChain, market, payee]),
+            async () => {
+              const h = b.hub.connect(signer);
+              await send(
+                b.p,
+                label,
+                () => h.setLeaseReporting.staticCall(akashChain, market, payee),
+                () => h.setLeaseReporting(akashChain, market, payee),
+              );
+            },
+          )) && done;
       }
-      if (done) say(`LeaseReported from chain ${akashChain} resolves the market's deployment escrows (a lease that opened pays ${payee})`);
+      if (done)
+        say(
+          `LeaseReported from chain ${akashChain} resolves the market's deployment escrows (a lease that opened pays ${payee})`,
+        );
       return { akashChain, market, payee: payee, actions, done };
     },
   );
@@ -514,7 +673,10 @@ export interface BindResult {
   txHash: string;
 }
 
-task("payout:bind", "Bind the creator's payout account on a chain: the creator signs the binding (EIP-191) and it is recorded for every chain")
+task(
+  "payout:bind",
+  "Bind the creator's payout account on a chain: the creator signs the binding (EIP-191) and it is recorded for every chain",
+)
   .addParam("chain", "Hexs chain id the payout account is for")
   .addParam("payout", "Payout account: EVM address, or cosmos:0x… / cosmwasm:0x…")
   .addOptionalParam("nonce", "Binding nonce (default: one above the last binding of this creator for that chain)")

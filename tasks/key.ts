@@ -59,12 +59,16 @@ task("key:buy", "Buy a key of a model at the creator's price (approves the ERC-2
     await requireModel(hre, p, modelId);
     const c = await currencyInfo(hre, currency);
     if (!c.native && !(await p.market.isAccepted(currency))) {
-      fail(`bad --currency ${currency}: the market does not accept ${c.symbol}; governance must accept it first (protocol:accept-token), or pay in native`);
+      fail(
+        `bad --currency ${currency}: the market does not accept ${c.symbol}; governance must accept it first (protocol:accept-token), or pay in native`,
+      );
     }
     const sale = await p.registry.saleInfo(modelId, currency);
     if (sale.retired) fail(`model ${formatId(modelId)} is retired: its keys are no longer sold`);
     if (!sale.listed) {
-      fail(`model ${formatId(modelId)} has no price in ${c.symbol}: its creator must set one (model:price --model ${modelId} --currency ${a.currency} --price …)`);
+      fail(
+        `model ${formatId(modelId)} has no price in ${c.symbol}: its creator must set one (model:price --model ${modelId} --currency ${a.currency} --price …)`,
+      );
     }
     if (await p.market.paused()) fail("the market is paused by the protocol guardian: try again later");
     const escrow = deploymentParams === "0x" ? 0n : sale.deploymentPrice;
@@ -85,8 +89,12 @@ task("key:buy", "Buy a key of a model at the creator's price (approves the ERC-2
     const keyId = ev.args.keyId as bigint;
     const keys = await keysOf(hre, p, modelId);
     const expires = await keys.expiresAt(keyId);
-    say(`key ${formatId(keyId)} of model ${formatId(modelId)} bought by ${buyer}${recipient === buyer ? "" : ` for ${recipient}`}`);
-    say(`  paid ${fmt(sale.keyPrice, c)} to the model's vault${escrow > 0n ? ` + ${fmt(escrow, c)} held in deployment escrow` : ""}`);
+    say(
+      `key ${formatId(keyId)} of model ${formatId(modelId)} bought by ${buyer}${recipient === buyer ? "" : ` for ${recipient}`}`,
+    );
+    say(
+      `  paid ${fmt(sale.keyPrice, c)} to the model's vault${escrow > 0n ? ` + ${fmt(escrow, c)} held in deployment escrow` : ""}`,
+    );
     if (deploymentParams !== "0x") say(`  deployment requested with ${a.deployParams}`);
     if (expires !== 0n) say(`  subscription key: expires at ${new Date(Number(expires) * 1000).toISOString()}`);
     return {

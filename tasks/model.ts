@@ -88,7 +88,10 @@ function pluginConfigs(a: PublishArgs, addresses: Record<string, string>): Plugi
   const list: PluginConfigStruct[] = [];
   if (a.soulbound) list.push({ plugin: addresses.soulbound, config: "0x" });
   if (a.allowlistRoot) {
-    list.push({ plugin: addresses.allowlist, config: coder.encode(["bytes32"], [parseBytes32("allowlist-root", a.allowlistRoot)]) });
+    list.push({
+      plugin: addresses.allowlist,
+      config: coder.encode(["bytes32"], [parseBytes32("allowlist-root", a.allowlistRoot)]),
+    });
   }
   if (a.supplyCap) {
     const cap = parseUint("supply-cap", a.supplyCap, (1n << 64n) - 1n);
@@ -107,7 +110,8 @@ async function publishOrFork(hre: HardhatRuntimeEnvironment, a: PublishArgs, par
   let source: string;
   let sealed: SealedForPublish | undefined;
   if (a.sdl) {
-    if (a.content || a.commitment || a.sdlLocator) fail("--sdl sets the content commitment and SDL locator: drop --content, --commitment and --sdl-locator");
+    if (a.content || a.commitment || a.sdlLocator)
+      fail("--sdl sets the content commitment and SDL locator: drop --content, --commitment and --sdl-locator");
     sealed = await sealForPublish(hre, a, signer);
     ({ commitment, source } = sealed);
   } else if (a.commitment) {
@@ -145,13 +149,25 @@ async function publishOrFork(hre: HardhatRuntimeEnvironment, a: PublishArgs, par
 
   const reg = p.registry.connect(signer);
   const gas =
-    parentId === undefined ? await reg.publish.estimateGas(params).catch(() => 800_000n) : await reg.fork.estimateGas(parentId, params).catch(() => 800_000n);
+    parentId === undefined
+      ? await reg.publish.estimateGas(params).catch(() => 800_000n)
+      : await reg.fork.estimateGas(parentId, params).catch(() => 800_000n);
   await requireFunds(hre, NATIVE_INFO, me, 0n, gas);
   const label = parentId === undefined ? "publish" : `fork of ${formatId(parentId)}`;
   const r =
     parentId === undefined
-      ? await send(p, label, () => reg.publish.staticCall(params), () => reg.publish(params))
-      : await send(p, label, () => reg.fork.staticCall(parentId, params), () => reg.fork(parentId, params));
+      ? await send(
+          p,
+          label,
+          () => reg.publish.staticCall(params),
+          () => reg.publish(params),
+        )
+      : await send(
+          p,
+          label,
+          () => reg.fork.staticCall(parentId, params),
+          () => reg.fork(parentId, params),
+        );
   const ev = findEvent(r.receipt, p.registry.interface, "ModelPublished");
   if (!ev) fail(`${label}: transaction ${r.hash} emitted no ModelPublished event`);
   const modelId = ev.args.modelId as bigint;
@@ -159,21 +175,23 @@ async function publishOrFork(hre: HardhatRuntimeEnvironment, a: PublishArgs, par
   const parentCommitment = ev.args.parentCommitment as string;
   say(`model ${formatId(modelId)} ${parentId === undefined ? "published" : `forked from ${formatId(parentId)}`} by ${me}`);
   say(`  content commitment ${commitment} (${source})${parentId === undefined ? "" : `, parent commitment ${parentCommitment}`}`);
-  say(`  key collection ${keys}; fork royalty ${params.forkRoyaltyBps} bps, DAO ${params.daoBps} bps, resale royalty ${params.secondaryRoyaltyBps} bps, forkable ${params.forkable}`);
+  say(
+    `  key collection ${keys}; fork royalty ${params.forkRoyaltyBps} bps, DAO ${params.daoBps} bps, resale royalty ${params.secondaryRoyaltyBps} bps, forkable ${params.forkable}`,
+  );
   if (params.plugins.length > 0) say(`  plugins: ${params.plugins.map((x) => x.plugin).join(", ")}`);
   if (sealed) await grantAfterPublish(hre, a, signer, modelId, keys, sealed.sdlLocator);
   return { modelId, keys, contentCommitment: commitment, parentCommitment, txHash: r.hash, gasUsed: r.gasUsed };
 }
 
-withPublishParams(task("model:publish", "Publish a root model: registers its content commitment and deploys its key collection")).setAction(
-  (a: PublishArgs, hre) => publishOrFork(hre, a),
-);
+withPublishParams(
+  task("model:publish", "Publish a root model: registers its content commitment and deploys its key collection"),
+).setAction((a: PublishArgs, hre) => publishOrFork(hre, a));
 
 withPublishParams(
-  task("model:fork", "Fork a model: the fork owes its parent the parent's fork royalty and commits to the parent's content").addParam(
-    "parent",
-    "The model to fork (id such as 4294967297 or chain:serial such as 1:1)",
-  ),
+  task(
+    "model:fork",
+    "Fork a model: the fork owes its parent the parent's fork royalty and commits to the parent's content",
+  ).addParam("parent", "The model to fork (id such as 4294967297 or chain:serial such as 1:1)"),
 ).setAction((a: PublishArgs & { parent: string }, hre) => publishOrFork(hre, a, parseId("parent", a.parent)));
 
 export interface PriceArgs {
@@ -213,7 +231,9 @@ task("model:price", "Set (or remove with --unlist) the price of a model's keys i
     const signer = await resolveSigner(hre, a.from);
     await requireCreator(hre, p, modelId, signer, true); // setPrice also admits the bound payout address
     if (!c.native && !(await p.market.isAccepted(currency))) {
-      say(`  warning: the market does not accept ${c.symbol} (${currency}) yet; buyers cannot pay in it until governance accepts it (protocol:accept-token)`);
+      say(
+        `  warning: the market does not accept ${c.symbol} (${currency}) yet; buyers cannot pay in it until governance accepts it (protocol:accept-token)`,
+      );
     }
     const reg = p.registry.connect(signer);
     const listed = !a.unlist;
@@ -246,8 +266,12 @@ task("model:show", "Print a model: creator, lineage, royalty terms, DAO, key col
     say(`model ${formatId(modelId)}${m.retired ? " (retired)" : ""}`);
     say(`  creator ${m.creator}; parent ${m.parentId === 0n ? "none" : formatId(m.parentId)}; depth ${m.depth}`);
     say(`  owes parent ${m.upstreamBps} bps; forks owe it ${m.forkRoyaltyBps} bps; DAO ${m.daoBps} bps; forkable ${m.forkable}`);
-    say(`  DAO ${m.dao === hre.ethers.ZeroAddress ? "none" : m.dao}; keys ${await keys.getAddress()} (${(await keys.plugins()).length} plugin(s), ${(await keys.sold()) ? "keys sold" : "no key sold yet"})`);
-    say(`  price in ${c.symbol}: ${price.listed ? `${fmt(price.keyPrice, c)} (+${fmt(price.deploymentPrice, c)} with deployment)` : "not listed"}`);
+    say(
+      `  DAO ${m.dao === hre.ethers.ZeroAddress ? "none" : m.dao}; keys ${await keys.getAddress()} (${(await keys.plugins()).length} plugin(s), ${(await keys.sold()) ? "keys sold" : "no key sold yet"})`,
+    );
+    say(
+      `  price in ${c.symbol}: ${price.listed ? `${fmt(price.keyPrice, c)} (+${fmt(price.deploymentPrice, c)} with deployment)` : "not listed"}`,
+    );
     say(`  vault ${fmt(await p.market.vaultOf(modelId, currency), c)}`);
     return m;
   });

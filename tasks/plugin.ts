@@ -2,7 +2,16 @@
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { AbiCoder } from "ethers";
-import { keysOf, loadProtocol, NATIVE_INFO, requireCreator, requireFunds, resolveSigner, send, type ProtocolContracts } from "./lib/context";
+import {
+  keysOf,
+  loadProtocol,
+  NATIVE_INFO,
+  requireCreator,
+  requireFunds,
+  resolveSigner,
+  send,
+  type ProtocolContracts,
+} from "./lib/context";
 import { fail } from "./lib/errors";
 import { say } from "./lib/log";
 import { formatId, parseAddress, parseBytes32, parseDuration, parseHex, parseId, parseUint } from "./lib/parse";
@@ -26,7 +35,8 @@ async function resolvePlugin(
   if ((KNOWN as readonly string[]).includes(v)) return { address: await byName[v as Known](), kind: v as Known };
   if (!v.startsWith("0x")) fail(`bad --plugin '${value}': expected ${KNOWN.join(", ")} or a plugin contract address`);
   const address = parseAddress("plugin", value);
-  if ((await hre.ethers.provider.getCode(address)) === "0x") fail(`bad --plugin ${address}: no contract there on '${hre.network.name}'`);
+  if ((await hre.ethers.provider.getCode(address)) === "0x")
+    fail(`bad --plugin ${address}: no contract there on '${hre.network.name}'`);
   return { address, kind: "custom" };
 }
 
@@ -69,12 +79,18 @@ task("plugin:attach", "Attach a key plugin to a model's collection; creator only
     await requireCreator(hre, p, modelId, signer);
     const keys = (await keysOf(hre, p, modelId)).connect(signer);
     const attached = await keys.plugins();
-    if (attached.includes(plugin.address)) fail(`plugin ${a.plugin} (${plugin.address}) is already attached to model ${formatId(modelId)}`);
+    if (attached.includes(plugin.address))
+      fail(`plugin ${a.plugin} (${plugin.address}) is already attached to model ${formatId(modelId)}`);
     if (plugin.kind === "soulbound" && (await keys.sold())) {
       fail(`model ${formatId(modelId)} already sold keys: its soul-bound policy is fixed and can no longer change`);
     }
     await requireFunds(hre, NATIVE_INFO, await signer.getAddress(), 0n, 200_000n);
-    const r = await send(p, "attach plugin", () => keys.attachPlugin.staticCall(plugin.address, config), () => keys.attachPlugin(plugin.address, config));
+    const r = await send(
+      p,
+      "attach plugin",
+      () => keys.attachPlugin.staticCall(plugin.address, config),
+      () => keys.attachPlugin(plugin.address, config),
+    );
     say(`plugin ${plugin.kind} ${plugin.address} attached to model ${formatId(modelId)} (config ${config})`);
     return { modelId, plugin: plugin.address, config, txHash: r.hash };
   });
@@ -94,7 +110,12 @@ task("plugin:detach", "Detach a key plugin from a model's collection; creator on
       fail(`plugin ${a.plugin} (${plugin.address}) is not attached to model ${formatId(modelId)}`);
     }
     await requireFunds(hre, NATIVE_INFO, await signer.getAddress(), 0n, 150_000n);
-    const r = await send(p, "detach plugin", () => keys.detachPlugin.staticCall(plugin.address), () => keys.detachPlugin(plugin.address));
+    const r = await send(
+      p,
+      "detach plugin",
+      () => keys.detachPlugin.staticCall(plugin.address),
+      () => keys.detachPlugin(plugin.address),
+    );
     say(`plugin ${plugin.kind} ${plugin.address} detached from model ${formatId(modelId)}`);
     return { modelId, plugin: plugin.address, txHash: r.hash };
   });

@@ -48,7 +48,9 @@ async function factoryOf(hre: HardhatRuntimeEnvironment, param: string, name: st
   try {
     return await hre.ethers.getContractFactory(name);
   } catch (e) {
-    throw new TaskError(`bad --${param} '${name}': no compiled contract of that name (${(e as Error).message.split("\n")[0]}). Run npx hardhat compile, or check the name.`);
+    throw new TaskError(
+      `bad --${param} '${name}': no compiled contract of that name (${(e as Error).message.split("\n")[0]}). Run npx hardhat compile, or check the name.`,
+    );
   }
 }
 
@@ -60,9 +62,18 @@ function upgradeError(e: unknown): string {
 task("protocol:upgrade", "Upgrade HexsRegistry, HexsMarket (UUPS) or every KeyNFT collection (beacon) through the timelock")
   .addParam("contract", `What to upgrade: ${UPGRADEABLE.join(", ")}`)
   .addOptionalParam("implementation", "Compiled contract to upgrade to (default: the current source of --contract)")
-  .addOptionalParam("reference", "Compiled contract that matches the implementation deployed now (default: the one recorded at deployment)")
-  .addFlag("execute", "Also execute the upgrade once the timelock delay has passed (otherwise only validate, deploy and schedule)")
-  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
+  .addOptionalParam(
+    "reference",
+    "Compiled contract that matches the implementation deployed now (default: the one recorded at deployment)",
+  )
+  .addFlag(
+    "execute",
+    "Also execute the upgrade once the timelock delay has passed (otherwise only validate, deploy and schedule)",
+  )
+  .addFlag(
+    "fastForward",
+    "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing",
+  )
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: UpgradeArgs, hre): Promise<UpgradeResult> => {
     if (!(UPGRADEABLE as readonly string[]).includes(a.contract)) {
@@ -79,11 +90,16 @@ task("protocol:upgrade", "Upgrade HexsRegistry, HexsMarket (UUPS) or every KeyNF
     // Governance must actually sit with the timelock, or scheduling there is pointless.
     if (beaconKind) {
       const owner = await p.beacon.owner();
-      if (owner !== timelockAddress) fail(`the key beacon ${target} is owned by ${owner}, not the timelock ${timelockAddress}: the handover deploy step did not run`);
+      if (owner !== timelockAddress)
+        fail(
+          `the key beacon ${target} is owned by ${owner}, not the timelock ${timelockAddress}: the handover deploy step did not run`,
+        );
     } else {
       const ac = p.registry.attach(target) as ProtocolContracts["registry"];
       if (!(await ac.hasRole(await ac.UPGRADER_ROLE(), timelockAddress))) {
-        fail(`the timelock ${timelockAddress} does not hold UPGRADER_ROLE on ${contract}: run the handover deploy step (deploy/04_handover.ts) first`);
+        fail(
+          `the timelock ${timelockAddress} does not hold UPGRADER_ROLE on ${contract}: run the handover deploy step (deploy/04_handover.ts) first`,
+        );
       }
     }
 
@@ -91,7 +107,9 @@ task("protocol:upgrade", "Upgrade HexsRegistry, HexsMarket (UUPS) or every KeyNF
       ? await hre.upgrades.beacon.getImplementationAddress(target)
       : await hre.upgrades.erc1967.getImplementationAddress(target);
     const kind = beaconKind ? ("beacon" as const) : ("uups" as const);
-    const constructorArgs = beaconKind ? [await p.registry.getAddress(), await p.market.getAddress(), await p.registry.hub()] : [];
+    const constructorArgs = beaconKind
+      ? [await p.registry.getAddress(), await p.market.getAddress(), await p.registry.hub()]
+      : [];
     const opts = { kind, constructorArgs };
 
     // 1. Teach the upgrades plugin the layout deployed now. forceImport takes it from a compiled
@@ -125,7 +143,9 @@ task("protocol:upgrade", "Upgrade HexsRegistry, HexsMarket (UUPS) or every KeyNF
     // 3. Deploy the implementation (reused when the same bytecode is already deployed).
     let implementation: string;
     try {
-      implementation = getAddress((await hre.upgrades.prepareUpgrade(target, next.connect(signer) as ContractFactory, opts)) as string);
+      implementation = getAddress(
+        (await hre.upgrades.prepareUpgrade(target, next.connect(signer) as ContractFactory, opts)) as string,
+      );
     } catch (e) {
       throw new TaskError(`deploying the ${newName} implementation failed: ${upgradeError(e)}`);
     }
@@ -138,14 +158,24 @@ task("protocol:upgrade", "Upgrade HexsRegistry, HexsMarket (UUPS) or every KeyNF
     // 4. Schedule (and maybe execute) the upgrade call on the timelock.
     const data = beaconKind
       ? new Interface(["function upgradeTo(address)"]).encodeFunctionData("upgradeTo", [implementation])
-      : new Interface(["function upgradeToAndCall(address,bytes)"]).encodeFunctionData("upgradeToAndCall", [implementation, "0x"]);
+      : new Interface(["function upgradeToAndCall(address,bytes)"]).encodeFunctionData("upgradeToAndCall", [
+          implementation,
+          "0x",
+        ]);
     const outcome = await timelockCall(hre, p, signer, target, data, {
       label: `upgrade ${contract} to ${newName}`,
       execute: a.execute,
       fastForward: a.fastForward,
     });
     if (!outcome.executed) {
-      return { contract, target, previousImplementation: previous, newImplementation: implementation, timelock: outcome, upgraded: false };
+      return {
+        contract,
+        target,
+        previousImplementation: previous,
+        newImplementation: implementation,
+        timelock: outcome,
+        upgraded: false,
+      };
     }
     const now = beaconKind
       ? await hre.upgrades.beacon.getImplementationAddress(target)
@@ -160,14 +190,27 @@ task("protocol:upgrade", "Upgrade HexsRegistry, HexsMarket (UUPS) or every KeyNF
       await hre.deployments.save(contract, { ...artifact, address: target, implementation });
     }
     say(`${contract} upgraded: ${previous} → ${implementation} (${newName})`);
-    return { contract, target, previousImplementation: previous, newImplementation: implementation, timelock: outcome, upgraded: true };
+    return {
+      contract,
+      target,
+      previousImplementation: previous,
+      newImplementation: implementation,
+      timelock: outcome,
+      upgraded: true,
+    };
   });
 
-task("protocol:accept-token", "Let the market accept (or with --reject stop accepting) an ERC-20 as payment, through the timelock")
+task(
+  "protocol:accept-token",
+  "Let the market accept (or with --reject stop accepting) an ERC-20 as payment, through the timelock",
+)
   .addParam("token", "The ERC-20 token address")
   .addFlag("reject", "Stop accepting the token instead")
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
-  .addFlag("fastForward", "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing")
+  .addFlag(
+    "fastForward",
+    "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing",
+  )
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(async (a: { token: string; reject: boolean; execute: boolean; fastForward: boolean; from?: string }, hre) => {
     const token = parseCurrency(a.token, "token");

@@ -32,8 +32,14 @@ export const SDL_HELP =
 export function withSdlParams(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
   return t
     .addOptionalParam("sdl", SDL_HELP)
-    .addOptionalParam("imageDigest", "With --sdl: the image digest to commit to (sha256:<hex>), if the SDL's images are not pinned by digest")
-    .addOptionalParam("keyService", `Key service base URL (Lighthouse-compatible; default $HEXS_KEY_SERVICE or ${DEFAULT_KEY_SERVICE})`)
+    .addOptionalParam(
+      "imageDigest",
+      "With --sdl: the image digest to commit to (sha256:<hex>), if the SDL's images are not pinned by digest",
+    )
+    .addOptionalParam(
+      "keyService",
+      `Key service base URL (Lighthouse-compatible; default $HEXS_KEY_SERVICE or ${DEFAULT_KEY_SERVICE})`,
+    )
     .addOptionalParam("keyChain", "With --sdl: the key service's name for this EVM chain (default hexs-evm-<chainId>)")
     .addOptionalParam("wasmChain", "With --sdl: also admit holders on this CosmWasm chain (the key service's name for it)")
     .addOptionalParam("wasmContract", "With --wasm-chain: the Hexs CosmWasm contract address there")
@@ -46,8 +52,13 @@ const OPERATORS_HELP =
 
 /** --operators or $HEXS_RELAYER_OPERATORS, validated. */
 function operatorsOf(a: SdlArgs): string[] {
-  const list = (a.operators ?? process.env.HEXS_RELAYER_OPERATORS ?? "").split(",").map((x) => x.trim()).filter(Boolean);
-  for (const x of list) if (!/^0x[0-9a-fA-F]{40}$/.test(x)) fail(`bad --operators entry '${x}': expected 0x-prefixed 20-byte EVM addresses, comma-separated`);
+  const list = (a.operators ?? process.env.HEXS_RELAYER_OPERATORS ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const x of list)
+    if (!/^0x[0-9a-fA-F]{40}$/.test(x))
+      fail(`bad --operators entry '${x}': expected 0x-prefixed 20-byte EVM addresses, comma-separated`);
   return list;
 }
 
@@ -73,7 +84,8 @@ function explain(e: unknown, who: string, model: string, url: string): never {
     nonce_expired: "the signed challenge expired before use; check this machine's clock and run again",
     chain_unavailable: `the key service could not decide (a chain or the service at ${url} is unreachable); try again when it is up`,
     not_found: `the key service at ${url} does not know this SDL; is --key-service the one the model was published with?`,
-    integrity: "the key service or gateway returned data that fails its checks (wrong shard or tampered file); report it to the operator",
+    integrity:
+      "the key service or gateway returned data that fails its checks (wrong shard or tampered file); report it to the operator",
   };
   throw new TaskError(`${err.message}\n  → ${hint[err.code] ?? "see the message above"}`);
 }
@@ -92,11 +104,18 @@ export async function sealForPublish(hre: HardhatRuntimeEnvironment, a: SdlArgs,
   const url = keyServiceUrl(a);
   const client = new keys.KeyServiceClient(keys.localEndpoints(url));
   try {
-    const s = await keys.sealSdl(client, await holderOf(signer), readFileSync(a.sdl, "utf8"), { imageDigest: a.imageDigest, source: a.sdl });
+    const s = await keys.sealSdl(client, await holderOf(signer), readFileSync(a.sdl, "utf8"), {
+      imageDigest: a.imageDigest,
+      source: a.sdl,
+    });
     if (s.sdl.images.some((i) => i.hasCredentials)) {
-      say("  note: the SDL carries registry credentials; every key holder can read them. Use short-lived, read-only pull tokens.");
+      say(
+        "  note: the SDL carries registry credentials; every key holder can read them. Use short-lived, read-only pull tokens.",
+      );
     }
-    say(`  SDL ${a.sdl} validated (${s.sdl.services.length} service(s)), encrypted and stored as ${s.upload.cid} (${s.upload.encryptedBytes} bytes)`);
+    say(
+      `  SDL ${a.sdl} validated (${s.sdl.services.length} service(s)), encrypted and stored as ${s.upload.cid} (${s.upload.encryptedBytes} bytes)`,
+    );
     return {
       commitment: s.contentCommitment,
       sdlLocator: s.upload.locator,
@@ -139,7 +158,9 @@ export async function grantAfterPublish(
     }
     throw e;
   }
-  say(`  key holders of model ${formatId(modelId)} on ${[...(where.evm ?? []), ...(where.cosmwasm ?? [])].map((w) => w.chain).join(", ")} may decrypt the SDL`);
+  say(
+    `  key holders of model ${formatId(modelId)} on ${[...(where.evm ?? []), ...(where.cosmwasm ?? [])].map((w) => w.chain).join(", ")} may decrypt the SDL`,
+  );
   if (operators.length) say(`  relayer operators ${operators.join(", ")} may decrypt it to open leases for buyers`);
 }
 
@@ -183,7 +204,10 @@ task("model:decrypt", "Decrypt a model's SDL as a key holder (signs a key-servic
     return { modelId, out: a.out, bytes: sdl.length };
   });
 
-task("model:grant-holders", "Set (again) the key service's access conditions of a model's SDL: holders of its live keys may decrypt; creator only")
+task(
+  "model:grant-holders",
+  "Set (again) the key service's access conditions of a model's SDL: holders of its live keys may decrypt; creator only",
+)
   .addParam("model", "The model")
   .addOptionalParam("from", "The creator's account: index or address", "0")
   .addOptionalParam("keyService", `Key service base URL (default $HEXS_KEY_SERVICE or ${DEFAULT_KEY_SERVICE})`)

@@ -60,12 +60,24 @@ task("vault:settle", "Split a model's vault one lineage level up, then its paren
       if (amount === 0n) {
         say(`level ${level}: model ${formatId(id)} vault is empty in ${c.symbol}; nothing to settle`);
         out.push({
-          modelId: id, amount, creator: lineage.creator, creatorShare: 0n, parentId: lineage.parentId, parentShare: 0n,
-          dao, daoShare: 0n, protocolFee: 0n,
+          modelId: id,
+          amount,
+          creator: lineage.creator,
+          creatorShare: 0n,
+          parentId: lineage.parentId,
+          parentShare: 0n,
+          dao,
+          daoShare: 0n,
+          protocolFee: 0n,
         });
       } else {
         await requireFunds(hre, NATIVE_INFO, await signer.getAddress(), 0n, 120_000n);
-        const r = await send(p, `settle ${formatId(id)}`, () => market.settle.staticCall(id, currency), () => market.settle(id, currency));
+        const r = await send(
+          p,
+          `settle ${formatId(id)}`,
+          () => market.settle.staticCall(id, currency),
+          () => market.settle(id, currency),
+        );
         const ev = findEvent(r.receipt, p.market.interface, "Settled");
         if (!ev) fail(`settle: transaction ${r.hash} emitted no Settled event`);
         const lvl: SettleLevel = {
@@ -129,7 +141,12 @@ task("vault:claim", "Pull everything credited to the signer (creator, DAO, refun
       const [, recipient] = await p.market.protocolFee();
       const amount = await p.market.protocolFeesOf(currency);
       if (amount === 0n) fail(`no protocol fees accrued in ${c.symbol}: settle some vaults first (vault:settle)`);
-      const r = await send(p, "claim protocol fees", () => market.claimProtocolFees.staticCall(currency), () => market.claimProtocolFees(currency));
+      const r = await send(
+        p,
+        "claim protocol fees",
+        () => market.claimProtocolFees.staticCall(currency),
+        () => market.claimProtocolFees(currency),
+      );
       say(`protocol fees ${fmt(amount, c)} paid to ${recipient}`);
       return { payee: recipient, to: recipient, amount, txHash: r.hash };
     }
@@ -140,19 +157,36 @@ task("vault:claim", "Pull everything credited to the signer (creator, DAO, refun
       const payee = await p.registry.localCreator(toSolAccount(parseAccount("payee", a.payee)));
       const bound = await p.registry.payoutOf(payee);
       if (bound !== me) {
-        fail(`${me} is not the payout address bound for ${a.payee} on this chain (${bound === ZeroAddress ? "none is bound yet: the creator binds one with payout:bind, or BindPayout on its own chain" : `bound: ${bound}`})`);
+        fail(
+          `${me} is not the payout address bound for ${a.payee} on this chain (${bound === ZeroAddress ? "none is bound yet: the creator binds one with payout:bind, or BindPayout on its own chain" : `bound: ${bound}`})`,
+        );
       }
       const owed = await p.market.creditOf(payee, currency);
-      if (owed === 0n) fail(`nothing to claim: ${a.payee} (${payee} here) has no ${c.symbol} credited. Vaults pay out only after settlement (vault:settle --model <id>).`);
-      const r = await send(p, `claim for ${a.payee}`, () => market.claimAs.staticCall(payee, currency, to), () => market.claimAs(payee, currency, to));
+      if (owed === 0n)
+        fail(
+          `nothing to claim: ${a.payee} (${payee} here) has no ${c.symbol} credited. Vaults pay out only after settlement (vault:settle --model <id>).`,
+        );
+      const r = await send(
+        p,
+        `claim for ${a.payee}`,
+        () => market.claimAs.staticCall(payee, currency, to),
+        () => market.claimAs(payee, currency, to),
+      );
       say(`claimed ${fmt(owed, c)} for ${a.payee} to ${to}`);
       return { payee, to, amount: owed, txHash: r.hash };
     }
     const amount = await p.market.creditOf(me, currency);
     if (amount === 0n) {
-      fail(`nothing to claim: ${me} has no ${c.symbol} credited. Vaults pay out only after settlement (vault:settle --model <id>), or use --from with the payee's account.`);
+      fail(
+        `nothing to claim: ${me} has no ${c.symbol} credited. Vaults pay out only after settlement (vault:settle --model <id>), or use --from with the payee's account.`,
+      );
     }
-    const r = await send(p, "claim", () => market.claim.staticCall(currency, to), () => market.claim(currency, to));
+    const r = await send(
+      p,
+      "claim",
+      () => market.claim.staticCall(currency, to),
+      () => market.claim(currency, to),
+    );
     say(`claimed ${fmt(amount, c)} for ${me}${to === me ? "" : ` to ${to}`}`);
     return { payee: me, to, amount, txHash: r.hash };
   });

@@ -163,11 +163,17 @@ export class StandinChain {
     return [...this.state.leases.values()].filter((l) => l.owner === owner && (dseq === undefined || l.dseq === dseq));
   }
   activeLease(owner: string, dseq: string, provider: string): Readonly<LeaseRec> | undefined {
-    return [...this.state.leases.values()].find((l) => l.owner === owner && l.dseq === dseq && l.provider === provider && l.state === "active");
+    return [...this.state.leases.values()].find(
+      (l) => l.owner === owner && l.dseq === dseq && l.provider === provider && l.state === "active",
+    );
   }
   /** Close a lease as a provider would (e.g. after a failed deployment): for tests. */
   providerCloseLease(owner: string, dseq: string): void {
-    for (const l of this.state.leases.values()) if (l.owner === owner && l.dseq === dseq) { l.state = "closed"; l.closedOn = this.height; }
+    for (const l of this.state.leases.values())
+      if (l.owner === owner && l.dseq === dseq) {
+        l.state = "closed";
+        l.closedOn = this.height;
+      }
   }
 
   private account(address: string): Account {
@@ -191,22 +197,31 @@ export class StandinChain {
     } catch (e) {
       return reject("sdk", 2, `tx parse error: ${(e as Error).message}`);
     }
-    if (auth.signerInfos.length !== 1 || raw.signatures.length !== 1) reject("sdk", 4, "the stand-in accepts exactly one signer per tx: unauthorized");
+    if (auth.signerInfos.length !== 1 || raw.signatures.length !== 1)
+      reject("sdk", 4, "the stand-in accepts exactly one signer per tx: unauthorized");
     const si = auth.signerInfos[0];
-    if (si.publicKey?.typeUrl !== "/cosmos.crypto.secp256k1.PubKey") reject("sdk", 4, `unsupported signer key type ${si.publicKey?.typeUrl}`);
+    if (si.publicKey?.typeUrl !== "/cosmos.crypto.secp256k1.PubKey")
+      reject("sdk", 4, `unsupported signer key type ${si.publicKey?.typeUrl}`);
     const pubkey = cosmosSecp256k1.PubKey.decode(si.publicKey!.value).key;
     const signer = toBech32("akash", rawSecp256k1PubkeyToRawAddress(pubkey));
     const acc = this.state.accounts.get(signer);
     if (!acc) return reject("sdk", 9, `account ${signer} not found: unknown address`);
-    if (acc.pubkey && hex(acc.pubkey) !== hex(pubkey)) reject("sdk", 8, `pubkey does not match the account's on-chain key: invalid pubkey`);
+    if (acc.pubkey && hex(acc.pubkey) !== hex(pubkey))
+      reject("sdk", 8, `pubkey does not match the account's on-chain key: invalid pubkey`);
     const seq = Number(si.sequence.toString());
     // CheckTx runs against the mempool's state: txs waiting from this signer have used their sequences
     const expected = acc.sequence + pendingFromSigner;
-    if (seq !== expected) reject("sdk", 32, `account sequence mismatch, expected ${expected}, got ${seq}: incorrect account sequence`);
+    if (seq !== expected)
+      reject("sdk", 32, `account sequence mismatch, expected ${expected}, got ${seq}: incorrect account sequence`);
     const gasLimit = Number(auth.fee?.gasLimit.toString() ?? "0");
     if (!simulate) {
       const signDoc = cosmosV1beta1.SignDoc.encode(
-        cosmosV1beta1.SignDoc.fromPartial({ bodyBytes: raw.bodyBytes, authInfoBytes: raw.authInfoBytes, chainId: this.chainId, accountNumber: BigInt(acc.number) }),
+        cosmosV1beta1.SignDoc.fromPartial({
+          bodyBytes: raw.bodyBytes,
+          authInfoBytes: raw.authInfoBytes,
+          chainId: this.chainId,
+          accountNumber: BigInt(acc.number),
+        }),
       ).finish();
       let ok = false;
       try {
@@ -214,17 +229,25 @@ export class StandinChain {
       } catch {
         ok = false;
       }
-      if (!ok) reject("sdk", 4, `signature verification failed; please verify account number (${acc.number}) and chain-id (${this.chainId}): unauthorized`);
+      if (!ok)
+        reject(
+          "sdk",
+          4,
+          `signature verification failed; please verify account number (${acc.number}) and chain-id (${this.chainId}): unauthorized`,
+        );
       const feeUakt = (auth.fee?.amount ?? []).filter((c) => c.denom === "uakt").reduce((s, c) => s + BigInt(c.amount), 0n);
       const required = BigInt(Math.ceil(gasLimit * this.minGasPriceUakt));
       if (feeUakt < required) {
         const paid = (auth.fee?.amount ?? []).map((c) => `${c.amount}${c.denom}`).join(",") || "nothing";
         reject("sdk", 13, `insufficient fees; got: ${paid} required: ${required}uakt (fees are paid in uakt)`);
       }
-      if ((acc.balances.get("uakt") ?? 0n) < feeUakt) reject("sdk", 5, `${acc.balances.get("uakt") ?? 0n}uakt is smaller than ${feeUakt}uakt: insufficient funds for the fee`);
+      if ((acc.balances.get("uakt") ?? 0n) < feeUakt)
+        reject("sdk", 5, `${acc.balances.get("uakt") ?? 0n}uakt is smaller than ${feeUakt}uakt: insufficient funds for the fee`);
     }
     const msgs = body.messages.map((m) => ({ typeUrl: m.typeUrl, value: m.value }));
-    for (const m of msgs) if (!Object.values(MSG).includes(m.typeUrl as (typeof MSG)[keyof typeof MSG])) reject("sdk", 2, `unable to resolve type URL ${m.typeUrl}: the stand-in implements ${Object.values(MSG).join(", ")}`);
+    for (const m of msgs)
+      if (!Object.values(MSG).includes(m.typeUrl as (typeof MSG)[keyof typeof MSG]))
+        reject("sdk", 2, `unable to resolve type URL ${m.typeUrl}: the stand-in implements ${Object.values(MSG).join(", ")}`);
     return { signer, acc, pubkey, msgs, auth, gasLimit };
   }
 
@@ -248,7 +271,14 @@ export class StandinChain {
       this.state = before;
       this.state.accounts.set(ctx.signer, acc);
       if (!(e instanceof StandinTxError)) throw e;
-      return { code: e.code, codespace: e.codespace, log: e.message, data: new Uint8Array(), gasWanted: ctx.gasLimit, gasUsed: 60_000 };
+      return {
+        code: e.code,
+        codespace: e.codespace,
+        log: e.message,
+        data: new Uint8Array(),
+        gasWanted: ctx.gasLimit,
+        gasUsed: 60_000,
+      };
     }
   }
 
@@ -264,17 +294,26 @@ export class StandinChain {
         const dseq = m.id?.dseq.toString() ?? "0";
         if (owner !== signer) reject("sdk", 4, `deployment owner ${owner} is not the signer ${signer}: unauthorized`);
         if (dseq === "0") reject("deployment", 2, "invalid deployment id: dseq must be > 0");
-        if (this.state.deployments.has(`${owner}/${dseq}`)) reject("deployment", 3, `deployment ${owner}/${dseq} exists: deployment exists`);
+        if (this.state.deployments.has(`${owner}/${dseq}`))
+          reject("deployment", 3, `deployment ${owner}/${dseq} exists: deployment exists`);
         const deposit = m.deposit?.amount;
         if (!deposit) return reject("deployment", 13, "invalid deposit: missing");
-        if (deposit.denom !== "uact") reject("deployment", 13, `invalid deposit: deployments are funded in uact, got ${deposit.denom} (ErrInvalidDeposit)`);
-        if (BigInt(deposit.amount) < this.minDepositUact) reject("deployment", 13, `invalid deposit: ${deposit.amount}uact is below the minimum ${this.minDepositUact}uact`);
-        if (m.hash.length !== 32) reject("deployment", 8, `invalid deployment version: hash must be 32 bytes, got ${m.hash.length}`);
+        if (deposit.denom !== "uact")
+          reject("deployment", 13, `invalid deposit: deployments are funded in uact, got ${deposit.denom} (ErrInvalidDeposit)`);
+        if (BigInt(deposit.amount) < this.minDepositUact)
+          reject("deployment", 13, `invalid deposit: ${deposit.amount}uact is below the minimum ${this.minDepositUact}uact`);
+        if (m.hash.length !== 32)
+          reject("deployment", 8, `invalid deployment version: hash must be 32 bytes, got ${m.hash.length}`);
         if (m.groups.length === 0) reject("deployment", 4, "invalid deployment groups: empty");
         m.groups.forEach((g: GroupSpec) => {
           if (g.resources.length === 0) reject("deployment", 4, `group ${g.name}: no resources`);
           for (const r of g.resources) {
-            if (r.price?.denom !== "uact") reject("deployment", 13, `invalid deposit: group ${g.name} is priced in ${r.price?.denom}, deployments are priced in uact`);
+            if (r.price?.denom !== "uact")
+              reject(
+                "deployment",
+                13,
+                `invalid deposit: group ${g.name} is priced in ${r.price?.denom}, deployments are priced in uact`,
+              );
             if (r.count === 0) reject("deployment", 4, `group ${g.name}: resource count is 0`);
           }
         });
@@ -288,14 +327,17 @@ export class StandinChain {
           escrow: { denom: "uact", balance: BigInt(deposit.amount) },
           createdAt: this.height,
         });
-        m.groups.forEach((_, i) => this.state.orders.set(`${owner}/${dseq}/${i + 1}/1`, { state: "open", createdAt: this.height }));
+        m.groups.forEach((_, i) =>
+          this.state.orders.set(`${owner}/${dseq}/${i + 1}/1`, { state: "open", createdAt: this.height }),
+        );
         return "/akash.deployment.v1beta4.MsgCreateDeploymentResponse";
       }
       case MSG.createLease: {
         const m = v1beta5.MsgCreateLease.decode(value);
         const b = m.bidId;
         if (!b) return reject("market", 2, "missing bid id");
-        if (b.owner !== signer) reject("sdk", 4, `only the deployment owner ${b.owner} may create the lease, signer is ${signer}: unauthorized`);
+        if (b.owner !== signer)
+          reject("sdk", 4, `only the deployment owner ${b.owner} may create the lease, signer is ${signer}: unauthorized`);
         const id = { owner: b.owner, dseq: b.dseq.toString(), gseq: b.gseq, oseq: b.oseq, provider: b.provider, bseq: b.bseq };
         const bid = this.state.bids.get(bidKey(id));
         if (!bid) return reject("market", 9, `bid ${bidKey(id)} not found: unknown bid`);
@@ -306,7 +348,8 @@ export class StandinChain {
         order!.state = "active";
         bid.state = "active";
         for (const other of this.state.bids.values()) {
-          if (other !== bid && `${other.owner}/${other.dseq}/${other.gseq}/${other.oseq}` === orderKey && other.state === "open") other.state = "lost";
+          if (other !== bid && `${other.owner}/${other.dseq}/${other.gseq}/${other.oseq}` === orderKey && other.state === "open")
+            other.state = "lost";
         }
         this.state.leases.set(bidKey(id), { ...bid, state: "active", closedOn: 0 });
         return "/akash.market.v1beta5.MsgCreateLeaseResponse";
@@ -320,8 +363,13 @@ export class StandinChain {
         if (d.state !== "active") reject("deployment", 6, `deployment ${key} is closed: deployment closed`);
         d.state = "closed";
         for (const [k, o] of this.state.orders) if (k.startsWith(`${key}/`)) o.state = "closed";
-        for (const b of this.state.bids.values()) if (`${b.owner}/${b.dseq}` === key && (b.state === "open" || b.state === "active")) b.state = "closed";
-        for (const l of this.state.leases.values()) if (`${l.owner}/${l.dseq}` === key && l.state === "active") { l.state = "closed"; l.closedOn = this.height; }
+        for (const b of this.state.bids.values())
+          if (`${b.owner}/${b.dseq}` === key && (b.state === "open" || b.state === "active")) b.state = "closed";
+        for (const l of this.state.leases.values())
+          if (`${l.owner}/${l.dseq}` === key && l.state === "active") {
+            l.state = "closed";
+            l.closedOn = this.height;
+          }
         this.credit(d.owner, d.escrow.denom, d.escrow.balance);
         d.escrow.balance = 0n;
         return "/akash.deployment.v1beta4.MsgCloseDeploymentResponse";
@@ -331,9 +379,11 @@ export class StandinChain {
         if (m.signer !== signer) reject("sdk", 4, `deposit signer ${m.signer} is not the tx signer ${signer}: unauthorized`);
         if (m.id?.scope !== akashV1.Scope.deployment) reject("escrow", 2, "the stand-in only funds deployment escrow accounts");
         const d = this.state.deployments.get(m.id?.xid ?? "");
-        if (!d || d.state !== "active") return reject("escrow", 4, `escrow account deployment/${m.id?.xid} not found or closed: account closed`);
+        if (!d || d.state !== "active")
+          return reject("escrow", 4, `escrow account deployment/${m.id?.xid} not found or closed: account closed`);
         const amount = m.deposit?.amount;
-        if (!amount || amount.denom !== d.escrow.denom) reject("escrow", 5, `invalid deposit: escrow ${m.id?.xid} is in ${d.escrow.denom}, got ${amount?.denom}`);
+        if (!amount || amount.denom !== d.escrow.denom)
+          reject("escrow", 5, `invalid deposit: escrow ${m.id?.xid} is in ${d.escrow.denom}, got ${amount?.denom}`);
         this.debit(signer, amount!.denom, BigInt(amount!.amount));
         d.escrow.balance += BigInt(amount!.amount);
         return "/akash.escrow.v1.MsgAccountDepositResponse";
@@ -346,7 +396,8 @@ export class StandinChain {
   private debit(address: string, denom: string, amount: bigint) {
     const a = this.account(address);
     const have = a.balances.get(denom) ?? 0n;
-    if (have < amount) reject("sdk", 5, `spendable balance ${have}${denom} is smaller than ${amount}${denom}: insufficient funds`);
+    if (have < amount)
+      reject("sdk", 5, `spendable balance ${have}${denom} is smaller than ${amount}${denom}: insufficient funds`);
     a.balances.set(denom, have - amount);
   }
   private credit(address: string, denom: string, amount: bigint) {
@@ -393,14 +444,21 @@ export class StandinChain {
         const id = { owner, dseq, gseq: Number(gseq), oseq: Number(oseq), provider: p.address, bseq: 0 };
         if (this.state.bids.has(bidKey(id))) continue;
         const max = spec.resources.reduce((s, r) => s + decToAtomics(r.price?.amount ?? "0") * BigInt(r.count), 0n);
-        this.state.bids.set(bidKey(id), { ...id, state: "open", price: { denom: "uact", amount: atomicsToDec((max * BigInt(p.bidPermille)) / 1000n) }, createdAt: this.height });
+        this.state.bids.set(bidKey(id), {
+          ...id,
+          state: "open",
+          price: { denom: "uact", amount: atomicsToDec((max * BigInt(p.bidPermille)) / 1000n) },
+          createdAt: this.height,
+        });
       }
     }
   }
 
   /** A provider bids only when it has every attribute the group requires. */
   private matches(p: StandinProvider, spec: GroupSpec): boolean {
-    return (spec.requirements?.attributes ?? []).every((a) => p.attributes.some((pa) => pa.key === a.key && pa.value === a.value));
+    return (spec.requirements?.attributes ?? []).every((a) =>
+      p.attributes.some((pa) => pa.key === a.key && pa.value === a.value),
+    );
   }
 
   // ------------------------------------------------------------------ CometBFT JSON-RPC
@@ -426,7 +484,11 @@ export class StandinChain {
             latest_block_time: this.time.toISOString(),
             catching_up: false,
           },
-          validator_info: { address: "00".repeat(20), pub_key: { type: "tendermint/PubKeyEd25519", value: b64(new Uint8Array(32)) }, voting_power: "10" },
+          validator_info: {
+            address: "00".repeat(20),
+            pub_key: { type: "tendermint/PubKeyEd25519", value: b64(new Uint8Array(32)) },
+            voting_power: "10",
+          },
         };
       case "abci_query":
         return { response: await this.abciQuery(String(params.path), Buffer.from(String(params.data ?? ""), "hex")) };
@@ -444,7 +506,8 @@ export class StandinChain {
           if (!(e instanceof StandinTxError)) throw e;
           return { code: e.code, data: "", log: e.message, codespace: e.codespace, hash };
         }
-        if (this.txs.has(hash) || this.mempool.some((p) => p.hash === hash)) return { code: 19, data: "", log: "tx already exists in cache", codespace: "sdk", hash };
+        if (this.txs.has(hash) || this.mempool.some((p) => p.hash === hash))
+          return { code: 19, data: "", log: "tx already exists in cache", codespace: "sdk", hash };
         this.mempool.push({ hash, tx });
         return { code: 0, data: "", log: "[]", codespace: "", hash };
       }
@@ -470,13 +533,42 @@ export class StandinChain {
       height: String(t.height),
       index: t.index,
       tx: b64(t.tx),
-      tx_result: { code: t.code, data: b64(t.data), log: t.log, info: "", gas_wanted: String(t.gasWanted), gas_used: String(t.gasUsed), events: [], codespace: t.codespace },
+      tx_result: {
+        code: t.code,
+        data: b64(t.data),
+        log: t.log,
+        info: "",
+        gas_wanted: String(t.gasWanted),
+        gas_used: String(t.gasUsed),
+        events: [],
+        codespace: t.codespace,
+      },
     };
   }
 
   private async abciQuery(path: string, data: Uint8Array) {
-    const ok = (value: Uint8Array) => ({ code: 0, log: "", info: "", index: "0", key: null, value: b64(value), proofOps: null, height: String(this.height), codespace: "" });
-    const fail = (code: number, msg: string) => ({ code, log: msg, info: "", index: "0", key: null, value: null, proofOps: null, height: String(this.height), codespace: "sdk" });
+    const ok = (value: Uint8Array) => ({
+      code: 0,
+      log: "",
+      info: "",
+      index: "0",
+      key: null,
+      value: b64(value),
+      proofOps: null,
+      height: String(this.height),
+      codespace: "",
+    });
+    const fail = (code: number, msg: string) => ({
+      code,
+      log: msg,
+      info: "",
+      index: "0",
+      key: null,
+      value: null,
+      proofOps: null,
+      height: String(this.height),
+      codespace: "sdk",
+    });
     switch (path) {
       case "/cosmos.auth.v1beta1.Query/Account": {
         const { address } = cosmosV1beta1.QueryAccountRequest.decode(data);
@@ -487,14 +579,26 @@ export class StandinChain {
             address,
             accountNumber: BigInt(a.number),
             sequence: BigInt(a.sequence),
-            pubKey: a.pubkey ? { typeUrl: "/cosmos.crypto.secp256k1.PubKey", value: cosmosSecp256k1.PubKey.encode({ key: a.pubkey }).finish() } : undefined,
+            pubKey: a.pubkey
+              ? { typeUrl: "/cosmos.crypto.secp256k1.PubKey", value: cosmosSecp256k1.PubKey.encode({ key: a.pubkey }).finish() }
+              : undefined,
           }),
         ).finish();
-        return ok(cosmosV1beta1.QueryAccountResponse.encode(cosmosV1beta1.QueryAccountResponse.fromPartial({ account: { typeUrl: "/cosmos.auth.v1beta1.BaseAccount", value: base } })).finish());
+        return ok(
+          cosmosV1beta1.QueryAccountResponse.encode(
+            cosmosV1beta1.QueryAccountResponse.fromPartial({
+              account: { typeUrl: "/cosmos.auth.v1beta1.BaseAccount", value: base },
+            }),
+          ).finish(),
+        );
       }
       case "/cosmos.bank.v1beta1.Query/Balance": {
         const { address, denom } = cosmosV1beta1.QueryBalanceRequest.decode(data);
-        return ok(cosmosV1beta1.QueryBalanceResponse.encode(cosmosV1beta1.QueryBalanceResponse.fromPartial({ balance: { denom, amount: String(this.balance(address, denom)) } })).finish());
+        return ok(
+          cosmosV1beta1.QueryBalanceResponse.encode(
+            cosmosV1beta1.QueryBalanceResponse.fromPartial({ balance: { denom, amount: String(this.balance(address, denom)) } }),
+          ).finish(),
+        );
       }
       case "/cosmos.tx.v1beta1.Service/Simulate": {
         const { txBytes } = cosmosV1beta1.SimulateRequest.decode(data);
@@ -510,7 +614,10 @@ export class StandinChain {
           }
           return ok(
             cosmosV1beta1.SimulateResponse.encode(
-              cosmosV1beta1.SimulateResponse.fromPartial({ gasInfo: { gasWanted: 0n, gasUsed: BigInt(80_000 + 30_000 * ctx.msgs.length) }, result: { data: new Uint8Array(), log: "", events: [], msgResponses: [] } }),
+              cosmosV1beta1.SimulateResponse.fromPartial({
+                gasInfo: { gasWanted: 0n, gasUsed: BigInt(80_000 + 30_000 * ctx.msgs.length) },
+                result: { data: new Uint8Array(), log: "", events: [], msgResponses: [] },
+              }),
             ).finish(),
           );
         } catch (e) {
@@ -534,13 +641,27 @@ export class StandinChain {
       (!f("gseq") || f("gseq") === "0" || Number(f("gseq")) === x.gseq) &&
       (!f("oseq") || f("oseq") === "0" || Number(f("oseq")) === x.oseq) &&
       (!f("provider") || f("provider") === x.provider);
-    const idOf = (x: BidRec | LeaseRec) => ({ owner: x.owner, dseq: x.dseq, gseq: x.gseq, oseq: x.oseq, provider: x.provider, bseq: x.bseq });
+    const idOf = (x: BidRec | LeaseRec) => ({
+      owner: x.owner,
+      dseq: x.dseq,
+      gseq: x.gseq,
+      oseq: x.oseq,
+      provider: x.provider,
+      bseq: x.bseq,
+    });
     switch (url.pathname) {
       case "/akash/market/v1beta5/bids/list": {
         const bids = [...this.state.bids.values()].filter((b) => idMatch(b) && (!f("state") || f("state") === b.state));
         return v1beta5.QueryBidsResponse.toJSON(
           v1beta5.QueryBidsResponse.fromPartial({
-            bids: bids.map((b) => ({ bid: { id: idOf(b), state: { open: 1, active: 2, lost: 3, closed: 4 }[b.state], price: b.price, createdAt: b.createdAt } })),
+            bids: bids.map((b) => ({
+              bid: {
+                id: idOf(b),
+                state: { open: 1, active: 2, lost: 3, closed: 4 }[b.state],
+                price: b.price,
+                createdAt: b.createdAt,
+              },
+            })),
             pagination: { total: BigInt(bids.length) },
           }),
         );
@@ -549,26 +670,52 @@ export class StandinChain {
         const leases = [...this.state.leases.values()].filter((l) => idMatch(l) && (!f("state") || f("state") === l.state));
         return v1beta5.QueryLeasesResponse.toJSON(
           v1beta5.QueryLeasesResponse.fromPartial({
-            leases: leases.map((l) => ({ lease: { id: idOf(l), state: l.state === "active" ? 1 : 3, price: l.price, createdAt: l.createdAt, closedOn: l.closedOn } })),
+            leases: leases.map((l) => ({
+              lease: {
+                id: idOf(l),
+                state: l.state === "active" ? 1 : 3,
+                price: l.price,
+                createdAt: l.createdAt,
+                closedOn: l.closedOn,
+              },
+            })),
             pagination: { total: BigInt(leases.length) },
           }),
         );
       }
       case "/akash/deployment/v1beta4/deployments/info": {
         const d = this.state.deployments.get(`${q.get("id.owner")}/${q.get("id.dseq")}`);
-        if (!d) throw Object.assign(new Error(`deployment ${q.get("id.owner")}/${q.get("id.dseq")} not found`), { http: 404, grpc: 5 });
+        if (!d)
+          throw Object.assign(new Error(`deployment ${q.get("id.owner")}/${q.get("id.dseq")} not found`), { http: 404, grpc: 5 });
         return v1beta4.QueryDeploymentResponse.toJSON(
           v1beta4.QueryDeploymentResponse.fromPartial({
-            deployment: { id: { owner: d.owner, dseq: d.dseq }, state: d.state === "active" ? 1 : 2, hash: d.hash, createdAt: d.createdAt },
+            deployment: {
+              id: { owner: d.owner, dseq: d.dseq },
+              state: d.state === "active" ? 1 : 2,
+              hash: d.hash,
+              createdAt: d.createdAt,
+            },
             groups: [],
-            escrowAccount: { id: { scope: 1, xid: `${d.owner}/${d.dseq}` }, state: { owner: d.owner, state: d.state === "active" ? 1 : 2, funds: [{ denom: d.escrow.denom, amount: atomicsToDec(d.escrow.balance * 10n ** 18n) }] } },
+            escrowAccount: {
+              id: { scope: 1, xid: `${d.owner}/${d.dseq}` },
+              state: {
+                owner: d.owner,
+                state: d.state === "active" ? 1 : 2,
+                funds: [{ denom: d.escrow.denom, amount: atomicsToDec(d.escrow.balance * 10n ** 18n) }],
+              },
+            },
           }),
         );
       }
       default: {
         const m = /^\/akash\/provider\/v1beta4\/providers\/([0-9a-z]+)$/.exec(url.pathname);
         const p = m && this.providers.find((x) => x.address === m[1]);
-        if (p) return v1beta4.QueryProviderResponse.toJSON(v1beta4.QueryProviderResponse.fromPartial({ provider: { owner: p.address, hostUri: p.hostUri, attributes: p.attributes } }));
+        if (p)
+          return v1beta4.QueryProviderResponse.toJSON(
+            v1beta4.QueryProviderResponse.fromPartial({
+              provider: { owner: p.address, hostUri: p.hostUri, attributes: p.attributes },
+            }),
+          );
         if (m) throw Object.assign(new Error(`provider ${m[1]} not found`), { http: 404, grpc: 5 });
         throw Object.assign(new Error(`${url.pathname} is not implemented by the Akash stand-in`), { http: 501, grpc: 12 });
       }
@@ -580,25 +727,31 @@ export class StandinChain {
   rpcHandler(): http.RequestListener {
     return (req, res) => {
       const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c)).on("end", () => {
-        void (async () => {
-          let body: { id?: unknown; method?: string; params?: Record<string, unknown> };
-          try {
-            body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-          } catch {
-            res.writeHead(400).end();
-            return;
-          }
-          let out: unknown;
-          try {
-            out = { jsonrpc: "2.0", id: body.id, result: await this.rpc(String(body.method), body.params ?? {}) };
-          } catch (e) {
-            const err = e as Error & { rpcCode?: number };
-            out = { jsonrpc: "2.0", id: body.id, error: { code: err.rpcCode ?? -32603, message: err.message, data: err.message } };
-          }
-          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));
-        })();
-      });
+      req
+        .on("data", (c: Buffer) => chunks.push(c))
+        .on("end", () => {
+          void (async () => {
+            let body: { id?: unknown; method?: string; params?: Record<string, unknown> };
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+            } catch {
+              res.writeHead(400).end();
+              return;
+            }
+            let out: unknown;
+            try {
+              out = { jsonrpc: "2.0", id: body.id, result: await this.rpc(String(body.method), body.params ?? {}) };
+            } catch (e) {
+              const err = e as Error & { rpcCode?: number };
+              out = {
+                jsonrpc: "2.0",
+                id: body.id,
+                error: { code: err.rpcCode ?? -32603, message: err.message, data: err.message },
+              };
+            }
+            res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));
+          })();
+        });
     };
   }
 
@@ -609,7 +762,9 @@ export class StandinChain {
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));
       } catch (e) {
         const err = e as Error & { http?: number; grpc?: number };
-        res.writeHead(err.http ?? 500, { "content-type": "application/json" }).end(JSON.stringify({ code: err.grpc ?? 2, message: err.message, details: [] }));
+        res
+          .writeHead(err.http ?? 500, { "content-type": "application/json" })
+          .end(JSON.stringify({ code: err.grpc ?? 2, message: err.message, details: [] }));
       }
     };
   }

@@ -39,7 +39,9 @@ function flags(argv: string[]): Map<string, string[]> {
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${a} needs a value`);
     out.set(a.slice(2), [...(out.get(a.slice(2)) ?? []), v]);
   }
-  for (const k of out.keys()) if (!["port", "chain-id", "block-ms", "provider", "fund", "fund-mnemonic-file", "info-file"].includes(k)) throw new UsageError(`unknown flag --${k}`);
+  for (const k of out.keys())
+    if (!["port", "chain-id", "block-ms", "provider", "fund", "fund-mnemonic-file", "info-file"].includes(k))
+      throw new UsageError(`unknown flag --${k}`);
   return out;
 }
 
@@ -52,25 +54,31 @@ function amounts(spec: string, flag: string): [bigint, bigint] {
 export async function main(argv: string[]): Promise<Standin> {
   const f = flags(argv);
   const port = Number(f.get("port")?.[0] ?? STANDIN_PORT_RANGE[0]);
-  if (!Number.isInteger(port) || port < 1024 || port > 65533) throw new UsageError(`--port must be in 1024-65533 (RPC; REST and providers follow; default ${STANDIN_PORT_RANGE[0]})`);
+  if (!Number.isInteger(port) || port < 1024 || port > 65533)
+    throw new UsageError(`--port must be in 1024-65533 (RPC; REST and providers follow; default ${STANDIN_PORT_RANGE[0]})`);
   const blockMs = Number(f.get("block-ms")?.[0] ?? 500);
   if (!Number.isInteger(blockMs) || blockMs < 10) throw new UsageError("--block-ms must be an integer ≥ 10");
   const providers = (f.get("provider") ?? ["provider-a:900:region=us-west", "provider-b:700:region=eu-central"]).map((spec) => {
     const [who, permille, attrs] = spec.split(":");
     const address = who.startsWith("akash1") ? who : providerAddress(who);
     const bid = permille === undefined || permille === "" ? 800 : Number(permille);
-    if (!Number.isInteger(bid) || bid < 0 || bid > 1000) throw new UsageError(`--provider '${spec}': the bid is per mille of the order's max price (0-1000)`);
-    const attributes = (attrs ?? "").split(",").filter(Boolean).map((kv) => {
-      const [key, value] = kv.split("=");
-      if (!key || value === undefined) throw new UsageError(`--provider '${spec}': attributes are key=value,…`);
-      return { key, value };
-    });
+    if (!Number.isInteger(bid) || bid < 0 || bid > 1000)
+      throw new UsageError(`--provider '${spec}': the bid is per mille of the order's max price (0-1000)`);
+    const attributes = (attrs ?? "")
+      .split(",")
+      .filter(Boolean)
+      .map((kv) => {
+        const [key, value] = kv.split("=");
+        if (!key || value === undefined) throw new UsageError(`--provider '${spec}': attributes are key=value,…`);
+        return { key, value };
+      });
     return { address, bidPermille: bid, bids: bid > 0, attributes };
   });
   const funds: [string, bigint, bigint][] = [];
   for (const spec of f.get("fund") ?? []) {
     const [addr, a] = spec.split("=");
-    if (!/^akash1[02-9ac-hj-np-z]{38,58}$/.test(addr ?? "")) throw new UsageError(`--fund '${spec}': expected akash1…=<uakt>,<uact>`);
+    if (!/^akash1[02-9ac-hj-np-z]{38,58}$/.test(addr ?? ""))
+      throw new UsageError(`--fund '${spec}': expected akash1…=<uakt>,<uact>`);
     funds.push([addr, ...amounts(a ?? "", "fund")]);
   }
   for (const spec of f.get("fund-mnemonic-file") ?? []) {
@@ -84,23 +92,40 @@ export async function main(argv: string[]): Promise<Standin> {
     const [acct] = await (await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "akash" })).getAccounts();
     funds.push([acct.address, ...amounts(a ?? "", "fund-mnemonic-file")]);
   }
-  const standin = await startStandin({ chainId: f.get("chain-id")?.[0] ?? "akash-standin-1", blockMs, firstPort: port, providers });
+  const standin = await startStandin({
+    chainId: f.get("chain-id")?.[0] ?? "akash-standin-1",
+    blockMs,
+    firstPort: port,
+    providers,
+  });
   const want = `http://127.0.0.1:${port}`;
   if (standin.rpcUrl !== want || standin.restUrl !== `http://127.0.0.1:${port + 1}`) {
     await standin.close();
-    throw new Error(`ports ${port} and ${port + 1} must both be free (got RPC ${standin.rpcUrl}, REST ${standin.restUrl}): stop what listens there or choose another --port`);
+    throw new Error(
+      `ports ${port} and ${port + 1} must both be free (got RPC ${standin.rpcUrl}, REST ${standin.restUrl}): stop what listens there or choose another --port`,
+    );
   }
   for (const [addr, uakt, uact] of funds) {
     standin.chain.fund(addr, "uakt", uakt);
     standin.chain.fund(addr, "uact", uact);
   }
-  const info = { rpc: standin.rpcUrl, rest: standin.restUrl, chainId: standin.chain.chainId, providers: [...standin.gateways.keys()].map((a) => ({ address: a, hostUri: standin.chain.providers.find((p) => p.address === a)!.hostUri })) };
+  const info = {
+    rpc: standin.rpcUrl,
+    rest: standin.restUrl,
+    chainId: standin.chain.chainId,
+    providers: [...standin.gateways.keys()].map((a) => ({
+      address: a,
+      hostUri: standin.chain.providers.find((p) => p.address === a)!.hostUri,
+    })),
+  };
   const file = f.get("info-file")?.[0];
   if (file) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(info, null, 2) + "\n");
   }
-  process.stdout.write(`READY akash-standin rpc=${info.rpc} rest=${info.rest} chain-id=${info.chainId} providers=${info.providers.map((p) => `${p.address}@${p.hostUri}`).join(",")}\n`);
+  process.stdout.write(
+    `READY akash-standin rpc=${info.rpc} rest=${info.rest} chain-id=${info.chainId} providers=${info.providers.map((p) => `${p.address}@${p.hostUri}`).join(",")}\n`,
+  );
   return standin;
 }
 
@@ -111,7 +136,10 @@ if (require.main === module) {
       const stop = () => {
         if (closing) return;
         closing = true;
-        s.close().then(() => process.exit(0), () => process.exit(1));
+        s.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.on("SIGTERM", stop);
       process.on("SIGINT", stop);

@@ -46,7 +46,9 @@ async function listenInRange(server: http.Server, from: number, last: number): P
     });
     if (ok) return (server.address() as AddressInfo).port;
   }
-  throw new Error(`no free port in ${from}-${last} on 127.0.0.1 for the Akash stand-in: stop the other stand-ins or devnets using that range`);
+  throw new Error(
+    `no free port in ${from}-${last} on 127.0.0.1 for the Akash stand-in: stop the other stand-ins or devnets using that range`,
+  );
 }
 
 export async function startStandin(opts: StandinOptions = {}): Promise<Standin> {
@@ -63,7 +65,11 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     const s = http.createServer({ keepAlive: false }, handler);
     servers.push(s);
     const first = opts.firstPort ?? STANDIN_PORT_RANGE[0];
-    const port = await listenInRange(s, Math.max(first, servers.length > 1 ? lastPort + 1 : 0), first >= STANDIN_PORT_RANGE[0] && first <= STANDIN_PORT_RANGE[1] ? STANDIN_PORT_RANGE[1] : first + 99);
+    const port = await listenInRange(
+      s,
+      Math.max(first, servers.length > 1 ? lastPort + 1 : 0),
+      first >= STANDIN_PORT_RANGE[0] && first <= STANDIN_PORT_RANGE[1] ? STANDIN_PORT_RANGE[1] : first + 99,
+    );
     lastPort = port;
     return `http://127.0.0.1:${port}`;
   };
@@ -83,7 +89,10 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     busy = true;
     chain.commitBlock().finally(() => (busy = false));
   }, opts.blockMs ?? 100);
-  logger("akash-standin").info({ rpcUrl, restUrl, providers: providers.map((p) => [p.address, p.hostUri]) }, "Akash stand-in listening");
+  logger("akash-standin").info(
+    { rpcUrl, restUrl, providers: providers.map((p) => [p.address, p.hostUri]) },
+    "Akash stand-in listening",
+  );
   return {
     chain,
     rpcUrl,
@@ -94,7 +103,15 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     },
     async close() {
       clearInterval(timer);
-      await Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.closeAllConnections();
+              s.close(() => r());
+            }),
+        ),
+      );
     },
   };
 }

@@ -72,8 +72,13 @@ export async function deployInProcessLz(
   const b = await chain("B.", CHAIN_B, EID_B);
   await useMessageLibFor(owner, a.lz, [EID_B]);
   await useMessageLibFor(owner, b.lz, [EID_A]);
-  for (const [self, peer] of [[a, b], [b, a]] as const) {
-    const plan = await planWire(self.hub, self.bridge, [{ chainId: peer.chainId, eid: peer.eid, bridge: peer.addresses.lzBridge }]);
+  for (const [self, peer] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const plan = await planWire(self.hub, self.bridge, [
+      { chainId: peer.chainId, eid: peer.eid, bridge: peer.addresses.lzBridge },
+    ]);
     for (const act of plan) await (await owner.sendTransaction({ to: act.target, data: act.data })).wait();
   }
   const errorInterfaces = hexsErrorInterfaces();

@@ -146,9 +146,7 @@ export async function buyNative(
     .connect(buyer)
     .buy.staticCall(modelId, NATIVE, recipient, o.deploymentParams ?? "0x", o.pluginData ?? "0x", { value });
   await (
-    await p.market
-      .connect(buyer)
-      .buy(modelId, NATIVE, recipient, o.deploymentParams ?? "0x", o.pluginData ?? "0x", { value })
+    await p.market.connect(buyer).buy(modelId, NATIVE, recipient, o.deploymentParams ?? "0x", o.pluginData ?? "0x", { value })
   ).wait();
   return keyId;
 }

@@ -15,7 +15,12 @@ export interface LzEndpointDeployment {
 /** SimpleMessageLib's default native fee per send (wei); a send must pay exactly the quote. */
 export const SIMPLE_MESSAGE_LIB_FEE = 100n;
 
-export async function deployLzEndpoint(owner: Signer, eid: number, executor: string, treasury?: string): Promise<LzEndpointDeployment> {
+export async function deployLzEndpoint(
+  owner: Signer,
+  eid: number,
+  executor: string,
+  treasury?: string,
+): Promise<LzEndpointDeployment> {
   const me = await owner.getAddress();
   const ep = endpointV2Artifact();
   const lib = simpleMessageLibArtifact();

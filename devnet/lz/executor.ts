@@ -104,7 +104,12 @@ export class LzExecutor {
     const latest = await provider.getBlockNumber();
     if (latest < this.nextBlock) return [];
     const topic = this.srcEndpoint.interface.getEvent("PacketSent")!.topicHash;
-    const logs = await provider.getLogs({ address: this.o.source.endpoint, topics: [topic], fromBlock: this.nextBlock, toBlock: latest });
+    const logs = await provider.getLogs({
+      address: this.o.source.endpoint,
+      topics: [topic],
+      fromBlock: this.nextBlock,
+      toBlock: latest,
+    });
     this.nextBlock = latest + 1;
     const found: Packet[] = [];
     for (const l of logs) {
@@ -112,7 +117,8 @@ export class LzExecutor {
       if (!ev) continue;
       const p = decodePacket(ev.args.encodedPayload as string);
       if (p.dstEid !== this.o.destination.eid) continue;
-      if (p.srcEid !== this.o.source.eid) throw new Error(`[${this.name}] packet from eid ${p.srcEid} on the endpoint of eid ${this.o.source.eid}`);
+      if (p.srcEid !== this.o.source.eid)
+        throw new Error(`[${this.name}] packet from eid ${p.srcEid} on the endpoint of eid ${this.o.source.eid}`);
       if (this.receivers && !this.receivers.has(p.receiverAddress.toLowerCase())) continue;
       this.pending.set(packetKey(p), { ...p, options: ev.args.options as string });
       found.push(p);
@@ -177,7 +183,8 @@ export class LzExecutor {
       this.log(`[${this.name}] nonce ${p.nonce} lzReceive mined and REVERTED (gas ${receipt?.gasUsed}): ${r.reason}`);
       return { ...r, receipt: receipt ?? undefined, gasUsed: receipt?.gasUsed };
     }
-    if ((await this.state(p)) !== "executed") throw new Error(`[${this.name}] nonce ${p.nonce}: lzReceive succeeded but the payload is not cleared`);
+    if ((await this.state(p)) !== "executed")
+      throw new Error(`[${this.name}] nonce ${p.nonce}: lzReceive succeeded but the payload is not cleared`);
     this.settled(p);
     this.log(`[${this.name}] nonce ${p.nonce} delivered (gas ${receipt.gasUsed}, tx ${receipt.hash})`);
     return { ok: true, receipt, gasUsed: receipt.gasUsed };

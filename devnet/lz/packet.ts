@@ -1,6 +1,17 @@
 // LayerZero V2 packets as EndpointV2 emits them in `PacketSent.encodedPayload` (PacketV1 codec)
 // and as SimpleMessageLib.validatePacket takes them back, byte for byte.
-import { concat, dataLength, dataSlice, getAddress, keccak256, toBeHex, toBigInt, toNumber, zeroPadValue, type BytesLike } from "ethers";
+import {
+  concat,
+  dataLength,
+  dataSlice,
+  getAddress,
+  keccak256,
+  toBeHex,
+  toBigInt,
+  toNumber,
+  zeroPadValue,
+  type BytesLike,
+} from "ethers";
 
 /** Header length: version(1) nonce(8) srcEid(4) sender(32) dstEid(4) receiver(32). */
 export const PACKET_HEADER_LENGTH = 81;

@@ -44,7 +44,20 @@ async function queueOps(ops: OpStore, rows: readonly LeaseReportRow[]): Promise<
       `akash:${r.laneSrc}-${r.laneDst}`,
       { height: r.nonce, hash: null },
       [],
-      [{ src: r.laneSrc, dst: r.laneDst, nonce: r.nonce, kind: Kind.LeaseReported, message: r.message, digest: r.digest, source: `akash:${r.laneSrc}-${r.laneDst}`, sourceHeight: r.nonce, sourceHash: "", sourceTime: r.createdAt }],
+      [
+        {
+          src: r.laneSrc,
+          dst: r.laneDst,
+          nonce: r.nonce,
+          kind: Kind.LeaseReported,
+          message: r.message,
+          digest: r.digest,
+          source: `akash:${r.laneSrc}-${r.laneDst}`,
+          sourceHeight: r.nonce,
+          sourceHash: "",
+          sourceTime: r.createdAt,
+        },
+      ],
       0,
     );
   }
@@ -69,19 +82,35 @@ export class AttestedLeaseReporter implements LeaseReporter {
   async report(r: LeaseReport): Promise<string> {
     const dst = Number(r.purchaseChain);
     const chain = this.o.chains.get(dst);
-    if (!chain) throw new AkashError(`cannot report key ${r.keyId}: purchase chain ${r.purchaseChain} is not in akash.purchases`, false);
+    if (!chain)
+      throw new AkashError(`cannot report key ${r.keyId}: purchase chain ${r.purchaseChain} is not in akash.purchases`, false);
     const src = this.o.akashChainId;
     const inbound = await chain.inbound(src);
     let row = this.o.reports.byPurchase("sent", r.purchaseChain, r.keyId.toString());
     if (!row) {
       const open = await chain.escrowOpen(r.keyId);
       if (open !== true) return open === undefined ? "no deployment escrow: nothing to report" : "already-resolved";
-      const body: LeaseReportedBody = { purchaseId: r.keyId, ok: r.ok, dseq: BigInt(r.dseq || "0"), gseq: r.gseq, oseq: r.oseq, provider: r.provider, reason: r.reason.slice(0, 1000) };
+      const body: LeaseReportedBody = {
+        purchaseId: r.keyId,
+        ok: r.ok,
+        dseq: BigInt(r.dseq || "0"),
+        gseq: r.gseq,
+        oseq: r.oseq,
+        provider: r.provider,
+        reason: r.reason.slice(0, 1000),
+      };
       row = this.o.reports.insert(
         { role: "sent", laneSrc: src, laneDst: dst, purchaseChain: r.purchaseChain, keyId: r.keyId.toString(), ok: r.ok },
         (last) => Math.max(last, inbound) + 1,
         (nonce) => {
-          const bytes = encodeMessage({ version: 1, kind: Kind.LeaseReported, srcChain: src, dstChain: dst, nonce: BigInt(nonce), body });
+          const bytes = encodeMessage({
+            version: 1,
+            kind: Kind.LeaseReported,
+            srcChain: src,
+            dstChain: dst,
+            nonce: BigInt(nonce),
+            body,
+          });
           return { message: `0x${Buffer.from(bytes).toString("hex")}`, digest: messageDigest(bytes) };
         },
       );
@@ -119,7 +148,15 @@ export class AttestedLeaseReporter implements LeaseReporter {
     );
     const yes = answers.filter((a) => a.ok).length;
     if (yes < this.o.minCosigners) {
-      throw new AkashError(`LeaseReported #${nonce}: ${yes} of the ${this.o.minCosigners} co-signers needed accepted it (${answers.filter((a) => !a.ok).map((a) => `${a.peer}: ${a.why}`).join("; ") || "no peers configured"}); will propose again`, false);
+      throw new AkashError(
+        `LeaseReported #${nonce}: ${yes} of the ${this.o.minCosigners} co-signers needed accepted it (${
+          answers
+            .filter((a) => !a.ok)
+            .map((a) => `${a.peer}: ${a.why}`)
+            .join("; ") || "no peers configured"
+        }); will propose again`,
+        false,
+      );
     }
   }
 }
@@ -163,8 +200,10 @@ export class LeaseCosigner {
   }
 
   private async acceptNow(p: Proposal): Promise<ProposalAnswer> {
-    if (!p || typeof p.owner !== "string" || !Array.isArray(p.messages)) throw new Refusal("body must be { owner, messages: [0x…] }");
-    if (!this.o.leaders.includes(p.owner)) throw new Refusal(`${p.owner} is not a lease leader this co-signer trusts (akash.leaders)`);
+    if (!p || typeof p.owner !== "string" || !Array.isArray(p.messages))
+      throw new Refusal("body must be { owner, messages: [0x…] }");
+    if (!this.o.leaders.includes(p.owner))
+      throw new Refusal(`${p.owner} is not a lease leader this co-signer trusts (akash.leaders)`);
     const decoded = p.messages.map((hex) => {
       try {
         return { hex, m: decodeMessage(hex) };
@@ -179,7 +218,8 @@ export class LeaseCosigner {
       const nonce = Number(m.nonce);
       try {
         if (m.kind !== Kind.LeaseReported) throw new Refusal(`kind ${m.kind} is not LeaseReported`);
-        if (m.srcChain !== this.o.akashChainId) throw new Refusal(`source chain ${m.srcChain} is not the Akash lane ${this.o.akashChainId}`);
+        if (m.srcChain !== this.o.akashChainId)
+          throw new Refusal(`source chain ${m.srcChain} is not the Akash lane ${this.o.akashChainId}`);
         const chain = this.o.chains.get(m.dstChain);
         if (!chain) throw new Refusal(`destination ${m.dstChain} is not a purchase chain this co-signer reads`);
         if (!inboundOf.has(m.dstChain)) inboundOf.set(m.dstChain, await chain.inbound(m.srcChain));
@@ -199,12 +239,20 @@ export class LeaseCosigner {
     return { accepted };
   }
 
-  private async check(owner: string, hex: string, dst: number, nonce: number, inbound: number, b: LeaseReportedBody): Promise<void> {
+  private async check(
+    owner: string,
+    hex: string,
+    dst: number,
+    nonce: number,
+    inbound: number,
+    b: LeaseReportedBody,
+  ): Promise<void> {
     const src = this.o.akashChainId;
     const digest = messageDigest(hex);
     const atNonce = this.o.reports.atNonce("cosigned", src, dst, nonce);
     if (atNonce) {
-      if (atNonce.digest !== digest) throw new Refusal(`equivocation: nonce ${nonce} was co-signed for another message (${atNonce.digest})`);
+      if (atNonce.digest !== digest)
+        throw new Refusal(`equivocation: nonce ${nonce} was co-signed for another message (${atNonce.digest})`);
       await queueOps(this.o.ops, [atNonce]);
       return;
     }
@@ -214,16 +262,25 @@ export class LeaseCosigner {
     // and pays nothing, so it is signed to keep the lane moving; what it claims is checked anyway.
     const dseq = b.dseq.toString();
     if (b.ok) {
-      const lease = (await this.o.akash.leases(owner, dseq)).find((l) => l.gseq === b.gseq && l.oseq === b.oseq && l.provider === b.provider);
-      if (!lease || lease.state !== "active") throw new Refusal(`Akash has no active lease ${owner}/${dseq}/${b.gseq}/${b.oseq} with ${b.provider} (${lease?.state ?? "missing"})`);
+      const lease = (await this.o.akash.leases(owner, dseq)).find(
+        (l) => l.gseq === b.gseq && l.oseq === b.oseq && l.provider === b.provider,
+      );
+      if (!lease || lease.state !== "active")
+        throw new Refusal(
+          `Akash has no active lease ${owner}/${dseq}/${b.gseq}/${b.oseq} with ${b.provider} (${lease?.state ?? "missing"})`,
+        );
     } else {
       const since = this.now() - 3_600_000;
       if (this.o.reports.refundsSince("cosigned", src, dst, since) >= this.o.refundsPerHour) {
-        throw new Refusal(`refund cap: ${this.o.refundsPerHour} failure reports on lane ${src}-${dst} in the last hour; try later`, true);
+        throw new Refusal(
+          `refund cap: ${this.o.refundsPerHour} failure reports on lane ${src}-${dst} in the last hour; try later`,
+          true,
+        );
       }
       if (b.dseq !== 0n) {
         const d = await this.o.akash.deployment(owner, dseq);
-        if (d?.state === "active") throw new Refusal(`deployment ${owner}/${dseq} is still active on Akash: not a failure (close it first)`);
+        if (d?.state === "active")
+          throw new Refusal(`deployment ${owner}/${dseq} is still active on Akash: not a failure (close it first)`);
       }
     }
     const prev = this.o.reports.byPurchase("cosigned", String(dst), b.purchaseId.toString());
@@ -234,13 +291,17 @@ export class LeaseCosigner {
       () => ({ message: hex, digest }),
     );
     await queueOps(this.o.ops, [row]);
-    this.log.info({ lane: `${src}-${dst}`, nonce, purchase: String(b.purchaseId), ok: b.ok }, "lease report checked on Akash; queued for attestation");
+    this.log.info(
+      { lane: `${src}-${dst}`, nonce, purchase: String(b.purchaseId), ok: b.ok },
+      "lease report checked on Akash; queued for attestation",
+    );
   }
 
   /** HTTP: POST /akash/lease-reports. Returns false for other paths. */
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
     if (path !== PROPOSE_PATH) return false;
-    const json = (code: number, body: unknown) => res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const json = (code: number, body: unknown) =>
+      res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (req.method !== "POST") {
       json(405, { error: "POST a { owner, messages } proposal" });
       return true;

@@ -35,7 +35,10 @@ export const akashSectionSchema = z
     rest: url,
     /** checked against the node at start when given */
     chainId: z.string().min(1).optional(),
-    gasPrice: z.string().regex(/^\d+(\.\d+)?uakt$/, "fees are paid in uakt, e.g. 0.025uakt").default("0.025uakt"),
+    gasPrice: z
+      .string()
+      .regex(/^\d+(\.\d+)?uakt$/, "fees are paid in uakt, e.g. 0.025uakt")
+      .default("0.025uakt"),
     mnemonic: keySource.optional(),
     db: z.string().min(1).default("akash.sqlite"),
     /** key service base URL: the pipeline decrypts SDLs as the operator key */
@@ -84,11 +87,31 @@ export const akashSectionSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (!c.purchases.length) ctx.addIssue({ code: "custom", path: ["purchases"], message: "name at least one purchase chain (leader: whose purchases it serves; cosigner: whose reports it checks)" });
+    if (!c.purchases.length)
+      ctx.addIssue({
+        code: "custom",
+        path: ["purchases"],
+        message: "name at least one purchase chain (leader: whose purchases it serves; cosigner: whose reports it checks)",
+      });
     if (c.role === "leader") {
-      if (!c.mnemonic) ctx.addIssue({ code: "custom", path: ["mnemonic"], message: "required for role leader (the Akash account that opens the leases)" });
-      if (!c.keyService && !c.sdlDir) ctx.addIssue({ code: "custom", path: ["keyService"], message: "required for role leader: where the pipeline decrypts SDLs (or sdlDir for plaintext devnet SDLs)" });
-    } else if (!c.leaders.length) ctx.addIssue({ code: "custom", path: ["leaders"], message: "required for role cosigner: the Akash accounts whose lease reports it checks" });
+      if (!c.mnemonic)
+        ctx.addIssue({
+          code: "custom",
+          path: ["mnemonic"],
+          message: "required for role leader (the Akash account that opens the leases)",
+        });
+      if (!c.keyService && !c.sdlDir)
+        ctx.addIssue({
+          code: "custom",
+          path: ["keyService"],
+          message: "required for role leader: where the pipeline decrypts SDLs (or sdlDir for plaintext devnet SDLs)",
+        });
+    } else if (!c.leaders.length)
+      ctx.addIssue({
+        code: "custom",
+        path: ["leaders"],
+        message: "required for role cosigner: the Akash accounts whose lease reports it checks",
+      });
   });
 
 export type AkashSection = z.infer<typeof akashSectionSchema>;

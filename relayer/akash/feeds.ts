@@ -22,7 +22,9 @@ export const MARKET_ABI = [
 ];
 const REGISTRY_ABI = HexsRegistry__factory.abi;
 const KEYS_ABI = ["function expiresAt(uint256 keyId) view returns (uint64)"];
-const HUB_ABI = ["function lane(uint32 chain) view returns (tuple(address transport, bool paused, uint32 ratePerHour, uint32 windowCount, uint64 windowStart, uint64 inbound, uint64 sent, bytes24 sentHead))"];
+const HUB_ABI = [
+  "function lane(uint32 chain) view returns (tuple(address transport, bool paused, uint32 ratePerHour, uint32 windowCount, uint64 windowStart, uint64 inbound, uint64 sent, bytes24 sentHead))",
+];
 export const GOVERNOR_EVENTS = new Interface([
   "event InfrastructureFunded(uint64 indexed modelId, address indexed currency, address indexed to, uint256 amount, string purpose)",
 ]);
@@ -76,7 +78,8 @@ export class EvmPurchaseChain implements PurchaseChain {
 
   async init(): Promise<void> {
     this.provider ??= await connectEvm(this.cfg.rpc);
-    if ((await this.p.getCode(this.market)) === "0x") throw new AkashError(`akash.purchases[${this.name}].market: no contract at ${this.market} on ${this.cfg.rpc}`, true);
+    if ((await this.p.getCode(this.market)) === "0x")
+      throw new AkashError(`akash.purchases[${this.name}].market: no contract at ${this.market} on ${this.cfg.rpc}`, true);
     this.registryAddr ??= String(await new Contract(this.market, MARKET_ABI, this.p).registry());
   }
 
@@ -97,7 +100,14 @@ export class EvmPurchaseChain implements PurchaseChain {
       const modelId = ev.args.modelId as bigint;
       const keys = String(await new Contract(this.registryAddr!, REGISTRY_ABI, this.p).keysOf(modelId));
       const expiresAt = Number(await new Contract(keys, KEYS_ABI, this.p).expiresAt(keyId));
-      await sink.purchase({ purchaseChain: String(this.hexsChainId), keyId, modelId, buyer: String(ev.args.buyer), deploymentParams: params, expiresAt });
+      await sink.purchase({
+        purchaseChain: String(this.hexsChainId),
+        keyId,
+        modelId,
+        buyer: String(ev.args.buyer),
+        deploymentParams: params,
+        expiresAt,
+      });
     }
     if (this.watchSpends && sink.spend) {
       for (const l of await this.p.getLogs({ topics: [FUNDED], fromBlock, toBlock })) {
@@ -181,7 +191,8 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
         for (const ev of tx.events) {
           if (ev.type !== "wasm-hexs_outbound") continue;
           const a = Object.fromEntries(ev.attributes.map((x) => [x.key, x.value]));
-          if (a._contract_address !== this.cfg.contract || typeof a.message !== "string" || a.message.slice(2, 4) !== "07") continue;
+          if (a._contract_address !== this.cfg.contract || typeof a.message !== "string" || a.message.slice(2, 4) !== "07")
+            continue;
           const m = decodeMessage(`0x${a.message}`);
           if (m.kind !== Kind.PurchaseSettled) continue;
           const b = m.body as PurchaseSettledBody;
@@ -241,9 +252,17 @@ export function purchaseChains(
 ): PurchaseChain[] {
   return purchases.map((p, i) => {
     const c = chains.find((x) => x.name === p.chain);
-    if (!c) throw new AkashError(`akash.purchases[${i}].chain: '${p.chain}' is not in chains[] (${chains.map((x) => x.name).join(", ")})`, true);
+    if (!c)
+      throw new AkashError(
+        `akash.purchases[${i}].chain: '${p.chain}' is not in chains[] (${chains.map((x) => x.name).join(", ")})`,
+        true,
+      );
     if (c.type === "evm") {
-      if (!p.market) throw new AkashError(`akash.purchases[${i}].market: required for the EVM chain '${p.chain}' (the HexsMarket address)`, true);
+      if (!p.market)
+        throw new AkashError(
+          `akash.purchases[${i}].market: required for the EVM chain '${p.chain}' (the HexsMarket address)`,
+          true,
+        );
       return new EvmPurchaseChain(c, p.market, store, p.from, watchSpends);
     }
     return new CosmwasmPurchaseChain(c, store, p.from);

@@ -10,7 +10,10 @@ export const DeploymentParamsSchema = z.object({
   /** highest acceptable bid, uact per block */
   maxPricePerBlockUact: decimal.optional(),
   /** only these providers (bech32) */
-  providers: z.array(z.string().regex(/^akash1[0-9a-z]{38,58}$/)).max(32).optional(),
+  providers: z
+    .array(z.string().regex(/^akash1[0-9a-z]{38,58}$/))
+    .max(32)
+    .optional(),
   /** provider attributes the buyer requires, e.g. { region: "us-west" } */
   attributes: z.record(z.string().max(64), z.string().max(128)).optional(),
 });
@@ -32,7 +35,10 @@ export function decodeDeploymentParams(hexOrBytes: string | Uint8Array): { param
     // key:buy --deploy-params takes free-form JSON such as {"region":"eu","maxUact":"1000"}
     if (json && typeof json === "object" && !Array.isArray(json) && !("v" in json)) {
       const o = json as Record<string, unknown>;
-      const attributes = { ...(o.attributes as Record<string, string> | undefined), ...(typeof o.region === "string" ? { region: o.region } : {}) };
+      const attributes = {
+        ...(o.attributes as Record<string, string> | undefined),
+        ...(typeof o.region === "string" ? { region: o.region } : {}),
+      };
       return {
         params: DeploymentParamsSchema.parse({
           v: 1,
@@ -44,7 +50,10 @@ export function decodeDeploymentParams(hexOrBytes: string | Uint8Array): { param
     }
     return { params: DeploymentParamsSchema.parse(json) };
   } catch (e) {
-    return { params: { v: 1 }, warning: `deploymentParams are not Hexs v1 JSON (${(e as Error).message.slice(0, 120)}); using the relayer's defaults` };
+    return {
+      params: { v: 1 },
+      warning: `deploymentParams are not Hexs v1 JSON (${(e as Error).message.slice(0, 120)}); using the relayer's defaults`,
+    };
   }
 }
 
@@ -84,5 +93,9 @@ export function effectivePolicy(policy: LeasePolicy, params: DeploymentParams): 
   const providers = op && buyer ? op.filter((p) => buyer.includes(p)) : (op ?? buyer);
   const opCap = decToAtomics(policy.maxPricePerBlockUact);
   const buyerCap = params.maxPricePerBlockUact ? decToAtomics(params.maxPricePerBlockUact) : opCap;
-  return { providers, maxPriceAtomics: buyerCap < opCap ? buyerCap : opCap, attributes: { ...policy.requiredAttributes, ...(params.attributes ?? {}) } };
+  return {
+    providers,
+    maxPriceAtomics: buyerCap < opCap ? buyerCap : opCap,
+    attributes: { ...policy.requiredAttributes, ...(params.attributes ?? {}) },
+  };
 }

@@ -15,7 +15,14 @@ import type { AkashClient, BidInfo } from "../../sdk/akash/client";
 import { decToAtomics } from "../../sdk/akash/dec";
 import { AkashError, NoBidsError, errorMessage, isPermanent } from "../../sdk/akash/errors";
 import { logger, type Logger } from "../log";
-import { decodeDeploymentParams, effectivePolicy, LeasePolicySchema, type DeploymentParams, type LeasePolicy, type LeasePolicyInput } from "./params";
+import {
+  decodeDeploymentParams,
+  effectivePolicy,
+  LeasePolicySchema,
+  type DeploymentParams,
+  type LeasePolicy,
+  type LeasePolicyInput,
+} from "./params";
 import type { LeaseReporter } from "./reporter";
 import { nextAttemptDelayMs, sleep } from "../retry";
 import { prepareSdl, requireUactPricing, type AkashNetworkId, type PreparedSdl } from "../../sdk/akash/sdl";
@@ -78,7 +85,8 @@ export class LeasePipeline {
 
   /** Record a purchase's lease job (idempotent per purchase). */
   async submit(req: LeaseRequest): Promise<LeaseRow> {
-    const params = typeof req.deploymentParams === "string" ? decodeDeploymentParams(req.deploymentParams) : { params: req.deploymentParams };
+    const params =
+      typeof req.deploymentParams === "string" ? decodeDeploymentParams(req.deploymentParams) : { params: req.deploymentParams };
     if (params.warning) this.log.warn({ keyId: String(req.keyId) }, params.warning);
     const row = this.store.insert({
       purchaseChain: req.purchaseChain,
@@ -107,7 +115,11 @@ export class LeasePipeline {
     for (;;) {
       let row = this.store.get(id);
       if (TERMINAL_STATES.includes(row.state)) return row;
-      if (this.now() > until) throw new AkashError(`lease job ${id} still '${row.state}' after ${timeoutMs} ms (last error: ${row.lastError ?? "none"})`, false);
+      if (this.now() > until)
+        throw new AkashError(
+          `lease job ${id} still '${row.state}' after ${timeoutMs} ms (last error: ${row.lastError ?? "none"})`,
+          false,
+        );
       const wait = row.nextAttemptAt - this.now();
       if (wait > 0) await sleep(Math.min(wait, this.policy.pollMs));
       else row = await this.step(id);
@@ -148,7 +160,10 @@ export class LeasePipeline {
   }
 
   /** Close the deployment of a successful lease whose key has expired. */
-  async closeExpired(nowSeconds = Math.floor(this.now() / 1000), filter: (row: LeaseRow) => boolean = () => true): Promise<LeaseRow[]> {
+  async closeExpired(
+    nowSeconds = Math.floor(this.now() / 1000),
+    filter: (row: LeaseRow) => boolean = () => true,
+  ): Promise<LeaseRow[]> {
     const out: LeaseRow[] = [];
     for (const row of this.store.expired(nowSeconds).filter(filter)) {
       try {
@@ -193,10 +208,16 @@ export class LeasePipeline {
     const p = prepareSdl(sdl, this.o.network ?? "mainnet");
     requireUactPricing(p);
     if (p.groupSpecs.length !== 1) {
-      throw new AkashError(`model ${row.modelId}'s SDL has ${p.groupSpecs.length} placement groups; the lease pipeline opens one lease per deployment (use one placement)`, true);
+      throw new AkashError(
+        `model ${row.modelId}'s SDL has ${p.groupSpecs.length} placement groups; the lease pipeline opens one lease per deployment (use one placement)`,
+        true,
+      );
     }
     if (row.manifestHash && row.manifestHash !== p.manifestHashHex) {
-      throw new AkashError(`the SDL of model ${row.modelId} changed since the deployment was created (version ${row.manifestHash}, now ${p.manifestHashHex}); the provider would refuse the manifest`, true);
+      throw new AkashError(
+        `the SDL of model ${row.modelId} changed since the deployment was created (version ${row.manifestHash}, now ${p.manifestHashHex}); the provider would refuse the manifest`,
+        true,
+      );
     }
     return p;
   }
@@ -206,15 +227,30 @@ export class LeasePipeline {
     const onChain = await this.akash.deployment(row.owner, dseq);
     if (onChain) {
       // created before a crash / timeout: adopt it, never create a second one
-      if (onChain.state !== "active") throw new AkashError(`deployment ${row.owner}/${dseq} exists but is ${onChain.state}`, true);
-      return this.persist(row, { state: "deployment_created", manifestHash: row.manifestHash ?? onChain.hashHex, bidsDeadlineAt: this.now() + this.policy.bidWindowMs }, "found on chain");
+      if (onChain.state !== "active")
+        throw new AkashError(`deployment ${row.owner}/${dseq} exists but is ${onChain.state}`, true);
+      return this.persist(
+        row,
+        {
+          state: "deployment_created",
+          manifestHash: row.manifestHash ?? onChain.hashHex,
+          bidsDeadlineAt: this.now() + this.policy.bidWindowMs,
+        },
+        "found on chain",
+      );
     }
     if (await this.pendingTx(row, row.deploymentTx)) return row;
     const p = await this.prepared(row);
     this.store.update(row.id, { manifestHash: p.manifestHashHex });
-    await this.akash.createDeployment(dseq, p, this.policy.depositUact, { onSigned: (h) => this.store.update(row.id, { deploymentTx: h, lastError: `broadcast at ${this.now()}` }) });
+    await this.akash.createDeployment(dseq, p, this.policy.depositUact, {
+      onSigned: (h) => this.store.update(row.id, { deploymentTx: h, lastError: `broadcast at ${this.now()}` }),
+    });
     this.hook(() => this.o.hooks?.afterBroadcast?.("create-deployment", this.store.get(row.id)));
-    return this.persist(this.store.get(row.id), { state: "deployment_created", bidsDeadlineAt: this.now() + this.policy.bidWindowMs }, `deposit ${this.policy.depositUact}uact`);
+    return this.persist(
+      this.store.get(row.id),
+      { state: "deployment_created", bidsDeadlineAt: this.now() + this.policy.bidWindowMs },
+      `deposit ${this.policy.depositUact}uact`,
+    );
   }
 
   /**
@@ -249,7 +285,12 @@ export class LeasePipeline {
     }
     const bids = await this.akash.openBids(row.owner, dseq);
     const { chosen, why } = await this.select(bids, JSON.parse(row.paramsJson) as DeploymentParams);
-    if (chosen) return this.persist(row, { state: "bid_chosen", ...bidColumns(chosen) }, `${chosen.provider} at ${chosen.price}${chosen.denom}/block`);
+    if (chosen)
+      return this.persist(
+        row,
+        { state: "bid_chosen", ...bidColumns(chosen) },
+        `${chosen.provider} at ${chosen.price}${chosen.denom}/block`,
+      );
     throw new NoBidsError(row.owner, dseq, bids.length, why);
   }
 
@@ -295,8 +336,19 @@ export class LeasePipeline {
     const existing = leases.find((l) => l.state === "active");
     if (existing) return this.persist(row, { state: "lease_created", ...bidColumns(existing) }, "lease found on chain");
     if (await this.pendingTx(row, row.leaseTx)) return row;
-    const bid: BidInfo = { owner: row.owner, dseq, gseq: row.gseq!, oseq: row.oseq!, provider: row.provider!, bseq: row.bseq!, price: row.price ?? "0", denom: "uact" };
-    await this.akash.createLease(bid, { onSigned: (h) => this.store.update(row.id, { leaseTx: h, lastError: `broadcast at ${this.now()}` }) });
+    const bid: BidInfo = {
+      owner: row.owner,
+      dseq,
+      gseq: row.gseq!,
+      oseq: row.oseq!,
+      provider: row.provider!,
+      bseq: row.bseq!,
+      price: row.price ?? "0",
+      denom: "uact",
+    };
+    await this.akash.createLease(bid, {
+      onSigned: (h) => this.store.update(row.id, { leaseTx: h, lastError: `broadcast at ${this.now()}` }),
+    });
     this.hook(() => this.o.hooks?.afterBroadcast?.("create-lease", this.store.get(row.id)));
     return this.persist(this.store.get(row.id), { state: "lease_created" }, `lease with ${row.provider}`);
   }
@@ -306,12 +358,22 @@ export class LeasePipeline {
     // PUT is idempotent at the provider: resending after a crash is safe
     await this.akash.sendManifest(row.provider!, row.dseq!, p.manifestJson);
     this.hook(() => this.o.hooks?.afterManifest?.(this.store.get(row.id)));
-    return this.persist(row, { state: "manifest_sent" }, `manifest ${p.manifestHashHex.slice(0, 16)}… accepted by ${row.provider}`);
+    return this.persist(
+      row,
+      { state: "manifest_sent" },
+      `manifest ${p.manifestHashHex.slice(0, 16)}… accepted by ${row.provider}`,
+    );
   }
 
   private async confirmLease(row: LeaseRow): Promise<LeaseRow> {
-    const lease = (await this.akash.leases(row.owner, row.dseq!)).find((l) => l.provider === row.provider && l.gseq === row.gseq && l.oseq === row.oseq);
-    if (!lease || lease.state !== "active") throw new AkashError(`lease ${row.owner}/${row.dseq} with ${row.provider} is ${lease?.state ?? "missing"} after the manifest was sent`, true);
+    const lease = (await this.akash.leases(row.owner, row.dseq!)).find(
+      (l) => l.provider === row.provider && l.gseq === row.gseq && l.oseq === row.oseq,
+    );
+    if (!lease || lease.state !== "active")
+      throw new AkashError(
+        `lease ${row.owner}/${row.dseq} with ${row.provider} is ${lease?.state ?? "missing"} after the manifest was sent`,
+        true,
+      );
     if (!(await this.akash.leaseReady({ provider: row.provider!, dseq: row.dseq!, gseq: row.gseq!, oseq: row.oseq! }))) {
       throw new AkashError(`provider ${row.provider} does not report the services of ${row.dseq} ready yet`, false);
     }
@@ -321,9 +383,12 @@ export class LeasePipeline {
   private async closeDeployment(row: LeaseRow, to: "failed_closed" | "expired"): Promise<LeaseRow> {
     if (!row.dseq) return this.persist(row, { state: to }, "no deployment was reserved");
     const d = await this.akash.deployment(row.owner, row.dseq);
-    if (!d || d.state !== "active") return this.persist(row, { state: to }, d ? "deployment already closed" : "no deployment on chain");
+    if (!d || d.state !== "active")
+      return this.persist(row, { state: to }, d ? "deployment already closed" : "no deployment on chain");
     if (await this.pendingTx(row, row.closeTx)) return row;
-    await this.akash.closeDeployment(row.dseq, { onSigned: (h) => this.store.update(row.id, { closeTx: h, lastError: `broadcast at ${this.now()}` }) });
+    await this.akash.closeDeployment(row.dseq, {
+      onSigned: (h) => this.store.update(row.id, { closeTx: h, lastError: `broadcast at ${this.now()}` }),
+    });
     this.hook(() => this.o.hooks?.afterBroadcast?.("close-deployment", this.store.get(row.id)));
     return this.persist(this.store.get(row.id), { state: to }, "deployment closed, escrow returned to the owner");
   }
@@ -339,22 +404,35 @@ export class LeasePipeline {
       provider: ok ? (row.provider ?? "") : "",
       reason: ok ? "" : (row.failureReason ?? "failed"),
     });
-    return this.persist(row, { state: ok ? "reported" : "failed", reportTx: ref }, ok ? "lease reported" : "failure reported: buyer may claim the refund");
+    return this.persist(
+      row,
+      { state: ok ? "reported" : "failed", reportTx: ref },
+      ok ? "lease reported" : "failure reported: buyer may claim the refund",
+    );
   }
 
   /** A step failed: retry with backoff, or — permanent, or out of attempts — take the failure path. */
   private failed(row: LeaseRow, e: unknown): LeaseRow {
     const msg = errorMessage(e);
     const attempts = row.attempts + 1;
-    const reporting = row.state === "leased" || row.state === "failed_closed" || row.state === "closing" || row.state === "reported";
+    const reporting =
+      row.state === "leased" || row.state === "failed_closed" || row.state === "closing" || row.state === "reported";
     // reporting and closing never give up: the buyer's refund depends on them
     const giveUp = !reporting && (isPermanent(e) || attempts >= this.policy.maxAttempts);
     if (giveUp) {
       const reason = isPermanent(e) ? msg : `gave up after ${attempts} attempts: ${msg}`;
       this.log.warn({ lease: row.id, keyId: row.keyId, state: row.state, err: msg }, "lease failed; closing and reporting");
-      return this.persist(row, { state: "closing", outcome: "failed", failureReason: reason.slice(0, 1000), lastError: msg.slice(0, 1000) }, reason.slice(0, 200));
+      return this.persist(
+        row,
+        { state: "closing", outcome: "failed", failureReason: reason.slice(0, 1000), lastError: msg.slice(0, 1000) },
+        reason.slice(0, 200),
+      );
     }
-    const delay = nextAttemptDelayMs(attempts, { baseMs: this.policy.backoffBaseMs, maxMs: this.policy.backoffMaxMs, maxAttempts: this.policy.maxAttempts });
+    const delay = nextAttemptDelayMs(attempts, {
+      baseMs: this.policy.backoffBaseMs,
+      maxMs: this.policy.backoffMaxMs,
+      maxAttempts: this.policy.maxAttempts,
+    });
     this.log.warn({ lease: row.id, state: row.state, attempts, retryInMs: delay, err: msg }, "lease step failed; will retry");
     return this.store.update(row.id, { attempts, lastError: msg.slice(0, 1000), nextAttemptAt: this.now() + delay });
   }

@@ -40,7 +40,10 @@ export class EvmLeaseReporter implements LeaseReporter {
     const role = await this.market.LEASE_REPORTER_ROLE();
     const me = await this.signer.getAddress();
     if (!(await this.market.hasRole(role, me))) {
-      throw new AkashError(`cannot report key ${r.keyId}: ${me} lacks LEASE_REPORTER_ROLE on the market ${await this.market.getAddress()} (grant it through the timelock)`, false);
+      throw new AkashError(
+        `cannot report key ${r.keyId}: ${me} lacks LEASE_REPORTER_ROLE on the market ${await this.market.getAddress()} (grant it through the timelock)`,
+        false,
+      );
     }
     const tx = await this.market.connect(this.signer).resolveDeployment(r.keyId, r.ok, this.operator);
     const receipt = await tx.wait();

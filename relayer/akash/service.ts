@@ -25,7 +25,11 @@ import { EscrowTopups } from "./topups";
 export function readMnemonic(src: { env: string } | { file: string }): string {
   if ("env" in src) {
     const v = process.env[src.env]?.trim();
-    if (!v) throw new AkashError(`akash.mnemonic: environment variable ${src.env} is not set (it must hold the Akash account's BIP-39 mnemonic)`, true);
+    if (!v)
+      throw new AkashError(
+        `akash.mnemonic: environment variable ${src.env} is not set (it must hold the Akash account's BIP-39 mnemonic)`,
+        true,
+      );
     return v;
   }
   let st: fs.Stats;
@@ -34,7 +38,11 @@ export function readMnemonic(src: { env: string } | { file: string }): string {
   } catch {
     throw new AkashError(`akash.mnemonic: file ${src.file} does not exist`, true);
   }
-  if ((st.mode & 0o077) !== 0) throw new AkashError(`akash.mnemonic: ${src.file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${src.file}`, true);
+  if ((st.mode & 0o077) !== 0)
+    throw new AkashError(
+      `akash.mnemonic: ${src.file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${src.file}`,
+      true,
+    );
   return fs.readFileSync(src.file, "utf8").trim();
 }
 
@@ -47,13 +55,16 @@ class KeyServiceChainSdl implements SdlSource {
   ) {}
   async sdlFor(req: SdlRequest): Promise<string> {
     const chain = this.chains.get(Number(req.purchaseChain));
-    if (!chain) throw new AkashError(`no purchase chain ${req.purchaseChain} configured to read model ${req.modelId}'s SDL locator`, true);
+    if (!chain)
+      throw new AkashError(`no purchase chain ${req.purchaseChain} configured to read model ${req.modelId}'s SDL locator`, true);
     const locator = await chain.sdlLocator(req.modelId);
     if (!locator) throw new AkashError(`model ${req.modelId} has no SDL locator on chain ${chain.name}`, true);
     const keys = await import("../../sdk/keys");
     const client = new keys.KeyServiceClient(keys.localEndpoints(this.url.replace(/\/+$/, "")));
     try {
-      return (await keys.decryptForHolder(client, keys.evmHolder(this.wallet, this.wallet.address.toLowerCase()), locator)).toString("utf8");
+      return (
+        await keys.decryptForHolder(client, keys.evmHolder(this.wallet, this.wallet.address.toLowerCase()), locator)
+      ).toString("utf8");
     } catch (e) {
       const err = e as { code?: string; message: string };
       // forbidden: the creator did not grant this operator (model:grant-holders --operators)
@@ -68,7 +79,8 @@ class DirectReporter implements LeaseReporter {
   constructor(private readonly byChain: Map<string, EvmLeaseReporter>) {}
   report(r: LeaseReport): Promise<string> {
     const rep = this.byChain.get(r.purchaseChain);
-    if (!rep) throw new AkashError(`report.mode direct works for EVM purchase chains only; chain ${r.purchaseChain} is not one`, true);
+    if (!rep)
+      throw new AkashError(`report.mode direct works for EVM purchase chains only; chain ${r.purchaseChain} is not one`, true);
     return rep.report(r);
   }
 }
@@ -104,7 +116,12 @@ export class AkashService {
   /** start() in the background; a failure is logged (and kept in `started`). */
   launch(): void {
     this.started = this.start();
-    this.started.catch((e) => this.log.error({ err: errorMessage(e) }, "Akash lease service could not start: fix the akash section of the config and restart"));
+    this.started.catch((e) =>
+      this.log.error(
+        { err: errorMessage(e) },
+        "Akash lease service could not start: fix the akash section of the config and restart",
+      ),
+    );
   }
 
   async start(): Promise<void> {
@@ -115,13 +132,28 @@ export class AkashService {
     this.reports = new LeaseReportStore(db);
     const wallet = new Wallet(this.o.operatorKey);
     const isLeader = a.role === "leader";
-    for (const c of purchaseChains(this.o.cfg.chains, a.purchases, this.reports, isLeader && !!a.topups)) this.chains.set(c.hexsChainId, c);
+    for (const c of purchaseChains(this.o.cfg.chains, a.purchases, this.reports, isLeader && !!a.topups))
+      this.chains.set(c.hexsChainId, c);
     for (const c of this.chains.values()) await this.retrying(`init ${c.name}`, () => c.init());
 
-    const endpoints = { chainId: a.chainId ?? "", rpcUrl: a.rpc, restUrl: a.rest, gasPrice: a.gasPrice, txPollMs: Math.min(500, a.pollMs) };
+    const endpoints = {
+      chainId: a.chainId ?? "",
+      rpcUrl: a.rpc,
+      restUrl: a.rest,
+      gasPrice: a.gasPrice,
+      txPollMs: Math.min(500, a.pollMs),
+    };
     if (!isLeader) {
       this.akash = AkashClient.readOnly(endpoints);
-      this.cosigner = new LeaseCosigner({ akashChainId: a.hexsChainId, reports: this.reports, ops: this.o.ops, chains: this.chains, akash: this.akash, leaders: a.leaders, refundsPerHour: a.report.refundsPerHour });
+      this.cosigner = new LeaseCosigner({
+        akashChainId: a.hexsChainId,
+        reports: this.reports,
+        ops: this.o.ops,
+        chains: this.chains,
+        akash: this.akash,
+        leaders: a.leaders,
+        refundsPerHour: a.report.refundsPerHour,
+      });
       this.log.info({ leaders: a.leaders, lane: a.hexsChainId }, "Akash lease co-signer ready");
       return;
     }
@@ -130,28 +162,53 @@ export class AkashService {
     const probe = await AkashClient.fromMnemonic(mnemonic, endpoints);
     const chainId = await this.retrying("reach Akash", () => probe.chainId());
     await probe.close();
-    if (a.chainId && a.chainId !== chainId) throw new AkashError(`akash.chainId is ${a.chainId} but the node at ${a.rpc} is ${chainId}`, true);
+    if (a.chainId && a.chainId !== chainId)
+      throw new AkashError(`akash.chainId is ${a.chainId} but the node at ${a.rpc} is ${chainId}`, true);
     this.akash = await AkashClient.fromMnemonic(mnemonic, { ...endpoints, chainId });
-    const sdl: SdlSource = a.keyService ? new KeyServiceChainSdl(a.keyService, wallet, this.chains) : new PlaintextFileSdlSource((m) => path.join(a.sdlDir!, `${m}.yaml`));
+    const sdl: SdlSource = a.keyService
+      ? new KeyServiceChainSdl(a.keyService, wallet, this.chains)
+      : new PlaintextFileSdlSource((m) => path.join(a.sdlDir!, `${m}.yaml`));
     let reporter: LeaseReporter;
     if (a.report.mode === "attested") {
       if (a.report.minCosigners > this.o.cfg.peers.length) {
-        throw new AkashError(`akash.report.minCosigners is ${a.report.minCosigners} but only ${this.o.cfg.peers.length} peer(s) are configured: lease reports could never be handed over (add peers or lower minCosigners)`, true);
+        throw new AkashError(
+          `akash.report.minCosigners is ${a.report.minCosigners} but only ${this.o.cfg.peers.length} peer(s) are configured: lease reports could never be handed over (add peers or lower minCosigners)`,
+          true,
+        );
       }
-      reporter = new AttestedLeaseReporter({ akashChainId: a.hexsChainId, reports: this.reports, ops: this.o.ops, chains: this.chains, peers: this.o.cfg.peers, minCosigners: a.report.minCosigners, owner: this.akash.address });
+      reporter = new AttestedLeaseReporter({
+        akashChainId: a.hexsChainId,
+        reports: this.reports,
+        ops: this.o.ops,
+        chains: this.chains,
+        peers: this.o.cfg.peers,
+        minCosigners: a.report.minCosigners,
+        owner: this.akash.address,
+      });
     } else {
-      const { HexsMarket__factory } = await import("../../sdk/typechain/factories/contracts/evm/market/HexsMarket.sol/HexsMarket__factory");
+      const { HexsMarket__factory } =
+        await import("../../sdk/typechain/factories/contracts/evm/market/HexsMarket.sol/HexsMarket__factory");
       const { connectEvm } = await import("../sources/evm-provider");
       const byChain = new Map<string, EvmLeaseReporter>();
       for (const p of a.purchases) {
         const c = this.o.cfg.chains.find((x) => x.name === p.chain)!;
         if (c.type !== "evm") continue;
         const signer = wallet.connect(await connectEvm(c.rpc));
-        byChain.set(String(c.hexsChainId), new EvmLeaseReporter(HexsMarket__factory.connect(p.market!, signer), signer, a.report.payee ?? wallet.address));
+        byChain.set(
+          String(c.hexsChainId),
+          new EvmLeaseReporter(HexsMarket__factory.connect(p.market!, signer), signer, a.report.payee ?? wallet.address),
+        );
       }
       reporter = new DirectReporter(byChain);
     }
-    this.pipeline = new LeasePipeline({ store: this.leases, akash: this.akash, sdl, reporter, policy: a.policy, hooks: this.o.hooks });
+    this.pipeline = new LeasePipeline({
+      store: this.leases,
+      akash: this.akash,
+      sdl,
+      reporter,
+      policy: a.policy,
+      hooks: this.o.hooks,
+    });
     if (a.topups) {
       const rates = Object.fromEntries(Object.entries(a.topups.rates).map(([k, v]) => [k.toLowerCase(), v]));
       this.topups = new EscrowTopups(this.leases, this.akash, a.topups.receiver ?? wallet.address, rates);
@@ -159,14 +216,20 @@ export class AkashService {
     const sink: FeedSink = {
       purchase: async (req) => {
         const row = await this.pipeline!.submit(req);
-        this.log.info({ purchaseChain: req.purchaseChain, keyId: String(req.keyId), lease: row.id }, "purchase with a deployment: lease job recorded");
+        this.log.info(
+          { purchaseChain: req.purchaseChain, keyId: String(req.keyId), lease: row.id },
+          "purchase with a deployment: lease job recorded",
+        );
       },
       spend: (e) => {
         this.topups?.accept(e);
       },
     };
     this.loops = [...[...this.chains.values()].map((c) => this.feedLoop(c, sink)), this.workLoop()];
-    this.log.info({ owner: this.akash.address, chainId, chains: [...this.chains.values()].map((c) => c.name), report: a.report.mode }, "Akash lease service running");
+    this.log.info(
+      { owner: this.akash.address, chainId, chains: [...this.chains.values()].map((c) => c.name), report: a.report.mode },
+      "Akash lease service running",
+    );
   }
 
   private async retrying<T>(what: string, f: () => Promise<T>): Promise<T> {
@@ -212,7 +275,10 @@ export class AkashService {
         const times = new Map<string, number>();
         for (const c of this.chains.values()) times.set(String(c.hexsChainId), await c.time());
         const latest = Math.max(Math.floor(Date.now() / 1000), ...times.values());
-        await this.pipeline!.closeExpired(latest, (row) => (row.expiresAt ?? 0) <= (times.get(row.purchaseChain) ?? Math.floor(Date.now() / 1000)));
+        await this.pipeline!.closeExpired(
+          latest,
+          (row) => (row.expiresAt ?? 0) <= (times.get(row.purchaseChain) ?? Math.floor(Date.now() / 1000)),
+        );
       } catch (e) {
         this.log.warn({ err: errorMessage(e) }, "lease work step failed");
       }

@@ -49,11 +49,21 @@ export class EscrowTopups {
     }
     const rate = this.rates[e.currency.toLowerCase()];
     if (!rate) {
-      this.log.error({ currency: e.currency, tx: e.txHash }, "no uact conversion rate configured for this currency; top-up skipped (configure it and requeue)");
+      this.log.error(
+        { currency: e.currency, tx: e.txHash },
+        "no uact conversion rate configured for this currency; top-up skipped (configure it and requeue)",
+      );
       return undefined;
     }
     const uact = (e.amount * rate.uactNumerator) / rate.unitDenominator;
-    return this.store.insertTopup({ sourceChain: e.sourceChain, sourceTx: e.txHash, logIndex: e.logIndex, owner: m[1], dseq: m[2], amountUact: uact.toString() });
+    return this.store.insertTopup({
+      sourceChain: e.sourceChain,
+      sourceTx: e.txHash,
+      logIndex: e.logIndex,
+      owner: m[1],
+      dseq: m[2],
+      amountUact: uact.toString(),
+    });
   }
 
   /** Execute due top-ups. A closed or unknown deployment is skipped (funds stay with the operator). */
@@ -63,11 +73,16 @@ export class EscrowTopups {
       try {
         const d = await this.akash.deployment(t.owner, t.dseq);
         if (!d || d.state !== "active") {
-          this.store.updateTopup(t.id, { state: "skipped", lastError: `deployment ${t.owner}/${t.dseq} is ${d ? d.state : "unknown"}` });
+          this.store.updateTopup(t.id, {
+            state: "skipped",
+            lastError: `deployment ${t.owner}/${t.dseq} is ${d ? d.state : "unknown"}`,
+          });
         } else if (t.depositTx && (await this.akash.findTx(t.depositTx))?.code === 0) {
           this.store.updateTopup(t.id, { state: "deposited" }); // deposited before a crash
         } else {
-          await this.akash.accountDeposit(t.owner, t.dseq, BigInt(t.amountUact), { onSigned: (h) => this.store.updateTopup(t.id, { depositTx: h }) });
+          await this.akash.accountDeposit(t.owner, t.dseq, BigInt(t.amountUact), {
+            onSigned: (h) => this.store.updateTopup(t.id, { depositTx: h }),
+          });
           this.store.updateTopup(t.id, { state: "deposited" });
         }
       } catch (e) {

@@ -49,7 +49,13 @@ export class Signer {
  * This relayer's attestation of `count` messages from `firstNonce` on `lane`, or undefined when it
  * has not observed all of them (it never signs what it did not read from the source itself).
  */
-export async function ownAttestation(store: OpStore, signer: Signer, lane: LaneRef, firstNonce: number, count: number): Promise<Attestation | undefined> {
+export async function ownAttestation(
+  store: OpStore,
+  signer: Signer,
+  lane: LaneRef,
+  firstNonce: number,
+  count: number,
+): Promise<Attestation | undefined> {
   if (count < 1 || count > 64 || firstNonce < 1) return undefined;
   const ops = await store.opsRange(lane, firstNonce, count);
   if (ops.length !== count) return undefined;
@@ -109,7 +115,13 @@ export class Collector {
         const a = await this.fetch(p, lane, firstNonce, count);
         if (!a) return;
         const who = recoverSigner(root, a.signature);
-        const problem = !who ? "malformed signature" : !members.has(who) ? `signer ${who} is not in the destination's relayer set` : a.root.toLowerCase() !== root.toLowerCase() ? `peer signed root ${a.root}, we observed ${root}` : undefined;
+        const problem = !who
+          ? "malformed signature"
+          : !members.has(who)
+            ? `signer ${who} is not in the destination's relayer set`
+            : a.root.toLowerCase() !== root.toLowerCase()
+              ? `peer signed root ${a.root}, we observed ${root}`
+              : undefined;
         if (problem || !who) {
           forged++;
           this.onForged(p.name);
@@ -146,4 +158,5 @@ export function orderedSignatures(sigs: Map<string, string>, threshold: number):
     .slice(0, threshold);
 }
 
-export const addressOfPubkey = (pubkeyHex: string): string => computeAddress(pubkeyHex.startsWith("0x") ? pubkeyHex : `0x${pubkeyHex}`);
+export const addressOfPubkey = (pubkeyHex: string): string =>
+  computeAddress(pubkeyHex.startsWith("0x") ? pubkeyHex : `0x${pubkeyHex}`);

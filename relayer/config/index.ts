@@ -42,7 +42,10 @@ export const evmChainSchema = z
     ...common,
     hub: evmAddress,
     /** optional websocket endpoint (ws:// or wss://): new heads wake the source at once; it polls `rpc` on its interval whenever the websocket is down */
-    ws: z.string().regex(/^wss?:\/\/[^\s]+$/, "expected a ws:// or wss:// URL").optional(),
+    ws: z
+      .string()
+      .regex(/^wss?:\/\/[^\s]+$/, "expected a ws:// or wss:// URL")
+      .optional(),
     /** the attestation gateway: needed when this chain is a destination */
     gateway: evmAddress.optional(),
     confirmations: z.number().int().min(0).max(10_000).default(2),
@@ -98,7 +101,10 @@ export const configSchema = z
     operator: z.object({ key: keySourceSchema }).strict(),
     chains: z.array(chainSchema).min(1),
     peers: z.array(z.object({ name: z.string().min(1), url }).strict()).default([]),
-    store: z.union([z.object({ sqlite: z.string().min(1) }).strict(), z.object({ postgres: z.string().regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL") }).strict()]),
+    store: z.union([
+      z.object({ sqlite: z.string().min(1) }).strict(),
+      z.object({ postgres: z.string().regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL") }).strict(),
+    ]),
     http: z.object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535) }).strict(),
     delivery: z
       .object({
@@ -120,7 +126,17 @@ export const configSchema = z
         takeoverMs: positiveMs.default(3_000),
       })
       .strict()
-      .default({ maxBatch: 30, maxAttempts: 10, backoffBaseMs: 500, backoffMaxMs: 60_000, claimMs: 30_000, attestTimeoutMs: 5_000, idleMs: 200, pipeline: 8, takeoverMs: 3_000 }),
+      .default({
+        maxBatch: 30,
+        maxAttempts: 10,
+        backoffBaseMs: 500,
+        backoffMaxMs: 60_000,
+        claimMs: 30_000,
+        attestTimeoutMs: 5_000,
+        idleMs: 200,
+        pipeline: 8,
+        takeoverMs: 3_000,
+      }),
     /** optional: the Akash lease service (purchases → leases, LeaseReported); see relayer/akash/config.ts */
     akash: akashSectionSchema.optional(),
   })
@@ -128,17 +144,33 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     const ids = new Map<number, number>();
     c.chains.forEach((ch, i) => {
-      if (ids.has(ch.hexsChainId)) ctx.addIssue({ code: "custom", path: ["chains", i, "hexsChainId"], message: `duplicate Hexs chain id ${ch.hexsChainId} (also chains[${ids.get(ch.hexsChainId)}])` });
+      if (ids.has(ch.hexsChainId))
+        ctx.addIssue({
+          code: "custom",
+          path: ["chains", i, "hexsChainId"],
+          message: `duplicate Hexs chain id ${ch.hexsChainId} (also chains[${ids.get(ch.hexsChainId)}])`,
+        });
       ids.set(ch.hexsChainId, i);
     });
     c.chains.forEach((ch, i) =>
       ch.deliverTo.forEach((dst, j) => {
         const k = ids.get(dst);
-        if (k === undefined) ctx.addIssue({ code: "custom", path: ["chains", i, "deliverTo", j], message: `chain ${dst} is not configured in chains[]` });
-        else if (dst === ch.hexsChainId) ctx.addIssue({ code: "custom", path: ["chains", i, "deliverTo", j], message: "a chain cannot deliver to itself" });
+        if (k === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["chains", i, "deliverTo", j],
+            message: `chain ${dst} is not configured in chains[]`,
+          });
+        else if (dst === ch.hexsChainId)
+          ctx.addIssue({ code: "custom", path: ["chains", i, "deliverTo", j], message: "a chain cannot deliver to itself" });
         else {
           const d = c.chains[k];
-          if (d.type === "evm" && !d.gateway) ctx.addIssue({ code: "custom", path: ["chains", k, "gateway"], message: `required: chains[${i}] delivers to chain ${dst} through its attestation gateway` });
+          if (d.type === "evm" && !d.gateway)
+            ctx.addIssue({
+              code: "custom",
+              path: ["chains", k, "gateway"],
+              message: `required: chains[${i}] delivers to chain ${dst} through its attestation gateway`,
+            });
         }
       }),
     );
@@ -202,7 +234,11 @@ export function loadKey(src: KeySource, field = "operator.key"): SigningKey {
   let hex: string | undefined;
   if ("env" in src) {
     hex = process.env[src.env]?.trim();
-    if (!hex) throw new ConfigError(`${field}: environment variable ${src.env} is not set (it must hold the 0x-prefixed 32-byte secp256k1 private key)`, field);
+    if (!hex)
+      throw new ConfigError(
+        `${field}: environment variable ${src.env} is not set (it must hold the 0x-prefixed 32-byte secp256k1 private key)`,
+        field,
+      );
   } else {
     let st: fs.Stats;
     try {
@@ -210,10 +246,15 @@ export function loadKey(src: KeySource, field = "operator.key"): SigningKey {
     } catch {
       throw new ConfigError(`${field}: key file ${src.file} does not exist`, field);
     }
-    if ((st.mode & 0o077) !== 0) throw new ConfigError(`${field}: key file ${src.file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${src.file}`, field);
+    if ((st.mode & 0o077) !== 0)
+      throw new ConfigError(
+        `${field}: key file ${src.file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${src.file}`,
+        field,
+      );
     hex = fs.readFileSync(src.file, "utf8").split("\n")[0].trim();
   }
-  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new ConfigError(`${field}: the key is not a 0x-prefixed 32-byte hex private key`, field);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex))
+    throw new ConfigError(`${field}: the key is not a 0x-prefixed 32-byte hex private key`, field);
   try {
     return new SigningKey(hex);
   } catch {
@@ -225,7 +266,13 @@ export function loadKey(src: KeySource, field = "operator.key"): SigningKey {
 export function describeConfig(c: RelayerConfig): Record<string, unknown> {
   return {
     instance: c.instance,
-    chains: c.chains.map((ch) => ({ name: ch.name, type: ch.type, hexsChainId: ch.hexsChainId, rpc: ch.rpc, deliverTo: ch.deliverTo })),
+    chains: c.chains.map((ch) => ({
+      name: ch.name,
+      type: ch.type,
+      hexsChainId: ch.hexsChainId,
+      rpc: ch.rpc,
+      deliverTo: ch.deliverTo,
+    })),
     peers: c.peers.map((p) => p.name),
     store: "sqlite" in c.store ? { sqlite: c.store.sqlite } : { postgres: c.store.postgres.replace(/\/\/[^@/]*@/, "//***@") },
     http: c.http,

@@ -59,10 +59,15 @@ export class CosmwasmSink implements Sink {
     if (this.client) return this.client;
     const wallet = await DirectSecp256k1Wallet.fromKey(fromHex(this.key.privateKey.slice(2)), this.cfg.prefix);
     const [{ address, pubkey }] = await wallet.getAccounts();
-    const c = await SigningCosmWasmClient.connectWithSigner(this.cfg.rpc, wallet, { gasPrice: GasPrice.fromString(this.cfg.gasPrice), broadcastPollIntervalMs: 200 });
+    const c = await SigningCosmWasmClient.connectWithSigner(this.cfg.rpc, wallet, {
+      gasPrice: GasPrice.fromString(this.cfg.gasPrice),
+      broadcastPollIntervalMs: 200,
+    });
     const chainId = await c.getChainId();
     const { accountNumber } = await c.getSequence(address).catch((e: Error) => {
-      throw new Error(`chains[${this.name}]: the submitter account ${address} does not exist on ${this.cfg.rpc} (fund it first): ${e.message}`);
+      throw new Error(
+        `chains[${this.name}]: the submitter account ${address} does not exist on ${this.cfg.rpc} (fund it first): ${e.message}`,
+      );
     });
     // simulation at an explicit sequence (cosmjs' own simulate uses the committed one, which the
     // node refuses while another transaction of this account waits in the mempool)
@@ -102,12 +107,18 @@ export class CosmwasmSink implements Sink {
   private refusal(text: string): Error | undefined {
     // LaneNonce: "message 0 on lane from chain 1: nonce 5, expected 8" — the lane moved past us
     const m = /message (\d+) on lane from chain \d+: nonce (\d+), expected (\d+)/.exec(text);
-    if (m && Number(m[3]) > Number(m[2])) return new StaleBatchError(`${this.name} already applied the lane past this batch: ${m[0]}`, Number(m[3]));
+    if (m && Number(m[3]) > Number(m[2]))
+      return new StaleBatchError(`${this.name} already applied the lane past this batch: ${m[0]}`, Number(m[3]));
     if (/execute wasm contract failed/i.test(text)) return new RejectedError(`${this.name} refuses the batch: ${text}`);
     return undefined;
   }
 
-  async submit(messages: readonly string[], signatures: Map<string, string>, set: RelayerSet, opts: SubmitOptions = {}): Promise<string> {
+  async submit(
+    messages: readonly string[],
+    signatures: Map<string, string>,
+    set: RelayerSet,
+    opts: SubmitOptions = {},
+  ): Promise<string> {
     const { c, sender, chainId, accountNumber } = await this.connect();
     const sigs = [...signatures]
       .filter(([who]) => set.pubkeys?.has(who))
@@ -175,7 +186,10 @@ export class CosmwasmSink implements Sink {
       this.pendingSince.set(txHash, since);
       if (Date.now() - since > INCLUSION_TIMEOUT_MS) {
         this.pendingSince.delete(txHash);
-        return { status: "failed", error: `transaction ${txHash} not included in ${INCLUSION_TIMEOUT_MS / 1000} s (dropped from the mempool?)` };
+        return {
+          status: "failed",
+          error: `transaction ${txHash} not included in ${INCLUSION_TIMEOUT_MS / 1000} s (dropped from the mempool?)`,
+        };
       }
       return { status: "pending" };
     }
@@ -190,7 +204,10 @@ export class CosmwasmSink implements Sink {
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
 }
 
 /** protobuf TxRaw { bytes body_bytes = 1; bytes auth_info_bytes = 2; repeated bytes signatures = 3; } */

@@ -2,7 +2,17 @@
 // nonces come from the store (handed out under a lock, so instances sharing one key never reuse
 // one); "nonce too low" resets the local counter to the chain's. Receipts are checked with the
 // configured confirmation depth; `hub.lane(src).inbound` answers "already delivered?".
-import { Contract, type FeeData, getAddress, JsonRpcProvider, Transaction, Wallet, type SigningKey, type TransactionRequest, type TransactionResponse } from "ethers";
+import {
+  Contract,
+  type FeeData,
+  getAddress,
+  JsonRpcProvider,
+  Transaction,
+  Wallet,
+  type SigningKey,
+  type TransactionRequest,
+  type TransactionResponse,
+} from "ethers";
 import { logger } from "../log";
 import { retry } from "../retry";
 import type { RelayerSet } from "../attest";
@@ -70,10 +80,16 @@ export class EvmGatewaySink implements Sink {
       const provider = await connectEvm(this.cfg.rpc);
       const wallet = new Wallet(this.key, provider);
       this.chainId = (await provider.getNetwork()).chainId;
-      this.conn = { provider, wallet, hub: new Contract(this.cfg.hub, HUB_ABI, provider), gateway: new Contract(this.cfg.gateway!, GATEWAY_ABI, wallet) };
+      this.conn = {
+        provider,
+        wallet,
+        hub: new Contract(this.cfg.hub, HUB_ABI, provider),
+        gateway: new Contract(this.cfg.gateway!, GATEWAY_ABI, wallet),
+      };
     }
     if (this.checked) return;
-    if ((await this.provider.getCode(this.cfg.gateway!)) === "0x") throw new Error(`chains[${this.name}].gateway: no contract at ${this.cfg.gateway} on ${this.cfg.rpc}`);
+    if ((await this.provider.getCode(this.cfg.gateway!)) === "0x")
+      throw new Error(`chains[${this.name}].gateway: no contract at ${this.cfg.gateway} on ${this.cfg.rpc}`);
     this.checked = true;
   }
   private checked = false;
@@ -88,8 +104,16 @@ export class EvmGatewaySink implements Sink {
     return { threshold: Number(threshold), members: set.map((a) => getAddress(a)) };
   }
 
-  async submit(messages: readonly string[], signatures: Map<string, string>, set: RelayerSet, opts: SubmitOptions = {}): Promise<string> {
-    const sigs = [...signatures].sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1)).slice(0, set.threshold).map(([, s]) => s);
+  async submit(
+    messages: readonly string[],
+    signatures: Map<string, string>,
+    set: RelayerSet,
+    opts: SubmitOptions = {},
+  ): Promise<string> {
+    const sigs = [...signatures]
+      .sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1))
+      .slice(0, set.threshold)
+      .map(([, s]) => s);
     const unsigned = await this.gateway.submitBatch.populateTransaction(messages, sigs);
     let gasLimit: bigint;
     if (opts.pipelined) {
@@ -108,7 +132,8 @@ export class EvmGatewaySink implements Sink {
         // 5xx, a truncated body) says nothing about the batch and is retried like any RPC error.
         if ((e as { code?: string }).code === "CALL_EXCEPTION") {
           const stale = staleNonce(e, this.gateway);
-          if (stale !== undefined) throw new StaleBatchError(`${this.name} already applied the lane past this batch: ${reason(e, this.gateway)}`, stale);
+          if (stale !== undefined)
+            throw new StaleBatchError(`${this.name} already applied the lane past this batch: ${reason(e, this.gateway)}`, stale);
           throw new RejectedError(`${this.name} refuses the batch: ${reason(e, this.gateway)}`);
         }
         throw new Error(`${this.name}: could not simulate submitBatch: ${shortError(e)}`);
@@ -117,7 +142,15 @@ export class EvmGatewaySink implements Sink {
     const fees = await this.fees();
     const pending = await this.provider.getTransactionCount(this.wallet.address, "pending");
     const nonce = await this.store.allocateTxNonce(this.name, this.wallet.address, pending);
-    const tx: TransactionRequest = { to: unsigned.to, data: unsigned.data, nonce, gasLimit, chainId: this.chainId, type: 2, ...fees };
+    const tx: TransactionRequest = {
+      to: unsigned.to,
+      data: unsigned.data,
+      nonce,
+      gasLimit,
+      chainId: this.chainId,
+      type: 2,
+      ...fees,
+    };
     const hash = await this.broadcast(tx, true);
     this.sent.set(hash, { tx, sentAt: Date.now() });
     return hash;
@@ -128,7 +161,8 @@ export class EvmGatewaySink implements Sink {
   /** Current fee suggestion, capped by the configured maximum. */
   private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
     // one suggestion per second at most (several batches are sent back to back when pipelining)
-    if (!this.feeData || Date.now() - this.feeData.at > 1_000) this.feeData = { at: Date.now(), f: await this.provider.getFeeData() };
+    if (!this.feeData || Date.now() - this.feeData.at > 1_000)
+      this.feeData = { at: Date.now(), f: await this.provider.getFeeData() };
     const f = this.feeData.f;
     const cap = this.maxFee;
     const tip = f.maxPriorityFeePerGas ?? 1_000_000_000n;
@@ -151,7 +185,9 @@ export class EvmGatewaySink implements Sink {
       await this.provider.broadcastTransaction(signed);
       return hash;
     } catch (e) {
-      const known = await retry(() => this.provider.getTransaction(hash), { policy: { baseMs: 100, maxMs: 1000, maxAttempts: 4 } }).catch(() => null);
+      const known = await retry(() => this.provider.getTransaction(hash), {
+        policy: { baseMs: 100, maxMs: 1000, maxAttempts: 4 },
+      }).catch(() => null);
       if (known) return hash;
       // Not broadcast (or refused): the nonce was not used, or the chain is ahead of us. Either
       // way the next allocation must follow the chain's pending count again.
@@ -180,7 +216,11 @@ export class EvmGatewaySink implements Sink {
     const maxPriorityFeePerGas = min(max(up(oldTip, pct), now.maxPriorityFeePerGas), maxFeePerGas);
     // A replacement below +12.5 % on either field is refused by nodes: at the cap, keep waiting.
     if (maxFeePerGas < up(oldMax, 1250n) || maxPriorityFeePerGas < up(oldTip, 1250n)) {
-      if (!mem.capped) this.log.warn({ txHash, nonce: old.nonce, maxFeePerGas: oldMax.toString(), capGwei: this.cfg.fees.maxFeePerGasGwei }, "transaction not mined and fees at the configured cap: not bumping further");
+      if (!mem.capped)
+        this.log.warn(
+          { txHash, nonce: old.nonce, maxFeePerGas: oldMax.toString(), capGwei: this.cfg.fees.maxFeePerGasGwei },
+          "transaction not mined and fees at the configured cap: not bumping further",
+        );
       mem.capped = true;
       return undefined;
     }
@@ -198,19 +238,30 @@ export class EvmGatewaySink implements Sink {
     this.sent.set(hash, { tx: tx2, sentAt: Date.now() });
     this.replaced.set(txHash, hash);
     this.onBump?.(this.name);
-    this.log.info({ old: txHash, replacement: hash, nonce: old.nonce, maxFeePerGas: maxFeePerGas.toString(), maxPriorityFeePerGas: maxPriorityFeePerGas.toString() }, "transaction not mined in time: replaced with higher fees");
+    this.log.info(
+      {
+        old: txHash,
+        replacement: hash,
+        nonce: old.nonce,
+        maxFeePerGas: maxFeePerGas.toString(),
+        maxPriorityFeePerGas: maxPriorityFeePerGas.toString(),
+      },
+      "transaction not mined in time: replaced with higher fees",
+    );
     return hash;
   }
 
   async status(txHash: string): Promise<{ status: TxStatus; error?: string; txHash?: string }> {
     // The original and every replacement share one nonce: whichever is mined is the answer.
     const chain = [txHash];
-    for (let h = txHash; this.replaced.has(h); ) chain.push((h = this.replaced.get(h)!));
+    for (let h = txHash; this.replaced.has(h);) chain.push((h = this.replaced.get(h)!));
     for (const h of [...chain].reverse()) {
       const r = await this.provider.getTransactionReceipt(h);
       if (!r) continue;
       if (r.status !== 1) return { status: "failed", error: `transaction ${h} reverted in block ${r.blockNumber}`, txHash: h };
-      return (await r.confirmations()) >= Math.max(1, this.cfg.confirmations) ? { status: "confirmed", txHash: h } : { status: "pending", txHash: h };
+      return (await r.confirmations()) >= Math.max(1, this.cfg.confirmations)
+        ? { status: "confirmed", txHash: h }
+        : { status: "pending", txHash: h };
     }
     const head = chain[chain.length - 1];
     const tx = await this.provider.getTransaction(head);
@@ -218,7 +269,12 @@ export class EvmGatewaySink implements Sink {
       // Gone from the pool: replaced at its nonce (e.g. by this relayer before a restart) or dropped.
       const nonce = this.sent.get(head)?.tx.nonce;
       const used = nonce != null && (await this.provider.getTransactionCount(this.wallet.address, "latest")) > Number(nonce);
-      return { status: "failed", error: used ? `transaction ${head} was replaced by another at nonce ${nonce}` : `transaction ${head} is not known to ${this.name} (dropped)` };
+      return {
+        status: "failed",
+        error: used
+          ? `transaction ${head} was replaced by another at nonce ${nonce}`
+          : `transaction ${head} is not known to ${this.name} (dropped)`,
+      };
     }
     const bumped = await this.bump(head, tx);
     return { status: "pending", txHash: bumped ?? head };
@@ -251,7 +307,7 @@ function staleNonce(e: unknown, c: Contract): number | undefined {
 
 /** The node's own message when ethers wraps it ("could not coalesce error ..."). */
 function shortError(e: unknown): string {
-  const inner = (e as { error?: { message?: string }; info?: { error?: { message?: string } } });
+  const inner = e as { error?: { message?: string }; info?: { error?: { message?: string } } };
   return inner.info?.error?.message ?? inner.error?.message ?? (e as Error).message ?? String(e);
 }
 
@@ -263,5 +319,14 @@ const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 /** the fields needed to re-sign a transaction we sent before a restart */
 function txFromResponse(t: TransactionResponse, chainId: bigint): TransactionRequest {
-  return { to: t.to, data: t.data, nonce: t.nonce, gasLimit: t.gasLimit, chainId, maxFeePerGas: t.maxFeePerGas ?? t.gasPrice, maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? t.gasPrice, type: 2 };
+  return {
+    to: t.to,
+    data: t.data,
+    nonce: t.nonce,
+    gasLimit: t.gasLimit,
+    chainId,
+    maxFeePerGas: t.maxFeePerGas ?? t.gasPrice,
+    maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? t.gasPrice,
+    type: 2,
+  };
 }

@@ -118,13 +118,17 @@ export class CosmwasmSource implements Source {
     try {
       for (let page = 1; ; page++) {
         const r = await this.call(() => comet.txSearch({ query, page, per_page: PER_PAGE, order_by: "asc" }));
-        for (const tx of r.txs) if (tx.result.code === 0) ops.push(...this.fromEvents(tx.height, tx.result.events as readonly RawEvent[]));
+        for (const tx of r.txs)
+          if (tx.result.code === 0) ops.push(...this.fromEvents(tx.height, tx.result.events as readonly RawEvent[]));
         if (page * PER_PAGE >= r.totalCount || r.txs.length === 0) break;
       }
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
       if (!/index(ing)? (is )?disabled|tx indexing is disabled|transaction indexing is disabled/i.test(msg)) throw e;
-      this.log.warn({ err: msg }, "the node does not index transactions: reading block_results per height (slower); enable tx_index or set scan: blockResults");
+      this.log.warn(
+        { err: msg },
+        "the node does not index transactions: reading block_results per height (slower); enable tx_index or set scan: blockResults",
+      );
       this.scan = "blockResults";
       return undefined;
     }
@@ -132,7 +136,9 @@ export class CosmwasmSource implements Source {
   }
 
   private async heightResults(comet: CometClient, h: number): Promise<NewOp[]> {
-    const res = await this.call(async (): Promise<{ results: readonly { code: number; events: readonly RawEvent[] }[] }> => comet.blockResults(h));
+    const res = await this.call(async (): Promise<{ results: readonly { code: number; events: readonly RawEvent[] }[] }> =>
+      comet.blockResults(h),
+    );
     const ops: NewOp[] = [];
     for (const tx of res.results) if (tx.code === 0) ops.push(...this.fromEvents(h, tx.events as readonly RawEvent[]));
     return ops;
@@ -148,8 +154,20 @@ export class CosmwasmSource implements Source {
       if (!this.cfg.deliverTo.includes(dst)) continue;
       const message = `0x${a.message}`;
       const digest = keccak256(message);
-      if (a.digest && `0x${a.digest}` !== digest) throw new Error(`${this.name}: event at height ${h} carries digest ${a.digest} but its message hashes to ${digest}`);
-      ops.push({ src: this.hexsChainId, dst, nonce: Number(a.nonce), kind: parseInt(a.message.slice(2, 4), 16), message, digest, source: this.name, sourceHeight: h, sourceHash: "", sourceTime: 0 });
+      if (a.digest && `0x${a.digest}` !== digest)
+        throw new Error(`${this.name}: event at height ${h} carries digest ${a.digest} but its message hashes to ${digest}`);
+      ops.push({
+        src: this.hexsChainId,
+        dst,
+        nonce: Number(a.nonce),
+        kind: parseInt(a.message.slice(2, 4), 16),
+        message,
+        digest,
+        source: this.name,
+        sourceHeight: h,
+        sourceHash: "",
+        sourceTime: 0,
+      });
     }
     return ops;
   }

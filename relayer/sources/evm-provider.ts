@@ -17,7 +17,8 @@ export async function connectEvm(url: string, timeoutMs = 5000): Promise<JsonRpc
     throw new Error(`EVM RPC ${url} unreachable (${cause}): is the node running and the URL right?`);
   }
   const body = (await res.json().catch(() => ({}))) as { result?: string };
-  if (!res.ok || typeof body.result !== "string") throw new Error(`EVM RPC ${url} answered eth_chainId with HTTP ${res.status}: not a JSON-RPC endpoint?`);
+  if (!res.ok || typeof body.result !== "string")
+    throw new Error(`EVM RPC ${url} answered eth_chainId with HTTP ${res.status}: not a JSON-RPC endpoint?`);
   const req = new FetchRequest(url);
   req.timeout = 30_000;
   return new JsonRpcProvider(req, Network.from(BigInt(body.result)), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });

@@ -17,7 +17,12 @@ import { nextAttemptDelayMs, retry, sleep } from "../retry";
 const TOO_LARGE = /too (many|large)|exceed|limit|range|response size|query returned more than/i;
 
 function shortErr(e: unknown): string {
-  const x = e as { info?: { error?: { message?: string } }; error?: { message?: string }; shortMessage?: string; message?: string };
+  const x = e as {
+    info?: { error?: { message?: string } };
+    error?: { message?: string };
+    shortMessage?: string;
+    message?: string;
+  };
   return x.info?.error?.message ?? x.error?.message ?? x.shortMessage ?? x.message ?? String(e);
 }
 
@@ -69,7 +74,10 @@ export class EvmSource implements Source {
     const code = await this.call("eth_getCode", () => this.provider.getCode(this.cfg.hub));
     if (code === "0x") throw new Error(`chains[${this.cfg.name}].hub: no contract at ${this.cfg.hub} on ${this.cfg.rpc}`);
     const id = Number(await this.call("hub.chainId", () => hub.chainId()));
-    if (id !== this.cfg.hexsChainId) throw new Error(`chains[${this.cfg.name}].hexsChainId is ${this.cfg.hexsChainId} but the hub at ${this.cfg.hub} says ${id}: fix the config`);
+    if (id !== this.cfg.hexsChainId)
+      throw new Error(
+        `chains[${this.cfg.name}].hexsChainId is ${this.cfg.hexsChainId} but the hub at ${this.cfg.hub} says ${id}: fix the config`,
+      );
   }
 
   /**
@@ -80,7 +88,8 @@ export class EvmSource implements Source {
   private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return retry(fn, {
       policy: { baseMs: 100, maxMs: this.cfg.retryMaxMs, maxAttempts: this.cfg.rpcAttempts },
-      onRetry: (e, attempt, delayMs) => this.log.debug({ call: what, attempt, retryInMs: delayMs, err: shortErr(e) }, "RPC call failed; retrying"),
+      onRetry: (e, attempt, delayMs) =>
+        this.log.debug({ call: what, attempt, retryInMs: delayMs, err: shortErr(e) }, "RPC call failed; retrying"),
     });
   }
 
@@ -105,7 +114,8 @@ export class EvmSource implements Source {
           this.log.debug({ from, range: this.range, err: shortErr(e) }, "getLogs failed: halving the block range");
         }
         if (attempt >= this.cfg.rpcAttempts + (tooLarge ? 16 : 0)) throw e;
-        if (!(tooLarge && halved)) await sleep(nextAttemptDelayMs(attempt, { baseMs: 100, maxMs: this.cfg.retryMaxMs, maxAttempts: Infinity }));
+        if (!(tooLarge && halved))
+          await sleep(nextAttemptDelayMs(attempt, { baseMs: 100, maxMs: this.cfg.retryMaxMs, maxAttempts: Infinity }));
       }
     }
   }
@@ -129,7 +139,8 @@ export class EvmSource implements Source {
     const blocks = new Map<number, { hash: string; time: number }>([[to, { hash: last.hash, time: last.timestamp * 1000 }]]);
     for (const l of logs) {
       const known = blocks.get(l.blockNumber);
-      if (known && known.hash !== l.blockHash) throw new Error(`${this.name}: chain changed while reading blocks ${from}..${to}; retrying`);
+      if (known && known.hash !== l.blockHash)
+        throw new Error(`${this.name}: chain changed while reading blocks ${from}..${to}; retrying`);
       if (!known) blocks.set(l.blockNumber, { hash: l.blockHash, time: 0 });
     }
     const missing = [...blocks].filter(([, b]) => b.time === 0).map(([h]) => h);
@@ -139,7 +150,8 @@ export class EvmSource implements Source {
           const b = await this.call("eth_getBlockByNumber", () => this.provider.getBlock(h));
           const mine = blocks.get(h)!;
           // The header must be of the logs' branch; otherwise the chain moved: try again next poll.
-          if (b && b.hash !== mine.hash) throw new Error(`${this.name}: chain changed while reading blocks ${from}..${to}; retrying`);
+          if (b && b.hash !== mine.hash)
+            throw new Error(`${this.name}: chain changed while reading blocks ${from}..${to}; retrying`);
           mine.time = (b?.timestamp ?? last.timestamp) * 1000;
         }),
       );
@@ -158,8 +170,16 @@ export class EvmSource implements Source {
     return this.cfg.deliverTo.map((dst) => {
       const bytes = encodeEnvelope({ kind, srcChain: this.hexsChainId, dstChain: dst, nonce: entry }, ev.args.body as string);
       return {
-        src: this.hexsChainId, dst, nonce: Number(entry), kind, message: hexlify(bytes), digest: keccak256(bytes),
-        source: this.name, sourceHeight: l.blockNumber, sourceHash: l.blockHash, sourceTime: time,
+        src: this.hexsChainId,
+        dst,
+        nonce: Number(entry),
+        kind,
+        message: hexlify(bytes),
+        digest: keccak256(bytes),
+        source: this.name,
+        sourceHeight: l.blockNumber,
+        sourceHash: l.blockHash,
+        sourceTime: time,
       };
     });
   }
@@ -176,9 +196,17 @@ export class EvmSource implements Source {
         break;
       }
     }
-    if (fork === this.cfg.startBlock - 1 && known.length) this.log.error({ cursorHeight, oldest: known[known.length - 1].height }, "reorg deeper than the remembered window: rescanning from the start block");
+    if (fork === this.cfg.startBlock - 1 && known.length)
+      this.log.error(
+        { cursorHeight, oldest: known[known.length - 1].height },
+        "reorg deeper than the remembered window: rescanning from the start block",
+      );
     const r = await this.store.rewind(this.name, fork);
-    if (r.delivered.length) this.log.error({ ops: r.delivered.map((o) => o.id) }, "reorg orphaned operations that were already submitted: raise the confirmation depth of this chain");
+    if (r.delivered.length)
+      this.log.error(
+        { ops: r.delivered.map((o) => o.id) },
+        "reorg orphaned operations that were already submitted: raise the confirmation depth of this chain",
+      );
     this.log.warn({ from: cursorHeight, to: fork, dropped: r.dropped }, "reorg detected: cursor rewound");
     return { head, cursor: fork, observed: 0, reorg: { toHeight: fork, dropped: r.dropped }, behind: true };
   }
@@ -211,7 +239,10 @@ export class EvmSource implements Source {
       this.wsFailures++;
       const retryInMs = nextAttemptDelayMs(this.wsFailures, { baseMs: 500, maxMs: 30_000, maxAttempts: Infinity });
       this.wsRetryAt = Date.now() + retryInMs;
-      this.log.warn({ ws: this.cfg.ws, why, retryInMs, pollIntervalMs: this.pollIntervalMs }, "websocket down: polling on the interval until it is back");
+      this.log.warn(
+        { ws: this.cfg.ws, why, retryInMs, pollIntervalMs: this.pollIntervalMs },
+        "websocket down: polling on the interval until it is back",
+      );
       ws.destroy().catch(() => undefined);
       this.wakeHeads();
     };

@@ -33,13 +33,20 @@ export function openDb(file: string): Db {
 /** Apply the migrations of `component` that are not applied yet, each in its own transaction. */
 export function migrate(db: Db, migrations: Migration[]): void {
   const applied = new Set(
-    (db.prepare("SELECT component, version FROM schema_migrations").all() as { component: string; version: number }[]).map((r) => `${r.component}/${r.version}`),
+    (db.prepare("SELECT component, version FROM schema_migrations").all() as { component: string; version: number }[]).map(
+      (r) => `${r.component}/${r.version}`,
+    ),
   );
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (applied.has(`${m.component}/${m.version}`)) continue;
     db.transaction(() => {
       db.exec(m.sql);
-      db.prepare("INSERT INTO schema_migrations (component, version, description, applied_at) VALUES (?, ?, ?, ?)").run(m.component, m.version, m.description, Date.now());
+      db.prepare("INSERT INTO schema_migrations (component, version, description, applied_at) VALUES (?, ?, ?, ?)").run(
+        m.component,
+        m.version,
+        m.description,
+        Date.now(),
+      );
     })();
   }
 }

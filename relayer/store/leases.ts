@@ -186,7 +186,9 @@ const COLUMNS: Record<keyof LeaseRow, string> = {
   createdAt: "created_at",
   updatedAt: "updated_at",
 };
-const SELECT = `SELECT ${Object.entries(COLUMNS).map(([k, c]) => `${c} AS "${k}"`).join(", ")} FROM leases`;
+const SELECT = `SELECT ${Object.entries(COLUMNS)
+  .map(([k, c]) => `${c} AS "${k}"`)
+  .join(", ")} FROM leases`;
 
 export interface NewLease {
   purchaseChain: string;
@@ -246,16 +248,21 @@ export class LeaseStore {
     return this.db.prepare(`${SELECT} WHERE purchase_chain = ? AND key_id = ?`).get(purchaseChain, keyId) as LeaseRow | undefined;
   }
   byDeployment(akashChain: string, owner: string, dseq: string): LeaseRow | undefined {
-    return this.db.prepare(`${SELECT} WHERE akash_chain = ? AND owner = ? AND dseq = ?`).get(akashChain, owner, dseq) as LeaseRow | undefined;
+    return this.db.prepare(`${SELECT} WHERE akash_chain = ? AND owner = ? AND dseq = ?`).get(akashChain, owner, dseq) as
+      LeaseRow | undefined;
   }
   /** Jobs not in a terminal state whose next attempt is due. */
   due(limit = 50): LeaseRow[] {
     const terminal = TERMINAL_STATES.map((s) => `'${s}'`).join(", ");
-    return this.db.prepare(`${SELECT} WHERE state NOT IN (${terminal}) AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`).all(this.now(), limit) as LeaseRow[];
+    return this.db
+      .prepare(`${SELECT} WHERE state NOT IN (${terminal}) AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`)
+      .all(this.now(), limit) as LeaseRow[];
   }
   /** Successful leases whose key has expired (expires_at in seconds). */
   expired(nowSeconds: number): LeaseRow[] {
-    return this.db.prepare(`${SELECT} WHERE state = 'reported' AND expires_at IS NOT NULL AND expires_at > 0 AND expires_at <= ?`).all(nowSeconds) as LeaseRow[];
+    return this.db
+      .prepare(`${SELECT} WHERE state = 'reported' AND expires_at IS NOT NULL AND expires_at > 0 AND expires_at <= ?`)
+      .all(nowSeconds) as LeaseRow[];
   }
   all(): LeaseRow[] {
     return this.db.prepare(`${SELECT} ORDER BY id`).all() as LeaseRow[];
@@ -269,10 +276,14 @@ export class LeaseStore {
       const t = this.now();
       if (entries.length) {
         const sets = entries.map(([k]) => `${COLUMNS[k]} = ?`).join(", ");
-        this.db.prepare(`UPDATE leases SET ${sets}, updated_at = ? WHERE id = ?`).run(...entries.map(([, v]) => v as string | number | null), t, id);
+        this.db
+          .prepare(`UPDATE leases SET ${sets}, updated_at = ? WHERE id = ?`)
+          .run(...entries.map(([, v]) => v as string | number | null), t, id);
       }
       if (patch.state && patch.state !== before.state) {
-        this.db.prepare("INSERT INTO lease_events (lease_id, at, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?)").run(id, t, before.state, patch.state, detail ?? null);
+        this.db
+          .prepare("INSERT INTO lease_events (lease_id, at, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?)")
+          .run(id, t, before.state, patch.state, detail ?? null);
       }
       return this.get(id);
     })();
@@ -287,18 +298,26 @@ export class LeaseStore {
     return this.db.transaction(() => {
       const row = this.get(id);
       if (row.dseq) return row;
-      const counter = this.db.prepare("SELECT last_dseq FROM dseq_counters WHERE akash_chain = ? AND owner = ?").get(row.akashChain, row.owner) as { last_dseq: string } | undefined;
+      const counter = this.db
+        .prepare("SELECT last_dseq FROM dseq_counters WHERE akash_chain = ? AND owner = ?")
+        .get(row.akashChain, row.owner) as { last_dseq: string } | undefined;
       const last = counter ? BigInt(counter.last_dseq) : 0n;
       const dseq = (last + 1n > floor ? last + 1n : floor).toString();
       this.db
-        .prepare("INSERT INTO dseq_counters (akash_chain, owner, last_dseq) VALUES (?, ?, ?) ON CONFLICT (akash_chain, owner) DO UPDATE SET last_dseq = excluded.last_dseq")
+        .prepare(
+          "INSERT INTO dseq_counters (akash_chain, owner, last_dseq) VALUES (?, ?, ?) ON CONFLICT (akash_chain, owner) DO UPDATE SET last_dseq = excluded.last_dseq",
+        )
         .run(row.akashChain, row.owner, dseq);
       return this.update(id, { dseq, state: "dseq_reserved" }, `dseq ${dseq}`);
     })();
   }
 
   events(id: number): { at: number; fromState: string | null; toState: string; detail: string | null }[] {
-    return this.db.prepare('SELECT at, from_state AS "fromState", to_state AS "toState", detail FROM lease_events WHERE lease_id = ? ORDER BY id').all(id) as {
+    return this.db
+      .prepare(
+        'SELECT at, from_state AS "fromState", to_state AS "toState", detail FROM lease_events WHERE lease_id = ? ORDER BY id',
+      )
+      .all(id) as {
       at: number;
       fromState: string | null;
       toState: string;
@@ -309,7 +328,14 @@ export class LeaseStore {
   // ------------------------------------------------------------------ escrow top-ups
 
   /** Record a top-up request once per source event. Returns the row (existing or new). */
-  insertTopup(t: { sourceChain: string; sourceTx: string; logIndex: number; owner: string; dseq: string; amountUact: string }): EscrowTopupRow {
+  insertTopup(t: {
+    sourceChain: string;
+    sourceTx: string;
+    logIndex: number;
+    owner: string;
+    dseq: string;
+    amountUact: string;
+  }): EscrowTopupRow {
     const now = this.now();
     this.db
       .prepare(
@@ -320,16 +346,31 @@ export class LeaseStore {
     return this.topupBySource(t.sourceChain, t.sourceTx, t.logIndex)!;
   }
   topupBySource(sourceChain: string, sourceTx: string, logIndex: number): EscrowTopupRow | undefined {
-    return this.db.prepare(`${TOPUP_SELECT} WHERE source_chain = ? AND source_tx = ? AND log_index = ?`).get(sourceChain, sourceTx, logIndex) as EscrowTopupRow | undefined;
+    return this.db
+      .prepare(`${TOPUP_SELECT} WHERE source_chain = ? AND source_tx = ? AND log_index = ?`)
+      .get(sourceChain, sourceTx, logIndex) as EscrowTopupRow | undefined;
   }
   dueTopups(): EscrowTopupRow[] {
-    return this.db.prepare(`${TOPUP_SELECT} WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id`).all(this.now()) as EscrowTopupRow[];
+    return this.db
+      .prepare(`${TOPUP_SELECT} WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id`)
+      .all(this.now()) as EscrowTopupRow[];
   }
-  updateTopup(id: number, patch: Partial<Pick<EscrowTopupRow, "state" | "attempts" | "nextAttemptAt" | "lastError" | "depositTx">>): void {
-    const cols: Record<string, string> = { state: "state", attempts: "attempts", nextAttemptAt: "next_attempt_at", lastError: "last_error", depositTx: "deposit_tx" };
+  updateTopup(
+    id: number,
+    patch: Partial<Pick<EscrowTopupRow, "state" | "attempts" | "nextAttemptAt" | "lastError" | "depositTx">>,
+  ): void {
+    const cols: Record<string, string> = {
+      state: "state",
+      attempts: "attempts",
+      nextAttemptAt: "next_attempt_at",
+      lastError: "last_error",
+      depositTx: "deposit_tx",
+    };
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
     if (!entries.length) return;
-    this.db.prepare(`UPDATE escrow_topups SET ${entries.map(([k]) => `${cols[k]} = ?`).join(", ")}, updated_at = ? WHERE id = ?`).run(...entries.map(([, v]) => v as string | number | null), this.now(), id);
+    this.db
+      .prepare(`UPDATE escrow_topups SET ${entries.map(([k]) => `${cols[k]} = ?`).join(", ")}, updated_at = ? WHERE id = ?`)
+      .run(...entries.map(([, v]) => v as string | number | null), this.now(), id);
   }
 }
 
@@ -349,7 +390,8 @@ export interface LeaseReportRow {
 
 const REPORT_SELECT = `SELECT id, role, lane_src AS "laneSrc", lane_dst AS "laneDst", nonce, purchase_chain AS "purchaseChain", key_id AS "keyId", ok, digest, message,
   created_at AS "createdAt" FROM lease_reports`;
-const toReport = (r: Record<string, unknown> | undefined): LeaseReportRow | undefined => (r ? ({ ...r, ok: r.ok === 1 } as unknown as LeaseReportRow) : undefined);
+const toReport = (r: Record<string, unknown> | undefined): LeaseReportRow | undefined =>
+  r ? ({ ...r, ok: r.ok === 1 } as unknown as LeaseReportRow) : undefined;
 
 /** Feed cursors and LeaseReported lane records (same SQLite file as the lease jobs). */
 export class LeaseReportStore {
@@ -366,27 +408,46 @@ export class LeaseReportStore {
   }
   setCursor(source: string, height: number): void {
     this.db
-      .prepare("INSERT INTO akash_cursors (source, height, updated_at) VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE SET height = excluded.height, updated_at = excluded.updated_at")
+      .prepare(
+        "INSERT INTO akash_cursors (source, height, updated_at) VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE SET height = excluded.height, updated_at = excluded.updated_at",
+      )
       .run(source, height, this.now());
   }
 
   byPurchase(role: LeaseReportRow["role"], purchaseChain: string, keyId: string): LeaseReportRow | undefined {
-    return toReport(this.db.prepare(`${REPORT_SELECT} WHERE role = ? AND purchase_chain = ? AND key_id = ?`).get(role, purchaseChain, keyId) as Record<string, unknown> | undefined);
+    return toReport(
+      this.db.prepare(`${REPORT_SELECT} WHERE role = ? AND purchase_chain = ? AND key_id = ?`).get(role, purchaseChain, keyId) as
+        Record<string, unknown> | undefined,
+    );
   }
   atNonce(role: LeaseReportRow["role"], src: number, dst: number, nonce: number): LeaseReportRow | undefined {
-    return toReport(this.db.prepare(`${REPORT_SELECT} WHERE role = ? AND lane_src = ? AND lane_dst = ? AND nonce = ?`).get(role, src, dst, nonce) as Record<string, unknown> | undefined);
+    return toReport(
+      this.db
+        .prepare(`${REPORT_SELECT} WHERE role = ? AND lane_src = ? AND lane_dst = ? AND nonce = ?`)
+        .get(role, src, dst, nonce) as Record<string, unknown> | undefined,
+    );
   }
   /** The lane's records above `afterNonce`, lowest first. */
   laneAfter(role: LeaseReportRow["role"], src: number, dst: number, afterNonce: number, limit = 64): LeaseReportRow[] {
-    return (this.db.prepare(`${REPORT_SELECT} WHERE role = ? AND lane_src = ? AND lane_dst = ? AND nonce > ? ORDER BY nonce LIMIT ?`).all(role, src, dst, afterNonce, limit) as Record<string, unknown>[]).map((r) => toReport(r)!);
+    return (
+      this.db
+        .prepare(`${REPORT_SELECT} WHERE role = ? AND lane_src = ? AND lane_dst = ? AND nonce > ? ORDER BY nonce LIMIT ?`)
+        .all(role, src, dst, afterNonce, limit) as Record<string, unknown>[]
+    ).map((r) => toReport(r)!);
   }
   lastNonce(role: LeaseReportRow["role"], src: number, dst: number): number {
-    const r = this.db.prepare("SELECT MAX(nonce) AS n FROM lease_reports WHERE role = ? AND lane_src = ? AND lane_dst = ?").get(role, src, dst) as { n: number | null };
+    const r = this.db
+      .prepare("SELECT MAX(nonce) AS n FROM lease_reports WHERE role = ? AND lane_src = ? AND lane_dst = ?")
+      .get(role, src, dst) as { n: number | null };
     return r.n ?? 0;
   }
   /** Failure reports (refunds) recorded on a lane since `sinceMs`. */
   refundsSince(role: LeaseReportRow["role"], src: number, dst: number, sinceMs: number): number {
-    const r = this.db.prepare("SELECT COUNT(*) AS n FROM lease_reports WHERE role = ? AND lane_src = ? AND lane_dst = ? AND ok = 0 AND created_at >= ?").get(role, src, dst, sinceMs) as { n: number };
+    const r = this.db
+      .prepare(
+        "SELECT COUNT(*) AS n FROM lease_reports WHERE role = ? AND lane_src = ? AND lane_dst = ? AND ok = 0 AND created_at >= ?",
+      )
+      .get(role, src, dst, sinceMs) as { n: number };
     return r.n;
   }
 
@@ -394,14 +455,20 @@ export class LeaseReportStore {
    * Record a report at `nonce` (a transaction: the purchase and the nonce are each used once per
    * role). `nonce` is computed inside the transaction by `pickNonce(lastNonceOnLane)`.
    */
-  insert(r: Omit<LeaseReportRow, "id" | "createdAt" | "nonce" | "message" | "digest">, pickNonce: (last: number) => number, encode: (nonce: number) => { message: string; digest: string }): LeaseReportRow {
+  insert(
+    r: Omit<LeaseReportRow, "id" | "createdAt" | "nonce" | "message" | "digest">,
+    pickNonce: (last: number) => number,
+    encode: (nonce: number) => { message: string; digest: string },
+  ): LeaseReportRow {
     return this.db.transaction(() => {
       const existing = this.byPurchase(r.role, r.purchaseChain, r.keyId);
       if (existing) return existing;
       const nonce = pickNonce(this.lastNonce(r.role, r.laneSrc, r.laneDst));
       const { message, digest } = encode(nonce);
       this.db
-        .prepare("INSERT INTO lease_reports (role, lane_src, lane_dst, nonce, purchase_chain, key_id, ok, digest, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .prepare(
+          "INSERT INTO lease_reports (role, lane_src, lane_dst, nonce, purchase_chain, key_id, ok, digest, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
         .run(r.role, r.laneSrc, r.laneDst, nonce, r.purchaseChain, r.keyId, r.ok ? 1 : 0, digest, message, this.now());
       return this.atNonce(r.role, r.laneSrc, r.laneDst, nonce)!;
     })();

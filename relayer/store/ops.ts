@@ -180,18 +180,46 @@ export class OpStore {
    * as they are, so a replay never duplicates), remember the range's block hashes (the newest
    * `keepBlocks` are kept for reorg detection) and move the cursor. Returns how many were new.
    */
-  async advance(source: string, cursor: Cursor, blocks: readonly BlockRef[], ops: readonly NewOp[], keepBlocks: number, now = Date.now()): Promise<number> {
+  async advance(
+    source: string,
+    cursor: Cursor,
+    blocks: readonly BlockRef[],
+    ops: readonly NewOp[],
+    keepBlocks: number,
+    now = Date.now(),
+  ): Promise<number> {
     return this.driver.tx(async (e) => {
       let inserted = 0;
       for (const o of ops) {
         inserted += await e.run(
           `INSERT INTO ops (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'observed', 0, ?, NULL, NULL, ?, ?, NULL) ON CONFLICT (id) DO NOTHING`,
-          [opId(o.src, o.dst, o.nonce), o.src, o.dst, o.nonce, o.kind, o.message, o.digest, o.source, o.sourceHeight, o.sourceHash, o.sourceTime, now, now, now],
+          [
+            opId(o.src, o.dst, o.nonce),
+            o.src,
+            o.dst,
+            o.nonce,
+            o.kind,
+            o.message,
+            o.digest,
+            o.source,
+            o.sourceHeight,
+            o.sourceHash,
+            o.sourceTime,
+            now,
+            now,
+            now,
+          ],
         );
-        await e.run("INSERT INTO op_lanes (src_chain, dst_chain) VALUES (?, ?) ON CONFLICT (src_chain, dst_chain) DO NOTHING", [o.src, o.dst]);
+        await e.run("INSERT INTO op_lanes (src_chain, dst_chain) VALUES (?, ?) ON CONFLICT (src_chain, dst_chain) DO NOTHING", [
+          o.src,
+          o.dst,
+        ]);
       }
       for (const b of blocks) {
-        await e.run("INSERT INTO source_blocks (source, height, hash) VALUES (?, ?, ?) ON CONFLICT (source, height) DO UPDATE SET hash = excluded.hash", [source, b.height, b.hash]);
+        await e.run(
+          "INSERT INTO source_blocks (source, height, hash) VALUES (?, ?, ?) ON CONFLICT (source, height) DO UPDATE SET hash = excluded.hash",
+          [source, b.height, b.hash],
+        );
       }
       await e.run("DELETE FROM source_blocks WHERE source = ? AND height <= ?", [source, cursor.height - keepBlocks]);
       await setCursor(e, source, cursor, now);
@@ -201,7 +229,10 @@ export class OpStore {
 
   /** Remembered block hashes of a source at or above `fromHeight`, newest first. */
   async blockHashes(source: string, fromHeight = 0): Promise<BlockRef[]> {
-    const rows = await this.driver.all("SELECT height, hash FROM source_blocks WHERE source = ? AND height >= ? ORDER BY height DESC", [source, fromHeight]);
+    const rows = await this.driver.all(
+      "SELECT height, hash FROM source_blocks WHERE source = ? AND height >= ? ORDER BY height DESC",
+      [source, fromHeight],
+    );
     return rows.map((r) => ({ height: Number(r.height), hash: String(r.hash) }));
   }
 
@@ -213,8 +244,16 @@ export class OpStore {
    */
   async rewind(source: string, toHeight: number, now = Date.now()): Promise<{ dropped: number; delivered: Op[] }> {
     return this.driver.tx(async (e) => {
-      const delivered = (await e.all(`SELECT ${COLS} FROM ops WHERE source = ? AND source_height > ? AND state IN ('submitted', 'confirmed')`, [source, toHeight])).map(toOp);
-      const dropped = await e.run("DELETE FROM ops WHERE source = ? AND source_height > ? AND state IN ('observed', 'attested', 'parked')", [source, toHeight]);
+      const delivered = (
+        await e.all(`SELECT ${COLS} FROM ops WHERE source = ? AND source_height > ? AND state IN ('submitted', 'confirmed')`, [
+          source,
+          toHeight,
+        ])
+      ).map(toOp);
+      const dropped = await e.run(
+        "DELETE FROM ops WHERE source = ? AND source_height > ? AND state IN ('observed', 'attested', 'parked')",
+        [source, toHeight],
+      );
       await e.run("DELETE FROM source_blocks WHERE source = ? AND height > ?", [source, toHeight]);
       const [b] = await e.all("SELECT hash FROM source_blocks WHERE source = ? AND height = ?", [source, toHeight]);
       await setCursor(e, source, { height: toHeight, hash: b ? String(b.hash) : null }, now);
@@ -250,25 +289,39 @@ export class OpStore {
       );
       if (!r) return undefined;
       const lane = { src: Number(r.src_chain), dst: Number(r.dst_chain) };
-      await e.run("UPDATE op_lanes SET claimed_by = ?, claim_until = ? WHERE src_chain = ? AND dst_chain = ?", [owner, now + claimMs, lane.src, lane.dst]);
+      await e.run("UPDATE op_lanes SET claimed_by = ?, claim_until = ? WHERE src_chain = ? AND dst_chain = ?", [
+        owner,
+        now + claimMs,
+        lane.src,
+        lane.dst,
+      ]);
       return lane;
     });
   }
 
   /** Give a claimed lane back; `nextAttemptAt` delays the next claim (backoff after a failure). */
   async releaseLane(lane: LaneRef, owner: string, nextAttemptAt = 0): Promise<void> {
-    await this.driver.run("UPDATE op_lanes SET claimed_by = NULL, claim_until = 0, next_attempt_at = ? WHERE src_chain = ? AND dst_chain = ? AND claimed_by = ?", [nextAttemptAt, lane.src, lane.dst, owner]);
+    await this.driver.run(
+      "UPDATE op_lanes SET claimed_by = NULL, claim_until = 0, next_attempt_at = ? WHERE src_chain = ? AND dst_chain = ? AND claimed_by = ?",
+      [nextAttemptAt, lane.src, lane.dst, owner],
+    );
   }
 
   /** The lane's operations still to deliver, lowest nonce first. */
   async pendingOps(lane: LaneRef, limit: number): Promise<Op[]> {
-    const rows = await this.driver.all(`SELECT ${COLS} FROM ops WHERE src_chain = ? AND dst_chain = ? AND state IN ${PENDING_SQL} ORDER BY nonce LIMIT ?`, [lane.src, lane.dst, limit]);
+    const rows = await this.driver.all(
+      `SELECT ${COLS} FROM ops WHERE src_chain = ? AND dst_chain = ? AND state IN ${PENDING_SQL} ORDER BY nonce LIMIT ?`,
+      [lane.src, lane.dst, limit],
+    );
     return rows.map(toOp);
   }
 
   /** Operations `first .. first+count-1` of a lane that this relayer observed (for attestations). */
   async opsRange(lane: LaneRef, first: number, count: number): Promise<Op[]> {
-    const rows = await this.driver.all(`SELECT ${COLS} FROM ops WHERE src_chain = ? AND dst_chain = ? AND nonce >= ? AND nonce < ? ORDER BY nonce`, [lane.src, lane.dst, first, first + count]);
+    const rows = await this.driver.all(
+      `SELECT ${COLS} FROM ops WHERE src_chain = ? AND dst_chain = ? AND nonce >= ? AND nonce < ? ORDER BY nonce`,
+      [lane.src, lane.dst, first, first + count],
+    );
     return rows.map(toOp);
   }
 
@@ -280,9 +333,18 @@ export class OpStore {
   /** The destination applied the lane through `nonce`: everything up to it is confirmed. Returns the newly confirmed. */
   async confirmThrough(lane: LaneRef, nonce: number, now = Date.now()): Promise<Op[]> {
     return this.driver.tx(async (e) => {
-      const rows = (await e.all(`SELECT ${COLS} FROM ops WHERE src_chain = ? AND dst_chain = ? AND nonce <= ? AND state IN ${PENDING_SQL}`, [lane.src, lane.dst, nonce])).map(toOp);
+      const rows = (
+        await e.all(`SELECT ${COLS} FROM ops WHERE src_chain = ? AND dst_chain = ? AND nonce <= ? AND state IN ${PENDING_SQL}`, [
+          lane.src,
+          lane.dst,
+          nonce,
+        ])
+      ).map(toOp);
       if (rows.length) {
-        await e.run(`UPDATE ops SET state = 'confirmed', confirmed_at = ?, updated_at = ?, last_error = NULL WHERE src_chain = ? AND dst_chain = ? AND nonce <= ? AND state IN ${PENDING_SQL}`, [now, now, lane.src, lane.dst, nonce]);
+        await e.run(
+          `UPDATE ops SET state = 'confirmed', confirmed_at = ?, updated_at = ?, last_error = NULL WHERE src_chain = ? AND dst_chain = ? AND nonce <= ? AND state IN ${PENDING_SQL}`,
+          [now, now, lane.src, lane.dst, nonce],
+        );
       }
       return rows;
     });
@@ -303,7 +365,10 @@ export class OpStore {
   async fail(ids: readonly string[], error: string, nextAttemptAt: number, park: boolean, now = Date.now()): Promise<void> {
     if (!ids.length) return;
     const state = park ? ", state = 'parked'" : "";
-    await this.driver.run(`UPDATE ops SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?${state} WHERE id IN (${inList(ids.length)})`, [error.slice(0, 2000), nextAttemptAt, now, ...ids]);
+    await this.driver.run(
+      `UPDATE ops SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?${state} WHERE id IN (${inList(ids.length)})`,
+      [error.slice(0, 2000), nextAttemptAt, now, ...ids],
+    );
   }
 
   /** Requeue an operation (and the parked ones after it on its lane) for an immediate attempt. */
@@ -323,18 +388,28 @@ export class OpStore {
 
   async counts(): Promise<Record<OpState, number>> {
     const out = Object.fromEntries(OP_STATES.map((s) => [s, 0])) as Record<OpState, number>;
-    for (const r of await this.driver.all("SELECT state, COUNT(*) AS n FROM ops GROUP BY state")) out[r.state as OpState] = Number(r.n);
+    for (const r of await this.driver.all("SELECT state, COUNT(*) AS n FROM ops GROUP BY state"))
+      out[r.state as OpState] = Number(r.n);
     return out;
   }
 
   async list(filter: { state?: OpState; limit?: number } = {}): Promise<Op[]> {
     const where = filter.state ? "WHERE state = ?" : "";
     const params: Param[] = filter.state ? [filter.state] : [];
-    return (await this.driver.all(`SELECT ${COLS} FROM ops ${where} ORDER BY src_chain, dst_chain, nonce LIMIT ?`, [...params, filter.limit ?? 100])).map(toOp);
+    return (
+      await this.driver.all(`SELECT ${COLS} FROM ops ${where} ORDER BY src_chain, dst_chain, nonce LIMIT ?`, [
+        ...params,
+        filter.limit ?? 100,
+      ])
+    ).map(toOp);
   }
 
   async cursors(): Promise<{ source: string; height: number; updatedAt: number }[]> {
-    return (await this.driver.all("SELECT source, height, updated_at FROM cursors ORDER BY source")).map((r) => ({ source: String(r.source), height: Number(r.height), updatedAt: Number(r.updated_at) }));
+    return (await this.driver.all("SELECT source, height, updated_at FROM cursors ORDER BY source")).map((r) => ({
+      source: String(r.source),
+      height: Number(r.height),
+      updatedAt: Number(r.updated_at),
+    }));
   }
 
   // ---------------------------------------------------------------- transaction nonces
@@ -346,7 +421,11 @@ export class OpStore {
   async allocateTxNonce(chain: string, address: string, chainPending: number): Promise<number> {
     const lock = this.driver.dialect === "postgres" ? " FOR UPDATE" : "";
     return this.driver.tx(async (e) => {
-      await e.run("INSERT INTO tx_nonces (chain, address, next_nonce) VALUES (?, ?, ?) ON CONFLICT (chain, address) DO NOTHING", [chain, address, chainPending]);
+      await e.run("INSERT INTO tx_nonces (chain, address, next_nonce) VALUES (?, ?, ?) ON CONFLICT (chain, address) DO NOTHING", [
+        chain,
+        address,
+        chainPending,
+      ]);
       const [r] = await e.all(`SELECT next_nonce FROM tx_nonces WHERE chain = ? AND address = ?${lock}`, [chain, address]);
       const nonce = Math.max(Number(r.next_nonce), chainPending);
       await e.run("UPDATE tx_nonces SET next_nonce = ? WHERE chain = ? AND address = ?", [nonce + 1, chain, address]);
@@ -362,10 +441,19 @@ export class OpStore {
    * instance holding the row signs AND hands the transaction to the node before another instance
    * of the same identity can take the next sequence. `use` must be short (a sync broadcast).
    */
-  async withTxNonce<T>(chain: string, address: string, chainNext: number, use: (nonce: number) => Promise<{ out: T; next: number }>): Promise<T> {
+  async withTxNonce<T>(
+    chain: string,
+    address: string,
+    chainNext: number,
+    use: (nonce: number) => Promise<{ out: T; next: number }>,
+  ): Promise<T> {
     const lock = this.driver.dialect === "postgres" ? " FOR UPDATE" : "";
     return this.driver.tx(async (e) => {
-      await e.run("INSERT INTO tx_nonces (chain, address, next_nonce) VALUES (?, ?, ?) ON CONFLICT (chain, address) DO NOTHING", [chain, address, chainNext]);
+      await e.run("INSERT INTO tx_nonces (chain, address, next_nonce) VALUES (?, ?, ?) ON CONFLICT (chain, address) DO NOTHING", [
+        chain,
+        address,
+        chainNext,
+      ]);
       const [r] = await e.all(`SELECT next_nonce FROM tx_nonces WHERE chain = ? AND address = ?${lock}`, [chain, address]);
       const nonce = Math.max(Number(r.next_nonce), chainNext);
       const { out, next } = await use(nonce);
@@ -381,5 +469,8 @@ export class OpStore {
 }
 
 async function setCursor(e: Exec, source: string, c: Cursor, now: number): Promise<void> {
-  await e.run("INSERT INTO cursors (source, height, hash, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET height = excluded.height, hash = excluded.hash, updated_at = excluded.updated_at", [source, c.height, c.hash, now]);
+  await e.run(
+    "INSERT INTO cursors (source, height, hash, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET height = excluded.height, hash = excluded.hash, updated_at = excluded.updated_at",
+    [source, c.height, c.hash, now],
+  );
 }

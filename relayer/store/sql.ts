@@ -144,11 +144,20 @@ export class PostgresDriver implements SqlDriver {
       await e.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
         component TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL,
         applied_at BIGINT NOT NULL, PRIMARY KEY (component, version))`);
-      const applied = new Set((await e.all<{ component: string; version: number }>("SELECT component, version FROM schema_migrations")).map((r) => `${r.component}/${r.version}`));
+      const applied = new Set(
+        (await e.all<{ component: string; version: number }>("SELECT component, version FROM schema_migrations")).map(
+          (r) => `${r.component}/${r.version}`,
+        ),
+      );
       for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
         if (applied.has(`${m.component}/${m.version}`)) continue;
         await e.run(m.sql);
-        await e.run("INSERT INTO schema_migrations (component, version, description, applied_at) VALUES (?, ?, ?, ?)", [m.component, m.version, m.description, Date.now()]);
+        await e.run("INSERT INTO schema_migrations (component, version, description, applied_at) VALUES (?, ?, ?, ?)", [
+          m.component,
+          m.version,
+          m.description,
+          Date.now(),
+        ]);
       }
     });
   }

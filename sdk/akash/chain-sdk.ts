@@ -4,7 +4,7 @@
 // `moduleResolution: node` cannot read; the runtime `require` resolves fine (CommonJS build).
 // So the modules are required here and typed from the package's own declaration files.
 // Every other file imports chain-sdk through this module.
-/* eslint-disable @typescript-eslint/no-require-imports */
+ 
 import fs from "node:fs";
 import path from "node:path";
 
@@ -27,7 +27,8 @@ if (installed !== PINNED_CHAIN_SDK_VERSION) {
 function installedVersion(): string {
   // the exports map hides package.json: find it above the resolved entry point
   let dir = path.dirname(require.resolve("@akashnetwork/chain-sdk"));
-  while (!fs.existsSync(path.join(dir, "package.json")) || path.basename(dir) === "cjs" || path.basename(dir) === "dist") dir = path.dirname(dir);
+  while (!fs.existsSync(path.join(dir, "package.json")) || path.basename(dir) === "cjs" || path.basename(dir) === "dist")
+    dir = path.dirname(dir);
   return (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { version: string }).version;
 }
 
@@ -40,20 +41,26 @@ export const v1beta5: ProtoV1beta5 = require("@akashnetwork/chain-sdk/private-ty
 /** akash.escrow.v1, akash.market.v1, akash.deployment.v1 (shared types) */
 export const akashV1: ProtoV1 = require("@akashnetwork/chain-sdk/private-types/akash.v1");
 
-export type GroupSpec = import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/akash/deployment/v1beta4/groupspec").GroupSpec;
-export type ManifestGroup = import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/akash/manifest/v2beta3/group").Group;
+export type GroupSpec =
+  import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/akash/deployment/v1beta4/groupspec").GroupSpec;
+export type ManifestGroup =
+  import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/akash/manifest/v2beta3/group").Group;
 export type SdlInput = import("../../node_modules/@akashnetwork/chain-sdk/dist/types/sdl/index").SDLInput;
 export type ChainNodeWebSdk = ReturnType<Web["createChainNodeWebSDK"]>;
 export type StargateTxClient = ReturnType<Root["createStargateClient"]>;
 export type TxRaw = import("../../node_modules/@akashnetwork/chain-sdk/dist/types/sdk/transport/tx/TxClient").TxRaw;
-export type QueryBid = import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/akash/market/v1beta5/bid").Bid;
-export type JwtPayload = import("../../node_modules/@akashnetwork/chain-sdk/dist/types/sdk/provider/auth/jwt/types").JwtTokenPayload;
+export type QueryBid =
+  import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/akash/market/v1beta5/bid").Bid;
+export type JwtPayload =
+  import("../../node_modules/@akashnetwork/chain-sdk/dist/types/sdk/provider/auth/jwt/types").JwtTokenPayload;
 
 /** js-yaml ships inside chain-sdk's dependency tree (chain-sdk parses SDL YAML with it too). */
 export const yamlLoad: (text: string) => unknown = require("js-yaml").load;
 
-type ProtoCosmosV1beta1 = typeof import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/index.cosmos.v1beta1");
-type ProtoSecp256k1 = typeof import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/index.cosmos.secp256k1");
+type ProtoCosmosV1beta1 =
+  typeof import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/index.cosmos.v1beta1");
+type ProtoSecp256k1 =
+  typeof import("../../node_modules/@akashnetwork/chain-sdk/dist/types/generated/protos/index.cosmos.secp256k1");
 /** cosmos.tx / auth / bank / base types (TxRaw, SignDoc, BaseAccount, …) */
 export const cosmosV1beta1: ProtoCosmosV1beta1 = require("@akashnetwork/chain-sdk/private-types/cosmos.v1beta1");
 export const cosmosSecp256k1: ProtoSecp256k1 = require("@akashnetwork/chain-sdk/private-types/cosmos.secp256k1");

@@ -4,7 +4,15 @@
 import { createHash } from "node:crypto";
 import { Secp256k1HdWallet } from "@cosmjs/amino";
 import { StargateClient } from "@cosmjs/stargate";
-import { akashV1, chainSdk, chainSdkWeb, cosmosV1beta1, type ChainNodeWebSdk, type StargateTxClient, type TxRaw } from "./chain-sdk";
+import {
+  akashV1,
+  chainSdk,
+  chainSdkWeb,
+  cosmosV1beta1,
+  type ChainNodeWebSdk,
+  type StargateTxClient,
+  type TxRaw,
+} from "./chain-sdk";
 import { AkashError, ChainTxError, ProviderRejectedError } from "./errors";
 import { createOwnerJwt } from "./jwt";
 import type { PreparedSdl } from "./sdl";
@@ -63,7 +71,9 @@ export class AkashClient {
 
   /** Queries only (no account): what a relayer co-signer uses to check a reported lease itself. */
   static readOnly(endpoints: AkashEndpoints): AkashClient {
-    const sdk = chainSdkWeb.createChainNodeWebSDK({ query: { baseUrl: endpoints.restUrl, transportOptions: { retry: { maxAttempts: 3, maxDelayMs: 1_000 } } } });
+    const sdk = chainSdkWeb.createChainNodeWebSDK({
+      query: { baseUrl: endpoints.restUrl, transportOptions: { retry: { maxAttempts: 3, maxDelayMs: 1_000 } } },
+    });
     return new AkashClient(endpoints, "", undefined, sdk, undefined);
   }
 
@@ -80,14 +90,18 @@ export class AkashClient {
   /** An Akash account from its BIP-39 mnemonic (HD path m/44'/118'/0'/0/0, prefix akash). */
   static async fromMnemonic(mnemonic: string, endpoints: AkashEndpoints): Promise<AkashClient> {
     const words = mnemonic.trim().split(/\s+/);
-    if (![12, 15, 18, 21, 24].includes(words.length)) throw new AkashError(`the Akash mnemonic has ${words.length} words; expected 12 or 24 (BIP-39)`, true);
+    if (![12, 15, 18, 21, 24].includes(words.length))
+      throw new AkashError(`the Akash mnemonic has ${words.length} words; expected 12 or 24 (BIP-39)`, true);
     const amino = await Secp256k1HdWallet.fromMnemonic(words.join(" "), { prefix: "akash" });
     const [acct] = await amino.getAccounts();
     const tx = chainSdk.createStargateClient({
       baseUrl: endpoints.rpcUrl,
       signerMnemonic: words.join(" "),
       defaultGasPrice: endpoints.gasPrice ?? "0.025uakt",
-      stargateOptions: { broadcastTimeoutMs: endpoints.txTimeoutMs ?? 30_000, broadcastPollIntervalMs: endpoints.txPollMs ?? 500 },
+      stargateOptions: {
+        broadcastTimeoutMs: endpoints.txTimeoutMs ?? 30_000,
+        broadcastPollIntervalMs: endpoints.txPollMs ?? 500,
+      },
     });
     const sdk = chainSdkWeb.createChainNodeWebSDK({
       query: { baseUrl: endpoints.restUrl, transportOptions: { retry: { maxAttempts: 3, maxDelayMs: 1_000 } } },
@@ -141,14 +155,25 @@ export class AkashClient {
 
   async openBids(owner: string, dseq: string): Promise<BidInfo[]> {
     const r = await this.sdk.akash.market.v1beta5.getBids({ filters: { owner, dseq, state: "open" } });
-    return r.bids.flatMap((b) => (b.bid?.id ? [{ ...idOf(b.bid.id), price: b.bid.price?.amount ?? "0", denom: b.bid.price?.denom ?? "" }] : []));
+    return r.bids.flatMap((b) =>
+      b.bid?.id ? [{ ...idOf(b.bid.id), price: b.bid.price?.amount ?? "0", denom: b.bid.price?.denom ?? "" }] : [],
+    );
   }
 
   async leases(owner: string, dseq: string): Promise<LeaseInfo[]> {
     const r = await this.sdk.akash.market.v1beta5.getLeases({ filters: { owner, dseq } });
     const states: Record<number, LeaseInfo["state"]> = { 1: "active", 2: "insufficient_funds", 3: "closed" };
     return r.leases.flatMap((l) =>
-      l.lease?.id ? [{ ...idOf(l.lease.id), price: l.lease.price?.amount ?? "0", denom: l.lease.price?.denom ?? "", state: states[l.lease.state] ?? "unknown" }] : [],
+      l.lease?.id
+        ? [
+            {
+              ...idOf(l.lease.id),
+              price: l.lease.price?.amount ?? "0",
+              denom: l.lease.price?.denom ?? "",
+              state: states[l.lease.state] ?? "unknown",
+            },
+          ]
+        : [],
     );
   }
 
@@ -181,12 +206,17 @@ export class AkashClient {
 
   async createLease(bid: BidInfo, hooks: TxHooks = {}): Promise<void> {
     await this.send("MsgCreateLease", hooks, (opts) =>
-      this.sdk.akash.market.v1beta5.createLease({ bidId: { owner: bid.owner, dseq: bid.dseq, gseq: bid.gseq, oseq: bid.oseq, provider: bid.provider, bseq: bid.bseq } }, opts),
+      this.sdk.akash.market.v1beta5.createLease(
+        { bidId: { owner: bid.owner, dseq: bid.dseq, gseq: bid.gseq, oseq: bid.oseq, provider: bid.provider, bseq: bid.bseq } },
+        opts,
+      ),
     );
   }
 
   async closeDeployment(dseq: string, hooks: TxHooks = {}): Promise<void> {
-    await this.send("MsgCloseDeployment", hooks, (opts) => this.sdk.akash.deployment.v1beta4.closeDeployment({ id: { owner: this.address, dseq } }, opts));
+    await this.send("MsgCloseDeployment", hooks, (opts) =>
+      this.sdk.akash.deployment.v1beta4.closeDeployment({ id: { owner: this.address, dseq } }, opts),
+    );
   }
 
   /** Top up a deployment's escrow (escrow.v1 MsgAccountDeposit; the signer pays). */
@@ -203,7 +233,11 @@ export class AkashClient {
     );
   }
 
-  private async send(what: string, hooks: TxHooks, call: (opts: { memo: string; afterSign: (raw: TxRaw) => void }) => Promise<unknown>): Promise<void> {
+  private async send(
+    what: string,
+    hooks: TxHooks,
+    call: (opts: { memo: string; afterSign: (raw: TxRaw) => void }) => Promise<unknown>,
+  ): Promise<void> {
     let hash: string | undefined;
     try {
       await call({
@@ -271,20 +305,43 @@ function isNotFound(e: unknown): boolean {
 
 /** cosmjs / chain-sdk failures → ChainTxError (rejected) or a transient AkashError. */
 function toChainError(what: string, e: unknown, hash: string | undefined): Error {
-  const err = e as Error & { code?: number; codespace?: string; log?: string; txId?: string; txResponse?: { code: number; rawLog?: string; transactionHash?: string } };
+  const err = e as Error & {
+    code?: number;
+    codespace?: string;
+    log?: string;
+    txId?: string;
+    txResponse?: { code: number; rawLog?: string; transactionHash?: string };
+  };
   if (err?.name === "TxError" && err.txResponse) {
     // DeliverTx failure: the tx is in a block with a non-zero code
-    return new ChainTxError(what, err.txResponse.code, "deliver", err.txResponse.rawLog ?? err.message, err.txResponse.transactionHash ?? hash);
+    return new ChainTxError(
+      what,
+      err.txResponse.code,
+      "deliver",
+      err.txResponse.rawLog ?? err.message,
+      err.txResponse.transactionHash ?? hash,
+    );
   }
   if (err?.name === "BroadcastTxError" || (typeof err?.code === "number" && typeof err?.codespace === "string")) {
     return new ChainTxError(what, err.code ?? 1, err.codespace ?? "", err.log ?? err.message, hash);
   }
   if (err?.name === "TimeoutError" || err?.txId) {
-    return new AkashError(`${what} ${err.txId ?? hash ?? ""} was broadcast but not seen in a block in time: will check the chain before retrying`, false, { cause: e });
+    return new AkashError(
+      `${what} ${err.txId ?? hash ?? ""} was broadcast but not seen in a block in time: will check the chain before retrying`,
+      false,
+      { cause: e },
+    );
   }
   // simulation (gas estimate) failures come back as ABCI query errors carrying the chain's code
   const msg = err?.message ?? String(e);
   const sim = /Query failed with \((\d+)\): ([\s\S]*)/.exec(msg);
-  if (sim) return new ChainTxError(`${what} (simulation)`, Number(sim[1]), /sequence mismatch/.test(sim[2]) ? "sdk" : "simulate", sim[2].trim(), hash);
+  if (sim)
+    return new ChainTxError(
+      `${what} (simulation)`,
+      Number(sim[1]),
+      /sequence mismatch/.test(sim[2]) ? "sdk" : "simulate",
+      sim[2].trim(),
+      hash,
+    );
   return new AkashError(`${what} failed: ${msg}`, false, { cause: e });
 }

@@ -34,7 +34,10 @@ export class ChainTxError extends AkashError {
   readonly rawLog: string;
   readonly txHash: string | undefined;
   constructor(what: string, code: number, codespace: string, rawLog: string, txHash?: string) {
-    super(`${what} rejected by the Akash chain (code ${code}${codespace ? ` ${codespace}` : ""}): ${rawLog}`, !isTransientTxCode(codespace, code));
+    super(
+      `${what} rejected by the Akash chain (code ${code}${codespace ? ` ${codespace}` : ""}): ${rawLog}`,
+      !isTransientTxCode(codespace, code),
+    );
     this.code = code;
     this.codespace = codespace;
     this.rawLog = rawLog;
@@ -52,7 +55,10 @@ export class ProviderRejectedError extends AkashError {
   readonly status: number;
   constructor(provider: string, status: number, body: string) {
     // 4xx (except 408/429) is the provider's verdict on this manifest or token; 5xx may pass.
-    super(`provider ${provider} rejected the manifest: HTTP ${status} ${body.slice(0, 300)}`, status >= 400 && status < 500 && status !== 408 && status !== 429);
+    super(
+      `provider ${provider} rejected the manifest: HTTP ${status} ${body.slice(0, 300)}`,
+      status >= 400 && status < 500 && status !== 408 && status !== 429,
+    );
     this.status = status;
   }
 }
@@ -60,7 +66,10 @@ export class ProviderRejectedError extends AkashError {
 /** No acceptable bid arrived before the deadline. */
 export class NoBidsError extends AkashError {
   constructor(owner: string, dseq: string, seen: number, why: string) {
-    super(`no acceptable bid for deployment ${owner}/${dseq} before the deadline (${seen} bid(s) seen${why ? `: ${why}` : ""}). Raise the price cap, widen the provider allowlist, or relax the required attributes.`, true);
+    super(
+      `no acceptable bid for deployment ${owner}/${dseq} before the deadline (${seen} bid(s) seen${why ? `: ${why}` : ""}). Raise the price cap, widen the provider allowlist, or relax the required attributes.`,
+      true,
+    );
   }
 }
 

@@ -50,7 +50,8 @@ export function refuseUnsupported(sdl: unknown): void {
 /** SDL text → group specs, manifest and version hash. Throws InvalidSdlError / UnsupportedSdlError. */
 export function prepareSdl(yamlText: string, networkId: AkashNetworkId = "mainnet"): PreparedSdl {
   const input = parseSdlYaml(yamlText);
-  if (!isRecord(input)) throw new InvalidSdlError(["the document is not a YAML mapping (expected version, services, profiles, deployment)"]);
+  if (!isRecord(input))
+    throw new InvalidSdlError(["the document is not a YAML mapping (expected version, services, profiles, deployment)"]);
   refuseUnsupported(input);
   let result: ReturnType<typeof chainSdk.generateManifest>;
   try {
@@ -59,13 +60,23 @@ export function prepareSdl(yamlText: string, networkId: AkashNetworkId = "mainne
     throw new InvalidSdlError([e instanceof Error ? e.message : String(e)]);
   }
   if (!result.ok) {
-    throw new InvalidSdlError(result.value.map((v) => `${v.instancePath || "/"}: ${v.message ?? "invalid"}${v.params ? ` ${JSON.stringify(v.params)}` : ""}`));
+    throw new InvalidSdlError(
+      result.value.map(
+        (v) => `${v.instancePath || "/"}: ${v.message ?? "invalid"}${v.params ? ` ${JSON.stringify(v.params)}` : ""}`,
+      ),
+    );
   }
   const { groups } = result.value;
   const groupSpecs = withGoEndpointOrder(result.value.groupSpecs, groups);
   const manifestJson = chainSdk.manifestToSortedJSON(groups);
   const manifestHash = new Uint8Array(createHash("sha256").update(manifestJson, "utf8").digest());
-  return { groupSpecs, manifestGroups: groups, manifestJson, manifestHash, manifestHashHex: Buffer.from(manifestHash).toString("hex") };
+  return {
+    groupSpecs,
+    manifestGroups: groups,
+    manifestJson,
+    manifestHash,
+    manifestHashHex: Buffer.from(manifestHash).toString("hex"),
+  };
 }
 
 /**
@@ -92,9 +103,14 @@ export function withGoEndpointOrder(specs: GroupSpec[], manifest: ManifestGroup[
         const a = res.endpoints.map(key).sort();
         const b = goOrder.map(key).sort();
         if (a.length !== b.length || a.some((k, i) => k !== b[i])) {
-          throw new InvalidSdlError([`group ${spec.name} resource ${res.id}: chain-sdk's endpoints [${a}] disagree with the manifest's [${b}]`]);
+          throw new InvalidSdlError([
+            `group ${spec.name} resource ${res.id}: chain-sdk's endpoints [${a}] disagree with the manifest's [${b}]`,
+          ]);
         }
-        return { ...ru, resource: { ...res, endpoints: goOrder.map((e) => ({ kind: e.kind, sequenceNumber: e.sequenceNumber })) } };
+        return {
+          ...ru,
+          resource: { ...res, endpoints: goOrder.map((e) => ({ kind: e.kind, sequenceNumber: e.sequenceNumber })) },
+        };
       }),
     };
   });
@@ -134,7 +150,11 @@ export function goSortedJson(v: unknown): string {
     if (Array.isArray(x)) return x.map(sort);
     if (x && typeof x === "object") {
       const o = x as Record<string, unknown>;
-      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sort(o[k])]));
+      return Object.fromEntries(
+        Object.keys(o)
+          .sort()
+          .map((k) => [k, sort(o[k])]),
+      );
     }
     return x;
   };
@@ -142,7 +162,10 @@ export function goSortedJson(v: unknown): string {
 }
 
 function stableSortBy<T>(xs: T[], key: (x: T) => number): T[] {
-  return xs.map((x, i) => ({ x, i })).sort((a, b) => key(a.x) - key(b.x) || a.i - b.i).map((e) => e.x);
+  return xs
+    .map((x, i) => ({ x, i }))
+    .sort((a, b) => key(a.x) - key(b.x) || a.i - b.i)
+    .map((e) => e.x);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

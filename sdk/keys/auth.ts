@@ -94,9 +94,7 @@ export class ChallengeIssuer {
     private readonly now: () => number,
     privateKeyPem?: string,
   ) {
-    this.key = privateKeyPem
-      ? createPrivateKey(privateKeyPem)
-      : generateKeyPairSync("ed25519").privateKey;
+    this.key = privateKeyPem ? createPrivateKey(privateKeyPem) : generateKeyPairSync("ed25519").privateKey;
     this.publicKeyPem = createPublicKey(this.key).export({ type: "spki", format: "pem" }).toString();
   }
 
@@ -182,7 +180,8 @@ export async function authenticate(ctx: AuthContext, address: unknown, token: st
     );
   }
   const c = parseChallenge(signed);
-  if (c.address.toLowerCase() !== account.address) refuse("unauthenticated", `the challenge was issued to ${c.address}, not ${account.address}`);
+  if (c.address.toLowerCase() !== account.address)
+    refuse("unauthenticated", `the challenge was issued to ${c.address}, not ${account.address}`);
   const pub = createPublicKey(ctx.issuerPublicKeyPem);
   if (!verify(null, ticketPayload(c), pub, Buffer.from(c.ticket, "base64url"))) {
     refuse("unauthenticated", "the challenge's ticket was not issued by this key service");

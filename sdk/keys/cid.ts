@@ -69,10 +69,7 @@ export async function parseRawCid(text: string): Promise<{ cid: string; digest: 
     refuse("bad_request", `'${text}' is not a CID (${(e as Error).message})`);
   }
   if (cid.version !== 1 || cid.code !== mf.rawCode || cid.multihash.code !== mf.sha256Code) {
-    refuse(
-      "unsupported",
-      `CID ${text} is not CIDv1/raw/sha256: only single raw blocks can be verified against their bytes here`,
-    );
+    refuse("unsupported", `CID ${text} is not CIDv1/raw/sha256: only single raw blocks can be verified against their bytes here`);
   }
   return { cid: cid.toString(), digest: Buffer.from(cid.multihash.digest) };
 }

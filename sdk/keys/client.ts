@@ -19,7 +19,10 @@ export type Holder =
   | { family: "evm"; address: string; signMessage(message: string): Promise<string> }
   | { family: "cosmos"; address: string; signer: OfflineAminoSigner };
 
-export function evmHolder(signer: { getAddress(): Promise<string>; signMessage(m: string): Promise<string> }, address: string): Holder {
+export function evmHolder(
+  signer: { getAddress(): Promise<string>; signMessage(m: string): Promise<string> },
+  address: string,
+): Holder {
   return { family: "evm", address, signMessage: (m) => signer.signMessage(m) };
 }
 
@@ -89,7 +92,11 @@ export class KeyServiceClient {
     } catch {
       parsed = { message: text };
     }
-    return { ok: res.ok, status: res.status, body: (Array.isArray(parsed) ? { items: parsed } : parsed) as Record<string, unknown> };
+    return {
+      ok: res.ok,
+      status: res.status,
+      body: (Array.isArray(parsed) ? { items: parsed } : parsed) as Record<string, unknown>,
+    };
   }
 
   /** Ask for a challenge and sign it. One signature opens each shard store once. */
@@ -97,16 +104,25 @@ export class KeyServiceClient {
     const r = await this.call(`/api/message/${holder.address}`, "GET", "", undefined);
     const items = r.body.items as Array<{ message?: string }> | undefined;
     const message = items?.[0]?.message;
-    if (!r.ok || typeof message !== "string") refuse(codeFor(r.status, r.body), `no challenge for ${holder.address}: ${String(r.body.message)}`);
-    const token = holder.family === "evm" ? await holder.signMessage(message) : await signAdr36(holder.signer, holder.address, message);
+    if (!r.ok || typeof message !== "string")
+      refuse(codeFor(r.status, r.body), `no challenge for ${holder.address}: ${String(r.body.message)}`);
+    const token =
+      holder.family === "evm" ? await holder.signMessage(message) : await signAdr36(holder.signer, holder.address, message);
     return { message, token };
   }
 
   /** Send one request to all five stores in parallel; all must accept. */
-  private async toAllStores(op: string, method: string, holder: Holder, body: (n: number) => Record<string, unknown>): Promise<void> {
+  private async toAllStores(
+    op: string,
+    method: string,
+    holder: Holder,
+    body: (n: number) => Record<string, unknown>,
+  ): Promise<void> {
     const { message, token } = await this.authenticate(holder);
     const answers = await Promise.all(
-      Array.from({ length: SHARES }, (_, i) => this.call(`/api/${op}/${i + 1}`, method, token, { ...body(i + 1), address: holder.address, message })),
+      Array.from({ length: SHARES }, (_, i) =>
+        this.call(`/api/${op}/${i + 1}`, method, token, { ...body(i + 1), address: holder.address, message }),
+      ),
     );
     const bad = answers.findIndex((a) => !a.ok);
     if (bad >= 0) {
@@ -122,14 +138,19 @@ export class KeyServiceClient {
     const res = await fetch(`${this.endpoints.upload}/api/v0/add?cid-version=1`, {
       method: "POST",
       body: form,
-      headers: { Encryption: "true", "Mime-Type": "application/octet-stream", Authorization: `Bearer ${this.endpoints.apiKey ?? ""}` },
+      headers: {
+        Encryption: "true",
+        "Mime-Type": "application/octet-stream",
+        Authorization: `Bearer ${this.endpoints.apiKey ?? ""}`,
+      },
     });
     if (!res.ok) refuse("bad_request", `upload to ${this.endpoints.upload} failed: HTTP ${res.status} ${await res.text()}`);
     const answer = (await res.json()) as Array<{ Hash?: string }> | { Hash?: string };
     const cid = Array.isArray(answer) ? answer[0]?.Hash : answer.Hash;
     if (typeof cid !== "string") refuse("integrity", "the upload answer names no CID");
     const ours = await cidOf(bytes);
-    if (cid.startsWith("bafkrei") && cid !== ours) refuse("integrity", `the service named the upload ${cid}, but its bytes hash to ${ours}`);
+    if (cid.startsWith("bafkrei") && cid !== ours)
+      refuse("integrity", `the service named the upload ${cid}, but its bytes hash to ${ours}`);
     return cid;
   }
 
@@ -138,14 +159,22 @@ export class KeyServiceClient {
     const res = await fetch(`${this.endpoints.gateway}/ipfs/${cid}`);
     if (!res.ok) refuse(res.status === 404 ? "not_found" : "chain_unavailable", `gateway has no ${cid} (HTTP ${res.status})`);
     const bytes = Buffer.from(await res.arrayBuffer());
-    await parseRawCid(cid).then(() => verifyCid(cid, bytes), (e: unknown) => {
-      if (!(e instanceof KeyServiceError && e.code === "unsupported")) throw e; // not locally verifiable: AES-GCM still is
-    });
+    await parseRawCid(cid).then(
+      () => verifyCid(cid, bytes),
+      (e: unknown) => {
+        if (!(e instanceof KeyServiceError && e.code === "unsupported")) throw e; // not locally verifiable: AES-GCM still is
+      },
+    );
     return bytes;
   }
 
   /** First upload: the key shards (one per store) with the access conditions. */
-  async saveShards(owner: Holder, cid: string, shards: KeyShard[], conditions?: { conditions: AccessCondition[]; aggregator?: string }): Promise<void> {
+  async saveShards(
+    owner: Holder,
+    cid: string,
+    shards: KeyShard[],
+    conditions?: { conditions: AccessCondition[]; aggregator?: string },
+  ): Promise<void> {
     if (conditions) {
       await this.toAllStores("fileAccessConditions", "POST", owner, (n) => ({
         cid,
@@ -161,7 +190,11 @@ export class KeyServiceClient {
   }
 
   /** Replace the access conditions (owner only). */
-  async setConditions(owner: Holder, cid: string, conditions: { conditions: AccessCondition[]; aggregator?: string }): Promise<void> {
+  async setConditions(
+    owner: Holder,
+    cid: string,
+    conditions: { conditions: AccessCondition[]; aggregator?: string },
+  ): Promise<void> {
     await this.toAllStores("fileAccessConditions", "PUT", owner, () => ({
       cid,
       conditions: conditions.conditions,

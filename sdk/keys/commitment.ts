@@ -7,7 +7,10 @@ import { refuse } from "./errors";
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
 export function contentCommitment(encryptedSdlSha256: string, imageDigest: string): string {
-  for (const [name, v] of [["encrypted SDL hash", encryptedSdlSha256], ["image digest", imageDigest]] as const) {
+  for (const [name, v] of [
+    ["encrypted SDL hash", encryptedSdlSha256],
+    ["image digest", imageDigest],
+  ] as const) {
     if (!BYTES32.test(v)) refuse("bad_request", `${name} '${v}' is not 0x + 64 hex`);
   }
   return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [encryptedSdlSha256, imageDigest]));

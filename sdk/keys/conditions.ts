@@ -36,8 +36,7 @@ export interface ConditionSet {
 }
 
 export type ChainConfig =
-  | { name: string; kind: "evm"; rpcUrl: string; chainId: number }
-  | { name: string; kind: "cosmwasm"; rpcUrl: string };
+  { name: string; kind: "evm"; rpcUrl: string; chainId: number } | { name: string; kind: "cosmwasm"; rpcUrl: string };
 
 // ------------------------------------------------------------------ aggregator
 
@@ -87,7 +86,9 @@ function idsOf(e: Expr): number[] {
 
 function evalExpr(e: Expr, results: Map<number, boolean>): boolean {
   if ("id" in e) return results.get(e.id) === true;
-  return e.op === "and" ? evalExpr(e.left, results) && evalExpr(e.right, results) : evalExpr(e.left, results) || evalExpr(e.right, results);
+  return e.op === "and"
+    ? evalExpr(e.left, results) && evalExpr(e.right, results)
+    : evalExpr(e.left, results) || evalExpr(e.right, results);
 }
 
 // ------------------------------------------------------------------ validation
@@ -102,7 +103,10 @@ export function validateConditions(input: unknown, chains: ChainConfig[]): Condi
   const body = (input ?? {}) as Record<string, unknown>;
   const chainType = String(body.chainType ?? "EVM").toUpperCase();
   if (chainType !== "EVM") {
-    refuse("unsupported", `chainType ${chainType} is not evaluated by this key service: use EVM-shaped conditions (CosmWasm chains are named in 'chain')`);
+    refuse(
+      "unsupported",
+      `chainType ${chainType} is not evaluated by this key service: use EVM-shaped conditions (CosmWasm chains are named in 'chain')`,
+    );
   }
   const { error } = updateConditionSchema.validate({
     address: String(body.address ?? "0x"),
@@ -117,12 +121,18 @@ export function validateConditions(input: unknown, chains: ChainConfig[]): Condi
     const chain = chains.find((k) => k.name.toLowerCase() === c.chain.toLowerCase());
     const where = `condition [${c.id}]`;
     if (!chain) {
-      refuse("bad_condition", `${where}: chain '${c.chain}' is not configured here (configured: ${chains.map((k) => k.name).join(", ") || "none"})`);
+      refuse(
+        "bad_condition",
+        `${where}: chain '${c.chain}' is not configured here (configured: ${chains.map((k) => k.name).join(", ") || "none"})`,
+      );
     }
     const type = c.standardContractType.toLowerCase();
     if (chain.kind === "cosmwasm") {
       if (type !== "custom" || c.method !== "has_access") {
-        refuse("bad_condition", `${where}: on CosmWasm chain '${c.chain}' only Custom 'has_access' (Hexs mirror) is supported, got ${c.standardContractType} '${c.method}'`);
+        refuse(
+          "bad_condition",
+          `${where}: on CosmWasm chain '${c.chain}' only Custom 'has_access' (Hexs mirror) is supported, got ${c.standardContractType} '${c.method}'`,
+        );
       }
       if (c.parameters?.length !== 2 || !/^\d+$/.test(String(c.parameters[0]))) {
         refuse("bad_condition", `${where}: has_access takes parameters [<model id>, ":userAddress" | <account>]`);
@@ -131,10 +141,14 @@ export function validateConditions(input: unknown, chains: ChainConfig[]): Condi
     }
     if (type === "custom") {
       if ((c.inputArrayType ?? []).length !== (c.parameters ?? []).length) {
-        refuse("bad_condition", `${where}: inputArrayType has ${(c.inputArrayType ?? []).length} types for ${(c.parameters ?? []).length} parameters`);
+        refuse(
+          "bad_condition",
+          `${where}: inputArrayType has ${(c.inputArrayType ?? []).length} types for ${(c.parameters ?? []).length} parameters`,
+        );
       }
     } else if (type === "") {
-      if (c.method !== "getBalance" && c.method !== "getBlockNumber") refuse("bad_condition", `${where}: method ${c.method} unsupported`);
+      if (c.method !== "getBalance" && c.method !== "getBlockNumber")
+        refuse("bad_condition", `${where}: method ${c.method} unsupported`);
     } else if (!["balanceof", "ownerof"].includes(c.method.toLowerCase())) {
       refuse("bad_condition", `${where}: ${c.standardContractType}.${c.method} is not supported (balanceOf, ownerOf or Custom)`);
     }
@@ -157,7 +171,9 @@ function compare(actual: bigint | string | boolean, c: AccessCondition, account:
   const want = value === ":userAddress" ? account.address : value;
   if (typeof actual === "bigint") {
     const w = BigInt(want);
-    return { "==": actual === w, "!=": actual !== w, ">=": actual >= w, "<=": actual <= w, ">": actual > w, "<": actual < w }[comparator];
+    return { "==": actual === w, "!=": actual !== w, ">=": actual >= w, "<=": actual <= w, ">": actual > w, "<": actual < w }[
+      comparator
+    ];
   }
   const a = String(actual).toLowerCase();
   const b = String(want).toLowerCase();
@@ -226,7 +242,8 @@ export class ChainAccess {
         return compare(v, c, account);
       }
       let fragment: string;
-      if (type === "custom") fragment = `function ${c.method}(${(c.inputArrayType ?? []).join(",")}) view returns (${c.outputType})`;
+      if (type === "custom")
+        fragment = `function ${c.method}(${(c.inputArrayType ?? []).join(",")}) view returns (${c.outputType})`;
       else if (c.method.toLowerCase() === "ownerof") fragment = "function ownerOf(uint256) view returns (address)";
       else if (type === "erc1155") fragment = "function balanceOf(address,uint256) view returns (uint256)";
       else fragment = "function balanceOf(address) view returns (uint256)";
@@ -263,7 +280,9 @@ export class ChainAccess {
       }),
     );
     const granted =
-      set.conditions.length === 1 ? results.get(set.conditions[0].id) === true : evalExpr(parseAggregator(set.aggregator ?? ""), results);
+      set.conditions.length === 1
+        ? results.get(set.conditions[0].id) === true
+        : evalExpr(parseAggregator(set.aggregator ?? ""), results);
     return { granted, unavailable };
   }
 

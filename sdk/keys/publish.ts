@@ -49,7 +49,12 @@ export function keyHolderConditions(where: KeyLocations): { conditions: AccessCo
 }
 
 /** Let every holder of a live key of the model decrypt the SDL at `locator`. Owner only. */
-export async function grantKeyHolders(client: KeyServiceClient, owner: Holder, locator: string, where: KeyLocations): Promise<void> {
+export async function grantKeyHolders(
+  client: KeyServiceClient,
+  owner: Holder,
+  locator: string,
+  where: KeyLocations,
+): Promise<void> {
   await client.setConditions(owner, parseLocator(locator).cid, keyHolderConditions(where));
 }
 
@@ -58,6 +63,11 @@ export async function grantKeyHolders(client: KeyServiceClient, owner: Holder, l
  * as the operator's key when a buyer asks for a deployment. Operators are EVM addresses (the
  * relayer's operator key; `relayer keys` prints it). Key holders are admitted by the conditions.
  */
-export async function grantOperators(client: KeyServiceClient, owner: Holder, locator: string, operators: string[]): Promise<void> {
+export async function grantOperators(
+  client: KeyServiceClient,
+  owner: Holder,
+  locator: string,
+  operators: string[],
+): Promise<void> {
   await client.share(owner, parseLocator(locator).cid, operators);
 }

@@ -9,11 +9,11 @@ import { refuse } from "./errors";
 
 // chain-sdk publishes its types only through package "exports", which this project's
 // moduleResolution ("node") does not read: the runtime comes from require, the types by path.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { generateManifest } = require("@akashnetwork/chain-sdk") as { generateManifest: typeof GenerateManifest };
 
 // js-yaml 4 ships no types; chain-sdk depends on it, so it is installed with it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { load } = require("js-yaml") as { load(text: string, opts?: { json?: boolean }): unknown };
 
 export type AkashNetwork = "mainnet" | "sandbox" | "testnet";
@@ -69,10 +69,11 @@ export function validateSdl(text: string, network: AkashNetwork = "mainnet", sou
   }
   if (!result.ok) {
     const seen = new Set<string>();
-    const problems = result.value
-      .map((v) => `${v.instancePath || "/"}: ${v.message}`)
-      .filter((p) => !seen.has(p) && seen.add(p));
-    refuse("invalid_sdl", `${source} is invalid (${problems.length} problem${problems.length > 1 ? "s" : ""}):\n  - ${problems.join("\n  - ")}`);
+    const problems = result.value.map((v) => `${v.instancePath || "/"}: ${v.message}`).filter((p) => !seen.has(p) && seen.add(p));
+    refuse(
+      "invalid_sdl",
+      `${source} is invalid (${problems.length} problem${problems.length > 1 ? "s" : ""}):\n  - ${problems.join("\n  - ")}`,
+    );
   }
   const images: SdlImage[] = Object.entries(services).map(([service, svc]) => {
     const s = svc as Record<string, unknown>;
@@ -103,6 +104,9 @@ export function imageDigestOf(sdl: ValidSdl, explicit?: string): string {
     );
   }
   if (sdl.images.length === 1) return sdl.images[0].digest as string;
-  const lines = sdl.images.map((i) => `${i.service}=${i.digest}`).sort().join("\n");
+  const lines = sdl.images
+    .map((i) => `${i.service}=${i.digest}`)
+    .sort()
+    .join("\n");
   return "0x" + createHash("sha256").update(lines).digest("hex");
 }

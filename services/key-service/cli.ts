@@ -62,7 +62,8 @@ export function parseChains(f: Map<string, string[]>): ChainConfig[] {
   const chains: ChainConfig[] = [];
   for (const e of f.get("evm") ?? []) {
     const [name, rpcUrl, id] = e.split(",");
-    if (!name || !/^https?:\/\//.test(rpcUrl ?? "") || !/^\d+$/.test(id ?? "")) throw new UsageError(`--evm '${e}': expected <name>,<http rpc url>,<chain id>`);
+    if (!name || !/^https?:\/\//.test(rpcUrl ?? "") || !/^\d+$/.test(id ?? ""))
+      throw new UsageError(`--evm '${e}': expected <name>,<http rpc url>,<chain id>`);
     chains.push({ name, kind: "evm", rpcUrl, chainId: Number(id) });
   }
   for (const e of f.get("cosmwasm") ?? []) {
@@ -81,7 +82,12 @@ export function parseChains(f: Map<string, string[]>): ChainConfig[] {
     if (!Array.isArray(list)) throw new UsageError("--chains: expected a JSON list");
     for (const [i, c] of list.entries()) {
       const x = c as Partial<ChainConfig> & { chainId?: number };
-      if (typeof x.name !== "string" || (x.kind !== "evm" && x.kind !== "cosmwasm") || typeof x.rpcUrl !== "string" || (x.kind === "evm" && typeof x.chainId !== "number")) {
+      if (
+        typeof x.name !== "string" ||
+        (x.kind !== "evm" && x.kind !== "cosmwasm") ||
+        typeof x.rpcUrl !== "string" ||
+        (x.kind === "evm" && typeof x.chainId !== "number")
+      ) {
         throw new UsageError(`--chains[${i}]: expected { name, kind: "evm" | "cosmwasm", rpcUrl, chainId (evm) }`);
       }
       chains.push(x as ChainConfig);
@@ -126,7 +132,9 @@ export async function main(argv: string[]): Promise<{ close(): Promise<void> }> 
           return ((await r.json()) as { publicKeyPem: string }).publicKeyPem;
         },
         pendingChallenges: async (address) => {
-          const r = await fetch(`${front}/internal/challenges/${encodeURIComponent(address)}`, { signal: AbortSignal.timeout(5000) });
+          const r = await fetch(`${front}/internal/challenges/${encodeURIComponent(address)}`, {
+            signal: AbortSignal.timeout(5000),
+          });
           return r.ok ? ((await r.json()) as string[]) : [];
         },
       });
@@ -139,8 +147,12 @@ export async function main(argv: string[]): Promise<{ close(): Promise<void> }> 
       let storeUrls: string[] | undefined;
       let storePorts: { from: number; to: number } | undefined;
       if (cmd === "service") {
-        storeUrls = one(f, "stores")!.split(",").map((s) => s.trim()).filter(Boolean);
-        if (storeUrls.length !== SHARES || storeUrls.some((u) => !/^https?:\/\//.test(u))) throw new UsageError(`--stores: ${SHARES} comma-separated http:// URLs, store 1 first`);
+        storeUrls = one(f, "stores")!
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
+        if (storeUrls.length !== SHARES || storeUrls.some((u) => !/^https?:\/\//.test(u)))
+          throw new UsageError(`--stores: ${SHARES} comma-separated http:// URLs, store 1 first`);
       } else {
         const r = one(f, "store-ports", false);
         const m = r ? /^(\d+)-(\d+)$/.exec(r) : null;
@@ -174,7 +186,10 @@ if (require.main === module) {
       const stop = () => {
         if (closing) return;
         closing = true;
-        running.close().then(() => process.exit(0), () => process.exit(1));
+        running.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.on("SIGTERM", stop);
       process.on("SIGINT", stop);

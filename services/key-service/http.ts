@@ -14,9 +14,7 @@ export interface Request {
   json(): Record<string, unknown>;
 }
 
-export type Reply =
-  | { status: number; json: unknown }
-  | { status: number; bytes: Buffer; contentType: string };
+export type Reply = { status: number; json: unknown } | { status: number; bytes: Buffer; contentType: string };
 
 export type Handler = (req: Request) => Promise<Reply>;
 

@@ -65,7 +65,8 @@ export async function startKeyService(cfg: KeyServiceConfig): Promise<RunningKey
   };
 
   const stores: RunningShardStore[] = [];
-  if (cfg.storeUrls && cfg.storeUrls.length !== SHARES) throw new Error(`storeUrls: the key service needs exactly ${SHARES} shard stores, got ${cfg.storeUrls.length}`);
+  if (cfg.storeUrls && cfg.storeUrls.length !== SHARES)
+    throw new Error(`storeUrls: the key service needs exactly ${SHARES} shard stores, got ${cfg.storeUrls.length}`);
   try {
     for (let i = 1; i <= SHARES && !cfg.storeUrls; i++) {
       stores.push(
@@ -107,7 +108,11 @@ export async function startKeyService(cfg: KeyServiceConfig): Promise<RunningKey
   const fileBytes = async (req: Request): Promise<Buffer> => {
     const type = String(req.headers["content-type"] ?? "");
     if (!type.startsWith("multipart/form-data")) return req.body;
-    const form = await new globalThis.Request("http://127.0.0.1/", { method: "POST", headers: { "content-type": type }, body: new Uint8Array(req.body) }).formData();
+    const form = await new globalThis.Request("http://127.0.0.1/", {
+      method: "POST",
+      headers: { "content-type": type },
+      body: new Uint8Array(req.body),
+    }).formData();
     for (const v of form.values()) if (typeof v !== "string") return Buffer.from(await v.arrayBuffer());
     refuse("bad_request", "the multipart upload has no file part");
   };

@@ -106,7 +106,9 @@ export class ShardDb implements NonceLedger {
 
   addSharedTo(cid: string, addresses: string[]): void {
     const cur = this.get(cid)?.sharedTo ?? [];
-    this.db.prepare("UPDATE shards SET shared_to = ? WHERE cid = ?").run(JSON.stringify([...new Set([...cur, ...addresses])]), cid);
+    this.db
+      .prepare("UPDATE shards SET shared_to = ? WHERE cid = ?")
+      .run(JSON.stringify([...new Set([...cur, ...addresses])]), cid);
   }
 
   consume(nonce: string, expiresAt: number): boolean {
@@ -121,7 +123,9 @@ export class ShardDb implements NonceLedger {
 
 function isShard(v: unknown): v is KeyShard {
   const s = v as KeyShard;
-  return !!s && typeof s.key === "string" && typeof s.index === "string" && /^[0-9a-f]+$/i.test(s.key) && /^[0-9a-f]+$/i.test(s.index);
+  return (
+    !!s && typeof s.key === "string" && typeof s.index === "string" && /^[0-9a-f]+$/i.test(s.key) && /^[0-9a-f]+$/i.test(s.index)
+  );
 }
 
 export interface RunningShardStore {
@@ -151,7 +155,8 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
   const requireOwner = (cid: string, who: string) => {
     const rec = db.get(cid);
     if (!rec) refuse("not_found", `no key shard for ${cid} at store ${o.index}: upload it first`);
-    if (rec.owner !== who) refuse("forbidden", `${who} is not the owner of ${cid}; only its uploader (${rec.owner}) may change it`);
+    if (rec.owner !== who)
+      refuse("forbidden", `${who} is not the owner of ${cid}; only its uploader (${rec.owner}) may change it`);
     return rec;
   };
 
@@ -164,7 +169,13 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
       if (!rec) refuse("not_found", `no access conditions for ${g[1]}`);
       return {
         status: 200,
-        json: { cid: rec.cid, owner: rec.owner, conditions: rec.set?.conditions ?? [], aggregator: rec.set?.aggregator ?? null, sharedTo: rec.sharedTo },
+        json: {
+          cid: rec.cid,
+          owner: rec.owner,
+          conditions: rec.set?.conditions ?? [],
+          aggregator: rec.set?.aggregator ?? null,
+          sharedTo: rec.sharedTo,
+        },
       };
     }
     if (!m) refuse("not_found", `${req.method} ${req.path} is not a key-node endpoint`);
@@ -184,7 +195,10 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
       }
       if (Array.isArray(body.sharedTo)) {
         requireOwner(cid, who);
-        db.addSharedTo(cid, body.sharedTo.map((a) => String(a).toLowerCase()));
+        db.addSharedTo(
+          cid,
+          body.sharedTo.map((a) => String(a).toLowerCase()),
+        );
       }
       return ok;
     }
@@ -206,7 +220,8 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
       if (!rec.set) refuse("forbidden", `access denied: ${cid} has no access conditions and was not shared with ${who}`);
       const { granted, unavailable } = await chains.evaluate(rec.set, account);
       if (granted) return { status: 200, json: { payload: rec.shard } };
-      if (unavailable.length) refuse("chain_unavailable", `access undecided, a chain could not be read: ${unavailable.join("; ")}`);
+      if (unavailable.length)
+        refuse("chain_unavailable", `access undecided, a chain could not be read: ${unavailable.join("; ")}`);
       refuse("forbidden", `access denied: ${who} does not satisfy the access conditions of ${cid} (no live key)`);
     }
     refuse("not_found", `${req.method} ${req.path} is not a key-node endpoint`);

@@ -89,7 +89,8 @@ export async function resolveSigner(hre: HardhatRuntimeEnvironment, from: string
   const v = from.trim();
   if (/^\d+$/.test(v)) {
     const i = Number(v);
-    if (i >= signers.length) fail(`bad --from '${from}': network '${hre.network.name}' has ${signers.length} accounts (0..${signers.length - 1})`);
+    if (i >= signers.length)
+      fail(`bad --from '${from}': network '${hre.network.name}' has ${signers.length} accounts (0..${signers.length - 1})`);
     return signers[i];
   }
   if (!isAddress(v)) fail(`bad --from '${from}': expected an account index (0, 1, …) or an address`);
@@ -104,7 +105,9 @@ export async function requireModel(hre: HardhatRuntimeEnvironment, p: ProtocolCo
     const count = await p.registry.modelCount();
     const chain = await p.registry.chainId();
     const range = count === 0n ? "it has no models yet" : `its models are ${chain}:1 … ${chain}:${count}`;
-    fail(`unknown model ${formatId(modelId)} on network '${hre.network.name}': ${range}. Check --model (publish one with model:publish).`);
+    fail(
+      `unknown model ${formatId(modelId)} on network '${hre.network.name}': ${range}. Check --model (publish one with model:publish).`,
+    );
   }
   return p.registry.creatorOf(modelId);
 }
@@ -113,12 +116,20 @@ export async function requireModel(hre: HardhatRuntimeEnvironment, p: ProtocolCo
  * Fail unless `signer` created `modelId` — or, with `orPayout`, is the payout address the
  * creator bound for this chain (how a creator from another chain family acts here).
  */
-export async function requireCreator(hre: HardhatRuntimeEnvironment, p: ProtocolContracts, modelId: bigint, signer: Signer, orPayout = false): Promise<void> {
+export async function requireCreator(
+  hre: HardhatRuntimeEnvironment,
+  p: ProtocolContracts,
+  modelId: bigint,
+  signer: Signer,
+  orPayout = false,
+): Promise<void> {
   const creator = await requireModel(hre, p, modelId);
   const me = await signer.getAddress();
   if (creator === me || (orPayout && (await p.registry.payoutOf(creator)) === me)) return;
   const alt = orPayout ? " or its bound payout address" : "";
-  fail(`not the creator${alt}: model ${formatId(modelId)} was created by ${creator}, but this task signs as ${me}. Use --from with the creator's account${alt}.`);
+  fail(
+    `not the creator${alt}: model ${formatId(modelId)} was created by ${creator}, but this task signs as ${me}. Use --from with the creator's account${alt}.`,
+  );
 }
 
 export async function keysOf(hre: HardhatRuntimeEnvironment, p: ProtocolContracts, modelId: bigint): Promise<KeyNFT> {
@@ -205,7 +216,9 @@ export async function requireFunds(
   if (!c.native) {
     const tokenBalance = await balanceOf(hre, c, account);
     if (tokenBalance < value) {
-      fail(`insufficient funds: ${account} holds ${fmt(tokenBalance, c)} but needs ${fmt(value, c)}. Fund the account or use --from with another one.`);
+      fail(
+        `insufficient funds: ${account} holds ${fmt(tokenBalance, c)} but needs ${fmt(value, c)}. Fund the account or use --from with another one.`,
+      );
     }
   }
   if (nativeBalance < nativeNeed) {

@@ -61,8 +61,21 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   if (!(await reg.hasRole(daoRole, daoFactory))) await (await reg.grantRole(daoRole, daoFactory)).wait();
 
   const addresses: HexsAddresses = {
-    timelock, registry, market, hub, gateway, lzBridge, keyImplementation, keyBeacon,
-    soulbound, allowlist, supplyCap, expiry, membershipImplementation, governorImplementation, daoFactory,
+    timelock,
+    registry,
+    market,
+    hub,
+    gateway,
+    lzBridge,
+    keyImplementation,
+    keyBeacon,
+    soulbound,
+    allowlist,
+    supplyCap,
+    expiry,
+    membershipImplementation,
+    governorImplementation,
+    daoFactory,
   };
   if (!o.skipHandover) await handOver(hre, addresses);
   return addresses;

@@ -1,7 +1,17 @@
 // Parsing of task arguments: ids, amounts, currencies, addresses. Every failure names the
 // parameter, the bad value and the expected form.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { AbiCoder, getAddress, isAddress, isHexString, keccak256, parseUnits, toUtf8Bytes, ZeroAddress, zeroPadValue } from "ethers";
+import {
+  AbiCoder,
+  getAddress,
+  isAddress,
+  isHexString,
+  keccak256,
+  parseUnits,
+  toUtf8Bytes,
+  ZeroAddress,
+  zeroPadValue,
+} from "ethers";
 import { ACCOUNT_LENGTH, AccountFamily, type Account } from "../../codec";
 import { fail } from "./errors";
 
@@ -179,14 +189,21 @@ export function parseAccount(param: string, value: string | undefined): Account 
   if (!value) fail(`--${param} is required (an EVM address, or cosmos:0x… / cosmwasm:0x…)`);
   const v = value.trim();
   const m = /^(evm|cosmos|cosmwasm):(0x[0-9a-fA-F]+)$/.exec(v);
-  const families: Record<string, AccountFamily> = { evm: AccountFamily.Evm, cosmos: AccountFamily.Cosmos, cosmwasm: AccountFamily.CosmWasm };
+  const families: Record<string, AccountFamily> = {
+    evm: AccountFamily.Evm,
+    cosmos: AccountFamily.Cosmos,
+    cosmwasm: AccountFamily.CosmWasm,
+  };
   const family = m ? families[m[1]] : AccountFamily.Evm;
   const hex = m ? m[2] : v;
   if (!isHexString(hex) || (family === AccountFamily.Evm && !isAddress(hex))) {
-    fail(`bad --${param} '${value}': expected an EVM address (0x + 40 hex digits) or family:0x… (cosmos: 20 bytes, cosmwasm: 32 bytes)`);
+    fail(
+      `bad --${param} '${value}': expected an EVM address (0x + 40 hex digits) or family:0x… (cosmos: 20 bytes, cosmwasm: 32 bytes)`,
+    );
   }
   const len = (hex.length - 2) / 2;
-  if (len !== ACCOUNT_LENGTH[family]) fail(`bad --${param} '${value}': a ${AccountFamily[family]} account has ${ACCOUNT_LENGTH[family]} bytes, got ${len}`);
+  if (len !== ACCOUNT_LENGTH[family])
+    fail(`bad --${param} '${value}': a ${AccountFamily[family]} account has ${ACCOUNT_LENGTH[family]} bytes, got ${len}`);
   if (BigInt(hex) === 0n) fail(`bad --${param} '${value}': the zero account cannot receive anything`);
   return { family, address: hex.toLowerCase() };
 }

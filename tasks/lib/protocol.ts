@@ -25,9 +25,7 @@ const DEFAULTS: Record<string, ProtocolSettings> = {
 export function protocolSettings(hre: HardhatRuntimeEnvironment): ProtocolSettings {
   const base = DEFAULTS[hre.network.name];
   if (!base && !process.env.HEXS_CHAIN_ID) {
-    throw new Error(
-      `no Hexs settings for network '${hre.network.name}': add it to tasks/lib/protocol.ts or set HEXS_CHAIN_ID`,
-    );
+    throw new Error(`no Hexs settings for network '${hre.network.name}': add it to tasks/lib/protocol.ts or set HEXS_CHAIN_ID`);
   }
   const settings = { ...(base ?? DEFAULTS.localhost) };
   if (process.env.HEXS_CHAIN_ID) settings.hexsChainId = parseUint32("HEXS_CHAIN_ID", process.env.HEXS_CHAIN_ID);

@@ -51,7 +51,9 @@ export async function timelockCall(
 
   if (!(await tl.isOperation(operationId))) {
     if (!(await tl.hasRole(await tl.PROPOSER_ROLE(), me))) {
-      fail(`${me} cannot schedule on the timelock ${await tl.getAddress()} (no PROPOSER_ROLE): use --from with the proposer (the deployer on a devnet)`);
+      fail(
+        `${me} cannot schedule on the timelock ${await tl.getAddress()} (no PROPOSER_ROLE): use --from with the proposer (the deployer on a devnet)`,
+      );
     }
     const delay = await tl.getMinDelay();
     await requireFunds(hre, NATIVE_INFO, me, 0n, 150_000n);
@@ -82,7 +84,8 @@ export async function timelockCall(
       say(`  not ready yet: executable at ${readyIso} (in ${out.readyAt - now} s); re-run with --execute then`);
       return out;
     }
-    if (!isLocalNetwork(hre)) fail(`--fast-forward works only on local devnets (hardhat, localhost, devnetA, devnetB), not '${hre.network.name}'`);
+    if (!isLocalNetwork(hre))
+      fail(`--fast-forward works only on local devnets (hardhat, localhost, devnetA, devnetB), not '${hre.network.name}'`);
     await hre.network.provider.send("evm_increaseTime", [Number(out.readyAt - now)]);
     await hre.network.provider.send("evm_mine", []);
     say(`  fast-forward: advanced chain time by ${out.readyAt - now} s`);

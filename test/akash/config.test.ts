@@ -15,7 +15,13 @@ const base = (akash: Record<string, unknown>) => ({
   http: { port: 0 },
   akash,
 });
-const leader = { rpc: "http://127.0.0.1:18600", rest: "http://127.0.0.1:18601", mnemonic: { file: "akash.mnemonic" }, keyService: "http://127.0.0.1:18500", purchases: [{ chain: "a", market: "0x" + "22".repeat(20) }] };
+const leader = {
+  rpc: "http://127.0.0.1:18600",
+  rest: "http://127.0.0.1:18601",
+  mnemonic: { file: "akash.mnemonic" },
+  keyService: "http://127.0.0.1:18500",
+  purchases: [{ chain: "a", market: "0x" + "22".repeat(20) }],
+};
 
 function configError(raw: unknown): ConfigError {
   try {
@@ -42,9 +48,13 @@ describe("relayer config: the akash section", () => {
   });
 
   it("refuses a co-signer without leaders, fees not in uakt, a bad leader address and unknown keys", () => {
-    expect(configError(base({ ...leader, role: "cosigner", mnemonic: undefined })).message).to.match(/akash\.leaders: required for role cosigner/);
+    expect(configError(base({ ...leader, role: "cosigner", mnemonic: undefined })).message).to.match(
+      /akash\.leaders: required for role cosigner/,
+    );
     expect(configError(base({ ...leader, gasPrice: "0.025uact" })).message).to.match(/akash\.gasPrice: fees are paid in uakt/);
-    expect(configError(base({ ...leader, role: "cosigner", leaders: ["cosmos1abc"] })).message).to.match(/akash\.leaders\[0\]: expected an akash1… account address/);
+    expect(configError(base({ ...leader, role: "cosigner", leaders: ["cosmos1abc"] })).message).to.match(
+      /akash\.leaders\[0\]: expected an akash1… account address/,
+    );
     expect(configError(base({ ...leader, bidWindow: 3 })).message).to.match(/akash: .*bidWindow/i);
     expect(configError(base({ ...leader, policy: { bidWindowMs: -1 } })).message).to.match(/akash\.policy\.bidWindowMs/);
   });
@@ -63,8 +73,12 @@ describe("relayer config: the akash section", () => {
   it("at start: a purchase chain missing from chains[], an EVM chain without its market, a mnemonic file others can read", () => {
     const store = new LeaseReportStore(openDb(":memory:"));
     const c = parseConfig(base(leader));
-    expect(() => purchaseChains(c.chains, [{ chain: "b" }], store, false)).to.throw(/akash\.purchases\[0\]\.chain: 'b' is not in chains\[\] \(a\)/);
-    expect(() => purchaseChains(c.chains, [{ chain: "a" }], store, false)).to.throw(/akash\.purchases\[0\]\.market: required for the EVM chain 'a'/);
+    expect(() => purchaseChains(c.chains, [{ chain: "b" }], store, false)).to.throw(
+      /akash\.purchases\[0\]\.chain: 'b' is not in chains\[\] \(a\)/,
+    );
+    expect(() => purchaseChains(c.chains, [{ chain: "a" }], store, false)).to.throw(
+      /akash\.purchases\[0\]\.market: required for the EVM chain 'a'/,
+    );
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-akash-cfg-"));
     const m = path.join(dir, "akash.mnemonic");
     fs.writeFileSync(m, "word ".repeat(12), { mode: 0o644 });
@@ -82,7 +96,15 @@ describe("relayer config: the akash section", () => {
     const file = path.join(dir, "relayer.json");
     fs.writeFileSync(file, JSON.stringify(base(leader)));
     const db = openDb(path.join(dir, "akash.sqlite"));
-    new LeaseStore(db).insert({ purchaseChain: "1", keyId: "4294967297", modelId: "4294967297", buyer: "0xb", paramsJson: "{}", akashChain: "akash-standin-1", owner: "akash1x" });
+    new LeaseStore(db).insert({
+      purchaseChain: "1",
+      keyId: "4294967297",
+      modelId: "4294967297",
+      buyer: "0xb",
+      paramsJson: "{}",
+      akashChain: "akash-standin-1",
+      owner: "akash1x",
+    });
     db.close();
     let out = "";
     const write = process.stdout.write.bind(process.stdout);

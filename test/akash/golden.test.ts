@@ -28,7 +28,9 @@ describeWithAkashFixtures("akash golden fixtures (Go reference)", (fixtures) => 
     it(`${c}: manifest bytes, version hash and on-chain group specs equal Go's`, () => {
       const yaml = fs.readFileSync(path.join(SDL_DIR, "input", c, "input.yaml"), "utf8");
       const goManifest: unknown = JSON.parse(fs.readFileSync(path.join(SDL_DIR, "output-fixtures", c, "manifest.json"), "utf8"));
-      const goGroups: unknown[] = JSON.parse(fs.readFileSync(path.join(SDL_DIR, "output-fixtures", c, "group-specs.json"), "utf8"));
+      const goGroups: unknown[] = JSON.parse(
+        fs.readFileSync(path.join(SDL_DIR, "output-fixtures", c, "group-specs.json"), "utf8"),
+      );
       const p = prepareSdl(yaml);
 
       const goJson = goSortedJson(goManifest);
@@ -68,7 +70,9 @@ describeWithAkashFixtures("akash golden fixtures (Go reference)", (fixtures) => 
         } catch (e) {
           err = e;
         }
-        expect(err, `${dir}/${f} was accepted`).to.satisfy((e: unknown) => e instanceof InvalidSdlError || e instanceof UnsupportedSdlError);
+        expect(err, `${dir}/${f} was accepted`).to.satisfy(
+          (e: unknown) => e instanceof InvalidSdlError || e instanceof UnsupportedSdlError,
+        );
       }
     }
   });

@@ -4,7 +4,15 @@ import path from "node:path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { Signer } from "ethers";
-import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, timelockSigner, type Protocol } from "../../devnet/hardhat/protocol";
+import {
+  buyNative,
+  deployProtocol,
+  NATIVE,
+  publish,
+  setNativePrice,
+  timelockSigner,
+  type Protocol,
+} from "../../devnet/hardhat/protocol";
 import { openDb, LeaseStore, type LeaseRow } from "../../relayer/store";
 import { LeasePipeline, type PipelineHooks } from "../../relayer/akash/pipeline";
 import { PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
@@ -16,7 +24,15 @@ import { fundAkash, PROVIDER_A, PROVIDER_B, providerAddress, SDL_FILE, startEnv,
 
 const KEY_PRICE = ethers.parseEther("0.01");
 const DEPLOY_PRICE = ethers.parseEther("0.05");
-const POLICY: LeasePolicyInput = { bidWindowMs: 300, pollMs: 40, backoffBaseMs: 40, backoffMaxMs: 200, maxAttempts: 4, txTimeoutMs: 3_000, depositUact: 5_000_000n };
+const POLICY: LeasePolicyInput = {
+  bidWindowMs: 300,
+  pollMs: 40,
+  backoffBaseMs: 40,
+  backoffMaxMs: 200,
+  maxAttempts: 4,
+  txTimeoutMs: 3_000,
+  depositUact: 5_000_000n,
+};
 
 class Crash extends Error {}
 
@@ -58,11 +74,19 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
       hooks: o.hooks,
     });
   const buy = async (params: Parameters<typeof encodeDeploymentParams>[0] = { v: 1 }) => {
-    const keyId = await buyNative(p, buyer, modelId, KEY_PRICE + DEPLOY_PRICE, { deploymentParams: encodeDeploymentParams(params) });
+    const keyId = await buyNative(p, buyer, modelId, KEY_PRICE + DEPLOY_PRICE, {
+      deploymentParams: encodeDeploymentParams(params),
+    });
     expect((await p.market.escrowOf(keyId)).amount).to.equal(DEPLOY_PRICE);
     return keyId;
   };
-  const request = async (keyId: bigint) => ({ purchaseChain: "31337", keyId, modelId, buyer: await buyer.getAddress(), deploymentParams: encodeDeploymentParams({ v: 1 }) });
+  const request = async (keyId: bigint) => ({
+    purchaseChain: "31337",
+    keyId,
+    modelId,
+    buyer: await buyer.getAddress(),
+    deploymentParams: encodeDeploymentParams({ v: 1 }),
+  });
   const counts = () => {
     const delivered = env.standin.chain.delivered.filter((d) => d.code === 0);
     return {
@@ -92,7 +116,12 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
     expect(done.state, done.lastError ?? "").to.equal("reported");
     expect(done.outcome).to.equal("leased");
     expect(done.provider).to.equal(PROVIDER_B); // bids at 70 % beat 90 %
-    expect(counts()).to.deep.equal({ deployments: before.deployments + 1, leases: before.leases + 1, createDeploymentTxs: before.createDeploymentTxs + 1, createLeaseTxs: before.createLeaseTxs + 1 });
+    expect(counts()).to.deep.equal({
+      deployments: before.deployments + 1,
+      leases: before.leases + 1,
+      createDeploymentTxs: before.createDeploymentTxs + 1,
+      createLeaseTxs: before.createLeaseTxs + 1,
+    });
     expect(env.standin.gateways.get(PROVIDER_B)!.manifests.has(`${akash.address}/${done.dseq}`)).to.equal(true);
     expect((await p.market.creditOf(operator, NATIVE)) - creditBefore).to.equal(DEPLOY_PRICE);
     expect((await p.market.escrowOf(keyId)).amount).to.equal(0n);
@@ -105,9 +134,18 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
       name: `after persisting ${s}`,
       hooks: (crash: () => never): PipelineHooks => ({ afterPersist: (state) => (state === s ? crash() : undefined) }),
     })),
-    { name: "after broadcasting MsgCreateDeployment, before persisting it", hooks: (crash) => ({ afterBroadcast: (k) => (k === "create-deployment" ? crash() : undefined) }) },
-    { name: "after broadcasting MsgCreateLease, before persisting it", hooks: (crash) => ({ afterBroadcast: (k) => (k === "create-lease" ? crash() : undefined) }) },
-    { name: "after the provider accepted the manifest, before persisting it", hooks: (crash) => ({ afterManifest: () => crash() }) },
+    {
+      name: "after broadcasting MsgCreateDeployment, before persisting it",
+      hooks: (crash) => ({ afterBroadcast: (k) => (k === "create-deployment" ? crash() : undefined) }),
+    },
+    {
+      name: "after broadcasting MsgCreateLease, before persisting it",
+      hooks: (crash) => ({ afterBroadcast: (k) => (k === "create-lease" ? crash() : undefined) }),
+    },
+    {
+      name: "after the provider accepted the manifest, before persisting it",
+      hooks: (crash) => ({ afterManifest: () => crash() }),
+    },
   ];
 
   for (const cp of crashPoints) {
@@ -115,14 +153,23 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
       const keyId = await buy();
       const before = counts();
       const file = dbFile();
-      const first = pipeline(file, { hooks: cp.hooks(() => { throw new Crash(cp.name); }) });
+      const first = pipeline(file, {
+        hooks: cp.hooks(() => {
+          throw new Crash(cp.name);
+        }),
+      });
       const row = await first.submit(await request(keyId));
       await expect(first.runToCompletion(row.id)).to.be.rejectedWith(Crash);
       // "restart": new connection, new pipeline, same file
       const second = pipeline(file);
       const done = await second.runToCompletion(row.id);
       expect(done.state, done.lastError ?? "").to.equal("reported");
-      expect(counts()).to.deep.equal({ deployments: before.deployments + 1, leases: before.leases + 1, createDeploymentTxs: before.createDeploymentTxs + 1, createLeaseTxs: before.createLeaseTxs + 1 });
+      expect(counts()).to.deep.equal({
+        deployments: before.deployments + 1,
+        leases: before.leases + 1,
+        createDeploymentTxs: before.createDeploymentTxs + 1,
+        createLeaseTxs: before.createLeaseTxs + 1,
+      });
       expect(env.standin.chain.deployment(akash.address, done.dseq!)?.state).to.equal("active");
       expect((await p.market.escrowOf(keyId)).amount).to.equal(0n);
     });
@@ -131,7 +178,9 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
   it("a broadcast that times out (no block in time) is looked up on chain, not sent again", async () => {
     const keyId = await buy();
     const before = counts();
-    const slow = await (await import("../../sdk/akash/client")).AkashClient.fromMnemonic((await import("./helpers/env")).RELAYER_MNEMONIC, {
+    const slow = await (
+      await import("../../sdk/akash/client")
+    ).AkashClient.fromMnemonic((await import("./helpers/env")).RELAYER_MNEMONIC, {
       ...akash.endpoints,
       txTimeoutMs: 300,
     });
@@ -151,14 +200,22 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
     env.standin.pauseBlocks(false);
     const done = await pl.runToCompletion(row.id);
     expect(done.state, done.lastError ?? "").to.equal("reported");
-    expect(counts()).to.deep.equal({ deployments: before.deployments + 1, leases: before.leases + 1, createDeploymentTxs: before.createDeploymentTxs + 1, createLeaseTxs: before.createLeaseTxs + 1 });
+    expect(counts()).to.deep.equal({
+      deployments: before.deployments + 1,
+      leases: before.leases + 1,
+      createDeploymentTxs: before.createDeploymentTxs + 1,
+      createLeaseTxs: before.createLeaseTxs + 1,
+    });
     await slow.close();
   });
 
   it("failure: no acceptable bid before the deadline → deployment closed, failure reported, buyer claims the refund", async () => {
     const keyId = await buy();
     const pl = pipeline(dbFile());
-    const row = await pl.submit({ ...(await request(keyId)), deploymentParams: { v: 1, providers: [providerAddress("nobody-bids")] } });
+    const row = await pl.submit({
+      ...(await request(keyId)),
+      deploymentParams: { v: 1, providers: [providerAddress("nobody-bids")] },
+    });
     const uactBefore = env.standin.chain.balance(akash.address, "uact");
     const done = await pl.runToCompletion(row.id);
     expect(done.state).to.equal("failed");
@@ -206,13 +263,21 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
     expect(done.state).to.equal("reported");
     const governor = (await ethers.getContractFactory("ModelGovernor")).interface;
     // the log ModelGovernor.fundInfrastructure emits (the DAO vote itself is covered by the DAO tests)
-    const log = governor.encodeEventLog("InfrastructureFunded", [modelId, NATIVE, await relayerEvm.getAddress(), ethers.parseEther("0.002"), `akash-escrow:${akash.address}/${done.dseq}`]);
+    const log = governor.encodeEventLog("InfrastructureFunded", [
+      modelId,
+      NATIVE,
+      await relayerEvm.getAddress(),
+      ethers.parseEther("0.002"),
+      `akash-escrow:${akash.address}/${done.dseq}`,
+    ]);
     const receipt = { hash: ethers.id("dao-exec-tx"), logs: [{ ...log, index: 3 }] };
     const events = infrastructureFundedEvents("31337", receipt, governor);
     expect(events).to.have.length(1);
     const store = new LeaseStore(openDb(dbFile()));
     // 1 ETH buys 2,000,000,000 uact in this test's rate table (2000 ACT)
-    const topups = new EscrowTopups(store, akash, await relayerEvm.getAddress(), { [NATIVE]: { uactNumerator: 2_000_000_000n, unitDenominator: 10n ** 18n } });
+    const topups = new EscrowTopups(store, akash, await relayerEvm.getAddress(), {
+      [NATIVE]: { uactNumerator: 2_000_000_000n, unitDenominator: 10n ** 18n },
+    });
     const escrowBefore = env.standin.chain.escrowBalance(akash.address, done.dseq!);
     topups.accept(events[0]);
     topups.accept(events[0]); // the same event seen twice
@@ -229,7 +294,9 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
     const [, , creator] = p.signers;
     const { modelId: m2, keys } = await publish(p, creator, {
       content: "expiring",
-      plugins: [{ plugin: await p.plugins.expiry.getAddress(), config: ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [3600]) }],
+      plugins: [
+        { plugin: await p.plugins.expiry.getAddress(), config: ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [3600]) },
+      ],
     });
     await setNativePrice(p, creator, m2, KEY_PRICE, DEPLOY_PRICE);
     const keyId = await buyNative(p, buyer, m2, KEY_PRICE + DEPLOY_PRICE, { deploymentParams: encodeDeploymentParams({ v: 1 }) });

@@ -18,7 +18,16 @@ import { encodeDeploymentParams } from "../../relayer/akash/params";
 import { PROPOSE_PATH } from "../../relayer/akash/attested";
 import { evmHolder, grantKeyHolders, grantOperators, KeyServiceClient, localEndpoints, sealSdl } from "../../sdk/keys";
 import type { AttestationGateway, HexsHub } from "../../sdk/typechain";
-import { buyNative, deployProtocol, eventsOf, NATIVE, publishParams, setNativePrice, throughTimelock, type Protocol } from "../../devnet/hardhat/protocol";
+import {
+  buyNative,
+  deployProtocol,
+  eventsOf,
+  NATIVE,
+  publishParams,
+  setNativePrice,
+  throughTimelock,
+  type Protocol,
+} from "../../devnet/hardhat/protocol";
 import { evmChain, keyService, serveChain } from "../keys/helpers";
 import { fundAkash, providerAddress, RELAYER_MNEMONIC, SDL_FILE, startEnv, type Env } from "./helpers/env";
 import { until } from "../until";
@@ -28,7 +37,6 @@ const KEY_PRICE = ethers.parseEther("0.01");
 const DEPLOY_PRICE = ethers.parseEther("0.05");
 const HTTP_PORTS = [19020, 19021, 19022];
 const keys = [0, 1, 2].map((i) => new Wallet(ethers.keccak256(Buffer.from(`hexs-akash-service-test-${i}`))));
-
 
 describe("relayer process → lease pipeline → LeaseReported on the Akash lane (2-of-3)", function () {
   this.timeout(240_000);
@@ -49,17 +57,48 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     env = await startEnv({ firstPort: 18640 });
     p = await deployProtocol();
     hub = (await ethers.getContractAt("HexsHub", (await deployments.get("HexsHub")).address)) as unknown as HexsHub;
-    gateway = (await ethers.getContractAt("AttestationGateway", (await deployments.get("AttestationGateway")).address)) as unknown as AttestationGateway;
+    gateway = (await ethers.getContractAt(
+      "AttestationGateway",
+      (await deployments.get("AttestationGateway")).address,
+    )) as unknown as AttestationGateway;
     hexsId = Number(await p.registry.chainId());
     buyer = p.signers[6];
     const creator = p.signers[2];
     // governance: 2-of-3 relayer set, the Akash lane through the gateway, the hub resolves escrows
     const sorted = keys.map((k) => k.address).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-    await (await throughTimelock(p, await gateway.getAddress(), gateway.interface.encodeFunctionData("setRelayers", [sorted, 2]), ethers.id("akash-svc-1"))).wait();
-    await (await throughTimelock(p, await hub.getAddress(), hub.interface.encodeFunctionData("setPeer", [AKASH_LANE, await gateway.getAddress(), 10]), ethers.id("akash-svc-2"))).wait();
-    await (await throughTimelock(p, await hub.getAddress(), hub.interface.encodeFunctionData("setLeaseReporting", [AKASH_LANE, await p.market.getAddress(), payee]), ethers.id("akash-svc-3"))).wait();
+    await (
+      await throughTimelock(
+        p,
+        await gateway.getAddress(),
+        gateway.interface.encodeFunctionData("setRelayers", [sorted, 2]),
+        ethers.id("akash-svc-1"),
+      )
+    ).wait();
+    await (
+      await throughTimelock(
+        p,
+        await hub.getAddress(),
+        hub.interface.encodeFunctionData("setPeer", [AKASH_LANE, await gateway.getAddress(), 10]),
+        ethers.id("akash-svc-2"),
+      )
+    ).wait();
+    await (
+      await throughTimelock(
+        p,
+        await hub.getAddress(),
+        hub.interface.encodeFunctionData("setLeaseReporting", [AKASH_LANE, await p.market.getAddress(), payee]),
+        ethers.id("akash-svc-3"),
+      )
+    ).wait();
     const role = await p.market.LEASE_REPORTER_ROLE();
-    await (await throughTimelock(p, await p.market.getAddress(), p.market.interface.encodeFunctionData("grantRole", [role, await hub.getAddress()]), ethers.id("akash-svc-4"))).wait();
+    await (
+      await throughTimelock(
+        p,
+        await p.market.getAddress(),
+        p.market.interface.encodeFunctionData("grantRole", [role, await hub.getAddress()]),
+        ethers.id("akash-svc-4"),
+      )
+    ).wait();
     for (const k of keys) await (await p.signers[0].sendTransaction({ to: k.address, value: ethers.parseEther("10") })).wait();
 
     chain = await serveChain();
@@ -67,9 +106,15 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     const client = new KeyServiceClient(localEndpoints(svc.url));
     const owner = evmHolder(creator, (await creator.getAddress()).toLowerCase());
     const sealed = await sealSdl(client, owner, fs.readFileSync(SDL_FILE, "utf8"), { imageDigest: "0x" + "ef".repeat(32) });
-    const receipt = await (await p.registry.connect(creator).publish({ ...publishParams(), contentCommitment: sealed.contentCommitment, sdlLocator: sealed.upload.locator })).wait();
+    const receipt = await (
+      await p.registry
+        .connect(creator)
+        .publish({ ...publishParams(), contentCommitment: sealed.contentCommitment, sdlLocator: sealed.upload.locator })
+    ).wait();
     modelId = eventsOf(receipt, p.registry, "ModelPublished")[0].args.modelId as bigint;
-    await grantKeyHolders(client, owner, sealed.upload.locator, { evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(modelId) }] });
+    await grantKeyHolders(client, owner, sealed.upload.locator, {
+      evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(modelId) }],
+    });
     await grantOperators(client, owner, sealed.upload.locator, [keys[0].address]); // the leader's operator key
     locator = sealed.upload.locator;
     await setNativePrice(p, creator, modelId, KEY_PRICE, DEPLOY_PRICE);
@@ -83,7 +128,19 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
       const cfg = parseConfig({
         instance: `akash-r${i}`,
         operator: { key: { env: `HEXS_AKASH_TEST_KEY_${i}` } },
-        chains: [{ type: "evm", name: "a", hexsChainId: hexsId, rpc: chain.url, hub: await hub.getAddress(), gateway: await gateway.getAddress(), confirmations: 0, pollIntervalMs: 100, startBlock: from }],
+        chains: [
+          {
+            type: "evm",
+            name: "a",
+            hexsChainId: hexsId,
+            rpc: chain.url,
+            hub: await hub.getAddress(),
+            gateway: await gateway.getAddress(),
+            confirmations: 0,
+            pollIntervalMs: 100,
+            startBlock: from,
+          },
+        ],
         peers: [0, 1, 2].filter((j) => j !== i).map((j) => ({ name: `r${j}`, url: `http://127.0.0.1:${HTTP_PORTS[j]}` })),
         store: { sqlite: path.join(env.tmpdir, `r${i}.db`) },
         http: { port: HTTP_PORTS[i] },
@@ -123,7 +180,8 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
 
   const leader = () => relayers[0].akash!;
   let firstLease: { owner: string; dseq: string } | undefined;
-  const buy = async (params: Parameters<typeof encodeDeploymentParams>[0] = { v: 1 }) => buyNative(p, buyer, modelId, KEY_PRICE + DEPLOY_PRICE, { deploymentParams: encodeDeploymentParams(params) });
+  const buy = async (params: Parameters<typeof encodeDeploymentParams>[0] = { v: 1 }) =>
+    buyNative(p, buyer, modelId, KEY_PRICE + DEPLOY_PRICE, { deploymentParams: encodeDeploymentParams(params) });
   const job = (keyId: bigint) => leader().leases!.byPurchase(String(hexsId), keyId.toString());
 
   it("a purchase with a deployment → lease on Akash (SDL decrypted as the operator) → LeaseReported attested 2-of-3 → escrow paid to the lease payee", async () => {
@@ -164,11 +222,36 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
 
   it("co-signers refuse a forged report (no such lease on Akash), an unknown leader, and refunds over their hourly cap", async () => {
     const propose = async (i: number, owner: string, messages: string[]) => {
-      const res = await fetch(`http://127.0.0.1:${HTTP_PORTS[i]}${PROPOSE_PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ owner, messages }) });
-      return { status: res.status, body: (await res.json()) as { accepted?: number[]; refused?: { reason: string; retryLater?: boolean }; error?: string } };
+      const res = await fetch(`http://127.0.0.1:${HTTP_PORTS[i]}${PROPOSE_PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ owner, messages }),
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as { accepted?: number[]; refused?: { reason: string; retryLater?: boolean }; error?: string },
+      };
     };
     const report = (nonce: number, purchaseId: bigint, ok: boolean, dseq: bigint) =>
-      "0x" + Buffer.from(encodeMessage({ version: 1, kind: Kind.LeaseReported, srcChain: AKASH_LANE, dstChain: hexsId, nonce: BigInt(nonce), body: { purchaseId, ok, dseq, gseq: ok ? 1 : 0, oseq: ok ? 1 : 0, provider: ok ? providerAddress("provider-a") : "", reason: ok ? "" : "x" } })).toString("hex");
+      "0x" +
+      Buffer.from(
+        encodeMessage({
+          version: 1,
+          kind: Kind.LeaseReported,
+          srcChain: AKASH_LANE,
+          dstChain: hexsId,
+          nonce: BigInt(nonce),
+          body: {
+            purchaseId,
+            ok,
+            dseq,
+            gseq: ok ? 1 : 0,
+            oseq: ok ? 1 : 0,
+            provider: ok ? providerAddress("provider-a") : "",
+            reason: ok ? "" : "x",
+          },
+        }),
+      ).toString("hex");
     const owner = (await env.client()).address;
     const first = (await p.market.queryFilter(p.market.filters.Purchased()))[1].args.keyId; // the first test's purchase
     // a forged success at the next nonce: Akash has no such lease, both co-signers refuse
@@ -188,7 +271,11 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
       return r && r.state === "failed" ? r : undefined;
     });
     expect(done.reportTx).to.match(/#3$/);
-    await until("the hub to apply LeaseReported #3 (leader + co-signer 2)", 30_000, async () => Number((await hub.lane(AKASH_LANE)).inbound) >= 3);
+    await until(
+      "the hub to apply LeaseReported #3 (leader + co-signer 2)",
+      30_000,
+      async () => Number((await hub.lane(AKASH_LANE)).inbound) >= 3,
+    );
     expect(relayers[1].akash!.reports!.byPurchase("cosigned", String(hexsId), keyId.toString())).to.equal(undefined);
     expect(relayers[2].akash!.reports!.byPurchase("cosigned", String(hexsId), keyId.toString())?.ok).to.equal(false);
     expect(await p.market.creditOf(await buyer.getAddress(), NATIVE)).to.equal(DEPLOY_PRICE);
@@ -201,10 +288,18 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
   it("a DAO's infrastructure spend to the operator (propose → vote → execute) tops up the running deployment's escrow, once", async () => {
     const [, , creator, m1, m2] = p.signers;
     const tx = await p.daoFactory.connect(creator).createDao(modelId, [await m1.getAddress(), await m2.getAddress()], 1, 5, 50);
-    const governor = await ethers.getContractAt("ModelGovernor", eventsOf(await tx.wait(), p.daoFactory, "DaoCreated")[0].args.governor as string);
+    const governor = await ethers.getContractAt(
+      "ModelGovernor",
+      eventsOf(await tx.wait(), p.daoFactory, "DaoCreated")[0].args.governor as string,
+    );
     await (await p.signers[0].sendTransaction({ to: await governor.getAddress(), value: ethers.parseEther("1") })).wait();
     const amount = ethers.parseEther("0.002"); // 4,000,000 uact at the configured rate
-    const call = governor.interface.encodeFunctionData("fundInfrastructure", [NATIVE, keys[0].address, amount, `akash-escrow:${firstLease!.owner}/${firstLease!.dseq}`]);
+    const call = governor.interface.encodeFunctionData("fundInfrastructure", [
+      NATIVE,
+      keys[0].address,
+      amount,
+      `akash-escrow:${firstLease!.owner}/${firstLease!.dseq}`,
+    ]);
     const target = await governor.getAddress();
     await (await governor.connect(m1).propose([target], [0], [call], "top up the lease")).wait();
     const id = await governor.getProposalId([target], [0], [call], ethers.id("top up the lease"));
@@ -214,19 +309,37 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     await mine(5);
     const before = env.standin.chain.escrowBalance(firstLease!.owner, firstLease!.dseq);
     await (await governor.execute([target], [0], [call], ethers.id("top up the lease"))).wait();
-    await until("the escrow top-up", 30_000, async () => env.standin.chain.escrowBalance(firstLease!.owner, firstLease!.dseq) - before === 4_000_000n);
+    await until(
+      "the escrow top-up",
+      30_000,
+      async () => env.standin.chain.escrowBalance(firstLease!.owner, firstLease!.dseq) - before === 4_000_000n,
+    );
     await new Promise((r) => setTimeout(r, 1000)); // more polls: still one deposit
     expect(env.standin.chain.escrowBalance(firstLease!.owner, firstLease!.dseq) - before).to.equal(4_000_000n);
-    const deposits = env.standin.chain.delivered.filter((d) => d.code === 0 && d.typeUrls.includes("/akash.escrow.v1.MsgAccountDeposit"));
+    const deposits = env.standin.chain.delivered.filter(
+      (d) => d.code === 0 && d.typeUrls.includes("/akash.escrow.v1.MsgAccountDeposit"),
+    );
     expect(deposits).to.have.length(1);
   });
 
   it("key expiry (the purchase chain's clock) closes the running deployment", async () => {
     const creator = p.signers[2];
-    const expiry = { plugin: await p.plugins.expiry.getAddress(), config: ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [3600]) };
-    const receipt = await (await p.registry.connect(creator).publish({ ...publishParams({ plugins: [expiry], content: "expiring" }), sdlLocator: locator })).wait();
+    const expiry = {
+      plugin: await p.plugins.expiry.getAddress(),
+      config: ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [3600]),
+    };
+    const receipt = await (
+      await p.registry
+        .connect(creator)
+        .publish({ ...publishParams({ plugins: [expiry], content: "expiring" }), sdlLocator: locator })
+    ).wait();
     const m2 = eventsOf(receipt, p.registry, "ModelPublished")[0].args.modelId as bigint;
-    await grantKeyHolders(new KeyServiceClient(localEndpoints(svc.url)), evmHolder(creator, (await creator.getAddress()).toLowerCase()), locator, { evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(m2) }] });
+    await grantKeyHolders(
+      new KeyServiceClient(localEndpoints(svc.url)),
+      evmHolder(creator, (await creator.getAddress()).toLowerCase()),
+      locator,
+      { evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(m2) }] },
+    );
     await setNativePrice(p, creator, m2, KEY_PRICE, DEPLOY_PRICE);
     const keyId = await buyNative(p, buyer, m2, KEY_PRICE + DEPLOY_PRICE, { deploymentParams: encodeDeploymentParams({ v: 1 }) });
     const done = await until("the lease to be reported", 60_000, async () => {

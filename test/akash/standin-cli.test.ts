@@ -15,7 +15,11 @@ import { LeaseStore, openDb } from "../../relayer/store";
 import { HOLDER_MNEMONIC, SDL_FILE } from "./helpers/env";
 
 const ROOT = path.resolve(__dirname, "../..");
-const CLI = [path.join(ROOT, "node_modules/.bin/ts-node"), "--transpile-only", path.join(ROOT, "devnet/akash-standin/cli.ts")] as const;
+const CLI = [
+  path.join(ROOT, "node_modules/.bin/ts-node"),
+  "--transpile-only",
+  path.join(ROOT, "devnet/akash-standin/cli.ts"),
+] as const;
 const PORT = 18670;
 
 describe("Akash stand-in CLI (a separate process, as the devnet runs it)", function () {
@@ -27,8 +31,25 @@ describe("Akash stand-in CLI (a separate process, as the devnet runs it)", funct
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-standin-cli-"));
     fs.writeFileSync(path.join(dir, "holder.mnemonic"), HOLDER_MNEMONIC, { mode: 0o600 });
-    proc = spawn(CLI[0], [...CLI.slice(1), "--port", String(PORT), "--block-ms", "50", "--provider", "cli-a:900:region=us-west", "--provider", "cli-b:600",
-      "--fund-mnemonic-file", `${path.join(dir, "holder.mnemonic")}=50000000,500000000`, "--info-file", path.join(dir, "akash.json")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    proc = spawn(
+      CLI[0],
+      [
+        ...CLI.slice(1),
+        "--port",
+        String(PORT),
+        "--block-ms",
+        "50",
+        "--provider",
+        "cli-a:900:region=us-west",
+        "--provider",
+        "cli-b:600",
+        "--fund-mnemonic-file",
+        `${path.join(dir, "holder.mnemonic")}=50000000,500000000`,
+        "--info-file",
+        path.join(dir, "akash.json"),
+      ],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     let err = "";
     proc.stderr!.on("data", (d) => (err += String(d)));
@@ -58,12 +79,25 @@ describe("Akash stand-in CLI (a separate process, as the devnet runs it)", funct
   it("prints its endpoints and providers, writes the info file, and a funded account gets a lease", async () => {
     const a = providerAddress("cli-a");
     const b = providerAddress("cli-b");
-    expect(ready).to.equal(`READY akash-standin rpc=http://127.0.0.1:${PORT} rest=http://127.0.0.1:${PORT + 1} chain-id=akash-standin-1 providers=${a}@http://127.0.0.1:${PORT + 2},${b}@http://127.0.0.1:${PORT + 3}`);
+    expect(ready).to.equal(
+      `READY akash-standin rpc=http://127.0.0.1:${PORT} rest=http://127.0.0.1:${PORT + 1} chain-id=akash-standin-1 providers=${a}@http://127.0.0.1:${PORT + 2},${b}@http://127.0.0.1:${PORT + 3}`,
+    );
     const info = JSON.parse(fs.readFileSync(path.join(dir, "akash.json"), "utf8"));
     expect(info.rpc).to.equal(`http://127.0.0.1:${PORT}`);
-    const akash = await AkashClient.fromMnemonic(HOLDER_MNEMONIC, { chainId: "akash-standin-1", rpcUrl: info.rpc, restUrl: info.rest, txPollMs: 50 });
+    const akash = await AkashClient.fromMnemonic(HOLDER_MNEMONIC, {
+      chainId: "akash-standin-1",
+      rpcUrl: info.rpc,
+      restUrl: info.rest,
+      txPollMs: 50,
+    });
     const store = new LeaseStore(openDb(path.join(dir, "leases.sqlite")));
-    const pl = new LeasePipeline({ store, akash, sdl: new PlaintextFileSdlSource(SDL_FILE), reporter: new NoopLeaseReporter(), policy: { bidWindowMs: 300, pollMs: 50, txTimeoutMs: 5000 } });
+    const pl = new LeasePipeline({
+      store,
+      akash,
+      sdl: new PlaintextFileSdlSource(SDL_FILE),
+      reporter: new NoopLeaseReporter(),
+      policy: { bidWindowMs: 300, pollMs: 50, txTimeoutMs: 5000 },
+    });
     const row = await pl.submit({ purchaseChain: "cli", keyId: 1n, modelId: 1n, buyer: "x", deploymentParams: { v: 1 } });
     const done = await pl.runToCompletion(row.id, 60_000);
     expect(done.state, done.lastError ?? "").to.equal("reported");
@@ -77,7 +111,10 @@ describe("Akash stand-in CLI (a separate process, as the devnet runs it)", funct
     expect(r.status).to.equal(2);
     expect(r.stderr).to.match(/--port must be in 1024-65533/);
     expect(r.stderr).to.match(/usage: standin/);
-    const f = spawnSync(CLI[0], [...CLI.slice(1), "--port", String(PORT + 10), "--fund", "akash1xyz=1,2"], { cwd: ROOT, encoding: "utf8" });
+    const f = spawnSync(CLI[0], [...CLI.slice(1), "--port", String(PORT + 10), "--fund", "akash1xyz=1,2"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     expect(f.status).to.equal(2);
     expect(f.stderr).to.match(/--fund 'akash1xyz=1,2': expected akash1…=<uakt>,<uact>/);
   });

@@ -50,13 +50,22 @@ describe("akash stand-in: what the chain and provider verify", function () {
       const p = prepareSdl(SDL);
       const msg = (deposit: string, groups = p.groupSpecs) => ({
         typeUrl: "/akash.deployment.v1beta4.MsgCreateDeployment",
-        value: v1beta4.MsgCreateDeployment.fromPartial({ id: { owner: c.address, dseq: 101 }, groups, hash: p.manifestHash, deposit: { amount: { denom: deposit, amount: "5000000" }, sources: [akashV1.Source.balance] } }),
+        value: v1beta4.MsgCreateDeployment.fromPartial({
+          id: { owner: c.address, dseq: 101 },
+          groups,
+          hash: p.manifestHash,
+          deposit: { amount: { denom: deposit, amount: "5000000" }, sources: [akashV1.Source.balance] },
+        }),
       });
       await expect(tx.signAndBroadcast([msg("uakt")])).to.be.rejectedWith(/invalid deposit.*uact/);
-      const uaktPriced = prepareSdl(fs.readFileSync(path.join(__dirname, "fixtures/model.sdl.yaml"), "utf8").replace(/denom: uact/g, "denom: uakt")).groupSpecs;
+      const uaktPriced = prepareSdl(
+        fs.readFileSync(path.join(__dirname, "fixtures/model.sdl.yaml"), "utf8").replace(/denom: uact/g, "denom: uakt"),
+      ).groupSpecs;
       await expect(tx.signAndBroadcast([msg("uact", uaktPriced)])).to.be.rejectedWith(/priced in uakt/);
       // fees must be uakt
-      await expect(tx.signAndBroadcast([msg("uact")], { fee: { amount: [{ denom: "uact", amount: "10000" }], gas: "400000" } })).to.be.rejectedWith(/insufficient fees/);
+      await expect(
+        tx.signAndBroadcast([msg("uact")], { fee: { amount: [{ denom: "uact", amount: "10000" }], gas: "400000" } }),
+      ).to.be.rejectedWith(/insufficient fees/);
     } finally {
       await tx.disconnect();
     }
@@ -69,15 +78,32 @@ describe("akash stand-in: what the chain and provider verify", function () {
       const p = prepareSdl(SDL);
       const msg = {
         typeUrl: "/akash.deployment.v1beta4.MsgCreateDeployment",
-        value: v1beta4.MsgCreateDeployment.fromPartial({ id: { owner: c.address, dseq: 102 }, groups: p.groupSpecs, hash: p.manifestHash, deposit: { amount: { denom: "uact", amount: "5000000" }, sources: [akashV1.Source.balance] } }),
+        value: v1beta4.MsgCreateDeployment.fromPartial({
+          id: { owner: c.address, dseq: 102 },
+          groups: p.groupSpecs,
+          hash: p.manifestHash,
+          deposit: { amount: { denom: "uact", amount: "5000000" }, sources: [akashV1.Source.balance] },
+        }),
       };
       const fee = { amount: [{ denom: "uakt", amount: "20000" }], gas: "400000" };
       const info = await fetchAccount(env, c.address);
-      const wrongChain = await tx.sign([msg], fee, "", { accountNumber: info.accountNumber, sequence: info.sequence, chainId: "akashnet-2" });
+      const wrongChain = await tx.sign([msg], fee, "", {
+        accountNumber: info.accountNumber,
+        sequence: info.sequence,
+        chainId: "akashnet-2",
+      });
       await expect(tx.broadcast(wrongChain)).to.be.rejectedWith(/signature verification failed/);
-      const wrongSeq = await tx.sign([msg], fee, "", { accountNumber: info.accountNumber, sequence: info.sequence + 1, chainId: env.standin.chain.chainId });
+      const wrongSeq = await tx.sign([msg], fee, "", {
+        accountNumber: info.accountNumber,
+        sequence: info.sequence + 1,
+        chainId: env.standin.chain.chainId,
+      });
       await expect(tx.broadcast(wrongSeq)).to.be.rejectedWith(/account sequence mismatch/);
-      const wrongAccount = await tx.sign([msg], fee, "", { accountNumber: info.accountNumber + 1, sequence: info.sequence, chainId: env.standin.chain.chainId });
+      const wrongAccount = await tx.sign([msg], fee, "", {
+        accountNumber: info.accountNumber + 1,
+        sequence: info.sequence,
+        chainId: env.standin.chain.chainId,
+      });
       await expect(tx.broadcast(wrongAccount)).to.be.rejectedWith(/signature verification failed/);
       expect(env.standin.chain.deployment(c.address, "102")).to.equal(undefined);
     } finally {
@@ -103,7 +129,9 @@ describe("akash stand-in: what the chain and provider verify", function () {
     const p = prepareSdl(SDL);
     const hostUri = await c.providerHostUri(lease.provider);
     const put = (token: string, body: string) =>
-      fetch(`${hostUri}/deployment/100/manifest`, { method: "PUT", headers: { authorization: `Bearer ${token}` }, body }).then(async (r) => ({ status: r.status, body: await r.text() }));
+      fetch(`${hostUri}/deployment/100/manifest`, { method: "PUT", headers: { authorization: `Bearer ${token}` }, body }).then(
+        async (r) => ({ status: r.status, body: await r.text() }),
+      );
 
     // another account's (valid) token: iss is not the lease owner
     const stranger = await Secp256k1HdWallet.fromMnemonic(HOLDER_MNEMONIC, { prefix: "akash" });
@@ -114,7 +142,9 @@ describe("akash stand-in: what the chain and provider verify", function () {
     // forged: payload widened after signing
     const good = await c.jwt(lease.provider);
     const [h, pl, s] = good.split(".");
-    const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(pl, "base64url").toString()), leases: { access: "full" } })).toString("base64url");
+    const widened = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(pl, "base64url").toString()), leases: { access: "full" } }),
+    ).toString("base64url");
     const forged = await put(`${h}.${widened}.${s}`, p.manifestJson);
     expect(forged.status).to.equal(401);
     expect(forged.body).to.match(/bad JWT signature/);
@@ -122,7 +152,14 @@ describe("akash stand-in: what the chain and provider verify", function () {
     const amino = await Secp256k1HdWallet.fromMnemonic(RELAYER_MNEMONIC, { prefix: "akash" });
     // chain-sdk will not issue an expired token: sign one by hand (same ADR-36 scheme)
     const now = Math.floor(Date.now() / 1000) - 3600;
-    const expired = await signAdr36Jwt(amino, c.address, { version: "v1", iss: c.address, iat: now, nbf: now, exp: now + 60, leases: { access: "full" } });
+    const expired = await signAdr36Jwt(amino, c.address, {
+      version: "v1",
+      iss: c.address,
+      iat: now,
+      nbf: now,
+      exp: now + 60,
+      leases: { access: "full" },
+    });
     expect((await put(expired, p.manifestJson)).body).to.match(/expired/);
     // wrong manifest (another SDL's): hash differs from the deployment version
     const wrong = await put(good, p.manifestJson.replace("hexs-test-7b", "hexs-test-8b"));
@@ -139,7 +176,11 @@ describe("akash stand-in: what the chain and provider verify", function () {
     const mnemonic = fs.readFileSync(path.join(FIXTURES, "jwt/mnemonic"), "utf8").trim();
     const w = await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "akash" });
     const [acc] = await w.getAccounts();
-    const cases = JSON.parse(fs.readFileSync(path.join(FIXTURES, "jwt/cases_es256k.json"), "utf8")) as { description: string; tokenString: string; mustFail: boolean }[];
+    const cases = JSON.parse(fs.readFileSync(path.join(FIXTURES, "jwt/cases_es256k.json"), "utf8")) as {
+      description: string;
+      tokenString: string;
+      mustFail: boolean;
+    }[];
     expect(cases.length).to.equal(5);
     for (const c of cases) {
       let verified = true;
@@ -166,7 +207,14 @@ describe("akash stand-in: what the chain and provider verify", function () {
 async function signAdr36Jwt(wallet: Secp256k1HdWallet, address: string, payload: object): Promise<string> {
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const input = `${enc({ alg: "ES256KADR36", typ: "JWT" })}.${enc(payload)}`;
-  const doc = makeSignDoc([{ type: "sign/MsgSignData", value: { signer: address, data: Buffer.from(input).toString("base64") } }], { gas: "0", amount: [] }, "", "", 0, 0);
+  const doc = makeSignDoc(
+    [{ type: "sign/MsgSignData", value: { signer: address, data: Buffer.from(input).toString("base64") } }],
+    { gas: "0", amount: [] },
+    "",
+    "",
+    0,
+    0,
+  );
   const { signature } = await wallet.signAmino(address, doc);
   return `${input}.${Buffer.from(signature.signature, "base64").toString("base64url")}`;
 }

@@ -64,6 +64,8 @@ describe("model:deploy (self-service, no relayer)", function () {
   });
 
   it("says how to fix an unreachable Akash endpoint", async () => {
-    await expect(hre.run("model:deploy", args({ akashRpc: "http://127.0.0.1:18698", db: path.join(env.tmpdir, "other.sqlite") }))).to.be.rejectedWith(/cannot reach the Akash RPC/);
+    await expect(
+      hre.run("model:deploy", args({ akashRpc: "http://127.0.0.1:18698", db: path.join(env.tmpdir, "other.sqlite") })),
+    ).to.be.rejectedWith(/cannot reach the Akash RPC/);
   });
 });

@@ -14,14 +14,25 @@ import { SigningKey, Wallet, keccak256 } from "ethers";
 import { parseConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
 import { cosmwasmKeyCondition, evmHolder, grantOperators, KeyServiceClient, localEndpoints, sealSdl } from "../../sdk/keys";
-import { connect, deploy, devnetEnv, eventAttr, HEXS_CHAIN, instantiateMsg, publishMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../../devnet/wasmd";
+import {
+  connect,
+  deploy,
+  devnetEnv,
+  eventAttr,
+  HEXS_CHAIN,
+  instantiateMsg,
+  publishMsg,
+  startDevnet,
+  stopDevnet,
+  type DevnetEnv,
+  type User,
+} from "../../devnet/wasmd";
 import { keyService } from "../keys/helpers";
 import { fundAkash, RELAYER_MNEMONIC, SDL_FILE, startEnv, type Env } from "./helpers/env";
 import { until } from "../until";
 
 const HTTP_PORTS = [19030, 19031, 19032];
 const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-akash-wasmd-test-${i}`))));
-
 
 describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReported applied on wasmd (2-of-3)", function () {
   this.timeout(900_000);
@@ -37,7 +48,8 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-akash-wasmd-"));
-    if (process.env.WASMD_EXTERNAL !== "1") Object.assign(process.env, { WASMD_HOME: path.join(dir, "wasmd"), WASMD_RPC_PORT: "19070", WASMD_GRPC_PORT: "19075" });
+    if (process.env.WASMD_EXTERNAL !== "1")
+      Object.assign(process.env, { WASMD_HOME: path.join(dir, "wasmd"), WASMD_RPC_PORT: "19070", WASMD_GRPC_PORT: "19075" });
     started = startDevnet();
     env = devnetEnv();
     [admin, bob] = await Promise.all(["validator", "bob"].map((n) => connect(n, env)));
@@ -45,7 +57,12 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
     ({ contract } = await deploy(admin, instantiateMsg(admin.address, pubkeys, env.denom)));
     for (const k of keys) {
       const w = await DirectSecp256k1Wallet.fromKey(fromHex(k.privateKey.slice(2)), "wasm");
-      await admin.client.sendTokens(admin.address, (await w.getAccounts())[0].address, [{ denom: env.denom, amount: "1000000" }], "auto");
+      await admin.client.sendTokens(
+        admin.address,
+        (await w.getAccounts())[0].address,
+        [{ denom: env.denom, amount: "1000000" }],
+        "auto",
+      );
     }
     akashEnv = await startEnv({ firstPort: 18660 });
     const leaderAkash = await akashEnv.client(RELAYER_MNEMONIC);
@@ -57,9 +74,16 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
     const creator = Wallet.createRandom();
     const owner = evmHolder(creator, creator.address.toLowerCase());
     const sealed = await sealSdl(client, owner, fs.readFileSync(SDL_FILE, "utf8"), { imageDigest: "0x" + "78".repeat(32) });
-    const pub = await admin.client.execute(admin.address, contract, publishMsg({ sdlUri: sealed.upload.locator, price: "1000", deployPrice: "5000", forkRoyaltyBps: 0 }), "auto");
+    const pub = await admin.client.execute(
+      admin.address,
+      contract,
+      publishMsg({ sdlUri: sealed.upload.locator, price: "1000", deployPrice: "5000", forkRoyaltyBps: 0 }),
+      "auto",
+    );
     modelId = BigInt(eventAttr(pub.events, "wasm", "model")!);
-    await client.setConditions(owner, sealed.upload.cid, { conditions: [cosmwasmKeyCondition(1, "hexs-wasm-100", contract, modelId)] });
+    await client.setConditions(owner, sealed.upload.cid, {
+      conditions: [cosmwasmKeyCondition(1, "hexs-wasm-100", contract, modelId)],
+    });
     await grantOperators(client, owner, sealed.upload.locator, [keys[0].address]);
 
     const height = await admin.client.getHeight();
@@ -68,7 +92,19 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
       const cfg = parseConfig({
         instance: `akash-cw${i}`,
         operator: { key: { env: `HEXS_AKASH_CW_KEY_${i}` } },
-        chains: [{ type: "cosmwasm", name: "wasmd", hexsChainId: HEXS_CHAIN, rpc: env.rpc, contract, gasPrice: `0${env.denom}`, confirmations: 0, startHeight: height, pollIntervalMs: 200 }],
+        chains: [
+          {
+            type: "cosmwasm",
+            name: "wasmd",
+            hexsChainId: HEXS_CHAIN,
+            rpc: env.rpc,
+            contract,
+            gasPrice: `0${env.denom}`,
+            confirmations: 0,
+            startHeight: height,
+            pollIntervalMs: 200,
+          },
+        ],
         peers: [0, 1, 2].filter((j) => j !== i).map((j) => ({ name: `cw${j}`, url: `http://127.0.0.1:${HTTP_PORTS[j]}` })),
         store: { sqlite: path.join(dir, `r${i}.db`) },
         http: { port: HTTP_PORTS[i] },
@@ -81,7 +117,11 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
           purchases: [{ chain: "wasmd", from: height }],
           pollMs: 200,
           ...(i === 0
-            ? { mnemonic: { file: path.join(dir, "akash.mnemonic") }, keyService: svc.url, policy: { bidWindowMs: 300, pollMs: 50, backoffBaseMs: 50, backoffMaxMs: 300, maxAttempts: 3, txTimeoutMs: 3000 } }
+            ? {
+                mnemonic: { file: path.join(dir, "akash.mnemonic") },
+                keyService: svc.url,
+                policy: { bidWindowMs: 300, pollMs: 50, backoffBaseMs: 50, backoffMaxMs: 300, maxAttempts: 3, txTimeoutMs: 3000 },
+              }
             : { leaders: [leaderAkash.address] }),
         },
       });
@@ -102,7 +142,14 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
   });
 
   it("bob buys with a deployment on wasmd → the lease runs on Akash → LeaseReported #1 releases the escrow on wasmd", async () => {
-    const buy = await bob.client.execute(bob.address, contract, { buy_key: { model: modelId.toString(), recipient: null, with_deployment: true } }, "auto", undefined, [{ denom: env.denom, amount: "6000" }]);
+    const buy = await bob.client.execute(
+      bob.address,
+      contract,
+      { buy_key: { model: modelId.toString(), recipient: null, with_deployment: true } },
+      "auto",
+      undefined,
+      [{ denom: env.denom, amount: "6000" }],
+    );
     const keyId = eventAttr(buy.events, "wasm", "token_id")!;
     const leader = relayers[0].akash!;
     const done = await until("the lease to be reported", 90_000, async () => {
@@ -112,8 +159,16 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
     expect(done.state, done.lastError ?? done.failureReason ?? "").to.equal("reported");
     expect(akashEnv.standin.chain.leasesOf(done.owner, done.dseq!).map((l) => l.state)).to.deep.equal(["active"]);
     for (const r of relayers.slice(1)) expect(r.akash!.reports!.atNonce("cosigned", 900, HEXS_CHAIN, 1)?.ok).to.equal(true);
-    await until("the contract to release the escrow", 60_000, async () => ((await admin.client.queryContractSmart(contract, { escrow: { key_id: keyId } })) as { status: string }).status === "released");
-    const lanes = (await admin.client.queryContractSmart(contract, { lanes: {} })) as { inbound: { chain: number; nonce: number }[] };
+    await until(
+      "the contract to release the escrow",
+      60_000,
+      async () =>
+        ((await admin.client.queryContractSmart(contract, { escrow: { key_id: keyId } })) as { status: string }).status ===
+        "released",
+    );
+    const lanes = (await admin.client.queryContractSmart(contract, { lanes: {} })) as {
+      inbound: { chain: number; nonce: number }[];
+    };
     expect(lanes.inbound.find((l) => l.chain === 900)?.nonce).to.equal(1);
   });
 });

@@ -60,9 +60,7 @@ describe("Hexs CosmWasm contract on wasmd", function () {
   before(async function () {
     started = startDevnet();
     env = devnetEnv();
-    [admin, alice, bob, submitter] = await Promise.all(
-      ["validator", "alice", "bob", "submitter"].map((n) => connect(n, env)),
-    );
+    [admin, alice, bob, submitter] = await Promise.all(["validator", "alice", "bob", "submitter"].map((n) => connect(n, env)));
     ({ contract } = await deploy(admin, instantiateMsg(admin.address, await relayerPubkeys(keys), env.denom)));
   });
 
@@ -199,7 +197,12 @@ describe("Hexs CosmWasm contract on wasmd", function () {
     };
     expect(await send(batch.signatures)).to.match(/nonce 1, expected 3 \(replay or gap\)/);
     const fresh = await signBatch(
-      [inbound(3n, { kind: Kind.KeyBurned, body: { keyId: EVM_KEY, modelId: EVM_MODEL, owner: { family: AccountFamily.Evm, address: EVM_HOLDER } } })],
+      [
+        inbound(3n, {
+          kind: Kind.KeyBurned,
+          body: { keyId: EVM_KEY, modelId: EVM_MODEL, owner: { family: AccountFamily.Evm, address: EVM_HOLDER } },
+        }),
+      ],
       keys,
       [1],
     );
@@ -224,10 +227,7 @@ describe("Hexs CosmWasm contract on wasmd", function () {
     const hashes = byContract.map((t) => t.hash);
     expect(hashes).to.include.members([publishTx, batchTx]);
     const inbound = (await alice.client.getTx(batchTx))!.events.filter((e) => e.type === "wasm-hexs_inbound");
-    expect(inbound.map((e) => e.attributes.find((a) => a.key === "kind")!.value)).to.deep.equal([
-      "ModelRegistered",
-      "KeyMinted",
-    ]);
+    expect(inbound.map((e) => e.attributes.find((a) => a.key === "kind")!.value)).to.deep.equal(["ModelRegistered", "KeyMinted"]);
     // The outbound bytes on chain are exactly what the relayer will sign: same digest in TS.
     const { messageDigest } = await import("../../codec");
     const ev = tx!.events.find((e) => e.type === "wasm-hexs_outbound")!;

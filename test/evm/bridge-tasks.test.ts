@@ -12,10 +12,26 @@ import { deployHexs, type HexsAddresses } from "../../tasks/lib/deployHexs";
 import { enforcedReceiveOption, MSG_BATCH } from "../../sdk/bridge";
 import { Names } from "../../tasks/lib/protocol";
 import { setQuiet } from "../../tasks/lib/log";
-import type { AcceptResult, FlushResult, QuoteResult, WireResult, MoveResult, SetRelayersResult, BindResult, LeaseReportingResult } from "../../tasks/bridge";
+import type {
+  AcceptResult,
+  FlushResult,
+  QuoteResult,
+  WireResult,
+  MoveResult,
+  SetRelayersResult,
+  BindResult,
+  LeaseReportingResult,
+} from "../../tasks/bridge";
 import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../sdk/typechain";
 import type { ClaimResult } from "../../tasks/vault";
-import { buyNative, forgetDeployments, loadProtocol, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
+import {
+  buyNative,
+  forgetDeployments,
+  loadProtocol,
+  publish,
+  setNativePrice,
+  type Protocol,
+} from "../../devnet/hardhat/protocol";
 
 const A = 1;
 const B = 2;
@@ -46,14 +62,21 @@ interface Side {
 }
 
 const twoChains = deployments.createFixture(async () => {
-  const endpoint = async (eid: number) => (await (await ethers.getContractFactory("EndpointV2Mock")).deploy(eid)) as unknown as EndpointV2Mock;
+  const endpoint = async (eid: number) =>
+    (await (await ethers.getContractFactory("EndpointV2Mock")).deploy(eid)) as unknown as EndpointV2Mock;
   const epA = await endpoint(EID_A);
   const epB = await endpoint(EID_B);
   for (const n of Object.values(Names)) if (await deployments.getOrNull(n)) await deployments.delete(n);
   await forgetDeployments("B.");
   const common = { timelockDelay: 3600, protocolFeeBps: 250 };
   const side = async (prefix: string, id: number, ep: EndpointV2Mock, skipHandover: boolean): Promise<Side> => {
-    const addresses = await deployHexs(hre, { ...common, prefix, hexsChainId: id, lzEndpoint: await ep.getAddress(), skipHandover });
+    const addresses = await deployHexs(hre, {
+      ...common,
+      prefix,
+      hexsChainId: id,
+      lzEndpoint: await ep.getAddress(),
+      skipHandover,
+    });
     return {
       p: await loadProtocol(prefix),
       hub: (await ethers.getContractAt("HexsHub", addresses.hub)) as unknown as HexsHub,
@@ -82,10 +105,15 @@ describe("cross-chain tasks", () => {
   beforeEach(async () => {
     ({ a, b } = await twoChains());
     wireFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hexs-wire-")), "wire.json");
-    fs.writeFileSync(wireFile, JSON.stringify({ chains: [
-      { chainId: A, eid: EID_A, bridge: a.addresses.lzBridge },
-      { chainId: B, eid: EID_B, bridge: b.addresses.lzBridge, ratePerHour: 500 },
-    ] }));
+    fs.writeFileSync(
+      wireFile,
+      JSON.stringify({
+        chains: [
+          { chainId: A, eid: EID_A, bridge: a.addresses.lzBridge },
+          { chainId: B, eid: EID_B, bridge: b.addresses.lzBridge, ratePerHour: 500 },
+        ],
+      }),
+    );
   });
 
   const wire = () => run<WireResult>("lz:wire", { file: wireFile, execute: true, fastForward: true });
@@ -109,9 +137,25 @@ describe("cross-chain tasks", () => {
       expect(r.actions.every((x) => !x.done && x.via === "timelock")).to.equal(true);
       expect(await a.bridge.eidOf(B)).to.equal(0n);
       await refuses("lz:wire", { file: "/nonexistent.json" }, /bad --file '\/nonexistent.json': no such file/);
-      fs.writeFileSync(wireFile, JSON.stringify({ chains: [{ chainId: B, eid: EID_B, bridge: b.addresses.lzBridge }, { chainId: 3, eid: 1, bridge: b.addresses.lzBridge }] }));
+      fs.writeFileSync(
+        wireFile,
+        JSON.stringify({
+          chains: [
+            { chainId: B, eid: EID_B, bridge: b.addresses.lzBridge },
+            { chainId: 3, eid: 1, bridge: b.addresses.lzBridge },
+          ],
+        }),
+      );
       await refuses("lz:wire", { file: wireFile }, /does not list this chain \(1/);
-      fs.writeFileSync(wireFile, JSON.stringify({ chains: [{ chainId: A, eid: 0, bridge: a.addresses.lzBridge }, { chainId: B, eid: EID_B, bridge: "0x12" }] }));
+      fs.writeFileSync(
+        wireFile,
+        JSON.stringify({
+          chains: [
+            { chainId: A, eid: 0, bridge: a.addresses.lzBridge },
+            { chainId: B, eid: EID_B, bridge: "0x12" },
+          ],
+        }),
+      );
       await refuses("lz:wire", { file: wireFile }, /chains\[0\]\.eid must not be 0/);
     });
   });
@@ -136,14 +180,26 @@ describe("cross-chain tasks", () => {
       expect(await b.p.registry.exists(m.modelId)).to.equal(true);
       expect(await b.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(true);
 
-      await refuses("key:move", { model: String(m.modelId), key: String(keyId), toChain: "2", from: CREATOR }, /is held by .*neither its owner nor approved/);
-      await refuses("key:move", { model: String(m.modelId), key: String(keyId), toChain: "9", from: BUYER }, /bad --to-chain 9: not a peer/);
+      await refuses(
+        "key:move",
+        { model: String(m.modelId), key: String(keyId), toChain: "2", from: CREATOR },
+        /is held by .*neither its owner nor approved/,
+      );
+      await refuses(
+        "key:move",
+        { model: String(m.modelId), key: String(keyId), toChain: "9", from: BUYER },
+        /bad --to-chain 9: not a peer/,
+      );
       const mv = await run<MoveResult>("key:move", { model: String(m.modelId), key: String(keyId), toChain: "2", from: BUYER });
       expect(mv.owner.address).to.equal((await buyer.getAddress()).toLowerCase());
       await run<FlushResult>("bridge:flush", { dst: "2" });
       const keysB = await ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(m.modelId));
       expect(await keysB.ownerOf(keyId)).to.equal(await buyer.getAddress());
-      await refuses("key:move", { model: String(m.modelId), key: String(keyId), toChain: "2", from: BUYER }, /is not held on 'hardhat'/);
+      await refuses(
+        "key:move",
+        { model: String(m.modelId), key: String(keyId), toChain: "2", from: BUYER },
+        /is not held on 'hardhat'/,
+      );
     });
   });
 
@@ -155,7 +211,12 @@ describe("cross-chain tasks", () => {
       const scheduled = await run<SetRelayersResult>("gateway:set-relayers", { relayers: rel.join(","), threshold: "2" });
       expect(scheduled.via).to.equal("timelock");
       expect(scheduled.executed).to.equal(false);
-      const done = await run<SetRelayersResult>("gateway:set-relayers", { relayers: rel.join(","), threshold: "2", execute: true, fastForward: true });
+      const done = await run<SetRelayersResult>("gateway:set-relayers", {
+        relayers: rel.join(","),
+        threshold: "2",
+        execute: true,
+        fastForward: true,
+      });
       expect(done.executed).to.equal(true);
       const [set, threshold] = await a.gateway.relayers();
       expect([...set]).to.deep.equal([...rel].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)));
@@ -187,7 +248,10 @@ describe("cross-chain tasks", () => {
       await refuses("hub:lease-reporting", { payee, market: payee }, /bad --market .*no contract there/);
       const scheduled = await run<LeaseReportingResult>("hub:lease-reporting", { payee });
       expect(scheduled.done).to.equal(false);
-      expect(scheduled.actions.map((x) => [x.via, x.executed])).to.deep.equal([["timelock", false], ["timelock", false]]);
+      expect(scheduled.actions.map((x) => [x.via, x.executed])).to.deep.equal([
+        ["timelock", false],
+        ["timelock", false],
+      ]);
       expect(await a.p.market.hasRole(role, a.addresses.hub)).to.equal(false);
       const done = await run<LeaseReportingResult>("hub:lease-reporting", { payee, execute: true, fastForward: true });
       expect(done).to.include({ akashChain: 900, payee, done: true });
@@ -201,7 +265,9 @@ describe("cross-chain tasks", () => {
       // another payee: only the setting changes (the role is held already)
       const other = ethers.Wallet.createRandom().address;
       const changed = await run<LeaseReportingResult>("hub:lease-reporting", { payee: other, execute: true, fastForward: true });
-      expect(changed.actions.map((x) => x.label)).to.deep.equal([`apply LeaseReported from chain 900 to the market (payee ${other})`]);
+      expect(changed.actions.map((x) => x.label)).to.deep.equal([
+        `apply LeaseReported from chain 900 to the market (payee ${other})`,
+      ]);
       expect((await a.hub.leaseReporting())[2]).to.equal(other);
     });
   });
@@ -229,8 +295,16 @@ describe("cross-chain tasks", () => {
       await (await a.p.market.settle(modelId, ethers.ZeroAddress)).wait();
       const owed = await a.p.market.creditOf(await creator.getAddress(), ethers.ZeroAddress);
       expect(owed).to.be.greaterThan(0n);
-      await refuses("vault:claim", { payee: await creator.getAddress(), from: "4" }, /is not the payout address bound for .* \(none is bound yet/);
-      await refuses("model:price", { model: String(modelId), price: "2", from: "4" }, /not the creator or its bound payout address/);
+      await refuses(
+        "vault:claim",
+        { payee: await creator.getAddress(), from: "4" },
+        /is not the payout address bound for .* \(none is bound yet/,
+      );
+      await refuses(
+        "model:price",
+        { model: String(modelId), price: "2", from: "4" },
+        /not the creator or its bound payout address/,
+      );
       await run<BindResult>("payout:bind", { chain: "1", payout, from: CREATOR });
       await run("model:price", { model: String(modelId), price: "2", from: "4" }); // the payout address prices for the creator here
       expect((await a.p.registry.saleInfo(modelId, ethers.ZeroAddress)).keyPrice).to.equal(2n * ONE);

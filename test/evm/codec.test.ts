@@ -177,7 +177,9 @@ describe("Hexs message codec", function () {
         const r = batchRootOfMessages(b.messages);
         expect(r.root, b.name).to.equal(b.root);
         expect(r.digests).to.deep.equal(b.digests);
-        expect(batchRoot({ srcChain: b.srcChain, dstChain: b.dstChain, firstNonce: BigInt(b.firstNonce) }, b.digests)).to.equal(b.root);
+        expect(batchRoot({ srcChain: b.srcChain, dstChain: b.dstChain, firstNonce: BigInt(b.firstNonce) }, b.digests)).to.equal(
+          b.root,
+        );
       }
       for (const b of vectors.batchRejections) {
         expectCodecError(() => batchRootOfMessages(b.messages), b.error as CodecErrorCode);
@@ -202,9 +204,18 @@ describe("Hexs message codec", function () {
       const base = messageFromJson(vectors.messages.find((v) => v.name === "key-minted-evm")!.message as unknown as JsonObject);
       if (base.kind !== Kind.KeyMinted) throw new Error("fixture");
       const withOwner = (owner: Account): Message => ({ ...base, body: { ...base.body, owner } });
-      expectCodecError(() => encodeMessage(withOwner({ family: AccountFamily.Evm, address: "0x" + "11".repeat(32) })), "BadAccountLength");
-      expectCodecError(() => encodeMessage(withOwner({ family: AccountFamily.CosmWasm, address: "0x" + "11".repeat(20) })), "BadAccountLength");
-      expectCodecError(() => encodeMessage(withOwner({ family: 7 as AccountFamily, address: "0x" + "11".repeat(20) })), "UnknownAccountFamily");
+      expectCodecError(
+        () => encodeMessage(withOwner({ family: AccountFamily.Evm, address: "0x" + "11".repeat(32) })),
+        "BadAccountLength",
+      );
+      expectCodecError(
+        () => encodeMessage(withOwner({ family: AccountFamily.CosmWasm, address: "0x" + "11".repeat(20) })),
+        "BadAccountLength",
+      );
+      expectCodecError(
+        () => encodeMessage(withOwner({ family: 7 as AccountFamily, address: "0x" + "11".repeat(20) })),
+        "UnknownAccountFamily",
+      );
       expectCodecError(() => encodeMessage({ ...base, nonce: 1n << 64n }), "ValueOutOfRange");
       expectCodecError(() => encodeMessage({ ...base, srcChain: -1 }), "ValueOutOfRange");
       expectCodecError(() => encodeMessage({ ...base, version: 2 }), "UnsupportedVersion");
@@ -218,12 +229,24 @@ describe("Hexs message codec", function () {
       const upd: Message = {
         ...base,
         kind: Kind.ModelUpdated,
-        body: { modelId: 1n, retired: false, metadataUri: "", prices: Array.from({ length: MAX_PRICES + 1 }, () => ({ currency: "0x", amount: 1n })) },
+        body: {
+          modelId: 1n,
+          retired: false,
+          metadataUri: "",
+          prices: Array.from({ length: MAX_PRICES + 1 }, () => ({ currency: "0x", amount: 1n })),
+        },
       };
       expectCodecError(() => encodeMessage(upd), "TooManyPrices");
-      expectCodecError(() => encodeMessage({ ...upd, body: { ...upd.body, prices: [{ currency: "0x", amount: 1n << 128n }] } }), "ValueOutOfRange");
       expectCodecError(
-        () => encodeMessage({ ...upd, body: { ...upd.body, prices: [{ currency: "0x" + "00".repeat(MAX_CURRENCY_LENGTH + 1), amount: 1n }] } }),
+        () => encodeMessage({ ...upd, body: { ...upd.body, prices: [{ currency: "0x", amount: 1n << 128n }] } }),
+        "ValueOutOfRange",
+      );
+      expectCodecError(
+        () =>
+          encodeMessage({
+            ...upd,
+            body: { ...upd.body, prices: [{ currency: "0x" + "00".repeat(MAX_CURRENCY_LENGTH + 1), amount: 1n }] },
+          }),
         "BytesTooLong",
       );
     });
@@ -284,8 +307,14 @@ describe("Hexs message codec", function () {
         );
         expect(d, p.name).to.equal(p.digest);
       }
-      await expect(harness.encodeAccount({ family: 1, addr: "0x" + "11".repeat(32) })).to.be.revertedWithCustomError(harness, "BadAccountLength");
-      await expect(harness.encodeAccount({ family: 9, addr: "0x" + "00".repeat(32) })).to.be.revertedWithCustomError(harness, "UnknownAccountFamily");
+      await expect(harness.encodeAccount({ family: 1, addr: "0x" + "11".repeat(32) })).to.be.revertedWithCustomError(
+        harness,
+        "BadAccountLength",
+      );
+      await expect(harness.encodeAccount({ family: 9, addr: "0x" + "00".repeat(32) })).to.be.revertedWithCustomError(
+        harness,
+        "UnknownAccountFamily",
+      );
       expect(await harness.globalId(100, 42)).to.equal(globalId(100, 42));
     });
 
@@ -308,7 +337,13 @@ describe("Hexs message codec", function () {
               srcChain: 100,
               dstChain: 1,
               nonce: 1000n + BigInt(i),
-              body: { modelId: globalId(100, 1), keyId: globalId(100, 500 + i), owner: { family: AccountFamily.Cosmos, address: "0x" + "ab".repeat(20) }, expiresAt: 0n, locked: false },
+              body: {
+                modelId: globalId(100, 1),
+                keyId: globalId(100, 500 + i),
+                owner: { family: AccountFamily.Cosmos, address: "0x" + "ab".repeat(20) },
+                expiresAt: 0n,
+                locked: false,
+              },
             }),
           ),
         );
@@ -343,29 +378,58 @@ describe("Hexs message codec", function () {
     const body: fc.Arbitrary<Pick<Message, "kind" | "body">> = fc.oneof(
       fc
         .record({
-          modelId: u64, parentId: u64, creator: account, contentCommitment: b32, parentCommitment: b32,
-          soulbound: fc.boolean(), forkable: fc.boolean(), keyDuration: u64, upstreamBps: u16, daoBps: u16, forkRoyaltyBps: u16,
-          sdlLocator: str, metadataUri: str,
+          modelId: u64,
+          parentId: u64,
+          creator: account,
+          contentCommitment: b32,
+          parentCommitment: b32,
+          soulbound: fc.boolean(),
+          forkable: fc.boolean(),
+          keyDuration: u64,
+          upstreamBps: u16,
+          daoBps: u16,
+          forkRoyaltyBps: u16,
+          sdlLocator: str,
+          metadataUri: str,
         })
         .map((b) => ({ kind: Kind.ModelRegistered as const, body: b })),
       fc
         .record({
-          modelId: u64, retired: fc.boolean(), metadataUri: str,
+          modelId: u64,
+          retired: fc.boolean(),
+          metadataUri: str,
           prices: fc.array(fc.record({ currency, amount: u128 }), { maxLength: MAX_PRICES }),
         })
         .map((b) => ({ kind: Kind.ModelUpdated as const, body: b })),
       fc
         .record({ modelId: u64, keyId: u64, owner: account, expiresAt: u64, locked: fc.boolean() })
         .map((b) => ({ kind: Kind.KeyMinted as const, body: b })),
-      fc.record({ keyId: u64, modelId: u64, from: account, to: account }).map((b) => ({ kind: Kind.KeyTransferred as const, body: b })),
       fc
-        .record({ keyId: u64, modelId: u64, fromChain: u32, toChain: u32, from: account, owner: account, expiresAt: u64, locked: fc.boolean() })
+        .record({ keyId: u64, modelId: u64, from: account, to: account })
+        .map((b) => ({ kind: Kind.KeyTransferred as const, body: b })),
+      fc
+        .record({
+          keyId: u64,
+          modelId: u64,
+          fromChain: u32,
+          toChain: u32,
+          from: account,
+          owner: account,
+          expiresAt: u64,
+          locked: fc.boolean(),
+        })
         .map((b) => ({ kind: Kind.KeyMoved as const, body: b })),
       fc.record({ keyId: u64, modelId: u64, owner: account }).map((b) => ({ kind: Kind.KeyBurned as const, body: b })),
       fc
         .record({
-          purchaseId: u64, modelId: u64, keyId: u64, buyer: account, currency, amount: u128,
-          deploymentRequested: fc.boolean(), deploymentParams: params,
+          purchaseId: u64,
+          modelId: u64,
+          keyId: u64,
+          buyer: account,
+          currency,
+          amount: u128,
+          deploymentRequested: fc.boolean(),
+          deploymentParams: params,
         })
         .map((b) => ({ kind: Kind.PurchaseSettled as const, body: b })),
       fc
@@ -437,7 +501,10 @@ describe("Hexs message codec", function () {
     });
 
     it("Solidity UTF-8 validation agrees with the WHATWG decoder on random byte strings", async function () {
-      const edge = [0x00, 0x2f, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff];
+      const edge = [
+        0x00, 0x2f, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0,
+        0xf1, 0xf3, 0xf4, 0xf5, 0xff,
+      ];
       const chunk = fc.oneof(
         fc.constantFrom(...edge).map((b) => [b]),
         fc.array(fc.integer({ min: 0x20, max: 0x7e }), { minLength: 1, maxLength: 40 }),

@@ -10,7 +10,15 @@ import { deployHexs, type HexsAddresses } from "../../tasks/lib/deployHexs";
 import { flushLane } from "../../sdk/bridge";
 import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, type Account, type Message } from "../../codec";
 import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../sdk/typechain";
-import { buyNative, forgetDeployments, loadProtocol, NATIVE, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
+import {
+  buyNative,
+  forgetDeployments,
+  loadProtocol,
+  NATIVE,
+  publish,
+  setNativePrice,
+  type Protocol,
+} from "../../devnet/hardhat/protocol";
 
 const A = 1;
 const B = 2;
@@ -230,7 +238,9 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       expect(m.forkRoyaltyBps).to.equal(1500);
       // A non-EVM creator is represented by a stand-in address derived from its account word.
       expect(m.creator).to.equal(await a.p.registry.localCreator({ family: 2, addr: zeroPadValue(cosmosAccount.address, 32) }));
-      expect(await a.hub.hasMirroredAccess(cosmosModel, { family: 2, addr: zeroPadValue(cosmosAccount.address, 32) })).to.equal(true);
+      expect(await a.hub.hasMirroredAccess(cosmosModel, { family: 2, addr: zeroPadValue(cosmosAccount.address, 32) })).to.equal(
+        true,
+      );
       expect((await a.hub.lane(COSMOS)).inbound).to.equal(2n);
     });
 
@@ -241,7 +251,10 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
         .to.be.revertedWithCustomError(a.gateway, "NotRelayer")
         .withArgs(outsider.address);
       const one = sign(batch, [relayerKeys[0]]);
-      await expect(a.gateway.submitBatch(batch, [one[0], one[0]])).to.be.revertedWithCustomError(a.gateway, "SignersNotAscending");
+      await expect(a.gateway.submitBatch(batch, [one[0], one[0]])).to.be.revertedWithCustomError(
+        a.gateway,
+        "SignersNotAscending",
+      );
       await expect(a.gateway.submitBatch(batch, one)).to.be.revertedWithCustomError(a.gateway, "BelowThreshold").withArgs(1, 2);
       const forB = [fromCosmos(1n, Kind.KeyBurned, { keyId: 1n, modelId: cosmosModel, owner: cosmosAccount }, B)];
       await expect(a.gateway.submitBatch(forB, sign(forB))).to.be.revertedWithCustomError(a.gateway, "WrongDestination");
@@ -265,7 +278,10 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
     it("a threshold change mid-stream applies at once; only the admin may make it", async () => {
       const first = [cosmosModelRegistered(1n)];
       await a.gateway.submitBatch(first, sign(first));
-      await a.gateway.setRelayers([relayerKeys[0].address, relayerKeys[1].address, relayerKeys[2].address].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)), 3);
+      await a.gateway.setRelayers(
+        [relayerKeys[0].address, relayerKeys[1].address, relayerKeys[2].address].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)),
+        3,
+      );
       const second = [cosmosKeyMinted(2n, 1n, cosmosAccount)];
       await expect(a.gateway.submitBatch(second, sign(second))).to.be.revertedWithCustomError(a.gateway, "BelowThreshold");
       await a.gateway.submitBatch(second, sign(second, relayerKeys));
@@ -321,7 +337,14 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
     it("a move of a key this hub does not mirror for that holder is refused until it is", async () => {
       const keyId = (BigInt(COSMOS) << 32n) | 9n;
       const moved = fromCosmos(2n, Kind.KeyMoved, {
-        keyId, modelId: cosmosModel, fromChain: COSMOS, toChain: B, from: cosmosAccount, owner: evm(await buyer.getAddress()), expiresAt: 0n, locked: false,
+        keyId,
+        modelId: cosmosModel,
+        fromChain: COSMOS,
+        toChain: B,
+        from: cosmosAccount,
+        owner: evm(await buyer.getAddress()),
+        expiresAt: 0n,
+        locked: false,
       });
       const batch = [cosmosModelRegistered(1n), moved];
       await expect(a.gateway.submitBatch(batch, sign(batch)))
@@ -359,16 +382,35 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       expect((await a.hub.mirroredKey(k(3n), cosmosModel, cosmosSol)).expiresAt).to.equal(future);
       // Refusals: a KeyMinted of a key id from another chain, a transfer naming the wrong holder or
       // model, a burn of a key the holder does not have; the lane goes on.
-      const foreign = fromCosmos(++n, Kind.KeyMinted, { modelId: cosmosModel, keyId: (2n << 32n) | 5n, owner: alice, expiresAt: 0n, locked: false });
+      const foreign = fromCosmos(++n, Kind.KeyMinted, {
+        modelId: cosmosModel,
+        keyId: (2n << 32n) | 5n,
+        owner: alice,
+        expiresAt: 0n,
+        locked: false,
+      });
       const wrongFrom = fromCosmos(++n, Kind.KeyTransferred, { keyId: k(2n), modelId: cosmosModel, from: alice, to: alice });
-      const wrongModel = fromCosmos(++n, Kind.KeyTransferred, { keyId: k(2n), modelId: cosmosModel + 1n, from: cosmosAccount, to: alice });
+      const wrongModel = fromCosmos(++n, Kind.KeyTransferred, {
+        keyId: k(2n),
+        modelId: cosmosModel + 1n,
+        from: cosmosAccount,
+        to: alice,
+      });
       const notHeld = fromCosmos(++n, Kind.KeyBurned, { keyId: k(4n), modelId: cosmosModel, owner: cosmosAccount });
       const tx = submit(foreign, wrongFrom, wrongModel, notHeld);
       const err = (name: string, args: unknown[]) => a.hub.interface.encodeErrorResult(name, args);
-      await expect(tx).to.emit(a.hub, "MessageRejected").withArgs(COSMOS, n - 3n, Kind.KeyMinted, err("WrongSource", [COSMOS, 2]));
-      await expect(tx).to.emit(a.hub, "MessageRejected").withArgs(COSMOS, n - 2n, Kind.KeyTransferred, err("WrongOwner", [k(2n)]));
-      await expect(tx).to.emit(a.hub, "MessageRejected").withArgs(COSMOS, n - 1n, Kind.KeyTransferred, err("WrongOwner", [k(2n)]));
-      await expect(tx).to.emit(a.hub, "MessageRejected").withArgs(COSMOS, n, Kind.KeyBurned, err("NotResident", [k(4n), COSMOS]));
+      await expect(tx)
+        .to.emit(a.hub, "MessageRejected")
+        .withArgs(COSMOS, n - 3n, Kind.KeyMinted, err("WrongSource", [COSMOS, 2]));
+      await expect(tx)
+        .to.emit(a.hub, "MessageRejected")
+        .withArgs(COSMOS, n - 2n, Kind.KeyTransferred, err("WrongOwner", [k(2n)]));
+      await expect(tx)
+        .to.emit(a.hub, "MessageRejected")
+        .withArgs(COSMOS, n - 1n, Kind.KeyTransferred, err("WrongOwner", [k(2n)]));
+      await expect(tx)
+        .to.emit(a.hub, "MessageRejected")
+        .withArgs(COSMOS, n, Kind.KeyBurned, err("NotResident", [k(4n), COSMOS]));
       expect(await a.hub.hasMirroredAccess(cosmosModel, aliceSol)).to.equal(false);
 
       // The key in place and one recorded apart go to alice; the holder keeps access with the third.
@@ -382,7 +424,9 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       expect((await a.hub.mirroredKey(k(2n), cosmosModel, aliceSol)).resident).to.equal(COSMOS);
       // A key id already mirrored for a holder is refused (the slow path's KeyAlreadyMirrored).
       const dup = cosmosKeyMinted(++n, 1n, alice);
-      await expect(submit(dup)).to.emit(a.hub, "MessageRejected").withArgs(COSMOS, n, Kind.KeyMinted, err("KeyAlreadyMirrored", [k(1n)]));
+      await expect(submit(dup))
+        .to.emit(a.hub, "MessageRejected")
+        .withArgs(COSMOS, n, Kind.KeyMinted, err("KeyAlreadyMirrored", [k(1n)]));
       // Burns: alice's two keys, then the subscription; access follows.
       await submit(
         fromCosmos(++n, Kind.KeyBurned, { keyId: k(1n), modelId: cosmosModel, owner: alice }),

@@ -71,9 +71,10 @@ describe("Model DAO", () => {
         [5, 0],
         [5, 101],
       ]) {
-        await expect(
-          p.daoFactory.connect(creator).createDao(modelId, [M1], 1, period, quorum),
-        ).to.be.revertedWithCustomError(p.daoFactory, "InvalidSettings");
+        await expect(p.daoFactory.connect(creator).createDao(modelId, [M1], 1, period, quorum)).to.be.revertedWithCustomError(
+          p.daoFactory,
+          "InvalidSettings",
+        );
       }
       const tx = p.daoFactory.connect(creator).createDao(modelId, [M1, M2], 1, 5, 50);
       await expect(tx).to.emit(p.daoFactory, "DaoCreated");
@@ -98,12 +99,8 @@ describe("Model DAO", () => {
       expect(await membership.isMember(M1)).to.equal(true);
       expect(await membership.isMember(OUT)).to.equal(false);
       expect(await membership.modelId()).to.equal(modelId);
-      await expect(membership.connect(m1).addMember(OUT))
-        .to.be.revertedWithCustomError(membership, "NotCreator")
-        .withArgs(M1);
-      await expect(membership.connect(m1).removeMember(M2))
-        .to.be.revertedWithCustomError(membership, "NotCreator")
-        .withArgs(M1);
+      await expect(membership.connect(m1).addMember(OUT)).to.be.revertedWithCustomError(membership, "NotCreator").withArgs(M1);
+      await expect(membership.connect(m1).removeMember(M2)).to.be.revertedWithCustomError(membership, "NotCreator").withArgs(M1);
       await expect(membership.connect(creator).addMember(OUT)).to.emit(membership, "MemberAdded").withArgs(OUT);
       await expect(membership.connect(creator).addMember(OUT))
         .to.be.revertedWithCustomError(membership, "AlreadyMember")
@@ -222,7 +219,7 @@ describe("Model DAO", () => {
       await mine(1);
       await governor.connect(m1).castVote(id, VOTE.for);
       await mine(5);
-      expect(await governor.quorum((await governor.proposalSnapshot(id)))).to.equal(2n);
+      expect(await governor.quorum(await governor.proposalSnapshot(id))).to.equal(2n);
       // One member alone cannot pass a proposal at a 50% quorum.
       expect(await governor.state(id)).to.equal(State.Defeated);
 
@@ -281,7 +278,9 @@ describe("Model DAO", () => {
       await expect(governor.connect(m2).cancel(...a.args))
         .to.be.revertedWithCustomError(governor, "GovernorUnableToCancel")
         .withArgs(a.id, M2);
-      await expect(governor.connect(creator).cancel(...a.args)).to.emit(governor, "ProposalCanceled").withArgs(a.id);
+      await expect(governor.connect(creator).cancel(...a.args))
+        .to.emit(governor, "ProposalCanceled")
+        .withArgs(a.id);
       expect(await governor.state(a.id)).to.equal(State.Canceled);
       await expect(governor.connect(m1).castVote(a.id, VOTE.for)).to.be.revertedWithCustomError(
         governor,

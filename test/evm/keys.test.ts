@@ -105,9 +105,7 @@ describe("KeyNFT", () => {
 
     it("unlocked keys report locked()=false, emit no Locked and transfer; locked() of a missing key reverts", async () => {
       const { keys, modelId } = await model();
-      const receipt = await (
-        await p.market.connect(alice).buy(modelId, NATIVE, A, "0x", "0x", { value: PRICE })
-      ).wait();
+      const receipt = await (await p.market.connect(alice).buy(modelId, NATIVE, A, "0x", "0x", { value: PRICE })).wait();
       expect(eventsOf(receipt, keys, "Locked")).to.have.length(0);
       const keyId = (1n << 32n) | 1n;
       expect(await keys.locked(keyId)).to.equal(false);
@@ -121,26 +119,18 @@ describe("KeyNFT", () => {
       // Before any sale: attach and detach freely.
       const free = await model({ content: "free" });
       expect(await free.keys.sold()).to.equal(false);
-      await expect(free.keys.connect(creator).attachPlugin(sb, "0x"))
-        .to.emit(free.keys, "PluginAttached")
-        .withArgs(sb, 4);
+      await expect(free.keys.connect(creator).attachPlugin(sb, "0x")).to.emit(free.keys, "PluginAttached").withArgs(sb, 4);
       await expect(free.keys.connect(creator).detachPlugin(sb)).to.emit(free.keys, "PluginDetached").withArgs(sb);
 
       // Keys sold unlocked: the creator may not lock them afterwards.
       await buyNative(p, alice, free.modelId, PRICE);
       expect(await free.keys.sold()).to.equal(true);
-      await expect(free.keys.connect(creator).attachPlugin(sb, "0x")).to.be.revertedWithCustomError(
-        free.keys,
-        "PolicyFixed",
-      );
+      await expect(free.keys.connect(creator).attachPlugin(sb, "0x")).to.be.revertedWithCustomError(free.keys, "PolicyFixed");
 
       // Keys sold locked: the creator may not unlock them afterwards.
       const bound = await model({ content: "bound", plugins: [await soulbound()] });
       const keyId = await buyNative(p, alice, bound.modelId, PRICE);
-      await expect(bound.keys.connect(creator).detachPlugin(sb)).to.be.revertedWithCustomError(
-        bound.keys,
-        "PolicyFixed",
-      );
+      await expect(bound.keys.connect(creator).detachPlugin(sb)).to.be.revertedWithCustomError(bound.keys, "PolicyFixed");
       expect(await bound.keys.locked(keyId)).to.equal(true);
       expect(await bound.keys.plugins()).to.deep.equal([sb]);
 
@@ -158,7 +148,9 @@ describe("KeyNFT", () => {
       const tx = await p.market.connect(alice).buy(modelId, NATIVE, A, "0x", "0x", { value: PRICE });
       const keyId = (1n << 32n) | 1n;
       const mintedAt = BigInt((await ethers.provider.getBlock((await tx.wait())!.blockNumber))!.timestamp);
-      await expect(tx).to.emit(keys, "ExpiryUpdated").withArgs(keyId, mintedAt + BigInt(DAY));
+      await expect(tx)
+        .to.emit(keys, "ExpiryUpdated")
+        .withArgs(keyId, mintedAt + BigInt(DAY));
       expect(await keys.expiresAt(keyId)).to.equal(mintedAt + BigInt(DAY));
       expect(await keys.userExpires(keyId)).to.equal(mintedAt + BigInt(DAY));
       expect(await keys.userOf(keyId)).to.equal(A);
@@ -245,9 +237,7 @@ describe("KeyNFT", () => {
     it("only an attached plugin can set expiry; detaching revokes that right", async () => {
       const { keys, modelId } = await model({ plugins: [await expiry(DAY)] });
       const keyId = await buyNative(p, alice, modelId, PRICE);
-      await expect(keys.connect(alice).setExpiry(keyId, 0))
-        .to.be.revertedWithCustomError(keys, "NotAttachedPlugin")
-        .withArgs(A);
+      await expect(keys.connect(alice).setExpiry(keyId, 0)).to.be.revertedWithCustomError(keys, "NotAttachedPlugin").withArgs(A);
       await expect(keys.connect(creator).setExpiry(keyId, 0))
         .to.be.revertedWithCustomError(keys, "NotAttachedPlugin")
         .withArgs(await creator.getAddress());
@@ -302,9 +292,7 @@ describe("KeyNFT", () => {
       const token = await deployTestToken(p);
       const t = await token.getAddress();
       await token.mint(await keys.getAddress(), 12345n);
-      await expect(keys.sweepRoyalties(t))
-        .to.emit(p.market, "RoyaltyDeposited")
-        .withArgs(modelId, t, 12345n);
+      await expect(keys.sweepRoyalties(t)).to.emit(p.market, "RoyaltyDeposited").withArgs(modelId, t, 12345n);
       expect(await p.market.vaultOf(modelId, t)).to.equal(12345n);
       expect(await token.balanceOf(await p.market.getAddress())).to.equal(12345n);
       await expect(keys.sweepRoyalties(t)).to.be.revertedWithCustomError(keys, "NothingToSweep");
@@ -340,12 +328,9 @@ describe("KeyNFT", () => {
       await expect(p.market.connect(asB).depositRoyalty(b.modelId, NATIVE, 2, { value: 1 }))
         .to.be.revertedWithCustomError(p.market, "WrongPayment")
         .withArgs(2, 1);
-      await expect(
-        p.market.connect(asB).depositRoyalty(b.modelId, ethers.Wallet.createRandom().address, 1, { value: 1 }),
-      )
+      await expect(p.market.connect(asB).depositRoyalty(b.modelId, ethers.Wallet.createRandom().address, 1, { value: 1 }))
         .to.be.revertedWithCustomError(p.market, "WrongPayment")
         .withArgs(1, 1);
     });
   });
 });
-

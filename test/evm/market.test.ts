@@ -56,9 +56,7 @@ describe("HexsMarket", () => {
       const { modelId, keys } = await publish(p, creator);
       await setNativePrice(p, creator, modelId, ONE);
       const tx = p.market.connect(alice).buy(modelId, NATIVE, B, "0x", "0x", { value: ONE });
-      await expect(tx)
-        .to.emit(p.market, "Purchased")
-        .withArgs(keyIdOf(1n), modelId, A, B, NATIVE, ONE, 0n, "0x");
+      await expect(tx).to.emit(p.market, "Purchased").withArgs(keyIdOf(1n), modelId, A, B, NATIVE, ONE, 0n, "0x");
       await expect(tx).to.changeEtherBalances([alice, p.market], [-ONE, ONE]);
       expect(await keys.ownerOf(keyIdOf(1n))).to.equal(B);
       expect(await keys.hasAccess(A)).to.equal(false);
@@ -193,9 +191,10 @@ describe("HexsMarket", () => {
         .to.emit(p.market, "Paused")
         .withArgs(await deployer.getAddress());
       expect(await p.market.paused()).to.equal(true);
-      await expect(
-        p.market.connect(alice).buy(modelId, NATIVE, A, "0x", "0x", { value: ONE }),
-      ).to.be.revertedWithCustomError(p.market, "MarketPaused");
+      await expect(p.market.connect(alice).buy(modelId, NATIVE, A, "0x", "0x", { value: ONE })).to.be.revertedWithCustomError(
+        p.market,
+        "MarketPaused",
+      );
       // Money already in the market keeps flowing while sales are paused.
       await expect(p.market.connect(alice).unpause())
         .to.be.revertedWithCustomError(p.market, "AccessControlUnauthorizedAccount")
@@ -211,18 +210,13 @@ describe("HexsMarket", () => {
   describe("deployment escrow", () => {
     const KEY = ONE;
     const DEPLOY = ethers.parseEther("0.4");
-    const params = ethers.AbiCoder.defaultAbiCoder().encode(
-      ["string", "uint256"],
-      ["akash:gpu=1;region=eu", 3600n],
-    );
+    const params = ethers.AbiCoder.defaultAbiCoder().encode(["string", "uint256"], ["akash:gpu=1;region=eu", 3600n]);
 
     it("holds the deployment part in the purchase's escrow, not in the vault; the event carries the params", async () => {
       const { modelId } = await publish(p, creator);
       await setNativePrice(p, creator, modelId, KEY, DEPLOY);
       const tx = p.market.connect(alice).buy(modelId, NATIVE, B, params, "0x", { value: KEY + DEPLOY });
-      await expect(tx)
-        .to.emit(p.market, "Purchased")
-        .withArgs(keyIdOf(1n), modelId, A, B, NATIVE, KEY, DEPLOY, params);
+      await expect(tx).to.emit(p.market, "Purchased").withArgs(keyIdOf(1n), modelId, A, B, NATIVE, KEY, DEPLOY, params);
       await expect(tx).to.changeEtherBalance(p.market, KEY + DEPLOY);
       expect(await p.market.vaultOf(modelId, NATIVE)).to.equal(KEY);
       const e = await p.market.escrowOf(keyIdOf(1n));
@@ -306,9 +300,7 @@ describe("HexsMarket", () => {
         .withArgs(keyIdOf(1n), false, A, DEPLOY);
       expect(await p.market.creditOf(A, NATIVE)).to.equal(DEPLOY);
       expect(await p.market.creditOf(B, NATIVE)).to.equal(0n);
-      await expect(p.market.connect(alice).claim(NATIVE, A))
-        .to.emit(p.market, "Claimed")
-        .withArgs(A, NATIVE, A, DEPLOY);
+      await expect(p.market.connect(alice).claim(NATIVE, A)).to.emit(p.market, "Claimed").withArgs(A, NATIVE, A, DEPLOY);
       await expect(p.market.connect(bob).claim(NATIVE, B))
         .to.be.revertedWithCustomError(p.market, "NothingToClaim")
         .withArgs(B, NATIVE);

@@ -197,9 +197,7 @@ describe("Key plugins", () => {
         .to.be.revertedWithCustomError(keys, "NotCreator")
         .withArgs(who);
       await keys.connect(creator).attachPlugin(plugin, "0x");
-      await expect(keys.connect(stranger).detachPlugin(plugin))
-        .to.be.revertedWithCustomError(keys, "NotCreator")
-        .withArgs(who);
+      await expect(keys.connect(stranger).detachPlugin(plugin)).to.be.revertedWithCustomError(keys, "NotCreator").withArgs(who);
     });
 
     it("refuses double attach and detaching an unattached plugin", async () => {
@@ -223,10 +221,7 @@ describe("Key plugins", () => {
       const windows: string[] = [];
       for (let i = 0; i <= max; i++) windows.push(await (await factory.deploy()).getAddress());
       for (let i = 0; i < max; i++) await keys.connect(creator).attachPlugin(windows[i], "0x");
-      await expect(keys.connect(creator).attachPlugin(windows[max], "0x")).to.be.revertedWithCustomError(
-        keys,
-        "TooManyPlugins",
-      );
+      await expect(keys.connect(creator).attachPlugin(windows[max], "0x")).to.be.revertedWithCustomError(keys, "TooManyPlugins");
       expect([...(await keys.plugins())]).to.have.members(windows.slice(0, max));
       await keys.connect(creator).detachPlugin(windows[2]);
       const left = [...(await keys.plugins())];
@@ -245,9 +240,9 @@ describe("Key plugins", () => {
 
   describe("third-party plugins (defined only in test code)", () => {
     it("HolderOfPlugin: keys of a derived model go only to holders of the base model, on mint and on transfer", async () => {
-      const holderOf = (await (await ethers.getContractFactory("HolderOfPlugin")).deploy(
-        await p.registry.getAddress(),
-      )) as unknown as HolderOfPlugin;
+      const holderOf = (await (
+        await ethers.getContractFactory("HolderOfPlugin")
+      ).deploy(await p.registry.getAddress())) as unknown as HolderOfPlugin;
       const plugin = await holderOf.getAddress();
       const base = await priced({ content: "base" });
       const gated = await priced({

@@ -1,7 +1,15 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { Signer } from "ethers";
-import { deployProtocol, eventsOf, NATIVE, publish, publishParams, timelockSigner, type Protocol } from "../../devnet/hardhat/protocol";
+import {
+  deployProtocol,
+  eventsOf,
+  NATIVE,
+  publish,
+  publishParams,
+  timelockSigner,
+  type Protocol,
+} from "../../devnet/hardhat/protocol";
 
 const CHAIN = 1n; // hexsChainId of the hardhat network (tasks/lib/protocol.ts)
 const id = (serial: bigint) => (CHAIN << 32n) | serial;
@@ -44,13 +52,7 @@ describe("HexsRegistry", () => {
       expect(ev.args.sdlLocator).to.equal(params.sdlLocator);
       expect(ev.args.metadataUri).to.equal(params.metadataUri);
       const t = ev.args.terms;
-      expect([t.depth, t.upstreamBps, t.forkRoyaltyBps, t.daoBps, t.forkable]).to.deep.equal([
-        0n,
-        0n,
-        1234n,
-        321n,
-        false,
-      ]);
+      expect([t.depth, t.upstreamBps, t.forkRoyaltyBps, t.daoBps, t.forkable]).to.deep.equal([0n, 0n, 1234n, 321n, false]);
     });
 
     it("stores the model and deploys its own key collection as a BeaconProxy of the key beacon", async () => {
@@ -76,10 +78,7 @@ describe("HexsRegistry", () => {
 
     it("refuses an empty content commitment", async () => {
       const params = { ...publishParams(), contentCommitment: ethers.ZeroHash };
-      await expect(p.registry.connect(creator).publish(params)).to.be.revertedWithCustomError(
-        p.registry,
-        "EmptyCommitment",
-      );
+      await expect(p.registry.connect(creator).publish(params)).to.be.revertedWithCustomError(p.registry, "EmptyCommitment");
     });
 
     it("caps fork royalty, DAO share and secondary royalty (boundary values accepted)", async () => {
@@ -163,9 +162,7 @@ describe("HexsRegistry", () => {
 
     it("refuses to fork a retired model", async () => {
       const root = await publish(p, creator);
-      await expect(p.registry.connect(creator).retire(root.modelId))
-        .to.emit(p.registry, "ModelRetired")
-        .withArgs(root.modelId);
+      await expect(p.registry.connect(creator).retire(root.modelId)).to.emit(p.registry, "ModelRetired").withArgs(root.modelId);
       await expect(p.registry.connect(forker).fork(root.modelId, publishParams()))
         .to.be.revertedWithCustomError(p.registry, "ModelIsRetired")
         .withArgs(root.modelId);
@@ -287,10 +284,7 @@ describe("HexsRegistry", () => {
         "EnforcedPause",
       );
       await p.registry.connect(deployer).unpause();
-      await expect(p.registry.connect(forker).fork(root.modelId, publishParams())).to.emit(
-        p.registry,
-        "ModelPublished",
-      );
+      await expect(p.registry.connect(forker).fork(root.modelId, publishParams())).to.emit(p.registry, "ModelPublished");
     });
 
     it("the key beacon is wired once; setDao is reserved to the DAO factory", async () => {
@@ -306,9 +300,7 @@ describe("HexsRegistry", () => {
       await expect(p.registry.connect(creator).setDao(root.modelId, await creator.getAddress()))
         .to.be.revertedWithCustomError(p.registry, "AccessControlUnauthorizedAccount")
         .withArgs(await creator.getAddress(), await p.registry.DAO_FACTORY_ROLE());
-      expect(await p.registry.hasRole(await p.registry.DAO_FACTORY_ROLE(), await p.daoFactory.getAddress())).to.equal(
-        true,
-      );
+      expect(await p.registry.hasRole(await p.registry.DAO_FACTORY_ROLE(), await p.daoFactory.getAddress())).to.equal(true);
     });
 
     it("cannot be initialized again", async () => {

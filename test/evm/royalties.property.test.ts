@@ -54,16 +54,35 @@ const termsArb: fc.Arbitrary<Terms> = fc.record({
   deployPrice: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: ONE / 2n })),
 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant("buy" as const), model: fc.nat(), erc20: fc.boolean(), buyer: fc.nat({ max: N_BUYERS - 1 }), deploy: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("buy" as const),
+      model: fc.nat(),
+      erc20: fc.boolean(),
+      buyer: fc.nat({ max: N_BUYERS - 1 }),
+      deploy: fc.boolean(),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("settle" as const), model: fc.nat(), erc20: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("claim" as const), payee: fc.nat({ max: N_CREATORS + N_BUYERS }), erc20: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("claim" as const),
+      payee: fc.nat({ max: N_CREATORS + N_BUYERS }),
+      erc20: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("resolve" as const), pick: fc.nat(), leased: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("fees" as const), erc20: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("dao" as const), model: fc.nat() }) },
 );
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   feeBps: fc.oneof(fc.constant(250), fc.integer({ min: 0, max: 1000 })),
-  depth: fc.oneof({ weight: 1, arbitrary: fc.constant(MAX_DEPTH) }, { weight: 4, arbitrary: fc.integer({ min: 0, max: MAX_DEPTH - 1 }) }),
+  depth: fc.oneof(
+    { weight: 1, arbitrary: fc.constant(MAX_DEPTH) },
+    { weight: 4, arbitrary: fc.integer({ min: 0, max: MAX_DEPTH - 1 }) },
+  ),
   chain: fc.array(termsArb, { minLength: MAX_DEPTH + 1, maxLength: MAX_DEPTH + 1 }),
   branches: fc.array(fc.record({ parentPick: fc.nat(), ...termsArbFields() }), { maxLength: 6 }),
   ops: fc.array(opArb, { minLength: 1, maxLength: 40 }),
@@ -194,8 +213,7 @@ describe("Royalty conservation (property, fast-check)", function () {
         const escrows: { keyId: bigint; buyer: string; currency: string; amount: bigint }[] = [];
         let serial = 0n;
         const escrowSum = (c: string) => escrows.filter((e) => e.currency === c).reduce((a, e) => a + e.amount, 0n);
-        const expectedHeld = (c: string) =>
-          sum(vault, "|" + c) + sum(credit, "|" + c) + get(fees, c) + escrowSum(c);
+        const expectedHeld = (c: string) => sum(vault, "|" + c) + sum(credit, "|" + c) + get(fees, c) + escrowSum(c);
         const balanceOf = async (c: string) =>
           c === NATIVE ? ethers.provider.getBalance(marketAddr) : token.balanceOf(marketAddr);
 
@@ -261,9 +279,7 @@ describe("Royalty conservation (property, fast-check)", function () {
               const price = op.erc20 ? m.t.tokenPrice : m.t.nativePrice;
               const escrowed = op.deploy ? m.t.deployPrice : 0n;
               const params = op.deploy ? "0xd1" : "0x";
-              await market
-                .connect(buyer)
-                .buy(m.id, c, B, params, "0x", { value: op.erc20 ? 0n : price + escrowed });
+              await market.connect(buyer).buy(m.id, c, B, params, "0x", { value: op.erc20 ? 0n : price + escrowed });
               serial++;
               buys++;
               add(vault, `${m.id}|${c}`, price);
@@ -326,10 +342,7 @@ describe("Royalty conservation (property, fast-check)", function () {
             for (const a of payeeAddrs) {
               out += c === NATIVE ? await ethers.provider.getBalance(sinkOf(a)) : await token.balanceOf(sinkOf(a));
             }
-            out +=
-              c === NATIVE
-                ? (await ethers.provider.getBalance(treasury)) - treasuryStart
-                : await token.balanceOf(treasury);
+            out += c === NATIVE ? (await ethers.provider.getBalance(treasury)) - treasuryStart : await token.balanceOf(treasury);
             expect(out).to.equal(get(paidOut, c));
             expect(out + held, "Σ paid out + market balance == Σ paid in").to.equal(get(paidIn, c));
           }

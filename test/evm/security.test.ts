@@ -1,7 +1,15 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { Signer } from "ethers";
-import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, timelockSigner, type Protocol } from "../../devnet/hardhat/protocol";
+import {
+  buyNative,
+  deployProtocol,
+  NATIVE,
+  publish,
+  setNativePrice,
+  timelockSigner,
+  type Protocol,
+} from "../../devnet/hardhat/protocol";
 import type { ReentrantPlugin, ReentrantReceiver, ReentrantToken } from "../../sdk/typechain";
 
 const ONE = ethers.parseEther("1");
@@ -66,10 +74,7 @@ describe("Security: reentrancy and hostile counterparties", () => {
       const owed = await p.market.creditOf(C, t);
 
       await token.arm(marketAddr, p.market.interface.encodeFunctionData("claim", [t, C]), true);
-      await expect(p.market.connect(creator).claim(t, C)).to.be.revertedWithCustomError(
-        p.market,
-        "ReentrancyGuardReentrantCall",
-      );
+      await expect(p.market.connect(creator).claim(t, C)).to.be.revertedWithCustomError(p.market, "ReentrancyGuardReentrantCall");
       await token.arm(marketAddr, p.market.interface.encodeFunctionData("claimProtocolFees", [t]), false);
       await p.market.connect(creator).claim(t, C);
       expect(await token.reentryError()).to.equal(reentrancyError);
@@ -114,9 +119,7 @@ describe("Security: reentrancy and hostile counterparties", () => {
 
       // Bubbling the guard's error makes the payout fail: nothing moves, the credit stays.
       await r.arm(marketAddr, claim, true);
-      await expect(r.exec(marketAddr, claim))
-        .to.be.revertedWithCustomError(p.market, "NativeTransferFailed")
-        .withArgs(ra, owed);
+      await expect(r.exec(marketAddr, claim)).to.be.revertedWithCustomError(p.market, "NativeTransferFailed").withArgs(ra, owed);
       expect(await p.market.creditOf(ra, NATIVE)).to.equal(owed);
 
       // Swallowing it: exactly one payout.

@@ -5,9 +5,21 @@ import { artifacts } from "hardhat";
 
 const EIP170_LIMIT = 24_576;
 const DEPLOYED = [
-  "HexsRegistry", "HexsMarket", "KeyNFT", "HexsHub", "AttestationGateway", "HexsLzBridge", "DaoFactory",
-  "DaoMembership", "ModelGovernor", "HexsTimelock", "KeyBeacon", "SoulboundPlugin", "AllowlistPlugin",
-  "SupplyCapPlugin", "ExpiryPlugin",
+  "HexsRegistry",
+  "HexsMarket",
+  "KeyNFT",
+  "HexsHub",
+  "AttestationGateway",
+  "HexsLzBridge",
+  "DaoFactory",
+  "DaoMembership",
+  "ModelGovernor",
+  "HexsTimelock",
+  "KeyBeacon",
+  "SoulboundPlugin",
+  "AllowlistPlugin",
+  "SupplyCapPlugin",
+  "ExpiryPlugin",
 ];
 
 describe("contract sizes (EIP-170)", () => {

@@ -34,7 +34,11 @@ describe("tasks", function () {
   let p: Protocol;
   let creator: Signer, forker: Signer, buyer: Signer, member: Signer, poor: Signer;
   // Account indexes as the tasks' --from takes them.
-  const CREATOR = "2", FORKER = "3", BUYER = "4", MEMBER = "5", POOR = "9";
+  const CREATOR = "2",
+    FORKER = "3",
+    BUYER = "4",
+    MEMBER = "5",
+    POOR = "9";
 
   before(() => setQuiet(true));
   after(() => setQuiet(false));
@@ -46,7 +50,13 @@ describe("tasks", function () {
   });
 
   async function publish(extra: Args = {}): Promise<PublishResult> {
-    return run<PublishResult>("model:publish", { content: "encrypted-sdl", sdlLocator: "bafy-sdl", metadataUri: "ipfs://meta", from: CREATOR, ...extra });
+    return run<PublishResult>("model:publish", {
+      content: "encrypted-sdl",
+      sdlLocator: "bafy-sdl",
+      metadataUri: "ipfs://meta",
+      from: CREATOR,
+      ...extra,
+    });
   }
 
   async function keysAt(modelId: bigint): Promise<KeyNFT> {
@@ -55,7 +65,14 @@ describe("tasks", function () {
 
   describe("model:publish / model:fork / model:price", () => {
     it("publishes with the content commitment, royalty terms and requested plugins", async () => {
-      const r = await publish({ forkRoyaltyBps: "1500", daoBps: "200", royaltyBps: "300", soulbound: true, supplyCap: "5", expiry: "30d" });
+      const r = await publish({
+        forkRoyaltyBps: "1500",
+        daoBps: "200",
+        royaltyBps: "300",
+        soulbound: true,
+        supplyCap: "5",
+        expiry: "30d",
+      });
       const m = await p.registry.model(r.modelId);
       expect(r.modelId).to.equal((1n << 32n) | 1n);
       expect(m.creator).to.equal(await creator.getAddress());
@@ -80,7 +97,11 @@ describe("tasks", function () {
       const lineage = await p.registry.lineageOf(fork.modelId);
       expect(lineage.parentId).to.equal(root.modelId);
       expect(lineage.upstreamBps).to.equal(1000n);
-      await refuses("model:fork", { parent: "1:99", content: "x", from: FORKER }, /unknown model 4294967395 \(1:99\).*models are 1:1 … 1:2/);
+      await refuses(
+        "model:fork",
+        { parent: "1:99", content: "x", from: FORKER },
+        /unknown model 4294967395 \(1:99\).*models are 1:1 … 1:2/,
+      );
       const closed = await publish({ forkable: "false" });
       await refuses("model:fork", { parent: closed.modelId.toString(), content: "x", from: FORKER }, /not forkable/);
       await refuses("model:publish", { content: "x", forkRoyaltyBps: "6000" }, /bad --fork-royalty-bps '6000': at most 5000/);
@@ -100,10 +121,20 @@ describe("tasks", function () {
       expect(price.listed).to.equal(false);
 
       const msg = await refuses("model:price", { model: "1:1", price: "1", from: BUYER }, /not the creator/);
-      expect(msg).to.include(await creator.getAddress()).and.include(await buyer.getAddress());
+      expect(msg)
+        .to.include(await creator.getAddress())
+        .and.include(await buyer.getAddress());
       await refuses("model:price", { model: "1:7", price: "1", from: CREATOR }, /unknown model .*\(1:7\)/);
-      await refuses("model:price", { model: "1:1", price: "1", currency: "dogecoin", from: CREATOR }, /bad --currency 'dogecoin': expected 'native' or an ERC-20 token address/);
-      await refuses("model:price", { model: "1:1", price: "1", currency: "0x000000000000000000000000000000000000dEaD", from: CREATOR }, /no contract at that address/);
+      await refuses(
+        "model:price",
+        { model: "1:1", price: "1", currency: "dogecoin", from: CREATOR },
+        /bad --currency 'dogecoin': expected 'native' or an ERC-20 token address/,
+      );
+      await refuses(
+        "model:price",
+        { model: "1:1", price: "1", currency: "0x000000000000000000000000000000000000dEaD", from: CREATOR },
+        /no contract at that address/,
+      );
       await refuses("model:price", { model: "1:1", price: "one", from: CREATOR }, /bad --price 'one'/);
       await refuses("model:price", { model: "1:1", price: "1", from: "77" }, /bad --from '77'/);
     });
@@ -116,7 +147,10 @@ describe("tasks", function () {
       const plain = await run<BuyResult>("key:buy", { model: "1:1", from: BUYER });
       expect(await (await keysAt(r.modelId)).ownerOf(plain.keyId)).to.equal(await buyer.getAddress());
       const deployed = await run<BuyResult>("key:buy", {
-        model: "1:1", from: BUYER, recipient: await member.getAddress(), deployParams: '{"region":"eu","maxUact":"1000"}',
+        model: "1:1",
+        from: BUYER,
+        recipient: await member.getAddress(),
+        deployParams: '{"region":"eu","maxUact":"1000"}',
       });
       expect(deployed.keyId).to.equal(plain.keyId + 1n);
       expect(await (await keysAt(r.modelId)).ownerOf(deployed.keyId)).to.equal(await member.getAddress());
@@ -134,7 +168,11 @@ describe("tasks", function () {
       const poorAddr = await poor.getAddress();
       await ethers.provider.send("hardhat_setBalance", [poorAddr, "0x" + ethers.parseEther("0.5").toString(16)]);
       const nonce = await ethers.provider.getTransactionCount(poorAddr);
-      const msg = await refuses("key:buy", { model: "1:1", from: POOR }, /insufficient funds: 0x[0-9a-fA-F]{40} has 0\.5 ETH but needs 1\.0/);
+      const msg = await refuses(
+        "key:buy",
+        { model: "1:1", from: POOR },
+        /insufficient funds: 0x[0-9a-fA-F]{40} has 0\.5 ETH but needs 1\.0/,
+      );
       expect(msg).to.include(poorAddr);
       expect(await ethers.provider.getTransactionCount(poorAddr)).to.equal(nonce); // nothing was sent
       await refuses("key:buy", { model: "4294967299" }, /unknown model 4294967299 \(1:3\)/);
@@ -149,7 +187,11 @@ describe("tasks", function () {
       expect(await p.market.isAccepted(t)).to.equal(true);
       const r = await publish();
       await run("model:price", { model: "1:1", currency: t, price: "12.5", from: CREATOR });
-      await refuses("key:buy", { model: "1:1", currency: t, from: BUYER }, /insufficient funds: .* holds 0\.0 TUSDC but needs 12\.5 TUSDC/);
+      await refuses(
+        "key:buy",
+        { model: "1:1", currency: t, from: BUYER },
+        /insufficient funds: .* holds 0\.0 TUSDC but needs 12\.5 TUSDC/,
+      );
       await token.mint(await buyer.getAddress(), 20_000_000n);
       const bought = await run<BuyResult>("key:buy", { model: "1:1", currency: t, from: BUYER });
       expect(bought.keyPrice).to.equal(12_500_000n);
@@ -176,7 +218,7 @@ describe("tasks", function () {
       expect(await p.market.vaultOf(root.modelId, NATIVE)).to.equal(0n);
 
       const credit = await p.market.creditOf(await creator.getAddress(), NATIVE);
-      expect(credit).to.equal(ethers.parseEther("0.01") - ethers.parseEther("0.01") * 250n / 10_000n);
+      expect(credit).to.equal(ethers.parseEther("0.01") - (ethers.parseEther("0.01") * 250n) / 10_000n);
       const to = ethers.Wallet.createRandom().address;
       const claimed = await run<ClaimResult>("vault:claim", { from: CREATOR, to });
       expect(claimed.amount).to.equal(credit);
@@ -195,7 +237,13 @@ describe("tasks", function () {
       const members = [await creator.getAddress(), await member.getAddress()];
       await refuses("dao:create", { model: id, members: members.join(","), from: BUYER }, /not the creator/);
       await refuses("dao:create", { model: id, members: "0x1234", from: CREATOR }, /bad --members '0x1234'/);
-      const dao = await run<DaoCreateResult>("dao:create", { model: id, members: members.join(","), votingPeriod: "5", quorum: "50", from: CREATOR });
+      const dao = await run<DaoCreateResult>("dao:create", {
+        model: id,
+        members: members.join(","),
+        votingPeriod: "5",
+        quorum: "50",
+        from: CREATOR,
+      });
       expect(await p.registry.daoOf(r.modelId)).to.equal(dao.governor);
       await refuses("dao:create", { model: id, members: members.join(","), from: CREATOR }, /already has a DAO/);
 
@@ -206,17 +254,43 @@ describe("tasks", function () {
 
       const payee = ethers.Wallet.createRandom().address;
       await refuses("dao:propose", { model: id, to: payee, amount: "0.15", purpose: "x", from: BUYER }, /is not a member/);
-      const prop = await run<ProposeResult>("dao:propose", { model: id, to: payee, amount: "0.15", purpose: "akash-escrow:owner/42", from: MEMBER });
+      const prop = await run<ProposeResult>("dao:propose", {
+        model: id,
+        to: payee,
+        amount: "0.15",
+        purpose: "akash-escrow:owner/42",
+        from: MEMBER,
+      });
       await refuses("dao:execute", { model: id, proposal: prop.proposalId.toString() }, /is open until block/);
       await run("dao:vote", { model: id, proposal: prop.proposalId.toString(), support: "for", from: MEMBER, fastForward: true });
       await run("dao:vote", { model: id, proposal: prop.proposalId.toString(), support: "against", from: CREATOR });
-      await refuses("dao:vote", { model: id, proposal: prop.proposalId.toString(), support: "for", from: MEMBER }, /already voted/);
+      await refuses(
+        "dao:vote",
+        { model: id, proposal: prop.proposalId.toString(), support: "for", from: MEMBER },
+        /already voted/,
+      );
       await refuses("dao:vote", { model: id, proposal: prop.proposalId.toString(), support: "maybe" }, /bad --support 'maybe'/);
       // 1 for, 1 against: quorum met (for + abstain = 1 of 2) but not a majority → defeated.
-      await refuses("dao:execute", { model: id, proposal: prop.proposalId.toString(), fastForward: true }, /is Defeated, not Succeeded/);
+      await refuses(
+        "dao:execute",
+        { model: id, proposal: prop.proposalId.toString(), fastForward: true },
+        /is Defeated, not Succeeded/,
+      );
 
-      const prop2 = await run<ProposeResult>("dao:propose", { model: id, to: payee, amount: "0.15", purpose: "akash-escrow:owner/43", from: MEMBER });
-      await run("dao:vote", { model: id, proposal: prop2.proposalId.toString(), support: "for", from: MEMBER, fastForward: true });
+      const prop2 = await run<ProposeResult>("dao:propose", {
+        model: id,
+        to: payee,
+        amount: "0.15",
+        purpose: "akash-escrow:owner/43",
+        from: MEMBER,
+      });
+      await run("dao:vote", {
+        model: id,
+        proposal: prop2.proposalId.toString(),
+        support: "for",
+        from: MEMBER,
+        fastForward: true,
+      });
       await run("dao:vote", { model: id, proposal: prop2.proposalId.toString(), support: "for", from: CREATOR });
       const ex = await run<ExecuteResult>("dao:execute", { model: id, proposal: prop2.proposalId.toString(), fastForward: true });
       expect(ex.purpose).to.equal("akash-escrow:owner/43");
@@ -244,7 +318,12 @@ describe("tasks", function () {
       await refuses("plugin:detach", { model: id, plugin: "expiry", from: CREATOR }, /is not attached/);
       // A third-party plugin by address with raw config bytes (here the expiry plugin, ABI-encoded by hand).
       const expiry = await p.plugins.expiry.getAddress();
-      await run("plugin:attach", { model: id, plugin: expiry, pluginConfig: ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [3600]), from: CREATOR });
+      await run("plugin:attach", {
+        model: id,
+        plugin: expiry,
+        pluginConfig: ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [3600]),
+        from: CREATOR,
+      });
       expect(await p.plugins.expiry.durationOf(await (await keysAt(r.modelId)).getAddress())).to.equal(3600n);
     });
   });
@@ -253,15 +332,25 @@ describe("tasks", function () {
     it("validates, deploys, schedules and later executes a compatible registry upgrade", async () => {
       const proxy = await p.registry.getAddress();
       const before = await hre.upgrades.erc1967.getImplementationAddress(proxy);
-      const scheduled = await run<UpgradeResult>("protocol:upgrade", { contract: "HexsRegistry", implementation: "TasksRegistryV2Mock" });
+      const scheduled = await run<UpgradeResult>("protocol:upgrade", {
+        contract: "HexsRegistry",
+        implementation: "TasksRegistryV2Mock",
+      });
       expect(scheduled.upgraded).to.equal(false);
       expect(await p.timelock.isOperationPending(scheduled.timelock!.operationId)).to.equal(true);
       expect(await hre.upgrades.erc1967.getImplementationAddress(proxy)).to.equal(before);
       // Not ready yet without --fast-forward: stays scheduled.
-      const waiting = await run<UpgradeResult>("protocol:upgrade", { contract: "HexsRegistry", implementation: "TasksRegistryV2Mock", execute: true });
+      const waiting = await run<UpgradeResult>("protocol:upgrade", {
+        contract: "HexsRegistry",
+        implementation: "TasksRegistryV2Mock",
+        execute: true,
+      });
       expect(waiting.upgraded).to.equal(false);
       const done = await run<UpgradeResult>("protocol:upgrade", {
-        contract: "HexsRegistry", implementation: "TasksRegistryV2Mock", execute: true, fastForward: true,
+        contract: "HexsRegistry",
+        implementation: "TasksRegistryV2Mock",
+        execute: true,
+        fastForward: true,
       });
       expect(done.upgraded).to.equal(true);
       expect(done.timelock!.operationId).to.equal(scheduled.timelock!.operationId);
@@ -275,21 +364,45 @@ describe("tasks", function () {
     it("refuses an implementation that breaks the storage layout, before deploying or scheduling anything", async () => {
       const proxy = await p.registry.getAddress();
       const before = await hre.upgrades.erc1967.getImplementationAddress(proxy);
-      const msg = await refuses("protocol:upgrade", { contract: "HexsRegistry", implementation: "TasksRegistryBadMock", execute: true, fastForward: true }, /refusing to upgrade HexsRegistry to TasksRegistryBadMock/);
+      const msg = await refuses(
+        "protocol:upgrade",
+        { contract: "HexsRegistry", implementation: "TasksRegistryBadMock", execute: true, fastForward: true },
+        /refusing to upgrade HexsRegistry to TasksRegistryBadMock/,
+      );
       expect(msg).to.match(/chainId|modelSerial|layout|incompatible/i);
       expect(await hre.upgrades.erc1967.getImplementationAddress(proxy)).to.equal(before);
       await refuses("protocol:upgrade", { contract: "Nope" }, /bad --contract 'Nope'/);
-      await refuses("protocol:upgrade", { contract: "HexsRegistry", implementation: "NoSuchContract" }, /bad --implementation 'NoSuchContract'/);
-      await refuses("protocol:upgrade", { contract: "HexsRegistry", reference: "TasksRegistryV2Mock" }, /differs from the HexsRegistry implementation deployed/);
-      await refuses("protocol:upgrade", { contract: "HexsRegistry", implementation: "TasksRegistryV2Mock", from: BUYER }, /no PROPOSER_ROLE/);
+      await refuses(
+        "protocol:upgrade",
+        { contract: "HexsRegistry", implementation: "NoSuchContract" },
+        /bad --implementation 'NoSuchContract'/,
+      );
+      await refuses(
+        "protocol:upgrade",
+        { contract: "HexsRegistry", reference: "TasksRegistryV2Mock" },
+        /differs from the HexsRegistry implementation deployed/,
+      );
+      await refuses(
+        "protocol:upgrade",
+        { contract: "HexsRegistry", implementation: "TasksRegistryV2Mock", from: BUYER },
+        /no PROPOSER_ROLE/,
+      );
     });
 
     it("upgrades every key collection through the beacon", async () => {
       const r = await publish();
-      const done = await run<UpgradeResult>("protocol:upgrade", { contract: "KeyNFT", implementation: "TasksKeyNFTV2Mock", execute: true, fastForward: true });
+      const done = await run<UpgradeResult>("protocol:upgrade", {
+        contract: "KeyNFT",
+        implementation: "TasksKeyNFTV2Mock",
+        execute: true,
+        fastForward: true,
+      });
       expect(done.upgraded).to.equal(true);
       expect(await hre.upgrades.beacon.getImplementationAddress(await p.beacon.getAddress())).to.equal(done.newImplementation);
-      const keys = (await ethers.getContractAt("TasksKeyNFTV2Mock", await p.registry.keysOf(r.modelId))) as unknown as TasksKeyNFTV2Mock;
+      const keys = (await ethers.getContractAt(
+        "TasksKeyNFTV2Mock",
+        await p.registry.keysOf(r.modelId),
+      )) as unknown as TasksKeyNFTV2Mock;
       expect(await keys.tasksVersion()).to.equal("tasks-keys-v2");
       expect(await keys.modelId()).to.equal(r.modelId);
     });
@@ -300,7 +413,11 @@ describe("tasks", function () {
       const saved = await deployments.get("HexsRegistry");
       await deployments.delete("HexsRegistry");
       try {
-        await refuses("model:price", { model: "1:1", price: "1" }, /no Hexs deployment on network 'hardhat' \(missing HexsRegistry\).*--network devnetA/);
+        await refuses(
+          "model:price",
+          { model: "1:1", price: "1" },
+          /no Hexs deployment on network 'hardhat' \(missing HexsRegistry\).*--network devnetA/,
+        );
       } finally {
         await deployments.save("HexsRegistry", saved);
       }

@@ -2,7 +2,15 @@ import { expect } from "chai";
 import { ethers, upgrades } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
-import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, throughTimelock, type Protocol } from "../../devnet/hardhat/protocol";
+import {
+  buyNative,
+  deployProtocol,
+  NATIVE,
+  publish,
+  setNativePrice,
+  throughTimelock,
+  type Protocol,
+} from "../../devnet/hardhat/protocol";
 import type { HexsMarketV2, HexsRegistryV2, KeyNFTV2 } from "../../sdk/typechain";
 
 const ONE = ethers.parseEther("1");
@@ -105,7 +113,9 @@ describe("Upgrades and protocol governance", () => {
       const factory = await ethers.getContractFactory("HexsRegistryV2");
       const impl = (await upgrades.prepareUpgrade(registryAddr, factory, { kind: "uups" })) as string;
       const data = p.registry.interface.encodeFunctionData("upgradeToAndCall", [impl, "0x"]);
-      await expect(throughTimelock(p, registryAddr, data)).to.emit(p.registry, "Upgraded").withArgs(impl);
+      await expect(throughTimelock(p, registryAddr, data))
+        .to.emit(p.registry, "Upgraded")
+        .withArgs(impl);
       expect(await upgrades.erc1967.getImplementationAddress(registryAddr)).to.equal(impl);
       const v2 = (await ethers.getContractAt("HexsRegistryV2", registryAddr)) as unknown as HexsRegistryV2;
       expect(await v2.version()).to.equal(2n);

@@ -23,7 +23,6 @@ import { evmChain, keyService, serveChain, refusal } from "./helpers";
 
 const SDL = readFileSync(join(__dirname, "fixtures/model-with-credentials.sdl.yaml"), "utf8");
 
-
 describe("key service: relayer operators granted by the creator", function () {
   this.timeout(60_000);
   let p: Protocol;
@@ -33,7 +32,8 @@ describe("key service: relayer operators granted by the creator", function () {
   let creator: Signer;
   const operator = Wallet.createRandom();
   const random = Wallet.createRandom();
-  const holder = async (s: { getAddress(): Promise<string>; signMessage(m: string): Promise<string> }): Promise<Holder> => evmHolder(s, (await s.getAddress()).toLowerCase());
+  const holder = async (s: { getAddress(): Promise<string>; signMessage(m: string): Promise<string> }): Promise<Holder> =>
+    evmHolder(s, (await s.getAddress()).toLowerCase());
 
   before(async () => {
     p = await deployProtocol();
@@ -52,7 +52,9 @@ describe("key service: relayer operators granted by the creator", function () {
     const params = { ...publishParams(), contentCommitment: sealed.contentCommitment, sdlLocator: sealed.upload.locator };
     const receipt = await (await p.registry.connect(creator).publish(params)).wait();
     const modelId = eventsOf(receipt, p.registry, "ModelPublished")[0].args.modelId as bigint;
-    await grantKeyHolders(client, await holder(creator), sealed.upload.locator, { evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(modelId) }] });
+    await grantKeyHolders(client, await holder(creator), sealed.upload.locator, {
+      evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(modelId) }],
+    });
     return sealed.upload.locator;
   }
 

@@ -36,7 +36,11 @@ interface Proc {
 }
 
 function run(args: string[]): Promise<Proc> {
-  const proc = spawn(join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", join(ROOT, "services/key-service/cli.ts"), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(
+    join(ROOT, "node_modules/.bin/ts-node"),
+    ["--transpile-only", join(ROOT, "services/key-service/cli.ts"), ...args],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   let err = "";
   return new Promise((res, rej) => {
@@ -83,17 +87,47 @@ describe("key service as separate processes (5 shard stores + front)", function 
     const front = `http://127.0.0.1:${FRONT_PORT}`;
     const evm = `hexs-evm-31337,${chain.url},31337`;
     const started = await Promise.all([
-      ...STORE_PORTS.map((port, i) => run(["store", "--index", String(i + 1), "--dir", join(dir, `store-${i + 1}`), "--port", String(port), "--front", front, "--evm", evm])),
-      run(["service", "--dir", join(dir, "front"), "--port", String(FRONT_PORT), "--stores", STORE_PORTS.map((q) => `http://127.0.0.1:${q}`).join(",")]),
+      ...STORE_PORTS.map((port, i) =>
+        run([
+          "store",
+          "--index",
+          String(i + 1),
+          "--dir",
+          join(dir, `store-${i + 1}`),
+          "--port",
+          String(port),
+          "--front",
+          front,
+          "--evm",
+          evm,
+        ]),
+      ),
+      run([
+        "service",
+        "--dir",
+        join(dir, "front"),
+        "--port",
+        String(FRONT_PORT),
+        "--stores",
+        STORE_PORTS.map((q) => `http://127.0.0.1:${q}`).join(","),
+      ]),
     ]);
     procs.push(...started);
-    expect(started[5].ready).to.equal(`READY key-service ${front} stores=${STORE_PORTS.map((q) => `http://127.0.0.1:${q}`).join(",")}`);
+    expect(started[5].ready).to.equal(
+      `READY key-service ${front} stores=${STORE_PORTS.map((q) => `http://127.0.0.1:${q}`).join(",")}`,
+    );
     expect(started[0].ready).to.match(/^READY shard-store 1 http:\/\/127\.0\.0\.1:18591 /);
     client = new KeyServiceClient(localEndpoints(front));
     const sealed = await sealSdl(client, await holder(creator), SDL, { imageDigest: "0x" + "12".repeat(32) });
-    const receipt = await (await p.registry.connect(creator).publish({ ...publishParams(), contentCommitment: sealed.contentCommitment, sdlLocator: sealed.upload.locator })).wait();
+    const receipt = await (
+      await p.registry
+        .connect(creator)
+        .publish({ ...publishParams(), contentCommitment: sealed.contentCommitment, sdlLocator: sealed.upload.locator })
+    ).wait();
     const modelId = eventsOf(receipt, p.registry, "ModelPublished")[0].args.modelId as bigint;
-    await grantKeyHolders(client, await holder(creator), sealed.upload.locator, { evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(modelId) }] });
+    await grantKeyHolders(client, await holder(creator), sealed.upload.locator, {
+      evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(modelId) }],
+    });
     await setNativePrice(p, creator, modelId, 10n ** 15n);
     await buyNative(p, alice, modelId, 10n ** 15n);
     locator = sealed.upload.locator;
@@ -106,7 +140,8 @@ describe("key service as separate processes (5 shard stores + front)", function 
   });
 
   it("each store process keeps its own directory, at-rest key and exactly one shard", () => {
-    for (let i = 1; i <= 5; i++) expect(readdirSync(join(dir, `store-${i}`)).sort()).to.include.members(["shards.sqlite", "store.key"]);
+    for (let i = 1; i <= 5; i++)
+      expect(readdirSync(join(dir, `store-${i}`)).sort()).to.include.members(["shards.sqlite", "store.key"]);
     const keys = new Set([1, 2, 3, 4, 5].map((i) => readFileSync(join(dir, `store-${i}`, "store.key"), "utf8")));
     expect(keys.size).to.equal(5);
     for (let i = 1; i <= 5; i++) {
@@ -139,7 +174,8 @@ describe("key service as separate processes (5 shard stores + front)", function 
         await recoverMasterKey(two, check).catch((e: unknown) => (refused = e));
         expect(refused).to.be.instanceOf(KeyServiceError);
         expect((refused as KeyServiceError).code).to.equal("threshold");
-        for (let k = j + 1; k < 5; k++) expect(keyCheck(await recoverMasterKey([shards[i], shards[j], shards[k]], check))).to.equal(check);
+        for (let k = j + 1; k < 5; k++)
+          expect(keyCheck(await recoverMasterKey([shards[i], shards[j], shards[k]], check))).to.equal(check);
       }
     }
   });
@@ -150,7 +186,8 @@ describe("key service as separate processes (5 shard stores + front)", function 
       procs[i].proc.kill("SIGKILL");
       await exited;
     }
-    for (let n = 0; n < 3; n++) expect((await decryptForHolder(client, await holder(alice), locator)).toString("utf8")).to.equal(SDL);
+    for (let n = 0; n < 3; n++)
+      expect((await decryptForHolder(client, await holder(alice), locator)).toString("utf8")).to.equal(SDL);
     const exited = new Promise((r) => procs[1].proc.once("exit", r));
     procs[1].proc.kill("SIGKILL");
     await exited;

@@ -74,7 +74,9 @@ describeWithAkashFixtures("SDL validation (chain-sdk 1.0.0-alpha.25) before encr
   }
 
   it("accepts every supported fixture", () => {
-    const valid = ["v2.0", "v2.1"].flatMap((v) => readdirSync(join(INPUT, v)).map((c) => `${v}/${c}`)).filter((c) => !/tee/.test(c));
+    const valid = ["v2.0", "v2.1"]
+      .flatMap((v) => readdirSync(join(INPUT, v)).map((c) => `${v}/${c}`))
+      .filter((c) => !/tee/.test(c));
     expect(valid.length).to.equal(13);
     for (const c of valid) expect(validateSdl(readFileSync(join(INPUT, c, "input.yaml"), "utf8")).groups, c).to.be.greaterThan(0);
   });
@@ -86,7 +88,9 @@ describeWithAkashFixtures("SDL validation (chain-sdk 1.0.0-alpha.25) before encr
   it("image digest: explicit wins; otherwise every image must be pinned; several services are bound each to its image", () => {
     const base = readFileSync(join(INPUT, "v2.0/simple/input.yaml"), "utf8");
     const sdl = validateSdl(base);
-    expect(refusal(() => imageDigestOf(sdl)).message).to.match(/is not pinned by digest: pin every image .* or pass the image digest/);
+    expect(refusal(() => imageDigestOf(sdl)).message).to.match(
+      /is not pinned by digest: pin every image .* or pass the image digest/,
+    );
     expect(imageDigestOf(sdl, "sha256:" + "AB".repeat(32))).to.equal("0x" + "ab".repeat(32));
     expect(refusal(() => imageDigestOf(sdl, "latest")).message).to.match(/not sha256:<64 hex>/);
     const d = "cd".repeat(32);

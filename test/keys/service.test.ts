@@ -30,11 +30,23 @@ import type { Holder } from "../../sdk/keys";
 import { buyNative, deployProtocol, eventsOf, publishParams, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 import { evmChain, keyService, percentile, serveChain, refusal } from "./helpers";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const lighthouse = require("@lighthouse-web3/sdk").default as {
   getAuthMessage(a: string): Promise<{ data: { message: string } }>;
-  textUploadEncrypted(t: string, apiKey: string, a: string, sig: string, name?: string): Promise<{ data: Array<{ Hash: string }> }>;
-  applyAccessCondition(a: string, cid: string, sig: string, conditions: unknown[], aggregator?: string): Promise<{ data: unknown }>;
+  textUploadEncrypted(
+    t: string,
+    apiKey: string,
+    a: string,
+    sig: string,
+    name?: string,
+  ): Promise<{ data: Array<{ Hash: string }> }>;
+  applyAccessCondition(
+    a: string,
+    cid: string,
+    sig: string,
+    conditions: unknown[],
+    aggregator?: string,
+  ): Promise<{ data: unknown }>;
   fetchEncryptionKey(cid: string, a: string, sig: string): Promise<{ data: { key: string } }>;
   decryptFile(cid: string, key: string): Promise<ArrayBuffer>;
 };
@@ -44,7 +56,6 @@ const IMAGE_DIGEST = "0x" + "ab".repeat(32);
 const PRICE = ethers.parseEther("0.1");
 const DAY = 86_400;
 const CHAIN = "hexs-evm-31337";
-
 
 describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", function () {
   let p: Protocol;
@@ -72,11 +83,17 @@ describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", fun
   /** The publish flow: seal the SDL, register the model with its commitment, grant key holders. */
   async function publishModel(plugins: Array<{ plugin: string; config: string }> = []) {
     const sealed = await sealSdl(client, await holder(creator), SDL, { imageDigest: IMAGE_DIGEST });
-    const params = { ...publishParams({ plugins }), contentCommitment: sealed.contentCommitment, sdlLocator: sealed.upload.locator };
+    const params = {
+      ...publishParams({ plugins }),
+      contentCommitment: sealed.contentCommitment,
+      sdlLocator: sealed.upload.locator,
+    };
     const receipt = await (await p.registry.connect(creator).publish(params)).wait();
     const modelId = eventsOf(receipt, p.registry, "ModelPublished")[0].args.modelId as bigint;
     const keys = await ethers.getContractAt("KeyNFT", await p.registry.keysOf(modelId));
-    await grantKeyHolders(client, await holder(creator), sealed.upload.locator, { evm: [{ chain: CHAIN, keyNft: await keys.getAddress() }] });
+    await grantKeyHolders(client, await holder(creator), sealed.upload.locator, {
+      evm: [{ chain: CHAIN, keyNft: await keys.getAddress() }],
+    });
     await setNativePrice(p, creator, modelId, PRICE);
     return { modelId, keys, sealed, locator: (await p.registry.model(modelId)).sdlLocator };
   }
@@ -110,8 +127,17 @@ describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", fun
     const c = (await creator.getAddress()).toLowerCase();
     const sign = async () => creator.signMessage((await lighthouse.getAuthMessage(c)).data.message);
     const cid = (await lighthouse.textUploadEncrypted("sdk-made", "unused-api-key", c, await sign(), "x.yaml")).data[0].Hash;
-    const cond = { id: 1, chain: CHAIN, method: "hasAccess", standardContractType: "Custom", contractAddress: await keys.getAddress(),
-      parameters: [":userAddress"], inputArrayType: ["address"], outputType: "bool", returnValueTest: { comparator: "==", value: "true" } };
+    const cond = {
+      id: 1,
+      chain: CHAIN,
+      method: "hasAccess",
+      standardContractType: "Custom",
+      contractAddress: await keys.getAddress(),
+      parameters: [":userAddress"],
+      inputArrayType: ["address"],
+      outputType: "bool",
+      returnValueTest: { comparator: "==", value: "true" },
+    };
     await lighthouse.applyAccessCondition(c, cid, await sign(), [cond]);
     await buyNative(p, bob, modelId, PRICE);
     expect((await decryptForHolder(client, await holder(bob), `ipfs://${cid}`)).toString()).to.equal("sdk-made");
@@ -131,7 +157,10 @@ describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", fun
   });
 
   it("an expired subscription key is refused (ExpiryPlugin + time travel); the chain's block time decides", async () => {
-    const expiry = { plugin: await p.plugins.expiry.getAddress(), config: ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [DAY]) };
+    const expiry = {
+      plugin: await p.plugins.expiry.getAddress(),
+      config: ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [DAY]),
+    };
     const { modelId, keys, locator } = await publishModel([expiry]);
     await buyNative(p, alice, modelId, PRICE);
     expect((await decryptForHolder(client, await holder(alice), locator)).toString()).to.equal(SDL);
@@ -210,13 +239,19 @@ describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", fun
       const rec = svc.stores[i - 1].db.get(cid);
       expect(rec, `store ${i} has the shard`).to.not.equal(undefined);
       shards.push(rec!.shard);
-      const onDisk = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString("latin1")).join("");
+      const onDisk = readdirSync(dir)
+        .map((f) => readFileSync(join(dir, f)).toString("latin1"))
+        .join("");
       expect(onDisk.includes(rec!.shard.key), `store ${i} keeps its shard in the clear`).to.equal(false);
     }
     const storeKeys = new Set([1, 2, 3, 4, 5].map((i) => readFileSync(join(svc.dir, `store-${i}`, "store.key"), "utf8")));
     expect(storeKeys.size).to.equal(5);
     // Another store's at-rest key cannot open store 1's records.
-    const foreign = new ShardDb(1, join(svc.dir, "store-1"), Buffer.from(readFileSync(join(svc.dir, "store-2", "store.key"), "utf8"), "hex"));
+    const foreign = new ShardDb(
+      1,
+      join(svc.dir, "store-1"),
+      Buffer.from(readFileSync(join(svc.dir, "store-2", "store.key"), "utf8"), "hex"),
+    );
     try {
       expect(() => foreign.get(cid)).to.throw();
     } finally {
@@ -233,7 +268,9 @@ describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", fun
       const e = await refusal(recoverMasterKey(few, sealed.upload.keyCheck));
       expect(e.code).to.equal("threshold");
     }
-    expect(keyCheck(await recoverMasterKey([shards[4], shards[1], shards[2]], sealed.upload.keyCheck))).to.equal(sealed.upload.keyCheck);
+    expect(keyCheck(await recoverMasterKey([shards[4], shards[1], shards[2]], sealed.upload.keyCheck))).to.equal(
+      sealed.upload.keyCheck,
+    );
   });
 
   it("a corrupted shard from one store is detected by the key check and the other stores make up for it", async () => {
@@ -242,7 +279,9 @@ describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", fun
     const bad = { ...good[0], key: good[1].key };
     const e = await refusal(recoverMasterKey([bad, good[1], good[2]], sealed.upload.keyCheck));
     expect(e.code).to.equal("integrity");
-    expect(keyCheck(await recoverMasterKey([bad, good[1], good[2], good[3]], sealed.upload.keyCheck))).to.equal(sealed.upload.keyCheck);
+    expect(keyCheck(await recoverMasterKey([bad, good[1], good[2], good[3]], sealed.upload.keyCheck))).to.equal(
+      sealed.upload.keyCheck,
+    );
   });
 
   it("aggregated conditions ([1] or [2]): a key of either model opens the file", async () => {
@@ -250,9 +289,14 @@ describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", fun
     const m2 = await publishModel();
     const creatorH = await holder(creator);
     await grantKeyHolders(client, creatorH, m1.locator, {
-      evm: [{ chain: CHAIN, keyNft: await m1.keys.getAddress() }, { chain: CHAIN, keyNft: await m2.keys.getAddress() }],
+      evm: [
+        { chain: CHAIN, keyNft: await m1.keys.getAddress() },
+        { chain: CHAIN, keyNft: await m2.keys.getAddress() },
+      ],
     });
-    const conds = (await (await fetch(`${svc.url}/api/fileAccessConditions/get/${parseLocator(m1.locator).cid}`)).json()) as { aggregator: string };
+    const conds = (await (await fetch(`${svc.url}/api/fileAccessConditions/get/${parseLocator(m1.locator).cid}`)).json()) as {
+      aggregator: string;
+    };
     expect(conds.aggregator).to.equal("([1] or [2])");
     await buyNative(p, carol, m2.modelId, PRICE);
     expect((await decryptForHolder(client, await holder(carol), m1.locator)).toString()).to.equal(SDL);
@@ -260,25 +304,45 @@ describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", fun
 
   it("only the uploader may change conditions; unknown chains and bad aggregators are refused with the reason", async () => {
     const { locator, keys } = await publishModel();
-    const e = await refusal(grantKeyHolders(client, await holder(alice), locator, { evm: [{ chain: CHAIN, keyNft: await keys.getAddress() }] }));
+    const e = await refusal(
+      grantKeyHolders(client, await holder(alice), locator, { evm: [{ chain: CHAIN, keyNft: await keys.getAddress() }] }),
+    );
     expect(e.code).to.equal("forbidden");
-    const e2 = await refusal(grantKeyHolders(client, await holder(creator), locator, { evm: [{ chain: "Polygon", keyNft: await keys.getAddress() }] }));
+    const e2 = await refusal(
+      grantKeyHolders(client, await holder(creator), locator, { evm: [{ chain: "Polygon", keyNft: await keys.getAddress() }] }),
+    );
     expect(e2.message).to.match(/chain 'Polygon' is not configured here \(configured: hexs-evm-31337\)/);
     const cid = parseLocator(locator).cid;
-    const cond: AccessCondition = { id: 1, chain: CHAIN, method: "hasAccess", standardContractType: "Custom", contractAddress: await keys.getAddress(),
-      parameters: [":userAddress"], inputArrayType: ["address"], outputType: "bool", returnValueTest: { comparator: "==", value: "true" } };
-    const e3 = await refusal(client.setConditions(await holder(creator), cid, { conditions: [cond, { ...cond, id: 2 }], aggregator: "([1] or [3])" }));
+    const cond: AccessCondition = {
+      id: 1,
+      chain: CHAIN,
+      method: "hasAccess",
+      standardContractType: "Custom",
+      contractAddress: await keys.getAddress(),
+      parameters: [":userAddress"],
+      inputArrayType: ["address"],
+      outputType: "bool",
+      returnValueTest: { comparator: "==", value: "true" },
+    };
+    const e3 = await refusal(
+      client.setConditions(await holder(creator), cid, { conditions: [cond, { ...cond, id: 2 }], aggregator: "([1] or [3])" }),
+    );
     expect(e3.message).to.match(/names \[3\], which is not a condition id/);
   });
 
   it("a chain that cannot be read fails closed with a 503 that says which chain", async () => {
-    const dead = await keyService([evmChain(chain.url), { name: "hexs-evm-down", kind: "evm", rpcUrl: "http://127.0.0.1:9", chainId: 1 }]);
+    const dead = await keyService([
+      evmChain(chain.url),
+      { name: "hexs-evm-down", kind: "evm", rpcUrl: "http://127.0.0.1:9", chainId: 1 },
+    ]);
     try {
       const c2 = new KeyServiceClient(localEndpoints(dead.url));
       const owner = await holder(creator);
       const { keys } = await publishModel();
       const sealed = await sealSdl(c2, owner, SDL, { imageDigest: IMAGE_DIGEST });
-      await grantKeyHolders(c2, owner, sealed.upload.locator, { evm: [{ chain: "hexs-evm-down", keyNft: await keys.getAddress() }] });
+      await grantKeyHolders(c2, owner, sealed.upload.locator, {
+        evm: [{ chain: "hexs-evm-down", keyNft: await keys.getAddress() }],
+      });
       const e = await refusal(decryptForHolder(c2, await holder(alice), sealed.upload.locator));
       expect(e.code).to.equal("chain_unavailable");
       expect(e.message).to.match(/hexs-evm-down/);
@@ -332,8 +396,11 @@ describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", fun
       await sealSdl(client, await holder(creator), SDL, { imageDigest: IMAGE_DIGEST });
       uploadMs.push(performance.now() - t);
     }
-    const f = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(1)} ms, p99 ${percentile(xs, 99).toFixed(1)} ms (n=${xs.length})`;
-    console.log(`      key retrieval: ${f(fetchMs)}\n      decrypt (key + download + PBKDF2/AES-GCM): ${f(decryptMs)}\n      seal (validate + encrypt + upload + 5 shards): ${f(uploadMs)}`);
+    const f = (xs: number[]) =>
+      `p50 ${percentile(xs, 50).toFixed(1)} ms, p99 ${percentile(xs, 99).toFixed(1)} ms (n=${xs.length})`;
+    console.log(
+      `      key retrieval: ${f(fetchMs)}\n      decrypt (key + download + PBKDF2/AES-GCM): ${f(decryptMs)}\n      seal (validate + encrypt + upload + 5 shards): ${f(uploadMs)}`,
+    );
     expect(percentile(fetchMs, 50)).to.be.below(1000);
   });
 });

@@ -45,7 +45,10 @@ describe("tasks: model:publish --sdl, model:decrypt", function () {
   });
 
   const publishSdl = (sdl: string, from = "2") =>
-    hre.run("model:publish", { sdl, imageDigest: DIGEST, keyService: svc.url, from }) as Promise<{ modelId: bigint; contentCommitment: string }>;
+    hre.run("model:publish", { sdl, imageDigest: DIGEST, keyService: svc.url, from }) as Promise<{
+      modelId: bigint;
+      contentCommitment: string;
+    }>;
 
   it("publish help says registry credentials should be short-lived pull tokens", () => {
     expect(SDL_HELP).to.match(/short-lived pull tokens/);
@@ -63,9 +66,13 @@ describe("tasks: model:publish --sdl, model:decrypt", function () {
     await hre.run("model:decrypt", { model: r.modelId.toString(), out: file, from: "4", keyService: svc.url });
     expect(readFileSync(file, "utf8")).to.equal(readFileSync(SDL_FILE, "utf8"));
     expect(statSync(file).mode & 0o777).to.equal(0o600);
-    const msg = await taskError(hre.run("model:decrypt", { model: r.modelId.toString(), out: join(out, "x.yaml"), from: "5", keyService: svc.url }));
+    const msg = await taskError(
+      hre.run("model:decrypt", { model: r.modelId.toString(), out: join(out, "x.yaml"), from: "5", keyService: svc.url }),
+    );
     expect(msg).to.match(/holds no live key of model .* key:buy/);
-    expect(await taskError(hre.run("model:decrypt", { model: r.modelId.toString(), out: file, from: "4", keyService: svc.url }))).to.match(/exists; pass --force/);
+    expect(
+      await taskError(hre.run("model:decrypt", { model: r.modelId.toString(), out: file, from: "4", keyService: svc.url })),
+    ).to.match(/exists; pass --force/);
   });
 
   it("an invalid SDL is refused before anything is stored or registered, with the fixture's reason", async function () {

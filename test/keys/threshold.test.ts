@@ -15,7 +15,6 @@ import {
 import type { ChainConfig } from "../../sdk/keys";
 import { refusal } from "./helpers";
 
-
 describe("threshold custody work-arounds (kavach 0.1.9)", () => {
   it("defect: kavach recovers a WRONG key from 2 shards with error null; we refuse fewer than 3", async () => {
     const { masterKey, keyShards } = await generate();
@@ -55,7 +54,11 @@ describe("access conditions (Lighthouse JSON + CosmWasm has_access)", () => {
 
   it("aggregators: 'and' binds tighter than 'or'; junk is refused with the token", async () => {
     expect(parseAggregator("([1] or [2])")).to.deep.equal({ op: "or", left: { id: 1 }, right: { id: 2 } });
-    expect(parseAggregator("[1] or [2] and [3]")).to.deep.equal({ op: "or", left: { id: 1 }, right: { op: "and", left: { id: 2 }, right: { id: 3 } } });
+    expect(parseAggregator("[1] or [2] and [3]")).to.deep.equal({
+      op: "or",
+      left: { id: 1 },
+      right: { op: "and", left: { id: 2 }, right: { id: 3 } },
+    });
     expect((await refusal(() => parseAggregator("[1] or process.exit()"))).message).to.match(/unexpected 'process.exit\(\)'/);
     expect((await refusal(() => parseAggregator("([1] or [2]"))).message).to.match(/missing '\)'/);
   });
@@ -70,8 +73,16 @@ describe("access conditions (Lighthouse JSON + CosmWasm has_access)", () => {
 
   it("refuses what it cannot evaluate, saying what would work", async () => {
     const wasmOther = { ...cosmwasmKeyCondition(1, "hexs-wasmd-1", "wasm1c", 1n), method: "owner_of" };
-    expect((await refusal(() => validateConditions({ conditions: [wasmOther] }, chains))).message).to.match(/only Custom 'has_access'/);
-    expect((await refusal(() => validateConditions({ conditions: [evmKeyCondition(1, "hexs-evm-31337", nft)], chainType: "SOLANA" }, chains))).code).to.equal("unsupported");
+    expect((await refusal(() => validateConditions({ conditions: [wasmOther] }, chains))).message).to.match(
+      /only Custom 'has_access'/,
+    );
+    expect(
+      (
+        await refusal(() =>
+          validateConditions({ conditions: [evmKeyCondition(1, "hexs-evm-31337", nft)], chainType: "SOLANA" }, chains),
+        )
+      ).code,
+    ).to.equal("unsupported");
     const two = [evmKeyCondition(1, "hexs-evm-31337", nft), evmKeyCondition(2, "hexs-evm-31337", nft)];
     expect((await refusal(() => validateConditions({ conditions: two }, chains))).message).to.match(/aggregator/);
   });

@@ -12,14 +12,7 @@ import path from "node:path";
 import { Secp256k1HdWallet } from "@cosmjs/amino";
 import { Wallet } from "ethers";
 import { AccountFamily, Kind, type Message } from "../../codec";
-import {
-  cosmwasmKeyCondition,
-  decryptForHolder,
-  evmHolder,
-  KeyServiceClient,
-  localEndpoints,
-  sealSdl,
-} from "../../sdk/keys";
+import { cosmwasmKeyCondition, decryptForHolder, evmHolder, KeyServiceClient, localEndpoints, sealSdl } from "../../sdk/keys";
 import type { Holder } from "../../sdk/keys";
 import { CosmwasmPurchaseChain } from "../../relayer/akash/feeds";
 import type { LeaseRequest } from "../../relayer/akash/pipeline";
@@ -44,15 +37,18 @@ import {
 import { keyService, refusal } from "./helpers";
 
 const SDL = fs.readFileSync(path.join(__dirname, "fixtures/model-with-credentials.sdl.yaml"), "utf8");
-const ACCOUNTS = JSON.parse(fs.readFileSync(path.join(__dirname, "../../scripts/wasmd-accounts.json"), "utf8")) as { accounts: { name: string; mnemonic: string }[] };
+const ACCOUNTS = JSON.parse(fs.readFileSync(path.join(__dirname, "../../scripts/wasmd-accounts.json"), "utf8")) as {
+  accounts: { name: string; mnemonic: string }[];
+};
 const CHAIN = "hexs-wasm-100";
 
 async function cosmosHolder(name: string): Promise<Holder> {
-  const signer = await Secp256k1HdWallet.fromMnemonic(ACCOUNTS.accounts.find((a) => a.name === name)!.mnemonic, { prefix: "wasm" });
+  const signer = await Secp256k1HdWallet.fromMnemonic(ACCOUNTS.accounts.find((a) => a.name === name)!.mnemonic, {
+    prefix: "wasm",
+  });
   const [{ address }] = await signer.getAccounts();
   return { family: "cosmos", address, signer };
 }
-
 
 describe("CosmWasm has_access condition on a real wasmd (+ the lease feed and the Akash lane there)", function () {
   this.timeout(900_000);
@@ -73,18 +69,28 @@ describe("CosmWasm has_access condition on a real wasmd (+ the lease feed and th
 
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-keys-wasmd-"));
-    if (process.env.WASMD_EXTERNAL !== "1") Object.assign(process.env, { WASMD_HOME: path.join(dir, "wasmd"), WASMD_RPC_PORT: "19050", WASMD_GRPC_PORT: "19060" });
+    if (process.env.WASMD_EXTERNAL !== "1")
+      Object.assign(process.env, { WASMD_HOME: path.join(dir, "wasmd"), WASMD_RPC_PORT: "19050", WASMD_GRPC_PORT: "19060" });
     started = startDevnet();
     env = devnetEnv();
     [admin, bob, carol] = await Promise.all(["validator", "bob", "carol"].map((n) => connect(n, env)));
     ({ contract } = await deploy(admin, instantiateMsg(admin.address, await relayerPubkeys(keys), env.denom)));
     svc = await keyService([{ name: CHAIN, kind: "cosmwasm", rpcUrl: env.rpc }]);
     client = new KeyServiceClient(localEndpoints(svc.url));
-    const sealed = await sealSdl(client, evmHolder(creator, creator.address.toLowerCase()), SDL, { imageDigest: "0x" + "34".repeat(32) });
+    const sealed = await sealSdl(client, evmHolder(creator, creator.address.toLowerCase()), SDL, {
+      imageDigest: "0x" + "34".repeat(32),
+    });
     locator = sealed.upload.locator;
-    const pub = await admin.client.execute(admin.address, contract, publishMsg({ sdlUri: locator, price: "1000", deployPrice: "5000", forkRoyaltyBps: 0 }), "auto");
+    const pub = await admin.client.execute(
+      admin.address,
+      contract,
+      publishMsg({ sdlUri: locator, price: "1000", deployPrice: "5000", forkRoyaltyBps: 0 }),
+      "auto",
+    );
     modelId = BigInt(eventAttr(pub.events, "wasm", "model")!);
-    await client.setConditions(evmHolder(creator, creator.address.toLowerCase()), sealed.upload.cid, { conditions: [cosmwasmKeyCondition(1, CHAIN, contract, modelId)] });
+    await client.setConditions(evmHolder(creator, creator.address.toLowerCase()), sealed.upload.cid, {
+      conditions: [cosmwasmKeyCondition(1, CHAIN, contract, modelId)],
+    });
   });
 
   after(async () => {
@@ -96,7 +102,14 @@ describe("CosmWasm has_access condition on a real wasmd (+ the lease feed and th
   it("a key bought on the CosmWasm chain opens the SDL for its Cosmos holder (ADR-36); a non-holder is refused", async () => {
     const holder = await cosmosHolder("bob");
     expect((await refusal(decryptForHolder(client, holder, locator))).code).to.equal("forbidden");
-    const buy = await bob.client.execute(bob.address, contract, { buy_key: { model: modelId.toString(), recipient: null, with_deployment: true } }, "auto", undefined, [{ denom: env.denom, amount: "6000" }]);
+    const buy = await bob.client.execute(
+      bob.address,
+      contract,
+      { buy_key: { model: modelId.toString(), recipient: null, with_deployment: true } },
+      "auto",
+      undefined,
+      [{ denom: env.denom, amount: "6000" }],
+    );
     bobKey = BigInt(eventAttr(buy.events, "wasm", "token_id")!);
     expect((await decryptForHolder(client, holder, locator)).toString("utf8")).to.equal(SDL);
     const e = await refusal(decryptForHolder(client, await cosmosHolder("carol"), locator));
@@ -105,19 +118,45 @@ describe("CosmWasm has_access condition on a real wasmd (+ the lease feed and th
   });
 
   it("a key of an EVM account mirrored on the CosmWasm chain (KeyMinted, 2-of-3) opens it for that EVM account; another EVM account is refused", async () => {
-    expect((await refusal(decryptForHolder(client, evmHolder(evmBuyer, evmBuyer.address.toLowerCase()), locator))).code).to.equal("forbidden");
+    expect((await refusal(decryptForHolder(client, evmHolder(evmBuyer, evmBuyer.address.toLowerCase()), locator))).code).to.equal(
+      "forbidden",
+    );
     const minted: Message = {
-      version: 1, kind: Kind.KeyMinted, srcChain: 1, dstChain: HEXS_CHAIN, nonce: 1n,
-      body: { modelId, keyId: (1n << 32n) | 7n, owner: { family: AccountFamily.Evm, address: evmBuyer.address.toLowerCase() }, expiresAt: 0n, locked: false },
+      version: 1,
+      kind: Kind.KeyMinted,
+      srcChain: 1,
+      dstChain: HEXS_CHAIN,
+      nonce: 1n,
+      body: {
+        modelId,
+        keyId: (1n << 32n) | 7n,
+        owner: { family: AccountFamily.Evm, address: evmBuyer.address.toLowerCase() },
+        expiresAt: 0n,
+        locked: false,
+      },
     };
     const batch = await signBatch([minted], keys, [0, 2]);
-    await admin.client.execute(admin.address, contract, { receive_batch: { messages: batch.messages, signatures: batch.signatures } }, "auto");
-    expect((await decryptForHolder(client, evmHolder(evmBuyer, evmBuyer.address.toLowerCase()), locator)).toString("utf8")).to.equal(SDL);
-    expect((await refusal(decryptForHolder(client, evmHolder(evmStranger, evmStranger.address.toLowerCase()), locator))).code).to.equal("forbidden");
+    await admin.client.execute(
+      admin.address,
+      contract,
+      { receive_batch: { messages: batch.messages, signatures: batch.signatures } },
+      "auto",
+    );
+    expect(
+      (await decryptForHolder(client, evmHolder(evmBuyer, evmBuyer.address.toLowerCase()), locator)).toString("utf8"),
+    ).to.equal(SDL);
+    expect(
+      (await refusal(decryptForHolder(client, evmHolder(evmStranger, evmStranger.address.toLowerCase()), locator))).code,
+    ).to.equal("forbidden");
   });
 
   it("a key transferred away on the CosmWasm chain (cw721 transfer_nft) no longer opens for its old holder and opens for the new one", async () => {
-    await bob.client.execute(bob.address, contract, { transfer_nft: { recipient: carol.address, token_id: bobKey.toString() } }, "auto");
+    await bob.client.execute(
+      bob.address,
+      contract,
+      { transfer_nft: { recipient: carol.address, token_id: bobKey.toString() } },
+      "auto",
+    );
     expect((await refusal(decryptForHolder(client, await cosmosHolder("bob"), locator))).code).to.equal("forbidden");
     expect((await decryptForHolder(client, await cosmosHolder("carol"), locator)).toString("utf8")).to.equal(SDL);
   });
@@ -125,7 +164,17 @@ describe("CosmWasm has_access condition on a real wasmd (+ the lease feed and th
   it("the lease feed reads the buy_key with a deployment; a LeaseReported on the Akash lane (2-of-3) releases its escrow", async () => {
     const cfg = parseConfig({
       operator: { key: { env: "UNUSED" } },
-      chains: [{ type: "cosmwasm", name: "wasm", hexsChainId: HEXS_CHAIN, rpc: env.rpc, contract, gasPrice: `0${env.denom}`, startHeight: 1 }],
+      chains: [
+        {
+          type: "cosmwasm",
+          name: "wasm",
+          hexsChainId: HEXS_CHAIN,
+          rpc: env.rpc,
+          contract,
+          gasPrice: `0${env.denom}`,
+          startHeight: 1,
+        },
+      ],
       store: { sqlite: ":memory:" },
       http: { port: 0 },
     });
@@ -134,13 +183,27 @@ describe("CosmWasm has_access condition on a real wasmd (+ the lease feed and th
     await chain.init();
     const seen: LeaseRequest[] = [];
     while (await chain.poll({ purchase: (r) => void seen.push(r) }));
-    expect(seen.map((r) => [r.purchaseChain, String(r.keyId), String(r.modelId)])).to.deep.equal([[String(HEXS_CHAIN), String(bobKey), String(modelId)]]);
+    expect(seen.map((r) => [r.purchaseChain, String(r.keyId), String(r.modelId)])).to.deep.equal([
+      [String(HEXS_CHAIN), String(bobKey), String(modelId)],
+    ]);
     expect(await chain.sdlLocator(modelId.toString())).to.equal(locator);
     expect(await chain.escrowOpen(bobKey)).to.equal(true);
     expect(await chain.inbound(900)).to.equal(0);
-    const report: Message = { version: 1, kind: Kind.LeaseReported, srcChain: 900, dstChain: HEXS_CHAIN, nonce: 1n, body: { purchaseId: bobKey, ok: true, dseq: 42n, gseq: 1, oseq: 1, provider: "akash1provider", reason: "" } };
+    const report: Message = {
+      version: 1,
+      kind: Kind.LeaseReported,
+      srcChain: 900,
+      dstChain: HEXS_CHAIN,
+      nonce: 1n,
+      body: { purchaseId: bobKey, ok: true, dseq: 42n, gseq: 1, oseq: 1, provider: "akash1provider", reason: "" },
+    };
     const batch = await signBatch([report], keys, [1, 2]);
-    await admin.client.execute(admin.address, contract, { receive_batch: { messages: batch.messages, signatures: batch.signatures } }, "auto");
+    await admin.client.execute(
+      admin.address,
+      contract,
+      { receive_batch: { messages: batch.messages, signatures: batch.signatures } },
+      "auto",
+    );
     expect(await chain.inbound(900)).to.equal(1);
     expect(await chain.escrowOpen(bobKey)).to.equal(false);
     // the cursor moved: nothing is read twice

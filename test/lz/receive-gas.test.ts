@@ -14,14 +14,7 @@
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
 import { getBytes, hexlify, Wallet, zeroPadValue, type Signer, type TransactionReceipt } from "ethers";
-import {
-  batchGas,
-  flushLane,
-  LZ_RECEIVE_BASE_GAS,
-  LZ_RECEIVE_GAS_PER_KIND,
-  lzReceiveOption,
-  roundUpGas,
-} from "../../sdk/bridge";
+import { batchGas, flushLane, LZ_RECEIVE_BASE_GAS, LZ_RECEIVE_GAS_PER_KIND, lzReceiveOption, roundUpGas } from "../../sdk/bridge";
 import { lzReceiveGasOf, packetKey } from "../../devnet/lz";
 import { AccountFamily, encodeBody, Kind, KIND_NAMES, payoutBindingDigest } from "../../codec";
 import { buyNative, loadProtocol, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
@@ -111,11 +104,19 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
     const buyFor = (to: string) => buyNative(pb, payer, model, ONE, { recipient: to });
     let serial = 0;
 
-    await measure("ModelRegistered", Kind.ModelRegistered, async () => void (await publish(pb, creator, { content: `rg-${serial++}` })));
+    await measure(
+      "ModelRegistered",
+      Kind.ModelRegistered,
+      async () => void (await publish(pb, creator, { content: `rg-${serial++}` })),
+    );
     const priced = await publish(pb, creator, { content: "rg-priced" });
     await (await flushLane(lz.b.hub, lz.b.bridge, CHAIN_A))!.wait();
     for (const p of await lz.bToA.poll()) expect((await lz.bToA.deliver(p)).ok).to.equal(true);
-    await measure("ModelUpdated", Kind.ModelUpdated, async () => void (await setNativePrice(pb, creator, priced.modelId, ONE + BigInt(serial++))));
+    await measure(
+      "ModelUpdated",
+      Kind.ModelUpdated,
+      async () => void (await setNativePrice(pb, creator, priced.modelId, ONE + BigInt(serial++))),
+    );
     await measure("KeyMinted (new holders)", Kind.KeyMinted, async () => void (await buyFor(fresh())));
     let holder = fresh();
     await measure("KeyMinted (one holder: further keys recorded apart)", Kind.KeyMinted, async (i) => {
@@ -129,16 +130,31 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
       held = [];
       for (let i = 0; i < n; i++) held.push(await buyNative(pb, signers[5], model, ONE));
     };
-    await measure("KeyTransferred (new holders)", Kind.KeyTransferred, async () => {
-      await (await keysB.connect(signers[5]).transferFrom(await signers[5].getAddress(), fresh(), held.shift()!)).wait();
-    }, holdKeys);
-    await measure("KeyTransferred (to one holder: recorded apart)", Kind.KeyTransferred, async (i) => {
-      if (i === 0) holder = fresh();
-      await (await keysB.connect(signers[5]).transferFrom(await signers[5].getAddress(), holder, held.shift()!)).wait();
-    }, holdKeys);
-    await measure("KeyMoved (to A: minted there)", Kind.KeyMoved, async () => {
-      await (await keysB.connect(signers[5]).moveTo(held.shift()!, CHAIN_A, sol(fresh()))).wait();
-    }, holdKeys);
+    await measure(
+      "KeyTransferred (new holders)",
+      Kind.KeyTransferred,
+      async () => {
+        await (await keysB.connect(signers[5]).transferFrom(await signers[5].getAddress(), fresh(), held.shift()!)).wait();
+      },
+      holdKeys,
+    );
+    await measure(
+      "KeyTransferred (to one holder: recorded apart)",
+      Kind.KeyTransferred,
+      async (i) => {
+        if (i === 0) holder = fresh();
+        await (await keysB.connect(signers[5]).transferFrom(await signers[5].getAddress(), holder, held.shift()!)).wait();
+      },
+      holdKeys,
+    );
+    await measure(
+      "KeyMoved (to A: minted there)",
+      Kind.KeyMoved,
+      async () => {
+        await (await keysB.connect(signers[5]).moveTo(held.shift()!, CHAIN_A, sol(fresh()))).wait();
+      },
+      holdKeys,
+    );
 
     // Kinds no EVM contract of B emits here (KeyBurned: keys have no burn on EVM; PurchaseSettled
     // and LeaseReported: only validated by the hub; PayoutAddressBound: bindPayout for chain A)
@@ -146,31 +162,54 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
     const [admin] = signers;
     await (await lz.b.hub.grantRole(await lz.b.hub.REGISTRY_ROLE(), await admin.getAddress())).wait();
     await (await lz.b.hub.authorizeRecorder(await admin.getAddress())).wait();
-    const record = async (kind: Kind, body: object) => void (await (await lz.b.hub.record(kind, hexlify(encodeBody(kind, body as never)))).wait());
+    const record = async (kind: Kind, body: object) =>
+      void (await (await lz.b.hub.record(kind, hexlify(encodeBody(kind, body as never)))).wait());
     let owners: string[] = [];
-    await measure("KeyBurned", Kind.KeyBurned, async () => {
-      const keyId = held.shift()!;
-      await record(Kind.KeyBurned, { keyId, modelId: model, owner: evmWord(owners.shift()!) });
-    }, async (n) => {
-      held = [];
-      owners = [];
-      for (let i = 0; i < n; i++) {
-        const o = fresh();
-        owners.push(o);
-        held.push(await buyFor(o));
-      }
-    });
+    await measure(
+      "KeyBurned",
+      Kind.KeyBurned,
+      async () => {
+        const keyId = held.shift()!;
+        await record(Kind.KeyBurned, { keyId, modelId: model, owner: evmWord(owners.shift()!) });
+      },
+      async (n) => {
+        held = [];
+        owners = [];
+        for (let i = 0; i < n; i++) {
+          const o = fresh();
+          owners.push(o);
+          held.push(await buyFor(o));
+        }
+      },
+    );
     await measure("PurchaseSettled", Kind.PurchaseSettled, async () =>
       record(Kind.PurchaseSettled, {
-        purchaseId: (BigInt(CHAIN_B) << 32n) | BigInt(1000 + serial++), modelId: model, keyId: (BigInt(CHAIN_B) << 32n) | 999n,
-        buyer: evmWord(fresh()), currency: "0x", amount: ONE, deploymentRequested: true, deploymentParams: "0x" + "ab".repeat(64),
+        purchaseId: (BigInt(CHAIN_B) << 32n) | BigInt(1000 + serial++),
+        modelId: model,
+        keyId: (BigInt(CHAIN_B) << 32n) | 999n,
+        buyer: evmWord(fresh()),
+        currency: "0x",
+        amount: ONE,
+        deploymentRequested: true,
+        deploymentParams: "0x" + "ab".repeat(64),
       }),
     );
     // LeaseReported travels on the Akash lane (attestation gateway), never over LayerZero: on an
     // EVM lane it is refused (NotLeaseLane), which is the cost measured (a refusal stores the
     // message's digest for `reapply`).
-    await measure("LeaseReported (refused: not the Akash lane)", Kind.LeaseReported, async () =>
-      record(Kind.LeaseReported, { purchaseId: (BigInt(CHAIN_A) << 32n) | BigInt(serial++), ok: false, dseq: 0n, gseq: 0, oseq: 0, provider: "", reason: "no bids within the price cap" }),
+    await measure(
+      "LeaseReported (refused: not the Akash lane)",
+      Kind.LeaseReported,
+      async () =>
+        record(Kind.LeaseReported, {
+          purchaseId: (BigInt(CHAIN_A) << 32n) | BigInt(serial++),
+          ok: false,
+          dseq: 0n,
+          gseq: 0,
+          oseq: 0,
+          provider: "",
+          reason: "no bids within the price cap",
+        }),
       undefined,
       true,
     );
@@ -192,16 +231,22 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
       const b = s.one - per;
       if (per > (perKind.get(s.kind) ?? 0n)) perKind.set(s.kind, per);
       if (b > base) base = b;
-      console.log(`    ${s.name.padEnd(52)} ${String(s.one).padStart(8)} ${String(s.five).padStart(9)} ${String(per).padStart(9)} ${String(b).padStart(8)}`);
+      console.log(
+        `    ${s.name.padEnd(52)} ${String(s.one).padStart(8)} ${String(s.five).padStart(9)} ${String(per).padStart(9)} ${String(b).padStart(8)}`,
+      );
     }
     const derive = (g: bigint) => roundUpGas((g * 125n) / 100n);
     console.log(`    derived: base ${derive(base)} (configured ${LZ_RECEIVE_BASE_GAS})`);
-    for (const [k, g] of perKind) console.log(`    derived: ${KIND_NAMES[k].padEnd(20)} ${derive(g)} (configured ${LZ_RECEIVE_GAS_PER_KIND[k]})`);
+    for (const [k, g] of perKind)
+      console.log(`    derived: ${KIND_NAMES[k].padEnd(20)} ${derive(g)} (configured ${LZ_RECEIVE_GAS_PER_KIND[k]})`);
 
     const slack = (g: bigint) => (derive(g) * BigInt(SLACK * 100)) / 100n;
     expect(LZ_RECEIVE_BASE_GAS <= slack(base), `base ${LZ_RECEIVE_BASE_GAS} is far above the measured ${base}`).to.equal(true);
     for (const [k, g] of perKind) {
-      expect(LZ_RECEIVE_GAS_PER_KIND[k] <= slack(g), `${KIND_NAMES[k]} ${LZ_RECEIVE_GAS_PER_KIND[k]} is far above the measured ${g}`).to.equal(true);
+      expect(
+        LZ_RECEIVE_GAS_PER_KIND[k] <= slack(g),
+        `${KIND_NAMES[k]} ${LZ_RECEIVE_GAS_PER_KIND[k]} is far above the measured ${g}`,
+      ).to.equal(true);
     }
     expect([...perKind.keys()].sort()).to.deep.equal(Object.keys(LZ_RECEIVE_GAS_PER_KIND).map(Number).sort());
     // What a flush asks for (enforced base + per message) is what was executed above.

@@ -8,8 +8,24 @@ import { ConfigError, loadConfig, loadKey, parseConfig, describeConfig } from ".
 const good = () => ({
   operator: { key: { env: "HEXS_TEST_KEY" } },
   chains: [
-    { type: "evm", name: "a", hexsChainId: 1, rpc: "http://127.0.0.1:8545", hub: "0x" + "11".repeat(20), gateway: "0x" + "22".repeat(20), deliverTo: [100] },
-    { type: "cosmwasm", name: "w", hexsChainId: 100, rpc: "http://127.0.0.1:26657", contract: "wasm14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9s0phg4d", gasPrice: "0ucosm", deliverTo: [1] },
+    {
+      type: "evm",
+      name: "a",
+      hexsChainId: 1,
+      rpc: "http://127.0.0.1:8545",
+      hub: "0x" + "11".repeat(20),
+      gateway: "0x" + "22".repeat(20),
+      deliverTo: [100],
+    },
+    {
+      type: "cosmwasm",
+      name: "w",
+      hexsChainId: 100,
+      rpc: "http://127.0.0.1:26657",
+      contract: "wasm14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9s0phg4d",
+      gasPrice: "0ucosm",
+      deliverTo: [1],
+    },
   ],
   store: { sqlite: "relayer.db" },
   http: { port: 0 },
@@ -80,7 +96,9 @@ describe("relayer config", () => {
       loadKey({ env: "HEXS_TEST_KEY" });
       expect.fail();
     } catch (e) {
-      expect((e as Error).message).to.contain("operator.key").and.not.contain("nope");
+      expect((e as Error).message)
+        .to.contain("operator.key")
+        .and.not.contain("nope");
     }
     process.env.HEXS_TEST_KEY = pk;
     expect(loadKey({ env: "HEXS_TEST_KEY" }).privateKey).to.equal(pk);

@@ -18,7 +18,19 @@ import type { HasAccessResponse, LanesResponse, Model } from "../../sdk/cosmwasm
 import { Relayer } from "../../relayer/relayer";
 import { CosmwasmSource } from "../../relayer/sources/cosmwasm";
 import { OpStore } from "../../relayer/store";
-import { connect, deploy, devnetEnv, eventAttr, evmModelBody, instantiateMsg, publishMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../../devnet/wasmd";
+import {
+  connect,
+  deploy,
+  devnetEnv,
+  eventAttr,
+  evmModelBody,
+  instantiateMsg,
+  publishMsg,
+  startDevnet,
+  stopDevnet,
+  type DevnetEnv,
+  type User,
+} from "../../devnet/wasmd";
 import { deployChain, fund, recordKinds, startNode, wireMirror, type HexsChain, type Node } from "./helpers/evm";
 import { until } from "../until";
 
@@ -27,7 +39,6 @@ const COSMOS = 100;
 const HARDHAT_PORT = 18920;
 const HTTP_PORTS = [18930, 18931];
 const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-relayer-test-${i}`))));
-
 
 const toHex0x = (b: Uint8Array): string => `0x${toHex(b)}`;
 
@@ -60,13 +71,22 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
     [admin, alice, bob] = await Promise.all(["validator", "alice", "bob"].map((n) => connect(n, env)));
     const pubkeys = keys.map((k) => SigningKey.computePublicKey(k.signingKey.publicKey, true).slice(2));
     ({ contract } = await deploy(admin, instantiateMsg(admin.address, pubkeys, env.denom)));
-    for (const k of keys) await admin.client.sendTokens(admin.address, await cosmosAddress(k), [{ denom: env.denom, amount: "1000000" }], "auto");
+    for (const k of keys)
+      await admin.client.sendTokens(admin.address, await cosmosAddress(k), [{ denom: env.denom, amount: "1000000" }], "auto");
 
     node = await startNode(HARDHAT_PORT);
-    a = await deployChain(node.provider, EVM, keys.map((k) => k.address), 2);
+    a = await deployChain(
+      node.provider,
+      EVM,
+      keys.map((k) => k.address),
+      2,
+    );
     registry = await wireMirror(node.provider, a);
     await (await a.hub.setPeer(COSMOS, await a.gateway.getAddress(), 0)).wait();
-    await fund(node.provider, keys.map((k) => k.address));
+    await fund(
+      node.provider,
+      keys.map((k) => k.address),
+    );
 
     const height = (await admin.client.getHeight()) || 1;
     for (const i of [0, 1]) {
@@ -90,8 +110,29 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
       instance: `cw${i}`,
       operator: { key: { env: `HEXS_TEST_CW_KEY_${i}` } },
       chains: [
-        { type: "evm", name: "evm", hexsChainId: EVM, rpc: node.url, hub: a.hub.target, gateway: a.gateway.target, confirmations: 0, pollIntervalMs: 100, deliverTo: [COSMOS] },
-        { type: "cosmwasm", name: "wasmd", hexsChainId: COSMOS, rpc: env.rpc, contract, gasPrice: `0${env.denom}`, confirmations: 0, startHeight, pollIntervalMs: 200, deliverTo: [EVM] },
+        {
+          type: "evm",
+          name: "evm",
+          hexsChainId: EVM,
+          rpc: node.url,
+          hub: a.hub.target,
+          gateway: a.gateway.target,
+          confirmations: 0,
+          pollIntervalMs: 100,
+          deliverTo: [COSMOS],
+        },
+        {
+          type: "cosmwasm",
+          name: "wasmd",
+          hexsChainId: COSMOS,
+          rpc: env.rpc,
+          contract,
+          gasPrice: `0${env.denom}`,
+          confirmations: 0,
+          startHeight,
+          pollIntervalMs: 200,
+          deliverTo: [EVM],
+        },
       ],
       peers: [{ name: `cw${1 - i}`, url: `http://127.0.0.1:${HTTP_PORTS[1 - i]}` }],
       store: { sqlite: path.join(dir, `cw${i}.db`) },
@@ -117,7 +158,14 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
     expect(Number(m.forkRoyaltyBps)).to.equal(700);
     expect(Number((await a.hub.lane(COSMOS)).inbound)).to.equal(1);
     // A purchase emits two outbound events in one transaction (KeyMinted, PurchaseSettled).
-    const buy = await bob.client.execute(bob.address, contract, { buy_key: { model: modelId.toString(), recipient: null, with_deployment: false } }, "auto", undefined, [{ denom: env.denom, amount: "1000" }]);
+    const buy = await bob.client.execute(
+      bob.address,
+      contract,
+      { buy_key: { model: modelId.toString(), recipient: null, with_deployment: false } },
+      "auto",
+      undefined,
+      [{ denom: env.denom, amount: "1000" }],
+    );
     const keyId = BigInt(eventAttr(buy.events, "wasm", "token_id")!);
     await until("the purchase mirrored on the EVM chain", 60_000, async () => Number((await a.hub.lane(COSMOS)).inbound) >= 3);
     expect(Number((await a.hub.lane(COSMOS)).inbound)).to.equal(3);
@@ -136,18 +184,36 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
         kind: Kind.ModelRegistered,
         body: hexlify(encodeBody(Kind.ModelRegistered, evmModelBody(model, "ipfs://evm-sdl"))),
       },
-      { kind: Kind.KeyMinted, body: hexlify(encodeBody(Kind.KeyMinted, { modelId: model, keyId: key, owner: { family: AccountFamily.Evm, address: holder }, expiresAt: 0n, locked: false })) },
+      {
+        kind: Kind.KeyMinted,
+        body: hexlify(
+          encodeBody(Kind.KeyMinted, {
+            modelId: model,
+            keyId: key,
+            owner: { family: AccountFamily.Evm, address: holder },
+            expiresAt: 0n,
+            locked: false,
+          }),
+        ),
+      },
     ]);
     const lanes = async (): Promise<LanesResponse> => alice.client.queryContractSmart(contract, { lanes: {} });
-    await until("both entries applied on wasmd", 60_000, async () => ((await lanes()).inbound.find((l) => l.chain === EVM)?.nonce ?? 0) >= 2);
+    await until(
+      "both entries applied on wasmd",
+      60_000,
+      async () => ((await lanes()).inbound.find((l) => l.chain === EVM)?.nonce ?? 0) >= 2,
+    );
     expect((await lanes()).inbound).to.deep.equal([{ chain: EVM, nonce: 2 }]);
     const m: Model = await alice.client.queryContractSmart(contract, { model: { id: model.toString() } });
     expect(m.origin_chain).to.equal(EVM);
-    const access: HasAccessResponse = await alice.client.queryContractSmart(contract, { has_access: { model: model.toString(), account: { evm: holder } } });
+    const access: HasAccessResponse = await alice.client.queryContractSmart(contract, {
+      has_access: { model: model.toString(), account: { evm: holder } },
+    });
     expect(access.access).to.equal(true);
     // Both relayers agree: every operation is confirmed in their stores, none parked.
     const delivered = async (r: Relayer, src: number, dst: number): Promise<number> =>
-      (await r.metrics.deliveries.get()).values.find((v) => Number(v.labels.src) === src && Number(v.labels.dst) === dst)?.value ?? 0;
+      (await r.metrics.deliveries.get()).values.find((v) => Number(v.labels.src) === src && Number(v.labels.dst) === dst)
+        ?.value ?? 0;
     await until("both relayers confirmed every operation", 30_000, async () => {
       for (const r of relayers) if ((await delivered(r, EVM, COSMOS)) < 2 || (await delivered(r, COSMOS, EVM)) < 3) return false;
       return true;
@@ -161,7 +227,9 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
   it("CosmWasm source: tx_search over height ranges finds the same operations as block_results per height, faster", async function () {
     // Both scans start at height 1 (the whole chain so far) with a fresh store each; the events are
     // the publish and purchase above. The head keeps moving, so only the operations are compared.
-    const scan = async (mode: "search" | "blockResults"): Promise<{ ms: number; heights: number; ops: string[]; polls: number; used: string }> => {
+    const scan = async (
+      mode: "search" | "blockResults",
+    ): Promise<{ ms: number; heights: number; ops: string[]; polls: number; used: string }> => {
       const store = await OpStore.open({ sqlite: ":memory:" });
       const cfg = config(0, 1).chains[1];
       if (cfg.type !== "cosmwasm") throw new Error("expected the wasmd chain config");

@@ -8,7 +8,19 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Wallet, keccak256 } from "ethers";
-import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, startNode, submissionsTo, type HexsChain, type Node } from "./helpers/evm";
+import {
+  acceptFrom,
+  appliedNonces,
+  deployChain,
+  fund,
+  mine,
+  purchaseBody,
+  record,
+  startNode,
+  submissionsTo,
+  type HexsChain,
+  type Node,
+} from "./helpers/evm";
 
 const PORT = 18840;
 const MESSAGES = Number(process.env.HEXS_CRASH_MESSAGES ?? 200);
@@ -24,11 +36,20 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
   const files: string[] = [];
 
   function launch(i: number): void {
-    const p = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "relayer/cli.ts", "start", "--config", files[i]], {
-      cwd: ROOT,
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, HEXS_LOG_LEVEL: process.env.HEXS_LOG_LEVEL ?? "error", [`HEXS_CRASH_KEY_${i}`]: keys[i].privateKey, TS_NODE_TRANSPILE_ONLY: "1" },
-    });
+    const p = spawn(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", "relayer/cli.ts", "start", "--config", files[i]],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "ignore", "inherit"],
+        env: {
+          ...process.env,
+          HEXS_LOG_LEVEL: process.env.HEXS_LOG_LEVEL ?? "error",
+          [`HEXS_CRASH_KEY_${i}`]: keys[i].privateKey,
+          TS_NODE_TRANSPILE_ONLY: "1",
+        },
+      },
+    );
     procs[i] = p;
   }
 
@@ -51,10 +72,23 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-crash-"));
     node = await startNode(PORT);
-    a = await deployChain(node.provider, 1, keys.map((k) => k.address), 2);
-    b = await deployChain(node.provider, 2, keys.map((k) => k.address), 2);
+    a = await deployChain(
+      node.provider,
+      1,
+      keys.map((k) => k.address),
+      2,
+    );
+    b = await deployChain(
+      node.provider,
+      2,
+      keys.map((k) => k.address),
+      2,
+    );
     await acceptFrom(b, 1);
-    await fund(node.provider, keys.map((k) => k.address));
+    await fund(
+      node.provider,
+      keys.map((k) => k.address),
+    );
     for (const i of [0, 1]) {
       const file = path.join(dir, `r${i}.json`);
       fs.writeFileSync(
@@ -63,8 +97,26 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
           instance: `r${i}`,
           operator: { key: { env: `HEXS_CRASH_KEY_${i}` } },
           chains: [
-            { type: "evm", name: "a", hexsChainId: 1, rpc: node.url, hub: a.hub.target, confirmations: 1, pollIntervalMs: 100, deliverTo: [2] },
-            { type: "evm", name: "b", hexsChainId: 2, rpc: node.url, hub: b.hub.target, gateway: b.gateway.target, confirmations: 0, pollIntervalMs: 200 },
+            {
+              type: "evm",
+              name: "a",
+              hexsChainId: 1,
+              rpc: node.url,
+              hub: a.hub.target,
+              confirmations: 1,
+              pollIntervalMs: 100,
+              deliverTo: [2],
+            },
+            {
+              type: "evm",
+              name: "b",
+              hexsChainId: 2,
+              rpc: node.url,
+              hub: b.hub.target,
+              gateway: b.gateway.target,
+              confirmations: 0,
+              pollIntervalMs: 200,
+            },
           ],
           peers: [{ name: `r${1 - i}`, url: `http://127.0.0.1:${PORT + 2 + (1 - i)}` }],
           store: { sqlite: `r${i}.db` },
@@ -105,7 +157,10 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
     })();
     while (sent < MESSAGES) {
       const n = Math.min(10, MESSAGES - sent);
-      await record(a, Array.from({ length: n }, (_, i) => purchaseBody(sent + i + 1)));
+      await record(
+        a,
+        Array.from({ length: n }, (_, i) => purchaseBody(sent + i + 1)),
+      );
       sent += n;
       await mine(node.provider, 1);
       await new Promise((r) => setTimeout(r, Math.random() * 1000));
@@ -128,7 +183,9 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
     // Duplicate submissions (a relayer killed between broadcast and bookkeeping, or two relayers
     // racing for one range) are refused by the destination: counted apart from the applied ones.
     const onChain = await submissionsTo(node.provider, await b.gateway.getAddress(), firstBlock);
-    console.log(`      ${MESSAGES} entries, ${kills} kill -9s, delivered in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${onChain.applied} batches applied, ${onChain.reverted} duplicate submissions refused by the destination`);
+    console.log(
+      `      ${MESSAGES} entries, ${kills} kill -9s, delivered in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${onChain.applied} batches applied, ${onChain.reverted} duplicate submissions refused by the destination`,
+    );
     expect(onChain.applied).to.be.greaterThan(0);
     // graceful stop: SIGTERM ends the process cleanly. A relayer relaunched by the last kill
     // may still be loading; signal it only once it serves /healthz (its handler is installed).

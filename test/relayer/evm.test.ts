@@ -12,22 +12,59 @@ import { parseConfig, type RelayerConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
 import { EvmSource } from "../../relayer/sources/evm";
 import { OpStore } from "../../relayer/store";
-import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, startNode, type HexsChain, type Node } from "./helpers/evm";
+import {
+  acceptFrom,
+  appliedNonces,
+  deployChain,
+  fund,
+  mine,
+  purchaseBody,
+  record,
+  startNode,
+  type HexsChain,
+  type Node,
+} from "./helpers/evm";
 import { until } from "../until";
 
 const PORT = 18830;
 const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-relayer-test-${i}`))));
 const outsider = new Wallet(keccak256(Buffer.from("hexs-relayer-outsider")));
 
-
-export function relayerConfig(o: { i: number; url: string; a: HexsChain; b: HexsChain; dir: string; peers: { name: string; url: string }[]; confirmations?: number; rpcA?: string }): RelayerConfig {
+export function relayerConfig(o: {
+  i: number;
+  url: string;
+  a: HexsChain;
+  b: HexsChain;
+  dir: string;
+  peers: { name: string; url: string }[];
+  confirmations?: number;
+  rpcA?: string;
+}): RelayerConfig {
   process.env[`HEXS_TEST_RELAYER_KEY_${o.i}`] = keys[o.i].privateKey;
   return parseConfig({
     instance: `r${o.i}`,
     operator: { key: { env: `HEXS_TEST_RELAYER_KEY_${o.i}` } },
     chains: [
-      { type: "evm", name: "a", hexsChainId: 1, rpc: o.rpcA ?? o.url, hub: o.a.hub.target, confirmations: o.confirmations ?? 2, pollIntervalMs: 100, deliverTo: [2] },
-      { type: "evm", name: "b", hexsChainId: 2, rpc: o.url, hub: o.b.hub.target, gateway: o.b.gateway.target, confirmations: 0, pollIntervalMs: 100 },
+      {
+        type: "evm",
+        name: "a",
+        hexsChainId: 1,
+        rpc: o.rpcA ?? o.url,
+        hub: o.a.hub.target,
+        confirmations: o.confirmations ?? 2,
+        pollIntervalMs: 100,
+        deliverTo: [2],
+      },
+      {
+        type: "evm",
+        name: "b",
+        hexsChainId: 2,
+        rpc: o.url,
+        hub: o.b.hub.target,
+        gateway: o.b.gateway.target,
+        confirmations: 0,
+        pollIntervalMs: 100,
+      },
     ],
     peers: o.peers,
     store: { sqlite: path.join(o.dir, `r${o.i}.db`) },
@@ -58,7 +95,18 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
       const m = /^\/attestations\/(\d+)-(\d+)\/(\d+)\/(\d+)$/.exec(req.url ?? "");
       if (!m) return void res.writeHead(404).end();
       const root = keccak256(Buffer.from(req.url!));
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ lane: `${m[1]}-${m[2]}`, firstNonce: Number(m[3]), count: Number(m[4]), root, signer: keys[2].address, signature: outsider.signingKey.sign(root).serialized }));
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(
+          JSON.stringify({
+            lane: `${m[1]}-${m[2]}`,
+            firstNonce: Number(m[3]),
+            count: Number(m[4]),
+            root,
+            signer: keys[2].address,
+            signature: outsider.signingKey.sign(root).serialized,
+          }),
+        );
     });
     await new Promise<void>((r) => forger.listen(0, "127.0.0.1", r));
     forgerUrl = `http://127.0.0.1:${(forger.address() as { port: number }).port}`;
@@ -79,18 +127,30 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
     const r0 = new Relayer(relayerConfig({ i: 0, url: node.url, a, b, dir, peers: [{ name: "forger", url: forgerUrl }] }));
     running.push(r0);
     await r0.start();
-    await record(a, Array.from({ length: 12 }, (_, i) => purchaseBody(i + 1)));
+    await record(
+      a,
+      Array.from({ length: 12 }, (_, i) => purchaseBody(i + 1)),
+    );
     await mine(node.provider, 3);
     await until("r0 ready", 20_000, async () => r0.ready());
-    await until("a forged attestation to be seen", 20_000, async () => ((await r0.metrics.forged.get()).values[0]?.value ?? 0) > 0);
+    await until(
+      "a forged attestation to be seen",
+      20_000,
+      async () => ((await r0.metrics.forged.get()).values[0]?.value ?? 0) > 0,
+    );
     expect(Number((await b.hub.lane(1)).inbound)).to.equal(0);
     // Now a real second operator: r0 and r1 reach the threshold; the forger stays ignored.
-    const r1 = new Relayer(relayerConfig({ i: 1, url: node.url, a, b, dir, peers: [{ name: "r0", url: `http://127.0.0.1:${r0.port}` }] }));
+    const r1 = new Relayer(
+      relayerConfig({ i: 1, url: node.url, a, b, dir, peers: [{ name: "r0", url: `http://127.0.0.1:${r0.port}` }] }),
+    );
     running.push(r1);
     await r1.start();
     (r0.cfg.peers as { name: string; url: string }[]).push({ name: "r1", url: `http://127.0.0.1:${r1.port}` });
     await until("12 entries delivered", 60_000, async () => Number((await b.hub.lane(1)).inbound) === 12);
-    await record(a, Array.from({ length: 40 }, (_, i) => purchaseBody(i + 13)));
+    await record(
+      a,
+      Array.from({ length: 40 }, (_, i) => purchaseBody(i + 13)),
+    );
     await mine(node.provider, 3);
     await until("52 entries delivered", 60_000, async () => Number((await b.hub.lane(1)).inbound) === 52);
     expect(await appliedNonces(b, 1)).to.deep.equal(Array.from({ length: 52 }, (_, i) => i + 1));
@@ -102,7 +162,10 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
     const ready = await fetch(`http://127.0.0.1:${r1.port}/readyz`);
     expect(ready.status).to.equal(200);
     // The attestation endpoint serves exactly what r1 observed, signed by r1.
-    const att = (await (await fetch(`http://127.0.0.1:${r1.port}/attestations/1-2/1/2`)).json()) as { root: string; signer: string };
+    const att = (await (await fetch(`http://127.0.0.1:${r1.port}/attestations/1-2/1/2`)).json()) as {
+      root: string;
+      signer: string;
+    };
     expect(att.signer).to.equal(keys[1].address);
     expect((await fetch(`http://127.0.0.1:${r1.port}/attestations/1-2/500/2`)).status).to.equal(404);
     for (const r of running.splice(0)) await r.stop();
@@ -130,7 +193,10 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
     await new Promise((res) => setTimeout(res, 1000));
     expect(Number((await b.hub.lane(1)).inbound)).to.equal(start + 1);
     const logs = await b.gateway.queryFilter(b.gateway.filters.BatchAccepted(1));
-    const expected = encodeEnvelope({ kind: Kind.PurchaseSettled, srcChain: 1, dstChain: 2, nonce: BigInt(start + 1) }, purchaseBody(700, 7));
+    const expected = encodeEnvelope(
+      { kind: Kind.PurchaseSettled, srcChain: 1, dstChain: 2, nonce: BigInt(start + 1) },
+      purchaseBody(700, 7),
+    );
     const last = logs[logs.length - 1] as unknown as { args: { root: string } };
     expect(last.args.root).to.equal(batchRootOfMessages([expected]).root);
     for (const x of running.splice(0)) await x.stop();
@@ -179,7 +245,15 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
     const late = await startNode(lazyPort);
     try {
       // the new node has no hub at that address: the source keeps failing with an actionable error
-      await until("an actionable init error", 30_000, async () => /no contract at/.test(((await (await fetch(`http://127.0.0.1:${r.port}/readyz`)).json()) as { components: Record<string, { error?: string }> }).components["source:a"].error ?? ""));
+      await until("an actionable init error", 30_000, async () =>
+        /no contract at/.test(
+          (
+            (await (await fetch(`http://127.0.0.1:${r.port}/readyz`)).json()) as {
+              components: Record<string, { error?: string }>;
+            }
+          ).components["source:a"].error ?? "",
+        ),
+      );
     } finally {
       await r.stop();
       running.splice(running.indexOf(r), 1);

@@ -10,13 +10,23 @@ import * as path from "path";
 import { Wallet, keccak256, type TransactionResponse } from "ethers";
 import { parseConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
-import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, startNode, type HexsChain, type Node } from "./helpers/evm";
+import {
+  acceptFrom,
+  appliedNonces,
+  deployChain,
+  fund,
+  mine,
+  purchaseBody,
+  record,
+  startNode,
+  type HexsChain,
+  type Node,
+} from "./helpers/evm";
 import { until } from "../until";
 
 const PORT = 18860;
 const key = new Wallet(keccak256(Buffer.from("hexs-relayer-fees-0")));
 const GWEI = 1_000_000_000n;
-
 
 describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
   this.timeout(180_000);
@@ -46,21 +56,48 @@ describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
     const a = await deployChain(node.provider, 1, [key.address], 1);
     const b = await deployChain(node.provider, 2, [key.address], 1);
     await acceptFrom(b, 1);
-    await record(a, Array.from({ length: count }, (_, i) => purchaseBody(i + 1)));
+    await record(
+      a,
+      Array.from({ length: count }, (_, i) => purchaseBody(i + 1)),
+    );
     await mine(node.provider, 2);
     await node.provider.send("evm_setAutomine", [false]);
     return { a, b };
   }
 
-  function start(a: HexsChain, b: HexsChain, fees: { bumpAfterMs: number; bumpPercent: number; maxFeePerGasGwei: number }, db: string): Promise<void> {
+  function start(
+    a: HexsChain,
+    b: HexsChain,
+    fees: { bumpAfterMs: number; bumpPercent: number; maxFeePerGasGwei: number },
+    db: string,
+  ): Promise<void> {
     process.env.HEXS_TEST_FEES_KEY = key.privateKey;
     relayer = new Relayer(
       parseConfig({
         instance: "fees",
         operator: { key: { env: "HEXS_TEST_FEES_KEY" } },
         chains: [
-          { type: "evm", name: "a", hexsChainId: 1, rpc: node.url, hub: a.hub.target, confirmations: 1, pollIntervalMs: 100, deliverTo: [2] },
-          { type: "evm", name: "b", hexsChainId: 2, rpc: node.url, hub: b.hub.target, gateway: b.gateway.target, confirmations: 0, pollIntervalMs: 100, fees },
+          {
+            type: "evm",
+            name: "a",
+            hexsChainId: 1,
+            rpc: node.url,
+            hub: a.hub.target,
+            confirmations: 1,
+            pollIntervalMs: 100,
+            deliverTo: [2],
+          },
+          {
+            type: "evm",
+            name: "b",
+            hexsChainId: 2,
+            rpc: node.url,
+            hub: b.hub.target,
+            gateway: b.gateway.target,
+            confirmations: 0,
+            pollIntervalMs: 100,
+            fees,
+          },
         ],
         store: { sqlite: path.join(dir, db) },
         http: { port: 0 },
@@ -109,12 +146,17 @@ describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
     const fromBlock = await node.provider.getBlockNumber();
     const replacement = await until("a replacement at the same nonce", 30_000, async () => {
       // in the mempool, or already mined by one of the blocks below
-      const r = (await pendingOfKey()).find((t) => t.hash !== first.hash && t.nonce === first.nonce) ?? (await minedAtNonce(fromBlock, first.nonce));
+      const r =
+        (await pendingOfKey()).find((t) => t.hash !== first.hash && t.nonce === first.nonce) ??
+        (await minedAtNonce(fromBlock, first.nonce));
       if (!r) await mineAt(high);
       return r;
     });
     expect(replacement.maxFeePerGas! * 10_000n >= first.maxFeePerGas! * 11_250n, "maxFeePerGas +12.5 %").to.equal(true);
-    expect(replacement.maxPriorityFeePerGas! * 10_000n >= first.maxPriorityFeePerGas! * 11_250n, "maxPriorityFeePerGas +12.5 %").to.equal(true);
+    expect(
+      replacement.maxPriorityFeePerGas! * 10_000n >= first.maxPriorityFeePerGas! * 11_250n,
+      "maxPriorityFeePerGas +12.5 %",
+    ).to.equal(true);
     expect(replacement.maxFeePerGas! <= 1000n * GWEI, "capped by maxFeePerGasGwei").to.equal(true);
     expect(replacement.data).to.equal(first.data);
     await until("the batch applied", 30_000, async () => {
@@ -128,8 +170,14 @@ describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
     const bumps = (await relayer!.metrics.feeBumps.get()).values.reduce((s, v) => s + v.value, 0);
     expect(bumps).to.be.at.least(1);
     // the relayer's own bookkeeping follows the replacement and confirms the operations
-    await until("operations confirmed", 10_000, async () => (await relayer!.metrics.deliveries.get()).values.reduce((s, v) => s + v.value, 0) === 5);
-    console.log(`      first ${first.hash.slice(0, 10)} at ${Number(first.maxFeePerGas! / 10n ** 6n) / 1000} gwei stuck; replacement ${replacement.hash.slice(0, 10)} at ${Number(replacement.maxFeePerGas! / 10n ** 6n) / 1000} gwei mined (${bumps} bump(s))`);
+    await until(
+      "operations confirmed",
+      10_000,
+      async () => (await relayer!.metrics.deliveries.get()).values.reduce((s, v) => s + v.value, 0) === 5,
+    );
+    console.log(
+      `      first ${first.hash.slice(0, 10)} at ${Number(first.maxFeePerGas! / 10n ** 6n) / 1000} gwei stuck; replacement ${replacement.hash.slice(0, 10)} at ${Number(replacement.maxFeePerGas! / 10n ** 6n) / 1000} gwei mined (${bumps} bump(s))`,
+    );
   });
 
   it("at the configured fee cap it does not send an underpriced replacement", async () => {

@@ -12,8 +12,29 @@ import { DirectSecp256k1Wallet } from "@cosmjs/proto-signing";
 import { fromHex } from "@cosmjs/encoding";
 import { AccountFamily, encodeBody, Kind } from "../../codec";
 import type { LanesResponse } from "../../sdk/cosmwasm/Hexs.types";
-import { connect, deploy, devnetEnv, instantiateMsg, startDevnet, stopDevnet, type DevnetEnv, type User } from "../../devnet/wasmd";
-import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, recordKinds, startNode, type HexsChain, type Node } from "./helpers/evm";
+import {
+  connect,
+  deploy,
+  devnetEnv,
+  instantiateMsg,
+  startDevnet,
+  stopDevnet,
+  type DevnetEnv,
+  type User,
+} from "../../devnet/wasmd";
+import {
+  acceptFrom,
+  appliedNonces,
+  deployChain,
+  fund,
+  mine,
+  purchaseBody,
+  record,
+  recordKinds,
+  startNode,
+  type HexsChain,
+  type Node,
+} from "./helpers/evm";
 import { freshDatabase, startPostgres, type PgCluster } from "./helpers/postgres";
 
 const PG_PORT = 18950;
@@ -57,19 +78,41 @@ describe("two relayer instances on one PostgreSQL queue (same operator)", functi
           instance: `i${i}`,
           operator: { key: { env: "HEXS_PG_OPERATOR_KEY" } },
           chains: [
-            { type: "evm", name: "a", hexsChainId: 1, rpc: node.url, hub: a.hub.target, confirmations: 1, pollIntervalMs: 100, deliverTo: [2] },
-            { type: "evm", name: "b", hexsChainId: 2, rpc: node.url, hub: b.hub.target, gateway: b.gateway.target, confirmations: 0, pollIntervalMs: 200 },
+            {
+              type: "evm",
+              name: "a",
+              hexsChainId: 1,
+              rpc: node.url,
+              hub: a.hub.target,
+              confirmations: 1,
+              pollIntervalMs: 100,
+              deliverTo: [2],
+            },
+            {
+              type: "evm",
+              name: "b",
+              hexsChainId: 2,
+              rpc: node.url,
+              hub: b.hub.target,
+              gateway: b.gateway.target,
+              confirmations: 0,
+              pollIntervalMs: 200,
+            },
           ],
           store: { postgres: url },
           http: { port: HTTP_PORTS[i] },
           delivery: { maxBatch: 4, attestTimeoutMs: 500, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },
         }),
       );
-      const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "relayer/cli.ts", "start", "--config", file], {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "inherit"],
-        env: { ...process.env, HEXS_LOG_LEVEL: "info", HEXS_PG_OPERATOR_KEY: operator.privateKey, TS_NODE_TRANSPILE_ONLY: "1" },
-      });
+      const proc = spawn(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", "relayer/cli.ts", "start", "--config", file],
+        {
+          cwd: ROOT,
+          stdio: ["ignore", "pipe", "inherit"],
+          env: { ...process.env, HEXS_LOG_LEVEL: "info", HEXS_PG_OPERATOR_KEY: operator.privateKey, TS_NODE_TRANSPILE_ONLY: "1" },
+        },
+      );
       const inst: Instance = { proc, out: "" };
       proc.stdout!.on("data", (d) => (inst.out += String(d)));
       instances.push(inst);
@@ -90,9 +133,12 @@ describe("two relayer instances on one PostgreSQL queue (same operator)", functi
 
   it(`applies ${MESSAGES} entries exactly once in lane order, and both instances submit`, async () => {
     const t0 = Date.now();
-    for (let sent = 0; sent < MESSAGES; ) {
+    for (let sent = 0; sent < MESSAGES;) {
       const n = Math.min(5, MESSAGES - sent);
-      await record(a, Array.from({ length: n }, (_, i) => purchaseBody(sent + i + 1)));
+      await record(
+        a,
+        Array.from({ length: n }, (_, i) => purchaseBody(sent + i + 1)),
+      );
       sent += n;
       await mine(node.provider, 1);
       await new Promise((r) => setTimeout(r, 150));
@@ -111,11 +157,18 @@ describe("two relayer instances on one PostgreSQL queue (same operator)", functi
       proc.kill("SIGTERM");
       expect(await code).to.equal(0);
     }
-    const lines = instances.map((x) => x.out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { msg: string; count?: number; level: number }));
+    const lines = instances.map((x) =>
+      x.out
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string; count?: number; level: number }),
+    );
     const submitted = lines.map((ls) => ls.filter((l) => l.msg === "batch submitted").reduce((s, l) => s + (l.count ?? 0), 0));
     const batches = lines.map((ls) => ls.filter((l) => l.msg === "batch submitted").length);
     const refused = lines.map((ls) => ls.filter((l) => /already applied the batch/.test(l.msg)).length);
-    console.log(`      ${MESSAGES} entries in ${((Date.now() - t0) / 1000).toFixed(1)} s; batches submitted per instance ${batches.join(" / ")} (messages ${submitted.join(" / ")}); duplicate submissions refused ${refused.join(" / ")}`);
+    console.log(
+      `      ${MESSAGES} entries in ${((Date.now() - t0) / 1000).toFixed(1)} s; batches submitted per instance ${batches.join(" / ")} (messages ${submitted.join(" / ")}); duplicate submissions refused ${refused.join(" / ")}`,
+    );
     expect(batches[0], "instance 0 submitted batches").to.be.greaterThan(0);
     expect(batches[1], "instance 1 submitted batches").to.be.greaterThan(0);
     // One identity, one queue: the lane claim means no range is submitted twice.
@@ -156,7 +209,8 @@ describe("two relayer instances of one operator delivering to one CosmWasm contr
       this.skip();
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-pgcw-"));
-    if (process.env.WASMD_EXTERNAL !== "1") Object.assign(process.env, { WASMD_HOME: path.join(dir, "wasmd"), WASMD_RPC_PORT: "18914", WASMD_GRPC_PORT: "18917" });
+    if (process.env.WASMD_EXTERNAL !== "1")
+      Object.assign(process.env, { WASMD_HOME: path.join(dir, "wasmd"), WASMD_RPC_PORT: "18914", WASMD_GRPC_PORT: "18917" });
     started = startDevnet();
     env = devnetEnv();
     admin = await connect("validator", env);
@@ -178,19 +232,41 @@ describe("two relayer instances of one operator delivering to one CosmWasm contr
           instance: `cw${i}`,
           operator: { key: { env: "HEXS_PG_OPERATOR_KEY" } },
           chains: [
-            ...LANES.map((id) => ({ type: "evm", name: `evm${id}`, hexsChainId: id, rpc: node.url, hub: evm.get(id)!.hub.target, confirmations: 0, pollIntervalMs: 100, deliverTo: [COSMOS] })),
-            { type: "cosmwasm", name: "wasmd", hexsChainId: COSMOS, rpc: env.rpc, contract, gasPrice: `0${env.denom}`, confirmations: 0, pollIntervalMs: 200 },
+            ...LANES.map((id) => ({
+              type: "evm",
+              name: `evm${id}`,
+              hexsChainId: id,
+              rpc: node.url,
+              hub: evm.get(id)!.hub.target,
+              confirmations: 0,
+              pollIntervalMs: 100,
+              deliverTo: [COSMOS],
+            })),
+            {
+              type: "cosmwasm",
+              name: "wasmd",
+              hexsChainId: COSMOS,
+              rpc: env.rpc,
+              contract,
+              gasPrice: `0${env.denom}`,
+              confirmations: 0,
+              pollIntervalMs: 200,
+            },
           ],
           store: { postgres: url },
           http: { port: HTTP2_PORTS[i] },
           delivery: { maxBatch: 5, attestTimeoutMs: 500, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },
         }),
       );
-      const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "relayer/cli.ts", "start", "--config", file], {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "inherit"],
-        env: { ...process.env, HEXS_LOG_LEVEL: "info", HEXS_PG_OPERATOR_KEY: operator.privateKey, TS_NODE_TRANSPILE_ONLY: "1" },
-      });
+      const proc = spawn(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", "relayer/cli.ts", "start", "--config", file],
+        {
+          cwd: ROOT,
+          stdio: ["ignore", "pipe", "inherit"],
+          env: { ...process.env, HEXS_LOG_LEVEL: "info", HEXS_PG_OPERATOR_KEY: operator.privateKey, TS_NODE_TRANSPILE_ONLY: "1" },
+        },
+      );
       const inst: Instance = { proc, out: "" };
       proc.stdout!.on("data", (d) => (inst.out += String(d)));
       instances.push(inst);
@@ -228,13 +304,23 @@ describe("two relayer instances of one operator delivering to one CosmWasm contr
 
   it(`applies ${2 * PER_LANE} entries of two lanes exactly once, both instances submit with one account`, async () => {
     const t0 = Date.now();
-    for (let sent = 0; sent < PER_LANE; ) {
+    for (let sent = 0; sent < PER_LANE;) {
       const n = Math.min(5, PER_LANE - sent);
-      for (const id of LANES) await recordKinds(evm.get(id)!, Array.from({ length: n }, (_, i) => ({ kind: Kind.PurchaseSettled, body: purchaseOn(id, sent + i + 1) })));
+      for (const id of LANES)
+        await recordKinds(
+          evm.get(id)!,
+          Array.from({ length: n }, (_, i) => ({ kind: Kind.PurchaseSettled, body: purchaseOn(id, sent + i + 1) })),
+        );
       sent += n;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const lanes = async (): Promise<Map<number, number>> => new Map(((await admin!.client.queryContractSmart(contract, { lanes: {} })) as LanesResponse).inbound.map((l) => [l.chain, l.nonce]));
+    const lanes = async (): Promise<Map<number, number>> =>
+      new Map(
+        ((await admin!.client.queryContractSmart(contract, { lanes: {} })) as LanesResponse).inbound.map((l) => [
+          l.chain,
+          l.nonce,
+        ]),
+      );
     const deadline = Date.now() + 240_000;
     for (;;) {
       const l = await lanes();
@@ -261,13 +347,20 @@ describe("two relayer instances of one operator delivering to one CosmWasm contr
       proc.kill("SIGTERM");
       expect(await code).to.equal(0);
     }
-    const lines = instances.map((x) => x.out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { msg: string; count?: number; lane?: { dst: number }; err?: string; error?: string }));
-    const toCosmos = (ls: typeof lines[number]) => ls.filter((l) => l.msg === "batch submitted" && l.lane?.dst === COSMOS);
+    const lines = instances.map((x) =>
+      x.out
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string; count?: number; lane?: { dst: number }; err?: string; error?: string }),
+    );
+    const toCosmos = (ls: (typeof lines)[number]) => ls.filter((l) => l.msg === "batch submitted" && l.lane?.dst === COSMOS);
     const batches = lines.map((ls) => toCosmos(ls).length);
     const submitted = lines.map((ls) => toCosmos(ls).reduce((s, l) => s + (l.count ?? 0), 0));
     const mismatches = lines.map((ls) => ls.filter((l) => /sequence mismatch/i.test(`${l.err ?? ""} ${l.error ?? ""}`)).length);
     const corrected = lines.map((ls) => ls.filter((l) => l.msg === "account sequence corrected from the node's answer").length);
-    console.log(`      ${2 * PER_LANE} entries on 2 lanes to one contract in ${elapsed.toFixed(1)} s; batches submitted per instance ${batches.join(" / ")} (messages ${submitted.join(" / ")}); failed submissions for a wrong sequence ${mismatches.join(" / ")}, sequences corrected from the node ${corrected.join(" / ")}`);
+    console.log(
+      `      ${2 * PER_LANE} entries on 2 lanes to one contract in ${elapsed.toFixed(1)} s; batches submitted per instance ${batches.join(" / ")} (messages ${submitted.join(" / ")}); failed submissions for a wrong sequence ${mismatches.join(" / ")}, sequences corrected from the node ${corrected.join(" / ")}`,
+    );
     expect(batches[0], "instance 0 submitted batches").to.be.greaterThan(0);
     expect(batches[1], "instance 1 submitted batches").to.be.greaterThan(0);
     expect(submitted[0] + submitted[1], "no range submitted twice").to.equal(2 * PER_LANE);

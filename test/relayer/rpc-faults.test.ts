@@ -8,7 +8,19 @@ import * as path from "path";
 import { Wallet, keccak256 } from "ethers";
 import { parseConfig, type RelayerConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
-import { acceptFrom, appliedNonces, deployChain, fund, mine, purchaseBody, record, startNode, submissionsTo, type HexsChain, type Node } from "./helpers/evm";
+import {
+  acceptFrom,
+  appliedNonces,
+  deployChain,
+  fund,
+  mine,
+  purchaseBody,
+  record,
+  startNode,
+  submissionsTo,
+  type HexsChain,
+  type Node,
+} from "./helpers/evm";
 import { startFaultyRpc, type FaultyRpc } from "./helpers/faultyRpc";
 
 const NODE_PORT = 18960;
@@ -33,8 +45,26 @@ describe("relayer through faulty RPC endpoints (drops, delays, 5xx, truncated bo
       instance: `f${i}`,
       operator: { key: { env: `HEXS_TEST_FAULT_KEY_${i}` } },
       chains: [
-        { type: "evm", name: "a", hexsChainId: 1, rpc: proxies[0].url, hub: a.hub.target, confirmations: 1, pollIntervalMs: 100, deliverTo: [2] },
-        { type: "evm", name: "b", hexsChainId: 2, rpc: proxies[1].url, hub: b.hub.target, gateway: b.gateway.target, confirmations: 0, pollIntervalMs: 200 },
+        {
+          type: "evm",
+          name: "a",
+          hexsChainId: 1,
+          rpc: proxies[0].url,
+          hub: a.hub.target,
+          confirmations: 1,
+          pollIntervalMs: 100,
+          deliverTo: [2],
+        },
+        {
+          type: "evm",
+          name: "b",
+          hexsChainId: 2,
+          rpc: proxies[1].url,
+          hub: b.hub.target,
+          gateway: b.gateway.target,
+          confirmations: 0,
+          pollIntervalMs: 200,
+        },
       ],
       peers: [{ name: `f${1 - i}`, url: `http://127.0.0.1:${HTTP_PORTS[1 - i]}` }],
       store: { sqlite: path.join(dir, `f${i}.db`) },
@@ -46,10 +76,23 @@ describe("relayer through faulty RPC endpoints (drops, delays, 5xx, truncated bo
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-faults-"));
     node = await startNode(NODE_PORT);
-    a = await deployChain(node.provider, 1, keys.map((k) => k.address), 2);
-    b = await deployChain(node.provider, 2, keys.map((k) => k.address), 2);
+    a = await deployChain(
+      node.provider,
+      1,
+      keys.map((k) => k.address),
+      2,
+    );
+    b = await deployChain(
+      node.provider,
+      2,
+      keys.map((k) => k.address),
+      2,
+    );
     await acceptFrom(b, 1);
-    await fund(node.provider, keys.map((k) => k.address));
+    await fund(
+      node.provider,
+      keys.map((k) => k.address),
+    );
     proxies.push(await startFaultyRpc({ upstream: node.url, port: SRC_PROXY, rates: RATES, seed: 11 }));
     proxies.push(await startFaultyRpc({ upstream: node.url, port: DST_PROXY, rates: RATES, seed: 29 }));
     for (const i of [0, 1]) {
@@ -69,9 +112,12 @@ describe("relayer through faulty RPC endpoints (drops, delays, 5xx, truncated bo
   it(`delivers ${MESSAGES} entries exactly once in lane order`, async () => {
     const t0 = Date.now();
     const firstBlock = await node.provider.getBlockNumber();
-    for (let sent = 0; sent < MESSAGES; ) {
+    for (let sent = 0; sent < MESSAGES;) {
       const n = Math.min(10, MESSAGES - sent);
-      await record(a, Array.from({ length: n }, (_, i) => purchaseBody(sent + i + 1)));
+      await record(
+        a,
+        Array.from({ length: n }, (_, i) => purchaseBody(sent + i + 1)),
+      );
       sent += n;
       await mine(node.provider, 1);
     }
@@ -85,7 +131,8 @@ describe("relayer through faulty RPC endpoints (drops, delays, 5xx, truncated bo
     expect(await appliedNonces(b, 1)).to.deep.equal(Array.from({ length: MESSAGES }, (_, i) => i + 1));
     const faults = proxies.map((p) => p.counts);
     const sum = (k: keyof FaultyRpc["counts"]): number => faults.reduce((s, c) => s + c[k], 0);
-    const total = async (c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> => (await c.get()).values.reduce((s, v) => s + v.value, 0);
+    const total = async (c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> =>
+      (await c.get()).values.reduce((s, v) => s + v.value, 0);
     const found = await Promise.all(relayers.map((r) => total(r.metrics.duplicates)));
     const dupSubs = await Promise.all(relayers.map((r) => total(r.metrics.duplicateSubmissions)));
     const onChain = await submissionsTo(node.provider, await b.gateway.getAddress(), firstBlock);
@@ -94,9 +141,13 @@ describe("relayer through faulty RPC endpoints (drops, delays, 5xx, truncated bo
         `      destination: ${onChain.applied} batches applied, ${onChain.reverted} duplicate submissions refused on chain; relayers: already-delivered found ${found.join(" / ")}, own duplicate submissions ${dupSubs.join(" / ")}`,
     );
     // every refused submission on chain is one a relayer knows it lost (none misread as a refusal)
-    expect(dupSubs.reduce((s, v) => s + v, 0), "duplicate submissions seen by the relayers").to.be.at.least(onChain.reverted);
+    expect(
+      dupSubs.reduce((s, v) => s + v, 0),
+      "duplicate submissions seen by the relayers",
+    ).to.be.at.least(onChain.reverted);
     for (const k of ["drop", "delay", "error", "truncate"] as const) expect(sum(k), k).to.be.greaterThan(0);
     // nothing parked: transport faults never count as a destination's refusal
-    for (const r of relayers) expect((await r.metrics.failures.get()).values.filter((v) => v.labels.stage === "rejected")).to.deep.equal([]);
+    for (const r of relayers)
+      expect((await r.metrics.failures.get()).values.filter((v) => v.labels.stage === "rejected")).to.deep.equal([]);
   });
 });

@@ -8,8 +8,16 @@ import { OpStore, opId, type NewOp } from "../../relayer/store";
 import { freshDatabase, startPostgres, type PgCluster } from "./helpers/postgres";
 
 const op = (src: number, dst: number, nonce: number, height: number, source = "a"): NewOp => ({
-  src, dst, nonce, kind: 7, message: `0x0107${nonce.toString(16).padStart(4, "0")}`, digest: `0x${nonce.toString(16).padStart(64, "0")}`,
-  source, sourceHeight: height, sourceHash: `0xh${height}`, sourceTime: 1000 * height,
+  src,
+  dst,
+  nonce,
+  kind: 7,
+  message: `0x0107${nonce.toString(16).padStart(4, "0")}`,
+  digest: `0x${nonce.toString(16).padStart(64, "0")}`,
+  source,
+  sourceHeight: height,
+  sourceHash: `0xh${height}`,
+  sourceTime: 1000 * height,
 });
 
 let pg: PgCluster | undefined;
@@ -59,7 +67,16 @@ for (const backend of backends) {
 
     it("stores observed operations with the cursor atomically; a replay adds nothing twice", async () => {
       expect(await a.cursor("a")).to.equal(undefined);
-      const n = await a.advance("a", { height: 12, hash: "0xh12" }, [{ height: 10, hash: "0xh10" }, { height: 12, hash: "0xh12" }], [op(1, 2, 1, 10), op(1, 2, 2, 12)], 100);
+      const n = await a.advance(
+        "a",
+        { height: 12, hash: "0xh12" },
+        [
+          { height: 10, hash: "0xh10" },
+          { height: 12, hash: "0xh12" },
+        ],
+        [op(1, 2, 1, 10), op(1, 2, 2, 12)],
+        100,
+      );
       expect(n).to.equal(2);
       expect(await b.cursor("a")).to.deep.equal({ height: 12, hash: "0xh12" });
       expect(await a.advance("a", { height: 12, hash: "0xh12" }, [], [op(1, 2, 1, 10), op(1, 2, 2, 12)], 100)).to.equal(0);
@@ -70,7 +87,13 @@ for (const backend of backends) {
     });
 
     it("a rewind drops un-submitted operations of orphaned blocks and keeps delivered ones", async () => {
-      await a.advance("a", { height: 5, hash: "0xh5" }, [3, 4, 5].map((h) => ({ height: h, hash: `0xh${h}` })), [op(1, 2, 1, 3), op(1, 2, 2, 4), op(1, 2, 3, 5), op(1, 3, 1, 5)], 100);
+      await a.advance(
+        "a",
+        { height: 5, hash: "0xh5" },
+        [3, 4, 5].map((h) => ({ height: h, hash: `0xh${h}` })),
+        [op(1, 2, 1, 3), op(1, 2, 2, 4), op(1, 2, 3, 5), op(1, 3, 1, 5)],
+        100,
+      );
       await a.transition([opId(1, 2, 2)], "submitted", { txHash: "0xt" });
       const r = await b.rewind("a", 3);
       expect(r.dropped).to.equal(2);
@@ -90,7 +113,11 @@ for (const backend of backends) {
       await a.releaseLane(lane!, "i1", 0); // not the owner any more? still i1: released above
       await a.fail([opId(1, 2, 1)], "destination rejected: BadThing", Date.now(), true);
       expect(await b.claimLane("i2", 10_000)).to.equal(undefined, "a parked op blocks its lane");
-      expect((await a.list({ state: "parked" }))[0]).to.include({ id: opId(1, 2, 1), attempts: 1, lastError: "destination rejected: BadThing" });
+      expect((await a.list({ state: "parked" }))[0]).to.include({
+        id: opId(1, 2, 1),
+        attempts: 1,
+        lastError: "destination rejected: BadThing",
+      });
       expect(await b.retry(opId(1, 2, 1))).to.equal(2);
       expect(await b.claimLane("i2", 10_000)).to.deep.equal({ src: 1, dst: 2 });
       // an expired claim can be taken over
@@ -98,7 +125,13 @@ for (const backend of backends) {
     });
 
     it("confirms through the destination's lane nonce", async () => {
-      await a.advance("a", { height: 1, hash: "0x1" }, [], [1, 2, 3].map((n) => op(1, 2, n, 1)), 100);
+      await a.advance(
+        "a",
+        { height: 1, hash: "0x1" },
+        [],
+        [1, 2, 3].map((n) => op(1, 2, n, 1)),
+        100,
+      );
       const done = await b.confirmThrough({ src: 1, dst: 2 }, 2);
       expect(done.map((o) => o.nonce)).to.deep.equal([1, 2]);
       expect((await a.pendingOps({ src: 1, dst: 2 }, 10)).map((o) => o.nonce)).to.deep.equal([3]);
@@ -122,7 +155,9 @@ for (const backend of backends) {
       const all = [...taken[0], ...taken[1]];
       expect(new Set(all).size).to.equal(20);
       expect(all.length).to.equal(20);
-      const nonces = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).allocateTxNonce("evm-a", "0xabc", 5)));
+      const nonces = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).allocateTxNonce("evm-a", "0xabc", 5)),
+      );
       expect([...nonces].sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 20 }, (_, i) => 5 + i));
       expect(await a.allocateTxNonce("evm-a", "0xabc", 40)).to.equal(40, "the chain's pending count wins when ahead");
       await b.resetTxNonce("evm-a", "0xabc");

@@ -52,10 +52,13 @@ contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgr
         _disableInitializers();
     }
 
-    function initialize(IHexsHub hub_, uint32 chainId_, address admin, address[] calldata relayers, uint8 threshold)
-        external
-        initializer
-    {
+    function initialize(
+        IHexsHub hub_,
+        uint32 chainId_,
+        address admin,
+        address[] calldata relayers,
+        uint8 threshold
+    ) external initializer {
         __AccessControl_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(UPGRADER_ROLE, admin);
@@ -85,7 +88,12 @@ contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgr
         assembly ("memory-safe") {
             start := sub(messages.offset, 32)
         }
-        bytes memory data = abi.encodePacked(IHexsHub.deliver.selector, uint256(srcChain), uint256(0x40), msg.data[start:]);
+        bytes memory data = abi.encodePacked(
+            IHexsHub.deliver.selector,
+            uint256(srcChain),
+            uint256(0x40),
+            msg.data[start:]
+        );
         (bool ok, bytes memory reason) = address(hub).call(data);
         if (!ok) {
             assembly ("memory-safe") {

@@ -234,10 +234,12 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     /// or at a checkpoint.
     /// @param kinds and bodies: the entries as emitted by `Recorded`.
     /// @param options transport options (e.g. LayerZero executor gas), passed through.
-    function flush(uint32 dstChain, uint8[] calldata kinds, bytes[] calldata bodies, bytes calldata options)
-        external
-        payable
-    {
+    function flush(
+        uint32 dstChain,
+        uint8[] calldata kinds,
+        bytes[] calldata bodies,
+        bytes calldata options
+    ) external payable {
         HubStorage storage s = _s();
         Lane storage lane = s.lanes[dstChain];
         if (lane.transport == address(0)) revert UnknownPeer(dstChain);
@@ -264,7 +266,10 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         messages = new bytes[](kinds.length);
         for (uint256 i; i < kinds.length; ++i) {
             head = _chain(head, kinds[i], bodies[i]);
-            messages[i] = HexsCodec.encodeMessage(HexsCodec.Header(kinds[i], self, dstChain, first + uint64(i)), bodies[i]);
+            messages[i] = HexsCodec.encodeMessage(
+                HexsCodec.Header(kinds[i], self, dstChain, first + uint64(i)),
+                bodies[i]
+            );
         }
         last = first + uint64(kinds.length) - 1;
         if (last > s.count || head != (last == s.count ? s.head : s.checkpoint[last])) revert JournalMismatch(last);
@@ -290,8 +295,13 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint64 last = s.bindNonce[creator][chain];
         if (nonce <= last) revert StaleBinding(nonce, last);
         s.bindNonce[creator][chain] = nonce;
-        HexsCodec.PayoutAddressBound memory b =
-            HexsCodec.PayoutAddressBound(creatorAccount, chain, payout, nonce, signature);
+        HexsCodec.PayoutAddressBound memory b = HexsCodec.PayoutAddressBound(
+            creatorAccount,
+            chain,
+            payout,
+            nonce,
+            signature
+        );
         if (chain == s.chainId) s.registry.mirrorPayout(b);
         bytes memory body = HexsCodec.encodePayoutAddressBound(b);
         _record(s, HexsCodec.KIND_PAYOUT_ADDRESS_BOUND, body);
@@ -324,8 +334,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             if (kind == HexsCodec.KIND_KEY_MINTED && _mintInPlace(s, srcChain, message[HexsCodec.HEADER_LENGTH:])) {
                 continue;
             }
-            try this.applyMessage(srcChain, message) {}
-            catch (bytes memory reason) {
+            try this.applyMessage(srcChain, message) {} catch (bytes memory reason) {
                 s.rejected[HexsCodec.digestCalldata(message)] = srcChain;
                 emit MessageRejected(srcChain, nonce, kind, reason);
                 if (rejected.length == 0) rejected = new bytes((n + 7) / 8);
@@ -346,7 +355,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         if (srcChain == 0) revert NotRejected(d);
         delete s.rejected[d];
         this.applyMessage(srcChain, message);
-        (HexsCodec.Header memory h,) = HexsCodec.decodeHeader(message);
+        (HexsCodec.Header memory h, ) = HexsCodec.decodeHeader(message);
         emit MessageApplied(srcChain, h.nonce, h.kind);
     }
 
@@ -372,7 +381,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             _applyKeyMoved(s, srcChain, HexsCodec.decodeKeyMoved(body));
         } else if (h.kind == HexsCodec.KIND_MODEL_REGISTERED) {
             HexsCodec.ModelRegistered memory m = HexsCodec.decodeModelRegistered(body);
-            if (HexsCodec.originChainOf(m.modelId) != srcChain) revert WrongSource(srcChain, HexsCodec.originChainOf(m.modelId));
+            if (HexsCodec.originChainOf(m.modelId) != srcChain)
+                revert WrongSource(srcChain, HexsCodec.originChainOf(m.modelId));
             s.registry.mirrorModel(m);
         } else if (h.kind == HexsCodec.KIND_MODEL_UPDATED) {
             HexsCodec.ModelUpdated memory m = HexsCodec.decodeModelUpdated(body);
@@ -397,11 +407,11 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     /// @notice Key `keyId` of model `modelId` as mirrored here for `owner` (all zero if this hub
     /// does not mirror it for that holder: unknown, held by someone else, or resident here).
-    function mirroredKey(uint64 keyId, uint64 modelId, HexsCodec.Account memory owner)
-        external
-        view
-        returns (MirrorKeyView memory v)
-    {
+    function mirroredKey(
+        uint64 keyId,
+        uint64 modelId,
+        HexsCodec.Account memory owner
+    ) external view returns (MirrorKeyView memory v) {
         HubStorage storage s = _s();
         bytes32 account = _accountKey(owner);
         Holding storage h = s.holdings[modelId][account];
@@ -419,7 +429,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     function lane(uint32 chain) external view returns (LaneView memory) {
         Lane storage l = _s().lanes[chain];
-        return LaneView(l.transport, l.paused, l.ratePerHour, l.windowCount, l.windowStart, l.inbound, l.sent, l.sentHead);
+        return
+            LaneView(l.transport, l.paused, l.ratePerHour, l.windowCount, l.windowStart, l.inbound, l.sent, l.sentHead);
     }
 
     function peers() external view returns (uint32[] memory) {
@@ -491,8 +502,10 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             }
             uint256 kind = uint8(w >> 240);
             if (
-                uint8(w >> 248) == HexsCodec.VERSION && kind != 0 && kind <= HexsCodec.MAX_KIND
-                    && uint32(w >> 80) == len - HexsCodec.HEADER_LENGTH
+                uint8(w >> 248) == HexsCodec.VERSION &&
+                kind != 0 &&
+                kind <= HexsCodec.MAX_KIND &&
+                uint32(w >> 80) == len - HexsCodec.HEADER_LENGTH
             ) return w;
         }
         HexsCodec.decodeHeader(m); // reverts with the precise reason
@@ -560,11 +573,15 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         } else {
             if (uint32(held >> 32) == type(uint32).max) return false;
             held += 1 << 32;
-            if (expiry > uint40(held >> 64)) held = (held & ~(uint256(type(uint40).max) << 64)) | (uint256(expiry) << 64);
+            if (expiry > uint40(held >> 64))
+                held = (held & ~(uint256(type(uint40).max) << 64)) | (uint256(expiry) << 64);
         }
         // The in-place fields are all zero when keyId is (`_take` clears them together).
-        held |= (uint256(keyId) << 104) | (uint256(srcChain) << 168) | (uint256(expiry) << 200)
-            | ((tail >> 184) & 0xff == 1 ? uint256(1) << 240 : 0);
+        held |=
+            (uint256(keyId) << 104) |
+            (uint256(srcChain) << 168) |
+            (uint256(expiry) << 200) |
+            ((tail >> 184) & 0xff == 1 ? uint256(1) << 240 : 0);
         assembly ("memory-safe") {
             sstore(h.slot, held)
         }
@@ -574,11 +591,9 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     /// @dev The checks of `HexsCodec.decodeKeyMinted` on a body whose length the envelope fixed:
     /// `w0` is its first word (modelId, keyId, account family and length), `tail` the word at
     /// expiresAt (expiresAt u64 | locked u8, left-aligned), `account` the owner's account key.
-    function _parseKeyMinted(bytes calldata body)
-        private
-        pure
-        returns (bool ok, uint256 w0, uint256 tail, bytes32 account)
-    {
+    function _parseKeyMinted(
+        bytes calldata body
+    ) private pure returns (bool ok, uint256 w0, uint256 tail, bytes32 account) {
         uint256 len = body.length;
         if (len < 18) return (false, 0, 0, 0);
         assembly ("memory-safe") {
@@ -624,8 +639,11 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             if (expiry > uint40(held >> 64)) held = _set(held, 64, 40, expiry);
         }
         if (inPlace == 0) {
-            held |= (uint256(keyId) << 104) | (uint256(resident) << 168) | (uint256(expiry) << 200)
-                | (locked ? uint256(1) << 240 : 0);
+            held |=
+                (uint256(keyId) << 104) |
+                (uint256(resident) << 168) |
+                (uint256(expiry) << 200) |
+                (locked ? uint256(1) << 240 : 0);
         } else {
             MirrorKey storage k = s.keys[keyId];
             if (k.owner != bytes14(0)) revert KeyAlreadyMirrored(keyId);
@@ -636,10 +654,13 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     /// @dev Remove key `keyId` of `modelId` from `account`'s mirrored keys; it must be resident on
     /// `src` (the lane the message came from). Returns its expiry and lock.
-    function _take(HubStorage storage s, uint64 modelId, bytes32 account, uint64 keyId, uint32 src)
-        private
-        returns (uint40 expiry, bool locked)
-    {
+    function _take(
+        HubStorage storage s,
+        uint64 modelId,
+        bytes32 account,
+        uint64 keyId,
+        uint32 src
+    ) private returns (uint40 expiry, bool locked) {
         Holding storage h = s.holdings[modelId][account];
         uint256 held = _load(h);
         if (uint64(held >> 104) == keyId && keyId != 0) {
@@ -689,11 +710,20 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     }
 
     /// @dev One SSTORE for the whole MirrorKey record (the struct assignment writes field by field).
-    function _writeKey(MirrorKey storage k, uint64 modelId, uint40 expiry, uint32 resident, bool locked, bytes14 tag)
-        private
-    {
-        uint256 word = uint256(modelId) | (uint256(expiry) << 64) | (uint256(resident) << 104)
-            | (locked ? uint256(1) << 136 : 0) | (uint256(uint112(tag)) << 144);
+    function _writeKey(
+        MirrorKey storage k,
+        uint64 modelId,
+        uint40 expiry,
+        uint32 resident,
+        bool locked,
+        bytes14 tag
+    ) private {
+        uint256 word =
+            uint256(modelId) |
+                (uint256(expiry) << 64) |
+                (uint256(resident) << 104) |
+                (locked ? uint256(1) << 136 : 0) |
+                (uint256(uint112(tag)) << 144);
         assembly ("memory-safe") {
             sstore(k.slot, word)
         }

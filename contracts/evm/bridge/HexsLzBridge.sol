@@ -2,10 +2,12 @@
 pragma solidity ^0.8.24;
 
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
-import {OAppUpgradeable, Origin, MessagingFee} from
-    "@layerzerolabs/oapp-evm-upgradeable/contracts/oapp/OAppUpgradeable.sol";
-import {OAppOptionsType3Upgradeable} from
-    "@layerzerolabs/oapp-evm-upgradeable/contracts/oapp/libs/OAppOptionsType3Upgradeable.sol";
+import {
+    OAppUpgradeable,
+    Origin,
+    MessagingFee
+} from "@layerzerolabs/oapp-evm-upgradeable/contracts/oapp/OAppUpgradeable.sol";
+import {OAppOptionsType3Upgradeable} from "@layerzerolabs/oapp-evm-upgradeable/contracts/oapp/libs/OAppOptionsType3Upgradeable.sol";
 
 import {IHexsHub, ITransport} from "../interfaces/IHexsHub.sol";
 
@@ -70,25 +72,31 @@ contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgra
     }
 
     /// @inheritdoc ITransport
-    function send(uint32 dstChain, bytes[] calldata messages, bytes calldata options, address refundTo)
-        external
-        payable
-    {
+    function send(
+        uint32 dstChain,
+        bytes[] calldata messages,
+        bytes calldata options,
+        address refundTo
+    ) external payable {
         BridgeStorage storage s = _s();
         if (msg.sender != address(HUB)) revert NotHub(msg.sender);
         uint32 eid = _eid(s, dstChain);
         bytes32 guid = _lzSend(
-            eid, abi.encode(messages), combineOptions(eid, MSG_BATCH, options), MessagingFee(msg.value, 0), refundTo
+            eid,
+            abi.encode(messages),
+            combineOptions(eid, MSG_BATCH, options),
+            MessagingFee(msg.value, 0),
+            refundTo
         ).guid;
         emit BatchSent(dstChain, guid, messages.length);
     }
 
     /// @notice Native fee to send `messages` to `dstChain` with extra `options`.
-    function quote(uint32 dstChain, bytes[] calldata messages, bytes calldata options)
-        external
-        view
-        returns (uint256 nativeFee)
-    {
+    function quote(
+        uint32 dstChain,
+        bytes[] calldata messages,
+        bytes calldata options
+    ) external view returns (uint256 nativeFee) {
         uint32 eid = _eid(_s(), dstChain);
         return _quote(eid, abi.encode(messages), combineOptions(eid, MSG_BATCH, options), false).nativeFee;
     }
@@ -111,10 +119,13 @@ contract HexsLzBridge is OAppUpgradeable, OAppOptionsType3Upgradeable, UUPSUpgra
     /// moved by the one word that precedes it, so the messages are neither decoded into memory
     /// here nor re-encoded; the hub's ABI decoder checks the encoding as for any caller.
     /// No event of its own: the endpoint's PacketDelivered and the hub's BatchApplied say it all.
-    function _lzReceive(Origin calldata origin, bytes32, bytes calldata payload, address, bytes calldata)
-        internal
-        override
-    {
+    function _lzReceive(
+        Origin calldata origin,
+        bytes32,
+        bytes calldata payload,
+        address,
+        bytes calldata
+    ) internal override {
         uint32 srcChain = _s().chainOf[origin.srcEid];
         if (srcChain == 0) revert UnknownEid(origin.srcEid);
         if (payload.length < 32) revert BadPayload();

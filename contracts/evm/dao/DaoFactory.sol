@@ -60,7 +60,13 @@ contract DaoFactory {
         governor = Clones.clone(governorImplementation);
         DaoMembership(membership).initialize(registry, modelId, address(this));
         ModelGovernor(payable(governor)).initialize(
-            IVotes(membership), registry, market, modelId, votingDelay, votingPeriod, quorumPercent
+            IVotes(membership),
+            registry,
+            market,
+            modelId,
+            votingDelay,
+            votingPeriod,
+            quorumPercent
         );
         for (uint256 i; i < members.length; ++i) {
             DaoMembership(membership).addMember(members[i]);

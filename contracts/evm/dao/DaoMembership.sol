@@ -2,8 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ERC721Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC721/ERC721Upgradeable.sol";
-import {ERC721VotesUpgradeable} from
-    "@openzeppelin/contracts-upgradeable/token/ERC721/extensions/ERC721VotesUpgradeable.sol";
+import {ERC721VotesUpgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC721/extensions/ERC721VotesUpgradeable.sol";
 import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 
@@ -87,20 +86,20 @@ contract DaoMembership is Initializable, ERC721Upgradeable, EIP712Upgradeable, E
         _s().factory = address(0);
     }
 
-    function _update(address to, uint256 tokenId, address auth)
-        internal
-        override(ERC721Upgradeable, ERC721VotesUpgradeable)
-        returns (address from)
-    {
+    function _update(
+        address to,
+        uint256 tokenId,
+        address auth
+    ) internal override(ERC721Upgradeable, ERC721VotesUpgradeable) returns (address from) {
         from = _ownerOf(tokenId);
         if (from != address(0) && to != address(0)) revert MembershipIsSoulbound();
         return super._update(to, tokenId, auth);
     }
 
-    function _increaseBalance(address account, uint128 amount)
-        internal
-        override(ERC721Upgradeable, ERC721VotesUpgradeable)
-    {
+    function _increaseBalance(
+        address account,
+        uint128 amount
+    ) internal override(ERC721Upgradeable, ERC721VotesUpgradeable) {
         super._increaseBalance(account, amount);
     }
 

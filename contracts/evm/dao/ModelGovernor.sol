@@ -2,14 +2,10 @@
 pragma solidity ^0.8.24;
 
 import {GovernorUpgradeable} from "@openzeppelin/contracts-upgradeable/governance/GovernorUpgradeable.sol";
-import {GovernorSettingsUpgradeable} from
-    "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorSettingsUpgradeable.sol";
-import {GovernorCountingSimpleUpgradeable} from
-    "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorCountingSimpleUpgradeable.sol";
-import {GovernorVotesUpgradeable} from
-    "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorVotesUpgradeable.sol";
-import {GovernorVotesQuorumFractionUpgradeable} from
-    "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorVotesQuorumFractionUpgradeable.sol";
+import {GovernorSettingsUpgradeable} from "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorSettingsUpgradeable.sol";
+import {GovernorCountingSimpleUpgradeable} from "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorCountingSimpleUpgradeable.sol";
+import {GovernorVotesUpgradeable} from "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorVotesUpgradeable.sol";
+import {GovernorVotesQuorumFractionUpgradeable} from "@openzeppelin/contracts-upgradeable/governance/extensions/GovernorVotesQuorumFractionUpgradeable.sol";
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -53,7 +49,11 @@ contract ModelGovernor is
     /// @notice Treasury spent on infrastructure. `purpose` says what for, e.g.
     /// "akash-escrow:<owner>/<dseq>" for a deployment top-up the relayer executes.
     event InfrastructureFunded(
-        uint64 indexed modelId, address indexed currency, address indexed to, uint256 amount, string purpose
+        uint64 indexed modelId,
+        address indexed currency,
+        address indexed to,
+        uint256 amount,
+        string purpose
     );
 
     error InsufficientTreasury(address currency, uint256 wanted, uint256 available);
@@ -87,10 +87,12 @@ contract ModelGovernor is
     /// @notice Pay `amount` of `currency` (address(0) = native) from the treasury to `to`.
     /// Only callable by a successful proposal. Pulls the DAO's credited share from the market
     /// first when the governor's own balance is short.
-    function fundInfrastructure(address currency, address to, uint256 amount, string calldata purpose)
-        external
-        onlyGovernance
-    {
+    function fundInfrastructure(
+        address currency,
+        address to,
+        uint256 amount,
+        string calldata purpose
+    ) external onlyGovernance {
         ModelGovernorStorage storage s = _s();
         uint256 held = _balance(currency);
         if (held < amount) {
@@ -100,7 +102,7 @@ contract ModelGovernor is
         }
         emit InfrastructureFunded(s.modelId, currency, to, amount, purpose);
         if (currency == address(0)) {
-            (bool ok,) = to.call{value: amount}("");
+            (bool ok, ) = to.call{value: amount}("");
             if (!ok) revert NativeTransferFailed(to, amount);
         } else {
             IERC20(currency).safeTransfer(to, amount);
@@ -119,8 +121,9 @@ contract ModelGovernor is
     /// @dev The proposer (before voting starts, as in Governor) or the model's creator may cancel.
     function _validateCancel(uint256 proposalId, address caller) internal view override returns (bool) {
         ModelGovernorStorage storage s = _s();
-        return super._validateCancel(proposalId, caller)
-            || (caller == s.registry.creatorOf(s.modelId) && state(proposalId) == ProposalState.Pending);
+        return
+            super._validateCancel(proposalId, caller) ||
+            (caller == s.registry.creatorOf(s.modelId) && state(proposalId) == ProposalState.Pending);
     }
 
     function _balance(address currency) private view returns (uint256) {
@@ -146,15 +149,16 @@ contract ModelGovernor is
     }
 
     /// @dev Rounded up: with 3 members and a 50% quorum, 2 votes are needed, not 1.
-    function quorum(uint256 timepoint)
-        public
-        view
-        override(GovernorUpgradeable, GovernorVotesQuorumFractionUpgradeable)
-        returns (uint256)
-    {
-        return Math.mulDiv(
-            token().getPastTotalSupply(timepoint), quorumNumerator(timepoint), quorumDenominator(), Math.Rounding.Ceil
-        );
+    function quorum(
+        uint256 timepoint
+    ) public view override(GovernorUpgradeable, GovernorVotesQuorumFractionUpgradeable) returns (uint256) {
+        return
+            Math.mulDiv(
+                token().getPastTotalSupply(timepoint),
+                quorumNumerator(timepoint),
+                quorumDenominator(),
+                Math.Rounding.Ceil
+            );
     }
 
     function _s() private pure returns (ModelGovernorStorage storage s) {

@@ -7,7 +7,9 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 /// @notice The protocol's governor of last resort: every registry/market upgrade, key-beacon
 /// upgrade, role change and fee change is scheduled here and executes after `minDelay`.
 contract HexsTimelock is TimelockController {
-    constructor(uint256 minDelay, address[] memory proposers, address[] memory executors)
-        TimelockController(minDelay, proposers, executors, address(0))
-    {}
+    constructor(
+        uint256 minDelay,
+        address[] memory proposers,
+        address[] memory executors
+    ) TimelockController(minDelay, proposers, executors, address(0)) {}
 }

@@ -21,7 +21,10 @@ interface IHexsHub {
 /// @title ITransport
 /// @notice Carries a batch of encoded messages to another chain (LayerZero bridge, ...).
 interface ITransport {
-    function send(uint32 dstChain, bytes[] calldata messages, bytes calldata options, address refundTo)
-        external
-        payable;
+    function send(
+        uint32 dstChain,
+        bytes[] calldata messages,
+        bytes calldata options,
+        address refundTo
+    ) external payable;
 }

@@ -120,8 +120,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
             for (uint256 i; i < plugins_.length; ++i) {
                 address plugin = plugins_[i];
                 if (s.pluginFlagsOf[plugin] & PluginFlags.ON_MINT == 0) continue;
-                try IKeyPlugin(plugin).onMint(modelId_, keyId, to, pluginData) {}
-                catch (bytes memory reason) {
+                try IKeyPlugin(plugin).onMint(modelId_, keyId, to, pluginData) {} catch (bytes memory reason) {
                     revert PluginRejected(plugin, reason);
                 }
             }
@@ -152,7 +151,10 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         bool isLocked = s.hookMask & PluginFlags.LOCKS_KEYS != 0;
         address from = super._update(address(0), keyId, msg.sender);
         if (from == address(0)) revert ERC721NonexistentToken(keyId);
-        if (isLocked && keccak256(HexsCodec.encodeAccount(owner)) != keccak256(HexsCodec.encodeAccount(HexsCodec.evmAccount(from)))) {
+        if (
+            isLocked &&
+            keccak256(HexsCodec.encodeAccount(owner)) != keccak256(HexsCodec.encodeAccount(HexsCodec.evmAccount(from)))
+        ) {
             revert KeyLocked(keyId);
         }
         uint64 expiry = s.expiresAt[keyId];
@@ -340,8 +342,10 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
     }
 
     function supportsInterface(bytes4 interfaceId) public view override(ERC721Upgradeable, IERC165) returns (bool) {
-        return interfaceId == type(IERC2981).interfaceId || interfaceId == type(IERC5192).interfaceId
-            || super.supportsInterface(interfaceId);
+        return
+            interfaceId == type(IERC2981).interfaceId ||
+            interfaceId == type(IERC5192).interfaceId ||
+            super.supportsInterface(interfaceId);
     }
 
     // ------------------------------------------------------------------ internals
@@ -366,8 +370,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
             for (uint256 i; i < plugins_.length; ++i) {
                 address plugin = plugins_[i];
                 if (s.pluginFlagsOf[plugin] & PluginFlags.ON_TRANSFER == 0) continue;
-                try IKeyPlugin(plugin).onTransfer(modelId_, keyId, from, to) {}
-                catch (bytes memory reason) {
+                try IKeyPlugin(plugin).onTransfer(modelId_, keyId, from, to) {} catch (bytes memory reason) {
                     revert PluginRejected(plugin, reason);
                 }
             }
@@ -383,7 +386,10 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
                     HexsCodec.KIND_KEY_TRANSFERRED,
                     HexsCodec.encodeKeyTransferred(
                         HexsCodec.KeyTransferred(
-                            uint64(keyId), s.modelId, HexsCodec.evmAccount(from), HexsCodec.evmAccount(to)
+                            uint64(keyId),
+                            s.modelId,
+                            HexsCodec.evmAccount(from),
+                            HexsCodec.evmAccount(to)
                         )
                     )
                 );

@@ -230,11 +230,12 @@ library HexsCodec {
 
     /// @notice Batch root over one lane's message digests with nonces firstNonce, firstNonce+1, ...
     /// keccak256(BATCH_TAG | srcChain u32 | dstChain u32 | firstNonce u64 | count u32 | digests).
-    function batchRoot(uint32 srcChain, uint32 dstChain, uint64 firstNonce, bytes32[] memory digests)
-        internal
-        pure
-        returns (bytes32)
-    {
+    function batchRoot(
+        uint32 srcChain,
+        uint32 dstChain,
+        uint64 firstNonce,
+        bytes32[] memory digests
+    ) internal pure returns (bytes32) {
         if (digests.length == 0) revert EmptyBatch();
         return keccak256(abi.encodePacked(BATCH_TAG, srcChain, dstChain, firstNonce, uint32(digests.length), digests));
     }
@@ -245,10 +246,10 @@ library HexsCodec {
         uint256 n = messages.length;
         if (n == 0) revert EmptyBatch();
         bytes32[] memory digests = new bytes32[](n);
-        (first,) = decodeHeader(messages[0]);
+        (first, ) = decodeHeader(messages[0]);
         digests[0] = digestCalldata(messages[0]);
         for (uint256 i = 1; i < n; ++i) {
-            (Header memory h,) = decodeHeader(messages[i]);
+            (Header memory h, ) = decodeHeader(messages[i]);
             if (h.srcChain != first.srcChain || h.dstChain != first.dstChain) revert BatchLaneMismatch(i);
             if (uint256(h.nonce) != uint256(first.nonce) + i) revert BatchNonceGap(i);
             digests[i] = digestCalldata(messages[i]);
@@ -258,11 +259,12 @@ library HexsCodec {
 
     /// @notice Digest a creator signs to bind a payout address for a chain:
     /// keccak256(PAYOUT_TAG | account(creator) | chain u32 | account(payout) | bindNonce u64).
-    function payoutBindingDigest(Account memory creator, uint32 chain, Account memory payout, uint64 bindNonce)
-        internal
-        pure
-        returns (bytes32)
-    {
+    function payoutBindingDigest(
+        Account memory creator,
+        uint32 chain,
+        Account memory payout,
+        uint64 bindNonce
+    ) internal pure returns (bytes32) {
         return keccak256(abi.encodePacked(PAYOUT_TAG, encodeAccount(creator), chain, encodeAccount(payout), bindNonce));
     }
 
@@ -301,10 +303,19 @@ library HexsCodec {
 
     function encodeModelRegistered(ModelRegistered memory b) internal pure returns (bytes memory) {
         bytes memory head = abi.encodePacked(
-            b.modelId, b.parentId, encodeAccount(b.creator), b.contentCommitment, b.parentCommitment
+            b.modelId,
+            b.parentId,
+            encodeAccount(b.creator),
+            b.contentCommitment,
+            b.parentCommitment
         );
         bytes memory tail = abi.encodePacked(
-            b.soulbound, b.forkable, b.keyDuration, b.upstreamBps, b.daoBps, b.forkRoyaltyBps
+            b.soulbound,
+            b.forkable,
+            b.keyDuration,
+            b.upstreamBps,
+            b.daoBps,
+            b.forkRoyaltyBps
         );
         return bytes.concat(head, tail, _encString(b.sdlLocator), _encString(b.metadataUri));
     }
@@ -327,16 +338,17 @@ library HexsCodec {
     }
 
     function encodeKeyMoved(KeyMoved memory b) internal pure returns (bytes memory) {
-        return abi.encodePacked(
-            b.keyId,
-            b.modelId,
-            b.fromChain,
-            b.toChain,
-            encodeAccount(b.from),
-            encodeAccount(b.owner),
-            b.expiresAt,
-            b.locked
-        );
+        return
+            abi.encodePacked(
+                b.keyId,
+                b.modelId,
+                b.fromChain,
+                b.toChain,
+                encodeAccount(b.from),
+                encodeAccount(b.owner),
+                b.expiresAt,
+                b.locked
+            );
     }
 
     function encodeKeyBurned(KeyBurned memory b) internal pure returns (bytes memory) {
@@ -345,31 +357,34 @@ library HexsCodec {
 
     function encodePurchaseSettled(PurchaseSettled memory b) internal pure returns (bytes memory) {
         bytes memory head = abi.encodePacked(b.purchaseId, b.modelId, b.keyId, encodeAccount(b.buyer));
-        return bytes.concat(
-            head,
-            _encBytes(b.currency, MAX_CURRENCY_LENGTH),
-            bytes16(b.amount),
-            abi.encodePacked(b.deploymentRequested),
-            _encBytes(b.deploymentParams, MAX_BYTES_LENGTH)
-        );
+        return
+            bytes.concat(
+                head,
+                _encBytes(b.currency, MAX_CURRENCY_LENGTH),
+                bytes16(b.amount),
+                abi.encodePacked(b.deploymentRequested),
+                _encBytes(b.deploymentParams, MAX_BYTES_LENGTH)
+            );
     }
 
     function encodeLeaseReported(LeaseReported memory b) internal pure returns (bytes memory) {
-        return bytes.concat(
-            abi.encodePacked(b.purchaseId, b.ok, b.dseq, b.gseq, b.oseq),
-            _encString(b.provider),
-            _encString(b.reason)
-        );
+        return
+            bytes.concat(
+                abi.encodePacked(b.purchaseId, b.ok, b.dseq, b.gseq, b.oseq),
+                _encString(b.provider),
+                _encString(b.reason)
+            );
     }
 
     function encodePayoutAddressBound(PayoutAddressBound memory b) internal pure returns (bytes memory) {
-        return bytes.concat(
-            encodeAccount(b.creator),
-            bytes4(b.chain),
-            encodeAccount(b.payout),
-            bytes8(b.bindNonce),
-            _encBytes(b.signature, MAX_BYTES_LENGTH)
-        );
+        return
+            bytes.concat(
+                encodeAccount(b.creator),
+                bytes4(b.chain),
+                encodeAccount(b.payout),
+                bytes8(b.bindNonce),
+                _encBytes(b.signature, MAX_BYTES_LENGTH)
+            );
     }
 
     function _encString(string memory s) private pure returns (bytes memory) {

@@ -30,13 +30,7 @@ interface IPayouts {
 ///              back to the buyer when the deployment failed
 /// A purchase touches only its own model's vault, so its cost is the same at any fork depth.
 /// @dev UUPS; upgrades and fees are governed by the timelock; a guardian can pause sales.
-contract HexsMarket is
-    Initializable,
-    AccessControlUpgradeable,
-    UUPSUpgradeable,
-    ReentrancyGuardTransient,
-    IHexsMarket
-{
+contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient, IHexsMarket {
     using SafeERC20 for IERC20;
 
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
@@ -256,11 +250,11 @@ contract HexsMarket is
 
     /// @notice Resolve a purchase's deployment escrow: when the lease was opened it pays the
     /// deployment operator, otherwise it is credited back to the buyer to claim.
-    function resolveDeployment(uint256 keyId, bool leased, address operator)
-        external
-        onlyRole(LEASE_REPORTER_ROLE)
-        nonReentrant
-    {
+    function resolveDeployment(
+        uint256 keyId,
+        bool leased,
+        address operator
+    ) external onlyRole(LEASE_REPORTER_ROLE) nonReentrant {
         MarketStorage storage s = _s();
         Escrow memory e = s.escrow[keyId];
         if (e.amount == 0) revert NoEscrow(keyId);
@@ -380,7 +374,7 @@ contract HexsMarket is
 
     function _pay(address currency, address to, uint256 amount) private {
         if (currency == NATIVE) {
-            (bool ok,) = to.call{value: amount}("");
+            (bool ok, ) = to.call{value: amount}("");
             if (!ok) revert NativeTransferFailed(to, amount);
         } else {
             IERC20(currency).safeTransfer(to, amount);

@@ -130,7 +130,11 @@ contract HexsRegistry is
     event ModelUpdated(uint64 indexed modelId, bytes32 contentCommitment, string sdlLocator, string metadataUri);
     event ModelRetired(uint64 indexed modelId);
     event PriceSet(
-        uint64 indexed modelId, address indexed currency, uint128 keyPrice, uint120 deploymentPrice, bool listed
+        uint64 indexed modelId,
+        address indexed currency,
+        uint128 keyPrice,
+        uint120 deploymentPrice,
+        bool listed
     );
     event DaoSet(uint64 indexed modelId, address dao);
     event KeyBeaconSet(address beacon);
@@ -188,10 +192,11 @@ contract HexsRegistry is
 
     /// @notice One-time wiring of the hub (cross-chain journal and mirror) and the standard
     /// plugins that express mirrored models' key policies.
-    function setHub(IHexsHub hub_, address soulboundPlugin, address expiryPlugin)
-        external
-        onlyRole(DEFAULT_ADMIN_ROLE)
-    {
+    function setHub(
+        IHexsHub hub_,
+        address soulboundPlugin,
+        address expiryPlugin
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(hub_) == address(0) || soulboundPlugin == address(0) || expiryPlugin == address(0)) {
             revert ZeroAddress();
         }
@@ -220,9 +225,12 @@ contract HexsRegistry is
     }
 
     /// @notice Point the model at a new encrypted SDL version or metadata.
-    function update(uint64 modelId, bytes32 contentCommitment, string calldata sdlLocator, string calldata metadataUri)
-        external
-    {
+    function update(
+        uint64 modelId,
+        bytes32 contentCommitment,
+        string calldata sdlLocator,
+        string calldata metadataUri
+    ) external {
         Model storage m = _ownHomeModel(modelId);
         if (m.retired) revert ModelIsRetired(modelId);
         if (contentCommitment == bytes32(0)) revert EmptyCommitment();
@@ -245,9 +253,13 @@ contract HexsRegistry is
     /// @notice Set (or unlist with `listed = false`) the price of a key in `currency`.
     /// @param deploymentPrice extra charged when the buyer asks for an Akash deployment; it is
     /// held in the purchase's escrow, not in the vault.
-    function setPrice(uint64 modelId, address currency, uint128 keyPrice, uint120 deploymentPrice, bool listed)
-        external
-    {
+    function setPrice(
+        uint64 modelId,
+        address currency,
+        uint128 keyPrice,
+        uint120 deploymentPrice,
+        bool listed
+    ) external {
         Model storage m = _ownModel(modelId);
         RegistryStorage storage s = _s();
         Price storage price = s.prices[modelId][currency];
@@ -483,11 +495,11 @@ contract HexsRegistry is
         }
     }
 
-    function _registered(RegistryStorage storage s, uint64 modelId, Model storage m)
-        private
-        view
-        returns (HexsCodec.ModelRegistered memory r)
-    {
+    function _registered(
+        RegistryStorage storage s,
+        uint64 modelId,
+        Model storage m
+    ) private view returns (HexsCodec.ModelRegistered memory r) {
         address keys = m.keys;
         address expiry = s.expiryPlugin;
         r.modelId = modelId;
@@ -514,7 +526,10 @@ contract HexsRegistry is
         HexsCodec.Price[] memory prices = new HexsCodec.Price[](listed.length);
         for (uint256 i; i < listed.length; ++i) {
             address c = listed[i];
-            prices[i] = HexsCodec.Price(c == address(0) ? bytes("") : abi.encodePacked(c), s.prices[modelId][c].keyPrice);
+            prices[i] = HexsCodec.Price(
+                c == address(0) ? bytes("") : abi.encodePacked(c),
+                s.prices[modelId][c].keyPrice
+            );
         }
         hub_.record(
             HexsCodec.KIND_MODEL_UPDATED,
@@ -577,7 +592,8 @@ contract HexsRegistry is
     function _ownModel(uint64 modelId) private view returns (Model storage m) {
         m = _model(modelId);
         address creator = m.creator;
-        if (creator != msg.sender && _s().payouts[creator].account != msg.sender) revert NotCreator(modelId, msg.sender);
+        if (creator != msg.sender && _s().payouts[creator].account != msg.sender)
+            revert NotCreator(modelId, msg.sender);
     }
 
     function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}

@@ -89,15 +89,18 @@ contract CodecHarness {
         return HexsCodec.decodePayoutAddressBound(b);
     }
 
-    function batchRoot(uint32 srcChain, uint32 dstChain, uint64 firstNonce, bytes32[] calldata digests)
-        external
-        pure
-        returns (bytes32)
-    {
+    function batchRoot(
+        uint32 srcChain,
+        uint32 dstChain,
+        uint64 firstNonce,
+        bytes32[] calldata digests
+    ) external pure returns (bytes32) {
         return HexsCodec.batchRoot(srcChain, dstChain, firstNonce, digests);
     }
 
-    function batchRootOf(bytes[] calldata messages) external pure returns (bytes32 root, HexsCodec.Header memory first) {
+    function batchRootOf(
+        bytes[] calldata messages
+    ) external pure returns (bytes32 root, HexsCodec.Header memory first) {
         return HexsCodec.batchRootOf(messages);
     }
 
@@ -138,7 +141,7 @@ contract CodecHarness {
     /// @notice Gas spent computing a batch root and decoding every KeyMinted body of the batch.
     function gasBatchKeyMinted(bytes[] calldata messages) external view returns (uint256 used, bytes32 root) {
         uint256 g = gasleft();
-        (root,) = HexsCodec.batchRootOf(messages);
+        (root, ) = HexsCodec.batchRootOf(messages);
         for (uint256 i = 0; i < messages.length; ++i) {
             (, bytes calldata b) = HexsCodec.expectKind(messages[i], HexsCodec.KIND_KEY_MINTED);
             HexsCodec.decodeKeyMinted(b);

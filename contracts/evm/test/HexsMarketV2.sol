@@ -258,11 +258,11 @@ contract HexsMarketV2 is
 
     /// @notice Resolve a purchase's deployment escrow: when the lease was opened it pays the
     /// deployment operator, otherwise it is credited back to the buyer to claim.
-    function resolveDeployment(uint256 keyId, bool leased, address operator)
-        external
-        onlyRole(LEASE_REPORTER_ROLE)
-        nonReentrant
-    {
+    function resolveDeployment(
+        uint256 keyId,
+        bool leased,
+        address operator
+    ) external onlyRole(LEASE_REPORTER_ROLE) nonReentrant {
         MarketStorage storage s = _s();
         Escrow memory e = s.escrow[keyId];
         if (e.amount == 0) revert NoEscrow(keyId);
@@ -382,7 +382,7 @@ contract HexsMarketV2 is
 
     function _pay(address currency, address to, uint256 amount) private {
         if (currency == NATIVE) {
-            (bool ok,) = to.call{value: amount}("");
+            (bool ok, ) = to.call{value: amount}("");
             if (!ok) revert NativeTransferFailed(to, amount);
         } else {
             IERC20(currency).safeTransfer(to, amount);

@@ -26,7 +26,16 @@ export interface Env {
 }
 
 export async function startEnv(
-  o: { providers?: { address: string; bidPermille?: number; bids?: boolean; attributes?: { key: string; value: string }[]; behaviour?: ProviderBehaviour }[]; firstPort?: number } = {},
+  o: {
+    providers?: {
+      address: string;
+      bidPermille?: number;
+      bids?: boolean;
+      attributes?: { key: string; value: string }[];
+      behaviour?: ProviderBehaviour;
+    }[];
+    firstPort?: number;
+  } = {},
 ): Promise<Env> {
   const standin = await startStandin({
     chainId: "akash-standin-1",
@@ -43,7 +52,13 @@ export async function startEnv(
     standin,
     tmpdir,
     async client(mnemonic = RELAYER_MNEMONIC) {
-      const c = await AkashClient.fromMnemonic(mnemonic, { chainId: standin.chain.chainId, rpcUrl: standin.rpcUrl, restUrl: standin.restUrl, txPollMs: 50, txTimeoutMs: 10_000 });
+      const c = await AkashClient.fromMnemonic(mnemonic, {
+        chainId: standin.chain.chainId,
+        rpcUrl: standin.rpcUrl,
+        restUrl: standin.restUrl,
+        txPollMs: 50,
+        txTimeoutMs: 10_000,
+      });
       clients.push(c);
       return c;
     },

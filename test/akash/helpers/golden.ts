@@ -29,9 +29,16 @@ export function groupSpecFromGoJson(g: unknown): GroupSpec {
           id: Number(r.id),
           cpu: { units: val(obj(r.cpu).units), attributes: attrs(obj(r.cpu).attributes) },
           memory: { quantity: val(obj(r.memory).size), attributes: attrs(obj(r.memory).attributes) },
-          storage: arr(r.storage).map((s) => ({ name: String(obj(s).name), quantity: val(obj(s).size), attributes: attrs(obj(s).attributes) })),
+          storage: arr(r.storage).map((s) => ({
+            name: String(obj(s).name),
+            quantity: val(obj(s).size),
+            attributes: attrs(obj(s).attributes),
+          })),
           gpu: { units: val(obj(r.gpu).units), attributes: attrs(obj(r.gpu).attributes) },
-          endpoints: arr(r.endpoints).map((e) => ({ kind: Number(obj(e).kind ?? 0), sequenceNumber: Number(obj(e).sequence_number ?? 0) })),
+          endpoints: arr(r.endpoints).map((e) => ({
+            kind: Number(obj(e).kind ?? 0),
+            sequenceNumber: Number(obj(e).sequence_number ?? 0),
+          })),
         },
         count: Number(obj(ru).count),
         price: { denom: String(obj(obj(ru).price).denom), amount: String(obj(obj(ru).price).amount) },

@@ -10,7 +10,16 @@ import type { Signer } from "ethers";
 import { JsonFileFailedReceiveStore, LzExecutor, type LzEndpointDeployment } from "../../../devnet/lz";
 import { HexsHub__factory, HexsLzBridge__factory, HexsMarket__factory, HexsRegistry__factory } from "../../../sdk/typechain";
 import type { HexsHub, HexsLzBridge, HexsMarket, HexsRegistry } from "../../../sdk/typechain";
-import { deployEvm, devnetHardhatEnv, EVM_CHAINS, EXECUTOR_INDEX, hardhat, startEvmNode, type EvmChain, portFree } from "../../../devnet/chains";
+import {
+  deployEvm,
+  devnetHardhatEnv,
+  EVM_CHAINS,
+  EXECUTOR_INDEX,
+  hardhat,
+  startEvmNode,
+  type EvmChain,
+  portFree,
+} from "../../../devnet/chains";
 import { Supervisor } from "../../../devnet/procs";
 import { hexsErrorInterfaces } from "../../../devnet/hardhat/lz";
 
@@ -38,7 +47,6 @@ export interface TwoNodes {
   stop: () => Promise<void>;
 }
 
-
 /** `count` free ports in 18700-18799, starting at a pseudo-random offset (parallel runs). */
 export async function freePorts(count: number): Promise<number[]> {
   const out: number[] = [];
@@ -65,7 +73,11 @@ export async function startTwoNodes(log: (line: string) => void = () => undefine
     const specs = EVM_CHAINS.map((spec, i) => ({ ...spec, port: ports[i] }));
     const nodes = await Promise.all(specs.map(async (spec) => ({ ...spec, ...(await startEvmNode(sup, spec)) })));
     log(`nodes up: ${nodes.map((n) => `${n.network} :${n.port}`).join(", ")}`);
-    const env: NodeJS.ProcessEnv = { ...devnetHardhatEnv(nodes), HEXS_DEPLOYMENTS_DIR: path.join(dir, "deployments"), HEXS_TIMELOCK_DELAY: "1" };
+    const env: NodeJS.ProcessEnv = {
+      ...devnetHardhatEnv(nodes),
+      HEXS_DEPLOYMENTS_DIR: path.join(dir, "deployments"),
+      HEXS_TIMELOCK_DELAY: "1",
+    };
     // The deployer alone is the gateway's relayer set here (this path is LayerZero only).
     const deployer = await (await nodes[0].provider.getSigner(0)).getAddress();
     const [ca, cb] = await deployEvm(nodes, [deployer], 1, dir, log, { env });
@@ -86,7 +98,12 @@ export async function startTwoNodes(log: (line: string) => void = () => undefine
       new LzExecutor({
         name: `${src.node.network}>${dst.node.network}`,
         source: { provider: src.node.provider, endpoint: src.lz.endpoint, eid: src.node.eid },
-        destination: { signer: await dst.signer(EXECUTOR_INDEX), endpoint: dst.lz.endpoint, messageLib: dst.lz.messageLib, eid: dst.node.eid },
+        destination: {
+          signer: await dst.signer(EXECUTOR_INDEX),
+          endpoint: dst.lz.endpoint,
+          messageLib: dst.lz.messageLib,
+          eid: dst.node.eid,
+        },
         receivers: [dst.addresses.HexsLzBridge],
         errorInterfaces,
         store,

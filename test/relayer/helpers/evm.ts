@@ -20,13 +20,21 @@ export interface Node {
 }
 
 export async function startNode(port: number): Promise<Node> {
-  const busy = await fetch(`http://127.0.0.1:${port}`, { method: "POST" }).then(() => true, () => false);
-  if (busy) throw new Error(`port ${port} is already in use: stop whatever listens there (a hardhat node left by an earlier run?)`);
-  const proc = spawn(path.join(ROOT, "node_modules/.bin/hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(port), "--no-deploy"], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
-  });
+  const busy = await fetch(`http://127.0.0.1:${port}`, { method: "POST" }).then(
+    () => true,
+    () => false,
+  );
+  if (busy)
+    throw new Error(`port ${port} is already in use: stop whatever listens there (a hardhat node left by an earlier run?)`);
+  const proc = spawn(
+    path.join(ROOT, "node_modules/.bin/hardhat"),
+    ["node", "--hostname", "127.0.0.1", "--port", String(port), "--no-deploy"],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+    },
+  );
   let stderr = "";
   proc.stderr!.on("data", (d) => (stderr += String(d)));
   const url = `http://127.0.0.1:${port}`;
@@ -68,7 +76,8 @@ const ART = {
   registry: "artifacts/contracts/evm/registry/HexsRegistry.sol/HexsRegistry.json",
   hub: "artifacts/contracts/evm/bridge/HexsHub.sol/HexsHub.json",
   gateway: "artifacts/contracts/evm/bridge/AttestationGateway.sol/AttestationGateway.json",
-  proxy: "node_modules/@openzeppelin/upgrades-core/artifacts/@openzeppelin/contracts-v5/proxy/ERC1967/ERC1967Proxy.sol/ERC1967Proxy.json",
+  proxy:
+    "node_modules/@openzeppelin/upgrades-core/artifacts/@openzeppelin/contracts-v5/proxy/ERC1967/ERC1967Proxy.sol/ERC1967Proxy.json",
 };
 
 export interface HexsChain {
@@ -95,7 +104,12 @@ export function deployerOf(provider: JsonRpcProvider): Wallet {
 }
 
 /** A logical Hexs chain: registry + hub + gateway (relayer set sorted as the gateway wants). */
-export async function deployChain(provider: JsonRpcProvider, hexsChainId: number, relayers: string[], threshold: number): Promise<HexsChain> {
+export async function deployChain(
+  provider: JsonRpcProvider,
+  hexsChainId: number,
+  relayers: string[],
+  threshold: number,
+): Promise<HexsChain> {
   const deployer = deployerOf(provider);
   const me = await deployer.getAddress();
   const registry = await proxy(deployer, "registry", [hexsChainId, me, me]);
@@ -187,13 +201,19 @@ export async function recordKinds(chain: HexsChain, entries: { kind: number; bod
  * destination's own count of applied batches and of submissions it refused (e.g. a duplicate
  * of a batch another relayer landed first).
  */
-export async function submissionsTo(provider: JsonRpcProvider, to: string, fromBlock: number): Promise<{ applied: number; reverted: number }> {
+export async function submissionsTo(
+  provider: JsonRpcProvider,
+  to: string,
+  fromBlock: number,
+): Promise<{ applied: number; reverted: number }> {
   const head = await provider.getBlockNumber();
   const target = to.toLowerCase();
   let applied = 0;
   let reverted = 0;
   for (let h = fromBlock; h <= head; h++) {
-    const block = (await provider.send("eth_getBlockByNumber", [`0x${h.toString(16)}`, true])) as { transactions: { hash: string; to: string | null }[] };
+    const block = (await provider.send("eth_getBlockByNumber", [`0x${h.toString(16)}`, true])) as {
+      transactions: { hash: string; to: string | null }[];
+    };
     for (const tx of block.transactions) {
       if (tx.to?.toLowerCase() !== target) continue;
       const r = await provider.getTransactionReceipt(tx.hash);

@@ -36,12 +36,30 @@ function rng(seed: number): () => number {
   };
 }
 
-async function forward(upstream: string, req: http.IncomingMessage, body: Buffer): Promise<{ status: number; body: Buffer; type: string }> {
-  const res = await fetch(upstream, { method: req.method, headers: { "content-type": req.headers["content-type"] ?? "application/json" }, body: req.method === "GET" ? undefined : body.toString("utf8") });
-  return { status: res.status, body: Buffer.from(await res.arrayBuffer()), type: res.headers.get("content-type") ?? "application/json" };
+async function forward(
+  upstream: string,
+  req: http.IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number; body: Buffer; type: string }> {
+  const res = await fetch(upstream, {
+    method: req.method,
+    headers: { "content-type": req.headers["content-type"] ?? "application/json" },
+    body: req.method === "GET" ? undefined : body.toString("utf8"),
+  });
+  return {
+    status: res.status,
+    body: Buffer.from(await res.arrayBuffer()),
+    type: res.headers.get("content-type") ?? "application/json",
+  };
 }
 
-export async function startFaultyRpc(o: { upstream: string; port: number; rates: FaultRates; maxDelayMs?: number; seed?: number }): Promise<FaultyRpc> {
+export async function startFaultyRpc(o: {
+  upstream: string;
+  port: number;
+  rates: FaultRates;
+  maxDelayMs?: number;
+  seed?: number;
+}): Promise<FaultyRpc> {
   const next = rng(o.seed ?? 1);
   const counts: FaultyRpc["counts"] = { drop: 0, delay: 0, error: 0, truncate: 0, passed: 0 };
   let healed = false;

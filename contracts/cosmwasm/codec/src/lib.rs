@@ -79,7 +79,9 @@ impl fmt::Display for CodecError {
             CodecError::UnsupportedVersion(v) => write!(f, " (version {v})"),
             CodecError::UnknownKind(k) => write!(f, " (kind {k})"),
             CodecError::UnknownAccountFamily(fam) => write!(f, " (family {fam})"),
-            CodecError::BadAccountLength { family, len } => write!(f, " (family {family}, {len} bytes)"),
+            CodecError::BadAccountLength { family, len } => {
+                write!(f, " (family {family}, {len} bytes)")
+            }
             CodecError::StringTooLong { len, max } | CodecError::BytesTooLong { len, max } => {
                 write!(f, " ({len} > {max})")
             }
@@ -172,7 +174,10 @@ impl Account {
 
     /// Builds an account from a family byte and address bytes, checking the length.
     pub fn from_parts(family: u8, address: &[u8]) -> Result<Account, CodecError> {
-        let bad = || CodecError::BadAccountLength { family, len: address.len() };
+        let bad = || CodecError::BadAccountLength {
+            family,
+            len: address.len(),
+        };
         match family {
             FAMILY_EVM => Ok(Account::Evm(address.try_into().map_err(|_| bad())?)),
             FAMILY_COSMOS => Ok(Account::Cosmos(address.try_into().map_err(|_| bad())?)),
@@ -400,7 +405,10 @@ impl Writer {
     }
     fn string(&mut self, s: &str) -> Result<(), CodecError> {
         if s.len() > MAX_STRING_LENGTH {
-            return Err(CodecError::StringTooLong { len: s.len(), max: MAX_STRING_LENGTH });
+            return Err(CodecError::StringTooLong {
+                len: s.len(),
+                max: MAX_STRING_LENGTH,
+            });
         }
         self.u16(s.len() as u16);
         self.raw(s.as_bytes());
@@ -512,7 +520,9 @@ pub fn encode_body_bytes(body: &Body) -> Result<Vec<u8>, CodecError> {
 /// Canonical encoding of a message.
 pub fn encode(msg: &Message) -> Result<Vec<u8>, CodecError> {
     let body = encode_body_bytes(&msg.body)?;
-    let mut w = Writer { buf: Vec::with_capacity(HEADER_LENGTH + body.len()) };
+    let mut w = Writer {
+        buf: Vec::with_capacity(HEADER_LENGTH + body.len()),
+    };
     w.u8(VERSION);
     w.u8(msg.kind() as u8);
     w.u32(msg.src_chain);
@@ -579,10 +589,15 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Result<String, CodecError> {
         let len = self.u16()? as usize;
         if len > MAX_STRING_LENGTH {
-            return Err(CodecError::StringTooLong { len, max: MAX_STRING_LENGTH });
+            return Err(CodecError::StringTooLong {
+                len,
+                max: MAX_STRING_LENGTH,
+            });
         }
         let b = self.take(len)?;
-        std::str::from_utf8(b).map(str::to_owned).map_err(|_| CodecError::InvalidUtf8)
+        std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|_| CodecError::InvalidUtf8)
     }
     fn account(&mut self) -> Result<Account, CodecError> {
         let family = self.u8()?;
@@ -625,7 +640,16 @@ pub fn decode_header(data: &[u8]) -> Result<(Header, &[u8]), CodecError> {
     if len < rest {
         return Err(CodecError::TrailingBytes);
     }
-    Ok((Header { version, kind, src_chain, dst_chain, nonce }, &data[HEADER_LENGTH..]))
+    Ok((
+        Header {
+            version,
+            kind,
+            src_chain,
+            dst_chain,
+            nonce,
+        },
+        &data[HEADER_LENGTH..],
+    ))
 }
 
 /// Decodes a body of the given kind; every byte must be consumed.
@@ -657,9 +681,17 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             }
             let mut prices = Vec::with_capacity(count);
             for _ in 0..count {
-                prices.push(Price { currency: r.bytes(MAX_CURRENCY_LENGTH)?, amount: r.u128()? });
+                prices.push(Price {
+                    currency: r.bytes(MAX_CURRENCY_LENGTH)?,
+                    amount: r.u128()?,
+                });
             }
-            Body::ModelUpdated(ModelUpdated { model_id, retired, metadata_uri, prices })
+            Body::ModelUpdated(ModelUpdated {
+                model_id,
+                retired,
+                metadata_uri,
+                prices,
+            })
         }
         Kind::KeyMinted => Body::KeyMinted(KeyMinted {
             model_id: r.u64()?,
@@ -668,14 +700,12 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             expires_at: r.u64()?,
             locked: r.bool()?,
         }),
-        Kind::KeyTransferred => {
-            Body::KeyTransferred(KeyTransferred {
-                key_id: r.u64()?,
-                model_id: r.u64()?,
-                from: r.account()?,
-                to: r.account()?,
-            })
-        }
+        Kind::KeyTransferred => Body::KeyTransferred(KeyTransferred {
+            key_id: r.u64()?,
+            model_id: r.u64()?,
+            from: r.account()?,
+            to: r.account()?,
+        }),
         Kind::KeyMoved => Body::KeyMoved(KeyMoved {
             key_id: r.u64()?,
             model_id: r.u64()?,
@@ -686,9 +716,11 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             expires_at: r.u64()?,
             locked: r.bool()?,
         }),
-        Kind::KeyBurned => {
-            Body::KeyBurned(KeyBurned { key_id: r.u64()?, model_id: r.u64()?, owner: r.account()? })
-        }
+        Kind::KeyBurned => Body::KeyBurned(KeyBurned {
+            key_id: r.u64()?,
+            model_id: r.u64()?,
+            owner: r.account()?,
+        }),
         Kind::PurchaseSettled => Body::PurchaseSettled(PurchaseSettled {
             purchase_id: r.u64()?,
             model_id: r.u64()?,
@@ -723,7 +755,12 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
 /// Decodes a whole message, accepting only the canonical encoding of a valid message.
 pub fn decode(data: &[u8]) -> Result<Message, CodecError> {
     let (h, body) = decode_header(data)?;
-    Ok(Message { src_chain: h.src_chain, dst_chain: h.dst_chain, nonce: h.nonce, body: decode_body(h.kind, body)? })
+    Ok(Message {
+        src_chain: h.src_chain,
+        dst_chain: h.dst_chain,
+        nonce: h.nonce,
+        body: decode_body(h.kind, body)?,
+    })
 }
 
 // ------------------------------------------------------------------ hashing
@@ -754,7 +791,12 @@ pub fn payout_tag() -> [u8; 32] {
 
 /// Batch root over the digests of one lane's messages with nonces first_nonce, first_nonce+1, …:
 /// keccak256(BATCH_TAG ‖ srcChain u32 ‖ dstChain u32 ‖ firstNonce u64 ‖ count u32 ‖ digests).
-pub fn batch_root(src_chain: u32, dst_chain: u32, first_nonce: u64, digests: &[[u8; 32]]) -> Result<[u8; 32], CodecError> {
+pub fn batch_root(
+    src_chain: u32,
+    dst_chain: u32,
+    first_nonce: u64,
+    digests: &[[u8; 32]],
+) -> Result<[u8; 32], CodecError> {
     if digests.is_empty() {
         return Err(CodecError::EmptyBatch);
     }
@@ -806,14 +848,30 @@ pub fn batch_root_of_messages<B: AsRef<[u8]>>(encoded: &[B]) -> Result<Batch, Co
         digests.push(digest(raw));
         messages.push(m);
     }
-    let (src_chain, dst_chain, first_nonce) = (messages[0].src_chain, messages[0].dst_chain, messages[0].nonce);
+    let (src_chain, dst_chain, first_nonce) = (
+        messages[0].src_chain,
+        messages[0].dst_chain,
+        messages[0].nonce,
+    );
     let root = batch_root(src_chain, dst_chain, first_nonce, &digests)?;
-    Ok(Batch { src_chain, dst_chain, first_nonce, messages, digests, root })
+    Ok(Batch {
+        src_chain,
+        dst_chain,
+        first_nonce,
+        messages,
+        digests,
+        root,
+    })
 }
 
 /// Digest a creator signs to bind a payout address for a chain:
 /// keccak256(PAYOUT_TAG ‖ account(creator) ‖ chain u32 ‖ account(payout) ‖ bindNonce u64).
-pub fn payout_binding_digest(creator: &Account, chain: u32, payout: &Account, bind_nonce: u64) -> [u8; 32] {
+pub fn payout_binding_digest(
+    creator: &Account,
+    chain: u32,
+    payout: &Account,
+    bind_nonce: u64,
+) -> [u8; 32] {
     let mut w = Writer::default();
     w.raw(&payout_tag());
     w.account(creator);

@@ -11,7 +11,10 @@ fn vectors() -> Value {
 fn unhex(s: &str) -> Vec<u8> {
     let s = s.strip_prefix("0x").expect("0x prefix");
     assert!(s.len().is_multiple_of(2), "odd hex length");
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit")).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
+        .collect()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -28,7 +31,11 @@ fn account_json(a: &Account) -> Value {
 }
 
 fn account_from_json(v: &Value) -> Account {
-    Account::from_parts(v["family"].as_u64().unwrap() as u8, &unhex(v["address"].as_str().unwrap())).unwrap()
+    Account::from_parts(
+        v["family"].as_u64().unwrap() as u8,
+        &unhex(v["address"].as_str().unwrap()),
+    )
+    .unwrap()
 }
 
 /// The JSON form of a message, exactly as the TypeScript generator writes it.
@@ -140,7 +147,10 @@ fn constants_match() {
 #[test]
 fn accounts_encode() {
     for a in vectors()["accounts"].as_array().unwrap() {
-        assert_eq!(hex(&account_from_json(a).encode()), a["encoded"].as_str().unwrap());
+        assert_eq!(
+            hex(&account_from_json(a).encode()),
+            a["encoded"].as_str().unwrap()
+        );
     }
 }
 
@@ -156,9 +166,21 @@ fn messages_decode_encode_digest() {
         assert_eq!(message_json(&m), vec["message"], "{name}: decoded fields");
         let again = encode(&m).unwrap();
         assert_eq!(again, bytes, "{name}: re-encoding");
-        assert_eq!(hex(&digest(&bytes)), vec["digest"].as_str().unwrap(), "{name}: digest");
-        assert_eq!(hex(&m.digest().unwrap()), vec["digest"].as_str().unwrap(), "{name}: message digest");
-        assert_eq!(bytes.len() as u64, vec["length"].as_u64().unwrap(), "{name}: length");
+        assert_eq!(
+            hex(&digest(&bytes)),
+            vec["digest"].as_str().unwrap(),
+            "{name}: digest"
+        );
+        assert_eq!(
+            hex(&m.digest().unwrap()),
+            vec["digest"].as_str().unwrap(),
+            "{name}: message digest"
+        );
+        assert_eq!(
+            bytes.len() as u64,
+            vec["length"].as_u64().unwrap(),
+            "{name}: length"
+        );
         let (h, body) = decode_header(&bytes).unwrap();
         assert_eq!(h.kind, m.kind());
         assert_eq!(encode_body_bytes(&m.body).unwrap(), body, "{name}: body");
@@ -170,7 +192,14 @@ fn every_kind_has_a_vector() {
     let v = vectors();
     for k in 1..=9u8 {
         let name = Kind::from_u8(k).unwrap().name();
-        assert!(v["messages"].as_array().unwrap().iter().any(|m| m["message"]["kind"] == json!(name)), "{name}");
+        assert!(
+            v["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["message"]["kind"] == json!(name)),
+            "{name}"
+        );
     }
 }
 
@@ -194,22 +223,45 @@ fn batches() {
     let v = vectors();
     for b in v["batches"].as_array().unwrap() {
         let name = b["name"].as_str().unwrap();
-        let msgs: Vec<Vec<u8>> = b["messages"].as_array().unwrap().iter().map(|h| unhex(h.as_str().unwrap())).collect();
+        let msgs: Vec<Vec<u8>> = b["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| unhex(h.as_str().unwrap()))
+            .collect();
         let batch = batch_root_of_messages(&msgs).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(hex(&batch.root), b["root"].as_str().unwrap(), "{name}");
         assert_eq!(batch.src_chain as u64, b["srcChain"].as_u64().unwrap());
         assert_eq!(batch.dst_chain as u64, b["dstChain"].as_u64().unwrap());
-        assert_eq!(batch.first_nonce.to_string(), b["firstNonce"].as_str().unwrap());
+        assert_eq!(
+            batch.first_nonce.to_string(),
+            b["firstNonce"].as_str().unwrap()
+        );
         let digests: Vec<String> = batch.digests.iter().map(|d| hex(d)).collect();
-        let expected: Vec<String> =
-            b["digests"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_owned()).collect();
+        let expected: Vec<String> = b["digests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_owned())
+            .collect();
         assert_eq!(digests, expected, "{name}");
-        let root = batch_root(batch.src_chain, batch.dst_chain, batch.first_nonce, &batch.digests).unwrap();
+        let root = batch_root(
+            batch.src_chain,
+            batch.dst_chain,
+            batch.first_nonce,
+            &batch.digests,
+        )
+        .unwrap();
         assert_eq!(root, batch.root);
     }
     for b in v["batchRejections"].as_array().unwrap() {
         let name = b["name"].as_str().unwrap();
-        let msgs: Vec<Vec<u8>> = b["messages"].as_array().unwrap().iter().map(|h| unhex(h.as_str().unwrap())).collect();
+        let msgs: Vec<Vec<u8>> = b["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| unhex(h.as_str().unwrap()))
+            .collect();
         let err = batch_root_of_messages(&msgs).expect_err(name);
         assert_eq!(err.code(), b["error"].as_str().unwrap(), "{name}");
     }
@@ -234,7 +286,11 @@ fn every_truncation_of_every_vector_is_rejected() {
     for vec in v["messages"].as_array().unwrap() {
         let bytes = unhex(vec["hex"].as_str().unwrap());
         for cut in 0..bytes.len() {
-            assert!(decode(&bytes[..cut]).is_err(), "{} cut at {cut}", vec["name"]);
+            assert!(
+                decode(&bytes[..cut]).is_err(),
+                "{} cut at {cut}",
+                vec["name"]
+            );
         }
         let mut longer = bytes.clone();
         longer.push(0);

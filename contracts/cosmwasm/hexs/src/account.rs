@@ -71,8 +71,13 @@ pub fn local_addr(api: &dyn Api, word: &[u8]) -> Option<Addr> {
 }
 
 pub fn parse_evm(s: &str) -> Result<Vec<u8>, ContractError> {
-    let bad = || ContractError::InvalidEvmAddress { address: s.to_string() };
-    let hex = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).ok_or_else(bad)?;
+    let bad = || ContractError::InvalidEvmAddress {
+        address: s.to_string(),
+    };
+    let hex = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .ok_or_else(bad)?;
     let bytes = HexBinary::from_hex(hex).map_err(|_| bad())?;
     if bytes.len() != 20 {
         return Err(bad());

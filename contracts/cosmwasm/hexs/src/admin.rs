@@ -22,7 +22,9 @@ pub fn is_admin_msg(msg: &ExecuteMsg) -> bool {
 
 pub fn ensure_admin(cfg: &Config, info: &MessageInfo) -> Result<(), ContractError> {
     if info.sender != cfg.admin {
-        return Err(ContractError::Unauthorized { role: "the admin".into() });
+        return Err(ContractError::Unauthorized {
+            role: "the admin".into(),
+        });
     }
     Ok(())
 }
@@ -30,7 +32,10 @@ pub fn ensure_admin(cfg: &Config, info: &MessageInfo) -> Result<(), ContractErro
 pub fn check_fee(bps: u16) -> Result<(), ContractError> {
     if bps > crate::models::MAX_PROTOCOL_FEE_BPS {
         return Err(ContractError::InvalidConfig {
-            reason: format!("protocol_fee_bps {bps} exceeds {}", crate::models::MAX_PROTOCOL_FEE_BPS),
+            reason: format!(
+                "protocol_fee_bps {bps} exceeds {}",
+                crate::models::MAX_PROTOCOL_FEE_BPS
+            ),
         });
     }
     Ok(())
@@ -67,7 +72,10 @@ pub fn save_relayers(
 ) -> Result<(), ContractError> {
     if relayers.len() > MAX_RELAYERS {
         return Err(ContractError::InvalidConfig {
-            reason: format!("{} relayers exceed the limit of {MAX_RELAYERS}", relayers.len()),
+            reason: format!(
+                "{} relayers exceed the limit of {MAX_RELAYERS}",
+                relayers.len()
+            ),
         });
     }
     for (i, pk) in relayers.iter().enumerate() {
@@ -77,15 +85,23 @@ pub fn save_relayers(
             });
         }
         if relayers[..i].contains(pk) {
-            return Err(ContractError::InvalidConfig { reason: format!("relayer {pk} listed twice") });
+            return Err(ContractError::InvalidConfig {
+                reason: format!("relayer {pk} listed twice"),
+            });
         }
     }
     if threshold == 0 || threshold as usize > relayers.len() {
         return Err(ContractError::InvalidConfig {
-            reason: format!("threshold {threshold} must be within 1..={}", relayers.len()),
+            reason: format!(
+                "threshold {threshold} must be within 1..={}",
+                relayers.len()
+            ),
         });
     }
-    let pubkeys = relayers.into_iter().map(|k| Binary::from(k.to_vec())).collect();
+    let pubkeys = relayers
+        .into_iter()
+        .map(|k| Binary::from(k.to_vec()))
+        .collect();
     RELAYERS.save(storage, &RelayerSet { pubkeys, threshold })?;
     Ok(())
 }

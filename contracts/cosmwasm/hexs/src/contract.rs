@@ -2,9 +2,7 @@
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{
-    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult,
-};
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
 
 use crate::account::{validate_word, word_of_addr};
 use crate::admin;
@@ -31,13 +29,19 @@ pub fn instantiate(
     let mut cfg = msg.config;
     cfg.admin = deps.api.addr_validate(cfg.admin.as_str())?;
     if cfg.chain_id == 0 {
-        return Err(ContractError::InvalidConfig { reason: "chain_id must be non-zero".into() });
+        return Err(ContractError::InvalidConfig {
+            reason: "chain_id must be non-zero".into(),
+        });
     }
     if cfg.denom.is_empty() {
-        return Err(ContractError::InvalidConfig { reason: "denom must not be empty".into() });
+        return Err(ContractError::InvalidConfig {
+            reason: "denom must not be empty".into(),
+        });
     }
     if cfg.paused {
-        return Err(ContractError::InvalidConfig { reason: "cannot start paused".into() });
+        return Err(ContractError::InvalidConfig {
+            reason: "cannot start paused".into(),
+        });
     }
     validate_word(cfg.fee_collector.as_slice())?;
     validate_word(cfg.deploy_payee.as_slice())?;
@@ -71,38 +75,68 @@ pub fn execute(
     }
     match msg {
         ExecuteMsg::Publish(args) => models::execute_publish(deps, env, info, &cfg, None, args),
-        ExecuteMsg::Fork { parent, parent_content, model } => {
-            models::execute_publish(deps, env, info, &cfg, Some((parent.u64(), parent_content)), model)
-        }
-        ExecuteMsg::UpdateModel { model, price, deploy_price, sdl_uri } => {
-            models::execute_update(deps, info, &cfg, model.u64(), price, deploy_price, sdl_uri)
-        }
+        ExecuteMsg::Fork {
+            parent,
+            parent_content,
+            model,
+        } => models::execute_publish(
+            deps,
+            env,
+            info,
+            &cfg,
+            Some((parent.u64(), parent_content)),
+            model,
+        ),
+        ExecuteMsg::UpdateModel {
+            model,
+            price,
+            deploy_price,
+            sdl_uri,
+        } => models::execute_update(deps, info, &cfg, model.u64(), price, deploy_price, sdl_uri),
         ExecuteMsg::SetAllowlist { model, add, remove } => {
             models::execute_set_allowlist(deps, info, model.u64(), add, remove)
         }
-        ExecuteMsg::BuyKey { model, recipient, with_deployment } => {
-            keys::execute_buy(deps, env, info, &cfg, model.u64(), recipient, with_deployment)
-        }
+        ExecuteMsg::BuyKey {
+            model,
+            recipient,
+            with_deployment,
+        } => keys::execute_buy(
+            deps,
+            env,
+            info,
+            &cfg,
+            model.u64(),
+            recipient,
+            with_deployment,
+        ),
         ExecuteMsg::Settle { model } => royalties::execute_settle(deps, &cfg, model.u64()),
         ExecuteMsg::Claim { payee } => royalties::execute_claim(deps, info, &cfg, payee),
         ExecuteMsg::ReclaimEscrow { key_id } => {
             royalties::execute_reclaim_escrow(deps, env, info, &cfg, key_id.u64())
         }
-        ExecuteMsg::BindPayout { chain, payout, nonce } => {
-            royalties::execute_bind_payout(deps, info, &cfg, chain, payout, nonce.u64())
-        }
-        ExecuteMsg::ReceiveBatch { messages, signatures } => {
-            mirror::execute_receive_batch(deps, env, &cfg, messages, signatures)
-        }
-        ExecuteMsg::TransferNft { recipient, token_id } => {
-            keys::execute_transfer(deps, env, info, &cfg, recipient, token_id)
-        }
-        ExecuteMsg::SendNft { contract, token_id, msg } => {
-            keys::execute_send(deps, env, info, &cfg, contract, token_id, msg)
-        }
-        ExecuteMsg::Approve { spender, token_id, expires } => {
-            keys::execute_approve(deps, env, info, spender, token_id, expires)
-        }
+        ExecuteMsg::BindPayout {
+            chain,
+            payout,
+            nonce,
+        } => royalties::execute_bind_payout(deps, info, &cfg, chain, payout, nonce.u64()),
+        ExecuteMsg::ReceiveBatch {
+            messages,
+            signatures,
+        } => mirror::execute_receive_batch(deps, env, &cfg, messages, signatures),
+        ExecuteMsg::TransferNft {
+            recipient,
+            token_id,
+        } => keys::execute_transfer(deps, env, info, &cfg, recipient, token_id),
+        ExecuteMsg::SendNft {
+            contract,
+            token_id,
+            msg,
+        } => keys::execute_send(deps, env, info, &cfg, contract, token_id, msg),
+        ExecuteMsg::Approve {
+            spender,
+            token_id,
+            expires,
+        } => keys::execute_approve(deps, env, info, spender, token_id, expires),
         ExecuteMsg::Revoke { spender, token_id } => {
             keys::execute_revoke(deps, env, info, spender, token_id)
         }
@@ -129,9 +163,10 @@ pub fn execute(
             peers,
             max_batch,
         ),
-        ExecuteMsg::SetRelayers { relayers, threshold } => {
-            admin::execute_set_relayers(deps, info, &cfg, relayers, threshold)
-        }
+        ExecuteMsg::SetRelayers {
+            relayers,
+            threshold,
+        } => admin::execute_set_relayers(deps, info, &cfg, relayers, threshold),
         ExecuteMsg::SetPaused { paused } => admin::execute_set_paused(deps, info, cfg, paused),
         ExecuteMsg::TransferAdmin { new_admin } => {
             admin::execute_transfer_admin(deps, info, cfg, new_admin)
@@ -156,30 +191,66 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
         QueryMsg::Payout { account } => to_json_binary(&query::payout(deps, account)?),
         QueryMsg::Escrow { key_id } => to_json_binary(&query::escrow(deps, key_id.u64())?),
         QueryMsg::Lanes {} => to_json_binary(&query::lanes(deps)?),
-        QueryMsg::OwnerOf { token_id, include_expired } => {
-            to_json_binary(&query::owner_of(deps, &env, &token_id, include_expired)?)
-        }
-        QueryMsg::Approval { token_id, spender, include_expired } => {
-            to_json_binary(&query::approval(deps, &env, &token_id, spender, include_expired)?)
-        }
-        QueryMsg::Approvals { token_id, include_expired } => {
-            to_json_binary(&query::approvals(deps, &env, &token_id, include_expired)?)
-        }
-        QueryMsg::Operator { owner, operator, include_expired } => {
-            to_json_binary(&query::operator(deps, &env, owner, operator, include_expired)?)
-        }
-        QueryMsg::AllOperators { owner, include_expired, start_after, limit } => to_json_binary(
-            &query::all_operators(deps, &env, owner, include_expired, start_after, limit)?,
-        ),
+        QueryMsg::OwnerOf {
+            token_id,
+            include_expired,
+        } => to_json_binary(&query::owner_of(deps, &env, &token_id, include_expired)?),
+        QueryMsg::Approval {
+            token_id,
+            spender,
+            include_expired,
+        } => to_json_binary(&query::approval(
+            deps,
+            &env,
+            &token_id,
+            spender,
+            include_expired,
+        )?),
+        QueryMsg::Approvals {
+            token_id,
+            include_expired,
+        } => to_json_binary(&query::approvals(deps, &env, &token_id, include_expired)?),
+        QueryMsg::Operator {
+            owner,
+            operator,
+            include_expired,
+        } => to_json_binary(&query::operator(
+            deps,
+            &env,
+            owner,
+            operator,
+            include_expired,
+        )?),
+        QueryMsg::AllOperators {
+            owner,
+            include_expired,
+            start_after,
+            limit,
+        } => to_json_binary(&query::all_operators(
+            deps,
+            &env,
+            owner,
+            include_expired,
+            start_after,
+            limit,
+        )?),
         QueryMsg::NumTokens {} => to_json_binary(&query::num_tokens(deps)?),
         QueryMsg::ContractInfo {} => to_json_binary(&query::contract_info(deps)?),
         QueryMsg::NftInfo { token_id } => to_json_binary(&query::nft_info(deps, &token_id)?),
-        QueryMsg::AllNftInfo { token_id, include_expired } => {
-            to_json_binary(&query::all_nft_info(deps, &env, &token_id, include_expired)?)
-        }
-        QueryMsg::Tokens { owner, start_after, limit } => {
-            to_json_binary(&query::tokens(deps, owner, start_after, limit)?)
-        }
+        QueryMsg::AllNftInfo {
+            token_id,
+            include_expired,
+        } => to_json_binary(&query::all_nft_info(
+            deps,
+            &env,
+            &token_id,
+            include_expired,
+        )?),
+        QueryMsg::Tokens {
+            owner,
+            start_after,
+            limit,
+        } => to_json_binary(&query::tokens(deps, owner, start_after, limit)?),
         QueryMsg::AllTokens { start_after, limit } => {
             to_json_binary(&query::all_tokens(deps, start_after, limit)?)
         }

@@ -19,7 +19,9 @@ pub enum ContractError {
     #[error("invalid config: {reason}")]
     InvalidConfig { reason: String },
 
-    #[error("invalid account word {word}: expected family 1 or 2 with 20 bytes, or 3 with 32 bytes")]
+    #[error(
+        "invalid account word {word}: expected family 1 or 2 with 20 bytes, or 3 with 32 bytes"
+    )]
     InvalidAccountWord { word: String },
 
     #[error("invalid EVM address {address:?}: expected 0x followed by 40 hex digits")]
@@ -56,7 +58,11 @@ pub enum ContractError {
     NoDeployment { id: u64 },
 
     #[error("wrong payment: expected {expected}{denom}, got {got}{denom}")]
-    WrongAmount { expected: Uint128, got: Uint128, denom: String },
+    WrongAmount {
+        expected: Uint128,
+        got: Uint128,
+        denom: String,
+    },
 
     #[error("model {id} sold out: supply cap {cap}")]
     SoldOut { id: u64, cap: u64 },
@@ -119,7 +125,12 @@ pub enum ContractError {
     WrongDestination { index: usize, dst: u32, ours: u32 },
 
     #[error("message {index} on lane from chain {src}: nonce {got}, expected {expected} (replay or gap)")]
-    LaneNonce { index: usize, src: u32, got: u64, expected: u64 },
+    LaneNonce {
+        index: usize,
+        src: u32,
+        got: u64,
+        expected: u64,
+    },
 
     #[error("message {index}: {reason}")]
     InvalidMirror { index: usize, reason: String },

@@ -18,7 +18,9 @@ use crate::state::{
 
 /// A cw721 token id is the key id in canonical decimal.
 pub fn parse_token_id(token_id: &str) -> Result<u64, ContractError> {
-    let bad = || ContractError::InvalidTokenId { token_id: token_id.to_string() };
+    let bad = || ContractError::InvalidTokenId {
+        token_id: token_id.to_string(),
+    };
     if token_id.is_empty() || !token_id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
@@ -34,7 +36,10 @@ pub fn load_local(storage: &dyn Storage, id: u64) -> Result<LocalKey, ContractEr
         return Ok(k);
     }
     match MIRRORED_KEYS.may_load(storage, id)? {
-        Some(m) => Err(ContractError::MirroredKeyReadOnly { id, chain: m.resident_chain }),
+        Some(m) => Err(ContractError::MirroredKeyReadOnly {
+            id,
+            chain: m.resident_chain,
+        }),
         None => Err(ContractError::UnknownKey { id }),
     }
 }
@@ -69,7 +74,10 @@ pub fn execute_buy(
     if model.policy.allowlist_only
         && !ALLOWLIST.has(deps.storage, (model_id, buyer_word.as_slice()))
     {
-        return Err(ContractError::NotAllowlisted { id: model_id, account: info.sender.to_string() });
+        return Err(ContractError::NotAllowlisted {
+            id: model_id,
+            account: info.sender.to_string(),
+        });
     }
     let deploy = if with_deployment {
         if model.deploy_price.is_zero() {
@@ -79,10 +87,17 @@ pub fn execute_buy(
     } else {
         Uint128::zero()
     };
-    let expected = model.price.checked_add(deploy).map_err(cosmwasm_std::StdError::from)?;
+    let expected = model
+        .price
+        .checked_add(deploy)
+        .map_err(cosmwasm_std::StdError::from)?;
     let paid = cw_utils::must_pay(&info, &cfg.denom)?;
     if paid != expected {
-        return Err(ContractError::WrongAmount { expected, got: paid, denom: cfg.denom.clone() });
+        return Err(ContractError::WrongAmount {
+            expected,
+            got: paid,
+            denom: cfg.denom.clone(),
+        });
     }
     let owner = match recipient {
         Some(r) => deps.api.addr_validate(&r)?,
@@ -96,18 +111,25 @@ pub fn execute_buy(
     let key = LocalKey {
         model: model_id,
         owner: owner.clone(),
-        expires_at: model.policy.key_lifetime_secs.map(|l| now.saturating_add(l)),
+        expires_at: model
+            .policy
+            .key_lifetime_secs
+            .map(|l| now.saturating_add(l)),
         locked: model.policy.soulbound,
         approvals: vec![],
     };
     LOCAL_KEYS.save(deps.storage, key_id, &key)?;
     OWNED.save(deps.storage, (&owner, key_id), &Empty {})?;
     HOLDINGS.save(deps.storage, (&owner_word, model_id, key_id), &Empty {})?;
-    NUM_LOCAL_KEYS.update(deps.storage, |n| -> Result<u64, ContractError> { Ok(n + 1) })?;
-    MODELS.save(deps.storage, model_id, &model)?;
-    VAULTS.update(deps.storage, model_id, |v| -> Result<Uint128, ContractError> {
-        Ok(v.unwrap_or_default() + model.price)
+    NUM_LOCAL_KEYS.update(deps.storage, |n| -> Result<u64, ContractError> {
+        Ok(n + 1)
     })?;
+    MODELS.save(deps.storage, model_id, &model)?;
+    VAULTS.update(
+        deps.storage,
+        model_id,
+        |v| -> Result<Uint128, ContractError> { Ok(v.unwrap_or_default() + model.price) },
+    )?;
     if with_deployment {
         ESCROWS.save(
             deps.storage,
@@ -157,7 +179,12 @@ pub fn execute_buy(
         .add_events(events))
 }
 
-fn can_send(storage: &dyn Storage, env: &Env, sender: &Addr, key: &LocalKey) -> Result<bool, ContractError> {
+fn can_send(
+    storage: &dyn Storage,
+    env: &Env,
+    sender: &Addr,
+    key: &LocalKey,
+) -> Result<bool, ContractError> {
     if key.owner == *sender {
         return Ok(true);
     }
@@ -174,7 +201,12 @@ fn can_send(storage: &dyn Storage, env: &Env, sender: &Addr, key: &LocalKey) -> 
     })
 }
 
-fn can_approve(storage: &dyn Storage, env: &Env, sender: &Addr, key: &LocalKey) -> Result<bool, ContractError> {
+fn can_approve(
+    storage: &dyn Storage,
+    env: &Env,
+    sender: &Addr,
+    key: &LocalKey,
+) -> Result<bool, ContractError> {
     if key.owner == *sender {
         return Ok(true);
     }
@@ -185,7 +217,9 @@ fn can_approve(storage: &dyn Storage, env: &Env, sender: &Addr, key: &LocalKey) 
 }
 
 fn unauthorized_key(id: u64) -> ContractError {
-    ContractError::Unauthorized { role: format!("the owner of key {id} or an approved spender") }
+    ContractError::Unauthorized {
+        role: format!("the owner of key {id} or an approved spender"),
+    }
 }
 
 /// Moves a local key to `to`; returns the outbound events.
@@ -218,7 +252,12 @@ fn move_key(
     let events = outbound::emit(
         deps.storage,
         cfg,
-        &Fact::KeyTransferred { key: id, model: key.model, from: &from_word, to: &to_word },
+        &Fact::KeyTransferred {
+            key: id,
+            model: key.model,
+            from: &from_word,
+            to: &to_word,
+        },
     )?;
     Ok((id, events))
 }
@@ -281,7 +320,9 @@ pub fn execute_approve(
     let id = parse_token_id(&token_id)?;
     let mut key = load_local(deps.storage, id)?;
     if !can_approve(deps.storage, &env, &info.sender, &key)? {
-        return Err(ContractError::Unauthorized { role: format!("the owner of key {id} or its operator") });
+        return Err(ContractError::Unauthorized {
+            role: format!("the owner of key {id} or its operator"),
+        });
     }
     if key.locked {
         return Err(ContractError::Soulbound { id });
@@ -292,7 +333,10 @@ pub fn execute_approve(
         return Err(ContractError::Expired);
     }
     key.approvals.retain(|a| a.spender != spender);
-    key.approvals.push(KeyApproval { spender: spender.clone(), expires });
+    key.approvals.push(KeyApproval {
+        spender: spender.clone(),
+        expires,
+    });
     LOCAL_KEYS.save(deps.storage, id, &key)?;
     Ok(Response::new()
         .add_attribute("action", "approve")
@@ -311,13 +355,18 @@ pub fn execute_revoke(
     let id = parse_token_id(&token_id)?;
     let mut key = load_local(deps.storage, id)?;
     if !can_approve(deps.storage, &env, &info.sender, &key)? {
-        return Err(ContractError::Unauthorized { role: format!("the owner of key {id} or its operator") });
+        return Err(ContractError::Unauthorized {
+            role: format!("the owner of key {id} or its operator"),
+        });
     }
     let spender = deps.api.addr_validate(&spender)?;
     let before = key.approvals.len();
     key.approvals.retain(|a| a.spender != spender);
     if key.approvals.len() == before {
-        return Err(ContractError::ApprovalNotFound { id, spender: spender.to_string() });
+        return Err(ContractError::ApprovalNotFound {
+            id,
+            spender: spender.to_string(),
+        });
     }
     LOCAL_KEYS.save(deps.storage, id, &key)?;
     Ok(Response::new()
@@ -346,7 +395,11 @@ pub fn execute_approve_all(
         .add_attribute("operator", operator))
 }
 
-pub fn execute_revoke_all(deps: DepsMut, info: MessageInfo, operator: String) -> Result<Response, ContractError> {
+pub fn execute_revoke_all(
+    deps: DepsMut,
+    info: MessageInfo,
+    operator: String,
+) -> Result<Response, ContractError> {
     let operator = deps.api.addr_validate(&operator)?;
     OPERATORS.remove(deps.storage, (&info.sender, &operator));
     Ok(Response::new()
@@ -371,9 +424,18 @@ pub fn execute_burn(
     LOCAL_KEYS.remove(deps.storage, id);
     OWNED.remove(deps.storage, (&key.owner, id));
     HOLDINGS.remove(deps.storage, (&owner_word, key.model, id));
-    NUM_LOCAL_KEYS.update(deps.storage, |n| -> Result<u64, ContractError> { Ok(n.saturating_sub(1)) })?;
-    let events =
-        outbound::emit(deps.storage, cfg, &Fact::KeyBurned { key: id, model: key.model, owner: &owner_word })?;
+    NUM_LOCAL_KEYS.update(deps.storage, |n| -> Result<u64, ContractError> {
+        Ok(n.saturating_sub(1))
+    })?;
+    let events = outbound::emit(
+        deps.storage,
+        cfg,
+        &Fact::KeyBurned {
+            key: id,
+            model: key.model,
+            owner: &owner_word,
+        },
+    )?;
     Ok(Response::new()
         .add_attribute("action", "burn")
         .add_attribute("sender", info.sender)

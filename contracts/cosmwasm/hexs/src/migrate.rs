@@ -27,7 +27,10 @@ pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
     if stored.contract != CONTRACT_NAME {
         return Err(refuse());
     }
-    let (from, to) = match (parse_version(&stored.version), parse_version(CONTRACT_VERSION)) {
+    let (from, to) = match (
+        parse_version(&stored.version),
+        parse_version(CONTRACT_VERSION),
+    ) {
         (Some(f), Some(t)) => (f, t),
         _ => return Err(refuse()),
     };

@@ -35,9 +35,14 @@ pub fn verify_signatures(
             .pubkeys
             .iter()
             .position(|k| k.as_slice() == pk)
-            .ok_or_else(|| ContractError::UnknownRelayer { index: i, pubkey: s.pubkey.to_hex() })?;
+            .ok_or_else(|| ContractError::UnknownRelayer {
+                index: i,
+                pubkey: s.pubkey.to_hex(),
+            })?;
         if seen.contains(&who) {
-            return Err(ContractError::DuplicateSigner { pubkey: s.pubkey.to_hex() });
+            return Err(ContractError::DuplicateSigner {
+                pubkey: s.pubkey.to_hex(),
+            });
         }
         let sig = s.signature.as_slice();
         if sig.len() != 64 && sig.len() != 65 {
@@ -46,17 +51,26 @@ pub fn verify_signatures(
                 reason: format!("expected 64 or 65 bytes, got {}", sig.len()),
             });
         }
-        let ok = api
-            .secp256k1_verify(digest, &sig[..64], pk)
-            .map_err(|e| ContractError::MalformedSignature { index: i, reason: e.to_string() })?;
+        let ok = api.secp256k1_verify(digest, &sig[..64], pk).map_err(|e| {
+            ContractError::MalformedSignature {
+                index: i,
+                reason: e.to_string(),
+            }
+        })?;
         if !ok {
-            return Err(ContractError::BadSignature { index: i, pubkey: s.pubkey.to_hex() });
+            return Err(ContractError::BadSignature {
+                index: i,
+                pubkey: s.pubkey.to_hex(),
+            });
         }
         seen.push(who);
     }
     let got = seen.len() as u32;
     if got < set.threshold {
-        return Err(ContractError::BelowThreshold { got, threshold: set.threshold });
+        return Err(ContractError::BelowThreshold {
+            got,
+            threshold: set.threshold,
+        });
     }
     Ok(got)
 }
@@ -78,10 +92,16 @@ pub fn prepare_batch(chain_id: u32, messages: &[HexBinary]) -> Result<Prepared, 
     let mut decoded: Vec<codec::Message> = Vec::with_capacity(messages.len());
     let mut digests = Vec::with_capacity(messages.len());
     for (i, raw) in messages.iter().enumerate() {
-        let m = codec::decode(raw.as_slice())
-            .map_err(|e| ContractError::MalformedMessage { index: i, reason: e.to_string() })?;
+        let m = codec::decode(raw.as_slice()).map_err(|e| ContractError::MalformedMessage {
+            index: i,
+            reason: e.to_string(),
+        })?;
         if m.dst_chain != chain_id {
-            return Err(ContractError::WrongDestination { index: i, dst: m.dst_chain, ours: chain_id });
+            return Err(ContractError::WrongDestination {
+                index: i,
+                dst: m.dst_chain,
+                ours: chain_id,
+            });
         }
         match decoded.first() {
             None if m.src_chain == chain_id || m.src_chain == 0 => {
@@ -93,7 +113,10 @@ pub fn prepare_batch(chain_id: u32, messages: &[HexBinary]) -> Result<Prepared, 
             Some(first) if m.src_chain != first.src_chain => {
                 return Err(ContractError::MalformedMessage {
                     index: i,
-                    reason: format!("lane mismatch: source {} in a batch from {}", m.src_chain, first.src_chain),
+                    reason: format!(
+                        "lane mismatch: source {} in a batch from {}",
+                        m.src_chain, first.src_chain
+                    ),
                 });
             }
             Some(first) if first.nonce.checked_add(i as u64) != Some(m.nonce) => {
@@ -110,9 +133,18 @@ pub fn prepare_batch(chain_id: u32, messages: &[HexBinary]) -> Result<Prepared, 
         decoded.push(m);
     }
     let (src, first_nonce) = (decoded[0].src_chain, decoded[0].nonce);
-    let root = codec::batch_root(src, chain_id, first_nonce, &digests)
-        .map_err(|e| ContractError::MalformedMessage { index: 0, reason: e.to_string() })?;
-    Ok(Prepared { src, first_nonce, messages: decoded, root })
+    let root = codec::batch_root(src, chain_id, first_nonce, &digests).map_err(|e| {
+        ContractError::MalformedMessage {
+            index: 0,
+            reason: e.to_string(),
+        }
+    })?;
+    Ok(Prepared {
+        src,
+        first_nonce,
+        messages: decoded,
+        root,
+    })
 }
 
 pub fn execute_receive_batch(
@@ -126,12 +158,25 @@ pub fn execute_receive_batch(
         return Err(ContractError::EmptyBatch);
     }
     if messages.len() > cfg.max_batch as usize {
-        return Err(ContractError::BatchTooLarge { len: messages.len(), max: cfg.max_batch });
+        return Err(ContractError::BatchTooLarge {
+            len: messages.len(),
+            max: cfg.max_batch,
+        });
     }
-    let Prepared { src, first_nonce, messages: decoded, root } = prepare_batch(cfg.chain_id, &messages)?;
+    let Prepared {
+        src,
+        first_nonce,
+        messages: decoded,
+        root,
+    } = prepare_batch(cfg.chain_id, &messages)?;
     let expected = INBOUND_NONCE.may_load(deps.storage, src)?.unwrap_or(0) + 1;
     if first_nonce != expected {
-        return Err(ContractError::LaneNonce { index: 0, src, got: first_nonce, expected });
+        return Err(ContractError::LaneNonce {
+            index: 0,
+            src,
+            got: first_nonce,
+            expected,
+        });
     }
     let last_nonce = first_nonce + decoded.len() as u64 - 1;
     let signers = verify_signatures(deps.api, deps.storage, &signed_digest(&root), &signatures)?;
@@ -140,8 +185,12 @@ pub fn execute_receive_batch(
     for (i, m) in decoded.into_iter().enumerate() {
         let kind = m.kind().name();
         let nonce = m.nonce;
-        apply(deps.api, deps.storage, cfg, src, m.body)
-            .map_err(|reason| ContractError::InvalidMirror { index: i, reason: reason.to_string() })?;
+        apply(deps.api, deps.storage, cfg, src, m.body).map_err(|reason| {
+            ContractError::InvalidMirror {
+                index: i,
+                reason: reason.to_string(),
+            }
+        })?;
         events.push(
             Event::new("hexs_inbound")
                 .add_attribute("kind", kind)
@@ -175,11 +224,21 @@ fn check_origin(what: &'static str, id: u64, src: u32) -> ApplyResult {
 
 /// Applies one decoded message; the lane source is the only chain trusted to speak for
 /// the models and keys that live there.
-fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body: codec::Body) -> ApplyResult {
+fn apply(
+    api: &dyn Api,
+    storage: &mut dyn Storage,
+    cfg: &Config,
+    src: u32,
+    body: codec::Body,
+) -> ApplyResult {
     use codec::Body as B;
     match body {
         B::ModelRegistered(r) => {
-            check_origin("model id does not originate on the lane's source chain", r.model_id, src)?;
+            check_origin(
+                "model id does not originate on the lane's source chain",
+                r.model_id,
+                src,
+            )?;
             if MODELS.has(storage, r.model_id) {
                 return Err("model already exists");
             }
@@ -189,7 +248,11 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             {
                 return Err("royalty above caps");
             }
-            let parent = if r.parent_id == 0 { None } else { Some(r.parent_id) };
+            let parent = if r.parent_id == 0 {
+                None
+            } else {
+                Some(r.parent_id)
+            };
             if let Some(p) = parent {
                 if let Some(pm) = MODELS.may_load(storage, p).map_err(std_err)? {
                     if pm.content.as_slice() != r.parent_commitment {
@@ -209,13 +272,20 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
                 deploy_price: Default::default(),
                 policy: Policy {
                     soulbound: r.soulbound,
-                    key_lifetime_secs: if r.key_duration == 0 { None } else { Some(r.key_duration) },
+                    key_lifetime_secs: if r.key_duration == 0 {
+                        None
+                    } else {
+                        Some(r.key_duration)
+                    },
                     max_supply: None,
                     allowlist_only: false,
                     forkable: r.forkable,
                 },
                 // The codec does not carry the DAO address: the DAO share stays with the creator.
-                royalty: Royalty { fork_royalty_bps: r.fork_royalty_bps, dao_bps: r.dao_bps },
+                royalty: Royalty {
+                    fork_royalty_bps: r.fork_royalty_bps,
+                    dao_bps: r.dao_bps,
+                },
                 dao: None,
                 minted: 0,
                 retired: false,
@@ -236,7 +306,11 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             MODELS.save(storage, u.model_id, &m).map_err(std_err)
         }
         B::KeyMinted(k) => {
-            check_origin("key id does not originate on the lane's source chain", k.key_id, src)?;
+            check_origin(
+                "key id does not originate on the lane's source chain",
+                k.key_id,
+                src,
+            )?;
             if MIRRORED_KEYS.has(storage, k.key_id) || LOCAL_KEYS.has(storage, k.key_id) {
                 return Err("key already exists");
             }
@@ -246,12 +320,18 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
                 MODELS.save(storage, k.model_id, &m).map_err(std_err)?;
             }
             let owner = from_codec_account(&k.owner);
-            HOLDINGS.save(storage, (&owner, k.model_id, k.key_id), &Empty {}).map_err(std_err)?;
+            HOLDINGS
+                .save(storage, (&owner, k.model_id, k.key_id), &Empty {})
+                .map_err(std_err)?;
             let key = MirroredKey {
                 model: k.model_id,
                 owner: owner.into(),
                 resident_chain: src,
-                expires_at: if k.expires_at == 0 { None } else { Some(k.expires_at) },
+                expires_at: if k.expires_at == 0 {
+                    None
+                } else {
+                    Some(k.expires_at)
+                },
                 locked: k.locked,
             };
             MIRRORED_KEYS.save(storage, k.key_id, &key).map_err(std_err)
@@ -267,7 +347,9 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             }
             let to = from_codec_account(&t.to);
             HOLDINGS.remove(storage, (&from, key.model, t.key_id));
-            HOLDINGS.save(storage, (&to, key.model, t.key_id), &Empty {}).map_err(std_err)?;
+            HOLDINGS
+                .save(storage, (&to, key.model, t.key_id), &Empty {})
+                .map_err(std_err)?;
             key.owner = to.into();
             MIRRORED_KEYS.save(storage, t.key_id, &key).map_err(std_err)
         }
@@ -275,11 +357,16 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             if mv.from_chain != src {
                 return Err("key move not reported by the chain it leaves");
             }
-            if let Some(old) = MIRRORED_KEYS.may_load(storage, mv.key_id).map_err(std_err)? {
+            if let Some(old) = MIRRORED_KEYS
+                .may_load(storage, mv.key_id)
+                .map_err(std_err)?
+            {
                 if old.resident_chain != src {
                     return Err("key is not resident on the lane's source chain");
                 }
-                if old.owner.as_slice() != from_codec_account(&mv.from).as_slice() || old.model != mv.model_id {
+                if old.owner.as_slice() != from_codec_account(&mv.from).as_slice()
+                    || old.model != mv.model_id
+                {
                     return Err("key move names another holder or model than the mirrored key's");
                 }
                 HOLDINGS.remove(storage, (old.owner.as_slice(), old.model, mv.key_id));
@@ -287,16 +374,34 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
                 return Err("key is resident on this chain");
             }
             let owner = from_codec_account(&mv.owner);
-            HOLDINGS.save(storage, (&owner, mv.model_id, mv.key_id), &Empty {}).map_err(std_err)?;
-            let expires_at = if mv.expires_at == 0 { None } else { Some(mv.expires_at) };
+            HOLDINGS
+                .save(storage, (&owner, mv.model_id, mv.key_id), &Empty {})
+                .map_err(std_err)?;
+            let expires_at = if mv.expires_at == 0 {
+                None
+            } else {
+                Some(mv.expires_at)
+            };
             if mv.to_chain == cfg.chain_id {
                 // Arrives here: it becomes an ordinary cw721 token of this contract.
                 let addr = local_addr(api, &owner)
                     .ok_or("key moved here for an owner that is not an address of this chain")?;
                 MIRRORED_KEYS.remove(storage, mv.key_id);
-                OWNED.save(storage, (&addr, mv.key_id), &Empty {}).map_err(std_err)?;
-                NUM_LOCAL_KEYS.update(storage, |n| -> Result<u64, cosmwasm_std::StdError> { Ok(n + 1) }).map_err(std_err)?;
-                let key = LocalKey { model: mv.model_id, owner: addr, expires_at, locked: mv.locked, approvals: vec![] };
+                OWNED
+                    .save(storage, (&addr, mv.key_id), &Empty {})
+                    .map_err(std_err)?;
+                NUM_LOCAL_KEYS
+                    .update(storage, |n| -> Result<u64, cosmwasm_std::StdError> {
+                        Ok(n + 1)
+                    })
+                    .map_err(std_err)?;
+                let key = LocalKey {
+                    model: mv.model_id,
+                    owner: addr,
+                    expires_at,
+                    locked: mv.locked,
+                    approvals: vec![],
+                };
                 LOCAL_KEYS.save(storage, mv.key_id, &key).map_err(std_err)
             } else {
                 let key = MirroredKey {
@@ -306,12 +411,16 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
                     expires_at,
                     locked: mv.locked,
                 };
-                MIRRORED_KEYS.save(storage, mv.key_id, &key).map_err(std_err)
+                MIRRORED_KEYS
+                    .save(storage, mv.key_id, &key)
+                    .map_err(std_err)
             }
         }
         B::KeyBurned(b) => {
             let key = mirrored_on(storage, b.key_id, src)?;
-            if key.owner.as_slice() != from_codec_account(&b.owner).as_slice() || key.model != b.model_id {
+            if key.owner.as_slice() != from_codec_account(&b.owner).as_slice()
+                || key.model != b.model_id
+            {
                 return Err("key burn names another holder or model than the mirrored key's");
             }
             HOLDINGS.remove(storage, (key.owner.as_slice(), key.model, b.key_id));
@@ -320,7 +429,11 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
         }
         B::PurchaseSettled(p) => {
             // Revenue stays where it was earned; the key itself arrives as KeyMinted.
-            check_origin("purchase id does not originate on the lane's source chain", p.purchase_id, src)
+            check_origin(
+                "purchase id does not originate on the lane's source chain",
+                p.purchase_id,
+                src,
+            )
         }
         B::LeaseReported(l) => {
             if origin_of(l.purchase_id) != cfg.chain_id {
@@ -343,7 +456,9 @@ fn apply(api: &dyn Api, storage: &mut dyn Storage, cfg: &Config, src: u32, body:
             if last.is_some_and(|n| b.bind_nonce <= n) {
                 return Err("stale payout bind nonce");
             }
-            PAYOUT_NONCES.save(storage, &creator, &b.bind_nonce).map_err(std_err)?;
+            PAYOUT_NONCES
+                .save(storage, &creator, &b.bind_nonce)
+                .map_err(std_err)?;
             PAYOUTS.save(storage, &creator, &addr).map_err(std_err)
         }
     }

@@ -1,6 +1,8 @@
 //! Publishing, forking and updating models on this chain.
 
-use cosmwasm_std::{Binary, DepsMut, Empty, Env, HexBinary, MessageInfo, Response, Storage, Uint128};
+use cosmwasm_std::{
+    Binary, DepsMut, Empty, Env, HexBinary, MessageInfo, Response, Storage, Uint128,
+};
 use cw_storage_plus::Item;
 
 use crate::account::{hex, word_of_addr, Account};
@@ -37,10 +39,18 @@ pub const MAX_PROTOCOL_FEE_BPS: u16 = 1_000;
 /// Same caps as the EVM registry, so upstream + dao + protocol never exceed 100 %.
 pub fn check_royalty(r: &Royalty) -> Result<(), ContractError> {
     if r.fork_royalty_bps > MAX_FORK_ROYALTY_BPS {
-        return Err(ContractError::RoyaltyTooHigh { field: "fork_royalty_bps".into(), bps: r.fork_royalty_bps, max: MAX_FORK_ROYALTY_BPS });
+        return Err(ContractError::RoyaltyTooHigh {
+            field: "fork_royalty_bps".into(),
+            bps: r.fork_royalty_bps,
+            max: MAX_FORK_ROYALTY_BPS,
+        });
     }
     if r.dao_bps > MAX_DAO_BPS {
-        return Err(ContractError::RoyaltyTooHigh { field: "dao_bps".into(), bps: r.dao_bps, max: MAX_DAO_BPS });
+        return Err(ContractError::RoyaltyTooHigh {
+            field: "dao_bps".into(),
+            bps: r.dao_bps,
+            max: MAX_DAO_BPS,
+        });
     }
     Ok(())
 }
@@ -76,7 +86,9 @@ pub fn execute_publish(
     check_royalty(&args.royalty)?;
     if let Some(key_lifetime) = args.policy.key_lifetime_secs {
         if key_lifetime == 0 {
-            return Err(ContractError::InvalidModel { reason: "key_lifetime_secs must be > 0".into() });
+            return Err(ContractError::InvalidModel {
+                reason: "key_lifetime_secs must be > 0".into(),
+            });
         }
     }
     let dao = args.dao.map(|d| d.to_word(deps.api)).transpose()?;
@@ -119,15 +131,29 @@ pub fn execute_publish(
     MODELS.save(deps.storage, id, &model)?;
     let events = outbound::emit(deps.storage, cfg, &Fact::ModelRegistered(&model))?;
     Ok(Response::new()
-        .add_attribute("action", if parent_id.is_some() { "fork" } else { "publish" })
+        .add_attribute(
+            "action",
+            if parent_id.is_some() {
+                "fork"
+            } else {
+                "publish"
+            },
+        )
         .add_attribute("model", id.to_string())
         .add_attribute("creator", info.sender)
-        .add_attribute("parent", parent_id.map(|p| p.to_string()).unwrap_or_default())
+        .add_attribute(
+            "parent",
+            parent_id.map(|p| p.to_string()).unwrap_or_default(),
+        )
         .add_events(events))
 }
 
 /// The creator itself when it is an account of this chain, or the payout address bound to it.
-pub fn ensure_creator(deps: &DepsMut, info: &MessageInfo, model: &Model) -> Result<(), ContractError> {
+pub fn ensure_creator(
+    deps: &DepsMut,
+    info: &MessageInfo,
+    model: &Model,
+) -> Result<(), ContractError> {
     let sender = word_of_addr(deps.api, &info.sender)?;
     if sender.as_slice() == model.creator.as_slice() {
         return Ok(());
@@ -138,7 +164,10 @@ pub fn ensure_creator(deps: &DepsMut, info: &MessageInfo, model: &Model) -> Resu
         }
     }
     Err(ContractError::Unauthorized {
-        role: format!("the creator of model {} or its bound payout address", model.id),
+        role: format!(
+            "the creator of model {} or its bound payout address",
+            model.id
+        ),
     })
 }
 
@@ -166,7 +195,10 @@ pub fn execute_update(
         // The locator is global: only the home chain may change it.
         if model.origin_chain != cfg.chain_id {
             return Err(ContractError::InvalidModel {
-                reason: format!("sdl_uri of model {id} can only change on chain {}", model.origin_chain),
+                reason: format!(
+                    "sdl_uri of model {id} can only change on chain {}",
+                    model.origin_chain
+                ),
             });
         }
         check_uri(&uri)?;
@@ -198,8 +230,14 @@ pub fn execute_set_allowlist(
             reason: format!("at most {MAX_ALLOWLIST_CHANGE} allowlist changes per call"),
         });
     }
-    let add: Vec<Vec<u8>> = add.iter().map(|a| a.to_word(deps.api)).collect::<Result<_, _>>()?;
-    let remove: Vec<Vec<u8>> = remove.iter().map(|a| a.to_word(deps.api)).collect::<Result<_, _>>()?;
+    let add: Vec<Vec<u8>> = add
+        .iter()
+        .map(|a| a.to_word(deps.api))
+        .collect::<Result<_, _>>()?;
+    let remove: Vec<Vec<u8>> = remove
+        .iter()
+        .map(|a| a.to_word(deps.api))
+        .collect::<Result<_, _>>()?;
     for w in &add {
         ALLOWLIST.save(deps.storage, (id, w), &Empty {})?;
     }

@@ -81,15 +81,25 @@ pub enum ExecuteMsg {
         with_deployment: bool,
     },
     /// Split one model's vault one lineage level up.
-    Settle { model: Uint64 },
+    Settle {
+        model: Uint64,
+    },
     /// Pay out what `payee` (default: the sender) may claim, to the payee or its bound address.
-    Claim { payee: Option<Account> },
+    Claim {
+        payee: Option<Account>,
+    },
     /// Buyer takes back a deployment escrow nobody reported a lease for in time.
-    ReclaimEscrow { key_id: Uint64 },
+    ReclaimEscrow {
+        key_id: Uint64,
+    },
     /// The sender (a creator) names where `chain` pays it; sent to every peer chain as a
     /// PayoutAddressBound (the chain's own tx signature authenticates it), applied here when
     /// `chain` is this chain. `nonce` must grow per (creator, chain).
-    BindPayout { chain: u32, payout: Account, nonce: Uint64 },
+    BindPayout {
+        chain: u32,
+        payout: Account,
+        nonce: Uint64,
+    },
     /// Apply mirror messages signed by M of N relayers.
     ReceiveBatch {
         messages: Vec<HexBinary>,
@@ -97,13 +107,34 @@ pub enum ExecuteMsg {
     },
 
     // cw721
-    TransferNft { recipient: String, token_id: String },
-    SendNft { contract: String, token_id: String, msg: Binary },
-    Approve { spender: String, token_id: String, expires: Option<Expiration> },
-    Revoke { spender: String, token_id: String },
-    ApproveAll { operator: String, expires: Option<Expiration> },
-    RevokeAll { operator: String },
-    Burn { token_id: String },
+    TransferNft {
+        recipient: String,
+        token_id: String,
+    },
+    SendNft {
+        contract: String,
+        token_id: String,
+        msg: Binary,
+    },
+    Approve {
+        spender: String,
+        token_id: String,
+        expires: Option<Expiration>,
+    },
+    Revoke {
+        spender: String,
+        token_id: String,
+    },
+    ApproveAll {
+        operator: String,
+        expires: Option<Expiration>,
+    },
+    RevokeAll {
+        operator: String,
+    },
+    Burn {
+        token_id: String,
+    },
 
     // admin
     UpdateConfig {
@@ -114,9 +145,16 @@ pub enum ExecuteMsg {
         peers: Option<Vec<u32>>,
         max_batch: Option<u32>,
     },
-    SetRelayers { relayers: Vec<HexBinary>, threshold: u32 },
-    SetPaused { paused: bool },
-    TransferAdmin { new_admin: String },
+    SetRelayers {
+        relayers: Vec<HexBinary>,
+        threshold: u32,
+    },
+    SetPaused {
+        paused: bool,
+    },
+    TransferAdmin {
+        new_admin: String,
+    },
 }
 
 /// Migrations take no parameters (`{}`); an alias of `Empty` keeps one deserializer in the wasm.
@@ -140,7 +178,10 @@ pub enum QueryMsg {
     #[returns(Model)]
     Model { id: Uint64 },
     #[returns(ModelsResponse)]
-    Models { start_after: Option<Uint64>, limit: Option<u32> },
+    Models {
+        start_after: Option<Uint64>,
+        limit: Option<u32>,
+    },
     #[returns(KeyResponse)]
     Key { id: Uint64 },
     #[returns(HasAccessResponse)]
@@ -158,13 +199,27 @@ pub enum QueryMsg {
 
     // cw721
     #[returns(OwnerOfResponse)]
-    OwnerOf { token_id: String, include_expired: Option<bool> },
+    OwnerOf {
+        token_id: String,
+        include_expired: Option<bool>,
+    },
     #[returns(ApprovalResponse)]
-    Approval { token_id: String, spender: String, include_expired: Option<bool> },
+    Approval {
+        token_id: String,
+        spender: String,
+        include_expired: Option<bool>,
+    },
     #[returns(ApprovalsResponse)]
-    Approvals { token_id: String, include_expired: Option<bool> },
+    Approvals {
+        token_id: String,
+        include_expired: Option<bool>,
+    },
     #[returns(OperatorResponse)]
-    Operator { owner: String, operator: String, include_expired: Option<bool> },
+    Operator {
+        owner: String,
+        operator: String,
+        include_expired: Option<bool>,
+    },
     #[returns(OperatorsResponse)]
     AllOperators {
         owner: String,
@@ -179,11 +234,21 @@ pub enum QueryMsg {
     #[returns(NftInfoResponse)]
     NftInfo { token_id: String },
     #[returns(AllNftInfoResponse)]
-    AllNftInfo { token_id: String, include_expired: Option<bool> },
+    AllNftInfo {
+        token_id: String,
+        include_expired: Option<bool>,
+    },
     #[returns(TokensResponse)]
-    Tokens { owner: String, start_after: Option<String>, limit: Option<u32> },
+    Tokens {
+        owner: String,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
     #[returns(TokensResponse)]
-    AllTokens { start_after: Option<String>, limit: Option<u32> },
+    AllTokens {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
     #[returns(MinterResponse)]
     Minter {},
 }
@@ -510,37 +575,85 @@ mod de {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             Ok(match Execute::deserialize(d)? {
                 Execute::Publish(args) => ExecuteMsg::Publish(args),
-                Execute::Fork(Fork { parent, parent_content, model }) => {
-                    ExecuteMsg::Fork { parent, parent_content, model }
-                }
-                Execute::UpdateModel(UpdateModel { model, price, deploy_price, sdl_uri }) => {
-                    ExecuteMsg::UpdateModel { model, price, deploy_price, sdl_uri }
-                }
+                Execute::Fork(Fork {
+                    parent,
+                    parent_content,
+                    model,
+                }) => ExecuteMsg::Fork {
+                    parent,
+                    parent_content,
+                    model,
+                },
+                Execute::UpdateModel(UpdateModel {
+                    model,
+                    price,
+                    deploy_price,
+                    sdl_uri,
+                }) => ExecuteMsg::UpdateModel {
+                    model,
+                    price,
+                    deploy_price,
+                    sdl_uri,
+                },
                 Execute::SetAllowlist(SetAllowlist { model, add, remove }) => {
                     ExecuteMsg::SetAllowlist { model, add, remove }
                 }
-                Execute::BuyKey(BuyKey { model, recipient, with_deployment }) => {
-                    ExecuteMsg::BuyKey { model, recipient, with_deployment }
-                }
+                Execute::BuyKey(BuyKey {
+                    model,
+                    recipient,
+                    with_deployment,
+                }) => ExecuteMsg::BuyKey {
+                    model,
+                    recipient,
+                    with_deployment,
+                },
                 Execute::Settle(Model { model }) => ExecuteMsg::Settle { model },
                 Execute::Claim(Claim { payee }) => ExecuteMsg::Claim { payee },
                 Execute::ReclaimEscrow(KeyId { key_id }) => ExecuteMsg::ReclaimEscrow { key_id },
-                Execute::BindPayout(BindPayout { chain, payout, nonce }) => {
-                    ExecuteMsg::BindPayout { chain, payout, nonce }
+                Execute::BindPayout(BindPayout {
+                    chain,
+                    payout,
+                    nonce,
+                }) => ExecuteMsg::BindPayout {
+                    chain,
+                    payout,
+                    nonce,
+                },
+                Execute::ReceiveBatch(ReceiveBatch {
+                    messages,
+                    signatures,
+                }) => ExecuteMsg::ReceiveBatch {
+                    messages,
+                    signatures,
+                },
+                Execute::TransferNft(TransferNft {
+                    recipient,
+                    token_id,
+                }) => ExecuteMsg::TransferNft {
+                    recipient,
+                    token_id,
+                },
+                Execute::SendNft(SendNft {
+                    contract,
+                    token_id,
+                    msg,
+                }) => ExecuteMsg::SendNft {
+                    contract,
+                    token_id,
+                    msg,
+                },
+                Execute::Approve(Approve {
+                    spender,
+                    token_id,
+                    expires,
+                }) => ExecuteMsg::Approve {
+                    spender,
+                    token_id,
+                    expires,
+                },
+                Execute::Revoke(Revoke { spender, token_id }) => {
+                    ExecuteMsg::Revoke { spender, token_id }
                 }
-                Execute::ReceiveBatch(ReceiveBatch { messages, signatures }) => {
-                    ExecuteMsg::ReceiveBatch { messages, signatures }
-                }
-                Execute::TransferNft(TransferNft { recipient, token_id }) => {
-                    ExecuteMsg::TransferNft { recipient, token_id }
-                }
-                Execute::SendNft(SendNft { contract, token_id, msg }) => {
-                    ExecuteMsg::SendNft { contract, token_id, msg }
-                }
-                Execute::Approve(Approve { spender, token_id, expires }) => {
-                    ExecuteMsg::Approve { spender, token_id, expires }
-                }
-                Execute::Revoke(Revoke { spender, token_id }) => ExecuteMsg::Revoke { spender, token_id },
                 Execute::ApproveAll(ApproveAll { operator, expires }) => {
                     ExecuteMsg::ApproveAll { operator, expires }
                 }
@@ -561,11 +674,17 @@ mod de {
                     peers,
                     max_batch,
                 },
-                Execute::SetRelayers(SetRelayers { relayers, threshold }) => {
-                    ExecuteMsg::SetRelayers { relayers, threshold }
-                }
+                Execute::SetRelayers(SetRelayers {
+                    relayers,
+                    threshold,
+                }) => ExecuteMsg::SetRelayers {
+                    relayers,
+                    threshold,
+                },
                 Execute::SetPaused(SetPaused { paused }) => ExecuteMsg::SetPaused { paused },
-                Execute::TransferAdmin(TransferAdmin { new_admin }) => ExecuteMsg::TransferAdmin { new_admin },
+                Execute::TransferAdmin(TransferAdmin { new_admin }) => {
+                    ExecuteMsg::TransferAdmin { new_admin }
+                }
             })
         }
     }
@@ -575,37 +694,83 @@ mod de {
             Ok(match Query::deserialize(d)? {
                 Query::Config(NoArgs {}) => QueryMsg::Config {},
                 Query::Model(Id { id }) => QueryMsg::Model { id },
-                Query::Models(Models { start_after, limit }) => QueryMsg::Models { start_after, limit },
+                Query::Models(Models { start_after, limit }) => {
+                    QueryMsg::Models { start_after, limit }
+                }
                 Query::Key(Id { id }) => QueryMsg::Key { id },
-                Query::HasAccess(HasAccess { model, account }) => QueryMsg::HasAccess { model, account },
+                Query::HasAccess(HasAccess { model, account }) => {
+                    QueryMsg::HasAccess { model, account }
+                }
                 Query::Vault(Model { model }) => QueryMsg::Vault { model },
                 Query::Claimable(Payee { payee }) => QueryMsg::Claimable { payee },
                 Query::Payout(Payout { account }) => QueryMsg::Payout { account },
                 Query::Escrow(KeyId { key_id }) => QueryMsg::Escrow { key_id },
                 Query::Lanes(NoArgs {}) => QueryMsg::Lanes {},
-                Query::OwnerOf(Token { token_id, include_expired }) => {
-                    QueryMsg::OwnerOf { token_id, include_expired }
-                }
-                Query::Approval(Approval { token_id, spender, include_expired }) => {
-                    QueryMsg::Approval { token_id, spender, include_expired }
-                }
-                Query::Approvals(Token { token_id, include_expired }) => {
-                    QueryMsg::Approvals { token_id, include_expired }
-                }
-                Query::Operator(Operator { owner, operator, include_expired }) => {
-                    QueryMsg::Operator { owner, operator, include_expired }
-                }
-                Query::AllOperators(AllOperators { owner, include_expired, start_after, limit }) => {
-                    QueryMsg::AllOperators { owner, include_expired, start_after, limit }
-                }
+                Query::OwnerOf(Token {
+                    token_id,
+                    include_expired,
+                }) => QueryMsg::OwnerOf {
+                    token_id,
+                    include_expired,
+                },
+                Query::Approval(Approval {
+                    token_id,
+                    spender,
+                    include_expired,
+                }) => QueryMsg::Approval {
+                    token_id,
+                    spender,
+                    include_expired,
+                },
+                Query::Approvals(Token {
+                    token_id,
+                    include_expired,
+                }) => QueryMsg::Approvals {
+                    token_id,
+                    include_expired,
+                },
+                Query::Operator(Operator {
+                    owner,
+                    operator,
+                    include_expired,
+                }) => QueryMsg::Operator {
+                    owner,
+                    operator,
+                    include_expired,
+                },
+                Query::AllOperators(AllOperators {
+                    owner,
+                    include_expired,
+                    start_after,
+                    limit,
+                }) => QueryMsg::AllOperators {
+                    owner,
+                    include_expired,
+                    start_after,
+                    limit,
+                },
                 Query::NumTokens(NoArgs {}) => QueryMsg::NumTokens {},
                 Query::ContractInfo(NoArgs {}) => QueryMsg::ContractInfo {},
                 Query::NftInfo(TokenId { token_id }) => QueryMsg::NftInfo { token_id },
-                Query::AllNftInfo(Token { token_id, include_expired }) => {
-                    QueryMsg::AllNftInfo { token_id, include_expired }
+                Query::AllNftInfo(Token {
+                    token_id,
+                    include_expired,
+                }) => QueryMsg::AllNftInfo {
+                    token_id,
+                    include_expired,
+                },
+                Query::Tokens(Tokens {
+                    owner,
+                    start_after,
+                    limit,
+                }) => QueryMsg::Tokens {
+                    owner,
+                    start_after,
+                    limit,
+                },
+                Query::AllTokens(Page { start_after, limit }) => {
+                    QueryMsg::AllTokens { start_after, limit }
                 }
-                Query::Tokens(Tokens { owner, start_after, limit }) => QueryMsg::Tokens { owner, start_after, limit },
-                Query::AllTokens(Page { start_after, limit }) => QueryMsg::AllTokens { start_after, limit },
                 Query::Minter(NoArgs {}) => QueryMsg::Minter {},
             })
         }
@@ -759,26 +924,75 @@ mod tests {
     #[cw_serde]
     enum Derived {
         Config {},
-        Model { id: Uint64 },
-        Models { start_after: Option<Uint64>, limit: Option<u32> },
-        Key { id: Uint64 },
-        HasAccess { model: Uint64, account: Account },
-        Vault { model: Uint64 },
-        Claimable { payee: Account },
-        Payout { account: Account },
-        Escrow { key_id: Uint64 },
+        Model {
+            id: Uint64,
+        },
+        Models {
+            start_after: Option<Uint64>,
+            limit: Option<u32>,
+        },
+        Key {
+            id: Uint64,
+        },
+        HasAccess {
+            model: Uint64,
+            account: Account,
+        },
+        Vault {
+            model: Uint64,
+        },
+        Claimable {
+            payee: Account,
+        },
+        Payout {
+            account: Account,
+        },
+        Escrow {
+            key_id: Uint64,
+        },
         Lanes {},
-        OwnerOf { token_id: String, include_expired: Option<bool> },
-        Approval { token_id: String, spender: String, include_expired: Option<bool> },
-        Approvals { token_id: String, include_expired: Option<bool> },
-        Operator { owner: String, operator: String, include_expired: Option<bool> },
-        AllOperators { owner: String, include_expired: Option<bool>, start_after: Option<String>, limit: Option<u32> },
+        OwnerOf {
+            token_id: String,
+            include_expired: Option<bool>,
+        },
+        Approval {
+            token_id: String,
+            spender: String,
+            include_expired: Option<bool>,
+        },
+        Approvals {
+            token_id: String,
+            include_expired: Option<bool>,
+        },
+        Operator {
+            owner: String,
+            operator: String,
+            include_expired: Option<bool>,
+        },
+        AllOperators {
+            owner: String,
+            include_expired: Option<bool>,
+            start_after: Option<String>,
+            limit: Option<u32>,
+        },
         NumTokens {},
         ContractInfo {},
-        NftInfo { token_id: String },
-        AllNftInfo { token_id: String, include_expired: Option<bool> },
-        Tokens { owner: String, start_after: Option<String>, limit: Option<u32> },
-        AllTokens { start_after: Option<String>, limit: Option<u32> },
+        NftInfo {
+            token_id: String,
+        },
+        AllNftInfo {
+            token_id: String,
+            include_expired: Option<bool>,
+        },
+        Tokens {
+            owner: String,
+            start_after: Option<String>,
+            limit: Option<u32>,
+        },
+        AllTokens {
+            start_after: Option<String>,
+            limit: Option<u32>,
+        },
         Minter {},
     }
 
@@ -790,26 +1004,68 @@ mod tests {
         let all = vec![
             QueryMsg::Config {},
             QueryMsg::Model { id },
-            QueryMsg::Models { start_after: Some(id), limit: Some(3) },
-            QueryMsg::Models { start_after: None, limit: None },
+            QueryMsg::Models {
+                start_after: Some(id),
+                limit: Some(3),
+            },
+            QueryMsg::Models {
+                start_after: None,
+                limit: None,
+            },
             QueryMsg::Key { id },
-            QueryMsg::HasAccess { model: id, account: Account::Evm(s("0x00")) },
+            QueryMsg::HasAccess {
+                model: id,
+                account: Account::Evm(s("0x00")),
+            },
             QueryMsg::Vault { model: id },
-            QueryMsg::Claimable { payee: Account::Cosmos(s("cosmos1x")) },
-            QueryMsg::Payout { account: Account::Word(vec![2u8; 21].into()) },
+            QueryMsg::Claimable {
+                payee: Account::Cosmos(s("cosmos1x")),
+            },
+            QueryMsg::Payout {
+                account: Account::Word(vec![2u8; 21].into()),
+            },
             QueryMsg::Escrow { key_id: id },
             QueryMsg::Lanes {},
-            QueryMsg::OwnerOf { token_id: s("1"), include_expired: Some(true) },
-            QueryMsg::Approval { token_id: s("1"), spender: s("a"), include_expired: None },
-            QueryMsg::Approvals { token_id: s("1"), include_expired: Some(false) },
-            QueryMsg::Operator { owner: s("o"), operator: s("p"), include_expired: Some(true) },
-            QueryMsg::AllOperators { owner: s("o"), include_expired: None, start_after: Some(s("p")), limit: Some(2) },
+            QueryMsg::OwnerOf {
+                token_id: s("1"),
+                include_expired: Some(true),
+            },
+            QueryMsg::Approval {
+                token_id: s("1"),
+                spender: s("a"),
+                include_expired: None,
+            },
+            QueryMsg::Approvals {
+                token_id: s("1"),
+                include_expired: Some(false),
+            },
+            QueryMsg::Operator {
+                owner: s("o"),
+                operator: s("p"),
+                include_expired: Some(true),
+            },
+            QueryMsg::AllOperators {
+                owner: s("o"),
+                include_expired: None,
+                start_after: Some(s("p")),
+                limit: Some(2),
+            },
             QueryMsg::NumTokens {},
             QueryMsg::ContractInfo {},
             QueryMsg::NftInfo { token_id: s("9") },
-            QueryMsg::AllNftInfo { token_id: s("9"), include_expired: None },
-            QueryMsg::Tokens { owner: s("o"), start_after: None, limit: Some(1) },
-            QueryMsg::AllTokens { start_after: Some(s("4")), limit: None },
+            QueryMsg::AllNftInfo {
+                token_id: s("9"),
+                include_expired: None,
+            },
+            QueryMsg::Tokens {
+                owner: s("o"),
+                start_after: None,
+                limit: Some(1),
+            },
+            QueryMsg::AllTokens {
+                start_after: Some(s("4")),
+                limit: None,
+            },
             QueryMsg::Minter {},
         ];
         let mut seen = [false; 22];
@@ -847,22 +1103,73 @@ mod tests {
     #[cw_serde]
     enum DerivedExecute {
         Publish(PublishArgs),
-        Fork { parent: Uint64, parent_content: HexBinary, model: PublishArgs },
-        UpdateModel { model: Uint64, price: Option<Uint128>, deploy_price: Option<Uint128>, sdl_uri: Option<String> },
-        SetAllowlist { model: Uint64, add: Vec<Account>, remove: Vec<Account> },
-        BuyKey { model: Uint64, recipient: Option<String>, with_deployment: bool },
-        Settle { model: Uint64 },
-        Claim { payee: Option<Account> },
-        ReclaimEscrow { key_id: Uint64 },
-        BindPayout { chain: u32, payout: Account, nonce: Uint64 },
-        ReceiveBatch { messages: Vec<HexBinary>, signatures: Vec<BatchSignature> },
-        TransferNft { recipient: String, token_id: String },
-        SendNft { contract: String, token_id: String, msg: Binary },
-        Approve { spender: String, token_id: String, expires: Option<Expiration> },
-        Revoke { spender: String, token_id: String },
-        ApproveAll { operator: String, expires: Option<Expiration> },
-        RevokeAll { operator: String },
-        Burn { token_id: String },
+        Fork {
+            parent: Uint64,
+            parent_content: HexBinary,
+            model: PublishArgs,
+        },
+        UpdateModel {
+            model: Uint64,
+            price: Option<Uint128>,
+            deploy_price: Option<Uint128>,
+            sdl_uri: Option<String>,
+        },
+        SetAllowlist {
+            model: Uint64,
+            add: Vec<Account>,
+            remove: Vec<Account>,
+        },
+        BuyKey {
+            model: Uint64,
+            recipient: Option<String>,
+            with_deployment: bool,
+        },
+        Settle {
+            model: Uint64,
+        },
+        Claim {
+            payee: Option<Account>,
+        },
+        ReclaimEscrow {
+            key_id: Uint64,
+        },
+        BindPayout {
+            chain: u32,
+            payout: Account,
+            nonce: Uint64,
+        },
+        ReceiveBatch {
+            messages: Vec<HexBinary>,
+            signatures: Vec<BatchSignature>,
+        },
+        TransferNft {
+            recipient: String,
+            token_id: String,
+        },
+        SendNft {
+            contract: String,
+            token_id: String,
+            msg: Binary,
+        },
+        Approve {
+            spender: String,
+            token_id: String,
+            expires: Option<Expiration>,
+        },
+        Revoke {
+            spender: String,
+            token_id: String,
+        },
+        ApproveAll {
+            operator: String,
+            expires: Option<Expiration>,
+        },
+        RevokeAll {
+            operator: String,
+        },
+        Burn {
+            token_id: String,
+        },
         UpdateConfig {
             protocol_fee_bps: Option<u16>,
             fee_collector: Option<Account>,
@@ -871,9 +1178,16 @@ mod tests {
             peers: Option<Vec<u32>>,
             max_batch: Option<u32>,
         },
-        SetRelayers { relayers: Vec<HexBinary>, threshold: u32 },
-        SetPaused { paused: bool },
-        TransferAdmin { new_admin: String },
+        SetRelayers {
+            relayers: Vec<HexBinary>,
+            threshold: u32,
+        },
+        SetPaused {
+            paused: bool,
+        },
+        TransferAdmin {
+            new_admin: String,
+        },
     }
 
     fn publish_args() -> PublishArgs {
@@ -889,7 +1203,10 @@ mod tests {
                 allowlist_only: false,
                 forkable: true,
             },
-            royalty: Royalty { fork_royalty_bps: 100, dao_bps: 0 },
+            royalty: Royalty {
+                fork_royalty_bps: 100,
+                dao_bps: 0,
+            },
             dao: Some(Account::Evm("0x01".into())),
         }
     }
@@ -902,24 +1219,67 @@ mod tests {
         let hex = |b: &[u8]| HexBinary::from(b);
         let all = vec![
             ExecuteMsg::Publish(publish_args()),
-            ExecuteMsg::Fork { parent: id, parent_content: hex(&[1; 32]), model: publish_args() },
-            ExecuteMsg::UpdateModel { model: id, price: Some(Uint128::new(5)), deploy_price: None, sdl_uri: Some(s("u")) },
-            ExecuteMsg::SetAllowlist { model: id, add: vec![Account::Cosmos(s("c"))], remove: vec![] },
-            ExecuteMsg::BuyKey { model: id, recipient: None, with_deployment: true },
+            ExecuteMsg::Fork {
+                parent: id,
+                parent_content: hex(&[1; 32]),
+                model: publish_args(),
+            },
+            ExecuteMsg::UpdateModel {
+                model: id,
+                price: Some(Uint128::new(5)),
+                deploy_price: None,
+                sdl_uri: Some(s("u")),
+            },
+            ExecuteMsg::SetAllowlist {
+                model: id,
+                add: vec![Account::Cosmos(s("c"))],
+                remove: vec![],
+            },
+            ExecuteMsg::BuyKey {
+                model: id,
+                recipient: None,
+                with_deployment: true,
+            },
             ExecuteMsg::Settle { model: id },
-            ExecuteMsg::Claim { payee: Some(Account::Word(hex(&[2; 21]))) },
+            ExecuteMsg::Claim {
+                payee: Some(Account::Word(hex(&[2; 21]))),
+            },
             ExecuteMsg::Claim { payee: None },
             ExecuteMsg::ReclaimEscrow { key_id: id },
-            ExecuteMsg::BindPayout { chain: 3, payout: Account::Evm(s("0x02")), nonce: id },
+            ExecuteMsg::BindPayout {
+                chain: 3,
+                payout: Account::Evm(s("0x02")),
+                nonce: id,
+            },
             ExecuteMsg::ReceiveBatch {
                 messages: vec![hex(&[1, 2])],
-                signatures: vec![BatchSignature { pubkey: hex(&[3]), signature: hex(&[4]) }],
+                signatures: vec![BatchSignature {
+                    pubkey: hex(&[3]),
+                    signature: hex(&[4]),
+                }],
             },
-            ExecuteMsg::TransferNft { recipient: s("r"), token_id: s("1") },
-            ExecuteMsg::SendNft { contract: s("c"), token_id: s("1"), msg: Binary::from(b"{}".as_slice()) },
-            ExecuteMsg::Approve { spender: s("s"), token_id: s("1"), expires: Some(Expiration::AtHeight(9)) },
-            ExecuteMsg::Revoke { spender: s("s"), token_id: s("1") },
-            ExecuteMsg::ApproveAll { operator: s("o"), expires: None },
+            ExecuteMsg::TransferNft {
+                recipient: s("r"),
+                token_id: s("1"),
+            },
+            ExecuteMsg::SendNft {
+                contract: s("c"),
+                token_id: s("1"),
+                msg: Binary::from(b"{}".as_slice()),
+            },
+            ExecuteMsg::Approve {
+                spender: s("s"),
+                token_id: s("1"),
+                expires: Some(Expiration::AtHeight(9)),
+            },
+            ExecuteMsg::Revoke {
+                spender: s("s"),
+                token_id: s("1"),
+            },
+            ExecuteMsg::ApproveAll {
+                operator: s("o"),
+                expires: None,
+            },
             ExecuteMsg::RevokeAll { operator: s("o") },
             ExecuteMsg::Burn { token_id: s("1") },
             ExecuteMsg::UpdateConfig {
@@ -930,7 +1290,10 @@ mod tests {
                 peers: Some(vec![1, 2]),
                 max_batch: None,
             },
-            ExecuteMsg::SetRelayers { relayers: vec![hex(&[2; 33])], threshold: 1 },
+            ExecuteMsg::SetRelayers {
+                relayers: vec![hex(&[2; 33])],
+                threshold: 1,
+            },
             ExecuteMsg::SetPaused { paused: true },
             ExecuteMsg::TransferAdmin { new_admin: s("a") },
         ];
@@ -1056,7 +1419,9 @@ mod tests {
             let ours = parse::<ExecuteMsg>(json);
             let derived = parse::<DerivedExecute>(json);
             match (&ours, &derived) {
-                (Ok(m), Ok(d)) => assert_eq!(to_json_vec(m).unwrap(), to_json_vec(d).unwrap(), "{json}"),
+                (Ok(m), Ok(d)) => {
+                    assert_eq!(to_json_vec(m).unwrap(), to_json_vec(d).unwrap(), "{json}")
+                }
                 (Err(a), Err(b)) => assert_eq!(a, b, "{json}"),
                 _ => panic!("{json}: {ours:?} vs {derived:?}"),
             }
@@ -1121,7 +1486,9 @@ mod tests {
             let ours = parse::<QueryMsg>(json);
             let derived = parse::<Derived>(json);
             match (&ours, &derived) {
-                (Ok(m), Ok(d)) => assert_eq!(to_json_vec(m).unwrap(), to_json_vec(d).unwrap(), "{json}"),
+                (Ok(m), Ok(d)) => {
+                    assert_eq!(to_json_vec(m).unwrap(), to_json_vec(d).unwrap(), "{json}")
+                }
                 (Err(a), Err(b)) => assert_eq!(a, b, "{json}"),
                 _ => panic!("{json}: {ours:?} vs {derived:?}"),
             }

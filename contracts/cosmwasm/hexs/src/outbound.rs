@@ -12,10 +12,30 @@ pub const EVENT_TYPE: &str = "hexs_outbound";
 pub enum Fact<'a> {
     ModelRegistered(&'a Model),
     ModelUpdated(&'a Model),
-    KeyMinted { model: u64, key: u64, owner: &'a [u8], expires_at: Option<u64>, locked: bool },
-    KeyTransferred { key: u64, model: u64, from: &'a [u8], to: &'a [u8] },
-    KeyBurned { key: u64, model: u64, owner: &'a [u8] },
-    PayoutAddressBound { creator: &'a [u8], chain: u32, payout: &'a [u8], nonce: u64 },
+    KeyMinted {
+        model: u64,
+        key: u64,
+        owner: &'a [u8],
+        expires_at: Option<u64>,
+        locked: bool,
+    },
+    KeyTransferred {
+        key: u64,
+        model: u64,
+        from: &'a [u8],
+        to: &'a [u8],
+    },
+    KeyBurned {
+        key: u64,
+        model: u64,
+        owner: &'a [u8],
+    },
+    PayoutAddressBound {
+        creator: &'a [u8],
+        chain: u32,
+        payout: &'a [u8],
+        nonce: u64,
+    },
     PurchaseSettled {
         purchase: u64,
         model: u64,
@@ -29,9 +49,11 @@ pub enum Fact<'a> {
 
 /// Account word (family byte + address) to the codec's account.
 pub fn to_codec_account(word: &[u8]) -> Result<codec::Account, ContractError> {
-    let (family, address) = word.split_first().ok_or_else(|| ContractError::InvalidAccountWord {
-        word: String::new(),
-    })?;
+    let (family, address) =
+        word.split_first()
+            .ok_or_else(|| ContractError::InvalidAccountWord {
+                word: String::new(),
+            })?;
     codec::Account::from_parts(*family, address).map_err(|_| ContractError::InvalidAccountWord {
         word: HexBinary::from(word).to_hex(),
     })
@@ -62,7 +84,11 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
                     .unwrap_or_default(),
                 None => [0u8; 32],
             };
-            let dao_bps = if m.dao.is_some() { m.royalty.dao_bps } else { 0 };
+            let dao_bps = if m.dao.is_some() {
+                m.royalty.dao_bps
+            } else {
+                0
+            };
             codec::Body::ModelRegistered(codec::ModelRegistered {
                 model_id: m.id,
                 parent_id: m.parent.unwrap_or(0),
@@ -83,18 +109,30 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
             model_id: m.id,
             retired: m.retired,
             metadata_uri: String::new(),
-            prices: vec![codec::Price { currency: cfg.denom.as_bytes().to_vec(), amount: m.price.u128() }],
+            prices: vec![codec::Price {
+                currency: cfg.denom.as_bytes().to_vec(),
+                amount: m.price.u128(),
+            }],
         }),
-        Fact::KeyMinted { model, key, owner, expires_at, locked } => {
-            codec::Body::KeyMinted(codec::KeyMinted {
-                model_id: *model,
-                key_id: *key,
-                owner: to_codec_account(owner)?,
-                expires_at: expires_at.unwrap_or(0),
-                locked: *locked,
-            })
-        }
-        Fact::KeyTransferred { key, model, from, to } => codec::Body::KeyTransferred(codec::KeyTransferred {
+        Fact::KeyMinted {
+            model,
+            key,
+            owner,
+            expires_at,
+            locked,
+        } => codec::Body::KeyMinted(codec::KeyMinted {
+            model_id: *model,
+            key_id: *key,
+            owner: to_codec_account(owner)?,
+            expires_at: expires_at.unwrap_or(0),
+            locked: *locked,
+        }),
+        Fact::KeyTransferred {
+            key,
+            model,
+            from,
+            to,
+        } => codec::Body::KeyTransferred(codec::KeyTransferred {
             key_id: *key,
             model_id: *model,
             from: to_codec_account(from)?,
@@ -106,32 +144,45 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
             owner: to_codec_account(owner)?,
         }),
         // No signature: the creator sent the transaction that emitted it.
-        Fact::PayoutAddressBound { creator, chain, payout, nonce } => {
-            codec::Body::PayoutAddressBound(codec::PayoutAddressBound {
-                creator: to_codec_account(creator)?,
-                chain: *chain,
-                payout: to_codec_account(payout)?,
-                bind_nonce: *nonce,
-                signature: vec![],
-            })
-        }
-        Fact::PurchaseSettled { purchase, model, key, buyer, denom, amount, with_deployment } => {
-            codec::Body::PurchaseSettled(codec::PurchaseSettled {
-                purchase_id: *purchase,
-                model_id: *model,
-                key_id: *key,
-                buyer: to_codec_account(buyer)?,
-                currency: denom.as_bytes().to_vec(),
-                amount: amount.u128(),
-                deployment_requested: *with_deployment,
-                deployment_params: vec![],
-            })
-        }
+        Fact::PayoutAddressBound {
+            creator,
+            chain,
+            payout,
+            nonce,
+        } => codec::Body::PayoutAddressBound(codec::PayoutAddressBound {
+            creator: to_codec_account(creator)?,
+            chain: *chain,
+            payout: to_codec_account(payout)?,
+            bind_nonce: *nonce,
+            signature: vec![],
+        }),
+        Fact::PurchaseSettled {
+            purchase,
+            model,
+            key,
+            buyer,
+            denom,
+            amount,
+            with_deployment,
+        } => codec::Body::PurchaseSettled(codec::PurchaseSettled {
+            purchase_id: *purchase,
+            model_id: *model,
+            key_id: *key,
+            buyer: to_codec_account(buyer)?,
+            currency: denom.as_bytes().to_vec(),
+            amount: amount.u128(),
+            deployment_requested: *with_deployment,
+            deployment_params: vec![],
+        }),
     })
 }
 
 /// Encodes `fact` once per peer lane, bumps each lane's nonce and returns the events.
-pub fn emit(storage: &mut dyn Storage, cfg: &Config, fact: &Fact) -> Result<Vec<Event>, ContractError> {
+pub fn emit(
+    storage: &mut dyn Storage,
+    cfg: &Config,
+    fact: &Fact,
+) -> Result<Vec<Event>, ContractError> {
     if cfg.peers.is_empty() {
         return Ok(vec![]);
     }
@@ -140,7 +191,12 @@ pub fn emit(storage: &mut dyn Storage, cfg: &Config, fact: &Fact) -> Result<Vec<
     for &dst in &cfg.peers {
         let nonce = OUTBOUND_NONCE.may_load(storage, dst)?.unwrap_or(0) + 1;
         OUTBOUND_NONCE.save(storage, dst, &nonce)?;
-        let msg = codec::Message { src_chain: cfg.chain_id, dst_chain: dst, nonce, body: body.clone() };
+        let msg = codec::Message {
+            src_chain: cfg.chain_id,
+            dst_chain: dst,
+            nonce,
+            body: body.clone(),
+        };
         let bytes = codec::encode(&msg).map_err(|e| ContractError::InvalidModel {
             reason: format!("cannot encode outbound {}: {e}", msg.kind().name()),
         })?;

@@ -35,7 +35,11 @@ pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
     let r = RELAYERS.load(deps.storage)?;
     Ok(ConfigResponse {
         config: CONFIG.load(deps.storage)?,
-        relayers: r.pubkeys.into_iter().map(|k| HexBinary::from(k.to_vec())).collect(),
+        relayers: r
+            .pubkeys
+            .into_iter()
+            .map(|k| HexBinary::from(k.to_vec()))
+            .collect(),
         threshold: r.threshold,
     })
 }
@@ -48,7 +52,12 @@ pub fn model(deps: Deps, id: u64) -> StdResult<Model> {
 
 pub fn models(deps: Deps, start_after: Option<u64>, lim: Option<u32>) -> StdResult<ModelsResponse> {
     let models = MODELS
-        .range(deps.storage, start_after.map(Bound::exclusive), None, Order::Ascending)
+        .range(
+            deps.storage,
+            start_after.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
         .take(limit(lim))
         .map(|r| r.map(|(_, m)| m))
         .collect::<StdResult<_>>()?;
@@ -82,7 +91,12 @@ pub fn key(deps: Deps, id: u64) -> StdResult<KeyResponse> {
 }
 
 /// True when `account` holds an unexpired key of `model` on any chain this chain mirrors.
-pub fn has_access(deps: Deps, env: &Env, model: u64, account: Account) -> StdResult<HasAccessResponse> {
+pub fn has_access(
+    deps: Deps,
+    env: &Env,
+    model: u64,
+    account: Account,
+) -> StdResult<HasAccessResponse> {
     let word = account.to_word(deps.api).map_err(std)?;
     let now = env.block.time.seconds();
     for item in HOLDINGS
@@ -98,10 +112,16 @@ pub fn has_access(deps: Deps, env: &Env, model: u64, account: Account) -> StdRes
             },
         };
         if expires_at.is_none_or(|t| now < t) {
-            return Ok(HasAccessResponse { access: true, key_id: Some(Uint64::new(id)) });
+            return Ok(HasAccessResponse {
+                access: true,
+                key_id: Some(Uint64::new(id)),
+            });
         }
     }
-    Ok(HasAccessResponse { access: false, key_id: None })
+    Ok(HasAccessResponse {
+        access: false,
+        key_id: None,
+    })
 }
 
 pub fn vault(deps: Deps, model: u64) -> StdResult<Uint128> {
@@ -133,7 +153,10 @@ pub fn lanes(deps: Deps) -> StdResult<LanesResponse> {
             .map(|r| r.map(|(chain, nonce)| LaneNonce { chain, nonce }))
             .collect()
     };
-    Ok(LanesResponse { inbound: collect(&INBOUND_NONCE)?, outbound: collect(&OUTBOUND_NONCE)? })
+    Ok(LanesResponse {
+        inbound: collect(&INBOUND_NONCE)?,
+        outbound: collect(&OUTBOUND_NONCE)?,
+    })
 }
 
 // ---------------------------------------------------------------- cw721
@@ -148,11 +171,19 @@ fn approvals_of(env: &Env, k: &LocalKey, include_expired: bool) -> Vec<Approval>
     k.approvals
         .iter()
         .filter(|a| include_expired || !a.expires.is_expired(&env.block))
-        .map(|a| Approval { spender: a.spender.to_string(), expires: a.expires })
+        .map(|a| Approval {
+            spender: a.spender.to_string(),
+            expires: a.expires,
+        })
         .collect()
 }
 
-pub fn owner_of(deps: Deps, env: &Env, token_id: &str, include_expired: Option<bool>) -> StdResult<OwnerOfResponse> {
+pub fn owner_of(
+    deps: Deps,
+    env: &Env,
+    token_id: &str,
+    include_expired: Option<bool>,
+) -> StdResult<OwnerOfResponse> {
     let (_, k) = token(deps, token_id)?;
     Ok(OwnerOfResponse {
         owner: k.owner.to_string(),
@@ -170,7 +201,10 @@ pub fn approval(
     let (_, k) = token(deps, token_id)?;
     if k.owner.as_str() == spender {
         return Ok(ApprovalResponse {
-            approval: Approval { spender, expires: cw_utils::Expiration::Never {} },
+            approval: Approval {
+                spender,
+                expires: cw_utils::Expiration::Never {},
+            },
         });
     }
     approvals_of(env, &k, include_expired.unwrap_or(false))
@@ -180,9 +214,16 @@ pub fn approval(
         .ok_or_else(|| StdError::not_found("Approval not found"))
 }
 
-pub fn approvals(deps: Deps, env: &Env, token_id: &str, include_expired: Option<bool>) -> StdResult<ApprovalsResponse> {
+pub fn approvals(
+    deps: Deps,
+    env: &Env,
+    token_id: &str,
+    include_expired: Option<bool>,
+) -> StdResult<ApprovalsResponse> {
     let (_, k) = token(deps, token_id)?;
-    Ok(ApprovalsResponse { approvals: approvals_of(env, &k, include_expired.unwrap_or(false)) })
+    Ok(ApprovalsResponse {
+        approvals: approvals_of(env, &k, include_expired.unwrap_or(false)),
+    })
 }
 
 pub fn operator(
@@ -196,7 +237,12 @@ pub fn operator(
     let op = deps.api.addr_validate(&operator)?;
     match OPERATORS.may_load(deps.storage, (&owner, &op))? {
         Some(exp) if include_expired.unwrap_or(false) || !exp.is_expired(&env.block) => {
-            Ok(OperatorResponse { approval: Approval { spender: operator, expires: exp } })
+            Ok(OperatorResponse {
+                approval: Approval {
+                    spender: operator,
+                    expires: exp,
+                },
+            })
         }
         _ => Err(StdError::not_found("Approval not found")),
     }
@@ -211,35 +257,56 @@ pub fn all_operators(
     lim: Option<u32>,
 ) -> StdResult<OperatorsResponse> {
     let owner = deps.api.addr_validate(&owner)?;
-    let start = start_after.map(|s| deps.api.addr_validate(&s)).transpose()?;
+    let start = start_after
+        .map(|s| deps.api.addr_validate(&s))
+        .transpose()?;
     let include_expired = include_expired.unwrap_or(false);
     let operators = OPERATORS
         .prefix(&owner)
-        .range(deps.storage, start.as_ref().map(Bound::exclusive), None, Order::Ascending)
+        .range(
+            deps.storage,
+            start.as_ref().map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
         .filter(|r| match r {
             Ok((_, exp)) => include_expired || !exp.is_expired(&env.block),
             Err(_) => true,
         })
         .take(limit(lim))
-        .map(|r| r.map(|(spender, expires)| Approval { spender: spender.to_string(), expires }))
+        .map(|r| {
+            r.map(|(spender, expires)| Approval {
+                spender: spender.to_string(),
+                expires,
+            })
+        })
         .collect::<StdResult<_>>()?;
     Ok(OperatorsResponse { operators })
 }
 
 pub fn num_tokens(deps: Deps) -> StdResult<NumTokensResponse> {
-    Ok(NumTokensResponse { count: NUM_LOCAL_KEYS.load(deps.storage)? })
+    Ok(NumTokensResponse {
+        count: NUM_LOCAL_KEYS.load(deps.storage)?,
+    })
 }
 
 pub fn contract_info(deps: Deps) -> StdResult<ContractInfoResponse> {
     let c = CONFIG.load(deps.storage)?;
-    Ok(ContractInfoResponse { name: c.name, symbol: c.symbol })
+    Ok(ContractInfoResponse {
+        name: c.name,
+        symbol: c.symbol,
+    })
 }
 
 fn nft_info_of(deps: Deps, k: &LocalKey) -> StdResult<NftInfoResponse> {
     let m = MODELS.may_load(deps.storage, k.model)?;
     Ok(NftInfoResponse {
         token_uri: m.map(|m| m.sdl_uri),
-        extension: KeyExtension { model: Uint64::new(k.model), expires_at: k.expires_at, locked: k.locked },
+        extension: KeyExtension {
+            model: Uint64::new(k.model),
+            expires_at: k.expires_at,
+            locked: k.locked,
+        },
     })
 }
 
@@ -248,7 +315,12 @@ pub fn nft_info(deps: Deps, token_id: &str) -> StdResult<NftInfoResponse> {
     nft_info_of(deps, &k)
 }
 
-pub fn all_nft_info(deps: Deps, env: &Env, token_id: &str, include_expired: Option<bool>) -> StdResult<AllNftInfoResponse> {
+pub fn all_nft_info(
+    deps: Deps,
+    env: &Env,
+    token_id: &str,
+    include_expired: Option<bool>,
+) -> StdResult<AllNftInfoResponse> {
     let (_, k) = token(deps, token_id)?;
     Ok(AllNftInfoResponse {
         access: OwnerOfResponse {
@@ -260,25 +332,46 @@ pub fn all_nft_info(deps: Deps, env: &Env, token_id: &str, include_expired: Opti
 }
 
 fn start_key(start_after: Option<String>) -> StdResult<Option<u64>> {
-    start_after.map(|s| parse_token_id(&s).map_err(std)).transpose()
+    start_after
+        .map(|s| parse_token_id(&s).map_err(std))
+        .transpose()
 }
 
-pub fn tokens(deps: Deps, owner: String, start_after: Option<String>, lim: Option<u32>) -> StdResult<TokensResponse> {
+pub fn tokens(
+    deps: Deps,
+    owner: String,
+    start_after: Option<String>,
+    lim: Option<u32>,
+) -> StdResult<TokensResponse> {
     let owner = deps.api.addr_validate(&owner)?;
     let start = start_key(start_after)?;
     let tokens = OWNED
         .prefix(&owner)
-        .keys(deps.storage, start.map(Bound::exclusive), None, Order::Ascending)
+        .keys(
+            deps.storage,
+            start.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
         .take(limit(lim))
         .map(|r| r.map(|id| id.to_string()))
         .collect::<StdResult<_>>()?;
     Ok(TokensResponse { tokens })
 }
 
-pub fn all_tokens(deps: Deps, start_after: Option<String>, lim: Option<u32>) -> StdResult<TokensResponse> {
+pub fn all_tokens(
+    deps: Deps,
+    start_after: Option<String>,
+    lim: Option<u32>,
+) -> StdResult<TokensResponse> {
     let start = start_key(start_after)?;
     let tokens = LOCAL_KEYS
-        .keys(deps.storage, start.map(Bound::exclusive), None, Order::Ascending)
+        .keys(
+            deps.storage,
+            start.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
         .take(limit(lim))
         .map(|r| r.map(|id| id.to_string()))
         .collect::<StdResult<_>>()?;

@@ -9,7 +9,11 @@ use crate::state::{
     Config, EscrowStatus, BIND_NONCES, CLAIMABLE, ESCROWS, MODELS, PAYOUTS, PAYOUT_NONCES, VAULTS,
 };
 
-pub fn credit(storage: &mut dyn Storage, payee: &[u8], amount: Uint128) -> Result<(), ContractError> {
+pub fn credit(
+    storage: &mut dyn Storage,
+    payee: &[u8],
+    amount: Uint128,
+) -> Result<(), ContractError> {
     if amount.is_zero() {
         return Ok(());
     }
@@ -56,9 +60,11 @@ pub fn execute_settle(deps: DepsMut, cfg: &Config, id: u64) -> Result<Response, 
         .saturating_sub(dao_share);
     if let Some(parent) = model.parent {
         if !parent_share.is_zero() {
-            VAULTS.update(deps.storage, parent, |v| -> Result<Uint128, ContractError> {
-                Ok(v.unwrap_or_default() + parent_share)
-            })?;
+            VAULTS.update(
+                deps.storage,
+                parent,
+                |v| -> Result<Uint128, ContractError> { Ok(v.unwrap_or_default() + parent_share) },
+            )?;
         }
     }
     if let Some(dao) = &model.dao {
@@ -70,7 +76,10 @@ pub fn execute_settle(deps: DepsMut, cfg: &Config, id: u64) -> Result<Response, 
         .add_attribute("action", "settle")
         .add_attribute("model", id.to_string())
         .add_attribute("amount", amount)
-        .add_attribute("parent", model.parent.map(|p| p.to_string()).unwrap_or_default())
+        .add_attribute(
+            "parent",
+            model.parent.map(|p| p.to_string()).unwrap_or_default(),
+        )
         .add_attribute("parent_share", parent_share)
         .add_attribute("dao_share", dao_share)
         .add_attribute("protocol_fee", fee)
@@ -79,7 +88,11 @@ pub fn execute_settle(deps: DepsMut, cfg: &Config, id: u64) -> Result<Response, 
 
 /// Where a payee's credit is paid on this chain: itself when it is a local account,
 /// else the payout address bound to it.
-pub fn payout_addr(api: &dyn Api, storage: &dyn Storage, payee: &[u8]) -> Result<cosmwasm_std::Addr, ContractError> {
+pub fn payout_addr(
+    api: &dyn Api,
+    storage: &dyn Storage,
+    payee: &[u8],
+) -> Result<cosmwasm_std::Addr, ContractError> {
     if let Some(a) = PAYOUTS.may_load(storage, payee)? {
         return Ok(a);
     }
@@ -112,7 +125,12 @@ pub fn execute_bind_payout(
         return Err(ContractError::UnknownChain { chain });
     }
     BIND_NONCES.save(deps.storage, &key, &nonce)?;
-    let fact = Fact::PayoutAddressBound { creator: &creator, chain, payout: &payout, nonce };
+    let fact = Fact::PayoutAddressBound {
+        creator: &creator,
+        chain,
+        payout: &payout,
+        nonce,
+    };
     let events = outbound::emit(deps.storage, cfg, &fact)?;
     Ok(Response::new()
         .add_attribute("action", "bind_payout")
@@ -141,7 +159,10 @@ pub fn execute_claim(
     let to = payout_addr(deps.api, deps.storage, &word)?;
     CLAIMABLE.remove(deps.storage, &word);
     Ok(Response::new()
-        .add_message(BankMsg::Send { to_address: to.to_string(), amount: coins(amount.u128(), &cfg.denom) })
+        .add_message(BankMsg::Send {
+            to_address: to.to_string(),
+            amount: coins(amount.u128(), &cfg.denom),
+        })
         .add_attribute("action", "claim")
         .add_attribute("payee", hex(&word))
         .add_attribute("to", to)
@@ -161,7 +182,10 @@ pub fn resolve_escrow(
         .may_load(storage, key_id)?
         .ok_or(ContractError::UnknownEscrow { id: key_id })?;
     if e.status != EscrowStatus::Pending {
-        return Err(ContractError::EscrowClosed { id: key_id, status: e.status.as_str().to_string() });
+        return Err(ContractError::EscrowClosed {
+            id: key_id,
+            status: e.status.as_str().to_string(),
+        });
     }
     if leased {
         credit(storage, &cfg.deploy_payee, e.amount)?;
@@ -185,10 +209,15 @@ pub fn execute_reclaim_escrow(
         .may_load(deps.storage, key_id)?
         .ok_or(ContractError::UnknownEscrow { id: key_id })?;
     if info.sender != e.buyer {
-        return Err(ContractError::Unauthorized { role: format!("the buyer of key {key_id}") });
+        return Err(ContractError::Unauthorized {
+            role: format!("the buyer of key {key_id}"),
+        });
     }
     if e.status != EscrowStatus::Pending {
-        return Err(ContractError::EscrowClosed { id: key_id, status: e.status.as_str().to_string() });
+        return Err(ContractError::EscrowClosed {
+            id: key_id,
+            status: e.status.as_str().to_string(),
+        });
     }
     let at = e.created_at.saturating_add(cfg.escrow_timeout_secs);
     if env.block.time.seconds() < at {
@@ -197,7 +226,10 @@ pub fn execute_reclaim_escrow(
     e.status = EscrowStatus::Refunded;
     ESCROWS.save(deps.storage, key_id, &e)?;
     Ok(Response::new()
-        .add_message(BankMsg::Send { to_address: e.buyer.to_string(), amount: coins(e.amount.u128(), &cfg.denom) })
+        .add_message(BankMsg::Send {
+            to_address: e.buyer.to_string(),
+            amount: coins(e.amount.u128(), &cfg.denom),
+        })
         .add_attribute("action", "reclaim_escrow")
         .add_attribute("token_id", key_id.to_string())
         .add_attribute("amount", e.amount))
@@ -226,13 +258,20 @@ mod tests {
         for &a in &amounts {
             for &r in &rates {
                 let a = Uint128::new(a);
-                assert_eq!(bps(a, r), a.multiply_ratio(r as u128, 10_000u128), "{a} at {r} bps");
+                assert_eq!(
+                    bps(a, r),
+                    a.multiply_ratio(r as u128, 10_000u128),
+                    "{a} at {r} bps"
+                );
             }
         }
         // Above 100 % the result can exceed u128: both panic there.
         let big = Uint128::new(u128::MAX / 2);
         assert!(std::panic::catch_unwind(|| bps(big, 65_535)).is_err());
         assert!(std::panic::catch_unwind(|| big.multiply_ratio(65_535u128, 10_000u128)).is_err());
-        assert_eq!(bps(Uint128::new(u128::MAX / 65_535), 65_535), Uint128::new(u128::MAX / 65_535).multiply_ratio(65_535u128, 10_000u128));
+        assert_eq!(
+            bps(Uint128::new(u128::MAX / 65_535), 65_535),
+            Uint128::new(u128::MAX / 65_535).multiply_ratio(65_535u128, 10_000u128)
+        );
     }
 }

@@ -1,5 +1,6 @@
 use cosmwasm_std::{
-    coin, coins, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdError, Uint64,
+    coin, coins, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdError,
+    Uint64,
 };
 use cw_multi_test::{ContractWrapper, Executor};
 use cw_utils::{Expiration, PaymentError};
@@ -9,20 +10,32 @@ use crate::account::Account;
 use crate::msg::{
     AllNftInfoResponse, ApprovalResponse, ApprovalsResponse, ContractInfoResponse, Cw721ReceiveMsg,
     ExecuteMsg, HasAccessResponse, KeyResponse, MinterResponse, NftInfoResponse, NumTokensResponse,
-    OperatorResponse, OperatorsResponse, OwnerOfResponse, QueryMsg, ReceiverExecuteMsg, TokensResponse,
+    OperatorResponse, OperatorsResponse, OwnerOfResponse, QueryMsg, ReceiverExecuteMsg,
+    TokensResponse,
 };
 use crate::state::{Escrow, EscrowStatus, Model};
 
 fn buy_msg(model: u64, with_deployment: bool) -> ExecuteMsg {
-    ExecuteMsg::BuyKey { model: Uint64::new(model), recipient: None, with_deployment }
+    ExecuteMsg::BuyKey {
+        model: Uint64::new(model),
+        recipient: None,
+        with_deployment,
+    }
 }
 
 fn access(s: &Suite, model: u64, who: &Addr) -> HasAccessResponse {
-    s.q(&QueryMsg::HasAccess { model: Uint64::new(model), account: Account::Cosmos(who.to_string()) }).unwrap()
+    s.q(&QueryMsg::HasAccess {
+        model: Uint64::new(model),
+        account: Account::Cosmos(who.to_string()),
+    })
+    .unwrap()
 }
 
 fn owner_of(s: &Suite, token: u64) -> StdResult<OwnerOfResponse> {
-    s.q(&QueryMsg::OwnerOf { token_id: token.to_string(), include_expired: None })
+    s.q(&QueryMsg::OwnerOf {
+        token_id: token.to_string(),
+        include_expired: None,
+    })
 }
 
 #[test]
@@ -43,7 +56,10 @@ fn buy_mints_key_credits_vault_and_emits_messages() {
     let settled = codec::decode(&outbound(&r)[1].2).unwrap();
     match settled.body {
         codec::Body::PurchaseSettled(p) => {
-            assert_eq!((p.purchase_id, p.key_id, p.model_id, p.amount), (key, key, model, 100));
+            assert_eq!(
+                (p.purchase_id, p.key_id, p.model_id, p.amount),
+                (key, key, model, 100)
+            );
             assert_eq!(p.currency, DENOM.as_bytes());
             assert!(!p.deployment_requested);
         }
@@ -65,10 +81,23 @@ fn buy_with_deployment_escrows_the_deployment_part() {
     let model = s.publish(&alice, publish_args(100, 30, policy()));
     let key = s.buy(&bob, model, 130, true);
     assert_eq!(s.vault(model), 100, "the vault gets only the key price");
-    let e: Escrow = s.q(&QueryMsg::Escrow { key_id: Uint64::new(key) }).unwrap();
-    assert_eq!((e.amount.u128(), e.status.clone(), e.buyer.clone()), (30, EscrowStatus::Pending, bob.clone()));
-    assert_eq!(s.err(&bob, &buy_msg(model, true), &coins(100, DENOM)),
-        ContractError::WrongAmount { expected: 130u128.into(), got: 100u128.into(), denom: DENOM.into() });
+    let e: Escrow = s
+        .q(&QueryMsg::Escrow {
+            key_id: Uint64::new(key),
+        })
+        .unwrap();
+    assert_eq!(
+        (e.amount.u128(), e.status.clone(), e.buyer.clone()),
+        (30, EscrowStatus::Pending, bob.clone())
+    );
+    assert_eq!(
+        s.err(&bob, &buy_msg(model, true), &coins(100, DENOM)),
+        ContractError::WrongAmount {
+            expected: 130u128.into(),
+            got: 100u128.into(),
+            denom: DENOM.into()
+        }
+    );
 }
 
 #[test]
@@ -77,27 +106,55 @@ fn buy_refusals_leave_no_trace() {
     let (alice, bob) = (s.alice.clone(), s.bob.clone());
     let model = s.publish(&alice, publish_args(100, 0, policy()));
     let free = s.publish(&alice, publish_args(0, 0, policy()));
-    assert_eq!(s.err(&bob, &buy_msg(999, false), &coins(100, DENOM)), ContractError::UnknownModel { id: 999 });
-    assert_eq!(s.err(&bob, &buy_msg(free, false), &coins(1, DENOM)), ContractError::NotForSale { id: free });
-    assert_eq!(s.err(&bob, &buy_msg(model, true), &coins(100, DENOM)), ContractError::NoDeployment { id: model });
+    assert_eq!(
+        s.err(&bob, &buy_msg(999, false), &coins(100, DENOM)),
+        ContractError::UnknownModel { id: 999 }
+    );
+    assert_eq!(
+        s.err(&bob, &buy_msg(free, false), &coins(1, DENOM)),
+        ContractError::NotForSale { id: free }
+    );
+    assert_eq!(
+        s.err(&bob, &buy_msg(model, true), &coins(100, DENOM)),
+        ContractError::NoDeployment { id: model }
+    );
     assert_eq!(
         s.err(&bob, &buy_msg(model, false), &coins(99, DENOM)),
-        ContractError::WrongAmount { expected: 100u128.into(), got: 99u128.into(), denom: DENOM.into() }
+        ContractError::WrongAmount {
+            expected: 100u128.into(),
+            got: 99u128.into(),
+            denom: DENOM.into()
+        }
     );
     assert_eq!(
         s.err(&bob, &buy_msg(model, false), &coins(101, DENOM)),
-        ContractError::WrongAmount { expected: 100u128.into(), got: 101u128.into(), denom: DENOM.into() }
+        ContractError::WrongAmount {
+            expected: 100u128.into(),
+            got: 101u128.into(),
+            denom: DENOM.into()
+        }
     );
-    assert_eq!(s.err(&bob, &buy_msg(model, false), &[]), ContractError::Payment(PaymentError::NoFunds {}));
+    assert_eq!(
+        s.err(&bob, &buy_msg(model, false), &[]),
+        ContractError::Payment(PaymentError::NoFunds {})
+    );
     s.app
-        .init_modules(|router, _, storage| router.bank.init_balance(storage, &bob, vec![coin(START, DENOM), coin(500, "uatom")]))
+        .init_modules(|router, _, storage| {
+            router
+                .bank
+                .init_balance(storage, &bob, vec![coin(START, DENOM), coin(500, "uatom")])
+        })
         .unwrap();
     assert_eq!(
         s.err(&bob, &buy_msg(model, false), &coins(100, "uatom")),
         ContractError::Payment(PaymentError::MissingDenom(DENOM.into()))
     );
     assert_eq!(
-        s.err(&bob, &buy_msg(model, false), &[coin(100, DENOM), coin(1, "uatom")]),
+        s.err(
+            &bob,
+            &buy_msg(model, false),
+            &[coin(100, DENOM), coin(1, "uatom")]
+        ),
         ContractError::Payment(PaymentError::MultipleDenoms {})
     );
     assert_eq!(s.vault(model), 0);
@@ -115,8 +172,15 @@ fn supply_cap_sells_out() {
     let model = s.publish(&alice, publish_args(10, 0, p));
     s.buy(&bob, model, 10, false);
     s.buy(&bob, model, 10, false);
-    assert_eq!(s.err(&bob, &buy_msg(model, false), &coins(10, DENOM)), ContractError::SoldOut { id: model, cap: 2 });
-    let m: Model = s.q(&QueryMsg::Model { id: Uint64::new(model) }).unwrap();
+    assert_eq!(
+        s.err(&bob, &buy_msg(model, false), &coins(10, DENOM)),
+        ContractError::SoldOut { id: model, cap: 2 }
+    );
+    let m: Model = s
+        .q(&QueryMsg::Model {
+            id: Uint64::new(model),
+        })
+        .unwrap();
     assert_eq!(m.minted, 2);
 }
 
@@ -125,12 +189,23 @@ fn recipient_gets_the_key() {
     let mut s = Suite::new();
     let (alice, bob, carol) = (s.alice.clone(), s.bob.clone(), s.carol.clone());
     let model = s.publish(&alice, publish_args(10, 0, policy()));
-    let msg = ExecuteMsg::BuyKey { model: Uint64::new(model), recipient: Some(carol.to_string()), with_deployment: false };
+    let msg = ExecuteMsg::BuyKey {
+        model: Uint64::new(model),
+        recipient: Some(carol.to_string()),
+        with_deployment: false,
+    };
     let r = s.ok(&bob, &msg, &coins(10, DENOM));
     let key: u64 = attr(&r, "token_id").parse().unwrap();
     assert_eq!(owner_of(&s, key).unwrap().owner, carol.to_string());
-    let bad = ExecuteMsg::BuyKey { model: Uint64::new(model), recipient: Some("not-an-address".into()), with_deployment: false };
-    assert!(matches!(s.err(&bob, &bad, &coins(10, DENOM)), ContractError::Std(_)));
+    let bad = ExecuteMsg::BuyKey {
+        model: Uint64::new(model),
+        recipient: Some("not-an-address".into()),
+        with_deployment: false,
+    };
+    assert!(matches!(
+        s.err(&bob, &bad, &coins(10, DENOM)),
+        ContractError::Std(_)
+    ));
 }
 
 #[test]
@@ -141,15 +216,32 @@ fn soulbound_keys_do_not_move() {
     p.soulbound = true;
     let model = s.publish(&alice, publish_args(10, 0, p));
     let key = s.buy(&bob, model, 10, false);
-    let t = ExecuteMsg::TransferNft { recipient: carol.to_string(), token_id: key.to_string() };
+    let t = ExecuteMsg::TransferNft {
+        recipient: carol.to_string(),
+        token_id: key.to_string(),
+    };
     assert_eq!(s.err(&bob, &t, &[]), ContractError::Soulbound { id: key });
-    let a = ExecuteMsg::Approve { spender: carol.to_string(), token_id: key.to_string(), expires: None };
+    let a = ExecuteMsg::Approve {
+        spender: carol.to_string(),
+        token_id: key.to_string(),
+        expires: None,
+    };
     assert_eq!(s.err(&bob, &a, &[]), ContractError::Soulbound { id: key });
     assert_eq!(owner_of(&s, key).unwrap().owner, bob.to_string());
-    let info: NftInfoResponse = s.q(&QueryMsg::NftInfo { token_id: key.to_string() }).unwrap();
+    let info: NftInfoResponse = s
+        .q(&QueryMsg::NftInfo {
+            token_id: key.to_string(),
+        })
+        .unwrap();
     assert!(info.extension.locked);
     // Burning stays possible.
-    s.ok(&bob, &ExecuteMsg::Burn { token_id: key.to_string() }, &[]);
+    s.ok(
+        &bob,
+        &ExecuteMsg::Burn {
+            token_id: key.to_string(),
+        },
+        &[],
+    );
     assert!(!access(&s, model, &bob).access);
 }
 
@@ -161,7 +253,11 @@ fn expiring_keys_stop_granting_access() {
     p.key_lifetime_secs = Some(100);
     let model = s.publish(&alice, publish_args(10, 0, p));
     let key = s.buy(&bob, model, 10, false);
-    let k: KeyResponse = s.q(&QueryMsg::Key { id: Uint64::new(key) }).unwrap();
+    let k: KeyResponse = s
+        .q(&QueryMsg::Key {
+            id: Uint64::new(key),
+        })
+        .unwrap();
     let now = s.app.block_info().time.seconds();
     assert_eq!(k.expires_at, Some(now + 100));
     assert_eq!(access(&s, model, &bob).key_id, Some(Uint64::new(key)));
@@ -175,29 +271,63 @@ fn expiring_keys_stop_granting_access() {
 #[test]
 fn cw721_transfer_approvals_and_operators() {
     let mut s = Suite::new();
-    let (alice, bob, carol, dave) = (s.alice.clone(), s.bob.clone(), s.carol.clone(), s.dave.clone());
+    let (alice, bob, carol, dave) = (
+        s.alice.clone(),
+        s.bob.clone(),
+        s.carol.clone(),
+        s.dave.clone(),
+    );
     let model = s.publish(&alice, publish_args(10, 0, policy()));
     let key = s.buy(&bob, model, 10, false);
     let tid = key.to_string();
 
     // A stranger cannot move it.
-    let t = ExecuteMsg::TransferNft { recipient: carol.to_string(), token_id: tid.clone() };
-    assert!(matches!(s.err(&carol, &t, &[]), ContractError::Unauthorized { .. }));
+    let t = ExecuteMsg::TransferNft {
+        recipient: carol.to_string(),
+        token_id: tid.clone(),
+    };
+    assert!(matches!(
+        s.err(&carol, &t, &[]),
+        ContractError::Unauthorized { .. }
+    ));
 
     // Approved spender can, and the approval is cleared by the transfer.
-    s.ok(&bob, &ExecuteMsg::Approve { spender: carol.to_string(), token_id: tid.clone(), expires: None }, &[]);
+    s.ok(
+        &bob,
+        &ExecuteMsg::Approve {
+            spender: carol.to_string(),
+            token_id: tid.clone(),
+            expires: None,
+        },
+        &[],
+    );
     let ap: ApprovalResponse = s
-        .q(&QueryMsg::Approval { token_id: tid.clone(), spender: carol.to_string(), include_expired: None })
+        .q(&QueryMsg::Approval {
+            token_id: tid.clone(),
+            spender: carol.to_string(),
+            include_expired: None,
+        })
         .unwrap();
     assert_eq!(ap.approval.spender, carol.to_string());
-    let r = s.ok(&carol, &ExecuteMsg::TransferNft { recipient: dave.to_string(), token_id: tid.clone() }, &[]);
+    let r = s.ok(
+        &carol,
+        &ExecuteMsg::TransferNft {
+            recipient: dave.to_string(),
+            token_id: tid.clone(),
+        },
+        &[],
+    );
     let out = outbound(&r);
     assert_eq!(out[0].0, "KeyTransferred");
     match codec::decode(&out[0].2).unwrap().body {
         codec::Body::KeyTransferred(k) => {
             assert_eq!(k.key_id, key);
             assert_eq!(k.model_id, model);
-            assert_eq!(k.to, codec::Account::Cosmos([0xdd; 20]), "a 20-byte address is family 2");
+            assert_eq!(
+                k.to,
+                codec::Account::Cosmos([0xdd; 20]),
+                "a 20-byte address is family 2"
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -208,42 +338,133 @@ fn cw721_transfer_approvals_and_operators() {
     assert!(!access(&s, model, &bob).access);
 
     // Operators act for every key of the owner until revoked.
-    s.ok(&dave, &ExecuteMsg::ApproveAll { operator: bob.to_string(), expires: None }, &[]);
+    s.ok(
+        &dave,
+        &ExecuteMsg::ApproveAll {
+            operator: bob.to_string(),
+            expires: None,
+        },
+        &[],
+    );
     let op: OperatorResponse = s
-        .q(&QueryMsg::Operator { owner: dave.to_string(), operator: bob.to_string(), include_expired: None })
+        .q(&QueryMsg::Operator {
+            owner: dave.to_string(),
+            operator: bob.to_string(),
+            include_expired: None,
+        })
         .unwrap();
     assert_eq!(op.approval.spender, bob.to_string());
     let ops: OperatorsResponse = s
-        .q(&QueryMsg::AllOperators { owner: dave.to_string(), include_expired: None, start_after: None, limit: None })
+        .q(&QueryMsg::AllOperators {
+            owner: dave.to_string(),
+            include_expired: None,
+            start_after: None,
+            limit: None,
+        })
         .unwrap();
     assert_eq!(ops.operators.len(), 1);
-    s.ok(&bob, &ExecuteMsg::Approve { spender: alice.to_string(), token_id: tid.clone(), expires: None }, &[]);
-    let aps: ApprovalsResponse = s.q(&QueryMsg::Approvals { token_id: tid.clone(), include_expired: None }).unwrap();
-    assert_eq!(aps.approvals.len(), 1);
-    s.ok(&bob, &ExecuteMsg::Revoke { spender: alice.to_string(), token_id: tid.clone() }, &[]);
-    assert_eq!(
-        s.err(&bob, &ExecuteMsg::Revoke { spender: alice.to_string(), token_id: tid.clone() }, &[]),
-        ContractError::ApprovalNotFound { id: key, spender: alice.to_string() }
+    s.ok(
+        &bob,
+        &ExecuteMsg::Approve {
+            spender: alice.to_string(),
+            token_id: tid.clone(),
+            expires: None,
+        },
+        &[],
     );
-    s.ok(&dave, &ExecuteMsg::RevokeAll { operator: bob.to_string() }, &[]);
+    let aps: ApprovalsResponse = s
+        .q(&QueryMsg::Approvals {
+            token_id: tid.clone(),
+            include_expired: None,
+        })
+        .unwrap();
+    assert_eq!(aps.approvals.len(), 1);
+    s.ok(
+        &bob,
+        &ExecuteMsg::Revoke {
+            spender: alice.to_string(),
+            token_id: tid.clone(),
+        },
+        &[],
+    );
+    assert_eq!(
+        s.err(
+            &bob,
+            &ExecuteMsg::Revoke {
+                spender: alice.to_string(),
+                token_id: tid.clone()
+            },
+            &[]
+        ),
+        ContractError::ApprovalNotFound {
+            id: key,
+            spender: alice.to_string()
+        }
+    );
+    s.ok(
+        &dave,
+        &ExecuteMsg::RevokeAll {
+            operator: bob.to_string(),
+        },
+        &[],
+    );
     assert!(s
-        .q::<OperatorResponse>(&QueryMsg::Operator { owner: dave.to_string(), operator: bob.to_string(), include_expired: None })
+        .q::<OperatorResponse>(&QueryMsg::Operator {
+            owner: dave.to_string(),
+            operator: bob.to_string(),
+            include_expired: None
+        })
         .is_err());
-    let t = ExecuteMsg::TransferNft { recipient: bob.to_string(), token_id: tid.clone() };
-    assert!(matches!(s.err(&bob, &t, &[]), ContractError::Unauthorized { .. }));
+    let t = ExecuteMsg::TransferNft {
+        recipient: bob.to_string(),
+        token_id: tid.clone(),
+    };
+    assert!(matches!(
+        s.err(&bob, &t, &[]),
+        ContractError::Unauthorized { .. }
+    ));
 
     // Expired approvals do not count, and past expirations are refused.
     let height = s.app.block_info().height;
     assert_eq!(
-        s.err(&dave, &ExecuteMsg::Approve { spender: carol.to_string(), token_id: tid.clone(), expires: Some(Expiration::AtHeight(height)) }, &[]),
+        s.err(
+            &dave,
+            &ExecuteMsg::Approve {
+                spender: carol.to_string(),
+                token_id: tid.clone(),
+                expires: Some(Expiration::AtHeight(height))
+            },
+            &[]
+        ),
         ContractError::Expired
     );
-    s.ok(&dave, &ExecuteMsg::Approve { spender: carol.to_string(), token_id: tid.clone(), expires: Some(Expiration::AtHeight(height + 1)) }, &[]);
+    s.ok(
+        &dave,
+        &ExecuteMsg::Approve {
+            spender: carol.to_string(),
+            token_id: tid.clone(),
+            expires: Some(Expiration::AtHeight(height + 1)),
+        },
+        &[],
+    );
     s.app.update_block(|b| b.height += 1);
-    let t = ExecuteMsg::TransferNft { recipient: carol.to_string(), token_id: tid.clone() };
-    assert!(matches!(s.err(&carol, &t, &[]), ContractError::Unauthorized { .. }));
+    let t = ExecuteMsg::TransferNft {
+        recipient: carol.to_string(),
+        token_id: tid.clone(),
+    };
+    assert!(matches!(
+        s.err(&carol, &t, &[]),
+        ContractError::Unauthorized { .. }
+    ));
     assert_eq!(
-        s.err(&dave, &ExecuteMsg::ApproveAll { operator: carol.to_string(), expires: Some(Expiration::AtHeight(1)) }, &[]),
+        s.err(
+            &dave,
+            &ExecuteMsg::ApproveAll {
+                operator: carol.to_string(),
+                expires: Some(Expiration::AtHeight(1))
+            },
+            &[]
+        ),
         ContractError::Expired
     );
 }
@@ -257,16 +478,40 @@ fn cw721_queries_look_like_an_nft_collection() {
     let k2 = s.buy(&bob, model, 10, false);
     let k3 = s.buy(&carol, model, 10, false);
     let info: ContractInfoResponse = s.q(&QueryMsg::ContractInfo {}).unwrap();
-    assert_eq!((info.name.as_str(), info.symbol.as_str()), ("Hexs keys", "HEXS"));
+    assert_eq!(
+        (info.name.as_str(), info.symbol.as_str()),
+        ("Hexs keys", "HEXS")
+    );
     let n: NumTokensResponse = s.q(&QueryMsg::NumTokens {}).unwrap();
     assert_eq!(n.count, 3);
-    let bobs: TokensResponse = s.q(&QueryMsg::Tokens { owner: bob.to_string(), start_after: None, limit: None }).unwrap();
+    let bobs: TokensResponse = s
+        .q(&QueryMsg::Tokens {
+            owner: bob.to_string(),
+            start_after: None,
+            limit: None,
+        })
+        .unwrap();
     assert_eq!(bobs.tokens, vec![k1.to_string(), k2.to_string()]);
-    let page: TokensResponse = s.q(&QueryMsg::AllTokens { start_after: Some(k1.to_string()), limit: Some(1) }).unwrap();
+    let page: TokensResponse = s
+        .q(&QueryMsg::AllTokens {
+            start_after: Some(k1.to_string()),
+            limit: Some(1),
+        })
+        .unwrap();
     assert_eq!(page.tokens, vec![k2.to_string()]);
-    let all: TokensResponse = s.q(&QueryMsg::AllTokens { start_after: None, limit: None }).unwrap();
+    let all: TokensResponse = s
+        .q(&QueryMsg::AllTokens {
+            start_after: None,
+            limit: None,
+        })
+        .unwrap();
     assert_eq!(all.tokens.len(), 3);
-    let nft: AllNftInfoResponse = s.q(&QueryMsg::AllNftInfo { token_id: k3.to_string(), include_expired: None }).unwrap();
+    let nft: AllNftInfoResponse = s
+        .q(&QueryMsg::AllNftInfo {
+            token_id: k3.to_string(),
+            include_expired: None,
+        })
+        .unwrap();
     assert_eq!(nft.access.owner, carol.to_string());
     assert_eq!(nft.info.token_uri.as_deref(), Some("ipfs://sdl"));
     assert_eq!(nft.info.extension.model, Uint64::new(model));
@@ -274,7 +519,12 @@ fn cw721_queries_look_like_an_nft_collection() {
     assert_eq!(m.minter, None);
     // Token ids are canonical decimal key ids.
     for bad in ["", "01", "x1", "-1", "18446744073709551616"] {
-        let e = s.q::<OwnerOfResponse>(&QueryMsg::OwnerOf { token_id: bad.into(), include_expired: None }).unwrap_err();
+        let e = s
+            .q::<OwnerOfResponse>(&QueryMsg::OwnerOf {
+                token_id: bad.into(),
+                include_expired: None,
+            })
+            .unwrap_err();
         assert!(e.to_string().contains("invalid token id"), "{bad}: {e}");
     }
     let e = owner_of(&s, 12345).unwrap_err();
@@ -287,25 +537,65 @@ fn burn_removes_the_key() {
     let (alice, bob, carol) = (s.alice.clone(), s.bob.clone(), s.carol.clone());
     let model = s.publish(&alice, publish_args(10, 0, policy()));
     let key = s.buy(&bob, model, 10, false);
-    assert!(matches!(s.err(&carol, &ExecuteMsg::Burn { token_id: key.to_string() }, &[]), ContractError::Unauthorized { .. }));
-    let r = s.ok(&bob, &ExecuteMsg::Burn { token_id: key.to_string() }, &[]);
+    assert!(matches!(
+        s.err(
+            &carol,
+            &ExecuteMsg::Burn {
+                token_id: key.to_string()
+            },
+            &[]
+        ),
+        ContractError::Unauthorized { .. }
+    ));
+    let r = s.ok(
+        &bob,
+        &ExecuteMsg::Burn {
+            token_id: key.to_string(),
+        },
+        &[],
+    );
     assert_eq!(outbound(&r)[0].0, "KeyBurned");
     assert!(owner_of(&s, key).is_err());
     let n: NumTokensResponse = s.q(&QueryMsg::NumTokens {}).unwrap();
     assert_eq!(n.count, 0);
     assert!(!access(&s, model, &bob).access);
-    assert_eq!(s.err(&bob, &ExecuteMsg::Burn { token_id: key.to_string() }, &[]), ContractError::UnknownKey { id: key });
+    assert_eq!(
+        s.err(
+            &bob,
+            &ExecuteMsg::Burn {
+                token_id: key.to_string()
+            },
+            &[]
+        ),
+        ContractError::UnknownKey { id: key }
+    );
 }
 
-fn receiver_execute(_: DepsMut, _: Env, _: MessageInfo, msg: ReceiverExecuteMsg) -> Result<Response, StdError> {
-    let ReceiverExecuteMsg::ReceiveNft(Cw721ReceiveMsg { sender, token_id, msg }) = msg;
+fn receiver_execute(
+    _: DepsMut,
+    _: Env,
+    _: MessageInfo,
+    msg: ReceiverExecuteMsg,
+) -> Result<Response, StdError> {
+    let ReceiverExecuteMsg::ReceiveNft(Cw721ReceiveMsg {
+        sender,
+        token_id,
+        msg,
+    }) = msg;
     if msg.as_slice() == b"reject" {
         return Err(StdError::generic_err("receiver rejects"));
     }
-    Ok(Response::new().add_attribute("got", token_id).add_attribute("from", sender))
+    Ok(Response::new()
+        .add_attribute("got", token_id)
+        .add_attribute("from", sender))
 }
 
-fn receiver_instantiate(_: DepsMut, _: Env, _: MessageInfo, _: Empty) -> Result<Response, StdError> {
+fn receiver_instantiate(
+    _: DepsMut,
+    _: Env,
+    _: MessageInfo,
+    _: Empty,
+) -> Result<Response, StdError> {
     Ok(Response::new())
 }
 
@@ -317,17 +607,47 @@ fn receiver_query(_: Deps, _: Env, _: Empty) -> Result<Binary, StdError> {
 fn send_nft_calls_the_receiver_and_rolls_back_on_refusal() {
     let mut s = Suite::new();
     let (alice, bob) = (s.alice.clone(), s.bob.clone());
-    let code = s.app.store_code(Box::new(ContractWrapper::new(receiver_execute, receiver_instantiate, receiver_query)));
-    let receiver = s.app.instantiate_contract(code, alice.clone(), &Empty {}, &[], "rx", None).unwrap();
+    let code = s.app.store_code(Box::new(ContractWrapper::new(
+        receiver_execute,
+        receiver_instantiate,
+        receiver_query,
+    )));
+    let receiver = s
+        .app
+        .instantiate_contract(code, alice.clone(), &Empty {}, &[], "rx", None)
+        .unwrap();
     let model = s.publish(&alice, publish_args(10, 0, policy()));
     let k1 = s.buy(&bob, model, 10, false);
     let k2 = s.buy(&bob, model, 10, false);
-    let r = s.ok(&bob, &ExecuteMsg::SendNft { contract: receiver.to_string(), token_id: k1.to_string(), msg: Binary::from(b"hi".to_vec()) }, &[]);
-    assert!(r.events.iter().any(|e| e.attributes.iter().any(|a| a.key == "got" && a.value == k1.to_string())));
+    let r = s.ok(
+        &bob,
+        &ExecuteMsg::SendNft {
+            contract: receiver.to_string(),
+            token_id: k1.to_string(),
+            msg: Binary::from(b"hi".to_vec()),
+        },
+        &[],
+    );
+    assert!(r.events.iter().any(|e| e
+        .attributes
+        .iter()
+        .any(|a| a.key == "got" && a.value == k1.to_string())));
     assert_eq!(owner_of(&s, k1).unwrap().owner, receiver.to_string());
-    let refused = s.exec(&bob, &ExecuteMsg::SendNft { contract: receiver.to_string(), token_id: k2.to_string(), msg: Binary::from(b"reject".to_vec()) }, &[]);
+    let refused = s.exec(
+        &bob,
+        &ExecuteMsg::SendNft {
+            contract: receiver.to_string(),
+            token_id: k2.to_string(),
+            msg: Binary::from(b"reject".to_vec()),
+        },
+        &[],
+    );
     assert!(refused.is_err());
-    assert_eq!(owner_of(&s, k2).unwrap().owner, bob.to_string(), "the refused send is rolled back");
+    assert_eq!(
+        owner_of(&s, k2).unwrap().owner,
+        bob.to_string(),
+        "the refused send is rolled back"
+    );
     // The receiver contract holds a family-3 word.
     let word = s.word(&receiver);
     assert_eq!((word[0], word.len()), (3, 33));

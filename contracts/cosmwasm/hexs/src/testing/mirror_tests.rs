@@ -2,7 +2,10 @@ use cosmwasm_std::{coins, HexBinary, Uint64};
 
 use super::*;
 use crate::account::Account;
-use crate::msg::{BatchSignature, ExecuteMsg, HasAccessResponse, KeyResponse, LanesResponse, OwnerOfResponse, QueryMsg};
+use crate::msg::{
+    BatchSignature, ExecuteMsg, HasAccessResponse, KeyResponse, LanesResponse, OwnerOfResponse,
+    QueryMsg,
+};
 use crate::state::Model;
 
 const M1: u64 = ((EVM_CHAIN as u64) << 32) | 1;
@@ -38,23 +41,55 @@ fn two_of_three_batch_mirrors_models_and_keys() {
     let r = s.receive(&base_batch(), &[0, 2]).unwrap();
     assert_eq!(attr(&r, "signers"), "2");
     assert_eq!(attr(&r, "last_nonce"), "2");
-    let inbound_events = r.events.iter().filter(|e| e.ty == "wasm-hexs_inbound").count();
+    let inbound_events = r
+        .events
+        .iter()
+        .filter(|e| e.ty == "wasm-hexs_inbound")
+        .count();
     assert_eq!(inbound_events, 2);
-    let m: Model = s.q(&QueryMsg::Model { id: Uint64::new(M1) }).unwrap();
-    assert_eq!((m.origin_chain, m.creator.to_vec()), (EVM_CHAIN, evm_word(0xaa)));
+    let m: Model = s
+        .q(&QueryMsg::Model {
+            id: Uint64::new(M1),
+        })
+        .unwrap();
+    assert_eq!(
+        (m.origin_chain, m.creator.to_vec()),
+        (EVM_CHAIN, evm_word(0xaa))
+    );
     assert_eq!(m.royalty.fork_royalty_bps, 2_000);
     assert_eq!(m.minted, 1);
     assert!(evm_access(&s, M1, 0xbb));
     assert!(!evm_access(&s, M1, 0xcc));
-    let k: KeyResponse = s.q(&QueryMsg::Key { id: Uint64::new(K1) }).unwrap();
-    assert_eq!((k.resident_chain, k.owner.to_vec()), (EVM_CHAIN, evm_word(0xbb)));
+    let k: KeyResponse = s
+        .q(&QueryMsg::Key {
+            id: Uint64::new(K1),
+        })
+        .unwrap();
+    assert_eq!(
+        (k.resident_chain, k.owner.to_vec()),
+        (EVM_CHAIN, evm_word(0xbb))
+    );
     assert_eq!(lanes(&s).inbound[0].nonce, 2);
     // The mirrored key is read-only here.
-    let e = s.q::<OwnerOfResponse>(&QueryMsg::OwnerOf { token_id: K1.to_string(), include_expired: None }).unwrap_err();
+    let e = s
+        .q::<OwnerOfResponse>(&QueryMsg::OwnerOf {
+            token_id: K1.to_string(),
+            include_expired: None,
+        })
+        .unwrap_err();
     assert!(e.to_string().contains("read-only"), "{e}");
     let bob = s.bob.clone();
-    let t = ExecuteMsg::TransferNft { recipient: bob.to_string(), token_id: K1.to_string() };
-    assert_eq!(s.err(&bob, &t, &[]), ContractError::MirroredKeyReadOnly { id: K1, chain: EVM_CHAIN });
+    let t = ExecuteMsg::TransferNft {
+        recipient: bob.to_string(),
+        token_id: K1.to_string(),
+    };
+    assert_eq!(
+        s.err(&bob, &t, &[]),
+        ContractError::MirroredKeyReadOnly {
+            id: K1,
+            chain: EVM_CHAIN
+        }
+    );
 }
 
 #[test]
@@ -64,27 +99,50 @@ fn replays_and_gaps_are_refused() {
     s.receive(&batch, &[0, 1]).unwrap();
     assert_eq!(
         s.receive_err(&batch, &[0, 1]),
-        ContractError::LaneNonce { index: 0, src: EVM_CHAIN, got: 1, expected: 3 }
+        ContractError::LaneNonce {
+            index: 0,
+            src: EVM_CHAIN,
+            got: 1,
+            expected: 3
+        }
     );
     let gap = vec![inbound(EVM_CHAIN, 4, key_minted(M1, K1 + 1, evm(0xbb), 0))];
-    assert_eq!(s.receive_err(&gap, &[0, 1]), ContractError::LaneNonce { index: 0, src: EVM_CHAIN, got: 4, expected: 3 });
+    assert_eq!(
+        s.receive_err(&gap, &[0, 1]),
+        ContractError::LaneNonce {
+            index: 0,
+            src: EVM_CHAIN,
+            got: 4,
+            expected: 3
+        }
+    );
     let inner_gap = vec![
         inbound(EVM_CHAIN, 3, key_minted(M1, K1 + 1, evm(0xbb), 0)),
         inbound(EVM_CHAIN, 5, key_minted(M1, K1 + 2, evm(0xbb), 0)),
     ];
     assert_eq!(
         s.receive_err(&inner_gap, &[0, 1]),
-        ContractError::LaneNonce { index: 1, src: EVM_CHAIN, got: 5, expected: 4 }
+        ContractError::LaneNonce {
+            index: 1,
+            src: EVM_CHAIN,
+            got: 5,
+            expected: 4
+        }
     );
     assert_eq!(lanes(&s).inbound[0].nonce, 2);
     // Lanes are independent: another source starts at 1.
     let other = ((2u64) << 32) | 1;
-    s.receive_lane(2, &[inbound(2, 1, model_registered(other, 0, evm(0x11)))]).unwrap();
+    s.receive_lane(2, &[inbound(2, 1, model_registered(other, 0, evm(0x11)))])
+        .unwrap();
     assert_eq!(lanes(&s).inbound.len(), 2);
 }
 
 impl Suite {
-    fn receive_lane(&mut self, _src: u32, messages: &[Vec<u8>]) -> anyhow::Result<cw_multi_test::AppResponse> {
+    fn receive_lane(
+        &mut self,
+        _src: u32,
+        messages: &[Vec<u8>],
+    ) -> anyhow::Result<cw_multi_test::AppResponse> {
         self.receive(messages, &[1, 2])
     }
 }
@@ -93,11 +151,26 @@ impl Suite {
 fn signature_failures() {
     let mut s = Suite::new();
     let batch = base_batch();
-    assert_eq!(s.receive_err(&batch, &[1]), ContractError::BelowThreshold { got: 1, threshold: 2 });
-    assert_eq!(s.receive_err(&batch, &[]), ContractError::BelowThreshold { got: 0, threshold: 2 });
+    assert_eq!(
+        s.receive_err(&batch, &[1]),
+        ContractError::BelowThreshold {
+            got: 1,
+            threshold: 2
+        }
+    );
+    assert_eq!(
+        s.receive_err(&batch, &[]),
+        ContractError::BelowThreshold {
+            got: 0,
+            threshold: 2
+        }
+    );
 
     let send = |s: &mut Suite, sigs: Vec<BatchSignature>| -> ContractError {
-        let msg = ExecuteMsg::ReceiveBatch { messages: batch.iter().map(|m| HexBinary::from(m.clone())).collect(), signatures: sigs };
+        let msg = ExecuteMsg::ReceiveBatch {
+            messages: batch.iter().map(|m| HexBinary::from(m.clone())).collect(),
+            signatures: sigs,
+        };
         let c = s.carol.clone();
         s.err(&c, &msg, &[])
     };
@@ -105,22 +178,45 @@ fn signature_failures() {
 
     let mut dup = good.clone();
     dup[1] = dup[0].clone();
-    assert_eq!(send(&mut s, dup), ContractError::DuplicateSigner { pubkey: good[0].pubkey.to_hex() });
+    assert_eq!(
+        send(&mut s, dup),
+        ContractError::DuplicateSigner {
+            pubkey: good[0].pubkey.to_hex()
+        }
+    );
 
     // Signed by relayer 1 but over another batch: a forgery for this one.
-    let other = s.signatures(&[inbound(EVM_CHAIN, 1, key_minted(M1, 99, evm(1), 0))], &[1]);
+    let other = s.signatures(
+        &[inbound(EVM_CHAIN, 1, key_minted(M1, 99, evm(1), 0))],
+        &[1],
+    );
     let mut forged = good.clone();
     forged[1].signature = other[0].signature.clone();
-    assert_eq!(send(&mut s, forged), ContractError::BadSignature { index: 1, pubkey: good[1].pubkey.to_hex() });
+    assert_eq!(
+        send(&mut s, forged),
+        ContractError::BadSignature {
+            index: 1,
+            pubkey: good[1].pubkey.to_hex()
+        }
+    );
 
     let stranger = SigningKey::from_slice(&[9u8; 32]).unwrap();
     let mut unknown = good.clone();
     unknown[0].pubkey = pubkey(&stranger);
-    assert_eq!(send(&mut s, unknown), ContractError::UnknownRelayer { index: 0, pubkey: pubkey(&stranger).to_hex() });
+    assert_eq!(
+        send(&mut s, unknown),
+        ContractError::UnknownRelayer {
+            index: 0,
+            pubkey: pubkey(&stranger).to_hex()
+        }
+    );
 
     let mut short = good.clone();
     short[0].signature = HexBinary::from(vec![1u8; 10]);
-    assert!(matches!(send(&mut s, short), ContractError::MalformedSignature { index: 0, .. }));
+    assert!(matches!(
+        send(&mut s, short),
+        ContractError::MalformedSignature { index: 0, .. }
+    ));
 
     // 65-byte (r || s || v) signatures as EVM tooling produces are accepted.
     let mut with_v = good.clone();
@@ -129,7 +225,10 @@ fn signature_failures() {
         b.push(27);
         sig.signature = b.into();
     }
-    let msg = ExecuteMsg::ReceiveBatch { messages: batch.iter().map(|m| HexBinary::from(m.clone())).collect(), signatures: with_v };
+    let msg = ExecuteMsg::ReceiveBatch {
+        messages: batch.iter().map(|m| HexBinary::from(m.clone())).collect(),
+        signatures: with_v,
+    };
     let c = s.carol.clone();
     s.ok(&c, &msg, &[]);
 }
@@ -141,29 +240,72 @@ fn malformed_batches() {
 
     let mut truncated = base_batch()[0].clone();
     truncated.truncate(30);
-    assert!(matches!(s.receive_err_raw(vec![truncated]), ContractError::MalformedMessage { index: 0, reason } if reason.contains("Truncated")));
+    assert!(
+        matches!(s.receive_err_raw(vec![truncated]), ContractError::MalformedMessage { index: 0, reason } if reason.contains("Truncated"))
+    );
 
     let mut version = base_batch()[0].clone();
     version[0] = 2;
-    assert!(matches!(s.receive_err_raw(vec![version]), ContractError::MalformedMessage { index: 0, reason } if reason.contains("UnsupportedVersion")));
+    assert!(
+        matches!(s.receive_err_raw(vec![version]), ContractError::MalformedMessage { index: 0, reason } if reason.contains("UnsupportedVersion"))
+    );
 
-    let wrong_dst = codec::encode(&codec::Message { src_chain: EVM_CHAIN, dst_chain: 7, nonce: 1, body: key_minted(M1, K1, evm(1), 0) }).unwrap();
-    assert_eq!(s.receive_err_raw(vec![wrong_dst]), ContractError::WrongDestination { index: 0, dst: 7, ours: CHAIN });
+    let wrong_dst = codec::encode(&codec::Message {
+        src_chain: EVM_CHAIN,
+        dst_chain: 7,
+        nonce: 1,
+        body: key_minted(M1, K1, evm(1), 0),
+    })
+    .unwrap();
+    assert_eq!(
+        s.receive_err_raw(vec![wrong_dst]),
+        ContractError::WrongDestination {
+            index: 0,
+            dst: 7,
+            ours: CHAIN
+        }
+    );
 
     let from_self = inbound(CHAIN, 1, key_minted(M1, K1, evm(1), 0));
-    assert!(matches!(s.receive_err_raw(vec![from_self]), ContractError::MalformedMessage { index: 0, .. }));
+    assert!(matches!(
+        s.receive_err_raw(vec![from_self]),
+        ContractError::MalformedMessage { index: 0, .. }
+    ));
 
-    let mixed = vec![base_batch()[0].clone(), inbound(2, 2, key_minted(M1, K1, evm(1), 0))];
-    assert!(matches!(s.receive_err_raw(mixed), ContractError::MalformedMessage { index: 1, reason } if reason.contains("lane mismatch")));
+    let mixed = vec![
+        base_batch()[0].clone(),
+        inbound(2, 2, key_minted(M1, K1, evm(1), 0)),
+    ];
+    assert!(
+        matches!(s.receive_err_raw(mixed), ContractError::MalformedMessage { index: 1, reason } if reason.contains("lane mismatch"))
+    );
 
-    let big: Vec<Vec<u8>> = (1..=101).map(|n| inbound(EVM_CHAIN, n, codec::Body::KeyBurned(codec::KeyBurned { key_id: n, model_id: M1, owner: evm(1) }))).collect();
-    assert_eq!(s.receive_err_raw(big), ContractError::BatchTooLarge { len: 101, max: 100 });
+    let big: Vec<Vec<u8>> = (1..=101)
+        .map(|n| {
+            inbound(
+                EVM_CHAIN,
+                n,
+                codec::Body::KeyBurned(codec::KeyBurned {
+                    key_id: n,
+                    model_id: M1,
+                    owner: evm(1),
+                }),
+            )
+        })
+        .collect();
+    assert_eq!(
+        s.receive_err_raw(big),
+        ContractError::BatchTooLarge { len: 101, max: 100 }
+    );
     assert!(lanes(&s).inbound.is_empty());
 }
 
 impl Suite {
     fn receive_err_raw(&mut self, messages: Vec<Vec<u8>>) -> ContractError {
-        let msg = ExecuteMsg::ReceiveBatch { messages: messages.into_iter().map(HexBinary::from).collect(), signatures: vec![] };
+        let msg = ExecuteMsg::ReceiveBatch {
+            messages: messages.into_iter().map(HexBinary::from).collect(),
+            signatures: vec![],
+        };
         let c = self.carol.clone();
         self.err(&c, &msg, &[])
     }
@@ -180,46 +322,115 @@ fn a_bad_message_rejects_the_whole_batch() {
     ];
     assert_eq!(
         s.receive_err(&batch, &[0, 1]),
-        ContractError::InvalidMirror { index: 1, reason: "model id does not originate on the lane's source chain".into() }
+        ContractError::InvalidMirror {
+            index: 1,
+            reason: "model id does not originate on the lane's source chain".into()
+        }
     );
-    assert!(s.q::<Model>(&QueryMsg::Model { id: Uint64::new(M1) }).is_err());
+    assert!(s
+        .q::<Model>(&QueryMsg::Model {
+            id: Uint64::new(M1)
+        })
+        .is_err());
     assert!(lanes(&s).inbound.is_empty());
     // A duplicate model is refused too.
     s.receive(&batch[..1], &[0, 1]).unwrap();
     let again = vec![inbound(EVM_CHAIN, 2, model_registered(M1, 0, evm(0xaa)))];
-    assert_eq!(s.receive_err(&again, &[0, 1]), ContractError::InvalidMirror { index: 0, reason: "model already exists".into() });
+    assert_eq!(
+        s.receive_err(&again, &[0, 1]),
+        ContractError::InvalidMirror {
+            index: 0,
+            reason: "model already exists".into()
+        }
+    );
 }
 
 #[test]
 fn mirrored_key_lifecycle() {
     let mut s = Suite::new();
     s.receive(&base_batch(), &[0, 1]).unwrap();
-    let transfer = codec::Body::KeyTransferred(codec::KeyTransferred { key_id: K1, model_id: M1, from: evm(0xbb), to: evm(0xcc) });
+    let transfer = codec::Body::KeyTransferred(codec::KeyTransferred {
+        key_id: K1,
+        model_id: M1,
+        from: evm(0xbb),
+        to: evm(0xcc),
+    });
     // A transfer that names the wrong current holder, or another model, is refused.
-    let wrong_from = codec::Body::KeyTransferred(codec::KeyTransferred { key_id: K1, model_id: M1, from: evm(0x01), to: evm(0xcc) });
-    assert!(matches!(s.receive_err(&[inbound(EVM_CHAIN, 3, wrong_from)], &[0, 1]), ContractError::InvalidMirror { .. }));
-    let wrong_model = codec::Body::KeyTransferred(codec::KeyTransferred { key_id: K1, model_id: M1 + 1, from: evm(0xbb), to: evm(0xcc) });
+    let wrong_from = codec::Body::KeyTransferred(codec::KeyTransferred {
+        key_id: K1,
+        model_id: M1,
+        from: evm(0x01),
+        to: evm(0xcc),
+    });
+    assert!(matches!(
+        s.receive_err(&[inbound(EVM_CHAIN, 3, wrong_from)], &[0, 1]),
+        ContractError::InvalidMirror { .. }
+    ));
+    let wrong_model = codec::Body::KeyTransferred(codec::KeyTransferred {
+        key_id: K1,
+        model_id: M1 + 1,
+        from: evm(0xbb),
+        to: evm(0xcc),
+    });
     assert_eq!(
         s.receive_err(&[inbound(EVM_CHAIN, 3, wrong_model)], &[0, 1]),
-        ContractError::InvalidMirror { index: 0, reason: "key message names another model than the mirrored key's".into() }
+        ContractError::InvalidMirror {
+            index: 0,
+            reason: "key message names another model than the mirrored key's".into()
+        }
     );
-    s.receive(&[inbound(EVM_CHAIN, 3, transfer)], &[0, 1]).unwrap();
+    s.receive(&[inbound(EVM_CHAIN, 3, transfer)], &[0, 1])
+        .unwrap();
     assert!(!evm_access(&s, M1, 0xbb));
     assert!(evm_access(&s, M1, 0xcc));
     // Only the resident chain speaks for the key.
-    let other_lane = inbound(2, 1, codec::Body::KeyBurned(codec::KeyBurned { key_id: K1, model_id: M1, owner: evm(0xcc) }));
+    let other_lane = inbound(
+        2,
+        1,
+        codec::Body::KeyBurned(codec::KeyBurned {
+            key_id: K1,
+            model_id: M1,
+            owner: evm(0xcc),
+        }),
+    );
     assert_eq!(
         s.receive_err(&[other_lane], &[0, 1]),
-        ContractError::InvalidMirror { index: 0, reason: "key is not resident on the lane's source chain".into() }
+        ContractError::InvalidMirror {
+            index: 0,
+            reason: "key is not resident on the lane's source chain".into()
+        }
     );
-    let wrong_holder = codec::Body::KeyBurned(codec::KeyBurned { key_id: K1, model_id: M1, owner: evm(0xbb) });
+    let wrong_holder = codec::Body::KeyBurned(codec::KeyBurned {
+        key_id: K1,
+        model_id: M1,
+        owner: evm(0xbb),
+    });
     assert_eq!(
         s.receive_err(&[inbound(EVM_CHAIN, 4, wrong_holder)], &[0, 1]),
-        ContractError::InvalidMirror { index: 0, reason: "key burn names another holder or model than the mirrored key's".into() }
+        ContractError::InvalidMirror {
+            index: 0,
+            reason: "key burn names another holder or model than the mirrored key's".into()
+        }
     );
-    s.receive(&[inbound(EVM_CHAIN, 4, codec::Body::KeyBurned(codec::KeyBurned { key_id: K1, model_id: M1, owner: evm(0xcc) }))], &[0, 1]).unwrap();
+    s.receive(
+        &[inbound(
+            EVM_CHAIN,
+            4,
+            codec::Body::KeyBurned(codec::KeyBurned {
+                key_id: K1,
+                model_id: M1,
+                owner: evm(0xcc),
+            }),
+        )],
+        &[0, 1],
+    )
+    .unwrap();
     assert!(!evm_access(&s, M1, 0xcc));
-    assert!(s.q::<KeyResponse>(&QueryMsg::Key { id: Uint64::new(K1) }).is_err());
+    assert!(s
+        .q::<KeyResponse>(&QueryMsg::Key {
+            id: Uint64::new(K1)
+        })
+        .is_err());
 }
 
 #[test]
@@ -252,17 +463,47 @@ fn key_moved_here_becomes_a_local_nft() {
         locked: false,
     });
     s.receive(&[inbound(EVM_CHAIN, 3, mv)], &[0, 1]).unwrap();
-    let owner: OwnerOfResponse = s.q(&QueryMsg::OwnerOf { token_id: K1.to_string(), include_expired: None }).unwrap();
+    let owner: OwnerOfResponse = s
+        .q(&QueryMsg::OwnerOf {
+            token_id: K1.to_string(),
+            include_expired: None,
+        })
+        .unwrap();
     assert_eq!(owner.owner, dave.to_string());
     let bob = s.bob.clone();
-    s.ok(&dave, &ExecuteMsg::TransferNft { recipient: bob.to_string(), token_id: K1.to_string() }, &[]);
-    let has: HasAccessResponse = s.q(&QueryMsg::HasAccess { model: Uint64::new(M1), account: Account::Cosmos(bob.to_string()) }).unwrap();
+    s.ok(
+        &dave,
+        &ExecuteMsg::TransferNft {
+            recipient: bob.to_string(),
+            token_id: K1.to_string(),
+        },
+        &[],
+    );
+    let has: HasAccessResponse = s
+        .q(&QueryMsg::HasAccess {
+            model: Uint64::new(M1),
+            account: Account::Cosmos(bob.to_string()),
+        })
+        .unwrap();
     assert!(has.access);
     // The old chain cannot move it again: it is resident here now.
     let again = codec::Body::KeyMoved(codec::KeyMoved {
-        key_id: K1, model_id: M1, from_chain: EVM_CHAIN, to_chain: 2, from: evm(0xbb), owner: evm(1), expires_at: 0, locked: false,
+        key_id: K1,
+        model_id: M1,
+        from_chain: EVM_CHAIN,
+        to_chain: 2,
+        from: evm(0xbb),
+        owner: evm(1),
+        expires_at: 0,
+        locked: false,
     });
-    assert_eq!(s.receive_err(&[inbound(EVM_CHAIN, 4, again)], &[0, 1]), ContractError::InvalidMirror { index: 0, reason: "key is resident on this chain".into() });
+    assert_eq!(
+        s.receive_err(&[inbound(EVM_CHAIN, 4, again)], &[0, 1]),
+        ContractError::InvalidMirror {
+            index: 0,
+            reason: "key is resident on this chain".into()
+        }
+    );
 }
 
 #[test]
@@ -271,19 +512,52 @@ fn retired_models_are_not_sold() {
     s.receive(&base_batch(), &[0, 1]).unwrap();
     // The creator's bound address prices it here, then the home chain retires it.
     let bind = codec::Body::PayoutAddressBound(codec::PayoutAddressBound {
-        creator: evm(0xaa), chain: CHAIN, payout: codec::Account::Cosmos([0xdd; 20]), bind_nonce: 5, signature: vec![],
+        creator: evm(0xaa),
+        chain: CHAIN,
+        payout: codec::Account::Cosmos([0xdd; 20]),
+        bind_nonce: 5,
+        signature: vec![],
     });
-    s.receive(&[inbound(EVM_CHAIN, 3, bind.clone())], &[0, 1]).unwrap();
+    s.receive(&[inbound(EVM_CHAIN, 3, bind.clone())], &[0, 1])
+        .unwrap();
     // Stale bindings are refused.
-    assert_eq!(s.receive_err(&[inbound(EVM_CHAIN, 4, bind)], &[0, 1]), ContractError::InvalidMirror { index: 0, reason: "stale payout bind nonce".into() });
+    assert_eq!(
+        s.receive_err(&[inbound(EVM_CHAIN, 4, bind)], &[0, 1]),
+        ContractError::InvalidMirror {
+            index: 0,
+            reason: "stale payout bind nonce".into()
+        }
+    );
     let dave = s.dave.clone();
-    s.ok(&dave, &ExecuteMsg::UpdateModel { model: Uint64::new(M1), price: Some(10u128.into()), deploy_price: None, sdl_uri: None }, &[]);
+    s.ok(
+        &dave,
+        &ExecuteMsg::UpdateModel {
+            model: Uint64::new(M1),
+            price: Some(10u128.into()),
+            deploy_price: None,
+            sdl_uri: None,
+        },
+        &[],
+    );
     // The SDL locator belongs to the home chain.
-    let uri = ExecuteMsg::UpdateModel { model: Uint64::new(M1), price: None, deploy_price: None, sdl_uri: Some("x".into()) };
-    assert!(matches!(s.err(&dave, &uri, &[]), ContractError::InvalidModel { .. }));
+    let uri = ExecuteMsg::UpdateModel {
+        model: Uint64::new(M1),
+        price: None,
+        deploy_price: None,
+        sdl_uri: Some("x".into()),
+    };
+    assert!(matches!(
+        s.err(&dave, &uri, &[]),
+        ContractError::InvalidModel { .. }
+    ));
     let bob = s.bob.clone();
     s.buy(&bob, M1, 10, false);
-    let retire = codec::Body::ModelUpdated(codec::ModelUpdated { model_id: M1, retired: true, metadata_uri: String::new(), prices: vec![] });
+    let retire = codec::Body::ModelUpdated(codec::ModelUpdated {
+        model_id: M1,
+        retired: true,
+        metadata_uri: String::new(),
+        prices: vec![],
+    });
     // Another chain's price list for the model is accepted on that chain's lane and changes
     // nothing here; the home chain's retirement does.
     let admin = s.admin.clone();
@@ -296,12 +570,29 @@ fn retired_models_are_not_sold() {
         max_batch: None,
     };
     s.ok(&admin, &peers, &[]);
-    let foreign = codec::Body::ModelUpdated(codec::ModelUpdated { model_id: M1, retired: true, metadata_uri: String::new(), prices: vec![codec::Price { currency: vec![], amount: 5 }] });
-    s.receive(&[inbound(EVM_CHAIN + 1, 1, foreign)], &[0, 1]).unwrap();
+    let foreign = codec::Body::ModelUpdated(codec::ModelUpdated {
+        model_id: M1,
+        retired: true,
+        metadata_uri: String::new(),
+        prices: vec![codec::Price {
+            currency: vec![],
+            amount: 5,
+        }],
+    });
+    s.receive(&[inbound(EVM_CHAIN + 1, 1, foreign)], &[0, 1])
+        .unwrap();
     s.buy(&bob, M1, 10, false);
-    s.receive(&[inbound(EVM_CHAIN, 4, retire)], &[0, 1]).unwrap();
-    let buy = ExecuteMsg::BuyKey { model: Uint64::new(M1), recipient: None, with_deployment: false };
-    assert_eq!(s.err(&bob, &buy, &coins(10, DENOM)), ContractError::NotForSale { id: M1 });
+    s.receive(&[inbound(EVM_CHAIN, 4, retire)], &[0, 1])
+        .unwrap();
+    let buy = ExecuteMsg::BuyKey {
+        model: Uint64::new(M1),
+        recipient: None,
+        with_deployment: false,
+    };
+    assert_eq!(
+        s.err(&bob, &buy, &coins(10, DENOM)),
+        ContractError::NotForSale { id: M1 }
+    );
 }
 
 #[test]
@@ -316,7 +607,11 @@ fn local_forks_of_mirrored_models_owe_the_mirrored_fork_royalty() {
     };
     let r = s.ok(&alice, &msg, &[]);
     let fork: u64 = attr(&r, "model").parse().unwrap();
-    let m: Model = s.q(&QueryMsg::Model { id: Uint64::new(fork) }).unwrap();
+    let m: Model = s
+        .q(&QueryMsg::Model {
+            id: Uint64::new(fork),
+        })
+        .unwrap();
     assert_eq!(m.upstream_bps, 2_000);
     // A mirrored fork whose parent is known must commit to the parent's content.
     let child = M1 + 1;
@@ -326,6 +621,9 @@ fn local_forks_of_mirrored_models_owe_the_mirrored_fork_royalty() {
     }
     assert_eq!(
         s.receive_err(&[inbound(EVM_CHAIN, 3, bad)], &[0, 1]),
-        ContractError::InvalidMirror { index: 0, reason: "parent commitment does not match the parent model".into() }
+        ContractError::InvalidMirror {
+            index: 0,
+            reason: "parent commitment does not match the parent model".into()
+        }
     );
 }

@@ -33,7 +33,13 @@ pub fn contract_code() -> Box<dyn Contract<Empty>> {
 }
 
 pub fn policy() -> Policy {
-    Policy { soulbound: false, key_lifetime_secs: None, max_supply: None, allowlist_only: false, forkable: true }
+    Policy {
+        soulbound: false,
+        key_lifetime_secs: None,
+        max_supply: None,
+        allowlist_only: false,
+        forkable: true,
+    }
 }
 
 pub fn publish_args(price: u128, deploy_price: u128, policy: Policy) -> PublishArgs {
@@ -43,7 +49,10 @@ pub fn publish_args(price: u128, deploy_price: u128, policy: Policy) -> PublishA
         price: Uint128::new(price),
         deploy_price: Uint128::new(deploy_price),
         policy,
-        royalty: Royalty { fork_royalty_bps: 1_000, dao_bps: 0 },
+        royalty: Royalty {
+            fork_royalty_bps: 1_000,
+            dao_bps: 0,
+        },
         dao: None,
     }
 }
@@ -82,10 +91,15 @@ impl Suite {
         let api = app.api();
         let names = ["admin", "alice", "bob", "carol", "treasury", "operator"];
         let addrs: Vec<Addr> = names.iter().map(|n| api.addr_make(n)).collect();
-        let dave = api.addr_humanize(&CanonicalAddr::from(vec![0xdd; 20])).unwrap();
+        let dave = api
+            .addr_humanize(&CanonicalAddr::from(vec![0xdd; 20]))
+            .unwrap();
         app.init_modules(|router, _, storage| {
             for a in addrs.iter().chain([&dave]) {
-                router.bank.init_balance(storage, a, coins(START, DENOM)).unwrap();
+                router
+                    .bank
+                    .init_balance(storage, a, coins(START, DENOM))
+                    .unwrap();
             }
         });
         let code_id = app.store_code(contract_code());
@@ -106,7 +120,14 @@ impl Suite {
         let msg = s.instantiate_msg();
         s.contract = s
             .app
-            .instantiate_contract(code_id, s.admin.clone(), &msg, &[], "hexs", Some(s.admin.to_string()))
+            .instantiate_contract(
+                code_id,
+                s.admin.clone(),
+                &msg,
+                &[],
+                "hexs",
+                Some(s.admin.to_string()),
+            )
             .unwrap();
         s
     }
@@ -136,8 +157,14 @@ impl Suite {
         word_of_canonical(&self.app.api().addr_canonicalize(a.as_str()).unwrap()).unwrap()
     }
 
-    pub fn exec(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> anyhow::Result<AppResponse> {
-        self.app.execute_contract(sender.clone(), self.contract.clone(), msg, funds)
+    pub fn exec(
+        &mut self,
+        sender: &Addr,
+        msg: &ExecuteMsg,
+        funds: &[Coin],
+    ) -> anyhow::Result<AppResponse> {
+        self.app
+            .execute_contract(sender.clone(), self.contract.clone(), msg, funds)
     }
 
     pub fn ok(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> AppResponse {
@@ -145,7 +172,9 @@ impl Suite {
     }
 
     pub fn err(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> ContractError {
-        let e = self.exec(sender, msg, funds).expect_err("expected the contract to refuse");
+        let e = self
+            .exec(sender, msg, funds)
+            .expect_err("expected the contract to refuse");
         e.downcast::<ContractError>().expect("a ContractError")
     }
 
@@ -154,7 +183,12 @@ impl Suite {
     }
 
     pub fn balance(&self, a: &Addr) -> u128 {
-        self.app.wrap().query_balance(a, DENOM).unwrap().amount.u128()
+        self.app
+            .wrap()
+            .query_balance(a, DENOM)
+            .unwrap()
+            .amount
+            .u128()
     }
 
     pub fn publish(&mut self, creator: &Addr, args: PublishArgs) -> u64 {
@@ -173,36 +207,61 @@ impl Suite {
     }
 
     pub fn buy(&mut self, buyer: &Addr, model: u64, amount: u128, with_deployment: bool) -> u64 {
-        let msg = ExecuteMsg::BuyKey { model: Uint64::new(model), recipient: None, with_deployment };
+        let msg = ExecuteMsg::BuyKey {
+            model: Uint64::new(model),
+            recipient: None,
+            with_deployment,
+        };
         let r = self.ok(&buyer.clone(), &msg, &coins(amount, DENOM));
         attr(&r, "token_id").parse().unwrap()
     }
 
     pub fn vault(&self, model: u64) -> u128 {
-        self.q::<Uint128>(&QueryMsg::Vault { model: Uint64::new(model) }).unwrap().u128()
+        self.q::<Uint128>(&QueryMsg::Vault {
+            model: Uint64::new(model),
+        })
+        .unwrap()
+        .u128()
     }
 
     pub fn claimable(&self, word: &[u8]) -> u128 {
-        self.q::<Uint128>(&QueryMsg::Claimable { payee: crate::account::Account::Word(word.to_vec().into()) })
-            .unwrap()
-            .u128()
+        self.q::<Uint128>(&QueryMsg::Claimable {
+            payee: crate::account::Account::Word(word.to_vec().into()),
+        })
+        .unwrap()
+        .u128()
     }
 
     /// Signs the batch root of `messages` with the relayers at `signers`.
     pub fn signatures(&self, messages: &[Vec<u8>], signers: &[usize]) -> Vec<BatchSignature> {
-        let hex: Vec<HexBinary> = messages.iter().map(|m| HexBinary::from(m.clone())).collect();
+        let hex: Vec<HexBinary> = messages
+            .iter()
+            .map(|m| HexBinary::from(m.clone()))
+            .collect();
         // A batch the contract will refuse still gets (meaningless) signatures.
-        let root = crate::mirror::prepare_batch(CHAIN, &hex).map(|p| p.root).unwrap_or([0u8; 32]);
+        let root = crate::mirror::prepare_batch(CHAIN, &hex)
+            .map(|p| p.root)
+            .unwrap_or([0u8; 32]);
         signers
             .iter()
-            .map(|&i| BatchSignature { pubkey: pubkey(&self.relayers[i]), signature: sign(&self.relayers[i], &root) })
+            .map(|&i| BatchSignature {
+                pubkey: pubkey(&self.relayers[i]),
+                signature: sign(&self.relayers[i], &root),
+            })
             .collect()
     }
 
-    pub fn receive(&mut self, messages: &[Vec<u8>], signers: &[usize]) -> anyhow::Result<AppResponse> {
+    pub fn receive(
+        &mut self,
+        messages: &[Vec<u8>],
+        signers: &[usize],
+    ) -> anyhow::Result<AppResponse> {
         let signatures = self.signatures(messages, signers);
         let msg = ExecuteMsg::ReceiveBatch {
-            messages: messages.iter().map(|m| HexBinary::from(m.clone())).collect(),
+            messages: messages
+                .iter()
+                .map(|m| HexBinary::from(m.clone()))
+                .collect(),
             signatures,
         };
         let sender = self.carol.clone();
@@ -210,13 +269,22 @@ impl Suite {
     }
 
     pub fn receive_err(&mut self, messages: &[Vec<u8>], signers: &[usize]) -> ContractError {
-        self.receive(messages, signers).expect_err("expected refusal").downcast().unwrap()
+        self.receive(messages, signers)
+            .expect_err("expected refusal")
+            .downcast()
+            .unwrap()
     }
 }
 
 /// Encodes a message on the lane `src` -> this chain.
 pub fn inbound(src: u32, nonce: u64, body: codec::Body) -> Vec<u8> {
-    codec::encode(&codec::Message { src_chain: src, dst_chain: CHAIN, nonce, body }).unwrap()
+    codec::encode(&codec::Message {
+        src_chain: src,
+        dst_chain: CHAIN,
+        nonce,
+        body,
+    })
+    .unwrap()
 }
 
 pub fn evm(byte: u8) -> codec::Account {
@@ -248,7 +316,13 @@ pub fn model_registered(id: u64, parent: u64, creator: codec::Account) -> codec:
 }
 
 pub fn key_minted(model: u64, key: u64, owner: codec::Account, expires_at: u64) -> codec::Body {
-    codec::Body::KeyMinted(codec::KeyMinted { model_id: model, key_id: key, owner, expires_at, locked: false })
+    codec::Body::KeyMinted(codec::KeyMinted {
+        model_id: model,
+        key_id: key,
+        owner,
+        expires_at,
+        locked: false,
+    })
 }
 
 /// Value of the first attribute `key` in the response's wasm events.
@@ -269,8 +343,19 @@ pub fn outbound(r: &AppResponse) -> Vec<(String, u64, Vec<u8>)> {
         .iter()
         .filter(|e| e.ty == "wasm-hexs_outbound")
         .map(|e| {
-            let get = |k: &str| e.attributes.iter().find(|a| a.key == k).unwrap().value.clone();
-            (get("kind"), get("nonce").parse().unwrap(), HexBinary::from_hex(&get("message")).unwrap().to_vec())
+            let get = |k: &str| {
+                e.attributes
+                    .iter()
+                    .find(|a| a.key == k)
+                    .unwrap()
+                    .value
+                    .clone()
+            };
+            (
+                get("kind"),
+                get("nonce").parse().unwrap(),
+                HexBinary::from_hex(&get("message")).unwrap().to_vec(),
+            )
         })
         .collect()
 }

@@ -7,7 +7,13 @@ use crate::state::{Escrow, EscrowStatus};
 
 fn settle(s: &mut Suite, model: u64) -> anyhow::Result<cw_multi_test::AppResponse> {
     let c = s.carol.clone();
-    s.exec(&c, &ExecuteMsg::Settle { model: Uint64::new(model) }, &[])
+    s.exec(
+        &c,
+        &ExecuteMsg::Settle {
+            model: Uint64::new(model),
+        },
+        &[],
+    )
 }
 
 #[test]
@@ -38,11 +44,17 @@ fn settle_root_pays_fee_and_creator() {
     assert_eq!(s.claimable(&s.word(&alice)), 9_900);
     assert_eq!(s.claimable(&s.word(&s.treasury.clone())), 100);
     assert_eq!(
-        settle(&mut s, root).unwrap_err().downcast::<ContractError>().unwrap(),
+        settle(&mut s, root)
+            .unwrap_err()
+            .downcast::<ContractError>()
+            .unwrap(),
         ContractError::NothingToSettle { id: root }
     );
     assert_eq!(
-        settle(&mut s, 4242).unwrap_err().downcast::<ContractError>().unwrap(),
+        settle(&mut s, 4242)
+            .unwrap_err()
+            .downcast::<ContractError>()
+            .unwrap(),
         ContractError::UnknownModel { id: 4242 }
     );
 }
@@ -62,7 +74,11 @@ fn settle_fork_moves_one_level_up_and_pays_the_dao() {
     assert_eq!(attr(&r, "parent_share"), "1000");
     assert_eq!(attr(&r, "dao_share"), "500");
     assert_eq!(attr(&r, "creator_share"), "8400");
-    assert_eq!(s.vault(root), 1_000, "the parent's share waits in the parent's vault");
+    assert_eq!(
+        s.vault(root),
+        1_000,
+        "the parent's share waits in the parent's vault"
+    );
     assert_eq!(s.claimable(&s.word(&carol)), 500);
     assert_eq!(s.claimable(&s.word(&bob)), 8_400);
     assert_eq!(s.claimable(&s.word(&alice)), 0);
@@ -79,19 +95,47 @@ fn claim_pays_local_payees_and_needs_a_binding_for_foreign_ones() {
     s.buy(&bob, root, 1_000, false);
     settle(&mut s, root).unwrap();
     let before = s.balance(&alice);
-    s.ok(&bob, &ExecuteMsg::Claim { payee: Some(Account::Cosmos(alice.to_string())) }, &[]);
-    assert_eq!(s.balance(&alice), before + 990, "anyone may trigger, the payee is paid");
+    s.ok(
+        &bob,
+        &ExecuteMsg::Claim {
+            payee: Some(Account::Cosmos(alice.to_string())),
+        },
+        &[],
+    );
+    assert_eq!(
+        s.balance(&alice),
+        before + 990,
+        "anyone may trigger, the payee is paid"
+    );
     assert_eq!(
         s.err(&alice, &ExecuteMsg::Claim { payee: None }, &[]),
-        ContractError::NothingToClaim { payee: crate::account::hex(&s.word(&alice)) }
+        ContractError::NothingToClaim {
+            payee: crate::account::hex(&s.word(&alice))
+        }
     );
 
     // A model mirrored from EVM earns here; its EVM creator needs a bound payout address.
     let evm_model = ((EVM_CHAIN as u64) << 32) | 1;
-    s.receive(&[inbound(EVM_CHAIN, 1, model_registered(evm_model, 0, evm(0xaa)))], &[0, 1]).unwrap();
+    s.receive(
+        &[inbound(
+            EVM_CHAIN,
+            1,
+            model_registered(evm_model, 0, evm(0xaa)),
+        )],
+        &[0, 1],
+    )
+    .unwrap();
     // Only the creator's bound address may set this chain's price: nobody yet.
-    let price = ExecuteMsg::UpdateModel { model: Uint64::new(evm_model), price: Some(500u128.into()), deploy_price: None, sdl_uri: None };
-    assert!(matches!(s.err(&dave, &price, &[]), ContractError::Unauthorized { .. }));
+    let price = ExecuteMsg::UpdateModel {
+        model: Uint64::new(evm_model),
+        price: Some(500u128.into()),
+        deploy_price: None,
+        sdl_uri: None,
+    };
+    assert!(matches!(
+        s.err(&dave, &price, &[]),
+        ContractError::Unauthorized { .. }
+    ));
     let bind = codec::Body::PayoutAddressBound(codec::PayoutAddressBound {
         creator: evm(0xaa),
         chain: CHAIN,
@@ -105,23 +149,48 @@ fn claim_pays_local_payees_and_needs_a_binding_for_foreign_ones() {
     settle(&mut s, evm_model).unwrap();
     assert_eq!(s.claimable(&evm_word(0xaa)), 495);
     let before = s.balance(&dave);
-    s.ok(&bob, &ExecuteMsg::Claim { payee: Some(Account::Evm(format!("0x{}", "aa".repeat(20)))) }, &[]);
+    s.ok(
+        &bob,
+        &ExecuteMsg::Claim {
+            payee: Some(Account::Evm(format!("0x{}", "aa".repeat(20)))),
+        },
+        &[],
+    );
     assert_eq!(s.balance(&dave), before + 495);
 
     // A foreign payee without a binding cannot be paid.
     let fee_word = evm_word(0xee);
-    s.ok(&s.admin.clone(), &ExecuteMsg::UpdateConfig {
-        protocol_fee_bps: None,
-        fee_collector: Some(Account::Word(fee_word.clone().into())),
-        deploy_payee: None, escrow_timeout_secs: None, peers: None, max_batch: None,
-    }, &[]);
+    s.ok(
+        &s.admin.clone(),
+        &ExecuteMsg::UpdateConfig {
+            protocol_fee_bps: None,
+            fee_collector: Some(Account::Word(fee_word.clone().into())),
+            deploy_payee: None,
+            escrow_timeout_secs: None,
+            peers: None,
+            max_batch: None,
+        },
+        &[],
+    );
     s.buy(&bob, root, 1_000, false);
     settle(&mut s, root).unwrap();
     assert_eq!(
-        s.err(&bob, &ExecuteMsg::Claim { payee: Some(Account::Word(fee_word.clone().into())) }, &[]),
-        ContractError::NoPayoutAddress { payee: crate::account::hex(&fee_word) }
+        s.err(
+            &bob,
+            &ExecuteMsg::Claim {
+                payee: Some(Account::Word(fee_word.clone().into()))
+            },
+            &[]
+        ),
+        ContractError::NoPayoutAddress {
+            payee: crate::account::hex(&fee_word)
+        }
     );
-    assert_eq!(s.claimable(&fee_word), 10, "credit stays until it can be paid");
+    assert_eq!(
+        s.claimable(&fee_word),
+        10,
+        "credit stays until it can be paid"
+    );
 }
 
 fn lease(purchase: u64, ok: bool) -> codec::Body {
@@ -143,16 +212,37 @@ fn lease_reports_release_or_refund_the_escrow() {
     let model = s.publish(&alice, publish_args(100, 40, policy()));
     let k1 = s.buy(&bob, model, 140, true);
     let k2 = s.buy(&bob, model, 140, true);
-    s.receive(&[inbound(EVM_CHAIN, 1, lease(k1, true)), inbound(EVM_CHAIN, 2, lease(k2, false))], &[0, 2]).unwrap();
+    s.receive(
+        &[
+            inbound(EVM_CHAIN, 1, lease(k1, true)),
+            inbound(EVM_CHAIN, 2, lease(k2, false)),
+        ],
+        &[0, 2],
+    )
+    .unwrap();
     assert_eq!(s.claimable(&s.word(&s.operator.clone())), 40);
     assert_eq!(s.claimable(&s.word(&bob)), 40);
-    let e: Escrow = s.q(&QueryMsg::Escrow { key_id: Uint64::new(k1) }).unwrap();
+    let e: Escrow = s
+        .q(&QueryMsg::Escrow {
+            key_id: Uint64::new(k1),
+        })
+        .unwrap();
     assert_eq!(e.status, EscrowStatus::Released);
-    let e: Escrow = s.q(&QueryMsg::Escrow { key_id: Uint64::new(k2) }).unwrap();
+    let e: Escrow = s
+        .q(&QueryMsg::Escrow {
+            key_id: Uint64::new(k2),
+        })
+        .unwrap();
     assert_eq!(e.status, EscrowStatus::Refunded);
     // A second report for the same purchase is refused (and the whole batch with it).
     let e = s.receive_err(&[inbound(EVM_CHAIN, 3, lease(k1, false))], &[0, 1]);
-    assert_eq!(e, ContractError::InvalidMirror { index: 0, reason: "escrow already closed".into() });
+    assert_eq!(
+        e,
+        ContractError::InvalidMirror {
+            index: 0,
+            reason: "escrow already closed".into()
+        }
+    );
     assert_eq!(s.claimable(&s.word(&bob)), 40);
     // The vault never saw the deployment part.
     assert_eq!(s.vault(model), 200);
@@ -164,20 +254,45 @@ fn buyer_reclaims_an_unreported_escrow_after_the_timeout() {
     let (alice, bob, carol) = (s.alice.clone(), s.bob.clone(), s.carol.clone());
     let model = s.publish(&alice, publish_args(100, 40, policy()));
     let key = s.buy(&bob, model, 140, true);
-    let reclaim = ExecuteMsg::ReclaimEscrow { key_id: Uint64::new(key) };
+    let reclaim = ExecuteMsg::ReclaimEscrow {
+        key_id: Uint64::new(key),
+    };
     let at = s.app.block_info().time.seconds() + 3_600;
-    assert_eq!(s.err(&bob, &reclaim, &[]), ContractError::EscrowNotExpired { id: key, at });
+    assert_eq!(
+        s.err(&bob, &reclaim, &[]),
+        ContractError::EscrowNotExpired { id: key, at }
+    );
     s.app.update_block(|b| b.time = b.time.plus_seconds(3_600));
-    assert!(matches!(s.err(&carol, &reclaim, &[]), ContractError::Unauthorized { .. }));
+    assert!(matches!(
+        s.err(&carol, &reclaim, &[]),
+        ContractError::Unauthorized { .. }
+    ));
     let before = s.balance(&bob);
     s.ok(&bob, &reclaim, &[]);
     assert_eq!(s.balance(&bob), before + 40);
-    assert_eq!(s.err(&bob, &reclaim, &[]), ContractError::EscrowClosed { id: key, status: "refunded".into() });
-    let no_escrow = ExecuteMsg::ReclaimEscrow { key_id: Uint64::new(999) };
-    assert_eq!(s.err(&bob, &no_escrow, &[]), ContractError::UnknownEscrow { id: 999 });
+    assert_eq!(
+        s.err(&bob, &reclaim, &[]),
+        ContractError::EscrowClosed {
+            id: key,
+            status: "refunded".into()
+        }
+    );
+    let no_escrow = ExecuteMsg::ReclaimEscrow {
+        key_id: Uint64::new(999),
+    };
+    assert_eq!(
+        s.err(&bob, &no_escrow, &[]),
+        ContractError::UnknownEscrow { id: 999 }
+    );
     // A late lease report can no longer pay the operator.
     let e = s.receive_err(&[inbound(EVM_CHAIN, 1, lease(key, true))], &[0, 1]);
-    assert_eq!(e, ContractError::InvalidMirror { index: 0, reason: "escrow already closed".into() });
+    assert_eq!(
+        e,
+        ContractError::InvalidMirror {
+            index: 0,
+            reason: "escrow already closed".into()
+        }
+    );
 }
 
 #[test]
@@ -185,10 +300,20 @@ fn a_local_creator_binds_payouts_here_and_for_peers() {
     let mut s = Suite::new();
     let (alice, bob, carol) = (s.alice.clone(), s.bob.clone(), s.carol.clone());
     let evm_payout = format!("0x{}", "ab".repeat(20));
-    let bind = |chain: u32, payout: Account, nonce: u64| ExecuteMsg::BindPayout { chain, payout, nonce: Uint64::new(nonce) };
+    let bind = |chain: u32, payout: Account, nonce: u64| ExecuteMsg::BindPayout {
+        chain,
+        payout,
+        nonce: Uint64::new(nonce),
+    };
 
     // For a peer chain: nothing changes here, one PayoutAddressBound leaves on the peer lane.
-    let r = s.exec(&alice, &bind(EVM_CHAIN, Account::Evm(evm_payout.clone()), 1), &[]).unwrap();
+    let r = s
+        .exec(
+            &alice,
+            &bind(EVM_CHAIN, Account::Evm(evm_payout.clone()), 1),
+            &[],
+        )
+        .unwrap();
     let out = outbound(&r);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].0, "PayoutAddressBound");
@@ -196,7 +321,10 @@ fn a_local_creator_binds_payouts_here_and_for_peers() {
     match msg.body {
         codec::Body::PayoutAddressBound(b) => {
             let word = s.word(&alice);
-            assert_eq!(b.creator, codec::Account::from_parts(word[0], &word[1..]).unwrap());
+            assert_eq!(
+                b.creator,
+                codec::Account::from_parts(word[0], &word[1..]).unwrap()
+            );
             assert_eq!(b.chain, EVM_CHAIN);
             assert_eq!(b.payout, codec::Account::Evm([0xab; 20]));
             assert_eq!(b.bind_nonce, 1);
@@ -204,22 +332,61 @@ fn a_local_creator_binds_payouts_here_and_for_peers() {
         }
         other => panic!("unexpected body {other:?}"),
     }
-    let payout: Option<String> = s.q(&QueryMsg::Payout { account: Account::Cosmos(alice.to_string()) }).unwrap();
-    assert_eq!(payout, Some(alice.to_string()), "a binding for a peer changes nothing here");
+    let payout: Option<String> = s
+        .q(&QueryMsg::Payout {
+            account: Account::Cosmos(alice.to_string()),
+        })
+        .unwrap();
+    assert_eq!(
+        payout,
+        Some(alice.to_string()),
+        "a binding for a peer changes nothing here"
+    );
 
     // Replays and unknown chains are refused.
-    let stale = s.err(&alice, &bind(EVM_CHAIN, Account::Evm(evm_payout.clone()), 1), &[]);
-    assert_eq!(stale, ContractError::StaleBinding { chain: EVM_CHAIN, nonce: 1, last: 1 });
+    let stale = s.err(
+        &alice,
+        &bind(EVM_CHAIN, Account::Evm(evm_payout.clone()), 1),
+        &[],
+    );
+    assert_eq!(
+        stale,
+        ContractError::StaleBinding {
+            chain: EVM_CHAIN,
+            nonce: 1,
+            last: 1
+        }
+    );
     let unknown = s.err(&alice, &bind(4242, Account::Evm(evm_payout), 1), &[]);
     assert_eq!(unknown, ContractError::UnknownChain { chain: 4242 });
 
     // For this chain: claims of alice's credit go to the bound address from now on.
     let root = s.publish(&alice, publish_args(10_000, 0, policy()));
     s.buy(&bob, root, 10_000, false);
-    s.exec(&alice, &bind(CHAIN, Account::Cosmos(carol.to_string()), 1), &[]).unwrap();
+    s.exec(
+        &alice,
+        &bind(CHAIN, Account::Cosmos(carol.to_string()), 1),
+        &[],
+    )
+    .unwrap();
     let before = s.balance(&carol);
-    s.exec(&carol, &ExecuteMsg::Settle { model: Uint64::new(root) }, &[]).unwrap();
-    let r = s.exec(&bob, &ExecuteMsg::Claim { payee: Some(Account::Cosmos(alice.to_string())) }, &[]).unwrap();
+    s.exec(
+        &carol,
+        &ExecuteMsg::Settle {
+            model: Uint64::new(root),
+        },
+        &[],
+    )
+    .unwrap();
+    let r = s
+        .exec(
+            &bob,
+            &ExecuteMsg::Claim {
+                payee: Some(Account::Cosmos(alice.to_string())),
+            },
+            &[],
+        )
+        .unwrap();
     assert_eq!(attr(&r, "to"), carol.to_string());
     assert_eq!(s.balance(&carol), before + 9_900);
 }

@@ -35,14 +35,24 @@ fn golden_batch_rejections_are_refused() {
     let v = vectors();
     for b in v["batchRejections"].as_array().unwrap() {
         let msgs: Vec<HexBinary> = b["messages"].as_array().unwrap().iter().map(hex).collect();
-        let dst = msgs.first().map(|m| u32::from_be_bytes(m.as_slice()[6..10].try_into().unwrap())).unwrap_or(1);
-        let err = prepare_batch(dst, &msgs).err().unwrap_or_else(|| panic!("{} accepted", b["name"]));
+        let dst = msgs
+            .first()
+            .map(|m| u32::from_be_bytes(m.as_slice()[6..10].try_into().unwrap()))
+            .unwrap_or(1);
+        let err = prepare_batch(dst, &msgs)
+            .err()
+            .unwrap_or_else(|| panic!("{} accepted", b["name"]));
         let code = b["error"].as_str().unwrap();
         let ok = match code {
             "EmptyBatch" => err == ContractError::EmptyBatch,
-            "BatchLaneMismatch" => matches!(&err, ContractError::MalformedMessage { .. } | ContractError::WrongDestination { .. }),
+            "BatchLaneMismatch" => matches!(
+                &err,
+                ContractError::MalformedMessage { .. } | ContractError::WrongDestination { .. }
+            ),
             "BatchNonceGap" => matches!(&err, ContractError::LaneNonce { .. }),
-            other => matches!(&err, ContractError::MalformedMessage { reason, .. } if reason.contains(other)),
+            other => {
+                matches!(&err, ContractError::MalformedMessage { reason, .. } if reason.contains(other))
+            }
         };
         assert!(ok, "{}: expected {code}, got {err}", b["name"]);
     }
@@ -53,7 +63,9 @@ fn golden_message_rejections_are_malformed() {
     let v = vectors();
     for r in v["rejections"].as_array().unwrap() {
         let raw = hex(&r["hex"]);
-        let err = prepare_batch(1, &[raw]).err().unwrap_or_else(|| panic!("{} accepted", r["name"]));
+        let err = prepare_batch(1, &[raw])
+            .err()
+            .unwrap_or_else(|| panic!("{} accepted", r["name"]));
         let code = r["error"].as_str().unwrap();
         assert!(
             matches!(&err, ContractError::MalformedMessage { reason, .. } if reason.contains(code)),
