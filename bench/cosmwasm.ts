@@ -8,7 +8,6 @@ import * as path from "path";
 import { AccountFamily, Kind, Message } from "../codec";
 import {
   connect,
-  deploy,
   devnetEnv,
   EVM_CHAIN,
   eventAttr,

@@ -27,7 +27,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, ZeroAddress, id as topicOf, toBeHex, type Signer } from "ethers";
+import { ZeroAddress, id as topicOf, toBeHex, type Signer } from "ethers";
 import { connectComet, type CometClient } from "@cosmjs/tendermint-rpc";
 import type { ExecuteInstruction } from "@cosmjs/cosmwasm-stargate";
 import type { LanesResponse } from "../sdk/cosmwasm/Hexs.types";

@@ -379,7 +379,7 @@ function expectError(f: () => unknown, code: CodecErrorCode, name: string): void
     f();
   } catch (e) {
     if (e instanceof CodecError && e.code === code) return;
-    throw new Error(`vector ${name}: expected ${code}, got ${String(e)}`);
+    throw new Error(`vector ${name}: expected ${code}, got ${String(e)}`, { cause: e });
   }
   throw new Error(`vector ${name}: expected ${code}, decoded fine`);
 }

@@ -99,7 +99,7 @@ export async function runScenario(
 
   const title = (text: string) => say(`\n── ${++step}. ${text}`);
   const task = async (network: string, name: string, args: string[]): Promise<string> => {
-    const shown = args.map((x) => (/^[\w.:\/@-]+$/.test(x) ? x : `'${x}'`)).join(" ");
+    const shown = args.map((x) => (/^[\w.:/@-]+$/.test(x) ? x : `'${x}'`)).join(" ");
     say(`   $ npx hardhat ${name} --network ${network} ${shown}`);
     const out = await hardhat([name, "--network", network, ...args], env);
     for (const line of out

@@ -223,7 +223,7 @@ export class StandinChain {
           accountNumber: BigInt(acc.number),
         }),
       ).finish();
-      let ok = false;
+      let ok: boolean;
       try {
         ok = await Secp256k1.verifySignature(Secp256k1Signature.fromFixedLength(raw.signatures[0]), sha256(signDoc), pubkey);
       } catch {

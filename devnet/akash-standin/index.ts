@@ -87,7 +87,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   const timer = setInterval(() => {
     if (busy || paused) return;
     busy = true;
-    chain.commitBlock().finally(() => (busy = false));
+    void chain.commitBlock().finally(() => (busy = false));
   }, opts.blockMs ?? 100);
   logger("akash-standin").info(
     { rpcUrl, restUrl, providers: providers.map((p) => [p.address, p.hostUri]) },

@@ -169,7 +169,7 @@ export class LzExecutor {
         return this.failed(p, reason);
       }
     }
-    let receipt: TransactionReceipt | null = null;
+    let receipt: TransactionReceipt | null;
     try {
       const tx = await fn(...args, opts.gasLimit ? { gasLimit: opts.gasLimit } : {});
       receipt = (await tx.wait()) as TransactionReceipt | null;

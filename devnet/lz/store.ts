@@ -64,7 +64,7 @@ export class JsonFileFailedReceiveStore extends MemoryFailedReceiveStore {
       try {
         parsed = JSON.parse(fs.readFileSync(file, "utf8"));
       } catch (e) {
-        throw new Error(`failed-receive store ${file} is not valid JSON: ${(e as Error).message}`);
+        throw new Error(`failed-receive store ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
       }
       if (!Array.isArray(parsed)) throw new Error(`failed-receive store ${file} must hold a JSON array`);
       for (const r of parsed as FailedReceive[]) this.items.set(r.key, r);

@@ -113,7 +113,7 @@ export class LeasePipeline {
   async runToCompletion(id: number, timeoutMs = 120_000): Promise<LeaseRow> {
     const until = this.now() + timeoutMs;
     for (;;) {
-      let row = this.store.get(id);
+      const row = this.store.get(id);
       if (TERMINAL_STATES.includes(row.state)) return row;
       if (this.now() > until)
         throw new AkashError(
@@ -122,7 +122,7 @@ export class LeasePipeline {
         );
       const wait = row.nextAttemptAt - this.now();
       if (wait > 0) await sleep(Math.min(wait, this.policy.pollMs));
-      else row = await this.step(id);
+      else await this.step(id);
     }
   }
 

@@ -172,7 +172,7 @@ export class CosmwasmSink implements Sink {
       if (/account sequence mismatch|incorrect account sequence/i.test(text)) {
         // Another submitter of this account (outside this queue) or a stale counter: follow the chain.
         await this.store.resetTxNonce(this.name, sender);
-        throw new Error(`${this.name}: account sequence mismatch for ${sender} (counter reset; retrying): ${text}`);
+        throw new Error(`${this.name}: account sequence mismatch for ${sender} (counter reset; retrying): ${text}`, { cause: e });
       }
       throw this.refusal(text) ?? e;
     }

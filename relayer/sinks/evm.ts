@@ -136,7 +136,7 @@ export class EvmGatewaySink implements Sink {
             throw new StaleBatchError(`${this.name} already applied the lane past this batch: ${reason(e, this.gateway)}`, stale);
           throw new RejectedError(`${this.name} refuses the batch: ${reason(e, this.gateway)}`);
         }
-        throw new Error(`${this.name}: could not simulate submitBatch: ${shortError(e)}`);
+        throw new Error(`${this.name}: could not simulate submitBatch: ${shortError(e)}`, { cause: e });
       }
     }
     const fees = await this.fees();
@@ -192,7 +192,9 @@ export class EvmGatewaySink implements Sink {
       // Not broadcast (or refused): the nonce was not used, or the chain is ahead of us. Either
       // way the next allocation must follow the chain's pending count again.
       if (fresh) await this.store.resetTxNonce(this.name, this.wallet.address);
-      throw new Error(`${this.name}: submitBatch from ${this.wallet.address} (nonce ${tx.nonce}) failed: ${shortError(e)}`);
+      throw new Error(`${this.name}: submitBatch from ${this.wallet.address} (nonce ${tx.nonce}) failed: ${shortError(e)}`, {
+        cause: e,
+      });
     }
   }
 

@@ -14,7 +14,7 @@ export async function connectEvm(url: string, timeoutMs = 5000): Promise<JsonRpc
     });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new Error(`EVM RPC ${url} unreachable (${cause}): is the node running and the URL right?`);
+    throw new Error(`EVM RPC ${url} unreachable (${cause}): is the node running and the URL right?`, { cause: e });
   }
   const body = (await res.json().catch(() => ({}))) as { result?: string };
   if (!res.ok || typeof body.result !== "string")

@@ -77,7 +77,7 @@ export async function verifyJwt(
   } else {
     throw new JwtError(`unsupported JWT alg '${String(header.alg)}' (expected ES256KADR36 or ES256K)`);
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await Secp256k1.verifySignature(Secp256k1Signature.fromFixedLength(sig), digest, pubkey);
   } catch {

@@ -39,8 +39,8 @@ export async function timelockCall(
 ): Promise<TimelockOutcome> {
   const tl = p.timelock.connect(signer);
   const me = await signer.getAddress();
-  let salt = ZeroHash;
-  let operationId = ZeroHash;
+  let salt: string;
+  let operationId: string;
   for (let i = 0; ; i++) {
     if (i >= MAX_SALTS) fail(`${o.label}: ${MAX_SALTS} identical timelock operations already done; nothing left to schedule`);
     salt = hashText(`hexs-op-${i}`);

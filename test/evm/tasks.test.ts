@@ -32,7 +32,7 @@ async function refuses(name: string, args: Args, pattern: RegExp): Promise<strin
 
 describe("tasks", function () {
   let p: Protocol;
-  let creator: Signer, forker: Signer, buyer: Signer, member: Signer, poor: Signer;
+  let creator: Signer, buyer: Signer, member: Signer, poor: Signer;
   // Account indexes as the tasks' --from takes them.
   const CREATOR = "2",
     FORKER = "3",
@@ -45,7 +45,7 @@ describe("tasks", function () {
 
   beforeEach(async () => {
     p = await deployProtocol();
-    [, , creator, forker, buyer, member] = p.signers;
+    [, , creator, , buyer, member] = p.signers;
     poor = p.signers[9];
   });
 

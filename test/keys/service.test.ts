@@ -5,7 +5,6 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
-import { Wallet } from "ethers";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { recoverKey } from "@lighthouse-web3/kavach";
@@ -30,7 +29,6 @@ import type { Holder } from "../../sdk/keys";
 import { buyNative, deployProtocol, eventsOf, publishParams, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 import { evmChain, keyService, percentile, serveChain, refusal } from "./helpers";
 
- 
 const lighthouse = require("@lighthouse-web3/sdk").default as {
   getAuthMessage(a: string): Promise<{ data: { message: string } }>;
   textUploadEncrypted(
