@@ -9,17 +9,16 @@ import * as os from "os";
 import * as path from "path";
 import { Wallet, keccak256 } from "ethers";
 import {
-  acceptFrom,
   appliedNonces,
-  deployChain,
-  fund,
+  deployLane,
+  type HexsChain,
+  laneChains,
   mine,
+  type Node,
   purchaseBody,
   record,
   startNode,
   submissionsTo,
-  type HexsChain,
-  type Node,
 } from "./helpers/evm";
 
 const PORT = 18840;
@@ -72,23 +71,11 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-crash-"));
     node = await startNode(PORT);
-    a = await deployChain(
-      node.provider,
-      1,
-      keys.map((k) => k.address),
-      2,
-    );
-    b = await deployChain(
-      node.provider,
-      2,
-      keys.map((k) => k.address),
-      2,
-    );
-    await acceptFrom(b, 1);
-    await fund(
+    ({ a, b } = await deployLane(
       node.provider,
       keys.map((k) => k.address),
-    );
+      2,
+    ));
     for (const i of [0, 1]) {
       const file = path.join(dir, `r${i}.json`);
       fs.writeFileSync(
@@ -96,28 +83,7 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
         JSON.stringify({
           instance: `r${i}`,
           operator: { key: { env: `HEXS_CRASH_KEY_${i}` } },
-          chains: [
-            {
-              type: "evm",
-              name: "a",
-              hexsChainId: 1,
-              rpc: node.url,
-              hub: a.hub.target,
-              confirmations: 1,
-              pollIntervalMs: 100,
-              deliverTo: [2],
-            },
-            {
-              type: "evm",
-              name: "b",
-              hexsChainId: 2,
-              rpc: node.url,
-              hub: b.hub.target,
-              gateway: b.gateway.target,
-              confirmations: 0,
-              pollIntervalMs: 200,
-            },
-          ],
+          chains: laneChains(a, b, { rpcA: node.url }),
           peers: [{ name: `r${1 - i}`, url: `http://127.0.0.1:${PORT + 2 + (1 - i)}` }],
           store: { sqlite: `r${i}.db` },
           http: { port: PORT + 2 + i },

@@ -17,12 +17,13 @@ import {
   appliedNonces,
   deployChain,
   fund,
+  type HexsChain,
+  laneChains,
   mine,
+  type Node,
   purchaseBody,
   record,
   startNode,
-  type HexsChain,
-  type Node,
 } from "./helpers/evm";
 import { until } from "../until";
 
@@ -44,28 +45,7 @@ export function relayerConfig(o: {
   return parseConfig({
     instance: `r${o.i}`,
     operator: { key: { env: `HEXS_TEST_RELAYER_KEY_${o.i}` } },
-    chains: [
-      {
-        type: "evm",
-        name: "a",
-        hexsChainId: 1,
-        rpc: o.rpcA ?? o.url,
-        hub: o.a.hub.target,
-        confirmations: o.confirmations ?? 2,
-        pollIntervalMs: 100,
-        deliverTo: [2],
-      },
-      {
-        type: "evm",
-        name: "b",
-        hexsChainId: 2,
-        rpc: o.url,
-        hub: o.b.hub.target,
-        gateway: o.b.gateway.target,
-        confirmations: 0,
-        pollIntervalMs: 100,
-      },
-    ],
+    chains: laneChains(o.a, o.b, { rpcA: o.rpcA ?? o.url, rpcB: o.url, confirmations: o.confirmations ?? 2, pollMsB: 100 }),
     peers: o.peers,
     store: { sqlite: path.join(o.dir, `r${o.i}.db`) },
     http: { port: 0 },
@@ -95,18 +75,16 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
       const m = /^\/attestations\/(\d+)-(\d+)\/(\d+)\/(\d+)$/.exec(req.url ?? "");
       if (!m) return void res.writeHead(404).end();
       const root = keccak256(Buffer.from(req.url!));
-      res
-        .writeHead(200, { "content-type": "application/json" })
-        .end(
-          JSON.stringify({
-            lane: `${m[1]}-${m[2]}`,
-            firstNonce: Number(m[3]),
-            count: Number(m[4]),
-            root,
-            signer: keys[2].address,
-            signature: outsider.signingKey.sign(root).serialized,
-          }),
-        );
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          lane: `${m[1]}-${m[2]}`,
+          firstNonce: Number(m[3]),
+          count: Number(m[4]),
+          root,
+          signer: keys[2].address,
+          signature: outsider.signingKey.sign(root).serialized,
+        }),
+      );
     });
     await new Promise<void>((r) => forger.listen(0, "127.0.0.1", r));
     forgerUrl = `http://127.0.0.1:${(forger.address() as { port: number }).port}`;

@@ -11,16 +11,15 @@ import { Wallet, keccak256, type TransactionResponse } from "ethers";
 import { parseConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
 import {
-  acceptFrom,
   appliedNonces,
-  deployChain,
-  fund,
+  deployLane,
+  type HexsChain,
+  laneChains,
   mine,
+  type Node,
   purchaseBody,
   record,
   startNode,
-  type HexsChain,
-  type Node,
 } from "./helpers/evm";
 import { until } from "../until";
 
@@ -37,7 +36,6 @@ describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-fees-"));
     node = await startNode(PORT);
-    await fund(node.provider, [key.address]);
   });
 
   afterEach(async () => {
@@ -53,9 +51,7 @@ describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
 
   /** A fresh 1-of-1 lane a → b with `count` entries recorded and confirmed; automine then off. */
   async function lane(count: number): Promise<{ a: HexsChain; b: HexsChain }> {
-    const a = await deployChain(node.provider, 1, [key.address], 1);
-    const b = await deployChain(node.provider, 2, [key.address], 1);
-    await acceptFrom(b, 1);
+    const { a, b } = await deployLane(node.provider, [key.address], 1);
     await record(
       a,
       Array.from({ length: count }, (_, i) => purchaseBody(i + 1)),
@@ -76,29 +72,7 @@ describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
       parseConfig({
         instance: "fees",
         operator: { key: { env: "HEXS_TEST_FEES_KEY" } },
-        chains: [
-          {
-            type: "evm",
-            name: "a",
-            hexsChainId: 1,
-            rpc: node.url,
-            hub: a.hub.target,
-            confirmations: 1,
-            pollIntervalMs: 100,
-            deliverTo: [2],
-          },
-          {
-            type: "evm",
-            name: "b",
-            hexsChainId: 2,
-            rpc: node.url,
-            hub: b.hub.target,
-            gateway: b.gateway.target,
-            confirmations: 0,
-            pollIntervalMs: 100,
-            fees,
-          },
-        ],
+        chains: laneChains(a, b, { rpcA: node.url, pollMsB: 100, fees }),
         store: { sqlite: path.join(dir, db) },
         http: { port: 0 },
         delivery: { maxBatch: 30, attestTimeoutMs: 500, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },

@@ -23,17 +23,17 @@ import {
   type User,
 } from "../../devnet/wasmd";
 import {
-  acceptFrom,
   appliedNonces,
   deployChain,
-  fund,
+  deployLane,
+  type HexsChain,
+  laneChains,
   mine,
+  type Node,
   purchaseBody,
   record,
   recordKinds,
   startNode,
-  type HexsChain,
-  type Node,
 } from "./helpers/evm";
 import { freshDatabase, startPostgres, type PgCluster } from "./helpers/postgres";
 
@@ -65,10 +65,7 @@ describe("two relayer instances on one PostgreSQL queue (same operator)", functi
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-pgi-"));
     node = await startNode(NODE_PORT);
-    a = await deployChain(node.provider, 1, [operator.address], 1);
-    b = await deployChain(node.provider, 2, [operator.address], 1);
-    await acceptFrom(b, 1);
-    await fund(node.provider, [operator.address]);
+    ({ a, b } = await deployLane(node.provider, [operator.address], 1));
     const url = await freshDatabase(pg.url, "hexs_instances");
     for (const i of [0, 1]) {
       const file = path.join(dir, `i${i}.json`);
@@ -77,28 +74,7 @@ describe("two relayer instances on one PostgreSQL queue (same operator)", functi
         JSON.stringify({
           instance: `i${i}`,
           operator: { key: { env: "HEXS_PG_OPERATOR_KEY" } },
-          chains: [
-            {
-              type: "evm",
-              name: "a",
-              hexsChainId: 1,
-              rpc: node.url,
-              hub: a.hub.target,
-              confirmations: 1,
-              pollIntervalMs: 100,
-              deliverTo: [2],
-            },
-            {
-              type: "evm",
-              name: "b",
-              hexsChainId: 2,
-              rpc: node.url,
-              hub: b.hub.target,
-              gateway: b.gateway.target,
-              confirmations: 0,
-              pollIntervalMs: 200,
-            },
-          ],
+          chains: laneChains(a, b, { rpcA: node.url }),
           store: { postgres: url },
           http: { port: HTTP_PORTS[i] },
           delivery: { maxBatch: 4, attestTimeoutMs: 500, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },

@@ -9,17 +9,16 @@ import { Wallet, keccak256 } from "ethers";
 import { parseConfig, type RelayerConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
 import {
-  acceptFrom,
   appliedNonces,
-  deployChain,
-  fund,
+  deployLane,
+  type HexsChain,
+  laneChains,
   mine,
+  type Node,
   purchaseBody,
   record,
   startNode,
   submissionsTo,
-  type HexsChain,
-  type Node,
 } from "./helpers/evm";
 import { startFaultyRpc, type FaultyRpc } from "./helpers/faultyRpc";
 
@@ -44,28 +43,7 @@ describe("relayer through faulty RPC endpoints (drops, delays, 5xx, truncated bo
     return parseConfig({
       instance: `f${i}`,
       operator: { key: { env: `HEXS_TEST_FAULT_KEY_${i}` } },
-      chains: [
-        {
-          type: "evm",
-          name: "a",
-          hexsChainId: 1,
-          rpc: proxies[0].url,
-          hub: a.hub.target,
-          confirmations: 1,
-          pollIntervalMs: 100,
-          deliverTo: [2],
-        },
-        {
-          type: "evm",
-          name: "b",
-          hexsChainId: 2,
-          rpc: proxies[1].url,
-          hub: b.hub.target,
-          gateway: b.gateway.target,
-          confirmations: 0,
-          pollIntervalMs: 200,
-        },
-      ],
+      chains: laneChains(a, b, { rpcA: proxies[0].url, rpcB: proxies[1].url }),
       peers: [{ name: `f${1 - i}`, url: `http://127.0.0.1:${HTTP_PORTS[1 - i]}` }],
       store: { sqlite: path.join(dir, `f${i}.db`) },
       http: { port: HTTP_PORTS[i] },
@@ -76,23 +54,11 @@ describe("relayer through faulty RPC endpoints (drops, delays, 5xx, truncated bo
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-faults-"));
     node = await startNode(NODE_PORT);
-    a = await deployChain(
-      node.provider,
-      1,
-      keys.map((k) => k.address),
-      2,
-    );
-    b = await deployChain(
-      node.provider,
-      2,
-      keys.map((k) => k.address),
-      2,
-    );
-    await acceptFrom(b, 1);
-    await fund(
+    ({ a, b } = await deployLane(
       node.provider,
       keys.map((k) => k.address),
-    );
+      2,
+    ));
     proxies.push(await startFaultyRpc({ upstream: node.url, port: SRC_PROXY, rates: RATES, seed: 11 }));
     proxies.push(await startFaultyRpc({ upstream: node.url, port: DST_PROXY, rates: RATES, seed: 29 }));
     for (const i of [0, 1]) {

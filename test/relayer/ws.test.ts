@@ -9,16 +9,15 @@ import { Wallet, keccak256 } from "ethers";
 import { parseConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
 import {
-  acceptFrom,
   appliedNonces,
-  deployChain,
-  fund,
+  deployLane,
+  type HexsChain,
+  laneChains,
   mine,
+  type Node,
   purchaseBody,
   record,
   startNode,
-  type HexsChain,
-  type Node,
 } from "./helpers/evm";
 import { until } from "../until";
 
@@ -35,7 +34,6 @@ describe("relayer EVM source over a websocket (new heads), polling as the fallba
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-ws-"));
     node = await startNode(PORT);
-    await fund(node.provider, [key.address]);
   });
 
   afterEach(async () => {
@@ -49,37 +47,13 @@ describe("relayer EVM source over a websocket (new heads), polling as the fallba
   });
 
   async function run(ws: string, pollIntervalMs: number, db: string): Promise<{ a: HexsChain; b: HexsChain; ms: number }> {
-    const a = await deployChain(node.provider, 1, [key.address], 1);
-    const b = await deployChain(node.provider, 2, [key.address], 1);
-    await acceptFrom(b, 1);
+    const { a, b } = await deployLane(node.provider, [key.address], 1);
     process.env.HEXS_TEST_WS_KEY = key.privateKey;
     relayer = new Relayer(
       parseConfig({
         instance: "ws",
         operator: { key: { env: "HEXS_TEST_WS_KEY" } },
-        chains: [
-          {
-            type: "evm",
-            name: "a",
-            hexsChainId: 1,
-            rpc: node.url,
-            ws,
-            hub: a.hub.target,
-            confirmations: 0,
-            pollIntervalMs,
-            deliverTo: [2],
-          },
-          {
-            type: "evm",
-            name: "b",
-            hexsChainId: 2,
-            rpc: node.url,
-            hub: b.hub.target,
-            gateway: b.gateway.target,
-            confirmations: 0,
-            pollIntervalMs,
-          },
-        ],
+        chains: laneChains(a, b, { rpcA: node.url, ws, confirmations: 0, pollMsA: pollIntervalMs, pollMsB: pollIntervalMs }),
         store: { sqlite: path.join(dir, db) },
         http: { port: 0 },
         delivery: { maxBatch: 30, attestTimeoutMs: 500, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },

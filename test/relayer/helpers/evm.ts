@@ -126,6 +126,51 @@ export async function acceptFrom(dst: HexsChain, src: number): Promise<void> {
   await (await dst.hub.setPeer(src, await dst.gateway.getAddress(), 0)).wait();
 }
 
+/** Lane 1 → 2 on one node: both chains with the same relayer set, 2 accepting 1, the relayers funded. */
+export async function deployLane(
+  provider: JsonRpcProvider,
+  relayers: string[],
+  threshold: number,
+): Promise<{ a: HexsChain; b: HexsChain }> {
+  const a = await deployChain(provider, 1, relayers, threshold);
+  const b = await deployChain(provider, 2, relayers, threshold);
+  await acceptFrom(b, 1);
+  await fund(provider, relayers);
+  return { a, b };
+}
+
+/** The relayer config's `chains` for lane a → b (source a delivers to b through b's gateway). */
+export function laneChains(
+  a: HexsChain,
+  b: HexsChain,
+  o: { rpcA: string; rpcB?: string; ws?: string; confirmations?: number; pollMsA?: number; pollMsB?: number; fees?: object },
+): object[] {
+  return [
+    {
+      type: "evm",
+      name: "a",
+      hexsChainId: 1,
+      rpc: o.rpcA,
+      ...(o.ws ? { ws: o.ws } : {}),
+      hub: a.hub.target,
+      confirmations: o.confirmations ?? 1,
+      pollIntervalMs: o.pollMsA ?? 100,
+      deliverTo: [2],
+    },
+    {
+      type: "evm",
+      name: "b",
+      hexsChainId: 2,
+      rpc: o.rpcB ?? o.rpcA,
+      hub: b.hub.target,
+      gateway: b.gateway.target,
+      confirmations: 0,
+      pollIntervalMs: o.pollMsB ?? 200,
+      ...(o.fees ? { fees: o.fees } : {}),
+    },
+  ];
+}
+
 /** The journal body of a PurchaseSettled entry (the hub acknowledges it without mirror state). */
 export function purchaseBody(serial: number, tag = 0): string {
   return hexlify(
