@@ -132,8 +132,12 @@ pub enum ContractError {
         expected: u64,
     },
 
-    #[error("message {index}: {reason}")]
-    InvalidMirror { index: usize, reason: String },
+    #[error("message {index}: {error}")]
+    InvalidMirror {
+        index: usize,
+        #[source]
+        error: MirrorError,
+    },
 
     #[error("malformed signature {index}: {reason}")]
     MalformedSignature { index: usize, reason: String },
@@ -157,4 +161,124 @@ pub enum ContractError {
         to_name: String,
         to_version: String,
     },
+}
+
+/// Why `receive_batch` refuses a decoded mirror message (`ContractError::InvalidMirror` adds
+/// its index in the batch). Account words are in hex; chains are Hexs chain ids.
+#[derive(Error, Debug, PartialEq)]
+pub enum MirrorError {
+    #[error("storage: {0}")]
+    Std(#[from] StdError),
+
+    /// A rule of this contract's own, met while applying the message.
+    #[error("{0}")]
+    Contract(Box<ContractError>),
+
+    #[error("model {id} originates on chain {origin}, not on the lane's source chain {src}")]
+    ModelNotFromSource { id: u64, origin: u32, src: u32 },
+
+    #[error("model {id} already exists")]
+    ModelExists { id: u64 },
+
+    #[error(
+        "royalty above caps: upstream {upstream_bps} bps, fork {fork_royalty_bps} bps, dao {dao_bps} bps"
+    )]
+    RoyaltyAboveCaps {
+        upstream_bps: u16,
+        fork_royalty_bps: u16,
+        dao_bps: u16,
+    },
+
+    #[error("parent commitment {got} does not match model {parent}'s {expected}")]
+    ParentCommitmentMismatch {
+        parent: u64,
+        expected: String,
+        got: String,
+    },
+
+    #[error("unknown model {id}")]
+    UnknownModel { id: u64 },
+
+    #[error("key {id} originates on chain {origin}, not on the lane's source chain {src}")]
+    KeyNotFromSource { id: u64, origin: u32, src: u32 },
+
+    #[error("key {id} already exists")]
+    KeyExists { id: u64 },
+
+    #[error("unknown mirrored key {id}")]
+    UnknownMirroredKey { id: u64 },
+
+    #[error("key {id} is resident on chain {resident}, not on the lane's source chain {src}")]
+    KeyNotResidentOnSource { id: u64, resident: u32, src: u32 },
+
+    #[error("key {id} is resident on this chain")]
+    KeyResidentHere { id: u64 },
+
+    #[error("key {id} is held by {holder}, not by {from} that transfers it")]
+    TransferFromNonHolder {
+        id: u64,
+        holder: String,
+        from: String,
+    },
+
+    #[error("key {id} belongs to model {model}, the message names model {named}")]
+    KeyModelMismatch { id: u64, model: u64, named: u64 },
+
+    #[error("key {id} moves from chain {from_chain}, reported by the lane's source chain {src}")]
+    MoveNotFromLeavingChain { id: u64, from_chain: u32, src: u32 },
+
+    #[error("key {id} (model {model}, held by {holder}) moved as model {named_model} held by {named_holder}")]
+    MoveMismatch {
+        id: u64,
+        model: u64,
+        holder: String,
+        named_model: u64,
+        named_holder: String,
+    },
+
+    #[error("key {id} moved here for {owner}, not an address of this chain")]
+    NonLocalOwner { id: u64, owner: String },
+
+    #[error("key {id} (model {model}, held by {holder}) burnt as model {named_model} held by {named_holder}")]
+    BurnMismatch {
+        id: u64,
+        model: u64,
+        holder: String,
+        named_model: u64,
+        named_holder: String,
+    },
+
+    #[error("purchase {id} originates on chain {origin}, not on the lane's source chain {src}")]
+    PurchaseNotFromSource { id: u64, origin: u32, src: u32 },
+
+    #[error("lease report for purchase {id}, made on chain {origin}, not on this chain")]
+    ForeignPurchase { id: u64, origin: u32 },
+
+    #[error("no escrow for purchase {id}")]
+    UnknownEscrow { id: u64 },
+
+    #[error("escrow of purchase {id} is already {status}")]
+    EscrowClosed { id: u64, status: String },
+
+    #[error("payout binding is for chain {chain}, this is chain {ours}")]
+    PayoutForAnotherChain { chain: u32, ours: u32 },
+
+    #[error("payout {payout} is not an address of this chain")]
+    NonLocalPayout { payout: String },
+
+    #[error("payout bind nonce {nonce} of {creator} is stale: the last one applied is {last}")]
+    StalePayoutNonce {
+        creator: String,
+        nonce: u64,
+        last: u64,
+    },
+}
+
+impl From<ContractError> for MirrorError {
+    fn from(e: ContractError) -> Self {
+        match e {
+            ContractError::Std(e) => MirrorError::Std(e),
+            other => MirrorError::Contract(Box::new(other)),
+        }
+    }
 }

@@ -1,11 +1,13 @@
 //! Inbound mirror batches: M-of-N relayer signatures over the codec batch root, applied
 //! strictly in lane order. Any failure rejects the whole batch (no partial state).
 
-use cosmwasm_std::{Api, Binary, DepsMut, Empty, Env, Event, HexBinary, Response, Storage};
+use cosmwasm_std::{
+    Api, Binary, DepsMut, Empty, Env, Event, HexBinary, Response, StdResult, Storage,
+};
 use hexs_codec as codec;
 
-use crate::account::local_addr;
-use crate::error::ContractError;
+use crate::account::{hex, local_addr};
+use crate::error::{ContractError, MirrorError};
 use crate::models::origin_of;
 use crate::msg::BatchSignature;
 use crate::outbound::from_codec_account;
@@ -185,12 +187,8 @@ pub fn execute_receive_batch(
     for (i, m) in decoded.into_iter().enumerate() {
         let kind = m.kind().name();
         let nonce = m.nonce;
-        apply(deps.api, deps.storage, cfg, src, m.body).map_err(|reason| {
-            ContractError::InvalidMirror {
-                index: i,
-                reason: reason.to_string(),
-            }
-        })?;
+        apply(deps.api, deps.storage, cfg, src, m.body)
+            .map_err(|error| ContractError::InvalidMirror { index: i, error })?;
         events.push(
             Event::new("hexs_inbound")
                 .add_attribute("kind", kind)
@@ -209,18 +207,7 @@ pub fn execute_receive_batch(
         .add_events(events))
 }
 
-type ApplyResult = Result<(), &'static str>;
-
-fn std_err<E>(_: E) -> &'static str {
-    "storage error"
-}
-
-fn check_origin(what: &'static str, id: u64, src: u32) -> ApplyResult {
-    if origin_of(id) != src {
-        return Err(what);
-    }
-    Ok(())
-}
+type ApplyResult = Result<(), MirrorError>;
 
 /// Applies one decoded message; the lane source is the only chain trusted to speak for
 /// the models and keys that live there.
@@ -234,19 +221,22 @@ fn apply(
     use codec::Body as B;
     match body {
         B::ModelRegistered(r) => {
-            check_origin(
-                "model id does not originate on the lane's source chain",
-                r.model_id,
-                src,
-            )?;
-            if MODELS.has(storage, r.model_id) {
-                return Err("model already exists");
+            let (id, origin) = (r.model_id, origin_of(r.model_id));
+            if origin != src {
+                return Err(MirrorError::ModelNotFromSource { id, origin, src });
+            }
+            if MODELS.has(storage, id) {
+                return Err(MirrorError::ModelExists { id });
             }
             if r.upstream_bps > crate::models::MAX_FORK_ROYALTY_BPS
                 || r.fork_royalty_bps > crate::models::MAX_FORK_ROYALTY_BPS
                 || r.dao_bps > crate::models::MAX_DAO_BPS
             {
-                return Err("royalty above caps");
+                return Err(MirrorError::RoyaltyAboveCaps {
+                    upstream_bps: r.upstream_bps,
+                    fork_royalty_bps: r.fork_royalty_bps,
+                    dao_bps: r.dao_bps,
+                });
             }
             let parent = if r.parent_id == 0 {
                 None
@@ -254,14 +244,18 @@ fn apply(
                 Some(r.parent_id)
             };
             if let Some(p) = parent {
-                if let Some(pm) = MODELS.may_load(storage, p).map_err(std_err)? {
+                if let Some(pm) = MODELS.may_load(storage, p)? {
                     if pm.content.as_slice() != r.parent_commitment {
-                        return Err("parent commitment does not match the parent model");
+                        return Err(MirrorError::ParentCommitmentMismatch {
+                            parent: p,
+                            expected: hex(pm.content.as_slice()),
+                            got: hex(&r.parent_commitment),
+                        });
                     }
                 }
             }
             let model = Model {
-                id: r.model_id,
+                id,
                 origin_chain: src,
                 creator: Binary::from(from_codec_account(&r.creator)),
                 parent,
@@ -290,7 +284,7 @@ fn apply(
                 minted: 0,
                 retired: false,
             };
-            MODELS.save(storage, r.model_id, &model).map_err(std_err)
+            Ok(MODELS.save(storage, id, &model)?)
         }
         B::ModelUpdated(u) => {
             // Every chain announces its own price list (nothing to keep here: this chain sells
@@ -299,30 +293,26 @@ fn apply(
                 return Ok(());
             }
             let mut m = MODELS
-                .may_load(storage, u.model_id)
-                .map_err(std_err)?
-                .ok_or("unknown model")?;
+                .may_load(storage, u.model_id)?
+                .ok_or(MirrorError::UnknownModel { id: u.model_id })?;
             m.retired = u.retired;
-            MODELS.save(storage, u.model_id, &m).map_err(std_err)
+            Ok(MODELS.save(storage, u.model_id, &m)?)
         }
         B::KeyMinted(k) => {
-            check_origin(
-                "key id does not originate on the lane's source chain",
-                k.key_id,
-                src,
-            )?;
-            if MIRRORED_KEYS.has(storage, k.key_id) || LOCAL_KEYS.has(storage, k.key_id) {
-                return Err("key already exists");
+            let (id, origin) = (k.key_id, origin_of(k.key_id));
+            if origin != src {
+                return Err(MirrorError::KeyNotFromSource { id, origin, src });
+            }
+            if MIRRORED_KEYS.has(storage, id) || LOCAL_KEYS.has(storage, id) {
+                return Err(MirrorError::KeyExists { id });
             }
             // The model may still be in flight on its home lane: count it when known.
-            if let Some(mut m) = MODELS.may_load(storage, k.model_id).map_err(std_err)? {
+            if let Some(mut m) = MODELS.may_load(storage, k.model_id)? {
                 m.minted += 1;
-                MODELS.save(storage, k.model_id, &m).map_err(std_err)?;
+                MODELS.save(storage, k.model_id, &m)?;
             }
             let owner = from_codec_account(&k.owner);
-            HOLDINGS
-                .save(storage, (&owner, k.model_id, k.key_id), &Empty {})
-                .map_err(std_err)?;
+            HOLDINGS.save(storage, (&owner, k.model_id, id), &Empty {})?;
             let key = MirroredKey {
                 model: k.model_id,
                 owner: owner.into(),
@@ -334,49 +324,64 @@ fn apply(
                 },
                 locked: k.locked,
             };
-            MIRRORED_KEYS.save(storage, k.key_id, &key).map_err(std_err)
+            Ok(MIRRORED_KEYS.save(storage, id, &key)?)
         }
         B::KeyTransferred(t) => {
             let mut key = mirrored_on(storage, t.key_id, src)?;
             let from = from_codec_account(&t.from);
             if from.as_slice() != key.owner.as_slice() {
-                return Err("transfer from an account that does not hold the key");
+                return Err(MirrorError::TransferFromNonHolder {
+                    id: t.key_id,
+                    holder: hex(key.owner.as_slice()),
+                    from: hex(&from),
+                });
             }
             if t.model_id != key.model {
-                return Err("key message names another model than the mirrored key's");
+                return Err(MirrorError::KeyModelMismatch {
+                    id: t.key_id,
+                    model: key.model,
+                    named: t.model_id,
+                });
             }
             let to = from_codec_account(&t.to);
             HOLDINGS.remove(storage, (&from, key.model, t.key_id));
-            HOLDINGS
-                .save(storage, (&to, key.model, t.key_id), &Empty {})
-                .map_err(std_err)?;
+            HOLDINGS.save(storage, (&to, key.model, t.key_id), &Empty {})?;
             key.owner = to.into();
-            MIRRORED_KEYS.save(storage, t.key_id, &key).map_err(std_err)
+            Ok(MIRRORED_KEYS.save(storage, t.key_id, &key)?)
         }
         B::KeyMoved(mv) => {
+            let id = mv.key_id;
             if mv.from_chain != src {
-                return Err("key move not reported by the chain it leaves");
+                return Err(MirrorError::MoveNotFromLeavingChain {
+                    id,
+                    from_chain: mv.from_chain,
+                    src,
+                });
             }
-            if let Some(old) = MIRRORED_KEYS
-                .may_load(storage, mv.key_id)
-                .map_err(std_err)?
-            {
+            if let Some(old) = MIRRORED_KEYS.may_load(storage, id)? {
                 if old.resident_chain != src {
-                    return Err("key is not resident on the lane's source chain");
+                    return Err(MirrorError::KeyNotResidentOnSource {
+                        id,
+                        resident: old.resident_chain,
+                        src,
+                    });
                 }
-                if old.owner.as_slice() != from_codec_account(&mv.from).as_slice()
-                    || old.model != mv.model_id
-                {
-                    return Err("key move names another holder or model than the mirrored key's");
+                let from = from_codec_account(&mv.from);
+                if old.owner.as_slice() != from.as_slice() || old.model != mv.model_id {
+                    return Err(MirrorError::MoveMismatch {
+                        id,
+                        model: old.model,
+                        holder: hex(old.owner.as_slice()),
+                        named_model: mv.model_id,
+                        named_holder: hex(&from),
+                    });
                 }
-                HOLDINGS.remove(storage, (old.owner.as_slice(), old.model, mv.key_id));
-            } else if LOCAL_KEYS.has(storage, mv.key_id) {
-                return Err("key is resident on this chain");
+                HOLDINGS.remove(storage, (old.owner.as_slice(), old.model, id));
+            } else if LOCAL_KEYS.has(storage, id) {
+                return Err(MirrorError::KeyResidentHere { id });
             }
             let owner = from_codec_account(&mv.owner);
-            HOLDINGS
-                .save(storage, (&owner, mv.model_id, mv.key_id), &Empty {})
-                .map_err(std_err)?;
+            HOLDINGS.save(storage, (&owner, mv.model_id, id), &Empty {})?;
             let expires_at = if mv.expires_at == 0 {
                 None
             } else {
@@ -384,17 +389,13 @@ fn apply(
             };
             if mv.to_chain == cfg.chain_id {
                 // Arrives here: it becomes an ordinary cw721 token of this contract.
-                let addr = local_addr(api, &owner)
-                    .ok_or("key moved here for an owner that is not an address of this chain")?;
-                MIRRORED_KEYS.remove(storage, mv.key_id);
-                OWNED
-                    .save(storage, (&addr, mv.key_id), &Empty {})
-                    .map_err(std_err)?;
-                NUM_LOCAL_KEYS
-                    .update(storage, |n| -> Result<u64, cosmwasm_std::StdError> {
-                        Ok(n + 1)
-                    })
-                    .map_err(std_err)?;
+                let addr = local_addr(api, &owner).ok_or_else(|| MirrorError::NonLocalOwner {
+                    id,
+                    owner: hex(&owner),
+                })?;
+                MIRRORED_KEYS.remove(storage, id);
+                OWNED.save(storage, (&addr, id), &Empty {})?;
+                NUM_LOCAL_KEYS.update(storage, |n| -> StdResult<u64> { Ok(n + 1) })?;
                 let key = LocalKey {
                     model: mv.model_id,
                     owner: addr,
@@ -402,7 +403,7 @@ fn apply(
                     locked: mv.locked,
                     approvals: vec![],
                 };
-                LOCAL_KEYS.save(storage, mv.key_id, &key).map_err(std_err)
+                Ok(LOCAL_KEYS.save(storage, id, &key)?)
             } else {
                 let key = MirroredKey {
                     model: mv.model_id,
@@ -411,17 +412,20 @@ fn apply(
                     expires_at,
                     locked: mv.locked,
                 };
-                MIRRORED_KEYS
-                    .save(storage, mv.key_id, &key)
-                    .map_err(std_err)
+                Ok(MIRRORED_KEYS.save(storage, id, &key)?)
             }
         }
         B::KeyBurned(b) => {
             let key = mirrored_on(storage, b.key_id, src)?;
-            if key.owner.as_slice() != from_codec_account(&b.owner).as_slice()
-                || key.model != b.model_id
-            {
-                return Err("key burn names another holder or model than the mirrored key's");
+            let owner = from_codec_account(&b.owner);
+            if key.owner.as_slice() != owner.as_slice() || key.model != b.model_id {
+                return Err(MirrorError::BurnMismatch {
+                    id: b.key_id,
+                    model: key.model,
+                    holder: hex(key.owner.as_slice()),
+                    named_model: b.model_id,
+                    named_holder: hex(&owner),
+                });
             }
             HOLDINGS.remove(storage, (key.owner.as_slice(), key.model, b.key_id));
             MIRRORED_KEYS.remove(storage, b.key_id);
@@ -429,48 +433,56 @@ fn apply(
         }
         B::PurchaseSettled(p) => {
             // Revenue stays where it was earned; the key itself arrives as KeyMinted.
-            check_origin(
-                "purchase id does not originate on the lane's source chain",
-                p.purchase_id,
-                src,
-            )
+            let (id, origin) = (p.purchase_id, origin_of(p.purchase_id));
+            if origin != src {
+                return Err(MirrorError::PurchaseNotFromSource { id, origin, src });
+            }
+            Ok(())
         }
         B::LeaseReported(l) => {
-            if origin_of(l.purchase_id) != cfg.chain_id {
-                return Err("lease report for a purchase not made on this chain");
+            let (id, origin) = (l.purchase_id, origin_of(l.purchase_id));
+            if origin != cfg.chain_id {
+                return Err(MirrorError::ForeignPurchase { id, origin });
             }
-            resolve_escrow(api, storage, cfg, l.purchase_id, l.ok).map_err(|e| match e {
-                ContractError::UnknownEscrow { .. } => "no escrow for this purchase",
-                ContractError::EscrowClosed { .. } => "escrow already closed",
-                _ => "storage error",
-            })
+            resolve_escrow(api, storage, cfg, id, l.ok)
         }
         B::PayoutAddressBound(b) => {
             if b.chain != cfg.chain_id {
-                return Err("payout binding is for another chain");
+                return Err(MirrorError::PayoutForAnotherChain {
+                    chain: b.chain,
+                    ours: cfg.chain_id,
+                });
             }
             let creator = from_codec_account(&b.creator);
             let payout = from_codec_account(&b.payout);
-            let addr = local_addr(api, &payout).ok_or("payout is not an address of this chain")?;
-            let last = PAYOUT_NONCES.may_load(storage, &creator).map_err(std_err)?;
-            if last.is_some_and(|n| b.bind_nonce <= n) {
-                return Err("stale payout bind nonce");
+            let addr = local_addr(api, &payout).ok_or_else(|| MirrorError::NonLocalPayout {
+                payout: hex(&payout),
+            })?;
+            if let Some(last) = PAYOUT_NONCES.may_load(storage, &creator)? {
+                if b.bind_nonce <= last {
+                    return Err(MirrorError::StalePayoutNonce {
+                        creator: hex(&creator),
+                        nonce: b.bind_nonce,
+                        last,
+                    });
+                }
             }
-            PAYOUT_NONCES
-                .save(storage, &creator, &b.bind_nonce)
-                .map_err(std_err)?;
-            PAYOUTS.save(storage, &creator, &addr).map_err(std_err)
+            PAYOUT_NONCES.save(storage, &creator, &b.bind_nonce)?;
+            Ok(PAYOUTS.save(storage, &creator, &addr)?)
         }
     }
 }
 
-fn mirrored_on(storage: &dyn Storage, id: u64, src: u32) -> Result<MirroredKey, &'static str> {
+fn mirrored_on(storage: &dyn Storage, id: u64, src: u32) -> Result<MirroredKey, MirrorError> {
     let key = MIRRORED_KEYS
-        .may_load(storage, id)
-        .map_err(std_err)?
-        .ok_or("unknown mirrored key")?;
+        .may_load(storage, id)?
+        .ok_or(MirrorError::UnknownMirroredKey { id })?;
     if key.resident_chain != src {
-        return Err("key is not resident on the lane's source chain");
+        return Err(MirrorError::KeyNotResidentOnSource {
+            id,
+            resident: key.resident_chain,
+            src,
+        });
     }
     Ok(key)
 }

@@ -3,7 +3,7 @@
 use cosmwasm_std::{coins, Api, BankMsg, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
 
 use crate::account::{hex, local_addr, word_of_addr, Account};
-use crate::error::ContractError;
+use crate::error::{ContractError, MirrorError};
 use crate::outbound::{self, Fact};
 use crate::state::{
     Config, EscrowStatus, BIND_NONCES, CLAIMABLE, ESCROWS, MODELS, PAYOUTS, PAYOUT_NONCES, VAULTS,
@@ -170,19 +170,19 @@ pub fn execute_claim(
 }
 
 /// Closes a pending deployment escrow after a lease report: the operator is paid when the
-/// lease opened, otherwise the buyer is credited back.
+/// lease opened, otherwise the buyer is credited back. Only mirror application calls it.
 pub fn resolve_escrow(
     api: &dyn Api,
     storage: &mut dyn Storage,
     cfg: &Config,
     key_id: u64,
     leased: bool,
-) -> Result<(), ContractError> {
+) -> Result<(), MirrorError> {
     let mut e = ESCROWS
         .may_load(storage, key_id)?
-        .ok_or(ContractError::UnknownEscrow { id: key_id })?;
+        .ok_or(MirrorError::UnknownEscrow { id: key_id })?;
     if e.status != EscrowStatus::Pending {
-        return Err(ContractError::EscrowClosed {
+        return Err(MirrorError::EscrowClosed {
             id: key_id,
             status: e.status.as_str().to_string(),
         });

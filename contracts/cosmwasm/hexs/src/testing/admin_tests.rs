@@ -226,7 +226,7 @@ fn migrate_checks_name_and_version() {
     let admin = s.admin.clone();
     let contract = s.contract.clone();
     s.app
-        .migrate_contract(admin, contract, &MigrateMsg::default(), s.code_id)
+        .migrate_contract(admin, contract, &MigrateMsg {}, s.code_id)
         .unwrap();
 
     let mut deps = mock_dependencies();
@@ -240,7 +240,7 @@ fn migrate_checks_name_and_version() {
     instantiate(deps.as_mut(), mock_env(), message_info(&creator, &[]), msg).unwrap();
 
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:hexs", "0.0.9").unwrap();
-    migrate(deps.as_mut(), mock_env(), MigrateMsg::default()).unwrap();
+    migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
     assert_eq!(
         cw2::get_contract_version(&deps.storage).unwrap().version,
         env!("CARGO_PKG_VERSION")
@@ -248,12 +248,12 @@ fn migrate_checks_name_and_version() {
 
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:hexs", "99.0.0").unwrap();
     assert!(matches!(
-        migrate(deps.as_mut(), mock_env(), MigrateMsg::default()),
+        migrate(deps.as_mut(), mock_env(), MigrateMsg {}),
         Err(ContractError::CannotMigrate { .. })
     ));
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:cw20-base", "0.0.1").unwrap();
     assert!(matches!(
-        migrate(deps.as_mut(), mock_env(), MigrateMsg::default()),
+        migrate(deps.as_mut(), mock_env(), MigrateMsg {}),
         Err(ContractError::CannotMigrate { .. })
     ));
 }

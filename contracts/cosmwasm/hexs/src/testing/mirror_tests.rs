@@ -1,7 +1,8 @@
 use cosmwasm_std::{coins, HexBinary, Uint64};
 
 use super::*;
-use crate::account::Account;
+use crate::account::{hex, Account};
+use crate::error::MirrorError;
 use crate::msg::{
     BatchSignature, ExecuteMsg, HasAccessResponse, KeyResponse, LanesResponse, OwnerOfResponse,
     QueryMsg,
@@ -324,7 +325,11 @@ fn a_bad_message_rejects_the_whole_batch() {
         s.receive_err(&batch, &[0, 1]),
         ContractError::InvalidMirror {
             index: 1,
-            reason: "model id does not originate on the lane's source chain".into()
+            error: MirrorError::ModelNotFromSource {
+                id: foreign,
+                origin: 3,
+                src: EVM_CHAIN
+            }
         }
     );
     assert!(s
@@ -340,7 +345,7 @@ fn a_bad_message_rejects_the_whole_batch() {
         s.receive_err(&again, &[0, 1]),
         ContractError::InvalidMirror {
             index: 0,
-            reason: "model already exists".into()
+            error: MirrorError::ModelExists { id: M1 }
         }
     );
 }
@@ -376,7 +381,11 @@ fn mirrored_key_lifecycle() {
         s.receive_err(&[inbound(EVM_CHAIN, 3, wrong_model)], &[0, 1]),
         ContractError::InvalidMirror {
             index: 0,
-            reason: "key message names another model than the mirrored key's".into()
+            error: MirrorError::KeyModelMismatch {
+                id: K1,
+                model: M1,
+                named: M1 + 1
+            }
         }
     );
     s.receive(&[inbound(EVM_CHAIN, 3, transfer)], &[0, 1])
@@ -397,7 +406,11 @@ fn mirrored_key_lifecycle() {
         s.receive_err(&[other_lane], &[0, 1]),
         ContractError::InvalidMirror {
             index: 0,
-            reason: "key is not resident on the lane's source chain".into()
+            error: MirrorError::KeyNotResidentOnSource {
+                id: K1,
+                resident: EVM_CHAIN,
+                src: 2
+            }
         }
     );
     let wrong_holder = codec::Body::KeyBurned(codec::KeyBurned {
@@ -409,7 +422,13 @@ fn mirrored_key_lifecycle() {
         s.receive_err(&[inbound(EVM_CHAIN, 4, wrong_holder)], &[0, 1]),
         ContractError::InvalidMirror {
             index: 0,
-            reason: "key burn names another holder or model than the mirrored key's".into()
+            error: MirrorError::BurnMismatch {
+                id: K1,
+                model: M1,
+                holder: hex(&evm_word(0xcc)),
+                named_model: M1,
+                named_holder: hex(&evm_word(0xbb))
+            }
         }
     );
     s.receive(
@@ -501,7 +520,7 @@ fn key_moved_here_becomes_a_local_nft() {
         s.receive_err(&[inbound(EVM_CHAIN, 4, again)], &[0, 1]),
         ContractError::InvalidMirror {
             index: 0,
-            reason: "key is resident on this chain".into()
+            error: MirrorError::KeyResidentHere { id: K1 }
         }
     );
 }
@@ -525,7 +544,11 @@ fn retired_models_are_not_sold() {
         s.receive_err(&[inbound(EVM_CHAIN, 4, bind)], &[0, 1]),
         ContractError::InvalidMirror {
             index: 0,
-            reason: "stale payout bind nonce".into()
+            error: MirrorError::StalePayoutNonce {
+                creator: hex(&evm_word(0xaa)),
+                nonce: 5,
+                last: 5
+            }
         }
     );
     let dave = s.dave.clone();
@@ -623,7 +646,11 @@ fn local_forks_of_mirrored_models_owe_the_mirrored_fork_royalty() {
         s.receive_err(&[inbound(EVM_CHAIN, 3, bad)], &[0, 1]),
         ContractError::InvalidMirror {
             index: 0,
-            reason: "parent commitment does not match the parent model".into()
+            error: MirrorError::ParentCommitmentMismatch {
+                parent: M1,
+                expected: hex(&[9u8; 32]),
+                got: hex(&[1u8; 32])
+            }
         }
     );
 }

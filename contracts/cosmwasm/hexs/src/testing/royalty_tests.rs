@@ -2,6 +2,7 @@ use cosmwasm_std::Uint64;
 
 use super::*;
 use crate::account::Account;
+use crate::error::MirrorError;
 use crate::msg::{ExecuteMsg, QueryMsg};
 use crate::state::{Escrow, EscrowStatus};
 
@@ -240,7 +241,10 @@ fn lease_reports_release_or_refund_the_escrow() {
         e,
         ContractError::InvalidMirror {
             index: 0,
-            reason: "escrow already closed".into()
+            error: MirrorError::EscrowClosed {
+                id: k1,
+                status: "released".into()
+            }
         }
     );
     assert_eq!(s.claimable(&s.word(&bob)), 40);
@@ -290,7 +294,10 @@ fn buyer_reclaims_an_unreported_escrow_after_the_timeout() {
         e,
         ContractError::InvalidMirror {
             index: 0,
-            reason: "escrow already closed".into()
+            error: MirrorError::EscrowClosed {
+                id: key,
+                status: "refunded".into()
+            }
         }
     );
 }
