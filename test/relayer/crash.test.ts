@@ -19,6 +19,7 @@ import {
   record,
   startNode,
   submissionsTo,
+  minedUntilApplied,
 } from "./helpers/evm";
 
 const PORT = 18840;
@@ -138,13 +139,7 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
     }
     killing = false;
     await killer;
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      await mine(node.provider, 1);
-      if (Number((await b.hub.lane(1)).inbound) === MESSAGES) break;
-      if (Date.now() > deadline) throw new Error(`only ${(await b.hub.lane(1)).inbound} of ${MESSAGES} delivered`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await minedUntilApplied(node.provider, b, 1, MESSAGES, { timeoutMs: 180_000, everyMs: 500 });
     expect(await appliedNonces(b, 1)).to.deep.equal(Array.from({ length: MESSAGES }, (_, i) => i + 1));
     // Duplicate submissions (a relayer killed between broadcast and bookkeeping, or two relayers
     // racing for one range) are refused by the destination: counted apart from the applied ones.

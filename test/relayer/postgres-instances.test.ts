@@ -34,6 +34,7 @@ import {
   record,
   recordKinds,
   startNode,
+  minedUntilApplied,
 } from "./helpers/evm";
 import { freshDatabase, startPostgres, type PgCluster } from "./helpers/postgres";
 
@@ -47,6 +48,27 @@ const operator = new Wallet(keccak256(Buffer.from("hexs-relayer-pg-operator")));
 interface Instance {
   proc: ChildProcess;
   out: string;
+}
+
+/** A relayer process (`relayer/cli.ts start`) of the one operator, its stdout collected. */
+function startInstance(config: string): Instance {
+  const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "relayer/cli.ts", "start", "--config", config], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, HEXS_LOG_LEVEL: "info", HEXS_PG_OPERATOR_KEY: operator.privateKey, TS_NODE_TRANSPILE_ONLY: "1" },
+  });
+  const inst: Instance = { proc, out: "" };
+  proc.stdout!.on("data", (d) => (inst.out += String(d)));
+  return inst;
+}
+
+async function killAll(instances: Instance[]): Promise<void> {
+  for (const { proc } of instances) {
+    if (proc.exitCode !== null || proc.signalCode !== null) continue;
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill("SIGKILL");
+    await exited;
+  }
 }
 
 describe("two relayer instances on one PostgreSQL queue (same operator)", function () {
@@ -80,28 +102,12 @@ describe("two relayer instances on one PostgreSQL queue (same operator)", functi
           delivery: { maxBatch: 4, attestTimeoutMs: 500, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },
         }),
       );
-      const proc = spawn(
-        process.execPath,
-        ["-r", "ts-node/register/transpile-only", "relayer/cli.ts", "start", "--config", file],
-        {
-          cwd: ROOT,
-          stdio: ["ignore", "pipe", "inherit"],
-          env: { ...process.env, HEXS_LOG_LEVEL: "info", HEXS_PG_OPERATOR_KEY: operator.privateKey, TS_NODE_TRANSPILE_ONLY: "1" },
-        },
-      );
-      const inst: Instance = { proc, out: "" };
-      proc.stdout!.on("data", (d) => (inst.out += String(d)));
-      instances.push(inst);
+      instances.push(startInstance(file));
     }
   });
 
   after(async function () {
-    for (const { proc } of instances) {
-      if (proc.exitCode !== null || proc.signalCode !== null) continue;
-      const exited = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGKILL");
-      await exited;
-    }
+    await killAll(instances);
     await node?.stop();
     pg?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -119,13 +125,7 @@ describe("two relayer instances on one PostgreSQL queue (same operator)", functi
       await mine(node.provider, 1);
       await new Promise((r) => setTimeout(r, 150));
     }
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      await mine(node.provider, 1);
-      if (Number((await b.hub.lane(1)).inbound) === MESSAGES) break;
-      if (Date.now() > deadline) throw new Error(`only ${(await b.hub.lane(1)).inbound} of ${MESSAGES} delivered`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    await minedUntilApplied(node.provider, b, 1, MESSAGES, { timeoutMs: 120_000, everyMs: 300 });
     expect(await appliedNonces(b, 1)).to.deep.equal(Array.from({ length: MESSAGES }, (_, i) => i + 1));
     // Graceful stop first so every log line is flushed.
     for (const { proc } of instances) {
@@ -234,28 +234,12 @@ describe("two relayer instances of one operator delivering to one CosmWasm contr
           delivery: { maxBatch: 5, attestTimeoutMs: 500, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },
         }),
       );
-      const proc = spawn(
-        process.execPath,
-        ["-r", "ts-node/register/transpile-only", "relayer/cli.ts", "start", "--config", file],
-        {
-          cwd: ROOT,
-          stdio: ["ignore", "pipe", "inherit"],
-          env: { ...process.env, HEXS_LOG_LEVEL: "info", HEXS_PG_OPERATOR_KEY: operator.privateKey, TS_NODE_TRANSPILE_ONLY: "1" },
-        },
-      );
-      const inst: Instance = { proc, out: "" };
-      proc.stdout!.on("data", (d) => (inst.out += String(d)));
-      instances.push(inst);
+      instances.push(startInstance(file));
     }
   });
 
   after(async function () {
-    for (const { proc } of instances) {
-      if (proc.exitCode !== null || proc.signalCode !== null) continue;
-      const exited = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGKILL");
-      await exited;
-    }
+    await killAll(instances);
     admin?.client.disconnect();
     if (env) stopDevnet(started);
     await node?.stop();

@@ -19,6 +19,7 @@ import {
   record,
   startNode,
   submissionsTo,
+  minedUntilApplied,
 } from "./helpers/evm";
 import { startFaultyRpc, type FaultyRpc } from "./helpers/faultyRpc";
 
@@ -87,13 +88,10 @@ describe("relayer through faulty RPC endpoints (drops, delays, 5xx, truncated bo
       sent += n;
       await mine(node.provider, 1);
     }
-    const deadline = Date.now() + Number(process.env.HEXS_FAULT_DEADLINE_MS ?? 240_000);
-    for (;;) {
-      await mine(node.provider, 1);
-      if (Number((await b.hub.lane(1)).inbound) === MESSAGES) break;
-      if (Date.now() > deadline) throw new Error(`only ${(await b.hub.lane(1)).inbound} of ${MESSAGES} delivered`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await minedUntilApplied(node.provider, b, 1, MESSAGES, {
+      timeoutMs: Number(process.env.HEXS_FAULT_DEADLINE_MS ?? 240_000),
+      everyMs: 500,
+    });
     expect(await appliedNonces(b, 1)).to.deep.equal(Array.from({ length: MESSAGES }, (_, i) => i + 1));
     const faults = proxies.map((p) => p.counts);
     const sum = (k: keyof FaultyRpc["counts"]): number => faults.reduce((s, c) => s + c[k], 0);

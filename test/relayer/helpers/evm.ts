@@ -206,6 +206,25 @@ export async function mine(provider: JsonRpcProvider, n: number): Promise<void> 
   await provider.send("hardhat_mine", [`0x${n.toString(16)}`]);
 }
 
+/** Mine a block every `everyMs` (the relayers wait for confirmations) until `dst` has applied
+ * `count` entries of lane `src`; fails with how many arrived. */
+export async function minedUntilApplied(
+  provider: JsonRpcProvider,
+  dst: HexsChain,
+  src: number,
+  count: number,
+  o: { timeoutMs: number; everyMs: number },
+): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    await mine(provider, 1);
+    const inbound = Number((await dst.hub.lane(src)).inbound);
+    if (inbound === count) return;
+    if (Date.now() > deadline) throw new Error(`only ${inbound} of ${count} delivered in ${o.timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, o.everyMs));
+  }
+}
+
 /** Give relayer keys gas money on the node. */
 export async function fund(provider: JsonRpcProvider, addresses: string[]): Promise<void> {
   const d = deployerOf(provider);
