@@ -14,9 +14,70 @@ import { logger } from "./log";
 import type { Metrics } from "./metrics";
 import { nextAttemptDelayMs, retry } from "./retry";
 import { RejectedError, StaleBatchError, type Sink } from "./sinks/types";
+import { messageOf } from "../sdk/errors";
 import type { LaneRef, Op, OpStore } from "./store";
 
 export type StepResult = "idle" | "delivered" | "waiting" | "failed";
+
+/**
+ * The stages of one step on a lane, in order (`sign` → `submit` repeats while the pipeline has
+ * room). A submitted batch is confirmed by a later step: `confirm` (the destination's lane nonce
+ * moved past it) or `in-flight` (its receipt).
+ */
+type Stage = "confirm" | "in-flight" | "designate" | "sign" | "submit";
+
+/** What a stage decided: go on, or end the step (done, wait and come back, or count a failure). */
+type Disposition =
+  | { next: Stage }
+  | { done: "delivered" | "already-delivered" }
+  | { wait: string; ms: number }
+  | {
+      /** the error recorded on the operations */
+      fail: string;
+      ops: Op[];
+      /** the destination refuses the batch as is: parked after `maxAttempts` (otherwise retried with backoff) */
+      rejected: boolean;
+    };
+
+/** how a step ends */
+type Outcome = Exclude<Disposition, { next: Stage }>;
+
+/** The batch a step is sending, and how far it got (what a failure means depends on it). */
+interface Attempt {
+  batch: Op[];
+  /** earlier batches of the lane are still in flight */
+  pipelined: boolean;
+  /** threshold signatures collected and the operations marked attested */
+  signed: boolean;
+  signatures?: Map<string, string>;
+  /** handed to the sink (the destination may have applied it) */
+  sending: boolean;
+  /** the transaction went out */
+  txHash?: string;
+}
+
+/** Everything one step knows about its lane; the stages read and advance it. */
+interface LaneRun {
+  lane: LaneRef;
+  sink: Sink;
+  /** the lane's pending operations, as loaded at the start of the step */
+  ops: Op[];
+  /** batches the designated submitter may keep in flight */
+  depth: number;
+  /** the destination's lane nonce */
+  inbound: number;
+  /** the contiguous run above `inbound` */
+  pending: Op[];
+  /** leading operations of `pending` already submitted, and their transactions */
+  inFlight: number;
+  groups: number;
+  set?: RelayerSet;
+  /** batches this relayer may have in flight on the lane */
+  limit: number;
+  /** batches sent in this step */
+  sent: number;
+  attempt?: Attempt;
+}
 
 /** how long a relayer that stood in for a lane's silent designated submitter keeps submitting */
 const TAKEOVER_HOLD_MS = 30_000;
@@ -141,170 +202,230 @@ export class Deliverer {
       );
       return { result: "failed", retryAt: 0 };
     }
-    let attemptedFirst = Infinity; // first nonce of the batch being submitted
-    let broadcast = false; // a transaction for it went out
-    let pipelined = false;
-    let attempted: Op[] = [];
-    let sentHash: string | undefined; // the transaction of the batch being submitted
+    const run: LaneRun = { lane, sink, ops, depth, inbound: 0, pending: [], inFlight: 0, groups: 0, limit: 1, sent: 0 };
+    let outcome: Outcome;
     try {
       await sink.init();
-      // "Already delivered?" — before anything else, every time.
-      const inbound = await this.inboundOf(sink, lane.src);
-      this.watch(lane, ops, inbound);
-      await this.confirmed(lane, inbound, false);
-      if (this.watched.size) await this.checkWatched(lane, sink, inbound);
-      let pending = ops.filter((o) => o.nonce > inbound);
-      if (!pending.length) return { result: "delivered", retryAt: 0 };
-      if (pending[0].nonce !== inbound + 1) {
-        return this.failure(
-          lane,
-          pending.slice(0, this.cfg.maxBatch),
-          `gap: destination applied nonce ${inbound} but the next observed is ${pending[0].nonce}; replay the source (relayer replay --chain <src> --from <height>)`,
-          false,
-        );
-      }
-      for (let i = 1; i < pending.length; i++)
-        if (pending[i].nonce !== pending[i - 1].nonce + 1) {
-          pending = pending.slice(0, i);
-          break;
-        }
-      this.noteProgress(lane, inbound);
-
-      // Submissions we already made (in nonce order, one transaction each): wait for them instead
-      // of sending them again. Only the oldest is asked about: the later ones cannot be applied
-      // before it, and if it failed they go back to observed with it (their own failures would
-      // only be its consequence: the destination refuses their nonces).
-      let inFlight = 0;
-      while (inFlight < pending.length && pending[inFlight].state === "submitted" && pending[inFlight].txHash) inFlight++;
-      let groups = new Set(pending.slice(0, inFlight).map((o) => o.txHash)).size;
-      if (inFlight > 0) {
-        const hash = pending[0].txHash!;
-        const head = pending.slice(0, inFlight).filter((o) => o.txHash === hash);
-        const st = await retry(() => sink.status(hash), { policy: { baseMs: 100, maxMs: 2_000, maxAttempts: 5 } });
-        if (st.txHash && st.txHash !== hash)
-          await this.store.transition(
-            head.map((o) => o.id),
-            "submitted",
-            { txHash: st.txHash },
-          );
-        if (st.status !== "pending") {
-          const after = await this.inboundOf(sink, lane.src);
-          this.watch(lane, pending.slice(0, inFlight), after, hash);
-          await this.confirmed(lane, after, true);
-          if (after >= head[0].nonce) {
-            if (st.status === "failed") this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
-            return { result: "delivered", retryAt: 0 };
-          }
-          // not applied: this batch and every later in-flight one go back to observed
-          this.watch(lane, pending.slice(0, inFlight), Infinity, hash);
-          await this.store.transition(
-            pending
-              .slice(0, inFlight)
-              .filter((o) => o.nonce > after)
-              .map((o) => o.id),
-            "observed",
-          );
-          if (st.status === "failed")
-            return this.failure(
-              lane,
-              head.filter((o) => o.nonce > after),
-              st.error ?? "submission failed",
-              false,
-            );
-          return { result: "waiting", retryAt: Date.now() + 100 };
-        }
-      }
-      const set = await this.relayerSet(sink);
-      const mine = this.designated(lane, set);
-      // the designated submitter keeps up to `pipeline` batches in flight; a relayer standing in for it, one
-      const limit = mine ? depth : 1;
-      if (inFlight > 0 && groups >= limit) return { result: "waiting", retryAt: Date.now() + 100 };
-      if (!mine && !this.standIn(lane)) return { result: "waiting", retryAt: Date.now() + Math.min(500, this.cfg.takeoverMs) };
-
-      // Below the limit, send run after run in this one step (no new reads of the destination in
-      // between: the batches behind the first are pipelined anyway).
-      let sent = 0;
-      for (;;) {
-        const batch = pending.slice(inFlight, inFlight + this.cfg.maxBatch);
-        if (!batch.length) return sent ? { result: "delivered", retryAt: 0 } : { result: "waiting", retryAt: Date.now() + 100 };
-        pipelined = inFlight > 0;
-        broadcast = false;
-        sentHash = undefined;
-        attempted = [];
-        attemptedFirst = Infinity;
-        const messages = batch.map((o) => o.message);
-        const { root } = batchRootOfMessages(messages);
-        const { signatures } = await this.collector.collect(lane, batch[0].nonce, batch.length, root, set);
-        if (signatures.size < set.threshold) {
-          this.log.debug(
-            { lane, first: batch[0].nonce, have: signatures.size, need: set.threshold },
-            "waiting for peer attestations",
-          );
-          return sent
-            ? { result: "delivered", retryAt: 0 }
-            : { result: "waiting", retryAt: Date.now() + Math.min(this.cfg.attestTimeoutMs, 1000) };
-        }
-        const ids = batch.map((o) => o.id);
-        await this.store.transition(ids, "attested");
-        attempted = batch;
-        if (!pipelined) {
-          // Ask once more right before sending (another instance or a self-relayer may have delivered).
-          const before = await this.inboundOf(sink, lane.src);
-          if (before >= batch[0].nonce) {
-            await this.confirmed(lane, before, true);
-            return { result: "delivered", retryAt: 0 };
-          }
-        }
-        attemptedFirst = batch[0].nonce;
-        const txHash = await sink.submit(messages, signatures, set, { pipelined });
-        broadcast = true;
-        sentHash = txHash;
-        await this.store.transition(ids, "submitted", { txHash });
-        for (const o of batch) Object.assign(o, { state: "submitted", txHash });
-        groups++;
-        sent++;
-        inFlight += batch.length;
-        this.log.info({ lane, first: batch[0].nonce, count: batch.length, txHash, inFlight: groups }, "batch submitted");
-        // not waiting for the receipt: a later step on this lane checks it
-        if (groups >= limit) return { result: "delivered", retryAt: 0 };
-      }
+      let d = await this.stage("confirm", run);
+      while ("next" in d) d = await this.stage(d.next, run);
+      outcome = d;
     } catch (e) {
-      // Lost a race (another instance, operator or self-relayer delivered the same range)? The
-      // read is retried: a transport fault here must not turn a lost race into a refusal.
-      const now = await this.inboundOf(sink, lane.src).catch(() => -1);
-      if (now >= 0) this.watch(lane, ops, now, sentHash);
-      if (now >= attemptedFirst) {
-        await this.confirmed(lane, now, true);
-        if (broadcast) this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
-        this.log.info(
-          { lane, inbound: now, err: (e as Error).message },
-          "destination already applied the batch (duplicate refused)",
-        );
-        return { result: "delivered", retryAt: 0 };
-      }
-      if (e instanceof StaleBatchError) {
-        // The destination said so itself (UnexpectedNonce past the first nonce) but its lane
-        // nonce could not be read: not a refusal; the next step reads it and confirms.
-        this.metrics.failures.inc({ stage: "race", chain: lane.dst });
-        this.log.info(
-          { lane, expected: e.expected, err: e.message },
-          "destination is past this batch (lost race); re-reading its lane nonce",
-        );
-        return { result: "waiting", retryAt: Date.now() + 200 };
-      }
-      if (pipelined && !broadcast && !(e instanceof RejectedError)) {
-        // a batch behind others in flight could not be sent (transport, nonce): the lane's head decides
-        this.log.info(
-          { lane, first: attemptedFirst, err: (e as Error).message },
-          "pipelined batch not sent; retrying after the batches in flight",
-        );
-        return { result: "waiting", retryAt: Date.now() + 500 };
-      }
-      const failed = attempted.length
-        ? attempted
-        : (await this.store.pendingOps(lane, this.cfg.maxBatch)).filter((o) => o.state !== "submitted");
-      return this.failure(lane, failed, (e as Error).message ?? String(e), e instanceof RejectedError);
+      outcome = await this.recover(run, e);
     }
+    return this.settle(run, outcome);
+  }
+
+  private stage(stage: Stage, run: LaneRun): Promise<Disposition> {
+    switch (stage) {
+      case "confirm":
+        return this.confirmApplied(run);
+      case "in-flight":
+        return this.checkInFlight(run);
+      case "designate":
+        return this.designate(run);
+      case "sign":
+        return this.sign(run);
+      case "submit":
+        return this.submit(run);
+    }
+  }
+
+  /**
+   * "Already delivered?" — before anything else, every time: confirm what the destination
+   * applied, then keep the contiguous run of operations above its lane nonce.
+   */
+  private async confirmApplied(run: LaneRun): Promise<Disposition> {
+    const { lane, sink, ops } = run;
+    const inbound = (run.inbound = await this.inboundOf(sink, lane.src));
+    this.watch(lane, ops, inbound);
+    await this.confirmed(lane, inbound, false);
+    if (this.watched.size) await this.checkWatched(lane, sink, inbound);
+    let pending = ops.filter((o) => o.nonce > inbound);
+    if (!pending.length) return { done: "already-delivered" };
+    if (pending[0].nonce !== inbound + 1)
+      return {
+        fail: `gap: destination applied nonce ${inbound} but the next observed is ${pending[0].nonce}; replay the source (relayer replay --chain <src> --from <height>)`,
+        ops: pending.slice(0, this.cfg.maxBatch),
+        rejected: false,
+      };
+    for (let i = 1; i < pending.length; i++)
+      if (pending[i].nonce !== pending[i - 1].nonce + 1) {
+        pending = pending.slice(0, i);
+        break;
+      }
+    run.pending = pending;
+    this.noteProgress(lane, inbound);
+    return { next: "in-flight" };
+  }
+
+  /**
+   * Submissions we already made (in nonce order, one transaction each): wait for them instead of
+   * sending them again. Only the oldest is asked about: the later ones cannot be applied before
+   * it, and if it failed they go back to observed with it (their own failures would only be its
+   * consequence: the destination refuses their nonces).
+   */
+  private async checkInFlight(run: LaneRun): Promise<Disposition> {
+    const { lane, sink, pending } = run;
+    let inFlight = 0;
+    while (inFlight < pending.length && pending[inFlight].state === "submitted" && pending[inFlight].txHash) inFlight++;
+    const submitted = pending.slice(0, inFlight);
+    run.inFlight = inFlight;
+    run.groups = new Set(submitted.map((o) => o.txHash)).size;
+    if (!inFlight) return { next: "designate" };
+    const hash = pending[0].txHash!;
+    const head = submitted.filter((o) => o.txHash === hash);
+    const st = await retry(() => sink.status(hash), { policy: { baseMs: 100, maxMs: 2_000, maxAttempts: 5 } });
+    if (st.txHash && st.txHash !== hash)
+      await this.store.transition(
+        head.map((o) => o.id),
+        "submitted",
+        { txHash: st.txHash },
+      );
+    if (st.status === "pending") return { next: "designate" };
+    const after = await this.inboundOf(sink, lane.src);
+    this.watch(lane, submitted, after, hash);
+    await this.confirmed(lane, after, true);
+    if (after >= head[0].nonce) {
+      if (st.status === "failed") this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
+      return { done: "delivered" };
+    }
+    // not applied: this batch and every later in-flight one go back to observed
+    this.watch(lane, submitted, Infinity, hash);
+    await this.store.transition(
+      submitted.filter((o) => o.nonce > after).map((o) => o.id),
+      "observed",
+    );
+    if (st.status === "failed")
+      return {
+        fail: st.error ?? "submission failed",
+        ops: head.filter((o) => o.nonce > after),
+        rejected: false,
+      };
+    return { wait: "oldest batch in flight dropped: sending it again", ms: 100 };
+  }
+
+  /** Whether this relayer submits on the lane now, and how many batches it may keep in flight. */
+  private async designate(run: LaneRun): Promise<Disposition> {
+    const set = (run.set = await this.relayerSet(run.sink));
+    const mine = this.designated(run.lane, set);
+    // the designated submitter keeps up to `pipeline` batches in flight; a relayer standing in for it, one
+    run.limit = mine ? run.depth : 1;
+    if (run.inFlight > 0 && run.groups >= run.limit) return { wait: "pipeline full", ms: 100 };
+    if (!mine && !this.standIn(run.lane))
+      return { wait: "another relayer is the lane's designated submitter", ms: Math.min(500, this.cfg.takeoverMs) };
+    return { next: "sign" };
+  }
+
+  /**
+   * The next run behind those in flight, signed by the relayer set (threshold signatures over its
+   * batch root). Below the pipeline limit runs are sent one after another in this one step, with
+   * no new reads of the destination in between: the batches behind the first are pipelined anyway.
+   */
+  private async sign(run: LaneRun): Promise<Disposition> {
+    const { lane, set } = run;
+    const batch = run.pending.slice(run.inFlight, run.inFlight + this.cfg.maxBatch);
+    if (!batch.length) return run.sent ? { done: "delivered" } : { wait: "nothing left to send", ms: 100 };
+    const attempt: Attempt = (run.attempt = { batch, pipelined: run.inFlight > 0, signed: false, sending: false });
+    const { root } = batchRootOfMessages(batch.map((o) => o.message));
+    const { signatures } = await this.collector.collect(lane, batch[0].nonce, batch.length, root, set!);
+    if (signatures.size < set!.threshold) {
+      this.log.debug(
+        { lane, first: batch[0].nonce, have: signatures.size, need: set!.threshold },
+        "waiting for peer attestations",
+      );
+      return run.sent ? { done: "delivered" } : { wait: "peer attestations", ms: Math.min(this.cfg.attestTimeoutMs, 1000) };
+    }
+    await this.store.transition(
+      batch.map((o) => o.id),
+      "attested",
+    );
+    attempt.signed = true;
+    attempt.signatures = signatures;
+    return { next: "submit" };
+  }
+
+  /** Send the signed batch; its receipt is checked by a later step (the in-flight stage). */
+  private async submit(run: LaneRun): Promise<Disposition> {
+    const { lane, sink } = run;
+    const attempt = run.attempt!;
+    const { batch } = attempt;
+    if (!attempt.pipelined) {
+      // Ask once more right before sending (another instance or a self-relayer may have delivered).
+      const before = await this.inboundOf(sink, lane.src);
+      if (before >= batch[0].nonce) {
+        await this.confirmed(lane, before, true);
+        return { done: "already-delivered" };
+      }
+    }
+    attempt.sending = true;
+    const txHash = await sink.submit(
+      batch.map((o) => o.message),
+      attempt.signatures!,
+      run.set!,
+      { pipelined: attempt.pipelined },
+    );
+    attempt.txHash = txHash;
+    await this.store.transition(
+      batch.map((o) => o.id),
+      "submitted",
+      { txHash },
+    );
+    for (const o of batch) Object.assign(o, { state: "submitted", txHash });
+    run.groups++;
+    run.sent++;
+    run.inFlight += batch.length;
+    this.log.info({ lane, first: batch[0].nonce, count: batch.length, txHash, inFlight: run.groups }, "batch submitted");
+    // not waiting for the receipt: a later step on this lane checks it
+    return run.groups >= run.limit ? { done: "delivered" } : { next: "sign" };
+  }
+
+  /** A stage threw: work out from the lane's state (and the destination) what happened. */
+  private async recover(run: LaneRun, e: unknown): Promise<Outcome> {
+    const { lane, sink, ops } = run;
+    const attempt = run.attempt;
+    // Lost a race (another instance, operator or self-relayer delivered the same range)? The
+    // read is retried: a transport fault here must not turn a lost race into a refusal.
+    const now = await this.inboundOf(sink, lane.src).catch(() => -1);
+    if (now >= 0) this.watch(lane, ops, now, attempt?.txHash);
+    if (attempt?.sending && now >= attempt.batch[0].nonce) {
+      await this.confirmed(lane, now, true);
+      if (attempt.txHash) this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
+      this.log.info({ lane, inbound: now, err: messageOf(e) }, "destination already applied the batch (duplicate refused)");
+      return { done: "already-delivered" };
+    }
+    if (e instanceof StaleBatchError) {
+      // The destination said so itself (UnexpectedNonce past the first nonce) but its lane
+      // nonce could not be read: not a refusal; the next step reads it and confirms.
+      this.metrics.failures.inc({ stage: "race", chain: lane.dst });
+      this.log.info(
+        { lane, expected: e.expected, err: e.message },
+        "destination is past this batch (lost race); re-reading its lane nonce",
+      );
+      return { wait: "lost race", ms: 200 };
+    }
+    const rejected = e instanceof RejectedError;
+    if (attempt?.pipelined && !attempt.txHash && !rejected) {
+      // a batch behind others in flight could not be sent (transport, nonce): the lane's head decides
+      this.log.info(
+        { lane, first: attempt.sending ? attempt.batch[0].nonce : Infinity, err: messageOf(e) },
+        "pipelined batch not sent; retrying after the batches in flight",
+      );
+      return { wait: "pipelined batch not sent", ms: 500 };
+    }
+    const failed = attempt?.signed
+      ? attempt.batch
+      : (await this.store.pendingOps(lane, this.cfg.maxBatch)).filter((o) => o.state !== "submitted");
+    return { fail: (e as Error).message ?? String(e), ops: failed, rejected };
+  }
+
+  /** What the step reports (and when the lane is due again) for a final disposition. */
+  private async settle(run: LaneRun, d: Outcome): Promise<{ result: StepResult; retryAt: number }> {
+    if ("done" in d) return { result: "delivered", retryAt: 0 };
+    if ("wait" in d) {
+      this.log.debug({ lane: run.lane, reason: d.wait, ms: d.ms }, "lane waiting");
+      return { result: "waiting", retryAt: Date.now() + d.ms };
+    }
+    return this.failure(run.lane, d.ops, d.fail, d.rejected);
   }
 
   /** the destination's lane nonce, with a few quick retries (transport faults) */
