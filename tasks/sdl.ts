@@ -6,10 +6,11 @@ import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hard
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import type { Signer } from "ethers";
 import type { Holder, KeyServiceError, KeyLocations } from "../sdk/keys";
-import { loadProtocol, requireModel, resolveSigner } from "./lib/context";
-import { fail, TaskError } from "./lib/errors";
+import { loadProtocol, resolveSigner, sdk } from "./lib/context";
+import { cli, fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
-import { formatId, parseId } from "./lib/parse";
+import { formatId } from "../sdk/ids";
+import { parseId } from "./lib/parse";
 
 /** Where the embedded key service listens unless --key-service or HEXS_KEY_SERVICE says otherwise. */
 export const DEFAULT_KEY_SERVICE = "http://127.0.0.1:18500";
@@ -174,7 +175,7 @@ export interface DecryptArgs extends SdlArgs {
 async function modelLocator(hre: HardhatRuntimeEnvironment, modelArg: string) {
   const p = await loadProtocol(hre);
   const modelId = parseId("model", modelArg);
-  await requireModel(hre, p, modelId);
+  await (await sdk()).requireModel(p, modelId);
   const m = await p.registry.model(modelId);
   if (!m.sdlLocator) fail(`model ${formatId(modelId)} has no SDL locator: it was published without --sdl`);
   return { p, modelId, locator: m.sdlLocator };
@@ -186,23 +187,25 @@ task("model:decrypt", "Decrypt a model's SDL as a key holder (signs a key-servic
   .addOptionalParam("from", "Account holding the key: index (0, 1, …) or address", "0")
   .addOptionalParam("keyService", `Key service base URL (default $HEXS_KEY_SERVICE or ${DEFAULT_KEY_SERVICE})`)
   .addFlag("force", "Overwrite --out if it exists")
-  .setAction(async (a: DecryptArgs, hre) => {
-    const { modelId, locator } = await modelLocator(hre, a.model);
-    if (existsSync(a.out) && !a.force) fail(`--out '${a.out}' exists; pass --force to overwrite it`);
-    const signer = await resolveSigner(hre, a.from);
-    const who = await signer.getAddress();
-    const url = keyServiceUrl(a);
-    const keys = await import("../sdk/keys");
-    let sdl: Buffer;
-    try {
-      sdl = await keys.decryptForHolder(new keys.KeyServiceClient(keys.localEndpoints(url)), await holderOf(signer), locator);
-    } catch (e) {
-      explain(e, who, formatId(modelId), url);
-    }
-    writeFileSync(a.out, sdl, { mode: 0o600 });
-    say(`model ${formatId(modelId)}: SDL decrypted for ${who} → ${a.out} (${sdl.length} bytes)`);
-    return { modelId, out: a.out, bytes: sdl.length };
-  });
+  .setAction(
+    cli(async (a: DecryptArgs, hre) => {
+      const { modelId, locator } = await modelLocator(hre, a.model);
+      if (existsSync(a.out) && !a.force) fail(`--out '${a.out}' exists; pass --force to overwrite it`);
+      const signer = await resolveSigner(hre, a.from);
+      const who = await signer.getAddress();
+      const url = keyServiceUrl(a);
+      const keys = await import("../sdk/keys");
+      let sdl: Buffer;
+      try {
+        sdl = await keys.decryptForHolder(new keys.KeyServiceClient(keys.localEndpoints(url)), await holderOf(signer), locator);
+      } catch (e) {
+        explain(e, who, formatId(modelId), url);
+      }
+      writeFileSync(a.out, sdl, { mode: 0o600 });
+      say(`model ${formatId(modelId)}: SDL decrypted for ${who} → ${a.out} (${sdl.length} bytes)`);
+      return { modelId, out: a.out, bytes: sdl.length };
+    }),
+  );
 
 task(
   "model:grant-holders",
@@ -215,8 +218,10 @@ task(
   .addOptionalParam("wasmChain", "Also admit holders on this CosmWasm chain")
   .addOptionalParam("wasmContract", "With --wasm-chain: the Hexs CosmWasm contract address there")
   .addOptionalParam("operators", OPERATORS_HELP)
-  .setAction(async (a: SdlArgs & { model: string; from?: string }, hre) => {
-    const { p, modelId, locator } = await modelLocator(hre, a.model);
-    const signer = await resolveSigner(hre, a.from);
-    await grantAfterPublish(hre, a, signer, modelId, await p.registry.keysOf(modelId), locator);
-  });
+  .setAction(
+    cli(async (a: SdlArgs & { model: string; from?: string }, hre) => {
+      const { p, modelId, locator } = await modelLocator(hre, a.model);
+      const signer = await resolveSigner(hre, a.from);
+      await grantAfterPublish(hre, a, signer, modelId, await p.registry.keysOf(modelId), locator);
+    }),
+  );
