@@ -5,15 +5,20 @@ import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { formatEther, getAddress, getBytes, isAddress, isHexString, ZeroAddress, ZeroHash } from "ethers";
-import type { AttestationGateway, HexsHub, HexsLzBridge, KeyNFT } from "../sdk/typechain";
-import { loadProtocol, requireModel, resolveSigner, send, type ProtocolContracts } from "./lib/context";
-import { fail, TaskError } from "./lib/errors";
+import type { AttestationGateway, HexsHub, HexsLzBridge } from "../sdk/typechain";
+import type { MoveResult } from "../sdk/actions/key";
+import type { TxReport } from "../sdk/tx";
+import { toSolAccount } from "../sdk/accounts";
+import { loadProtocol, resolveSigner, sdk, type ProtocolContracts } from "./lib/context";
+import { cli, fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
-import { formatId, parseAccount, parseAddress, parseAddressList, parseId, parseUint, toSolAccount } from "./lib/parse";
+import { parseAccount, parseAddress, parseAddressList, parseId, parseUint } from "./lib/parse";
 import { Names } from "./lib/protocol";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
 import { pendingBatch, planWire, type WireAction, type WirePeer } from "../sdk/bridge";
 import { AccountFamily, payoutBindingDigest, type Account } from "../codec";
+
+export type { MoveResult };
 import { decodePacket, JsonFileFailedReceiveStore, LzExecutor, type ExecResult } from "../devnet/lz";
 
 const FROM_HELP = "Account to sign with: index (0, 1, …) or address among the network's accounts";
@@ -28,24 +33,25 @@ interface Bridge {
 
 async function loadBridge(hre: HardhatRuntimeEnvironment, needLz: boolean): Promise<Bridge> {
   const p = await loadProtocol(hre);
-  const rec = async (name: string) => hre.deployments.getOrNull(name);
-  const hubRec = await rec(Names.hub);
-  if (!hubRec)
+  const { hub, gateway, lzBridge: bridge } = p;
+  if (!hub || !gateway)
     fail(`network '${hre.network.name}' has a single-chain Hexs deployment (no ${Names.hub}): cross-chain tasks need the hub`);
-  const hub = (await hre.ethers.getContractAt("HexsHub", hubRec.address)) as unknown as HexsHub;
-  const gateway = (await hre.ethers.getContractAt(
-    "AttestationGateway",
-    (await hre.deployments.get(Names.gateway)).address,
-  )) as unknown as AttestationGateway;
-  const lzRec = await rec(Names.lzBridge);
-  if (needLz && !lzRec) {
+  if (needLz && !bridge) {
     fail(
       `no LayerZero bridge on '${hre.network.name}' (${Names.lzBridge} not deployed): deploy with HEXS_LZ_ENDPOINT=<EndpointV2 address>`,
     );
   }
-  const bridge = lzRec ? ((await hre.ethers.getContractAt("HexsLzBridge", lzRec.address)) as unknown as HexsLzBridge) : undefined;
-  p.errorInterfaces.push(hub.interface, gateway.interface, ...(bridge ? [bridge.interface] : []));
   return { p, hub, bridge, gateway, self: Number(await hub.chainId()) };
+}
+
+/** The SDK's send (simulate, send, confirm), printing each transaction. */
+async function send(
+  p: ProtocolContracts,
+  label: string,
+  simulate: () => Promise<unknown>,
+  sendTx: () => Promise<ContractTransactionResponse>,
+): Promise<TxReport> {
+  return (await sdk()).send(p, label, simulate, sendTx, say);
 }
 
 function parseChain(param: string, value: string | undefined): number {
@@ -142,59 +148,61 @@ task(
     "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing",
   )
   .addOptionalParam("from", FROM_HELP, "0")
-  .setAction(async (a: { file: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<WireResult> => {
-    const cfg = readWireConfig(a.file);
-    const b = await loadBridge(hre, true);
-    const bridge = b.bridge!;
-    const mine = cfg.chains.find((c) => c.chainId === b.self);
-    if (!mine) fail(`${a.file} does not list this chain (${b.self} on '${hre.network.name}')`);
-    if (getAddress(mine.bridge) !== (await bridge.getAddress())) {
-      fail(
-        `${a.file} says chain ${b.self}'s bridge is ${mine.bridge}, but '${hre.network.name}' has ${await bridge.getAddress()}: wrong network or stale config`,
-      );
-    }
-    const signer = await resolveSigner(hre, a.from);
-    const me = await signer.getAddress();
-    const timelock = await b.p.timelock.getAddress();
-    const endpoint = await hre.ethers.getContractAt(
-      ["function delegates(address) view returns (address)"],
-      await bridge.endpoint(),
-    );
-    const holder = async (act: WireAction): Promise<string> => {
-      if (act.authority === "bridgeOwner") return bridge.owner();
-      if (act.authority === "delegate") return (await endpoint.getFunction("delegates")(await bridge.getAddress())) as string;
-      if (await b.hub.hasRole(ZeroHash, me)) return me;
-      return (await b.hub.hasRole(ZeroHash, timelock)) ? timelock : ZeroAddress;
-    };
-    const plan = await planWire(b.hub, bridge, cfg.chains);
-    if (plan.length === 0) say(`chain ${b.self} on '${hre.network.name}' is already wired as ${a.file} says`);
-    const result: WireResult = { chainId: b.self, actions: [] };
-    for (const act of plan) {
-      const who = await holder(act);
-      if (who === me) {
-        await send(
-          b.p,
-          act.label,
-          () => signer.call({ to: act.target, data: act.data }),
-          async () =>
-            (await signer.sendTransaction({ to: act.target, data: act.data })) as unknown as ContractTransactionResponse,
-        );
-        result.actions.push({ label: act.label, via: "direct", done: true });
-      } else if (who === timelock) {
-        const t = await timelockCall(hre, b.p, signer, act.target, act.data, {
-          label: act.label,
-          execute: a.execute,
-          fastForward: a.fastForward,
-        });
-        result.actions.push({ label: act.label, via: "timelock", done: t.executed, timelock: t });
-      } else {
+  .setAction(
+    cli(async (a: { file: string; execute: boolean; fastForward: boolean; from?: string }, hre): Promise<WireResult> => {
+      const cfg = readWireConfig(a.file);
+      const b = await loadBridge(hre, true);
+      const bridge = b.bridge!;
+      const mine = cfg.chains.find((c) => c.chainId === b.self);
+      if (!mine) fail(`${a.file} does not list this chain (${b.self} on '${hre.network.name}')`);
+      if (getAddress(mine.bridge) !== (await bridge.getAddress())) {
         fail(
-          `${act.label}: needs ${act.authority === "hubAdmin" ? "the hub's admin" : act.authority === "delegate" ? "the bridge's endpoint delegate" : "the bridge's owner"} (${who}), which is neither ${me} nor the timelock ${timelock}`,
+          `${a.file} says chain ${b.self}'s bridge is ${mine.bridge}, but '${hre.network.name}' has ${await bridge.getAddress()}: wrong network or stale config`,
         );
       }
-    }
-    return result;
-  });
+      const signer = await resolveSigner(hre, a.from);
+      const me = await signer.getAddress();
+      const timelock = await b.p.timelock.getAddress();
+      const endpoint = await hre.ethers.getContractAt(
+        ["function delegates(address) view returns (address)"],
+        await bridge.endpoint(),
+      );
+      const holder = async (act: WireAction): Promise<string> => {
+        if (act.authority === "bridgeOwner") return bridge.owner();
+        if (act.authority === "delegate") return (await endpoint.getFunction("delegates")(await bridge.getAddress())) as string;
+        if (await b.hub.hasRole(ZeroHash, me)) return me;
+        return (await b.hub.hasRole(ZeroHash, timelock)) ? timelock : ZeroAddress;
+      };
+      const plan = await planWire(b.hub, bridge, cfg.chains);
+      if (plan.length === 0) say(`chain ${b.self} on '${hre.network.name}' is already wired as ${a.file} says`);
+      const result: WireResult = { chainId: b.self, actions: [] };
+      for (const act of plan) {
+        const who = await holder(act);
+        if (who === me) {
+          await send(
+            b.p,
+            act.label,
+            () => signer.call({ to: act.target, data: act.data }),
+            async () =>
+              (await signer.sendTransaction({ to: act.target, data: act.data })) as unknown as ContractTransactionResponse,
+          );
+          result.actions.push({ label: act.label, via: "direct", done: true });
+        } else if (who === timelock) {
+          const t = await timelockCall(hre, b.p, signer, act.target, act.data, {
+            label: act.label,
+            execute: a.execute,
+            fastForward: a.fastForward,
+          });
+          result.actions.push({ label: act.label, via: "timelock", done: t.executed, timelock: t });
+        } else {
+          fail(
+            `${act.label}: needs ${act.authority === "hubAdmin" ? "the hub's admin" : act.authority === "delegate" ? "the bridge's endpoint delegate" : "the bridge's owner"} (${who}), which is neither ${me} nor the timelock ${timelock}`,
+          );
+        }
+      }
+      return result;
+    }),
+  );
 
 // ---------------------------------------------------------------- bridge:quote / bridge:flush
 
@@ -225,19 +233,21 @@ async function quoteLane(b: Bridge, dst: number, max: number): Promise<QuoteResu
 task("bridge:quote", "Quote the LayerZero fee of flushing this chain's pending journal entries to a peer chain")
   .addParam("dst", "Destination Hexs chain id")
   .addOptionalParam("max", "Most entries in one flush (1..64)", "64")
-  .setAction(async (a: { dst: string; max: string }, hre): Promise<QuoteResult> => {
-    const dst = parseChain("dst", a.dst);
-    const max = Number(parseUint("max", a.max, 64n));
-    if (max === 0) fail("bad --max 0: at least one entry");
-    const b = await loadBridge(hre, true);
-    const q = await quoteLane(b, dst, max);
-    if (q.entries === 0) say(`nothing pending for chain ${dst}`);
-    else
-      say(
-        `${q.entries} entries (lane nonces ${q.firstNonce}..${q.lastNonce}) to chain ${dst}: fee ${formatEther(q.fee)} ETH (${q.fee} wei)`,
-      );
-    return q;
-  });
+  .setAction(
+    cli(async (a: { dst: string; max: string }, hre): Promise<QuoteResult> => {
+      const dst = parseChain("dst", a.dst);
+      const max = Number(parseUint("max", a.max, 64n));
+      if (max === 0) fail("bad --max 0: at least one entry");
+      const b = await loadBridge(hre, true);
+      const q = await quoteLane(b, dst, max);
+      if (q.entries === 0) say(`nothing pending for chain ${dst}`);
+      else
+        say(
+          `${q.entries} entries (lane nonces ${q.firstNonce}..${q.lastNonce}) to chain ${dst}: fee ${formatEther(q.fee)} ETH (${q.fee} wei)`,
+        );
+      return q;
+    }),
+  );
 
 export interface FlushResult extends QuoteResult {
   txHash?: string;
@@ -248,32 +258,34 @@ task("bridge:flush", "Send this chain's pending journal entries to a peer chain 
   .addParam("dst", "Destination Hexs chain id")
   .addOptionalParam("max", "Most entries in one flush (1..64)", "64")
   .addOptionalParam("from", FROM_HELP, "0")
-  .setAction(async (a: { dst: string; max: string; from?: string }, hre): Promise<FlushResult> => {
-    const dst = parseChain("dst", a.dst);
-    const max = Number(parseUint("max", a.max, 64n));
-    if (max === 0) fail("bad --max 0: at least one entry");
-    const b = await loadBridge(hre, true);
-    const q = await quoteLane(b, dst, max);
-    if (q.entries === 0) {
-      say(`nothing pending for chain ${dst}`);
-      return q;
-    }
-    const signer = await resolveSigner(hre, a.from);
-    const balance = await hre.ethers.provider.getBalance(await signer.getAddress());
-    if (balance < q.fee)
-      fail(
-        `insufficient funds: the LayerZero fee is ${formatEther(q.fee)} ETH and ${await signer.getAddress()} holds ${formatEther(balance)} ETH`,
+  .setAction(
+    cli(async (a: { dst: string; max: string; from?: string }, hre): Promise<FlushResult> => {
+      const dst = parseChain("dst", a.dst);
+      const max = Number(parseUint("max", a.max, 64n));
+      if (max === 0) fail("bad --max 0: at least one entry");
+      const b = await loadBridge(hre, true);
+      const q = await quoteLane(b, dst, max);
+      if (q.entries === 0) {
+        say(`nothing pending for chain ${dst}`);
+        return q;
+      }
+      const signer = await resolveSigner(hre, a.from);
+      const balance = await hre.ethers.provider.getBalance(await signer.getAddress());
+      if (balance < q.fee)
+        fail(
+          `insufficient funds: the LayerZero fee is ${formatEther(q.fee)} ETH and ${await signer.getAddress()} holds ${formatEther(balance)} ETH`,
+        );
+      const batch = (await pendingBatch(b.hub, b.bridge!, dst, max))!;
+      const hub = b.hub.connect(signer);
+      const r = await send(
+        b.p,
+        `flush ${q.entries} entries to chain ${dst}`,
+        () => hub.flush.staticCall(dst, batch.kinds, batch.bodies, batch.options, { value: batch.fee }),
+        () => hub.flush(dst, batch.kinds, batch.bodies, batch.options, { value: batch.fee }),
       );
-    const batch = (await pendingBatch(b.hub, b.bridge!, dst, max))!;
-    const hub = b.hub.connect(signer);
-    const r = await send(
-      b.p,
-      `flush ${q.entries} entries to chain ${dst}`,
-      () => hub.flush.staticCall(dst, batch.kinds, batch.bodies, batch.options, { value: batch.fee }),
-      () => hub.flush(dst, batch.kinds, batch.bodies, batch.options, { value: batch.fee }),
-    );
-    return { ...q, txHash: r.hash, gasUsed: r.gasUsed };
-  });
+      return { ...q, txHash: r.hash, gasUsed: r.gasUsed };
+    }),
+  );
 
 // ---------------------------------------------------------------- bridge:retry
 
@@ -292,76 +304,71 @@ task(
   )
   .addOptionalParam("message", "A codec message this hub rejected (MessageRejected): call hub.reapply")
   .addOptionalParam("from", FROM_HELP, "0")
-  .setAction(async (a: { packet?: string; store?: string; message?: string; from?: string }, hre): Promise<RetryResult> => {
-    const given = [a.packet, a.store, a.message].filter((x) => x !== undefined && x !== "").length;
-    if (given !== 1) fail("give exactly one of --packet 0x…, --store <file>, --message 0x…");
-    const signer = await resolveSigner(hre, a.from);
-    const out: RetryResult = { retried: [] };
-    if (a.message) {
-      const b = await loadBridge(hre, false);
-      if (!isHexString(a.message) || a.message.length < 46) fail(`bad --message: expected the hex of an encoded codec message`);
-      const hub = b.hub.connect(signer);
-      const r = await send(
-        b.p,
-        "re-apply rejected message",
-        () => hub.reapply.staticCall(a.message!),
-        () => hub.reapply(a.message!),
+  .setAction(
+    cli(async (a: { packet?: string; store?: string; message?: string; from?: string }, hre): Promise<RetryResult> => {
+      const given = [a.packet, a.store, a.message].filter((x) => x !== undefined && x !== "").length;
+      if (given !== 1) fail("give exactly one of --packet 0x…, --store <file>, --message 0x…");
+      const signer = await resolveSigner(hre, a.from);
+      const out: RetryResult = { retried: [] };
+      if (a.message) {
+        const b = await loadBridge(hre, false);
+        if (!isHexString(a.message) || a.message.length < 46) fail(`bad --message: expected the hex of an encoded codec message`);
+        const hub = b.hub.connect(signer);
+        const r = await send(
+          b.p,
+          "re-apply rejected message",
+          () => hub.reapply.staticCall(a.message!),
+          () => hub.reapply(a.message!),
+        );
+        out.retried.push({ what: "message", ok: true, txHash: r.hash });
+        return out;
+      }
+      const b = await loadBridge(hre, true);
+      const bridgeAddress = await b.bridge!.getAddress();
+      const endpoint = await b.bridge!.endpoint();
+      const eid = Number(
+        await (await hre.ethers.getContractAt(["function eid() view returns (uint32)"], endpoint)).getFunction("eid")(),
       );
-      out.retried.push({ what: "message", ok: true, txHash: r.hash });
+      const store = a.store ? new JsonFileFailedReceiveStore(a.store) : undefined;
+      const raws = a.packet ? [a.packet] : store!.list(eid).map((r) => r.packet);
+      if (raws.length === 0) say(`no failed receive for eid ${eid} in ${a.store}`);
+      for (const raw of raws) {
+        let packet;
+        try {
+          packet = decodePacket(raw);
+        } catch (e) {
+          return fail(`bad --packet: ${(e as Error).message}`);
+        }
+        if (packet.dstEid !== eid || packet.receiverAddress !== bridgeAddress) {
+          fail(
+            `packet nonce ${packet.nonce} is for eid ${packet.dstEid} / ${packet.receiverAddress}, not this chain's bridge (eid ${eid} / ${bridgeAddress}): wrong --network?`,
+          );
+        }
+        const x = new LzExecutor({
+          source: { provider: hre.ethers.provider, endpoint, eid: packet.srcEid },
+          destination: { signer, endpoint, messageLib: ZeroAddress, eid },
+          errorInterfaces: b.p.errorInterfaces,
+          store,
+        });
+        const st = await x.state(packet);
+        if (st === "unverified" || st === "nilified" || st === "mismatch") {
+          fail(
+            `packet nonce ${packet.nonce} from eid ${packet.srcEid} is ${st} on this endpoint: the executor (DVN) must verify it first; nothing to retry yet`,
+          );
+        }
+        const r: ExecResult = await x.execute(packet);
+        const what = `packet ${packet.srcEid}#${packet.nonce}`;
+        if (r.alreadyExecuted) say(`${what} was already delivered`);
+        else if (r.ok) say(`${what} delivered: tx ${r.receipt?.hash} (gas ${r.gasUsed})`);
+        else say(`${what} still fails: ${r.reason}`);
+        out.retried.push({ what, ok: r.ok, reason: r.reason, txHash: r.receipt?.hash });
+        if (!r.ok) throw new TaskError(`${what} still fails: ${r.reason}`);
+      }
       return out;
-    }
-    const b = await loadBridge(hre, true);
-    const bridgeAddress = await b.bridge!.getAddress();
-    const endpoint = await b.bridge!.endpoint();
-    const eid = Number(
-      await (await hre.ethers.getContractAt(["function eid() view returns (uint32)"], endpoint)).getFunction("eid")(),
-    );
-    const store = a.store ? new JsonFileFailedReceiveStore(a.store) : undefined;
-    const raws = a.packet ? [a.packet] : store!.list(eid).map((r) => r.packet);
-    if (raws.length === 0) say(`no failed receive for eid ${eid} in ${a.store}`);
-    for (const raw of raws) {
-      let packet;
-      try {
-        packet = decodePacket(raw);
-      } catch (e) {
-        return fail(`bad --packet: ${(e as Error).message}`);
-      }
-      if (packet.dstEid !== eid || packet.receiverAddress !== bridgeAddress) {
-        fail(
-          `packet nonce ${packet.nonce} is for eid ${packet.dstEid} / ${packet.receiverAddress}, not this chain's bridge (eid ${eid} / ${bridgeAddress}): wrong --network?`,
-        );
-      }
-      const x = new LzExecutor({
-        source: { provider: hre.ethers.provider, endpoint, eid: packet.srcEid },
-        destination: { signer, endpoint, messageLib: ZeroAddress, eid },
-        errorInterfaces: b.p.errorInterfaces,
-        store,
-      });
-      const st = await x.state(packet);
-      if (st === "unverified" || st === "nilified" || st === "mismatch") {
-        fail(
-          `packet nonce ${packet.nonce} from eid ${packet.srcEid} is ${st} on this endpoint: the executor (DVN) must verify it first; nothing to retry yet`,
-        );
-      }
-      const r: ExecResult = await x.execute(packet);
-      const what = `packet ${packet.srcEid}#${packet.nonce}`;
-      if (r.alreadyExecuted) say(`${what} was already delivered`);
-      else if (r.ok) say(`${what} delivered: tx ${r.receipt?.hash} (gas ${r.gasUsed})`);
-      else say(`${what} still fails: ${r.reason}`);
-      out.retried.push({ what, ok: r.ok, reason: r.reason, txHash: r.receipt?.hash });
-      if (!r.ok) throw new TaskError(`${what} still fails: ${r.reason}`);
-    }
-    return out;
-  });
+    }),
+  );
 
 // ---------------------------------------------------------------- key:move
-
-export interface MoveResult {
-  keyId: bigint;
-  toChain: number;
-  owner: Account;
-  txHash: string;
-}
 
 task("key:move", "Move a key to another chain: burned here, minted there with the same id once the hub's message is flushed")
   .addParam("model", "The key's model (id or chain:serial)")
@@ -370,46 +377,20 @@ task("key:move", "Move a key to another chain: burned here, minted there with th
   .addOptionalParam("owner", "Who holds it there: EVM address (default: the key's owner) or cosmos:0x… / cosmwasm:0x…")
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(
-    async (a: { model: string; key: string; toChain: string; owner?: string; from?: string }, hre): Promise<MoveResult> => {
+    cli(async (a: { model: string; key: string; toChain: string; owner?: string; from?: string }, hre): Promise<MoveResult> => {
       const modelId = parseId("model", a.model);
       const keyId = parseId("key", a.key);
       const toChain = parseChain("to-chain", a.toChain);
+      const owner = a.owner ? parseAccount("owner", a.owner) : undefined;
       const b = await loadBridge(hre, false);
-      if (toChain === b.self) fail(`bad --to-chain ${toChain}: the key is already on this chain`);
-      if ((await b.hub.lane(toChain)).transport === ZeroAddress) {
-        fail(
-          `bad --to-chain ${toChain}: not a peer of this hub (peers: ${(await b.hub.peers()).map(Number).join(", ") || "none"})`,
-        );
-      }
-      await requireModel(hre, b.p, modelId);
-      const keys = (await hre.ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(modelId))) as unknown as KeyNFT;
-      b.p.errorInterfaces.push(keys.interface);
-      let holder: string;
-      try {
-        holder = await keys.ownerOf(keyId);
-      } catch {
-        return fail(
-          `key ${formatId(keyId)} of model ${formatId(modelId)} is not held on '${hre.network.name}' (never minted here, burned, or already moved)`,
-        );
-      }
       const signer = await resolveSigner(hre, a.from);
-      const me = await signer.getAddress();
-      if (holder !== me && !(await keys.isApprovedForAll(holder, me)) && (await keys.getApproved(keyId)) !== me) {
-        fail(`key ${formatId(keyId)} is held by ${holder}; ${me} is neither its owner nor approved. Use --from with the holder.`);
-      }
-      const owner = a.owner ? parseAccount("owner", a.owner) : { family: AccountFamily.Evm, address: holder.toLowerCase() };
-      const k = keys.connect(signer);
-      const r = await send(
-        b.p,
-        `move key ${formatId(keyId)} to chain ${toChain}`,
-        () => k.moveTo.staticCall(keyId, toChain, toSolAccount(owner)),
-        () => k.moveTo(keyId, toChain, toSolAccount(owner)),
-      );
+      const { moveKey } = await sdk();
+      const r = await moveKey(b.p, signer, { modelId, keyId, toChain, owner }, { log: say });
       say(
         `  the key arrives on chain ${toChain} once this chain's journal is flushed there (bridge:flush --dst ${toChain}, or the relayer)`,
       );
-      return { keyId, toChain, owner, txHash: r.hash };
-    },
+      return r;
+    }),
   );
 
 // ---------------------------------------------------------------- gateway:set-relayers
@@ -432,40 +413,42 @@ task("gateway:set-relayers", "Replace the attestation gateway's relayer set and 
   )
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(
-    async (
-      a: { relayers: string; threshold: string; execute: boolean; fastForward: boolean; from?: string },
-      hre,
-    ): Promise<SetRelayersResult> => {
-      const relayers = parseAddressList("relayers", a.relayers).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
-      if (relayers.length > 32) fail(`bad --relayers: ${relayers.length} addresses, the gateway takes at most 32`);
-      const threshold = Number(parseUint("threshold", a.threshold, 255n));
-      if (threshold === 0 || threshold > relayers.length)
-        fail(`bad --threshold ${a.threshold}: must be 1..${relayers.length} (the number of relayers)`);
-      const b = await loadBridge(hre, false);
-      const signer = await resolveSigner(hre, a.from);
-      const me = await signer.getAddress();
-      const timelock = await b.p.timelock.getAddress();
-      const data = b.gateway.interface.encodeFunctionData("setRelayers", [relayers, threshold]);
-      const target = await b.gateway.getAddress();
-      const label = `set ${threshold}-of-${relayers.length} relayers on the gateway`;
-      if (await b.gateway.hasRole(ZeroHash, timelock)) {
-        const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
-        if (t.executed) say(`gateway relayers: ${relayers.join(", ")} (threshold ${threshold})`);
-        return { relayers, threshold, via: "timelock", executed: t.executed, timelock: t };
-      }
-      if (!(await b.gateway.hasRole(ZeroHash, me)))
-        fail(
-          `neither the timelock ${timelock} nor ${me} is the gateway's admin: the relayer set changes only through governance`,
+    cli(
+      async (
+        a: { relayers: string; threshold: string; execute: boolean; fastForward: boolean; from?: string },
+        hre,
+      ): Promise<SetRelayersResult> => {
+        const relayers = parseAddressList("relayers", a.relayers).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+        if (relayers.length > 32) fail(`bad --relayers: ${relayers.length} addresses, the gateway takes at most 32`);
+        const threshold = Number(parseUint("threshold", a.threshold, 255n));
+        if (threshold === 0 || threshold > relayers.length)
+          fail(`bad --threshold ${a.threshold}: must be 1..${relayers.length} (the number of relayers)`);
+        const b = await loadBridge(hre, false);
+        const signer = await resolveSigner(hre, a.from);
+        const me = await signer.getAddress();
+        const timelock = await b.p.timelock.getAddress();
+        const data = b.gateway.interface.encodeFunctionData("setRelayers", [relayers, threshold]);
+        const target = await b.gateway.getAddress();
+        const label = `set ${threshold}-of-${relayers.length} relayers on the gateway`;
+        if (await b.gateway.hasRole(ZeroHash, timelock)) {
+          const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
+          if (t.executed) say(`gateway relayers: ${relayers.join(", ")} (threshold ${threshold})`);
+          return { relayers, threshold, via: "timelock", executed: t.executed, timelock: t };
+        }
+        if (!(await b.gateway.hasRole(ZeroHash, me)))
+          fail(
+            `neither the timelock ${timelock} nor ${me} is the gateway's admin: the relayer set changes only through governance`,
+          );
+        const g = b.gateway.connect(signer);
+        await send(
+          b.p,
+          label,
+          () => g.setRelayers.staticCall(relayers, threshold),
+          () => g.setRelayers(relayers, threshold),
         );
-      const g = b.gateway.connect(signer);
-      await send(
-        b.p,
-        label,
-        () => g.setRelayers.staticCall(relayers, threshold),
-        () => g.setRelayers(relayers, threshold),
-      );
-      return { relayers, threshold, via: "direct", executed: true };
-    },
+        return { relayers, threshold, via: "direct", executed: true };
+      },
+    ),
   );
 
 // ---------------------------------------------------------------- gateway:accept
@@ -491,46 +474,48 @@ task(
   )
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(
-    async (
-      a: { chain: string; rate: string; execute: boolean; fastForward: boolean; from?: string },
-      hre,
-    ): Promise<AcceptResult> => {
-      const chain = parseChain("chain", a.chain);
-      const ratePerHour = Number(parseUint("rate", a.rate, 0xffffffffn));
-      const b = await loadBridge(hre, false);
-      if (chain === b.self) fail(`bad --chain ${chain}: that is this chain's own id`);
-      const gateway = await b.gateway.getAddress();
-      const lane = await b.hub.lane(chain);
-      const done = lane.transport.toLowerCase() === gateway.toLowerCase() && Number(lane.ratePerHour) === ratePerHour;
-      if (done) {
-        say(`chain ${chain} already arrives through the gateway ${gateway} (rate ${ratePerHour}/h)`);
+    cli(
+      async (
+        a: { chain: string; rate: string; execute: boolean; fastForward: boolean; from?: string },
+        hre,
+      ): Promise<AcceptResult> => {
+        const chain = parseChain("chain", a.chain);
+        const ratePerHour = Number(parseUint("rate", a.rate, 0xffffffffn));
+        const b = await loadBridge(hre, false);
+        if (chain === b.self) fail(`bad --chain ${chain}: that is this chain's own id`);
+        const gateway = await b.gateway.getAddress();
+        const lane = await b.hub.lane(chain);
+        const done = lane.transport.toLowerCase() === gateway.toLowerCase() && Number(lane.ratePerHour) === ratePerHour;
+        if (done) {
+          say(`chain ${chain} already arrives through the gateway ${gateway} (rate ${ratePerHour}/h)`);
+          return { chain, ratePerHour, via: "direct", executed: true };
+        }
+        if (lane.transport !== ZeroAddress && lane.transport.toLowerCase() !== gateway.toLowerCase()) {
+          say(`  note: chain ${chain} was served by ${lane.transport}; the gateway replaces it`);
+        }
+        const signer = await resolveSigner(hre, a.from);
+        const me = await signer.getAddress();
+        const timelock = await b.p.timelock.getAddress();
+        const data = b.hub.interface.encodeFunctionData("setPeer", [chain, gateway, ratePerHour]);
+        const target = await b.hub.getAddress();
+        const label = `accept chain ${chain} through the gateway`;
+        if (await b.hub.hasRole(ZeroHash, timelock)) {
+          const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
+          if (t.executed) say(`chain ${chain} now arrives through the gateway ${gateway}`);
+          return { chain, ratePerHour, via: "timelock", executed: t.executed, timelock: t };
+        }
+        if (!(await b.hub.hasRole(ZeroHash, me)))
+          fail(`neither the timelock ${timelock} nor ${me} is the hub's admin: lanes change only through governance`);
+        const h = b.hub.connect(signer);
+        await send(
+          b.p,
+          label,
+          () => h.setPeer.staticCall(chain, gateway, ratePerHour),
+          () => h.setPeer(chain, gateway, ratePerHour),
+        );
         return { chain, ratePerHour, via: "direct", executed: true };
-      }
-      if (lane.transport !== ZeroAddress && lane.transport.toLowerCase() !== gateway.toLowerCase()) {
-        say(`  note: chain ${chain} was served by ${lane.transport}; the gateway replaces it`);
-      }
-      const signer = await resolveSigner(hre, a.from);
-      const me = await signer.getAddress();
-      const timelock = await b.p.timelock.getAddress();
-      const data = b.hub.interface.encodeFunctionData("setPeer", [chain, gateway, ratePerHour]);
-      const target = await b.hub.getAddress();
-      const label = `accept chain ${chain} through the gateway`;
-      if (await b.hub.hasRole(ZeroHash, timelock)) {
-        const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
-        if (t.executed) say(`chain ${chain} now arrives through the gateway ${gateway}`);
-        return { chain, ratePerHour, via: "timelock", executed: t.executed, timelock: t };
-      }
-      if (!(await b.hub.hasRole(ZeroHash, me)))
-        fail(`neither the timelock ${timelock} nor ${me} is the hub's admin: lanes change only through governance`);
-      const h = b.hub.connect(signer);
-      await send(
-        b.p,
-        label,
-        () => h.setPeer.staticCall(chain, gateway, ratePerHour),
-        () => h.setPeer(chain, gateway, ratePerHour),
-      );
-      return { chain, ratePerHour, via: "direct", executed: true };
-    },
+      },
+    ),
   );
 
 // ---------------------------------------------------------------- hub:lease-reporting
@@ -566,100 +551,102 @@ task(
   )
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(
-    async (
-      a: { akashChain: string; payee: string; market?: string; execute: boolean; fastForward: boolean; from?: string },
-      hre,
-    ): Promise<LeaseReportingResult> => {
-      const akashChain = parseChain("akash-chain", a.akashChain);
-      const payee = parseAddress("payee", a.payee);
-      const b = await loadBridge(hre, false);
-      if (akashChain === b.self) fail(`bad --akash-chain ${akashChain}: that is this chain's own id`);
-      const market = a.market ? parseAddress("market", a.market) : await b.p.market.getAddress();
-      if ((await hre.ethers.provider.getCode(market)) === "0x") fail(`bad --market ${market}: no contract there`);
-      const hub = await b.hub.getAddress();
-      const timelock = await b.p.timelock.getAddress();
-      const signer = await resolveSigner(hre, a.from);
-      const me = await signer.getAddress();
-      const lane = await b.hub.lane(akashChain);
-      if (lane.transport === ZeroAddress)
-        say(
-          `  note: chain ${akashChain} has no lane on this hub yet; reports are applied once it does (gateway:accept --chain ${akashChain})`,
-        );
+    cli(
+      async (
+        a: { akashChain: string; payee: string; market?: string; execute: boolean; fastForward: boolean; from?: string },
+        hre,
+      ): Promise<LeaseReportingResult> => {
+        const akashChain = parseChain("akash-chain", a.akashChain);
+        const payee = parseAddress("payee", a.payee);
+        const b = await loadBridge(hre, false);
+        if (akashChain === b.self) fail(`bad --akash-chain ${akashChain}: that is this chain's own id`);
+        const market = a.market ? parseAddress("market", a.market) : await b.p.market.getAddress();
+        if ((await hre.ethers.provider.getCode(market)) === "0x") fail(`bad --market ${market}: no contract there`);
+        const hub = await b.hub.getAddress();
+        const timelock = await b.p.timelock.getAddress();
+        const signer = await resolveSigner(hre, a.from);
+        const me = await signer.getAddress();
+        const lane = await b.hub.lane(akashChain);
+        if (lane.transport === ZeroAddress)
+          say(
+            `  note: chain ${akashChain} has no lane on this hub yet; reports are applied once it does (gateway:accept --chain ${akashChain})`,
+          );
 
-      const actions: LeaseReportingResult["actions"] = [];
-      // one governed call: through the timelock when it is the admin, else directly by an admin
-      const governed = async (
-        c: { hasRole(role: string, who: string): Promise<boolean>; getAddress(): Promise<string> },
-        what: string,
-        label: string,
-        data: string,
-        direct: () => Promise<void>,
-      ): Promise<boolean> => {
-        if (await c.hasRole(ZeroHash, timelock)) {
-          const t = await timelockCall(hre, b.p, signer, await c.getAddress(), data, {
-            label,
-            execute: a.execute,
-            fastForward: a.fastForward,
-          });
-          actions.push({ label, via: "timelock", executed: t.executed, timelock: t });
-          return t.executed;
-        }
-        if (!(await c.hasRole(ZeroHash, me)))
-          fail(`neither the timelock ${timelock} nor ${me} is the ${what}'s admin: ${label} only through governance`);
-        await direct();
-        actions.push({ label, via: "direct", executed: true });
-        return true;
-      };
-
-      const m = (await hre.ethers.getContractAt("HexsMarket", market)) as unknown as ProtocolContracts["market"];
-      const role = await m.LEASE_REPORTER_ROLE();
-      let done = true;
-      if (await m.hasRole(role, hub)) say(`the hub ${hub} already holds the market's LEASE_REPORTER_ROLE`);
-      else {
-        const label = "grant the hub the market's LEASE_REPORTER_ROLE";
-        done =
-          (await governed(m, "market", label, m.interface.encodeFunctionData("grantRole", [role, hub]), async () => {
-            const mm = m.connect(signer);
-            await send(
-              b.p,
+        const actions: LeaseReportingResult["actions"] = [];
+        // one governed call: through the timelock when it is the admin, else directly by an admin
+        const governed = async (
+          c: { hasRole(role: string, who: string): Promise<boolean>; getAddress(): Promise<string> },
+          what: string,
+          label: string,
+          data: string,
+          direct: () => Promise<void>,
+        ): Promise<boolean> => {
+          if (await c.hasRole(ZeroHash, timelock)) {
+            const t = await timelockCall(hre, b.p, signer, await c.getAddress(), data, {
               label,
-              () => mm.grantRole.staticCall(role, hub),
-              () => mm.grantRole(role, hub),
-            );
-          })) && done;
-      }
-      const [chain0, market0, payee0] = await b.hub.leaseReporting();
-      if (
-        Number(chain0) === akashChain &&
-        market0.toLowerCase() === market.toLowerCase() &&
-        payee0.toLowerCase() === payee.toLowerCase()
-      ) {
-        say(`the hub already applies LeaseReported from chain ${akashChain} to the market ${market} (payee ${payee0})`);
-      } else {
-        const label = `apply LeaseReported from chain ${akashChain} to the market (payee ${payee})`;
-        done =
-          (await governed(
-            b.hub,
-            "hub",
-            label,
-            b.hub.interface.encodeFunctionData("setLeaseReporting", [akashChain, market, payee]),
-            async () => {
-              const h = b.hub.connect(signer);
+              execute: a.execute,
+              fastForward: a.fastForward,
+            });
+            actions.push({ label, via: "timelock", executed: t.executed, timelock: t });
+            return t.executed;
+          }
+          if (!(await c.hasRole(ZeroHash, me)))
+            fail(`neither the timelock ${timelock} nor ${me} is the ${what}'s admin: ${label} only through governance`);
+          await direct();
+          actions.push({ label, via: "direct", executed: true });
+          return true;
+        };
+
+        const m = (await hre.ethers.getContractAt("HexsMarket", market)) as unknown as ProtocolContracts["market"];
+        const role = await m.LEASE_REPORTER_ROLE();
+        let done = true;
+        if (await m.hasRole(role, hub)) say(`the hub ${hub} already holds the market's LEASE_REPORTER_ROLE`);
+        else {
+          const label = "grant the hub the market's LEASE_REPORTER_ROLE";
+          done =
+            (await governed(m, "market", label, m.interface.encodeFunctionData("grantRole", [role, hub]), async () => {
+              const mm = m.connect(signer);
               await send(
                 b.p,
                 label,
-                () => h.setLeaseReporting.staticCall(akashChain, market, payee),
-                () => h.setLeaseReporting(akashChain, market, payee),
+                () => mm.grantRole.staticCall(role, hub),
+                () => mm.grantRole(role, hub),
               );
-            },
-          )) && done;
-      }
-      if (done)
-        say(
-          `LeaseReported from chain ${akashChain} resolves the market's deployment escrows (a lease that opened pays ${payee})`,
-        );
-      return { akashChain, market, payee: payee, actions, done };
-    },
+            })) && done;
+        }
+        const [chain0, market0, payee0] = await b.hub.leaseReporting();
+        if (
+          Number(chain0) === akashChain &&
+          market0.toLowerCase() === market.toLowerCase() &&
+          payee0.toLowerCase() === payee.toLowerCase()
+        ) {
+          say(`the hub already applies LeaseReported from chain ${akashChain} to the market ${market} (payee ${payee0})`);
+        } else {
+          const label = `apply LeaseReported from chain ${akashChain} to the market (payee ${payee})`;
+          done =
+            (await governed(
+              b.hub,
+              "hub",
+              label,
+              b.hub.interface.encodeFunctionData("setLeaseReporting", [akashChain, market, payee]),
+              async () => {
+                const h = b.hub.connect(signer);
+                await send(
+                  b.p,
+                  label,
+                  () => h.setLeaseReporting.staticCall(akashChain, market, payee),
+                  () => h.setLeaseReporting(akashChain, market, payee),
+                );
+              },
+            )) && done;
+        }
+        if (done)
+          say(
+            `LeaseReported from chain ${akashChain} resolves the market's deployment escrows (a lease that opened pays ${payee})`,
+          );
+        return { akashChain, market, payee: payee, actions, done };
+      },
+    ),
   );
 
 // ---------------------------------------------------------------- payout:bind
@@ -681,36 +668,38 @@ task(
   .addParam("payout", "Payout account: EVM address, or cosmos:0x… / cosmwasm:0x…")
   .addOptionalParam("nonce", "Binding nonce (default: one above the last binding of this creator for that chain)")
   .addOptionalParam("from", "The creator's account (signs the binding and the transaction)", "0")
-  .setAction(async (a: { chain: string; payout: string; nonce?: string; from?: string }, hre): Promise<BindResult> => {
-    const chain = parseChain("chain", a.chain);
-    const payout = parseAccount("payout", a.payout);
-    const b = await loadBridge(hre, false);
-    const signer: Signer = await resolveSigner(hre, a.from);
-    const creator = await signer.getAddress();
-    const creatorAccount: Account = { family: AccountFamily.Evm, address: creator.toLowerCase() };
-    const sign = (nonce: bigint) => signer.signMessage(getBytes(payoutBindingDigest(creatorAccount, chain, payout, nonce)));
-    const hub = b.hub.connect(signer);
-    let nonce = a.nonce === undefined ? 1n : parseUint("nonce", a.nonce, (1n << 64n) - 1n);
-    if (nonce === 0n) fail("bad --nonce 0: binding nonces start at 1");
-    let signature = await sign(nonce);
-    if (a.nonce === undefined) {
-      // The hub keeps the last nonce per (creator, chain) without a getter: a stale probe names it.
-      try {
-        await hub.bindPayout.staticCall(creator, chain, toSolAccount(payout), nonce, signature);
-      } catch (e) {
-        const data = (e as { data?: string }).data;
-        const parsed = data ? b.hub.interface.parseError(data) : null;
-        if (parsed?.name === "StaleBinding") {
-          nonce = (parsed.args[1] as bigint) + 1n;
-          signature = await sign(nonce);
+  .setAction(
+    cli(async (a: { chain: string; payout: string; nonce?: string; from?: string }, hre): Promise<BindResult> => {
+      const chain = parseChain("chain", a.chain);
+      const payout = parseAccount("payout", a.payout);
+      const b = await loadBridge(hre, false);
+      const signer: Signer = await resolveSigner(hre, a.from);
+      const creator = await signer.getAddress();
+      const creatorAccount: Account = { family: AccountFamily.Evm, address: creator.toLowerCase() };
+      const sign = (nonce: bigint) => signer.signMessage(getBytes(payoutBindingDigest(creatorAccount, chain, payout, nonce)));
+      const hub = b.hub.connect(signer);
+      let nonce = a.nonce === undefined ? 1n : parseUint("nonce", a.nonce, (1n << 64n) - 1n);
+      if (nonce === 0n) fail("bad --nonce 0: binding nonces start at 1");
+      let signature = await sign(nonce);
+      if (a.nonce === undefined) {
+        // The hub keeps the last nonce per (creator, chain) without a getter: a stale probe names it.
+        try {
+          await hub.bindPayout.staticCall(creator, chain, toSolAccount(payout), nonce, signature);
+        } catch (e) {
+          const data = (e as { data?: string }).data;
+          const parsed = data ? b.hub.interface.parseError(data) : null;
+          if (parsed?.name === "StaleBinding") {
+            nonce = (parsed.args[1] as bigint) + 1n;
+            signature = await sign(nonce);
+          }
         }
       }
-    }
-    const r = await send(
-      b.p,
-      `bind payout ${payout.address} on chain ${chain} (nonce ${nonce})`,
-      () => hub.bindPayout.staticCall(creator, chain, toSolAccount(payout), nonce, signature),
-      () => hub.bindPayout(creator, chain, toSolAccount(payout), nonce, signature),
-    );
-    return { creator, chain, payout, nonce, signature, txHash: r.hash };
-  });
+      const r = await send(
+        b.p,
+        `bind payout ${payout.address} on chain ${chain} (nonce ${nonce})`,
+        () => hub.bindPayout.staticCall(creator, chain, toSolAccount(payout), nonce, signature),
+        () => hub.bindPayout(creator, chain, toSolAccount(payout), nonce, signature),
+      );
+      return { creator, chain, payout, nonce, signature, txHash: r.hash };
+    }),
+  );

@@ -3,8 +3,8 @@ import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { ContractFactory } from "ethers";
 import { getAddress, Interface } from "ethers";
-import { currencyInfo, loadProtocol, resolveSigner, type ProtocolContracts } from "./lib/context";
-import { fail, TaskError } from "./lib/errors";
+import { loadProtocol, resolveSigner, sdk, type ProtocolContracts } from "./lib/context";
+import { cli, fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
 import { parseCurrency } from "./lib/parse";
 import { Names } from "./lib/protocol";
@@ -75,130 +75,132 @@ task("protocol:upgrade", "Upgrade HexsRegistry, HexsMarket (UUPS) or every KeyNF
     "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing",
   )
   .addOptionalParam("from", FROM_HELP, "0")
-  .setAction(async (a: UpgradeArgs, hre): Promise<UpgradeResult> => {
-    if (!(UPGRADEABLE as readonly string[]).includes(a.contract)) {
-      fail(`bad --contract '${a.contract}': expected one of ${UPGRADEABLE.join(", ")}`);
-    }
-    const contract = a.contract as Upgradeable;
-    const beaconKind = contract === Names.keyImplementation;
-    const p = await loadProtocol(hre);
-    const signer = await resolveSigner(hre, a.from);
-    const record = await hre.deployments.get(contract);
-    const target = beaconKind ? await p.beacon.getAddress() : record.address;
-    const timelockAddress = await p.timelock.getAddress();
+  .setAction(
+    cli(async (a: UpgradeArgs, hre): Promise<UpgradeResult> => {
+      if (!(UPGRADEABLE as readonly string[]).includes(a.contract)) {
+        fail(`bad --contract '${a.contract}': expected one of ${UPGRADEABLE.join(", ")}`);
+      }
+      const contract = a.contract as Upgradeable;
+      const beaconKind = contract === Names.keyImplementation;
+      const p = await loadProtocol(hre);
+      const signer = await resolveSigner(hre, a.from);
+      const record = await hre.deployments.get(contract);
+      const target = beaconKind ? await p.beacon.getAddress() : record.address;
+      const timelockAddress = await p.timelock.getAddress();
 
-    // Governance must actually sit with the timelock, or scheduling there is pointless.
-    if (beaconKind) {
-      const owner = await p.beacon.owner();
-      if (owner !== timelockAddress)
+      // Governance must actually sit with the timelock, or scheduling there is pointless.
+      if (beaconKind) {
+        const owner = await p.beacon.owner();
+        if (owner !== timelockAddress)
+          fail(
+            `the key beacon ${target} is owned by ${owner}, not the timelock ${timelockAddress}: the handover deploy step did not run`,
+          );
+      } else {
+        const ac = p.registry.attach(target) as ProtocolContracts["registry"];
+        if (!(await ac.hasRole(await ac.UPGRADER_ROLE(), timelockAddress))) {
+          fail(
+            `the timelock ${timelockAddress} does not hold UPGRADER_ROLE on ${contract}: run the handover deploy step (deploy/04_handover.ts) first`,
+          );
+        }
+      }
+
+      const previous = beaconKind
+        ? await hre.upgrades.beacon.getImplementationAddress(target)
+        : await hre.upgrades.erc1967.getImplementationAddress(target);
+      const kind = beaconKind ? ("beacon" as const) : ("uups" as const);
+      const constructorArgs = beaconKind
+        ? [await p.registry.getAddress(), await p.market.getAddress(), await p.registry.hub()]
+        : [];
+      const opts = { kind, constructorArgs };
+
+      // 1. Teach the upgrades plugin the layout deployed now. forceImport takes it from a compiled
+      // contract, so make sure that contract is what was deployed (the deployment record's bytecode).
+      const referenceName = a.reference ?? recordedContractName(record.metadata) ?? contract;
+      const reference = await factoryOf(hre, "reference", referenceName);
+      const recorded = beaconKind ? (await hre.deployments.get(Names.keyImplementation)).bytecode : record.bytecode;
+      const referenceBytecode = (await hre.artifacts.readArtifact(referenceName)).bytecode;
+      if (recorded && recorded !== referenceBytecode) {
         fail(
-          `the key beacon ${target} is owned by ${owner}, not the timelock ${timelockAddress}: the handover deploy step did not run`,
-        );
-    } else {
-      const ac = p.registry.attach(target) as ProtocolContracts["registry"];
-      if (!(await ac.hasRole(await ac.UPGRADER_ROLE(), timelockAddress))) {
-        fail(
-          `the timelock ${timelockAddress} does not hold UPGRADER_ROLE on ${contract}: run the handover deploy step (deploy/04_handover.ts) first`,
+          `the compiled ${referenceName} differs from the ${contract} implementation deployed at ${previous} (its deployment record's bytecode), ` +
+            `so its storage layout cannot stand for the deployed one. Pass --reference <ContractName> naming a compiled contract identical to the deployed implementation.`,
         );
       }
-    }
+      try {
+        await hre.upgrades.forceImport(target, reference, opts);
+      } catch (e) {
+        throw new TaskError(`cannot import the deployed ${contract} (${target}) into the upgrades manifest: ${upgradeError(e)}`);
+      }
 
-    const previous = beaconKind
-      ? await hre.upgrades.beacon.getImplementationAddress(target)
-      : await hre.upgrades.erc1967.getImplementationAddress(target);
-    const kind = beaconKind ? ("beacon" as const) : ("uups" as const);
-    const constructorArgs = beaconKind
-      ? [await p.registry.getAddress(), await p.market.getAddress(), await p.registry.hub()]
-      : [];
-    const opts = { kind, constructorArgs };
+      // 2. Validate the new implementation's storage layout against it.
+      const newName = a.implementation ?? contract;
+      const next = await factoryOf(hre, "implementation", newName);
+      try {
+        await hre.upgrades.validateUpgrade(target, next, opts);
+      } catch (e) {
+        throw new TaskError(`refusing to upgrade ${contract} to ${newName}: the upgrades plugin rejects it.\n${upgradeError(e)}`);
+      }
+      say(`storage layout of ${newName} is compatible with the deployed ${contract} (${referenceName} at ${previous})`);
 
-    // 1. Teach the upgrades plugin the layout deployed now. forceImport takes it from a compiled
-    // contract, so make sure that contract is what was deployed (the deployment record's bytecode).
-    const referenceName = a.reference ?? recordedContractName(record.metadata) ?? contract;
-    const reference = await factoryOf(hre, "reference", referenceName);
-    const recorded = beaconKind ? (await hre.deployments.get(Names.keyImplementation)).bytecode : record.bytecode;
-    const referenceBytecode = (await hre.artifacts.readArtifact(referenceName)).bytecode;
-    if (recorded && recorded !== referenceBytecode) {
-      fail(
-        `the compiled ${referenceName} differs from the ${contract} implementation deployed at ${previous} (its deployment record's bytecode), ` +
-          `so its storage layout cannot stand for the deployed one. Pass --reference <ContractName> naming a compiled contract identical to the deployed implementation.`,
-      );
-    }
-    try {
-      await hre.upgrades.forceImport(target, reference, opts);
-    } catch (e) {
-      throw new TaskError(`cannot import the deployed ${contract} (${target}) into the upgrades manifest: ${upgradeError(e)}`);
-    }
+      // 3. Deploy the implementation (reused when the same bytecode is already deployed).
+      let implementation: string;
+      try {
+        implementation = getAddress(
+          (await hre.upgrades.prepareUpgrade(target, next.connect(signer) as ContractFactory, opts)) as string,
+        );
+      } catch (e) {
+        throw new TaskError(`deploying the ${newName} implementation failed: ${upgradeError(e)}`);
+      }
+      say(`implementation ${newName} at ${implementation}`);
+      if (implementation === previous) {
+        say(`${contract} already runs ${implementation}: nothing to upgrade`);
+        return { contract, target, previousImplementation: previous, newImplementation: implementation, upgraded: false };
+      }
 
-    // 2. Validate the new implementation's storage layout against it.
-    const newName = a.implementation ?? contract;
-    const next = await factoryOf(hre, "implementation", newName);
-    try {
-      await hre.upgrades.validateUpgrade(target, next, opts);
-    } catch (e) {
-      throw new TaskError(`refusing to upgrade ${contract} to ${newName}: the upgrades plugin rejects it.\n${upgradeError(e)}`);
-    }
-    say(`storage layout of ${newName} is compatible with the deployed ${contract} (${referenceName} at ${previous})`);
+      // 4. Schedule (and maybe execute) the upgrade call on the timelock.
+      const data = beaconKind
+        ? new Interface(["function upgradeTo(address)"]).encodeFunctionData("upgradeTo", [implementation])
+        : new Interface(["function upgradeToAndCall(address,bytes)"]).encodeFunctionData("upgradeToAndCall", [
+            implementation,
+            "0x",
+          ]);
+      const outcome = await timelockCall(hre, p, signer, target, data, {
+        label: `upgrade ${contract} to ${newName}`,
+        execute: a.execute,
+        fastForward: a.fastForward,
+      });
+      if (!outcome.executed) {
+        return {
+          contract,
+          target,
+          previousImplementation: previous,
+          newImplementation: implementation,
+          timelock: outcome,
+          upgraded: false,
+        };
+      }
+      const now = beaconKind
+        ? await hre.upgrades.beacon.getImplementationAddress(target)
+        : await hre.upgrades.erc1967.getImplementationAddress(target);
+      if (getAddress(now) !== implementation) fail(`the timelock executed, but ${contract} still points at ${now}`);
 
-    // 3. Deploy the implementation (reused when the same bytecode is already deployed).
-    let implementation: string;
-    try {
-      implementation = getAddress(
-        (await hre.upgrades.prepareUpgrade(target, next.connect(signer) as ContractFactory, opts)) as string,
-      );
-    } catch (e) {
-      throw new TaskError(`deploying the ${newName} implementation failed: ${upgradeError(e)}`);
-    }
-    say(`implementation ${newName} at ${implementation}`);
-    if (implementation === previous) {
-      say(`${contract} already runs ${implementation}: nothing to upgrade`);
-      return { contract, target, previousImplementation: previous, newImplementation: implementation, upgraded: false };
-    }
-
-    // 4. Schedule (and maybe execute) the upgrade call on the timelock.
-    const data = beaconKind
-      ? new Interface(["function upgradeTo(address)"]).encodeFunctionData("upgradeTo", [implementation])
-      : new Interface(["function upgradeToAndCall(address,bytes)"]).encodeFunctionData("upgradeToAndCall", [
-          implementation,
-          "0x",
-        ]);
-    const outcome = await timelockCall(hre, p, signer, target, data, {
-      label: `upgrade ${contract} to ${newName}`,
-      execute: a.execute,
-      fastForward: a.fastForward,
-    });
-    if (!outcome.executed) {
+      // 5. Keep the deployment record in step, so the next upgrade validates against this one.
+      const artifact = await hre.deployments.getExtendedArtifact(newName);
+      if (beaconKind) {
+        await hre.deployments.save(Names.keyImplementation, { ...artifact, address: implementation, args: constructorArgs });
+      } else {
+        await hre.deployments.save(contract, { ...artifact, address: target, implementation });
+      }
+      say(`${contract} upgraded: ${previous} → ${implementation} (${newName})`);
       return {
         contract,
         target,
         previousImplementation: previous,
         newImplementation: implementation,
         timelock: outcome,
-        upgraded: false,
+        upgraded: true,
       };
-    }
-    const now = beaconKind
-      ? await hre.upgrades.beacon.getImplementationAddress(target)
-      : await hre.upgrades.erc1967.getImplementationAddress(target);
-    if (getAddress(now) !== implementation) fail(`the timelock executed, but ${contract} still points at ${now}`);
-
-    // 5. Keep the deployment record in step, so the next upgrade validates against this one.
-    const artifact = await hre.deployments.getExtendedArtifact(newName);
-    if (beaconKind) {
-      await hre.deployments.save(Names.keyImplementation, { ...artifact, address: implementation, args: constructorArgs });
-    } else {
-      await hre.deployments.save(contract, { ...artifact, address: target, implementation });
-    }
-    say(`${contract} upgraded: ${previous} → ${implementation} (${newName})`);
-    return {
-      contract,
-      target,
-      previousImplementation: previous,
-      newImplementation: implementation,
-      timelock: outcome,
-      upgraded: true,
-    };
-  });
+    }),
+  );
 
 task(
   "protocol:accept-token",
@@ -212,23 +214,25 @@ task(
     "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing",
   )
   .addOptionalParam("from", FROM_HELP, "0")
-  .setAction(async (a: { token: string; reject: boolean; execute: boolean; fastForward: boolean; from?: string }, hre) => {
-    const token = parseCurrency(a.token, "token");
-    if (token === hre.ethers.ZeroAddress) fail("bad --token: the native coin is always accepted; give an ERC-20 address");
-    const p = await loadProtocol(hre);
-    const c = await currencyInfo(hre, token);
-    const signer = await resolveSigner(hre, a.from);
-    const accept = !a.reject;
-    if ((await p.market.isAccepted(token)) === accept) {
-      say(`the market ${accept ? "already accepts" : "already refuses"} ${c.symbol} (${token})`);
-      return { token, accepted: accept, executed: false };
-    }
-    const data = p.market.interface.encodeFunctionData("setAcceptedToken", [token, accept]);
-    const outcome = await timelockCall(hre, p, signer, await p.market.getAddress(), data, {
-      label: `${accept ? "accept" : "reject"} ${c.symbol}`,
-      execute: a.execute,
-      fastForward: a.fastForward,
-    });
-    if (outcome.executed) say(`the market now ${accept ? "accepts" : "refuses"} ${c.symbol} (${token})`);
-    return { token, accepted: accept, executed: outcome.executed, timelock: outcome };
-  });
+  .setAction(
+    cli(async (a: { token: string; reject: boolean; execute: boolean; fastForward: boolean; from?: string }, hre) => {
+      const token = parseCurrency(a.token, "token");
+      if (token === hre.ethers.ZeroAddress) fail("bad --token: the native coin is always accepted; give an ERC-20 address");
+      const p = await loadProtocol(hre);
+      const c = await (await sdk()).currencyInfo(p, token);
+      const signer = await resolveSigner(hre, a.from);
+      const accept = !a.reject;
+      if ((await p.market.isAccepted(token)) === accept) {
+        say(`the market ${accept ? "already accepts" : "already refuses"} ${c.symbol} (${token})`);
+        return { token, accepted: accept, executed: false };
+      }
+      const data = p.market.interface.encodeFunctionData("setAcceptedToken", [token, accept]);
+      const outcome = await timelockCall(hre, p, signer, await p.market.getAddress(), data, {
+        label: `${accept ? "accept" : "reject"} ${c.symbol}`,
+        execute: a.execute,
+        fastForward: a.fastForward,
+      });
+      if (outcome.executed) say(`the market now ${accept ? "accepts" : "refuses"} ${c.symbol} (${token})`);
+      return { token, accepted: accept, executed: outcome.executed, timelock: outcome };
+    }),
+  );

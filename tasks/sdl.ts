@@ -5,11 +5,12 @@ import { task } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import type { Signer } from "ethers";
-import type { Holder, KeyServiceError, KeyLocations } from "../sdk/keys";
-import { loadProtocol, requireModel, resolveSigner } from "./lib/context";
-import { fail, TaskError } from "./lib/errors";
+import type { KeyServiceError } from "../sdk/keys";
+import { loadProtocol, resolveSigner } from "./lib/context";
+import { cli, fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
-import { formatId, parseId } from "./lib/parse";
+import { formatId } from "../sdk/ids";
+import { parseId } from "./lib/parse";
 
 /** Where the embedded key service listens unless --key-service or HEXS_KEY_SERVICE says otherwise. */
 export const DEFAULT_KEY_SERVICE = "http://127.0.0.1:18500";
@@ -68,9 +69,9 @@ function keyServiceUrl(a: SdlArgs): string {
   return url.replace(/\/+$/, "");
 }
 
-async function holderOf(signer: Signer): Promise<Holder> {
-  const { evmHolder } = await import("../sdk/keys");
-  return evmHolder(signer, (await signer.getAddress()).toLowerCase());
+/** The Node-only SDL actions (sdk/node/sdl.ts: the key service client, Lighthouse, chain-sdk), loaded when a task runs. */
+function sdlActions(): Promise<typeof import("../sdk/node/sdl")> {
+  return import("../sdk/node/sdl");
 }
 
 /** Turn the key service's refusals into messages that say what to do. */
@@ -100,14 +101,11 @@ export interface SealedForPublish {
 export async function sealForPublish(hre: HardhatRuntimeEnvironment, a: SdlArgs, signer: Signer): Promise<SealedForPublish> {
   if (!a.sdl) fail("--sdl needs a file");
   if (!existsSync(a.sdl) || !statSync(a.sdl).isFile()) fail(`--sdl '${a.sdl}' is not a file`);
-  const keys = await import("../sdk/keys");
   const url = keyServiceUrl(a);
-  const client = new keys.KeyServiceClient(keys.localEndpoints(url));
   try {
-    const s = await keys.sealSdl(client, await holderOf(signer), readFileSync(a.sdl, "utf8"), {
-      imageDigest: a.imageDigest,
-      source: a.sdl,
-    });
+    const s = await (
+      await sdlActions()
+    ).sealModelSdl(signer, { keyServiceUrl: url, sdl: readFileSync(a.sdl, "utf8"), imageDigest: a.imageDigest, source: a.sdl });
     if (s.sdl.images.some((i) => i.hasCredentials)) {
       say(
         "  note: the SDL carries registry credentials; every key holder can read them. Use short-lived, read-only pull tokens.",
@@ -136,19 +134,20 @@ export async function grantAfterPublish(
   keyNft: string,
   sdlLocator: string,
 ): Promise<void> {
-  const keys = await import("../sdk/keys");
   const url = keyServiceUrl(a);
-  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
-  const where: KeyLocations = { evm: [{ chain: a.keyChain ?? `hexs-evm-${chainId}`, keyNft }] };
-  if (a.wasmChain || a.wasmContract) {
-    if (!a.wasmChain || !a.wasmContract) fail("--wasm-chain and --wasm-contract go together");
-    where.cosmwasm = [{ chain: a.wasmChain, contract: a.wasmContract, modelId }];
-  }
+  if ((a.wasmChain || a.wasmContract) && (!a.wasmChain || !a.wasmContract)) fail("--wasm-chain and --wasm-contract go together");
   const operators = operatorsOf(a);
+  const { grantModelSdl } = await sdlActions();
+  let granted;
   try {
-    const client = new keys.KeyServiceClient(keys.localEndpoints(url));
-    await keys.grantKeyHolders(client, await holderOf(signer), sdlLocator, where);
-    if (operators.length) await keys.grantOperators(client, await holderOf(signer), sdlLocator, operators);
+    granted = await grantModelSdl(await loadProtocol(hre), signer, modelId, {
+      keyServiceUrl: url,
+      keyNft,
+      sdlLocator,
+      keyChain: a.keyChain,
+      wasm: a.wasmChain && a.wasmContract ? { chain: a.wasmChain, contract: a.wasmContract } : undefined,
+      operators,
+    });
   } catch (e) {
     if (e instanceof Error && e.name === "KeyServiceError") {
       throw new TaskError(
@@ -158,9 +157,7 @@ export async function grantAfterPublish(
     }
     throw e;
   }
-  say(
-    `  key holders of model ${formatId(modelId)} on ${[...(where.evm ?? []), ...(where.cosmwasm ?? [])].map((w) => w.chain).join(", ")} may decrypt the SDL`,
-  );
+  say(`  key holders of model ${formatId(modelId)} on ${granted.chains.join(", ")} may decrypt the SDL`);
   if (operators.length) say(`  relayer operators ${operators.join(", ")} may decrypt it to open leases for buyers`);
 }
 
@@ -171,38 +168,33 @@ export interface DecryptArgs extends SdlArgs {
   force: boolean;
 }
 
-async function modelLocator(hre: HardhatRuntimeEnvironment, modelArg: string) {
-  const p = await loadProtocol(hre);
-  const modelId = parseId("model", modelArg);
-  await requireModel(hre, p, modelId);
-  const m = await p.registry.model(modelId);
-  if (!m.sdlLocator) fail(`model ${formatId(modelId)} has no SDL locator: it was published without --sdl`);
-  return { p, modelId, locator: m.sdlLocator };
-}
-
 task("model:decrypt", "Decrypt a model's SDL as a key holder (signs a key-service challenge) and write it to a file")
   .addParam("model", "The model (id such as 4294967297 or chain:serial such as 1:1)")
   .addParam("out", "File to write the SDL to (created with mode 0600)")
   .addOptionalParam("from", "Account holding the key: index (0, 1, …) or address", "0")
   .addOptionalParam("keyService", `Key service base URL (default $HEXS_KEY_SERVICE or ${DEFAULT_KEY_SERVICE})`)
   .addFlag("force", "Overwrite --out if it exists")
-  .setAction(async (a: DecryptArgs, hre) => {
-    const { modelId, locator } = await modelLocator(hre, a.model);
-    if (existsSync(a.out) && !a.force) fail(`--out '${a.out}' exists; pass --force to overwrite it`);
-    const signer = await resolveSigner(hre, a.from);
-    const who = await signer.getAddress();
-    const url = keyServiceUrl(a);
-    const keys = await import("../sdk/keys");
-    let sdl: Buffer;
-    try {
-      sdl = await keys.decryptForHolder(new keys.KeyServiceClient(keys.localEndpoints(url)), await holderOf(signer), locator);
-    } catch (e) {
-      explain(e, who, formatId(modelId), url);
-    }
-    writeFileSync(a.out, sdl, { mode: 0o600 });
-    say(`model ${formatId(modelId)}: SDL decrypted for ${who} → ${a.out} (${sdl.length} bytes)`);
-    return { modelId, out: a.out, bytes: sdl.length };
-  });
+  .setAction(
+    cli(async (a: DecryptArgs, hre) => {
+      const modelId = parseId("model", a.model);
+      const p = await loadProtocol(hre);
+      const { decryptModelSdl, modelSdlLocator } = await sdlActions();
+      await modelSdlLocator(p, modelId); // unknown model / no SDL: say so before anything else
+      if (existsSync(a.out) && !a.force) fail(`--out '${a.out}' exists; pass --force to overwrite it`);
+      const signer = await resolveSigner(hre, a.from);
+      const who = await signer.getAddress();
+      const url = keyServiceUrl(a);
+      let sdl: Buffer;
+      try {
+        ({ sdl } = await decryptModelSdl(p, signer, modelId, { keyServiceUrl: url }));
+      } catch (e) {
+        explain(e, who, formatId(modelId), url);
+      }
+      writeFileSync(a.out, sdl, { mode: 0o600 });
+      say(`model ${formatId(modelId)}: SDL decrypted for ${who} → ${a.out} (${sdl.length} bytes)`);
+      return { modelId, out: a.out, bytes: sdl.length };
+    }),
+  );
 
 task(
   "model:grant-holders",
@@ -215,8 +207,13 @@ task(
   .addOptionalParam("wasmChain", "Also admit holders on this CosmWasm chain")
   .addOptionalParam("wasmContract", "With --wasm-chain: the Hexs CosmWasm contract address there")
   .addOptionalParam("operators", OPERATORS_HELP)
-  .setAction(async (a: SdlArgs & { model: string; from?: string }, hre) => {
-    const { p, modelId, locator } = await modelLocator(hre, a.model);
-    const signer = await resolveSigner(hre, a.from);
-    await grantAfterPublish(hre, a, signer, modelId, await p.registry.keysOf(modelId), locator);
-  });
+  .setAction(
+    cli(async (a: SdlArgs & { model: string; from?: string }, hre) => {
+      const modelId = parseId("model", a.model);
+      const p = await loadProtocol(hre);
+      const { modelSdlLocator } = await sdlActions();
+      const locator = await modelSdlLocator(p, modelId);
+      const signer = await resolveSigner(hre, a.from);
+      await grantAfterPublish(hre, a, signer, modelId, await p.registry.keysOf(modelId), locator);
+    }),
+  );

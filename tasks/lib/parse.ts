@@ -1,18 +1,8 @@
 // Parsing of task arguments: ids, amounts, currencies, addresses. Every failure names the
 // parameter, the bad value and the expected form.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import {
-  AbiCoder,
-  getAddress,
-  isAddress,
-  isHexString,
-  keccak256,
-  parseUnits,
-  toUtf8Bytes,
-  ZeroAddress,
-  zeroPadValue,
-} from "ethers";
-import { ACCOUNT_LENGTH, AccountFamily, type Account } from "../../codec";
+import { getAddress, isAddress, isHexString, keccak256, parseUnits, toUtf8Bytes, ZeroAddress } from "ethers";
+import { InvalidAccountError, parseAccount as accountFromString, type Account } from "../../sdk/accounts";
 import { fail } from "./errors";
 
 export const NATIVE = ZeroAddress;
@@ -41,11 +31,6 @@ export function parseId(param: string, value: string | undefined, max: bigint = 
   }
   if (id === 0n || id > max) fail(`bad --${param} '${value}': out of range (1..${max})`);
   return id;
-}
-
-/** `4294967297 (1:1)`: the id and its chain:serial reading. */
-export function formatId(id: bigint): string {
-  return `${id} (${id >> 32n}:${id & 0xffffffffn})`;
 }
 
 /** `native` (or `eth`, `0x0`) → address(0); otherwise a checksummed token address. */
@@ -154,9 +139,9 @@ export function contentCommitment(value: string | undefined): { commitment: stri
   return { commitment: keccak256(toUtf8Bytes(value)), source: "string" };
 }
 
-/** Deployment parameters: a JSON object, carried as its compact UTF-8 JSON bytes. */
-export function parseDeployParams(value: string | undefined): string {
-  if (value === undefined || value === "") return "0x";
+/** Deployment parameters: a JSON object (the SDK sends it as its compact UTF-8 JSON bytes); undefined for none. */
+export function parseDeployParams(value: string | undefined): Record<string, unknown> | undefined {
+  if (value === undefined || value === "") return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -166,13 +151,12 @@ export function parseDeployParams(value: string | undefined): string {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     fail(`bad --deploy-params '${value}': expected a JSON object, e.g. '{"region":"eu","maxUact":"1000"}'`);
   }
-  const bytes = toUtf8Bytes(JSON.stringify(parsed));
-  return `0x${Buffer.from(bytes).toString("hex")}`;
+  return parsed as Record<string, unknown>;
 }
 
-/** An allowlist Merkle proof: a JSON array of bytes32, ABI-encoded as `bytes32[]`. */
-export function parseProof(value: string | undefined): string {
-  if (value === undefined || value === "") return "0x";
+/** An allowlist Merkle proof: a JSON array of bytes32; undefined for none. */
+export function parseProof(value: string | undefined): string[] | undefined {
+  if (value === undefined || value === "") return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -182,33 +166,16 @@ export function parseProof(value: string | undefined): string {
   if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === "string" && isHexString(x, 32))) {
     fail(`bad --proof '${value}': expected a JSON array of 32-byte hex strings, e.g. ["0xab…"]`);
   }
-  return AbiCoder.defaultAbiCoder().encode(["bytes32[]"], [parsed]);
+  return parsed as string[];
 }
 
+/** An account: an EVM address, or cosmos:0x… / cosmwasm:0x… (see sdk/accounts). */
 export function parseAccount(param: string, value: string | undefined): Account {
   if (!value) fail(`--${param} is required (an EVM address, or cosmos:0x… / cosmwasm:0x…)`);
-  const v = value.trim();
-  const m = /^(evm|cosmos|cosmwasm):(0x[0-9a-fA-F]+)$/.exec(v);
-  const families: Record<string, AccountFamily> = {
-    evm: AccountFamily.Evm,
-    cosmos: AccountFamily.Cosmos,
-    cosmwasm: AccountFamily.CosmWasm,
-  };
-  const family = m ? families[m[1]] : AccountFamily.Evm;
-  const hex = m ? m[2] : v;
-  if (!isHexString(hex) || (family === AccountFamily.Evm && !isAddress(hex))) {
-    fail(
-      `bad --${param} '${value}': expected an EVM address (0x + 40 hex digits) or family:0x… (cosmos: 20 bytes, cosmwasm: 32 bytes)`,
-    );
+  try {
+    return accountFromString(value);
+  } catch (e) {
+    if (e instanceof InvalidAccountError) fail(`bad --${param} '${value}': ${e.message}`);
+    throw e;
   }
-  const len = (hex.length - 2) / 2;
-  if (len !== ACCOUNT_LENGTH[family])
-    fail(`bad --${param} '${value}': a ${AccountFamily[family]} account has ${ACCOUNT_LENGTH[family]} bytes, got ${len}`);
-  if (BigInt(hex) === 0n) fail(`bad --${param} '${value}': the zero account cannot receive anything`);
-  return { family, address: hex.toLowerCase() };
-}
-
-/** The Solidity struct HexsCodec.Account: family and the address right-aligned in a bytes32. */
-export function toSolAccount(a: Account): { family: number; addr: string } {
-  return { family: a.family, addr: zeroPadValue(a.address, 32) };
 }

@@ -48,21 +48,5 @@ function parseUint32(name: string, value: string): number {
   return n;
 }
 
-/** hardhat-deploy names of the protocol's contracts. */
-export const Names = {
-  timelock: "HexsTimelock",
-  registry: "HexsRegistry",
-  market: "HexsMarket",
-  keyImplementation: "KeyNFT",
-  keyBeacon: "KeyBeacon",
-  soulbound: "SoulboundPlugin",
-  allowlist: "AllowlistPlugin",
-  supplyCap: "SupplyCapPlugin",
-  expiry: "ExpiryPlugin",
-  membershipImplementation: "DaoMembership",
-  governorImplementation: "ModelGovernor",
-  daoFactory: "DaoFactory",
-  hub: "HexsHub",
-  gateway: "AttestationGateway",
-  lzBridge: "HexsLzBridge",
-} as const;
+/** hardhat-deploy names of the protocol's contracts (the SDK's chain registry uses the same). */
+export { ContractNames as Names } from "../../sdk/chains";

@@ -2,7 +2,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 import { id as hashText, ZeroAddress, ZeroHash } from "ethers";
-import { isLocalNetwork, NATIVE_INFO, requireFunds, send, type ProtocolContracts } from "./context";
+import { isLocalNetwork, sdk, type ProtocolContracts } from "./context";
 import { fail } from "./errors";
 import { say } from "./log";
 
@@ -37,6 +37,7 @@ export async function timelockCall(
   data: string,
   o: TimelockOptions,
 ): Promise<TimelockOutcome> {
+  const { NATIVE_INFO, requireFunds, send } = await sdk();
   const tl = p.timelock.connect(signer);
   const me = await signer.getAddress();
   let salt: string;
@@ -56,12 +57,13 @@ export async function timelockCall(
       );
     }
     const delay = await tl.getMinDelay();
-    await requireFunds(hre, NATIVE_INFO, me, 0n, 150_000n);
+    await requireFunds(p, NATIVE_INFO, me, 0n, 150_000n);
     const r = await send(
       p,
       `schedule ${o.label}`,
       () => tl.schedule.staticCall(target, 0n, data, ZeroHash, salt, delay),
       () => tl.schedule(target, 0n, data, ZeroHash, salt, delay),
+      say,
     );
     out.scheduleTx = r.hash;
     say(`  timelock operation ${operationId} scheduled (delay ${delay} s)`);
@@ -94,12 +96,13 @@ export async function timelockCall(
   if (!anyone && !(await tl.hasRole(await tl.EXECUTOR_ROLE(), me))) {
     fail(`${me} cannot execute on the timelock (no EXECUTOR_ROLE): use --from with an executor`);
   }
-  await requireFunds(hre, NATIVE_INFO, me, 0n, 500_000n);
+  await requireFunds(p, NATIVE_INFO, me, 0n, 500_000n);
   const r = await send(
     p,
     `execute ${o.label}`,
     () => tl.execute.staticCall(target, 0n, data, ZeroHash, salt),
     () => tl.execute(target, 0n, data, ZeroHash, salt),
+    say,
   );
   out.executeTx = r.hash;
   out.executed = true;

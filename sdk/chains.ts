@@ -1,0 +1,158 @@
+// Deployments and the chain registry: which chains Hexs runs on, their Hexs chain ids, family,
+// RPC endpoint and the address of each contract. Loaded from a plain object (JSON), so it runs in
+// a browser as well as in Node; sdk/node/deployments.ts builds one from hardhat-deploy folders and
+// the devnet's state files.
+import { HexsError } from "./errors";
+
+/** hardhat-deploy names of the protocol's EVM contracts (the keys of `EvmChain.contracts`). */
+export const ContractNames = {
+  timelock: "HexsTimelock",
+  registry: "HexsRegistry",
+  market: "HexsMarket",
+  keyImplementation: "KeyNFT",
+  keyBeacon: "KeyBeacon",
+  soulbound: "SoulboundPlugin",
+  allowlist: "AllowlistPlugin",
+  supplyCap: "SupplyCapPlugin",
+  expiry: "ExpiryPlugin",
+  membershipImplementation: "DaoMembership",
+  governorImplementation: "ModelGovernor",
+  daoFactory: "DaoFactory",
+  hub: "HexsHub",
+  gateway: "AttestationGateway",
+  lzBridge: "HexsLzBridge",
+} as const;
+
+export type ContractName = (typeof ContractNames)[keyof typeof ContractNames];
+
+/** The contracts every EVM deployment has (the cross-chain ones are optional). */
+export const CORE_CONTRACTS: readonly ContractName[] = [
+  ContractNames.registry,
+  ContractNames.market,
+  ContractNames.timelock,
+  ContractNames.keyBeacon,
+  ContractNames.daoFactory,
+  ContractNames.soulbound,
+  ContractNames.allowlist,
+  ContractNames.supplyCap,
+  ContractNames.expiry,
+];
+
+export type ChainFamily = "evm" | "cosmos";
+
+interface ChainBase {
+  /** A short name for people and CLIs, e.g. "devnetA". */
+  name: string;
+  /** The Hexs chain identifier: the upper 32 bits of every model and key id minted there. */
+  hexsChainId: number;
+  /** JSON-RPC (EVM) or CometBFT RPC (Cosmos) endpoint, when known. */
+  rpcUrl?: string;
+}
+
+export interface EvmChain extends ChainBase {
+  family: "evm";
+  /** EIP-155 chain id, when known. */
+  evmChainId?: number;
+  /** LayerZero endpoint id, when the chain is wired over LayerZero. */
+  lzEid?: number;
+  /** Contract name → address (hardhat-deploy names, see ContractNames). */
+  contracts: Partial<Record<ContractName, string>> & Record<string, string>;
+}
+
+export interface CosmosChain extends ChainBase {
+  family: "cosmos";
+  /** The Cosmos chain id, e.g. "hexs-wasm-1". */
+  cosmosChainId?: string;
+  /** bech32 prefix of account addresses, e.g. "wasm". */
+  bech32Prefix?: string;
+  /** The Hexs CosmWasm contract address. */
+  contract?: string;
+}
+
+export type ChainEntry = EvmChain | CosmosChain;
+
+export interface ChainRegistry {
+  chains: ChainEntry[];
+}
+
+/** The deployment does not have what was asked for (no such chain, no such contract). */
+export class DeploymentError extends HexsError {
+  constructor(message: string) {
+    super("no_deployment", message);
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isAddress = (v: unknown): v is string => typeof v === "string" && /^0x[0-9a-fA-F]{40}$/.test(v);
+
+function bad(where: string, what: string): never {
+  throw new DeploymentError(`bad chain registry: ${where}: ${what}`);
+}
+
+/** Validate a chain entry read from JSON (or built by hand). */
+export function parseChain(raw: unknown, where = "chain"): ChainEntry {
+  if (!isRecord(raw)) bad(where, "expected an object");
+  const name = raw.name;
+  if (typeof name !== "string" || name === "") bad(where, "name must be a non-empty string");
+  const id = raw.hexsChainId;
+  if (typeof id !== "number" || !Number.isInteger(id) || id < 1 || id > 0xffffffff)
+    bad(`${where} ${name}`, "hexsChainId must be an integer in 1..4294967295");
+  if (raw.rpcUrl !== undefined && typeof raw.rpcUrl !== "string") bad(`${where} ${name}`, "rpcUrl must be a string");
+  if (raw.family === "evm") {
+    const contracts = raw.contracts ?? {};
+    if (!isRecord(contracts)) bad(`${where} ${name}`, "contracts must be an object of name → address");
+    for (const [k, v] of Object.entries(contracts))
+      if (!isAddress(v)) bad(`${where} ${name}`, `contracts.${k} is not an address`);
+    return { ...(raw as object), family: "evm", name, hexsChainId: id, contracts: { ...(contracts as Record<string, string>) } };
+  }
+  if (raw.family === "cosmos") {
+    if (raw.contract !== undefined && typeof raw.contract !== "string") bad(`${where} ${name}`, "contract must be a string");
+    return { ...(raw as object), family: "cosmos", name, hexsChainId: id } as CosmosChain;
+  }
+  return bad(`${where} ${name}`, `family must be "evm" or "cosmos", got ${JSON.stringify(raw.family)}`);
+}
+
+/** A registry from a plain object such as `{ "chains": [ … ] }` (e.g. a JSON file's contents). */
+export function chainRegistry(raw: unknown): ChainRegistry {
+  if (!isRecord(raw) || !Array.isArray(raw.chains)) bad("registry", 'expected { "chains": [ … ] }');
+  const chains = raw.chains.map((c, i) => parseChain(c, `chains[${i}]`));
+  const seen = new Map<number, string>();
+  for (const c of chains) {
+    const other = seen.get(c.hexsChainId);
+    if (other !== undefined) bad("registry", `chains ${other} and ${c.name} share Hexs chain id ${c.hexsChainId}`);
+    seen.set(c.hexsChainId, c.name);
+  }
+  return { chains };
+}
+
+/** The chain with this Hexs chain id or name. */
+export function findChain(reg: ChainRegistry, which: number | string): ChainEntry {
+  const c = reg.chains.find((x) => (typeof which === "number" ? x.hexsChainId === which : x.name === which));
+  if (!c) {
+    const known = reg.chains.map((x) => `${x.name} (${x.hexsChainId})`).join(", ") || "none";
+    throw new DeploymentError(`unknown chain ${which}: the registry knows ${known}`);
+  }
+  return c;
+}
+
+/** The chain a model or key id was minted on (its upper 32 bits). */
+export function originChainOf(reg: ChainRegistry, id: bigint): ChainEntry {
+  return findChain(reg, Number(id >> 32n));
+}
+
+export function evmChain(c: ChainEntry): EvmChain {
+  if (c.family !== "evm") throw new DeploymentError(`chain ${c.name} (${c.hexsChainId}) is a ${c.family} chain, not an EVM one`);
+  return c;
+}
+
+/** The address of a contract on an EVM chain, or a DeploymentError naming what is missing. */
+export function addressOf(c: EvmChain, name: ContractName): string {
+  const a = c.contracts[name];
+  if (!a) throw new DeploymentError(`no ${name} deployed on chain ${c.name} (Hexs chain ${c.hexsChainId})`);
+  return a;
+}
+
+/** Which of `names` the chain lacks. */
+export function missingContracts(c: EvmChain, names: readonly ContractName[] = CORE_CONTRACTS): ContractName[] {
+  return names.filter((n) => !c.contracts[n]);
+}

@@ -1,0 +1,150 @@
+// Typed access to one EVM chain's Hexs contracts: typechain factories connected to a runner
+// (a provider for reads; actions connect a signer per transaction).
+import type { ContractRunner, Provider } from "ethers";
+import { Interface } from "ethers";
+import {
+  AllowlistPlugin__factory,
+  AttestationGateway__factory,
+  DaoFactory__factory,
+  DaoMembership__factory,
+  ExpiryPlugin__factory,
+  HexsHub__factory,
+  HexsLzBridge__factory,
+  HexsMarket__factory,
+  HexsRegistry__factory,
+  HexsTimelock__factory,
+  KeyBeacon__factory,
+  KeyNFT__factory,
+  ModelGovernor__factory,
+  SoulboundPlugin__factory,
+  SupplyCapPlugin__factory,
+} from "./typechain";
+import type {
+  AllowlistPlugin,
+  AttestationGateway,
+  DaoFactory,
+  DaoMembership,
+  ExpiryPlugin,
+  HexsHub,
+  HexsLzBridge,
+  HexsMarket,
+  HexsRegistry,
+  HexsTimelock,
+  KeyBeacon,
+  KeyNFT,
+  ModelGovernor,
+  SoulboundPlugin,
+  SupplyCapPlugin,
+} from "./typechain";
+import { addressOf, ContractNames, CORE_CONTRACTS, DeploymentError, missingContracts, type EvmChain } from "./chains";
+
+export interface HexsContracts {
+  chain: EvmChain;
+  provider: Provider;
+  registry: HexsRegistry;
+  market: HexsMarket;
+  timelock: HexsTimelock;
+  beacon: KeyBeacon;
+  daoFactory: DaoFactory;
+  plugins: { soulbound: SoulboundPlugin; allowlist: AllowlistPlugin; supplyCap: SupplyCapPlugin; expiry: ExpiryPlugin };
+  /** Cross-chain contracts, when the chain has them. */
+  hub?: HexsHub;
+  gateway?: AttestationGateway;
+  lzBridge?: HexsLzBridge;
+  /** Every interface whose custom errors an action may meet, for decoding reverts. */
+  errorInterfaces: Interface[];
+}
+
+/** Custom errors of the ERC-20 tokens and helpers a payment can meet. */
+const TOKEN_ERRORS = new Interface([
+  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
+  "error SafeERC20FailedOperation(address token)",
+]);
+
+/**
+ * Connect to the protocol on an EVM chain. `runner` must have a provider (a Provider, or a Signer
+ * connected to one). Throws a DeploymentError when a core contract's address is missing.
+ */
+export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsContracts {
+  const provider = runner.provider ?? (runner as Provider);
+  if (!provider || typeof (provider as Provider).getCode !== "function") {
+    throw new DeploymentError("connectContracts needs a runner with a provider");
+  }
+  const missing = missingContracts(chain);
+  if (missing.length) {
+    throw new DeploymentError(`no Hexs deployment on chain ${chain.name} (missing ${missing.join(", ")})`);
+  }
+  const at = (name: (typeof ContractNames)[keyof typeof ContractNames]) => addressOf(chain, name);
+  const opt = (name: (typeof ContractNames)[keyof typeof ContractNames]) => chain.contracts[name];
+  const registry = HexsRegistry__factory.connect(at(ContractNames.registry), runner);
+  const market = HexsMarket__factory.connect(at(ContractNames.market), runner);
+  const timelock = HexsTimelock__factory.connect(at(ContractNames.timelock), runner);
+  const daoFactory = DaoFactory__factory.connect(at(ContractNames.daoFactory), runner);
+  const hubAt = opt(ContractNames.hub);
+  const gatewayAt = opt(ContractNames.gateway);
+  const lzAt = opt(ContractNames.lzBridge);
+  const hub = hubAt ? HexsHub__factory.connect(hubAt, runner) : undefined;
+  const gateway = gatewayAt ? AttestationGateway__factory.connect(gatewayAt, runner) : undefined;
+  const lzBridge = lzAt ? HexsLzBridge__factory.connect(lzAt, runner) : undefined;
+  const errorInterfaces: Interface[] = [
+    registry.interface,
+    market.interface,
+    daoFactory.interface,
+    timelock.interface,
+    KeyNFT__factory.createInterface(),
+    ModelGovernor__factory.createInterface(),
+    DaoMembership__factory.createInterface(),
+    AllowlistPlugin__factory.createInterface(),
+    SupplyCapPlugin__factory.createInterface(),
+    ExpiryPlugin__factory.createInterface(),
+    TOKEN_ERRORS,
+    ...(hub ? [hub.interface] : []),
+    ...(gateway ? [gateway.interface] : []),
+    ...(lzBridge ? [lzBridge.interface] : []),
+  ];
+  return {
+    chain,
+    provider: provider as Provider,
+    registry,
+    market,
+    timelock,
+    beacon: KeyBeacon__factory.connect(at(ContractNames.keyBeacon), runner),
+    daoFactory,
+    plugins: {
+      soulbound: SoulboundPlugin__factory.connect(at(ContractNames.soulbound), runner),
+      allowlist: AllowlistPlugin__factory.connect(at(ContractNames.allowlist), runner),
+      supplyCap: SupplyCapPlugin__factory.connect(at(ContractNames.supplyCap), runner),
+      expiry: ExpiryPlugin__factory.connect(at(ContractNames.expiry), runner),
+    },
+    hub,
+    gateway,
+    lzBridge,
+    errorInterfaces,
+  };
+}
+
+/** Fail with a DeploymentError naming the first core contract that has no code on chain. */
+export async function requireDeployed(c: HexsContracts): Promise<void> {
+  for (const name of CORE_CONTRACTS) {
+    const address = addressOf(c.chain, name);
+    if ((await c.provider.getCode(address)) === "0x") {
+      throw new DeploymentError(
+        `the deployment record says ${name} is at ${address} on ${c.chain.name}, but there is no contract there (the node was restarted?)`,
+      );
+    }
+  }
+}
+
+/** A model's key collection. */
+export async function keysOf(c: HexsContracts, modelId: bigint): Promise<KeyNFT> {
+  return KeyNFT__factory.connect(await c.registry.keysOf(modelId), c.provider);
+}
+
+export function governorAt(c: HexsContracts, address: string): ModelGovernor {
+  return ModelGovernor__factory.connect(address, c.provider);
+}
+
+export function membershipAt(c: HexsContracts, address: string): DaoMembership {
+  return DaoMembership__factory.connect(address, c.provider);
+}
