@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   );
 
   // hardhat as a library, on the node (network devnetA → HEXS_DEVNET_URL_A)
-   
+
   const hre = require("hardhat") as typeof import("hardhat");
   // a throwaway chain: keep hardhat-deploy from writing records next to the devnet's (deployments/devnetA)
   (hre.network as unknown as { saveDeployments: boolean }).saveDeployments = false;

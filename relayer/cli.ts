@@ -120,20 +120,18 @@ export async function main(argv: string[]): Promise<number> {
         const state = arg(args, "state");
         const rows = new LeaseStore(db).all().filter((l) => !state || l.state === state);
         print(
-          rows
-            .slice(-50)
-            .map((l) => ({
-              id: l.id,
-              purchaseChain: l.purchaseChain,
-              keyId: l.keyId,
-              state: l.state,
-              dseq: l.dseq,
-              provider: l.provider,
-              attempts: l.attempts,
-              lastError: l.lastError,
-              failureReason: l.failureReason,
-              report: l.reportTx,
-            })),
+          rows.slice(-50).map((l) => ({
+            id: l.id,
+            purchaseChain: l.purchaseChain,
+            keyId: l.keyId,
+            state: l.state,
+            dseq: l.dseq,
+            provider: l.provider,
+            attempts: l.attempts,
+            lastError: l.lastError,
+            failureReason: l.failureReason,
+            report: l.reportTx,
+          })),
         );
       } finally {
         db.close();
