@@ -19,8 +19,8 @@ if stage evm || stage relayer || stage gas || stage slither; then
 fi
 
 if stage evm; then
-  banner "EVM contracts, tasks, bridges (incl. two LayerZero nodes), key service, Akash pipeline"
-  mapfile -t specs < <(find test/evm test/lz test/keys test/akash -name '*.test.ts' ! -name '*wasmd.test.ts' | sort)
+  banner "EVM contracts, SDK, tasks, bridges (incl. two LayerZero nodes), key service, Akash pipeline"
+  mapfile -t specs < <(find test/evm test/lz test/keys test/akash test/sdk -name '*.test.ts' ! -name '*wasmd.test.ts' | sort)
   npx hardhat test "${specs[@]}"
 fi
 
