@@ -84,6 +84,34 @@ export function parseChallenge(message: string): Challenge {
   };
 }
 
+/** Lighthouse's own challenge text (`getAuthMessage`), accepted only in Lighthouse mode. */
+const LIGHTHOUSE_CHALLENGE =
+  /^Please sign this message to prove you are owner of this account: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The longest a login challenge may still be open when the client signs it (seconds). */
+export const MAX_LOGIN_TTL = 900;
+
+/**
+ * What a client checks before it signs a challenge a service handed it: a Hexs login challenge
+ * (exactly its six lines) for this account, open now and not for longer than MAX_LOGIN_TTL; or,
+ * with `lighthouse`, Lighthouse's own one-line challenge. Anything else, a bare 32-byte hex
+ * digest in particular (it could be a payout binding), is refused with `bad_challenge`.
+ */
+export function checkLoginChallenge(message: unknown, address: string, nowMs: number, lighthouse = false): void {
+  if (typeof message !== "string") refuse("bad_challenge", "the key service sent no challenge text");
+  if (lighthouse && LIGHTHOUSE_CHALLENGE.test(message)) return;
+  const lines = message.split("\n");
+  const bad = (why: string): never =>
+    refuse("bad_challenge", `refusing to sign what the key service sent as a challenge: ${why} (got '${message.slice(0, 80)}')`);
+  if (lines[0] !== HEADER || lines.length !== 6) bad("it is not a Hexs key-service challenge");
+  const names = ["Account", "Nonce", "Issued", "Expires", "Ticket"];
+  names.forEach((n, i) => lines[i + 1].startsWith(`${n}: `) || bad(`line ${i + 2} is not '${n}: …'`));
+  const c = parseChallenge(message);
+  if (c.address.toLowerCase() !== address.toLowerCase()) bad(`it names ${c.address}, not the signer ${address}`);
+  const nowS = Math.floor(nowMs / 1000);
+  if (!Number.isFinite(c.expiresAt) || c.expiresAt <= nowS) bad("it has expired");
+  if (c.expiresAt - nowS > MAX_LOGIN_TTL) bad(`it stays open longer than ${MAX_LOGIN_TTL} s`);
+}
+
 /** The front's challenge issuer. Its private key only vouches for freshness, never for identity. */
 export class ChallengeIssuer {
   readonly publicKeyPem: string;

@@ -1,18 +1,37 @@
-// Our client for the key-node API (Lighthouse's endpoints): works against the embedded key
-// service and, for EVM holders and EVM conditions, against Lighthouse itself. Unlike the SDK it
-// signs one challenge per operation, talks to the stores in parallel (no 1 s sleeps), demands
-// three distinct shards and checks the recovered key before using it, and checks downloaded
-// bytes against their CID.
+// Our client for the key service, in two modes (README, "Two modes"):
+//   * Hexs mode (the default for our service): the client reaches each shard store itself (store
+//     URLs from the front's discovery or from config), signs one request challenge per store and
+//     request (bound to the store, CID, operation, body hash and expiry), seals every uploaded
+//     shard to the store's transport key and has every retrieved shard sealed to a key it made for
+//     that request. The front never carries a shard.
+//   * Lighthouse mode (real Lighthouse): Lighthouse's key-node API through its front; one checked
+//     login challenge per operation.
+// In both it talks to the stores in parallel (no 1 s sleeps), demands three distinct shards,
+// checks the recovered key before using it, checks downloaded bytes against their CID, and never
+// signs a challenge it has not parsed and checked.
 import { randomInt } from "node:crypto";
 import type { OfflineAminoSigner } from "@cosmjs/amino";
 import { decryptFile, encryptFile } from "@lighthouse-web3/sdk/dist/Lighthouse/uploadEncrypted/encryptionNode";
-import { parseAccount, signAdr36 } from "./auth";
+import { checkLoginChallenge, parseAccount, signAdr36 } from "./auth";
 import { cidOf, parseRawCid, sha256, verifyCid } from "./cid";
 import type { AccessCondition } from "./conditions";
 import { KeyServiceError, refuse } from "./errors";
 import type { KeyErrorCode } from "./errors";
 import { generateKey, recoverMasterKey, SHARES, THRESHOLD } from "./threshold";
 import type { KeyShard } from "./threshold";
+import {
+  checkRequestChallenge,
+  formatRequestChallenge,
+  newRequestChallenge,
+  newTransportKey,
+  open,
+  parseRequestChallenge,
+  replyInfo,
+  seal,
+  storeIdText,
+  uploadInfo,
+} from "./transport";
+import type { StoreId, StoreOperation } from "./transport";
 
 /** Who signs challenges: an EVM account (any ethers Signer fits) or a Cosmos amino signer. */
 export type Holder =
@@ -35,10 +54,28 @@ export interface Endpoints {
   gateway: string;
   /** Upload API key (Lighthouse needs one; the embedded service accepts none unless configured). */
   apiKey?: string;
+  /** "hexs" (default): reach the stores directly; "lighthouse": Lighthouse's key-node API via `keyNodes`. */
+  mode?: "hexs" | "lighthouse";
+  /** Hexs mode: the shard stores' base URLs, store 1 first; default: the front's `GET /api/stores`. */
+  stores?: string[];
 }
 
-export function localEndpoints(url: string): Endpoints {
-  return { keyNodes: url, upload: url, gateway: url };
+export function localEndpoints(url: string, stores?: string[]): Endpoints {
+  return { keyNodes: url, upload: url, gateway: url, mode: "hexs", ...(stores ? { stores } : {}) };
+}
+
+/** A shard store as the client reaches it in Hexs mode. */
+export interface StoreEndpoint {
+  index: number;
+  url: string;
+  id: StoreId;
+}
+
+/** The model a CID belongs to, for a creator's claim of it at the stores (README, "Who owns a CID"). */
+export interface OwnershipClaim {
+  chain: string;
+  modelId: bigint | string;
+  imageDigest: string;
 }
 
 /** Where the encrypted SDL lives and the key check its key must match: `ipfs://<cid>#kc=0x…`. */
@@ -74,16 +111,27 @@ function codeFor(status: number, body: Record<string, unknown>): KeyErrorCode {
 export class KeyServiceClient {
   constructor(readonly endpoints: Endpoints) {}
 
-  private async call(path: string, method: string, token: string, body: unknown): Promise<NodeAnswer> {
+  private get hexs(): boolean {
+    return (this.endpoints.mode ?? "hexs") === "hexs";
+  }
+
+  private async call(
+    path: string,
+    method: string,
+    token: string,
+    body: unknown,
+    base = this.endpoints.keyNodes,
+    extra: Record<string, string> = {},
+  ): Promise<NodeAnswer> {
     let res: Response;
     try {
-      res = await fetch(this.endpoints.keyNodes + path, {
+      res = await fetch(base + path, {
         method,
-        headers: { "content-type": "application/json", authorization: token ? `Bearer ${token}` : "" },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { "content-type": "application/json", authorization: token ? `Bearer ${token}` : "", ...extra },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       });
     } catch (e) {
-      refuse("chain_unavailable", `key service at ${this.endpoints.keyNodes} is unreachable (${(e as Error).message})`);
+      refuse("chain_unavailable", `key service at ${base} is unreachable (${(e as Error).message})`);
     }
     const text = await res.text();
     let parsed: unknown;
@@ -106,9 +154,92 @@ export class KeyServiceClient {
     const message = items?.[0]?.message;
     if (!r.ok || typeof message !== "string")
       refuse(codeFor(r.status, r.body), `no challenge for ${holder.address}: ${String(r.body.message)}`);
-    const token =
-      holder.family === "evm" ? await holder.signMessage(message) : await signAdr36(holder.signer, holder.address, message);
-    return { message, token };
+    checkLoginChallenge(message, holder.address, Date.now(), this.endpoints.mode === "lighthouse");
+    return { message, token: await this.sign(holder, message) };
+  }
+
+  /** Sign a message that was checked before this call (never call it with unchecked text). */
+  private sign(holder: Holder, message: string): Promise<string> {
+    return holder.family === "evm" ? holder.signMessage(message) : signAdr36(holder.signer, holder.address, message);
+  }
+
+  private storeList?: StoreEndpoint[];
+
+  /**
+   * Hexs mode: the five shard stores, from config or the front's discovery; each store's transport
+   * key is read from the store itself. Cached for this client once all five have answered; a store
+   * that does not answer is left out (`id` undefined) and asked again next time.
+   */
+  async stores(): Promise<Array<StoreEndpoint | { index: number; url: string; id?: undefined; error: string }>> {
+    if (this.storeList) return this.storeList;
+    let urls = this.endpoints.stores;
+    if (!urls) {
+      const r = await this.call("/api/stores", "GET", "", undefined);
+      const list = r.body.stores as Array<{ index: number; url: string }> | undefined;
+      if (!r.ok || !Array.isArray(list))
+        refuse(codeFor(r.status, r.body), `the key service names no shard stores: ${String(r.body.message)}`);
+      urls = [...list].sort((a, b) => a.index - b.index).map((s) => s.url);
+    }
+    if (urls.length !== SHARES) refuse("bad_request", `the key service needs ${SHARES} shard stores, ${urls.length} named`);
+    const list = await Promise.all(
+      urls.map(async (u, i) => {
+        const url = u.replace(/\/+$/, "");
+        try {
+          const h = await this.call("/health", "GET", "", undefined, url);
+          if (!h.ok || h.body.index !== i + 1 || typeof h.body.transportKey !== "string")
+            return { index: i + 1, url, error: `shard store ${i + 1} at ${url} does not answer as store ${i + 1}` };
+          return { index: i + 1, url, id: { index: i + 1, transportKey: h.body.transportKey } };
+        } catch (e) {
+          return { index: i + 1, url, error: (e as Error).message };
+        }
+      }),
+    );
+    if (list.every((s) => s.id)) this.storeList = list as StoreEndpoint[];
+    return list;
+  }
+
+  /** All five stores, or a refusal naming the first one that does not answer. */
+  private async allStores(): Promise<StoreEndpoint[]> {
+    const list = await this.stores();
+    const down = list.find((s) => !s.id);
+    if (down && !down.id) refuse("chain_unavailable", down.error);
+    return list as StoreEndpoint[];
+  }
+
+  /** One Hexs request to one store: a fresh request challenge for exactly this body, checked, signed. */
+  private async storeRequest(
+    store: StoreEndpoint,
+    op: StoreOperation,
+    cid: string,
+    holder: Holder,
+    body: Record<string, unknown>,
+  ): Promise<NodeAnswer & { nonce: string }> {
+    const text = JSON.stringify(body);
+    const challenge = newRequestChallenge(holder.address, store.id, cid, op, text, Date.now());
+    const message = formatRequestChallenge(challenge);
+    const want = { address: holder.address, store: storeIdText(store.id), cid, op, body: text };
+    checkRequestChallenge(parseRequestChallenge(message), want, Date.now());
+    const token = await this.sign(holder, message);
+    const a = await this.call(`/v2/${op}/${encodeURIComponent(cid)}`, "POST", token, text, store.url, {
+      "x-hexs-challenge": Buffer.from(message, "utf8").toString("base64url"),
+    });
+    return { ...a, nonce: challenge.nonce };
+  }
+
+  /** Hexs mode: one request per store, all five in parallel; all must accept. */
+  private async toEveryStore(
+    op: StoreOperation,
+    holder: Holder,
+    cid: string,
+    body: (s: StoreEndpoint) => Record<string, unknown>,
+  ): Promise<void> {
+    const stores = await this.allStores();
+    const answers = await Promise.all(stores.map((s) => this.storeRequest(s, op, cid, holder, body(s))));
+    const bad = answers.findIndex((a) => !a.ok);
+    if (bad >= 0) {
+      const a = answers[bad];
+      refuse(codeFor(a.status, a.body), `shard store ${bad + 1} refused ${op}: ${String(a.body.message)}`);
+    }
   }
 
   /** Send one request to all five stores in parallel; all must accept. */
@@ -174,7 +305,17 @@ export class KeyServiceClient {
     cid: string,
     shards: KeyShard[],
     conditions?: { conditions: AccessCondition[]; aggregator?: string },
+    claim?: OwnershipClaim,
   ): Promise<void> {
+    if (this.hexs) {
+      await this.toEveryStore("upload", owner, cid, (s) => ({
+        shard: seal(s.id.transportKey, Buffer.from(JSON.stringify(shards[s.index - 1])), uploadInfo(storeIdText(s.id), cid)),
+        ...(conditions ? { conditions: { ...conditions, chainType: "EVM" } } : {}),
+        ...(claim ? { claim: { ...claim, modelId: claim.modelId.toString() } } : {}),
+      }));
+      return;
+    }
+    if (claim) refuse("unsupported", "claims of a CID exist only in Hexs mode (Lighthouse's first uploader owns a CID)");
     if (conditions) {
       await this.toAllStores("fileAccessConditions", "POST", owner, (n) => ({
         cid,
@@ -195,6 +336,10 @@ export class KeyServiceClient {
     cid: string,
     conditions: { conditions: AccessCondition[]; aggregator?: string },
   ): Promise<void> {
+    if (this.hexs) {
+      await this.toEveryStore("conditions", owner, cid, () => ({ ...conditions, chainType: "EVM" }));
+      return;
+    }
     await this.toAllStores("fileAccessConditions", "PUT", owner, () => ({
       cid,
       conditions: conditions.conditions,
@@ -210,6 +355,7 @@ export class KeyServiceClient {
   async share(owner: Holder, cid: string, addresses: string[]): Promise<void> {
     const list = addresses.map((a) => parseAccount(a).address);
     if (!list.length) refuse("bad_request", "name at least one address to share with");
+    if (this.hexs) return this.toEveryStore("share", owner, cid, () => ({ sharedTo: list }));
     await this.toAllStores("setSharedKey", "POST", owner, () => ({ cid, sharedTo: list }));
   }
 
@@ -218,7 +364,51 @@ export class KeyServiceClient {
    * some refuse or a shard is wrong. Refusals are reported with the stores' reasons.
    */
   async fetchKey(holder: Holder, cid: string, keyCheck?: string): Promise<string> {
-    const { message, token } = await this.authenticate(holder);
+    let ask: (n: number) => Promise<NodeAnswer & { shard?: KeyShard }>;
+    if (this.hexs) {
+      // A reply key made for this retrieval only: each store seals its shard to it.
+      const reply = newTransportKey();
+      const stores = await this.stores();
+      ask = async (n) => {
+        const s = stores[n - 1];
+        if (!s.id) return { ok: false, status: 503, body: { code: "chain_unavailable", message: s.error } };
+        let a: NodeAnswer & { nonce: string };
+        try {
+          a = await this.storeRequest(s, "retrieve", cid, holder, { replyKey: reply.publicKey });
+        } catch (e) {
+          if (e instanceof KeyServiceError && e.code === "bad_challenge") throw e;
+          return { ok: false, status: 503, body: { code: "chain_unavailable", message: (e as Error).message } };
+        }
+        if (!a.ok) return a;
+        try {
+          return {
+            ...a,
+            shard: JSON.parse(open(reply, a.body.sealed, replyInfo(storeIdText(s.id), cid, a.nonce)).toString("utf8")),
+          };
+        } catch (e) {
+          return {
+            ok: false,
+            status: 502,
+            body: { code: "integrity", message: `store ${n}'s sealed shard: ${(e as Error).message}` },
+          };
+        }
+      };
+    } else {
+      const { message, token } = await this.authenticate(holder);
+      ask = async (n) => {
+        const a = await this.call(`/api/retrieveSharedKey/${n}`, "POST", token, { address: holder.address, cid, message });
+        return { ...a, shard: a.body.payload as KeyShard | undefined };
+      };
+    }
+    return this.collectKey(holder, cid, keyCheck, ask);
+  }
+
+  private async collectKey(
+    holder: Holder,
+    cid: string,
+    keyCheck: string | undefined,
+    request: (n: number) => Promise<NodeAnswer & { shard?: KeyShard }>,
+  ): Promise<string> {
     const order = Array.from({ length: SHARES }, (_, i) => i + 1);
     for (let i = order.length - 1; i > 0; i--) {
       const j = randomInt(i + 1);
@@ -227,8 +417,8 @@ export class KeyServiceClient {
     const shards: KeyShard[] = [];
     const refusals: Array<{ store: number; a: NodeAnswer }> = [];
     const ask = async (n: number) => {
-      const a = await this.call(`/api/retrieveSharedKey/${n}`, "POST", token, { address: holder.address, cid, message });
-      const p = a.body.payload as KeyShard | undefined;
+      const a = await request(n);
+      const p = a.shard;
       if (a.ok && p && typeof p.key === "string" && typeof p.index === "string") shards.push(p);
       else refusals.push({ store: n, a });
     };

@@ -13,7 +13,8 @@ export type KeyErrorCode =
   | "not_found"
   | "chain_unavailable"
   | "threshold"
-  | "integrity";
+  | "integrity"
+  | "bad_challenge";
 
 const STATUS: Record<KeyErrorCode, number> = {
   bad_request: 400,
@@ -28,6 +29,7 @@ const STATUS: Record<KeyErrorCode, number> = {
   chain_unavailable: 503,
   threshold: 502,
   integrity: 502,
+  bad_challenge: 502, // the service handed the client something it will not sign
 };
 
 export class KeyServiceError extends Error {

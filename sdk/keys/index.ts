@@ -1,6 +1,6 @@
 // Key service and encryption: see README.md in this folder.
 export * from "./errors";
-export { parseAccount, signAdr36, adr36SignDoc, verifyHolderSignature } from "./auth";
+export { parseAccount, signAdr36, adr36SignDoc, verifyHolderSignature, checkLoginChallenge } from "./auth";
 export type { Account, AccountFamily } from "./auth";
 export { cidOf, parseRawCid, verifyCid, ContentStore } from "./cid";
 export { anyOf, cosmwasmKeyCondition, evmKeyCondition, parseAggregator, validateConditions, ChainAccess } from "./conditions";
@@ -16,7 +16,17 @@ export {
   localEndpoints,
   parseLocator,
 } from "./client";
-export type { EncryptedUpload, Endpoints, Holder, SdlLocator } from "./client";
+export type { EncryptedUpload, Endpoints, Holder, OwnershipClaim, SdlLocator, StoreEndpoint } from "./client";
+export {
+  checkRequestChallenge,
+  formatRequestChallenge,
+  newRequestChallenge,
+  newTransportKey,
+  parseRequestChallenge,
+  seal,
+  open as openSealed,
+} from "./transport";
+export type { RequestChallenge, StoreId, StoreOperation } from "./transport";
 export { LIGHTHOUSE, pointSdkAt } from "./sdk";
 export { imageDigestOf, validateSdl } from "./sdl";
 export type { SdlImage, ValidSdl } from "./sdl";

@@ -8,6 +8,7 @@ export const LIGHTHOUSE: Endpoints = {
   keyNodes: "https://encryption.lighthouse.storage",
   upload: "https://upload.lighthouse.storage",
   gateway: "https://gateway.lighthouse.storage",
+  mode: "lighthouse",
 };
 
 /** Re-point the SDK (and kavach inside it) at `e`. Process-wide: the SDK has no per-call config. */

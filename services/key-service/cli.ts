@@ -9,6 +9,9 @@
 //   --evm <name>,<rpc url>,<chain id>        e.g. --evm hexs-evm-31337,http://127.0.0.1:8545,31337
 //   --cosmwasm <name>,<rpc url>              e.g. --cosmwasm hexs-wasm-100,http://127.0.0.1:26657
 //   --chains <json | @file>                  a JSON list of { name, kind: "evm"|"cosmwasm", rpcUrl, chainId? }
+//   --registry <evm chain name>,<address>    the HexsRegistry there: creators claim their CIDs through it
+//   --lighthouse-api on|off                  Lighthouse's key-node endpoints for the unmodified SDK (default on;
+//                                            weaker trust, see the README's "Two modes")
 //
 // Each process prints one line `READY <what> <url> …` on stdout once it listens, and exits 0 on
 // SIGTERM/SIGINT. A store fetches the front's challenge-ticket key from --front when first asked
@@ -27,7 +30,8 @@ class UsageError extends Error {}
 const USAGE = `usage:
   keys store   --index <1-${SHARES}> --dir <dir> --port <port> --front <url> [--evm name,rpc,chainId]… [--cosmwasm name,rpc]… [--chains json|@file]
   keys service --dir <dir> --port <port> --stores <url1,…,url${SHARES}> [--evm …] [--cosmwasm …] [--chains …] [--challenge-ttl <s>] [--api-key <key>]
-  keys all     --dir <dir> --port <port> [--store-ports <from>-<to>] [--evm …] [--cosmwasm …] [--chains …]`;
+  keys all     --dir <dir> --port <port> [--store-ports <from>-<to>] [--evm …] [--cosmwasm …] [--chains …]
+  (store, all: [--registry <chain>,<address>]… [--lighthouse-api on|off])`;
 
 function flags(argv: string[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -108,6 +112,26 @@ function issuerKey(dir: string): string {
   return readFileSync(file, "utf8");
 }
 
+export function parseRegistries(f: Map<string, string[]>): Record<string, string> | undefined {
+  const list = f.get("registry");
+  if (!list) return undefined;
+  const out: Record<string, string> = {};
+  for (const e of list) {
+    const [name, address] = e.split(",");
+    if (!name || !/^0x[0-9a-fA-F]{40}$/.test(address ?? ""))
+      throw new UsageError(`--registry '${e}': expected <chain name>,<0x address>`);
+    out[name] = address;
+  }
+  return out;
+}
+
+function lighthouseApi(f: Map<string, string[]>): boolean | undefined {
+  const v = one(f, "lighthouse-api", false);
+  if (v === undefined) return undefined;
+  if (v !== "on" && v !== "off") throw new UsageError("--lighthouse-api: on or off");
+  return v === "on";
+}
+
 const print = (line: string) => process.stdout.write(line + "\n");
 
 export async function main(argv: string[]): Promise<{ close(): Promise<void> }> {
@@ -126,6 +150,8 @@ export async function main(argv: string[]): Promise<{ close(): Promise<void> }> 
         chains: parseChains(f),
         port: port(f),
         log,
+        registries: parseRegistries(f),
+        lighthouseApi: lighthouseApi(f),
         issuerPublicKeyPem: async () => {
           const r = await fetch(`${front}/internal/issuer`, { signal: AbortSignal.timeout(5000) });
           if (!r.ok) throw new Error(`GET ${front}/internal/issuer: HTTP ${r.status}`);
@@ -169,6 +195,8 @@ export async function main(argv: string[]): Promise<{ close(): Promise<void> }> 
         challengeTtlSeconds: ttl ? Number(ttl) : undefined,
         apiKeys: f.get("api-key"),
         issuerPrivateKeyPem: issuerKey(dir),
+        registries: parseRegistries(f),
+        lighthouseApi: lighthouseApi(f),
         log,
       });
       print(`READY key-service ${svc.url} stores=${svc.storeUrls.join(",")}`);

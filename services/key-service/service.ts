@@ -34,6 +34,14 @@ export interface KeyServiceConfig {
   /** Per-store at-rest keys (32 bytes each); default: a key file in each store's directory. */
   storeKeys?: Buffer[];
   issuerPrivateKeyPem?: string;
+  /** The HexsRegistry per EVM chain name, for creators' claims of their CIDs (see the README). */
+  registries?: Record<string, string>;
+  /**
+   * Lighthouse mode: serve Lighthouse's key-node endpoints for the unmodified SDK, routed through
+   * this front (default true). Its trust is weaker (README, "Two modes"); `false` turns it off here
+   * and at the stores this process starts.
+   */
+  lighthouseApi?: boolean;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -77,6 +85,8 @@ export async function startKeyService(cfg: KeyServiceConfig): Promise<RunningKey
           chains: cfg.chains,
           issuerPublicKeyPem: issuer.publicKeyPem,
           pendingChallenges: openChallenges,
+          registries: cfg.registries,
+          lighthouseApi: cfg.lighthouseApi,
           now,
           port: cfg.storePorts ?? 0,
           log,
@@ -127,6 +137,9 @@ export async function startKeyService(cfg: KeyServiceConfig): Promise<RunningKey
     const { method, path } = req;
     let m: RegExpExecArray | null;
     if (method === "GET" && path === "/health") return { status: 200, json: { stores: storeUrls } };
+    // Discovery for the Hexs mode: clients reach the stores themselves, so shards never pass here.
+    if (method === "GET" && path === "/api/stores")
+      return { status: 200, json: { stores: storeUrls.map((url, i) => ({ index: i + 1, url })) } };
     if (method === "GET" && path === "/internal/issuer") return { status: 200, json: { publicKeyPem: issuer.publicKeyPem } };
     if (method === "GET" && (m = /^\/api\/message\/([^/]+)$/.exec(path)) && m[1] !== "get-jwt") {
       const account = parseAccount(decodeURIComponent(m[1]));
@@ -164,6 +177,8 @@ export async function startKeyService(cfg: KeyServiceConfig): Promise<RunningKey
       refuse("not_found", `no access conditions for ${m[1]}`);
     }
     if ((m = /^\/api\/(setSharedKey|fileAccessConditions|retrieveSharedKey)\/(\d+)$/.exec(path))) {
+      if (cfg.lighthouseApi === false)
+        refuse("unsupported", "Lighthouse mode is off: reach the shard stores directly (GET /api/stores, Hexs /v2 endpoints)");
       return proxy(req, Number(m[2]), path);
     }
     refuse("not_found", `${method} ${path} is not an endpoint of this key service`);

@@ -4,18 +4,34 @@
 // the holder's signature and nonce itself and reads the chains itself, so neither the front nor
 // any other store can make it release a shard.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { Contract, JsonRpcProvider } from "ethers";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { authenticate } from "../../sdk/keys/auth";
-import type { AuthContext, NonceLedger } from "../../sdk/keys/auth";
+import { authenticate, parseAccount, verifyHolderSignature } from "../../sdk/keys/auth";
+import type { Account, AuthContext, NonceLedger } from "../../sdk/keys/auth";
+import { parseRawCid } from "../../sdk/keys/cid";
+import { contentCommitment } from "../../sdk/keys/commitment";
 import { ChainAccess, validateConditions } from "../../sdk/keys/conditions";
 import type { ChainConfig, ConditionSet } from "../../sdk/keys/conditions";
 import { refuse } from "../../sdk/keys/errors";
 import { close, listen, serve } from "./http";
 import type { Reply, Request } from "./http";
 import type { KeyShard } from "../../sdk/keys/threshold";
+import {
+  checkRequestChallenge,
+  newTransportKey,
+  open,
+  parseRequestChallenge,
+  replyInfo,
+  seal,
+  storeIdText,
+  transportKeyFromPem,
+  transportKeyToPem,
+  uploadInfo,
+} from "../../sdk/keys/transport";
+import type { StoreOperation, TransportKeyPair } from "../../sdk/keys/transport";
 
 export interface ShardStoreOptions {
   index: number; // 1..5, the node number in Lighthouse's paths
@@ -26,6 +42,17 @@ export interface ShardStoreOptions {
   /** the front's challenge-ticket key (PEM), or how to fetch it (a store in its own process asks the front once) */
   issuerPublicKeyPem: string | (() => Promise<string>);
   pendingChallenges: (address: string) => Promise<string[]>;
+  /**
+   * The HexsRegistry on each EVM chain (chain name → address): a CID's on-chain creator claims it
+   * through the registry's content commitment (see "Who owns a CID" in the README).
+   */
+  registries?: Record<string, string>;
+  /**
+   * Serve Lighthouse's key-node endpoints (`/api/setSharedKey/<n>` …) for the unmodified SDK
+   * (default true). Their trust is weaker: one signature opens every store, shards travel in
+   * clear JSON through the front. `false` leaves only the Hexs `/v2/…` endpoints.
+   */
+  lighthouseApi?: boolean;
   now?: () => number;
   port?: number | { from: number; to: number };
   log?: (line: string) => void;
@@ -37,6 +64,8 @@ interface Row {
   shard: Buffer;
   conditions: string | null;
   shared_to: string;
+  /** set once the model's on-chain creator claimed the CID: "<chain>/<modelId>" */
+  claim: string | null;
 }
 
 /** The store's table of shards, nonces used; usable without the HTTP server (tests, tooling). */
@@ -64,6 +93,17 @@ export class ShardDb implements NonceLedger {
       CREATE TABLE IF NOT EXISTS shards (cid TEXT PRIMARY KEY, owner TEXT NOT NULL, shard BLOB NOT NULL,
         conditions TEXT, shared_to TEXT NOT NULL DEFAULT '[]');
       CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);`);
+    const cols = this.db.prepare("PRAGMA table_info(shards)").all() as Array<{ name: string }>;
+    if (!cols.some((c) => c.name === "claim")) this.db.exec("ALTER TABLE shards ADD COLUMN claim TEXT");
+  }
+
+  /** The store's X25519 transport key: `<dir>/transport.pem`, created on first start (mode 0600). */
+  transportKey(): TransportKeyPair {
+    const file = join(this.dir, "transport.pem");
+    if (existsSync(file)) return transportKeyFromPem(readFileSync(file, "utf8"));
+    const k = newTransportKey();
+    writeFileSync(file, transportKeyToPem(k), { mode: 0o600 });
+    return k;
   }
 
   private aad(cid: string, owner: string): Buffer {
@@ -100,6 +140,17 @@ export class ShardDb implements NonceLedger {
       .run(cid, owner, this.seal(cid, owner, shard));
   }
 
+  /** The on-chain creator takes the CID: their shard replaces the provisional owner's, with no conditions or shares. */
+  claim(cid: string, owner: string, shard: KeyShard, claim: string): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO shards (cid, owner, shard, conditions, shared_to, claim) VALUES (?, ?, ?, NULL, '[]', ?)")
+      .run(cid, owner, this.seal(cid, owner, shard), claim);
+  }
+
+  setClaim(cid: string, claim: string): void {
+    this.db.prepare("UPDATE shards SET claim = ? WHERE cid = ?").run(claim, cid);
+  }
+
   setConditions(cid: string, set: ConditionSet): void {
     this.db.prepare("UPDATE shards SET conditions = ? WHERE cid = ?").run(JSON.stringify(set), cid);
   }
@@ -131,14 +182,40 @@ function isShard(v: unknown): v is KeyShard {
 export interface RunningShardStore {
   index: number;
   url: string;
+  /** the X25519 key uploads are sealed to (base64url); with the index, the store's id in challenges */
+  transportKey: string;
   db: ShardDb;
   close(): Promise<void>;
 }
 
+const MODEL_ABI = [
+  "function model(uint64 modelId) view returns (tuple(address creator, uint64 parentId, uint16 upstreamBps, uint16 daoBps, " +
+    "address keys, uint16 forkRoyaltyBps, uint16 depth, bool forkable, bool retired, address dao, bytes32 contentCommitment, " +
+    "bytes32 parentCommitment, string sdlLocator, string metadataUri))",
+];
+
+/** A claim of a CID by its model's creator: the model on `chain` and the image digest of its commitment. */
+export interface OwnershipClaim {
+  chain: string;
+  modelId: string;
+  imageDigest: string;
+}
+
+function parseClaim(v: unknown): OwnershipClaim {
+  const c = v as Record<string, unknown>;
+  if (!c || typeof c.chain !== "string" || !/^\d+$/.test(String(c.modelId)) || !/^0x[0-9a-fA-F]{64}$/.test(String(c.imageDigest)))
+    refuse("bad_request", "'claim' must be { chain, modelId (decimal), imageDigest (0x + 64 hex) }");
+  return { chain: c.chain, modelId: String(c.modelId), imageDigest: String(c.imageDigest) };
+}
+
 export async function startShardStore(o: ShardStoreOptions): Promise<RunningShardStore> {
   const db = new ShardDb(o.index, o.dir, o.encryptionKey);
+  const transport = db.transportKey();
+  const storeId = storeIdText({ index: o.index, transportKey: transport.publicKey });
   const chains = new ChainAccess(o.chains);
   const log = o.log ?? (() => undefined);
+  const now = o.now ?? Date.now;
+  const providers = new Map<string, JsonRpcProvider>();
   let issuerPem = typeof o.issuerPublicKeyPem === "string" ? o.issuerPublicKeyPem : undefined;
   const authContext = async (): Promise<AuthContext> => {
     if (!issuerPem) {
@@ -148,7 +225,7 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
         refuse("chain_unavailable", `shard store ${o.index} cannot get the front's ticket key yet: ${(e as Error).message}`);
       }
     }
-    return { issuerPublicKeyPem: issuerPem, ledger: db, now: o.now ?? Date.now, pendingChallenges: o.pendingChallenges };
+    return { issuerPublicKeyPem: issuerPem, ledger: db, now, pendingChallenges: o.pendingChallenges };
   };
   const ok: Reply = { status: 200, json: { message: "success" } };
 
@@ -160,9 +237,141 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
     return rec;
   };
 
+  /** A first upload makes a provisional owner; a CID someone else holds is refused (its creator claims it instead). */
+  const requireFree = (cid: string, who: string) => {
+    const rec = db.get(cid);
+    if (rec && rec.owner !== who) {
+      refuse(
+        "forbidden",
+        `${cid} already belongs to ${rec.owner}` +
+          (rec.claim
+            ? ` (claimed on chain as model ${rec.claim})`
+            : "; if you created the model whose content commitment names these bytes, upload with a claim"),
+      );
+    }
+  };
+
+  /** Check on the chain that `who` created a model whose content commitment is over this CID's bytes. */
+  const verifyClaim = async (cid: string, who: Account, claim: OwnershipClaim): Promise<string> => {
+    const chain = o.chains.find((c) => c.name === claim.chain);
+    const registry = o.registries?.[claim.chain];
+    if (!chain || chain.kind !== "evm" || !registry)
+      refuse("unsupported", `shard store ${o.index} knows no HexsRegistry on chain '${claim.chain}' to check a claim against`);
+    if (who.family !== "evm") refuse("forbidden", "only the model's EVM creator can claim a CID");
+    const digest = "0x" + (await parseRawCid(cid)).digest.toString("hex");
+    let provider = providers.get(chain.name);
+    if (!provider) {
+      provider = new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true });
+      providers.set(chain.name, provider);
+    }
+    let model: { creator: string; contentCommitment: string };
+    try {
+      model = (await new Contract(registry, MODEL_ABI, provider).getFunction("model")(claim.modelId)) as typeof model;
+    } catch (e) {
+      refuse("forbidden", `model ${claim.modelId} cannot be read on ${claim.chain}: ${(e as Error).message.slice(0, 200)}`);
+    }
+    if (model.creator.toLowerCase() !== who.address)
+      refuse("forbidden", `${who.address} is not the creator of model ${claim.modelId} on ${claim.chain} (${model.creator})`);
+    if (contentCommitment(digest, claim.imageDigest).toLowerCase() !== model.contentCommitment.toLowerCase())
+      refuse(
+        "forbidden",
+        `model ${claim.modelId}'s content commitment is not over ${cid} with image digest ${claim.imageDigest}`,
+      );
+    return `${claim.chain}/${claim.modelId}`;
+  };
+
+  /** Release decision for `rec`: its owner, an address it was shared with, or the access conditions. */
+  const mayRetrieve = async (cid: string, account: Account) => {
+    const who = account.address;
+    const rec = db.get(cid);
+    if (!rec) refuse("not_found", `no key shard for ${cid} at store ${o.index}`);
+    if (rec.owner === who || rec.sharedTo.includes(who)) return rec;
+    if (!rec.set) refuse("forbidden", `access denied: ${cid} has no access conditions and was not shared with ${who}`);
+    const { granted, unavailable } = await chains.evaluate(rec.set, account);
+    if (granted) return rec;
+    if (unavailable.length) refuse("chain_unavailable", `access undecided, a chain could not be read: ${unavailable.join("; ")}`);
+    refuse("forbidden", `access denied: ${who} does not satisfy the access conditions of ${cid} (no live key)`);
+  };
+
+  /** The Hexs endpoints: one request challenge per store and request, shards sealed both ways. */
+  const v2 = async (req: Request, op: StoreOperation, cid: string): Promise<Reply> => {
+    if (req.method !== "POST") refuse("not_found", `${req.method} ${req.path}: the /v2 endpoints take POST`);
+    const header = String(req.headers["x-hexs-challenge"] ?? "");
+    if (!header) refuse("unauthenticated", "missing 'x-hexs-challenge' (the signed request challenge, base64url)");
+    if (!req.bearer) refuse("unauthenticated", "missing 'Authorization: Bearer <signature>'");
+    const message = Buffer.from(header, "base64url").toString("utf8");
+    const c = parseRequestChallenge(message);
+    checkRequestChallenge(c, { store: storeId, cid, op, body: req.body }, now());
+    const account = parseAccount(c.address);
+    if (!verifyHolderSignature(account, message, req.bearer))
+      refuse("unauthenticated", `the signature does not verify for ${account.address} over its request challenge`);
+    if (!db.consume(`v2:${c.nonce}`, c.expiresAt))
+      refuse("nonce_replayed", "this signed request challenge was already used at this shard store: sign a new one");
+    const who = account.address;
+    const body = req.json();
+    if (op === "retrieve") {
+      const replyKey = typeof body.replyKey === "string" ? body.replyKey : refuse("bad_request", "missing 'replyKey'");
+      const rec = await mayRetrieve(cid, account);
+      return {
+        status: 200,
+        json: { sealed: seal(replyKey, Buffer.from(JSON.stringify(rec.shard)), replyInfo(storeId, cid, c.nonce)) },
+      };
+    }
+    if (op === "upload") {
+      let shard: unknown;
+      try {
+        shard = JSON.parse(open(transport, body.shard, uploadInfo(storeId, cid)).toString("utf8"));
+      } catch (e) {
+        if (e instanceof Error && e.name === "KeyServiceError") throw e;
+        refuse("bad_request", "the sealed shard is not JSON");
+      }
+      if (!isShard(shard)) refuse("bad_request", "the sealed shard is not a key shard {key, index} (hex)");
+      const set = body.conditions !== undefined ? validateConditions(body.conditions, o.chains) : undefined;
+      if (body.claim !== undefined) {
+        const claim = await verifyClaim(cid, account, parseClaim(body.claim));
+        const rec = db.get(cid);
+        if (rec && rec.owner === who) {
+          db.putShard(cid, who, shard);
+          db.setClaim(cid, claim);
+        } else {
+          if (rec?.claim) {
+            // Two models may register the same commitment; the first registered one keeps the CID.
+            const [chainName, id] = rec.claim.split("/");
+            const [newChain, newId] = claim.split("/");
+            if (chainName !== newChain || BigInt(newId) >= BigInt(id))
+              refuse("forbidden", `${cid} is already claimed by the creator of model ${rec.claim}, registered first`);
+          }
+          if (rec) log(`[store ${o.index}] ${cid}: ${who} claims it as model ${claim}, replacing ${rec.owner}`);
+          db.claim(cid, who, shard, claim);
+        }
+      } else {
+        requireFree(cid, who);
+        db.putShard(cid, who, shard);
+      }
+      if (set) db.setConditions(cid, set);
+      return ok;
+    }
+    requireOwner(cid, who);
+    if (op === "conditions") db.setConditions(cid, validateConditions(body, o.chains));
+    else {
+      if (!Array.isArray(body.sharedTo) || body.sharedTo.length === 0) refuse("bad_request", "'sharedTo' must list addresses");
+      db.addSharedTo(
+        cid,
+        body.sharedTo.map((a) => parseAccount(a).address),
+      );
+    }
+    return ok;
+  };
+
   const handler = async (req: Request): Promise<Reply> => {
+    if (req.method === "GET" && req.path === "/health")
+      return {
+        status: 200,
+        json: { index: o.index, transportKey: transport.publicKey, lighthouseApi: o.lighthouseApi !== false },
+      };
+    const h = /^\/v2\/(upload|conditions|share|retrieve)\/([^/]+)$/.exec(req.path);
+    if (h) return v2(req, h[1] as StoreOperation, decodeURIComponent(h[2]));
     const m = /^\/api\/(setSharedKey|fileAccessConditions|retrieveSharedKey)\/(\d)$/.exec(req.path);
-    if (req.method === "GET" && req.path === "/health") return { status: 200, json: { index: o.index } };
     const g = /^\/api\/fileAccessConditions\/get\/([^/]+)$/.exec(req.path);
     if (g && req.method === "GET") {
       const rec = db.get(g[1]);
@@ -172,6 +381,7 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
         json: {
           cid: rec.cid,
           owner: rec.owner,
+          claim: rec.claim,
           conditions: rec.set?.conditions ?? [],
           aggregator: rec.set?.aggregator ?? null,
           sharedTo: rec.sharedTo,
@@ -179,6 +389,8 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
       };
     }
     if (!m) refuse("not_found", `${req.method} ${req.path} is not a key-node endpoint`);
+    if (o.lighthouseApi === false)
+      refuse("unsupported", `shard store ${o.index} serves only the Hexs /v2 endpoints (Lighthouse mode is off)`);
     if (Number(m[2]) !== o.index) refuse("bad_request", `this is shard store ${o.index}, not ${m[2]}`);
     const body = req.json();
     const cid = typeof body.cid === "string" ? body.cid : refuse("bad_request", "missing 'cid'");
@@ -189,8 +401,7 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
     if (m[1] === "setSharedKey" && req.method === "POST") {
       if (body.payload !== undefined) {
         if (!isShard(body.payload)) refuse("bad_request", "'payload' must be a key shard {key, index} (hex)");
-        const rec = db.get(cid);
-        if (rec && rec.owner !== who) refuse("forbidden", `${cid} already belongs to ${rec.owner}`);
+        requireFree(cid, who);
         db.putShard(cid, who, body.payload);
       }
       if (Array.isArray(body.sharedTo)) {
@@ -206,23 +417,14 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
       const set = validateConditions(body, o.chains);
       if (req.method === "POST") {
         if (!isShard(body.payload)) refuse("bad_request", "'payload' must be a key shard {key, index} (hex)");
-        const rec = db.get(cid);
-        if (rec && rec.owner !== who) refuse("forbidden", `${cid} already belongs to ${rec.owner}`);
+        requireFree(cid, who);
         db.putShard(cid, who, body.payload);
       } else requireOwner(cid, who);
       db.setConditions(cid, set);
       return ok;
     }
     if (m[1] === "retrieveSharedKey" && req.method === "POST") {
-      const rec = db.get(cid);
-      if (!rec) refuse("not_found", `no key shard for ${cid} at store ${o.index}`);
-      if (rec.owner === who || rec.sharedTo.includes(who)) return { status: 200, json: { payload: rec.shard } };
-      if (!rec.set) refuse("forbidden", `access denied: ${cid} has no access conditions and was not shared with ${who}`);
-      const { granted, unavailable } = await chains.evaluate(rec.set, account);
-      if (granted) return { status: 200, json: { payload: rec.shard } };
-      if (unavailable.length)
-        refuse("chain_unavailable", `access undecided, a chain could not be read: ${unavailable.join("; ")}`);
-      refuse("forbidden", `access denied: ${who} does not satisfy the access conditions of ${cid} (no live key)`);
+      return { status: 200, json: { payload: (await mayRetrieve(cid, account)).shard } };
     }
     refuse("not_found", `${req.method} ${req.path} is not a key-node endpoint`);
   };
@@ -232,10 +434,12 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
   return {
     index: o.index,
     url: `http://127.0.0.1:${port}`,
+    transportKey: transport.publicKey,
     db,
     async close() {
       await close(server);
       chains.close();
+      for (const p of providers.values()) p.destroy();
       db.close();
     },
   };
