@@ -1,5 +1,6 @@
 use cosmwasm_std::{StdError, Uint128};
 use cw_utils::PaymentError;
+use hexs_codec::CodecError;
 use thiserror::Error;
 
 #[derive(Error, Debug, PartialEq)]
@@ -118,8 +119,12 @@ pub enum ContractError {
     #[error("batch of {len} messages exceeds the limit of {max}")]
     BatchTooLarge { len: usize, max: u32 },
 
-    #[error("malformed message {index}: {reason}")]
-    MalformedMessage { index: usize, reason: String },
+    #[error("malformed message {index}: {error}")]
+    MalformedMessage {
+        index: usize,
+        #[source]
+        error: Malformed,
+    },
 
     #[error("message {index} is for chain {dst}, this is chain {ours}")]
     WrongDestination { index: usize, dst: u32, ours: u32 },
@@ -161,6 +166,20 @@ pub enum ContractError {
         to_name: String,
         to_version: String,
     },
+}
+
+/// Why a message of a batch is not one message of one lane into this chain
+/// (`ContractError::MalformedMessage` adds its index in the batch).
+#[derive(Error, Debug, PartialEq)]
+pub enum Malformed {
+    #[error("{0}")]
+    Codec(#[from] CodecError),
+
+    #[error("source chain {src} cannot send to this chain")]
+    ForbiddenSource { src: u32 },
+
+    #[error("lane mismatch: source {src} in a batch from {lane}")]
+    LaneMismatch { src: u32, lane: u32 },
 }
 
 /// Why `receive_batch` refuses a decoded mirror message (`ContractError::InvalidMirror` adds

@@ -7,7 +7,7 @@ use cosmwasm_std::{
 use hexs_codec as codec;
 
 use crate::account::{hex, local_addr};
-use crate::error::{ContractError, MirrorError};
+use crate::error::{ContractError, Malformed, MirrorError};
 use crate::models::origin_of;
 use crate::msg::BatchSignature;
 use crate::outbound::from_codec_account;
@@ -96,7 +96,7 @@ pub fn prepare_batch(chain_id: u32, messages: &[HexBinary]) -> Result<Prepared, 
     for (i, raw) in messages.iter().enumerate() {
         let m = codec::decode(raw.as_slice()).map_err(|e| ContractError::MalformedMessage {
             index: i,
-            reason: e.to_string(),
+            error: e.into(),
         })?;
         if m.dst_chain != chain_id {
             return Err(ContractError::WrongDestination {
@@ -109,16 +109,16 @@ pub fn prepare_batch(chain_id: u32, messages: &[HexBinary]) -> Result<Prepared, 
             None if m.src_chain == chain_id || m.src_chain == 0 => {
                 return Err(ContractError::MalformedMessage {
                     index: i,
-                    reason: format!("source chain {} cannot send to this chain", m.src_chain),
+                    error: Malformed::ForbiddenSource { src: m.src_chain },
                 });
             }
             Some(first) if m.src_chain != first.src_chain => {
                 return Err(ContractError::MalformedMessage {
                     index: i,
-                    reason: format!(
-                        "lane mismatch: source {} in a batch from {}",
-                        m.src_chain, first.src_chain
-                    ),
+                    error: Malformed::LaneMismatch {
+                        src: m.src_chain,
+                        lane: first.src_chain,
+                    },
                 });
             }
             Some(first) if first.nonce.checked_add(i as u64) != Some(m.nonce) => {
@@ -138,7 +138,7 @@ pub fn prepare_batch(chain_id: u32, messages: &[HexBinary]) -> Result<Prepared, 
     let root = codec::batch_root(src, chain_id, first_nonce, &digests).map_err(|e| {
         ContractError::MalformedMessage {
             index: 0,
-            reason: e.to_string(),
+            error: e.into(),
         }
     })?;
     Ok(Prepared {

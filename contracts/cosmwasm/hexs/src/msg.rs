@@ -405,8 +405,9 @@ mod tests {
 
     const PUBLISH_ARGS: &str = r#"{"content":"abab","sdl_uri":"ipfs://x","price":"10","deploy_price":"0","policy":{"soulbound":true,"key_lifetime_secs":60,"max_supply":null,"allowlist_only":false,"forkable":true},"royalty":{"fork_royalty_bps":100,"dao_bps":0},"dao":{"evm":"0x01"}}"#;
 
-    /// The JSON the TypeScript client, the relayer and wallets send: ids as decimal strings,
-    /// bytes as hex (`Binary` as base64), `None` as `null`, accounts as `{"family": value}`.
+    /// The JSON of every message kind, as the TypeScript client, the relayer and wallets send
+    /// it: ids as decimal strings, bytes as hex (`Binary` as base64), `None` as `null`,
+    /// accounts as `{"family": value}`.
     #[test]
     fn execute_messages_keep_their_wire_json() {
         let id = Uint64::new(7);
@@ -525,6 +526,41 @@ mod tests {
             ExecuteMsg::SetPaused { paused: true },
             r#"{"set_paused":{"paused":true}}"#,
         );
+        pin(
+            ExecuteMsg::Claim {
+                payee: Some(Account::Word(HexBinary::from(&[1, 0xcd]))),
+            },
+            r#"{"claim":{"payee":{"word":"01cd"}}}"#,
+        );
+        pin(
+            ExecuteMsg::TransferNft {
+                recipient: s("r"),
+                token_id: s("1"),
+            },
+            r#"{"transfer_nft":{"recipient":"r","token_id":"1"}}"#,
+        );
+        pin(
+            ExecuteMsg::Revoke {
+                spender: s("s"),
+                token_id: s("1"),
+            },
+            r#"{"revoke":{"spender":"s","token_id":"1"}}"#,
+        );
+        pin(
+            ExecuteMsg::ApproveAll {
+                operator: s("o"),
+                expires: None,
+            },
+            r#"{"approve_all":{"operator":"o","expires":null}}"#,
+        );
+        pin(
+            ExecuteMsg::RevokeAll { operator: s("o") },
+            r#"{"revoke_all":{"operator":"o"}}"#,
+        );
+        pin(
+            ExecuteMsg::TransferAdmin { new_admin: s("a") },
+            r#"{"transfer_admin":{"new_admin":"a"}}"#,
+        );
         pin(MigrateMsg {}, "{}");
     }
 
@@ -555,6 +591,73 @@ mod tests {
             r#"{"claimable":{"payee":{"cosmos":"cosmos1x"}}}"#,
         );
         pin(QueryMsg::Lanes {}, r#"{"lanes":{}}"#);
+        pin(QueryMsg::Key { id }, r#"{"key":{"id":"7"}}"#);
+        pin(QueryMsg::Vault { model: id }, r#"{"vault":{"model":"7"}}"#);
+        pin(
+            QueryMsg::Payout {
+                account: Account::Evm(s("0x03")),
+            },
+            r#"{"payout":{"account":{"evm":"0x03"}}}"#,
+        );
+        pin(
+            QueryMsg::Escrow { key_id: id },
+            r#"{"escrow":{"key_id":"7"}}"#,
+        );
+        pin(
+            QueryMsg::OwnerOf {
+                token_id: s("1"),
+                include_expired: Some(true),
+            },
+            r#"{"owner_of":{"token_id":"1","include_expired":true}}"#,
+        );
+        pin(
+            QueryMsg::Approval {
+                token_id: s("1"),
+                spender: s("a"),
+                include_expired: None,
+            },
+            r#"{"approval":{"token_id":"1","spender":"a","include_expired":null}}"#,
+        );
+        pin(
+            QueryMsg::Approvals {
+                token_id: s("1"),
+                include_expired: Some(false),
+            },
+            r#"{"approvals":{"token_id":"1","include_expired":false}}"#,
+        );
+        pin(
+            QueryMsg::Operator {
+                owner: s("o"),
+                operator: s("p"),
+                include_expired: None,
+            },
+            r#"{"operator":{"owner":"o","operator":"p","include_expired":null}}"#,
+        );
+        pin(QueryMsg::NumTokens {}, r#"{"num_tokens":{}}"#);
+        pin(QueryMsg::ContractInfo {}, r#"{"contract_info":{}}"#);
+        pin(
+            QueryMsg::AllNftInfo {
+                token_id: s("9"),
+                include_expired: None,
+            },
+            r#"{"all_nft_info":{"token_id":"9","include_expired":null}}"#,
+        );
+        pin(
+            QueryMsg::Tokens {
+                owner: s("o"),
+                start_after: None,
+                limit: Some(1),
+            },
+            r#"{"tokens":{"owner":"o","start_after":null,"limit":1}}"#,
+        );
+        pin(
+            QueryMsg::AllTokens {
+                start_after: Some(s("4")),
+                limit: None,
+            },
+            r#"{"all_tokens":{"start_after":"4","limit":null}}"#,
+        );
+        pin(QueryMsg::Minter {}, r#"{"minter":{}}"#);
         pin(
             QueryMsg::AllOperators {
                 owner: s("o"),
