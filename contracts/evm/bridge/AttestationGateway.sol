@@ -56,7 +56,7 @@ contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgr
         IHexsHub hub_,
         uint32 chainId_,
         address admin,
-        address[] calldata relayers,
+        address[] calldata relayers_,
         uint8 threshold
     ) external initializer {
         __AccessControl_init();
@@ -65,7 +65,7 @@ contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgr
         GatewayStorage storage s = _s();
         s.hub = hub_;
         s.chainId = chainId_;
-        _setRelayers(s, relayers, threshold);
+        _setRelayers(s, relayers_, threshold);
     }
 
     /// @notice Deliver a batch of one lane's consecutive messages to the hub.
@@ -104,8 +104,8 @@ contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgr
 
     /// @notice Replace the relayer set and threshold (timelock only). Signatures by the old set
     /// stop counting at once, including for batches signed but not yet submitted.
-    function setRelayers(address[] calldata relayers, uint8 threshold) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setRelayers(_s(), relayers, threshold);
+    function setRelayers(address[] calldata relayers_, uint8 threshold) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setRelayers(_s(), relayers_, threshold);
     }
 
     function relayers() external view returns (address[] memory set, uint8 threshold, uint32 epoch) {

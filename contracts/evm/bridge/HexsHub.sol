@@ -11,6 +11,9 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {IHexsHub, ITransport} from "../interfaces/IHexsHub.sol";
 import {IRegistryMirror} from "../interfaces/IRegistryMirror.sol";
 import {HexsCodec} from "../libraries/HexsCodec.sol";
+import {KeyMintedHead, KeyMintedTail, KeyMintedWords} from "../libraries/KeyMintedWords.sol";
+import {PackedHolding} from "../libraries/PackedHolding.sol";
+import {PackedMirrorKey, PackedMirrorKeyLibrary} from "../libraries/PackedMirrorKey.sol";
 
 /// @dev The market's deployment-escrow entry point (LEASE_REPORTER_ROLE, held by the hub).
 interface ILeaseMarket {
@@ -75,17 +78,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         bytes24 sentHead;
     }
 
-    /// @notice A mirrored key recorded apart from its holding: a holder's second and further keys
-    /// of one model (the first is recorded in the holding itself). One storage slot.
-    /// @dev Trade-offs of the packing:
-    /// - `owner` is a 112-bit tag (the first 14 bytes of the holder's account key, see
-    ///   `_accountKey`). It is only compared with the holder a KeyTransferred / KeyMoved / KeyBurned
-    ///   names, whose holding (keyed by the full 256-bit account key) is the one updated. Naming a
-    ///   victim whose tag equals another holder's is a second preimage (2^112 work); two accounts of
-    ///   one attacker with the same tag (~2^56 work) gain nothing. The resident chain still answers
-    ///   exactly.
-    /// - `expiresAt` is 40 bits (seconds until the year 36812); a larger codec value is stored as
-    ///   the maximum, i.e. "does not expire in practice".
+    /// @notice A mirrored key recorded apart from its holding. Declares the slot's layout for the
+    /// upgrades plugin; read and written as one word through `PackedMirrorKey` (field docs there).
     struct MirrorKey {
         uint64 modelId;
         uint40 expiresAt;
@@ -104,19 +98,15 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         bytes32 owner;
     }
 
-    /// @notice What one account holds of one model on other chains, and one of those keys in
-    /// place: one storage slot, so mirroring a purchase for a new holder writes one slot (the
-    /// messages that later move the key name its model and holder, so the key is found here).
-    /// A holder's further keys of the model are counted here and recorded apart (`MirrorKey`).
-    /// @dev Word layout (Solidity's packing): perpetual [0,32) | subscriptions [32,64) |
-    /// bestExpiry [64,104) | keyId [104,168) | resident [168,200) | expiresAt [200,240) | locked [240].
+    /// @notice What one account holds of one model on other chains. Declares the slot's layout for
+    /// the upgrades plugin; read and written as one word through `PackedHolding` (field docs there).
     struct Holding {
         uint32 perpetual;
         uint32 subscriptions;
-        uint40 bestExpiry; // latest expiry among its subscription keys (see hasMirroredAccess)
-        uint64 keyId; // the key recorded in place; 0 = none (global ids are never 0)
-        uint32 resident; // its resident chain
-        uint40 expiresAt; // its expiry (0 = never)
+        uint40 bestExpiry;
+        uint64 keyId;
+        uint32 resident;
+        uint40 expiresAt;
         bool locked;
     }
 
@@ -176,6 +166,13 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     error OnlySelf();
     error ZeroAddress();
     error InvalidChain(uint32 chain);
+    error KeyAlreadyMirrored(uint64 keyId);
+    error NotRejected(bytes32 digest);
+    error BadBindingSignature(address signer);
+    error StaleBinding(uint64 nonce, uint64 last);
+    error NotResident(uint64 keyId, uint32 chain);
+    error WrongOwner(uint64 keyId);
+    error NotLeaseLane(uint32 srcChain);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -241,15 +238,15 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         bytes calldata options
     ) external payable {
         HubStorage storage s = _s();
-        Lane storage lane = s.lanes[dstChain];
-        if (lane.transport == address(0)) revert UnknownPeer(dstChain);
+        Lane storage lane_ = s.lanes[dstChain];
+        if (lane_.transport == address(0)) revert UnknownPeer(dstChain);
         uint256 n = kinds.length;
         if (n == 0 || n != bodies.length) revert NothingToFlush(dstChain);
         if (n > MAX_FLUSH) revert FlushTooLarge(n, MAX_FLUSH);
 
-        (bytes[] memory messages, uint64 last) = _takeOutbound(s, lane, dstChain, kinds, bodies);
+        (bytes[] memory messages, uint64 last) = _takeOutbound(s, lane_, dstChain, kinds, bodies);
         emit Flushed(dstChain, last - uint64(n) + 1, last);
-        ITransport(lane.transport).send{value: msg.value}(dstChain, messages, options, msg.sender);
+        ITransport(lane_.transport).send{value: msg.value}(dstChain, messages, options, msg.sender);
     }
 
     /// @dev Check the entries against the journal, advance the lane and envelope each entry.
@@ -312,13 +309,13 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     /// @inheritdoc IHexsHub
     function deliver(uint32 srcChain, bytes[] calldata messages) external {
         HubStorage storage s = _s();
-        Lane storage lane = s.lanes[srcChain];
-        if (lane.transport == address(0) || msg.sender != lane.transport) revert NotTransport(srcChain, msg.sender);
+        Lane storage lane_ = s.lanes[srcChain];
+        if (lane_.transport == address(0) || msg.sender != lane_.transport) revert NotTransport(srcChain, msg.sender);
         if (s.paused) revert HubIsPaused();
-        if (lane.paused) revert LaneIsPaused(srcChain);
-        _spendRate(lane, srcChain, messages.length);
+        if (lane_.paused) revert LaneIsPaused(srcChain);
+        _spendRate(lane_, srcChain, messages.length);
 
-        uint64 nonce = lane.inbound;
+        uint64 nonce = lane_.inbound;
         uint32 self = s.chainId;
         bytes memory rejected = ""; // bitmap, allocated at the first refusal
         uint256 n = messages.length;
@@ -341,7 +338,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
                 rejected[i / 8] |= bytes1(uint8(1 << (i % 8)));
             }
         }
-        lane.inbound = nonce;
+        lane_.inbound = nonce;
         if (n != 0) emit BatchApplied(srcChain, nonce - uint64(n) + 1, nonce, rejected);
     }
 
@@ -401,8 +398,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     /// @inheritdoc IHexsHub
     function hasMirroredAccess(uint64 modelId, HexsCodec.Account memory account) public view returns (bool) {
-        Holding storage h = _s().holdings[modelId][_accountKey(account)];
-        return h.perpetual != 0 || (h.subscriptions != 0 && h.bestExpiry > block.timestamp);
+        PackedHolding h = _load(_s().holdings[modelId][_accountKey(account)]);
+        return h.perpetual() != 0 || (h.subscriptions() != 0 && h.bestExpiry() > block.timestamp);
     }
 
     /// @notice Key `keyId` of model `modelId` as mirrored here for `owner` (all zero if this hub
@@ -414,12 +411,15 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     ) external view returns (MirrorKeyView memory v) {
         HubStorage storage s = _s();
         bytes32 account = _accountKey(owner);
-        Holding storage h = s.holdings[modelId][account];
-        if (h.keyId == keyId && keyId != 0) return MirrorKeyView(modelId, h.expiresAt, h.resident, h.locked, account);
-        MirrorKey storage k = s.keys[keyId];
-        if (k.owner != bytes14(0) && k.owner == bytes14(account) && k.modelId == modelId) {
-            return MirrorKeyView(modelId, k.expiresAt, k.resident, k.locked, account);
+        PackedHolding h = _load(s.holdings[modelId][account]);
+        if (h.keyId() == keyId && keyId != 0) {
+            (v.expiresAt, v.resident, v.locked) = (h.expiresAt(), h.resident(), h.locked());
+        } else {
+            PackedMirrorKey k = _load(s.keys[keyId]);
+            if (k.isEmpty() || k.owner() != bytes14(account) || k.modelId() != modelId) return v;
+            (v.expiresAt, v.resident, v.locked) = (k.expiresAt(), k.resident(), k.locked());
         }
+        (v.modelId, v.owner) = (modelId, account);
     }
 
     function journal() external view returns (uint64 count, bytes24 head) {
@@ -428,9 +428,18 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     }
 
     function lane(uint32 chain) external view returns (LaneView memory) {
-        Lane storage l = _s().lanes[chain];
+        Lane storage lane_ = _s().lanes[chain];
         return
-            LaneView(l.transport, l.paused, l.ratePerHour, l.windowCount, l.windowStart, l.inbound, l.sent, l.sentHead);
+            LaneView(
+                lane_.transport,
+                lane_.paused,
+                lane_.ratePerHour,
+                lane_.windowCount,
+                lane_.windowStart,
+                lane_.inbound,
+                lane_.sent,
+                lane_.sentHead
+            );
     }
 
     function peers() external view returns (uint32[] memory) {
@@ -448,11 +457,11 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         HubStorage storage s = _s();
         if (chain == 0 || chain == s.chainId) revert InvalidChain(chain);
         if (transport == address(0)) revert ZeroAddress();
-        Lane storage l = s.lanes[chain];
-        if (l.transport == address(0)) s.peers.push(chain);
-        l.transport = transport;
-        l.ratePerHour = ratePerHour;
-        l.limited = ratePerHour != 0;
+        Lane storage lane_ = s.lanes[chain];
+        if (lane_.transport == address(0)) s.peers.push(chain);
+        lane_.transport = transport;
+        lane_.ratePerHour = ratePerHour;
+        lane_.limited = ratePerHour != 0;
         emit PeerSet(chain, transport, ratePerHour);
     }
 
@@ -557,63 +566,45 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     /// The account key is hashed straight from the body's account bytes, which are
     /// `HexsCodec.encodeAccount` of the decoded account.
     function _mintInPlace(HubStorage storage s, uint32 srcChain, bytes calldata body) private returns (bool) {
-        (bool ok, uint256 w0, uint256 tail, bytes32 account) = _parseKeyMinted(body);
-        uint64 keyId = uint64(w0 >> 128);
-        if (!ok || keyId >> 32 != srcChain) return false;
-        Holding storage h = s.holdings[uint64(w0 >> 192)][account];
-        uint256 held;
-        assembly ("memory-safe") {
-            held := sload(h.slot)
-        }
-        if ((held >> 104) & type(uint64).max != 0) return false; // a key in place: record this one apart
-        uint40 expiry = _clampExpiry(uint64(tail >> 192));
-        if (expiry == 0) {
-            if (uint32(held) == type(uint32).max) return false;
-            held += 1;
-        } else {
-            if (uint32(held >> 32) == type(uint32).max) return false;
-            held += 1 << 32;
-            if (expiry > uint40(held >> 64))
-                held = (held & ~(uint256(type(uint40).max) << 64)) | (uint256(expiry) << 64);
-        }
-        // The in-place fields are all zero when keyId is (`_take` clears them together).
-        held |=
-            (uint256(keyId) << 104) |
-            (uint256(srcChain) << 168) |
-            (uint256(expiry) << 200) |
-            ((tail >> 184) & 0xff == 1 ? uint256(1) << 240 : 0);
-        assembly ("memory-safe") {
-            sstore(h.slot, held)
-        }
+        (bool ok, KeyMintedHead head, KeyMintedTail tail, bytes32 account) = _parseKeyMinted(body);
+        uint64 keyId = head.keyId();
+        if (!ok || HexsCodec.originChainOf(keyId) != srcChain) return false;
+        Holding storage holding = s.holdings[head.modelId()][account];
+        PackedHolding held = _load(holding);
+        if (held.keyId() != 0) return false; // a key in place: record this one apart
+        uint40 expiry = _clampExpiry(tail.expiresAt());
+        if (held.isFull(expiry)) return false;
+        _store(holding, held.countIn(expiry).withKey(keyId, srcChain, expiry, tail.lockedByte() == 1));
         return true;
     }
 
     /// @dev The checks of `HexsCodec.decodeKeyMinted` on a body whose length the envelope fixed:
-    /// `w0` is its first word (modelId, keyId, account family and length), `tail` the word at
-    /// expiresAt (expiresAt u64 | locked u8, left-aligned), `account` the owner's account key.
+    /// `head` is its first word (modelId, keyId, owner family and address length), `tail` the word
+    /// after the owner's address (expiresAt, locked), `account` the owner's account key.
     function _parseKeyMinted(
         bytes calldata body
-    ) private pure returns (bool ok, uint256 w0, uint256 tail, bytes32 account) {
+    ) private pure returns (bool ok, KeyMintedHead head, KeyMintedTail tail, bytes32 account) {
         uint256 len = body.length;
-        if (len < 18) return (false, 0, 0, 0);
-        assembly ("memory-safe") {
-            w0 := calldataload(body.offset)
-        }
-        uint256 family = (w0 >> 120) & 0xff;
-        uint256 accountLen = (w0 >> 112) & 0xff;
+        if (len < KeyMintedWords.ADDRESS_START) return (false, head, tail, 0);
+        head = KeyMintedWords.head(body);
+        uint256 family = head.family();
+        uint256 addressLength = head.addressLength();
         if (family == HexsCodec.FAMILY_EVM || family == HexsCodec.FAMILY_COSMOS) {
-            if (accountLen != 20) return (false, 0, 0, 0);
-        } else if (family != HexsCodec.FAMILY_COSMWASM || accountLen != 32) {
-            return (false, 0, 0, 0);
+            if (addressLength != 20) return (false, head, tail, 0);
+        } else if (family != HexsCodec.FAMILY_COSMWASM || addressLength != 32) {
+            return (false, head, tail, 0);
         }
-        if (len != 27 + accountLen) return (false, 0, 0, 0);
+        if (len != KeyMintedWords.ADDRESS_START + addressLength + KeyMintedWords.TAIL_LENGTH) {
+            return (false, head, tail, 0);
+        }
+        tail = KeyMintedWords.tail(body, addressLength);
+        uint256 accountStart = KeyMintedWords.ACCOUNT_START;
         assembly ("memory-safe") {
-            tail := calldataload(add(body.offset, add(18, accountLen)))
             let p := mload(0x40)
-            calldatacopy(p, add(body.offset, 16), add(accountLen, 2))
-            account := keccak256(p, add(accountLen, 2))
+            calldatacopy(p, add(body.offset, accountStart), add(addressLength, 2))
+            account := keccak256(p, add(addressLength, 2))
         }
-        ok = (tail >> 184) & 0xff <= 1;
+        ok = tail.lockedByte() <= 1;
     }
 
     /// @dev Mirror key `keyId` of `modelId`, resident on `resident`, as held by `account`: in the
@@ -628,28 +619,19 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint40 expiry,
         bool locked
     ) private {
-        Holding storage h = s.holdings[modelId][account];
-        uint256 held = _load(h);
-        uint64 inPlace = uint64(held >> 104);
+        Holding storage holding = s.holdings[modelId][account];
+        PackedHolding held = _load(holding);
+        uint64 inPlace = held.keyId();
         if (inPlace == keyId) revert KeyAlreadyMirrored(keyId);
-        if (expiry == 0) {
-            held = _set(held, 0, 32, uint32(held) + 1);
-        } else {
-            held = _set(held, 32, 32, uint32(held >> 32) + 1);
-            if (expiry > uint40(held >> 64)) held = _set(held, 64, 40, expiry);
-        }
+        held = held.countIn(expiry);
         if (inPlace == 0) {
-            held |=
-                (uint256(keyId) << 104) |
-                (uint256(resident) << 168) |
-                (uint256(expiry) << 200) |
-                (locked ? uint256(1) << 240 : 0);
+            held = held.withKey(keyId, resident, expiry, locked);
         } else {
-            MirrorKey storage k = s.keys[keyId];
-            if (k.owner != bytes14(0)) revert KeyAlreadyMirrored(keyId);
-            _writeKey(k, modelId, expiry, resident, locked, bytes14(account));
+            MirrorKey storage apart = s.keys[keyId];
+            if (!_load(apart).isEmpty()) revert KeyAlreadyMirrored(keyId);
+            _store(apart, PackedMirrorKeyLibrary.pack(modelId, expiry, resident, locked, bytes14(account)));
         }
-        _store(h, held);
+        _store(holding, held);
     }
 
     /// @dev Remove key `keyId` of `modelId` from `account`'s mirrored keys; it must be resident on
@@ -661,72 +643,50 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint64 keyId,
         uint32 src
     ) private returns (uint40 expiry, bool locked) {
-        Holding storage h = s.holdings[modelId][account];
-        uint256 held = _load(h);
-        if (uint64(held >> 104) == keyId && keyId != 0) {
-            if (uint32(held >> 168) != src) revert NotResident(keyId, src);
-            (expiry, locked) = (uint40(held >> 200), (held >> 240) & 1 == 1);
-            held &= (uint256(1) << 104) - 1; // clears the in-place key's fields
+        Holding storage holding = s.holdings[modelId][account];
+        PackedHolding held = _load(holding);
+        if (held.keyId() == keyId && keyId != 0) {
+            if (held.resident() != src) revert NotResident(keyId, src);
+            (expiry, locked) = (held.expiresAt(), held.locked());
+            held = held.withoutKey();
         } else {
-            MirrorKey storage k = s.keys[keyId];
-            if (k.owner == bytes14(0) || k.resident != src) revert NotResident(keyId, src);
-            if (k.owner != bytes14(account) || k.modelId != modelId) revert WrongOwner(keyId);
-            (expiry, locked) = (k.expiresAt, k.locked);
-            delete s.keys[keyId];
+            MirrorKey storage apart = s.keys[keyId];
+            PackedMirrorKey k = _load(apart);
+            if (k.isEmpty() || k.resident() != src) revert NotResident(keyId, src);
+            if (k.owner() != bytes14(account) || k.modelId() != modelId) revert WrongOwner(keyId);
+            (expiry, locked) = (k.expiresAt(), k.locked());
+            _store(apart, PackedMirrorKeyLibrary.EMPTY);
         }
-        // Releasing the subscription with the latest expiry while others remain cannot find the
-        // next-latest in constant gas, so the holding conservatively falls back to "no live
-        // subscription mirrored here" (the key's resident chain still answers exactly).
-        if (expiry == 0) {
-            held = _set(held, 0, 32, uint32(held) - 1);
-        } else {
-            uint32 left = uint32(held >> 32) - 1;
-            held = _set(held, 32, 32, left);
-            if (left == 0 || expiry == uint40(held >> 64)) held = _set(held, 64, 40, 0);
-        }
-        _store(h, held);
+        _store(holding, held.countOut(expiry));
     }
 
-    function _set(uint256 word, uint256 shift, uint256 bits, uint256 value) private pure returns (uint256) {
-        uint256 mask = ((uint256(1) << bits) - 1) << shift;
-        return (word & ~mask) | (value << shift);
-    }
-
-    /// @dev The Holding as one word (layout in its NatSpec): one SLOAD, and one SSTORE below.
-    function _load(Holding storage h) private view returns (uint256 held) {
+    /// @dev A Holding's slot as one word: one SLOAD (and one SSTORE below) whatever fields change.
+    function _load(Holding storage h) private view returns (PackedHolding word) {
         assembly ("memory-safe") {
-            held := sload(h.slot)
+            word := sload(h.slot)
         }
     }
 
-    function _store(Holding storage h, uint256 held) private {
+    function _store(Holding storage h, PackedHolding word) private {
         assembly ("memory-safe") {
-            sstore(h.slot, held)
+            sstore(h.slot, word)
+        }
+    }
+
+    function _load(MirrorKey storage k) private view returns (PackedMirrorKey word) {
+        assembly ("memory-safe") {
+            word := sload(k.slot)
+        }
+    }
+
+    function _store(MirrorKey storage k, PackedMirrorKey word) private {
+        assembly ("memory-safe") {
+            sstore(k.slot, word)
         }
     }
 
     function _clampExpiry(uint64 expiresAt) private pure returns (uint40) {
         return expiresAt > type(uint40).max ? type(uint40).max : uint40(expiresAt);
-    }
-
-    /// @dev One SSTORE for the whole MirrorKey record (the struct assignment writes field by field).
-    function _writeKey(
-        MirrorKey storage k,
-        uint64 modelId,
-        uint40 expiry,
-        uint32 resident,
-        bool locked,
-        bytes14 tag
-    ) private {
-        uint256 word =
-            uint256(modelId) |
-                (uint256(expiry) << 64) |
-                (uint256(resident) << 104) |
-                (locked ? uint256(1) << 136 : 0) |
-                (uint256(uint112(tag)) << 144);
-        assembly ("memory-safe") {
-            sstore(k.slot, word)
-        }
     }
 
     /// @dev A holder's key in the mirror: keccak256 of its codec account word.
@@ -742,12 +702,4 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             s.slot := slot
         }
     }
-
-    error KeyAlreadyMirrored(uint64 keyId);
-    error NotRejected(bytes32 digest);
-    error BadBindingSignature(address signer);
-    error StaleBinding(uint64 nonce, uint64 last);
-    error NotResident(uint64 keyId, uint32 chain);
-    error WrongOwner(uint64 keyId);
-    error NotLeaseLane(uint32 srcChain);
 }

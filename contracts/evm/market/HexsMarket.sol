@@ -188,20 +188,20 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         uint256 amount = s.vault[modelId][currency];
         if (amount == 0) revert NothingToSettle(modelId, currency);
         s.vault[modelId][currency] = 0;
-        IHexsRegistry.Lineage memory l = _lineage(s, modelId);
-        address dao = l.daoBps == 0 ? address(0) : _dao(s, modelId);
+        IHexsRegistry.Lineage memory lineage = _lineage(s, modelId);
+        address dao = lineage.daoBps == 0 ? address(0) : _dao(s, modelId);
 
         uint256 fee = (amount * s.protocolFeeBps) / 10_000;
-        uint256 parentShare = l.parentId == 0 ? 0 : (amount * l.upstreamBps) / 10_000;
+        uint256 parentShare = lineage.parentId == 0 ? 0 : (amount * lineage.upstreamBps) / 10_000;
         // Until the model has a DAO, the DAO share stays with the creator.
-        uint256 daoShare = dao == address(0) ? 0 : (amount * l.daoBps) / 10_000;
+        uint256 daoShare = dao == address(0) ? 0 : (amount * lineage.daoBps) / 10_000;
         uint256 creatorShare = amount - fee - parentShare - daoShare;
 
         // Settled carries every share; no per-payee Credited events on this hot path.
-        if (parentShare != 0) s.vault[l.parentId][currency] += parentShare;
+        if (parentShare != 0) s.vault[lineage.parentId][currency] += parentShare;
         if (daoShare != 0) s.credit[dao][currency] += daoShare;
         if (fee != 0) s.protocolFees[currency] += fee;
-        if (creatorShare != 0) s.credit[l.creator][currency] += creatorShare;
+        if (creatorShare != 0) s.credit[lineage.creator][currency] += creatorShare;
         emit Settled(modelId, currency, creatorShare, parentShare, daoShare, fee);
     }
 
@@ -328,11 +328,11 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
 
     // ------------------------------------------------------------------ internals
 
-    function _lineage(MarketStorage storage s, uint64 modelId) private returns (IHexsRegistry.Lineage memory l) {
-        l = s.lineage[modelId];
-        if (l.creator == address(0)) {
-            l = s.registry.lineageOf(modelId);
-            s.lineage[modelId] = l;
+    function _lineage(MarketStorage storage s, uint64 modelId) private returns (IHexsRegistry.Lineage memory lineage) {
+        lineage = s.lineage[modelId];
+        if (lineage.creator == address(0)) {
+            lineage = s.registry.lineageOf(modelId);
+            s.lineage[modelId] = lineage;
         }
     }
 
