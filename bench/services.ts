@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   );
 
   // hardhat as a library, on the node (network devnetA → HEXS_DEVNET_URL_A)
-   
+
   const hre = require("hardhat") as typeof import("hardhat");
   // a throwaway chain: keep hardhat-deploy from writing records next to the devnet's (deployments/devnetA)
   (hre.network as unknown as { saveDeployments: boolean }).saveDeployments = false;
@@ -277,9 +277,9 @@ async function main(): Promise<void> {
     const t0 = Math.max(block!.timestamp * 1000, Date.now() - 1); // mined just now (automine)
     const t0wall = Date.now();
     for (;;) {
-      const row = service.leases!.byPurchase("1", keyId.toString());
+      const row = await service.leases!.byPurchase("1", keyId.toString());
       if (row && ["leased", "reported"].includes(row.state)) {
-        const leased = service.leases!.events(row.id).find((e) => e.toState === "leased")!;
+        const leased = (await service.leases!.events(row.id)).find((e) => e.toState === "leased")!;
         leaseSamples.push(leased.at - t0wall);
         break;
       }

@@ -88,7 +88,7 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
     const { LeasePipeline } = await import("../relayer/akash/pipeline");
     const { PlaintextFileSdlSource, KeyServiceSdlSource } = await import("../relayer/akash/sdl-source");
     const { NoopLeaseReporter } = await import("../relayer/akash/reporter");
-    const { openDb, LeaseStore } = await import("../relayer/store");
+    const { LeaseStore, storeSpec } = await import("../relayer/store");
 
     let probe;
     try {
@@ -122,8 +122,8 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
             },
           );
         })();
-    fs.mkdirSync(path.dirname(path.resolve(a.db)), { recursive: true });
-    const store = new LeaseStore(openDb(a.db));
+    if ("sqlite" in storeSpec(a.db)) fs.mkdirSync(path.dirname(path.resolve(a.db)), { recursive: true });
+    const store = await LeaseStore.open(a.db);
     const pipeline = new LeasePipeline({
       store,
       akash,
@@ -166,7 +166,7 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
         );
       return { dseq: done.dseq, provider: done.provider, state: done.state, owner: akash.address };
     } finally {
-      store.db.close();
+      await store.close();
       await akash.close();
     }
   });
