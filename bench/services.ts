@@ -277,9 +277,9 @@ async function main(): Promise<void> {
     const t0 = Math.max(block!.timestamp * 1000, Date.now() - 1); // mined just now (automine)
     const t0wall = Date.now();
     for (;;) {
-      const row = service.leases!.byPurchase("1", keyId.toString());
+      const row = await service.leases!.byPurchase("1", keyId.toString());
       if (row && ["leased", "reported"].includes(row.state)) {
-        const leased = service.leases!.events(row.id).find((e) => e.toState === "leased")!;
+        const leased = (await service.leases!.events(row.id)).find((e) => e.toState === "leased")!;
         leaseSamples.push(leased.at - t0wall);
         break;
       }

@@ -114,11 +114,11 @@ export async function main(argv: string[]): Promise<number> {
       // ---- Akash lease service (config `akash`): the persisted lease jobs, newest last
       const cfg = config(args);
       if (!cfg.akash) throw new ConfigError("this config has no akash section: the relayer runs no lease pipeline", "akash");
-      const { openDb, LeaseStore } = await import("./store");
-      const db = openDb(cfg.akash.db);
+      const { LeaseStore } = await import("./store");
+      const leases = await LeaseStore.open(cfg.akash.db);
       try {
         const state = arg(args, "state");
-        const rows = new LeaseStore(db).all().filter((l) => !state || l.state === state);
+        const rows = (await leases.all()).filter((l) => !state || l.state === state);
         print(
           rows.slice(-50).map((l) => ({
             id: l.id,
@@ -134,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
           })),
         );
       } finally {
-        db.close();
+        await leases.close();
       }
       return 0;
     }

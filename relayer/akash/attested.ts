@@ -86,7 +86,7 @@ export class AttestedLeaseReporter implements LeaseReporter {
       throw new AkashError(`cannot report key ${r.keyId}: purchase chain ${r.purchaseChain} is not in akash.purchases`, false);
     const src = this.o.akashChainId;
     const inbound = await chain.inbound(src);
-    let row = this.o.reports.byPurchase("sent", r.purchaseChain, r.keyId.toString());
+    let row = await this.o.reports.byPurchase("sent", r.purchaseChain, r.keyId.toString());
     if (!row) {
       const open = await chain.escrowOpen(r.keyId);
       if (open !== true) return open === undefined ? "no deployment escrow: nothing to report" : "already-resolved";
@@ -99,7 +99,7 @@ export class AttestedLeaseReporter implements LeaseReporter {
         provider: r.provider,
         reason: r.reason.slice(0, 1000),
       };
-      row = this.o.reports.insert(
+      row = await this.o.reports.insert(
         { role: "sent", laneSrc: src, laneDst: dst, purchaseChain: r.purchaseChain, keyId: r.keyId.toString(), ok: r.ok },
         (last) => Math.max(last, inbound) + 1,
         (nonce) => {
@@ -118,7 +118,7 @@ export class AttestedLeaseReporter implements LeaseReporter {
     }
     const ref = `LeaseReported ${src}-${dst} #${row.nonce}`;
     if (row.nonce <= inbound) return `${ref} (applied)`;
-    const pending = this.o.reports.laneAfter("sent", src, dst, inbound);
+    const pending = await this.o.reports.laneAfter("sent", src, dst, inbound);
     await queueOps(this.o.ops, pending);
     await this.propose(pending, row.nonce);
     return ref;
@@ -249,14 +249,14 @@ export class LeaseCosigner {
   ): Promise<void> {
     const src = this.o.akashChainId;
     const digest = messageDigest(hex);
-    const atNonce = this.o.reports.atNonce("cosigned", src, dst, nonce);
+    const atNonce = await this.o.reports.atNonce("cosigned", src, dst, nonce);
     if (atNonce) {
       if (atNonce.digest !== digest)
         throw new Refusal(`equivocation: nonce ${nonce} was co-signed for another message (${atNonce.digest})`);
       await queueOps(this.o.ops, [atNonce]);
       return;
     }
-    const last = Math.max(this.o.reports.lastNonce("cosigned", src, dst), inbound);
+    const last = Math.max(await this.o.reports.lastNonce("cosigned", src, dst), inbound);
     if (nonce !== last + 1) throw new Refusal(`gap: next nonce on lane ${src}-${dst} is ${last + 1}, got ${nonce}`);
     // No open escrow (never had one, or resolved meanwhile): the destination refuses the report
     // and pays nothing, so it is signed to keep the lane moving; what it claims is checked anyway.
@@ -271,7 +271,7 @@ export class LeaseCosigner {
         );
     } else {
       const since = this.now() - 3_600_000;
-      if (this.o.reports.refundsSince("cosigned", src, dst, since) >= this.o.refundsPerHour) {
+      if ((await this.o.reports.refundsSince("cosigned", src, dst, since)) >= this.o.refundsPerHour) {
         throw new Refusal(
           `refund cap: ${this.o.refundsPerHour} failure reports on lane ${src}-${dst} in the last hour; try later`,
           true,
@@ -283,9 +283,9 @@ export class LeaseCosigner {
           throw new Refusal(`deployment ${owner}/${dseq} is still active on Akash: not a failure (close it first)`);
       }
     }
-    const prev = this.o.reports.byPurchase("cosigned", String(dst), b.purchaseId.toString());
+    const prev = await this.o.reports.byPurchase("cosigned", String(dst), b.purchaseId.toString());
     if (prev) throw new Refusal(`purchase ${b.purchaseId} was already reported at nonce ${prev.nonce}`);
-    const row = this.o.reports.insert(
+    const row = await this.o.reports.insert(
       { role: "cosigned", laneSrc: src, laneDst: dst, purchaseChain: String(dst), keyId: b.purchaseId.toString(), ok: b.ok },
       () => nonce,
       () => ({ message: hex, digest }),

@@ -20,6 +20,7 @@
 import * as path from "node:path";
 import { z } from "zod";
 import { LeasePolicySchema } from "./params";
+import { storeSpec } from "../store";
 
 const url = z.string().regex(/^https?:\/\/[^\s]+$/, "expected an http(s):// URL");
 const evmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte EVM address");
@@ -118,7 +119,7 @@ export type AkashSection = z.infer<typeof akashSectionSchema>;
 
 /** Resolve the section's relative paths against the config file's folder. */
 export function resolveAkashPaths(a: AkashSection, dir: string): void {
-  if (a.db !== ":memory:") a.db = path.resolve(dir, a.db);
+  if (a.db !== ":memory:" && "sqlite" in storeSpec(a.db)) a.db = path.resolve(dir, a.db);
   if (a.sdlDir) a.sdlDir = path.resolve(dir, a.sdlDir);
   if (a.mnemonic && "file" in a.mnemonic) a.mnemonic = { file: path.resolve(dir, a.mnemonic.file) };
 }

@@ -87,7 +87,7 @@ export class EvmPurchaseChain implements PurchaseChain {
     const key = `purchases:${this.name}`;
     const head = await this.p.getBlockNumber();
     const safe = head - this.cfg.confirmations;
-    const cur = this.store.cursor(key) ?? (this.from ?? this.cfg.startBlock) - 1;
+    const cur = (await this.store.cursor(key)) ?? (this.from ?? this.cfg.startBlock) - 1;
     if (safe <= cur) return false;
     const fromBlock = cur + 1;
     const toBlock = Math.min(safe, cur + this.cfg.maxBlockRange);
@@ -124,7 +124,7 @@ export class EvmPurchaseChain implements PurchaseChain {
         });
       }
     }
-    this.store.setCursor(key, toBlock);
+    await this.store.setCursor(key, toBlock);
     return toBlock < safe;
   }
 
@@ -180,7 +180,7 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
     const key = `purchases:${this.name}`;
     const head = (await this.comet!.status()).syncInfo.latestBlockHeight;
     const safe = head - this.cfg.confirmations;
-    const cur = this.store.cursor(key) ?? (this.from ?? this.cfg.startHeight) - 1;
+    const cur = (await this.store.cursor(key)) ?? (this.from ?? this.cfg.startHeight) - 1;
     if (safe <= cur) return false;
     const to = Math.min(safe, cur + 200);
     for (let h = cur + 1; h <= to; h++) {
@@ -209,7 +209,7 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
           });
         }
       }
-      this.store.setCursor(key, h);
+      await this.store.setCursor(key, h);
     }
     return to < safe;
   }

@@ -9,7 +9,7 @@
 // lease exists, tx hash recorded before broadcast and found in a block), so a crash or timeout
 // at any point resumes without a second deployment or lease; dseq is reserved and persisted
 // before the first broadcast and is unique per owner on chain.
-import type { LeaseRow, LeaseState, LeaseStore } from "../store";
+import type { LeasePatch, LeaseRow, LeaseState, LeaseStore } from "../store";
 import { TERMINAL_STATES } from "../store";
 import type { AkashClient, BidInfo } from "../../sdk/akash/client";
 import { decToAtomics } from "../../sdk/akash/dec";
@@ -88,7 +88,7 @@ export class LeasePipeline {
     const params =
       typeof req.deploymentParams === "string" ? decodeDeploymentParams(req.deploymentParams) : { params: req.deploymentParams };
     if (params.warning) this.log.warn({ keyId: String(req.keyId) }, params.warning);
-    const row = this.store.insert({
+    const row = await this.store.insert({
       purchaseChain: req.purchaseChain,
       keyId: String(req.keyId),
       modelId: String(req.modelId),
@@ -104,7 +104,7 @@ export class LeasePipeline {
 
   /** Run every due job one step. For a service loop. */
   async runDue(): Promise<number> {
-    const due = this.store.due();
+    const due = await this.store.due();
     for (const row of due) await this.step(row.id);
     return due.length;
   }
@@ -113,7 +113,7 @@ export class LeasePipeline {
   async runToCompletion(id: number, timeoutMs = 120_000): Promise<LeaseRow> {
     const until = this.now() + timeoutMs;
     for (;;) {
-      const row = this.store.get(id);
+      const row = await this.store.get(id);
       if (TERMINAL_STATES.includes(row.state)) return row;
       if (this.now() > until)
         throw new AkashError(
@@ -128,7 +128,7 @@ export class LeasePipeline {
 
   /** Perform the next transition of job `id` (or reschedule it). Hook errors propagate. */
   async step(id: number): Promise<LeaseRow> {
-    const row = this.store.get(id);
+    const row = await this.store.get(id);
     if (TERMINAL_STATES.includes(row.state) || row.nextAttemptAt > this.now()) return row;
     try {
       switch (row.state) {
@@ -155,7 +155,7 @@ export class LeasePipeline {
       }
     } catch (e) {
       if (e instanceof HookAbort) throw e.inner;
-      return this.failed(this.store.get(id), e);
+      return this.failed(await this.store.get(id), e);
     }
   }
 
@@ -165,7 +165,7 @@ export class LeasePipeline {
     filter: (row: LeaseRow) => boolean = () => true,
   ): Promise<LeaseRow[]> {
     const out: LeaseRow[] = [];
-    for (const row of this.store.expired(nowSeconds).filter(filter)) {
+    for (const row of (await this.store.expired(nowSeconds)).filter(filter)) {
       try {
         out.push(await this.closeDeployment(row, "expired"));
       } catch (e) {
@@ -178,8 +178,8 @@ export class LeasePipeline {
 
   // ------------------------------------------------------------------ steps
 
-  private persist(row: LeaseRow, patch: Parameters<LeaseStore["update"]>[1], detail?: string): LeaseRow {
-    const next = this.store.update(row.id, { attempts: 0, lastError: null, nextAttemptAt: this.now(), ...patch }, detail);
+  private async persist(row: LeaseRow, patch: LeasePatch, detail?: string): Promise<LeaseRow> {
+    const next = await this.store.update(row.id, { attempts: 0, lastError: null, nextAttemptAt: this.now(), ...patch }, detail);
     this.log.info({ lease: row.id, keyId: row.keyId, dseq: next.dseq, from: row.state, to: next.state, detail }, "lease step");
     if (patch.state) this.hook(() => this.o.hooks?.afterPersist?.(next.state, next));
     return next;
@@ -193,11 +193,16 @@ export class LeasePipeline {
     }
   }
 
+  /** A signed transaction's hash, persisted before it is broadcast (a resumed step finds it). */
+  private async recordTx(row: LeaseRow, tx: Pick<LeasePatch, "deploymentTx" | "leaseTx" | "closeTx">): Promise<void> {
+    await this.store.update(row.id, { ...tx, lastError: `broadcast at ${this.now()}` });
+  }
+
   private async reserveDseq(row: LeaseRow): Promise<LeaseRow> {
     // at least the current height (as the Akash CLI does), so a dseq is never one this owner
     // used from another tool; the store keeps them strictly increasing per owner
     const floor = BigInt(await this.akash.height());
-    const next = this.store.reserveDseq(row.id, floor);
+    const next = await this.store.reserveDseq(row.id, floor);
     this.log.info({ lease: row.id, dseq: next.dseq }, "dseq reserved");
     this.hook(() => this.o.hooks?.afterPersist?.(next.state, next));
     return next;
@@ -241,13 +246,14 @@ export class LeasePipeline {
     }
     if (await this.pendingTx(row, row.deploymentTx)) return row;
     const p = await this.prepared(row);
-    this.store.update(row.id, { manifestHash: p.manifestHashHex });
+    await this.store.update(row.id, { manifestHash: p.manifestHashHex });
     await this.akash.createDeployment(dseq, p, this.policy.depositUact, {
-      onSigned: (h) => this.store.update(row.id, { deploymentTx: h, lastError: `broadcast at ${this.now()}` }),
+      onSigned: (h) => this.recordTx(row, { deploymentTx: h }),
     });
-    this.hook(() => this.o.hooks?.afterBroadcast?.("create-deployment", this.store.get(row.id)));
+    const sent = await this.store.get(row.id);
+    this.hook(() => this.o.hooks?.afterBroadcast?.("create-deployment", sent));
     return this.persist(
-      this.store.get(row.id),
+      sent,
       { state: "deployment_created", bidsDeadlineAt: this.now() + this.policy.bidWindowMs },
       `deposit ${this.policy.depositUact}uact`,
     );
@@ -263,12 +269,12 @@ export class LeasePipeline {
     if (t && t.code !== 0) throw new AkashError(`tx ${hash} failed on chain with code ${t.code}`, true);
     if (t) {
       // in a block and succeeded: the next query sees its effect
-      this.store.update(row.id, { nextAttemptAt: this.now() });
+      await this.store.update(row.id, { nextAttemptAt: this.now() });
       return true;
     }
     const signedAt = Number(/broadcast at (\d+)/.exec(row.lastError ?? "")?.[1] ?? row.updatedAt);
     if (this.now() - signedAt < this.policy.txTimeoutMs) {
-      this.store.update(row.id, { nextAttemptAt: this.now() + this.policy.pollMs });
+      await this.store.update(row.id, { nextAttemptAt: this.now() + this.policy.pollMs });
       return true;
     }
     return false;
@@ -280,8 +286,7 @@ export class LeasePipeline {
     if (existing) return this.persist(row, { state: "lease_created", ...bidColumns(existing) }, "lease found on chain");
     if (this.now() < (row.bidsDeadlineAt ?? 0)) {
       // collect bids until the deadline, then choose among all of them
-      this.store.update(row.id, { nextAttemptAt: row.bidsDeadlineAt ?? this.now() });
-      return this.store.get(row.id);
+      return this.store.update(row.id, { nextAttemptAt: row.bidsDeadlineAt ?? this.now() });
     }
     const bids = await this.akash.openBids(row.owner, dseq);
     const { chosen, why } = await this.select(bids, JSON.parse(row.paramsJson) as DeploymentParams);
@@ -347,17 +352,19 @@ export class LeasePipeline {
       denom: "uact",
     };
     await this.akash.createLease(bid, {
-      onSigned: (h) => this.store.update(row.id, { leaseTx: h, lastError: `broadcast at ${this.now()}` }),
+      onSigned: (h) => this.recordTx(row, { leaseTx: h }),
     });
-    this.hook(() => this.o.hooks?.afterBroadcast?.("create-lease", this.store.get(row.id)));
-    return this.persist(this.store.get(row.id), { state: "lease_created" }, `lease with ${row.provider}`);
+    const sent = await this.store.get(row.id);
+    this.hook(() => this.o.hooks?.afterBroadcast?.("create-lease", sent));
+    return this.persist(sent, { state: "lease_created" }, `lease with ${row.provider}`);
   }
 
   private async sendManifest(row: LeaseRow): Promise<LeaseRow> {
     const p = await this.prepared(row);
     // PUT is idempotent at the provider: resending after a crash is safe
     await this.akash.sendManifest(row.provider!, row.dseq!, p.manifestJson);
-    this.hook(() => this.o.hooks?.afterManifest?.(this.store.get(row.id)));
+    const sent = await this.store.get(row.id);
+    this.hook(() => this.o.hooks?.afterManifest?.(sent));
     return this.persist(
       row,
       { state: "manifest_sent" },
@@ -387,10 +394,11 @@ export class LeasePipeline {
       return this.persist(row, { state: to }, d ? "deployment already closed" : "no deployment on chain");
     if (await this.pendingTx(row, row.closeTx)) return row;
     await this.akash.closeDeployment(row.dseq, {
-      onSigned: (h) => this.store.update(row.id, { closeTx: h, lastError: `broadcast at ${this.now()}` }),
+      onSigned: (h) => this.recordTx(row, { closeTx: h }),
     });
-    this.hook(() => this.o.hooks?.afterBroadcast?.("close-deployment", this.store.get(row.id)));
-    return this.persist(this.store.get(row.id), { state: to }, "deployment closed, escrow returned to the owner");
+    const sent = await this.store.get(row.id);
+    this.hook(() => this.o.hooks?.afterBroadcast?.("close-deployment", sent));
+    return this.persist(sent, { state: to }, "deployment closed, escrow returned to the owner");
   }
 
   private async report(row: LeaseRow, ok: boolean): Promise<LeaseRow> {
@@ -412,7 +420,7 @@ export class LeasePipeline {
   }
 
   /** A step failed: retry with backoff, or — permanent, or out of attempts — take the failure path. */
-  private failed(row: LeaseRow, e: unknown): LeaseRow {
+  private async failed(row: LeaseRow, e: unknown): Promise<LeaseRow> {
     const msg = errorMessage(e);
     const attempts = row.attempts + 1;
     const reporting =

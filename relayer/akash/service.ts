@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Wallet, type SigningKey } from "ethers";
 import type { RelayerConfig } from "../config";
-import { openDb, LeaseReportStore, LeaseStore, type OpStore } from "../store";
+import { openLeaseDb, storeSpec, LeaseReportStore, LeaseStore, type OpStore } from "../store";
 import { AttestedLeaseReporter, LeaseCosigner } from "./attested";
 import { AkashClient } from "../../sdk/akash/client";
 import type { AkashSection } from "./config";
@@ -126,8 +126,9 @@ export class AkashService {
 
   async start(): Promise<void> {
     const a = this.section;
-    if (a.db !== ":memory:") fs.mkdirSync(path.dirname(a.db), { recursive: true });
-    const db = openDb(a.db);
+    const spec = storeSpec(a.db);
+    if ("sqlite" in spec && spec.sqlite !== ":memory:") fs.mkdirSync(path.dirname(spec.sqlite), { recursive: true });
+    const db = await openLeaseDb(spec);
     this.leases = new LeaseStore(db);
     this.reports = new LeaseReportStore(db);
     const wallet = new Wallet(this.o.operatorKey);
@@ -221,8 +222,8 @@ export class AkashService {
           "purchase with a deployment: lease job recorded",
         );
       },
-      spend: (e) => {
-        this.topups?.accept(e);
+      spend: async (e) => {
+        await this.topups?.accept(e);
       },
     };
     this.loops = [...[...this.chains.values()].map((c) => this.feedLoop(c, sink)), this.workLoop()];
@@ -297,6 +298,6 @@ export class AkashService {
     await Promise.all(this.loops);
     for (const c of this.chains.values()) await c.close().catch(() => undefined);
     await this.akash?.close().catch(() => undefined);
-    this.leases?.db.close();
+    await this.leases?.close();
   }
 }

@@ -40,7 +40,7 @@ export class EscrowTopups {
   ) {}
 
   /** Record an event (idempotent); returns the job or undefined when the event is not for us. */
-  accept(e: InfrastructureFundedEvent): EscrowTopupRow | undefined {
+  async accept(e: InfrastructureFundedEvent): Promise<EscrowTopupRow | undefined> {
     const m = ESCROW_PURPOSE.exec(e.purpose);
     if (!m) return undefined;
     if (e.to.toLowerCase() !== this.receiver.toLowerCase()) {
@@ -69,32 +69,32 @@ export class EscrowTopups {
   /** Execute due top-ups. A closed or unknown deployment is skipped (funds stay with the operator). */
   async runDue(): Promise<EscrowTopupRow[]> {
     const done: EscrowTopupRow[] = [];
-    for (const t of this.store.dueTopups()) {
+    for (const t of await this.store.dueTopups()) {
       try {
         const d = await this.akash.deployment(t.owner, t.dseq);
         if (!d || d.state !== "active") {
-          this.store.updateTopup(t.id, {
+          await this.store.updateTopup(t.id, {
             state: "skipped",
             lastError: `deployment ${t.owner}/${t.dseq} is ${d ? d.state : "unknown"}`,
           });
         } else if (t.depositTx && (await this.akash.findTx(t.depositTx))?.code === 0) {
-          this.store.updateTopup(t.id, { state: "deposited" }); // deposited before a crash
+          await this.store.updateTopup(t.id, { state: "deposited" }); // deposited before a crash
         } else {
           await this.akash.accountDeposit(t.owner, t.dseq, BigInt(t.amountUact), {
             onSigned: (h) => this.store.updateTopup(t.id, { depositTx: h }),
           });
-          this.store.updateTopup(t.id, { state: "deposited" });
+          await this.store.updateTopup(t.id, { state: "deposited" });
         }
       } catch (e) {
         const attempts = t.attempts + 1;
-        this.store.updateTopup(t.id, {
+        await this.store.updateTopup(t.id, {
           attempts,
           lastError: errorMessage(e).slice(0, 1000),
           state: isPermanent(e) ? "skipped" : "pending",
           nextAttemptAt: this.now() + nextAttemptDelayMs(attempts),
         });
       }
-      done.push(this.store.topupBySource(t.sourceChain, t.sourceTx, t.logIndex)!);
+      done.push((await this.store.topupBySource(t.sourceChain, t.sourceTx, t.logIndex))!);
     }
     return done;
   }

@@ -11,7 +11,10 @@ export interface Migration {
   component: string;
   version: number;
   description: string;
+  /** SQLite's statements (and PostgreSQL's unless `postgres` is given) */
   sql: string;
+  /** the same schema in PostgreSQL's types, where they differ */
+  postgres?: string;
 }
 
 export function openDb(file: string): Db {

@@ -2,6 +2,9 @@ export { openDb, migrate, type Db, type Migration } from "./db";
 export {
   LeaseStore,
   LeaseReportStore,
+  LEASE_MIGRATIONS,
+  openLeaseDb,
+  storeSpec,
   LEASE_STATES,
   TERMINAL_STATES,
   type LeaseReportRow,
@@ -24,4 +27,4 @@ export {
   type Cursor,
   type BlockRef,
 } from "./ops";
-export { SqliteDriver, PostgresDriver, type SqlDriver, type Exec } from "./sql";
+export { SqliteDriver, PostgresDriver, openDriver, type SqlDriver, type Exec, type StoreSpec } from "./sql";

@@ -9,7 +9,7 @@
 // claiming the lane row: PostgreSQL selects it `FOR UPDATE SKIP LOCKED` and leases it until
 // `claim_until`, so two instances never take the same operation.
 import type { Migration } from "./db";
-import { PostgresDriver, SqliteDriver, type Exec, type Param, type Row, type SqlDriver } from "./sql";
+import { openDriver, type Exec, type Param, type Row, type SqlDriver, type StoreSpec } from "./sql";
 
 export const OP_STATES = ["observed", "attested", "submitted", "confirmed", "parked"] as const;
 export type OpState = (typeof OP_STATES)[number];
@@ -154,10 +154,8 @@ export class OpStore {
   private constructor(readonly driver: SqlDriver) {}
 
   /** Open (and migrate) the store named by the config's `store` section. */
-  static async open(store: { sqlite: string } | { postgres: string }): Promise<OpStore> {
-    const driver: SqlDriver = "sqlite" in store ? new SqliteDriver(store.sqlite) : new PostgresDriver(store.postgres);
-    await driver.migrate(OPS_MIGRATIONS);
-    return new OpStore(driver);
+  static async open(store: StoreSpec): Promise<OpStore> {
+    return new OpStore(await openDriver(store, OPS_MIGRATIONS));
   }
 
   get backend(): "sqlite" | "postgres" {

@@ -8,6 +8,9 @@ import { Pool, types as pgTypes, type PoolClient } from "pg";
 import { migrate, openDb, type Db, type Migration } from "./db";
 
 export type Row = Record<string, unknown>;
+
+/** Where a store lives: a SQLite file (":memory:" for tests) or a PostgreSQL URL. */
+export type StoreSpec = { sqlite: string } | { postgres: string };
 export type Param = string | number | null;
 
 export interface Exec {
@@ -151,7 +154,7 @@ export class PostgresDriver implements SqlDriver {
       );
       for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
         if (applied.has(`${m.component}/${m.version}`)) continue;
-        await e.run(m.sql);
+        await e.run(m.postgres ?? m.sql);
         await e.run("INSERT INTO schema_migrations (component, version, description, applied_at) VALUES (?, ?, ?, ?)", [
           m.component,
           m.version,
@@ -165,4 +168,16 @@ export class PostgresDriver implements SqlDriver {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** A driver for `spec` with `migrations` applied. */
+export async function openDriver(spec: StoreSpec, migrations: Migration[]): Promise<SqlDriver> {
+  const driver: SqlDriver = "sqlite" in spec ? new SqliteDriver(spec.sqlite) : new PostgresDriver(spec.postgres);
+  try {
+    await driver.migrate(migrations);
+  } catch (e) {
+    await driver.close().catch(() => undefined);
+    throw e;
+  }
+  return driver;
 }

@@ -55,8 +55,29 @@ export interface DeploymentInfo {
 export type TxKind = "create-deployment" | "create-lease" | "close-deployment" | "account-deposit";
 
 export interface TxHooks {
-  /** called synchronously with the tx hash once signed, before broadcast (persist it here) */
-  onSigned?(hash: string): void;
+  /** called with the tx hash once signed; the broadcast waits for it (persist the hash here) */
+  onSigned?(hash: string): void | Promise<void>;
+}
+
+/**
+ * The chain-sdk's signer, except that the broadcast waits for `afterSign` when it returns a
+ * promise (the chain-sdk calls it without waiting): a hash persisted asynchronously (SQLite or
+ * PostgreSQL) is on disk before the transaction can reach the chain.
+ */
+function persistBeforeBroadcast(tx: StargateTxClient): StargateTxClient {
+  return {
+    ...tx,
+    async signAndBroadcast(messages, options) {
+      const given = options?.fee;
+      const fee =
+        given?.amount && given.gas
+          ? { ...given, amount: given.amount, gas: given.gas }
+          : { ...(await tx.estimateFee(messages, options?.memo)), ...given };
+      const raw = await tx.sign(messages, fee, options?.memo || "", undefined, options?.timeoutHeight);
+      await (options?.afterSign as ((raw: TxRaw) => void | Promise<void>) | undefined)?.(raw);
+      return tx.broadcast(raw);
+    },
+  };
 }
 
 export class AkashClient {
@@ -94,15 +115,17 @@ export class AkashClient {
       throw new AkashError(`the Akash mnemonic has ${words.length} words; expected 12 or 24 (BIP-39)`, true);
     const amino = await Secp256k1HdWallet.fromMnemonic(words.join(" "), { prefix: "akash" });
     const [acct] = await amino.getAccounts();
-    const tx = chainSdk.createStargateClient({
-      baseUrl: endpoints.rpcUrl,
-      signerMnemonic: words.join(" "),
-      defaultGasPrice: endpoints.gasPrice ?? "0.025uakt",
-      stargateOptions: {
-        broadcastTimeoutMs: endpoints.txTimeoutMs ?? 30_000,
-        broadcastPollIntervalMs: endpoints.txPollMs ?? 500,
-      },
-    });
+    const tx = persistBeforeBroadcast(
+      chainSdk.createStargateClient({
+        baseUrl: endpoints.rpcUrl,
+        signerMnemonic: words.join(" "),
+        defaultGasPrice: endpoints.gasPrice ?? "0.025uakt",
+        stargateOptions: {
+          broadcastTimeoutMs: endpoints.txTimeoutMs ?? 30_000,
+          broadcastPollIntervalMs: endpoints.txPollMs ?? 500,
+        },
+      }),
+    );
     const sdk = chainSdkWeb.createChainNodeWebSDK({
       query: { baseUrl: endpoints.restUrl, transportOptions: { retry: { maxAttempts: 3, maxDelayMs: 1_000 } } },
       tx: { signer: tx },
@@ -236,7 +259,8 @@ export class AkashClient {
   private async send(
     what: string,
     hooks: TxHooks,
-    call: (opts: { memo: string; afterSign: (raw: TxRaw) => void }) => Promise<unknown>,
+    // afterSign's promise is awaited by persistBeforeBroadcast (the chain-sdk's type says void)
+    call: (opts: { memo: string; afterSign: (raw: TxRaw) => void | Promise<void> }) => Promise<unknown>,
   ): Promise<void> {
     let hash: string | undefined;
     try {
@@ -244,7 +268,7 @@ export class AkashClient {
         memo: `hexs-relayer: ${what}`,
         afterSign: (raw) => {
           hash = txHash(raw);
-          hooks.onSigned?.(hash);
+          return hooks.onSigned?.(hash);
         },
       });
     } catch (e) {

@@ -15,7 +15,7 @@ import { modelSdlLocator, holderOf, keyServiceAt } from "./sdl";
 import { LeasePipeline } from "../../relayer/akash/pipeline";
 import { KeyServiceSdlSource, PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
 import { NoopLeaseReporter } from "../../relayer/akash/reporter";
-import { LeaseStore, openDb } from "../../relayer/store";
+import { LeaseStore, storeSpec } from "../../relayer/store";
 
 export interface DeployParams {
   modelId: bigint;
@@ -105,8 +105,8 @@ export async function deployModel(
             throw e;
           }
         });
-  fs.mkdirSync(path.dirname(path.resolve(p.dbFile)), { recursive: true });
-  const store = new LeaseStore(openDb(p.dbFile));
+  if ("sqlite" in storeSpec(p.dbFile)) fs.mkdirSync(path.dirname(path.resolve(p.dbFile)), { recursive: true });
+  const store = await LeaseStore.open(p.dbFile);
   const pipeline = new LeasePipeline({
     store,
     akash,
@@ -148,7 +148,7 @@ export async function deployModel(
         : undefined;
     return { dseq: done.dseq, provider: done.provider, state: done.state, owner: akash.address, statusUrl, price: done.price };
   } finally {
-    store.db.close();
+    await store.close();
     await akash.close();
   }
 }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { ConfigError, loadConfig, parseConfig } from "../../relayer/config";
 import { purchaseChains } from "../../relayer/akash/feeds";
 import { readMnemonic } from "../../relayer/akash/service";
-import { LeaseReportStore, openDb } from "../../relayer/store";
+import { LeaseReportStore } from "../../relayer/store";
 
 const base = (akash: Record<string, unknown>) => ({
   operator: { key: { env: "X" } },
@@ -70,8 +70,8 @@ describe("relayer config: the akash section", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("at start: a purchase chain missing from chains[], an EVM chain without its market, a mnemonic file others can read", () => {
-    const store = new LeaseReportStore(openDb(":memory:"));
+  it("at start: a purchase chain missing from chains[], an EVM chain without its market, a mnemonic file others can read", async () => {
+    const store = await LeaseReportStore.open(":memory:");
     const c = parseConfig(base(leader));
     expect(() => purchaseChains(c.chains, [{ chain: "b" }], store, false)).to.throw(
       /akash\.purchases\[0\]\.chain: 'b' is not in chains\[\] \(a\)/,
@@ -86,7 +86,7 @@ describe("relayer config: the akash section", () => {
     expect(() => readMnemonic({ file: m })).to.throw(/readable by others .*chmod 600/);
     expect(() => readMnemonic({ env: "HEXS_SURELY_UNSET_VAR" })).to.throw(/HEXS_SURELY_UNSET_VAR is not set/);
     fs.rmSync(dir, { recursive: true, force: true });
-    store.db.close();
+    await store.close();
   });
 
   it("`relayer leases` lists the lease jobs of the akash section's database (and says when there is no section)", async () => {
@@ -95,8 +95,8 @@ describe("relayer config: the akash section", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-akash-cli-"));
     const file = path.join(dir, "relayer.json");
     fs.writeFileSync(file, JSON.stringify(base(leader)));
-    const db = openDb(path.join(dir, "akash.sqlite"));
-    new LeaseStore(db).insert({
+    const leases = await LeaseStore.open(path.join(dir, "akash.sqlite"));
+    await leases.insert({
       purchaseChain: "1",
       keyId: "4294967297",
       modelId: "4294967297",
@@ -105,7 +105,7 @@ describe("relayer config: the akash section", () => {
       akashChain: "akash-standin-1",
       owner: "akash1x",
     });
-    db.close();
+    await leases.close();
     let out = "";
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;

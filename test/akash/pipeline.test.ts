@@ -13,7 +13,7 @@ import {
   timelockSigner,
   type Protocol,
 } from "../../devnet/hardhat/protocol";
-import { openDb, LeaseStore, type LeaseRow } from "../../relayer/store";
+import { LeaseStore, type LeaseRow } from "../../relayer/store";
 import { LeasePipeline, type PipelineHooks } from "../../relayer/akash/pipeline";
 import { PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
 import { EvmLeaseReporter } from "../../relayer/akash/reporter";
@@ -64,9 +64,9 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
   after(async () => env.close());
 
   const dbFile = () => path.join(env.tmpdir, `leases-${++dbSeq}.sqlite`);
-  const pipeline = (file: string, o: { hooks?: PipelineHooks; policy?: LeasePolicyInput; client?: AkashClient } = {}) =>
+  const pipeline = async (file: string, o: { hooks?: PipelineHooks; policy?: LeasePolicyInput; client?: AkashClient } = {}) =>
     new LeasePipeline({
-      store: new LeaseStore(openDb(file)),
+      store: await LeaseStore.open(file),
       akash: o.client ?? akash,
       sdl: new PlaintextFileSdlSource(SDL_FILE),
       reporter: new EvmLeaseReporter(p.market, relayerEvm, operator),
@@ -110,7 +110,7 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
     const keyId = await buy();
     const before = counts();
     const creditBefore = await p.market.creditOf(operator, NATIVE);
-    const pl = pipeline(dbFile());
+    const pl = await pipeline(dbFile());
     const row = await pl.submit(await request(keyId));
     const done = await pl.runToCompletion(row.id);
     expect(done.state, done.lastError ?? "").to.equal("reported");
@@ -153,7 +153,7 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
       const keyId = await buy();
       const before = counts();
       const file = dbFile();
-      const first = pipeline(file, {
+      const first = await pipeline(file, {
         hooks: cp.hooks(() => {
           throw new Crash(cp.name);
         }),
@@ -161,7 +161,7 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
       const row = await first.submit(await request(keyId));
       await expect(first.runToCompletion(row.id)).to.be.rejectedWith(Crash);
       // "restart": new connection, new pipeline, same file
-      const second = pipeline(file);
+      const second = await pipeline(file);
       const done = await second.runToCompletion(row.id);
       expect(done.state, done.lastError ?? "").to.equal("reported");
       expect(counts()).to.deep.equal({
@@ -184,7 +184,7 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
       ...akash.endpoints,
       txTimeoutMs: 300,
     });
-    const pl = pipeline(dbFile(), { client: slow, policy: { txTimeoutMs: 5_000 } });
+    const pl = await pipeline(dbFile(), { client: slow, policy: { txTimeoutMs: 5_000 } });
     const row = await pl.submit(await request(keyId));
     env.standin.pauseBlocks(true);
     let stepped = await pl.step(row.id); // reserve dseq
@@ -211,7 +211,7 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
 
   it("failure: no acceptable bid before the deadline → deployment closed, failure reported, buyer claims the refund", async () => {
     const keyId = await buy();
-    const pl = pipeline(dbFile());
+    const pl = await pipeline(dbFile());
     const row = await pl.submit({
       ...(await request(keyId)),
       deploymentParams: { v: 1, providers: [providerAddress("nobody-bids")] },
@@ -230,7 +230,7 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
     const gw = env.standin.gateways.get(PROVIDER_B)!;
     gw.behaviour = { rejectManifestStatus: 400 };
     try {
-      const pl = pipeline(dbFile());
+      const pl = await pipeline(dbFile());
       const row = await pl.submit(await request(keyId));
       const done = await pl.runToCompletion(row.id);
       expect(done.state).to.equal("failed");
@@ -246,7 +246,7 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
   it("failure: the chain rejects the deployment tx (deposit above the balance) → nothing to close, refund", async () => {
     const keyId = await buy();
     const before = counts();
-    const pl = pipeline(dbFile(), { policy: { depositUact: 10n ** 15n } });
+    const pl = await pipeline(dbFile(), { policy: { depositUact: 10n ** 15n } });
     const row = await pl.submit(await request(keyId));
     const done = await pl.runToCompletion(row.id);
     expect(done.state).to.equal("failed");
@@ -257,7 +257,7 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
 
   it("DAO infrastructure spend → MsgAccountDeposit into the deployment's escrow, once per event", async () => {
     const keyId = await buy();
-    const pl = pipeline(dbFile());
+    const pl = await pipeline(dbFile());
     const row = await pl.submit(await request(keyId));
     const done = await pl.runToCompletion(row.id);
     expect(done.state).to.equal("reported");
@@ -273,21 +273,21 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
     const receipt = { hash: ethers.id("dao-exec-tx"), logs: [{ ...log, index: 3 }] };
     const events = infrastructureFundedEvents("31337", receipt, governor);
     expect(events).to.have.length(1);
-    const store = new LeaseStore(openDb(dbFile()));
+    const store = await LeaseStore.open(dbFile());
     // 1 ETH buys 2,000,000,000 uact in this test's rate table (2000 ACT)
     const topups = new EscrowTopups(store, akash, await relayerEvm.getAddress(), {
       [NATIVE]: { uactNumerator: 2_000_000_000n, unitDenominator: 10n ** 18n },
     });
     const escrowBefore = env.standin.chain.escrowBalance(akash.address, done.dseq!);
-    topups.accept(events[0]);
-    topups.accept(events[0]); // the same event seen twice
+    await topups.accept(events[0]);
+    await topups.accept(events[0]); // the same event seen twice
     const res = await topups.runDue();
     expect(res.map((t) => t.state)).to.deep.equal(["deposited"]);
     expect(env.standin.chain.escrowBalance(akash.address, done.dseq!) - escrowBefore).to.equal(4_000_000n);
     expect(await topups.runDue()).to.deep.equal([]);
     // a spend for someone else's receiver or with another purpose is not ours
-    expect(topups.accept({ ...events[0], logIndex: 9, to: operator })).to.equal(undefined);
-    expect(topups.accept({ ...events[0], logIndex: 10, purpose: "gpu-credits" })).to.equal(undefined);
+    expect(await topups.accept({ ...events[0], logIndex: 9, to: operator })).to.equal(undefined);
+    expect(await topups.accept({ ...events[0], logIndex: 10, purpose: "gpu-credits" })).to.equal(undefined);
   });
 
   it("key expiry (KeyNFT.expiresAt) closes the deployment of a running lease", async () => {
@@ -302,7 +302,7 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
     const keyId = await buyNative(p, buyer, m2, KEY_PRICE + DEPLOY_PRICE, { deploymentParams: encodeDeploymentParams({ v: 1 }) });
     const expiresAt = Number(await keys.expiresAt(keyId));
     expect(expiresAt).to.be.greaterThan(0);
-    const pl = pipeline(dbFile());
+    const pl = await pipeline(dbFile());
     const row = await pl.submit({ ...(await request(keyId)), modelId: m2, expiresAt });
     const done: LeaseRow = await pl.runToCompletion(row.id);
     expect(done.state).to.equal("reported");

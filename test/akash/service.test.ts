@@ -188,16 +188,17 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     const keyNoDeploy = await buyNative(p, buyer, modelId, KEY_PRICE); // a key only: no lease job
     const keyId = await buy();
     const done = await until("the lease to be reported", 60_000, async () => {
-      const r = job(keyId);
+      const r = await job(keyId);
       return r && ["reported", "failed"].includes(r.state) ? r : undefined;
     });
     expect(done.state, done.lastError ?? done.failureReason ?? "").to.equal("reported");
     expect(done.reportTx).to.match(new RegExp(`^LeaseReported ${AKASH_LANE}-${hexsId} #1`));
-    expect(job(keyNoDeploy)).to.equal(undefined);
+    expect(await job(keyNoDeploy)).to.equal(undefined);
     expect(env.standin.chain.leasesOf(done.owner, done.dseq!).map((l) => l.state)).to.deep.equal(["active"]);
     firstLease = { owner: done.owner, dseq: done.dseq! };
     // the co-signers checked the lease on Akash and hold the same message
-    for (const r of relayers.slice(1)) expect(r.akash!.reports!.atNonce("cosigned", AKASH_LANE, hexsId, 1)?.ok).to.equal(true);
+    for (const r of relayers.slice(1))
+      expect((await r.akash!.reports!.atNonce("cosigned", AKASH_LANE, hexsId, 1))?.ok).to.equal(true);
     await until("the hub to apply LeaseReported #1", 30_000, async () => Number((await hub.lane(AKASH_LANE)).inbound) >= 1);
     expect((await p.market.escrowOf(keyId)).amount).to.equal(0n);
     expect(await p.market.creditOf(payee, NATIVE)).to.equal(DEPLOY_PRICE);
@@ -206,7 +207,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
   it("no acceptable bid → deployment closed, failure reported and checked (no active deployment) → the buyer claims the refund", async () => {
     const keyId = await buy({ v: 1, providers: [providerAddress("nobody-bids")] });
     const done = await until("the failure to be reported", 60_000, async () => {
-      const r = job(keyId);
+      const r = await job(keyId);
       return r && ["reported", "failed"].includes(r.state) ? r : undefined;
     });
     expect(done.state).to.equal("failed");
@@ -267,7 +268,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     // a real failure: co-signer 1 (1 refund per hour) already signed one and refuses it, co-signer 2 signs
     const keyId = await buy({ v: 1, providers: [providerAddress("nobody-bids-either")] });
     const done = await until("the second failure to be reported", 60_000, async () => {
-      const r = job(keyId);
+      const r = await job(keyId);
       return r && r.state === "failed" ? r : undefined;
     });
     expect(done.reportTx).to.match(/#3$/);
@@ -276,8 +277,8 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
       30_000,
       async () => Number((await hub.lane(AKASH_LANE)).inbound) >= 3,
     );
-    expect(relayers[1].akash!.reports!.byPurchase("cosigned", String(hexsId), keyId.toString())).to.equal(undefined);
-    expect(relayers[2].akash!.reports!.byPurchase("cosigned", String(hexsId), keyId.toString())?.ok).to.equal(false);
+    expect(await relayers[1].akash!.reports!.byPurchase("cosigned", String(hexsId), keyId.toString())).to.equal(undefined);
+    expect((await relayers[2].akash!.reports!.byPurchase("cosigned", String(hexsId), keyId.toString()))?.ok).to.equal(false);
     expect(await p.market.creditOf(await buyer.getAddress(), NATIVE)).to.equal(DEPLOY_PRICE);
     // co-signer 1's cap, asked directly: a refund at the next nonce waits for the next window
     const capped = await propose(1, owner, [report(4, first, false, 0n)]);
@@ -343,16 +344,16 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     await setNativePrice(p, creator, m2, KEY_PRICE, DEPLOY_PRICE);
     const keyId = await buyNative(p, buyer, m2, KEY_PRICE + DEPLOY_PRICE, { deploymentParams: encodeDeploymentParams({ v: 1 }) });
     const done = await until("the lease to be reported", 60_000, async () => {
-      const r = job(keyId);
+      const r = await job(keyId);
       return r && r.state === "reported" ? r : undefined;
     });
     expect(done.expiresAt).to.be.greaterThan(0);
     await new Promise((r) => setTimeout(r, 500));
-    expect(job(keyId)!.state).to.equal("reported"); // not before the key expires
+    expect((await job(keyId))!.state).to.equal("reported"); // not before the key expires
     await ethers.provider.send("evm_increaseTime", [3601]);
     await ethers.provider.send("evm_mine", []);
     const closed = await until("the deployment to be closed on expiry", 30_000, async () => {
-      const r = job(keyId);
+      const r = await job(keyId);
       return r && r.state === "expired" ? r : undefined;
     });
     expect(env.standin.chain.deployment(closed.owner, closed.dseq!)?.state).to.equal("closed");

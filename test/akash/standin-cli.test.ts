@@ -11,7 +11,7 @@ import { LeasePipeline } from "../../relayer/akash/pipeline";
 import { NoopLeaseReporter } from "../../relayer/akash/reporter";
 import { PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
 import { providerAddress } from "../../devnet/akash-standin/cli";
-import { LeaseStore, openDb } from "../../relayer/store";
+import { LeaseStore } from "../../relayer/store";
 import { HOLDER_MNEMONIC, SDL_FILE } from "./helpers/env";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -90,7 +90,7 @@ describe("Akash stand-in CLI (a separate process, as the devnet runs it)", funct
       restUrl: info.rest,
       txPollMs: 50,
     });
-    const store = new LeaseStore(openDb(path.join(dir, "leases.sqlite")));
+    const store = await LeaseStore.open(path.join(dir, "leases.sqlite"));
     const pl = new LeasePipeline({
       store,
       akash,
@@ -102,7 +102,7 @@ describe("Akash stand-in CLI (a separate process, as the devnet runs it)", funct
     const done = await pl.runToCompletion(row.id, 60_000);
     expect(done.state, done.lastError ?? "").to.equal("reported");
     expect(done.provider).to.equal(b); // 60 % beats 90 %
-    store.db.close();
+    await store.close();
     await akash.close();
   });
 

@@ -153,12 +153,13 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
     const keyId = eventAttr(buy.events, "wasm", "token_id")!;
     const leader = relayers[0].akash!;
     const done = await until("the lease to be reported", 90_000, async () => {
-      const r = leader.leases!.byPurchase(String(HEXS_CHAIN), keyId);
+      const r = await leader.leases!.byPurchase(String(HEXS_CHAIN), keyId);
       return r && ["reported", "failed"].includes(r.state) ? r : undefined;
     });
     expect(done.state, done.lastError ?? done.failureReason ?? "").to.equal("reported");
     expect(akashEnv.standin.chain.leasesOf(done.owner, done.dseq!).map((l) => l.state)).to.deep.equal(["active"]);
-    for (const r of relayers.slice(1)) expect(r.akash!.reports!.atNonce("cosigned", 900, HEXS_CHAIN, 1)?.ok).to.equal(true);
+    for (const r of relayers.slice(1))
+      expect((await r.akash!.reports!.atNonce("cosigned", 900, HEXS_CHAIN, 1))?.ok).to.equal(true);
     await until(
       "the contract to release the escrow",
       60_000,

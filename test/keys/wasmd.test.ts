@@ -17,7 +17,7 @@ import type { Holder } from "../../sdk/keys";
 import { CosmwasmPurchaseChain } from "../../relayer/akash/feeds";
 import type { LeaseRequest } from "../../relayer/akash/pipeline";
 import { parseConfig, type CosmwasmChainConfig } from "../../relayer/config";
-import { LeaseReportStore, openDb } from "../../relayer/store";
+import { LeaseReportStore } from "../../relayer/store";
 import {
   connect,
   deploy,
@@ -178,7 +178,7 @@ describe("CosmWasm has_access condition on a real wasmd (+ the lease feed and th
       store: { sqlite: ":memory:" },
       http: { port: 0 },
     });
-    const store = new LeaseReportStore(openDb(path.join(dir, "feed.sqlite")));
+    const store = await LeaseReportStore.open(path.join(dir, "feed.sqlite"));
     const chain = new CosmwasmPurchaseChain(cfg.chains[0] as CosmwasmChainConfig, store, 1);
     await chain.init();
     const seen: LeaseRequest[] = [];
@@ -211,7 +211,7 @@ describe("CosmWasm has_access condition on a real wasmd (+ the lease feed and th
     while (await chain.poll({ purchase: (r) => void again.push(r) }));
     expect(again).to.deep.equal([]);
     await chain.close();
-    store.db.close();
+    await store.close();
     expect(carol.address).to.match(/^wasm1/);
   });
 });
