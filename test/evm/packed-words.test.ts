@@ -6,6 +6,18 @@ import { ethers } from "hardhat";
 import type { PackedWordsHarness } from "../../sdk/typechain";
 
 const max = (bits: number) => (1n << BigInt(bits)) - 1n;
+type HoldingTuple = readonly [bigint, bigint, bigint, bigint, bigint, bigint, boolean];
+type KeyTuple = readonly [bigint, bigint, bigint, boolean, string];
+const holding = ([perpetual, subscriptions, bestExpiry, keyId, resident, expiresAt, locked]: HoldingTuple) => ({
+  perpetual,
+  subscriptions,
+  bestExpiry,
+  keyId,
+  resident,
+  expiresAt,
+  locked,
+});
+const mirrorKey = ([modelId, expiresAt, resident, locked, owner]: KeyTuple) => ({ modelId, expiresAt, resident, locked, owner });
 
 describe("packed storage words match the structs that declare their slots", () => {
   let harness: PackedWordsHarness;
@@ -24,10 +36,10 @@ describe("packed storage words match the structs that declare their slots", () =
 
   for (const h of holdings) {
     it(`Holding ${h.join(",")}`, async () => {
-      const read = await harness.holdingThroughWord.staticCall([...h]);
-      expect(read.map((v) => v)).to.deep.equal([...h]);
-      const rekeyed = await harness.holdingWithKey.staticCall([...h], max(64) - 1n, 0x7fffffffn, 0x8000000001n, !h[6]);
-      expect(rekeyed.map((v) => v)).to.deep.equal([h[0], h[1], h[2], max(64) - 1n, 0x7fffffffn, 0x8000000001n, !h[6]]);
+      const read = await harness.holdingThroughWord.staticCall(holding(h));
+      expect([...read]).to.deep.equal([...h]);
+      const rekeyed = await harness.holdingWithKey.staticCall(holding(h), max(64) - 1n, 0x7fffffffn, 0x8000000001n, !h[6]);
+      expect([...rekeyed]).to.deep.equal([h[0], h[1], h[2], max(64) - 1n, 0x7fffffffn, 0x8000000001n, !h[6]]);
     });
   }
 
@@ -41,8 +53,8 @@ describe("packed storage words match the structs that declare their slots", () =
   for (const k of keys) {
     it(`MirrorKey ${k.join(",")}`, async () => {
       const expected = [k[0], k[1], k[2], k[3], k[4]];
-      expect((await harness.keyThroughWord.staticCall([...k])).map((v) => v)).to.deep.equal(expected);
-      expect((await harness.keyThroughStruct.staticCall([...k])).map((v) => v)).to.deep.equal(expected);
+      expect([...(await harness.keyThroughWord.staticCall(mirrorKey(k)))]).to.deep.equal(expected);
+      expect([...(await harness.keyThroughStruct.staticCall(mirrorKey(k)))]).to.deep.equal(expected);
     });
   }
 });
