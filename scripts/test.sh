@@ -2,7 +2,7 @@
 # The whole test suite (the README's test command, also run by CI). Installs what it needs and
 # starts the services its tests use (a local wasmd chain; Hardhat networks run in-process).
 #   npm test                        everything
-#   HEXS_TEST_ONLY=<stage> npm test one stage: evm | relayer | gas | slither | rust | cosmwasm | devnet
+#   HEXS_TEST_ONLY=<stage> npm test one stage: lint | evm | relayer | gas | slither | rust | cosmwasm | devnet
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only=${HEXS_TEST_ONLY:-}
@@ -12,10 +12,16 @@ start=$(date +%s)
 
 bash scripts/setup.sh
 
-if stage evm || stage relayer || stage gas || stage slither; then
-  banner "compile (solcjs, offline) and type-check"
+if stage lint || stage evm || stage relayer || stage gas || stage slither; then
+  banner "compile (solcjs, offline), type-check, golden vectors"
   npx hardhat compile
   npx tsc --noEmit -p .
+  npx ts-node --transpile-only codec/gen-vectors.ts --check
+fi
+
+if stage lint; then
+  banner "format and lint: Prettier, ESLint, Solhint, rustfmt, clippy"
+  bash scripts/lint.sh
 fi
 
 if stage evm; then
