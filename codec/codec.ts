@@ -10,22 +10,13 @@ import {
   HEADER_LENGTH,
   Header,
   Kind,
-  KeyBurnedBody,
-  KeyMintedBody,
-  KeyMovedBody,
-  KeyTransferredBody,
-  LeaseReportedBody,
-  MAX_BYTES_LENGTH,
   MAX_CURRENCY_LENGTH,
   MAX_PRICES,
   MAX_STRING_LENGTH,
   Message,
-  ModelRegisteredBody,
-  ModelUpdatedBody,
-  PayoutAddressBoundBody,
   Price,
-  PurchaseSettledBody,
 } from "./messages";
+import { Field, LIMITS, SCHEMA } from "./schema";
 
 /** keccak256("HEXS_BATCH_V1"): domain tag of a batch root preimage. */
 export const BATCH_TAG = keccak256(toUtf8Bytes("HEXS_BATCH_V1"));
@@ -107,6 +98,15 @@ class Writer {
     }
     this.raw(Uint8Array.of(a.family, b.length));
     this.raw(b);
+  }
+
+  prices(prices: readonly Price[]): void {
+    if (prices.length > MAX_PRICES) throw new CodecError("TooManyPrices", `${prices.length} > ${MAX_PRICES}`);
+    this.uint(prices.length, 1, "priceCount");
+    for (const p of prices) {
+      this.bytes(p.currency, MAX_CURRENCY_LENGTH);
+      this.uint(p.amount, 16, "amount");
+    }
   }
 
   finish(): Uint8Array {
@@ -194,217 +194,81 @@ class Reader {
     if (len !== expected) throw new CodecError("BadAccountLength", `family ${family} needs ${expected} bytes, got ${len}`);
     return { family: family as AccountFamily, address: hexlify(this.take(len)) };
   }
-}
 
-// ---------------------------------------------------------------- bodies
-
-type BodyCodec<B> = { enc(w: Writer, b: B): void; dec(r: Reader): B };
-
-const modelRegistered: BodyCodec<ModelRegisteredBody> = {
-  enc(w, b) {
-    w.uint(b.modelId, 8, "modelId");
-    w.uint(b.parentId, 8, "parentId");
-    w.account(b.creator);
-    w.fixed(b.contentCommitment, 32, "contentCommitment");
-    w.fixed(b.parentCommitment, 32, "parentCommitment");
-    w.bool(b.soulbound);
-    w.bool(b.forkable);
-    w.uint(b.keyDuration, 8, "keyDuration");
-    w.uint(b.upstreamBps, 2, "upstreamBps");
-    w.uint(b.daoBps, 2, "daoBps");
-    w.uint(b.forkRoyaltyBps, 2, "forkRoyaltyBps");
-    w.string(b.sdlLocator);
-    w.string(b.metadataUri);
-  },
-  dec(r) {
-    return {
-      modelId: r.uintBig(8),
-      parentId: r.uintBig(8),
-      creator: r.account(),
-      contentCommitment: r.fixed(32),
-      parentCommitment: r.fixed(32),
-      soulbound: r.bool(),
-      forkable: r.bool(),
-      keyDuration: r.uintBig(8),
-      upstreamBps: r.uintNum(2),
-      daoBps: r.uintNum(2),
-      forkRoyaltyBps: r.uintNum(2),
-      sdlLocator: r.string(),
-      metadataUri: r.string(),
-    };
-  },
-};
-
-const modelUpdated: BodyCodec<ModelUpdatedBody> = {
-  enc(w, b) {
-    w.uint(b.modelId, 8, "modelId");
-    w.bool(b.retired);
-    w.string(b.metadataUri);
-    if (b.prices.length > MAX_PRICES) throw new CodecError("TooManyPrices", `${b.prices.length} > ${MAX_PRICES}`);
-    w.uint(b.prices.length, 1, "priceCount");
-    for (const p of b.prices) {
-      w.bytes(p.currency, MAX_CURRENCY_LENGTH);
-      w.uint(p.amount, 16, "amount");
-    }
-  },
-  dec(r) {
-    const modelId = r.uintBig(8);
-    const retired = r.bool();
-    const metadataUri = r.string();
-    const count = r.uintNum(1);
+  prices(): Price[] {
+    const count = this.uintNum(1);
     if (count > MAX_PRICES) throw new CodecError("TooManyPrices", `${count} > ${MAX_PRICES}`);
     const prices: Price[] = [];
-    for (let i = 0; i < count; i++) prices.push({ currency: r.bytes(MAX_CURRENCY_LENGTH), amount: r.uintBig(16) });
-    return { modelId, retired, metadataUri, prices };
-  },
-};
-
-const keyMinted: BodyCodec<KeyMintedBody> = {
-  enc(w, b) {
-    w.uint(b.modelId, 8, "modelId");
-    w.uint(b.keyId, 8, "keyId");
-    w.account(b.owner);
-    w.uint(b.expiresAt, 8, "expiresAt");
-    w.bool(b.locked);
-  },
-  dec(r) {
-    return { modelId: r.uintBig(8), keyId: r.uintBig(8), owner: r.account(), expiresAt: r.uintBig(8), locked: r.bool() };
-  },
-};
-
-const keyTransferred: BodyCodec<KeyTransferredBody> = {
-  enc(w, b) {
-    w.uint(b.keyId, 8, "keyId");
-    w.uint(b.modelId, 8, "modelId");
-    w.account(b.from);
-    w.account(b.to);
-  },
-  dec(r) {
-    return { keyId: r.uintBig(8), modelId: r.uintBig(8), from: r.account(), to: r.account() };
-  },
-};
-
-const keyMoved: BodyCodec<KeyMovedBody> = {
-  enc(w, b) {
-    w.uint(b.keyId, 8, "keyId");
-    w.uint(b.modelId, 8, "modelId");
-    w.uint(b.fromChain, 4, "fromChain");
-    w.uint(b.toChain, 4, "toChain");
-    w.account(b.from);
-    w.account(b.owner);
-    w.uint(b.expiresAt, 8, "expiresAt");
-    w.bool(b.locked);
-  },
-  dec(r) {
-    return {
-      keyId: r.uintBig(8),
-      modelId: r.uintBig(8),
-      fromChain: r.uintNum(4),
-      toChain: r.uintNum(4),
-      from: r.account(),
-      owner: r.account(),
-      expiresAt: r.uintBig(8),
-      locked: r.bool(),
-    };
-  },
-};
-
-const keyBurned: BodyCodec<KeyBurnedBody> = {
-  enc(w, b) {
-    w.uint(b.keyId, 8, "keyId");
-    w.uint(b.modelId, 8, "modelId");
-    w.account(b.owner);
-  },
-  dec(r) {
-    return { keyId: r.uintBig(8), modelId: r.uintBig(8), owner: r.account() };
-  },
-};
-
-const purchaseSettled: BodyCodec<PurchaseSettledBody> = {
-  enc(w, b) {
-    w.uint(b.purchaseId, 8, "purchaseId");
-    w.uint(b.modelId, 8, "modelId");
-    w.uint(b.keyId, 8, "keyId");
-    w.account(b.buyer);
-    w.bytes(b.currency, MAX_CURRENCY_LENGTH);
-    w.uint(b.amount, 16, "amount");
-    w.bool(b.deploymentRequested);
-    w.bytes(b.deploymentParams, MAX_BYTES_LENGTH);
-  },
-  dec(r) {
-    return {
-      purchaseId: r.uintBig(8),
-      modelId: r.uintBig(8),
-      keyId: r.uintBig(8),
-      buyer: r.account(),
-      currency: r.bytes(MAX_CURRENCY_LENGTH),
-      amount: r.uintBig(16),
-      deploymentRequested: r.bool(),
-      deploymentParams: r.bytes(MAX_BYTES_LENGTH),
-    };
-  },
-};
-
-const leaseReported: BodyCodec<LeaseReportedBody> = {
-  enc(w, b) {
-    w.uint(b.purchaseId, 8, "purchaseId");
-    w.bool(b.ok);
-    w.uint(b.dseq, 8, "dseq");
-    w.uint(b.gseq, 4, "gseq");
-    w.uint(b.oseq, 4, "oseq");
-    w.string(b.provider);
-    w.string(b.reason);
-  },
-  dec(r) {
-    return {
-      purchaseId: r.uintBig(8),
-      ok: r.bool(),
-      dseq: r.uintBig(8),
-      gseq: r.uintNum(4),
-      oseq: r.uintNum(4),
-      provider: r.string(),
-      reason: r.string(),
-    };
-  },
-};
-
-const payoutAddressBound: BodyCodec<PayoutAddressBoundBody> = {
-  enc(w, b) {
-    w.account(b.creator);
-    w.uint(b.chain, 4, "chain");
-    w.account(b.payout);
-    w.uint(b.bindNonce, 8, "bindNonce");
-    w.bytes(b.signature, MAX_BYTES_LENGTH);
-  },
-  dec(r) {
-    return {
-      creator: r.account(),
-      chain: r.uintNum(4),
-      payout: r.account(),
-      bindNonce: r.uintBig(8),
-      signature: r.bytes(MAX_BYTES_LENGTH),
-    };
-  },
-};
-
-const BODY_CODECS: { [K in Kind]: BodyCodec<BodyByKind[K]> } = {
-  [Kind.ModelRegistered]: modelRegistered,
-  [Kind.ModelUpdated]: modelUpdated,
-  [Kind.KeyMinted]: keyMinted,
-  [Kind.KeyTransferred]: keyTransferred,
-  [Kind.KeyMoved]: keyMoved,
-  [Kind.KeyBurned]: keyBurned,
-  [Kind.PurchaseSettled]: purchaseSettled,
-  [Kind.LeaseReported]: leaseReported,
-  [Kind.PayoutAddressBound]: payoutAddressBound,
-};
-
-function isKind(k: number): k is Kind {
-  return Object.prototype.hasOwnProperty.call(BODY_CODECS, k);
+    for (let i = 0; i < count; i++) prices.push({ currency: this.bytes(MAX_CURRENCY_LENGTH), amount: this.uintBig(16) });
+    return prices;
+  }
 }
 
-function codecFor<K extends Kind>(kind: K): BodyCodec<BodyByKind[K]> {
-  return BODY_CODECS[kind];
+// ---------------------------------------------------------------- bodies (walking the schema)
+
+function bytesMax(field: Field): number {
+  const max = field[2]?.max;
+  if (max === undefined) throw new Error(`schema: bytes field ${field[0]} has no max`);
+  return LIMITS[max];
+}
+
+function writeField(w: Writer, field: Field, v: unknown): void {
+  const [name, type] = field;
+  switch (type) {
+    case "u16":
+      return w.uint(v as number, 2, name);
+    case "u32":
+      return w.uint(v as number, 4, name);
+    case "u64":
+      return w.uint(v as bigint, 8, name);
+    case "u128":
+      return w.uint(v as bigint, 16, name);
+    case "bool":
+      return w.bool(v as boolean);
+    case "b32":
+      return w.fixed(v as string, 32, name);
+    case "bytes":
+      return w.bytes(v as string, bytesMax(field));
+    case "string":
+      return w.string(v as string);
+    case "account":
+      return w.account(v as Account);
+    case "prices":
+      return w.prices(v as Price[]);
+  }
+}
+
+function readField(r: Reader, field: Field): unknown {
+  switch (field[1]) {
+    case "u16":
+      return r.uintNum(2);
+    case "u32":
+      return r.uintNum(4);
+    case "u64":
+      return r.uintBig(8);
+    case "u128":
+      return r.uintBig(16);
+    case "bool":
+      return r.bool();
+    case "b32":
+      return r.fixed(32);
+    case "bytes":
+      return r.bytes(bytesMax(field));
+    case "string":
+      return r.string();
+    case "account":
+      return r.account();
+    case "prices":
+      return r.prices();
+  }
+}
+
+function isKind(k: number): k is Kind {
+  return Object.prototype.hasOwnProperty.call(SCHEMA, k);
+}
+
+function fieldsOf(kind: Kind): readonly Field[] {
+  return SCHEMA[kind];
 }
 
 // ---------------------------------------------------------------- public API
@@ -413,7 +277,8 @@ function codecFor<K extends Kind>(kind: K): BodyCodec<BodyByKind[K]> {
 export function encodeBody<K extends Kind>(kind: K, body: BodyByKind[K]): Uint8Array {
   if (!isKind(kind)) throw new CodecError("UnknownKind", `kind ${kind}`);
   const w = new Writer();
-  codecFor(kind).enc(w, body);
+  const values = body as unknown as Record<string, unknown>;
+  for (const field of fieldsOf(kind)) writeField(w, field, values[field[0]]);
   return w.finish();
 }
 
@@ -481,9 +346,10 @@ export function decodeHeader(data: BytesLike): DecodedHeader {
 export function decodeBody<K extends Kind>(kind: K, data: BytesLike): BodyByKind[K] {
   if (!isKind(kind)) throw new CodecError("UnknownKind", `kind ${kind}`);
   const r = new Reader(getBytes(data));
-  const body = codecFor(kind).dec(r);
+  const body: Record<string, unknown> = {};
+  for (const field of fieldsOf(kind)) body[field[0]] = readField(r, field);
   r.end();
-  return body;
+  return body as BodyByKind[K];
 }
 
 /** Decodes a whole message, rejecting anything that is not the canonical encoding of a valid message. */

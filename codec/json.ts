@@ -2,88 +2,11 @@
 // uint64/uint128 as decimal strings, smaller integers as numbers, bytes as lowercase 0x hex,
 // the kind by name, accounts as { family, address }.
 import { getBytes, hexlify } from "ethers";
-import { AccountFamily, BodyByKind, CODEC_VERSION, CodecError, Kind, KIND_NAMES, Message } from "./messages";
+import { AccountFamily, CODEC_VERSION, CodecError, Kind, KIND_NAMES, Message } from "./messages";
+import { FieldType, SCHEMA } from "./schema";
 
-type FieldType = "u16" | "u32" | "u64" | "u128" | "bool" | "b32" | "bytes" | "string" | "account" | "prices";
-
-/** Field order and types of each body, exactly as encoded (docs/messages.md). */
-export const BODY_FIELDS: { readonly [K in Kind]: ReadonlyArray<readonly [keyof BodyByKind[K] & string, FieldType]> } = {
-  [Kind.ModelRegistered]: [
-    ["modelId", "u64"],
-    ["parentId", "u64"],
-    ["creator", "account"],
-    ["contentCommitment", "b32"],
-    ["parentCommitment", "b32"],
-    ["soulbound", "bool"],
-    ["forkable", "bool"],
-    ["keyDuration", "u64"],
-    ["upstreamBps", "u16"],
-    ["daoBps", "u16"],
-    ["forkRoyaltyBps", "u16"],
-    ["sdlLocator", "string"],
-    ["metadataUri", "string"],
-  ],
-  [Kind.ModelUpdated]: [
-    ["modelId", "u64"],
-    ["retired", "bool"],
-    ["metadataUri", "string"],
-    ["prices", "prices"],
-  ],
-  [Kind.KeyMinted]: [
-    ["modelId", "u64"],
-    ["keyId", "u64"],
-    ["owner", "account"],
-    ["expiresAt", "u64"],
-    ["locked", "bool"],
-  ],
-  [Kind.KeyTransferred]: [
-    ["keyId", "u64"],
-    ["modelId", "u64"],
-    ["from", "account"],
-    ["to", "account"],
-  ],
-  [Kind.KeyMoved]: [
-    ["keyId", "u64"],
-    ["modelId", "u64"],
-    ["fromChain", "u32"],
-    ["toChain", "u32"],
-    ["from", "account"],
-    ["owner", "account"],
-    ["expiresAt", "u64"],
-    ["locked", "bool"],
-  ],
-  [Kind.KeyBurned]: [
-    ["keyId", "u64"],
-    ["modelId", "u64"],
-    ["owner", "account"],
-  ],
-  [Kind.PurchaseSettled]: [
-    ["purchaseId", "u64"],
-    ["modelId", "u64"],
-    ["keyId", "u64"],
-    ["buyer", "account"],
-    ["currency", "bytes"],
-    ["amount", "u128"],
-    ["deploymentRequested", "bool"],
-    ["deploymentParams", "bytes"],
-  ],
-  [Kind.LeaseReported]: [
-    ["purchaseId", "u64"],
-    ["ok", "bool"],
-    ["dseq", "u64"],
-    ["gseq", "u32"],
-    ["oseq", "u32"],
-    ["provider", "string"],
-    ["reason", "string"],
-  ],
-  [Kind.PayoutAddressBound]: [
-    ["creator", "account"],
-    ["chain", "u32"],
-    ["payout", "account"],
-    ["bindNonce", "u64"],
-    ["signature", "bytes"],
-  ],
-};
+/** Field order and types of each body, exactly as encoded: the schema (codec/schema.ts). */
+export const BODY_FIELDS = SCHEMA;
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };

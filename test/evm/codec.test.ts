@@ -107,19 +107,11 @@ function solBodyToJson(kind: Kind, decoded: unknown): JsonObject {
 }
 
 type Decoder = (m: string) => Promise<unknown>;
+/** The harness's decoder for a kind: `decode<KindName>` (generated from the schema into BodiesHarness). */
 function solDecoder(h: CodecHarness, kind: Kind): Decoder {
-  const byKind: Record<Kind, Decoder> = {
-    [Kind.ModelRegistered]: (m) => h.decodeModelRegistered(m),
-    [Kind.ModelUpdated]: (m) => h.decodeModelUpdated(m),
-    [Kind.KeyMinted]: (m) => h.decodeKeyMinted(m),
-    [Kind.KeyTransferred]: (m) => h.decodeKeyTransferred(m),
-    [Kind.KeyMoved]: (m) => h.decodeKeyMoved(m),
-    [Kind.KeyBurned]: (m) => h.decodeKeyBurned(m),
-    [Kind.PurchaseSettled]: (m) => h.decodePurchaseSettled(m),
-    [Kind.LeaseReported]: (m) => h.decodeLeaseReported(m),
-    [Kind.PayoutAddressBound]: (m) => h.decodePayoutAddressBound(m),
-  };
-  return byKind[kind];
+  const decoder = (h as unknown as Record<string, Decoder | undefined>)[`decode${KIND_NAMES[kind]}`];
+  if (decoder === undefined) throw new Error(`CodecHarness has no decoder for ${KIND_NAMES[kind]}`);
+  return decoder;
 }
 
 describe("Hexs message codec", function () {

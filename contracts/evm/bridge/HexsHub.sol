@@ -10,7 +10,8 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 
 import {IHexsHub, ITransport} from "../interfaces/IHexsHub.sol";
 import {IRegistryMirror} from "../interfaces/IRegistryMirror.sol";
-import {HexsCodec} from "../libraries/HexsCodec.sol";
+import {Envelope, HexsCodec} from "../libraries/HexsCodec.sol";
+import {HexsBodies} from "../libraries/HexsBodies.sol";
 import {KeyMintedHead, KeyMintedTail, KeyMintedWords} from "../libraries/KeyMintedWords.sol";
 import {PackedHolding} from "../libraries/PackedHolding.sol";
 import {PackedMirrorKey, PackedMirrorKeyLibrary} from "../libraries/PackedMirrorKey.sol";
@@ -207,8 +208,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     function record(uint8 kind, bytes calldata body) external {
         HubStorage storage s = _s();
         if (!s.recorder[msg.sender]) revert NotRecorder(msg.sender);
-        if (kind == HexsCodec.KIND_KEY_MOVED) {
-            HexsCodec.KeyMoved memory m = HexsCodec.decodeKeyMoved(body);
+        if (kind == HexsBodies.KIND_KEY_MOVED) {
+            HexsBodies.KeyMoved memory m = HexsBodies.decodeKeyMoved(body);
             uint32 to = m.toChain;
             if (to == s.chainId || to == s.leaseChain || s.lanes[to].transport == address(0)) revert UnknownPeer(to);
             _place(s, m.modelId, _accountKey(m.owner), m.keyId, to, _clampExpiry(m.expiresAt), m.locked);
@@ -292,7 +293,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint64 last = s.bindNonce[creator][chain];
         if (nonce <= last) revert StaleBinding(nonce, last);
         s.bindNonce[creator][chain] = nonce;
-        HexsCodec.PayoutAddressBound memory b = HexsCodec.PayoutAddressBound(
+        HexsBodies.PayoutAddressBound memory b = HexsBodies.PayoutAddressBound(
             creatorAccount,
             chain,
             payout,
@@ -300,8 +301,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             signature
         );
         if (chain == s.chainId) s.registry.mirrorPayout(b);
-        bytes memory body = HexsCodec.encodePayoutAddressBound(b);
-        _record(s, HexsCodec.KIND_PAYOUT_ADDRESS_BOUND, body);
+        bytes memory body = HexsBodies.encodePayoutAddressBound(b);
+        _record(s, HexsBodies.KIND_PAYOUT_ADDRESS_BOUND, body);
     }
 
     // ------------------------------------------------------------------ inbound
@@ -321,14 +322,14 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint256 n = messages.length;
         for (uint256 i; i < n; ++i) {
             bytes calldata message = messages[i];
-            uint256 w = _envelope(message);
-            if (uint32(w >> 208) != srcChain) revert WrongSource(srcChain, uint32(w >> 208));
-            if (uint32(w >> 176) != self) revert WrongDestination(self, uint32(w >> 176));
-            if (uint64(w >> 112) != ++nonce) revert UnexpectedNonce(srcChain, nonce, uint64(w >> 112));
-            uint8 kind = uint8(w >> 240);
+            Envelope e = HexsCodec.envelope(message);
+            if (e.source() != srcChain) revert WrongSource(srcChain, e.source());
+            if (e.destination() != self) revert WrongDestination(self, e.destination());
+            if (e.nonce() != ++nonce) revert UnexpectedNonce(srcChain, nonce, e.nonce());
+            uint8 kind = e.kind();
             // A KeyMinted that is certain to apply is applied in place; anything else (other
             // kinds, or a KeyMinted `applyMessage` would refuse) goes through the isolated call.
-            if (kind == HexsCodec.KIND_KEY_MINTED && _mintInPlace(s, srcChain, message[HexsCodec.HEADER_LENGTH:])) {
+            if (kind == HexsBodies.KIND_KEY_MINTED && _mintInPlace(s, srcChain, HexsCodec.bodyOf(message))) {
                 continue;
             }
             try this.applyMessage(srcChain, message) {} catch (bytes memory reason) {
@@ -362,32 +363,32 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         if (msg.sender != address(this)) revert OnlySelf();
         (HexsCodec.Header memory h, bytes calldata body) = HexsCodec.decodeHeader(message);
         HubStorage storage s = _s();
-        if (h.kind == HexsCodec.KIND_KEY_MINTED) {
-            HexsCodec.KeyMinted memory m = HexsCodec.decodeKeyMinted(body);
+        if (h.kind == HexsBodies.KIND_KEY_MINTED) {
+            HexsBodies.KeyMinted memory m = HexsBodies.decodeKeyMinted(body);
             uint32 origin = HexsCodec.originChainOf(m.keyId);
             if (origin != srcChain) revert WrongSource(srcChain, origin);
             _place(s, m.modelId, _accountKey(m.owner), m.keyId, srcChain, _clampExpiry(m.expiresAt), m.locked);
-        } else if (h.kind == HexsCodec.KIND_KEY_TRANSFERRED) {
-            HexsCodec.KeyTransferred memory m = HexsCodec.decodeKeyTransferred(body);
+        } else if (h.kind == HexsBodies.KIND_KEY_TRANSFERRED) {
+            HexsBodies.KeyTransferred memory m = HexsBodies.decodeKeyTransferred(body);
             (uint40 expiry, bool locked) = _take(s, m.modelId, _accountKey(m.from), m.keyId, srcChain);
             _place(s, m.modelId, _accountKey(m.to), m.keyId, srcChain, expiry, locked);
-        } else if (h.kind == HexsCodec.KIND_KEY_BURNED) {
-            HexsCodec.KeyBurned memory m = HexsCodec.decodeKeyBurned(body);
+        } else if (h.kind == HexsBodies.KIND_KEY_BURNED) {
+            HexsBodies.KeyBurned memory m = HexsBodies.decodeKeyBurned(body);
             _take(s, m.modelId, _accountKey(m.owner), m.keyId, srcChain);
-        } else if (h.kind == HexsCodec.KIND_KEY_MOVED) {
-            _applyKeyMoved(s, srcChain, HexsCodec.decodeKeyMoved(body));
-        } else if (h.kind == HexsCodec.KIND_MODEL_REGISTERED) {
-            HexsCodec.ModelRegistered memory m = HexsCodec.decodeModelRegistered(body);
+        } else if (h.kind == HexsBodies.KIND_KEY_MOVED) {
+            _applyKeyMoved(s, srcChain, HexsBodies.decodeKeyMoved(body));
+        } else if (h.kind == HexsBodies.KIND_MODEL_REGISTERED) {
+            HexsBodies.ModelRegistered memory m = HexsBodies.decodeModelRegistered(body);
             if (HexsCodec.originChainOf(m.modelId) != srcChain)
                 revert WrongSource(srcChain, HexsCodec.originChainOf(m.modelId));
             s.registry.mirrorModel(m);
-        } else if (h.kind == HexsCodec.KIND_MODEL_UPDATED) {
-            HexsCodec.ModelUpdated memory m = HexsCodec.decodeModelUpdated(body);
+        } else if (h.kind == HexsBodies.KIND_MODEL_UPDATED) {
+            HexsBodies.ModelUpdated memory m = HexsBodies.decodeModelUpdated(body);
             s.registry.mirrorUpdate(srcChain, m);
-        } else if (h.kind == HexsCodec.KIND_PAYOUT_ADDRESS_BOUND) {
-            s.registry.mirrorPayout(HexsCodec.decodePayoutAddressBound(body));
-        } else if (h.kind == HexsCodec.KIND_LEASE_REPORTED) {
-            _applyLeaseReported(s, srcChain, HexsCodec.decodeLeaseReported(body));
+        } else if (h.kind == HexsBodies.KIND_PAYOUT_ADDRESS_BOUND) {
+            s.registry.mirrorPayout(HexsBodies.decodePayoutAddressBound(body));
+        } else if (h.kind == HexsBodies.KIND_LEASE_REPORTED) {
+            _applyLeaseReported(s, srcChain, HexsBodies.decodeLeaseReported(body));
         } else {
             // PurchaseSettled is consumed by the relayer, not by the mirror; validated and acknowledged here.
             HexsCodec.validate(message);
@@ -501,26 +502,6 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         return bytes24(keccak256(abi.encodePacked(head, keccak256(abi.encodePacked(kind, body)))));
     }
 
-    /// @dev The envelope's first word once it passes `HexsCodec.decodeHeader`'s checks (version,
-    /// kind, exact body length); a failing envelope reverts with that function's error.
-    function _envelope(bytes calldata m) private pure returns (uint256 w) {
-        uint256 len = m.length;
-        if (len >= HexsCodec.HEADER_LENGTH) {
-            assembly ("memory-safe") {
-                w := calldataload(m.offset)
-            }
-            uint256 kind = uint8(w >> 240);
-            if (
-                uint8(w >> 248) == HexsCodec.VERSION &&
-                kind != 0 &&
-                kind <= HexsCodec.MAX_KIND &&
-                uint32(w >> 80) == len - HexsCodec.HEADER_LENGTH
-            ) return w;
-        }
-        HexsCodec.decodeHeader(m); // reverts with the precise reason
-        revert HexsCodec.Truncated(); // unreachable: decodeHeader accepts what the check above accepts
-    }
-
     function _spendRate(Lane storage lane_, uint32 chain, uint256 n) private {
         if (!lane_.limited) return;
         uint32 rate = lane_.ratePerHour;
@@ -537,7 +518,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     /// it leaves). A move that arrives before that record (e.g. its KeyMinted was refused, or a
     /// message from the key's previous resident is still in flight on another lane) is refused and
     /// can be re-applied once the record is there, so a key is never mirrored twice.
-    function _applyKeyMoved(HubStorage storage s, uint32 srcChain, HexsCodec.KeyMoved memory m) private {
+    function _applyKeyMoved(HubStorage storage s, uint32 srcChain, HexsBodies.KeyMoved memory m) private {
         if (m.fromChain != srcChain) revert WrongSource(srcChain, m.fromChain);
         if (m.toChain == 0 || m.toChain == srcChain) revert InvalidChain(m.toChain);
         _take(s, m.modelId, _accountKey(m.from), m.keyId, srcChain);
@@ -549,7 +530,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     }
 
     /// @dev A lease report is only taken from the Akash lane and only for a purchase made here.
-    function _applyLeaseReported(HubStorage storage s, uint32 srcChain, HexsCodec.LeaseReported memory r) private {
+    function _applyLeaseReported(HubStorage storage s, uint32 srcChain, HexsBodies.LeaseReported memory r) private {
         ILeaseMarket market = s.leaseMarket;
         if (srcChain != s.leaseChain || address(market) == address(0)) revert NotLeaseLane(srcChain);
         uint32 origin = HexsCodec.originChainOf(r.purchaseId);
@@ -558,7 +539,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     }
 
     /// @dev Applies a KeyMinted body exactly as `applyMessage` would, when it is certain to
-    /// succeed: the canonical encoding (as `HexsCodec.decodeKeyMinted` accepts it), a key id
+    /// succeed: the canonical encoding (as `HexsBodies.decodeKeyMinted` accepts it), a key id
     /// originating on the lane's source chain, a holding with no key in place yet and counters that
     /// cannot overflow. Then the key is recorded in the holding with one SLOAD and one SSTORE.
     /// Otherwise returns false having written nothing, and the caller takes the isolated path
@@ -578,7 +559,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         return true;
     }
 
-    /// @dev The checks of `HexsCodec.decodeKeyMinted` on a body whose length the envelope fixed:
+    /// @dev The checks of `HexsBodies.decodeKeyMinted` on a body whose length the envelope fixed:
     /// `head` is its first word (modelId, keyId, owner family and address length), `tail` the word
     /// after the owner's address (expiresAt, locked), `account` the owner's account key.
     function _parseKeyMinted(

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {HexsCodec} from "../libraries/HexsCodec.sol";
+import {HexsBodies} from "../libraries/HexsBodies.sol";
 import {IHexsRegistry} from "./IHexsRegistry.sol";
 
 /// @title IRegistryMirror
 /// @notice What the hub applies to the registry when other chains' messages arrive.
 interface IRegistryMirror is IHexsRegistry {
     /// @notice A model (or fork) registered on its home chain; gets a local key collection.
-    function mirrorModel(HexsCodec.ModelRegistered calldata m) external;
+    function mirrorModel(HexsBodies.ModelRegistered calldata m) external;
 
     /// @notice A mirrored model changed on its home chain, or `srcChain` published its prices.
-    function mirrorUpdate(uint32 srcChain, HexsCodec.ModelUpdated calldata m) external;
+    function mirrorUpdate(uint32 srcChain, HexsBodies.ModelUpdated calldata m) external;
 
     /// @notice A creator bound a payout account for some chain.
-    function mirrorPayout(HexsCodec.PayoutAddressBound calldata b) external;
+    function mirrorPayout(HexsBodies.PayoutAddressBound calldata b) external;
 
     /// @notice A key moved here from another chain: mint it in the model's local collection.
     function receiveMovedKey(uint64 modelId, uint64 keyId, address owner, uint64 expiresAt) external;

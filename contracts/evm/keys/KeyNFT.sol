@@ -16,6 +16,7 @@ import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
 import {IKeyPlugin, PluginConfig, PluginFlags} from "../interfaces/IKeyPlugin.sol";
 import {IHexsHub} from "../interfaces/IHexsHub.sol";
 import {HexsCodec} from "../libraries/HexsCodec.sol";
+import {HexsBodies} from "../libraries/HexsBodies.sol";
 
 /// @title KeyNFT
 /// @notice One model's key collection: holding a key is the right to decrypt and deploy the
@@ -127,9 +128,9 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         }
         if (address(hub) != address(0)) {
             hub.record(
-                HexsCodec.KIND_KEY_MINTED,
-                HexsCodec.encodeKeyMinted(
-                    HexsCodec.KeyMinted(
+                HexsBodies.KIND_KEY_MINTED,
+                HexsBodies.encodeKeyMinted(
+                    HexsBodies.KeyMinted(
                         s.modelId,
                         uint64(keyId),
                         HexsCodec.evmAccount(to),
@@ -161,9 +162,9 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         if (expiry != 0) _releaseSubscription(s, from, keyId);
         delete s.expiresAt[keyId];
         hub.record(
-            HexsCodec.KIND_KEY_MOVED,
-            HexsCodec.encodeKeyMoved(
-                HexsCodec.KeyMoved(
+            HexsBodies.KIND_KEY_MOVED,
+            HexsBodies.encodeKeyMoved(
+                HexsBodies.KeyMoved(
                     uint64(keyId),
                     s.modelId,
                     registry.chainId(),
@@ -378,14 +379,16 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
         if (address(hub) != address(0)) {
             if (to == address(0)) {
                 hub.record(
-                    HexsCodec.KIND_KEY_BURNED,
-                    HexsCodec.encodeKeyBurned(HexsCodec.KeyBurned(uint64(keyId), s.modelId, HexsCodec.evmAccount(from)))
+                    HexsBodies.KIND_KEY_BURNED,
+                    HexsBodies.encodeKeyBurned(
+                        HexsBodies.KeyBurned(uint64(keyId), s.modelId, HexsCodec.evmAccount(from))
+                    )
                 );
             } else {
                 hub.record(
-                    HexsCodec.KIND_KEY_TRANSFERRED,
-                    HexsCodec.encodeKeyTransferred(
-                        HexsCodec.KeyTransferred(
+                    HexsBodies.KIND_KEY_TRANSFERRED,
+                    HexsBodies.encodeKeyTransferred(
+                        HexsBodies.KeyTransferred(
                             uint64(keyId),
                             s.modelId,
                             HexsCodec.evmAccount(from),

@@ -1,11 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {HexsBodies} from "./HexsBodies.sol";
+
+/// @notice The first 32 bytes of an encoded message, which hold its whole header:
+/// version u8 | kind u8 | srcChain u32 | dstChain u32 | nonce u64 | bodyLength u32 | (first body bytes).
+/// Read it with HexsCodec's named accessors (`e.source()`, `e.nonce()`, ...), never with shifts.
+type Envelope is uint256;
+
+using HexsCodec for Envelope global;
+
 /// @title HexsCodec
 /// @notice Solidity implementation of the Hexs cross-chain message codec (docs/messages.md).
 /// Envelope: version u8 | kind u8 | srcChain u32 | dstChain u32 | nonce u64 | bodyLength u32 | body,
 /// big-endian. Decoders read `bytes calldata` with bounds checks and accept only the canonical
 /// encoding of a valid message; the digest relayers sign is keccak256 of the encoding.
+/// This file holds the envelope and the wire primitives; the kinds and body codecs are generated
+/// from codec/schema.ts into HexsBodies (codec/generate.ts).
 /// The TypeScript (codec) and Rust (contracts/cosmwasm/codec) codecs are tested against
 /// the same golden vectors (codec/vectors.json).
 library HexsCodec {
@@ -13,22 +24,6 @@ library HexsCodec {
 
     uint8 internal constant VERSION = 1;
     uint256 internal constant HEADER_LENGTH = 22;
-    uint256 internal constant MAX_STRING_LENGTH = 1024;
-    uint256 internal constant MAX_BYTES_LENGTH = 4096;
-    uint256 internal constant MAX_CURRENCY_LENGTH = 128;
-    uint256 internal constant MAX_PRICES = 16;
-
-    uint8 internal constant KIND_MODEL_REGISTERED = 1;
-    uint8 internal constant KIND_MODEL_UPDATED = 2;
-    uint8 internal constant KIND_KEY_MINTED = 3;
-    uint8 internal constant KIND_KEY_TRANSFERRED = 4;
-    uint8 internal constant KIND_KEY_MOVED = 5;
-    uint8 internal constant KIND_KEY_BURNED = 6;
-    uint8 internal constant KIND_PURCHASE_SETTLED = 7;
-    uint8 internal constant KIND_LEASE_REPORTED = 8;
-    uint8 internal constant KIND_PAYOUT_ADDRESS_BOUND = 9;
-    uint8 internal constant MAX_KIND = 9;
-
     uint8 internal constant FAMILY_EVM = 1;
     uint8 internal constant FAMILY_COSMOS = 2;
     uint8 internal constant FAMILY_COSMWASM = 3;
@@ -37,6 +32,16 @@ library HexsCodec {
     bytes32 internal constant BATCH_TAG = keccak256("HEXS_BATCH_V1");
     /// @dev keccak256("HEXS_PAYOUT_V1"): domain tag of the payout-binding digest.
     bytes32 internal constant PAYOUT_TAG = keccak256("HEXS_PAYOUT_V1");
+
+    uint256 private constant MAX_STRING_LENGTH = HexsBodies.MAX_STRING_LENGTH;
+
+    // Bit offsets of the header fields in an Envelope word.
+    uint256 private constant VERSION_SHIFT = 248;
+    uint256 private constant KIND_SHIFT = 240;
+    uint256 private constant SOURCE_SHIFT = 208;
+    uint256 private constant DESTINATION_SHIFT = 176;
+    uint256 private constant NONCE_SHIFT = 112;
+    uint256 private constant BODY_LENGTH_SHIFT = 80;
 
     uint256 private constant ASCII_MASK = 0x8080808080808080808080808080808080808080808080808080808080808080;
 
@@ -79,136 +84,100 @@ library HexsCodec {
         uint128 amount;
     }
 
-    struct ModelRegistered {
-        uint64 modelId;
-        uint64 parentId; // 0 = no parent
-        Account creator;
-        bytes32 contentCommitment;
-        bytes32 parentCommitment;
-        bool soulbound;
-        bool forkable;
-        uint64 keyDuration; // seconds, 0 = keys never expire
-        uint16 upstreamBps;
-        uint16 daoBps;
-        uint16 forkRoyaltyBps;
-        string sdlLocator;
-        string metadataUri;
-    }
-
-    struct ModelUpdated {
-        uint64 modelId;
-        bool retired;
-        string metadataUri;
-        Price[] prices; // prices on the source chain
-    }
-
-    struct KeyMinted {
-        uint64 modelId;
-        uint64 keyId;
-        Account owner;
-        uint64 expiresAt; // unix seconds, 0 = never
-        bool locked;
-    }
-
-    struct KeyTransferred {
-        uint64 keyId;
-        uint64 modelId;
-        Account from;
-        Account to;
-    }
-
-    struct KeyMoved {
-        uint64 keyId;
-        uint64 modelId;
-        uint32 fromChain;
-        uint32 toChain;
-        Account from; // the holder on fromChain
-        Account owner; // the holder on toChain
-        uint64 expiresAt;
-        bool locked;
-    }
-
-    struct KeyBurned {
-        uint64 keyId;
-        uint64 modelId;
-        Account owner;
-    }
-
-    struct PurchaseSettled {
-        uint64 purchaseId;
-        uint64 modelId;
-        uint64 keyId;
-        Account buyer;
-        bytes currency;
-        uint128 amount;
-        bool deploymentRequested;
-        bytes deploymentParams;
-    }
-
-    struct LeaseReported {
-        uint64 purchaseId;
-        bool ok;
-        uint64 dseq;
-        uint32 gseq;
-        uint32 oseq;
-        string provider;
-        string reason;
-    }
-
-    struct PayoutAddressBound {
-        Account creator;
-        uint32 chain; // the chain the payout address is bound for
-        Account payout;
-        uint64 bindNonce;
-        bytes signature;
-    }
-
     // ------------------------------------------------------------------ envelope
 
     /// @notice Decodes and checks the envelope (version, kind, exact body length). The body is not parsed.
     function decodeHeader(bytes calldata m) internal pure returns (Header memory h, bytes calldata body) {
         uint256 len = m.length;
         if (len == 0) revert Truncated();
-        uint256 w;
-        assembly ("memory-safe") {
-            w := calldataload(m.offset)
-        }
-        uint8 version = uint8(w >> 248);
-        if (version != VERSION) revert UnsupportedVersion(version);
+        // The accessors' shifts, inline: this runs for every message decoded.
+        uint256 w = Envelope.unwrap(_firstWord(m));
+        uint8 version_ = uint8(w >> VERSION_SHIFT);
+        if (version_ != VERSION) revert UnsupportedVersion(version_);
         if (len < 2) revert Truncated();
-        uint8 kind = uint8(w >> 240);
-        if (kind == 0 || kind > MAX_KIND) revert UnknownKind(kind);
+        uint8 kind_ = uint8(w >> KIND_SHIFT);
+        if (kind_ == 0 || kind_ > HexsBodies.MAX_KIND) revert UnknownKind(kind_);
         if (len < HEADER_LENGTH) revert Truncated();
-        h.kind = kind;
-        h.srcChain = uint32(w >> 208);
-        h.dstChain = uint32(w >> 176);
-        h.nonce = uint64(w >> 112);
-        uint256 bodyLen = uint32(w >> 80);
+        h.kind = kind_;
+        h.srcChain = uint32(w >> SOURCE_SHIFT);
+        h.dstChain = uint32(w >> DESTINATION_SHIFT);
+        h.nonce = uint64(w >> NONCE_SHIFT);
+        uint256 bodyLen = uint32(w >> BODY_LENGTH_SHIFT);
         uint256 rest = len - HEADER_LENGTH;
         if (bodyLen > rest) revert Truncated();
         if (bodyLen < rest) revert TrailingBytes();
         body = m[HEADER_LENGTH:];
     }
 
+    /// @notice The envelope of `m` once it passes `decodeHeader`'s checks (version, kind, exact body
+    /// length), read without copying the header to memory; a failing envelope reverts with
+    /// `decodeHeader`'s error.
+    function envelope(bytes calldata m) internal pure returns (Envelope e) {
+        uint256 len = m.length;
+        if (len >= HEADER_LENGTH) {
+            e = _firstWord(m);
+            uint256 w = Envelope.unwrap(e);
+            uint256 kind_ = uint8(w >> KIND_SHIFT);
+            if (
+                uint8(w >> VERSION_SHIFT) == VERSION &&
+                kind_ != 0 &&
+                kind_ <= HexsBodies.MAX_KIND &&
+                uint32(w >> BODY_LENGTH_SHIFT) == len - HEADER_LENGTH
+            ) return e;
+        }
+        decodeHeader(m); // reverts with the precise reason
+        revert Truncated(); // unreachable: decodeHeader accepts what the check above accepts
+    }
+
+    /// @notice The body of a message whose envelope was checked (`envelope` or `decodeHeader`).
+    function bodyOf(bytes calldata m) internal pure returns (bytes calldata) {
+        return m[HEADER_LENGTH:];
+    }
+
+    function version(Envelope e) internal pure returns (uint8) {
+        return uint8(Envelope.unwrap(e) >> VERSION_SHIFT);
+    }
+
+    function kind(Envelope e) internal pure returns (uint8) {
+        return uint8(Envelope.unwrap(e) >> KIND_SHIFT);
+    }
+
+    /// @notice The sending chain (srcChain).
+    function source(Envelope e) internal pure returns (uint32) {
+        return uint32(Envelope.unwrap(e) >> SOURCE_SHIFT);
+    }
+
+    /// @notice The receiving chain (dstChain).
+    function destination(Envelope e) internal pure returns (uint32) {
+        return uint32(Envelope.unwrap(e) >> DESTINATION_SHIFT);
+    }
+
+    /// @notice The lane nonce.
+    function nonce(Envelope e) internal pure returns (uint64) {
+        return uint64(Envelope.unwrap(e) >> NONCE_SHIFT);
+    }
+
+    function bodyLength(Envelope e) internal pure returns (uint256) {
+        return uint32(Envelope.unwrap(e) >> BODY_LENGTH_SHIFT);
+    }
+
+    /// @dev The first calldata word of `m` (bytes past the end of calldata read as zero).
+    function _firstWord(bytes calldata m) private pure returns (Envelope e) {
+        assembly ("memory-safe") {
+            e := calldataload(m.offset)
+        }
+    }
+
     /// @notice Decodes the envelope and fully validates the body of whatever kind it carries.
     function validate(bytes calldata m) internal pure returns (Header memory h) {
         bytes calldata body;
         (h, body) = decodeHeader(m);
-        uint8 k = h.kind;
-        if (k == KIND_MODEL_REGISTERED) decodeModelRegistered(body);
-        else if (k == KIND_MODEL_UPDATED) decodeModelUpdated(body);
-        else if (k == KIND_KEY_MINTED) decodeKeyMinted(body);
-        else if (k == KIND_KEY_TRANSFERRED) decodeKeyTransferred(body);
-        else if (k == KIND_KEY_MOVED) decodeKeyMoved(body);
-        else if (k == KIND_KEY_BURNED) decodeKeyBurned(body);
-        else if (k == KIND_PURCHASE_SETTLED) decodePurchaseSettled(body);
-        else if (k == KIND_LEASE_REPORTED) decodeLeaseReported(body);
-        else decodePayoutAddressBound(body);
+        HexsBodies.validateBody(h.kind, body);
     }
 
     /// @notice Canonical encoding of a message from its header and encoded body.
     function encodeMessage(Header memory h, bytes memory body) internal pure returns (bytes memory) {
-        if (h.kind == 0 || h.kind > MAX_KIND) revert UnknownKind(h.kind);
+        if (h.kind == 0 || h.kind > HexsBodies.MAX_KIND) revert UnknownKind(h.kind);
         return abi.encodePacked(VERSION, h.kind, h.srcChain, h.dstChain, h.nonce, uint32(body.length), body);
     }
 
@@ -299,267 +268,46 @@ library HexsCodec {
         revert UnknownAccountFamily(a.family);
     }
 
-    // ------------------------------------------------------------------ body encoders
+    // ------------------------------------------------------------------ writers (used by HexsBodies)
 
-    function encodeModelRegistered(ModelRegistered memory b) internal pure returns (bytes memory) {
-        bytes memory head = abi.encodePacked(
-            b.modelId,
-            b.parentId,
-            encodeAccount(b.creator),
-            b.contentCommitment,
-            b.parentCommitment
-        );
-        bytes memory tail = abi.encodePacked(
-            b.soulbound,
-            b.forkable,
-            b.keyDuration,
-            b.upstreamBps,
-            b.daoBps,
-            b.forkRoyaltyBps
-        );
-        return bytes.concat(head, tail, _encString(b.sdlLocator), _encString(b.metadataUri));
-    }
-
-    function encodeModelUpdated(ModelUpdated memory b) internal pure returns (bytes memory out) {
-        uint256 n = b.prices.length;
-        if (n > MAX_PRICES) revert TooManyPrices(n);
-        out = abi.encodePacked(b.modelId, b.retired, _encString(b.metadataUri), uint8(n));
-        for (uint256 i = 0; i < n; ++i) {
-            out = bytes.concat(out, _encBytes(b.prices[i].currency, MAX_CURRENCY_LENGTH), bytes16(b.prices[i].amount));
-        }
-    }
-
-    function encodeKeyMinted(KeyMinted memory b) internal pure returns (bytes memory) {
-        return abi.encodePacked(b.modelId, b.keyId, encodeAccount(b.owner), b.expiresAt, b.locked);
-    }
-
-    function encodeKeyTransferred(KeyTransferred memory b) internal pure returns (bytes memory) {
-        return abi.encodePacked(b.keyId, b.modelId, encodeAccount(b.from), encodeAccount(b.to));
-    }
-
-    function encodeKeyMoved(KeyMoved memory b) internal pure returns (bytes memory) {
-        return
-            abi.encodePacked(
-                b.keyId,
-                b.modelId,
-                b.fromChain,
-                b.toChain,
-                encodeAccount(b.from),
-                encodeAccount(b.owner),
-                b.expiresAt,
-                b.locked
-            );
-    }
-
-    function encodeKeyBurned(KeyBurned memory b) internal pure returns (bytes memory) {
-        return abi.encodePacked(b.keyId, b.modelId, encodeAccount(b.owner));
-    }
-
-    function encodePurchaseSettled(PurchaseSettled memory b) internal pure returns (bytes memory) {
-        bytes memory head = abi.encodePacked(b.purchaseId, b.modelId, b.keyId, encodeAccount(b.buyer));
-        return
-            bytes.concat(
-                head,
-                _encBytes(b.currency, MAX_CURRENCY_LENGTH),
-                bytes16(b.amount),
-                abi.encodePacked(b.deploymentRequested),
-                _encBytes(b.deploymentParams, MAX_BYTES_LENGTH)
-            );
-    }
-
-    function encodeLeaseReported(LeaseReported memory b) internal pure returns (bytes memory) {
-        return
-            bytes.concat(
-                abi.encodePacked(b.purchaseId, b.ok, b.dseq, b.gseq, b.oseq),
-                _encString(b.provider),
-                _encString(b.reason)
-            );
-    }
-
-    function encodePayoutAddressBound(PayoutAddressBound memory b) internal pure returns (bytes memory) {
-        return
-            bytes.concat(
-                encodeAccount(b.creator),
-                bytes4(b.chain),
-                encodeAccount(b.payout),
-                bytes8(b.bindNonce),
-                _encBytes(b.signature, MAX_BYTES_LENGTH)
-            );
-    }
-
-    function _encString(string memory s) private pure returns (bytes memory) {
+    /// @notice u16 length | UTF-8 bytes; reverts on a string over MAX_STRING_LENGTH or invalid UTF-8.
+    function encString(string memory s) internal pure returns (bytes memory) {
         bytes memory b = bytes(s);
         if (b.length > MAX_STRING_LENGTH) revert StringTooLong(b.length, MAX_STRING_LENGTH);
         _requireUtf8(b);
         return abi.encodePacked(uint16(b.length), b);
     }
 
-    function _encBytes(bytes memory b, uint256 max) private pure returns (bytes memory) {
+    /// @notice u16 length | bytes, at most `max` bytes.
+    function encBytes(bytes memory b, uint256 max) internal pure returns (bytes memory) {
         if (b.length > max) revert BytesTooLong(b.length, max);
         return abi.encodePacked(uint16(b.length), b);
     }
 
-    // ------------------------------------------------------------------ body decoders
+    /// @notice count u8 | (currency bytes(MAX_CURRENCY_LENGTH) | amount u128) per price.
+    function encPrices(Price[] memory prices) internal pure returns (bytes memory out) {
+        uint256 n = prices.length;
+        if (n > HexsBodies.MAX_PRICES) revert TooManyPrices(n);
+        out = abi.encodePacked(uint8(n));
+        for (uint256 i = 0; i < n; ++i) {
+            out = bytes.concat(
+                out,
+                encBytes(prices[i].currency, HexsBodies.MAX_CURRENCY_LENGTH),
+                bytes16(prices[i].amount)
+            );
+        }
+    }
 
     /// @notice Decodes a full message that must be of `kind`; returns the header and the body slice.
-    function expectKind(bytes calldata m, uint8 kind) internal pure returns (Header memory h, bytes calldata body) {
+    function expectKind(bytes calldata m, uint8 kind_) internal pure returns (Header memory h, bytes calldata body) {
         (h, body) = decodeHeader(m);
-        if (h.kind != kind) revert WrongKind(kind, h.kind);
+        if (h.kind != kind_) revert WrongKind(kind_, h.kind);
     }
 
-    function decodeModelRegistered(bytes calldata b) internal pure returns (ModelRegistered memory r) {
-        uint256 v;
-        uint256 o;
-        (v, o) = _uint(b, 0, 8);
-        r.modelId = uint64(v);
-        (v, o) = _uint(b, o, 8);
-        r.parentId = uint64(v);
-        (r.creator, o) = _account(b, o);
-        (v, o) = _uint(b, o, 32);
-        r.contentCommitment = bytes32(v);
-        (v, o) = _uint(b, o, 32);
-        r.parentCommitment = bytes32(v);
-        (r.soulbound, o) = _bool(b, o);
-        (r.forkable, o) = _bool(b, o);
-        (v, o) = _uint(b, o, 8);
-        r.keyDuration = uint64(v);
-        (v, o) = _uint(b, o, 2);
-        r.upstreamBps = uint16(v);
-        (v, o) = _uint(b, o, 2);
-        r.daoBps = uint16(v);
-        (v, o) = _uint(b, o, 2);
-        r.forkRoyaltyBps = uint16(v);
-        (r.sdlLocator, o) = _string(b, o);
-        (r.metadataUri, o) = _string(b, o);
-        _end(b, o);
-    }
-
-    function decodeModelUpdated(bytes calldata b) internal pure returns (ModelUpdated memory r) {
-        uint256 v;
-        uint256 o;
-        (v, o) = _uint(b, 0, 8);
-        r.modelId = uint64(v);
-        (r.retired, o) = _bool(b, o);
-        (r.metadataUri, o) = _string(b, o);
-        uint256 n;
-        (n, o) = _uint(b, o, 1);
-        if (n > MAX_PRICES) revert TooManyPrices(n);
-        r.prices = new Price[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            Price memory p = r.prices[i];
-            (p.currency, o) = _bytes(b, o, MAX_CURRENCY_LENGTH);
-            (v, o) = _uint(b, o, 16);
-            p.amount = uint128(v);
-        }
-        _end(b, o);
-    }
-
-    function decodeKeyMinted(bytes calldata b) internal pure returns (KeyMinted memory r) {
-        uint256 v;
-        uint256 o;
-        (v, o) = _uint(b, 0, 8);
-        r.modelId = uint64(v);
-        (v, o) = _uint(b, o, 8);
-        r.keyId = uint64(v);
-        (r.owner, o) = _account(b, o);
-        (v, o) = _uint(b, o, 8);
-        r.expiresAt = uint64(v);
-        (r.locked, o) = _bool(b, o);
-        _end(b, o);
-    }
-
-    function decodeKeyTransferred(bytes calldata b) internal pure returns (KeyTransferred memory r) {
-        uint256 v;
-        uint256 o;
-        (v, o) = _uint(b, 0, 8);
-        r.keyId = uint64(v);
-        (v, o) = _uint(b, o, 8);
-        r.modelId = uint64(v);
-        (r.from, o) = _account(b, o);
-        (r.to, o) = _account(b, o);
-        _end(b, o);
-    }
-
-    function decodeKeyMoved(bytes calldata b) internal pure returns (KeyMoved memory r) {
-        uint256 v;
-        uint256 o;
-        (v, o) = _uint(b, 0, 8);
-        r.keyId = uint64(v);
-        (v, o) = _uint(b, o, 8);
-        r.modelId = uint64(v);
-        (v, o) = _uint(b, o, 4);
-        r.fromChain = uint32(v);
-        (v, o) = _uint(b, o, 4);
-        r.toChain = uint32(v);
-        (r.from, o) = _account(b, o);
-        (r.owner, o) = _account(b, o);
-        (v, o) = _uint(b, o, 8);
-        r.expiresAt = uint64(v);
-        (r.locked, o) = _bool(b, o);
-        _end(b, o);
-    }
-
-    function decodeKeyBurned(bytes calldata b) internal pure returns (KeyBurned memory r) {
-        (uint256 v, uint256 o) = _uint(b, 0, 8);
-        r.keyId = uint64(v);
-        (v, o) = _uint(b, o, 8);
-        r.modelId = uint64(v);
-        (r.owner, o) = _account(b, o);
-        _end(b, o);
-    }
-
-    function decodePurchaseSettled(bytes calldata b) internal pure returns (PurchaseSettled memory r) {
-        uint256 v;
-        uint256 o;
-        (v, o) = _uint(b, 0, 8);
-        r.purchaseId = uint64(v);
-        (v, o) = _uint(b, o, 8);
-        r.modelId = uint64(v);
-        (v, o) = _uint(b, o, 8);
-        r.keyId = uint64(v);
-        (r.buyer, o) = _account(b, o);
-        (r.currency, o) = _bytes(b, o, MAX_CURRENCY_LENGTH);
-        (v, o) = _uint(b, o, 16);
-        r.amount = uint128(v);
-        (r.deploymentRequested, o) = _bool(b, o);
-        (r.deploymentParams, o) = _bytes(b, o, MAX_BYTES_LENGTH);
-        _end(b, o);
-    }
-
-    function decodeLeaseReported(bytes calldata b) internal pure returns (LeaseReported memory r) {
-        uint256 v;
-        uint256 o;
-        (v, o) = _uint(b, 0, 8);
-        r.purchaseId = uint64(v);
-        (r.ok, o) = _bool(b, o);
-        (v, o) = _uint(b, o, 8);
-        r.dseq = uint64(v);
-        (v, o) = _uint(b, o, 4);
-        r.gseq = uint32(v);
-        (v, o) = _uint(b, o, 4);
-        r.oseq = uint32(v);
-        (r.provider, o) = _string(b, o);
-        (r.reason, o) = _string(b, o);
-        _end(b, o);
-    }
-
-    function decodePayoutAddressBound(bytes calldata b) internal pure returns (PayoutAddressBound memory r) {
-        uint256 v;
-        uint256 o;
-        (r.creator, o) = _account(b, 0);
-        (v, o) = _uint(b, o, 4);
-        r.chain = uint32(v);
-        (r.payout, o) = _account(b, o);
-        (v, o) = _uint(b, o, 8);
-        r.bindNonce = uint64(v);
-        (r.signature, o) = _bytes(b, o, MAX_BYTES_LENGTH);
-        _end(b, o);
-    }
-
-    // ------------------------------------------------------------------ readers
+    // ------------------------------------------------------------------ readers (used by HexsBodies)
 
     /// @dev Reads an n-byte (1..32) big-endian unsigned integer at offset o.
-    function _uint(bytes calldata d, uint256 o, uint256 n) private pure returns (uint256 v, uint256 next) {
+    function readUint(bytes calldata d, uint256 o, uint256 n) internal pure returns (uint256 v, uint256 next) {
         unchecked {
             next = o + n; // o <= d.length and n <= 32: cannot overflow
         }
@@ -569,14 +317,14 @@ library HexsCodec {
         }
     }
 
-    function _bool(bytes calldata d, uint256 o) private pure returns (bool, uint256) {
-        (uint256 v, uint256 next) = _uint(d, o, 1);
+    function readBool(bytes calldata d, uint256 o) internal pure returns (bool, uint256) {
+        (uint256 v, uint256 next) = readUint(d, o, 1);
         if (v > 1) revert InvalidBool(uint8(v));
         return (v == 1, next);
     }
 
-    function _account(bytes calldata d, uint256 o) private pure returns (Account memory a, uint256 next) {
-        (uint256 head, uint256 p) = _uint(d, o, 2);
+    function readAccount(bytes calldata d, uint256 o) internal pure returns (Account memory a, uint256 next) {
+        (uint256 head, uint256 p) = readUint(d, o, 2);
         uint8 family = uint8(head >> 8);
         uint256 len = head & 0xff;
         uint256 expected = 32;
@@ -584,21 +332,25 @@ library HexsCodec {
         else if (family != FAMILY_COSMWASM) revert UnknownAccountFamily(family);
         if (len != expected) revert BadAccountLength(family, len);
         uint256 v;
-        (v, next) = _uint(d, p, len);
+        (v, next) = readUint(d, p, len);
         a.family = family;
         a.addr = bytes32(v);
     }
 
-    function _bytes(bytes calldata d, uint256 o, uint256 max) private pure returns (bytes memory out, uint256 next) {
-        (uint256 len, uint256 start) = _uint(d, o, 2);
+    function readBytes(
+        bytes calldata d,
+        uint256 o,
+        uint256 max
+    ) internal pure returns (bytes memory out, uint256 next) {
+        (uint256 len, uint256 start) = readUint(d, o, 2);
         if (len > max) revert BytesTooLong(len, max);
         next = start + len;
         if (next > d.length) revert Truncated();
         out = d[start:next];
     }
 
-    function _string(bytes calldata d, uint256 o) private pure returns (string memory, uint256 next) {
-        (uint256 len, uint256 start) = _uint(d, o, 2);
+    function readString(bytes calldata d, uint256 o) internal pure returns (string memory, uint256 next) {
+        (uint256 len, uint256 start) = readUint(d, o, 2);
         if (len > MAX_STRING_LENGTH) revert StringTooLong(len, MAX_STRING_LENGTH);
         next = start + len;
         if (next > d.length) revert Truncated();
@@ -607,7 +359,23 @@ library HexsCodec {
         return (string(out), next);
     }
 
-    function _end(bytes calldata d, uint256 o) private pure {
+    /// @notice count u8 (at most MAX_PRICES) | (currency bytes(MAX_CURRENCY_LENGTH) | amount u128) per price.
+    function readPrices(bytes calldata d, uint256 o) internal pure returns (Price[] memory prices, uint256 next) {
+        uint256 n;
+        (n, next) = readUint(d, o, 1);
+        if (n > HexsBodies.MAX_PRICES) revert TooManyPrices(n);
+        prices = new Price[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            Price memory p = prices[i];
+            (p.currency, next) = readBytes(d, next, HexsBodies.MAX_CURRENCY_LENGTH);
+            uint256 v;
+            (v, next) = readUint(d, next, 16);
+            p.amount = uint128(v);
+        }
+    }
+
+    /// @notice Reverts with TrailingBytes unless the body was read to its end.
+    function readEnd(bytes calldata d, uint256 o) internal pure {
         if (o != d.length) revert TrailingBytes();
     }
 

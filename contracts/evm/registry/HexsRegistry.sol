@@ -12,6 +12,7 @@ import {PluginConfig} from "../interfaces/IKeyPlugin.sol";
 import {IHexsHub} from "../interfaces/IHexsHub.sol";
 import {IRegistryMirror} from "../interfaces/IRegistryMirror.sol";
 import {HexsCodec} from "../libraries/HexsCodec.sol";
+import {HexsBodies} from "../libraries/HexsBodies.sol";
 import {GlobalIds} from "../libraries/GlobalIds.sol";
 import {KeyNFT} from "../keys/KeyNFT.sol";
 import {ExpiryPlugin} from "../plugins/ExpiryPlugin.sol";
@@ -264,7 +265,7 @@ contract HexsRegistry is
         RegistryStorage storage s = _s();
         Price storage price = s.prices[modelId][currency];
         if (listed && !price.listed) {
-            if (s.currencies[modelId].length == HexsCodec.MAX_PRICES) revert TooManyCurrencies(modelId);
+            if (s.currencies[modelId].length == HexsBodies.MAX_PRICES) revert TooManyCurrencies(modelId);
             s.currencies[modelId].push(currency);
         } else if (!listed && price.listed) {
             _removeCurrency(s.currencies[modelId], currency);
@@ -286,7 +287,7 @@ contract HexsRegistry is
     // ------------------------------------------------------------------ mirror (hub only)
 
     /// @inheritdoc IRegistryMirror
-    function mirrorModel(HexsCodec.ModelRegistered calldata r) external {
+    function mirrorModel(HexsBodies.ModelRegistered calldata r) external {
         RegistryStorage storage s = _onlyHub();
         if (s.models[r.modelId].creator != address(0)) revert ModelExists(r.modelId);
         if (r.upstreamBps > MAX_FORK_ROYALTY_BPS) revert RoyaltyTooHigh(r.upstreamBps, MAX_FORK_ROYALTY_BPS);
@@ -322,7 +323,7 @@ contract HexsRegistry is
     }
 
     /// @inheritdoc IRegistryMirror
-    function mirrorUpdate(uint32 srcChain, HexsCodec.ModelUpdated calldata u) external {
+    function mirrorUpdate(uint32 srcChain, HexsBodies.ModelUpdated calldata u) external {
         RegistryStorage storage s = _onlyHub();
         Model storage m = _model(u.modelId);
         if (GlobalIds.chainOf(u.modelId) == srcChain) {
@@ -335,7 +336,7 @@ contract HexsRegistry is
     }
 
     /// @inheritdoc IRegistryMirror
-    function mirrorPayout(HexsCodec.PayoutAddressBound calldata b) external {
+    function mirrorPayout(HexsBodies.PayoutAddressBound calldata b) external {
         RegistryStorage storage s = _onlyHub();
         if (b.chain == s.chainId) _applyPayout(s, b);
     }
@@ -491,7 +492,7 @@ contract HexsRegistry is
         IHexsHub hub_ = s.hub;
         if (address(hub_) != address(0)) {
             hub_.authorizeRecorder(keys);
-            hub_.record(HexsCodec.KIND_MODEL_REGISTERED, HexsCodec.encodeModelRegistered(_registered(s, modelId, m)));
+            hub_.record(HexsBodies.KIND_MODEL_REGISTERED, HexsBodies.encodeModelRegistered(_registered(s, modelId, m)));
         }
     }
 
@@ -499,7 +500,7 @@ contract HexsRegistry is
         RegistryStorage storage s,
         uint64 modelId,
         Model storage m
-    ) private view returns (HexsCodec.ModelRegistered memory r) {
+    ) private view returns (HexsBodies.ModelRegistered memory r) {
         address keys = m.keys;
         address expiry = s.expiryPlugin;
         r.modelId = modelId;
@@ -532,12 +533,12 @@ contract HexsRegistry is
             );
         }
         hub_.record(
-            HexsCodec.KIND_MODEL_UPDATED,
-            HexsCodec.encodeModelUpdated(HexsCodec.ModelUpdated(modelId, m.retired, m.metadataUri, prices))
+            HexsBodies.KIND_MODEL_UPDATED,
+            HexsBodies.encodeModelUpdated(HexsBodies.ModelUpdated(modelId, m.retired, m.metadataUri, prices))
         );
     }
 
-    function _applyPayout(RegistryStorage storage s, HexsCodec.PayoutAddressBound memory b) private {
+    function _applyPayout(RegistryStorage storage s, HexsBodies.PayoutAddressBound memory b) private {
         if (b.payout.family != HexsCodec.FAMILY_EVM) revert PayoutNotEvm(b.payout.family);
         address creator = localCreator(b.creator);
         Payout storage p = s.payouts[creator];

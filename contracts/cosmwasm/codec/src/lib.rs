@@ -7,23 +7,20 @@
 //! once, over [`batch_root`].
 //!
 //! The crate has one dependency (`tiny-keccak`) and builds for `wasm32-unknown-unknown`.
+//!
+//! This file holds the envelope and the wire primitives; the kinds, limits and body codecs are
+//! generated from `codec/schema.ts` into [`bodies`] (`codec/generate.ts`) and re-exported here.
 
 use std::fmt;
 use tiny_keccak::{Hasher, Keccak};
+
+mod bodies;
+pub use bodies::*;
 
 /// The only envelope version this codec accepts.
 pub const VERSION: u8 = 1;
 /// Envelope header size: version u8, kind u8, srcChain u32, dstChain u32, nonce u64, bodyLength u32.
 pub const HEADER_LENGTH: usize = 22;
-/// Maximum length of any string field, in UTF-8 bytes.
-pub const MAX_STRING_LENGTH: usize = 1024;
-/// Maximum length of `deploymentParams` and `signature`.
-pub const MAX_BYTES_LENGTH: usize = 4096;
-/// Maximum length of a currency identifier.
-pub const MAX_CURRENCY_LENGTH: usize = 128;
-/// Maximum number of prices in `ModelUpdated`.
-pub const MAX_PRICES: usize = 16;
-
 /// Account families of the chain-agnostic account word.
 pub const FAMILY_EVM: u8 = 1;
 pub const FAMILY_COSMOS: u8 = 2;
@@ -99,52 +96,6 @@ impl std::error::Error for CodecError {}
 
 // ------------------------------------------------------------------ types
 
-/// Message kinds (the envelope's `kind` byte).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[repr(u8)]
-pub enum Kind {
-    ModelRegistered = 1,
-    ModelUpdated = 2,
-    KeyMinted = 3,
-    KeyTransferred = 4,
-    KeyMoved = 5,
-    KeyBurned = 6,
-    PurchaseSettled = 7,
-    LeaseReported = 8,
-    PayoutAddressBound = 9,
-}
-
-impl Kind {
-    pub fn from_u8(k: u8) -> Option<Kind> {
-        Some(match k {
-            1 => Kind::ModelRegistered,
-            2 => Kind::ModelUpdated,
-            3 => Kind::KeyMinted,
-            4 => Kind::KeyTransferred,
-            5 => Kind::KeyMoved,
-            6 => Kind::KeyBurned,
-            7 => Kind::PurchaseSettled,
-            8 => Kind::LeaseReported,
-            9 => Kind::PayoutAddressBound,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::ModelRegistered => "ModelRegistered",
-            Kind::ModelUpdated => "ModelUpdated",
-            Kind::KeyMinted => "KeyMinted",
-            Kind::KeyTransferred => "KeyTransferred",
-            Kind::KeyMoved => "KeyMoved",
-            Kind::KeyBurned => "KeyBurned",
-            Kind::PurchaseSettled => "PurchaseSettled",
-            Kind::LeaseReported => "LeaseReported",
-            Kind::PayoutAddressBound => "PayoutAddressBound",
-        }
-    }
-}
-
 /// Chain-agnostic account word: a family plus the full address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Account {
@@ -199,137 +150,6 @@ pub struct Price {
     /// Empty = the source chain's native coin; EVM: 20-byte ERC-20 address; Cosmos: denom bytes.
     pub currency: Vec<u8>,
     pub amount: u128,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelRegistered {
-    pub model_id: u64,
-    /// 0 = no parent.
-    pub parent_id: u64,
-    pub creator: Account,
-    pub content_commitment: [u8; 32],
-    pub parent_commitment: [u8; 32],
-    pub soulbound: bool,
-    pub forkable: bool,
-    /// Key lifetime in seconds, 0 = keys never expire.
-    pub key_duration: u64,
-    pub upstream_bps: u16,
-    pub dao_bps: u16,
-    pub fork_royalty_bps: u16,
-    pub sdl_locator: String,
-    pub metadata_uri: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelUpdated {
-    pub model_id: u64,
-    pub retired: bool,
-    pub metadata_uri: String,
-    /// Prices on the message's source chain.
-    pub prices: Vec<Price>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyMinted {
-    pub model_id: u64,
-    pub key_id: u64,
-    pub owner: Account,
-    /// Unix seconds, 0 = never.
-    pub expires_at: u64,
-    pub locked: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyTransferred {
-    pub key_id: u64,
-    pub model_id: u64,
-    pub from: Account,
-    pub to: Account,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyMoved {
-    pub key_id: u64,
-    pub model_id: u64,
-    pub from_chain: u32,
-    pub to_chain: u32,
-    /// The holder on `from_chain`.
-    pub from: Account,
-    /// The holder on `to_chain`.
-    pub owner: Account,
-    pub expires_at: u64,
-    pub locked: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyBurned {
-    pub key_id: u64,
-    pub model_id: u64,
-    /// The holder when the key was burned.
-    pub owner: Account,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PurchaseSettled {
-    pub purchase_id: u64,
-    pub model_id: u64,
-    pub key_id: u64,
-    pub buyer: Account,
-    pub currency: Vec<u8>,
-    pub amount: u128,
-    pub deployment_requested: bool,
-    pub deployment_params: Vec<u8>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeaseReported {
-    pub purchase_id: u64,
-    pub ok: bool,
-    pub dseq: u64,
-    pub gseq: u32,
-    pub oseq: u32,
-    pub provider: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PayoutAddressBound {
-    pub creator: Account,
-    /// The chain the payout address is bound for.
-    pub chain: u32,
-    pub payout: Account,
-    pub bind_nonce: u64,
-    pub signature: Vec<u8>,
-}
-
-/// A message body; the variant determines the envelope's kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Body {
-    ModelRegistered(ModelRegistered),
-    ModelUpdated(ModelUpdated),
-    KeyMinted(KeyMinted),
-    KeyTransferred(KeyTransferred),
-    KeyMoved(KeyMoved),
-    KeyBurned(KeyBurned),
-    PurchaseSettled(PurchaseSettled),
-    LeaseReported(LeaseReported),
-    PayoutAddressBound(PayoutAddressBound),
-}
-
-impl Body {
-    pub fn kind(&self) -> Kind {
-        match self {
-            Body::ModelRegistered(_) => Kind::ModelRegistered,
-            Body::ModelUpdated(_) => Kind::ModelUpdated,
-            Body::KeyMinted(_) => Kind::KeyMinted,
-            Body::KeyTransferred(_) => Kind::KeyTransferred,
-            Body::KeyMoved(_) => Kind::KeyMoved,
-            Body::KeyBurned(_) => Kind::KeyBurned,
-            Body::PurchaseSettled(_) => Kind::PurchaseSettled,
-            Body::LeaseReported(_) => Kind::LeaseReported,
-            Body::PayoutAddressBound(_) => Kind::PayoutAddressBound,
-        }
-    }
 }
 
 /// Envelope fields other than the body. `version` is always [`VERSION`] for a decoded message.
@@ -420,94 +240,17 @@ impl Writer {
         self.u8(addr.len() as u8);
         self.raw(addr);
     }
-}
-
-fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError> {
-    match body {
-        Body::ModelRegistered(b) => {
-            w.u64(b.model_id);
-            w.u64(b.parent_id);
-            w.account(&b.creator);
-            w.raw(&b.content_commitment);
-            w.raw(&b.parent_commitment);
-            w.bool(b.soulbound);
-            w.bool(b.forkable);
-            w.u64(b.key_duration);
-            w.u16(b.upstream_bps);
-            w.u16(b.dao_bps);
-            w.u16(b.fork_royalty_bps);
-            w.string(&b.sdl_locator)?;
-            w.string(&b.metadata_uri)?;
+    fn prices(&mut self, prices: &[Price]) -> Result<(), CodecError> {
+        if prices.len() > MAX_PRICES {
+            return Err(CodecError::TooManyPrices(prices.len()));
         }
-        Body::ModelUpdated(b) => {
-            w.u64(b.model_id);
-            w.bool(b.retired);
-            w.string(&b.metadata_uri)?;
-            if b.prices.len() > MAX_PRICES {
-                return Err(CodecError::TooManyPrices(b.prices.len()));
-            }
-            w.u8(b.prices.len() as u8);
-            for p in &b.prices {
-                w.bytes(&p.currency, MAX_CURRENCY_LENGTH)?;
-                w.u128(p.amount);
-            }
+        self.u8(prices.len() as u8);
+        for p in prices {
+            self.bytes(&p.currency, MAX_CURRENCY_LENGTH)?;
+            self.u128(p.amount);
         }
-        Body::KeyMinted(b) => {
-            w.u64(b.model_id);
-            w.u64(b.key_id);
-            w.account(&b.owner);
-            w.u64(b.expires_at);
-            w.bool(b.locked);
-        }
-        Body::KeyTransferred(b) => {
-            w.u64(b.key_id);
-            w.u64(b.model_id);
-            w.account(&b.from);
-            w.account(&b.to);
-        }
-        Body::KeyMoved(b) => {
-            w.u64(b.key_id);
-            w.u64(b.model_id);
-            w.u32(b.from_chain);
-            w.u32(b.to_chain);
-            w.account(&b.from);
-            w.account(&b.owner);
-            w.u64(b.expires_at);
-            w.bool(b.locked);
-        }
-        Body::KeyBurned(b) => {
-            w.u64(b.key_id);
-            w.u64(b.model_id);
-            w.account(&b.owner);
-        }
-        Body::PurchaseSettled(b) => {
-            w.u64(b.purchase_id);
-            w.u64(b.model_id);
-            w.u64(b.key_id);
-            w.account(&b.buyer);
-            w.bytes(&b.currency, MAX_CURRENCY_LENGTH)?;
-            w.u128(b.amount);
-            w.bool(b.deployment_requested);
-            w.bytes(&b.deployment_params, MAX_BYTES_LENGTH)?;
-        }
-        Body::LeaseReported(b) => {
-            w.u64(b.purchase_id);
-            w.bool(b.ok);
-            w.u64(b.dseq);
-            w.u32(b.gseq);
-            w.u32(b.oseq);
-            w.string(&b.provider)?;
-            w.string(&b.reason)?;
-        }
-        Body::PayoutAddressBound(b) => {
-            w.account(&b.creator);
-            w.u32(b.chain);
-            w.account(&b.payout);
-            w.u64(b.bind_nonce);
-            w.bytes(&b.signature, MAX_BYTES_LENGTH)?;
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Encodes only a body.
@@ -612,6 +355,20 @@ impl<'a> Reader<'a> {
         }
         Account::from_parts(family, self.take(len)?)
     }
+    fn prices(&mut self) -> Result<Vec<Price>, CodecError> {
+        let count = self.u8()? as usize;
+        if count > MAX_PRICES {
+            return Err(CodecError::TooManyPrices(count));
+        }
+        let mut prices = Vec::with_capacity(count);
+        for _ in 0..count {
+            prices.push(Price {
+                currency: self.bytes(MAX_CURRENCY_LENGTH)?,
+                amount: self.u128()?,
+            });
+        }
+        Ok(prices)
+    }
     fn end(&self) -> Result<(), CodecError> {
         if self.pos != self.data.len() {
             return Err(CodecError::TrailingBytes);
@@ -650,106 +407,6 @@ pub fn decode_header(data: &[u8]) -> Result<(Header, &[u8]), CodecError> {
         },
         &data[HEADER_LENGTH..],
     ))
-}
-
-/// Decodes a body of the given kind; every byte must be consumed.
-pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
-    let mut r = Reader::new(data);
-    let body = match kind {
-        Kind::ModelRegistered => Body::ModelRegistered(ModelRegistered {
-            model_id: r.u64()?,
-            parent_id: r.u64()?,
-            creator: r.account()?,
-            content_commitment: r.array()?,
-            parent_commitment: r.array()?,
-            soulbound: r.bool()?,
-            forkable: r.bool()?,
-            key_duration: r.u64()?,
-            upstream_bps: r.u16()?,
-            dao_bps: r.u16()?,
-            fork_royalty_bps: r.u16()?,
-            sdl_locator: r.string()?,
-            metadata_uri: r.string()?,
-        }),
-        Kind::ModelUpdated => {
-            let model_id = r.u64()?;
-            let retired = r.bool()?;
-            let metadata_uri = r.string()?;
-            let count = r.u8()? as usize;
-            if count > MAX_PRICES {
-                return Err(CodecError::TooManyPrices(count));
-            }
-            let mut prices = Vec::with_capacity(count);
-            for _ in 0..count {
-                prices.push(Price {
-                    currency: r.bytes(MAX_CURRENCY_LENGTH)?,
-                    amount: r.u128()?,
-                });
-            }
-            Body::ModelUpdated(ModelUpdated {
-                model_id,
-                retired,
-                metadata_uri,
-                prices,
-            })
-        }
-        Kind::KeyMinted => Body::KeyMinted(KeyMinted {
-            model_id: r.u64()?,
-            key_id: r.u64()?,
-            owner: r.account()?,
-            expires_at: r.u64()?,
-            locked: r.bool()?,
-        }),
-        Kind::KeyTransferred => Body::KeyTransferred(KeyTransferred {
-            key_id: r.u64()?,
-            model_id: r.u64()?,
-            from: r.account()?,
-            to: r.account()?,
-        }),
-        Kind::KeyMoved => Body::KeyMoved(KeyMoved {
-            key_id: r.u64()?,
-            model_id: r.u64()?,
-            from_chain: r.u32()?,
-            to_chain: r.u32()?,
-            from: r.account()?,
-            owner: r.account()?,
-            expires_at: r.u64()?,
-            locked: r.bool()?,
-        }),
-        Kind::KeyBurned => Body::KeyBurned(KeyBurned {
-            key_id: r.u64()?,
-            model_id: r.u64()?,
-            owner: r.account()?,
-        }),
-        Kind::PurchaseSettled => Body::PurchaseSettled(PurchaseSettled {
-            purchase_id: r.u64()?,
-            model_id: r.u64()?,
-            key_id: r.u64()?,
-            buyer: r.account()?,
-            currency: r.bytes(MAX_CURRENCY_LENGTH)?,
-            amount: r.u128()?,
-            deployment_requested: r.bool()?,
-            deployment_params: r.bytes(MAX_BYTES_LENGTH)?,
-        }),
-        Kind::LeaseReported => Body::LeaseReported(LeaseReported {
-            purchase_id: r.u64()?,
-            ok: r.bool()?,
-            dseq: r.u64()?,
-            gseq: r.u32()?,
-            oseq: r.u32()?,
-            provider: r.string()?,
-            reason: r.string()?,
-        }),
-        Kind::PayoutAddressBound => Body::PayoutAddressBound(PayoutAddressBound {
-            creator: r.account()?,
-            chain: r.u32()?,
-            payout: r.account()?,
-            bind_nonce: r.u64()?,
-            signature: r.bytes(MAX_BYTES_LENGTH)?,
-        }),
-    };
-    r.end()?;
-    Ok(body)
 }
 
 /// Decodes a whole message, accepting only the canonical encoding of a valid message.
