@@ -4,7 +4,7 @@
 // `moduleResolution: node` cannot read; the runtime `require` resolves fine (CommonJS build).
 // So the modules are required here and typed from the package's own declaration files.
 // Every other file imports chain-sdk through this module.
- 
+
 import fs from "node:fs";
 import path from "node:path";
 

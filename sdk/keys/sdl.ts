@@ -9,11 +9,11 @@ import { refuse } from "./errors";
 
 // chain-sdk publishes its types only through package "exports", which this project's
 // moduleResolution ("node") does not read: the runtime comes from require, the types by path.
- 
+
 const { generateManifest } = require("@akashnetwork/chain-sdk") as { generateManifest: typeof GenerateManifest };
 
 // js-yaml 4 ships no types; chain-sdk depends on it, so it is installed with it.
- 
+
 const { load } = require("js-yaml") as { load(text: string, opts?: { json?: boolean }): unknown };
 
 export type AkashNetwork = "mainnet" | "sandbox" | "testnet";
