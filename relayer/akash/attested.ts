@@ -83,7 +83,11 @@ export class AttestedLeaseReporter implements LeaseReporter {
     const dst = Number(r.purchaseChain);
     const chain = this.o.chains.get(dst);
     if (!chain)
-      throw new AkashError(`cannot report key ${r.keyId}: purchase chain ${r.purchaseChain} is not in akash.purchases`, false);
+      throw new AkashError(
+        "config_invalid",
+        `cannot report key ${r.keyId}: purchase chain ${r.purchaseChain} is not in akash.purchases`,
+        { retryable: true },
+      );
     const src = this.o.akashChainId;
     const inbound = await chain.inbound(src);
     let row = await this.o.reports.byPurchase("sent", r.purchaseChain, r.keyId.toString());
@@ -149,13 +153,14 @@ export class AttestedLeaseReporter implements LeaseReporter {
     const yes = answers.filter((a) => a.ok).length;
     if (yes < this.o.minCosigners) {
       throw new AkashError(
+        "cosigners_refused",
         `LeaseReported #${nonce}: ${yes} of the ${this.o.minCosigners} co-signers needed accepted it (${
           answers
             .filter((a) => !a.ok)
             .map((a) => `${a.peer}: ${a.why}`)
             .join("; ") || "no peers configured"
         }); will propose again`,
-        false,
+        { retryable: true },
       );
     }
   }

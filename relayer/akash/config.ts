@@ -9,7 +9,7 @@
 //     rpc: http://127.0.0.1:18600          # CometBFT RPC of Akash (the stand-in on the devnet)
 //     rest: http://127.0.0.1:18601         # gRPC-gateway REST of Akash
 //     mnemonic: { file: akash.mnemonic }   # leader only: the account that pays deposits (uact) and fees (uakt)
-//     db: akash.sqlite                     # lease jobs, dseq counters, feed cursors, lane reports
+//     db: akash.sqlite                     # lease jobs, dseq counters, feed cursors, lane reports (or postgres://…)
 //     keyService: http://127.0.0.1:18500   # decrypt SDLs as the operator key (granted by the creator)
 //     purchases:                           # purchase chains (chains[] names): read by leaders, checked by cosigners
 //       - { chain: a, market: "0x…" }     #   EVM: the HexsMarket address; CosmWasm: the chain's contract
@@ -41,6 +41,7 @@ export const akashSectionSchema = z
       .regex(/^\d+(\.\d+)?uakt$/, "fees are paid in uakt, e.g. 0.025uakt")
       .default("0.025uakt"),
     mnemonic: keySource.optional(),
+    /** the lease database: a SQLite file (relative to the config) or a postgres:// URL (a leader shared with the queue's PostgreSQL) */
     db: z.string().min(1).default("akash.sqlite"),
     /** key service base URL: the pipeline decrypts SDLs as the operator key */
     keyService: url.optional(),

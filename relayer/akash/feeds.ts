@@ -79,7 +79,11 @@ export class EvmPurchaseChain implements PurchaseChain {
   async init(): Promise<void> {
     this.provider ??= await connectEvm(this.cfg.rpc);
     if ((await this.p.getCode(this.market)) === "0x")
-      throw new AkashError(`akash.purchases[${this.name}].market: no contract at ${this.market} on ${this.cfg.rpc}`, true);
+      throw new AkashError(
+        "config_invalid",
+        `akash.purchases[${this.name}].market: no contract at ${this.market} on ${this.cfg.rpc}`,
+        { retryable: false },
+      );
     this.registryAddr ??= String(await new Contract(this.market, MARKET_ABI, this.p).registry());
   }
 
@@ -254,14 +258,16 @@ export function purchaseChains(
     const c = chains.find((x) => x.name === p.chain);
     if (!c)
       throw new AkashError(
+        "config_invalid",
         `akash.purchases[${i}].chain: '${p.chain}' is not in chains[] (${chains.map((x) => x.name).join(", ")})`,
-        true,
+        { retryable: false },
       );
     if (c.type === "evm") {
       if (!p.market)
         throw new AkashError(
+          "config_invalid",
           `akash.purchases[${i}].market: required for the EVM chain '${p.chain}' (the HexsMarket address)`,
-          true,
+          { retryable: false },
         );
       return new EvmPurchaseChain(c, p.market, store, p.from, watchSpends);
     }

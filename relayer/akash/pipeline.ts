@@ -117,8 +117,9 @@ export class LeasePipeline {
       if (TERMINAL_STATES.includes(row.state)) return row;
       if (this.now() > until)
         throw new AkashError(
+          "lease_timeout",
           `lease job ${id} still '${row.state}' after ${timeoutMs} ms (last error: ${row.lastError ?? "none"})`,
-          false,
+          { retryable: true },
         );
       const wait = row.nextAttemptAt - this.now();
       if (wait > 0) await sleep(Math.min(wait, this.policy.pollMs));
@@ -214,14 +215,16 @@ export class LeasePipeline {
     requireUactPricing(p);
     if (p.groupSpecs.length !== 1) {
       throw new AkashError(
+        "sdl_unsupported",
         `model ${row.modelId}'s SDL has ${p.groupSpecs.length} placement groups; the lease pipeline opens one lease per deployment (use one placement)`,
-        true,
+        { retryable: false },
       );
     }
     if (row.manifestHash && row.manifestHash !== p.manifestHashHex) {
       throw new AkashError(
+        "sdl_changed",
         `the SDL of model ${row.modelId} changed since the deployment was created (version ${row.manifestHash}, now ${p.manifestHashHex}); the provider would refuse the manifest`,
-        true,
+        { retryable: false },
       );
     }
     return p;
@@ -233,7 +236,9 @@ export class LeasePipeline {
     if (onChain) {
       // created before a crash / timeout: adopt it, never create a second one
       if (onChain.state !== "active")
-        throw new AkashError(`deployment ${row.owner}/${dseq} exists but is ${onChain.state}`, true);
+        throw new AkashError("deployment_closed", `deployment ${row.owner}/${dseq} exists but is ${onChain.state}`, {
+          retryable: false,
+        });
       return this.persist(
         row,
         {
@@ -266,7 +271,8 @@ export class LeasePipeline {
   private async pendingTx(row: LeaseRow, hash: string | null): Promise<boolean> {
     if (!hash) return false;
     const t = await this.akash.findTx(hash);
-    if (t && t.code !== 0) throw new AkashError(`tx ${hash} failed on chain with code ${t.code}`, true);
+    if (t && t.code !== 0)
+      throw new AkashError("tx_failed", `tx ${hash} failed on chain with code ${t.code}`, { retryable: false });
     if (t) {
       // in a block and succeeded: the next query sees its effect
       await this.store.update(row.id, { nextAttemptAt: this.now() });
@@ -378,11 +384,16 @@ export class LeasePipeline {
     );
     if (!lease || lease.state !== "active")
       throw new AkashError(
+        "lease_inactive",
         `lease ${row.owner}/${row.dseq} with ${row.provider} is ${lease?.state ?? "missing"} after the manifest was sent`,
-        true,
+        { retryable: false },
       );
     if (!(await this.akash.leaseReady({ provider: row.provider!, dseq: row.dseq!, gseq: row.gseq!, oseq: row.oseq! }))) {
-      throw new AkashError(`provider ${row.provider} does not report the services of ${row.dseq} ready yet`, false);
+      throw new AkashError(
+        "services_not_ready",
+        `provider ${row.provider} does not report the services of ${row.dseq} ready yet`,
+        { retryable: true },
+      );
     }
     return this.persist(row, { state: "leased", outcome: "leased" }, "lease active, services ready");
   }

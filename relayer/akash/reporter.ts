@@ -41,13 +41,15 @@ export class EvmLeaseReporter implements LeaseReporter {
     const me = await this.signer.getAddress();
     if (!(await this.market.hasRole(role, me))) {
       throw new AkashError(
+        "reporter_unauthorized",
         `cannot report key ${r.keyId}: ${me} lacks LEASE_REPORTER_ROLE on the market ${await this.market.getAddress()} (grant it through the timelock)`,
-        false,
+        { retryable: true },
       );
     }
     const tx = await this.market.connect(this.signer).resolveDeployment(r.keyId, r.ok, this.operator);
     const receipt = await tx.wait();
-    if (!receipt || receipt.status !== 1) throw new AkashError(`resolveDeployment(${r.keyId}) reverted (tx ${tx.hash})`, false);
+    if (!receipt || receipt.status !== 1)
+      throw new AkashError("report_reverted", `resolveDeployment(${r.keyId}) reverted (tx ${tx.hash})`, { retryable: true });
     return tx.hash;
   }
 }

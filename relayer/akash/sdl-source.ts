@@ -25,7 +25,11 @@ export class PlaintextFileSdlSource implements SdlSource {
     try {
       return await fs.promises.readFile(file, "utf8");
     } catch (e) {
-      throw new AkashError(`cannot read the SDL for model ${req.modelId} from ${file}: ${(e as Error).message}`, true);
+      throw new AkashError(
+        "sdl_unavailable",
+        `cannot read the SDL for model ${req.modelId} from ${file}: ${(e as Error).message}`,
+        { retryable: false },
+      );
     }
   }
 }

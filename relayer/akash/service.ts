@@ -13,7 +13,7 @@ import { openLeaseDb, storeSpec, LeaseReportStore, LeaseStore, type OpStore } fr
 import { AttestedLeaseReporter, LeaseCosigner } from "./attested";
 import { AkashClient } from "../../sdk/akash/client";
 import type { AkashSection } from "./config";
-import { AkashError, errorMessage } from "../../sdk/akash/errors";
+import { AkashError, errorMessage, isPermanent } from "../../sdk/akash/errors";
 import { purchaseChains, type FeedSink, type PurchaseChain } from "./feeds";
 import { logger } from "../log";
 import { LeasePipeline, type PipelineHooks } from "./pipeline";
@@ -27,8 +27,9 @@ export function readMnemonic(src: { env: string } | { file: string }): string {
     const v = process.env[src.env]?.trim();
     if (!v)
       throw new AkashError(
+        "config_invalid",
         `akash.mnemonic: environment variable ${src.env} is not set (it must hold the Akash account's BIP-39 mnemonic)`,
-        true,
+        { retryable: false },
       );
     return v;
   }
@@ -36,12 +37,13 @@ export function readMnemonic(src: { env: string } | { file: string }): string {
   try {
     st = fs.statSync(src.file);
   } catch {
-    throw new AkashError(`akash.mnemonic: file ${src.file} does not exist`, true);
+    throw new AkashError("config_invalid", `akash.mnemonic: file ${src.file} does not exist`, { retryable: false });
   }
   if ((st.mode & 0o077) !== 0)
     throw new AkashError(
+      "config_invalid",
       `akash.mnemonic: ${src.file} is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${src.file}`,
-      true,
+      { retryable: false },
     );
   return fs.readFileSync(src.file, "utf8").trim();
 }
@@ -56,9 +58,16 @@ class KeyServiceChainSdl implements SdlSource {
   async sdlFor(req: SdlRequest): Promise<string> {
     const chain = this.chains.get(Number(req.purchaseChain));
     if (!chain)
-      throw new AkashError(`no purchase chain ${req.purchaseChain} configured to read model ${req.modelId}'s SDL locator`, true);
+      throw new AkashError(
+        "sdl_unavailable",
+        `no purchase chain ${req.purchaseChain} configured to read model ${req.modelId}'s SDL locator`,
+        { retryable: false },
+      );
     const locator = await chain.sdlLocator(req.modelId);
-    if (!locator) throw new AkashError(`model ${req.modelId} has no SDL locator on chain ${chain.name}`, true);
+    if (!locator)
+      throw new AkashError("sdl_unavailable", `model ${req.modelId} has no SDL locator on chain ${chain.name}`, {
+        retryable: false,
+      });
     const keys = await import("../../sdk/keys");
     const client = new keys.KeyServiceClient(keys.localEndpoints(this.url.replace(/\/+$/, "")));
     try {
@@ -69,7 +78,11 @@ class KeyServiceChainSdl implements SdlSource {
       const err = e as { code?: string; message: string };
       // forbidden: the creator did not grant this operator (model:grant-holders --operators)
       const permanent = err.code === "forbidden" || err.code === "not_found" || err.code === "integrity";
-      throw new AkashError(`decrypting model ${req.modelId}'s SDL as operator ${this.wallet.address}: ${err.message}`, permanent);
+      throw new AkashError(
+        "sdl_unavailable",
+        `decrypting model ${req.modelId}'s SDL as operator ${this.wallet.address}: ${err.message}`,
+        { retryable: !permanent },
+      );
     }
   }
 }
@@ -80,7 +93,11 @@ class DirectReporter implements LeaseReporter {
   report(r: LeaseReport): Promise<string> {
     const rep = this.byChain.get(r.purchaseChain);
     if (!rep)
-      throw new AkashError(`report.mode direct works for EVM purchase chains only; chain ${r.purchaseChain} is not one`, true);
+      throw new AkashError(
+        "config_invalid",
+        `report.mode direct works for EVM purchase chains only; chain ${r.purchaseChain} is not one`,
+        { retryable: false },
+      );
     return rep.report(r);
   }
 }
@@ -164,7 +181,9 @@ export class AkashService {
     const chainId = await this.retrying("reach Akash", () => probe.chainId());
     await probe.close();
     if (a.chainId && a.chainId !== chainId)
-      throw new AkashError(`akash.chainId is ${a.chainId} but the node at ${a.rpc} is ${chainId}`, true);
+      throw new AkashError("config_invalid", `akash.chainId is ${a.chainId} but the node at ${a.rpc} is ${chainId}`, {
+        retryable: false,
+      });
     this.akash = await AkashClient.fromMnemonic(mnemonic, { ...endpoints, chainId });
     const sdl: SdlSource = a.keyService
       ? new KeyServiceChainSdl(a.keyService, wallet, this.chains)
@@ -173,8 +192,9 @@ export class AkashService {
     if (a.report.mode === "attested") {
       if (a.report.minCosigners > this.o.cfg.peers.length) {
         throw new AkashError(
+          "config_invalid",
           `akash.report.minCosigners is ${a.report.minCosigners} but only ${this.o.cfg.peers.length} peer(s) are configured: lease reports could never be handed over (add peers or lower minCosigners)`,
-          true,
+          { retryable: false },
         );
       }
       reporter = new AttestedLeaseReporter({
@@ -238,7 +258,7 @@ export class AkashService {
       try {
         return await f();
       } catch (e) {
-        if (e instanceof AkashError && e.permanent) throw e;
+        if (isPermanent(e)) throw e;
         if (this.stopping) throw e;
         const delay = nextAttemptDelayMs(attempt, { baseMs: 250, maxMs: 5_000, maxAttempts: Infinity });
         this.log.warn({ what, attempt, retryInMs: delay, err: errorMessage(e) }, "Akash service: retrying");

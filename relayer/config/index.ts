@@ -8,6 +8,7 @@ import * as path from "path";
 import { z } from "zod";
 import { SigningKey } from "ethers";
 import { akashSectionSchema, resolveAkashPaths } from "../akash/config";
+import { HexsError } from "../../sdk/errors";
 
 // js-yaml has no bundled types here; it is a pinned dependency (also used for SDLs).
 const yamlLoad: (text: string) => unknown = require("js-yaml").load;
@@ -178,13 +179,14 @@ export const configSchema = z
 
 export type RelayerConfig = z.infer<typeof configSchema>;
 
-export class ConfigError extends Error {
+/** The relayer's configuration (or its key) is unusable: `field` names where, the message what to do. */
+export class ConfigError extends HexsError {
   constructor(
     message: string,
     readonly field?: string,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
-    this.name = "ConfigError";
+    super("config_invalid", message, { retryable: false, cause: options.cause });
   }
 }
 
@@ -208,13 +210,15 @@ export function loadConfig(file: string): RelayerConfig {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new ConfigError(`cannot read relayer config ${file}: ${(e as Error).message}`);
+    throw new ConfigError(`cannot read relayer config ${file}: ${(e as Error).message}`, undefined, { cause: e });
   }
   let raw: unknown;
   try {
     raw = /\.ya?ml$/i.test(file) ? yamlLoad(text) : JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${file}: not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(e as Error).message}`);
+    throw new ConfigError(`${file}: not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(e as Error).message}`, undefined, {
+      cause: e,
+    });
   }
   const cfg = parseConfig(raw, file);
   const dir = path.dirname(path.resolve(file));

@@ -21,6 +21,7 @@ import { connectEvm } from "../sources/evm-provider";
 import type { OpStore } from "../store";
 import { HUB_ABI } from "../sources/evm";
 import { RejectedError, StaleBatchError, type Sink, type SubmitOptions, type TxStatus } from "./types";
+import { revertDataOf } from "../../sdk/errors";
 
 export const GATEWAY_ABI = [
   "function submitBatch(bytes[] messages, bytes[] signatures)",
@@ -133,8 +134,14 @@ export class EvmGatewaySink implements Sink {
         if ((e as { code?: string }).code === "CALL_EXCEPTION") {
           const stale = staleNonce(e, this.gateway);
           if (stale !== undefined)
-            throw new StaleBatchError(`${this.name} already applied the lane past this batch: ${reason(e, this.gateway)}`, stale);
-          throw new RejectedError(`${this.name} refuses the batch: ${reason(e, this.gateway)}`);
+            throw new StaleBatchError(
+              `${this.name} already applied the lane past this batch: ${reason(e, this.gateway)}`,
+              stale,
+              {
+                cause: e,
+              },
+            );
+          throw new RejectedError(`${this.name} refuses the batch: ${reason(e, this.gateway)}`, { cause: e });
         }
         throw new Error(`${this.name}: could not simulate submitBatch: ${shortError(e)}`, { cause: e });
       }
@@ -288,8 +295,8 @@ export class EvmGatewaySink implements Sink {
 }
 
 function reason(e: unknown, c: Contract): string {
-  const data = (e as { data?: string }).data;
-  if (typeof data === "string" && data.length >= 10) {
+  const data = revertDataOf(e);
+  if (data) {
     const parsed = c.interface.parseError(data);
     if (parsed) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
     return `revert data ${data.slice(0, 74)}`;
@@ -299,8 +306,8 @@ function reason(e: unknown, c: Contract): string {
 
 /** UnexpectedNonce(src, expected, actual) with expected > actual: the lane already moved past the batch. */
 function staleNonce(e: unknown, c: Contract): number | undefined {
-  const data = (e as { data?: string }).data;
-  if (typeof data !== "string" || data.length < 10) return undefined;
+  const data = revertDataOf(e);
+  if (!data) return undefined;
   const parsed = c.interface.parseError(data);
   if (parsed?.name !== "UnexpectedNonce") return undefined;
   const [, expected, actual] = parsed.args as unknown as [bigint, bigint, bigint];

@@ -1,6 +1,7 @@
 // What every destination (sink) offers the delivery loop. The LayerZero dev executor
 // (devnet/lz, another module) plugs in beside these for EVM↔EVM lanes; attestation sinks are
 // the EVM gateway and the CosmWasm contract.
+import { HexsError } from "../../sdk/errors";
 import type { RelayerSet } from "../attest";
 
 export type TxStatus = "pending" | "confirmed" | "failed";
@@ -31,11 +32,10 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-/** Errors the destination returns for a batch that can never succeed as is. */
-export class RejectedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RejectedError";
+/** The destination refuses a batch that can never succeed as is (parked after `maxAttempts`). */
+export class RejectedError extends HexsError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super("batch_rejected", message, { retryable: false, cause: options.cause });
   }
 }
 
@@ -44,13 +44,13 @@ export class RejectedError extends Error {
  * message (another instance, operator or self-relayer won the race). Not a refusal: the next
  * step reads the destination's nonce and confirms what it applied.
  */
-export class StaleBatchError extends Error {
+export class StaleBatchError extends HexsError {
   constructor(
     message: string,
     /** the nonce the destination expects next */
     readonly expected: number,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
-    this.name = "StaleBatchError";
+    super("stale_batch", message, { retryable: true, cause: options.cause });
   }
 }

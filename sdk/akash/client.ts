@@ -99,12 +99,18 @@ export class AkashClient {
   }
 
   private get tx(): StargateTxClient {
-    if (!this.txClient) throw new AkashError("this Akash client is read-only (no account): it cannot sign transactions", true);
+    if (!this.txClient)
+      throw new AkashError("read_only", "this Akash client is read-only (no account): it cannot sign transactions", {
+        retryable: false,
+      });
     return this.txClient;
   }
 
   private get amino(): Secp256k1HdWallet {
-    if (!this.wallet) throw new AkashError("this Akash client is read-only (no account): it cannot sign provider JWTs", true);
+    if (!this.wallet)
+      throw new AkashError("read_only", "this Akash client is read-only (no account): it cannot sign provider JWTs", {
+        retryable: false,
+      });
     return this.wallet;
   }
 
@@ -112,7 +118,9 @@ export class AkashClient {
   static async fromMnemonic(mnemonic: string, endpoints: AkashEndpoints): Promise<AkashClient> {
     const words = mnemonic.trim().split(/\s+/);
     if (![12, 15, 18, 21, 24].includes(words.length))
-      throw new AkashError(`the Akash mnemonic has ${words.length} words; expected 12 or 24 (BIP-39)`, true);
+      throw new AkashError("config_invalid", `the Akash mnemonic has ${words.length} words; expected 12 or 24 (BIP-39)`, {
+        retryable: false,
+      });
     const amino = await Secp256k1HdWallet.fromMnemonic(words.join(" "), { prefix: "akash" });
     const [acct] = await amino.getAccounts();
     const tx = persistBeforeBroadcast(
@@ -203,7 +211,7 @@ export class AkashClient {
   async providerInfo(provider: string): Promise<{ hostUri: string; attributes: { key: string; value: string }[] }> {
     const r = await this.sdk.akash.provider.v1beta4.getProvider({ owner: provider });
     const uri = r.provider?.hostUri;
-    if (!uri) throw new AkashError(`provider ${provider} has no host URI on chain`, true);
+    if (!uri) throw new AkashError("provider_unknown", `provider ${provider} has no host URI on chain`, { retryable: false });
     return { hostUri: uri, attributes: (r.provider?.attributes ?? []).map((a) => ({ key: a.key, value: a.value })) };
   }
 
@@ -294,7 +302,11 @@ export class AkashClient {
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
       });
     } catch (e) {
-      throw new AkashError(`could not reach provider ${provider} at ${hostUri}: ${(e as Error).message}`, false, { cause: e });
+      throw new AkashError(
+        "provider_unreachable",
+        `could not reach provider ${provider} at ${hostUri}: ${(e as Error).message}`,
+        { retryable: true, cause: e },
+      );
     }
     if (!res.ok) throw new ProviderRejectedError(provider, res.status, await res.text());
   }
@@ -351,9 +363,9 @@ function toChainError(what: string, e: unknown, hash: string | undefined): Error
   }
   if (err?.name === "TimeoutError" || err?.txId) {
     return new AkashError(
+      "tx_not_in_block",
       `${what} ${err.txId ?? hash ?? ""} was broadcast but not seen in a block in time: will check the chain before retrying`,
-      false,
-      { cause: e },
+      { retryable: true, cause: e },
     );
   }
   // simulation (gas estimate) failures come back as ABCI query errors carrying the chain's code
@@ -367,5 +379,5 @@ function toChainError(what: string, e: unknown, hash: string | undefined): Error
       sim[2].trim(),
       hash,
     );
-  return new AkashError(`${what} failed: ${msg}`, false, { cause: e });
+  return new AkashError("akash_unavailable", `${what} failed: ${msg}`, { retryable: true, cause: e });
 }

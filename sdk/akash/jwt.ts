@@ -7,6 +7,7 @@ import { makeSignDoc, rawSecp256k1PubkeyToRawAddress, serializeSignDoc, type Off
 import { Secp256k1, Secp256k1Signature } from "@cosmjs/crypto";
 import { toBech32 } from "@cosmjs/encoding";
 import { chainSdk, type JwtPayload } from "./chain-sdk";
+import { HexsError } from "../errors";
 
 export type { JwtPayload };
 export type JwtScope = "send-manifest" | "get-manifest" | "logs" | "shell" | "events" | "status" | "restart";
@@ -32,7 +33,12 @@ export async function createOwnerJwt(
   });
 }
 
-export class JwtError extends Error {}
+/** A provider JWT that does not verify (malformed, wrong signer or algorithm, expired). */
+export class JwtError extends HexsError {
+  constructor(message: string) {
+    super("jwt_invalid", message);
+  }
+}
 
 const sha256 = (b: Uint8Array | string) => new Uint8Array(createHash("sha256").update(b).digest());
 

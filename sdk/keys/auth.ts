@@ -14,7 +14,7 @@ import { decodeSignature, makeSignDoc, pubkeyToAddress, serializeSignDoc } from 
 import type { OfflineAminoSigner, StdSignature, StdSignDoc } from "@cosmjs/amino";
 import { Secp256k1, Secp256k1Signature, sha256 } from "@cosmjs/crypto";
 import { fromBech32, toBase64 } from "@cosmjs/encoding";
-import { refuse } from "./errors";
+import { KeyServiceError, refuse } from "./errors";
 
 export type AccountFamily = "evm" | "cosmos";
 export interface Account {
@@ -34,7 +34,7 @@ export function parseAccount(address: unknown): Account {
     if (data.length === 20) return { family: "cosmos", address: address.toLowerCase() };
     refuse("bad_request", `bech32 address ${address} (${prefix}) is ${data.length} bytes: accounts are 20`);
   } catch (e) {
-    if (e instanceof Error && e.name === "KeyServiceError") throw e;
+    if (e instanceof KeyServiceError) throw e;
   }
   refuse("bad_request", `'${address}' is neither an EVM (0x + 40 hex) nor a bech32 Cosmos account address`);
 }

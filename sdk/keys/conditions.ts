@@ -13,7 +13,7 @@ import { Contract, JsonRpcProvider } from "ethers";
 import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { updateConditionSchema } from "@lighthouse-web3/kavach/dist/methods/accessControl/validator";
 import type { Account } from "./auth";
-import { messageOf, refuse } from "./errors";
+import { KeyServiceError, messageOf, refuse } from "./errors";
 
 export type Comparator = "==" | "!=" | ">=" | "<=" | ">" | "<";
 
@@ -255,7 +255,7 @@ export class ChainAccess {
       if (outType === "bool") return compare(out === true, c, account);
       return compare(String(out), c, account);
     } catch (e) {
-      if (e instanceof Error && e.name === "KeyServiceError") throw e;
+      if (e instanceof KeyServiceError) throw e;
       // A revert (e.g. ownerOf of a burnt key) is a "no"; an unreachable node is not.
       const text = messageOf(e);
       if (/revert|CALL_EXCEPTION|execution reverted/i.test(text)) return false;
@@ -272,7 +272,7 @@ export class ChainAccess {
         try {
           results.set(c.id, await this.check(c, account));
         } catch (e) {
-          if (e instanceof Error && "code" in e && e.code === "chain_unavailable") {
+          if (e instanceof KeyServiceError && e.code === "chain_unavailable") {
             unavailable.push(e.message);
             results.set(c.id, false);
           } else throw e;

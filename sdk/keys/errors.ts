@@ -1,5 +1,7 @@
-// One error type for everything the key service and its client refuse. `status` is the HTTP
-// status the service answers with; `code` is stable for programs, the message is for people.
+// Everything the key service and its client refuse, in the one Hexs error type (../errors).
+// `status` is the HTTP status the service answers with; `code` is stable for programs, the
+// message is for people; `retryable`: the same request may succeed later.
+import { HexsError } from "../errors";
 
 export type KeyErrorCode =
   | "bad_request"
@@ -32,14 +34,15 @@ const STATUS: Record<KeyErrorCode, number> = {
   bad_challenge: 502, // the service handed the client something it will not sign
 };
 
-export class KeyServiceError extends Error {
-  readonly code: KeyErrorCode;
+/** a fresh request (new challenge, chain back, more shares) may succeed */
+const RETRYABLE: ReadonlySet<KeyErrorCode> = new Set(["nonce_expired", "nonce_replayed", "chain_unavailable", "threshold"]);
+
+export class KeyServiceError extends HexsError {
+  declare readonly code: KeyErrorCode;
   readonly status: number;
 
-  constructor(code: KeyErrorCode, message: string) {
-    super(message);
-    this.name = "KeyServiceError";
-    this.code = code;
+  constructor(code: KeyErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { retryable: RETRYABLE.has(code), cause: options.cause });
     this.status = STATUS[code];
   }
 }
@@ -49,16 +52,4 @@ export function refuse(code: KeyErrorCode, message: string): never {
 }
 
 /** The message of anything thrown, including the plain objects the Lighthouse SDK throws. */
-export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (err && typeof err === "object") {
-    const m = (err as Record<string, unknown>).message;
-    if (typeof m === "string") return m;
-    try {
-      return JSON.stringify(err);
-    } catch {
-      return String(err);
-    }
-  }
-  return String(err);
-}
+export { messageOf } from "../errors";
