@@ -10,6 +10,7 @@ import { fromHex } from "@cosmjs/encoding";
 import { deployLzEndpoint, useMessageLibFor, type LzEndpointDeployment } from "./lz";
 import { connect, deploy, devnetEnv, instantiateMsg, type DevnetEnv, type User } from "./wasmd";
 import { Supervisor, waitFor } from "./procs";
+import { readDeploymentRecords } from "../sdk/node/deployments";
 
 export const ROOT = path.resolve(__dirname, "..");
 const HARDHAT = path.join(ROOT, "node_modules/.bin/hardhat");
@@ -110,16 +111,6 @@ export function deploymentsDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.HEXS_DEPLOYMENTS_DIR ?? path.join(ROOT, "deployments");
 }
 
-function readDeployments(network: string, dir = deploymentsDir()): Record<string, string> {
-  const folder = path.join(dir, network);
-  const out: Record<string, string> = {};
-  for (const f of fs.readdirSync(folder)) {
-    if (f.endsWith(".json"))
-      out[f.replace(/\.json$/, "")] = (JSON.parse(fs.readFileSync(path.join(folder, f), "utf8")) as { address: string }).address;
-  }
-  return out;
-}
-
 /** Environment that points `hardhat --network devnetA|devnetB` at the running nodes. */
 export function devnetHardhatEnv(chains: readonly { network: string; url: string }[]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { HEXS_QUIET: "0" };
@@ -176,7 +167,7 @@ export async function deployEvm(
   const chains: EvmChain[] = nodes.map((n, i) => ({
     ...n,
     lz: lzs[i],
-    addresses: readDeployments(n.network, records),
+    addresses: readDeploymentRecords(records, n.network),
     signer: (index: number) => n.provider.getSigner(index),
   }));
   for (const c of chains)
