@@ -11,6 +11,7 @@ import { deployLzEndpoint, useMessageLibFor, type LzEndpointDeployment } from ".
 import { connect, deploy, devnetEnv, instantiateMsg, type DevnetEnv, type User } from "./wasmd";
 import { Supervisor, waitFor } from "./procs";
 import { readDeploymentRecords } from "../sdk/node/deployments";
+import type { EvmChain as SdkEvmChain } from "../sdk/chains";
 
 export const ROOT = path.resolve(__dirname, "..");
 const HARDHAT = path.join(ROOT, "node_modules/.bin/hardhat");
@@ -109,6 +110,19 @@ export async function startEvmNode(sup: Supervisor, spec: EvmSpec): Promise<{ ur
 /** Where hardhat-deploy keeps a network's records: `deployments/` or $HEXS_DEPLOYMENTS_DIR (tests). */
 export function deploymentsDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.HEXS_DEPLOYMENTS_DIR ?? path.join(ROOT, "deployments");
+}
+
+/** A devnet EVM chain as an SDK chain entry (for connectContracts and the chain registry). */
+export function sdkChain(c: EvmChain): SdkEvmChain {
+  return {
+    family: "evm",
+    name: c.network,
+    hexsChainId: c.hexsChainId,
+    evmChainId: c.evmChainId,
+    rpcUrl: c.url,
+    lzEid: c.eid,
+    contracts: { ...c.addresses },
+  };
 }
 
 /** Environment that points `hardhat --network devnetA|devnetB` at the running nodes. */
