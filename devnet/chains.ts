@@ -10,6 +10,8 @@ import { fromHex } from "@cosmjs/encoding";
 import { deployLzEndpoint, useMessageLibFor, type LzEndpointDeployment } from "./lz";
 import { connect, deploy, devnetEnv, instantiateMsg, type DevnetEnv, type User } from "./wasmd";
 import { Supervisor, waitFor } from "./procs";
+import { readDeploymentRecords } from "../sdk/node/deployments";
+import type { EvmChain as SdkEvmChain } from "../sdk/chains";
 
 export const ROOT = path.resolve(__dirname, "..");
 const HARDHAT = path.join(ROOT, "node_modules/.bin/hardhat");
@@ -110,14 +112,17 @@ export function deploymentsDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.HEXS_DEPLOYMENTS_DIR ?? path.join(ROOT, "deployments");
 }
 
-function readDeployments(network: string, dir = deploymentsDir()): Record<string, string> {
-  const folder = path.join(dir, network);
-  const out: Record<string, string> = {};
-  for (const f of fs.readdirSync(folder)) {
-    if (f.endsWith(".json"))
-      out[f.replace(/\.json$/, "")] = (JSON.parse(fs.readFileSync(path.join(folder, f), "utf8")) as { address: string }).address;
-  }
-  return out;
+/** A devnet EVM chain as an SDK chain entry (for connectContracts and the chain registry). */
+export function sdkChain(c: EvmChain): SdkEvmChain {
+  return {
+    family: "evm",
+    name: c.network,
+    hexsChainId: c.hexsChainId,
+    evmChainId: c.evmChainId,
+    rpcUrl: c.url,
+    lzEid: c.eid,
+    contracts: { ...c.addresses },
+  };
 }
 
 /** Environment that points `hardhat --network devnetA|devnetB` at the running nodes. */
@@ -176,7 +181,7 @@ export async function deployEvm(
   const chains: EvmChain[] = nodes.map((n, i) => ({
     ...n,
     lz: lzs[i],
-    addresses: readDeployments(n.network, records),
+    addresses: readDeploymentRecords(records, n.network),
     signer: (index: number) => n.provider.getSigner(index),
   }));
   for (const c of chains)

@@ -10,7 +10,7 @@
 //   ts-node devnet/main.ts --keep     keep everything running after the scenario (Ctrl-C stops it)
 import fs from "node:fs";
 import path from "node:path";
-import { ROOT } from "./chains";
+import { COSMOS_CHAIN, ROOT, sdkChain } from "./chains";
 import { startDevnet, type Devnet } from "./network";
 import { Supervisor } from "./procs";
 import { runScenario } from "./scenario";
@@ -47,6 +47,22 @@ async function main(): Promise<void> {
   try {
     net = await startDevnet({ dir, sup, say });
     const [a, b] = net.evm;
+    // The chain registry the SDK (and a web app) loads: sdk/chains.ts chainRegistry(JSON).
+    const registry = {
+      chains: [
+        ...net.evm.map(sdkChain),
+        {
+          family: "cosmos",
+          name: "wasmd",
+          hexsChainId: COSMOS_CHAIN,
+          cosmosChainId: net.cosmos.env.chainId,
+          rpcUrl: net.cosmos.env.rpc,
+          bech32Prefix: "wasm",
+          contract: net.cosmos.contract,
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(net.dir, "chains.json"), JSON.stringify(registry, null, 2) + "\n");
     if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
     const tScenario = Date.now();
     const r = await runScenario(a, b, net.cosmos, say, {

@@ -33,15 +33,9 @@ import {
   type Holder,
 } from "../sdk/keys";
 import { AkashClient } from "../sdk/akash/client";
-import {
-  AttestationGateway__factory,
-  HexsHub__factory,
-  HexsMarket__factory,
-  HexsRegistry__factory,
-  type HexsMarket,
-  type HexsRegistry,
-} from "../sdk/typechain";
-import { COSMOS_CHAIN, devnetHardhatEnv, hardhat, ROOT, type CosmosChain, type EvmChain } from "./chains";
+import { AttestationGateway__factory, type HexsHub, type HexsMarket, type HexsRegistry } from "../sdk/typechain";
+import { connectContracts, type HexsContracts } from "../sdk";
+import { COSMOS_CHAIN, devnetHardhatEnv, hardhat, ROOT, sdkChain, type CosmosChain, type EvmChain } from "./chains";
 import { waitFor } from "./procs";
 import { AKASH_LANE, keyChainName, WASM_KEY_CHAIN, type DevnetServices } from "./services";
 
@@ -87,8 +81,10 @@ export async function runScenario(
   x: ScenarioServices,
 ): Promise<ScenarioResult> {
   const env = devnetHardhatEnv([a, b]);
-  const registry = (c: EvmChain): HexsRegistry => HexsRegistry__factory.connect(c.addresses.HexsRegistry, c.provider);
-  const market = (c: EvmChain): HexsMarket => HexsMarket__factory.connect(c.addresses.HexsMarket, c.provider);
+  const contracts = (c: EvmChain): HexsContracts => connectContracts(sdkChain(c), c.provider);
+  const registry = (c: EvmChain): HexsRegistry => contracts(c).registry;
+  const market = (c: EvmChain): HexsMarket => contracts(c).market;
+  const hub = (c: EvmChain): HexsHub => contracts(c).hub!;
   const cw = cosmos.users;
   const q = <T>(msg: unknown): Promise<T> => cw.alice.client.queryContractSmart(cosmos.contract, msg) as Promise<T>;
   const evmAccount = async (c: EvmChain, i: number) => (await c.signer(i)).getAddress();
@@ -239,7 +235,7 @@ export async function runScenario(
   // 4. carol buys the fork's key on chain B and asks for a deployment.
   const key = id(b.hexsChainId, 1);
   title(`carol buys a key of the fork on ${b.label}, with an Akash deployment in us-west`);
-  const hubB = HexsHub__factory.connect(b.addresses.HexsHub, b.provider);
+  const hubB = hub(b);
   const fromBlock = await b.provider.getBlockNumber();
   await task(b.network, "key:buy", ["--model", show(fork), "--deploy-params", `{"region":"us-west"}`, "--from", "3"]);
   const bought = Date.now();
@@ -309,7 +305,7 @@ export async function runScenario(
   await execute("alice", { claim: { payee: { evm: alice } } });
   say(`   alice's payout address received ${owed}${cosmos.env.denom} on the Cosmos chain`);
   const dave = { family: 2, addr: zeroPadValue(hex20(cw.carol.address), 32) };
-  const hubA = HexsHub__factory.connect(a.addresses.HexsHub, a.provider);
+  const hubA = hub(a);
   await mirrored(`dave's key of ${show(root)} (bought on the Cosmos chain) is mirrored on ${a.label}`, async () =>
     hubA.hasMirroredAccess(root, dave),
   );

@@ -8,5 +8,6 @@ export * from "./accounts";
 export * from "./ids";
 export * from "./tx";
 export * from "./actions";
+export * from "./bridge";
 export * as codec from "../codec";
 export type * from "./typechain";

@@ -3,12 +3,12 @@
 import fs from "node:fs";
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { ContractTransactionResponse, Signer } from "ethers";
-import { formatEther, getAddress, getBytes, isAddress, isHexString, ZeroAddress, ZeroHash } from "ethers";
+import type { ContractTransactionResponse } from "ethers";
+import { formatEther, getAddress, isAddress, isHexString, ZeroAddress, ZeroHash } from "ethers";
 import type { AttestationGateway, HexsHub, HexsLzBridge } from "../sdk/typechain";
 import type { MoveResult } from "../sdk/actions/key";
+import type { BindResult } from "../sdk/actions/payout";
 import type { TxReport } from "../sdk/tx";
-import { toSolAccount } from "../sdk/accounts";
 import { loadProtocol, resolveSigner, sdk, type ProtocolContracts } from "./lib/context";
 import { cli, fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
@@ -16,9 +16,8 @@ import { parseAccount, parseAddress, parseAddressList, parseId, parseUint } from
 import { Names } from "./lib/protocol";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
 import { pendingBatch, planWire, type WireAction, type WirePeer } from "../sdk/bridge";
-import { AccountFamily, payoutBindingDigest, type Account } from "../codec";
 
-export type { MoveResult };
+export type { BindResult, MoveResult };
 import { decodePacket, JsonFileFailedReceiveStore, LzExecutor, type ExecResult } from "../devnet/lz";
 
 const FROM_HELP = "Account to sign with: index (0, 1, …) or address among the network's accounts";
@@ -651,15 +650,6 @@ task(
 
 // ---------------------------------------------------------------- payout:bind
 
-export interface BindResult {
-  creator: string;
-  chain: number;
-  payout: Account;
-  nonce: bigint;
-  signature: string;
-  txHash: string;
-}
-
 task(
   "payout:bind",
   "Bind the creator's payout account on a chain: the creator signs the binding (EIP-191) and it is recorded for every chain",
@@ -672,34 +662,11 @@ task(
     cli(async (a: { chain: string; payout: string; nonce?: string; from?: string }, hre): Promise<BindResult> => {
       const chain = parseChain("chain", a.chain);
       const payout = parseAccount("payout", a.payout);
-      const b = await loadBridge(hre, false);
-      const signer: Signer = await resolveSigner(hre, a.from);
-      const creator = await signer.getAddress();
-      const creatorAccount: Account = { family: AccountFamily.Evm, address: creator.toLowerCase() };
-      const sign = (nonce: bigint) => signer.signMessage(getBytes(payoutBindingDigest(creatorAccount, chain, payout, nonce)));
-      const hub = b.hub.connect(signer);
-      let nonce = a.nonce === undefined ? 1n : parseUint("nonce", a.nonce, (1n << 64n) - 1n);
+      const nonce = a.nonce === undefined ? undefined : parseUint("nonce", a.nonce, (1n << 64n) - 1n);
       if (nonce === 0n) fail("bad --nonce 0: binding nonces start at 1");
-      let signature = await sign(nonce);
-      if (a.nonce === undefined) {
-        // The hub keeps the last nonce per (creator, chain) without a getter: a stale probe names it.
-        try {
-          await hub.bindPayout.staticCall(creator, chain, toSolAccount(payout), nonce, signature);
-        } catch (e) {
-          const data = (e as { data?: string }).data;
-          const parsed = data ? b.hub.interface.parseError(data) : null;
-          if (parsed?.name === "StaleBinding") {
-            nonce = (parsed.args[1] as bigint) + 1n;
-            signature = await sign(nonce);
-          }
-        }
-      }
-      const r = await send(
-        b.p,
-        `bind payout ${payout.address} on chain ${chain} (nonce ${nonce})`,
-        () => hub.bindPayout.staticCall(creator, chain, toSolAccount(payout), nonce, signature),
-        () => hub.bindPayout(creator, chain, toSolAccount(payout), nonce, signature),
-      );
-      return { creator, chain, payout, nonce, signature, txHash: r.hash };
+      const b = await loadBridge(hre, false);
+      const signer = await resolveSigner(hre, a.from);
+      const { bindPayout } = await sdk();
+      return bindPayout(b.p, signer, { chain, payout, nonce }, { log: say });
     }),
   );

@@ -7,3 +7,4 @@ export * from "./key";
 export * from "./vault";
 export * from "./plugin";
 export * from "./dao";
+export * from "./payout";

@@ -3,9 +3,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { getAddress, isAddress, isHexString, keccak256, parseUnits, toUtf8Bytes, ZeroAddress } from "ethers";
 import { InvalidAccountError, parseAccount as accountFromString, type Account } from "../../sdk/accounts";
+import { NATIVE } from "../../sdk/tx";
 import { fail } from "./errors";
 
-export const NATIVE = ZeroAddress;
 const UINT64_MAX = (1n << 64n) - 1n;
 
 /**

@@ -30,6 +30,7 @@ import {
   type HexsContracts,
 } from "../../sdk";
 import type { TasksToken } from "../../sdk/typechain";
+import { setQuiet } from "../../tasks/lib/log";
 
 async function chainEntry(): Promise<EvmChain> {
   const contracts: Record<string, string> = {};
@@ -57,6 +58,9 @@ describe("sdk actions", function () {
   let p: Protocol;
   let c: HexsContracts;
   let creator: Signer, forker: Signer, buyer: Signer, other: Signer;
+
+  before(() => setQuiet(true)); // the one task used for set-up (protocol:accept-token)
+  after(() => setQuiet(false));
 
   beforeEach(async () => {
     p = await deployProtocol();
