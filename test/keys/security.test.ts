@@ -19,7 +19,6 @@ import {
   grantKeyHolders,
   KeyServiceClient,
   localEndpoints,
-  parseLocator,
   sealSdl,
 } from "../../sdk/keys";
 import type { Holder } from "../../sdk/keys";
