@@ -13,10 +13,11 @@ start=$(date +%s)
 bash scripts/setup.sh
 
 if stage lint || stage evm || stage relayer || stage gas || stage slither; then
-  banner "compile (solcjs, offline), type-check, golden vectors"
+  banner "compile (solcjs, offline), type-check, golden vectors, generated codecs"
   npx hardhat compile
   npx tsc --noEmit -p .
   npx ts-node --transpile-only codec/gen-vectors.ts --check
+  npx ts-node --transpile-only codec/generate.ts --check
 fi
 
 if stage lint; then
