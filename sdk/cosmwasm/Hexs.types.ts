@@ -76,6 +76,11 @@ export type ExecuteMsg = {
     signatures: BatchSignature[];
   };
 } | {
+  reapply: {
+    nonce: Uint64;
+    src: number;
+  };
+} | {
   transfer_nft: {
     recipient: string;
     token_id: string;
@@ -213,6 +218,12 @@ export type QueryMsg = {
   };
 } | {
   lanes: {};
+} | {
+  refusals: {
+    limit?: number | null;
+    src: number;
+    start_after?: Uint64 | null;
+  };
 } | {
   owner_of: {
     include_expired?: boolean | null;
@@ -370,3 +381,15 @@ export interface OperatorResponse {
   approval: Approval;
 }
 export type NullableString = string | null;
+export interface RefusalsResponse {
+  refusals: Refusal[];
+}
+export interface Refusal {
+  code: string;
+  height: number;
+  kind: string;
+  message: HexBinary;
+  nonce: number;
+  reason: string;
+  src: number;
+}

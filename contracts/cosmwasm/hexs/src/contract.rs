@@ -123,6 +123,7 @@ pub fn execute(
             messages,
             signatures,
         } => mirror::execute_receive_batch(deps, env, &cfg, messages, signatures),
+        ExecuteMsg::Reapply { src, nonce } => mirror::execute_reapply(deps, &cfg, src, nonce.u64()),
         ExecuteMsg::TransferNft {
             recipient,
             token_id,
@@ -191,6 +192,16 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
         QueryMsg::Payout { account } => to_json_binary(&query::payout(deps, account)?),
         QueryMsg::Escrow { key_id } => to_json_binary(&query::escrow(deps, key_id.u64())?),
         QueryMsg::Lanes {} => to_json_binary(&query::lanes(deps)?),
+        QueryMsg::Refusals {
+            src,
+            start_after,
+            limit,
+        } => to_json_binary(&query::refusals(
+            deps,
+            src,
+            start_after.map(|n| n.u64()),
+            limit,
+        )?),
         QueryMsg::OwnerOf {
             token_id,
             include_expired,

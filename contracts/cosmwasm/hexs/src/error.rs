@@ -144,6 +144,9 @@ pub enum ContractError {
         error: MirrorError,
     },
 
+    #[error("no refused message at nonce {nonce} of the lane from chain {src}")]
+    NotRefused { src: u32, nonce: u64 },
+
     #[error("malformed signature {index}: {reason}")]
     MalformedSignature { index: usize, reason: String },
 
@@ -291,6 +294,22 @@ pub enum MirrorError {
         nonce: u64,
         last: u64,
     },
+}
+
+impl MirrorError {
+    /// The variant's name (`UnknownModel`, ...), recorded with a refusal; a rule of the
+    /// contract's own names its `ContractError` variant instead.
+    pub fn code(&self) -> String {
+        let debug = match self {
+            MirrorError::Contract(e) => format!("{e:?}"),
+            other => format!("{other:?}"),
+        };
+        debug
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
 }
 
 impl From<ContractError> for MirrorError {

@@ -13,6 +13,7 @@ pub mod msg;
 pub mod outbound;
 pub mod query;
 pub mod royalties;
+pub mod stage;
 pub mod state;
 
 #[cfg(test)]

@@ -1,5 +1,9 @@
 //! Inbound mirror batches: M-of-N relayer signatures over the codec batch root, applied
-//! strictly in lane order. Any failure rejects the whole batch (no partial state).
+//! strictly in lane order. A batch that is not one signed, contiguous piece of one lane is
+//! rejected whole; inside an accepted batch each message is applied in isolation (its writes
+//! are staged and kept only when it applies): a refused message is recorded in `REFUSALS`
+//! with its reason, the lane moves past it, and `reapply` applies it once its cause is gone.
+//! So no single message can stop a lane.
 
 use cosmwasm_std::{
     Api, Binary, DepsMut, Empty, Env, Event, HexBinary, Response, StdResult, Storage,
@@ -12,9 +16,11 @@ use crate::models::origin_of;
 use crate::msg::BatchSignature;
 use crate::outbound::from_codec_account;
 use crate::royalties::resolve_escrow;
+use crate::stage::{commit, Staged};
 use crate::state::{
-    Config, LocalKey, MirroredKey, Model, Policy, Royalty, HOLDINGS, INBOUND_NONCE, LOCAL_KEYS,
-    MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS, OWNED, PAYOUTS, PAYOUT_NONCES, RELAYERS,
+    Config, LocalKey, MirroredKey, Model, Policy, Refusal, Royalty, HOLDINGS, INBOUND_NONCE,
+    LOCAL_KEYS, MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS, OWNED, PAYOUTS, PAYOUT_NONCES, REFUSALS,
+    RELAYERS,
 };
 
 /// The 32-byte hash relayers sign: the batch root itself (no prefix), so the same
@@ -151,7 +157,7 @@ pub fn prepare_batch(chain_id: u32, messages: &[HexBinary]) -> Result<Prepared, 
 
 pub fn execute_receive_batch(
     deps: DepsMut,
-    _env: Env,
+    env: Env,
     cfg: &Config,
     messages: Vec<HexBinary>,
     signatures: Vec<BatchSignature>,
@@ -184,17 +190,39 @@ pub fn execute_receive_batch(
     let signers = verify_signatures(deps.api, deps.storage, &signed_digest(&root), &signatures)?;
 
     let mut events = Vec::with_capacity(decoded.len());
-    for (i, m) in decoded.into_iter().enumerate() {
+    let mut refused: Vec<String> = vec![];
+    for (m, raw) in decoded.into_iter().zip(messages) {
         let kind = m.kind().name();
         let nonce = m.nonce;
-        apply(deps.api, deps.storage, cfg, src, m.body)
-            .map_err(|error| ContractError::InvalidMirror { index: i, error })?;
-        events.push(
-            Event::new("hexs_inbound")
-                .add_attribute("kind", kind)
-                .add_attribute("src", src.to_string())
-                .add_attribute("nonce", nonce.to_string()),
-        );
+        match apply_isolated(deps.api, deps.storage, cfg, src, m.body) {
+            Ok(()) => events.push(
+                Event::new("hexs_inbound")
+                    .add_attribute("kind", kind)
+                    .add_attribute("src", src.to_string())
+                    .add_attribute("nonce", nonce.to_string()),
+            ),
+            Err(error) => {
+                let refusal = Refusal {
+                    src,
+                    nonce,
+                    kind: kind.to_string(),
+                    code: error.code(),
+                    reason: error.to_string(),
+                    height: env.block.height,
+                    message: raw,
+                };
+                REFUSALS.save(deps.storage, (src, nonce), &refusal)?;
+                refused.push(nonce.to_string());
+                events.push(
+                    Event::new("hexs_inbound_refused")
+                        .add_attribute("kind", kind)
+                        .add_attribute("src", src.to_string())
+                        .add_attribute("nonce", nonce.to_string())
+                        .add_attribute("code", refusal.code)
+                        .add_attribute("reason", refusal.reason),
+                );
+            }
+        }
     }
     INBOUND_NONCE.save(deps.storage, src, &last_nonce)?;
     Ok(Response::new()
@@ -204,7 +232,54 @@ pub fn execute_receive_batch(
         .add_attribute("last_nonce", last_nonce.to_string())
         .add_attribute("root", HexBinary::from(root).to_hex())
         .add_attribute("signers", signers.to_string())
+        .add_attribute("refused", refused.join(","))
         .add_events(events))
+}
+
+/// Applies one message with its writes staged: storage changes only when it applies whole.
+fn apply_isolated(
+    api: &dyn Api,
+    storage: &mut dyn Storage,
+    cfg: &Config,
+    src: u32,
+    body: codec::Body,
+) -> ApplyResult {
+    let mut staged = Staged::new(storage);
+    apply(api, &mut staged, cfg, src, body)?;
+    let writes = staged.into_writes();
+    commit(storage, writes);
+    Ok(())
+}
+
+/// Applies again a message refused earlier (anyone may ask, as on the EVM hub: the message
+/// was signed by the relayer quorum when it arrived). It succeeds at most once; while its
+/// cause remains it fails with the reason and stays recorded.
+pub fn execute_reapply(
+    deps: DepsMut,
+    cfg: &Config,
+    src: u32,
+    nonce: u64,
+) -> Result<Response, ContractError> {
+    let refusal = REFUSALS
+        .may_load(deps.storage, (src, nonce))?
+        .ok_or(ContractError::NotRefused { src, nonce })?;
+    let m =
+        codec::decode(refusal.message.as_slice()).map_err(|e| ContractError::MalformedMessage {
+            index: 0,
+            error: e.into(),
+        })?;
+    apply_isolated(deps.api, deps.storage, cfg, src, m.body)
+        .map_err(|error| ContractError::InvalidMirror { index: 0, error })?;
+    REFUSALS.remove(deps.storage, (src, nonce));
+    Ok(Response::new()
+        .add_attribute("action", "reapply")
+        .add_event(
+            Event::new("hexs_inbound")
+                .add_attribute("kind", refusal.kind)
+                .add_attribute("src", src.to_string())
+                .add_attribute("nonce", nonce.to_string())
+                .add_attribute("reapplied", "true"),
+        ))
 }
 
 type ApplyResult = Result<(), MirrorError>;

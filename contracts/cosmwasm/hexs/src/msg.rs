@@ -94,6 +94,12 @@ pub enum ExecuteMsg {
         messages: Vec<HexBinary>,
         signatures: Vec<BatchSignature>,
     },
+    /// Apply again the message refused at `nonce` of the lane from `src` (see the `refusals`
+    /// query), once its cause is gone. Anyone may ask; it succeeds at most once.
+    Reapply {
+        src: u32,
+        nonce: Uint64,
+    },
 
     // cw721
     TransferNft {
@@ -176,6 +182,13 @@ pub enum QueryMsg {
     Escrow { key_id: Uint64 },
     #[returns(LanesResponse)]
     Lanes {},
+    /// Inbound messages refused on the lane from `src` and not re-applied yet, by nonce.
+    #[returns(RefusalsResponse)]
+    Refusals {
+        src: u32,
+        start_after: Option<Uint64>,
+        limit: Option<u32>,
+    },
 
     // cw721
     #[returns(OwnerOfResponse)]
@@ -268,6 +281,11 @@ pub struct HasAccessResponse {
 pub struct LaneNonce {
     pub chain: u32,
     pub nonce: u64,
+}
+
+#[cw_serde]
+pub struct RefusalsResponse {
+    pub refusals: Vec<crate::state::Refusal>,
 }
 
 #[cw_serde]
@@ -485,6 +503,13 @@ mod tests {
             r#"{"receive_batch":{"messages":["01ff"],"signatures":[{"pubkey":"03","signature":"04"}]}}"#,
         );
         pin(
+            ExecuteMsg::Reapply {
+                src: 1,
+                nonce: Uint64::new(7),
+            },
+            r#"{"reapply":{"src":1,"nonce":"7"}}"#,
+        );
+        pin(
             ExecuteMsg::SendNft {
                 contract: s("c"),
                 token_id: s("1"),
@@ -591,6 +616,14 @@ mod tests {
             r#"{"claimable":{"payee":{"cosmos":"cosmos1x"}}}"#,
         );
         pin(QueryMsg::Lanes {}, r#"{"lanes":{}}"#);
+        pin(
+            QueryMsg::Refusals {
+                src: 1,
+                start_after: None,
+                limit: Some(5),
+            },
+            r#"{"refusals":{"src":1,"start_after":null,"limit":5}}"#,
+        );
         pin(QueryMsg::Key { id }, r#"{"key":{"id":"7"}}"#);
         pin(QueryMsg::Vault { model: id }, r#"{"vault":{"model":"7"}}"#);
         pin(

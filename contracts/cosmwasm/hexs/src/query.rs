@@ -9,12 +9,12 @@ use crate::msg::{
     AllNftInfoResponse, Approval, ApprovalResponse, ApprovalsResponse, ConfigResponse,
     ContractInfoResponse, HasAccessResponse, KeyExtension, KeyResponse, LaneNonce, LanesResponse,
     MinterResponse, ModelsResponse, NftInfoResponse, NumTokensResponse, OperatorResponse,
-    OperatorsResponse, OwnerOfResponse, TokensResponse,
+    OperatorsResponse, OwnerOfResponse, RefusalsResponse, TokensResponse,
 };
 use crate::state::{
     Escrow, LocalKey, Model, CLAIMABLE, CONFIG, ESCROWS, HOLDINGS, INBOUND_NONCE, LOCAL_KEYS,
-    MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS, OPERATORS, OUTBOUND_NONCE, OWNED, PAYOUTS, RELAYERS,
-    VAULTS,
+    MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS, OPERATORS, OUTBOUND_NONCE, OWNED, PAYOUTS, REFUSALS,
+    RELAYERS, VAULTS,
 };
 
 const DEFAULT_LIMIT: u32 = 30;
@@ -157,6 +157,27 @@ pub fn lanes(deps: Deps) -> StdResult<LanesResponse> {
         inbound: collect(&INBOUND_NONCE)?,
         outbound: collect(&OUTBOUND_NONCE)?,
     })
+}
+
+pub fn refusals(
+    deps: Deps,
+    src: u32,
+    start_after: Option<u64>,
+    limit: Option<u32>,
+) -> StdResult<RefusalsResponse> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let refusals = REFUSALS
+        .prefix(src)
+        .range(
+            deps.storage,
+            start_after.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
+        .take(limit)
+        .map(|r| r.map(|(_, v)| v))
+        .collect::<StdResult<Vec<_>>>()?;
+    Ok(RefusalsResponse { refusals })
 }
 
 // ---------------------------------------------------------------- cw721

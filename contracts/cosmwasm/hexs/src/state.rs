@@ -181,3 +181,25 @@ pub const ESCROWS: Map<u64, Escrow> = Map::new("escrow");
 pub const INBOUND_NONCE: Map<u32, u64> = Map::new("in_nonce");
 /// Last emitted nonce of each outbound lane, by destination chain.
 pub const OUTBOUND_NONCE: Map<u32, u64> = Map::new("out_nonce");
+
+/// An inbound message this contract refused: the lane moved past it, and `reapply` applies
+/// it once its cause is gone (e.g. its model arrived later over another lane).
+#[cw_serde]
+pub struct Refusal {
+    /// Source chain of the lane.
+    pub src: u32,
+    pub nonce: u64,
+    /// Message kind (codec name, e.g. `KeyMinted`).
+    pub kind: String,
+    /// The refusal's `MirrorError` variant, e.g. `UnknownModel`.
+    pub code: String,
+    /// The refusal in words.
+    pub reason: String,
+    /// Block height at which it was refused.
+    pub height: u64,
+    /// The message as signed by the relayers (the codec encoding).
+    pub message: HexBinary,
+}
+
+/// Refused inbound messages, by (source chain, lane nonce); removed once re-applied.
+pub const REFUSALS: Map<(u32, u64), Refusal> = Map::new("refused");

@@ -327,42 +327,254 @@ impl Suite {
     }
 }
 
+fn refusals(s: &Suite, src: u32) -> Vec<crate::state::Refusal> {
+    s.q::<crate::msg::RefusalsResponse>(&QueryMsg::Refusals {
+        src,
+        start_after: None,
+        limit: None,
+    })
+    .unwrap()
+    .refusals
+}
+
+fn reapply(s: &mut Suite, src: u32, nonce: u64) -> anyhow::Result<cw_multi_test::AppResponse> {
+    let c = s.carol.clone();
+    s.exec(
+        &c,
+        &ExecuteMsg::Reapply {
+            src,
+            nonce: Uint64::new(nonce),
+        },
+        &[],
+    )
+}
+
 #[test]
-fn a_bad_message_rejects_the_whole_batch() {
+fn a_refused_message_is_recorded_and_the_lane_moves_past_it() {
+    // Fails on main before this change (ffe943f): the whole batch was rejected with
+    // InvalidMirror and the lane nonce stayed, so one message halted the lane for good.
     let mut s = Suite::new();
-    // The second message claims a model of another chain: nothing of the batch is applied.
+    // The second message claims a model of another chain: it alone is refused.
     let foreign = ((3u64) << 32) | 1;
     let batch = vec![
         inbound(EVM_CHAIN, 1, model_registered(M1, 0, evm(0xaa))),
         inbound(EVM_CHAIN, 2, model_registered(foreign, 0, evm(0xaa))),
     ];
     assert_eq!(
-        s.receive_err(&batch, &[0, 1]),
-        ContractError::InvalidMirror {
-            index: 1,
-            error: MirrorError::ModelNotFromSource {
+        s.receive_refused(&batch, &[0, 1]),
+        vec![(
+            1,
+            MirrorError::ModelNotFromSource {
                 id: foreign,
                 origin: 3,
                 src: EVM_CHAIN
             }
-        }
+            .to_string()
+        )]
     );
     assert!(s
         .q::<Model>(&QueryMsg::Model {
             id: Uint64::new(M1)
         })
+        .is_ok());
+    assert!(s
+        .q::<Model>(&QueryMsg::Model {
+            id: Uint64::new(foreign)
+        })
         .is_err());
-    assert!(lanes(&s).inbound.is_empty());
-    // A duplicate model is refused too.
-    s.receive(&batch[..1], &[0, 1]).unwrap();
-    let again = vec![inbound(EVM_CHAIN, 2, model_registered(M1, 0, evm(0xaa)))];
+    assert_eq!(lanes(&s).inbound[0].nonce, 2);
+    let r = refusals(&s, EVM_CHAIN);
+    assert_eq!(r.len(), 1);
     assert_eq!(
-        s.receive_err(&again, &[0, 1]),
+        (r[0].src, r[0].nonce, r[0].kind.as_str(), r[0].code.as_str()),
+        (EVM_CHAIN, 2, "ModelRegistered", "ModelNotFromSource")
+    );
+    assert_eq!(r[0].message.to_vec(), batch[1]);
+    assert!(r[0].height > 0);
+    // A duplicate model is refused too.
+    let again = vec![inbound(EVM_CHAIN, 3, model_registered(M1, 0, evm(0xaa)))];
+    assert_eq!(
+        s.receive_refused(&again, &[0, 1]),
+        vec![(0, MirrorError::ModelExists { id: M1 }.to_string())]
+    );
+    assert_eq!(lanes(&s).inbound[0].nonce, 3);
+    // Re-applying while the cause remains fails and keeps the record.
+    let e: ContractError = reapply(&mut s, EVM_CHAIN, 3)
+        .unwrap_err()
+        .downcast()
+        .unwrap();
+    assert_eq!(
+        e,
         ContractError::InvalidMirror {
             index: 0,
             error: MirrorError::ModelExists { id: M1 }
         }
     );
+    assert_eq!(refusals(&s, EVM_CHAIN).len(), 2);
+    let e: ContractError = reapply(&mut s, EVM_CHAIN, 9)
+        .unwrap_err()
+        .downcast()
+        .unwrap();
+    assert_eq!(
+        e,
+        ContractError::NotRefused {
+            src: EVM_CHAIN,
+            nonce: 9
+        }
+    );
+}
+
+#[test]
+fn a_refused_message_leaves_no_partial_state() {
+    let mut s = Suite::new();
+    s.receive(&base_batch(), &[0, 1]).unwrap();
+    // A move to this chain for an owner of another family: the move's first writes (holding
+    // removed, new holding saved) must not survive its refusal.
+    let bad_move = codec::Body::KeyMoved(codec::KeyMoved {
+        key_id: K1,
+        model_id: M1,
+        from: evm(0xbb),
+        owner: evm(0xcc),
+        from_chain: EVM_CHAIN,
+        to_chain: CHAIN,
+        expires_at: 0,
+        locked: false,
+    });
+    let refused = s.receive_refused(&[inbound(EVM_CHAIN, 3, bad_move)], &[0, 1]);
+    assert_eq!(refused.len(), 1);
+    assert!(evm_access(&s, M1, 0xbb));
+    assert!(!evm_access(&s, M1, 0xcc));
+    assert_eq!(lanes(&s).inbound[0].nonce, 3);
+}
+
+#[test]
+fn reapply_applies_a_refusal_once_its_cause_is_gone() {
+    let mut s = Suite::new();
+    // The key arrives before its model's registration can: KeyMinted by a key that is
+    // already known is refused; here a transfer of a key not mirrored yet.
+    let transfer = codec::Body::KeyTransferred(codec::KeyTransferred {
+        key_id: K1,
+        model_id: M1,
+        from: evm(0xbb),
+        to: evm(0xcc),
+    });
+    let refused = s.receive_refused(&[inbound(EVM_CHAIN, 1, transfer)], &[0, 1]);
+    assert_eq!(
+        refused,
+        vec![(0, MirrorError::UnknownMirroredKey { id: K1 }.to_string())]
+    );
+    // The lane goes on: the model and the key arrive (normally the key's lane is another).
+    let later = vec![
+        inbound(EVM_CHAIN, 2, model_registered(M1, 0, evm(0xaa))),
+        inbound(EVM_CHAIN, 3, key_minted(M1, K1, evm(0xbb), 0)),
+    ];
+    assert!(s.receive_refused(&later, &[0, 1]).is_empty());
+    assert!(evm_access(&s, M1, 0xbb));
+    let r = reapply(&mut s, EVM_CHAIN, 1).unwrap();
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.ty == "wasm-hexs_inbound" && e.attributes.iter().any(|a| a.key == "reapplied")));
+    assert!(!evm_access(&s, M1, 0xbb));
+    assert!(evm_access(&s, M1, 0xcc));
+    assert!(refusals(&s, EVM_CHAIN).is_empty());
+    // At most once.
+    let e: ContractError = reapply(&mut s, EVM_CHAIN, 1)
+        .unwrap_err()
+        .downcast()
+        .unwrap();
+    assert_eq!(
+        e,
+        ContractError::NotRefused {
+            src: EVM_CHAIN,
+            nonce: 1
+        }
+    );
+}
+
+/// A small deterministic PRNG (xorshift64*), so the property test needs no extra crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn property_random_streams_never_leave_a_lane_stuck() {
+    for seed in 1..=12u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut s = Suite::new();
+        let mut nonce = 0u64;
+        let mut models: Vec<u64> = vec![];
+        let mut keys: Vec<(u64, u64, u8)> = vec![]; // (key, model, holder byte)
+        let mut serial = 0u64;
+        for _batch in 0..6 {
+            let len = 1 + rng.below(6) as usize;
+            let mut batch = vec![];
+            for _ in 0..len {
+                nonce += 1;
+                serial += 1;
+                let id = ((EVM_CHAIN as u64) << 32) | serial;
+                let body = match rng.below(8) {
+                    // Valid-looking: a new model, a key of a known model, a transfer by the holder.
+                    0 | 1 => {
+                        models.push(id);
+                        model_registered(id, 0, evm(0xaa))
+                    }
+                    2 if !models.is_empty() => {
+                        let m = models[rng.below(models.len() as u64) as usize];
+                        keys.push((id, m, 0xbb));
+                        key_minted(m, id, evm(0xbb), 0)
+                    }
+                    3 if !keys.is_empty() => {
+                        let k = rng.below(keys.len() as u64) as usize;
+                        let (key, model, from) = keys[k];
+                        keys[k].2 = from.wrapping_add(1);
+                        codec::Body::KeyTransferred(codec::KeyTransferred {
+                            key_id: key,
+                            model_id: model,
+                            from: evm(from),
+                            to: evm(from.wrapping_add(1)),
+                        })
+                    }
+                    // Refusable: foreign model, duplicate, unknown key, foreign lease, bad move.
+                    4 => model_registered(((3u64) << 32) | serial, 0, evm(0xaa)),
+                    5 if !models.is_empty() => model_registered(models[0], 0, evm(0xaa)),
+                    6 => codec::Body::KeyBurned(codec::KeyBurned {
+                        key_id: id,
+                        model_id: 1,
+                        owner: evm(0x01),
+                    }),
+                    _ => codec::Body::KeyMoved(codec::KeyMoved {
+                        key_id: id,
+                        model_id: 1,
+                        from: evm(0x01),
+                        owner: evm(0x02),
+                        from_chain: EVM_CHAIN,
+                        to_chain: CHAIN,
+                        expires_at: 0,
+                        locked: false,
+                    }),
+                };
+                batch.push(inbound(EVM_CHAIN, nonce, body));
+            }
+            s.receive(&batch, &[0, 1])
+                .unwrap_or_else(|e| panic!("seed {seed}: batch refused whole: {e}"));
+            assert_eq!(lanes(&s).inbound[0].nonce, nonce, "seed {seed}");
+        }
+        // Every refusal is recorded on this lane, at a nonce the lane passed.
+        for r in refusals(&s, EVM_CHAIN) {
+            assert!(r.nonce <= nonce);
+        }
+    }
 }
 
 #[test]
@@ -382,10 +594,11 @@ fn mirrored_key_lifecycle() {
         from: evm(0x01),
         to: evm(0xcc),
     });
-    assert!(matches!(
-        s.receive_err(&[inbound(EVM_CHAIN, 3, wrong_from)], &[0, 1]),
-        ContractError::InvalidMirror { .. }
-    ));
+    assert_eq!(
+        s.receive_refused(&[inbound(EVM_CHAIN, 3, wrong_from)], &[0, 1])
+            .len(),
+        1
+    );
     let wrong_model = codec::Body::KeyTransferred(codec::KeyTransferred {
         key_id: K1,
         model_id: M1 + 1,
@@ -393,17 +606,18 @@ fn mirrored_key_lifecycle() {
         to: evm(0xcc),
     });
     assert_eq!(
-        s.receive_err(&[inbound(EVM_CHAIN, 3, wrong_model)], &[0, 1]),
-        ContractError::InvalidMirror {
-            index: 0,
-            error: MirrorError::KeyModelMismatch {
+        s.receive_refused(&[inbound(EVM_CHAIN, 4, wrong_model)], &[0, 1]),
+        vec![(
+            0,
+            (MirrorError::KeyModelMismatch {
                 id: K1,
                 model: M1,
                 named: M1 + 1
-            }
-        }
+            })
+            .to_string()
+        )]
     );
-    s.receive(&[inbound(EVM_CHAIN, 3, transfer)], &[0, 1])
+    s.receive(&[inbound(EVM_CHAIN, 5, transfer)], &[0, 1])
         .unwrap();
     assert!(!evm_access(&s, M1, 0xbb));
     assert!(evm_access(&s, M1, 0xcc));
@@ -418,15 +632,16 @@ fn mirrored_key_lifecycle() {
         }),
     );
     assert_eq!(
-        s.receive_err(&[other_lane], &[0, 1]),
-        ContractError::InvalidMirror {
-            index: 0,
-            error: MirrorError::KeyNotResidentOnSource {
+        s.receive_refused(&[other_lane], &[0, 1]),
+        vec![(
+            0,
+            (MirrorError::KeyNotResidentOnSource {
                 id: K1,
                 resident: EVM_CHAIN,
                 src: 2
-            }
-        }
+            })
+            .to_string()
+        )]
     );
     let wrong_holder = codec::Body::KeyBurned(codec::KeyBurned {
         key_id: K1,
@@ -434,22 +649,23 @@ fn mirrored_key_lifecycle() {
         owner: evm(0xbb),
     });
     assert_eq!(
-        s.receive_err(&[inbound(EVM_CHAIN, 4, wrong_holder)], &[0, 1]),
-        ContractError::InvalidMirror {
-            index: 0,
-            error: MirrorError::BurnMismatch {
+        s.receive_refused(&[inbound(EVM_CHAIN, 6, wrong_holder)], &[0, 1]),
+        vec![(
+            0,
+            (MirrorError::BurnMismatch {
                 id: K1,
                 model: M1,
                 holder: hex(&evm_word(0xcc)),
                 named_model: M1,
                 named_holder: hex(&evm_word(0xbb))
-            }
-        }
+            })
+            .to_string()
+        )]
     );
     s.receive(
         &[inbound(
             EVM_CHAIN,
-            4,
+            7,
             codec::Body::KeyBurned(codec::KeyBurned {
                 key_id: K1,
                 model_id: M1,
@@ -532,11 +748,8 @@ fn key_moved_here_becomes_a_local_nft() {
         locked: false,
     });
     assert_eq!(
-        s.receive_err(&[inbound(EVM_CHAIN, 4, again)], &[0, 1]),
-        ContractError::InvalidMirror {
-            index: 0,
-            error: MirrorError::KeyResidentHere { id: K1 }
-        }
+        s.receive_refused(&[inbound(EVM_CHAIN, 4, again)], &[0, 1]),
+        vec![(0, (MirrorError::KeyResidentHere { id: K1 }).to_string())]
     );
 }
 
@@ -556,15 +769,16 @@ fn retired_models_are_not_sold() {
         .unwrap();
     // Stale bindings are refused.
     assert_eq!(
-        s.receive_err(&[inbound(EVM_CHAIN, 4, bind)], &[0, 1]),
-        ContractError::InvalidMirror {
-            index: 0,
-            error: MirrorError::StalePayoutNonce {
+        s.receive_refused(&[inbound(EVM_CHAIN, 4, bind)], &[0, 1]),
+        vec![(
+            0,
+            (MirrorError::StalePayoutNonce {
                 creator: hex(&evm_word(0xaa)),
                 nonce: 5,
                 last: 5
-            }
-        }
+            })
+            .to_string()
+        )]
     );
     let dave = s.dave.clone();
     s.ok(
@@ -620,7 +834,7 @@ fn retired_models_are_not_sold() {
     s.receive(&[inbound(EVM_CHAIN + 1, 1, foreign)], &[0, 1])
         .unwrap();
     s.buy(&bob, M1, 10, false);
-    s.receive(&[inbound(EVM_CHAIN, 4, retire)], &[0, 1])
+    s.receive(&[inbound(EVM_CHAIN, 5, retire)], &[0, 1])
         .unwrap();
     let buy = ExecuteMsg::BuyKey {
         model: Uint64::new(M1),
@@ -658,14 +872,15 @@ fn local_forks_of_mirrored_models_owe_the_mirrored_fork_royalty() {
         r.parent_commitment = [1u8; 32];
     }
     assert_eq!(
-        s.receive_err(&[inbound(EVM_CHAIN, 3, bad)], &[0, 1]),
-        ContractError::InvalidMirror {
-            index: 0,
-            error: MirrorError::ParentCommitmentMismatch {
+        s.receive_refused(&[inbound(EVM_CHAIN, 3, bad)], &[0, 1]),
+        vec![(
+            0,
+            (MirrorError::ParentCommitmentMismatch {
                 parent: M1,
                 expected: hex(&[9u8; 32]),
                 got: hex(&[1u8; 32])
-            }
-        }
+            })
+            .to_string()
+        )]
     );
 }

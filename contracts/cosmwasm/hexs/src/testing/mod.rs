@@ -268,6 +268,32 @@ impl Suite {
         self.exec(&sender, &msg, &[])
     }
 
+    /// Delivers a batch that must be accepted and returns the messages it refused, as
+    /// (index in the batch, reason); the lane moves past all of them.
+    pub fn receive_refused(
+        &mut self,
+        messages: &[Vec<u8>],
+        signers: &[usize],
+    ) -> Vec<(usize, String)> {
+        let first = codec::decode(&messages[0]).unwrap().nonce;
+        let r = self.receive(messages, signers).unwrap();
+        r.events
+            .iter()
+            .filter(|e| e.ty == "wasm-hexs_inbound_refused")
+            .map(|e| {
+                let get = |k: &str| {
+                    e.attributes
+                        .iter()
+                        .find(|a| a.key == k)
+                        .map(|a| a.value.clone())
+                        .unwrap()
+                };
+                let nonce: u64 = get("nonce").parse().unwrap();
+                ((nonce - first) as usize, get("reason"))
+            })
+            .collect()
+    }
+
     pub fn receive_err(&mut self, messages: &[Vec<u8>], signers: &[usize]) -> ContractError {
         self.receive(messages, signers)
             .expect_err("expected refusal")

@@ -235,17 +235,18 @@ fn lease_reports_release_or_refund_the_escrow() {
         })
         .unwrap();
     assert_eq!(e.status, EscrowStatus::Refunded);
-    // A second report for the same purchase is refused (and the whole batch with it).
-    let e = s.receive_err(&[inbound(EVM_CHAIN, 3, lease(k1, false))], &[0, 1]);
+    // A second report for the same purchase is refused (recorded; the lane moves on).
+    let e = s.receive_refused(&[inbound(EVM_CHAIN, 3, lease(k1, false))], &[0, 1]);
     assert_eq!(
         e,
-        ContractError::InvalidMirror {
-            index: 0,
-            error: MirrorError::EscrowClosed {
+        vec![(
+            0,
+            MirrorError::EscrowClosed {
                 id: k1,
                 status: "released".into()
             }
-        }
+            .to_string()
+        )]
     );
     assert_eq!(s.claimable(&s.word(&bob)), 40);
     // The vault never saw the deployment part.
@@ -289,16 +290,17 @@ fn buyer_reclaims_an_unreported_escrow_after_the_timeout() {
         ContractError::UnknownEscrow { id: 999 }
     );
     // A late lease report can no longer pay the operator.
-    let e = s.receive_err(&[inbound(EVM_CHAIN, 1, lease(key, true))], &[0, 1]);
+    let e = s.receive_refused(&[inbound(EVM_CHAIN, 1, lease(key, true))], &[0, 1]);
     assert_eq!(
         e,
-        ContractError::InvalidMirror {
-            index: 0,
-            error: MirrorError::EscrowClosed {
+        vec![(
+            0,
+            MirrorError::EscrowClosed {
                 id: key,
                 status: "refunded".into()
             }
-        }
+            .to_string()
+        )]
     );
 }
 
