@@ -12,7 +12,7 @@ import {IHexsHub, ITransport} from "../interfaces/IHexsHub.sol";
 import {IRegistryMirror} from "../interfaces/IRegistryMirror.sol";
 import {Envelope, HexsCodec} from "../libraries/HexsCodec.sol";
 import {HexsBodies} from "../libraries/HexsBodies.sol";
-import {KeyMintedHead, KeyMintedTail, KeyMintedWords} from "../libraries/KeyMintedWords.sol";
+import {KeyMintedWords} from "../libraries/KeyMintedWords.sol";
 import {PackedHolding} from "../libraries/PackedHolding.sol";
 import {PackedMirrorKey, PackedMirrorKeyLibrary} from "../libraries/PackedMirrorKey.sol";
 
@@ -547,45 +547,14 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     /// The account key is hashed straight from the body's account bytes, which are
     /// `HexsCodec.encodeAccount` of the decoded account.
     function _mintInPlace(HubStorage storage s, uint32 srcChain, bytes calldata body) private returns (bool) {
-        (bool ok, KeyMintedHead head, KeyMintedTail tail, bytes32 account) = _parseKeyMinted(body);
-        uint64 keyId = head.keyId();
+        (bool ok, uint64 modelId, uint64 keyId, bytes32 account, uint64 expiresAt, bool locked) = KeyMintedWords.parse(
+            body
+        );
         if (!ok || HexsCodec.originChainOf(keyId) != srcChain) return false;
-        Holding storage holding = s.holdings[head.modelId()][account];
-        PackedHolding held = _load(holding);
-        if (held.keyId() != 0) return false; // a key in place: record this one apart
-        uint40 expiry = _clampExpiry(tail.expiresAt());
-        if (held.isFull(expiry)) return false;
-        _store(holding, held.countIn(expiry).withKey(keyId, srcChain, expiry, tail.lockedByte() == 1));
-        return true;
-    }
-
-    /// @dev The checks of `HexsBodies.decodeKeyMinted` on a body whose length the envelope fixed:
-    /// `head` is its first word (modelId, keyId, owner family and address length), `tail` the word
-    /// after the owner's address (expiresAt, locked), `account` the owner's account key.
-    function _parseKeyMinted(
-        bytes calldata body
-    ) private pure returns (bool ok, KeyMintedHead head, KeyMintedTail tail, bytes32 account) {
-        uint256 len = body.length;
-        if (len < KeyMintedWords.ADDRESS_START) return (false, head, tail, 0);
-        head = KeyMintedWords.head(body);
-        uint256 family = head.family();
-        uint256 addressLength = head.addressLength();
-        if (family == HexsCodec.FAMILY_EVM || family == HexsCodec.FAMILY_COSMOS) {
-            if (addressLength != 20) return (false, head, tail, 0);
-        } else if (family != HexsCodec.FAMILY_COSMWASM || addressLength != 32) {
-            return (false, head, tail, 0);
-        }
-        if (len != KeyMintedWords.ADDRESS_START + addressLength + KeyMintedWords.TAIL_LENGTH) {
-            return (false, head, tail, 0);
-        }
-        tail = KeyMintedWords.tail(body, addressLength);
-        uint256 accountStart = KeyMintedWords.ACCOUNT_START;
-        assembly ("memory-safe") {
-            let p := mload(0x40)
-            calldatacopy(p, add(body.offset, accountStart), add(addressLength, 2))
-            account := keccak256(p, add(addressLength, 2))
-        }
-        ok = tail.lockedByte() <= 1;
+        Holding storage holding = s.holdings[modelId][account];
+        (bool placed, PackedHolding held) = _load(holding).tryPlace(keyId, srcChain, _clampExpiry(expiresAt), locked);
+        if (placed) _store(holding, held);
+        return placed;
     }
 
     /// @dev Mirror key `keyId` of `modelId`, resident on `resident`, as held by `account`: in the

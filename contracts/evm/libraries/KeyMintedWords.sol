@@ -1,20 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @notice The first 32 bytes of a KeyMinted body (the field order of `HexsCodec.decodeKeyMinted`):
-/// modelId u64 | keyId u64 | the owner account's family u8 and address length u8 | the address.
-type KeyMintedHead is uint256;
+import {HexsCodec} from "./HexsCodec.sol";
 
-/// @notice The 32 bytes of a KeyMinted body after the owner's address: expiresAt u64 | locked u8
-/// (zero-padded past the body's end).
-type KeyMintedTail is uint256;
-
-using KeyMintedWords for KeyMintedHead global;
-using KeyMintedWords for KeyMintedTail global;
-
-/// @notice Named fields of a KeyMinted body's words, for the hub's in-place mint path, which
-/// checks what `HexsCodec.decodeKeyMinted` checks without decoding into memory.
-/// @dev Offsets are bit positions from the least significant end of the big-endian word.
+/// @notice Reads a KeyMinted body (the field order of `HexsBodies.decodeKeyMinted`: modelId u64 |
+/// keyId u64 | owner account (family u8, address length u8, address) | expiresAt u64 | locked u8)
+/// from two calldata words, for the hub's in-place mint path: the same checks as the decoder,
+/// without decoding into memory. One call, so the hot path pays no per-field call overhead.
+/// @dev Offsets are bit positions from the least significant end of a big-endian calldata word:
+/// the body's first word ("head") and the word after the owner's address ("tail").
 library KeyMintedWords {
     /// @notice Bytes before the owner account (its family byte): modelId and keyId.
     uint256 internal constant ACCOUNT_START = 16;
@@ -23,50 +17,48 @@ library KeyMintedWords {
     /// @notice Bytes after the owner's address: expiresAt u64 and locked u8.
     uint256 internal constant TAIL_LENGTH = 9;
 
-    uint256 private constant MODEL_ID_OFFSET = 192;
-    uint256 private constant KEY_ID_OFFSET = 128;
-    uint256 private constant FAMILY_OFFSET = 120;
-    uint256 private constant ADDRESS_LENGTH_OFFSET = 112;
-    uint256 private constant EXPIRES_AT_OFFSET = 192;
-    uint256 private constant LOCKED_OFFSET = 184;
+    uint256 private constant HEAD_MODEL_ID_OFFSET = 192;
+    uint256 private constant HEAD_KEY_ID_OFFSET = 128;
+    uint256 private constant HEAD_FAMILY_OFFSET = 120;
+    uint256 private constant HEAD_ADDRESS_LENGTH_OFFSET = 112;
+    uint256 private constant TAIL_EXPIRES_AT_OFFSET = 192;
+    uint256 private constant TAIL_LOCKED_OFFSET = 184;
 
-    /// @notice The first word of `body`.
-    function head(bytes calldata body) internal pure returns (KeyMintedHead w) {
+    /// @notice The fields of KeyMinted `body`, and `ok` false when `HexsBodies.decodeKeyMinted`
+    /// would refuse it (then the other values are meaningless). `account` is the owner's account
+    /// key: keccak256 of the account bytes, which are `HexsCodec.encodeAccount` of the owner.
+    function parse(
+        bytes calldata body
+    ) internal pure returns (bool ok, uint64 modelId, uint64 keyId, bytes32 account, uint64 expiresAt, bool locked) {
+        uint256 len = body.length;
+        if (len < ADDRESS_START) return (false, 0, 0, 0, 0, false);
+        uint256 head;
         assembly ("memory-safe") {
-            w := calldataload(body.offset)
+            head := calldataload(body.offset)
         }
-    }
-
-    /// @notice The word of `body` after an owner address of `addressLength_` bytes.
-    function tail(bytes calldata body, uint256 addressLength_) internal pure returns (KeyMintedTail w) {
-        uint256 start = ADDRESS_START + addressLength_;
+        uint256 family = uint8(head >> HEAD_FAMILY_OFFSET);
+        uint256 addressLength = uint8(head >> HEAD_ADDRESS_LENGTH_OFFSET);
+        if (family == HexsCodec.FAMILY_EVM || family == HexsCodec.FAMILY_COSMOS) {
+            if (addressLength != 20) return (false, 0, 0, 0, 0, false);
+        } else if (family != HexsCodec.FAMILY_COSMWASM || addressLength != 32) {
+            return (false, 0, 0, 0, 0, false);
+        }
+        if (len != ADDRESS_START + addressLength + TAIL_LENGTH) return (false, 0, 0, 0, 0, false);
+        uint256 tail;
         assembly ("memory-safe") {
-            w := calldataload(add(body.offset, start))
+            tail := calldataload(add(body.offset, add(ADDRESS_START, addressLength)))
+            let p := mload(0x40)
+            calldatacopy(p, add(body.offset, ACCOUNT_START), add(addressLength, 2))
+            account := keccak256(p, add(addressLength, 2))
         }
-    }
-
-    function modelId(KeyMintedHead w) internal pure returns (uint64) {
-        return uint64(KeyMintedHead.unwrap(w) >> MODEL_ID_OFFSET);
-    }
-
-    function keyId(KeyMintedHead w) internal pure returns (uint64) {
-        return uint64(KeyMintedHead.unwrap(w) >> KEY_ID_OFFSET);
-    }
-
-    function family(KeyMintedHead w) internal pure returns (uint8) {
-        return uint8(KeyMintedHead.unwrap(w) >> FAMILY_OFFSET);
-    }
-
-    function addressLength(KeyMintedHead w) internal pure returns (uint8) {
-        return uint8(KeyMintedHead.unwrap(w) >> ADDRESS_LENGTH_OFFSET);
-    }
-
-    function expiresAt(KeyMintedTail w) internal pure returns (uint64) {
-        return uint64(KeyMintedTail.unwrap(w) >> EXPIRES_AT_OFFSET);
-    }
-
-    /// @notice The raw `locked` byte (the codec accepts 0 and 1 only).
-    function lockedByte(KeyMintedTail w) internal pure returns (uint8) {
-        return uint8(KeyMintedTail.unwrap(w) >> LOCKED_OFFSET);
+        uint256 lockedByte = uint8(tail >> TAIL_LOCKED_OFFSET);
+        return (
+            lockedByte <= 1,
+            uint64(head >> HEAD_MODEL_ID_OFFSET),
+            uint64(head >> HEAD_KEY_ID_OFFSET),
+            account,
+            uint64(tail >> TAIL_EXPIRES_AT_OFFSET),
+            lockedByte == 1
+        );
     }
 }

@@ -29,7 +29,6 @@ library PackedHoldingLibrary {
 
     uint256 private constant MASK_32 = 0xffffffff;
     uint256 private constant MASK_40 = 0xffffffffff;
-    uint256 private constant MASK_64 = 0xffffffffffffffff;
     /// @dev The counters (everything below the key in place).
     uint256 private constant COUNTERS_MASK = (1 << KEY_ID_OFFSET) - 1;
 
@@ -61,16 +60,17 @@ library PackedHoldingLibrary {
         return (PackedHolding.unwrap(h) >> LOCKED_OFFSET) & 1 == 1;
     }
 
-    /// @notice Whether counting one more key of expiry `expiry` (0 = perpetual) would overflow.
-    function isFull(PackedHolding h, uint40 expiry) internal pure returns (bool) {
-        return (expiry == 0 ? h.perpetual() : h.subscriptions()) == type(uint32).max;
-    }
-
     /// @notice `h` counting one more key of expiry `expiry` (0 = perpetual); panics on overflow.
     function countIn(PackedHolding h, uint40 expiry) internal pure returns (PackedHolding) {
-        if (expiry == 0) return _set(h, PERPETUAL_OFFSET, MASK_32, h.perpetual() + 1);
-        h = _set(h, SUBSCRIPTIONS_OFFSET, MASK_32, h.subscriptions() + 1);
-        return expiry > h.bestExpiry() ? _set(h, BEST_EXPIRY_OFFSET, MASK_40, expiry) : h;
+        uint256 w = PackedHolding.unwrap(h);
+        uint256 offset = expiry == 0 ? PERPETUAL_OFFSET : SUBSCRIPTIONS_OFFSET;
+        uint32 count = uint32(w >> offset) + 1;
+        w = (w & ~(MASK_32 << offset)) | (uint256(count) << offset);
+        // A perpetual key (expiry 0) never raises the best expiry.
+        if (expiry > uint40(w >> BEST_EXPIRY_OFFSET)) {
+            w = (w & ~(MASK_40 << BEST_EXPIRY_OFFSET)) | (uint256(expiry) << BEST_EXPIRY_OFFSET);
+        }
+        return PackedHolding.wrap(w);
     }
 
     /// @notice `h` counting one key of expiry `expiry` fewer; panics on underflow. Releasing the
@@ -78,10 +78,41 @@ library PackedHoldingLibrary {
     /// constant gas, so the holding conservatively falls back to "no live subscription mirrored
     /// here" (the key's resident chain still answers exactly).
     function countOut(PackedHolding h, uint40 expiry) internal pure returns (PackedHolding) {
-        if (expiry == 0) return _set(h, PERPETUAL_OFFSET, MASK_32, h.perpetual() - 1);
-        uint32 left = h.subscriptions() - 1;
-        h = _set(h, SUBSCRIPTIONS_OFFSET, MASK_32, left);
-        return left == 0 || expiry == h.bestExpiry() ? _set(h, BEST_EXPIRY_OFFSET, MASK_40, 0) : h;
+        uint256 w = PackedHolding.unwrap(h);
+        uint256 offset = expiry == 0 ? PERPETUAL_OFFSET : SUBSCRIPTIONS_OFFSET;
+        uint32 left = uint32(w >> offset) - 1;
+        w = (w & ~(MASK_32 << offset)) | (uint256(left) << offset);
+        if (expiry != 0 && (left == 0 || expiry == uint40(w >> BEST_EXPIRY_OFFSET))) {
+            w &= ~(MASK_40 << BEST_EXPIRY_OFFSET);
+        }
+        return PackedHolding.wrap(w);
+    }
+
+    /// @notice `h` with key `id` (resident on `chain`, expiring at `expiry`, `isLocked`) counted and
+    /// in place, as `countIn` then `withKey` would make it; `ok` false (and `h` unchanged) when a
+    /// key is already in place or the counter is full. One call for the hub's in-place mint path.
+    function tryPlace(
+        PackedHolding h,
+        uint64 id,
+        uint32 chain,
+        uint40 expiry,
+        bool isLocked
+    ) internal pure returns (bool ok, PackedHolding) {
+        uint256 w = PackedHolding.unwrap(h);
+        uint256 offset = expiry == 0 ? PERPETUAL_OFFSET : SUBSCRIPTIONS_OFFSET;
+        if (uint64(w >> KEY_ID_OFFSET) != 0 || uint32(w >> offset) == type(uint32).max) return (false, h);
+        unchecked {
+            w += 1 << offset; // the counter is below its maximum: no carry into the next field
+        }
+        if (expiry > uint40(w >> BEST_EXPIRY_OFFSET)) {
+            w = (w & ~(MASK_40 << BEST_EXPIRY_OFFSET)) | (uint256(expiry) << BEST_EXPIRY_OFFSET);
+        }
+        w |=
+            (uint256(id) << KEY_ID_OFFSET) |
+            (uint256(chain) << RESIDENT_OFFSET) |
+            (uint256(expiry) << EXPIRES_AT_OFFSET) |
+            (isLocked ? uint256(1) << LOCKED_OFFSET : 0);
+        return (true, PackedHolding.wrap(w));
     }
 
     /// @notice `h` with key `id` (resident on `chain`, expiring at `expiry`, `isLocked`) in place.
@@ -105,9 +136,5 @@ library PackedHoldingLibrary {
     /// @notice `h` with no key in place (its counters unchanged).
     function withoutKey(PackedHolding h) internal pure returns (PackedHolding) {
         return PackedHolding.wrap(PackedHolding.unwrap(h) & COUNTERS_MASK);
-    }
-
-    function _set(PackedHolding h, uint256 offset, uint256 mask, uint256 value) private pure returns (PackedHolding) {
-        return PackedHolding.wrap((PackedHolding.unwrap(h) & ~(mask << offset)) | (value << offset));
     }
 }
