@@ -573,14 +573,15 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         PackedHolding held = _load(holding);
         uint64 inPlace = held.keyId();
         if (inPlace == keyId) revert KeyAlreadyMirrored(keyId);
-        held = held.countIn(expiry);
         if (inPlace == 0) {
-            held = held.withKey(keyId, resident, expiry, locked);
-        } else {
-            MirrorKey storage apart = s.keys[keyId];
-            if (!_load(apart).isEmpty()) revert KeyAlreadyMirrored(keyId);
-            _store(apart, PackedMirrorKeyLibrary.pack(modelId, expiry, resident, locked, bytes14(account)));
+            (bool placed, PackedHolding next) = held.tryPlace(keyId, resident, expiry, locked);
+            if (placed) return _store(holding, next);
+            // not placed with no key in place: the counter is full, and countIn panics below
         }
+        held = held.countIn(expiry);
+        MirrorKey storage apart = s.keys[keyId];
+        if (!_load(apart).isEmpty()) revert KeyAlreadyMirrored(keyId);
+        _store(apart, PackedMirrorKeyLibrary.pack(modelId, expiry, resident, locked, bytes14(account)));
         _store(holding, held);
     }
 
