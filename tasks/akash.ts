@@ -54,53 +54,56 @@ task("model:deploy", "Deploy a model on Akash with your own Akash account (key h
   )
   .addOptionalParam("timeout", "Give up waiting after this many seconds (progress is kept)", "600")
   .setAction(
-    cli(async (a: DeployArgs, hre) => {
-      const p = await loadProtocol(hre);
-      const modelId = parseId("model", a.model);
-      const signer = await resolveSigner(hre, a.from);
-      if (!fs.existsSync(a.akashMnemonicFile)) fail(`--akash-mnemonic-file '${a.akashMnemonicFile}' does not exist`);
-      const akashMnemonic = fs.readFileSync(a.akashMnemonicFile, "utf8").trim();
-      const bidWindowS = Number(a.bidWindow);
-      if (!Number.isFinite(bidWindowS) || bidWindowS <= 0) fail(`bad --bid-window '${a.bidWindow}': seconds, e.g. 30`);
-      if (!/^\d+$/.test(a.deposit)) fail(`bad --deposit '${a.deposit}': a whole number of uact, e.g. 5000000`);
-      const attributes = Object.fromEntries(
-        (a.attributes ?? "")
-          .split(",")
-          .filter(Boolean)
-          .map((kv) => {
-            const [k, v] = kv.split("=");
-            if (!k || v === undefined) fail(`bad --attributes '${a.attributes}': expected key=value[,key=value]`);
-            return [k.trim(), v.trim()];
-          }),
-      );
-      // sdk/node/deploy loads the lease pipeline, chain-sdk and cosmjs: only when the task runs.
-      const { deployModel } = await import("../sdk/node/deploy");
-      const done = await deployModel(
-        p,
-        signer,
-        {
-          modelId,
-          akashMnemonic,
-          akashRpc: a.akashRpc ?? process.env.HEXS_AKASH_RPC ?? DEFAULT_AKASH_RPC,
-          akashRest: a.akashRest ?? process.env.HEXS_AKASH_REST ?? DEFAULT_AKASH_REST,
-          sdl: a.sdlFile
-            ? { file: a.sdlFile }
-            : { keyServiceUrl: a.keyService ?? process.env.HEXS_KEY_SERVICE ?? DEFAULT_KEY_SERVICE },
-          depositUact: BigInt(a.deposit),
-          maxPricePerBlockUact: a.maxPrice,
-          providers: a.providers ? a.providers.split(",").map((s) => s.trim()) : [],
-          attributes,
-          bidWindowMs: Math.round(bidWindowS * 1000),
-          dbFile: a.db,
-          timeoutMs: Number(a.timeout) * 1000,
-        },
-        { log: say },
-      );
-      if (done.state === "expired") say(`the deployment ${done.dseq} was closed when the key expired`);
-      else
-        say(
-          `lease open: dseq ${done.dseq}, provider ${done.provider}, ${done.price}uact/block (state ${done.state}); status: ${done.statusUrl}`,
+    cli(
+      async (a: DeployArgs, hre) => {
+        const p = await loadProtocol(hre);
+        const modelId = parseId("model", a.model);
+        const signer = await resolveSigner(hre, a.from);
+        if (!fs.existsSync(a.akashMnemonicFile)) fail(`--akash-mnemonic-file '${a.akashMnemonicFile}' does not exist`);
+        const akashMnemonic = fs.readFileSync(a.akashMnemonicFile, "utf8").trim();
+        const bidWindowS = Number(a.bidWindow);
+        if (!Number.isFinite(bidWindowS) || bidWindowS <= 0) fail(`bad --bid-window '${a.bidWindow}': seconds, e.g. 30`);
+        if (!/^\d+$/.test(a.deposit)) fail(`bad --deposit '${a.deposit}': a whole number of uact, e.g. 5000000`);
+        const attributes = Object.fromEntries(
+          (a.attributes ?? "")
+            .split(",")
+            .filter(Boolean)
+            .map((kv) => {
+              const [k, v] = kv.split("=");
+              if (!k || v === undefined) fail(`bad --attributes '${a.attributes}': expected key=value[,key=value]`);
+              return [k.trim(), v.trim()];
+            }),
         );
-      return { dseq: done.dseq, provider: done.provider, state: done.state, owner: done.owner };
-    }),
+        // sdk/node/deploy loads the lease pipeline, chain-sdk and cosmjs: only when the task runs.
+        const { deployModel } = await import("../sdk/node/deploy");
+        const done = await deployModel(
+          p,
+          signer,
+          {
+            modelId,
+            akashMnemonic,
+            akashRpc: a.akashRpc ?? process.env.HEXS_AKASH_RPC ?? DEFAULT_AKASH_RPC,
+            akashRest: a.akashRest ?? process.env.HEXS_AKASH_REST ?? DEFAULT_AKASH_REST,
+            sdl: a.sdlFile
+              ? { file: a.sdlFile }
+              : { keyServiceUrl: a.keyService ?? process.env.HEXS_KEY_SERVICE ?? DEFAULT_KEY_SERVICE },
+            depositUact: BigInt(a.deposit),
+            maxPricePerBlockUact: a.maxPrice,
+            providers: a.providers ? a.providers.split(",").map((s) => s.trim()) : [],
+            attributes,
+            bidWindowMs: Math.round(bidWindowS * 1000),
+            dbFile: a.db,
+            timeoutMs: Number(a.timeout) * 1000,
+          },
+          { log: say },
+        );
+        if (done.state === "expired") say(`the deployment ${done.dseq} was closed when the key expired`);
+        else
+          say(
+            `lease open: dseq ${done.dseq}, provider ${done.provider}, ${done.price}uact/block (state ${done.state}); status: ${done.statusUrl}`,
+          );
+        return { dseq: done.dseq, provider: done.provider, state: done.state, owner: done.owner };
+      },
+      () => import("../sdk/node/deploy"),
+    ),
   );

@@ -4,7 +4,7 @@ import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hard
 import type { PublishParams, PublishPlugins, PublishResult } from "../sdk/actions/model";
 import { cli, fail } from "./lib/errors";
 import { loadProtocol, resolveSigner, sdk } from "./lib/context";
-import { grantAfterPublish, sealForPublish, withSdlParams } from "./sdl";
+import { grantAfterPublish, sdlActions, sealForPublish, withSdlParams } from "./sdl";
 import type { SdlArgs, SealedForPublish } from "./sdl";
 import { say } from "./lib/log";
 import { formatId } from "../sdk/ids";
@@ -36,6 +36,9 @@ export interface PublishArgs extends SdlArgs {
   allowlistRoot?: string;
   from?: string;
 }
+
+/** With --sdl the task seals the SDL through sdk/node: loaded before the first RPC request. */
+const preloadSdl = (a: SdlArgs): Promise<unknown> => (a.sdl ? sdlActions() : Promise.resolve());
 
 function withPublishParams(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
   return withSdlParams(t)
@@ -127,14 +130,14 @@ async function publishOrFork(hre: HardhatRuntimeEnvironment, a: PublishArgs, par
 
 withPublishParams(
   task("model:publish", "Publish a root model: registers its content commitment and deploys its key collection"),
-).setAction(cli((a: PublishArgs, hre) => publishOrFork(hre, a)));
+).setAction(cli((a: PublishArgs, hre) => publishOrFork(hre, a), preloadSdl));
 
 withPublishParams(
   task(
     "model:fork",
     "Fork a model: the fork owes its parent the parent's fork royalty and commits to the parent's content",
   ).addParam("parent", "The model to fork (id such as 4294967297 or chain:serial such as 1:1)"),
-).setAction(cli((a: PublishArgs & { parent: string }, hre) => publishOrFork(hre, a, parseId("parent", a.parent))));
+).setAction(cli((a: PublishArgs & { parent: string }, hre) => publishOrFork(hre, a, parseId("parent", a.parent)), preloadSdl));
 
 export interface PriceArgs {
   model: string;

@@ -70,7 +70,7 @@ function keyServiceUrl(a: SdlArgs): string {
 }
 
 /** The Node-only SDL actions (sdk/node/sdl.ts: the key service client, Lighthouse, chain-sdk), loaded when a task runs. */
-function sdlActions(): Promise<typeof import("../sdk/node/sdl")> {
+export function sdlActions(): Promise<typeof import("../sdk/node/sdl")> {
   return import("../sdk/node/sdl");
 }
 
@@ -193,7 +193,7 @@ task("model:decrypt", "Decrypt a model's SDL as a key holder (signs a key-servic
       writeFileSync(a.out, sdl, { mode: 0o600 });
       say(`model ${formatId(modelId)}: SDL decrypted for ${who} → ${a.out} (${sdl.length} bytes)`);
       return { modelId, out: a.out, bytes: sdl.length };
-    }),
+    }, sdlActions),
   );
 
 task(
@@ -215,5 +215,5 @@ task(
       const locator = await modelSdlLocator(p, modelId);
       const signer = await resolveSigner(hre, a.from);
       await grantAfterPublish(hre, a, signer, modelId, await p.registry.keysOf(modelId), locator);
-    }),
+    }, sdlActions),
   );

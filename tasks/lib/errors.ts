@@ -14,12 +14,20 @@ export function fail(message: string): never {
   throw new TaskError(message);
 }
 
-/** A task action whose SDK errors (HexsError) reach the user as task errors, message unchanged. */
+/**
+ * A task action whose SDK errors (HexsError) reach the user as task errors, message unchanged.
+ * The SDK (and any `preload` module) is loaded before the action's first RPC request: compiling
+ * it blocks the event loop for seconds, long enough for the node to close an idle keep-alive
+ * connection the HTTP client would then reuse ("other side closed").
+ */
 export function cli<A, R>(
   action: (args: A, hre: HardhatRuntimeEnvironment) => Promise<R>,
+  preload?: (args: A) => Promise<unknown>,
 ): (args: A, hre: HardhatRuntimeEnvironment) => Promise<R> {
   return async (args, hre) => {
     try {
+      await import("../../sdk");
+      await preload?.(args);
       return await action(args, hre);
     } catch (e) {
       if (e instanceof HexsError) throw new TaskError(e.message, e);
