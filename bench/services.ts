@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { frontArgs, shardStoreArgs, type KeyChains } from "../services/key-service/launch";
 
 const ROOT = path.resolve(__dirname, "..");
 const NODE_PORT = 19080;
@@ -104,46 +105,21 @@ async function main(): Promise<void> {
 
   // key service: five store processes and the front
   const tsNode = path.join(ROOT, "node_modules/.bin/ts-node");
-  const cli = path.join(ROOT, "services/key-service/cli.ts");
   const front = `http://127.0.0.1:${FRONT_PORT}`;
   const rpc = `http://127.0.0.1:${NODE_PORT}`;
+  const chains: KeyChains = { evm: [{ name: "hexs-evm-31401", rpc, chainId: 31401 }] };
+  const storeArgs = (port: number, i: number) =>
+    shardStoreArgs({ index: i + 1, dir: path.join(dir, `store-${i + 1}`), port, front, chains });
   await Promise.all([
-    ...STORE_PORTS.map((port, i) =>
-      start(
-        tsNode,
-        [
-          "--transpile-only",
-          cli,
-          "store",
-          "--index",
-          String(i + 1),
-          "--dir",
-          path.join(dir, `store-${i + 1}`),
-          "--port",
-          String(port),
-          "--front",
-          front,
-          "--evm",
-          `hexs-evm-31401,${rpc},31401`,
-        ],
-        {},
-        (o) => o.includes("READY"),
-        `shard store ${i + 1}`,
-      ),
-    ),
+    ...STORE_PORTS.map((port, i) => start(tsNode, storeArgs(port, i), {}, (o) => o.includes("READY"), `shard store ${i + 1}`)),
     start(
       tsNode,
-      [
-        "--transpile-only",
-        cli,
-        "service",
-        "--dir",
-        path.join(dir, "front"),
-        "--port",
-        String(FRONT_PORT),
-        "--stores",
-        STORE_PORTS.map((q) => `http://127.0.0.1:${q}`).join(","),
-      ],
+      frontArgs({
+        dir: path.join(dir, "front"),
+        port: FRONT_PORT,
+        storeUrls: STORE_PORTS.map((q) => `http://127.0.0.1:${q}`),
+        chains: {},
+      }),
       {},
       (o) => o.includes("READY"),
       "key service",

@@ -12,6 +12,7 @@ import { keccak256, Mnemonic, toUtf8Bytes } from "ethers";
 import { Secp256k1HdWallet } from "@cosmjs/amino";
 import { COSMOS_CHAIN, ROOT, type EvmSpec } from "./chains";
 import { Supervisor, waitForLine } from "./procs";
+import { frontArgs, shardStoreArgs, type KeyChains } from "../services/key-service/launch";
 
 export const KEY_SERVICE_PORT = 7200;
 export const SHARD_STORE_PORTS = [7201, 7202, 7203, 7204, 7205];
@@ -66,50 +67,25 @@ export async function startKeyService(
   evm: readonly (EvmSpec & { url: string })[],
   wasmdRpc: string,
 ): Promise<{ url: string; storeUrls: string[] }> {
-  const chains = [
-    ...evm.map((c) => ["--evm", `${keyChainName(c)},${c.url},${c.evmChainId}`]),
-    ["--cosmwasm", `${WASM_KEY_CHAIN},${wasmdRpc}`],
-  ].flat();
+  const chains: KeyChains = {
+    evm: evm.map((c) => ({ name: keyChainName(c), rpc: c.url, chainId: c.evmChainId })),
+    cosmwasm: [{ name: WASM_KEY_CHAIN, rpc: wasmdRpc }],
+  };
   const front = `http://127.0.0.1:${KEY_SERVICE_PORT}`;
   const storeUrls = SHARD_STORE_PORTS.map((p) => `http://127.0.0.1:${p}`);
   const env = { HEXS_KEYS_LOG: "1" };
-  const cli = path.join(ROOT, "services/key-service/cli.ts");
   const stores = SHARD_STORE_PORTS.map((port, i) =>
     sup.spawn(
       `key-store-${i + 1}`,
       TS_NODE,
-      [
-        "--transpile-only",
-        cli,
-        "store",
-        "--index",
-        String(i + 1),
-        "--dir",
-        path.join(dir, `store-${i + 1}`),
-        "--port",
-        String(port),
-        "--front",
-        front,
-        ...chains,
-      ],
+      shardStoreArgs({ index: i + 1, dir: path.join(dir, `store-${i + 1}`), port, front, chains }),
       { cwd: ROOT, env },
     ),
   );
   const svc = sup.spawn(
     "key-service",
     TS_NODE,
-    [
-      "--transpile-only",
-      cli,
-      "service",
-      "--dir",
-      path.join(dir, "front"),
-      "--port",
-      String(KEY_SERVICE_PORT),
-      "--stores",
-      storeUrls.join(","),
-      ...chains,
-    ],
+    frontArgs({ dir: path.join(dir, "front"), port: KEY_SERVICE_PORT, storeUrls, chains }),
     { cwd: ROOT, env },
   );
   await Promise.all([...stores, svc].map((c) => waitForLine(sup, c, /^READY /, 180_000, `${c.name} to print its READY line`)));

@@ -24,6 +24,7 @@ import {
 import type { Holder, KeyShard } from "../../sdk/keys";
 import { buyNative, deployProtocol, eventsOf, publishParams, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 import { serveChain } from "./helpers";
+import { frontArgs, shardStoreArgs, type KeyChains } from "../../services/key-service/launch";
 
 const ROOT = resolve(__dirname, "../..");
 const SDL = readFileSync(join(__dirname, "fixtures/model-with-credentials.sdl.yaml"), "utf8");
@@ -36,15 +37,11 @@ interface Proc {
 }
 
 function run(args: string[]): Promise<Proc> {
-  const proc = spawn(
-    join(ROOT, "node_modules/.bin/ts-node"),
-    ["--transpile-only", join(ROOT, "services/key-service/cli.ts"), ...args],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const proc = spawn(join(ROOT, "node_modules/.bin/ts-node"), args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   return new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`no READY line from keys ${args[0]} after 60 s: ${err}`)), 60_000);
+    const t = setTimeout(() => rej(new Error(`no READY line from keys ${args[3]} after 60 s: ${err}`)), 60_000);
     proc.stderr!.on("data", (d) => (err += String(d)));
     proc.stdout!.on("data", (d) => {
       out += String(d);
@@ -56,7 +53,7 @@ function run(args: string[]): Promise<Proc> {
     });
     proc.once("exit", (code) => {
       clearTimeout(t);
-      rej(new Error(`keys ${args[0]} exited with ${code}: ${err}`));
+      rej(new Error(`keys ${args[3]} exited with ${code}: ${err}`));
     });
   });
 }
@@ -85,32 +82,13 @@ describe("key service as separate processes (5 shard stores + front)", function 
     chain = await serveChain();
     dir = mkdtempSync(join(tmpdir(), "hexs-keys-procs-"));
     const front = `http://127.0.0.1:${FRONT_PORT}`;
-    const evm = `hexs-evm-31337,${chain.url},31337`;
+    const chains: KeyChains = { evm: [{ name: "hexs-evm-31337", rpc: chain.url, chainId: 31337 }] };
+    const storeUrls = STORE_PORTS.map((q) => `http://127.0.0.1:${q}`);
     const started = await Promise.all([
       ...STORE_PORTS.map((port, i) =>
-        run([
-          "store",
-          "--index",
-          String(i + 1),
-          "--dir",
-          join(dir, `store-${i + 1}`),
-          "--port",
-          String(port),
-          "--front",
-          front,
-          "--evm",
-          evm,
-        ]),
+        run(shardStoreArgs({ index: i + 1, dir: join(dir, `store-${i + 1}`), port, front, chains })),
       ),
-      run([
-        "service",
-        "--dir",
-        join(dir, "front"),
-        "--port",
-        String(FRONT_PORT),
-        "--stores",
-        STORE_PORTS.map((q) => `http://127.0.0.1:${q}`).join(","),
-      ]),
+      run(frontArgs({ dir: join(dir, "front"), port: FRONT_PORT, storeUrls, chains: {} })),
     ]);
     procs.push(...started);
     expect(started[5].ready).to.equal(
