@@ -486,14 +486,23 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         return (s.leaseChain, address(s.leaseMarket), s.leasePayee);
     }
 
-    function pauseLane(uint32 chain, bool paused) external onlyRole(GUARDIAN_ROLE) {
+    function pauseLane(uint32 chain, bool paused) external onlyRole(_pauser(paused)) {
         _s().lanes[chain].paused = paused;
         emit LanePaused(chain, paused);
     }
 
-    function pause(bool paused) external onlyRole(GUARDIAN_ROLE) {
+    function pause(bool paused) external onlyRole(_pauser(paused)) {
         _s().paused = paused;
         emit HubPaused(paused);
+    }
+
+    /// @dev Pausing is the guardian's (fast); lifting a pause is the timelock's (admin), so a
+    /// compromised guardian key cannot reopen what was paused.
+    function _pauser(bool paused) private pure returns (bytes32 role) {
+        role = GUARDIAN_ROLE;
+        assembly {
+            role := mul(role, paused) // DEFAULT_ADMIN_ROLE (0) unless pausing
+        }
     }
 
     // ------------------------------------------------------------------ internals

@@ -29,7 +29,7 @@ interface IPayouts {
 ///   escrow   → released to the deployment operator when a lease is reported, or credited
 ///              back to the buyer when the deployment failed
 /// A purchase touches only its own model's vault, so its cost is the same at any fork depth.
-/// @dev UUPS; upgrades and fees are governed by the timelock; a guardian can pause sales.
+/// @dev UUPS; upgrades and fees are governed by the timelock; a guardian can pause sales, only the timelock unpauses.
 contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient, IHexsMarket {
     using SafeERC20 for IERC20;
 
@@ -123,7 +123,7 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     }
 
     /// @param admin the timelock (admin, upgrader, treasurer).
-    /// @param guardian may pause sales.
+    /// @param guardian may pause sales (only the admin unpauses).
     function initialize(
         IHexsRegistry registry_,
         address admin,
@@ -282,7 +282,8 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         emit Paused(msg.sender);
     }
 
-    function unpause() external onlyRole(PAUSER_ROLE) {
+    /// @dev Only the timelock lifts a pause: a compromised guardian key cannot reopen sales.
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _s().paused = false;
         emit Unpaused(msg.sender);
     }
