@@ -18,7 +18,7 @@ import {PackedMirrorKey, PackedMirrorKeyLibrary} from "../libraries/PackedMirror
 
 /// @dev The market's deployment-escrow entry point (LEASE_REPORTER_ROLE, held by the hub).
 interface ILeaseMarket {
-    function resolveDeployment(uint256 keyId, bool leased, address operator) external;
+    function resolveDeployment(uint256 keyId, bool leased, uint64 dseq, address operator) external;
 }
 
 /// @title HexsHub
@@ -544,7 +544,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         if (srcChain != s.leaseChain || address(market) == address(0)) revert NotLeaseLane(srcChain);
         uint32 origin = HexsCodec.originChainOf(r.purchaseId);
         if (origin != s.chainId) revert WrongDestination(origin, s.chainId);
-        market.resolveDeployment(r.purchaseId, r.ok, s.leasePayee);
+        market.resolveDeployment(r.purchaseId, r.ok, r.dseq, s.leasePayee);
     }
 
     /// @dev Applies a KeyMinted body exactly as `applyMessage` would, when it is certain to
