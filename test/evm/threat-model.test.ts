@@ -1,5 +1,5 @@
 // Claims of docs/threat-model.md that no other suite showed: what a relayer quorum (here 2-of-2)
-// can and cannot do with forged messages on one EVM hub. Chain 100 stands for the Cosmos lane and
+// can and cannot do with forged messages on one EVM hub, and what a source transaction may record. Chain 100 stands for the Cosmos lane and
 // chain 900 for the Akash lane; both reach the hub through the attestation gateway.
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
@@ -13,6 +13,7 @@ import {
   loadProtocol,
   NATIVE,
   publish,
+  publishParams,
   setNativePrice,
   type Protocol,
 } from "../../devnet/hardhat/protocol";
@@ -66,7 +67,7 @@ const lease = (purchaseId: bigint, ok: boolean) => ({
   reason: ok ? "" : "no bids",
 });
 
-describe("threat model: forged messages from a relayer quorum (one EVM hub)", () => {
+describe("threat model: what a relayer quorum and a source transaction can put on a lane (one EVM hub)", () => {
   let p: Protocol, hub: HexsHub, gateway: AttestationGateway;
   let creator: Signer, buyer: Signer, payee: Signer;
   const reason = (name: string, args: unknown[]) => hub.interface.encodeErrorResult(name, args);
@@ -147,5 +148,18 @@ describe("threat model: forged messages from a relayer quorum (one EVM hub)", ()
     expect(after.retired).to.equal(false);
     expect(after.metadataUri).to.equal(before.metadataUri);
     expect((await hub.lane(COSMOS)).inbound).to.equal(4n);
+  });
+
+  it("a publish whose ModelRegistered no receiver could decode (an over-long string) reverts at the source; nothing is recorded", async () => {
+    const codec = await ethers.getContractAt("HexsCodec", ethers.ZeroAddress);
+    const journal = await hub.journal();
+    const long = { ...publishParams(), metadataUri: "x".repeat(1025) };
+    await expect(p.registry.connect(creator).publish(long))
+      .to.be.revertedWithCustomError(codec, "StringTooLong")
+      .withArgs(1025, 1024);
+    expect(await hub.journal()).to.deep.equal(journal);
+    // At the limit it goes through.
+    await p.registry.connect(creator).publish({ ...publishParams(), metadataUri: "x".repeat(1024) });
+    expect((await hub.journal()).count).to.equal(journal.count + 1n);
   });
 });
