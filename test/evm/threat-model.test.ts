@@ -1,12 +1,14 @@
 // Claims of docs/threat-model.md that no other suite showed: what a relayer quorum (here 2-of-2)
-// can and cannot do with forged messages on one EVM hub, and what a source transaction may record. Chain 100 stands for the Cosmos lane and
+// can and cannot do with forged messages on one EVM hub, whom the LayerZero bridge takes packets
+// from, and what a source transaction may record. Chain 100 stands for the Cosmos lane and
 // chain 900 for the Akash lane; both reach the hub through the attestation gateway.
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
-import { hexlify, Wallet, type Signer } from "ethers";
+import { AbiCoder, hexlify, Wallet, zeroPadValue, type Signer } from "ethers";
+import { impersonateAccount, setBalance } from "@nomicfoundation/hardhat-network-helpers";
 import { deployHexs } from "../../tasks/lib/deployHexs";
 import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, type Account, type Message } from "../../codec";
-import type { AttestationGateway, HexsHub } from "../../sdk/typechain";
+import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../sdk/typechain";
 import {
   buyNative,
   forgetDeployments,
@@ -21,14 +23,22 @@ import {
 const HOME = 1;
 const COSMOS = 100;
 const AKASH = 900;
+const PEER = 2; // an EVM chain reached over LayerZero
+const EID = 40101;
+const PEER_EID = 40102;
 const KEY_PRICE = ethers.parseEther("1");
 const DEPLOY_PRICE = ethers.parseEther("0.5");
+
+/** The peer chain's bridge, as the OApp peer word. */
+const PEER_BRIDGE = zeroPadValue("0x" + "b2".repeat(20), 32);
 
 const relayerKeys = [0, 1].map((i) => new Wallet(ethers.id(`hexs-threat-model-relayer-${i}`)));
 
 const oneHub = deployments.createFixture(async () => {
   await forgetDeployments("TM.");
+  const endpoint = (await (await ethers.getContractFactory("EndpointV2Mock")).deploy(EID)) as unknown as EndpointV2Mock;
   const addresses = await deployHexs(hre, {
+    lzEndpoint: await endpoint.getAddress(),
     prefix: "TM.",
     hexsChainId: HOME,
     timelockDelay: 3600,
@@ -42,7 +52,11 @@ const oneHub = deployments.createFixture(async () => {
   const gateway = (await ethers.getContractAt("AttestationGateway", addresses.gateway)) as unknown as AttestationGateway;
   await hub.setPeer(COSMOS, addresses.gateway, 0);
   await hub.setPeer(AKASH, addresses.gateway, 0);
-  return { p, hub, gateway };
+  const bridge = (await ethers.getContractAt("HexsLzBridge", addresses.lzBridge)) as unknown as HexsLzBridge;
+  await bridge.mapChain(PEER, PEER_EID);
+  await bridge.setPeer(PEER_EID, PEER_BRIDGE);
+  await hub.setPeer(PEER, addresses.lzBridge, 0);
+  return { p, hub, gateway, bridge, endpoint };
 });
 
 /** A batch from `src`, nonces from `first` on, signed by the whole 2-of-2 set. */
@@ -67,13 +81,13 @@ const lease = (purchaseId: bigint, ok: boolean) => ({
   reason: ok ? "" : "no bids",
 });
 
-describe("threat model: what a relayer quorum and a source transaction can put on a lane (one EVM hub)", () => {
-  let p: Protocol, hub: HexsHub, gateway: AttestationGateway;
+describe("threat model: what a relayer quorum, a LayerZero sender and a source transaction can put on a lane (one EVM hub)", () => {
+  let p: Protocol, hub: HexsHub, gateway: AttestationGateway, bridge: HexsLzBridge, endpoint: EndpointV2Mock;
   let creator: Signer, buyer: Signer, payee: Signer;
   const reason = (name: string, args: unknown[]) => hub.interface.encodeErrorResult(name, args);
 
   beforeEach(async () => {
-    ({ p, hub, gateway } = await oneHub());
+    ({ p, hub, gateway, bridge, endpoint } = await oneHub());
     [, , creator, buyer, payee] = await ethers.getSigners();
   });
 
@@ -161,5 +175,60 @@ describe("threat model: what a relayer quorum and a source transaction can put o
     // At the limit it goes through.
     await p.registry.connect(creator).publish({ ...publishParams(), metadataUri: "x".repeat(1024) });
     expect((await hub.journal()).count).to.equal(journal.count + 1n);
+  });
+
+  it("a LayerZero packet is taken only from the endpoint and only from the configured peer of its source", async () => {
+    const peerModel = (BigInt(PEER) << 32n) | 1n;
+    const message = hexlify(
+      encodeMessage({
+        version: 1,
+        kind: Kind.ModelRegistered,
+        srcChain: PEER,
+        dstChain: HOME,
+        nonce: 1n,
+        body: {
+          modelId: peerModel,
+          parentId: 0n,
+          creator: { family: AccountFamily.Evm, address: "0x" + "c3".repeat(20) },
+          contentCommitment: ethers.id("peer-model"),
+          parentCommitment: ethers.ZeroHash,
+          soulbound: false,
+          forkable: true,
+          keyDuration: 0n,
+          upstreamBps: 0,
+          daoBps: 0,
+          forkRoyaltyBps: 0,
+          sdlLocator: "lighthouse://peer",
+          metadataUri: "ipfs://peer",
+        },
+      } as Message),
+    );
+    const payload = AbiCoder.defaultAbiCoder().encode(["bytes[]"], [[message]]);
+    const origin = (srcEid: number, sender: string) => ({ srcEid, sender, nonce: 1n });
+    const guid = ethers.id("guid");
+    const [, , , , , stranger] = await ethers.getSigners();
+    await expect(
+      bridge.connect(stranger).lzReceive(origin(PEER_EID, PEER_BRIDGE), guid, payload, stranger, "0x"),
+    ).to.be.revertedWithCustomError(bridge, "OnlyEndpoint");
+
+    const ep = await endpoint.getAddress();
+    await impersonateAccount(ep);
+    await setBalance(ep, ethers.parseEther("1"));
+    const asEndpoint = bridge.connect(await ethers.getSigner(ep));
+    const impostor = zeroPadValue("0x" + "ee".repeat(20), 32);
+    await expect(asEndpoint.lzReceive(origin(PEER_EID, impostor), guid, payload, ep, "0x"))
+      .to.be.revertedWithCustomError(bridge, "OnlyPeer")
+      .withArgs(PEER_EID, impostor);
+    await expect(asEndpoint.lzReceive(origin(40199, PEER_BRIDGE), guid, payload, ep, "0x")).to.be.revertedWithCustomError(
+      bridge,
+      "NoPeer",
+    );
+    expect((await hub.lane(PEER)).inbound).to.equal(0n);
+    expect(await p.registry.exists(peerModel)).to.equal(false);
+
+    // The same packet from the configured peer is applied.
+    await asEndpoint.lzReceive(origin(PEER_EID, PEER_BRIDGE), guid, payload, ep, "0x");
+    expect((await hub.lane(PEER)).inbound).to.equal(1n);
+    expect(await p.registry.exists(peerModel)).to.equal(true);
   });
 });
