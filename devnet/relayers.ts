@@ -149,11 +149,19 @@ function akashSection(
     // every chain where keys with a deployment are sold: the leader serves their purchases, the
     // co-signers read their escrows and lanes to check its reports
     purchases: [
-      ...evm.map((c) => ({ chain: c.network, market: c.addresses.HexsMarket, from: a.evmFrom[c.network] })),
+      ...evm.map((c) => ({
+        chain: c.network,
+        market: c.addresses.HexsMarket,
+        from: a.evmFrom[c.network],
+        // DAO spends count only from this factory's governors (escrow top-ups)
+        daoFactory: c.addresses.DaoFactory,
+      })),
       { chain: "wasmd", from: startHeight },
     ],
     report: { mode: "attested", minCosigners: 1, refundsPerHour: 20 },
     pollMs: 500,
+    // the leader decrypts SDLs to deploy them, the co-signers to check leased manifests
+    keyService: a.keyService,
   };
   if (!leader) return { ...common, role: "cosigner", leaders: [a.leaderAddress] };
   if (path.dirname(a.leaderMnemonicFile) !== op.dir)
@@ -162,7 +170,6 @@ function akashSection(
     ...common,
     role: "leader",
     mnemonic: { file: path.basename(a.leaderMnemonicFile) },
-    keyService: a.keyService,
     // devnet pace: bids are collected for 1.5 s (the stand-in's providers bid in the next block)
     policy: {
       maxPricePerBlockUact: "1000",

@@ -51,6 +51,17 @@ export class Metrics {
     labelNames: ["peer"],
     registers: [this.registry],
   });
+  readonly topupsRefused = new Counter({
+    name: "hexs_relayer_escrow_topups_refused_total",
+    help: "DAO infrastructure spends not executed as Akash escrow top-ups (unverified emitter or transfer, another model's deployment, hourly cap)",
+    labelNames: ["chain"],
+    registers: [this.registry],
+  });
+  readonly leaseReportsRefused = new Counter({
+    name: "hexs_relayer_lease_reports_refused_total",
+    help: "LeaseReported proposals this co-signer refused to sign",
+    registers: [this.registry],
+  });
   readonly latency = new Histogram({
     name: "hexs_relayer_end_to_end_seconds",
     help: "source block time to destination confirmation",

@@ -108,6 +108,7 @@ export class Relayer {
         cfg: { ...this.cfg, akash: this.cfg.akash },
         operatorKey: loadKey(this.cfg.operator.key),
         ops: store,
+        metrics: this.metrics,
       });
       this.akash.launch(); // in the background: an unreachable Akash never holds up the sync lanes
     }

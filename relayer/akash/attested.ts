@@ -12,8 +12,12 @@
 //   * the message is a well-formed LeaseReported on the Akash lane to a chain it reads, from a
 //     leader it trusts (the Akash account that owns the deployments);
 //   * ok = true: Akash has an active lease (owner, dseq, gseq, oseq, provider) — the stand-in's
-//     or a real node's REST queries; ok = false: no active deployment at that dseq;
-//   * one report per purchase and one message per lane nonce (no equivocation), no gaps;
+//     or a real node's REST queries — and, while the purchase's escrow is open, the deployment's
+//     version on Akash (sha256 of the manifest, which the provider also checks) is the manifest
+//     of the purchased model's SDL, decrypted by this co-signer from the model's on-chain locator;
+//     ok = false: no active deployment at that dseq;
+//   * one report per purchase, one purchase per deployment (dseq, on every lane), one message
+//     per lane nonce (no equivocation), no gaps;
 //   * refunds bounded per lane: at most `refundsPerHour` failure reports per lane and rolling
 //     hour; more wait for the next window (the destination's lane rate limit bounds it again).
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -24,6 +28,8 @@ import { AkashError, errorMessage } from "../../sdk/akash/errors";
 import type { PurchaseChain } from "./feeds";
 import { logger } from "../log";
 import type { LeaseReport, LeaseReporter } from "./reporter";
+import type { SdlSource } from "./sdl-source";
+import { prepareSdl, type AkashNetworkId } from "../../sdk/akash/sdl";
 
 export const PROPOSE_PATH = "/akash/lease-reports";
 
@@ -104,7 +110,15 @@ export class AttestedLeaseReporter implements LeaseReporter {
         reason: r.reason.slice(0, 1000),
       };
       row = await this.o.reports.insert(
-        { role: "sent", laneSrc: src, laneDst: dst, purchaseChain: r.purchaseChain, keyId: r.keyId.toString(), ok: r.ok },
+        {
+          role: "sent",
+          laneSrc: src,
+          laneDst: dst,
+          purchaseChain: r.purchaseChain,
+          keyId: r.keyId.toString(),
+          ok: r.ok,
+          dseq: body.dseq.toString(),
+        },
         (last) => Math.max(last, inbound) + 1,
         (nonce) => {
           const bytes = encodeMessage({
@@ -176,6 +190,11 @@ export interface CosignerOptions {
   /** Akash accounts whose reports this operator checks (the leaders' deployment owners) */
   leaders: readonly string[];
   refundsPerHour: number;
+  /** the models' SDLs, read as this operator (a lease's manifest is checked against them) */
+  sdl: SdlSource;
+  network?: AkashNetworkId;
+  /** called with the reason of every refused report (metrics) */
+  onRefused?: (reason: string) => void;
   now?: () => number;
 }
 
@@ -238,6 +257,7 @@ export class LeaseCosigner {
       } catch (e) {
         const r = e instanceof Refusal ? e : new Refusal(`cannot check it now: ${errorMessage(e)}`, true);
         this.log.warn({ nonce, reason: r.message }, "lease report refused");
+        this.o.onRefused?.(r.message);
         return { accepted, refused: { nonce, reason: r.message, retryLater: r.retryLater } };
       }
     }
@@ -266,6 +286,13 @@ export class LeaseCosigner {
     // No open escrow (never had one, or resolved meanwhile): the destination refuses the report
     // and pays nothing, so it is signed to keep the lane moving; what it claims is checked anyway.
     const dseq = b.dseq.toString();
+    if (b.dseq !== 0n) {
+      const used = await this.o.reports.byDseq("cosigned", dseq);
+      if (used && !(used.purchaseChain === String(dst) && used.keyId === b.purchaseId.toString()))
+        throw new Refusal(
+          `deployment ${owner}/${dseq} was already reported for purchase ${used.keyId} of chain ${used.purchaseChain}: one deployment serves one purchase`,
+        );
+    }
     if (b.ok) {
       const lease = (await this.o.akash.leases(owner, dseq)).find(
         (l) => l.gseq === b.gseq && l.oseq === b.oseq && l.provider === b.provider,
@@ -274,6 +301,7 @@ export class LeaseCosigner {
         throw new Refusal(
           `Akash has no active lease ${owner}/${dseq}/${b.gseq}/${b.oseq} with ${b.provider} (${lease?.state ?? "missing"})`,
         );
+      await this.checkManifest(owner, dst, b.purchaseId, dseq);
     } else {
       const since = this.now() - 3_600_000;
       if ((await this.o.reports.refundsSince("cosigned", src, dst, since)) >= this.o.refundsPerHour) {
@@ -291,7 +319,15 @@ export class LeaseCosigner {
     const prev = await this.o.reports.byPurchase("cosigned", String(dst), b.purchaseId.toString());
     if (prev) throw new Refusal(`purchase ${b.purchaseId} was already reported at nonce ${prev.nonce}`);
     const row = await this.o.reports.insert(
-      { role: "cosigned", laneSrc: src, laneDst: dst, purchaseChain: String(dst), keyId: b.purchaseId.toString(), ok: b.ok },
+      {
+        role: "cosigned",
+        laneSrc: src,
+        laneDst: dst,
+        purchaseChain: String(dst),
+        keyId: b.purchaseId.toString(),
+        ok: b.ok,
+        dseq,
+      },
       () => nonce,
       () => ({ message: hex, digest }),
     );
@@ -300,6 +336,34 @@ export class LeaseCosigner {
       { lane: `${src}-${dst}`, nonce, purchase: String(b.purchaseId), ok: b.ok },
       "lease report checked on Akash; queued for attestation",
     );
+  }
+
+  /**
+   * The leased deployment must run the purchased model: its version on Akash (sha256 of the
+   * manifest; the provider refuses any other manifest) equals the manifest of the model's SDL
+   * as this co-signer decrypts it from the locator the purchase chain records. A purchase
+   * without an open escrow is not checked: the destination refuses the report and pays nothing.
+   */
+  private async checkManifest(owner: string, dst: number, purchaseId: bigint, dseq: string): Promise<void> {
+    const modelId = await this.o.chains.get(dst)!.openEscrowModel(purchaseId);
+    if (modelId === undefined) return;
+    const deployment = await this.o.akash.deployment(owner, dseq);
+    if (!deployment) throw new Refusal(`Akash has no deployment ${owner}/${dseq}`);
+    let expected: string;
+    try {
+      const sdl = await this.o.sdl.sdlFor({
+        purchaseChain: String(dst),
+        modelId: modelId.toString(),
+        keyId: purchaseId.toString(),
+      });
+      expected = prepareSdl(sdl, this.o.network ?? "mainnet").manifestHashHex;
+    } catch (e) {
+      throw new Refusal(`cannot read model ${modelId}'s SDL to check the manifest: ${errorMessage(e)}`, true);
+    }
+    if (deployment.hashHex.toLowerCase() !== expected.toLowerCase())
+      throw new Refusal(
+        `deployment ${owner}/${dseq} runs manifest ${deployment.hashHex}, not model ${modelId}'s SDL (manifest ${expected})`,
+      );
   }
 
   /** HTTP: POST /akash/lease-reports. Returns false for other paths. */

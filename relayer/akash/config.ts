@@ -10,13 +10,15 @@
 //     rest: http://127.0.0.1:18601         # gRPC-gateway REST of Akash
 //     mnemonic: { file: akash.mnemonic }   # leader only: the account that pays deposits (uact) and fees (uakt)
 //     db: akash.sqlite                     # lease jobs, dseq counters, feed cursors, lane reports (or postgres://…)
-//     keyService: http://127.0.0.1:18500   # decrypt SDLs as the operator key (granted by the creator)
+//     keyService: http://127.0.0.1:18500   # decrypt SDLs as the operator key (granted by the creator); co-signers too
 //     purchases:                           # purchase chains (chains[] names): read by leaders, checked by cosigners
 //       - { chain: a, market: "0x…" }     #   EVM: the HexsMarket address; CosmWasm: the chain's contract
 //       - { chain: wasm }
 //     leaders: [akash1…]                   # cosigners: Akash accounts whose reports they check and sign
 //     report: { mode: attested, minCosigners: 1, refundsPerHour: 20 }
-//     topups: { receiver: "0x…", rates: { "0x0000…0000": { uactNumerator: "2000000000", unitDenominator: "1000000000000000000" } } }
+//     topups: { receiver: "0x…", rates: { "0x0000…0000": { uactNumerator: "2000000000", unitDenominator: "1000000000000000000" } },
+//               capPerModelPerHour: { deposits: 6, uact: "100000000" } }   # spends count only from governors of
+//                                                  # purchases[].daoFactory, with the transfer in the same receipt
 import * as path from "node:path";
 import { z } from "zod";
 import { LeasePolicySchema } from "./params";
@@ -56,6 +58,8 @@ export const akashSectionSchema = z
             market: evmAddress.optional(),
             /** first height to scan when no cursor is stored (default: the chain's startBlock/startHeight) */
             from: z.number().int().min(0).optional(),
+            /** EVM, leaders with top-ups: the DaoFactory whose governors' InfrastructureFunded spends count */
+            daoFactory: evmAddress.optional(),
           })
           .strict(),
       )
@@ -82,6 +86,11 @@ export const akashSectionSchema = z
         receiver: evmAddress.optional(),
         /** currency (0x address, lower case; 0x000…0 = native) → uact per smallest unit, as a ratio */
         rates: z.record(z.string(), z.object({ uactNumerator: uint, unitDenominator: uint }).strict()).default({}),
+        /** per model and rolling hour: at most `deposits` top-ups and `uact` in total (more are refused) */
+        capPerModelPerHour: z
+          .object({ deposits: z.number().int().min(0).default(6), uact: uint.default(100_000_000n) })
+          .strict()
+          .default({ deposits: 6, uact: 100_000_000n }),
       })
       .strict()
       .optional(),
@@ -95,18 +104,21 @@ export const akashSectionSchema = z
         path: ["purchases"],
         message: "name at least one purchase chain (leader: whose purchases it serves; cosigner: whose reports it checks)",
       });
+    if (!c.keyService && !c.sdlDir)
+      ctx.addIssue({
+        code: "custom",
+        path: ["keyService"],
+        message:
+          c.role === "leader"
+            ? "required for role leader: where the pipeline decrypts SDLs (or sdlDir for plaintext devnet SDLs)"
+            : "required for role cosigner: a lease's manifest is checked against the model's SDL, decrypted as this operator (or sdlDir for plaintext devnet SDLs)",
+      });
     if (c.role === "leader") {
       if (!c.mnemonic)
         ctx.addIssue({
           code: "custom",
           path: ["mnemonic"],
           message: "required for role leader (the Akash account that opens the leases)",
-        });
-      if (!c.keyService && !c.sdlDir)
-        ctx.addIssue({
-          code: "custom",
-          path: ["keyService"],
-          message: "required for role leader: where the pipeline decrypts SDLs (or sdlDir for plaintext devnet SDLs)",
         });
     } else if (!c.leaders.length)
       ctx.addIssue({

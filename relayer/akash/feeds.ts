@@ -13,13 +13,14 @@ import { connectEvm } from "../sources/evm-provider";
 import type { LeaseReportStore } from "../store";
 import { AkashError } from "../../sdk/akash/errors";
 import type { LeaseRequest } from "./pipeline";
-import type { InfrastructureFundedEvent } from "./topups";
+import type { InfrastructureFundedEvent, SpendEvidence } from "./topups";
 
 export const MARKET_ABI = [
   "event Purchased(uint256 indexed keyId, uint64 indexed modelId, address indexed buyer, address recipient, address currency, uint256 keyPrice, uint256 deploymentEscrow, bytes deploymentParams)",
   "function registry() view returns (address)",
-  "function escrowOf(uint256 keyId) view returns (tuple(address buyer, address currency, uint256 amount))",
+  "function escrowOf(uint256 keyId) view returns (tuple(address buyer, address currency, uint256 amount, uint64 reclaimableAt, uint64 modelId))",
 ];
+const FACTORY_ABI = ["function governorOf(uint64 modelId) view returns (address)"];
 const REGISTRY_ABI = HexsRegistry__factory.abi;
 const KEYS_ABI = ["function expiresAt(uint256 keyId) view returns (uint64)"];
 const HUB_ABI = [
@@ -34,7 +35,7 @@ const FUNDED = GOVERNOR_EVENTS.getEvent("InfrastructureFunded")!.topicHash;
 
 export interface FeedSink {
   purchase(req: LeaseRequest): Promise<void> | void;
-  spend?(e: InfrastructureFundedEvent): Promise<void> | void;
+  spend?(e: InfrastructureFundedEvent, evidence: SpendEvidence): Promise<void> | void;
 }
 
 export interface PurchaseChain {
@@ -47,6 +48,8 @@ export interface PurchaseChain {
   sdlLocator(modelId: string): Promise<string>;
   /** Is the purchase's deployment escrow still open (not yet resolved)? undefined: no escrow at all. */
   escrowOpen(purchaseId: bigint): Promise<boolean | undefined>;
+  /** The model of a purchase whose deployment escrow is still open (undefined: none open). */
+  openEscrowModel(purchaseId: bigint): Promise<bigint | undefined>;
   /** Last nonce this chain applied from `srcChain` (the Akash lane). */
   inbound(srcChain: number): Promise<number>;
   /** The chain's latest block time, unix seconds (key expiry is the chain's clock). */
@@ -66,6 +69,8 @@ export class EvmPurchaseChain implements PurchaseChain {
     private readonly store: LeaseReportStore,
     private readonly from: number | undefined,
     private readonly watchSpends: boolean,
+    /** the DAO factory whose governors' spends count (DaoFactory.governorOf) */
+    private readonly daoFactory?: string,
   ) {
     this.name = cfg.name;
     this.hexsChainId = cfg.hexsChainId;
@@ -116,16 +121,27 @@ export class EvmPurchaseChain implements PurchaseChain {
     if (this.watchSpends && sink.spend) {
       for (const l of await this.p.getLogs({ topics: [FUNDED], fromBlock, toBlock })) {
         const ev = GOVERNOR_EVENTS.parseLog({ topics: [...l.topics], data: l.data })!;
-        await sink.spend({
-          sourceChain: String(this.hexsChainId),
-          txHash: l.transactionHash,
-          logIndex: l.index,
-          modelId: ev.args.modelId as bigint,
-          currency: String(ev.args.currency),
-          to: String(ev.args.to),
-          amount: ev.args.amount as bigint,
-          purpose: String(ev.args.purpose),
-        });
+        const modelId = ev.args.modelId as bigint;
+        const receipt = await this.p.getTransactionReceipt(l.transactionHash);
+        await sink.spend(
+          {
+            sourceChain: String(this.hexsChainId),
+            txHash: l.transactionHash,
+            logIndex: l.index,
+            emitter: l.address,
+            modelId,
+            currency: String(ev.args.currency),
+            to: String(ev.args.to),
+            amount: ev.args.amount as bigint,
+            purpose: String(ev.args.purpose),
+          },
+          {
+            governor: this.daoFactory
+              ? String(await new Contract(this.daoFactory, FACTORY_ABI, this.p).governorOf(modelId))
+              : undefined,
+            logs: receipt?.logs ?? [],
+          },
+        );
       }
     }
     await this.store.setCursor(key, toBlock);
@@ -140,6 +156,11 @@ export class EvmPurchaseChain implements PurchaseChain {
   async escrowOpen(purchaseId: bigint): Promise<boolean | undefined> {
     const e = await new Contract(this.market, MARKET_ABI, this.p).escrowOf(purchaseId);
     return (e.amount as bigint) > 0n ? true : e.buyer === "0x0000000000000000000000000000000000000000" ? undefined : false;
+  }
+
+  async openEscrowModel(purchaseId: bigint): Promise<bigint | undefined> {
+    const e = await new Contract(this.market, MARKET_ABI, this.p).escrowOf(purchaseId);
+    return (e.amount as bigint) > 0n ? (e.modelId as bigint) : undefined;
   }
 
   async inbound(srcChain: number): Promise<number> {
@@ -232,6 +253,16 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
     }
   }
 
+  async openEscrowModel(purchaseId: bigint): Promise<bigint | undefined> {
+    try {
+      const e = await this.query<{ status: string; model: number | string }>({ escrow: { key_id: purchaseId.toString() } });
+      return e.status === "pending" ? BigInt(e.model) : undefined;
+    } catch (e) {
+      if (/not found|unknown/i.test((e as Error).message)) return undefined;
+      throw e;
+    }
+  }
+
   async inbound(srcChain: number): Promise<number> {
     const l = await this.query<{ inbound: { chain: number; nonce: number }[] }>({ lanes: {} });
     return l.inbound.find((x) => x.chain === srcChain)?.nonce ?? 0;
@@ -250,7 +281,7 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
 /** The purchase chains of `akash.purchases`, resolved against `chains[]`. */
 export function purchaseChains(
   chains: readonly ChainConfig[],
-  purchases: readonly { chain: string; market?: string; from?: number }[],
+  purchases: readonly { chain: string; market?: string; from?: number; daoFactory?: string }[],
   store: LeaseReportStore,
   watchSpends: boolean,
 ): PurchaseChain[] {
@@ -269,7 +300,7 @@ export function purchaseChains(
           `akash.purchases[${i}].market: required for the EVM chain '${p.chain}' (the HexsMarket address)`,
           { retryable: false },
         );
-      return new EvmPurchaseChain(c, p.market, store, p.from, watchSpends);
+      return new EvmPurchaseChain(c, p.market, store, p.from, watchSpends, p.daoFactory);
     }
     return new CosmwasmPurchaseChain(c, store, p.from);
   });

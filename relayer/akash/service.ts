@@ -21,6 +21,7 @@ import { EvmLeaseReporter, type LeaseReport, type LeaseReporter } from "./report
 import { nextAttemptDelayMs, sleep } from "../retry";
 import { PlaintextFileSdlSource, type SdlRequest, type SdlSource } from "./sdl-source";
 import { EscrowTopups } from "./topups";
+import type { Metrics } from "../metrics";
 
 export function readMnemonic(src: { env: string } | { file: string }): string {
   if ("env" in src) {
@@ -108,6 +109,8 @@ export interface AkashServiceOptions {
   /** the relayer's operations queue (LeaseReported messages join it) */
   ops: OpStore;
   hooks?: PipelineHooks;
+  /** the relayer's metrics (refused top-ups and lease reports are counted there) */
+  metrics?: Metrics;
 }
 
 export class AkashService {
@@ -161,6 +164,10 @@ export class AkashService {
       gasPrice: a.gasPrice,
       txPollMs: Math.min(500, a.pollMs),
     };
+    // leaders deploy the models' SDLs; co-signers check leased manifests against them
+    const sdl: SdlSource = a.keyService
+      ? new KeyServiceChainSdl(a.keyService, wallet, this.chains)
+      : new PlaintextFileSdlSource((m) => path.join(a.sdlDir!, `${m}.yaml`));
     if (!isLeader) {
       this.akash = AkashClient.readOnly(endpoints);
       this.cosigner = new LeaseCosigner({
@@ -171,6 +178,8 @@ export class AkashService {
         akash: this.akash,
         leaders: a.leaders,
         refundsPerHour: a.report.refundsPerHour,
+        sdl,
+        onRefused: () => this.o.metrics?.leaseReportsRefused.inc(),
       });
       this.log.info({ leaders: a.leaders, lane: a.hexsChainId }, "Akash lease co-signer ready");
       return;
@@ -185,9 +194,6 @@ export class AkashService {
         retryable: false,
       });
     this.akash = await AkashClient.fromMnemonic(mnemonic, { ...endpoints, chainId });
-    const sdl: SdlSource = a.keyService
-      ? new KeyServiceChainSdl(a.keyService, wallet, this.chains)
-      : new PlaintextFileSdlSource((m) => path.join(a.sdlDir!, `${m}.yaml`));
     let reporter: LeaseReporter;
     if (a.report.mode === "attested") {
       if (a.report.minCosigners > this.o.cfg.peers.length) {
@@ -232,7 +238,14 @@ export class AkashService {
     });
     if (a.topups) {
       const rates = Object.fromEntries(Object.entries(a.topups.rates).map(([k, v]) => [k.toLowerCase(), v]));
-      this.topups = new EscrowTopups(this.leases, this.akash, a.topups.receiver ?? wallet.address, rates);
+      this.topups = new EscrowTopups(
+        this.leases,
+        this.akash,
+        a.topups.receiver ?? wallet.address,
+        rates,
+        a.topups.capPerModelPerHour,
+        (e) => this.o.metrics?.topupsRefused.inc({ chain: e.sourceChain }),
+      );
     }
     const sink: FeedSink = {
       purchase: async (req) => {
@@ -242,8 +255,8 @@ export class AkashService {
           "purchase with a deployment: lease job recorded",
         );
       },
-      spend: async (e) => {
-        await this.topups?.accept(e);
+      spend: async (e, evidence) => {
+        await this.topups?.accept(e, evidence);
       },
     };
     this.loops = [...[...this.chains.values()].map((c) => this.feedLoop(c, sink)), this.workLoop()];

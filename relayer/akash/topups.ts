@@ -2,7 +2,21 @@
 // InfrastructureFunded(modelId, currency, to, amount, purpose) with purpose
 // "akash-escrow:<owner>/<dseq>". The relayer (which received the funds at `to`) deposits the
 // equivalent in uact into that deployment's escrow with MsgAccountDeposit — once per event.
+//
+// The operator spends its own AKT on the strength of a log, so a spend counts only when
+//   * the log's emitter is the governor the configured DAO factory created for that model
+//     (DaoFactory.governorOf): any other contract can emit the same event for free;
+//   * the same receipt moves the money to us: for an ERC-20, a Transfer(governor → receiver,
+//     amount) log of that token after the event. A native spend carries no log; the governor's
+//     code (a clone the factory made) pays `amount` to `to` in the call that emits the event and
+//     reverts otherwise, so a successful receipt of a genuine governor is the transfer;
+//   * the deployment is one of our lease jobs serving that model (a model's DAO tops up its own
+//     model's deployments);
+//   * the model stays under its hourly cap (deposits and uact per model and rolling hour).
+// A refused spend is recorded with its reason (state `refused`, metered), never retried, and
+// the funds stay with the operator, who may return them.
 import type { Interface } from "ethers";
+import { AbiCoder, getAddress, id as topicOf, zeroPadValue } from "ethers";
 import type { LeaseStore, EscrowTopupRow } from "../store";
 import type { AkashClient } from "../../sdk/akash/client";
 import { errorMessage, isPermanent } from "../../sdk/akash/errors";
@@ -13,11 +27,29 @@ export interface InfrastructureFundedEvent {
   sourceChain: string;
   txHash: string;
   logIndex: number;
+  /** the contract that emitted the log */
+  emitter: string;
   modelId: bigint;
   currency: string;
   to: string;
   amount: bigint;
   purpose: string;
+}
+
+/** A log of the spend's receipt. */
+export interface ReceiptLog {
+  address: string;
+  topics: ReadonlyArray<string>;
+  data: string;
+  index: number;
+}
+
+/** What the spend's chain says about it, read by the purchase chain (see feeds.ts). */
+export interface SpendEvidence {
+  /** DaoFactory.governorOf(modelId) of the configured factory; undefined when none is configured */
+  governor: string | undefined;
+  /** every log of the spend's transaction receipt */
+  logs: ReadonlyArray<ReceiptLog>;
 }
 
 /** How much uact one smallest unit of a currency buys (e.g. uact per wei, as a ratio). */
@@ -26,7 +58,46 @@ export interface ConversionRate {
   unitDenominator: bigint;
 }
 
+/** Per model and rolling hour: at most this many deposits and this much uact. */
+export interface TopupCap {
+  deposits: number;
+  uact: bigint;
+}
+
+export const DEFAULT_TOPUP_CAP: TopupCap = { deposits: 6, uact: 100_000_000n };
+
 export const ESCROW_PURPOSE = /^akash-escrow:(akash1[0-9a-z]{38,58})\/(\d{1,20})$/;
+const TRANSFER = topicOf("Transfer(address,address,uint256)");
+const NATIVE = "0x0000000000000000000000000000000000000000";
+const HOUR_MS = 3_600_000;
+
+/** Why a spend does not count (undefined: it does), from its receipt alone. */
+export function spendRefusal(e: InfrastructureFundedEvent, receiver: string, evidence: SpendEvidence): string | undefined {
+  if (!evidence.governor)
+    return `no DAO factory configured for chain ${e.sourceChain} (akash.purchases[].daoFactory): spends cannot be verified`;
+  if (evidence.governor === NATIVE) return `model ${e.modelId} has no DAO created by the configured factory`;
+  if (getAddress(e.emitter) !== getAddress(evidence.governor))
+    return `emitted by ${e.emitter}, not by model ${e.modelId}'s governor ${evidence.governor}`;
+  if (getAddress(e.currency) === NATIVE) return undefined; // the governor's own call paid it (see above)
+  const from = zeroPadValue(e.emitter, 32).toLowerCase();
+  const to = zeroPadValue(receiver, 32).toLowerCase();
+  const amount = AbiCoder.defaultAbiCoder().encode(["uint256"], [e.amount]);
+  const paid = evidence.logs.some(
+    (l) =>
+      l.index > e.logIndex &&
+      getAddress(l.address) === getAddress(e.currency) &&
+      l.topics.length === 3 &&
+      l.topics[0] === TRANSFER &&
+      l.topics[1].toLowerCase() === from &&
+      l.topics[2].toLowerCase() === to &&
+      l.data.toLowerCase() === amount,
+  );
+  return paid
+    ? undefined
+    : `the receipt has no Transfer of ${e.amount} ${e.currency} from the governor ${e.emitter} to ${receiver}`;
+}
+
+export type TopupRefused = (e: InfrastructureFundedEvent, reason: string) => void;
 
 export class EscrowTopups {
   private readonly log = logger("escrow-topups");
@@ -36,34 +107,63 @@ export class EscrowTopups {
     /** our receiving address on the source chain: spends paid elsewhere are not ours to execute */
     private readonly receiver: string,
     private readonly rates: Record<string, ConversionRate>,
+    private readonly cap: TopupCap = DEFAULT_TOPUP_CAP,
+    private readonly onRefused: TopupRefused = () => undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Record an event (idempotent); returns the job or undefined when the event is not for us. */
-  async accept(e: InfrastructureFundedEvent): Promise<EscrowTopupRow | undefined> {
+  /**
+   * Check and record a spend (idempotent per log). Returns the job — `refused` with its reason
+   * when a check fails — or undefined when the spend is not for us.
+   */
+  async accept(e: InfrastructureFundedEvent, evidence: SpendEvidence): Promise<EscrowTopupRow | undefined> {
     const m = ESCROW_PURPOSE.exec(e.purpose);
     if (!m) return undefined;
     if (e.to.toLowerCase() !== this.receiver.toLowerCase()) {
       this.log.info({ to: e.to, purpose: e.purpose }, "infrastructure spend paid to another operator; ignored");
       return undefined;
     }
+    const known = await this.store.topupBySource(e.sourceChain, e.txHash, e.logIndex);
+    if (known) return known;
+    const [owner, dseq] = [m[1], m[2]];
     const rate = this.rates[e.currency.toLowerCase()];
-    if (!rate) {
-      this.log.error(
-        { currency: e.currency, tx: e.txHash },
-        "no uact conversion rate configured for this currency; top-up skipped (configure it and requeue)",
-      );
-      return undefined;
-    }
-    const uact = (e.amount * rate.uactNumerator) / rate.unitDenominator;
-    return this.store.insertTopup({
+    const uact = rate ? (e.amount * rate.uactNumerator) / rate.unitDenominator : 0n;
+    const row = {
       sourceChain: e.sourceChain,
       sourceTx: e.txHash,
       logIndex: e.logIndex,
-      owner: m[1],
-      dseq: m[2],
+      owner,
+      dseq,
       amountUact: uact.toString(),
-    });
+    };
+    const refusal =
+      spendRefusal(e, this.receiver, evidence) ??
+      (rate ? undefined : `no uact conversion rate configured for currency ${e.currency}`) ??
+      (await this.deploymentRefusal(e.modelId, owner, dseq)) ??
+      (await this.capRefusal(e, uact));
+    if (refusal) {
+      this.log.warn({ chain: e.sourceChain, tx: e.txHash, model: String(e.modelId), reason: refusal }, "escrow top-up refused");
+      this.onRefused(e, refusal);
+    }
+    return this.store.insertTopup({ ...row, modelId: e.modelId.toString(), refused: refusal?.slice(0, 1000) });
+  }
+
+  private async deploymentRefusal(modelId: bigint, owner: string, dseq: string): Promise<string | undefined> {
+    const job = await this.store.byDeployment(this.akash.endpoints.chainId, owner, dseq);
+    if (!job) return `deployment ${owner}/${dseq} is not one of this operator's leases`;
+    if (job.modelId !== modelId.toString())
+      return `deployment ${owner}/${dseq} serves model ${job.modelId}, not model ${modelId} whose DAO paid`;
+    return undefined;
+  }
+
+  private async capRefusal(e: InfrastructureFundedEvent, uact: bigint): Promise<string | undefined> {
+    const recent = await this.store.topupsSince(e.sourceChain, e.modelId.toString(), this.now() - HOUR_MS);
+    if (recent.length + 1 > this.cap.deposits)
+      return `hourly cap: model ${e.modelId} already had ${recent.length} top-up(s) in the last hour (cap ${this.cap.deposits})`;
+    const total = recent.reduce((sum, t) => sum + BigInt(t.amountUact), 0n) + uact;
+    if (total > this.cap.uact)
+      return `hourly cap: ${total} uact for model ${e.modelId} in the last hour would exceed ${this.cap.uact} uact`;
+    return undefined;
   }
 
   /** Execute due top-ups. A closed or unknown deployment is skipped (funds stay with the operator). */
@@ -103,7 +203,7 @@ export class EscrowTopups {
 /** The InfrastructureFunded events of a receipt, decoded with ModelGovernor's ABI. */
 export function infrastructureFundedEvents(
   sourceChain: string,
-  receipt: { hash: string; logs: ReadonlyArray<{ topics: ReadonlyArray<string>; data: string; index: number }> },
+  receipt: { hash: string; logs: ReadonlyArray<ReceiptLog> },
   governor: Interface,
 ): InfrastructureFundedEvent[] {
   const out: InfrastructureFundedEvent[] = [];
@@ -120,6 +220,7 @@ export function infrastructureFundedEvents(
       sourceChain,
       txHash: receipt.hash,
       logIndex: l.index,
+      emitter: l.address,
       modelId: BigInt(a.modelId as bigint),
       currency: String(a.currency),
       to: String(a.to),

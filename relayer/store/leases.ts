@@ -158,6 +158,17 @@ CREATE TABLE lease_reports (
   UNIQUE (role, purchase_chain, key_id)
 );`,
   },
+  {
+    component: "leases",
+    version: 3,
+    description:
+      "the deployment each LeaseReported names (one purchase per dseq) and the model each DAO top-up is for (hourly caps)",
+    sql: `
+ALTER TABLE lease_reports ADD COLUMN dseq TEXT;
+CREATE INDEX lease_reports_dseq ON lease_reports (role, dseq);
+ALTER TABLE escrow_topups ADD COLUMN model_id TEXT;
+CREATE INDEX escrow_topups_model ON escrow_topups (source_chain, model_id, created_at);`,
+  },
 ]);
 
 /** The same schema for PostgreSQL: times in milliseconds need 64 bits, ids are identities. */
@@ -236,7 +247,9 @@ export interface EscrowTopupRow {
   owner: string;
   dseq: string;
   amountUact: string;
-  state: "pending" | "deposited" | "skipped";
+  /** refused: the spend failed a check (last_error says which); never deposited */
+  state: "pending" | "deposited" | "skipped" | "refused";
+  modelId: string | null;
   attempts: number;
   nextAttemptAt: number;
   lastError: string | null;
@@ -384,12 +397,29 @@ export class LeaseStore {
     owner: string;
     dseq: string;
     amountUact: string;
+    /** the model whose DAO paid (hourly caps count per model) */
+    modelId?: string;
+    /** a refused spend is recorded (once, with why) so that it is visible and never re-checked */
+    refused?: string;
   }): Promise<EscrowTopupRow> {
     const now = this.now();
     await this.driver.run(
-      `INSERT INTO escrow_topups (source_chain, source_tx, log_index, owner, dseq, amount_uact, state, attempts, next_attempt_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (source_chain, source_tx, log_index) DO NOTHING`,
-      [t.sourceChain, t.sourceTx, t.logIndex, t.owner, t.dseq, t.amountUact, now, now, now],
+      `INSERT INTO escrow_topups (source_chain, source_tx, log_index, owner, dseq, amount_uact, model_id, state, last_error, attempts, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (source_chain, source_tx, log_index) DO NOTHING`,
+      [
+        t.sourceChain,
+        t.sourceTx,
+        t.logIndex,
+        t.owner,
+        t.dseq,
+        t.amountUact,
+        t.modelId ?? null,
+        t.refused === undefined ? "pending" : "refused",
+        t.refused ?? null,
+        now,
+        now,
+        now,
+      ],
     );
     return (await this.topupBySource(t.sourceChain, t.sourceTx, t.logIndex))!;
   }
@@ -400,6 +430,15 @@ export class LeaseStore {
       logIndex,
     ]);
     return r && toTopup(r);
+  }
+  /** The top-ups (not refused) accepted for one model of one chain since `sinceMs`: the hourly cap's window. */
+  async topupsSince(sourceChain: string, modelId: string, sinceMs: number): Promise<EscrowTopupRow[]> {
+    return (
+      await this.driver.all(
+        `${TOPUP_SELECT} WHERE source_chain = ? AND model_id = ? AND state <> 'refused' AND created_at >= ? ORDER BY id`,
+        [sourceChain, modelId, sinceMs],
+      )
+    ).map(toTopup);
   }
   async dueTopups(): Promise<EscrowTopupRow[]> {
     return (
@@ -473,12 +512,14 @@ export interface LeaseReportRow {
   purchaseChain: string;
   keyId: string;
   ok: boolean;
+  /** the Akash deployment the report names ("0" or null: none) */
+  dseq: string | null;
   digest: string;
   message: string;
   createdAt: number;
 }
 
-const REPORT_SELECT = `SELECT id, role, lane_src AS "laneSrc", lane_dst AS "laneDst", nonce, purchase_chain AS "purchaseChain", key_id AS "keyId", ok, digest, message,
+const REPORT_SELECT = `SELECT id, role, lane_src AS "laneSrc", lane_dst AS "laneDst", nonce, purchase_chain AS "purchaseChain", key_id AS "keyId", ok, dseq, digest, message,
   created_at AS "createdAt" FROM lease_reports`;
 const toReport = (r: Row): LeaseReportRow =>
   ({
@@ -541,6 +582,11 @@ export class LeaseReportStore {
   lastNonce(role: LeaseReportRow["role"], src: number, dst: number): Promise<number> {
     return lastReportNonce(this.driver, role, src, dst);
   }
+  /** The report (on any lane) that named deployment `dseq`, if one did: a deployment serves one purchase. */
+  async byDseq(role: LeaseReportRow["role"], dseq: string): Promise<LeaseReportRow | undefined> {
+    const [r] = await this.driver.all(`${REPORT_SELECT} WHERE role = ? AND dseq = ? ORDER BY id LIMIT 1`, [role, dseq]);
+    return r && toReport(r);
+  }
   /** Failure reports (refunds) recorded on a lane since `sinceMs`. */
   async refundsSince(role: LeaseReportRow["role"], src: number, dst: number, sinceMs: number): Promise<number> {
     const [r] = await this.driver.all(
@@ -555,7 +601,7 @@ export class LeaseReportStore {
    * role). `nonce` is computed inside the transaction by `pickNonce(lastNonceOnLane)`.
    */
   insert(
-    r: Omit<LeaseReportRow, "id" | "createdAt" | "nonce" | "message" | "digest">,
+    r: Omit<LeaseReportRow, "id" | "createdAt" | "nonce" | "message" | "digest" | "dseq"> & { dseq?: string | null },
     pickNonce: (last: number) => number,
     encode: (nonce: number) => { message: string; digest: string },
   ): Promise<LeaseReportRow> {
@@ -567,8 +613,20 @@ export class LeaseReportStore {
       const nonce = pickNonce(await lastReportNonce(e, r.role, r.laneSrc, r.laneDst));
       const { message, digest } = encode(nonce);
       await e.run(
-        "INSERT INTO lease_reports (role, lane_src, lane_dst, nonce, purchase_chain, key_id, ok, digest, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [r.role, r.laneSrc, r.laneDst, nonce, r.purchaseChain, r.keyId, r.ok ? 1 : 0, digest, message, this.now()],
+        "INSERT INTO lease_reports (role, lane_src, lane_dst, nonce, purchase_chain, key_id, ok, dseq, digest, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+          r.role,
+          r.laneSrc,
+          r.laneDst,
+          nonce,
+          r.purchaseChain,
+          r.keyId,
+          r.ok ? 1 : 0,
+          r.dseq ?? null,
+          digest,
+          message,
+          this.now(),
+        ],
       );
       return (await reportAtNonce(e, r.role, r.laneSrc, r.laneDst, nonce))!;
     });
@@ -610,5 +668,5 @@ async function lastReportNonce(e: Exec, role: LeaseReportRow["role"], src: numbe
   return r?.n == null ? 0 : Number(r.n);
 }
 
-const TOPUP_SELECT = `SELECT id, source_chain AS "sourceChain", source_tx AS "sourceTx", log_index AS "logIndex", owner, dseq, amount_uact AS "amountUact", state, attempts,
+const TOPUP_SELECT = `SELECT id, source_chain AS "sourceChain", source_tx AS "sourceTx", log_index AS "logIndex", owner, dseq, amount_uact AS "amountUact", state, model_id AS "modelId", attempts,
   next_attempt_at AS "nextAttemptAt", last_error AS "lastError", deposit_tx AS "depositTx" FROM escrow_topups`;

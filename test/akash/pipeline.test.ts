@@ -3,7 +3,7 @@
 import path from "node:path";
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import type { Signer } from "ethers";
+import { Wallet, type Signer } from "ethers";
 import {
   buyNative,
   deployProtocol,
@@ -257,7 +257,8 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
 
   it("DAO infrastructure spend → MsgAccountDeposit into the deployment's escrow, once per event", async () => {
     const keyId = await buy();
-    const pl = await pipeline(dbFile());
+    const file = dbFile(); // top-ups go only to this leader's own lease jobs
+    const pl = await pipeline(file);
     const row = await pl.submit(await request(keyId));
     const done = await pl.runToCompletion(row.id);
     expect(done.state).to.equal("reported");
@@ -270,24 +271,26 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
       ethers.parseEther("0.002"),
       `akash-escrow:${akash.address}/${done.dseq}`,
     ]);
-    const receipt = { hash: ethers.id("dao-exec-tx"), logs: [{ ...log, index: 3 }] };
+    const governorAddress = Wallet.createRandom().address; // the model's governor, as the DAO factory records it
+    const receipt = { hash: ethers.id("dao-exec-tx"), logs: [{ ...log, address: governorAddress, index: 3 }] };
+    const evidence = { governor: governorAddress, logs: receipt.logs };
     const events = infrastructureFundedEvents("31337", receipt, governor);
     expect(events).to.have.length(1);
-    const store = await LeaseStore.open(dbFile());
+    const store = await LeaseStore.open(file);
     // 1 ETH buys 2,000,000,000 uact in this test's rate table (2000 ACT)
     const topups = new EscrowTopups(store, akash, await relayerEvm.getAddress(), {
       [NATIVE]: { uactNumerator: 2_000_000_000n, unitDenominator: 10n ** 18n },
     });
     const escrowBefore = env.standin.chain.escrowBalance(akash.address, done.dseq!);
-    await topups.accept(events[0]);
-    await topups.accept(events[0]); // the same event seen twice
+    await topups.accept(events[0], evidence);
+    await topups.accept(events[0], evidence); // the same event seen twice
     const res = await topups.runDue();
     expect(res.map((t) => t.state)).to.deep.equal(["deposited"]);
     expect(env.standin.chain.escrowBalance(akash.address, done.dseq!) - escrowBefore).to.equal(4_000_000n);
     expect(await topups.runDue()).to.deep.equal([]);
     // a spend for someone else's receiver or with another purpose is not ours
-    expect(await topups.accept({ ...events[0], logIndex: 9, to: operator })).to.equal(undefined);
-    expect(await topups.accept({ ...events[0], logIndex: 10, purpose: "gpu-credits" })).to.equal(undefined);
+    expect(await topups.accept({ ...events[0], logIndex: 9, to: operator }, evidence)).to.equal(undefined);
+    expect(await topups.accept({ ...events[0], logIndex: 10, purpose: "gpu-credits" }, evidence)).to.equal(undefined);
   });
 
   it("key expiry (KeyNFT.expiresAt) closes the deployment of a running lease", async () => {

@@ -115,7 +115,12 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     await grantKeyHolders(client, owner, sealed.upload.locator, {
       evm: [{ chain: "hexs-evm-31337", keyNft: await p.registry.keysOf(modelId) }],
     });
-    await grantOperators(client, owner, sealed.upload.locator, [keys[0].address]); // the leader's operator key
+    await grantOperators(
+      client,
+      owner,
+      sealed.upload.locator,
+      keys.map((k) => k.address),
+    ); // the leader decrypts to deploy, the co-signers to check manifests
     locator = sealed.upload.locator;
     await setNativePrice(p, creator, modelId, KEY_PRICE, DEPLOY_PRICE);
 
@@ -151,7 +156,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
           rest: env.standin.restUrl,
           chainId: env.standin.chain.chainId,
           db: path.join(env.tmpdir, `akash-r${i}.sqlite`),
-          purchases: [{ chain: "a", market: await p.market.getAddress(), from }],
+          purchases: [{ chain: "a", market: await p.market.getAddress(), from, daoFactory: await p.daoFactory.getAddress() }],
           pollMs: 100,
           ...(i === 0
             ? {
@@ -161,7 +166,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
                 // 1 ETH buys 2,000 ACT (2,000,000,000 uact)
                 topups: { rates: { [NATIVE]: { uactNumerator: "2000000000", unitDenominator: "1000000000000000000" } } },
               }
-            : { leaders: [leaderAkash.address], report: { refundsPerHour: i === 1 ? 1 : 5 } }),
+            : { leaders: [leaderAkash.address], keyService: svc.url, report: { refundsPerHour: i === 1 ? 1 : 5 } }),
         },
       });
       const r = new Relayer(cfg);

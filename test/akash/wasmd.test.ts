@@ -84,7 +84,12 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
     await client.setConditions(owner, sealed.upload.cid, {
       conditions: [cosmwasmKeyCondition(1, "hexs-wasm-100", contract, modelId)],
     });
-    await grantOperators(client, owner, sealed.upload.locator, [keys[0].address]);
+    await grantOperators(
+      client,
+      owner,
+      sealed.upload.locator,
+      keys.map((k) => k.address),
+    ); // the leader decrypts to deploy, the co-signers to check manifests
 
     const height = await admin.client.getHeight();
     for (const i of [0, 1, 2]) {
@@ -122,7 +127,7 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
                 keyService: svc.url,
                 policy: { bidWindowMs: 300, pollMs: 50, backoffBaseMs: 50, backoffMaxMs: 300, maxAttempts: 3, txTimeoutMs: 3000 },
               }
-            : { leaders: [leaderAkash.address] }),
+            : { leaders: [leaderAkash.address], keyService: svc.url }),
         },
       });
       const r = new Relayer(cfg);

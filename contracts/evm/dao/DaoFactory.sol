@@ -22,6 +22,10 @@ contract DaoFactory {
     address public immutable membershipImplementation;
     address public immutable governorImplementation;
 
+    /// @notice The governor this factory created for a model (0: none). The lease service
+    /// executes DAO infrastructure spends only from these.
+    mapping(uint64 modelId => address governor) public governorOf;
+
     uint32 public constant MIN_VOTING_PERIOD = 2;
     uint256 public constant MIN_QUORUM_PERCENT = 1;
 
@@ -58,6 +62,7 @@ contract DaoFactory {
         }
         membership = Clones.clone(membershipImplementation);
         governor = Clones.clone(governorImplementation);
+        governorOf[modelId] = governor;
         DaoMembership(membership).initialize(registry, modelId, address(this));
         ModelGovernor(payable(governor)).initialize(
             IVotes(membership),

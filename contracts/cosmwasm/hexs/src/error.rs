@@ -312,6 +312,12 @@ pub enum MirrorError {
     #[error("escrow of purchase {id} is already {status}")]
     EscrowClosed { id: u64, status: String },
 
+    #[error("deployment {dseq} was already reported for purchase {id}")]
+    DseqReused { dseq: u64, id: u64 },
+
+    #[error("a lease for purchase {id} must name its deployment (dseq 0)")]
+    LeaseWithoutDeployment { id: u64 },
+
     #[error("payout binding is for chain {chain}, this is chain {ours}")]
     PayoutForAnotherChain { chain: u32, ours: u32 },
 

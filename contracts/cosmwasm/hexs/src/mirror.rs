@@ -599,7 +599,7 @@ fn apply(
             if origin != cfg.chain_id {
                 return Err(MirrorError::ForeignPurchase { id, origin });
             }
-            resolve_escrow(api, storage, cfg, id, l.ok)
+            resolve_escrow(api, storage, cfg, id, l.ok, l.dseq)
         }
         B::PayoutAddressBound(b) => {
             if b.chain != cfg.chain_id {

@@ -6,7 +6,8 @@ use crate::account::{hex, local_addr, word_of_addr, Account};
 use crate::error::{ContractError, MirrorError};
 use crate::outbound::{self, Fact};
 use crate::state::{
-    Config, EscrowStatus, BIND_NONCES, CLAIMABLE, ESCROWS, MODELS, PAYOUTS, PAYOUT_NONCES, VAULTS,
+    Config, EscrowStatus, BIND_NONCES, CLAIMABLE, ESCROWS, LEASE_DSEQS, MODELS, PAYOUTS,
+    PAYOUT_NONCES, VAULTS,
 };
 
 pub fn credit(
@@ -171,12 +172,15 @@ pub fn execute_claim(
 
 /// Closes a pending deployment escrow after a lease report: the operator is paid when the
 /// lease opened, otherwise the buyer is credited back. Only mirror application calls it.
+/// `dseq` is the reported Akash deployment (0: none was created); a deployment reported for
+/// one purchase is refused for any other.
 pub fn resolve_escrow(
     api: &dyn Api,
     storage: &mut dyn Storage,
     cfg: &Config,
     key_id: u64,
     leased: bool,
+    dseq: u64,
 ) -> Result<(), MirrorError> {
     let mut e = ESCROWS
         .may_load(storage, key_id)?
@@ -187,6 +191,13 @@ pub fn resolve_escrow(
             status: e.status.as_str().to_string(),
         });
     }
+    if dseq != 0 {
+        if let Some(id) = LEASE_DSEQS.may_load(storage, dseq)? {
+            return Err(MirrorError::DseqReused { dseq, id });
+        }
+    } else if leased {
+        return Err(MirrorError::LeaseWithoutDeployment { id: key_id });
+    }
     if leased {
         credit(storage, &cfg.deploy_payee, e.amount)?;
         e.status = EscrowStatus::Released;
@@ -195,6 +206,9 @@ pub fn resolve_escrow(
         e.status = EscrowStatus::Refunded;
     }
     ESCROWS.save(storage, key_id, &e)?;
+    if dseq != 0 {
+        LEASE_DSEQS.save(storage, dseq, &key_id)?;
+    }
     Ok(())
 }
 

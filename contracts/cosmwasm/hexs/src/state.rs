@@ -223,6 +223,9 @@ pub const PAYOUT_NONCES: Map<&[u8], u64> = Map::new("payout_nonce");
 /// by the creator's word followed by the chain id (big-endian).
 pub const BIND_NONCES: Map<&[u8], u64> = Map::new("bind_nonce");
 pub const ESCROWS: Map<u64, Escrow> = Map::new("escrow");
+/// Akash deployment (dseq) -> the purchase whose lease report named it: one deployment serves
+/// one purchase, so one lease cannot release several escrows.
+pub const LEASE_DSEQS: Map<u64, u64> = Map::new("lease_dseq");
 
 /// Last applied nonce of each inbound lane, by source chain.
 pub const INBOUND_NONCE: Map<u32, u64> = Map::new("in_nonce");

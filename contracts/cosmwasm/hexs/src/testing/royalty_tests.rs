@@ -196,10 +196,15 @@ fn claim_pays_local_payees_and_needs_a_binding_for_foreign_ones() {
 }
 
 fn lease(purchase: u64, ok: bool) -> codec::Body {
+    lease_at(purchase, ok, purchase & 0xffff_ffff)
+}
+
+/// A lease report naming deployment `dseq`.
+fn lease_at(purchase: u64, ok: bool, dseq: u64) -> codec::Body {
     codec::Body::LeaseReported(codec::LeaseReported {
         purchase_id: purchase,
         ok,
-        dseq: 7,
+        dseq,
         gseq: 1,
         oseq: 1,
         provider: "akash1provider".into(),
@@ -252,6 +257,49 @@ fn lease_reports_release_or_refund_the_escrow() {
     assert_eq!(s.claimable(&s.word(&bob)), 40);
     // The vault never saw the deployment part.
     assert_eq!(s.vault(model), 200);
+}
+
+#[test]
+fn one_deployment_releases_one_escrow_only() {
+    let mut s = Suite::new();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let model = s.publish(&alice, publish_args(100, 40, policy()));
+    let k1 = s.buy(&bob, model, 140, true);
+    let k2 = s.buy(&bob, model, 140, true);
+    s.receive(&[inbound(EVM_CHAIN, 1, lease_at(k1, true, 77))], &[0, 1])
+        .unwrap();
+    // The same deployment reported for another purchase, as a lease or a failure, or a lease
+    // without a deployment: refused (recorded; the lane moves on), k2's escrow stays open.
+    let e = s.receive_refused(
+        &[
+            inbound(EVM_CHAIN, 2, lease_at(k2, true, 77)),
+            inbound(EVM_CHAIN, 3, lease_at(k2, false, 77)),
+            inbound(EVM_CHAIN, 4, lease_at(k2, true, 0)),
+        ],
+        &[0, 1],
+    );
+    assert_eq!(
+        e,
+        vec![
+            (0, MirrorError::DseqReused { dseq: 77, id: k1 }.to_string()),
+            (1, MirrorError::DseqReused { dseq: 77, id: k1 }.to_string()),
+            (
+                2,
+                MirrorError::LeaseWithoutDeployment { id: k2 }.to_string()
+            ),
+        ]
+    );
+    assert_eq!(s.claimable(&s.word(&s.operator.clone())), 40);
+    let e: Escrow = s
+        .q(&QueryMsg::Escrow {
+            key_id: Uint64::new(k2),
+        })
+        .unwrap();
+    assert_eq!(e.status, EscrowStatus::Pending);
+    // its own deployment releases it
+    s.receive(&[inbound(EVM_CHAIN, 5, lease_at(k2, true, 78))], &[0, 1])
+        .unwrap();
+    assert_eq!(s.claimable(&s.word(&s.operator.clone())), 80);
 }
 
 #[test]
