@@ -236,8 +236,8 @@ async function main(): Promise<void> {
     },
   });
   const ops = await OpStore.open(cfg.store);
-  const { loadKey } = await import("../relayer/config");
-  const service = new AkashService({ cfg: { ...cfg, akash: cfg.akash! }, operatorKey: loadKey(cfg.operator.key), ops });
+  const { loadRelayerKeys } = await import("../relayer/config");
+  const service = new AkashService({ cfg: { ...cfg, akash: cfg.akash! }, keys: loadRelayerKeys(cfg), ops });
   await service.start();
   const leaseSamples: number[] = [];
   for (let i = 0; i < LEASES; i++) {

@@ -42,10 +42,16 @@ export interface EvmChain extends EvmSpec {
   signer: (index: number) => Promise<Signer>;
 }
 
-/** The operators' secp256k1 keys: fixed dev keys (keccak of a label), never for real funds. */
+/** The operators' secp256k1 attestation keys: fixed dev keys (keccak of a label), never for real funds. */
 export function operatorKeys(n: number): Wallet[] {
   const { keccak256, toUtf8Bytes } = require("ethers") as typeof import("ethers");
   return Array.from({ length: n }, (_, i) => new Wallet(keccak256(toUtf8Bytes(`hexs devnet operator ${i + 1}`))));
+}
+
+/** The operators' transaction keys (gas on every chain, lease escrows): apart from their attestation keys. */
+export function submitterKeys(n: number): Wallet[] {
+  const { keccak256, toUtf8Bytes } = require("ethers") as typeof import("ethers");
+  return Array.from({ length: n }, (_, i) => new Wallet(keccak256(toUtf8Bytes(`hexs devnet submitter ${i + 1}`))));
 }
 
 export async function cosmosAddressOf(w: Wallet, prefix = "wasm"): Promise<string> {

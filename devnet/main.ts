@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const r = await runScenario(a, b, net.cosmos, say, {
       services: net.services,
       operators: net.keys.map((k) => k.address),
-      leasePayee: net.keys[0].address,
+      leasePayee: net.submitters[0].address,
       outDir: net.dir,
       logDir: sup.dir,
     });

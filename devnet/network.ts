@@ -14,6 +14,7 @@ import {
   EVM_CHAINS,
   EXECUTOR_INDEX,
   operatorKeys,
+  submitterKeys,
   requireFreePorts,
   ROOT,
   startEvmNode,
@@ -67,7 +68,10 @@ export interface Devnet {
   dir: string;
   evm: EvmChain[];
   cosmos: CosmosChain;
+  /** the operators' attestation keys (their key-service identities too) */
   keys: Wallet[];
+  /** the operators' transaction keys (funded on every chain; operator1's is paid lease escrows) */
+  submitters: Wallet[];
   operators: Operator[];
   /** start the operators (when `startRelayers: false` was given) */
   startRelayers: () => Promise<void>;
@@ -105,6 +109,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
     say(`Cosmos chain: wasmd on http://127.0.0.1:${rpcPort}`);
 
     const keys = operatorKeys(n);
+    const submitters = submitterKeys(n);
     // The key service and the Akash stand-in start now and become ready while Hexs is deployed.
     const leaderMnemonicFile = path.join(dir, "relayers", "operator1", "akash.mnemonic");
     let services: Promise<DevnetServices> | undefined;
@@ -132,7 +137,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       threshold,
       dir,
       say,
-      { lease: withServices ? { akashChain: AKASH_LANE, payee: keys[0].address } : undefined },
+      { lease: withServices ? { akashChain: AKASH_LANE, payee: submitters[0].address } : undefined },
     );
     const pubkeys = keys.map((k) => k.signingKey.compressedPublicKey.slice(2));
     // peers = the lanes the contract journals its facts to: the EVM chains only. Its config's
@@ -148,12 +153,12 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       `Cosmos chain: Hexs contract ${cosmos.contract} (Hexs chain ${COSMOS_CHAIN}, peers ${evm.map((c) => c.hexsChainId).join(", ")})`,
     );
 
-    // Gas money for the operators on every chain.
+    // Gas money for the operators' transaction keys on every chain (their attestation keys get none).
     for (const c of evm) {
       const funder = await c.signer(0);
-      for (const k of keys) await (await funder.sendTransaction({ to: k.address, value: parseEther("100") })).wait();
+      for (const k of submitters) await (await funder.sendTransaction({ to: k.address, value: parseEther("100") })).wait();
     }
-    for (const k of keys) {
+    for (const k of submitters) {
       await cosmos.admin.client.sendTokens(
         cosmos.admin.address,
         await cosmosAddressOf(k),
@@ -206,7 +211,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
         `Akash stand-in: chain ${svc.akash.chainId}, RPC ${svc.akash.rpc}, REST ${svc.akash.rest}, providers ${svc.akash.providers.map((p) => `${p.address} (${p.hostUri})`).join(", ")}`,
       );
       say(
-        `lease leader operator1: Akash account ${svc.leader.akashAddress} (funded at genesis), mnemonic ${path.relative(ROOT, svc.leader.mnemonicFile)}; lease payee on A and B: ${keys[0].address}`,
+        `lease leader operator1: Akash account ${svc.leader.akashAddress} (funded at genesis), mnemonic ${path.relative(ROOT, svc.leader.mnemonicFile)}; lease payee on A and B: ${submitters[0].address} (its transaction key)`,
       );
     }
     const height = await cosmos.admin.client.getHeight();
@@ -215,6 +220,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
     const operators = writeOperatorConfigs(
       path.join(dir, "relayers"),
       keys,
+      submitters,
       firstOperatorPort,
       evm,
       cosmos,
@@ -239,7 +245,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
         );
     };
     if (o.startRelayers ?? true) await startRelayers();
-    return { sup, dir, evm, cosmos, keys, operators, startRelayers, services: svc };
+    return { sup, dir, evm, cosmos, keys, submitters, operators, startRelayers, services: svc };
   } catch (e) {
     await sup.stopAll();
     throw e;

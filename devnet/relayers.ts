@@ -1,4 +1,5 @@
-// The devnet's relayer operators: each its own secp256k1 key (a 0600 key file), its own SQLite
+// The devnet's relayer operators: each its own secp256k1 attestation key and, apart from it, its
+// own transaction key (0600 key files: the attestation key never signs a transaction), its own SQLite
 // queue and config file, the others as attestation peers, and (with the services) the `akash`
 // section: operator1 leads the lease pipeline with its own Akash account, operators 2-3 co-sign
 // its LeaseReported messages; started with the production CLI (`relayer start --config <file>`)
@@ -12,7 +13,10 @@ import { Supervisor, waitFor, type Child } from "./procs";
 
 export interface Operator {
   name: string;
+  /** the attestation key (and key-service identity) */
   key: Wallet;
+  /** signs and pays for the operator's transactions on every chain */
+  submitter: Wallet;
   dir: string;
   configFile: string;
   httpPort: number;
@@ -52,6 +56,7 @@ export interface AkashSetup {
 export function writeOperatorConfigs(
   root: string,
   keys: Wallet[],
+  submitters: Wallet[],
   firstPort: number,
   evm: EvmChain[],
   cosmos: CosmosChain,
@@ -62,16 +67,21 @@ export function writeOperatorConfigs(
   const ops: Operator[] = keys.map((key, i) => {
     const name = `operator${i + 1}`;
     const dir = path.join(root, name);
-    return { name, key, dir, configFile: path.join(dir, "relayer.json"), httpPort: firstPort + i };
+    return { name, key, submitter: submitters[i], dir, configFile: path.join(dir, "relayer.json"), httpPort: firstPort + i };
   });
   for (const [i, op] of ops.entries()) {
     fs.mkdirSync(op.dir, { recursive: true });
-    const keyFile = path.join(op.dir, "operator.key");
-    fs.writeFileSync(keyFile, op.key.privateKey + "\n", { mode: 0o600 });
-    fs.chmodSync(keyFile, 0o600);
+    for (const [file, key] of [
+      ["operator.key", op.key],
+      ["submitter.key", op.submitter],
+    ] as const) {
+      const keyFile = path.join(op.dir, file);
+      fs.writeFileSync(keyFile, key.privateKey + "\n", { mode: 0o600 });
+      fs.chmodSync(keyFile, 0o600);
+    }
     const raw = {
       instance: op.name,
-      operator: { key: { file: "operator.key" } },
+      operator: { key: { file: "operator.key" }, submitterKey: { file: "submitter.key" } },
       chains: [
         ...evm.map((c) => ({
           type: "evm",

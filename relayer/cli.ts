@@ -3,10 +3,10 @@
 //   relayer status --config <file> [--state parked] queue depth, cursors, parked operations
 //   relayer retry  --config <file> <op-id>          requeue a parked/failing operation (and its lane after it)
 //   relayer replay --config <file> --chain <name> --from <height>   rescan a source
-//   relayer keys   --config <file>                  operator address and public key (never the key)
+//   relayer keys   --config <file>                  attestation address and public key, submitter address per chain (never a key)
 //   relayer leases --config <file> [--state failed]  the Akash lease jobs (config section `akash`)
 // Run with: npx ts-node relayer/cli.ts <command> ... (TS_NODE_TRANSPILE_ONLY=1 starts faster)
-import { loadConfig, loadKey, ConfigError, type RelayerConfig } from "./config";
+import { loadConfig, loadRelayerKeys, ConfigError, type RelayerConfig } from "./config";
 import { Signer } from "./attest";
 import { logger } from "./log";
 import { Relayer } from "./relayer";
@@ -106,8 +106,18 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "keys": {
-      const s = new Signer(loadKey(config(args).operator.key));
-      print({ address: s.address, publicKey: s.publicKey });
+      const cfg = config(args);
+      const keys = loadRelayerKeys(cfg);
+      const s = new Signer(keys.attest);
+      const submitterOf = (c: RelayerConfig["chains"][number]): string | null => {
+        try {
+          return new Signer(keys.submitter(c)).address;
+        } catch {
+          return null; // a chain this relayer only reads
+        }
+      };
+      const submitters = Object.fromEntries(cfg.chains.map((c) => [c.name, submitterOf(c)]));
+      print({ address: s.address, publicKey: s.publicKey, submitters });
       return 0;
     }
     case "leases": {

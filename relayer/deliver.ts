@@ -9,7 +9,7 @@
 // is the final guard, and "already delivered?" is asked before every batch sent at the lane's head.
 import { batchRootOfMessages } from "../codec";
 import { Collector, type RelayerSet } from "./attest";
-import type { RelayerConfig } from "./config";
+import { checkRelayerSet, type RelayerConfig } from "./config";
 import { logger } from "./log";
 import type { Metrics } from "./metrics";
 import { nextAttemptDelayMs, retry } from "./retry";
@@ -93,12 +93,14 @@ export class Deliverer {
     private readonly metrics: Metrics,
     private readonly cfg: RelayerConfig["delivery"],
     private readonly owner: string,
+    private readonly devnet = false,
   ) {}
 
   private async relayerSet(sink: Sink): Promise<RelayerSet> {
     const c = this.sets.get(sink.hexsChainId);
     if (c && Date.now() - c.at < 30_000) return c.set;
     const set = await sink.relayerSet();
+    checkRelayerSet(set, this.devnet, sink.name);
     this.sets.set(sink.hexsChainId, { set, at: Date.now() });
     return set;
   }

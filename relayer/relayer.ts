@@ -5,7 +5,7 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { Collector, ownAttestation, parseLane, Signer } from "./attest";
-import { describeConfig, loadKey, type RelayerConfig } from "./config";
+import { checkRelayerSet, describeConfig, loadRelayerKeys, type RelayerConfig, type RelayerKeys } from "./config";
 import { Deliverer } from "./deliver";
 import { logger } from "./log";
 import { Metrics } from "./metrics";
@@ -36,7 +36,9 @@ interface Health {
 
 export class Relayer {
   readonly metrics: Metrics;
+  /** the attestation key: signs batch roots only, never a transaction (those are the submitter keys') */
   readonly signer: Signer;
+  private readonly keys: RelayerKeys;
   private readonly log = logger("relayer");
   private store?: OpStore;
   private server?: http.Server;
@@ -53,7 +55,8 @@ export class Relayer {
     readonly cfg: RelayerConfig,
     private readonly opts: RelayerOptions = {},
   ) {
-    this.signer = new Signer(loadKey(cfg.operator.key));
+    this.keys = loadRelayerKeys(cfg);
+    this.signer = new Signer(this.keys.attest);
     this.metrics = new Metrics(opts.processMetrics ?? false);
   }
 
@@ -79,24 +82,13 @@ export class Relayer {
       if (c.type === "evm") {
         this.sources.push(new EvmSource(c, store));
         if (c.gateway) {
-          const sink = new EvmGatewaySink(
-            c,
-            c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key),
-            store,
-          );
+          const sink = new EvmGatewaySink(c, this.keys.submitter(c), store);
           sink.onBump = (chain) => this.metrics.feeBumps.inc({ chain });
           this.sinks.set(c.hexsChainId, sink);
         }
       } else {
         this.sources.push(new CosmwasmSource(c, store));
-        this.sinks.set(
-          c.hexsChainId,
-          new CosmwasmSink(
-            c,
-            c.submitterKey ? loadKey(c.submitterKey, `chains[${c.name}].submitterKey`) : loadKey(this.cfg.operator.key),
-            store,
-          ),
-        );
+        this.sinks.set(c.hexsChainId, new CosmwasmSink(c, this.keys.submitter(c), store));
       }
     }
     for (const [id, s] of this.opts.extraSinks ?? []) this.sinks.set(id, s);
@@ -106,7 +98,7 @@ export class Relayer {
       const { AkashService } = await import("./akash/service");
       this.akash = new AkashService({
         cfg: { ...this.cfg, akash: this.cfg.akash },
-        operatorKey: loadKey(this.cfg.operator.key),
+        keys: this.keys,
         ops: store,
         metrics: this.metrics,
       });
@@ -119,7 +111,15 @@ export class Relayer {
       (peer) => this.metrics.forged.inc({ peer }),
       this.cfg.delivery.attestTimeoutMs,
     );
-    const deliverer = new Deliverer(store, this.sinks, collector, this.metrics, this.cfg.delivery, this.cfg.instance);
+    const deliverer = new Deliverer(
+      store,
+      this.sinks,
+      collector,
+      this.metrics,
+      this.cfg.delivery,
+      this.cfg.instance,
+      this.cfg.devnet,
+    );
     this.loops = [
       ...this.sources.map((s) => this.sourceLoop(s)),
       ...[...this.sinks.values()].map((s) => this.sinkProbe(s)),
@@ -182,7 +182,7 @@ export class Relayer {
           await s.init();
           initialized = true;
         }
-        await s.relayerSet();
+        checkRelayerSet(await s.relayerSet(), this.cfg.devnet, s.name);
         failures = 0;
         this.mark(name, { ok: true, error: undefined });
         await this.pause(10_000);

@@ -75,14 +75,14 @@ export const akashSectionSchema = z
         minCosigners: z.number().int().min(0).max(32).default(1),
         /** refunds (ok = false) signed per lane and rolling hour; more wait for the next window */
         refundsPerHour: z.number().int().min(0).default(20),
-        /** direct mode: who is paid the escrow of a successful lease (default the operator address) */
+        /** direct mode: who is paid the escrow of a successful lease (default the chain's submitter address) */
         payee: evmAddress.optional(),
       })
       .strict()
       .default({ mode: "attested", minCosigners: 1, refundsPerHour: 20 }),
     topups: z
       .object({
-        /** our receiving address for DAO infrastructure spends (default the operator address) */
+        /** our receiving address for DAO infrastructure spends (default the operator.submitterKey address) */
         receiver: evmAddress.optional(),
         /** currency (0x address, lower case; 0x000…0 = native) → uact per smallest unit, as a ratio */
         rates: z.record(z.string(), z.object({ uactNumerator: uint, unitDenominator: uint }).strict()).default({}),

@@ -7,8 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Wallet, type SigningKey } from "ethers";
-import type { RelayerConfig } from "../config";
+import { Wallet } from "ethers";
+import { ConfigError, type RelayerConfig, type RelayerKeys } from "../config";
 import { openLeaseDb, storeSpec, LeaseReportStore, LeaseStore, type OpStore } from "../store";
 import { AttestedLeaseReporter, LeaseCosigner } from "./attested";
 import { AkashClient } from "../../sdk/akash/client";
@@ -105,7 +105,8 @@ class DirectReporter implements LeaseReporter {
 
 export interface AkashServiceOptions {
   cfg: RelayerConfig & { akash: AkashSection };
-  operatorKey: SigningKey;
+  /** attest: the operator's identity at the key service (decrypts SDLs); submitters sign direct-mode reports */
+  keys: RelayerKeys;
   /** the relayer's operations queue (LeaseReported messages join it) */
   ops: OpStore;
   hooks?: PipelineHooks;
@@ -151,7 +152,7 @@ export class AkashService {
     const db = await openLeaseDb(spec);
     this.leases = new LeaseStore(db);
     this.reports = new LeaseReportStore(db);
-    const wallet = new Wallet(this.o.operatorKey);
+    const wallet = new Wallet(this.o.keys.attest); // key-service identity only: it never sends a transaction
     const isLeader = a.role === "leader";
     for (const c of purchaseChains(this.o.cfg.chains, a.purchases, this.reports, isLeader && !!a.topups))
       this.chains.set(c.hexsChainId, c);
@@ -220,10 +221,11 @@ export class AkashService {
       for (const p of a.purchases) {
         const c = this.o.cfg.chains.find((x) => x.name === p.chain)!;
         if (c.type !== "evm") continue;
-        const signer = wallet.connect(await connectEvm(c.rpc));
+        // the chain's submitter key sends resolveDeployment and, by default, is paid the escrow
+        const signer = new Wallet(this.o.keys.submitter(c), await connectEvm(c.rpc));
         byChain.set(
           String(c.hexsChainId),
-          new EvmLeaseReporter(HexsMarket__factory.connect(p.market!, signer), signer, a.report.payee ?? wallet.address),
+          new EvmLeaseReporter(HexsMarket__factory.connect(p.market!, signer), signer, a.report.payee ?? signer.address),
         );
       }
       reporter = new DirectReporter(byChain);
@@ -238,13 +240,15 @@ export class AkashService {
     });
     if (a.topups) {
       const rates = Object.fromEntries(Object.entries(a.topups.rates).map(([k, v]) => [k.toLowerCase(), v]));
-      this.topups = new EscrowTopups(
-        this.leases,
-        this.akash,
-        a.topups.receiver ?? wallet.address,
-        rates,
-        a.topups.capPerModelPerHour,
-        (e) => this.o.metrics?.topupsRefused.inc({ chain: e.sourceChain }),
+      // DAO spends land with a key that can move them: never the attestation key outside a devnet
+      const receiver = a.topups.receiver ?? (this.o.keys.defaultSubmitter && new Wallet(this.o.keys.defaultSubmitter).address);
+      if (!receiver)
+        throw new ConfigError(
+          "akash.topups.receiver: required when operator.submitterKey is not set (DAO spends must reach a key that signs transactions, never the attestation key)",
+          "akash.topups.receiver",
+        );
+      this.topups = new EscrowTopups(this.leases, this.akash, receiver, rates, a.topups.capPerModelPerHour, (e) =>
+        this.o.metrics?.topupsRefused.inc({ chain: e.sourceChain }),
       );
     }
     const sink: FeedSink = {

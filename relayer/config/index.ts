@@ -1,7 +1,13 @@
 // The relayer's one config file (JSON or YAML), validated with zod at start. Every error names
 // the field (`chains[1].rpc`), the value's problem and the file, so an operator can fix it
-// without reading code. The operator key is read from an env var or a key file and is never
-// kept in the validated config object that gets logged: `loadOperatorKey` returns it separately.
+// without reading code. Keys are read from env vars or key files and are never kept in the
+// validated config object that gets logged: `loadRelayerKeys` returns them separately.
+//
+// Two kinds of key: `operator.key` attests (signs batch roots for the gateways and, as the
+// operator's identity, key-service challenges) and never signs a transaction; submitter keys
+// (`operator.submitterKey`, or `chains[].submitterKey` per chain) sign and pay for every
+// transaction. Outside a devnet (`devnet: true`) they must differ, and a relayer that delivers
+// needs peers: one operator's attestation alone (1-of-1) must not move a lane.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -55,7 +61,7 @@ export const evmChainSchema = z
     maxBlockRange: z.number().int().min(1).max(100_000).default(2000),
     /** recent block hashes kept for reorg detection */
     reorgWindow: z.number().int().min(1).max(10_000).default(128),
-    /** a separate key paying for submissions on this chain (default: the operator key) */
+    /** the key that signs and pays for submissions on this chain (default: operator.submitterKey) */
     submitterKey: keySourceSchema.optional(),
     /** fee bumping of gateway submissions (EIP-1559 fields) */
     fees: z
@@ -99,7 +105,10 @@ export const configSchema = z
   .object({
     /** this instance's name in claims and logs (several instances may share one identity) */
     instance: z.string().min(1).default(`${os.hostname()}-${process.pid}`),
-    operator: z.object({ key: keySourceSchema }).strict(),
+    /** key: the attestation key (never signs a transaction); submitterKey: signs and pays for transactions on every chain without its own */
+    operator: z.object({ key: keySourceSchema, submitterKey: keySourceSchema.optional() }).strict(),
+    /** a development setup: one key may attest and submit, and a relayer may deliver alone (1-of-1) */
+    devnet: z.boolean().default(false),
     chains: z.array(chainSchema).min(1),
     peers: z.array(z.object({ name: z.string().min(1), url }).strict()).default([]),
     store: z.union([
@@ -143,6 +152,7 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (!c.devnet) refuseSharedKeys(c, ctx);
     const ids = new Map<number, number>();
     c.chains.forEach((ch, i) => {
       if (ids.has(ch.hexsChainId))
@@ -178,6 +188,50 @@ export const configSchema = z
   });
 
 export type RelayerConfig = z.infer<typeof configSchema>;
+
+/** Chains this relayer submits transactions to: every gateway destination and every CosmWasm chain. */
+const submitsTo = (ch: ChainConfig): boolean => ch.type === "cosmwasm" || !!ch.gateway;
+
+const sameSource = (a: KeySource, b: KeySource): boolean =>
+  "env" in a ? "env" in b && a.env === b.env : "file" in b && path.resolve(a.file) === path.resolve(b.file);
+
+/** Outside a devnet: a submitter key for every chain submitted to, none of them the attestation key, and peers. */
+function refuseSharedKeys(
+  c: { operator: { key: KeySource; submitterKey?: KeySource }; chains: ChainConfig[]; peers: unknown[] },
+  ctx: z.RefinementCtx,
+): void {
+  const attest = c.operator.key;
+  if (c.operator.submitterKey && sameSource(c.operator.submitterKey, attest))
+    ctx.addIssue({
+      code: "custom",
+      path: ["operator", "submitterKey"],
+      message:
+        "is the attestation key (operator.key): the attestation key never signs transactions, give the submitter its own key",
+    });
+  c.chains.forEach((ch, i) => {
+    if (!submitsTo(ch)) return;
+    if (!ch.submitterKey && !c.operator.submitterKey)
+      ctx.addIssue({
+        code: "custom",
+        path: ["operator", "submitterKey"],
+        message: `required outside a devnet: chain ${ch.name} receives transactions and the attestation key (operator.key) never signs them; give operator.submitterKey (or chains[${i}].submitterKey)`,
+      });
+    else if (ch.submitterKey && sameSource(ch.submitterKey, attest))
+      ctx.addIssue({
+        code: "custom",
+        path: ["chains", i, "submitterKey"],
+        message:
+          "is the attestation key (operator.key): the attestation key never signs transactions, give the submitter its own key",
+      });
+  });
+  if (!c.peers.length && c.chains.some((ch) => ch.deliverTo.length))
+    ctx.addIssue({
+      code: "custom",
+      path: ["peers"],
+      message:
+        "required outside a devnet: this relayer delivers, and one operator's attestation alone (1-of-1) must not move a lane; list the other relayers of the set (the destination's threshold must be more than half of it)",
+    });
+}
 
 /** The relayer's configuration (or its key) is unusable: `field` names where, the message what to do. */
 export class ConfigError extends HexsError {
@@ -225,6 +279,7 @@ export function loadConfig(file: string): RelayerConfig {
   if ("sqlite" in cfg.store && cfg.store.sqlite !== ":memory:") cfg.store.sqlite = path.resolve(dir, cfg.store.sqlite);
   const resolveKey = (k: KeySource): KeySource => ("file" in k ? { file: path.resolve(dir, k.file) } : k);
   cfg.operator.key = resolveKey(cfg.operator.key);
+  if (cfg.operator.submitterKey) cfg.operator.submitterKey = resolveKey(cfg.operator.submitterKey);
   for (const c of cfg.chains) if (c.submitterKey) c.submitterKey = resolveKey(c.submitterKey);
   if (cfg.akash) resolveAkashPaths(cfg.akash, dir);
   return cfg;
@@ -264,6 +319,70 @@ export function loadKey(src: KeySource, field = "operator.key"): SigningKey {
   } catch {
     throw new ConfigError(`${field}: the key is not a valid secp256k1 private key`, field);
   }
+}
+
+export interface RelayerKeys {
+  /** signs batch roots (and, as the operator's identity, key-service challenges); never a transaction */
+  attest: SigningKey;
+  /** operator.submitterKey, or on a devnet without one the attestation key; undefined when only chains have keys */
+  defaultSubmitter?: SigningKey;
+  /** the key that signs and pays for transactions on `chain` */
+  submitter(chain: ChainConfig): SigningKey;
+}
+
+/**
+ * Load the attestation key and the submitter keys. Outside a devnet a submitter key that turns out
+ * to be the attestation key (the same private key under another env var or file) is refused.
+ */
+export function loadRelayerKeys(cfg: RelayerConfig): RelayerKeys {
+  const attest = loadKey(cfg.operator.key);
+  const distinct = (k: SigningKey, field: string): SigningKey => {
+    if (!cfg.devnet && k.privateKey === attest.privateKey)
+      throw new ConfigError(
+        `${field}: is the attestation key (operator.key): the attestation key never signs transactions, give the submitter its own key`,
+        field,
+      );
+    return k;
+  };
+  const defaultSubmitter = cfg.operator.submitterKey
+    ? distinct(loadKey(cfg.operator.submitterKey, "operator.submitterKey"), "operator.submitterKey")
+    : cfg.devnet
+      ? attest
+      : undefined;
+  const byChain = new Map<string, SigningKey>();
+  cfg.chains.forEach((c, i) => {
+    const field = `chains[${i}].submitterKey`;
+    if (c.submitterKey) byChain.set(c.name, distinct(loadKey(c.submitterKey, field), field));
+  });
+  return {
+    attest,
+    defaultSubmitter,
+    submitter(chain: ChainConfig): SigningKey {
+      const k = byChain.get(chain.name) ?? defaultSubmitter;
+      if (!k)
+        throw new ConfigError(
+          `chain ${chain.name} has no submitter key: give operator.submitterKey or its submitterKey (the attestation key never signs transactions)`,
+          "operator.submitterKey",
+        );
+      return k;
+    },
+  };
+}
+
+/**
+ * The same rule as the gateways (M > N/2), and 1-of-1 only on a devnet: a relayer does not attest
+ * for, or submit to, a destination whose relayer set one minority (or one key) could drive.
+ */
+export function checkRelayerSet(set: { threshold: number; members: readonly string[] }, devnet: boolean, chain: string): void {
+  const n = set.members.length;
+  if (set.threshold * 2 <= n)
+    throw new ConfigError(
+      `chain ${chain}'s relayer set needs ${set.threshold} of ${n} signatures: not more than half of them, so two disjoint minorities could each deliver; refusing to relay there until governance sets a majority threshold`,
+    );
+  if (!devnet && set.threshold < 2)
+    throw new ConfigError(
+      `chain ${chain}'s relayer set is 1-of-${n}: one key moves the lane; outside a devnet (config devnet: true) the relayer refuses to relay there`,
+    );
 }
 
 /** The config as it may be logged or printed: no key material is ever in it, only key sources. */

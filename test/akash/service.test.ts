@@ -133,6 +133,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
       const cfg = parseConfig({
         instance: `akash-r${i}`,
         operator: { key: { env: `HEXS_AKASH_TEST_KEY_${i}` } },
+        devnet: true, // one key attests and submits (a test setup)
         chains: [
           {
             type: "evm",

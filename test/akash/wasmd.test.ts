@@ -97,6 +97,7 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
       const cfg = parseConfig({
         instance: `akash-cw${i}`,
         operator: { key: { env: `HEXS_AKASH_CW_KEY_${i}` } },
+        devnet: true, // one key attests and submits (a test setup)
         chains: [
           {
             type: "cosmwasm",

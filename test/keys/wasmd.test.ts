@@ -164,6 +164,7 @@ describe("CosmWasm has_access condition on a real wasmd (+ the lease feed and th
   it("the lease feed reads the buy_key with a deployment; a LeaseReported on the Akash lane (2-of-3) releases its escrow", async () => {
     const cfg = parseConfig({
       operator: { key: { env: "UNUSED" } },
+      devnet: true, // one key attests and submits (a test setup)
       chains: [
         {
           type: "cosmwasm",

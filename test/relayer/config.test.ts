@@ -3,10 +3,20 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, loadConfig, loadKey, parseConfig, describeConfig } from "../../relayer/config";
+import { Wallet } from "ethers";
+import {
+  ConfigError,
+  checkRelayerSet,
+  loadConfig,
+  loadKey,
+  loadRelayerKeys,
+  parseConfig,
+  describeConfig,
+} from "../../relayer/config";
 
 const good = () => ({
-  operator: { key: { env: "HEXS_TEST_KEY" } },
+  operator: { key: { env: "HEXS_TEST_KEY" }, submitterKey: { env: "HEXS_TEST_SUBMITTER_KEY" } },
+  peers: [{ name: "r2", url: "http://127.0.0.1:9" }],
   chains: [
     {
       type: "evm",
@@ -109,5 +119,60 @@ describe("relayer config", () => {
     fs.chmodSync(kf, 0o600);
     expect(loadKey({ file: kf }).privateKey).to.equal(pk);
     delete process.env.HEXS_TEST_KEY;
+  });
+
+  // issue 11 item 16: the attestation key never signs transactions
+  it("outside a devnet: a submitter key is required and must not be the attestation key", () => {
+    const noSubmitter = { ...good(), operator: { key: { env: "HEXS_TEST_KEY" } } };
+    expect(fails(noSubmitter, "operator.submitterKey").message).to.contain("the attestation key (operator.key) never signs them");
+    const sameEnv = { ...good(), operator: { key: { env: "HEXS_TEST_KEY" }, submitterKey: { env: "HEXS_TEST_KEY" } } };
+    expect(fails(sameEnv, "operator.submitterKey").message).to.contain("is the attestation key");
+    const g = good() as { operator: unknown; chains: Record<string, unknown>[] };
+    g.operator = { key: { file: "op.key" } };
+    g.chains[0].submitterKey = { file: "sub-a.key" };
+    g.chains[1].submitterKey = { file: "./op.key" };
+    fails(g, "chains[1].submitterKey");
+    // per-chain keys are enough; a devnet may use one key for both
+    g.chains[1].submitterKey = { file: "sub-w.key" };
+    expect(parseConfig(g).operator.submitterKey).to.equal(undefined);
+    expect(parseConfig({ ...noSubmitter, devnet: true }).devnet).to.equal(true);
+  });
+
+  it("loadRelayerKeys: separate keys for attesting and submitting; the same private key under another name is refused", () => {
+    const attest = Wallet.createRandom();
+    const submitter = Wallet.createRandom();
+    process.env.HEXS_TEST_KEY = attest.privateKey;
+    process.env.HEXS_TEST_SUBMITTER_KEY = submitter.privateKey;
+    const cfg = parseConfig(good());
+    const keys = loadRelayerKeys(cfg);
+    expect(new Wallet(keys.attest).address).to.equal(attest.address);
+    for (const c of cfg.chains) expect(new Wallet(keys.submitter(c)).address).to.equal(submitter.address);
+    process.env.HEXS_TEST_SUBMITTER_KEY = attest.privateKey; // another env var, the same key
+    expect(() => loadRelayerKeys(cfg))
+      .to.throw(ConfigError, /operator.submitterKey: is the attestation key/)
+      .with.property("field", "operator.submitterKey");
+    // a devnet without a submitter key submits with its one key
+    const dev = parseConfig({ ...good(), devnet: true, operator: { key: { env: "HEXS_TEST_KEY" } } });
+    expect(new Wallet(loadRelayerKeys(dev).submitter(dev.chains[0])).address).to.equal(attest.address);
+    delete process.env.HEXS_TEST_KEY;
+    delete process.env.HEXS_TEST_SUBMITTER_KEY;
+  });
+
+  // issue 11 item 11 (relayer mirror of the gateways' rule)
+  it("outside a devnet a delivering relayer needs peers (no 1-of-1); a destination's relayer set must be a majority", () => {
+    expect(fails({ ...good(), peers: [] }, "peers").message).to.contain("1-of-1");
+    expect(parseConfig({ ...good(), peers: [], devnet: true }).peers).to.deep.equal([]);
+    const members = (n: number) => Array.from({ length: n }, () => Wallet.createRandom().address);
+    expect(() => checkRelayerSet({ threshold: 1, members: members(2) }, false, "b")).to.throw(
+      ConfigError,
+      /1 of 2 signatures: not more than half/,
+    );
+    expect(() => checkRelayerSet({ threshold: 2, members: members(4) }, true, "b")).to.throw(ConfigError, /2 of 4 signatures/);
+    expect(() => checkRelayerSet({ threshold: 1, members: members(1) }, false, "b")).to.throw(
+      ConfigError,
+      /1-of-1: one key moves the lane/,
+    );
+    checkRelayerSet({ threshold: 1, members: members(1) }, true, "b");
+    checkRelayerSet({ threshold: 2, members: members(3) }, false, "b");
   });
 });

@@ -109,6 +109,7 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
     return parseConfig({
       instance: `cw${i}`,
       operator: { key: { env: `HEXS_TEST_CW_KEY_${i}` } },
+      devnet: true, // one key attests and submits (a test setup)
       chains: [
         {
           type: "evm",

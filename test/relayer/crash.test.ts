@@ -84,6 +84,7 @@ describe("relayer crash safety (kill -9 mid-stream, restart)", function () {
         JSON.stringify({
           instance: `r${i}`,
           operator: { key: { env: `HEXS_CRASH_KEY_${i}` } },
+          devnet: true, // one key attests and submits (a test setup)
           chains: laneChains(a, b, { rpcA: node.url }),
           peers: [{ name: `r${1 - i}`, url: `http://127.0.0.1:${PORT + 2 + (1 - i)}` }],
           store: { sqlite: `r${i}.db` },

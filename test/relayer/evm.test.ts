@@ -30,6 +30,8 @@ import { until } from "../until";
 const PORT = 18830;
 const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-relayer-test-${i}`))));
 const outsider = new Wallet(keccak256(Buffer.from("hexs-relayer-outsider")));
+/** each operator's transaction key, apart from its attestation key (issue 11 item 16) */
+const submitters = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-relayer-submitter-${i}`))));
 
 export function relayerConfig(o: {
   i: number;
@@ -40,11 +42,15 @@ export function relayerConfig(o: {
   peers: { name: string; url: string }[];
   confirmations?: number;
   rpcA?: string;
+  /** a lone relayer (no peers yet) */
+  devnet?: boolean;
 }): RelayerConfig {
   process.env[`HEXS_TEST_RELAYER_KEY_${o.i}`] = keys[o.i].privateKey;
+  process.env[`HEXS_TEST_SUBMITTER_KEY_${o.i}`] = submitters[o.i].privateKey;
   return parseConfig({
     instance: `r${o.i}`,
-    operator: { key: { env: `HEXS_TEST_RELAYER_KEY_${o.i}` } },
+    devnet: o.devnet ?? false,
+    operator: { key: { env: `HEXS_TEST_RELAYER_KEY_${o.i}` }, submitterKey: { env: `HEXS_TEST_SUBMITTER_KEY_${o.i}` } },
     chains: laneChains(o.a, o.b, { rpcA: o.rpcA ?? o.url, rpcB: o.url, confirmations: o.confirmations ?? 2, pollMsB: 100 }),
     peers: o.peers,
     store: { sqlite: path.join(o.dir, `r${o.i}.db`) },
@@ -69,7 +75,10 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
     a = await deployChain(node.provider, 1, relayers, 2);
     b = await deployChain(node.provider, 2, relayers, 2);
     await acceptFrom(b, 1);
-    await fund(node.provider, relayers);
+    await fund(
+      node.provider,
+      submitters.map((w) => w.address),
+    );
     // A peer that answers every attestation request with a signature by a key outside the set.
     forger = http.createServer((req, res) => {
       const m = /^\/attestations\/(\d+)-(\d+)\/(\d+)\/(\d+)$/.exec(req.url ?? "");
@@ -145,6 +154,13 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
       signer: string;
     };
     expect(att.signer).to.equal(keys[1].address);
+    // the attestation keys signed roots only: every batch was submitted (and paid) by a submitter key
+    const accepted = await b.gateway.queryFilter(b.gateway.filters.BatchAccepted(1));
+    expect(accepted.length).to.be.greaterThan(0);
+    const submitterAddresses = submitters.map((w) => w.address);
+    for (const e of accepted)
+      expect(submitterAddresses).to.include((e as unknown as { args: { submitter: string } }).args.submitter);
+    for (const k of keys) expect(await node.provider.getTransactionCount(k.address)).to.equal(0);
     expect((await fetch(`http://127.0.0.1:${r1.port}/attestations/1-2/500/2`)).status).to.equal(404);
     for (const r of running.splice(0)) await r.stop();
   });
@@ -152,7 +168,9 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
   it("reorg below the confirmation depth: nothing from the orphaned branch is observed or delivered", async () => {
     const d = fs.mkdtempSync(path.join(dir, "reorg-"));
     const start = Number((await b.hub.lane(1)).inbound); // entries already on lane 1 → 2
-    const r = [0, 1].map((i) => new Relayer(relayerConfig({ i, url: node.url, a, b, dir: d, confirmations: 4, peers: [] })));
+    const r = [0, 1].map(
+      (i) => new Relayer(relayerConfig({ i, url: node.url, a, b, dir: d, confirmations: 4, peers: [], devnet: true })),
+    );
     (r[0].cfg.peers as unknown[]).push({ name: "r1", url: "http://127.0.0.1:1" });
     for (const x of r) {
       running.push(x);
@@ -182,7 +200,7 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
 
   it("reorg of blocks already observed (depth 0): hash check rewinds the cursor and drops their operations", async () => {
     const store = await OpStore.open({ sqlite: path.join(dir, "src.db") });
-    const cfg = relayerConfig({ i: 0, url: node.url, a, b, dir, confirmations: 0, peers: [] }).chains[0];
+    const cfg = relayerConfig({ i: 0, url: node.url, a, b, dir, confirmations: 0, peers: [], devnet: true }).chains[0];
     if (cfg.type !== "evm") throw new Error("unreachable");
     const src = new EvmSource(cfg, store);
     await src.init();
@@ -208,7 +226,9 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
   it("unreachable RPC at start: retries with backoff, /readyz false, then an actionable error once an endpoint answers", async () => {
     const lazyPort = PORT + 1;
     const d = fs.mkdtempSync(path.join(dir, "lazy-"));
-    const r = new Relayer(relayerConfig({ i: 2, url: node.url, a, b, dir: d, peers: [], rpcA: `http://127.0.0.1:${lazyPort}` }));
+    const r = new Relayer(
+      relayerConfig({ i: 2, url: node.url, a, b, dir: d, peers: [], devnet: true, rpcA: `http://127.0.0.1:${lazyPort}` }),
+    );
     running.push(r);
     await r.start();
     await new Promise((res) => setTimeout(res, 2500));

@@ -72,6 +72,7 @@ describe("relayer fee bumping (EVM gateway sink, automine off)", function () {
       parseConfig({
         instance: "fees",
         operator: { key: { env: "HEXS_TEST_FEES_KEY" } },
+        devnet: true, // one key attests and submits (a test setup)
         chains: laneChains(a, b, { rpcA: node.url, pollMsB: 100, fees }),
         store: { sqlite: path.join(dir, db) },
         http: { port: 0 },

@@ -96,6 +96,7 @@ describe("two relayer instances on one PostgreSQL queue (same operator)", functi
         JSON.stringify({
           instance: `i${i}`,
           operator: { key: { env: "HEXS_PG_OPERATOR_KEY" } },
+          devnet: true, // one key attests and submits (a test setup)
           chains: laneChains(a, b, { rpcA: node.url }),
           store: { postgres: url },
           http: { port: HTTP_PORTS[i] },
@@ -207,6 +208,7 @@ describe("two relayer instances of one operator delivering to one CosmWasm contr
         JSON.stringify({
           instance: `cw${i}`,
           operator: { key: { env: "HEXS_PG_OPERATOR_KEY" } },
+          devnet: true, // one key attests and submits (a test setup)
           chains: [
             ...LANES.map((id) => ({
               type: "evm",

@@ -44,6 +44,7 @@ describe("relayer through faulty RPC endpoints (drops, delays, 5xx, truncated bo
     return parseConfig({
       instance: `f${i}`,
       operator: { key: { env: `HEXS_TEST_FAULT_KEY_${i}` } },
+      devnet: true, // one key attests and submits (a test setup)
       chains: laneChains(a, b, { rpcA: proxies[0].url, rpcB: proxies[1].url }),
       peers: [{ name: `f${1 - i}`, url: `http://127.0.0.1:${HTTP_PORTS[1 - i]}` }],
       store: { sqlite: path.join(dir, `f${i}.db`) },

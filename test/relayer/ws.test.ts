@@ -53,6 +53,7 @@ describe("relayer EVM source over a websocket (new heads), polling as the fallba
       parseConfig({
         instance: "ws",
         operator: { key: { env: "HEXS_TEST_WS_KEY" } },
+        devnet: true, // one key attests and submits (a test setup)
         chains: laneChains(a, b, { rpcA: node.url, ws, confirmations: 0, pollMsA: pollIntervalMs, pollMsB: pollIntervalMs }),
         store: { sqlite: path.join(dir, db) },
         http: { port: 0 },
