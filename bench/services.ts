@@ -99,7 +99,14 @@ async function main(): Promise<void> {
   const { ethers } = hre;
   const signers = await ethers.getSigners();
   const [deployer, , creator, , holderSigner, buyer] = signers;
-  const a = await deployHexs(hre, { prefix: "bench.", hexsChainId: 1, timelockDelay: 60, protocolFeeBps: 0, skipHandover: true });
+  const a = await deployHexs(hre, {
+    prefix: "bench.",
+    hexsChainId: 1,
+    timelockDelay: 60,
+    protocolFeeBps: 0,
+    skipHandover: true,
+    devnet: true,
+  });
   const registry = await ethers.getContractAt("HexsRegistry", a.registry);
   const market = await ethers.getContractAt("HexsMarket", a.market);
 

@@ -135,9 +135,9 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       { lease: withServices ? { akashChain: AKASH_LANE, payee: keys[0].address } : undefined },
     );
     const pubkeys = keys.map((k) => k.signingKey.compressedPublicKey.slice(2));
-    // peers = the lanes the contract journals its facts to: the EVM chains only. It applies
-    // LeaseReported from the Akash lane 900 without listing it (receive_batch takes any source
-    // lane signed by the relayer quorum), and listing it would send every fact toward Akash.
+    // peers = the lanes the contract journals its facts to: the EVM chains only. Its config's
+    // akash_lane (900) is its one other inbound lane, which carries LeaseReported only (listing
+    // it as a peer would send every fact toward Akash).
     const cosmos = await deployCosmwasm(
       evm.map((c) => c.hexsChainId),
       pubkeys,

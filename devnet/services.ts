@@ -21,7 +21,7 @@ export const AKASH_PORT = 7300;
 export const AKASH_PORTS = [AKASH_PORT, AKASH_PORT + 1, AKASH_PORT + 2, AKASH_PORT + 3];
 export const AKASH_CHAIN_ID = "akash-devnet-1";
 /** The Akash lane's Hexs chain id: LeaseReported messages travel 900 → the purchase's chain. */
-export const AKASH_LANE = 900;
+export { AKASH_LANE } from "./wasmd";
 /** The scripted providers: provider-a bids 90 % of the order's price in us-west, provider-b 70 % in eu-central. */
 export const AKASH_PROVIDERS = ["provider-a:900:region=us-west", "provider-b:700:region=eu-central"];
 

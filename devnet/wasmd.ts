@@ -16,6 +16,7 @@ export const WASM = path.join(ROOT, "contracts/cosmwasm/artifacts/hexs.wasm");
 export const PREFIX = "wasm";
 export const HEXS_CHAIN = 100; // this chain's Hexs identifier
 export const EVM_CHAIN = 1; // the peer lane used in tests
+export const AKASH_LANE = 900; // the Akash lane: the contract applies LeaseReported from it only
 
 export interface DevnetEnv {
   rpc: string;
@@ -123,7 +124,9 @@ export function instantiateMsg(admin: string, pubkeys: string[], denom: string, 
       escrow_timeout_secs: 3600,
       peers: [EVM_CHAIN],
       max_batch: maxBatch,
+      akash_lane: AKASH_LANE,
       paused: false,
+      devnet: true,
       name: "Hexs keys",
       symbol: "HEXS",
     },

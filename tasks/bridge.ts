@@ -13,7 +13,8 @@ import { loadProtocol, resolveSigner, sdk, type ProtocolContracts } from "./lib/
 import { cli, fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
 import { parseAccount, parseAddress, parseAddressList, parseId, parseUint } from "./lib/parse";
-import { Names } from "./lib/protocol";
+import { isDevnet, Names } from "./lib/protocol";
+import { gatewayQuorum } from "./lib/deployHexs";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
 import { pendingBatch, planWire, type WireAction, type WirePeer } from "../sdk/bridge";
 
@@ -404,7 +405,7 @@ export interface SetRelayersResult {
 
 task("gateway:set-relayers", "Replace the attestation gateway's relayer set and threshold (through the timelock)")
   .addParam("relayers", "Comma-separated relayer addresses (at most 32)")
-  .addParam("threshold", "Signatures needed (1..number of relayers)")
+  .addParam("threshold", "Signatures needed: more than half of the relayers (and at least 2 outside a devnet)")
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
   .addFlag(
     "fastForward",
@@ -420,8 +421,11 @@ task("gateway:set-relayers", "Replace the attestation gateway's relayer set and 
         const relayers = parseAddressList("relayers", a.relayers).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
         if (relayers.length > 32) fail(`bad --relayers: ${relayers.length} addresses, the gateway takes at most 32`);
         const threshold = Number(parseUint("threshold", a.threshold, 255n));
-        if (threshold === 0 || threshold > relayers.length)
-          fail(`bad --threshold ${a.threshold}: must be 1..${relayers.length} (the number of relayers)`);
+        try {
+          gatewayQuorum({ relayers, threshold, devnet: isDevnet(hre) });
+        } catch (e) {
+          fail(`bad --threshold ${a.threshold}: ${(e as Error).message}`);
+        }
         const b = await loadBridge(hre, false);
         const signer = await resolveSigner(hre, a.from);
         const me = await signer.getAddress();

@@ -1,4 +1,5 @@
-// protocol:upgrade, protocol:accept-token — governance actions that go through the timelock.
+// protocol:upgrade, protocol:accept-token, protocol:unpause — governance actions that go through
+// the timelock; protocol:pause — the guardian's (a pause is immediate, lifting it is governance's).
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { ContractFactory } from "ethers";
@@ -6,9 +7,10 @@ import { getAddress, Interface } from "ethers";
 import { loadProtocol, resolveSigner, sdk, type ProtocolContracts } from "./lib/context";
 import { cli, fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
-import { parseCurrency } from "./lib/parse";
+import { parseCurrency, parseUint } from "./lib/parse";
 import { Names } from "./lib/protocol";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
+import type { PauseResult, PauseScope } from "../sdk";
 
 const UPGRADEABLE = [Names.registry, Names.market, Names.keyImplementation] as const;
 type Upgradeable = (typeof UPGRADEABLE)[number];
@@ -235,4 +237,85 @@ task(
       if (outcome.executed) say(`the market now ${accept ? "accepts" : "refuses"} ${c.symbol} (${token})`);
       return { token, accepted: accept, executed: outcome.executed, timelock: outcome };
     }),
+  );
+
+// ---------------------------------------------------------------- protocol:pause / protocol:unpause
+
+const PAUSABLE: Record<string, PauseScope["contract"]> = {
+  [Names.registry]: "registry",
+  [Names.market]: "market",
+  [Names.hub]: "hub",
+};
+
+function pauseScope(a: { contract: string; lane?: string }): PauseScope {
+  const contract = PAUSABLE[a.contract];
+  if (!contract) fail(`bad --contract '${a.contract}': expected one of ${Object.keys(PAUSABLE).join(", ")}`);
+  if (a.lane === undefined) return { contract } as PauseScope;
+  if (contract !== "hub") fail(`--lane applies to ${Names.hub} only (its per-lane pause), not ${a.contract}`);
+  const lane = Number(parseUint("lane", a.lane, 0xffffffffn));
+  if (lane === 0) fail(`bad --lane '${a.lane}': chain identifiers start at 1`);
+  return { contract, lane };
+}
+
+const PAUSE_CONTRACT_HELP = `What to pause: ${Object.keys(PAUSABLE).join(", ")} (publishing and forking, sales, every inbound lane)`;
+const LANE_HELP = `With --contract ${Names.hub}: only this inbound lane (the source's Hexs chain id)`;
+
+task("protocol:pause", "Pause publishing, sales, the hub or one hub lane at once (the guardian; only the timelock unpauses)")
+  .addParam("contract", PAUSE_CONTRACT_HELP)
+  .addOptionalParam("lane", LANE_HELP)
+  .addOptionalParam("from", "Account to sign with (the guardian): index (0, 1, …) or address", "0")
+  .setAction(
+    cli(async (a: { contract: string; lane?: string; from?: string }, hre): Promise<PauseResult> => {
+      const scope = pauseScope(a);
+      const p = await loadProtocol(hre);
+      const r = await (await sdk()).pause(p, await resolveSigner(hre, a.from), scope, { log: say });
+      if (r.txHash)
+        say(`paused: ${a.contract}${a.lane ? ` lane ${a.lane}` : ""} (lift it with protocol:unpause, through the timelock)`);
+      return r;
+    }),
+  );
+
+export interface UnpauseResult {
+  scope: PauseScope;
+  /** false until the timelock executed the unpause */
+  unpaused: boolean;
+  timelock?: TimelockOutcome;
+}
+
+task("protocol:unpause", "Lift a pause through the timelock (the guardian cannot unpause)")
+  .addParam("contract", PAUSE_CONTRACT_HELP.replace("What to pause", "What to unpause"))
+  .addOptionalParam("lane", LANE_HELP)
+  .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
+  .addFlag(
+    "fastForward",
+    "On local devnets only (hardhat, localhost, devnetA, devnetB): advance chain time past the timelock delay before executing",
+  )
+  .addOptionalParam("from", FROM_HELP, "0")
+  .setAction(
+    cli(
+      async (
+        a: { contract: string; lane?: string; execute: boolean; fastForward: boolean; from?: string },
+        hre,
+      ): Promise<UnpauseResult> => {
+        const scope = pauseScope(a);
+        const p = await loadProtocol(hre);
+        const { isPaused, pauseCall } = await sdk();
+        if (!(await isPaused(p, scope))) {
+          say(`${a.contract}${a.lane ? ` lane ${a.lane}` : ""} is not paused: nothing to do`);
+          return { scope, unpaused: true };
+        }
+        const call = await pauseCall(p, scope, false);
+        const timelock = await p.timelock.getAddress();
+        const ac = p.registry.attach(call.target) as ProtocolContracts["registry"];
+        if (!(await ac.hasRole(await ac.DEFAULT_ADMIN_ROLE(), timelock)))
+          fail(`the timelock ${timelock} is not the admin of ${a.contract}: the handover deploy step did not run`);
+        const outcome = await timelockCall(hre, p, await resolveSigner(hre, a.from), call.target, call.data, {
+          label: call.label,
+          execute: a.execute,
+          fastForward: a.fastForward,
+        });
+        if (outcome.executed) say(`${call.label}: done`);
+        return { scope, unpaused: outcome.executed, timelock: outcome };
+      },
+    ),
   );

@@ -1,12 +1,12 @@
-// vault:settle, vault:claim — thin wrappers over the SDK (sdk/actions/vault.ts).
+// vault:settle, vault:claim, vault:reclaim-escrow — thin wrappers over the SDK (sdk/actions/vault.ts).
 import { task } from "hardhat/config";
-import type { ClaimResult, SettleLevel } from "../sdk/actions/vault";
+import type { ClaimResult, ReclaimEscrowResult, SettleLevel } from "../sdk/actions/vault";
 import { loadProtocol, resolveSigner, sdk } from "./lib/context";
 import { cli, fail } from "./lib/errors";
 import { say } from "./lib/log";
 import { parseAccount, parseAddress, parseCurrency, parseId, parseUint } from "./lib/parse";
 
-export type { ClaimResult, SettleLevel };
+export type { ClaimResult, ReclaimEscrowResult, SettleLevel };
 
 export interface SettleArgs {
   model: string;
@@ -69,6 +69,29 @@ task("vault:claim", "Pull everything credited to the signer (creator, DAO, refun
       const r = await claim(p, signer, { currency, to, payee }, { log: say });
       if (a.payee) say(`claimed ${fmt(r.amount, c)} for ${a.payee} to ${r.to}`);
       else say(`claimed ${fmt(r.amount, c)} for ${r.payee}${r.to === r.payee ? "" : ` to ${r.to}`}`);
+      return r;
+    }),
+  );
+
+export interface ReclaimEscrowArgs {
+  key: string;
+  from?: string;
+}
+
+task(
+  "vault:reclaim-escrow",
+  "As the buyer, take back a purchase's deployment escrow that no lease report resolved before its timeout (then vault:claim)",
+)
+  .addParam("key", "The purchase's key id (id such as 4294967297 or chain:serial such as 1:1)")
+  .addOptionalParam("from", "Account to sign with: index (0, 1, …) or address among the network's accounts", "0")
+  .setAction(
+    cli(async (a: ReclaimEscrowArgs, hre): Promise<ReclaimEscrowResult> => {
+      const keyId = parseId("key", a.key);
+      const p = await loadProtocol(hre);
+      const signer = await resolveSigner(hre, a.from);
+      const { reclaimEscrow, currencyInfo, fmt } = await sdk();
+      const r = await reclaimEscrow(p, signer, keyId, { log: say });
+      say(`reclaimed ${fmt(r.amount, await currencyInfo(p, r.currency))} to ${r.buyer}'s credit`);
       return r;
     }),
   );

@@ -57,6 +57,7 @@ export async function deployInProcessLz(
       lzEndpoint: lz.endpoint,
       relayers: o.relayers,
       threshold: o.threshold,
+      devnet: true,
       skipHandover: true,
     });
     return {

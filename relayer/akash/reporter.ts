@@ -1,6 +1,6 @@
-// Reporting a lease's outcome to the purchase's chain. Today: the EVM market's
-// resolveDeployment (LEASE_REPORTER_ROLE). Later: a LeaseReported message attested by the
-// relayer quorum — another LeaseReporter behind the same interface.
+// Reporting a lease's outcome to the purchase's chain: the EVM market's resolveDeployment
+// (LEASE_REPORTER_ROLE, `report.mode: direct`), or a LeaseReported message attested by the
+// relayer quorum (./attested.ts) behind the same interface.
 import type { Signer } from "ethers";
 import type { HexsMarket } from "../../sdk/typechain";
 import { AkashError } from "../../sdk/akash/errors";
@@ -24,7 +24,7 @@ export interface LeaseReporter {
 }
 
 /**
- * Calls HexsMarket.resolveDeployment(keyId, ok, operator): on success the escrow is credited
+ * Calls HexsMarket.resolveDeployment(keyId, ok, dseq, operator): on success the escrow is credited
  * to `operator` (who paid for the lease), on failure back to the buyer, who claims it.
  */
 export class EvmLeaseReporter implements LeaseReporter {
@@ -46,7 +46,7 @@ export class EvmLeaseReporter implements LeaseReporter {
         { retryable: true },
       );
     }
-    const tx = await this.market.connect(this.signer).resolveDeployment(r.keyId, r.ok, this.operator);
+    const tx = await this.market.connect(this.signer).resolveDeployment(r.keyId, r.ok, BigInt(r.dseq || "0"), this.operator);
     const receipt = await tx.wait();
     if (!receipt || receipt.status !== 1)
       throw new AkashError("report_reverted", `resolveDeployment(${r.keyId}) reverted (tx ${tx.hash})`, { retryable: true });

@@ -8,3 +8,4 @@ export * from "./vault";
 export * from "./plugin";
 export * from "./dao";
 export * from "./payout";
+export * from "./pause";

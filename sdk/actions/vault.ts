@@ -180,3 +180,48 @@ export async function claimProtocolFees(
   );
   return { payee: recipient, to: recipient, amount, txHash: r.hash };
 }
+
+export interface ReclaimEscrowResult {
+  keyId: bigint;
+  buyer: string;
+  currency: string;
+  amount: bigint;
+  txHash: string;
+}
+
+/**
+ * The buyer takes back a purchase's deployment escrow that no lease report resolved before its
+ * timeout (HexsMarket.reclaimEscrow); the amount is credited to the buyer, who then `claim`s it.
+ */
+export async function reclaimEscrow(
+  c: HexsContracts,
+  signer: Signer,
+  keyId: bigint,
+  o: ActionOptions = {},
+): Promise<ReclaimEscrowResult> {
+  const me = await signer.getAddress();
+  const e = await c.market.escrowOf(keyId);
+  if (e.amount === 0n)
+    throw new StateError(
+      `purchase ${formatId(keyId)} has no open deployment escrow on this chain: it was resolved by a lease report, reclaimed already, or bought without a deployment`,
+    );
+  if (e.buyer.toLowerCase() !== me.toLowerCase())
+    throw new NotAllowedError(`only the buyer ${e.buyer} may reclaim the escrow of purchase ${formatId(keyId)}, not ${me}`);
+  const now = BigInt((await c.provider.getBlock("latest"))!.timestamp);
+  if (now < e.reclaimableAt)
+    throw new StateError(
+      `the escrow of purchase ${formatId(keyId)} is reclaimable from ${new Date(Number(e.reclaimableAt) * 1000).toISOString()} (in ${e.reclaimableAt - now} s) unless a lease is reported first`,
+      true,
+    );
+  await requireFunds(c, NATIVE_INFO, me, 0n, 100_000n);
+  const market = c.market.connect(signer);
+  const r = await send(
+    c,
+    `reclaim the escrow of ${formatId(keyId)}`,
+    () => market.reclaimEscrow.staticCall(keyId),
+    () => market.reclaimEscrow(keyId),
+    o.log,
+  );
+  if (o.log) o.log(`escrow of ${formatId(keyId)} credited back to ${me}: claim it with vault:claim`);
+  return { keyId, buyer: me, currency: e.currency, amount: e.amount, txHash: r.hash };
+}

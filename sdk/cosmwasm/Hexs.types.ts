@@ -13,9 +13,11 @@ export interface InstantiateMsg {
 }
 export interface Config {
   admin: Addr;
+  akash_lane?: number;
   chain_id: number;
   denom: string;
   deploy_payee: HexBinary;
+  devnet?: boolean;
   escrow_timeout_secs: number;
   fee_collector: HexBinary;
   max_batch: number;
@@ -117,6 +119,7 @@ export type ExecuteMsg = {
   };
 } | {
   update_config: {
+    akash_lane?: number | null;
     deploy_payee?: Account | null;
     escrow_timeout_secs?: number | null;
     fee_collector?: Account | null;
@@ -132,6 +135,17 @@ export type ExecuteMsg = {
 } | {
   set_paused: {
     paused: boolean;
+  };
+} | {
+  set_lane: {
+    chain: number;
+    paused: boolean;
+    rate_per_hour: number;
+  };
+} | {
+  drop_refusals: {
+    nonces: Uint64[];
+    src: number;
   };
 } | {
   transfer_admin: {
@@ -386,6 +400,7 @@ export interface RefusalsResponse {
 }
 export interface Refusal {
   code: string;
+  epoch?: number;
   height: number;
   kind: string;
   message: HexBinary;

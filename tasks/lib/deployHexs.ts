@@ -13,9 +13,11 @@ export interface DeployOptions {
   protocolFeeBps: number;
   /** LayerZero EndpointV2 of this network; no LayerZero bridge without it. */
   lzEndpoint?: string;
-  /** Relayer quorum of the attestation gateway; defaults to the deployer alone (1-of-1). */
+  /** Relayer quorum of the attestation gateway; on a devnet it defaults to the deployer alone (1-of-1). */
   relayers?: string[];
   threshold?: number;
+  /** A development chain: the only place a gateway may trust a single relayer. */
+  devnet?: boolean;
   /** Keep the deployer's admin roles (tests that wire several instances first). */
   skipHandover?: boolean;
   /** false: a single-chain deployment without hub, gateway or bridge (nothing is recorded). */
@@ -26,6 +28,31 @@ export type HexsAddresses = Record<keyof typeof Names, string>;
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 
+/**
+ * The gateway's relayer set and threshold, refused unless the threshold is a strict majority
+ * (what the gateway enforces) and, outside a devnet, more than one relayer must sign.
+ */
+export function gatewayQuorum(
+  o: Pick<DeployOptions, "relayers" | "threshold" | "devnet">,
+  deployer?: string,
+): { relayers: string[]; threshold: number } {
+  if (!o.relayers?.length && (!o.devnet || !deployer))
+    throw new Error(
+      "no gateway relayers: set HEXS_RELAYERS (comma-separated addresses) and HEXS_THRESHOLD (more than half of them)",
+    );
+  const relayers = [...(o.relayers ?? [deployer!])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  const threshold = o.threshold ?? 1;
+  if (threshold > relayers.length || threshold * 2 <= relayers.length)
+    throw new Error(
+      `gateway threshold ${threshold} of ${relayers.length} relayers: it must be more than half of them (${Math.floor(relayers.length / 2) + 1}..${relayers.length})`,
+    );
+  if (!o.devnet && threshold < 2)
+    throw new Error(
+      `gateway threshold ${threshold} of ${relayers.length}: outside a devnet one relayer's key must not be enough to deliver a batch (use at least 2-of-3)`,
+    );
+  return { relayers, threshold };
+}
+
 export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOptions): Promise<HexsAddresses> {
   const { deployments, ethers } = hre;
   const { deployer, treasury } = await hre.getNamedAccounts();
@@ -35,13 +62,13 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const uups = (name: string, args: unknown[], constructorArgs?: unknown[]) =>
     deployUups(hre, p + name, name, args, constructorArgs);
 
+  const crossChain = o.crossChain ?? true;
+  const quorum = crossChain ? gatewayQuorum(o, deployer) : undefined; // refused before anything is deployed
   const timelock = await deploy(Names.timelock, [o.timelockDelay, [deployer], [ZERO]]);
   const registry = await uups(Names.registry, [o.hexsChainId, deployer, deployer]);
   const market = await uups(Names.market, [registry, deployer, deployer, treasury, o.protocolFeeBps]);
-  const crossChain = o.crossChain ?? true;
   const hub = crossChain ? await uups(Names.hub, [registry, deployer, deployer]) : ZERO;
-  const relayers = [...(o.relayers ?? [deployer])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-  const gateway = crossChain ? await uups(Names.gateway, [hub, o.hexsChainId, deployer, relayers, o.threshold ?? 1]) : ZERO;
+  const gateway = quorum ? await uups(Names.gateway, [hub, o.hexsChainId, deployer, quorum.relayers, quorum.threshold]) : ZERO;
   const lzBridge = crossChain && o.lzEndpoint ? await uups(Names.lzBridge, [deployer], [o.lzEndpoint, hub]) : ZERO;
 
   const keyImplementation = await deploy(Names.keyImplementation, [registry, market, hub]);

@@ -445,3 +445,69 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
     });
   });
 });
+
+describe("the Akash lane: LeaseReported against the deployment escrow (issue 11 items 6, 14)", () => {
+  const AKASH = 900;
+  const DEPLOY = ethers.parseEther("0.4");
+  const params = "0x01";
+  let a: Chain;
+  let creator: Signer, buyer: Signer, carol: Signer;
+
+  beforeEach(async () => {
+    ({ a } = await threeChains());
+    [, , creator, buyer, carol] = await ethers.getSigners();
+    await a.hub.setPeer(AKASH, a.addresses.gateway, 0);
+    await a.hub.setLeaseReporting(AKASH, await a.p.market.getAddress(), await carol.getAddress());
+    // skipHandover: the deployer still administers the market
+    await a.p.market.grantRole(await a.p.market.LEASE_REPORTER_ROLE(), a.addresses.hub);
+  });
+
+  function report(nonce: bigint, purchaseId: bigint, dseq: bigint): string {
+    return hexlify(
+      encodeMessage({
+        version: 1,
+        kind: Kind.LeaseReported,
+        srcChain: AKASH,
+        dstChain: A,
+        nonce,
+        body: { purchaseId, ok: true, dseq, gseq: 1, oseq: 1, provider: "akash1provider", reason: "" },
+      }),
+    );
+  }
+  async function deliver(messages: string[]) {
+    return a.gateway.submitBatch(messages, sign(messages));
+  }
+
+  it("a dseq already reported, or a report after the buyer reclaimed, is refused; the lane moves on", async () => {
+    const m = await publish(a.p, creator);
+    await setNativePrice(a.p, creator, m.modelId, ONE, DEPLOY);
+    const buy = () => a.p.market.connect(buyer).buy(m.modelId, NATIVE, buyer, params, "0x", { value: ONE + DEPLOY });
+    await buy();
+    await buy();
+    await buy();
+    const [k1, k2, k3] = [1n, 2n, 3n].map((s) => (BigInt(A) << 32n) | s);
+    const C = await carol.getAddress();
+
+    await deliver([report(1n, k1, 501n)]);
+    expect(await a.p.market.creditOf(C, NATIVE)).to.equal(DEPLOY);
+    // the same deployment reported for another purchase: refused, recorded, the lane moves on
+    await expect(deliver([report(2n, k2, 501n)]))
+      .to.emit(a.hub, "MessageRejected")
+      .withArgs(AKASH, 2n, Kind.LeaseReported, a.p.market.interface.encodeErrorResult("DseqAlreadyUsed", [501n, k1]));
+    expect((await a.hub.lane(AKASH)).inbound).to.equal(2n);
+    expect((await a.p.market.escrowOf(k2)).amount).to.equal(DEPLOY);
+
+    // no report for k2 within the timeout: its buyer takes the escrow back
+    await time.increaseTo((await a.p.market.escrowOf(k2)).reclaimableAt);
+    await a.p.market.connect(buyer).reclaimEscrow(k2);
+    expect(await a.p.market.creditOf(await buyer.getAddress(), NATIVE)).to.equal(DEPLOY);
+    // a late (honest) report for k2 is refused, k3's in the same batch still applies
+    await expect(deliver([report(3n, k2, 502n), report(4n, k3, 503n)]))
+      .to.emit(a.hub, "MessageRejected")
+      .withArgs(AKASH, 3n, Kind.LeaseReported, a.p.market.interface.encodeErrorResult("NoEscrow", [k2]));
+    expect((await a.hub.lane(AKASH)).inbound).to.equal(4n);
+    expect(await a.p.market.creditOf(C, NATIVE)).to.equal(2n * DEPLOY);
+    expect(await a.p.market.creditOf(await buyer.getAddress(), NATIVE)).to.equal(DEPLOY);
+    expect(await a.p.market.purchaseOfDseq(503n)).to.equal(k3);
+  });
+});

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
 import {
   buyNative,
@@ -181,7 +182,7 @@ describe("HexsMarket", () => {
         .withArgs(keyIdOf(99n));
     });
 
-    it("the guardian pauses and unpauses sales; nobody else can", async () => {
+    it("the guardian pauses sales, the timelock unpauses them; nobody else can", async () => {
       const { modelId } = await publish(p, creator);
       await setNativePrice(p, creator, modelId, ONE);
       await expect(p.market.connect(alice).pause())
@@ -196,10 +197,14 @@ describe("HexsMarket", () => {
         "MarketPaused",
       );
       // Money already in the market keeps flowing while sales are paused.
+      // lifting a pause is governance's (issue 11 item 10), no longer the guardian's
       await expect(p.market.connect(alice).unpause())
         .to.be.revertedWithCustomError(p.market, "AccessControlUnauthorizedAccount")
-        .withArgs(A, await p.market.PAUSER_ROLE());
-      await expect(p.market.connect(deployer).unpause()).to.emit(p.market, "Unpaused");
+        .withArgs(A, ethers.ZeroHash);
+      await expect(throughTimelock(p, await p.market.getAddress(), p.market.interface.encodeFunctionData("unpause"))).to.emit(
+        p.market,
+        "Unpaused",
+      );
       await buyNative(p, alice, modelId, ONE);
       await p.market.connect(deployer).pause();
       await p.market.settle(modelId, NATIVE);
@@ -258,7 +263,7 @@ describe("HexsMarket", () => {
       await p.market.connect(alice).buy(modelId, NATIVE, A, params, "0x", { value: KEY + DEPLOY });
       const role = await p.market.LEASE_REPORTER_ROLE();
       for (const who of [alice, deployer, creator]) {
-        await expect(p.market.connect(who).resolveDeployment(keyIdOf(1n), true, await op.getAddress()))
+        await expect(p.market.connect(who).resolveDeployment(keyIdOf(1n), true, 7n, await op.getAddress()))
           .to.be.revertedWithCustomError(p.market, "AccessControlUnauthorizedAccount")
           .withArgs(await who.getAddress(), role);
       }
@@ -277,14 +282,14 @@ describe("HexsMarket", () => {
       await grantReporter(await deployer.getAddress());
       const O = await op.getAddress();
       await expect(
-        p.market.connect(deployer).resolveDeployment(keyIdOf(1n), true, ethers.ZeroAddress),
+        p.market.connect(deployer).resolveDeployment(keyIdOf(1n), true, 7n, ethers.ZeroAddress),
       ).to.be.revertedWithCustomError(p.market, "ZeroAddress");
-      const tx = p.market.connect(deployer).resolveDeployment(keyIdOf(1n), true, O);
+      const tx = p.market.connect(deployer).resolveDeployment(keyIdOf(1n), true, 7n, O);
       await expect(tx).to.emit(p.market, "DeploymentResolved").withArgs(keyIdOf(1n), true, O, DEPLOY);
       await expect(tx).to.emit(p.market, "Credited").withArgs(O, NATIVE, DEPLOY);
       expect((await p.market.escrowOf(keyIdOf(1n))).amount).to.equal(0n);
       expect(await p.market.creditOf(O, NATIVE)).to.equal(DEPLOY);
-      await expect(p.market.connect(deployer).resolveDeployment(keyIdOf(1n), false, O))
+      await expect(p.market.connect(deployer).resolveDeployment(keyIdOf(1n), false, 0n, O))
         .to.be.revertedWithCustomError(p.market, "NoEscrow")
         .withArgs(keyIdOf(1n));
       await expect(p.market.connect(op).claim(NATIVE, O)).to.changeEtherBalances([op, p.market], [DEPLOY, -DEPLOY]);
@@ -295,7 +300,7 @@ describe("HexsMarket", () => {
       await setNativePrice(p, creator, modelId, KEY, DEPLOY);
       await p.market.connect(alice).buy(modelId, NATIVE, B, params, "0x", { value: KEY + DEPLOY });
       await grantReporter(await deployer.getAddress());
-      await expect(p.market.connect(deployer).resolveDeployment(keyIdOf(1n), false, ethers.ZeroAddress))
+      await expect(p.market.connect(deployer).resolveDeployment(keyIdOf(1n), false, 0n, ethers.ZeroAddress))
         .to.emit(p.market, "DeploymentResolved")
         .withArgs(keyIdOf(1n), false, A, DEPLOY);
       expect(await p.market.creditOf(A, NATIVE)).to.equal(DEPLOY);
@@ -304,9 +309,97 @@ describe("HexsMarket", () => {
       await expect(p.market.connect(bob).claim(NATIVE, B))
         .to.be.revertedWithCustomError(p.market, "NothingToClaim")
         .withArgs(B, NATIVE);
-      await expect(p.market.connect(deployer).resolveDeployment(keyIdOf(99n), false, ethers.ZeroAddress))
+      await expect(p.market.connect(deployer).resolveDeployment(keyIdOf(99n), false, 0n, ethers.ZeroAddress))
         .to.be.revertedWithCustomError(p.market, "NoEscrow")
         .withArgs(keyIdOf(99n));
+    });
+  });
+
+  describe("deployment escrow: one purchase per deployment, the buyer's exit (issue 11 items 6, 14)", () => {
+    const KEY = ONE;
+    const DEPLOY = ethers.parseEther("0.4");
+    const params = ethers.AbiCoder.defaultAbiCoder().encode(["string", "uint256"], ["akash:gpu=1;region=eu", 3600n]);
+    const HOUR = 3600;
+
+    /** alice and bob each buy a key with a deployment; returns the key ids, the model and alice's purchase time. */
+    async function twoPurchases(): Promise<{ k1: bigint; k2: bigint; modelId: bigint; boughtAt: bigint }> {
+      const { modelId } = await publish(p, creator);
+      await setNativePrice(p, creator, modelId, KEY, DEPLOY);
+      const r = await (await p.market.connect(alice).buy(modelId, NATIVE, A, params, "0x", { value: KEY + DEPLOY })).wait();
+      await p.market.connect(bob).buy(modelId, NATIVE, B, params, "0x", { value: KEY + DEPLOY });
+      const boughtAt = BigInt((await ethers.provider.getBlock(r!.blockNumber))!.timestamp);
+      return { k1: keyIdOf(1n), k2: keyIdOf(2n), modelId, boughtAt };
+    }
+
+    it("a deployment (dseq) releases one escrow only: a reused dseq is refused, a lease needs a dseq", async () => {
+      const { k1, k2 } = await twoPurchases();
+      await grantReporter(await deployer.getAddress());
+      const O = await op.getAddress();
+      await p.market.connect(deployer).resolveDeployment(k1, true, 4242n, O);
+      expect(await p.market.purchaseOfDseq(4242n)).to.equal(k1);
+      await expect(p.market.connect(deployer).resolveDeployment(k2, true, 4242n, O))
+        .to.be.revertedWithCustomError(p.market, "DseqAlreadyUsed")
+        .withArgs(4242n, k1);
+      // a failure report naming that deployment is refused too (it was another purchase's)
+      await expect(p.market.connect(deployer).resolveDeployment(k2, false, 4242n, O))
+        .to.be.revertedWithCustomError(p.market, "DseqAlreadyUsed")
+        .withArgs(4242n, k1);
+      await expect(p.market.connect(deployer).resolveDeployment(k2, true, 0n, O))
+        .to.be.revertedWithCustomError(p.market, "NoDeployment")
+        .withArgs(k2);
+      expect((await p.market.escrowOf(k2)).amount).to.equal(DEPLOY);
+      expect(await p.market.creditOf(O, NATIVE)).to.equal(DEPLOY);
+      // its own deployment releases it
+      await p.market.connect(deployer).resolveDeployment(k2, true, 4243n, O);
+      expect(await p.market.creditOf(O, NATIVE)).to.equal(2n * DEPLOY);
+    });
+
+    it("the buyer reclaims an unreported escrow after the timeout, exactly once; a report after it is refused", async () => {
+      const { k1, boughtAt } = await twoPurchases();
+      expect(await p.market.escrowTimeout()).to.equal(24 * HOUR);
+      const e = await p.market.escrowOf(k1);
+      expect(e.reclaimableAt).to.equal(boughtAt + BigInt(24 * HOUR));
+      await expect(p.market.connect(alice).reclaimEscrow(k1))
+        .to.be.revertedWithCustomError(p.market, "EscrowNotExpired")
+        .withArgs(k1, e.reclaimableAt);
+      await time.increaseTo(e.reclaimableAt - 2n); // the next block is one second short
+      await expect(p.market.connect(alice).reclaimEscrow(k1)).to.be.revertedWithCustomError(p.market, "EscrowNotExpired");
+      await expect(p.market.connect(bob).reclaimEscrow(k1)).to.be.revertedWithCustomError(p.market, "NotBuyer").withArgs(k1, B);
+      const tx = p.market.connect(alice).reclaimEscrow(k1);
+      await expect(tx).to.emit(p.market, "EscrowReclaimed").withArgs(k1, A, DEPLOY);
+      await expect(tx).to.emit(p.market, "Credited").withArgs(A, NATIVE, DEPLOY);
+      expect(await p.market.creditOf(A, NATIVE)).to.equal(DEPLOY);
+      expect((await p.market.escrowOf(k1)).amount).to.equal(0n);
+      await expect(p.market.connect(alice).reclaimEscrow(k1)).to.be.revertedWithCustomError(p.market, "NoEscrow").withArgs(k1);
+      await grantReporter(await deployer.getAddress());
+      await expect(p.market.connect(deployer).resolveDeployment(k1, true, 7n, await op.getAddress()))
+        .to.be.revertedWithCustomError(p.market, "NoEscrow")
+        .withArgs(k1);
+      await expect(p.market.connect(alice).claim(NATIVE, A)).to.changeEtherBalances([alice, p.market], [DEPLOY, -DEPLOY]);
+      expect(await p.market.creditOf(A, NATIVE)).to.equal(0n);
+    });
+
+    it("governance (the timelock) sets the timeout within bounds; it applies to later purchases", async () => {
+      const bad = [HOUR - 1, 30 * 24 * HOUR + 1];
+      const tl = await timelockSigner(p);
+      for (const t of bad) {
+        await expect(p.market.connect(tl).setEscrowTimeout(t))
+          .to.be.revertedWithCustomError(p.market, "InvalidEscrowTimeout")
+          .withArgs(t);
+      }
+      await expect(p.market.connect(alice).setEscrowTimeout(2 * HOUR))
+        .to.be.revertedWithCustomError(p.market, "AccessControlUnauthorizedAccount")
+        .withArgs(A, await p.market.TREASURER_ROLE());
+      const { k1, modelId, boughtAt } = await twoPurchases();
+      await expect(p.market.connect(tl).setEscrowTimeout(2 * HOUR))
+        .to.emit(p.market, "EscrowTimeoutSet")
+        .withArgs(2 * HOUR);
+      expect(await p.market.escrowTimeout()).to.equal(2 * HOUR);
+      const r = await (await p.market.connect(alice).buy(modelId, NATIVE, A, params, "0x", { value: KEY + DEPLOY })).wait();
+      const at = BigInt((await ethers.provider.getBlock(r!.blockNumber))!.timestamp);
+      expect((await p.market.escrowOf(keyIdOf(3n))).reclaimableAt).to.equal(at + BigInt(2 * HOUR));
+      // the earlier purchase keeps the timeout it was bought under
+      expect((await p.market.escrowOf(k1)).reclaimableAt).to.equal(boughtAt + BigInt(24 * HOUR));
     });
   });
 

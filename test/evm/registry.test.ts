@@ -7,6 +7,7 @@ import {
   NATIVE,
   publish,
   publishParams,
+  throughTimelock,
   timelockSigner,
   type Protocol,
 } from "../../devnet/hardhat/protocol";
@@ -269,7 +270,7 @@ describe("HexsRegistry", () => {
   });
 
   describe("pause and governance", () => {
-    it("the guardian's pause blocks publish and fork, unpause restores them", async () => {
+    it("the guardian's pause blocks publish and fork, the timelock's unpause restores them", async () => {
       const root = await publish(p, creator);
       await expect(p.registry.connect(stranger).pause())
         .to.be.revertedWithCustomError(p.registry, "AccessControlUnauthorizedAccount")
@@ -283,7 +284,8 @@ describe("HexsRegistry", () => {
         p.registry,
         "EnforcedPause",
       );
-      await p.registry.connect(deployer).unpause();
+      // lifting a pause is governance's (issue 11 item 10), no longer the guardian's
+      await (await throughTimelock(p, await p.registry.getAddress(), p.registry.interface.encodeFunctionData("unpause"))).wait();
       await expect(p.registry.connect(forker).fork(root.modelId, publishParams())).to.emit(p.registry, "ModelPublished");
     });
 

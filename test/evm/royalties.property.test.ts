@@ -263,7 +263,7 @@ describe("Royalty conservation (property, fast-check)", function () {
           if (escrows.length === 0) return;
           const [e] = escrows.splice(pick % escrows.length, 1);
           const payee = leased ? await operator.getAddress() : e.buyer;
-          await expect(market.connect(s[0]).resolveDeployment(e.keyId, leased, await operator.getAddress()))
+          await expect(market.connect(s[0]).resolveDeployment(e.keyId, leased, e.keyId, await operator.getAddress()))
             .to.emit(market, "DeploymentResolved")
             .withArgs(e.keyId, leased, payee, e.amount);
           add(credit, `${payee}|${e.currency}`, e.amount);

@@ -7,7 +7,8 @@ import { deployProtocol, NATIVE, type Protocol } from "../../devnet/hardhat/prot
 import { setQuiet } from "../../tasks/lib/log";
 import type { PublishResult } from "../../tasks/model";
 import type { BuyResult } from "../../tasks/key";
-import type { SettleLevel, ClaimResult } from "../../tasks/vault";
+import type { SettleLevel, ClaimResult, ReclaimEscrowResult } from "../../tasks/vault";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { DaoCreateResult, ExecuteResult, ProposeResult } from "../../tasks/dao";
 import type { UpgradeResult } from "../../tasks/protocol";
 import type { KeyNFT, TasksKeyNFTV2Mock, TasksRegistryV2Mock, TasksToken } from "../../sdk/typechain";
@@ -227,6 +228,24 @@ describe("tasks", function () {
       const fees = await run<ClaimResult>("vault:claim", { protocolFees: true });
       expect(fees.payee).to.equal(await p.signers[1].getAddress());
       await refuses("vault:settle", { model: "1:1", levels: "0" }, /bad --levels '0'/);
+    });
+  });
+
+  describe("vault:reclaim-escrow (issue 11 item 14)", () => {
+    it("the buyer takes back an unreported deployment escrow after the timeout, then claims it; refused before and twice", async () => {
+      await publish();
+      await run("model:price", { model: "1:1", price: "0.2", deploymentPrice: "0.05", from: CREATOR });
+      const bought = await run<BuyResult>("key:buy", { model: "1:1", from: BUYER, deployParams: '{"region":"eu"}' });
+      const key = bought.keyId.toString();
+      await refuses("vault:reclaim-escrow", { key, from: BUYER }, /reclaimable from .* unless a lease is reported first/);
+      await time.increaseTo((await p.market.escrowOf(bought.keyId)).reclaimableAt);
+      await refuses("vault:reclaim-escrow", { key, from: MEMBER }, /only the buyer 0x[0-9a-fA-F]{40} may reclaim/);
+      const r = await run<ReclaimEscrowResult>("vault:reclaim-escrow", { key, from: BUYER });
+      expect(r.amount).to.equal(ethers.parseEther("0.05"));
+      expect(await p.market.creditOf(await buyer.getAddress(), NATIVE)).to.equal(ethers.parseEther("0.05"));
+      await refuses("vault:reclaim-escrow", { key, from: BUYER }, /has no open deployment escrow/);
+      const claimed = await run<ClaimResult>("vault:claim", { from: BUYER });
+      expect(claimed.amount).to.equal(ethers.parseEther("0.05"));
     });
   });
 

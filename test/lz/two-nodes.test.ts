@@ -1,8 +1,8 @@
 // END-TO-END on two `hardhat node`s with the REAL LayerZero EndpointV2 + SimpleMessageLib:
 // publish on A, flush A→B, buy on B, flush B→A, the dev executor delivers, and A's registry
 // answers hasAccess for the key held on B. Also: out-of-order execution is refused by the hub
-// until the gap is filled, and a receive that failed (lane paused) is retried after unpause by
-// `hardhat bridge:retry --store`. Run: npx hardhat test test/lz/two-nodes.test.ts
+// until the gap is filled, and a receive that failed (lane paused) is retried after the timelock's
+// unpause (`hardhat protocol:unpause`) by `hardhat bridge:retry --store`. Run: npx hardhat test test/lz/two-nodes.test.ts
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
@@ -126,7 +126,16 @@ describe("LayerZero two nodes (real EndpointV2 + SimpleMessageLib)", function ()
     expect(stored.map((s) => s.nonce)).to.deep.equal([p.nonce.toString()]);
     expect(stored[0].attempts).to.equal(2);
 
-    await (await t.a.hub.connect(guardianA).pauseLane(2, false)).wait();
+    // only governance lifts a pause (issue 11 item 10): the guardian cannot, the timelock does
+    await expect(t.a.hub.connect(guardianA).pauseLane(2, false)).to.be.revertedWithCustomError(
+      t.a.hub,
+      "AccessControlUnauthorizedAccount",
+    );
+    await runHardhat(
+      ["protocol:unpause", "--network", "devnetA", "--contract", "HexsHub", "--lane", "2", "--execute", "--fast-forward"],
+      t.env,
+    );
+    expect((await t.a.hub.lane(2)).paused).to.equal(false);
     const out = await runHardhat(["bridge:retry", "--network", "devnetA", "--store", storeFile], t.env);
     expect(out).to.match(/delivered: tx 0x[0-9a-f]{64}/);
     expect(JSON.parse(fs.readFileSync(storeFile, "utf8"))).to.deep.equal([]);

@@ -20,7 +20,8 @@ import {HexsCodec} from "../libraries/HexsCodec.sol";
 /// nothing else), ordered by strictly increasing signer address, which rejects duplicates in
 /// one pass. The outbound stream toward these chains is the hub's `Recorded` events, which the
 /// relayers sign for the other side.
-/// @dev UUPS; the relayer set and threshold change only through the timelock (admin).
+/// @dev UUPS; the relayer set and threshold change only through the timelock (admin); the
+/// threshold is always a strict majority of the set (M > N/2).
 contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgradeable {
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
     uint256 public constant MAX_RELAYERS = 32;
@@ -46,6 +47,7 @@ contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgr
     error SignersNotAscending(address signer);
     error BelowThreshold(uint256 valid, uint8 threshold);
     error InvalidRelayerSet();
+    error ThresholdNotMajority(uint8 threshold, uint256 relayers);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -102,8 +104,8 @@ contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgr
         }
     }
 
-    /// @notice Replace the relayer set and threshold (timelock only). Signatures by the old set
-    /// stop counting at once, including for batches signed but not yet submitted.
+    /// @notice Replace the relayer set and threshold (timelock only; threshold > half the set).
+    /// Signatures by the old set stop counting at once, including for batches signed but not yet submitted.
     function setRelayers(address[] calldata relayers_, uint8 threshold) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setRelayers(_s(), relayers_, threshold);
     }
@@ -126,7 +128,9 @@ contract AttestationGateway is Initializable, AccessControlUpgradeable, UUPSUpgr
     }
 
     function _setRelayers(GatewayStorage storage s, address[] calldata set, uint8 threshold) private {
-        if (threshold == 0 || threshold > set.length || set.length > MAX_RELAYERS) revert InvalidRelayerSet();
+        if (threshold > set.length || set.length > MAX_RELAYERS) revert InvalidRelayerSet();
+        // A majority: two disjoint quorums cannot both sign, and a minority of relayers cannot forge a batch.
+        if (uint256(threshold) * 2 <= set.length) revert ThresholdNotMajority(threshold, set.length);
         uint32 epoch = s.epoch + 1;
         for (uint256 i; i < set.length; ++i) {
             if (set[i] == address(0) || s.isRelayer[epoch][set[i]]) revert InvalidRelayerSet();

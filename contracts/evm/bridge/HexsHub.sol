@@ -18,7 +18,7 @@ import {PackedMirrorKey, PackedMirrorKeyLibrary} from "../libraries/PackedMirror
 
 /// @dev The market's deployment-escrow entry point (LEASE_REPORTER_ROLE, held by the hub).
 interface ILeaseMarket {
-    function resolveDeployment(uint256 keyId, bool leased, address operator) external;
+    function resolveDeployment(uint256 keyId, bool leased, uint64 dseq, address operator) external;
 }
 
 /// @title HexsHub
@@ -486,14 +486,23 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         return (s.leaseChain, address(s.leaseMarket), s.leasePayee);
     }
 
-    function pauseLane(uint32 chain, bool paused) external onlyRole(GUARDIAN_ROLE) {
+    function pauseLane(uint32 chain, bool paused) external onlyRole(_pauser(paused)) {
         _s().lanes[chain].paused = paused;
         emit LanePaused(chain, paused);
     }
 
-    function pause(bool paused) external onlyRole(GUARDIAN_ROLE) {
+    function pause(bool paused) external onlyRole(_pauser(paused)) {
         _s().paused = paused;
         emit HubPaused(paused);
+    }
+
+    /// @dev Pausing is the guardian's (fast); lifting a pause is the timelock's (admin), so a
+    /// compromised guardian key cannot reopen what was paused.
+    function _pauser(bool paused) private pure returns (bytes32 role) {
+        role = GUARDIAN_ROLE;
+        assembly {
+            role := mul(role, paused) // DEFAULT_ADMIN_ROLE (0) unless pausing
+        }
     }
 
     // ------------------------------------------------------------------ internals
@@ -535,7 +544,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         if (srcChain != s.leaseChain || address(market) == address(0)) revert NotLeaseLane(srcChain);
         uint32 origin = HexsCodec.originChainOf(r.purchaseId);
         if (origin != s.chainId) revert WrongDestination(origin, s.chainId);
-        market.resolveDeployment(r.purchaseId, r.ok, s.leasePayee);
+        market.resolveDeployment(r.purchaseId, r.ok, r.dseq, s.leasePayee);
     }
 
     /// @dev Applies a KeyMinted body exactly as `applyMessage` would, when it is certain to

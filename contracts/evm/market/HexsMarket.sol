@@ -29,7 +29,7 @@ interface IPayouts {
 ///   escrow   → released to the deployment operator when a lease is reported, or credited
 ///              back to the buyer when the deployment failed
 /// A purchase touches only its own model's vault, so its cost is the same at any fork depth.
-/// @dev UUPS; upgrades and fees are governed by the timelock; a guardian can pause sales.
+/// @dev UUPS; upgrades and fees are governed by the timelock; a guardian can pause sales, only the timelock unpauses.
 contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient, IHexsMarket {
     using SafeERC20 for IERC20;
 
@@ -41,11 +41,21 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
 
     uint16 public constant MAX_PROTOCOL_FEE_BPS = 1_000;
     address public constant NATIVE = address(0);
+    /// @notice How long a buyer waits for a lease report before reclaiming the escrow, unless
+    /// governance set another timeout (bounded so a buyer's exit is never removed).
+    uint64 public constant DEFAULT_ESCROW_TIMEOUT = 24 hours;
+    uint64 public constant MIN_ESCROW_TIMEOUT = 1 hours;
+    uint64 public constant MAX_ESCROW_TIMEOUT = 30 days;
 
     struct Escrow {
         address buyer;
         address currency;
         uint256 amount;
+        // appended (mapping values may grow), one slot: the exit is fixed at purchase, so a later
+        // timeout change never delays an exit a buyer already counted on; the model lets the
+        // lease co-signers check a reported deployment against the model's SDL
+        uint64 reclaimableAt;
+        uint64 modelId;
     }
 
     /// @custom:storage-location erc7201:hexs.storage.Market
@@ -66,6 +76,9 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         // a warm settlement reads one slot here instead of calling the registry.
         mapping(uint64 modelId => IHexsRegistry.Lineage) lineage;
         mapping(uint64 modelId => address) dao;
+        // appended: the buyer's exit and the one-purchase-per-deployment rule
+        uint64 escrowTimeout; // 0 = DEFAULT_ESCROW_TIMEOUT
+        mapping(uint64 dseq => uint256 keyId) purchaseOfDseq;
     }
 
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Market")) - 1)) & ~bytes32(uint256(0xff))
@@ -97,6 +110,8 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     event Claimed(address indexed payee, address indexed currency, address to, uint256 amount);
     event RoyaltyDeposited(uint64 indexed modelId, address indexed currency, uint256 amount);
     event DeploymentResolved(uint256 indexed keyId, bool leased, address payee, uint256 amount);
+    event EscrowReclaimed(uint256 indexed keyId, address indexed buyer, uint256 amount);
+    event EscrowTimeoutSet(uint64 timeoutSeconds);
     event TokenAccepted(address indexed token, bool accepted);
     event ProtocolFeeSet(uint16 bps, address recipient);
     event Paused(address account);
@@ -116,6 +131,11 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     error ZeroAddress();
     error NativeTransferFailed(address to, uint256 amount);
     error NotPayout(address payee, address caller);
+    error NotBuyer(uint256 keyId, address caller);
+    error EscrowNotExpired(uint256 keyId, uint64 reclaimableAt);
+    error DseqAlreadyUsed(uint64 dseq, uint256 keyId);
+    error NoDeployment(uint256 keyId);
+    error InvalidEscrowTimeout(uint64 timeoutSeconds);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -123,7 +143,7 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     }
 
     /// @param admin the timelock (admin, upgrader, treasurer).
-    /// @param guardian may pause sales.
+    /// @param guardian may pause sales (only the admin unpauses).
     function initialize(
         IHexsRegistry registry_,
         address admin,
@@ -171,7 +191,14 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         s.keySerial = serial;
         keyId = GlobalIds.make(s.chainId, serial);
         s.vault[modelId][currency] += sale.keyPrice;
-        if (escrowed != 0) s.escrow[keyId] = Escrow(msg.sender, currency, escrowed);
+        if (escrowed != 0)
+            s.escrow[keyId] = Escrow(
+                msg.sender,
+                currency,
+                escrowed,
+                uint64(block.timestamp) + escrowTimeout(),
+                modelId
+            );
         _emitPurchased(keyId, modelId, recipient, currency, sale.keyPrice, escrowed, deploymentParams);
 
         // Interactions: take payment, then mint (plugins may reject and revert everything).
@@ -250,22 +277,57 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
 
     /// @notice Resolve a purchase's deployment escrow: when the lease was opened it pays the
     /// deployment operator, otherwise it is credited back to the buyer to claim.
+    /// @param dseq the Akash deployment reported for this purchase (0: none was created). A
+    /// deployment serves one purchase only: a dseq reported before is refused, so one lease
+    /// cannot release several escrows.
     function resolveDeployment(
         uint256 keyId,
         bool leased,
+        uint64 dseq,
         address operator
     ) external onlyRole(LEASE_REPORTER_ROLE) nonReentrant {
         MarketStorage storage s = _s();
         Escrow memory e = s.escrow[keyId];
         if (e.amount == 0) revert NoEscrow(keyId);
         if (leased && operator == address(0)) revert ZeroAddress();
+        if (dseq != 0) {
+            uint256 prior = s.purchaseOfDseq[dseq];
+            if (prior != 0) revert DseqAlreadyUsed(dseq, prior);
+            s.purchaseOfDseq[dseq] = keyId;
+        } else if (leased) {
+            revert NoDeployment(keyId); // a lease always has a deployment
+        }
         delete s.escrow[keyId];
         address payee = leased ? operator : e.buyer;
         _credit(s, payee, e.currency, e.amount);
         emit DeploymentResolved(keyId, leased, payee, e.amount);
     }
 
+    /// @notice The buyer takes back a deployment escrow that no lease report resolved before
+    /// its timeout (credited, then `claim`). A report arriving later finds no escrow and is
+    /// refused (`NoEscrow`), which the hub records without halting the Akash lane.
+    function reclaimEscrow(uint256 keyId) external {
+        MarketStorage storage s = _s();
+        Escrow memory e = s.escrow[keyId];
+        if (e.amount == 0) revert NoEscrow(keyId);
+        if (msg.sender != e.buyer) revert NotBuyer(keyId, msg.sender);
+        if (block.timestamp < e.reclaimableAt) revert EscrowNotExpired(keyId, e.reclaimableAt);
+        delete s.escrow[keyId];
+        _credit(s, e.buyer, e.currency, e.amount);
+        emit EscrowReclaimed(keyId, e.buyer, e.amount);
+    }
+
     // ------------------------------------------------------------------ governance
+
+    /// @notice Seconds after a purchase its buyer may reclaim an unreported deployment escrow
+    /// (applies to purchases made from now on).
+    function setEscrowTimeout(uint64 timeoutSeconds) external onlyRole(TREASURER_ROLE) {
+        if (timeoutSeconds < MIN_ESCROW_TIMEOUT || timeoutSeconds > MAX_ESCROW_TIMEOUT) {
+            revert InvalidEscrowTimeout(timeoutSeconds);
+        }
+        _s().escrowTimeout = timeoutSeconds;
+        emit EscrowTimeoutSet(timeoutSeconds);
+    }
 
     function setAcceptedToken(address token, bool accepted) external onlyRole(TREASURER_ROLE) {
         if (token == NATIVE) revert UnsupportedCurrency(token);
@@ -282,7 +344,8 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         emit Paused(msg.sender);
     }
 
-    function unpause() external onlyRole(PAUSER_ROLE) {
+    /// @dev Only the timelock lifts a pause: a compromised guardian key cannot reopen sales.
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _s().paused = false;
         emit Unpaused(msg.sender);
     }
@@ -307,6 +370,16 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
 
     function escrowOf(uint256 keyId) external view returns (Escrow memory) {
         return _s().escrow[keyId];
+    }
+
+    function escrowTimeout() public view returns (uint64) {
+        uint64 t = _s().escrowTimeout;
+        return t == 0 ? DEFAULT_ESCROW_TIMEOUT : t;
+    }
+
+    /// @notice The purchase a deployment (Akash dseq) was reported for; 0 if none.
+    function purchaseOfDseq(uint64 dseq) external view returns (uint256) {
+        return _s().purchaseOfDseq[dseq];
     }
 
     function isAccepted(address currency) external view returns (bool) {

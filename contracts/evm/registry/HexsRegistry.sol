@@ -170,7 +170,7 @@ contract HexsRegistry is
     /// @param hexsChainId this chain's Hexs chain identifier (not block.chainid: several logical
     /// chains may share one network in tests); it prefixes every model and key id minted here.
     /// @param admin the timelock: admin, upgrader.
-    /// @param guardian may pause publishing and forking.
+    /// @param guardian may pause publishing and forking (only the admin unpauses).
     function initialize(uint32 hexsChainId, address admin, address guardian) external initializer {
         if (admin == address(0) || guardian == address(0)) revert ZeroAddress();
         __AccessControl_init();
@@ -353,7 +353,8 @@ contract HexsRegistry is
         _pause();
     }
 
-    function unpause() external onlyRole(PAUSER_ROLE) {
+    /// @dev Only the timelock lifts a pause: a compromised guardian key cannot reopen publishing.
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _unpause();
     }
 

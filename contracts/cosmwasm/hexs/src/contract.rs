@@ -47,10 +47,11 @@ pub fn instantiate(
     validate_word(cfg.deploy_payee.as_slice())?;
     admin::check_fee(cfg.protocol_fee_bps)?;
     admin::check_peers(cfg.chain_id, &cfg.peers)?;
-    admin::check_max_batch(cfg.max_batch)?;
+    admin::check_max_batch(deps.storage, cfg.max_batch)?;
+    admin::check_akash_lane(cfg.chain_id, &cfg.peers, cfg.akash_lane)?;
     let admin = cfg.admin.clone();
     CONFIG.save(deps.storage, &cfg)?;
-    admin::save_relayers(deps.storage, msg.relayers, msg.threshold)?;
+    admin::save_relayers(deps.storage, msg.relayers, msg.threshold, cfg.devnet)?;
     MODEL_SERIAL.save(deps.storage, &0)?;
     KEY_SERIAL.save(deps.storage, &0)?;
     NUM_LOCAL_KEYS.save(deps.storage, &0)?;
@@ -72,6 +73,10 @@ pub fn execute(
     let cfg = CONFIG.load(deps.storage)?;
     if cfg.paused && !admin::is_admin_msg(&msg) {
         return Err(ContractError::Paused);
+    }
+    // Only a purchase takes funds: anything sent with another message would be stuck here.
+    if !matches!(msg, ExecuteMsg::BuyKey { .. }) {
+        cw_utils::nonpayable(&info)?;
     }
     match msg {
         ExecuteMsg::Publish(args) => models::execute_publish(deps, env, info, &cfg, None, args),
@@ -123,7 +128,16 @@ pub fn execute(
             messages,
             signatures,
         } => mirror::execute_receive_batch(deps, env, &cfg, messages, signatures),
-        ExecuteMsg::Reapply { src, nonce } => mirror::execute_reapply(deps, &cfg, src, nonce.u64()),
+        ExecuteMsg::Reapply { src, nonce } => {
+            mirror::execute_reapply(deps, env, &cfg, src, nonce.u64())
+        }
+        ExecuteMsg::DropRefusals { src, nonces } => admin::execute_drop_refusals(
+            deps,
+            info,
+            &cfg,
+            src,
+            nonces.iter().map(|n| n.u64()).collect(),
+        ),
         ExecuteMsg::TransferNft {
             recipient,
             token_id,
@@ -153,6 +167,7 @@ pub fn execute(
             escrow_timeout_secs,
             peers,
             max_batch,
+            akash_lane,
         } => admin::execute_update_config(
             deps,
             info,
@@ -163,12 +178,18 @@ pub fn execute(
             escrow_timeout_secs,
             peers,
             max_batch,
+            akash_lane,
         ),
         ExecuteMsg::SetRelayers {
             relayers,
             threshold,
         } => admin::execute_set_relayers(deps, info, &cfg, relayers, threshold),
         ExecuteMsg::SetPaused { paused } => admin::execute_set_paused(deps, info, cfg, paused),
+        ExecuteMsg::SetLane {
+            chain,
+            paused,
+            rate_per_hour,
+        } => admin::execute_set_lane(deps, info, &cfg, chain, paused, rate_per_hour),
         ExecuteMsg::TransferAdmin { new_admin } => {
             admin::execute_transfer_admin(deps, info, cfg, new_admin)
         }

@@ -144,8 +144,32 @@ pub enum ContractError {
         error: MirrorError,
     },
 
+    #[error(
+        "chain {src} is not an inbound lane of this chain (neither a peer nor the Akash lane)"
+    )]
+    UnknownLane { src: u32 },
+
+    #[error("the lane from chain {src} is paused: deliver again once governance resumes it")]
+    LanePaused { src: u32 },
+
+    #[error("the lane from chain {src} took {used} of its {rate_per_hour} messages this hour: {len} more must wait for the next window")]
+    LaneRateLimited {
+        src: u32,
+        rate_per_hour: u32,
+        used: u32,
+        len: usize,
+    },
+
     #[error("no refused message at nonce {nonce} of the lane from chain {src}")]
     NotRefused { src: u32, nonce: u64 },
+
+    #[error("the message refused at nonce {nonce} of the lane from chain {src} was signed by relayer set {epoch}, the current set is {current}: only governance can drop it")]
+    StaleRefusal {
+        src: u32,
+        nonce: u64,
+        epoch: u64,
+        current: u64,
+    },
 
     #[error("malformed signature {index}: {reason}")]
     MalformedSignature { index: usize, reason: String },
@@ -272,6 +296,12 @@ pub enum MirrorError {
 
     #[error("purchase {id} originates on chain {origin}, not on the lane's source chain {src}")]
     PurchaseNotFromSource { id: u64, origin: u32, src: u32 },
+
+    #[error("lease report from chain {src}, not from the Akash lane ({akash_lane}; 0 = none)")]
+    NotAkashLane { src: u32, akash_lane: u32 },
+
+    #[error("the Akash lane {src} carries lease reports only, not {kind}")]
+    OnlyLeaseReports { src: u32, kind: String },
 
     #[error("lease report for purchase {id}, made on chain {origin}, not on this chain")]
     ForeignPurchase { id: u64, origin: u32 },

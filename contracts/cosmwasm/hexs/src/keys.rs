@@ -12,7 +12,7 @@ use crate::models::{make_id, next_serial};
 use crate::msg::{Cw721ReceiveMsg, ReceiverExecuteMsg};
 use crate::outbound::{self, Fact};
 use crate::state::{
-    Config, Escrow, EscrowStatus, KeyApproval, LocalKey, Model, ALLOWLIST, ESCROWS, HOLDINGS,
+    hold, release, Config, Escrow, EscrowStatus, KeyApproval, LocalKey, Model, ALLOWLIST, ESCROWS,
     KEY_SERIAL, LOCAL_KEYS, MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS, OPERATORS, OWNED, VAULTS,
 };
 
@@ -120,7 +120,7 @@ pub fn execute_buy(
     };
     LOCAL_KEYS.save(deps.storage, key_id, &key)?;
     OWNED.save(deps.storage, (&owner, key_id), &Empty {})?;
-    HOLDINGS.save(deps.storage, (&owner_word, model_id, key_id), &Empty {})?;
+    hold(deps.storage, &owner_word, model_id, key_id, key.expires_at)?;
     NUM_LOCAL_KEYS.update(deps.storage, |n| -> Result<u64, ContractError> {
         Ok(n + 1)
     })?;
@@ -244,8 +244,8 @@ fn move_key(
     let to_word = word_of_addr(deps.api, to)?;
     OWNED.remove(deps.storage, (&from, id));
     OWNED.save(deps.storage, (to, id), &Empty {})?;
-    HOLDINGS.remove(deps.storage, (&from_word, key.model, id));
-    HOLDINGS.save(deps.storage, (&to_word, key.model, id), &Empty {})?;
+    release(deps.storage, &from_word, key.model, id, key.expires_at);
+    hold(deps.storage, &to_word, key.model, id, key.expires_at)?;
     key.owner = to.clone();
     key.approvals.clear();
     LOCAL_KEYS.save(deps.storage, id, &key)?;
@@ -423,7 +423,7 @@ pub fn execute_burn(
     let owner_word = word_of_addr(deps.api, &key.owner)?;
     LOCAL_KEYS.remove(deps.storage, id);
     OWNED.remove(deps.storage, (&key.owner, id));
-    HOLDINGS.remove(deps.storage, (&owner_word, key.model, id));
+    release(deps.storage, &owner_word, key.model, id, key.expires_at);
     NUM_LOCAL_KEYS.update(deps.storage, |n| -> Result<u64, ContractError> {
         Ok(n.saturating_sub(1))
     })?;

@@ -1,9 +1,34 @@
 //! Migrations, gated by cw2: same contract name, never a downgrade.
 
-use cosmwasm_std::{DepsMut, Response};
+use cosmwasm_std::{DepsMut, Empty, Order, Response, StdResult, Storage};
+use cw_storage_plus::Map;
 
 use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
+use crate::state::{hold, LOCAL_KEYS, MIRRORED_KEYS};
+
+/// The `has_access` index before it was ranked by expiry: (owner word, model, key).
+const UNRANKED_HOLDINGS: Map<(&[u8], u64, u64), Empty> = Map::new("hold");
+
+/// Moves every entry of the unranked index into `HOLDINGS` (a no-op once done). One pass
+/// over the holdings, run once by governance's migration.
+fn rank_holdings(storage: &mut dyn Storage) -> StdResult<usize> {
+    let old: Vec<(Vec<u8>, u64, u64)> = UNRANKED_HOLDINGS
+        .keys(storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    for (owner, model, key) in &old {
+        // An entry whose key is gone granted nothing: it is dropped.
+        let expires_at = match LOCAL_KEYS.may_load(storage, *key)? {
+            Some(k) => Some(k.expires_at),
+            None => MIRRORED_KEYS.may_load(storage, *key)?.map(|k| k.expires_at),
+        };
+        if let Some(expires_at) = expires_at {
+            hold(storage, owner, *model, *key, expires_at)?;
+        }
+        UNRANKED_HOLDINGS.remove(storage, (owner, *model, *key));
+    }
+    Ok(old.len())
+}
 
 /// Parses "MAJOR.MINOR.PATCH" (pre-release suffixes ignored) for ordering.
 fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
@@ -37,9 +62,11 @@ pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
     if from > to {
         return Err(refuse());
     }
+    let ranked = rank_holdings(deps.storage)?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
+        .add_attribute("ranked_holdings", ranked.to_string())
         .add_attribute("from_version", stored.version)
         .add_attribute("to_version", CONTRACT_VERSION))
 }

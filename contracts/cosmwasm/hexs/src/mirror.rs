@@ -18,10 +18,55 @@ use crate::outbound::from_codec_account;
 use crate::royalties::resolve_escrow;
 use crate::stage::{commit, Staged};
 use crate::state::{
-    Config, LocalKey, MirroredKey, Model, Policy, Refusal, Royalty, HOLDINGS, INBOUND_NONCE,
-    LOCAL_KEYS, MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS, OWNED, PAYOUTS, PAYOUT_NONCES, REFUSALS,
-    RELAYERS,
+    hold, release, Config, LaneWindow, LocalKey, MirroredKey, Model, Policy, Refusal, Royalty,
+    INBOUND_NONCE, LANE_CONTROLS, LANE_WINDOWS, LOCAL_KEYS, MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS,
+    OWNED, PAYOUTS, PAYOUT_NONCES, REFUSALS, RELAYERS,
 };
+
+/// Length of a lane's rate window.
+pub const RATE_WINDOW_SECS: u64 = 3_600;
+
+/// Lets `len` messages of the lane from `src` in (a delivered batch or one re-application):
+/// the lane must be configured (a peer or the Akash lane) and not paused, and `len` must fit
+/// in its rate window, which it then spends. A refusal rejects the whole call, so nothing is
+/// lost: the relayers deliver (or anyone re-applies) again later.
+pub fn admit(
+    storage: &mut dyn Storage,
+    env: &Env,
+    cfg: &Config,
+    src: u32,
+    len: usize,
+) -> Result<(), ContractError> {
+    if !cfg.peers.contains(&src) && (src != cfg.akash_lane || src == 0) {
+        return Err(ContractError::UnknownLane { src });
+    }
+    let control = LANE_CONTROLS.may_load(storage, src)?.unwrap_or_default();
+    if control.paused {
+        return Err(ContractError::LanePaused { src });
+    }
+    if control.rate_per_hour == 0 {
+        return Ok(());
+    }
+    let now = env.block.time.seconds();
+    let mut window = LANE_WINDOWS.may_load(storage, src)?.unwrap_or_default();
+    if now >= window.start.saturating_add(RATE_WINDOW_SECS) {
+        window = LaneWindow {
+            start: now,
+            used: 0,
+        };
+    }
+    let used = u64::from(window.used) + len as u64;
+    if used > u64::from(control.rate_per_hour) {
+        return Err(ContractError::LaneRateLimited {
+            src,
+            rate_per_hour: control.rate_per_hour,
+            used: window.used,
+            len,
+        });
+    }
+    window.used = used as u32;
+    Ok(LANE_WINDOWS.save(storage, src, &window)?)
+}
 
 /// The 32-byte hash relayers sign: the batch root itself (no prefix), so the same
 /// signature verifies with `ecrecover` on EVM and `secp256k1_verify` here.
@@ -188,6 +233,8 @@ pub fn execute_receive_batch(
     }
     let last_nonce = first_nonce + decoded.len() as u64 - 1;
     let signers = verify_signatures(deps.api, deps.storage, &signed_digest(&root), &signatures)?;
+    let epoch = RELAYERS.load(deps.storage)?.epoch;
+    admit(deps.storage, &env, cfg, src, decoded.len())?;
 
     let mut events = Vec::with_capacity(decoded.len());
     let mut refused: Vec<String> = vec![];
@@ -209,6 +256,7 @@ pub fn execute_receive_batch(
                     code: error.code(),
                     reason: error.to_string(),
                     height: env.block.height,
+                    epoch,
                     message: raw,
                 };
                 REFUSALS.save(deps.storage, (src, nonce), &refusal)?;
@@ -256,6 +304,7 @@ fn apply_isolated(
 /// cause remains it fails with the reason and stays recorded.
 pub fn execute_reapply(
     deps: DepsMut,
+    env: Env,
     cfg: &Config,
     src: u32,
     nonce: u64,
@@ -263,6 +312,17 @@ pub fn execute_reapply(
     let refusal = REFUSALS
         .may_load(deps.storage, (src, nonce))?
         .ok_or(ContractError::NotRefused { src, nonce })?;
+    let current = RELAYERS.load(deps.storage)?.epoch;
+    if refusal.epoch != current {
+        return Err(ContractError::StaleRefusal {
+            src,
+            nonce,
+            epoch: refusal.epoch,
+            current,
+        });
+    }
+    // The same gates as a delivery: a re-application is one more message of the lane.
+    admit(deps.storage, &env, cfg, src, 1)?;
     let m =
         codec::decode(refusal.message.as_slice()).map_err(|e| ContractError::MalformedMessage {
             index: 0,
@@ -294,6 +354,20 @@ fn apply(
     body: codec::Body,
 ) -> ApplyResult {
     use codec::Body as B;
+    let akash = cfg.akash_lane != 0 && src == cfg.akash_lane;
+    if akash != matches!(body, B::LeaseReported(_)) {
+        return Err(if akash {
+            MirrorError::OnlyLeaseReports {
+                src,
+                kind: body.kind().name().to_string(),
+            }
+        } else {
+            MirrorError::NotAkashLane {
+                src,
+                akash_lane: cfg.akash_lane,
+            }
+        });
+    }
     match body {
         B::ModelRegistered(r) => {
             let (id, origin) = (r.model_id, origin_of(r.model_id));
@@ -387,10 +461,9 @@ fn apply(
                 MODELS.save(storage, k.model_id, &m)?;
             }
             let owner = from_codec_account(&k.owner);
-            HOLDINGS.save(storage, (&owner, k.model_id, id), &Empty {})?;
             let key = MirroredKey {
                 model: k.model_id,
-                owner: owner.into(),
+                owner: owner.clone().into(),
                 resident_chain: src,
                 expires_at: if k.expires_at == 0 {
                     None
@@ -399,6 +472,7 @@ fn apply(
                 },
                 locked: k.locked,
             };
+            hold(storage, &owner, k.model_id, id, key.expires_at)?;
             Ok(MIRRORED_KEYS.save(storage, id, &key)?)
         }
         B::KeyTransferred(t) => {
@@ -419,8 +493,8 @@ fn apply(
                 });
             }
             let to = from_codec_account(&t.to);
-            HOLDINGS.remove(storage, (&from, key.model, t.key_id));
-            HOLDINGS.save(storage, (&to, key.model, t.key_id), &Empty {})?;
+            release(storage, &from, key.model, t.key_id, key.expires_at);
+            hold(storage, &to, key.model, t.key_id, key.expires_at)?;
             key.owner = to.into();
             Ok(MIRRORED_KEYS.save(storage, t.key_id, &key)?)
         }
@@ -451,17 +525,17 @@ fn apply(
                         named_holder: hex(&from),
                     });
                 }
-                HOLDINGS.remove(storage, (old.owner.as_slice(), old.model, id));
+                release(storage, old.owner.as_slice(), old.model, id, old.expires_at);
             } else if LOCAL_KEYS.has(storage, id) {
                 return Err(MirrorError::KeyResidentHere { id });
             }
             let owner = from_codec_account(&mv.owner);
-            HOLDINGS.save(storage, (&owner, mv.model_id, id), &Empty {})?;
             let expires_at = if mv.expires_at == 0 {
                 None
             } else {
                 Some(mv.expires_at)
             };
+            hold(storage, &owner, mv.model_id, id, expires_at)?;
             if mv.to_chain == cfg.chain_id {
                 // Arrives here: it becomes an ordinary cw721 token of this contract.
                 let addr = local_addr(api, &owner).ok_or_else(|| MirrorError::NonLocalOwner {
@@ -502,7 +576,13 @@ fn apply(
                     named_holder: hex(&owner),
                 });
             }
-            HOLDINGS.remove(storage, (key.owner.as_slice(), key.model, b.key_id));
+            release(
+                storage,
+                key.owner.as_slice(),
+                key.model,
+                b.key_id,
+                key.expires_at,
+            );
             MIRRORED_KEYS.remove(storage, b.key_id);
             Ok(())
         }

@@ -95,7 +95,9 @@ pub enum ExecuteMsg {
         signatures: Vec<BatchSignature>,
     },
     /// Apply again the message refused at `nonce` of the lane from `src` (see the `refusals`
-    /// query), once its cause is gone. Anyone may ask; it succeeds at most once.
+    /// query), once its cause is gone. Anyone may ask; it succeeds at most once, and only
+    /// while the lane is configured, not paused and within its rate, and the relayer set
+    /// that signed the message is still the current one.
     Reapply {
         src: u32,
         nonce: Uint64,
@@ -139,6 +141,8 @@ pub enum ExecuteMsg {
         escrow_timeout_secs: Option<u64>,
         peers: Option<Vec<u32>>,
         max_batch: Option<u32>,
+        /// 0 = no Akash lane.
+        akash_lane: Option<u32>,
     },
     SetRelayers {
         relayers: Vec<HexBinary>,
@@ -146,6 +150,18 @@ pub enum ExecuteMsg {
     },
     SetPaused {
         paused: bool,
+    },
+    /// Pause or resume the inbound lane from `chain`, and limit the messages it delivers (and
+    /// re-applies) per rolling hour (0 = unlimited; otherwise at least `max_batch`).
+    SetLane {
+        chain: u32,
+        paused: bool,
+        rate_per_hour: u32,
+    },
+    /// Forget refused messages of the lane from `src` (at most 100 per call).
+    DropRefusals {
+        src: u32,
+        nonces: Vec<Uint64>,
     },
     TransferAdmin {
         new_admin: String,
@@ -537,8 +553,9 @@ mod tests {
                 escrow_timeout_secs: Some(60),
                 peers: Some(vec![1, 2]),
                 max_batch: None,
+                akash_lane: Some(900),
             },
-            r#"{"update_config":{"protocol_fee_bps":5,"fee_collector":null,"deploy_payee":{"cosmos":"d"},"escrow_timeout_secs":60,"peers":[1,2],"max_batch":null}}"#,
+            r#"{"update_config":{"protocol_fee_bps":5,"fee_collector":null,"deploy_payee":{"cosmos":"d"},"escrow_timeout_secs":60,"peers":[1,2],"max_batch":null,"akash_lane":900}}"#,
         );
         pin(
             ExecuteMsg::SetRelayers {
@@ -737,14 +754,16 @@ mod tests {
                     escrow_timeout_secs: 60,
                     peers: vec![1],
                     max_batch: 16,
+                    akash_lane: 900,
                     paused: false,
+                    devnet: false,
                     name: "Hexs keys".into(),
                     symbol: "HEXK".into(),
                 },
                 relayers: vec![HexBinary::from(&[3])],
                 threshold: 1,
             },
-            r#"{"config":{"chain_id":2,"admin":"admin","denom":"ucosm","protocol_fee_bps":100,"fee_collector":"0201","deploy_payee":"0202","escrow_timeout_secs":60,"peers":[1],"max_batch":16,"paused":false,"name":"Hexs keys","symbol":"HEXK"},"relayers":["03"],"threshold":1}"#,
+            r#"{"config":{"chain_id":2,"admin":"admin","denom":"ucosm","protocol_fee_bps":100,"fee_collector":"0201","deploy_payee":"0202","escrow_timeout_secs":60,"peers":[1],"max_batch":16,"akash_lane":900,"paused":false,"devnet":false,"name":"Hexs keys","symbol":"HEXK"},"relayers":["03"],"threshold":1}"#,
         );
         pin(
             KeyResponse {

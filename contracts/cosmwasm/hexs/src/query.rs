@@ -13,8 +13,8 @@ use crate::msg::{
 };
 use crate::state::{
     Escrow, LocalKey, Model, CLAIMABLE, CONFIG, ESCROWS, HOLDINGS, INBOUND_NONCE, LOCAL_KEYS,
-    MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS, OPERATORS, OUTBOUND_NONCE, OWNED, PAYOUTS, REFUSALS,
-    RELAYERS, VAULTS,
+    MIRRORED_KEYS, MODELS, NEVER, NUM_LOCAL_KEYS, OPERATORS, OUTBOUND_NONCE, OWNED, PAYOUTS,
+    REFUSALS, RELAYERS, VAULTS,
 };
 
 const DEFAULT_LIMIT: u32 = 30;
@@ -91,6 +91,7 @@ pub fn key(deps: Deps, id: u64) -> StdResult<KeyResponse> {
 }
 
 /// True when `account` holds an unexpired key of `model` on any chain this chain mirrors.
+/// One index entry is read: the holder's longest-lived key of the model (see `HOLDINGS`).
 pub fn has_access(
     deps: Deps,
     env: &Env,
@@ -99,28 +100,18 @@ pub fn has_access(
 ) -> StdResult<HasAccessResponse> {
     let word = account.to_word(deps.api).map_err(std)?;
     let now = env.block.time.seconds();
-    for item in HOLDINGS
-        .prefix((&word, model))
-        .keys(deps.storage, None, None, Order::Ascending)
-    {
-        let id = item?;
-        let expires_at = match LOCAL_KEYS.may_load(deps.storage, id)? {
-            Some(k) => k.expires_at,
-            None => match MIRRORED_KEYS.may_load(deps.storage, id)? {
-                Some(k) => k.expires_at,
-                None => continue,
-            },
-        };
-        if expires_at.is_none_or(|t| now < t) {
-            return Ok(HasAccessResponse {
-                access: true,
-                key_id: Some(Uint64::new(id)),
-            });
-        }
-    }
+    let best = HOLDINGS
+        .sub_prefix((&word, model))
+        .keys(deps.storage, None, None, Order::Descending)
+        .next()
+        .transpose()?;
+    let key_id = match best {
+        Some((expiry, id)) if expiry == NEVER || now < expiry => Some(Uint64::new(id)),
+        _ => None,
+    };
     Ok(HasAccessResponse {
-        access: false,
-        key_id: None,
+        access: key_id.is_some(),
+        key_id,
     })
 }
 

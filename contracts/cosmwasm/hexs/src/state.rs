@@ -1,7 +1,7 @@
 //! Every storage item of the contract, in one place.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Binary, Empty, HexBinary, Uint128};
+use cosmwasm_std::{Addr, Binary, Empty, HexBinary, StdResult, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
 use cw_utils::Expiration;
 
@@ -25,8 +25,17 @@ pub struct Config {
     pub peers: Vec<u32>,
     /// Largest batch `receive_batch` accepts (bounds the damage of a compromised quorum).
     pub max_batch: u32,
+    /// Hexs chain id of the Akash lane: the only inbound lane besides `peers`, and the only
+    /// one whose `LeaseReported` messages resolve escrows here (it carries nothing else).
+    /// 0 = no Akash lane (lease reports are refused).
+    #[serde(default)]
+    pub akash_lane: u32,
     /// Must be false at instantiation.
     pub paused: bool,
+    /// A development chain: only there may one relayer alone (1-of-1) sign batches. Set at
+    /// instantiation only (false when left out).
+    #[serde(default)]
+    pub devnet: bool,
     /// cw721 collection name and symbol shown by wallets.
     pub name: String,
     pub symbol: String,
@@ -37,6 +46,9 @@ pub struct RelayerSet {
     /// secp256k1 public keys (33-byte compressed or 65-byte uncompressed), distinct.
     pub pubkeys: Vec<Binary>,
     pub threshold: u32,
+    /// Generation of the set: 1 at instantiation, one more at every `set_relayers`.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 #[cw_serde]
@@ -159,8 +171,43 @@ pub const MIRRORED_KEYS: Map<u64, MirroredKey> = Map::new("mkeys");
 pub const NUM_LOCAL_KEYS: Item<u64> = Item::new("num_keys");
 /// (owner, key) for local keys: the cw721 `tokens` index.
 pub const OWNED: Map<(&Addr, u64), Empty> = Map::new("owned");
-/// (owner word, model, key) for every key on any chain: the `has_access` index.
-pub const HOLDINGS: Map<(&[u8], u64, u64), Empty> = Map::new("hold");
+/// (owner word, model, expiry rank, key) for every key on any chain: the `has_access` index.
+/// The rank is the key's expiry (`NEVER` for a key that does not expire), so the holder's
+/// longest-lived key of a model is the last entry of its prefix: `has_access` reads one entry
+/// however many expired keys the holder keeps. Written only through `hold` / `release`.
+pub const HOLDINGS: Map<(Holder, u64, u64), Empty> = Map::new("holdings");
+
+/// (owner word, model): the prefix of one holder's keys of one model in `HOLDINGS`.
+pub type Holder<'a> = (&'a [u8], u64);
+
+/// Expiry rank of a key that never expires.
+pub const NEVER: u64 = u64::MAX;
+
+fn rank(expires_at: Option<u64>) -> u64 {
+    expires_at.unwrap_or(NEVER)
+}
+
+/// Indexes key `key` of `model` as held by `owner` until `expires_at`.
+pub fn hold(
+    storage: &mut dyn Storage,
+    owner: &[u8],
+    model: u64,
+    key: u64,
+    expires_at: Option<u64>,
+) -> StdResult<()> {
+    HOLDINGS.save(storage, ((owner, model), rank(expires_at), key), &Empty {})
+}
+
+/// Removes the entry `hold` made.
+pub fn release(
+    storage: &mut dyn Storage,
+    owner: &[u8],
+    model: u64,
+    key: u64,
+    expires_at: Option<u64>,
+) {
+    HOLDINGS.remove(storage, ((owner, model), rank(expires_at), key))
+}
 /// (owner, operator) -> expiry of a cw721 approve_all.
 pub const OPERATORS: Map<(&Addr, &Addr), Expiration> = Map::new("ops");
 
@@ -179,6 +226,30 @@ pub const ESCROWS: Map<u64, Escrow> = Map::new("escrow");
 
 /// Last applied nonce of each inbound lane, by source chain.
 pub const INBOUND_NONCE: Map<u32, u64> = Map::new("in_nonce");
+
+/// Governance's controls of one inbound lane (absent = running, unlimited).
+#[cw_serde]
+#[derive(Default)]
+pub struct LaneControl {
+    /// A paused lane refuses whole batches (and re-applications): nothing is lost, the
+    /// relayers deliver again once it is resumed.
+    pub paused: bool,
+    /// Messages (delivered or re-applied) accepted per rolling hour; 0 = unlimited.
+    pub rate_per_hour: u32,
+}
+
+/// The current rate window of a rate-limited lane.
+#[cw_serde]
+#[derive(Default)]
+pub struct LaneWindow {
+    /// Seconds since the epoch at which the window opened.
+    pub start: u64,
+    /// Messages counted in it.
+    pub used: u32,
+}
+
+pub const LANE_CONTROLS: Map<u32, LaneControl> = Map::new("lane_ctl");
+pub const LANE_WINDOWS: Map<u32, LaneWindow> = Map::new("lane_win");
 /// Last emitted nonce of each outbound lane, by destination chain.
 pub const OUTBOUND_NONCE: Map<u32, u64> = Map::new("out_nonce");
 
@@ -197,6 +268,11 @@ pub struct Refusal {
     pub reason: String,
     /// Block height at which it was refused.
     pub height: u64,
+    /// Relayer-set generation (`RelayerSet::epoch`) whose quorum signed it: it can be
+    /// re-applied only while that set is current (a rotated-out quorum's message is only
+    /// dropped by governance).
+    #[serde(default)]
+    pub epoch: u64,
     /// The message as signed by the relayers (the codec encoding).
     pub message: HexBinary,
 }

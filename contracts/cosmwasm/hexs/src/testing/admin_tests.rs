@@ -166,6 +166,7 @@ fn admin_hand_over_and_config_updates() {
         escrow_timeout_secs: Some(60),
         peers: Some(vec![1, 2]),
         max_batch: Some(50),
+        akash_lane: None,
     };
     assert!(matches!(
         s.err(&bob, &upd, &[]),
@@ -188,6 +189,7 @@ fn admin_hand_over_and_config_updates() {
         escrow_timeout_secs: None,
         peers: None,
         max_batch: None,
+        akash_lane: None,
     };
     assert!(matches!(
         s.err(&admin, &too_high, &[]),

@@ -132,6 +132,7 @@ fn replays_and_gaps_are_refused() {
     );
     assert_eq!(lanes(&s).inbound[0].nonce, 2);
     // Lanes are independent: another source starts at 1.
+    s.add_peer(2);
     let other = ((2u64) << 32) | 1;
     s.receive_lane(2, &[inbound(2, 1, model_registered(other, 0, evm(0x11)))])
         .unwrap();
@@ -622,6 +623,7 @@ fn mirrored_key_lifecycle() {
     assert!(!evm_access(&s, M1, 0xbb));
     assert!(evm_access(&s, M1, 0xcc));
     // Only the resident chain speaks for the key.
+    s.add_peer(2);
     let other_lane = inbound(
         2,
         1,
@@ -820,6 +822,7 @@ fn retired_models_are_not_sold() {
         escrow_timeout_secs: None,
         peers: Some(vec![EVM_CHAIN, EVM_CHAIN + 1]),
         max_batch: None,
+        akash_lane: None,
     };
     s.ok(&admin, &peers, &[]);
     let foreign = codec::Body::ModelUpdated(codec::ModelUpdated {

@@ -3,6 +3,7 @@
 
 mod admin_tests;
 mod key_tests;
+mod lane_tests;
 mod mirror_tests;
 mod model_tests;
 mod royalty_tests;
@@ -26,6 +27,8 @@ pub const DENOM: &str = "ucosm";
 pub const CHAIN: u32 = 100;
 pub const PEER: u32 = 1;
 pub const EVM_CHAIN: u32 = 1;
+/// The Akash lane: lease reports only.
+pub const AKASH: u32 = 900;
 pub const START: u128 = 1_000_000_000;
 
 pub fn contract_code() -> Box<dyn Contract<Empty>> {
@@ -144,7 +147,9 @@ impl Suite {
                 escrow_timeout_secs: 3_600,
                 peers: vec![PEER],
                 max_batch: 100,
+                akash_lane: AKASH,
                 paused: false,
+                devnet: false,
                 name: "Hexs keys".into(),
                 symbol: "HEXS".into(),
             },
@@ -292,6 +297,27 @@ impl Suite {
                 ((nonce - first) as usize, get("reason"))
             })
             .collect()
+    }
+
+    /// Governance connects one more peer lane.
+    pub fn add_peer(&mut self, chain: u32) {
+        let cfg: crate::msg::ConfigResponse = self.q(&QueryMsg::Config {}).unwrap();
+        let mut peers = cfg.config.peers;
+        peers.push(chain);
+        let admin = self.admin.clone();
+        self.ok(
+            &admin,
+            &ExecuteMsg::UpdateConfig {
+                protocol_fee_bps: None,
+                fee_collector: None,
+                deploy_payee: None,
+                escrow_timeout_secs: None,
+                peers: Some(peers),
+                max_batch: None,
+                akash_lane: None,
+            },
+            &[],
+        );
     }
 
     pub fn receive_err(&mut self, messages: &[Vec<u8>], signers: &[usize]) -> ContractError {

@@ -170,6 +170,7 @@ fn claim_pays_local_payees_and_needs_a_binding_for_foreign_ones() {
             escrow_timeout_secs: None,
             peers: None,
             max_batch: None,
+            akash_lane: None,
         },
         &[],
     );
@@ -215,8 +216,8 @@ fn lease_reports_release_or_refund_the_escrow() {
     let k2 = s.buy(&bob, model, 140, true);
     s.receive(
         &[
-            inbound(EVM_CHAIN, 1, lease(k1, true)),
-            inbound(EVM_CHAIN, 2, lease(k2, false)),
+            inbound(AKASH, 1, lease(k1, true)),
+            inbound(AKASH, 2, lease(k2, false)),
         ],
         &[0, 2],
     )
@@ -236,7 +237,7 @@ fn lease_reports_release_or_refund_the_escrow() {
         .unwrap();
     assert_eq!(e.status, EscrowStatus::Refunded);
     // A second report for the same purchase is refused (recorded; the lane moves on).
-    let e = s.receive_refused(&[inbound(EVM_CHAIN, 3, lease(k1, false))], &[0, 1]);
+    let e = s.receive_refused(&[inbound(AKASH, 3, lease(k1, false))], &[0, 1]);
     assert_eq!(
         e,
         vec![(
@@ -290,7 +291,7 @@ fn buyer_reclaims_an_unreported_escrow_after_the_timeout() {
         ContractError::UnknownEscrow { id: 999 }
     );
     // A late lease report can no longer pay the operator.
-    let e = s.receive_refused(&[inbound(EVM_CHAIN, 1, lease(key, true))], &[0, 1]);
+    let e = s.receive_refused(&[inbound(AKASH, 1, lease(key, true))], &[0, 1]);
     assert_eq!(
         e,
         vec![(
