@@ -225,6 +225,22 @@ describe("akash lease pipeline (Hardhat network + stand-in)", function () {
     await expectRefund(keyId);
   });
 
+  it("failure: every bid above the price cap (the lower of the operator's and the buyer's) → no lease, deployment closed, refund", async () => {
+    const keyId = await buy();
+    // The operator's cap admits the bids; the buyer's, one atomic uact per block, admits none.
+    const pl = await pipeline(dbFile());
+    const row = await pl.submit({
+      ...(await request(keyId)),
+      deploymentParams: { v: 1, maxPricePerBlockUact: "0.000000000000000001" },
+    });
+    const done = await pl.runToCompletion(row.id);
+    expect(done.state).to.equal("failed");
+    expect(done.failureReason).to.match(/no acceptable bid .*above the cap/);
+    expect(env.standin.chain.leasesOf(akash.address, done.dseq!)).to.deep.equal([]);
+    expect(env.standin.chain.deployment(akash.address, done.dseq!)?.state).to.equal("closed");
+    await expectRefund(keyId);
+  });
+
   it("failure: the provider rejects the manifest → lease and deployment closed, refund", async () => {
     const keyId = await buy();
     const gw = env.standin.gateways.get(PROVIDER_B)!;

@@ -232,3 +232,55 @@ describe("threat model: what a relayer quorum, a LayerZero sender and a source t
     expect(await p.registry.exists(peerModel)).to.equal(true);
   });
 });
+
+const handedOver = deployments.createFixture(async () => {
+  await forgetDeployments("TMH.");
+  const endpoint = (await (await ethers.getContractFactory("EndpointV2Mock")).deploy(EID)) as unknown as EndpointV2Mock;
+  const addresses = await deployHexs(hre, {
+    prefix: "TMH.",
+    hexsChainId: HOME,
+    timelockDelay: 3600,
+    protocolFeeBps: 250,
+    lzEndpoint: await endpoint.getAddress(),
+    relayers: relayerKeys.map((w) => w.address),
+    threshold: 2,
+  });
+  return {
+    timelock: addresses.timelock,
+    hub: (await ethers.getContractAt("HexsHub", addresses.hub)) as unknown as HexsHub,
+    gateway: (await ethers.getContractAt("AttestationGateway", addresses.gateway)) as unknown as AttestationGateway,
+    bridge: (await ethers.getContractAt("HexsLzBridge", addresses.lzBridge)) as unknown as HexsLzBridge,
+  };
+});
+
+describe("threat model: the bridge contracts after hand-over", () => {
+  it("the timelock alone administers and upgrades the hub and the gateway and owns the LayerZero bridge; the deployer keeps the guardian's pause, not the admin or upgrader roles", async () => {
+    const { timelock, hub, gateway, bridge } = await handedOver();
+    const [deployer] = await ethers.getSigners();
+    const D = await deployer.getAddress();
+    const ADMIN = ethers.ZeroHash;
+    for (const c of [hub, gateway]) {
+      expect(await c.hasRole(ADMIN, timelock)).to.equal(true);
+      expect(await c.hasRole(await c.UPGRADER_ROLE(), timelock)).to.equal(true);
+      expect(await c.hasRole(ADMIN, D)).to.equal(false);
+      expect(await c.hasRole(await c.UPGRADER_ROLE(), D)).to.equal(false);
+    }
+    expect(await bridge.owner()).to.equal(timelock);
+    await expect(gateway.setRelayers([D], 1))
+      .to.be.revertedWithCustomError(gateway, "AccessControlUnauthorizedAccount")
+      .withArgs(D, ADMIN);
+    await expect(hub.setPeer(COSMOS, D, 0))
+      .to.be.revertedWithCustomError(hub, "AccessControlUnauthorizedAccount")
+      .withArgs(D, ADMIN);
+    await expect(hub.setLeaseReporting(AKASH, D, D))
+      .to.be.revertedWithCustomError(hub, "AccessControlUnauthorizedAccount")
+      .withArgs(D, ADMIN);
+    await expect(bridge.setPeer(PEER_EID, PEER_BRIDGE))
+      .to.be.revertedWithCustomError(bridge, "OwnableUnauthorizedAccount")
+      .withArgs(D);
+    // The guardian (the deployer here) can still pause a lane at once.
+    expect(await hub.hasRole(await hub.GUARDIAN_ROLE(), D)).to.equal(true);
+    await hub.pauseLane(COSMOS, true);
+    expect((await hub.lane(COSMOS)).paused).to.equal(true);
+  });
+});
