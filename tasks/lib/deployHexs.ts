@@ -43,6 +43,8 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const relayers = [...(o.relayers ?? [deployer])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   const gateway = crossChain ? await uups(Names.gateway, [hub, o.hexsChainId, deployer, relayers, o.threshold ?? 1]) : ZERO;
   const lzBridge = crossChain && o.lzEndpoint ? await uups(Names.lzBridge, [deployer], [o.lzEndpoint, hub]) : ZERO;
+  // Stateless views of the hub (read through HexsHub.extsload): not upgradeable, redeploy at will.
+  const hubLens = crossChain ? await deploy(Names.hubLens) : ZERO;
 
   const keyImplementation = await deploy(Names.keyImplementation, [registry, market, hub]);
   const keyBeacon = await deploy(Names.keyBeacon, [keyImplementation, timelock]);
@@ -65,6 +67,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
     registry,
     market,
     hub,
+    hubLens,
     gateway,
     lzBridge,
     keyImplementation,
