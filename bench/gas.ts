@@ -240,7 +240,7 @@ async function crossChain(): Promise<Record<string, number>> {
   fs.writeFileSync(path.join(path.dirname(RESULTS), "lz-receive.json"), JSON.stringify(perKind, null, 2) + "\n");
 
   // Attestation gateway on A: a Cosmos model, then batches of KeyMinted, each for a new owner.
-  await (await lz.a.hub.setPeer(COSMOS, lz.a.addresses.gateway, 0)).wait();
+  await (await lz.a.hub.setPeer(COSMOS, lz.a.addresses.gateway, 0, AccountFamily.Cosmos)).wait();
   const gateway = await ethers.getContractAt("AttestationGateway", lz.a.addresses.gateway);
   const cosmosModel = (BigInt(COSMOS) << 32n) | 1n;
   const owner = (i: number) => ({ family: AccountFamily.Cosmos, address: zeroPadValue(ethers.toBeHex(i + 1), 20) });

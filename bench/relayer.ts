@@ -35,7 +35,13 @@ import { COSMOS_CHAIN, ROOT, type EvmChain, portFree } from "../devnet/chains";
 import { startDevnet, type Devnet } from "../devnet/network";
 import { Supervisor } from "../devnet/procs";
 import { DEFAULT_TUNING, type RelayerTuning } from "../devnet/relayers";
-import { HexsHub__factory, HexsMarket__factory, HexsRegistry__factory, type HexsHub } from "../sdk/typechain";
+import {
+  HexsHub__factory,
+  HexsHubLens__factory,
+  HexsMarket__factory,
+  HexsRegistry__factory,
+  type HexsHub,
+} from "../sdk/typechain";
 import { publishMsg } from "../devnet/wasmd";
 
 const OUT = path.resolve(ROOT, process.env.BENCH_OUT ?? "bench/results/relayer.json");
@@ -477,6 +483,7 @@ async function main(): Promise<void> {
     const comet = await connectComet(cosmos.env.rpc);
     comets.push(comet);
     const hubA = HexsHub__factory.connect(a.addresses.HexsHub, a.provider);
+    const lensA = HexsHubLens__factory.connect(a.addresses.HexsHubLens, a.provider);
     const hubB = HexsHub__factory.connect(b.addresses.HexsHub, b.provider);
     const cwLanes = async (): Promise<LanesResponse> =>
       (await cosmos.admin.client.queryContractSmart(cosmos.contract, { lanes: {} })) as LanesResponse;
@@ -508,12 +515,12 @@ async function main(): Promise<void> {
     const buyers = accounts.slice(10, 20); // 0: deployer/funder, 2: alice, 9: LayerZero executor
     const buyData = (to: string) => marketA.interface.encodeFunctionData("buy", [evmModel, ZeroAddress, to, "0x", "0x"]);
     // How many journal entries one purchase records (KeyMinted; PurchaseSettled too where the hub records it).
-    const [before] = await hubA.journal();
+    const [before] = await lensA.journal(hubA);
     const probe = (await a.provider.send("eth_sendTransaction", [
       { from: buyers[0], to: a.addresses.HexsMarket, data: buyData(buyers[0]), value: toBeHex(priceWei), gas: toBeHex(400_000) },
     ])) as string;
     await a.provider.waitForTransaction(probe, 1, 30_000);
-    const perBuy = Number((await hubA.journal())[0] - before);
+    const perBuy = Number((await lensA.journal(hubA))[0] - before);
     const evmBuys = Math.max(1, Math.ceil((MESSAGES - Number(before) - perBuy) / perBuy));
     say(`one purchase records ${perBuy} journal entr${perBuy === 1 ? "y" : "ies"}: loading ${evmBuys} more`);
     const tLoad = Date.now();
@@ -539,7 +546,7 @@ async function main(): Promise<void> {
       lastBlock = Math.max(lastBlock, r?.blockNumber ?? 0);
     }
     if (failedBuys) throw new Error(`${failedBuys} of ${evmBuys} purchases on ${a.label} failed`);
-    const [journalA] = await hubA.journal();
+    const [journalA] = await lensA.journal(hubA);
     const targetA = Number(journalA);
     say(
       `${evmBuys} purchases from ${buyers.length} accounts mined in ${((Date.now() - tLoad) / 1000).toFixed(1)} s (up to block ${lastBlock}); hub journal holds ${targetA} entries → backlog of ${targetA} messages for the CosmWasm lane`,

@@ -2,7 +2,20 @@
 // representation; these helpers convert to and from what each family's users write: a checksummed
 // EVM address, a bech32 Cosmos address, or the CLI form `family:0x…`.
 import { fromBech32, toBech32 } from "@cosmjs/encoding";
-import { getAddress, getBytes, hexlify, isAddress, isHexString, zeroPadValue } from "ethers";
+import type { Signer } from "ethers";
+import {
+  computeAddress,
+  getAddress,
+  getBytes,
+  hashMessage,
+  hexlify,
+  isAddress,
+  isHexString,
+  ripemd160,
+  sha256,
+  SigningKey,
+  zeroPadValue,
+} from "ethers";
 import { ACCOUNT_LENGTH, AccountFamily, type Account } from "../codec";
 import { HexsError } from "./errors";
 
@@ -41,6 +54,25 @@ export function cosmosAccount(bech32: string): Account {
   if (data.length === 20) return { family: AccountFamily.Cosmos, address: hexlify(data) };
   if (data.length === 32) return { family: AccountFamily.CosmWasm, address: hexlify(data) };
   throw new InvalidAccountError(`bech32 address '${bech32}' holds ${data.length} bytes; accounts have 20, contracts 32`);
+}
+
+/** The message `cosmosAccountOfSigner` has signed to learn the signer's public key. */
+export const COSMOS_ACCOUNT_CHALLENGE = "Hexs: show the Cosmos account of this key (this signature authorizes nothing)";
+
+/**
+ * The Cosmos account (ripemd160(sha256(compressed secp256k1 public key)), as a Cosmos SDK chain
+ * derives it) of the key behind an EVM signer: the same key holds both. The public key is
+ * recovered from the signer's signature over COSMOS_ACCOUNT_CHALLENGE, a fixed text that no
+ * contract accepts, so the signature grants nothing.
+ */
+export async function cosmosAccountOfSigner(signer: Signer): Promise<Account> {
+  const signature = await signer.signMessage(COSMOS_ACCOUNT_CHALLENGE);
+  const publicKey = SigningKey.recoverPublicKey(hashMessage(COSMOS_ACCOUNT_CHALLENGE), signature);
+  if (computeAddress(publicKey) !== getAddress(await signer.getAddress())) {
+    throw new InvalidAccountError("the signer's signature is not from its own key: cannot derive its Cosmos account");
+  }
+  const compressed = SigningKey.computePublicKey(publicKey, true);
+  return { family: AccountFamily.Cosmos, address: ripemd160(sha256(compressed)) };
 }
 
 /** The checksummed EVM address of an EVM-family account. */

@@ -2,8 +2,8 @@
 // LayerZero executor gas of a batch, and flushes a lane; and the plan `lz:wire` applies.
 import type { ContractTransactionResponse } from "ethers";
 import { Contract, hexlify, Interface, solidityPacked, zeroPadValue } from "ethers";
-import type { HexsHub, HexsLzBridge } from "./typechain";
-import { encodeEnvelope, Kind } from "../codec";
+import type { HexsHub, HexsHubLens, HexsLzBridge } from "./typechain";
+import { AccountFamily, encodeEnvelope, Kind } from "../codec";
 
 export interface JournalEntry {
   entry: bigint;
@@ -153,7 +153,7 @@ export async function flushLane(
 ): Promise<ContractTransactionResponse | undefined> {
   const b = await pendingBatch(hub, bridge, dstChain, max);
   if (!b) return undefined;
-  return hub.flush(dstChain, b.kinds, b.bodies, b.options, { value: b.fee });
+  return hub.flush(dstChain, b.messages, b.options, { value: b.fee });
 }
 
 // ---------------------------------------------------------------- wiring (lz:wire)
@@ -165,7 +165,7 @@ export interface WirePeer {
   eid: number;
   /** Its HexsLzBridge. */
   bridge: string;
-  /** Inbound messages per hour accepted from it (0 = unlimited). */
+  /** Inbound messages per hour accepted from it (0 = unlimited, else at least a whole flush: 64). */
   ratePerHour?: number;
   /** Send / receive library for this pathway (default: the endpoint's defaults). */
   sendLibrary?: string;
@@ -193,7 +193,12 @@ const ENDPOINT_ABI = [
  * settings are left out, so re-running is safe): chain↔eid map, LayerZero peer, enforced
  * options, libraries, and the hub's lane.
  */
-export async function planWire(hub: HexsHub, bridge: HexsLzBridge, peers: readonly WirePeer[]): Promise<WireAction[]> {
+export async function planWire(
+  hub: HexsHub,
+  lens: HexsHubLens,
+  bridge: HexsLzBridge,
+  peers: readonly WirePeer[],
+): Promise<WireAction[]> {
   const bridgeAddress = await bridge.getAddress();
   const hubAddress = await hub.getAddress();
   const self = Number(await hub.chainId());
@@ -256,12 +261,18 @@ export async function planWire(hub: HexsHub, bridge: HexsLzBridge, peers: readon
     }
     const lane = await hub.lane(peer.chainId);
     const rate = peer.ratePerHour ?? 0;
-    if (lane.transport.toLowerCase() !== bridgeAddress.toLowerCase() || Number(lane.ratePerHour) !== rate) {
+    // LayerZero peers are EVM chains: keys move there only to EVM accounts.
+    const family = (await lens.laneFamily(hubAddress, peer.chainId)).family;
+    if (
+      lane.transport.toLowerCase() !== bridgeAddress.toLowerCase() ||
+      Number(lane.ratePerHour) !== rate ||
+      Number(family) !== AccountFamily.Evm
+    ) {
       actions.push({
-        label: `hub lane ${peer.chainId} via the bridge (rate ${rate}/h)`,
+        label: `hub lane ${peer.chainId} via the bridge (rate ${rate}/h, EVM accounts)`,
         target: hubAddress,
         authority: "hubAdmin",
-        data: hub.interface.encodeFunctionData("setPeer", [peer.chainId, bridgeAddress, rate]),
+        data: hub.interface.encodeFunctionData("setPeer", [peer.chainId, bridgeAddress, rate, AccountFamily.Evm]),
       });
     }
   }

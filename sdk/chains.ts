@@ -19,6 +19,7 @@ export const ContractNames = {
   governorImplementation: "ModelGovernor",
   daoFactory: "DaoFactory",
   hub: "HexsHub",
+  hubLens: "HexsHubLens",
   gateway: "AttestationGateway",
   lzBridge: "HexsLzBridge",
 } as const;

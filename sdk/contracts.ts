@@ -9,6 +9,7 @@ import {
   DaoMembership__factory,
   ExpiryPlugin__factory,
   HexsHub__factory,
+  HexsHubLens__factory,
   HexsLzBridge__factory,
   HexsMarket__factory,
   HexsRegistry__factory,
@@ -26,6 +27,7 @@ import type {
   DaoMembership,
   ExpiryPlugin,
   HexsHub,
+  HexsHubLens,
   HexsLzBridge,
   HexsMarket,
   HexsRegistry,
@@ -49,6 +51,8 @@ export interface HexsContracts {
   plugins: { soulbound: SoulboundPlugin; allowlist: AllowlistPlugin; supplyCap: SupplyCapPlugin; expiry: ExpiryPlugin };
   /** Cross-chain contracts, when the chain has them. */
   hub?: HexsHub;
+  /** Read-only views of the hub (its mirror, journal, peers, refusals); present with the hub. */
+  hubLens?: HexsHubLens;
   gateway?: AttestationGateway;
   lzBridge?: HexsLzBridge;
   /** Every interface whose custom errors an action may meet, for decoding reverts. */
@@ -85,6 +89,8 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
   const gatewayAt = opt(ContractNames.gateway);
   const lzAt = opt(ContractNames.lzBridge);
   const hub = hubAt ? HexsHub__factory.connect(hubAt, runner) : undefined;
+  const hubLensAt = opt(ContractNames.hubLens);
+  const hubLens = hubLensAt ? HexsHubLens__factory.connect(hubLensAt, runner) : undefined;
   const gateway = gatewayAt ? AttestationGateway__factory.connect(gatewayAt, runner) : undefined;
   const lzBridge = lzAt ? HexsLzBridge__factory.connect(lzAt, runner) : undefined;
   const errorInterfaces: Interface[] = [
@@ -118,6 +124,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
       expiry: ExpiryPlugin__factory.connect(at(ContractNames.expiry), runner),
     },
     hub,
+    hubLens,
     gateway,
     lzBridge,
     errorInterfaces,

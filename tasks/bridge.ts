@@ -5,7 +5,7 @@ import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { ContractTransactionResponse } from "ethers";
 import { formatEther, getAddress, isAddress, isHexString, ZeroAddress, ZeroHash } from "ethers";
-import type { AttestationGateway, HexsHub, HexsLzBridge } from "../sdk/typechain";
+import type { AttestationGateway, HexsHub, HexsHubLens, HexsLzBridge } from "../sdk/typechain";
 import type { MoveResult } from "../sdk/actions/key";
 import type { BindResult } from "../sdk/actions/payout";
 import type { TxReport } from "../sdk/tx";
@@ -17,6 +17,7 @@ import { isDevnet, Names } from "./lib/protocol";
 import { gatewayQuorum } from "./lib/deployHexs";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
 import { pendingBatch, planWire, type WireAction, type WirePeer } from "../sdk/bridge";
+import { AccountFamily } from "../codec";
 
 export type { BindResult, MoveResult };
 import { decodePacket, JsonFileFailedReceiveStore, LzExecutor, type ExecResult } from "../devnet/lz";
@@ -26,6 +27,7 @@ const FROM_HELP = "Account to sign with: index (0, 1, …) or address among the 
 interface Bridge {
   p: ProtocolContracts;
   hub: HexsHub;
+  lens: HexsHubLens;
   bridge?: HexsLzBridge;
   gateway: AttestationGateway;
   self: number;
@@ -33,15 +35,16 @@ interface Bridge {
 
 async function loadBridge(hre: HardhatRuntimeEnvironment, needLz: boolean): Promise<Bridge> {
   const p = await loadProtocol(hre);
-  const { hub, gateway, lzBridge: bridge } = p;
+  const { hub, hubLens: lens, gateway, lzBridge: bridge } = p;
   if (!hub || !gateway)
     fail(`network '${hre.network.name}' has a single-chain Hexs deployment (no ${Names.hub}): cross-chain tasks need the hub`);
+  if (!lens) fail(`no ${Names.hubLens} on '${hre.network.name}': redeploy (npx hardhat deploy) to add it`);
   if (needLz && !bridge) {
     fail(
       `no LayerZero bridge on '${hre.network.name}' (${Names.lzBridge} not deployed): deploy with HEXS_LZ_ENDPOINT=<EndpointV2 address>`,
     );
   }
-  return { p, hub, bridge, gateway, self: Number(await hub.chainId()) };
+  return { p, hub, lens, bridge, gateway, self: Number(await hub.chainId()) };
 }
 
 /** The SDK's send (simulate, send, confirm), printing each transaction. */
@@ -64,7 +67,7 @@ function parseChain(param: string, value: string | undefined): number {
 async function requireLzLane(b: Bridge, dst: number, param = "dst"): Promise<void> {
   if (dst === b.self) fail(`bad --${param} ${dst}: that is this chain; give a peer chain`);
   const lane = await b.hub.lane(dst);
-  const peers = (await b.hub.peers()).map(Number);
+  const peers = (await b.lens.peers(await b.hub.getAddress())).map(Number);
   if (lane.transport === ZeroAddress)
     fail(`bad --${param} ${dst}: not a peer of this hub (peers: ${peers.join(", ") || "none"}); wire it with lz:wire`);
   if (lane.transport !== (await b.bridge!.getAddress())) {
@@ -173,7 +176,7 @@ task(
         if (await b.hub.hasRole(ZeroHash, me)) return me;
         return (await b.hub.hasRole(ZeroHash, timelock)) ? timelock : ZeroAddress;
       };
-      const plan = await planWire(b.hub, bridge, cfg.chains);
+      const plan = await planWire(b.hub, b.lens, bridge, cfg.chains);
       if (plan.length === 0) say(`chain ${b.self} on '${hre.network.name}' is already wired as ${a.file} says`);
       const result: WireResult = { chainId: b.self, actions: [] };
       for (const act of plan) {
@@ -280,8 +283,8 @@ task("bridge:flush", "Send this chain's pending journal entries to a peer chain 
       const r = await send(
         b.p,
         `flush ${q.entries} entries to chain ${dst}`,
-        () => hub.flush.staticCall(dst, batch.kinds, batch.bodies, batch.options, { value: batch.fee }),
-        () => hub.flush(dst, batch.kinds, batch.bodies, batch.options, { value: batch.fee }),
+        () => hub.flush.staticCall(dst, batch.messages, batch.options, { value: batch.fee }),
+        () => hub.flush(dst, batch.messages, batch.options, { value: batch.fee }),
       );
       return { ...q, txHash: r.hash, gasUsed: r.gasUsed };
     }),
@@ -459,6 +462,7 @@ task("gateway:set-relayers", "Replace the attestation gateway's relayer set and 
 export interface AcceptResult {
   chain: number;
   ratePerHour: number;
+  family: "evm" | "cosmos";
   via: "direct" | "timelock";
   executed: boolean;
   timelock?: TimelockOutcome;
@@ -469,7 +473,12 @@ task(
   "Accept a non-EVM chain's lane (e.g. the CosmWasm chain) through the attestation gateway (through the timelock)",
 )
   .addParam("chain", "Hexs chain id of the peer whose relayer-attested batches this chain applies")
-  .addOptionalParam("rate", "Messages per hour the lane may apply (0 = unlimited)", "0")
+  .addOptionalParam("rate", "Messages per hour the lane may apply (0 = unlimited, else at least 64: a whole flush)", "0")
+  .addOptionalParam(
+    "family",
+    "Account family of the chain's users (keys move there only to such accounts): cosmos or evm",
+    "cosmos",
+  )
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
   .addFlag(
     "fastForward",
@@ -479,19 +488,29 @@ task(
   .setAction(
     cli(
       async (
-        a: { chain: string; rate: string; execute: boolean; fastForward: boolean; from?: string },
+        a: { chain: string; rate: string; family: string; execute: boolean; fastForward: boolean; from?: string },
         hre,
       ): Promise<AcceptResult> => {
         const chain = parseChain("chain", a.chain);
         const ratePerHour = Number(parseUint("rate", a.rate, 0xffffffffn));
+        if (ratePerHour !== 0 && ratePerHour < 64)
+          fail(
+            `bad --rate ${ratePerHour}: a limited lane accepts at least 64 messages per hour (one whole flush), or 0 for unlimited`,
+          );
+        if (a.family !== "cosmos" && a.family !== "evm") fail(`bad --family '${a.family}': cosmos or evm`);
+        const family = a.family;
+        const familyCode = family === "evm" ? AccountFamily.Evm : AccountFamily.Cosmos;
         const b = await loadBridge(hre, false);
         if (chain === b.self) fail(`bad --chain ${chain}: that is this chain's own id`);
         const gateway = await b.gateway.getAddress();
         const lane = await b.hub.lane(chain);
-        const done = lane.transport.toLowerCase() === gateway.toLowerCase() && Number(lane.ratePerHour) === ratePerHour;
+        const done =
+          lane.transport.toLowerCase() === gateway.toLowerCase() &&
+          Number(lane.ratePerHour) === ratePerHour &&
+          Number((await b.lens.laneFamily(await b.hub.getAddress(), chain)).family) === familyCode;
         if (done) {
-          say(`chain ${chain} already arrives through the gateway ${gateway} (rate ${ratePerHour}/h)`);
-          return { chain, ratePerHour, via: "direct", executed: true };
+          say(`chain ${chain} already arrives through the gateway ${gateway} (rate ${ratePerHour}/h, ${family} accounts)`);
+          return { chain, ratePerHour, family, via: "direct", executed: true };
         }
         if (lane.transport !== ZeroAddress && lane.transport.toLowerCase() !== gateway.toLowerCase()) {
           say(`  note: chain ${chain} was served by ${lane.transport}; the gateway replaces it`);
@@ -499,13 +518,13 @@ task(
         const signer = await resolveSigner(hre, a.from);
         const me = await signer.getAddress();
         const timelock = await b.p.timelock.getAddress();
-        const data = b.hub.interface.encodeFunctionData("setPeer", [chain, gateway, ratePerHour]);
+        const data = b.hub.interface.encodeFunctionData("setPeer", [chain, gateway, ratePerHour, familyCode]);
         const target = await b.hub.getAddress();
         const label = `accept chain ${chain} through the gateway`;
         if (await b.hub.hasRole(ZeroHash, timelock)) {
           const t = await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
           if (t.executed) say(`chain ${chain} now arrives through the gateway ${gateway}`);
-          return { chain, ratePerHour, via: "timelock", executed: t.executed, timelock: t };
+          return { chain, ratePerHour, family, via: "timelock", executed: t.executed, timelock: t };
         }
         if (!(await b.hub.hasRole(ZeroHash, me)))
           fail(`neither the timelock ${timelock} nor ${me} is the hub's admin: lanes change only through governance`);
@@ -513,10 +532,10 @@ task(
         await send(
           b.p,
           label,
-          () => h.setPeer.staticCall(chain, gateway, ratePerHour),
-          () => h.setPeer(chain, gateway, ratePerHour),
+          () => h.setPeer.staticCall(chain, gateway, ratePerHour, familyCode),
+          () => h.setPeer(chain, gateway, ratePerHour, familyCode),
         );
-        return { chain, ratePerHour, via: "direct", executed: true };
+        return { chain, ratePerHour, family, via: "direct", executed: true };
       },
     ),
   );
@@ -617,7 +636,7 @@ task(
               );
             })) && done;
         }
-        const [chain0, market0, payee0] = await b.hub.leaseReporting();
+        const [chain0, market0, payee0] = await b.lens.leaseReporting(await b.hub.getAddress());
         if (
           Number(chain0) === akashChain &&
           market0.toLowerCase() === market.toLowerCase() &&

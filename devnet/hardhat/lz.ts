@@ -7,8 +7,8 @@ import type { Signer } from "ethers";
 import { deployHexs, type HexsAddresses } from "../../tasks/lib/deployHexs";
 import { planWire } from "../../sdk/bridge";
 import { deployLzEndpoint, LzExecutor, useMessageLibFor, type LzEndpointDeployment } from "../lz";
-import { HexsHub__factory, HexsLzBridge__factory, HexsRegistry__factory } from "../../sdk/typechain";
-import type { HexsHub, HexsLzBridge } from "../../sdk/typechain";
+import { HexsHub__factory, HexsHubLens__factory, HexsLzBridge__factory, HexsRegistry__factory } from "../../sdk/typechain";
+import type { HexsHub, HexsHubLens, HexsLzBridge } from "../../sdk/typechain";
 
 export const CHAIN_A = 1;
 export const CHAIN_B = 2;
@@ -21,6 +21,7 @@ export interface LzChain {
   lz: LzEndpointDeployment;
   addresses: HexsAddresses;
   hub: HexsHub;
+  lens: HexsHubLens;
   bridge: HexsLzBridge;
 }
 
@@ -66,6 +67,7 @@ export async function deployInProcessLz(
       lz,
       addresses,
       hub: HexsHub__factory.connect(addresses.hub, owner),
+      lens: HexsHubLens__factory.connect(addresses.hubLens, owner),
       bridge: HexsLzBridge__factory.connect(addresses.lzBridge, owner),
     };
   };
@@ -77,7 +79,7 @@ export async function deployInProcessLz(
     [a, b],
     [b, a],
   ] as const) {
-    const plan = await planWire(self.hub, self.bridge, [
+    const plan = await planWire(self.hub, self.lens, self.bridge, [
       { chainId: peer.chainId, eid: peer.eid, bridge: peer.addresses.lzBridge },
     ]);
     for (const act of plan) await (await owner.sendTransaction({ to: act.target, data: act.data })).wait();

@@ -1,7 +1,8 @@
 // Keys: buy one (native coin, or an ERC-20 with its approval), move one to another chain.
 import type { Signer } from "ethers";
+import type { KeyNFT } from "../typechain";
 import { AbiCoder, ZeroAddress } from "ethers";
-import { AccountFamily, toSolAccount, type Account } from "../accounts";
+import { AccountFamily, cosmosAccountOfSigner, formatAccount, toSolAccount, type Account } from "../accounts";
 import { keysOf, type HexsContracts } from "../contracts";
 import { formatId } from "../ids";
 import { currencyInfo, ensureAllowance, findEvent, requireFunds, send, type ActionOptions, type CurrencyInfo } from "../tx";
@@ -116,7 +117,12 @@ export interface MoveKeyParams {
   keyId: bigint;
   /** Destination Hexs chain id (a peer of this chain's hub). */
   toChain: number;
-  /** Who holds it there (default: the key's current owner, as an EVM account). */
+  /**
+   * Who holds it there; it must be an account of the destination's family (an EVM account on an
+   * EVM chain, a Cosmos account or contract on a Cosmos chain). Default: the key's holder there —
+   * its EVM account on an EVM chain, or on a Cosmos chain the Cosmos account of the signer's own
+   * key (when the signer holds the key; it is asked to sign a fixed text to show its public key).
+   */
   owner?: Account;
 }
 
@@ -140,9 +146,18 @@ export async function moveKey(c: HexsContracts, signer: Signer, p: MoveKeyParams
   }
   const self = Number(await c.hub.chainId());
   if (toChain === self) throw new InvalidParamsError(`bad --to-chain ${toChain}: the key is already on this chain`);
+  if (!c.hubLens)
+    throw new NotFoundError(`network '${c.chain.name}' has no HexsHubLens: redeploy (npx hardhat deploy) to add it`);
+  const hubAddress = await c.hub.getAddress();
   if ((await c.hub.lane(toChain)).transport === ZeroAddress) {
     throw new NotFoundError(
-      `bad --to-chain ${toChain}: not a peer of this hub (peers: ${(await c.hub.peers()).map(Number).join(", ") || "none"})`,
+      `bad --to-chain ${toChain}: not a peer of this hub (peers: ${(await c.hubLens.peers(hubAddress)).map(Number).join(", ") || "none"})`,
+    );
+  }
+  const destFamily = Number((await c.hubLens.laneFamily(hubAddress, toChain)).family);
+  if (destFamily !== AccountFamily.Evm && destFamily !== AccountFamily.Cosmos) {
+    throw new StateError(
+      `chain ${toChain}'s account family is not configured on this hub: governance must set it (setPeer) before keys move there`,
     );
   }
   await requireModel(c, modelId);
@@ -161,7 +176,14 @@ export async function moveKey(c: HexsContracts, signer: Signer, p: MoveKeyParams
       `key ${formatId(keyId)} is held by ${holder}; ${me} is neither its owner nor approved. Use --from with the holder.`,
     );
   }
-  const owner = p.owner ?? { family: AccountFamily.Evm, address: holder.toLowerCase() };
+  const owner = p.owner ?? (await defaultOwner(keys, keyId, holder, me, signer, toChain, destFamily));
+  // The destination refuses a holder of another family (and the hub refuses to record it).
+  const ownerFamily = owner.family === AccountFamily.CosmWasm ? AccountFamily.Cosmos : owner.family;
+  if (ownerFamily !== destFamily) {
+    throw new InvalidParamsError(
+      `bad --owner ${formatAccount(owner)}: chain ${toChain} holds ${AccountFamily[destFamily]} accounts (give --owner ${destFamily === AccountFamily.Evm ? "0x…" : "cosmos:0x…"})`,
+    );
+  }
   const k = keys.connect(signer);
   const r = await send(
     c,
@@ -171,4 +193,26 @@ export async function moveKey(c: HexsContracts, signer: Signer, p: MoveKeyParams
     o.log,
   );
   return { keyId, toChain, owner, txHash: r.hash };
+}
+
+/** The holder a moved key gets by default on a chain of `family` (see MoveKeyParams.owner). */
+async function defaultOwner(
+  keys: KeyNFT,
+  keyId: bigint,
+  holder: string,
+  me: string,
+  signer: Signer,
+  toChain: number,
+  family: AccountFamily,
+): Promise<Account> {
+  if (family === AccountFamily.Evm) return { family: AccountFamily.Evm, address: holder.toLowerCase() };
+  if (await keys.soulbound()) {
+    throw new NotAllowedError(
+      `key ${formatId(keyId)} is soul-bound: it moves only to the same EVM account, and chain ${toChain} holds Cosmos accounts`,
+    );
+  }
+  if (holder !== me) {
+    throw new InvalidParamsError(`chain ${toChain} holds Cosmos accounts: give --owner cosmos:0x… for the key's holder there`);
+  }
+  return cosmosAccountOfSigner(signer);
 }

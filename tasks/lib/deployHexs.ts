@@ -70,6 +70,8 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const hub = crossChain ? await uups(Names.hub, [registry, deployer, deployer]) : ZERO;
   const gateway = quorum ? await uups(Names.gateway, [hub, o.hexsChainId, deployer, quorum.relayers, quorum.threshold]) : ZERO;
   const lzBridge = crossChain && o.lzEndpoint ? await uups(Names.lzBridge, [deployer], [o.lzEndpoint, hub]) : ZERO;
+  // Stateless views of the hub (read through HexsHub.extsload): not upgradeable, redeploy at will.
+  const hubLens = crossChain ? await deploy(Names.hubLens) : ZERO;
 
   const keyImplementation = await deploy(Names.keyImplementation, [registry, market, hub]);
   const keyBeacon = await deploy(Names.keyBeacon, [keyImplementation, timelock]);
@@ -92,6 +94,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
     registry,
     market,
     hub,
+    hubLens,
     gateway,
     lzBridge,
     keyImplementation,

@@ -13,7 +13,7 @@ import { mine } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, type Signer } from "ethers";
 import { parseConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
-import { encodeMessage, Kind } from "../../codec";
+import { AccountFamily, encodeMessage, Kind } from "../../codec";
 import { encodeDeploymentParams } from "../../relayer/akash/params";
 import { PROPOSE_PATH } from "../../relayer/akash/attested";
 import { evmHolder, grantKeyHolders, grantOperators, KeyServiceClient, localEndpoints, sealSdl } from "../../sdk/keys";
@@ -78,7 +78,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
       await throughTimelock(
         p,
         await hub.getAddress(),
-        hub.interface.encodeFunctionData("setPeer", [AKASH_LANE, await gateway.getAddress(), 10]),
+        hub.interface.encodeFunctionData("setPeer", [AKASH_LANE, await gateway.getAddress(), 64, AccountFamily.Cosmos]),
         ethers.id("akash-svc-2"),
       )
     ).wait();

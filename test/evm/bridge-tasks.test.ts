@@ -22,7 +22,8 @@ import type {
   BindResult,
   LeaseReportingResult,
 } from "../../tasks/bridge";
-import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../sdk/typechain";
+import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsHubLens, HexsLzBridge } from "../../sdk/typechain";
+import { AccountFamily } from "../../codec";
 import type { ClaimResult } from "../../tasks/vault";
 import {
   buyNative,
@@ -56,6 +57,7 @@ async function refuses(name: string, args: Args, pattern: RegExp): Promise<void>
 interface Side {
   p: Protocol;
   hub: HexsHub;
+  lens: HexsHubLens;
   bridge: HexsLzBridge;
   gateway: AttestationGateway;
   addresses: HexsAddresses;
@@ -80,6 +82,7 @@ const twoChains = deployments.createFixture(async () => {
     return {
       p: await loadProtocol(prefix),
       hub: (await ethers.getContractAt("HexsHub", addresses.hub)) as unknown as HexsHub,
+      lens: (await ethers.getContractAt("HexsHubLens", addresses.hubLens)) as unknown as HexsHubLens,
       bridge: (await ethers.getContractAt("HexsLzBridge", addresses.lzBridge)) as unknown as HexsLzBridge,
       gateway: (await ethers.getContractAt("AttestationGateway", addresses.gateway)) as unknown as AttestationGateway,
       addresses,
@@ -91,7 +94,7 @@ const twoChains = deployments.createFixture(async () => {
   await epB.setDestLzEndpoint(a.addresses.lzBridge, await epA.getAddress());
   await b.bridge.mapChain(A, EID_A);
   await b.bridge.setPeer(EID_A, zeroPadValue(a.addresses.lzBridge, 32));
-  await b.hub.setPeer(A, b.addresses.lzBridge, 0);
+  await b.hub.setPeer(A, b.addresses.lzBridge, 0, AccountFamily.Evm);
   return { a, b };
 });
 
@@ -245,6 +248,7 @@ describe("cross-chain tasks", () => {
       const lane = await a.hub.lane(100);
       expect(lane.transport).to.equal(await a.gateway.getAddress());
       expect(lane.ratePerHour).to.equal(500n);
+      expect((await a.lens.laneFamily(a.hub, 100)).family).to.equal(BigInt(AccountFamily.Cosmos));
       expect((await run<AcceptResult>("gateway:accept", { chain: "100", rate: "500" })).via).to.equal("direct");
     });
   });
@@ -267,7 +271,7 @@ describe("cross-chain tasks", () => {
       expect(done).to.include({ akashChain: 900, payee, done: true });
       expect(done.actions.map((x) => x.executed)).to.deep.equal([true, true]);
       expect(await a.p.market.hasRole(role, a.addresses.hub)).to.equal(true);
-      const [chain, market, paid] = await a.hub.leaseReporting();
+      const [chain, market, paid] = await a.lens.leaseReporting(a.hub);
       expect([Number(chain), market, paid]).to.deep.equal([900, await a.p.market.getAddress(), payee]);
       const again = await run<LeaseReportingResult>("hub:lease-reporting", { payee });
       expect(again.done).to.equal(true);
@@ -278,7 +282,7 @@ describe("cross-chain tasks", () => {
       expect(changed.actions.map((x) => x.label)).to.deep.equal([
         `apply LeaseReported from chain 900 to the market (payee ${other})`,
       ]);
-      expect((await a.hub.leaseReporting())[2]).to.equal(other);
+      expect((await a.lens.leaseReporting(a.hub))[2]).to.equal(other);
     });
   });
 
@@ -291,7 +295,7 @@ describe("cross-chain tasks", () => {
       expect(r1.nonce).to.equal(1n);
       const r2 = await run<BindResult>("payout:bind", { chain: "2", payout: `cosmos:0x${"ab".repeat(20)}`, from: CREATOR });
       expect(r2.nonce).to.equal(2n);
-      expect((await a.hub.journal()).count).to.equal(2n);
+      expect((await a.lens.journal(a.hub)).count).to.equal(2n);
       await refuses("payout:bind", { chain: "2", payout, nonce: "2", from: CREATOR }, /StaleBinding\(2, 2\)/);
       await refuses("payout:bind", { chain: "2", payout: "cosmwasm:0x1234" }, /a CosmWasm account has 32 bytes, got 2/);
     });

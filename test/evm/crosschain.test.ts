@@ -9,7 +9,7 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { deployHexs, type HexsAddresses } from "../../tasks/lib/deployHexs";
 import { flushLane } from "../../sdk/bridge";
 import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, type Account, type Message } from "../../codec";
-import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsLzBridge } from "../../sdk/typechain";
+import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsHubLens, HexsLzBridge } from "../../sdk/typechain";
 import {
   buyNative,
   forgetDeployments,
@@ -30,6 +30,7 @@ const ONE = ethers.parseEther("1");
 interface Chain {
   p: Protocol;
   hub: HexsHub;
+  lens: HexsHubLens;
   bridge: HexsLzBridge;
   gateway: AttestationGateway;
   addresses: HexsAddresses;
@@ -50,6 +51,7 @@ const threeChains = deployments.createFixture(async () => {
     return {
       p: await loadProtocol(prefix),
       hub: (await ethers.getContractAt("HexsHub", addresses.hub)) as unknown as HexsHub,
+      lens: (await ethers.getContractAt("HexsHubLens", addresses.hubLens)) as unknown as HexsHubLens,
       bridge: (await ethers.getContractAt("HexsLzBridge", addresses.lzBridge)) as unknown as HexsLzBridge,
       gateway: (await ethers.getContractAt("AttestationGateway", addresses.gateway)) as unknown as AttestationGateway,
       addresses,
@@ -64,9 +66,9 @@ const threeChains = deployments.createFixture(async () => {
   await b.bridge.mapChain(A, EID_A);
   await a.bridge.setPeer(EID_B, zeroPadValue(b.addresses.lzBridge, 32));
   await b.bridge.setPeer(EID_A, zeroPadValue(a.addresses.lzBridge, 32));
-  await a.hub.setPeer(B, a.addresses.lzBridge, 0);
-  await b.hub.setPeer(A, b.addresses.lzBridge, 0);
-  await a.hub.setPeer(COSMOS, a.addresses.gateway, 1000);
+  await a.hub.setPeer(B, a.addresses.lzBridge, 0, AccountFamily.Evm);
+  await b.hub.setPeer(A, b.addresses.lzBridge, 0, AccountFamily.Evm);
+  await a.hub.setPeer(COSMOS, a.addresses.gateway, 1000, AccountFamily.Cosmos);
   return { a, b };
 });
 
@@ -149,15 +151,15 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
 
       await flushLane(b.hub, b.bridge, A);
       expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(true);
-      expect((await a.hub.mirroredKey(keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(B);
+      expect((await a.lens.mirroredKey(a.hub, keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(B);
 
       const keysB = await ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(m.modelId));
       await keysB.connect(buyer).transferFrom(await buyer.getAddress(), await carol.getAddress(), keyId);
       await flushLane(b.hub, b.bridge, A);
       expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(false);
       expect(await a.p.registry.hasAccess(m.modelId, await carol.getAddress())).to.equal(true);
-      expect((await a.hub.mirroredKey(keyId, m.modelId, sol(await carol.getAddress()))).resident).to.equal(B);
-      expect((await a.hub.mirroredKey(keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(0n);
+      expect((await a.lens.mirroredKey(a.hub, keyId, m.modelId, sol(await carol.getAddress()))).resident).to.equal(B);
+      expect((await a.lens.mirroredKey(a.hub, keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(0n);
     });
 
     it("a fork made on B owes its parent from A; revenue is settled and claimed on B", async () => {
@@ -187,9 +189,9 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       await flushLane(a.hub, a.bridge, B);
       const keysB = await ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(m.modelId));
       expect(await keysB.ownerOf(keyId)).to.equal(await buyer.getAddress());
-      expect((await b.hub.mirroredKey(keyId, m.modelId, sol(await buyer.getAddress()))).owner).to.equal(ethers.ZeroHash);
+      expect((await b.lens.mirroredKey(b.hub, keyId, m.modelId, sol(await buyer.getAddress()))).owner).to.equal(ethers.ZeroHash);
       // A keeps it mirrored at its new resident chain, so it still answers hasAccess there.
-      expect((await a.hub.mirroredKey(keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(B);
+      expect((await a.lens.mirroredKey(a.hub, keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(B);
       expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(true);
 
       // Back from B to A, for carol: B's message finds the key in A's mirror, A mints it locally.
@@ -197,8 +199,8 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       await flushLane(b.hub, b.bridge, A);
       expect(await keysA.ownerOf(keyId)).to.equal(await carol.getAddress());
       expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(false);
-      expect((await a.hub.mirroredKey(keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(0n);
-      expect((await b.hub.mirroredKey(keyId, m.modelId, sol(await carol.getAddress()))).resident).to.equal(A);
+      expect((await a.lens.mirroredKey(a.hub, keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(0n);
+      expect((await b.lens.mirroredKey(b.hub, keyId, m.modelId, sol(await carol.getAddress()))).resident).to.equal(A);
     });
 
     it("refuses a move toward a chain that is not a peer, or is the Akash lane (the key stays)", async () => {
@@ -207,7 +209,7 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       const keyId = await buyNative(a.p, buyer, m.modelId, ONE);
       const keysA = await ethers.getContractAt("KeyNFT", await a.p.registry.keysOf(m.modelId));
       const AKASH = 900;
-      await a.hub.setPeer(AKASH, a.addresses.gateway, 0);
+      await a.hub.setPeer(AKASH, a.addresses.gateway, 0, AccountFamily.Cosmos);
       await a.hub.setLeaseReporting(AKASH, await a.p.market.getAddress(), await carol.getAddress());
       for (const to of [A, 7, AKASH]) {
         await expect(keysA.connect(buyer).moveTo(keyId, to, sol(await buyer.getAddress())))
@@ -219,10 +221,11 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
 
     it("refuses a flush that does not match the journal", async () => {
       await publish(a.p, creator);
-      await expect(a.hub.flush(B, [Kind.KeyBurned], ["0x0000000100000001"], "0x")).to.be.revertedWithCustomError(
-        a.hub,
-        "JournalMismatch",
+      const body = { keyId: 1n, modelId: 1n, owner: evm(await creator.getAddress()) };
+      const forged = hexlify(
+        encodeMessage({ version: 1, kind: Kind.KeyBurned, srcChain: A, dstChain: B, nonce: 1n, body } as Message),
       );
+      await expect(a.hub.flush(B, [forged], "0x")).to.be.revertedWithCustomError(a.hub, "JournalMismatch");
     });
 
     it("only the bridge delivers a LayerZero lane", async () => {
@@ -292,19 +295,21 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
     });
 
     it("enforces the lane's rate limit and pause", async () => {
-      await a.hub.setPeer(COSMOS, a.addresses.gateway, 2);
-      const batch = [cosmosModelRegistered(1n), cosmosKeyMinted(2n, 1n, cosmosAccount), cosmosKeyMinted(3n, 2n, cosmosAccount)];
+      // The smallest limit a lane may have is a whole flush (64 messages an hour).
+      await a.hub.setPeer(COSMOS, a.addresses.gateway, 64, AccountFamily.Cosmos);
+      const batch = [cosmosModelRegistered(1n)];
+      for (let i = 2n; i <= 65n; i++) batch.push(cosmosKeyMinted(i, i - 1n, cosmosAccount));
       await expect(a.gateway.submitBatch(batch, sign(batch))).to.be.revertedWithCustomError(a.hub, "RateLimited");
-      const two = batch.slice(0, 2);
-      await a.gateway.submitBatch(two, sign(two));
-      const next = [batch[2]];
+      const first64 = batch.slice(0, 64);
+      await a.gateway.submitBatch(first64, sign(first64));
+      const next = [batch[64]];
       await expect(a.gateway.submitBatch(next, sign(next))).to.be.revertedWithCustomError(a.hub, "RateLimited");
       await time.increase(3601);
       await a.hub.pauseLane(COSMOS, true);
       await expect(a.gateway.submitBatch(next, sign(next))).to.be.revertedWithCustomError(a.hub, "LaneIsPaused");
       await a.hub.pauseLane(COSMOS, false);
       await a.gateway.submitBatch(next, sign(next));
-      expect((await a.hub.lane(COSMOS)).inbound).to.equal(3n);
+      expect((await a.hub.lane(COSMOS)).inbound).to.equal(65n);
     });
 
     it("a refused message does not block its lane and can be re-applied once its cause is gone", async () => {
@@ -357,7 +362,7 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       await a.hub.reapply(moved);
       expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(false);
       expect(await a.hub.hasMirroredAccess(cosmosModel, sol(await buyer.getAddress()))).to.equal(true);
-      expect((await a.hub.mirroredKey(keyId, cosmosModel, sol(await buyer.getAddress()))).resident).to.equal(B);
+      expect((await a.lens.mirroredKey(a.hub, keyId, cosmosModel, sol(await buyer.getAddress()))).resident).to.equal(B);
     });
 
     it("mirrors several keys of one holder: each transfer and burn names the model and holder", async () => {
@@ -375,11 +380,11 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
         cosmosKeyMinted(++n, 3n, cosmosAccount, future),
       );
       for (const serial of [1n, 2n, 3n]) {
-        const v = await a.hub.mirroredKey(k(serial), cosmosModel, cosmosSol);
+        const v = await a.lens.mirroredKey(a.hub, k(serial), cosmosModel, cosmosSol);
         expect(v.resident).to.equal(COSMOS);
         expect(v.modelId).to.equal(cosmosModel);
       }
-      expect((await a.hub.mirroredKey(k(3n), cosmosModel, cosmosSol)).expiresAt).to.equal(future);
+      expect((await a.lens.mirroredKey(a.hub, k(3n), cosmosModel, cosmosSol)).expiresAt).to.equal(future);
       // Refusals: a KeyMinted of a key id from another chain, a transfer naming the wrong holder or
       // model, a burn of a key the holder does not have; the lane goes on.
       const foreign = fromCosmos(++n, Kind.KeyMinted, {
@@ -420,8 +425,8 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       );
       expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(true); // the live subscription
       expect(await a.hub.hasMirroredAccess(cosmosModel, aliceSol)).to.equal(true);
-      expect((await a.hub.mirroredKey(k(1n), cosmosModel, cosmosSol)).resident).to.equal(0n);
-      expect((await a.hub.mirroredKey(k(2n), cosmosModel, aliceSol)).resident).to.equal(COSMOS);
+      expect((await a.lens.mirroredKey(a.hub, k(1n), cosmosModel, cosmosSol)).resident).to.equal(0n);
+      expect((await a.lens.mirroredKey(a.hub, k(2n), cosmosModel, aliceSol)).resident).to.equal(COSMOS);
       // A key id already mirrored for a holder is refused (the slow path's KeyAlreadyMirrored).
       const dup = cosmosKeyMinted(++n, 1n, alice);
       await expect(submit(dup))
@@ -437,7 +442,7 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       await time.increaseTo(future);
       expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(false);
       await submit(fromCosmos(++n, Kind.KeyBurned, { keyId: k(3n), modelId: cosmosModel, owner: cosmosAccount }));
-      expect((await a.hub.mirroredKey(k(3n), cosmosModel, cosmosSol)).resident).to.equal(0n);
+      expect((await a.lens.mirroredKey(a.hub, k(3n), cosmosModel, cosmosSol)).resident).to.equal(0n);
       // The holder's next key goes in place again.
       await submit(cosmosKeyMinted(++n, 5n, cosmosAccount));
       expect(await a.hub.hasMirroredAccess(cosmosModel, cosmosSol)).to.equal(true);

@@ -76,7 +76,9 @@ describe("LayerZero two nodes (real EndpointV2 + SimpleMessageLib)", function ()
     expect(ba.failed).to.deep.equal([]);
     expect(ba.delivered).to.have.length(1);
     expect(await t.a.registry.hasAccess(modelId, who)).to.equal(true);
-    expect((await t.a.hub.mirroredKey(keyId, modelId, { family: 1, addr: zeroPadValue(who, 32) })).resident).to.equal(2n);
+    expect((await t.a.lens.mirroredKey(t.a.hub, keyId, modelId, { family: 1, addr: zeroPadValue(who, 32) })).resident).to.equal(
+      2n,
+    );
     expect(await t.b.registry.hasAccess(modelId, who)).to.equal(true);
   });
 

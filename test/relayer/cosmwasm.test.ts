@@ -82,7 +82,7 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
       2,
     );
     registry = await wireMirror(node.provider, a);
-    await (await a.hub.setPeer(COSMOS, await a.gateway.getAddress(), 0)).wait();
+    await (await a.hub.setPeer(COSMOS, await a.gateway.getAddress(), 0, AccountFamily.Cosmos)).wait();
     await fund(
       node.provider,
       keys.map((k) => k.address),
@@ -172,7 +172,7 @@ describe("relayer between wasmd (CosmWasm) and a hardhat node (EVM gateway), 2-o
     expect(Number((await a.hub.lane(COSMOS)).inbound)).to.equal(3);
     // the holder as the hub keys it: Cosmos family, the 20-byte address in the low bytes of the word
     const bobWord = { family: AccountFamily.Cosmos, addr: zeroPadValue(toHex0x(fromBech32(bob.address, 1023).data), 32) };
-    const mk = await a.hub.mirroredKey(keyId, modelId, bobWord);
+    const mk = await a.lens.mirroredKey(await a.hub.getAddress(), keyId, modelId, bobWord);
     expect(BigInt(mk.modelId)).to.equal(modelId);
   });
 

@@ -51,6 +51,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     uint64 public constant CHECKPOINT_INTERVAL = 64;
     /// @notice Most entries one flush carries (bounds the destination's receive gas).
     uint256 public constant MAX_FLUSH = 64;
+    /// @dev A refused apply that left less than 1/16 of its gas ran out of gas (up to 4 calls deep).
+    uint256 private constant OUT_OF_GAS_SHARE = 16;
 
     /// @dev Slot 0 holds all that an inbound delivery on an unlimited lane reads and writes
     /// (transport, pause, whether a rate limit applies, last applied nonce); the rate window
@@ -65,6 +67,9 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint64 windowStart;
         uint64 sent; // last journal entry flushed to this chain (transport lanes)
         bytes24 sentHead; // journal hash-chain value after entry `sent`
+        // appended: read by moves to this chain and by refusals, never by an applied delivery
+        uint8 family; // account family of the chain's users (HexsCodec.FAMILY_EVM / FAMILY_COSMOS)
+        uint32 epoch; // bumped when the transport changes; a refusal is re-applied only in its epoch
     }
 
     /// @notice `lane`'s answer (field order kept from the original record for its readers).
@@ -87,16 +92,6 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint32 resident;
         bool locked;
         bytes14 owner;
-    }
-
-    /// @notice `mirroredKey`'s answer: the record widened back to the codec's types (`owner` is
-    /// the holder's account key; all zero when the key is not mirrored here for that holder).
-    struct MirrorKeyView {
-        uint64 modelId;
-        uint64 expiresAt;
-        uint32 resident;
-        bool locked;
-        bytes32 owner;
     }
 
     /// @notice What one account holds of one model on other chains. Declares the slot's layout for
@@ -126,7 +121,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         mapping(uint64 keyId => MirrorKey) keys; // keys recorded apart from their holding
         mapping(uint64 modelId => mapping(bytes32 account => Holding)) holdings; // by `_accountKey`
         mapping(address creator => mapping(uint32 chain => uint64)) bindNonce;
-        mapping(bytes32 digest => uint32 srcChain) rejected; // refused messages that may be re-applied
+        /// @custom:oz-retyped-from uint32
+        mapping(bytes32 digest => uint256 refusal) rejected; // see `_refusal`: srcChain | epoch | nonce
         // LeaseReported (appended): the Akash lane, the market whose escrows it resolves, who is paid
         uint32 leaseChain;
         ILeaseMarket leaseMarket;
@@ -146,7 +142,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     /// @notice A message refused earlier was applied by `reapply`.
     event MessageApplied(uint32 indexed srcChain, uint64 indexed nonce, uint8 kind);
     event MessageRejected(uint32 indexed srcChain, uint64 indexed nonce, uint8 kind, bytes reason);
-    event PeerSet(uint32 indexed chain, address transport, uint32 ratePerHour);
+    event PeerSet(uint32 indexed chain, address transport, uint32 ratePerHour, uint8 family);
+    event RejectedDropped(bytes32 indexed digest);
     event LanePaused(uint32 indexed chain, bool paused);
     event HubPaused(bool paused);
     event RecorderAuthorized(address recorder);
@@ -174,6 +171,11 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     error NotResident(uint64 keyId, uint32 chain);
     error WrongOwner(uint64 keyId);
     error NotLeaseLane(uint32 srcChain);
+    error WrongOwnerFamily(uint32 toChain, uint8 family);
+    error InvalidFamily(uint8 family);
+    error RateBelowFlush(uint32 ratePerHour, uint256 flushSize);
+    error TransportRotated(uint32 srcChain);
+    error ApplyOutOfGas(uint32 srcChain, uint64 nonce);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -203,7 +205,9 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     /// @inheritdoc IHexsHub
     /// @dev A KeyMoved (a local key leaving this chain) is also mirrored here at its new resident
-    /// chain, which must be a peer other than the Akash lane: the key keeps counting in
+    /// chain, which must be a peer other than the Akash lane, to a holder of that chain's family
+    /// (an EVM account on an EVM chain; a Cosmos account or contract on a Cosmos chain, as
+    /// configured with `setPeer`), so that the destination never refuses it: the key keeps counting in
     /// `hasMirroredAccess` on this chain, and the new resident's later messages about it find it here.
     function record(uint8 kind, bytes calldata body) external {
         HubStorage storage s = _s();
@@ -211,7 +215,11 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         if (kind == HexsBodies.KIND_KEY_MOVED) {
             HexsBodies.KeyMoved memory m = HexsBodies.decodeKeyMoved(body);
             uint32 to = m.toChain;
-            if (to == s.chainId || to == s.leaseChain || s.lanes[to].transport == address(0)) revert UnknownPeer(to);
+            Lane storage dst = s.lanes[to];
+            if (to == s.chainId || to == s.leaseChain || dst.transport == address(0)) revert UnknownPeer(to);
+            // The destination refuses holders of another family: refuse the move here, not there.
+            uint8 family = m.owner.family == HexsCodec.FAMILY_COSMWASM ? HexsCodec.FAMILY_COSMOS : m.owner.family;
+            if (family != dst.family) revert WrongOwnerFamily(to, m.owner.family);
             _place(s, m.modelId, _accountKey(m.owner), m.keyId, to, _clampExpiry(m.expiresAt), m.locked);
         }
         _record(s, kind, body);
@@ -226,53 +234,39 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         emit Recorded(entry, kind, body);
     }
 
-    /// @notice Send journal entries `sent+1 .. sent+kinds.length` to `dstChain` over its
-    /// transport. Anyone may call and pay; the entries are checked against the journal, so a
-    /// caller can only send what was recorded, in order. The batch must end at the journal head
-    /// or at a checkpoint.
-    /// @param kinds and bodies: the entries as emitted by `Recorded`.
+    /// @notice Send journal entries `sent+1 .. sent+messages.length` to `dstChain` over its
+    /// transport. Anyone may call and pay; each message must be the envelope of the next entry
+    /// (this chain to `dstChain`, lane nonce = entry number, kind and body as recorded), checked
+    /// against the journal, so a caller can only send what was recorded, in order. The batch must
+    /// end at the journal head or at a checkpoint.
+    /// @param messages the entries as emitted by `Recorded`, enveloped (`HexsCodec.encodeMessage`).
     /// @param options transport options (e.g. LayerZero executor gas), passed through.
-    function flush(
-        uint32 dstChain,
-        uint8[] calldata kinds,
-        bytes[] calldata bodies,
-        bytes calldata options
-    ) external payable {
+    function flush(uint32 dstChain, bytes[] calldata messages, bytes calldata options) external payable {
         HubStorage storage s = _s();
         Lane storage lane_ = s.lanes[dstChain];
-        if (lane_.transport == address(0)) revert UnknownPeer(dstChain);
-        uint256 n = kinds.length;
-        if (n == 0 || n != bodies.length) revert NothingToFlush(dstChain);
+        address transport = lane_.transport;
+        if (transport == address(0)) revert UnknownPeer(dstChain);
+        uint256 n = messages.length;
+        if (n == 0) revert NothingToFlush(dstChain);
         if (n > MAX_FLUSH) revert FlushTooLarge(n, MAX_FLUSH);
 
-        (bytes[] memory messages, uint64 last) = _takeOutbound(s, lane_, dstChain, kinds, bodies);
-        emit Flushed(dstChain, last - uint64(n) + 1, last);
-        ITransport(lane_.transport).send{value: msg.value}(dstChain, messages, options, msg.sender);
-    }
-
-    /// @dev Check the entries against the journal, advance the lane and envelope each entry.
-    function _takeOutbound(
-        HubStorage storage s,
-        Lane storage lane_,
-        uint32 dstChain,
-        uint8[] calldata kinds,
-        bytes[] calldata bodies
-    ) private returns (bytes[] memory messages, uint64 last) {
         uint64 first = lane_.sent + 1;
         bytes24 head = lane_.sentHead;
         uint32 self = s.chainId;
-        messages = new bytes[](kinds.length);
-        for (uint256 i; i < kinds.length; ++i) {
-            head = _chain(head, kinds[i], bodies[i]);
-            messages[i] = HexsCodec.encodeMessage(
-                HexsCodec.Header(kinds[i], self, dstChain, first + uint64(i)),
-                bodies[i]
-            );
+        for (uint256 i; i < n; ++i) {
+            bytes calldata message = messages[i];
+            Envelope e = HexsCodec.envelope(message);
+            if (e.source() != self) revert WrongSource(self, e.source());
+            if (e.destination() != dstChain) revert WrongDestination(dstChain, e.destination());
+            if (e.nonce() != first + i) revert UnexpectedNonce(dstChain, first + uint64(i), e.nonce());
+            head = _chain(head, e.kind(), HexsCodec.bodyOf(message));
         }
-        last = first + uint64(kinds.length) - 1;
+        uint64 last = first + uint64(n) - 1;
         if (last > s.count || head != (last == s.count ? s.head : s.checkpoint[last])) revert JournalMismatch(last);
         lane_.sent = last;
         lane_.sentHead = head;
+        emit Flushed(dstChain, first, last);
+        ITransport(transport).send{value: msg.value}(dstChain, messages, options, msg.sender);
     }
 
     /// @notice Relay an EVM creator's signed binding of a payout account on `chain` (EIP-191
@@ -332,9 +326,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             if (kind == HexsBodies.KIND_KEY_MINTED && _mintInPlace(s, srcChain, HexsCodec.bodyOf(message))) {
                 continue;
             }
-            try this.applyMessage(srcChain, message) {} catch (bytes memory reason) {
-                s.rejected[HexsCodec.digestCalldata(message)] = srcChain;
-                emit MessageRejected(srcChain, nonce, kind, reason);
+            if (_refused(s, srcChain, nonce, kind, message)) {
                 if (rejected.length == 0) rejected = new bytes((n + 7) / 8);
                 rejected[i / 8] |= bytes1(uint8(1 << (i % 8)));
             }
@@ -343,18 +335,54 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         if (n != 0) emit BatchApplied(srcChain, nonce - uint64(n) + 1, nonce, rejected);
     }
 
+    /// @dev Apply one message in isolation; a refusal is recorded for `reapply` (with the lane's
+    /// epoch) and reported. Running out of gas (at any call depth, each keeping 1/64) is the
+    /// submitter's doing, not the message's: it reverts the whole delivery, which is retried
+    /// with more gas, instead of recording a refusal.
+    function _refused(
+        HubStorage storage s,
+        uint32 srcChain,
+        uint64 nonce,
+        uint8 kind,
+        bytes calldata message
+    ) private returns (bool) {
+        uint256 budget = gasleft();
+        try this.applyMessage(srcChain, message) {
+            return false;
+        } catch (bytes memory reason) {
+            if (gasleft() < budget / OUT_OF_GAS_SHARE) revert ApplyOutOfGas(srcChain, nonce);
+            s.rejected[HexsCodec.digestCalldata(message)] = _refusal(srcChain, s.lanes[srcChain].epoch, nonce);
+            emit MessageRejected(srcChain, nonce, kind, reason);
+            return true;
+        }
+    }
+
     /// @notice Apply again a message this hub refused earlier (e.g. a key of a model whose
     /// registration had not yet arrived over another lane). Anyone may call; it succeeds at
-    /// most once per refused message.
+    /// most once per refused message, under the same rules as a delivery on its lane: neither
+    /// the hub nor the lane paused, within the lane's rate limit, and only while the lane's
+    /// transport is the one that delivered it (a refusal from a transport rotated away since is
+    /// never applied). Governance may drop refusals (`dropRejected`); they do not expire.
     function reapply(bytes calldata message) external {
         HubStorage storage s = _s();
         bytes32 d = HexsCodec.digestCalldata(message);
-        uint32 srcChain = s.rejected[d];
-        if (srcChain == 0) revert NotRejected(d);
+        uint256 refusal = s.rejected[d];
+        if (refusal == 0) revert NotRejected(d);
+        uint32 srcChain = uint32(refusal);
+        Lane storage lane_ = s.lanes[srcChain];
+        if (s.paused) revert HubIsPaused();
+        if (lane_.paused) revert LaneIsPaused(srcChain);
+        if (uint32(refusal >> 32) != lane_.epoch) revert TransportRotated(srcChain);
+        _spendRate(lane_, srcChain, 1);
         delete s.rejected[d];
         this.applyMessage(srcChain, message);
-        (HexsCodec.Header memory h, ) = HexsCodec.decodeHeader(message);
-        emit MessageApplied(srcChain, h.nonce, h.kind);
+        emit MessageApplied(srcChain, uint64(refusal >> 64), HexsCodec.envelope(message).kind());
+    }
+
+    /// @notice Forget a refused message (governance): it can no longer be re-applied.
+    function dropRejected(bytes32 digest) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        delete _s().rejected[digest];
+        emit RejectedDropped(digest);
     }
 
     /// @notice Apply one message to the mirror. Only the hub itself calls this (inside `deliver`,
@@ -403,31 +431,6 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         return h.perpetual() != 0 || (h.subscriptions() != 0 && h.bestExpiry() > block.timestamp);
     }
 
-    /// @notice Key `keyId` of model `modelId` as mirrored here for `owner` (all zero if this hub
-    /// does not mirror it for that holder: unknown, held by someone else, or resident here).
-    function mirroredKey(
-        uint64 keyId,
-        uint64 modelId,
-        HexsCodec.Account memory owner
-    ) external view returns (MirrorKeyView memory v) {
-        HubStorage storage s = _s();
-        bytes32 account = _accountKey(owner);
-        PackedHolding h = _load(s.holdings[modelId][account]);
-        if (h.keyId() == keyId && keyId != 0) {
-            (v.expiresAt, v.resident, v.locked) = (h.expiresAt(), h.resident(), h.locked());
-        } else {
-            PackedMirrorKey k = _load(s.keys[keyId]);
-            if (k.isEmpty() || k.owner() != bytes14(account) || k.modelId() != modelId) return v;
-            (v.expiresAt, v.resident, v.locked) = (k.expiresAt(), k.resident(), k.locked());
-        }
-        (v.modelId, v.owner) = (modelId, account);
-    }
-
-    function journal() external view returns (uint64 count, bytes24 head) {
-        HubStorage storage s = _s();
-        return (s.count, s.head);
-    }
-
     function lane(uint32 chain) external view returns (LaneView memory) {
         Lane storage lane_ = _s().lanes[chain];
         return
@@ -443,8 +446,11 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             );
     }
 
-    function peers() external view returns (uint32[] memory) {
-        return _s().peers;
+    /// @notice The raw storage word at `slot`, for HexsHubLens (read-only views kept out of the hub).
+    function extsload(bytes32 slot) external view returns (bytes32 word) {
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
     }
 
     function chainId() external view returns (uint32) {
@@ -453,17 +459,31 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     // ------------------------------------------------------------------ governance
 
-    /// @notice Connect (or reconfigure) a peer chain with its transport and inbound rate limit.
-    function setPeer(uint32 chain, address transport, uint32 ratePerHour) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    /// @notice Connect (or reconfigure) a peer chain with its transport, inbound rate limit and
+    /// the account family of its users (keys move there only to holders of that family).
+    /// A limited lane accepts at least a whole flush per hour: a smaller limit would let one
+    /// permissionless `MAX_FLUSH`-entry flush block the lane for good. Changing the transport
+    /// starts a new epoch: refusals delivered by the old transport can no longer be re-applied.
+    function setPeer(
+        uint32 chain,
+        address transport,
+        uint32 ratePerHour,
+        uint8 family
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         HubStorage storage s = _s();
         if (chain == 0 || chain == s.chainId) revert InvalidChain(chain);
         if (transport == address(0)) revert ZeroAddress();
+        if (ratePerHour != 0 && ratePerHour < MAX_FLUSH) revert RateBelowFlush(ratePerHour, MAX_FLUSH);
+        if (family != HexsCodec.FAMILY_EVM && family != HexsCodec.FAMILY_COSMOS) revert InvalidFamily(family);
         Lane storage lane_ = s.lanes[chain];
-        if (lane_.transport == address(0)) s.peers.push(chain);
+        address old = lane_.transport;
+        if (old == address(0)) s.peers.push(chain);
+        if (old != transport) ++lane_.epoch;
         lane_.transport = transport;
         lane_.ratePerHour = ratePerHour;
         lane_.limited = ratePerHour != 0;
-        emit PeerSet(chain, transport, ratePerHour);
+        lane_.family = family;
+        emit PeerSet(chain, transport, ratePerHour, family);
     }
 
     /// @notice Accept LeaseReported from the Akash lane `akashChain` (its transport is set with
@@ -479,11 +499,6 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         s.leaseMarket = ILeaseMarket(market);
         s.leasePayee = payee;
         emit LeaseReportingSet(akashChain, market, payee);
-    }
-
-    function leaseReporting() external view returns (uint32 akashChain, address market, address payee) {
-        HubStorage storage s = _s();
-        return (s.leaseChain, address(s.leaseMarket), s.leasePayee);
     }
 
     function pauseLane(uint32 chain, bool paused) external onlyRole(_pauser(paused)) {
@@ -506,6 +521,12 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev A refusal record: the lane it came from (low 32 bits, never 0), the lane's epoch then and
+    /// its lane nonce. Records from before epochs (a bare srcChain) read as epoch 0.
+    function _refusal(uint32 srcChain, uint32 epoch, uint64 nonce) private pure returns (uint256) {
+        return uint256(srcChain) | (uint256(epoch) << 32) | (uint256(nonce) << 64);
+    }
 
     function _chain(bytes24 head, uint8 kind, bytes calldata body) private pure returns (bytes24) {
         return bytes24(keccak256(abi.encodePacked(head, keccak256(abi.encodePacked(kind, body)))));

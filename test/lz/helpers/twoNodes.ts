@@ -8,8 +8,14 @@ import os from "node:os";
 import path from "node:path";
 import type { Signer } from "ethers";
 import { JsonFileFailedReceiveStore, LzExecutor, type LzEndpointDeployment } from "../../../devnet/lz";
-import { HexsHub__factory, HexsLzBridge__factory, HexsMarket__factory, HexsRegistry__factory } from "../../../sdk/typechain";
-import type { HexsHub, HexsLzBridge, HexsMarket, HexsRegistry } from "../../../sdk/typechain";
+import {
+  HexsHub__factory,
+  HexsHubLens__factory,
+  HexsLzBridge__factory,
+  HexsMarket__factory,
+  HexsRegistry__factory,
+} from "../../../sdk/typechain";
+import type { HexsHub, HexsHubLens, HexsLzBridge, HexsMarket, HexsRegistry } from "../../../sdk/typechain";
 import {
   deployEvm,
   devnetHardhatEnv,
@@ -30,6 +36,7 @@ export interface NodeChain {
   lz: LzEndpointDeployment;
   addresses: Record<string, string>;
   hub: HexsHub;
+  lens: HexsHubLens;
   bridge: HexsLzBridge;
   registry: HexsRegistry;
   market: HexsMarket;
@@ -86,6 +93,7 @@ export async function startTwoNodes(log: (line: string) => void = () => undefine
       lz: c.lz,
       addresses: c.addresses,
       hub: HexsHub__factory.connect(c.addresses.HexsHub, c.provider),
+      lens: HexsHubLens__factory.connect(c.addresses.HexsHubLens, c.provider),
       bridge: HexsLzBridge__factory.connect(c.addresses.HexsLzBridge, c.provider),
       registry: HexsRegistry__factory.connect(c.addresses.HexsRegistry, c.provider),
       market: HexsMarket__factory.connect(c.addresses.HexsMarket, c.provider),

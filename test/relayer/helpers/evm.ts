@@ -75,6 +75,7 @@ function artifact(rel: string): { abi: InterfaceAbi; bytecode: string } {
 const ART = {
   registry: "artifacts/contracts/evm/registry/HexsRegistry.sol/HexsRegistry.json",
   hub: "artifacts/contracts/evm/bridge/HexsHub.sol/HexsHub.json",
+  hubLens: "artifacts/contracts/evm/bridge/HexsHubLens.sol/HexsHubLens.json",
   gateway: "artifacts/contracts/evm/bridge/AttestationGateway.sol/AttestationGateway.json",
   proxy:
     "node_modules/@openzeppelin/upgrades-core/artifacts/@openzeppelin/contracts-v5/proxy/ERC1967/ERC1967Proxy.sol/ERC1967Proxy.json",
@@ -84,6 +85,8 @@ export interface HexsChain {
   hexsChainId: number;
   registry: string;
   hub: Contract;
+  /** HexsHubLens: the hub's read-only views (mirrored keys, journal, refusals). */
+  lens: Contract;
   gateway: Contract;
 }
 
@@ -118,12 +121,21 @@ export async function deployChain(
   const gateway = await proxy(deployer, "gateway", [await hub.getAddress(), hexsChainId, me, sorted, threshold]);
   await (await hub.grantRole(await hub.REGISTRY_ROLE(), me)).wait();
   await (await hub.authorizeRecorder(me)).wait();
-  return { hexsChainId, registry: await registry.getAddress(), hub, gateway };
+  const l = artifact(ART.hubLens);
+  const lens = await new ContractFactory(l.abi, l.bytecode, deployer).deploy();
+  await lens.waitForDeployment();
+  return {
+    hexsChainId,
+    registry: await registry.getAddress(),
+    hub,
+    lens: new Contract(await lens.getAddress(), l.abi, deployer),
+    gateway,
+  };
 }
 
-/** Let `dst` accept `src`'s lane through its attestation gateway. */
+/** Let `dst` accept `src`'s lane (an EVM chain's) through its attestation gateway. */
 export async function acceptFrom(dst: HexsChain, src: number): Promise<void> {
-  await (await dst.hub.setPeer(src, await dst.gateway.getAddress(), 0)).wait();
+  await (await dst.hub.setPeer(src, await dst.gateway.getAddress(), 0, AccountFamily.Evm)).wait();
 }
 
 /** Lane 1 → 2 on one node: both chains with the same relayer set, 2 accepting 1, the relayers funded. */
