@@ -294,6 +294,17 @@ add("payout-address-bound", "creator binds a Cosmos payout account, 65-byte EVM 
   },
 });
 
+add("key-policy-set", "home chain changes a model's key policy: soul-bound, 30-day keys, transfers checked", {
+  ...hdr(EVM_A, COSMOS, 18n),
+  kind: Kind.KeyPolicySet,
+  body: {
+    modelId: gid(EVM_A, 1),
+    soulbound: true,
+    keyDuration: 2_592_000n,
+    transferChecked: true,
+  },
+});
+
 // ---------------------------------------------------------------- batches
 type BatchVector = {
   name: string;
@@ -421,7 +432,7 @@ reject("version-0", "version byte 0", raw(Kind.KeyBurned, u(1, 8), 0), "Unsuppor
 reject("version-2", "future version", raw(Kind.KeyBurned, u(1, 8), 2), "UnsupportedVersion");
 reject("version-only", "a valid version byte and nothing else", "0x01", "Truncated");
 reject("kind-0", "kind 0 is not assigned", raw(0, u(1, 8)), "UnknownKind");
-reject("kind-10", "first unassigned kind", raw(10, u(1, 8)), "UnknownKind");
+reject("kind-11", "first unassigned kind", raw(11, u(1, 8)), "UnknownKind");
 reject("kind-255", "kind 255", raw(255, u(1, 8)), "UnknownKind");
 reject("header-truncated", "header cut after 21 bytes", hexlify(getBytes(keyMintedHex).subarray(0, 21)), "Truncated");
 reject(

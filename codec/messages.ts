@@ -15,6 +15,7 @@ export {
   type KeyBurnedBody,
   type KeyMintedBody,
   type KeyMovedBody,
+  type KeyPolicySetBody,
   type KeyTransferredBody,
   type LeaseReportedBody,
   type ModelRegisteredBody,

@@ -27,6 +27,7 @@ export enum Kind {
   PurchaseSettled = 7,
   LeaseReported = 8,
   PayoutAddressBound = 9,
+  KeyPolicySet = 10,
 }
 
 /**
@@ -124,6 +125,12 @@ export const SCHEMA = {
     ["bindNonce", "u64", { doc: "strictly increasing per (creator, chain)" }],
     ["signature", "bytes", { max: "MAX_BYTES_LENGTH" }],
   ],
+  [Kind.KeyPolicySet]: [
+    ["modelId", "u64"],
+    ["soulbound", "bool", { doc: "keys minted from now on are soul-bound" }],
+    ["keyDuration", "u64", { doc: "seconds a key minted from now on is valid, 0 = never expires" }],
+    ["transferChecked", "bool", { doc: "the home chain checks each change of holder with plugins other chains cannot run" }],
+  ],
 } as const satisfies { readonly [K in Kind]: readonly Field[] };
 
 /** Every kind, in kind-number order. */
@@ -160,3 +167,4 @@ export type KeyBurnedBody = BodyByKind[Kind.KeyBurned];
 export type PurchaseSettledBody = BodyByKind[Kind.PurchaseSettled];
 export type LeaseReportedBody = BodyByKind[Kind.LeaseReported];
 export type PayoutAddressBoundBody = BodyByKind[Kind.PayoutAddressBound];
+export type KeyPolicySetBody = BodyByKind[Kind.KeyPolicySet];

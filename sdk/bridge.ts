@@ -50,6 +50,10 @@ export function lzReceiveOption(gas: bigint): string {
 //   KeyTransferred, new holders                                                   100,449    230,966   32,630   67,819
 //   KeyTransferred, to one holder                                                 100,449    164,286   15,960   84,489
 //   KeyMoved to this chain (minted here)                                          154,651    404,015   62,341   92,310
+//   (2026-12-04, key rules on arrival: the key collection decodes the move and checks the holder)
+//   KeyMoved to this chain (minted here)                                          161,113    434,369   68,314   92,799
+//   KeyMoved, a subscription key (expiry, subscription slot)                      229,626    775,266  136,410   93,216
+//   KeyPolicySet (a mirrored collection gets the soul-bound and expiry plugins)   261,613    933,199  167,897   93,716
 //   KeyBurned                                                                      76,071    107,422    7,838   68,233
 //   PurchaseSettled (validated only)                                               79,315    121,635   10,580   68,735
 //   LeaseReported (refused on an EVM lane: it travels on the Akash lane)          105,447    250,161   36,179   69,268
@@ -75,11 +79,12 @@ export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
   [Kind.ModelUpdated]: 30_000n,
   [Kind.KeyMinted]: 40_000n,
   [Kind.KeyTransferred]: 45_000n,
-  [Kind.KeyMoved]: 80_000n,
+  [Kind.KeyMoved]: 175_000n,
   [Kind.KeyBurned]: 10_000n,
   [Kind.PurchaseSettled]: 15_000n,
   [Kind.LeaseReported]: 50_000n,
   [Kind.PayoutAddressBound]: 50_000n,
+  [Kind.KeyPolicySet]: 210_000n,
 };
 
 /** Gas figures are configured in steps of 5,000 (rounded up). */

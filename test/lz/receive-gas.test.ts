@@ -23,6 +23,7 @@ import { CHAIN_A, CHAIN_B, deployInProcessLz, type InProcessLz } from "../../dev
 const MARGIN = 1.1;
 const SLACK = 1.25;
 const ONE = ethers.parseEther("1");
+const abiCoder = ethers.AbiCoder.defaultAbiCoder();
 
 interface Scenario {
   name: string;
@@ -103,6 +104,18 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
     const keysB = await ethers.getContractAt("KeyNFT", await pb.registry.keysOf(model));
     const buyFor = (to: string) => buyNative(pb, payer, model, ONE, { recipient: to });
     let serial = 0;
+    // A model with subscription keys, home on A, priced on B (before the figures: the journal
+    // entries here must not shift a measured batch across a flush boundary).
+    const subscription = await publish(pa, creator, {
+      content: "rg-subscription",
+      plugins: [{ plugin: await pa.plugins.expiry.getAddress(), config: abiCoder.encode(["uint64"], [86_400]) }],
+    });
+    await (await flushLane(lz.a.hub, lz.a.bridge, CHAIN_B))!.wait();
+    for (const p of await lz.aToB.poll()) expect((await lz.aToB.deliver(p)).ok).to.equal(true);
+    await setNativePrice(pb, creator, subscription.modelId, ONE);
+    await (await flushLane(lz.b.hub, lz.b.bridge, CHAIN_A))!.wait();
+    for (const p of await lz.bToA.poll()) expect((await lz.bToA.deliver(p)).ok).to.equal(true);
+    const subKeysB = await ethers.getContractAt("KeyNFT", await pb.registry.keysOf(subscription.modelId));
 
     await measure(
       "ModelRegistered",
@@ -156,6 +169,22 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
       holdKeys,
     );
 
+    // A subscription key moving home to A for another holder: the worst KeyMoved (its expiry is
+    // kept, its subscription slot taken, the home chain's transfer rules checked).
+    let movers: Signer[] = []; // one live subscription per account: each mover holds one key
+    await measure(
+      "KeyMoved (a subscription key, to A)",
+      Kind.KeyMoved,
+      async (i) => {
+        await (await subKeysB.connect(movers[i]).moveTo(held[i], CHAIN_A, sol(fresh()))).wait();
+      },
+      async (n) => {
+        movers = signers.slice(6, 6 + n);
+        held = [];
+        for (const m of movers) held.push(await buyNative(pb, m, subscription.modelId, ONE));
+      },
+    );
+
     // Kinds no EVM contract of B emits here (KeyBurned: keys have no burn on EVM; PurchaseSettled
     // and LeaseReported: only validated by the hub; PayoutAddressBound: bindPayout for chain A)
     // are recorded by a test recorder on B, with bodies A applies.
@@ -180,6 +209,24 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
           owners.push(o);
           held.push(await buyFor(o));
         }
+      },
+    );
+    // A home chain's key policy, applied to a mirrored collection that had none (the standard
+    // soul-bound and expiry plugins attached, transfers fixed to the home chain).
+    let policyModels: bigint[] = [];
+    await measure(
+      "KeyPolicySet",
+      Kind.KeyPolicySet,
+      async (i) =>
+        record(Kind.KeyPolicySet, {
+          modelId: policyModels[i],
+          soulbound: true,
+          keyDuration: 86_400n,
+          transferChecked: true,
+        }),
+      async (n) => {
+        policyModels = [];
+        for (let i = 0; i < n; i++) policyModels.push((await publish(pb, creator, { content: `rg-policy-${serial++}` })).modelId);
       },
     );
     await measure("PurchaseSettled", Kind.PurchaseSettled, async () =>

@@ -176,6 +176,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     error RateBelowFlush(uint32 ratePerHour, uint256 flushSize);
     error TransportRotated(uint32 srcChain);
     error ApplyOutOfGas(uint32 srcChain, uint64 nonce);
+    error KeyIsLocked(uint64 keyId);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -399,12 +400,21 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         } else if (h.kind == HexsBodies.KIND_KEY_TRANSFERRED) {
             HexsBodies.KeyTransferred memory m = HexsBodies.decodeKeyTransferred(body);
             (uint40 expiry, bool locked) = _take(s, m.modelId, _accountKey(m.from), m.keyId, srcChain);
-            _place(s, m.modelId, _accountKey(m.to), m.keyId, srcChain, expiry, locked);
+            if (locked) revert KeyIsLocked(m.keyId); // its holder never changes, whoever says so
+            _place(s, m.modelId, _accountKey(m.to), m.keyId, srcChain, expiry, false);
         } else if (h.kind == HexsBodies.KIND_KEY_BURNED) {
             HexsBodies.KeyBurned memory m = HexsBodies.decodeKeyBurned(body);
             _take(s, m.modelId, _accountKey(m.owner), m.keyId, srcChain);
-        } else if (h.kind == HexsBodies.KIND_KEY_MOVED) {
-            _applyKeyMoved(s, srcChain, HexsBodies.decodeKeyMoved(body));
+        } else if (h.kind == HexsBodies.KIND_KEY_MOVED || h.kind == HexsBodies.KIND_KEY_POLICY_SET) {
+            // A key arriving here and a home chain's key policy go on to the model's local key
+            // collection, which decodes them (and checks a policy comes from the model's home).
+            bool locked;
+            if (h.kind == HexsBodies.KIND_KEY_MOVED) {
+                bool arrives;
+                (arrives, locked) = _applyKeyMoved(s, srcChain, HexsBodies.decodeKeyMoved(body));
+                if (!arrives) return;
+            }
+            s.registry.applyToKeys(h.kind, srcChain, locked, body);
         } else if (h.kind == HexsBodies.KIND_MODEL_REGISTERED) {
             HexsBodies.ModelRegistered memory m = HexsBodies.decodeModelRegistered(body);
             if (HexsCodec.originChainOf(m.modelId) != srcChain)
@@ -548,15 +558,21 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     /// it leaves). A move that arrives before that record (e.g. its KeyMinted was refused, or a
     /// message from the key's previous resident is still in flight on another lane) is refused and
     /// can be re-applied once the record is there, so a key is never mirrored twice.
-    function _applyKeyMoved(HubStorage storage s, uint32 srcChain, HexsBodies.KeyMoved memory m) private {
+    function _applyKeyMoved(
+        HubStorage storage s,
+        uint32 srcChain,
+        HexsBodies.KeyMoved memory m
+    ) private returns (bool arrives, bool locked) {
         if (m.fromChain != srcChain) revert WrongSource(srcChain, m.fromChain);
         if (m.toChain == 0 || m.toChain == srcChain) revert InvalidChain(m.toChain);
-        _take(s, m.modelId, _accountKey(m.from), m.keyId, srcChain);
-        if (m.toChain == s.chainId) {
-            s.registry.receiveMovedKey(m.modelId, m.keyId, HexsCodec.toEvmAddress(m.owner), m.expiresAt);
-        } else {
-            _place(s, m.modelId, _accountKey(m.owner), m.keyId, m.toChain, _clampExpiry(m.expiresAt), m.locked);
-        }
+        bytes32 owner = _accountKey(m.owner);
+        bytes32 from = _accountKey(m.from);
+        (, bool wasLocked) = _take(s, m.modelId, from, m.keyId, srcChain);
+        // A locked key keeps its lock wherever it goes, and only ever moves to its own holder.
+        locked = wasLocked || m.locked;
+        if (locked && owner != from) revert KeyIsLocked(m.keyId);
+        arrives = m.toChain == s.chainId;
+        if (!arrives) _place(s, m.modelId, owner, m.keyId, m.toChain, _clampExpiry(m.expiresAt), locked);
     }
 
     /// @dev A lease report is only taken from the Akash lane and only for a purchase made here.

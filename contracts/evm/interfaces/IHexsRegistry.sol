@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {HexsCodec} from "../libraries/HexsCodec.sol";
+
 /// @title IHexsRegistry
 /// @notice What the market, key collections, plugins and DAOs read from the model registry.
 interface IHexsRegistry {
@@ -38,4 +40,11 @@ interface IHexsRegistry {
 
     /// @notice The model's DAO treasury, or address(0). Set at most once, never changed.
     function daoOf(uint64 modelId) external view returns (address);
+
+    /// @notice This chain's address for an account word: the address itself for EVM accounts,
+    /// else a stand-in derived from the word.
+    function localCreator(HexsCodec.Account memory account) external pure returns (address);
+
+    /// @notice The standard plugins that express mirrored models' key policies (soul-bound, expiry).
+    function standardPlugins() external view returns (address soulbound, address expiry);
 }

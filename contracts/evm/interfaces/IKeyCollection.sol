@@ -15,6 +15,12 @@ interface IKeyCollection {
     /// @notice Mint a key; only the market calls this.
     function mint(address to, uint256 keyId, bytes calldata pluginData) external;
 
-    /// @notice Set a key's expiry; only an attached plugin calls this.
+    /// @notice Set the expiry of the key being minted; only an attached plugin calls this, from
+    /// its `onMint`.
     function setExpiry(uint256 keyId, uint64 expiry) external;
+
+    /// @notice Apply a message of lane `srcChain` that the hub checked against its mirror: a
+    /// KeyMoved to this chain (mint the key with its expiry and `locked`) or a KeyPolicySet from
+    /// the model's home chain. Only the registry calls this, for the hub.
+    function applyMirrored(uint8 kind, uint32 srcChain, bool locked, bytes calldata body) external;
 }

@@ -13,9 +13,10 @@ interface IRegistryMirror is IHexsRegistry {
     /// @notice A mirrored model changed on its home chain, or `srcChain` published its prices.
     function mirrorUpdate(uint32 srcChain, HexsBodies.ModelUpdated calldata m) external;
 
+    /// @notice Hand a KeyMoved to this chain or a KeyPolicySet to the model's local key
+    /// collection (`IKeyCollection.applyMirrored`), which decodes it.
+    function applyToKeys(uint8 kind, uint32 srcChain, bool locked, bytes calldata body) external;
+
     /// @notice A creator bound a payout account for some chain.
     function mirrorPayout(HexsBodies.PayoutAddressBound calldata b) external;
-
-    /// @notice A key moved here from another chain: mint it in the model's local collection.
-    function receiveMovedKey(uint64 modelId, uint64 keyId, address owner, uint64 expiresAt) external;
 }

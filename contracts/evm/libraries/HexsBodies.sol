@@ -18,7 +18,8 @@ library HexsBodies {
     uint8 internal constant KIND_PURCHASE_SETTLED = 7;
     uint8 internal constant KIND_LEASE_REPORTED = 8;
     uint8 internal constant KIND_PAYOUT_ADDRESS_BOUND = 9;
-    uint8 internal constant MAX_KIND = 9;
+    uint8 internal constant KIND_KEY_POLICY_SET = 10;
+    uint8 internal constant MAX_KIND = 10;
 
     uint256 internal constant MAX_STRING_LENGTH = 1024;
     uint256 internal constant MAX_BYTES_LENGTH = 4096;
@@ -109,6 +110,13 @@ library HexsBodies {
         bytes signature;
     }
 
+    struct KeyPolicySet {
+        uint64 modelId;
+        bool soulbound; // keys minted from now on are soul-bound
+        uint64 keyDuration; // seconds a key minted from now on is valid, 0 = never expires
+        bool transferChecked; // the home chain checks each change of holder with plugins other chains cannot run
+    }
+
     /// @notice Fully decodes (and so validates) a body of `kind`, which must be a known kind.
     function validateBody(uint8 kind, bytes calldata body) internal pure {
         if (kind == KIND_MODEL_REGISTERED) decodeModelRegistered(body);
@@ -119,7 +127,8 @@ library HexsBodies {
         else if (kind == KIND_KEY_BURNED) decodeKeyBurned(body);
         else if (kind == KIND_PURCHASE_SETTLED) decodePurchaseSettled(body);
         else if (kind == KIND_LEASE_REPORTED) decodeLeaseReported(body);
-        else decodePayoutAddressBound(body);
+        else if (kind == KIND_PAYOUT_ADDRESS_BOUND) decodePayoutAddressBound(body);
+        else decodeKeyPolicySet(body);
     }
 
     function encodeModelRegistered(ModelRegistered memory b) internal pure returns (bytes memory) {
@@ -212,6 +221,10 @@ library HexsBodies {
                 b.bindNonce,
                 HexsCodec.encBytes(b.signature, MAX_BYTES_LENGTH)
             );
+    }
+
+    function encodeKeyPolicySet(KeyPolicySet memory b) internal pure returns (bytes memory) {
+        return abi.encodePacked(b.modelId, b.soulbound, b.keyDuration, b.transferChecked);
     }
 
     function decodeModelRegistered(bytes calldata b) internal pure returns (ModelRegistered memory r) {
@@ -353,6 +366,18 @@ library HexsBodies {
         (v, o) = HexsCodec.readUint(b, o, 8);
         r.bindNonce = uint64(v);
         (r.signature, o) = HexsCodec.readBytes(b, o, MAX_BYTES_LENGTH);
+        HexsCodec.readEnd(b, o);
+    }
+
+    function decodeKeyPolicySet(bytes calldata b) internal pure returns (KeyPolicySet memory r) {
+        uint256 v;
+        uint256 o;
+        (v, o) = HexsCodec.readUint(b, 0, 8);
+        r.modelId = uint64(v);
+        (r.soulbound, o) = HexsCodec.readBool(b, o);
+        (v, o) = HexsCodec.readUint(b, o, 8);
+        r.keyDuration = uint64(v);
+        (r.transferChecked, o) = HexsCodec.readBool(b, o);
         HexsCodec.readEnd(b, o);
     }
 }

@@ -15,7 +15,6 @@ import {HexsCodec} from "../libraries/HexsCodec.sol";
 import {HexsBodies} from "../libraries/HexsBodies.sol";
 import {GlobalIds} from "../libraries/GlobalIds.sol";
 import {KeyNFT} from "../keys/KeyNFT.sol";
-import {ExpiryPlugin} from "../plugins/ExpiryPlugin.sol";
 
 /// @title HexsRegistry
 /// @notice The models of this chain and the fork tree. Publishing or forking a model deploys
@@ -342,9 +341,17 @@ contract HexsRegistry is
     }
 
     /// @inheritdoc IRegistryMirror
-    function receiveMovedKey(uint64 modelId, uint64 keyId, address owner, uint64 expiresAt) external {
+    function applyToKeys(uint8 kind, uint32 srcChain, bool locked, bytes calldata body) external {
         _onlyHub();
-        KeyNFT(payable(_model(modelId).keys)).mintMoved(owner, keyId, expiresAt);
+        // The model id: KeyMoved's second field, KeyPolicySet's first.
+        uint64 modelId = uint64(bytes8(kind == HexsBodies.KIND_KEY_MOVED ? body[8:] : body));
+        IKeyCollection(_model(modelId).keys).applyMirrored(kind, srcChain, locked, body);
+    }
+
+    /// @notice The standard plugins that express mirrored models' key policies.
+    function standardPlugins() external view returns (address soulbound, address expiry) {
+        RegistryStorage storage s = _s();
+        return (s.soulboundPlugin, s.expiryPlugin);
     }
 
     // ------------------------------------------------------------------ governance
@@ -493,25 +500,23 @@ contract HexsRegistry is
         IHexsHub hub_ = s.hub;
         if (address(hub_) != address(0)) {
             hub_.authorizeRecorder(keys);
-            hub_.record(HexsBodies.KIND_MODEL_REGISTERED, HexsBodies.encodeModelRegistered(_registered(s, modelId, m)));
+            hub_.record(HexsBodies.KIND_MODEL_REGISTERED, HexsBodies.encodeModelRegistered(_registered(modelId, m)));
+            // ModelRegistered does not say that transfers are checked by plugins: mirrors learn it
+            // from a KeyPolicySet right after it.
+            KeyNFT(payable(keys)).recordPolicyAtPublish();
         }
     }
 
-    function _registered(
-        RegistryStorage storage s,
-        uint64 modelId,
-        Model storage m
-    ) private view returns (HexsBodies.ModelRegistered memory r) {
-        address keys = m.keys;
-        address expiry = s.expiryPlugin;
+    function _registered(uint64 modelId, Model storage m) private view returns (HexsBodies.ModelRegistered memory r) {
+        HexsBodies.KeyPolicySet memory policy = KeyNFT(payable(m.keys)).keyPolicy();
         r.modelId = modelId;
         r.parentId = m.parentId;
         r.creator = HexsCodec.evmAccount(m.creator);
         r.contentCommitment = m.contentCommitment;
         r.parentCommitment = m.parentCommitment;
-        r.soulbound = KeyNFT(payable(keys)).soulbound();
+        r.soulbound = policy.soulbound;
         r.forkable = m.forkable;
-        r.keyDuration = expiry == address(0) ? 0 : ExpiryPlugin(expiry).durationOf(keys);
+        r.keyDuration = policy.keyDuration;
         r.upstreamBps = m.upstreamBps;
         r.daoBps = m.daoBps;
         r.forkRoyaltyBps = m.forkRoyaltyBps;

@@ -52,6 +52,11 @@ abstract contract BodiesHarness {
         return HexsBodies.decodePayoutAddressBound(b);
     }
 
+    function decodeKeyPolicySet(bytes calldata m) external pure returns (HexsBodies.KeyPolicySet memory) {
+        (, bytes calldata b) = HexsCodec.expectKind(m, HexsBodies.KIND_KEY_POLICY_SET);
+        return HexsBodies.decodeKeyPolicySet(b);
+    }
+
     /// @dev Decodes a body of `kind` (a known kind) and re-encodes it with the Solidity encoders.
     function _reencodeBody(uint8 kind, bytes calldata b) internal pure returns (bytes memory) {
         if (kind == HexsBodies.KIND_MODEL_REGISTERED) {
@@ -78,6 +83,9 @@ abstract contract BodiesHarness {
         if (kind == HexsBodies.KIND_LEASE_REPORTED) {
             return HexsBodies.encodeLeaseReported(HexsBodies.decodeLeaseReported(b));
         }
-        return HexsBodies.encodePayoutAddressBound(HexsBodies.decodePayoutAddressBound(b));
+        if (kind == HexsBodies.KIND_PAYOUT_ADDRESS_BOUND) {
+            return HexsBodies.encodePayoutAddressBound(HexsBodies.decodePayoutAddressBound(b));
+        }
+        return HexsBodies.encodeKeyPolicySet(HexsBodies.decodeKeyPolicySet(b));
     }
 }

@@ -21,6 +21,7 @@ pub enum Kind {
     PurchaseSettled = 7,
     LeaseReported = 8,
     PayoutAddressBound = 9,
+    KeyPolicySet = 10,
 }
 
 impl Kind {
@@ -35,6 +36,7 @@ impl Kind {
             7 => Kind::PurchaseSettled,
             8 => Kind::LeaseReported,
             9 => Kind::PayoutAddressBound,
+            10 => Kind::KeyPolicySet,
             _ => return None,
         })
     }
@@ -50,6 +52,7 @@ impl Kind {
             Kind::PurchaseSettled => "PurchaseSettled",
             Kind::LeaseReported => "LeaseReported",
             Kind::PayoutAddressBound => "PayoutAddressBound",
+            Kind::KeyPolicySet => "KeyPolicySet",
         }
     }
 }
@@ -157,6 +160,17 @@ pub struct PayoutAddressBound {
     pub signature: Vec<u8>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPolicySet {
+    pub model_id: u64,
+    /// Keys minted from now on are soul-bound.
+    pub soulbound: bool,
+    /// Seconds a key minted from now on is valid, 0 = never expires.
+    pub key_duration: u64,
+    /// The home chain checks each change of holder with plugins other chains cannot run.
+    pub transfer_checked: bool,
+}
+
 /// A message body; the variant determines the envelope's kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -169,6 +183,7 @@ pub enum Body {
     PurchaseSettled(PurchaseSettled),
     LeaseReported(LeaseReported),
     PayoutAddressBound(PayoutAddressBound),
+    KeyPolicySet(KeyPolicySet),
 }
 
 impl Body {
@@ -183,6 +198,7 @@ impl Body {
             Body::PurchaseSettled(_) => Kind::PurchaseSettled,
             Body::LeaseReported(_) => Kind::LeaseReported,
             Body::PayoutAddressBound(_) => Kind::PayoutAddressBound,
+            Body::KeyPolicySet(_) => Kind::KeyPolicySet,
         }
     }
 }
@@ -263,6 +279,12 @@ pub(crate) fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError>
             w.account(&b.payout);
             w.u64(b.bind_nonce);
             w.bytes(&b.signature, MAX_BYTES_LENGTH)?;
+        }
+        Body::KeyPolicySet(b) => {
+            w.u64(b.model_id);
+            w.bool(b.soulbound);
+            w.u64(b.key_duration);
+            w.bool(b.transfer_checked);
         }
     }
     Ok(())
@@ -346,6 +368,12 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             payout: r.account()?,
             bind_nonce: r.u64()?,
             signature: r.bytes(MAX_BYTES_LENGTH)?,
+        }),
+        Kind::KeyPolicySet => Body::KeyPolicySet(KeyPolicySet {
+            model_id: r.u64()?,
+            soulbound: r.bool()?,
+            key_duration: r.u64()?,
+            transfer_checked: r.bool()?,
         }),
     };
     r.end()?;

@@ -119,6 +119,12 @@ fn message_json(m: &Message) -> Value {
             "bindNonce": b.bind_nonce.to_string(),
             "signature": hex(&b.signature),
         }),
+        Body::KeyPolicySet(b) => json!({
+            "modelId": b.model_id.to_string(),
+            "soulbound": b.soulbound,
+            "keyDuration": b.key_duration.to_string(),
+            "transferChecked": b.transfer_checked,
+        }),
     };
     json!({
         "version": VERSION,

@@ -282,6 +282,9 @@ pub enum MirrorError {
         named_holder: String,
     },
 
+    #[error("key {id} is locked (soul-bound): its holder {holder} cannot change to {to}")]
+    LockedKeyHolderChange { id: u64, holder: String, to: String },
+
     #[error("key {id} moved here for {owner}, not an address of this chain")]
     NonLocalOwner { id: u64, owner: String },
 

@@ -493,6 +493,14 @@ fn apply(
                 });
             }
             let to = from_codec_account(&t.to);
+            // The mirror honours the lock too: a locked key's holder never changes.
+            if key.locked {
+                return Err(MirrorError::LockedKeyHolderChange {
+                    id: t.key_id,
+                    holder: hex(&from),
+                    to: hex(&to),
+                });
+            }
             release(storage, &from, key.model, t.key_id, key.expires_at);
             hold(storage, &to, key.model, t.key_id, key.expires_at)?;
             key.owner = to.into();
@@ -507,7 +515,12 @@ fn apply(
                     src,
                 });
             }
+            let owner = from_codec_account(&mv.owner);
+            let from = from_codec_account(&mv.from);
+            // A locked key keeps its lock wherever it goes and only moves to its own holder.
+            let mut locked = mv.locked;
             if let Some(old) = MIRRORED_KEYS.may_load(storage, id)? {
+                locked |= old.locked;
                 if old.resident_chain != src {
                     return Err(MirrorError::KeyNotResidentOnSource {
                         id,
@@ -515,7 +528,6 @@ fn apply(
                         src,
                     });
                 }
-                let from = from_codec_account(&mv.from);
                 if old.owner.as_slice() != from.as_slice() || old.model != mv.model_id {
                     return Err(MirrorError::MoveMismatch {
                         id,
@@ -529,7 +541,13 @@ fn apply(
             } else if LOCAL_KEYS.has(storage, id) {
                 return Err(MirrorError::KeyResidentHere { id });
             }
-            let owner = from_codec_account(&mv.owner);
+            if locked && owner != from {
+                return Err(MirrorError::LockedKeyHolderChange {
+                    id,
+                    holder: hex(&from),
+                    to: hex(&owner),
+                });
+            }
             let expires_at = if mv.expires_at == 0 {
                 None
             } else {
@@ -542,6 +560,11 @@ fn apply(
                     id,
                     owner: hex(&owner),
                 })?;
+                // Holders of a key of a model whose home chain checks transfers with plugins
+                // change there only (this chain cannot run them): the key arrives locked.
+                let holder_fixed = MODELS
+                    .may_load(storage, mv.model_id)?
+                    .is_some_and(|m| m.policy.soulbound && origin_of(m.id) != cfg.chain_id);
                 MIRRORED_KEYS.remove(storage, id);
                 OWNED.save(storage, (&addr, id), &Empty {})?;
                 NUM_LOCAL_KEYS.update(storage, |n| -> StdResult<u64> { Ok(n + 1) })?;
@@ -549,7 +572,7 @@ fn apply(
                     model: mv.model_id,
                     owner: addr,
                     expires_at,
-                    locked: mv.locked,
+                    locked: locked || holder_fixed,
                     approvals: vec![],
                 };
                 Ok(LOCAL_KEYS.save(storage, id, &key)?)
@@ -559,10 +582,26 @@ fn apply(
                     owner: owner.into(),
                     resident_chain: mv.to_chain,
                     expires_at,
-                    locked: mv.locked,
+                    locked,
                 };
                 Ok(MIRRORED_KEYS.save(storage, id, &key)?)
             }
+        }
+        B::KeyPolicySet(p) => {
+            // Only the model's home chain sets its key policy; it applies to keys minted from
+            // now on (each key keeps the expiry and lock it was minted with). This chain cannot
+            // run the home chain's transfer plugins, so keys it sells of a model whose transfers
+            // are checked are soul-bound here.
+            let (id, origin) = (p.model_id, origin_of(p.model_id));
+            if origin != src {
+                return Err(MirrorError::ModelNotFromSource { id, origin, src });
+            }
+            let mut m = MODELS
+                .may_load(storage, id)?
+                .ok_or(MirrorError::UnknownModel { id })?;
+            m.policy.soulbound = p.soulbound || p.transfer_checked;
+            m.policy.key_lifetime_secs = (p.key_duration != 0).then_some(p.key_duration);
+            Ok(MODELS.save(storage, id, &m)?)
         }
         B::KeyBurned(b) => {
             let key = mirrored_on(storage, b.key_id, src)?;

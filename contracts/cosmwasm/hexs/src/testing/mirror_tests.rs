@@ -887,3 +887,183 @@ fn local_forks_of_mirrored_models_owe_the_mirrored_fork_royalty() {
         )]
     );
 }
+
+fn policy_set(
+    model: u64,
+    soulbound: bool,
+    key_duration: u64,
+    transfer_checked: bool,
+) -> codec::Body {
+    codec::Body::KeyPolicySet(codec::KeyPolicySet {
+        model_id: model,
+        soulbound,
+        key_duration,
+        transfer_checked,
+    })
+}
+
+fn model_policy(s: &Suite, id: u64) -> crate::state::Policy {
+    s.q::<Model>(&QueryMsg::Model {
+        id: Uint64::new(id),
+    })
+    .unwrap()
+    .policy
+}
+
+#[test]
+fn key_policy_set_after_publish_reaches_the_mirror_from_the_home_chain_only() {
+    // Fails on 4403f7d (issue 11, item 19): the policy was mirrored at publish only.
+    let mut s = Suite::new();
+    s.receive(&base_batch(), &[0, 1]).unwrap();
+    assert!(!model_policy(&s, M1).soulbound);
+    s.receive(
+        &[inbound(EVM_CHAIN, 3, policy_set(M1, true, 86_400, false))],
+        &[0, 1],
+    )
+    .unwrap();
+    let p = model_policy(&s, M1);
+    assert!(p.soulbound);
+    assert_eq!(p.key_lifetime_secs, Some(86_400));
+    // Transfers checked by the home chain's plugins: keys sold here never change holder here.
+    s.receive(
+        &[inbound(EVM_CHAIN, 4, policy_set(M1, false, 0, true))],
+        &[0, 1],
+    )
+    .unwrap();
+    let p = model_policy(&s, M1);
+    assert!(p.soulbound);
+    assert_eq!(p.key_lifetime_secs, None);
+    // Only the model's home chain sets it; the mirrored key keeps its own terms.
+    let other = ((3u64) << 32) | 1;
+    assert_eq!(
+        s.receive_refused(
+            &[inbound(EVM_CHAIN, 5, policy_set(other, true, 1, false))],
+            &[0, 1]
+        ),
+        vec![(
+            0,
+            MirrorError::ModelNotFromSource {
+                id: other,
+                origin: 3,
+                src: EVM_CHAIN
+            }
+            .to_string()
+        )]
+    );
+    let k: KeyResponse = s
+        .q(&QueryMsg::Key {
+            id: Uint64::new(K1),
+        })
+        .unwrap();
+    assert!(!k.locked);
+}
+
+#[test]
+fn a_locked_key_keeps_its_lock_and_its_holder_on_every_path() {
+    // Fails on 4403f7d (issue 11, items 19-20): the mirror followed a locked key's transfer and
+    // a move for another holder, and a move that forgot the lock dropped it.
+    let mut s = Suite::new();
+    let locked = codec::Body::KeyMinted(codec::KeyMinted {
+        model_id: M1,
+        key_id: K1,
+        owner: evm(0xbb),
+        expires_at: 0,
+        locked: true,
+    });
+    s.receive(
+        &[
+            inbound(EVM_CHAIN, 1, model_registered(M1, 0, evm(0xaa))),
+            inbound(EVM_CHAIN, 2, locked),
+        ],
+        &[0, 1],
+    )
+    .unwrap();
+    let transfer = codec::Body::KeyTransferred(codec::KeyTransferred {
+        key_id: K1,
+        model_id: M1,
+        from: evm(0xbb),
+        to: evm(0xcc),
+    });
+    let move_here = |owner: codec::Account, locked: bool, to_chain: u32| {
+        codec::Body::KeyMoved(codec::KeyMoved {
+            key_id: K1,
+            model_id: M1,
+            from_chain: EVM_CHAIN,
+            to_chain,
+            from: evm(0xbb),
+            owner,
+            expires_at: 0,
+            locked,
+        })
+    };
+    let got = s.receive_refused(
+        &[
+            inbound(EVM_CHAIN, 3, transfer),
+            inbound(
+                EVM_CHAIN,
+                4,
+                move_here(codec::Account::Cosmos([0xdd; 20]), true, CHAIN),
+            ),
+            inbound(EVM_CHAIN, 5, move_here(evm(0xcc), false, 2)),
+        ],
+        &[0, 1],
+    );
+    assert_eq!(got.len(), 3);
+    for (_, reason) in &got {
+        assert!(
+            reason.starts_with(&format!("key {K1} is locked")),
+            "{reason}"
+        );
+    }
+    assert!(evm_access(&s, M1, 0xbb));
+    assert!(!evm_access(&s, M1, 0xcc));
+    // To the same holder on another chain: allowed, and still locked there (even if the
+    // message forgot the lock).
+    s.receive(
+        &[inbound(EVM_CHAIN, 6, move_here(evm(0xbb), false, 2))],
+        &[0, 1],
+    )
+    .unwrap();
+    let k: KeyResponse = s
+        .q(&QueryMsg::Key {
+            id: Uint64::new(K1),
+        })
+        .unwrap();
+    assert!(k.locked);
+    assert_eq!(k.resident_chain, 2);
+}
+
+#[test]
+fn a_key_of_a_transfer_checked_model_arrives_locked() {
+    // Fails on 4403f7d (issue 11, item 20): this chain cannot run the home chain's transfer
+    // plugins, so a key that arrives here must not change holder here.
+    let mut s = Suite::new();
+    s.receive(&base_batch(), &[0, 1]).unwrap();
+    s.receive(
+        &[inbound(EVM_CHAIN, 3, policy_set(M1, false, 0, true))],
+        &[0, 1],
+    )
+    .unwrap();
+    let dave = s.dave.clone();
+    let mv = codec::Body::KeyMoved(codec::KeyMoved {
+        key_id: K1,
+        model_id: M1,
+        from_chain: EVM_CHAIN,
+        to_chain: CHAIN,
+        from: evm(0xbb),
+        owner: codec::Account::Cosmos([0xdd; 20]),
+        expires_at: 0,
+        locked: false,
+    });
+    s.receive(&[inbound(EVM_CHAIN, 4, mv)], &[0, 1]).unwrap();
+    let bob = s.bob.clone();
+    let e = s.err(
+        &dave,
+        &ExecuteMsg::TransferNft {
+            recipient: bob.to_string(),
+            token_id: K1.to_string(),
+        },
+        &[],
+    );
+    assert_eq!(e, ContractError::Soulbound { id: K1 });
+}
