@@ -144,7 +144,9 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
 
     /// @notice Move a key to another chain (ONFT-style): burned here, minted there with the same
     /// id once the hub's message is delivered. Soul-bound keys may only move to the same EVM
-    /// account. Owner or approved operator only.
+    /// account (so never to a chain of another family). Owner or approved operator only. The hub
+    /// refuses to record a move toward a chain that is not its peer (or is the Akash lane), or to
+    /// an owner not of that chain's account family, so the destination never refuses it.
     /// @param owner the account that will hold the key on `toChain`.
     function moveTo(uint256 keyId, uint32 toChain, HexsCodec.Account calldata owner) external {
         if (address(hub) == address(0)) revert SingleChain();
