@@ -176,6 +176,8 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
     /// passes the checks of a transfer (a soul-bound key only moves to the same EVM account; a
     /// non-EVM holder is presented to ON_TRANSFER plugins as its stand-in address, see
     /// `HexsRegistry.localCreator`). Owner or approved operator only.
+    /// The hub refuses to record a move toward a chain that is not its peer (or is the Akash lane),
+    /// or to an owner not of that chain's account family, so the destination never refuses it.
     /// @param owner the account that will hold the key on `toChain`.
     function moveTo(uint256 keyId, uint32 toChain, HexsCodec.Account calldata owner) external {
         if (address(hub) == address(0)) revert SingleChain();
