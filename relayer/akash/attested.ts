@@ -16,8 +16,8 @@
 //     version on Akash (sha256 of the manifest, which the provider also checks) is the manifest
 //     of the purchased model's SDL, decrypted by this co-signer from the model's on-chain locator;
 //     ok = false: no active deployment at that dseq;
-//   * one report per purchase, one purchase per deployment (dseq, on every lane), one message
-//     per lane nonce (no equivocation), no gaps;
+//   * one report per purchase, one lease per deployment (an ok report's dseq, on every lane),
+//     one message per lane nonce (no equivocation), no gaps;
 //   * refunds bounded per lane: at most `refundsPerHour` failure reports per lane and rolling
 //     hour; more wait for the next window (the destination's lane rate limit bounds it again).
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -286,14 +286,12 @@ export class LeaseCosigner {
     // No open escrow (never had one, or resolved meanwhile): the destination refuses the report
     // and pays nothing, so it is signed to keep the lane moving; what it claims is checked anyway.
     const dseq = b.dseq.toString();
-    if (b.dseq !== 0n) {
-      const used = await this.o.reports.byDseq("cosigned", dseq);
+    if (b.ok) {
+      const used = await this.o.reports.leaseByDseq("cosigned", dseq);
       if (used && !(used.purchaseChain === String(dst) && used.keyId === b.purchaseId.toString()))
         throw new Refusal(
           `deployment ${owner}/${dseq} was already reported for purchase ${used.keyId} of chain ${used.purchaseChain}: one deployment serves one purchase`,
         );
-    }
-    if (b.ok) {
       const lease = (await this.o.akash.leases(owner, dseq)).find(
         (l) => l.gseq === b.gseq && l.oseq === b.oseq && l.provider === b.provider,
       );

@@ -582,9 +582,12 @@ export class LeaseReportStore {
   lastNonce(role: LeaseReportRow["role"], src: number, dst: number): Promise<number> {
     return lastReportNonce(this.driver, role, src, dst);
   }
-  /** The report (on any lane) that named deployment `dseq`, if one did: a deployment serves one purchase. */
-  async byDseq(role: LeaseReportRow["role"], dseq: string): Promise<LeaseReportRow | undefined> {
-    const [r] = await this.driver.all(`${REPORT_SELECT} WHERE role = ? AND dseq = ? ORDER BY id LIMIT 1`, [role, dseq]);
+  /** The lease (an ok report, on any lane) that named deployment `dseq`, if one did: a deployment serves one purchase. */
+  async leaseByDseq(role: LeaseReportRow["role"], dseq: string): Promise<LeaseReportRow | undefined> {
+    const [r] = await this.driver.all(`${REPORT_SELECT} WHERE role = ? AND dseq = ? AND ok = 1 ORDER BY id LIMIT 1`, [
+      role,
+      dseq,
+    ]);
     return r && toReport(r);
   }
   /** Failure reports (refunds) recorded on a lane since `sinceMs`. */

@@ -278,8 +278,9 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     /// @notice Resolve a purchase's deployment escrow: when the lease was opened it pays the
     /// deployment operator, otherwise it is credited back to the buyer to claim.
     /// @param dseq the Akash deployment reported for this purchase (0: none was created). A
-    /// deployment serves one purchase only: a dseq reported before is refused, so one lease
-    /// cannot release several escrows.
+    /// deployment serves one purchase only: a lease naming a dseq an earlier lease named is
+    /// refused, so one lease cannot release several escrows. (A failure report refunds the buyer
+    /// whatever dseq it names: the dseq a failed job reserved may never have reached the chain.)
     function resolveDeployment(
         uint256 keyId,
         bool leased,
@@ -290,12 +291,11 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         Escrow memory e = s.escrow[keyId];
         if (e.amount == 0) revert NoEscrow(keyId);
         if (leased && operator == address(0)) revert ZeroAddress();
-        if (dseq != 0) {
+        if (leased) {
+            if (dseq == 0) revert NoDeployment(keyId);
             uint256 prior = s.purchaseOfDseq[dseq];
             if (prior != 0) revert DseqAlreadyUsed(dseq, prior);
             s.purchaseOfDseq[dseq] = keyId;
-        } else if (leased) {
-            revert NoDeployment(keyId); // a lease always has a deployment
         }
         delete s.escrow[keyId];
         address payee = leased ? operator : e.buyer;

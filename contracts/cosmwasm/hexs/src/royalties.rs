@@ -172,8 +172,8 @@ pub fn execute_claim(
 
 /// Closes a pending deployment escrow after a lease report: the operator is paid when the
 /// lease opened, otherwise the buyer is credited back. Only mirror application calls it.
-/// `dseq` is the reported Akash deployment (0: none was created); a deployment reported for
-/// one purchase is refused for any other.
+/// `dseq` is the reported Akash deployment (0: none was created); a lease naming a deployment
+/// an earlier lease named is refused (a failure refunds whatever dseq its job had reserved).
 pub fn resolve_escrow(
     api: &dyn Api,
     storage: &mut dyn Storage,
@@ -191,12 +191,13 @@ pub fn resolve_escrow(
             status: e.status.as_str().to_string(),
         });
     }
-    if dseq != 0 {
+    if leased {
+        if dseq == 0 {
+            return Err(MirrorError::LeaseWithoutDeployment { id: key_id });
+        }
         if let Some(id) = LEASE_DSEQS.may_load(storage, dseq)? {
             return Err(MirrorError::DseqReused { dseq, id });
         }
-    } else if leased {
-        return Err(MirrorError::LeaseWithoutDeployment { id: key_id });
     }
     if leased {
         credit(storage, &cfg.deploy_payee, e.amount)?;
@@ -206,7 +207,7 @@ pub fn resolve_escrow(
         e.status = EscrowStatus::Refunded;
     }
     ESCROWS.save(storage, key_id, &e)?;
-    if dseq != 0 {
+    if leased {
         LEASE_DSEQS.save(storage, dseq, &key_id)?;
     }
     Ok(())
