@@ -60,6 +60,15 @@ export interface PluginResult {
   txHash: string;
 }
 
+/** A model's key plugins are set on its home chain; the other chains follow its KeyPolicySet. */
+async function requireHomeChain(c: HexsContracts, modelId: bigint): Promise<void> {
+  const home = modelId >> 32n;
+  if (home !== BigInt(await c.registry.chainId()))
+    throw new StateError(
+      `model ${formatId(modelId)} lives on chain ${home}: set its key plugins there (this chain follows its key policy)`,
+    );
+}
+
 async function requireContract(c: HexsContracts, spec: PluginSpec): Promise<void> {
   if (spec.kind === "custom" && (await c.provider.getCode(spec.address)) === "0x")
     throw new NotFoundError(`bad --plugin ${spec.address}: no contract there on '${c.chain.name}'`);
@@ -77,6 +86,7 @@ export async function attachPlugin(
   const address = await pluginAddress(c, spec);
   const config = pluginConfig(spec);
   await requireCreator(c, modelId, signer);
+  await requireHomeChain(c, modelId);
   const keys = (await keysOf(c, modelId)).connect(signer);
   if ((await keys.plugins()).includes(address))
     throw new StateError(`plugin ${spec.kind} (${address}) is already attached to model ${formatId(modelId)}`);
@@ -105,6 +115,7 @@ export async function detachPlugin(
   if (plugin.kind === "custom") await requireContract(c, plugin);
   const address = await pluginAddress(c, plugin as PluginSpec);
   await requireCreator(c, modelId, signer);
+  await requireHomeChain(c, modelId);
   const keys = (await keysOf(c, modelId)).connect(signer);
   if (!(await keys.plugins()).includes(address)) {
     throw new StateError(`plugin ${plugin.kind} (${address}) is not attached to model ${formatId(modelId)}`);

@@ -173,7 +173,7 @@ describe("key rules on every path that changes a key's holder (items 18-20)", ()
     await setNativePrice(a.p, creator, m.modelId, ONE);
     const keyId = await buyNative(a.p, holder, m.modelId, ONE);
     await flushLane(a.hub, a.bridge, B);
-    return { modelId: m.modelId, keyA: m.keys, keyB: await keysAt(b.p, m.modelId), keyId };
+    return { baseId: base.modelId, modelId: m.modelId, keyA: m.keys, keyB: await keysAt(b.p, m.modelId), keyId };
   }
 
   async function expectOutcome(tx: Promise<unknown>, keys: KeyNFT, outcome: Outcome) {
@@ -225,9 +225,8 @@ describe("key rules on every path that changes a key's holder (items 18-20)", ()
 
   it("a move from the home chain for another holder that its transfer plugin allows arrives on a mirror", async () => {
     const c = CASES.find((x) => x.onB === "HolderChangesAtHome")!;
-    const { keyA, keyB, keyId } = await setup(c);
-    const base = (await a.p.registry.modelCount()) - 1; // the base model of setup(), published first
-    await buyNative(a.p, other, (BigInt(A) << 32n) | BigInt(base), ONE); // O holds the base model
+    const { baseId, keyA, keyB, keyId } = await setup(c);
+    await buyNative(a.p, other, baseId, ONE); // O holds the base model: the home's plugin allows it
     await keyA.connect(holder).moveTo(keyId, B, sol(O));
     await flushLane(a.hub, a.bridge, B);
     expect(await keyB.ownerOf(keyId)).to.equal(O);
