@@ -144,7 +144,10 @@ add("model-updated-prices", "native + ERC-20 prices on EVM chain 1", {
   kind: Kind.ModelUpdated,
   body: {
     modelId: gid(EVM_A, 1),
+    sequence: 2n,
     retired: false,
+    contentCommitment: keccak256(toUtf8Bytes("sdl v2")),
+    sdlLocator: "lighthouse://bafy-sdl-v2",
     metadataUri: "ipfs://bafy-v2/meta.json",
     prices: [
       { currency: "0x", amount: 10n ** 16n },
@@ -155,14 +158,25 @@ add("model-updated-prices", "native + ERC-20 prices on EVM chain 1", {
 add("model-updated-retired", "retired, empty metadata, no prices", {
   ...hdr(COSMOS, EVM_B, 3n),
   kind: Kind.ModelUpdated,
-  body: { modelId: gid(COSMOS, 42), retired: true, metadataUri: "", prices: [] },
+  body: {
+    modelId: gid(COSMOS, 42),
+    sequence: 1n,
+    retired: true,
+    contentCommitment: ZERO32,
+    sdlLocator: "",
+    metadataUri: "",
+    prices: [],
+  },
 });
 add("model-updated-max-prices", "16 prices, 128-byte denom, uint128 max", {
   ...hdr(COSMOS, EVM_A, 4n),
   kind: Kind.ModelUpdated,
   body: {
     modelId: gid(COSMOS, 42),
+    sequence: 2n ** 64n - 1n,
     retired: false,
+    contentCommitment: "0x" + "ff".repeat(32),
+    sdlLocator: "ipfs://sdl",
     metadataUri: "ipfs://x",
     prices: Array.from({ length: MAX_PRICES }, (_, i) => ({
       currency: i === 0 ? hexlify(toUtf8Bytes("ibc/" + "A".repeat(MAX_CURRENCY_LENGTH - 4))) : hexlify(toUtf8Bytes(`uden${i}`)),
@@ -564,7 +578,10 @@ reject(
     Kind.ModelUpdated,
     concat([
       u(1, 8),
+      u(1, 8),
       u(0, 1),
+      ZERO32,
+      str("0x"),
       str("0x"),
       u(MAX_PRICES + 1, 1),
       ...Array.from({ length: MAX_PRICES + 1 }, () => concat([str("0x"), u(1, 16)])),

@@ -67,7 +67,10 @@ export const SCHEMA = {
   ],
   [Kind.ModelUpdated]: [
     ["modelId", "u64"],
+    ["sequence", "u64", { doc: "the model's update count on its home chain; mirrors apply only a newer one" }],
     ["retired", "bool"],
+    ["contentCommitment", "b32", { doc: "the model's current content commitment" }],
+    ["sdlLocator", "string", { doc: "where the current encrypted SDL is" }],
     ["metadataUri", "string"],
     ["prices", "prices", { doc: "prices on the source chain" }],
   ],

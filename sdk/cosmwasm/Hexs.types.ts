@@ -37,6 +37,7 @@ export type ExecuteMsg = {
   };
 } | {
   update_model: {
+    content?: HexBinary | null;
     deploy_price?: Uint128 | null;
     model: Uint64;
     price?: Uint128 | null;
@@ -383,6 +384,7 @@ export interface Model {
   retired: boolean;
   royalty: Royalty;
   sdl_uri: string;
+  sequence?: number;
   upstream_bps: number;
 }
 export interface ModelsResponse {

@@ -223,7 +223,10 @@ describe("Hexs message codec", function () {
         kind: Kind.ModelUpdated,
         body: {
           modelId: 1n,
+          sequence: 1n,
           retired: false,
+          contentCommitment: "0x" + "11".repeat(32),
+          sdlLocator: "",
           metadataUri: "",
           prices: Array.from({ length: MAX_PRICES + 1 }, () => ({ currency: "0x", amount: 1n })),
         },
@@ -388,7 +391,10 @@ describe("Hexs message codec", function () {
       fc
         .record({
           modelId: u64,
+          sequence: u64,
           retired: fc.boolean(),
+          contentCommitment: b32,
+          sdlLocator: str,
           metadataUri: str,
           prices: fc.array(fc.record({ currency, amount: u128 }), { maxLength: MAX_PRICES }),
         })

@@ -219,6 +219,29 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       expect(await keysA.ownerOf(keyId)).to.equal(await buyer.getAddress());
     });
 
+    it("an update on A reaches B with its content and SDL locator; a fork on B then names the new commitment", async () => {
+      // Fails on 4403f7d: ModelUpdated carried neither, so B kept serving the first SDL and a
+      // fork on B named the stale commitment.
+      const m = await publish(a.p, creator, { forkRoyaltyBps: 1200 });
+      await (await flushLane(a.hub, a.bridge, B))!.wait();
+      const v2 = ethers.id("sdl v2");
+      await (await a.p.registry.connect(creator).update(m.modelId, v2, "lighthouse://sdl-v2", "ipfs://meta-v2")).wait();
+      await (await flushLane(a.hub, a.bridge, B))!.wait();
+      const mirrored = await b.p.registry.model(m.modelId);
+      expect([mirrored.contentCommitment, mirrored.sdlLocator, mirrored.metadataUri, mirrored.sequence]).to.deep.equal([
+        v2,
+        "lighthouse://sdl-v2",
+        "ipfs://meta-v2",
+        1n,
+      ]);
+      expect((await a.p.registry.model(m.modelId)).sequence).to.equal(1n);
+      const fork = await publish(b.p, buyer, { parentId: m.modelId });
+      expect((await b.p.registry.model(fork.modelId)).parentCommitment).to.equal(v2);
+      // and A accepts the fork's registration (its parent commitment is A's current one)
+      await (await flushLane(b.hub, b.bridge, A))!.wait();
+      expect((await a.p.registry.model(fork.modelId)).parentCommitment).to.equal(v2);
+    });
+
     it("refuses a flush that does not match the journal", async () => {
       await publish(a.p, creator);
       const body = { keyId: 1n, modelId: 1n, owner: evm(await creator.getAddress()) };
@@ -310,6 +333,33 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       await a.hub.pauseLane(COSMOS, false);
       await a.gateway.submitBatch(next, sign(next));
       expect((await a.hub.lane(COSMOS)).inbound).to.equal(65n);
+    });
+
+    it("a model update applies only when newer: a late or re-applied older one never rolls it back", async () => {
+      // Fails on 4403f7d: ModelUpdated had no sequence and no content; the late one won.
+      const update = (nonce: bigint, sequence: bigint, content: string, sdlLocator: string) =>
+        fromCosmos(nonce, Kind.ModelUpdated, {
+          modelId: cosmosModel,
+          sequence,
+          retired: false,
+          contentCommitment: content,
+          sdlLocator,
+          metadataUri: "ipfs://cosmos-meta",
+          prices: [],
+        });
+      const batch = [
+        cosmosModelRegistered(1n),
+        update(2n, 2n, ethers.id("v2"), "lighthouse://v2"),
+        update(3n, 1n, ethers.id("v1"), "lighthouse://v1"),
+      ];
+      await expect(a.gateway.submitBatch(batch, sign(batch))).to.not.emit(a.hub, "MessageRejected");
+      const m = await a.p.registry.model(cosmosModel);
+      expect([m.contentCommitment, m.sdlLocator, m.sequence]).to.deep.equal([ethers.id("v2"), "lighthouse://v2", 2n]);
+      // An update without content is refused (recorded, the lane moves on) and changes nothing.
+      const empty = [update(4n, 3n, ethers.ZeroHash, "lighthouse://v3")];
+      await expect(a.gateway.submitBatch(empty, sign(empty))).to.emit(a.hub, "MessageRejected");
+      expect((await a.p.registry.model(cosmosModel)).sdlLocator).to.equal("lighthouse://v2");
+      expect((await a.hub.lane(COSMOS)).inbound).to.equal(4n);
     });
 
     it("a refused message does not block its lane and can be re-applied once its cause is gone", async () => {

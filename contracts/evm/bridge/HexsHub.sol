@@ -421,8 +421,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
                 revert WrongSource(srcChain, HexsCodec.originChainOf(m.modelId));
             s.registry.mirrorModel(m);
         } else if (h.kind == HexsBodies.KIND_MODEL_UPDATED) {
-            HexsBodies.ModelUpdated memory m = HexsBodies.decodeModelUpdated(body);
-            s.registry.mirrorUpdate(srcChain, m);
+            HexsBodies.validateBody(h.kind, body);
+            s.registry.mirrorUpdate(srcChain, body);
         } else if (h.kind == HexsBodies.KIND_PAYOUT_ADDRESS_BOUND) {
             s.registry.mirrorPayout(HexsBodies.decodePayoutAddressBound(body));
         } else if (h.kind == HexsBodies.KIND_LEASE_REPORTED) {

@@ -11,7 +11,8 @@ interface IRegistryMirror is IHexsRegistry {
     function mirrorModel(HexsBodies.ModelRegistered calldata m) external;
 
     /// @notice A mirrored model changed on its home chain, or `srcChain` published its prices.
-    function mirrorUpdate(uint32 srcChain, HexsBodies.ModelUpdated calldata m) external;
+    /// @param body the ModelUpdated body as it arrived, validated by the hub.
+    function mirrorUpdate(uint32 srcChain, bytes calldata body) external;
 
     /// @notice Hand a KeyMoved to this chain or a KeyPolicySet to the model's local key
     /// collection (`IKeyCollection.applyMirrored`), which decodes it.

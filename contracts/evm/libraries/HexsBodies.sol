@@ -44,7 +44,10 @@ library HexsBodies {
 
     struct ModelUpdated {
         uint64 modelId;
+        uint64 sequence; // the model's update count on its home chain; mirrors apply only a newer one
         bool retired;
+        bytes32 contentCommitment; // the model's current content commitment
+        string sdlLocator; // where the current encrypted SDL is
         string metadataUri;
         HexsCodec.Price[] prices; // prices on the source chain
     }
@@ -156,7 +159,15 @@ library HexsBodies {
 
     function encodeModelUpdated(ModelUpdated memory b) internal pure returns (bytes memory) {
         return
-            abi.encodePacked(b.modelId, b.retired, HexsCodec.encString(b.metadataUri), HexsCodec.encPrices(b.prices));
+            abi.encodePacked(
+                b.modelId,
+                b.sequence,
+                b.retired,
+                b.contentCommitment,
+                HexsCodec.encString(b.sdlLocator),
+                HexsCodec.encString(b.metadataUri),
+                HexsCodec.encPrices(b.prices)
+            );
     }
 
     function encodeKeyMinted(KeyMinted memory b) internal pure returns (bytes memory) {
@@ -259,7 +270,12 @@ library HexsBodies {
         uint256 o;
         (v, o) = HexsCodec.readUint(b, 0, 8);
         r.modelId = uint64(v);
+        (v, o) = HexsCodec.readUint(b, o, 8);
+        r.sequence = uint64(v);
         (r.retired, o) = HexsCodec.readBool(b, o);
+        (v, o) = HexsCodec.readUint(b, o, 32);
+        r.contentCommitment = bytes32(v);
+        (r.sdlLocator, o) = HexsCodec.readString(b, o);
         (r.metadataUri, o) = HexsCodec.readString(b, o);
         (r.prices, o) = HexsCodec.readPrices(b, o);
         HexsCodec.readEnd(b, o);

@@ -70,6 +70,7 @@ contract HexsRegistry is
         uint16 depth;
         bool forkable;
         bool retired;
+        uint48 sequence; // updates made on the home chain (the last one applied, on a mirror)
         // slot 2
         address dao;
         bytes32 contentCommitment;
@@ -322,16 +323,37 @@ contract HexsRegistry is
     }
 
     /// @inheritdoc IRegistryMirror
-    function mirrorUpdate(uint32 srcChain, HexsBodies.ModelUpdated calldata u) external {
+    /// @dev Reads the fields in place (the hub validated the body with HexsBodies): decoding it
+    /// whole here would cost the registry the codec's readers. `RemotePricesUpdated` carries the
+    /// source chain's price list in its codec form.
+    function mirrorUpdate(uint32 srcChain, bytes calldata body) external {
         RegistryStorage storage s = _onlyHub();
-        Model storage m = _model(u.modelId);
-        if (GlobalIds.chainOf(u.modelId) == srcChain) {
-            m.retired = u.retired;
-            m.metadataUri = u.metadataUri;
-            if (u.retired) emit ModelRetired(u.modelId);
-            emit ModelUpdated(u.modelId, m.contentCommitment, m.sdlLocator, u.metadataUri);
+        uint64 modelId = uint64(bytes8(body[:8]));
+        Model storage m = _model(modelId);
+        (string calldata sdlLocator, uint256 o) = _stringAt(body, 49);
+        (string calldata metadataUri, uint256 pricesAt) = _stringAt(body, o);
+        if (GlobalIds.chainOf(modelId) == srcChain) {
+            uint64 sequence = uint64(bytes8(body[8:16]));
+            // Only a newer update applies: a re-applied or late one never rolls the model back.
+            if (sequence <= m.sequence || sequence > type(uint48).max) return;
+            bytes32 content = bytes32(body[17:49]);
+            if (content == bytes32(0)) revert EmptyCommitment();
+            bool retired = body[16] != 0;
+            m.sequence = uint48(sequence);
+            m.retired = retired;
+            m.contentCommitment = content;
+            m.sdlLocator = sdlLocator;
+            m.metadataUri = metadataUri;
+            if (retired) emit ModelRetired(modelId);
+            emit ModelUpdated(modelId, content, sdlLocator, metadataUri);
         }
-        if (srcChain != s.chainId) emit RemotePricesUpdated(u.modelId, srcChain, abi.encode(u.prices));
+        if (srcChain != s.chainId) emit RemotePricesUpdated(modelId, srcChain, body[pricesAt:]);
+    }
+
+    /// @dev A codec string (u16 length, then its bytes) at offset `o`, and the offset after it.
+    function _stringAt(bytes calldata b, uint256 o) private pure returns (string calldata str, uint256 next) {
+        next = o + 2 + uint16(bytes2(b[o:o + 2]));
+        str = string(b[o + 2:next]);
     }
 
     /// @inheritdoc IRegistryMirror
@@ -524,9 +546,11 @@ contract HexsRegistry is
         r.metadataUri = m.metadataUri;
     }
 
-    /// @dev ModelUpdated carries the home chain's model state and this chain's price list.
+    /// @dev ModelUpdated carries the home chain's model state (numbered by `sequence`, which only
+    /// the home chain advances) and this chain's price list.
     function _recordUpdated(uint64 modelId, Model storage m) private {
         RegistryStorage storage s = _s();
+        if (GlobalIds.chainOf(modelId) == s.chainId) ++m.sequence;
         IHexsHub hub_ = s.hub;
         if (address(hub_) == address(0)) return;
         address[] storage listed = s.currencies[modelId];
@@ -540,7 +564,17 @@ contract HexsRegistry is
         }
         hub_.record(
             HexsBodies.KIND_MODEL_UPDATED,
-            HexsBodies.encodeModelUpdated(HexsBodies.ModelUpdated(modelId, m.retired, m.metadataUri, prices))
+            HexsBodies.encodeModelUpdated(
+                HexsBodies.ModelUpdated(
+                    modelId,
+                    m.sequence,
+                    m.retired,
+                    m.contentCommitment,
+                    m.sdlLocator,
+                    m.metadataUri,
+                    prices
+                )
+            )
         );
     }
 

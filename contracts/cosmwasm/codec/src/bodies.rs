@@ -80,7 +80,13 @@ pub struct ModelRegistered {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelUpdated {
     pub model_id: u64,
+    /// The model's update count on its home chain; mirrors apply only a newer one.
+    pub sequence: u64,
     pub retired: bool,
+    /// The model's current content commitment.
+    pub content_commitment: [u8; 32],
+    /// Where the current encrypted SDL is.
+    pub sdl_locator: String,
     pub metadata_uri: String,
     /// Prices on the source chain.
     pub prices: Vec<Price>,
@@ -222,7 +228,10 @@ pub(crate) fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError>
         }
         Body::ModelUpdated(b) => {
             w.u64(b.model_id);
+            w.u64(b.sequence);
             w.bool(b.retired);
+            w.raw(&b.content_commitment);
+            w.string(&b.sdl_locator)?;
             w.string(&b.metadata_uri)?;
             w.prices(&b.prices)?;
         }
@@ -311,7 +320,10 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
         }),
         Kind::ModelUpdated => Body::ModelUpdated(ModelUpdated {
             model_id: r.u64()?,
+            sequence: r.u64()?,
             retired: r.bool()?,
+            content_commitment: r.array()?,
+            sdl_locator: r.string()?,
             metadata_uri: r.string()?,
             prices: r.prices()?,
         }),

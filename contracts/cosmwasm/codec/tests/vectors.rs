@@ -58,7 +58,10 @@ fn message_json(m: &Message) -> Value {
         }),
         Body::ModelUpdated(b) => json!({
             "modelId": b.model_id.to_string(),
+            "sequence": b.sequence.to_string(),
             "retired": b.retired,
+            "contentCommitment": hex(&b.content_commitment),
+            "sdlLocator": b.sdl_locator,
             "metadataUri": b.metadata_uri,
             "prices": b.prices.iter().map(|p| json!({
                 "currency": hex(&p.currency),

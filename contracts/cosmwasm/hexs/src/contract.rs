@@ -96,8 +96,18 @@ pub fn execute(
             model,
             price,
             deploy_price,
+            content,
             sdl_uri,
-        } => models::execute_update(deps, info, &cfg, model.u64(), price, deploy_price, sdl_uri),
+        } => models::execute_update(
+            deps,
+            info,
+            &cfg,
+            model.u64(),
+            price,
+            deploy_price,
+            content,
+            sdl_uri,
+        ),
         ExecuteMsg::SetAllowlist { model, add, remove } => {
             models::execute_set_allowlist(deps, info, model.u64(), add, remove)
         }

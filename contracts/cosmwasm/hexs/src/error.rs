@@ -245,6 +245,9 @@ pub enum MirrorError {
     #[error("unknown model {id}")]
     UnknownModel { id: u64 },
 
+    #[error("update of model {id} has an empty content commitment")]
+    EmptyCommitment { id: u64 },
+
     #[error("key {id} originates on chain {origin}, not on the lane's source chain {src}")]
     KeyNotFromSource { id: u64, origin: u32, src: u32 },
 

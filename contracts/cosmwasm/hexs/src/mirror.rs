@@ -432,6 +432,7 @@ fn apply(
                 dao: None,
                 minted: 0,
                 retired: false,
+                sequence: 0,
             };
             Ok(MODELS.save(storage, id, &model)?)
         }
@@ -444,7 +445,17 @@ fn apply(
             let mut m = MODELS
                 .may_load(storage, u.model_id)?
                 .ok_or(MirrorError::UnknownModel { id: u.model_id })?;
+            // Only a newer update applies: a re-applied or late one never rolls the model back.
+            if u.sequence <= m.sequence {
+                return Ok(());
+            }
+            if u.content_commitment == [0u8; 32] {
+                return Err(MirrorError::EmptyCommitment { id: u.model_id });
+            }
+            m.sequence = u.sequence;
             m.retired = u.retired;
+            m.content = Binary::from(u.content_commitment.to_vec());
+            m.sdl_uri = u.sdl_locator;
             Ok(MODELS.save(storage, u.model_id, &m)?)
         }
         B::KeyMinted(k) => {

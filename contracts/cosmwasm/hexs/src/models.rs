@@ -127,6 +127,7 @@ pub fn execute_publish(
         dao: dao.map(Binary::from),
         minted: 0,
         retired: false,
+        sequence: 0,
     };
     MODELS.save(deps.storage, id, &model)?;
     let events = outbound::emit(deps.storage, cfg, &Fact::ModelRegistered(&model))?;
@@ -171,6 +172,7 @@ pub fn ensure_creator(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn execute_update(
     deps: DepsMut,
     info: MessageInfo,
@@ -178,6 +180,7 @@ pub fn execute_update(
     id: u64,
     price: Option<Uint128>,
     deploy_price: Option<Uint128>,
+    content: Option<HexBinary>,
     sdl_uri: Option<String>,
 ) -> Result<Response, ContractError> {
     let mut model = MODELS
@@ -191,18 +194,26 @@ pub fn execute_update(
         model.deploy_price = p;
     }
     let mut events = vec![];
-    if let Some(uri) = sdl_uri {
-        // The locator is global: only the home chain may change it.
+    if content.is_some() || sdl_uri.is_some() {
+        // The content and its locator are global: only the home chain changes them, and
+        // numbers each change so that every mirror applies the latest one only.
         if model.origin_chain != cfg.chain_id {
             return Err(ContractError::InvalidModel {
                 reason: format!(
-                    "sdl_uri of model {id} can only change on chain {}",
+                    "content and sdl_uri of model {id} can only change on chain {}",
                     model.origin_chain
                 ),
             });
         }
-        check_uri(&uri)?;
-        model.sdl_uri = uri;
+        if let Some(c) = content {
+            check_content(c.as_slice())?;
+            model.content = Binary::from(c.to_vec());
+        }
+        if let Some(uri) = sdl_uri {
+            check_uri(&uri)?;
+            model.sdl_uri = uri;
+        }
+        model.sequence += 1;
         events = outbound::emit(deps.storage, cfg, &Fact::ModelUpdated(&model))?;
     }
     MODELS.save(deps.storage, id, &model)?;

@@ -51,11 +51,14 @@ pub enum ExecuteMsg {
         parent_content: HexBinary,
         model: PublishArgs,
     },
-    /// Creator (or the creator's bound payout address) changes what this chain sells.
+    /// Creator (or the creator's bound payout address) changes what this chain sells; on the
+    /// model's home chain also its content (a new encrypted SDL: its 32-byte commitment and
+    /// locator), sent to every peer as a numbered ModelUpdated.
     UpdateModel {
         model: Uint64,
         price: Option<Uint128>,
         deploy_price: Option<Uint128>,
+        content: Option<HexBinary>,
         sdl_uri: Option<String>,
     },
     SetAllowlist {
@@ -465,9 +468,10 @@ mod tests {
                 model: id,
                 price: Some(Uint128::new(5)),
                 deploy_price: None,
+                content: Some(HexBinary::from(&[9])),
                 sdl_uri: Some(s("u")),
             },
-            r#"{"update_model":{"model":"7","price":"5","deploy_price":null,"sdl_uri":"u"}}"#,
+            r#"{"update_model":{"model":"7","price":"5","deploy_price":null,"content":"09","sdl_uri":"u"}}"#,
         );
         pin(
             ExecuteMsg::SetAllowlist {

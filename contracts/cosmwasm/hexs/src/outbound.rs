@@ -107,7 +107,10 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
         }
         Fact::ModelUpdated(m) => codec::Body::ModelUpdated(codec::ModelUpdated {
             model_id: m.id,
+            sequence: m.sequence,
             retired: m.retired,
+            content_commitment: bytes32(&m.content),
+            sdl_locator: m.sdl_uri.clone(),
             metadata_uri: String::new(),
             prices: vec![codec::Price {
                 currency: cfg.denom.as_bytes().to_vec(),

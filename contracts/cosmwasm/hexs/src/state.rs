@@ -99,6 +99,10 @@ pub struct Model {
     pub minted: u64,
     /// Retired by its home chain: no more sales or forks.
     pub retired: bool,
+    /// Updates of the model's content, locator or retirement made on its home chain (on a
+    /// mirror: the last one applied); `ModelUpdated` carries it and only a newer one applies.
+    #[serde(default)]
+    pub sequence: u64,
 }
 
 /// A key resident on this chain: a cw721 token of this contract.

@@ -600,3 +600,54 @@ fn has_access_reads_the_same_for_one_or_two_hundred_expired_keys() {
     s.app.update_block(|b| b.time = b.time.plus_seconds(120));
     assert!(has_access_reads(&s, M1, 0x02).1.access);
 }
+
+#[test]
+fn migrate_ranks_the_holdings_of_an_older_contract() {
+    use cosmwasm_std::Empty;
+    use cw_storage_plus::Map;
+    // The unranked index of contracts before this change: (owner word, model, key).
+    const UNRANKED: Map<(&[u8], u64, u64), Empty> = Map::new("hold");
+    let mut s = Suite::new();
+    let now = s.app.block_info().time.seconds();
+    s.receive(
+        &[
+            inbound(EVM_CHAIN, 1, model_registered(M1, 0, evm(0xaa))),
+            inbound(EVM_CHAIN, 2, key_minted(M1, M1 + 10, evm(0x01), now + 60)),
+            inbound(EVM_CHAIN, 3, key_minted(M1, M1 + 11, evm(0x02), now - 1)),
+        ],
+        &[0, 1],
+    )
+    .unwrap();
+    // Rewrite the index as an older contract kept it, plus an entry whose key is gone.
+    {
+        let mut st = s.app.contract_storage_mut(&s.contract);
+        let ranked: Vec<_> = crate::state::HOLDINGS
+            .keys(st.as_ref(), None, None, Order::Ascending)
+            .collect::<cosmwasm_std::StdResult<_>>()
+            .unwrap();
+        for ((owner, model), rank, key) in ranked {
+            crate::state::HOLDINGS.remove(st.as_mut(), ((&owner, model), rank, key));
+            UNRANKED
+                .save(st.as_mut(), (&owner, model, key), &Empty {})
+                .unwrap();
+        }
+        UNRANKED
+            .save(st.as_mut(), (&evm_word(0x03), M1, M1 + 99), &Empty {})
+            .unwrap();
+    }
+    assert!(!has_access_reads(&s, M1, 0x01).1.access);
+    let (admin, contract) = (s.admin.clone(), s.contract.clone());
+    s.app
+        .migrate_contract(admin, contract, &crate::msg::MigrateMsg {}, s.code_id)
+        .unwrap();
+    assert!(has_access_reads(&s, M1, 0x01).1.access);
+    assert!(!has_access_reads(&s, M1, 0x02).1.access);
+    assert!(!has_access_reads(&s, M1, 0x03).1.access);
+    let st = s.app.contract_storage(&s.contract);
+    assert_eq!(
+        UNRANKED
+            .keys(st.as_ref(), None, None, Order::Ascending)
+            .count(),
+        0
+    );
+}

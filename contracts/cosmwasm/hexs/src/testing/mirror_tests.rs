@@ -789,6 +789,7 @@ fn retired_models_are_not_sold() {
             model: Uint64::new(M1),
             price: Some(10u128.into()),
             deploy_price: None,
+            content: None,
             sdl_uri: None,
         },
         &[],
@@ -798,6 +799,7 @@ fn retired_models_are_not_sold() {
         model: Uint64::new(M1),
         price: None,
         deploy_price: None,
+        content: None,
         sdl_uri: Some("x".into()),
     };
     assert!(matches!(
@@ -806,12 +808,7 @@ fn retired_models_are_not_sold() {
     ));
     let bob = s.bob.clone();
     s.buy(&bob, M1, 10, false);
-    let retire = codec::Body::ModelUpdated(codec::ModelUpdated {
-        model_id: M1,
-        retired: true,
-        metadata_uri: String::new(),
-        prices: vec![],
-    });
+    let retire = model_updated(M1, 1, true, [9u8; 32], "ipfs://evm-model");
     // Another chain's price list for the model is accepted on that chain's lane and changes
     // nothing here; the home chain's retirement does.
     let admin = s.admin.clone();
@@ -826,13 +823,14 @@ fn retired_models_are_not_sold() {
     };
     s.ok(&admin, &peers, &[]);
     let foreign = codec::Body::ModelUpdated(codec::ModelUpdated {
-        model_id: M1,
-        retired: true,
-        metadata_uri: String::new(),
         prices: vec![codec::Price {
             currency: vec![],
             amount: 5,
         }],
+        ..match model_updated(M1, 9, true, [1u8; 32], "ipfs://other") {
+            codec::Body::ModelUpdated(u) => u,
+            _ => unreachable!(),
+        }
     });
     s.receive(&[inbound(EVM_CHAIN + 1, 1, foreign)], &[0, 1])
         .unwrap();
@@ -1066,4 +1064,134 @@ fn a_key_of_a_transfer_checked_model_arrives_locked() {
         &[],
     );
     assert_eq!(e, ContractError::Soulbound { id: K1 });
+}
+
+fn model_updated(
+    id: u64,
+    sequence: u64,
+    retired: bool,
+    content: [u8; 32],
+    sdl: &str,
+) -> codec::Body {
+    codec::Body::ModelUpdated(codec::ModelUpdated {
+        model_id: id,
+        sequence,
+        retired,
+        content_commitment: content,
+        sdl_locator: sdl.into(),
+        metadata_uri: String::new(),
+        prices: vec![],
+    })
+}
+
+fn model(s: &Suite, id: u64) -> Model {
+    s.q(&QueryMsg::Model {
+        id: Uint64::new(id),
+    })
+    .unwrap()
+}
+
+#[test]
+fn model_updates_carry_the_content_and_only_a_newer_one_applies() {
+    // Fails on 4403f7d: ModelUpdated carried neither the content commitment nor the SDL
+    // locator (the mirror kept serving the old SDL) and had no sequence (a late or re-applied
+    // update rolled the model back).
+    let mut s = Suite::new();
+    s.receive(&base_batch(), &[0, 1]).unwrap();
+    let v2 = model_updated(M1, 2, false, [2u8; 32], "ipfs://sdl-v2");
+    let v1 = model_updated(M1, 1, true, [1u8; 32], "ipfs://sdl-v1");
+    assert!(s
+        .receive_refused(&[inbound(EVM_CHAIN, 3, v2)], &[0, 1])
+        .is_empty());
+    let m = model(&s, M1);
+    assert_eq!(
+        (
+            m.sequence,
+            m.content.to_vec(),
+            m.sdl_uri.as_str(),
+            m.retired
+        ),
+        (2, vec![2u8; 32], "ipfs://sdl-v2", false)
+    );
+    // The older one arrives late: it changes nothing (and is not a refusal to re-apply).
+    assert!(s
+        .receive_refused(&[inbound(EVM_CHAIN, 4, v1)], &[0, 1])
+        .is_empty());
+    assert_eq!(model(&s, M1), m);
+    // An update without content is refused, recorded, and changes nothing.
+    let empty = model_updated(M1, 3, false, [0u8; 32], "ipfs://sdl-v3");
+    assert_eq!(
+        s.receive_refused(&[inbound(EVM_CHAIN, 5, empty)], &[0, 1]),
+        vec![(0, MirrorError::EmptyCommitment { id: M1 }.to_string())]
+    );
+    assert_eq!(model(&s, M1), m);
+    // A fork made here after the update names the updated commitment, and its registration
+    // (sent to the peers) carries it as the parent commitment.
+    let alice = s.alice.clone();
+    let stale = ExecuteMsg::Fork {
+        parent: Uint64::new(M1),
+        parent_content: HexBinary::from([9u8; 32].to_vec()),
+        model: publish_args(1, 0, policy()),
+    };
+    assert!(matches!(
+        s.err(&alice, &stale, &[]),
+        ContractError::ParentContentMismatch { .. }
+    ));
+    let fork = ExecuteMsg::Fork {
+        parent: Uint64::new(M1),
+        parent_content: HexBinary::from([2u8; 32].to_vec()),
+        model: publish_args(1, 0, policy()),
+    };
+    let r = s.ok(&alice, &fork, &[]);
+    let (_, _, bytes) = &outbound(&r)[0];
+    match codec::decode(bytes).unwrap().body {
+        codec::Body::ModelRegistered(f) => assert_eq!(f.parent_commitment, [2u8; 32]),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_home_model_update_is_numbered_and_sent_with_its_content() {
+    let mut s = Suite::new();
+    let alice = s.alice.clone();
+    let id = s.publish(&alice, publish_args(1, 0, policy()));
+    let mut sent = vec![];
+    for (n, sdl) in [(1u8, "ipfs://a"), (2, "ipfs://b")] {
+        let r = s.ok(
+            &alice,
+            &ExecuteMsg::UpdateModel {
+                model: Uint64::new(id),
+                price: None,
+                deploy_price: None,
+                content: Some(HexBinary::from([n; 32].to_vec())),
+                sdl_uri: Some(sdl.into()),
+            },
+            &[],
+        );
+        sent.push(codec::decode(&outbound(&r)[0].2).unwrap().body);
+    }
+    assert_eq!(sent[1], {
+        let mut u = model_updated(id, 2, false, [2u8; 32], "ipfs://b");
+        if let codec::Body::ModelUpdated(b) = &mut u {
+            b.prices = vec![codec::Price {
+                currency: DENOM.as_bytes().to_vec(),
+                amount: 1,
+            }];
+        }
+        u
+    });
+    let m = model(&s, id);
+    assert_eq!((m.sequence, m.content.to_vec()), (2, vec![2u8; 32]));
+    // A content that is not 32 bytes is refused.
+    let bad = ExecuteMsg::UpdateModel {
+        model: Uint64::new(id),
+        price: None,
+        deploy_price: None,
+        content: Some(HexBinary::from(vec![1u8; 31])),
+        sdl_uri: None,
+    };
+    assert!(matches!(
+        s.err(&alice, &bad, &[]),
+        ContractError::InvalidModel { .. }
+    ));
 }

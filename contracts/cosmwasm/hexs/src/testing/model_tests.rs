@@ -237,6 +237,7 @@ fn update_model_only_by_creator() {
         model: Uint64::new(id),
         price: Some(Uint128::new(250)),
         deploy_price: Some(Uint128::new(40)),
+        content: None,
         sdl_uri: Some("ipfs://v2".into()),
     };
     assert!(matches!(
@@ -258,6 +259,7 @@ fn update_model_only_by_creator() {
         model: Uint64::new(77),
         price: None,
         deploy_price: None,
+        content: None,
         sdl_uri: None,
     };
     assert_eq!(

@@ -131,6 +131,7 @@ fn claim_pays_local_payees_and_needs_a_binding_for_foreign_ones() {
         model: Uint64::new(evm_model),
         price: Some(500u128.into()),
         deploy_price: None,
+        content: None,
         sdl_uri: None,
     };
     assert!(matches!(
