@@ -511,7 +511,7 @@ describe("the Akash lane: LeaseReported against the deployment escrow (issue 11 
   beforeEach(async () => {
     ({ a } = await threeChains());
     [, , creator, buyer, carol] = await ethers.getSigners();
-    await a.hub.setPeer(AKASH, a.addresses.gateway, 0);
+    await a.hub.setPeer(AKASH, a.addresses.gateway, 0, AccountFamily.Cosmos);
     await a.hub.setLeaseReporting(AKASH, await a.p.market.getAddress(), await carol.getAddress());
     // skipHandover: the deployer still administers the market
     await a.p.market.grantRole(await a.p.market.LEASE_REPORTER_ROLE(), a.addresses.hub);

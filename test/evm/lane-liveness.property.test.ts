@@ -51,6 +51,9 @@ const modelId = (m: number) => (BigInt(COSMOS) << 32n) | BigInt(m);
 const keyId = (k: number) => (BigInt(COSMOS) << 32n) | BigInt(1000 + k);
 
 /** The next message of the stream, as `pick` chooses (bodies only; the envelope is added by the caller). */
+/** Each update is newer than the last, so a valid one applies. */
+let updates = 0;
+
 function nextBody(r: () => number): Pick<Message, "kind" | "body"> {
   const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
   const m = 1 + Math.floor(r() * 3);
@@ -88,10 +91,18 @@ function nextBody(r: () => number): Pick<Message, "kind" | "body"> {
         },
       } as Pick<Message, "kind" | "body">;
     case Kind.ModelUpdated:
-      return { kind, body: { modelId: modelId(m), retired: false, metadataUri: `meta-${r()}`, prices: [] } } as Pick<
-        Message,
-        "kind" | "body"
-      >;
+      return {
+        kind,
+        body: {
+          modelId: modelId(m),
+          sequence: BigInt(++updates),
+          retired: false,
+          contentCommitment: "0x" + "77".repeat(32),
+          sdlLocator: `sdl-${r()}`,
+          metadataUri: `meta-${r()}`,
+          prices: [],
+        },
+      } as Pick<Message, "kind" | "body">;
     case Kind.KeyMinted: {
       // one in four comes from the wrong chain: refused for good
       const id = r() < 0.25 ? (7n << 32n) | BigInt(k) : keyId(k);

@@ -69,7 +69,15 @@ function modelRegistered(nonce: bigint, modelId = cosmosModel, strings = 16): st
 
 /** A model update for a model that may not be known yet (refused until it is). */
 function modelUpdated(nonce: bigint, modelId = cosmosModel): string {
-  return fromCosmos(nonce, Kind.ModelUpdated, { modelId, retired: false, metadataUri: "ipfs://updated", prices: [] });
+  return fromCosmos(nonce, Kind.ModelUpdated, {
+    modelId,
+    sequence: 1n,
+    retired: false,
+    contentCommitment: "0x" + "77".repeat(32),
+    sdlLocator: "sdl-updated",
+    metadataUri: "ipfs://updated",
+    prices: [],
+  });
 }
 
 const cosmosSol = toSolAccount(cosmosHolder);
