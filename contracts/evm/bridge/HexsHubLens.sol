@@ -117,9 +117,9 @@ contract HexsHubLens {
         }
     }
 
-    function _slotOf(HexsHub.Lane storage l) private pure returns (bytes32 slot) {
+    function _slotOf(HexsHub.Lane storage lane) private pure returns (bytes32 slot) {
         assembly ("memory-safe") {
-            slot := l.slot
+            slot := lane.slot
         }
     }
 
