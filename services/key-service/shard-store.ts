@@ -190,7 +190,7 @@ export interface RunningShardStore {
 
 const MODEL_ABI = [
   "function model(uint64 modelId) view returns (tuple(address creator, uint64 parentId, uint16 upstreamBps, uint16 daoBps, " +
-    "address keys, uint16 forkRoyaltyBps, uint16 depth, bool forkable, bool retired, address dao, bytes32 contentCommitment, " +
+    "address keys, uint16 forkRoyaltyBps, uint16 depth, bool forkable, bool retired, uint48 sequence, address dao, bytes32 contentCommitment, " +
     "bytes32 parentCommitment, string sdlLocator, string metadataUri))",
 ];
 

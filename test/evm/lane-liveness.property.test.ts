@@ -25,6 +25,7 @@ const fixture = deployments.createFixture(async () => {
     hexsChainId: A,
     timelockDelay: 3600,
     protocolFeeBps: 250,
+    devnet: true, // the deployer alone relays in these fixtures
     skipHandover: true,
   });
   const transport = (await ethers.getSigners())[6];

@@ -32,6 +32,7 @@ const fixture = deployments.createFixture(async () => {
     hexsChainId: A,
     timelockDelay: 3600,
     protocolFeeBps: 250,
+    devnet: true, // the deployer alone relays in these fixtures
     skipHandover: true,
   });
   const [admin, , , , , , cosmosTransport, evmTransport] = await ethers.getSigners();
