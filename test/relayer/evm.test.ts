@@ -205,7 +205,7 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
     const src = new EvmSource(cfg, store);
     await src.init();
     while ((await src.poll()).behind);
-    const base = Number((await a.hub.journal())[0]);
+    const base = Number((await a.lens.journal(a.hub.target))[0]);
     const snap = await node.provider.send("evm_snapshot", []);
     await record(a, [purchaseBody(800, 8), purchaseBody(801, 8)]);
     while ((await src.poll()).behind);
