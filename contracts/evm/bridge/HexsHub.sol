@@ -408,7 +408,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         } else if (h.kind == HexsBodies.KIND_KEY_MOVED || h.kind == HexsBodies.KIND_KEY_POLICY_SET) {
             // A key arriving here and a home chain's key policy go on to the model's local key
             // collection, which decodes them (and checks a policy comes from the model's home).
-            bool locked;
+            bool locked = false; // a KeyPolicySet carries no key
             if (h.kind == HexsBodies.KIND_KEY_MOVED) {
                 bool arrives;
                 (arrives, locked) = _applyKeyMoved(s, srcChain, HexsBodies.decodeKeyMoved(body));
