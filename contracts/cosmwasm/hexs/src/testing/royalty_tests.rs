@@ -267,14 +267,14 @@ fn one_deployment_releases_one_escrow_only() {
     let model = s.publish(&alice, publish_args(100, 40, policy()));
     let k1 = s.buy(&bob, model, 140, true);
     let k2 = s.buy(&bob, model, 140, true);
-    s.receive(&[inbound(EVM_CHAIN, 1, lease_at(k1, true, 77))], &[0, 1])
+    s.receive(&[inbound(AKASH, 1, lease_at(k1, true, 77))], &[0, 1])
         .unwrap();
     // The same deployment reported as another purchase's lease, or a lease without a
     // deployment: refused (recorded; the lane moves on), k2's escrow stays open.
     let e = s.receive_refused(
         &[
-            inbound(EVM_CHAIN, 2, lease_at(k2, true, 77)),
-            inbound(EVM_CHAIN, 3, lease_at(k2, true, 0)),
+            inbound(AKASH, 2, lease_at(k2, true, 77)),
+            inbound(AKASH, 3, lease_at(k2, true, 0)),
         ],
         &[0, 1],
     );
@@ -296,7 +296,7 @@ fn one_deployment_releases_one_escrow_only() {
         .unwrap();
     assert_eq!(e.status, EscrowStatus::Pending);
     // its own deployment releases it
-    s.receive(&[inbound(EVM_CHAIN, 4, lease_at(k2, true, 78))], &[0, 1])
+    s.receive(&[inbound(AKASH, 4, lease_at(k2, true, 78))], &[0, 1])
         .unwrap();
     assert_eq!(s.claimable(&s.word(&s.operator.clone())), 80);
 }
