@@ -108,7 +108,10 @@ export class Deliverer {
   /** One unit of work (one lane). */
   async step(): Promise<StepResult> {
     const lane = await this.store.claimLane(this.owner, this.cfg.claimMs);
-    if (!lane) return "idle";
+    if (!lane) {
+      await this.checkIdleWatched();
+      return "idle";
+    }
     let retryAt = 0;
     try {
       const r = await this.deliverLane(lane);
@@ -153,6 +156,18 @@ export class Deliverer {
           ? "destination refused our submission of a batch it had applied (duplicate)"
           : "pipelined batch refused after an earlier one failed",
       );
+    }
+  }
+
+  /** A lane with nothing left to deliver is not run again: its watched submissions are read here. */
+  private async checkIdleWatched(): Promise<void> {
+    const now = Date.now();
+    const due = new Map<string, LaneRef>();
+    for (const w of this.watched.values()) if (w.next <= now) due.set(`${w.lane.src}>${w.lane.dst}`, w.lane);
+    for (const lane of due.values()) {
+      const sink = this.sinks.get(lane.dst);
+      const inbound = sink ? await this.inboundOf(sink, lane.src).catch(() => -1) : -1;
+      if (sink && inbound >= 0) await this.checkWatched(lane, sink, inbound);
     }
   }
 
