@@ -5,7 +5,7 @@ import { useMemo, useState } from "react";
 import type { AppConfig } from "./config";
 import { chainLabel } from "./config";
 import { formatId, metaOf, trending, type Catalog, type ModelRow } from "./indexer";
-import { formatPrice, short } from "./format";
+import { checksum, formatPrice, short } from "./format";
 
 const WEEK = 7 * 24 * 3600;
 
@@ -24,7 +24,7 @@ function ModelCard({ m, catalog, config, extra }: { m: ModelRow; catalog: Catalo
       <p className="muted small">{meta.description || "No description."}</p>
       <dl className="facts">
         <dt>Creator</dt>
-        <dd title={m.creator}>{short(m.creator)}</dd>
+        <dd title={checksum(m.creator)}>{short(checksum(m.creator))}</dd>
         <dt>Home</dt>
         <dd>{chainLabel(config.registry, m.homeChain)}</dd>
         <dt>Lineage</dt>

@@ -70,7 +70,7 @@ export function Lineage({ models, id }: { models: ModelRow[]; id: string }) {
         nodes={nodes}
         edges={edges}
         fitView
-        fitViewOptions={{ padding: 0.25 }}
+        fitViewOptions={{ padding: 0.25, maxZoom: 1.1 }}
         nodesDraggable={false}
         nodesConnectable={false}
         proOptions={{ hideAttribution: true }}

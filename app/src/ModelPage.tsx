@@ -1,12 +1,12 @@
 // A model page: who made it, where it comes from, its price and keys sold on each chain, its
 // lineage picture, and buying a key on the chain of one's choice with the injected wallet.
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { AppConfig } from "./config";
 import { chainLabel, evmChains } from "./config";
 import { ancestorsOf, formatId, metaOf, type Catalog } from "./indexer";
 import { Lineage } from "./Lineage";
-import { formatPrice, pct } from "./format";
-import { buyKey, explain, injectedWallet, NoWalletError, type BuyStep, type Explained } from "./wallet";
+import { checksum, formatPrice, pct } from "./format";
+import { buyKey, explain, injectedWallet, NoWalletError, watchMirrors, type BuyStep, type Explained } from "./wallet";
 
 const STEPS = ["switching", "checking", "signing", "submitted", "confirmed", "mirrored"] as const;
 const STEP_TEXT: Record<(typeof STEPS)[number], string> = {
@@ -18,7 +18,7 @@ const STEP_TEXT: Record<(typeof STEPS)[number], string> = {
   mirrored: "Mirrored to the other chains",
 };
 
-function BuyStatus({ steps, label }: { steps: BuyStep[]; label: string }) {
+function BuyStatus({ steps, label, labelOf }: { steps: BuyStep[]; label: string; labelOf: (chainName: string) => string }) {
   const last = steps.at(-1);
   const reached = new Set(steps.map((s) => s.step));
   const describe = (s: BuyStep): string => {
@@ -30,7 +30,9 @@ function BuyStatus({ steps, label }: { steps: BuyStep[]; label: string }) {
       case "confirmed":
         return `Confirmed: key ${formatId(s.keyId)} is yours`;
       case "mirrored":
-        return `Mirrored to ${s.chains.join(", ")} in ${s.seconds.toFixed(1)} s`;
+        return `Mirrored to ${s.chains.map(labelOf).join(", ")} in ${s.seconds.toFixed(1)} s`;
+      case "signing":
+        return reached.has("submitted") ? "Signed in your wallet" : STEP_TEXT.signing;
       default:
         return STEP_TEXT[s.step];
     }
@@ -39,7 +41,8 @@ function BuyStatus({ steps, label }: { steps: BuyStep[]; label: string }) {
     <ol className="steps" role="status" aria-live="polite" data-step={last?.step}>
       {STEPS.map((k) => {
         const s = steps.findLast((x) => x.step === k);
-        const state = s ? (s === last && k !== "mirrored" ? "active" : "done") : "todo";
+        // confirmed and mirrored are outcomes, not waits: done as soon as they are reached
+        const state = s ? (s === last && k !== "confirmed" && k !== "mirrored" ? "active" : "done") : "todo";
         return (
           <li key={k} className={`step ${state}`} data-testid={`step-${k}`}>
             <span className="tick" aria-hidden="true">
@@ -71,6 +74,8 @@ export function ModelPage({
   const [steps, setSteps] = useState<BuyStep[]>([]);
   const [busy, setBusy] = useState<string>();
   const [error, setError] = useState<Explained>();
+  const watch = useRef<AbortController>(undefined);
+  useEffect(() => () => watch.current?.abort(), []);
   if (!m)
     return (
       <p role="alert" className="error">
@@ -88,19 +93,31 @@ export function ModelPage({
     prices: catalog.prices.filter((p) => p.modelId === m.id && p.hexsChain === c.hexsChainId && p.listed),
   }));
 
+  const labelOf = (name: string) => chainLabel(config.registry, chains.find((c) => c.name === name)?.hexsChainId ?? 0);
+
   async function buy(chainId: number, currency: string) {
     const chain = chains.find((c) => c.hexsChainId === chainId)!;
     const label = chainLabel(config.registry, chainId);
     setError(undefined);
     setSteps([]);
     setBusy(`${chainId}:${currency}`);
+    watch.current?.abort();
+    const ctl = (watch.current = new AbortController());
+    const report = (s: BuyStep) => {
+      if (!ctl.signal.aborted) setSteps((prev) => [...prev, s]);
+    };
     try {
       const eth = injectedWallet();
       if (!eth) throw new NoWalletError();
-      await buyKey(eth, { chain, modelId: BigInt(m!.id), currency, mirrors: chains.filter((c) => c !== chain) }, (s) =>
-        setSteps((prev) => [...prev, s]),
-      );
+      const bought = await buyKey(eth, { chain, modelId: BigInt(m!.id), currency }, report);
       onBought();
+      // The key is yours once confirmed; mirroring to the other chains is followed in the background.
+      void watchMirrors(
+        chains.filter((c) => c !== chain),
+        bought,
+        report,
+        ctl.signal,
+      ).catch(() => undefined);
     } catch (e) {
       console.error(e);
       setError(explain(e, label));
@@ -118,7 +135,7 @@ export function ModelPage({
       <p className="lead">{meta.description || "No description."}</p>
       <dl className="facts wide">
         <dt>Creator</dt>
-        <dd className="mono">{m.creator}</dd>
+        <dd className="mono">{checksum(m.creator)}</dd>
         <dt>Model id</dt>
         <dd>{formatId(m.id)}</dd>
         <dt>Published on</dt>
@@ -189,13 +206,7 @@ export function ModelPage({
           <div className="buy-panel">
             <h3>Your purchase</h3>
             {steps.length > 0 && (
-              <BuyStatus
-                steps={steps}
-                label={chainLabel(
-                  config.registry,
-                  chains.find((c) => c.name === (steps[0] as { chain?: string }).chain)?.hexsChainId ?? 0,
-                )}
-              />
+              <BuyStatus steps={steps} label={labelOf((steps[0] as { chain?: string }).chain ?? "")} labelOf={labelOf} />
             )}
             {error && (
               <div role="alert" className="error" data-testid="buy-error">

@@ -1,4 +1,4 @@
-import { formatEther } from "ethers";
+import { formatEther, getAddress } from "ethers";
 import { NATIVE } from "../../sdk/tx";
 
 export const short = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
@@ -10,3 +10,12 @@ export function formatPrice(amount: string | bigint, currency: string): string {
 }
 
 export const pct = (bps: number | null | undefined) => (bps == null ? "?" : `${bps / 100}%`);
+
+/** An address as people see it in wallets (EIP-55 checksum). */
+export const checksum = (a: string) => {
+  try {
+    return getAddress(a);
+  } catch {
+    return a;
+  }
+};

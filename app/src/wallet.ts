@@ -117,29 +117,46 @@ export interface BuyRequest {
   chain: EvmChain;
   modelId: bigint;
   currency: string;
-  /** The other EVM chains, watched until the key is mirrored there. */
-  mirrors: EvmChain[];
 }
 
-/** Buy one key; reports each step. Resolves once the key is mirrored (or throws a wallet/SDK error). */
-export async function buyKey(eth: Eip1193, r: BuyRequest, on: (s: BuyStep) => void, signal?: AbortSignal): Promise<void> {
+export interface Bought {
+  keyId: bigint;
+  modelId: bigint;
+  recipient: string;
+  txHash: string;
+}
+
+/** Buy one key; reports each step up to "confirmed" (or throws a wallet/SDK error). */
+export async function buyKey(eth: Eip1193, r: BuyRequest, on: (s: BuyStep) => void): Promise<Bought> {
   on({ step: "switching", chain: r.chain.name });
   await eth.request({ method: "eth_requestAccounts" });
   await ensureChain(eth, r.chain);
   on({ step: "checking" });
   const provider = new BrowserProvider(watched(eth, on), r.chain.evmChainId);
+  provider.pollingInterval = 500;
   const signer = await provider.getSigner();
   const c = hexs.connectContracts(r.chain, provider);
   const res = await hexs.buy(c, signer, { modelId: r.modelId, currency: r.currency });
   on({ step: "confirmed", txHash: res.txHash, keyId: res.keyId, buyer: res.buyer });
+  return { keyId: res.keyId, modelId: r.modelId, recipient: res.recipient, txHash: res.txHash };
+}
+
+/** Watch the other chains' hubs until the bought key is mirrored on each of them. */
+export async function watchMirrors(
+  mirrors: EvmChain[],
+  b: Bought,
+  on: (s: BuyStep) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const t0 = Date.now();
-  const pending = r.mirrors.filter((m) => m.contracts.HexsHub && m.contracts.HexsHubLens && m.rpcUrl);
+  const pending = mirrors.filter((m) => m.contracts.HexsHub && m.contracts.HexsHubLens && m.rpcUrl);
+  const total = pending.length;
   const done: string[] = [];
-  const owner = hexs.toSolAccount(hexs.evmAccount(res.recipient));
+  const owner = hexs.toSolAccount(hexs.evmAccount(b.recipient));
   while (pending.length && !signal?.aborted) {
     for (const m of [...pending]) {
       const mc = hexs.connectContracts(m, new JsonRpcProvider(m.rpcUrl, m.evmChainId, { staticNetwork: true }));
-      const v = await mc.hubLens!.mirroredKey(m.contracts.HexsHub!, res.keyId, r.modelId, owner).catch(() => undefined);
+      const v = await mc.hubLens!.mirroredKey(m.contracts.HexsHub!, b.keyId, b.modelId, owner).catch(() => undefined);
       if (v && v.resident !== 0n) {
         pending.splice(pending.indexOf(m), 1);
         done.push(m.name);
@@ -147,7 +164,7 @@ export async function buyKey(eth: Eip1193, r: BuyRequest, on: (s: BuyStep) => vo
     }
     if (pending.length) await new Promise((ok) => setTimeout(ok, 1000));
   }
-  if (done.length) on({ step: "mirrored", keyId: res.keyId, chains: done, seconds: (Date.now() - t0) / 1000 });
+  if (total && !pending.length) on({ step: "mirrored", keyId: b.keyId, chains: done, seconds: (Date.now() - t0) / 1000 });
 }
 
 export interface Explained {
