@@ -18,13 +18,26 @@ const STEP_TEXT: Record<(typeof STEPS)[number], string> = {
   mirrored: "Mirrored to the other chains",
 };
 
-function BuyStatus({ steps, label, labelOf }: { steps: BuyStep[]; label: string; labelOf: (chainName: string) => string }) {
+function BuyStatus({
+  steps,
+  label,
+  labelOf,
+  failed,
+}: {
+  steps: BuyStep[];
+  label: string;
+  labelOf: (chainName: string) => string;
+  /** The flow stopped with an error at its last step. */
+  failed: boolean;
+}) {
   const last = steps.at(-1);
   const reached = new Set(steps.map((s) => s.step));
-  const describe = (s: BuyStep): string => {
+  const describe = (s: BuyStep, passed: boolean): string => {
     switch (s.step) {
       case "switching":
-        return `Wallet on ${label}`;
+        return passed ? `Wallet on ${label}` : `Switching your wallet to ${label}`;
+      case "checking":
+        return passed ? STEP_TEXT.checking : "Checking funds and price";
       case "submitted":
         return `Transaction submitted: ${s.txHash.slice(0, 10)}…`;
       case "confirmed":
@@ -33,8 +46,6 @@ function BuyStatus({ steps, label, labelOf }: { steps: BuyStep[]; label: string;
         return `Mirrored to ${s.chains.map(labelOf).join(", ")} in ${s.seconds.toFixed(1)} s`;
       case "signing":
         return reached.has("submitted") ? "Signed in your wallet" : STEP_TEXT.signing;
-      default:
-        return STEP_TEXT[s.step];
     }
   };
   return (
@@ -42,13 +53,14 @@ function BuyStatus({ steps, label, labelOf }: { steps: BuyStep[]; label: string;
       {STEPS.map((k) => {
         const s = steps.findLast((x) => x.step === k);
         // confirmed and mirrored are outcomes, not waits: done as soon as they are reached
-        const state = s ? (s === last && k !== "confirmed" && k !== "mirrored" ? "active" : "done") : "todo";
+        const open = s === last && k !== "confirmed" && k !== "mirrored";
+        const state = !s ? "todo" : open ? (failed ? "failed" : "active") : "done";
         return (
           <li key={k} className={`step ${state}`} data-testid={`step-${k}`}>
             <span className="tick" aria-hidden="true">
-              {state === "done" ? "✓" : state === "active" ? "…" : "○"}
+              {{ done: "✓", active: "…", failed: "✗", todo: "○" }[state]}
             </span>
-            {s ? describe(s) : STEP_TEXT[k]}
+            {s ? describe(s, state === "done") : STEP_TEXT[k]}
             {k === "mirrored" && reached.has("confirmed") && !reached.has("mirrored") && (
               <span className="muted small"> (waiting for the relay)</span>
             )}
@@ -206,7 +218,12 @@ export function ModelPage({
           <div className="buy-panel">
             <h3>Your purchase</h3>
             {steps.length > 0 && (
-              <BuyStatus steps={steps} label={labelOf((steps[0] as { chain?: string }).chain ?? "")} labelOf={labelOf} />
+              <BuyStatus
+                steps={steps}
+                label={labelOf((steps[0] as { chain?: string }).chain ?? "")}
+                labelOf={labelOf}
+                failed={error !== undefined}
+              />
             )}
             {error && (
               <div role="alert" className="error" data-testid="buy-error">

@@ -150,6 +150,8 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
     const alert = page.getByTestId("buy-error");
     await alert.waitFor();
     expect(await alert.innerText()).to.match(/Signature rejected\. You declined the request in your wallet\. Nothing was sent/);
+    expect(await page.getByTestId("step-signing").getAttribute("class")).to.contain("failed");
+    expect(await page.getByTestId("step-submitted").getAttribute("class")).to.contain("todo");
     expect(await wallet.provider(chains[1].evmChainId).getBalance(wallet.address)).to.equal(before);
     await shot("buy-rejected");
   });
@@ -163,6 +165,8 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
     expect(await alert.innerText()).to.contain(
       `Your wallet is on chain ${chains[0].evmChainId}, but this sale is on Devnet B (chain ${chains[1].evmChainId})`,
     );
+    expect(await page.getByTestId("step-switching").getAttribute("class")).to.contain("failed");
+    expect(await page.getByTestId("step-switching").innerText()).to.contain("Switching your wallet to Devnet B");
     await shot("buy-wrong-network");
   });
 

@@ -87,7 +87,8 @@ describe("indexer: catalog, lineage, prices and sales of two EVM chains", functi
   it("records key sales per chain and counts a fork's sales toward its ancestor (trending)", async () => {
     const { sales } = await s.indexer.query<{
       sales: { items: { keyId: string; modelId: string; hexsChain: number; keyPrice: string }[] };
-    }>(`{ sales(orderBy: "timestamp", orderDirection: "asc") { items { keyId modelId hexsChain keyPrice } } }`);
+    }>(`{ sales(orderBy: "keyId", orderDirection: "asc") { items { keyId modelId hexsChain keyPrice } } }`);
+    // two chains' blocks may share a timestamp: order by key id (chain A's ids sort first)
     expect(sales.items.map((x) => [BigInt(x.keyId), BigInt(x.modelId), x.hexsChain])).to.deep.equal([
       [s.catalog.sold.rootOnA, s.catalog.root, 1],
       [s.catalog.sold.forkOnB, s.catalog.fork, 2],
