@@ -6,7 +6,7 @@ import "@xyflow/react/dist/style.css";
 import { ancestorsOf, formatId, metaOf, type ModelRow } from "./indexer";
 import { pct } from "./format";
 
-const W = 240;
+const W = 260;
 const H = 120;
 
 export function Lineage({ models, id }: { models: ModelRow[]; id: string }) {

@@ -3,10 +3,10 @@
 // Node by a funded ethers Wallet over the chains' JSON-RPC (transactions are signed here, never
 // by a node-unlocked account). The built app is served by a tiny static server.
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
 import { JsonRpcProvider, toBeHex, Wallet } from "ethers";
-import { portFree, ROOT } from "../../../devnet/chains";
+import { ROOT } from "../../../devnet/chains";
+export { serveStatic } from "../../../devnet/app";
 import type { EvmChain } from "../../../sdk/chains";
 
 export const CHROMIUM = process.env.HEXS_CHROMIUM ?? "/usr/bin/chromium";
@@ -52,29 +52,6 @@ export async function launch(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM))
     throw new Error(`no Chromium at ${CHROMIUM}: run scripts/app-test.sh (it installs Debian's chromium)`);
   return playwright().chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
-}
-
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript",
-  ".css": "text/css",
-  ".json": "application/json",
-  ".svg": "image/svg+xml",
-};
-
-/** Serve `dir` on 127.0.0.1 (first free port from `from`); unknown paths get index.html. */
-export async function serveStatic(dir: string, from = 5273): Promise<{ url: string; close: () => Promise<void> }> {
-  let port = from;
-  while (!(await portFree(port))) port++;
-  const server = http.createServer((req, res) => {
-    const rel = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/+/, "");
-    let file = path.join(dir, rel);
-    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(dir, "index.html");
-    res.setHeader("content-type", TYPES[path.extname(file)] ?? "application/octet-stream");
-    res.end(fs.readFileSync(file));
-  });
-  await new Promise<void>((ok) => server.listen(port, "127.0.0.1", ok));
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(() => ok())) };
 }
 
 export interface WalletModes {

@@ -8,12 +8,10 @@ import path from "node:path";
 import { id, parseEther, type Signer } from "ethers";
 import * as hexs from "../../../sdk";
 import { flushLane } from "../../../sdk/bridge";
-import { portFree, ROOT, sdkChain } from "../../../devnet/chains";
+import { sdkChain } from "../../../devnet/chains";
+import { startIndexer, type Indexer } from "../../../devnet/app";
 import { Supervisor } from "../../../devnet/procs";
 import { startTwoNodes, type NodeChain, type TwoNodes } from "../../lz/helpers/twoNodes";
-
-export const INDEXER_DIR = path.join(ROOT, "indexer");
-const PONDER = path.join(INDEXER_DIR, "node_modules/.bin/ponder");
 
 /** A model's display metadata, carried on chain as a data: URI (the app reads name and description from it). */
 export function metadataUri(name: string, description: string): string {
@@ -31,14 +29,7 @@ export interface Catalog {
   forker: string;
 }
 
-export interface Indexer {
-  url: string;
-  port: number;
-  /** POST a GraphQL query; throws on GraphQL errors. */
-  query: <T>(q: string) => Promise<T>;
-  /** Wait until the indexer has read every chain up to its current head. */
-  caughtUp: (timeoutMs?: number) => Promise<void>;
-}
+export type { Indexer };
 
 export interface Stack {
   nodes: TwoNodes;
@@ -50,11 +41,6 @@ export interface Stack {
   /** Flush both LayerZero lanes and deliver what they carry (what the devnet's relayers do). */
   relay: () => Promise<void>;
   stop: () => Promise<void>;
-}
-
-async function firstFreePort(from: number): Promise<number> {
-  for (let p = from; p < from + 200; p++) if (await portFree(p)) return p;
-  throw new Error(`no free port in ${from}-${from + 199}`);
 }
 
 async function flushAndDeliver(t: TwoNodes, from: NodeChain, dst: number): Promise<number> {
@@ -110,71 +96,6 @@ async function makeCatalog(t: TwoNodes, registry: hexs.ChainRegistry): Promise<C
     creator: await creator.getAddress(),
     forker: await forker.getAddress(),
   };
-}
-
-/** Start Ponder on `chainsFile` with a fresh PGlite folder; resolves once its HTTP server answers. */
-export async function startIndexer(sup: Supervisor, chainsFile: string, dir: string): Promise<Indexer> {
-  const port = await firstFreePort(42069 + (process.pid % 50) * 3);
-  const c = sup.spawn("indexer", PONDER, ["start", "--port", String(port), "--schema", `hexs_test_${process.pid}`], {
-    cwd: INDEXER_DIR,
-    env: {
-      HEXS_CHAINS_FILE: chainsFile,
-      HEXS_INDEXER_DB: path.join(dir, "pglite"),
-      HEXS_INDEXER_POLL_MS: "250",
-      PONDER_TELEMETRY_DISABLED: "true",
-      PONDER_LOG_LEVEL: process.env.PONDER_LOG_LEVEL ?? "warn",
-      DATABASE_URL: "",
-    },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const query = async <T>(q: string): Promise<T> => {
-    const res = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: q }),
-    });
-    const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-    if (body.errors?.length) throw new Error(`GraphQL: ${body.errors.map((e) => e.message).join("; ")}`);
-    return body.data as T;
-  };
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (c.proc.exitCode !== null) throw new Error(`the indexer exited (${c.proc.exitCode}):\n${sup.tail(c)}`);
-    try {
-      await query("{ _meta { status } }");
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`the indexer did not answer on ${url} in 120 s:\n${sup.tail(c)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  const chains = (JSON.parse(fs.readFileSync(chainsFile, "utf8")) as { chains: { name: string; rpcUrl: string }[] }).chains;
-  const caughtUp = async (timeoutMs = 60_000) => {
-    // /ready turns 200 before the last blocks are indexed: compare _meta's block with each head.
-    const heads = await Promise.all(
-      chains.map(async (ch) => {
-        const r = await fetch(ch.rpcUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
-        });
-        return { name: ch.name, head: Number(((await r.json()) as { result: string }).result) };
-      }),
-    );
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const { _meta } = await query<{ _meta: { status: Record<string, { block?: { number: number } | null }> } }>(
-        "{ _meta { status } }",
-      );
-      if (heads.every((h) => (_meta.status[h.name]?.block?.number ?? -1) >= h.head)) return;
-      if (Date.now() > until)
-        throw new Error(
-          `the indexer is behind: ${JSON.stringify(_meta.status)} vs heads ${JSON.stringify(heads)}\n${sup.tail(c)}`,
-        );
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
-  return { url, port, query, caughtUp };
 }
 
 export async function startStack(log: (line: string) => void = () => undefined): Promise<Stack> {
