@@ -196,7 +196,8 @@ export function explain(e: unknown, chainLabel: string): Explained {
   if (e instanceof hexs.HexsError && e.code === "insufficient_funds")
     return {
       title: "Insufficient funds",
-      detail: e.message.replace(/ Fund the account or use --from with another one\.$/, ""),
+      // the SDK's sentence, without its CLI advice
+      detail: e.message.replace(/^insufficient funds: /, "").replace(/ Fund the account or use --from with another one\.$/, ""),
       next: `Add funds to your account on ${chainLabel}, or buy on another chain.`,
     };
   if (e instanceof hexs.HexsError)

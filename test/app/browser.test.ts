@@ -180,7 +180,7 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
       const alert = page.getByTestId("buy-error");
       await alert.filter({ hasText: "Insufficient funds" }).waitFor();
       expect(await alert.innerText()).to.match(
-        /Insufficient funds\. insufficient funds: 0x[0-9a-fA-F]{40} has 0\.0 ETH but needs/,
+        /Insufficient funds\. 0x[0-9a-fA-F]{40} has 0\.0 ETH but needs 0\.02\d* ETH \(0\.02 ETH payment/,
       );
       expect(poor.requests).to.not.include("eth_sendTransaction");
       await shot("buy-insufficient-funds");
