@@ -63,7 +63,7 @@ export function Lineage({ models, id }: { models: ModelRow[]; id: string }) {
   return (
     <div
       className="lineage"
-      role="img"
+      role="figure"
       aria-label={`lineage tree: ${nodes.length} models, ${edges.length} fork edges with royalty shares`}
     >
       <ReactFlow
@@ -73,6 +73,10 @@ export function Lineage({ models, id }: { models: ModelRow[]; id: string }) {
         fitViewOptions={{ padding: 0.25, maxZoom: 1.1 }}
         nodesDraggable={false}
         nodesConnectable={false}
+        // nodes hold links: a focusable node around a link is a nested control (WCAG)
+        nodesFocusable={false}
+        edgesFocusable={false}
+        elementsSelectable={false}
         proOptions={{ hideAttribution: true }}
         zoomOnScroll={false}
       >

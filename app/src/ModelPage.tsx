@@ -203,7 +203,7 @@ export function ModelPage({
                         className="button"
                         disabled={busy !== undefined}
                         onClick={() => void buy(chain.hexsChainId, p.currency)}
-                        aria-label={`Buy a key on ${label} for ${formatPrice(p.keyPrice, p.currency)}`}
+                        aria-label={`Buy on ${label} for ${formatPrice(p.keyPrice, p.currency)}`}
                       >
                         {busy === `${chain.hexsChainId}:${p.currency}` ? "Buying…" : `Buy on ${label}`}
                       </button>

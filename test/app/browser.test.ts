@@ -14,7 +14,15 @@ import { Wallet, parseEther, toBeHex, zeroPadValue } from "ethers";
 import * as hexs from "../../sdk";
 import { ROOT } from "../../devnet/chains";
 import { startStack, type Stack } from "./helpers/stack";
-import { injectWallet, launch, serveStatic, TestWallet, type Browser, type Page } from "./helpers/browser";
+import {
+  accessibilityViolations,
+  injectWallet,
+  launch,
+  serveStatic,
+  TestWallet,
+  type Browser,
+  type Page,
+} from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
 const SHOTS = path.join(ROOT, "app/test-results");
@@ -91,7 +99,7 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
     const rowB = page.locator('tr[data-chain="2"]');
     expect(await rowB.innerText()).to.match(/Devnet B\s+home\s+1\s+0\.02 ETH/);
     expect(await page.locator('tr[data-chain="1"]').innerText()).to.match(/Devnet A\s+mirror\s+0\s+not for sale here/);
-    const lineage = page.getByRole("img", { name: /lineage tree/ });
+    const lineage = page.getByRole("figure", { name: /lineage tree/ });
     await lineage.locator(".react-flow__node").nth(1).waitFor();
     expect(await lineage.locator(".react-flow__node").count()).to.equal(2);
     expect(await lineage.locator(".react-flow__edge").count()).to.equal(1);
@@ -100,9 +108,26 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
     await shot("model");
   });
 
+  it("catalog and model page pass axe-core's WCAG 2.1 A/AA checks (names, labels, roles, contrast)", async () => {
+    await page.goto(site.url);
+    await page.getByRole("list", { name: "models", exact: true }).waitFor();
+    expect((await accessibilityViolations(page)).map((v) => `${v.id}: ${v.help} at ${JSON.stringify(v.nodes)}`)).to.deep.equal(
+      [],
+    );
+    await page.goto(`${site.url}#/model/${s.catalog.fork}`);
+    await page
+      .getByRole("figure", { name: /lineage tree/ })
+      .locator(".react-flow__node")
+      .nth(1)
+      .waitFor();
+    expect((await accessibilityViolations(page)).map((v) => `${v.id}: ${v.help} at ${JSON.stringify(v.nodes)}`)).to.deep.equal(
+      [],
+    );
+  });
+
   it("buys a key on chain B: switches the wallet from A, shows signing → submitted → confirmed → mirrored", async () => {
     expect(wallet.chainId).to.equal(chains[0].evmChainId);
-    await page.getByRole("button", { name: "Buy a key on Devnet B for 0.02 ETH" }).click();
+    await page.getByRole("button", { name: "Buy on Devnet B for 0.02 ETH" }).click();
     const status = page.getByRole("status");
     await status.locator('[data-testid="step-confirmed"].done').waitFor({ timeout: 60_000 });
     expect(wallet.chainId).to.equal(chains[1].evmChainId);
@@ -146,7 +171,7 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
   it("a rejected signature shows what happened and that nothing was paid", async () => {
     wallet.modes = { rejectSign: true };
     const before = await wallet.provider(chains[1].evmChainId).getBalance(wallet.address);
-    await page.getByRole("button", { name: "Buy a key on Devnet B for 0.02 ETH" }).click();
+    await page.getByRole("button", { name: "Buy on Devnet B for 0.02 ETH" }).click();
     const alert = page.getByTestId("buy-error");
     await alert.waitFor();
     expect(await alert.innerText()).to.match(/Signature rejected\. You declined the request in your wallet\. Nothing was sent/);
@@ -159,7 +184,7 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
   it("a refused network switch shows 'Wrong network' with the chain to pick", async () => {
     wallet.modes = { rejectSwitch: true };
     wallet.chainId = chains[0].evmChainId!;
-    await page.getByRole("button", { name: "Buy a key on Devnet B for 0.02 ETH" }).click();
+    await page.getByRole("button", { name: "Buy on Devnet B for 0.02 ETH" }).click();
     const alert = page.getByTestId("buy-error");
     await alert.filter({ hasText: "Wrong network" }).waitFor();
     expect(await alert.innerText()).to.contain(
@@ -176,7 +201,7 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
     const rich = wallet;
     wallet = poor;
     try {
-      await page.getByRole("button", { name: "Buy a key on Devnet B for 0.02 ETH" }).click();
+      await page.getByRole("button", { name: "Buy on Devnet B for 0.02 ETH" }).click();
       const alert = page.getByTestId("buy-error");
       await alert.filter({ hasText: "Insufficient funds" }).waitFor();
       expect(await alert.innerText()).to.match(

@@ -38,6 +38,8 @@ export interface Page {
   getByTestId(id: string): Locator;
   locator(selector: string): Locator;
   waitForFunction(fn: () => boolean, arg?: unknown, o?: { timeout?: number }): Promise<unknown>;
+  addScriptTag(o: { path: string }): Promise<unknown>;
+  evaluate<T>(fn: () => Promise<T> | T): Promise<T>;
 }
 export interface Browser {
   newPage(o?: { viewport?: { width: number; height: number } }): Promise<Page>;
@@ -172,5 +174,28 @@ export async function injectWallet(page: Page, w: () => TestWallet): Promise<voi
       },
     };
     (window as unknown as { ethereum: unknown }).ethereum = ethereum;
+  });
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** axe-core's WCAG 2 A and AA checks (names and labels, roles, contrast…) on the current page. */
+export async function accessibilityViolations(page: Page): Promise<AxeViolation[]> {
+  await page.addScriptTag({ path: path.join(ROOT, "app/node_modules/axe-core/axe.min.js") });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, o: unknown) => Promise<{ violations: AxeViolation[] }> } })
+      .axe;
+    const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target })),
+    }));
   });
 }
