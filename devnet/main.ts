@@ -10,6 +10,7 @@
 //   ts-node devnet/main.ts --keep     keep everything running after the scenario (Ctrl-C stops it)
 import fs from "node:fs";
 import path from "node:path";
+import { startApp } from "./app";
 import { COSMOS_CHAIN, ROOT, sdkChain } from "./chains";
 import { startDevnet, type Devnet } from "./network";
 import { Supervisor } from "./procs";
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
       ],
     };
     fs.writeFileSync(path.join(net.dir, "chains.json"), JSON.stringify(registry, null, 2) + "\n");
+    // The indexer and the web app (skipped, with a note, until scripts/app-build.sh has run).
+    const app = await startApp(sup, net.dir, path.join(net.dir, "chains.json"), say);
     if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
     const tScenario = Date.now();
     const r = await runScenario(a, b, net.cosmos, say, {
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
       say(
         `  decrypt as a key holder: npx hardhat model:decrypt --network devnetB --model 100:1 --from 3 --out /tmp/fork.sdl.yaml --key-service ${net.services.keyService}`,
       );
+      if (app) say(`  web app: ${app.url} (a wallet on the devnet's chains; funded accounts: the dev mnemonic's)`);
       say(`  relayer status: npm run relayer -- status --config ${path.relative(ROOT, net.operators[0].configFile)}`);
       await new Promise(() => undefined);
     }

@@ -1,0 +1,126 @@
+// Shell: loads the runtime config and the catalog (refreshed every few seconds), hash routes
+// (#/ catalog, #/model/<id>), and the wallet button.
+import { useCallback, useEffect, useState } from "react";
+import { loadConfig, chainLabel, type AppConfig } from "./config";
+import { loadCatalog, type Catalog } from "./indexer";
+import { injectedWallet, walletChainId } from "./wallet";
+import { CatalogPage } from "./CatalogPage";
+import { ModelPage } from "./ModelPage";
+
+function useHashRoute(): string {
+  const [hash, setHash] = useState(window.location.hash);
+  useEffect(() => {
+    const on = () => setHash(window.location.hash);
+    window.addEventListener("hashchange", on);
+    return () => window.removeEventListener("hashchange", on);
+  }, []);
+  return hash.replace(/^#/, "") || "/";
+}
+
+const short = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
+
+function WalletButton({ config }: { config: AppConfig }) {
+  const [account, setAccount] = useState<string>();
+  const [chainId, setChainId] = useState<number>();
+  const [error, setError] = useState<string>();
+  const eth = injectedWallet();
+  const refresh = useCallback(async () => {
+    if (!eth) return;
+    const accounts = (await eth.request({ method: "eth_accounts" })) as string[];
+    setAccount(accounts[0]);
+    setChainId(await walletChainId(eth));
+  }, [eth]);
+  useEffect(() => {
+    void refresh().catch(() => undefined);
+    const on = () => void refresh().catch(() => undefined);
+    eth?.on?.("chainChanged", on);
+    eth?.on?.("accountsChanged", on);
+    return () => {
+      eth?.removeListener?.("chainChanged", on);
+      eth?.removeListener?.("accountsChanged", on);
+    };
+  }, [eth, refresh]);
+  if (!eth) return <span className="wallet muted">No wallet detected</span>;
+  const chain = config.registry.chains.find((c) => c.family === "evm" && c.evmChainId === chainId);
+  if (account)
+    return (
+      <span className="wallet" aria-label="connected wallet">
+        <span className="dot" aria-hidden="true" /> {short(account)} ·{" "}
+        {chain ? chainLabel(config.registry, chain.hexsChainId) : `chain ${chainId}`}
+      </span>
+    );
+  return (
+    <span>
+      <button
+        className="button secondary"
+        onClick={() =>
+          void eth
+            .request({ method: "eth_requestAccounts" })
+            .then(refresh)
+            .catch((e: Error) => setError(e.message))
+        }
+      >
+        Connect wallet
+      </button>
+      {error && <span className="muted"> {error}</span>}
+    </span>
+  );
+}
+
+export function App() {
+  const route = useHashRoute();
+  const [config, setConfig] = useState<AppConfig>();
+  const [catalog, setCatalog] = useState<Catalog>();
+  const [error, setError] = useState<string>();
+
+  useEffect(() => {
+    loadConfig().then(setConfig, (e: Error) => setError(e.message));
+  }, []);
+  const reload = useCallback(async () => {
+    if (!config) return;
+    try {
+      setCatalog(await loadCatalog(config.indexerUrl));
+      setError(undefined);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }, [config]);
+  useEffect(() => {
+    void reload();
+    const t = setInterval(() => void reload(), 3000);
+    return () => clearInterval(t);
+  }, [reload]);
+
+  const modelMatch = /^\/model\/(\d+)$/.exec(route);
+  return (
+    <>
+      <header className="top">
+        <a href="#/" className="brand">
+          <span className="logo" aria-hidden="true">
+            ⬡
+          </span>{" "}
+          Hexs
+        </a>
+        <nav aria-label="main">
+          <a href="#/">Catalog</a>
+        </nav>
+        {config && <WalletButton config={config} />}
+      </header>
+      <main>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        {!catalog || !config ? (
+          !error && <p className="muted">Loading the catalog…</p>
+        ) : modelMatch ? (
+          <ModelPage config={config} catalog={catalog} id={modelMatch[1]} onBought={reload} />
+        ) : (
+          <CatalogPage config={config} catalog={catalog} />
+        )}
+      </main>
+      <footer className="muted">Catalog from every chain, served by the Hexs indexer at {config?.indexerUrl ?? "…"}</footer>
+    </>
+  );
+}

@@ -1,0 +1,246 @@
+// A model page: who made it, where it comes from, its price and keys sold on each chain, its
+// lineage picture, and buying a key on the chain of one's choice with the injected wallet.
+import { useEffect, useRef, useState } from "react";
+import type { AppConfig } from "./config";
+import { chainLabel, evmChains } from "./config";
+import { ancestorsOf, formatId, metaOf, type Catalog } from "./indexer";
+import { Lineage } from "./Lineage";
+import { checksum, formatPrice, pct } from "./format";
+import { buyKey, explain, injectedWallet, NoWalletError, watchMirrors, type BuyStep, type Explained } from "./wallet";
+
+const STEPS = ["switching", "checking", "signing", "submitted", "confirmed", "mirrored"] as const;
+const STEP_TEXT: Record<(typeof STEPS)[number], string> = {
+  switching: "Wallet on the right network",
+  checking: "Funds and price checked",
+  signing: "Waiting for your signature",
+  submitted: "Transaction submitted",
+  confirmed: "Confirmed on chain",
+  mirrored: "Mirrored to the other chains",
+};
+
+function BuyStatus({
+  steps,
+  label,
+  labelOf,
+  failed,
+}: {
+  steps: BuyStep[];
+  label: string;
+  labelOf: (chainName: string) => string;
+  /** The flow stopped with an error at its last step. */
+  failed: boolean;
+}) {
+  const last = steps.at(-1);
+  const reached = new Set(steps.map((s) => s.step));
+  const describe = (s: BuyStep, passed: boolean): string => {
+    switch (s.step) {
+      case "switching":
+        return passed ? `Wallet on ${label}` : `Switching your wallet to ${label}`;
+      case "checking":
+        return passed ? STEP_TEXT.checking : "Checking funds and price";
+      case "submitted":
+        return `Transaction submitted: ${s.txHash.slice(0, 10)}…`;
+      case "confirmed":
+        return `Confirmed: key ${formatId(s.keyId)} is yours`;
+      case "mirrored":
+        return `Mirrored to ${s.chains.map(labelOf).join(", ")} in ${s.seconds.toFixed(1)} s`;
+      case "signing":
+        return reached.has("submitted") ? "Signed in your wallet" : STEP_TEXT.signing;
+    }
+  };
+  return (
+    <ol className="steps" role="status" aria-live="polite" data-step={last?.step}>
+      {STEPS.map((k) => {
+        const s = steps.findLast((x) => x.step === k);
+        // confirmed and mirrored are outcomes, not waits: done as soon as they are reached
+        const open = s === last && k !== "confirmed" && k !== "mirrored";
+        const state = !s ? "todo" : open ? (failed ? "failed" : "active") : "done";
+        return (
+          <li key={k} className={`step ${state}`} data-testid={`step-${k}`}>
+            <span className="tick" aria-hidden="true">
+              {{ done: "✓", active: "…", failed: "✗", todo: "○" }[state]}
+            </span>
+            {s ? describe(s, state === "done") : STEP_TEXT[k]}
+            {k === "mirrored" && reached.has("confirmed") && !reached.has("mirrored") && (
+              <span className="muted small"> (waiting for the relay)</span>
+            )}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+export function ModelPage({
+  config,
+  catalog,
+  id,
+  onBought,
+}: {
+  config: AppConfig;
+  catalog: Catalog;
+  id: string;
+  onBought: () => void;
+}) {
+  const m = catalog.models.find((x) => x.id === id);
+  const [steps, setSteps] = useState<BuyStep[]>([]);
+  const [busy, setBusy] = useState<string>();
+  const [error, setError] = useState<Explained>();
+  const watch = useRef<AbortController>(undefined);
+  useEffect(() => () => watch.current?.abort(), []);
+  if (!m)
+    return (
+      <p role="alert" className="error">
+        Model {id} is not in the catalog (yet): the indexer may still be catching up.
+      </p>
+    );
+  const meta = metaOf(m);
+  const byId = new Map(catalog.models.map((x) => [x.id, x]));
+  const parent = byId.get(m.parentId);
+  const forks = catalog.models.filter((x) => x.parentId === m.id);
+  const chains = evmChains(config.registry);
+  const rows = chains.map((c) => ({
+    chain: c,
+    copy: catalog.copies.find((x) => x.modelId === m.id && x.hexsChain === c.hexsChainId),
+    prices: catalog.prices.filter((p) => p.modelId === m.id && p.hexsChain === c.hexsChainId && p.listed),
+  }));
+
+  const labelOf = (name: string) => chainLabel(config.registry, chains.find((c) => c.name === name)?.hexsChainId ?? 0);
+
+  async function buy(chainId: number, currency: string) {
+    const chain = chains.find((c) => c.hexsChainId === chainId)!;
+    const label = chainLabel(config.registry, chainId);
+    setError(undefined);
+    setSteps([]);
+    setBusy(`${chainId}:${currency}`);
+    watch.current?.abort();
+    const ctl = (watch.current = new AbortController());
+    const report = (s: BuyStep) => {
+      if (!ctl.signal.aborted) setSteps((prev) => [...prev, s]);
+    };
+    try {
+      const eth = injectedWallet();
+      if (!eth) throw new NoWalletError();
+      const bought = await buyKey(eth, { chain, modelId: BigInt(m!.id), currency }, report);
+      onBought();
+      // The key is yours once confirmed; mirroring to the other chains is followed in the background.
+      void watchMirrors(
+        chains.filter((c) => c !== chain),
+        bought,
+        report,
+        ctl.signal,
+      ).catch(() => undefined);
+    } catch (e) {
+      console.error(e);
+      setError(explain(e, label));
+    } finally {
+      setBusy(undefined);
+    }
+  }
+
+  return (
+    <article>
+      <p className="crumbs">
+        <a href="#/">Catalog</a> / {meta.name}
+      </p>
+      <h1>{meta.name}</h1>
+      <p className="lead">{meta.description || "No description."}</p>
+      <dl className="facts wide">
+        <dt>Creator</dt>
+        <dd className="mono">{checksum(m.creator)}</dd>
+        <dt>Model id</dt>
+        <dd>{formatId(m.id)}</dd>
+        <dt>Published on</dt>
+        <dd>{chainLabel(config.registry, m.homeChain)}</dd>
+        <dt>Lineage</dt>
+        <dd>
+          {parent ? (
+            <>
+              fork of <a href={`#/model/${parent.id}`}>{metaOf(parent).name}</a>, paying it {pct(m.upstreamBps)} of every sale
+            </>
+          ) : (
+            "original model"
+          )}
+          {ancestorsOf(byId, m.id).length > 1 && ` (${ancestorsOf(byId, m.id).length} ancestors)`}
+        </dd>
+        <dt>Forks</dt>
+        <dd>
+          {forks.length} {m.forkRoyaltyBps != null && <>· each fork pays this model {pct(m.forkRoyaltyBps)} of its sales</>}
+        </dd>
+        <dt>Content commitment</dt>
+        <dd className="mono small">{m.contentCommitment ?? "(not yet indexed from its home chain)"}</dd>
+      </dl>
+
+      <section aria-labelledby="chains-h">
+        <h2 id="chains-h">Prices and keys on each chain</h2>
+        <table className="prices">
+          <thead>
+            <tr>
+              <th scope="col">Chain</th>
+              <th scope="col">Copy</th>
+              <th scope="col">Keys sold</th>
+              <th scope="col">Key price</th>
+              <th scope="col">
+                <span className="sr-only">Buy</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(({ chain, copy, prices }) => {
+              const label = chainLabel(config.registry, chain.hexsChainId);
+              return (
+                <tr key={chain.hexsChainId} data-chain={chain.hexsChainId}>
+                  <th scope="row">{label}</th>
+                  <td>{copy ? (copy.mirrored ? "mirror" : "home") : "not mirrored yet"}</td>
+                  <td>{copy?.keysSold ?? 0}</td>
+                  <td>
+                    {prices.length ? prices.map((p) => formatPrice(p.keyPrice, p.currency)).join(", ") : "not for sale here"}
+                  </td>
+                  <td>
+                    {prices.map((p) => (
+                      <button
+                        key={p.currency}
+                        className="button"
+                        disabled={busy !== undefined}
+                        onClick={() => void buy(chain.hexsChainId, p.currency)}
+                        aria-label={`Buy on ${label} for ${formatPrice(p.keyPrice, p.currency)}`}
+                      >
+                        {busy === `${chain.hexsChainId}:${p.currency}` ? "Buying…" : `Buy on ${label}`}
+                      </button>
+                    ))}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        {(steps.length > 0 || error) && (
+          <div className="buy-panel">
+            <h3>Your purchase</h3>
+            {steps.length > 0 && (
+              <BuyStatus
+                steps={steps}
+                label={labelOf((steps[0] as { chain?: string }).chain ?? "")}
+                labelOf={labelOf}
+                failed={error !== undefined}
+              />
+            )}
+            {error && (
+              <div role="alert" className="error" data-testid="buy-error">
+                <strong>{error.title}.</strong> {error.detail} <em>{error.next}</em>
+              </div>
+            )}
+          </div>
+        )}
+      </section>
+
+      <section aria-labelledby="lineage-h">
+        <h2 id="lineage-h">Lineage</h2>
+        <p className="muted small">
+          The original model at the top, forks below; each arrow shows the share of a fork's sales paid to its parent.
+        </p>
+        <Lineage models={catalog.models} id={m.id} />
+      </section>
+    </article>
+  );
+}

@@ -1,0 +1,151 @@
+// The indexer's GraphQL API (indexer/, Ponder): the whole catalog in one query, and what the app
+// derives from it (names from metadata, trending with forks counted toward their ancestors).
+export interface ModelRow {
+  id: string;
+  homeChain: number;
+  creator: string;
+  parentId: string;
+  depth: number | null;
+  upstreamBps: number | null;
+  forkRoyaltyBps: number | null;
+  daoBps: number | null;
+  forkable: boolean | null;
+  retired: boolean;
+  contentCommitment: string | null;
+  sdlLocator: string | null;
+  metadataUri: string | null;
+  publishedAt: string | null;
+  sales: number;
+  lineageSales: number;
+}
+export interface CopyRow {
+  modelId: string;
+  hexsChain: number;
+  mirrored: boolean;
+  keysSold: number;
+}
+export interface PriceRow {
+  modelId: string;
+  hexsChain: number;
+  currency: string;
+  keyPrice: string;
+  deploymentPrice: string;
+  listed: boolean;
+}
+export interface SaleRow {
+  keyId: string;
+  modelId: string;
+  hexsChain: number;
+  buyer: string;
+  keyPrice: string;
+  currency: string;
+  timestamp: string;
+  txHash: string;
+}
+export interface Catalog {
+  models: ModelRow[];
+  copies: CopyRow[];
+  prices: PriceRow[];
+  sales: SaleRow[];
+}
+
+const CATALOG_QUERY = `{
+  models(limit: 1000, orderBy: "id", orderDirection: "asc") { items {
+    id homeChain creator parentId depth upstreamBps forkRoyaltyBps daoBps forkable retired
+    contentCommitment sdlLocator metadataUri publishedAt sales lineageSales } }
+  modelChains(limit: 1000) { items { modelId hexsChain mirrored keysSold } }
+  prices(limit: 1000) { items { modelId hexsChain currency keyPrice deploymentPrice listed } }
+  sales(limit: 1000, orderBy: "timestamp", orderDirection: "desc") { items { keyId modelId hexsChain buyer keyPrice currency timestamp txHash } }
+}`;
+
+export async function loadCatalog(indexerUrl: string): Promise<Catalog> {
+  let res: Response;
+  try {
+    res = await fetch(`${indexerUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: CATALOG_QUERY }),
+    });
+  } catch {
+    throw new Error(`the indexer at ${indexerUrl} is unreachable`);
+  }
+  const body = (await res.json()) as {
+    data?: {
+      models: { items: ModelRow[] };
+      modelChains: { items: CopyRow[] };
+      prices: { items: PriceRow[] };
+      sales: { items: SaleRow[] };
+    };
+    errors?: { message: string }[];
+  };
+  if (!body.data) throw new Error(`indexer: ${body.errors?.map((e) => e.message).join("; ") ?? `HTTP ${res.status}`}`);
+  return {
+    models: body.data.models.items,
+    copies: body.data.modelChains.items,
+    prices: body.data.prices.items,
+    sales: body.data.sales.items,
+  };
+}
+
+export interface Meta {
+  name: string;
+  description: string;
+}
+
+/** Name and description from a model's metadata URI (a data: URI with JSON); a fallback name otherwise. */
+export function metaOf(m: ModelRow): Meta {
+  const fallback = { name: `Model ${formatId(m.id)}`, description: "" };
+  const uri = m.metadataUri ?? "";
+  const prefix = "data:application/json,";
+  if (!uri.startsWith(prefix)) return fallback;
+  try {
+    const j = JSON.parse(decodeURIComponent(uri.slice(prefix.length))) as Partial<Meta>;
+    return { name: typeof j.name === "string" && j.name ? j.name : fallback.name, description: j.description ?? "" };
+  } catch {
+    return fallback;
+  }
+}
+
+/** `4294967297 (1:1)`: the global id with its home chain and serial. */
+export function formatId(id: string | bigint): string {
+  const n = BigInt(id);
+  return `${n} (${n >> 32n}:${n & 0xffffffffn})`;
+}
+
+/** The model's ancestors, nearest first. */
+export function ancestorsOf(models: Map<string, ModelRow>, id: string): ModelRow[] {
+  const out: ModelRow[] = [];
+  let cur = models.get(id);
+  for (let hop = 0; cur && cur.parentId !== "0" && hop < 64; hop++) {
+    const p = models.get(cur.parentId);
+    if (!p) break;
+    out.push(p);
+    cur = p;
+  }
+  return out;
+}
+
+export interface Trend {
+  model: ModelRow;
+  /** Sales in the window of the model itself and of all its forks, on every chain. */
+  score: number;
+  own: number;
+}
+
+/** Rank models by recent key sales across all chains, each fork's sales counted toward every ancestor. */
+export function trending(cat: Catalog, windowSeconds: number, nowSeconds: number): Trend[] {
+  const byId = new Map(cat.models.map((m) => [m.id, m]));
+  const score = new Map<string, number>();
+  const own = new Map<string, number>();
+  for (const s of cat.sales) {
+    if (Number(s.timestamp) < nowSeconds - windowSeconds) continue;
+    own.set(s.modelId, (own.get(s.modelId) ?? 0) + 1);
+    for (const m of [byId.get(s.modelId), ...ancestorsOf(byId, s.modelId)]) {
+      if (m) score.set(m.id, (score.get(m.id) ?? 0) + 1);
+    }
+  }
+  return [...score.entries()]
+    .map(([id, n]) => ({ model: byId.get(id)!, score: n, own: own.get(id) ?? 0 }))
+    .filter((t) => t.model)
+    .sort((a, b) => b.score - a.score || a.model.id.localeCompare(b.model.id));
+}

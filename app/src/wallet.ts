@@ -1,0 +1,210 @@
+// Buying a key with an injected EIP-1193 wallet (MetaMask-like), through the SDK: switch the
+// wallet to the sale's chain, let the SDK check funds and simulate, watch the wallet sign and
+// submit, wait for the receipt, then watch the other chains' hubs until the key is mirrored.
+import { BrowserProvider, JsonRpcProvider, toBeHex } from "ethers";
+import * as hexs from "../../sdk";
+import type { EvmChain } from "../../sdk/chains";
+
+export interface Eip1193 {
+  request(args: { method: string; params?: unknown[] | Record<string, unknown> }): Promise<unknown>;
+  on?(event: string, fn: (...args: unknown[]) => void): void;
+  removeListener?(event: string, fn: (...args: unknown[]) => void): void;
+}
+
+export function injectedWallet(): Eip1193 | undefined {
+  return (window as unknown as { ethereum?: Eip1193 }).ethereum;
+}
+
+/** The wallet is on another network and did not switch. */
+export class WrongNetworkError extends Error {
+  constructor(
+    readonly walletChainId: number,
+    readonly chain: EvmChain,
+    readonly reason: string,
+  ) {
+    super(`wallet is on chain ${walletChainId}, the sale is on ${chain.name} (${chain.evmChainId}): ${reason}`);
+  }
+}
+
+export class NoWalletError extends Error {
+  constructor() {
+    super("no injected wallet (window.ethereum)");
+  }
+}
+
+const codeOf = (e: unknown): unknown => (e && typeof e === "object" ? (e as { code?: unknown }).code : undefined);
+
+/** Whether a wallet refusal (EIP-1193 code 4001, ethers' ACTION_REJECTED) is anywhere in the error's causes. */
+export function isRejection(e: unknown): boolean {
+  const seen = new Set<unknown>();
+  let cur: unknown = e;
+  while (cur && typeof cur === "object" && !seen.has(cur)) {
+    seen.add(cur);
+    const code = codeOf(cur);
+    if (code === 4001 || code === "ACTION_REJECTED") return true;
+    const r = cur as Record<string, unknown>;
+    cur = r.cause ?? r.error ?? r.info;
+  }
+  return false;
+}
+
+export async function walletChainId(eth: Eip1193): Promise<number> {
+  return Number(await eth.request({ method: "eth_chainId" }));
+}
+
+/** Ask the wallet to switch to `chain` (adding it first if it does not know it). */
+export async function ensureChain(eth: Eip1193, chain: EvmChain): Promise<void> {
+  const want = chain.evmChainId;
+  if (!want) throw new Error(`the chain registry gives no EVM chain id for ${chain.name}`);
+  const current = await walletChainId(eth);
+  if (current === want) return;
+  const chainId = toBeHex(want);
+  try {
+    await eth.request({ method: "wallet_switchEthereumChain", params: [{ chainId }] });
+  } catch (e) {
+    if (codeOf(e) === 4902 && chain.rpcUrl) {
+      try {
+        await eth.request({
+          method: "wallet_addEthereumChain",
+          params: [
+            {
+              chainId,
+              chainName: chain.name,
+              rpcUrls: [chain.rpcUrl],
+              nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+            },
+          ],
+        });
+      } catch (e2) {
+        throw new WrongNetworkError(
+          current,
+          chain,
+          isRejection(e2) ? "you declined adding the network" : String((e2 as Error).message ?? e2),
+        );
+      }
+    } else {
+      throw new WrongNetworkError(current, chain, isRejection(e) ? "you declined the switch" : String((e as Error).message ?? e));
+    }
+  }
+  const now = await walletChainId(eth);
+  if (now !== want) throw new WrongNetworkError(now, chain, "the wallet stayed on its network");
+}
+
+export type BuyStep =
+  | { step: "switching"; chain: string }
+  | { step: "checking" }
+  | { step: "signing" }
+  | { step: "submitted"; txHash: string }
+  | { step: "confirmed"; txHash: string; keyId: bigint; buyer: string }
+  | { step: "mirrored"; keyId: bigint; chains: string[]; seconds: number };
+
+/** Wrap the wallet so the buy flow sees when it asks for a signature and when the transaction is out. */
+function watched(eth: Eip1193, on: (s: BuyStep) => void): Eip1193 {
+  return {
+    request: async (args) => {
+      if (args.method !== "eth_sendTransaction") return eth.request(args);
+      on({ step: "signing" });
+      const hash = (await eth.request(args)) as string;
+      on({ step: "submitted", txHash: hash });
+      return hash;
+    },
+    on: eth.on?.bind(eth),
+    removeListener: eth.removeListener?.bind(eth),
+  };
+}
+
+export interface BuyRequest {
+  chain: EvmChain;
+  modelId: bigint;
+  currency: string;
+}
+
+export interface Bought {
+  keyId: bigint;
+  modelId: bigint;
+  recipient: string;
+  txHash: string;
+}
+
+/** Buy one key; reports each step up to "confirmed" (or throws a wallet/SDK error). */
+export async function buyKey(eth: Eip1193, r: BuyRequest, on: (s: BuyStep) => void): Promise<Bought> {
+  on({ step: "switching", chain: r.chain.name });
+  await eth.request({ method: "eth_requestAccounts" });
+  await ensureChain(eth, r.chain);
+  on({ step: "checking" });
+  const provider = new BrowserProvider(watched(eth, on), r.chain.evmChainId);
+  provider.pollingInterval = 500;
+  const signer = await provider.getSigner();
+  const c = hexs.connectContracts(r.chain, provider);
+  const res = await hexs.buy(c, signer, { modelId: r.modelId, currency: r.currency });
+  on({ step: "confirmed", txHash: res.txHash, keyId: res.keyId, buyer: res.buyer });
+  return { keyId: res.keyId, modelId: r.modelId, recipient: res.recipient, txHash: res.txHash };
+}
+
+/** Watch the other chains' hubs until the bought key is mirrored on each of them. */
+export async function watchMirrors(
+  mirrors: EvmChain[],
+  b: Bought,
+  on: (s: BuyStep) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const t0 = Date.now();
+  const pending = mirrors.filter((m) => m.contracts.HexsHub && m.contracts.HexsHubLens && m.rpcUrl);
+  const total = pending.length;
+  const done: string[] = [];
+  const owner = hexs.toSolAccount(hexs.evmAccount(b.recipient));
+  while (pending.length && !signal?.aborted) {
+    for (const m of [...pending]) {
+      const mc = hexs.connectContracts(m, new JsonRpcProvider(m.rpcUrl, m.evmChainId, { staticNetwork: true }));
+      const v = await mc.hubLens!.mirroredKey(m.contracts.HexsHub!, b.keyId, b.modelId, owner).catch(() => undefined);
+      if (v && v.resident !== 0n) {
+        pending.splice(pending.indexOf(m), 1);
+        done.push(m.name);
+      }
+    }
+    if (pending.length) await new Promise((ok) => setTimeout(ok, 1000));
+  }
+  if (total && !pending.length) on({ step: "mirrored", keyId: b.keyId, chains: done, seconds: (Date.now() - t0) / 1000 });
+}
+
+export interface Explained {
+  title: string;
+  detail: string;
+  next: string;
+}
+
+/** A person-readable account of what went wrong, and what to do next. */
+export function explain(e: unknown, chainLabel: string): Explained {
+  if (e instanceof NoWalletError)
+    return {
+      title: "No wallet found",
+      detail: "This page needs a browser wallet (an EIP-1193 wallet such as MetaMask) to buy a key.",
+      next: "Install or unlock a wallet, then reload the page.",
+    };
+  if (e instanceof WrongNetworkError)
+    return {
+      title: "Wrong network",
+      detail: `Your wallet is on chain ${e.walletChainId}, but this sale is on ${chainLabel} (chain ${e.chain.evmChainId}): ${e.reason}.`,
+      next: `Switch your wallet to ${chainLabel} and press Buy again.`,
+    };
+  if (isRejection(e))
+    return {
+      title: "Signature rejected",
+      detail: "You declined the request in your wallet. Nothing was sent and nothing was paid.",
+      next: "Press Buy again when you are ready to sign.",
+    };
+  if (e instanceof hexs.HexsError && e.code === "insufficient_funds")
+    return {
+      title: "Insufficient funds",
+      // the SDK's sentence, without its CLI advice
+      detail: e.message.replace(/^insufficient funds: /, "").replace(/ Fund the account or use --from with another one\.$/, ""),
+      next: `Add funds to your account on ${chainLabel}, or buy on another chain.`,
+    };
+  if (e instanceof hexs.HexsError)
+    return {
+      title: "The purchase cannot go through",
+      detail: e.message,
+      next: e.retryable ? "Try again in a moment." : "Nothing was paid.",
+    };
+  return { title: "Something went wrong", detail: hexs.messageOf(e), next: "Check your wallet and try again." };
+}

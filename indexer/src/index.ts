@@ -1,0 +1,112 @@
+// Event handlers: every chain's registry and market feed one catalog. A model's row comes from its
+// home chain's ModelPublished (full terms) or, when a mirror's event is read first, from a
+// mirror's ModelMirrored (lineage only; the home event fills in the rest).
+import { ponder, type Context } from "ponder:registry";
+import { model, modelChain, price, sale } from "ponder:schema";
+import { indexedChains } from "../chains";
+
+const hexsChainOf = new Map(indexedChains().map((c) => [c.evmChainId, c.hexsChainId]));
+
+function hexsChain(context: Context): number {
+  const id = hexsChainOf.get(context.chain.id);
+  if (id === undefined) throw new Error(`chain ${context.chain.name} (${context.chain.id}) is not in the chain registry`);
+  return id;
+}
+
+const homeOf = (modelId: bigint) => Number(modelId >> 32n);
+
+ponder.on("HexsRegistry:ModelPublished", async ({ event, context }) => {
+  const { modelId, creator, parentId, keys, contentCommitment, parentCommitment, sdlLocator, metadataUri, terms } = event.args;
+  const full = {
+    homeChain: homeOf(modelId),
+    creator,
+    parentId,
+    depth: terms.depth,
+    upstreamBps: terms.upstreamBps,
+    forkRoyaltyBps: terms.forkRoyaltyBps,
+    daoBps: terms.daoBps,
+    forkable: terms.forkable,
+    contentCommitment,
+    parentCommitment,
+    sdlLocator,
+    metadataUri,
+    publishedAt: event.block.timestamp,
+  };
+  await context.db
+    .insert(model)
+    .values({ id: modelId, ...full })
+    .onConflictDoUpdate(full);
+  const chain = hexsChain(context);
+  await context.db
+    .insert(modelChain)
+    .values({ id: `${chain}:${modelId}`, modelId, hexsChain: chain, keys, mirrored: false, block: event.block.number })
+    .onConflictDoNothing();
+});
+
+ponder.on("HexsRegistry:ModelMirrored", async ({ event, context }) => {
+  const { modelId, creator, parentId, keys } = event.args;
+  await context.db
+    .insert(model)
+    .values({ id: modelId, homeChain: homeOf(modelId), creator, parentId })
+    .onConflictDoNothing();
+  const chain = hexsChain(context);
+  await context.db
+    .insert(modelChain)
+    .values({ id: `${chain}:${modelId}`, modelId, hexsChain: chain, keys, mirrored: true, block: event.block.number })
+    .onConflictDoNothing();
+});
+
+ponder.on("HexsRegistry:ModelRetired", async ({ event, context }) => {
+  const m = await context.db.find(model, { id: event.args.modelId });
+  if (m) await context.db.update(model, { id: event.args.modelId }).set({ retired: true });
+});
+
+ponder.on("HexsRegistry:ModelUpdated", async ({ event, context }) => {
+  const { modelId, contentCommitment, sdlLocator, metadataUri } = event.args;
+  const m = await context.db.find(model, { id: modelId });
+  // Only the home chain's update is authoritative; mirrors replay it.
+  if (m && hexsChain(context) === m.homeChain)
+    await context.db.update(model, { id: modelId }).set({ contentCommitment, sdlLocator, metadataUri });
+});
+
+ponder.on("HexsRegistry:PriceSet", async ({ event, context }) => {
+  const { modelId, currency, keyPrice, deploymentPrice, listed } = event.args;
+  const chain = hexsChain(context);
+  const row = { keyPrice, deploymentPrice, listed, updatedAt: event.block.timestamp };
+  await context.db
+    .insert(price)
+    .values({ id: `${chain}:${modelId}:${currency.toLowerCase()}`, modelId, hexsChain: chain, currency, ...row })
+    .onConflictDoUpdate(row);
+});
+
+ponder.on("HexsMarket:Purchased", async ({ event, context }) => {
+  const { keyId, modelId, buyer, recipient, currency, keyPrice, deploymentEscrow } = event.args;
+  const chain = hexsChain(context);
+  await context.db.insert(sale).values({
+    id: `${chain}:${event.transaction.hash}:${event.log.logIndex}`,
+    keyId,
+    modelId,
+    hexsChain: chain,
+    buyer,
+    recipient,
+    currency,
+    keyPrice,
+    deploymentEscrow,
+    timestamp: event.block.timestamp,
+    txHash: event.transaction.hash,
+  });
+  await context.db
+    .update(modelChain, { id: `${chain}:${modelId}` })
+    .set((r) => ({ keysSold: r.keysSold + 1 }))
+    .catch(() => undefined); // a sale without the model's copy here cannot happen on a sound chain
+  // Trending counts a fork's sales toward every ancestor.
+  let id: bigint = modelId;
+  for (let hop = 0; id !== 0n && hop < 64; hop++) {
+    const m = await context.db.find(model, { id });
+    if (!m) break;
+    await context.db
+      .update(model, { id })
+      .set({ lineageSales: m.lineageSales + 1, ...(hop === 0 ? { sales: m.sales + 1 } : {}) });
+    id = m.parentId;
+  }
+});

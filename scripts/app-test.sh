@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The web app's and the indexer's tests: type-checks, the production build, the indexer on two
+# hardhat nodes, and the app end to end in headless Chromium (screenshots in app/test-results/).
+# Installs what it needs (scripts/app-deps.sh). Run it under the heavy-work lock on shared machines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/app-deps.sh --browser
+echo "[app] type-check app/ and indexer/"
+(cd app && npx tsc --noEmit -p .)
+(cd indexer && npx tsc --noEmit -p .)
+echo "[app] production build"
+bash scripts/app-build.sh
+echo "[app] indexer and browser tests"
+npx hardhat test test/app/indexer.test.ts test/app/browser.test.ts

@@ -1,0 +1,115 @@
+// The indexer (indexer/, Ponder) over two `hardhat node`s deployed by the devnet's deploy code:
+// a root model published on A and mirrored to B, a fork made on B, keys sold on both chains, all
+// through the SDK; the catalog, lineage, prices and sales are read back from the indexer's
+// GraphQL API once `_meta` says every chain is indexed up to its head.
+// Run: npx mocha -r ts-node/register --timeout 600000 test/app/indexer.test.ts
+import { expect } from "chai";
+import { parseEther } from "ethers";
+import * as hexs from "../../sdk";
+import { startStack, type Stack } from "./helpers/stack";
+
+const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
+
+interface Row {
+  id: string;
+  homeChain: number;
+  creator: string;
+  parentId: string;
+  upstreamBps: number | null;
+  forkRoyaltyBps: number | null;
+  contentCommitment: string | null;
+  metadataUri: string | null;
+  sales: number;
+  lineageSales: number;
+}
+
+describe("indexer: catalog, lineage, prices and sales of two EVM chains", function () {
+  this.timeout(600_000);
+  let s: Stack;
+
+  before(async () => {
+    s = await startStack(VERBOSE ? (l) => console.log(`    ${l}`) : undefined);
+    await s.indexer.caughtUp();
+  });
+
+  after(async () => {
+    if (s) await s.stop();
+  });
+
+  it("lists every model once, with its creator, home chain, parent and content commitment", async () => {
+    const { models } = await s.indexer.query<{ models: { items: Row[] } }>(
+      `{ models(orderBy: "id", orderDirection: "asc") { items { id homeChain creator parentId upstreamBps forkRoyaltyBps contentCommitment metadataUri sales lineageSales } } }`,
+    );
+    expect(models.items.map((m) => BigInt(m.id))).to.deep.equal([s.catalog.root, s.catalog.fork]);
+    const [root, fork] = models.items;
+    expect(root.homeChain).to.equal(1);
+    expect(root.creator.toLowerCase()).to.equal(s.catalog.creator.toLowerCase());
+    expect(root.parentId).to.equal("0");
+    expect(root.forkRoyaltyBps).to.equal(1500);
+    expect(root.contentCommitment).to.match(/^0x[0-9a-f]{64}$/);
+    expect(decodeURIComponent(root.metadataUri!)).to.contain("Llama Forge 8B");
+    // the fork was made on B: its home chain is B, its parent the root, its edge royalty the root's fork royalty
+    expect(fork.homeChain).to.equal(2);
+    expect(BigInt(fork.parentId)).to.equal(s.catalog.root);
+    expect(fork.creator.toLowerCase()).to.equal(s.catalog.forker.toLowerCase());
+    expect(fork.upstreamBps).to.equal(1500);
+  });
+
+  it("records each model's copy on each chain: home and mirrored", async () => {
+    const { modelChains } = await s.indexer.query<{
+      modelChains: { items: { modelId: string; hexsChain: number; mirrored: boolean; keysSold: number }[] };
+    }>(`{ modelChains(orderBy: "id", orderDirection: "asc") { items { modelId hexsChain mirrored keysSold } } }`);
+    const byKey = Object.fromEntries(
+      modelChains.items.map((r) => [`${BigInt(r.modelId) === s.catalog.root ? "root" : "fork"}@${r.hexsChain}`, r]),
+    );
+    expect(Object.keys(byKey).sort()).to.deep.equal(["fork@1", "fork@2", "root@1", "root@2"]);
+    expect(byKey["root@1"].mirrored).to.equal(false);
+    expect(byKey["root@2"].mirrored).to.equal(true);
+    expect(byKey["fork@2"].mirrored).to.equal(false);
+    expect(byKey["fork@1"].mirrored).to.equal(true);
+    expect(byKey["root@1"].keysSold).to.equal(1);
+    expect(byKey["fork@2"].keysSold).to.equal(1);
+    expect(byKey["root@2"].keysSold).to.equal(0);
+  });
+
+  it("keeps prices per chain and currency", async () => {
+    const { prices } = await s.indexer.query<{
+      prices: { items: { modelId: string; hexsChain: number; currency: string; keyPrice: string; listed: boolean }[] };
+    }>(`{ prices { items { modelId hexsChain currency keyPrice listed } } }`);
+    const rootPrices = prices.items.filter((p) => BigInt(p.modelId) === s.catalog.root).sort((x, y) => x.hexsChain - y.hexsChain);
+    expect(rootPrices.map((p) => [p.hexsChain, BigInt(p.keyPrice)])).to.deep.equal([
+      [1, parseEther("0.01")],
+      [2, parseEther("0.02")],
+    ]);
+    expect(rootPrices.every((p) => p.listed && p.currency === hexs.NATIVE)).to.equal(true);
+  });
+
+  it("records key sales per chain and counts a fork's sales toward its ancestor (trending)", async () => {
+    const { sales } = await s.indexer.query<{
+      sales: { items: { keyId: string; modelId: string; hexsChain: number; keyPrice: string }[] };
+    }>(`{ sales(orderBy: "keyId", orderDirection: "asc") { items { keyId modelId hexsChain keyPrice } } }`);
+    // two chains' blocks may share a timestamp: order by key id (chain A's ids sort first)
+    expect(sales.items.map((x) => [BigInt(x.keyId), BigInt(x.modelId), x.hexsChain])).to.deep.equal([
+      [s.catalog.sold.rootOnA, s.catalog.root, 1],
+      [s.catalog.sold.forkOnB, s.catalog.fork, 2],
+    ]);
+    const { root, fork } = await s.indexer.query<{ root: Row; fork: Row }>(
+      `{ root: model(id: "${s.catalog.root}") { sales lineageSales } fork: model(id: "${s.catalog.fork}") { sales lineageSales } }`,
+    );
+    expect([root.sales, root.lineageSales]).to.deep.equal([1, 2]);
+    expect([fork.sales, fork.lineageSales]).to.deep.equal([1, 1]);
+  });
+
+  it("follows new sales as they happen", async () => {
+    const B = hexs.evmChain(hexs.findChain(s.registry, 2));
+    const buyer = await s.nodes.b.signer(6);
+    const k = await hexs.buy(hexs.connectContracts(B, buyer), buyer, { modelId: s.catalog.fork, currency: hexs.NATIVE });
+    await s.indexer.caughtUp();
+    const { sales } = await s.indexer.query<{ sales: { items: { keyId: string }[] } }>(
+      `{ sales(where: { txHash: "${k.txHash}" }) { items { keyId } } }`,
+    );
+    expect(sales.items.map((x) => BigInt(x.keyId))).to.deep.equal([k.keyId]);
+    const { root } = await s.indexer.query<{ root: Row }>(`{ root: model(id: "${s.catalog.root}") { lineageSales } }`);
+    expect(root.lineageSales).to.equal(3);
+  });
+});
