@@ -8,6 +8,11 @@ export default tseslint.config(
   {
     ignores: [
       "node_modules/",
+      "app/dist/",
+      "app/node_modules/",
+      "indexer/.ponder/",
+      "indexer/generated/",
+      "indexer/node_modules/",
       "sdk/typechain/",
       "sdk/cosmwasm/",
       "artifacts/",
