@@ -15,6 +15,15 @@ function hexsChain(context: Context): number {
 
 const homeOf = (modelId: bigint) => Number(modelId >> 32n);
 
+/** This chain's copy of a model: its home copy (published here) or a mirror. */
+async function recordCopy(context: Context, modelId: bigint, keys: `0x${string}`, mirrored: boolean, block: bigint) {
+  const chain = hexsChain(context);
+  await context.db
+    .insert(modelChain)
+    .values({ id: `${chain}:${modelId}`, modelId, hexsChain: chain, keys, mirrored, block })
+    .onConflictDoNothing();
+}
+
 ponder.on("HexsRegistry:ModelPublished", async ({ event, context }) => {
   const { modelId, creator, parentId, keys, contentCommitment, parentCommitment, sdlLocator, metadataUri, terms } = event.args;
   const full = {
@@ -36,11 +45,7 @@ ponder.on("HexsRegistry:ModelPublished", async ({ event, context }) => {
     .insert(model)
     .values({ id: modelId, ...full })
     .onConflictDoUpdate(full);
-  const chain = hexsChain(context);
-  await context.db
-    .insert(modelChain)
-    .values({ id: `${chain}:${modelId}`, modelId, hexsChain: chain, keys, mirrored: false, block: event.block.number })
-    .onConflictDoNothing();
+  await recordCopy(context, modelId, keys, false, event.block.number);
 });
 
 ponder.on("HexsRegistry:ModelMirrored", async ({ event, context }) => {
@@ -49,11 +54,7 @@ ponder.on("HexsRegistry:ModelMirrored", async ({ event, context }) => {
     .insert(model)
     .values({ id: modelId, homeChain: homeOf(modelId), creator, parentId })
     .onConflictDoNothing();
-  const chain = hexsChain(context);
-  await context.db
-    .insert(modelChain)
-    .values({ id: `${chain}:${modelId}`, modelId, hexsChain: chain, keys, mirrored: true, block: event.block.number })
-    .onConflictDoNothing();
+  await recordCopy(context, modelId, keys, true, event.block.number);
 });
 
 ponder.on("HexsRegistry:ModelRetired", async ({ event, context }) => {
