@@ -675,14 +675,15 @@ task(
 
 task(
   "payout:bind",
-  "Bind the creator's payout account on a chain: the creator signs the binding (EIP-191) and it is recorded for every chain",
+  "Bind the creator's payout account (its earnings only) on a chain: the creator signs the binding (EIP-712) and it is recorded for every chain",
 )
   .addParam("chain", "Hexs chain id the payout account is for")
   .addParam("payout", "Payout account: EVM address, or cosmos:0x… / cosmwasm:0x…")
   .addOptionalParam("nonce", "Binding nonce (default: one above the last binding of this creator for that chain)")
+  .addOptionalParam("model", "A model of the creator on this chain (default: its latest one)")
   .addOptionalParam("from", "The creator's account (signs the binding and the transaction)", "0")
   .setAction(
-    cli(async (a: { chain: string; payout: string; nonce?: string; from?: string }, hre): Promise<BindResult> => {
+    cli(async (a: { chain: string; payout: string; nonce?: string; model?: string; from?: string }, hre): Promise<BindResult> => {
       const chain = parseChain("chain", a.chain);
       const payout = parseAccount("payout", a.payout);
       const nonce = a.nonce === undefined ? undefined : parseUint("nonce", a.nonce, (1n << 64n) - 1n);
@@ -690,6 +691,7 @@ task(
       const b = await loadBridge(hre, false);
       const signer = await resolveSigner(hre, a.from);
       const { bindPayout } = await sdk();
-      return bindPayout(b.p, signer, { chain, payout, nonce }, { log: say });
+      const modelId = a.model === undefined ? undefined : parseUint("model", a.model, (1n << 64n) - 1n);
+      return bindPayout(b.p, signer, { chain, payout, nonce, modelId }, { log: say });
     }),
   );
