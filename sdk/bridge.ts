@@ -83,7 +83,7 @@ export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
   [Kind.KeyBurned]: 10_000n,
   [Kind.PurchaseSettled]: 15_000n,
   [Kind.LeaseReported]: 50_000n,
-  [Kind.PayoutAddressBound]: 50_000n,
+  [Kind.PayoutAddressBound]: 65_000n,
   [Kind.KeyPolicySet]: 210_000n,
 };
 

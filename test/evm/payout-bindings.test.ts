@@ -13,6 +13,7 @@ import { toSolAccount } from "../../sdk";
 import {
   encodeEip712Blob,
   payoutDomain,
+  payoutDomainSeparator,
   PAYOUT_BINDING_TYPES,
   payoutEip712Digest,
   payoutStructHash,
@@ -197,6 +198,8 @@ describe("payout bindings", () => {
       const me = await f.creator.getAddress();
       const payout = await f.payoutSigner.getAddress();
       const b: PayoutBinding = { creator: evm(me), chain: A, payout: evm(payout), nonce: 1n };
+      expect(await f.bindings.PAYOUT_BINDING_TYPEHASH()).to.equal(vectors.typeHash);
+      expect(await f.bindings.domainSeparator()).to.equal(payoutDomainSeparator(f.evmChainId, await f.bindings.getAddress()));
       const sig = await signTyped(f, f.creator, b);
       const tx = f.bindings.connect(f.stranger).bindPayout(me, modelId, A, toSolAccount(b.payout), 1n, sig);
       await expect(tx).to.emit(f.hub, "Recorded");

@@ -13,7 +13,7 @@
 //    here is the derivation (`npx hardhat test test/lz/receive-gas.test.ts`).
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
-import { getBytes, hexlify, Wallet, zeroPadValue, type Signer, type TransactionReceipt } from "ethers";
+import { hexlify, Wallet, zeroPadValue, type Signer, type TransactionReceipt } from "ethers";
 import { batchGas, flushLane, LZ_RECEIVE_BASE_GAS, LZ_RECEIVE_GAS_PER_KIND, lzReceiveOption, roundUpGas } from "../../sdk/bridge";
 import { lzReceiveGasOf, packetKey } from "../../devnet/lz";
 import { AccountFamily, encodeBody, Kind, KIND_NAMES } from "../../codec";
