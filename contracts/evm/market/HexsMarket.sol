@@ -238,10 +238,12 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     function claim(address currency, address to) external nonReentrant returns (uint256 amount) {
         if (to == address(0)) revert ZeroAddress();
         MarketStorage storage s = _s();
-        amount = s.credit[msg.sender][currency] + s.earnings[msg.sender][currency];
+        uint256 credit = s.credit[msg.sender][currency];
+        uint256 earned = s.earnings[msg.sender][currency];
+        amount = credit + earned;
         if (amount == 0) revert NothingToClaim(msg.sender, currency);
-        s.credit[msg.sender][currency] = 0;
-        s.earnings[msg.sender][currency] = 0;
+        if (credit != 0) s.credit[msg.sender][currency] = 0;
+        if (earned != 0) s.earnings[msg.sender][currency] = 0;
         emit Claimed(msg.sender, currency, to, amount);
         _pay(currency, to, amount);
     }
