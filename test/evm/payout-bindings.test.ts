@@ -163,6 +163,20 @@ describe("payout bindings", () => {
       expect(await f.p.registry.payoutOf(w.address)).to.equal(payout);
     });
 
+    it("a binding whose creator is the zero address with an unrecoverable signature is refused", async () => {
+      const f = await fixture();
+      const b: PayoutBinding = {
+        creator: evm(ethers.ZeroAddress),
+        chain: A,
+        payout: evm(Wallet.createRandom().address),
+        nonce: 1n,
+      };
+      // r = s = 0: ecrecover fails and returns address(0), which must not count as the creator's signature
+      const blob = encodeEip712Blob(f.evmChainId, VC_B, ethers.concat([ethers.ZeroHash, ethers.ZeroHash, "0x1b"]));
+      expect(await deliver(f, B, [bound(B, 1n, b, blob)])).to.deep.equal([1n]);
+      expect(await f.p.registry.payoutOf(ethers.ZeroAddress)).to.equal(ethers.ZeroAddress);
+    });
+
     it("only the successor nonce applies: skips and max-u64 are refused, never applied", async () => {
       const f = await fixture();
       const w = Wallet.createRandom();

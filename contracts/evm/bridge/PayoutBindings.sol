@@ -57,6 +57,7 @@ contract PayoutBindings is AccessControl {
     bytes32 private constant VERSION_HASH = keccak256("1");
     uint8 public constant SCHEME_EIP712 = 1;
     uint8 public constant SCHEME_ADR36 = 2;
+    uint256 private constant BECH32_CONST = 1; // BIP-173 checksum constant (xor-ed in)
     uint256 private constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
     IBindingsHub public immutable hub;
@@ -121,8 +122,8 @@ contract PayoutBindings is AccessControl {
         HexsCodec.Account memory creatorAccount = HexsCodec.evmAccount(creator);
         bytes32 digest = _eip712Digest(block.chainid, address(this), structHash(creatorAccount, chain, payout, nonce));
         if (signature.length != 65) revert BadBindingBlob(SCHEME_EIP712, signature.length);
-        (address signer, , ) = ECDSA.tryRecover(digest, signature);
-        if (signer != creator) revert BadBindingSignature(signer);
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, signature);
+        if (err != ECDSA.RecoverError.NoError || signer != creator) revert BadBindingSignature(signer);
         sourceNonce[creator][chain] = nonce;
         bytes memory blob = abi.encodePacked(SCHEME_EIP712, uint64(block.chainid), address(this), signature);
         hub.recordBinding(HexsBodies.PayoutAddressBound(creatorAccount, chain, payout, nonce, blob));
@@ -140,8 +141,11 @@ contract PayoutBindings is AccessControl {
             address vc = address(bytes20(blob[9:29]));
             if (vc == address(0) || vc != remoteBindings[srcChain]) revert WrongVerifyingContract(srcChain, vc);
             bytes32 digest = _eip712Digest(uint64(bytes8(blob[1:9])), vc, h);
-            (address signer, , ) = ECDSA.tryRecover(digest, blob[29:94]);
-            if (signer != HexsCodec.toEvmAddress(b.creator)) revert BadBindingSignature(signer);
+            // A failed recovery gives address(0): refused by its error, not by comparing with a
+            // creator that could itself be address(0).
+            (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, blob[29:94]);
+            if (err != ECDSA.RecoverError.NoError || signer != HexsCodec.toEvmAddress(b.creator))
+                revert BadBindingSignature(signer);
         } else if (scheme == SCHEME_ADR36 && blob.length == 130 && b.creator.family == HexsCodec.FAMILY_COSMOS) {
             _verifyAdr36(srcChain, b.creator.addr, h, blob);
         } else {
@@ -230,7 +234,7 @@ contract PayoutBindings is AccessControl {
         for (uint256 i; i < n; ++i) chk = _polymod(chk, uint8(hrp[i]) & 31);
         for (uint256 i; i < 32; ++i) chk = _polymod(chk, values[i]);
         for (uint256 i; i < 6; ++i) chk = _polymod(chk, 0);
-        chk ^= 1;
+        chk ^= BECH32_CONST;
         out = new bytes(n + 1 + 32 + 6);
         for (uint256 i; i < n; ++i) out[i] = hrp[i];
         out[n] = "1";
