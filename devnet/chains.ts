@@ -198,7 +198,15 @@ export async function deployEvm(
   fs.writeFileSync(
     wireFile,
     JSON.stringify(
-      { chains: chains.map((c) => ({ chainId: c.hexsChainId, eid: c.eid, bridge: c.addresses.HexsLzBridge, ratePerHour: 0 })) },
+      {
+        chains: chains.map((c) => ({
+          chainId: c.hexsChainId,
+          eid: c.eid,
+          bridge: c.addresses.HexsLzBridge,
+          ratePerHour: 0,
+          payoutBindings: c.addresses.PayoutBindings,
+        })),
+      },
       null,
       2,
     ),
@@ -211,7 +219,20 @@ export async function deployEvm(
   );
   await Promise.all(
     chains.map((c) =>
-      hardhat(["gateway:accept", "--network", c.network, "--chain", String(COSMOS_CHAIN), "--execute", "--fast-forward"], env),
+      hardhat(
+        [
+          "gateway:accept",
+          "--network",
+          c.network,
+          "--chain",
+          String(COSMOS_CHAIN),
+          "--hrp",
+          "wasm",
+          "--execute",
+          "--fast-forward",
+        ],
+        env,
+      ),
     ),
   );
   say(
