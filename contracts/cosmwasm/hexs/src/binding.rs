@@ -1,0 +1,221 @@
+//! Payout bindings' signatures. A binding (creator, chain, payout, nonce) travels with the
+//! creator's own signature, checked where it is made and again wherever it is applied, so a
+//! relayer quorum alone cannot redirect a creator's earnings.
+//!
+//! The blob (the message's `signature` bytes) starts with its scheme:
+//! - 1, EIP-712 (EVM creators): u64 BE chainId ‖ 20-byte verifyingContract ‖ r ‖ s ‖ v (27/28);
+//! - 2, ADR-36 (Cosmos creators): 64-byte pubkey x ‖ y ‖ r ‖ s ‖ recovery id (0/1).
+//!
+//! Both sign the same struct hash:
+//! keccak256(abi.encode(TYPEHASH, keccak256(creatorWire), chain, keccak256(payoutWire), nonce)),
+//! where a wire account is family u8 ‖ length u8 ‖ address.
+
+use cosmwasm_std::{Api, Binary};
+use hexs_codec::{keccak256, PayoutAddressBound};
+use ripemd::Ripemd160;
+use sha2::{Digest, Sha256};
+
+use crate::account::{hex, FAMILY_COSMOS, FAMILY_EVM};
+use crate::error::ContractError;
+use crate::outbound::from_codec_account;
+use crate::state::Config;
+
+pub const SCHEME_EIP712: u8 = 1;
+pub const SCHEME_ADR36: u8 = 2;
+pub const EIP712_BLOB_LEN: usize = 94;
+pub const ADR36_BLOB_LEN: usize = 130;
+
+const TYPE: &[u8] = b"PayoutBinding(bytes creator,uint32 chain,bytes payout,uint64 nonce)";
+const DOMAIN_TYPE: &[u8] =
+    b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
+
+/// secp256k1 group order / 2: a larger `s` is the malleable twin of a valid signature.
+const HALF_ORDER: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+];
+
+fn refuse(reason: impl Into<String>) -> ContractError {
+    ContractError::InvalidBindingSignature {
+        reason: reason.into(),
+    }
+}
+
+/// The codec's account encoding of a word (family ‖ address): family ‖ length ‖ address.
+fn wire(word: &[u8]) -> Vec<u8> {
+    let mut w = Vec::with_capacity(word.len() + 1);
+    w.push(word[0]);
+    w.push((word.len() - 1) as u8);
+    w.extend_from_slice(&word[1..]);
+    w
+}
+
+fn uint(v: u64) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[24..].copy_from_slice(&v.to_be_bytes());
+    w
+}
+
+pub fn struct_hash(creator: &[u8], chain: u32, payout: &[u8], nonce: u64) -> [u8; 32] {
+    let mut enc = Vec::with_capacity(160);
+    enc.extend_from_slice(&keccak256(TYPE));
+    enc.extend_from_slice(&keccak256(&wire(creator)));
+    enc.extend_from_slice(&uint(chain.into()));
+    enc.extend_from_slice(&keccak256(&wire(payout)));
+    enc.extend_from_slice(&uint(nonce));
+    keccak256(&enc)
+}
+
+/// What `eth_signTypedData_v4` signs: domain {name "Hexs", version "1", chainId, verifyingContract}.
+pub fn eip712_digest(chain_id: u64, verifying_contract: &[u8], struct_hash: &[u8; 32]) -> [u8; 32] {
+    let mut dom = Vec::with_capacity(160);
+    dom.extend_from_slice(&keccak256(DOMAIN_TYPE));
+    dom.extend_from_slice(&keccak256(b"Hexs"));
+    dom.extend_from_slice(&keccak256(b"1"));
+    dom.extend_from_slice(&uint(chain_id));
+    dom.extend_from_slice(&[0u8; 12]);
+    dom.extend_from_slice(verifying_contract);
+    let mut msg = Vec::with_capacity(66);
+    msg.extend_from_slice(&[0x19, 0x01]);
+    msg.extend_from_slice(&keccak256(&dom));
+    msg.extend_from_slice(struct_hash);
+    keccak256(&msg)
+}
+
+/// The amino JSON sign doc of ADR-36 `signArbitrary(signer, structHash)` (sorted keys, no spaces).
+pub fn adr36_sign_doc(signer: &str, struct_hash: &[u8; 32]) -> String {
+    format!(
+        concat!(
+            r#"{{"account_number":"0","chain_id":"","fee":{{"amount":[],"gas":"0"}},"memo":"","#,
+            r#""msgs":[{{"type":"sign/MsgSignData","value":{{"data":"{}","signer":"{}"}}}}],"#,
+            r#""sequence":"0"}}"#
+        ),
+        Binary::from(struct_hash.as_slice()).to_base64(),
+        signer
+    )
+}
+
+/// A Cosmos account's 20 bytes: ripemd160(sha256(compressed pubkey)), from x ‖ y.
+pub fn cosmos_address(xy: &[u8]) -> [u8; 20] {
+    let mut compressed = [0u8; 33];
+    compressed[0] = 2 | (xy[63] & 1);
+    compressed[1..].copy_from_slice(&xy[..32]);
+    Ripemd160::digest(Sha256::digest(compressed)).into()
+}
+
+fn check_low_s(s: &[u8]) -> Result<(), ContractError> {
+    if s > HALF_ORDER.as_slice() {
+        return Err(refuse("high-s signature"));
+    }
+    Ok(())
+}
+
+/// Scheme 2: the pubkey in the blob hashes to the Cosmos creator and signed the sign doc
+/// naming `signer` (the creator's bech32 address on its own chain).
+pub fn verify_adr36(
+    api: &dyn Api,
+    blob: &[u8],
+    creator: &[u8],
+    signer: &str,
+    hash: &[u8; 32],
+) -> Result<(), ContractError> {
+    if creator.first() != Some(&FAMILY_COSMOS) {
+        return Err(refuse("ADR-36 binds a Cosmos account only"));
+    }
+    if blob.len() != ADR36_BLOB_LEN || blob[0] != SCHEME_ADR36 {
+        return Err(refuse(format!(
+            "an ADR-36 binding is scheme {SCHEME_ADR36}, {ADR36_BLOB_LEN} bytes"
+        )));
+    }
+    let (xy, sig, rec) = (&blob[1..65], &blob[65..129], blob[129]);
+    if rec > 1 {
+        return Err(refuse("recovery id must be 0 or 1"));
+    }
+    check_low_s(&sig[32..])?;
+    if cosmos_address(xy).as_slice() != &creator[1..] {
+        return Err(refuse(format!("pubkey is not the key of {}", hex(creator))));
+    }
+    let digest = Sha256::digest(adr36_sign_doc(signer, hash).as_bytes());
+    let mut pubkey = [4u8; 65];
+    pubkey[1..].copy_from_slice(xy);
+    match api.secp256k1_verify(&digest, sig, &pubkey) {
+        Ok(true) => Ok(()),
+        _ => Err(refuse("signature does not verify")),
+    }
+}
+
+/// Scheme 1: the EVM creator signed the EIP-712 digest for the blob's chainId and
+/// verifyingContract; the contract must be `expected_contract` (the peer that accepted it).
+pub fn verify_eip712(
+    api: &dyn Api,
+    blob: &[u8],
+    creator: &[u8],
+    expected_contract: &[u8],
+    hash: &[u8; 32],
+) -> Result<(), ContractError> {
+    if creator.first() != Some(&FAMILY_EVM) {
+        return Err(refuse("EIP-712 binds an EVM account only"));
+    }
+    if blob.len() != EIP712_BLOB_LEN || blob[0] != SCHEME_EIP712 {
+        return Err(refuse(format!(
+            "an EIP-712 binding is scheme {SCHEME_EIP712}, {EIP712_BLOB_LEN} bytes"
+        )));
+    }
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&blob[1..9]);
+    let (contract, sig, v) = (&blob[9..29], &blob[29..93], blob[93]);
+    if contract != expected_contract {
+        return Err(refuse(format!(
+            "verifyingContract {} is not the source chain's peer contract",
+            hex(contract)
+        )));
+    }
+    if v != 27 && v != 28 {
+        return Err(refuse("v must be 27 or 28"));
+    }
+    check_low_s(&sig[32..])?;
+    let digest = eip712_digest(u64::from_be_bytes(id), contract, hash);
+    let pubkey = api
+        .secp256k1_recover_pubkey(&digest, sig, v - 27)
+        .map_err(|_| refuse("signature does not recover"))?;
+    if pubkey.len() != 65 || keccak256(&pubkey[1..])[12..] != creator[1..] {
+        return Err(refuse(format!("signer is not {}", hex(creator))));
+    }
+    Ok(())
+}
+
+/// bech32 of 20 address bytes under `hrp`.
+fn bech32(hrp: &str, data: &[u8]) -> Result<String, ContractError> {
+    let hrp = bech32::Hrp::parse(hrp).map_err(|_| refuse(format!("bad bech32 prefix {hrp}")))?;
+    bech32::encode::<bech32::Bech32>(hrp, data).map_err(|_| refuse("bech32 encoding failed"))
+}
+
+/// On receipt over the lane from `src`: the blob must be the creator's signature made through
+/// that peer (EIP-712: its configured contract; ADR-36: its configured bech32 prefix).
+pub fn verify_received(
+    api: &dyn Api,
+    cfg: &Config,
+    src: u32,
+    b: &PayoutAddressBound,
+) -> Result<(), ContractError> {
+    let (creator, blob) = (&from_codec_account(&b.creator), b.signature.as_slice());
+    let payout = from_codec_account(&b.payout);
+    let hash = struct_hash(creator, b.chain, &payout, b.bind_nonce);
+    let peer = cfg.peer_bindings.iter().find(|p| p.chain == src);
+    match blob.first() {
+        Some(&SCHEME_EIP712) => {
+            let contract = peer
+                .and_then(|p| p.verifying_contract.as_ref())
+                .ok_or_else(|| refuse(format!("no peer contract configured for chain {src}")))?;
+            verify_eip712(api, blob, creator, contract.as_slice(), &hash)
+        }
+        Some(&SCHEME_ADR36) => {
+            let prefix = peer
+                .and_then(|p| p.bech32_prefix.as_deref())
+                .ok_or_else(|| refuse(format!("no bech32 prefix configured for chain {src}")))?;
+            let signer = bech32(prefix, creator.get(1..).unwrap_or_default())?;
+            verify_adr36(api, blob, creator, &signer, &hash)
+        }
+        _ => Err(refuse("unknown or missing signature scheme")),
+    }
+}
