@@ -219,3 +219,37 @@ pub fn verify_received(
         _ => Err(refuse("unknown or missing signature scheme")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values from ethers' TypedDataEncoder and cosmjs' makeSignDoc/serializeSignDoc for
+    /// creator EVM 0x11…11, chain 100, payout Cosmos 0x22…22, nonce 7, chainId 31337,
+    /// verifyingContract 0x4b…4b, signer bech32("wasm", 0x33…33).
+    #[test]
+    fn hashes_match_ethers_typed_data_and_the_cosmjs_sign_doc() {
+        let creator = [&[1u8][..], &[0x11; 20]].concat();
+        let payout = [&[2u8][..], &[0x22; 20]].concat();
+        let h = struct_hash(&creator, 100, &payout, 7);
+        assert_eq!(
+            hex(&h),
+            "217e029b8bd63aefb052af58355cf690a847c7619c1a448711cc8065c147bc11"
+        );
+        assert_eq!(
+            hex(&eip712_digest(31_337, &[0x4b; 20], &h)),
+            "04c738738610375b77b76a2c5b0c76761489fb9521a88dc425a1fac89558ba10"
+        );
+        let signer = bech32("wasm", &[0x33; 20]).unwrap();
+        assert_eq!(signer, "wasm1xvenxvenxvenxvenxvenxvenxvenxvenkz5vxp");
+        let doc = adr36_sign_doc(&signer, &h);
+        assert_eq!(
+            doc,
+            r#"{"account_number":"0","chain_id":"","fee":{"amount":[],"gas":"0"},"memo":"","msgs":[{"type":"sign/MsgSignData","value":{"data":"IX4Cm4vWOu+wUq9YNVz2kKhHx2GcGkSHEcyAZcFHvBE=","signer":"wasm1xvenxvenxvenxvenxvenxvenxvenxvenkz5vxp"}}],"sequence":"0"}"#
+        );
+        assert_eq!(
+            hex(&Sha256::digest(doc.as_bytes())),
+            "149b7fad7f2a28c71a372a54a4ae0abd6487c018ef16e20786952f5a50d70d55"
+        );
+    }
+}
