@@ -138,9 +138,14 @@ pub fn verify_adr36(
     let digest = Sha256::digest(adr36_sign_doc(signer, hash).as_bytes());
     let mut pubkey = [4u8; 65];
     pubkey[1..].copy_from_slice(xy);
-    match api.secp256k1_verify(&digest, sig, &pubkey) {
-        Ok(true) => Ok(()),
-        _ => Err(refuse("signature does not verify")),
+    if !matches!(api.secp256k1_verify(&digest, sig, &pubkey), Ok(true)) {
+        return Err(refuse("signature does not verify"));
+    }
+    // An EVM destination recovers the signer with ecrecover: a wrong recovery id accepted
+    // here would be refused there.
+    match api.secp256k1_recover_pubkey(&digest, sig, rec) {
+        Ok(k) if k.as_slice() == pubkey.as_slice() => Ok(()),
+        _ => Err(refuse("recovery id does not match the pubkey")),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Payout bindings: the creator's own signature (ADR-36 at source here, EIP-712 or ADR-36 on
 //! receipt), the nonce successor rule, who may bind, and what a bound address receives.
 
-use cosmwasm_std::{coins, Binary, CanonicalAddr, Uint64};
+use cosmwasm_std::{coins, Binary, CanonicalAddr, HexBinary, Uint64};
 use k256::ecdsa::{RecoveryId, Signature, SigningKey};
 use ripemd::Ripemd160;
 use sha2::{Digest, Sha256};
@@ -257,6 +257,11 @@ fn bind_payout_refuses_unsigned_forged_and_malleable_signatures() {
             "high-s twin",
             high_s(&good, 97),
             bad_sig("high-s signature"),
+        ),
+        (
+            "the other recovery id",
+            [&good[..129], &[good[129] ^ 1]].concat(),
+            bad_sig("recovery id does not match the pubkey"),
         ),
         (
             "recovery id 2",
@@ -887,4 +892,44 @@ fn migration_indexes_creators_and_keeps_foreign_bound_credit_payable() {
         &[],
     );
     assert_eq!(s.balance(&dave), before + 70);
+}
+
+/// Signatures made by the wallets' own libraries (ethers `Wallet.signTypedData`, cosmjs
+/// `Secp256k1Wallet.signAmino` of the ADR-36 doc; keys 0x41…41 and 0x31…31) verify here.
+#[test]
+fn signatures_from_ethers_and_cosmjs_wallets_verify() {
+    let mut s = Suite::new();
+    // EVM: creator 0xa267…08ba binds dave (0xdd…dd) for this chain, nonce 1.
+    let (_, a) = evm_wallet(0x41);
+    assert_eq!(hex(&a), "a267e4f15c979289993a95e22ca9cdf077b708ba");
+    let creator = [&[1u8][..], &a].concat();
+    let sig = HexBinary::from_hex("dc8d72e04dd3c335550e38e8aa493f240465a64bd0f2c67bacc26da222d7ccc616646322c3f42d62db1c09a196e42759efdb0309901c6ebafc3df64b3e32220c1c").unwrap();
+    let mut blob = vec![1u8];
+    blob.extend_from_slice(&EVM_CHAIN_ID.to_be_bytes());
+    blob.extend_from_slice(&EVM_HUB);
+    blob.extend_from_slice(sig.as_slice());
+    let dave = s.word(&s.dave.clone());
+    s.receive(
+        &[inbound(
+            EVM_CHAIN,
+            1,
+            received(&creator, CHAIN, &dave, 1, blob),
+        )],
+        &[0, 1],
+    )
+    .unwrap();
+    assert_eq!(payout_of(&s, &creator), Some(s.dave.to_string()));
+
+    // Cosmos: cosmwasm1svsx…r5t4 binds EVM 0xab…ab for chain 1, nonce 1 (recovery id 1).
+    let erin = wallet(&mut s, 0x31);
+    assert_eq!(
+        erin.addr.as_str(),
+        "cosmwasm1svsxz8lsxg3rc86tk8am6g53l54n7s7evkr5t4"
+    );
+    s.publish(&erin.addr, publish_args(1_000, 0, policy()));
+    let pubkey = HexBinary::from_hex("046930f46dd0b16d866d59d1054aa63298b357499cd1862ef16f3f55f1cafceb82f8fcdfbfe88d36edf9cd2d3c99c8d451b3b4a14091da40d00e9333c3d37fe6ab").unwrap();
+    let sig = HexBinary::from_hex("b0e5cee24a9833ffcb8f7a25cecec7fb91eddc8e266acdf3a105a65a82f8722a3cc83f2d79fca0892c979095f3219a5bc8b265fd190c80b0bd45dd8c9e960545").unwrap();
+    let blob = [&[2u8][..], &pubkey[1..], sig.as_slice(), &[1u8]].concat();
+    let payout = Account::Evm(format!("0x{}", "ab".repeat(20)));
+    s.ok(&erin.addr, &bind_msg(EVM_CHAIN, payout, 1, blob), &[]);
 }
