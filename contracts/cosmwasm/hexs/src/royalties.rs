@@ -1,6 +1,8 @@
 //! Lazy lineage royalties: settle one level per call, payees pull their credit.
 
-use cosmwasm_std::{coins, Api, BankMsg, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
+use cosmwasm_std::{
+    coins, Addr, Api, BankMsg, DepsMut, Env, MessageInfo, Response, Storage, Uint128,
+};
 
 use crate::account::{hex, local_addr, word_of_addr, Account};
 use crate::binding;
@@ -192,42 +194,45 @@ pub fn execute_claim(
     if earned.is_zero() && other.is_zero() {
         return Err(ContractError::NothingToClaim { payee: hex(&word) });
     }
-    let no_address = || ContractError::NoPayoutAddress { payee: hex(&word) };
-    let mut res = Response::new()
-        .add_attribute("action", "claim")
-        .add_attribute("payee", hex(&word));
-    let mut paid = Uint128::zero();
+    // Earnings go to the bound payout address (else the account itself); other credit only
+    // to the account itself: a foreign account's stays until it can be paid to it here.
+    let mut sends: Vec<(Addr, Uint128)> = vec![];
+    let mut other_paid = Uint128::zero();
     if !earned.is_zero() {
-        let to = payout_addr(deps.api, deps.storage, &word)?;
+        sends.push((payout_addr(deps.api, deps.storage, &word)?, earned));
         EARNINGS.remove(deps.storage, &word);
-        res = res
-            .add_message(BankMsg::Send {
-                to_address: to.to_string(),
-                amount: coins(earned.u128(), &cfg.denom),
-            })
-            .add_attribute("to", to)
-            .add_attribute("earnings", earned);
-        paid += earned;
     }
     if !other.is_zero() {
-        // A foreign account's other credit stays until it can be paid to that account here.
         match local_addr(deps.api, &word) {
             Some(to) => {
                 CLAIMABLE.remove(deps.storage, &word);
-                res = res
-                    .add_message(BankMsg::Send {
-                        to_address: to.to_string(),
-                        amount: coins(other.u128(), &cfg.denom),
-                    })
-                    .add_attribute("to_account", to)
-                    .add_attribute("other", other);
-                paid += other;
+                other_paid = other;
+                match sends.first_mut() {
+                    Some((a, amount)) if *a == to => *amount += other,
+                    _ => sends.push((to, other)),
+                }
             }
-            None if paid.is_zero() => return Err(no_address()),
+            None if sends.is_empty() => {
+                return Err(ContractError::NoPayoutAddress { payee: hex(&word) })
+            }
             None => {}
         }
     }
-    Ok(res.add_attribute("amount", paid))
+    let mut res = Response::new()
+        .add_attribute("action", "claim")
+        .add_attribute("payee", hex(&word))
+        .add_attribute("earnings", earned)
+        .add_attribute("other", other_paid);
+    for (to, amount) in sends {
+        res = res
+            .add_message(BankMsg::Send {
+                to_address: to.to_string(),
+                amount: coins(amount.u128(), &cfg.denom),
+            })
+            .add_attribute("to", to)
+            .add_attribute("amount", amount);
+    }
+    Ok(res)
 }
 
 /// Closes a pending deployment escrow after a lease report: the operator is paid when the

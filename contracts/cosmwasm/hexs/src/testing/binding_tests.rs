@@ -732,6 +732,7 @@ fn payout_address_claims_earnings_only_not_refunds_or_dao_credit() {
         &[],
     );
     assert_eq!(attr(&r, "earnings"), "9900");
+    assert_eq!(attr(&r, "other"), "700");
     assert_eq!(s.balance(&carol), carol_before + 9_900);
     assert_eq!(s.balance(&erin.addr), erin_before + 700);
     assert_eq!(s.claimable(&erin.word), 0);
