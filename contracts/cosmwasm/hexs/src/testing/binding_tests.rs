@@ -474,7 +474,8 @@ fn received_raw_digest_eip191_signature_is_refused() {
 }
 
 #[test]
-fn received_binding_for_another_verifying_contract_or_lane_is_refused() {
+fn received_binding_for_another_verifying_contract_or_unconfigured_lane_is_refused_until_configured(
+) {
     let mut s = Suite::new();
     let (key, a) = evm_wallet(0x41);
     let creator = [&[1u8][..], &a].concat();
@@ -507,8 +508,51 @@ fn received_binding_for_another_verifying_contract_or_lane_is_refused() {
             refused(bad_sig("no peer contract configured for chain 7"))
         )]
     );
-    s.receive(&[inbound(EVM_CHAIN, 2, good)], &[0, 1]).unwrap();
+    // Once governance names lane 7's contract (the same hub here), the recorded refusal
+    // can be applied again.
+    let admin = s.admin.clone();
+    let hub = |chain| PeerBinding {
+        chain,
+        verifying_contract: Some(EVM_HUB.to_vec().into()),
+        bech32_prefix: None,
+    };
+    s.ok(
+        &admin,
+        &ExecuteMsg::UpdateConfig {
+            protocol_fee_bps: None,
+            fee_collector: None,
+            deploy_payee: None,
+            escrow_timeout_secs: None,
+            peers: None,
+            max_batch: None,
+            akash_lane: None,
+            peer_bindings: Some(vec![hub(EVM_CHAIN), hub(7)]),
+        },
+        &[],
+    );
+    let carol = s.carol.clone();
+    s.ok(
+        &carol,
+        &ExecuteMsg::Reapply {
+            src: 7,
+            nonce: Uint64::new(1),
+        },
+        &[],
+    );
     assert_eq!(payout_of(&s, &creator), Some(s.dave.to_string()));
+    // The same binding again over the EVM lane is no longer the successor.
+    assert_eq!(
+        s.receive_refused(&[inbound(EVM_CHAIN, 2, good)], &[0, 1]),
+        vec![(
+            0,
+            MirrorError::PayoutNonceNotNext {
+                creator: hex(&creator),
+                nonce: 1,
+                last: 1
+            }
+            .to_string()
+        )]
+    );
 }
 
 #[test]
