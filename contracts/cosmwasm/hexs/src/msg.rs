@@ -76,7 +76,9 @@ pub enum ExecuteMsg {
     Settle {
         model: Uint64,
     },
-    /// Pay out what `payee` (default: the sender) may claim, to the payee or its bound address.
+    /// Pay out what `payee` (default: the sender) may claim: its creator earnings to its bound
+    /// payout address (else to itself), everything else (refunds, DAO and fee credit, released
+    /// escrows) to the payee's own account only.
     Claim {
         payee: Option<Account>,
     },
@@ -199,8 +201,11 @@ pub enum QueryMsg {
     HasAccess { model: Uint64, account: Account },
     #[returns(Uint128)]
     Vault { model: Uint64 },
+    /// Everything `payee` may claim here: creator earnings plus other credit.
     #[returns(Uint128)]
     Claimable { payee: Account },
+    /// Where the account's creator earnings are paid here: its bound payout address, else
+    /// itself when it is an account of this chain.
     #[returns(Option<String>)]
     Payout { account: Account },
     #[returns(crate::state::Escrow)]
