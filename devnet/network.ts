@@ -144,7 +144,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
     // akash_lane (900) is its one other inbound lane, which carries LeaseReported only (listing
     // it as a peer would send every fact toward Akash).
     const cosmos = await deployCosmwasm(
-      evm.map((c) => c.hexsChainId),
+      evm,
       pubkeys,
       threshold,
       ["alice", "bob", "carol"],

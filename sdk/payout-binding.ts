@@ -7,7 +7,7 @@
 // Both sign the same struct hash:
 //   keccak256(abi.encode(TYPEHASH, keccak256(creatorWire), chain, keccak256(payoutWire), nonce))
 // with the codec's account wire (family u8 ‖ len u8 ‖ address). Browser-safe (no Node built-ins).
-import { toBase64, toBech32 } from "@cosmjs/encoding";
+import { fromBase64, toBase64, toBech32 } from "@cosmjs/encoding";
 import {
   AbiCoder,
   concat,
@@ -186,6 +186,26 @@ export function signAdr36Binding(b: PayoutBinding, hrp: string, privateKey: Byte
   const key = new SigningKey(privateKey);
   const sig = key.sign(adr36Digest(b, hrp)); // low-s
   return encodeAdr36Blob(key.publicKey, concat([sig.r, sig.s]), sig.yParity);
+}
+
+/** What a Cosmos wallet offers for ADR-36 (a cosmjs OfflineAminoSigner; Keplr's signer for a chain). */
+export interface AminoWallet {
+  signAmino(
+    signerAddress: string,
+    signDoc: ReturnType<typeof adr36SignDoc>,
+  ): Promise<{ signature: { pub_key: { value: string }; signature: string } }>;
+}
+
+/**
+ * Sign a binding as a Cosmos creator with its wallet (the amino sign doc Keplr's signArbitrary
+ * shows); returns the blob. The wallet's address must be the binding's creator.
+ */
+export async function signAdr36BindingWith(wallet: AminoWallet, b: PayoutBinding, hrp: string): Promise<string> {
+  const doc = adr36SignDoc(b, hrp);
+  const { signature } = await wallet.signAmino(doc.msgs[0].value.signer, doc);
+  const publicKey = fromBase64(signature.pub_key.value);
+  const rs = fromBase64(signature.signature);
+  return encodeAdr36Blob(publicKey, rs, recoveryIdOf(adr36Digest(b, hrp), rs, publicKey));
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   PAYOUT_BINDING_TYPES,
   payoutTypedValue,
   recoveryIdOf,
+  signAdr36BindingWith,
   verifyBindingBlob,
   type PayoutBinding,
 } from "../../sdk/payout-binding";
@@ -79,6 +80,18 @@ describe("payout-binding signatures (sdk/payout-binding.ts)", () => {
       recoveryId: v.recoveryId,
     });
     expect(getBytes(v.blob).length).to.equal(130);
+  });
+
+  it("signAdr36BindingWith signs through a Cosmos wallet and yields the scheme-2 vector; another wallet's blob does not verify", async () => {
+    const v = vectors.adr36;
+    const wallet = await Secp256k1Wallet.fromKey(getBytes(vectors.keys.cosmosCreator), v.hrp);
+    expect(await signAdr36BindingWith(wallet, binding(v), v.hrp)).to.equal(v.blob);
+    const other = await Secp256k1Wallet.fromKey(getBytes(vectors.keys.other), v.hrp);
+    const [{ address }] = await other.getAccounts();
+    // The other wallet signs the same doc as if it were the creator: a valid signature, not the creator's.
+    const forged = await signAdr36BindingWith({ signAmino: (_a, doc) => other.signAmino(address, doc) }, binding(v), v.hrp);
+    expect(verifyBindingBlob(binding(v), forged, v.hrp)).to.equal(false);
+    expect(verifyBindingBlob(binding(v), v.blob, v.hrp)).to.equal(true);
   });
 
   it("the off-chain verifier accepts both vectors and refuses every invalid blob", () => {
