@@ -425,6 +425,21 @@ fn received_forged_or_unsigned_binding_is_refused_and_the_lane_moves_on() {
     assert_eq!(payout_of(&s, &creator), Some(s.dave.to_string()));
 }
 
+/// The retired binding digest: keccak256(keccak256("HEXS_PAYOUT_V1") ‖ creator ‖ chain ‖ payout ‖ nonce),
+/// over the account wire forms (family ‖ length ‖ address), which clients once signed with personal_sign (EIP-191).
+fn legacy_digest(creator: &[u8], chain: u32, payout: &[u8], nonce: u64) -> [u8; 32] {
+    let mut pre = codec::keccak256(b"HEXS_PAYOUT_V1").to_vec();
+    for part in [
+        account(creator).encode(),
+        chain.to_be_bytes().to_vec(),
+        account(payout).encode(),
+        nonce.to_be_bytes().to_vec(),
+    ] {
+        pre.extend_from_slice(&part);
+    }
+    codec::keccak256(&pre)
+}
+
 #[test]
 fn received_raw_digest_eip191_signature_is_refused() {
     let mut s = Suite::new();
@@ -433,7 +448,7 @@ fn received_raw_digest_eip191_signature_is_refused() {
     let dave = s.word(&s.dave.clone());
     // The old scheme: personal_sign (EIP-191) of the 32-byte legacy binding digest, and of
     // the struct hash, each dressed as a scheme-1 blob. Neither is the EIP-712 digest.
-    let legacy = codec::payout_binding_digest(&account(&creator), CHAIN, &account(&dave), 1);
+    let legacy = legacy_digest(&creator, CHAIN, &dave, 1);
     let hash = struct_hash(&creator, CHAIN, &dave, 1);
     let mut batch = vec![];
     for (i, digest) in [legacy, hash].iter().enumerate() {
