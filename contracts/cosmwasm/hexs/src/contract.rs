@@ -110,6 +110,21 @@ pub fn execute(
             content,
             sdl_uri,
         ),
+        ExecuteMsg::SetPriceSigned {
+            model,
+            price,
+            deploy_price,
+            listed,
+            nonce,
+            signature,
+        } => models::execute_set_price_signed(
+            deps,
+            &cfg,
+            model.u64(),
+            (price, deploy_price, listed),
+            nonce.u64(),
+            signature.as_slice(),
+        ),
         ExecuteMsg::SetAllowlist { model, add, remove } => {
             models::execute_set_allowlist(deps, info, model.u64(), add, remove)
         }
