@@ -5,8 +5,9 @@
 // CosmWasm chain (KeyNFT.hasAccess on each EVM chain, the contract's has_access on wasmd) and the
 // relayer operators (so the lease leader can decrypt the SDL to open leases). bob binds an EVM
 // wallet as his payout address on B with his Cosmos key's ADR-36 signature (B verifies it on
-// arrival); alice binds a Cosmos payout address with EIP-712 the other way. carol buys the fork's
-// key on EVM chain B asking for a deployment; the models and the key are mirrored everywhere;
+// arrival) and prices his model on B with an ADR-36 signed price order that anyone may submit;
+// alice binds a Cosmos payout address with EIP-712 the other way. carol buys the fork's key on
+// EVM chain B asking for a deployment; the models and the key are mirrored everywhere;
 // royalties are settled and claimed on the chains where they were earned (B for carol's purchase,
 // bob's share through his payout wallet; the CosmWasm chain for dave's). It ends with carol
 // decrypting the SDL on B (`model:decrypt`, compared with alice's file) and the lease for her
@@ -34,7 +35,16 @@ import {
 } from "../sdk/keys";
 import { AkashClient } from "../sdk/akash/client";
 import { AttestationGateway__factory, type HexsHub, type HexsMarket, type HexsRegistry } from "../sdk/typechain";
-import { AccountFamily, connectContracts, signAdr36BindingWith, type HexsContracts } from "../sdk";
+import {
+  AccountFamily,
+  connectContracts,
+  nextPriceOrderNonce,
+  signAdr36BindingWith,
+  signPriceOrderWith,
+  submitPriceOrder,
+  type HexsContracts,
+  type PriceOrder,
+} from "../sdk";
 import { COSMOS_CHAIN, devnetHardhatEnv, hardhat, ROOT, sdkChain, type CosmosChain, type EvmChain } from "./chains";
 import { PREFIX } from "./wasmd";
 import { waitFor } from "./procs";
@@ -239,6 +249,23 @@ export async function runScenario(
     `bob's payout binding verified and applied on ${b.label}`,
     async () => (await registry(b).payoutOf(bobHere)) === bobEvm,
   );
+  title(`bob prices his model on ${b.label} with a signed price order (ADR-36; he has no account there, alice submits it)`);
+  const priceOrder: PriceOrder = {
+    creator: binding.creator,
+    chain: b.hexsChainId,
+    modelId: root,
+    currency: NATIVE,
+    keyPrice: parseEther("0.05"),
+    deploymentPrice: 0n,
+    listed: true,
+    nonce: await nextPriceOrderNonce(contracts(b), binding.creator),
+  };
+  const orderBlob = await signPriceOrderWith(bobSigner, priceOrder, PREFIX);
+  const priced = await submitPriceOrder(contracts(b), await b.signer(2), priceOrder, orderBlob);
+  const listedOnB = await registry(b).saleInfo(root, NATIVE);
+  if (!listedOnB.listed || listedOnB.keyPrice !== priceOrder.keyPrice)
+    throw new Error(`bob's signed price order did not price ${show(root)} on ${b.label}`);
+  say(`   ✓ ${show(root)} sells on ${b.label} for ${formatEther(listedOnB.keyPrice)} ETH (tx ${priced.txHash.slice(0, 18)}…)`);
   title(`alice prices her fork on ${b.label}: 0.02 ETH a key, 0.01 ETH for a deployment`);
   await task(b.network, "model:price", ["--model", show(fork), "--price", "0.02", "--deployment-price", "0.01", "--from", "2"]);
 

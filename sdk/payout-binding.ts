@@ -91,7 +91,12 @@ export function payoutEip712Digest(b: PayoutBinding, evmChainId: bigint | number
 
 /** The ADR-36 amino sign doc (as cosmjs `makeSignDoc` builds it) for a Cosmos creator. */
 export function adr36SignDoc(b: PayoutBinding, hrp: string) {
-  if (b.creator.family !== AccountFamily.Cosmos) throw new Error("ADR-36 bindings are for Cosmos (20-byte) creators");
+  return adr36SignDocOf(b.creator, hrp, payoutStructHash(b));
+}
+
+/** The ADR-36 sign doc of a Cosmos `signer` over a 32-byte struct hash (base64 in `data`). */
+export function adr36SignDocOf(signer: Account, hrp: string, hash: string) {
+  if (signer.family !== AccountFamily.Cosmos) throw new Error("ADR-36 signatures are for Cosmos (20-byte) accounts");
   return {
     chain_id: "",
     account_number: "0",
@@ -100,7 +105,7 @@ export function adr36SignDoc(b: PayoutBinding, hrp: string) {
     msgs: [
       {
         type: "sign/MsgSignData",
-        value: { signer: toBech32(hrp, getBytes(b.creator.address)), data: toBase64(getBytes(payoutStructHash(b))) },
+        value: { signer: toBech32(hrp, getBytes(signer.address)), data: toBase64(getBytes(hash)) },
       },
     ],
     memo: "",
@@ -192,7 +197,7 @@ export function signAdr36Binding(b: PayoutBinding, hrp: string, privateKey: Byte
 export interface AminoWallet {
   signAmino(
     signerAddress: string,
-    signDoc: ReturnType<typeof adr36SignDoc>,
+    signDoc: ReturnType<typeof adr36SignDocOf>,
   ): Promise<{ signature: { pub_key: { value: string }; signature: string } }>;
 }
 
@@ -201,11 +206,64 @@ export interface AminoWallet {
  * shows); returns the blob. The wallet's address must be the binding's creator.
  */
 export async function signAdr36BindingWith(wallet: AminoWallet, b: PayoutBinding, hrp: string): Promise<string> {
-  const doc = adr36SignDoc(b, hrp);
+  return signAdr36With(wallet, b.creator, hrp, payoutStructHash(b));
+}
+
+/** The scheme-2 blob of `signer`'s wallet signing the ADR-36 doc over `hash`. */
+export async function signAdr36With(wallet: AminoWallet, signer: Account, hrp: string, hash: string): Promise<string> {
+  const doc = adr36SignDocOf(signer, hrp, hash);
   const { signature } = await wallet.signAmino(doc.msgs[0].value.signer, doc);
   const publicKey = fromBase64(signature.pub_key.value);
   const rs = fromBase64(signature.signature);
-  return encodeAdr36Blob(publicKey, rs, recoveryIdOf(adr36Digest(b, hrp), rs, publicKey));
+  return encodeAdr36Blob(publicKey, rs, recoveryIdOf(sha256(toUtf8Bytes(sortedJson(doc))), rs, publicKey));
+}
+
+// ---------------------------------------------------------------- signed price orders
+
+export const PRICE_ORDER_TYPE =
+  "PriceOrder(bytes creator,uint32 chain,uint64 modelId,address currency,uint128 keyPrice,uint120 deploymentPrice,bool listed,uint64 nonce)";
+export const PRICE_ORDER_TYPEHASH = keccak256(toUtf8Bytes(PRICE_ORDER_TYPE));
+
+/**
+ * A price a Cosmos creator signs for its model on one EVM chain, where it has no account to call
+ * setPrice with; anyone submits it to that chain's PayoutBindings (`setPriceSigned`).
+ */
+export interface PriceOrder {
+  creator: Account;
+  /** Hexs chain id the price is for. */
+  chain: number;
+  modelId: bigint;
+  /** ERC-20 address, or the zero address for the native coin. */
+  currency: string;
+  keyPrice: bigint;
+  deploymentPrice: bigint;
+  listed: boolean;
+  /** the creator's next order nonce on that chain (PayoutBindings.priceOrderNonce + 1) */
+  nonce: bigint;
+}
+
+export function priceOrderHash(o: PriceOrder): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["bytes32", "bytes32", "uint32", "uint64", "address", "uint128", "uint120", "bool", "uint64"],
+      [
+        PRICE_ORDER_TYPEHASH,
+        keccak256(encodeAccount(o.creator)),
+        o.chain,
+        o.modelId,
+        o.currency,
+        o.keyPrice,
+        o.deploymentPrice,
+        o.listed,
+        o.nonce,
+      ],
+    ),
+  );
+}
+
+/** Sign a price order with the creator's Cosmos wallet (ADR-36); returns the scheme-2 blob. */
+export async function signPriceOrderWith(wallet: AminoWallet, o: PriceOrder, hrp: string): Promise<string> {
+  return signAdr36With(wallet, o.creator, hrp, priceOrderHash(o));
 }
 
 /**

@@ -5,7 +5,9 @@ import { keysOf, type HexsContracts } from "../contracts";
 import { formatId } from "../ids";
 import { currencyInfo, findEvent, NATIVE_INFO, requireFunds, send, type ActionOptions } from "../tx";
 import { requireCreator, requireModel } from "./common";
-import { InvalidParamsError, RevertError, StateError } from "./errors";
+import { InvalidParamsError, NotFoundError, RevertError, StateError } from "./errors";
+import { toSolAccount, type Account } from "../accounts";
+import type { PriceOrder } from "../payout-binding";
 
 /** Key plugins to attach at publication. */
 export interface PublishPlugins {
@@ -200,6 +202,57 @@ export async function setPrice(
     o.log,
   );
   return { modelId: p.modelId, currency: p.currency, keyPrice, deploymentPrice, listed, txHash: r.hash, currencyNotAccepted };
+}
+
+/** The nonce a creator's next signed price order on this chain must carry. */
+export async function nextPriceOrderNonce(c: HexsContracts, creator: Account): Promise<bigint> {
+  const bindings = requireBindings(c);
+  return (await bindings.priceOrderNonce(await c.registry.localCreator(toSolAccount(creator)))) + 1n;
+}
+
+/**
+ * Submit a Cosmos creator's signed price order (`signPriceOrderWith`) on this chain, where that
+ * creator has no account to call setPrice with. Anyone may submit it: PayoutBindings checks the
+ * creator's ADR-36 signature, that the order names this chain and the creator's next nonce.
+ */
+export async function submitPriceOrder(
+  c: HexsContracts,
+  signer: Signer,
+  order: PriceOrder,
+  blob: string,
+  o: ActionOptions = {},
+): Promise<SetPriceResult> {
+  const bindings = requireBindings(c).connect(signer);
+  const here = Number(await c.registry.chainId());
+  if (order.chain !== here)
+    throw new InvalidParamsError(`the price order is for chain ${order.chain}; '${c.chain.name}' is chain ${here}`);
+  const next = await nextPriceOrderNonce(c, order.creator);
+  if (order.nonce !== next) throw new InvalidParamsError(`the price order has nonce ${order.nonce}; this chain expects ${next}`);
+  const sol = { ...order, creator: toSolAccount(order.creator) };
+  const r = await send(
+    c,
+    `set price of ${formatId(order.modelId)} by the creator's signed order`,
+    () => bindings.setPriceSigned.staticCall(sol, blob),
+    () => bindings.setPriceSigned(sol, blob),
+    o.log,
+  );
+  return {
+    modelId: order.modelId,
+    currency: order.currency,
+    keyPrice: order.listed ? order.keyPrice : 0n,
+    deploymentPrice: order.listed ? order.deploymentPrice : 0n,
+    listed: order.listed,
+    txHash: r.hash,
+    currencyNotAccepted: order.currency !== NATIVE_INFO.address && !(await c.market.isAccepted(order.currency)),
+  };
+}
+
+function requireBindings(c: HexsContracts) {
+  if (!c.payoutBindings)
+    throw new NotFoundError(
+      `network '${c.chain.name}' has no PayoutBindings: signed price orders need the cross-chain deployment`,
+    );
+  return c.payoutBindings;
 }
 
 export interface ModelView {

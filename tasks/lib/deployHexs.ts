@@ -91,6 +91,9 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   if (crossChain) {
     const h = await ethers.getContractAt("HexsHub", hub);
     if ((await h.payoutBindings()) !== payoutBindings) await (await h.setPayoutBindings(payoutBindings)).wait();
+    // PayoutBindings applies Cosmos creators' signed price orders through the registry's setPrice.
+    const signedPrices = ethers.id("SIGNED_PRICES_ROLE");
+    if (!(await reg.hasRole(signedPrices, payoutBindings))) await (await reg.grantRole(signedPrices, payoutBindings)).wait();
   }
   const daoRole = await reg.DAO_FACTORY_ROLE();
   if (!(await reg.hasRole(daoRole, daoFactory))) await (await reg.grantRole(daoRole, daoFactory)).wait();

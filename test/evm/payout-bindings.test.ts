@@ -18,9 +18,15 @@ import {
   payoutEip712Digest,
   payoutStructHash,
   payoutTypedValue,
+  priceOrderHash,
+  signAdr36With,
+  signPriceOrderWith,
   verifyBindingBlob,
   type PayoutBinding,
+  type PriceOrder,
 } from "../../sdk/payout-binding";
+import { Secp256k1Wallet } from "@cosmjs/amino";
+import { fromBech32 } from "@cosmjs/encoding";
 import type { HexsHub, PayoutBindings } from "../../sdk/typechain";
 import { buyNative, forgetDeployments, loadProtocol, NATIVE, publish, setNativePrice } from "../../devnet/hardhat/protocol";
 
@@ -313,6 +319,106 @@ describe("payout bindings", () => {
         "NotCreator",
       );
       await expect(f.p.registry.connect(P).retire(modelId)).to.be.revertedWithCustomError(f.p.registry, "NotCreator");
+    });
+  });
+  describe("signed price orders", () => {
+    /** A model of the vector's Cosmos creator (or `creator`), mirrored here from the Cosmos lane. */
+    async function cosmosModel(f: F, serial: number, creator: Account, laneNonce: bigint): Promise<bigint> {
+      const modelId = (BigInt(COSMOS) << 32n) | BigInt(serial);
+      const msg = encodeMessage({
+        version: 1,
+        kind: Kind.ModelRegistered,
+        srcChain: COSMOS,
+        dstChain: A,
+        nonce: laneNonce,
+        body: {
+          modelId,
+          parentId: 0n,
+          creator,
+          contentCommitment: ethers.id(`cosmos model ${serial}`),
+          parentCommitment: ethers.ZeroHash,
+          soulbound: false,
+          forkable: true,
+          keyDuration: 0n,
+          upstreamBps: 0,
+          daoBps: 0,
+          forkRoyaltyBps: 1000,
+          sdlLocator: "",
+          metadataUri: "",
+        },
+      } as Message);
+      expect(await deliver(f, COSMOS, [hexlify(msg)])).to.deep.equal([]);
+      return modelId;
+    }
+    const creatorWallet = () => Secp256k1Wallet.fromKey(getBytes(vectors.keys.cosmosCreator), "wasm");
+    const order = (modelId: bigint, nonce: bigint, over: Partial<PriceOrder> = {}): PriceOrder => ({
+      creator: vectors.adr36.creator,
+      chain: A,
+      modelId,
+      currency: NATIVE,
+      keyPrice: ONE / 100n,
+      deploymentPrice: 0n,
+      listed: true,
+      nonce,
+      ...over,
+    });
+    const sol = (o: PriceOrder) => ({ ...o, creator: toSolAccount(o.creator) });
+
+    it("a Cosmos creator's ADR-36 price order prices its mirrored model here; anyone submits it and buyers pay that price", async () => {
+      const f = await fixture();
+      const modelId = await cosmosModel(f, 1, vectors.adr36.creator, 1n);
+      expect(await f.p.registry.hasRole(ethers.id("SIGNED_PRICES_ROLE"), await f.bindings.getAddress())).to.equal(true);
+      const o = order(modelId, 1n);
+      expect(await f.bindings.priceOrderHash(sol(o))).to.equal(priceOrderHash(o));
+      const blob = await signPriceOrderWith(await creatorWallet(), o, "wasm");
+      await expect(f.bindings.connect(f.stranger).setPriceSigned(sol(o), blob))
+        .to.emit(f.bindings, "PriceOrderApplied")
+        .withArgs(modelId, await f.p.registry.localCreator(toSolAccount(o.creator)), 1n);
+      expect((await f.p.registry.saleInfo(modelId, NATIVE)).keyPrice).to.equal(ONE / 100n);
+      await buyNative(f.p, f.buyer, modelId, ONE / 100n);
+      // the next order (nonce 2) unlists the currency
+      const unlist = order(modelId, 2n, { listed: false, keyPrice: 0n });
+      await f.bindings.setPriceSigned(sol(unlist), await signPriceOrderWith(await creatorWallet(), unlist, "wasm"));
+      expect((await f.p.registry.saleInfo(modelId, NATIVE)).listed).to.equal(false);
+    });
+
+    it("refuses forged, replayed, other-chain, skipped-nonce, non-Cosmos and other creators' orders; the price stays", async () => {
+      const f = await fixture();
+      const modelId = await cosmosModel(f, 1, vectors.adr36.creator, 1n);
+      const other = await Secp256k1Wallet.fromKey(getBytes(vectors.keys.other), "wasm");
+      const [{ address: otherBech }] = await other.getAccounts();
+      const otherAccount: Account = { family: AccountFamily.Cosmos, address: hexlify(fromBech32(otherBech, 90).data) };
+      const othersModel = await cosmosModel(f, 2, otherAccount, 2n);
+      const o = order(modelId, 1n);
+      const good = await signPriceOrderWith(await creatorWallet(), o, "wasm");
+      const submit = (x: PriceOrder, blob: string) => f.bindings.connect(f.stranger).setPriceSigned(sol(x), blob);
+      // another key's signature: its public key is not the creator's
+      const forged = await signAdr36With(
+        { signAmino: (_a, doc) => other.signAmino(otherBech, doc) },
+        o.creator,
+        "wasm",
+        priceOrderHash(o),
+      );
+      await expect(submit(o, forged)).to.be.revertedWithCustomError(f.bindings, "PubkeyNotCreator");
+      // the creator's signature over a different price
+      await expect(submit({ ...o, keyPrice: 1n }, good)).to.be.revertedWithCustomError(f.bindings, "BadBindingSignature");
+      await expect(submit({ ...o, chain: B }, good)).to.be.revertedWithCustomError(f.bindings, "WrongOrderChain");
+      await expect(submit({ ...o, nonce: 2n }, good)).to.be.revertedWithCustomError(f.bindings, "NotNextBinding");
+      await expect(submit({ ...o, creator: evm(await f.creator.getAddress()) }, good)).to.be.revertedWithCustomError(
+        f.bindings,
+        "NotCosmosCreator",
+      );
+      await expect(submit({ ...o, modelId: othersModel }, good)).to.be.revertedWithCustomError(f.bindings, "NotModelCreator");
+      await expect(submit(o, "0x")).to.be.revertedWithCustomError(f.bindings, "BadBindingBlob");
+      expect((await f.p.registry.saleInfo(modelId, NATIVE)).listed).to.equal(false);
+      await submit(o, good);
+      await expect(submit(o, good)).to.be.revertedWithCustomError(f.bindings, "NotNextBinding"); // replay
+      // without an order nobody but the creator prices: the registry's setPrice refuses a stranger
+      await expect(f.p.registry.connect(f.stranger).setPrice(modelId, NATIVE, 1n, 0n, true)).to.be.revertedWithCustomError(
+        f.p.registry,
+        "NotCreator",
+      );
+      expect((await f.p.registry.saleInfo(modelId, NATIVE)).keyPrice).to.equal(ONE / 100n);
     });
   });
 });

@@ -7,6 +7,7 @@ import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
 
 import {HexsCodec} from "../libraries/HexsCodec.sol";
 import {HexsBodies} from "../libraries/HexsBodies.sol";
+import {GlobalIds} from "../libraries/GlobalIds.sol";
 
 /// @dev What the bindings contract needs of the hub.
 interface IBindingsHub {
@@ -33,6 +34,16 @@ interface IBindingsRegistry {
     function creatorOf(uint64 modelId) external view returns (address);
 
     function payoutNonceOf(address creator) external view returns (uint64);
+
+    function localCreator(HexsCodec.Account memory account) external pure returns (address);
+
+    function setPrice(
+        uint64 modelId,
+        address currency,
+        uint128 keyPrice,
+        uint120 deploymentPrice,
+        bool listed
+    ) external;
 }
 
 /// @title PayoutBindings
@@ -55,6 +66,8 @@ contract PayoutBindings is AccessControl {
     bytes32 private constant DOMAIN_TYPEHASH = 0x8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f;
     bytes32 private constant NAME_HASH = keccak256("Hexs");
     bytes32 private constant VERSION_HASH = keccak256("1");
+    /// @notice keccak256("PriceOrder(bytes creator,uint32 chain,uint64 modelId,address currency,uint128 keyPrice,uint120 deploymentPrice,bool listed,uint64 nonce)")
+    bytes32 public constant PRICE_ORDER_TYPEHASH = 0x9b55c8a36828f0f9b03c7cf37293ca77af2aec4bd7159f8161bb1c4410c21db0;
     uint8 public constant SCHEME_EIP712 = 1;
     uint8 public constant SCHEME_ADR36 = 2;
     uint256 private constant BECH32_CONST = 1; // BIP-173 checksum constant (xor-ed in)
@@ -71,8 +84,23 @@ contract PayoutBindings is AccessControl {
     /// @notice Last binding nonce made here per (creator, chain) for chains other than this one
     /// (this chain's bindings follow the registry's applied nonce).
     mapping(address creator => mapping(uint32 chain => uint64)) public sourceNonce;
+    /// @notice Last signed price order applied here per creator (its stand-in address here).
+    mapping(address creator => uint64) public priceOrderNonce;
+
+    /// @notice A price a creator signed for this chain (see `setPriceSigned`).
+    struct PriceOrder {
+        HexsCodec.Account creator;
+        uint32 chain;
+        uint64 modelId;
+        address currency;
+        uint128 keyPrice;
+        uint120 deploymentPrice;
+        bool listed;
+        uint64 nonce;
+    }
 
     event RemoteSet(uint32 indexed chain, address bindings, string hrp);
+    event PriceOrderApplied(uint64 indexed modelId, address indexed creator, uint64 nonce);
 
     error NotModelCreator(address creator, uint64 modelId);
     error UnknownBindingChain(uint32 chain);
@@ -84,6 +112,8 @@ contract PayoutBindings is AccessControl {
     error PubkeyNotCreator();
     error HighS();
     error ZeroAddress();
+    error NotCosmosCreator(uint8 family);
+    error WrongOrderChain(uint32 chain);
 
     constructor(IBindingsHub hub_, IBindingsRegistry registry_, address admin) {
         if (address(hub_) == address(0) || address(registry_) == address(0) || admin == address(0))
@@ -151,6 +181,43 @@ contract PayoutBindings is AccessControl {
         } else {
             revert BadBindingBlob(scheme, blob.length);
         }
+    }
+
+    /// @notice Price a Cosmos creator's model on this chain: such a creator has no account here to
+    /// call the registry's setPrice with, so it signs the order (ADR-36, with the bech32 prefix
+    /// configured for the model's home chain) and anyone submits it. The order names this chain
+    /// and the creator's next order nonce, so it applies once and nowhere else.
+    function setPriceSigned(PriceOrder calldata o, bytes calldata blob) external {
+        if (o.creator.family != HexsCodec.FAMILY_COSMOS) revert NotCosmosCreator(o.creator.family);
+        if (o.chain != chainId) revert WrongOrderChain(o.chain);
+        address creator = registry.localCreator(o.creator);
+        if (registry.creatorOf(o.modelId) != creator) revert NotModelCreator(creator, o.modelId);
+        uint64 last = priceOrderNonce[creator];
+        if (o.nonce != last + 1) revert NotNextBinding(o.nonce, last);
+        if (blob.length != 130 || uint8(blob[0]) != SCHEME_ADR36)
+            revert BadBindingBlob(blob.length == 0 ? 0 : uint8(blob[0]), blob.length);
+        _verifyAdr36(GlobalIds.chainOf(o.modelId), o.creator.addr, priceOrderHash(o), blob);
+        priceOrderNonce[creator] = o.nonce;
+        emit PriceOrderApplied(o.modelId, creator, o.nonce);
+        registry.setPrice(o.modelId, o.currency, o.keyPrice, o.deploymentPrice, o.listed);
+    }
+
+    /// @notice The struct hash a price order's signer signs (inside the ADR-36 sign doc).
+    function priceOrderHash(PriceOrder calldata o) public pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    PRICE_ORDER_TYPEHASH,
+                    keccak256(HexsCodec.encodeAccount(o.creator)),
+                    o.chain,
+                    o.modelId,
+                    o.currency,
+                    o.keyPrice,
+                    o.deploymentPrice,
+                    o.listed,
+                    o.nonce
+                )
+            );
     }
 
     /// @notice The struct hash both schemes sign.

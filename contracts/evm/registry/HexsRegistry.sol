@@ -41,6 +41,9 @@ contract HexsRegistry is
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice Held by the DAO factory, which records a model's DAO once it is created.
     bytes32 public constant DAO_FACTORY_ROLE = keccak256("DAO_FACTORY_ROLE");
+    /// @dev Held by PayoutBindings: it sets prices from a creator's signed price order (a creator
+    /// whose account is not of this chain's family has no account here to call setPrice with).
+    bytes32 internal constant SIGNED_PRICES_ROLE = keccak256("SIGNED_PRICES_ROLE");
 
     /// @notice Most a fork can owe its parent, and most a model can route to its DAO.
     uint16 public constant MAX_FORK_ROYALTY_BPS = 5_000;
@@ -251,7 +254,8 @@ contract HexsRegistry is
         _recordUpdated(modelId, m);
     }
 
-    /// @notice Set (or unlist with `listed = false`) the price of a key in `currency`.
+    /// @notice Set (or unlist with `listed = false`) the price of a key in `currency`: the creator,
+    /// or PayoutBindings applying the creator's signed price order.
     /// @param deploymentPrice extra charged when the buyer asks for an Akash deployment; it is
     /// held in the purchase's escrow, not in the vault.
     function setPrice(
@@ -261,7 +265,8 @@ contract HexsRegistry is
         uint120 deploymentPrice,
         bool listed
     ) external {
-        Model storage m = _ownModel(modelId);
+        Model storage m = _model(modelId);
+        if (m.creator != msg.sender && !hasRole(SIGNED_PRICES_ROLE, msg.sender)) revert NotCreator(modelId, msg.sender);
         RegistryStorage storage s = _s();
         Price storage price = s.prices[modelId][currency];
         if (listed && !price.listed) {
