@@ -274,6 +274,38 @@ describe("web app in headless Chromium: my keys, reload mid-flow, creator studio
     }
   });
 
+  it("a key move still in the mempool when the page reloads is picked up again: it leaves A, then arrives on B", async () => {
+    const providerA = s.nodes.a.node.provider;
+    await page.goto(`${site.url}#/keys`);
+    await keyCard(keys.sub1m).waitFor({ timeout: 30_000 });
+    await providerA.send("evm_setAutomine", [false]);
+    try {
+      await keyCard(keys.sub1m)
+        .getByRole("button", { name: `Move key ${keys.sub1m}` })
+        .click();
+      await page
+        .getByRole("status", { name: "move progress" })
+        .locator('[data-testid="step-submitted"]')
+        .filter({ hasText: /Transaction submitted: 0x/ })
+        .waitFor();
+      await page.evaluate(() => location.reload());
+      const panel = page.getByTestId("pending");
+      await panel.getByRole("heading", { name: "Picked up after reload" }).waitFor();
+      expect(await panel.innerText()).to.contain(`Move of key ${keys.sub1m} (1:5) from Devnet A to Devnet B`);
+    } finally {
+      await providerA.send("evm_setAutomine", [true]);
+    }
+    await providerA.send("evm_mine", []);
+    const status = page.getByTestId("pending").getByRole("status", { name: "move progress" });
+    await status.locator('[data-testid="step-left"].done').waitFor({ timeout: 30_000 });
+    await relayUntil(async () => (await status.getAttribute("data-step")) === "arrived");
+    await status.locator('[data-testid="step-arrived"].done').waitFor({ timeout: 30_000 });
+    const B = hexs.connectContracts(chains[1], s.nodes.b.node.provider);
+    expect(await (await hexs.keysOf(B, sub1m)).ownerOf(keys.sub1m)).to.equal(wallet.address);
+    await page.waitForFunction(() => localStorage.getItem("hexs.pending.v1") === "[]");
+    await shot("reload-move-resumed");
+  });
+
   it("creator studio: sets a native and an ERC-20 price on chain B, shows a sale's earnings, settles and claims them", async () => {
     await page.goto(`${site.url}#/studio`);
     const model = page.locator(`article.studio-model[data-model="${own}"]`);
