@@ -244,7 +244,12 @@ export function ModelPage({
                             : `Buy on ${label} for ${formatPrice(p.keyPrice, p.currency, p.hexsChain)}`
                         }
                       >
-                        {busy === `${chain.hexsChainId}:${p.currency}` ? "Buying…" : `Buy on ${label}`}
+                        {busy === `${chain.hexsChainId}:${p.currency}`
+                          ? "Buying…"
+                          : // several currencies on one chain: the buttons say which one each pays in
+                            prices.length > 1
+                            ? `Buy on ${label} for ${formatPrice(p.keyPrice, p.currency, p.hexsChain)}`
+                            : `Buy on ${label}`}
                       </button>
                     ))}
                   </td>

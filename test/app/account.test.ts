@@ -303,6 +303,11 @@ describe("web app in headless Chromium: my keys, reload mid-flow, creator studio
     const B = hexs.connectContracts(chains[1], s.nodes.b.node.provider);
     expect(await (await hexs.keysOf(B, sub1m)).ownerOf(keys.sub1m)).to.equal(wallet.address);
     await page.waitForFunction(() => localStorage.getItem("hexs.pending.v1") === "[]");
+    // the indexer lists it under Devnet B too
+    await page
+      .getByRole("list", { name: "keys on Devnet B" })
+      .locator(`li.key[data-key="${keys.sub1m}"]`)
+      .waitFor({ timeout: 30_000 });
     await shot("reload-move-resumed");
   });
 
@@ -356,6 +361,12 @@ describe("web app in headless Chromium: my keys, reload mid-flow, creator studio
     const t = TestToken__factory.connect(token, s.nodes.b.node.provider);
     const before = await t.balanceOf(wallet.address);
     const sent = wallet.requests.filter((r) => r === "eth_sendTransaction").length;
+    // two prices on B: each button says what it pays (the token's symbol read from chain B)
+    await page.getByRole("button", { name: "Buy on Devnet B for 3.0 TUSD" }).waitFor();
+    expect(await page.locator('tr[data-chain="2"] button').allInnerTexts()).to.deep.equal([
+      "Buy on Devnet B for 0.02 ETH",
+      "Buy on Devnet B for 3.0 TUSD",
+    ]);
     await page.getByRole("button", { name: "Buy on Devnet B for 3.0 TUSD" }).click();
     const status = page.getByRole("status", { name: "purchase progress" });
     await status.locator('[data-testid="step-confirmed"].done').waitFor({ timeout: 60_000 });

@@ -16,6 +16,7 @@ export const CHROMIUM = process.env.HEXS_CHROMIUM ?? "/usr/bin/chromium";
 export interface Locator {
   waitFor(o?: { timeout?: number; state?: "attached" | "visible" | "detached" }): Promise<void>;
   innerText(): Promise<string>;
+  allInnerTexts(): Promise<string[]>;
   textContent(): Promise<string | null>;
   getAttribute(name: string): Promise<string | null>;
   count(): Promise<number>;
