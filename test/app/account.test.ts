@@ -381,6 +381,22 @@ describe("web app in headless Chromium: my keys, reload mid-flow, creator studio
     expect(pageErrors).to.deep.equal([]);
   });
 
+  it("an ERC-20 buy without enough of the token is told so before the approval is asked", async () => {
+    const poor = new TestWallet(Wallet.createRandom() as unknown as Wallet, chains, chains[1].evmChainId!);
+    await poor.provider().send("hardhat_setBalance", [poor.address, toBeHex(parseEther("1"))]); // gas, but no TUSD
+    const rich = wallet;
+    wallet = poor;
+    try {
+      await page.getByRole("button", { name: "Buy on Devnet B for 3.0 TUSD" }).click();
+      const alert = page.getByTestId("buy-error");
+      await alert.filter({ hasText: "Insufficient funds" }).waitFor();
+      expect(await alert.innerText()).to.match(/Insufficient funds\. 0x[0-9a-fA-F]{40} holds 0\.0 TUSD but needs 3\.0 TUSD/);
+      expect(poor.requests).to.not.include("eth_sendTransaction");
+    } finally {
+      wallet = rich;
+    }
+  });
+
   it("the model page draws where a sale's money goes, level by level, from the on-chain royalty shares", async () => {
     await page.goto(`${site.url}#/model/${s.catalog.fork}`);
     const flow = page.getByTestId("royalty-flow");
