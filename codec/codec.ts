@@ -20,8 +20,6 @@ import { Field, LIMITS, SCHEMA } from "./schema";
 
 /** keccak256("HEXS_BATCH_V1"): domain tag of a batch root preimage. */
 export const BATCH_TAG = keccak256(toUtf8Bytes("HEXS_BATCH_V1"));
-/** keccak256("HEXS_PAYOUT_V1"): domain tag of the payout-binding digest. */
-export const PAYOUT_TAG = keccak256(toUtf8Bytes("HEXS_PAYOUT_V1"));
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -421,20 +419,6 @@ export function encodeAccount(a: Account): Uint8Array {
   const w = new Writer();
   w.account(a);
   return w.finish();
-}
-
-/**
- * Digest a creator signs to bind a payout address for a chain:
- * keccak256(PAYOUT_TAG ‖ account(creator) ‖ chain u32 ‖ account(payout) ‖ bindNonce u64).
- */
-export function payoutBindingDigest(creator: Account, chain: number, payout: Account, bindNonce: bigint): string {
-  const w = new Writer();
-  w.raw(getBytes(PAYOUT_TAG));
-  w.account(creator);
-  w.uint(chain, 4, "chain");
-  w.account(payout);
-  w.uint(bindNonce, 8, "bindNonce");
-  return keccak256(w.finish());
 }
 
 /** Global id of a model, key or purchase: (originChain << 32) | localSerial. */

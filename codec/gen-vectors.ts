@@ -26,8 +26,6 @@ import {
   Message,
   messageDigest,
   messageToJson,
-  PAYOUT_TAG,
-  payoutBindingDigest,
 } from ".";
 
 const OUT = path.join(__dirname, "vectors.json");
@@ -386,18 +384,6 @@ addBatchRejection(
 );
 
 // ---------------------------------------------------------------- payout binding digests
-const payoutBindings = [
-  { name: "payout-evm-to-cosmos", creator: ALICE, chain: COSMOS, payout: CAROL_COSMOS, bindNonce: 1n },
-  { name: "payout-contract-max", creator: DAO_CONTRACT, chain: U32_MAX, payout: BOB, bindNonce: U64_MAX },
-].map((p) => ({
-  name: p.name,
-  creator: { family: p.creator.family, address: p.creator.address },
-  chain: p.chain,
-  payout: { family: p.payout.family, address: p.payout.address },
-  bindNonce: p.bindNonce.toString(),
-  digest: payoutBindingDigest(p.creator, p.chain, p.payout, p.bindNonce),
-}));
-
 // ---------------------------------------------------------------- rejections
 function expectError(f: () => unknown, code: CodecErrorCode, name: string): void {
   try {
@@ -617,7 +603,6 @@ const doc: { [k: string]: JsonValue } = {
     maxCurrencyLength: MAX_CURRENCY_LENGTH,
     maxPrices: MAX_PRICES,
     batchTag: BATCH_TAG,
-    payoutTag: PAYOUT_TAG,
   },
   accounts: [ALICE, CAROL_COSMOS, DAO_CONTRACT].map((a) => ({
     family: a.family,
@@ -630,7 +615,6 @@ const doc: { [k: string]: JsonValue } = {
   }),
   batches,
   batchRejections,
-  payoutBindings,
   rejections,
 };
 

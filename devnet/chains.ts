@@ -198,7 +198,15 @@ export async function deployEvm(
   fs.writeFileSync(
     wireFile,
     JSON.stringify(
-      { chains: chains.map((c) => ({ chainId: c.hexsChainId, eid: c.eid, bridge: c.addresses.HexsLzBridge, ratePerHour: 0 })) },
+      {
+        chains: chains.map((c) => ({
+          chainId: c.hexsChainId,
+          eid: c.eid,
+          bridge: c.addresses.HexsLzBridge,
+          ratePerHour: 0,
+          payoutBindings: c.addresses.PayoutBindings,
+        })),
+      },
       null,
       2,
     ),
@@ -211,7 +219,20 @@ export async function deployEvm(
   );
   await Promise.all(
     chains.map((c) =>
-      hardhat(["gateway:accept", "--network", c.network, "--chain", String(COSMOS_CHAIN), "--execute", "--fast-forward"], env),
+      hardhat(
+        [
+          "gateway:accept",
+          "--network",
+          c.network,
+          "--chain",
+          String(COSMOS_CHAIN),
+          "--hrp",
+          "wasm",
+          "--execute",
+          "--fast-forward",
+        ],
+        env,
+      ),
     ),
   );
   say(
@@ -270,9 +291,13 @@ export async function startWasmd(sup: Supervisor, home: string, rpcPort: number,
   await run("start");
 }
 
-/** Upload and instantiate the Hexs contract: Hexs chain 100, peers = the EVM chains, `threshold` of the operators' keys. */
+/**
+ * Upload and instantiate the Hexs contract: Hexs chain 100, peers = the EVM chains, `threshold` of the
+ * operators' keys. Each EVM peer's PayoutBindings is the EIP-712 verifying contract its payout
+ * bindings are checked against on arrival.
+ */
 export async function deployCosmwasm(
-  peers: number[],
+  evm: EvmChain[],
   operatorPubkeys: string[],
   threshold: number,
   users: string[],
@@ -280,7 +305,12 @@ export async function deployCosmwasm(
   const env = devnetEnv();
   const admin = await connect("validator", env);
   const msg = instantiateMsg(admin.address, operatorPubkeys, env.denom);
-  msg.config.peers = peers;
+  msg.config.peers = evm.map((c) => c.hexsChainId);
+  msg.config.peer_bindings = evm.map((c) => ({
+    chain: c.hexsChainId,
+    verifying_contract: c.addresses.PayoutBindings.slice(2).toLowerCase(),
+    bech32_prefix: null,
+  }));
   msg.threshold = threshold;
   const { contract } = await deploy(admin, msg);
   const byName: Record<string, User> = {};

@@ -143,12 +143,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
     // peers = the lanes the contract journals its facts to: the EVM chains only. Its config's
     // akash_lane (900) is its one other inbound lane, which carries LeaseReported only (listing
     // it as a peer would send every fact toward Akash).
-    const cosmos = await deployCosmwasm(
-      evm.map((c) => c.hexsChainId),
-      pubkeys,
-      threshold,
-      ["alice", "bob", "carol"],
-    );
+    const cosmos = await deployCosmwasm(evm, pubkeys, threshold, ["alice", "bob", "carol"]);
     say(
       `Cosmos chain: Hexs contract ${cosmos.contract} (Hexs chain ${COSMOS_CHAIN}, peers ${evm.map((c) => c.hexsChainId).join(", ")})`,
     );

@@ -1,14 +1,15 @@
-// The devnet scenario across three chains and the off-chain services: alice publishes on EVM
-// chain A; bob seals his fork's Akash SDL with the key service (encrypted, key split 3-of-5 over
-// the shard stores) as a Cosmos account — the key service authenticates Cosmos holders by ADR-36
-// signatures, so the owner of a model published on the CosmWasm chain needs no EVM account — and
-// forks alice's model on the CosmWasm chain with that content commitment and SDL locator; bob
-// admits key holders on A, B and the CosmWasm chain (KeyNFT.hasAccess on each EVM chain, the
-// contract's has_access on wasmd) and the relayer operators (so the lease leader can decrypt the
-// SDL to open leases). carol buys the fork's key on EVM chain B asking for a deployment; the model,
-// the fork and the key are mirrored everywhere; royalties are settled and claimed on the chains
-// where they were earned (B for carol's purchase, the CosmWasm chain for dave's). It ends with
-// carol decrypting the SDL on B (`model:decrypt`, compared with bob's file) and the lease for her
+// The devnet scenario across three chains and the off-chain services: bob, whose account is a
+// Cosmos one, publishes a model on the CosmWasm chain; alice seals her fork's Akash SDL with the
+// key service (encrypted, key split 3-of-5 over the shard stores) and forks bob's model on EVM
+// chain A with that content commitment and SDL locator; she admits key holders on A, B and the
+// CosmWasm chain (KeyNFT.hasAccess on each EVM chain, the contract's has_access on wasmd) and the
+// relayer operators (so the lease leader can decrypt the SDL to open leases). bob binds an EVM
+// wallet as his payout address on B with his Cosmos key's ADR-36 signature (B verifies it on
+// arrival); alice binds a Cosmos payout address with EIP-712 the other way. carol buys the fork's
+// key on EVM chain B asking for a deployment; the models and the key are mirrored everywhere;
+// royalties are settled and claimed on the chains where they were earned (B for carol's purchase,
+// bob's share through his payout wallet; the CosmWasm chain for dave's). It ends with carol
+// decrypting the SDL on B (`model:decrypt`, compared with alice's file) and the lease for her
 // purchase running on the Akash stand-in (deployment and lease active, the provider holding the
 // manifest), reported back to B on the Akash lane 900 (2-of-3) where the hub resolved the
 // deployment escrow to the lease payee. EVM steps run the Hardhat tasks a user would run;
@@ -18,7 +19,7 @@ import path from "node:path";
 import { createHash } from "node:crypto";
 import { formatEther, parseEther, zeroPadValue } from "ethers";
 import { Secp256k1HdWallet } from "@cosmjs/amino";
-import { fromBase64, fromBech32, toHex } from "@cosmjs/encoding";
+import { fromBech32, toHex } from "@cosmjs/encoding";
 import type { Model } from "../sdk/cosmwasm/Hexs.types";
 import { decodeMessage, Kind, type LeaseReportedBody } from "../codec";
 import {
@@ -30,20 +31,21 @@ import {
   KeyServiceError,
   localEndpoints,
   sealSdl,
-  type Holder,
 } from "../sdk/keys";
 import { AkashClient } from "../sdk/akash/client";
 import { AttestationGateway__factory, type HexsHub, type HexsMarket, type HexsRegistry } from "../sdk/typechain";
-import { connectContracts, type HexsContracts } from "../sdk";
+import { AccountFamily, connectContracts, signAdr36BindingWith, type HexsContracts } from "../sdk";
 import { COSMOS_CHAIN, devnetHardhatEnv, hardhat, ROOT, sdkChain, type CosmosChain, type EvmChain } from "./chains";
+import { PREFIX } from "./wasmd";
 import { waitFor } from "./procs";
 import { AKASH_LANE, keyChainName, WASM_KEY_CHAIN, type DevnetServices } from "./services";
 
 /** How long after carol's purchase the LeaseReported may take to be applied on B. */
 const LEASE_TIMEOUT_MS = 180_000;
-/** bob's fork's Akash SDL (encrypted with the key service in step 2). */
+/** alice's fork's Akash SDL (encrypted with the key service in step 2). */
 export const FORK_SDL = path.join(__dirname, "fork.sdl.yaml");
 const NATIVE = "0x0000000000000000000000000000000000000000";
+const ZERO_ADDRESS = NATIVE;
 
 const id = (chain: number, serial: number): bigint => (BigInt(chain) << 32n) | BigInt(serial);
 const show = (x: bigint): string => `${x >> 32n}:${x & 0xffffffffn}`;
@@ -121,7 +123,7 @@ export async function runScenario(
     say(`   ✓ ${label} (${s.toFixed(1)} s)`);
   };
 
-  say(`cast: alice ${alice} (creator, EVM), bob ${cw.bob.address} (forker, Cosmos; EVM payout wallet ${bobEvm}),`);
+  say(`cast: bob ${cw.bob.address} (creator, Cosmos; EVM payout wallet ${bobEvm}), alice ${alice} (forker, EVM),`);
   say(`      carol ${carol} (buyer on B), dave ${cw.carol.address} (buyer on the Cosmos chain)`);
   const keyService = new KeyServiceClient(localEndpoints(x.services.keyService));
   const accounts = JSON.parse(fs.readFileSync(path.join(ROOT, "scripts/wasmd-accounts.json"), "utf8")) as {
@@ -130,87 +132,82 @@ export async function runScenario(
   const bobSigner = await Secp256k1HdWallet.fromMnemonic(accounts.accounts.find((u) => u.name === "bob")!.mnemonic, {
     prefix: "wasm",
   });
-  const bobHolder: Holder = { family: "cosmos", address: cw.bob.address, signer: bobSigner };
   const sdlText = fs.readFileSync(FORK_SDL, "utf8");
   const rel = (f: string) => path.relative(ROOT, f);
 
-  // 1. A root model on chain A, mirrored to B (LayerZero) and the Cosmos chain (relayer quorum).
-  const root = id(a.hexsChainId, 1);
-  title(`alice publishes a model on ${a.label} (forks owe it 20 %)`);
-  await task(a.network, "model:publish", [
-    "--content",
-    "encrypted SDL of alice/llama-3-8b-ft v1",
-    "--sdl-locator",
-    "lighthouse://bafkreialicellama",
-    "--fork-royalty-bps",
-    "2000",
-    "--from",
-    "2",
-  ]);
-  await mirrored(
-    `model ${show(root)} mirrored on ${b.label} (LayerZero)`,
-    async () => (await registry(b).model(root)).creator !== "0x0000000000000000000000000000000000000000",
-  );
-  await mirrored(
-    `model ${show(root)} mirrored on the Cosmos chain (2-of-3 relayer batch)`,
-    async () => !!(await q<Model>({ model: { id: root.toString() } }).catch(() => null)),
-  );
+  // 1. A root model on the Cosmos chain, mirrored to A and B by the relayer quorum.
+  const root = id(COSMOS_CHAIN, 1);
+  title("bob publishes a model on the Cosmos chain (forks owe it 20 %); a key costs 400000 there");
+  await execute("bob", {
+    publish: {
+      content: createHash("sha256").update("encrypted SDL of bob/llama-3-8b-ft v1").digest("hex"),
+      sdl_uri: "lighthouse://bafkreibobllama",
+      price: "400000",
+      deploy_price: "0",
+      policy: { soulbound: false, key_lifetime_secs: null, max_supply: null, allowlist_only: false, forkable: true },
+      royalty: { fork_royalty_bps: 2000, dao_bps: 0 },
+      dao: null,
+    },
+  });
+  for (const c of [a, b])
+    await mirrored(
+      `model ${show(root)} mirrored on ${c.label} (2-of-3 relayer batch)`,
+      async () => (await registry(c).model(root)).creator !== ZERO_ADDRESS,
+    );
 
-  // 2. bob seals his fork's SDL with the key service as a Cosmos account, then forks alice's model
-  //    on the Cosmos chain with its content commitment and locator, committing to the parent's content.
-  title(`bob encrypts his fork's SDL with the key service as a Cosmos account (ADR-36 signatures)`);
+  // 2. alice seals her fork's SDL with the key service, then forks bob's model on chain A with its
+  //    content commitment and locator, committing to the parent's content.
+  title(`alice encrypts her fork's SDL with the key service (EIP-191 signatures)`);
+  const aliceHolder = evmHolder(await a.signer(2), alice.toLowerCase());
   const t2 = Date.now();
-  const sealed = await sealSdl(keyService, bobHolder, sdlText, { source: rel(FORK_SDL) });
+  const sealed = await sealSdl(keyService, aliceHolder, sdlText, { source: rel(FORK_SDL) });
   say(
     `   ${rel(FORK_SDL)}: valid SDL (${sealed.sdl.services.length} service, image pinned ${sealed.imageDigest.slice(0, 18)}…), AES-256-GCM encrypted, stored as ${sealed.upload.cid} (${sealed.upload.encryptedBytes} bytes)`,
   );
   say(
-    `   key split 3-of-5 over the shard stores ${x.services.storeUrls.map((u) => u.replace("http://127.0.0.1", "")).join(" ")}, owner ${cw.bob.address}; only bob may open it so far (${((Date.now() - t2) / 1000).toFixed(1)} s)`,
+    `   key split 3-of-5 over the shard stores ${x.services.storeUrls.map((u) => u.replace("http://127.0.0.1", "")).join(" ")}, owner ${alice}; only alice may open it so far (${((Date.now() - t2) / 1000).toFixed(1)} s)`,
   );
   say(
     `   content commitment ${sealed.contentCommitment} (sha256 of the encrypted SDL + image digest), locator ${sealed.upload.locator.slice(0, 40)}…`,
   );
-  const parent = await q<Model>({ model: { id: root.toString() } });
-  const fork = id(COSMOS_CHAIN, 1);
-  title("bob forks it on the Cosmos chain with that commitment and locator (his fork owes alice's model 20 %)");
-  await execute("bob", {
-    fork: {
-      parent: root.toString(),
-      parent_content: toHex(fromBase64(parent.content)),
-      model: {
-        content: sealed.contentCommitment.slice(2),
-        sdl_uri: sealed.upload.locator,
-        price: "250000",
-        deploy_price: "0",
-        policy: { soulbound: false, key_lifetime_secs: null, max_supply: null, allowlist_only: false, forkable: true },
-        royalty: { fork_royalty_bps: 1000, dao_bps: 0 },
-        dao: null,
-      },
-    },
-  });
-  for (const c of [a, b]) {
-    await mirrored(
-      `fork ${show(fork)} with parent ${show(root)} mirrored on ${c.label}`,
-      async () => (await registry(c).model(fork)).parentId === root,
+  const fork = id(a.hexsChainId, 1);
+  title(`alice forks it on ${a.label} with that commitment and locator (her fork owes bob's model 20 %)`);
+  await task(a.network, "model:fork", [
+    "--parent",
+    show(root),
+    "--commitment",
+    sealed.contentCommitment,
+    "--sdl-locator",
+    sealed.upload.locator,
+    "--from",
+    "2",
+  ]);
+  await mirrored(
+    `fork ${show(fork)} with parent ${show(root)} mirrored on ${b.label} (LayerZero)`,
+    async () => (await registry(b).model(fork)).parentId === root,
+  );
+  const m = await registry(b).model(fork);
+  if (m.contentCommitment !== sealed.contentCommitment || m.sdlLocator !== sealed.upload.locator)
+    throw new Error(
+      `${b.label} mirrored fork ${show(fork)} with commitment ${m.contentCommitment} / locator ${m.sdlLocator}, not alice's`,
     );
-    const m = await registry(c).model(fork);
-    if (m.contentCommitment !== sealed.contentCommitment || m.sdlLocator !== sealed.upload.locator)
-      throw new Error(
-        `${c.label} mirrored fork ${show(fork)} with commitment ${m.contentCommitment} / locator ${m.sdlLocator}, not bob's`,
-      );
-  }
-  say(`   ✓ A and B carry bob's content commitment and SDL locator`);
+  say(`   ✓ B carries alice's content commitment and SDL locator`);
+  await mirrored(
+    `fork ${show(fork)} with parent ${show(root)} mirrored on the Cosmos chain (2-of-3 relayer batch)`,
+    async () =>
+      (await q<Model | null>({ model: { id: fork.toString() } }).catch(() => null))?.parent?.toString() === root.toString(),
+  );
 
-  title("bob lets key holders on A, B and the Cosmos chain decrypt the SDL, and the relayer operators (to open leases)");
+  title("alice lets key holders on A, B and the Cosmos chain decrypt the SDL, and the relayer operators (to open leases)");
   const t2b = Date.now();
   const keyNfts = await Promise.all(
     [b, a].map(async (c) => ({ chain: keyChainName(c), keyNft: await registry(c).keysOf(fork) })),
   );
-  await grantKeyHolders(keyService, bobHolder, sealed.upload.locator, {
+  await grantKeyHolders(keyService, aliceHolder, sealed.upload.locator, {
     evm: keyNfts,
     cosmwasm: [{ chain: WASM_KEY_CHAIN, contract: cosmos.contract, modelId: fork }],
   });
-  await grantOperators(keyService, bobHolder, sealed.upload.locator, x.operators);
+  await grantOperators(keyService, aliceHolder, sealed.upload.locator, x.operators);
   say(
     `   conditions: KeyNFT.hasAccess(:userAddress) on ${keyNfts.map((k) => `${k.chain} (${k.keyNft})`).join(" or ")}, or has_access(${show(fork)}, :userAddress) on ${WASM_KEY_CHAIN}`,
   );
@@ -218,19 +215,32 @@ export async function runScenario(
   const carolHolder = evmHolder(await b.signer(3), carol.toLowerCase());
   try {
     await decryptForHolder(keyService, carolHolder, sealed.upload.locator);
-    throw new Error("the key service let carol decrypt bob's SDL before she held a key");
+    throw new Error("the key service let carol decrypt alice's SDL before she held a key");
   } catch (e) {
     if (!(e instanceof KeyServiceError) || e.code !== "forbidden") throw e;
     say(`   ✓ carol, who holds no key yet, is refused (${e.code}: ${e.message.split(":").slice(-1)[0].trim()})`);
   }
 
-  // 3. bob binds an EVM payout wallet for chain B, which then prices his fork there.
-  title(`bob binds his EVM wallet as his payout address on ${b.label}`);
-  await execute("bob", { bind_payout: { chain: b.hexsChainId, payout: { evm: bobEvm }, nonce: "1" } });
+  // 3. bob, whose account is a Cosmos one, names an EVM wallet that is paid his earnings on B.
+  //    The binding carries his ADR-36 signature, which B verifies on arrival. alice prices her fork on B.
+  title(`bob binds his EVM wallet as his payout address on ${b.label} (signed with his Cosmos key, ADR-36)`);
+  const binding = {
+    creator: { family: AccountFamily.Cosmos, address: hex20(cw.bob.address) },
+    chain: b.hexsChainId,
+    payout: { family: AccountFamily.Evm, address: bobEvm.toLowerCase() },
+    nonce: 1n,
+  };
+  const signature = await signAdr36BindingWith(bobSigner, binding, PREFIX);
+  await execute("bob", {
+    bind_payout: { chain: b.hexsChainId, payout: { evm: bobEvm }, nonce: "1", signature: signature.slice(2) },
+  });
   const bobHere = await registry(b).localCreator({ family: 2, addr: zeroPadValue(hex20(cw.bob.address), 32) });
-  await mirrored(`bob's payout binding applied on ${b.label}`, async () => (await registry(b).payoutOf(bobHere)) === bobEvm);
-  title(`bob (through his payout wallet) prices the fork on ${b.label}: 0.02 ETH a key, 0.01 ETH for a deployment`);
-  await task(b.network, "model:price", ["--model", show(fork), "--price", "0.02", "--deployment-price", "0.01", "--from", "4"]);
+  await mirrored(
+    `bob's payout binding verified and applied on ${b.label}`,
+    async () => (await registry(b).payoutOf(bobHere)) === bobEvm,
+  );
+  title(`alice prices her fork on ${b.label}: 0.02 ETH a key, 0.01 ETH for a deployment`);
+  await task(b.network, "model:price", ["--model", show(fork), "--price", "0.02", "--deployment-price", "0.01", "--from", "2"]);
 
   // 4. carol buys the fork's key on chain B and asks for a deployment.
   const key = id(b.hexsChainId, 1);
@@ -270,18 +280,19 @@ export async function runScenario(
   );
 
   // 5. Royalties earned on chain B: settle the fork's vault up to the root, claim.
-  title(`settle the fork's revenue on ${b.label}, level by level up to alice's model`);
+  title(`settle the fork's revenue on ${b.label}, level by level up to bob's model`);
   await task(b.network, "vault:settle", ["--model", show(fork)]);
-  title(`alice claims her royalty on ${b.label}; bob's payout wallet claims for bob`);
-  const aliceOwed = await market(b).creditOf(alice, "0x0000000000000000000000000000000000000000");
-  const bobOwed = await market(b).creditOf(bobHere, "0x0000000000000000000000000000000000000000");
+  title(`alice claims her earnings on ${b.label}; bob's payout wallet claims bob's royalty`);
+  const aliceOwed = await market(b).earningsOf(alice, NATIVE);
+  const bobOwed = await market(b).earningsOf(bobHere, NATIVE);
   await task(b.network, "vault:claim", ["--from", "2"]);
   await task(b.network, "vault:claim", ["--payee", `cosmos:${hex20(cw.bob.address)}`, "--from", "4"]);
   say(`   on ${b.label}: alice earned ${formatEther(aliceOwed)} ETH, bob ${formatEther(bobOwed)} ETH from carol's 0.02 ETH key`);
 
-  // 6. Royalties earned on the Cosmos chain: alice binds a Cosmos payout address from chain A,
-  //    prices her model there, dave buys, settle and claim on the Cosmos chain.
-  title("alice binds her Cosmos address as her payout address on the Cosmos chain (signed on A, carried by the relayers)");
+  // 6. The other direction: alice binds a Cosmos payout address from chain A (EIP-712, verified on
+  //    the Cosmos chain against A's PayoutBindings). dave buys a key of bob's model on the Cosmos
+  //    chain; settle and claim there.
+  title("alice binds her Cosmos address as her payout address on the Cosmos chain (EIP-712 on A, carried by the relayers)");
   await task(a.network, "payout:bind", [
     "--chain",
     String(COSMOS_CHAIN),
@@ -291,19 +302,17 @@ export async function runScenario(
     "2",
   ]);
   await mirrored(
-    "alice's payout binding applied on the Cosmos chain",
+    "alice's payout binding verified and applied on the Cosmos chain",
     async () => (await q<string | null>({ payout: { account: { evm: alice } } })) === cw.alice.address,
   );
-  title("alice (through her Cosmos payout address) prices her model on the Cosmos chain; dave buys a key there");
-  await execute("alice", { update_model: { model: root.toString(), price: "400000", deploy_price: null, sdl_uri: null } });
+  title("dave buys a key of bob's model on the Cosmos chain; settle and claim there");
   await execute("carol", { buy_key: { model: root.toString(), recipient: null, with_deployment: false } }, [
     { denom: cosmos.env.denom, amount: "400000" },
   ]);
-  title("settle and claim on the Cosmos chain");
   await execute("carol", { settle: { model: root.toString() } });
-  const owed = await q<string>({ claimable: { payee: { evm: alice } } });
-  await execute("alice", { claim: { payee: { evm: alice } } });
-  say(`   alice's payout address received ${owed}${cosmos.env.denom} on the Cosmos chain`);
+  const owed = await q<string>({ claimable: { payee: { cosmos: cw.bob.address } } });
+  await execute("bob", { claim: { payee: null } });
+  say(`   bob received ${owed}${cosmos.env.denom} on the Cosmos chain`);
   const dave = { family: 2, addr: zeroPadValue(hex20(cw.carol.address), 32) };
   const hubA = hub(a);
   await mirrored(`dave's key of ${show(root)} (bought on the Cosmos chain) is mirrored on ${a.label}`, async () =>
@@ -328,7 +337,7 @@ export async function runScenario(
   const got = fs.readFileSync(out, "utf8");
   if (got !== sdlText) throw new Error(`carol's decrypted SDL ${rel(out)} differs from ${rel(FORK_SDL)}`);
   say(
-    `   ✓ ${rel(out)} equals bob's ${rel(FORK_SDL)} (${got.length} bytes, sha256 ${createHash("sha256").update(got).digest("hex").slice(0, 16)}…) (${((Date.now() - t7) / 1000).toFixed(1)} s)`,
+    `   ✓ ${rel(out)} equals alice's ${rel(FORK_SDL)} (${got.length} bytes, sha256 ${createHash("sha256").update(got).digest("hex").slice(0, 16)}…) (${((Date.now() - t7) / 1000).toFixed(1)} s)`,
   );
 
   // 8. The lease for carol's purchase: the leader (operator1) read the Purchased event on B, decrypted

@@ -15,6 +15,8 @@ echo "[lint] prettier (TypeScript, Solidity)"
 npx prettier --log-level warn --check .
 echo "[lint] eslint (typescript-eslint, type-aware)"
 npx eslint --max-warnings 0 .
+echo "[lint] docs/threat-model.md: every claim names tests that exist"
+npx ts-node --transpile-only scripts/check-threat-model.ts
 echo "[lint] solhint"
 npx solhint --max-warnings 0 --disc 'contracts/evm/**/*.sol'
 echo "[lint] rustfmt, clippy"

@@ -2,7 +2,7 @@
 # The whole test suite (the README's test command, also run by CI). Installs what it needs and
 # starts the services its tests use (a local wasmd chain; Hardhat networks run in-process).
 #   npm test                        everything
-#   HEXS_TEST_ONLY=<stage> npm test one stage: lint | evm | relayer | gas | slither | rust | cosmwasm | devnet
+#   HEXS_TEST_ONLY=<stage> npm test one stage: lint | evm | relayer | gas | slither | rust | cosmwasm | app | devnet
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only=${HEXS_TEST_ONLY:-}
@@ -65,6 +65,11 @@ if stage cosmwasm; then
   bash scripts/build-wasm.sh
   bash scripts/wasmd.sh build
   npx mocha -r ts-node/register --timeout 600000 'test/cosmwasm/**/*.test.ts'
+fi
+
+if stage app; then
+  banner "the web app and its indexer: type-checks, production build, the indexer on two hardhat nodes, the app end to end in headless Chromium"
+  bash scripts/app-test.sh
 fi
 
 if stage devnet; then

@@ -1,7 +1,7 @@
 // The one way off-chain code (tasks, relayer, tests) reads a hub's outbound journal, sizes the
 // LayerZero executor gas of a batch, and flushes a lane; and the plan `lz:wire` applies.
 import type { ContractTransactionResponse } from "ethers";
-import { Contract, hexlify, Interface, solidityPacked, zeroPadValue } from "ethers";
+import { Contract, hexlify, Interface, solidityPacked, ZeroAddress, zeroPadValue } from "ethers";
 import type { HexsHub, HexsHubLens, HexsLzBridge } from "./typechain";
 import { AccountFamily, encodeEnvelope, Kind } from "../codec";
 
@@ -83,7 +83,7 @@ export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
   [Kind.KeyBurned]: 10_000n,
   [Kind.PurchaseSettled]: 15_000n,
   [Kind.LeaseReported]: 50_000n,
-  [Kind.PayoutAddressBound]: 50_000n,
+  [Kind.PayoutAddressBound]: 65_000n,
   [Kind.KeyPolicySet]: 210_000n,
 };
 
@@ -175,6 +175,8 @@ export interface WirePeer {
   /** Send / receive library for this pathway (default: the endpoint's defaults). */
   sendLibrary?: string;
   receiveLibrary?: string;
+  /** Its PayoutBindings: the verifying contract of the EIP-712 payout bindings it sends. */
+  payoutBindings?: string;
 }
 
 export interface WireAction {
@@ -182,9 +184,15 @@ export interface WireAction {
   /** Contract to call (the bridge, the hub or the endpoint). */
   target: string;
   data: string;
-  /** Who must call it: the bridge's owner, the hub's admin, or the bridge's endpoint delegate. */
+  /** Who must call it: the bridge's owner, the hub's admin (also PayoutBindings' admin), or the bridge's endpoint delegate. */
   authority: "bridgeOwner" | "hubAdmin" | "delegate";
 }
+
+const BINDINGS_ABI = [
+  "function remoteBindings(uint32) view returns (address)",
+  "function remoteHrp(uint32) view returns (string)",
+  "function setRemote(uint32,address,string)",
+];
 
 const ENDPOINT_ABI = [
   "function getSendLibrary(address,uint32) view returns (address)",
@@ -279,6 +287,20 @@ export async function planWire(
         authority: "hubAdmin",
         data: hub.interface.encodeFunctionData("setPeer", [peer.chainId, bridgeAddress, rate, AccountFamily.Evm]),
       });
+    }
+    // Payout bindings from the peer are checked against its PayoutBindings (their EIP-712 domain).
+    const bindingsAddress = await hub.payoutBindings();
+    if (peer.payoutBindings && bindingsAddress !== ZeroAddress) {
+      const bindings = new Contract(bindingsAddress, BINDINGS_ABI, hub.runner);
+      const current = (await bindings.getFunction("remoteBindings")(peer.chainId)) as string;
+      if (current.toLowerCase() !== peer.payoutBindings.toLowerCase()) {
+        actions.push({
+          label: `payout bindings from chain ${peer.chainId} signed for ${peer.payoutBindings}`,
+          target: bindingsAddress,
+          authority: "hubAdmin",
+          data: bindings.interface.encodeFunctionData("setRemote", [peer.chainId, peer.payoutBindings, ""]),
+        });
+      }
     }
   }
   return actions;

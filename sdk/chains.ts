@@ -22,6 +22,7 @@ export const ContractNames = {
   hubLens: "HexsHubLens",
   gateway: "AttestationGateway",
   lzBridge: "HexsLzBridge",
+  payoutBindings: "PayoutBindings",
 } as const;
 
 export type ContractName = (typeof ContractNames)[keyof typeof ContractNames];

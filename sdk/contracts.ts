@@ -11,6 +11,7 @@ import {
   HexsHub__factory,
   HexsHubLens__factory,
   HexsLzBridge__factory,
+  PayoutBindings__factory,
   HexsMarket__factory,
   HexsRegistry__factory,
   HexsTimelock__factory,
@@ -29,6 +30,7 @@ import type {
   HexsHub,
   HexsHubLens,
   HexsLzBridge,
+  PayoutBindings,
   HexsMarket,
   HexsRegistry,
   HexsTimelock,
@@ -55,6 +57,8 @@ export interface HexsContracts {
   hubLens?: HexsHubLens;
   gateway?: AttestationGateway;
   lzBridge?: HexsLzBridge;
+  /** Makes payout bindings here (EIP-712) and checks arriving ones; present with the hub. */
+  payoutBindings?: PayoutBindings;
   /** Every interface whose custom errors an action may meet, for decoding reverts. */
   errorInterfaces: Interface[];
 }
@@ -93,6 +97,8 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
   const hubLens = hubLensAt ? HexsHubLens__factory.connect(hubLensAt, runner) : undefined;
   const gateway = gatewayAt ? AttestationGateway__factory.connect(gatewayAt, runner) : undefined;
   const lzBridge = lzAt ? HexsLzBridge__factory.connect(lzAt, runner) : undefined;
+  const bindingsAt = opt(ContractNames.payoutBindings);
+  const payoutBindings = bindingsAt ? PayoutBindings__factory.connect(bindingsAt, runner) : undefined;
   const errorInterfaces: Interface[] = [
     registry.interface,
     market.interface,
@@ -108,6 +114,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     ...(hub ? [hub.interface] : []),
     ...(gateway ? [gateway.interface] : []),
     ...(lzBridge ? [lzBridge.interface] : []),
+    ...(payoutBindings ? [payoutBindings.interface] : []),
   ];
   return {
     chain,
@@ -127,6 +134,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     hubLens,
     gateway,
     lzBridge,
+    payoutBindings,
     errorInterfaces,
   };
 }

@@ -9,5 +9,6 @@ export * from "./ids";
 export * from "./tx";
 export * from "./actions";
 export * from "./bridge";
+export * from "./payout-binding";
 export * as codec from "../codec";
 export type * from "./typechain";

@@ -127,6 +127,7 @@ function readWireConfig(file: string): WireConfig {
       ratePerHour: c.ratePerHour === undefined ? 0 : int("ratePerHour", 0xffffffff),
       sendLibrary: addr("sendLibrary", true),
       receiveLibrary: addr("receiveLibrary", true),
+      payoutBindings: addr("payoutBindings", true),
     };
   });
   return { chains: out };
@@ -143,7 +144,7 @@ task(
 )
   .addParam(
     "file",
-    'JSON file: {"chains": [{"chainId": 1, "eid": 40101, "bridge": "0x…", "ratePerHour": 0, "sendLibrary"?: "0x…", "receiveLibrary"?: "0x…"}, …]}',
+    'JSON file: {"chains": [{"chainId": 1, "eid": 40101, "bridge": "0x…", "ratePerHour": 0, "sendLibrary"?: "0x…", "receiveLibrary"?: "0x…", "payoutBindings"?: "0x…"}, …]}',
   )
   .addFlag("execute", "Timelocked steps: also execute once the delay has passed (otherwise only schedule)")
   .addFlag(
@@ -479,6 +480,10 @@ task(
     "Account family of the chain's users (keys move there only to such accounts): cosmos or evm",
     "cosmos",
   )
+  .addOptionalParam(
+    "hrp",
+    "Bech32 prefix of the chain's accounts (e.g. wasm): payout bindings its creators sign (ADR-36) are checked with it",
+  )
   .addFlag("execute", "Also execute once the timelock delay has passed (otherwise only schedule)")
   .addFlag(
     "fastForward",
@@ -488,9 +493,11 @@ task(
   .setAction(
     cli(
       async (
-        a: { chain: string; rate: string; family: string; execute: boolean; fastForward: boolean; from?: string },
+        a: { chain: string; rate: string; family: string; hrp?: string; execute: boolean; fastForward: boolean; from?: string },
         hre,
       ): Promise<AcceptResult> => {
+        if (a.hrp !== undefined)
+          await setBindingHrp(hre, a as { chain: string; hrp: string; execute: boolean; fastForward: boolean; from?: string });
         const chain = parseChain("chain", a.chain);
         const ratePerHour = Number(parseUint("rate", a.rate, 0xffffffffn));
         if (ratePerHour !== 0 && ratePerHour < 64)
@@ -539,6 +546,34 @@ task(
       },
     ),
   );
+
+/** PayoutBindings.setRemote(chain, its verifying contract as configured, hrp), directly or through the timelock. */
+async function setBindingHrp(
+  hre: HardhatRuntimeEnvironment,
+  a: { chain: string; hrp: string; execute: boolean; fastForward: boolean; from?: string },
+): Promise<void> {
+  const chain = parseChain("chain", a.chain);
+  if (!/^[a-z0-9]{1,83}$/.test(a.hrp)) fail(`bad --hrp '${a.hrp}': a lowercase bech32 prefix such as wasm`);
+  const b = await loadBridge(hre, false);
+  const bindings = b.p.payoutBindings;
+  if (!bindings) fail(`no ${Names.payoutBindings} on '${hre.network.name}': redeploy (npx hardhat deploy) to add it`);
+  if ((await bindings.remoteHrp(chain)) === a.hrp) return say(`payout bindings from chain ${chain} already use prefix ${a.hrp}`);
+  const signer = await resolveSigner(hre, a.from);
+  const me = await signer.getAddress();
+  const vc = await bindings.remoteBindings(chain);
+  const data = bindings.interface.encodeFunctionData("setRemote", [chain, vc, a.hrp]);
+  const label = `payout bindings from chain ${chain}: bech32 prefix ${a.hrp}`;
+  const target = await bindings.getAddress();
+  if (await bindings.hasRole(ZeroHash, me)) {
+    const c = bindings.connect(signer);
+    await send(
+      b.p,
+      label,
+      () => c.setRemote.staticCall(chain, vc, a.hrp),
+      () => c.setRemote(chain, vc, a.hrp),
+    );
+  } else await timelockCall(hre, b.p, signer, target, data, { label, execute: a.execute, fastForward: a.fastForward });
+}
 
 // ---------------------------------------------------------------- hub:lease-reporting
 
@@ -675,14 +710,15 @@ task(
 
 task(
   "payout:bind",
-  "Bind the creator's payout account on a chain: the creator signs the binding (EIP-191) and it is recorded for every chain",
+  "Bind the creator's payout account (its earnings only) on a chain: the creator signs the binding (EIP-712) and it is recorded for every chain",
 )
   .addParam("chain", "Hexs chain id the payout account is for")
   .addParam("payout", "Payout account: EVM address, or cosmos:0x… / cosmwasm:0x…")
   .addOptionalParam("nonce", "Binding nonce (default: one above the last binding of this creator for that chain)")
+  .addOptionalParam("model", "A model of the creator on this chain (default: its latest one)")
   .addOptionalParam("from", "The creator's account (signs the binding and the transaction)", "0")
   .setAction(
-    cli(async (a: { chain: string; payout: string; nonce?: string; from?: string }, hre): Promise<BindResult> => {
+    cli(async (a: { chain: string; payout: string; nonce?: string; model?: string; from?: string }, hre): Promise<BindResult> => {
       const chain = parseChain("chain", a.chain);
       const payout = parseAccount("payout", a.payout);
       const nonce = a.nonce === undefined ? undefined : parseUint("nonce", a.nonce, (1n << 64n) - 1n);
@@ -690,6 +726,7 @@ task(
       const b = await loadBridge(hre, false);
       const signer = await resolveSigner(hre, a.from);
       const { bindPayout } = await sdk();
-      return bindPayout(b.p, signer, { chain, payout, nonce }, { log: say });
+      const modelId = a.model === undefined ? undefined : parseUint("model", a.model, (1n << 64n) - 1n);
+      return bindPayout(b.p, signer, { chain, payout, nonce, modelId }, { log: say });
     }),
   );

@@ -80,7 +80,7 @@ export async function deployInProcessLz(
     [b, a],
   ] as const) {
     const plan = await planWire(self.hub, self.lens, self.bridge, [
-      { chainId: peer.chainId, eid: peer.eid, bridge: peer.addresses.lzBridge },
+      { chainId: peer.chainId, eid: peer.eid, bridge: peer.addresses.lzBridge, payoutBindings: peer.addresses.payoutBindings },
     ]);
     for (const act of plan) await (await owner.sendTransaction({ to: act.target, data: act.data })).wait();
   }

@@ -184,7 +184,7 @@ export async function setPrice(
   if (deploymentPrice >= 1n << 120n)
     throw new InvalidParamsError(`bad --deployment-price '${deploymentPrice}': larger than uint120`);
   const cur = await currencyInfo(c, p.currency);
-  await requireCreator(c, p.modelId, signer, true); // setPrice also admits the bound payout address
+  await requireCreator(c, p.modelId, signer); // a payout binding gives no model rights
   const currencyNotAccepted = !cur.native && !(await c.market.isAccepted(p.currency));
   if (currencyNotAccepted) {
     o.log?.(

@@ -1,19 +1,22 @@
-// Payout bindings: a creator names the account that is paid for it on a chain (how a creator on
-// one chain family is paid on another).
+// Payout bindings: a creator names the account that is paid its earnings on a chain (how a
+// creator on one chain family is paid on another). A binding redirects earnings only: it gives
+// no rights over the creator's models and reaches no other credit of the creator's account.
 import type { Signer } from "ethers";
-import { getBytes } from "ethers";
-import { payoutBindingDigest } from "../../codec";
 import { AccountFamily, toSolAccount, type Account } from "../accounts";
 import type { HexsContracts } from "../contracts";
+import { globalId } from "../../codec";
+import { encodeEip712Blob, payoutDomain, PAYOUT_BINDING_TYPES, payoutTypedValue } from "../payout-binding";
 import { send, type ActionOptions } from "../tx";
 import { InvalidParamsError, NotFoundError } from "./errors";
 
 export interface BindPayoutParams {
-  /** Hexs chain id the payout account is for. */
+  /** Hexs chain id the payout account is for (this chain or a peer). */
   chain: number;
   payout: Account;
   /** Binding nonce (default: one above the creator's last binding for that chain). */
   nonce?: bigint;
+  /** A model of the creator on this chain (default: its latest one found here). */
+  modelId?: bigint;
 }
 
 export interface BindResult {
@@ -21,13 +24,15 @@ export interface BindResult {
   chain: number;
   payout: Account;
   nonce: bigint;
+  /** the signature blob recorded in PayoutAddressBound (scheme 1, EIP-712) */
   signature: string;
   txHash: string;
 }
 
 /**
- * Bind the creator's payout account on a chain: the creator (the signer) signs the binding
- * (EIP-191) and the hub records it and tells every chain.
+ * Bind the creator's payout account on a chain: the creator (the signer) signs the binding as
+ * EIP-712 typed data (what a wallet shows field by field) for this chain's PayoutBindings
+ * contract, which checks it and has the hub record it for every chain.
  */
 export async function bindPayout(
   c: HexsContracts,
@@ -35,37 +40,51 @@ export async function bindPayout(
   p: BindPayoutParams,
   o: ActionOptions = {},
 ): Promise<BindResult> {
-  if (!c.hub)
+  if (!c.hub || !c.payoutBindings)
     throw new NotFoundError(
-      `network '${c.chain.name}' has a single-chain Hexs deployment (no HexsHub): cross-chain tasks need the hub`,
+      `network '${c.chain.name}' has no HexsHub or PayoutBindings: payout bindings need the cross-chain deployment`,
     );
-  const hubRead = c.hub;
+  const bindings = c.payoutBindings.connect(signer);
   const creator = await signer.getAddress();
   const creatorAccount: Account = { family: AccountFamily.Evm, address: creator.toLowerCase() };
-  const sign = (nonce: bigint) => signer.signMessage(getBytes(payoutBindingDigest(creatorAccount, p.chain, p.payout, nonce)));
-  const hub = hubRead.connect(signer);
-  let nonce = p.nonce ?? 1n;
-  if (nonce === 0n) throw new InvalidParamsError("bad --nonce 0: binding nonces start at 1");
-  let signature = await sign(nonce);
-  if (p.nonce === undefined) {
-    // The hub keeps the last nonce per (creator, chain) without a getter: a stale probe names it.
-    try {
-      await hub.bindPayout.staticCall(creator, p.chain, toSolAccount(p.payout), nonce, signature);
-    } catch (e) {
-      const data = (e as { data?: string }).data;
-      const parsed = data ? hubRead.interface.parseError(data) : null;
-      if (parsed?.name === "StaleBinding") {
-        nonce = (parsed.args[1] as bigint) + 1n;
-        signature = await sign(nonce);
-      }
-    }
-  }
+  const self = Number(await c.registry.chainId());
+  const last = p.chain === self ? await c.registry.payoutNonceOf(creator) : await c.payoutBindings.sourceNonce(creator, p.chain);
+  const nonce = p.nonce ?? last + 1n;
+  if (nonce !== last + 1n)
+    throw new InvalidParamsError(
+      `bad nonce ${nonce}: the next binding of ${creator} for chain ${p.chain} has nonce ${last + 1n}`,
+    );
+  const modelId = p.modelId ?? (await latestModelOf(c, self, creator));
+  const { chainId } = await c.provider.getNetwork();
+  const domain = payoutDomain(chainId, await c.payoutBindings.getAddress());
+  const sig = await signer.signTypedData(
+    domain,
+    PAYOUT_BINDING_TYPES,
+    payoutTypedValue({ creator: creatorAccount, chain: p.chain, payout: p.payout, nonce }),
+  );
   const r = await send(
     c,
     `bind payout ${p.payout.address} on chain ${p.chain} (nonce ${nonce})`,
-    () => hub.bindPayout.staticCall(creator, p.chain, toSolAccount(p.payout), nonce, signature),
-    () => hub.bindPayout(creator, p.chain, toSolAccount(p.payout), nonce, signature),
+    () => bindings.bindPayout.staticCall(creator, modelId, p.chain, toSolAccount(p.payout), nonce, sig),
+    () => bindings.bindPayout(creator, modelId, p.chain, toSolAccount(p.payout), nonce, sig),
     o.log,
   );
-  return { creator, chain: p.chain, payout: p.payout, nonce, signature, txHash: r.hash };
+  return {
+    creator,
+    chain: p.chain,
+    payout: p.payout,
+    nonce,
+    signature: encodeEip712Blob(chainId, domain.verifyingContract as string, sig),
+    txHash: r.hash,
+  };
+}
+
+/** The creator's latest model published on this chain (only creators may bind). */
+async function latestModelOf(c: HexsContracts, self: number, creator: string): Promise<bigint> {
+  const count = Number(await c.registry.modelCount());
+  for (let serial = count; serial >= 1; serial--) {
+    const id = globalId(self, serial);
+    if ((await c.registry.creatorOf(id)).toLowerCase() === creator.toLowerCase()) return id;
+  }
+  throw new InvalidParamsError(`${creator} created no model on this chain: only creators bind payout accounts`);
 }

@@ -128,10 +128,11 @@ export async function claim(c: HexsContracts, signer: Signer, p: ClaimParams, o:
         `${me} is not the payout address bound for ${shown} on this chain (${bound === ZeroAddress ? "none is bound yet: the creator binds one with payout:bind, or BindPayout on its own chain" : `bound: ${bound}`})`,
       );
     }
-    const owed = await c.market.creditOf(payee, p.currency);
+    // A payout address reaches the creator's earnings only (not its refunds or other credit).
+    const owed = await c.market.earningsOf(payee, p.currency);
     if (owed === 0n)
       throw new StateError(
-        `nothing to claim: ${shown} (${payee} here) has no ${cur.symbol} credited. Vaults pay out only after settlement (vault:settle --model <id>).`,
+        `nothing to claim: ${shown} (${payee} here) has no ${cur.symbol} earnings credited. Vaults pay out only after settlement (vault:settle --model <id>).`,
       );
     const r = await send(
       c,

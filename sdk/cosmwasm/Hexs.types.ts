@@ -23,9 +23,15 @@ export interface Config {
   max_batch: number;
   name: string;
   paused: boolean;
+  peer_bindings?: PeerBinding[];
   peers: number[];
   protocol_fee_bps: number;
   symbol: string;
+}
+export interface PeerBinding {
+  bech32_prefix?: string | null;
+  chain: number;
+  verifying_contract?: HexBinary | null;
 }
 export type ExecuteMsg = {
   publish: PublishArgs;
@@ -72,6 +78,7 @@ export type ExecuteMsg = {
     chain: number;
     nonce: Uint64;
     payout: Account;
+    signature: HexBinary;
   };
 } | {
   receive_batch: {
@@ -125,6 +132,7 @@ export type ExecuteMsg = {
     escrow_timeout_secs?: number | null;
     fee_collector?: Account | null;
     max_batch?: number | null;
+    peer_bindings?: PeerBinding[] | null;
     peers?: number[] | null;
     protocol_fee_bps?: number | null;
   };

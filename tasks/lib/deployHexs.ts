@@ -72,6 +72,8 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const lzBridge = crossChain && o.lzEndpoint ? await uups(Names.lzBridge, [deployer], [o.lzEndpoint, hub]) : ZERO;
   // Stateless views of the hub (read through HexsHub.extsload): not upgradeable, redeploy at will.
   const hubLens = crossChain ? await deploy(Names.hubLens) : ZERO;
+  // Makes and checks payout bindings; not upgradeable (verification only, plus source nonces).
+  const payoutBindings = crossChain ? await deploy(Names.payoutBindings, [hub, registry, deployer]) : ZERO;
 
   const keyImplementation = await deploy(Names.keyImplementation, [registry, market, hub]);
   const keyBeacon = await deploy(Names.keyBeacon, [keyImplementation, timelock]);
@@ -86,6 +88,10 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const reg = await ethers.getContractAt("HexsRegistry", registry);
   if ((await reg.keyBeacon()) === ZERO) await (await reg.setKeyBeacon(keyBeacon)).wait();
   if (crossChain && (await reg.hub()) === ZERO) await (await reg.setHub(hub, soulbound, expiry)).wait();
+  if (crossChain) {
+    const h = await ethers.getContractAt("HexsHub", hub);
+    if ((await h.payoutBindings()) !== payoutBindings) await (await h.setPayoutBindings(payoutBindings)).wait();
+  }
   const daoRole = await reg.DAO_FACTORY_ROLE();
   if (!(await reg.hasRole(daoRole, daoFactory))) await (await reg.grantRole(daoRole, daoFactory)).wait();
 
@@ -97,6 +103,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
     hubLens,
     gateway,
     lzBridge,
+    payoutBindings,
     keyImplementation,
     keyBeacon,
     soulbound,
@@ -126,6 +133,7 @@ export async function handOver(hre: HardhatRuntimeEnvironment, a: HexsAddresses)
     [a.market, [ethers.id("TREASURER_ROLE"), upgrader, admin]],
     [a.hub, [upgrader, admin]],
     [a.gateway, [upgrader, admin]],
+    [a.payoutBindings, [admin]],
   ];
   for (const [address, roles] of plan) {
     if (address === ethers.ZeroAddress) continue;

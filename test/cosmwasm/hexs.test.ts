@@ -5,7 +5,13 @@
 // itself sets WASMD_EXTERNAL=1 and starts `scripts/wasmd.sh start` before mocha.
 //
 //   npx mocha -r ts-node/register 'test/cosmwasm/**/*.test.ts'
+import { makeCosmoshubPath, makeSignDoc, Secp256k1HdWallet, serializeSignDoc } from "@cosmjs/amino";
+import { Bip39, EnglishMnemonic, Secp256k1, sha256, Slip10, Slip10Curve } from "@cosmjs/crypto";
+import { fromBase64, fromBech32, toBase64, toHex } from "@cosmjs/encoding";
 import { expect } from "chai";
+import { getBytes, TypedDataEncoder } from "ethers";
+import * as fs from "fs";
+import * as path from "path";
 import { AccountFamily, Kind, Message } from "../../codec";
 import type {
   HasAccessResponse,
@@ -38,6 +44,43 @@ import {
 const EVM_MODEL = (BigInt(EVM_CHAIN) << 32n) | 1n;
 const EVM_KEY = (BigInt(EVM_CHAIN) << 32n) | 7n;
 const EVM_HOLDER = "0x" + "ab".repeat(20);
+
+const BINDING_TYPES = {
+  PayoutBinding: [
+    { name: "creator", type: "bytes" },
+    { name: "chain", type: "uint32" },
+    { name: "payout", type: "bytes" },
+    { name: "nonce", type: "uint64" },
+  ],
+};
+
+/** The devnet account's key, as its wallet derives it (m/44'/118'/0'/0/0). */
+async function devnetKey(name: string): Promise<Uint8Array> {
+  const file = path.join(__dirname, "../../scripts/wasmd-accounts.json");
+  const { accounts } = JSON.parse(fs.readFileSync(file, "utf8")) as { accounts: { name: string; mnemonic: string }[] };
+  const seed = await Bip39.mnemonicToSeed(new EnglishMnemonic(accounts.find((a) => a.name === name)!.mnemonic));
+  return Slip10.derivePath(Slip10Curve.Secp256k1, seed, makeCosmoshubPath(0)).privkey;
+}
+
+/**
+ * Scheme-2 payout binding blob: `signer` signs the ADR-36 doc (Keplr signArbitrary) of the
+ * binding's EIP-712 struct hash. 0x02 ‖ pubkey x‖y ‖ r‖s ‖ recovery id.
+ */
+async function adr36Binding(key: Uint8Array, signer: string, chain: number, payoutWire: string, nonce: bigint): Promise<string> {
+  const creatorWire = "0x0214" + toHex(fromBech32(signer, 90).data);
+  const hash = TypedDataEncoder.from(BINDING_TYPES).hash({ creator: creatorWire, chain, payout: payoutWire, nonce });
+  const doc = makeSignDoc(
+    [{ type: "sign/MsgSignData", value: { signer, data: toBase64(getBytes(hash)) } }],
+    { gas: "0", amount: [] },
+    "",
+    "",
+    0,
+    0,
+  );
+  const sig = await Secp256k1.createSignature(sha256(serializeSignDoc(doc)), key);
+  const pubkey = (await Secp256k1.makeKeypair(key)).pubkey;
+  return "02" + toHex(pubkey.slice(1)) + toHex(sig.toFixedLength().slice(0, 64)) + toHex(Uint8Array.of(sig.recovery));
+}
 
 function inbound(nonce: bigint, m: Omit<Message, "version" | "srcChain" | "dstChain" | "nonce">): Message {
   return { version: 1, srcChain: EVM_CHAIN, dstChain: HEXS_CHAIN, nonce, ...m } as Message;
@@ -88,6 +131,63 @@ describe("Hexs CosmWasm contract on wasmd", function () {
     expect(m.body.modelId).to.equal(BigInt(modelId));
     expect(m.body.creator.family).to.equal(AccountFamily.Cosmos);
     expect(m.body.contentCommitment).to.equal("0x" + "11".repeat(32));
+  });
+
+  it("binds a payout address only with the creator's own ADR-36 signature, and sends it on the EVM lane", async function () {
+    const payout = { evm: "0x" + "cd".repeat(20) };
+    const payoutWire = "0x0114" + "cd".repeat(20);
+    const aliceKey = await devnetKey("alice");
+    // The blob matches what alice's amino wallet signs (deterministic RFC 6979 signatures).
+    const blob = await adr36Binding(aliceKey, alice.address, EVM_CHAIN, payoutWire, 1n);
+    const hash = TypedDataEncoder.from(BINDING_TYPES).hash({
+      creator: "0x0214" + toHex(fromBech32(alice.address, 90).data),
+      chain: EVM_CHAIN,
+      payout: payoutWire,
+      nonce: 1n,
+    });
+    const file = path.join(__dirname, "../../scripts/wasmd-accounts.json");
+    const { accounts } = JSON.parse(fs.readFileSync(file, "utf8")) as { accounts: { name: string; mnemonic: string }[] };
+    const wallet = await Secp256k1HdWallet.fromMnemonic(accounts.find((a) => a.name === "alice")!.mnemonic, { prefix: "wasm" });
+    const signed = await wallet.signAmino(
+      alice.address,
+      makeSignDoc(
+        [{ type: "sign/MsgSignData", value: { signer: alice.address, data: toBase64(getBytes(hash)) } }],
+        { gas: "0", amount: [] },
+        "",
+        "",
+        0,
+        0,
+      ),
+    );
+    expect(blob.slice(130, 258)).to.equal(toHex(fromBase64(signed.signature.signature)));
+
+    const bind = (sender: User, signature: string, nonce = "1") =>
+      sender.client.execute(sender.address, contract, { bind_payout: { chain: EVM_CHAIN, payout, nonce, signature } }, "auto");
+    const refusal = async (p: Promise<unknown>) =>
+      String(
+        await p.then(
+          () => "accepted",
+          (e: unknown) => e,
+        ),
+      );
+    // Bob's key signing alice's binding, an unsigned one, and bob (no model here) are refused.
+    const bobsSig = await adr36Binding(await devnetKey("bob"), alice.address, EVM_CHAIN, payoutWire, 1n);
+    expect(await refusal(bind(alice, bobsSig))).to.match(/payout binding refused: pubkey is not the key of/);
+    expect(await refusal(bind(alice, ""))).to.match(/payout binding refused: an ADR-36 binding is scheme 2/);
+    expect(await refusal(bind(bob, await adr36Binding(await devnetKey("bob"), bob.address, EVM_CHAIN, payoutWire, 1n)))).to.match(
+      /has published no model on this chain/,
+    );
+    // A skipped nonce is refused; the genuine binding leaves with its signature.
+    expect(await refusal(bind(alice, await adr36Binding(aliceKey, alice.address, EVM_CHAIN, payoutWire, 2n), "2"))).to.match(
+      /is not the next one: the last one used is 0/,
+    );
+    const res = await bind(alice, blob);
+    const out = outboundMessages(res.events);
+    expect(out).to.have.length(1);
+    const m = out[0].message;
+    if (m.kind !== Kind.PayoutAddressBound) throw new Error(`kind ${m.kind}`);
+    expect(m.body.bindNonce).to.equal(1n);
+    expect(m.body.signature.replace(/^0x/, "")).to.equal(blob);
   });
 
   it("sells a key for native funds and shows it as a cw721 token", async function () {

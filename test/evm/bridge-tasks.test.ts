@@ -287,20 +287,34 @@ describe("cross-chain tasks", () => {
   });
 
   describe("payout:bind / bridge:retry", () => {
-    it("binds a payout account with the creator's EIP-191 signature, next nonce by default", async () => {
-      const [, , creator] = await ethers.getSigners();
+    it("binds a payout account with the creator's EIP-712 signature, next nonce by default; only creators bind", async () => {
+      const [, , creator, , , stranger] = await ethers.getSigners();
       const payout = ethers.Wallet.createRandom().address;
-      const r1 = await run<BindResult>("payout:bind", { chain: "2", payout, from: CREATOR });
+      await refuses(
+        "payout:bind",
+        { chain: "100", payout, from: "5" },
+        new RegExp(`${await stranger.getAddress()} created no model on this chain`),
+      );
+      await publish(a.p, creator);
+      await refuses("payout:bind", { chain: "999", payout, from: CREATOR }, /UnknownBindingChain\(999\)/); // not a peer
+      await run<AcceptResult>("gateway:accept", { chain: "100", execute: true, fastForward: true }); // chain 100: a peer
+      const journal = (await a.lens.journal(a.hub)).count;
+      const r1 = await run<BindResult>("payout:bind", { chain: "100", payout, from: CREATOR });
       expect(r1.creator).to.equal(await creator.getAddress());
       expect(r1.nonce).to.equal(1n);
-      const r2 = await run<BindResult>("payout:bind", { chain: "2", payout: `cosmos:0x${"ab".repeat(20)}`, from: CREATOR });
+      expect(ethers.getBytes(r1.signature).length).to.equal(94); // the scheme-1 blob
+      const r2 = await run<BindResult>("payout:bind", { chain: "100", payout: `cosmos:0x${"ab".repeat(20)}`, from: CREATOR });
       expect(r2.nonce).to.equal(2n);
-      expect((await a.lens.journal(a.hub)).count).to.equal(2n);
-      await refuses("payout:bind", { chain: "2", payout, nonce: "2", from: CREATOR }, /StaleBinding\(2, 2\)/);
-      await refuses("payout:bind", { chain: "2", payout: "cosmwasm:0x1234" }, /a CosmWasm account has 32 bytes, got 2/);
+      expect((await a.lens.journal(a.hub)).count).to.equal(journal + 2n);
+      await refuses(
+        "payout:bind",
+        { chain: "100", payout, nonce: "2", from: CREATOR },
+        /bad nonce 2: the next binding .* has nonce 3/,
+      );
+      await refuses("payout:bind", { chain: "100", payout: "cosmwasm:0x1234" }, /a CosmWasm account has 32 bytes, got 2/);
     });
 
-    it("vault:claim --payee: the payout address bound on this chain claims the creator's credit", async () => {
+    it("vault:claim --payee: the payout address bound on this chain claims the creator's earnings", async () => {
       const [, , creator, buyer, payoutSigner] = await ethers.getSigners();
       const payout = await payoutSigner.getAddress();
       const { modelId } = await publish(a.p, creator);
@@ -314,14 +328,9 @@ describe("cross-chain tasks", () => {
         { payee: await creator.getAddress(), from: "4" },
         /is not the payout address bound for .* \(none is bound yet/,
       );
-      await refuses(
-        "model:price",
-        { model: String(modelId), price: "2", from: "4" },
-        /not the creator or its bound payout address/,
-      );
       await run<BindResult>("payout:bind", { chain: "1", payout, from: CREATOR });
-      await run("model:price", { model: String(modelId), price: "2", from: "4" }); // the payout address prices for the creator here
-      expect((await a.p.registry.saleInfo(modelId, ethers.ZeroAddress)).keyPrice).to.equal(2n * ONE);
+      // a binding redirects earnings only: the payout address gets no rights over the model
+      await refuses("model:price", { model: String(modelId), price: "2", from: "4" }, /not the creator: model/);
       const before = await ethers.provider.getBalance(payout);
       const r = await run<ClaimResult>("vault:claim", { payee: await creator.getAddress(), to: payout, from: "4" });
       expect(r.amount).to.equal(owed);

@@ -33,8 +33,6 @@ import {
   messageDigest,
   messageFromJson,
   messageToJson,
-  PAYOUT_TAG,
-  payoutBindingDigest,
   globalId,
   splitGlobalId,
 } from "../../codec";
@@ -132,7 +130,6 @@ describe("Hexs message codec", function () {
       expect(c.maxCurrencyLength).to.equal(MAX_CURRENCY_LENGTH);
       expect(c.maxPrices).to.equal(MAX_PRICES);
       expect(c.batchTag).to.equal(BATCH_TAG);
-      expect(c.payoutTag).to.equal(PAYOUT_TAG);
     });
 
     it("covers every kind", function () {
@@ -178,12 +175,8 @@ describe("Hexs message codec", function () {
       }
     });
 
-    it("accounts and payout-binding digests", function () {
+    it("accounts", function () {
       for (const a of vectors.accounts) expect(hexlify(encodeAccount(accountFromVector(a)))).to.equal(a.encoded);
-      for (const p of vectors.payoutBindings) {
-        const d = payoutBindingDigest(accountFromVector(p.creator), p.chain, accountFromVector(p.payout), BigInt(p.bindNonce));
-        expect(d, p.name).to.equal(p.digest);
-      }
     });
 
     it("global ids", function () {
@@ -291,17 +284,8 @@ describe("Hexs message codec", function () {
       await expect(harness.batchRoot(1, 2, 1, [])).to.be.revertedWithCustomError(harness, "EmptyBatch");
     });
 
-    it("accounts and payout-binding digests", async function () {
+    it("accounts", async function () {
       for (const a of vectors.accounts) expect(await harness.encodeAccount(solAccount(accountFromVector(a)))).to.equal(a.encoded);
-      for (const p of vectors.payoutBindings) {
-        const d = await harness.payoutBindingDigest(
-          solAccount(accountFromVector(p.creator)),
-          p.chain,
-          solAccount(accountFromVector(p.payout)),
-          p.bindNonce,
-        );
-        expect(d, p.name).to.equal(p.digest);
-      }
       await expect(harness.encodeAccount({ family: 1, addr: "0x" + "11".repeat(32) })).to.be.revertedWithCustomError(
         harness,
         "BadAccountLength",

@@ -9,6 +9,7 @@ const DEPLOYED = [
   "HexsMarket",
   "KeyNFT",
   "HexsHub",
+  "PayoutBindings",
   "AttestationGateway",
   "HexsLzBridge",
   "DaoFactory",

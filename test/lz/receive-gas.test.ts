@@ -13,10 +13,11 @@
 //    here is the derivation (`npx hardhat test test/lz/receive-gas.test.ts`).
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
-import { getBytes, hexlify, Wallet, zeroPadValue, type Signer, type TransactionReceipt } from "ethers";
+import { hexlify, Wallet, zeroPadValue, type Signer, type TransactionReceipt } from "ethers";
 import { batchGas, flushLane, LZ_RECEIVE_BASE_GAS, LZ_RECEIVE_GAS_PER_KIND, lzReceiveOption, roundUpGas } from "../../sdk/bridge";
 import { lzReceiveGasOf, packetKey } from "../../devnet/lz";
-import { AccountFamily, encodeBody, Kind, KIND_NAMES, payoutBindingDigest } from "../../codec";
+import { AccountFamily, encodeBody, Kind, KIND_NAMES } from "../../codec";
+import { encodeEip712Blob, payoutEip712Digest } from "../../sdk/payout-binding";
 import { buyNative, loadProtocol, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 import { CHAIN_A, CHAIN_B, deployInProcessLz, type InProcessLz } from "../../devnet/hardhat/lz";
 
@@ -186,7 +187,8 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
     );
 
     // Kinds no EVM contract of B emits here (KeyBurned: keys have no burn on EVM; PurchaseSettled
-    // and LeaseReported: only validated by the hub; PayoutAddressBound: bindPayout for chain A)
+    // and LeaseReported: only validated by the hub; PayoutAddressBound: a binding for chain A,
+    // signed for B's PayoutBindings, which A checks on receipt)
     // are recorded by a test recorder on B, with bodies A applies.
     const [admin] = signers;
     await (await lz.b.hub.grantRole(await lz.b.hub.REGISTRY_ROLE(), await admin.getAddress())).wait();
@@ -264,8 +266,17 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
       const c = Wallet.createRandom();
       const creatorWord = evmWord(c.address);
       const payout = evmWord(fresh());
-      const signature = await c.signMessage(getBytes(payoutBindingDigest(creatorWord, CHAIN_A, payout, 1n)));
-      await (await lz.b.hub.bindPayout(c.address, CHAIN_A, sol(payout.address), 1n, signature)).wait();
+      const binding = { creator: creatorWord, chain: CHAIN_A, payout, nonce: 1n };
+      const evmChainId = (await ethers.provider.getNetwork()).chainId;
+      const vc = lz.b.addresses.payoutBindings;
+      const sig = c.signingKey.sign(payoutEip712Digest(binding, evmChainId, vc)).serialized;
+      await record(Kind.PayoutAddressBound, {
+        creator: creatorWord,
+        chain: CHAIN_A,
+        payout,
+        bindNonce: 1n,
+        signature: encodeEip712Blob(evmChainId, vc, sig),
+      });
     });
 
     // The derivation: per message = (gas(5) - gas(1)) / 4, worst scenario of each kind; base =

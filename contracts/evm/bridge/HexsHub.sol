@@ -5,9 +5,6 @@ import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/acce
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
-
 import {IHexsHub, ITransport} from "../interfaces/IHexsHub.sol";
 import {IRegistryMirror} from "../interfaces/IRegistryMirror.sol";
 import {Envelope, HexsCodec} from "../libraries/HexsCodec.sol";
@@ -19,6 +16,11 @@ import {PackedMirrorKey, PackedMirrorKeyLibrary} from "../libraries/PackedMirror
 /// @dev The market's deployment-escrow entry point (LEASE_REPORTER_ROLE, held by the hub).
 interface ILeaseMarket {
     function resolveDeployment(uint256 keyId, bool leased, uint64 dseq, address operator) external;
+}
+
+/// @dev Checks a payout binding's signature blob (PayoutBindings); reverts when it is not valid.
+interface IBindingVerifier {
+    function verify(uint32 srcChain, HexsBodies.PayoutAddressBound calldata b) external view;
 }
 
 /// @title HexsHub
@@ -120,6 +122,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint32[] peers;
         mapping(uint64 keyId => MirrorKey) keys; // keys recorded apart from their holding
         mapping(uint64 modelId => mapping(bytes32 account => Holding)) holdings; // by `_accountKey`
+        /// @dev unused since bindings moved to PayoutBindings (kept for the storage layout)
         mapping(address creator => mapping(uint32 chain => uint64)) bindNonce;
         /// @custom:oz-retyped-from uint32
         mapping(bytes32 digest => uint256 refusal) rejected; // see `_refusal`: srcChain | epoch | nonce
@@ -127,6 +130,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         uint32 leaseChain;
         ILeaseMarket leaseMarket;
         address leasePayee;
+        // appended: makes bindings at source and checks them on receipt
+        IBindingVerifier bindings;
     }
 
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Hub")) - 1)) & ~bytes32(uint256(0xff))
@@ -148,6 +153,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     event HubPaused(bool paused);
     event RecorderAuthorized(address recorder);
     event LeaseReportingSet(uint32 indexed akashChain, address market, address payee);
+    event PayoutBindingsSet(address bindings);
 
     error NotRecorder(address caller);
     error NotTransport(uint32 chain, address caller);
@@ -166,8 +172,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     error InvalidChain(uint32 chain);
     error KeyAlreadyMirrored(uint64 keyId);
     error NotRejected(bytes32 digest);
-    error BadBindingSignature(address signer);
-    error StaleBinding(uint64 nonce, uint64 last);
+    error NotBindings(address caller);
+    error BindingsNotSet();
     error NotResident(uint64 keyId, uint32 chain);
     error WrongOwner(uint64 keyId);
     error NotLeaseLane(uint32 srcChain);
@@ -270,34 +276,13 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         ITransport(transport).send{value: msg.value}(dstChain, messages, options, msg.sender);
     }
 
-    /// @notice Relay an EVM creator's signed binding of a payout account on `chain` (EIP-191
-    /// signature over `HexsCodec.payoutBindingDigest`). A binding for this chain applies here;
-    /// every binding is recorded for the other chains. Anyone may relay a signed binding.
-    function bindPayout(
-        address creator,
-        uint32 chain,
-        HexsCodec.Account calldata payout,
-        uint64 nonce,
-        bytes calldata signature
-    ) external {
+    /// @notice Record a payout binding that PayoutBindings checked at its source (signature,
+    /// nonce, creator, chain). A binding for this chain applies here; every one is recorded.
+    function recordBinding(HexsBodies.PayoutAddressBound calldata b) external {
         HubStorage storage s = _s();
-        HexsCodec.Account memory creatorAccount = HexsCodec.evmAccount(creator);
-        bytes32 digest = HexsCodec.payoutBindingDigest(creatorAccount, chain, payout, nonce);
-        address signer = ECDSA.recover(MessageHashUtils.toEthSignedMessageHash(digest), signature);
-        if (signer != creator) revert BadBindingSignature(signer);
-        uint64 last = s.bindNonce[creator][chain];
-        if (nonce <= last) revert StaleBinding(nonce, last);
-        s.bindNonce[creator][chain] = nonce;
-        HexsBodies.PayoutAddressBound memory b = HexsBodies.PayoutAddressBound(
-            creatorAccount,
-            chain,
-            payout,
-            nonce,
-            signature
-        );
-        if (chain == s.chainId) s.registry.mirrorPayout(b);
-        bytes memory body = HexsBodies.encodePayoutAddressBound(b);
-        _record(s, HexsBodies.KIND_PAYOUT_ADDRESS_BOUND, body);
+        if (msg.sender != address(s.bindings)) revert NotBindings(msg.sender);
+        if (b.chain == s.chainId) s.registry.mirrorPayout(b);
+        _record(s, HexsBodies.KIND_PAYOUT_ADDRESS_BOUND, HexsBodies.encodePayoutAddressBound(b));
     }
 
     // ------------------------------------------------------------------ inbound
@@ -424,7 +409,15 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             HexsBodies.validateBody(h.kind, body);
             s.registry.mirrorUpdate(srcChain, body);
         } else if (h.kind == HexsBodies.KIND_PAYOUT_ADDRESS_BOUND) {
-            s.registry.mirrorPayout(HexsBodies.decodePayoutAddressBound(body));
+            // Only a binding for this chain applies here: its creator's signature is checked first
+            // (a forged one is refused, never applied).
+            HexsBodies.PayoutAddressBound memory b = HexsBodies.decodePayoutAddressBound(body);
+            if (b.chain == s.chainId) {
+                IBindingVerifier v = s.bindings;
+                if (address(v) == address(0)) revert BindingsNotSet();
+                v.verify(srcChain, b);
+                s.registry.mirrorPayout(b);
+            }
         } else if (h.kind == HexsBodies.KIND_LEASE_REPORTED) {
             _applyLeaseReported(s, srcChain, HexsBodies.decodeLeaseReported(body));
         } else {
@@ -465,6 +458,10 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
 
     function chainId() external view returns (uint32) {
         return _s().chainId;
+    }
+
+    function payoutBindings() external view returns (address) {
+        return address(_s().bindings);
     }
 
     // ------------------------------------------------------------------ governance
@@ -509,6 +506,13 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         s.leaseMarket = ILeaseMarket(market);
         s.leasePayee = payee;
         emit LeaseReportingSet(akashChain, market, payee);
+    }
+
+    /// @notice The PayoutBindings contract that makes bindings here and checks arriving ones.
+    function setPayoutBindings(address bindings) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (bindings == address(0)) revert ZeroAddress();
+        _s().bindings = IBindingVerifier(bindings);
+        emit PayoutBindingsSet(bindings);
     }
 
     function pauseLane(uint32 chain, bool paused) external onlyRole(_pauser(paused)) {

@@ -30,8 +30,6 @@ library HexsCodec {
 
     /// @dev keccak256("HEXS_BATCH_V1"): domain tag of the batch root preimage.
     bytes32 internal constant BATCH_TAG = keccak256("HEXS_BATCH_V1");
-    /// @dev keccak256("HEXS_PAYOUT_V1"): domain tag of the payout-binding digest.
-    bytes32 internal constant PAYOUT_TAG = keccak256("HEXS_PAYOUT_V1");
 
     uint256 private constant MAX_STRING_LENGTH = HexsBodies.MAX_STRING_LENGTH;
 
@@ -224,17 +222,6 @@ library HexsCodec {
             digests[i] = digestCalldata(messages[i]);
         }
         root = batchRoot(first.srcChain, first.dstChain, first.nonce, digests);
-    }
-
-    /// @notice Digest a creator signs to bind a payout address for a chain:
-    /// keccak256(PAYOUT_TAG | account(creator) | chain u32 | account(payout) | bindNonce u64).
-    function payoutBindingDigest(
-        Account memory creator,
-        uint32 chain,
-        Account memory payout,
-        uint64 bindNonce
-    ) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(PAYOUT_TAG, encodeAccount(creator), chain, encodeAccount(payout), bindNonce));
     }
 
     // ------------------------------------------------------------------ ids and accounts

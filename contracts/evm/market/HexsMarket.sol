@@ -79,6 +79,8 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         // appended: the buyer's exit and the one-purchase-per-deployment rule
         uint64 escrowTimeout; // 0 = DEFAULT_ESCROW_TIMEOUT
         mapping(uint64 dseq => uint256 keyId) purchaseOfDseq;
+        // appended: creator shares apart from other credit (a payout address reaches these only)
+        mapping(address payee => mapping(address currency => uint256)) earnings;
     }
 
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Market")) - 1)) & ~bytes32(uint256(0xff))
@@ -228,28 +230,34 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         if (parentShare != 0) s.vault[lineage.parentId][currency] += parentShare;
         if (daoShare != 0) s.credit[dao][currency] += daoShare;
         if (fee != 0) s.protocolFees[currency] += fee;
-        if (creatorShare != 0) s.credit[lineage.creator][currency] += creatorShare;
+        if (creatorShare != 0) s.earnings[lineage.creator][currency] += creatorShare;
         emit Settled(modelId, currency, creatorShare, parentShare, daoShare, fee);
     }
 
-    /// @notice Pull everything credited to the caller in `currency`, to `to`.
+    /// @notice Pull everything credited to the caller in `currency` (earnings and other credit), to `to`.
     function claim(address currency, address to) external nonReentrant returns (uint256 amount) {
-        return _claim(msg.sender, currency, to);
-    }
-
-    /// @notice Claim for `payee` as its bound payout address on this chain (how a creator whose
-    /// identity lives on another chain family collects what it earned here).
-    function claimAs(address payee, address currency, address to) external nonReentrant returns (uint256 amount) {
-        if (IPayouts(address(_s().registry)).payoutOf(payee) != msg.sender) revert NotPayout(payee, msg.sender);
-        return _claim(payee, currency, to);
-    }
-
-    function _claim(address payee, address currency, address to) private returns (uint256 amount) {
         if (to == address(0)) revert ZeroAddress();
         MarketStorage storage s = _s();
-        amount = s.credit[payee][currency];
+        uint256 credit = s.credit[msg.sender][currency];
+        uint256 earned = s.earnings[msg.sender][currency];
+        amount = credit + earned;
+        if (amount == 0) revert NothingToClaim(msg.sender, currency);
+        if (credit != 0) s.credit[msg.sender][currency] = 0;
+        if (earned != 0) s.earnings[msg.sender][currency] = 0;
+        emit Claimed(msg.sender, currency, to, amount);
+        _pay(currency, to, amount);
+    }
+
+    /// @notice Claim `payee`'s creator earnings as its bound payout address on this chain (how a
+    /// creator whose identity lives on another chain family collects what it earned here). Other
+    /// credit of `payee` (refunds, escrow, DAO shares) stays claimable by `payee` only.
+    function claimAs(address payee, address currency, address to) external nonReentrant returns (uint256 amount) {
+        if (IPayouts(address(_s().registry)).payoutOf(payee) != msg.sender) revert NotPayout(payee, msg.sender);
+        if (to == address(0)) revert ZeroAddress();
+        MarketStorage storage s = _s();
+        amount = s.earnings[payee][currency];
         if (amount == 0) revert NothingToClaim(payee, currency);
-        s.credit[payee][currency] = 0;
+        s.earnings[payee][currency] = 0;
         emit Claimed(payee, currency, to, amount);
         _pay(currency, to, amount);
     }
@@ -364,8 +372,15 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         return _s().vault[modelId][currency];
     }
 
+    /// @notice All `payee` may claim itself in `currency`: creator earnings and other credit.
     function creditOf(address payee, address currency) external view returns (uint256) {
-        return _s().credit[payee][currency];
+        MarketStorage storage s = _s();
+        return s.credit[payee][currency] + s.earnings[payee][currency];
+    }
+
+    /// @notice `payee`'s creator earnings in `currency` (what its bound payout address may claim).
+    function earningsOf(address payee, address currency) external view returns (uint256) {
+        return _s().earnings[payee][currency];
     }
 
     function escrowOf(uint256 keyId) external view returns (Escrow memory) {

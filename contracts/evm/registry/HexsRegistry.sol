@@ -447,6 +447,11 @@ contract HexsRegistry is
         return _s().payouts[creator].account;
     }
 
+    /// @notice The nonce of the last payout binding applied here for `creator`.
+    function payoutNonceOf(address creator) external view returns (uint64) {
+        return _s().payouts[creator].nonce;
+    }
+
     /// @notice This chain's stand-in address for a creator account word (the address itself
     /// for EVM accounts).
     function localCreator(HexsCodec.Account memory account) public pure returns (address) {
@@ -582,7 +587,8 @@ contract HexsRegistry is
         if (b.payout.family != HexsCodec.FAMILY_EVM) revert PayoutNotEvm(b.payout.family);
         address creator = localCreator(b.creator);
         Payout storage p = s.payouts[creator];
-        if (b.bindNonce <= p.nonce) revert StaleBinding(b.bindNonce, p.nonce);
+        // Successor only: a skipped nonce (or max-u64) would let one binding block all later ones.
+        if (b.bindNonce != p.nonce + 1) revert StaleBinding(b.bindNonce, p.nonce);
         p.account = HexsCodec.toEvmAddress(b.payout);
         p.nonce = b.bindNonce;
         emit PayoutBound(creator, b.chain, HexsCodec.encodeAccount(b.payout), b.bindNonce);
@@ -628,13 +634,10 @@ contract HexsRegistry is
         if (m.creator == address(0)) revert ModelNotFound(modelId);
     }
 
-    /// @dev The creator, or the payout address it bound for this chain (how a creator whose
-    /// identity is not an EVM account prices its mirrored model here).
+    /// @dev The creator only: a payout binding redirects earnings, never model rights.
     function _ownModel(uint64 modelId) private view returns (Model storage m) {
         m = _model(modelId);
-        address creator = m.creator;
-        if (creator != msg.sender && _s().payouts[creator].account != msg.sender)
-            revert NotCreator(modelId, msg.sender);
+        if (m.creator != msg.sender) revert NotCreator(modelId, msg.sender);
     }
 
     function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}

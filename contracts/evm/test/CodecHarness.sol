@@ -42,15 +42,6 @@ contract CodecHarness is BodiesHarness {
         return HexsCodec.batchRootOf(messages);
     }
 
-    function payoutBindingDigest(
-        HexsCodec.Account calldata creator,
-        uint32 chain,
-        HexsCodec.Account calldata payout,
-        uint64 bindNonce
-    ) external pure returns (bytes32) {
-        return HexsCodec.payoutBindingDigest(creator, chain, payout, bindNonce);
-    }
-
     function encodeAccount(HexsCodec.Account calldata a) external pure returns (bytes memory) {
         return HexsCodec.encodeAccount(a);
     }

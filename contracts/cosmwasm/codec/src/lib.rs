@@ -441,11 +441,6 @@ pub fn batch_tag() -> [u8; 32] {
     keccak256(b"HEXS_BATCH_V1")
 }
 
-/// keccak256("HEXS_PAYOUT_V1").
-pub fn payout_tag() -> [u8; 32] {
-    keccak256(b"HEXS_PAYOUT_V1")
-}
-
 /// Batch root over the digests of one lane's messages with nonces first_nonce, first_nonce+1, …:
 /// keccak256(BATCH_TAG ‖ srcChain u32 ‖ dstChain u32 ‖ firstNonce u64 ‖ count u32 ‖ digests).
 pub fn batch_root(
@@ -519,23 +514,6 @@ pub fn batch_root_of_messages<B: AsRef<[u8]>>(encoded: &[B]) -> Result<Batch, Co
         digests,
         root,
     })
-}
-
-/// Digest a creator signs to bind a payout address for a chain:
-/// keccak256(PAYOUT_TAG ‖ account(creator) ‖ chain u32 ‖ account(payout) ‖ bindNonce u64).
-pub fn payout_binding_digest(
-    creator: &Account,
-    chain: u32,
-    payout: &Account,
-    bind_nonce: u64,
-) -> [u8; 32] {
-    let mut w = Writer::default();
-    w.raw(&payout_tag());
-    w.account(creator);
-    w.u32(chain);
-    w.account(payout);
-    w.u64(bind_nonce);
-    keccak256(&w.buf)
 }
 
 /// Global id of a model, key or purchase: (originChain << 32) | localSerial.

@@ -150,7 +150,6 @@ fn constants_match() {
     assert_eq!(c["maxCurrencyLength"], json!(MAX_CURRENCY_LENGTH));
     assert_eq!(c["maxPrices"], json!(MAX_PRICES));
     assert_eq!(c["batchTag"], json!(hex(&batch_tag())));
-    assert_eq!(c["payoutTag"], json!(hex(&payout_tag())));
 }
 
 #[test]
@@ -273,19 +272,6 @@ fn batches() {
             .collect();
         let err = batch_root_of_messages(&msgs).expect_err(name);
         assert_eq!(err.code(), b["error"].as_str().unwrap(), "{name}");
-    }
-}
-
-#[test]
-fn payout_bindings() {
-    for p in vectors()["payoutBindings"].as_array().unwrap() {
-        let d = payout_binding_digest(
-            &account_from_json(&p["creator"]),
-            p["chain"].as_u64().unwrap() as u32,
-            &account_from_json(&p["payout"]),
-            p["bindNonce"].as_str().unwrap().parse().unwrap(),
-        );
-        assert_eq!(hex(&d), p["digest"].as_str().unwrap(), "{}", p["name"]);
     }
 }
 

@@ -5,7 +5,9 @@ use cosmwasm_std::{Binary, DepsMut, HexBinary, MessageInfo, Response, Storage};
 use crate::account::{hex, Account};
 use crate::error::ContractError;
 use crate::msg::ExecuteMsg;
-use crate::state::{Config, LaneControl, RelayerSet, CONFIG, LANE_CONTROLS, REFUSALS, RELAYERS};
+use crate::state::{
+    Config, LaneControl, PeerBinding, RelayerSet, CONFIG, LANE_CONTROLS, REFUSALS, RELAYERS,
+};
 
 pub const MAX_RELAYERS: usize = 32;
 pub const MAX_BATCH_LIMIT: u32 = 200;
@@ -48,6 +50,31 @@ pub fn check_peers(ours: u32, peers: &[u32]) -> Result<(), ContractError> {
         if *p == 0 || *p == ours || peers[..i].contains(p) {
             return Err(ContractError::InvalidConfig {
                 reason: format!("peer {p} must be non-zero, distinct and not this chain ({ours})"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One entry per chain; an EVM contract is 20 bytes, a bech32 prefix is lowercase (1..=83).
+pub fn check_peer_bindings(entries: &[PeerBinding]) -> Result<(), ContractError> {
+    for (i, e) in entries.iter().enumerate() {
+        let contract_ok = e.verifying_contract.as_ref().is_none_or(|c| c.len() == 20);
+        let prefix_ok = e.bech32_prefix.as_deref().is_none_or(|p| {
+            (1..=83).contains(&p.len())
+                && p.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
+        if e.chain == 0
+            || entries[..i].iter().any(|o| o.chain == e.chain)
+            || !contract_ok
+            || !prefix_ok
+        {
+            return Err(ContractError::InvalidConfig {
+                reason: format!(
+                    "peer_bindings of chain {}: distinct non-zero chains, 20-byte contracts, lowercase bech32 prefixes",
+                    e.chain
+                ),
             });
         }
     }
@@ -161,6 +188,7 @@ pub fn execute_update_config(
     peers: Option<Vec<u32>>,
     max_batch: Option<u32>,
     akash_lane: Option<u32>,
+    peer_bindings: Option<Vec<PeerBinding>>,
 ) -> Result<Response, ContractError> {
     ensure_admin(&cfg, &info)?;
     if let Some(bps) = protocol_fee_bps {
@@ -186,6 +214,10 @@ pub fn execute_update_config(
     }
     if let Some(l) = akash_lane {
         cfg.akash_lane = l;
+    }
+    if let Some(b) = peer_bindings {
+        check_peer_bindings(&b)?;
+        cfg.peer_bindings = b;
     }
     check_akash_lane(cfg.chain_id, &cfg.peers, cfg.akash_lane)?;
     CONFIG.save(deps.storage, &cfg)?;

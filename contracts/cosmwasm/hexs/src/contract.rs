@@ -49,12 +49,14 @@ pub fn instantiate(
     admin::check_peers(cfg.chain_id, &cfg.peers)?;
     admin::check_max_batch(deps.storage, cfg.max_batch)?;
     admin::check_akash_lane(cfg.chain_id, &cfg.peers, cfg.akash_lane)?;
+    admin::check_peer_bindings(&cfg.peer_bindings)?;
     let admin = cfg.admin.clone();
     CONFIG.save(deps.storage, &cfg)?;
     admin::save_relayers(deps.storage, msg.relayers, msg.threshold, cfg.devnet)?;
     MODEL_SERIAL.save(deps.storage, &0)?;
     KEY_SERIAL.save(deps.storage, &0)?;
     NUM_LOCAL_KEYS.save(deps.storage, &0)?;
+    crate::migrate::EARNINGS_SPLIT.save(deps.storage, &cosmwasm_std::Empty {})?;
     // Make sure the admin is an address this chain can name as an account word.
     word_of_addr(deps.api, &admin)?;
     Ok(Response::new()
@@ -133,7 +135,16 @@ pub fn execute(
             chain,
             payout,
             nonce,
-        } => royalties::execute_bind_payout(deps, info, &cfg, chain, payout, nonce.u64()),
+            signature,
+        } => royalties::execute_bind_payout(
+            deps,
+            info,
+            &cfg,
+            chain,
+            payout,
+            nonce.u64(),
+            signature.as_slice(),
+        ),
         ExecuteMsg::ReceiveBatch {
             messages,
             signatures,
@@ -178,6 +189,7 @@ pub fn execute(
             peers,
             max_batch,
             akash_lane,
+            peer_bindings,
         } => admin::execute_update_config(
             deps,
             info,
@@ -189,6 +201,7 @@ pub fn execute(
             peers,
             max_batch,
             akash_lane,
+            peer_bindings,
         ),
         ExecuteMsg::SetRelayers {
             relayers,

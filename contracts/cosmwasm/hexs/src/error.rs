@@ -98,8 +98,14 @@ pub enum ContractError {
     #[error("no payout address bound on this chain for {payee}")]
     NoPayoutAddress { payee: String },
 
-    #[error("payout bind nonce {nonce} is stale: the last one used for chain {chain} is {last}")]
-    StaleBinding { chain: u32, nonce: u64, last: u64 },
+    #[error("payout bind nonce {nonce} for chain {chain} is not the next one: the last one used is {last}")]
+    BindNonceNotNext { chain: u32, nonce: u64, last: u64 },
+
+    #[error("payout binding refused: {reason}")]
+    InvalidBindingSignature { reason: String },
+
+    #[error("{account} has published no model on this chain, so it cannot bind a payout address")]
+    NotACreator { account: String },
 
     #[error("chain {chain} is neither this chain nor one of its peers")]
     UnknownChain { chain: u32 },
@@ -330,8 +336,8 @@ pub enum MirrorError {
     #[error("payout {payout} is not an address of this chain")]
     NonLocalPayout { payout: String },
 
-    #[error("payout bind nonce {nonce} of {creator} is stale: the last one applied is {last}")]
-    StalePayoutNonce {
+    #[error("payout bind nonce {nonce} of {creator} is not the next one: the last one applied is {last}")]
+    PayoutNonceNotNext {
         creator: String,
         nonce: u64,
         last: u64,

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod binding;
 pub mod contract;
 pub mod error;
 pub mod keys;

@@ -1,11 +1,56 @@
 //! Migrations, gated by cw2: same contract name, never a downgrade.
 
-use cosmwasm_std::{DepsMut, Empty, Order, Response, StdResult, Storage};
-use cw_storage_plus::Map;
+use cosmwasm_std::{Api, DepsMut, Empty, Order, Response, StdResult, Storage, Uint128};
+use cw_storage_plus::{Item, Map};
 
+use crate::account::local_addr;
 use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
-use crate::state::{hold, LOCAL_KEYS, MIRRORED_KEYS};
+use crate::state::{
+    hold, CLAIMABLE, CONFIG, CREATORS, EARNINGS, LOCAL_KEYS, MIRRORED_KEYS, MODELS, PAYOUTS,
+};
+
+/// Present once creator earnings are kept apart from other credit (set at instantiation, or
+/// by the migration that split them).
+pub const EARNINGS_SPLIT: Item<Empty> = Item::new("earned_split");
+
+/// Before earnings were split out, a bound payout address received all of a creator's credit
+/// and any sender of a model of this chain could bind. Once: index the creators of the models
+/// published here (`CREATORS`), and move the credit of foreign bound accounts (which cannot
+/// claim here themselves, so it holds their earnings) to `EARNINGS`, where it stays payable
+/// to the bound address as before. A local account keeps its credit: it claims it itself.
+fn split_earnings(api: &dyn Api, storage: &mut dyn Storage) -> StdResult<(usize, usize)> {
+    if EARNINGS_SPLIT.exists(storage) {
+        return Ok((0, 0));
+    }
+    let chain = CONFIG.load(storage)?.chain_id;
+    let creators: Vec<Vec<u8>> = MODELS
+        .range(storage, None, None, Order::Ascending)
+        .filter_map(|r| match r {
+            Ok((_, m)) if m.origin_chain == chain => Some(Ok(m.creator.to_vec())),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<StdResult<_>>()?;
+    for c in &creators {
+        CREATORS.save(storage, c, &Empty {})?;
+    }
+    let bound: Vec<Vec<u8>> = PAYOUTS
+        .keys(storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    let mut moved = 0;
+    for w in bound.iter().filter(|w| local_addr(api, w).is_none()) {
+        if let Some(amount) = CLAIMABLE.may_load(storage, w)? {
+            CLAIMABLE.remove(storage, w);
+            EARNINGS.update(storage, w, |v| -> StdResult<Uint128> {
+                Ok(v.unwrap_or_default() + amount)
+            })?;
+            moved += 1;
+        }
+    }
+    EARNINGS_SPLIT.save(storage, &Empty {})?;
+    Ok((creators.len(), moved))
+}
 
 /// The `has_access` index before it was ranked by expiry: (owner word, model, key).
 const UNRANKED_HOLDINGS: Map<(&[u8], u64, u64), Empty> = Map::new("hold");
@@ -63,10 +108,13 @@ pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
         return Err(refuse());
     }
     let ranked = rank_holdings(deps.storage)?;
+    let (creators, moved) = split_earnings(deps.api, deps.storage)?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
         .add_attribute("ranked_holdings", ranked.to_string())
+        .add_attribute("indexed_creators", creators.to_string())
+        .add_attribute("moved_earnings", moved.to_string())
         .add_attribute("from_version", stored.version)
         .add_attribute("to_version", CONTRACT_VERSION))
 }

@@ -11,6 +11,7 @@ use cosmwasm_std::{
 use hexs_codec as codec;
 
 use crate::account::{hex, local_addr};
+use crate::binding;
 use crate::error::{ContractError, Malformed, MirrorError};
 use crate::models::origin_of;
 use crate::msg::BatchSignature;
@@ -663,15 +664,18 @@ fn apply(
             let addr = local_addr(api, &payout).ok_or_else(|| MirrorError::NonLocalPayout {
                 payout: hex(&payout),
             })?;
-            if let Some(last) = PAYOUT_NONCES.may_load(storage, &creator)? {
-                if b.bind_nonce <= last {
-                    return Err(MirrorError::StalePayoutNonce {
-                        creator: hex(&creator),
-                        nonce: b.bind_nonce,
-                        last,
-                    });
-                }
+            // Only the successor of the last applied nonce: a skip (or u64::MAX) would burn
+            // the creator's future bindings.
+            let last = PAYOUT_NONCES.may_load(storage, &creator)?.unwrap_or(0);
+            if last.checked_add(1) != Some(b.bind_nonce) {
+                return Err(MirrorError::PayoutNonceNotNext {
+                    creator: hex(&creator),
+                    nonce: b.bind_nonce,
+                    last,
+                });
             }
+            // The relayers' quorum does not speak for the creator: its own signature must.
+            binding::verify_received(api, cfg, src, &b)?;
             PAYOUT_NONCES.save(storage, &creator, &b.bind_nonce)?;
             Ok(PAYOUTS.save(storage, &creator, &addr)?)
         }

@@ -9,7 +9,7 @@ use crate::account::{hex, word_of_addr, Account};
 use crate::error::ContractError;
 use crate::msg::PublishArgs;
 use crate::outbound::{self, Fact};
-use crate::state::{Config, Model, Royalty, ALLOWLIST, MODELS, MODEL_SERIAL, PAYOUTS};
+use crate::state::{Config, Model, Royalty, ALLOWLIST, CREATORS, MODELS, MODEL_SERIAL};
 
 pub const MAX_URI_LEN: usize = 512;
 pub const MAX_ALLOWLIST_CHANGE: usize = 100;
@@ -130,6 +130,7 @@ pub fn execute_publish(
         sequence: 0,
     };
     MODELS.save(deps.storage, id, &model)?;
+    CREATORS.save(deps.storage, &model.creator, &Empty {})?;
     let events = outbound::emit(deps.storage, cfg, &Fact::ModelRegistered(&model))?;
     Ok(Response::new()
         .add_attribute(
@@ -149,7 +150,8 @@ pub fn execute_publish(
         .add_events(events))
 }
 
-/// The creator itself when it is an account of this chain, or the payout address bound to it.
+/// The creator itself, when it is an account of this chain. A bound payout address only
+/// receives the creator's earnings: it has no say over the creator's models.
 pub fn ensure_creator(
     deps: &DepsMut,
     info: &MessageInfo,
@@ -159,16 +161,8 @@ pub fn ensure_creator(
     if sender.as_slice() == model.creator.as_slice() {
         return Ok(());
     }
-    if let Some(bound) = PAYOUTS.may_load(deps.storage, model.creator.as_slice())? {
-        if bound == info.sender {
-            return Ok(());
-        }
-    }
     Err(ContractError::Unauthorized {
-        role: format!(
-            "the creator of model {} or its bound payout address",
-            model.id
-        ),
+        role: format!("the creator of model {}", model.id),
     })
 }
 

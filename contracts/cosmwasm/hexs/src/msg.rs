@@ -9,7 +9,7 @@ use cosmwasm_std::{Binary, HexBinary, Uint128, Uint64};
 use cw_utils::Expiration;
 
 use crate::account::Account;
-use crate::state::{Config, Model, Policy, Royalty};
+use crate::state::{Config, Model, PeerBinding, Policy, Royalty};
 
 /// The whole configuration is given once; account words are family byte + address in hex
 /// (family 2 + 20-byte canonical address for a Cosmos account, 3 + 32 bytes for a contract).
@@ -51,7 +51,7 @@ pub enum ExecuteMsg {
         parent_content: HexBinary,
         model: PublishArgs,
     },
-    /// Creator (or the creator's bound payout address) changes what this chain sells; on the
+    /// The creator (only; a bound payout address has no say) changes what this chain sells; on the
     /// model's home chain also its content (a new encrypted SDL: its 32-byte commitment and
     /// locator), sent to every peer as a numbered ModelUpdated.
     UpdateModel {
@@ -76,7 +76,9 @@ pub enum ExecuteMsg {
     Settle {
         model: Uint64,
     },
-    /// Pay out what `payee` (default: the sender) may claim, to the payee or its bound address.
+    /// Pay out what `payee` (default: the sender) may claim: its creator earnings to its bound
+    /// payout address (else to itself), everything else (refunds, DAO and fee credit, released
+    /// escrows) to the payee's own account only.
     Claim {
         payee: Option<Account>,
     },
@@ -84,13 +86,17 @@ pub enum ExecuteMsg {
     ReclaimEscrow {
         key_id: Uint64,
     },
-    /// The sender (a creator) names where `chain` pays it; sent to every peer chain as a
-    /// PayoutAddressBound (the chain's own tx signature authenticates it), applied here when
-    /// `chain` is this chain. `nonce` must grow per (creator, chain).
+    /// The sender, creator of a model published here, names where `chain` (this chain or a
+    /// peer) pays its creator earnings (nothing else: no refunds, no model rights); sent to
+    /// every peer chain as a PayoutAddressBound, applied here when `chain` is this chain.
+    /// `nonce` is the last one for (creator, chain) plus 1 (the first is 1).
     BindPayout {
         chain: u32,
         payout: Account,
         nonce: Uint64,
+        /// Scheme 2 (ADR-36), 130 bytes: 0x02 ‖ pubkey x ‖ y ‖ r ‖ s (low-s) ‖ recovery id, the
+        /// sender's `signArbitrary` of the binding's 32-byte struct hash (docs/messages.md).
+        signature: HexBinary,
     },
     /// Apply mirror messages signed by M of N relayers.
     ReceiveBatch {
@@ -146,6 +152,8 @@ pub enum ExecuteMsg {
         max_batch: Option<u32>,
         /// 0 = no Akash lane.
         akash_lane: Option<u32>,
+        /// Replaces how payout bindings from each peer chain are verified on receipt.
+        peer_bindings: Option<Vec<PeerBinding>>,
     },
     SetRelayers {
         relayers: Vec<HexBinary>,
@@ -193,8 +201,11 @@ pub enum QueryMsg {
     HasAccess { model: Uint64, account: Account },
     #[returns(Uint128)]
     Vault { model: Uint64 },
+    /// Everything `payee` may claim here: creator earnings plus other credit.
     #[returns(Uint128)]
     Claimable { payee: Account },
+    /// Where the account's creator earnings are paid here: its bound payout address, else
+    /// itself when it is an account of this chain.
     #[returns(Option<String>)]
     Payout { account: Account },
     #[returns(crate::state::Escrow)]
@@ -509,8 +520,9 @@ mod tests {
                 chain: 3,
                 payout: Account::Evm(s("0x02")),
                 nonce: id,
+                signature: HexBinary::from(&[2, 0xab]),
             },
-            r#"{"bind_payout":{"chain":3,"payout":{"evm":"0x02"},"nonce":"7"}}"#,
+            r#"{"bind_payout":{"chain":3,"payout":{"evm":"0x02"},"nonce":"7","signature":"02ab"}}"#,
         );
         pin(
             ExecuteMsg::ReceiveBatch {
@@ -558,8 +570,9 @@ mod tests {
                 peers: Some(vec![1, 2]),
                 max_batch: None,
                 akash_lane: Some(900),
+                peer_bindings: None,
             },
-            r#"{"update_config":{"protocol_fee_bps":5,"fee_collector":null,"deploy_payee":{"cosmos":"d"},"escrow_timeout_secs":60,"peers":[1,2],"max_batch":null,"akash_lane":900}}"#,
+            r#"{"update_config":{"protocol_fee_bps":5,"fee_collector":null,"deploy_payee":{"cosmos":"d"},"escrow_timeout_secs":60,"peers":[1,2],"max_batch":null,"akash_lane":900,"peer_bindings":null}}"#,
         );
         pin(
             ExecuteMsg::SetRelayers {
@@ -761,13 +774,18 @@ mod tests {
                     akash_lane: 900,
                     paused: false,
                     devnet: false,
+                    peer_bindings: vec![PeerBinding {
+                        chain: 1,
+                        verifying_contract: Some(HexBinary::from(&[0x4b; 20])),
+                        bech32_prefix: None,
+                    }],
                     name: "Hexs keys".into(),
                     symbol: "HEXK".into(),
                 },
                 relayers: vec![HexBinary::from(&[3])],
                 threshold: 1,
             },
-            r#"{"config":{"chain_id":2,"admin":"admin","denom":"ucosm","protocol_fee_bps":100,"fee_collector":"0201","deploy_payee":"0202","escrow_timeout_secs":60,"peers":[1],"max_batch":16,"akash_lane":900,"paused":false,"devnet":false,"name":"Hexs keys","symbol":"HEXK"},"relayers":["03"],"threshold":1}"#,
+            r#"{"config":{"chain_id":2,"admin":"admin","denom":"ucosm","protocol_fee_bps":100,"fee_collector":"0201","deploy_payee":"0202","escrow_timeout_secs":60,"peers":[1],"max_batch":16,"akash_lane":900,"paused":false,"devnet":false,"peer_bindings":[{"chain":1,"verifying_contract":"4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b","bech32_prefix":null}],"name":"Hexs keys","symbol":"HEXK"},"relayers":["03"],"threshold":1}"#,
         );
         pin(
             KeyResponse {

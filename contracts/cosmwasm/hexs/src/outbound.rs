@@ -35,6 +35,7 @@ pub enum Fact<'a> {
         chain: u32,
         payout: &'a [u8],
         nonce: u64,
+        signature: &'a [u8],
     },
     PurchaseSettled {
         purchase: u64,
@@ -146,18 +147,19 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
             model_id: *model,
             owner: to_codec_account(owner)?,
         }),
-        // No signature: the creator sent the transaction that emitted it.
+        // The creator's signature travels along: every destination checks it again.
         Fact::PayoutAddressBound {
             creator,
             chain,
             payout,
             nonce,
+            signature,
         } => codec::Body::PayoutAddressBound(codec::PayoutAddressBound {
             creator: to_codec_account(creator)?,
             chain: *chain,
             payout: to_codec_account(payout)?,
             bind_nonce: *nonce,
-            signature: vec![],
+            signature: signature.to_vec(),
         }),
         Fact::PurchaseSettled {
             purchase,

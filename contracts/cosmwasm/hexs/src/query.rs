@@ -12,9 +12,9 @@ use crate::msg::{
     OperatorsResponse, OwnerOfResponse, RefusalsResponse, TokensResponse,
 };
 use crate::state::{
-    Escrow, LocalKey, Model, CLAIMABLE, CONFIG, ESCROWS, HOLDINGS, INBOUND_NONCE, LOCAL_KEYS,
-    MIRRORED_KEYS, MODELS, NEVER, NUM_LOCAL_KEYS, OPERATORS, OUTBOUND_NONCE, OWNED, PAYOUTS,
-    REFUSALS, RELAYERS, VAULTS,
+    Escrow, LocalKey, Model, CLAIMABLE, CONFIG, EARNINGS, ESCROWS, HOLDINGS, INBOUND_NONCE,
+    LOCAL_KEYS, MIRRORED_KEYS, MODELS, NEVER, NUM_LOCAL_KEYS, OPERATORS, OUTBOUND_NONCE, OWNED,
+    PAYOUTS, REFUSALS, RELAYERS, VAULTS,
 };
 
 const DEFAULT_LIMIT: u32 = 30;
@@ -121,7 +121,9 @@ pub fn vault(deps: Deps, model: u64) -> StdResult<Uint128> {
 
 pub fn claimable(deps: Deps, payee: Account) -> StdResult<Uint128> {
     let word = payee.to_word(deps.api).map_err(std)?;
-    Ok(CLAIMABLE.may_load(deps.storage, &word)?.unwrap_or_default())
+    // Earnings (paid to the bound payout address) plus other credit (paid to the account).
+    let earned = EARNINGS.may_load(deps.storage, &word)?.unwrap_or_default();
+    Ok(earned + CLAIMABLE.may_load(deps.storage, &word)?.unwrap_or_default())
 }
 
 pub fn payout(deps: Deps, account: Account) -> StdResult<Option<String>> {

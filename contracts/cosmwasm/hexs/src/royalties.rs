@@ -1,24 +1,46 @@
 //! Lazy lineage royalties: settle one level per call, payees pull their credit.
 
-use cosmwasm_std::{coins, Api, BankMsg, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
+use cosmwasm_std::{
+    coins, Addr, Api, BankMsg, DepsMut, Env, MessageInfo, Response, Storage, Uint128,
+};
 
 use crate::account::{hex, local_addr, word_of_addr, Account};
+use crate::binding;
 use crate::error::{ContractError, MirrorError};
 use crate::outbound::{self, Fact};
 use crate::state::{
-    Config, EscrowStatus, BIND_NONCES, CLAIMABLE, ESCROWS, LEASE_DSEQS, MODELS, PAYOUTS,
-    PAYOUT_NONCES, VAULTS,
+    Config, EscrowStatus, BIND_NONCES, CLAIMABLE, CREATORS, EARNINGS, ESCROWS, LEASE_DSEQS, MODELS,
+    PAYOUTS, PAYOUT_NONCES, VAULTS,
 };
 
+/// Credit other than creator earnings: claimable by the payee's own account only.
 pub fn credit(
     storage: &mut dyn Storage,
+    payee: &[u8],
+    amount: Uint128,
+) -> Result<(), ContractError> {
+    add_to(storage, &CLAIMABLE, payee, amount)
+}
+
+/// A creator's earnings: paid to its bound payout address when it has one.
+fn credit_earnings(
+    storage: &mut dyn Storage,
+    creator: &[u8],
+    amount: Uint128,
+) -> Result<(), ContractError> {
+    add_to(storage, &EARNINGS, creator, amount)
+}
+
+fn add_to(
+    storage: &mut dyn Storage,
+    map: &cw_storage_plus::Map<&[u8], Uint128>,
     payee: &[u8],
     amount: Uint128,
 ) -> Result<(), ContractError> {
     if amount.is_zero() {
         return Ok(());
     }
-    CLAIMABLE.update(storage, payee, |v| -> Result<Uint128, ContractError> {
+    map.update(storage, payee, |v| -> Result<Uint128, ContractError> {
         Ok(v.unwrap_or_default() + amount)
     })?;
     Ok(())
@@ -72,7 +94,7 @@ pub fn execute_settle(deps: DepsMut, cfg: &Config, id: u64) -> Result<Response, 
         credit(deps.storage, dao, dao_share)?;
     }
     credit(deps.storage, &cfg.fee_collector, fee)?;
-    credit(deps.storage, &model.creator, creator_share)?;
+    credit_earnings(deps.storage, &model.creator, creator_share)?;
     Ok(Response::new()
         .add_attribute("action", "settle")
         .add_attribute("model", id.to_string())
@@ -87,8 +109,8 @@ pub fn execute_settle(deps: DepsMut, cfg: &Config, id: u64) -> Result<Response, 
         .add_attribute("creator_share", creator_share))
 }
 
-/// Where a payee's credit is paid on this chain: itself when it is a local account,
-/// else the payout address bound to it.
+/// Where a creator's earnings are paid on this chain: the payout address bound to it, else
+/// itself when it is a local account.
 pub fn payout_addr(
     api: &dyn Api,
     storage: &dyn Storage,
@@ -100,8 +122,10 @@ pub fn payout_addr(
     local_addr(api, payee).ok_or_else(|| ContractError::NoPayoutAddress { payee: hex(payee) })
 }
 
-/// The sender, a creator of this chain, binds where `chain` pays it. Every peer receives the
-/// binding (each applies the one for itself); a binding for this chain applies here at once.
+/// The sender, a creator of a model published here, binds where `chain` (this chain or a
+/// peer) pays its earnings, with its ADR-36 signature (checked again by every destination).
+/// Every peer receives the binding (each applies the one for itself); a binding for this
+/// chain applies here at once. `nonce` must be the previous one for (creator, chain) plus 1.
 pub fn execute_bind_payout(
     deps: DepsMut,
     info: MessageInfo,
@@ -109,21 +133,31 @@ pub fn execute_bind_payout(
     chain: u32,
     payout: Account,
     nonce: u64,
+    signature: &[u8],
 ) -> Result<Response, ContractError> {
     let creator = word_of_addr(deps.api, &info.sender)?;
+    if !CREATORS.has(deps.storage, &creator) {
+        return Err(ContractError::NotACreator {
+            account: info.sender.to_string(),
+        });
+    }
+    if chain != cfg.chain_id && !cfg.peers.contains(&chain) {
+        return Err(ContractError::UnknownChain { chain });
+    }
     let payout = payout.to_word(deps.api)?;
     let key = [creator.as_slice(), &chain.to_be_bytes()].concat();
     let last = BIND_NONCES.may_load(deps.storage, &key)?.unwrap_or(0);
-    if nonce <= last {
-        return Err(ContractError::StaleBinding { chain, nonce, last });
+    if last.checked_add(1) != Some(nonce) {
+        return Err(ContractError::BindNonceNotNext { chain, nonce, last });
     }
+    // The sender's bech32 address is the ADR-36 signer: the same doc the creator's wallet signs.
+    let hash = binding::struct_hash(&creator, chain, &payout, nonce);
+    binding::verify_adr36(deps.api, signature, &creator, info.sender.as_str(), &hash)?;
     if chain == cfg.chain_id {
         let addr = local_addr(deps.api, &payout)
             .ok_or_else(|| ContractError::InvalidAccountWord { word: hex(&payout) })?;
         PAYOUTS.save(deps.storage, &creator, &addr)?;
         PAYOUT_NONCES.save(deps.storage, &creator, &nonce)?;
-    } else if !cfg.peers.contains(&chain) {
-        return Err(ContractError::UnknownChain { chain });
     }
     BIND_NONCES.save(deps.storage, &key, &nonce)?;
     let fact = Fact::PayoutAddressBound {
@@ -131,6 +165,7 @@ pub fn execute_bind_payout(
         chain,
         payout: &payout,
         nonce,
+        signature,
     };
     let events = outbound::emit(deps.storage, cfg, &fact)?;
     Ok(Response::new()
@@ -142,7 +177,8 @@ pub fn execute_bind_payout(
         .add_events(events))
 }
 
-/// Anyone may trigger a claim: the money only ever goes to the payee's own address.
+/// Anyone may trigger a claim: the money only ever goes to the payee's own address, except
+/// its creator earnings, which go to its bound payout address when it has one.
 pub fn execute_claim(
     deps: DepsMut,
     info: MessageInfo,
@@ -153,21 +189,50 @@ pub fn execute_claim(
         Some(a) => a.to_word(deps.api)?,
         None => word_of_addr(deps.api, &info.sender)?,
     };
-    let amount = CLAIMABLE.may_load(deps.storage, &word)?.unwrap_or_default();
-    if amount.is_zero() {
+    let earned = EARNINGS.may_load(deps.storage, &word)?.unwrap_or_default();
+    let other = CLAIMABLE.may_load(deps.storage, &word)?.unwrap_or_default();
+    if earned.is_zero() && other.is_zero() {
         return Err(ContractError::NothingToClaim { payee: hex(&word) });
     }
-    let to = payout_addr(deps.api, deps.storage, &word)?;
-    CLAIMABLE.remove(deps.storage, &word);
-    Ok(Response::new()
-        .add_message(BankMsg::Send {
-            to_address: to.to_string(),
-            amount: coins(amount.u128(), &cfg.denom),
-        })
+    // Earnings go to the bound payout address (else the account itself); other credit only
+    // to the account itself: a foreign account's stays until it can be paid to it here.
+    let mut sends: Vec<(Addr, Uint128)> = vec![];
+    let mut other_paid = Uint128::zero();
+    if !earned.is_zero() {
+        sends.push((payout_addr(deps.api, deps.storage, &word)?, earned));
+        EARNINGS.remove(deps.storage, &word);
+    }
+    if !other.is_zero() {
+        match local_addr(deps.api, &word) {
+            Some(to) => {
+                CLAIMABLE.remove(deps.storage, &word);
+                other_paid = other;
+                match sends.first_mut() {
+                    Some((a, amount)) if *a == to => *amount += other,
+                    _ => sends.push((to, other)),
+                }
+            }
+            None if sends.is_empty() => {
+                return Err(ContractError::NoPayoutAddress { payee: hex(&word) })
+            }
+            None => {}
+        }
+    }
+    let mut res = Response::new()
         .add_attribute("action", "claim")
         .add_attribute("payee", hex(&word))
-        .add_attribute("to", to)
-        .add_attribute("amount", amount))
+        .add_attribute("earnings", earned)
+        .add_attribute("other", other_paid);
+    for (to, amount) in sends {
+        res = res
+            .add_message(BankMsg::Send {
+                to_address: to.to_string(),
+                amount: coins(amount.u128(), &cfg.denom),
+            })
+            .add_attribute("to", to)
+            .add_attribute("amount", amount);
+    }
+    Ok(res)
 }
 
 /// Closes a pending deployment escrow after a lease report: the operator is paid when the

@@ -36,9 +36,23 @@ pub struct Config {
     /// instantiation only (false when left out).
     #[serde(default)]
     pub devnet: bool,
+    /// How payout bindings made on each peer chain are verified when they arrive here.
+    #[serde(default)]
+    pub peer_bindings: Vec<PeerBinding>,
     /// cw721 collection name and symbol shown by wallets.
     pub name: String,
     pub symbol: String,
+}
+
+/// A peer chain's payout bindings: an EVM peer's are EIP-712 signatures for its contract, a
+/// Cosmos peer's ADR-36 signatures by addresses with its bech32 prefix.
+#[cw_serde]
+pub struct PeerBinding {
+    pub chain: u32,
+    /// EVM peer: the 20-byte contract that accepts bindings there (the EIP-712 verifyingContract).
+    pub verifying_contract: Option<HexBinary>,
+    /// Cosmos peer: the bech32 prefix of its accounts (the ADR-36 signer's address).
+    pub bech32_prefix: Option<String>,
 }
 
 #[cw_serde]
@@ -217,9 +231,16 @@ pub const OPERATORS: Map<(&Addr, &Addr), Expiration> = Map::new("ops");
 
 /// Unsettled revenue of each model, in `Config::denom`.
 pub const VAULTS: Map<u64, Uint128> = Map::new("vaults");
-/// What each payee (account word) may claim on this chain.
+/// What each payee (account word) may claim on this chain besides its creator earnings
+/// (protocol fees, DAO shares, released escrows, buyer refunds): paid to the account itself only.
 pub const CLAIMABLE: Map<&[u8], Uint128> = Map::new("claim");
-/// Payout address on this chain bound to a foreign account word.
+/// Creator earnings (creator shares of settles, which include royalties from forks) of each
+/// creator word: the only credit a bound payout address receives.
+pub const EARNINGS: Map<&[u8], Uint128> = Map::new("earned");
+/// Creators (account words) of at least one model published on this chain: the only
+/// accounts that may bind payouts here.
+pub const CREATORS: Map<&[u8], Empty> = Map::new("creators");
+/// Payout address on this chain bound to a creator word: receives its earnings only.
 pub const PAYOUTS: Map<&[u8], Addr> = Map::new("payout");
 /// Last accepted bind nonce of each creator's payout binding for this chain.
 pub const PAYOUT_NONCES: Map<&[u8], u64> = Map::new("payout_nonce");

@@ -167,6 +167,7 @@ fn admin_hand_over_and_config_updates() {
         peers: Some(vec![1, 2]),
         max_batch: Some(50),
         akash_lane: None,
+        peer_bindings: None,
     };
     assert!(matches!(
         s.err(&bob, &upd, &[]),
@@ -190,6 +191,7 @@ fn admin_hand_over_and_config_updates() {
         peers: None,
         max_batch: None,
         akash_lane: None,
+        peer_bindings: None,
     };
     assert!(matches!(
         s.err(&admin, &too_high, &[]),

@@ -79,6 +79,7 @@ fn set_max_batch(s: &mut Suite, max: u32) -> anyhow::Result<cw_multi_test::AppRe
             peers: None,
             max_batch: Some(max),
             akash_lane: None,
+            peer_bindings: None,
         },
         &[],
     )
@@ -171,6 +172,7 @@ fn lease_reports_apply_only_from_the_akash_lane_which_carries_nothing_else() {
             peers: None,
             max_batch: None,
             akash_lane: Some(0),
+            peer_bindings: None,
         },
         &[],
     );
@@ -190,6 +192,7 @@ fn lease_reports_apply_only_from_the_akash_lane_which_carries_nothing_else() {
                 peers: None,
                 max_batch: None,
                 akash_lane: Some(bad),
+                peer_bindings: None,
             },
             &[],
         );
@@ -377,6 +380,7 @@ fn reapply_checks_pause_rate_peers_and_the_relayer_set() {
         peers: Some(p),
         max_batch: None,
         akash_lane: None,
+        peer_bindings: None,
     };
     s.ok(&admin, &peers(vec![]), &[]);
     assert_eq!(

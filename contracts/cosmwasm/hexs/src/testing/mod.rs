@@ -2,6 +2,7 @@
 //! keys (2-of-3) and one instantiated contract, so each test reads like its scenario.
 
 mod admin_tests;
+mod binding_tests;
 mod key_tests;
 mod lane_tests;
 mod mirror_tests;
@@ -21,7 +22,7 @@ use crate::account::word_of_canonical;
 use crate::contract::{execute, instantiate, migrate, query};
 use crate::error::ContractError;
 use crate::msg::{BatchSignature, ExecuteMsg, InstantiateMsg, PublishArgs, QueryMsg};
-use crate::state::{Config, Policy, Royalty};
+use crate::state::{Config, PeerBinding, Policy, Royalty};
 
 pub const DENOM: &str = "ucosm";
 pub const CHAIN: u32 = 100;
@@ -30,6 +31,10 @@ pub const EVM_CHAIN: u32 = 1;
 /// The Akash lane: lease reports only.
 pub const AKASH: u32 = 900;
 pub const START: u128 = 1_000_000_000;
+/// The EVM peer's contract that accepts payout bindings (their EIP-712 verifyingContract).
+pub const EVM_HUB: [u8; 20] = [0x4b; 20];
+/// EVM chain id of the EVM peer (the EIP-712 domain's chainId).
+pub const EVM_CHAIN_ID: u64 = 31_337;
 
 pub fn contract_code() -> Box<dyn Contract<Empty>> {
     Box::new(ContractWrapper::new(execute, instantiate, query).with_migrate(migrate))
@@ -150,6 +155,11 @@ impl Suite {
                 akash_lane: AKASH,
                 paused: false,
                 devnet: false,
+                peer_bindings: vec![PeerBinding {
+                    chain: EVM_CHAIN,
+                    verifying_contract: Some(HexBinary::from(&EVM_HUB)),
+                    bech32_prefix: None,
+                }],
                 name: "Hexs keys".into(),
                 symbol: "HEXS".into(),
             },
@@ -315,6 +325,7 @@ impl Suite {
                 peers: Some(peers),
                 max_batch: None,
                 akash_lane: None,
+                peer_bindings: None,
             },
             &[],
         );

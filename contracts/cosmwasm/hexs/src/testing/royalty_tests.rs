@@ -91,7 +91,7 @@ fn settle_fork_moves_one_level_up_and_pays_the_dao() {
 #[test]
 fn claim_pays_local_payees_and_needs_a_binding_for_foreign_ones() {
     let mut s = Suite::new();
-    let (alice, bob, dave) = (s.alice.clone(), s.bob.clone(), s.dave.clone());
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
     let root = s.publish(&alice, publish_args(1_000, 0, policy()));
     s.buy(&bob, root, 1_000, false);
     settle(&mut s, root).unwrap();
@@ -115,51 +115,6 @@ fn claim_pays_local_payees_and_needs_a_binding_for_foreign_ones() {
         }
     );
 
-    // A model mirrored from EVM earns here; its EVM creator needs a bound payout address.
-    let evm_model = ((EVM_CHAIN as u64) << 32) | 1;
-    s.receive(
-        &[inbound(
-            EVM_CHAIN,
-            1,
-            model_registered(evm_model, 0, evm(0xaa)),
-        )],
-        &[0, 1],
-    )
-    .unwrap();
-    // Only the creator's bound address may set this chain's price: nobody yet.
-    let price = ExecuteMsg::UpdateModel {
-        model: Uint64::new(evm_model),
-        price: Some(500u128.into()),
-        deploy_price: None,
-        content: None,
-        sdl_uri: None,
-    };
-    assert!(matches!(
-        s.err(&dave, &price, &[]),
-        ContractError::Unauthorized { .. }
-    ));
-    let bind = codec::Body::PayoutAddressBound(codec::PayoutAddressBound {
-        creator: evm(0xaa),
-        chain: CHAIN,
-        payout: codec::Account::Cosmos([0xdd; 20]),
-        bind_nonce: 1,
-        signature: vec![],
-    });
-    s.receive(&[inbound(EVM_CHAIN, 2, bind)], &[1, 2]).unwrap();
-    s.ok(&dave, &price, &[]);
-    s.buy(&bob, evm_model, 500, false);
-    settle(&mut s, evm_model).unwrap();
-    assert_eq!(s.claimable(&evm_word(0xaa)), 495);
-    let before = s.balance(&dave);
-    s.ok(
-        &bob,
-        &ExecuteMsg::Claim {
-            payee: Some(Account::Evm(format!("0x{}", "aa".repeat(20)))),
-        },
-        &[],
-    );
-    assert_eq!(s.balance(&dave), before + 495);
-
     // A foreign payee without a binding cannot be paid.
     let fee_word = evm_word(0xee);
     s.ok(
@@ -172,6 +127,7 @@ fn claim_pays_local_payees_and_needs_a_binding_for_foreign_ones() {
             peers: None,
             max_batch: None,
             akash_lane: None,
+            peer_bindings: None,
         },
         &[],
     );
@@ -350,100 +306,4 @@ fn buyer_reclaims_an_unreported_escrow_after_the_timeout() {
             .to_string()
         )]
     );
-}
-
-#[test]
-fn a_local_creator_binds_payouts_here_and_for_peers() {
-    let mut s = Suite::new();
-    let (alice, bob, carol) = (s.alice.clone(), s.bob.clone(), s.carol.clone());
-    let evm_payout = format!("0x{}", "ab".repeat(20));
-    let bind = |chain: u32, payout: Account, nonce: u64| ExecuteMsg::BindPayout {
-        chain,
-        payout,
-        nonce: Uint64::new(nonce),
-    };
-
-    // For a peer chain: nothing changes here, one PayoutAddressBound leaves on the peer lane.
-    let r = s
-        .exec(
-            &alice,
-            &bind(EVM_CHAIN, Account::Evm(evm_payout.clone()), 1),
-            &[],
-        )
-        .unwrap();
-    let out = outbound(&r);
-    assert_eq!(out.len(), 1);
-    assert_eq!(out[0].0, "PayoutAddressBound");
-    let msg = codec::decode(&out[0].2).unwrap();
-    match msg.body {
-        codec::Body::PayoutAddressBound(b) => {
-            let word = s.word(&alice);
-            assert_eq!(
-                b.creator,
-                codec::Account::from_parts(word[0], &word[1..]).unwrap()
-            );
-            assert_eq!(b.chain, EVM_CHAIN);
-            assert_eq!(b.payout, codec::Account::Evm([0xab; 20]));
-            assert_eq!(b.bind_nonce, 1);
-            assert!(b.signature.is_empty());
-        }
-        other => panic!("unexpected body {other:?}"),
-    }
-    let payout: Option<String> = s
-        .q(&QueryMsg::Payout {
-            account: Account::Cosmos(alice.to_string()),
-        })
-        .unwrap();
-    assert_eq!(
-        payout,
-        Some(alice.to_string()),
-        "a binding for a peer changes nothing here"
-    );
-
-    // Replays and unknown chains are refused.
-    let stale = s.err(
-        &alice,
-        &bind(EVM_CHAIN, Account::Evm(evm_payout.clone()), 1),
-        &[],
-    );
-    assert_eq!(
-        stale,
-        ContractError::StaleBinding {
-            chain: EVM_CHAIN,
-            nonce: 1,
-            last: 1
-        }
-    );
-    let unknown = s.err(&alice, &bind(4242, Account::Evm(evm_payout), 1), &[]);
-    assert_eq!(unknown, ContractError::UnknownChain { chain: 4242 });
-
-    // For this chain: claims of alice's credit go to the bound address from now on.
-    let root = s.publish(&alice, publish_args(10_000, 0, policy()));
-    s.buy(&bob, root, 10_000, false);
-    s.exec(
-        &alice,
-        &bind(CHAIN, Account::Cosmos(carol.to_string()), 1),
-        &[],
-    )
-    .unwrap();
-    let before = s.balance(&carol);
-    s.exec(
-        &carol,
-        &ExecuteMsg::Settle {
-            model: Uint64::new(root),
-        },
-        &[],
-    )
-    .unwrap();
-    let r = s
-        .exec(
-            &bob,
-            &ExecuteMsg::Claim {
-                payee: Some(Account::Cosmos(alice.to_string())),
-            },
-            &[],
-        )
-        .unwrap();
-    assert_eq!(attr(&r, "to"), carol.to_string());
-    assert_eq!(s.balance(&carol), before + 9_900);
 }
