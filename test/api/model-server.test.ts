@@ -9,23 +9,7 @@ import { promisify } from "node:util";
 import { ensureWeights, ROOT } from "../../services/model-server/build";
 import { DEFAULT_CONFIG, WeightsError } from "../../services/model-server/model";
 import { loadModel, startModelServer, type RunningModelServer } from "../../services/model-server/server";
-
-export const PORTS = { from: 18080, to: 18179 };
-
-/** Parse an SSE body into its `data:` payloads. */
-export function sseData(text: string): string[] {
-  return text
-    .split("\n\n")
-    .filter((e) => e.startsWith("data: "))
-    .map((e) => e.slice(6));
-}
-
-interface Answer {
-  object: string;
-  choices: Array<{ text: string; message: { content: string }; finish_reason: string }>;
-  usage: unknown;
-  error: { type: string; message: string; param: string | null; code: string | null };
-}
+import { PORTS, sseData, type Answer } from "./helpers";
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: Answer; text: string; type: string }> {
   const res = await fetch(url, {
