@@ -68,11 +68,14 @@ const RETRYABLE: ReadonlySet<ApiRefusalCode> = new Set([
 export class ApiRefusal extends HexsError {
   declare readonly code: ApiRefusalCode;
   readonly status: number;
-  constructor(code: ApiRefusalCode, message: string) {
+  constructor(code: ApiRefusalCode, message: string, status?: number) {
     super(code, message, { retryable: RETRYABLE.has(code) });
-    this.status = STATUS[code];
+    this.status = status ?? STATUS[code];
   }
 }
+
+export const isApiRefusalCode = (code: unknown): code is ApiRefusalCode =>
+  typeof code === "string" && Object.hasOwn(STATUS, code);
 
 export function refuseApi(code: ApiRefusalCode, message: string): never {
   throw new ApiRefusal(code, message);

@@ -3,7 +3,7 @@
 // its deploy scripts, a model published, priced and its key bought through the SDK; every access
 // decision is an eth_call to the registry's keysOf and KeyNFT.hasAccess over HTTP.
 import { expect } from "chai";
-import { deployments, ethers } from "hardhat";
+import hre, { deployments, ethers } from "hardhat";
 import type { Signer } from "ethers";
 import { createServer, type Server } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -30,6 +30,8 @@ import { ensureWeights } from "../../services/model-server/build";
 import { startModelServer, type RunningModelServer } from "../../services/model-server/server";
 import { close, listen } from "../../services/key-service/http";
 import { serveChain } from "../keys/helpers";
+import { setQuiet } from "../../tasks/lib/log";
+import type { ApiCallResult } from "../../tasks/api";
 import { PORTS, sseData } from "./helpers";
 
 const CHAIN = "hexs-evm-31337";
@@ -429,6 +431,25 @@ describe("API gateway (key holders, signed requests, hasAccess over JSON-RPC, re
     } finally {
       await g2.close();
       await g3.close();
+    }
+  });
+
+  it("api:call signs with a network account and prints the model's answer, streamed or not; without a key it fails with the gateway's reason", async () => {
+    setQuiet(true);
+    try {
+      const args = { model: m1.toString(), prompt: "Hi", gateway: gw.url, from: "4", seed: 2, maxTokens: 30 };
+      const plain = (await hre.run("api:call", args)) as ApiCallResult;
+      const streamed = (await hre.run("api:call", { ...args, stream: true })) as ApiCallResult;
+      expect(plain.account).to.equal((await alice.getAddress()).toLowerCase());
+      expect(plain.chain).to.equal(CHAIN);
+      expect(plain.text).to.have.length(30);
+      expect(streamed.text).to.equal(plain.text);
+      expect(streamed.finishReason).to.equal("length");
+      let err: Error | undefined;
+      await hre.run("api:call", { ...args, from: "5" }).catch((e: Error) => (err = e));
+      expect(err?.message).to.match(/402 from the gateway: .*holds no live key/);
+    } finally {
+      setQuiet(false);
     }
   });
 
