@@ -6,7 +6,8 @@
 //   "chains": [{ "name": "hexs-evm-31401", "kind": "evm", "rpcUrl": "http://127.0.0.1:8545", "chainId": 31401, "registry": "0x…" },
 //              { "name": "hexs-wasm-…", "kind": "cosmwasm", "rpcUrl": "http://127.0.0.1:26657", "contract": "wasm1…" }],
 //   "nonceDb": ".devnet/api-gateway/nonces.sqlite",
-//   "upstreamTimeoutMs": 30000
+//   "upstreamTimeoutMs": 30000,
+//   "accessCacheMs": 0
 // }
 import { readFileSync } from "node:fs";
 import { z } from "zod";
@@ -30,6 +31,7 @@ const Config = z.object({
   ),
   nonceDb: z.string().optional(),
   upstreamTimeoutMs: z.number().int().positive().optional(),
+  accessCacheMs: z.number().int().min(0).optional(),
 });
 
 export function parseGatewayConfig(json: unknown): GatewayConfig {

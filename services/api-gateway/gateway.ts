@@ -44,6 +44,12 @@ export interface GatewayConfig {
   nonceDb?: string;
   /** how long the upstream may stay silent (before its headers or between chunks), ms; default 30 000 */
   upstreamTimeoutMs?: number;
+  /**
+   * Reuse a positive hasAccess answer for (chain, model, account) this long, ms; default 0 (read
+   * the chain on every call). With a window, a key sold, moved or expired keeps working that long
+   * at this gateway; a refusal is never cached.
+   */
+  accessCacheMs?: number;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -97,7 +103,13 @@ export class KeyAccess {
   /** (chain, model) → KeyNFT address; a model's KeyNFT never changes once it exists */
   private readonly keyNfts = new Map<string, string>();
 
-  constructor(readonly chains: GatewayChain[]) {
+  private readonly granted = new Map<string, number>();
+
+  constructor(
+    readonly chains: GatewayChain[],
+    private readonly cacheMs = 0,
+    private readonly now: () => number = Date.now,
+  ) {
     this.access = new ChainAccess(chains.map((c) => ({ ...c }) as ChainConfig));
   }
 
@@ -137,6 +149,8 @@ export class KeyAccess {
   /** Refuses unless `account` holds a live key of `model` on `chainName`. */
   async require(chainName: string, model: string, account: Account): Promise<void> {
     const c = this.chain(chainName);
+    const k = `${c.name} ${model} ${account.address}`;
+    if (this.cacheMs > 0 && (this.granted.get(k) ?? 0) > this.now()) return;
     const condition =
       c.kind === "evm"
         ? evmKeyCondition(1, c.name, await this.keyNft(c, model))
@@ -155,6 +169,10 @@ export class KeyAccess {
           (c.kind === "evm" && account.family !== "evm" ? " (a Cosmos account cannot hold keys on an EVM chain)" : "") +
           `: buy one (key:buy --model ${model}) or renew it`,
       );
+    }
+    if (this.cacheMs > 0) {
+      if (this.granted.size > 100_000) this.granted.clear(); // bounded: a flood of accounts only costs re-reads
+      this.granted.set(k, this.now() + this.cacheMs);
     }
   }
 
@@ -233,7 +251,7 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
   const timeoutMs = cfg.upstreamTimeoutMs ?? 30_000;
   const models = new Map(Object.entries(cfg.models).map(([id, m]) => [BigInt(id).toString(), new URL(m.upstream)]));
   const ledger = new NonceLedger(cfg.nonceDb);
-  const keys = new KeyAccess(cfg.chains);
+  const keys = new KeyAccess(cfg.chains, cfg.accessCacheMs ?? 0, now);
   const metrics = new GatewayMetrics();
 
   /** Steps 1–5 of the header comment; returns the account served. */

@@ -376,6 +376,23 @@ describe("API gateway (key holders, signed requests, hasAccess over JSON-RPC, re
     }
   });
 
+  it("with accessCacheMs a granted answer is reused for that window (documented risk) and a refusal is never cached", async () => {
+    const g2 = await startGateway({ ...cfg, nonceDb: undefined, accessCacheMs: 60_000 });
+    const keys = await ethers.getContractAt("KeyNFT", await c.registry.keysOf(m1));
+    const req = { prompt: "a", max_tokens: 4 };
+    try {
+      await refused(await call(await holder(carol), m1, "completions", req, { base: g2.url }), 402, "no_key");
+      expect((await call(await holder(alice), m1, "completions", req, { base: g2.url })).status).to.equal(200);
+      await (await keys.connect(alice).transferFrom(await alice.getAddress(), await carol.getAddress(), aliceKey)).wait();
+      expect((await call(await holder(alice), m1, "completions", req, { base: g2.url })).status).to.equal(200); // cached
+      expect((await call(await holder(carol), m1, "completions", req, { base: g2.url })).status).to.equal(200); // not cached: read again
+      await refused(await call(await holder(alice), m1, "completions", req), 402, "no_key"); // the default gateway reads every call
+    } finally {
+      await (await keys.connect(carol).transferFrom(await carol.getAddress(), await alice.getAddress(), aliceKey)).wait();
+      await g2.close();
+    }
+  });
+
   it("ADR-36 (Cosmos) signatures go through the same SDK verifier: a valid one reaches the key check, a forged one is 401", async () => {
     const wallet = await Secp256k1HdWallet.generate(12, { prefix: "wasm" });
     const [acct] = await wallet.getAccounts();
