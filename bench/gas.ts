@@ -15,6 +15,7 @@ import {
   publish,
   publishParams,
   type Protocol,
+  rootModelRegistered,
 } from "../devnet/hardhat/protocol";
 import type { TestToken } from "../sdk/typechain";
 import { flushLane } from "../sdk/bridge";
@@ -264,21 +265,15 @@ async function crossChain(): Promise<Record<string, number>> {
       locked: false,
     });
   const reg = [
-    msg(++nonce, Kind.ModelRegistered, {
-      modelId: cosmosModel,
-      parentId: 0n,
-      creator: owner(0),
-      contentCommitment: ethers.id("cosmos"),
-      parentCommitment: ethers.ZeroHash,
-      soulbound: false,
-      forkable: true,
-      keyDuration: 0n,
-      upstreamBps: 0,
-      daoBps: 0,
-      forkRoyaltyBps: 1000,
-      sdlLocator: "lighthouse://x",
-      metadataUri: "ipfs://x",
-    }),
+    msg(
+      ++nonce,
+      Kind.ModelRegistered,
+      rootModelRegistered(cosmosModel, owner(0), {
+        contentCommitment: ethers.id("cosmos"),
+        sdlLocator: "lighthouse://x",
+        metadataUri: "ipfs://x",
+      }),
+    ),
     keyMinted(),
   ];
   await (await gateway.submitBatch(reg, sign(reg))).wait();

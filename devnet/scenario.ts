@@ -18,7 +18,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
-import { formatEther, parseEther, zeroPadValue } from "ethers";
+import { formatEther, parseEther, ZeroAddress, zeroPadValue } from "ethers";
 import { Secp256k1HdWallet } from "@cosmjs/amino";
 import { fromBech32, toHex } from "@cosmjs/encoding";
 import type { Model } from "../sdk/cosmwasm/Hexs.types";
@@ -55,7 +55,6 @@ const LEASE_TIMEOUT_MS = 180_000;
 /** alice's fork's Akash SDL (encrypted with the key service in step 2). */
 export const FORK_SDL = path.join(__dirname, "fork.sdl.yaml");
 const NATIVE = "0x0000000000000000000000000000000000000000";
-const ZERO_ADDRESS = NATIVE;
 
 const id = (chain: number, serial: number): bigint => (BigInt(chain) << 32n) | BigInt(serial);
 const show = (x: bigint): string => `${x >> 32n}:${x & 0xffffffffn}`;
@@ -162,7 +161,7 @@ export async function runScenario(
   for (const c of [a, b])
     await mirrored(
       `model ${show(root)} mirrored on ${c.label} (2-of-3 relayer batch)`,
-      async () => (await registry(c).model(root)).creator !== ZERO_ADDRESS,
+      async () => (await registry(c).model(root)).creator !== ZeroAddress,
     );
 
   // 2. alice seals her fork's SDL with the key service, then forks bob's model on chain A with its

@@ -5,17 +5,41 @@
 //                                           may carry startBlock
 //   HEXS_INDEXER_POLL_MS                     polling interval (default 1000 ms)
 //   HEXS_INDEXER_DB                          PGlite folder (default .ponder/pglite)
+// Key collections (one KeyNFT clone per model and chain) are found as the registry announces
+// them: ModelPublished for a model's home copy, ModelMirrored for each mirror.
 // PostgreSQL when DATABASE_URL is set (Ponder's own switch).
-import { createConfig } from "ponder";
+import { createConfig, factory } from "ponder";
+import { getAbiItem } from "viem";
 import { http } from "viem";
 import { indexedChains } from "./chains";
 import { HexsRegistry__factory } from "../sdk/typechain/factories/contracts/evm/registry/HexsRegistry__factory";
+import { KeyNFT__factory } from "../sdk/typechain/factories/contracts/evm/keys/KeyNFT__factory";
 import { HexsMarket__factory } from "../sdk/typechain/factories/contracts/evm/market/HexsMarket.sol/HexsMarket__factory";
 
 const chains = indexedChains();
 const pollingInterval = Number(process.env.HEXS_INDEXER_POLL_MS ?? 1000);
 const on = (name: "HexsRegistry" | "HexsMarket") =>
   Object.fromEntries(chains.map((c) => [c.name, { address: c.contracts[name] as `0x${string}`, startBlock: c.startBlock ?? 0 }]));
+
+const published = getAbiItem({ abi: HexsRegistry__factory.abi, name: "ModelPublished" });
+const mirrored = getAbiItem({ abi: HexsRegistry__factory.abi, name: "ModelMirrored" });
+/** Each chain's key collections announced by `event` of its registry (its `keys` parameter). */
+const keysFrom = (event: typeof published | typeof mirrored) =>
+  Object.fromEntries(
+    chains.map((c) => [
+      c.name,
+      {
+        address: factory({
+          address: c.contracts.HexsRegistry as `0x${string}`,
+          event,
+          parameter: "keys" as never, // both events name it `keys`; the union hides that from the type
+
+          startBlock: c.startBlock ?? 0,
+        }),
+        startBlock: c.startBlock ?? 0,
+      },
+    ]),
+  );
 
 export default createConfig({
   // Each chain is indexed as far as its own head: with "omnichain", an idle chain (automine) would hold
@@ -40,5 +64,8 @@ export default createConfig({
   contracts: {
     HexsRegistry: { abi: HexsRegistry__factory.abi, chain: on("HexsRegistry") },
     HexsMarket: { abi: HexsMarket__factory.abi, chain: on("HexsMarket") },
+    // Same ABI, two announcements: a model's key collection on its home chain and on each mirror.
+    HomeKeys: { abi: KeyNFT__factory.abi, chain: keysFrom(published) },
+    MirrorKeys: { abi: KeyNFT__factory.abi, chain: keysFrom(mirrored) },
   },
 });

@@ -74,3 +74,37 @@ export const sale = onchainTable(
   }),
   (t) => ({ byModel: index().on(t.modelId), byTime: index().on(t.timestamp) }),
 );
+
+/** A model's key collection (KeyNFT clone) on a chain, to find the model of a key event. */
+export const keyCollection = onchainTable("key_collection", (t) => ({
+  id: t.text().primaryKey(), // `${hexsChain}:${keys address, lowercase}`
+  modelId: t.bigint().notNull(),
+  hexsChain: t.integer().notNull(),
+}));
+
+/**
+ * A key as held on one chain: minted there (bought, or arrived by a move), transferred, and gone
+ * (`held` false) once burned or moved away. A key that moved has one row per chain it visited;
+ * the row with `held` is where it is now (multichain indexing may read the arrival first).
+ */
+export const keyHolding = onchainTable(
+  "key_holding",
+  (t) => ({
+    id: t.text().primaryKey(), // `${hexsChain}:${keyId}`
+    keyId: t.bigint().notNull(),
+    modelId: t.bigint().notNull(),
+    hexsChain: t.integer().notNull(),
+    keys: t.hex().notNull(),
+    owner: t.hex().notNull(),
+    held: t.boolean().notNull(),
+    /** Soul-bound (ERC-5192 Locked): it never changes holder. */
+    locked: t.boolean().notNull().default(false),
+    /** Unix seconds; 0 = never expires. */
+    expiresAt: t.bigint().notNull().default(0n),
+    /** Minted here by a move from another chain (not bought here). */
+    arrived: t.boolean().notNull().default(false),
+    updatedAt: t.bigint().notNull(),
+    txHash: t.hex().notNull(),
+  }),
+  (t) => ({ byOwner: index().on(t.owner), byKey: index().on(t.keyId) }),
+);

@@ -5,10 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/app-deps.sh --browser
-echo "[app] type-check app/ and indexer/"
-(cd app && npx tsc --noEmit -p .)
+echo "[app] type-check the indexer"
 (cd indexer && npx tsc --noEmit -p .)
-echo "[app] production build"
+echo "[app] production build (type-checks the app)"
 bash scripts/app-build.sh
-echo "[app] indexer and browser tests"
-npx hardhat test test/app/indexer.test.ts test/app/browser.test.ts
+echo "[app] indexer and browser tests (catalog and buying; my keys, reload, studio, ERC-20)"
+npx hardhat test test/app/indexer.test.ts test/app/browser.test.ts test/app/account.test.ts

@@ -29,12 +29,7 @@ for arg in "$@"; do
 done
 
 bash scripts/devnet-prepare.sh
-# The web app the devnet serves, rebuilt only when its sources (or the SDK's) changed.
-app_hash=$(find app/src app/index.html app/package-lock.json app/vite.config.mjs sdk codec -type f \( -name '*.ts' -o -name '*.tsx' -o -name '*.json' -o -name '*.css' -o -name '*.html' -o -name '*.mjs' \) -print0 | sort -z | xargs -0 cat | sha256sum | cut -c1-32)
-if [[ $(cat app/dist/.source-hash 2>/dev/null) != "$app_hash" ]]; then
-  log "building the web app (scripts/app-build.sh)"
-  bash scripts/app-build.sh
-  echo "$app_hash" > app/dist/.source-hash
-fi
+# The web app the devnet serves (built only when its sources changed).
+bash scripts/app-build.sh
 # exec: Ctrl-C and TERM reach the orchestrator directly, which stops its children by PID.
 exec node_modules/.bin/ts-node --transpile-only devnet/main.ts "$@"

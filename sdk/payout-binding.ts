@@ -7,6 +7,7 @@
 // Both sign the same struct hash:
 //   keccak256(abi.encode(TYPEHASH, keccak256(creatorWire), chain, keccak256(payoutWire), nonce))
 // with the codec's account wire (family u8 ‖ len u8 ‖ address). Browser-safe (no Node built-ins).
+import type { OfflineAminoSigner } from "@cosmjs/amino";
 import { fromBase64, toBase64, toBech32 } from "@cosmjs/encoding";
 import {
   AbiCoder,
@@ -114,12 +115,18 @@ export function adr36SignDocOf(signer: Account, hrp: string, hash: string) {
 
 /** The sign doc as signed: keys sorted, no spaces (amino JSON; no character here needs escaping). */
 export function adr36SignBytes(b: PayoutBinding, hrp: string): Uint8Array {
-  return toUtf8Bytes(sortedJson(adr36SignDoc(b, hrp)));
+  return signBytesOf(adr36SignDoc(b, hrp));
 }
 
 /** sha256 of the sign bytes: the digest the Cosmos creator's key signs. */
 export function adr36Digest(b: PayoutBinding, hrp: string): string {
   return sha256(adr36SignBytes(b, hrp));
+}
+
+// Written out rather than @cosmjs/amino's serializeSignDoc: that package is CommonJS and would
+// pull its wallets and crypto into every browser bundle of the SDK core.
+function signBytesOf(doc: ReturnType<typeof adr36SignDocOf>): Uint8Array {
+  return toUtf8Bytes(sortedJson(doc));
 }
 
 function sortedJson(v: unknown): string {
@@ -193,13 +200,8 @@ export function signAdr36Binding(b: PayoutBinding, hrp: string, privateKey: Byte
   return encodeAdr36Blob(key.publicKey, concat([sig.r, sig.s]), sig.yParity);
 }
 
-/** What a Cosmos wallet offers for ADR-36 (a cosmjs OfflineAminoSigner; Keplr's signer for a chain). */
-export interface AminoWallet {
-  signAmino(
-    signerAddress: string,
-    signDoc: ReturnType<typeof adr36SignDocOf>,
-  ): Promise<{ signature: { pub_key: { value: string }; signature: string } }>;
-}
+/** What a Cosmos wallet offers for ADR-36: a cosmjs amino signer (Keplr's signer for a chain). */
+export type AminoWallet = Pick<OfflineAminoSigner, "signAmino">;
 
 /**
  * Sign a binding as a Cosmos creator with its wallet (the amino sign doc Keplr's signArbitrary
@@ -215,7 +217,7 @@ export async function signAdr36With(wallet: AminoWallet, signer: Account, hrp: s
   const { signature } = await wallet.signAmino(doc.msgs[0].value.signer, doc);
   const publicKey = fromBase64(signature.pub_key.value);
   const rs = fromBase64(signature.signature);
-  return encodeAdr36Blob(publicKey, rs, recoveryIdOf(sha256(toUtf8Bytes(sortedJson(doc))), rs, publicKey));
+  return encodeAdr36Blob(publicKey, rs, recoveryIdOf(sha256(signBytesOf(doc)), rs, publicKey));
 }
 
 // ---------------------------------------------------------------- signed price orders

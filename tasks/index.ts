@@ -9,3 +9,4 @@ import "./plugin";
 import "./protocol";
 import "./akash";
 import "./bridge";
+import "./api";

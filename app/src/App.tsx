@@ -1,11 +1,15 @@
 // Shell: loads the runtime config and the catalog (refreshed every few seconds), hash routes
-// (#/ catalog, #/model/<id>), and the wallet button.
+// (#/ catalog, #/model/<id>, #/keys, #/studio), the wallet button, and the flows picked up again
+// after a reload.
 import { useCallback, useEffect, useState } from "react";
 import { loadConfig, chainLabel, type AppConfig } from "./config";
 import { loadCatalog, type Catalog } from "./indexer";
 import { injectedWallet, walletChainId } from "./wallet";
 import { CatalogPage } from "./CatalogPage";
 import { ModelPage } from "./ModelPage";
+import { KeysPage } from "./KeysPage";
+import { StudioPage } from "./StudioPage";
+import { PendingPanel } from "./PendingPanel";
 
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash);
@@ -102,7 +106,15 @@ export function App() {
           Hexs
         </a>
         <nav aria-label="main">
-          <a href="#/">Catalog</a>
+          <a href="#/" aria-current={route === "/" ? "page" : undefined}>
+            Catalog
+          </a>
+          <a href="#/keys" aria-current={route === "/keys" ? "page" : undefined}>
+            My keys
+          </a>
+          <a href="#/studio" aria-current={route === "/studio" ? "page" : undefined}>
+            Creator studio
+          </a>
         </nav>
         {config && <WalletButton config={config} />}
       </header>
@@ -112,10 +124,15 @@ export function App() {
             {error}
           </p>
         )}
+        {config && <PendingPanel config={config} />}
         {!catalog || !config ? (
           !error && <p className="muted">Loading the catalog…</p>
         ) : modelMatch ? (
           <ModelPage config={config} catalog={catalog} id={modelMatch[1]} onBought={reload} />
+        ) : route === "/keys" ? (
+          <KeysPage config={config} catalog={catalog} />
+        ) : route === "/studio" ? (
+          <StudioPage config={config} catalog={catalog} onChanged={reload} />
         ) : (
           <CatalogPage config={config} catalog={catalog} />
         )}

@@ -5,13 +5,19 @@ import type { AppConfig } from "./config";
 import { chainLabel, evmChains } from "./config";
 import { ancestorsOf, formatId, metaOf, type Catalog } from "./indexer";
 import { Lineage } from "./Lineage";
-import { checksum, formatPrice, pct } from "./format";
+import { RoyaltyFlow } from "./RoyaltyFlow";
+import { checksum, pct } from "./format";
+import { formatAmount, useCurrencies } from "./currency";
+import { clearPending, savePending } from "./pending";
+import { NATIVE } from "../../sdk/tx";
 import { buyKey, explain, injectedWallet, NoWalletError, watchMirrors, type BuyStep, type Explained } from "./wallet";
 
-const STEPS = ["switching", "checking", "signing", "submitted", "confirmed", "mirrored"] as const;
+const STEPS = ["switching", "checking", "approving", "approved", "signing", "submitted", "confirmed", "mirrored"] as const;
 const STEP_TEXT: Record<(typeof STEPS)[number], string> = {
   switching: "Wallet on the right network",
   checking: "Funds and price checked",
+  approving: "Approve the market to take the price (ERC-20)",
+  approved: "Approval confirmed",
   signing: "Waiting for your signature",
   submitted: "Transaction submitted",
   confirmed: "Confirmed on chain",
@@ -23,12 +29,15 @@ function BuyStatus({
   label,
   labelOf,
   failed,
+  token,
 }: {
   steps: BuyStep[];
   label: string;
   labelOf: (chainName: string) => string;
   /** The flow stopped with an error at its last step. */
   failed: boolean;
+  /** Paying in an ERC-20 (the approval steps are shown); its symbol. */
+  token?: string;
 }) {
   const last = steps.at(-1);
   const reached = new Set(steps.map((s) => s.step));
@@ -38,6 +47,14 @@ function BuyStatus({
         return passed ? `Wallet on ${label}` : `Switching your wallet to ${label}`;
       case "checking":
         return passed ? STEP_TEXT.checking : "Checking funds and price";
+      case "approving":
+        return passed || s.txHash
+          ? passed
+            ? `Approved the market to take ${token ?? "the price"}`
+            : `Approval submitted: ${s.txHash!.slice(0, 10)}…, waiting for it to be confirmed`
+          : `Approving the market to take ${token ?? "the price"}: confirm in your wallet`;
+      case "approved":
+        return `Approval confirmed: ${s.txHash?.slice(0, 10) ?? ""}…`;
       case "submitted":
         return `Transaction submitted: ${s.txHash.slice(0, 10)}…`;
       case "confirmed":
@@ -49,25 +66,27 @@ function BuyStatus({
     }
   };
   return (
-    <ol className="steps" role="status" aria-live="polite" data-step={last?.step}>
-      {STEPS.map((k) => {
-        const s = steps.findLast((x) => x.step === k);
-        // confirmed and mirrored are outcomes, not waits: done as soon as they are reached
-        const open = s === last && k !== "confirmed" && k !== "mirrored";
-        const state = !s ? "todo" : open ? (failed ? "failed" : "active") : "done";
-        return (
-          <li key={k} className={`step ${state}`} data-testid={`step-${k}`}>
-            <span className="tick" aria-hidden="true">
-              {{ done: "✓", active: "…", failed: "✗", todo: "○" }[state]}
-            </span>
-            {s ? describe(s, state === "done") : STEP_TEXT[k]}
-            {k === "mirrored" && reached.has("confirmed") && !reached.has("mirrored") && (
-              <span className="muted small"> (waiting for the relay)</span>
-            )}
-          </li>
-        );
-      })}
-    </ol>
+    <div role="status" aria-live="polite" aria-label="purchase progress" data-step={last?.step}>
+      <ol className="steps">
+        {STEPS.filter((k) => token || (k !== "approving" && k !== "approved")).map((k) => {
+          const s = steps.findLast((x) => x.step === k);
+          // confirmed and mirrored are outcomes, not waits: done as soon as they are reached
+          const open = s === last && k !== "confirmed" && k !== "mirrored" && k !== "approved";
+          const state = !s ? "todo" : open ? (failed ? "failed" : "active") : "done";
+          return (
+            <li key={k} className={`step ${state}`} data-testid={`step-${k}`}>
+              <span className="tick" aria-hidden="true">
+                {{ done: "✓", active: "…", failed: "✗", todo: "○" }[state]}
+              </span>
+              {s ? describe(s, state === "done") : STEP_TEXT[k]}
+              {k === "mirrored" && reached.has("confirmed") && !reached.has("mirrored") && (
+                <span className="muted small"> (waiting for the relay)</span>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+    </div>
   );
 }
 
@@ -86,8 +105,16 @@ export function ModelPage({
   const [steps, setSteps] = useState<BuyStep[]>([]);
   const [busy, setBusy] = useState<string>();
   const [error, setError] = useState<Explained>();
+  const [paying, setPaying] = useState<string>();
   const watch = useRef<AbortController>(undefined);
   useEffect(() => () => watch.current?.abort(), []);
+  const chains = evmChains(config.registry);
+  const cur = useCurrencies(
+    chains,
+    catalog.prices.filter((p) => p.modelId === id),
+  );
+  const formatPrice = (amount: string, currency: string, hexsChain: number) =>
+    formatAmount(amount, currency, cur(hexsChain, currency));
   if (!m)
     return (
       <p role="alert" className="error">
@@ -98,7 +125,6 @@ export function ModelPage({
   const byId = new Map(catalog.models.map((x) => [x.id, x]));
   const parent = byId.get(m.parentId);
   const forks = catalog.models.filter((x) => x.parentId === m.id);
-  const chains = evmChains(config.registry);
   const rows = chains.map((c) => ({
     chain: c,
     copy: catalog.copies.find((x) => x.modelId === m.id && x.hexsChain === c.hexsChainId),
@@ -113,10 +139,14 @@ export function ModelPage({
     setError(undefined);
     setSteps([]);
     setBusy(`${chainId}:${currency}`);
+    setPaying(currency.toLowerCase() === NATIVE ? undefined : (cur(chainId, currency)?.symbol ?? "the token"));
     watch.current?.abort();
     const ctl = (watch.current = new AbortController());
     const report = (s: BuyStep) => {
       if (!ctl.signal.aborted) setSteps((prev) => [...prev, s]);
+      // the purchase is out: a reload from here on picks it up again (PendingPanel)
+      if (s.step === "submitted")
+        savePending({ kind: "buy", chain: chainId, txHash: s.txHash, modelId: m!.id, startedAt: Date.now() });
     };
     try {
       const eth = injectedWallet();
@@ -129,7 +159,9 @@ export function ModelPage({
         bought,
         report,
         ctl.signal,
-      ).catch(() => undefined);
+      )
+        .then(() => !ctl.signal.aborted && clearPending(bought.txHash))
+        .catch(() => undefined);
     } catch (e) {
       console.error(e);
       setError(explain(e, label));
@@ -194,7 +226,9 @@ export function ModelPage({
                   <td>{copy ? (copy.mirrored ? "mirror" : "home") : "not mirrored yet"}</td>
                   <td>{copy?.keysSold ?? 0}</td>
                   <td>
-                    {prices.length ? prices.map((p) => formatPrice(p.keyPrice, p.currency)).join(", ") : "not for sale here"}
+                    {prices.length
+                      ? prices.map((p) => formatPrice(p.keyPrice, p.currency, p.hexsChain)).join(", ")
+                      : "not for sale here"}
                   </td>
                   <td>
                     {prices.map((p) => (
@@ -203,9 +237,19 @@ export function ModelPage({
                         className="button"
                         disabled={busy !== undefined}
                         onClick={() => void buy(chain.hexsChainId, p.currency)}
-                        aria-label={`Buy on ${label} for ${formatPrice(p.keyPrice, p.currency)}`}
+                        // while buying, the visible "Buying…" is the name (a name must contain the visible text)
+                        aria-label={
+                          busy === `${chain.hexsChainId}:${p.currency}`
+                            ? undefined
+                            : `Buy on ${label} for ${formatPrice(p.keyPrice, p.currency, p.hexsChain)}`
+                        }
                       >
-                        {busy === `${chain.hexsChainId}:${p.currency}` ? "Buying…" : `Buy on ${label}`}
+                        {busy === `${chain.hexsChainId}:${p.currency}`
+                          ? "Buying…"
+                          : // several currencies on one chain: the buttons say which one each pays in
+                            prices.length > 1
+                            ? `Buy on ${label} for ${formatPrice(p.keyPrice, p.currency, p.hexsChain)}`
+                            : `Buy on ${label}`}
                       </button>
                     ))}
                   </td>
@@ -223,6 +267,7 @@ export function ModelPage({
                 label={labelOf((steps[0] as { chain?: string }).chain ?? "")}
                 labelOf={labelOf}
                 failed={error !== undefined}
+                token={paying}
               />
             )}
             {error && (
@@ -240,6 +285,15 @@ export function ModelPage({
           The original model at the top, forks below; each arrow shows the share of a fork's sales paid to its parent.
         </p>
         <Lineage models={catalog.models} id={m.id} />
+      </section>
+
+      <section aria-labelledby="flow-h">
+        <h2 id="flow-h">Where a sale's money goes</h2>
+        <p className="muted small">
+          Level by level up the lineage, from the royalty shares on chain: each level's creator keeps the rest once the protocol
+          fee, the DAO's share and the parent's royalty are taken; the parent's royalty is split again one level up.
+        </p>
+        <RoyaltyFlow config={config} models={catalog.models} id={m.id} />
       </section>
     </article>
   );

@@ -149,3 +149,77 @@ export function trending(cat: Catalog, windowSeconds: number, nowSeconds: number
     .filter((t) => t.model)
     .sort((a, b) => b.score - a.score || a.model.id.localeCompare(b.model.id));
 }
+
+export interface HoldingRow {
+  keyId: string;
+  modelId: string;
+  hexsChain: number;
+  owner: string;
+  held: boolean;
+  locked: boolean;
+  expiresAt: string;
+  arrived: boolean;
+  updatedAt: string;
+}
+
+const HOLDING_FIELDS = "keyId modelId hexsChain owner held locked expiresAt arrived updatedAt";
+
+async function gql<T>(indexerUrl: string, query: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${indexerUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query }),
+    });
+  } catch {
+    throw new Error(`the indexer at ${indexerUrl} is unreachable`);
+  }
+  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
+  if (!body.data) throw new Error(`indexer: ${body.errors?.map((e) => e.message).join("; ") ?? `HTTP ${res.status}`}`);
+  return body.data;
+}
+
+export interface Holdings {
+  /** Keys the account holds now, on each chain. */
+  held: HoldingRow[];
+  /** Keys it moved away that no chain holds yet (the move's message is on its way). */
+  moving: HoldingRow[];
+}
+
+/** The keys an EVM account holds on every indexed chain, and the ones it is moving. */
+export async function loadHoldings(indexerUrl: string, owner: string): Promise<Holdings> {
+  const me = owner.toLowerCase();
+  if (!/^0x[0-9a-f]{40}$/.test(me)) throw new Error(`not an EVM address: ${owner}`);
+  const mine = (
+    await gql<{ keyHoldings: { items: HoldingRow[] } }>(
+      indexerUrl,
+      `{ keyHoldings(where: { owner: "${me}" }, limit: 1000, orderBy: "keyId") { items { ${HOLDING_FIELDS} } } }`,
+    )
+  ).keyHoldings.items;
+  const held = mine.filter((h) => h.held);
+  const gone = [...new Set(mine.filter((h) => !h.held).map((h) => h.keyId))].filter((k) => !held.some((h) => h.keyId === k));
+  let moving: HoldingRow[] = [];
+  if (gone.length) {
+    const all = (
+      await gql<{ keyHoldings: { items: HoldingRow[] } }>(
+        indexerUrl,
+        `{ keyHoldings(where: { keyId_in: [${gone.map((k) => `"${k}"`).join(",")}] }, limit: 1000) { items { ${HOLDING_FIELDS} } } }`,
+      )
+    ).keyHoldings.items;
+    moving = mine.filter(
+      (h) => !h.held && gone.includes(h.keyId) && !all.some((x) => x.keyId === h.keyId && (x.held || x.owner !== me)),
+    );
+  }
+  return { held, moving };
+}
+
+export type KeyState = "live" | "expiring" | "expired";
+
+/** Live (never expires, or more than `soonSeconds` left), expiring (less), or expired. */
+export function keyState(h: Pick<HoldingRow, "expiresAt">, nowSeconds: number, soonSeconds = 7 * 24 * 3600): KeyState {
+  const exp = Number(h.expiresAt);
+  if (exp === 0) return "live";
+  if (exp <= nowSeconds) return "expired";
+  return exp - nowSeconds < soonSeconds ? "expiring" : "live";
+}

@@ -93,16 +93,35 @@ export async function ensureChain(eth: Eip1193, chain: EvmChain): Promise<void> 
 export type BuyStep =
   | { step: "switching"; chain: string }
   | { step: "checking" }
+  /** ERC-20 prices: the wallet is asked to approve the market, then the approval is mined. */
+  | { step: "approving"; txHash?: string }
+  | { step: "approved"; txHash?: string }
   | { step: "signing" }
   | { step: "submitted"; txHash: string }
   | { step: "confirmed"; txHash: string; keyId: bigint; buyer: string }
   | { step: "mirrored"; keyId: bigint; chains: string[]; seconds: number };
 
-/** Wrap the wallet so the buy flow sees when it asks for a signature and when the transaction is out. */
+/** ERC-20 approve(address,uint256). */
+const APPROVE_SELECTOR = "0x095ea7b3";
+
+/**
+ * Wrap the wallet so a flow sees when it asks for a signature and when the transaction is out. An
+ * ERC-20 approval (the SDK sends it and waits for it before the buy) shows as approving →
+ * approved; the SDK only sends the buy once the approval is mined.
+ */
 function watched(eth: Eip1193, on: (s: BuyStep) => void): Eip1193 {
+  let approval: string | undefined;
   return {
     request: async (args) => {
       if (args.method !== "eth_sendTransaction") return eth.request(args);
+      const data = String((args.params as { data?: string }[] | undefined)?.[0]?.data ?? "");
+      if (data.toLowerCase().startsWith(APPROVE_SELECTOR)) {
+        on({ step: "approving" });
+        approval = (await eth.request(args)) as string;
+        on({ step: "approving", txHash: approval });
+        return approval;
+      }
+      if (approval) on({ step: "approved", txHash: approval });
       on({ step: "signing" });
       const hash = (await eth.request(args)) as string;
       on({ step: "submitted", txHash: hash });
@@ -126,16 +145,21 @@ export interface Bought {
   txHash: string;
 }
 
-/** Buy one key; reports each step up to "confirmed" (or throws a wallet/SDK error). */
-export async function buyKey(eth: Eip1193, r: BuyRequest, on: (s: BuyStep) => void): Promise<Bought> {
-  on({ step: "switching", chain: r.chain.name });
+/** The wallet on `chain` (switched there first), as the SDK's contracts and signer, its steps reported. */
+export async function walletOn(eth: Eip1193, chain: EvmChain, on: (s: BuyStep) => void) {
+  on({ step: "switching", chain: chain.name });
   await eth.request({ method: "eth_requestAccounts" });
-  await ensureChain(eth, r.chain);
+  await ensureChain(eth, chain);
   on({ step: "checking" });
-  const provider = new BrowserProvider(watched(eth, on), r.chain.evmChainId);
+  const provider = new BrowserProvider(watched(eth, on), chain.evmChainId);
   provider.pollingInterval = 500;
   const signer = await provider.getSigner();
-  const c = hexs.connectContracts(r.chain, provider);
+  return { c: hexs.connectContracts(chain, provider), signer };
+}
+
+/** Buy one key; reports each step up to "confirmed" (or throws a wallet/SDK error). */
+export async function buyKey(eth: Eip1193, r: BuyRequest, on: (s: BuyStep) => void): Promise<Bought> {
+  const { c, signer } = await walletOn(eth, r.chain, on);
   const res = await hexs.buy(c, signer, { modelId: r.modelId, currency: r.currency });
   on({ step: "confirmed", txHash: res.txHash, keyId: res.keyId, buyer: res.buyer });
   return { keyId: res.keyId, modelId: r.modelId, recipient: res.recipient, txHash: res.txHash };
@@ -173,8 +197,9 @@ export interface Explained {
   next: string;
 }
 
-/** A person-readable account of what went wrong, and what to do next. */
-export function explain(e: unknown, chainLabel: string): Explained {
+/** A person-readable account of what went wrong, and what to do next (`action`: "purchase", "transfer", …). */
+export function explain(e: unknown, chainLabel: string, action = "purchase"): Explained {
+  const again = action === "purchase" ? "Buy" : action === "move" ? "Move" : action === "transfer" ? "Transfer" : "the button";
   if (e instanceof NoWalletError)
     return {
       title: "No wallet found",
@@ -184,27 +209,43 @@ export function explain(e: unknown, chainLabel: string): Explained {
   if (e instanceof WrongNetworkError)
     return {
       title: "Wrong network",
-      detail: `Your wallet is on chain ${e.walletChainId}, but this sale is on ${chainLabel} (chain ${e.chain.evmChainId}): ${e.reason}.`,
-      next: `Switch your wallet to ${chainLabel} and press Buy again.`,
+      detail: `Your wallet is on chain ${e.walletChainId}, but this ${action === "purchase" ? "sale" : action === "move" || action === "transfer" ? "key" : "action"} is on ${chainLabel} (chain ${e.chain.evmChainId}): ${e.reason}.`,
+      next: `Switch your wallet to ${chainLabel} and press ${again} again.`,
     };
   if (isRejection(e))
     return {
       title: "Signature rejected",
       detail: "You declined the request in your wallet. Nothing was sent and nothing was paid.",
-      next: "Press Buy again when you are ready to sign.",
+      next: `Press ${again} again when you are ready to sign.`,
     };
   if (e instanceof hexs.HexsError && e.code === "insufficient_funds")
     return {
       title: "Insufficient funds",
       // the SDK's sentence, without its CLI advice
       detail: e.message.replace(/^insufficient funds: /, "").replace(/ Fund the account or use --from with another one\.$/, ""),
-      next: `Add funds to your account on ${chainLabel}, or buy on another chain.`,
+      next:
+        action === "purchase"
+          ? `Add funds to your account on ${chainLabel}, or buy on another chain.`
+          : `Add funds to your account on ${chainLabel}.`,
     };
+  if (e instanceof hexs.HexsError && e.code === "not_allowed")
+    return { title: "Not allowed", detail: sentence(e.message), next: "Nothing was sent." };
+  if (e instanceof hexs.HexsError && e.code === "invalid_params")
+    return { title: "Please check what you entered", detail: sentence(e.message), next: "Nothing was sent." };
   if (e instanceof hexs.HexsError)
     return {
-      title: "The purchase cannot go through",
-      detail: e.message,
-      next: e.retryable ? "Try again in a moment." : "Nothing was paid.",
+      title: `The ${action} cannot go through`,
+      detail: sentence(e.message),
+      next: e.retryable ? "Try again in a moment." : action === "purchase" ? "Nothing was paid." : "Nothing was sent.",
     };
-  return { title: "Something went wrong", detail: hexs.messageOf(e), next: "Check your wallet and try again." };
+  return { title: "Something went wrong", detail: sentence(hexs.messageOf(e)), next: "Check your wallet and try again." };
 }
+
+/**
+ * The SDK's messages start lower-case (CLI style): a sentence for the page, without the raw
+ * transaction and RPC payload ethers appends (`(transaction="0x…", info={…}, code=…)`).
+ */
+const sentence = (raw: string) => {
+  const m = raw.replace(/ \((?:transaction|action|info|code|data)=[\s\S]*$/, "").trim();
+  return m.charAt(0).toUpperCase() + m.slice(1) + (/[.!?]$/.test(m) ? "" : ".");
+};

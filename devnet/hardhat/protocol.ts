@@ -1,6 +1,7 @@
 // Shared test fixture: the whole protocol deployed by the real hardhat-deploy scripts.
 import { deployments, ethers } from "hardhat";
 import type { BigNumberish, Signer } from "ethers";
+import type { Account, ModelRegisteredBody } from "../../codec";
 import { Names } from "../../tasks/lib/protocol";
 import { deployHexs } from "../../tasks/lib/deployHexs";
 import type {
@@ -197,4 +198,31 @@ export async function throughTimelock(p: Protocol, target: string, data: string,
   await ethers.provider.send("evm_increaseTime", [Number(delay)]);
   await ethers.provider.send("evm_mine", []);
   return p.timelock.connect(p.signers[0]).execute(target, 0, data, ethers.ZeroHash, salt);
+}
+
+/**
+ * The body of a root model's ModelRegistered as a peer chain would send it: not soul-bound,
+ * forkable, keys that never expire, forks owe it 10 %; `over` changes any field.
+ */
+export function rootModelRegistered(
+  modelId: bigint,
+  creator: Account,
+  over: Partial<ModelRegisteredBody> = {},
+): ModelRegisteredBody {
+  return {
+    modelId,
+    parentId: 0n,
+    creator,
+    contentCommitment: ethers.id(`model-${modelId}`),
+    parentCommitment: ethers.ZeroHash,
+    soulbound: false,
+    forkable: true,
+    keyDuration: 0n,
+    upstreamBps: 0,
+    daoBps: 0,
+    forkRoyaltyBps: 1000,
+    sdlLocator: "",
+    metadataUri: "",
+    ...over,
+  };
 }

@@ -2,7 +2,7 @@
 // home chain's ModelPublished (full terms) or, when a mirror's event is read first, from a
 // mirror's ModelMirrored (lineage only; the home event fills in the rest).
 import { ponder, type Context } from "ponder:registry";
-import { model, modelChain, price, sale } from "ponder:schema";
+import { keyCollection, keyHolding, model, modelChain, price, sale } from "ponder:schema";
 import { indexedChains } from "../chains";
 
 const hexsChainOf = new Map(indexedChains().map((c) => [c.evmChainId, c.hexsChainId]));
@@ -21,6 +21,10 @@ async function recordCopy(context: Context, modelId: bigint, keys: `0x${string}`
   await context.db
     .insert(modelChain)
     .values({ id: `${chain}:${modelId}`, modelId, hexsChain: chain, keys, mirrored, block })
+    .onConflictDoNothing();
+  await context.db
+    .insert(keyCollection)
+    .values({ id: `${chain}:${keys.toLowerCase()}`, modelId, hexsChain: chain })
     .onConflictDoNothing();
 }
 
@@ -111,3 +115,57 @@ ponder.on("HexsMarket:Purchased", async ({ event, context }) => {
     id = m.parentId;
   }
 });
+
+// Keys: who holds each key on each chain (ERC-721 Transfer: mint, transfer, burn or move away),
+// whether it is soul-bound (ERC-5192 Locked, emitted at mint or arrival) and when it expires
+// (ExpiryUpdated, set by the expiry plugin at mint and carried by a move).
+type KeyEvent = { log: { address: `0x${string}` }; block: { timestamp: bigint }; transaction: { hash: `0x${string}` } };
+
+async function holdingOf(context: Context, event: KeyEvent, keyId: bigint) {
+  const chain = hexsChain(context);
+  const coll = await context.db.find(keyCollection, { id: `${chain}:${event.log.address.toLowerCase()}` });
+  const id = `${chain}:${keyId}`;
+  return { chain, id, modelId: coll?.modelId, row: await context.db.find(keyHolding, { id }) };
+}
+
+const ZERO = "0x0000000000000000000000000000000000000000";
+
+async function onKeyTransfer(
+  context: Context,
+  event: KeyEvent & { args: { from: `0x${string}`; to: `0x${string}`; tokenId: bigint } },
+) {
+  const { from, to, tokenId: keyId } = event.args;
+  const h = await holdingOf(context, event, keyId);
+  if (h.modelId === undefined) return; // not a Hexs key collection
+  const stamp = { updatedAt: event.block.timestamp, txHash: event.transaction.hash };
+  if (from === ZERO) {
+    // Apply a mint once, should a log be delivered again.
+    if (h.row?.held && h.row.txHash === event.transaction.hash) return;
+    // Minted here: bought (the key's id names the chain that sold it) or arrived by a move; a key
+    // coming back to a chain it left has a row there already.
+    const arrived = h.row != null || Number(keyId >> 32n) !== h.chain;
+    const fresh = { owner: to, held: true, locked: false, expiresAt: 0n, arrived, ...stamp };
+    await context.db
+      .insert(keyHolding)
+      .values({ id: h.id, keyId, modelId: h.modelId, hexsChain: h.chain, keys: event.log.address, ...fresh })
+      .onConflictDoUpdate(fresh);
+  } else if (h.row) {
+    await context.db.update(keyHolding, { id: h.id }).set(to === ZERO ? { held: false, ...stamp } : { owner: to, ...stamp });
+  }
+}
+
+async function onKeyLocked(context: Context, event: KeyEvent & { args: { tokenId: bigint } }) {
+  const h = await holdingOf(context, event, event.args.tokenId);
+  if (h.row) await context.db.update(keyHolding, { id: h.id }).set({ locked: true });
+}
+
+async function onKeyExpiry(context: Context, event: KeyEvent & { args: { keyId: bigint; expires: bigint } }) {
+  const h = await holdingOf(context, event, event.args.keyId);
+  if (h.row) await context.db.update(keyHolding, { id: h.id }).set({ expiresAt: event.args.expires });
+}
+
+for (const c of ["HomeKeys", "MirrorKeys"] as const) {
+  ponder.on(`${c}:Transfer`, ({ event, context }) => onKeyTransfer(context, event));
+  ponder.on(`${c}:Locked`, ({ event, context }) => onKeyLocked(context, event));
+  ponder.on(`${c}:ExpiryUpdated`, ({ event, context }) => onKeyExpiry(context, event));
+}

@@ -1,6 +1,7 @@
-// Checks several actions share: the model exists, the signer created it.
+// Checks several actions share: the model exists, the signer created it, the chain has PayoutBindings.
 import type { Signer } from "ethers";
 import type { HexsContracts } from "../contracts";
+import type { PayoutBindings } from "../typechain";
 import { formatId } from "../ids";
 import { NotAllowedError, NotFoundError } from "./errors";
 
@@ -17,16 +18,21 @@ export async function requireModel(c: HexsContracts, modelId: bigint): Promise<s
   return c.registry.creatorOf(modelId);
 }
 
-/**
- * Fail unless `signer` created `modelId` — or, with `orPayout`, is the payout address the
- * creator bound for this chain (how a creator from another chain family acts here).
- */
-export async function requireCreator(c: HexsContracts, modelId: bigint, signer: Signer, orPayout = false): Promise<void> {
+/** Fail unless `signer` created `modelId` (a payout binding gives its address no model rights). */
+export async function requireCreator(c: HexsContracts, modelId: bigint, signer: Signer): Promise<void> {
   const creator = await requireModel(c, modelId);
   const me = await signer.getAddress();
-  if (creator === me || (orPayout && (await c.registry.payoutOf(creator)) === me)) return;
-  const alt = orPayout ? " or its bound payout address" : "";
+  if (creator === me) return;
   throw new NotAllowedError(
-    `not the creator${alt}: model ${formatId(modelId)} was created by ${creator}, but this task signs as ${me}. Use --from with the creator's account${alt}.`,
+    `not the creator: model ${formatId(modelId)} was created by ${creator}, but this task signs as ${me}. Use --from with the creator's account.`,
   );
+}
+
+/** The chain's PayoutBindings (payout bindings and signed price orders), or a clear error. */
+export function requirePayoutBindings(c: HexsContracts, what: string): PayoutBindings {
+  if (!c.hub || !c.payoutBindings)
+    throw new NotFoundError(
+      `network '${c.chain.name}' has no HexsHub or PayoutBindings: ${what} need the cross-chain deployment`,
+    );
+  return c.payoutBindings;
 }

@@ -1,11 +1,20 @@
 // Keys: buy one (native coin, or an ERC-20 with its approval), move one to another chain.
 import type { Signer } from "ethers";
 import type { KeyNFT } from "../typechain";
-import { AbiCoder, ZeroAddress } from "ethers";
+import { AbiCoder, getAddress, isAddress, ZeroAddress } from "ethers";
 import { AccountFamily, cosmosAccountOfSigner, formatAccount, toSolAccount, type Account } from "../accounts";
 import { keysOf, type HexsContracts } from "../contracts";
 import { formatId } from "../ids";
-import { currencyInfo, ensureAllowance, findEvent, requireFunds, send, type ActionOptions, type CurrencyInfo } from "../tx";
+import {
+  currencyInfo,
+  ensureAllowance,
+  findEvent,
+  NATIVE_INFO,
+  requireFunds,
+  send,
+  type ActionOptions,
+  type CurrencyInfo,
+} from "../tx";
 import { requireModel } from "./common";
 import { InvalidParamsError, NotAllowedError, NotFoundError, RevertError, StateError } from "./errors";
 
@@ -215,4 +224,64 @@ async function defaultOwner(
     throw new InvalidParamsError(`chain ${toChain} holds Cosmos accounts: give --owner cosmos:0x… for the key's holder there`);
   }
   return cosmosAccountOfSigner(signer);
+}
+
+export interface TransferKeyParams {
+  modelId: bigint;
+  keyId: bigint;
+  /** The new holder on this chain (an EVM address). */
+  to: string;
+}
+
+export interface TransferKeyResult {
+  keyId: bigint;
+  from: string;
+  to: string;
+  txHash: string;
+}
+
+/**
+ * Give a key to another account on the same chain (ERC-721 transferFrom), after the checks the
+ * collection would make: a soul-bound key, or a mirrored model's key whose holders change on its
+ * home chain only, is refused with a sentence instead of a revert. Browser-safe.
+ */
+export async function transferKey(
+  c: HexsContracts,
+  signer: Signer,
+  p: TransferKeyParams,
+  o: ActionOptions = {},
+): Promise<TransferKeyResult> {
+  const { modelId, keyId } = p;
+  if (!isAddress(p.to) || p.to === ZeroAddress)
+    throw new InvalidParamsError(`bad recipient '${p.to}': expected an EVM address (0x followed by 40 hex digits)`);
+  const to = getAddress(p.to);
+  await requireModel(c, modelId);
+  const keys = await keysOf(c, modelId);
+  let holder: string;
+  try {
+    holder = await keys.ownerOf(keyId);
+  } catch {
+    throw new NotFoundError(`key ${formatId(keyId)} of model ${formatId(modelId)} is not held on '${c.chain.name}'`);
+  }
+  const me = await signer.getAddress();
+  if (holder !== me && !(await keys.isApprovedForAll(holder, me)) && (await keys.getApproved(keyId)) !== me)
+    throw new NotAllowedError(`key ${formatId(keyId)} is held by ${holder}; ${me} is neither its owner nor approved`);
+  if (to === holder) throw new InvalidParamsError(`bad recipient: ${to} already holds key ${formatId(keyId)}`);
+  if (await keys.locked(keyId)) {
+    throw new NotAllowedError(
+      (await keys.soulbound())
+        ? `key ${formatId(keyId)} is soul-bound: it stays with the account that bought it and cannot be transferred`
+        : `key ${formatId(keyId)} cannot change holder on '${c.chain.name}': this model's keys change holder on its home chain only (move the key there first)`,
+    );
+  }
+  await requireFunds(c, NATIVE_INFO, me, 0n, 150_000n);
+  const k = keys.connect(signer);
+  const r = await send(
+    c,
+    `transfer key ${formatId(keyId)}`,
+    () => k.transferFrom.staticCall(holder, to, keyId),
+    () => k.transferFrom(holder, to, keyId),
+    o.log,
+  );
+  return { keyId, from: holder, to, txHash: r.hash };
 }

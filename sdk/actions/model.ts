@@ -4,8 +4,8 @@ import { AbiCoder } from "ethers";
 import { keysOf, type HexsContracts } from "../contracts";
 import { formatId } from "../ids";
 import { currencyInfo, findEvent, NATIVE_INFO, requireFunds, send, type ActionOptions } from "../tx";
-import { requireCreator, requireModel } from "./common";
-import { InvalidParamsError, NotFoundError, RevertError, StateError } from "./errors";
+import { requireCreator, requireModel, requirePayoutBindings } from "./common";
+import { InvalidParamsError, RevertError, StateError } from "./errors";
 import { toSolAccount, type Account } from "../accounts";
 import type { PriceOrder } from "../payout-binding";
 
@@ -186,7 +186,7 @@ export async function setPrice(
   if (deploymentPrice >= 1n << 120n)
     throw new InvalidParamsError(`bad --deployment-price '${deploymentPrice}': larger than uint120`);
   const cur = await currencyInfo(c, p.currency);
-  await requireCreator(c, p.modelId, signer); // a payout binding gives no model rights
+  await requireCreator(c, p.modelId, signer);
   const currencyNotAccepted = !cur.native && !(await c.market.isAccepted(p.currency));
   if (currencyNotAccepted) {
     o.log?.(
@@ -206,7 +206,7 @@ export async function setPrice(
 
 /** The nonce a creator's next signed price order on this chain must carry. */
 export async function nextPriceOrderNonce(c: HexsContracts, creator: Account): Promise<bigint> {
-  const bindings = requireBindings(c);
+  const bindings = requirePayoutBindings(c, "signed price orders");
   return (await bindings.priceOrderNonce(await c.registry.localCreator(toSolAccount(creator)))) + 1n;
 }
 
@@ -222,7 +222,7 @@ export async function submitPriceOrder(
   blob: string,
   o: ActionOptions = {},
 ): Promise<SetPriceResult> {
-  const bindings = requireBindings(c).connect(signer);
+  const bindings = requirePayoutBindings(c, "signed price orders").connect(signer);
   const here = Number(await c.registry.chainId());
   if (order.chain !== here)
     throw new InvalidParamsError(`the price order is for chain ${order.chain}; '${c.chain.name}' is chain ${here}`);
@@ -245,14 +245,6 @@ export async function submitPriceOrder(
     txHash: r.hash,
     currencyNotAccepted: order.currency !== NATIVE_INFO.address && !(await c.market.isAccepted(order.currency)),
   };
-}
-
-function requireBindings(c: HexsContracts) {
-  if (!c.payoutBindings)
-    throw new NotFoundError(
-      `network '${c.chain.name}' has no PayoutBindings: signed price orders need the cross-chain deployment`,
-    );
-  return c.payoutBindings;
 }
 
 export interface ModelView {

@@ -7,7 +7,8 @@ import type { HexsContracts } from "../contracts";
 import { globalId } from "../../codec";
 import { encodeEip712Blob, payoutDomain, PAYOUT_BINDING_TYPES, payoutTypedValue } from "../payout-binding";
 import { send, type ActionOptions } from "../tx";
-import { InvalidParamsError, NotFoundError } from "./errors";
+import { requirePayoutBindings } from "./common";
+import { InvalidParamsError } from "./errors";
 
 export interface BindPayoutParams {
   /** Hexs chain id the payout account is for (this chain or a peer). */
@@ -40,15 +41,12 @@ export async function bindPayout(
   p: BindPayoutParams,
   o: ActionOptions = {},
 ): Promise<BindResult> {
-  if (!c.hub || !c.payoutBindings)
-    throw new NotFoundError(
-      `network '${c.chain.name}' has no HexsHub or PayoutBindings: payout bindings need the cross-chain deployment`,
-    );
-  const bindings = c.payoutBindings.connect(signer);
+  const payoutBindings = requirePayoutBindings(c, "payout bindings");
+  const bindings = payoutBindings.connect(signer);
   const creator = await signer.getAddress();
   const creatorAccount: Account = { family: AccountFamily.Evm, address: creator.toLowerCase() };
   const self = Number(await c.registry.chainId());
-  const last = p.chain === self ? await c.registry.payoutNonceOf(creator) : await c.payoutBindings.sourceNonce(creator, p.chain);
+  const last = p.chain === self ? await c.registry.payoutNonceOf(creator) : await payoutBindings.sourceNonce(creator, p.chain);
   const nonce = p.nonce ?? last + 1n;
   if (nonce !== last + 1n)
     throw new InvalidParamsError(
@@ -56,7 +54,7 @@ export async function bindPayout(
     );
   const modelId = p.modelId ?? (await latestModelOf(c, self, creator));
   const { chainId } = await c.provider.getNetwork();
-  const domain = payoutDomain(chainId, await c.payoutBindings.getAddress());
+  const domain = payoutDomain(chainId, await payoutBindings.getAddress());
   const sig = await signer.signTypedData(
     domain,
     PAYOUT_BINDING_TYPES,

@@ -8,3 +8,8 @@ export function setQuiet(value: boolean): void {
 export function say(...parts: unknown[]): void {
   if (!quiet) console.log(...parts);
 }
+
+/** Part of a line (streamed tokens), same channel as say. */
+export function sayPart(text: string): void {
+  if (!quiet) process.stdout.write(text);
+}

@@ -4,9 +4,9 @@
 // GraphQL API once `_meta` says every chain is indexed up to its head.
 // Run: npx mocha -r ts-node/register --timeout 600000 test/app/indexer.test.ts
 import { expect } from "chai";
-import { parseEther } from "ethers";
+import { id, parseEther } from "ethers";
 import * as hexs from "../../sdk";
-import { startStack, type Stack } from "./helpers/stack";
+import { metadataUri, startStack, type Stack } from "./helpers/stack";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
 
@@ -111,5 +111,64 @@ describe("indexer: catalog, lineage, prices and sales of two EVM chains", functi
     expect(sales.items.map((x) => BigInt(x.keyId))).to.deep.equal([k.keyId]);
     const { root } = await s.indexer.query<{ root: Row }>(`{ root: model(id: "${s.catalog.root}") { lineageSales } }`);
     expect(root.lineageSales).to.equal(3);
+  });
+
+  it("tracks who holds each key on each chain: mint, transfer, move away and arrival, soul-bound and expiry", async () => {
+    interface Holding {
+      keyId: string;
+      hexsChain: number;
+      owner: string;
+      held: boolean;
+      locked: boolean;
+      expiresAt: string;
+      arrived: boolean;
+    }
+    const holdings = async (keyId: bigint) =>
+      (
+        await s.indexer.query<{ keyHoldings: { items: Holding[] } }>(
+          `{ keyHoldings(where: { keyId: "${keyId}" }, orderBy: "hexsChain") { items { keyId hexsChain owner held locked expiresAt arrived } } }`,
+        )
+      ).keyHoldings.items;
+    const A = hexs.evmChain(hexs.findChain(s.registry, 1));
+    const B = hexs.evmChain(hexs.findChain(s.registry, 2));
+    const buyer = await s.nodes.b.signer(7);
+    const other = await (await s.nodes.b.signer(8)).getAddress();
+    const me = (await buyer.getAddress()).toLowerCase();
+    // a plain key of the fork (home B): bought, transferred, moved to A
+    const onB = hexs.connectContracts(B, buyer);
+    const k = await hexs.buy(onB, buyer, { modelId: s.catalog.fork, currency: hexs.NATIVE });
+    await s.indexer.caughtUp();
+    expect(await holdings(k.keyId)).to.deep.equal([
+      { keyId: String(k.keyId), hexsChain: 2, owner: me, held: true, locked: false, expiresAt: "0", arrived: false },
+    ]);
+    const keys = (await hexs.keysOf(onB, s.catalog.fork)).connect(buyer);
+    await (await keys.transferFrom(me, other, k.keyId)).wait();
+    await s.indexer.caughtUp();
+    expect((await holdings(k.keyId))[0].owner).to.equal(other.toLowerCase());
+    const k2 = await hexs.buy(onB, buyer, { modelId: s.catalog.fork, currency: hexs.NATIVE });
+    await hexs.moveKey(onB, buyer, { modelId: s.catalog.fork, keyId: k2.keyId, toChain: 1 });
+    await s.indexer.caughtUp();
+    expect((await holdings(k2.keyId)).map((h) => [h.hexsChain, h.held])).to.deep.equal([[2, false]]);
+    await s.relay();
+    await s.indexer.caughtUp();
+    expect((await holdings(k2.keyId)).map((h) => [h.hexsChain, h.owner, h.held, h.arrived])).to.deep.equal([
+      [1, me, true, true],
+      [2, me, false, false],
+    ]);
+    // a soul-bound subscription model on A: its key is locked and expires an hour after purchase
+    const creator = await s.nodes.a.signer(2);
+    const onA = hexs.connectContracts(A, creator);
+    const sub = await hexs.publish(onA, creator, {
+      contentCommitment: id("subscription sdl"),
+      metadataUri: metadataUri("Soul-bound subscription", "Keys that expire and stay with their buyer."),
+      plugins: { soulbound: true, expirySeconds: 3600n },
+    });
+    await hexs.setPrice(onA, creator, { modelId: sub.modelId, currency: hexs.NATIVE, keyPrice: parseEther("0.001") });
+    const buyerA = await s.nodes.a.signer(7);
+    const k3 = await hexs.buy(hexs.connectContracts(A, buyerA), buyerA, { modelId: sub.modelId, currency: hexs.NATIVE });
+    await s.indexer.caughtUp();
+    const [h3] = await holdings(k3.keyId);
+    expect([h3.locked, BigInt(h3.expiresAt)]).to.deep.equal([true, k3.expiresAt]);
+    expect(k3.expiresAt > 0n).to.equal(true);
   });
 });

@@ -18,6 +18,7 @@ import {
   publish,
   setNativePrice,
   type Protocol,
+  rootModelRegistered,
 } from "../../devnet/hardhat/protocol";
 
 const A = 1;
@@ -84,21 +85,16 @@ function fromCosmos(nonce: bigint, kind: Kind, body: Message["body"], dstChain =
 }
 
 function cosmosModelRegistered(nonce: bigint): string {
-  return fromCosmos(nonce, Kind.ModelRegistered, {
-    modelId: cosmosModel,
-    parentId: 0n,
-    creator: cosmosAccount,
-    contentCommitment: ethers.id("cosmos-model"),
-    parentCommitment: ethers.ZeroHash,
-    soulbound: false,
-    forkable: true,
-    keyDuration: 0n,
-    upstreamBps: 0,
-    daoBps: 0,
-    forkRoyaltyBps: 1500,
-    sdlLocator: "lighthouse://bafkcosmos",
-    metadataUri: "ipfs://cosmos-meta",
-  });
+  return fromCosmos(
+    nonce,
+    Kind.ModelRegistered,
+    rootModelRegistered(cosmosModel, cosmosAccount, {
+      contentCommitment: ethers.id("cosmos-model"),
+      forkRoyaltyBps: 1500,
+      sdlLocator: "lighthouse://bafkcosmos",
+      metadataUri: "ipfs://cosmos-meta",
+    }),
+  );
 }
 
 function cosmosKeyMinted(nonce: bigint, serial: bigint, owner: Account, expiresAt = 0n): string {

@@ -11,7 +11,7 @@ import { hexlify, keccak256 } from "ethers";
 import { deployHexs } from "../../tasks/lib/deployHexs";
 import { AccountFamily, encodeMessage, Kind, type Account, type Message } from "../../codec";
 import type { HexsHub, HexsHubLens } from "../../sdk/typechain";
-import { forgetDeployments, loadProtocol } from "../../devnet/hardhat/protocol";
+import { forgetDeployments, loadProtocol, rootModelRegistered } from "../../devnet/hardhat/protocol";
 
 const A = 1;
 const COSMOS = 100;
@@ -75,21 +75,11 @@ function nextBody(r: () => number): Pick<Message, "kind" | "body"> {
     case Kind.ModelRegistered:
       return {
         kind,
-        body: {
-          modelId: modelId(m),
-          parentId: 0n,
-          creator: holder(0),
+        body: rootModelRegistered(modelId(m), holder(0), {
           contentCommitment: ethers.id(`model-${m}`),
-          parentCommitment: ethers.ZeroHash,
-          soulbound: false,
-          forkable: true,
-          keyDuration: 0n,
-          upstreamBps: 0,
-          daoBps: 0,
-          forkRoyaltyBps: 1000,
           sdlLocator: "sdl",
           metadataUri: "meta",
-        },
+        }),
       } as Pick<Message, "kind" | "body">;
     case Kind.ModelUpdated:
       return {

@@ -18,6 +18,7 @@ import {
   publish,
   setNativePrice,
   type Protocol,
+  rootModelRegistered,
 } from "../../devnet/hardhat/protocol";
 
 const A = 1;
@@ -51,21 +52,11 @@ function fromCosmos(nonce: bigint, kind: Kind, body: Message["body"]): string {
 }
 
 function modelRegistered(nonce: bigint, modelId = cosmosModel, strings = 16): string {
-  return fromCosmos(nonce, Kind.ModelRegistered, {
-    modelId,
-    parentId: 0n,
-    creator: cosmosHolder,
-    contentCommitment: ethers.id(`model-${modelId}`),
-    parentCommitment: ethers.ZeroHash,
-    soulbound: false,
-    forkable: true,
-    keyDuration: 0n,
-    upstreamBps: 0,
-    daoBps: 0,
-    forkRoyaltyBps: 1000,
-    sdlLocator: "s".repeat(strings),
-    metadataUri: "m".repeat(strings),
-  });
+  return fromCosmos(
+    nonce,
+    Kind.ModelRegistered,
+    rootModelRegistered(modelId, cosmosHolder, { sdlLocator: "s".repeat(strings), metadataUri: "m".repeat(strings) }),
+  );
 }
 
 /** A model update for a model that may not be known yet (refused until it is). */

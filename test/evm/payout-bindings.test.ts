@@ -28,7 +28,15 @@ import {
 import { Secp256k1Wallet } from "@cosmjs/amino";
 import { fromBech32 } from "@cosmjs/encoding";
 import type { HexsHub, PayoutBindings } from "../../sdk/typechain";
-import { buyNative, forgetDeployments, loadProtocol, NATIVE, publish, setNativePrice } from "../../devnet/hardhat/protocol";
+import {
+  buyNative,
+  forgetDeployments,
+  loadProtocol,
+  NATIVE,
+  publish,
+  rootModelRegistered,
+  setNativePrice,
+} from "../../devnet/hardhat/protocol";
 
 const A = 1;
 const B = 2;
@@ -331,21 +339,7 @@ describe("payout bindings", () => {
         srcChain: COSMOS,
         dstChain: A,
         nonce: laneNonce,
-        body: {
-          modelId,
-          parentId: 0n,
-          creator,
-          contentCommitment: ethers.id(`cosmos model ${serial}`),
-          parentCommitment: ethers.ZeroHash,
-          soulbound: false,
-          forkable: true,
-          keyDuration: 0n,
-          upstreamBps: 0,
-          daoBps: 0,
-          forkRoyaltyBps: 1000,
-          sdlLocator: "",
-          metadataUri: "",
-        },
+        body: rootModelRegistered(modelId, creator),
       } as Message);
       expect(await deliver(f, COSMOS, [hexlify(msg)])).to.deep.equal([]);
       return modelId;

@@ -18,6 +18,7 @@ import {
   publishParams,
   setNativePrice,
   type Protocol,
+  rootModelRegistered,
 } from "../../devnet/hardhat/protocol";
 
 const HOME = 1;
@@ -127,21 +128,13 @@ describe("threat model: what a relayer quorum, a LayerZero sender and a source t
     const { modelId: local } = await publish(p, creator);
     const before = await p.registry.model(local);
     const attacker: Account = { family: AccountFamily.Cosmos, address: "0x" + "ee".repeat(20) };
-    const registered = (modelId: bigint) => ({
-      modelId,
-      parentId: 0n,
-      creator: attacker,
-      contentCommitment: ethers.id("forged"),
-      parentCommitment: ethers.ZeroHash,
-      soulbound: false,
-      forkable: true,
-      keyDuration: 0n,
-      upstreamBps: 0,
-      daoBps: 0,
-      forkRoyaltyBps: 0,
-      sdlLocator: "lighthouse://forged",
-      metadataUri: "ipfs://forged",
-    });
+    const registered = (modelId: bigint) =>
+      rootModelRegistered(modelId, attacker, {
+        contentCommitment: ethers.id("forged"),
+        forkRoyaltyBps: 0,
+        sdlLocator: "lighthouse://forged",
+        metadataUri: "ipfs://forged",
+      });
     const cosmosModel = (BigInt(COSMOS) << 32n) | 1n;
     const [batch, sigs] = signed(COSMOS, 1n, [
       [Kind.ModelRegistered, registered(local)],
@@ -198,21 +191,16 @@ describe("threat model: what a relayer quorum, a LayerZero sender and a source t
         srcChain: PEER,
         dstChain: HOME,
         nonce: 1n,
-        body: {
-          modelId: peerModel,
-          parentId: 0n,
-          creator: { family: AccountFamily.Evm, address: "0x" + "c3".repeat(20) },
-          contentCommitment: ethers.id("peer-model"),
-          parentCommitment: ethers.ZeroHash,
-          soulbound: false,
-          forkable: true,
-          keyDuration: 0n,
-          upstreamBps: 0,
-          daoBps: 0,
-          forkRoyaltyBps: 0,
-          sdlLocator: "lighthouse://peer",
-          metadataUri: "ipfs://peer",
-        },
+        body: rootModelRegistered(
+          peerModel,
+          { family: AccountFamily.Evm, address: "0x" + "c3".repeat(20) },
+          {
+            contentCommitment: ethers.id("peer-model"),
+            forkRoyaltyBps: 0,
+            sdlLocator: "lighthouse://peer",
+            metadataUri: "ipfs://peer",
+          },
+        ),
       } as Message),
     );
     const payload = AbiCoder.defaultAbiCoder().encode(["bytes[]"], [[message]]);

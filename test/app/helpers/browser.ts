@@ -14,17 +14,22 @@ export const CHROMIUM = process.env.HEXS_CHROMIUM ?? "/usr/bin/chromium";
 // The part of playwright-core's API these tests use. The app's package owns the driver (the root
 // package does not depend on it, so the root type-check cannot see its types).
 export interface Locator {
-  waitFor(o?: { timeout?: number; state?: "attached" | "visible" }): Promise<void>;
+  waitFor(o?: { timeout?: number; state?: "attached" | "visible" | "detached" }): Promise<void>;
   innerText(): Promise<string>;
+  allInnerTexts(): Promise<string[]>;
   textContent(): Promise<string | null>;
   getAttribute(name: string): Promise<string | null>;
   count(): Promise<number>;
   nth(i: number): Locator;
+  first(): Locator;
   locator(selector: string): Locator;
   getByRole(role: string, o?: { name?: string | RegExp; level?: number; exact?: boolean }): Locator;
   filter(o: { hasText: string | RegExp }): Locator;
   click(): Promise<void>;
   fill(value: string): Promise<void>;
+  selectOption(value: string): Promise<unknown>;
+  getByLabel(text: string): Locator;
+  getByTestId(id: string): Locator;
 }
 export interface Page {
   goto(url: string): Promise<unknown>;
@@ -116,7 +121,11 @@ export class TestWallet {
       case "eth_sendTransaction": {
         if (this.modes.rejectSign) return fail({ code: 4001, message: "User rejected the request." });
         const tx = params[0] as { to?: string; data?: string; value?: string; gas?: string };
+        // the nonce straight from the node: the provider's short call cache would repeat one for
+        // back-to-back transactions (an ERC-20 approval, then the buy)
+        const nonce = Number(await this.provider().send("eth_getTransactionCount", [this.address, "pending"]));
         const sent = await this.wallet.connect(this.provider()).sendTransaction({
+          nonce,
           to: tx.to,
           data: tx.data,
           value: tx.value ? BigInt(tx.value) : 0n,

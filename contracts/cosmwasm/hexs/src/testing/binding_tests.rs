@@ -525,26 +525,12 @@ fn received_binding_for_another_verifying_contract_or_unconfigured_lane_is_refus
     );
     // Once governance names lane 7's contract (the same hub here), the recorded refusal
     // can be applied again.
-    let admin = s.admin.clone();
     let hub = |chain| PeerBinding {
         chain,
         verifying_contract: Some(EVM_HUB.to_vec().into()),
         bech32_prefix: None,
     };
-    s.ok(
-        &admin,
-        &ExecuteMsg::UpdateConfig {
-            protocol_fee_bps: None,
-            fee_collector: None,
-            deploy_payee: None,
-            escrow_timeout_secs: None,
-            peers: None,
-            max_batch: None,
-            akash_lane: None,
-            peer_bindings: Some(vec![hub(EVM_CHAIN), hub(7)]),
-        },
-        &[],
-    );
+    s.set_peer_bindings(vec![hub(EVM_CHAIN), hub(7)]);
     let carol = s.carol.clone();
     s.ok(
         &carol,
@@ -611,32 +597,18 @@ fn received_adr36_binding_from_a_cosmos_peer_is_verified() {
     let mut s = Suite::new();
     const COSMOS_PEER: u32 = 7;
     s.add_peer(COSMOS_PEER);
-    let admin = s.admin.clone();
-    s.ok(
-        &admin,
-        &ExecuteMsg::UpdateConfig {
-            protocol_fee_bps: None,
-            fee_collector: None,
-            deploy_payee: None,
-            escrow_timeout_secs: None,
-            peers: None,
-            max_batch: None,
-            akash_lane: None,
-            peer_bindings: Some(vec![
-                PeerBinding {
-                    chain: EVM_CHAIN,
-                    verifying_contract: Some(EVM_HUB.to_vec().into()),
-                    bech32_prefix: None,
-                },
-                PeerBinding {
-                    chain: COSMOS_PEER,
-                    verifying_contract: None,
-                    bech32_prefix: Some("osmo".into()),
-                },
-            ]),
+    s.set_peer_bindings(vec![
+        PeerBinding {
+            chain: EVM_CHAIN,
+            verifying_contract: Some(EVM_HUB.to_vec().into()),
+            bech32_prefix: None,
         },
-        &[],
-    );
+        PeerBinding {
+            chain: COSMOS_PEER,
+            verifying_contract: None,
+            bech32_prefix: Some("osmo".into()),
+        },
+    ]);
     let key = SigningKey::from_slice(&[0x51; 32]).unwrap();
     let compressed = key.verifying_key().to_encoded_point(true);
     let raw: [u8; 20] = Ripemd160::digest(Sha256::digest(compressed.as_bytes())).into();
@@ -693,16 +665,7 @@ fn received_adr36_binding_from_a_cosmos_peer_is_verified() {
 fn peer_bindings_are_validated() {
     let mut s = Suite::new();
     let admin = s.admin.clone();
-    let set = |b: Vec<PeerBinding>| ExecuteMsg::UpdateConfig {
-        protocol_fee_bps: None,
-        fee_collector: None,
-        deploy_payee: None,
-        escrow_timeout_secs: None,
-        peers: None,
-        max_batch: None,
-        akash_lane: None,
-        peer_bindings: Some(b),
-    };
+    let set = peer_bindings_update;
     let pb = |chain, c: Option<Vec<u8>>, p: Option<&str>| PeerBinding {
         chain,
         verifying_contract: c.map(Into::into),
@@ -766,13 +729,7 @@ fn payout_address_claims_earnings_only_not_refunds_or_dao_credit() {
     )
     .unwrap();
     for m in [mine, theirs] {
-        s.ok(
-            &bob,
-            &ExecuteMsg::Settle {
-                model: Uint64::new(m),
-            },
-            &[],
-        );
+        s.settle(&bob, m);
     }
     // Earnings 9_900 (10_000 less the 1 % fee); other credit: refund 500 + DAO share 200.
     assert_eq!(s.claimable(&erin.word), 9_900 + 500 + 200);
@@ -783,13 +740,7 @@ fn payout_address_claims_earnings_only_not_refunds_or_dao_credit() {
     );
     let (erin_before, carol_before) = (s.balance(&erin.addr), s.balance(&carol));
     // Whoever triggers the claim: earnings to the bound address, the rest to erin herself.
-    let r = s.ok(
-        &carol,
-        &ExecuteMsg::Claim {
-            payee: Some(Account::Cosmos(erin.addr.to_string())),
-        },
-        &[],
-    );
+    let r = s.claim_for(&carol, Account::Cosmos(erin.addr.to_string()));
     assert_eq!(attr(&r, "earnings"), "9900");
     assert_eq!(attr(&r, "other"), "700");
     assert_eq!(s.balance(&carol), carol_before + 9_900);
@@ -866,24 +817,12 @@ fn foreign_creator_earnings_reach_its_bound_address_which_gets_no_model_rights()
     let fork = s.fork(&bob, evm_model, publish_args(1_000, 0, policy()));
     s.buy(&alice, fork, 1_000, false);
     for m in [fork, evm_model] {
-        s.ok(
-            &alice,
-            &ExecuteMsg::Settle {
-                model: Uint64::new(m),
-            },
-            &[],
-        );
+        s.settle(&alice, m);
     }
     // 2_000 bps of 1_000 reach the parent's vault; less the 1 % fee, 198 for the creator.
     assert_eq!(s.claimable(&creator), 198);
     let before = s.balance(&dave);
-    s.ok(
-        &alice,
-        &ExecuteMsg::Claim {
-            payee: Some(Account::Word(creator.clone().into())),
-        },
-        &[],
-    );
+    s.claim_for(&alice, Account::Word(creator.clone().into()));
     assert_eq!(s.balance(&dave), before + 198);
 }
 
@@ -944,13 +883,7 @@ fn migration_indexes_creators_and_keeps_foreign_bound_credit_payable() {
     assert_eq!(attr(&r, "moved_earnings"), "0");
     s.ok(&erin.addr, &signed_bind(&erin, EVM_CHAIN, &foreign, 1), &[]);
     let before = s.balance(&dave);
-    s.ok(
-        &bob,
-        &ExecuteMsg::Claim {
-            payee: Some(Account::Word(foreign.clone().into())),
-        },
-        &[],
-    );
+    s.claim_for(&bob, Account::Word(foreign.clone().into()));
     assert_eq!(s.balance(&dave), before + 70);
 }
 

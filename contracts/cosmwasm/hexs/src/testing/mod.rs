@@ -309,6 +309,28 @@ impl Suite {
             .collect()
     }
 
+    /// Governance sets the peers' payout-binding verifiers (contract or bech32 prefix).
+    pub fn set_peer_bindings(&mut self, bindings: Vec<PeerBinding>) {
+        let admin = self.admin.clone();
+        self.ok(&admin, &peer_bindings_update(bindings), &[]);
+    }
+
+    /// Anyone settles `model`'s vault one lineage level up.
+    pub fn settle(&mut self, sender: &Addr, model: u64) {
+        self.ok(
+            sender,
+            &ExecuteMsg::Settle {
+                model: Uint64::new(model),
+            },
+            &[],
+        );
+    }
+
+    /// `sender` triggers the claim of `payee`'s credit.
+    pub fn claim_for(&mut self, sender: &Addr, payee: crate::account::Account) -> AppResponse {
+        self.ok(sender, &ExecuteMsg::Claim { payee: Some(payee) }, &[])
+    }
+
     /// Governance connects one more peer lane.
     pub fn add_peer(&mut self, chain: u32) {
         let cfg: crate::msg::ConfigResponse = self.q(&QueryMsg::Config {}).unwrap();
@@ -421,4 +443,18 @@ pub fn outbound(r: &AppResponse) -> Vec<(String, u64, Vec<u8>)> {
             )
         })
         .collect()
+}
+
+/// An UpdateConfig that changes the peers' payout-binding verifiers only.
+pub fn peer_bindings_update(bindings: Vec<PeerBinding>) -> ExecuteMsg {
+    ExecuteMsg::UpdateConfig {
+        protocol_fee_bps: None,
+        fee_collector: None,
+        deploy_payee: None,
+        escrow_timeout_secs: None,
+        peers: None,
+        max_batch: None,
+        akash_lane: None,
+        peer_bindings: Some(bindings),
+    }
 }

@@ -1,0 +1,381 @@
+// My keys: the connected wallet's keys on every EVM chain (from the indexer), each live,
+// expiring, expired and/or soul-bound; transfer one to an address, or move it to another chain
+// (the SDK's key move: burned here, minted there once the hub's message is delivered).
+import { useCallback, useEffect, useRef, useState } from "react";
+import * as hexs from "../../sdk";
+import type { EvmChain } from "../../sdk/chains";
+import { chainLabel, evmChains, type AppConfig } from "./config";
+import { formatId, keyState, loadHoldings, metaOf, type Catalog, type Holdings, type HoldingRow } from "./indexer";
+import { FlowStatus, type StepDef } from "./Flow";
+import { savePending, clearPending, readProvider, watchArrival, type FlowStep } from "./pending";
+import { explain, injectedWallet, NoWalletError, walletOn, type Explained } from "./wallet";
+
+function useAccount(): string | undefined {
+  const [account, setAccount] = useState<string>();
+  useEffect(() => {
+    const eth = injectedWallet();
+    if (!eth) return;
+    const read = () =>
+      void eth
+        .request({ method: "eth_accounts" })
+        .then((a) => setAccount((a as string[])[0]))
+        .catch(() => undefined);
+    read();
+    eth.on?.("accountsChanged", read);
+    return () => eth.removeListener?.("accountsChanged", read);
+  }, []);
+  return account;
+}
+export { useAccount };
+
+const until = (exp: number, now: number) => {
+  const s = exp - now;
+  if (s <= 0) return `expired ${new Date(exp * 1000).toLocaleString("en-GB", { timeZone: "UTC" })} UTC`;
+  if (s < 3600) return `expires in ${Math.ceil(s / 60)} min`;
+  if (s < 48 * 3600) return `expires in ${Math.round(s / 3600)} h`;
+  return `expires in ${Math.round(s / 86400)} days`;
+};
+
+interface Action {
+  kind: "transfer" | "move";
+  keyId: string;
+  chain: number;
+  steps: FlowStep[];
+  error?: Explained;
+}
+
+function KeyRow({
+  h,
+  config,
+  catalog,
+  now,
+  busy,
+  onTransfer,
+  onMove,
+}: {
+  h: HoldingRow;
+  config: AppConfig;
+  catalog: Catalog;
+  now: number;
+  busy: boolean;
+  onTransfer: (h: HoldingRow, to: string) => void;
+  onMove: (h: HoldingRow, toChain: number) => void;
+}) {
+  const [to, setTo] = useState("");
+  const others = evmChains(config.registry).filter((c) => c.hexsChainId !== h.hexsChain);
+  const [dest, setDest] = useState(others[0]?.hexsChainId ?? 0);
+  const m = catalog.models.find((x) => x.id === h.modelId);
+  const name = m ? metaOf(m).name : `Model ${formatId(h.modelId)}`;
+  const state = keyState(h, now);
+  const exp = Number(h.expiresAt);
+  const id = `key-${h.hexsChain}-${h.keyId}`;
+  return (
+    <li className="card key" data-key={h.keyId} data-state={state} aria-labelledby={`${id}-name`}>
+      <div className="row">
+        <div>
+          <a id={`${id}-name`} className="card-title" href={`#/model/${h.modelId}`}>
+            {name}
+          </a>
+          <span className={`badge state-${state}`}>{state}</span>
+          {h.locked && <span className="badge soulbound">soul-bound</span>}
+          {h.arrived && <span className="badge">moved here</span>}
+        </div>
+        <span className="muted small">key {formatId(h.keyId)}</span>
+      </div>
+      <p className="small muted">
+        {exp === 0 ? "Never expires." : `${until(exp, now)}.`}{" "}
+        {h.locked ? "Soul-bound: it stays with this account (it can move to another chain, to the same account)." : ""}
+      </p>
+      <div className="key-actions">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            onTransfer(h, to.trim());
+          }}
+        >
+          <label htmlFor={`${id}-to`} className="small">
+            Transfer to address
+          </label>
+          <input id={`${id}-to`} className="input mono" placeholder="0x…" value={to} onChange={(e) => setTo(e.target.value)} />
+          <button className="button secondary" disabled={busy} aria-label={`Transfer key ${h.keyId}`}>
+            Transfer
+          </button>
+        </form>
+        {others.length > 0 && (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              onMove(h, dest);
+            }}
+          >
+            <label htmlFor={`${id}-dest`} className="small">
+              Move to chain
+            </label>
+            <select id={`${id}-dest`} className="input" value={dest} onChange={(e) => setDest(Number(e.target.value))}>
+              {others.map((c) => (
+                <option key={c.hexsChainId} value={c.hexsChainId}>
+                  {chainLabel(config.registry, c.hexsChainId)}
+                </option>
+              ))}
+            </select>
+            <button className="button secondary" disabled={busy} aria-label={`Move key ${h.keyId}`}>
+              Move
+            </button>
+          </form>
+        )}
+      </div>
+    </li>
+  );
+}
+
+export function KeysPage({ config, catalog }: { config: AppConfig; catalog: Catalog }) {
+  const account = useAccount();
+  const [holdings, setHoldings] = useState<Holdings>();
+  const [error, setError] = useState<string>();
+  const [action, setAction] = useState<Action>();
+  // Expiry is judged by each chain's own clock (its latest block), as the key collection does.
+  const [nowOf, setNowOf] = useState<Map<number, number>>(new Map());
+  const watch = useRef<AbortController>(undefined);
+  useEffect(() => () => watch.current?.abort(), []);
+  const chains = evmChains(config.registry);
+  const label = (id: number) => chainLabel(config.registry, id);
+  const labelOfName = (name: string) => label(chains.find((c) => c.name === name)?.hexsChainId ?? 0);
+
+  const reload = useCallback(async () => {
+    if (!account) return;
+    try {
+      const [h, clocks] = await Promise.all([
+        loadHoldings(config.indexerUrl, account),
+        Promise.all(
+          evmChains(config.registry).map(async (c) => {
+            const b = await readProvider(c)
+              .getBlock("latest")
+              .catch(() => null);
+            return [c.hexsChainId, b ? b.timestamp : Math.floor(Date.now() / 1000)] as const;
+          }),
+        ),
+      ]);
+      setHoldings(h);
+      setNowOf(new Map(clocks));
+      setError(undefined);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }, [account, config.indexerUrl]);
+  useEffect(() => {
+    void reload();
+    const t = setInterval(() => void reload(), 2000);
+    return () => clearInterval(t);
+  }, [reload]);
+
+  async function run(kind: Action["kind"], h: HoldingRow, go: (chain: EvmChain, report: (s: FlowStep) => void) => Promise<void>) {
+    const chain = chains.find((c) => c.hexsChainId === h.hexsChain)!;
+    watch.current?.abort();
+    const ctl = (watch.current = new AbortController());
+    const report = (s: FlowStep) => {
+      if (!ctl.signal.aborted) setAction((a) => (a ? { ...a, steps: [...a.steps, s] } : a));
+    };
+    setAction({ kind, keyId: h.keyId, chain: h.hexsChain, steps: [] });
+    try {
+      await go(chain, report);
+    } catch (e) {
+      console.error(e);
+      setAction((a) => (a ? { ...a, error: explain(e, label(h.hexsChain), kind) } : a));
+    }
+    void reload();
+  }
+
+  const transfer = (h: HoldingRow, to: string) =>
+    run("transfer", h, async (chain, report) => {
+      const eth = injectedWallet();
+      if (!eth) throw new NoWalletError();
+      const { c, signer } = await walletOn(eth, chain, (s) => {
+        report(s);
+        if (s.step === "submitted")
+          savePending({
+            kind: "transfer",
+            chain: chain.hexsChainId,
+            txHash: s.txHash,
+            modelId: h.modelId,
+            keyId: h.keyId,
+            to,
+            startedAt: Date.now(),
+          });
+      });
+      const r = await hexs.transferKey(c, signer, { modelId: BigInt(h.modelId), keyId: BigInt(h.keyId), to });
+      clearPending(r.txHash);
+      report({ step: "confirmed", txHash: r.txHash, keyId: r.keyId, buyer: r.to });
+    });
+
+  const move = (h: HoldingRow, toChain: number) =>
+    run("move", h, async (chain, report) => {
+      const eth = injectedWallet();
+      if (!eth) throw new NoWalletError();
+      const { c, signer } = await walletOn(eth, chain, (s) => {
+        report(s);
+        if (s.step === "submitted")
+          savePending({
+            kind: "move",
+            chain: chain.hexsChainId,
+            txHash: s.txHash,
+            modelId: h.modelId,
+            keyId: h.keyId,
+            toChain,
+            startedAt: Date.now(),
+          });
+      });
+      const r = await hexs.moveKey(c, signer, { modelId: BigInt(h.modelId), keyId: BigInt(h.keyId), toChain });
+      report({ step: "left", txHash: r.txHash });
+      void reload();
+      const dest = chains.find((x) => x.hexsChainId === toChain)!;
+      await watchArrival(dest, BigInt(h.modelId), BigInt(h.keyId), report, watch.current?.signal);
+      clearPending(r.txHash);
+    });
+
+  const defs = (a: Action): StepDef[] => {
+    const from = label(a.chain);
+    const common: StepDef[] = [
+      {
+        key: "switching",
+        todo: `Wallet on ${from}`,
+        text: (_s, done) => (done ? `Wallet on ${from}` : `Switching your wallet to ${from}`),
+      },
+      {
+        key: "checking",
+        todo: "Checks passed",
+        text: (_s, done) => (done ? "Checks passed" : "Checking the key and your funds"),
+      },
+      {
+        key: "signing",
+        todo: "Waiting for your signature",
+        text: (_s, done) => (done ? "Signed in your wallet" : "Waiting for your signature"),
+      },
+      {
+        key: "submitted",
+        todo: "Transaction submitted",
+        text: (s) => `Transaction submitted: ${(s as { txHash: string }).txHash.slice(0, 10)}…`,
+      },
+    ];
+    if (a.kind === "transfer")
+      return [
+        ...common,
+        {
+          key: "confirmed",
+          todo: "Confirmed on chain",
+          outcome: true,
+          text: (s) => `Confirmed: key ${formatId(a.keyId)} now belongs to ${(s as { buyer: string }).buyer}`,
+        },
+      ];
+    return [
+      ...common,
+      { key: "left", todo: `Left ${from}`, outcome: true, text: () => `Left ${from}: on its way` },
+      {
+        key: "arrived",
+        todo: "Arrived on the destination",
+        outcome: true,
+        text: (s) => {
+          const x = s as { chain: string; seconds: number };
+          return `Arrived on ${labelOfName(x.chain)} in ${x.seconds.toFixed(1)} s`;
+        },
+      },
+    ];
+  };
+
+  if (!injectedWallet())
+    return (
+      <p role="alert" className="error">
+        No wallet found: install or unlock an EIP-1193 wallet (such as MetaMask) to see your keys.
+      </p>
+    );
+  if (!account)
+    return (
+      <section>
+        <h1>My keys</h1>
+        <p>Connect your wallet (top right) to see the keys it holds on every chain.</p>
+      </section>
+    );
+  const byChain = chains.map((c) => ({ chain: c, keys: holdings?.held.filter((h) => h.hexsChain === c.hexsChainId) ?? [] }));
+  return (
+    <section aria-labelledby="keys-h">
+      <h1 id="keys-h">My keys</h1>
+      <p className="lead">
+        Keys held by <span className="mono">{account}</span> on every chain. A key opens its model's SDL; move it to the chain
+        where you want to use it.
+      </p>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {action && (
+        <div className="buy-panel" data-testid="key-action">
+          <h2>
+            {action.kind === "transfer" ? "Transfer" : "Move"} of key {formatId(action.keyId)}
+          </h2>
+          <FlowStatus
+            steps={action.steps}
+            defs={defs(action)}
+            failed={action.error !== undefined}
+            label={`${action.kind} progress`}
+          />
+          {action.error && (
+            <div role="alert" className="error" data-testid="key-error">
+              <strong>{action.error.title}.</strong> {action.error.detail} <em>{action.error.next}</em>
+            </div>
+          )}
+        </div>
+      )}
+      {!holdings ? (
+        <p className="muted">Loading your keys…</p>
+      ) : (
+        <>
+          {byChain.map(({ chain, keys }) => (
+            <section key={chain.hexsChainId} aria-labelledby={`chain-${chain.hexsChainId}-h`} data-chain={chain.hexsChainId}>
+              <h2 id={`chain-${chain.hexsChainId}-h`}>
+                {label(chain.hexsChainId)}{" "}
+                <span className="muted small">
+                  ({keys.length} key{keys.length === 1 ? "" : "s"})
+                </span>
+              </h2>
+              {keys.length ? (
+                <ul className="cards keys" aria-label={`keys on ${label(chain.hexsChainId)}`}>
+                  {keys.map((h) => (
+                    <KeyRow
+                      key={h.keyId}
+                      h={h}
+                      config={config}
+                      catalog={catalog}
+                      now={nowOf.get(h.hexsChain) ?? Math.floor(Date.now() / 1000)}
+                      busy={
+                        action !== undefined &&
+                        !action.error &&
+                        !action.steps.some((s) => s.step === "confirmed" || s.step === "arrived")
+                      }
+                      onTransfer={(x, to) => void transfer(x, to)}
+                      onMove={(x, c) => void move(x, c)}
+                    />
+                  ))}
+                </ul>
+              ) : (
+                <p className="muted">No keys on {label(chain.hexsChainId)}.</p>
+              )}
+            </section>
+          ))}
+          {holdings.moving.length > 0 && (
+            <section aria-labelledby="moving-h">
+              <h2 id="moving-h">On their way</h2>
+              <ul aria-label="keys moving">
+                {holdings.moving.map((h) => (
+                  <li key={h.keyId}>
+                    Key {formatId(h.keyId)} left {label(h.hexsChain)}; it appears on its destination once the relay delivers the
+                    move.
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

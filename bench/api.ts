@@ -1,0 +1,271 @@
+// The API gateway's overhead over calling the upstream directly, on a devnet-like set-up:
+//   * a real `hardhat node` (own process, 127.0.0.1:8745) with Hexs deployed by the deploy
+//     procedure, a model published and priced, a key bought for the calling account;
+//   * a trivial upstream (own process: answers a fixed chat.completion JSON at once);
+//   * the gateway (own process, services/api-gateway/cli.ts) in front of it, checking every call:
+//     the signed request, its nonce (SQLite), KeyNFT.hasAccess by eth_call on the node;
+//   * the real model server (own process) for a reference: one 32-token completion.
+// The client pre-signs every request (signing is the caller's cost, not the gateway's), then
+// sends them one at a time (latency) and 16 at a time (throughput).
+// Run: npx ts-node --transpile-only bench/api.ts   → bench/results/api.json and a table.
+// HEXS_BENCH_API_SAMPLES / HEXS_BENCH_API_THROUGHPUT change the sample counts.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+const NODE_PORT = 8745;
+const UPSTREAM_PORT = 18190;
+const GATEWAY_PORT = 18191;
+const MODEL_PORT = 18192;
+const SAMPLES = Number(process.env.HEXS_BENCH_API_SAMPLES ?? 1000);
+const THROUGHPUT = Number(process.env.HEXS_BENCH_API_THROUGHPUT ?? 2000);
+const CONCURRENCY = 16;
+const CHAIN = "hexs-evm-31401";
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+const OUT = path.join(ROOT, "bench/results/api.json");
+
+process.env.HARDHAT_NETWORK = "devnetA";
+process.env.HEXS_DEVNET_URL_A = `http://127.0.0.1:${NODE_PORT}`;
+process.env.HEXS_LOG_LEVEL ??= "silent";
+
+const children: ChildProcess[] = [];
+
+function percentile(samples: number[], p: number): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+const round = (x: number) => Math.round(x * 100) / 100;
+const stats = (xs: number[]) => ({
+  n: xs.length,
+  p50: round(percentile(xs, 50)),
+  p90: round(percentile(xs, 90)),
+  p99: round(percentile(xs, 99)),
+  mean: round(xs.reduce((a, b) => a + b, 0) / xs.length),
+});
+
+function start(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: (out: string) => boolean,
+  what: string,
+): Promise<ChildProcess> {
+  const childEnv = { ...process.env, ...env };
+  delete childEnv.HARDHAT_NETWORK;
+  const proc = spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(proc);
+  let out = "";
+  let err = "";
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`${what}: not ready after 120 s\n${err}`)), 120_000);
+    proc.stderr!.on("data", (d) => (err += String(d)));
+    proc.stdout!.on("data", (d) => {
+      out += String(d);
+      if (ready(out)) {
+        clearTimeout(t);
+        res(proc);
+      }
+    });
+    proc.once("exit", (c) => {
+      clearTimeout(t);
+      rej(new Error(`${what} exited with ${c}\n${err}`));
+    });
+  });
+}
+
+const TRIVIAL_UPSTREAM = `
+const body = Buffer.from(JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion", created: 0, model: "trivial",
+  choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+require("node:http").createServer((q, s) => { q.resume(); q.on("end", () =>
+  s.writeHead(200, { "content-type": "application/json", "content-length": body.length }).end(body)); })
+  .listen(${UPSTREAM_PORT}, "127.0.0.1", () => console.log("READY"));`;
+
+async function main(): Promise<void> {
+  for (const port of [NODE_PORT, UPSTREAM_PORT, GATEWAY_PORT, MODEL_PORT]) {
+    const busy = await fetch(`http://127.0.0.1:${port}`, { method: "POST" }).then(
+      () => true,
+      () => false,
+    );
+    if (busy) throw new Error(`port ${port} is in use: stop what listens there (left by an earlier bench?)`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-bench-api-"));
+  await start(
+    path.join(ROOT, "node_modules/.bin/hardhat"),
+    ["node", "--hostname", "127.0.0.1", "--port", String(NODE_PORT), "--no-deploy"],
+    { HEXS_NODE_CHAIN_ID: "31401" },
+    (o) => o.includes("Started HTTP"),
+    "hardhat node",
+  );
+
+  const hre = require("hardhat") as typeof import("hardhat");
+  (hre.network as unknown as { saveDeployments: boolean }).saveDeployments = false;
+  const { deployHexs } = await import("../tasks/lib/deployHexs");
+  const { ethers } = hre;
+  const signers = await ethers.getSigners();
+  const [, , creator, , holderSigner] = signers;
+  const a = await deployHexs(hre, {
+    prefix: "bench-api.",
+    hexsChainId: 1,
+    timelockDelay: 60,
+    protocolFeeBps: 0,
+    skipHandover: true,
+    devnet: true,
+  });
+  const registry = await ethers.getContractAt("HexsRegistry", a.registry);
+  const market = await ethers.getContractAt("HexsMarket", a.market);
+  const params = {
+    contentCommitment: ethers.id("bench-api"),
+    sdlLocator: "bafy-bench-api",
+    metadataUri: "ipfs://bench",
+    forkRoyaltyBps: 0,
+    daoBps: 0,
+    forkable: true,
+    secondaryRoyaltyBps: 0,
+    plugins: [],
+  };
+  const receipt = await (await registry.connect(creator).publish(params)).wait();
+  const modelId = receipt!.logs.map((l) => registry.interface.parseLog(l)).find((e) => e?.name === "ModelPublished")!.args
+    .modelId as bigint;
+  const keyPrice = ethers.parseEther("0.01");
+  await (await registry.connect(creator).setPrice(modelId, ethers.ZeroAddress, keyPrice, 0, true)).wait();
+  await (
+    await market
+      .connect(holderSigner)
+      .buy(modelId, ethers.ZeroAddress, await holderSigner.getAddress(), "0x", "0x", { value: keyPrice })
+  ).wait();
+
+  // the holder signs locally (the same account as signer 4 on the node)
+  const wallet = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/4");
+  if (wallet.address !== (await holderSigner.getAddress())) throw new Error("the holder's local wallet is not account 4");
+
+  const tsNode = path.join(ROOT, "node_modules/.bin/ts-node");
+  await start(process.execPath, ["-e", TRIVIAL_UPSTREAM], {}, (o) => o.includes("READY"), "trivial upstream");
+  const cfgFile = path.join(dir, "gateway.json");
+  fs.writeFileSync(
+    cfgFile,
+    JSON.stringify({
+      port: GATEWAY_PORT,
+      models: { [modelId.toString()]: { upstream: `http://127.0.0.1:${UPSTREAM_PORT}` } },
+      chains: [{ name: CHAIN, kind: "evm", rpcUrl: `http://127.0.0.1:${NODE_PORT}`, chainId: 31401, registry: a.registry }],
+      nonceDb: path.join(dir, "nonces.sqlite"),
+    }),
+  );
+  await start(
+    tsNode,
+    ["--transpile-only", "services/api-gateway/cli.ts", "--config", cfgFile],
+    {},
+    (o) => o.includes("listening"),
+    "gateway",
+  );
+  await start(
+    tsNode,
+    ["--transpile-only", "services/model-server/cli.ts", "--port", String(MODEL_PORT)],
+    {},
+    (o) => o.includes("listening"),
+    "model server",
+  );
+
+  const { apiPath, walletHolder, signApiRequest } = await loadSdk();
+  const holder = walletHolder(wallet);
+  const path_ = apiPath(modelId, "chat/completions");
+  const body = JSON.stringify({ model: "trivial", messages: [{ role: "user", content: "hi" }], max_tokens: 1 });
+  const sign = async (n: number) => {
+    const out: Record<string, string>[] = [];
+    for (let i = 0; i < n; i++)
+      out.push(await signApiRequest(holder, { modelId, chain: CHAIN, path: path_, body, ttlSeconds: 300 }));
+    return out;
+  };
+  const post = async (url: string, headers: Record<string, string> = {}) => {
+    const t0 = performance.now();
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
+    return performance.now() - t0;
+  };
+  const direct = `http://127.0.0.1:${UPSTREAM_PORT}/v1/chat/completions`;
+  const viaGateway = `http://127.0.0.1:${GATEWAY_PORT}${path_}`;
+
+  // warm-up (connections, JIT, the gateway's keysOf cache), then alternate direct / gateway samples
+  const warm = await sign(50);
+  for (const h of warm) {
+    await post(direct);
+    await post(viaGateway, h);
+  }
+  const signed = await sign(SAMPLES);
+  const directMs: number[] = [];
+  const gatewayMs: number[] = [];
+  for (const h of signed) {
+    directMs.push(await post(direct));
+    gatewayMs.push(await post(viaGateway, h));
+  }
+
+  // throughput: CONCURRENCY clients, pre-signed
+  const batch = await sign(THROUGHPUT);
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < batch.length) await post(viaGateway, batch[next++]);
+    }),
+  );
+  const throughputRps = Math.round(THROUGHPUT / ((performance.now() - t0) / 1000));
+
+  // the real model, directly: a 32-token completion
+  const modelMs: number[] = [];
+  const modelBody = JSON.stringify({ prompt: "The gateway ", max_tokens: 32, seed: 1 });
+  for (let i = 0; i < 100; i++) {
+    const s = performance.now();
+    await (await fetch(`http://127.0.0.1:${MODEL_PORT}/v1/completions`, { method: "POST", body: modelBody })).arrayBuffer();
+    modelMs.push(performance.now() - s);
+  }
+
+  const d = stats(directMs);
+  const g = stats(gatewayMs);
+  const result = {
+    when: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
+    setup:
+      "hardhat node (own process) + trivial upstream (own process) + gateway (own process: EIP-191 check, SQLite nonce, KeyNFT.hasAccess eth_call per call); client pre-signs, sequential calls",
+    directUpstreamMs: d,
+    viaGatewayMs: g,
+    gatewayOverheadMs: { p50: round(g.p50 - d.p50), p90: round(g.p90 - d.p90), p99: round(g.p99 - d.p99), goalP50: 5 },
+    throughput: { requests: THROUGHPUT, concurrency: CONCURRENCY, requestsPerSecond: throughputRps, goal: 1000 },
+    modelServer32TokensMs: stats(modelMs),
+  };
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, JSON.stringify(result, null, 2) + "\n");
+  const row = (name: string, s: { n: number; p50: number; p90: number; p99: number }) =>
+    `| ${name.padEnd(36)} | ${String(s.n).padStart(5)} | ${String(s.p50).padStart(8)} | ${String(s.p90).padStart(8)} | ${String(s.p99).padStart(8)} |`;
+  console.log("\n| measurement                          |     n | p50 (ms) | p90 (ms) | p99 (ms) |");
+  console.log("| ------------------------------------ | ----: | -------: | -------: | -------: |");
+  console.log(row("upstream directly", d));
+  console.log(row("through the gateway (key holder)", g));
+  console.log(row("gateway overhead (difference)", { n: d.n, ...result.gatewayOverheadMs }));
+  console.log(row("model server, 32-token completion", result.modelServer32TokensMs));
+  console.log(`\nthroughput through the gateway: ${throughputRps} requests/s (${CONCURRENCY} concurrent, goal ≥ 1000)`);
+  console.log(`written to ${path.relative(ROOT, OUT)}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+async function loadSdk() {
+  const api = await import("../sdk/api");
+  const { evmHolder } = await import("../sdk/keys");
+  return {
+    ...api,
+    walletHolder: (w: { address: string; signMessage(m: string): Promise<string> }) =>
+      evmHolder({ getAddress: async () => w.address, signMessage: (m) => w.signMessage(m) }, w.address.toLowerCase()),
+  };
+}
+
+main()
+  .catch((e) => {
+    console.error(`bench:api: ${(e as Error).stack ?? e}`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+    setTimeout(() => process.exit(), 2000).unref();
+  });

@@ -1,0 +1,71 @@
+// Run the API gateway from a JSON config:
+//   npx ts-node --transpile-only services/api-gateway/cli.ts --config gateway.json [--port N]
+// {
+//   "port": 18090,
+//   "models": { "4294967297": { "upstream": "http://127.0.0.1:18080" } },
+//   "chains": [{ "name": "hexs-evm-31401", "kind": "evm", "rpcUrl": "http://127.0.0.1:8545", "chainId": 31401, "registry": "0x…" },
+//              { "name": "hexs-wasm-…", "kind": "cosmwasm", "rpcUrl": "http://127.0.0.1:26657", "contract": "wasm1…" }],
+//   "nonceDb": ".devnet/api-gateway/nonces.sqlite",
+//   "upstreamTimeoutMs": 30000,
+//   "accessCacheMs": 0
+// }
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { startGateway, type GatewayConfig } from "./gateway";
+
+const Url = z.string().url();
+const Config = z.object({
+  port: z.number().int().min(0).max(65535).optional(),
+  models: z.record(z.string().regex(/^\d{1,20}$/, "model ids are decimal"), z.object({ upstream: Url })),
+  chains: z.array(
+    z.discriminatedUnion("kind", [
+      z.object({
+        name: z.string().min(1),
+        kind: z.literal("evm"),
+        rpcUrl: Url,
+        chainId: z.number().int().positive(),
+        registry: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      }),
+      z.object({ name: z.string().min(1), kind: z.literal("cosmwasm"), rpcUrl: Url, contract: z.string().min(1) }),
+    ]),
+  ),
+  nonceDb: z.string().optional(),
+  upstreamTimeoutMs: z.number().int().positive().optional(),
+  accessCacheMs: z.number().int().min(0).optional(),
+});
+
+export function parseGatewayConfig(json: unknown): GatewayConfig {
+  const r = Config.safeParse(json);
+  if (!r.success)
+    throw new Error(
+      `bad gateway config: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+    );
+  return r.data;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const file = arg("config");
+  if (!file) throw new Error("usage: cli.ts --config gateway.json [--port N]");
+  const cfg = parseGatewayConfig(JSON.parse(readFileSync(file, "utf8")));
+  if (arg("port")) cfg.port = Number(arg("port"));
+  const gw = await startGateway({
+    ...cfg,
+    log: process.env.HEXS_LOG_LEVEL === "silent" ? undefined : (l) => console.error(`[api-gateway] ${l}`),
+  });
+  console.log(`api gateway listening on ${gw.url}`);
+  const stop = () => void gw.close().then(() => process.exit(0));
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(`[api-gateway] ${(e as Error).message}`);
+    process.exit(1);
+  });
+}
