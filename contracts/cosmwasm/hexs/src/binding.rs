@@ -465,4 +465,39 @@ mod tests {
             );
         }
     }
+
+    /// The price-order vector (an EVM creator's EIP-712 order for this chain, made by ethers'
+    /// TypedDataEncoder): the same struct hash and digest here, and its blob verifies for the
+    /// creator and nobody else.
+    #[test]
+    fn price_order_vector_agrees() {
+        let api = cosmwasm_std::testing::MockApi::default();
+        let o = &vectors()["priceOrder"];
+        assert_eq!(keccak256(PRICE_ORDER_TYPE).to_vec(), bytes(&o["typeHash"]));
+        let creator = word(&o["creator"]);
+        assert_eq!(wire(&creator), bytes(&o["creatorWire"]));
+        assert_eq!(bytes(&o["currency"]), vec![0u8; 20]);
+        let num = |k: &str| o[k].as_str().unwrap().parse::<u128>().unwrap();
+        let h = price_order_hash(
+            &creator,
+            o["chain"].as_u64().unwrap() as u32,
+            num("modelId") as u64,
+            num("keyPrice"),
+            num("deploymentPrice"),
+            o["listed"].as_bool().unwrap(),
+            num("nonce") as u64,
+        );
+        assert_eq!(h.to_vec(), bytes(&o["structHash"]));
+        let contract = bytes(&o["verifyingContract"]);
+        let id: u64 = o["evmChainId"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            eip712_digest(id, &contract, &h).to_vec(),
+            bytes(&o["digest"])
+        );
+        let blob = bytes(&o["blob"]);
+        verify_eip712(&api, &blob, &creator, &contract, &h).unwrap();
+        let mut someone_else = creator.clone();
+        someone_else[5] ^= 1;
+        assert!(verify_eip712(&api, &blob, &someone_else, &contract, &h).is_err());
+    }
 }

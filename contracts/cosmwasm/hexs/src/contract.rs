@@ -249,6 +249,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
         QueryMsg::Vault { model } => to_json_binary(&query::vault(deps, model.u64())?),
         QueryMsg::Claimable { payee } => to_json_binary(&query::claimable(deps, payee)?),
         QueryMsg::Payout { account } => to_json_binary(&query::payout(deps, account)?),
+        QueryMsg::PriceOrderNonce { creator } => {
+            to_json_binary(&query::price_order_nonce(deps, creator)?)
+        }
         QueryMsg::Escrow { key_id } => to_json_binary(&query::escrow(deps, key_id.u64())?),
         QueryMsg::Lanes {} => to_json_binary(&query::lanes(deps)?),
         QueryMsg::Refusals {

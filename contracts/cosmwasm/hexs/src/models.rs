@@ -222,6 +222,8 @@ pub fn execute_update(
         .add_events(events))
 }
 
+/// An EVM creator's signed price order for its mirrored model (`SetPriceSigned`): anyone may
+/// submit it; the signature, not the sender, is the authority.
 pub fn execute_set_price_signed(
     deps: DepsMut,
     cfg: &Config,
@@ -235,19 +237,19 @@ pub fn execute_set_price_signed(
         .ok_or(ContractError::UnknownModel { id })?;
     let creator = model.creator.to_vec();
     if creator.first() != Some(&FAMILY_EVM) {
-        return Err(ContractError::InvalidBindingSignature {
-            reason: format!(
-                "model {id}'s creator is not an EVM account: it prices with update_model"
-            ),
+        return Err(ContractError::NotAnEvmCreatorsModel { id });
+    }
+    // The order's deploymentPrice is a uint120 (as on EVM), so a larger value has no signature.
+    if deploy_price.u128() >> 120 != 0 {
+        return Err(ContractError::PriceOrderRefused {
+            reason: format!("deploy_price {deploy_price} does not fit the order's uint120"),
         });
     }
     let last = PRICE_ORDER_NONCES
         .may_load(deps.storage, &creator)?
         .unwrap_or(0);
     if nonce != last + 1 {
-        return Err(ContractError::InvalidBindingSignature {
-            reason: format!("price order nonce {nonce}, expected {}", last + 1),
-        });
+        return Err(ContractError::PriceOrderNonceNotNext { nonce, last });
     }
     let hash = binding::price_order_hash(
         &creator,
@@ -265,7 +267,13 @@ pub fn execute_set_price_signed(
         &creator,
         signature,
         &hash,
-    )?;
+    )
+    .map_err(|e| match e {
+        ContractError::InvalidBindingSignature { reason } => {
+            ContractError::PriceOrderRefused { reason }
+        }
+        e => e,
+    })?;
     PRICE_ORDER_NONCES.save(deps.storage, &creator, &nonce)?;
     (model.price, model.deploy_price) = if listed {
         (price, deploy_price)

@@ -222,6 +222,10 @@ pub enum QueryMsg {
     /// itself when it is an account of this chain.
     #[returns(Option<String>)]
     Payout { account: Account },
+    /// The last signed price order nonce applied here for an EVM creator (`SetPriceSigned`);
+    /// its next order carries this plus one.
+    #[returns(Uint64)]
+    PriceOrderNonce { creator: Account },
     #[returns(crate::state::Escrow)]
     Escrow { key_id: Uint64 },
     #[returns(LanesResponse)]
