@@ -18,8 +18,13 @@ import {
   payoutDomainSeparator,
   payoutEip712Digest,
   payoutStructHash,
+  priceOrderEip712Digest,
+  priceOrderHash,
+  PRICE_ORDER_TYPE,
+  PRICE_ORDER_TYPEHASH,
   signAdr36Binding,
   type PayoutBinding,
+  type PriceOrder,
 } from "../sdk/payout-binding";
 
 const OUT = path.join(__dirname, "payout-binding-vectors.json");
@@ -99,6 +104,21 @@ export function generate() {
   const swappedKey2 = encodeAdr36Blob(key2.publicKey, concat([o.r, o.s]), o.yParity);
   const wrongScheme = concat(["0x02", getBytes(blob1).slice(1)]);
 
+  // an EVM creator (its model's home chain 1) prices the model on the CosmWasm chain 2 in that
+  // chain's native denom (the zero-address currency), signed for the home chain's PayoutBindings
+  const order: PriceOrder = {
+    creator: evmCreator,
+    chain: 2,
+    modelId: (1n << 32n) | 7n,
+    currency: "0x0000000000000000000000000000000000000000",
+    keyPrice: 1_500_000n,
+    deploymentPrice: 250_000n,
+    listed: true,
+    nonce: 1n,
+  };
+  const orderDigest = priceOrderEip712Digest(order, EVM_CHAIN_ID, VERIFYING_CONTRACT);
+  const orderBlob = encodeEip712Blob(EVM_CHAIN_ID, VERIFYING_CONTRACT, evmWallet.signingKey.sign(orderDigest).serialized);
+
   return {
     description:
       "Payout-binding signature blobs (PayoutAddressBound.signature). Byte 0 = scheme. Scheme 1 (EIP-712, EVM creator): " +
@@ -129,6 +149,24 @@ export function generate() {
       signature: concat([sig2.r, sig2.s]),
       recoveryId: sig2.yParity,
       blob: blob2,
+    },
+    priceOrder: {
+      typeString: PRICE_ORDER_TYPE,
+      typeHash: PRICE_ORDER_TYPEHASH,
+      creator: order.creator,
+      chain: order.chain,
+      modelId: order.modelId.toString(),
+      currency: order.currency,
+      keyPrice: order.keyPrice.toString(),
+      deploymentPrice: order.deploymentPrice.toString(),
+      listed: order.listed,
+      nonce: order.nonce.toString(),
+      creatorWire: hexlify(encodeAccount(order.creator)),
+      structHash: priceOrderHash(order),
+      evmChainId: EVM_CHAIN_ID.toString(),
+      verifyingContract: VERIFYING_CONTRACT,
+      digest: orderDigest,
+      blob: orderBlob,
     },
     invalid: [
       { case: "eip712", reason: "signed by a key that is not the creator", blob: forged1 },

@@ -39,6 +39,7 @@ import {
   AccountFamily,
   connectContracts,
   nextPriceOrderNonce,
+  signCosmWasmPriceOrder,
   signAdr36BindingWith,
   signPriceOrderWith,
   submitPriceOrder,
@@ -344,6 +345,27 @@ export async function runScenario(
   await mirrored(`dave's key of ${show(root)} (bought on the Cosmos chain) is mirrored on ${a.label}`, async () =>
     hubA.hasMirroredAccess(root, dave),
   );
+
+  // An EVM creator has no account on the Cosmos chain to price with: alice signs an EIP-712 order
+  // for A's PayoutBindings (her fork's home), which the contract checks against that peer.
+  title(
+    `alice prices her fork on the Cosmos chain with a signed order (EIP-712 for ${a.label}'s PayoutBindings; dave submits it)`,
+  );
+  const lastOrder = await q<string>({ price_order_nonce: { creator: { evm: alice } } });
+  const forkOrder = await signCosmWasmPriceOrder(contracts(a), await a.signer(2), {
+    cosmwasmChain: COSMOS_CHAIN,
+    modelId: fork,
+    keyPrice: 300_000n,
+    nonce: BigInt(lastOrder) + 1n,
+  });
+  await execute("carol", forkOrder.msg);
+  const forkPrice = (await q<Model>({ model: { id: fork.toString() } })).price;
+  if (forkPrice !== "300000")
+    throw new Error(`alice's signed order did not price ${show(fork)} on the Cosmos chain (${forkPrice})`);
+  await execute("carol", { buy_key: { model: fork.toString(), recipient: null, with_deployment: false } }, [
+    { denom: cosmos.env.denom, amount: forkPrice },
+  ]);
+  say(`   ✓ dave bought a key of alice's fork on the Cosmos chain for ${forkPrice}${cosmos.env.denom}`);
 
   // 7. carol, a key holder on B, decrypts the fork's SDL with the task a holder runs.
   title(`carol decrypts the fork's SDL on ${b.label} as a key holder (EIP-191 challenge, 3 of 5 shards)`);

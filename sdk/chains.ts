@@ -2,6 +2,7 @@
 // RPC endpoint and the address of each contract. Loaded from a plain object (JSON), so it runs in
 // a browser as well as in Node; sdk/node/deployments.ts builds one from hardhat-deploy folders and
 // the devnet's state files.
+import { chainOf } from "./ids";
 import { HexsError } from "./errors";
 
 /** hardhat-deploy names of the protocol's EVM contracts (the keys of `EvmChain.contracts`). */
@@ -139,7 +140,7 @@ export function findChain(reg: ChainRegistry, which: number | string): ChainEntr
 
 /** The chain a model or key id was minted on (its upper 32 bits). */
 export function originChainOf(reg: ChainRegistry, id: bigint): ChainEntry {
-  return findChain(reg, Number(id >> 32n));
+  return findChain(reg, chainOf(id));
 }
 
 export function evmChain(c: ChainEntry): EvmChain {

@@ -4,3 +4,8 @@
 export function formatId(id: bigint): string {
   return `${id} (${id >> 32n}:${id & 0xffffffffn})`;
 }
+
+/** The Hexs chain a model or key id was minted on (its upper 32 bits). */
+export function chainOf(id: bigint): number {
+  return Number(id >> 32n);
+}

@@ -263,6 +263,29 @@ export function priceOrderHash(o: PriceOrder): string {
   );
 }
 
+/** The EIP-712 types of a price order (an EVM creator's order for the CosmWasm chain). */
+export const PRICE_ORDER_TYPES = {
+  PriceOrder: [
+    { name: "creator", type: "bytes" },
+    { name: "chain", type: "uint32" },
+    { name: "modelId", type: "uint64" },
+    { name: "currency", type: "address" },
+    { name: "keyPrice", type: "uint128" },
+    { name: "deploymentPrice", type: "uint120" },
+    { name: "listed", type: "bool" },
+    { name: "nonce", type: "uint64" },
+  ],
+};
+
+export function priceOrderTypedValue(o: PriceOrder): Record<string, unknown> {
+  return { ...o, creator: hexlify(encodeAccount(o.creator)) };
+}
+
+/** The digest an EVM creator signs for a price order, in the domain of its home chain's PayoutBindings. */
+export function priceOrderEip712Digest(o: PriceOrder, evmChainId: bigint | number, verifyingContract: string): string {
+  return keccak256(concat(["0x1901", payoutDomainSeparator(evmChainId, verifyingContract), priceOrderHash(o)]));
+}
+
 /** Sign a price order with the creator's Cosmos wallet (ADR-36); returns the scheme-2 blob. */
 export async function signPriceOrderWith(wallet: AminoWallet, o: PriceOrder, hrp: string): Promise<string> {
   return signAdr36With(wallet, o.creator, hrp, priceOrderHash(o));

@@ -2,12 +2,14 @@
 import type { Signer } from "ethers";
 import { AbiCoder } from "ethers";
 import { keysOf, type HexsContracts } from "../contracts";
-import { formatId } from "../ids";
+import { chainOf, formatId } from "../ids";
 import { currencyInfo, findEvent, NATIVE_INFO, requireFunds, send, type ActionOptions } from "../tx";
 import { requireCreator, requireModel, requirePayoutBindings } from "./common";
 import { InvalidParamsError, RevertError, StateError } from "./errors";
 import { toSolAccount, type Account } from "../accounts";
-import type { PriceOrder } from "../payout-binding";
+import { encodeEip712Blob, payoutDomain, PRICE_ORDER_TYPES, priceOrderTypedValue, type PriceOrder } from "../payout-binding";
+import type { ExecuteMsg } from "../cosmwasm/Hexs.types";
+import { AccountFamily } from "../../codec";
 
 /** Key plugins to attach at publication. */
 export interface PublishPlugins {
@@ -245,6 +247,64 @@ export async function submitPriceOrder(
     txHash: r.hash,
     currencyNotAccepted: order.currency !== NATIVE_INFO.address && !(await c.market.isAccepted(order.currency)),
   };
+}
+
+/** An EVM creator's price order for the CosmWasm chain, signed, and the message that applies it there. */
+export interface CosmWasmPriceOrder {
+  order: PriceOrder;
+  /** scheme-1 (EIP-712) blob */
+  blob: string;
+  /** `SetPriceSigned`, for anyone to execute on the CosmWasm contract */
+  msg: ExecuteMsg;
+}
+
+/**
+ * Sign, as the EVM creator of `modelId`, its price on the CosmWasm chain (Hexs chain
+ * `cosmwasmChain`, priced in that chain's denom), where the creator has no account to price
+ * with. `c` is the model's home chain: the order is EIP-712 in the domain of its PayoutBindings,
+ * the contract the CosmWasm companion trusts for that chain. `nonce` is the contract's
+ * `price_order_nonce` for the creator plus one.
+ */
+export async function signCosmWasmPriceOrder(
+  c: HexsContracts,
+  signer: Signer,
+  p: { cosmwasmChain: number; modelId: bigint; keyPrice: bigint; deploymentPrice?: bigint; listed?: boolean; nonce: bigint },
+): Promise<CosmWasmPriceOrder> {
+  const bindings = requirePayoutBindings(c, "signed price orders");
+  const home = Number(await c.registry.chainId());
+  if (chainOf(p.modelId) !== home)
+    throw new InvalidParamsError(
+      `model ${formatId(p.modelId)} was published on chain ${chainOf(p.modelId)}: sign its orders with that chain's PayoutBindings, not '${c.chain.name}' (chain ${home})`,
+    );
+  await requireCreator(c, p.modelId, signer);
+  const creator = await signer.getAddress();
+  const deploymentPrice = p.deploymentPrice ?? 0n;
+  if (deploymentPrice >> 120n !== 0n) throw new InvalidParamsError(`deployment price ${deploymentPrice} does not fit a uint120`);
+  const order: PriceOrder = {
+    creator: { family: AccountFamily.Evm, address: creator.toLowerCase() },
+    chain: p.cosmwasmChain,
+    modelId: p.modelId,
+    currency: NATIVE_INFO.address,
+    keyPrice: p.keyPrice,
+    deploymentPrice,
+    listed: p.listed ?? true,
+    nonce: p.nonce,
+  };
+  const { chainId } = await c.provider.getNetwork();
+  const domain = payoutDomain(chainId, await bindings.getAddress());
+  const sig = await signer.signTypedData(domain, PRICE_ORDER_TYPES, priceOrderTypedValue(order));
+  const blob = encodeEip712Blob(chainId, domain.verifyingContract as string, sig);
+  const msg: ExecuteMsg = {
+    set_price_signed: {
+      model: p.modelId.toString(),
+      price: p.keyPrice.toString(),
+      deploy_price: deploymentPrice.toString(),
+      listed: order.listed,
+      nonce: p.nonce.toString(),
+      signature: blob.slice(2),
+    },
+  };
+  return { order, blob, msg };
 }
 
 export interface ModelView {

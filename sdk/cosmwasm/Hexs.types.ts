@@ -50,6 +50,15 @@ export type ExecuteMsg = {
     sdl_uri?: string | null;
   };
 } | {
+  set_price_signed: {
+    deploy_price: Uint128;
+    listed: boolean;
+    model: Uint64;
+    nonce: Uint64;
+    price: Uint128;
+    signature: HexBinary;
+  };
+} | {
   set_allowlist: {
     add: Account[];
     model: Uint64;
@@ -234,6 +243,10 @@ export type QueryMsg = {
 } | {
   payout: {
     account: Account;
+  };
+} | {
+  price_order_nonce: {
+    creator: Account;
   };
 } | {
   escrow: {

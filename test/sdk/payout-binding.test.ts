@@ -16,6 +16,8 @@ import {
   payoutDomain,
   PAYOUT_BINDING_TYPES,
   payoutTypedValue,
+  PRICE_ORDER_TYPES,
+  priceOrderTypedValue,
   recoveryIdOf,
   signAdr36BindingWith,
   verifyBindingBlob,
@@ -58,6 +60,26 @@ describe("payout-binding signatures (sdk/payout-binding.ts)", () => {
       signature: v.signature,
     });
     expect(getBytes(v.blob).length).to.equal(94);
+  });
+
+  it("an EVM wallet's signTypedData of a price order (for the CosmWasm chain) produces the price-order vector", async () => {
+    const v = vectors.priceOrder;
+    const order = {
+      creator: v.creator,
+      chain: v.chain,
+      modelId: BigInt(v.modelId),
+      currency: v.currency,
+      keyPrice: BigInt(v.keyPrice),
+      deploymentPrice: BigInt(v.deploymentPrice),
+      listed: v.listed,
+      nonce: BigInt(v.nonce),
+    };
+    const domain = payoutDomain(BigInt(v.evmChainId), v.verifyingContract);
+    const wallet = new Wallet(vectors.keys.evmCreator);
+    const sig = await wallet.signTypedData(domain, PRICE_ORDER_TYPES, priceOrderTypedValue(order));
+    expect(decodeBindingBlob(v.blob)).to.deep.include({ scheme: BindingScheme.Eip712, signature: sig });
+    const other = await wallet.signTypedData(domain, PRICE_ORDER_TYPES, priceOrderTypedValue({ ...order, keyPrice: 1n }));
+    expect(other).to.not.equal(sig);
   });
 
   it("cosmjs signAmino of the ADR-36 sign doc produces the scheme-2 vector", async () => {

@@ -110,6 +110,21 @@ pub fn execute(
             content,
             sdl_uri,
         ),
+        ExecuteMsg::SetPriceSigned {
+            model,
+            price,
+            deploy_price,
+            listed,
+            nonce,
+            signature,
+        } => models::execute_set_price_signed(
+            deps,
+            &cfg,
+            model.u64(),
+            (price, deploy_price, listed),
+            nonce.u64(),
+            signature.as_slice(),
+        ),
         ExecuteMsg::SetAllowlist { model, add, remove } => {
             models::execute_set_allowlist(deps, info, model.u64(), add, remove)
         }
@@ -234,6 +249,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
         QueryMsg::Vault { model } => to_json_binary(&query::vault(deps, model.u64())?),
         QueryMsg::Claimable { payee } => to_json_binary(&query::claimable(deps, payee)?),
         QueryMsg::Payout { account } => to_json_binary(&query::payout(deps, account)?),
+        QueryMsg::PriceOrderNonce { creator } => {
+            to_json_binary(&query::price_order_nonce(deps, creator)?)
+        }
         QueryMsg::Escrow { key_id } => to_json_binary(&query::escrow(deps, key_id.u64())?),
         QueryMsg::Lanes {} => to_json_binary(&query::lanes(deps)?),
         QueryMsg::Refusals {

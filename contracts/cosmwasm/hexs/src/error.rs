@@ -104,6 +104,17 @@ pub enum ContractError {
     #[error("payout binding refused: {reason}")]
     InvalidBindingSignature { reason: String },
 
+    #[error(
+        "model {id}'s creator is not an EVM account: a local creator prices it with update_model"
+    )]
+    NotAnEvmCreatorsModel { id: u64 },
+
+    #[error("price order nonce {nonce} is not the next one: the last one applied is {last}")]
+    PriceOrderNonceNotNext { nonce: u64, last: u64 },
+
+    #[error("price order refused: {reason}")]
+    PriceOrderRefused { reason: String },
+
     #[error("{account} has published no model on this chain, so it cannot bind a payout address")]
     NotACreator { account: String },
 

@@ -5,11 +5,14 @@ use cosmwasm_std::{
 };
 use cw_storage_plus::Item;
 
-use crate::account::{hex, word_of_addr, Account};
+use crate::account::{hex, word_of_addr, Account, FAMILY_EVM};
+use crate::binding;
 use crate::error::ContractError;
 use crate::msg::PublishArgs;
 use crate::outbound::{self, Fact};
-use crate::state::{Config, Model, Royalty, ALLOWLIST, CREATORS, MODELS, MODEL_SERIAL};
+use crate::state::{
+    Config, Model, Royalty, ALLOWLIST, CREATORS, MODELS, MODEL_SERIAL, PRICE_ORDER_NONCES,
+};
 
 pub const MAX_URI_LEN: usize = 512;
 pub const MAX_ALLOWLIST_CHANGE: usize = 100;
@@ -217,6 +220,73 @@ pub fn execute_update(
         .add_attribute("price", model.price)
         .add_attribute("deploy_price", model.deploy_price)
         .add_events(events))
+}
+
+/// An EVM creator's signed price order for its mirrored model (`SetPriceSigned`): anyone may
+/// submit it; the signature, not the sender, is the authority.
+pub fn execute_set_price_signed(
+    deps: DepsMut,
+    cfg: &Config,
+    id: u64,
+    (price, deploy_price, listed): (Uint128, Uint128, bool),
+    nonce: u64,
+    signature: &[u8],
+) -> Result<Response, ContractError> {
+    let mut model = MODELS
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::UnknownModel { id })?;
+    let creator = model.creator.to_vec();
+    if creator.first() != Some(&FAMILY_EVM) {
+        return Err(ContractError::NotAnEvmCreatorsModel { id });
+    }
+    // The order's deploymentPrice is a uint120 (as on EVM), so a larger value has no signature.
+    if deploy_price.u128() >> 120 != 0 {
+        return Err(ContractError::PriceOrderRefused {
+            reason: format!("deploy_price {deploy_price} does not fit the order's uint120"),
+        });
+    }
+    let last = PRICE_ORDER_NONCES
+        .may_load(deps.storage, &creator)?
+        .unwrap_or(0);
+    if nonce != last + 1 {
+        return Err(ContractError::PriceOrderNonceNotNext { nonce, last });
+    }
+    let hash = binding::price_order_hash(
+        &creator,
+        cfg.chain_id,
+        id,
+        price.u128(),
+        deploy_price.u128(),
+        listed,
+        nonce,
+    );
+    binding::verify_from_home(
+        deps.api,
+        cfg,
+        model.origin_chain,
+        &creator,
+        signature,
+        &hash,
+    )
+    .map_err(|e| match e {
+        ContractError::InvalidBindingSignature { reason } => {
+            ContractError::PriceOrderRefused { reason }
+        }
+        e => e,
+    })?;
+    PRICE_ORDER_NONCES.save(deps.storage, &creator, &nonce)?;
+    (model.price, model.deploy_price) = if listed {
+        (price, deploy_price)
+    } else {
+        (Uint128::zero(), Uint128::zero())
+    };
+    MODELS.save(deps.storage, id, &model)?;
+    Ok(Response::new()
+        .add_attribute("action", "set_price_signed")
+        .add_attribute("model", id.to_string())
+        .add_attribute("nonce", nonce.to_string())
+        .add_attribute("price", model.price)
+        .add_attribute("deploy_price", model.deploy_price))
 }
 
 pub fn execute_set_allowlist(

@@ -61,6 +61,20 @@ pub enum ExecuteMsg {
         content: Option<HexBinary>,
         sdl_uri: Option<String>,
     },
+    /// Price a model whose creator is an EVM account (it has no account here to send
+    /// UpdateModel with) from the creator's signed price order; anyone may submit it. The order
+    /// (docs/messages.md, signed price orders) names this chain, the model, the prices in this
+    /// chain's denom (the zero-address currency; `listed` false: not for sale) and the creator's
+    /// next order nonce; `signature` is its EIP-712 blob (scheme 1, 94 bytes) made for the
+    /// PayoutBindings of the model's home chain.
+    SetPriceSigned {
+        model: Uint64,
+        price: Uint128,
+        deploy_price: Uint128,
+        listed: bool,
+        nonce: Uint64,
+        signature: HexBinary,
+    },
     SetAllowlist {
         model: Uint64,
         add: Vec<Account>,
@@ -208,6 +222,10 @@ pub enum QueryMsg {
     /// itself when it is an account of this chain.
     #[returns(Option<String>)]
     Payout { account: Account },
+    /// The last signed price order nonce applied here for an EVM creator (`SetPriceSigned`);
+    /// its next order carries this plus one.
+    #[returns(Uint64)]
+    PriceOrderNonce { creator: Account },
     #[returns(crate::state::Escrow)]
     Escrow { key_id: Uint64 },
     #[returns(LanesResponse)]

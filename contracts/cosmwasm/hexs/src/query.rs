@@ -14,7 +14,7 @@ use crate::msg::{
 use crate::state::{
     Escrow, LocalKey, Model, CLAIMABLE, CONFIG, EARNINGS, ESCROWS, HOLDINGS, INBOUND_NONCE,
     LOCAL_KEYS, MIRRORED_KEYS, MODELS, NEVER, NUM_LOCAL_KEYS, OPERATORS, OUTBOUND_NONCE, OWNED,
-    PAYOUTS, REFUSALS, RELAYERS, VAULTS,
+    PAYOUTS, PRICE_ORDER_NONCES, REFUSALS, RELAYERS, VAULTS,
 };
 
 const DEFAULT_LIMIT: u32 = 30;
@@ -132,6 +132,14 @@ pub fn payout(deps: Deps, account: Account) -> StdResult<Option<String>> {
         return Ok(Some(a.to_string()));
     }
     Ok(local_addr(deps.api, &word).map(|a| a.to_string()))
+}
+
+pub fn price_order_nonce(deps: Deps, creator: Account) -> StdResult<Uint64> {
+    let word = creator.to_word(deps.api).map_err(std)?;
+    Ok(PRICE_ORDER_NONCES
+        .may_load(deps.storage, &word)?
+        .unwrap_or(0)
+        .into())
 }
 
 pub fn escrow(deps: Deps, key_id: u64) -> StdResult<Escrow> {

@@ -247,6 +247,8 @@ pub const PAYOUT_NONCES: Map<&[u8], u64> = Map::new("payout_nonce");
 /// Last bind nonce each local creator used for its payout on each chain (`BindPayout`), keyed
 /// by the creator's word followed by the chain id (big-endian).
 pub const BIND_NONCES: Map<&[u8], u64> = Map::new("bind_nonce");
+/// Last signed price order applied here per creator word (EVM creators of mirrored models).
+pub const PRICE_ORDER_NONCES: Map<&[u8], u64> = Map::new("price_nonce");
 pub const ESCROWS: Map<u64, Escrow> = Map::new("escrow");
 /// Akash deployment (dseq) -> the purchase whose lease report named it: one deployment serves
 /// one purchase, so one lease cannot release several escrows.

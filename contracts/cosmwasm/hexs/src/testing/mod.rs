@@ -7,6 +7,7 @@ mod key_tests;
 mod lane_tests;
 mod mirror_tests;
 mod model_tests;
+mod price_order_tests;
 mod royalty_tests;
 mod vector_tests;
 
