@@ -100,6 +100,7 @@ export async function startEvmNode(sup: Supervisor, spec: EvmSpec): Promise<{ ur
     {
       cwd: ROOT,
       env: { HEXS_NODE_CHAIN_ID: String(spec.evmChainId), HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+      fatal: true, // its state lives in memory: a restarted node would be an empty chain
     },
   );
   const url = `http://127.0.0.1:${spec.port}`;

@@ -7,10 +7,15 @@
 // on exit or Ctrl-C, by the PID this script started.
 //
 //   ts-node devnet/main.ts            run the scenario, then stop everything
-//   ts-node devnet/main.ts --keep     keep everything running after the scenario (Ctrl-C stops it)
+//   ts-node devnet/main.ts --keep     keep everything running after the scenario (Ctrl-C stops it);
+//                                     an operator, the executor or a key store that exits is
+//                                     reported and the rest runs on (only a chain's exit is fatal)
+//   ts-node devnet/main.ts status     what a kept devnet runs
+//   ts-node devnet/main.ts restart X  start process X of a kept devnet again
 import fs from "node:fs";
 import path from "node:path";
 import { startApp } from "./app";
+import { controlCommand, startControl } from "./control";
 import { COSMOS_CHAIN, ROOT, sdkChain } from "./chains";
 import { startDevnet, type Devnet } from "./network";
 import { Supervisor } from "./procs";
@@ -21,11 +26,23 @@ const say = (line: string): void =>
   console.log(line.startsWith("\n") ? line : `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 
 async function main(): Promise<void> {
-  const keep = process.argv.includes("--keep");
-  const unknown = process.argv.slice(2).filter((a) => a !== "--keep");
-  if (unknown.length) throw new Error(`unknown option(s) ${unknown.join(" ")}: use --keep or nothing`);
-
   const dir = path.join(ROOT, ".devnet");
+  const controlFile = path.join(dir, "control.json");
+  const argv = process.argv.slice(2);
+  if (argv[0] === "status" || argv[0] === "restart") {
+    try {
+      console.log(await controlCommand(controlFile, argv));
+    } catch (e) {
+      console.error(`devnet ${argv[0]}: ${(e as Error).message}`);
+      process.exit(1);
+    }
+    return;
+  }
+  const keep = argv.includes("--keep");
+  const unknown = argv.filter((a) => a !== "--keep");
+  if (unknown.length)
+    throw new Error(`unknown option(s) ${unknown.join(" ")}: use --keep, nothing, or the commands status / restart <name>`);
+
   const sup = new Supervisor(path.join(dir, "logs"));
   let net: Devnet | undefined;
   let exiting = false;
@@ -43,8 +60,17 @@ async function main(): Promise<void> {
     console.error(
       `\n${c.name} (pid ${c.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its log ${c.logFile} ends:\n${sup.tail(c)}`,
     );
+    // A kept devnet is a lab: 2-of-3 operators carry on without one, and a person restarts it.
+    if (keep && !c.fatal) {
+      console.error(`the rest keeps running; start it again with: npm run devnet -- restart ${c.name}`);
+      return;
+    }
     void shutdown(1);
   };
+  if (keep) {
+    const control = await startControl(sup, controlFile);
+    sup.atStop("control endpoint", control.close);
+  }
   try {
     net = await startDevnet({ dir, sup, say });
     const [a, b] = net.evm;
@@ -91,6 +117,7 @@ async function main(): Promise<void> {
       );
       if (app) say(`  web app: ${app.url} (a wallet on the devnet's chains; funded accounts: the dev mnemonic's)`);
       say(`  relayer status: npm run relayer -- status --config ${path.relative(ROOT, net.operators[0].configFile)}`);
+      say("  processes: npm run devnet -- status; one that exited: npm run devnet -- restart operator2");
       await new Promise(() => undefined);
     }
     await shutdown(0);

@@ -8,7 +8,11 @@
 # model's SDL and a lease running on the Akash stand-in for her purchase.
 #
 #   npm run devnet              run the scenario, then stop every process it started
-#   npm run devnet -- --keep    keep everything running afterwards; Ctrl-C stops it all
+#   npm run devnet -- --keep    keep everything running afterwards; Ctrl-C stops it all. An
+#                               operator, the executor or a key store that exits is reported and
+#                               the rest runs on; only a chain's exit stops the devnet
+#   npm run devnet -- status           what the kept devnet runs
+#   npm run devnet -- restart <name>   start a process of the kept devnet again (e.g. operator2)
 #
 # Installs what it needs, idempotently (npm packages, Debian's wasm toolchain, wasmd built from
 # the Go module proxy into .cache/); logs and PIDs in .devnet/logs/, each operator's config,
@@ -20,10 +24,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 log() { printf '[devnet] %s\n' "$*"; }
 
+case ${1:-} in
+  status|restart) exec node_modules/.bin/ts-node --transpile-only devnet/main.ts "$@" ;;
+esac
 for arg in "$@"; do
   case $arg in
     --keep) ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) log "unknown option '$arg' (use --keep or --help)" >&2; exit 2 ;;
   esac
 done
