@@ -62,6 +62,18 @@ export class Metrics {
     help: "LeaseReported proposals this co-signer refused to sign",
     registers: [this.registry],
   });
+  readonly leaseJobs = new Gauge({
+    name: "hexs_relayer_lease_jobs",
+    help: "Akash lease jobs of this operator's lease service, by state",
+    labelNames: ["state"],
+    registers: [this.registry],
+  });
+  readonly leaseFailures = new Counter({
+    name: "hexs_relayer_lease_failures_total",
+    help: "lease service steps that failed and are retried (start-up, a purchase feed poll, the work loop)",
+    labelNames: ["stage"],
+    registers: [this.registry],
+  });
   readonly latency = new Histogram({
     name: "hexs_relayer_end_to_end_seconds",
     help: "source block time to destination confirmation",

@@ -74,6 +74,18 @@ export class Relayer {
     });
   }
 
+  /** the lease service started and each of its loops succeeded within the last minute */
+  leasesReady(): boolean {
+    const names = [...this.health.keys()].filter((n) => n === "lease" || n.startsWith("lease-"));
+    return (
+      names.includes("lease") &&
+      names.every((n) => {
+        const h = this.health.get(n)!;
+        return h.ok && (n === "lease" || Date.now() - h.lastOkAt < 60_000);
+      })
+    );
+  }
+
   async start(): Promise<void> {
     this.log.info({ config: describeConfig(this.cfg), operator: this.signer.address }, "starting");
     this.store = await OpStore.open(this.cfg.store);
@@ -101,6 +113,7 @@ export class Relayer {
         keys: this.keys,
         ops: store,
         metrics: this.metrics,
+        onHealth: (component, h) => this.mark(component, h),
       });
       this.akash.launch(); // in the background: an unreachable Akash never holds up the sync lanes
     }
@@ -217,6 +230,8 @@ export class Relayer {
       try {
         const counts = await this.store!.counts();
         for (const s of OP_STATES) this.metrics.queueDepth.set({ state: s }, counts[s]);
+        const leases = await this.akash?.leases?.counts();
+        for (const [state, n] of Object.entries(leases ?? {})) this.metrics.leaseJobs.set({ state }, n);
       } catch {
         /* the store is closing */
       }
@@ -245,7 +260,9 @@ export class Relayer {
     if (this.akash && (await this.akash.handle(req, res, url.pathname))) return; // Akash lease co-signing
     if (url.pathname === "/readyz") {
       const ready = this.ready();
-      return json(ready ? 200 : 503, { ready, components: Object.fromEntries(this.health) });
+      // the lease service never holds up the sync lanes' readiness; it reports its own
+      const leases = this.akash ? { leasesReady: this.leasesReady() } : {};
+      return json(ready ? 200 : 503, { ready, ...leases, components: Object.fromEntries(this.health) });
     }
     if (url.pathname === "/metrics") {
       res.writeHead(200, { "content-type": this.metrics.registry.contentType }).end(await this.metrics.registry.metrics());

@@ -112,6 +112,8 @@ export interface AkashServiceOptions {
   hooks?: PipelineHooks;
   /** the relayer's metrics (refused top-ups and lease reports are counted there) */
   metrics?: Metrics;
+  /** each component's state for the relayer's /readyz: `lease` (started), `lease-feed:<chain>`, `lease-work` */
+  onHealth?: (component: string, h: { ok: boolean; error?: string }) => void;
 }
 
 export class AkashService {
@@ -137,6 +139,10 @@ export class AkashService {
   /** start() in the background; a failure is logged (and kept in `started`). */
   launch(): void {
     this.started = this.start();
+    this.started.then(
+      () => this.health("lease", true),
+      (e) => this.health("lease", false, errorMessage(e)),
+    );
     this.started.catch((e) =>
       this.log.error(
         { err: errorMessage(e) },
@@ -278,6 +284,7 @@ export class AkashService {
         if (isPermanent(e)) throw e;
         if (this.stopping) throw e;
         const delay = nextAttemptDelayMs(attempt, { baseMs: 250, maxMs: 5_000, maxAttempts: Infinity });
+        this.health("lease", false, `${what}: ${errorMessage(e)}`);
         this.log.warn({ what, attempt, retryInMs: delay, err: errorMessage(e) }, "Akash service: retrying");
         await this.pause(delay);
       }
@@ -295,9 +302,11 @@ export class AkashService {
       try {
         const behind = await c.poll(sink);
         failures = 0;
+        this.health(`lease-feed:${c.name}`, true);
         if (!behind) await this.pause(this.section.pollMs);
       } catch (e) {
         failures++;
+        this.health(`lease-feed:${c.name}`, false, errorMessage(e));
         this.log.warn({ chain: c.name, err: errorMessage(e), attempt: failures }, "purchase feed poll failed; retrying");
         await this.pause(nextAttemptDelayMs(failures, { baseMs: 250, maxMs: 10_000, maxAttempts: Infinity }));
       }
@@ -317,11 +326,18 @@ export class AkashService {
           latest,
           (row) => (row.expiresAt ?? 0) <= (times.get(row.purchaseChain) ?? Math.floor(Date.now() / 1000)),
         );
+        this.health("lease-work", true);
       } catch (e) {
+        this.health("lease-work", false, errorMessage(e));
         this.log.warn({ err: errorMessage(e) }, "lease work step failed");
       }
       await this.pause(Math.min(this.section.pollMs, this.pipeline!.policy.pollMs));
     }
+  }
+
+  private health(component: string, ok: boolean, error?: string): void {
+    if (!ok) this.o.metrics?.leaseFailures.inc({ stage: component.replace(/:.*/, "") });
+    this.o.onHealth?.(component, ok ? { ok } : { ok, error });
   }
 
   /** The relayer's HTTP hook: the co-signer's proposal endpoint. */

@@ -317,6 +317,11 @@ export class LeaseStore {
     );
     return rows.map(toLease);
   }
+  /** How many jobs are in each state (the relayer's lease gauges). */
+  async counts(): Promise<Record<string, number>> {
+    const rows = await this.driver.all(`SELECT state, COUNT(*) AS n FROM leases GROUP BY state`);
+    return Object.fromEntries(rows.map((r) => [String(r.state), Number(r.n)]));
+  }
   async all(): Promise<LeaseRow[]> {
     return (await this.driver.all(`${SELECT} ORDER BY id`)).map(toLease);
   }

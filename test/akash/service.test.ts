@@ -210,6 +210,29 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     expect(await p.market.creditOf(payee, NATIVE)).to.equal(DEPLOY_PRICE);
   });
 
+  it("the lease service shows in /readyz and /metrics: started, each purchase feed and the work loop; jobs by state", async () => {
+    const body = await until("the lease loops to report", 10_000, async () => {
+      const b = (await (await fetch(`http://127.0.0.1:${relayers[0].port}/readyz`)).json()) as {
+        leasesReady?: boolean;
+        components: Record<string, { ok: boolean }>;
+      };
+      return b.components["lease-work"] && b.components["lease-feed:a"] ? b : undefined;
+    });
+    expect(body.leasesReady).to.equal(true);
+    expect(body.components.lease.ok).to.equal(true);
+    expect(body.components["lease-feed:a"].ok).to.equal(true);
+    // a co-signer runs no feed or work loop (the leader does): it reports that it started
+    const cosigner = (await (await fetch(`http://127.0.0.1:${relayers[1].port}/readyz`)).json()) as {
+      components: Record<string, { ok: boolean }>;
+    };
+    expect(Object.keys(cosigner.components).filter((n) => n.startsWith("lease"))).to.include("lease");
+    const metrics = await until("the lease gauge", 10_000, async () => {
+      const text = await (await fetch(`http://127.0.0.1:${relayers[0].port}/metrics`)).text();
+      return /hexs_relayer_lease_jobs\{state="reported"\} [1-9]/.test(text) ? text : undefined;
+    });
+    expect(metrics).to.match(/# TYPE hexs_relayer_lease_failures_total counter/);
+  });
+
   it("no acceptable bid → deployment closed, failure reported and checked (no active deployment) → the buyer claims the refund", async () => {
     const keyId = await buy({ v: 1, providers: [providerAddress("nobody-bids")] });
     const done = await until("the failure to be reported", 60_000, async () => {
