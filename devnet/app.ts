@@ -129,6 +129,8 @@ export async function startApp(
   dir: string,
   chainsFile: string,
   say: (line: string) => void,
+  /** the key service's front, for decrypting in the page */
+  keyServiceUrl?: string,
 ): Promise<{ url: string; indexer: Indexer; close: () => Promise<void> } | undefined> {
   if (!fs.existsSync(PONDER) || !fs.existsSync(path.join(APP_DIST, "index.html"))) {
     say("web app not started: run scripts/app-build.sh first (installs app/ and indexer/, builds app/dist)");
@@ -140,7 +142,10 @@ export async function startApp(
   fs.rmSync(site, { recursive: true, force: true });
   fs.cpSync(APP_DIST, site, { recursive: true });
   const registry = JSON.parse(fs.readFileSync(chainsFile, "utf8")) as { chains: unknown[] };
-  fs.writeFileSync(path.join(site, "config.json"), JSON.stringify({ indexerUrl: indexer.url, chains: registry.chains }, null, 2));
+  fs.writeFileSync(
+    path.join(site, "config.json"),
+    JSON.stringify({ indexerUrl: indexer.url, chains: registry.chains, ...(keyServiceUrl ? { keyServiceUrl } : {}) }, null, 2),
+  );
   const served = await serveStatic(site, 5173);
   sup.atStop("app server", served.close);
   say(`web app on ${served.url} (indexer GraphQL on ${indexer.url}/graphql)`);

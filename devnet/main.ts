@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     };
     fs.writeFileSync(path.join(net.dir, "chains.json"), JSON.stringify(registry, null, 2) + "\n");
     // The indexer and the web app (skipped, with a note, until scripts/app-build.sh has run).
-    const app = await startApp(sup, net.dir, path.join(net.dir, "chains.json"), say);
+    const app = await startApp(sup, net.dir, path.join(net.dir, "chains.json"), say, net.services?.keyService);
     if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
     const tScenario = Date.now();
     const r = await runScenario(a, b, net.cosmos, say, {

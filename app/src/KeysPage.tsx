@@ -10,6 +10,102 @@ import { FlowStatus, type StepDef } from "./Flow";
 import { savePending, clearPending, readProvider, watchArrival, type FlowStep } from "./pending";
 import { explain, injectedWallet, NoWalletError, walletOn, type Explained } from "./wallet";
 
+type DecryptState =
+  | { step: "idle" }
+  | { step: "asking" }
+  | { step: "signing" }
+  | { step: "done"; url: string; bytes: number; sha256: string }
+  | { step: "failed"; error: Explained };
+
+/**
+ * Decrypt the model's SDL in the page and offer it as a download (a blob: URL made here; the
+ * plaintext is never sent anywhere). The key-service client is loaded on first use.
+ */
+function DecryptSdl({
+  h,
+  locator,
+  name,
+  keyServiceUrl,
+}: {
+  h: HoldingRow;
+  locator: string | null;
+  name: string;
+  keyServiceUrl?: string;
+}) {
+  const [st, setSt] = useState<DecryptState>({ step: "idle" });
+  useEffect(() => () => (st.step === "done" ? URL.revokeObjectURL(st.url) : undefined), [st]);
+  const id = `key-${h.hexsChain}-${h.keyId}-sdl`;
+  const go = async () => {
+    setSt({ step: "asking" }); // clears the last attempt's error at once
+    const mod = await import("./decrypt");
+    if (!keyServiceUrl) {
+      setSt({
+        step: "failed",
+        error: {
+          title: "Key service not configured",
+          detail: "This deployment names no key service (keyServiceUrl in config.json).",
+          next: "Ask the site's operator to configure one.",
+        },
+      });
+      return;
+    }
+    if (!mod.decryptable(locator)) {
+      setSt({
+        step: "failed",
+        error: {
+          title: "No encrypted SDL",
+          detail: `This model's SDL locator (${locator ?? "none"}) is not a file held by the key service.`,
+          next: "Ask the model's creator where the SDL is published.",
+        },
+      });
+      return;
+    }
+    setSt({ step: "asking" });
+    try {
+      const r = await mod.decryptInPage(injectedWallet(), keyServiceUrl, locator!, () => setSt({ step: "signing" }));
+      const url = URL.createObjectURL(new Blob([new Uint8Array(r.bytes)], { type: "application/yaml" }));
+      setSt({ step: "done", url, bytes: r.bytes.length, sha256: r.sha256 });
+    } catch (e) {
+      console.error(e);
+      setSt({ step: "failed", error: mod.explainDecrypt(e, keyServiceUrl) });
+    }
+  };
+  const busy = st.step === "asking" || st.step === "signing";
+  const file = `${name.replace(/[^A-Za-z0-9._-]+/g, "-").toLowerCase()}-${h.modelId}.sdl.yaml`;
+  return (
+    <div className="decrypt" aria-labelledby={`${id}-h`} role="group" data-testid="decrypt">
+      <span id={`${id}-h`} className="small">
+        SDL
+      </span>
+      <button
+        className="button secondary"
+        disabled={busy}
+        onClick={() => void go()}
+        aria-label={`Decrypt the SDL with key ${h.keyId}`}
+      >
+        {busy ? "Decrypting…" : "Decrypt"}
+      </button>
+      <span role="status" className="small" data-testid="decrypt-status">
+        {st.step === "asking" && "Asking the key service…"}
+        {st.step === "signing" && "Sign the key service's requests in your wallet (they move no funds)…"}
+        {st.step === "done" && (
+          <>
+            Decrypted in this page ({st.bytes} bytes, sha256 <span className="mono">{st.sha256.slice(0, 12)}…</span>).{" "}
+            <a href={st.url} download={file} data-testid="sdl-download">
+              Download {file}
+            </a>
+          </>
+        )}
+      </span>
+      {st.step === "failed" && (
+        <div role="alert" className="error" data-testid="decrypt-error">
+          <strong>{st.error.title}.</strong> {st.error.detail} <em>{st.error.next}</em>
+        </div>
+      )}
+    </div>
+  );
+}
+
 function useAccount(): string | undefined {
   const [account, setAccount] = useState<string>();
   useEffect(() => {
@@ -124,6 +220,7 @@ function KeyRow({
           </form>
         )}
       </div>
+      <DecryptSdl h={h} locator={m?.sdlLocator ?? null} name={name} keyServiceUrl={config.keyServiceUrl} />
     </li>
   );
 }

@@ -5,15 +5,21 @@ import { chainRegistry, type ChainRegistry, type EvmChain } from "../../sdk/chai
 export interface AppConfig {
   indexerUrl: string;
   registry: ChainRegistry;
+  /** The key service's front (its discovery names the shard stores); decrypting needs it. */
+  keyServiceUrl?: string;
 }
 
 export async function loadConfig(): Promise<AppConfig> {
   const res = await fetch(new URL("config.json", document.baseURI));
   if (!res.ok)
     throw new Error(`config.json: HTTP ${res.status} (the deployment must serve the chain registry beside index.html)`);
-  const raw = (await res.json()) as { indexerUrl?: unknown; chains?: unknown };
+  const raw = (await res.json()) as { indexerUrl?: unknown; chains?: unknown; keyServiceUrl?: unknown };
   if (typeof raw.indexerUrl !== "string") throw new Error("config.json: indexerUrl is missing");
-  return { indexerUrl: raw.indexerUrl.replace(/\/$/, ""), registry: chainRegistry(raw) };
+  return {
+    indexerUrl: raw.indexerUrl.replace(/\/$/, ""),
+    registry: chainRegistry(raw),
+    ...(typeof raw.keyServiceUrl === "string" ? { keyServiceUrl: raw.keyServiceUrl.replace(/\/$/, "") } : {}),
+  };
 }
 
 export function evmChains(reg: ChainRegistry): EvmChain[] {

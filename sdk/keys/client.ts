@@ -9,13 +9,13 @@
 // In both it talks to the stores in parallel (no 1 s sleeps), demands three distinct shards,
 // checks the recovered key before using it, checks downloaded bytes against their CID, and never
 // signs a challenge it has not parsed and checked.
-import { randomInt } from "node:crypto";
 import type { OfflineAminoSigner } from "@cosmjs/amino";
-import { decryptFile, encryptFile } from "@lighthouse-web3/sdk/dist/Lighthouse/uploadEncrypted/encryptionNode";
-import { checkLoginChallenge, parseAccount, signAdr36 } from "./auth";
+import { bytesToHex, randomInt, toBase64url, utf8, utf8ToBytes } from "./bytes";
+import { checkLoginChallenge, parseAccount, signAdr36 } from "./challenge";
 import { cidOf, parseRawCid, sha256, verifyCid } from "./cid";
 import type { AccessCondition } from "./conditions";
 import { KeyServiceError, refuse } from "./errors";
+import { decryptFile, encryptFile } from "./file-cipher";
 import type { KeyErrorCode } from "./errors";
 import { generateKey, recoverMasterKey, SHARES, THRESHOLD } from "./threshold";
 import type { KeyShard } from "./threshold";
@@ -221,7 +221,7 @@ export class KeyServiceClient {
     checkRequestChallenge(parseRequestChallenge(message), want, Date.now());
     const token = await this.sign(holder, message);
     const a = await this.call(`/v2/${op}/${encodeURIComponent(cid)}`, "POST", token, text, store.url, {
-      "x-hexs-challenge": Buffer.from(message, "utf8").toString("base64url"),
+      "x-hexs-challenge": toBase64url(utf8ToBytes(message)),
     });
     return { ...a, nonce: challenge.nonce };
   }
@@ -286,10 +286,10 @@ export class KeyServiceClient {
   }
 
   /** Fetch bytes by CID from the gateway and verify them against the CID. */
-  async get(cid: string): Promise<Buffer> {
+  async get(cid: string): Promise<Uint8Array> {
     const res = await fetch(`${this.endpoints.gateway}/ipfs/${cid}`);
     if (!res.ok) refuse(res.status === 404 ? "not_found" : "chain_unavailable", `gateway has no ${cid} (HTTP ${res.status})`);
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const bytes = new Uint8Array(await res.arrayBuffer());
     await parseRawCid(cid).then(
       () => verifyCid(cid, bytes),
       (e: unknown) => {
@@ -309,7 +309,7 @@ export class KeyServiceClient {
   ): Promise<void> {
     if (this.hexs) {
       await this.toEveryStore("upload", owner, cid, (s) => ({
-        shard: seal(s.id.transportKey, Buffer.from(JSON.stringify(shards[s.index - 1])), uploadInfo(storeIdText(s.id), cid)),
+        shard: seal(s.id.transportKey, JSON.stringify(shards[s.index - 1]), uploadInfo(storeIdText(s.id), cid)),
         ...(conditions ? { conditions: { ...conditions, chainType: "EVM" } } : {}),
         ...(claim ? { claim: { ...claim, modelId: claim.modelId.toString() } } : {}),
       }));
@@ -376,14 +376,16 @@ export class KeyServiceClient {
         try {
           a = await this.storeRequest(s, "retrieve", cid, holder, { replyKey: reply.publicKey });
         } catch (e) {
-          if (e instanceof KeyServiceError && e.code === "bad_challenge") throw e;
-          return { ok: false, status: 503, body: { code: "chain_unavailable", message: (e as Error).message } };
+          // The wallet refused to sign (or failed): stop here rather than ask it again for every
+          // other store. Unreachable stores come back as KeyServiceErrors and are tried around.
+          if (!(e instanceof KeyServiceError) || e.code === "bad_challenge") throw e;
+          return { ok: false, status: 503, body: { code: "chain_unavailable", message: e.message } };
         }
         if (!a.ok) return a;
         try {
           return {
             ...a,
-            shard: JSON.parse(open(reply, a.body.sealed, replyInfo(storeIdText(s.id), cid, a.nonce)).toString("utf8")),
+            shard: JSON.parse(utf8(open(reply, a.body.sealed, replyInfo(storeIdText(s.id), cid, a.nonce)))),
           };
         } catch (e) {
           return {
@@ -461,24 +463,27 @@ export async function encryptAndUpload(
   conditions?: { conditions: AccessCondition[]; aggregator?: string },
 ): Promise<EncryptedUpload> {
   const { masterKey, shards, keyCheck } = await generateKey();
-  const encrypted = Buffer.from(await encryptFile(plaintext, masterKey));
+  const encrypted = await encryptFile(plaintext, masterKey);
   const cid = await client.put(encrypted);
   await client.saveShards(owner, cid, shards, conditions);
   return {
     cid,
     keyCheck,
     locator: formatLocator({ cid, keyCheck }),
-    encryptedSha256: "0x" + sha256(encrypted).toString("hex"),
+    encryptedSha256: "0x" + bytesToHex(sha256(encrypted)),
     encryptedBytes: encrypted.length,
   };
 }
 
-/** Decrypt a file as `holder`; refusals (no key, expired, replay, forged) surface as KeyServiceError. */
-export async function decryptForHolder(client: KeyServiceClient, holder: Holder, locator: string): Promise<Buffer> {
+/**
+ * Decrypt a file as `holder`, in Node or in the page; refusals (no key, expired, replay, forged)
+ * surface as KeyServiceError. (Node callers use index.ts's decryptForHolder, which gives a Buffer.)
+ */
+export async function decryptSdl(client: KeyServiceClient, holder: Holder, locator: string): Promise<Uint8Array> {
   const { cid, keyCheck } = parseLocator(locator);
   const [key, encrypted] = await Promise.all([client.fetchKey(holder, cid, keyCheck), client.get(cid)]);
   try {
-    return Buffer.from((await decryptFile(encrypted, key)) as ArrayBuffer);
+    return await decryptFile(encrypted, key);
   } catch {
     refuse("integrity", `the recovered key does not decrypt ${cid} (AES-GCM tag mismatch): wrong key or tampered file`);
   }

@@ -1,21 +1,15 @@
 // Key service and encryption: see README.md in this folder.
 export * from "./errors";
-export { parseAccount, signAdr36, adr36SignDoc, verifyHolderSignature, checkLoginChallenge } from "./auth";
-export type { Account, AccountFamily } from "./auth";
-export { cidOf, parseRawCid, verifyCid, ContentStore } from "./cid";
+export { parseAccount, signAdr36, adr36SignDoc, checkLoginChallenge } from "./challenge";
+export { verifyHolderSignature } from "./auth";
+export type { Account, AccountFamily } from "./challenge";
+export { cidOf, parseRawCid, verifyCid } from "./cid";
+export { ContentStore } from "./content-store";
 export { anyOf, cosmwasmKeyCondition, evmKeyCondition, parseAggregator, validateConditions, ChainAccess } from "./conditions";
 export type { AccessCondition, ChainConfig, ConditionSet } from "./conditions";
 export { generateKey, keyCheck, recoverMasterKey, reshare, verifySplit, THRESHOLD, SHARES } from "./threshold";
 export type { KeyShard } from "./threshold";
-export {
-  decryptForHolder,
-  encryptAndUpload,
-  evmHolder,
-  formatLocator,
-  KeyServiceClient,
-  localEndpoints,
-  parseLocator,
-} from "./client";
+export { decryptSdl, encryptAndUpload, evmHolder, formatLocator, KeyServiceClient, localEndpoints, parseLocator } from "./client";
 export type { EncryptedUpload, Endpoints, Holder, OwnershipClaim, SdlLocator, StoreEndpoint } from "./client";
 export {
   checkRequestChallenge,
@@ -33,3 +27,10 @@ export type { SdlImage, ValidSdl } from "./sdl";
 export { contentCommitment } from "./commitment";
 export { grantKeyHolders, grantOperators, keyHolderConditions, sealSdl } from "./publish";
 export type { KeyLocations, SealedSdl } from "./publish";
+export { encryptFile, decryptFile } from "./file-cipher";
+
+import { decryptSdl, type Holder, type KeyServiceClient } from "./client";
+/** decryptSdl for Node callers, as a Buffer. */
+export async function decryptForHolder(client: KeyServiceClient, holder: Holder, locator: string): Promise<Buffer> {
+  return Buffer.from(await decryptSdl(client, holder, locator));
+}

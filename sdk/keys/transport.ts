@@ -3,87 +3,92 @@
 //   * Sealing: X25519 ECDH (an ephemeral key of the sender and the recipient's key) → HKDF-SHA256
 //     → AES-256-GCM, with the store, the CID and the direction as associated data. Uploads are
 //     sealed to the store's long-term transport key; a retrieval carries a reply key the client
-//     generated for that request, and the store seals the shard to it. Only node:crypto is used.
+//     generated for that request, and the store seals the shard to it. Implemented with @noble/* (X25519, HKDF, AES-GCM), so the
+//     same code runs in Node (the stores) and in the browser (the app's client).
 //   * Request challenges: the client writes and signs one challenge per store and request. It
 //     names the account, the store (index and transport key), the CID, the operation, the
 //     sha256 of the request body, a random nonce and an expiry. A store accepts it once (its own
 //     SQLite nonce ledger) and only if every binding matches the request it came with.
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  generateKeyPairSync,
-  hkdfSync,
-  randomBytes,
-} from "node:crypto";
-import { createCipheriv, createDecipheriv } from "node:crypto";
-import type { KeyObject } from "node:crypto";
+import { x25519 } from "@noble/curves/ed25519";
+import { gcm } from "@noble/ciphers/aes";
+import { hkdf } from "@noble/hashes/hkdf";
+import { sha256 } from "@noble/hashes/sha256";
+import { bytesToHex, concatBytes, fromBase64, hexToBytes, fromBase64url, randomBytes, toBase64url, utf8ToBytes } from "./bytes";
 import { refuse } from "./errors";
 
 // ------------------------------------------------------------------ X25519 keys
 
-const SPKI_PREFIX = Buffer.from("302a300506032b656e032100", "hex");
+/** PKCS#8 DER of an X25519 private key is this prefix and the 32 raw bytes (what node:crypto writes). */
+const PKCS8_PREFIX = "302e020100300506032b656e04220420";
 
 export interface TransportKeyPair {
-  privateKey: KeyObject;
+  /** the raw 32-byte X25519 private key */
+  privateKey: Uint8Array;
   /** the raw 32-byte public key, base64url */
   publicKey: string;
 }
 
-export function rawPublicKey(pub: KeyObject): string {
-  return pub.export({ format: "der", type: "spki" }).subarray(-32).toString("base64url");
+function rawKey(text: string): Uint8Array {
+  const bytes = fromBase64url(text);
+  if (!bytes || bytes.length !== 32) refuse("bad_request", "a transport key must be 32 bytes (X25519, base64url)");
+  return bytes;
 }
 
-function importPublic(raw: string): KeyObject {
-  const bytes = Buffer.from(raw, "base64url");
-  if (bytes.length !== 32) refuse("bad_request", "a transport key must be 32 bytes (X25519, base64url)");
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, bytes]), format: "der", type: "spki" });
+function pairOf(privateKey: Uint8Array): TransportKeyPair {
+  return { privateKey, publicKey: toBase64url(x25519.getPublicKey(privateKey)) };
 }
 
 export function newTransportKey(): TransportKeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync("x25519");
-  return { privateKey, publicKey: rawPublicKey(publicKey) };
+  return pairOf(x25519.utils.randomPrivateKey());
 }
 
+/** Read a PKCS#8 PEM X25519 key (the stores' key files, written by earlier versions with node:crypto too). */
 export function transportKeyFromPem(pem: string): TransportKeyPair {
-  const privateKey = createPrivateKey(pem);
-  return { privateKey, publicKey: rawPublicKey(createPublicKey(privateKey)) };
+  const der = fromBase64(pem.replace(/-----(BEGIN|END) PRIVATE KEY-----/g, "").replace(/\s+/g, ""));
+  if (der.length !== 48 || bytesToHex(der.subarray(0, 16)) !== PKCS8_PREFIX)
+    refuse("bad_request", "the transport key file is not a PKCS#8 X25519 private key");
+  return pairOf(der.slice(16));
 }
 
 export function transportKeyToPem(k: TransportKeyPair): string {
-  return k.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const b64 = btoa(String.fromCharCode(...concatBytes(hexToBytes(PKCS8_PREFIX), k.privateKey)));
+  return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 
 // ------------------------------------------------------------------ sealing
 
-function aeadKey(shared: Buffer, epk: string, recipient: string, info: string): Buffer {
-  return Buffer.from(hkdfSync("sha256", shared, Buffer.from(`${epk}|${recipient}`), Buffer.from(info), 32));
+function aeadKey(shared: Uint8Array, epk: string, recipient: string, info: string): Uint8Array {
+  return hkdf(sha256, shared, utf8ToBytes(`${epk}|${recipient}`), utf8ToBytes(info), 32);
 }
 
+const bytesOf = (v: Uint8Array | string) => (typeof v === "string" ? utf8ToBytes(v) : v);
+
 /** Seal `plaintext` to the X25519 key `recipient` (base64url); the result is `v1.<epk>.<iv>.<ciphertext+tag>`. */
-export function seal(recipient: string, plaintext: Buffer, info: string): string {
-  const eph = generateKeyPairSync("x25519");
-  const epk = rawPublicKey(eph.publicKey);
-  const key = aeadKey(diffieHellman({ privateKey: eph.privateKey, publicKey: importPublic(recipient) }), epk, recipient, info);
+export function seal(recipient: string, plaintext: Uint8Array | string, info: string): string {
+  const eph = newTransportKey();
+  const key = aeadKey(x25519.getSharedSecret(eph.privateKey, rawKey(recipient)), eph.publicKey, recipient, info);
   const iv = randomBytes(12);
-  const c = createCipheriv("aes-256-gcm", key, iv).setAAD(Buffer.from(info));
-  const body = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
-  return ["v1", epk, iv.toString("base64url"), body.toString("base64url")].join(".");
+  const body = gcm(key, iv, utf8ToBytes(info)).encrypt(bytesOf(plaintext));
+  return ["v1", eph.publicKey, toBase64url(iv), toBase64url(body)].join(".");
 }
 
 /** Open what `seal` made for `me` with the same `info`; refuses anything else. */
-export function open(me: TransportKeyPair, sealed: unknown, info: string): Buffer {
+export function open(me: TransportKeyPair, sealed: unknown, info: string): Uint8Array {
   const parts = typeof sealed === "string" ? sealed.split(".") : [];
   if (parts.length !== 4 || parts[0] !== "v1") refuse("bad_request", "a sealed shard must be 'v1.<epk>.<iv>.<ciphertext>'");
   const [, epk, ivText, bodyText] = parts;
-  const key = aeadKey(diffieHellman({ privateKey: me.privateKey, publicKey: importPublic(epk) }), epk, me.publicKey, info);
-  const body = Buffer.from(bodyText, "base64url");
+  const iv = fromBase64url(ivText);
+  const body = fromBase64url(bodyText);
+  if (!iv || iv.length !== 12 || !body) refuse("bad_request", "a sealed shard's iv or body is not base64url");
   if (body.length < 16) refuse("integrity", "the sealed shard is too short");
+  let shared: Uint8Array;
   try {
-    const d = createDecipheriv("aes-256-gcm", key, Buffer.from(ivText, "base64url")).setAAD(Buffer.from(info));
-    d.setAuthTag(body.subarray(-16));
-    return Buffer.concat([d.update(body.subarray(0, -16)), d.final()]);
+    shared = x25519.getSharedSecret(me.privateKey, rawKey(epk));
+  } catch {
+    refuse("integrity", "a sealed shard's ephemeral key is not a usable X25519 key");
+  }
+  try {
+    return gcm(aeadKey(shared, epk, me.publicKey, info), iv, utf8ToBytes(info)).decrypt(body);
   } catch {
     refuse("integrity", "a sealed shard does not open (AES-GCM tag mismatch): wrong key, store or CID, or tampered");
   }
@@ -122,7 +127,7 @@ export const MAX_REQUEST_TTL = 600;
 /** Clock skew tolerated for the issue time (seconds). */
 export const CLOCK_SKEW = 60;
 
-export const bodySha256 = (body: Buffer | string) => createHash("sha256").update(body).digest("hex");
+export const bodySha256 = (body: Uint8Array | string) => bytesToHex(sha256(bytesOf(body)));
 
 export function formatRequestChallenge(c: RequestChallenge): string {
   return [
@@ -174,7 +179,7 @@ export function newRequestChallenge(
   store: StoreId,
   cid: string,
   op: StoreOperation,
-  body: Buffer | string,
+  body: Uint8Array | string,
   nowMs: number,
   ttlSeconds = 120,
 ): RequestChallenge {
@@ -185,7 +190,7 @@ export function newRequestChallenge(
     cid,
     op,
     bodySha256: bodySha256(body),
-    nonce: randomBytes(16).toString("base64url"),
+    nonce: toBase64url(randomBytes(16)),
     issuedAt,
     expiresAt: issuedAt + ttlSeconds,
   };
@@ -198,7 +203,7 @@ export function newRequestChallenge(
  */
 export function checkRequestChallenge(
   c: RequestChallenge,
-  want: { address?: string; store: string; cid: string; op: StoreOperation; body?: Buffer | string },
+  want: { address?: string; store: string; cid: string; op: StoreOperation; body?: Uint8Array | string },
   nowMs: number,
 ): void {
   const nowS = Math.floor(nowMs / 1000);

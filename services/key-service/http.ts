@@ -36,7 +36,21 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * CORS: the app decrypts in the page, so browsers on any origin may call the front and the stores.
+ * Safe because nothing here rides on ambient credentials (no cookies; `credentials` is never
+ * allowed): every request that reveals or changes anything carries a wallet signature over a
+ * challenge bound to the store, CID, operation and body.
+ */
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, PUT, OPTIONS",
+  "access-control-allow-headers": "authorization, content-type, x-hexs-challenge, encryption, mime-type",
+  "access-control-max-age": "600",
+};
+
 function send(res: ServerResponse, reply: Reply): void {
+  for (const [k, v] of Object.entries(CORS)) res.setHeader(k, v);
   if ("json" in reply) {
     res.writeHead(reply.status, { "content-type": "application/json" }).end(JSON.stringify(reply.json));
   } else {
@@ -48,6 +62,10 @@ function send(res: ServerResponse, reply: Reply): void {
 export function serve(handler: Handler, log: (line: string) => void): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, CORS).end();
+      return;
+    }
     readBody(req, MAX_BODY)
       .then((body) => {
         const auth = String(req.headers.authorization ?? "");

@@ -5,7 +5,7 @@
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { ChallengeIssuer, parseAccount, parseChallenge } from "../../sdk/keys/auth";
-import { ContentStore } from "../../sdk/keys/cid";
+import { ContentStore } from "../../sdk/keys/content-store";
 import type { ChainConfig } from "../../sdk/keys/conditions";
 import { refuse } from "../../sdk/keys/errors";
 import { close, listen, serve } from "./http";

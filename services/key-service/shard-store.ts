@@ -258,7 +258,7 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
     if (!chain || chain.kind !== "evm" || !registry)
       refuse("unsupported", `shard store ${o.index} knows no HexsRegistry on chain '${claim.chain}' to check a claim against`);
     if (who.family !== "evm") refuse("forbidden", "only the model's EVM creator can claim a CID");
-    const digest = "0x" + (await parseRawCid(cid)).digest.toString("hex");
+    const digest = "0x" + Buffer.from((await parseRawCid(cid)).digest).toString("hex");
     let provider = providers.get(chain.name);
     if (!provider) {
       provider = new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true });
@@ -320,7 +320,7 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
     if (op === "upload") {
       let shard: unknown;
       try {
-        shard = JSON.parse(open(transport, body.shard, uploadInfo(storeId, cid)).toString("utf8"));
+        shard = JSON.parse(Buffer.from(open(transport, body.shard, uploadInfo(storeId, cid))).toString("utf8"));
       } catch (e) {
         if (e instanceof Error && e.name === "KeyServiceError") throw e;
         refuse("bad_request", "the sealed shard is not JSON");

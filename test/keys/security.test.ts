@@ -287,7 +287,7 @@ describe("key service security (issue 11: items 2, 4, 17)", function () {
       // Before the model exists, the creator's plain upload meets the squatter...
       expect((await refusal(client.saveShards(me, cid, shards))).message).to.match(/already belongs to .*upload with a claim/);
       // ...publishes the model with the commitment over these bytes, and claims the CID.
-      const commitment = contentCommitment("0x" + sha256(encrypted).toString("hex"), IMAGE_DIGEST);
+      const commitment = contentCommitment("0x" + Buffer.from(sha256(encrypted)).toString("hex"), IMAGE_DIGEST);
       const locator = `ipfs://${cid}#kc=${keyCheck}`;
       const { modelId, keys } = await publish(commitment, locator);
       // The attacker cannot claim it: not the creator; nor with a copy-cat model registered later.

@@ -102,6 +102,20 @@ describe("sdk core is browser-safe", () => {
     expect(violations, violations.join("\n")).to.deep.equal([]);
   });
 
+  it("reaches no Node built-in and no Node-only package from sdk/keys/client.ts (the key-service client the app runs)", () => {
+    const { files, violations } = walk(path.join(ROOT, "sdk/keys/client.ts"));
+    const rel = [...files].map((f) => path.relative(ROOT, f));
+    for (const part of [
+      "sdk/keys/transport.ts",
+      "sdk/keys/threshold.ts",
+      "sdk/keys/cid.ts",
+      "sdk/keys/file-cipher.ts",
+      "sdk/keys/challenge.ts",
+    ])
+      expect(rel, `${part} is not reached from sdk/keys/client.ts`).to.include(part);
+    expect(violations, violations.join("\n")).to.deep.equal([]);
+  });
+
   it("flags a Node built-in (the walk itself works)", () => {
     const { violations } = walk(path.join(ROOT, "sdk/node/deployments.ts"));
     expect(violations.some((v) => v.includes("'node:fs'"))).to.equal(true);

@@ -36,6 +36,11 @@ export interface Page {
   screenshot(o: { path: string; fullPage?: boolean }): Promise<unknown>;
   on(event: "pageerror", fn: (e: Error) => void): void;
   on(event: "console", fn: (m: { text(): string }) => void): void;
+  on(event: "request", fn: (r: { url(): string; postData(): string | null; headers(): Record<string, string> }) => void): void;
+  waitForEvent(
+    event: "download",
+    o?: { timeout?: number },
+  ): Promise<{ suggestedFilename(): string; path(): Promise<string | null> }>;
   exposeFunction(name: string, fn: (...args: never[]) => unknown): Promise<void>;
   addInitScript(fn: () => void): Promise<void>;
   getByRole(role: string, o?: { name?: string | RegExp; level?: number; exact?: boolean }): Locator;
