@@ -9,12 +9,11 @@
 // sends them one at a time (latency) and 16 at a time (throughput).
 // Run: npx ts-node --transpile-only bench/api.ts   → bench/results/api.json and a table.
 // HEXS_BENCH_API_SAMPLES / HEXS_BENCH_API_THROUGHPUT change the sample counts.
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { BenchProcesses, requireFreePorts, ROOT, stats } from "./lib";
 
-const ROOT = path.resolve(__dirname, "..");
 const NODE_PORT = 8745;
 const UPSTREAM_PORT = 18190;
 const GATEWAY_PORT = 18191;
@@ -30,50 +29,8 @@ process.env.HARDHAT_NETWORK = "devnetA";
 process.env.HEXS_DEVNET_URL_A = `http://127.0.0.1:${NODE_PORT}`;
 process.env.HEXS_LOG_LEVEL ??= "silent";
 
-const children: ChildProcess[] = [];
-
-function percentile(samples: number[], p: number): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
+const procs = new BenchProcesses();
 const round = (x: number) => Math.round(x * 100) / 100;
-const stats = (xs: number[]) => ({
-  n: xs.length,
-  p50: round(percentile(xs, 50)),
-  p90: round(percentile(xs, 90)),
-  p99: round(percentile(xs, 99)),
-  mean: round(xs.reduce((a, b) => a + b, 0) / xs.length),
-});
-
-function start(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  ready: (out: string) => boolean,
-  what: string,
-): Promise<ChildProcess> {
-  const childEnv = { ...process.env, ...env };
-  delete childEnv.HARDHAT_NETWORK;
-  const proc = spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(proc);
-  let out = "";
-  let err = "";
-  return new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`${what}: not ready after 120 s\n${err}`)), 120_000);
-    proc.stderr!.on("data", (d) => (err += String(d)));
-    proc.stdout!.on("data", (d) => {
-      out += String(d);
-      if (ready(out)) {
-        clearTimeout(t);
-        res(proc);
-      }
-    });
-    proc.once("exit", (c) => {
-      clearTimeout(t);
-      rej(new Error(`${what} exited with ${c}\n${err}`));
-    });
-  });
-}
 
 const TRIVIAL_UPSTREAM = `
 const body = Buffer.from(JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion", created: 0, model: "trivial",
@@ -84,15 +41,9 @@ require("node:http").createServer((q, s) => { q.resume(); q.on("end", () =>
   .listen(${UPSTREAM_PORT}, "127.0.0.1", () => console.log("READY"));`;
 
 async function main(): Promise<void> {
-  for (const port of [NODE_PORT, UPSTREAM_PORT, GATEWAY_PORT, MODEL_PORT]) {
-    const busy = await fetch(`http://127.0.0.1:${port}`, { method: "POST" }).then(
-      () => true,
-      () => false,
-    );
-    if (busy) throw new Error(`port ${port} is in use: stop what listens there (left by an earlier bench?)`);
-  }
+  await requireFreePorts([NODE_PORT, UPSTREAM_PORT, GATEWAY_PORT, MODEL_PORT]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-bench-api-"));
-  await start(
+  await procs.start(
     path.join(ROOT, "node_modules/.bin/hardhat"),
     ["node", "--hostname", "127.0.0.1", "--port", String(NODE_PORT), "--no-deploy"],
     { HEXS_NODE_CHAIN_ID: "31401" },
@@ -142,7 +93,7 @@ async function main(): Promise<void> {
   if (wallet.address !== (await holderSigner.getAddress())) throw new Error("the holder's local wallet is not account 4");
 
   const tsNode = path.join(ROOT, "node_modules/.bin/ts-node");
-  await start(process.execPath, ["-e", TRIVIAL_UPSTREAM], {}, (o) => o.includes("READY"), "trivial upstream");
+  await procs.start(process.execPath, ["-e", TRIVIAL_UPSTREAM], {}, (o) => o.includes("READY"), "trivial upstream");
   const cfgFile = path.join(dir, "gateway.json");
   fs.writeFileSync(
     cfgFile,
@@ -153,14 +104,14 @@ async function main(): Promise<void> {
       nonceDb: path.join(dir, "nonces.sqlite"),
     }),
   );
-  await start(
+  await procs.start(
     tsNode,
     ["--transpile-only", "services/api-gateway/cli.ts", "--config", cfgFile],
     {},
     (o) => o.includes("listening"),
     "gateway",
   );
-  await start(
+  await procs.start(
     tsNode,
     ["--transpile-only", "services/model-server/cli.ts", "--port", String(MODEL_PORT)],
     {},
@@ -222,8 +173,8 @@ async function main(): Promise<void> {
     modelMs.push(performance.now() - s);
   }
 
-  const d = stats(directMs);
-  const g = stats(gatewayMs);
+  const d = stats(directMs, 2);
+  const g = stats(gatewayMs, 2);
   const result = {
     when: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
@@ -233,7 +184,7 @@ async function main(): Promise<void> {
     viaGatewayMs: g,
     gatewayOverheadMs: { p50: round(g.p50 - d.p50), p90: round(g.p90 - d.p90), p99: round(g.p99 - d.p99), goalP50: 5 },
     throughput: { requests: THROUGHPUT, concurrency: CONCURRENCY, requestsPerSecond: throughputRps, goal: 1000 },
-    modelServer32TokensMs: stats(modelMs),
+    modelServer32TokensMs: stats(modelMs, 2),
   };
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, JSON.stringify(result, null, 2) + "\n");
@@ -266,6 +217,6 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+    procs.stopAll();
     setTimeout(() => process.exit(), 2000).unref();
   });

@@ -11,13 +11,12 @@
 //                 the services ready), driven by the relayer's Akash service reading the market
 // Run: npx ts-node --transpile-only bench/services.ts   → bench/results/services.json and a table.
 // HEXS_BENCH_KEY_SAMPLES / HEXS_BENCH_LEASES change the sample counts.
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { BenchProcesses, requireFreePorts, ROOT, stats } from "./lib";
 import { frontArgs, shardStoreArgs, type KeyChains } from "../services/key-service/launch";
 
-const ROOT = path.resolve(__dirname, "..");
 const NODE_PORT = 19080;
 const FRONT_PORT = 19081;
 const STORE_PORTS = [19082, 19083, 19084, 19085, 19086];
@@ -30,59 +29,12 @@ process.env.HARDHAT_NETWORK = "devnetA";
 process.env.HEXS_DEVNET_URL_A = `http://127.0.0.1:${NODE_PORT}`;
 process.env.HEXS_LOG_LEVEL ??= "warn";
 
-const children: ChildProcess[] = [];
-
-function percentile(samples: number[], p: number): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
-const round = (x: number) => Math.round(x * 10) / 10;
-const stats = (xs: number[]) => ({
-  n: xs.length,
-  p50: round(percentile(xs, 50)),
-  p90: round(percentile(xs, 90)),
-  p99: round(percentile(xs, 99)),
-  mean: round(xs.reduce((a, b) => a + b, 0) / xs.length),
-});
-
-function start(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  ready: (out: string) => boolean,
-  what: string,
-): Promise<ChildProcess> {
-  const childEnv = { ...process.env, ...env };
-  delete childEnv.HARDHAT_NETWORK; // the node serves its own in-process network
-  const proc = spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(proc);
-  let out = "";
-  let err = "";
-  return new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`${what}: not ready after 120 s\n${err}`)), 120_000);
-    proc.stderr!.on("data", (d) => (err += String(d)));
-    proc.stdout!.on("data", (d) => {
-      out += String(d);
-      if (ready(out)) {
-        clearTimeout(t);
-        res(proc);
-      }
-    });
-    proc.once("exit", (c) => {
-      clearTimeout(t);
-      rej(new Error(`${what} exited with ${c}\n${err}`));
-    });
-  });
-}
+const procs = new BenchProcesses();
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-bench-services-"));
-  const busy = await fetch(`http://127.0.0.1:${NODE_PORT}`, { method: "POST" }).then(
-    () => true,
-    () => false,
-  );
-  if (busy) throw new Error(`port ${NODE_PORT} is in use: stop what listens there (a node left by an earlier bench?)`);
-  await start(
+  await requireFreePorts([NODE_PORT]);
+  await procs.start(
     path.join(ROOT, "node_modules/.bin/hardhat"),
     ["node", "--hostname", "127.0.0.1", "--port", String(NODE_PORT), "--no-deploy"],
     { HEXS_NODE_CHAIN_ID: "31401" },
@@ -118,8 +70,10 @@ async function main(): Promise<void> {
   const storeArgs = (port: number, i: number) =>
     shardStoreArgs({ index: i + 1, dir: path.join(dir, `store-${i + 1}`), port, front, chains });
   await Promise.all([
-    ...STORE_PORTS.map((port, i) => start(tsNode, storeArgs(port, i), {}, (o) => o.includes("READY"), `shard store ${i + 1}`)),
-    start(
+    ...STORE_PORTS.map((port, i) =>
+      procs.start(tsNode, storeArgs(port, i), {}, (o) => o.includes("READY"), `shard store ${i + 1}`),
+    ),
+    procs.start(
       tsNode,
       frontArgs({
         dir: path.join(dir, "front"),
@@ -288,10 +242,10 @@ async function main(): Promise<void> {
       akash: "stand-in, 200 ms blocks, 2 providers bidding one block after the order",
       leasePolicy: policy,
     },
-    keyRetrievalMs: { ...stats(keySamples), targetP50: 150, anchorLighthouseSdkMs: 3000 },
-    decryptMs: stats(decryptSamples),
+    keyRetrievalMs: { ...stats(keySamples, 1), targetP50: 150, anchorLighthouseSdkMs: 3000 },
+    decryptMs: stats(decryptSamples, 1),
     purchaseToConfirmedLeaseMs: {
-      ...stats(leaseSamples),
+      ...stats(leaseSamples, 1),
       note: `includes the ${policy.bidWindowMs} ms bid window the pipeline waits before choosing`,
     },
   };
@@ -321,6 +275,6 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+    procs.stopAll();
     setTimeout(() => process.exit(), 2000).unref();
   });

@@ -1,0 +1,74 @@
+// What the benchmarks share: percentiles, and child processes (a hardhat node, services) that
+// are waited for until ready and stopped by PID at the end.
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+export function percentile(samples: number[], p: number): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+/** n, p50, p90, p99 and mean, rounded to `decimals`. */
+export function stats(xs: number[], decimals: number) {
+  const round = (x: number) => Math.round(x * 10 ** decimals) / 10 ** decimals;
+  return {
+    n: xs.length,
+    p50: round(percentile(xs, 50)),
+    p90: round(percentile(xs, 90)),
+    p99: round(percentile(xs, 99)),
+    mean: round(xs.reduce((a, b) => a + b, 0) / xs.length),
+  };
+}
+
+/** Refuse to start when something (an earlier bench's leftover) already listens on a port. */
+export async function requireFreePorts(ports: number[]): Promise<void> {
+  for (const port of ports) {
+    const busy = await fetch(`http://127.0.0.1:${port}`, { method: "POST" }).then(
+      () => true,
+      () => false,
+    );
+    if (busy) throw new Error(`port ${port} is in use: stop what listens there (left by an earlier bench?)`);
+  }
+}
+
+export class BenchProcesses {
+  private readonly children: ChildProcess[] = [];
+
+  /** Spawn and resolve once its stdout satisfies `ready` (120 s at most). */
+  start(
+    cmd: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    ready: (out: string) => boolean,
+    what: string,
+  ): Promise<ChildProcess> {
+    const childEnv = { ...process.env, ...env };
+    delete childEnv.HARDHAT_NETWORK; // a hardhat node serves its own in-process network
+    const proc = spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+    this.children.push(proc);
+    let out = "";
+    let err = "";
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`${what}: not ready after 120 s\n${err}`)), 120_000);
+      proc.stderr!.on("data", (d) => (err += String(d)));
+      proc.stdout!.on("data", (d) => {
+        out += String(d);
+        if (ready(out)) {
+          clearTimeout(t);
+          res(proc);
+        }
+      });
+      proc.once("exit", (c) => {
+        clearTimeout(t);
+        rej(new Error(`${what} exited with ${c}\n${err}`));
+      });
+    });
+  }
+
+  /** Stop every process this bench started, by its PID. */
+  stopAll(): void {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+  }
+}
