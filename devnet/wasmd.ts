@@ -5,11 +5,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { Secp256k1, sha256 } from "@cosmjs/crypto";
-import { fromBech32, toHex } from "@cosmjs/encoding";
+import { fromBech32, toBech32, toHex } from "@cosmjs/encoding";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
-import { Event, GasPrice } from "@cosmjs/stargate";
+import { createProtobufRpcClient, Event, GasPrice, QueryClient } from "@cosmjs/stargate";
+import { connectComet } from "@cosmjs/tendermint-rpc";
 import { AccountFamily, batchRootOfMessages, decodeMessage, encodeMessage, Message, type ModelRegisteredBody } from "../codec";
 import type { BatchSignature, InstantiateMsg } from "../sdk/cosmwasm/Hexs.types";
+import { MsgSubmitProposal, MsgVote } from "cosmjs-types/cosmos/gov/v1/tx";
+import { VoteOption } from "cosmjs-types/cosmos/gov/v1/gov";
+import { MsgPinCodes } from "cosmjs-types/cosmwasm/wasm/v1/tx";
+import { QueryClientImpl as WasmQuery } from "cosmjs-types/cosmwasm/wasm/v1/query";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const WASM = path.join(ROOT, "contracts/cosmwasm/artifacts/hexs.wasm");
@@ -142,6 +147,60 @@ export async function deploy(admin: User, msg: InstantiateMsg): Promise<{ codeId
     admin: admin.address,
   });
   return { codeId, contract: contractAddress };
+}
+
+/**
+ * Pins `codeId` in wasmd's module cache through governance, as a production chain would for
+ * hot code: a call to pinned code costs 2,000 gas of instance setup instead of 60,000. The
+ * devnet's genesis has a 3 s voting period and `validator` holds all voting power.
+ */
+export async function pinCode(validator: User, codeId: number, env: DevnetEnv): Promise<void> {
+  const gov = toBech32(PREFIX, sha256(new TextEncoder().encode("gov")).slice(0, 20));
+  const submit = await validator.client.signAndBroadcast(
+    validator.address,
+    [
+      {
+        typeUrl: "/cosmos.gov.v1.MsgSubmitProposal",
+        value: MsgSubmitProposal.fromPartial({
+          messages: [
+            {
+              typeUrl: "/cosmwasm.wasm.v1.MsgPinCodes",
+              value: MsgPinCodes.encode({ authority: gov, codeIds: [BigInt(codeId)] }).finish(),
+            },
+          ],
+          initialDeposit: [{ denom: "ustake", amount: "10000000" }],
+          proposer: validator.address,
+          title: `Pin Hexs code ${codeId}`,
+          summary: "Keep the Hexs contract's code in the module cache.",
+        }),
+      },
+    ],
+    "auto",
+  );
+  if (submit.code !== 0) throw new Error(`pin proposal refused: ${submit.rawLog}`);
+  const proposalId = BigInt(eventAttr(submit.events, "submit_proposal", "proposal_id") ?? "0");
+  const vote = await validator.client.signAndBroadcast(
+    validator.address,
+    [
+      {
+        typeUrl: "/cosmos.gov.v1.MsgVote",
+        value: MsgVote.fromPartial({ proposalId, voter: validator.address, option: VoteOption.VOTE_OPTION_YES }),
+      },
+    ],
+    "auto",
+  );
+  if (vote.code !== 0) throw new Error(`pin vote refused: ${vote.rawLog}`);
+  const comet = await connectComet(env.rpc);
+  try {
+    const wasm = new WasmQuery(createProtobufRpcClient(new QueryClient(comet)));
+    const deadline = Date.now() + 30_000;
+    while (!(await wasm.PinnedCodes({})).codeIds.includes(BigInt(codeId))) {
+      if (Date.now() > deadline) throw new Error(`code ${codeId} was not pinned within 30 s (proposal ${proposalId})`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    comet.disconnect();
+  }
 }
 
 /** Attribute of the first event of `type` (wasm events carry the "wasm-" prefix). */

@@ -113,6 +113,11 @@ cmd_init() {
   wasmd genesis gentx validator "1000000000$STAKE" --chain-id "$CHAIN_ID" \
     --keyring-backend test --home "$HOME_DIR" >/dev/null 2>&1
   wasmd genesis collect-gentxs --home "$HOME_DIR" >/dev/null 2>&1
+  # Short governance periods, so a devnet can pin the contract's code (`pinCode`) in seconds.
+  node -e '
+    const fs = require("fs"), f = process.argv[1], g = JSON.parse(fs.readFileSync(f, "utf8"));
+    Object.assign(g.app_state.gov.params, { voting_period: "3s", expedited_voting_period: "2s", max_deposit_period: "10s" });
+    fs.writeFileSync(f, JSON.stringify(g));' "$HOME_DIR/config/genesis.json"
   wasmd genesis validate-genesis --home "$HOME_DIR" >/dev/null
 
   local cfg=$HOME_DIR/config/config.toml app=$HOME_DIR/config/app.toml

@@ -12,8 +12,9 @@ use crate::models::{make_id, next_serial};
 use crate::msg::{Cw721ReceiveMsg, ReceiverExecuteMsg};
 use crate::outbound::{self, Fact};
 use crate::state::{
-    hold, release, Config, Escrow, EscrowStatus, KeyApproval, LocalKey, Model, ALLOWLIST, ESCROWS,
-    KEY_SERIAL, LOCAL_KEYS, MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS, OPERATORS, OWNED, VAULTS,
+    hold, minted_of, release, Config, Escrow, EscrowStatus, KeyApproval, LocalKey, Model,
+    ALLOWLIST, ESCROWS, KEY_SERIAL, LOCAL_KEYS, MINTED, MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS,
+    OPERATORS, OWNED, VAULTS,
 };
 
 /// A cw721 token id is the key id in canonical decimal.
@@ -45,14 +46,14 @@ pub fn load_local(storage: &dyn Storage, id: u64) -> Result<LocalKey, ContractEr
 }
 
 /// Counts a new key against the model's supply cap.
-pub fn count_mint(model: &mut Model) -> Result<(), ContractError> {
+pub fn count_mint(storage: &mut dyn Storage, model: &Model) -> Result<(), ContractError> {
+    let minted = minted_of(storage, model.id)?;
     if let Some(cap) = model.policy.max_supply {
-        if model.minted >= cap {
+        if minted >= cap {
             return Err(ContractError::SoldOut { id: model.id, cap });
         }
     }
-    model.minted += 1;
-    Ok(())
+    Ok(MINTED.save(storage, model.id, &(minted + 1))?)
 }
 
 pub fn execute_buy(
@@ -64,7 +65,7 @@ pub fn execute_buy(
     recipient: Option<String>,
     with_deployment: bool,
 ) -> Result<Response, ContractError> {
-    let mut model = MODELS
+    let model = MODELS
         .may_load(deps.storage, model_id)?
         .ok_or(ContractError::UnknownModel { id: model_id })?;
     if model.price.is_zero() || model.retired {
@@ -105,7 +106,7 @@ pub fn execute_buy(
     };
     let owner_word = word_of_addr(deps.api, &owner)?;
 
-    count_mint(&mut model)?;
+    count_mint(deps.storage, &model)?;
     let now = env.block.time.seconds();
     let key_id = make_id(cfg.chain_id, next_serial(deps.storage, &KEY_SERIAL)?);
     let key = LocalKey {
@@ -124,7 +125,6 @@ pub fn execute_buy(
     NUM_LOCAL_KEYS.update(deps.storage, |n| -> Result<u64, ContractError> {
         Ok(n + 1)
     })?;
-    MODELS.save(deps.storage, model_id, &model)?;
     VAULTS.update(
         deps.storage,
         model_id,
@@ -145,30 +145,28 @@ pub fn execute_buy(
         )?;
     }
 
-    let mut events = outbound::emit(
+    let events = outbound::emit(
         deps.storage,
         cfg,
-        &Fact::KeyMinted {
-            model: model_id,
-            key: key_id,
-            owner: &owner_word,
-            expires_at: key.expires_at,
-            locked: key.locked,
-        },
+        &[
+            Fact::KeyMinted {
+                model: model_id,
+                key: key_id,
+                owner: &owner_word,
+                expires_at: key.expires_at,
+                locked: key.locked,
+            },
+            Fact::PurchaseSettled {
+                purchase: key_id,
+                model: model_id,
+                key: key_id,
+                buyer: &buyer_word,
+                denom: &cfg.denom,
+                amount: expected,
+                with_deployment,
+            },
+        ],
     )?;
-    events.extend(outbound::emit(
-        deps.storage,
-        cfg,
-        &Fact::PurchaseSettled {
-            purchase: key_id,
-            model: model_id,
-            key: key_id,
-            buyer: &buyer_word,
-            denom: &cfg.denom,
-            amount: expected,
-            with_deployment,
-        },
-    )?);
     Ok(Response::new()
         .add_attribute("action", "buy_key")
         .add_attribute("model", model_id.to_string())
@@ -252,12 +250,12 @@ fn move_key(
     let events = outbound::emit(
         deps.storage,
         cfg,
-        &Fact::KeyTransferred {
+        &[Fact::KeyTransferred {
             key: id,
             model: key.model,
             from: &from_word,
             to: &to_word,
-        },
+        }],
     )?;
     Ok((id, events))
 }
@@ -430,11 +428,11 @@ pub fn execute_burn(
     let events = outbound::emit(
         deps.storage,
         cfg,
-        &Fact::KeyBurned {
+        &[Fact::KeyBurned {
             key: id,
             model: key.model,
             owner: &owner_word,
-        },
+        }],
     )?;
     Ok(Response::new()
         .add_attribute("action", "burn")

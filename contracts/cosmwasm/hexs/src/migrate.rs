@@ -7,7 +7,8 @@ use crate::account::local_addr;
 use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
 use crate::state::{
-    hold, CLAIMABLE, CONFIG, CREATORS, EARNINGS, LOCAL_KEYS, MIRRORED_KEYS, MODELS, PAYOUTS,
+    hold, Model, CLAIMABLE, CONFIG, CREATORS, EARNINGS, LOCAL_KEYS, MINTED, MIRRORED_KEYS, MODELS,
+    PAYOUTS,
 };
 
 /// Present once creator earnings are kept apart from other credit (set at instantiation, or
@@ -75,6 +76,23 @@ fn rank_holdings(storage: &mut dyn Storage) -> StdResult<usize> {
     Ok(old.len())
 }
 
+/// Moves each model's key count out of its record into `MINTED` (a no-op once done), so later
+/// mints write one counter instead of re-saving the model.
+fn move_minted(storage: &mut dyn Storage) -> StdResult<usize> {
+    let counted: Vec<(u64, Model)> = MODELS
+        .range(storage, None, None, Order::Ascending)
+        .filter(|r| r.as_ref().map_or(true, |(_, m)| m.minted > 0))
+        .collect::<StdResult<_>>()?;
+    for (id, mut m) in counted.iter().cloned() {
+        MINTED.update(storage, id, |n| -> StdResult<u64> {
+            Ok(n.unwrap_or(0) + m.minted)
+        })?;
+        m.minted = 0;
+        MODELS.save(storage, id, &m)?;
+    }
+    Ok(counted.len())
+}
+
 /// Parses "MAJOR.MINOR.PATCH" (pre-release suffixes ignored) for ordering.
 fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
     let core = v.split(['-', '+']).next()?;
@@ -109,12 +127,14 @@ pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
     }
     let ranked = rank_holdings(deps.storage)?;
     let (creators, moved) = split_earnings(deps.api, deps.storage)?;
+    let counted = move_minted(deps.storage)?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
         .add_attribute("ranked_holdings", ranked.to_string())
         .add_attribute("indexed_creators", creators.to_string())
         .add_attribute("moved_earnings", moved.to_string())
+        .add_attribute("moved_key_counts", counted.to_string())
         .add_attribute("from_version", stored.version)
         .add_attribute("to_version", CONTRACT_VERSION))
 }

@@ -20,8 +20,8 @@ use crate::royalties::resolve_escrow;
 use crate::stage::{commit, Staged};
 use crate::state::{
     hold, release, Config, LaneWindow, LocalKey, MirroredKey, Model, Policy, Refusal, Royalty,
-    INBOUND_NONCE, LANE_CONTROLS, LANE_WINDOWS, LOCAL_KEYS, MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS,
-    OWNED, PAYOUTS, PAYOUT_NONCES, REFUSALS, RELAYERS,
+    INBOUND_NONCE, LANE_CONTROLS, LANE_WINDOWS, LOCAL_KEYS, MINTED, MIRRORED_KEYS, MODELS,
+    NUM_LOCAL_KEYS, OWNED, PAYOUTS, PAYOUT_NONCES, REFUSALS, RELAYERS,
 };
 
 /// Length of a lane's rate window.
@@ -467,11 +467,11 @@ fn apply(
             if MIRRORED_KEYS.has(storage, id) || LOCAL_KEYS.has(storage, id) {
                 return Err(MirrorError::KeyExists { id });
             }
-            // The model may still be in flight on its home lane: count it when known.
-            if let Some(mut m) = MODELS.may_load(storage, k.model_id)? {
-                m.minted += 1;
-                MODELS.save(storage, k.model_id, &m)?;
-            }
+            // Counted apart from the model record (which may still be in flight on its home
+            // lane), so a mirrored key does not re-save the whole model.
+            MINTED.update(storage, k.model_id, |n| -> StdResult<u64> {
+                Ok(n.unwrap_or(0) + 1)
+            })?;
             let owner = from_codec_account(&k.owner);
             let key = MirroredKey {
                 model: k.model_id,

@@ -134,7 +134,7 @@ pub fn execute_publish(
     };
     MODELS.save(deps.storage, id, &model)?;
     CREATORS.save(deps.storage, &model.creator, &Empty {})?;
-    let events = outbound::emit(deps.storage, cfg, &Fact::ModelRegistered(&model))?;
+    let events = outbound::emit(deps.storage, cfg, &[Fact::ModelRegistered(&model)])?;
     Ok(Response::new()
         .add_attribute(
             "action",
@@ -211,7 +211,7 @@ pub fn execute_update(
             model.sdl_uri = uri;
         }
         model.sequence += 1;
-        events = outbound::emit(deps.storage, cfg, &Fact::ModelUpdated(&model))?;
+        events = outbound::emit(deps.storage, cfg, &[Fact::ModelUpdated(&model)])?;
     }
     MODELS.save(deps.storage, id, &model)?;
     Ok(Response::new()

@@ -182,39 +182,49 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
     })
 }
 
-/// Encodes `fact` once per peer lane, bumps each lane's nonce and returns the events.
+/// Encodes `facts` once per peer lane, in order, and returns their events. Each lane's nonce is
+/// read and written once for all of them (a purchase's KeyMinted and PurchaseSettled share one
+/// counter update per lane).
 pub fn emit(
     storage: &mut dyn Storage,
     cfg: &Config,
-    fact: &Fact,
+    facts: &[Fact],
 ) -> Result<Vec<Event>, ContractError> {
-    if cfg.peers.is_empty() {
+    if cfg.peers.is_empty() || facts.is_empty() {
         return Ok(vec![]);
     }
-    let body = body(storage, cfg, fact)?;
-    let mut events = Vec::with_capacity(cfg.peers.len());
+    let mut nonces = Vec::with_capacity(cfg.peers.len());
     for &dst in &cfg.peers {
-        let nonce = OUTBOUND_NONCE.may_load(storage, dst)?.unwrap_or(0) + 1;
-        OUTBOUND_NONCE.save(storage, dst, &nonce)?;
-        let msg = codec::Message {
-            src_chain: cfg.chain_id,
-            dst_chain: dst,
-            nonce,
-            body: body.clone(),
-        };
-        let bytes = codec::encode(&msg).map_err(|e| ContractError::InvalidModel {
-            reason: format!("cannot encode outbound {}: {e}", msg.kind().name()),
-        })?;
-        let digest = codec::digest(&bytes);
-        events.push(
-            Event::new(EVENT_TYPE)
-                .add_attribute("kind", msg.kind().name())
-                .add_attribute("src", cfg.chain_id.to_string())
-                .add_attribute("dst", dst.to_string())
-                .add_attribute("nonce", nonce.to_string())
-                .add_attribute("message", HexBinary::from(bytes).to_hex())
-                .add_attribute("digest", HexBinary::from(digest).to_hex()),
-        );
+        nonces.push(OUTBOUND_NONCE.may_load(storage, dst)?.unwrap_or(0));
+    }
+    let mut events = Vec::with_capacity(cfg.peers.len() * facts.len());
+    for fact in facts {
+        let body = body(storage, cfg, fact)?;
+        for (&dst, nonce) in cfg.peers.iter().zip(nonces.iter_mut()) {
+            *nonce += 1;
+            let msg = codec::Message {
+                src_chain: cfg.chain_id,
+                dst_chain: dst,
+                nonce: *nonce,
+                body: body.clone(),
+            };
+            let bytes = codec::encode(&msg).map_err(|e| ContractError::InvalidModel {
+                reason: format!("cannot encode outbound {}: {e}", msg.kind().name()),
+            })?;
+            let digest = codec::digest(&bytes);
+            events.push(
+                Event::new(EVENT_TYPE)
+                    .add_attribute("kind", msg.kind().name())
+                    .add_attribute("src", cfg.chain_id.to_string())
+                    .add_attribute("dst", dst.to_string())
+                    .add_attribute("nonce", nonce.to_string())
+                    .add_attribute("message", HexBinary::from(bytes).to_hex())
+                    .add_attribute("digest", HexBinary::from(digest).to_hex()),
+            );
+        }
+    }
+    for (&dst, nonce) in cfg.peers.iter().zip(&nonces) {
+        OUTBOUND_NONCE.save(storage, dst, nonce)?;
     }
     Ok(events)
 }

@@ -1,6 +1,6 @@
 //! Read side: Hexs queries and the cw721 query shapes.
 
-use cosmwasm_std::{Deps, Env, HexBinary, Order, StdError, StdResult, Uint128, Uint64};
+use cosmwasm_std::{Deps, Env, HexBinary, Order, StdError, StdResult, Storage, Uint128, Uint64};
 use cw_storage_plus::Bound;
 
 use crate::account::{local_addr, Account};
@@ -12,9 +12,9 @@ use crate::msg::{
     OperatorsResponse, OwnerOfResponse, RefusalsResponse, TokensResponse,
 };
 use crate::state::{
-    Escrow, LocalKey, Model, CLAIMABLE, CONFIG, EARNINGS, ESCROWS, HOLDINGS, INBOUND_NONCE,
-    LOCAL_KEYS, MIRRORED_KEYS, MODELS, NEVER, NUM_LOCAL_KEYS, OPERATORS, OUTBOUND_NONCE, OWNED,
-    PAYOUTS, PRICE_ORDER_NONCES, REFUSALS, RELAYERS, VAULTS,
+    minted_of, Escrow, LocalKey, Model, CLAIMABLE, CONFIG, EARNINGS, ESCROWS, HOLDINGS,
+    INBOUND_NONCE, LOCAL_KEYS, MIRRORED_KEYS, MODELS, NEVER, NUM_LOCAL_KEYS, OPERATORS,
+    OUTBOUND_NONCE, OWNED, PAYOUTS, PRICE_ORDER_NONCES, REFUSALS, RELAYERS, VAULTS,
 };
 
 const DEFAULT_LIMIT: u32 = 30;
@@ -44,10 +44,17 @@ pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
     })
 }
 
+/// A stored model with its live key count.
+fn with_minted(storage: &dyn Storage, mut m: Model) -> StdResult<Model> {
+    m.minted = minted_of(storage, m.id)?;
+    Ok(m)
+}
+
 pub fn model(deps: Deps, id: u64) -> StdResult<Model> {
-    MODELS
+    let m = MODELS
         .may_load(deps.storage, id)?
-        .ok_or_else(|| StdError::not_found(format!("model {id}")))
+        .ok_or_else(|| StdError::not_found(format!("model {id}")))?;
+    with_minted(deps.storage, m)
 }
 
 pub fn models(deps: Deps, start_after: Option<u64>, lim: Option<u32>) -> StdResult<ModelsResponse> {
@@ -59,7 +66,7 @@ pub fn models(deps: Deps, start_after: Option<u64>, lim: Option<u32>) -> StdResu
             Order::Ascending,
         )
         .take(limit(lim))
-        .map(|r| r.map(|(_, m)| m))
+        .map(|r| r.and_then(|(_, m)| with_minted(deps.storage, m)))
         .collect::<StdResult<_>>()?;
     Ok(ModelsResponse { models })
 }

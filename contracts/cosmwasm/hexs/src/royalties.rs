@@ -167,7 +167,7 @@ pub fn execute_bind_payout(
         nonce,
         signature,
     };
-    let events = outbound::emit(deps.storage, cfg, &fact)?;
+    let events = outbound::emit(deps.storage, cfg, &[fact])?;
     Ok(Response::new()
         .add_attribute("action", "bind_payout")
         .add_attribute("creator", hex(&creator))

@@ -109,7 +109,9 @@ pub struct Model {
     pub royalty: Royalty,
     /// Account word of the model's DAO treasury.
     pub dao: Option<Binary>,
-    /// Keys minted for this model on every chain this chain has heard of.
+    /// Keys minted for this model on every chain this chain has heard of, as queries report
+    /// it. The live count is `MINTED` (a mint writes one counter, not the whole record); a
+    /// stored record carries 0, or its count from before `MINTED` until `migrate` moves it.
     pub minted: u64,
     /// Retired by its home chain: no more sales or forks.
     pub retired: bool,
@@ -181,6 +183,12 @@ pub const MODEL_SERIAL: Item<u32> = Item::new("model_serial");
 pub const KEY_SERIAL: Item<u32> = Item::new("key_serial");
 
 pub const MODELS: Map<u64, Model> = Map::new("models");
+/// Keys minted per model on every chain this chain has heard of (the supply-cap count).
+pub const MINTED: Map<u64, u64> = Map::new("minted");
+
+pub fn minted_of(storage: &dyn Storage, model: u64) -> StdResult<u64> {
+    Ok(MINTED.may_load(storage, model)?.unwrap_or(0))
+}
 /// (model, account word) -> present when the account may buy an allowlist-only model.
 pub const ALLOWLIST: Map<(u64, &[u8]), Empty> = Map::new("allow");
 

@@ -184,6 +184,58 @@ fn supply_cap_sells_out() {
     assert_eq!(m.minted, 2);
 }
 
+/// A contract from before the count moved out of the model record: migration moves it, and
+/// the cap still counts every key.
+#[test]
+fn migration_moves_key_counts_out_of_the_model_record() {
+    use crate::state::{MINTED, MODELS};
+    let mut s = Suite::new();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let mut p = policy();
+    p.max_supply = Some(3);
+    let model = s.publish(&alice, publish_args(10, 0, p));
+    s.buy(&bob, model, 10, false);
+    {
+        let mut st = s.app.contract_storage_mut(&s.contract);
+        let mut m = MODELS.load(st.as_ref(), model).unwrap();
+        m.minted = 2;
+        MODELS.save(st.as_mut(), model, &m).unwrap();
+        MINTED.remove(st.as_mut(), model);
+    }
+    let (admin, contract) = (s.admin.clone(), s.contract.clone());
+    let r = s
+        .app
+        .migrate_contract(
+            admin.clone(),
+            contract.clone(),
+            &crate::msg::MigrateMsg {},
+            s.code_id,
+        )
+        .unwrap();
+    assert_eq!(attr(&r, "moved_key_counts"), "1");
+    {
+        let st = s.app.contract_storage(&s.contract);
+        assert_eq!(MODELS.load(st.as_ref(), model).unwrap().minted, 0);
+        assert_eq!(MINTED.load(st.as_ref(), model).unwrap(), 2);
+    }
+    let r = s
+        .app
+        .migrate_contract(admin, contract, &crate::msg::MigrateMsg {}, s.code_id)
+        .unwrap();
+    assert_eq!(attr(&r, "moved_key_counts"), "0");
+    s.buy(&bob, model, 10, false);
+    assert_eq!(
+        s.err(&bob, &buy_msg(model, false), &coins(10, DENOM)),
+        ContractError::SoldOut { id: model, cap: 3 }
+    );
+    let m: Model = s
+        .q(&QueryMsg::Model {
+            id: Uint64::new(model),
+        })
+        .unwrap();
+    assert_eq!(m.minted, 3);
+}
+
 #[test]
 fn recipient_gets_the_key() {
     let mut s = Suite::new();
