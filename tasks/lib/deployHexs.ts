@@ -98,6 +98,12 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const daoRole = await reg.DAO_FACTORY_ROLE();
   if (!(await reg.hasRole(daoRole, daoFactory))) await (await reg.grantRole(daoRole, daoFactory)).wait();
 
+  // API revenue: paid calls swept from each model's payment sink into its vault in the market.
+  const apiPayments = await uups(Names.apiPayments, [registry, market, deployer, deployer]);
+  const mkt = await ethers.getContractAt("HexsMarket", market);
+  const apiRevenue = await mkt.API_REVENUE_ROLE();
+  if (!(await mkt.hasRole(apiRevenue, apiPayments))) await (await mkt.grantRole(apiRevenue, apiPayments)).wait();
+
   const addresses: HexsAddresses = {
     timelock,
     registry,
@@ -116,6 +122,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
     membershipImplementation,
     governorImplementation,
     daoFactory,
+    apiPayments,
   };
   if (!o.skipHandover) await handOver(hre, addresses);
   return addresses;
@@ -137,6 +144,7 @@ export async function handOver(hre: HardhatRuntimeEnvironment, a: HexsAddresses)
     [a.hub, [upgrader, admin]],
     [a.gateway, [upgrader, admin]],
     [a.payoutBindings, [admin]],
+    [a.apiPayments, [upgrader, admin]],
   ];
   for (const [address, roles] of plan) {
     if (address === ethers.ZeroAddress) continue;
