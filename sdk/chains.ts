@@ -24,6 +24,7 @@ export const ContractNames = {
   gateway: "AttestationGateway",
   lzBridge: "HexsLzBridge",
   payoutBindings: "PayoutBindings",
+  resale: "HexsResale",
 } as const;
 
 export type ContractName = (typeof ContractNames)[keyof typeof ContractNames];

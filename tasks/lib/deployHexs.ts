@@ -97,6 +97,8 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   }
   const daoRole = await reg.DAO_FACTORY_ROLE();
   if (!(await reg.hasRole(daoRole, daoFactory))) await (await reg.grantRole(daoRole, daoFactory)).wait();
+  // Secondary market for keys (royalties into the market's vaults through the collections).
+  const resale = await uups(Names.resale, [registry, market, deployer, deployer]);
 
   const addresses: HexsAddresses = {
     timelock,
@@ -116,6 +118,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
     membershipImplementation,
     governorImplementation,
     daoFactory,
+    resale,
   };
   if (!o.skipHandover) await handOver(hre, addresses);
   return addresses;
@@ -137,6 +140,7 @@ export async function handOver(hre: HardhatRuntimeEnvironment, a: HexsAddresses)
     [a.hub, [upgrader, admin]],
     [a.gateway, [upgrader, admin]],
     [a.payoutBindings, [admin]],
+    [a.resale, [upgrader, admin]],
   ];
   for (const [address, roles] of plan) {
     if (address === ethers.ZeroAddress) continue;
