@@ -25,6 +25,7 @@ export const ContractNames = {
   lzBridge: "HexsLzBridge",
   payoutBindings: "PayoutBindings",
   apiPayments: "HexsApiPayments",
+  resale: "HexsResale",
 } as const;
 
 export type ContractName = (typeof ContractNames)[keyof typeof ContractNames];

@@ -10,6 +10,7 @@ import type {
   AllowlistPlugin,
   HexsMarket,
   HexsRegistry,
+  HexsResale,
   HexsTimelock,
   KeyBeacon,
   KeyNFT,
@@ -27,6 +28,7 @@ export interface Protocol {
   timelock: HexsTimelock;
   beacon: KeyBeacon;
   daoFactory: DaoFactory;
+  resale: HexsResale;
   plugins: { soulbound: SoulboundPlugin; allowlist: AllowlistPlugin; supplyCap: SupplyCapPlugin; expiry: ExpiryPlugin };
   signers: Signer[];
 }
@@ -66,6 +68,7 @@ export async function loadProtocol(prefix: string): Promise<Protocol> {
     timelock: await get<HexsTimelock>(Names.timelock),
     beacon: await get<KeyBeacon>(Names.keyBeacon),
     daoFactory: await get<DaoFactory>(Names.daoFactory),
+    resale: await get<HexsResale>(Names.resale),
     plugins: {
       soulbound: await get<SoulboundPlugin>(Names.soulbound),
       allowlist: await get<AllowlistPlugin>(Names.allowlist),

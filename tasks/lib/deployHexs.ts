@@ -97,6 +97,8 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   }
   const daoRole = await reg.DAO_FACTORY_ROLE();
   if (!(await reg.hasRole(daoRole, daoFactory))) await (await reg.grantRole(daoRole, daoFactory)).wait();
+  // Secondary market for keys (royalties into the market's vaults through the collections).
+  const resale = await uups(Names.resale, [registry, market, deployer, deployer]);
 
   // API revenue: paid calls swept from each model's payment sink into its vault in the market.
   const apiPayments = await uups(Names.apiPayments, [registry, market, deployer, deployer]);
@@ -123,6 +125,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
     governorImplementation,
     daoFactory,
     apiPayments,
+    resale,
   };
   if (!o.skipHandover) await handOver(hre, addresses);
   return addresses;
@@ -145,6 +148,7 @@ export async function handOver(hre: HardhatRuntimeEnvironment, a: HexsAddresses)
     [a.gateway, [upgrader, admin]],
     [a.payoutBindings, [admin]],
     [a.apiPayments, [upgrader, admin]],
+    [a.resale, [upgrader, admin]],
   ];
   for (const [address, roles] of plan) {
     if (address === ethers.ZeroAddress) continue;

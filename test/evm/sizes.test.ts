@@ -22,6 +22,7 @@ const DEPLOYED = [
   "AllowlistPlugin",
   "SupplyCapPlugin",
   "ExpiryPlugin",
+  "HexsResale",
 ];
 
 describe("contract sizes (EIP-170)", () => {

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IERC5192} from "../interfaces/IERC5192.sol";
+import {IHexsRegistry} from "../interfaces/IHexsRegistry.sol";
+import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
+import {KeyNFT} from "../keys/KeyNFT.sol";
+import {HexsMarket} from "./HexsMarket.sol";
+
+/// @title HexsResale
+/// @notice Secondary market for Hexs keys: fixed-price listings and escrowed offers, in the
+/// native coin or an ERC-20 the primary market accepts.
+///
+/// Money flow of a fill at price P in currency C:
+///   royalty  → `royaltyInfo(keyId, P)` of the key's collection (ERC-2981) is paid to the
+///              collection and swept into the model's vault in HexsMarket in the same
+///              transaction, so the model's lineage earns from resales as from sales
+///   seller   → P − royalty credited here; the seller pulls it with `claim`
+/// No protocol fee is taken here: the royalty pays it when the vault is settled.
+///
+/// A listing leaves the key with its holder, who approves this contract; a fill checks the
+/// holder is still the seller, so a listing goes stale as soon as the key changes hands.
+/// Soul-bound (ERC-5192 locked) and expired keys cannot be listed, offered for or filled, and
+/// every fill is a plain ERC-721 transfer, so the key's ON_TRANSFER plugins still decide.
+/// `leaseEscrow` states what happens to the Akash escrow of a deployment the seller runs for
+/// the key when it changes hands (see docs/resale.md); the lease service follows `ResaleFilled`.
+/// @dev UUPS, ERC-7201; upgrades through the timelock; a guardian pauses new listings, offers
+/// and fills (cancels and claims stay open), only the admin unpauses.
+contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    address public constant NATIVE = address(0);
+
+    /// @notice The deployment's remaining escrow stays with it: the new holder gets the running
+    /// deployment with what is left of its escrow, priced into the sale.
+    uint8 public constant LEASE_ESCROW_PRICED_IN = 0;
+    /// @notice The remaining escrow is refunded to the seller on handover; the new holder funds
+    /// the deployment from then on.
+    uint8 public constant LEASE_ESCROW_TO_SELLER = 1;
+
+    struct Listing {
+        address seller;
+        uint64 modelId;
+        uint8 leaseEscrow;
+        address currency;
+        uint96 price;
+    }
+
+    struct Offer {
+        address buyer;
+        uint64 modelId;
+        uint32 validUntil;
+        address currency;
+        uint96 amount;
+        uint64 keyId;
+        uint8 leaseEscrow;
+    }
+
+    /// @custom:storage-location erc7201:hexs.storage.Resale
+    struct ResaleStorage {
+        IHexsRegistry registry;
+        bool paused;
+        uint64 offerSerial;
+        HexsMarket market;
+        mapping(uint256 keyId => Listing) listings;
+        mapping(uint256 offerId => Offer) offers;
+        mapping(address payee => mapping(address currency => uint256)) credit;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("hexs.storage.Resale")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_SLOT = 0xd8e02c12f4fd2e5cf58c3d89599c850c83b54ac411405de2112d0463d1a27d00;
+
+    event Listed(
+        uint256 indexed keyId,
+        uint64 indexed modelId,
+        address indexed seller,
+        address currency,
+        uint256 price,
+        uint8 leaseEscrow
+    );
+    event ListingCancelled(uint256 indexed keyId, address indexed seller);
+    event OfferMade(
+        uint256 indexed offerId,
+        uint256 indexed keyId,
+        address indexed buyer,
+        uint64 modelId,
+        address currency,
+        uint256 amount,
+        uint32 validUntil,
+        uint8 leaseEscrow
+    );
+    event OfferCancelled(uint256 indexed offerId, address indexed buyer, uint256 refunded);
+    /// @notice A key changed hands here (`offerId` 0: a listing was bought). The lease service
+    /// hands a running deployment of the key from `seller` to `buyer` as `leaseEscrow` says.
+    event ResaleFilled(
+        uint256 indexed keyId,
+        uint64 indexed modelId,
+        address indexed buyer,
+        address seller,
+        address currency,
+        uint256 price,
+        uint256 royalty,
+        uint256 offerId,
+        uint8 leaseEscrow
+    );
+    event Credited(address indexed payee, address indexed currency, uint256 amount);
+    event Claimed(address indexed payee, address indexed currency, address to, uint256 amount);
+    event Paused(address account);
+    event Unpaused(address account);
+
+    error ResalePaused();
+    error ZeroAddress();
+    error ZeroPrice();
+    error UnknownModel(uint64 modelId);
+    error UnsupportedCurrency(address currency);
+    error InvalidLeaseEscrow(uint8 leaseEscrow);
+    error NotKeyHolder(uint256 keyId, address caller);
+    error NotApproved(uint256 keyId);
+    error KeyNotTransferable(uint256 keyId);
+    error KeyExpired(uint256 keyId, uint64 expiredAt);
+    error NotListed(uint256 keyId);
+    error ListingStale(uint256 keyId, address seller, address holder);
+    error ListingChanged(uint256 keyId, address currency, uint256 price);
+    error NotSeller(uint256 keyId, address caller);
+    error UnknownOffer(uint256 offerId);
+    error NotOfferMaker(uint256 offerId, address caller);
+    error OfferExpired(uint256 offerId, uint32 validUntil);
+    error WrongPayment(uint256 expected, uint256 received);
+    error UnexpectedNativeValue();
+    error RoyaltyTooHigh(uint256 royalty, uint256 price);
+    error NothingToClaim(address payee, address currency);
+    error NativeTransferFailed(address to, uint256 amount);
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @param admin the timelock (admin, upgrader). @param guardian may pause.
+    function initialize(
+        IHexsRegistry registry_,
+        HexsMarket market_,
+        address admin,
+        address guardian
+    ) external initializer {
+        if (
+            address(registry_) == address(0) ||
+            address(market_) == address(0) ||
+            admin == address(0) ||
+            guardian == address(0)
+        ) revert ZeroAddress();
+        __AccessControl_init();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(UPGRADER_ROLE, admin);
+        _grantRole(PAUSER_ROLE, guardian);
+        ResaleStorage storage s = _s();
+        s.registry = registry_;
+        s.market = market_;
+    }
+
+    // ------------------------------------------------------------------ listings
+
+    /// @notice List a key you hold at `price` in `currency`. Approve this contract for the key
+    /// first (`approve` or `setApprovalForAll`); a new listing of the key replaces the old one.
+    function list(uint64 modelId, uint256 keyId, address currency, uint96 price, uint8 leaseEscrow) external {
+        ResaleStorage storage s = _s();
+        _notPaused(s);
+        if (price == 0) revert ZeroPrice();
+        _checkTerms(s, currency, leaseEscrow);
+        address keys = _keys(s, modelId);
+        if (IERC721(keys).ownerOf(keyId) != msg.sender) revert NotKeyHolder(keyId, msg.sender);
+        if (
+            IERC721(keys).getApproved(keyId) != address(this) &&
+            !IERC721(keys).isApprovedForAll(msg.sender, address(this))
+        ) revert NotApproved(keyId);
+        _checkTradable(keys, keyId);
+        s.listings[keyId] = Listing(msg.sender, modelId, leaseEscrow, currency, price);
+        emit Listed(keyId, modelId, msg.sender, currency, price, leaseEscrow);
+    }
+
+    /// @notice Withdraw your listing (also once it went stale).
+    function cancelListing(uint256 keyId) external {
+        ResaleStorage storage s = _s();
+        address seller = s.listings[keyId].seller;
+        if (seller == address(0)) revert NotListed(keyId);
+        if (seller != msg.sender) revert NotSeller(keyId, msg.sender);
+        delete s.listings[keyId];
+        emit ListingCancelled(keyId, msg.sender);
+    }
+
+    /// @notice Buy a listed key at the listing's price. `currency` and `price` must match the
+    /// listing (so a re-listing cannot change what the buyer pays); native payments send it as
+    /// value, ERC-20 payments approve this contract first.
+    function buy(uint256 keyId, address currency, uint256 price) external payable nonReentrant {
+        ResaleStorage storage s = _s();
+        _notPaused(s);
+        Listing memory lst = s.listings[keyId];
+        if (lst.seller == address(0)) revert NotListed(keyId);
+        if (lst.currency != currency || lst.price != price) revert ListingChanged(keyId, lst.currency, lst.price);
+        address keys = _keys(s, lst.modelId);
+        address holder = IERC721(keys).ownerOf(keyId);
+        if (holder != lst.seller) revert ListingStale(keyId, lst.seller, holder);
+        _checkNotExpired(keys, keyId);
+
+        delete s.listings[keyId];
+        _collect(s, currency, price);
+        _fill(s, keys, lst.modelId, keyId, lst.seller, msg.sender, currency, price, 0, lst.leaseEscrow);
+    }
+
+    // ------------------------------------------------------------------ offers
+
+    /// @notice Offer `amount` of `currency` for a key, escrowed here until it is accepted or
+    /// cancelled. Valid until `validUntil` (unix seconds); it can be cancelled at any time.
+    function makeOffer(
+        uint64 modelId,
+        uint256 keyId,
+        address currency,
+        uint96 amount,
+        uint32 validUntil,
+        uint8 leaseEscrow
+    ) external payable nonReentrant returns (uint256 offerId) {
+        ResaleStorage storage s = _s();
+        _notPaused(s);
+        if (amount == 0) revert ZeroPrice();
+        if (validUntil <= block.timestamp) revert OfferExpired(0, validUntil);
+        _checkTerms(s, currency, leaseEscrow);
+        address keys = _keys(s, modelId);
+        IERC721(keys).ownerOf(keyId); // the key exists here
+        _checkTradable(keys, keyId);
+
+        offerId = ++s.offerSerial;
+        s.offers[offerId] = Offer(
+            msg.sender,
+            modelId,
+            validUntil,
+            currency,
+            amount,
+            SafeCast.toUint64(keyId),
+            leaseEscrow
+        );
+        emit OfferMade(offerId, keyId, msg.sender, modelId, currency, amount, validUntil, leaseEscrow);
+        _collect(s, currency, amount);
+    }
+
+    /// @notice Withdraw your offer; its escrow is credited back to you (`claim`). Open while paused.
+    function cancelOffer(uint256 offerId) external {
+        ResaleStorage storage s = _s();
+        Offer memory o = s.offers[offerId];
+        if (o.buyer == address(0)) revert UnknownOffer(offerId);
+        if (o.buyer != msg.sender) revert NotOfferMaker(offerId, msg.sender);
+        delete s.offers[offerId];
+        emit OfferCancelled(offerId, msg.sender, o.amount);
+        _credit(s, msg.sender, o.currency, o.amount);
+    }
+
+    /// @notice Accept an offer for a key you hold (approve this contract for the key first): the
+    /// key goes to the offer's maker, the escrow pays the royalty and your credit.
+    function acceptOffer(uint256 offerId) external nonReentrant {
+        ResaleStorage storage s = _s();
+        _notPaused(s);
+        Offer memory o = s.offers[offerId];
+        if (o.buyer == address(0)) revert UnknownOffer(offerId);
+        if (o.validUntil < block.timestamp) revert OfferExpired(offerId, o.validUntil);
+        address keys = _keys(s, o.modelId);
+        if (IERC721(keys).ownerOf(o.keyId) != msg.sender) revert NotKeyHolder(o.keyId, msg.sender);
+        _checkNotExpired(keys, o.keyId);
+
+        delete s.offers[offerId];
+        if (s.listings[o.keyId].seller != address(0)) delete s.listings[o.keyId];
+        _fill(s, keys, o.modelId, o.keyId, msg.sender, o.buyer, o.currency, o.amount, offerId, o.leaseEscrow);
+    }
+
+    // ------------------------------------------------------------------ payouts
+
+    /// @notice Pull everything credited to you in `currency` (sale proceeds, refunded offers), to `to`.
+    function claim(address currency, address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        ResaleStorage storage s = _s();
+        amount = s.credit[msg.sender][currency];
+        if (amount == 0) revert NothingToClaim(msg.sender, currency);
+        s.credit[msg.sender][currency] = 0;
+        emit Claimed(msg.sender, currency, to, amount);
+        if (currency == NATIVE) {
+            (bool ok, ) = to.call{value: amount}("");
+            if (!ok) revert NativeTransferFailed(to, amount);
+        } else {
+            IERC20(currency).safeTransfer(to, amount);
+        }
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _s().paused = true;
+        emit Paused(msg.sender);
+    }
+
+    /// @dev Only the timelock lifts a pause, as on the market.
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _s().paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    function paused() external view returns (bool) {
+        return _s().paused;
+    }
+
+    function registry() external view returns (IHexsRegistry) {
+        return _s().registry;
+    }
+
+    function market() external view returns (HexsMarket) {
+        return _s().market;
+    }
+
+    /// @notice The listing of a key (seller address(0): none). It may be stale: `isFillable` says.
+    function listingOf(uint256 keyId) external view returns (Listing memory) {
+        return _s().listings[keyId];
+    }
+
+    /// @notice True when `buy` of this listing would pass the listing checks now (seller still
+    /// holds the key, approval in place, key not locked or expired).
+    function isFillable(uint256 keyId) external view returns (bool) {
+        ResaleStorage storage s = _s();
+        Listing memory lst = s.listings[keyId];
+        if (lst.seller == address(0) || s.paused) return false;
+        address keys = s.registry.keysOf(lst.modelId);
+        try IERC721(keys).ownerOf(keyId) returns (address holder) {
+            if (holder != lst.seller) return false;
+        } catch {
+            return false;
+        }
+        if (
+            IERC721(keys).getApproved(keyId) != address(this) &&
+            !IERC721(keys).isApprovedForAll(lst.seller, address(this))
+        ) return false;
+        uint64 expiry = IKeyCollection(keys).expiresAt(keyId);
+        return !IERC5192(keys).locked(keyId) && (expiry == 0 || expiry > block.timestamp);
+    }
+
+    function offerOf(uint256 offerId) external view returns (Offer memory) {
+        return _s().offers[offerId];
+    }
+
+    function offersMade() external view returns (uint64) {
+        return _s().offerSerial;
+    }
+
+    function creditOf(address payee, address currency) external view returns (uint256) {
+        return _s().credit[payee][currency];
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Effects (seller credit, event) before the interactions: royalty into the model's
+    /// vault through the collection, then the key transfer (its plugins may refuse it).
+    function _fill(
+        ResaleStorage storage s,
+        address keys,
+        uint64 modelId,
+        uint256 keyId,
+        address seller,
+        address buyer,
+        address currency,
+        uint256 price,
+        uint256 offerId,
+        uint8 leaseEscrow
+    ) private {
+        (address receiver, uint256 royalty) = IERC2981(keys).royaltyInfo(keyId, price);
+        if (royalty > price) revert RoyaltyTooHigh(royalty, price);
+        if (price != royalty) _credit(s, seller, currency, price - royalty);
+        emit ResaleFilled(keyId, modelId, buyer, seller, currency, price, royalty, offerId, leaseEscrow);
+        if (royalty != 0) {
+            if (currency == NATIVE) {
+                (bool ok, ) = receiver.call{value: royalty}("");
+                if (!ok) revert NativeTransferFailed(receiver, royalty);
+            } else {
+                IERC20(currency).safeTransfer(receiver, royalty);
+            }
+            // A Hexs collection is its own royalty receiver: sweeping credits the model's vault now.
+            if (receiver == keys) KeyNFT(payable(keys)).sweepRoyalties(currency);
+        }
+        IERC721(keys).transferFrom(seller, buyer, keyId);
+    }
+
+    function _collect(ResaleStorage storage s, address currency, uint256 total) private {
+        if (currency == NATIVE) {
+            if (msg.value != total) revert WrongPayment(total, msg.value);
+            return;
+        }
+        if (msg.value != 0) revert UnexpectedNativeValue();
+        if (!s.market.isAccepted(currency)) revert UnsupportedCurrency(currency);
+        IERC20 token = IERC20(currency);
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), total);
+        // Fee-on-transfer or rebasing tokens would break the accounting: refuse them.
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received != total) revert WrongPayment(total, received);
+    }
+
+    function _credit(ResaleStorage storage s, address payee, address currency, uint256 amount) private {
+        s.credit[payee][currency] += amount;
+        emit Credited(payee, currency, amount);
+    }
+
+    function _checkTerms(ResaleStorage storage s, address currency, uint8 leaseEscrow) private view {
+        if (leaseEscrow > LEASE_ESCROW_TO_SELLER) revert InvalidLeaseEscrow(leaseEscrow);
+        if (!s.market.isAccepted(currency)) revert UnsupportedCurrency(currency);
+    }
+
+    function _checkTradable(address keys, uint256 keyId) private view {
+        if (IERC5192(keys).locked(keyId)) revert KeyNotTransferable(keyId);
+        _checkNotExpired(keys, keyId);
+    }
+
+    function _checkNotExpired(address keys, uint256 keyId) private view {
+        uint64 expiry = IKeyCollection(keys).expiresAt(keyId);
+        if (expiry != 0 && expiry <= block.timestamp) revert KeyExpired(keyId, expiry);
+    }
+
+    function _keys(ResaleStorage storage s, uint64 modelId) private view returns (address keys) {
+        keys = s.registry.keysOf(modelId);
+        if (keys == address(0)) revert UnknownModel(modelId);
+    }
+
+    function _notPaused(ResaleStorage storage s) private view {
+        if (s.paused) revert ResalePaused();
+    }
+
+    function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}
+
+    function _s() private pure returns (ResaleStorage storage s) {
+        bytes32 slot = STORAGE_SLOT;
+        assembly {
+            s.slot := slot
+        }
+    }
+}
