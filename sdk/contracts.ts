@@ -12,6 +12,7 @@ import {
   HexsHubLens__factory,
   HexsLzBridge__factory,
   PayoutBindings__factory,
+  HexsApiPayments__factory,
   HexsMarket__factory,
   HexsRegistry__factory,
   HexsTimelock__factory,
@@ -31,6 +32,7 @@ import type {
   HexsHubLens,
   HexsLzBridge,
   PayoutBindings,
+  HexsApiPayments,
   HexsMarket,
   HexsRegistry,
   HexsTimelock,
@@ -59,6 +61,8 @@ export interface HexsContracts {
   lzBridge?: HexsLzBridge;
   /** Makes payout bindings here (EIP-712) and checks arriving ones; present with the hub. */
   payoutBindings?: PayoutBindings;
+  /** API prices and paid-call revenue (x402), when the chain has it. */
+  apiPayments?: HexsApiPayments;
   /** Every interface whose custom errors an action may meet, for decoding reverts. */
   errorInterfaces: Interface[];
 }
@@ -99,6 +103,8 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
   const lzBridge = lzAt ? HexsLzBridge__factory.connect(lzAt, runner) : undefined;
   const bindingsAt = opt(ContractNames.payoutBindings);
   const payoutBindings = bindingsAt ? PayoutBindings__factory.connect(bindingsAt, runner) : undefined;
+  const apiAt = opt(ContractNames.apiPayments);
+  const apiPayments = apiAt ? HexsApiPayments__factory.connect(apiAt, runner) : undefined;
   const errorInterfaces: Interface[] = [
     registry.interface,
     market.interface,
@@ -115,6 +121,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     ...(gateway ? [gateway.interface] : []),
     ...(lzBridge ? [lzBridge.interface] : []),
     ...(payoutBindings ? [payoutBindings.interface] : []),
+    ...(apiPayments ? [apiPayments.interface] : []),
   ];
   return {
     chain,
@@ -135,6 +142,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     gateway,
     lzBridge,
     payoutBindings,
+    apiPayments,
     errorInterfaces,
   };
 }

@@ -4,6 +4,19 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
 import { deployProtocol, publish, throughTimelock, type Protocol } from "../../devnet/hardhat/protocol";
 import type { HexsApiPayments, HexsApiPaymentsV2, TestStablecoin } from "../../sdk/typechain";
+import {
+  apiPriceOf,
+  apiSinkOf,
+  chainRegistry,
+  connectContracts,
+  ContractNames,
+  evmChain,
+  findChain,
+  NotAllowedError,
+  setApiPrice,
+  StateError,
+  sweepApiRevenue,
+} from "../../sdk";
 
 const FEE_BPS = 250n; // protocol fee on the hardhat network
 const PAUSER = ethers.id("PAUSER_ROLE");
@@ -256,5 +269,42 @@ describe("HexsApiPayments", () => {
       expect(await p.market.vaultOf(modelId, U)).to.equal(930n);
       expect(await p.market.creditOf(OP, U)).to.equal(70n);
     });
+  });
+});
+
+describe("SDK: API prices and sweeps", () => {
+  it("setApiPrice, apiPriceOf, apiSinkOf and sweepApiRevenue act on HexsApiPayments; a stranger's price is refused", async () => {
+    const p = await deployProtocol();
+    const [, , creator, stranger, payer, operator] = p.signers;
+    const contracts: Record<string, string> = {};
+    for (const name of Object.values(ContractNames)) {
+      const d = await deployments.getOrNull(name);
+      if (d) contracts[name] = d.address;
+    }
+    const chain = evmChain(
+      findChain(chainRegistry({ chains: [{ family: "evm", name: "hardhat", hexsChainId: 1, contracts }] }), 1),
+    );
+    const c = connectContracts(chain, ethers.provider);
+    const usd = (await (await ethers.getContractFactory("TestStablecoin")).deploy()) as unknown as TestStablecoin;
+    const U = await usd.getAddress();
+    const OP = await operator.getAddress();
+    const { modelId } = await publish(p, creator, { content: "sdk-api-model" });
+
+    let refused: unknown;
+    await setApiPrice(c, stranger, { modelId, currency: U, perCall: 10n }).catch((e: unknown) => (refused = e));
+    expect(refused).to.be.instanceOf(NotAllowedError);
+    const set = await setApiPrice(c, creator, { modelId, currency: U, perCall: 2_000n, operatorBps: 500, operator: OP });
+    expect([set.perCall, set.operatorBps, set.listed, set.operator]).to.deep.equal([2_000n, 500, true, OP]);
+    const sink = await apiSinkOf(c, modelId);
+    expect((await apiPriceOf(c, modelId, U)).sink).to.equal(sink);
+
+    await usd.mint(await payer.getAddress(), 2_000n);
+    await usd.connect(payer).transfer(sink, 2_000n); // any transfer to the sink counts, as an x402 settlement does
+    const swept = await sweepApiRevenue(c, stranger, modelId, U);
+    expect([swept.vaultAmount, swept.operator, swept.operatorAmount]).to.deep.equal([1_900n, OP, 100n]);
+    expect(await p.market.vaultOf(modelId, U)).to.equal(1_900n);
+    let empty: unknown;
+    await sweepApiRevenue(c, stranger, modelId, U).catch((e: unknown) => (empty = e));
+    expect(empty).to.be.instanceOf(StateError);
   });
 });
