@@ -14,6 +14,7 @@ import {
   PayoutBindings__factory,
   HexsMarket__factory,
   HexsRegistry__factory,
+  HexsResale__factory,
   HexsTimelock__factory,
   KeyBeacon__factory,
   KeyNFT__factory,
@@ -33,6 +34,7 @@ import type {
   PayoutBindings,
   HexsMarket,
   HexsRegistry,
+  HexsResale,
   HexsTimelock,
   KeyBeacon,
   KeyNFT,
@@ -59,6 +61,8 @@ export interface HexsContracts {
   lzBridge?: HexsLzBridge;
   /** Makes payout bindings here (EIP-712) and checks arriving ones; present with the hub. */
   payoutBindings?: PayoutBindings;
+  /** The secondary market for keys (listings, offers), when the chain has it. */
+  resale?: HexsResale;
   /** Every interface whose custom errors an action may meet, for decoding reverts. */
   errorInterfaces: Interface[];
 }
@@ -99,6 +103,8 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
   const lzBridge = lzAt ? HexsLzBridge__factory.connect(lzAt, runner) : undefined;
   const bindingsAt = opt(ContractNames.payoutBindings);
   const payoutBindings = bindingsAt ? PayoutBindings__factory.connect(bindingsAt, runner) : undefined;
+  const resaleAt = opt(ContractNames.resale);
+  const resale = resaleAt ? HexsResale__factory.connect(resaleAt, runner) : undefined;
   const errorInterfaces: Interface[] = [
     registry.interface,
     market.interface,
@@ -115,6 +121,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     ...(gateway ? [gateway.interface] : []),
     ...(lzBridge ? [lzBridge.interface] : []),
     ...(payoutBindings ? [payoutBindings.interface] : []),
+    ...(resale ? [resale.interface] : []),
   ];
   return {
     chain,
@@ -135,6 +142,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     gateway,
     lzBridge,
     payoutBindings,
+    resale,
     errorInterfaces,
   };
 }

@@ -9,3 +9,4 @@ export * from "./plugin";
 export * from "./dao";
 export * from "./payout";
 export * from "./pause";
+export * from "./resale";
