@@ -125,6 +125,27 @@ async function scenario(p: Protocol): Promise<Record<string, number>> {
   gas["key.transfer"] = await gasOf(
     depth1Keys.connect(holder).transferFrom(await holder.getAddress(), await others[15].getAddress(), keyId),
   );
+
+  // Resale (HexsResale): a first listing of a key, its native fill (royalty swept into the
+  // model's vault, seller credited), and an ERC-20 offer accepted.
+  const resaleAddress = await p.resale.getAddress();
+  const ownKey = async (): Promise<[Signer, bigint]> => {
+    const s = freshBuyer();
+    await buyNative(depth1, s);
+    const id = (BigInt(await p.registry.chainId()) << 32n) | BigInt(await p.market.keysSold());
+    await (await depth1Keys.connect(s).approve(resaleAddress, id)).wait();
+    return [s, id];
+  };
+  const [seller, listed] = await ownKey();
+  gas["resale.list"] = await gasOf(p.resale.connect(seller).list(depth1, listed, NATIVE, price, 0));
+  gas["resale.buy.native"] = await gasOf(p.resale.connect(freshBuyer()).buy(listed, NATIVE, price, { value: price }));
+  const [holder2, offered] = await ownKey();
+  const offerer = freshBuyer();
+  await (await token.mint(await offerer.getAddress(), price)).wait();
+  await (await token.connect(offerer).approve(resaleAddress, price)).wait();
+  const until = (await ethers.provider.getBlock("latest"))!.timestamp + 3600;
+  await (await p.resale.connect(offerer).makeOffer(depth1, offered, tokenAddress, price, until, 0)).wait();
+  gas["resale.acceptOffer.erc20"] = await gasOf(p.resale.connect(holder2).acceptOffer(await p.resale.offersMade()));
   return gas;
 }
 

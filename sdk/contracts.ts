@@ -15,6 +15,7 @@ import {
   HexsApiPayments__factory,
   HexsMarket__factory,
   HexsRegistry__factory,
+  HexsResale__factory,
   HexsTimelock__factory,
   KeyBeacon__factory,
   KeyNFT__factory,
@@ -35,6 +36,7 @@ import type {
   HexsApiPayments,
   HexsMarket,
   HexsRegistry,
+  HexsResale,
   HexsTimelock,
   KeyBeacon,
   KeyNFT,
@@ -63,6 +65,8 @@ export interface HexsContracts {
   payoutBindings?: PayoutBindings;
   /** API prices and paid-call revenue (x402), when the chain has it. */
   apiPayments?: HexsApiPayments;
+  /** The secondary market for keys (listings, offers), when the chain has it. */
+  resale?: HexsResale;
   /** Every interface whose custom errors an action may meet, for decoding reverts. */
   errorInterfaces: Interface[];
 }
@@ -105,6 +109,8 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
   const payoutBindings = bindingsAt ? PayoutBindings__factory.connect(bindingsAt, runner) : undefined;
   const apiAt = opt(ContractNames.apiPayments);
   const apiPayments = apiAt ? HexsApiPayments__factory.connect(apiAt, runner) : undefined;
+  const resaleAt = opt(ContractNames.resale);
+  const resale = resaleAt ? HexsResale__factory.connect(resaleAt, runner) : undefined;
   const errorInterfaces: Interface[] = [
     registry.interface,
     market.interface,
@@ -122,6 +128,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     ...(lzBridge ? [lzBridge.interface] : []),
     ...(payoutBindings ? [payoutBindings.interface] : []),
     ...(apiPayments ? [apiPayments.interface] : []),
+    ...(resale ? [resale.interface] : []),
   ];
   return {
     chain,
@@ -143,6 +150,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     lzBridge,
     payoutBindings,
     apiPayments,
+    resale,
     errorInterfaces,
   };
 }

@@ -10,3 +10,4 @@ import "./protocol";
 import "./akash";
 import "./bridge";
 import "./api";
+import "./resale";

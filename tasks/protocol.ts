@@ -12,7 +12,7 @@ import { Names } from "./lib/protocol";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
 import type { PauseResult, PauseScope } from "../sdk";
 
-const UPGRADEABLE = [Names.registry, Names.market, Names.apiPayments, Names.keyImplementation] as const;
+const UPGRADEABLE = [Names.registry, Names.market, Names.apiPayments, Names.keyImplementation, Names.resale] as const;
 type Upgradeable = (typeof UPGRADEABLE)[number];
 const FROM_HELP = "Account to sign with (the timelock proposer): index (0, 1, …) or address";
 

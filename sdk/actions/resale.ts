@@ -1,0 +1,314 @@
+// Resale: list a key you hold, buy a listing, make / accept / cancel escrowed offers, claim
+// proceeds. Royalties (ERC-2981) go into the model's vault in the same transaction.
+import type { Signer } from "ethers";
+import { ZeroAddress } from "ethers";
+import { keysOf, type HexsContracts } from "../contracts";
+import type { HexsResale } from "../typechain";
+import { formatId } from "../ids";
+import {
+  currencyInfo,
+  ensureAllowance,
+  findEvent,
+  fmt,
+  NATIVE_INFO,
+  requireFunds,
+  send,
+  type ActionOptions,
+  type CurrencyInfo,
+  type TxReport,
+} from "../tx";
+import { requireModel } from "./common";
+import { InvalidParamsError, NotAllowedError, NotFoundError, RevertError, StateError } from "./errors";
+
+/** What happens to the Akash escrow of a running deployment when the key changes hands (docs/resale.md). */
+export type LeaseEscrow = "priced-in" | "to-seller";
+const LEASE_ESCROW: Record<LeaseEscrow, number> = { "priced-in": 0, "to-seller": 1 };
+const leaseEscrowName = (v: bigint | number): LeaseEscrow => (Number(v) === 1 ? "to-seller" : "priced-in");
+
+export interface Fill {
+  keyId: bigint;
+  modelId: bigint;
+  seller: string;
+  buyer: string;
+  currency: string;
+  price: bigint;
+  /** Paid into the model's vault. */
+  royalty: bigint;
+  /** 0 for a listing. */
+  offerId: bigint;
+  leaseEscrow: LeaseEscrow;
+  txHash: string;
+  gasUsed: bigint;
+}
+
+export interface ListingView {
+  keyId: bigint;
+  seller: string;
+  modelId: bigint;
+  currency: string;
+  price: bigint;
+  leaseEscrow: LeaseEscrow;
+  /** False when the listing went stale (key moved, approval revoked, expired) or resale is paused. */
+  fillable: boolean;
+}
+
+function requireResale(c: HexsContracts): HexsResale {
+  if (!c.resale)
+    throw new NotFoundError(
+      `network '${c.chain.name}' has no HexsResale: redeploy (npx hardhat deploy) to add the secondary market`,
+    );
+  return c.resale;
+}
+
+async function requireTradeCurrency(c: HexsContracts, currency: string): Promise<CurrencyInfo> {
+  const cur = await currencyInfo(c, currency);
+  if (!cur.native && !(await c.market.isAccepted(currency)))
+    throw new StateError(`bad --currency ${currency}: the market does not accept ${cur.symbol} (protocol:accept-token first)`);
+  return cur;
+}
+
+async function requireOpen(r: HexsResale): Promise<void> {
+  if (await r.paused()) throw new StateError("resale is paused by the protocol guardian: try again later", true);
+}
+
+function fillOf(r: HexsResale, rep: TxReport): Fill {
+  const ev = findEvent(rep.receipt, r.interface, "ResaleFilled");
+  if (!ev) throw new RevertError(`transaction ${rep.hash} emitted no ResaleFilled event`);
+  const a = ev.args;
+  return {
+    keyId: a.keyId as bigint,
+    modelId: a.modelId as bigint,
+    seller: a.seller as string,
+    buyer: a.buyer as string,
+    currency: a.currency as string,
+    price: a.price as bigint,
+    royalty: a.royalty as bigint,
+    offerId: a.offerId as bigint,
+    leaseEscrow: leaseEscrowName(a.leaseEscrow as bigint),
+    txHash: rep.hash,
+    gasUsed: rep.gasUsed,
+  };
+}
+
+/** Approve the resale contract for `keyId` when it is not approved yet (holder only). */
+async function ensureKeyApproval(c: HexsContracts, signer: Signer, modelId: bigint, keyId: bigint, o: ActionOptions) {
+  const r = requireResale(c);
+  const keys = (await keysOf(c, modelId)).connect(signer);
+  const me = await signer.getAddress();
+  const holder = await keys.ownerOf(keyId).catch(() => ZeroAddress);
+  if (holder === ZeroAddress)
+    throw new NotFoundError(`key ${formatId(keyId)} is not a key of model ${formatId(modelId)} on '${c.chain.name}'`);
+  if (holder !== me)
+    throw new NotAllowedError(`key ${formatId(keyId)} is held by ${holder}, not ${me}: use --from with the holder`);
+  const spender = await r.getAddress();
+  if ((await keys.getApproved(keyId)) === spender || (await keys.isApprovedForAll(me, spender))) return;
+  await send(
+    c,
+    `approve key ${formatId(keyId)} for resale`,
+    () => keys.approve.staticCall(spender, keyId),
+    () => keys.approve(spender, keyId),
+    o.log,
+  );
+}
+
+export interface ListKeyParams {
+  modelId: bigint;
+  keyId: bigint;
+  /** Token address, or NATIVE. */
+  currency: string;
+  price: bigint;
+  leaseEscrow?: LeaseEscrow;
+}
+
+/** List a key you hold (approving the resale contract for it first when needed). */
+export async function listKey(
+  c: HexsContracts,
+  signer: Signer,
+  p: ListKeyParams,
+  o: ActionOptions = {},
+): Promise<{ txHash: string; gasUsed: bigint }> {
+  const r = requireResale(c);
+  if (p.price <= 0n) throw new InvalidParamsError(`bad --price '${p.price}': a listing needs a price above 0`);
+  await requireModel(c, p.modelId);
+  const cur = await requireTradeCurrency(c, p.currency);
+  await requireOpen(r);
+  await ensureKeyApproval(c, signer, p.modelId, p.keyId, o);
+  const mode = LEASE_ESCROW[p.leaseEscrow ?? "priced-in"];
+  const rs = r.connect(signer);
+  const rep = await send(
+    c,
+    `list key ${formatId(p.keyId)} at ${fmt(p.price, cur)}`,
+    () => rs.list.staticCall(p.modelId, p.keyId, p.currency, p.price, mode),
+    () => rs.list(p.modelId, p.keyId, p.currency, p.price, mode),
+    o.log,
+  );
+  return { txHash: rep.hash, gasUsed: rep.gasUsed };
+}
+
+/** Withdraw your listing of a key. */
+export async function cancelListing(
+  c: HexsContracts,
+  signer: Signer,
+  p: { keyId: bigint },
+  o: ActionOptions = {},
+): Promise<{ txHash: string }> {
+  const r = requireResale(c).connect(signer);
+  const rep = await send(
+    c,
+    `cancel listing of ${formatId(p.keyId)}`,
+    () => r.cancelListing.staticCall(p.keyId),
+    () => r.cancelListing(p.keyId),
+    o.log,
+  );
+  return { txHash: rep.hash };
+}
+
+/** A key's listing, or undefined when it has none. */
+export async function listingOf(c: HexsContracts, keyId: bigint): Promise<ListingView | undefined> {
+  const r = requireResale(c);
+  const l = await r.listingOf(keyId);
+  if (l.seller === ZeroAddress) return undefined;
+  return {
+    keyId,
+    seller: l.seller,
+    modelId: l.modelId,
+    currency: l.currency,
+    price: l.price,
+    leaseEscrow: leaseEscrowName(l.leaseEscrow),
+    fillable: await r.isFillable(keyId),
+  };
+}
+
+/** Buy a listed key at its listed price (approving the ERC-20 first when needed). */
+export async function buyListing(c: HexsContracts, signer: Signer, p: { keyId: bigint }, o: ActionOptions = {}): Promise<Fill> {
+  const r = requireResale(c);
+  const l = await listingOf(c, p.keyId);
+  if (!l) throw new NotFoundError(`key ${formatId(p.keyId)} is not listed on '${c.chain.name}'`);
+  await requireOpen(r);
+  if (!l.fillable)
+    throw new StateError(
+      `the listing of key ${formatId(p.keyId)} is stale: its seller ${l.seller} no longer holds or approved the key, or it expired`,
+    );
+  const cur = await currencyInfo(c, l.currency);
+  const me = await signer.getAddress();
+  await requireFunds(c, cur, me, l.price, 300_000n);
+  await ensureAllowance(cur, signer, await r.getAddress(), l.price, o.log);
+  const value = cur.native ? l.price : 0n;
+  const rs = r.connect(signer);
+  const rep = await send(
+    c,
+    `buy key ${formatId(p.keyId)} for ${fmt(l.price, cur)}`,
+    () => rs.buy.staticCall(p.keyId, l.currency, l.price, { value }),
+    () => rs.buy(p.keyId, l.currency, l.price, { value }),
+    o.log,
+  );
+  return fillOf(r, rep);
+}
+
+export interface MakeOfferParams {
+  modelId: bigint;
+  keyId: bigint;
+  currency: string;
+  amount: bigint;
+  /** Seconds the offer stays valid (default one day). */
+  validFor?: number;
+  leaseEscrow?: LeaseEscrow;
+}
+
+/** Offer an amount for a key; the amount is escrowed until accepted or cancelled. */
+export async function makeOffer(
+  c: HexsContracts,
+  signer: Signer,
+  p: MakeOfferParams,
+  o: ActionOptions = {},
+): Promise<{ offerId: bigint; validUntil: number; txHash: string }> {
+  const r = requireResale(c);
+  if (p.amount <= 0n) throw new InvalidParamsError(`bad --amount '${p.amount}': an offer needs an amount above 0`);
+  await requireModel(c, p.modelId);
+  const cur = await requireTradeCurrency(c, p.currency);
+  await requireOpen(r);
+  const latest = await c.provider.getBlock("latest");
+  const validUntil = Number(latest?.timestamp ?? Math.floor(Date.now() / 1000)) + (p.validFor ?? 86_400);
+  const me = await signer.getAddress();
+  await requireFunds(c, cur, me, p.amount, 250_000n);
+  await ensureAllowance(cur, signer, await r.getAddress(), p.amount, o.log);
+  const value = cur.native ? p.amount : 0n;
+  const mode = LEASE_ESCROW[p.leaseEscrow ?? "priced-in"];
+  const rs = r.connect(signer);
+  const rep = await send(
+    c,
+    `offer ${fmt(p.amount, cur)} for key ${formatId(p.keyId)}`,
+    () => rs.makeOffer.staticCall(p.modelId, p.keyId, p.currency, p.amount, validUntil, mode, { value }),
+    () => rs.makeOffer(p.modelId, p.keyId, p.currency, p.amount, validUntil, mode, { value }),
+    o.log,
+  );
+  const ev = findEvent(rep.receipt, r.interface, "OfferMade");
+  if (!ev) throw new RevertError(`makeOffer: transaction ${rep.hash} emitted no OfferMade event`);
+  return { offerId: ev.args.offerId as bigint, validUntil, txHash: rep.hash };
+}
+
+/** Accept an offer for a key you hold (approving the resale contract for it first when needed). */
+export async function acceptOffer(
+  c: HexsContracts,
+  signer: Signer,
+  p: { offerId: bigint },
+  o: ActionOptions = {},
+): Promise<Fill> {
+  const r = requireResale(c);
+  const offer = await r.offerOf(p.offerId);
+  if (offer.buyer === ZeroAddress) throw new NotFoundError(`no open offer ${p.offerId} on '${c.chain.name}'`);
+  await requireOpen(r);
+  await ensureKeyApproval(c, signer, offer.modelId, offer.keyId, o);
+  const rs = r.connect(signer);
+  const rep = await send(
+    c,
+    `accept offer ${p.offerId}`,
+    () => rs.acceptOffer.staticCall(p.offerId),
+    () => rs.acceptOffer(p.offerId),
+    o.log,
+  );
+  return fillOf(r, rep);
+}
+
+/** Withdraw your offer; its escrow is credited back (claim it with claimResale). */
+export async function cancelOffer(
+  c: HexsContracts,
+  signer: Signer,
+  p: { offerId: bigint },
+  o: ActionOptions = {},
+): Promise<{ refunded: bigint; txHash: string }> {
+  const r = requireResale(c).connect(signer);
+  const rep = await send(
+    c,
+    `cancel offer ${p.offerId}`,
+    () => r.cancelOffer.staticCall(p.offerId),
+    () => r.cancelOffer(p.offerId),
+    o.log,
+  );
+  const ev = findEvent(rep.receipt, r.interface, "OfferCancelled");
+  return { refunded: (ev?.args.refunded as bigint) ?? 0n, txHash: rep.hash };
+}
+
+/** Pull your resale proceeds and refunded offers in one currency. */
+export async function claimResale(
+  c: HexsContracts,
+  signer: Signer,
+  p: { currency: string; to?: string },
+  o: ActionOptions = {},
+): Promise<{ amount: bigint; to: string; txHash: string }> {
+  const r = requireResale(c).connect(signer);
+  const me = await signer.getAddress();
+  const to = p.to ?? me;
+  const cur = await currencyInfo(c, p.currency);
+  const owed = await r.creditOf(me, p.currency);
+  if (owed === 0n) throw new StateError(`nothing to claim: ${me} has no resale credit in ${cur.symbol}`);
+  await requireFunds(c, NATIVE_INFO, me, 0n, 100_000n);
+  const rep = await send(
+    c,
+    `claim ${fmt(owed, cur)} of resale credit`,
+    () => r.claim.staticCall(p.currency, to),
+    () => r.claim(p.currency, to),
+    o.log,
+  );
+  return { amount: owed, to, txHash: rep.hash };
+}

@@ -1,0 +1,112 @@
+// The resale tasks (tasks/resale.ts over sdk/actions/resale.ts), run through hre.run against the
+// in-process network after the real deploy scripts: chain state after each task, and the errors.
+import { expect } from "chai";
+import hre, { ethers } from "hardhat";
+import type { Signer } from "ethers";
+import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
+import { setQuiet } from "../../tasks/lib/log";
+import type { Fill } from "../../tasks/resale";
+import type { KeyNFT } from "../../sdk/typechain";
+
+type Args = Record<string, string | boolean | undefined>;
+const ONE = ethers.parseEther("1");
+const royaltyOf = (price: bigint) => (price * 500n) / 10_000n;
+
+async function run<T>(name: string, args: Args): Promise<T> {
+  return (await hre.run(name, args)) as T;
+}
+
+async function refuses(name: string, args: Args, pattern: RegExp): Promise<void> {
+  try {
+    await hre.run(name, args);
+  } catch (e) {
+    expect((e as Error).message).to.match(pattern);
+    return;
+  }
+  throw new Error(`${name} should have failed with ${pattern}`);
+}
+
+describe("resale tasks", () => {
+  let p: Protocol;
+  let creator: Signer, alice: Signer, bob: Signer;
+  let A: string, B: string;
+  let modelId: bigint, keyId: bigint, keys: KeyNFT;
+  // Account indexes as --from takes them.
+  const ALICE = "4",
+    BOB = "5",
+    CAROL = "7";
+
+  before(() => setQuiet(true));
+  after(() => setQuiet(false));
+
+  beforeEach(async () => {
+    p = await deployProtocol();
+    [, , creator, , alice, bob] = p.signers;
+    [A, B] = [await alice.getAddress(), await bob.getAddress()];
+    ({ modelId, keys } = await publish(p, creator));
+    await setNativePrice(p, creator, modelId, ONE);
+    keyId = await buyNative(p, alice, modelId, ONE);
+  });
+
+  it("resale:list approves and lists, resale:buy fills it, resale:claim pays the seller", async () => {
+    const price = 2n * ONE;
+    await run("resale:list", {
+      model: String(modelId),
+      key: String(keyId),
+      price: String(price),
+      leaseEscrow: "to-seller",
+      from: ALICE,
+    });
+    expect(await keys.getApproved(keyId)).to.equal(await p.resale.getAddress());
+    const l = await p.resale.listingOf(keyId);
+    expect([l.seller, l.price, l.leaseEscrow]).to.deep.equal([A, price, 1n]);
+
+    const fill = await run<Fill>("resale:buy", { key: String(keyId), from: BOB });
+    expect(fill).to.include({ keyId, modelId, seller: A, buyer: B, price, royalty: royaltyOf(price), offerId: 0n });
+    expect(fill.leaseEscrow).to.equal("to-seller");
+    expect(await keys.ownerOf(keyId)).to.equal(B);
+    expect(await p.market.vaultOf(modelId, NATIVE)).to.equal(ONE + royaltyOf(price));
+
+    const before = await ethers.provider.getBalance(B);
+    await run("resale:claim", { to: B, from: ALICE });
+    expect(await ethers.provider.getBalance(B)).to.equal(before + price - royaltyOf(price));
+    await refuses("resale:claim", { from: ALICE }, /nothing to claim/);
+  });
+
+  it("resale:offer escrows, resale:accept fills, resale:cancel withdraws an offer or a listing", async () => {
+    await run("resale:offer", { model: String(modelId), key: String(keyId), amount: String(ONE), from: BOB });
+    await run("resale:offer", { model: String(modelId), key: String(keyId), amount: "5", from: CAROL });
+    const second = await p.resale.offerOf(2n);
+    expect(second.amount).to.equal(5n);
+    await run("resale:cancel", { offer: "2", from: CAROL });
+    expect((await p.resale.offerOf(2n)).buyer).to.equal(ethers.ZeroAddress);
+    expect(await p.resale.creditOf(await p.signers[7].getAddress(), NATIVE)).to.equal(5n);
+
+    await run("resale:list", { model: String(modelId), key: String(keyId), price: "7", from: ALICE });
+    await run("resale:cancel", { key: String(keyId), from: ALICE });
+    expect((await p.resale.listingOf(keyId)).seller).to.equal(ethers.ZeroAddress);
+
+    const fill = await run<Fill>("resale:accept", { offer: "1", from: ALICE });
+    expect(fill).to.include({ keyId, seller: A, buyer: B, price: ONE, offerId: 1n });
+    expect(await keys.ownerOf(keyId)).to.equal(B);
+    expect(await p.resale.creditOf(A, NATIVE)).to.equal(ONE - royaltyOf(ONE));
+  });
+
+  it("refuses bad input with what to do, and a stale listing before sending", async () => {
+    await refuses("resale:list", { model: String(modelId), key: String(keyId), price: "0", from: ALICE }, /price above 0/);
+    await refuses(
+      "resale:list",
+      { model: String(modelId), key: String(keyId), price: "1", leaseEscrow: "keep", from: ALICE },
+      /bad --lease-escrow 'keep'/,
+    );
+    await refuses("resale:list", { model: String(modelId), key: String(keyId), price: "1", from: BOB }, /is held by/);
+    await refuses("resale:cancel", { from: ALICE }, /exactly one of --key/);
+    await refuses("resale:buy", { key: String(keyId), from: BOB }, /is not listed/);
+    await refuses("resale:accept", { offer: "9", from: ALICE }, /no open offer 9/);
+
+    await run("resale:list", { model: String(modelId), key: String(keyId), price: "10", from: ALICE });
+    await keys.connect(alice).transferFrom(A, await p.signers[7].getAddress(), keyId);
+    await refuses("resale:buy", { key: String(keyId), from: BOB }, /is stale/);
+    expect(await keys.ownerOf(keyId)).to.equal(await p.signers[7].getAddress());
+  });
+});
