@@ -2,6 +2,7 @@
 // are waited for until ready and stopped by PID at the end.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import type { Supervisor } from "../devnet/procs";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -71,4 +72,37 @@ export class BenchProcesses {
   stopAll(): void {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
   }
+}
+
+/**
+ * A devnet benchmark's lifecycle: Ctrl-C, TERM or an exit of one of its processes that is not
+ * in `expected` (PIDs the benchmark stopped or killed on purpose) stops every process `sup`
+ * started. Returns the stop, for the benchmark's own end.
+ */
+export function stopOnExit(
+  sup: Supervisor,
+  say: (line: string) => void,
+  expected: Set<number>,
+  onUnexpected: (e: Error) => void = () => undefined,
+): (code: number) => Promise<void> {
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping every process the benchmark started…");
+    await sup.stopAll(say);
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(130));
+  process.on("SIGTERM", () => void stop(143));
+  sup.onUnexpectedExit = (c, code, signal) => {
+    if (expected.has(c.pid)) return;
+    const e = new Error(
+      `${c.name} (pid ${c.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its log ${c.logFile} ends:\n${sup.tail(c)}`,
+    );
+    onUnexpected(e);
+    console.error(`\n${e.message}`);
+    void stop(1);
+  };
+  return stop;
 }

@@ -43,6 +43,7 @@ import {
   type HexsHub,
 } from "../sdk/typechain";
 import { publishMsg } from "../devnet/wasmd";
+import { stopOnExit } from "./lib";
 
 const OUT = path.resolve(ROOT, process.env.BENCH_OUT ?? "bench/results/relayer.json");
 const DIR = path.join(ROOT, ".devnet/bench");
@@ -439,24 +440,7 @@ async function main(): Promise<void> {
   const sup = new Supervisor(path.join(DIR, "logs"));
   const expectedExits = new Set<number>();
   let failure: Error | undefined;
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    say("stopping every process the benchmark started…");
-    await sup.stopAll(say);
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void stop(130));
-  process.on("SIGTERM", () => void stop(143));
-  sup.onUnexpectedExit = (c, code, signal) => {
-    if (expectedExits.has(c.pid)) return;
-    failure = new Error(
-      `${c.name} (pid ${c.pid}) exited unexpectedly (${signal ?? `code ${code}`}); its log ${c.logFile} ends:\n${sup.tail(c)}`,
-    );
-    console.error(`\n${failure.message}`);
-    void stop(1);
-  };
+  const stop = stopOnExit(sup, say, expectedExits, (e) => (failure = e));
   const loadAtStart = os.loadavg();
   const comets: CometClient[] = [];
   const watchers: HeightWatcher[] = [];
@@ -601,7 +585,7 @@ async function main(): Promise<void> {
     let bDoneAt = 0;
     const bWatch = (async () => {
       for (;;) {
-        if (stopping) return;
+        if (failure) return;
         if ((await evmInbound(hubB).catch(() => 0)) >= targetCwB) return void (bDoneAt = Date.now());
         await sleep(100);
       }

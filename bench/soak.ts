@@ -26,7 +26,7 @@ import { startDevnet, type Devnet } from "../devnet/network";
 import { Supervisor } from "../devnet/procs";
 import { publishMsg } from "../devnet/wasmd";
 import { HexsHub__factory, HexsHubLens__factory, HexsMarket__factory, HexsRegistry__factory } from "../sdk/typechain";
-import { percentile } from "./lib";
+import { percentile, stopOnExit } from "./lib";
 
 const envInt = (name: string, dflt: number): number => {
   const v = process.env[name];
@@ -104,21 +104,7 @@ const sup = new Supervisor(path.join(DIR, "logs"));
 
 async function main(): Promise<void> {
   const killed = new Set<number>();
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    say("stopping every process the soak started…");
-    await sup.stopAll(say);
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void stop(130));
-  process.on("SIGTERM", () => void stop(143));
-  sup.onUnexpectedExit = (c, code, signal) => {
-    if (killed.has(c.pid)) return;
-    console.error(`\n${c.name} (pid ${c.pid}) exited unexpectedly (${signal ?? `code ${code}`}):\n${sup.tail(c)}`);
-    void stop(1);
-  };
+  const stop = stopOnExit(sup, say, killed);
 
   say(
     `soak: ${PURCHASES} purchases at ${RATE}/s over EVM chains A, B and wasmd; load ${os
