@@ -30,7 +30,7 @@ export interface RelayerTuning {
   maxBatch: number;
 }
 
-export const DEFAULT_TUNING: RelayerTuning = { evmConfirmations: 2, pollIntervalMs: 250, maxBatch: 30 };
+export const DEFAULT_TUNING: RelayerTuning = { evmConfirmations: 2, pollIntervalMs: 250, maxBatch: 64 };
 
 /**
  * The operators' `akash` section (relayer/akash/config.ts): the first operator is the lease

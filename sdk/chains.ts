@@ -24,6 +24,7 @@ export const ContractNames = {
   gateway: "AttestationGateway",
   lzBridge: "HexsLzBridge",
   payoutBindings: "PayoutBindings",
+  apiPayments: "HexsApiPayments",
   resale: "HexsResale",
 } as const;
 

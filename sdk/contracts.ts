@@ -12,6 +12,7 @@ import {
   HexsHubLens__factory,
   HexsLzBridge__factory,
   PayoutBindings__factory,
+  HexsApiPayments__factory,
   HexsMarket__factory,
   HexsRegistry__factory,
   HexsResale__factory,
@@ -32,6 +33,7 @@ import type {
   HexsHubLens,
   HexsLzBridge,
   PayoutBindings,
+  HexsApiPayments,
   HexsMarket,
   HexsRegistry,
   HexsResale,
@@ -63,6 +65,8 @@ export interface HexsContracts {
   payoutBindings?: PayoutBindings;
   /** The secondary market for keys (listings, offers), when the chain has it. */
   resale?: HexsResale;
+  /** API prices and paid-call revenue (x402), when the chain has it. */
+  apiPayments?: HexsApiPayments;
   /** Every interface whose custom errors an action may meet, for decoding reverts. */
   errorInterfaces: Interface[];
 }
@@ -105,6 +109,8 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
   const payoutBindings = bindingsAt ? PayoutBindings__factory.connect(bindingsAt, runner) : undefined;
   const resaleAt = opt(ContractNames.resale);
   const resale = resaleAt ? HexsResale__factory.connect(resaleAt, runner) : undefined;
+  const apiAt = opt(ContractNames.apiPayments);
+  const apiPayments = apiAt ? HexsApiPayments__factory.connect(apiAt, runner) : undefined;
   const errorInterfaces: Interface[] = [
     registry.interface,
     market.interface,
@@ -122,6 +128,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     ...(lzBridge ? [lzBridge.interface] : []),
     ...(payoutBindings ? [payoutBindings.interface] : []),
     ...(resale ? [resale.interface] : []),
+    ...(apiPayments ? [apiPayments.interface] : []),
   ];
   return {
     chain,
@@ -143,6 +150,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     lzBridge,
     payoutBindings,
     resale,
+    apiPayments,
     errorInterfaces,
   };
 }

@@ -12,7 +12,7 @@ import { Names } from "./lib/protocol";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
 import type { PauseResult, PauseScope } from "../sdk";
 
-const UPGRADEABLE = [Names.registry, Names.market, Names.keyImplementation, Names.resale] as const;
+const UPGRADEABLE = [Names.registry, Names.market, Names.apiPayments, Names.resale, Names.keyImplementation] as const;
 type Upgradeable = (typeof UPGRADEABLE)[number];
 const FROM_HELP = "Account to sign with (the timelock proposer): index (0, 1, …) or address";
 
@@ -61,7 +61,10 @@ function upgradeError(e: unknown): string {
   return msg.trim();
 }
 
-task("protocol:upgrade", "Upgrade HexsRegistry, HexsMarket (UUPS) or every KeyNFT collection (beacon) through the timelock")
+task(
+  "protocol:upgrade",
+  "Upgrade HexsRegistry, HexsMarket, HexsApiPayments (UUPS) or every KeyNFT collection (beacon) through the timelock",
+)
   .addParam("contract", `What to upgrade: ${UPGRADEABLE.join(", ")}`)
   .addOptionalParam("implementation", "Compiled contract to upgrade to (default: the current source of --contract)")
   .addOptionalParam(

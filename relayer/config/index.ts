@@ -118,7 +118,7 @@ export const configSchema = z
     http: z.object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535) }).strict(),
     delivery: z
       .object({
-        maxBatch: z.number().int().min(1).max(64).default(30),
+        maxBatch: z.number().int().min(1).max(64).default(64),
         maxAttempts: z.number().int().min(1).default(10),
         backoffBaseMs: positiveMs.default(500),
         backoffMaxMs: positiveMs.default(60_000),
@@ -137,7 +137,7 @@ export const configSchema = z
       })
       .strict()
       .default({
-        maxBatch: 30,
+        maxBatch: 64,
         maxAttempts: 10,
         backoffBaseMs: 500,
         backoffMaxMs: 60_000,

@@ -10,3 +10,4 @@ export * from "./dao";
 export * from "./payout";
 export * from "./pause";
 export * from "./resale";
+export * from "./api";

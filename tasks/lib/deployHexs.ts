@@ -100,6 +100,12 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   // Secondary market for keys (royalties into the market's vaults through the collections).
   const resale = await uups(Names.resale, [registry, market, deployer, deployer]);
 
+  // API revenue: paid calls swept from each model's payment sink into its vault in the market.
+  const apiPayments = await uups(Names.apiPayments, [registry, market, deployer, deployer]);
+  const mkt = await ethers.getContractAt("HexsMarket", market);
+  const apiRevenue = await mkt.API_REVENUE_ROLE();
+  if (!(await mkt.hasRole(apiRevenue, apiPayments))) await (await mkt.grantRole(apiRevenue, apiPayments)).wait();
+
   const addresses: HexsAddresses = {
     timelock,
     registry,
@@ -118,6 +124,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
     membershipImplementation,
     governorImplementation,
     daoFactory,
+    apiPayments,
     resale,
   };
   if (!o.skipHandover) await handOver(hre, addresses);
@@ -140,6 +147,7 @@ export async function handOver(hre: HardhatRuntimeEnvironment, a: HexsAddresses)
     [a.hub, [upgrader, admin]],
     [a.gateway, [upgrader, admin]],
     [a.payoutBindings, [admin]],
+    [a.apiPayments, [upgrader, admin]],
     [a.resale, [upgrader, admin]],
   ];
   for (const [address, roles] of plan) {

@@ -171,4 +171,55 @@ describe("indexer: catalog, lineage, prices and sales of two EVM chains", functi
     expect([h3.locked, BigInt(h3.expiresAt)]).to.deep.equal([true, k3.expiresAt]);
     expect(k3.expiresAt > 0n).to.equal(true);
   });
+
+  it("follows a reorg: a sale in blocks the chain replaced disappears from sales, counts and holdings", async () => {
+    const B = hexs.evmChain(hexs.findChain(s.registry, 2));
+    const node = s.nodes.b.node.provider;
+    const counts = async () => {
+      const { fork, root, chains } = await s.indexer.query<{
+        fork: Row;
+        root: Row;
+        chains: { items: { keysSold: number }[] };
+      }>(
+        `{ fork: model(id: "${s.catalog.fork}") { sales lineageSales } root: model(id: "${s.catalog.root}") { lineageSales }
+           chains: modelChains(where: { modelId: "${s.catalog.fork}", hexsChain: 2 }) { items { keysSold } } }`,
+      );
+      return {
+        sales: fork.sales,
+        forkLineage: fork.lineageSales,
+        rootLineage: root.lineageSales,
+        soldOnB: chains.items[0].keysSold,
+      };
+    };
+    const sale = async (txHash: string) =>
+      (
+        await s.indexer.query<{ sales: { items: { keyId: string }[] } }>(
+          `{ sales(where: { txHash: "${txHash}" }) { items { keyId } } }`,
+        )
+      ).sales.items;
+    const before = await counts();
+    const snapshot = await node.send("evm_snapshot", []);
+    const headBefore = await node.getBlockNumber();
+    const buyer = await s.nodes.b.signer(8);
+    const k = await hexs.buy(hexs.connectContracts(B, buyer), buyer, { modelId: s.catalog.fork, currency: hexs.NATIVE });
+    await s.indexer.caughtUp();
+    expect((await sale(k.txHash)).map((x) => BigInt(x.keyId))).to.deep.equal([k.keyId]);
+    expect(await counts()).to.deep.equal({
+      sales: before.sales + 1,
+      forkLineage: before.forkLineage + 1,
+      rootLineage: before.rootLineage + 1,
+      soldOnB: before.soldOnB + 1,
+    });
+    // The purchase's block is replaced by a longer chain without it: same heights, new hashes.
+    expect(await node.send("evm_revert", [snapshot])).to.equal(true);
+    await node.send("hardhat_mine", ["0x3"]);
+    expect(await node.getBlockNumber()).to.equal(headBefore + 3);
+    await s.indexer.caughtUp();
+    expect(await sale(k.txHash)).to.deep.equal([]);
+    expect(await counts()).to.deep.equal(before);
+    const { keyHoldings } = await s.indexer.query<{ keyHoldings: { items: unknown[] } }>(
+      `{ keyHoldings(where: { keyId: "${k.keyId}", hexsChain: 2 }) { items { owner } } }`,
+    );
+    expect(keyHoldings.items).to.deep.equal([]);
+  });
 });

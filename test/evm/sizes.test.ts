@@ -7,6 +7,7 @@ const EIP170_LIMIT = 24_576;
 const DEPLOYED = [
   "HexsRegistry",
   "HexsMarket",
+  "HexsApiPayments",
   "KeyNFT",
   "HexsHub",
   "PayoutBindings",

@@ -64,7 +64,7 @@ describe("relayer config", () => {
     expect(c.store).to.deep.equal({ sqlite: path.join(dir, "relayer.db") });
     const a = c.chains[0];
     expect(a.type === "evm" && a.confirmations).to.equal(2);
-    expect(c.delivery.maxBatch).to.equal(30);
+    expect(c.delivery.maxBatch).to.equal(64);
     expect(c.delivery.pipeline).to.equal(8);
     expect(c.delivery.takeoverMs).to.equal(3_000);
     expect(JSON.stringify(describeConfig(c))).not.to.match(/key/i);

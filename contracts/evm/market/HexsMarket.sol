@@ -38,6 +38,8 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     bytes32 public constant TREASURER_ROLE = keccak256("TREASURER_ROLE");
     /// @notice Reports the outcome of a requested deployment (the relayer quorum's contract).
     bytes32 public constant LEASE_REPORTER_ROLE = keccak256("LEASE_REPORTER_ROLE");
+    /// @notice Deposits paid API calls into model vaults (HexsApiPayments).
+    bytes32 public constant API_REVENUE_ROLE = keccak256("API_REVENUE_ROLE");
 
     uint16 public constant MAX_PROTOCOL_FEE_BPS = 1_000;
     address public constant NATIVE = address(0);
@@ -111,6 +113,7 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     event Credited(address indexed payee, address indexed currency, uint256 amount);
     event Claimed(address indexed payee, address indexed currency, address to, uint256 amount);
     event RoyaltyDeposited(uint64 indexed modelId, address indexed currency, uint256 amount);
+    event ApiRevenueDeposited(uint64 indexed modelId, address indexed currency, uint256 amount);
     event DeploymentResolved(uint256 indexed keyId, bool leased, address payee, uint256 amount);
     event EscrowReclaimed(uint256 indexed keyId, address indexed buyer, uint256 amount);
     event EscrowTimeoutSet(uint64 timeoutSeconds);
@@ -279,6 +282,32 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         if (currency == NATIVE ? msg.value != amount : msg.value != 0) revert WrongPayment(amount, msg.value);
         s.vault[modelId][currency] += amount;
         emit RoyaltyDeposited(modelId, currency, amount);
+    }
+
+    /// @notice Credit paid API calls to `modelId`'s vault and the endpoint operator's share to
+    /// `operator` (claimed like any credit). The caller transfers both amounts in this call.
+    /// @dev HexsApiPayments only: it sweeps the model's own payment sink, so the revenue cannot
+    /// be attributed to another model.
+    function depositApiRevenue(
+        uint64 modelId,
+        address currency,
+        uint256 vaultAmount,
+        address operator,
+        uint256 operatorAmount
+    ) external onlyRole(API_REVENUE_ROLE) nonReentrant {
+        if (currency == NATIVE) revert UnsupportedCurrency(currency);
+        if (operatorAmount != 0 && operator == address(0)) revert ZeroAddress();
+        MarketStorage storage s = _s();
+        s.vault[modelId][currency] += vaultAmount;
+        if (operatorAmount != 0) _credit(s, operator, currency, operatorAmount);
+        emit ApiRevenueDeposited(modelId, currency, vaultAmount);
+
+        uint256 total = vaultAmount + operatorAmount;
+        IERC20 token = IERC20(currency);
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), total);
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received != total) revert WrongPayment(total, received);
     }
 
     // ------------------------------------------------------------------ deployments
