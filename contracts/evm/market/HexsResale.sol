@@ -419,7 +419,7 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
 
     function _checkTerms(ResaleStorage storage s, address currency, uint8 leaseEscrow) private view {
         if (leaseEscrow > LEASE_ESCROW_TO_SELLER) revert InvalidLeaseEscrow(leaseEscrow);
-        if (!s.market.isAccepted(currency)) revert UnsupportedCurrency(currency);
+        if (currency != NATIVE && !s.market.isAccepted(currency)) revert UnsupportedCurrency(currency);
     }
 
     function _checkTradable(address keys, uint256 keyId) private view {
