@@ -218,7 +218,7 @@ contract HexsApiPayments is Initializable, AccessControlUpgradeable, UUPSUpgrade
     function _deploySink(uint64 modelId) private returns (address sink) {
         sink = sinkOf(modelId);
         if (sink.code.length == 0) {
-            Create2.deploy(0, bytes32(uint256(modelId)), type(ApiRevenueSink).creationCode);
+            sink = Create2.deploy(0, bytes32(uint256(modelId)), type(ApiRevenueSink).creationCode);
             emit SinkDeployed(modelId, sink);
         }
     }
