@@ -2,6 +2,9 @@
 // are waited for until ready and stopped by PID at the end.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { id, type Signer } from "ethers";
+import * as hexs from "../sdk";
+import { sdkChain, type EvmChain } from "../devnet/chains";
 import type { Supervisor } from "../devnet/procs";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -105,4 +108,12 @@ export function stopOnExit(
     void stop(1);
   };
   return stop;
+}
+
+/** A model published on `c` through the SDK and priced there in the native coin (a benchmark's load). */
+export async function publishPriced(c: EvmChain, creator: Signer, sdlLocator: string, keyPrice: bigint): Promise<bigint> {
+  const on = hexs.connectContracts(sdkChain(c), creator);
+  const { modelId } = await hexs.publish(on, creator, { contentCommitment: id(sdlLocator), sdlLocator, forkRoyaltyBps: 0 });
+  await hexs.setPrice(on, creator, { modelId, currency: hexs.NATIVE, keyPrice });
+  return modelId;
 }

@@ -35,15 +35,9 @@ import { COSMOS_CHAIN, ROOT, type EvmChain, portFree } from "../devnet/chains";
 import { startDevnet, type Devnet } from "../devnet/network";
 import { Supervisor } from "../devnet/procs";
 import { DEFAULT_TUNING, type RelayerTuning } from "../devnet/relayers";
-import {
-  HexsHub__factory,
-  HexsHubLens__factory,
-  HexsMarket__factory,
-  HexsRegistry__factory,
-  type HexsHub,
-} from "../sdk/typechain";
+import { HexsHub__factory, HexsHubLens__factory, HexsMarket__factory, type HexsHub } from "../sdk/typechain";
 import { publishMsg } from "../devnet/wasmd";
-import { stopOnExit } from "./lib";
+import { publishPriced, stopOnExit } from "./lib";
 
 const OUT = path.resolve(ROOT, process.env.BENCH_OUT ?? "bench/results/relayer.json");
 const DIR = path.join(ROOT, ".devnet/bench");
@@ -478,23 +472,9 @@ async function main(): Promise<void> {
 
     // ---------------------------------------------------------------- 1. EVM A → CosmWasm
     say(`\n── 1. throughput EVM chain A → CosmWasm: loading purchases on ${a.label} (relayers stopped)`);
-    const alice = await a.signer(2);
-    const registryA = HexsRegistry__factory.connect(a.addresses.HexsRegistry, alice);
     const marketA = HexsMarket__factory.connect(a.addresses.HexsMarket, a.provider);
-    const params = {
-      contentCommitment: "0x" + "5e".repeat(32),
-      sdlLocator: "lighthouse://bafkreibenchmodel",
-      metadataUri: "",
-      forkRoyaltyBps: 0,
-      daoBps: 0,
-      forkable: true,
-      secondaryRoyaltyBps: 0,
-      plugins: [],
-    };
-    const evmModel = await registryA.publish.staticCall(params);
-    await (await registryA.publish(params)).wait();
     const priceWei = 1_000_000_000_000n; // 1e-6 ETH
-    await (await registryA.setPrice(evmModel, ZeroAddress, priceWei, 0, true)).wait();
+    const evmModel = await publishPriced(a, await a.signer(2), "lighthouse://bafkreibenchmodel", priceWei);
     const accounts = (await a.provider.send("eth_accounts", [])) as string[];
     const buyers = accounts.slice(10, 20); // 0: deployer/funder, 2: alice, 9: LayerZero executor
     const buyData = (to: string) => marketA.interface.encodeFunctionData("buy", [evmModel, ZeroAddress, to, "0x", "0x"]);

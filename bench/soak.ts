@@ -25,8 +25,8 @@ import { COSMOS_CHAIN, ROOT, type EvmChain } from "../devnet/chains";
 import { startDevnet, type Devnet } from "../devnet/network";
 import { Supervisor } from "../devnet/procs";
 import { publishMsg } from "../devnet/wasmd";
-import { HexsHub__factory, HexsHubLens__factory, HexsMarket__factory, HexsRegistry__factory } from "../sdk/typechain";
-import { percentile, stopOnExit } from "./lib";
+import { HexsHub__factory, HexsHubLens__factory, HexsMarket__factory } from "../sdk/typechain";
+import { percentile, publishPriced, stopOnExit } from "./lib";
 
 const envInt = (name: string, dflt: number): number => {
   const v = process.env[name];
@@ -118,22 +118,8 @@ async function main(): Promise<void> {
 
   // ---- one model per chain, priced there
   const evmSetup = async (c: EvmChain) => {
-    const creator = await c.signer(2);
-    const registry = HexsRegistry__factory.connect(c.addresses.HexsRegistry, creator);
-    const params = {
-      contentCommitment: "0x" + "50".repeat(32),
-      sdlLocator: "lighthouse://bafkreisoakmodel",
-      metadataUri: "",
-      forkRoyaltyBps: 0,
-      daoBps: 0,
-      forkable: true,
-      secondaryRoyaltyBps: 0,
-      plugins: [],
-    };
-    const model = await registry.publish.staticCall(params);
-    await (await registry.publish(params)).wait();
     const price = 1_000_000_000_000n;
-    await (await registry.setPrice(model, ZeroAddress, price, 0, true)).wait();
+    const model = await publishPriced(c, await c.signer(2), "lighthouse://bafkreisoakmodel", price);
     const market = HexsMarket__factory.connect(c.addresses.HexsMarket, c.provider);
     const accounts = ((await c.provider.send("eth_accounts", [])) as string[]).slice(10, 20);
     const data = (to: string) => market.interface.encodeFunctionData("buy", [model, ZeroAddress, to, "0x", "0x"]);
