@@ -21,6 +21,7 @@ const DEPLOYED = [
   "AllowlistPlugin",
   "SupplyCapPlugin",
   "ExpiryPlugin",
+  "HexsPaymaster",
 ];
 
 describe("contract sizes (EIP-170)", () => {
