@@ -27,7 +27,7 @@ fi
 
 if stage evm; then
   banner "EVM contracts, SDK, tasks, bridges (incl. two LayerZero nodes), key service, Akash pipeline"
-  mapfile -t specs < <(find test/evm test/lz test/keys test/akash test/sdk test/api test/devnet -name '*.test.ts' ! -name '*wasmd.test.ts' | sort)
+  mapfile -t specs < <(find test/evm test/aa test/lz test/keys test/akash test/sdk test/api test/devnet -name '*.test.ts' ! -name '*wasmd.test.ts' | sort)
   npx hardhat test "${specs[@]}"
 fi
 

@@ -23,6 +23,7 @@ const DEPLOYED = [
   "SupplyCapPlugin",
   "ExpiryPlugin",
   "HexsResale",
+  "HexsPaymaster",
 ];
 
 describe("contract sizes (EIP-170)", () => {
