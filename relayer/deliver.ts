@@ -172,13 +172,19 @@ export class Deliverer {
     }
   }
 
-  /** when this process last saw the lane's destination nonce move (takeover from a silent designated submitter) */
-  private readonly progress = new Map<string, { inbound: number; at: number; takeoverUntil: number }>();
+  /**
+   * When this process last saw the lane's destination nonce move, or saw work on it again after it
+   * had been caught up (takeover from a silent designated submitter counts from the later of the two,
+   * so a lane idle for long does not send every stand-in at its next message).
+   */
+  private readonly progress = new Map<string, { inbound: number; at: number; takeoverUntil: number; idle: boolean }>();
 
-  private noteProgress(lane: LaneRef, inbound: number): void {
+  private noteProgress(lane: LaneRef, inbound: number, idle: boolean): void {
     const key = `${lane.src}-${lane.dst}`;
     const p = this.progress.get(key);
-    if (!p || p.inbound !== inbound) this.progress.set(key, { inbound, at: Date.now(), takeoverUntil: p?.takeoverUntil ?? 0 });
+    if (!p || p.inbound !== inbound || (p.idle && !idle))
+      this.progress.set(key, { inbound, at: Date.now(), takeoverUntil: p?.takeoverUntil ?? 0, idle });
+    else p.idle = idle;
   }
 
   /** not the designated submitter: stand in once the lane made no progress for `takeoverMs` (then for a while) */
@@ -189,6 +195,7 @@ export class Deliverer {
     if (p.takeoverUntil >= now) return true;
     if (now - p.at < this.cfg.takeoverMs) return false;
     p.takeoverUntil = now + TAKEOVER_HOLD_MS;
+    this.metrics.takeovers.inc({ src: lane.src, dst: lane.dst });
     this.log.info(
       { lane, inbound: p.inbound, stalledMs: now - p.at },
       "lane made no progress: submitting although not its designated submitter",
@@ -259,6 +266,7 @@ export class Deliverer {
     await this.confirmed(lane, inbound, false);
     if (this.watched.size) await this.checkWatched(lane, sink, inbound);
     let pending = ops.filter((o) => o.nonce > inbound);
+    this.noteProgress(lane, inbound, !pending.length);
     if (!pending.length) return { done: "already-delivered" };
     if (pending[0].nonce !== inbound + 1)
       return {
@@ -272,7 +280,6 @@ export class Deliverer {
         break;
       }
     run.pending = pending;
-    this.noteProgress(lane, inbound);
     return { next: "in-flight" };
   }
 

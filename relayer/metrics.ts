@@ -39,6 +39,12 @@ export class Metrics {
     labelNames: ["src", "dst"],
     registers: [this.registry],
   });
+  readonly takeovers = new Counter({
+    name: "hexs_relayer_takeovers_total",
+    help: "times this relayer began submitting for a lane whose designated submitter made no progress",
+    labelNames: ["src", "dst"],
+    registers: [this.registry],
+  });
   readonly feeBumps = new Counter({
     name: "hexs_relayer_fee_bumps_total",
     help: "transactions replaced at the same nonce with higher fees",
