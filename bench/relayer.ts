@@ -275,7 +275,7 @@ async function stopOperators(net: Devnet, expected: Set<number>): Promise<void> 
 /** Relayer counters from each operator's /metrics. */
 async function scrapeMetrics(net: Devnet): Promise<Record<string, Record<string, number>>> {
   const keep =
-    /^(hexs_relayer_(deliveries_total|already_delivered_total|duplicate_submissions_total|failures_total|forged_attestations_total|fee_bumps_total|end_to_end_seconds_(sum|count)))(\{[^}]*\})? ([0-9.e+-]+)$/;
+    /^(hexs_relayer_(deliveries_total|already_delivered_total|duplicate_submissions_total|failures_total|forged_attestations_total|fee_bumps_total|end_to_end_seconds_(sum|count)|stage_seconds_(sum|count)))(\{[^}]*\})? ([0-9.e+-]+)$/;
   const out: Record<string, Record<string, number>> = {};
   for (const op of net.operators) {
     const row: Record<string, number> = {};
@@ -283,13 +283,37 @@ async function scrapeMetrics(net: Devnet): Promise<Record<string, Record<string,
       const text = await (await fetch(`http://127.0.0.1:${op.httpPort}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
       for (const line of text.split("\n")) {
         const m = keep.exec(line);
-        if (m) row[`${m[1]}${m[4] ?? ""}`] = Number(m[5]);
+        if (m) row[`${m[1]}${m[5] ?? ""}`] = Number(m[6]);
       }
     } catch (e) {
       row.error = NaN;
       say(`could not read ${op.name}'s /metrics: ${(e as Error).message}`);
     }
     out[op.name] = row;
+  }
+  return out;
+}
+
+/**
+ * Where the lane steps' time went toward `dst`, summed over the operators (hexs_relayer_stage_seconds):
+ * per stage, how many stage runs, their total seconds and mean milliseconds.
+ */
+function stageBreakdown(
+  metrics: Record<string, Record<string, number>>,
+  dst: number,
+): Record<string, { runs: number; totalS: number; meanMs: number }> {
+  const out: Record<string, { runs: number; totalS: number; meanMs: number }> = {};
+  for (const row of Object.values(metrics))
+    for (const [k, v] of Object.entries(row)) {
+      const m = /^hexs_relayer_stage_seconds_(sum|count)\{stage="([^"]+)",dst="(\d+)"\}$/.exec(k);
+      if (!m || Number(m[3]) !== dst) continue;
+      const e = (out[m[2]] ??= { runs: 0, totalS: 0, meanMs: 0 });
+      if (m[1] === "sum") e.totalS += v;
+      else e.runs += v;
+    }
+  for (const e of Object.values(out)) {
+    e.meanMs = e.runs ? round((e.totalS * 1000) / e.runs, 2) : 0;
+    e.totalS = round(e.totalS, 2);
   }
   return out;
 }
@@ -750,6 +774,11 @@ async function main(): Promise<void> {
           met: p50b <= boundCwToEvm,
         },
       },
+      /** lane step time by stage (all operators, all three phases), toward each destination */
+      timeByStage: {
+        toCosmwasm: stageBreakdown(metrics3, COSMOS_CHAIN),
+        toEvmA: stageBreakdown(metrics3, a.hexsChainId),
+      },
       relayerMetrics: { afterPhase1: metrics1, afterPhase2: metrics2, afterPhase3: metrics3 },
       operatorLogs: { phase1: logs1, phase2and3: logs23 },
       anchors: { hermesMaxMsgsPerTx: 30, ibcMedianDeliveryMainnetS: 19 },
@@ -812,6 +841,13 @@ async function main(): Promise<void> {
           )
           .join("\n"),
     );
+    for (const [lane, stages] of Object.entries(result.timeByStage))
+      console.log(
+        `time by stage ${lane}: ` +
+          Object.entries(stages)
+            .map(([st, e]) => `${st} ${e.totalS} s in ${e.runs} runs (mean ${e.meanMs} ms)`)
+            .join(", "),
+      );
     console.log(
       `\nload average (1/5/15 min) ${loadAtStart.map((x) => x.toFixed(2)).join(" ")} at start, ${Object.entries(load)
         .map(([k, v]) => `${v.map((x) => x.toFixed(2)).join(" ")} at ${k}`)

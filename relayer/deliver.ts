@@ -240,7 +240,17 @@ export class Deliverer {
     return this.settle(run, outcome);
   }
 
-  private stage(stage: Stage, run: LaneRun): Promise<Disposition> {
+  /** Run one stage, timed (hexs_relayer_stage_seconds: where a lane step's time goes). */
+  private async stage(stage: Stage, run: LaneRun): Promise<Disposition> {
+    const stop = this.metrics.stageTime.startTimer({ stage, dst: run.lane.dst });
+    try {
+      return await this.runStage(stage, run);
+    } finally {
+      stop();
+    }
+  }
+
+  private runStage(stage: Stage, run: LaneRun): Promise<Disposition> {
     switch (stage) {
       case "confirm":
         return this.confirmApplied(run);

@@ -80,6 +80,13 @@ export class Metrics {
     labelNames: ["stage"],
     registers: [this.registry],
   });
+  readonly stageTime = new Histogram({
+    name: "hexs_relayer_stage_seconds",
+    help: "time per delivery stage and lane step: confirm (destination nonce, store), in-flight (receipts), designate (relayer set), sign (own signature and peer attestation round trips), submit (gas, signing, broadcast)",
+    labelNames: ["stage", "dst"],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
   readonly latency = new Histogram({
     name: "hexs_relayer_end_to_end_seconds",
     help: "source block time to destination confirmation",

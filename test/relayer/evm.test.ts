@@ -146,6 +146,9 @@ describe("relayer on a real EVM node (gateway lane 1 → 2, 2-of-3)", function (
     expect(text).to.match(/hexs_relayer_deliveries_total\{src="1",dst="2"\} \d+/);
     expect(text).to.match(/hexs_relayer_forged_attestations_total\{peer="forger"\} [1-9]/);
     expect(text).to.contain("hexs_relayer_end_to_end_seconds_bucket");
+    // where a lane step's time goes: every stage that delivered was timed
+    for (const stage of ["confirm", "in-flight", "designate", "sign", "submit"])
+      expect(text).to.match(new RegExp(`hexs_relayer_stage_seconds_count\\{stage="${stage}",dst="2"\\} [1-9]`));
     const ready = await fetch(`http://127.0.0.1:${r1.port}/readyz`);
     expect(ready.status).to.equal(200);
     // The attestation endpoint serves exactly what r1 observed, signed by r1.
