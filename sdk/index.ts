@@ -12,3 +12,4 @@ export * from "./bridge";
 export * from "./payout-binding";
 export * as codec from "../codec";
 export type * from "./typechain";
+export * as aa from "./aa";
