@@ -13,7 +13,7 @@ import { checkRelayerSet, type RelayerConfig } from "./config";
 import { logger } from "./log";
 import type { Metrics } from "./metrics";
 import { nextAttemptDelayMs, retry } from "./retry";
-import { RejectedError, StaleBatchError, type Sink } from "./sinks/types";
+import { RejectedError, StaleBatchError, UnknownBroadcastError, type Sink } from "./sinks/types";
 import { messageOf } from "../sdk/errors";
 import type { LaneRef, Op, OpStore } from "./store";
 
@@ -147,7 +147,8 @@ export class Deliverer {
       const st = await sink.status(hash).catch(() => undefined);
       if (!st || (st.status === "pending" && now - w.since < 120_000)) continue;
       this.watched.delete(hash);
-      if (st.status !== "failed") continue;
+      // only a mined refusal is a duplicate submission; a dropped one never reached the destination
+      if (st.status !== "failed" || st.dropped) continue;
       if (inbound >= w.first) this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });
       else this.metrics.failures.inc({ stage: "pipelined", chain: lane.dst });
       this.log.info(
@@ -404,6 +405,9 @@ export class Deliverer {
     // read is retried: a transport fault here must not turn a lost race into a refusal.
     const now = await this.inboundOf(sink, lane.src).catch(() => -1);
     if (now >= 0) this.watch(lane, ops, now, attempt?.txHash);
+    // sent with its answer lost: followed like a known submission (it may still be mined or refused)
+    if (e instanceof UnknownBroadcastError && attempt?.sending && !this.watched.has(e.txHash))
+      this.watched.set(e.txHash, { lane, first: attempt.batch[0].nonce, since: Date.now(), next: 0 });
     if (attempt?.sending && now >= attempt.batch[0].nonce) {
       await this.confirmed(lane, now, true);
       if (attempt.txHash) this.metrics.duplicateSubmissions.inc({ src: lane.src, dst: lane.dst });

@@ -20,7 +20,7 @@ import type { EvmChainConfig } from "../config";
 import { connectEvm } from "../sources/evm-provider";
 import type { OpStore } from "../store";
 import { HUB_ABI } from "../sources/evm";
-import { RejectedError, StaleBatchError, type Sink, type SubmitOptions, type TxStatus } from "./types";
+import { RejectedError, StaleBatchError, UnknownBroadcastError, type Sink, type SubmitOptions, type TxStatus } from "./types";
 import { revertDataOf } from "../../sdk/errors";
 
 export const GATEWAY_ABI = [
@@ -192,16 +192,17 @@ export class EvmGatewaySink implements Sink {
       await this.provider.broadcastTransaction(signed);
       return hash;
     } catch (e) {
+      let answered = true;
       const known = await retry(() => this.provider.getTransaction(hash), {
         policy: { baseMs: 100, maxMs: 1000, maxAttempts: 4 },
-      }).catch(() => null);
+      }).catch(() => ((answered = false), null));
       if (known) return hash;
       // Not broadcast (or refused): the nonce was not used, or the chain is ahead of us. Either
       // way the next allocation must follow the chain's pending count again.
       if (fresh) await this.store.resetTxNonce(this.name, this.wallet.address);
-      throw new Error(`${this.name}: submitBatch from ${this.wallet.address} (nonce ${tx.nonce}) failed: ${shortError(e)}`, {
-        cause: e,
-      });
+      const msg = `${this.name}: submitBatch from ${this.wallet.address} (nonce ${tx.nonce}) failed: ${shortError(e)}`;
+      if (!answered) throw new UnknownBroadcastError(msg, hash, { cause: e });
+      throw new Error(msg, { cause: e });
     }
   }
 
@@ -260,7 +261,7 @@ export class EvmGatewaySink implements Sink {
     return hash;
   }
 
-  async status(txHash: string): Promise<{ status: TxStatus; error?: string; txHash?: string }> {
+  async status(txHash: string): Promise<{ status: TxStatus; error?: string; txHash?: string; dropped?: boolean }> {
     // The original and every replacement share one nonce: whichever is mined is the answer.
     const chain = [txHash];
     for (let h = txHash; this.replaced.has(h);) chain.push((h = this.replaced.get(h)!));
@@ -280,6 +281,7 @@ export class EvmGatewaySink implements Sink {
       const used = nonce != null && (await this.provider.getTransactionCount(this.wallet.address, "latest")) > Number(nonce);
       return {
         status: "failed",
+        dropped: true,
         error: used
           ? `transaction ${head} was replaced by another at nonce ${nonce}`
           : `transaction ${head} is not known to ${this.name} (dropped)`,

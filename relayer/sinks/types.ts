@@ -26,9 +26,10 @@ export interface Sink {
   submit(messages: readonly string[], signatures: Map<string, string>, set: RelayerSet, opts?: SubmitOptions): Promise<string>;
   /**
    * where a submitted transaction stands; `failed` carries the reason; `txHash` names the
-   * transaction now standing for it when the sink replaced it (fee bumping)
+   * transaction now standing for it when the sink replaced it (fee bumping); `dropped`: failed
+   * without being mined (gone from the pool, or never broadcast)
    */
-  status(txHash: string): Promise<{ status: TxStatus; error?: string; txHash?: string }>;
+  status(txHash: string): Promise<{ status: TxStatus; error?: string; txHash?: string; dropped?: boolean }>;
   close(): Promise<void>;
 }
 
@@ -52,5 +53,20 @@ export class StaleBatchError extends HexsError {
     options: { cause?: unknown } = {},
   ) {
     super("stale_batch", message, { retryable: true, cause: options.cause });
+  }
+}
+
+/**
+ * Sending a signed transaction failed in a way that leaves its fate unknown: the node's answer was
+ * lost and the transaction could not be found either. It may still be mined, so the delivery loop
+ * follows `txHash` as it follows a submission it knows of.
+ */
+export class UnknownBroadcastError extends HexsError {
+  constructor(
+    message: string,
+    readonly txHash: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super("broadcast_unknown", message, { retryable: true, cause: options.cause });
   }
 }
