@@ -106,6 +106,7 @@ const reject = (codespace: string, code: number, msg: string): never => {
 const MSG = {
   createDeployment: "/akash.deployment.v1beta4.MsgCreateDeployment",
   closeDeployment: "/akash.deployment.v1beta4.MsgCloseDeployment",
+  updateDeployment: "/akash.deployment.v1beta4.MsgUpdateDeployment",
   createLease: "/akash.market.v1beta5.MsgCreateLease",
   accountDeposit: "/akash.escrow.v1.MsgAccountDeposit",
 } as const;
@@ -131,6 +132,8 @@ export class StandinChain {
     return this.mempool.length;
   }
   private nextAccountNumber = 7;
+  /** every MsgUpdateDeployment applied, in order (for tests: "one update per handover") */
+  readonly versionUpdates: { owner: string; dseq: string; hash: string; height: number }[] = [];
   /** every tx the chain has seen delivered, in order (for tests: "exactly one deployment") */
   readonly delivered: { hash: string; typeUrls: string[]; code: number }[] = [];
 
@@ -373,6 +376,21 @@ export class StandinChain {
         this.credit(d.owner, d.escrow.denom, d.escrow.balance);
         d.escrow.balance = 0n;
         return "/akash.deployment.v1beta4.MsgCloseDeploymentResponse";
+      }
+      case MSG.updateDeployment: {
+        // a new version (manifest hash) for an active deployment, in place: groups, orders, leases
+        // and escrow stay; the provider then accepts only a manifest of the new version
+        const m = v1beta4.MsgUpdateDeployment.decode(value);
+        const key = `${m.id?.owner}/${m.id?.dseq.toString()}`;
+        if (m.id?.owner !== signer) reject("sdk", 4, `deployment owner ${m.id?.owner} is not the signer ${signer}: unauthorized`);
+        const d = this.state.deployments.get(key);
+        if (!d) return reject("deployment", 5, `deployment ${key} not found: unknown deployment`);
+        if (d.state !== "active") reject("deployment", 6, `deployment ${key} is closed: deployment closed`);
+        if (m.hash.length !== 32)
+          reject("deployment", 8, `invalid deployment version: hash must be 32 bytes, got ${m.hash.length}`);
+        d.hash = m.hash;
+        this.versionUpdates.push({ owner: d.owner, dseq: d.dseq, hash: hex(m.hash), height: this.height });
+        return "/akash.deployment.v1beta4.MsgUpdateDeploymentResponse";
       }
       case MSG.accountDeposit: {
         const m = akashV1.MsgAccountDeposit.decode(value);

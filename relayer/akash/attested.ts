@@ -29,7 +29,8 @@ import type { PurchaseChain } from "./feeds";
 import { logger } from "../log";
 import type { LeaseReport, LeaseReporter } from "./reporter";
 import type { SdlSource } from "./sdl-source";
-import { prepareSdl, type AkashNetworkId } from "../../sdk/akash/sdl";
+import type { AkashNetworkId } from "../../sdk/akash/sdl";
+import { prepareForHolder } from "./holder";
 
 export const PROPOSE_PATH = "/akash/lease-reports";
 
@@ -337,30 +338,37 @@ export class LeaseCosigner {
   }
 
   /**
-   * The leased deployment must run the purchased model: its version on Akash (sha256 of the
-   * manifest; the provider refuses any other manifest) equals the manifest of the model's SDL
-   * as this co-signer decrypts it from the locator the purchase chain records. A purchase
-   * without an open escrow is not checked: the destination refuses the report and pays nothing.
+   * The leased deployment must run the purchased model for its holder: its version on Akash
+   * (sha256 of the manifest; the provider refuses any other manifest) equals the manifest of the
+   * model's SDL, as this co-signer decrypts it from the locator the purchase chain records, bound
+   * to the key's holder (HEXS_HOLDER, ./holder.ts) — the key's current holder on the purchase
+   * chain or the purchase's buyer (a key transferred before its report still names the holder it
+   * was leased for). A purchase without an open escrow is not checked: the destination refuses
+   * the report and pays nothing.
    */
   private async checkManifest(owner: string, dst: number, purchaseId: bigint, dseq: string): Promise<void> {
-    const modelId = await this.o.chains.get(dst)!.openEscrowModel(purchaseId);
+    const chain = this.o.chains.get(dst)!;
+    const modelId = await chain.openEscrowModel(purchaseId);
     if (modelId === undefined) return;
     const deployment = await this.o.akash.deployment(owner, dseq);
     if (!deployment) throw new Refusal(`Akash has no deployment ${owner}/${dseq}`);
-    let expected: string;
+    let expected: string[];
     try {
       const sdl = await this.o.sdl.sdlFor({
         purchaseChain: String(dst),
         modelId: modelId.toString(),
         keyId: purchaseId.toString(),
       });
-      expected = prepareSdl(sdl, this.o.network ?? "mainnet").manifestHashHex;
+      const holders = await chain.keyHolders(purchaseId, modelId);
+      expected = holders.map(
+        (word) => prepareForHolder(sdl, this.o.network ?? "mainnet", { word, chain: String(dst) }).manifestHashHex,
+      );
     } catch (e) {
       throw new Refusal(`cannot read model ${modelId}'s SDL to check the manifest: ${errorMessage(e)}`, true);
     }
-    if (deployment.hashHex.toLowerCase() !== expected.toLowerCase())
+    if (!expected.includes(deployment.hashHex.toLowerCase()))
       throw new Refusal(
-        `deployment ${owner}/${dseq} runs manifest ${deployment.hashHex}, not model ${modelId}'s SDL (manifest ${expected})`,
+        `deployment ${owner}/${dseq} runs manifest ${deployment.hashHex}, not model ${modelId}'s SDL for its holder (manifest ${expected.join(" or ") || "none: no holder known"})`,
       );
   }
 

@@ -5,14 +5,16 @@
 // last range; submitting a purchase twice is a no-op).
 import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { connectComet, type CometClient } from "@cosmjs/tendermint-rpc";
-import { Contract, Interface, type JsonRpcProvider } from "ethers";
+import { Contract, Interface, ZeroAddress, type JsonRpcProvider } from "ethers";
+import { fromBech32 } from "@cosmjs/encoding";
 import { HexsRegistry__factory } from "../../sdk/typechain/factories/contracts/evm/registry/HexsRegistry__factory";
-import { decodeMessage, Kind, type PurchaseSettledBody } from "../../codec";
+import { AccountFamily, decodeMessage, Kind, type PurchaseSettledBody } from "../../codec";
 import type { ChainConfig, CosmwasmChainConfig, EvmChainConfig } from "../config";
 import { connectEvm } from "../sources/evm-provider";
 import type { LeaseReportStore } from "../store";
 import { AkashError } from "../../sdk/akash/errors";
 import type { LeaseRequest } from "./pipeline";
+import { evmHolderWord, holderWord } from "./holder";
 import type { InfrastructureFundedEvent, SpendEvidence } from "./topups";
 
 export const MARKET_ABI = [
@@ -22,7 +24,10 @@ export const MARKET_ABI = [
 ];
 const FACTORY_ABI = ["function governorOf(uint64 modelId) view returns (address)"];
 const REGISTRY_ABI = HexsRegistry__factory.abi;
-const KEYS_ABI = ["function expiresAt(uint256 keyId) view returns (uint64)"];
+const KEYS_ABI = [
+  "function expiresAt(uint256 keyId) view returns (uint64)",
+  "function ownerOf(uint256 keyId) view returns (address)",
+];
 const HUB_ABI = [
   "function lane(uint32 chain) view returns (tuple(address transport, bool paused, uint32 ratePerHour, uint32 windowCount, uint64 windowStart, uint64 inbound, uint64 sent, bytes24 sentHead))",
 ];
@@ -52,6 +57,11 @@ export interface PurchaseChain {
   openEscrowModel(purchaseId: bigint): Promise<bigint | undefined>;
   /** Last nonce this chain applied from `srcChain` (the Akash lane). */
   inbound(srcChain: number): Promise<number>;
+  /**
+   * The account words a purchase's deployment may be bound to (./holder.ts): the key's current
+   * holder if it resides on this chain, and the purchase's buyer. Co-signers check the manifest against them.
+   */
+  keyHolders(keyId: bigint, modelId: bigint): Promise<string[]>;
   /** The chain's latest block time, unix seconds (key expiry is the chain's clock). */
   time(): Promise<number>;
   close(): Promise<void>;
@@ -116,6 +126,8 @@ export class EvmPurchaseChain implements PurchaseChain {
         buyer: String(ev.args.buyer),
         deploymentParams: params,
         expiresAt,
+        // the key went to the recipient: the deployment serves its holder
+        holder: { word: evmHolderWord(String(ev.args.recipient)), chain: String(this.hexsChainId) },
       });
     }
     if (this.watchSpends && sink.spend) {
@@ -165,6 +177,19 @@ export class EvmPurchaseChain implements PurchaseChain {
 
   async inbound(srcChain: number): Promise<number> {
     return Number((await new Contract(this.cfg.hub, HUB_ABI, this.p).lane(srcChain)).inbound);
+  }
+
+  async keyHolders(keyId: bigint, modelId: bigint): Promise<string[]> {
+    const out: string[] = [];
+    const keys = String(await new Contract(this.registryAddr!, REGISTRY_ABI, this.p).keysOf(modelId));
+    try {
+      out.push(evmHolderWord(String(await new Contract(keys, KEYS_ABI, this.p).ownerOf(keyId))));
+    } catch {
+      // not resident here (moved away or burned): only the buyer remains
+    }
+    const e = await new Contract(this.market, MARKET_ABI, this.p).escrowOf(keyId);
+    if (e.buyer !== ZeroAddress) out.push(evmHolderWord(String(e.buyer)));
+    return [...new Set(out)];
   }
 
   async time(): Promise<number> {
@@ -231,6 +256,7 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
             buyer: b.buyer.address,
             deploymentParams: b.deploymentParams === "0x" ? { v: 1 } : b.deploymentParams,
             expiresAt: k.expires_at ?? 0,
+            holder: { word: holderWord(b.buyer), chain: String(this.hexsChainId) },
           });
         }
       }
@@ -263,6 +289,23 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
     }
   }
 
+  async keyHolders(keyId: bigint): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      const k = await this.query<{ owner: string; resident_chain: number }>({ key: { id: keyId.toString() } });
+      if (k.resident_chain === this.hexsChainId) out.push("0x" + k.owner.toLowerCase());
+    } catch {
+      // unknown key: only the buyer remains
+    }
+    try {
+      const e = await this.query<{ buyer: string }>({ escrow: { key_id: keyId.toString() } });
+      out.push(cosmosHolderWord(e.buyer));
+    } catch {
+      // no escrow
+    }
+    return [...new Set(out)];
+  }
+
   async inbound(srcChain: number): Promise<number> {
     const l = await this.query<{ inbound: { chain: number; nonce: number }[] }>({ lanes: {} });
     return l.inbound.find((x) => x.chain === srcChain)?.nonce ?? 0;
@@ -276,6 +319,15 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
     this.comet?.disconnect();
     this.wasm?.disconnect();
   }
+}
+
+/** The account word of a bech32 address (20 bytes: a Cosmos account, 32: a CosmWasm contract). */
+export function cosmosHolderWord(bech32: string): string {
+  const { data } = fromBech32(bech32);
+  return holderWord({
+    family: data.length === 32 ? AccountFamily.CosmWasm : AccountFamily.Cosmos,
+    address: "0x" + Buffer.from(data).toString("hex"),
+  });
 }
 
 /** The purchase chains of `akash.purchases`, resolved against `chains[]`. */

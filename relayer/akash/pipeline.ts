@@ -25,8 +25,9 @@ import {
 } from "./params";
 import type { LeaseReporter } from "./reporter";
 import { nextAttemptDelayMs, sleep } from "../retry";
-import { prepareSdl, requireUactPricing, type AkashNetworkId, type PreparedSdl } from "../../sdk/akash/sdl";
+import { requireUactPricing, type AkashNetworkId, type PreparedSdl } from "../../sdk/akash/sdl";
 import type { SdlSource } from "./sdl-source";
+import { evmHolderWord, prepareForHolder, type HolderRef } from "./holder";
 
 export interface LeaseRequest {
   purchaseChain: string;
@@ -37,6 +38,11 @@ export interface LeaseRequest {
   deploymentParams: string | DeploymentParams;
   /** key expiry, unix seconds (0 / undefined = never) */
   expiresAt?: number;
+  /**
+   * the key's holder when it was bought (the manifest is bound to it, see ./holder.ts); default:
+   * `buyer` on the purchase chain when it is an EVM address
+   */
+  holder?: HolderRef;
 }
 
 /** Test hooks: throw from them to simulate a crash at that point. */
@@ -88,6 +94,9 @@ export class LeasePipeline {
     const params =
       typeof req.deploymentParams === "string" ? decodeDeploymentParams(req.deploymentParams) : { params: req.deploymentParams };
     if (params.warning) this.log.warn({ keyId: String(req.keyId) }, params.warning);
+    const holder =
+      req.holder ??
+      (/^0x[0-9a-fA-F]{40}$/.test(req.buyer) ? { word: evmHolderWord(req.buyer), chain: String(req.purchaseChain) } : undefined);
     const row = await this.store.insert({
       purchaseChain: req.purchaseChain,
       keyId: String(req.keyId),
@@ -97,8 +106,10 @@ export class LeasePipeline {
       akashChain: this.akash.endpoints.chainId,
       owner: this.akash.address,
       expiresAt: req.expiresAt ?? null,
+      holder: holder?.word.toLowerCase() ?? null,
+      holderChain: holder?.chain ?? null,
     });
-    this.log.info({ lease: row.id, keyId: row.keyId, state: row.state }, "lease job recorded");
+    this.log.info({ lease: row.id, keyId: row.keyId, state: row.state, holder: row.holder }, "lease job recorded");
     return row;
   }
 
@@ -211,7 +222,7 @@ export class LeasePipeline {
 
   private async prepared(row: LeaseRow): Promise<PreparedSdl> {
     const sdl = await this.o.sdl.sdlFor({ purchaseChain: row.purchaseChain, modelId: row.modelId, keyId: row.keyId });
-    const p = prepareSdl(sdl, this.o.network ?? "mainnet");
+    const p = prepareForHolder(sdl, this.o.network ?? "mainnet", holderOf(row));
     requireUactPricing(p);
     if (p.groupSpecs.length !== 1) {
       throw new AkashError(
@@ -455,6 +466,11 @@ export class LeasePipeline {
     this.log.warn({ lease: row.id, state: row.state, attempts, retryInMs: delay, err: msg }, "lease step failed; will retry");
     return this.store.update(row.id, { attempts, lastError: msg.slice(0, 1000), nextAttemptAt: this.now() + delay });
   }
+}
+
+/** The holder a job's manifest is bound to (undefined: a job recorded before holders were bound). */
+export function holderOf(row: LeaseRow): HolderRef | undefined {
+  return row.holder ? { word: row.holder, chain: row.holderChain ?? row.purchaseChain } : undefined;
 }
 
 function bidColumns(b: { provider: string; gseq: number; oseq: number; bseq: number; price: string }) {

@@ -13,6 +13,11 @@ export {
   type LeasePatch,
   type NewLease,
   type EscrowTopupRow,
+  HANDOVER_STATES,
+  type HandoverRow,
+  type HandoverState,
+  type HandoverPatch,
+  type NewHandover,
 } from "./leases";
 export {
   OpStore,

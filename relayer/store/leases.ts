@@ -56,6 +56,10 @@ export interface LeaseRow {
   closeTx: string | null;
   reportTx: string | null;
   expiresAt: number | null;
+  /** the key holder the deployment's manifest is bound to (account word); null: unbound (a job recorded before migration 4) */
+  holder: string | null;
+  /** the Hexs chain the key resides on for `holder` */
+  holderChain: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -169,6 +173,37 @@ CREATE INDEX lease_reports_dseq ON lease_reports (role, dseq);
 ALTER TABLE escrow_topups ADD COLUMN model_id TEXT;
 CREATE INDEX escrow_topups_model ON escrow_topups (source_chain, model_id, created_at);`,
   },
+  {
+    component: "leases",
+    version: 4,
+    description: "the key holder each deployment is bound to, and handover jobs (one per key transfer or move of a leased key)",
+    sql: `
+ALTER TABLE leases ADD COLUMN holder TEXT;
+ALTER TABLE leases ADD COLUMN holder_chain TEXT;
+CREATE TABLE handovers (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  lease_id        INTEGER NOT NULL REFERENCES leases (id),
+  source_chain    TEXT    NOT NULL,
+  source_tx       TEXT    NOT NULL,
+  log_index       INTEGER NOT NULL,
+  block           INTEGER NOT NULL,
+  kind            TEXT    NOT NULL,
+  to_holder       TEXT    NOT NULL,
+  to_chain        TEXT    NOT NULL,
+  state           TEXT    NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT,
+  manifest_hash   TEXT,
+  update_tx       TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  UNIQUE (source_chain, source_tx, log_index)
+);
+CREATE INDEX handovers_due ON handovers (state, next_attempt_at);
+CREATE INDEX handovers_lease ON handovers (lease_id, id);
+CREATE INDEX leases_key ON leases (key_id);`,
+  },
 ]);
 
 /** The same schema for PostgreSQL: times in milliseconds need 64 bits, ids are identities. */
@@ -219,6 +254,8 @@ const COLUMNS: Record<keyof LeaseRow, string> = {
   closeTx: "close_tx",
   reportTx: "report_tx",
   expiresAt: "expires_at",
+  holder: "holder",
+  holderChain: "holder_chain",
   createdAt: "created_at",
   updatedAt: "updated_at",
 };
@@ -235,9 +272,83 @@ export interface NewLease {
   akashChain: string;
   owner: string;
   expiresAt?: number | null;
+  /** the key holder the deployment is bound to (account word) and the chain the key resides on */
+  holder?: string | null;
+  holderChain?: string | null;
 }
 
 export type LeasePatch = Partial<Omit<LeaseRow, "id" | "purchaseChain" | "keyId" | "createdAt" | "updatedAt">>;
+
+/**
+ * A handover job: one per key transfer / move of a key with a lease job.
+ *   pending    → MsgUpdateDeployment (new holder's manifest version) may or may not have been broadcast (update_tx)
+ *   updated    → the deployment's version on Akash is the new holder's manifest; the manifest is PUT next
+ *   done       → the provider accepted the new manifest; the lease job names the new holder (terminal)
+ *   superseded → a later transfer of the same key on the same chain arrived before this one broadcast anything (terminal)
+ *   skipped    → nothing to hand over: the lease failed, expired or its deployment is closed (terminal)
+ */
+export const HANDOVER_STATES = ["pending", "updated", "done", "superseded", "skipped"] as const;
+export type HandoverState = (typeof HANDOVER_STATES)[number];
+
+export interface HandoverRow {
+  id: number;
+  leaseId: number;
+  sourceChain: string;
+  sourceTx: string;
+  logIndex: number;
+  block: number;
+  kind: "transfer" | "move";
+  toHolder: string;
+  toChain: string;
+  state: HandoverState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  manifestHash: string | null;
+  updateTx: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewHandover = Pick<
+  HandoverRow,
+  "leaseId" | "sourceChain" | "sourceTx" | "logIndex" | "block" | "kind" | "toHolder" | "toChain"
+>;
+export type HandoverPatch = Partial<
+  Pick<HandoverRow, "state" | "attempts" | "nextAttemptAt" | "lastError" | "manifestHash" | "updateTx">
+>;
+
+const HANDOVER_COLUMNS: Record<keyof HandoverRow, string> = {
+  id: "id",
+  leaseId: "lease_id",
+  sourceChain: "source_chain",
+  sourceTx: "source_tx",
+  logIndex: "log_index",
+  block: "block",
+  kind: "kind",
+  toHolder: "to_holder",
+  toChain: "to_chain",
+  state: "state",
+  attempts: "attempts",
+  nextAttemptAt: "next_attempt_at",
+  lastError: "last_error",
+  manifestHash: "manifest_hash",
+  updateTx: "update_tx",
+  createdAt: "created_at",
+  updatedAt: "updated_at",
+};
+const HANDOVER_SELECT = `SELECT ${Object.entries(HANDOVER_COLUMNS)
+  .map(([k, c]) => `${c} AS "${k}"`)
+  .join(", ")} FROM handovers`;
+const HANDOVER_INTEGERS = new Set(["id", "leaseId", "logIndex", "block", "attempts", "nextAttemptAt", "createdAt", "updatedAt"]);
+function toHandover(r: Row): HandoverRow {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(HANDOVER_COLUMNS)) {
+    const v = r[k] ?? null;
+    out[k] = v !== null && HANDOVER_INTEGERS.has(k) ? Number(v) : v;
+  }
+  return out as unknown as HandoverRow;
+}
 
 export interface EscrowTopupRow {
   id: number;
@@ -282,10 +393,24 @@ export class LeaseStore {
   async insert(l: NewLease): Promise<LeaseRow> {
     const t = this.now();
     await this.driver.run(
-      `INSERT INTO leases (purchase_chain, key_id, model_id, buyer, params_json, akash_chain, owner, state, attempts, next_attempt_at, expires_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', 0, ?, ?, ?, ?)
+      `INSERT INTO leases (purchase_chain, key_id, model_id, buyer, params_json, akash_chain, owner, state, attempts, next_attempt_at, expires_at, holder, holder_chain, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', 0, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (purchase_chain, key_id) DO NOTHING`,
-      [l.purchaseChain, l.keyId, l.modelId, l.buyer, l.paramsJson, l.akashChain, l.owner, t, l.expiresAt ?? null, t, t],
+      [
+        l.purchaseChain,
+        l.keyId,
+        l.modelId,
+        l.buyer,
+        l.paramsJson,
+        l.akashChain,
+        l.owner,
+        t,
+        l.expiresAt ?? null,
+        l.holder ?? null,
+        l.holder ? (l.holderChain ?? l.purchaseChain) : null,
+        t,
+        t,
+      ],
     );
     return (await this.byPurchase(l.purchaseChain, l.keyId))!;
   }
@@ -390,6 +515,93 @@ export class LeaseStore {
       toState: String(r.toState),
       detail: (r.detail as string | null) ?? null,
     }));
+  }
+
+  // ------------------------------------------------------------------ handovers
+
+  /** The lease job of a key (ids are global), newest first if a key was ever bought twice. */
+  async byKey(keyId: string): Promise<LeaseRow | undefined> {
+    const [r] = await this.driver.all(`${SELECT} WHERE key_id = ? ORDER BY id DESC LIMIT 1`, [keyId]);
+    return r && toLease(r);
+  }
+
+  /** Record a handover once per source event. Returns the row (existing or new). */
+  async insertHandover(h: NewHandover): Promise<HandoverRow> {
+    const t = this.now();
+    await this.driver.run(
+      `INSERT INTO handovers (lease_id, source_chain, source_tx, log_index, block, kind, to_holder, to_chain, state, attempts, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (source_chain, source_tx, log_index) DO NOTHING`,
+      [h.leaseId, h.sourceChain, h.sourceTx, h.logIndex, h.block, h.kind, h.toHolder.toLowerCase(), h.toChain, t, t, t],
+    );
+    const [r] = await this.driver.all(`${HANDOVER_SELECT} WHERE source_chain = ? AND source_tx = ? AND log_index = ?`, [
+      h.sourceChain,
+      h.sourceTx,
+      h.logIndex,
+    ]);
+    return toHandover(r);
+  }
+  async handover(id: number): Promise<HandoverRow> {
+    const [r] = await this.driver.all(`${HANDOVER_SELECT} WHERE id = ?`, [id]);
+    if (!r) throw new Error(`handover ${id} does not exist in this store`);
+    return toHandover(r);
+  }
+  /** A lease's handovers in feed order (per source chain: block, then log index). */
+  async handoversOf(leaseId: number): Promise<HandoverRow[]> {
+    return (await this.driver.all(`${HANDOVER_SELECT} WHERE lease_id = ? ORDER BY block, log_index, id`, [leaseId])).map(
+      toHandover,
+    );
+  }
+  /** Leases with an open handover due now. */
+  async leasesWithDueHandovers(limit = 50): Promise<number[]> {
+    const rows = await this.driver.all(
+      `SELECT DISTINCT lease_id AS "leaseId" FROM handovers WHERE state IN ('pending', 'updated') AND next_attempt_at <= ? ORDER BY lease_id LIMIT ?`,
+      [this.now(), limit],
+    );
+    return rows.map((r) => Number(r.leaseId));
+  }
+  async updateHandover(id: number, patch: HandoverPatch): Promise<HandoverRow> {
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof HandoverRow, Param][];
+    if (entries.length)
+      await this.driver.run(
+        `UPDATE handovers SET ${entries.map(([k]) => `${HANDOVER_COLUMNS[k]} = ?`).join(", ")}, updated_at = ? WHERE id = ?`,
+        [...entries.map(([, v]) => v), this.now(), id],
+      );
+    return this.handover(id);
+  }
+  /** The provider runs the new holder's manifest: the handover is done and the lease job names the holder (one transaction). */
+  completeHandover(id: number, detail: string): Promise<HandoverRow> {
+    return this.driver.tx(async (e) => {
+      const [r] = await e.all(`${HANDOVER_SELECT} WHERE id = ?${this.forUpdate}`, [id]);
+      const h = toHandover(r);
+      const t = this.now();
+      await e.run("UPDATE handovers SET state = 'done', attempts = 0, last_error = NULL, updated_at = ? WHERE id = ?", [t, id]);
+      await e.run("UPDATE leases SET holder = ?, holder_chain = ?, manifest_hash = ?, updated_at = ? WHERE id = ?", [
+        h.toHolder,
+        h.toChain,
+        h.manifestHash,
+        t,
+        h.leaseId,
+      ]);
+      await e.run("INSERT INTO lease_events (lease_id, at, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?)", [
+        h.leaseId,
+        t,
+        "handover",
+        "handover",
+        detail,
+      ]);
+      const [after] = await e.all(`${HANDOVER_SELECT} WHERE id = ?`, [id]);
+      return toHandover(after);
+    });
+  }
+  /** How many handovers are in each state (`retrying`: pending or updated after a failed attempt). */
+  async handoverCounts(): Promise<Record<string, number>> {
+    const rows = await this.driver.all(
+      `SELECT CASE WHEN state IN ('pending', 'updated') AND attempts > 0 THEN 'retrying' ELSE state END AS s, COUNT(*) AS n FROM handovers GROUP BY 1`,
+    );
+    const out: Record<string, number> = Object.fromEntries(HANDOVER_STATES.map((s) => [s, 0]));
+    out.retrying = 0;
+    for (const r of rows) out[String(r.s)] = Number(r.n);
+    return out;
   }
 
   // ------------------------------------------------------------------ escrow top-ups

@@ -52,7 +52,7 @@ export interface DeploymentInfo {
   escrowUact: string | null;
 }
 
-export type TxKind = "create-deployment" | "create-lease" | "close-deployment" | "account-deposit";
+export type TxKind = "create-deployment" | "create-lease" | "close-deployment" | "account-deposit" | "update-deployment";
 
 export interface TxHooks {
   /** called with the tx hash once signed; the broadcast waits for it (persist the hash here) */
@@ -247,6 +247,16 @@ export class AkashClient {
   async closeDeployment(dseq: string, hooks: TxHooks = {}): Promise<void> {
     await this.send("MsgCloseDeployment", hooks, (opts) =>
       this.sdk.akash.deployment.v1beta4.closeDeployment({ id: { owner: this.address, dseq } }, opts),
+    );
+  }
+
+  /**
+   * Give an active deployment a new version (the sha256 of its new manifest), in place: same dseq,
+   * lease and escrow; the provider then accepts only the new version's manifest (PUT it next).
+   */
+  async updateDeployment(dseq: string, manifestHash: Uint8Array, hooks: TxHooks = {}): Promise<void> {
+    await this.send("MsgUpdateDeployment", hooks, (opts) =>
+      this.sdk.akash.deployment.v1beta4.updateDeployment({ id: { owner: this.address, dseq }, hash: manifestHash }, opts),
     );
   }
 

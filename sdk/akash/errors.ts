@@ -22,6 +22,7 @@ export type AkashErrorCode =
   | "lease_inactive" // the lease is gone after the manifest was sent
   | "services_not_ready"
   | "lease_timeout" // runToCompletion ran out of time
+  | "handover_timeout" // a lease's handovers did not finish in the time given (runLease)
   | "reporter_unauthorized" // the reporting account lacks LEASE_REPORTER_ROLE
   | "report_reverted"
   | "cosigners_refused"; // too few co-signers accepted a lease report

@@ -47,12 +47,22 @@ export function refuseUnsupported(sdl: unknown): void {
   }
 }
 
-/** SDL text → group specs, manifest and version hash. Throws InvalidSdlError / UnsupportedSdlError. */
-export function prepareSdl(yamlText: string, networkId: AkashNetworkId = "mainnet"): PreparedSdl {
+/**
+ * SDL text → group specs, manifest and version hash. Throws InvalidSdlError / UnsupportedSdlError.
+ * `env` is set in every service (replacing an entry of the same name), after the SDL's own entries
+ * in the order given: the lease service binds a deployment to its key holder this way. Environment
+ * values are part of the manifest only, so the group specs (and the orders) do not change.
+ */
+export function prepareSdl(
+  yamlText: string,
+  networkId: AkashNetworkId = "mainnet",
+  env: readonly (readonly [string, string])[] = [],
+): PreparedSdl {
   const input = parseSdlYaml(yamlText);
   if (!isRecord(input))
     throw new InvalidSdlError(["the document is not a YAML mapping (expected version, services, profiles, deployment)"]);
   refuseUnsupported(input);
+  if (env.length) setServiceEnv(input, env);
   let result: ReturnType<typeof chainSdk.generateManifest>;
   try {
     result = chainSdk.generateManifest(input as unknown as SdlInput, networkId);
@@ -159,6 +169,19 @@ export function goSortedJson(v: unknown): string {
     return x;
   };
   return JSON.stringify(sort(v)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Set `env` in every service of a parsed SDL (in place). */
+function setServiceEnv(sdl: Record<string, unknown>, env: readonly (readonly [string, string])[]): void {
+  for (const [name] of env)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InvalidSdlError([`environment name '${name}' is not a valid name`]);
+  const services = isRecord(sdl.services) ? sdl.services : {};
+  for (const svc of Object.values(services)) {
+    if (!isRecord(svc)) continue;
+    const own = Array.isArray(svc.env) ? svc.env.map(String) : [];
+    const kept = own.filter((e) => !env.some(([k]) => e === k || e.startsWith(`${k}=`)));
+    svc.env = [...kept, ...env.map(([k, v]) => `${k}=${v}`)];
+  }
 }
 
 function stableSortBy<T>(xs: T[], key: (x: T) => number): T[] {

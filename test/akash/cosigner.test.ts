@@ -13,6 +13,7 @@ import { LeasePipeline } from "../../relayer/akash/pipeline";
 import { PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
 import { NoopLeaseReporter } from "../../relayer/akash/reporter";
 import { encodeDeploymentParams } from "../../relayer/akash/params";
+import { evmHolderWord } from "../../relayer/akash/holder";
 import { LeaseReportStore, LeaseStore, OpStore } from "../../relayer/store";
 import { AkashClient } from "../../sdk/akash/client";
 import { fundAkash, HOLDER_MNEMONIC, SDL_FILE, startEnv, type Env } from "./helpers/env";
@@ -21,6 +22,7 @@ const AKASH_LANE = 900;
 const CHAIN = 1;
 const MODEL = 7n;
 const OTHER_MODEL = 8n;
+const BUYER = "0x" + "11".repeat(20);
 const purchase = (serial: bigint) => (BigInt(CHAIN) << 32n) | serial;
 
 describe("lease co-signers: one purchase per deployment, the purchased model's manifest (issue 11 item 6)", function () {
@@ -53,7 +55,7 @@ describe("lease co-signers: one purchase per deployment, the purchased model's m
         purchaseChain: String(CHAIN),
         keyId: purchase(serial),
         modelId,
-        buyer: "0x" + "11".repeat(20),
+        buyer: BUYER,
         deploymentParams: encodeDeploymentParams({ v: 1 }),
       });
       const done = await pipeline.runToCompletion(job.id);
@@ -71,6 +73,8 @@ describe("lease co-signers: one purchase per deployment, the purchased model's m
       hexsChainId: CHAIN,
       inbound: async () => 0,
       openEscrowModel: async (id: bigint) => (id === purchase(1n) || id === purchase(2n) ? MODEL : undefined),
+      // every lease here was bought by (and is still held by) BUYER
+      keyHolders: async () => [evmHolderWord(BUYER)],
     } as unknown as PurchaseChain;
     cosigner = new LeaseCosigner({
       akashChainId: AKASH_LANE,

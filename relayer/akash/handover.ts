@@ -1,0 +1,266 @@
+// Lease handover: when a key with a lease job changes hands (a transfer, a market fill, a move to
+// another chain), the running deployment is handed to the new holder IN PLACE — same dseq, lease
+// and escrow: MsgUpdateDeployment with the version (sha256) of the manifest bound to the new
+// holder (./holder.ts), then that manifest PUT to the provider, which from the update on accepts
+// no other manifest. One handover job per transfer fact, persisted (relayer/store, `handovers`):
+//
+//   pending → updated → done            (update tx persisted when signed; manifest PUT is idempotent)
+//   pending → superseded                (a later transfer of the key on the same chain, nothing broadcast yet)
+//   pending | updated → skipped         (the lease failed or expired, or its deployment is closed)
+//
+// A key's handovers run one at a time, in the order of their chain (block, log index), and only
+// from the chain the key resides on according to the lease job: facts from a chain the key moved
+// to wait until the move itself was handed over. Handovers wait while the lease job is still being
+// opened and reported (the co-signers check the purchase's holder's manifest). A failed attempt
+// is recorded (last_error) and retried with capped backoff, forever: the escrow stays with the
+// deployment, and the old holder keeps the running service until the handover succeeds.
+import type { HandoverRow, LeaseRow, LeaseStore } from "../store";
+import type { AkashClient } from "../../sdk/akash/client";
+import { AkashError, errorMessage } from "../../sdk/akash/errors";
+import { requireUactPricing, type AkashNetworkId, type PreparedSdl } from "../../sdk/akash/sdl";
+import { logger, type Logger } from "../log";
+import { nextAttemptDelayMs } from "../retry";
+import { prepareForHolder } from "./holder";
+import type { SdlSource } from "./sdl-source";
+
+/** A change of holder of a key, as a purchase chain's feed reports it (once per event). */
+export interface KeyTransferFact {
+  /** Hexs chain id of the chain that emitted the fact */
+  sourceChain: string;
+  /** the fact's transaction (EVM tx hash; CosmWasm `height/txIndex`) */
+  sourceTx: string;
+  logIndex: number;
+  block: number;
+  kind: "transfer" | "move";
+  keyId: bigint;
+  /** the new holder's account word (0x-hex) */
+  toHolder: string;
+  /** the chain the key resides on afterwards (a move: its destination) */
+  toChain: string;
+}
+
+/** Test hooks: throw from them to simulate a crash at that point. */
+export interface HandoverHooks {
+  /** MsgUpdateDeployment was accepted, before `updated` is persisted */
+  afterUpdateBroadcast?(h: HandoverRow): void;
+  /** the provider accepted the new manifest, before `done` is persisted */
+  afterManifest?(h: HandoverRow): void;
+}
+
+export interface HandoverOptions {
+  store: LeaseStore;
+  akash: AkashClient;
+  sdl: SdlSource;
+  network?: AkashNetworkId;
+  /** backoff and tx wait (the lease policy's numbers) */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  txTimeoutMs?: number;
+  pollMs?: number;
+  hooks?: HandoverHooks;
+  now?: () => number;
+  log?: Logger;
+}
+
+const OPEN = ["pending", "updated"];
+/** lease states with nothing (left) to hand over */
+const GONE = ["closing", "failed_closed", "failed", "expired"];
+
+class HookAbort extends Error {
+  constructor(readonly inner: unknown) {
+    super(errorMessage(inner));
+  }
+}
+
+export class LeaseHandovers {
+  private readonly now: () => number;
+  private readonly log: Logger;
+  constructor(private readonly o: HandoverOptions) {
+    this.now = o.now ?? Date.now;
+    this.log = o.log ?? logger("lease-handover");
+  }
+
+  /** Record the handover a transfer fact asks for. A key without a lease job: nothing (undefined). */
+  async accept(f: KeyTransferFact): Promise<HandoverRow | undefined> {
+    const lease = await this.o.store.byKey(f.keyId.toString());
+    if (!lease || lease.owner !== this.o.akash.address) return undefined;
+    if (GONE.includes(lease.state)) {
+      this.log.info({ keyId: String(f.keyId), lease: lease.id, state: lease.state }, "key changed hands; its lease is over");
+      return undefined;
+    }
+    const h = await this.o.store.insertHandover({
+      leaseId: lease.id,
+      sourceChain: f.sourceChain,
+      sourceTx: f.sourceTx,
+      logIndex: f.logIndex,
+      block: f.block,
+      kind: f.kind,
+      toHolder: f.toHolder,
+      toChain: f.toChain,
+    });
+    this.log.info(
+      { handover: h.id, lease: lease.id, keyId: lease.keyId, to: h.toHolder, toChain: h.toChain, kind: h.kind },
+      "key changed hands: handover recorded",
+    );
+    return h;
+  }
+
+  /** Advance every lease with a due handover by one step. */
+  async runDue(): Promise<number> {
+    const ids = await this.o.store.leasesWithDueHandovers();
+    for (const id of ids) await this.stepLease(id);
+    return ids.length;
+  }
+
+  /** Run a lease's handovers until none is open or `timeoutMs` passes (tests, the bench). */
+  async runLease(leaseId: number, timeoutMs = 60_000): Promise<HandoverRow[]> {
+    const until = this.now() + timeoutMs;
+    for (;;) {
+      const open = (await this.o.store.handoversOf(leaseId)).filter((h) => OPEN.includes(h.state));
+      if (!open.length) return this.o.store.handoversOf(leaseId);
+      if (this.now() > until)
+        throw new AkashError(
+          "handover_timeout",
+          `lease ${leaseId} still has ${open.length} open handover(s) after ${timeoutMs} ms (last error: ${open[0].lastError ?? "none"})`,
+          { retryable: true },
+        );
+      const wait = Math.min(...open.map((h) => h.nextAttemptAt)) - this.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, this.o.pollMs ?? 50)));
+      else await this.stepLease(leaseId);
+    }
+  }
+
+  /** One step of a lease's next handover. Hook errors propagate (crash simulation). */
+  async stepLease(leaseId: number): Promise<HandoverRow | undefined> {
+    const lease = await this.o.store.get(leaseId);
+    const all = await this.o.store.handoversOf(leaseId);
+    const open = all.filter((h) => OPEN.includes(h.state));
+    if (!open.length) return undefined;
+    if (GONE.includes(lease.state)) {
+      for (const h of open) await this.o.store.updateHandover(h.id, { state: "skipped", lastError: `lease ${lease.state}` });
+      return this.o.store.handover(open[0].id);
+    }
+    if (lease.state !== "reported") {
+      // the lease is still being opened / reported for the purchase's holder: wait for it
+      for (const h of open) await this.o.store.updateHandover(h.id, { nextAttemptAt: this.now() + (this.o.pollMs ?? 500) * 4 });
+      return undefined;
+    }
+    const residence = lease.holderChain ?? lease.purchaseChain;
+    const here = open.filter((h) => h.sourceChain === residence);
+    if (!here.length) {
+      // facts from a chain the key has not moved to (yet, as far as handed over): wait
+      for (const h of open)
+        await this.o.store.updateHandover(h.id, { nextAttemptAt: this.now() + (this.o.backoffMaxMs ?? 30_000) });
+      return undefined;
+    }
+    const h = here[0];
+    if (h.nextAttemptAt > this.now()) return h;
+    // a transfer not yet broadcast is superseded by a later one on the same chain: one update for both
+    const later = here.find((x) => x.id !== h.id && x.kind === "transfer");
+    if (h.kind === "transfer" && h.state === "pending" && !h.updateTx && later) {
+      this.log.info({ handover: h.id, by: later.id, lease: lease.id }, "handover superseded by a later transfer");
+      return this.o.store.updateHandover(h.id, { state: "superseded", lastError: `superseded by handover ${later.id}` });
+    }
+    try {
+      return h.state === "pending" ? await this.update(lease, h) : await this.sendManifest(lease, h);
+    } catch (e) {
+      if (e instanceof HookAbort) throw e.inner;
+      return this.failed(await this.o.store.handover(h.id), e);
+    }
+  }
+
+  private hook(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      throw new HookAbort(e);
+    }
+  }
+
+  private async prepared(lease: LeaseRow, h: HandoverRow): Promise<PreparedSdl> {
+    const sdl = await this.o.sdl.sdlFor({ purchaseChain: lease.purchaseChain, modelId: lease.modelId, keyId: lease.keyId });
+    const p = prepareForHolder(sdl, this.o.network ?? "mainnet", { word: h.toHolder, chain: h.toChain });
+    requireUactPricing(p);
+    if (h.manifestHash && h.manifestHash !== p.manifestHashHex)
+      throw new AkashError(
+        "sdl_changed",
+        `the SDL of model ${lease.modelId} changed during handover ${h.id} (version ${h.manifestHash}, now ${p.manifestHashHex})`,
+        { retryable: true },
+      );
+    return p;
+  }
+
+  /** pending: the deployment gets the new holder's version (once: the chain is asked first). */
+  private async update(lease: LeaseRow, h: HandoverRow): Promise<HandoverRow> {
+    const p = await this.prepared(lease, h);
+    if (!h.manifestHash) h = await this.o.store.updateHandover(h.id, { manifestHash: p.manifestHashHex });
+    const d = await this.o.akash.deployment(lease.owner, lease.dseq!);
+    if (!d || d.state !== "active") return this.skip(h, d ? "deployment closed" : "no deployment on chain");
+    if (d.hashHex.toLowerCase() === p.manifestHashHex) return this.persist(h, "updated", "version found on chain");
+    if (h.updateTx && (await this.waitForTx(h))) return this.o.store.handover(h.id);
+    await this.o.akash.updateDeployment(lease.dseq!, p.manifestHash, {
+      onSigned: async (hash) => {
+        await this.o.store.updateHandover(h.id, { updateTx: hash, lastError: `broadcast at ${this.now()}` });
+      },
+    });
+    const sent = await this.o.store.handover(h.id);
+    this.hook(() => this.o.hooks?.afterUpdateBroadcast?.(sent));
+    return this.persist(sent, "updated", `MsgUpdateDeployment ${sent.updateTx}`);
+  }
+
+  /** updated: PUT the new holder's manifest (idempotent at the provider), then record the new holder. */
+  private async sendManifest(lease: LeaseRow, h: HandoverRow): Promise<HandoverRow> {
+    const p = await this.prepared(lease, h);
+    const d = await this.o.akash.deployment(lease.owner, lease.dseq!);
+    if (!d || d.state !== "active") return this.skip(h, d ? "deployment closed" : "no deployment on chain");
+    await this.o.akash.sendManifest(lease.provider!, lease.dseq!, p.manifestJson);
+    this.hook(() => this.o.hooks?.afterManifest?.(h));
+    const done = await this.o.store.completeHandover(
+      h.id,
+      `handover ${h.id}: ${lease.holder ?? "unbound"} → ${h.toHolder} (chain ${h.toChain}), manifest ${p.manifestHashHex.slice(0, 16)}…`,
+    );
+    this.log.info({ handover: h.id, lease: lease.id, dseq: lease.dseq, holder: h.toHolder }, "handover done");
+    return done;
+  }
+
+  /** A signed update tx not yet visible: in a block with an error → fail; recent → wait; old → re-send. */
+  private async waitForTx(h: HandoverRow): Promise<boolean> {
+    const t = await this.o.akash.findTx(h.updateTx!);
+    if (t && t.code !== 0)
+      throw new AkashError("tx_failed", `MsgUpdateDeployment ${h.updateTx} failed on chain with code ${t.code}`, {
+        retryable: true,
+      });
+    const signedAt = Number(/broadcast at (\d+)/.exec(h.lastError ?? "")?.[1] ?? h.updatedAt);
+    if (t || this.now() - signedAt < (this.o.txTimeoutMs ?? 60_000)) {
+      await this.o.store.updateHandover(h.id, { nextAttemptAt: this.now() + (this.o.pollMs ?? 500) });
+      return true;
+    }
+    return false;
+  }
+
+  private async persist(h: HandoverRow, state: "updated", detail: string): Promise<HandoverRow> {
+    this.log.info({ handover: h.id, lease: h.leaseId, to: state, detail }, "handover step");
+    return this.o.store.updateHandover(h.id, { state, attempts: 0, lastError: null, nextAttemptAt: this.now() });
+  }
+
+  private async skip(h: HandoverRow, why: string): Promise<HandoverRow> {
+    this.log.warn({ handover: h.id, lease: h.leaseId, why }, "handover skipped: nothing to hand over");
+    return this.o.store.updateHandover(h.id, { state: "skipped", lastError: why });
+  }
+
+  /** Record the failure and retry with capped backoff (never given up: see the file comment). */
+  private async failed(h: HandoverRow, e: unknown): Promise<HandoverRow> {
+    const attempts = h.attempts + 1;
+    const msg = errorMessage(e).slice(0, 1000);
+    const delay = nextAttemptDelayMs(attempts, {
+      baseMs: this.o.backoffBaseMs ?? 1_000,
+      maxMs: this.o.backoffMaxMs ?? 60_000,
+      maxAttempts: Infinity,
+    });
+    this.log.warn(
+      { handover: h.id, lease: h.leaseId, state: h.state, attempts, retryInMs: delay, err: msg },
+      "handover step failed; will retry",
+    );
+    return this.o.store.updateHandover(h.id, { attempts, lastError: msg, nextAttemptAt: this.now() + delay });
+  }
+}
