@@ -1,5 +1,5 @@
 // Shell: loads the runtime config and the catalog (refreshed every few seconds), hash routes
-// (#/ catalog, #/model/<id>, #/keys, #/studio), the wallet button, and the flows picked up again
+// (#/ catalog, #/model/<id>, #/model/<id>/dao, #/keys, #/studio), the wallet button, and the flows picked up again
 // after a reload.
 import { useCallback, useEffect, useState } from "react";
 import { loadConfig, chainLabel, type AppConfig } from "./config";
@@ -9,6 +9,7 @@ import { CatalogPage } from "./CatalogPage";
 import { ModelPage } from "./ModelPage";
 import { KeysPage } from "./KeysPage";
 import { StudioPage } from "./StudioPage";
+import { DaoPage } from "./DaoPage";
 import { PendingPanel } from "./PendingPanel";
 
 function useHashRoute(): string {
@@ -96,6 +97,7 @@ export function App() {
   }, [reload]);
 
   const modelMatch = /^\/model\/(\d+)$/.exec(route);
+  const daoMatch = /^\/model\/(\d+)\/dao$/.exec(route);
   return (
     <>
       <header className="top">
@@ -127,6 +129,8 @@ export function App() {
         {config && <PendingPanel config={config} />}
         {!catalog || !config ? (
           !error && <p className="muted">Loading the catalog…</p>
+        ) : daoMatch ? (
+          <DaoPage config={config} catalog={catalog} id={daoMatch[1]} />
         ) : modelMatch ? (
           <ModelPage config={config} catalog={catalog} id={modelMatch[1]} onBought={reload} />
         ) : route === "/keys" ? (

@@ -199,6 +199,11 @@ export function ModelPage({
         <dd>
           {forks.length} {m.forkRoyaltyBps != null && <>· each fork pays this model {pct(m.forkRoyaltyBps)} of its sales</>}
         </dd>
+        <dt>DAO</dt>
+        <dd>
+          <a href={`#/model/${m.id}/dao`}>Members, treasury and proposals on each chain</a>
+          {m.daoBps != null && m.daoBps > 0 && <> · receives {pct(m.daoBps)} of every sale</>}
+        </dd>
         <dt>Content commitment</dt>
         <dd className="mono small">{m.contentCommitment ?? "(not yet indexed from its home chain)"}</dd>
       </dl>

@@ -1,6 +1,6 @@
 // A model's DAO: create it, propose paying from its treasury, vote, execute.
 import type { Signer } from "ethers";
-import { id as hashText, ZeroAddress } from "ethers";
+import { getAddress, id as hashText, ZeroAddress } from "ethers";
 import { governorAt, membershipAt, type HexsContracts } from "../contracts";
 import { formatId } from "../ids";
 import type { ModelGovernor } from "../typechain";
@@ -312,4 +312,113 @@ export async function execute(c: HexsContracts, signer: Signer, p: ExecuteParams
   );
   const funded = findEvent(r.receipt, gov.interface, "InfrastructureFunded") !== undefined;
   return { proposalId, to, currency, amount, purpose, txHash: r.hash, funded };
+}
+
+export interface DaoMember {
+  address: string;
+  /** Current voting power (one membership token, self-delegated, is one vote). */
+  votes: bigint;
+}
+
+export interface DaoProposal {
+  proposalId: bigint;
+  proposer: string;
+  description: string;
+  state: ProposalState;
+  /** The spend the proposal makes when it is a `fundInfrastructure` call (the only kind the DAO pays). */
+  spend?: { currency: string; to: string; amount: bigint; purpose: string };
+  voteStart: bigint;
+  voteEnd: bigint;
+  tally: { for: bigint; against: bigint; abstain: bigint };
+  /** Votes (for + abstain) it needs, from the total supply at its snapshot; undefined before voting starts. */
+  quorum?: bigint;
+  /** Whether it must be queued before execution (false: ModelGovernor has no timelock, Succeeded → execute). */
+  needsQueuing: boolean;
+  /** Block of its ProposalCreated event. */
+  block: number;
+}
+
+export interface DaoView {
+  modelId: bigint;
+  governor: string;
+  membership: string;
+  members: DaoMember[];
+  totalVotes: bigint;
+  /** What the governor holds in each asked currency (its treasury). */
+  treasury: { currency: string; amount: bigint }[];
+  votingDelay: bigint;
+  votingPeriod: bigint;
+  quorumPercent: bigint;
+  /** Newest first. */
+  proposals: DaoProposal[];
+  latestBlock: bigint;
+}
+
+/**
+ * A model's DAO as its governor and membership token hold it on this chain: members (from
+ * MemberAdded/MemberRemoved, checked with isMember) and their votes, the treasury in each of
+ * `currencies` (default native), and every proposal (from ProposalCreated) with its state,
+ * tally and decoded spend. `fromBlock` bounds the event search (default 0).
+ */
+export async function daoView(
+  c: HexsContracts,
+  modelId: bigint,
+  o: { currencies?: string[]; fromBlock?: number } = {},
+): Promise<DaoView> {
+  const gov = await governorOf(c, modelId);
+  const fromBlock = o.fromBlock ?? 0;
+  const membership = membershipAt(c, await gov.token());
+  const seen = new Set<string>();
+  for (const l of await membership.queryFilter(membership.filters.MemberAdded(), fromBlock))
+    seen.add((l.args.member as string).toLowerCase());
+  const members: DaoMember[] = [];
+  for (const a of seen) {
+    if (!(await membership.isMember(a))) continue;
+    members.push({ address: getAddress(a), votes: await membership.getVotes(a) });
+  }
+  const latestBlock = BigInt(await c.provider.getBlockNumber());
+  const proposals: DaoProposal[] = [];
+  for (const l of await gov.queryFilter(gov.filters.ProposalCreated(), fromBlock)) {
+    const proposalId = l.args.proposalId;
+    const calldatas = [...l.args.calldatas];
+    let spend: DaoProposal["spend"];
+    const call = calldatas.length === 1 ? gov.interface.parseTransaction({ data: calldatas[0] }) : null;
+    if (call?.name === "fundInfrastructure")
+      spend = {
+        currency: call.args[0] as string,
+        to: call.args[1] as string,
+        amount: call.args[2] as bigint,
+        purpose: call.args[3] as string,
+      };
+    const [against, forVotes, abstain] = await gov.proposalVotes(proposalId);
+    const voteStart = await gov.proposalSnapshot(proposalId);
+    proposals.push({
+      proposalId,
+      proposer: l.args.proposer,
+      description: l.args.description,
+      state: PROPOSAL_STATES[Number(await gov.state(proposalId))],
+      spend,
+      voteStart,
+      voteEnd: await gov.proposalDeadline(proposalId),
+      tally: { for: forVotes, against, abstain },
+      quorum: voteStart < latestBlock ? await gov.quorum(voteStart) : undefined,
+      needsQueuing: await gov.proposalNeedsQueuing(proposalId),
+      block: l.blockNumber,
+    });
+  }
+  proposals.reverse();
+  const currencies = o.currencies ?? [ZeroAddress];
+  return {
+    modelId,
+    governor: await gov.getAddress(),
+    membership: await membership.getAddress(),
+    members,
+    totalVotes: members.reduce((a, m) => a + m.votes, 0n),
+    treasury: await Promise.all(currencies.map(async (currency) => ({ currency, amount: await gov.treasury(currency) }))),
+    votingDelay: await gov.votingDelay(),
+    votingPeriod: await gov.votingPeriod(),
+    quorumPercent: await gov["quorumNumerator()"](),
+    proposals,
+    latestBlock,
+  };
 }

@@ -9,9 +9,9 @@ import { id, parseEther, type Signer } from "ethers";
 import * as hexs from "../../../sdk";
 import { flushLane } from "../../../sdk/bridge";
 import { sdkChain } from "../../../devnet/chains";
-import { startIndexer, type Indexer } from "../../../devnet/app";
+import { firstFreePort, startIndexer, type Indexer } from "../../../devnet/app";
 import { Supervisor } from "../../../devnet/procs";
-import { startTwoNodes, type NodeChain, type TwoNodes } from "../../lz/helpers/twoNodes";
+import { portRange, startTwoNodes, type NodeChain, type TwoNodes } from "../../lz/helpers/twoNodes";
 
 /** A model's display metadata, carried on chain as a data: URI (the app reads name and description from it). */
 export function metadataUri(name: string, description: string): string {
@@ -111,7 +111,11 @@ export async function startStack(log: (line: string) => void = () => undefined):
     fs.writeFileSync(chainsFile, JSON.stringify(registry, null, 2));
     const catalog = await makeCatalog(nodes, registry);
     log(`catalog: root ${hexs.formatId(catalog.root)}, fork ${hexs.formatId(catalog.fork)}`);
-    const indexer = await startIndexer(sup, chainsFile, nodes.dir);
+    // with HEXS_PORT_RANGE, the indexer too stays in the range (its upper half)
+    const range = process.env.HEXS_PORT_RANGE ? portRange() : undefined;
+    const indexer = await startIndexer(sup, chainsFile, nodes.dir, {
+      ...(range ? { port: await firstFreePort(range.lo + Math.floor(range.size / 2)) } : {}),
+    });
     log(`indexer on ${indexer.url}`);
     const relay = async () => {
       await flushAndDeliver(nodes, nodes.a, 2);

@@ -54,15 +54,22 @@ export interface TwoNodes {
   stop: () => Promise<void>;
 }
 
-/** `count` free ports in 18700-18799, starting at a pseudo-random offset (parallel runs). */
+/** The test port range: HEXS_PORT_RANGE="<lo>-<hi>" (one engineer's range on a shared machine), else 18700-18799. */
+export function portRange(): { lo: number; size: number } {
+  const m = /^(\d+)-(\d+)$/.exec(process.env.HEXS_PORT_RANGE ?? "");
+  return m ? { lo: Number(m[1]), size: Number(m[2]) - Number(m[1]) + 1 } : { lo: 18700, size: 100 };
+}
+
+/** `count` free ports in the test port range, starting at a pseudo-random offset (parallel runs). */
 export async function freePorts(count: number): Promise<number[]> {
+  const { lo, size } = portRange();
   const out: number[] = [];
-  const start = 18700 + (process.pid % 50) * 2;
-  for (let i = 0; i < 100 && out.length < count; i++) {
-    const port = 18700 + ((start - 18700 + i) % 100);
+  const start = (process.pid % Math.max(1, Math.floor(size / 2))) * 2;
+  for (let i = 0; i < size && out.length < count; i++) {
+    const port = lo + ((start + i) % size);
     if (await portFree(port)) out.push(port);
   }
-  if (out.length < count) throw new Error("no free ports left in 18700-18799");
+  if (out.length < count) throw new Error(`no free ports left in ${lo}-${lo + size - 1}`);
   return out;
 }
 
