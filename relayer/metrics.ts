@@ -74,6 +74,12 @@ export class Metrics {
     labelNames: ["state"],
     registers: [this.registry],
   });
+  readonly leaseHandovers = new Gauge({
+    name: "hexs_relayer_lease_handovers",
+    help: "handovers of running deployments to a key's new holder, by state (retrying: open after a failed attempt)",
+    labelNames: ["state"],
+    registers: [this.registry],
+  });
   readonly leaseFailures = new Counter({
     name: "hexs_relayer_lease_failures_total",
     help: "lease service steps that failed and are retried (start-up, a purchase feed poll, the work loop)",

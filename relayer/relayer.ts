@@ -232,6 +232,8 @@ export class Relayer {
         for (const s of OP_STATES) this.metrics.queueDepth.set({ state: s }, counts[s]);
         const leases = await this.akash?.leases?.counts();
         for (const [state, n] of Object.entries(leases ?? {})) this.metrics.leaseJobs.set({ state }, n);
+        const handovers = await this.akash?.leases?.handoverCounts();
+        for (const [state, n] of Object.entries(handovers ?? {})) this.metrics.leaseHandovers.set({ state }, n);
       } catch {
         /* the store is closing */
       }

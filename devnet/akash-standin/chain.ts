@@ -87,6 +87,8 @@ interface State {
   orders: Map<string, OrderRec>;
   bids: Map<string, BidRec>;
   leases: Map<string, LeaseRec>;
+  /** every MsgUpdateDeployment applied, in order (in the state: a simulation or a failed tx leaves no entry) */
+  versionUpdates: { owner: string; dseq: string; hash: string; height: number }[];
 }
 
 /** A rejection with the code and codespace a real node would answer. */
@@ -124,7 +126,14 @@ export class StandinChain {
   readonly providers: StandinProvider[];
   height = 1;
   private time = new Date();
-  private state: State = { accounts: new Map(), deployments: new Map(), orders: new Map(), bids: new Map(), leases: new Map() };
+  private state: State = {
+    accounts: new Map(),
+    deployments: new Map(),
+    orders: new Map(),
+    bids: new Map(),
+    leases: new Map(),
+    versionUpdates: [],
+  };
   private readonly txs = new Map<string, TxRec>();
   private mempool: { hash: string; tx: Uint8Array }[] = [];
   /** txs in the mempool (broadcast, not yet in a block) */
@@ -132,8 +141,10 @@ export class StandinChain {
     return this.mempool.length;
   }
   private nextAccountNumber = 7;
-  /** every MsgUpdateDeployment applied, in order (for tests: "one update per handover") */
-  readonly versionUpdates: { owner: string; dseq: string; hash: string; height: number }[] = [];
+  /** every MsgUpdateDeployment delivered, in order (for tests: "one update per handover") */
+  get versionUpdates(): readonly { owner: string; dseq: string; hash: string; height: number }[] {
+    return this.state.versionUpdates;
+  }
   /** every tx the chain has seen delivered, in order (for tests: "exactly one deployment") */
   readonly delivered: { hash: string; typeUrls: string[]; code: number }[] = [];
 
@@ -389,7 +400,7 @@ export class StandinChain {
         if (m.hash.length !== 32)
           reject("deployment", 8, `invalid deployment version: hash must be 32 bytes, got ${m.hash.length}`);
         d.hash = m.hash;
-        this.versionUpdates.push({ owner: d.owner, dseq: d.dseq, hash: hex(m.hash), height: this.height });
+        this.state.versionUpdates.push({ owner: d.owner, dseq: d.dseq, hash: hex(m.hash), height: this.height });
         return "/akash.deployment.v1beta4.MsgUpdateDeploymentResponse";
       }
       case MSG.accountDeposit: {

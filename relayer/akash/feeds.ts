@@ -8,7 +8,15 @@ import { connectComet, type CometClient } from "@cosmjs/tendermint-rpc";
 import { Contract, Interface, ZeroAddress, type JsonRpcProvider } from "ethers";
 import { fromBech32 } from "@cosmjs/encoding";
 import { HexsRegistry__factory } from "../../sdk/typechain/factories/contracts/evm/registry/HexsRegistry__factory";
-import { AccountFamily, decodeMessage, Kind, type PurchaseSettledBody } from "../../codec";
+import {
+  AccountFamily,
+  decodeBody,
+  decodeMessage,
+  Kind,
+  type KeyMovedBody,
+  type KeyTransferredBody,
+  type PurchaseSettledBody,
+} from "../../codec";
 import type { ChainConfig, CosmwasmChainConfig, EvmChainConfig } from "../config";
 import { connectEvm } from "../sources/evm-provider";
 import type { LeaseReportStore } from "../store";
@@ -16,6 +24,7 @@ import { AkashError } from "../../sdk/akash/errors";
 import type { LeaseRequest } from "./pipeline";
 import { evmHolderWord, holderWord } from "./holder";
 import type { InfrastructureFundedEvent, SpendEvidence } from "./topups";
+import type { KeyTransferFact } from "./handover";
 
 export const MARKET_ABI = [
   "event Purchased(uint256 indexed keyId, uint64 indexed modelId, address indexed buyer, address recipient, address currency, uint256 keyPrice, uint256 deploymentEscrow, bytes deploymentParams)",
@@ -34,6 +43,9 @@ const HUB_ABI = [
 export const GOVERNOR_EVENTS = new Interface([
   "event InfrastructureFunded(uint64 indexed modelId, address indexed currency, address indexed to, uint256 amount, string purpose)",
 ]);
+/** The hub's journal: every local fact (KeyTransferred, KeyMoved, ...) of this chain, one event each. */
+const HUB_EVENTS = new Interface(["event Recorded(uint64 indexed entry, uint8 kind, bytes body)"]);
+const RECORDED = HUB_EVENTS.getEvent("Recorded")!.topicHash;
 const market = new Interface(MARKET_ABI);
 const PURCHASED = market.getEvent("Purchased")!.topicHash;
 const FUNDED = GOVERNOR_EVENTS.getEvent("InfrastructureFunded")!.topicHash;
@@ -41,6 +53,40 @@ const FUNDED = GOVERNOR_EVENTS.getEvent("InfrastructureFunded")!.topicHash;
 export interface FeedSink {
   purchase(req: LeaseRequest): Promise<void> | void;
   spend?(e: InfrastructureFundedEvent, evidence: SpendEvidence): Promise<void> | void;
+  /** a key changed hands on this chain (transfer) or left it (move); handed to the lease handovers */
+  transfer?(f: KeyTransferFact): Promise<void> | void;
+}
+
+/** A KeyTransferred / KeyMoved fact of chain `chain` as a handover request (undefined: another kind). */
+export function keyTransferFact(
+  chain: number,
+  kind: number,
+  body: string,
+  at: { sourceTx: string; logIndex: number; block: number },
+): KeyTransferFact | undefined {
+  if (kind === Kind.KeyTransferred) {
+    const b = decodeBody(Kind.KeyTransferred, body) as KeyTransferredBody;
+    return {
+      ...at,
+      sourceChain: String(chain),
+      kind: "transfer",
+      keyId: b.keyId,
+      toHolder: holderWord(b.to),
+      toChain: String(chain),
+    };
+  }
+  if (kind === Kind.KeyMoved) {
+    const b = decodeBody(Kind.KeyMoved, body) as KeyMovedBody;
+    return {
+      ...at,
+      sourceChain: String(chain),
+      kind: "move",
+      keyId: b.keyId,
+      toHolder: holderWord(b.owner),
+      toChain: String(b.toChain),
+    };
+  }
+  return undefined;
 }
 
 export interface PurchaseChain {
@@ -129,6 +175,18 @@ export class EvmPurchaseChain implements PurchaseChain {
         // the key went to the recipient: the deployment serves its holder
         holder: { word: evmHolderWord(String(ev.args.recipient)), chain: String(this.hexsChainId) },
       });
+    }
+    if (sink.transfer) {
+      // after the range's purchases: a key bought and resold in the same range finds its lease job
+      for (const l of await this.p.getLogs({ address: this.cfg.hub, topics: [RECORDED], fromBlock, toBlock })) {
+        const ev = HUB_EVENTS.parseLog({ topics: [...l.topics], data: l.data })!;
+        const f = keyTransferFact(this.hexsChainId, Number(ev.args.kind), String(ev.args.body), {
+          sourceTx: l.transactionHash,
+          logIndex: l.index,
+          block: l.blockNumber,
+        });
+        if (f) await sink.transfer(f);
+      }
     }
     if (this.watchSpends && sink.spend) {
       for (const l of await this.p.getLogs({ topics: [FUNDED], fromBlock, toBlock })) {
@@ -236,13 +294,35 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
     for (let h = cur + 1; h <= to; h++) {
       const res = await this.comet!.blockResults(h);
       const seen = new Set<bigint>();
-      for (const tx of res.results) {
+      const transfers: KeyTransferFact[] = [];
+      for (const [txIndex, tx] of res.results.entries()) {
         if (tx.code !== 0) continue;
+        // each fact leaves once per peer lane: a tx's transfers are those of its first lane, in order
+        let lane: string | undefined;
+        let ordinal = 0;
         for (const ev of tx.events) {
           if (ev.type !== "wasm-hexs_outbound") continue;
           const a = Object.fromEntries(ev.attributes.map((x) => [x.key, x.value]));
-          if (a._contract_address !== this.cfg.contract || typeof a.message !== "string" || a.message.slice(2, 4) !== "07")
+          if (a._contract_address !== this.cfg.contract || typeof a.message !== "string") continue;
+          if (a.message.slice(2, 4) === "04" && sink.transfer) {
+            lane ??= a.dst;
+            if (a.dst !== lane) continue;
+            const m = decodeMessage(`0x${a.message}`);
+            if (m.kind !== Kind.KeyTransferred) continue;
+            const b = m.body as KeyTransferredBody;
+            transfers.push({
+              sourceChain: String(this.hexsChainId),
+              sourceTx: `${h}/${txIndex}`,
+              logIndex: ordinal++,
+              block: h,
+              kind: "transfer",
+              keyId: b.keyId,
+              toHolder: holderWord(b.to),
+              toChain: String(this.hexsChainId),
+            });
             continue;
+          }
+          if (a.message.slice(2, 4) !== "07") continue;
           const m = decodeMessage(`0x${a.message}`);
           if (m.kind !== Kind.PurchaseSettled) continue;
           const b = m.body as PurchaseSettledBody;
@@ -260,6 +340,8 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
           });
         }
       }
+      // after the height's purchases (see EvmPurchaseChain.poll)
+      for (const f of transfers) await sink.transfer!(f);
       await this.store.setCursor(key, h);
     }
     return to < safe;

@@ -21,6 +21,7 @@ import { EvmLeaseReporter, type LeaseReport, type LeaseReporter } from "./report
 import { nextAttemptDelayMs, sleep } from "../retry";
 import { PlaintextFileSdlSource, type SdlRequest, type SdlSource } from "./sdl-source";
 import { EscrowTopups } from "./topups";
+import { LeaseHandovers, type HandoverHooks } from "./handover";
 import type { Metrics } from "../metrics";
 
 export function readMnemonic(src: { env: string } | { file: string }): string {
@@ -110,6 +111,8 @@ export interface AkashServiceOptions {
   /** the relayer's operations queue (LeaseReported messages join it) */
   ops: OpStore;
   hooks?: PipelineHooks;
+  /** handover test hooks (crash simulation) */
+  handoverHooks?: HandoverHooks;
   /** the relayer's metrics (refused top-ups and lease reports are counted there) */
   metrics?: Metrics;
   /** each component's state for the relayer's /readyz: `lease` (started), `lease-feed:<chain>`, `lease-work` */
@@ -128,6 +131,7 @@ export class AkashService {
   reports?: LeaseReportStore;
   pipeline?: LeasePipeline;
   topups?: EscrowTopups;
+  handovers?: LeaseHandovers;
 
   /** settles when start() finished (rejects with its error) */
   started?: Promise<void>;
@@ -257,6 +261,17 @@ export class AkashService {
         this.o.metrics?.topupsRefused.inc({ chain: e.sourceChain }),
       );
     }
+    // a leased key that changes hands: the running deployment is handed to the new holder in place
+    this.handovers = new LeaseHandovers({
+      store: this.leases,
+      akash: this.akash,
+      sdl,
+      backoffBaseMs: this.pipeline.policy.backoffBaseMs,
+      backoffMaxMs: this.pipeline.policy.backoffMaxMs,
+      txTimeoutMs: this.pipeline.policy.txTimeoutMs,
+      pollMs: this.pipeline.policy.pollMs,
+      hooks: this.o.handoverHooks,
+    });
     const sink: FeedSink = {
       purchase: async (req) => {
         const row = await this.pipeline!.submit(req);
@@ -267,6 +282,9 @@ export class AkashService {
       },
       spend: async (e, evidence) => {
         await this.topups?.accept(e, evidence);
+      },
+      transfer: async (f) => {
+        await this.handovers!.accept(f);
       },
     };
     this.loops = [...[...this.chains.values()].map((c) => this.feedLoop(c, sink)), this.workLoop()];
@@ -318,6 +336,7 @@ export class AkashService {
       try {
         await this.pipeline!.runDue();
         await this.topups?.runDue();
+        await this.handovers?.runDue();
         // key expiry is each purchase chain's clock (a devnet's may run ahead of the wall clock)
         const times = new Map<string, number>();
         for (const c of this.chains.values()) times.set(String(c.hexsChainId), await c.time());

@@ -1,0 +1,492 @@
+// Lease handover (issue 14): a leased key changes hands on the Hardhat network, the purchase
+// feed reads the hub's KeyTransferred / KeyMoved facts over JSON-RPC, and the running deployment
+// on the Akash stand-in is handed to the new holder in place (MsgUpdateDeployment + manifest PUT).
+// Real contracts, the real stand-in driven by the production client, SQLite lease stores.
+import path from "node:path";
+import { expect } from "chai";
+import hre, { deployments, ethers } from "hardhat";
+import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
+import type { Signer } from "ethers";
+import {
+  deployProtocol,
+  publish,
+  setNativePrice,
+  throughTimelock,
+  timelockSigner,
+  buyNative,
+  type Protocol,
+} from "../../devnet/hardhat/protocol";
+import { AccountFamily } from "../../codec";
+import { evmChainSchema } from "../../relayer/config";
+import {
+  openLeaseDb,
+  LeaseReportStore,
+  LeaseStore,
+  LEASE_MIGRATIONS,
+  type HandoverRow,
+  type LeaseRow,
+} from "../../relayer/store";
+import { openDriver } from "../../relayer/store/sql";
+import { LeasePipeline } from "../../relayer/akash/pipeline";
+import { LeaseHandovers, type HandoverHooks } from "../../relayer/akash/handover";
+import { EvmPurchaseChain, type FeedSink } from "../../relayer/akash/feeds";
+import { evmHolderWord, HOLDER_ENV, prepareForHolder } from "../../relayer/akash/holder";
+import { PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
+import { EvmLeaseReporter } from "../../relayer/akash/reporter";
+import { encodeDeploymentParams, type LeasePolicyInput } from "../../relayer/akash/params";
+import { ProviderRejectedError } from "../../sdk/akash/errors";
+import type { AkashClient } from "../../sdk/akash/client";
+import type { HexsHub, KeyNFT } from "../../sdk/typechain";
+import { fundAkash, PROVIDER_B, SDL_FILE, startEnv, type Env } from "./helpers/env";
+import fs from "node:fs";
+
+// this suite's loopback ports: JSON-RPC 18300-18339, the Akash stand-in from 18340
+const RPC_PORTS = [18300, 18339] as const;
+const STANDIN_FIRST_PORT = 18340;
+const KEY_PRICE = ethers.parseEther("0.01");
+const DEPLOY_PRICE = ethers.parseEther("0.05");
+const POLICY: LeasePolicyInput = {
+  bidWindowMs: 300,
+  pollMs: 40,
+  backoffBaseMs: 40,
+  backoffMaxMs: 200,
+  maxAttempts: 4,
+  txTimeoutMs: 3_000,
+  depositUact: 5_000_000n,
+};
+const UPDATE = "/akash.deployment.v1beta4.MsgUpdateDeployment";
+const MOVE_PEER = 77;
+
+class Crash extends Error {}
+
+async function serveChain(): Promise<{ url: string; close(): Promise<void> }> {
+  for (let port = RPC_PORTS[0]; port <= RPC_PORTS[1]; port++) {
+    const server = (await hre.run(TASK_NODE_CREATE_SERVER, { hostname: "127.0.0.1", port, provider: hre.network.provider })) as {
+      listen(): Promise<{ port: number }>;
+      close(): Promise<void>;
+    };
+    try {
+      const r = await server.listen();
+      return { url: `http://127.0.0.1:${r.port}`, close: () => server.close() };
+    } catch (e) {
+      if (!/EADDRINUSE/.test(String((e as Error).message ?? e))) throw e;
+    }
+  }
+  throw new Error(`no free port in ${RPC_PORTS.join("-")} for the JSON-RPC server`);
+}
+
+describe("lease handover: a leased key changes hands → the running deployment is handed over in place (issue 14)", function () {
+  this.timeout(180_000);
+  let env: Env;
+  let rpc: { url: string; close(): Promise<void> };
+  let p: Protocol;
+  let hub: HexsHub;
+  let keys: KeyNFT;
+  let chainId: number;
+  let modelId: bigint;
+  let buyer: Signer;
+  let alice: Signer;
+  let bob: Signer;
+  let relayerEvm: Signer;
+  let operator: string;
+  let akash: AkashClient;
+  let dbSeq = 0;
+  const sdlText = fs.readFileSync(SDL_FILE, "utf8");
+
+  before(async () => {
+    env = await startEnv({ firstPort: STANDIN_FIRST_PORT });
+    p = await deployProtocol();
+    rpc = await serveChain();
+    hub = (await ethers.getContractAt("HexsHub", (await deployments.get("HexsHub")).address)) as unknown as HexsHub;
+    chainId = Number(await p.registry.chainId());
+    const creator = p.signers[2];
+    buyer = p.signers[6];
+    relayerEvm = p.signers[7];
+    operator = await p.signers[8].getAddress();
+    alice = p.signers[9];
+    bob = p.signers[10];
+    ({ modelId } = await publish(p, creator));
+    await setNativePrice(p, creator, modelId, KEY_PRICE, DEPLOY_PRICE);
+    keys = (await ethers.getContractAt("KeyNFT", await p.registry.keysOf(modelId))) as unknown as KeyNFT;
+    const tl = await timelockSigner(p);
+    await (await p.market.connect(tl).grantRole(await p.market.LEASE_REPORTER_ROLE(), await relayerEvm.getAddress())).wait();
+    // a peer chain keys may move to (EVM family), so that moves are recorded on this hub
+    await (
+      await throughTimelock(
+        p,
+        await hub.getAddress(),
+        hub.interface.encodeFunctionData("setPeer", [MOVE_PEER, await p.signers[11].getAddress(), 64, AccountFamily.Evm]),
+        ethers.id("handover-move-peer"),
+      )
+    ).wait();
+    akash = await env.client();
+    fundAkash(env, akash.address);
+  });
+  after(async () => {
+    await rpc?.close();
+    await env?.close();
+  });
+
+  /** One operator's lease service, wired as AkashService wires it: feed → pipeline / handovers. */
+  async function operatorStack(o: { file?: string; hooks?: HandoverHooks } = {}) {
+    const file = o.file ?? path.join(env.tmpdir, `handover-${++dbSeq}.sqlite`);
+    const db = await openLeaseDb(file);
+    const store = new LeaseStore(db);
+    const reports = new LeaseReportStore(db);
+    const sdl = new PlaintextFileSdlSource(SDL_FILE);
+    const pipeline = new LeasePipeline({
+      store,
+      akash,
+      sdl,
+      reporter: new EvmLeaseReporter(p.market, relayerEvm, operator),
+      policy: POLICY,
+    });
+    const handovers = new LeaseHandovers({
+      store,
+      akash,
+      sdl,
+      backoffBaseMs: 40,
+      backoffMaxMs: 200,
+      txTimeoutMs: 3_000,
+      pollMs: 40,
+      hooks: o.hooks,
+    });
+    const from = (await ethers.provider.getBlockNumber()) + 1; // this stack's own facts only
+    const feed = new EvmPurchaseChain(
+      evmChainSchema.parse({
+        type: "evm",
+        name: "hardhat",
+        hexsChainId: chainId,
+        rpc: rpc.url,
+        hub: await hub.getAddress(),
+        confirmations: 0,
+      }),
+      await p.market.getAddress(),
+      reports,
+      from,
+      false,
+    );
+    await feed.init();
+    const accepted: (HandoverRow | undefined)[] = [];
+    const sink: FeedSink = {
+      purchase: async (req) => void (await pipeline.submit(req)),
+      transfer: async (f) => void accepted.push(await handovers.accept(f)),
+    };
+    return {
+      file,
+      store,
+      pipeline,
+      handovers,
+      accepted,
+      /** read the chain up to its head (purchases, then transfers) */
+      async poll() {
+        while (await feed.poll(sink));
+      },
+      async close() {
+        await feed.close();
+        await db.close();
+      },
+    };
+  }
+  type Stack = Awaited<ReturnType<typeof operatorStack>>;
+
+  /** Buy a key with a deployment, lease it through the feed and the pipeline (reported). */
+  async function leasedKey(s: Stack): Promise<{ keyId: bigint; lease: LeaseRow }> {
+    const keyId = await buyNative(p, buyer, modelId, KEY_PRICE + DEPLOY_PRICE, {
+      deploymentParams: encodeDeploymentParams({ v: 1 }),
+    });
+    await s.poll();
+    const job = await s.store.byKey(keyId.toString());
+    expect(job, "the feed records a lease job for the purchase").to.not.equal(undefined);
+    const lease = await s.pipeline.runToCompletion(job!.id);
+    expect(lease.state, lease.lastError ?? "").to.equal("reported");
+    expect(lease.holder).to.equal(evmHolderWord(await buyer.getAddress()));
+    return { keyId, lease };
+  }
+  const manifestFor = (holder: string, chain = chainId) =>
+    prepareForHolder(sdlText, "mainnet", { word: evmHolderWord(holder), chain: String(chain) });
+  const updatesOf = (dseq: string) =>
+    env.standin.chain.versionUpdates.filter((u) => u.owner === akash.address && u.dseq === dseq);
+  const updateTxs = () => env.standin.chain.delivered.filter((d) => d.code === 0 && d.typeUrls.includes(UPDATE)).length;
+  const served = (dseq: string) => env.standin.gateways.get(PROVIDER_B)!.manifests.get(`${akash.address}/${dseq}`);
+  const holderEnvOf = (manifest: unknown): string[] =>
+    (manifest as { services: { env?: string[] }[] }[])
+      .flatMap((g) => g.services.flatMap((x) => x.env ?? []))
+      .filter((e) => e.startsWith(`${HOLDER_ENV}=`));
+
+  it("transfer → deployment updated in place (same dseq, lease, escrow; new version = the new holder's manifest), provider serves it, the old holder's manifest is refused", async () => {
+    const s = await operatorStack();
+    try {
+      const { keyId, lease } = await leasedKey(s);
+      const dseq = lease.dseq!;
+      const before = env.standin.chain.deployment(akash.address, dseq)!;
+      const escrowBefore = before.escrow.balance;
+      const leasesBefore = env.standin.chain.leasesOf(akash.address, dseq).length;
+      const deploymentsBefore = env.standin.chain.deploymentsOf(akash.address).length;
+      expect(Buffer.from(before.hash).toString("hex")).to.equal(manifestFor(await buyer.getAddress()).manifestHashHex);
+
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await s.poll();
+      expect(s.accepted).to.have.length(1);
+      const h = s.accepted[0]!;
+      expect(h).to.include({
+        kind: "transfer",
+        toHolder: evmHolderWord(await alice.getAddress()),
+        toChain: String(chainId),
+        state: "pending",
+      });
+
+      const [done] = await s.handovers.runLease(lease.id);
+      expect(done.state, done.lastError ?? "").to.equal("done");
+      const want = manifestFor(await alice.getAddress());
+      // in place: the same deployment, lease and escrow; only the version changed, by one update tx
+      const after = env.standin.chain.deployment(akash.address, dseq)!;
+      expect(after.state).to.equal("active");
+      expect(Buffer.from(after.hash).toString("hex")).to.equal(want.manifestHashHex);
+      expect(after.escrow.balance).to.equal(escrowBefore);
+      expect(env.standin.chain.leasesOf(akash.address, dseq).filter((l) => l.state === "active")).to.have.length(leasesBefore);
+      expect(env.standin.chain.deploymentsOf(akash.address)).to.have.length(deploymentsBefore);
+      expect(updatesOf(dseq)).to.have.length(1);
+      // the provider runs the new holder's manifest
+      expect(holderEnvOf(served(dseq))).to.deep.equal([`${HOLDER_ENV}=${evmHolderWord(await alice.getAddress())}`]);
+      expect(served(dseq)).to.deep.equal(JSON.parse(want.manifestJson));
+      // the lease job names the new holder; the transition is in the lease's log
+      const row = await s.store.get(lease.id);
+      expect(row).to.include({
+        holder: evmHolderWord(await alice.getAddress()),
+        holderChain: String(chainId),
+        manifestHash: want.manifestHashHex,
+      });
+      expect((await s.store.events(lease.id)).map((e) => e.toState)).to.include("handover");
+      // the old holder's manifest is refused by the provider (version mismatch); what it serves is unchanged
+      const old = manifestFor(await buyer.getAddress());
+      let refused: unknown;
+      await akash.sendManifest(PROVIDER_B, dseq, old.manifestJson).catch((e) => (refused = e));
+      expect(refused).to.be.instanceOf(ProviderRejectedError);
+      expect((refused as ProviderRejectedError).status).to.equal(422);
+      expect(served(dseq)).to.deep.equal(JSON.parse(want.manifestJson));
+      // reading the same range again records nothing new (once per event)
+      await s.poll();
+      expect((await s.store.handoversOf(lease.id)).map((x) => x.id)).to.deep.equal([h.id]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  for (const point of ["afterUpdateBroadcast", "afterManifest"] as const) {
+    it(`a crash ${point === "afterUpdateBroadcast" ? "between the update tx and persisting it (before the manifest PUT)" : "after the manifest PUT, before persisting done"} resumes without a second update tx`, async () => {
+      const crashed = await operatorStack({
+        hooks: {
+          [point]: () => {
+            throw new Crash(point);
+          },
+        },
+      });
+      const { keyId, lease } = await leasedKey(crashed);
+      const dseq = lease.dseq!;
+      const txsBefore = updateTxs();
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await crashed.poll();
+      let crash: unknown;
+      await crashed.handovers.runLease(lease.id).catch((e) => (crash = e));
+      expect(crash).to.be.instanceOf(Crash);
+      const mid = (await crashed.store.handoversOf(lease.id))[0];
+      expect(mid.state).to.equal(point === "afterUpdateBroadcast" ? "pending" : "updated");
+      expect(mid.updateTx).to.match(/^[0-9A-F]{64}$/i);
+      expect(updateTxs()).to.equal(txsBefore + 1);
+      await crashed.close();
+
+      // the process restarts on the same database
+      const resumed = await operatorStack({ file: crashed.file });
+      try {
+        const [done] = await resumed.handovers.runLease(lease.id);
+        expect(done.state, done.lastError ?? "").to.equal("done");
+        expect(done.updateTx).to.equal(mid.updateTx);
+        expect(updateTxs()).to.equal(txsBefore + 1);
+        expect(updatesOf(dseq)).to.have.length(1);
+        expect(served(dseq)).to.deep.equal(JSON.parse(manifestFor(await alice.getAddress()).manifestJson));
+        expect((await resumed.store.get(lease.id)).holder).to.equal(evmHolderWord(await alice.getAddress()));
+      } finally {
+        await resumed.close();
+      }
+    });
+  }
+
+  it("two transfers in a row end with the last holder: the first (nothing broadcast yet) is superseded, one update tx", async () => {
+    const s = await operatorStack();
+    try {
+      const { keyId, lease } = await leasedKey(s);
+      const dseq = lease.dseq!;
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await (await keys.connect(alice).transferFrom(await alice.getAddress(), await bob.getAddress(), keyId)).wait();
+      await s.poll();
+      expect(s.accepted.map((h) => h?.toHolder)).to.deep.equal([
+        evmHolderWord(await alice.getAddress()),
+        evmHolderWord(await bob.getAddress()),
+      ]);
+      const rows = await s.handovers.runLease(lease.id);
+      expect(rows.map((r) => r.state)).to.deep.equal(["superseded", "done"]);
+      expect(updatesOf(dseq)).to.have.length(1);
+      expect(Buffer.from(env.standin.chain.deployment(akash.address, dseq)!.hash).toString("hex")).to.equal(
+        manifestFor(await bob.getAddress()).manifestHashHex,
+      );
+      expect(holderEnvOf(served(dseq))).to.deep.equal([`${HOLDER_ENV}=${evmHolderWord(await bob.getAddress())}`]);
+      expect((await s.store.get(lease.id)).holder).to.equal(evmHolderWord(await bob.getAddress()));
+
+      // and once more after that handover finished: a second in-place update, to the next holder
+      await (await keys.connect(bob).transferFrom(await bob.getAddress(), await alice.getAddress(), keyId)).wait();
+      await s.poll();
+      const again = await s.handovers.runLease(lease.id);
+      expect(again.map((r) => r.state)).to.deep.equal(["superseded", "done", "done"]);
+      expect(updatesOf(dseq)).to.have.length(2);
+      expect((await s.store.get(lease.id)).holder).to.equal(evmHolderWord(await alice.getAddress()));
+      expect(env.standin.chain.deployment(akash.address, dseq)!.state).to.equal("active");
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a move to another chain hands the deployment to the holder there (HEXS_HOLDER_CHAIN = the destination)", async () => {
+    const s = await operatorStack();
+    try {
+      const { keyId, lease } = await leasedKey(s);
+      const dseq = lease.dseq!;
+      const to = await alice.getAddress();
+      await (
+        await keys.connect(buyer).moveTo(keyId, MOVE_PEER, { family: AccountFamily.Evm, addr: ethers.zeroPadValue(to, 32) })
+      ).wait();
+      await s.poll();
+      expect(s.accepted).to.have.length(1);
+      expect(s.accepted[0]).to.include({ kind: "move", toHolder: evmHolderWord(to), toChain: String(MOVE_PEER) });
+      const [done] = await s.handovers.runLease(lease.id);
+      expect(done.state, done.lastError ?? "").to.equal("done");
+      expect(Buffer.from(env.standin.chain.deployment(akash.address, dseq)!.hash).toString("hex")).to.equal(
+        manifestFor(to, MOVE_PEER).manifestHashHex,
+      );
+      expect(await s.store.get(lease.id)).to.include({ holder: evmHolderWord(to), holderChain: String(MOVE_PEER) });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a key without a lease job changes hands → nothing recorded, no update tx", async () => {
+    const s = await operatorStack();
+    try {
+      const txsBefore = updateTxs();
+      const keyId = await buyNative(p, buyer, modelId, KEY_PRICE); // a key only
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await s.poll();
+      expect(s.accepted).to.deep.equal([undefined]);
+      expect(await s.store.byKey(keyId.toString())).to.equal(undefined);
+      expect(await s.store.handoverCounts()).to.deep.equal({
+        pending: 0,
+        updated: 0,
+        done: 0,
+        superseded: 0,
+        skipped: 0,
+        retrying: 0,
+      });
+      expect(await s.handovers.runDue()).to.equal(0);
+      expect(updateTxs()).to.equal(txsBefore);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a failed handover step records the reason and is retried until it succeeds (the old holder keeps the service meanwhile)", async () => {
+    const s = await operatorStack();
+    const gateway = env.standin.gateways.get(PROVIDER_B)!;
+    try {
+      const { keyId, lease } = await leasedKey(s);
+      const dseq = lease.dseq!;
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await s.poll();
+      gateway.behaviour = { rejectManifestStatus: 503 };
+      let h = (await s.handovers.stepLease(lease.id))!; // pending → updated (the update tx)
+      expect(h.state).to.equal("updated");
+      h = (await s.handovers.stepLease(lease.id))!; // the manifest PUT fails
+      expect(h.state).to.equal("updated");
+      expect(h.attempts).to.equal(1);
+      expect(h.lastError).to.match(/rejected the manifest: HTTP 503/);
+      expect(h.nextAttemptAt).to.be.greaterThan(Date.now());
+      expect(await s.store.handoverCounts()).to.include({ retrying: 1, done: 0 });
+      // the lease job still names the old holder: nothing was lost
+      expect((await s.store.get(lease.id)).holder).to.equal(evmHolderWord(await buyer.getAddress()));
+      expect(holderEnvOf(served(dseq))).to.deep.equal([`${HOLDER_ENV}=${evmHolderWord(await buyer.getAddress())}`]);
+      gateway.behaviour = {};
+      const [done] = await s.handovers.runLease(lease.id);
+      expect(done.state, done.lastError ?? "").to.equal("done");
+      expect(done.lastError).to.equal(null);
+      expect(updatesOf(dseq)).to.have.length(1);
+      expect(holderEnvOf(served(dseq))).to.deep.equal([`${HOLDER_ENV}=${evmHolderWord(await alice.getAddress())}`]);
+    } finally {
+      gateway.behaviour = {};
+      await s.close();
+    }
+  });
+
+  it("a handover of a lease whose deployment is closed is skipped with the reason, no tx", async () => {
+    const s = await operatorStack();
+    try {
+      const { keyId, lease } = await leasedKey(s);
+      await akash.closeDeployment(lease.dseq!);
+      const txsBefore = updateTxs();
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await s.poll();
+      const [h] = await s.handovers.runLease(lease.id);
+      expect(h).to.include({ state: "skipped", lastError: "deployment closed" });
+      expect(updateTxs()).to.equal(txsBefore);
+      expect((await s.store.get(lease.id)).holder).to.equal(evmHolderWord(await buyer.getAddress()));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("lease-store migration 4 keeps the rows of a version-3 database (holder unbound) and adds the handovers table", async () => {
+    const file = path.join(env.tmpdir, `handover-migrate-${++dbSeq}.sqlite`);
+    const v3 = await openDriver(
+      { sqlite: file },
+      LEASE_MIGRATIONS.filter((m) => m.version <= 3),
+    );
+    const t = Date.now();
+    await v3.run(
+      `INSERT INTO leases (purchase_chain, key_id, model_id, buyer, params_json, akash_chain, owner, state, attempts, next_attempt_at, dseq, provider, created_at, updated_at)
+       VALUES ('1', '4294967297', '7', '0x1111111111111111111111111111111111111111', '{"v":1}', 'akash-standin-1', ?, 'reported', 0, ?, '42', ?, ?, ?)`,
+      [akash.address, t, PROVIDER_B, t, t],
+    );
+    await v3.close();
+
+    const store = await LeaseStore.open(file);
+    try {
+      const old = (await store.byKey("4294967297"))!;
+      expect(old).to.include({
+        purchaseChain: "1",
+        modelId: "7",
+        state: "reported",
+        dseq: "42",
+        provider: PROVIDER_B,
+        holder: null,
+        holderChain: null,
+      });
+      expect(await store.all()).to.have.length(1);
+      // the old job can take handovers
+      const h = await store.insertHandover({
+        leaseId: old.id,
+        sourceChain: "1",
+        sourceTx: "0x" + "ab".repeat(32),
+        logIndex: 3,
+        block: 10,
+        kind: "transfer",
+        toHolder: evmHolderWord(await alice.getAddress()),
+        toChain: "1",
+      });
+      expect(h).to.include({ leaseId: old.id, state: "pending", attempts: 0 });
+      // once per source event
+      const again = await store.insertHandover({ ...h, sourceTx: h.sourceTx, logIndex: 3 });
+      expect(again.id).to.equal(h.id);
+      expect(await store.handoversOf(old.id)).to.have.length(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
