@@ -16,6 +16,7 @@ import { Relayer } from "../../relayer/relayer";
 import { AccountFamily, encodeMessage, Kind } from "../../codec";
 import { encodeDeploymentParams } from "../../relayer/akash/params";
 import { PROPOSE_PATH } from "../../relayer/akash/attested";
+import { evmHolderWord } from "../../relayer/akash/holder";
 import { evmHolder, grantKeyHolders, grantOperators, KeyServiceClient, localEndpoints, sealSdl } from "../../sdk/keys";
 import type { AttestationGateway, HexsHub } from "../../sdk/typechain";
 import {
@@ -386,5 +387,37 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
       return r && r.state === "expired" ? r : undefined;
     });
     expect(env.standin.chain.deployment(closed.owner, closed.dseq!)?.state).to.equal("closed");
+  });
+
+  it("the running service hands a leased key's deployment to its new holder after a transfer (in place, once) and counts it in /metrics", async () => {
+    const keyId = (await p.market.queryFilter(p.market.filters.Purchased()))[1].args.keyId; // the first test's purchase
+    const lease = (await job(keyId))!;
+    expect({ owner: lease.owner, dseq: lease.dseq }).to.deep.equal(firstLease);
+    const newHolder = p.signers[9];
+    const keyNft = await ethers.getContractAt("KeyNFT", await p.registry.keysOf(modelId));
+    await (await keyNft.connect(buyer).transferFrom(await buyer.getAddress(), await newHolder.getAddress(), keyId)).wait();
+    const done = await until("the handover", 30_000, async () => {
+      const [h] = await leader().leases!.handoversOf(lease.id);
+      return h?.state === "done" ? h : undefined;
+    });
+    const word = evmHolderWord(await newHolder.getAddress());
+    expect(done).to.include({ kind: "transfer", toHolder: word, toChain: String(hexsId) });
+    expect(await job(keyId)).to.include({ holder: word, dseq: lease.dseq, state: "reported" });
+    const d = env.standin.chain.deployment(lease.owner, lease.dseq!)!;
+    expect(d.state).to.equal("active");
+    expect(Buffer.from(d.hash).toString("hex")).to.equal(done.manifestHash);
+    expect(env.standin.chain.versionUpdates.filter((u) => u.dseq === lease.dseq)).to.have.length(1);
+    const served = [...env.standin.gateways.values()]
+      .map((g) => g.manifests.get(`${lease.owner}/${lease.dseq}`))
+      .find((m) => m !== undefined) as { services: { env?: string[] }[] }[];
+    expect(served.flatMap((g) => g.services.flatMap((x) => x.env ?? []))).to.include(`HEXS_HOLDER=${word}`);
+    await until("the handover gauge", 10_000, async () =>
+      /hexs_relayer_lease_handovers\{state="done"\} 1\b/.test(
+        await (await fetch(`http://127.0.0.1:${relayers[0].port}/metrics`)).text(),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 500)); // more polls: still one handover, one update
+    expect(await leader().leases!.handoversOf(lease.id)).to.have.length(1);
+    expect(env.standin.chain.versionUpdates.filter((u) => u.dseq === lease.dseq)).to.have.length(1);
   });
 });
