@@ -197,6 +197,38 @@ task("model:decrypt", "Decrypt a model's SDL as a key holder (signs a key-servic
   );
 
 task(
+  "model:revoke-operators",
+  "Revoke relayer operators' grant to decrypt a model's SDL (rotate operators: revoke the old, grant the new with model:grant-holders --operators); creator only",
+)
+  .addParam("model", "The model")
+  .addParam("operators", "Operator addresses to revoke (comma-separated 0x…)")
+  .addOptionalParam("from", "The creator's account: index or address", "0")
+  .addOptionalParam("keyService", `Key service base URL (default $HEXS_KEY_SERVICE or ${DEFAULT_KEY_SERVICE})`)
+  .setAction(
+    cli(async (a: SdlArgs & { model: string; from?: string }, hre) => {
+      const modelId = parseId("model", a.model);
+      const operators = operatorsOf(a);
+      if (!operators.length) fail("--operators: name at least one operator address to revoke");
+      const p = await loadProtocol(hre);
+      const { revokeModelOperators } = await sdlActions();
+      const signer = await resolveSigner(hre, a.from);
+      const url = keyServiceUrl(a);
+      try {
+        await revokeModelOperators(p, signer, modelId, { keyServiceUrl: url, operators });
+      } catch (e) {
+        const who = await signer.getAddress();
+        if ((e as KeyServiceError).code === "forbidden")
+          throw new TaskError(
+            `${(e as Error).message}\n  → only the model's creator (the SDL's owner) revokes operators; ${who} is not it (--from)`,
+          );
+        explain(e, who, formatId(modelId), url);
+      }
+      say(`model ${formatId(modelId)}: relayer operators ${operators.join(", ")} may no longer decrypt its SDL`);
+      return { modelId, revoked: operators };
+    }, sdlActions),
+  );
+
+task(
   "model:grant-holders",
   "Set (again) the key service's access conditions of a model's SDL: holders of its live keys may decrypt; creator only",
 )

@@ -36,7 +36,20 @@ export type ApiRefusalCode =
   | "chain_unavailable"
   | "bad_request"
   | "upstream_unreachable"
-  | "upstream_timeout";
+  | "upstream_timeout"
+  // paid calls (x402): each is a 402 that carries the accepted requirements
+  | "payment_required"
+  | "payment_malformed"
+  | "payment_invalid"
+  | "payment_expired"
+  | "payment_not_yet_valid"
+  | "payment_underpaid"
+  | "payment_wrong_chain"
+  | "payment_wrong_token"
+  | "payment_wrong_payee"
+  | "payment_insufficient_funds"
+  | "payment_replayed"
+  | "not_priced";
 
 const STATUS: Record<ApiRefusalCode, number> = {
   missing_auth: 401,
@@ -54,6 +67,19 @@ const STATUS: Record<ApiRefusalCode, number> = {
   chain_unavailable: 503,
   upstream_unreachable: 502,
   upstream_timeout: 504,
+  payment_required: 402,
+  payment_malformed: 402,
+  payment_invalid: 402,
+  payment_expired: 402,
+  payment_not_yet_valid: 402,
+  payment_underpaid: 402,
+  payment_wrong_chain: 402,
+  payment_wrong_token: 402,
+  payment_wrong_payee: 402,
+  payment_insufficient_funds: 402,
+  payment_replayed: 402,
+  // the model sells no paid calls in this gateway's currency: only key holders may call
+  not_priced: 403,
 };
 
 const RETRYABLE: ReadonlySet<ApiRefusalCode> = new Set([
@@ -62,6 +88,10 @@ const RETRYABLE: ReadonlySet<ApiRefusalCode> = new Set([
   "chain_unavailable",
   "upstream_unreachable",
   "upstream_timeout",
+  "payment_required",
+  "payment_expired",
+  "payment_replayed",
+  "payment_not_yet_valid",
 ]);
 
 /** Why the gateway refused a call; `status` is the HTTP status it answers with. */

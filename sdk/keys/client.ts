@@ -360,6 +360,17 @@ export class KeyServiceClient {
   }
 
   /**
+   * Take back what `share` gave (owner only, Hexs mode): `addresses` no longer fetch the key on their
+   * own account (they still do if the access conditions admit them, e.g. by a live key).
+   */
+  async unshare(owner: Holder, cid: string, addresses: string[]): Promise<void> {
+    const list = addresses.map((a) => parseAccount(a).address);
+    if (!list.length) refuse("bad_request", "name at least one address to stop sharing with");
+    if (!this.hexs) refuse("unsupported", "revoking a share exists only in Hexs mode (Lighthouse's shares are permanent)");
+    await this.toEveryStore("unshare", owner, cid, () => ({ sharedTo: list }));
+  }
+
+  /**
    * Recover a file's key as `holder`: THRESHOLD random stores in parallel, the others only if
    * some refuse or a shard is wrong. Refusals are reported with the stores' reasons.
    */

@@ -25,7 +25,7 @@ export { LIGHTHOUSE, pointSdkAt } from "./sdk";
 export { imageDigestOf, validateSdl } from "./sdl";
 export type { SdlImage, ValidSdl } from "./sdl";
 export { contentCommitment } from "./commitment";
-export { grantKeyHolders, grantOperators, keyHolderConditions, sealSdl } from "./publish";
+export { grantKeyHolders, grantOperators, keyHolderConditions, revokeOperators, sealSdl } from "./publish";
 export type { KeyLocations, SealedSdl } from "./publish";
 export { encryptFile, decryptFile } from "./file-cipher";
 

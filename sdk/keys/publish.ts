@@ -71,3 +71,17 @@ export async function grantOperators(
 ): Promise<void> {
   await client.share(owner, parseLocator(locator).cid, operators);
 }
+
+/**
+ * Revoke operators' decrypt grant for the SDL at `locator` (owner only): the lease pipeline of a
+ * revoked operator can no longer decrypt it. Rotating operators is `revokeOperators` of the old
+ * ones and `grantOperators` of the new ones.
+ */
+export async function revokeOperators(
+  client: KeyServiceClient,
+  owner: Holder,
+  locator: string,
+  operators: string[],
+): Promise<void> {
+  await client.unshare(owner, parseLocator(locator).cid, operators);
+}

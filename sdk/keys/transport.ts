@@ -99,8 +99,8 @@ export const replyInfo = (storeId: string, cid: string, nonce: string) => `hexs-
 
 // ------------------------------------------------------------------ request challenges
 
-export type StoreOperation = "upload" | "conditions" | "share" | "retrieve";
-export const STORE_OPERATIONS: readonly StoreOperation[] = ["upload", "conditions", "share", "retrieve"];
+export type StoreOperation = "upload" | "conditions" | "share" | "unshare" | "retrieve";
+export const STORE_OPERATIONS: readonly StoreOperation[] = ["upload", "conditions", "share", "unshare", "retrieve"];
 
 /** A store's identity in a challenge: its index and its transport key. */
 export interface StoreId {

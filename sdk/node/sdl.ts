@@ -12,6 +12,7 @@ import {
   grantKeyHolders,
   grantOperators,
   KeyServiceClient,
+  revokeOperators,
   localEndpoints,
   sealSdl,
   type Holder,
@@ -80,6 +81,20 @@ export async function grantModelSdl(c: HexsContracts, signer: Signer, modelId: b
   const operators = p.operators ?? [];
   if (operators.length) await grantOperators(client, owner, p.sdlLocator, operators);
   return { chains: [...(where.evm ?? []), ...(where.cosmwasm ?? [])].map((w) => w.chain), operators };
+}
+
+/**
+ * Revoke relayer operators' decrypt grant for a model's SDL (creator only; Hexs-mode key service):
+ * their lease pipelines can no longer decrypt it. Rotate operators by revoking the old ones and
+ * granting the new ones (`grantModelSdl` with `operators`).
+ */
+export async function revokeModelOperators(
+  c: HexsContracts,
+  signer: Signer,
+  modelId: bigint,
+  p: { keyServiceUrl: string; operators: string[] },
+): Promise<void> {
+  await revokeOperators(keyServiceAt(p.keyServiceUrl), await holderOf(signer), await modelSdlLocator(c, modelId), p.operators);
 }
 
 /** The SDL locator a model was published with, or a NotFoundError. */

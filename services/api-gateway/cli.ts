@@ -7,8 +7,12 @@
 //              { "name": "hexs-wasm-…", "kind": "cosmwasm", "rpcUrl": "http://127.0.0.1:26657", "contract": "wasm1…" }],
 //   "nonceDb": ".devnet/api-gateway/nonces.sqlite",
 //   "upstreamTimeoutMs": 30000,
-//   "accessCacheMs": 0
+//   "accessCacheMs": 0,
+//   "x402": { "chain": "hexs-evm-31401", "apiPayments": "0x…", "asset": "0x… (EIP-3009 stablecoin)",
+//             "quoteTtlSeconds": 300, "paymentsDb": ".devnet/api-gateway/payments.sqlite", "sweepEveryMs": 60000 }
 // }
+// The x402 facilitator's private key comes from HEXS_X402_FACILITATOR_KEY (or x402.facilitatorKey);
+// that account pays settlement gas and never holds revenue (payments go straight to each model's sink).
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { startGateway, type GatewayConfig } from "./gateway";
@@ -32,6 +36,25 @@ const Config = z.object({
   nonceDb: z.string().optional(),
   upstreamTimeoutMs: z.number().int().positive().optional(),
   accessCacheMs: z.number().int().min(0).optional(),
+  x402: z
+    .object({
+      chain: z.string().min(1),
+      apiPayments: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      asset: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      facilitatorKey: z
+        .string()
+        .regex(/^0x[0-9a-fA-F]{64}$/)
+        .optional(),
+      quoteTtlSeconds: z.number().int().min(10).max(3600).optional(),
+      quoteSecret: z
+        .string()
+        .regex(/^(0x)?[0-9a-fA-F]{64}$/)
+        .optional(),
+      paymentsDb: z.string().optional(),
+      defaultMaxTokens: z.number().int().positive().optional(),
+      sweepEveryMs: z.number().int().min(0).optional(),
+    })
+    .optional(),
 });
 
 export function parseGatewayConfig(json: unknown): GatewayConfig {
@@ -40,7 +63,14 @@ export function parseGatewayConfig(json: unknown): GatewayConfig {
     throw new Error(
       `bad gateway config: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
     );
-  return r.data;
+  const { x402, ...rest } = r.data;
+  if (!x402) return rest;
+  const facilitatorKey = x402.facilitatorKey ?? process.env.HEXS_X402_FACILITATOR_KEY;
+  if (!facilitatorKey || !/^0x[0-9a-fA-F]{64}$/.test(facilitatorKey))
+    throw new Error(
+      "bad gateway config: x402 needs the facilitator's key (HEXS_X402_FACILITATOR_KEY or x402.facilitatorKey, 0x + 64 hex)",
+    );
+  return { ...rest, x402: { ...x402, facilitatorKey } };
 }
 
 function arg(name: string): string | undefined {

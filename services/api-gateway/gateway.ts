@@ -11,6 +11,9 @@
 // lease's service URL) and the answer comes back as it is produced: SSE is piped, never buffered.
 // Refusals are JSON `{ error: { message, type, code } }` with 401/402/403 (sdk/api ApiRefusal);
 // an unreachable upstream is 502, one that does not answer in time 504.
+// With `x402` configured, a call without a signed request is a paid call (facilitator.ts): 402 with
+// the model's PaymentRequirements, or served against a verified x402 v2 payment that is settled
+// after a complete 2xx answer (never for a 4xx/5xx/502/504).
 import Database from "better-sqlite3";
 import { Contract, JsonRpcProvider, ZeroAddress } from "ethers";
 import { createServer, request as httpRequest } from "node:http";
@@ -30,6 +33,9 @@ import { ChainAccess, cosmwasmKeyCondition, evmKeyCondition, type ChainConfig } 
 import { KeyServiceError } from "../../sdk/keys/errors";
 import { messageOf } from "../../sdk/errors";
 import { close, listen } from "../key-service/http";
+import { encodePaymentRequiredHeader } from "@x402/core/http";
+import type { PaymentRequirements } from "@x402/core/types";
+import { PaidCalls, type HeldPayment, type X402Config } from "./facilitator";
 
 export type GatewayChain =
   | { name: string; kind: "evm"; rpcUrl: string; chainId: number; /** HexsRegistry: keysOf(model) */ registry: string }
@@ -50,6 +56,8 @@ export interface GatewayConfig {
    * at this gateway; a refusal is never cached.
    */
   accessCacheMs?: number;
+  /** paid calls with x402 v2 (exact scheme, EIP-3009); absent: key holders only */
+  x402?: X402Config;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -57,6 +65,8 @@ export interface GatewayConfig {
 export interface RunningGateway {
   url: string;
   registry: Registry;
+  /** the x402 side (settlement queue, sweep) when configured */
+  payments?: PaidCalls;
   close(): Promise<void>;
 }
 
@@ -212,6 +222,24 @@ export class GatewayMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
     registers: [this.registry],
   });
+  readonly paidCalls = new Counter({
+    name: "hexs_api_paid_calls_total",
+    help: "Calls served against an x402 payment, by model",
+    labelNames: ["model"],
+    registers: [this.registry],
+  });
+  readonly revenue = new Counter({
+    name: "hexs_api_revenue_total",
+    help: "Settled x402 payments into the model's sink, in the asset's smallest unit, by model and asset",
+    labelNames: ["model", "asset"],
+    registers: [this.registry],
+  });
+  readonly settlements = new Counter({
+    name: "hexs_api_settlements_total",
+    help: "x402 settlements (transferWithAuthorization into the model's sink), by model and outcome (settled, failed)",
+    labelNames: ["model", "outcome"],
+    registers: [this.registry],
+  });
 }
 
 // ------------------------------------------------------------------ HTTP
@@ -238,8 +266,24 @@ function sendJson(res: ServerResponse, status: number, json: unknown): void {
 }
 
 const errorBody = (code: ApiRefusalCode | string, message: string) => ({
-  error: { message, type: code.startsWith("upstream") ? "upstream_error" : "hexs_auth_error", code, param: null },
+  error: {
+    message,
+    type: code.startsWith("upstream") ? "upstream_error" : code.startsWith("payment") ? "payment_error" : "hexs_auth_error",
+    code,
+    param: null,
+  },
 });
+
+/** The output tokens a call asks for (what a per-1k-token price charges for), if it names them. */
+function maxTokensOf(body: Buffer): number | undefined {
+  try {
+    const j = JSON.parse(body.toString("utf8")) as { max_tokens?: unknown; max_completion_tokens?: unknown };
+    const n = j.max_completion_tokens ?? j.max_tokens;
+    return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const MODEL_ROUTE = /^\/v1\/models\/([^/]+)\/(.+)$/;
 /** response headers passed back from the upstream (hop-by-hop ones are not) */
@@ -253,6 +297,17 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
   const ledger = new NonceLedger(cfg.nonceDb);
   const keys = new KeyAccess(cfg.chains, cfg.accessCacheMs ?? 0, now);
   const metrics = new GatewayMetrics();
+  let payments: PaidCalls | undefined;
+  if (cfg.x402) {
+    const x = cfg.x402;
+    const c = cfg.chains.find((k) => k.name === x.chain);
+    if (!c || c.kind !== "evm") {
+      keys.close();
+      ledger.close();
+      throw new Error(`x402.chain '${x.chain}' is not an EVM chain of this gateway's chains`);
+    }
+    payments = new PaidCalls(x, c, metrics, now, log);
+  }
 
   /** Steps 1–5 of the header comment; returns the account served. */
   const authorize = async (req: IncomingMessage, model: string, path: string, body: Buffer): Promise<Account> => {
@@ -355,6 +410,67 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
       up.end(body);
     });
 
+  /** A call paid with x402: verify and hold the payment, forward, then settle (2xx) or release. */
+  const paid = async (
+    p: PaidCalls,
+    req: IncomingMessage,
+    res: ServerResponse,
+    model: string,
+    upstream: URL,
+    rest: string,
+    search: string,
+    body: Buffer,
+  ): Promise<string> => {
+    const header = req.headers["payment-signature"] ?? req.headers["x-payment"];
+    if (typeof header !== "string" || !header)
+      refuseApi(
+        "payment_required",
+        `model ${model}'s API is paid per call: pay with x402 (PAYMENT-SIGNATURE header, see accepts) or sign the call as a key holder (${REQUEST_HEADER_NAME})`,
+      );
+    const t0 = process.hrtime.bigint();
+    const held: HeldPayment = await p.hold(model, header, maxTokensOf(body));
+    metrics.authSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    let outcome = "upstream_aborted";
+    try {
+      outcome = await forward(req, res, model, upstream, rest, search, body);
+    } finally {
+      if (outcome === "ok") p.served(held);
+      else p.release(held);
+    }
+    return outcome === "ok" ? "paid" : outcome;
+  };
+
+  /** 402 with the reason and the accepted requirements (a fresh quote), in the x402 v2 header and the body. */
+  const paymentRequired = async (
+    p: PaidCalls,
+    req: IncomingMessage,
+    res: ServerResponse,
+    model: string,
+    pathname: string,
+    body: Buffer,
+    why: ApiRefusal,
+  ): Promise<void> => {
+    const accepts: PaymentRequirements[] = [await p.requirements(model, maxTokensOf(body))];
+    const message =
+      why.code === "payment_required"
+        ? `${why.message}; a call costs ${accepts[0].amount} of ${accepts[0].asset} on ${accepts[0].network}`
+        : why.message;
+    const resource = {
+      url: `http://${req.headers.host ?? "127.0.0.1"}${pathname}`,
+      description: `model ${model}'s OpenAI-compatible API`,
+      mimeType: "application/json",
+    };
+    const bytes = Buffer.from(JSON.stringify({ ...errorBody(why.code, message), x402Version: 2, resource, accepts }));
+    res
+      .writeHead(402, {
+        "content-type": "application/json",
+        "content-length": bytes.length,
+        "payment-required": encodePaymentRequiredHeader({ x402Version: 2, error: message, resource, accepts }),
+        "cache-control": "private, no-store",
+      })
+      .end(bytes);
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<{ model: string; outcome: string }> => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (req.method === "GET" && url.pathname === "/metrics") {
@@ -389,6 +505,15 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
         );
       model = BigInt(m[1]).toString();
       const body = await readBody(req);
+      if (payments && req.headers[REQUEST_HEADER_NAME] === undefined) {
+        try {
+          return { model, outcome: await paid(payments, req, res, model, upstream, m[2], url.search, body) };
+        } catch (e) {
+          if (!(e instanceof ApiRefusal) || e.status !== 402 || res.headersSent) throw e;
+          await paymentRequired(payments, req, res, model, url.pathname, body, e);
+          return { model, outcome: e.code };
+        }
+      }
       const t0 = process.hrtime.bigint();
       await authorize(req, model, url.pathname + url.search, body);
       metrics.authSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
@@ -421,15 +546,18 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
   } catch (e) {
     keys.close();
     ledger.close();
+    await payments?.close();
     throw e;
   }
   return {
     url: `http://127.0.0.1:${port}`,
     registry: metrics.registry,
+    payments,
     async close() {
       await close(server);
       keys.close();
       ledger.close();
+      await payments?.close();
     },
   };
 }

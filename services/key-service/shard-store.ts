@@ -162,6 +162,12 @@ export class ShardDb implements NonceLedger {
       .run(JSON.stringify([...new Set([...cur, ...addresses])]), cid);
   }
 
+  removeSharedTo(cid: string, addresses: string[]): void {
+    const drop = new Set(addresses);
+    const cur = this.get(cid)?.sharedTo ?? [];
+    this.db.prepare("UPDATE shards SET shared_to = ? WHERE cid = ?").run(JSON.stringify(cur.filter((a) => !drop.has(a))), cid);
+  }
+
   consume(nonce: string, expiresAt: number): boolean {
     this.db.prepare("DELETE FROM nonces WHERE expires_at < ?").run(Math.floor(Date.now() / 1000) - 3600);
     return this.db.prepare("INSERT OR IGNORE INTO nonces (nonce, expires_at) VALUES (?, ?)").run(nonce, expiresAt).changes === 1;
@@ -355,10 +361,9 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
     if (op === "conditions") db.setConditions(cid, validateConditions(body, o.chains));
     else {
       if (!Array.isArray(body.sharedTo) || body.sharedTo.length === 0) refuse("bad_request", "'sharedTo' must list addresses");
-      db.addSharedTo(
-        cid,
-        body.sharedTo.map((a) => parseAccount(a).address),
-      );
+      const list = body.sharedTo.map((a) => parseAccount(a).address);
+      if (op === "share") db.addSharedTo(cid, list);
+      else db.removeSharedTo(cid, list);
     }
     return ok;
   };
@@ -369,7 +374,7 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
         status: 200,
         json: { index: o.index, transportKey: transport.publicKey, lighthouseApi: o.lighthouseApi !== false },
       };
-    const h = /^\/v2\/(upload|conditions|share|retrieve)\/([^/]+)$/.exec(req.path);
+    const h = /^\/v2\/(upload|conditions|share|unshare|retrieve)\/([^/]+)$/.exec(req.path);
     if (h) return v2(req, h[1] as StoreOperation, decodeURIComponent(h[2]));
     const m = /^\/api\/(setSharedKey|fileAccessConditions|retrieveSharedKey)\/(\d)$/.exec(req.path);
     const g = /^\/api\/fileAccessConditions\/get\/([^/]+)$/.exec(req.path);

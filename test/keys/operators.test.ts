@@ -1,7 +1,8 @@
 // The relayer operator's grant: the lease pipeline decrypts a model's SDL "as the relayer's
 // authorized key". The creator shares the SDL's key with the operator addresses (Lighthouse's
 // share, owner only), next to the key-holder conditions: the operator decrypts without holding a
-// key, a random account is refused, and only the creator can grant.
+// key, a random account is refused, and only the creator can grant. The creator can revoke an
+// operator (and so rotate operators); only the creator can.
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { Signer } from "ethers";
@@ -15,6 +16,7 @@ import {
   grantOperators,
   KeyServiceClient,
   localEndpoints,
+  revokeOperators,
   sealSdl,
 } from "../../sdk/keys";
 import type { Holder } from "../../sdk/keys";
@@ -78,5 +80,36 @@ describe("key service: relayer operators granted by the creator", function () {
     expect(bad.code).to.equal("bad_request");
     expect(bad.message).to.match(/0x1234/);
     expect(ethers.isAddress(operator.address)).to.equal(true);
+  });
+
+  it("the creator revokes an operator: refused from then on, while the other operator and key holders' conditions stay; rotation grants a new one", async () => {
+    const locator = await publishModel();
+    const other = Wallet.createRandom();
+    const next = Wallet.createRandom();
+    await grantOperators(client, await holder(creator), locator, [operator.address, other.address]);
+    expect((await decryptForHolder(client, await holder(operator), locator)).toString("utf8")).to.equal(SDL);
+    await revokeOperators(client, await holder(creator), locator, [operator.address]);
+    const e = await refusal(decryptForHolder(client, await holder(operator), locator));
+    expect(e.code).to.equal("forbidden");
+    expect(e.message).to.match(/does not satisfy the access conditions/);
+    expect((await decryptForHolder(client, await holder(other), locator)).toString("utf8")).to.equal(SDL);
+    // rotation: the revoked operator's replacement is granted and decrypts
+    expect((await refusal(decryptForHolder(client, await holder(next), locator))).code).to.equal("forbidden");
+    await grantOperators(client, await holder(creator), locator, [next.address]);
+    expect((await decryptForHolder(client, await holder(next), locator)).toString("utf8")).to.equal(SDL);
+    expect((await refusal(decryptForHolder(client, await holder(operator), locator))).code).to.equal("forbidden");
+  });
+
+  it("only the creator revokes; an empty or malformed list is refused and the grant stays", async () => {
+    const locator = await publishModel();
+    await grantOperators(client, await holder(creator), locator, [operator.address]);
+    const e = await refusal(revokeOperators(client, await holder(random), locator, [operator.address]));
+    expect(e.code).to.equal("forbidden");
+    expect(e.message).to.match(/not the owner/);
+    expect((await refusal(revokeOperators(client, await holder(creator), locator, []))).code).to.equal("bad_request");
+    const bad = await refusal(revokeOperators(client, await holder(creator), locator, ["0x1234"]));
+    expect(bad.code).to.equal("bad_request");
+    expect(bad.message).to.match(/0x1234/);
+    expect((await decryptForHolder(client, await holder(operator), locator)).toString("utf8")).to.equal(SDL);
   });
 });

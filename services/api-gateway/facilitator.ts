@@ -1,0 +1,504 @@
+// Paid calls with x402 v2 (scheme "exact", EIP-3009) for the API gateway.
+//
+// A call without a key holder's signed request is a paid call:
+//   * without a PAYMENT-SIGNATURE header it gets 402 and the model's PaymentRequirements: the
+//     model's API currency (an EIP-3009 stablecoin) as asset, its on-chain price (HexsApiPayments)
+//     as amount, its CREATE2 sink as payTo. The gateway MACs those terms with an expiry into
+//     `extra.hexsQuote`: a payment made against a quote keeps the quoted terms until then, even if
+//     the creator changes the price in between; after it, the current price applies.
+//   * with one, the payment is checked (version, chain, token, payee, amount against the quote or
+//     the current price), verified by @x402/evm's exact facilitator scheme against the chain
+//     (signature, validity window, value, and an eth_call of transferWithAuthorization), then
+//     its authorization (token, payer, nonce) is reserved in a SQLite ledger: the same
+//     authorization raced twice is served once.
+// The call is forwarded; only a complete 2xx answer is charged: the facilitator settles the
+// authorization (transferWithAuthorization into the sink) after the answer, one at a time, off
+// the request path. A 4xx/5xx/aborted/timed-out upstream releases the reservation: nothing moves.
+// Settled revenue reaches the model's vault with HexsApiPayments.sweep (anyone may call it;
+// `sweepEveryMs` makes the gateway do it, or use `sweepApiRevenue` / `npx hardhat api:sweep`).
+import Database from "better-sqlite3";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createWalletClient, defineChain, getAddress, http, publicActions, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { x402Facilitator } from "@x402/core/facilitator";
+import { decodePaymentSignatureHeader } from "@x402/core/http";
+import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
+import { toFacilitatorEvmSigner } from "@x402/evm";
+import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
+import { ApiRefusal, refuseApi, type ApiRefusalCode } from "../../sdk/api/request";
+import { messageOf } from "../../sdk/errors";
+
+export interface X402Config {
+  /** the EVM chain (a name in GatewayConfig.chains) payments are made on */
+  chain: string;
+  /** HexsApiPayments on that chain: prices and each model's sink (payTo) */
+  apiPayments: string;
+  /** the API currency: an ERC-20 with EIP-3009 (and the price is read in it) */
+  asset: string;
+  /** private key (0x…) of the facilitator account: it pays the settlement gas, never holds revenue */
+  facilitatorKey: string;
+  /** how long a quote (402) holds its terms, and the longest authorization asked for, s; default 300 */
+  quoteTtlSeconds?: number;
+  /** HMAC key of quotes (hex); default random per start (quotes then die with a restart) */
+  quoteSecret?: string;
+  /** the payment ledger's SQLite file; default in memory (a restart then forgets unsettled calls) */
+  paymentsDb?: string;
+  /** output tokens charged when a call names no max_tokens and the price has a per-1k part; default 2048 */
+  defaultMaxTokens?: number;
+  /** sweep models with settled revenue into their vaults this often, ms; default 0 (never) */
+  sweepEveryMs?: number;
+  /** receipt polling interval of the facilitator's client, ms; default 250 */
+  pollingMs?: number;
+}
+
+export interface PaidCallMetrics {
+  paidCalls: { inc(labels: { model: string }): void };
+  revenue: { inc(labels: { model: string; asset: string }, value: number): void };
+  settlements: { inc(labels: { model: string; outcome: string }): void };
+}
+
+/** A verified payment, reserved for one call. */
+export interface HeldPayment {
+  key: string;
+  model: string;
+  payer: string;
+  amount: bigint;
+  payload: PaymentPayload;
+  requirements: PaymentRequirements;
+}
+
+interface Quote {
+  model: string;
+  maxTokens: number;
+  expires: number;
+  mac: string;
+}
+
+const API_PAYMENTS_ABI = [
+  {
+    type: "function",
+    name: "apiPriceOf",
+    stateMutability: "view",
+    inputs: [
+      { name: "modelId", type: "uint64" },
+      { name: "currency", type: "address" },
+    ],
+    outputs: [
+      {
+        name: "",
+        type: "tuple",
+        components: [
+          { name: "perCall", type: "uint96" },
+          { name: "per1kOutputTokens", type: "uint96" },
+          { name: "operatorBps", type: "uint16" },
+          { name: "listed", type: "bool" },
+        ],
+      },
+    ],
+  },
+  {
+    type: "function",
+    name: "sinkOf",
+    stateMutability: "view",
+    inputs: [{ name: "modelId", type: "uint64" }],
+    outputs: [{ name: "", type: "address" }],
+  },
+  {
+    type: "function",
+    name: "sweep",
+    stateMutability: "nonpayable",
+    inputs: [
+      { name: "modelId", type: "uint64" },
+      { name: "currency", type: "address" },
+    ],
+    outputs: [{ name: "amount", type: "uint256" }],
+  },
+] as const;
+
+const TOKEN_ABI = [
+  { type: "function", name: "name", stateMutability: "view", inputs: [], outputs: [{ name: "", type: "string" }] },
+  { type: "function", name: "version", stateMutability: "view", inputs: [], outputs: [{ name: "", type: "string" }] },
+  {
+    type: "function",
+    name: "balanceOf",
+    stateMutability: "view",
+    inputs: [{ name: "a", type: "address" }],
+    outputs: [{ name: "", type: "uint256" }],
+  },
+  {
+    type: "function",
+    name: "authorizationState",
+    stateMutability: "view",
+    inputs: [
+      { name: "a", type: "address" },
+      { name: "n", type: "bytes32" },
+    ],
+    outputs: [{ name: "", type: "bool" }],
+  },
+] as const;
+
+/** x402's exact-EVM reasons → the gateway's refusal codes (all 402). */
+function codeOf(reason: string): ApiRefusalCode {
+  if (/valid_before|deadline_expired/.test(reason)) return "payment_expired";
+  if (/valid_after|not_yet_valid/.test(reason)) return "payment_not_yet_valid";
+  if (/nonce_already_used/.test(reason)) return "payment_replayed";
+  if (/value_mismatch|authorization_value|amount_mismatch/.test(reason)) return "payment_underpaid";
+  if (/network_mismatch/.test(reason)) return "payment_wrong_chain";
+  if (/insufficient_balance/.test(reason)) return "payment_insufficient_funds";
+  if (/recipient_mismatch/.test(reason)) return "payment_wrong_payee";
+  return "payment_invalid";
+}
+
+const nowS = (now: () => number) => Math.floor(now() / 1000);
+
+export class PaidCalls {
+  readonly network: `eip155:${number}`;
+  readonly asset: `0x${string}`;
+  readonly facilitatorAddress: `0x${string}`;
+  private readonly apiPayments: `0x${string}`;
+  private readonly ttl: number;
+  private readonly secret: Buffer;
+  private readonly defaultMaxTokens: number;
+  private readonly client;
+  private readonly facilitator: x402Facilitator;
+  private readonly db: Database.Database;
+  private readonly sinks = new Map<string, `0x${string}`>();
+  private domain?: Promise<{ name: string; version: string }>;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly unswept = new Set<string>();
+  private sweepTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    cfg: X402Config,
+    chain: { rpcUrl: string; chainId: number },
+    private readonly metrics: PaidCallMetrics,
+    private readonly now: () => number = Date.now,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
+    this.network = `eip155:${chain.chainId}`;
+    this.asset = getAddress(cfg.asset);
+    this.apiPayments = getAddress(cfg.apiPayments);
+    this.ttl = cfg.quoteTtlSeconds ?? 300;
+    this.secret = cfg.quoteSecret ? Buffer.from(cfg.quoteSecret.replace(/^0x/, ""), "hex") : randomBytes(32);
+    this.defaultMaxTokens = cfg.defaultMaxTokens ?? 2048;
+    const account = privateKeyToAccount(cfg.facilitatorKey as Hex);
+    this.facilitatorAddress = account.address;
+    const viemChain = defineChain({
+      id: chain.chainId,
+      name: cfg.chain,
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [chain.rpcUrl] } },
+    });
+    this.client = createWalletClient({
+      account,
+      chain: viemChain,
+      transport: http(chain.rpcUrl),
+      pollingInterval: cfg.pollingMs ?? 250,
+    }).extend(publicActions);
+    const signer = toFacilitatorEvmSigner({
+      address: account.address,
+      readContract: (a) => this.client.readContract(a as Parameters<typeof this.client.readContract>[0]),
+      verifyTypedData: (a) => this.client.verifyTypedData(a as Parameters<typeof this.client.verifyTypedData>[0]),
+      writeContract: (a) => this.client.writeContract(a as Parameters<typeof this.client.writeContract>[0]),
+      sendTransaction: (a) => this.client.sendTransaction(a),
+      waitForTransactionReceipt: (a) => this.client.waitForTransactionReceipt(a),
+      getCode: (a) => this.client.getCode(a),
+    });
+    this.facilitator = new x402Facilitator().register(this.network, new ExactEvmScheme(signer));
+
+    this.db = new Database(cfg.paymentsDb ?? ":memory:");
+    this.db.pragma("journal_mode = WAL");
+    this.db.exec(
+      `CREATE TABLE IF NOT EXISTS x402_payments (
+         k TEXT PRIMARY KEY, model TEXT NOT NULL, payer TEXT NOT NULL, amount TEXT NOT NULL,
+         status TEXT NOT NULL, payload TEXT NOT NULL, requirements TEXT NOT NULL,
+         expires_at INTEGER NOT NULL, tx TEXT, reason TEXT)`,
+    );
+    // held: a call in flight (a restart drops it: it was never served); served: owed a settlement
+    this.db.prepare("DELETE FROM x402_payments WHERE status = 'held'").run();
+    for (const r of this.db.prepare("SELECT k FROM x402_payments WHERE status = 'served'").all() as Array<{ k: string }>)
+      this.enqueue(r.k);
+    if (cfg.sweepEveryMs) {
+      this.sweepTimer = setInterval(() => void this.sweepAll(), cfg.sweepEveryMs);
+      this.sweepTimer.unref();
+    }
+  }
+
+  // ---------------------------------------------------------------- quotes
+
+  private mac(q: Omit<Quote, "mac">, r: { network: string; asset: string; payTo: string; amount: string }): string {
+    return createHmac("sha256", this.secret)
+      .update([q.model, q.maxTokens, q.expires, r.network, r.asset.toLowerCase(), r.payTo.toLowerCase(), r.amount].join("|"))
+      .digest("base64url");
+  }
+
+  private tokenDomain(): Promise<{ name: string; version: string }> {
+    this.domain ??= Promise.all([
+      this.client.readContract({ address: this.asset, abi: TOKEN_ABI, functionName: "name" }),
+      this.client.readContract({ address: this.asset, abi: TOKEN_ABI, functionName: "version" }),
+    ]).then(
+      ([name, version]) => ({ name, version }),
+      (e: unknown) => {
+        this.domain = undefined;
+        return refuseApi("chain_unavailable", `could not read the API currency ${this.asset}: ${messageOf(e).split("\n")[0]}`);
+      },
+    );
+    return this.domain;
+  }
+
+  /** The model's current terms as x402 PaymentRequirements, with a fresh quote. */
+  async requirements(model: string, maxTokens: number | undefined): Promise<PaymentRequirements> {
+    let price: { perCall: bigint; per1kOutputTokens: bigint; listed: boolean };
+    let sink = this.sinks.get(model);
+    try {
+      [price, sink] = await Promise.all([
+        this.client.readContract({
+          address: this.apiPayments,
+          abi: API_PAYMENTS_ABI,
+          functionName: "apiPriceOf",
+          args: [BigInt(model), this.asset],
+        }),
+        sink ??
+          this.client.readContract({
+            address: this.apiPayments,
+            abi: API_PAYMENTS_ABI,
+            functionName: "sinkOf",
+            args: [BigInt(model)],
+          }),
+      ]);
+    } catch (e) {
+      return refuseApi("chain_unavailable", `could not read model ${model}'s API price: ${messageOf(e).split("\n")[0]}`);
+    }
+    this.sinks.set(model, sink);
+    if (!price.listed)
+      refuseApi(
+        "not_priced",
+        `model ${model} has no API price in ${this.asset} on ${this.network}: its creator sets one with model:api-price, or call as a key holder`,
+      );
+    const tokens = price.per1kOutputTokens > 0n ? (maxTokens ?? this.defaultMaxTokens) : 0;
+    const amount = (price.perCall + (price.per1kOutputTokens * BigInt(tokens) + 999n) / 1000n).toString();
+    const { name, version } = await this.tokenDomain();
+    const q = { model, maxTokens: tokens, expires: nowS(this.now) + this.ttl };
+    const r = { network: this.network, asset: this.asset, payTo: sink, amount };
+    return {
+      scheme: "exact",
+      ...r,
+      maxTimeoutSeconds: this.ttl,
+      extra: { name, version, hexsQuote: { ...q, mac: this.mac(q, r) } },
+    };
+  }
+
+  /** The quote carried by `accepted` if this gateway made it for `model` (expired or not). */
+  private quoteOf(model: string, accepted: PaymentRequirements): Quote | undefined {
+    const q = accepted.extra?.hexsQuote as Partial<Quote> | undefined;
+    if (!q || typeof q !== "object" || q.model !== model || typeof q.mac !== "string") return undefined;
+    if (!Number.isSafeInteger(q.maxTokens) || !Number.isSafeInteger(q.expires)) return undefined;
+    const want = Buffer.from(
+      this.mac(
+        { model, maxTokens: q.maxTokens!, expires: q.expires! },
+        {
+          network: String(accepted.network),
+          asset: String(accepted.asset),
+          payTo: String(accepted.payTo),
+          amount: String(accepted.amount),
+        },
+      ),
+    );
+    const got = Buffer.from(q.mac);
+    return got.length === want.length && timingSafeEqual(got, want) ? (q as Quote) : undefined;
+  }
+
+  // ---------------------------------------------------------------- verify
+
+  /**
+   * Check the PAYMENT-SIGNATURE header of a call to `model` and reserve its authorization.
+   * Refuses (402, payment_*) unless it pays the quoted or current terms and verifies on chain.
+   */
+  async hold(model: string, header: string, maxTokens: number | undefined): Promise<HeldPayment> {
+    let payload: PaymentPayload;
+    try {
+      payload = decodePaymentSignatureHeader(header);
+    } catch (e) {
+      return refuseApi("payment_malformed", `the PAYMENT-SIGNATURE header is not an x402 payment payload: ${messageOf(e)}`);
+    }
+    if (payload?.x402Version !== 2 || !payload.accepted || typeof payload.payload !== "object")
+      refuseApi("payment_malformed", `this gateway takes x402 version 2 payments (got version ${String(payload?.x402Version)})`);
+    const accepted = payload.accepted;
+    const auth = (payload.payload as { authorization?: Record<string, string> }).authorization;
+    if (!auth || typeof auth.from !== "string" || typeof auth.nonce !== "string" || typeof auth.value !== "string")
+      refuseApi("payment_malformed", "the payment carries no EIP-3009 authorization (scheme exact, payload.authorization)");
+
+    if (accepted.network !== this.network)
+      refuseApi("payment_wrong_chain", `the payment is on ${accepted.network}; model ${model} is paid on ${this.network}`);
+    if (String(accepted.asset).toLowerCase() !== this.asset.toLowerCase())
+      refuseApi("payment_wrong_token", `the payment is in ${accepted.asset}; model ${model} is paid in ${this.asset}`);
+    if (accepted.scheme !== "exact") refuseApi("payment_invalid", `scheme '${accepted.scheme}' is not served: use 'exact'`);
+
+    const quote = this.quoteOf(model, accepted);
+    let requirements: PaymentRequirements;
+    let expiredNote = "";
+    if (quote && quote.expires >= nowS(this.now)) {
+      if (maxTokens !== undefined && maxTokens > quote.maxTokens && quote.maxTokens > 0)
+        refuseApi("payment_underpaid", `the quote covers ${quote.maxTokens} output tokens; this call asks for ${maxTokens}`);
+      requirements = accepted; // the quoted terms hold (the MAC binds them to this gateway's quote)
+    } else {
+      requirements = await this.requirements(model, maxTokens);
+      if (quote) expiredNote = ` (the quote expired at ${new Date(quote.expires * 1000).toISOString()})`;
+    }
+    if (getAddress(String(accepted.payTo)) !== getAddress(requirements.payTo))
+      refuseApi("payment_wrong_payee", `the payment goes to ${accepted.payTo}; model ${model} is paid to ${requirements.payTo}`);
+    if (BigInt(accepted.amount) !== BigInt(requirements.amount) || BigInt(auth.value) !== BigInt(requirements.amount))
+      refuseApi(
+        "payment_underpaid",
+        `the payment offers ${accepted.amount} and authorizes ${auth.value}; a call to model ${model} costs ${requirements.amount}${expiredNote}`,
+      );
+
+    let v;
+    try {
+      v = await this.facilitator.verify(payload, requirements);
+    } catch (e) {
+      return refuseApi("payment_invalid", `the payment could not be verified: ${messageOf(e)}`);
+    }
+    if (!v.isValid) {
+      const reason = v.invalidReason ?? "invalid";
+      let code = codeOf(reason);
+      let detail = reason;
+      if (/simulation_failed/.test(reason)) [code, detail] = await this.diagnose(auth, requirements.amount, reason);
+      refuseApi(code, `the payment does not verify on ${this.network}: ${detail}`);
+    }
+    const key = `${this.asset.toLowerCase()} ${auth.from.toLowerCase()} ${auth.nonce.toLowerCase()}`;
+    const inserted = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO x402_payments (k, model, payer, amount, status, payload, requirements, expires_at)
+         VALUES (?, ?, ?, ?, 'held', ?, ?, ?)`,
+      )
+      .run(
+        key,
+        model,
+        auth.from,
+        requirements.amount,
+        JSON.stringify(payload),
+        JSON.stringify(requirements),
+        Number(auth.validBefore),
+      );
+    if (inserted.changes !== 1)
+      refuseApi("payment_replayed", "this payment authorization was already used for a call: sign a new one for each call");
+    return { key, model, payer: auth.from, amount: BigInt(requirements.amount), payload, requirements };
+  }
+
+  /** The token's own view of why a transferWithAuthorization would fail (no Multicall3 needed). */
+  private async diagnose(auth: Record<string, string>, amount: string, reason: string): Promise<[ApiRefusalCode, string]> {
+    try {
+      const [used, balance] = await Promise.all([
+        this.client.readContract({
+          address: this.asset,
+          abi: TOKEN_ABI,
+          functionName: "authorizationState",
+          args: [getAddress(auth.from), auth.nonce as Hex],
+        }),
+        this.client.readContract({
+          address: this.asset,
+          abi: TOKEN_ABI,
+          functionName: "balanceOf",
+          args: [getAddress(auth.from)],
+        }),
+      ]);
+      if (used) return ["payment_replayed", "this authorization was already used on chain"];
+      if (balance < BigInt(amount))
+        return ["payment_insufficient_funds", `${auth.from} holds ${balance}, the call costs ${amount}`];
+    } catch {
+      // keep the facilitator's reason
+    }
+    return ["payment_invalid", reason];
+  }
+
+  // ---------------------------------------------------------------- after the call
+
+  /** The call was not served in full: the authorization is not used (the payer may retry with it). */
+  release(p: HeldPayment): void {
+    this.db.prepare("DELETE FROM x402_payments WHERE k = ? AND status = 'held'").run(p.key);
+  }
+
+  /** The call was served: settle its payment, after the answer and one at a time. */
+  served(p: HeldPayment): void {
+    this.db.prepare("UPDATE x402_payments SET status = 'served' WHERE k = ?").run(p.key);
+    this.metrics.paidCalls.inc({ model: p.model });
+    this.enqueue(p.key);
+  }
+
+  private enqueue(key: string): void {
+    this.queue = this.queue.then(() => this.settle(key)).catch((e: unknown) => this.log(`settlement error: ${messageOf(e)}`));
+  }
+
+  private async settle(key: string): Promise<void> {
+    if (this.closed) return;
+    const row = this.db.prepare("SELECT * FROM x402_payments WHERE k = ? AND status = 'served'").get(key) as
+      { model: string; amount: string; payload: string; requirements: string } | undefined;
+    if (!row) return;
+    const r = await this.facilitator.settle(
+      JSON.parse(row.payload) as PaymentPayload,
+      JSON.parse(row.requirements) as PaymentRequirements,
+    );
+    if (r.success) {
+      this.db.prepare("UPDATE x402_payments SET status = 'settled', tx = ? WHERE k = ?").run(r.transaction, key);
+      this.metrics.revenue.inc({ model: row.model, asset: this.asset }, Number(row.amount));
+      this.metrics.settlements.inc({ model: row.model, outcome: "settled" });
+      this.unswept.add(row.model);
+    } else {
+      const reason = `${r.errorReason ?? "failed"}${r.errorMessage ? `: ${r.errorMessage}` : ""}`;
+      this.db
+        .prepare("UPDATE x402_payments SET status = 'failed', reason = ?, tx = ? WHERE k = ?")
+        .run(reason, r.transaction || null, key);
+      this.metrics.settlements.inc({ model: row.model, outcome: "failed" });
+      this.log(`settlement of ${key} for model ${row.model} failed: ${reason}`);
+    }
+  }
+
+  /** Wait until every served call so far is settled (or failed). */
+  async flush(): Promise<void> {
+    let q: Promise<void>;
+    do {
+      q = this.queue;
+      await q;
+    } while (q !== this.queue);
+  }
+
+  /** A payment's ledger state: held, served, settled or failed (and the settlement tx). */
+  status(key: string): { status: string; tx: string | null; reason: string | null } | undefined {
+    return this.db.prepare("SELECT status, tx, reason FROM x402_payments WHERE k = ?").get(key) as
+      { status: string; tx: string | null; reason: string | null } | undefined;
+  }
+
+  /** HexsApiPayments.sweep(model, asset) from the facilitator account; returns the tx hash. */
+  async sweep(model: string): Promise<string> {
+    const hash = await this.client.writeContract({
+      address: this.apiPayments,
+      abi: API_PAYMENTS_ABI,
+      functionName: "sweep",
+      args: [BigInt(model), this.asset],
+    });
+    const receipt = await this.client.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new ApiRefusal("chain_unavailable", `sweep ${hash} reverted`);
+    this.unswept.delete(model);
+    return hash;
+  }
+
+  private async sweepAll(): Promise<void> {
+    await this.flush();
+    for (const model of [...this.unswept]) {
+      try {
+        this.log(`swept model ${model}: ${await this.sweep(model)}`);
+      } catch (e) {
+        this.log(`sweep of model ${model} failed: ${messageOf(e).split("\n")[0]}`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,417 @@
+// Paid calls with x402 v2 through the gateway, end to end: the in-process Hardhat chain served
+// over JSON-RPC on 127.0.0.1, the protocol deployed by its deploy scripts, a test stablecoin
+// with EIP-3009, a model priced through the SDK, the real model server behind the gateway, and
+// an unmodified @x402/fetch client (x402Client + @x402/evm's exact client scheme) paying.
+import { expect } from "chai";
+import hre, { deployments, ethers } from "hardhat";
+import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
+import type { Signer } from "ethers";
+import { createServer, type Server } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { wrapFetchWithPayment, x402Client } from "@x402/fetch";
+import { ExactEvmScheme } from "@x402/evm/exact/client";
+import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from "@x402/core/http";
+import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
+import { deployProtocol, type Protocol } from "../../devnet/hardhat/protocol";
+import {
+  chainRegistry,
+  connectContracts,
+  ContractNames,
+  evmChain,
+  findChain,
+  publish,
+  setApiPrice,
+  sweepApiRevenue,
+  type HexsContracts,
+} from "../../sdk";
+import { apiPath } from "../../sdk/api";
+import type { TestStablecoin } from "../../sdk/typechain";
+import { startGateway, type GatewayConfig, type RunningGateway } from "../../services/api-gateway/gateway";
+import { ensureWeights } from "../../services/model-server/build";
+import { startModelServer, type RunningModelServer } from "../../services/model-server/server";
+import { close, listen } from "../../services/key-service/http";
+
+const PORTS = { from: 18150, to: 18199 };
+const CHAIN = "hexs-evm-31337";
+const PRICE = 1_000n; // 0.001 hUSD (6 decimals) per call
+const OPERATOR_BPS = 1_000; // 10 %
+
+async function serveChain(): Promise<{ url: string; close(): Promise<void> }> {
+  for (let port = PORTS.from; port <= PORTS.to; port++) {
+    const server = (await hre.run(TASK_NODE_CREATE_SERVER, {
+      hostname: "127.0.0.1",
+      port,
+      provider: hre.network.provider,
+    })) as { listen(): Promise<{ port: number }>; close(): Promise<void> };
+    try {
+      const r = await server.listen();
+      return { url: `http://127.0.0.1:${r.port}`, close: () => server.close() };
+    } catch (e) {
+      if (!/EADDRINUSE/.test(String((e as Error).message ?? e))) throw e;
+    }
+  }
+  throw new Error(`no free port in ${PORTS.from}-${PORTS.to} for the JSON-RPC server`);
+}
+
+async function chainEntry() {
+  const contracts: Record<string, string> = {};
+  for (const name of Object.values(ContractNames)) {
+    const d = await deployments.getOrNull(name);
+    if (d) contracts[name] = d.address;
+  }
+  return evmChain(findChain(chainRegistry({ chains: [{ family: "evm", name: "hardhat", hexsChainId: 1, contracts }] }), 1));
+}
+
+interface Refusal {
+  status: number;
+  code?: string;
+  message?: string;
+  /** the PAYMENT-REQUIRED header, decoded */
+  required?: PaymentRequired;
+  body: { accepts?: PaymentRequirements[] };
+}
+
+describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, real chain, real model server)", function () {
+  this.timeout(180_000);
+  let p: Protocol;
+  let c: HexsContracts;
+  let usd: TestStablecoin, otherUsd: TestStablecoin;
+  let USD: string;
+  let chain: { url: string; close(): Promise<void> };
+  let model: RunningModelServer;
+  let gw: RunningGateway;
+  let cfg: GatewayConfig;
+  let creator: Signer, operator: Signer;
+  let m1: bigint;
+  let sink: string;
+  let payer: PrivateKeyAccount, stranger: PrivateKeyAccount;
+  let tmp: string;
+  let deadPort: number;
+  let silent: Server;
+  let silentUrl: string;
+  let skewMs = 0;
+
+  const chat = (content: string) => ({
+    model: "hexs-char-mlp",
+    messages: [{ role: "user", content }],
+    max_tokens: 24,
+    seed: 5,
+  });
+  const url = (base = gw.url) => base + apiPath(m1, "chat/completions");
+  const post = (body: unknown, headers: Record<string, string> = {}) => ({
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  /** @x402/fetch as its README sets it up; the test token is allowed (spend-capped) as any non-default asset must be */
+  const payingFetch = (who: PrivateKeyAccount) =>
+    wrapFetchWithPayment(
+      fetch,
+      new x402Client()
+        .register("eip155:*", new ExactEvmScheme(who))
+        .setSpendControls({ allowedAssets: [{ network: "eip155:31337", asset: USD, maxAmountPerPayment: "10000" }] }),
+    );
+  const balances = async () => ({
+    payer: await usd.balanceOf(payer.address),
+    sink: await usd.balanceOf(sink),
+    other: await otherUsd.balanceOf(payer.address),
+  });
+
+  async function refusal(res: Response): Promise<Refusal> {
+    const body = (await res.json()) as Refusal["body"] & { error?: { code: string; message: string } };
+    const h = res.headers.get("payment-required");
+    return {
+      status: res.status,
+      code: body.error?.code,
+      message: body.error?.message,
+      required: h ? decodePaymentRequiredHeader(h) : undefined,
+      body,
+    };
+  }
+
+  /** The 402 a call without payment gets: its (single) requirements and the resource. */
+  async function quote(base = gw.url): Promise<PaymentRequired> {
+    const r = await refusal(await fetch(url(base), post(chat("quote"))));
+    expect(r.status).to.equal(402);
+    return r.required!;
+  }
+
+  /** An x402 v2 payment header signed by `who` for `req` (what @x402/fetch would send), with `accepted` as given. */
+  async function paymentHeader(
+    who: PrivateKeyAccount,
+    required: PaymentRequired,
+    signFor: Partial<PaymentRequirements> = {},
+    accepted: Partial<PaymentRequirements> = {},
+  ): Promise<string> {
+    const req = required.accepts[0];
+    const partial = await new ExactEvmScheme(who).createPaymentPayload(2, { ...req, ...signFor });
+    return encodePaymentSignatureHeader({
+      x402Version: 2,
+      resource: required.resource,
+      accepted: { ...req, ...signFor, ...accepted },
+      payload: partial.payload,
+    });
+  }
+
+  async function expectPaymentRefusal(res: Response, code: string, reason: RegExp, amount = PRICE) {
+    const r = await refusal(res);
+    expect(r.status, JSON.stringify(r.body)).to.equal(402);
+    expect(r.code, r.message).to.equal(code);
+    expect(r.message).to.match(reason);
+    // the accepted requirements come with every refusal: in the x402 v2 header and in the body
+    for (const accepts of [r.required!.accepts, r.body.accepts!]) {
+      expect(accepts).to.have.length(1);
+      expect(accepts[0]).to.include({
+        scheme: "exact",
+        network: "eip155:31337",
+        asset: USD,
+        payTo: sink,
+        amount: amount.toString(),
+      });
+    }
+    expect(r.required!.x402Version).to.equal(2);
+    expect(r.required!.error).to.equal(r.message);
+  }
+
+  before(async () => {
+    p = await deployProtocol();
+    [, , creator, operator] = p.signers;
+    c = connectContracts(await chainEntry(), ethers.provider);
+    const factory = await ethers.getContractFactory("TestStablecoin");
+    usd = (await factory.deploy()) as unknown as TestStablecoin;
+    otherUsd = (await factory.deploy()) as unknown as TestStablecoin;
+    USD = await usd.getAddress();
+    m1 = (await publish(c, creator, { contentCommitment: ethers.id("x402-model-1"), sdlLocator: "bafy-x402-1" })).modelId;
+    await setApiPrice(c, creator, {
+      modelId: m1,
+      currency: USD,
+      perCall: PRICE,
+      operatorBps: OPERATOR_BPS,
+      operator: await operator.getAddress(),
+    });
+    sink = await c.apiPayments!.sinkOf(m1);
+    payer = privateKeyToAccount(generatePrivateKey());
+    stranger = privateKeyToAccount(generatePrivateKey());
+    await usd.mint(payer.address, 1_000_000n);
+    await otherUsd.mint(payer.address, 1_000_000n);
+    // the facilitator: an account of its own that only pays gas
+    const facilitatorKey = generatePrivateKey();
+    await ethers.provider.send("hardhat_setBalance", [privateKeyToAccount(facilitatorKey).address, "0x56BC75E2D63100000"]);
+
+    chain = await serveChain();
+    model = await startModelServer({ weightsPath: ensureWeights().path, port: PORTS });
+    silent = createServer(() => undefined); // accepts and never answers: the gateway's timeout fires
+    silentUrl = `http://127.0.0.1:${await listen(silent, PORTS)}`;
+    const reserve = createServer(); // a port nobody listens on: the "down" upstream
+    deadPort = await listen(reserve, 0);
+    await close(reserve);
+    tmp = mkdtempSync(join(tmpdir(), "hexs-x402-"));
+    cfg = {
+      models: { [m1.toString()]: { upstream: model.url } },
+      chains: [{ name: CHAIN, kind: "evm", rpcUrl: chain.url, chainId: 31337, registry: await c.registry.getAddress() }],
+      port: PORTS,
+      upstreamTimeoutMs: 500,
+      nonceDb: join(tmp, "nonces.sqlite"),
+      x402: {
+        chain: CHAIN,
+        apiPayments: await c.apiPayments!.getAddress(),
+        asset: USD,
+        facilitatorKey,
+        quoteTtlSeconds: 120,
+        paymentsDb: join(tmp, "payments.sqlite"),
+        pollingMs: 50,
+      },
+      now: () => Date.now() + skewMs,
+    };
+    gw = await startGateway(cfg);
+  });
+
+  after(async () => {
+    await gw?.close();
+    await model?.close();
+    if (silent) await close(silent);
+    await chain?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("a call without payment gets 402 with x402 v2 PaymentRequirements: exact, eip155:<chain id>, the stablecoin, the model's sink, the on-chain price", async () => {
+    const res = await fetch(url(), post(chat("Hello")));
+    await expectPaymentRefusal(res, "payment_required", /paid per call: pay with x402.*costs 1000 of/);
+    const required = await quote();
+    const req = required.accepts[0];
+    expect(req.extra).to.include({ name: "Hexs Test USD", version: await usd.version() });
+    expect(req.maxTimeoutSeconds).to.equal(120);
+    expect(sink).to.equal(await c.apiPayments!.sinkOf(m1));
+    expect(required.resource.url).to.match(new RegExp(`/v1/models/${m1}/chat/completions$`));
+  });
+
+  it("an unmodified @x402/fetch client pays a call: served, settled into the model's sink off the request path, and the sweep credits the vault price minus the operator share", async () => {
+    const direct = await (await fetch(`${model.url}/v1/chat/completions`, post(chat("Hello")))).json();
+    const before = await balances();
+    const vaultBefore = await p.market.vaultOf(m1, USD);
+    const opBefore = await p.market.creditOf(await operator.getAddress(), USD);
+
+    const res = await payingFetch(payer)(url(), post(chat("Hello")));
+    expect(res.status).to.equal(200);
+    const answer = (await res.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(answer.choices[0].message.content).to.equal(direct.choices[0].message.content);
+
+    await gw.payments!.flush();
+    const after = await balances();
+    expect(after.payer).to.equal(before.payer - PRICE);
+    expect(after.sink).to.equal(before.sink + PRICE);
+
+    const swept = await sweepApiRevenue(c, operator, m1, USD);
+    const opShare = (after.sink * BigInt(OPERATOR_BPS)) / 10_000n;
+    expect(swept.vaultAmount).to.equal(after.sink - opShare);
+    expect(await p.market.vaultOf(m1, USD)).to.equal(vaultBefore + after.sink - opShare);
+    expect(await p.market.creditOf(await operator.getAddress(), USD)).to.equal(opBefore + opShare);
+    expect(await usd.balanceOf(sink)).to.equal(0n);
+
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).to.match(new RegExp(`hexs_api_paid_calls_total\\{model="${m1}"\\} 1\\b`));
+    expect(metrics).to.contain(`hexs_api_revenue_total{model="${m1}",asset="${USD}"} ${PRICE}`);
+    expect(metrics).to.contain(`hexs_api_settlements_total{model="${m1}",outcome="settled"} 1`);
+    expect(metrics).to.match(new RegExp(`hexs_api_requests_total\\{model="${m1}",outcome="paid"\\} 1\\b`));
+  });
+
+  it("missing, malformed, forged, expired, under-priced, wrong-chain and wrong-token payments get 402 with the reason and the accepted requirements; no balance moves", async () => {
+    const required = await quote();
+    const before = await balances();
+    const send = async (header: string) => fetch(url(), post(chat("x"), { "payment-signature": header }));
+
+    await expectPaymentRefusal(await fetch(url(), post(chat("x"))), "payment_required", /pay with x402/);
+    await expectPaymentRefusal(await send("bm90IGEgcGF5bWVudA"), "payment_malformed", /not an x402 payment payload/);
+    // forged: the stranger signs an authorization that names the payer's account as `from`
+    const forged = JSON.parse(Buffer.from(await paymentHeader(stranger, required), "base64").toString()) as {
+      payload: { authorization: { from: string } };
+    };
+    forged.payload.authorization.from = payer.address;
+    await expectPaymentRefusal(
+      await send(Buffer.from(JSON.stringify(forged)).toString("base64")),
+      "payment_invalid",
+      /invalid_exact_evm_signature/,
+    );
+    // expired: the authorization's validBefore has passed
+    await expectPaymentRefusal(
+      await send(await paymentHeader(payer, required, { maxTimeoutSeconds: -30 }, { maxTimeoutSeconds: 120 })),
+      "payment_expired",
+      /valid_before/,
+    );
+    // under-priced: the client pays 999 instead of the quoted 1000 (the quote's MAC no longer matches)
+    await expectPaymentRefusal(
+      await send(await paymentHeader(payer, required, { amount: "999" })),
+      "payment_underpaid",
+      /authorizes 999; a call to model \d+ costs 1000/,
+    );
+    // the right amount signed, but `accepted` claims a lower one
+    await expectPaymentRefusal(
+      await send(await paymentHeader(payer, required, {}, { amount: "999" })),
+      "payment_underpaid",
+      /costs 1000/,
+    );
+    // wrong chain: signed for chain id 1
+    await expectPaymentRefusal(
+      await send(await paymentHeader(payer, required, { network: "eip155:1" })),
+      "payment_wrong_chain",
+      /is on eip155:1; model \d+ is paid on eip155:31337/,
+    );
+    // wrong token: another EIP-3009 token the payer holds
+    await expectPaymentRefusal(
+      await send(await paymentHeader(payer, required, { asset: await otherUsd.getAddress() })),
+      "payment_wrong_token",
+      /is paid in 0x/,
+    );
+    // wrong payee: paid to the payer's own address
+    await expectPaymentRefusal(
+      await send(await paymentHeader(payer, required, { payTo: payer.address })),
+      "payment_wrong_payee",
+      /is paid to 0x/,
+    );
+    // a payer without funds: the token's own view explains the failed simulation
+    await expectPaymentRefusal(await send(await paymentHeader(stranger, required)), "payment_insufficient_funds", /holds 0/);
+
+    await gw.payments!.flush();
+    expect(await balances()).to.deep.equal(before);
+  });
+
+  it("the same authorization raced twice: one call served, the other refused as replayed; one transfer settles, and a later replay is refused too", async () => {
+    const header = await paymentHeader(payer, await quote());
+    const before = await balances();
+    const [a, b] = await Promise.all([
+      fetch(url(), post(chat("race"), { "payment-signature": header })),
+      fetch(url(), post(chat("race"), { "payment-signature": header })),
+    ]);
+    const rs = [a, b].sort((x, y) => x.status - y.status);
+    expect(rs.map((r) => r.status)).to.deep.equal([200, 402]);
+    await rs[0].text();
+    await expectPaymentRefusal(rs[1], "payment_replayed", /already used/);
+
+    await gw.payments!.flush();
+    const after = await balances();
+    expect(after.payer).to.equal(before.payer - PRICE);
+    expect(after.sink).to.equal(before.sink + PRICE);
+    await expectPaymentRefusal(
+      await fetch(url(), post(chat("race"), { "payment-signature": header })),
+      "payment_replayed",
+      /already used/,
+    );
+    await gw.payments!.flush();
+    expect(await balances()).to.deep.equal(after);
+  });
+
+  it("upstream down (502) or timing out (504): the payment is not settled and the stablecoin balances are unchanged", async () => {
+    const before = await balances();
+    for (const [upstream, status, code] of [
+      [`http://127.0.0.1:${deadPort}`, 502, "upstream_unreachable"],
+      [silentUrl, 504, "upstream_timeout"],
+    ] as const) {
+      const g2 = await startGateway({ ...cfg, nonceDb: undefined, models: { [m1.toString()]: { upstream } } });
+      try {
+        const res = await payingFetch(payer)(url(g2.url), post(chat("down")));
+        expect(res.status).to.equal(status);
+        expect(((await res.json()) as { error: { code: string } }).error.code).to.equal(code);
+        await g2.payments!.flush();
+        const metrics = await (await fetch(`${g2.url}/metrics`)).text();
+        expect(metrics).to.not.contain("hexs_api_paid_calls_total{");
+        expect(metrics).to.not.contain("hexs_api_settlements_total{");
+      } finally {
+        await g2.close();
+      }
+      expect(await balances()).to.deep.equal(before);
+    }
+  });
+
+  it("a price change between quote and payment: the quoted terms hold until the quote expires, then the new price applies", async () => {
+    const quoted = await quote();
+    expect(quoted.accepts[0].amount).to.equal(PRICE.toString());
+    await setApiPrice(c, creator, { modelId: m1, currency: USD, perCall: 2n * PRICE, operatorBps: OPERATOR_BPS });
+    try {
+      // a new quote asks the new price …
+      expect((await quote()).accepts[0].amount).to.equal((2n * PRICE).toString());
+      // … but a payment against the earlier quote is served at the quoted price
+      const before = await balances();
+      const res = await fetch(url(), post(chat("quoted"), { "payment-signature": await paymentHeader(payer, quoted) }));
+      expect(res.status).to.equal(200);
+      await res.text();
+      await gw.payments!.flush();
+      expect((await balances()).sink).to.equal(before.sink + PRICE);
+
+      // once the quote has expired (the gateway's clock moves past it), the current price applies
+      const stale = await paymentHeader(payer, quoted);
+      skewMs = 121_000;
+      await expectPaymentRefusal(
+        await fetch(url(), post(chat("stale"), { "payment-signature": stale })),
+        "payment_underpaid",
+        /authorizes 1000; a call to model \d+ costs 2000 \(the quote expired at /,
+        2n * PRICE,
+      );
+    } finally {
+      skewMs = 0;
+      await setApiPrice(c, creator, { modelId: m1, currency: USD, perCall: PRICE, operatorBps: OPERATOR_BPS });
+    }
+  });
+});
