@@ -9,18 +9,23 @@
 //   decrypt       fetchKey + gateway download + CID check + PBKDF2/AES-GCM
 //   lease         from the purchase (HexsMarket.buy mined) to a confirmed lease (provider reports
 //                 the services ready), driven by the relayer's Akash service reading the market
+//   handover      from a transfer of a leased key (transferFrom mined) to the new holder's manifest
+//                 live at the provider (MsgUpdateDeployment in a block, manifest PUT accepted), the
+//                 service reading the hub's KeyTransferred
 // Run: npx ts-node --transpile-only bench/services.ts   → bench/results/services.json and a table.
-// HEXS_BENCH_KEY_SAMPLES / HEXS_BENCH_LEASES change the sample counts.
+// HEXS_BENCH_KEY_SAMPLES / HEXS_BENCH_LEASES change the sample counts; HEXS_BENCH_SERVICES_PORT=<p>
+// moves every port into p..p+13 (node p, key service p+1..p+6, stand-in from p+10).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BenchProcesses, requireFreePorts, ROOT, stats } from "./lib";
 import { frontArgs, shardStoreArgs, type KeyChains } from "../services/key-service/launch";
 
-const NODE_PORT = 19080;
-const FRONT_PORT = 19081;
-const STORE_PORTS = [19082, 19083, 19084, 19085, 19086];
-const STANDIN_PORT = 18690;
+const PORT_BASE = Number(process.env.HEXS_BENCH_SERVICES_PORT ?? 19080);
+const NODE_PORT = PORT_BASE;
+const FRONT_PORT = PORT_BASE + 1;
+const STORE_PORTS = [2, 3, 4, 5, 6].map((i) => PORT_BASE + i);
+const STANDIN_PORT = process.env.HEXS_BENCH_SERVICES_PORT ? PORT_BASE + 10 : 18690;
 const KEY_SAMPLES = Number(process.env.HEXS_BENCH_KEY_SAMPLES ?? 100);
 const LEASES = Number(process.env.HEXS_BENCH_LEASES ?? 10);
 const OUT = path.join(ROOT, "bench/results/services.json");
@@ -50,7 +55,7 @@ async function main(): Promise<void> {
   const { deployHexs } = await import("../tasks/lib/deployHexs");
   const { ethers } = hre;
   const signers = await ethers.getSigners();
-  const [deployer, , creator, , holderSigner, buyer] = signers;
+  const [deployer, , creator, , holderSigner, buyer, newHolder] = signers;
   const a = await deployHexs(hre, {
     prefix: "bench.",
     hexsChainId: 1,
@@ -228,6 +233,33 @@ async function main(): Promise<void> {
     }
     void t0;
   }
+
+  // ---- handover: transfer of a leased key → the new holder's manifest live at the provider
+  const { evmHolderWord, HOLDER_ENV } = await import("../relayer/akash/holder");
+  const keyNft = await ethers.getContractAt("KeyNFT", await registry.keysOf(modelId));
+  const handoverSamples: number[] = [];
+  const leased = (await service.leases!.all()).filter((r) => r.state !== "failed");
+  for (const row of leased) {
+    for (const t = Date.now(); (await service.leases!.get(row.id)).state !== "reported";) {
+      if (Date.now() - t > 60_000) throw new Error(`lease ${row.id} not reported after 60 s`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    // hand each key back and forth between the buyer and another account
+    const [from, to] = (await keyNft.ownerOf(row.keyId)) === (await buyer.getAddress()) ? [buyer, newHolder] : [newHolder, buyer];
+    await (await keyNft.connect(from).transferFrom(await from.getAddress(), await to.getAddress(), row.keyId)).wait();
+    const t0wall = Date.now();
+    const want = `${HOLDER_ENV}=${evmHolderWord(await to.getAddress())}`;
+    const gateway = standin.gateways.get(row.provider ?? (await service.leases!.get(row.id)).provider!)!;
+    for (;;) {
+      const m = gateway.manifests.get(`${row.owner}/${row.dseq}`) as { services: { env?: string[] }[] }[] | undefined;
+      if (m?.some((g) => g.services.some((x) => x.env?.includes(want)))) {
+        handoverSamples.push(Date.now() - t0wall);
+        break;
+      }
+      if (Date.now() - t0wall > 60_000) throw new Error(`handover of key ${row.keyId} not live after 60 s`);
+      await new Promise((res) => setTimeout(res, 5));
+    }
+  }
   await service.stop();
   await ops.close();
   await standin.close();
@@ -248,6 +280,10 @@ async function main(): Promise<void> {
       ...stats(leaseSamples, 1),
       note: `includes the ${policy.bidWindowMs} ms bid window the pipeline waits before choosing`,
     },
+    transferToNewHolderManifestLiveMs: {
+      ...stats(handoverSamples, 1),
+      note: "transferFrom mined → feed poll (100 ms) → MsgUpdateDeployment in a stand-in block (200 ms) → manifest PUT accepted; polled every 5 ms",
+    },
   };
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, JSON.stringify(result, null, 2) + "\n");
@@ -264,6 +300,7 @@ async function main(): Promise<void> {
   );
   console.log(row("decrypt (key + download + AES-GCM)", result.decryptMs));
   console.log(row("purchase → confirmed lease", result.purchaseToConfirmedLeaseMs, `bid window ${policy.bidWindowMs} ms`));
+  console.log(row("transfer → new holder's manifest live", result.transferToNewHolderManifestLiveMs, "200 ms blocks"));
   console.log(`\nwritten to ${path.relative(ROOT, OUT)}`);
   fs.rmSync(dir, { recursive: true, force: true });
   void deployer;

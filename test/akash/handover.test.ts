@@ -312,6 +312,31 @@ describe("lease handover: a leased key changes hands → the running deployment 
     });
   }
 
+  it("a HexsResale fill (listing bought, escrow priced in) hands the deployment to the buyer; the escrow stays with it", async () => {
+    const s = await operatorStack();
+    try {
+      const { keyId, lease } = await leasedKey(s);
+      const dseq = lease.dseq!;
+      const escrowBefore = env.standin.chain.escrowBalance(akash.address, dseq);
+      const price = ethers.parseEther("0.2");
+      await (await keys.connect(buyer).approve(await p.resale.getAddress(), keyId)).wait();
+      await (
+        await p.resale.connect(buyer).list(modelId, keyId, ethers.ZeroAddress, price, await p.resale.LEASE_ESCROW_PRICED_IN())
+      ).wait();
+      await (await p.resale.connect(bob).buy(keyId, ethers.ZeroAddress, price, { value: price })).wait();
+      expect(await keys.ownerOf(keyId)).to.equal(await bob.getAddress());
+      await s.poll();
+      expect(s.accepted.map((h) => h?.toHolder)).to.deep.equal([evmHolderWord(await bob.getAddress())]);
+      const [done] = await s.handovers.runLease(lease.id);
+      expect(done.state, done.lastError ?? "").to.equal("done");
+      expect(holderEnvOf(served(dseq))).to.deep.equal([`${HOLDER_ENV}=${evmHolderWord(await bob.getAddress())}`]);
+      expect(env.standin.chain.escrowBalance(akash.address, dseq)).to.equal(escrowBefore);
+      expect(updatesOf(dseq)).to.have.length(1);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("two transfers in a row end with the last holder: the first (nothing broadcast yet) is superseded, one update tx", async () => {
     const s = await operatorStack();
     try {
