@@ -239,6 +239,28 @@ describe("sponsored purchases through the alto bundler (devnet/aa stand)", funct
     expect(await keys().ownerOf(BigInt(keyId))).to.equal(wallet);
   });
 
+  it("has the policy signer refuse another chain's operation (400) and everything while the guardian has paused the paymaster (403)", async () => {
+    const b = await fundedBurner(1n);
+    const before = await snapshot(b.account);
+    const calls = buyCalls({ ...stand.d, modelId: BigInt(stand.d.modelId), currency: stand.d.token, price }, b.account);
+    const op = {
+      ...(await draftSponsored(cfg, b.privateKey, calls)),
+      maxFeePerGas: 3_000_000_000n,
+      maxPriorityFeePerGas: 1_000_000_000n,
+    };
+    const other = await requestSponsorship({ ...cfg, chainId: 1n }, op).catch((e: unknown) => e);
+    expect(other).to.be.instanceOf(PolicyRefusedError);
+    expect((other as PolicyRefusedError).status).to.equal(400);
+    expect((other as PolicyRefusedError).reason).to.equal(`chainId 1 is not this sponsor's chain ${stand.d.chainId}`);
+    const guardian = paymaster().connect(await stand.provider.getSigner(3));
+    await (await guardian.pause()).wait();
+    const paused = await requestSponsorship(cfg, op).catch((e: unknown) => e);
+    expect(paused).to.be.instanceOf(PolicyRefusedError);
+    expect((paused as PolicyRefusedError).status).to.equal(403);
+    expect((paused as PolicyRefusedError).reason).to.equal("sponsoring is paused by the guardian");
+    expect(await snapshot(b.account)).to.deep.equal(before);
+  });
+
   it("reports the bundler down as BundlerUnreachableError, with nothing charged", async () => {
     const b = await fundedBurner(1n);
     const before = await snapshot(b.account);
