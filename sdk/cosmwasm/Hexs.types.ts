@@ -83,6 +83,12 @@ export type ExecuteMsg = {
     key_id: Uint64;
   };
 } | {
+  fund_infrastructure: {
+    model: Uint64;
+    purpose: string;
+    to: string;
+  };
+} | {
   bind_payout: {
     chain: number;
     nonce: Uint64;

@@ -27,7 +27,9 @@ import {
   sweepApiRevenue,
   type HexsContracts,
 } from "../../sdk";
-import { apiPath } from "../../sdk/api";
+import { apiPath, ApiRefusal, callModelApiPaid, quoteModelApi } from "../../sdk/api";
+import { setQuiet } from "../../tasks/lib/log";
+import type { ApiCallResult } from "../../tasks/api";
 import type { TestStablecoin } from "../../sdk/typechain";
 import { startGateway, type GatewayConfig, type RunningGateway } from "../../services/api-gateway/gateway";
 import { ensureWeights } from "../../services/model-server/build";
@@ -411,6 +413,87 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
       );
     } finally {
       skewMs = 0;
+      await setApiPrice(c, creator, { modelId: m1, currency: USD, perCall: PRICE, operatorBps: OPERATOR_BPS });
+    }
+  });
+
+  it("SDK callModelApiPaid pays with an ethers signer through @x402/fetch within the caller's cap; above the cap it refuses before paying (payment_required) and nothing moves", async () => {
+    const [, , , , , who] = await ethers.getSigners();
+    const addr = await who.getAddress();
+    await usd.mint(addr, 100_000n);
+    const body = chat("sdk");
+    const quoted = await quoteModelApi({ gateway: gw.url, modelId: m1, endpoint: "chat/completions", body });
+    expect(quoted[0]).to.include({ amount: PRICE.toString(), payTo: sink, asset: USD });
+
+    const before = await usd.balanceOf(addr);
+    let err: unknown;
+    await callModelApiPaid(who, {
+      gateway: gw.url,
+      modelId: m1,
+      endpoint: "chat/completions",
+      body,
+      maxAmount: PRICE - 1n,
+    }).catch((e: unknown) => (err = e));
+    expect(err).to.be.instanceOf(ApiRefusal);
+    expect((err as ApiRefusal).code).to.equal("payment_required");
+    expect((err as ApiRefusal).message).to.match(/asks 1000 of 0x[0-9a-fA-F]{40} on eip155:31337 per call, above the cap of 999/);
+    await gw.payments!.flush();
+    expect(await usd.balanceOf(addr)).to.equal(before);
+
+    const r = await callModelApiPaid(who, { gateway: gw.url, modelId: m1, endpoint: "chat/completions", body, maxAmount: PRICE });
+    expect(r.response.status).to.equal(200);
+    expect(((await r.response.json()) as { choices: unknown[] }).choices).to.have.length(1);
+    expect(r.paid).to.include({ amount: PRICE.toString(), payTo: sink });
+    expect(r.payer).to.equal(addr);
+    await gw.payments!.flush();
+    expect(await usd.balanceOf(addr)).to.equal(before - PRICE);
+  });
+
+  it("tasks: model:api-price sets and shows the price (creator only, bad input refused), api:call --pay pays the quoted price and prints the answer, api:sweep fills the vault", async () => {
+    setQuiet(true);
+    try {
+      const model = m1.toString();
+      const shown = (await hre.run("model:api-price", { model, currency: USD, show: true })) as { perCall: bigint; sink: string };
+      expect(shown.perCall).to.equal(PRICE);
+      expect(shown.sink).to.equal(sink);
+      const fails = async (task: string, args: Record<string, unknown>, reason: RegExp) => {
+        let e: Error | undefined;
+        await hre.run(task, args).catch((x: Error) => (e = x));
+        expect(e?.message, task).to.match(reason);
+      };
+      await fails("model:api-price", { model, currency: "native", perCall: "1" }, /ERC-20 token with EIP-3009/);
+      await fails("model:api-price", { model, currency: USD, perCall: "abc" }, /bad --per-call 'abc'/);
+      await fails("model:api-price", { model, currency: USD, perCall: "0.001", operatorBps: "10001" }, /at most 10000/);
+      await fails("model:api-price", { model, currency: USD, perCall: "0.001", from: "5" }, /creator/i);
+      expect((await c.apiPayments!.apiPriceOf(m1, USD)).perCall).to.equal(PRICE);
+      // the creator (account 2) sets 0.0015 hUSD; the operator share stays 10 % when omitted
+      const set = (await hre.run("model:api-price", { model, currency: USD, perCall: "0.0015", from: "2" })) as {
+        perCall: bigint;
+        operatorBps: number;
+      };
+      expect([set.perCall, set.operatorBps]).to.deep.equal([1_500n, OPERATOR_BPS]);
+
+      const [account] = await ethers.getSigners();
+      await usd.mint(await account.getAddress(), 10_000n);
+      const before = await balances();
+      const payerBefore = await usd.balanceOf(await account.getAddress());
+      const args = { model, prompt: "Hexs", gateway: gw.url, endpoint: "chat", maxTokens: 16, seed: 2, stream: false, pay: true };
+      await fails("api:call", { ...args, maxPrice: "1499" }, /asks 1500 .* above the cap of 1499/);
+      await fails("api:call", { ...args, pay: false, maxPrice: "1500" }, /--max-price is for paid calls/);
+      const r = (await hre.run("api:call", { ...args, maxPrice: "1500" })) as ApiCallResult;
+      expect(r.text).to.have.length(16);
+      expect(r.paid).to.deep.equal({ amount: "1500", asset: USD, payTo: sink, network: "eip155:31337" });
+      await gw.payments!.flush();
+      expect(await usd.balanceOf(await account.getAddress())).to.equal(payerBefore - 1_500n);
+      expect((await balances()).sink).to.equal(before.sink + 1_500n);
+
+      const vault = await p.market.vaultOf(m1, USD);
+      const inSink = await usd.balanceOf(sink);
+      await hre.run("api:sweep", { model, currency: USD });
+      expect(await p.market.vaultOf(m1, USD)).to.equal(vault + inSink - (inSink * BigInt(OPERATOR_BPS)) / 10_000n);
+      await fails("api:sweep", { model, currency: USD }, /has no hUSD paid into its sink/);
+    } finally {
+      setQuiet(false);
       await setApiPrice(c, creator, { modelId: m1, currency: USD, perCall: PRICE, operatorBps: OPERATOR_BPS });
     }
   });

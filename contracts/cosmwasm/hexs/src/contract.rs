@@ -76,8 +76,11 @@ pub fn execute(
     if cfg.paused && !admin::is_admin_msg(&msg) {
         return Err(ContractError::Paused);
     }
-    // Only a purchase takes funds: anything sent with another message would be stuck here.
-    if !matches!(msg, ExecuteMsg::BuyKey { .. }) {
+    // Only a purchase or a DAO's spend takes funds: anything sent with another message would be stuck here.
+    if !matches!(
+        msg,
+        ExecuteMsg::BuyKey { .. } | ExecuteMsg::FundInfrastructure { .. }
+    ) {
         cw_utils::nonpayable(&info)?;
     }
     match msg {
@@ -145,6 +148,9 @@ pub fn execute(
         ExecuteMsg::Claim { payee } => royalties::execute_claim(deps, info, &cfg, payee),
         ExecuteMsg::ReclaimEscrow { key_id } => {
             royalties::execute_reclaim_escrow(deps, env, info, &cfg, key_id.u64())
+        }
+        ExecuteMsg::FundInfrastructure { model, to, purpose } => {
+            royalties::execute_fund_infrastructure(deps, info, &cfg, model.u64(), to, purpose)
         }
         ExecuteMsg::BindPayout {
             chain,

@@ -40,6 +40,12 @@ pub enum ContractError {
     #[error("unknown model {id}")]
     UnknownModel { id: u64 },
 
+    #[error("only model {model}'s DAO may spend for its infrastructure, not {sender}")]
+    NotModelDao { model: u64, sender: String },
+
+    #[error("invalid purpose: {reason}")]
+    InvalidPurpose { reason: String },
+
     #[error("model {id} already exists")]
     ModelExists { id: u64 },
 

@@ -100,6 +100,15 @@ pub enum ExecuteMsg {
     ReclaimEscrow {
         key_id: Uint64,
     },
+    /// The model's DAO pays for its infrastructure: the coin sent with the message (this
+    /// chain's denom) goes to `to` (e.g. the relayer operator running the model's deployment)
+    /// in this transaction, and the `hexs_infrastructure_funded` event says what for
+    /// (`purpose`, e.g. `akash-escrow:<owner>/<dseq>`, at most 128 bytes).
+    FundInfrastructure {
+        model: Uint64,
+        to: String,
+        purpose: String,
+    },
     /// The sender, creator of a model published here, names where `chain` (this chain or a
     /// peer) pays its creator earnings (nothing else: no refunds, no model rights); sent to
     /// every peer chain as a PayoutAddressBound, applied here when `chain` is this chain.

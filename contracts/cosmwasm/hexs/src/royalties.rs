@@ -278,6 +278,56 @@ pub fn resolve_escrow(
     Ok(())
 }
 
+/// Longest `purpose` of an infrastructure spend (an Akash escrow reference fits with room).
+pub const MAX_PURPOSE_LEN: usize = 128;
+
+/// A model's DAO pays `to` for the model's infrastructure with the coin it sends. The check
+/// that the sender is the model's DAO and the payment are one transaction, so the event is
+/// evidence of both for whoever acts on it (the lease service tops up the named deployment).
+pub fn execute_fund_infrastructure(
+    deps: DepsMut,
+    info: MessageInfo,
+    cfg: &Config,
+    model: u64,
+    to: String,
+    purpose: String,
+) -> Result<Response, ContractError> {
+    let m = MODELS
+        .may_load(deps.storage, model)?
+        .ok_or(ContractError::UnknownModel { id: model })?;
+    let sender = word_of_addr(deps.api, &info.sender)?;
+    if m.dao.as_ref().map(|d| d.as_slice()) != Some(sender.as_slice()) {
+        return Err(ContractError::NotModelDao {
+            model,
+            sender: info.sender.to_string(),
+        });
+    }
+    if purpose.is_empty() || purpose.len() > MAX_PURPOSE_LEN {
+        return Err(ContractError::InvalidPurpose {
+            reason: format!(
+                "expected 1 to {MAX_PURPOSE_LEN} bytes, got {}",
+                purpose.len()
+            ),
+        });
+    }
+    let to = deps.api.addr_validate(&to)?;
+    let amount = cw_utils::must_pay(&info, &cfg.denom)?;
+    Ok(Response::new()
+        .add_message(BankMsg::Send {
+            to_address: to.to_string(),
+            amount: coins(amount.u128(), &cfg.denom),
+        })
+        .add_event(
+            cosmwasm_std::Event::new("hexs_infrastructure_funded")
+                .add_attribute("model", model.to_string())
+                .add_attribute("dao", info.sender.to_string())
+                .add_attribute("to", to.to_string())
+                .add_attribute("denom", &cfg.denom)
+                .add_attribute("amount", amount)
+                .add_attribute("purpose", purpose),
+        ))
+}
+
 pub fn execute_reclaim_escrow(
     deps: DepsMut,
     env: Env,

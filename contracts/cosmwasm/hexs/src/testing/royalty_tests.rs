@@ -307,3 +307,98 @@ fn buyer_reclaims_an_unreported_escrow_after_the_timeout() {
         )]
     );
 }
+
+fn fund(model: u64, to: &Addr, purpose: &str) -> ExecuteMsg {
+    ExecuteMsg::FundInfrastructure {
+        model: Uint64::new(model),
+        to: to.to_string(),
+        purpose: purpose.into(),
+    }
+}
+
+#[test]
+fn the_models_dao_pays_for_infrastructure_in_one_transaction_with_its_event() {
+    let mut s = Suite::new();
+    let (alice, carol, operator) = (s.alice.clone(), s.carol.clone(), s.operator.clone());
+    let mut args = publish_args(1_000, 0, policy());
+    args.royalty.dao_bps = 500;
+    args.dao = Some(Account::Cosmos(carol.to_string()));
+    let model = s.publish(&alice, args);
+    let (dao_before, op_before) = (s.balance(&carol), s.balance(&operator));
+    let purpose = "akash-escrow:akash1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu/42";
+    let r = s.ok(&carol, &fund(model, &operator, purpose), &coins(700, DENOM));
+    assert_eq!(s.balance(&carol), dao_before - 700);
+    assert_eq!(s.balance(&operator), op_before + 700);
+    assert_eq!(
+        s.balance(&s.contract.clone()),
+        0,
+        "nothing stays in the contract"
+    );
+    let ev = r
+        .events
+        .iter()
+        .find(|e| e.ty == "wasm-hexs_infrastructure_funded")
+        .expect("the spend's event");
+    let get = |k: &str| {
+        ev.attributes
+            .iter()
+            .find(|a| a.key == k)
+            .map(|a| a.value.clone())
+            .unwrap()
+    };
+    assert_eq!(get("model"), model.to_string());
+    assert_eq!(get("dao"), carol.to_string());
+    assert_eq!(get("to"), operator.to_string());
+    assert_eq!(
+        (get("denom"), get("amount")),
+        (DENOM.to_string(), "700".to_string())
+    );
+    assert_eq!(get("purpose"), purpose);
+}
+
+#[test]
+fn only_the_models_dao_funds_infrastructure_with_a_bounded_purpose_and_this_chains_coin() {
+    let mut s = Suite::new();
+    let (alice, bob, carol, operator) = (
+        s.alice.clone(),
+        s.bob.clone(),
+        s.carol.clone(),
+        s.operator.clone(),
+    );
+    let no_dao = s.publish(&alice, publish_args(1_000, 0, policy()));
+    let mut args = publish_args(1_000, 0, policy());
+    args.dao = Some(Account::Cosmos(carol.to_string()));
+    let model = s.publish(&alice, args);
+    let (bob_before, op_before) = (s.balance(&bob), s.balance(&operator));
+    let pay = coins(100, DENOM);
+    assert!(matches!(
+        s.err(&bob, &fund(model, &operator, "x"), &pay),
+        ContractError::NotModelDao { model: m, .. } if m == model
+    ));
+    assert!(matches!(
+        s.err(&alice, &fund(model, &operator, "x"), &pay),
+        ContractError::NotModelDao { .. }
+    ));
+    assert!(matches!(
+        s.err(&carol, &fund(no_dao, &operator, "x"), &pay),
+        ContractError::NotModelDao { .. }
+    ));
+    assert!(matches!(
+        s.err(&carol, &fund(999, &operator, "x"), &pay),
+        ContractError::UnknownModel { id: 999 }
+    ));
+    assert!(matches!(
+        s.err(&carol, &fund(model, &operator, ""), &pay),
+        ContractError::InvalidPurpose { .. }
+    ));
+    assert!(matches!(
+        s.err(&carol, &fund(model, &operator, &"p".repeat(129)), &pay),
+        ContractError::InvalidPurpose { .. }
+    ));
+    assert!(matches!(
+        s.err(&carol, &fund(model, &operator, "x"), &[]),
+        ContractError::Payment(_)
+    ));
+    assert_eq!(s.balance(&bob), bob_before, "a refused spend moves nothing");
+    assert_eq!(s.balance(&operator), op_before);
+}
