@@ -6,10 +6,9 @@
 import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { connectComet, type CometClient } from "@cosmjs/tendermint-rpc";
 import { Contract, Interface, ZeroAddress, type JsonRpcProvider } from "ethers";
-import { fromBech32 } from "@cosmjs/encoding";
+import { cosmosAccount } from "../../sdk/accounts";
 import { HexsRegistry__factory } from "../../sdk/typechain/factories/contracts/evm/registry/HexsRegistry__factory";
 import {
-  AccountFamily,
   decodeBody,
   decodeMessage,
   Kind,
@@ -375,7 +374,9 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
     const out: string[] = [];
     try {
       const k = await this.query<{ owner: string; resident_chain: number }>({ key: { id: keyId.toString() } });
-      if (k.resident_chain === this.hexsChainId) out.push("0x" + k.owner.toLowerCase());
+      // the contract's account word is family ‖ address (no length byte): re-encode it as the codec does
+      if (k.resident_chain === this.hexsChainId && k.owner.length > 2)
+        out.push(holderWord({ family: parseInt(k.owner.slice(0, 2), 16), address: "0x" + k.owner.slice(2).toLowerCase() }));
     } catch {
       // unknown key: only the buyer remains
     }
@@ -405,11 +406,7 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
 
 /** The account word of a bech32 address (20 bytes: a Cosmos account, 32: a CosmWasm contract). */
 export function cosmosHolderWord(bech32: string): string {
-  const { data } = fromBech32(bech32);
-  return holderWord({
-    family: data.length === 32 ? AccountFamily.CosmWasm : AccountFamily.Cosmos,
-    address: "0x" + Buffer.from(data).toString("hex"),
-  });
+  return holderWord(cosmosAccount(bech32));
 }
 
 /** The purchase chains of `akash.purchases`, resolved against `chains[]`. */

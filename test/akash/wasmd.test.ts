@@ -30,8 +30,12 @@ import {
 import { keyService } from "../keys/helpers";
 import { fundAkash, RELAYER_MNEMONIC, SDL_FILE, startEnv, type Env } from "./helpers/env";
 import { until } from "../until";
+import { cosmosHolderWord } from "../../relayer/akash/feeds";
 
-const HTTP_PORTS = [19030, 19031, 19032];
+// relayer HTTP base, base+1, base+2; wasmd RPC base+40, gRPC base+45; the stand-in from base+50
+// (HEXS_AKASH_WASMD_TEST_PORT moves them all; the default keeps 19030-19032 and 19070/19075)
+const PORT_BASE = Number(process.env.HEXS_AKASH_WASMD_TEST_PORT ?? 19030);
+const HTTP_PORTS = [PORT_BASE, PORT_BASE + 1, PORT_BASE + 2];
 const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-akash-wasmd-test-${i}`))));
 
 describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReported applied on wasmd (2-of-3)", function () {
@@ -49,7 +53,11 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-akash-wasmd-"));
     if (process.env.WASMD_EXTERNAL !== "1")
-      Object.assign(process.env, { WASMD_HOME: path.join(dir, "wasmd"), WASMD_RPC_PORT: "19070", WASMD_GRPC_PORT: "19075" });
+      Object.assign(process.env, {
+        WASMD_HOME: path.join(dir, "wasmd"),
+        WASMD_RPC_PORT: String(PORT_BASE + 40),
+        WASMD_GRPC_PORT: String(PORT_BASE + 45),
+      });
     started = startDevnet();
     env = devnetEnv();
     [admin, bob] = await Promise.all(["validator", "bob"].map((n) => connect(n, env)));
@@ -64,7 +72,7 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
         "auto",
       );
     }
-    akashEnv = await startEnv({ firstPort: 18660 });
+    akashEnv = await startEnv({ firstPort: process.env.HEXS_AKASH_WASMD_TEST_PORT ? PORT_BASE + 50 : 18660 });
     const leaderAkash = await akashEnv.client(RELAYER_MNEMONIC);
     fundAkash(akashEnv, leaderAkash.address);
     fs.writeFileSync(path.join(dir, "akash.mnemonic"), RELAYER_MNEMONIC, { mode: 0o600 });
@@ -177,5 +185,30 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
       inbound: { chain: number; nonce: number }[];
     };
     expect(lanes.inbound.find((l) => l.chain === 900)?.nonce).to.equal(1);
+  });
+
+  it("bob transfers the leased key on wasmd → the leader reads the contract's KeyTransferred and hands the deployment to the new holder in place", async () => {
+    const leader = relayers[0].akash!;
+    const [lease] = (await leader.leases!.all()).filter((r) => r.state === "reported");
+    expect(lease.holder).to.equal(cosmosHolderWord(bob.address));
+    await bob.client.execute(
+      bob.address,
+      contract,
+      { transfer_nft: { recipient: admin.address, token_id: lease.keyId } },
+      "auto",
+    );
+    const done = await until("the handover", 60_000, async () => {
+      const [h] = await leader.leases!.handoversOf(lease.id);
+      return h?.state === "done" ? h : undefined;
+    });
+    const word = cosmosHolderWord(admin.address);
+    expect(done).to.include({ kind: "transfer", toHolder: word, toChain: String(HEXS_CHAIN) });
+    const d = akashEnv.standin.chain.deployment(lease.owner, lease.dseq!)!;
+    expect(d.state).to.equal("active");
+    expect(Buffer.from(d.hash).toString("hex")).to.equal(done.manifestHash);
+    expect(akashEnv.standin.chain.versionUpdates.filter((u) => u.dseq === lease.dseq)).to.have.length(1);
+    expect(await leader.leases!.get(lease.id)).to.include({ holder: word, holderChain: String(HEXS_CHAIN) });
+    // one fact per transfer although the contract emits it once per peer lane
+    expect(await leader.leases!.handoversOf(lease.id)).to.have.length(1);
   });
 });
