@@ -1,12 +1,14 @@
 // My keys: the connected wallet's keys on every EVM chain (from the indexer), each live,
 // expiring, expired and/or soul-bound; transfer one to an address, or move it to another chain
-// (the SDK's key move: burned here, minted there once the hub's message is delivered).
+// (the SDK's key move: burned here, minted there once the hub's message is delivered); decrypt
+// its SDL; see its deployment (escrow, lease, refund) and reclaim an unreported escrow.
 import { useCallback, useEffect, useRef, useState } from "react";
 import * as hexs from "../../sdk";
 import type { EvmChain } from "../../sdk/chains";
 import { chainLabel, evmChains, type AppConfig } from "./config";
 import { formatId, keyState, loadHoldings, metaOf, type Catalog, type Holdings, type HoldingRow } from "./indexer";
 import { FlowStatus, type StepDef } from "./Flow";
+import { Deployment, purchaseChainOf } from "./Deployment";
 import { savePending, clearPending, readProvider, watchArrival, type FlowStep } from "./pending";
 import { explain, injectedWallet, NoWalletError, walletOn, type Explained } from "./wallet";
 
@@ -142,6 +144,7 @@ interface Action {
 
 function KeyRow({
   h,
+  account,
   config,
   catalog,
   now,
@@ -150,6 +153,7 @@ function KeyRow({
   onMove,
 }: {
   h: HoldingRow;
+  account: string;
   config: AppConfig;
   catalog: Catalog;
   now: number;
@@ -165,6 +169,7 @@ function KeyRow({
   const state = keyState(h, now);
   const exp = Number(h.expiresAt);
   const id = `key-${h.hexsChain}-${h.keyId}`;
+  const boughtOn = evmChains(config.registry).find((c) => c.hexsChainId === purchaseChainOf(h.keyId));
   return (
     <li className="card key" data-key={h.keyId} data-state={state} aria-labelledby={`${id}-name`}>
       <div className="row">
@@ -221,6 +226,7 @@ function KeyRow({
         )}
       </div>
       <DecryptSdl h={h} locator={m?.sdlLocator ?? null} name={name} keyServiceUrl={config.keyServiceUrl} />
+      {boughtOn && <Deployment keyId={h.keyId} chain={boughtOn} account={account} />}
     </li>
   );
 }
@@ -440,6 +446,7 @@ export function KeysPage({ config, catalog }: { config: AppConfig; catalog: Cata
                     <KeyRow
                       key={h.keyId}
                       h={h}
+                      account={account}
                       config={config}
                       catalog={catalog}
                       now={nowOf.get(h.hexsChain) ?? Math.floor(Date.now() / 1000)}

@@ -1,0 +1,165 @@
+// The deployment a purchase asked for, on My keys in a real browser (headless Chromium), on two
+// `hardhat node`s with the indexer: a lease reported for it (its dseq and the operator the escrow
+// paid), a failed deployment refunded to the buyer (claimed from the page), and an unreported one
+// the buyer reclaims after the timeout and then claims — each checked on chain. The lease reports
+// are made by the hub's own account (impersonated on the node), the role that applies the Akash
+// lane's LeaseReported messages; the relayer path to them is tested in test/akash.
+// Run: npx hardhat test test/app/deploy.test.ts   (scripts/app-test.sh installs what it needs)
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { id, JsonRpcSigner, NonceManager, parseEther, toBeHex, Wallet } from "ethers";
+import * as hexs from "../../sdk";
+import { ROOT } from "../../devnet/chains";
+import { metadataUri, startStack, type Stack } from "./helpers/stack";
+import { injectWallet, launch, serveStatic, TestWallet, type Browser, type Page } from "./helpers/browser";
+
+const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
+const SHOTS = path.join(ROOT, "app/test-results");
+const DEPLOY = parseEther("0.25");
+
+describe("web app in headless Chromium: a key's deployment (escrow, lease, refund, reclaim)", function () {
+  this.timeout(600_000);
+  let s: Stack;
+  let browser: Browser;
+  let site: { url: string; close: () => Promise<void> };
+  let page: Page;
+  let wallet: TestWallet;
+  let chains: hexs.EvmChain[];
+  const keys: Record<"leased" | "failed" | "waiting", bigint> = { leased: 0n, failed: 0n, waiting: 0n };
+  const operator = Wallet.createRandom().address;
+  const pageErrors: string[] = [];
+
+  const shot = async (name: string) => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const card = (keyId: bigint) => page.locator(`li.key[data-key="${keyId}"]`).getByTestId("deployment");
+  const providerA = () => s.nodes.a.node.provider;
+
+  before(async () => {
+    s = await startStack(VERBOSE ? (l) => console.log(`    ${l}`) : undefined);
+    chains = s.registry.chains.map((c) => hexs.evmChain(c));
+    const dist = path.join(s.nodes.dir, "app-dist");
+    execFileSync(
+      path.join(ROOT, "app/node_modules/.bin/vite"),
+      ["build", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"],
+      {
+        cwd: path.join(ROOT, "app"),
+        stdio: VERBOSE ? "inherit" : "pipe",
+      },
+    );
+    fs.writeFileSync(path.join(dist, "config.json"), JSON.stringify({ indexerUrl: s.indexer.url, chains: s.registry.chains }));
+    site = await serveStatic(dist);
+    const key = Wallet.createRandom();
+    wallet = new TestWallet(new Wallet(key.privateKey), chains, chains[0].evmChainId!);
+    await providerA().send("hardhat_setBalance", [key.address, toBeHex(parseEther("10"))]);
+    const me = new NonceManager(wallet.wallet.connect(wallet.provider(chains[0].evmChainId)));
+
+    // A model with a deployment price; the wallet buys three keys asking for a deployment.
+    const creator = await s.nodes.a.signer(2);
+    const A = (signer: typeof creator | NonceManager) => hexs.connectContracts(chains[0], signer);
+    const m = await hexs.publish(A(creator), creator, {
+      contentCommitment: id("deployable model sdl"),
+      metadataUri: metadataUri("Deployable Llama 3B", "A model whose keys can come with an Akash deployment."),
+    });
+    await hexs.setPrice(A(creator), creator, {
+      modelId: m.modelId,
+      currency: hexs.NATIVE,
+      keyPrice: parseEther("0.01"),
+      deploymentPrice: DEPLOY,
+    });
+    for (const k of ["leased", "failed", "waiting"] as const)
+      keys[k] = (
+        await hexs.buy(A(me), me, { modelId: m.modelId, currency: hexs.NATIVE, deploymentParams: { v: 1, region: "any" } })
+      ).keyId;
+    // The hub applies the Akash lane's lease reports (governance grants it the reporter role, as
+    // `hub:lease-reporting` does): as the hub, report a lease and a failure.
+    const hub = chains[0].contracts.HexsHub!;
+    const timelock = chains[0].contracts.HexsTimelock!;
+    await providerA().send("hardhat_impersonateAccount", [timelock]);
+    await providerA().send("hardhat_setBalance", [timelock, toBeHex(parseEther("1"))]);
+    const governed = s.nodes.a.market.connect(new JsonRpcSigner(providerA(), timelock));
+    await (await governed.grantRole(await governed.LEASE_REPORTER_ROLE(), hub)).wait();
+    await providerA().send("hardhat_impersonateAccount", [hub]);
+    await providerA().send("hardhat_setBalance", [hub, toBeHex(parseEther("1"))]);
+    const asHub = s.nodes.a.market.connect(new JsonRpcSigner(providerA(), hub));
+    await (await asHub.resolveDeployment(keys.leased, true, 777n, operator)).wait();
+    await (await asHub.resolveDeployment(keys.failed, false, 0n, operator)).wait();
+    await s.indexer.caughtUp();
+
+    browser = await launch();
+    page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await injectWallet(page, () => wallet);
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (site) await site.close();
+    if (s) await s.stop();
+  });
+
+  it("shows each purchase's deployment: leased with its dseq and operator, refunded, escrow pending until its timeout", async () => {
+    await page.goto(`${site.url}#/keys`);
+    await card(keys.waiting).waitFor({ timeout: 30_000 });
+    expect(await card(keys.leased).getAttribute("data-state")).to.equal("leased");
+    const leased = await card(keys.leased).innerText();
+    expect(leased).to.contain("dseq 777");
+    expect(leased).to.contain(operator);
+    expect(leased).to.contain("0.25 ETH");
+    expect(await card(keys.failed).getAttribute("data-state")).to.equal("refunded");
+    expect(await card(keys.failed).innerText()).to.contain(
+      "the deployment failed; the 0.25 ETH escrow was credited to the buyer",
+    );
+    expect(await card(keys.waiting).getAttribute("data-state")).to.equal("pending");
+    expect(await card(keys.waiting).innerText()).to.match(
+      /0\.25 ETH held in escrow while the lease service opens the Akash lease/,
+    );
+    expect(await card(keys.waiting).getByRole("button").count(), "nothing to reclaim before the timeout").to.equal(0);
+    await shot("deployments");
+  });
+
+  it("the buyer claims a failed deployment's refund from the page", async () => {
+    const before = await providerA().getBalance(wallet.address);
+    await card(keys.failed).getByRole("button", { name: "Claim" }).click();
+    await card(keys.failed).getByTestId("deployment-done").waitFor({ timeout: 30_000 });
+    expect(await card(keys.failed).getByTestId("deployment-done").innerText()).to.contain("Claimed 0.25 ETH");
+    expect(await card(keys.failed).getByRole("button", { name: "Claim" }).count(), "nothing left to claim").to.equal(0);
+    expect(await s.nodes.a.market.creditOf(wallet.address, hexs.NATIVE)).to.equal(0n);
+    expect((await providerA().getBalance(wallet.address)) - before).to.be.greaterThan(DEPLOY - parseEther("0.01"));
+  });
+
+  it("after the timeout an unreported escrow is reclaimed by its buyer, then claimed", async () => {
+    const e = await s.nodes.a.market.escrowOf(keys.waiting);
+    const now = (await providerA().getBlock("latest"))!.timestamp;
+    await providerA().send("evm_increaseTime", [Number(e.reclaimableAt) - now + 1]);
+    await providerA().send("evm_mine", []);
+    const reclaim = card(keys.waiting).getByRole("button", { name: "Reclaim escrow" });
+    await reclaim.waitFor({ timeout: 30_000 });
+    expect(await card(keys.waiting).getAttribute("data-state")).to.equal("reclaimable");
+    await shot("deployment-reclaimable");
+    await reclaim.click();
+    await card(keys.waiting)
+      .locator('[data-state="reclaimed"], [data-testid="deployment-done"]')
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await page
+      .locator(`li.key[data-key="${keys.waiting}"] [data-testid="deployment"][data-state="reclaimed"]`)
+      .waitFor({ timeout: 30_000 });
+    expect((await s.nodes.a.market.escrowOf(keys.waiting)).amount).to.equal(0n);
+    expect(await s.nodes.a.market.creditOf(wallet.address, hexs.NATIVE)).to.equal(DEPLOY);
+    await page
+      .locator(`li.key[data-key="${keys.waiting}"] [data-testid="deployment"]`)
+      .getByRole("button", { name: "Claim" })
+      .click();
+    await page
+      .locator(`li.key[data-key="${keys.waiting}"] [data-testid="deployment-done"]`)
+      .filter({ hasText: "Claimed 0.25 ETH" })
+      .waitFor({ timeout: 30_000 });
+    expect(await s.nodes.a.market.creditOf(wallet.address, hexs.NATIVE)).to.equal(0n);
+    await shot("deployment-reclaimed");
+    expect(pageErrors).to.deep.equal([]);
+  });
+});
