@@ -9,5 +9,5 @@ echo "[app] type-check the indexer"
 (cd indexer && npx tsc --noEmit -p .)
 echo "[app] production build (type-checks the app)"
 bash scripts/app-build.sh
-echo "[app] indexer and browser tests (catalog and buying; my keys, reload, studio, ERC-20; decrypt in the page; DAO)"
-npx hardhat test test/app/indexer.test.ts test/app/browser.test.ts test/app/account.test.ts test/app/decrypt.test.ts test/app/dao.test.ts
+echo "[app] indexer and browser tests (catalog and buying; my keys, reload, studio, ERC-20; decrypt in the page; DAO; publish/fork in the studio)"
+npx hardhat test test/app/indexer.test.ts test/app/browser.test.ts test/app/account.test.ts test/app/decrypt.test.ts test/app/dao.test.ts test/app/studio.test.ts

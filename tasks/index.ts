@@ -11,3 +11,4 @@ import "./akash";
 import "./bridge";
 import "./api";
 import "./resale";
+import "./aa";

@@ -10,6 +10,7 @@ import { NATIVE } from "../../sdk/tx";
 import { chainLabel, evmChains, type AppConfig } from "./config";
 import { currencyOf, formatAmount, useCurrencies } from "./currency";
 import { FlowStatus, type StepDef } from "./Flow";
+import { PublishForm } from "./PublishForm";
 import { formatId, metaOf, type Catalog, type ModelRow } from "./indexer";
 import { useAccount } from "./KeysPage";
 import { readProvider, type FlowStep } from "./pending";
@@ -248,8 +249,10 @@ export function StudioPage({ config, catalog, onChanged }: { config: AppConfig; 
     <section aria-labelledby="studio-h">
       <h1 id="studio-h">Creator studio</h1>
       <p className="lead">
-        Models created by <span className="mono">{account}</span>: their prices on each chain, and what they earned.
+        Models created by <span className="mono">{account}</span>: publish or fork one, set their prices on each chain, and see
+        what they earned.
       </p>
+      <PublishForm config={config} catalog={catalog} account={account} onDone={onChanged} />
       {loadError && (
         <p role="alert" className="error">
           {loadError}

@@ -9,6 +9,10 @@ async function main() {
   const stand = await startAaStand({ dir: path.join(ROOT, ".devnet", "aa"), say });
   say(`addresses: ${JSON.stringify(stand.d)}`);
   say(`logs and pids.json in ${stand.dir}; Ctrl-C stops everything`);
+  const net = `HEXS_DEVNET_URL_A=${stand.rpcUrl} HEXS_DEPLOYMENTS_DIR=${stand.dir}/deployments npx hardhat --network devnetA`;
+  say(`a burner: ${net} aa:burner; fund its account with the model's ERC-20 (${stand.d.token}), then`);
+  say(`  ${net} aa:buy --model ${stand.d.modelId} --currency ${stand.d.token}`);
+  say(`  ${net} aa:transfer --model ${stand.d.modelId} --key <key id> --to <your wallet>`);
   let stopping = false;
   const onSignal = () => {
     if (stopping) return;

@@ -139,6 +139,9 @@ export async function startAaStand(o: AaStandOptions): Promise<AaStand> {
     const p = await startPolicyServer({ port: ports.policy, rpcUrl, paymaster: d.paymaster, signer: POLICY_SIGNER });
     policy = p;
     say(`policy signer on ${p.url} (signer ${POLICY_SIGNER.address})`);
+    // What clients (tasks/aa.ts, the app) need to reach this sponsor.
+    const sponsor = { entryPoint: d.entryPoint, factory: d.factory, paymaster: d.paymaster, bundlerUrl, policyUrl: p.url };
+    fs.writeFileSync(path.join(o.dir, "sponsor.json"), JSON.stringify(sponsor, null, 2) + "\n");
     return { dir: o.dir, rpcUrl, bundlerUrl, policyUrl: p.url, d, provider, sup, node, alto, stop };
   } catch (err) {
     await stop();

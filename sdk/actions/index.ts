@@ -6,6 +6,7 @@ export * from "./model";
 export * from "./key";
 export * from "./vault";
 export * from "./plugin";
+export * from "./allowlist";
 export * from "./dao";
 export * from "./payout";
 export * from "./pause";

@@ -226,3 +226,72 @@ export async function reclaimEscrow(
   if (o.log) o.log(`escrow of ${formatId(keyId)} credited back to ${me}: claim it with vault:claim`);
   return { keyId, buyer: me, currency: e.currency, amount: e.amount, txHash: r.hash };
 }
+
+/**
+ * What became of a purchase's deployment (from the purchase chain, by its clock):
+ * - `none`: bought without a deployment (or not bought on this chain);
+ * - `pending`: the escrow is held while the lease service opens the lease;
+ * - `reclaimable`: still unreported after the timeout: the buyer may take the escrow back;
+ * - `leased`: a lease was reported for deployment `dseq`; the escrow paid the operator (`payee`);
+ * - `refunded`: the deployment failed and the escrow was credited to the buyer (`payee`);
+ * - `reclaimed`: the buyer took the escrow back after the timeout.
+ */
+export type DeploymentState = "none" | "pending" | "reclaimable" | "leased" | "refunded" | "reclaimed";
+
+export interface DeploymentView {
+  keyId: bigint;
+  state: DeploymentState;
+  /** the deployment part of the price (escrowed, then paid or refunded) */
+  amount: bigint;
+  currency?: string;
+  /** who paid the escrow (may differ from the key's holder) */
+  buyer?: string;
+  /** unix seconds from which the buyer may reclaim a pending escrow */
+  reclaimableAt?: number;
+  /** who the escrow was credited to: the lease operator, or the buyer */
+  payee?: string;
+  /** the Akash deployment sequence of a reported lease */
+  dseq?: bigint;
+  /** the transaction that resolved or reclaimed the escrow */
+  txHash?: string;
+}
+
+/** A purchase's deployment state on the chain it was bought on (`c`). */
+export async function deploymentOf(c: HexsContracts, keyId: bigint): Promise<DeploymentView> {
+  const e = await c.market.escrowOf(keyId);
+  if (e.amount !== 0n) {
+    const now = (await c.provider.getBlock("latest"))!.timestamp;
+    const at = Number(e.reclaimableAt);
+    return {
+      keyId,
+      state: now >= at ? "reclaimable" : "pending",
+      amount: e.amount,
+      currency: e.currency,
+      buyer: e.buyer,
+      reclaimableAt: at,
+    };
+  }
+  const [resolved] = await c.market.queryFilter(c.market.filters.DeploymentResolved(keyId));
+  if (resolved) {
+    const a = resolved.args;
+    return {
+      keyId,
+      state: a.leased ? "leased" : "refunded",
+      amount: a.amount,
+      payee: a.payee,
+      ...(a.leased ? { dseq: a.dseq } : {}),
+      txHash: resolved.transactionHash,
+    };
+  }
+  const [reclaimed] = await c.market.queryFilter(c.market.filters.EscrowReclaimed(keyId));
+  if (reclaimed)
+    return {
+      keyId,
+      state: "reclaimed",
+      amount: reclaimed.args.amount,
+      buyer: reclaimed.args.buyer,
+      payee: reclaimed.args.buyer,
+      txHash: reclaimed.transactionHash,
+    };
+  return { keyId, state: "none", amount: 0n };
+}

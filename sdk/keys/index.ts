@@ -23,6 +23,8 @@ export {
 export type { RequestChallenge, StoreId, StoreOperation } from "./transport";
 export { LIGHTHOUSE, pointSdkAt } from "./sdk";
 export { imageDigestOf, validateSdl } from "./sdl";
+export { sealSdlWith, validateSdlWith } from "./seal";
+export type { SdlTools } from "./seal";
 export type { SdlImage, ValidSdl } from "./sdl";
 export { contentCommitment } from "./commitment";
 export { grantKeyHolders, grantOperators, keyHolderConditions, revokeOperators, sealSdl } from "./publish";

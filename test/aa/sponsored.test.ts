@@ -3,6 +3,7 @@
 // and the policy signer, all started here and stopped by PID (devnet/aa/stand.ts). The burner's
 // operations go SDK → policy signer → alto → EntryPoint.handleOps, as in the app.
 import { expect } from "chai";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Contract, Wallet } from "ethers";
@@ -24,6 +25,7 @@ import {
   type SponsorConfig,
   type UserOperation,
 } from "../../sdk/aa";
+import { hardhat } from "../../devnet/chains";
 import { devAccount, POLICY_SIGNER, startAaStand, type AaStand } from "../../devnet/aa/stand";
 import { HexsMarket__factory, HexsPaymaster__factory, KeyNFT__factory, TestToken__factory } from "../../sdk/typechain";
 
@@ -203,6 +205,59 @@ describe("sponsored purchases through the alto bundler (devnet/aa stand)", funct
       await sponsorDirectly(op, POLICY_SIGNER, { validAfter: now - 900, validUntil: now - 300 }),
     );
     expect(err.reason).to.match(/expire|AA32/i);
+    expect(await snapshot(b.account)).to.deep.equal(before);
+  });
+
+  it("runs the CLI burner flow: aa:burner creates a session key, aa:buy buys with sponsored gas, aa:transfer hands the key to a wallet", async () => {
+    const env = {
+      HEXS_DEVNET_URL_A: stand.rpcUrl,
+      HEXS_DEPLOYMENTS_DIR: path.join(stand.dir, "deployments"),
+    };
+    const flags = [
+      "--network",
+      "devnetA",
+      "--burner",
+      path.join(stand.dir, "burner.json"),
+      "--sponsor",
+      path.join(stand.dir, "sponsor.json"),
+    ];
+    const created = await hardhat(["aa:burner", ...flags], env);
+    const account = /its smart account is (0x[0-9a-fA-F]{40})/.exec(created)![1];
+    expect(fs.statSync(path.join(stand.dir, "burner.json")).mode & 0o777).to.equal(0o600);
+    const refused = await hardhat(["aa:buy", ...flags, "--model", stand.d.modelId, "--currency", stand.d.token], env).catch(
+      (e: Error) => e,
+    );
+    expect((refused as Error).message).to.contain(`the burner's account ${account} holds 0`);
+    const minter = token().connect(await stand.provider.getSigner(0));
+    await (await minter.mint(account, price)).wait();
+    const bought = await hardhat(["aa:buy", ...flags, "--model", stand.d.modelId, "--currency", stand.d.token], env);
+    const keyId = /key (\d+) \(\d+:\d+\) of model/.exec(bought)![1];
+    expect(await stand.provider.getBalance(account)).to.equal(0n);
+    expect(await token().balanceOf(account)).to.equal(0n);
+    const wallet = devAccount(7).address;
+    await hardhat(["aa:transfer", ...flags, "--model", stand.d.modelId, "--key", keyId, "--to", wallet], env);
+    expect(await keys().ownerOf(BigInt(keyId))).to.equal(wallet);
+  });
+
+  it("has the policy signer refuse another chain's operation (400) and everything while the guardian has paused the paymaster (403)", async () => {
+    const b = await fundedBurner(1n);
+    const before = await snapshot(b.account);
+    const calls = buyCalls({ ...stand.d, modelId: BigInt(stand.d.modelId), currency: stand.d.token, price }, b.account);
+    const op = {
+      ...(await draftSponsored(cfg, b.privateKey, calls)),
+      maxFeePerGas: 3_000_000_000n,
+      maxPriorityFeePerGas: 1_000_000_000n,
+    };
+    const other = await requestSponsorship({ ...cfg, chainId: 1n }, op).catch((e: unknown) => e);
+    expect(other).to.be.instanceOf(PolicyRefusedError);
+    expect((other as PolicyRefusedError).status).to.equal(400);
+    expect((other as PolicyRefusedError).reason).to.equal(`chainId 1 is not this sponsor's chain ${stand.d.chainId}`);
+    const guardian = paymaster().connect(await stand.provider.getSigner(3));
+    await (await guardian.pause()).wait();
+    const paused = await requestSponsorship(cfg, op).catch((e: unknown) => e);
+    expect(paused).to.be.instanceOf(PolicyRefusedError);
+    expect((paused as PolicyRefusedError).status).to.equal(403);
+    expect((paused as PolicyRefusedError).reason).to.equal("sponsoring is paused by the guardian");
     expect(await snapshot(b.account)).to.deep.equal(before);
   });
 

@@ -365,7 +365,7 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
     expect(await balances()).to.deep.equal(after);
   });
 
-  it("upstream down (502) or timing out (504): the payment is not settled and the stablecoin balances are unchanged", async () => {
+  it("upstream down (502), timing out (504) or refusing the call (4xx): the payment is not settled and the stablecoin balances are unchanged; the released authorization still pays a later call once", async () => {
     const before = await balances();
     for (const [upstream, status, code] of [
       [`http://127.0.0.1:${deadPort}`, 502, "upstream_unreachable"],
@@ -385,6 +385,19 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
       }
       expect(await balances()).to.deep.equal(before);
     }
+    // the real model refuses max_tokens above its limit (400): not charged, the authorization is released
+    const header = await paymentHeader(payer, await quote());
+    const bad = await fetch(url(), post({ ...chat("too long"), max_tokens: 100_000 }, { "payment-signature": header }));
+    expect(bad.status).to.equal(400);
+    await bad.text();
+    await gw.payments!.flush();
+    expect(await balances()).to.deep.equal(before);
+    const good = await fetch(url(), post(chat("retry"), { "payment-signature": header }));
+    expect(good.status).to.equal(200);
+    await good.text();
+    await gw.payments!.flush();
+    expect((await balances()).payer).to.equal(before.payer - PRICE);
+    expect((await balances()).sink).to.equal(before.sink + PRICE);
   });
 
   it("a price change between quote and payment: the quoted terms hold until the quote expires, then the new price applies", async () => {

@@ -285,7 +285,7 @@ describe("HexsMarket", () => {
         p.market.connect(deployer).resolveDeployment(keyIdOf(1n), true, 7n, ethers.ZeroAddress),
       ).to.be.revertedWithCustomError(p.market, "ZeroAddress");
       const tx = p.market.connect(deployer).resolveDeployment(keyIdOf(1n), true, 7n, O);
-      await expect(tx).to.emit(p.market, "DeploymentResolved").withArgs(keyIdOf(1n), true, O, DEPLOY);
+      await expect(tx).to.emit(p.market, "DeploymentResolved").withArgs(keyIdOf(1n), true, O, DEPLOY, 7n);
       await expect(tx).to.emit(p.market, "Credited").withArgs(O, NATIVE, DEPLOY);
       expect((await p.market.escrowOf(keyIdOf(1n))).amount).to.equal(0n);
       expect(await p.market.creditOf(O, NATIVE)).to.equal(DEPLOY);
@@ -302,7 +302,7 @@ describe("HexsMarket", () => {
       await grantReporter(await deployer.getAddress());
       await expect(p.market.connect(deployer).resolveDeployment(keyIdOf(1n), false, 0n, ethers.ZeroAddress))
         .to.emit(p.market, "DeploymentResolved")
-        .withArgs(keyIdOf(1n), false, A, DEPLOY);
+        .withArgs(keyIdOf(1n), false, A, DEPLOY, 0n);
       expect(await p.market.creditOf(A, NATIVE)).to.equal(DEPLOY);
       expect(await p.market.creditOf(B, NATIVE)).to.equal(0n);
       await expect(p.market.connect(alice).claim(NATIVE, A)).to.emit(p.market, "Claimed").withArgs(A, NATIVE, A, DEPLOY);

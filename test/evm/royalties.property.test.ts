@@ -265,7 +265,7 @@ describe("Royalty conservation (property, fast-check)", function () {
           const payee = leased ? await operator.getAddress() : e.buyer;
           await expect(market.connect(s[0]).resolveDeployment(e.keyId, leased, e.keyId, await operator.getAddress()))
             .to.emit(market, "DeploymentResolved")
-            .withArgs(e.keyId, leased, payee, e.amount);
+            .withArgs(e.keyId, leased, payee, e.amount, leased ? e.keyId : 0n);
           add(credit, `${payee}|${e.currency}`, e.amount);
         };
 

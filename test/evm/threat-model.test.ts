@@ -118,7 +118,7 @@ describe("threat model: what a relayer quorum, a LayerZero sender and a source t
     const [ok, sigsOk] = signed(AKASH, 2n, [[Kind.LeaseReported, lease(keyId, true)]]);
     await expect(gateway.submitBatch(ok, sigsOk))
       .to.emit(p.market, "DeploymentResolved")
-      .withArgs(keyId, true, await payee.getAddress(), DEPLOY_PRICE);
+      .withArgs(keyId, true, await payee.getAddress(), DEPLOY_PRICE, 7n);
     expect((await p.market.escrowOf(keyId)).amount).to.equal(0n);
     expect(await p.market.creditOf(await payee.getAddress(), NATIVE)).to.equal(DEPLOY_PRICE);
     for (const w of relayerKeys) expect(await p.market.creditOf(w.address, NATIVE)).to.equal(0n);

@@ -4,13 +4,14 @@
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
 import type { Signer } from "ethers";
-import { deployProtocol, type Protocol } from "../../devnet/hardhat/protocol";
+import { deployProtocol, throughTimelock, type Protocol } from "../../devnet/hardhat/protocol";
 import {
   buy,
   chainRegistry,
   claim,
   claimProtocolFees,
   connectContracts,
+  deploymentOf,
   ContractNames,
   evmChain,
   findChain,
@@ -22,6 +23,7 @@ import {
   NotAllowedError,
   NotFoundError,
   publish,
+  reclaimEscrow,
   requireDeployed,
   setPrice,
   settle,
@@ -167,5 +169,46 @@ describe("sdk actions", function () {
     await rejects(setPrice(c, buyer, { modelId: m.modelId, currency: NATIVE, keyPrice: 1n }), NotAllowedError, /not the creator/);
     await rejects(buy(c, buyer, { modelId: m.modelId, currency: NATIVE }), StateError, /has no price in ETH/);
     await rejects(claim(c, buyer, { currency: NATIVE }), StateError, /nothing to claim/);
+  });
+
+  it("deploymentOf follows a purchase's deployment: none, pending, reclaimable, reclaimed; leased with its dseq; refunded", async () => {
+    const m = await publish(c, creator, { contentCommitment: ethers.id("deploy-sdl"), sdlLocator: "bafy-d" });
+    const keyPrice = ethers.parseEther("1");
+    const deploymentPrice = ethers.parseEther("0.5");
+    await setPrice(c, creator, { modelId: m.modelId, currency: NATIVE, keyPrice, deploymentPrice });
+    const plain = await buy(c, buyer, { modelId: m.modelId, currency: NATIVE });
+    expect(await deploymentOf(c, plain.keyId)).to.deep.equal({ keyId: plain.keyId, state: "none", amount: 0n });
+    const deployParams = { v: 1, region: "any" };
+    const [a, b, d] = [
+      await buy(c, buyer, { modelId: m.modelId, currency: NATIVE, deploymentParams: deployParams }),
+      await buy(c, buyer, { modelId: m.modelId, currency: NATIVE, deploymentParams: deployParams }),
+      await buy(c, buyer, { modelId: m.modelId, currency: NATIVE, deploymentParams: deployParams }),
+    ];
+    const pending = await deploymentOf(c, a.keyId);
+    expect(pending.state).to.equal("pending");
+    expect(pending.amount).to.equal(deploymentPrice);
+    expect(pending.buyer).to.equal(await buyer.getAddress());
+    // a lease reported for a, a failed deployment for b (the lease reporter is the hub; here a granted account)
+    const [reporter] = p.signers;
+    const role = await p.market.LEASE_REPORTER_ROLE();
+    const data = p.market.interface.encodeFunctionData("grantRole", [role, await reporter.getAddress()]);
+    await (await throughTimelock(p, await p.market.getAddress(), data)).wait();
+    const operator = await other.getAddress();
+    await (await p.market.connect(reporter).resolveDeployment(a.keyId, true, 4242n, operator)).wait();
+    await (await p.market.connect(reporter).resolveDeployment(b.keyId, false, 0n, operator)).wait();
+    const leased = await deploymentOf(c, a.keyId);
+    expect([leased.state, leased.payee, leased.dseq, leased.amount]).to.deep.equal(["leased", operator, 4242n, deploymentPrice]);
+    const refunded = await deploymentOf(c, b.keyId);
+    expect([refunded.state, refunded.payee, refunded.dseq]).to.deep.equal(["refunded", await buyer.getAddress(), undefined]);
+    // d stays unreported past the timeout: reclaimable, then reclaimed by its buyer
+    const waiting = await deploymentOf(c, d.keyId);
+    await ethers.provider.send("evm_increaseTime", [
+      waiting.reclaimableAt! - (await ethers.provider.getBlock("latest"))!.timestamp,
+    ]);
+    await ethers.provider.send("evm_mine", []);
+    expect((await deploymentOf(c, d.keyId)).state).to.equal("reclaimable");
+    await reclaimEscrow(c, buyer, d.keyId);
+    const back = await deploymentOf(c, d.keyId);
+    expect([back.state, back.payee, back.amount]).to.deep.equal(["reclaimed", await buyer.getAddress(), deploymentPrice]);
   });
 });

@@ -116,6 +116,15 @@ describe("sdk core is browser-safe", () => {
     expect(violations, violations.join("\n")).to.deep.equal([]);
   });
 
+  it("reaches no Node built-in and no Node-only package from sdk/keys/seal.ts (SDL validation and sealing the studio runs)", () => {
+    const { files, violations } = walk(path.join(ROOT, "sdk/keys/seal.ts"));
+    const rel = [...files].map((f) => path.relative(ROOT, f));
+    for (const part of ["sdk/keys/client.ts", "sdk/keys/access.ts", "sdk/keys/commitment.ts"])
+      expect(rel, `${part} is not reached from sdk/keys/seal.ts`).to.include(part);
+    expect(rel).to.not.include("sdk/keys/sdl.ts"); // the Node wrapper (chain-sdk's CommonJS build)
+    expect(violations, violations.join("\n")).to.deep.equal([]);
+  });
+
   it("flags a Node built-in (the walk itself works)", () => {
     const { violations } = walk(path.join(ROOT, "sdk/node/deployments.ts"));
     expect(violations.some((v) => v.includes("'node:fs'"))).to.equal(true);

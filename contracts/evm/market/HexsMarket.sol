@@ -114,7 +114,8 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     event Claimed(address indexed payee, address indexed currency, address to, uint256 amount);
     event RoyaltyDeposited(uint64 indexed modelId, address indexed currency, uint256 amount);
     event ApiRevenueDeposited(uint64 indexed modelId, address indexed currency, uint256 amount);
-    event DeploymentResolved(uint256 indexed keyId, bool leased, address payee, uint256 amount);
+    /// @dev `dseq`: the Akash deployment a lease was reported for (0 when the deployment failed).
+    event DeploymentResolved(uint256 indexed keyId, bool leased, address payee, uint256 amount, uint64 dseq);
     event EscrowReclaimed(uint256 indexed keyId, address indexed buyer, uint256 amount);
     event EscrowTimeoutSet(uint64 timeoutSeconds);
     event TokenAccepted(address indexed token, bool accepted);
@@ -337,7 +338,7 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         delete s.escrow[keyId];
         address payee = leased ? operator : e.buyer;
         _credit(s, payee, e.currency, e.amount);
-        emit DeploymentResolved(keyId, leased, payee, e.amount);
+        emit DeploymentResolved(keyId, leased, payee, e.amount, leased ? dseq : 0);
     }
 
     /// @notice The buyer takes back a deployment escrow that no lease report resolved before

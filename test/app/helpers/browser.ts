@@ -139,6 +139,17 @@ export class TestWallet {
         });
         return sent.hash;
       }
+      case "eth_signTypedData_v4": {
+        if (this.modes.rejectSign) return fail({ code: 4001, message: "User rejected the request." });
+        const typed = JSON.parse(params[1] as string) as {
+          domain: Record<string, unknown>;
+          types: Record<string, { name: string; type: string }[]>;
+          message: Record<string, unknown>;
+        };
+        const { EIP712Domain: _domain, ...types } = typed.types;
+        void _domain;
+        return this.wallet.signTypedData(typed.domain, types, typed.message);
+      }
       case "personal_sign":
         if (this.modes.rejectSign) return fail({ code: 4001, message: "User rejected the request." });
         return this.wallet.signMessage(Buffer.from((params[0] as string).slice(2), "hex"));
