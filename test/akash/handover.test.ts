@@ -394,6 +394,34 @@ describe("lease handover: a leased key changes hands → the running deployment 
     }
   });
 
+  it("a key bought and transferred in the same feed range: the handover is recorded, waits until the lease is reported, then hands over", async () => {
+    const s = await operatorStack();
+    try {
+      const keyId = await buyNative(p, buyer, modelId, KEY_PRICE + DEPLOY_PRICE, {
+        deploymentParams: encodeDeploymentParams({ v: 1 }),
+      });
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await s.poll(); // one range: the purchase first, then the transfer finds its job
+      const job = (await s.store.byKey(keyId.toString()))!;
+      expect(job.state).to.equal("requested");
+      expect(s.accepted).to.have.length(1);
+      expect(s.accepted[0]).to.include({ leaseId: job.id, state: "pending" });
+      // nothing happens while the lease is being opened for the purchase's holder
+      expect(await s.handovers.stepLease(job.id)).to.equal(undefined);
+      expect((await s.store.handoversOf(job.id))[0]).to.include({ state: "pending", updateTx: null, attempts: 0 });
+      const lease = await s.pipeline.runToCompletion(job.id);
+      expect(lease.state, lease.lastError ?? "").to.equal("reported");
+      expect(lease.holder).to.equal(evmHolderWord(await buyer.getAddress()));
+      await s.store.updateHandover(s.accepted[0]!.id, { nextAttemptAt: Date.now() }); // skip the wait
+      const [done] = await s.handovers.runLease(job.id);
+      expect(done.state, done.lastError ?? "").to.equal("done");
+      expect(updatesOf(lease.dseq!)).to.have.length(1);
+      expect(holderEnvOf(served(lease.dseq!))).to.deep.equal([`${HOLDER_ENV}=${evmHolderWord(await alice.getAddress())}`]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("a key without a lease job changes hands → nothing recorded, no update tx", async () => {
     const s = await operatorStack();
     try {
