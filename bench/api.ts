@@ -7,19 +7,27 @@
 //   * the real model server (own process) for a reference: one 32-token completion.
 // The client pre-signs every request (signing is the caller's cost, not the gateway's), then
 // sends them one at a time (latency) and 16 at a time (throughput).
+// Paid calls (x402 v2): the same gateway also sells calls for a test stablecoin (EIP-3009); the
+// payer pre-signs its authorizations against one quote, then pays one call at a time: the gateway
+// verifies each payment on the node (@x402/evm exact facilitator: signature, window, eth_call of
+// the transfer), reserves it in SQLite, forwards, and settles after the answer, off the request
+// path. Settlement throughput and the gas of one settlement are read back from the chain.
 // Run: npx ts-node --transpile-only bench/api.ts   → bench/results/api.json and a table.
-// HEXS_BENCH_API_SAMPLES / HEXS_BENCH_API_THROUGHPUT change the sample counts.
+// HEXS_BENCH_API_SAMPLES / HEXS_BENCH_API_THROUGHPUT / HEXS_BENCH_API_PAID change the sample
+// counts; HEXS_BENCH_API_NODE_PORT the node's port.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BenchProcesses, requireFreePorts, ROOT, stats } from "./lib";
 
-const NODE_PORT = 8745;
+const NODE_PORT = Number(process.env.HEXS_BENCH_API_NODE_PORT ?? 8745);
 const UPSTREAM_PORT = 18190;
 const GATEWAY_PORT = 18191;
 const MODEL_PORT = 18192;
 const SAMPLES = Number(process.env.HEXS_BENCH_API_SAMPLES ?? 1000);
 const THROUGHPUT = Number(process.env.HEXS_BENCH_API_THROUGHPUT ?? 2000);
+const PAID = Number(process.env.HEXS_BENCH_API_PAID ?? 300);
+const API_PRICE = 1_000n;
 const CONCURRENCY = 16;
 const CHAIN = "hexs-evm-31401";
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -56,7 +64,7 @@ async function main(): Promise<void> {
   const { deployHexs } = await import("../tasks/lib/deployHexs");
   const { ethers } = hre;
   const signers = await ethers.getSigners();
-  const [, , creator, , holderSigner] = signers;
+  const [, , creator, , holderSigner, payerSigner] = signers;
   const a = await deployHexs(hre, {
     prefix: "bench-api.",
     hexsChainId: 1,
@@ -88,6 +96,17 @@ async function main(): Promise<void> {
       .buy(modelId, ethers.ZeroAddress, await holderSigner.getAddress(), "0x", "0x", { value: keyPrice })
   ).wait();
 
+  // paid calls: a test stablecoin priced per call; the payer (account 5) signs locally
+  const usd = await (await ethers.getContractFactory("TestStablecoin")).deploy();
+  await usd.waitForDeployment();
+  const USD = await usd.getAddress();
+  const apiPayments = await ethers.getContractAt("HexsApiPayments", a.apiPayments);
+  await (await apiPayments.connect(creator).setApiPrice(modelId, USD, API_PRICE, 0, 0, true)).wait();
+  const sink = await apiPayments.sinkOf(modelId);
+  await (await usd.mint(await payerSigner.getAddress(), API_PRICE * BigInt(PAID + 100))).wait();
+  const payerKey = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/5").privateKey;
+  const facilitatorKey = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/7").privateKey;
+
   // the holder signs locally (the same account as signer 4 on the node)
   const wallet = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/4");
   if (wallet.address !== (await holderSigner.getAddress())) throw new Error("the holder's local wallet is not account 4");
@@ -102,12 +121,20 @@ async function main(): Promise<void> {
       models: { [modelId.toString()]: { upstream: `http://127.0.0.1:${UPSTREAM_PORT}` } },
       chains: [{ name: CHAIN, kind: "evm", rpcUrl: `http://127.0.0.1:${NODE_PORT}`, chainId: 31401, registry: a.registry }],
       nonceDb: path.join(dir, "nonces.sqlite"),
+      x402: {
+        chain: CHAIN,
+        apiPayments: a.apiPayments,
+        asset: USD,
+        quoteTtlSeconds: 3600,
+        paymentsDb: path.join(dir, "payments.sqlite"),
+        pollingMs: 20,
+      },
     }),
   );
   await procs.start(
     tsNode,
     ["--transpile-only", "services/api-gateway/cli.ts", "--config", cfgFile],
-    {},
+    { HEXS_X402_FACILITATOR_KEY: facilitatorKey },
     (o) => o.includes("listening"),
     "gateway",
   );
@@ -164,6 +191,50 @@ async function main(): Promise<void> {
   );
   const throughputRps = Math.round(THROUGHPUT / ((performance.now() - t0) / 1000));
 
+  // paid calls: pre-signed EIP-3009 authorizations against one quote (signing is the payer's cost)
+  const { ExactEvmScheme } = await import("@x402/evm/exact/client");
+  const { decodePaymentRequiredHeader, encodePaymentSignatureHeader } = await import("@x402/core/http");
+  const { privateKeyToAccount } = await import("viem/accounts");
+  const payer = privateKeyToAccount(payerKey as `0x${string}`);
+  const unpaid = await fetch(viaGateway, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const required = decodePaymentRequiredHeader(unpaid.headers.get("payment-required") ?? "");
+  await unpaid.arrayBuffer();
+  if (unpaid.status !== 402 || required.accepts[0].amount !== API_PRICE.toString())
+    throw new Error(`unpaid call: ${unpaid.status}, asked ${required.accepts[0]?.amount}`);
+  const scheme = new ExactEvmScheme(payer);
+  const payments = async (n: number) => {
+    const out: Record<string, string>[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = await scheme.createPaymentPayload(2, required.accepts[0]);
+      const header = encodePaymentSignatureHeader({
+        x402Version: 2,
+        resource: required.resource,
+        accepted: required.accepts[0],
+        payload: p.payload,
+      });
+      out.push({ "payment-signature": header });
+    }
+    return out;
+  };
+  for (const h of await payments(20)) await post(viaGateway, h); // warm-up
+  const paidHeaders = await payments(PAID);
+  const paidDirectMs: number[] = [];
+  const paidMs: number[] = [];
+  for (const h of paidHeaders) {
+    paidDirectMs.push(await post(direct));
+    paidMs.push(await post(viaGateway, h));
+  }
+  // settlement runs behind the answers: wait for the sink to hold every paid call
+  const paidTotal = API_PRICE * BigInt(PAID + 20);
+  const settleStart = performance.now();
+  while ((await usd.balanceOf(sink)) < paidTotal) {
+    if (performance.now() - settleStart > 600_000) throw new Error("settlements did not finish in 10 min");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const settleBacklogS = (performance.now() - settleStart) / 1000;
+  const transfers = await usd.queryFilter(usd.filters.Transfer(undefined, sink));
+  const settleGas = (await ethers.provider.getTransactionReceipt(transfers[transfers.length - 1].transactionHash))!.gasUsed;
+
   // the real model, directly: a 32-token completion
   const modelMs: number[] = [];
   const modelBody = JSON.stringify({ prompt: "The gateway ", max_tokens: 32, seed: 1 });
@@ -175,6 +246,8 @@ async function main(): Promise<void> {
 
   const d = stats(directMs, 2);
   const g = stats(gatewayMs, 2);
+  const pd = stats(paidDirectMs, 2);
+  const pg = stats(paidMs, 2);
   const result = {
     when: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
@@ -185,6 +258,16 @@ async function main(): Promise<void> {
     gatewayOverheadMs: { p50: round(g.p50 - d.p50), p90: round(g.p90 - d.p90), p99: round(g.p99 - d.p99), goalP50: 5 },
     throughput: { requests: THROUGHPUT, concurrency: CONCURRENCY, requestsPerSecond: throughputRps, goal: 1000 },
     modelServer32TokensMs: stats(modelMs, 2),
+    paid: {
+      setup:
+        "x402 v2 exact (EIP-3009 TestStablecoin) through the same gateway: payment decoded, checked against the quote (HMAC), verified by @x402/evm's facilitator on the node (getCode x2 + eth_call of transferWithAuthorization), reserved in SQLite, forwarded; settled after the answer by a serial queue",
+      calls: PAID,
+      directUpstreamMs: pd,
+      viaGatewayMs: pg,
+      gatewayOverheadMs: { p50: round(pg.p50 - pd.p50), p90: round(pg.p90 - pd.p90), p99: round(pg.p99 - pd.p99), goalP50: 5 },
+      settlementBacklogAfterLastAnswerS: round(settleBacklogS),
+      settlementGasPerCall: Number(settleGas),
+    },
   };
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, JSON.stringify(result, null, 2) + "\n");
@@ -196,6 +279,12 @@ async function main(): Promise<void> {
   console.log(row("through the gateway (key holder)", g));
   console.log(row("gateway overhead (difference)", { n: d.n, ...result.gatewayOverheadMs }));
   console.log(row("model server, 32-token completion", result.modelServer32TokensMs));
+  console.log(row("upstream directly (paid run)", pd));
+  console.log(row("through the gateway (x402 paid)", pg));
+  console.log(row("paid overhead (difference)", { n: pd.n, ...result.paid.gatewayOverheadMs }));
+  console.log(
+    `settlement: ${result.paid.settlementGasPerCall} gas per call (one transferWithAuthorization), backlog ${result.paid.settlementBacklogAfterLastAnswerS} s after the last answer`,
+  );
   console.log(`\nthroughput through the gateway: ${throughputRps} requests/s (${CONCURRENCY} concurrent, goal ≥ 1000)`);
   console.log(`written to ${path.relative(ROOT, OUT)}`);
   fs.rmSync(dir, { recursive: true, force: true });

@@ -53,6 +53,8 @@ const Config = z.object({
       paymentsDb: z.string().optional(),
       defaultMaxTokens: z.number().int().positive().optional(),
       sweepEveryMs: z.number().int().min(0).optional(),
+      pollingMs: z.number().int().min(1).optional(),
+      codeCacheMs: z.number().int().min(0).optional(),
     })
     .optional(),
 });

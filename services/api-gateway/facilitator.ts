@@ -49,6 +49,8 @@ export interface X402Config {
   sweepEveryMs?: number;
   /** receipt polling interval of the facilitator's client, ms; default 250 */
   pollingMs?: number;
+  /** how long a payer's code (EOA or contract) read for signature checks is reused, ms; default 30 000 */
+  codeCacheMs?: number;
 }
 
 export interface PaidCallMetrics {
@@ -168,6 +170,8 @@ export class PaidCalls {
   private readonly unswept = new Set<string>();
   private sweepTimer?: NodeJS.Timeout;
   private closed = false;
+  private readonly codes = new Map<string, { at: number; code: Promise<`0x${string}` | undefined> }>();
+  private readonly codeCacheMs: number;
 
   constructor(
     cfg: X402Config,
@@ -182,6 +186,7 @@ export class PaidCalls {
     this.ttl = cfg.quoteTtlSeconds ?? 300;
     this.secret = cfg.quoteSecret ? Buffer.from(cfg.quoteSecret.replace(/^0x/, ""), "hex") : randomBytes(32);
     this.defaultMaxTokens = cfg.defaultMaxTokens ?? 2048;
+    this.codeCacheMs = cfg.codeCacheMs ?? 30_000;
     const account = privateKeyToAccount(cfg.facilitatorKey as Hex);
     this.facilitatorAddress = account.address;
     const viemChain = defineChain({
@@ -203,7 +208,9 @@ export class PaidCalls {
       writeContract: (a) => this.client.writeContract(a as Parameters<typeof this.client.writeContract>[0]),
       sendTransaction: (a) => this.client.sendTransaction(a),
       waitForTransactionReceipt: (a) => this.client.waitForTransactionReceipt(a),
-      getCode: (a) => this.client.getCode(a),
+      // the payer's code is read twice per verification (ERC-6492 and ERC-1271 checks): cache it
+      // briefly (an account that gains code, e.g. an EIP-7702 delegation, is seen within codeCacheMs)
+      getCode: (a) => this.codeOf(a.address),
     });
     this.facilitator = new x402Facilitator().register(this.network, new ExactEvmScheme(signer));
 
@@ -223,6 +230,18 @@ export class PaidCalls {
       this.sweepTimer = setInterval(() => void this.sweepAll(), cfg.sweepEveryMs);
       this.sweepTimer.unref();
     }
+  }
+
+  private codeOf(address: `0x${string}`): Promise<`0x${string}` | undefined> {
+    const k = address.toLowerCase();
+    const hit = this.codes.get(k);
+    const t = Date.now();
+    if (hit && t - hit.at < this.codeCacheMs) return hit.code;
+    if (this.codes.size > 100_000) this.codes.clear(); // bounded: a flood of payers only costs re-reads
+    const code = this.client.getCode({ address });
+    this.codes.set(k, { at: t, code });
+    code.catch(() => this.codes.delete(k));
+    return code;
   }
 
   // ---------------------------------------------------------------- quotes
