@@ -88,7 +88,7 @@ export const cosmwasmChainSchema = z
     gasPrice: z.string().regex(/^\d+(\.\d+)?[a-zA-Z][a-zA-Z0-9/]*$/, "expected <amount><denom>, e.g. 0.025ucosm"),
     confirmations: z.number().int().min(0).max(10_000).default(0),
     startHeight: z.number().int().min(1).default(1),
-    /** how heights are read: "search" (tx_search on the contract's event, the default) or "blockResults" (every height) */
+    /** how heights are read: "search" (tx_search by height range, paged; the default) or "blockResults" (every height) */
     scan: z.enum(["search", "blockResults"]).default("search"),
     /** newest heights read with block_results even in "search" mode (the tx index may lag the head) */
     exactTail: z.number().int().min(0).max(1000).default(1),

@@ -3,10 +3,17 @@
 // The contract already emits one event per peer lane, with the codec message, digest and lane
 // nonce; only the lanes this relayer delivers are kept.
 //
-// Scanning: by default (`scan: "search"`) the node's tx index is asked once per range for the
-// transactions that emitted the contract's outbound event (`tx_search` on the event's
-// `_contract_address` over a height range), so empty heights and other contracts' traffic cost
-// nothing. CometBFT indexes a block's transactions just after committing it, so the newest
+// Scanning: by default (`scan: "search"`) the node's tx index is asked for the transactions of a
+// height range (`tx_search` on `tx.height` only, paged), so empty heights cost nothing; the
+// contract's events are picked out here. The query names no event attribute on purpose: the kv
+// indexer answers an attribute condition per matching *event*, with work for each that grows
+// with its transaction, so one transaction of 500 purchases took 4 s per query and page with one
+// peer lane (1,000 events) and 10.6 s with two (2,000), and the first poll of a 1,500-purchase
+// backlog held the source — and with it /readyz and a graceful stop — for minutes. `tx.height`
+// has one index entry per transaction (the same range: 0.2 s). A poll reads at most
+// `MAX_SEARCH_PAGES` pages, then stops at the last height it read whole (one height is always
+// read whole), so a poll stays bounded however busy the range. CometBFT indexes a block's
+// transactions just after committing it, so the newest
 // `exactTail` heights (default 1: the head block) are read exactly with `block_results`
 // instead of trusting an index that may not have caught up. A node with indexing disabled is
 // detected and the source falls back to `block_results` per height (`scan: "blockResults"`).
@@ -26,6 +33,8 @@ const MAX_RANGE = 200;
 /** heights per tx_search range */
 const MAX_SEARCH_RANGE = 10_000;
 const PER_PAGE = 100;
+/** tx_search pages per poll (each page repeats the node's match over the range) */
+const MAX_SEARCH_PAGES = 5;
 
 interface RawEvent {
   readonly type: string;
@@ -87,7 +96,9 @@ export class CosmwasmSource implements Source {
       if (from < exactFrom) {
         const searched = await this.search(comet, from, Math.min(to, exactFrom - 1));
         if (searched === undefined) return this.poll(); // fell back to blockResults
-        found.push(...searched);
+        found.push(...searched.ops);
+        // the page budget ran out: the next poll goes on from the last height read whole
+        if (searched.through < Math.min(to, exactFrom - 1)) to = searched.through;
       }
       for (let h = exactFrom; h <= to; h++) found.push(...(await this.heightResults(comet, h)));
     } else {
@@ -111,16 +122,26 @@ export class CosmwasmSource implements Source {
     return { head, cursor: to, observed, behind: to < safe };
   }
 
-  /** Operations of [from, to] from the tx index; undefined when the node has no tx index (fallback). */
-  private async search(comet: CometClient, from: number, to: number): Promise<NewOp[] | undefined> {
-    const query = `${EVENT}._contract_address='${this.cfg.contract}' AND tx.height>=${from} AND tx.height<=${to}`;
+  /**
+   * Operations of [from, through] from the tx index, `through` ≤ `to`: the page budget may end
+   * the read early, at the last height read whole. Undefined when the node has no tx index (fallback).
+   */
+  private async search(comet: CometClient, from: number, to: number): Promise<{ ops: NewOp[]; through: number } | undefined> {
+    const query = `tx.height>=${from} AND tx.height<=${to}`;
     const ops: NewOp[] = [];
+    let through = to;
     try {
       for (let page = 1; ; page++) {
         const r = await this.call(() => comet.txSearch({ query, page, per_page: PER_PAGE, order_by: "asc" }));
         for (const tx of r.txs)
           if (tx.result.code === 0) ops.push(...this.fromEvents(tx.height, tx.result.events as readonly RawEvent[]));
         if (page * PER_PAGE >= r.totalCount || r.txs.length === 0) break;
+        const last = r.txs[r.txs.length - 1].height;
+        if (page >= MAX_SEARCH_PAGES && last > from) {
+          // heights below the last one seen are complete (ascending order); that one is read again next poll
+          through = last - 1;
+          return { ops: ops.filter((o) => o.sourceHeight <= through), through };
+        }
       }
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
@@ -132,7 +153,7 @@ export class CosmwasmSource implements Source {
       this.scan = "blockResults";
       return undefined;
     }
-    return ops;
+    return { ops, through };
   }
 
   private async heightResults(comet: CometClient, h: number): Promise<NewOp[]> {
