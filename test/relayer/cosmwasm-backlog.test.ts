@@ -52,6 +52,8 @@ describe("relayer on a large CosmWasm backlog (issue 15): one transaction of 500
   let txHeight: number;
   /** the contract's outbound lane nonces after the load */
   const outbound = new Map<number, number>();
+  /** the wasmd.sh settings this file overrides, restored for the files that run after it */
+  const saved = Object.fromEntries(["WASMD_HOME", "WASMD_RPC_PORT", "WASMD_GRPC_PORT"].map((k) => [k, process.env[k]]));
 
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-backlog-"));
@@ -90,6 +92,9 @@ describe("relayer on a large CosmWasm backlog (issue 15): one transaction of 500
   after(async function () {
     admin?.client.disconnect();
     stopDevnet(started);
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
