@@ -400,6 +400,24 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
     expect((await balances()).sink).to.equal(before.sink + PRICE);
   });
 
+  it("a model without a listed API price in the gateway's currency refuses paid calls with 403 not_priced (key holders only)", async () => {
+    const m2 = (await publish(c, creator, { contentCommitment: ethers.id("x402-model-2"), sdlLocator: "bafy-x402-2" })).modelId;
+    const g2 = await startGateway({ ...cfg, nonceDb: undefined, models: { [m2.toString()]: { upstream: model.url } } });
+    try {
+      const before = await balances();
+      const res = await fetch(g2.url + apiPath(m2, "chat/completions"), post(chat("unpriced")));
+      expect(res.status).to.equal(403);
+      const e = ((await res.json()) as { error: { code: string; message: string } }).error;
+      expect(e.code).to.equal("not_priced");
+      expect(e.message).to.match(
+        /has no API price in 0x[0-9a-fA-F]{40} on eip155:31337: .*model:api-price, or call as a key holder/,
+      );
+      expect(await balances()).to.deep.equal(before);
+    } finally {
+      await g2.close();
+    }
+  });
+
   it("a streamed paid call (SSE) is served as it is produced and settled once the stream completes", async () => {
     const before = await balances();
     const res = await payingFetch(payer)(url(), post({ ...chat("stream"), stream: true }));
