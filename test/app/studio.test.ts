@@ -250,6 +250,38 @@ describe("web app in headless Chromium: creator studio publishes and forks with 
     await shot("studio-forked");
   });
 
+  it("a published model's card detaches and attaches key plugins on its home chain; a duplicate is refused before signing", async () => {
+    const card = page.locator(`article.studio-model[data-model="${published}"]`);
+    const plugins = card.getByRole("list", { name: "plugins of Studio Medical 8B" });
+    await plugins.locator('li[data-plugin="supply-cap"]').waitFor({ timeout: 30_000 });
+    expect(await plugins.locator("li").count()).to.equal(3);
+    const keys = await hexs.keysOf(A, published);
+    // detach the supply cap
+    await card.getByRole("button", { name: "Detach Supply cap from Studio Medical 8B" }).click();
+    const done = page.getByTestId("studio-done");
+    await done.filter({ hasText: "Supply cap detached from Studio Medical 8B on Devnet A" }).waitFor({ timeout: 30_000 });
+    expect(await keys.plugins()).to.not.include(await A.plugins.supplyCap.getAddress());
+    await plugins.locator('li[data-plugin="supply-cap"]').waitFor({ state: "detached", timeout: 30_000 });
+    // attach an allowlist
+    const listed = [Wallet.createRandom().address];
+    await card.getByRole("combobox", { name: /^Plugin/ }).selectOption("allowlist");
+    await card.getByLabel("Setting (addresses, one per line)").fill(listed[0]);
+    await card.getByRole("button", { name: "Attach" }).click();
+    await done.filter({ hasText: "Allowlist attached to Studio Medical 8B on Devnet A" }).waitFor({ timeout: 30_000 });
+    expect(await keys.plugins()).to.include(await A.plugins.allowlist.getAddress());
+    expect(await A.plugins.allowlist.rootOf(await keys.getAddress())).to.equal(hexs.allowlistRoot(listed));
+    await plugins.locator('li[data-plugin="allowlist"]').waitFor({ timeout: 30_000 });
+    await shot("studio-plugins");
+    // soul-bound is attached already: refused with the reason, nothing signed
+    const sentTx = count("eth_sendTransaction");
+    await card.getByRole("combobox", { name: /^Plugin/ }).selectOption("soulbound");
+    await card.getByRole("button", { name: "Attach" }).click();
+    const alert = page.getByTestId("studio-error");
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.innerText()).to.match(/Plugin soulbound \(0x[0-9a-fA-F]{40}\) is already attached to model/);
+    expect(count("eth_sendTransaction")).to.equal(sentTx);
+  });
+
   it("the studio passes axe-core's WCAG 2 A/AA checks and the page raised no errors", async () => {
     const v = await accessibilityViolations(page);
     expect(v, JSON.stringify(v, null, 1)).to.deep.equal([]);
