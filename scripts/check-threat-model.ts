@@ -16,7 +16,7 @@ function fileOf(suite: string): string | undefined {
   if (suite === "devnet") return "devnet/scenario.ts";
   if (kind === "cw") return `contracts/cosmwasm/hexs/src/testing/${name}.rs`;
   if (kind === "cw-src") return `contracts/cosmwasm/hexs/src/${name}.rs`;
-  if (name && ["evm", "lz", "keys", "relayer", "akash", "sdk", "cosmwasm", "app", "api"].includes(kind))
+  if (name && ["evm", "aa", "lz", "keys", "relayer", "akash", "sdk", "cosmwasm", "app", "api"].includes(kind))
     return `test/${kind}/${name}.test.ts`;
   return undefined;
 }

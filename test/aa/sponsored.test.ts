@@ -63,6 +63,7 @@ describe("sponsored purchases through the alto bundler (devnet/aa stand)", funct
 
   after(async () => {
     await stand?.stop();
+    if (stand) fs.rmSync(stand.dir, { recursive: true, force: true });
   });
 
   /** A burner whose (not yet deployed) account holds `n` key prices of the model's ERC-20 and no native coin. */

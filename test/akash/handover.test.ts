@@ -273,8 +273,13 @@ describe("lease handover: a leased key changes hands → the running deployment 
     }
   });
 
+  const crashes = {
+    afterUpdateBroadcast:
+      "a crash between the update tx and persisting it (before the manifest PUT) resumes without a second update tx",
+    afterManifest: "a crash after the manifest PUT, before persisting done resumes without a second update tx",
+  } as const;
   for (const point of ["afterUpdateBroadcast", "afterManifest"] as const) {
-    it(`a crash ${point === "afterUpdateBroadcast" ? "between the update tx and persisting it (before the manifest PUT)" : "after the manifest PUT, before persisting done"} resumes without a second update tx`, async () => {
+    it(crashes[point], async () => {
       const crashed = await operatorStack({
         hooks: {
           [point]: () => {
