@@ -248,7 +248,7 @@ export function evmModelBody(modelId: bigint, sdlLocator: string): ModelRegister
 }
 
 /** The contract's `publish` message for a plain, forkable model priced in the chain's denom. */
-export function publishMsg(o: { sdlUri: string; price: string; deployPrice: string; forkRoyaltyBps: number }) {
+export function publishMsg(o: { sdlUri: string; price: string; deployPrice: string; forkRoyaltyBps: number; dao?: string }) {
   return {
     publish: {
       content: "11".repeat(32),
@@ -257,7 +257,7 @@ export function publishMsg(o: { sdlUri: string; price: string; deployPrice: stri
       deploy_price: o.deployPrice,
       policy: { soulbound: false, key_lifetime_secs: null, max_supply: null, allowlist_only: false, forkable: true },
       royalty: { fork_royalty_bps: o.forkRoyaltyBps, dao_bps: 0 },
-      dao: null,
+      dao: o.dao ? { cosmos: o.dao } : null,
     },
   };
 }

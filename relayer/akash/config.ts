@@ -84,7 +84,12 @@ export const akashSectionSchema = z
       .object({
         /** our receiving address for DAO infrastructure spends (default the operator.submitterKey address) */
         receiver: evmAddress.optional(),
-        /** currency (0x address, lower case; 0x000…0 = native) → uact per smallest unit, as a ratio */
+        /** our bech32 address on the Cosmos purchase chains: the `to` of the Hexs contract's FundInfrastructure */
+        cosmosReceiver: z
+          .string()
+          .regex(/^[a-z]{1,20}1[02-9ac-hj-np-z]{38,58}$/, "a bech32 account address")
+          .optional(),
+        /** currency (EVM: 0x address, lower case, 0x000…0 = native; Cosmos: the denom) → uact per smallest unit, as a ratio */
         rates: z.record(z.string(), z.object({ uactNumerator: uint, unitDenominator: uint }).strict()).default({}),
         /** per model and rolling hour: at most `deposits` top-ups and `uact` in total (more are refused) */
         capPerModelPerHour: z

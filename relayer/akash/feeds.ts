@@ -268,6 +268,8 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
     private readonly cfg: CosmwasmChainConfig,
     private readonly store: LeaseReportStore,
     private readonly from: number | undefined,
+    /** leaders with top-ups: read the contract's DAO infrastructure spends */
+    private readonly watchSpends = false,
   ) {
     this.name = cfg.name;
     this.hexsChainId = cfg.hexsChainId;
@@ -299,7 +301,27 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
         // each fact leaves once per peer lane: a tx's transfers are those of its first lane, in order
         let lane: string | undefined;
         let ordinal = 0;
-        for (const ev of tx.events) {
+        for (const [eventIndex, ev] of tx.events.entries()) {
+          if (ev.type === "wasm-hexs_infrastructure_funded" && this.watchSpends && sink.spend) {
+            const a = Object.fromEntries(ev.attributes.map((x) => [x.key, x.value]));
+            // the contract checked that the sender is the model's DAO and paid `to` in this tx
+            await sink.spend(
+              {
+                family: "cosmwasm",
+                sourceChain: String(this.hexsChainId),
+                txHash: `${h}/${txIndex}`,
+                logIndex: eventIndex,
+                emitter: a._contract_address,
+                modelId: BigInt(a.model),
+                currency: a.denom,
+                to: a.to,
+                amount: BigInt(a.amount),
+                purpose: a.purpose,
+              },
+              { governor: this.cfg.contract, logs: [] },
+            );
+            continue;
+          }
           if (ev.type !== "wasm-hexs_outbound") continue;
           const a = Object.fromEntries(ev.attributes.map((x) => [x.key, x.value]));
           if (a._contract_address !== this.cfg.contract || typeof a.message !== "string") continue;
@@ -433,6 +455,6 @@ export function purchaseChains(
         );
       return new EvmPurchaseChain(c, p.market, store, p.from, watchSpends, p.daoFactory);
     }
-    return new CosmwasmPurchaseChain(c, store, p.from);
+    return new CosmwasmPurchaseChain(c, store, p.from, watchSpends);
   });
 }

@@ -257,7 +257,8 @@ export class AkashService {
           "akash.topups.receiver: required when operator.submitterKey is not set (DAO spends must reach a key that signs transactions, never the attestation key)",
           "akash.topups.receiver",
         );
-      this.topups = new EscrowTopups(this.leases, this.akash, receiver, rates, a.topups.capPerModelPerHour, (e) =>
+      const receivers = { evm: receiver, cosmwasm: a.topups.cosmosReceiver };
+      this.topups = new EscrowTopups(this.leases, this.akash, receivers, rates, a.topups.capPerModelPerHour, (e) =>
         this.o.metrics?.topupsRefused.inc({ chain: e.sourceChain }),
       );
     }

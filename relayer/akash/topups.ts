@@ -15,6 +15,11 @@
 //   * the model stays under its hourly cap (deposits and uact per model and rolling hour).
 // A refused spend is recorded with its reason (state `refused`, metered), never retried, and
 // the funds stay with the operator, who may return them.
+//
+// On a CosmWasm purchase chain the DAO spends through the Hexs contract itself
+// (FundInfrastructure): the contract checks that the sender is the model's DAO and sends the
+// coin to `to` in the same transaction, so its `hexs_infrastructure_funded` event counts when
+// the configured Hexs contract emitted it, to our Cosmos receiver, in a denom we have a rate for.
 import type { Interface } from "ethers";
 import { AbiCoder, getAddress, id as topicOf, zeroPadValue } from "ethers";
 import type { LeaseStore, EscrowTopupRow } from "../store";
@@ -24,6 +29,8 @@ import { logger } from "../log";
 import { nextAttemptDelayMs } from "../retry";
 
 export interface InfrastructureFundedEvent {
+  /** evm: a governor's InfrastructureFunded log; cosmwasm: the Hexs contract's event (default evm) */
+  family?: "evm" | "cosmwasm";
   sourceChain: string;
   txHash: string;
   logIndex: number;
@@ -46,7 +53,10 @@ export interface ReceiptLog {
 
 /** What the spend's chain says about it, read by the purchase chain (see feeds.ts). */
 export interface SpendEvidence {
-  /** DaoFactory.governorOf(modelId) of the configured factory; undefined when none is configured */
+  /**
+   * EVM: DaoFactory.governorOf(modelId) of the configured factory (undefined when none is
+   * configured); CosmWasm: the configured Hexs contract, which checked the DAO and paid
+   */
   governor: string | undefined;
   /** every log of the spend's transaction receipt */
   logs: ReadonlyArray<ReceiptLog>;
@@ -73,6 +83,10 @@ const HOUR_MS = 3_600_000;
 
 /** Why a spend does not count (undefined: it does), from its receipt alone. */
 export function spendRefusal(e: InfrastructureFundedEvent, receiver: string, evidence: SpendEvidence): string | undefined {
+  if (e.family === "cosmwasm")
+    return e.emitter === evidence.governor
+      ? undefined
+      : `emitted by ${e.emitter}, not by the Hexs contract ${evidence.governor} of chain ${e.sourceChain}`;
   if (!evidence.governor)
     return `no DAO factory configured for chain ${e.sourceChain} (akash.purchases[].daoFactory): spends cannot be verified`;
   if (evidence.governor === NATIVE) return `model ${e.modelId} has no DAO created by the configured factory`;
@@ -99,18 +113,27 @@ export function spendRefusal(e: InfrastructureFundedEvent, receiver: string, evi
 
 export type TopupRefused = (e: InfrastructureFundedEvent, reason: string) => void;
 
+/** Our receiving addresses: an EVM address, and a bech32 address on the Cosmos purchase chains. */
+export interface TopupReceivers {
+  evm?: string;
+  cosmwasm?: string;
+}
+
 export class EscrowTopups {
   private readonly log = logger("escrow-topups");
+  private readonly receivers: TopupReceivers;
   constructor(
     private readonly store: LeaseStore,
     private readonly akash: AkashClient,
-    /** our receiving address on the source chain: spends paid elsewhere are not ours to execute */
-    private readonly receiver: string,
+    /** our receiving address(es) on the source chains: spends paid elsewhere are not ours to execute */
+    receiver: string | TopupReceivers,
     private readonly rates: Record<string, ConversionRate>,
     private readonly cap: TopupCap = DEFAULT_TOPUP_CAP,
     private readonly onRefused: TopupRefused = () => undefined,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.receivers = typeof receiver === "string" ? { evm: receiver } : receiver;
+  }
 
   /**
    * Check and record a spend (idempotent per log). Returns the job — `refused` with its reason
@@ -119,7 +142,8 @@ export class EscrowTopups {
   async accept(e: InfrastructureFundedEvent, evidence: SpendEvidence): Promise<EscrowTopupRow | undefined> {
     const m = ESCROW_PURPOSE.exec(e.purpose);
     if (!m) return undefined;
-    if (e.to.toLowerCase() !== this.receiver.toLowerCase()) {
+    const receiver = this.receivers[e.family ?? "evm"];
+    if (!receiver || e.to.toLowerCase() !== receiver.toLowerCase()) {
       this.log.info({ to: e.to, purpose: e.purpose }, "infrastructure spend paid to another operator; ignored");
       return undefined;
     }
@@ -137,7 +161,7 @@ export class EscrowTopups {
       amountUact: uact.toString(),
     };
     const refusal =
-      spendRefusal(e, this.receiver, evidence) ??
+      spendRefusal(e, receiver, evidence) ??
       (rate ? undefined : `no uact conversion rate configured for currency ${e.currency}`) ??
       (await this.deploymentRefusal(e.modelId, owner, dseq)) ??
       (await this.capRefusal(e, uact));

@@ -47,6 +47,7 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
   let admin: User, bob: User;
   let contract: string;
   let modelId: bigint;
+  let leaderWasm: string; // the leader's account on wasmd: where the model's DAO pays for infrastructure
   let svc: Awaited<ReturnType<typeof keyService>>;
   const relayers: Relayer[] = [];
 
@@ -65,12 +66,9 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
     ({ contract } = await deploy(admin, instantiateMsg(admin.address, pubkeys, env.denom)));
     for (const k of keys) {
       const w = await DirectSecp256k1Wallet.fromKey(fromHex(k.privateKey.slice(2)), "wasm");
-      await admin.client.sendTokens(
-        admin.address,
-        (await w.getAccounts())[0].address,
-        [{ denom: env.denom, amount: "1000000" }],
-        "auto",
-      );
+      const address = (await w.getAccounts())[0].address;
+      leaderWasm ??= address;
+      await admin.client.sendTokens(admin.address, address, [{ denom: env.denom, amount: "1000000" }], "auto");
     }
     akashEnv = await startEnv({ firstPort: process.env.HEXS_AKASH_WASMD_TEST_PORT ? PORT_BASE + 50 : 18660 });
     const leaderAkash = await akashEnv.client(RELAYER_MNEMONIC);
@@ -85,7 +83,8 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
     const pub = await admin.client.execute(
       admin.address,
       contract,
-      publishMsg({ sdlUri: sealed.upload.locator, price: "1000", deployPrice: "5000", forkRoyaltyBps: 0 }),
+      // admin is the model's DAO: it pays for the model's infrastructure (the last test)
+      publishMsg({ sdlUri: sealed.upload.locator, price: "1000", deployPrice: "5000", forkRoyaltyBps: 0, dao: admin.address }),
       "auto",
     );
     modelId = BigInt(eventAttr(pub.events, "wasm", "model")!);
@@ -134,6 +133,7 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
             ? {
                 mnemonic: { file: path.join(dir, "akash.mnemonic") },
                 keyService: svc.url,
+                topups: { cosmosReceiver: leaderWasm, rates: { [env.denom]: { uactNumerator: "3", unitDenominator: "1" } } },
                 policy: { bidWindowMs: 300, pollMs: 50, backoffBaseMs: 50, backoffMaxMs: 300, maxAttempts: 3, txTimeoutMs: 3000 },
               }
             : { leaders: [leaderAkash.address], keyService: svc.url }),
@@ -210,5 +210,39 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
     expect(await leader.leases!.get(lease.id)).to.include({ holder: word, holderChain: String(HEXS_CHAIN) });
     // one fact per transfer although the contract emits it once per peer lane
     expect(await leader.leases!.handoversOf(lease.id)).to.have.length(1);
+  });
+
+  it("the model's DAO pays for its deployment on wasmd (FundInfrastructure) → the leader tops up the Akash escrow once; a spend paid to someone else is not ours", async () => {
+    const leader = relayers[0].akash!;
+    const [lease] = (await leader.leases!.all()).filter((r) => r.state === "reported");
+    const purpose = `akash-escrow:${lease.owner}/${lease.dseq}`;
+    const escrow = () => akashEnv.standin.chain.escrowBalance(lease.owner, lease.dseq!);
+    const before = escrow();
+    const fund = (to: string, amount: string) =>
+      admin.client.execute(
+        admin.address,
+        contract,
+        { fund_infrastructure: { model: modelId.toString(), to, purpose } },
+        "auto",
+        undefined,
+        [{ denom: env.denom, amount }],
+      );
+    const paid = await fund(leaderWasm, "700");
+    await fund(bob.address, "50"); // another payee: not this operator's to execute
+    const rows = async () =>
+      (await leader.leases!.driver.all("SELECT source_tx, log_index FROM escrow_topups WHERE source_chain = ?", [
+        String(HEXS_CHAIN),
+      ])) as { source_tx: string; log_index: number }[];
+    const [row] = await until("the top-up to be deposited", 60_000, async () => {
+      const r = await rows();
+      if (!r.length) return undefined;
+      const t = await leader.leases!.topupBySource(String(HEXS_CHAIN), r[0].source_tx, Number(r[0].log_index));
+      return t?.state === "deposited" ? [t] : undefined;
+    });
+    expect(row).to.include({ modelId: modelId.toString(), owner: lease.owner, dseq: lease.dseq, amountUact: "2100" });
+    expect(row.sourceTx.split("/")[0]).to.equal(String(paid.height));
+    expect(escrow() - before).to.equal(2100n);
+    await new Promise((r) => setTimeout(r, 1000)); // the feed has read past the second spend
+    expect(await rows(), "one top-up: the spend to bob is ignored").to.have.length(1);
   });
 });

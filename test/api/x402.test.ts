@@ -400,6 +400,59 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
     expect((await balances()).sink).to.equal(before.sink + PRICE);
   });
 
+  it("a model without a listed API price in the gateway's currency refuses paid calls with 403 not_priced (key holders only)", async () => {
+    const m2 = (await publish(c, creator, { contentCommitment: ethers.id("x402-model-2"), sdlLocator: "bafy-x402-2" })).modelId;
+    const g2 = await startGateway({ ...cfg, nonceDb: undefined, models: { [m2.toString()]: { upstream: model.url } } });
+    try {
+      const before = await balances();
+      const res = await fetch(g2.url + apiPath(m2, "chat/completions"), post(chat("unpriced")));
+      expect(res.status).to.equal(403);
+      const e = ((await res.json()) as { error: { code: string; message: string } }).error;
+      expect(e.code).to.equal("not_priced");
+      expect(e.message).to.match(
+        /has no API price in 0x[0-9a-fA-F]{40} on eip155:31337: .*model:api-price, or call as a key holder/,
+      );
+      expect(await balances()).to.deep.equal(before);
+    } finally {
+      await g2.close();
+    }
+  });
+
+  it("a streamed paid call (SSE) is served as it is produced and settled once the stream completes", async () => {
+    const before = await balances();
+    const res = await payingFetch(payer)(url(), post({ ...chat("stream"), stream: true }));
+    expect(res.status).to.equal(200);
+    expect(res.headers.get("content-type")).to.match(/^text\/event-stream/);
+    const text = await res.text();
+    expect(text.trim().endsWith("data: [DONE]")).to.equal(true);
+    await gw.payments!.flush();
+    const after = await balances();
+    expect(after.payer).to.equal(before.payer - PRICE);
+    expect(after.sink).to.equal(before.sink + PRICE);
+  });
+
+  it("a settlement that fails (the facilitator has no gas) is counted as failed and moves nothing; the call was served", async () => {
+    const g2 = await startGateway({
+      ...cfg,
+      nonceDb: undefined,
+      x402: { ...cfg.x402!, paymentsDb: undefined, facilitatorKey: generatePrivateKey() },
+    });
+    try {
+      const before = await balances();
+      const res = await payingFetch(payer)(url(g2.url), post(chat("no gas")));
+      expect(res.status).to.equal(200);
+      await res.text();
+      await g2.payments!.flush();
+      expect(await balances()).to.deep.equal(before);
+      const metrics = await (await fetch(`${g2.url}/metrics`)).text();
+      expect(metrics).to.contain(`hexs_api_settlements_total{model="${m1}",outcome="failed"} 1`);
+      expect(metrics).to.contain(`hexs_api_paid_calls_total{model="${m1}"} 1`);
+      expect(metrics).to.not.contain("hexs_api_revenue_total{");
+    } finally {
+      await g2.close();
+    }
+  });
+
   it("a price change between quote and payment: the quoted terms hold until the quote expires, then the new price applies", async () => {
     const quoted = await quote();
     expect(quoted.accepts[0].amount).to.equal(PRICE.toString());

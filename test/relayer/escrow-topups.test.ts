@@ -12,7 +12,7 @@ import { mine } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, type Signer } from "ethers";
 import { deployProtocol, deployTestToken, eventsOf, NATIVE, publish, type Protocol } from "../../devnet/hardhat/protocol";
 import { EvmPurchaseChain } from "../../relayer/akash/feeds";
-import { EscrowTopups, type InfrastructureFundedEvent, type SpendEvidence } from "../../relayer/akash/topups";
+import { EscrowTopups, spendRefusal, type InfrastructureFundedEvent, type SpendEvidence } from "../../relayer/akash/topups";
 import { LeasePipeline } from "../../relayer/akash/pipeline";
 import { PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
 import { NoopLeaseReporter } from "../../relayer/akash/reporter";
@@ -227,5 +227,26 @@ describe("escrow top-ups from DAO spends: only the model's governor, paid in the
     expect(escrow(dseqX) - before).to.equal(2_000_000n + 4_000_000n);
     // reading the same blocks again changes nothing
     expect((await topups.runDue()).length).to.equal(0);
+  });
+
+  it("a CosmWasm spend counts only when the configured Hexs contract emitted it (it checked the DAO and paid in the same tx)", () => {
+    const hexsContract = "wasm14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9s0phg4d";
+    const e: InfrastructureFundedEvent = {
+      family: "cosmwasm",
+      sourceChain: "100",
+      txHash: "42/0",
+      logIndex: 3,
+      emitter: hexsContract,
+      modelId: 7n,
+      currency: "ustake",
+      to: "wasm1operator",
+      amount: 700n,
+      purpose: "akash-escrow:akash1owner/1",
+    };
+    expect(spendRefusal(e, "wasm1operator", { governor: hexsContract, logs: [] })).to.equal(undefined);
+    const other = "wasm1nc5tatafv6eyq7llkr2gv50ff9e22mnf70qgjlv737ktmt4eswrqr5j2ht";
+    expect(spendRefusal({ ...e, emitter: other }, "wasm1operator", { governor: hexsContract, logs: [] })).to.equal(
+      `emitted by ${other}, not by the Hexs contract ${hexsContract} of chain 100`,
+    );
   });
 });
