@@ -92,6 +92,34 @@ function CreateDaoForm({
   );
 }
 
+function AddMemberForm({ chain, busy, onAdd }: { chain: number; busy: boolean; onAdd: (address: string) => void }) {
+  const [address, setAddress] = useState("");
+  return (
+    <form
+      className="price-form"
+      aria-label="Add a member"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onAdd(address.trim());
+      }}
+    >
+      <label htmlFor={`add-member-${chain}`}>
+        New member (address)
+        <input
+          id={`add-member-${chain}`}
+          className="input mono"
+          placeholder="0x…"
+          value={address}
+          onChange={(e) => setAddress(e.target.value)}
+        />
+      </label>
+      <button className="button secondary" disabled={busy}>
+        Add member
+      </button>
+    </form>
+  );
+}
+
 function ProposeForm({
   chain,
   busy,
@@ -254,6 +282,20 @@ export function DaoPage({ config, catalog, id }: { config: AppConfig; catalog: C
       return `Proposal made: voting opens after block ${r.voteStart} and closes at block ${r.voteEnd}.${r.treasuryShort ? " The treasury holds less than this now: it can only be executed once it grows." : ""}`;
     });
 
+  const addMember = (chain: EvmChain, member: string) =>
+    run(`Adding a member to the DAO of ${name}`, "addition", chain, async (c, signer) => {
+      if (!isAddress(member))
+        throw new hexs.InvalidParamsError(`'${member || "(empty)"}' is not an address: 0x followed by 40 hex digits`);
+      const r = await hexs.addMember(c, signer, { modelId, member });
+      return `${r.member} is now a member on ${label(chain.hexsChainId)} (${r.votes} vote).`;
+    });
+
+  const removeMember = (chain: EvmChain, member: string) =>
+    run(`Removing a member from the DAO of ${name}`, "removal", chain, async (c, signer) => {
+      const r = await hexs.removeMember(c, signer, { modelId, member });
+      return `${r.member} is no longer a member on ${label(chain.hexsChainId)}; votes it already cast stay counted.`;
+    });
+
   const castVote = (chain: EvmChain, p: hexs.DaoProposal, support: hexs.Support) =>
     run(
       `${support === "abstain" ? "Abstaining on" : `Voting ${support}`} proposal ${short(p.proposalId.toString())}`,
@@ -357,6 +399,7 @@ export function DaoPage({ config, catalog, id }: { config: AppConfig; catalog: C
                     <tr>
                       <th scope="col">Member</th>
                       <th scope="col">Voting power</th>
+                      {isCreator && <th scope="col">Creator&apos;s action</th>}
                     </tr>
                   </thead>
                   <tbody>
@@ -369,10 +412,23 @@ export function DaoPage({ config, catalog, id }: { config: AppConfig; catalog: C
                         <td>
                           {m.votes.toString()} of {view.totalVotes.toString()}
                         </td>
+                        {isCreator && (
+                          <td>
+                            <button
+                              className="button secondary"
+                              disabled={busy}
+                              onClick={() => void removeMember(chain, m.address)}
+                              aria-label={`Remove member ${m.address}`}
+                            >
+                              Remove
+                            </button>
+                          </td>
+                        )}
                       </tr>
                     ))}
                   </tbody>
                 </table>
+                {isCreator && <AddMemberForm chain={n} busy={busy} onAdd={(a) => void addMember(chain, a)} />}
                 <h3>Proposals</h3>
                 {view.proposals.length === 0 && <p>No proposals yet.</p>}
                 <ul className="proposals" aria-label={`proposals on ${label(n)}`}>

@@ -117,6 +117,116 @@ function PriceForm({
   );
 }
 
+const PLUGIN_NAMES: Record<hexs.KnownPlugin, string> = {
+  soulbound: "Soul-bound keys",
+  allowlist: "Allowlist",
+  "supply-cap": "Supply cap",
+  expiry: "Keys expire",
+};
+
+/** A model's key plugins on its home chain (the other chains follow its key policy): attach and detach. */
+function PluginPanel({
+  model,
+  chain,
+  homeLabel,
+  busy,
+  version,
+  onAttach,
+  onDetach,
+}: {
+  model: ModelRow;
+  chain: EvmChain;
+  homeLabel: string;
+  busy: boolean;
+  version: number;
+  onAttach: (kind: hexs.KnownPlugin, value: string) => void;
+  onDetach: (kind: hexs.KnownPlugin) => void;
+}) {
+  const [attached, setAttached] = useState<hexs.KnownPlugin[]>();
+  const [kind, setKind] = useState<hexs.KnownPlugin>("supply-cap");
+  const [value, setValue] = useState("");
+  useEffect(() => {
+    const c = hexs.connectContracts(chain, readProvider(chain));
+    void (async () => {
+      const list = await (await hexs.keysOf(c, BigInt(model.id))).plugins();
+      const named: hexs.KnownPlugin[] = [];
+      for (const k of hexs.KNOWN_PLUGINS) if (list.includes(await hexs.pluginAddress(c, { kind: k }))) named.push(k);
+      setAttached(named);
+    })().catch(() => setAttached(undefined));
+  }, [model.id, chain, version]);
+  const id = `plugins-${model.id}`;
+  const hint: Record<hexs.KnownPlugin, string> = {
+    soulbound: "nothing to enter",
+    allowlist: "addresses, one per line",
+    "supply-cap": "number of keys",
+    expiry: "days",
+  };
+  return (
+    <div className="plugins">
+      <h4>Key plugins (set on {homeLabel}, where the model was published; its copies follow)</h4>
+      {attached === undefined ? (
+        <p className="muted small">Reading the plugins…</p>
+      ) : attached.length === 0 ? (
+        <p className="muted small">None attached.</p>
+      ) : (
+        <ul aria-label={`plugins of ${metaOf(model).name}`}>
+          {attached.map((k) => (
+            <li key={k} data-plugin={k}>
+              {PLUGIN_NAMES[k]}{" "}
+              <button
+                className="button secondary"
+                disabled={busy}
+                onClick={() => onDetach(k)}
+                aria-label={`Detach ${PLUGIN_NAMES[k]} from ${metaOf(model).name}`}
+              >
+                Detach
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form
+        className="price-form"
+        aria-label={`Attach a plugin to ${metaOf(model).name}`}
+        onSubmit={(e) => {
+          e.preventDefault();
+          onAttach(kind, value.trim());
+        }}
+      >
+        <label htmlFor={`${id}-kind`}>
+          Plugin
+          <select id={`${id}-kind`} className="input" value={kind} onChange={(e) => setKind(e.target.value as hexs.KnownPlugin)}>
+            {hexs.KNOWN_PLUGINS.map((k) => (
+              <option key={k} value={k}>
+                {PLUGIN_NAMES[k]}
+              </option>
+            ))}
+          </select>
+        </label>
+        {kind !== "soulbound" && (
+          <label htmlFor={`${id}-value`}>
+            Setting ({hint[kind]})
+            {kind === "allowlist" ? (
+              <textarea
+                id={`${id}-value`}
+                className="input mono"
+                rows={2}
+                value={value}
+                onChange={(e) => setValue(e.target.value)}
+              />
+            ) : (
+              <input id={`${id}-value`} className="input" value={value} onChange={(e) => setValue(e.target.value)} />
+            )}
+          </label>
+        )}
+        <button className="button" disabled={busy}>
+          Attach
+        </button>
+      </form>
+    </div>
+  );
+}
+
 export function StudioPage({ config, catalog, onChanged }: { config: AppConfig; catalog: Catalog; onChanged: () => void }) {
   const account = useAccount();
   const chains = evmChains(config.registry);
@@ -168,6 +278,32 @@ export function StudioPage({ config, catalog, onChanged }: { config: AppConfig; 
     onChanged();
     void reload();
   }
+
+  const [pluginVersion, setPluginVersion] = useState(0);
+  const attachPlugin = (m: ModelRow, chain: EvmChain) => (kind: hexs.KnownPlugin, value: string) =>
+    run(`Attaching ${PLUGIN_NAMES[kind]} to ${metaOf(m).name}`, chain, async (c, signer) => {
+      let spec: hexs.PluginSpec;
+      if (kind === "soulbound") spec = { kind };
+      else if (kind === "allowlist") spec = { kind, merkleRoot: hexs.allowlistRoot(value.split(/[\s,]+/).filter(Boolean)) };
+      else if (kind === "supply-cap") {
+        if (!/^\d+$/.test(value) || BigInt(value) === 0n)
+          throw new hexs.InvalidParamsError(`bad supply cap '${value}': a whole number of keys, at least 1`);
+        spec = { kind, cap: BigInt(value) };
+      } else {
+        if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
+          throw new hexs.InvalidParamsError(`bad expiry '${value}': a number of days, such as 30`);
+        spec = { kind, seconds: BigInt(Math.round(Number(value) * 86400)) };
+      }
+      await hexs.attachPlugin(c, signer, BigInt(m.id), spec);
+      setPluginVersion((v) => v + 1);
+      return `${PLUGIN_NAMES[kind]} attached to ${metaOf(m).name} on ${label(chain.hexsChainId)}.`;
+    });
+  const detachPlugin = (m: ModelRow, chain: EvmChain) => (kind: hexs.KnownPlugin) =>
+    run(`Detaching ${PLUGIN_NAMES[kind]} from ${metaOf(m).name}`, chain, async (c, signer) => {
+      await hexs.detachPlugin(c, signer, BigInt(m.id), { kind });
+      setPluginVersion((v) => v + 1);
+      return `${PLUGIN_NAMES[kind]} detached from ${metaOf(m).name} on ${label(chain.hexsChainId)}.`;
+    });
 
   const setPrice = (m: ModelRow) => (chain: EvmChain, currencyText: string, priceText: string) =>
     run(`Setting the price of ${metaOf(m).name}`, chain, async (c, signer) => {
@@ -368,6 +504,22 @@ export function StudioPage({ config, catalog, onChanged }: { config: AppConfig; 
                 </tbody>
               </table>
               <PriceForm chains={copies} config={config} busy={busy} model={m} onSet={(c, cu, p) => void setPrice(m)(c, cu, p)} />
+              {(() => {
+                const home = chains.find((c) => c.hexsChainId === m.homeChain);
+                return (
+                  home && (
+                    <PluginPanel
+                      model={m}
+                      chain={home}
+                      homeLabel={label(home.hexsChainId)}
+                      busy={busy}
+                      version={pluginVersion}
+                      onAttach={(k, v) => void attachPlugin(m, home)(k, v)}
+                      onDetach={(k) => void detachPlugin(m, home)(k)}
+                    />
+                  )
+                );
+              })()}
             </article>
           );
         })}

@@ -1,6 +1,6 @@
 // A model's DAO: create it, propose paying from its treasury, vote, execute.
 import type { Signer } from "ethers";
-import { getAddress, id as hashText, ZeroAddress } from "ethers";
+import { getAddress, id as hashText, isAddress, ZeroAddress } from "ethers";
 import { governorAt, membershipAt, type HexsContracts } from "../contracts";
 import { formatId } from "../ids";
 import type { ModelGovernor } from "../typechain";
@@ -421,4 +421,65 @@ export async function daoView(
     proposals,
     latestBlock,
   };
+}
+
+export interface MemberParams {
+  modelId: bigint;
+  member: string;
+}
+
+export interface MemberResult {
+  modelId: bigint;
+  member: string;
+  /** The member's votes after the change (1 when added, 0 when removed). */
+  votes: bigint;
+  txHash: string;
+}
+
+async function membershipOf(c: HexsContracts, signer: Signer, modelId: bigint, member: string) {
+  if (!isAddress(member)) throw new InvalidParamsError(`bad member '${member}': expected an address (0x + 40 hex digits)`);
+  await requireCreator(c, modelId, signer);
+  const gov = await governorOf(c, modelId);
+  return membershipAt(c, await gov.token());
+}
+
+/** Add a member (one vote) to the model's DAO; its creator only. */
+export async function addMember(c: HexsContracts, signer: Signer, p: MemberParams, o: ActionOptions = {}): Promise<MemberResult> {
+  const membership = await membershipOf(c, signer, p.modelId, p.member);
+  const member = getAddress(p.member);
+  if (await membership.isMember(member))
+    throw new StateError(`${member} is already a member of model ${formatId(p.modelId)}'s DAO`);
+  await requireFunds(c, NATIVE_INFO, await signer.getAddress(), 0n, 200_000n);
+  const m = membership.connect(signer);
+  const r = await send(
+    c,
+    `add DAO member ${member}`,
+    () => m.addMember.staticCall(member),
+    () => m.addMember(member),
+    o.log,
+  );
+  return { modelId: p.modelId, member, votes: await membership.getVotes(member), txHash: r.hash };
+}
+
+/** Remove a member from the model's DAO (votes already cast stay counted); its creator only. */
+export async function removeMember(
+  c: HexsContracts,
+  signer: Signer,
+  p: MemberParams,
+  o: ActionOptions = {},
+): Promise<MemberResult> {
+  const membership = await membershipOf(c, signer, p.modelId, p.member);
+  const member = getAddress(p.member);
+  if (!(await membership.isMember(member)))
+    throw new StateError(`${member} is not a member of model ${formatId(p.modelId)}'s DAO: nothing to remove`);
+  await requireFunds(c, NATIVE_INFO, await signer.getAddress(), 0n, 150_000n);
+  const m = membership.connect(signer);
+  const r = await send(
+    c,
+    `remove DAO member ${member}`,
+    () => m.removeMember.staticCall(member),
+    () => m.removeMember(member),
+    o.log,
+  );
+  return { modelId: p.modelId, member, votes: await membership.getVotes(member), txHash: r.hash };
 }

@@ -296,6 +296,39 @@ describe("web app in headless Chromium: a model's DAO (members, treasury, propos
     const gov = await governor();
     expect((await gov.queryFilter(gov.filters.ProposalCreated())).length).to.equal(1);
     await shot("dao-not-member");
+  });
+
+  it("the creator adds the outsider as a member and removes another; adding an existing member is refused before signing", async () => {
+    wallet = creatorWallet;
+    await page.evaluate(() => location.reload());
+    const members = page.getByRole("table", { name: "members on Devnet A" });
+    await members.locator(`tr[data-member="${member2.toLowerCase()}"]`).waitFor({ timeout: 30_000 });
+    const membership = hexs.membershipAt(A, await (await governor()).token());
+    await sectionA().getByLabel("New member (address)").fill(outsider.address);
+    await sectionA().getByRole("button", { name: "Add member" }).click();
+    await page
+      .getByTestId("dao-done")
+      .filter({ hasText: `${outsider.address} is now a member on Devnet A (1 vote)` })
+      .waitFor({ timeout: 30_000 });
+    expect(await membership.isMember(outsider.address)).to.equal(true);
+    expect(await membership.getVotes(outsider.address)).to.equal(1n);
+    await members.locator(`tr[data-member="${outsider.address.toLowerCase()}"]`).waitFor({ timeout: 30_000 });
+    // again: refused with the reason, nothing signed
+    const before = sends();
+    await sectionA().getByRole("button", { name: "Add member" }).click();
+    const alert = page.getByTestId("dao-error");
+    await alert.filter({ hasText: "is already a member" }).waitFor({ timeout: 30_000 });
+    expect(sends()).to.equal(before);
+    // remove member2
+    await members.getByRole("button", { name: `Remove member ${member2}` }).click();
+    await page
+      .getByTestId("dao-done")
+      .filter({ hasText: `${member2} is no longer a member on Devnet A` })
+      .waitFor({ timeout: 30_000 });
+    expect(await membership.isMember(member2)).to.equal(false);
+    expect(await membership.getVotes(member2)).to.equal(0n);
+    await members.locator(`tr[data-member="${member2.toLowerCase()}"]`).waitFor({ state: "detached", timeout: 30_000 });
+    await shot("dao-members");
     expect(pageErrors).to.deep.equal([]);
   });
 });

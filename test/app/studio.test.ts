@@ -222,8 +222,10 @@ describe("web app in headless Chromium: creator studio publishes and forks with 
     expect(await B.registry.payoutOf(wallet.address)).to.equal(payoutB);
   });
 
-  it("forks a catalog model on chain B with an allowlist: parent, royalty shares and the allowlist root are on chain", async () => {
-    const listed = [Wallet.createRandom().address, Wallet.createRandom().address];
+  it("forks a catalog model on chain B with an allowlist: parent, royalty shares and the allowlist root are on chain; a listed buyer with the SDK's proof buys, a stranger is refused", async () => {
+    const listedBuyer = await s.nodes.b.signer(5);
+    const stranger = await s.nodes.b.signer(6);
+    const listed = [Wallet.createRandom().address, await listedBuyer.getAddress()];
     await form().getByLabel("A fork of a model in the catalog").click();
     await form().getByLabel("Parent model").selectOption(s.catalog.root.toString());
     await form().getByLabel("Chain to publish on").selectOption("2");
@@ -248,6 +250,60 @@ describe("web app in headless Chromium: creator studio publishes and forks with 
     expect(m.plugins).to.deep.equal([await B.plugins.allowlist.getAddress()]);
     expect(await B.plugins.allowlist.rootOf(m.keys)).to.equal(hexs.allowlistRoot(listed));
     await shot("studio-forked");
+    // the allowlist works on chain: a listed buyer with the SDK's proof gets a key, a stranger does not
+    const creatorB = wallet.wallet.connect(wallet.provider(chains[1].evmChainId));
+    await hexs.setPrice(hexs.connectContracts(chains[1], creatorB), creatorB, {
+      modelId: forkId,
+      currency: hexs.NATIVE,
+      keyPrice: parseEther("0.001"),
+    });
+    const keys = await hexs.keysOf(B, forkId);
+    const refused = await hexs
+      .buy(hexs.connectContracts(chains[1], stranger), stranger, { modelId: forkId, currency: hexs.NATIVE })
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    expect(refused?.message).to.match(/NotAllowlisted|allowlist/i);
+    expect(await keys.balanceOf(await stranger.getAddress())).to.equal(0n);
+    const bought = await hexs.buy(hexs.connectContracts(chains[1], listedBuyer), listedBuyer, {
+      modelId: forkId,
+      currency: hexs.NATIVE,
+      allowlistProof: hexs.allowlistProof(listed, await listedBuyer.getAddress()),
+    });
+    expect(await keys.ownerOf(bought.keyId)).to.equal(await listedBuyer.getAddress());
+  });
+
+  it("a published model's card detaches and attaches key plugins on its home chain; a duplicate is refused before signing", async () => {
+    const card = page.locator(`article.studio-model[data-model="${published}"]`);
+    const plugins = card.getByRole("list", { name: "plugins of Studio Medical 8B" });
+    await plugins.locator('li[data-plugin="supply-cap"]').waitFor({ timeout: 30_000 });
+    expect(await plugins.locator("li").count()).to.equal(3);
+    const keys = await hexs.keysOf(A, published);
+    // detach the supply cap
+    await card.getByRole("button", { name: "Detach Supply cap from Studio Medical 8B" }).click();
+    const done = page.getByTestId("studio-done");
+    await done.filter({ hasText: "Supply cap detached from Studio Medical 8B on Devnet A" }).waitFor({ timeout: 30_000 });
+    expect(await keys.plugins()).to.not.include(await A.plugins.supplyCap.getAddress());
+    await plugins.locator('li[data-plugin="supply-cap"]').waitFor({ state: "detached", timeout: 30_000 });
+    // attach an allowlist
+    const listed = [Wallet.createRandom().address];
+    await card.getByRole("combobox", { name: /^Plugin/ }).selectOption("allowlist");
+    await card.getByLabel("Setting (addresses, one per line)").fill(listed[0]);
+    await card.getByRole("button", { name: "Attach" }).click();
+    await done.filter({ hasText: "Allowlist attached to Studio Medical 8B on Devnet A" }).waitFor({ timeout: 30_000 });
+    expect(await keys.plugins()).to.include(await A.plugins.allowlist.getAddress());
+    expect(await A.plugins.allowlist.rootOf(await keys.getAddress())).to.equal(hexs.allowlistRoot(listed));
+    await plugins.locator('li[data-plugin="allowlist"]').waitFor({ timeout: 30_000 });
+    await shot("studio-plugins");
+    // soul-bound is attached already: refused with the reason, nothing signed
+    const sentTx = count("eth_sendTransaction");
+    await card.getByRole("combobox", { name: /^Plugin/ }).selectOption("soulbound");
+    await card.getByRole("button", { name: "Attach" }).click();
+    const alert = page.getByTestId("studio-error");
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.innerText()).to.match(/Plugin soulbound \(0x[0-9a-fA-F]{40}\) is already attached to model/);
+    expect(count("eth_sendTransaction")).to.equal(sentTx);
   });
 
   it("the studio passes axe-core's WCAG 2 A/AA checks and the page raised no errors", async () => {
