@@ -271,27 +271,21 @@ export async function deploymentOf(c: HexsContracts, keyId: bigint): Promise<Dep
       reclaimableAt: at,
     };
   }
+  const [purchase] = await c.market.queryFilter(c.market.filters.Purchased(keyId));
+  if (!purchase || purchase.args.deploymentEscrow === 0n) return { keyId, state: "none", amount: 0n };
+  const paid = { keyId, amount: purchase.args.deploymentEscrow, currency: purchase.args.currency, buyer: purchase.args.buyer };
   const [resolved] = await c.market.queryFilter(c.market.filters.DeploymentResolved(keyId));
   if (resolved) {
     const a = resolved.args;
     return {
-      keyId,
+      ...paid,
       state: a.leased ? "leased" : "refunded",
-      amount: a.amount,
       payee: a.payee,
       ...(a.leased ? { dseq: a.dseq } : {}),
       txHash: resolved.transactionHash,
     };
   }
   const [reclaimed] = await c.market.queryFilter(c.market.filters.EscrowReclaimed(keyId));
-  if (reclaimed)
-    return {
-      keyId,
-      state: "reclaimed",
-      amount: reclaimed.args.amount,
-      buyer: reclaimed.args.buyer,
-      payee: reclaimed.args.buyer,
-      txHash: reclaimed.transactionHash,
-    };
+  if (reclaimed) return { ...paid, state: "reclaimed", payee: reclaimed.args.buyer, txHash: reclaimed.transactionHash };
   return { keyId, state: "none", amount: 0n };
 }
