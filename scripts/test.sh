@@ -27,7 +27,9 @@ fi
 
 if stage evm; then
   banner "EVM contracts, SDK, tasks, bridges (incl. two LayerZero nodes), key service, Akash pipeline"
-  mapfile -t specs < <(find test/evm test/aa test/lz test/keys test/akash test/sdk test/api test/devnet -name '*.test.ts' ! -name '*wasmd.test.ts' | sort)
+  # x402 first: its payments' validity windows are wall-clock time, and later suites move the
+  # in-process chain's clock forward (it never goes back)
+  mapfile -t specs < <(echo test/api/x402.test.ts; find test/evm test/aa test/lz test/keys test/akash test/sdk test/api test/devnet -name '*.test.ts' ! -name '*wasmd.test.ts' ! -name 'x402.test.ts' | sort)
   npx hardhat test "${specs[@]}"
 fi
 
