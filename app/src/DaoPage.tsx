@@ -10,7 +10,7 @@ import type { EvmChain } from "../../sdk/chains";
 import { NATIVE } from "../../sdk/tx";
 import { chainLabel, evmChains, type AppConfig } from "./config";
 import { formatAmount, useCurrencies } from "./currency";
-import { FlowStatus, type StepDef } from "./Flow";
+import { FlowStatus, TX_STEPS } from "./Flow";
 import { formatId, metaOf, type Catalog } from "./indexer";
 import { useAccount } from "./KeysPage";
 import { readProvider, type FlowStep } from "./pending";
@@ -313,25 +313,7 @@ export function DaoPage({ config, catalog, id }: { config: AppConfig; catalog: C
       return `Executed: ${formatAmount(r.amount, r.currency, cur(chain.hexsChainId, r.currency))} paid to ${r.to} for ${r.purpose}.`;
     });
 
-  const defs: StepDef[] = [
-    {
-      key: "switching",
-      todo: "Wallet on the right network",
-      text: (_s, done) => (done ? "Wallet on the right network" : "Switching your wallet"),
-    },
-    { key: "checking", todo: "Checks passed", text: (_s, done) => (done ? "Checks passed" : "Checking") },
-    {
-      key: "signing",
-      todo: "Waiting for your signature",
-      text: (_s, done) => (done ? "Signed in your wallet" : "Waiting for your signature"),
-    },
-    {
-      key: "submitted",
-      todo: "Transaction submitted",
-      text: (s) => `Transaction submitted: ${(s as { txHash: string }).txHash.slice(0, 10)}…`,
-    },
-    { key: "confirmed", todo: "Confirmed on chain", outcome: true, text: () => "Confirmed on chain" },
-  ];
+  const defs = TX_STEPS;
   const busy = job !== undefined && !job.done && !job.error;
   const me = account?.toLowerCase();
 

@@ -7,7 +7,7 @@ import * as hexs from "../../sdk";
 import type { EvmChain } from "../../sdk/chains";
 import { chainLabel, evmChains, type AppConfig } from "./config";
 import { formatId, keyState, loadHoldings, metaOf, type Catalog, type Holdings, type HoldingRow } from "./indexer";
-import { FlowStatus, type StepDef } from "./Flow";
+import { FlowStatus, SIGN_AND_SUBMIT, type StepDef } from "./Flow";
 import { Deployment, purchaseChainOf } from "./Deployment";
 import { savePending, clearPending, readProvider, watchArrival, type FlowStep } from "./pending";
 import { explain, injectedWallet, NoWalletError, walletOn, type Explained } from "./wallet";
@@ -348,16 +348,7 @@ export function KeysPage({ config, catalog }: { config: AppConfig; catalog: Cata
         todo: "Checks passed",
         text: (_s, done) => (done ? "Checks passed" : "Checking the key and your funds"),
       },
-      {
-        key: "signing",
-        todo: "Waiting for your signature",
-        text: (_s, done) => (done ? "Signed in your wallet" : "Waiting for your signature"),
-      },
-      {
-        key: "submitted",
-        todo: "Transaction submitted",
-        text: (s) => `Transaction submitted: ${(s as { txHash: string }).txHash.slice(0, 10)}…`,
-      },
+      ...SIGN_AND_SUBMIT,
     ];
     if (a.kind === "transfer")
       return [

@@ -12,7 +12,6 @@
 // Screenshots go to app/test-results/ (gitignored).
 // Run: npx hardhat test test/app/account.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { id, JsonRpcSigner, NonceManager, parseEther, toBeHex, Wallet, type Signer } from "ethers";
@@ -20,15 +19,7 @@ import * as hexs from "../../sdk";
 import { TestToken__factory } from "../../sdk/typechain";
 import { ROOT } from "../../devnet/chains";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
-import {
-  accessibilityViolations,
-  injectWallet,
-  launch,
-  serveStatic,
-  TestWallet,
-  type Browser,
-  type Page,
-} from "./helpers/browser";
+import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
 const SHOTS = path.join(ROOT, "app/test-results");
@@ -66,17 +57,7 @@ describe("web app in headless Chromium: my keys, reload mid-flow, creator studio
   before(async () => {
     s = await startStack(VERBOSE ? (l) => console.log(`    ${l}`) : undefined);
     chains = s.registry.chains.map((c) => hexs.evmChain(c));
-    const dist = path.join(s.nodes.dir, "app-dist");
-    execFileSync(
-      path.join(ROOT, "app/node_modules/.bin/vite"),
-      ["build", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"],
-      {
-        cwd: path.join(ROOT, "app"),
-        stdio: VERBOSE ? "inherit" : "pipe",
-      },
-    );
-    fs.writeFileSync(path.join(dist, "config.json"), JSON.stringify({ indexerUrl: s.indexer.url, chains: s.registry.chains }));
-    site = await serveStatic(dist);
+    site = await serveApp(s.nodes.dir, { indexerUrl: s.indexer.url, chains: s.registry.chains });
     const key = Wallet.createRandom();
     wallet = new TestWallet(new Wallet(key.privateKey), chains, chains[0].evmChainId!);
     for (const c of chains)

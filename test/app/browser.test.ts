@@ -7,22 +7,13 @@
 // Screenshots go to app/test-results/ (gitignored).
 // Run: npx hardhat test test/app/browser.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { Wallet, parseEther, toBeHex, zeroPadValue } from "ethers";
 import * as hexs from "../../sdk";
 import { ROOT } from "../../devnet/chains";
 import { startStack, type Stack } from "./helpers/stack";
-import {
-  accessibilityViolations,
-  injectWallet,
-  launch,
-  serveStatic,
-  TestWallet,
-  type Browser,
-  type Page,
-} from "./helpers/browser";
+import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
 const SHOTS = path.join(ROOT, "app/test-results");
@@ -47,17 +38,7 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
     await s.indexer.caughtUp();
     chains = s.registry.chains.map((c) => hexs.evmChain(c));
     // The production build, with the chain registry and the indexer's URL as runtime config.
-    const dist = path.join(s.nodes.dir, "app-dist");
-    execFileSync(
-      path.join(ROOT, "app/node_modules/.bin/vite"),
-      ["build", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"],
-      {
-        cwd: path.join(ROOT, "app"),
-        stdio: VERBOSE ? "inherit" : "pipe",
-      },
-    );
-    fs.writeFileSync(path.join(dist, "config.json"), JSON.stringify({ indexerUrl: s.indexer.url, chains: s.registry.chains }));
-    site = await serveStatic(dist);
+    site = await serveApp(s.nodes.dir, { indexerUrl: s.indexer.url, chains: s.registry.chains });
     // A fresh key, funded with hardhat_setBalance on both chains (not a node-unlocked account).
     const key = Wallet.createRandom();
     wallet = new TestWallet(new Wallet(key.privateKey), chains, chains[0].evmChainId!);

@@ -8,7 +8,6 @@
 // Screenshots go to app/test-results/dao-*.png (gitignored).
 // Run: npx hardhat test test/app/dao.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { id, NonceManager, parseEther, toBeHex, Wallet, ZeroAddress } from "ethers";
@@ -16,15 +15,7 @@ import * as hexs from "../../sdk";
 import { ROOT } from "../../devnet/chains";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
 import { portRange } from "../lz/helpers/twoNodes";
-import {
-  accessibilityViolations,
-  injectWallet,
-  launch,
-  serveStatic,
-  TestWallet,
-  type Browser,
-  type Page,
-} from "./helpers/browser";
+import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
 const SHOTS = path.join(ROOT, "app/test-results");
@@ -58,14 +49,11 @@ describe("web app in headless Chromium: a model's DAO (members, treasury, propos
     s = await startStack(VERBOSE ? (l) => console.log(`    ${l}`) : undefined);
     chains = s.registry.chains.map((c) => hexs.evmChain(c));
     A = hexs.connectContracts(chains[0], s.nodes.a.node.provider);
-    const dist = path.join(s.nodes.dir, "app-dist");
-    execFileSync(
-      path.join(ROOT, "app/node_modules/.bin/vite"),
-      ["build", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"],
-      { cwd: path.join(ROOT, "app"), stdio: VERBOSE ? "inherit" : "pipe" },
+    site = await serveApp(
+      s.nodes.dir,
+      { indexerUrl: s.indexer.url, chains: s.registry.chains },
+      process.env.HEXS_PORT_RANGE ? portRange().lo + 80 : undefined,
     );
-    fs.writeFileSync(path.join(dist, "config.json"), JSON.stringify({ indexerUrl: s.indexer.url, chains: s.registry.chains }));
-    site = await serveStatic(dist, process.env.HEXS_PORT_RANGE ? portRange().lo + 80 : undefined);
     const fund = async (w: Wallet) => {
       for (const n of [s.nodes.a, s.nodes.b])
         await n.node.provider.send("hardhat_setBalance", [w.address, toBeHex(parseEther("10"))]);

@@ -9,7 +9,6 @@
 // Screenshots go to app/test-results/.
 // Run: npx hardhat test test/app/decrypt.test.ts
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -19,15 +18,7 @@ import { evmHolder, grantKeyHolders, KeyServiceClient, localEndpoints, sealSdl }
 import { startKeyService, type RunningKeyService } from "../../services/key-service/service";
 import { ROOT } from "../../devnet/chains";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
-import {
-  accessibilityViolations,
-  injectWallet,
-  launch,
-  serveStatic,
-  TestWallet,
-  type Browser,
-  type Page,
-} from "./helpers/browser";
+import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
 const SHOTS = path.join(ROOT, "app/test-results");
@@ -77,20 +68,7 @@ describe("web app in headless Chromium: decrypting a model's SDL in the page", f
       port: PORTS,
       storePorts: PORTS,
     });
-    const dist = path.join(s.nodes.dir, "app-dist");
-    execFileSync(
-      path.join(ROOT, "app/node_modules/.bin/vite"),
-      ["build", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"],
-      {
-        cwd: path.join(ROOT, "app"),
-        stdio: VERBOSE ? "inherit" : "pipe",
-      },
-    );
-    fs.writeFileSync(
-      path.join(dist, "config.json"),
-      JSON.stringify({ indexerUrl: s.indexer.url, chains: s.registry.chains, keyServiceUrl: ks.url }),
-    );
-    site = await serveStatic(dist, 8840); // this suite's port range: 8800-8849
+    site = await serveApp(s.nodes.dir, { indexerUrl: s.indexer.url, chains: s.registry.chains, keyServiceUrl: ks.url }, 8840); // this suite's port range: 8800-8849
 
     // The creator seals the SDL (validated, encrypted, key split over the five stores) and
     // publishes two models with it: one whose keys never expire, one whose keys last a minute.

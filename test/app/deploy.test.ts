@@ -6,14 +6,13 @@
 // lane's LeaseReported messages; the relayer path to them is tested in test/akash.
 // Run: npx hardhat test test/app/deploy.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { id, JsonRpcSigner, NonceManager, parseEther, toBeHex, Wallet } from "ethers";
 import * as hexs from "../../sdk";
 import { ROOT } from "../../devnet/chains";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
-import { injectWallet, launch, serveStatic, TestWallet, type Browser, type Page } from "./helpers/browser";
+import { injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
 const SHOTS = path.join(ROOT, "app/test-results");
@@ -41,17 +40,7 @@ describe("web app in headless Chromium: a key's deployment (escrow, lease, refun
   before(async () => {
     s = await startStack(VERBOSE ? (l) => console.log(`    ${l}`) : undefined);
     chains = s.registry.chains.map((c) => hexs.evmChain(c));
-    const dist = path.join(s.nodes.dir, "app-dist");
-    execFileSync(
-      path.join(ROOT, "app/node_modules/.bin/vite"),
-      ["build", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"],
-      {
-        cwd: path.join(ROOT, "app"),
-        stdio: VERBOSE ? "inherit" : "pipe",
-      },
-    );
-    fs.writeFileSync(path.join(dist, "config.json"), JSON.stringify({ indexerUrl: s.indexer.url, chains: s.registry.chains }));
-    site = await serveStatic(dist);
+    site = await serveApp(s.nodes.dir, { indexerUrl: s.indexer.url, chains: s.registry.chains });
     const key = Wallet.createRandom();
     wallet = new TestWallet(new Wallet(key.privateKey), chains, chains[0].evmChainId!);
     await providerA().send("hardhat_setBalance", [key.address, toBeHex(parseEther("10"))]);

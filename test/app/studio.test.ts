@@ -10,7 +10,6 @@
 // Screenshots go to app/test-results/studio-*.png (gitignored).
 // Run: npx hardhat test test/app/studio.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,15 +20,7 @@ import { startKeyService, type RunningKeyService } from "../../services/key-serv
 import { ROOT } from "../../devnet/chains";
 import { startStack, type Stack } from "./helpers/stack";
 import { portRange } from "../lz/helpers/twoNodes";
-import {
-  accessibilityViolations,
-  injectWallet,
-  launch,
-  serveStatic,
-  TestWallet,
-  type Browser,
-  type Page,
-} from "./helpers/browser";
+import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
 const SHOTS = path.join(ROOT, "app/test-results");
@@ -81,17 +72,11 @@ describe("web app in headless Chromium: creator studio publishes and forks with 
       port: ksPorts,
       storePorts: ksPorts,
     });
-    const dist = path.join(s.nodes.dir, "app-dist");
-    execFileSync(
-      path.join(ROOT, "app/node_modules/.bin/vite"),
-      ["build", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"],
-      { cwd: path.join(ROOT, "app"), stdio: VERBOSE ? "inherit" : "pipe" },
+    site = await serveApp(
+      s.nodes.dir,
+      { indexerUrl: s.indexer.url, chains: s.registry.chains, keyServiceUrl: ks.url },
+      range.lo + 82,
     );
-    fs.writeFileSync(
-      path.join(dist, "config.json"),
-      JSON.stringify({ indexerUrl: s.indexer.url, chains: s.registry.chains, keyServiceUrl: ks.url }),
-    );
-    site = await serveStatic(dist, range.lo + 82);
     const key = new Wallet(Wallet.createRandom().privateKey);
     for (const n of [s.nodes.a, s.nodes.b])
       await n.node.provider.send("hardhat_setBalance", [key.address, toBeHex(parseEther("10"))]);

@@ -2,12 +2,41 @@
 // test wallet injected as window.ethereum: an EIP-1193 provider whose requests are answered in
 // Node by a funded ethers Wallet over the chains' JSON-RPC (transactions are signed here, never
 // by a node-unlocked account). The built app is served by a tiny static server.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, toBeHex, Wallet } from "ethers";
 import { ROOT } from "../../../devnet/chains";
-export { serveStatic } from "../../../devnet/app";
+import { serveStatic } from "../../../devnet/app";
 import type { EvmChain } from "../../../sdk/chains";
+export { serveStatic };
+
+let built: string | undefined;
+
+/**
+ * The app's production build (vite), made once per test process, copied to `dir` with the suite's
+ * runtime `config` (chain registry, indexer and key-service URLs) and served on 127.0.0.1.
+ */
+export async function serveApp(dir: string, config: object, port?: number): Promise<{ url: string; close: () => Promise<void> }> {
+  if (!built) {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-app-dist-"));
+    execFileSync(
+      path.join(ROOT, "app/node_modules/.bin/vite"),
+      ["build", "--outDir", out, "--emptyOutDir", "--logLevel", "warn"],
+      {
+        cwd: path.join(ROOT, "app"),
+        stdio: process.env.HEXS_APP_VERBOSE === "1" ? "inherit" : "pipe",
+      },
+    );
+    process.on("exit", () => fs.rmSync(out, { recursive: true, force: true }));
+    built = out;
+  }
+  const dist = path.join(dir, "app-dist");
+  fs.cpSync(built, dist, { recursive: true });
+  fs.writeFileSync(path.join(dist, "config.json"), JSON.stringify(config));
+  return serveStatic(dist, port);
+}
 
 export const CHROMIUM = process.env.HEXS_CHROMIUM ?? "/usr/bin/chromium";
 
