@@ -22,13 +22,37 @@ import { flushLane } from "../sdk/bridge";
 import { deployInProcessLz, CHAIN_A, CHAIN_B } from "../devnet/hardhat/lz";
 import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, KIND_NAMES, type Message } from "../codec";
 import type { LzExecutor } from "../devnet/lz";
+import { deploymentLabels, formatProfile, profileTx } from "./gas-profile";
 
 const SNAPSHOT = path.join(__dirname, "gas-snapshot.json");
 const RESULTS = path.join(__dirname, "results", "gas.json");
 const TOLERANCE = 0.02;
 
-async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
+// GAS_PROFILE=1 profiles the issue-15 targets (GAS_PROFILE=op,op,... names others): each is
+// traced right after it is mined (a later fixture reverts the chain), printed at the end.
+const PROFILE_DEFAULT = [
+  "buy.native.depth1",
+  "buy.native.depth1.recorded",
+  "key.transfer",
+  "key.transfer.recorded",
+  "lz.receive.keyMinted",
+];
+const PROFILE = new Set(
+  !process.env.GAS_PROFILE ? [] : process.env.GAS_PROFILE === "1" ? PROFILE_DEFAULT : process.env.GAS_PROFILE.split(","),
+);
+const profiles: string[] = [];
+/** Names for addresses the deployment records do not know (e.g. a model's key collection). */
+const extraLabels: Record<string, string> = {};
+let scenarioTag = "";
+
+async function profiled(op: string, hash: string) {
+  if (!PROFILE.has(op)) return;
+  profiles.push(formatProfile(op, await profileTx(hre, hash, await deploymentLabels(hre, extraLabels))));
+}
+
+async function gasOf(tx: Promise<ContractTransactionResponse>, op?: string): Promise<number> {
   const receipt = await (await tx).wait();
+  if (op) await profiled(op + scenarioTag, receipt!.hash);
   return Number(receipt!.gasUsed);
 }
 
@@ -38,10 +62,13 @@ const RECORDED = ["publish", "fork.depth1", "buy.native.depth1", "buy.erc20.dept
 
 async function main() {
   const gas = await scenario(await deploySingleChain());
+  scenarioTag = ".recorded";
   const recorded = await scenario(await deployProtocol());
+  scenarioTag = "";
   for (const op of RECORDED) gas[`${op}.recorded`] = recorded[op];
   Object.assign(gas, await crossChain());
   report(gas);
+  for (const p of profiles) console.log(p);
 }
 
 async function scenario(p: Protocol): Promise<Record<string, number>> {
@@ -79,14 +106,20 @@ async function scenario(p: Protocol): Promise<Record<string, number>> {
   await (await creator.sendTransaction({ to: await p.timelock.getAddress(), value: ethers.parseEther("1") })).wait();
   await (await p.market.connect(timelockSigner).setAcceptedToken(await token.getAddress(), true)).wait();
 
-  const buyNative = async (modelId: bigint, buyer: Signer) =>
-    gasOf(p.market.connect(buyer).buy(modelId, NATIVE, await buyer.getAddress(), "0x", "0x", { value: price }));
+  for (const [m, name] of [
+    [depth1, "depth1"],
+    [depth64, "depth64"],
+  ] as const) {
+    extraLabels[await p.registry.keysOf(m)] = `KeyNFT proxy (${name})`;
+  }
+  const buyNative = async (modelId: bigint, buyer: Signer, op?: string) =>
+    gasOf(p.market.connect(buyer).buy(modelId, NATIVE, await buyer.getAddress(), "0x", "0x", { value: price }), op);
 
   // Cold: the model's first sale (empty vault). Then steady state: non-empty vault, new buyer.
   gas["buy.native.cold"] = await buyNative(depth1, freshBuyer());
-  gas["buy.native.depth1"] = await buyNative(depth1, freshBuyer());
+  gas["buy.native.depth1"] = await buyNative(depth1, freshBuyer(), "buy.native.depth1");
   await buyNative(depth64, freshBuyer());
-  gas["buy.native.depth64"] = await buyNative(depth64, freshBuyer());
+  gas["buy.native.depth64"] = await buyNative(depth64, freshBuyer(), "buy.native.depth64");
 
   const erc20Buyer = async () => {
     const b = freshBuyer();
@@ -124,6 +157,7 @@ async function scenario(p: Protocol): Promise<Record<string, number>> {
   const keyId = (1n << 32n) | 2n; // the second key sold on this chain went to others[1]
   gas["key.transfer"] = await gasOf(
     depth1Keys.connect(holder).transferFrom(await holder.getAddress(), await others[15].getAddress(), keyId),
+    "key.transfer",
   );
 
   // Resale (HexsResale): a first listing of a key, its native fill (royalty swept into the
@@ -176,12 +210,13 @@ async function crossChain(): Promise<Record<string, number>> {
   const price = ethers.parseEther("0.01");
 
   /** Flush B→A and deliver it; returns [flush gas, lzReceive gas]. */
-  const flushAndDeliver = async (x: LzExecutor, from: typeof lz.b, dst: number): Promise<[number, number]> => {
+  const flushAndDeliver = async (x: LzExecutor, from: typeof lz.b, dst: number, op?: string): Promise<[number, number]> => {
     const flushed = await gasOf(flushLane(from.hub, from.bridge, dst) as Promise<ContractTransactionResponse>);
     const packets = await x.poll();
     if (packets.length !== 1) throw new Error(`expected one packet, got ${packets.length}`);
     const r = await x.deliver(packets[0]);
     if (!r.ok) throw new Error(`lzReceive failed: ${r.reason}`);
+    if (op) await profiled(op, r.receipt!.hash);
     return [flushed, Number(r.gasUsed)];
   };
 
@@ -196,7 +231,7 @@ async function crossChain(): Promise<Record<string, number>> {
   await buy(m.modelId);
   await flushAndDeliver(lz.bToA, lz.b, CHAIN_A); // first use of the lane
   await buy(m.modelId);
-  [gas["lz.send.purchase"], gas["lz.receive.keyMinted"]] = await flushAndDeliver(lz.bToA, lz.b, CHAIN_A);
+  [gas["lz.send.purchase"], gas["lz.receive.keyMinted"]] = await flushAndDeliver(lz.bToA, lz.b, CHAIN_A, "lz.receive.keyMinted");
 
   // lzReceive per kind: one packet of 1 and one of 5 messages of the kind, B → A.
   const perKind: Record<string, { one: number; five: number; perMessage: number; base: number }> = {};
