@@ -156,16 +156,13 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
             _setMinting(0);
         }
         if (address(hub) != address(0)) {
+            // Only an ON_MINT plugin can give a key an expiry (setExpiry accepts the key being
+            // minted only, see `_minting`): without one it is 0 and its slot is not read.
+            uint64 expiry = mask & PluginFlags.ON_MINT == 0 ? 0 : s.terms[keyId].expiresAt;
             hub.record(
                 HexsBodies.KIND_KEY_MINTED,
                 HexsBodies.encodeKeyMinted(
-                    HexsBodies.KeyMinted(
-                        s.modelId,
-                        uint64(keyId),
-                        HexsCodec.evmAccount(to),
-                        s.terms[keyId].expiresAt,
-                        locks
-                    )
+                    HexsBodies.KeyMinted(s.modelId, uint64(keyId), HexsCodec.evmAccount(to), expiry, locks)
                 )
             );
         }
