@@ -21,7 +21,8 @@
 //    message.
 //
 // Environment (all optional): BENCH_MESSAGES (backlog per direction, default 600),
-// BENCH_SAMPLES (latency samples each way, default 20), BENCH_MAX_BATCH, BENCH_POLL_MS,
+// BENCH_SAMPLES (latency samples each way, default 20), BENCH_MAX_BATCH, BENCH_PIPELINE (batches in
+// flight per lane, the relayer's delivery.pipeline), BENCH_POLL_MS,
 // BENCH_CONFIRMATIONS (relayer tuning; defaults are the devnet's), BENCH_OUT (result file, for
 // variants), HEXS_LOG_LEVEL.
 import fs from "node:fs";
@@ -61,6 +62,7 @@ const TUNING: RelayerTuning = {
   evmConfirmations: process.env.BENCH_CONFIRMATIONS ? Number(process.env.BENCH_CONFIRMATIONS) : DEFAULT_TUNING.evmConfirmations,
   pollIntervalMs: envInt("BENCH_POLL_MS", DEFAULT_TUNING.pollIntervalMs),
   maxBatch: envInt("BENCH_MAX_BATCH", DEFAULT_TUNING.maxBatch),
+  ...(process.env.BENCH_PIPELINE ? { pipeline: envInt("BENCH_PIPELINE", 8) } : {}),
 };
 
 const t0 = Date.now();

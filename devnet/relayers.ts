@@ -28,6 +28,8 @@ export interface RelayerTuning {
   evmConfirmations: number;
   pollIntervalMs: number;
   maxBatch: number;
+  /** batches a lane's designated submitter keeps in flight (delivery.pipeline; the relayer's default when absent) */
+  pipeline?: number;
 }
 
 export const DEFAULT_TUNING: RelayerTuning = { evmConfirmations: 2, pollIntervalMs: 250, maxBatch: 64 };
@@ -110,7 +112,14 @@ export function writeOperatorConfigs(
       peers: ops.filter((o) => o !== op).map((o) => ({ name: o.name, url: `http://127.0.0.1:${o.httpPort}` })),
       store: { sqlite: "queue.db" },
       http: { host: "127.0.0.1", port: op.httpPort },
-      delivery: { maxBatch: tuning.maxBatch, attestTimeoutMs: 2000, backoffBaseMs: 200, backoffMaxMs: 5000, idleMs: 50 },
+      delivery: {
+        maxBatch: tuning.maxBatch,
+        ...(tuning.pipeline ? { pipeline: tuning.pipeline } : {}),
+        attestTimeoutMs: 2000,
+        backoffBaseMs: 200,
+        backoffMaxMs: 5000,
+        idleMs: 50,
+      },
       ...(akash ? { akash: akashSection(akash, i === 0, op, evm, startHeight) } : {}),
     };
     parseConfig(raw, op.configFile); // fail here, naming the field, rather than in the child

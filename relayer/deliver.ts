@@ -8,7 +8,7 @@
 // crash at any point resumes without a second application: the destination's own nonce check
 // is the final guard, and "already delivered?" is asked before every batch sent at the lane's head.
 import { batchRootOfMessages } from "../codec";
-import { Collector, type RelayerSet } from "./attest";
+import { Collector, type CollectResult, type RelayerSet } from "./attest";
 import { checkRelayerSet, type RelayerConfig } from "./config";
 import { logger } from "./log";
 import type { Metrics } from "./metrics";
@@ -77,6 +77,8 @@ interface LaneRun {
   /** batches sent in this step */
   sent: number;
   attempt?: Attempt;
+  /** signatures being gathered for the batches this step may still send, by first nonce */
+  prefetched?: Map<number, { count: number; root: string; result: Promise<CollectResult | undefined> }>;
 }
 
 /** how long a relayer that stood in for a lane's silent designated submitter keeps submitting */
@@ -362,7 +364,11 @@ export class Deliverer {
     if (!batch.length) return run.sent ? { done: "delivered" } : { wait: "nothing left to send", ms: 100 };
     const attempt: Attempt = (run.attempt = { batch, pipelined: run.inFlight > 0, signed: false, sending: false });
     const { root } = batchRootOfMessages(batch.map((o) => o.message));
-    const { signatures } = await this.collector.collect(lane, batch[0].nonce, batch.length, root, set!);
+    this.prefetchSignatures(run);
+    const early = run.prefetched?.get(batch[0].nonce);
+    const { signatures } =
+      (early && early.count === batch.length && early.root === root ? await early.result : undefined) ??
+      (await this.collector.collect(lane, batch[0].nonce, batch.length, root, set!));
     if (signatures.size < set!.threshold) {
       this.log.debug(
         { lane, first: batch[0].nonce, have: signatures.size, need: set!.threshold },
@@ -377,6 +383,28 @@ export class Deliverer {
     attempt.signed = true;
     attempt.signatures = signatures;
     return { next: "submit" };
+  }
+
+  /**
+   * Ask the peers for every batch this step may still send at once, not one round trip per batch
+   * between submissions: the batches are the same slices `sign` takes, and a signature only says
+   * what the signer observed, so gathering them early changes nothing on failure.
+   */
+  private prefetchSignatures(run: LaneRun): void {
+    if (run.prefetched) return;
+    run.prefetched = new Map();
+    const room = run.limit - run.groups;
+    for (let k = 0; k < room; k++) {
+      const from = run.inFlight + k * this.cfg.maxBatch;
+      const batch = run.pending.slice(from, from + this.cfg.maxBatch);
+      if (!batch.length) break;
+      const { root } = batchRootOfMessages(batch.map((o) => o.message));
+      run.prefetched.set(batch[0].nonce, {
+        count: batch.length,
+        root,
+        result: this.collector.collect(run.lane, batch[0].nonce, batch.length, root, run.set!).catch(() => undefined),
+      });
+    }
   }
 
   /** Send the signed batch; its receipt is checked by a later step (the in-flight stage). */

@@ -86,6 +86,11 @@ export class Relayer {
     );
   }
 
+  /** the sink delivering to a Hexs chain (after start; diagnostics and tests) */
+  sinkOf(hexsChainId: number): Sink | undefined {
+    return this.sinks.get(hexsChainId);
+  }
+
   async start(): Promise<void> {
     this.log.info({ config: describeConfig(this.cfg), operator: this.signer.address }, "starting");
     this.store = await OpStore.open(this.cfg.store);
@@ -96,6 +101,8 @@ export class Relayer {
         if (c.gateway) {
           const sink = new EvmGatewaySink(c, this.keys.submitter(c), store);
           sink.onBump = (chain) => this.metrics.feeBumps.inc({ chain });
+          sink.onTime = (part, seconds) =>
+            this.metrics.stageTime.observe({ stage: `submit:${part}`, dst: c.hexsChainId }, seconds);
           this.sinks.set(c.hexsChainId, sink);
         }
       } else {

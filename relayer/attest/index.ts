@@ -110,27 +110,37 @@ export class Collector {
     if (members.has(this.signer.address)) got.set(this.signer.address, this.signer.sign(root));
     let forged = 0;
     if (got.size >= set.threshold) return { signatures: got, forged };
-    await Promise.all(
-      this.peers.map(async (p) => {
-        const a = await this.fetch(p, lane, firstNonce, count);
-        if (!a) return;
-        const who = recoverSigner(root, a.signature);
-        const problem = !who
-          ? "malformed signature"
-          : !members.has(who)
-            ? `signer ${who} is not in the destination's relayer set`
-            : a.root.toLowerCase() !== root.toLowerCase()
-              ? `peer signed root ${a.root}, we observed ${root}`
-              : undefined;
-        if (problem || !who) {
-          forged++;
-          this.onForged(p.name);
-          this.log.warn({ peer: p.name, lane: laneKey(lane), firstNonce, count, problem }, "ignored an invalid peer attestation");
-          return;
-        }
-        got.set(who, a.signature);
-      }),
-    );
+    const ask = async (p: Peer): Promise<void> => {
+      const a = await this.fetch(p, lane, firstNonce, count);
+      if (!a) return;
+      const who = recoverSigner(root, a.signature);
+      const problem = !who
+        ? "malformed signature"
+        : !members.has(who)
+          ? `signer ${who} is not in the destination's relayer set`
+          : a.root.toLowerCase() !== root.toLowerCase()
+            ? `peer signed root ${a.root}, we observed ${root}`
+            : undefined;
+      if (problem || !who) {
+        forged++;
+        this.onForged(p.name);
+        this.log.warn({ peer: p.name, lane: laneKey(lane), firstNonce, count, problem }, "ignored an invalid peer attestation");
+        return;
+      }
+      got.set(who, a.signature);
+    };
+    // Done at the threshold: the slowest peer's answer is not waited for (it still lands in the
+    // cache for a later attempt at the same batch).
+    await new Promise<void>((resolve) => {
+      let left = this.peers.length;
+      if (!left) return resolve();
+      for (const p of this.peers)
+        void ask(p)
+          .catch(() => undefined)
+          .finally(() => {
+            if (--left === 0 || got.size >= set.threshold) resolve();
+          });
+    });
     return { signatures: got, forged };
   }
 

@@ -68,15 +68,30 @@ interface Row {
   claim: string | null;
 }
 
+/** how often a shard store deletes expired used nonces */
+export const NONCE_PRUNE_EVERY_MS = 60_000;
+/** expired nonces are kept this much longer (seconds), against a clock stepped back */
+export const NONCE_PRUNE_GRACE_S = 60;
+
+export interface ShardDbOptions {
+  /** delete expired used nonces this often (0: never; default once a minute) */
+  pruneEveryMs?: number;
+  /** the clock (ms), for tests */
+  now?: () => number;
+}
+
 /** The store's table of shards, nonces used; usable without the HTTP server (tests, tooling). */
 export class ShardDb implements NonceLedger {
   private readonly db: Database.Database;
   private readonly key: Buffer;
+  private readonly pruner?: NodeJS.Timeout;
+  private readonly now: () => number;
 
   constructor(
     readonly index: number,
     readonly dir: string,
     encryptionKey?: Buffer,
+    o: ShardDbOptions = {},
   ) {
     mkdirSync(dir, { recursive: true });
     const keyFile = join(dir, "store.key");
@@ -92,9 +107,50 @@ export class ShardDb implements NonceLedger {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS shards (cid TEXT PRIMARY KEY, owner TEXT NOT NULL, shard BLOB NOT NULL,
         conditions TEXT, shared_to TEXT NOT NULL DEFAULT '[]');
-      CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at);`);
     const cols = this.db.prepare("PRAGMA table_info(shards)").all() as Array<{ name: string }>;
     if (!cols.some((c) => c.name === "claim")) this.db.exec("ALTER TABLE shards ADD COLUMN claim TEXT");
+    this.now = o.now ?? Date.now;
+    this.insertNonce = this.db.prepare("INSERT OR IGNORE INTO nonces (nonce, expires_at) VALUES (?, ?)");
+    this.deleteExpired = this.db.prepare("DELETE FROM nonces WHERE expires_at < ?");
+    // Used nonces are kept until their challenge expired (a replay is refused as expired from
+    // then on), and deleted by a timer rather than on every request: the table stays as small
+    // as the traffic of one challenge lifetime and a request pays for one insert only.
+    const every = o.pruneEveryMs ?? NONCE_PRUNE_EVERY_MS;
+    if (every > 0) {
+      this.pruner = setInterval(() => {
+        try {
+          this.pruneNonces();
+        } catch {
+          // closed meanwhile, or busy: the next tick tries again
+        }
+      }, every);
+      this.pruner.unref();
+    }
+  }
+  private readonly insertNonce: Database.Statement;
+  private readonly deleteExpired: Database.Statement;
+
+  /**
+   * Delete used nonces whose challenge expired more than NONCE_PRUNE_GRACE_S ago (a clock
+   * stepped back by less than that cannot make an expired challenge valid again while its nonce
+   * is gone). Returns how many were deleted.
+   */
+  pruneNonces(): number {
+    return this.deleteExpired.run(Math.floor(this.now() / 1000) - NONCE_PRUNE_GRACE_S).changes;
+  }
+
+  /** used nonces held (diagnostics, tests) */
+  nonceCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM nonces").get() as { n: number }).n;
+  }
+
+  /** SQLite's plan for the periodic delete (tests: it must use the expiry index, not scan the table) */
+  prunePlan(): string {
+    return (this.db.prepare("EXPLAIN QUERY PLAN DELETE FROM nonces WHERE expires_at < ?").all(0) as { detail: string }[])
+      .map((r) => r.detail)
+      .join("; ");
   }
 
   /** The store's X25519 transport key: `<dir>/transport.pem`, created on first start (mode 0600). */
@@ -169,11 +225,11 @@ export class ShardDb implements NonceLedger {
   }
 
   consume(nonce: string, expiresAt: number): boolean {
-    this.db.prepare("DELETE FROM nonces WHERE expires_at < ?").run(Math.floor(Date.now() / 1000) - 3600);
-    return this.db.prepare("INSERT OR IGNORE INTO nonces (nonce, expires_at) VALUES (?, ?)").run(nonce, expiresAt).changes === 1;
+    return this.insertNonce.run(nonce, expiresAt).changes === 1;
   }
 
   close(): void {
+    if (this.pruner) clearInterval(this.pruner);
     this.db.close();
   }
 }
@@ -215,7 +271,7 @@ function parseClaim(v: unknown): OwnershipClaim {
 }
 
 export async function startShardStore(o: ShardStoreOptions): Promise<RunningShardStore> {
-  const db = new ShardDb(o.index, o.dir, o.encryptionKey);
+  const db = new ShardDb(o.index, o.dir, o.encryptionKey, { now: o.now });
   const transport = db.transportKey();
   const storeId = storeIdText({ index: o.index, transportKey: transport.publicKey });
   const chains = new ChainAccess(o.chains);

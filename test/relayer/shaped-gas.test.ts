@@ -1,0 +1,270 @@
+// The EVM sink's gas limit comes from the batch's shape (per-kind figures × count + fixed part,
+// with margin) instead of eth_estimateGas, which executed every head batch several times on the
+// node. A figure that is too low makes the batch revert as a whole on chain (nothing applied,
+// nothing refused); the next head batch is then estimated by the node, once, and applied.
+// Real hardhat node, real gateway and hub; estimation calls counted by a loopback JSON-RPC proxy.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { Wallet, hexlify, keccak256, type JsonRpcProvider } from "ethers";
+import { AccountFamily, batchRootOfMessages, encodeBody, encodeEnvelope, Kind } from "../../codec";
+import { parseConfig, type EvmChainConfig } from "../../relayer/config";
+import { Relayer } from "../../relayer/relayer";
+import { EvmGatewaySink, shapedGas } from "../../relayer/sinks/evm";
+import { OpStore } from "../../relayer/store";
+import { evmModelBody } from "../../devnet/wasmd";
+import {
+  acceptFrom,
+  appliedNonces,
+  deployChain,
+  deployLane,
+  fund,
+  type HexsChain,
+  laneChains,
+  minedUntilApplied,
+  type Node,
+  purchaseBody,
+  record,
+  startNode,
+  submissionsTo,
+  wireMirror,
+} from "./helpers/evm";
+
+const NODE_PORT = 18880;
+const HTTP_PORTS = [18881, 18882, 18883];
+const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-shaped-gas-test-${i}`))));
+const submitter = new Wallet(keccak256(Buffer.from("hexs-shaped-gas-submitter")));
+
+/** A JSON-RPC pass-through counting requests by method (batched requests included). */
+async function countingProxy(upstream: string): Promise<{ url: string; calls: Map<string, number>; close(): Promise<void> }> {
+  const calls = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      try {
+        const parsed = JSON.parse(body) as { method?: string } | { method?: string }[];
+        for (const r of Array.isArray(parsed) ? parsed : [parsed])
+          calls.set(String(r.method), (calls.get(String(r.method)) ?? 0) + 1);
+      } catch {
+        // not JSON: forwarded as is, the node answers
+      }
+      try {
+        const up = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body });
+        res.writeHead(up.status, { "content-type": "application/json" }).end(await up.text());
+      } catch (e) {
+        res.writeHead(502).end(String(e));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    calls,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe("relayer EVM sink: gas limit from the batch's shape", function () {
+  this.timeout(180_000);
+  let node: Node;
+  let a: HexsChain, b: HexsChain;
+  let dir: string;
+  let proxy: Awaited<ReturnType<typeof countingProxy>>;
+  let store: OpStore;
+  let sink: EvmGatewaySink;
+  let nonce = 0; // lane 1 → 2 nonces used by the direct sink tests
+  const relayers: Relayer[] = [];
+  const set = () => ({ threshold: 2, members: keys.map((k) => k.address) });
+  const estimates = () => proxy.calls.get("eth_estimateGas") ?? 0;
+
+  /** lane 1 → 2 messages from the next nonce on, signed 2-of-3 */
+  function batch(entries: { kind: Kind; body: string }[]): { messages: string[]; signatures: Map<string, string> } {
+    const messages = entries.map((e) =>
+      hexlify(encodeEnvelope({ kind: e.kind, srcChain: 1, dstChain: 2, nonce: BigInt(++nonce) }, e.body)),
+    );
+    const { root } = batchRootOfMessages(messages);
+    return { messages, signatures: new Map(keys.slice(0, 2).map((k) => [k.address, k.signingKey.sign(root).serialized])) };
+  }
+
+  let serial = 0;
+  const purchases = (n: number) =>
+    Array.from({ length: n }, () => ({ kind: Kind.PurchaseSettled, body: purchaseBody(++serial) }));
+
+  async function receiptOf(provider: JsonRpcProvider, hash: string) {
+    const r = await provider.waitForTransaction(hash, 1, 30_000);
+    if (!r) throw new Error(`no receipt for ${hash}`);
+    return r;
+  }
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-relayer-shaped-gas-"));
+    node = await startNode(NODE_PORT);
+    ({ a, b } = await deployLane(
+      node.provider,
+      keys.map((k) => k.address),
+      2,
+    ));
+    await fund(node.provider, [submitter.address]);
+    proxy = await countingProxy(node.url);
+    process.env.HEXS_TEST_SHAPED_SUBMITTER = submitter.privateKey;
+    store = await OpStore.open({ sqlite: path.join(dir, "direct.db") });
+    const cfg = parseConfig({
+      instance: "direct",
+      devnet: true,
+      operator: { key: { env: "HEXS_TEST_SHAPED_SUBMITTER" } },
+      chains: laneChains(a, b, { rpcA: node.url, rpcB: proxy.url }),
+      peers: [],
+      store: { sqlite: path.join(dir, "unused.db") },
+      http: { port: 0 },
+    });
+    sink = new EvmGatewaySink(cfg.chains.find((c) => c.hexsChainId === 2) as EvmChainConfig, submitter.signingKey, store);
+    await sink.init();
+  });
+
+  after(async () => {
+    for (const r of relayers) await r.stop().catch(() => undefined);
+    await sink?.close();
+    await store?.close();
+    await proxy?.close();
+    await node?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("batch gas limit from shape (no estimateGas call): 64 purchases and a mirrored model with keys are applied within their limits", async () => {
+    // a kind the hub applies without mirror state, at the largest batch the relayer sends
+    const p = batch(purchases(64));
+    const before = estimates();
+    const h1 = await sink.submit(p.messages, p.signatures, set());
+    const r1 = await receiptOf(node.provider, h1);
+    expect(r1.status).to.equal(1);
+    const shaped1 = shapedGas(p.messages, 2)!;
+    expect((await node.provider.getTransaction(h1))!.gasLimit).to.equal(shaped1);
+    // enough, and not wildly more than used (block space is reserved by the limit)
+    expect(r1.gasUsed < shaped1).to.equal(true);
+    expect(Number(shaped1) / Number(r1.gasUsed)).to.be.below(3);
+    // heavy kinds: a model registered from chain 1 and new keys of it minted to new holders
+    await wireMirror(node.provider, b);
+    const model = (1n << 32n) | 7n;
+    const m = batch([
+      {
+        kind: Kind.ModelRegistered,
+        body: hexlify(encodeBody(Kind.ModelRegistered, evmModelBody(model, "ipfs://shaped-sdl"))),
+      },
+      ...Array.from({ length: 20 }, (_, i) => ({
+        kind: Kind.KeyMinted,
+        body: hexlify(
+          encodeBody(Kind.KeyMinted, {
+            modelId: model,
+            keyId: (1n << 32n) | BigInt(100 + i),
+            owner: { family: AccountFamily.Evm, address: Wallet.createRandom().address.toLowerCase() },
+            expiresAt: 0n,
+            locked: false,
+          }),
+        ),
+      })),
+    ]);
+    const h2 = await sink.submit(m.messages, m.signatures, set());
+    const r2 = await receiptOf(node.provider, h2);
+    expect(r2.status).to.equal(1);
+    const shaped2 = shapedGas(m.messages, 2)!;
+    expect((await node.provider.getTransaction(h2))!.gasLimit).to.equal(shaped2);
+    expect(r2.gasUsed < shaped2).to.equal(true);
+    // every message applied, none refused (an isolated out-of-gas would show as a refusal)
+    const rejected = await b.hub.queryFilter(b.hub.filters.MessageRejected(1));
+    expect(rejected).to.have.length(0);
+    expect(Number((await b.hub.lane(1)).inbound)).to.equal(nonce);
+    expect(estimates() - before, "eth_estimateGas calls").to.equal(0);
+    console.log(
+      `      shaped / used: 64 PurchaseSettled ${shaped1} / ${r1.gasUsed}; ModelRegistered + 20 KeyMinted ${shaped2} / ${r2.gasUsed}`,
+    );
+  });
+
+  it("a batch that would run out of gas is handled: it reverts as a whole (nothing applied or refused), the next head batch is estimated once, then shapes again", async () => {
+    const inbound = Number((await b.hub.lane(1)).inbound);
+    const p = batch(purchases(30));
+    sink.shape = () => 150_000n; // a figure that became too low (e.g. after an upgrade)
+    const h1 = await sink.submit(p.messages, p.signatures, set());
+    expect((await receiptOf(node.provider, h1)).status).to.equal(0);
+    const st = await sink.status(h1);
+    expect(st.status).to.equal("failed");
+    expect(Number((await b.hub.lane(1)).inbound)).to.equal(inbound);
+    expect(await b.hub.queryFilter(b.hub.filters.MessageRejected(1))).to.have.length(0);
+    // the same batch again, as the lane's head: the node estimates it (the shape still says 150k)
+    const before = estimates();
+    const h2 = await sink.submit(p.messages, p.signatures, set());
+    expect((await receiptOf(node.provider, h2)).status).to.equal(1);
+    expect(estimates() - before).to.equal(1);
+    expect(sink.gasLimits.at(-1)).to.include({ messages: 30, estimated: true });
+    expect(Number((await b.hub.lane(1)).inbound)).to.equal(inbound + 30);
+    // one estimate only: the batch after it is shaped again
+    sink.shape = shapedGas;
+    const q = batch(purchases(5));
+    const h3 = await sink.submit(q.messages, q.signatures, set());
+    expect((await receiptOf(node.provider, h3)).status).to.equal(1);
+    expect(estimates() - before).to.equal(1);
+    expect(sink.gasLimits.at(-1)).to.include({ messages: 5, estimated: false });
+  });
+
+  it("after one of its batches reverted on chain, the head batch is estimated again and applied (relayers, each message once, lane order)", async () => {
+    // two relayers (2-of-3) deliver lane 1 → 2 from chain 1's journal; their first batch gets a
+    // gas limit that is too low, so it reverts on chain
+    const start = Number((await b.hub.lane(1)).inbound);
+    const from = (await node.provider.getBlockNumber()) + 1;
+    // the direct tests above used lane 1 → 2 nonces chain 1's journal never issued: a fresh
+    // source chain (3 → 2) instead
+    const c = await deployChain(
+      node.provider,
+      3,
+      keys.map((k) => k.address),
+      2,
+    );
+    await acceptFrom(b, 3);
+    // lane 3 → 2: the designated submitter is the set member (sorted by address) at (3 + 2) mod 3;
+    // it runs, with one peer (2-of-3)
+    const sorted = keys.map((k) => k.address.toLowerCase()).sort();
+    const designated = keys.findIndex((k) => k.address.toLowerCase() === sorted[(3 + 2) % 3]);
+    const runners = [designated, (designated + 1) % 3];
+    for (const i of runners) {
+      process.env[`HEXS_TEST_SHAPED_KEY_${i}`] = keys[i].privateKey;
+      const chains = laneChains(c, b, { rpcA: node.url, confirmations: 2 }) as { hexsChainId: number; deliverTo?: number[] }[];
+      chains[0].hexsChainId = 3;
+      const r = new Relayer(
+        parseConfig({
+          instance: `s${i}`,
+          devnet: true, // each key attests and submits (a test setup)
+          operator: { key: { env: `HEXS_TEST_SHAPED_KEY_${i}` } },
+          chains,
+          peers: runners.filter((j) => j !== i).map((j) => ({ name: `s${j}`, url: `http://127.0.0.1:${HTTP_PORTS[j]}` })),
+          store: { sqlite: path.join(dir, `s${i}.db`) },
+          http: { port: HTTP_PORTS[i] },
+          delivery: { maxBatch: 20, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },
+        }),
+      );
+      relayers.push(r);
+      await r.start();
+      const s = r.sinkOf(2) as EvmGatewaySink;
+      let first = true;
+      s.shape = (msgs, sigs) => (first ? ((first = false), 60_000n) : shapedGas(msgs, sigs));
+    }
+    await record(
+      c,
+      Array.from({ length: 50 }, (_, i) => purchaseBody(i + 1, 3)),
+    );
+    await minedUntilApplied(node.provider, b, 3, 50, { timeoutMs: 60_000, everyMs: 200 });
+    expect(await appliedNonces(b, 3)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+    const sent = await submissionsTo(node.provider, await b.gateway.getAddress(), from);
+    expect(sent.reverted, "reverted submissions").to.be.at.least(1);
+    // the head batch after the revert was estimated by the node and applied
+    const limits = relayers.flatMap((r) => (r.sinkOf(2) as EvmGatewaySink).gasLimits);
+    expect(limits.some((l) => l.estimated)).to.equal(true);
+    expect(await b.hub.queryFilter(b.hub.filters.MessageRejected(3))).to.have.length(0);
+    expect(Number((await b.hub.lane(1)).inbound)).to.equal(start);
+  });
+});
