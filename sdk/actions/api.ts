@@ -1,9 +1,10 @@
 // Model API prices (paid per call over x402) and the sweep of paid calls into the model's vault.
-import type { Signer } from "ethers";
+import { Contract, isAddress, Signature, ZeroAddress, type ContractTransactionResponse, type Signer } from "ethers";
+import { messageOf } from "../errors";
 import type { HexsContracts } from "../contracts";
 import type { HexsApiPayments } from "../typechain";
 import { formatId } from "../ids";
-import { balanceOf, currencyInfo, findEvent, fmt, send, type ActionOptions } from "../tx";
+import { balanceOf, currencyInfo, findEvent, fmt, requireFunds, send, type ActionOptions } from "../tx";
 import { requireCreator, requireModel } from "./common";
 import { InvalidParamsError, NotFoundError, StateError } from "./errors";
 
@@ -153,4 +154,136 @@ export async function sweepApiRevenue(
     txHash: r.hash,
     gasUsed: r.gasUsed,
   };
+}
+
+export interface VoucherDepositParams {
+  modelId: bigint;
+  /** the API currency (an ERC-20) */
+  currency: string;
+  /** the gateway's redeeming account: only it can redeem this deposit's vouchers */
+  gateway: string;
+  amount: bigint;
+  /** sign an EIP-2612 permit instead of sending an approval (the token must support it) */
+  permit?: boolean;
+}
+
+export interface VoucherChannel {
+  modelId: bigint;
+  currency: string;
+  gateway: string;
+  payer: string;
+  deposited: bigint;
+  redeemed: bigint;
+  /** unix s; 0 when no withdrawal was asked for */
+  withdrawableAt: bigint;
+}
+
+/** A payer's prepaid channel (deposit and what the gateway redeemed of it). */
+export async function voucherChannelOf(
+  c: HexsContracts,
+  payer: string,
+  modelId: bigint,
+  currency: string,
+  gateway: string,
+): Promise<VoucherChannel> {
+  const ch = await requireApiPayments(c).channelOf(payer, modelId, currency, gateway);
+  return {
+    modelId,
+    currency,
+    gateway,
+    payer,
+    deposited: ch.deposited,
+    redeemed: ch.redeemed,
+    withdrawableAt: ch.withdrawableAt,
+  };
+}
+
+/**
+ * Escrow `amount` for prepaid calls to a model through one gateway (HexsApiPayments
+ * depositForVouchers, by approval or EIP-2612 permit). Calls are then paid with vouchers
+ * (sdk/api VoucherSession); the unspent rest comes back a day after asking for it.
+ */
+export async function depositForVouchers(
+  c: HexsContracts,
+  signer: Signer,
+  p: VoucherDepositParams,
+  o: ActionOptions = {},
+): Promise<VoucherChannel & { txHash: string }> {
+  const api = requireApiPayments(c).connect(signer);
+  if (p.amount <= 0n || p.amount >= UINT96) throw new InvalidParamsError(`bad --amount '${p.amount}': 1 … 2^96-1 base units`);
+  if (!isAddress(p.gateway) || p.gateway === ZeroAddress)
+    throw new InvalidParamsError(`bad --gateway '${p.gateway}': the gateway's redeeming account (an address)`);
+  const cur = await currencyInfo(c, p.currency);
+  if (cur.native) throw new InvalidParamsError("vouchers are paid from an ERC-20 deposit, not the native coin");
+  await requireModel(c, p.modelId);
+  const payer = await signer.getAddress();
+  const spender = await api.getAddress();
+  await requireFunds(c, cur, payer, p.amount, 200_000n);
+  let r;
+  if (p.permit) {
+    const token = new Contract(
+      p.currency,
+      [
+        "function nonces(address) view returns (uint256)",
+        "function name() view returns (string)",
+        "function version() view returns (string)",
+      ],
+      c.provider,
+    );
+    const [nonce, name, version] = await Promise.all([
+      token.nonces(payer) as Promise<bigint>,
+      token.name() as Promise<string>,
+      (token.version() as Promise<string>).catch(() => "1"),
+    ]).catch((e: unknown) => {
+      throw new InvalidParamsError(
+        `${cur.symbol} (${p.currency}) does not take EIP-2612 permits: approve instead (${messageOf(e).split("\n")[0]})`,
+      );
+    });
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 3_600);
+    const { chainId } = await c.provider.getNetwork();
+    const sig = Signature.from(
+      await signer.signTypedData(
+        { name, version, chainId, verifyingContract: p.currency },
+        {
+          Permit: [
+            { name: "owner", type: "address" },
+            { name: "spender", type: "address" },
+            { name: "value", type: "uint256" },
+            { name: "nonce", type: "uint256" },
+            { name: "deadline", type: "uint256" },
+          ],
+        },
+        { owner: payer, spender, value: p.amount, nonce, deadline },
+      ),
+    );
+    const args = [p.modelId, p.currency, p.gateway, p.amount, deadline, sig.v, sig.r, sig.s] as const;
+    r = await send(
+      c,
+      "deposit for vouchers (permit)",
+      () => api.depositForVouchersWithPermit.staticCall(...args),
+      () => api.depositForVouchersWithPermit(...args),
+      o.log,
+    );
+  } else {
+    const token = new Contract(
+      p.currency,
+      ["function allowance(address,address) view returns (uint256)", "function approve(address,uint256) returns (bool)"],
+      signer,
+    );
+    if (((await token.allowance(payer, spender)) as bigint) < p.amount) {
+      const tx = (await token.approve(spender, p.amount)) as ContractTransactionResponse;
+      await tx.wait();
+      o.log?.(`  approved ${fmt(p.amount, cur)} to HexsApiPayments (tx ${tx.hash})`);
+    }
+    r = await send(
+      c,
+      "deposit for vouchers",
+      () => api.depositForVouchers.staticCall(p.modelId, p.currency, p.gateway, p.amount),
+      () => api.depositForVouchers(p.modelId, p.currency, p.gateway, p.amount),
+      o.log,
+    );
+  }
+  const ch = await voucherChannelOf(c, payer, p.modelId, p.currency, p.gateway);
+  o.log?.(`model ${formatId(p.modelId)}: ${fmt(ch.deposited - ch.redeemed, cur)} prepaid for calls through gateway ${p.gateway}`);
+  return { ...ch, txHash: r.hash };
 }

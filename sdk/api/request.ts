@@ -49,6 +49,18 @@ export type ApiRefusalCode =
   | "payment_wrong_payee"
   | "payment_insufficient_funds"
   | "payment_replayed"
+  // prepaid calls (vouchers, sdk/api/vouchers.ts): each is a 402
+  | "voucher_malformed"
+  | "voucher_wrong_gateway"
+  | "voucher_wrong_token"
+  | "voucher_wrong_model"
+  | "voucher_expired"
+  | "voucher_bad_signature"
+  | "voucher_stale"
+  | "voucher_underpaid"
+  | "voucher_above_deposit"
+  | "voucher_exposure_cap"
+  | "voucher_withdrawal_pending"
   | "not_priced";
 
 const STATUS: Record<ApiRefusalCode, number> = {
@@ -78,6 +90,17 @@ const STATUS: Record<ApiRefusalCode, number> = {
   payment_wrong_payee: 402,
   payment_insufficient_funds: 402,
   payment_replayed: 402,
+  voucher_malformed: 402,
+  voucher_wrong_gateway: 402,
+  voucher_wrong_token: 402,
+  voucher_wrong_model: 402,
+  voucher_expired: 402,
+  voucher_bad_signature: 402,
+  voucher_stale: 402,
+  voucher_underpaid: 402,
+  voucher_above_deposit: 402,
+  voucher_exposure_cap: 402,
+  voucher_withdrawal_pending: 402,
   // the model sells no paid calls in this gateway's currency: only key holders may call
   not_priced: 403,
 };
@@ -92,6 +115,10 @@ const RETRYABLE: ReadonlySet<ApiRefusalCode> = new Set([
   "payment_expired",
   "payment_replayed",
   "payment_not_yet_valid",
+  // the gateway's unsettled exposure to the payer falls when its next batch settles
+  "voucher_exposure_cap",
+  // the session resyncs to the gateway's last accepted voucher
+  "voucher_stale",
 ]);
 
 /** Why the gateway refused a call; `status` is the HTTP status it answers with. */

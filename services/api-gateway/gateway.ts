@@ -36,6 +36,8 @@ import { close, listen } from "../key-service/http";
 import { encodePaymentRequiredHeader } from "@x402/core/http";
 import type { PaymentRequirements } from "@x402/core/types";
 import { PaidCalls, type HeldPayment, type X402Config } from "./facilitator";
+import { VoucherCalls, type HeldVoucher, type VoucherConfig } from "./vouchers";
+import { VOUCHER_HEADER_NAME } from "../../sdk/api/vouchers";
 
 export type GatewayChain =
   | { name: string; kind: "evm"; rpcUrl: string; chainId: number; /** HexsRegistry: keysOf(model) */ registry: string }
@@ -58,6 +60,8 @@ export interface GatewayConfig {
   accessCacheMs?: number;
   /** paid calls with x402 v2 (exact scheme, EIP-3009); absent: key holders only */
   x402?: X402Config;
+  /** prepaid calls paid with vouchers against a deposit (x-hexs-voucher header); absent: not taken */
+  vouchers?: VoucherConfig;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -67,6 +71,8 @@ export interface RunningGateway {
   registry: Registry;
   /** the x402 side (settlement queue, sweep) when configured */
   payments?: PaidCalls;
+  /** the voucher side (acceptance, batch redemption) when configured */
+  vouchers?: VoucherCalls;
   close(): Promise<void>;
 }
 
@@ -268,7 +274,11 @@ function sendJson(res: ServerResponse, status: number, json: unknown): void {
 const errorBody = (code: ApiRefusalCode | string, message: string) => ({
   error: {
     message,
-    type: code.startsWith("upstream") ? "upstream_error" : code.startsWith("payment") ? "payment_error" : "hexs_auth_error",
+    type: code.startsWith("upstream")
+      ? "upstream_error"
+      : code.startsWith("payment") || code.startsWith("voucher")
+        ? "payment_error"
+        : "hexs_auth_error",
     code,
     param: null,
   },
@@ -307,6 +317,18 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
       throw new Error(`x402.chain '${x.chain}' is not an EVM chain of this gateway's chains`);
     }
     payments = new PaidCalls(x, c, metrics, now, log);
+  }
+  let vouchers: VoucherCalls | undefined;
+  if (cfg.vouchers) {
+    const v = cfg.vouchers;
+    const c = cfg.chains.find((k) => k.name === v.chain);
+    if (!c || c.kind !== "evm") {
+      keys.close();
+      ledger.close();
+      await payments?.close();
+      throw new Error(`vouchers.chain '${v.chain}' is not an EVM chain of this gateway's chains`);
+    }
+    vouchers = new VoucherCalls(v, c, metrics, now, log);
   }
 
   /** Steps 1–5 of the header comment; returns the account served. */
@@ -440,6 +462,46 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
     return outcome === "ok" ? "paid" : outcome;
   };
 
+  /** A call paid with a voucher: accept it as the channel's latest, forward, keep it (2xx) or roll back. */
+  const prepaid = async (
+    v: VoucherCalls,
+    header: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    model: string,
+    upstream: URL,
+    rest: string,
+    search: string,
+    body: Buffer,
+  ): Promise<string> => {
+    const t0 = process.hrtime.bigint();
+    let held: HeldVoucher;
+    try {
+      held = await v.hold(model, header, maxTokensOf(body));
+    } catch (e) {
+      if (!(e instanceof ApiRefusal)) throw e;
+      // the gateway's view of the channel, so a client can resync its running total
+      let state: { accepted: string; redeemed: string } | undefined;
+      try {
+        const payer = (JSON.parse(Buffer.from(header, "base64url").toString("utf8")) as { payer?: unknown }).payer;
+        if (typeof payer === "string") state = v.stateOf(payer, model);
+      } catch {
+        // malformed: no state to show
+      }
+      sendJson(res, e.status, { ...errorBody(e.code, e.message), ...(state ? { voucher: state } : {}) });
+      return e.code;
+    }
+    metrics.authSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    let outcome = "upstream_aborted";
+    try {
+      outcome = await forward(req, res, model, upstream, rest, search, body);
+    } finally {
+      if (outcome === "ok") v.served(held);
+      else v.release(held);
+    }
+    return outcome === "ok" ? "prepaid" : outcome;
+  };
+
   /** 402 with the reason and the accepted requirements (a fresh quote), in the x402 v2 header and the body. */
   const paymentRequired = async (
     p: PaidCalls,
@@ -505,6 +567,9 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
         );
       model = BigInt(m[1]).toString();
       const body = await readBody(req);
+      const voucher = req.headers[VOUCHER_HEADER_NAME];
+      if (vouchers && typeof voucher === "string" && req.headers[REQUEST_HEADER_NAME] === undefined)
+        return { model, outcome: await prepaid(vouchers, voucher, req, res, model, upstream, m[2], url.search, body) };
       if (payments && req.headers[REQUEST_HEADER_NAME] === undefined) {
         try {
           return { model, outcome: await paid(payments, req, res, model, upstream, m[2], url.search, body) };
@@ -547,17 +612,20 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
     keys.close();
     ledger.close();
     await payments?.close();
+    await vouchers?.close();
     throw e;
   }
   return {
     url: `http://127.0.0.1:${port}`,
     registry: metrics.registry,
     payments,
+    vouchers,
     async close() {
       await close(server);
       keys.close();
       ledger.close();
       await payments?.close();
+      await vouchers?.close();
     },
   };
 }

@@ -1,0 +1,444 @@
+// Prepaid calls for the API gateway: a call carrying a voucher (sdk/api/vouchers.ts) is paid from
+// the payer's deposit in HexsApiPayments, in the channel (payer, model, currency, this gateway).
+//
+// Per call, without a transaction: the voucher must name this gateway, the model of the route and
+// the gateway's currency, stay valid at least `minVoucherLifetimeSeconds` (time to redeem it), be
+// signed by its payer (EIP-712, checked locally), raise the channel's total by at least the call's
+// price over the last voucher accepted, and stay within the deposit (read from the chain, reused
+// `channelCacheMs`). A channel whose payer asked for its deposit back is refused: the contract's
+// one-day delay then leaves the gateway ample time to redeem what it served.
+// The gateway's exposure to a payer is what it served but has not redeemed yet (accepted minus
+// redeemed, over the payer's channels); past `maxUnsettledPerPayer` calls get 402 until a batch
+// settles. Batches (the latest voucher per channel, `maxBatch` at most) are redeemed off the
+// request path: every `settleEveryMs`, when a payer reaches half its cap, and on flush().
+// Only a complete 2xx answer is charged: otherwise the channel goes back to its previous voucher.
+import Database from "better-sqlite3";
+import { createWalletClient, defineChain, getAddress, http, publicActions, recoverTypedDataAddress, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { ApiRefusal, refuseApi } from "../../sdk/api/request";
+import { decodeVoucherHeader, VOUCHER_TYPES, type Voucher } from "../../sdk/api/vouchers";
+import { messageOf } from "../../sdk/errors";
+
+export interface VoucherConfig {
+  /** the EVM chain (a name in GatewayConfig.chains) deposits are on */
+  chain: string;
+  /** HexsApiPayments on that chain */
+  apiPayments: string;
+  /** the API currency vouchers are paid in */
+  asset: string;
+  /** private key (0x…) of the account vouchers name as gateway: it redeems them (and pays the gas) */
+  gatewayKey: string;
+  /** the most served-but-unredeemed value per payer, in the asset's smallest unit */
+  maxUnsettledPerPayer: bigint | string;
+  /** redeem a batch this often, ms; default 60 000 (0: only at half the cap and on flush) */
+  settleEveryMs?: number;
+  /** start a batch as soon as a payer's exposure reaches half the cap; default true */
+  settleAtHalfCap?: boolean;
+  /** vouchers per redeem transaction; default 100 */
+  maxBatch?: number;
+  /** a voucher must stay valid this long after the call, s; default 3 600 */
+  minVoucherLifetimeSeconds?: number;
+  /** reuse a channel's deposit and a model's price read from the chain this long, ms; default 5 000 */
+  channelCacheMs?: number;
+  /** the voucher ledger's SQLite file; default in memory (a restart then forgets unredeemed vouchers) */
+  vouchersDb?: string;
+  /** output tokens charged when a call names no max_tokens and the price has a per-1k part; default 2048 */
+  defaultMaxTokens?: number;
+  /** receipt polling of the redeeming client, ms; default 250 */
+  pollingMs?: number;
+}
+
+export interface VoucherMetrics {
+  paidCalls: { inc(labels: { model: string }): void };
+  revenue: { inc(labels: { model: string; asset: string }, value: number): void };
+  settlements: { inc(labels: { model: string; outcome: string }): void };
+}
+
+/** A voucher accepted for one call in flight. */
+export interface HeldVoucher {
+  id: string;
+  model: string;
+  payer: string;
+  amount: bigint;
+  voucher: Voucher;
+  previous: { accepted: string; signature: string | null; expiry: number };
+}
+
+interface Row {
+  id: string;
+  payer: string;
+  model: string;
+  accepted: string;
+  signature: string | null;
+  expiry: number;
+  redeemed: string;
+}
+
+const ABI = [
+  {
+    type: "function",
+    name: "channelOf",
+    stateMutability: "view",
+    inputs: [
+      { name: "payer", type: "address" },
+      { name: "modelId", type: "uint64" },
+      { name: "currency", type: "address" },
+      { name: "gateway", type: "address" },
+    ],
+    outputs: [
+      {
+        name: "",
+        type: "tuple",
+        components: [
+          { name: "deposited", type: "uint96" },
+          { name: "redeemed", type: "uint96" },
+          { name: "withdrawableAt", type: "uint64" },
+        ],
+      },
+    ],
+  },
+  {
+    type: "function",
+    name: "apiPriceOf",
+    stateMutability: "view",
+    inputs: [
+      { name: "modelId", type: "uint64" },
+      { name: "currency", type: "address" },
+    ],
+    outputs: [
+      {
+        name: "",
+        type: "tuple",
+        components: [
+          { name: "perCall", type: "uint96" },
+          { name: "per1kOutputTokens", type: "uint96" },
+          { name: "operatorBps", type: "uint16" },
+          { name: "listed", type: "bool" },
+        ],
+      },
+    ],
+  },
+  {
+    type: "function",
+    name: "redeemVouchers",
+    stateMutability: "nonpayable",
+    inputs: [
+      {
+        name: "vouchers",
+        type: "tuple[]",
+        components: [
+          { name: "payer", type: "address" },
+          { name: "modelId", type: "uint64" },
+          { name: "currency", type: "address" },
+          { name: "gateway", type: "address" },
+          { name: "cumulative", type: "uint256" },
+          { name: "expiry", type: "uint64" },
+        ],
+      },
+      { name: "signatures", type: "bytes[]" },
+    ],
+    outputs: [],
+  },
+] as const;
+
+type Channel = { deposited: bigint; redeemed: bigint; withdrawableAt: bigint };
+type Price = { perCall: bigint; per1kOutputTokens: bigint; listed: boolean };
+
+export interface Settlement {
+  tx: string;
+  vouchers: number;
+  gasUsed: bigint;
+  amount: bigint;
+}
+
+export class VoucherCalls {
+  readonly address: `0x${string}`;
+  readonly asset: `0x${string}`;
+  private readonly apiPayments: `0x${string}`;
+  private readonly chainId: number;
+  private readonly cap: bigint;
+  private readonly maxBatch: number;
+  private readonly settleAtHalf: boolean;
+  private readonly minLifetime: number;
+  private readonly cacheMs: number;
+  private readonly defaultMaxTokens: number;
+  private readonly client;
+  private readonly db: Database.Database;
+  private readonly channels = new Map<string, { at: number; value: Promise<Channel> }>();
+  private readonly prices = new Map<string, { at: number; value: Promise<Price> }>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  /** every batch redeemed so far (for metrics, benches and tests) */
+  readonly settlements: Settlement[] = [];
+
+  constructor(
+    cfg: VoucherConfig,
+    chain: { rpcUrl: string; chainId: number },
+    private readonly metrics: VoucherMetrics,
+    private readonly now: () => number = Date.now,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
+    const account = privateKeyToAccount(cfg.gatewayKey as Hex);
+    this.address = account.address;
+    this.asset = getAddress(cfg.asset);
+    this.apiPayments = getAddress(cfg.apiPayments);
+    this.chainId = chain.chainId;
+    this.cap = BigInt(cfg.maxUnsettledPerPayer);
+    this.maxBatch = cfg.maxBatch ?? 100;
+    this.settleAtHalf = cfg.settleAtHalfCap ?? true;
+    this.minLifetime = cfg.minVoucherLifetimeSeconds ?? 3_600;
+    this.cacheMs = cfg.channelCacheMs ?? 5_000;
+    this.defaultMaxTokens = cfg.defaultMaxTokens ?? 2048;
+    if (this.cap <= 0n) throw new Error("vouchers.maxUnsettledPerPayer must be positive");
+    if (!(this.maxBatch >= 1)) throw new Error("vouchers.maxBatch must be at least 1");
+    this.client = createWalletClient({
+      account,
+      chain: defineChain({
+        id: chain.chainId,
+        name: cfg.chain,
+        nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+        rpcUrls: { default: { http: [chain.rpcUrl] } },
+      }),
+      transport: http(chain.rpcUrl),
+      pollingInterval: cfg.pollingMs ?? 250,
+    }).extend(publicActions);
+    this.db = new Database(cfg.vouchersDb ?? ":memory:");
+    this.db.pragma("journal_mode = WAL");
+    this.db.exec(
+      `CREATE TABLE IF NOT EXISTS voucher_channels (
+         id TEXT PRIMARY KEY, payer TEXT NOT NULL, model TEXT NOT NULL, accepted TEXT NOT NULL,
+         signature TEXT, expiry INTEGER NOT NULL, redeemed TEXT NOT NULL)`,
+    );
+    if (cfg.settleEveryMs !== 0) {
+      this.timer = setInterval(() => void this.settle().catch(() => undefined), cfg.settleEveryMs ?? 60_000);
+      this.timer.unref();
+    }
+  }
+
+  private cached<T>(map: Map<string, { at: number; value: Promise<T> }>, key: string, read: () => Promise<T>): Promise<T> {
+    const hit = map.get(key);
+    const t = Date.now();
+    if (hit && t - hit.at < this.cacheMs) return hit.value;
+    if (map.size > 100_000) map.clear(); // bounded: a flood of payers only costs re-reads
+    const value = read();
+    map.set(key, { at: t, value });
+    value.catch(() => map.delete(key));
+    return value;
+  }
+
+  private async chainState(v: Voucher, model: string): Promise<[Channel, Price]> {
+    try {
+      return await Promise.all([
+        this.cached(this.channels, `${v.payer.toLowerCase()} ${model}`, () =>
+          this.client.readContract({
+            address: this.apiPayments,
+            abi: ABI,
+            functionName: "channelOf",
+            args: [getAddress(v.payer), BigInt(model), this.asset, this.address],
+          }),
+        ),
+        this.cached(this.prices, model, () =>
+          this.client.readContract({
+            address: this.apiPayments,
+            abi: ABI,
+            functionName: "apiPriceOf",
+            args: [BigInt(model), this.asset],
+          }),
+        ),
+      ]);
+    } catch (e) {
+      return refuseApi("chain_unavailable", `could not read the deposit of ${v.payer}: ${messageOf(e).split("\n")[0]}`);
+    }
+  }
+
+  private row(id: string): Row | undefined {
+    return this.db.prepare("SELECT * FROM voucher_channels WHERE id = ?").get(id) as Row | undefined;
+  }
+
+  /** Served but not redeemed, over the payer's channels at this gateway. */
+  exposureOf(payer: string): bigint {
+    const rows = this.db
+      .prepare("SELECT accepted, redeemed FROM voucher_channels WHERE payer = ?")
+      .all(payer.toLowerCase()) as Row[];
+    return rows.reduce((s, r) => s + BigInt(r.accepted) - BigInt(r.redeemed), 0n);
+  }
+
+  /** The gateway's view of a channel (for refusals: the session resyncs to `accepted`). */
+  stateOf(payer: string, model: string): { accepted: string; redeemed: string } | undefined {
+    const r = this.row(`${payer.toLowerCase()} ${model}`);
+    return r && { accepted: r.accepted, redeemed: r.redeemed };
+  }
+
+  /**
+   * Check the voucher header of a call to `model` and accept it as the channel's latest.
+   * Refuses (402, voucher_*) on anything but a voucher that pays this call from the deposit.
+   */
+  async hold(model: string, header: string, maxTokens: number | undefined): Promise<HeldVoucher> {
+    const { voucher: v, signature } = decodeVoucherHeader(header);
+    if (getAddress(v.gateway) !== this.address)
+      refuseApi("voucher_wrong_gateway", `the voucher names gateway ${v.gateway}; this gateway redeems as ${this.address}`);
+    if (getAddress(v.currency) !== this.asset)
+      refuseApi("voucher_wrong_token", `the voucher is in ${v.currency}; this gateway takes ${this.asset}`);
+    if (v.modelId.toString() !== model)
+      refuseApi("voucher_wrong_model", `the voucher is for model ${v.modelId}, this call is to model ${model}`);
+    const nowS = BigInt(Math.floor(this.now() / 1000));
+    if (v.expiry < nowS + BigInt(this.minLifetime))
+      refuseApi(
+        "voucher_expired",
+        `the voucher expires at ${new Date(Number(v.expiry) * 1000).toISOString()}: it must stay valid ${this.minLifetime} s for the gateway to redeem it`,
+      );
+    let signer: string;
+    try {
+      signer = await recoverTypedDataAddress({
+        domain: { name: "HexsApiPayments", version: "1", chainId: this.chainId, verifyingContract: this.apiPayments },
+        types: VOUCHER_TYPES,
+        primaryType: "Voucher",
+        message: { ...v, payer: getAddress(v.payer), currency: getAddress(v.currency), gateway: getAddress(v.gateway) },
+        signature: signature as Hex,
+      });
+    } catch {
+      signer = "";
+    }
+    if (signer.toLowerCase() !== v.payer.toLowerCase())
+      refuseApi("voucher_bad_signature", `the voucher is not signed by its payer ${v.payer} (EIP-712, HexsApiPayments domain)`);
+
+    const [ch, price] = await this.chainState(v, model);
+    // from here to the update nothing awaits: concurrent calls of a channel see each other's vouchers
+    const payer = v.payer.toLowerCase();
+    const id = `${payer} ${model}`;
+    const row = this.row(id) ?? { id, payer, model, accepted: "0", signature: null, expiry: 0, redeemed: "0" };
+    let redeemed = BigInt(row.redeemed);
+    let accepted = BigInt(row.accepted);
+    if (ch.redeemed > redeemed) redeemed = ch.redeemed; // redeemed by an earlier run of this gateway
+    if (accepted < redeemed) accepted = redeemed;
+    if (ch.withdrawableAt !== 0n)
+      refuseApi(
+        "voucher_withdrawal_pending",
+        `${v.payer} asked for its deposit back (withdrawable at ${new Date(Number(ch.withdrawableAt) * 1000).toISOString()}): deposit again to call with vouchers`,
+      );
+    if (!price.listed) refuseApi("not_priced", `model ${model} has no API price in ${this.asset}`);
+    const tokens = price.per1kOutputTokens > 0n ? (maxTokens ?? this.defaultMaxTokens) : 0;
+    const amount = price.perCall + (price.per1kOutputTokens * BigInt(tokens) + 999n) / 1000n;
+    if (v.cumulative <= accepted)
+      refuseApi(
+        "voucher_stale",
+        `the voucher's total ${v.cumulative} is not above the last accepted, ${accepted}: sign ${accepted + amount}`,
+      );
+    if (v.cumulative < accepted + amount)
+      refuseApi(
+        "voucher_underpaid",
+        `the voucher adds ${v.cumulative - accepted} to the last accepted total ${accepted}; this call costs ${amount}`,
+      );
+    if (v.cumulative > ch.deposited)
+      refuseApi(
+        "voucher_above_deposit",
+        `the voucher's total ${v.cumulative} is above ${v.payer}'s deposit of ${ch.deposited}: deposit more (api:deposit)`,
+      );
+    const others = this.exposureOf(payer) - (BigInt(row.accepted) - BigInt(row.redeemed));
+    const exposure = others + (v.cumulative - redeemed);
+    if (exposure > this.cap) {
+      void this.settle().catch(() => undefined);
+      refuseApi(
+        "voucher_exposure_cap",
+        `the gateway holds ${this.exposureOf(payer)} of ${v.payer}'s vouchers unredeemed (cap ${this.cap}): retry once the batch settles`,
+      );
+    }
+    const previous = { accepted: accepted.toString(), signature: row.signature, expiry: row.expiry };
+    this.db
+      .prepare(
+        `INSERT INTO voucher_channels (id, payer, model, accepted, signature, expiry, redeemed) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET accepted = excluded.accepted, signature = excluded.signature,
+           expiry = excluded.expiry, redeemed = excluded.redeemed`,
+      )
+      .run(id, payer, model, v.cumulative.toString(), signature, Number(v.expiry), redeemed.toString());
+    if (this.settleAtHalf && 2n * exposure >= this.cap) void this.settle().catch(() => undefined);
+    return { id, model, payer, amount, voucher: v, previous };
+  }
+
+  /** The call was not served in full: the channel goes back to the previous voucher (if still the latest). */
+  release(h: HeldVoucher): void {
+    this.db
+      .prepare("UPDATE voucher_channels SET accepted = ?, signature = ?, expiry = ? WHERE id = ? AND accepted = ?")
+      .run(h.previous.accepted, h.previous.signature, h.previous.expiry, h.id, h.voucher.cumulative.toString());
+  }
+
+  served(h: HeldVoucher): void {
+    this.metrics.paidCalls.inc({ model: h.model });
+  }
+
+  /** Redeem one batch of the latest unredeemed voucher per channel (serialized). */
+  settle(): Promise<Settlement | undefined> {
+    const run = this.queue.then(() => this.redeemBatch());
+    this.queue = run.catch((e: unknown) => this.log(`voucher settlement error: ${messageOf(e)}`));
+    return run;
+  }
+
+  private async redeemBatch(): Promise<Settlement | undefined> {
+    if (this.closed) return undefined;
+    let rows = (this.db.prepare("SELECT * FROM voucher_channels WHERE signature IS NOT NULL").all() as Row[]).filter(
+      (r) => BigInt(r.accepted) > BigInt(r.redeemed),
+    );
+    // a voucher about to expire would revert the whole batch: it is lost (the lifetime asked for makes this rare)
+    const soon = Math.floor(this.now() / 1000) + 60;
+    for (const r of rows.filter((x) => x.expiry < soon)) {
+      this.log(`voucher of ${r.payer} for model ${r.model} (${r.accepted}) expired before it was redeemed`);
+      this.db.prepare("UPDATE voucher_channels SET signature = NULL WHERE id = ?").run(r.id);
+    }
+    rows = rows.filter((x) => x.expiry >= soon);
+    if (rows.length === 0) return undefined;
+    // one transfer per run of a model: order by model
+    const batch = rows.sort((a, b) => (BigInt(a.model) < BigInt(b.model) ? -1 : 1)).slice(0, this.maxBatch);
+    const vouchers = batch.map((r) => ({
+      payer: getAddress(r.payer),
+      modelId: BigInt(r.model),
+      currency: this.asset,
+      gateway: this.address,
+      cumulative: BigInt(r.accepted),
+      expiry: BigInt(r.expiry),
+    }));
+    const signatures = batch.map((r) => r.signature as Hex);
+    let hash: Hex;
+    try {
+      hash = await this.client.writeContract({
+        address: this.apiPayments,
+        abi: ABI,
+        functionName: "redeemVouchers",
+        args: [vouchers, signatures],
+      });
+    } catch (e) {
+      for (const r of batch) this.metrics.settlements.inc({ model: r.model, outcome: "failed" });
+      throw new ApiRefusal("chain_unavailable", `redeeming ${batch.length} vouchers failed: ${messageOf(e).split("\n")[0]}`);
+    }
+    const receipt = await this.client.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new ApiRefusal("chain_unavailable", `redeemVouchers ${hash} reverted`);
+    let amount = 0n;
+    const mark = this.db.prepare("UPDATE voucher_channels SET redeemed = ? WHERE id = ?");
+    for (const r of batch) {
+      const add = BigInt(r.accepted) - BigInt(r.redeemed);
+      amount += add;
+      mark.run(r.accepted, r.id);
+      this.channels.delete(`${r.payer} ${r.model}`);
+      this.metrics.revenue.inc({ model: r.model, asset: this.asset }, Number(add));
+      this.metrics.settlements.inc({ model: r.model, outcome: "settled" });
+    }
+    const s = { tx: hash, vouchers: batch.length, gasUsed: receipt.gasUsed, amount };
+    this.settlements.push(s);
+    this.log(`redeemed ${batch.length} vouchers (${amount}) in ${hash}, ${receipt.gasUsed} gas`);
+    return s;
+  }
+
+  /** Redeem everything accepted so far. */
+  async flush(): Promise<void> {
+    while (await this.settle()) {
+      // next batch
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.queue;
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,279 @@
+// Prepaid calls through the gateway, end to end: the in-process Hardhat chain served over JSON-RPC
+// on 127.0.0.1, the protocol deployed by its deploy scripts, a deposit made through the SDK, the
+// real model server behind the gateway, an SDK VoucherSession signing one cumulative voucher per
+// call, and the gateway redeeming them in batches (HexsApiPayments.redeemVouchers).
+import { expect } from "chai";
+import hre, { deployments, ethers } from "hardhat";
+import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
+import type { Signer } from "ethers";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { deployProtocol } from "../../devnet/hardhat/protocol";
+import {
+  chainRegistry,
+  connectContracts,
+  ContractNames,
+  depositForVouchers,
+  evmChain,
+  findChain,
+  InvalidParamsError,
+  publish,
+  setApiPrice,
+  sweepApiRevenue,
+  voucherChannelOf,
+  type HexsContracts,
+  type VoucherDepositParams,
+} from "../../sdk";
+import { apiPath, ApiRefusal, VOUCHER_HEADER_NAME, VoucherSession } from "../../sdk/api";
+import type { TestStablecoin } from "../../sdk/typechain";
+import { startGateway, type RunningGateway } from "../../services/api-gateway/gateway";
+import { ensureWeights } from "../../services/model-server/build";
+import { startModelServer, type RunningModelServer } from "../../services/model-server/server";
+import { PORTS } from "./helpers";
+
+const CHAIN = "hexs-evm-31337";
+const PRICE = 1_000n;
+const CAP = 5n * PRICE; // the gateway's unsettled exposure per payer
+const DEPOSIT = 20_000n;
+const MONTH = 30 * 86_400; // vouchers outlive any clock moves of earlier suites on the in-process chain
+
+async function serveChain(): Promise<{ url: string; close(): Promise<void> }> {
+  for (let port = PORTS.from; port <= PORTS.to; port++) {
+    const server = (await hre.run(TASK_NODE_CREATE_SERVER, {
+      hostname: "127.0.0.1",
+      port,
+      provider: hre.network.provider,
+    })) as { listen(): Promise<{ port: number }>; close(): Promise<void> };
+    try {
+      const r = await server.listen();
+      return { url: `http://127.0.0.1:${r.port}`, close: () => server.close() };
+    } catch (e) {
+      if (!/EADDRINUSE/.test(String((e as Error).message ?? e))) throw e;
+    }
+  }
+  throw new Error(`no free port in ${PORTS.from}-${PORTS.to} for the JSON-RPC server`);
+}
+
+describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redemption, real chain and model server)", function () {
+  this.timeout(180_000);
+  let c: HexsContracts;
+  let usd: TestStablecoin;
+  let USD: string, API: string, GW: string;
+  let chain: { url: string; close(): Promise<void> };
+  let model: RunningModelServer;
+  let gw: RunningGateway;
+  let creator: Signer, operator: Signer;
+  let payer: Signer, stranger: Signer;
+  let m1: bigint;
+  let sink: string;
+  let chainId: bigint;
+
+  const chat = (content: string) => ({ model: "hexs-char-mlp", messages: [{ role: "user", content }], max_tokens: 8, seed: 5 });
+  const session = (who: Signer = payer, over: Partial<ConstructorParameters<typeof VoucherSession>[1]> = {}) =>
+    new VoucherSession(who, {
+      gatewayUrl: gw.url,
+      gateway: GW,
+      chainId,
+      apiPayments: API,
+      modelId: m1,
+      currency: USD,
+      perCall: PRICE,
+      voucherTtlSeconds: MONTH,
+      ...over,
+    });
+  const refusalOf = async (p: Promise<unknown>): Promise<ApiRefusal> => {
+    const e = await p.then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e, "the call should be refused").to.be.instanceOf(ApiRefusal);
+    return e as ApiRefusal;
+  };
+  const state = async () => ({
+    sink: await usd.balanceOf(sink),
+    escrow: await usd.balanceOf(API),
+    redeemed: (await voucherChannelOf(c, await payer.getAddress(), m1, USD, GW)).redeemed,
+    accepted: gw.vouchers!.stateOf(await payer.getAddress(), m1.toString())?.accepted,
+  });
+
+  before(async () => {
+    const p = await deployProtocol();
+    [, , creator, operator] = p.signers;
+    const contracts: Record<string, string> = {};
+    for (const name of Object.values(ContractNames)) {
+      const d = await deployments.getOrNull(name);
+      if (d) contracts[name] = d.address;
+    }
+    c = connectContracts(
+      evmChain(findChain(chainRegistry({ chains: [{ family: "evm", name: "hardhat", hexsChainId: 1, contracts }] }), 1)),
+      ethers.provider,
+    );
+    chainId = (await ethers.provider.getNetwork()).chainId;
+    usd = (await (await ethers.getContractFactory("TestStablecoin")).deploy()) as unknown as TestStablecoin;
+    USD = await usd.getAddress();
+    API = await c.apiPayments!.getAddress();
+    m1 = (await publish(c, creator, { contentCommitment: ethers.id("voucher-model-1"), sdlLocator: "bafy-v-1" })).modelId;
+    await setApiPrice(c, creator, {
+      modelId: m1,
+      currency: USD,
+      perCall: PRICE,
+      operatorBps: 1_000,
+      operator: await operator.getAddress(),
+    });
+    sink = await c.apiPayments!.sinkOf(m1);
+    payer = ethers.Wallet.createRandom().connect(ethers.provider);
+    stranger = ethers.Wallet.createRandom().connect(ethers.provider);
+    const gatewayKey = generatePrivateKey();
+    GW = privateKeyToAccount(gatewayKey).address;
+    for (const a of [await payer.getAddress(), GW]) await ethers.provider.send("hardhat_setBalance", [a, "0x56BC75E2D63100000"]);
+    await usd.mint(await payer.getAddress(), 1_000_000n);
+
+    chain = await serveChain();
+    model = await startModelServer({ weightsPath: ensureWeights().path, port: PORTS });
+    gw = await startGateway({
+      models: { [m1.toString()]: { upstream: model.url } },
+      chains: [
+        { name: CHAIN, kind: "evm", rpcUrl: chain.url, chainId: Number(chainId), registry: await c.registry.getAddress() },
+      ],
+      port: PORTS,
+      vouchers: {
+        chain: CHAIN,
+        apiPayments: API,
+        asset: USD,
+        gatewayKey,
+        maxUnsettledPerPayer: CAP,
+        settleEveryMs: 0, // batches only when the test flushes (or a call meets the cap)
+        settleAtHalfCap: false,
+        channelCacheMs: 0,
+        pollingMs: 50,
+      },
+    });
+  });
+
+  after(async () => {
+    await gw?.close();
+    await model?.close();
+    await chain?.close();
+  });
+
+  it("the SDK deposit refuses bad input with clear errors and moves nothing; a good one escrows", async () => {
+    for (const [p, re] of [
+      [{ amount: 0n }, /bad --amount '0'/],
+      [{ gateway: ethers.ZeroAddress }, /bad --gateway/],
+      [{ gateway: "0x1234" }, /bad --gateway '0x1234'/],
+      [{ currency: ethers.ZeroAddress }, /not the native coin/],
+    ] as Array<[Partial<VoucherDepositParams>, RegExp]>) {
+      const params: VoucherDepositParams = { modelId: m1, currency: USD, gateway: GW, amount: DEPOSIT };
+      const e = await depositForVouchers(c, payer, Object.assign(params, p)).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e).to.be.instanceOf(InvalidParamsError);
+      expect((e as Error).message).to.match(re);
+    }
+    expect(await usd.balanceOf(API)).to.equal(0n);
+    const ch = await depositForVouchers(c, payer, { modelId: m1, currency: USD, gateway: GW, amount: DEPOSIT, permit: true });
+    expect([ch.deposited, ch.redeemed, ch.withdrawableAt]).to.deep.equal([DEPOSIT, 0n, 0n]);
+    expect(await usd.balanceOf(API)).to.equal(DEPOSIT);
+  });
+
+  it("calls paid with vouchers are served without a transaction; one batch redeems them into the sink and the sweep credits vault and operator", async () => {
+    const s = session();
+    for (let i = 0; i < 3; i++) {
+      const res = await s.call("chat/completions", chat(`hello ${i}`));
+      expect(res.status).to.equal(200);
+      const j = (await res.json()) as { choices: Array<{ message: { content: string } }> };
+      expect(j.choices[0].message.content).to.be.a("string");
+    }
+    expect(s.cumulative).to.equal(3n * PRICE);
+    expect(await usd.balanceOf(sink)).to.equal(0n); // nothing on chain yet
+    expect(gw.vouchers!.exposureOf(await payer.getAddress())).to.equal(3n * PRICE);
+    await gw.vouchers!.flush();
+    const batch = gw.vouchers!.settlements.at(-1)!;
+    expect([batch.vouchers, batch.amount]).to.deep.equal([1, 3n * PRICE]);
+    expect(await usd.balanceOf(sink)).to.equal(3n * PRICE);
+    expect((await voucherChannelOf(c, await payer.getAddress(), m1, USD, GW)).redeemed).to.equal(3n * PRICE);
+    expect(gw.vouchers!.exposureOf(await payer.getAddress())).to.equal(0n);
+    const swept = await sweepApiRevenue(c, operator, m1, USD);
+    expect([swept.vaultAmount, swept.operatorAmount]).to.deep.equal([2_700n, 300n]);
+  });
+
+  it("past the exposure cap a call gets 402 voucher_exposure_cap and nothing moves; after the batch settles it is served", async () => {
+    const s = session(payer, { cumulative: 3n * PRICE });
+    for (let i = 0; i < 5; i++) expect((await s.call("chat/completions", chat(`cap ${i}`))).status).to.equal(200);
+    const before = await state();
+    const r = await refusalOf(s.call("chat/completions", chat("one too many")));
+    expect([r.status, r.code]).to.deep.equal([402, "voucher_exposure_cap"]);
+    expect(r.message).to.match(/unredeemed \(cap 5000\)/);
+    expect(s.cumulative).to.equal(8n * PRICE);
+    expect(gw.vouchers!.stateOf(await payer.getAddress(), m1.toString())!.accepted).to.equal((8n * PRICE).toString());
+    await gw.vouchers!.flush(); // the refusal started a batch; wait for it
+    expect(await usd.balanceOf(sink)).to.equal(before.sink + 5n * PRICE);
+    expect(before.accepted).to.equal((8n * PRICE).toString());
+    expect((await s.call("chat/completions", chat("after the batch"))).status).to.equal(200);
+    expect(s.cumulative).to.equal(9n * PRICE);
+    await gw.vouchers!.flush();
+  });
+
+  it("stale, underpaid, forged, wrong-gateway, expired and above-deposit vouchers get 402 and nothing moves", async () => {
+    const P = await payer.getAddress();
+    const url = gw.url + apiPath(m1, "chat/completions");
+    const send = (header: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", [VOUCHER_HEADER_NAME]: header },
+        body: JSON.stringify(chat("refused")),
+      });
+    const accepted = BigInt(gw.vouchers!.stateOf(P, m1.toString())!.accepted);
+    const s = session(payer, { cumulative: accepted });
+    const before = await state();
+    const cases: Array<[string, Promise<string>, RegExp]> = [
+      ["voucher_stale", s.sign(accepted).then((x) => x.header), /not above the last accepted/],
+      ["voucher_underpaid", s.sign(accepted + PRICE - 1n).then((x) => x.header), /this call costs 1000/],
+      // signed by a stranger but naming the payer
+      [
+        "voucher_bad_signature",
+        session(stranger)
+          .sign(accepted + PRICE)
+          .then((x) => {
+            const j = JSON.parse(Buffer.from(x.header, "base64url").toString()) as Record<string, string>;
+            return Buffer.from(JSON.stringify({ ...j, payer: P })).toString("base64url");
+          }),
+        /not signed by its payer/,
+      ],
+      [
+        "voucher_wrong_gateway",
+        session(payer, { gateway: ethers.Wallet.createRandom().address })
+          .sign(accepted + PRICE)
+          .then((x) => x.header),
+        /names gateway/,
+      ],
+      [
+        "voucher_expired",
+        session(payer, { voucherTtlSeconds: 60 })
+          .sign(accepted + PRICE)
+          .then((x) => x.header),
+        /must stay valid 3600 s/,
+      ],
+      ["voucher_above_deposit", s.sign(DEPOSIT + 1n).then((x) => x.header), /above .* deposit of 20000/],
+      ["voucher_malformed", Promise.resolve("not-a-voucher"), /not base64url JSON|not a JSON object/],
+    ];
+    for (const [code, header, re] of cases) {
+      const res = await send(await header);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(res.status, code).to.equal(402);
+      expect(body.error.code).to.equal(code);
+      expect(body.error.message).to.match(re);
+    }
+    await gw.vouchers!.flush();
+    expect(await state()).to.deep.equal(before);
+  });
+
+  it("a payer who asked for the deposit back is refused (402 voucher_withdrawal_pending)", async () => {
+    const P = await payer.getAddress();
+    const accepted = BigInt(gw.vouchers!.stateOf(P, m1.toString())!.accepted);
+    await (await c.apiPayments!.connect(payer).requestVoucherWithdrawal(m1, USD, GW)).wait();
+    const r = await refusalOf(session(payer, { cumulative: accepted }).call("chat/completions", chat("late")));
+    expect([r.status, r.code]).to.deep.equal([402, "voucher_withdrawal_pending"]);
+    expect(gw.vouchers!.stateOf(P, m1.toString())!.accepted).to.equal(accepted.toString());
+  });
+});
