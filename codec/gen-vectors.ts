@@ -334,12 +334,12 @@ add("resale-order", "a buyer on B orders a key listed on A, paying 25 USDC (6 de
 add("resale-result-filled", "A filled B's order: the key left for B with the escrow priced in", {
   ...hdr(EVM_A, EVM_B, 20n),
   kind: Kind.ResaleResult,
-  body: { orderId: gid(EVM_B, 1), keyId: gid(EVM_A, 3), filled: true, leaseEscrow: 0 },
+  body: { orderId: gid(EVM_B, 1), keyId: gid(EVM_A, 3), filled: true, leaseEscrow: 0, royalty: 1_250_000n },
 });
 add("resale-result-refused", "A refused B's order (listing gone): B refunds the buyer", {
   ...hdr(EVM_A, EVM_B, 21n),
   kind: Kind.ResaleResult,
-  body: { orderId: gid(EVM_B, 2), keyId: gid(EVM_A, 3), filled: false, leaseEscrow: 0 },
+  body: { orderId: gid(EVM_B, 2), keyId: gid(EVM_A, 3), filled: false, leaseEscrow: 0, royalty: 0n },
 });
 
 // ---------------------------------------------------------------- batches

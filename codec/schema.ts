@@ -152,6 +152,7 @@ export const SCHEMA = {
     ["keyId", "u64"],
     ["filled", "bool", { doc: "true: the key left the listing chain for the buyer; false: refused, refund" }],
     ["leaseEscrow", "u16", { doc: "the listing's lease-escrow terms (docs/resale.md), 0 when refused" }],
+    ["royalty", "u128", { doc: "of the price, for the model's vault: the listing chain's ERC-2981 royalty; 0 when refused" }],
   ],
 } as const satisfies { readonly [K in Kind]: readonly Field[] };
 

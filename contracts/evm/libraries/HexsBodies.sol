@@ -138,6 +138,7 @@ library HexsBodies {
         uint64 keyId;
         bool filled; // true: the key left the listing chain for the buyer; false: refused, refund
         uint16 leaseEscrow; // the listing's lease-escrow terms (docs/resale.md), 0 when refused
+        uint128 royalty; // of the price, for the model's vault: the listing chain's ERC-2981 royalty; 0 when refused
     }
 
     /// @notice Fully decodes (and so validates) a body of `kind`, which must be a known kind.
@@ -276,7 +277,7 @@ library HexsBodies {
     }
 
     function encodeResaleResult(ResaleResult memory b) internal pure returns (bytes memory) {
-        return abi.encodePacked(b.orderId, b.keyId, b.filled, b.leaseEscrow);
+        return abi.encodePacked(b.orderId, b.keyId, b.filled, b.leaseEscrow, b.royalty);
     }
 
     function decodeModelRegistered(bytes calldata b) internal pure returns (ModelRegistered memory r) {
@@ -467,6 +468,8 @@ library HexsBodies {
         (r.filled, o) = HexsCodec.readBool(b, o);
         (v, o) = HexsCodec.readUint(b, o, 2);
         r.leaseEscrow = uint16(v);
+        (v, o) = HexsCodec.readUint(b, o, 16);
+        r.royalty = uint128(v);
         HexsCodec.readEnd(b, o);
     }
 }

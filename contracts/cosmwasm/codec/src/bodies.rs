@@ -209,6 +209,8 @@ pub struct ResaleResult {
     pub filled: bool,
     /// The listing's lease-escrow terms (docs/resale.md), 0 when refused.
     pub lease_escrow: u16,
+    /// Of the price, for the model's vault: the listing chain's ERC-2981 royalty; 0 when refused.
+    pub royalty: u128,
 }
 
 /// A message body; the variant determines the envelope's kind.
@@ -348,6 +350,7 @@ pub(crate) fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError>
             w.u64(b.key_id);
             w.bool(b.filled);
             w.u16(b.lease_escrow);
+            w.u128(b.royalty);
         }
     }
     Ok(())
@@ -456,6 +459,7 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             key_id: r.u64()?,
             filled: r.bool()?,
             lease_escrow: r.u16()?,
+            royalty: r.u128()?,
         }),
     };
     r.end()?;

@@ -143,6 +143,7 @@ fn message_json(m: &Message) -> Value {
             "keyId": b.key_id.to_string(),
             "filled": b.filled,
             "leaseEscrow": b.lease_escrow,
+            "royalty": b.royalty.to_string(),
         }),
     };
     json!({
