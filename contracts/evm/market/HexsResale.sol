@@ -604,14 +604,20 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
                 if (gasleft() < budget / 16) revert ApplyOutOfGas(o.orderId);
                 s.listings[o.keyId] = lst;
                 s.remotePrices[o.keyId][srcChain] = RemotePrice(lst.seller, uint96(o.price), _currency(o.currency));
-                filled = false;
+                (filled, royalty) = (false, 0);
             }
         }
         emit RemoteOrderApplied(o.orderId, o.keyId, srcChain, filled);
         HexsHub(_hub(s)).record(
             HexsBodies.KIND_RESALE_RESULT,
             HexsBodies.encodeResaleResult(
-                HexsBodies.ResaleResult(o.orderId, o.keyId, filled, filled ? lst.leaseEscrow : 0, filled ? royalty : 0)
+                HexsBodies.ResaleResult(
+                    o.orderId,
+                    o.keyId,
+                    filled,
+                    filled ? lst.leaseEscrow : 0,
+                    SafeCast.toUint128(royalty)
+                )
             )
         );
     }
