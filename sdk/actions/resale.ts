@@ -398,6 +398,10 @@ export async function buyListingRemote(
     throw new InvalidParamsError(
       `bad --listing-chain ${p.listingChain}: not a resale peer of '${c.chain.name}' (an order there would never be answered)`,
     );
+  if ((await c.registry.hub()) === ZeroAddress)
+    throw new StateError(
+      `'${c.chain.name}' has no hub (a single-chain deployment): an order could never reach chain ${p.listingChain}`,
+    );
   await requireModel(c, p.modelId);
   const cur = await requireTradeCurrency(c, p.currency);
   await requireOpen(r);
