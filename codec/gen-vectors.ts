@@ -317,6 +317,31 @@ add("key-policy-set", "home chain changes a model's key policy: soul-bound, 30-d
   },
 });
 
+add("resale-order", "a buyer on B orders a key listed on A, paying 25 USDC (6 decimals) escrowed on B", {
+  ...hdr(EVM_B, EVM_A, 19n),
+  kind: Kind.ResaleOrder,
+  body: {
+    orderId: gid(EVM_B, 1),
+    listingChain: EVM_A,
+    modelId: gid(EVM_A, 1),
+    keyId: gid(EVM_A, 3),
+    seller: ALICE,
+    buyer: BOB,
+    currency: "0x" + "a0".repeat(20),
+    price: 25_000_000n,
+  },
+});
+add("resale-result-filled", "A filled B's order: the key left for B with the escrow priced in", {
+  ...hdr(EVM_A, EVM_B, 20n),
+  kind: Kind.ResaleResult,
+  body: { orderId: gid(EVM_B, 1), keyId: gid(EVM_A, 3), filled: true, leaseEscrow: 0, royalty: 1_250_000n },
+});
+add("resale-result-refused", "A refused B's order (listing gone): B refunds the buyer", {
+  ...hdr(EVM_A, EVM_B, 21n),
+  kind: Kind.ResaleResult,
+  body: { orderId: gid(EVM_B, 2), keyId: gid(EVM_A, 3), filled: false, leaseEscrow: 0, royalty: 0n },
+});
+
 // ---------------------------------------------------------------- batches
 type BatchVector = {
   name: string;

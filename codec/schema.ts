@@ -28,6 +28,9 @@ export enum Kind {
   LeaseReported = 8,
   PayoutAddressBound = 9,
   KeyPolicySet = 10,
+  // 11 is assigned elsewhere (LeaseHandedOver); unassigned kinds below the highest are refused.
+  ResaleOrder = 12,
+  ResaleResult = 13,
 }
 
 /**
@@ -134,6 +137,23 @@ export const SCHEMA = {
     ["keyDuration", "u64", { doc: "seconds a key minted from now on is valid, 0 = never expires" }],
     ["transferChecked", "bool", { doc: "the home chain checks each change of holder with plugins other chains cannot run" }],
   ],
+  [Kind.ResaleOrder]: [
+    ["orderId", "u64", { doc: "the paying chain in the upper 32 bits, its order serial below" }],
+    ["listingChain", "u32", { doc: "the chain of the listing; only it applies the order" }],
+    ["modelId", "u64"],
+    ["keyId", "u64"],
+    ["seller", "account", { doc: "the listing's seller as the buyer saw it" }],
+    ["buyer", "account", { doc: "who holds the key on the paying chain" }],
+    ["currency", "bytes", { max: "MAX_CURRENCY_LENGTH", doc: "the payment's currency on the paying chain" }],
+    ["price", "u128", { doc: "escrowed on the paying chain" }],
+  ],
+  [Kind.ResaleResult]: [
+    ["orderId", "u64"],
+    ["keyId", "u64"],
+    ["filled", "bool", { doc: "true: the key left the listing chain for the buyer; false: refused, refund" }],
+    ["leaseEscrow", "u16", { doc: "the listing's lease-escrow terms (docs/resale.md), 0 when refused" }],
+    ["royalty", "u128", { doc: "of the price, for the model's vault: the listing chain's ERC-2981 royalty; 0 when refused" }],
+  ],
 } as const satisfies { readonly [K in Kind]: readonly Field[] };
 
 /** Every kind, in kind-number order. */
@@ -171,3 +191,5 @@ export type PurchaseSettledBody = BodyByKind[Kind.PurchaseSettled];
 export type LeaseReportedBody = BodyByKind[Kind.LeaseReported];
 export type PayoutAddressBoundBody = BodyByKind[Kind.PayoutAddressBound];
 export type KeyPolicySetBody = BodyByKind[Kind.KeyPolicySet];
+export type ResaleOrderBody = BodyByKind[Kind.ResaleOrder];
+export type ResaleResultBody = BodyByKind[Kind.ResaleResult];

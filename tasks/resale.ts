@@ -1,5 +1,6 @@
-// resale:list, resale:buy, resale:offer, resale:accept, resale:cancel, resale:claim — thin
-// wrappers over the SDK (sdk/actions/resale.ts). Amounts are in the currency's smallest unit.
+// resale:list, resale:buy, resale:offer, resale:accept, resale:cancel, resale:claim, and the
+// cross-chain resale:remote-price, resale:buy-remote, resale:order — thin wrappers over the SDK
+// (sdk/actions/resale.ts). Amounts are in the currency's smallest unit.
 import { task } from "hardhat/config";
 import type { Fill, LeaseEscrow } from "../sdk/actions/resale";
 import { loadProtocol, resolveSigner, sdk } from "./lib/context";
@@ -144,5 +145,78 @@ task("resale:claim", "Pull your resale proceeds and refunded offers in one curre
       const signer = await resolveSigner(hre, a.from);
       const { claimResale } = await sdk();
       return claimResale(p, signer, { currency, to }, { log: say });
+    }),
+  );
+
+const CHAIN_MAX = (1n << 32n) - 1n;
+
+task("resale:remote-price", "On the listing's chain: the price buyers paying on --chain pay for your listed key (0 withdraws it)")
+  .addParam("key", "The listed key id (or chain:serial)")
+  .addParam("chain", "Hexs chain id of the buyers' chain (a resale peer)")
+  .addOptionalParam("currency", "native, or a token address on that chain", "native")
+  .addParam("price", "Price in that currency's smallest unit")
+  .addOptionalParam("from", FROM, "0")
+  .setAction(
+    cli(async (a: { key: string; chain: string; currency: string; price: string; from?: string }, hre) => {
+      const params = {
+        keyId: parseId("key", a.key),
+        chain: Number(parseUint("chain", a.chain, CHAIN_MAX)),
+        currency: parseCurrency(a.currency),
+        price: parseUint("price", a.price, UINT96_MAX),
+      };
+      const p = await loadProtocol(hre);
+      const signer = await resolveSigner(hre, a.from);
+      const { setRemotePrice } = await sdk();
+      return setRemotePrice(p, signer, params, { log: say });
+    }),
+  );
+
+interface BuyRemoteArgs {
+  listingChain: string;
+  model: string;
+  key: string;
+  seller: string;
+  currency: string;
+  price: string;
+  from?: string;
+}
+
+task(
+  "resale:buy-remote",
+  "Order a key listed on another chain, paying here at the seller's price for this chain (escrowed until the listing chain answers)",
+)
+  .addParam("listingChain", "Hexs chain id where the key is listed")
+  .addParam("model", "The key's model (id or chain:serial)")
+  .addParam("key", "The key id (or chain:serial)")
+  .addParam("seller", "The listing's seller")
+  .addOptionalParam("currency", "native, or an accepted ERC-20 token address here", "native")
+  .addParam("price", "The seller's price for this chain, in the currency's smallest unit")
+  .addOptionalParam("from", FROM, "0")
+  .setAction(
+    cli(async (a: BuyRemoteArgs, hre) => {
+      const params = {
+        listingChain: Number(parseUint("listing-chain", a.listingChain, CHAIN_MAX)),
+        modelId: parseId("model", a.model),
+        keyId: parseId("key", a.key),
+        seller: parseAddress("seller", a.seller),
+        currency: parseCurrency(a.currency),
+        price: parseUint("price", a.price, UINT96_MAX),
+      };
+      if (params.price === 0n) fail("bad --price '0': a remote order needs a price above 0");
+      const p = await loadProtocol(hre);
+      const signer = await resolveSigner(hre, a.from);
+      const { buyListingRemote } = await sdk();
+      return buyListingRemote(p, signer, params, { log: say });
+    }),
+  );
+
+task("resale:order", "Show an order paid on this chain: pending (escrowed) or settled (filled, or refunded: resale:claim)")
+  .addParam("order", "The order id (or chain:serial)")
+  .setAction(
+    cli(async (a: { order: string }, hre) => {
+      const orderId = parseId("order", a.order);
+      const p = await loadProtocol(hre);
+      const { remoteOrderOf } = await sdk();
+      return remoteOrderOf(p, orderId);
     }),
   );

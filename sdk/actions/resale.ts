@@ -312,3 +312,149 @@ export async function claimResale(
   );
   return { amount: owed, to, txHash: rep.hash };
 }
+
+// ---------------------------------------------------------------- cross-chain fills
+
+export interface SetRemotePriceParams {
+  keyId: bigint;
+  /** Hexs chain id of the buyers' chain (a resale peer). */
+  chain: number;
+  /** Token address on that chain, or NATIVE for its native coin. */
+  currency: string;
+  /** 0 withdraws the remote price. */
+  price: bigint;
+}
+
+/** On the listing's chain: the price buyers paying on `chain` pay for your listed key. */
+export async function setRemotePrice(
+  c: HexsContracts,
+  signer: Signer,
+  p: SetRemotePriceParams,
+  o: ActionOptions = {},
+): Promise<{ txHash: string }> {
+  const r = requireResale(c);
+  const l = await listingOf(c, p.keyId);
+  if (!l) throw new NotFoundError(`key ${formatId(p.keyId)} is not listed on '${c.chain.name}': list it first`);
+  const me = await signer.getAddress();
+  if (l.seller !== me) throw new NotAllowedError(`key ${formatId(p.keyId)} is listed by ${l.seller}, not ${me}`);
+  if (!(await r.isResalePeer(p.chain)))
+    throw new InvalidParamsError(
+      `bad --chain ${p.chain}: not a resale peer of '${c.chain.name}' (its HexsResale would never answer)`,
+    );
+  await requireOpen(r);
+  const rs = r.connect(signer);
+  const rep = await send(
+    c,
+    `price key ${formatId(p.keyId)} for buyers on chain ${p.chain}`,
+    () => rs.setRemotePrice.staticCall(p.keyId, p.chain, p.currency, p.price),
+    () => rs.setRemotePrice(p.keyId, p.chain, p.currency, p.price),
+    o.log,
+  );
+  return { txHash: rep.hash };
+}
+
+export interface BuyRemoteParams {
+  /** Hexs chain id where the key is listed. */
+  listingChain: number;
+  modelId: bigint;
+  keyId: bigint;
+  /** The listing's seller (as read on the listing chain). */
+  seller: string;
+  /** Token address on this (the paying) chain, or NATIVE: the seller's remote price for it. */
+  currency: string;
+  price: bigint;
+}
+
+/** An order paid here, awaiting (or settled by) the listing chain's answer. */
+export interface RemoteOrderView {
+  orderId: bigint;
+  /** "pending" until the listing chain's ResaleResult is applied here; then the order is gone. */
+  state: "pending" | "settled";
+  buyer?: string;
+  listingChain?: number;
+  modelId?: bigint;
+  keyId?: bigint;
+  seller?: string;
+  currency?: string;
+  price?: bigint;
+}
+
+/**
+ * On the paying chain: order a key listed on another chain at the seller's remote price for this
+ * chain. The payment is escrowed here until the listing chain answers (after the relayer carries
+ * the order there and the answer back): a fill moves the key to you here and pays the seller; a
+ * refusal credits the payment back in full (claimResale). Read the seller's remote price on the
+ * listing chain first (`remotePriceOf`): a different price is refused there and refunded here.
+ */
+export async function buyListingRemote(
+  c: HexsContracts,
+  signer: Signer,
+  p: BuyRemoteParams,
+  o: ActionOptions = {},
+): Promise<{ orderId: bigint; txHash: string }> {
+  const r = requireResale(c);
+  if (p.price <= 0n) throw new InvalidParamsError(`bad --price '${p.price}': a remote order needs a price above 0`);
+  if (!(await r.isResalePeer(p.listingChain)))
+    throw new InvalidParamsError(
+      `bad --listing-chain ${p.listingChain}: not a resale peer of '${c.chain.name}' (an order there would never be answered)`,
+    );
+  if ((await c.registry.hub()) === ZeroAddress)
+    throw new StateError(
+      `'${c.chain.name}' has no hub (a single-chain deployment): an order could never reach chain ${p.listingChain}`,
+    );
+  await requireModel(c, p.modelId);
+  const cur = await requireTradeCurrency(c, p.currency);
+  await requireOpen(r);
+  const me = await signer.getAddress();
+  await requireFunds(c, cur, me, p.price, 400_000n);
+  await ensureAllowance(cur, signer, await r.getAddress(), p.price, o.log);
+  const value = cur.native ? p.price : 0n;
+  const rs = r.connect(signer);
+  const args = [p.listingChain, p.modelId, p.keyId, p.seller, p.currency, p.price] as const;
+  const rep = await send(
+    c,
+    `order key ${formatId(p.keyId)} listed on chain ${p.listingChain} for ${fmt(p.price, cur)}`,
+    () => rs.buyRemote.staticCall(...args, { value }),
+    () => rs.buyRemote(...args, { value }),
+    o.log,
+  );
+  const ev = findEvent(rep.receipt, r.interface, "RemoteOrderPlaced");
+  if (!ev) throw new RevertError(`buyRemote: transaction ${rep.hash} emitted no RemoteOrderPlaced event`);
+  return { orderId: ev.args.orderId as bigint, txHash: rep.hash };
+}
+
+/** An order paid on this chain: pending (escrowed) or settled (filled or refunded). */
+export async function remoteOrderOf(c: HexsContracts, orderId: bigint): Promise<RemoteOrderView> {
+  const r = requireResale(c);
+  const o = await r.orderOf(orderId);
+  if (o.buyer === ZeroAddress) {
+    const placedHere = orderId >> 32n === BigInt(c.chain.hexsChainId);
+    if (!placedHere || (orderId & 0xffffffffn) > (await r.ordersPlaced()))
+      throw new NotFoundError(`no order ${formatId(orderId)} was placed on '${c.chain.name}'`);
+    return { orderId, state: "settled" };
+  }
+  return {
+    orderId,
+    state: "pending",
+    buyer: o.buyer,
+    listingChain: Number(o.listingChain),
+    modelId: o.modelId,
+    keyId: o.keyId,
+    seller: o.seller,
+    currency: o.currency,
+    price: o.price,
+  };
+}
+
+/** The remote price a listing here asks of buyers on `chain` (undefined when none applies). */
+export async function remotePriceOf(
+  c: HexsContracts,
+  keyId: bigint,
+  chain: number,
+): Promise<{ seller: string; currency: string; price: bigint } | undefined> {
+  const r = requireResale(c);
+  const rp = await r.remotePriceOf(keyId, chain);
+  const l = await r.listingOf(keyId);
+  if (rp.price === 0n || l.seller === ZeroAddress || rp.seller !== l.seller) return undefined;
+  return { seller: rp.seller, currency: rp.currency, price: rp.price };
+}

@@ -99,6 +99,12 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   if (!(await reg.hasRole(daoRole, daoFactory))) await (await reg.grantRole(daoRole, daoFactory)).wait();
   // Secondary market for keys (royalties into the market's vaults through the collections).
   const resale = await uups(Names.resale, [registry, market, deployer, deployer]);
+  if (crossChain) {
+    // The hub hands resale orders and results to it, and lets it record them.
+    const lens = await ethers.getContractAt("HexsHubLens", hubLens);
+    if ((await lens.resaleOf(hub)) !== resale)
+      await (await (await ethers.getContractAt("HexsHub", hub)).setResale(resale)).wait();
+  }
 
   // API revenue: paid calls swept from each model's payment sink into its vault in the market.
   const apiPayments = await uups(Names.apiPayments, [registry, market, deployer, deployer]);

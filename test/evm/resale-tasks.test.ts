@@ -3,7 +3,15 @@
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
 import type { Signer } from "ethers";
-import { buyNative, deployProtocol, NATIVE, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
+import {
+  buyNative,
+  deployProtocol,
+  NATIVE,
+  publish,
+  setNativePrice,
+  timelockSigner,
+  type Protocol,
+} from "../../devnet/hardhat/protocol";
 import { setQuiet } from "../../tasks/lib/log";
 import type { Fill } from "../../tasks/resale";
 import type { KeyNFT } from "../../sdk/typechain";
@@ -108,5 +116,26 @@ describe("resale tasks", () => {
     await keys.connect(alice).transferFrom(A, await p.signers[7].getAddress(), keyId);
     await refuses("resale:buy", { key: String(keyId), from: BOB }, /is stale/);
     expect(await keys.ownerOf(keyId)).to.equal(await p.signers[7].getAddress());
+  });
+
+  it("resale:remote-price prices a listing for a peer chain; resale:buy-remote and resale:order refuse bad input before sending", async () => {
+    const PEER = 9;
+    const key = String(keyId);
+    await refuses("resale:remote-price", { key, chain: String(PEER), price: "5", from: ALICE }, /is not listed/);
+    await run("resale:list", { model: String(modelId), key, price: "10", from: ALICE });
+    await refuses("resale:remote-price", { key, chain: String(PEER), price: "5", from: BOB }, /is listed by/);
+    await refuses("resale:remote-price", { key, chain: String(PEER), price: "5", from: ALICE }, /not a resale peer/);
+    const order = { listingChain: String(PEER), model: String(modelId), key, seller: A, price: "5", from: BOB };
+    await refuses("resale:buy-remote", order, /not a resale peer/);
+    await refuses("resale:buy-remote", { ...order, price: "0" }, /price above 0/);
+    await refuses("resale:order", { order: "1:1" }, /no order/);
+
+    // Governance marks chain 9 as a resale peer: the seller prices the key for buyers there.
+    await p.resale.connect(await timelockSigner(p)).setResalePeer(PEER, true);
+    await run("resale:remote-price", { key, chain: String(PEER), price: "5", from: ALICE });
+    expect((await p.resale.remotePriceOf(keyId, PEER)).price).to.equal(5n);
+    // This deployment has no hub: an order could never travel, so it is refused before sending.
+    await refuses("resale:buy-remote", order, /no hub/);
+    expect(await ethers.provider.getBalance(await p.resale.getAddress())).to.equal(0n);
   });
 });

@@ -23,6 +23,11 @@ interface IBindingVerifier {
     function verify(uint32 srcChain, HexsBodies.PayoutAddressBound calldata b) external view;
 }
 
+/// @dev HexsResale applies resale orders and results (`applyMessage`, same arguments as the hub's).
+interface IResaleInbox {
+    function applyMessage(uint32 srcChain, bytes calldata message) external;
+}
+
 /// @title HexsHub
 /// @notice This chain's single door to the other Hexs chains.
 ///
@@ -132,6 +137,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         address leasePayee;
         // appended: makes bindings at source and checks them on receipt
         IBindingVerifier bindings;
+        // appended: applies ResaleOrder / ResaleResult, and records them (a recorder)
+        IResaleInbox resale;
     }
 
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Hub")) - 1)) & ~bytes32(uint256(0xff))
@@ -154,6 +161,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     event RecorderAuthorized(address recorder);
     event LeaseReportingSet(uint32 indexed akashChain, address market, address payee);
     event PayoutBindingsSet(address bindings);
+    event ResaleSet(address resale);
 
     error NotRecorder(address caller);
     error NotTransport(uint32 chain, address caller);
@@ -406,7 +414,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
                 revert WrongSource(srcChain, HexsCodec.originChainOf(m.modelId));
             s.registry.mirrorModel(m);
         } else if (h.kind == HexsBodies.KIND_MODEL_UPDATED) {
-            HexsBodies.validateBody(h.kind, body);
+            HexsBodies.decodeModelUpdated(body); // validates it
             s.registry.mirrorUpdate(srcChain, body);
         } else if (h.kind == HexsBodies.KIND_PAYOUT_ADDRESS_BOUND) {
             // Only a binding for this chain applies here: its creator's signature is checked first
@@ -420,9 +428,15 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             }
         } else if (h.kind == HexsBodies.KIND_LEASE_REPORTED) {
             _applyLeaseReported(s, srcChain, HexsBodies.decodeLeaseReported(body));
+        } else if (h.kind >= HexsBodies.KIND_RESALE_ORDER) {
+            // Cross-chain resale (12, 13): HexsResale decodes and checks them; unset, they are refused.
+            s.resale.applyMessage(srcChain, message);
+        } else if (h.kind == HexsBodies.KIND_PURCHASE_SETTLED) {
+            // Consumed by the relayer, not by the mirror; validated and acknowledged here.
+            HexsBodies.decodePurchaseSettled(body);
         } else {
-            // PurchaseSettled is consumed by the relayer, not by the mirror; validated and acknowledged here.
-            HexsCodec.validate(message);
+            // Decoding only the kinds handled here keeps other kinds' decoders out of the hub.
+            revert HexsCodec.UnknownKind(h.kind);
         }
     }
 
@@ -513,6 +527,14 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         if (bindings == address(0)) revert ZeroAddress();
         _s().bindings = IBindingVerifier(bindings);
         emit PayoutBindingsSet(bindings);
+    }
+
+    /// @notice The HexsResale that applies resale orders and results here; it may record them.
+    function setResale(address resale) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        HubStorage storage s = _s();
+        s.resale = IResaleInbox(resale);
+        s.recorder[resale] = true;
+        emit ResaleSet(resale);
     }
 
     function pauseLane(uint32 chain, bool paused) external onlyRole(_pauser(paused)) {

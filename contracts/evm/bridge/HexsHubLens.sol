@@ -101,6 +101,17 @@ contract HexsHubLens {
         return (uint32(word), address(uint160(word >> 32)), address(uint160(uint256(_read(hub, bytes32(slot + 2))))));
     }
 
+    /// @notice The HexsResale that applies resale orders and results there (`HexsHub.setResale`).
+    function resaleOf(HexsHub hub) external view returns (address) {
+        mapping(bytes32 => uint256) storage rejected = _layout().rejected;
+        uint256 slot;
+        assembly ("memory-safe") {
+            slot := rejected.slot
+        }
+        // after `rejected`: leaseChain | leaseMarket, leasePayee, bindings, then resale
+        return address(uint160(uint256(_read(hub, bytes32(slot + 4)))));
+    }
+
     function _read(HexsHub hub, bytes32 slot) private view returns (bytes32) {
         return hub.extsload(slot);
     }

@@ -19,7 +19,9 @@ library HexsBodies {
     uint8 internal constant KIND_LEASE_REPORTED = 8;
     uint8 internal constant KIND_PAYOUT_ADDRESS_BOUND = 9;
     uint8 internal constant KIND_KEY_POLICY_SET = 10;
-    uint8 internal constant MAX_KIND = 10;
+    uint8 internal constant KIND_RESALE_ORDER = 12;
+    uint8 internal constant KIND_RESALE_RESULT = 13;
+    uint8 internal constant MAX_KIND = 13;
 
     uint256 internal constant MAX_STRING_LENGTH = 1024;
     uint256 internal constant MAX_BYTES_LENGTH = 4096;
@@ -120,6 +122,25 @@ library HexsBodies {
         bool transferChecked; // the home chain checks each change of holder with plugins other chains cannot run
     }
 
+    struct ResaleOrder {
+        uint64 orderId; // the paying chain in the upper 32 bits, its order serial below
+        uint32 listingChain; // the chain of the listing; only it applies the order
+        uint64 modelId;
+        uint64 keyId;
+        HexsCodec.Account seller; // the listing's seller as the buyer saw it
+        HexsCodec.Account buyer; // who holds the key on the paying chain
+        bytes currency; // the payment's currency on the paying chain
+        uint128 price; // escrowed on the paying chain
+    }
+
+    struct ResaleResult {
+        uint64 orderId;
+        uint64 keyId;
+        bool filled; // true: the key left the listing chain for the buyer; false: refused, refund
+        uint16 leaseEscrow; // the listing's lease-escrow terms (docs/resale.md), 0 when refused
+        uint128 royalty; // of the price, for the model's vault: the listing chain's ERC-2981 royalty; 0 when refused
+    }
+
     /// @notice Fully decodes (and so validates) a body of `kind`, which must be a known kind.
     function validateBody(uint8 kind, bytes calldata body) internal pure {
         if (kind == KIND_MODEL_REGISTERED) decodeModelRegistered(body);
@@ -131,7 +152,10 @@ library HexsBodies {
         else if (kind == KIND_PURCHASE_SETTLED) decodePurchaseSettled(body);
         else if (kind == KIND_LEASE_REPORTED) decodeLeaseReported(body);
         else if (kind == KIND_PAYOUT_ADDRESS_BOUND) decodePayoutAddressBound(body);
-        else decodeKeyPolicySet(body);
+        else if (kind == KIND_KEY_POLICY_SET) decodeKeyPolicySet(body);
+        else if (kind == KIND_RESALE_ORDER) decodeResaleOrder(body);
+        else if (kind == KIND_RESALE_RESULT) decodeResaleResult(body);
+        else revert HexsCodec.UnknownKind(kind);
     }
 
     function encodeModelRegistered(ModelRegistered memory b) internal pure returns (bytes memory) {
@@ -236,6 +260,24 @@ library HexsBodies {
 
     function encodeKeyPolicySet(KeyPolicySet memory b) internal pure returns (bytes memory) {
         return abi.encodePacked(b.modelId, b.soulbound, b.keyDuration, b.transferChecked);
+    }
+
+    function encodeResaleOrder(ResaleOrder memory b) internal pure returns (bytes memory) {
+        return
+            abi.encodePacked(
+                b.orderId,
+                b.listingChain,
+                b.modelId,
+                b.keyId,
+                HexsCodec.encodeAccount(b.seller),
+                HexsCodec.encodeAccount(b.buyer),
+                HexsCodec.encBytes(b.currency, MAX_CURRENCY_LENGTH),
+                b.price
+            );
+    }
+
+    function encodeResaleResult(ResaleResult memory b) internal pure returns (bytes memory) {
+        return abi.encodePacked(b.orderId, b.keyId, b.filled, b.leaseEscrow, b.royalty);
     }
 
     function decodeModelRegistered(bytes calldata b) internal pure returns (ModelRegistered memory r) {
@@ -394,6 +436,40 @@ library HexsBodies {
         (v, o) = HexsCodec.readUint(b, o, 8);
         r.keyDuration = uint64(v);
         (r.transferChecked, o) = HexsCodec.readBool(b, o);
+        HexsCodec.readEnd(b, o);
+    }
+
+    function decodeResaleOrder(bytes calldata b) internal pure returns (ResaleOrder memory r) {
+        uint256 v;
+        uint256 o;
+        (v, o) = HexsCodec.readUint(b, 0, 8);
+        r.orderId = uint64(v);
+        (v, o) = HexsCodec.readUint(b, o, 4);
+        r.listingChain = uint32(v);
+        (v, o) = HexsCodec.readUint(b, o, 8);
+        r.modelId = uint64(v);
+        (v, o) = HexsCodec.readUint(b, o, 8);
+        r.keyId = uint64(v);
+        (r.seller, o) = HexsCodec.readAccount(b, o);
+        (r.buyer, o) = HexsCodec.readAccount(b, o);
+        (r.currency, o) = HexsCodec.readBytes(b, o, MAX_CURRENCY_LENGTH);
+        (v, o) = HexsCodec.readUint(b, o, 16);
+        r.price = uint128(v);
+        HexsCodec.readEnd(b, o);
+    }
+
+    function decodeResaleResult(bytes calldata b) internal pure returns (ResaleResult memory r) {
+        uint256 v;
+        uint256 o;
+        (v, o) = HexsCodec.readUint(b, 0, 8);
+        r.orderId = uint64(v);
+        (v, o) = HexsCodec.readUint(b, o, 8);
+        r.keyId = uint64(v);
+        (r.filled, o) = HexsCodec.readBool(b, o);
+        (v, o) = HexsCodec.readUint(b, o, 2);
+        r.leaseEscrow = uint16(v);
+        (v, o) = HexsCodec.readUint(b, o, 16);
+        r.royalty = uint128(v);
         HexsCodec.readEnd(b, o);
     }
 }

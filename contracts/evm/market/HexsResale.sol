@@ -11,11 +11,22 @@ import {IERC2981} from "@openzeppelin/contracts/interfaces/IERC2981.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
+import {HexsHub} from "../bridge/HexsHub.sol";
 import {IERC5192} from "../interfaces/IERC5192.sol";
 import {IHexsRegistry} from "../interfaces/IHexsRegistry.sol";
 import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
 import {KeyNFT} from "../keys/KeyNFT.sol";
+import {GlobalIds} from "../libraries/GlobalIds.sol";
+import {HexsBodies} from "../libraries/HexsBodies.sol";
+import {HexsCodec} from "../libraries/HexsCodec.sol";
 import {HexsMarket} from "./HexsMarket.sol";
+
+/// @dev The registry's cross-chain links (HexsRegistry): its hub and creators' payout bindings.
+interface IRegistryLinks {
+    function hub() external view returns (address);
+
+    function payoutOf(address account) external view returns (address);
+}
 
 /// @title HexsResale
 /// @notice Secondary market for Hexs keys: fixed-price listings and escrowed offers, in the
@@ -34,6 +45,16 @@ import {HexsMarket} from "./HexsMarket.sol";
 /// every fill is a plain ERC-721 transfer, so the key's ON_TRANSFER plugins still decide.
 /// `leaseEscrow` states what happens to the Akash escrow of a deployment the seller runs for
 /// the key when it changes hands (see docs/resale.md); the lease service follows `ResaleFilled`.
+///
+/// Cross-chain fills (docs/resale.md): the seller of a listing here names what buyers on another
+/// EVM chain pay (`setRemotePrice`, in that chain's currency). A buyer there escrows that price with
+/// `buyRemote`, which records a ResaleOrder in its hub's journal. The hub here hands the order to
+/// `applyMessage`: if the listing and its remote price still match, the key moves to the buyer on
+/// the paying chain (`KeyNFT.moveTo`, a KeyMoved) and a ResaleResult(filled) follows it in the
+/// journal; otherwise a ResaleResult(refused). Back on the paying chain, a refusal credits the
+/// escrow back to the buyer; a fill (applied only once the key has arrived there) pays the
+/// royalty into the model's vault and credits the rest to the seller or their bound payout address.
+/// Whichever order or local buy the listing chain applies first wins; the others are refunded.
 /// @dev UUPS, ERC-7201; upgrades through the timelock; a guardian pauses new listings, offers
 /// and fills (cancels and claims stay open), only the admin unpauses.
 contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient {
@@ -77,6 +98,29 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         mapping(uint256 keyId => Listing) listings;
         mapping(uint256 offerId => Offer) offers;
         mapping(address payee => mapping(address currency => uint256)) credit;
+        // appended: cross-chain fills
+        uint32 orderSerial; // orders paid here
+        mapping(uint32 chain => bool) resalePeers; // chains whose HexsResale answers orders
+        mapping(uint64 orderId => RemoteOrder) orders; // paid here, awaiting their result
+        mapping(uint256 keyId => mapping(uint32 chain => RemotePrice)) remotePrices; // listings here
+    }
+
+    /// @notice What the seller of a listing here accepts from buyers on another chain.
+    struct RemotePrice {
+        address seller; // whose listing it prices: void once the listing is someone else's
+        uint96 price;
+        address currency; // an address on the buyer's chain (NATIVE: its native coin)
+    }
+
+    /// @notice An order paid (and escrowed) here for a key listed on `listingChain`.
+    struct RemoteOrder {
+        address buyer;
+        uint32 listingChain;
+        uint64 modelId;
+        address seller;
+        uint96 price;
+        address currency;
+        uint64 keyId;
     }
 
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Resale")) - 1)) & ~bytes32(uint256(0xff))
@@ -115,6 +159,28 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         uint256 offerId,
         uint8 leaseEscrow
     );
+    event ResalePeerSet(uint32 indexed chain, bool enabled);
+    event RemotePriceSet(
+        uint256 indexed keyId,
+        uint32 indexed chain,
+        address indexed seller,
+        address currency,
+        uint256 price
+    );
+    /// @notice A buyer here escrowed `price` for a key listed on `listingChain` (a ResaleOrder).
+    event RemoteOrderPlaced(
+        uint64 indexed orderId,
+        uint256 indexed keyId,
+        address indexed buyer,
+        uint32 listingChain,
+        address seller,
+        address currency,
+        uint256 price
+    );
+    /// @notice The listing chain applied an order from `srcChain` (a ResaleResult was recorded).
+    event RemoteOrderApplied(uint64 indexed orderId, uint256 indexed keyId, uint32 srcChain, bool filled);
+    /// @notice An order paid here was settled: `filled` paid `payee` (and the royalty), else the buyer was refunded.
+    event RemoteOrderSettled(uint64 indexed orderId, uint256 indexed keyId, bool filled, address payee);
     event Credited(address indexed payee, address indexed currency, uint256 amount);
     event Claimed(address indexed payee, address indexed currency, address to, uint256 amount);
     event Paused(address account);
@@ -142,6 +208,14 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     error RoyaltyTooHigh(uint256 royalty, uint256 price);
     error NothingToClaim(address payee, address currency);
     error NativeTransferFailed(address to, uint256 amount);
+    error NotCrossChain();
+    error NotResalePeer(uint32 chain);
+    error NotHub(address caller);
+    error UnknownOrder(uint64 orderId);
+    error WrongListingChain(uint64 orderId, uint32 expected, uint32 actual);
+    error WrongOrderSource(uint64 orderId, uint32 srcChain);
+    error KeyNotArrived(uint256 keyId);
+    error ApplyOutOfGas(uint64 orderId);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -282,6 +356,97 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         _fill(s, keys, o.modelId, o.keyId, msg.sender, o.buyer, o.currency, o.amount, offerId, o.leaseEscrow);
     }
 
+    // ------------------------------------------------------------------ cross-chain fills
+
+    /// @notice On the listing's chain: accept buyers on `chain` paying `price` of `currency` (an
+    /// address on `chain`; NATIVE for its native coin) for your listed key. Price 0 withdraws it.
+    /// It applies only while the key is listed by you: cancelling, selling or re-listing by
+    /// someone else voids it; your own later listing of the key revives it (set 0 to prevent that).
+    function setRemotePrice(uint256 keyId, uint32 chain, address currency, uint96 price) external {
+        ResaleStorage storage s = _s();
+        _notPaused(s);
+        address seller = s.listings[keyId].seller;
+        if (seller == address(0)) revert NotListed(keyId);
+        if (seller != msg.sender) revert NotSeller(keyId, msg.sender);
+        if (!s.resalePeers[chain]) revert NotResalePeer(chain);
+        s.remotePrices[keyId][chain] = RemotePrice(msg.sender, price, currency);
+        emit RemotePriceSet(keyId, chain, msg.sender, currency, price);
+    }
+
+    /// @notice On the paying chain: buy key `keyId` of `modelId` listed by `seller` on
+    /// `listingChain`, at the remote price the seller set for this chain (`currency`, `price`).
+    /// The payment is escrowed here until the listing chain answers: a fill moves the key to
+    /// you here and pays the seller from the escrow; a refusal (listing gone, changed, or filled
+    /// first) credits it back to you in full (`claim`). The order cannot be withdrawn meanwhile:
+    /// only the listing chain's answer settles it.
+    function buyRemote(
+        uint32 listingChain,
+        uint64 modelId,
+        uint64 keyId,
+        address seller,
+        address currency,
+        uint96 price
+    ) external payable nonReentrant returns (uint64 orderId) {
+        ResaleStorage storage s = _s();
+        _notPaused(s);
+        if (price == 0) revert ZeroPrice();
+        if (seller == address(0)) revert ZeroAddress();
+        _checkTerms(s, currency, 0);
+        if (!s.resalePeers[listingChain]) revert NotResalePeer(listingChain);
+        address hub = _hub(s);
+        _keys(s, modelId); // the model is known here: the key can arrive, the royalty has a vault
+
+        uint32 serial = GlobalIds.next(s.orderSerial);
+        s.orderSerial = serial;
+        orderId = GlobalIds.make(s.registry.chainId(), serial);
+        s.orders[orderId] = RemoteOrder(msg.sender, listingChain, modelId, seller, price, currency, keyId);
+        emit RemoteOrderPlaced(orderId, keyId, msg.sender, listingChain, seller, currency, price);
+        _collect(s, currency, price);
+        HexsHub(hub).record(
+            HexsBodies.KIND_RESALE_ORDER,
+            HexsBodies.encodeResaleOrder(
+                HexsBodies.ResaleOrder(
+                    orderId,
+                    listingChain,
+                    modelId,
+                    keyId,
+                    HexsCodec.evmAccount(seller),
+                    HexsCodec.evmAccount(msg.sender),
+                    abi.encodePacked(currency),
+                    price
+                )
+            )
+        );
+    }
+
+    /// @notice Apply a ResaleOrder or ResaleResult delivered to this chain's hub (the hub only,
+    /// in lane order). Every peer's hub receives every journal entry, so an order for another
+    /// listing chain, or a result for another paying chain, is ignored. A reverted result stays
+    /// refused at the hub and can be re-applied there (e.g. once the key has arrived).
+    function applyMessage(uint32 srcChain, bytes calldata message) external nonReentrant {
+        ResaleStorage storage s = _s();
+        if (msg.sender != _hub(s)) revert NotHub(msg.sender);
+        (HexsCodec.Header memory h, bytes calldata body) = HexsCodec.decodeHeader(message);
+        uint32 self = s.registry.chainId();
+        if (h.kind == HexsBodies.KIND_RESALE_ORDER) {
+            HexsBodies.ResaleOrder memory o = HexsBodies.decodeResaleOrder(body);
+            if (o.listingChain == self) _applyOrder(s, srcChain, o);
+        } else if (h.kind == HexsBodies.KIND_RESALE_RESULT) {
+            HexsBodies.ResaleResult memory r = HexsBodies.decodeResaleResult(body);
+            if (GlobalIds.chainOf(r.orderId) == self) _settle(s, srcChain, r);
+        } else {
+            revert HexsCodec.UnknownKind(h.kind);
+        }
+    }
+
+    /// @notice Let orders go to (and remote prices name) `chain`, an EVM chain whose HexsResale
+    /// answers them; an order to a chain that never answers would stay escrowed.
+    function setResalePeer(uint32 chain, bool enabled) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (chain == 0 || chain == _s().registry.chainId()) revert NotResalePeer(chain);
+        _s().resalePeers[chain] = enabled;
+        emit ResalePeerSet(chain, enabled);
+    }
+
     // ------------------------------------------------------------------ payouts
 
     /// @notice Pull everything credited to you in `currency` (sale proceeds, refunded offers), to `to`.
@@ -352,6 +517,22 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         return !IERC5192(keys).locked(keyId) && (expiry == 0 || expiry > block.timestamp);
     }
 
+    function orderOf(uint64 orderId) external view returns (RemoteOrder memory) {
+        return _s().orders[orderId];
+    }
+
+    function remotePriceOf(uint256 keyId, uint32 chain) external view returns (RemotePrice memory) {
+        return _s().remotePrices[keyId][chain];
+    }
+
+    function isResalePeer(uint32 chain) external view returns (bool) {
+        return _s().resalePeers[chain];
+    }
+
+    function ordersPlaced() external view returns (uint32) {
+        return _s().orderSerial;
+    }
+
     function offerOf(uint256 offerId) external view returns (Offer memory) {
         return _s().offers[offerId];
     }
@@ -384,17 +565,124 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         if (royalty > price) revert RoyaltyTooHigh(royalty, price);
         if (price != royalty) _credit(s, seller, currency, price - royalty);
         emit ResaleFilled(keyId, modelId, buyer, seller, currency, price, royalty, offerId, leaseEscrow);
-        if (royalty != 0) {
-            if (currency == NATIVE) {
-                (bool ok, ) = receiver.call{value: royalty}("");
-                if (!ok) revert NativeTransferFailed(receiver, royalty);
-            } else {
-                IERC20(currency).safeTransfer(receiver, royalty);
-            }
-            // A Hexs collection is its own royalty receiver: sweeping credits the model's vault now.
-            if (receiver == keys) KeyNFT(payable(keys)).sweepRoyalties(currency);
-        }
+        _payRoyalty(keys, currency, receiver, royalty);
         IERC721(keys).transferFrom(seller, buyer, keyId);
+    }
+
+    function _payRoyalty(address keys, address currency, address receiver, uint256 royalty) private {
+        if (royalty == 0) return;
+        if (currency == NATIVE) {
+            (bool ok, ) = receiver.call{value: royalty}("");
+            if (!ok) revert NativeTransferFailed(receiver, royalty);
+        } else {
+            IERC20(currency).safeTransfer(receiver, royalty);
+        }
+        // A Hexs collection is its own royalty receiver: sweeping credits the model's vault now.
+        if (receiver == keys) KeyNFT(payable(keys)).sweepRoyalties(currency);
+    }
+
+    /// @dev On the listing chain: fill the order if the listing and the seller's remote price for
+    /// the order's chain still match, else refuse it; either way record the ResaleResult (after the
+    /// KeyMoved of a fill, so the paying chain sees the key arrive before it pays).
+    function _applyOrder(ResaleStorage storage s, uint32 srcChain, HexsBodies.ResaleOrder memory o) private {
+        // An order comes from the chain that escrowed it (its id's upper bits).
+        if (GlobalIds.chainOf(o.orderId) != srcChain) revert WrongOrderSource(o.orderId, srcChain);
+        Listing memory lst = s.listings[o.keyId];
+        bool filled = _matches(s, srcChain, o, lst);
+        uint256 royalty;
+        if (filled) {
+            address keys = s.registry.keysOf(lst.modelId);
+            // The listing chain's royalty policy applies (a mirrored collection may have none).
+            (, royalty) = IERC2981(keys).royaltyInfo(o.keyId, o.price);
+            delete s.listings[o.keyId];
+            delete s.remotePrices[o.keyId][srcChain];
+            uint256 budget = gasleft();
+            // The collection's move checks (approval, lock, ON_TRANSFER plugins, the hub's peer and
+            // account family) may refuse: then the order is refused and the listing stays.
+            try KeyNFT(payable(keys)).moveTo(o.keyId, srcChain, o.buyer) {} catch {
+                // Out of gas is the deliverer's doing: revert so the hub retries rather than refuses.
+                if (gasleft() < budget / 16) revert ApplyOutOfGas(o.orderId);
+                s.listings[o.keyId] = lst;
+                s.remotePrices[o.keyId][srcChain] = RemotePrice(lst.seller, uint96(o.price), _currency(o.currency));
+                (filled, royalty) = (false, 0);
+            }
+        }
+        emit RemoteOrderApplied(o.orderId, o.keyId, srcChain, filled);
+        HexsHub(_hub(s)).record(
+            HexsBodies.KIND_RESALE_RESULT,
+            HexsBodies.encodeResaleResult(
+                HexsBodies.ResaleResult(
+                    o.orderId,
+                    o.keyId,
+                    filled,
+                    filled ? lst.leaseEscrow : 0,
+                    SafeCast.toUint128(royalty)
+                )
+            )
+        );
+    }
+
+    /// @dev The listing is live and fillable now and the order pays what its seller asked of `srcChain`.
+    function _matches(
+        ResaleStorage storage s,
+        uint32 srcChain,
+        HexsBodies.ResaleOrder memory o,
+        Listing memory lst
+    ) private view returns (bool) {
+        if (s.paused || lst.seller == address(0) || lst.modelId != o.modelId) return false;
+        if (o.seller.family != HexsCodec.FAMILY_EVM || o.currency.length != 20) return false;
+        if (HexsCodec.toEvmAddress(o.seller) != lst.seller) return false;
+        RemotePrice memory rp = s.remotePrices[o.keyId][srcChain];
+        if (rp.seller != lst.seller || rp.price != o.price || rp.currency != _currency(o.currency)) return false;
+        address keys = s.registry.keysOf(lst.modelId);
+        try IERC721(keys).ownerOf(o.keyId) returns (address holder) {
+            if (holder != lst.seller) return false;
+        } catch {
+            return false;
+        }
+        uint64 expiry = IKeyCollection(keys).expiresAt(o.keyId);
+        return expiry == 0 || expiry > block.timestamp;
+    }
+
+    /// @dev On the paying chain: settle order `r.orderId` once, from its listing chain only.
+    function _settle(ResaleStorage storage s, uint32 srcChain, HexsBodies.ResaleResult memory r) private {
+        RemoteOrder memory o = s.orders[r.orderId];
+        if (o.buyer == address(0)) revert UnknownOrder(r.orderId); // never placed, or settled already
+        if (srcChain != o.listingChain || r.keyId != o.keyId)
+            revert WrongListingChain(r.orderId, o.listingChain, srcChain);
+        address keys = s.registry.keysOf(o.modelId);
+        // A fill's KeyMoved precedes it on the lane; if that was refused here, so is this result
+        // (re-applied at the hub once the key is here), so the seller is never paid for a key in limbo.
+        if (r.filled) {
+            try IERC721(keys).ownerOf(o.keyId) returns (address) {} catch {
+                revert KeyNotArrived(o.keyId);
+            }
+        }
+        delete s.orders[r.orderId];
+        if (!r.filled) {
+            emit RemoteOrderSettled(r.orderId, o.keyId, false, o.buyer);
+            _credit(s, o.buyer, o.currency, o.price);
+            return;
+        }
+        // The royalty is the listing chain's (its collection's ERC-2981 of this price), paid into the
+        // model's vault here through this chain's collection.
+        uint256 royalty = r.royalty;
+        if (royalty > o.price) revert RoyaltyTooHigh(royalty, o.price);
+        address payee = IRegistryLinks(address(s.registry)).payoutOf(o.seller);
+        if (payee == address(0)) payee = o.seller;
+        emit RemoteOrderSettled(r.orderId, o.keyId, true, payee);
+        emit ResaleFilled(o.keyId, o.modelId, o.buyer, o.seller, o.currency, o.price, royalty, 0, uint8(r.leaseEscrow));
+        if (o.price != royalty) _credit(s, payee, o.currency, o.price - royalty);
+        _payRoyalty(keys, o.currency, keys, royalty);
+    }
+
+    function _currency(bytes memory b) private pure returns (address) {
+        return address(bytes20(b));
+    }
+
+    function _hub(ResaleStorage storage s) private view returns (address hub) {
+        hub = IRegistryLinks(address(s.registry)).hub();
+        if (hub == address(0)) revert NotCrossChain();
     }
 
     function _collect(ResaleStorage storage s, address currency, uint256 total) private {

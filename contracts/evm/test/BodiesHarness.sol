@@ -57,6 +57,16 @@ abstract contract BodiesHarness {
         return HexsBodies.decodeKeyPolicySet(b);
     }
 
+    function decodeResaleOrder(bytes calldata m) external pure returns (HexsBodies.ResaleOrder memory) {
+        (, bytes calldata b) = HexsCodec.expectKind(m, HexsBodies.KIND_RESALE_ORDER);
+        return HexsBodies.decodeResaleOrder(b);
+    }
+
+    function decodeResaleResult(bytes calldata m) external pure returns (HexsBodies.ResaleResult memory) {
+        (, bytes calldata b) = HexsCodec.expectKind(m, HexsBodies.KIND_RESALE_RESULT);
+        return HexsBodies.decodeResaleResult(b);
+    }
+
     /// @dev Decodes a body of `kind` (a known kind) and re-encodes it with the Solidity encoders.
     function _reencodeBody(uint8 kind, bytes calldata b) internal pure returns (bytes memory) {
         if (kind == HexsBodies.KIND_MODEL_REGISTERED) {
@@ -86,6 +96,15 @@ abstract contract BodiesHarness {
         if (kind == HexsBodies.KIND_PAYOUT_ADDRESS_BOUND) {
             return HexsBodies.encodePayoutAddressBound(HexsBodies.decodePayoutAddressBound(b));
         }
-        return HexsBodies.encodeKeyPolicySet(HexsBodies.decodeKeyPolicySet(b));
+        if (kind == HexsBodies.KIND_KEY_POLICY_SET) {
+            return HexsBodies.encodeKeyPolicySet(HexsBodies.decodeKeyPolicySet(b));
+        }
+        if (kind == HexsBodies.KIND_RESALE_ORDER) {
+            return HexsBodies.encodeResaleOrder(HexsBodies.decodeResaleOrder(b));
+        }
+        if (kind == HexsBodies.KIND_RESALE_RESULT) {
+            return HexsBodies.encodeResaleResult(HexsBodies.decodeResaleResult(b));
+        }
+        revert HexsCodec.UnknownKind(kind);
     }
 }

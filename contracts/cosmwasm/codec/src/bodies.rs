@@ -22,6 +22,8 @@ pub enum Kind {
     LeaseReported = 8,
     PayoutAddressBound = 9,
     KeyPolicySet = 10,
+    ResaleOrder = 12,
+    ResaleResult = 13,
 }
 
 impl Kind {
@@ -37,6 +39,8 @@ impl Kind {
             8 => Kind::LeaseReported,
             9 => Kind::PayoutAddressBound,
             10 => Kind::KeyPolicySet,
+            12 => Kind::ResaleOrder,
+            13 => Kind::ResaleResult,
             _ => return None,
         })
     }
@@ -53,6 +57,8 @@ impl Kind {
             Kind::LeaseReported => "LeaseReported",
             Kind::PayoutAddressBound => "PayoutAddressBound",
             Kind::KeyPolicySet => "KeyPolicySet",
+            Kind::ResaleOrder => "ResaleOrder",
+            Kind::ResaleResult => "ResaleResult",
         }
     }
 }
@@ -177,6 +183,36 @@ pub struct KeyPolicySet {
     pub transfer_checked: bool,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResaleOrder {
+    /// The paying chain in the upper 32 bits, its order serial below.
+    pub order_id: u64,
+    /// The chain of the listing; only it applies the order.
+    pub listing_chain: u32,
+    pub model_id: u64,
+    pub key_id: u64,
+    /// The listing's seller as the buyer saw it.
+    pub seller: Account,
+    /// Who holds the key on the paying chain.
+    pub buyer: Account,
+    /// The payment's currency on the paying chain.
+    pub currency: Vec<u8>,
+    /// Escrowed on the paying chain.
+    pub price: u128,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResaleResult {
+    pub order_id: u64,
+    pub key_id: u64,
+    /// True: the key left the listing chain for the buyer; false: refused, refund.
+    pub filled: bool,
+    /// The listing's lease-escrow terms (docs/resale.md), 0 when refused.
+    pub lease_escrow: u16,
+    /// Of the price, for the model's vault: the listing chain's ERC-2981 royalty; 0 when refused.
+    pub royalty: u128,
+}
+
 /// A message body; the variant determines the envelope's kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -190,6 +226,8 @@ pub enum Body {
     LeaseReported(LeaseReported),
     PayoutAddressBound(PayoutAddressBound),
     KeyPolicySet(KeyPolicySet),
+    ResaleOrder(ResaleOrder),
+    ResaleResult(ResaleResult),
 }
 
 impl Body {
@@ -205,6 +243,8 @@ impl Body {
             Body::LeaseReported(_) => Kind::LeaseReported,
             Body::PayoutAddressBound(_) => Kind::PayoutAddressBound,
             Body::KeyPolicySet(_) => Kind::KeyPolicySet,
+            Body::ResaleOrder(_) => Kind::ResaleOrder,
+            Body::ResaleResult(_) => Kind::ResaleResult,
         }
     }
 }
@@ -294,6 +334,23 @@ pub(crate) fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError>
             w.bool(b.soulbound);
             w.u64(b.key_duration);
             w.bool(b.transfer_checked);
+        }
+        Body::ResaleOrder(b) => {
+            w.u64(b.order_id);
+            w.u32(b.listing_chain);
+            w.u64(b.model_id);
+            w.u64(b.key_id);
+            w.account(&b.seller);
+            w.account(&b.buyer);
+            w.bytes(&b.currency, MAX_CURRENCY_LENGTH)?;
+            w.u128(b.price);
+        }
+        Body::ResaleResult(b) => {
+            w.u64(b.order_id);
+            w.u64(b.key_id);
+            w.bool(b.filled);
+            w.u16(b.lease_escrow);
+            w.u128(b.royalty);
         }
     }
     Ok(())
@@ -386,6 +443,23 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             soulbound: r.bool()?,
             key_duration: r.u64()?,
             transfer_checked: r.bool()?,
+        }),
+        Kind::ResaleOrder => Body::ResaleOrder(ResaleOrder {
+            order_id: r.u64()?,
+            listing_chain: r.u32()?,
+            model_id: r.u64()?,
+            key_id: r.u64()?,
+            seller: r.account()?,
+            buyer: r.account()?,
+            currency: r.bytes(MAX_CURRENCY_LENGTH)?,
+            price: r.u128()?,
+        }),
+        Kind::ResaleResult => Body::ResaleResult(ResaleResult {
+            order_id: r.u64()?,
+            key_id: r.u64()?,
+            filled: r.bool()?,
+            lease_escrow: r.u16()?,
+            royalty: r.u128()?,
         }),
     };
     r.end()?;

@@ -128,6 +128,23 @@ fn message_json(m: &Message) -> Value {
             "keyDuration": b.key_duration.to_string(),
             "transferChecked": b.transfer_checked,
         }),
+        Body::ResaleOrder(b) => json!({
+            "orderId": b.order_id.to_string(),
+            "listingChain": b.listing_chain,
+            "modelId": b.model_id.to_string(),
+            "keyId": b.key_id.to_string(),
+            "seller": account_json(&b.seller),
+            "buyer": account_json(&b.buyer),
+            "currency": hex(&b.currency),
+            "price": b.price.to_string(),
+        }),
+        Body::ResaleResult(b) => json!({
+            "orderId": b.order_id.to_string(),
+            "keyId": b.key_id.to_string(),
+            "filled": b.filled,
+            "leaseEscrow": b.lease_escrow,
+            "royalty": b.royalty.to_string(),
+        }),
     };
     json!({
         "version": VERSION,
