@@ -104,6 +104,24 @@ describe("recorded mint: the KeyMinted fact the relayer reads", () => {
     await expectJournalMatchesEvents();
   });
 
+  it("a recorded transfer journals KeyTransferred between the two EVM holders, chained into the head", async () => {
+    const [, , creator, b1, b2] = p.signers;
+    const { modelId, keys } = await publish(p, creator, { content: "moved" });
+    await (await p.registry.connect(creator).setPrice(modelId, NATIVE, PRICE, 0, true)).wait();
+    const keyId = await buyNative(p, b1, modelId, PRICE);
+    const [before] = await lens.journal(await hub.getAddress());
+    const [from, to] = [await b1.getAddress(), await b2.getAddress()];
+    await (await keys.connect(b1).transferFrom(from, to, keyId)).wait();
+    const entries = await journalAfter(hub, before);
+    expect(entries.map((e) => e.kind)).to.deep.equal([Kind.KeyTransferred]);
+    const body = decodeBody(Kind.KeyTransferred, entries[0].body);
+    expect(body.keyId).to.equal(keyId);
+    expect(body.modelId).to.equal(modelId);
+    expect(body.from).to.deep.equal({ family: AccountFamily.Evm, address: from.toLowerCase() });
+    expect(body.to).to.deep.equal({ family: AccountFamily.Evm, address: to.toLowerCase() });
+    await expectJournalMatchesEvents();
+  });
+
   it("the helper buy path (buyNative) journals one KeyMinted per key", async () => {
     const [, , creator, b1, b2] = p.signers;
     const { modelId } = await publish(p, creator, { content: "two" });

@@ -161,9 +161,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
             uint64 expiry = mask & PluginFlags.ON_MINT == 0 ? 0 : s.terms[keyId].expiresAt;
             hub.record(
                 HexsBodies.KIND_KEY_MINTED,
-                HexsBodies.encodeKeyMinted(
-                    HexsBodies.KeyMinted(s.modelId, uint64(keyId), HexsCodec.evmAccount(to), expiry, locks)
-                )
+                HexsBodies.encodeKeyMintedEvm(s.modelId, uint64(keyId), to, expiry, locks)
             );
         }
     }
@@ -475,14 +473,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
             } else {
                 hub.record(
                     HexsBodies.KIND_KEY_TRANSFERRED,
-                    HexsBodies.encodeKeyTransferred(
-                        HexsBodies.KeyTransferred(
-                            uint64(keyId),
-                            s.modelId,
-                            HexsCodec.evmAccount(from),
-                            HexsCodec.evmAccount(to)
-                        )
-                    )
+                    HexsBodies.encodeKeyTransferredEvm(uint64(keyId), s.modelId, from, to)
                 );
             }
         }
