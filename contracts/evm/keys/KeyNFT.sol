@@ -17,6 +17,7 @@ import {IKeyPlugin, PluginConfig, PluginFlags} from "../interfaces/IKeyPlugin.so
 import {IHexsHub} from "../interfaces/IHexsHub.sol";
 import {HexsCodec} from "../libraries/HexsCodec.sol";
 import {HexsBodies} from "../libraries/HexsBodies.sol";
+import {EvmHolderBodies} from "../libraries/EvmHolderBodies.sol";
 import {GlobalIds} from "../libraries/GlobalIds.sol";
 import {ExpiryPlugin} from "../plugins/ExpiryPlugin.sol";
 
@@ -161,7 +162,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
             uint64 expiry = mask & PluginFlags.ON_MINT == 0 ? 0 : s.terms[keyId].expiresAt;
             hub.record(
                 HexsBodies.KIND_KEY_MINTED,
-                HexsBodies.encodeKeyMintedEvm(s.modelId, uint64(keyId), to, expiry, locks)
+                EvmHolderBodies.keyMinted(s.modelId, uint64(keyId), to, expiry, locks)
             );
         }
     }
@@ -473,7 +474,7 @@ contract KeyNFT is Initializable, ERC721Upgradeable, IERC2981, IERC5192, IKeyCol
             } else {
                 hub.record(
                     HexsBodies.KIND_KEY_TRANSFERRED,
-                    HexsBodies.encodeKeyTransferredEvm(uint64(keyId), s.modelId, from, to)
+                    EvmHolderBodies.keyTransferred(uint64(keyId), s.modelId, from, to)
                 );
             }
         }

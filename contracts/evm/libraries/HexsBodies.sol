@@ -198,29 +198,6 @@ library HexsBodies {
         return abi.encodePacked(b.modelId, b.keyId, HexsCodec.encodeAccount(b.owner), b.expiresAt, b.locked);
     }
 
-    /// @dev `encodeKeyMinted` of an EVM holder, packed straight from its fields (no Account or
-    /// struct built in memory first): the key collections' hot path.
-    function encodeKeyMintedEvm(
-        uint64 modelId,
-        uint64 keyId,
-        address owner,
-        uint64 expiresAt,
-        bool locked
-    ) internal pure returns (bytes memory) {
-        return abi.encodePacked(modelId, keyId, HexsCodec.FAMILY_EVM, uint8(20), owner, expiresAt, locked);
-    }
-
-    /// @dev `encodeKeyTransferred` between EVM holders, packed straight from its fields.
-    function encodeKeyTransferredEvm(
-        uint64 keyId,
-        uint64 modelId,
-        address from,
-        address to
-    ) internal pure returns (bytes memory) {
-        uint8 evm = HexsCodec.FAMILY_EVM;
-        return abi.encodePacked(keyId, modelId, evm, uint8(20), from, evm, uint8(20), to);
-    }
-
     function encodeKeyTransferred(KeyTransferred memory b) internal pure returns (bytes memory) {
         return abi.encodePacked(b.keyId, b.modelId, HexsCodec.encodeAccount(b.from), HexsCodec.encodeAccount(b.to));
     }
