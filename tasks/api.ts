@@ -2,7 +2,8 @@
 // task signs the request with the account (EIP-191, single use, bound to this call) and prints
 // the answer; with --stream it prints the tokens as they arrive. With --pay it pays the call
 // instead (x402 v2: an EIP-3009 authorization of the gateway's quoted price, at most --max-price).
-// model:api-price sets (or shows) a model's API price; api:sweep moves paid calls into the vault.
+// model:api-price sets (or shows) a model's API price; api:sweep moves paid calls into the vault;
+// api:deposit prepays calls (a deposit that per-call vouchers draw on, redeemed by the gateway in batches).
 import { task, types } from "hardhat/config";
 import { formatId } from "../sdk/ids";
 import { loadProtocol, resolveSigner, sdk } from "./lib/context";
@@ -190,4 +191,44 @@ task("api:sweep", "Move what callers paid into a model's sink into its vault (op
       );
       return r;
     }),
+  );
+
+task(
+  "api:deposit",
+  "Prepay calls to a model through one gateway: escrow an ERC-20 deposit in HexsApiPayments, then pay each call with a voucher (or --show the deposit)",
+)
+  .addParam("model", "The model (id such as 4294967297 or chain:serial such as 1:1)")
+  .addParam("currency", "The API currency (ERC-20 token address)")
+  .addParam("gateway", "The gateway's redeeming account (address): only it can redeem this deposit's vouchers")
+  .addOptionalParam("amount", "How much to escrow, in the token's units (e.g. 5) or base units (e.g. 5000000wei)")
+  .addFlag("permit", "Sign an EIP-2612 permit instead of sending an approval")
+  .addFlag("show", "Only print the channel: deposited, redeemed by the gateway, withdrawal asked for")
+  .addOptionalParam("from", "Account to sign with: index (0, 1, …) or address among the network's accounts", "0")
+  .setAction(
+    cli(
+      async (
+        a: { model: string; currency: string; gateway: string; amount?: string; permit: boolean; show: boolean; from?: string },
+        hre,
+      ) => {
+        const modelId = parseId("model", a.model);
+        const currency = parseCurrency(a.currency);
+        if (currency === parseCurrency("native")) fail("bad --currency 'native': vouchers are paid from an ERC-20 deposit");
+        const gateway = parseAddress("gateway", a.gateway);
+        const p = await loadProtocol(hre);
+        const { currencyInfo, depositForVouchers, fmt, voucherChannelOf } = await sdk();
+        const c = await currencyInfo(p, currency);
+        const signer = await resolveSigner(hre, a.from);
+        if (a.show) {
+          const ch = await voucherChannelOf(p, await signer.getAddress(), modelId, currency, gateway);
+          say(
+            `model ${formatId(modelId)} via ${gateway}: deposited ${fmt(ch.deposited, c)}, redeemed ${fmt(ch.redeemed, c)}` +
+              (ch.withdrawableAt ? `, withdrawal asked (from ${new Date(Number(ch.withdrawableAt) * 1000).toISOString()})` : ""),
+          );
+          return ch;
+        }
+        const amount = parseAmount("amount", a.amount, c.decimals, c.symbol);
+        if (amount === 0n) fail("bad --amount '0': deposit a positive amount");
+        return depositForVouchers(p, signer, { modelId, currency, gateway, amount, permit: a.permit }, { log: say });
+      },
+    ),
   );

@@ -9,10 +9,14 @@
 //   "upstreamTimeoutMs": 30000,
 //   "accessCacheMs": 0,
 //   "x402": { "chain": "hexs-evm-31401", "apiPayments": "0x…", "asset": "0x… (EIP-3009 stablecoin)",
-//             "quoteTtlSeconds": 300, "paymentsDb": ".devnet/api-gateway/payments.sqlite", "sweepEveryMs": 60000 }
+//             "quoteTtlSeconds": 300, "paymentsDb": ".devnet/api-gateway/payments.sqlite", "sweepEveryMs": 60000 },
+//   "vouchers": { "chain": "hexs-evm-31401", "apiPayments": "0x…", "asset": "0x…", "maxUnsettledPerPayer": "5000000",
+//                 "settleEveryMs": 60000, "vouchersDb": ".devnet/api-gateway/vouchers.sqlite" }
 // }
 // The x402 facilitator's private key comes from HEXS_X402_FACILITATOR_KEY (or x402.facilitatorKey);
 // that account pays settlement gas and never holds revenue (payments go straight to each model's sink).
+// The voucher gateway account's key (prepaid calls: vouchers name it, it redeems them) comes from
+// HEXS_VOUCHER_GATEWAY_KEY (or vouchers.gatewayKey).
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { startGateway, type GatewayConfig } from "./gateway";
@@ -57,6 +61,26 @@ const Config = z.object({
       codeCacheMs: z.number().int().min(0).optional(),
     })
     .optional(),
+  vouchers: z
+    .object({
+      chain: z.string().min(1),
+      apiPayments: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      asset: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      gatewayKey: z
+        .string()
+        .regex(/^0x[0-9a-fA-F]{64}$/)
+        .optional(),
+      maxUnsettledPerPayer: z.string().regex(/^[1-9]\d{0,28}$/, "a positive integer (smallest unit), as a string"),
+      settleEveryMs: z.number().int().min(0).optional(),
+      settleAtHalfCap: z.boolean().optional(),
+      maxBatch: z.number().int().min(1).max(500).optional(),
+      minVoucherLifetimeSeconds: z.number().int().min(60).optional(),
+      channelCacheMs: z.number().int().min(0).max(3_600_000).optional(),
+      vouchersDb: z.string().optional(),
+      defaultMaxTokens: z.number().int().positive().optional(),
+      pollingMs: z.number().int().min(1).optional(),
+    })
+    .optional(),
 });
 
 export function parseGatewayConfig(json: unknown): GatewayConfig {
@@ -65,7 +89,16 @@ export function parseGatewayConfig(json: unknown): GatewayConfig {
     throw new Error(
       `bad gateway config: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
     );
-  const { x402, ...rest } = r.data;
+  const { x402, vouchers, ...base } = r.data;
+  let rest: GatewayConfig = base;
+  if (vouchers) {
+    const gatewayKey = vouchers.gatewayKey ?? process.env.HEXS_VOUCHER_GATEWAY_KEY;
+    if (!gatewayKey || !/^0x[0-9a-fA-F]{64}$/.test(gatewayKey))
+      throw new Error(
+        "bad gateway config: vouchers needs the gateway account's key (HEXS_VOUCHER_GATEWAY_KEY or vouchers.gatewayKey, 0x + 64 hex)",
+      );
+    rest = { ...rest, vouchers: { ...vouchers, gatewayKey } };
+  }
   if (!x402) return rest;
   const facilitatorKey = x402.facilitatorKey ?? process.env.HEXS_X402_FACILITATOR_KEY;
   if (!facilitatorKey || !/^0x[0-9a-fA-F]{64}$/.test(facilitatorKey))

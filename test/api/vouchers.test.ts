@@ -28,6 +28,7 @@ import type { TestStablecoin } from "../../sdk/typechain";
 import { startGateway, type RunningGateway } from "../../services/api-gateway/gateway";
 import { ensureWeights } from "../../services/model-server/build";
 import { startModelServer, type RunningModelServer } from "../../services/model-server/server";
+import { setQuiet } from "../../tasks/lib/log";
 import { PORTS } from "./helpers";
 
 const CHAIN = "hexs-evm-31337";
@@ -275,5 +276,36 @@ describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redempt
     const r = await refusalOf(session(payer, { cumulative: accepted }).call("chat/completions", chat("late")));
     expect([r.status, r.code]).to.deep.equal([402, "voucher_withdrawal_pending"]);
     expect(gw.vouchers!.stateOf(P, m1.toString())!.accepted).to.equal(accepted.toString());
+  });
+
+  it("task api:deposit escrows through the SDK (approve or permit), shows the channel, and refuses bad input with clear errors", async () => {
+    setQuiet(true);
+    try {
+      const [account] = await ethers.getSigners();
+      const A = await account.getAddress();
+      await usd.mint(A, 10_000n);
+      const model = m1.toString();
+      const fails = async (args: Record<string, unknown>, reason: RegExp) => {
+        let e: Error | undefined;
+        await hre.run("api:deposit", { model, currency: USD, gateway: GW, ...args }).catch((x: Error) => (e = x));
+        expect(e?.message).to.match(reason);
+      };
+      await fails({ amount: "abc" }, /bad --amount 'abc'/);
+      await fails({ amount: "0wei" }, /bad --amount '0'/);
+      await fails({ amount: "5wei", gateway: "0x12" }, /gateway/);
+      await fails({ amount: "5wei", currency: "native" }, /ERC-20 deposit/);
+      await fails({ amount: "1" }, /insufficient funds/); // 1 hUSD = 1,000,000 base units, more than A holds
+      expect(await usd.balanceOf(A)).to.equal(10_000n);
+      await hre.run("api:deposit", { model, currency: USD, gateway: GW, amount: "4000wei" });
+      await hre.run("api:deposit", { model, currency: USD, gateway: GW, amount: "3000wei", permit: true });
+      const shown = (await hre.run("api:deposit", { model, currency: USD, gateway: GW, show: true })) as {
+        deposited: bigint;
+        redeemed: bigint;
+      };
+      expect([shown.deposited, shown.redeemed]).to.deep.equal([7_000n, 0n]);
+      expect(await usd.balanceOf(A)).to.equal(3_000n);
+    } finally {
+      setQuiet(false);
+    }
   });
 });
