@@ -118,7 +118,7 @@ describe("resale tasks", () => {
     expect(await keys.ownerOf(keyId)).to.equal(await p.signers[7].getAddress());
   });
 
-  it("resale:remote-price prices a listing for a peer chain; resale:buy-remote and resale:order refuse bad input before sending", async () => {
+  it("resale:remote-price prices a listing for a peer chain, resale:buy-remote escrows an order, resale:order shows it; bad input is refused before sending", async () => {
     const PEER = 9;
     const key = String(keyId);
     await refuses("resale:remote-price", { key, chain: String(PEER), price: "5", from: ALICE }, /is not listed/);
@@ -134,8 +134,10 @@ describe("resale tasks", () => {
     await p.resale.connect(await timelockSigner(p)).setResalePeer(PEER, true);
     await run("resale:remote-price", { key, chain: String(PEER), price: "5", from: ALICE });
     expect((await p.resale.remotePriceOf(keyId, PEER)).price).to.equal(5n);
-    // This deployment has no hub: an order could never travel, so it is refused before sending.
-    await refuses("resale:buy-remote", order, /no hub/);
-    expect(await ethers.provider.getBalance(await p.resale.getAddress())).to.equal(0n);
+    // A buyer orders it: the payment is escrowed here until chain 9 answers, and resale:order shows it.
+    const placed = await run<{ orderId: bigint }>("resale:buy-remote", order);
+    expect(await ethers.provider.getBalance(await p.resale.getAddress())).to.equal(5n);
+    const shown = await run<{ state: string; buyer: string; price: bigint }>("resale:order", { order: String(placed.orderId) });
+    expect([shown.state, shown.buyer, shown.price]).to.deep.equal(["pending", B, 5n]);
   });
 });
