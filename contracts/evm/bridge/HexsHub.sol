@@ -154,6 +154,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     event RecorderAuthorized(address recorder);
     event LeaseReportingSet(uint32 indexed akashChain, address market, address payee);
     event PayoutBindingsSet(address bindings);
+    /// A leased key's deployment now serves its new holder (the Akash lane's LeaseHandedOver body).
+    event LeaseHandedOver(uint64 indexed keyId, bytes body);
 
     error NotRecorder(address caller);
     error NotTransport(uint32 chain, address caller);
@@ -423,6 +425,12 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         } else {
             // PurchaseSettled is consumed by the relayer, not by the mirror; validated and acknowledged here.
             HexsCodec.validate(message);
+            if (h.kind == HexsBodies.KIND_LEASE_HANDED_OVER) {
+                // A record only (co-signers checked it): nothing changes here, so a stale or
+                // repeated one cannot hurt; one from another lane is refused like a lease report.
+                if (srcChain != s.leaseChain) revert NotLeaseLane(srcChain);
+                emit LeaseHandedOver(uint64(bytes8(body)), body);
+            }
         }
     }
 

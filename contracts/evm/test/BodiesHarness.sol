@@ -57,6 +57,11 @@ abstract contract BodiesHarness {
         return HexsBodies.decodeKeyPolicySet(b);
     }
 
+    function decodeLeaseHandedOver(bytes calldata m) external pure returns (HexsBodies.LeaseHandedOver memory) {
+        (, bytes calldata b) = HexsCodec.expectKind(m, HexsBodies.KIND_LEASE_HANDED_OVER);
+        return HexsBodies.decodeLeaseHandedOver(b);
+    }
+
     /// @dev Decodes a body of `kind` (a known kind) and re-encodes it with the Solidity encoders.
     function _reencodeBody(uint8 kind, bytes calldata b) internal pure returns (bytes memory) {
         if (kind == HexsBodies.KIND_MODEL_REGISTERED) {
@@ -86,6 +91,9 @@ abstract contract BodiesHarness {
         if (kind == HexsBodies.KIND_PAYOUT_ADDRESS_BOUND) {
             return HexsBodies.encodePayoutAddressBound(HexsBodies.decodePayoutAddressBound(b));
         }
-        return HexsBodies.encodeKeyPolicySet(HexsBodies.decodeKeyPolicySet(b));
+        if (kind == HexsBodies.KIND_KEY_POLICY_SET) {
+            return HexsBodies.encodeKeyPolicySet(HexsBodies.decodeKeyPolicySet(b));
+        }
+        return HexsBodies.encodeLeaseHandedOver(HexsBodies.decodeLeaseHandedOver(b));
     }
 }
