@@ -85,6 +85,8 @@ export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
   [Kind.LeaseReported]: 50_000n,
   [Kind.PayoutAddressBound]: 65_000n,
   [Kind.KeyPolicySet]: 210_000n,
+  // Akash lane only (attested, not LayerZero): validated and emitted, as cheap as a lease report
+  [Kind.LeaseHandedOver]: 50_000n,
 };
 
 /** Gas figures are configured in steps of 5,000 (rounded up). */
