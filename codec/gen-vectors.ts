@@ -19,6 +19,7 @@ import {
   HEADER_LENGTH,
   JsonValue,
   Kind,
+  KINDS,
   MAX_BYTES_LENGTH,
   MAX_CURRENCY_LENGTH,
   MAX_PRICES,
@@ -317,6 +318,24 @@ add("key-policy-set", "home chain changes a model's key policy: soul-bound, 30-d
   },
 });
 
+add("lease-handed-over", "a leased key's deployment now serves its new holder (a Cosmos account)", {
+  ...hdr(COSMOS, EVM_A, 4n),
+  kind: Kind.LeaseHandedOver,
+  body: {
+    keyId: gid(EVM_A, 9),
+    modelId: gid(EVM_A, 1),
+    handover: 2n,
+    dseq: 1_234_567n,
+    gseq: 1,
+    oseq: 1,
+    provider: "akash1q7spuqhnlq0ncvzp6k5c8n3h8vjz0nqxm8vxqd",
+    holder: CAROL_COSMOS,
+    holderChain: EVM_A,
+    manifestHash: "0x" + "3c".repeat(32),
+    transfer: `${EVM_A}:0x${"4d".repeat(32)}:3`,
+  },
+});
+
 add("resale-order", "a buyer on B orders a key listed on A, paying 25 USDC (6 decimals) escrowed on B", {
   ...hdr(EVM_B, EVM_A, 19n),
   kind: Kind.ResaleOrder,
@@ -457,7 +476,8 @@ reject("version-0", "version byte 0", raw(Kind.KeyBurned, u(1, 8), 0), "Unsuppor
 reject("version-2", "future version", raw(Kind.KeyBurned, u(1, 8), 2), "UnsupportedVersion");
 reject("version-only", "a valid version byte and nothing else", "0x01", "Truncated");
 reject("kind-0", "kind 0 is not assigned", raw(0, u(1, 8)), "UnknownKind");
-reject("kind-11", "first unassigned kind", raw(11, u(1, 8)), "UnknownKind");
+const UNASSIGNED = Math.max(...KINDS) + 1; // computed: a new kind moves it
+reject(`kind-${UNASSIGNED}`, "first unassigned kind", raw(UNASSIGNED, u(1, 8)), "UnknownKind");
 reject("kind-255", "kind 255", raw(255, u(1, 8)), "UnknownKind");
 reject("header-truncated", "header cut after 21 bytes", hexlify(getBytes(keyMintedHex).subarray(0, 21)), "Truncated");
 reject(

@@ -17,6 +17,7 @@ export {
   type KeyMovedBody,
   type KeyPolicySetBody,
   type KeyTransferredBody,
+  type LeaseHandedOverBody,
   type LeaseReportedBody,
   type ModelRegisteredBody,
   type ModelUpdatedBody,

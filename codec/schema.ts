@@ -28,7 +28,7 @@ export enum Kind {
   LeaseReported = 8,
   PayoutAddressBound = 9,
   KeyPolicySet = 10,
-  // 11 is assigned elsewhere (LeaseHandedOver); unassigned kinds below the highest are refused.
+  LeaseHandedOver = 11,
   ResaleOrder = 12,
   ResaleResult = 13,
 }
@@ -137,6 +137,19 @@ export const SCHEMA = {
     ["keyDuration", "u64", { doc: "seconds a key minted from now on is valid, 0 = never expires" }],
     ["transferChecked", "bool", { doc: "the home chain checks each change of holder with plugins other chains cannot run" }],
   ],
+  [Kind.LeaseHandedOver]: [
+    ["keyId", "u64", { doc: "the leased key (also its purchase id)" }],
+    ["modelId", "u64"],
+    ["handover", "u64", { doc: "the key's handover report number, strictly increasing per key" }],
+    ["dseq", "u64", { doc: "the lease (owner: the reporting leader's Akash account)" }],
+    ["gseq", "u32"],
+    ["oseq", "u32"],
+    ["provider", "string"],
+    ["holder", "account", { doc: "the new holder the deployment now serves" }],
+    ["holderChain", "u32", { doc: "the Hexs chain the key resides on for the new holder" }],
+    ["manifestHash", "b32", { doc: "sha256 of the new holder's manifest: the deployment's version on Akash" }],
+    ["transfer", "string", { doc: "the transfer fact handed over: chain:tx:logIndex" }],
+  ],
   [Kind.ResaleOrder]: [
     ["orderId", "u64", { doc: "the paying chain in the upper 32 bits, its order serial below" }],
     ["listingChain", "u32", { doc: "the chain of the listing; only it applies the order" }],
@@ -191,5 +204,6 @@ export type PurchaseSettledBody = BodyByKind[Kind.PurchaseSettled];
 export type LeaseReportedBody = BodyByKind[Kind.LeaseReported];
 export type PayoutAddressBoundBody = BodyByKind[Kind.PayoutAddressBound];
 export type KeyPolicySetBody = BodyByKind[Kind.KeyPolicySet];
+export type LeaseHandedOverBody = BodyByKind[Kind.LeaseHandedOver];
 export type ResaleOrderBody = BodyByKind[Kind.ResaleOrder];
 export type ResaleResultBody = BodyByKind[Kind.ResaleResult];

@@ -85,6 +85,8 @@ export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
   [Kind.LeaseReported]: 50_000n,
   [Kind.PayoutAddressBound]: 65_000n,
   [Kind.KeyPolicySet]: 210_000n,
+  // Akash lane only (attested, not LayerZero): validated and emitted, as cheap as a lease report
+  [Kind.LeaseHandedOver]: 50_000n,
   // Not yet measured by test/lz/receive-gas.test.ts: generous allowances. An order fills by
   // moving the key (a KeyMoved recorded, ~ a KeyMoved's apply) and records the result; a result
   // pays the royalty into the market's vault and credits the seller.

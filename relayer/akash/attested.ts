@@ -18,19 +18,24 @@
 //     ok = false: no active deployment at that dseq;
 //   * one report per purchase, one lease per deployment (an ok report's dseq, on every lane),
 //     one message per lane nonce (no equivocation), no gaps;
+//   * LeaseHandedOver (kind 11, a done handover, ./handover.ts): the key's lease was co-signed
+//     here at that dseq and is active; the deployment's version on Akash is the new holder's
+//     manifest, recomputed here; the new holder holds the key on the chain it resides on
+//     (`holderOf`); the report number is above every one co-signed for the key (a repeated or
+//     older report is stale);
 //   * refunds bounded per lane: at most `refundsPerHour` failure reports per lane and rolling
 //     hour; more wait for the next window (the destination's lane rate limit bounds it again).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { decodeMessage, encodeMessage, Kind, messageDigest, type LeaseReportedBody } from "../../codec";
+import { decodeMessage, encodeMessage, Kind, messageDigest, type LeaseHandedOverBody, type LeaseReportedBody } from "../../codec";
 import type { LeaseReportRow, LeaseReportStore, OpStore } from "../store";
 import type { AkashClient } from "../../sdk/akash/client";
 import { AkashError, errorMessage } from "../../sdk/akash/errors";
 import type { PurchaseChain } from "./feeds";
 import { logger } from "../log";
-import type { LeaseReport, LeaseReporter } from "./reporter";
+import type { HandoverReport, LeaseReport, LeaseReporter } from "./reporter";
 import type { SdlSource } from "./sdl-source";
 import type { AkashNetworkId } from "../../sdk/akash/sdl";
-import { prepareForHolder } from "./holder";
+import { holderWord, prepareForHolder } from "./holder";
 
 export const PROPOSE_PATH = "/akash/lease-reports";
 
@@ -56,7 +61,7 @@ async function queueOps(ops: OpStore, rows: readonly LeaseReportRow[]): Promise<
           src: r.laneSrc,
           dst: r.laneDst,
           nonce: r.nonce,
-          kind: Kind.LeaseReported,
+          kind: parseInt(r.message.slice(4, 6), 16), // the envelope's kind byte
           message: r.message,
           digest: r.digest,
           source: `akash:${r.laneSrc}-${r.laneDst}`,
@@ -136,6 +141,72 @@ export class AttestedLeaseReporter implements LeaseReporter {
       this.log.info({ lane: `${src}-${dst}`, nonce: row.nonce, keyId: row.keyId, ok: r.ok }, "LeaseReported numbered");
     }
     const ref = `LeaseReported ${src}-${dst} #${row.nonce}`;
+    if (row.nonce <= inbound) return `${ref} (applied)`;
+    const pending = await this.o.reports.laneAfter("sent", src, dst, inbound);
+    await queueOps(this.o.ops, pending);
+    await this.propose(pending, row.nonce);
+    return ref;
+  }
+
+  /**
+   * Number a done handover on the lane (once per handover number) and propose it. The leader
+   * checks what its co-signers will check first (the deployment's version is the new holder's
+   * manifest): a report it cannot stand behind is never numbered, so it cannot stop the lane.
+   */
+  async reportHandover(r: HandoverReport, check?: () => Promise<void>): Promise<string> {
+    const dst = Number(r.purchaseChain);
+    const chain = this.o.chains.get(dst);
+    if (!chain)
+      throw new AkashError(
+        "config_invalid",
+        `cannot report a handover of key ${r.keyId}: chain ${dst} is not in akash.purchases`,
+        {
+          retryable: true,
+        },
+      );
+    const src = this.o.akashChainId;
+    const inbound = await chain.inbound(src);
+    const keyId = `${r.keyId}/handover/${r.handover}`;
+    let row = await this.o.reports.byPurchase("sent", r.purchaseChain, keyId);
+    if (!row) {
+      if ((await this.o.reports.lastHandover("sent", r.purchaseChain, r.keyId.toString())) > Number(r.handover))
+        return "superseded by a later handover report";
+      await check?.();
+      const w = r.holder.replace(/^0x/, "");
+      const body: LeaseHandedOverBody = {
+        keyId: r.keyId,
+        modelId: r.modelId,
+        handover: r.handover,
+        dseq: BigInt(r.dseq),
+        gseq: r.gseq,
+        oseq: r.oseq,
+        provider: r.provider,
+        holder: { family: parseInt(w.slice(0, 2), 16), address: "0x" + w.slice(4) },
+        holderChain: Number(r.holderChain),
+        manifestHash: "0x" + r.manifestHash.replace(/^0x/, ""),
+        transfer: r.transfer,
+      };
+      row = await this.o.reports.insert(
+        { role: "sent", laneSrc: src, laneDst: dst, purchaseChain: r.purchaseChain, keyId, ok: true, dseq: null },
+        (last) => Math.max(last, inbound) + 1,
+        (nonce) => {
+          const bytes = encodeMessage({
+            version: 1,
+            kind: Kind.LeaseHandedOver,
+            srcChain: src,
+            dstChain: dst,
+            nonce: BigInt(nonce),
+            body,
+          });
+          return { message: `0x${Buffer.from(bytes).toString("hex")}`, digest: messageDigest(bytes) };
+        },
+      );
+      this.log.info(
+        { lane: `${src}-${dst}`, nonce: row.nonce, keyId: String(r.keyId), handover: String(r.handover) },
+        "LeaseHandedOver numbered",
+      );
+    }
+    const ref = `LeaseHandedOver ${src}-${dst} #${row.nonce}`;
     if (row.nonce <= inbound) return `${ref} (applied)`;
     const pending = await this.o.reports.laneAfter("sent", src, dst, inbound);
     await queueOps(this.o.ops, pending);
@@ -242,7 +313,8 @@ export class LeaseCosigner {
     for (const { hex, m } of decoded) {
       const nonce = Number(m.nonce);
       try {
-        if (m.kind !== Kind.LeaseReported) throw new Refusal(`kind ${m.kind} is not LeaseReported`);
+        if (m.kind !== Kind.LeaseReported && m.kind !== Kind.LeaseHandedOver)
+          throw new Refusal(`kind ${m.kind} is not LeaseReported or LeaseHandedOver`);
         if (m.srcChain !== this.o.akashChainId)
           throw new Refusal(`source chain ${m.srcChain} is not the Akash lane ${this.o.akashChainId}`);
         const chain = this.o.chains.get(m.dstChain);
@@ -253,7 +325,9 @@ export class LeaseCosigner {
           accepted.push(nonce); // applied on the destination already
           continue;
         }
-        await this.check(p.owner, hex, m.dstChain, nonce, inbound, m.body as LeaseReportedBody);
+        if (m.kind === Kind.LeaseHandedOver)
+          await this.checkHandover(p.owner, hex, m.dstChain, nonce, inbound, m.body as LeaseHandedOverBody);
+        else await this.check(p.owner, hex, m.dstChain, nonce, inbound, m.body as LeaseReportedBody);
         accepted.push(nonce);
       } catch (e) {
         const r = e instanceof Refusal ? e : new Refusal(`cannot check it now: ${errorMessage(e)}`, true);
@@ -265,6 +339,92 @@ export class LeaseCosigner {
     return { accepted };
   }
 
+  /** Equivocation and gap checks of a lane message; true: co-signed before (queued again). */
+  private async seen(hex: string, dst: number, nonce: number, inbound: number): Promise<boolean> {
+    const src = this.o.akashChainId;
+    const digest = messageDigest(hex);
+    const atNonce = await this.o.reports.atNonce("cosigned", src, dst, nonce);
+    if (atNonce) {
+      if (atNonce.digest !== digest)
+        throw new Refusal(`equivocation: nonce ${nonce} was co-signed for another message (${atNonce.digest})`);
+      await queueOps(this.o.ops, [atNonce]);
+      return true;
+    }
+    const last = Math.max(await this.o.reports.lastNonce("cosigned", src, dst), inbound);
+    if (nonce !== last + 1) throw new Refusal(`gap: next nonce on lane ${src}-${dst} is ${last + 1}, got ${nonce}`);
+    return false;
+  }
+
+  /**
+   * A handover is signed only when it is what Akash and the key's chain show now: the key's lease
+   * (co-signed here) is active at the named ids, its version is the manifest of the model's SDL
+   * bound to the named holder (recomputed here), that holder holds the key where it resides, and
+   * the report number is above every one co-signed for the key (a repeat or an older one is stale).
+   */
+  private async checkHandover(
+    owner: string,
+    hex: string,
+    dst: number,
+    nonce: number,
+    inbound: number,
+    b: LeaseHandedOverBody,
+  ): Promise<void> {
+    if (await this.seen(hex, dst, nonce, inbound)) return;
+    const src = this.o.akashChainId;
+    const key = b.keyId.toString();
+    const dseq = b.dseq.toString();
+    if (Number(b.keyId >> 32n) !== dst) throw new Refusal(`key ${key} was not bought on chain ${dst}`);
+    const lease = await this.o.reports.byPurchase("cosigned", String(dst), key);
+    if (!lease?.ok || lease.dseq !== dseq)
+      throw new Refusal(`no lease of key ${key} at deployment ${owner}/${dseq} was co-signed here`);
+    const last = await this.o.reports.lastHandover("cosigned", String(dst), key);
+    if (b.handover <= BigInt(last))
+      throw new Refusal(`stale handover: report ${b.handover} of key ${key}, ${last} was co-signed already`);
+    const active = (await this.o.akash.leases(owner, dseq)).find(
+      (l) => l.gseq === b.gseq && l.oseq === b.oseq && l.provider === b.provider && l.state === "active",
+    );
+    if (!active) throw new Refusal(`Akash has no active lease ${owner}/${dseq}/${b.gseq}/${b.oseq} with ${b.provider}`);
+    const word = holderWord(b.holder);
+    let expected: string;
+    try {
+      const sdl = await this.o.sdl.sdlFor({ purchaseChain: String(dst), modelId: b.modelId.toString(), keyId: key });
+      expected = prepareForHolder(sdl, this.o.network ?? "mainnet", { word, chain: String(b.holderChain) }).manifestHashHex;
+    } catch (e) {
+      throw new Refusal(`cannot read model ${b.modelId}'s SDL to check the manifest: ${errorMessage(e)}`, true);
+    }
+    const claimed = b.manifestHash.replace(/^0x/, "").toLowerCase();
+    if (claimed !== expected)
+      throw new Refusal(`manifest ${claimed} is not model ${b.modelId}'s SDL for holder ${word} (${expected})`);
+    const deployment = await this.o.akash.deployment(owner, dseq);
+    if (deployment?.hashHex.toLowerCase() !== expected)
+      throw new Refusal(
+        `deployment ${owner}/${dseq} runs manifest ${deployment?.hashHex ?? "none"}, not holder ${word}'s (${expected})`,
+      );
+    const home = this.o.chains.get(b.holderChain);
+    if (!home) throw new Refusal(`the key's chain ${b.holderChain} is not one this co-signer reads`);
+    const holder = await home.holderOf(b.keyId, b.modelId);
+    if (holder !== word)
+      throw new Refusal(`${word} does not hold key ${key} on chain ${b.holderChain} (${holder ?? "not resident"})`);
+    const row = await this.o.reports.insert(
+      {
+        role: "cosigned",
+        laneSrc: src,
+        laneDst: dst,
+        purchaseChain: String(dst),
+        keyId: `${key}/handover/${b.handover}`,
+        ok: true,
+        dseq: null,
+      },
+      () => nonce,
+      () => ({ message: hex, digest: messageDigest(hex) }),
+    );
+    await queueOps(this.o.ops, [row]);
+    this.log.info(
+      { lane: `${src}-${dst}`, nonce, key, holder: word },
+      "handover checked on Akash and the key's chain; queued for attestation",
+    );
+  }
+
   private async check(
     owner: string,
     hex: string,
@@ -273,17 +433,9 @@ export class LeaseCosigner {
     inbound: number,
     b: LeaseReportedBody,
   ): Promise<void> {
+    if (await this.seen(hex, dst, nonce, inbound)) return;
     const src = this.o.akashChainId;
     const digest = messageDigest(hex);
-    const atNonce = await this.o.reports.atNonce("cosigned", src, dst, nonce);
-    if (atNonce) {
-      if (atNonce.digest !== digest)
-        throw new Refusal(`equivocation: nonce ${nonce} was co-signed for another message (${atNonce.digest})`);
-      await queueOps(this.o.ops, [atNonce]);
-      return;
-    }
-    const last = Math.max(await this.o.reports.lastNonce("cosigned", src, dst), inbound);
-    if (nonce !== last + 1) throw new Refusal(`gap: next nonce on lane ${src}-${dst} is ${last + 1}, got ${nonce}`);
     // No open escrow (never had one, or resolved meanwhile): the destination refuses the report
     // and pays nothing, so it is signed to keep the lane moving; what it claims is checked anyway.
     const dseq = b.dseq.toString();

@@ -107,6 +107,8 @@ export interface PurchaseChain {
    * holder if it resides on this chain, and the purchase's buyer. Co-signers check the manifest against them.
    */
   keyHolders(keyId: bigint, modelId: bigint): Promise<string[]>;
+  /** The key's current holder's account word if the key resides on this chain (undefined: it does not). */
+  holderOf(keyId: bigint, modelId: bigint): Promise<string | undefined>;
   /** The chain's latest block time, unix seconds (key expiry is the chain's clock). */
   time(): Promise<number>;
   close(): Promise<void>;
@@ -236,14 +238,19 @@ export class EvmPurchaseChain implements PurchaseChain {
     return Number((await new Contract(this.cfg.hub, HUB_ABI, this.p).lane(srcChain)).inbound);
   }
 
-  async keyHolders(keyId: bigint, modelId: bigint): Promise<string[]> {
-    const out: string[] = [];
+  async holderOf(keyId: bigint, modelId: bigint): Promise<string | undefined> {
     const keys = String(await new Contract(this.registryAddr!, REGISTRY_ABI, this.p).keysOf(modelId));
     try {
-      out.push(evmHolderWord(String(await new Contract(keys, KEYS_ABI, this.p).ownerOf(keyId))));
+      return evmHolderWord(String(await new Contract(keys, KEYS_ABI, this.p).ownerOf(keyId)));
     } catch {
-      // not resident here (moved away or burned): only the buyer remains
+      return undefined; // not resident here (moved away or burned)
     }
+  }
+
+  async keyHolders(keyId: bigint, modelId: bigint): Promise<string[]> {
+    const out: string[] = [];
+    const holder = await this.holderOf(keyId, modelId);
+    if (holder) out.push(holder); // else only the buyer remains
     const e = await new Contract(this.market, MARKET_ABI, this.p).escrowOf(keyId);
     if (e.buyer !== ZeroAddress) out.push(evmHolderWord(String(e.buyer)));
     return [...new Set(out)];
@@ -392,16 +399,22 @@ export class CosmwasmPurchaseChain implements PurchaseChain {
     }
   }
 
-  async keyHolders(keyId: bigint): Promise<string[]> {
-    const out: string[] = [];
+  async holderOf(keyId: bigint): Promise<string | undefined> {
     try {
       const k = await this.query<{ owner: string; resident_chain: number }>({ key: { id: keyId.toString() } });
       // the contract's account word is family ‖ address (no length byte): re-encode it as the codec does
       if (k.resident_chain === this.hexsChainId && k.owner.length > 2)
-        out.push(holderWord({ family: parseInt(k.owner.slice(0, 2), 16), address: "0x" + k.owner.slice(2).toLowerCase() }));
+        return holderWord({ family: parseInt(k.owner.slice(0, 2), 16), address: "0x" + k.owner.slice(2).toLowerCase() });
     } catch {
-      // unknown key: only the buyer remains
+      // unknown key
     }
+    return undefined;
+  }
+
+  async keyHolders(keyId: bigint): Promise<string[]> {
+    const out: string[] = [];
+    const holder = await this.holderOf(keyId);
+    if (holder) out.push(holder); // else only the buyer remains
     try {
       const e = await this.query<{ buyer: string }>({ escrow: { key_id: keyId.toString() } });
       out.push(cosmosHolderWord(e.buyer));

@@ -18,9 +18,31 @@ export interface LeaseReport {
   reason: string;
 }
 
+/** Mirrors the LeaseHandedOver message body (docs/messages.md, kind 11). */
+export interface HandoverReport {
+  purchaseChain: string;
+  keyId: bigint;
+  modelId: bigint;
+  /** the key's handover report number (the handover job's id: increasing per key) */
+  handover: bigint;
+  dseq: string;
+  gseq: number;
+  oseq: number;
+  provider: string;
+  /** the new holder's account word (0x-hex) */
+  holder: string;
+  holderChain: string;
+  /** sha256 of the new holder's manifest, hex */
+  manifestHash: string;
+  /** the transfer fact handed over: chain:tx:logIndex */
+  transfer: string;
+}
+
 export interface LeaseReporter {
   /** Report once; calling again for an already-reported purchase must succeed without effect. Returns a reference (tx hash). */
   report(r: LeaseReport): Promise<string>;
+  /** Report a done handover over the Akash lane (attested reporters only); again: no effect. */
+  reportHandover?(r: HandoverReport): Promise<string>;
 }
 
 /**

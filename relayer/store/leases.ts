@@ -807,6 +807,17 @@ export class LeaseReportStore {
     ]);
     return r && toReport(r);
   }
+  /**
+   * The highest LeaseHandedOver number recorded for a key (0: none). A handover report is a
+   * lane record like a lease report, its key_id written `keyId/handover/number` (one per number).
+   */
+  async lastHandover(role: LeaseReportRow["role"], purchaseChain: string, keyId: string): Promise<number> {
+    const rows = await this.driver.all(
+      "SELECT key_id AS k FROM lease_reports WHERE role = ? AND purchase_chain = ? AND key_id LIKE ?",
+      [role, purchaseChain, `${keyId}/handover/%`],
+    );
+    return rows.reduce((max, r) => Math.max(max, Number(String(r.k).split("/")[2])), 0);
+  }
   /** Failure reports (refunds) recorded on a lane since `sinceMs`. */
   async refundsSince(role: LeaseReportRow["role"], src: number, dst: number, sinceMs: number): Promise<number> {
     const [r] = await this.driver.all(

@@ -13,7 +13,7 @@ import { LeasePipeline } from "../../relayer/akash/pipeline";
 import { PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
 import { NoopLeaseReporter } from "../../relayer/akash/reporter";
 import { encodeDeploymentParams } from "../../relayer/akash/params";
-import { evmHolderWord } from "../../relayer/akash/holder";
+import { evmHolderWord, prepareForHolder } from "../../relayer/akash/holder";
 import { LeaseReportStore, LeaseStore, OpStore } from "../../relayer/store";
 import { AkashClient } from "../../sdk/akash/client";
 import { fundAkash, HOLDER_MNEMONIC, SDL_FILE, startEnv, type Env } from "./helpers/env";
@@ -23,6 +23,8 @@ const CHAIN = 1;
 const MODEL = 7n;
 const OTHER_MODEL = 8n;
 const BUYER = "0x" + "11".repeat(20);
+const ALICE = "0x" + "a1".repeat(20);
+const BOB = "0x" + "b0".repeat(20);
 const purchase = (serial: bigint) => (BigInt(CHAIN) << 32n) | serial;
 
 describe("lease co-signers: one purchase per deployment, the purchased model's manifest (issue 11 item 6)", function () {
@@ -30,6 +32,7 @@ describe("lease co-signers: one purchase per deployment, the purchased model's m
   let env: Env;
   let cosigner: LeaseCosigner;
   let leader: AkashClient;
+  let holderNow = evmHolderWord(BUYER); // the purchase chain's holderOf answer
   const leases: Record<string, { dseq: string; gseq: number; oseq: number; provider: string }> = {};
 
   before(async () => {
@@ -75,6 +78,7 @@ describe("lease co-signers: one purchase per deployment, the purchased model's m
       openEscrowModel: async (id: bigint) => (id === purchase(1n) || id === purchase(2n) ? MODEL : undefined),
       // every lease here was bought by (and is still held by) BUYER
       keyHolders: async () => [evmHolderWord(BUYER)],
+      holderOf: async (id: bigint) => (id === purchase(1n) ? holderNow : undefined),
     } as unknown as PurchaseChain;
     cosigner = new LeaseCosigner({
       akashChainId: AKASH_LANE,
@@ -138,5 +142,79 @@ describe("lease co-signers: one purchase per deployment, the purchased model's m
     expect(foreign.refused!.reason).to.match(/Akash has no active lease/);
 
     expect(await propose(report(2, purchase(2n), leases.second))).to.deep.equal({ accepted: [2] });
+  });
+
+  const manifestFor = (holder: string) =>
+    prepareForHolder(fs.readFileSync(SDL_FILE, "utf8"), "mainnet", { word: evmHolderWord(holder), chain: String(CHAIN) });
+  const handedOver = (
+    nonce: number,
+    keyId: bigint,
+    handover: bigint,
+    lease: { dseq: string; gseq: number; oseq: number; provider: string },
+    holder: string,
+  ) =>
+    "0x" +
+    Buffer.from(
+      encodeMessage({
+        version: 1,
+        kind: Kind.LeaseHandedOver,
+        srcChain: AKASH_LANE,
+        dstChain: CHAIN,
+        nonce: BigInt(nonce),
+        body: {
+          keyId,
+          modelId: MODEL,
+          handover,
+          dseq: BigInt(lease.dseq),
+          gseq: lease.gseq,
+          oseq: lease.oseq,
+          provider: lease.provider,
+          holder: { family: 1, address: holder.toLowerCase() },
+          holderChain: CHAIN,
+          manifestHash: "0x" + manifestFor(holder).manifestHashHex,
+          transfer: `${CHAIN}:0x${"4d".repeat(32)}:0`,
+        },
+      }),
+    ).toString("hex");
+
+  it("LeaseHandedOver: signed only when the deployment runs the new holder's manifest and the new holder holds the key; a forged or stale handover is refused", async () => {
+    // (runs after the lease reports above: nonces 1 and 2 are purchase 1's and 2's leases)
+    const first = leases.first;
+    // forged: the deployment still runs the buyer's manifest, not Alice's
+    const early = await propose(handedOver(3, purchase(1n), 1n, first, ALICE));
+    expect(early.accepted).to.deep.equal([]);
+    expect(early.refused!.reason).to.match(
+      new RegExp(`deployment ${leader.address}/${first.dseq} runs manifest [0-9a-f]{64}, not holder`),
+    );
+
+    // the leader hands the deployment to Alice in place (the handover job's update)
+    await leader.updateDeployment(first.dseq, manifestFor(ALICE).manifestHash);
+    // Alice does not hold the key on the purchase chain (yet): refused
+    const notHolder = await propose(handedOver(3, purchase(1n), 1n, first, ALICE));
+    expect(notHolder.refused!.reason).to.equal(
+      `${evmHolderWord(ALICE)} does not hold key ${purchase(1n)} on chain ${CHAIN} (${evmHolderWord(BUYER)})`,
+    );
+    holderNow = evmHolderWord(ALICE);
+    // forged holder: Bob's manifest is not what the deployment runs
+    const bob = await propose(handedOver(3, purchase(1n), 1n, first, BOB));
+    expect(bob.refused!.reason).to.match(/runs manifest [0-9a-f]{64}, not holder/);
+    // a handover of another purchase's key at this deployment: no such lease was co-signed
+    const wrongKey = await propose(handedOver(3, purchase(2n), 1n, first, ALICE));
+    expect(wrongKey.refused!.reason).to.equal(
+      `no lease of key ${purchase(2n)} at deployment ${leader.address}/${first.dseq} was co-signed here`,
+    );
+
+    expect(await propose(handedOver(3, purchase(1n), 1n, first, ALICE))).to.deep.equal({ accepted: [3] });
+    // the same proposal again (delivery retried): accepted, nothing new
+    expect(await propose(handedOver(3, purchase(1n), 1n, first, ALICE))).to.deep.equal({ accepted: [3] });
+    // stale: the same report number again (a replay at the next nonce), or an older one
+    for (const n of [1n, 0n]) {
+      const stale = await propose(handedOver(4, purchase(1n), n, first, ALICE));
+      expect(stale.accepted).to.deep.equal([]);
+      expect(stale.refused!.reason).to.equal(`stale handover: report ${n} of key ${purchase(1n)}, 1 was co-signed already`);
+      expect(stale.refused!.retryLater).to.equal(false);
+    }
+    // the lane moves on: the next genuine report is signed at nonce 4
+    expect(await propose(handedOver(4, purchase(1n), 2n, first, ALICE))).to.deep.equal({ accepted: [4] });
   });
 });

@@ -162,6 +162,8 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     event LeaseReportingSet(uint32 indexed akashChain, address market, address payee);
     event PayoutBindingsSet(address bindings);
     event ResaleSet(address resale);
+    /// A leased key's deployment now serves its new holder (the Akash lane's LeaseHandedOver body).
+    event LeaseHandedOver(uint64 indexed keyId, bytes body);
 
     error NotRecorder(address caller);
     error NotTransport(uint32 chain, address caller);
@@ -428,6 +430,11 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
             }
         } else if (h.kind == HexsBodies.KIND_LEASE_REPORTED) {
             _applyLeaseReported(s, srcChain, HexsBodies.decodeLeaseReported(body));
+        } else if (h.kind == HexsBodies.KIND_LEASE_HANDED_OVER) {
+            // A record only (co-signers checked it): nothing changes here, so a stale or repeated
+            // one cannot hurt; one from another lane is refused like a lease report.
+            if (srcChain != s.leaseChain) revert NotLeaseLane(srcChain);
+            emit LeaseHandedOver(HexsBodies.decodeLeaseHandedOver(body).keyId, body);
         } else if (h.kind >= HexsBodies.KIND_RESALE_ORDER) {
             // Cross-chain resale (12, 13): HexsResale decodes and checks them; unset, they are refused.
             s.resale.applyMessage(srcChain, message);

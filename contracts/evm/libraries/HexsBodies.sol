@@ -19,6 +19,7 @@ library HexsBodies {
     uint8 internal constant KIND_LEASE_REPORTED = 8;
     uint8 internal constant KIND_PAYOUT_ADDRESS_BOUND = 9;
     uint8 internal constant KIND_KEY_POLICY_SET = 10;
+    uint8 internal constant KIND_LEASE_HANDED_OVER = 11;
     uint8 internal constant KIND_RESALE_ORDER = 12;
     uint8 internal constant KIND_RESALE_RESULT = 13;
     uint8 internal constant MAX_KIND = 13;
@@ -122,6 +123,20 @@ library HexsBodies {
         bool transferChecked; // the home chain checks each change of holder with plugins other chains cannot run
     }
 
+    struct LeaseHandedOver {
+        uint64 keyId; // the leased key (also its purchase id)
+        uint64 modelId;
+        uint64 handover; // the key's handover report number, strictly increasing per key
+        uint64 dseq; // the lease (owner: the reporting leader's Akash account)
+        uint32 gseq;
+        uint32 oseq;
+        string provider;
+        HexsCodec.Account holder; // the new holder the deployment now serves
+        uint32 holderChain; // the Hexs chain the key resides on for the new holder
+        bytes32 manifestHash; // sha256 of the new holder's manifest: the deployment's version on Akash
+        string transfer; // the transfer fact handed over: chain:tx:logIndex
+    }
+
     struct ResaleOrder {
         uint64 orderId; // the paying chain in the upper 32 bits, its order serial below
         uint32 listingChain; // the chain of the listing; only it applies the order
@@ -153,9 +168,9 @@ library HexsBodies {
         else if (kind == KIND_LEASE_REPORTED) decodeLeaseReported(body);
         else if (kind == KIND_PAYOUT_ADDRESS_BOUND) decodePayoutAddressBound(body);
         else if (kind == KIND_KEY_POLICY_SET) decodeKeyPolicySet(body);
+        else if (kind == KIND_LEASE_HANDED_OVER) decodeLeaseHandedOver(body);
         else if (kind == KIND_RESALE_ORDER) decodeResaleOrder(body);
-        else if (kind == KIND_RESALE_RESULT) decodeResaleResult(body);
-        else revert HexsCodec.UnknownKind(kind);
+        else decodeResaleResult(body);
     }
 
     function encodeModelRegistered(ModelRegistered memory b) internal pure returns (bytes memory) {
@@ -260,6 +275,20 @@ library HexsBodies {
 
     function encodeKeyPolicySet(KeyPolicySet memory b) internal pure returns (bytes memory) {
         return abi.encodePacked(b.modelId, b.soulbound, b.keyDuration, b.transferChecked);
+    }
+
+    function encodeLeaseHandedOver(LeaseHandedOver memory b) internal pure returns (bytes memory) {
+        return
+            bytes.concat(
+                abi.encodePacked(b.keyId, b.modelId, b.handover, b.dseq, b.gseq, b.oseq),
+                abi.encodePacked(
+                    HexsCodec.encString(b.provider),
+                    HexsCodec.encodeAccount(b.holder),
+                    b.holderChain,
+                    b.manifestHash,
+                    HexsCodec.encString(b.transfer)
+                )
+            );
     }
 
     function encodeResaleOrder(ResaleOrder memory b) internal pure returns (bytes memory) {
@@ -436,6 +465,31 @@ library HexsBodies {
         (v, o) = HexsCodec.readUint(b, o, 8);
         r.keyDuration = uint64(v);
         (r.transferChecked, o) = HexsCodec.readBool(b, o);
+        HexsCodec.readEnd(b, o);
+    }
+
+    function decodeLeaseHandedOver(bytes calldata b) internal pure returns (LeaseHandedOver memory r) {
+        uint256 v;
+        uint256 o;
+        (v, o) = HexsCodec.readUint(b, 0, 8);
+        r.keyId = uint64(v);
+        (v, o) = HexsCodec.readUint(b, o, 8);
+        r.modelId = uint64(v);
+        (v, o) = HexsCodec.readUint(b, o, 8);
+        r.handover = uint64(v);
+        (v, o) = HexsCodec.readUint(b, o, 8);
+        r.dseq = uint64(v);
+        (v, o) = HexsCodec.readUint(b, o, 4);
+        r.gseq = uint32(v);
+        (v, o) = HexsCodec.readUint(b, o, 4);
+        r.oseq = uint32(v);
+        (r.provider, o) = HexsCodec.readString(b, o);
+        (r.holder, o) = HexsCodec.readAccount(b, o);
+        (v, o) = HexsCodec.readUint(b, o, 4);
+        r.holderChain = uint32(v);
+        (v, o) = HexsCodec.readUint(b, o, 32);
+        r.manifestHash = bytes32(v);
+        (r.transfer, o) = HexsCodec.readString(b, o);
         HexsCodec.readEnd(b, o);
     }
 

@@ -57,6 +57,11 @@ abstract contract BodiesHarness {
         return HexsBodies.decodeKeyPolicySet(b);
     }
 
+    function decodeLeaseHandedOver(bytes calldata m) external pure returns (HexsBodies.LeaseHandedOver memory) {
+        (, bytes calldata b) = HexsCodec.expectKind(m, HexsBodies.KIND_LEASE_HANDED_OVER);
+        return HexsBodies.decodeLeaseHandedOver(b);
+    }
+
     function decodeResaleOrder(bytes calldata m) external pure returns (HexsBodies.ResaleOrder memory) {
         (, bytes calldata b) = HexsCodec.expectKind(m, HexsBodies.KIND_RESALE_ORDER);
         return HexsBodies.decodeResaleOrder(b);
@@ -99,12 +104,12 @@ abstract contract BodiesHarness {
         if (kind == HexsBodies.KIND_KEY_POLICY_SET) {
             return HexsBodies.encodeKeyPolicySet(HexsBodies.decodeKeyPolicySet(b));
         }
+        if (kind == HexsBodies.KIND_LEASE_HANDED_OVER) {
+            return HexsBodies.encodeLeaseHandedOver(HexsBodies.decodeLeaseHandedOver(b));
+        }
         if (kind == HexsBodies.KIND_RESALE_ORDER) {
             return HexsBodies.encodeResaleOrder(HexsBodies.decodeResaleOrder(b));
         }
-        if (kind == HexsBodies.KIND_RESALE_RESULT) {
-            return HexsBodies.encodeResaleResult(HexsBodies.decodeResaleResult(b));
-        }
-        revert HexsCodec.UnknownKind(kind);
+        return HexsBodies.encodeResaleResult(HexsBodies.decodeResaleResult(b));
     }
 }

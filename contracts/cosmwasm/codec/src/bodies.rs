@@ -22,6 +22,7 @@ pub enum Kind {
     LeaseReported = 8,
     PayoutAddressBound = 9,
     KeyPolicySet = 10,
+    LeaseHandedOver = 11,
     ResaleOrder = 12,
     ResaleResult = 13,
 }
@@ -39,6 +40,7 @@ impl Kind {
             8 => Kind::LeaseReported,
             9 => Kind::PayoutAddressBound,
             10 => Kind::KeyPolicySet,
+            11 => Kind::LeaseHandedOver,
             12 => Kind::ResaleOrder,
             13 => Kind::ResaleResult,
             _ => return None,
@@ -57,6 +59,7 @@ impl Kind {
             Kind::LeaseReported => "LeaseReported",
             Kind::PayoutAddressBound => "PayoutAddressBound",
             Kind::KeyPolicySet => "KeyPolicySet",
+            Kind::LeaseHandedOver => "LeaseHandedOver",
             Kind::ResaleOrder => "ResaleOrder",
             Kind::ResaleResult => "ResaleResult",
         }
@@ -184,6 +187,28 @@ pub struct KeyPolicySet {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseHandedOver {
+    /// The leased key (also its purchase id).
+    pub key_id: u64,
+    pub model_id: u64,
+    /// The key's handover report number, strictly increasing per key.
+    pub handover: u64,
+    /// The lease (owner: the reporting leader's Akash account).
+    pub dseq: u64,
+    pub gseq: u32,
+    pub oseq: u32,
+    pub provider: String,
+    /// The new holder the deployment now serves.
+    pub holder: Account,
+    /// The Hexs chain the key resides on for the new holder.
+    pub holder_chain: u32,
+    /// Sha256 of the new holder's manifest: the deployment's version on Akash.
+    pub manifest_hash: [u8; 32],
+    /// The transfer fact handed over: chain:tx:logIndex.
+    pub transfer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResaleOrder {
     /// The paying chain in the upper 32 bits, its order serial below.
     pub order_id: u64,
@@ -226,6 +251,7 @@ pub enum Body {
     LeaseReported(LeaseReported),
     PayoutAddressBound(PayoutAddressBound),
     KeyPolicySet(KeyPolicySet),
+    LeaseHandedOver(LeaseHandedOver),
     ResaleOrder(ResaleOrder),
     ResaleResult(ResaleResult),
 }
@@ -243,6 +269,7 @@ impl Body {
             Body::LeaseReported(_) => Kind::LeaseReported,
             Body::PayoutAddressBound(_) => Kind::PayoutAddressBound,
             Body::KeyPolicySet(_) => Kind::KeyPolicySet,
+            Body::LeaseHandedOver(_) => Kind::LeaseHandedOver,
             Body::ResaleOrder(_) => Kind::ResaleOrder,
             Body::ResaleResult(_) => Kind::ResaleResult,
         }
@@ -334,6 +361,19 @@ pub(crate) fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError>
             w.bool(b.soulbound);
             w.u64(b.key_duration);
             w.bool(b.transfer_checked);
+        }
+        Body::LeaseHandedOver(b) => {
+            w.u64(b.key_id);
+            w.u64(b.model_id);
+            w.u64(b.handover);
+            w.u64(b.dseq);
+            w.u32(b.gseq);
+            w.u32(b.oseq);
+            w.string(&b.provider)?;
+            w.account(&b.holder);
+            w.u32(b.holder_chain);
+            w.raw(&b.manifest_hash);
+            w.string(&b.transfer)?;
         }
         Body::ResaleOrder(b) => {
             w.u64(b.order_id);
@@ -443,6 +483,19 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             soulbound: r.bool()?,
             key_duration: r.u64()?,
             transfer_checked: r.bool()?,
+        }),
+        Kind::LeaseHandedOver => Body::LeaseHandedOver(LeaseHandedOver {
+            key_id: r.u64()?,
+            model_id: r.u64()?,
+            handover: r.u64()?,
+            dseq: r.u64()?,
+            gseq: r.u32()?,
+            oseq: r.u32()?,
+            provider: r.string()?,
+            holder: r.account()?,
+            holder_chain: r.u32()?,
+            manifest_hash: r.array()?,
+            transfer: r.string()?,
         }),
         Kind::ResaleOrder => Body::ResaleOrder(ResaleOrder {
             order_id: r.u64()?,

@@ -356,7 +356,7 @@ fn apply(
 ) -> ApplyResult {
     use codec::Body as B;
     let akash = cfg.akash_lane != 0 && src == cfg.akash_lane;
-    if akash != matches!(body, B::LeaseReported(_)) {
+    if akash != matches!(body, B::LeaseReported(_) | B::LeaseHandedOver(_)) {
         return Err(if akash {
             MirrorError::OnlyLeaseReports {
                 src,
@@ -651,6 +651,15 @@ fn apply(
                 return Err(MirrorError::ForeignPurchase { id, origin });
             }
             resolve_escrow(api, storage, cfg, id, l.ok, l.dseq)
+        }
+        B::LeaseHandedOver(h) => {
+            // A record (the co-signers checked it on Akash and against the key's holder): applied,
+            // it shows as the `hexs_inbound` event of kind LeaseHandedOver; nothing is stored.
+            let (id, origin) = (h.key_id, origin_of(h.key_id));
+            if origin != cfg.chain_id {
+                return Err(MirrorError::ForeignPurchase { id, origin });
+            }
+            Ok(())
         }
         B::PayoutAddressBound(b) => {
             if b.chain != cfg.chain_id {

@@ -655,3 +655,81 @@ fn migrate_ranks_the_holdings_of_an_older_contract() {
         0
     );
 }
+
+fn handed_over(key: u64, model: u64) -> codec::Body {
+    codec::Body::LeaseHandedOver(codec::LeaseHandedOver {
+        key_id: key,
+        model_id: model,
+        handover: 1,
+        dseq: 7,
+        gseq: 1,
+        oseq: 1,
+        provider: "akash1provider".into(),
+        holder: evm(0xcc),
+        holder_chain: CHAIN,
+        manifest_hash: [0x3c; 32],
+        transfer: format!("{CHAIN}:12/0:0"),
+    })
+}
+
+#[test]
+fn lease_handovers_apply_from_the_akash_lane_as_an_event_and_a_bad_one_never_stops_it() {
+    let mut s = Suite::new();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let model = s.publish(&alice, publish_args(100, 40, policy()));
+    let key = s.buy(&bob, model, 140, true);
+    // From another lane: refused (only the Akash lane reports leases).
+    assert_eq!(
+        s.receive_refused(&[inbound(EVM_CHAIN, 1, handed_over(key, model))], &[0, 1]),
+        vec![(
+            0,
+            MirrorError::NotAkashLane {
+                src: EVM_CHAIN,
+                akash_lane: AKASH
+            }
+            .to_string()
+        )]
+    );
+    // A handover of a key bought elsewhere is refused with its reason; the lease report after
+    // it in the same batch still applies, and so does the honest handover.
+    let foreign = M1 + 99;
+    let r = s
+        .receive(
+            &[
+                inbound(AKASH, 1, handed_over(foreign, model)),
+                inbound(AKASH, 2, lease(key, true)),
+                inbound(AKASH, 3, handed_over(key, model)),
+            ],
+            &[0, 1],
+        )
+        .unwrap();
+    let kinds = |ty: &str| -> Vec<(String, String)> {
+        r.events
+            .iter()
+            .filter(|e| e.ty == ty)
+            .map(|e| {
+                let get = |k: &str| {
+                    e.attributes
+                        .iter()
+                        .find(|a| a.key == k)
+                        .map(|a| a.value.clone())
+                        .unwrap_or_default()
+                };
+                (get("nonce"), get("kind"))
+            })
+            .collect()
+    };
+    assert_eq!(
+        kinds("wasm-hexs_inbound_refused"),
+        vec![("1".to_string(), "LeaseHandedOver".to_string())]
+    );
+    assert_eq!(
+        kinds("wasm-hexs_inbound"),
+        vec![
+            ("2".to_string(), "LeaseReported".to_string()),
+            ("3".to_string(), "LeaseHandedOver".to_string())
+        ]
+    );
+    assert_eq!(inbound_nonce(&s, AKASH), 3);
+    assert_eq!(escrow_status(&s, key), EscrowStatus::Released);
+}
