@@ -17,6 +17,7 @@ import { ChainAccess, validateConditions } from "../../sdk/keys/conditions";
 import type { ChainConfig, ConditionSet } from "../../sdk/keys/conditions";
 import { refuse } from "../../sdk/keys/errors";
 import { close, listen, serve } from "./http";
+import { sealNative } from "./native-seal";
 import type { Reply, Request } from "./http";
 import type { KeyShard } from "../../sdk/keys/threshold";
 import {
@@ -25,7 +26,6 @@ import {
   open,
   parseRequestChallenge,
   replyInfo,
-  seal,
   storeIdText,
   transportKeyFromPem,
   transportKeyToPem,
@@ -376,7 +376,7 @@ export async function startShardStore(o: ShardStoreOptions): Promise<RunningShar
       const rec = await mayRetrieve(cid, account);
       return {
         status: 200,
-        json: { sealed: seal(replyKey, Buffer.from(JSON.stringify(rec.shard)), replyInfo(storeId, cid, c.nonce)) },
+        json: { sealed: sealNative(replyKey, Buffer.from(JSON.stringify(rec.shard)), replyInfo(storeId, cid, c.nonce)) },
       };
     }
     if (op === "upload") {
