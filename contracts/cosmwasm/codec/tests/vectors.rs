@@ -128,6 +128,19 @@ fn message_json(m: &Message) -> Value {
             "keyDuration": b.key_duration.to_string(),
             "transferChecked": b.transfer_checked,
         }),
+        Body::LeaseHandedOver(b) => json!({
+            "keyId": b.key_id.to_string(),
+            "modelId": b.model_id.to_string(),
+            "handover": b.handover.to_string(),
+            "dseq": b.dseq.to_string(),
+            "gseq": b.gseq,
+            "oseq": b.oseq,
+            "provider": b.provider,
+            "holder": account_json(&b.holder),
+            "holderChain": b.holder_chain,
+            "manifestHash": hex(&b.manifest_hash),
+            "transfer": b.transfer,
+        }),
     };
     json!({
         "version": VERSION,
