@@ -561,4 +561,46 @@ describe("the Akash lane: LeaseReported against the deployment escrow (issue 11 
     expect(await a.p.market.creditOf(await buyer.getAddress(), NATIVE)).to.equal(DEPLOY);
     expect(await a.p.market.purchaseOfDseq(503n)).to.equal(k3);
   });
+
+  it("LeaseHandedOver from the Akash lane is recorded as an event; repeated, it is recorded again; from another lane it is refused; none stops the lane", async () => {
+    const k1 = (BigInt(A) << 32n) | 1n;
+    const handedOver = (src: number, nonce: bigint, handover: bigint) =>
+      hexlify(
+        encodeMessage({
+          version: 1,
+          kind: Kind.LeaseHandedOver,
+          srcChain: src,
+          dstChain: A,
+          nonce,
+          body: {
+            keyId: k1,
+            modelId: (BigInt(A) << 32n) | 1n,
+            handover,
+            dseq: 501n,
+            gseq: 1,
+            oseq: 1,
+            provider: "akash1provider",
+            holder: { family: AccountFamily.Evm, address: "0x" + "a1".repeat(20) },
+            holderChain: A,
+            manifestHash: "0x" + "3c".repeat(32),
+            transfer: `${A}:0x${"4d".repeat(32)}:0`,
+          },
+        }),
+      );
+    const m1 = handedOver(AKASH, 1n, 1n);
+    const body = "0x" + m1.slice(2 + 2 * 22); // after the 22-byte header
+    // a repeated (stale) report changes nothing here: it is one more event, and the next message applies
+    await expect(deliver([m1, handedOver(AKASH, 2n, 1n)]))
+      .to.emit(a.hub, "LeaseHandedOver")
+      .withArgs(k1, body)
+      .and.not.to.emit(a.hub, "MessageRejected");
+    expect((await a.hub.lane(AKASH)).inbound).to.equal(2n);
+    // from a lane that is not the Akash lane: refused with its reason, recorded, the lane moves on
+    await a.hub.setPeer(AKASH + 1, a.addresses.gateway, 0, AccountFamily.Cosmos);
+    const tx = a.gateway.submitBatch([handedOver(AKASH + 1, 1n, 1n)], sign([handedOver(AKASH + 1, 1n, 1n)]));
+    await expect(tx)
+      .to.emit(a.hub, "MessageRejected")
+      .withArgs(AKASH + 1, 1n, Kind.LeaseHandedOver, a.hub.interface.encodeErrorResult("NotLeaseLane", [AKASH + 1]));
+    expect((await a.hub.lane(AKASH + 1)).inbound).to.equal(1n);
+  });
 });
