@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The web app's and the indexer's tests: type-checks, the production build, the indexer on two
-# hardhat nodes, and the app end to end in headless Chromium (screenshots in app/test-results/).
+# hardhat nodes, and the app end to end in headless Chromium (screenshots in app/test-results/),
+# its Cosmos page against a real wasmd.
 # Installs what it needs (scripts/app-deps.sh). Run it under the heavy-work lock on shared machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,5 +10,7 @@ echo "[app] type-check the indexer"
 (cd indexer && npx tsc --noEmit -p .)
 echo "[app] production build (type-checks the app)"
 bash scripts/app-build.sh
-echo "[app] indexer and browser tests (catalog and buying; my keys, reload, studio, ERC-20; decrypt in the page; DAO; publish/fork in the studio; deployments)"
-npx hardhat test test/app/indexer.test.ts test/app/browser.test.ts test/app/account.test.ts test/app/decrypt.test.ts test/app/dao.test.ts test/app/studio.test.ts test/app/deploy.test.ts
+echo "[app] the CosmWasm contract and wasmd (cached), for the Cosmos page's test"
+bash scripts/build-wasm.sh && bash scripts/wasmd.sh build
+echo "[app] indexer and browser tests (catalog and buying, allowlisted buys; my keys, reload, studio, ERC-20; decrypt in the page; DAO; publish/fork in the studio; deployments; Keplr on wasmd)"
+npx hardhat test test/app/indexer.test.ts test/app/browser.test.ts test/app/account.test.ts test/app/decrypt.test.ts test/app/dao.test.ts test/app/studio.test.ts test/app/deploy.test.ts test/app/cosmos.test.ts

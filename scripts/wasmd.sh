@@ -13,6 +13,7 @@
 #   WASMD_GRPC_PORT   gRPC port             (default 9090)
 #   WASMD_CHAIN_ID    chain id              (default hexs-wasmd-1)
 #   WASMD_DENOM       fee/purchase denom    (default ucosm; staking uses ustake)
+#   WASMD_CORS_ORIGINS origins the RPC answers CORS for, a TOML array (default ["*"]: the app's page)
 #   HEXS_CACHE        build cache root      (default .cache)
 #
 # The tools module scripts/wasmd-tools/ requires wasmd and repeats its replace directives
@@ -34,6 +35,8 @@ PROXY_PORT=$((RPC_PORT + 2))
 GRPC_PORT=${WASMD_GRPC_PORT:-9090}
 CHAIN_ID=${WASMD_CHAIN_ID:-hexs-wasmd-1}
 DENOM=${WASMD_DENOM:-ucosm}
+# origins the RPC answers CORS for (a TOML array); the devnet binds 127.0.0.1 only
+CORS_ORIGINS=${WASMD_CORS_ORIGINS:-'["*"]'}
 STAKE=ustake
 ACCOUNTS_JSON=$ROOT/scripts/wasmd-accounts.json
 WASMD_VERSION=$(awk '/github.com\/CosmWasm\/wasmd /{print $NF; exit}' "$TOOLS/go.mod")
@@ -125,6 +128,8 @@ cmd_init() {
   toml_set "$cfg" consensus timeout_propose '"500ms"'
   toml_set "$cfg" rpc laddr "\"tcp://127.0.0.1:$RPC_PORT\""
   toml_set "$cfg" rpc pprof_laddr '""'
+  # the web app's page (another origin) talks to the RPC from the browser: answer CORS for it
+  toml_set "$cfg" rpc cors_allowed_origins "$CORS_ORIGINS"
   toml_set "$cfg" p2p laddr "\"tcp://127.0.0.1:$P2P_PORT\""
   toml_set "$cfg" p2p pex 'false'
   toml_set "$cfg" p2p addr_book_strict 'false'
@@ -134,6 +139,7 @@ cmd_init() {
   sed -i "s|^minimum-gas-prices = .*|minimum-gas-prices = \"0$DENOM\"|" "$app"
   toml_set "$app" api enable 'false'
   toml_set "$app" api address '"tcp://127.0.0.1:1317"'
+  toml_set "$app" api enabled-unsafe-cors 'true'
   toml_set "$app" grpc address "\"127.0.0.1:$GRPC_PORT\""
   toml_set "$app" grpc-web enable 'false'
 }

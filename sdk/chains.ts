@@ -72,6 +72,8 @@ export interface CosmosChain extends ChainBase {
   bech32Prefix?: string;
   /** The Hexs CosmWasm contract address. */
   contract?: string;
+  /** Gas price for fees, e.g. "0.025ucosm" (default 0.025 of the contract's denom). */
+  gasPrice?: string;
 }
 
 export type ChainEntry = EvmChain | CosmosChain;

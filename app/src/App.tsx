@@ -1,5 +1,5 @@
 // Shell: loads the runtime config and the catalog (refreshed every few seconds), hash routes
-// (#/ catalog, #/model/<id>, #/model/<id>/dao, #/keys, #/studio), the wallet button, and the flows picked up again
+// (#/ catalog, #/model/<id>, #/model/<id>/dao, #/keys, #/studio, #/cosmos), the wallet button, and the flows picked up again
 // after a reload.
 import { useCallback, useEffect, useState } from "react";
 import { loadConfig, chainLabel, type AppConfig } from "./config";
@@ -10,6 +10,7 @@ import { ModelPage } from "./ModelPage";
 import { KeysPage } from "./KeysPage";
 import { StudioPage } from "./StudioPage";
 import { DaoPage } from "./DaoPage";
+import { CosmosPage } from "./CosmosPage";
 import { PendingPanel } from "./PendingPanel";
 
 function useHashRoute(): string {
@@ -117,17 +118,25 @@ export function App() {
           <a href="#/studio" aria-current={route === "/studio" ? "page" : undefined}>
             Creator studio
           </a>
+          {config?.registry.chains.some((c) => c.family === "cosmos") && (
+            <a href="#/cosmos" aria-current={route === "/cosmos" ? "page" : undefined}>
+              Cosmos
+            </a>
+          )}
         </nav>
         {config && <WalletButton config={config} />}
       </header>
       <main>
-        {error && (
+        {/* the Cosmos page reads its chains directly: the EVM indexer's state does not concern it */}
+        {error && route !== "/cosmos" && (
           <p role="alert" className="error">
             {error}
           </p>
         )}
         {config && <PendingPanel config={config} />}
-        {!catalog || !config ? (
+        {config && route === "/cosmos" ? (
+          <CosmosPage config={config} />
+        ) : !catalog || !config ? (
           !error && <p className="muted">Loading the catalog…</p>
         ) : daoMatch ? (
           <DaoPage config={config} catalog={catalog} id={daoMatch[1]} />

@@ -151,7 +151,7 @@ export function ModelPage({
     try {
       const eth = injectedWallet();
       if (!eth) throw new NoWalletError();
-      const bought = await buyKey(eth, { chain, modelId: BigInt(m!.id), currency }, report);
+      const bought = await buyKey(eth, { chain, modelId: BigInt(m!.id), currency, metadataUri: m!.metadataUri }, report);
       onBought();
       // The key is yours once confirmed; mirroring to the other chains is followed in the background.
       void watchMirrors(

@@ -34,9 +34,12 @@ const PHASES: { key: PhaseKey; label: string }[] = [
   { key: "bind", label: "Payout addresses bound on other chains" },
 ];
 
-/** A metadata data: URI the catalog reads the name and description from. */
-const metadataUri = (name: string, description: string) =>
-  `data:application/json,${encodeURIComponent(JSON.stringify({ name, description }))}`;
+/**
+ * A metadata data: URI the catalog reads the name and description from; an allowlisted model's
+ * list goes in too, so buyers' pages can prove membership (hexs.allowlistFromMetadata).
+ */
+const metadataUri = (name: string, description: string, allowlist: string[]) =>
+  `data:application/json,${encodeURIComponent(JSON.stringify({ name, description, ...(allowlist.length ? { allowlist } : {}) }))}`;
 
 /** Percent text → basis points, or a clear refusal. */
 function bps(text: string, what: string, max: number): number {
@@ -190,7 +193,7 @@ export function PublishForm({
       const params: hexs.PublishParams = {
         contentCommitment: sealed.contentCommitment,
         sdlLocator: sealed.upload.locator,
-        metadataUri: metadataUri(name.trim(), description.trim()),
+        metadataUri: metadataUri(name.trim(), description.trim(), listed),
         forkRoyaltyBps,
         daoBps,
         plugins,

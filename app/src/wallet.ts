@@ -34,7 +34,7 @@ export class NoWalletError extends Error {
 
 const codeOf = (e: unknown): unknown => (e && typeof e === "object" ? (e as { code?: unknown }).code : undefined);
 
-/** Whether a wallet refusal (EIP-1193 code 4001, ethers' ACTION_REJECTED) is anywhere in the error's causes. */
+/** Whether a wallet refusal (EIP-1193 code 4001, ethers' ACTION_REJECTED, Keplr's "Request rejected") is anywhere in the error's causes. */
 export function isRejection(e: unknown): boolean {
   const seen = new Set<unknown>();
   let cur: unknown = e;
@@ -42,6 +42,8 @@ export function isRejection(e: unknown): boolean {
     seen.add(cur);
     const code = codeOf(cur);
     if (code === 4001 || code === "ACTION_REJECTED") return true;
+    // Keplr (and wallets built like it) refuse with a plain Error("Request rejected")
+    if (cur instanceof Error && /^request rejected$/i.test(cur.message)) return true;
     const r = cur as Record<string, unknown>;
     cur = r.cause ?? r.error ?? r.info;
   }
@@ -136,6 +138,8 @@ export interface BuyRequest {
   chain: EvmChain;
   modelId: bigint;
   currency: string;
+  /** The model's metadata URI: where an allowlisted model publishes its list. */
+  metadataUri?: string | null;
 }
 
 export interface Bought {
@@ -160,7 +164,12 @@ export async function walletOn(eth: Eip1193, chain: EvmChain, on: (s: BuyStep) =
 /** Buy one key; reports each step up to "confirmed" (or throws a wallet/SDK error). */
 export async function buyKey(eth: Eip1193, r: BuyRequest, on: (s: BuyStep) => void): Promise<Bought> {
   const { c, signer } = await walletOn(eth, r.chain, on);
-  const res = await hexs.buy(c, signer, { modelId: r.modelId, currency: r.currency });
+  // an allowlisted model: this account's proof from the published list, or a refusal before any signature
+  const root = await hexs.allowlistRootOf(c, r.modelId);
+  const allowlistProof = root
+    ? hexs.allowlistProofFor(r.modelId, hexs.allowlistFromMetadata(r.metadataUri), root, await signer.getAddress())
+    : undefined;
+  const res = await hexs.buy(c, signer, { modelId: r.modelId, currency: r.currency, allowlistProof });
   on({ step: "confirmed", txHash: res.txHash, keyId: res.keyId, buyer: res.buyer });
   return { keyId: res.keyId, modelId: r.modelId, recipient: res.recipient, txHash: res.txHash };
 }

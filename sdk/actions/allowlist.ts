@@ -2,8 +2,10 @@
 // hashed, as the plugin checks), inner nodes keccak256 of the two children in ascending order (OZ
 // MerkleProof's commutative hashing). The root goes into the plugin's configuration; a buyer's
 // proof goes into buy's `allowlistProof`.
-import { AbiCoder, concat, getAddress, isAddress, keccak256 } from "ethers";
-import { InvalidParamsError } from "./errors";
+import { AbiCoder, concat, getAddress, isAddress, keccak256, ZeroHash } from "ethers";
+import { keysOf, type HexsContracts } from "../contracts";
+import { formatId } from "../ids";
+import { InvalidParamsError, NotAllowedError, NotFoundError, StateError } from "./errors";
 
 const coder = AbiCoder.defaultAbiCoder();
 
@@ -46,4 +48,55 @@ export function allowlistProof(accounts: string[], account: string): string[] {
     index >>= 1;
   }
   return proof;
+}
+
+/**
+ * The allowlist root a model's keys check on this chain, or undefined when its keys carry no
+ * allowlist plugin (anyone may buy).
+ */
+export async function allowlistRootOf(c: HexsContracts, modelId: bigint): Promise<string | undefined> {
+  const keys = await keysOf(c, modelId);
+  const plugin = (await c.plugins.allowlist.getAddress()).toLowerCase();
+  const attached = (await keys.plugins()).some((p) => p.toLowerCase() === plugin);
+  if (!attached) return undefined;
+  const root = await c.plugins.allowlist.rootOf(await keys.getAddress());
+  return root === ZeroHash ? undefined : root;
+}
+
+/**
+ * The allowlist a model publishes in its metadata (`allowlist`: addresses, in the JSON of a
+ * `data:application/json,` metadata URI, as the studio writes it), or undefined when it names none.
+ */
+export function allowlistFromMetadata(metadataUri: string | null | undefined): string[] | undefined {
+  const prefix = "data:application/json,";
+  if (!metadataUri?.startsWith(prefix)) return undefined;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(decodeURIComponent(metadataUri.slice(prefix.length)));
+  } catch {
+    return undefined;
+  }
+  const list = (meta as { allowlist?: unknown } | null)?.allowlist;
+  return Array.isArray(list) && list.every((a) => typeof a === "string") ? (list as string[]) : undefined;
+}
+
+/**
+ * The proof `account` needs to buy a key of a model whose keys check `root`, from the list the
+ * model publishes. Refuses before anything is signed: no published list, a list that does not
+ * hash to the root on chain (the proof would be refused), or an account not on it.
+ */
+export function allowlistProofFor(modelId: bigint, accounts: string[] | undefined, root: string, account: string): string[] {
+  if (!accounts?.length)
+    throw new NotFoundError(
+      `model ${formatId(modelId)} sells keys only to its allowlist, and its metadata publishes no list to prove membership with`,
+    );
+  if (allowlistRoot(accounts).toLowerCase() !== root.toLowerCase())
+    throw new StateError(
+      `model ${formatId(modelId)}'s published allowlist does not match the root its keys check (${root}): its creator must publish the current list`,
+    );
+  if (!layersOf(accounts)[0].includes(allowlistLeaf(account)))
+    throw new NotAllowedError(
+      `${getAddress(account)} is not allowed by the model's allowlist: only listed accounts may buy its keys`,
+    );
+  return allowlistProof(accounts, account);
 }

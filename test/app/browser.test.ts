@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
-import { Wallet, parseEther, toBeHex, zeroPadValue } from "ethers";
+import { Wallet, id, parseEther, toBeHex, zeroPadValue } from "ethers";
 import * as hexs from "../../sdk";
 import { ROOT } from "../../devnet/chains";
 import { startStack, type Stack } from "./helpers/stack";
@@ -194,5 +194,67 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
       wallet = rich;
     }
     expect(pageErrors).to.deep.equal([]);
+  });
+
+  describe("a model sold only to its allowlist (the list published in its metadata, the root on chain)", () => {
+    let listedModel: bigint;
+    const price = parseEther("0.03");
+
+    before(async () => {
+      // published on B by the fork author, through the SDK: the root in the allowlist plugin's
+      // configuration, the list itself in the metadata, as the studio publishes it
+      const author = await s.nodes.b.signer(3);
+      const B = hexs.connectContracts(chains[1], author);
+      const listed = [Wallet.createRandom().address, wallet.address, Wallet.createRandom().address];
+      const r = await hexs.publish(B, author, {
+        contentCommitment: id("members only sdl"),
+        sdlLocator: "ipfs://bafy-members-only",
+        metadataUri: `data:application/json,${encodeURIComponent(JSON.stringify({ name: "Members Only 3B", description: "Keys for listed accounts.", allowlist: listed }))}`,
+        plugins: { allowlistRoot: hexs.allowlistRoot(listed) },
+      });
+      listedModel = r.modelId;
+      await hexs.setPrice(B, author, { modelId: listedModel, currency: hexs.NATIVE, keyPrice: price });
+      await s.indexer.caughtUp();
+    });
+
+    it("a wallet not on the allowlist is told 'not allowed by the model's allowlist' before anything is signed", async () => {
+      const strangerKey = Wallet.createRandom();
+      const stranger = new TestWallet(new Wallet(strangerKey.privateKey), chains, chains[1].evmChainId!);
+      await stranger.provider().send("hardhat_setBalance", [strangerKey.address, toBeHex(parseEther("10"))]);
+      const rich = wallet;
+      wallet = stranger;
+      try {
+        await page.goto(`${site.url}#/model/${listedModel}`);
+        await page.getByRole("heading", { level: 1, name: "Members Only 3B" }).waitFor({ timeout: 30_000 });
+        const button = page.getByRole("button", { name: "Buy on Devnet B for 0.03 ETH" });
+        await button.waitFor({ timeout: 30_000 });
+        const before = await stranger.provider().getBalance(stranger.address);
+        await button.click();
+        const alert = page.getByTestId("buy-error");
+        await alert.filter({ hasText: "Not allowed" }).waitFor({ timeout: 30_000 });
+        expect(await alert.innerText()).to.contain(`${stranger.address} is not allowed by the model's allowlist`);
+        expect(stranger.requests).to.not.include("eth_sendTransaction");
+        expect(await page.getByTestId("step-signing").getAttribute("class")).to.contain("todo");
+        expect(await stranger.provider().getBalance(stranger.address)).to.equal(before);
+        const B = hexs.connectContracts(chains[1], s.nodes.b.node.provider);
+        expect(await (await hexs.keysOf(B, listedModel)).balanceOf(stranger.address)).to.equal(0n);
+        await shot("buy-not-allowlisted");
+      } finally {
+        wallet = rich;
+      }
+    });
+
+    it("an allowlisted wallet buys a key: the page fetches its proof from the published list and the plugin accepts it", async () => {
+      wallet.modes = {};
+      const B = hexs.connectContracts(chains[1], s.nodes.b.node.provider);
+      expect(await hexs.allowlistRootOf(B, listedModel)).to.match(/^0x[0-9a-f]{64}$/);
+      await page.getByRole("button", { name: "Buy on Devnet B for 0.03 ETH" }).click();
+      const status = page.getByRole("status");
+      await status.locator('[data-testid="step-confirmed"].done').waitFor({ timeout: 60_000 });
+      const keyId = BigInt(/key (\d+)/.exec(await status.locator('[data-testid="step-confirmed"]').innerText())![1]);
+      expect(await (await hexs.keysOf(B, listedModel)).ownerOf(keyId)).to.equal(wallet.address);
+      await shot("buy-allowlisted");
+      expect(pageErrors).to.deep.equal([]);
+    });
   });
 });

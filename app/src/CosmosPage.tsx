@@ -1,0 +1,283 @@
+// The Cosmos chains of the deployment: pick one, connect a Keplr-compatible wallet, see the
+// contract's models with their prices (read from the chain itself, not the EVM indexer), buy a
+// key, fork a model. cosmjs and the SDK's CosmWasm client load only once a chain is picked.
+import { useState } from "react";
+import type { AppConfig } from "./config";
+import { chainLabel } from "./config";
+import { formatId } from "./indexer";
+import { explain, type Explained } from "./wallet";
+import type { CosmosChain } from "../../sdk/chains";
+import type { Model } from "../../sdk/cosmwasm/Hexs.types";
+
+type CosmosModule = typeof import("./cosmos");
+type Session = { mod: CosmosModule; h: import("./cosmos").CosmosHexs; models: Model[]; balance: bigint };
+type Step = { step: "connected" | "checking" | "signing" | "submitted" | "confirmed"; text?: string };
+
+const STEPS: { key: Step["step"]; todo: string }[] = [
+  { key: "connected", todo: "Wallet connected" },
+  { key: "checking", todo: "Funds and price checked" },
+  { key: "signing", todo: "Waiting for your signature" },
+  { key: "submitted", todo: "Transaction submitted" },
+  { key: "confirmed", todo: "Confirmed on chain" },
+];
+
+function Status({ steps, failed, label }: { steps: Step[]; failed: boolean; label: string }) {
+  const last = steps.at(-1);
+  return (
+    <div role="status" aria-live="polite" aria-label={label} data-step={last?.step}>
+      <ol className="steps">
+        {STEPS.map((d) => {
+          const s = steps.findLast((x) => x.step === d.key);
+          const open = s === last && d.key !== "confirmed" && d.key !== "connected";
+          const state = !s ? "todo" : open ? (failed ? "failed" : "active") : "done";
+          return (
+            <li key={d.key} className={`step ${state}`} data-testid={`step-${d.key}`}>
+              <span className="tick" aria-hidden="true">
+                {{ done: "✓", active: "…", failed: "✗", todo: "○" }[state]}
+              </span>
+              {s?.text ?? (d.key === "signing" && state === "done" ? "Signed in your wallet" : d.todo)}
+            </li>
+          );
+        })}
+      </ol>
+    </div>
+  );
+}
+
+export function CosmosPage({ config }: { config: AppConfig }) {
+  const chains = config.registry.chains.filter((c): c is CosmosChain => c.family === "cosmos");
+  const [chainId, setChainId] = useState(chains[0]?.hexsChainId ?? 0);
+  const [session, setSession] = useState<Session>();
+  const [steps, setSteps] = useState<Step[]>([]);
+  const [what, setWhat] = useState<string>();
+  const [error, setError] = useState<Explained>();
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<string>();
+  const [parent, setParent] = useState("");
+  const [sdlUri, setSdlUri] = useState("");
+  const [content, setContent] = useState("");
+  const [price, setPrice] = useState("");
+  const [royalty, setRoyalty] = useState("10");
+  const chain = chains.find((c) => c.hexsChainId === chainId);
+  const label = chain ? chainLabel(config.registry, chain.hexsChainId) : "";
+
+  if (chains.length === 0) return <p className="muted">This deployment names no Cosmos chain.</p>;
+
+  const fail = (e: unknown, mod?: CosmosModule) => {
+    console.error(e);
+    if (mod && e instanceof mod.NoKeplrError)
+      setError({
+        title: "No Keplr wallet found",
+        detail: "This page needs a Keplr-compatible browser wallet (window.keplr) to sign on Cosmos chains.",
+        next: "Install or unlock Keplr, then reload the page.",
+      });
+    else setError(explain(e, label, what?.startsWith("Fork") ? "fork" : "purchase"));
+  };
+
+  /** Load cosmjs (first time), connect the wallet, read the contract's models and the balance. */
+  async function connect(): Promise<Session | undefined> {
+    let mod: CosmosModule | undefined;
+    try {
+      mod = await import("./cosmos");
+      const h = await mod.connectKeplr(chain!);
+      const s = { mod, h, models: await mod.cosmosModels(h), balance: await mod.cosmosBalance(h) };
+      setSession(s);
+      setParent((p) => p || String(s.models[0]?.id ?? ""));
+      return s;
+    } catch (e) {
+      fail(e, mod);
+      return undefined;
+    }
+  }
+
+  async function run(title: string, action: (s: Session, on: (st: import("./cosmos").CosmosStep) => void) => Promise<string>) {
+    setError(undefined);
+    setDone(undefined);
+    setWhat(title);
+    setBusy(true);
+    setSteps([]);
+    const s = session ?? (await connect());
+    if (!s) {
+      setBusy(false);
+      return;
+    }
+    setSteps([{ step: "connected", text: `Connected: ${s.h.sender}` }]);
+    try {
+      const text = await action(s, (st) =>
+        setSteps((prev) => [
+          ...prev,
+          st.step === "submitted"
+            ? { step: st.step, text: `Transaction submitted: ${st.txHash.slice(0, 10)}…` }
+            : st.step === "confirmed"
+              ? { step: st.step, text: `Confirmed in block ${st.height}` }
+              : { step: st.step },
+        ]),
+      );
+      setDone(text);
+      // fresh prices, keys sold and balance
+      setSession({ ...s, models: await s.mod.cosmosModels(s.h), balance: await s.mod.cosmosBalance(s.h) });
+    } catch (e) {
+      fail(e, s.mod);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const buy = (m: Model) =>
+    run(`Buy a key of ${formatId(String(m.id))}`, async (s, on) => {
+      const r = await s.mod.cosmosBuyKey(s.h, BigInt(m.id), on);
+      setSteps((prev) => [...prev, { step: "confirmed", text: `Confirmed: key ${formatId(r.keyId)} is yours` }]);
+      return `Bought key ${r.keyId} of model ${formatId(r.modelId)} for ${s.mod.formatCoin(r.price, s.h.denom)} (fee ${s.mod.formatCoin(r.fee, s.h.denom)}).`;
+    });
+
+  const fork = () =>
+    run(`Fork ${parent ? formatId(parent) : "a model"}`, async (s, on) => {
+      const r = await s.mod.cosmosFork(
+        s.h,
+        {
+          parent: BigInt(parent || 0),
+          sdlUri,
+          content,
+          price: s.mod.parseCoin(price, s.h.denom),
+          forkRoyaltyBps: Math.round(Number(royalty || "0") * 100),
+        },
+        on,
+      );
+      return `Forked model ${formatId(parent)} as model ${formatId(r.modelId)} on ${label}.`;
+    });
+
+  return (
+    <article>
+      <h1>Cosmos chains</h1>
+      <p className="lead">
+        Keys and forks on the Hexs CosmWasm contract, signed with a Keplr-compatible wallet. Prices and keys sold are read from
+        the chain.
+      </p>
+      <div className="row">
+        <label>
+          Cosmos chain{" "}
+          <select
+            className="input"
+            value={chainId}
+            onChange={(e) => {
+              setChainId(Number(e.target.value));
+              setSession(undefined);
+            }}
+          >
+            {chains.map((c) => (
+              <option key={c.hexsChainId} value={c.hexsChainId}>
+                {chainLabel(config.registry, c.hexsChainId)}
+              </option>
+            ))}
+          </select>
+        </label>{" "}
+        <button className="button" disabled={busy} onClick={() => void (setError(undefined), setSteps([]), connect())}>
+          {session ? "Reconnect Keplr" : `Connect Keplr on ${label}`}
+        </button>
+      </div>
+      {session && (
+        <>
+          <p aria-label="connected Cosmos account">
+            <span className="dot" aria-hidden="true" /> <span className="mono">{session.h.sender}</span> · balance{" "}
+            {session.mod.formatCoin(session.balance, session.h.denom)}
+          </p>
+          <section aria-labelledby="cosmos-models-h">
+            <h2 id="cosmos-models-h">Models on {label}</h2>
+            <table className="prices">
+              <thead>
+                <tr>
+                  <th scope="col">Model</th>
+                  <th scope="col">Lineage</th>
+                  <th scope="col">Keys sold</th>
+                  <th scope="col">Key price</th>
+                  <th scope="col">
+                    <span className="sr-only">Buy</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {session.models.map((m) => {
+                  const shown = session.mod.formatCoin(m.price, session.h.denom);
+                  return (
+                    <tr key={m.id} data-model={m.id}>
+                      <th scope="row">{formatId(String(m.id))}</th>
+                      <td>{m.parent ? `fork of ${formatId(String(m.parent))}` : "original model"}</td>
+                      <td>{m.minted}</td>
+                      <td>{m.retired ? "retired" : shown}</td>
+                      <td>
+                        {!m.retired && (
+                          <button className="button" disabled={busy} onClick={() => void buy(m)}>
+                            Buy on {label} for {shown}
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </section>
+          <section className="card" aria-labelledby="cosmos-fork-h">
+            <h2 id="cosmos-fork-h">Fork a model on {label}</h2>
+            <form
+              className="publish-form"
+              aria-label={`Fork a model on ${label}`}
+              onSubmit={(e) => {
+                e.preventDefault();
+                void fork();
+              }}
+            >
+              <label>
+                Parent model
+                <select className="input" value={parent} onChange={(e) => setParent(e.target.value)}>
+                  {session.models
+                    .filter((m) => m.policy.forkable && !m.retired)
+                    .map((m) => (
+                      <option key={m.id} value={String(m.id)}>
+                        {formatId(String(m.id))}
+                      </option>
+                    ))}
+                </select>
+              </label>
+              <label>
+                SDL location (where its encrypted SDL is stored)
+                <input className="input mono" value={sdlUri} onChange={(e) => setSdlUri(e.target.value)} />
+              </label>
+              <label>
+                Content commitment (32 bytes, hex)
+                <input className="input mono" value={content} onChange={(e) => setContent(e.target.value)} />
+              </label>
+              <label>
+                Key price ({session.mod.formatCoin(0n, session.h.denom).split(" ")[1]})
+                <input className="input" inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} />
+              </label>
+              <label>
+                Royalty share forks of this fork pay it (%)
+                <input className="input" inputMode="decimal" value={royalty} onChange={(e) => setRoyalty(e.target.value)} />
+              </label>
+              <button className="button" disabled={busy}>
+                Fork on {label}
+              </button>
+            </form>
+          </section>
+        </>
+      )}
+      {(steps.length > 0 || error || done) && (
+        <div className="buy-panel">
+          <h3>{what ?? "Your wallet"}</h3>
+          {steps.length > 0 && <Status steps={steps} failed={error !== undefined} label="Cosmos transaction progress" />}
+          {done && (
+            <p role="status" data-testid="cosmos-done">
+              {done}
+            </p>
+          )}
+          {error && (
+            <div role="alert" className="error" data-testid="buy-error">
+              <strong>{error.title}.</strong> {error.detail} <em>{error.next}</em>
+            </div>
+          )}
+        </div>
+      )}
+    </article>
+  );
+}

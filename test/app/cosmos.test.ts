@@ -1,0 +1,331 @@
+// The web app's Cosmos page in headless Chromium against a real wasmd (scripts/wasmd.sh, own home
+// and ports) with the Hexs CosmWasm contract deployed: a Keplr-compatible `window.keplr` is
+// injected whose signer is a cosmjs DirectSecp256k1HdWallet in Node (real SIGN_MODE_DIRECT
+// signatures over the page's sign docs), so the page, cosmjs in the page and the chain are all
+// real. The page shows the contract's price, buys a key (connected → signing → submitted →
+// confirmed), forks a model; a rejected signature and an empty account lose nothing. cosmjs is
+// loaded only once a Cosmos chain is picked: the catalog route's JS stays small.
+// Screenshots go to app/test-results/ (gitignored).
+// Run: flock /tmp/hexs-heavy.lock npx hardhat test test/app/cosmos.test.ts
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { fromBase64, toBase64 } from "@cosmjs/encoding";
+import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
+import { ROOT } from "../../devnet/chains";
+import { firstFreePort } from "../../devnet/app";
+import {
+  connect,
+  deploy,
+  devnetEnv,
+  eventAttr,
+  HEXS_CHAIN,
+  instantiateMsg,
+  PREFIX,
+  publishMsg,
+  relayerKeys,
+  relayerPubkeys,
+  startDevnet,
+  stopDevnet,
+  type DevnetEnv,
+  type User,
+} from "../../devnet/wasmd";
+import type { Model, OwnerOfResponse } from "../../sdk/cosmwasm/Hexs.types";
+import { launch, serveApp, type Browser, type Page } from "./helpers/browser";
+
+const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
+const SHOTS = path.join(ROOT, "app/test-results");
+const ACCOUNTS = JSON.parse(fs.readFileSync(path.join(ROOT, "scripts/wasmd-accounts.json"), "utf8")) as {
+  accounts: { name: string; mnemonic: string }[];
+};
+const PRICE = 1_500_000n; // 1.5 COSM
+
+/** The Node side of the injected Keplr: a real cosmjs direct signer, with a switch to refuse. */
+class KeplrBackend {
+  reject = false;
+  signed = 0;
+  constructor(public wallet: DirectSecp256k1HdWallet) {}
+
+  async handle(method: string, arg: Record<string, string>): Promise<unknown> {
+    switch (method) {
+      case "enable":
+        return null;
+      case "accounts":
+        return (await this.wallet.getAccounts()).map((a) => ({ address: a.address, algo: a.algo, pubkey: toBase64(a.pubkey) }));
+      case "signDirect": {
+        if (this.reject) throw new Error("Request rejected");
+        const r = await this.wallet.signDirect(arg.signer, {
+          bodyBytes: fromBase64(arg.bodyBytes),
+          authInfoBytes: fromBase64(arg.authInfoBytes),
+          chainId: arg.chainId,
+          accountNumber: BigInt(arg.accountNumber),
+        });
+        this.signed++;
+        return {
+          signed: {
+            bodyBytes: toBase64(r.signed.bodyBytes),
+            authInfoBytes: toBase64(r.signed.authInfoBytes),
+            chainId: r.signed.chainId,
+            accountNumber: r.signed.accountNumber.toString(),
+          },
+          signature: r.signature,
+        };
+      }
+      default:
+        throw new Error(`unknown Keplr method ${method}`);
+    }
+  }
+}
+
+/** Inject `window.keplr` (enable, getOfflineSigner → getAccounts, signDirect) backed by `k()`. */
+async function injectKeplr(page: Page, k: () => KeplrBackend): Promise<void> {
+  await page.exposeFunction("__hexsKeplr", async (method: string, arg: Record<string, string>) => {
+    try {
+      return { result: await k().handle(method, arg ?? {}) };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  });
+  await page.addInitScript(() => {
+    const call = async (method: string, arg?: unknown) => {
+      const r = await (
+        window as unknown as { __hexsKeplr: (m: string, a: unknown) => Promise<{ result?: unknown; error?: string }> }
+      ).__hexsKeplr(method, arg);
+      if (r.error !== undefined) throw new Error(r.error);
+      return r.result as never;
+    };
+    const b64 = (u: Uint8Array) => btoa(String.fromCharCode(...u));
+    const bytes = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+    (window as unknown as { keplr: unknown }).keplr = {
+      enable: (chainId: string) => call("enable", { chainId }),
+      getOfflineSigner: () => ({
+        getAccounts: async () =>
+          ((await call("accounts")) as { address: string; algo: string; pubkey: string }[]).map((a) => ({
+            ...a,
+            pubkey: bytes(a.pubkey),
+          })),
+        signDirect: async (
+          signer: string,
+          doc: { bodyBytes: Uint8Array; authInfoBytes: Uint8Array; chainId: string; accountNumber: bigint },
+        ) => {
+          const r = (await call("signDirect", {
+            signer,
+            bodyBytes: b64(doc.bodyBytes),
+            authInfoBytes: b64(doc.authInfoBytes),
+            chainId: doc.chainId,
+            accountNumber: doc.accountNumber.toString(),
+          })) as {
+            signed: { bodyBytes: string; authInfoBytes: string; chainId: string; accountNumber: string };
+            signature: unknown;
+          };
+          return {
+            signed: {
+              bodyBytes: bytes(r.signed.bodyBytes),
+              authInfoBytes: bytes(r.signed.authInfoBytes),
+              chainId: r.signed.chainId,
+              accountNumber: BigInt(r.signed.accountNumber),
+            },
+            signature: r.signature,
+          };
+        },
+      }),
+    };
+  });
+}
+
+describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet", function () {
+  this.timeout(900_000);
+  let dir: string;
+  let started = false;
+  let env: DevnetEnv;
+  let admin: User;
+  let contract: string;
+  let modelId: bigint;
+  let site: { url: string; close: () => Promise<void> };
+  let browser: Browser;
+  let page: Page;
+  let keplr: KeplrBackend;
+  let buyer: string;
+  const pageErrors: string[] = [];
+  const scripts: string[] = [];
+
+  const shot = async (name: string) => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const balance = async (who: string) => BigInt((await admin.client.getBalance(who, env.denom)).amount);
+  const model = async (id: bigint) =>
+    (await admin.client.queryContractSmart(contract, { model: { id: id.toString() } })) as Model;
+
+  before(async function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-app-cosmos-"));
+    if (process.env.WASMD_EXTERNAL !== "1") {
+      const rpc = await firstFreePort(19250 + (process.pid % 20) * 4);
+      Object.assign(process.env, {
+        WASMD_HOME: path.join(dir, "wasmd"),
+        WASMD_RPC_PORT: String(rpc),
+        WASMD_GRPC_PORT: String(await firstFreePort(19350 + (process.pid % 20) * 2)),
+      });
+    }
+    started = startDevnet();
+    env = devnetEnv();
+    admin = await connect("validator", env);
+    ({ contract } = await deploy(admin, instantiateMsg(admin.address, await relayerPubkeys(relayerKeys(3)), env.denom)));
+    const pub = await admin.client.execute(
+      admin.address,
+      contract,
+      publishMsg({ sdlUri: "ipfs://bafy-cosmos-llama", price: PRICE.toString(), deployPrice: "0", forkRoyaltyBps: 1000 }),
+      "auto",
+    );
+    modelId = BigInt(eventAttr(pub.events, "wasm", "model")!);
+    const carol = ACCOUNTS.accounts.find((a) => a.name === "carol")!.mnemonic;
+    keplr = new KeplrBackend(await DirectSecp256k1HdWallet.fromMnemonic(carol, { prefix: PREFIX }));
+    [{ address: buyer }] = await keplr.wallet.getAccounts();
+    // the Cosmos page reads its chain directly; no EVM chain or indexer in this deployment
+    site = await serveApp(dir, {
+      indexerUrl: `http://127.0.0.1:${await firstFreePort(19450)}`,
+      chains: [
+        {
+          name: "devnetC",
+          family: "cosmos",
+          hexsChainId: HEXS_CHAIN,
+          rpcUrl: env.rpc,
+          cosmosChainId: env.chainId,
+          bech32Prefix: PREFIX,
+          contract,
+        },
+      ],
+    });
+    browser = await launch();
+    page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("request", (r) => {
+      if (r.url().endsWith(".js")) scripts.push(new URL(r.url()).pathname);
+    });
+    if (VERBOSE) page.on("console", (m) => console.log(`    [page] ${m.text()}`));
+    await injectKeplr(page, () => keplr);
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (site) await site.close();
+    stopDevnet(started);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the catalog route loads ≤ 400 KiB of JS (gzip) and no cosmjs; picking the Cosmos chain loads it and shows the contract's price", async () => {
+    await page.goto(site.url);
+    await page.getByRole("link", { name: "Cosmos" }).waitFor();
+    const dist = path.join(dir, "app-dist");
+    const initial = [...new Set(scripts)];
+    const gz = initial.reduce((n, p) => n + zlib.gzipSync(fs.readFileSync(path.join(dist, p))).length, 0);
+    if (VERBOSE) console.log(`    catalog route JS: ${initial.join(", ")}: ${(gz / 1024).toFixed(1)} KiB gzip`);
+    expect(gz).to.be.at.most(400 * 1024);
+    await page.getByRole("link", { name: "Cosmos" }).click();
+    await page.getByRole("heading", { level: 1, name: "Cosmos chains" }).waitFor();
+    expect(scripts.length, "no script loaded before the chain is picked").to.equal(initial.length);
+    await page.getByRole("button", { name: "Connect Keplr on Devnet C" }).click();
+    const row = page.locator(`tr[data-model="${modelId}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    expect(scripts.length, "cosmjs is loaded once the chain is picked").to.be.greaterThan(initial.length);
+    expect(await row.innerText()).to.match(/original model\s+0\s+1\.5 COSM/);
+    expect(await page.getByLabel("connected Cosmos account").innerText()).to.contain(buyer);
+    await shot("cosmos-connected");
+  });
+
+  it("buys a key with Keplr: connected → signing → submitted → confirmed; the contract holds the key and took the price", async () => {
+    const [contractBefore, buyerBefore] = [await balance(contract), await balance(buyer)];
+    await page.getByRole("button", { name: "Buy on Devnet C for 1.5 COSM" }).click();
+    const status = page.getByRole("status", { name: "Cosmos transaction progress" });
+    await status.locator('[data-testid="step-confirmed"].done').waitFor({ timeout: 60_000 });
+    for (const k of ["connected", "checking", "signing", "submitted"])
+      expect(await status.locator(`[data-testid="step-${k}"]`).getAttribute("class")).to.contain("done");
+    expect(await status.locator('[data-testid="step-submitted"]').innerText()).to.match(/Transaction submitted: [0-9A-F]{10}…/);
+    const keyId = BigInt(/key (\d+)/.exec(await status.locator('[data-testid="step-confirmed"]').innerText())![1]);
+    expect(keyId >> 32n).to.equal(BigInt(HEXS_CHAIN));
+    const held = (await admin.client.queryContractSmart(contract, {
+      owner_of: { token_id: keyId.toString() },
+    })) as OwnerOfResponse;
+    expect(held.owner).to.equal(buyer);
+    expect(keplr.signed).to.equal(1);
+    // the contract took exactly the price; the buyer paid it plus the fee the page reported
+    expect((await balance(contract)) - contractBefore).to.equal(PRICE);
+    const done = await page.getByTestId("cosmos-done").innerText();
+    const fee = BigInt(Math.round(Number(/fee ([\d.]+) COSM/.exec(done)![1]) * 1e6));
+    expect(buyerBefore - (await balance(buyer))).to.equal(PRICE + fee);
+    expect((await model(modelId)).minted).to.equal(1);
+    // keys sold on the row follows (the page reads the contract again after the purchase)
+    const row = page.locator(`tr[data-model="${modelId}"]`);
+    for (let i = 0; i < 60 && !/original model\s+1\s/.test(await row.innerText()); i++)
+      await new Promise((r) => setTimeout(r, 500));
+    expect(await row.innerText()).to.match(/original model\s+1\s+1\.5 COSM/);
+    await shot("cosmos-buy-confirmed");
+  });
+
+  it("a rejected signature in Keplr: 'Signature rejected', nothing sent, nothing paid", async () => {
+    keplr.reject = true;
+    const [contractBefore, buyerBefore] = [await balance(contract), await balance(buyer)];
+    try {
+      await page.getByRole("button", { name: "Buy on Devnet C for 1.5 COSM" }).click();
+      const alert = page.getByTestId("buy-error");
+      await alert.filter({ hasText: "Signature rejected" }).waitFor({ timeout: 30_000 });
+      expect(await alert.innerText()).to.match(/Signature rejected\. You declined the request in your wallet\. Nothing was sent/);
+      expect(await page.getByTestId("step-signing").getAttribute("class")).to.contain("failed");
+      expect(await page.getByTestId("step-submitted").getAttribute("class")).to.contain("todo");
+      expect(await balance(buyer)).to.equal(buyerBefore);
+      expect(await balance(contract)).to.equal(contractBefore);
+      expect((await model(modelId)).minted).to.equal(1);
+      await shot("cosmos-buy-rejected");
+    } finally {
+      keplr.reject = false;
+    }
+  });
+
+  it("an empty account: 'Insufficient funds' before anything is signed", async () => {
+    const rich = keplr;
+    keplr = new KeplrBackend(await DirectSecp256k1HdWallet.generate(12, { prefix: PREFIX }));
+    const [{ address: empty }] = await keplr.wallet.getAccounts();
+    try {
+      await page.getByRole("button", { name: "Reconnect Keplr" }).click();
+      await page.getByLabel("connected Cosmos account").filter({ hasText: empty }).waitFor({ timeout: 30_000 });
+      await page.getByRole("button", { name: "Buy on Devnet C for 1.5 COSM" }).click();
+      const alert = page.getByTestId("buy-error");
+      await alert.filter({ hasText: "Insufficient funds" }).waitFor({ timeout: 30_000 });
+      expect(await alert.innerText()).to.contain(`${empty} has 0 COSM but needs 1.5 COSM`);
+      expect(keplr.signed).to.equal(0);
+      expect(await page.getByTestId("step-checking").getAttribute("class")).to.contain("failed");
+      expect(await page.getByTestId("step-signing").getAttribute("class")).to.contain("todo");
+      expect((await model(modelId)).minted).to.equal(1);
+      await shot("cosmos-buy-insufficient-funds");
+    } finally {
+      keplr = rich;
+    }
+  });
+
+  it("forks a model on Cosmos with Keplr: the fork names its parent, pays it the royalty share and carries its price", async () => {
+    await page.getByRole("button", { name: "Reconnect Keplr" }).click();
+    await page.getByLabel("connected Cosmos account").filter({ hasText: buyer }).waitFor({ timeout: 30_000 });
+    const form = page.getByRole("form", { name: "Fork a model on Devnet C" });
+    await form.getByLabel("SDL location (where its encrypted SDL is stored)").fill("ipfs://bafy-cosmos-llama-chat");
+    await form.getByLabel("Content commitment (32 bytes, hex)").fill("ab".repeat(32));
+    await form.getByLabel("Key price (COSM)").fill("2.25");
+    await form.getByLabel("Royalty share forks of this fork pay it (%)").fill("5");
+    await form.getByRole("button", { name: "Fork on Devnet C" }).click();
+    const done = page.getByTestId("cosmos-done");
+    await done.waitFor({ timeout: 60_000 });
+    const forkId = BigInt(/as model (\d+)/.exec(await done.innerText())![1]);
+    const f = await model(forkId);
+    expect(BigInt(f.parent!)).to.equal(modelId);
+    expect(f.price).to.equal("2250000");
+    expect(f.royalty.fork_royalty_bps).to.equal(500);
+    expect(f.upstream_bps).to.equal(1000); // the parent's fork royalty
+    expect(f.sdl_uri).to.equal("ipfs://bafy-cosmos-llama-chat");
+    const row = page.locator(`tr[data-model="${forkId}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.innerText()).to.match(/fork of \d+ \(100:1\)\s+0\s+2\.25 COSM/);
+    await shot("cosmos-fork");
+    expect(pageErrors).to.deep.equal([]);
+  });
+});
