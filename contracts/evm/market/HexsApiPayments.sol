@@ -38,12 +38,15 @@ contract HexsApiPayments is Initializable, AccessControlUpgradeable, UUPSUpgrade
     /// @notice How long a payer waits between asking for its unspent deposit and taking it: the
     /// gateway's window to redeem the vouchers it served against.
     uint256 public constant VOUCHER_WITHDRAW_DELAY = 1 days;
+    // EIP-712 type strings are what wallets sign, so they cannot be shortened; hashed at compile time.
+    // solhint-disable gas-small-strings
     bytes32 public constant VOUCHER_TYPEHASH = keccak256(
         "Voucher(address payer,uint64 modelId,address currency,address gateway,uint256 cumulative,uint64 expiry)"
     );
     bytes32 private constant DOMAIN_TYPEHASH = keccak256(
         "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
     );
+    // solhint-enable gas-small-strings
     bytes32 private constant DOMAIN_NAME_HASH = keccak256("HexsApiPayments");
     bytes32 private constant DOMAIN_VERSION_HASH = keccak256("1");
 
