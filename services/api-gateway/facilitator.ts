@@ -27,6 +27,7 @@ import { toFacilitatorEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { ApiRefusal, refuseApi, type ApiRefusalCode } from "../../sdk/api/request";
 import { messageOf } from "../../sdk/errors";
+import { API_PAYMENTS_ABI } from "./api-payments-abi";
 
 export interface X402Config {
   /** the EVM chain (a name in GatewayConfig.chains) payments are made on */
@@ -75,47 +76,6 @@ interface Quote {
   expires: number;
   mac: string;
 }
-
-const API_PAYMENTS_ABI = [
-  {
-    type: "function",
-    name: "apiPriceOf",
-    stateMutability: "view",
-    inputs: [
-      { name: "modelId", type: "uint64" },
-      { name: "currency", type: "address" },
-    ],
-    outputs: [
-      {
-        name: "",
-        type: "tuple",
-        components: [
-          { name: "perCall", type: "uint96" },
-          { name: "per1kOutputTokens", type: "uint96" },
-          { name: "operatorBps", type: "uint16" },
-          { name: "listed", type: "bool" },
-        ],
-      },
-    ],
-  },
-  {
-    type: "function",
-    name: "sinkOf",
-    stateMutability: "view",
-    inputs: [{ name: "modelId", type: "uint64" }],
-    outputs: [{ name: "", type: "address" }],
-  },
-  {
-    type: "function",
-    name: "sweep",
-    stateMutability: "nonpayable",
-    inputs: [
-      { name: "modelId", type: "uint64" },
-      { name: "currency", type: "address" },
-    ],
-    outputs: [{ name: "amount", type: "uint256" }],
-  },
-] as const;
 
 const TOKEN_ABI = [
   { type: "function", name: "name", stateMutability: "view", inputs: [], outputs: [{ name: "", type: "string" }] },

@@ -18,6 +18,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { ApiRefusal, refuseApi } from "../../sdk/api/request";
 import { decodeVoucherHeader, VOUCHER_TYPES, type Voucher } from "../../sdk/api/vouchers";
 import { messageOf } from "../../sdk/errors";
+import { API_PAYMENTS_ABI } from "./api-payments-abi";
 
 export interface VoucherConfig {
   /** the EVM chain (a name in GatewayConfig.chains) deposits are on */
@@ -73,73 +74,6 @@ interface Row {
   expiry: number;
   redeemed: string;
 }
-
-const ABI = [
-  {
-    type: "function",
-    name: "channelOf",
-    stateMutability: "view",
-    inputs: [
-      { name: "payer", type: "address" },
-      { name: "modelId", type: "uint64" },
-      { name: "currency", type: "address" },
-      { name: "gateway", type: "address" },
-    ],
-    outputs: [
-      {
-        name: "",
-        type: "tuple",
-        components: [
-          { name: "deposited", type: "uint96" },
-          { name: "redeemed", type: "uint96" },
-          { name: "withdrawableAt", type: "uint64" },
-        ],
-      },
-    ],
-  },
-  {
-    type: "function",
-    name: "apiPriceOf",
-    stateMutability: "view",
-    inputs: [
-      { name: "modelId", type: "uint64" },
-      { name: "currency", type: "address" },
-    ],
-    outputs: [
-      {
-        name: "",
-        type: "tuple",
-        components: [
-          { name: "perCall", type: "uint96" },
-          { name: "per1kOutputTokens", type: "uint96" },
-          { name: "operatorBps", type: "uint16" },
-          { name: "listed", type: "bool" },
-        ],
-      },
-    ],
-  },
-  {
-    type: "function",
-    name: "redeemVouchers",
-    stateMutability: "nonpayable",
-    inputs: [
-      {
-        name: "vouchers",
-        type: "tuple[]",
-        components: [
-          { name: "payer", type: "address" },
-          { name: "modelId", type: "uint64" },
-          { name: "currency", type: "address" },
-          { name: "gateway", type: "address" },
-          { name: "cumulative", type: "uint256" },
-          { name: "expiry", type: "uint64" },
-        ],
-      },
-      { name: "signatures", type: "bytes[]" },
-    ],
-    outputs: [],
-  },
-] as const;
 
 type Channel = { deposited: bigint; redeemed: bigint; withdrawableAt: bigint };
 type Price = { perCall: bigint; per1kOutputTokens: bigint; listed: boolean };
@@ -233,7 +167,7 @@ export class VoucherCalls {
         this.cached(this.channels, `${v.payer.toLowerCase()} ${model}`, () =>
           this.client.readContract({
             address: this.apiPayments,
-            abi: ABI,
+            abi: API_PAYMENTS_ABI,
             functionName: "channelOf",
             args: [getAddress(v.payer), BigInt(model), this.asset, this.address],
           }),
@@ -241,7 +175,7 @@ export class VoucherCalls {
         this.cached(this.prices, model, () =>
           this.client.readContract({
             address: this.apiPayments,
-            abi: ABI,
+            abi: API_PAYMENTS_ABI,
             functionName: "apiPriceOf",
             args: [BigInt(model), this.asset],
           }),
@@ -402,7 +336,7 @@ export class VoucherCalls {
     try {
       hash = await this.client.writeContract({
         address: this.apiPayments,
-        abi: ABI,
+        abi: API_PAYMENTS_ABI,
         functionName: "redeemVouchers",
         args: [vouchers, signatures],
       });
