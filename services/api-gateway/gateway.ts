@@ -452,14 +452,24 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
     const t0 = process.hrtime.bigint();
     const held: HeldPayment = await p.hold(model, header, maxTokensOf(body));
     metrics.authSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    const outcome = await forwardHeld(p, held, () => forward(req, res, model, upstream, rest, search, body));
+    return outcome === "ok" ? "paid" : outcome;
+  };
+
+  /** Forwards a call whose payment is held: kept once the answer was served, released otherwise. */
+  const forwardHeld = async <H>(
+    payments: { served(held: H): void; release(held: H): void },
+    held: H,
+    forwardCall: () => Promise<string>,
+  ): Promise<string> => {
     let outcome = "upstream_aborted";
     try {
-      outcome = await forward(req, res, model, upstream, rest, search, body);
+      outcome = await forwardCall();
     } finally {
-      if (outcome === "ok") p.served(held);
-      else p.release(held);
+      if (outcome === "ok") payments.served(held);
+      else payments.release(held);
     }
-    return outcome === "ok" ? "paid" : outcome;
+    return outcome;
   };
 
   /** A call paid with a voucher: accept it as the channel's latest, forward, keep it (2xx) or roll back. */
@@ -492,13 +502,7 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
       return e.code;
     }
     metrics.authSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-    let outcome = "upstream_aborted";
-    try {
-      outcome = await forward(req, res, model, upstream, rest, search, body);
-    } finally {
-      if (outcome === "ok") v.served(held);
-      else v.release(held);
-    }
+    const outcome = await forwardHeld(v, held, () => forward(req, res, model, upstream, rest, search, body));
     return outcome === "ok" ? "prepaid" : outcome;
   };
 
