@@ -4,7 +4,6 @@
 // call, and the gateway redeeming them in batches (HexsApiPayments.redeemVouchers).
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
-import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import type { Signer } from "ethers";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployProtocol } from "../../devnet/hardhat/protocol";
@@ -30,29 +29,13 @@ import { ensureWeights } from "../../services/model-server/build";
 import { startModelServer, type RunningModelServer } from "../../services/model-server/server";
 import { setQuiet } from "../../tasks/lib/log";
 import { PORTS } from "./helpers";
+import { serveChain } from "../serve-chain";
 
 const CHAIN = "hexs-evm-31337";
 const PRICE = 1_000n;
 const CAP = 5n * PRICE; // the gateway's unsettled exposure per payer
 const DEPOSIT = 20_000n;
 const MONTH = 30 * 86_400; // vouchers outlive any clock moves of earlier suites on the in-process chain
-
-async function serveChain(): Promise<{ url: string; close(): Promise<void> }> {
-  for (let port = PORTS.from; port <= PORTS.to; port++) {
-    const server = (await hre.run(TASK_NODE_CREATE_SERVER, {
-      hostname: "127.0.0.1",
-      port,
-      provider: hre.network.provider,
-    })) as { listen(): Promise<{ port: number }>; close(): Promise<void> };
-    try {
-      const r = await server.listen();
-      return { url: `http://127.0.0.1:${r.port}`, close: () => server.close() };
-    } catch (e) {
-      if (!/EADDRINUSE/.test(String((e as Error).message ?? e))) throw e;
-    }
-  }
-  throw new Error(`no free port in ${PORTS.from}-${PORTS.to} for the JSON-RPC server`);
-}
 
 describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redemption, real chain and model server)", function () {
   this.timeout(180_000);
@@ -128,7 +111,7 @@ describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redempt
     for (const a of [await payer.getAddress(), GW]) await ethers.provider.send("hardhat_setBalance", [a, "0x56BC75E2D63100000"]);
     await usd.mint(await payer.getAddress(), 1_000_000n);
 
-    chain = await serveChain();
+    chain = await serveChain(PORTS);
     model = await startModelServer({ weightsPath: ensureWeights().path, port: PORTS });
     gw = await startGateway({
       models: { [m1.toString()]: { upstream: model.url } },

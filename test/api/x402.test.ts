@@ -4,7 +4,6 @@
 // an unmodified @x402/fetch client (x402Client + @x402/evm's exact client scheme) paying.
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
-import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import type { Signer } from "ethers";
 import { createServer, type Server } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -35,28 +34,12 @@ import { startGateway, type GatewayConfig, type RunningGateway } from "../../ser
 import { ensureWeights } from "../../services/model-server/build";
 import { startModelServer, type RunningModelServer } from "../../services/model-server/server";
 import { close, listen } from "../../services/key-service/http";
+import { serveChain } from "../serve-chain";
 
 const PORTS = { from: 18150, to: 18199 };
 const CHAIN = "hexs-evm-31337";
 const PRICE = 1_000n; // 0.001 hUSD (6 decimals) per call
 const OPERATOR_BPS = 1_000; // 10 %
-
-async function serveChain(): Promise<{ url: string; close(): Promise<void> }> {
-  for (let port = PORTS.from; port <= PORTS.to; port++) {
-    const server = (await hre.run(TASK_NODE_CREATE_SERVER, {
-      hostname: "127.0.0.1",
-      port,
-      provider: hre.network.provider,
-    })) as { listen(): Promise<{ port: number }>; close(): Promise<void> };
-    try {
-      const r = await server.listen();
-      return { url: `http://127.0.0.1:${r.port}`, close: () => server.close() };
-    } catch (e) {
-      if (!/EADDRINUSE/.test(String((e as Error).message ?? e))) throw e;
-    }
-  }
-  throw new Error(`no free port in ${PORTS.from}-${PORTS.to} for the JSON-RPC server`);
-}
 
 async function chainEntry() {
   const contracts: Record<string, string> = {};
@@ -209,7 +192,7 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
     const facilitatorKey = generatePrivateKey();
     await ethers.provider.send("hardhat_setBalance", [privateKeyToAccount(facilitatorKey).address, "0x56BC75E2D63100000"]);
 
-    chain = await serveChain();
+    chain = await serveChain(PORTS);
     model = await startModelServer({ weightsPath: ensureWeights().path, port: PORTS });
     silent = createServer(() => undefined); // accepts and never answers: the gateway's timeout fires
     silentUrl = `http://127.0.0.1:${await listen(silent, PORTS)}`;

@@ -1,39 +1,17 @@
-// Shared set-up for the key-service tests: the in-process Hardhat chain served over a real
-// JSON-RPC endpoint on 127.0.0.1 (Hardhat's own `node` server code, via TASK_NODE_CREATE_SERVER),
-// and a key service reading that chain.
-import hre from "hardhat";
-import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
+// Shared set-up for the key-service tests: the in-process Hardhat chain served over JSON-RPC on
+// the key tests' ports, and a key service reading that chain.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KeyServiceError } from "../../sdk/keys";
 import type { ChainConfig } from "../../sdk/keys";
+import { serveChain as serveChainOn } from "../serve-chain";
 import { startKeyService, type KeyServiceConfig, type RunningKeyService } from "../../services/key-service/service";
 
 export const PORTS = { from: 18500, to: 18599 };
 
-interface JsonRpcServerLike {
-  listen(): Promise<{ address: string; port: number }>;
-  close(): Promise<void>;
-}
-
 /** Serve the in-process Hardhat network on the first free port in 18500-18599. */
-export async function serveChain(): Promise<{ url: string; close(): Promise<void> }> {
-  for (let port = PORTS.from; port <= PORTS.to; port++) {
-    const server = (await hre.run(TASK_NODE_CREATE_SERVER, {
-      hostname: "127.0.0.1",
-      port,
-      provider: hre.network.provider,
-    })) as JsonRpcServerLike;
-    try {
-      const r = await server.listen();
-      return { url: `http://127.0.0.1:${r.port}`, close: () => server.close() };
-    } catch (e) {
-      if (!/EADDRINUSE/.test(String((e as Error).message ?? e))) throw e;
-    }
-  }
-  throw new Error("no free port in 18500-18599 for the JSON-RPC server");
-}
+export const serveChain = (): ReturnType<typeof serveChainOn> => serveChainOn(PORTS);
 
 export function evmChain(rpcUrl: string): ChainConfig {
   return { name: "hexs-evm-31337", kind: "evm", rpcUrl, chainId: 31337 };
