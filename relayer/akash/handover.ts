@@ -14,6 +14,9 @@
 // column records the outcome. Just before numbering, the leader checks what its co-signers will:
 // a report they would refuse (the key changed hands again, the deployment no longer runs this
 // holder's manifest) is never numbered, so it cannot stop the lane; the later handover reports.
+// A later handover broadcasts nothing until the earlier one's report is settled (numbered and
+// accepted by the co-signers, or not sent), so the deployment cannot change under a report
+// numbered but not yet checked.
 //
 // A key's handovers run one at a time, in the order of their chain (block, log index), and only
 // from the chain the key resides on according to the lease job: facts from a chain the key moved
@@ -252,6 +255,13 @@ export class LeaseHandovers {
     if (h.kind === "transfer" && h.state === "pending" && !h.updateTx && later) {
       this.log.info({ handover: h.id, by: later.id, lease: lease.id }, "handover superseded by a later transfer");
       return this.o.store.updateHandover(h.id, { state: "superseded", lastError: `superseded by handover ${later.id}` });
+    }
+    // an earlier handover's report not settled yet: updating now could make its co-signers refuse
+    // it after it was numbered (the lane would stop); its report step sees this one and skips it
+    const unreported = all.find((x) => x.id < h.id && x.state === "done" && x.report === null);
+    if (this.o.report && h.state === "pending" && !h.updateTx && unreported) {
+      await this.o.store.updateHandover(h.id, { nextAttemptAt: this.now() + (this.o.pollMs ?? 500) });
+      return undefined;
     }
     try {
       return h.state === "pending" ? await this.update(lease, h) : await this.sendManifest(lease, h);

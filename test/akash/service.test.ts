@@ -457,7 +457,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     expect(await metric("hexs_relayer_lease_handovers_reported_total")).to.equal(1);
   });
 
-  it("a second transfer before the first handover's report is numbered: that report is not sent (co-signers would refuse it as stale), only the latest handover is reported", async () => {
+  it("a second transfer before the first handover's report is numbered: the second update waits for it, that report is not sent (co-signers would refuse it as stale), only the latest handover is reported", async () => {
     const keyId = (await p.market.queryFilter(p.market.filters.Purchased()))[1].args.keyId;
     const lease = (await job(keyId))!;
     const inbound = Number((await hub.lane(AKASH_LANE)).inbound);
@@ -473,13 +473,24 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
         const h = (await leader().leases!.handoversOf(lease.id))[1];
         return h?.state === "done" ? h : undefined;
       });
+      const updates = () => env.standin.chain.versionUpdates.filter((u) => u.dseq === lease.dseq).length;
+      const updatesBefore = updates();
       await (await keyNft.connect(alice).transferFrom(await alice.getAddress(), await bob.getAddress(), keyId)).wait();
-      const second = await until("the handover to bob", 30_000, async () => {
+      const pending = await until("the handover to bob to be recorded", 30_000, async () => {
         const h = (await leader().leases!.handoversOf(lease.id))[2];
-        return h?.state === "done" ? h : undefined;
+        return h ? h : undefined;
       });
+      await new Promise((r) => setTimeout(r, 500));
+      // while alice's report is not settled, bob's handover broadcasts nothing (the deployment stays alice's)
+      expect(await leader().leases!.handover(pending.id)).to.include({ state: "pending", updateTx: null });
+      expect(updates()).to.equal(updatesBefore);
       expect((await leader().leases!.handover(first.id)).report).to.equal(null); // nothing numbered while held
       hold = false;
+      const second = await until("the handover to bob", 30_000, async () => {
+        const h = await leader().leases!.handover(pending.id);
+        return h.state === "done" ? h : undefined;
+      });
+      expect(updates()).to.equal(updatesBefore + 1);
       const reported = await until("the report of the handover to bob", 30_000, async () => {
         const h = await leader().leases!.handover(second.id);
         return h.report ? h : undefined;
