@@ -80,6 +80,11 @@ export class Metrics {
     labelNames: ["state"],
     registers: [this.registry],
   });
+  readonly leaseHandoversReported = new Counter({
+    name: "hexs_relayer_lease_handovers_reported_total",
+    help: "done handovers whose LeaseHandedOver report the leader numbered on the Akash lane and its co-signers accepted",
+    registers: [this.registry],
+  });
   readonly leaseFailures = new Counter({
     name: "hexs_relayer_lease_failures_total",
     help: "lease service steps that failed and are retried (start-up, a purchase feed poll, the work loop)",

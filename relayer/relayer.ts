@@ -18,12 +18,15 @@ import { EvmSource } from "./sources/evm";
 import type { Source } from "./sources/types";
 import { OP_STATES, OpStore } from "./store";
 import type { AkashService } from "./akash/service";
+import type { HandoverHooks } from "./akash/handover";
 
 export interface RelayerOptions {
   /** extra sinks keyed by Hexs chain id (e.g. the LayerZero executor) */
   extraSinks?: Map<number, Sink>;
   /** collect default process metrics (off in tests that run several relayers) */
   processMetrics?: boolean;
+  /** the lease service's handover test hooks (crash simulation) */
+  handoverHooks?: HandoverHooks;
 }
 
 interface Health {
@@ -120,6 +123,7 @@ export class Relayer {
         keys: this.keys,
         ops: store,
         metrics: this.metrics,
+        handoverHooks: this.opts.handoverHooks,
         onHealth: (component, h) => this.mark(component, h),
       });
       this.akash.launch(); // in the background: an unreachable Akash never holds up the sync lanes

@@ -8,6 +8,16 @@
 //   pending → superseded                (a later transfer of the key on the same chain, nothing broadcast yet)
 //   pending | updated → skipped         (the lease failed or expired, or its deployment is closed)
 //
+// A done handover is then reported once over the Akash lane (LeaseHandedOver, kind 11; `report`,
+// the attested reporter's reportHandover): the lane record (lease_reports, `keyId/handover/<id>`)
+// is numbered once, so a crash re-proposes it and never numbers it twice, and the row's `report`
+// column records the outcome. Just before numbering, the leader checks what its co-signers will:
+// a report they would refuse (the key changed hands again, the deployment no longer runs this
+// holder's manifest) is never numbered, so it cannot stop the lane; the later handover reports.
+// A later handover broadcasts nothing until the earlier one's report is settled (numbered and
+// accepted by the co-signers, or not sent), so the deployment cannot change under a report
+// numbered but not yet checked.
+//
 // A key's handovers run one at a time, in the order of their chain (block, log index), and only
 // from the chain the key resides on according to the lease job: facts from a chain the key moved
 // to wait until the move itself was handed over. Handovers wait while the lease job is still being
@@ -22,6 +32,7 @@ import { logger, type Logger } from "../log";
 import { nextAttemptDelayMs } from "../retry";
 import { prepareForHolder } from "./holder";
 import type { SdlSource } from "./sdl-source";
+import type { HandoverReport } from "./reporter";
 
 /** A change of holder of a key, as a purchase chain's feed reports it (once per event). */
 export interface KeyTransferFact {
@@ -45,6 +56,8 @@ export interface HandoverHooks {
   afterUpdateBroadcast?(h: HandoverRow): void;
   /** the provider accepted the new manifest, before `done` is persisted */
   afterManifest?(h: HandoverRow): void;
+  /** a done handover's report is about to be checked and numbered */
+  beforeReport?(h: HandoverRow): void;
 }
 
 export interface HandoverOptions {
@@ -58,6 +71,12 @@ export interface HandoverOptions {
   txTimeoutMs?: number;
   pollMs?: number;
   hooks?: HandoverHooks;
+  /** numbers and proposes a done handover's LeaseHandedOver, running `check` just before numbering (unset: none is sent) */
+  report?: (r: HandoverReport, check: () => Promise<void>) => Promise<string>;
+  /** the key's holder (account word) on a chain, as the co-signers read it (`PurchaseChain.holderOf`) */
+  holderOf?: (chain: string, keyId: bigint, modelId: bigint) => Promise<string | undefined>;
+  /** once per handover whose LeaseHandedOver was numbered and accepted by the co-signers (metrics) */
+  onReported?: (h: HandoverRow, ref: string) => void;
   now?: () => number;
   log?: Logger;
 }
@@ -65,6 +84,9 @@ export interface HandoverOptions {
 const OPEN = ["pending", "updated"];
 /** lease states with nothing (left) to hand over */
 const GONE = ["closing", "failed_closed", "failed", "expired"];
+
+/** The leader's check before numbering a report: this handover is not reported (permanent). */
+class NotReported extends Error {}
 
 class HookAbort extends Error {
   constructor(readonly inner: unknown) {
@@ -110,6 +132,79 @@ export class LeaseHandovers {
     const ids = await this.o.store.leasesWithDueHandovers();
     for (const id of ids) await this.stepLease(id);
     return ids.length;
+  }
+
+  /** Report every done handover whose LeaseHandedOver is not settled yet (once per handover job). */
+  async reportDue(): Promise<number> {
+    if (!this.o.report) return 0;
+    const due = await this.o.store.handoversToReport();
+    for (const h of due) await this.report(h);
+    return due.length;
+  }
+
+  /** Number (once: the lane record) and propose a done handover's report; a hook error propagates (crash simulation). */
+  async report(h: HandoverRow): Promise<HandoverRow> {
+    this.o.hooks?.beforeReport?.(h);
+    const lease = await this.o.store.get(h.leaseId);
+    try {
+      const ref = await this.o.report!(
+        {
+          purchaseChain: lease.purchaseChain,
+          keyId: BigInt(lease.keyId),
+          modelId: BigInt(lease.modelId),
+          handover: BigInt(h.id),
+          dseq: lease.dseq!,
+          gseq: lease.gseq!,
+          oseq: lease.oseq!,
+          provider: lease.provider!,
+          holder: h.toHolder,
+          holderChain: h.toChain,
+          manifestHash: h.manifestHash!,
+          transfer: `${h.sourceChain}:${h.sourceTx}:${h.logIndex}`,
+        },
+        () => this.checkReport(h),
+      );
+      this.log.info({ handover: h.id, lease: lease.id, keyId: lease.keyId, ref }, "handover reported");
+      const done = await this.o.store.updateHandover(h.id, { report: ref, attempts: 0, lastError: null });
+      if (ref.startsWith("LeaseHandedOver ")) this.o.onReported?.(done, ref);
+      return done;
+    } catch (e) {
+      if (e instanceof NotReported) {
+        this.log.info({ handover: h.id, lease: lease.id, why: e.message }, "handover not reported");
+        return this.o.store.updateHandover(h.id, { report: `not sent: ${e.message}`, attempts: 0, lastError: null });
+      }
+      return this.failed(await this.o.store.handover(h.id), e);
+    }
+  }
+
+  /**
+   * Run just before a report is numbered: what the co-signers check, as far as the leader knows
+   * it. A later handover of the key (or a lease that is over) means this report would be refused
+   * as stale: it is not sent. Akash or the chain not showing the handover yet: retried.
+   */
+  private async checkReport(h: HandoverRow): Promise<void> {
+    const lease = await this.o.store.get(h.leaseId);
+    if (GONE.includes(lease.state)) throw new NotReported(`lease ${lease.state}`);
+    const later = (await this.o.store.handoversOf(lease.id)).find(
+      (x) => x.id > h.id && (OPEN.includes(x.state) || x.state === "done"),
+    );
+    if (later) throw new NotReported(`superseded by handover ${later.id} (the key changed hands again)`);
+    const d = await this.o.akash.deployment(lease.owner, lease.dseq!);
+    if (!d || d.state !== "active") throw new NotReported(d ? "deployment closed" : "no deployment on chain");
+    if (d.hashHex.toLowerCase() !== h.manifestHash)
+      throw new AkashError(
+        "handover_unconfirmed",
+        `deployment ${lease.owner}/${lease.dseq} runs manifest ${d.hashHex}, not handover ${h.id}'s (${h.manifestHash})`,
+        { retryable: true },
+      );
+    if (!this.o.holderOf) return;
+    const holder = await this.o.holderOf(h.toChain, BigInt(lease.keyId), BigInt(lease.modelId));
+    if (holder?.toLowerCase() !== h.toHolder)
+      throw new AkashError(
+        "handover_unconfirmed",
+        `${h.toHolder} does not hold key ${lease.keyId} on chain ${h.toChain} (${holder ?? "not resident"}): waiting for the key's next transfer fact`,
+        { retryable: true },
+      );
   }
 
   /** Run a lease's handovers until none is open or `timeoutMs` passes (tests, the bench). */
@@ -160,6 +255,13 @@ export class LeaseHandovers {
     if (h.kind === "transfer" && h.state === "pending" && !h.updateTx && later) {
       this.log.info({ handover: h.id, by: later.id, lease: lease.id }, "handover superseded by a later transfer");
       return this.o.store.updateHandover(h.id, { state: "superseded", lastError: `superseded by handover ${later.id}` });
+    }
+    // an earlier handover's report not settled yet: updating now could make its co-signers refuse
+    // it after it was numbered (the lane would stop); its report step sees this one and skips it
+    const unreported = all.find((x) => x.id < h.id && x.state === "done" && x.report === null);
+    if (this.o.report && h.state === "pending" && !h.updateTx && unreported) {
+      await this.o.store.updateHandover(h.id, { nextAttemptAt: this.now() + (this.o.pollMs ?? 500) });
+      return undefined;
     }
     try {
       return h.state === "pending" ? await this.update(lease, h) : await this.sendManifest(lease, h);

@@ -41,8 +41,8 @@ export interface HandoverReport {
 export interface LeaseReporter {
   /** Report once; calling again for an already-reported purchase must succeed without effect. Returns a reference (tx hash). */
   report(r: LeaseReport): Promise<string>;
-  /** Report a done handover over the Akash lane (attested reporters only); again: no effect. */
-  reportHandover?(r: HandoverReport): Promise<string>;
+  /** Report a done handover over the Akash lane (attested reporters only); again: no effect. `check` runs just before numbering. */
+  reportHandover?(r: HandoverReport, check?: () => Promise<void>): Promise<string>;
 }
 
 /**

@@ -272,6 +272,14 @@ export class AkashService {
       txTimeoutMs: this.pipeline.policy.txTimeoutMs,
       pollMs: this.pipeline.policy.pollMs,
       hooks: this.o.handoverHooks,
+      // attested mode: each done handover is reported over the Akash lane (direct mode has no such report)
+      report: reporter.reportHandover && ((r, check) => reporter.reportHandover!(r, check)),
+      holderOf: async (chain, keyId, modelId) => {
+        const c = this.chains.get(Number(chain));
+        if (!c) throw new AkashError("config_invalid", `the key's chain ${chain} is not in akash.purchases`, { retryable: true });
+        return c.holderOf(keyId, modelId);
+      },
+      onReported: () => this.o.metrics?.leaseHandoversReported.inc(),
     });
     const sink: FeedSink = {
       purchase: async (req) => {
@@ -338,6 +346,7 @@ export class AkashService {
         await this.pipeline!.runDue();
         await this.topups?.runDue();
         await this.handovers?.runDue();
+        await this.handovers?.reportDue();
         // key expiry is each purchase chain's clock (a devnet's may run ahead of the wall clock)
         const times = new Map<string, number>();
         for (const c of this.chains.values()) times.set(String(c.hexsChainId), await c.time());

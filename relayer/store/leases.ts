@@ -204,6 +204,13 @@ CREATE INDEX handovers_due ON handovers (state, next_attempt_at);
 CREATE INDEX handovers_lease ON handovers (lease_id, id);
 CREATE INDEX leases_key ON leases (key_id);`,
   },
+  {
+    component: "leases",
+    version: 5,
+    description: "what became of each done handover's LeaseHandedOver report (its lane reference, or why none was sent)",
+    sql: `
+ALTER TABLE handovers ADD COLUMN report TEXT;`,
+  },
 ]);
 
 /** The same schema for PostgreSQL: times in milliseconds need 64 bits, ids are identities. */
@@ -306,6 +313,8 @@ export interface HandoverRow {
   lastError: string | null;
   manifestHash: string | null;
   updateTx: string | null;
+  /** a done handover's LeaseHandedOver: the lane reference once proposed, or why none is sent (null: to report) */
+  report: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -315,7 +324,7 @@ export type NewHandover = Pick<
   "leaseId" | "sourceChain" | "sourceTx" | "logIndex" | "block" | "kind" | "toHolder" | "toChain"
 >;
 export type HandoverPatch = Partial<
-  Pick<HandoverRow, "state" | "attempts" | "nextAttemptAt" | "lastError" | "manifestHash" | "updateTx">
+  Pick<HandoverRow, "state" | "attempts" | "nextAttemptAt" | "lastError" | "manifestHash" | "updateTx" | "report">
 >;
 
 const HANDOVER_COLUMNS: Record<keyof HandoverRow, string> = {
@@ -334,6 +343,7 @@ const HANDOVER_COLUMNS: Record<keyof HandoverRow, string> = {
   lastError: "last_error",
   manifestHash: "manifest_hash",
   updateTx: "update_tx",
+  report: "report",
   createdAt: "created_at",
   updatedAt: "updated_at",
 };
@@ -559,6 +569,15 @@ export class LeaseStore {
     );
     return rows.map((r) => Number(r.leaseId));
   }
+  /** Done handovers whose LeaseHandedOver is not settled yet (no report reference), due now, oldest first. */
+  async handoversToReport(limit = 50): Promise<HandoverRow[]> {
+    return (
+      await this.driver.all(
+        `${HANDOVER_SELECT} WHERE state = 'done' AND report IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+        [this.now(), limit],
+      )
+    ).map(toHandover);
+  }
   async updateHandover(id: number, patch: HandoverPatch): Promise<HandoverRow> {
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof HandoverRow, Param][];
     if (entries.length)
@@ -574,7 +593,10 @@ export class LeaseStore {
       const [r] = await e.all(`${HANDOVER_SELECT} WHERE id = ?${this.forUpdate}`, [id]);
       const h = toHandover(r);
       const t = this.now();
-      await e.run("UPDATE handovers SET state = 'done', attempts = 0, last_error = NULL, updated_at = ? WHERE id = ?", [t, id]);
+      await e.run(
+        "UPDATE handovers SET state = 'done', attempts = 0, last_error = NULL, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+        [t, t, id],
+      );
       await e.run("UPDATE leases SET holder = ?, holder_chain = ?, manifest_hash = ?, updated_at = ? WHERE id = ?", [
         h.toHolder,
         h.toChain,

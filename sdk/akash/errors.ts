@@ -23,6 +23,7 @@ export type AkashErrorCode =
   | "services_not_ready"
   | "lease_timeout" // runToCompletion ran out of time
   | "handover_timeout" // a lease's handovers did not finish in the time given (runLease)
+  | "handover_unconfirmed" // Akash or the key's chain does not show a done handover (yet): its report waits
   | "reporter_unauthorized" // the reporting account lacks LEASE_REPORTER_ROLE
   | "report_reverted"
   | "cosigners_refused"; // too few co-signers accepted a lease report

@@ -13,10 +13,11 @@ import { mine } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, type Signer } from "ethers";
 import { parseConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
-import { AccountFamily, encodeMessage, Kind } from "../../codec";
+import { AccountFamily, decodeBody, encodeMessage, Kind } from "../../codec";
 import { encodeDeploymentParams } from "../../relayer/akash/params";
 import { PROPOSE_PATH } from "../../relayer/akash/attested";
-import { evmHolderWord } from "../../relayer/akash/holder";
+import { evmHolderWord, holderWord } from "../../relayer/akash/holder";
+import type { HandoverHooks } from "../../relayer/akash/handover";
 import { evmHolder, grantKeyHolders, grantOperators, KeyServiceClient, localEndpoints, sealSdl } from "../../sdk/keys";
 import type { AttestationGateway, HexsHub } from "../../sdk/typechain";
 import {
@@ -53,6 +54,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
   let locator: string;
   const payee = Wallet.createRandom().address;
   const relayers: Relayer[] = [];
+  const handoverHooks: HandoverHooks = {}; // the leader's (set by the handover report tests)
 
   before(async () => {
     env = await startEnv({ firstPort: 18640 });
@@ -171,7 +173,7 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
             : { leaders: [leaderAkash.address], keyService: svc.url, report: { refundsPerHour: i === 1 ? 1 : 5 } }),
         },
       });
-      const r = new Relayer(cfg);
+      const r = new Relayer(cfg, i === 0 ? { handoverHooks } : {});
       await r.start();
       relayers.push(r);
     }
@@ -389,10 +391,20 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
     expect(env.standin.chain.deployment(closed.owner, closed.dseq!)?.state).to.equal("closed");
   });
 
-  it("the running service hands a leased key's deployment to its new holder after a transfer (in place, once) and counts it in /metrics", async () => {
+  const metric = async (name: string) =>
+    Number(
+      new RegExp(`^${name} (\\d+)$`, "m").exec(await (await fetch(`http://127.0.0.1:${relayers[0].port}/metrics`)).text())?.[1] ??
+        0,
+    );
+  /** the hub's LeaseHandedOver events of a key, bodies decoded */
+  const handedOver = async (keyId: bigint) =>
+    (await hub.queryFilter(hub.filters.LeaseHandedOver(keyId))).map((e) => decodeBody(Kind.LeaseHandedOver, e.args.body));
+
+  it("the running service hands a leased key's deployment to its new holder after a transfer (in place, once), reports it (LeaseHandedOver applied by the hub) and counts it in /metrics", async () => {
     const keyId = (await p.market.queryFilter(p.market.filters.Purchased()))[1].args.keyId; // the first test's purchase
     const lease = (await job(keyId))!;
     expect({ owner: lease.owner, dseq: lease.dseq }).to.deep.equal(firstLease);
+    const inbound = Number((await hub.lane(AKASH_LANE)).inbound);
     const newHolder = p.signers[9];
     const keyNft = await ethers.getContractAt("KeyNFT", await p.registry.keysOf(modelId));
     await (await keyNft.connect(buyer).transferFrom(await buyer.getAddress(), await newHolder.getAddress(), keyId)).wait();
@@ -416,8 +428,87 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
         await (await fetch(`http://127.0.0.1:${relayers[0].port}/metrics`)).text(),
       ),
     );
-    await new Promise((r) => setTimeout(r, 500)); // more polls: still one handover, one update
+    // the report: numbered once on the Akash lane, checked by the co-signers, applied by the hub
+    const reported = await until("the handover report", 30_000, async () => {
+      const h = await leader().leases!.handover(done.id);
+      return h.report ? h : undefined;
+    });
+    expect(reported.report).to.equal(`LeaseHandedOver ${AKASH_LANE}-${hexsId} #${inbound + 1}`);
+    await until("the hub to apply LeaseHandedOver", 30_000, async () => (await handedOver(keyId)).length > 0);
+    const [event] = await handedOver(keyId);
+    expect(Number((await hub.lane(AKASH_LANE)).inbound)).to.equal(inbound + 1);
+    expect(event).to.include({ keyId, modelId, handover: BigInt(done.id), dseq: BigInt(lease.dseq!), holderChain: hexsId });
+    expect(holderWord(event.holder)).to.equal(word);
+    expect(event.manifestHash).to.equal("0x" + done.manifestHash);
+    expect(event.transfer).to.equal(`${done.sourceChain}:${done.sourceTx}:${done.logIndex}`);
+    expect(
+      await until(
+        "the report counter",
+        10_000,
+        async () => (await metric("hexs_relayer_lease_handovers_reported_total")) || undefined,
+      ),
+    ).to.equal(1);
+    await new Promise((r) => setTimeout(r, 500)); // more polls: still one handover, one update, one report
     expect(await leader().leases!.handoversOf(lease.id)).to.have.length(1);
     expect(env.standin.chain.versionUpdates.filter((u) => u.dseq === lease.dseq)).to.have.length(1);
+    expect(await handedOver(keyId)).to.have.length(1);
+    expect(Number((await hub.lane(AKASH_LANE)).inbound)).to.equal(inbound + 1);
+    expect(await leader().reports!.lastHandover("sent", String(hexsId), keyId.toString())).to.equal(done.id);
+    expect(await metric("hexs_relayer_lease_handovers_reported_total")).to.equal(1);
+  });
+
+  it("a second transfer before the first handover's report is numbered: the second update waits for it, that report is not sent (co-signers would refuse it as stale), only the latest handover is reported", async () => {
+    const keyId = (await p.market.queryFilter(p.market.filters.Purchased()))[1].args.keyId;
+    const lease = (await job(keyId))!;
+    const inbound = Number((await hub.lane(AKASH_LANE)).inbound);
+    const [from, alice, bob] = [p.signers[9], p.signers[8], p.signers[7]];
+    const keyNft = await ethers.getContractAt("KeyNFT", await p.registry.keysOf(modelId));
+    let hold = true; // the leader's reports of this lease wait (as if its report step were slow)
+    handoverHooks.beforeReport = (h) => {
+      if (hold && h.leaseId === lease.id) throw new Error("test: report held");
+    };
+    try {
+      await (await keyNft.connect(from).transferFrom(await from.getAddress(), await alice.getAddress(), keyId)).wait();
+      const first = await until("the handover to alice", 30_000, async () => {
+        const h = (await leader().leases!.handoversOf(lease.id))[1];
+        return h?.state === "done" ? h : undefined;
+      });
+      const updates = () => env.standin.chain.versionUpdates.filter((u) => u.dseq === lease.dseq).length;
+      const updatesBefore = updates();
+      await (await keyNft.connect(alice).transferFrom(await alice.getAddress(), await bob.getAddress(), keyId)).wait();
+      const pending = await until("the handover to bob to be recorded", 30_000, async () => {
+        const h = (await leader().leases!.handoversOf(lease.id))[2];
+        return h ? h : undefined;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      // while alice's report is not settled, bob's handover broadcasts nothing (the deployment stays alice's)
+      expect(await leader().leases!.handover(pending.id)).to.include({ state: "pending", updateTx: null });
+      expect(updates()).to.equal(updatesBefore);
+      expect((await leader().leases!.handover(first.id)).report).to.equal(null); // nothing numbered while held
+      hold = false;
+      const second = await until("the handover to bob", 30_000, async () => {
+        const h = await leader().leases!.handover(pending.id);
+        return h.state === "done" ? h : undefined;
+      });
+      expect(updates()).to.equal(updatesBefore + 1);
+      const reported = await until("the report of the handover to bob", 30_000, async () => {
+        const h = await leader().leases!.handover(second.id);
+        return h.report ? h : undefined;
+      });
+      expect(reported.report).to.equal(`LeaseHandedOver ${AKASH_LANE}-${hexsId} #${inbound + 1}`);
+      expect((await leader().leases!.handover(first.id)).report).to.equal(
+        `not sent: superseded by handover ${second.id} (the key changed hands again)`,
+      );
+      await until("the hub to apply it", 30_000, async () => (await handedOver(keyId)).length > 1);
+      await new Promise((r) => setTimeout(r, 500));
+      const events = await handedOver(keyId);
+      expect(events).to.have.length(2); // the previous test's, and bob's: none for alice
+      expect(events[1]).to.include({ handover: BigInt(second.id) });
+      expect(holderWord(events[1].holder)).to.equal(evmHolderWord(await bob.getAddress()));
+      expect(Number((await hub.lane(AKASH_LANE)).inbound)).to.equal(inbound + 1);
+      expect(await metric("hexs_relayer_lease_handovers_reported_total")).to.equal(2);
+    } finally {
+      delete handoverHooks.beforeReport;
+    }
   });
 });

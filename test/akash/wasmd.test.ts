@@ -210,6 +210,18 @@ describe("a CosmWasm purchase with a deployment → Akash lease → LeaseReporte
     expect(await leader.leases!.get(lease.id)).to.include({ holder: word, holderChain: String(HEXS_CHAIN) });
     // one fact per transfer although the contract emits it once per peer lane
     expect(await leader.leases!.handoversOf(lease.id)).to.have.length(1);
+    // reported once on the Akash lane (900 → wasmd), co-signed, and applied by the contract
+    const reported = await until("the handover report", 60_000, async () => {
+      const h = await leader.leases!.handover(done.id);
+      return h.report ? h : undefined;
+    });
+    expect(reported.report).to.equal(`LeaseHandedOver 900-${HEXS_CHAIN} #2`);
+    await until("the contract to apply LeaseHandedOver #2", 60_000, async () => {
+      const lanes = (await admin.client.queryContractSmart(contract, { lanes: {} })) as {
+        inbound: { chain: number; nonce: number }[];
+      };
+      return lanes.inbound.find((l) => l.chain === 900)?.nonce === 2;
+    });
   });
 
   it("the model's DAO pays for its deployment on wasmd (FundInfrastructure) → the leader tops up the Akash escrow once; a spend paid to someone else is not ours", async () => {
