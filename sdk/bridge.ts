@@ -184,6 +184,11 @@ export interface WirePeer {
   receiveLibrary?: string;
   /** Its PayoutBindings: the verifying contract of the EIP-712 payout bindings it sends. */
   payoutBindings?: string;
+  /**
+   * Whether its HexsResale answers cross-chain resale orders (`HexsResale.setResalePeer`; default
+   * true: every EVM deployment has one). False withdraws it, so no order here waits on it.
+   */
+  resale?: boolean;
 }
 
 export interface WireAction {
@@ -191,8 +196,11 @@ export interface WireAction {
   /** Contract to call (the bridge, the hub or the endpoint). */
   target: string;
   data: string;
-  /** Who must call it: the bridge's owner, the hub's admin (also PayoutBindings' admin), or the bridge's endpoint delegate. */
-  authority: "bridgeOwner" | "hubAdmin" | "delegate";
+  /**
+   * Who must call it: the bridge's owner, the hub's admin (also PayoutBindings' admin), the
+   * bridge's endpoint delegate, or HexsResale's admin.
+   */
+  authority: "bridgeOwner" | "hubAdmin" | "delegate" | "resaleAdmin";
 }
 
 const BINDINGS_ABI = [
@@ -200,6 +208,8 @@ const BINDINGS_ABI = [
   "function remoteHrp(uint32) view returns (string)",
   "function setRemote(uint32,address,string)",
 ];
+
+const RESALE_ABI = ["function isResalePeer(uint32) view returns (bool)", "function setResalePeer(uint32,bool)"];
 
 const ENDPOINT_ABI = [
   "function getSendLibrary(address,uint32) view returns (address)",
@@ -211,7 +221,7 @@ const ENDPOINT_ABI = [
 /**
  * The calls still needed to wire this chain's bridge and hub to `peers` (already-applied
  * settings are left out, so re-running is safe): chain↔eid map, LayerZero peer, enforced
- * options, libraries, and the hub's lane.
+ * options, libraries, the hub's lane, payout bindings, and the resale peer.
  */
 export async function planWire(
   hub: HexsHub,
@@ -227,6 +237,9 @@ export async function planWire(
   const epIface = new Interface(ENDPOINT_ABI);
   const actions: WireAction[] = [];
   const option = enforcedReceiveOption();
+  // HexsResale (hub.setResale at deployment) takes orders only for chains marked as resale peers.
+  const resaleAddress = await lens.resaleOf(hubAddress);
+  const resale = resaleAddress === ZeroAddress ? undefined : new Contract(resaleAddress, RESALE_ABI, hub.runner);
   for (const peer of peers) {
     if (peer.chainId === self) continue;
     if (Number(await bridge.eidOf(peer.chainId)) !== peer.eid || Number(await bridge.chainOfEid(peer.eid)) !== peer.chainId) {
@@ -308,6 +321,15 @@ export async function planWire(
           data: bindings.interface.encodeFunctionData("setRemote", [peer.chainId, peer.payoutBindings, ""]),
         });
       }
+    }
+    const wantResale = peer.resale ?? true;
+    if (resale && ((await resale.getFunction("isResalePeer")(peer.chainId)) as boolean) !== wantResale) {
+      actions.push({
+        label: `resale orders ${wantResale ? "to and from" : "no longer to or from"} chain ${peer.chainId}`,
+        target: resaleAddress,
+        authority: "resaleAdmin",
+        data: resale.interface.encodeFunctionData("setResalePeer", [peer.chainId, wantResale]),
+      });
     }
   }
   return actions;
