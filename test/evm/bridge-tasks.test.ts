@@ -138,7 +138,7 @@ describe("cross-chain tasks", () => {
       expect((await wire()).actions).to.deep.equal([]);
     });
 
-    it('withdraws a resale peer marked "resale": false, only once; refuses a non-boolean', async () => {
+    it("withdraws a resale peer marked resale: false, only once; refuses a non-boolean", async () => {
       await wire();
       const cfg = JSON.parse(fs.readFileSync(wireFile, "utf8"));
       cfg.chains[1].resale = false;
