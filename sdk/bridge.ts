@@ -58,6 +58,13 @@ export function lzReceiveOption(gas: bigint): string {
 //   PurchaseSettled (validated only)                                               79,315    121,635   10,580   68,735
 //   LeaseReported (refused on an EVM lane: it travels on the Akash lane)          105,447    250,161   36,179   69,268
 //   PayoutAddressBound (binding for this chain)                                   118,056    271,316   38,315   79,741
+//   (2026-12-06, cross-chain resale; figures: max(per msg, 1 msg - base 96,858), +25%)
+//   ResaleOrder, filled (the key moves to the paying chain: KeyMoved recorded)    211,595    573,747   90,538  121,057
+//   ResaleOrder, refused (not the seller's price for the paying chain)            133,130    275,422   35,573   97,557
+//   ResaleResult, filled (royalty into the vault, a new seller credited)          199,926    519,464   79,885  120,041
+//   ResaleResult, refused (the buyer refunded)                                    136,881    305,801   42,230   94,651
+//   The resale rows' base is above the others' because the first resale message of a packet
+//   touches HexsResale and its storage cold (~24,000): the resale kinds' figures carry it.
 //
 // Whole-transaction figures include the 21,000 intrinsic gas, the calldata and the endpoint,
 // which the executor's lzReceive gas does not have to cover, so they over-state the need.
@@ -87,11 +94,14 @@ export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
   [Kind.KeyPolicySet]: 210_000n,
   // Akash lane only (attested, not LayerZero): validated and emitted, as cheap as a lease report
   [Kind.LeaseHandedOver]: 50_000n,
-  // Not yet measured by test/lz/receive-gas.test.ts: generous allowances. An order fills by
-  // moving the key (a KeyMoved recorded, ~ a KeyMoved's apply) and records the result; a result
-  // pays the royalty into the market's vault and credits the seller.
-  [Kind.ResaleOrder]: 300_000n,
-  [Kind.ResaleResult]: 200_000n,
+  // Resale (the worst is a fill: an order moves the key and records its result; a result pays
+  // the royalty into the vault and credits the seller). Each carries the first resale message's
+  // cold accesses, which the base leaves out, and is set above its derivation (145,000 / 130,000):
+  // a packet of one fill needs a gas limit of 254,843 / 232,240, well above the 211,595 / 199,926
+  // it uses, as each nested call (hub, HexsResale, the collection's moveTo, the hub's record)
+  // keeps back 1/64 and HexsResale refuses to treat a starved move as a refusal.
+  [Kind.ResaleOrder]: 165_000n,
+  [Kind.ResaleResult]: 140_000n,
 };
 
 /** Gas figures are configured in steps of 5,000 (rounded up). */
@@ -184,6 +194,11 @@ export interface WirePeer {
   receiveLibrary?: string;
   /** Its PayoutBindings: the verifying contract of the EIP-712 payout bindings it sends. */
   payoutBindings?: string;
+  /**
+   * Whether its HexsResale answers cross-chain resale orders (`HexsResale.setResalePeer`; default
+   * true: every EVM deployment has one). False withdraws it, so no order here waits on it.
+   */
+  resale?: boolean;
 }
 
 export interface WireAction {
@@ -191,8 +206,11 @@ export interface WireAction {
   /** Contract to call (the bridge, the hub or the endpoint). */
   target: string;
   data: string;
-  /** Who must call it: the bridge's owner, the hub's admin (also PayoutBindings' admin), or the bridge's endpoint delegate. */
-  authority: "bridgeOwner" | "hubAdmin" | "delegate";
+  /**
+   * Who must call it: the bridge's owner, the hub's admin (also PayoutBindings' admin), the
+   * bridge's endpoint delegate, or HexsResale's admin.
+   */
+  authority: "bridgeOwner" | "hubAdmin" | "delegate" | "resaleAdmin";
 }
 
 const BINDINGS_ABI = [
@@ -200,6 +218,8 @@ const BINDINGS_ABI = [
   "function remoteHrp(uint32) view returns (string)",
   "function setRemote(uint32,address,string)",
 ];
+
+const RESALE_ABI = ["function isResalePeer(uint32) view returns (bool)", "function setResalePeer(uint32,bool)"];
 
 const ENDPOINT_ABI = [
   "function getSendLibrary(address,uint32) view returns (address)",
@@ -211,7 +231,7 @@ const ENDPOINT_ABI = [
 /**
  * The calls still needed to wire this chain's bridge and hub to `peers` (already-applied
  * settings are left out, so re-running is safe): chain↔eid map, LayerZero peer, enforced
- * options, libraries, and the hub's lane.
+ * options, libraries, the hub's lane, payout bindings, and the resale peer.
  */
 export async function planWire(
   hub: HexsHub,
@@ -227,6 +247,9 @@ export async function planWire(
   const epIface = new Interface(ENDPOINT_ABI);
   const actions: WireAction[] = [];
   const option = enforcedReceiveOption();
+  // HexsResale (hub.setResale at deployment) takes orders only for chains marked as resale peers.
+  const resaleAddress = await lens.resaleOf(hubAddress);
+  const resale = resaleAddress === ZeroAddress ? undefined : new Contract(resaleAddress, RESALE_ABI, hub.runner);
   for (const peer of peers) {
     if (peer.chainId === self) continue;
     if (Number(await bridge.eidOf(peer.chainId)) !== peer.eid || Number(await bridge.chainOfEid(peer.eid)) !== peer.chainId) {
@@ -308,6 +331,15 @@ export async function planWire(
           data: bindings.interface.encodeFunctionData("setRemote", [peer.chainId, peer.payoutBindings, ""]),
         });
       }
+    }
+    const wantResale = peer.resale ?? true;
+    if (resale && ((await resale.getFunction("isResalePeer")(peer.chainId)) as boolean) !== wantResale) {
+      actions.push({
+        label: `resale orders ${wantResale ? "to and from" : "no longer to or from"} chain ${peer.chainId}`,
+        target: resaleAddress,
+        authority: "resaleAdmin",
+        data: resale.interface.encodeFunctionData("setResalePeer", [peer.chainId, wantResale]),
+      });
     }
   }
   return actions;

@@ -114,6 +114,11 @@ function readWireConfig(file: string): WireConfig {
         fail(`${where}.${k} must be a contract address, got ${JSON.stringify(v)}`);
       return getAddress(v);
     };
+    const bool = (k: string) => {
+      const v = c[k];
+      if (v !== undefined && typeof v !== "boolean") fail(`${where}.${k} must be true or false, got ${JSON.stringify(v)}`);
+      return v as boolean | undefined;
+    };
     const chainId = int("chainId", 0xffffffff);
     if (chainId === 0) fail(`${where}.chainId must not be 0`);
     if (seen.has(chainId)) fail(`${where}: chain ${chainId} is listed twice`);
@@ -128,10 +133,18 @@ function readWireConfig(file: string): WireConfig {
       sendLibrary: addr("sendLibrary", true),
       receiveLibrary: addr("receiveLibrary", true),
       payoutBindings: addr("payoutBindings", true),
+      resale: bool("resale"),
     };
   });
   return { chains: out };
 }
+
+const AUTHORITY_NAMES: Record<WireAction["authority"], string> = {
+  bridgeOwner: "the bridge's owner",
+  hubAdmin: "the hub's admin",
+  delegate: "the bridge's endpoint delegate",
+  resaleAdmin: "HexsResale's admin",
+};
 
 export interface WireResult {
   chainId: number;
@@ -140,11 +153,11 @@ export interface WireResult {
 
 task(
   "lz:wire",
-  "Wire this chain's LayerZero bridge and hub to the other chains in a config file (peers, chain↔eid map, enforced options, libraries, hub lanes); through the timelock once it governs",
+  "Wire this chain's LayerZero bridge and hub to the other chains in a config file (peers, chain↔eid map, enforced options, libraries, hub lanes, resale peers); through the timelock once it governs",
 )
   .addParam(
     "file",
-    'JSON file: {"chains": [{"chainId": 1, "eid": 40101, "bridge": "0x…", "ratePerHour": 0, "sendLibrary"?: "0x…", "receiveLibrary"?: "0x…", "payoutBindings"?: "0x…"}, …]}',
+    'JSON file: {"chains": [{"chainId": 1, "eid": 40101, "bridge": "0x…", "ratePerHour": 0, "sendLibrary"?: "0x…", "receiveLibrary"?: "0x…", "payoutBindings"?: "0x…", "resale"?: true}, …]}',
   )
   .addFlag("execute", "Timelocked steps: also execute once the delay has passed (otherwise only schedule)")
   .addFlag(
@@ -174,8 +187,10 @@ task(
       const holder = async (act: WireAction): Promise<string> => {
         if (act.authority === "bridgeOwner") return bridge.owner();
         if (act.authority === "delegate") return (await endpoint.getFunction("delegates")(await bridge.getAddress())) as string;
-        if (await b.hub.hasRole(ZeroHash, me)) return me;
-        return (await b.hub.hasRole(ZeroHash, timelock)) ? timelock : ZeroAddress;
+        const admin =
+          act.authority === "resaleAdmin" ? await hre.ethers.getContractAt("AccessControlUpgradeable", act.target) : b.hub;
+        if (await admin.hasRole(ZeroHash, me)) return me;
+        return (await admin.hasRole(ZeroHash, timelock)) ? timelock : ZeroAddress;
       };
       const plan = await planWire(b.hub, b.lens, bridge, cfg.chains);
       if (plan.length === 0) say(`chain ${b.self} on '${hre.network.name}' is already wired as ${a.file} says`);
@@ -200,7 +215,7 @@ task(
           result.actions.push({ label: act.label, via: "timelock", done: t.executed, timelock: t });
         } else {
           fail(
-            `${act.label}: needs ${act.authority === "hubAdmin" ? "the hub's admin" : act.authority === "delegate" ? "the bridge's endpoint delegate" : "the bridge's owner"} (${who}), which is neither ${me} nor the timelock ${timelock}`,
+            `${act.label}: needs ${AUTHORITY_NAMES[act.authority]} (${who}), which is neither ${me} nor the timelock ${timelock}`,
           );
         }
       }

@@ -122,9 +122,11 @@ describe("cross-chain tasks", () => {
   const wire = () => run<WireResult>("lz:wire", { file: wireFile, execute: true, fastForward: true });
 
   describe("lz:wire", () => {
-    it("wires map, peer, enforced options and the hub lane through the timelock; a re-run does nothing", async () => {
+    it("wires map, peer, enforced options, the hub lane and the resale peer through the timelock; a re-run does nothing", async () => {
+      expect(await a.p.resale.isResalePeer(B)).to.equal(false);
       const r = await wire();
-      expect(r.actions.map((x) => x.via)).to.deep.equal(["timelock", "timelock", "timelock", "timelock"]);
+      expect(r.actions.map((x) => x.via)).to.deep.equal(["timelock", "timelock", "timelock", "timelock", "timelock"]);
+      expect(r.actions[4].label).to.equal("resale orders to and from chain 2");
       expect(r.actions.every((x) => x.done)).to.equal(true);
       expect(await a.bridge.eidOf(B)).to.equal(BigInt(EID_B));
       expect(await a.bridge.peers(EID_B)).to.equal(zeroPadValue(b.addresses.lzBridge, 32).toLowerCase());
@@ -132,7 +134,28 @@ describe("cross-chain tasks", () => {
       const lane = await a.hub.lane(B);
       expect(lane.transport).to.equal(a.addresses.lzBridge);
       expect(lane.ratePerHour).to.equal(500n);
+      expect(await a.p.resale.isResalePeer(B)).to.equal(true);
       expect((await wire()).actions).to.deep.equal([]);
+    });
+
+    it("withdraws a resale peer marked resale: false, only once; refuses a non-boolean", async () => {
+      await wire();
+      const cfg = JSON.parse(fs.readFileSync(wireFile, "utf8"));
+      cfg.chains[1].resale = false;
+      fs.writeFileSync(wireFile, JSON.stringify(cfg));
+      const r = await wire();
+      expect(r.actions.map((x) => [x.label, x.via, x.done])).to.deep.equal([
+        ["resale orders no longer to or from chain 2", "timelock", true],
+      ]);
+      expect(await a.p.resale.isResalePeer(B)).to.equal(false);
+      expect((await wire()).actions).to.deep.equal([]);
+      // Orders toward a withdrawn peer are refused at once, so none waits on a chain that never answers.
+      await expect(a.p.resale.buyRemote(B, 1n, 1n, b.addresses.registry, ethers.ZeroAddress, 1n, { value: 1n }))
+        .to.be.revertedWithCustomError(a.p.resale, "NotResalePeer")
+        .withArgs(B);
+      cfg.chains[1].resale = "yes";
+      fs.writeFileSync(wireFile, JSON.stringify(cfg));
+      await refuses("lz:wire", { file: wireFile }, /chains\[1\]\.resale must be true or false, got "yes"/);
     });
 
     it("schedules only, without --execute; refuses bad configs", async () => {
