@@ -129,8 +129,11 @@ export async function main(argv: string[]): Promise<number> {
       try {
         const state = arg(args, "state");
         const rows = (await leases.all()).filter((l) => !state || l.state === state);
+        const shown = rows.slice(-50);
+        // each job's handovers: the escrow each one accounted (priced-in, to the new holder) and why one failed
+        const handovers = await Promise.all(shown.map((l) => leases.handoversOf(l.id)));
         print(
-          rows.slice(-50).map((l) => ({
+          shown.map((l, i) => ({
             id: l.id,
             purchaseChain: l.purchaseChain,
             keyId: l.keyId,
@@ -141,6 +144,17 @@ export async function main(argv: string[]): Promise<number> {
             lastError: l.lastError,
             failureReason: l.failureReason,
             report: l.reportTx,
+            handovers: handovers[i].map((h) => ({
+              id: h.id,
+              state: h.state,
+              toHolder: h.toHolder,
+              toChain: h.toChain,
+              escrowUact: h.escrowUact,
+              escrowTo: h.escrowTo,
+              failureReason: h.failureReason,
+              lastError: h.lastError,
+              report: h.report,
+            })),
           })),
         );
       } finally {

@@ -80,6 +80,12 @@ export class Metrics {
     labelNames: ["state"],
     registers: [this.registry],
   });
+  readonly leaseHandoverEscrow = new Gauge({
+    name: "hexs_relayer_lease_handover_escrow_uact",
+    help: "uact left in deployments' escrow at their handovers (priced into the sale, accounted to the new holder): handed_over = stayed on the running deployment (done), refunded = returned to the owner by closing a failed handover's deployment",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
   readonly leaseHandoversReported = new Counter({
     name: "hexs_relayer_lease_handovers_reported_total",
     help: "done handovers whose LeaseHandedOver report the leader numbered on the Akash lane and its co-signers accepted",

@@ -245,6 +245,9 @@ export class Relayer {
         for (const [state, n] of Object.entries(leases ?? {})) this.metrics.leaseJobs.set({ state }, n);
         const handovers = await this.akash?.leases?.handoverCounts();
         for (const [state, n] of Object.entries(handovers ?? {})) this.metrics.leaseHandovers.set({ state }, n);
+        const escrow = await this.akash?.leases?.handoverEscrow();
+        for (const [outcome, uact] of Object.entries(escrow ?? {}))
+          this.metrics.leaseHandoverEscrow.set({ outcome }, Number(uact));
       } catch {
         /* the store is closing */
       }

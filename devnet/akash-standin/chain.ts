@@ -375,17 +375,7 @@ export class StandinChain {
         const d = this.state.deployments.get(key);
         if (!d) return reject("deployment", 5, `deployment ${key} not found: unknown deployment`);
         if (d.state !== "active") reject("deployment", 6, `deployment ${key} is closed: deployment closed`);
-        d.state = "closed";
-        for (const [k, o] of this.state.orders) if (k.startsWith(`${key}/`)) o.state = "closed";
-        for (const b of this.state.bids.values())
-          if (`${b.owner}/${b.dseq}` === key && (b.state === "open" || b.state === "active")) b.state = "closed";
-        for (const l of this.state.leases.values())
-          if (`${l.owner}/${l.dseq}` === key && l.state === "active") {
-            l.state = "closed";
-            l.closedOn = this.height;
-          }
-        this.credit(d.owner, d.escrow.denom, d.escrow.balance);
-        d.escrow.balance = 0n;
+        this.closeAll(d!);
         return "/akash.deployment.v1beta4.MsgCloseDeploymentResponse";
       }
       case MSG.updateDeployment: {
@@ -432,6 +422,32 @@ export class StandinChain {
   private credit(address: string, denom: string, amount: bigint) {
     const a = this.account(address);
     a.balances.set(denom, (a.balances.get(denom) ?? 0n) + amount);
+  }
+  /** Close a deployment with its orders, bids and leases; what is left in its escrow returns to the owner. */
+  private closeAll(d: DeploymentRec): void {
+    const key = `${d.owner}/${d.dseq}`;
+    d.state = "closed";
+    for (const [k, o] of this.state.orders) if (k.startsWith(`${key}/`)) o.state = "closed";
+    for (const b of this.state.bids.values())
+      if (`${b.owner}/${b.dseq}` === key && (b.state === "open" || b.state === "active")) b.state = "closed";
+    for (const l of this.state.leases.values())
+      if (`${l.owner}/${l.dseq}` === key && l.state === "active") {
+        l.state = "closed";
+        l.closedOn = this.height;
+      }
+    this.credit(d.owner, d.escrow.denom, d.escrow.balance);
+    d.escrow.balance = 0n;
+  }
+  /**
+   * Tests: the deployment's escrow runs out (the stand-in does not settle escrow per block). As Akash
+   * does for an overdrawn escrow account, its leases and the deployment are closed; nothing returns
+   * to the owner.
+   */
+  exhaustEscrow(owner: string, dseq: string): void {
+    const d = this.state.deployments.get(`${owner}/${dseq}`);
+    if (!d || d.state !== "active") throw new Error(`deployment ${owner}/${dseq} is not active`);
+    d.escrow.balance = 0n;
+    this.closeAll(d);
   }
   escrowBalance(owner: string, dseq: string): bigint {
     return this.state.deployments.get(`${owner}/${dseq}`)?.escrow.balance ?? 0n;

@@ -22,11 +22,20 @@
 // from the chain the key resides on according to the lease job: facts from a chain the key moved
 // to wait until the move itself was handed over. Handovers wait while the lease job is still being
 // opened and reported (the co-signers check the purchase's holder's manifest). A failed attempt
-// is recorded (last_error) and retried with capped backoff, forever: the escrow stays with the
-// deployment, and the old holder keeps the running service until the handover succeeds.
+// is recorded (last_error) and retried with capped backoff; the old holder keeps the running
+// service meanwhile. A handover that cannot complete — a permanent error (the provider refuses the
+// new manifest, the chain rejects the update), `maxAttempts` failed attempts, or the deployment
+// gone from Akash (closed, its escrow exhausted) — ends as a failed lease does:
+//
+//   pending | updated → closing → failed   (remaining escrow recorded, close tx persisted when signed,
+//                                           deployment closed: the escrow returns to the owner)
+//
+// and the escrow is accounted to the new holder, who bought the running deployment with it priced
+// in (docs/resale.md). Closing retries without end, like a lease's. A done handover records the
+// escrow it handed over with the deployment the same way (escrow_uact, escrow_to).
 import type { HandoverRow, LeaseRow, LeaseStore } from "../store";
 import type { AkashClient } from "../../sdk/akash/client";
-import { AkashError, errorMessage } from "../../sdk/akash/errors";
+import { AkashError, errorMessage, isPermanent } from "../../sdk/akash/errors";
 import { requireUactPricing, type AkashNetworkId, type PreparedSdl } from "../../sdk/akash/sdl";
 import { logger, type Logger } from "../log";
 import { nextAttemptDelayMs } from "../retry";
@@ -56,6 +65,8 @@ export interface HandoverHooks {
   afterUpdateBroadcast?(h: HandoverRow): void;
   /** the provider accepted the new manifest, before `done` is persisted */
   afterManifest?(h: HandoverRow): void;
+  /** a failed handover's MsgCloseDeployment was accepted, before `failed` is persisted */
+  afterCloseBroadcast?(h: HandoverRow): void;
   /** a done handover's report is about to be checked and numbered */
   beforeReport?(h: HandoverRow): void;
 }
@@ -70,6 +81,8 @@ export interface HandoverOptions {
   backoffMaxMs?: number;
   txTimeoutMs?: number;
   pollMs?: number;
+  /** failed attempts after which a handover step gives up and takes the failure path (the lease policy's) */
+  maxAttempts?: number;
   hooks?: HandoverHooks;
   /** numbers and proposes a done handover's LeaseHandedOver, running `check` just before numbering (unset: none is sent) */
   report?: (r: HandoverReport, check: () => Promise<void>) => Promise<string>;
@@ -81,7 +94,7 @@ export interface HandoverOptions {
   log?: Logger;
 }
 
-const OPEN = ["pending", "updated"];
+const OPEN = ["pending", "updated", "closing"];
 /** lease states with nothing (left) to hand over */
 const GONE = ["closing", "failed_closed", "failed", "expired"];
 
@@ -173,7 +186,7 @@ export class LeaseHandovers {
         this.log.info({ handover: h.id, lease: lease.id, why: e.message }, "handover not reported");
         return this.o.store.updateHandover(h.id, { report: `not sent: ${e.message}`, attempts: 0, lastError: null });
       }
-      return this.failed(await this.o.store.handover(h.id), e);
+      return this.failed(await this.o.store.handover(h.id), e, false);
     }
   }
 
@@ -231,8 +244,21 @@ export class LeaseHandovers {
     const all = await this.o.store.handoversOf(leaseId);
     const open = all.filter((h) => OPEN.includes(h.state));
     if (!open.length) return undefined;
-    if (GONE.includes(lease.state)) {
-      for (const h of open) await this.o.store.updateHandover(h.id, { state: "skipped", lastError: `lease ${lease.state}` });
+    // a failing handover closes the deployment first: nothing else of the lease runs meanwhile
+    const closing = open.find((h) => h.state === "closing");
+    if (closing) {
+      if (closing.nextAttemptAt > this.now()) return closing;
+      try {
+        return await this.close(lease, closing);
+      } catch (e) {
+        if (e instanceof HookAbort) throw e.inner;
+        return this.failed(await this.o.store.handover(closing.id), e);
+      }
+    }
+    const failedBefore = all.find((h) => h.state === "failed");
+    if (GONE.includes(lease.state) || failedBefore) {
+      const why = failedBefore ? `handover ${failedBefore.id} failed: the deployment is closed` : `lease ${lease.state}`;
+      for (const h of open) await this.o.store.updateHandover(h.id, { state: "skipped", lastError: why });
       return this.o.store.handover(open[0].id);
     }
     if (lease.state !== "reported") {
@@ -297,9 +323,9 @@ export class LeaseHandovers {
     const p = await this.prepared(lease, h);
     if (!h.manifestHash) h = await this.o.store.updateHandover(h.id, { manifestHash: p.manifestHashHex });
     const d = await this.o.akash.deployment(lease.owner, lease.dseq!);
-    if (!d || d.state !== "active") return this.skip(h, d ? "deployment closed" : "no deployment on chain");
+    if (!d || d.state !== "active") return this.gone(lease, h, d);
     if (d.hashHex.toLowerCase() === p.manifestHashHex) return this.persist(h, "updated", "version found on chain");
-    if (h.updateTx && (await this.waitForTx(h))) return this.o.store.handover(h.id);
+    if (h.updateTx && (await this.waitForTx(h, h.updateTx))) return this.o.store.handover(h.id);
     await this.o.akash.updateDeployment(lease.dseq!, p.manifestHash, {
       onSigned: async (hash) => {
         await this.o.store.updateHandover(h.id, { updateTx: hash, lastError: `broadcast at ${this.now()}` });
@@ -314,22 +340,73 @@ export class LeaseHandovers {
   private async sendManifest(lease: LeaseRow, h: HandoverRow): Promise<HandoverRow> {
     const p = await this.prepared(lease, h);
     const d = await this.o.akash.deployment(lease.owner, lease.dseq!);
-    if (!d || d.state !== "active") return this.skip(h, d ? "deployment closed" : "no deployment on chain");
+    if (!d || d.state !== "active") return this.gone(lease, h, d);
     await this.o.akash.sendManifest(lease.provider!, lease.dseq!, p.manifestJson);
     this.hook(() => this.o.hooks?.afterManifest?.(h));
+    // priced-in: the escrow left on the deployment goes to the new holder with it (read just before the PUT)
+    const escrow = d.escrowUact ?? "0";
     const done = await this.o.store.completeHandover(
       h.id,
-      `handover ${h.id}: ${lease.holder ?? "unbound"} → ${h.toHolder} (chain ${h.toChain}), manifest ${p.manifestHashHex.slice(0, 16)}…`,
+      `handover ${h.id}: ${lease.holder ?? "unbound"} → ${h.toHolder} (chain ${h.toChain}), manifest ${p.manifestHashHex.slice(0, 16)}…, escrow ${escrow}uact handed over with the deployment`,
+      { uact: escrow, to: h.toHolder },
     );
-    this.log.info({ handover: h.id, lease: lease.id, dseq: lease.dseq, holder: h.toHolder }, "handover done");
+    this.log.info({ handover: h.id, lease: lease.id, dseq: lease.dseq, holder: h.toHolder, escrowUact: escrow }, "handover done");
     return done;
   }
 
-  /** A signed update tx not yet visible: in a block with an error → fail; recent → wait; old → re-send. */
-  private async waitForTx(h: HandoverRow): Promise<boolean> {
-    const t = await this.o.akash.findTx(h.updateTx!);
+  /**
+   * The deployment is gone from Akash before the handover completed (closed elsewhere, or its escrow
+   * ran out and Akash closed it): nothing to close, the handover fails with what Akash reports left
+   * in its escrow (0 once exhausted) accounted to the new holder.
+   */
+  private async gone(lease: LeaseRow, h: HandoverRow, d: { state: string; escrowUact: string | null } | undefined) {
+    const why = d
+      ? `deployment ${lease.owner}/${lease.dseq} is ${d.state} on Akash`
+      : `no deployment ${lease.owner}/${lease.dseq} on Akash`;
+    await this.o.store.updateHandover(h.id, {
+      escrowUact: h.escrowUact ?? d?.escrowUact ?? "0",
+      escrowTo: h.toHolder,
+      failureReason: h.failureReason ?? why,
+    });
+    const closed = h.closeTx ? `MsgCloseDeployment ${h.closeTx}` : "nothing to close";
+    return this.finishFailed(lease, await this.o.store.handover(h.id), h.failureReason ?? why, closed);
+  }
+
+  /** closing: record the remaining escrow, then close the deployment once (the close tx is persisted when signed). */
+  private async close(lease: LeaseRow, h: HandoverRow): Promise<HandoverRow> {
+    const d = lease.dseq ? await this.o.akash.deployment(lease.owner, lease.dseq) : undefined;
+    if (!d || d.state !== "active") return this.gone(lease, h, d);
+    if (h.closeTx && (await this.waitForTx(h, h.closeTx))) return this.o.store.handover(h.id);
+    // recorded before the close: after it Akash shows the account empty
+    if (h.escrowUact === null)
+      h = await this.o.store.updateHandover(h.id, { escrowUact: d.escrowUact ?? "0", escrowTo: h.toHolder });
+    await this.o.akash.closeDeployment(lease.dseq!, {
+      onSigned: async (hash) => {
+        await this.o.store.updateHandover(h.id, { closeTx: hash, lastError: `broadcast at ${this.now()}` });
+      },
+    });
+    const sent = await this.o.store.handover(h.id);
+    this.hook(() => this.o.hooks?.afterCloseBroadcast?.(sent));
+    return this.finishFailed(lease, sent, h.failureReason ?? "failed", `MsgCloseDeployment ${sent.closeTx}`);
+  }
+
+  private async finishFailed(lease: LeaseRow, h: HandoverRow, why: string, closed: string): Promise<HandoverRow> {
+    const out = await this.o.store.failHandover(
+      h.id,
+      `handover ${h.id} to ${h.toHolder} (chain ${h.toChain}) failed: ${why.slice(0, 300)}; ${closed}; escrow ${h.escrowUact ?? "0"}uact returned to the owner, accounted to the new holder`,
+    );
+    this.log.warn(
+      { handover: h.id, lease: lease.id, dseq: lease.dseq, escrowUact: out.escrowUact, to: out.escrowTo, why },
+      "handover failed: deployment closed, escrow accounted to the new holder",
+    );
+    return out;
+  }
+
+  /** A signed tx not yet visible: in a block with an error → fail; recent → wait; old → re-send. */
+  private async waitForTx(h: HandoverRow, hash: string): Promise<boolean> {
+    const t = await this.o.akash.findTx(hash);
     if (t && t.code !== 0)
-      throw new AkashError("tx_failed", `MsgUpdateDeployment ${h.updateTx} failed on chain with code ${t.code}`, {
+      throw new AkashError("tx_failed", `tx ${hash} of handover ${h.id} failed on chain with code ${t.code}`, {
         retryable: true,
       });
     const signedAt = Number(/broadcast at (\d+)/.exec(h.lastError ?? "")?.[1] ?? h.updatedAt);
@@ -345,15 +422,26 @@ export class LeaseHandovers {
     return this.o.store.updateHandover(h.id, { state, attempts: 0, lastError: null, nextAttemptAt: this.now() });
   }
 
-  private async skip(h: HandoverRow, why: string): Promise<HandoverRow> {
-    this.log.warn({ handover: h.id, lease: h.leaseId, why }, "handover skipped: nothing to hand over");
-    return this.o.store.updateHandover(h.id, { state: "skipped", lastError: why });
-  }
-
-  /** Record the failure and retry with capped backoff (never given up: see the file comment). */
-  private async failed(h: HandoverRow, e: unknown): Promise<HandoverRow> {
+  /**
+   * Record the failure and retry with capped backoff; a handover step (pending / updated) that
+   * failed permanently or `maxAttempts` times goes to `closing` instead. Closing and reporting
+   * never give up.
+   */
+  private async failed(h: HandoverRow, e: unknown, mayGiveUp = true): Promise<HandoverRow> {
     const attempts = h.attempts + 1;
     const msg = errorMessage(e).slice(0, 1000);
+    const step = mayGiveUp && (h.state === "pending" || h.state === "updated");
+    if (step && (isPermanent(e) || attempts >= (this.o.maxAttempts ?? 8))) {
+      const reason = isPermanent(e) ? msg : `gave up after ${attempts} attempts: ${msg}`;
+      this.log.warn({ handover: h.id, lease: h.leaseId, state: h.state, err: msg }, "handover cannot complete; closing");
+      return this.o.store.updateHandover(h.id, {
+        state: "closing",
+        attempts: 0,
+        failureReason: reason.slice(0, 1000),
+        lastError: msg,
+        nextAttemptAt: this.now(),
+      });
+    }
     const delay = nextAttemptDelayMs(attempts, {
       baseMs: this.o.backoffBaseMs ?? 1_000,
       maxMs: this.o.backoffMaxMs ?? 60_000,

@@ -271,6 +271,7 @@ export class AkashService {
       backoffMaxMs: this.pipeline.policy.backoffMaxMs,
       txTimeoutMs: this.pipeline.policy.txTimeoutMs,
       pollMs: this.pipeline.policy.pollMs,
+      maxAttempts: this.pipeline.policy.maxAttempts,
       hooks: this.o.handoverHooks,
       // attested mode: each done handover is reported over the Akash lane (direct mode has no such report)
       report: reporter.reportHandover && ((r, check) => reporter.reportHandover!(r, check)),

@@ -211,6 +211,17 @@ CREATE INDEX leases_key ON leases (key_id);`,
     sql: `
 ALTER TABLE handovers ADD COLUMN report TEXT;`,
   },
+  {
+    component: "leases",
+    version: 6,
+    description:
+      "a handover's escrow accounting (what remained on the deployment, and whom it is accounted to) and its failure path (close tx, reason)",
+    sql: `
+ALTER TABLE handovers ADD COLUMN escrow_uact TEXT;
+ALTER TABLE handovers ADD COLUMN escrow_to TEXT;
+ALTER TABLE handovers ADD COLUMN close_tx TEXT;
+ALTER TABLE handovers ADD COLUMN failure_reason TEXT;`,
+  },
 ]);
 
 /** The same schema for PostgreSQL: times in milliseconds need 64 bits, ids are identities. */
@@ -292,9 +303,11 @@ export type LeasePatch = Partial<Omit<LeaseRow, "id" | "purchaseChain" | "keyId"
  *   updated    → the deployment's version on Akash is the new holder's manifest; the manifest is PUT next
  *   done       → the provider accepted the new manifest; the lease job names the new holder (terminal)
  *   superseded → a later transfer of the same key on the same chain arrived before this one broadcast anything (terminal)
- *   skipped    → nothing to hand over: the lease failed, expired or its deployment is closed (terminal)
+ *   skipped    → nothing to hand over: the lease failed or expired, or an earlier handover of it failed (terminal)
+ *   closing    → the handover cannot complete: the deployment is closed (close_tx persisted when signed)
+ *   failed     → deployment closed, its remaining escrow returned to the owner and accounted to the new holder (terminal)
  */
-export const HANDOVER_STATES = ["pending", "updated", "done", "superseded", "skipped"] as const;
+export const HANDOVER_STATES = ["pending", "updated", "done", "superseded", "skipped", "closing", "failed"] as const;
 export type HandoverState = (typeof HANDOVER_STATES)[number];
 
 export interface HandoverRow {
@@ -315,6 +328,15 @@ export interface HandoverRow {
   updateTx: string | null;
   /** a done handover's LeaseHandedOver: the lane reference once proposed, or why none is sent (null: to report) */
   report: string | null;
+  /**
+   * uact left in the deployment's escrow (LegacyDec as Akash reports it): for `done`, handed over
+   * with the running deployment (priced into the sale); for `failed`, returned to the owner by the close
+   */
+  escrowUact: string | null;
+  /** whom that escrow is accounted to: the new holder's account word (priced-in) */
+  escrowTo: string | null;
+  closeTx: string | null;
+  failureReason: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -324,7 +346,20 @@ export type NewHandover = Pick<
   "leaseId" | "sourceChain" | "sourceTx" | "logIndex" | "block" | "kind" | "toHolder" | "toChain"
 >;
 export type HandoverPatch = Partial<
-  Pick<HandoverRow, "state" | "attempts" | "nextAttemptAt" | "lastError" | "manifestHash" | "updateTx" | "report">
+  Pick<
+    HandoverRow,
+    | "state"
+    | "attempts"
+    | "nextAttemptAt"
+    | "lastError"
+    | "manifestHash"
+    | "updateTx"
+    | "report"
+    | "escrowUact"
+    | "escrowTo"
+    | "closeTx"
+    | "failureReason"
+  >
 >;
 
 const HANDOVER_COLUMNS: Record<keyof HandoverRow, string> = {
@@ -344,6 +379,10 @@ const HANDOVER_COLUMNS: Record<keyof HandoverRow, string> = {
   manifestHash: "manifest_hash",
   updateTx: "update_tx",
   report: "report",
+  escrowUact: "escrow_uact",
+  escrowTo: "escrow_to",
+  closeTx: "close_tx",
+  failureReason: "failure_reason",
   createdAt: "created_at",
   updatedAt: "updated_at",
 };
@@ -564,7 +603,7 @@ export class LeaseStore {
   /** Leases with an open handover due now. */
   async leasesWithDueHandovers(limit = 50): Promise<number[]> {
     const rows = await this.driver.all(
-      `SELECT DISTINCT lease_id AS "leaseId" FROM handovers WHERE state IN ('pending', 'updated') AND next_attempt_at <= ? ORDER BY lease_id LIMIT ?`,
+      `SELECT DISTINCT lease_id AS "leaseId" FROM handovers WHERE state IN ('pending', 'updated', 'closing') AND next_attempt_at <= ? ORDER BY lease_id LIMIT ?`,
       [this.now(), limit],
     );
     return rows.map((r) => Number(r.leaseId));
@@ -588,14 +627,14 @@ export class LeaseStore {
     return this.handover(id);
   }
   /** The provider runs the new holder's manifest: the handover is done and the lease job names the holder (one transaction). */
-  completeHandover(id: number, detail: string): Promise<HandoverRow> {
+  completeHandover(id: number, detail: string, escrow?: { uact: string | null; to: string }): Promise<HandoverRow> {
     return this.driver.tx(async (e) => {
       const [r] = await e.all(`${HANDOVER_SELECT} WHERE id = ?${this.forUpdate}`, [id]);
       const h = toHandover(r);
       const t = this.now();
       await e.run(
-        "UPDATE handovers SET state = 'done', attempts = 0, last_error = NULL, next_attempt_at = ?, updated_at = ? WHERE id = ?",
-        [t, t, id],
+        "UPDATE handovers SET state = 'done', attempts = 0, last_error = NULL, escrow_uact = ?, escrow_to = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+        [escrow?.uact ?? null, escrow?.to ?? null, t, t, id],
       );
       await e.run("UPDATE leases SET holder = ?, holder_chain = ?, manifest_hash = ?, updated_at = ? WHERE id = ?", [
         h.toHolder,
@@ -614,6 +653,44 @@ export class LeaseStore {
       const [after] = await e.all(`${HANDOVER_SELECT} WHERE id = ?`, [id]);
       return toHandover(after);
     });
+  }
+  /**
+   * The handover could not complete and its deployment is closed: `failed`, with the escrow the
+   * close returned accounted to `escrowTo` (already recorded before the close), and a
+   * `handover_failed` entry in the lease's log (one transaction).
+   */
+  failHandover(id: number, detail: string): Promise<HandoverRow> {
+    return this.driver.tx(async (e) => {
+      const [r] = await e.all(`${HANDOVER_SELECT} WHERE id = ?${this.forUpdate}`, [id]);
+      const h = toHandover(r);
+      const t = this.now();
+      await e.run(
+        "UPDATE handovers SET state = 'failed', attempts = 0, last_error = NULL, escrow_uact = COALESCE(escrow_uact, '0'), escrow_to = COALESCE(escrow_to, to_holder), next_attempt_at = ?, updated_at = ? WHERE id = ?",
+        [t, t, id],
+      );
+      await e.run("INSERT INTO lease_events (lease_id, at, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?)", [
+        h.leaseId,
+        t,
+        "handover",
+        "handover_failed",
+        detail,
+      ]);
+      const [after] = await e.all(`${HANDOVER_SELECT} WHERE id = ?`, [id]);
+      return toHandover(after);
+    });
+  }
+  /**
+   * The escrow accounted by handovers, by outcome: `handed_over` (done: left on the running
+   * deployment for the new holder) and `refunded` (failed: returned to the owner by the close, owed
+   * to the new holder). uact LegacyDec strings summed exactly, returned as whole uact.
+   */
+  async handoverEscrow(): Promise<{ handed_over: bigint; refunded: bigint }> {
+    const rows = await this.driver.all(
+      "SELECT state, escrow_uact AS e FROM handovers WHERE state IN ('done', 'failed') AND escrow_uact IS NOT NULL",
+    );
+    const out = { handed_over: 0n, refunded: 0n };
+    for (const r of rows) out[r.state === "done" ? "handed_over" : "refunded"] += uactOf(String(r.e));
+    return out;
   }
   /** How many handovers are in each state (`retrying`: pending or updated after a failed attempt). */
   async handoverCounts(): Promise<Record<string, number>> {
@@ -923,3 +1000,9 @@ async function lastReportNonce(e: Exec, role: LeaseReportRow["role"], src: numbe
 
 const TOPUP_SELECT = `SELECT id, source_chain AS "sourceChain", source_tx AS "sourceTx", log_index AS "logIndex", owner, dseq, amount_uact AS "amountUact", state, model_id AS "modelId", attempts,
   next_attempt_at AS "nextAttemptAt", last_error AS "lastError", deposit_tx AS "depositTx" FROM escrow_topups`;
+
+/** Whole uact of a LegacyDec / integer amount string (the fraction is dropped). */
+function uactOf(dec: string): bigint {
+  const m = /^(\d+)(?:\.\d*)?$/.exec(dec.trim());
+  return m ? BigInt(m[1]) : 0n;
+}

@@ -89,7 +89,7 @@ describe("relayer config: the akash section", () => {
     await store.close();
   });
 
-  it("`relayer leases` lists the lease jobs of the akash section's database (and says when there is no section)", async () => {
+  it("`relayer leases` lists the lease jobs of the akash section's database with their handovers' escrow accounting (and says when there is no section)", async () => {
     const { main } = await import("../../relayer/cli");
     const { LeaseStore } = await import("../../relayer/store");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-akash-cli-"));
@@ -105,6 +105,18 @@ describe("relayer config: the akash section", () => {
       akashChain: "akash-standin-1",
       owner: "akash1x",
     });
+    const h = await leases.insertHandover({
+      leaseId: 1,
+      sourceChain: "1",
+      sourceTx: "0x" + "cd".repeat(32),
+      logIndex: 0,
+      block: 5,
+      kind: "transfer",
+      toHolder: "0x0114" + "22".repeat(20),
+      toChain: "1",
+    });
+    await leases.updateHandover(h.id, { state: "closing", escrowUact: "4200.000000000000000000", failureReason: "refused" });
+    await leases.failHandover(h.id, "test");
     await leases.close();
     let out = "";
     const write = process.stdout.write.bind(process.stdout);
@@ -115,6 +127,19 @@ describe("relayer config: the akash section", () => {
       process.stdout.write = write;
     }
     expect(JSON.parse(out)[0]).to.include({ id: 1, purchaseChain: "1", keyId: "4294967297", state: "requested" });
+    expect(JSON.parse(out)[0].handovers).to.deep.equal([
+      {
+        id: h.id,
+        state: "failed",
+        toHolder: "0x0114" + "22".repeat(20),
+        toChain: "1",
+        escrowUact: "4200.000000000000000000",
+        escrowTo: "0x0114" + "22".repeat(20),
+        failureReason: "refused",
+        lastError: null,
+        report: null,
+      },
+    ]);
     const bare = path.join(dir, "bare.json");
     fs.writeFileSync(bare, JSON.stringify({ ...base(leader), akash: undefined }));
     let err: unknown;

@@ -55,6 +55,9 @@ const POLICY: LeasePolicyInput = {
   depositUact: 5_000_000n,
 };
 const UPDATE = "/akash.deployment.v1beta4.MsgUpdateDeployment";
+const CLOSE = "/akash.deployment.v1beta4.MsgCloseDeployment";
+/** whole uact of the LegacyDec a handover records */
+const uact = (dec: string | null) => BigInt((dec ?? "x").split(".")[0]);
 const MOVE_PEER = 77;
 
 class Crash extends Error {}
@@ -128,7 +131,7 @@ describe("lease handover: a leased key changes hands → the running deployment 
   });
 
   /** One operator's lease service, wired as AkashService wires it: feed → pipeline / handovers. */
-  async function operatorStack(o: { file?: string; hooks?: HandoverHooks } = {}) {
+  async function operatorStack(o: { file?: string; hooks?: HandoverHooks; maxAttempts?: number } = {}) {
     const file = o.file ?? path.join(env.tmpdir, `handover-${++dbSeq}.sqlite`);
     const db = await openLeaseDb(file);
     const store = new LeaseStore(db);
@@ -149,6 +152,7 @@ describe("lease handover: a leased key changes hands → the running deployment 
       backoffMaxMs: 200,
       txTimeoutMs: 3_000,
       pollMs: 40,
+      maxAttempts: o.maxAttempts ?? POLICY.maxAttempts,
       hooks: o.hooks,
     });
     const from = (await ethers.provider.getBlockNumber()) + 1; // this stack's own facts only
@@ -208,6 +212,7 @@ describe("lease handover: a leased key changes hands → the running deployment 
   const updatesOf = (dseq: string) =>
     env.standin.chain.versionUpdates.filter((u) => u.owner === akash.address && u.dseq === dseq);
   const updateTxs = () => env.standin.chain.delivered.filter((d) => d.code === 0 && d.typeUrls.includes(UPDATE)).length;
+  const closeTxs = () => env.standin.chain.delivered.filter((d) => d.code === 0 && d.typeUrls.includes(CLOSE)).length;
   const served = (dseq: string) => env.standin.gateways.get(PROVIDER_B)!.manifests.get(`${akash.address}/${dseq}`);
   const holderEnvOf = (manifest: unknown): string[] =>
     (manifest as { services: { env?: string[] }[] }[])
@@ -258,6 +263,10 @@ describe("lease handover: a leased key changes hands → the running deployment 
         manifestHash: want.manifestHashHex,
       });
       expect((await s.store.events(lease.id)).map((e) => e.toState)).to.include("handover");
+      // priced-in: the escrow left on the deployment is recorded as handed over to the new holder
+      expect(uact(done.escrowUact)).to.equal(escrowBefore);
+      expect(done.escrowTo).to.equal(evmHolderWord(await alice.getAddress()));
+      expect((await s.store.events(lease.id)).at(-1)!.detail).to.include(`escrow ${done.escrowUact}uact handed over`);
       // the old holder's manifest is refused by the provider (version mismatch); what it serves is unchanged
       const old = manifestFor(await buyer.getAddress());
       let refused: unknown;
@@ -337,6 +346,8 @@ describe("lease handover: a leased key changes hands → the running deployment 
       expect(holderEnvOf(served(dseq))).to.deep.equal([`${HOLDER_ENV}=${evmHolderWord(await bob.getAddress())}`]);
       expect(env.standin.chain.escrowBalance(akash.address, dseq)).to.equal(escrowBefore);
       expect(updatesOf(dseq)).to.have.length(1);
+      expect(uact(done.escrowUact)).to.equal(escrowBefore);
+      expect(done.escrowTo).to.equal(evmHolderWord(await bob.getAddress()));
     } finally {
       await s.close();
     }
@@ -442,6 +453,8 @@ describe("lease handover: a leased key changes hands → the running deployment 
         done: 0,
         superseded: 0,
         skipped: 0,
+        closing: 0,
+        failed: 0,
         retrying: 0,
       });
       expect(await s.handovers.runDue()).to.equal(0);
@@ -483,20 +496,157 @@ describe("lease handover: a leased key changes hands → the running deployment 
     }
   });
 
-  it("a handover of a lease whose deployment is closed is skipped with the reason, no tx", async () => {
+  it("a handover of a lease whose deployment is closed ends failed with the reason and nothing left to refund, no tx", async () => {
     const s = await operatorStack();
     try {
       const { keyId, lease } = await leasedKey(s);
       await akash.closeDeployment(lease.dseq!);
       const txsBefore = updateTxs();
+      const closesBefore = closeTxs();
       await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
       await s.poll();
       const [h] = await s.handovers.runLease(lease.id);
-      expect(h).to.include({ state: "skipped", lastError: "deployment closed" });
+      expect(h).to.include({ state: "failed", escrowTo: evmHolderWord(await alice.getAddress()), closeTx: null });
+      expect(h.failureReason).to.match(/is closed on Akash/);
+      expect(uact(h.escrowUact)).to.equal(0n);
       expect(updateTxs()).to.equal(txsBefore);
+      expect(closeTxs()).to.equal(closesBefore);
       expect((await s.store.get(lease.id)).holder).to.equal(evmHolderWord(await buyer.getAddress()));
     } finally {
       await s.close();
+    }
+  });
+
+  it("a handover the provider refuses (HTTP 400) fails as a lease does: deployment closed by one tx, the remaining escrow returned to the owner and accounted to the new holder", async () => {
+    const s = await operatorStack();
+    const gateway = env.standin.gateways.get(PROVIDER_B)!;
+    try {
+      const { keyId, lease } = await leasedKey(s);
+      const dseq = lease.dseq!;
+      const escrow = env.standin.chain.escrowBalance(akash.address, dseq);
+      expect(escrow > 0n).to.equal(true);
+      const ownerBefore = env.standin.chain.balance(akash.address, "uact");
+      const closesBefore = closeTxs();
+      const deploymentsBefore = env.standin.chain.deploymentsOf(akash.address).length;
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await s.poll();
+      gateway.behaviour = { rejectManifestStatus: 400 };
+      const [h] = await s.handovers.runLease(lease.id);
+      expect(h.state, h.lastError ?? "").to.equal("failed");
+      expect(h.failureReason).to.match(/rejected the manifest: HTTP 400/);
+      expect(h.closeTx).to.match(/^[0-9A-F]{64}$/i);
+      expect(uact(h.escrowUact)).to.equal(escrow);
+      expect(h.escrowTo).to.equal(evmHolderWord(await alice.getAddress()));
+      // closed once; the escrow went back to the owner's account; no deployment was opened
+      expect(closeTxs()).to.equal(closesBefore + 1);
+      expect(env.standin.chain.deployment(akash.address, dseq)!.state).to.equal("closed");
+      expect(env.standin.chain.balance(akash.address, "uact")).to.equal(ownerBefore + escrow);
+      expect(env.standin.chain.deploymentsOf(akash.address)).to.have.length(deploymentsBefore);
+      const events = await s.store.events(lease.id);
+      expect(events.at(-1)).to.include({ toState: "handover_failed" });
+      expect(events.at(-1)!.detail).to.include(`escrow ${h.escrowUact}uact returned to the owner, accounted to the new holder`);
+      expect((await s.store.handoverEscrow()).refunded).to.equal(escrow);
+      expect(await s.store.handoverCounts()).to.include({ failed: 1, closing: 0, retrying: 0 });
+      // the key's next transfer has nothing to hand over: skipped, no tx
+      const updates = updateTxs();
+      await (await keys.connect(alice).transferFrom(await alice.getAddress(), await bob.getAddress(), keyId)).wait();
+      await s.poll();
+      const rows = await s.handovers.runLease(lease.id);
+      expect(rows.map((r) => r.state)).to.deep.equal(["failed", "skipped"]);
+      expect(rows[1].lastError).to.equal(`handover ${h.id} failed: the deployment is closed`);
+      expect(updateTxs()).to.equal(updates);
+      expect(closeTxs()).to.equal(closesBefore + 1);
+    } finally {
+      gateway.behaviour = {};
+      await s.close();
+    }
+  });
+
+  it("a handover whose provider keeps failing (HTTP 503) gives up after maxAttempts and fails the same way (closed, escrow accounted)", async () => {
+    const s = await operatorStack({ maxAttempts: 3 });
+    const gateway = env.standin.gateways.get(PROVIDER_B)!;
+    try {
+      const { keyId, lease } = await leasedKey(s);
+      const escrow = env.standin.chain.escrowBalance(akash.address, lease.dseq!);
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await s.poll();
+      gateway.behaviour = { rejectManifestStatus: 503 };
+      const [h] = await s.handovers.runLease(lease.id);
+      expect(h.state, h.lastError ?? "").to.equal("failed");
+      expect(h.failureReason).to.match(/^gave up after 3 attempts: .*HTTP 503/);
+      expect(uact(h.escrowUact)).to.equal(escrow);
+      expect(env.standin.chain.deployment(akash.address, lease.dseq!)!.state).to.equal("closed");
+    } finally {
+      gateway.behaviour = {};
+      await s.close();
+    }
+  });
+
+  it("a deployment whose escrow runs out during the handover: the handover fails with 0 uact to refund, no close tx", async () => {
+    const s = await operatorStack();
+    try {
+      const { keyId, lease } = await leasedKey(s);
+      const dseq = lease.dseq!;
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await s.poll();
+      const mid = (await s.handovers.stepLease(lease.id))!; // the update tx
+      expect(mid.state).to.equal("updated");
+      const ownerBefore = env.standin.chain.balance(akash.address, "uact");
+      const closesBefore = closeTxs();
+      env.standin.chain.exhaustEscrow(akash.address, dseq); // Akash closes an overdrawn deployment
+      const [h] = await s.handovers.runLease(lease.id);
+      expect(h).to.include({ state: "failed", closeTx: null });
+      expect(h.failureReason).to.match(/is closed on Akash/);
+      expect(uact(h.escrowUact)).to.equal(0n);
+      expect(closeTxs()).to.equal(closesBefore);
+      expect(env.standin.chain.balance(akash.address, "uact")).to.equal(ownerBefore);
+      expect((await s.store.get(lease.id)).holder).to.equal(evmHolderWord(await buyer.getAddress()));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a crash after a failed handover's close tx resumes without a second close tx or deployment; the escrow recorded before the close is kept", async () => {
+    const gateway = env.standin.gateways.get(PROVIDER_B)!;
+    const crashed = await operatorStack({
+      hooks: {
+        afterCloseBroadcast: () => {
+          throw new Crash("afterCloseBroadcast");
+        },
+      },
+    });
+    try {
+      const { keyId, lease } = await leasedKey(crashed);
+      const dseq = lease.dseq!;
+      const escrow = env.standin.chain.escrowBalance(akash.address, dseq);
+      const closesBefore = closeTxs();
+      const deploymentsBefore = env.standin.chain.deploymentsOf(akash.address).length;
+      await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+      await crashed.poll();
+      gateway.behaviour = { rejectManifestStatus: 400 };
+      let crash: unknown;
+      await crashed.handovers.runLease(lease.id).catch((e) => (crash = e));
+      expect(crash).to.be.instanceOf(Crash);
+      const mid = (await crashed.store.handoversOf(lease.id))[0];
+      expect(mid.state).to.equal("closing");
+      expect(mid.closeTx).to.match(/^[0-9A-F]{64}$/i);
+      expect(uact(mid.escrowUact)).to.equal(escrow);
+      expect(closeTxs()).to.equal(closesBefore + 1);
+      await crashed.close();
+
+      const resumed = await operatorStack({ file: crashed.file });
+      try {
+        const [h] = await resumed.handovers.runLease(lease.id);
+        expect(h).to.include({ state: "failed", closeTx: mid.closeTx });
+        expect(uact(h.escrowUact)).to.equal(escrow);
+        expect(closeTxs()).to.equal(closesBefore + 1);
+        expect(env.standin.chain.deploymentsOf(akash.address)).to.have.length(deploymentsBefore);
+        expect((await resumed.store.events(lease.id)).filter((e) => e.toState === "handover_failed")).to.have.length(1);
+      } finally {
+        await resumed.close();
+      }
+    } finally {
+      gateway.behaviour = {};
     }
   });
 

@@ -428,6 +428,16 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
         await (await fetch(`http://127.0.0.1:${relayers[0].port}/metrics`)).text(),
       ),
     );
+    // priced-in: the escrow left on the deployment is recorded with the handover and in the escrow gauge
+    const escrow = BigInt(done.escrowUact!.split(".")[0]);
+    expect(escrow).to.equal(env.standin.chain.escrowBalance(lease.owner, lease.dseq!));
+    expect(escrow > 0n).to.equal(true);
+    expect(done.escrowTo).to.equal(word);
+    await until("the handover escrow gauge", 10_000, async () =>
+      new RegExp(`^hexs_relayer_lease_handover_escrow_uact\\{outcome="handed_over"\\} ${escrow}$`, "m").test(
+        await (await fetch(`http://127.0.0.1:${relayers[0].port}/metrics`)).text(),
+      ),
+    );
     // the report: numbered once on the Akash lane, checked by the co-signers, applied by the hub
     const reported = await until("the handover report", 30_000, async () => {
       const h = await leader().leases!.handover(done.id);

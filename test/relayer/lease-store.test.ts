@@ -150,6 +150,46 @@ for (const backend of backends) {
       expect((await s.topupBySource("31337", "0xt", 3))!.state).to.equal("deposited");
     });
 
+    it("records each handover's escrow (done: handed over; failed: refunded, with a handover_failed log entry) and sums it by outcome", async () => {
+      const s = await leases();
+      const job = await s.insert(lease("9"));
+      const fact = (i: number) => ({
+        leaseId: job.id,
+        sourceChain: "31337",
+        sourceTx: `0xh${i}`,
+        logIndex: 0,
+        block: i,
+        kind: "transfer" as const,
+        toHolder: `0x0114${String(i).repeat(40)}`,
+        toChain: "31337",
+      });
+      const a = await s.insertHandover(fact(1));
+      await s.updateHandover(a.id, { manifestHash: "ab".repeat(32) });
+      const done = await s.completeHandover(a.id, "handed over", { uact: "5000000.250000000000000000", to: a.toHolder });
+      expect(done).to.include({ state: "done", escrowUact: "5000000.250000000000000000", escrowTo: a.toHolder });
+      expect((await s.get(job.id)).holder).to.equal(a.toHolder);
+      const b = await s.insertHandover(fact(2));
+      await s.updateHandover(b.id, { state: "closing", failureReason: "HTTP 400", escrowUact: "1200.000000000000000000" });
+      expect(await s.leasesWithDueHandovers()).to.deep.equal([job.id]);
+      const failed = await s.failHandover(b.id, "closed");
+      expect(failed).to.include({
+        state: "failed",
+        escrowUact: "1200.000000000000000000",
+        escrowTo: b.toHolder,
+        failureReason: "HTTP 400",
+      });
+      // a deployment already gone: nothing recorded before → 0, still accounted to the new holder
+      const c = await s.insertHandover(fact(3));
+      expect(await s.failHandover(c.id, "gone")).to.include({ state: "failed", escrowUact: "0", escrowTo: c.toHolder });
+      expect(await s.leasesWithDueHandovers()).to.deep.equal([]);
+      expect((await s.events(job.id)).filter((e) => e.toState === "handover_failed").map((e) => e.detail)).to.deep.equal([
+        "closed",
+        "gone",
+      ]);
+      expect(await s.handoverEscrow()).to.deep.equal({ handed_over: 5_000_000n, refunded: 1200n });
+      expect(await s.handoverCounts()).to.include({ done: 1, failed: 2, closing: 0 });
+    });
+
     it("keeps feed cursors and numbers lane reports once per purchase, in nonce order", async () => {
       const r = await reports();
       expect(await r.cursor("purchases:a")).to.equal(undefined);
