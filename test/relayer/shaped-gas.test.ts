@@ -340,9 +340,10 @@ describe("relayer EVM sink: gas limit from the batch's shape", function () {
     await minedUntilApplied(node.provider, b, 4, COUNT, { timeoutMs: 60_000, everyMs: 200 });
     expect(await appliedNonces(b, 4)).to.deep.equal(Array.from({ length: COUNT }, (_, i) => i + 1));
     expect(await b.hub.queryFilter(b.hub.filters.MessageRejected(4))).to.have.length(0);
-    const sizes = (await b.hub.queryFilter(b.hub.filters.BatchApplied(4), from)).map(
-      (l) => Number(l.args.lastNonce - l.args.firstNonce) + 1,
-    );
+    const sizes = (await b.hub.queryFilter(b.hub.filters.BatchApplied(4), from)).map((l) => {
+      const { firstNonce, lastNonce } = (l as unknown as { args: { firstNonce: bigint; lastNonce: bigint } }).args;
+      return Number(lastNonce - firstNonce) + 1;
+    });
     // far fewer, larger batches than delivery.maxBatch (10) would give, each within the gas budget
     expect(Math.max(...sizes))
       .to.be.above(40)
