@@ -21,8 +21,10 @@
 //    message.
 //
 // Environment (all optional): BENCH_MESSAGES (backlog per direction, default 600),
-// BENCH_SAMPLES (latency samples each way, default 20), BENCH_MAX_BATCH, BENCH_PIPELINE (batches in
-// flight per lane, the relayer's delivery.pipeline), BENCH_POLL_MS,
+// BENCH_SAMPLES (latency samples each way, default 20), BENCH_MAX_BATCH, BENCH_EVM_MAX_BATCH
+// (messages per gateway batch toward the EVM chains, chains[].maxBatch; default 256, still cut at
+// the gas budget chains[].batchGas), BENCH_PIPELINE (batches in flight per lane, the relayer's
+// delivery.pipeline), BENCH_POLL_MS,
 // BENCH_CONFIRMATIONS (relayer tuning; defaults are the devnet's), BENCH_OUT (result file, for
 // variants), HEXS_LOG_LEVEL.
 import fs from "node:fs";
@@ -57,6 +59,7 @@ const envInt = (name: string, dflt: number): number => {
 };
 
 const MESSAGES = envInt("BENCH_MESSAGES", 600);
+const EVM_MAX_BATCH = envInt("BENCH_EVM_MAX_BATCH", 256);
 const SAMPLES = envInt("BENCH_SAMPLES", 20);
 const TUNING: RelayerTuning = {
   evmConfirmations: process.env.BENCH_CONFIRMATIONS ? Number(process.env.BENCH_CONFIRMATIONS) : DEFAULT_TUNING.evmConfirmations,
@@ -274,6 +277,29 @@ async function stopOperators(net: Devnet, expected: Set<number>): Promise<void> 
   );
 }
 
+/**
+ * Batch size toward the EVM chains (chains[].maxBatch in each operator's config, written by the
+ * devnet before the relayers start): the gateway has no cap of its own, unlike the wasmd contract.
+ */
+function setEvmMaxBatch(net: Devnet, maxBatch: number): void {
+  for (const op of net.operators) {
+    const cfg = JSON.parse(fs.readFileSync(op.configFile, "utf8")) as { chains: { type: string; maxBatch?: number }[] };
+    for (const c of cfg.chains) if (c.type === "evm") c.maxBatch = maxBatch;
+    fs.writeFileSync(op.configFile, JSON.stringify(cfg, null, 2) + "\n");
+  }
+}
+
+/**
+ * How many destination blocks the drain's batches occupied (first to last, inclusive) and the
+ * backlog over that many block intervals: on a chain with fixed blocks, the rate a destination
+ * sees (a backlog landing in one 1 s block is 600 msg/s, where "sustained" has no interval).
+ */
+function perBlock(heights: number[], messages: number, blockMs: number): { blocks: number; perSec: number } {
+  if (!heights.length) return { blocks: 0, perSec: NaN };
+  const blocks = Math.max(...heights) - Math.min(...heights) + 1;
+  return { blocks, perSec: round(messages / ((blocks * blockMs) / 1000)) };
+}
+
 /** Relayer counters from each operator's /metrics. */
 async function scrapeMetrics(net: Devnet): Promise<Record<string, Record<string, number>>> {
   const keep =
@@ -482,6 +508,7 @@ async function main(): Promise<void> {
       automine: false,
       services: false,
     });
+    setEvmMaxBatch(net, EVM_MAX_BATCH);
     const [a, b] = net.evm;
     const cosmos = net.cosmos;
     const comet = await connectComet(cosmos.env.rpc);
@@ -716,6 +743,7 @@ async function main(): Promise<void> {
         wasmd: `single node, timeout_commit 200 ms (measured block time ${round(cwBlock)} ms)`,
         relayers: "3 operators, 2-of-3, each its own SQLite queue, all delivering every lane",
         tuning: TUNING,
+        evmMaxBatch: EVM_MAX_BATCH,
         sourceConfirmations: { evm: TUNING.evmConfirmations, cosmwasm: 0 },
         evmBlockMs: EVM_BLOCK_MS,
         wasmdBlockMsMeasured: round(cwBlock),
@@ -727,6 +755,7 @@ async function main(): Promise<void> {
           load: `${evmBuys + 1} purchases on ${a.label} (${perBuy} journal entr${perBuy === 1 ? "y" : "ies"} each) + publish + price`,
           ...d1.r,
           batchSizes: sizeStats(batches1.sizes),
+          destinationBlocks: perBlock(batches1.heights, d1.r.messages, cwBlock),
           wasmdBlocksBetweenBatches: blockGaps(batches1.heights),
           /** one batch per lane in flight, at best one per destination block: maxBatch / block time */
           ceilingOneBatchPerBlockPerSec: round((TUNING.maxBatch * 1000) / cwBlock),
@@ -741,8 +770,9 @@ async function main(): Promise<void> {
           ...d2.r,
           bothLanesMessagesPerSecFromReady: bothLanesPerSec,
           batchSizes: sizeStats(batches2.sizes),
+          destinationBlocks: perBlock(batches2.heights, d2.r.messages, EVM_BLOCK_MS),
           evmBlocksBetweenBatches: blockGaps(batches2.heights),
-          ceilingOneBatchPerBlockPerSec: round((TUNING.maxBatch * 1000) / EVM_BLOCK_MS),
+          ceilingOneBatchPerBlockPerSec: round((EVM_MAX_BATCH * 1000) / EVM_BLOCK_MS),
           gatewaySubmissionsMined: batches2.submissions,
           gatewaySubmissionsReverted: batches2.reverted,
           evmBlocks: batches2.blocks,
@@ -800,10 +830,16 @@ async function main(): Promise<void> {
       ],
       ["throughput, from relayers ready (msg/s)", String(d1.r.fromReadyPerSec), String(d2.r.fromReadyPerSec), ""],
       [
+        "dest. blocks holding the backlog (msg/s over them)",
+        `${result.throughput.evmToCosmwasm.destinationBlocks.blocks} (${result.throughput.evmToCosmwasm.destinationBlocks.perSec})`,
+        `${result.throughput.cosmwasmToEvm.destinationBlocks.blocks} (${result.throughput.cosmwasmToEvm.destinationBlocks.perSec})`,
+        "",
+      ],
+      [
         "batch size min / p50 / max (mean)",
         `${batches1.sizes.length ? `${Math.min(...batches1.sizes)} / ${quantile(batches1.sizes, 0.5)} / ${Math.max(...batches1.sizes)} (${round(mean(batches1.sizes))})` : "-"}`,
         `${batches2.sizes.length ? `${Math.min(...batches2.sizes)} / ${quantile(batches2.sizes, 0.5)} / ${Math.max(...batches2.sizes)} (${round(mean(batches2.sizes))})` : "-"}`,
-        `maxBatch ${TUNING.maxBatch} (Hermes: 30)`,
+        `maxBatch ${TUNING.maxBatch}, toward EVM ${EVM_MAX_BATCH} (Hermes: 30)`,
       ],
       [
         "batches applied / failed submissions",
@@ -820,7 +856,7 @@ async function main(): Promise<void> {
       [
         "ceiling, 1 batch per dest. block (msg/s)",
         String(round((TUNING.maxBatch * 1000) / cwBlock)),
-        String(round((TUNING.maxBatch * 1000) / EVM_BLOCK_MS)),
+        String(round((EVM_MAX_BATCH * 1000) / EVM_BLOCK_MS)),
         "maxBatch / block time (no pipelining)",
       ],
       [

@@ -219,7 +219,7 @@ export class Deliverer {
   private async deliverLane(lane: LaneRef): Promise<{ result: StepResult; retryAt: number }> {
     const sink = this.sinks.get(lane.dst);
     const depth = Math.max(1, this.cfg.pipeline ?? 1);
-    const ops = await this.store.pendingOps(lane, this.cfg.maxBatch * (depth + 1));
+    const ops = await this.store.pendingOps(lane, (sink?.maxBatch ?? this.cfg.maxBatch) * (depth + 1));
     if (!sink) {
       await this.store.fail(
         ops.slice(0, this.cfg.maxBatch).map((o) => o.id),
@@ -360,7 +360,7 @@ export class Deliverer {
    */
   private async sign(run: LaneRun): Promise<Disposition> {
     const { lane, set } = run;
-    const batch = run.pending.slice(run.inFlight, run.inFlight + this.cfg.maxBatch);
+    const batch = this.cut(run, run.inFlight);
     if (!batch.length) return run.sent ? { done: "delivered" } : { wait: "nothing left to send", ms: 100 };
     const attempt: Attempt = (run.attempt = { batch, pipelined: run.inFlight > 0, signed: false, sending: false });
     const { root } = batchRootOfMessages(batch.map((o) => o.message));
@@ -386,6 +386,17 @@ export class Deliverer {
   }
 
   /**
+   * The batch starting at `run.pending[from]`: up to the destination's batch size (its own, e.g. an
+   * EVM gateway's, or delivery.maxBatch), then as many as one submission carries (an EVM batch is
+   * cut at its gas budget). `sign` and `prefetchSignatures` cut the same way, so their roots agree.
+   */
+  private cut(run: LaneRun, from: number): Op[] {
+    const batch = run.pending.slice(from, from + (run.sink.maxBatch ?? this.cfg.maxBatch));
+    if (!batch.length || !run.sink.fit) return batch;
+    return batch.slice(0, Math.max(1, run.sink.fit(batch.map((o) => o.message))));
+  }
+
+  /**
    * Ask the peers for every batch this step may still send at once, not one round trip per batch
    * between submissions: the batches are the same slices `sign` takes, and a signature only says
    * what the signer observed, so gathering them early changes nothing on failure.
@@ -394,10 +405,10 @@ export class Deliverer {
     if (run.prefetched) return;
     run.prefetched = new Map();
     const room = run.limit - run.groups;
-    for (let k = 0; k < room; k++) {
-      const from = run.inFlight + k * this.cfg.maxBatch;
-      const batch = run.pending.slice(from, from + this.cfg.maxBatch);
+    for (let k = 0, from = run.inFlight; k < room; k++) {
+      const batch = this.cut(run, from);
       if (!batch.length) break;
+      from += batch.length;
       const { root } = batchRootOfMessages(batch.map((o) => o.message));
       run.prefetched.set(batch[0].nonce, {
         count: batch.length,
@@ -480,7 +491,7 @@ export class Deliverer {
     }
     const failed = attempt?.signed
       ? attempt.batch
-      : (await this.store.pendingOps(lane, this.cfg.maxBatch)).filter((o) => o.state !== "submitted");
+      : (await this.store.pendingOps(lane, sink.maxBatch ?? this.cfg.maxBatch)).filter((o) => o.state !== "submitted");
     return { fail: (e as Error).message ?? String(e), ops: failed, rejected };
   }
 

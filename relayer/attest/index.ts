@@ -46,6 +46,13 @@ export class Signer {
 }
 
 /**
+ * The largest batch a relayer signs for a peer (chains[].maxBatch is at most this): it bounds the
+ * hashing one request costs. A relayer before this limit signed at most 64, so every operator of a
+ * set runs this version before any of them sets a chain's maxBatch above 64.
+ */
+export const MAX_ATTESTED_BATCH = 1024;
+
+/**
  * This relayer's attestation of `count` messages from `firstNonce` on `lane`, or undefined when it
  * has not observed all of them (it never signs what it did not read from the source itself).
  */
@@ -56,7 +63,7 @@ export async function ownAttestation(
   firstNonce: number,
   count: number,
 ): Promise<Attestation | undefined> {
-  if (count < 1 || count > 64 || firstNonce < 1) return undefined;
+  if (count < 1 || count > MAX_ATTESTED_BATCH || firstNonce < 1) return undefined;
   const ops = await store.opsRange(lane, firstNonce, count);
   if (ops.length !== count) return undefined;
   const { root } = batchRootOfMessages(ops.map((o) => o.message));

@@ -55,6 +55,18 @@ export const evmChainSchema = z
       .optional(),
     /** the attestation gateway: needed when this chain is a destination */
     gateway: evmAddress.optional(),
+    /**
+     * messages per gateway batch toward this chain (default: delivery.maxBatch). Unlike a wasmd
+     * contract, the gateway has no batch cap of its own: larger batches mean fewer transactions,
+     * which the node accepts one after another. `batchGas` still cuts a batch earlier. Peers sign
+     * batches above 64 only from this version on (attest MAX_ATTESTED_BATCH): upgrade every operator first.
+     */
+    maxBatch: z.number().int().min(1).max(1024).optional(),
+    /**
+     * a batch toward this chain is cut before its shaped gas (sinks/evm.ts shapedGas) passes this,
+     * so several fit one block and a pipelined batch's limit is never the flat fallback
+     */
+    batchGas: z.number().int().min(200_000).max(15_000_000).default(10_000_000),
     confirmations: z.number().int().min(0).max(10_000).default(2),
     /** first block to scan when no cursor is stored */
     startBlock: z.number().int().min(0).default(0),

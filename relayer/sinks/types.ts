@@ -18,6 +18,13 @@ export interface Sink {
   /** last lane nonce the destination applied from `src` ("already delivered?") */
   inbound(src: number): Promise<number>;
   relayerSet(): Promise<RelayerSet>;
+  /** messages per batch toward this destination when it sets its own (otherwise delivery.maxBatch) */
+  readonly maxBatch?: number;
+  /**
+   * how many leading `messages` (already at most the batch size) one submission carries (at least
+   * one); absent: all of them
+   */
+  fit?(messages: readonly string[]): number;
   /**
    * submit one batch; returns the transaction hash once broadcast. `pipelined`: earlier batches
    * of the lane are still in flight, so the batch cannot be simulated against committed state

@@ -89,6 +89,14 @@ describe("relayer config", () => {
     const g5 = good() as { chains: Record<string, unknown>[] };
     delete g5.chains[0].gateway; // chain 100 delivers to EVM chain 1: it needs its gateway
     fails(g5, "chains[0].gateway");
+    // an EVM destination's own batch size: beyond what peers sign (1024), or a gas budget above
+    // what a pipelined batch may carry (15M)
+    const g6 = good() as { chains: Record<string, unknown>[] };
+    g6.chains[0].maxBatch = 1025;
+    fails(g6, "chains[0].maxBatch");
+    const g7 = good() as { chains: Record<string, unknown>[] };
+    g7.chains[0].batchGas = 20_000_000;
+    fails(g7, "chains[0].batchGas");
   });
 
   it("reports unreadable and unparsable files", () => {

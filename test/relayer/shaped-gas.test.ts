@@ -212,6 +212,29 @@ describe("relayer EVM sink: gas limit from the batch's shape", function () {
     expect(sink.gasLimits.at(-1)).to.include({ messages: 5, estimated: false });
   });
 
+  it("batches toward an EVM chain follow its own maxBatch and are cut at its batchGas (fit: the longest run whose shaped gas stays within it)", async () => {
+    const budget = 1_500_000;
+    const cfg = { ...(sink as unknown as { cfg: EvmChainConfig }).cfg, maxBatch: 200, batchGas: budget };
+    const small = new EvmGatewaySink(cfg, submitter.signingKey, store);
+    expect(small.maxBatch).to.equal(200);
+    const msgs = Array.from({ length: 200 }, (_, i) =>
+      hexlify(
+        encodeEnvelope({ kind: Kind.PurchaseSettled, srcChain: 9, dstChain: 2, nonce: BigInt(i + 1) }, purchaseBody(i + 1)),
+      ),
+    );
+    const n = small.fit(msgs);
+    // the longest run within the budget (shaped for up to 3 signatures), far above delivery's 64
+    expect(n).to.be.above(1).and.below(200);
+    expect(shapedGas(msgs.slice(0, n), 3)! <= BigInt(budget)).to.equal(true);
+    expect(shapedGas(msgs.slice(0, n + 1), 3)! > BigInt(budget)).to.equal(true);
+    // the default budget (10M gas, a third of a 30M block) takes all 200 purchases
+    expect(sink.fit(msgs)).to.equal(200);
+    // a kind without a figure ends the batch before it, or goes alone
+    const unknown = msgs[0].replace(/^0x(..)../, "0x$1ff"); // kind byte 0xff
+    expect(small.fit([...msgs.slice(0, 3), unknown, ...msgs.slice(3)])).to.equal(3);
+    expect(small.fit([unknown, ...msgs])).to.equal(1);
+  });
+
   // A limit the node accepts (above the transaction's intrinsic gas, bounded from its calldata: 16
   // per byte, with the ABI's offsets and padding) but far below what applying the batch needs, so
   // it is mined and reverts. A fixed figure is refused at broadcast for a large batch instead.
@@ -272,5 +295,65 @@ describe("relayer EVM sink: gas limit from the batch's shape", function () {
     expect(limits.some((l) => l.estimated)).to.equal(true);
     expect(await b.hub.queryFilter(b.hub.filters.MessageRejected(3))).to.have.length(0);
     expect(Number((await b.hub.lane(1)).inbound)).to.equal(start);
+  });
+
+  it("relayers batch toward an EVM chain by its chains[].maxBatch and batchGas, not delivery.maxBatch (each message once, lane order)", async () => {
+    for (const r of relayers.splice(0)) await r.stop();
+    const from = (await node.provider.getBlockNumber()) + 1;
+    const c = await deployChain(
+      node.provider,
+      4,
+      keys.map((k) => k.address),
+      2,
+    );
+    await acceptFrom(b, 4);
+    const COUNT = 120;
+    const BUDGET = 1_500_000; // ≈ 55 purchases
+    // the backlog is recorded before the relayers start, so every batch is as large as allowed
+    await record(
+      c,
+      Array.from({ length: COUNT }, (_, i) => purchaseBody(i + 1, 4)),
+    );
+    const sorted = keys.map((k) => k.address.toLowerCase()).sort();
+    const designated = keys.findIndex((k) => k.address.toLowerCase() === sorted[(4 + 2) % 3]);
+    const runners = [designated, (designated + 1) % 3];
+    for (const i of runners) {
+      process.env[`HEXS_TEST_SHAPED_KEY_${i}`] = keys[i].privateKey;
+      const chains = laneChains(c, b, { rpcA: node.url, confirmations: 2 }) as Record<string, unknown>[];
+      chains[0].hexsChainId = 4;
+      Object.assign(chains[1], { maxBatch: 100, batchGas: BUDGET });
+      const r = new Relayer(
+        parseConfig({
+          instance: `m${i}`,
+          devnet: true,
+          operator: { key: { env: `HEXS_TEST_SHAPED_KEY_${i}` } },
+          chains,
+          peers: runners.filter((j) => j !== i).map((j) => ({ name: `m${j}`, url: `http://127.0.0.1:${HTTP_PORTS[j]}` })),
+          store: { sqlite: path.join(dir, `m${i}.db`) },
+          http: { port: HTTP_PORTS[i] },
+          delivery: { maxBatch: 10, backoffBaseMs: 100, backoffMaxMs: 1000, idleMs: 50 },
+        }),
+      );
+      relayers.push(r);
+      await r.start();
+    }
+    await minedUntilApplied(node.provider, b, 4, COUNT, { timeoutMs: 60_000, everyMs: 200 });
+    expect(await appliedNonces(b, 4)).to.deep.equal(Array.from({ length: COUNT }, (_, i) => i + 1));
+    expect(await b.hub.queryFilter(b.hub.filters.MessageRejected(4))).to.have.length(0);
+    const sizes = (await b.hub.queryFilter(b.hub.filters.BatchApplied(4), from)).map((l) => {
+      const { firstNonce, lastNonce } = (l as unknown as { args: { firstNonce: bigint; lastNonce: bigint } }).args;
+      return Number(lastNonce - firstNonce) + 1;
+    });
+    // far fewer, larger batches than delivery.maxBatch (10) would give, each within the gas budget
+    expect(Math.max(...sizes))
+      .to.be.above(40)
+      .and.at.most(100);
+    expect(sizes.length).to.be.at.most(6);
+    const limits = relayers.flatMap((r) => (r.sinkOf(2) as EvmGatewaySink).gasLimits);
+    expect(limits.length).to.be.above(0);
+    for (const l of limits) expect(l.gasLimit <= BigInt(BUDGET), `gas limit ${l.gasLimit} of ${l.messages}`).to.equal(true);
+    const sent = await submissionsTo(node.provider, await b.gateway.getAddress(), from);
+    expect(sent.applied).to.equal(sizes.length);
+    console.log(`      batch sizes toward chain 2: ${sizes.join(", ")}`);
   });
 });
