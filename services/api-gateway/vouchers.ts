@@ -470,7 +470,8 @@ export class VoucherCalls {
     }
     const reason =
       { VoucherAboveDeposit: "above_deposit", VoucherBadSignature: "bad_signature", VoucherExpired: "expired" }[name] ?? name;
-    this.park(r, reason, detail, true);
+    // an expiry the gateway's clock did not see coming is not the payer's doing: no suspension
+    this.park(r, reason, detail, name !== "VoucherExpired");
   }
 
   private async redeemBatch(): Promise<Settlement | undefined> {
