@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
 import type { Signer } from "ethers";
+import { domainSeparator as viemDomainSeparator, hashTypedData } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployProtocol } from "../../devnet/hardhat/protocol";
 import {
@@ -22,9 +23,10 @@ import {
   type HexsContracts,
   type VoucherDepositParams,
 } from "../../sdk";
-import { apiPath, ApiRefusal, VOUCHER_HEADER_NAME, VoucherSession } from "../../sdk/api";
+import { apiPath, ApiRefusal, VOUCHER_HEADER_NAME, VOUCHER_TYPES, voucherDomain, VoucherSession } from "../../sdk/api";
 import type { TestStablecoin } from "../../sdk/typechain";
 import { startGateway, type RunningGateway } from "../../services/api-gateway/gateway";
+import { voucherDigest } from "../../services/api-gateway/vouchers";
 import { ensureWeights } from "../../services/model-server/build";
 import { startModelServer, type RunningModelServer } from "../../services/model-server/server";
 import type { ApiCallResult } from "../../tasks/api";
@@ -341,6 +343,36 @@ describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redempt
     } finally {
       setQuiet(false);
     }
+  });
+
+  it("the gateway's voucher digest (built from the fixed type, for speed) equals viem's EIP-712 hashTypedData under the contract's domain separator", async () => {
+    const domain = voucherDomain(chainId, API);
+    const sep = await c.apiPayments!.voucherDomainSeparator();
+    expect(viemDomainSeparator({ domain: { ...domain, verifyingContract: API as `0x${string}` } })).to.equal(sep);
+    for (const v of [
+      { payer: await payer.getAddress(), modelId: m1, currency: USD, gateway: GW, cumulative: 1n, expiry: 1n },
+      {
+        payer: GW,
+        modelId: (1n << 64n) - 1n,
+        currency: API,
+        gateway: USD,
+        cumulative: (1n << 96n) - 1n,
+        expiry: (1n << 64n) - 1n,
+      },
+    ])
+      expect(voucherDigest(sep as `0x${string}`, v)).to.equal(
+        hashTypedData({
+          domain: { ...domain, verifyingContract: API as `0x${string}` },
+          types: VOUCHER_TYPES,
+          primaryType: "Voucher",
+          message: {
+            ...v,
+            payer: v.payer as `0x${string}`,
+            currency: v.currency as `0x${string}`,
+            gateway: v.gateway as `0x${string}`,
+          },
+        }),
+      );
   });
 
   it("a batch with one voucher the contract refuses redeems the others exactly once, parks the bad one with its reason and stops its payer's credit; nothing is retried", async () => {
