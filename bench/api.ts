@@ -12,9 +12,14 @@
 // verifies each payment on the node (@x402/evm exact facilitator: signature, window, eth_call of
 // the transfer), reserves it in SQLite, forwards, and settles after the answer, off the request
 // path. Settlement throughput and the gas of one settlement are read back from the chain.
+// Prepaid calls (vouchers): one payer deposits once, then makes VOUCHER_CALLS calls, each with the
+// next cumulative EIP-712 voucher (pre-signed through the SDK's VoucherSession); the gateway checks
+// each locally (signature, deposit read from the chain at most every 5 s) and redeems the latest
+// voucher in batches every 2 s, off the request path. On-chain gas per call = (approve + deposit
+// + every redemption) / calls. Throughput: 16 payers (one channel each) call at once.
 // Run: npx ts-node --transpile-only bench/api.ts   → bench/results/api.json and a table.
 // HEXS_BENCH_API_SAMPLES / HEXS_BENCH_API_THROUGHPUT / HEXS_BENCH_API_PAID change the sample
-// counts; HEXS_BENCH_API_NODE_PORT the node's port.
+// counts, HEXS_BENCH_API_VOUCHERS the prepaid calls; HEXS_BENCH_API_NODE_PORT the node's port.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +32,8 @@ const MODEL_PORT = 18192;
 const SAMPLES = Number(process.env.HEXS_BENCH_API_SAMPLES ?? 1000);
 const THROUGHPUT = Number(process.env.HEXS_BENCH_API_THROUGHPUT ?? 2000);
 const PAID = Number(process.env.HEXS_BENCH_API_PAID ?? 300);
+const VOUCHER_CALLS = Number(process.env.HEXS_BENCH_API_VOUCHERS ?? 1000);
+const VOUCHER_WARMUP = 20;
 const API_PRICE = 1_000n;
 const CONCURRENCY = 16;
 const CHAIN = "hexs-evm-31401";
@@ -106,6 +113,7 @@ async function main(): Promise<void> {
   await (await usd.mint(await payerSigner.getAddress(), API_PRICE * BigInt(PAID + 100))).wait();
   const payerKey = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/5").privateKey;
   const facilitatorKey = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/7").privateKey;
+  const voucherGateway = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/8");
 
   // the holder signs locally (the same account as signer 4 on the node)
   const wallet = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/4");
@@ -129,12 +137,22 @@ async function main(): Promise<void> {
         paymentsDb: path.join(dir, "payments.sqlite"),
         pollingMs: 20,
       },
+      vouchers: {
+        chain: CHAIN,
+        apiPayments: a.apiPayments,
+        asset: USD,
+        // the bench bounds nothing: it measures the per-call path and the batches of the timer
+        maxUnsettledPerPayer: (API_PRICE * 1_000_000n).toString(),
+        settleEveryMs: 2_000,
+        vouchersDb: path.join(dir, "vouchers.sqlite"),
+        pollingMs: 20,
+      },
     }),
   );
   await procs.start(
     tsNode,
     ["--transpile-only", "services/api-gateway/cli.ts", "--config", cfgFile],
-    { HEXS_X402_FACILITATOR_KEY: facilitatorKey },
+    { HEXS_X402_FACILITATOR_KEY: facilitatorKey, HEXS_VOUCHER_GATEWAY_KEY: voucherGateway.privateKey },
     (o) => o.includes("listening"),
     "gateway",
   );
@@ -235,6 +253,85 @@ async function main(): Promise<void> {
   const transfers = await usd.queryFilter(usd.filters.Transfer(undefined, sink));
   const settleGas = (await ethers.provider.getTransactionReceipt(transfers[transfers.length - 1].transactionHash))!.gasUsed;
 
+  // prepaid calls: deposits (approve + depositForVouchers), then vouchers pre-signed by VoucherSession
+  const { VoucherSession, VOUCHER_HEADER_NAME } = await import("../sdk/api");
+  const GW = voucherGateway.address;
+  const chainId = BigInt(31401);
+  const funder = signers[0];
+  const depositFor = async (w: import("ethers").HDNodeWallet, calls: number) => {
+    const amount = API_PRICE * BigInt(calls);
+    await (await usd.mint(w.address, amount)).wait();
+    const approve = await (await usd.connect(w).approve(a.apiPayments, amount)).wait();
+    const deposit = await (await apiPayments.connect(w).depositForVouchers(modelId, USD, GW, amount)).wait();
+    return approve!.gasUsed + deposit!.gasUsed;
+  };
+  const voucherPayer = async () => {
+    const w = ethers.Wallet.createRandom().connect(ethers.provider);
+    await (await funder.sendTransaction({ to: w.address, value: ethers.parseEther("1") })).wait();
+    return w;
+  };
+  const vouchersOf = async (w: import("ethers").HDNodeWallet, calls: number) => {
+    const session = new VoucherSession(w, {
+      gatewayUrl: `http://127.0.0.1:${GATEWAY_PORT}`,
+      gateway: GW,
+      chainId,
+      apiPayments: a.apiPayments,
+      modelId,
+      currency: USD,
+      perCall: API_PRICE,
+    });
+    const out: Record<string, string>[] = [];
+    for (let k = 1; k <= calls; k++) out.push({ [VOUCHER_HEADER_NAME]: (await session.sign(API_PRICE * BigInt(k))).header });
+    return out;
+  };
+  const redemptionGas = async (payers: string[], total: bigint, fromBlock: number) => {
+    const start = performance.now();
+    for (const p of payers)
+      while ((await apiPayments.channelOf(p, modelId, USD, GW)).redeemed < total) {
+        if (performance.now() - start > 120_000) throw new Error("voucher redemptions did not finish in 2 min");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    const events = await apiPayments.queryFilter(apiPayments.filters.VoucherRedeemed(), fromBlock);
+    const txs = [...new Set(events.map((e) => e.transactionHash))];
+    let gas = 0n;
+    for (const h of txs) gas += (await ethers.provider.getTransactionReceipt(h))!.gasUsed;
+    return { txs: txs.length, vouchers: events.length, gas };
+  };
+
+  const vPayer = await voucherPayer();
+  const vBlock = await ethers.provider.getBlockNumber();
+  const vDepositGas = await depositFor(vPayer, VOUCHER_CALLS);
+  const vHeaders = await vouchersOf(vPayer, VOUCHER_CALLS);
+  for (const h of vHeaders.slice(0, VOUCHER_WARMUP)) await post(viaGateway, h); // warm-up, counted for gas
+  const voucherDirectMs: number[] = [];
+  const voucherMs: number[] = [];
+  for (const h of vHeaders.slice(VOUCHER_WARMUP)) {
+    voucherDirectMs.push(await post(direct));
+    voucherMs.push(await post(viaGateway, h));
+  }
+  const vRedeem = await redemptionGas([vPayer.address], API_PRICE * BigInt(VOUCHER_CALLS), vBlock + 1);
+
+  // voucher throughput: CONCURRENCY payers, each its own channel, calling one after the other
+  const perPayer = Math.ceil(THROUGHPUT / CONCURRENCY);
+  const tPayers: import("ethers").HDNodeWallet[] = [];
+  for (let i = 0; i < CONCURRENCY; i++) tPayers.push(await voucherPayer());
+  const tBlock = await ethers.provider.getBlockNumber();
+  let tDepositGas = 0n;
+  for (const w of tPayers) tDepositGas += await depositFor(w, perPayer);
+  const tHeaders = await Promise.all(tPayers.map((w) => vouchersOf(w, perPayer)));
+  const tStart = performance.now();
+  await Promise.all(
+    tHeaders.map(async (hs) => {
+      for (const h of hs) await post(viaGateway, h);
+    }),
+  );
+  const voucherRps = Math.round((perPayer * CONCURRENCY) / ((performance.now() - tStart) / 1000));
+  const tRedeem = await redemptionGas(
+    tPayers.map((w) => w.address),
+    API_PRICE * BigInt(perPayer),
+    tBlock + 1,
+  );
+
   // the real model, directly: a 32-token completion
   const modelMs: number[] = [];
   const modelBody = JSON.stringify({ prompt: "The gateway ", max_tokens: 32, seed: 1 });
@@ -268,6 +365,36 @@ async function main(): Promise<void> {
       settlementBacklogAfterLastAnswerS: round(settleBacklogS),
       settlementGasPerCall: Number(settleGas),
     },
+    vouchers: {
+      setup:
+        "prepaid (HexsApiPayments channel): one deposit, then one pre-signed cumulative EIP-712 voucher per call (SDK VoucherSession); the gateway recovers the signer locally, reads the channel and price (cached 5 s), records the voucher in SQLite, forwards; the timer redeems the latest voucher per channel every 2 s (redeemVouchers)",
+      calls: VOUCHER_CALLS,
+      directUpstreamMs: stats(voucherDirectMs, 2),
+      viaGatewayMs: stats(voucherMs, 2),
+      gatewayOverheadMs: {
+        p50: round(stats(voucherMs, 2).p50 - stats(voucherDirectMs, 2).p50),
+        p90: round(stats(voucherMs, 2).p90 - stats(voucherDirectMs, 2).p90),
+        p99: round(stats(voucherMs, 2).p99 - stats(voucherDirectMs, 2).p99),
+        goalP50: 5,
+      },
+      gas: {
+        depositGas: Number(vDepositGas),
+        redemptionTxs: vRedeem.txs,
+        redemptionGas: Number(vRedeem.gas),
+        perCall: Math.round(Number(vDepositGas + vRedeem.gas) / VOUCHER_CALLS),
+        goalPerCall: 1000,
+      },
+      throughput: {
+        payers: CONCURRENCY,
+        requests: perPayer * CONCURRENCY,
+        requestsPerSecond: voucherRps,
+        goal: 1000,
+        redemptionTxs: tRedeem.txs,
+        vouchersRedeemed: tRedeem.vouchers,
+        gasPerRedeemedVoucher: Math.round(Number(tRedeem.gas) / Math.max(1, tRedeem.vouchers)),
+        gasPerCallWithDeposits: Math.round(Number(tDepositGas + tRedeem.gas) / (perPayer * CONCURRENCY)),
+      },
+    },
   };
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, JSON.stringify(result, null, 2) + "\n");
@@ -284,6 +411,12 @@ async function main(): Promise<void> {
   console.log(row("paid overhead (difference)", { n: pd.n, ...result.paid.gatewayOverheadMs }));
   console.log(
     `settlement: ${result.paid.settlementGasPerCall} gas per call (one transferWithAuthorization), backlog ${result.paid.settlementBacklogAfterLastAnswerS} s after the last answer`,
+  );
+  console.log(row("upstream directly (voucher run)", result.vouchers.directUpstreamMs));
+  console.log(row("through the gateway (voucher paid)", result.vouchers.viaGatewayMs));
+  console.log(row("voucher overhead (difference)", { n: voucherMs.length, ...result.vouchers.gatewayOverheadMs }));
+  console.log(
+    `vouchers: ${result.vouchers.gas.perCall} gas per call over ${VOUCHER_CALLS} calls (deposit ${result.vouchers.gas.depositGas} + ${vRedeem.txs} redemptions ${result.vouchers.gas.redemptionGas}); ${voucherRps} paid requests/s with ${CONCURRENCY} payers`,
   );
   console.log(`\nthroughput through the gateway: ${throughputRps} requests/s (${CONCURRENCY} concurrent, goal ≥ 1000)`);
   console.log(`written to ${path.relative(ROOT, OUT)}`);

@@ -2,6 +2,9 @@
 // task signs the request with the account (EIP-191, single use, bound to this call) and prints
 // the answer; with --stream it prints the tokens as they arrive. With --pay it pays the call
 // instead (x402 v2: an EIP-3009 authorization of the gateway's quoted price, at most --max-price).
+// With --voucher it pays from a prepaid deposit: it deposits --deposit first when the channel
+// cannot pay the call, then signs the next cumulative voucher (the SDK's VoucherSession); the
+// gateway's redeeming account and currency come from its /healthz unless given.
 // model:api-price sets (or shows) a model's API price; api:sweep moves paid calls into the vault;
 // api:deposit prepays calls (a deposit that per-call vouchers draw on, redeemed by the gateway in batches).
 import { task, types } from "hardhat/config";
@@ -24,6 +27,11 @@ export interface ApiCallArgs {
   from?: string;
   pay: boolean;
   maxPrice?: string;
+  voucher?: boolean;
+  currency?: string;
+  voucherGateway?: string;
+  deposit?: string;
+  voucherTtl?: number;
 }
 
 export interface ApiCallResult {
@@ -33,6 +41,23 @@ export interface ApiCallResult {
   chain: string;
   /** with --pay: the amount paid (smallest unit), the token and the model's sink it went to */
   paid?: { amount: string; asset: string; payTo: string; network: string };
+  /** with --voucher: this call's price, the channel's total after it, and a deposit made first (if any) */
+  voucher?: { amount: string; cumulative: string; asset: string; gateway: string; deposited?: string };
+}
+
+/** The voucher terms a gateway publishes on /healthz (absent when it takes no vouchers). */
+async function gatewayVoucherTerms(url: string): Promise<{ gateway: string; asset: string } | undefined> {
+  let j: { vouchers?: { gateway?: unknown; asset?: unknown } };
+  try {
+    const res = await fetch(url.replace(/\/+$/, "") + "/healthz");
+    j = (await res.json()) as typeof j;
+  } catch (e) {
+    fail(
+      `could not read ${url}/healthz for the gateway's voucher terms (${(e as Error).message}): give --voucher-gateway and --currency`,
+    );
+  }
+  const v = j.vouchers;
+  return v && typeof v.gateway === "string" && typeof v.asset === "string" ? { gateway: v.gateway, asset: v.asset } : undefined;
 }
 
 task(
@@ -54,11 +79,28 @@ task(
   .addOptionalParam("from", "Account to sign with: index (0, 1, …) or address among the network's accounts", "0")
   .addFlag("pay", "Pay for the call with x402 (EIP-3009 authorization from --from) instead of holding a key")
   .addOptionalParam("maxPrice", "With --pay: the most to pay for this call, in the token's smallest unit (e.g. 1000)")
+  .addFlag("voucher", "Pay from a prepaid deposit with a signed cumulative voucher (deposits --deposit first if needed)")
+  .addOptionalParam("currency", "With --voucher: the API currency (token address); default the gateway's")
+  .addOptionalParam("voucherGateway", "With --voucher: the gateway's redeeming account (address); default from its /healthz")
+  .addOptionalParam(
+    "deposit",
+    "With --voucher: escrow this much when the deposit cannot pay the call, in token units (e.g. 5) or base units (e.g. 5000wei); default 100 calls' worth",
+  )
+  .addOptionalParam(
+    "voucherTtl",
+    "With --voucher: how long the voucher stays redeemable, s (the gateway wants at least an hour)",
+    86_400,
+    types.int,
+  )
   .setAction(
     cli(async (a: ApiCallArgs, hre): Promise<ApiCallResult> => {
       const modelId = parseId("model", a.model);
       if (a.endpoint !== "chat" && a.endpoint !== "completions") fail(`bad --endpoint '${a.endpoint}': chat or completions`);
       if (a.maxPrice !== undefined && !a.pay) fail("--max-price is for paid calls: add --pay");
+      if (a.pay && a.voucher) fail("--pay and --voucher are two ways to pay: choose one");
+      if (a.voucherTtl !== undefined && !(a.voucherTtl > 0)) fail(`bad --voucher-ttl '${a.voucherTtl}': seconds, above 0`);
+      if (!a.voucher && (a.currency !== undefined || a.voucherGateway !== undefined || a.deposit !== undefined))
+        fail("--currency, --voucher-gateway and --deposit are for prepaid calls: add --voucher");
       const maxAmount = a.pay ? parseUint("max-price", a.maxPrice?.replace(/wei$/i, ""), (1n << 96n) - 1n) : 0n;
       const chat = a.endpoint === "chat";
       const signer = await resolveSigner(hre, a.from);
@@ -78,7 +120,12 @@ task(
       const endpoint = chat ? "chat/completions" : "completions";
       let res: Response;
       let paid: ApiCallResult["paid"];
-      if (a.pay) {
+      let voucher: ApiCallResult["voucher"];
+      if (a.voucher) {
+        const r = await callWithVoucher(hre, a, signer, modelId, chainId, endpoint, body);
+        res = r.res;
+        voucher = r.voucher;
+      } else if (a.pay) {
         say(`calling model ${formatId(modelId)} at ${a.gateway}, paying from ${account} (at most ${maxAmount} per call)`);
         const r = await callModelApiPaid(signer, { gateway: a.gateway, modelId, endpoint, body, maxAmount });
         res = r.response;
@@ -109,9 +156,85 @@ task(
         finishReason = choice.finish_reason;
         say(text);
       }
-      return { text, finishReason, account, chain, ...(paid ? { paid } : {}) };
+      return { text, finishReason, account, chain, ...(paid ? { paid } : {}), ...(voucher ? { voucher } : {}) };
     }),
   );
+
+/**
+ * api:call --voucher: the channel (payer, model, currency, gateway) pays the call. Deposits first
+ * when what is left on chain cannot cover it (or the gateway says the voucher is above the deposit),
+ * then retries once.
+ */
+async function callWithVoucher(
+  hre: import("hardhat/types").HardhatRuntimeEnvironment,
+  a: ApiCallArgs,
+  signer: import("ethers").Signer,
+  modelId: bigint,
+  chainId: bigint,
+  endpoint: string,
+  body: Record<string, unknown>,
+): Promise<{ res: Response; voucher: NonNullable<ApiCallResult["voucher"]> }> {
+  const terms = a.voucherGateway !== undefined && a.currency !== undefined ? undefined : await gatewayVoucherTerms(a.gateway);
+  if (!terms && (a.voucherGateway === undefined || a.currency === undefined))
+    fail(`the gateway at ${a.gateway} takes no vouchers (its /healthz names no voucher terms)`);
+  const gateway = parseAddress("voucher-gateway", a.voucherGateway ?? terms!.gateway);
+  const currency = parseCurrency(a.currency ?? terms!.asset);
+  if (currency === parseCurrency("native")) fail("bad --currency 'native': vouchers are paid from an ERC-20 deposit");
+  const p = await loadProtocol(hre);
+  const { apiPriceOf, currencyInfo, depositForVouchers, fmt, voucherChannelOf } = await sdk();
+  const { ApiRefusal, VoucherSession } = await import("../sdk/api");
+  const c = await currencyInfo(p, currency);
+  const price = await apiPriceOf(p, modelId, currency);
+  if (!price.listed) fail(`model ${formatId(modelId)} has no API price in ${c.symbol}: vouchers cannot pay for it`);
+  const payer = await signer.getAddress();
+  let ch = await voucherChannelOf(p, payer, modelId, currency, gateway);
+  if (ch.withdrawableAt !== 0n)
+    fail(`the deposit for model ${formatId(modelId)} via ${gateway} is being withdrawn: the gateway takes no vouchers on it`);
+  const session = new VoucherSession(signer, {
+    gatewayUrl: a.gateway,
+    gateway,
+    chainId,
+    apiPayments: await p.apiPayments!.getAddress(),
+    modelId,
+    currency,
+    perCall: price.perCall,
+    per1kOutputTokens: price.per1kOutputTokens,
+    // what the gateway redeemed; a later voucher it holds is taken from its refusal (voucher_stale)
+    cumulative: ch.redeemed,
+    voucherTtlSeconds: a.voucherTtl,
+  });
+  const cost = session.priceOf(body);
+  const depositAmount = a.deposit === undefined ? cost * 100n : parseAmount("deposit", a.deposit, c.decimals, c.symbol);
+  if (depositAmount < cost) fail(`bad --deposit: ${fmt(depositAmount, c)} does not pay one call (${fmt(cost, c)})`);
+  let deposited: bigint | undefined;
+  const topUp = async () => {
+    say(`depositing ${fmt(depositAmount, c)} for calls to model ${formatId(modelId)} via gateway ${gateway}`);
+    ch = await depositForVouchers(p, signer, { modelId, currency, gateway, amount: depositAmount }, { log: say });
+    deposited = (deposited ?? 0n) + depositAmount;
+  };
+  if (ch.deposited - ch.redeemed < cost) await topUp();
+  say(`calling model ${formatId(modelId)} at ${a.gateway}, paying ${fmt(cost, c)} from ${payer}'s deposit (voucher)`);
+  let res: Response;
+  try {
+    res = await session.call(endpoint, body);
+  } catch (e) {
+    // the gateway holds unredeemed vouchers that use up the rest: deposit once more
+    if (!(e instanceof ApiRefusal && e.code === "voucher_above_deposit" && deposited === undefined)) throw e;
+    await topUp();
+    res = await session.call(endpoint, body);
+  }
+  say(`voucher: ${fmt(cost, c)} for this call, ${fmt(session.cumulative, c)} in total on the channel`);
+  return {
+    res,
+    voucher: {
+      amount: cost.toString(),
+      cumulative: session.cumulative.toString(),
+      asset: currency,
+      gateway,
+      ...(deposited === undefined ? {} : { deposited: deposited.toString() }),
+    },
+  };
+}
 
 interface ApiPriceArgs {
   model: string;

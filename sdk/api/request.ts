@@ -61,6 +61,7 @@ export type ApiRefusalCode =
   | "voucher_above_deposit"
   | "voucher_exposure_cap"
   | "voucher_withdrawal_pending"
+  | "voucher_payer_suspended"
   | "not_priced";
 
 const STATUS: Record<ApiRefusalCode, number> = {
@@ -101,6 +102,8 @@ const STATUS: Record<ApiRefusalCode, number> = {
   voucher_above_deposit: 402,
   voucher_exposure_cap: 402,
   voucher_withdrawal_pending: 402,
+  // a voucher of this payer was refused on chain: no more calls on credit
+  voucher_payer_suspended: 402,
   // the model sells no paid calls in this gateway's currency: only key holders may call
   not_priced: 403,
 };

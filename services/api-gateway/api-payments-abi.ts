@@ -82,4 +82,56 @@ export const API_PAYMENTS_ABI = [
     ],
     outputs: [],
   },
+  // the reverts of redeemVouchers, so a refused batch names its bad voucher (by index)
+  { type: "error", name: "ApiPaymentsPaused", inputs: [] },
+  {
+    type: "error",
+    name: "LengthMismatch",
+    inputs: [
+      { name: "vouchers", type: "uint256" },
+      { name: "signatures", type: "uint256" },
+    ],
+  },
+  {
+    type: "error",
+    name: "NotVoucherGateway",
+    inputs: [
+      { name: "gateway", type: "address" },
+      { name: "caller", type: "address" },
+    ],
+  },
+  {
+    type: "error",
+    name: "VoucherExpired",
+    inputs: [
+      { name: "index", type: "uint256" },
+      { name: "expiry", type: "uint64" },
+    ],
+  },
+  {
+    type: "error",
+    name: "VoucherStale",
+    inputs: [
+      { name: "index", type: "uint256" },
+      { name: "cumulative", type: "uint256" },
+      { name: "redeemed", type: "uint256" },
+    ],
+  },
+  {
+    type: "error",
+    name: "VoucherAboveDeposit",
+    inputs: [
+      { name: "index", type: "uint256" },
+      { name: "cumulative", type: "uint256" },
+      { name: "deposited", type: "uint256" },
+    ],
+  },
+  {
+    type: "error",
+    name: "VoucherBadSignature",
+    inputs: [
+      { name: "index", type: "uint256" },
+      { name: "payer", type: "address" },
+    ],
+  },
 ] as const;

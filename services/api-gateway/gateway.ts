@@ -242,8 +242,14 @@ export class GatewayMetrics {
   });
   readonly settlements = new Counter({
     name: "hexs_api_settlements_total",
-    help: "x402 settlements (transferWithAuthorization into the model's sink), by model and outcome (settled, failed)",
+    help: "x402 settlements (transferWithAuthorization into the model's sink) and voucher redemptions, by model and outcome (settled, failed, parked)",
     labelNames: ["model", "outcome"],
+    registers: [this.registry],
+  });
+  readonly vouchersParked = new Counter({
+    name: "hexs_api_vouchers_parked_total",
+    help: "Prepaid vouchers taken out of redemption for good (refused on chain, or expired unredeemed), by model and reason",
+    labelNames: ["model", "reason"],
     registers: [this.registry],
   });
 }
@@ -544,7 +550,22 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
       return { model: "", outcome: "" };
     }
     if (req.method === "GET" && url.pathname === "/healthz") {
-      sendJson(res, 200, { ok: true, models: [...models.keys()], chains: cfg.chains.map((c) => c.name) });
+      sendJson(res, 200, {
+        ok: true,
+        models: [...models.keys()],
+        chains: cfg.chains.map((c) => c.name),
+        // what a prepaid caller needs to sign vouchers this gateway redeems
+        ...(vouchers && cfg.vouchers
+          ? {
+              vouchers: {
+                gateway: vouchers.address,
+                asset: vouchers.asset,
+                chain: cfg.vouchers.chain,
+                apiPayments: cfg.vouchers.apiPayments,
+              },
+            }
+          : {}),
+      });
       return { model: "", outcome: "" };
     }
     if (req.method === "GET" && url.pathname === "/v1/models") {

@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
 import type { Signer } from "ethers";
+import { domainSeparator as viemDomainSeparator, hashTypedData } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployProtocol } from "../../devnet/hardhat/protocol";
 import {
@@ -22,11 +23,13 @@ import {
   type HexsContracts,
   type VoucherDepositParams,
 } from "../../sdk";
-import { apiPath, ApiRefusal, VOUCHER_HEADER_NAME, VoucherSession } from "../../sdk/api";
+import { apiPath, ApiRefusal, VOUCHER_HEADER_NAME, VOUCHER_TYPES, voucherDomain, VoucherSession } from "../../sdk/api";
 import type { TestStablecoin } from "../../sdk/typechain";
 import { startGateway, type RunningGateway } from "../../services/api-gateway/gateway";
+import { voucherDigest } from "../../services/api-gateway/vouchers";
 import { ensureWeights } from "../../services/model-server/build";
 import { startModelServer, type RunningModelServer } from "../../services/model-server/server";
+import type { ApiCallResult } from "../../tasks/api";
 import { setQuiet } from "../../tasks/lib/log";
 import { PORTS } from "./helpers";
 import { serveChain } from "../serve-chain";
@@ -290,5 +293,144 @@ describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redempt
     } finally {
       setQuiet(false);
     }
+  });
+
+  it("task api:call --voucher deposits when the channel cannot pay, then pays each call with the next cumulative voucher; bad input is refused with clear errors and moves nothing", async () => {
+    setQuiet(true);
+    try {
+      const signers = await ethers.getSigners();
+      const A = await signers[6].getAddress();
+      await usd.mint(A, 10_000n);
+      const model = m1.toString();
+      const args = {
+        model,
+        prompt: "Hexs",
+        gateway: gw.url,
+        endpoint: "chat",
+        maxTokens: 8,
+        seed: 3,
+        stream: false,
+        pay: false,
+        from: "6",
+        voucherTtl: MONTH,
+      };
+      const fails = async (over: Record<string, unknown>, reason: RegExp) => {
+        let e: Error | undefined;
+        await hre.run("api:call", { ...args, ...over }).catch((x: Error) => (e = x));
+        expect(e?.message).to.match(reason);
+      };
+      await fails({ voucher: true, pay: true }, /--pay and --voucher .* choose one/);
+      await fails({ currency: USD }, /prepaid calls: add --voucher/);
+      await fails({ voucher: true, voucherTtl: 0 }, /bad --voucher-ttl '0'/);
+      await fails({ voucher: true, deposit: "999wei" }, /bad --deposit: .* does not pay one call/);
+      await fails({ voucher: true, voucherGateway: "0x12", currency: USD }, /bad --voucher-gateway '0x12'/);
+      await fails({ voucher: true, deposit: "20000wei" }, /insufficient funds/);
+      expect(await usd.balanceOf(A)).to.equal(10_000n);
+      expect((await voucherChannelOf(c, A, m1, USD, GW)).deposited).to.equal(0n);
+
+      // nothing deposited yet: the task escrows --deposit, then pays with the first voucher
+      const r1 = (await hre.run("api:call", { ...args, voucher: true, deposit: "3000wei" })) as ApiCallResult;
+      expect(r1.text).to.have.length(8);
+      expect(r1.voucher).to.deep.equal({ amount: "1000", cumulative: "1000", asset: USD, gateway: GW, deposited: "3000" });
+      expect((await voucherChannelOf(c, A, m1, USD, GW)).deposited).to.equal(3_000n);
+      // the next call starts from the gateway's total (it took the unredeemed voucher) and deposits nothing
+      const r2 = (await hre.run("api:call", { ...args, voucher: true })) as ApiCallResult;
+      expect(r2.voucher).to.deep.equal({ amount: "1000", cumulative: "2000", asset: USD, gateway: GW });
+      expect(gw.vouchers!.stateOf(A, model)!.accepted).to.equal("2000");
+      expect(await usd.balanceOf(A)).to.equal(7_000n);
+      await gw.vouchers!.flush();
+      expect((await voucherChannelOf(c, A, m1, USD, GW)).redeemed).to.equal(2_000n);
+    } finally {
+      setQuiet(false);
+    }
+  });
+
+  it("the gateway's voucher digest (built from the fixed type, for speed) equals viem's EIP-712 hashTypedData under the contract's domain separator", async () => {
+    const domain = voucherDomain(chainId, API);
+    const sep = await c.apiPayments!.voucherDomainSeparator();
+    expect(viemDomainSeparator({ domain: { ...domain, verifyingContract: API as `0x${string}` } })).to.equal(sep);
+    for (const v of [
+      { payer: await payer.getAddress(), modelId: m1, currency: USD, gateway: GW, cumulative: 1n, expiry: 1n },
+      {
+        payer: GW,
+        modelId: (1n << 64n) - 1n,
+        currency: API,
+        gateway: USD,
+        cumulative: (1n << 96n) - 1n,
+        expiry: (1n << 64n) - 1n,
+      },
+    ])
+      expect(voucherDigest(sep as `0x${string}`, v)).to.equal(
+        hashTypedData({
+          domain: { ...domain, verifyingContract: API as `0x${string}` },
+          types: VOUCHER_TYPES,
+          primaryType: "Voucher",
+          message: {
+            ...v,
+            payer: v.payer as `0x${string}`,
+            currency: v.currency as `0x${string}`,
+            gateway: v.gateway as `0x${string}`,
+          },
+        }),
+      );
+  });
+
+  it("a batch with one voucher the contract refuses redeems the others exactly once, parks the bad one with its reason and stops its payer's credit; nothing is retried", async () => {
+    const [good1, bad, good2] = [0, 1, 2].map(() => ethers.Wallet.createRandom().connect(ethers.provider));
+    for (const w of [good1, bad, good2]) {
+      await ethers.provider.send("hardhat_setBalance", [w.address, "0x56BC75E2D63100000"]);
+      await usd.mint(w.address, 10_000n);
+      await depositForVouchers(c, w, { modelId: m1, currency: USD, gateway: GW, amount: 5_000n, permit: true });
+    }
+    for (const [w, n] of [
+      [good1, 2],
+      [bad, 3],
+      [good2, 1],
+    ] as Array<[Signer, number]>) {
+      const s = session(w);
+      for (let i = 0; i < n; i++) expect((await s.call("chat/completions", chat(`batch ${i}`))).status).to.equal(200);
+    }
+    // the bad payer takes its deposit back (after the contract's delay) before the gateway redeems:
+    // its voucher is now above its deposit, and would revert the whole batch
+    await (await c.apiPayments!.connect(bad).requestVoucherWithdrawal(m1, USD, GW)).wait();
+    await ethers.provider.send("evm_increaseTime", [86_401]);
+    await ethers.provider.send("evm_mine", []);
+    await (await c.apiPayments!.connect(bad).withdrawVoucherDeposit(m1, USD, GW)).wait();
+    const sinkBefore = await usd.balanceOf(sink);
+    const n = gw.vouchers!.settlements.length;
+    await gw.vouchers!.flush();
+    expect(gw.vouchers!.settlements.length).to.equal(n + 1);
+    const batch = gw.vouchers!.settlements.at(-1)!;
+    expect([batch.vouchers, batch.amount]).to.deep.equal([2, 3n * PRICE]);
+    expect(await usd.balanceOf(sink)).to.equal(sinkBefore + 3n * PRICE);
+    const redeemed = async (w: Signer) => (await voucherChannelOf(c, await w.getAddress(), m1, USD, GW)).redeemed;
+    expect([await redeemed(good1), await redeemed(bad), await redeemed(good2)]).to.deep.equal([2n * PRICE, 0n, PRICE]);
+    const parked = gw.vouchers!.parked();
+    expect(parked.map((p) => [p.payer, p.reason, p.cumulative, p.unpaid])).to.deep.equal([
+      [bad.address.toLowerCase(), "above_deposit", "3000", "3000"],
+    ]);
+    expect(parked[0].detail).to.match(/^VoucherAboveDeposit\(\d+, 3000, 0\)$/);
+    const metrics = await gw.registry.metrics();
+    expect(metrics).to.include(`hexs_api_vouchers_parked_total{model="${m1}",reason="above_deposit"} 1`);
+    expect(metrics).to.match(new RegExp(`hexs_api_settlements_total\\{model="${m1}",outcome="parked"\\} 1\\b`));
+
+    // nothing is retried: the next rounds find nothing to redeem and park nothing more
+    await gw.vouchers!.flush();
+    await gw.vouchers!.flush();
+    expect(gw.vouchers!.settlements.length).to.equal(n + 1);
+    expect(gw.vouchers!.parked()).to.have.length(1);
+    expect(await usd.balanceOf(sink)).to.equal(sinkBefore + 3n * PRICE);
+
+    // the bad payer gets no more calls on credit, even with a fresh deposit; the good ones still do
+    // (an approval: a permit's deadline, from the wall clock, is behind the chain's clock moved above)
+    await depositForVouchers(c, bad, { modelId: m1, currency: USD, gateway: GW, amount: 5_000n });
+    const r = await refusalOf(session(bad, { cumulative: 3n * PRICE }).call("chat/completions", chat("again")));
+    expect([r.status, r.code]).to.deep.equal([402, "voucher_payer_suspended"]);
+    expect(r.message).to.match(/refused on chain \(above_deposit\)/);
+    expect(gw.vouchers!.suspensionOf(bad.address)).to.equal("above_deposit");
+    expect((await session(good1, { cumulative: 2n * PRICE }).call("chat/completions", chat("still"))).status).to.equal(200);
+    await gw.vouchers!.flush();
+    expect(await redeemed(good1)).to.equal(3n * PRICE);
+    expect(await redeemed(bad)).to.equal(0n);
   });
 });
