@@ -23,7 +23,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BenchProcesses, requireFreePorts, ROOT, stats } from "./lib";
+import { BenchProcesses, eventOf, requireFreePorts, ROOT, startHardhatNode, stats } from "./lib";
 
 const NODE_PORT = Number(process.env.HEXS_BENCH_API_NODE_PORT ?? 8745);
 const UPSTREAM_PORT = 18190;
@@ -58,13 +58,7 @@ require("node:http").createServer((q, s) => { q.resume(); q.on("end", () =>
 async function main(): Promise<void> {
   await requireFreePorts([NODE_PORT, UPSTREAM_PORT, GATEWAY_PORT, MODEL_PORT]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-bench-api-"));
-  await procs.start(
-    path.join(ROOT, "node_modules/.bin/hardhat"),
-    ["node", "--hostname", "127.0.0.1", "--port", String(NODE_PORT), "--no-deploy"],
-    { HEXS_NODE_CHAIN_ID: "31401" },
-    (o) => o.includes("Started HTTP"),
-    "hardhat node",
-  );
+  await startHardhatNode(procs, NODE_PORT);
 
   const hre = require("hardhat") as typeof import("hardhat");
   (hre.network as unknown as { saveDeployments: boolean }).saveDeployments = false;
@@ -93,8 +87,7 @@ async function main(): Promise<void> {
     plugins: [],
   };
   const receipt = await (await registry.connect(creator).publish(params)).wait();
-  const modelId = receipt!.logs.map((l) => registry.interface.parseLog(l)).find((e) => e?.name === "ModelPublished")!.args
-    .modelId as bigint;
+  const modelId = eventOf(registry.interface, receipt, "ModelPublished").args.modelId as bigint;
   const keyPrice = ethers.parseEther("0.01");
   await (await registry.connect(creator).setPrice(modelId, ethers.ZeroAddress, keyPrice, 0, true)).wait();
   await (

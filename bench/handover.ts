@@ -17,7 +17,16 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BenchProcesses, requireFreePorts, ROOT, stats } from "./lib";
+import {
+  BENCH_LEASE_POLICY,
+  BenchProcesses,
+  eventOf,
+  requireFreePorts,
+  ROOT,
+  startHardhatNode,
+  startLeaseBench,
+  stats,
+} from "./lib";
 
 const PORT_BASE = Number(process.env.HEXS_BENCH_HANDOVER_PORT ?? 19160);
 const NODE_PORT = PORT_BASE;
@@ -36,13 +45,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-bench-handover-"));
   await requireFreePorts([NODE_PORT]);
-  await procs.start(
-    path.join(ROOT, "node_modules/.bin/hardhat"),
-    ["node", "--hostname", "127.0.0.1", "--port", String(NODE_PORT), "--no-deploy"],
-    { HEXS_NODE_CHAIN_ID: "31401" },
-    (o) => o.includes("Started HTTP"),
-    "hardhat node",
-  );
+  await startHardhatNode(procs, NODE_PORT);
 
   const hre = require("hardhat") as typeof import("hardhat");
   // a throwaway chain: keep hardhat-deploy from writing records next to the devnet's
@@ -76,15 +79,7 @@ async function main(): Promise<void> {
       plugins: [],
     })
   ).wait();
-  const modelId = receipt!.logs
-    .map((l) => {
-      try {
-        return registry.interface.parseLog(l);
-      } catch {
-        return null;
-      }
-    })
-    .find((e) => e?.name === "ModelPublished")!.args.modelId as bigint;
+  const modelId = eventOf(registry.interface, receipt, "ModelPublished").args.modelId as bigint;
   const sdlDir = path.join(dir, "sdl");
   fs.mkdirSync(sdlDir);
   fs.writeFileSync(path.join(sdlDir, `${modelId}.yaml`), sdl);
@@ -92,54 +87,17 @@ async function main(): Promise<void> {
   const deployPrice = ethers.parseEther("0.002");
   await (await registry.connect(creator).setPrice(modelId, ethers.ZeroAddress, keyPrice, deployPrice, true)).wait();
 
-  const { startStandin } = await import("../devnet/akash-standin");
-  const { providerAddress } = await import("../devnet/akash-standin/cli");
-  const standin = await startStandin({
-    chainId: "akash-standin-1",
-    blockMs: 200,
-    firstPort: STANDIN_PORT,
-    providers: [
-      { address: providerAddress("provider-a"), bidPermille: 900, attributes: [{ key: "region", value: "us-west" }] },
-      { address: providerAddress("provider-b"), bidPermille: 700, attributes: [{ key: "region", value: "eu-central" }] },
-    ],
-  });
-  const mnemonic = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-  const { Secp256k1HdWallet } = await import("@cosmjs/amino");
-  const [akashAcct] = await (await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "akash" })).getAccounts();
-  standin.chain.fund(akashAcct.address, "uakt", 1_000_000_000n);
-  standin.chain.fund(akashAcct.address, "uact", 100_000_000_000n);
-  fs.writeFileSync(path.join(dir, "akash.mnemonic"), mnemonic, { mode: 0o600 });
-  const { parseConfig, loadRelayerKeys } = await import("../relayer/config");
-  const { OpStore } = await import("../relayer/store");
-  const { AkashService } = await import("../relayer/akash/service");
-  process.env.HEXS_BENCH_OPERATOR_KEY = ethers.Wallet.createRandom().privateKey;
-  const policy = { bidWindowMs: 1000, pollMs: 100, backoffBaseMs: 200, backoffMaxMs: 2000, txTimeoutMs: 10_000 };
-  const rpc = `http://127.0.0.1:${NODE_PORT}`;
   const from = await ethers.provider.getBlockNumber();
-  const cfg = parseConfig({
-    operator: { key: { env: "HEXS_BENCH_OPERATOR_KEY" } },
-    chains: [
-      { type: "evm", name: "a", hexsChainId: 1, rpc, hub: a.hub, confirmations: 0, pollIntervalMs: 100, startBlock: from },
-    ],
-    store: { sqlite: path.join(dir, "relayer.db") },
-    http: { port: 0 },
-    akash: {
-      role: "leader",
-      rpc: standin.rpcUrl,
-      rest: standin.restUrl,
-      chainId: "akash-standin-1",
-      mnemonic: { file: path.join(dir, "akash.mnemonic") },
-      db: path.join(dir, "akash.sqlite"),
-      sdlDir,
-      purchases: [{ chain: "a", market: a.market, from }],
-      pollMs: 100,
-      policy,
-      report: { mode: "attested", minCosigners: 0 },
-    },
+  const { standin, service, stop } = await startLeaseBench({
+    standinPort: STANDIN_PORT,
+    dir,
+    rpc: `http://127.0.0.1:${NODE_PORT}`,
+    hub: a.hub,
+    market: a.market,
+    from,
+    operatorKey: ethers.Wallet.createRandom().privateKey,
+    sdl: { sdlDir },
   });
-  const ops = await OpStore.open(cfg.store);
-  const service = new AkashService({ cfg: { ...cfg, akash: cfg.akash! }, keys: loadRelayerKeys(cfg), ops });
-  await service.start();
   const store = service.leases!;
 
   // the leases: LEASES purchases with a deployment, each until the lease is reported
@@ -152,17 +110,7 @@ async function main(): Promise<void> {
           value: keyPrice + deployPrice,
         })
     ).wait();
-    keyIds.push(
-      r!.logs
-        .map((l) => {
-          try {
-            return market.interface.parseLog(l);
-          } catch {
-            return null;
-          }
-        })
-        .find((e) => e?.name === "Purchased")!.args.keyId as bigint,
-    );
+    keyIds.push(eventOf(market.interface, r, "Purchased").args.keyId as bigint);
   }
   for (const keyId of keyIds) {
     for (const t = Date.now(); ; await sleep(50)) {
@@ -216,9 +164,7 @@ async function main(): Promise<void> {
     }
   }
   const states = await store.handoverCounts();
-  await service.stop();
-  await ops.close();
-  await standin.close();
+  await stop();
 
   const result = {
     measuredAt: new Date().toISOString(),
@@ -227,7 +173,7 @@ async function main(): Promise<void> {
       chain: `hardhat node (own process, chain id 31401, automine) on 127.0.0.1:${NODE_PORT}`,
       akash: "stand-in in process, 200 ms blocks, 2 providers",
       service: "relayer AkashService leader, attested reports without co-signers, feed polled every 100 ms, SDL from sdlDir",
-      leasePolicy: policy,
+      leasePolicy: BENCH_LEASE_POLICY,
       leases: LEASES,
       rounds: ROUNDS,
     },

@@ -2,7 +2,7 @@
 // are waited for until ready and stopped by PID at the end.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { id, type Signer } from "ethers";
+import { id, type Interface, type LogDescription, type Signer } from "ethers";
 import * as hexs from "../sdk";
 import { sdkChain, type EvmChain } from "../devnet/chains";
 import type { Supervisor } from "../devnet/procs";
@@ -116,4 +116,120 @@ export async function publishPriced(c: EvmChain, creator: Signer, sdlLocator: st
   const { modelId } = await hexs.publish(on, creator, { contentCommitment: id(sdlLocator), sdlLocator, forkRoyaltyBps: 0 });
   await hexs.setPrice(on, creator, { modelId, currency: hexs.NATIVE, keyPrice });
   return modelId;
+}
+
+/** The first `name` event among a receipt's logs that `iface` can parse (other contracts' logs skipped). */
+export function eventOf(
+  iface: Interface,
+  receipt: { logs: ReadonlyArray<{ topics: ReadonlyArray<string>; data: string }> } | null,
+  name: string,
+): LogDescription {
+  for (const log of receipt?.logs ?? []) {
+    let parsed: LogDescription | null = null;
+    try {
+      parsed = iface.parseLog(log);
+    } catch {
+      // a log of another contract
+    }
+    if (parsed?.name === name) return parsed;
+  }
+  throw new Error(`no ${name} event in the receipt`);
+}
+
+/** A hardhat node on `port` (the devnet's chain id 31401), started and stopped by `procs`. */
+export function startHardhatNode(procs: BenchProcesses, port: number): Promise<ChildProcess> {
+  return procs.start(
+    path.join(ROOT, "node_modules/.bin/hardhat"),
+    ["node", "--hostname", "127.0.0.1", "--port", String(port), "--no-deploy"],
+    { HEXS_NODE_CHAIN_ID: "31401" },
+    (o) => o.includes("Started HTTP"),
+    "hardhat node",
+  );
+}
+
+/** What the lease benchmarks give the lease service besides the chain, stand-in and store. */
+export type LeaseBenchOptions = {
+  /** the Akash stand-in's first port */
+  standinPort: number;
+  /** a throwaway directory for the mnemonic and the databases */
+  dir: string;
+  rpc: string;
+  hub: string;
+  market: string;
+  /** the block the purchase feed starts at */
+  from: number;
+  operatorKey: string;
+  /** where the SDL comes from: `{ sdlDir }` or `{ keyService }` */
+  sdl: { sdlDir: string } | { keyService: string };
+};
+
+/** The lease policy of the benchmarks: a 1 s bid window, 100 ms polls, short backoff. */
+export const BENCH_LEASE_POLICY = { bidWindowMs: 1000, pollMs: 100, backoffBaseMs: 200, backoffMaxMs: 2000, txTimeoutMs: 10_000 };
+
+/**
+ * An Akash stand-in (200 ms blocks, two providers) and the relayer's lease service as leader on
+ * hexs chain 1, its Akash account funded, reports attested without co-signers.
+ */
+export async function startLeaseBench(o: LeaseBenchOptions) {
+  const fs = await import("node:fs");
+  const { startStandin } = await import("../devnet/akash-standin");
+  const { providerAddress } = await import("../devnet/akash-standin/cli");
+  const standin = await startStandin({
+    chainId: "akash-standin-1",
+    blockMs: 200,
+    firstPort: o.standinPort,
+    providers: [
+      { address: providerAddress("provider-a"), bidPermille: 900, attributes: [{ key: "region", value: "us-west" }] },
+      { address: providerAddress("provider-b"), bidPermille: 700, attributes: [{ key: "region", value: "eu-central" }] },
+    ],
+  });
+  const mnemonic = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+  const { Secp256k1HdWallet } = await import("@cosmjs/amino");
+  const [akashAcct] = await (await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "akash" })).getAccounts();
+  standin.chain.fund(akashAcct.address, "uakt", 1_000_000_000n);
+  standin.chain.fund(akashAcct.address, "uact", 100_000_000_000n);
+  fs.writeFileSync(path.join(o.dir, "akash.mnemonic"), mnemonic, { mode: 0o600 });
+  const { parseConfig, loadRelayerKeys } = await import("../relayer/config");
+  const { OpStore } = await import("../relayer/store");
+  const { AkashService } = await import("../relayer/akash/service");
+  process.env.HEXS_BENCH_OPERATOR_KEY = o.operatorKey;
+  const cfg = parseConfig({
+    operator: { key: { env: "HEXS_BENCH_OPERATOR_KEY" } },
+    chains: [
+      {
+        type: "evm",
+        name: "a",
+        hexsChainId: 1,
+        rpc: o.rpc,
+        hub: o.hub,
+        confirmations: 0,
+        pollIntervalMs: 100,
+        startBlock: o.from,
+      },
+    ],
+    store: { sqlite: path.join(o.dir, "relayer.db") },
+    http: { port: 0 },
+    akash: {
+      role: "leader",
+      rpc: standin.rpcUrl,
+      rest: standin.restUrl,
+      chainId: "akash-standin-1",
+      mnemonic: { file: path.join(o.dir, "akash.mnemonic") },
+      db: path.join(o.dir, "akash.sqlite"),
+      ...o.sdl,
+      purchases: [{ chain: "a", market: o.market, from: o.from }],
+      pollMs: 100,
+      policy: BENCH_LEASE_POLICY,
+      report: { mode: "attested", minCosigners: 0 },
+    },
+  });
+  const ops = await OpStore.open(cfg.store);
+  const service = new AkashService({ cfg: { ...cfg, akash: cfg.akash! }, keys: loadRelayerKeys(cfg), ops });
+  await service.start();
+  const stop = async () => {
+    await service.stop();
+    await ops.close();
+    await standin.close();
+  };
+  return { standin, service, stop };
 }

@@ -20,7 +20,16 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BenchProcesses, requireFreePorts, ROOT, stats } from "./lib";
+import {
+  BENCH_LEASE_POLICY,
+  BenchProcesses,
+  eventOf,
+  requireFreePorts,
+  ROOT,
+  startHardhatNode,
+  startLeaseBench,
+  stats,
+} from "./lib";
 import { frontArgs, shardStoreArgs, type KeyChains } from "../services/key-service/launch";
 
 const PORT_BASE = Number(process.env.HEXS_BENCH_SERVICES_PORT ?? 19080);
@@ -41,13 +50,7 @@ const procs = new BenchProcesses();
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-bench-services-"));
   await requireFreePorts([NODE_PORT]);
-  await procs.start(
-    path.join(ROOT, "node_modules/.bin/hardhat"),
-    ["node", "--hostname", "127.0.0.1", "--port", String(NODE_PORT), "--no-deploy"],
-    { HEXS_NODE_CHAIN_ID: "31401" },
-    (o) => o.includes("Started HTTP"),
-    "hardhat node",
-  );
+  await startHardhatNode(procs, NODE_PORT);
 
   // hardhat as a library, on the node (network devnetA → HEXS_DEVNET_URL_A)
 
@@ -110,15 +113,7 @@ async function main(): Promise<void> {
     plugins: [],
   };
   const receipt = await (await registry.connect(creator).publish(params)).wait();
-  const modelId = receipt!.logs
-    .map((l) => {
-      try {
-        return registry.interface.parseLog(l);
-      } catch {
-        return null;
-      }
-    })
-    .find((e) => e?.name === "ModelPublished")!.args.modelId as bigint;
+  const modelId = eventOf(registry.interface, receipt, "ModelPublished").args.modelId as bigint;
   await keys.grantKeyHolders(client, owner, sealed.upload.locator, {
     evm: [{ chain: "hexs-evm-31401", keyNft: await registry.keysOf(modelId) }],
   });
@@ -179,54 +174,17 @@ async function main(): Promise<void> {
   }
 
   // ---- lease pipeline: purchase → confirmed lease, through the relayer's Akash service
-  const { startStandin } = await import("../devnet/akash-standin");
-  const { providerAddress } = await import("../devnet/akash-standin/cli");
-  const standin = await startStandin({
-    chainId: "akash-standin-1",
-    blockMs: 200,
-    firstPort: STANDIN_PORT,
-    providers: [
-      { address: providerAddress("provider-a"), bidPermille: 900, attributes: [{ key: "region", value: "us-west" }] },
-      { address: providerAddress("provider-b"), bidPermille: 700, attributes: [{ key: "region", value: "eu-central" }] },
-    ],
-  });
-  const mnemonic = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-  const { Secp256k1HdWallet } = await import("@cosmjs/amino");
-  const [akashAcct] = await (await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "akash" })).getAccounts();
-  standin.chain.fund(akashAcct.address, "uakt", 1_000_000_000n);
-  standin.chain.fund(akashAcct.address, "uact", 100_000_000_000n);
-  fs.writeFileSync(path.join(dir, "akash.mnemonic"), mnemonic, { mode: 0o600 });
-  const { parseConfig } = await import("../relayer/config");
-  const { OpStore } = await import("../relayer/store");
-  const { AkashService } = await import("../relayer/akash/service");
-  process.env.HEXS_BENCH_OPERATOR_KEY = operatorKey.privateKey;
-  const policy = { bidWindowMs: 1000, pollMs: 100, backoffBaseMs: 200, backoffMaxMs: 2000, txTimeoutMs: 10_000 };
   const from = await ethers.provider.getBlockNumber();
-  const cfg = parseConfig({
-    operator: { key: { env: "HEXS_BENCH_OPERATOR_KEY" } },
-    chains: [
-      { type: "evm", name: "a", hexsChainId: 1, rpc, hub: a.hub, confirmations: 0, pollIntervalMs: 100, startBlock: from },
-    ],
-    store: { sqlite: path.join(dir, "relayer.db") },
-    http: { port: 0 },
-    akash: {
-      role: "leader",
-      rpc: standin.rpcUrl,
-      rest: standin.restUrl,
-      chainId: "akash-standin-1",
-      mnemonic: { file: path.join(dir, "akash.mnemonic") },
-      db: path.join(dir, "akash.sqlite"),
-      keyService: front,
-      purchases: [{ chain: "a", market: a.market, from }],
-      pollMs: 100,
-      policy,
-      report: { mode: "attested", minCosigners: 0 },
-    },
+  const { standin, service, stop } = await startLeaseBench({
+    standinPort: STANDIN_PORT,
+    dir,
+    rpc,
+    hub: a.hub,
+    market: a.market,
+    from,
+    operatorKey: operatorKey.privateKey,
+    sdl: { keyService: front },
   });
-  const ops = await OpStore.open(cfg.store);
-  const { loadRelayerKeys } = await import("../relayer/config");
-  const service = new AkashService({ cfg: { ...cfg, akash: cfg.akash! }, keys: loadRelayerKeys(cfg), ops });
-  await service.start();
   const leaseSamples: number[] = [];
   for (let i = 0; i < LEASES; i++) {
     const tx = await market
@@ -235,15 +193,7 @@ async function main(): Promise<void> {
         value: keyPrice + deployPrice,
       });
     const r = await tx.wait();
-    const keyId = r!.logs
-      .map((l) => {
-        try {
-          return market.interface.parseLog(l);
-        } catch {
-          return null;
-        }
-      })
-      .find((e) => e?.name === "Purchased")!.args.keyId as bigint;
+    const keyId = eventOf(market.interface, r, "Purchased").args.keyId as bigint;
     const block = await ethers.provider.getBlock(r!.blockNumber);
     const t0 = Math.max(block!.timestamp * 1000, Date.now() - 1); // mined just now (automine)
     const t0wall = Date.now();
@@ -289,9 +239,7 @@ async function main(): Promise<void> {
       await new Promise((res) => setTimeout(res, 5));
     }
   }
-  await service.stop();
-  await ops.close();
-  await standin.close();
+  await stop();
 
   const result = {
     measuredAt: new Date().toISOString(),
@@ -301,14 +249,14 @@ async function main(): Promise<void> {
       keyService:
         "front + 5 shard-store processes (services/key-service/cli.ts); 3 stores asked in parallel, each eth_call KeyNFT.hasAccess",
       akash: "stand-in, 200 ms blocks, 2 providers bidding one block after the order",
-      leasePolicy: policy,
+      leasePolicy: BENCH_LEASE_POLICY,
     },
     keyRetrievalMs: { ...stats(keySamples, 1), targetP50: 40, anchorLighthouseSdkMs: 3000 },
     keyRetrievalPartsMs: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, stats(v, 1)])),
     decryptMs: stats(decryptSamples, 1),
     purchaseToConfirmedLeaseMs: {
       ...stats(leaseSamples, 1),
-      note: `includes the ${policy.bidWindowMs} ms bid window the pipeline waits before choosing`,
+      note: `includes the ${BENCH_LEASE_POLICY.bidWindowMs} ms bid window the pipeline waits before choosing`,
     },
     transferToNewHolderManifestLiveMs: {
       ...stats(handoverSamples, 1),
@@ -330,7 +278,9 @@ async function main(): Promise<void> {
   );
   for (const [k, v] of Object.entries(result.keyRetrievalPartsMs)) console.log(row(`  part: ${k}`, v));
   console.log(row("decrypt (key + download + AES-GCM)", result.decryptMs));
-  console.log(row("purchase → confirmed lease", result.purchaseToConfirmedLeaseMs, `bid window ${policy.bidWindowMs} ms`));
+  console.log(
+    row("purchase → confirmed lease", result.purchaseToConfirmedLeaseMs, `bid window ${BENCH_LEASE_POLICY.bidWindowMs} ms`),
+  );
   console.log(row("transfer → new holder's manifest live", result.transferToNewHolderManifestLiveMs, "200 ms blocks"));
   console.log(`\nwritten to ${path.relative(ROOT, OUT)}`);
   fs.rmSync(dir, { recursive: true, force: true });
