@@ -23,7 +23,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BenchProcesses, eventOf, requireFreePorts, ROOT, startHardhatNode, stats } from "./lib";
+import { BenchProcesses, deployBenchHexs, eventOf, requireFreePorts, ROOT, startHardhatNode, stats } from "./lib";
 
 const NODE_PORT = Number(process.env.HEXS_BENCH_API_NODE_PORT ?? 8745);
 const UPSTREAM_PORT = 18190;
@@ -60,22 +60,10 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-bench-api-"));
   await startHardhatNode(procs, NODE_PORT);
 
-  const hre = require("hardhat") as typeof import("hardhat");
-  (hre.network as unknown as { saveDeployments: boolean }).saveDeployments = false;
-  const { deployHexs } = await import("../tasks/lib/deployHexs");
-  const { ethers } = hre;
+  // hardhat as a library, on the bench's node (network devnetA → HEXS_DEVNET_URL_A)
+  const { ethers, a, registry, market } = await deployBenchHexs("bench-api.");
   const signers = await ethers.getSigners();
   const [, , creator, , holderSigner, payerSigner] = signers;
-  const a = await deployHexs(hre, {
-    prefix: "bench-api.",
-    hexsChainId: 1,
-    timelockDelay: 60,
-    protocolFeeBps: 0,
-    skipHandover: true,
-    devnet: true,
-  });
-  const registry = await ethers.getContractAt("HexsRegistry", a.registry);
-  const market = await ethers.getContractAt("HexsMarket", a.market);
   const params = {
     contentCommitment: ethers.id("bench-api"),
     sdlLocator: "bafy-bench-api",

@@ -20,6 +20,7 @@ import path from "node:path";
 import {
   BENCH_LEASE_POLICY,
   BenchProcesses,
+  deployBenchHexs,
   eventOf,
   requireFreePorts,
   ROOT,
@@ -47,22 +48,9 @@ async function main(): Promise<void> {
   await requireFreePorts([NODE_PORT]);
   await startHardhatNode(procs, NODE_PORT);
 
-  const hre = require("hardhat") as typeof import("hardhat");
-  // a throwaway chain: keep hardhat-deploy from writing records next to the devnet's
-  (hre.network as unknown as { saveDeployments: boolean }).saveDeployments = false;
-  const { deployHexs } = await import("../tasks/lib/deployHexs");
-  const { ethers } = hre;
+  // hardhat as a library, on the bench's node (network devnetA → HEXS_DEVNET_URL_A)
+  const { ethers, a, registry, market } = await deployBenchHexs("bench.");
   const [, , creator, , , buyer, other] = await ethers.getSigners();
-  const a = await deployHexs(hre, {
-    prefix: "bench.",
-    hexsChainId: 1,
-    timelockDelay: 60,
-    protocolFeeBps: 0,
-    skipHandover: true,
-    devnet: true,
-  });
-  const registry = await ethers.getContractAt("HexsRegistry", a.registry);
-  const market = await ethers.getContractAt("HexsMarket", a.market);
 
   // the model: its SDL in plaintext under sdlDir/<modelId>.yaml
   const sdl = fs.readFileSync(path.join(ROOT, "test/akash/fixtures/model.sdl.yaml"), "utf8");

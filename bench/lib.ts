@@ -233,3 +233,24 @@ export async function startLeaseBench(o: LeaseBenchOptions) {
   };
   return { standin, service, stop };
 }
+
+/**
+ * Hexs deployed as hexs chain 1 on the network hardhat runs this process against (the bench's
+ * own node), without deployment records next to the devnet's; its registry and market.
+ */
+export async function deployBenchHexs(prefix: string) {
+  const hre = require("hardhat") as typeof import("hardhat");
+  (hre.network as unknown as { saveDeployments: boolean }).saveDeployments = false;
+  const { deployHexs } = await import("../tasks/lib/deployHexs");
+  const a = await deployHexs(hre, {
+    prefix,
+    hexsChainId: 1,
+    timelockDelay: 60,
+    protocolFeeBps: 0,
+    skipHandover: true,
+    devnet: true,
+  });
+  const registry = await hre.ethers.getContractAt("HexsRegistry", a.registry);
+  const market = await hre.ethers.getContractAt("HexsMarket", a.market);
+  return { hre, ethers: hre.ethers, a, registry, market };
+}

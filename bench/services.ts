@@ -23,6 +23,7 @@ import path from "node:path";
 import {
   BENCH_LEASE_POLICY,
   BenchProcesses,
+  deployBenchHexs,
   eventOf,
   requireFreePorts,
   ROOT,
@@ -52,25 +53,10 @@ async function main(): Promise<void> {
   await requireFreePorts([NODE_PORT]);
   await startHardhatNode(procs, NODE_PORT);
 
-  // hardhat as a library, on the node (network devnetA → HEXS_DEVNET_URL_A)
-
-  const hre = require("hardhat") as typeof import("hardhat");
-  // a throwaway chain: keep hardhat-deploy from writing records next to the devnet's (deployments/devnetA)
-  (hre.network as unknown as { saveDeployments: boolean }).saveDeployments = false;
-  const { deployHexs } = await import("../tasks/lib/deployHexs");
-  const { ethers } = hre;
+  // hardhat as a library, on the bench's node (network devnetA → HEXS_DEVNET_URL_A)
+  const { ethers, a, registry, market } = await deployBenchHexs("bench.");
   const signers = await ethers.getSigners();
   const [deployer, , creator, , holderSigner, buyer, newHolder] = signers;
-  const a = await deployHexs(hre, {
-    prefix: "bench.",
-    hexsChainId: 1,
-    timelockDelay: 60,
-    protocolFeeBps: 0,
-    skipHandover: true,
-    devnet: true,
-  });
-  const registry = await ethers.getContractAt("HexsRegistry", a.registry);
-  const market = await ethers.getContractAt("HexsMarket", a.market);
 
   // key service: five store processes and the front
   const tsNode = path.join(ROOT, "node_modules/.bin/ts-node");
