@@ -310,12 +310,7 @@ export function ListForSale({
           <span className="small" data-testid="listed-at">
             For sale at {formatAmount(listing.price, listing.currency)}
           </span>
-          <button
-            className="button secondary"
-            disabled={busy}
-            onClick={cancel}
-            aria-label={`Cancel the listing of key ${h.keyId}`}
-          >
+          <button className="button secondary" disabled={busy} onClick={cancel} aria-label={`Cancel listing (key ${h.keyId})`}>
             Cancel listing
           </button>
         </>
@@ -337,7 +332,7 @@ export function ListForSale({
             value={price}
             onChange={(e) => setPrice(e.target.value)}
           />
-          <button className="button secondary" disabled={busy} aria-label={`List key ${h.keyId} for sale`}>
+          <button className="button secondary" disabled={busy} aria-label={`List for sale (key ${h.keyId})`}>
             List for sale
           </button>
         </form>

@@ -108,7 +108,7 @@ describe("web app in headless Chromium: the resale market (list from My keys, bu
     const sent = seller.requests.filter((r) => r === "eth_sendTransaction").length;
     await card(sellerPage, plainKey).getByLabel("List for sale at (ETH)").fill("five");
     await card(sellerPage, plainKey)
-      .getByRole("button", { name: `List key ${plainKey} for sale` })
+      .getByRole("button", { name: `List for sale (key ${plainKey})` })
       .click();
     const alert = card(sellerPage, plainKey).getByTestId("list-error");
     await alert.waitFor();
@@ -119,7 +119,7 @@ describe("web app in headless Chromium: the resale market (list from My keys, bu
   it("a holder lists a key from My keys: approve, sign, confirmed, and the card shows its price", async () => {
     await card(sellerPage, plainKey).getByLabel("List for sale at (ETH)").fill("0.05");
     await card(sellerPage, plainKey)
-      .getByRole("button", { name: `List key ${plainKey} for sale` })
+      .getByRole("button", { name: `List for sale (key ${plainKey})` })
       .click();
     const status = card(sellerPage, plainKey).getByRole("status", { name: "list progress" });
     await status.locator('[data-testid="step-confirmed"].done').waitFor({ timeout: 30_000 });
