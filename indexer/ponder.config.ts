@@ -2,7 +2,10 @@
 // chains.json format). Which chains and contracts it reads comes from config, never from code:
 //   HEXS_CHAINS_FILE=path/to/chains.json   (required) the registry; each EVM chain needs rpcUrl,
 //                                           evmChainId and contracts.HexsRegistry/HexsMarket, and
-//                                           may carry startBlock
+//                                           may carry startBlock and contracts.HexsResale (listings,
+//                                           offers and resales are indexed where it is deployed) and
+//                                           contracts.AttestationGateway (sales on the other chains,
+//                                           e.g. the CosmWasm chain, as the hub receives them)
 //   HEXS_INDEXER_POLL_MS                     polling interval (default 1000 ms)
 //   HEXS_INDEXER_DB                          PGlite folder (default .ponder/pglite)
 // Key collections (one KeyNFT clone per model and chain) are found as the registry announces
@@ -15,11 +18,17 @@ import { indexedChains } from "./chains";
 import { HexsRegistry__factory } from "../sdk/typechain/factories/contracts/evm/registry/HexsRegistry__factory";
 import { KeyNFT__factory } from "../sdk/typechain/factories/contracts/evm/keys/KeyNFT__factory";
 import { HexsMarket__factory } from "../sdk/typechain/factories/contracts/evm/market/HexsMarket.sol/HexsMarket__factory";
+import { HexsResale__factory } from "../sdk/typechain/factories/contracts/evm/market/HexsResale__factory";
+import { AttestationGateway__factory } from "../sdk/typechain/factories/contracts/evm/bridge/AttestationGateway__factory";
 
 const chains = indexedChains();
 const pollingInterval = Number(process.env.HEXS_INDEXER_POLL_MS ?? 1000);
-const on = (name: "HexsRegistry" | "HexsMarket") =>
-  Object.fromEntries(chains.map((c) => [c.name, { address: c.contracts[name] as `0x${string}`, startBlock: c.startBlock ?? 0 }]));
+const on = (name: "HexsRegistry" | "HexsMarket" | "HexsResale" | "AttestationGateway") =>
+  Object.fromEntries(
+    chains
+      .filter((c) => c.contracts[name]) // the secondary market is optional (older deployments lack it)
+      .map((c) => [c.name, { address: c.contracts[name] as `0x${string}`, startBlock: c.startBlock ?? 0 }]),
+  );
 
 const published = getAbiItem({ abi: HexsRegistry__factory.abi, name: "ModelPublished" });
 const mirrored = getAbiItem({ abi: HexsRegistry__factory.abi, name: "ModelMirrored" });
@@ -64,6 +73,10 @@ export default createConfig({
   contracts: {
     HexsRegistry: { abi: HexsRegistry__factory.abi, chain: on("HexsRegistry") },
     HexsMarket: { abi: HexsMarket__factory.abi, chain: on("HexsMarket") },
+    HexsResale: { abi: HexsResale__factory.abi, chain: on("HexsResale") },
+    // Facts from chains the indexer does not read (the CosmWasm chain): attested batches delivered
+    // to this chain's hub, whose PurchaseSettled messages are sales made there (src/index.ts).
+    AttestationGateway: { abi: AttestationGateway__factory.abi, chain: on("AttestationGateway") },
     // Same ABI, two announcements: a model's key collection on its home chain and on each mirror.
     HomeKeys: { abi: KeyNFT__factory.abi, chain: keysFrom(published) },
     MirrorKeys: { abi: KeyNFT__factory.abi, chain: keysFrom(mirrored) },

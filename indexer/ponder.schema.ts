@@ -71,6 +71,15 @@ export const sale = onchainTable(
     deploymentEscrow: t.bigint().notNull(),
     timestamp: t.bigint().notNull(),
     txHash: t.hex().notNull(),
+    /**
+     * "market": read from the chain's own HexsMarket (Purchased). "mirrored": a sale on a chain the
+     * indexer does not read (the CosmWasm chain), from the PurchaseSettled fact its relayers
+     * delivered to an indexed hub; then `currency` is the codec's currency bytes (a denom's ASCII),
+     * `keyPrice` the total paid, `timestamp` when the first hub received it, `txHash` that delivery.
+     */
+    source: t.text().notNull().default("market"),
+    /** The indexed chain whose hub reported a mirrored sale first (null for "market"). */
+    reportedBy: t.integer(),
   }),
   (t) => ({ byModel: index().on(t.modelId), byTime: index().on(t.timestamp) }),
 );
@@ -107,4 +116,72 @@ export const keyHolding = onchainTable(
     txHash: t.hex().notNull(),
   }),
   (t) => ({ byOwner: index().on(t.owner), byKey: index().on(t.keyId) }),
+);
+
+/**
+ * A key listed for resale on a chain (HexsResale). One row per chain and key: a new listing of the
+ * key replaces the old one. `active` ends with a cancel or a fill; `stale` while the seller no
+ * longer holds the key (the contract refuses to fill it then; it revives if the key comes back).
+ */
+export const listing = onchainTable(
+  "listing",
+  (t) => ({
+    id: t.text().primaryKey(), // `${hexsChain}:${keyId}`
+    keyId: t.bigint().notNull(),
+    modelId: t.bigint().notNull(),
+    hexsChain: t.integer().notNull(),
+    seller: t.hex().notNull(),
+    currency: t.hex().notNull(),
+    price: t.bigint().notNull(),
+    /** 0: a running deployment's escrow is priced in; 1: it is credited to the seller (docs/resale.md). */
+    leaseEscrow: t.integer().notNull(),
+    active: t.boolean().notNull(),
+    stale: t.boolean().notNull().default(false),
+    listedAt: t.bigint().notNull(),
+    updatedAt: t.bigint().notNull(),
+    txHash: t.hex().notNull(),
+  }),
+  (t) => ({ byModel: index().on(t.modelId), bySeller: index().on(t.seller) }),
+);
+
+/** An escrowed offer for a key (HexsResale): open until accepted (a fill) or cancelled. */
+export const offer = onchainTable(
+  "offer",
+  (t) => ({
+    id: t.text().primaryKey(), // `${hexsChain}:${offerId}`
+    offerId: t.bigint().notNull(),
+    keyId: t.bigint().notNull(),
+    modelId: t.bigint().notNull(),
+    hexsChain: t.integer().notNull(),
+    buyer: t.hex().notNull(),
+    currency: t.hex().notNull(),
+    amount: t.bigint().notNull(),
+    validUntil: t.bigint().notNull(),
+    /** "open", "accepted" or "cancelled". */
+    state: t.text().notNull(),
+    updatedAt: t.bigint().notNull(),
+  }),
+  (t) => ({ byModel: index().on(t.modelId), byKey: index().on(t.keyId) }),
+);
+
+/** A key that changed hands through HexsResale (a bought listing, an accepted offer or a cross-chain fill). */
+export const resale = onchainTable(
+  "resale",
+  (t) => ({
+    id: t.text().primaryKey(), // `${hexsChain}:${txHash}:${logIndex}`
+    keyId: t.bigint().notNull(),
+    modelId: t.bigint().notNull(),
+    hexsChain: t.integer().notNull(),
+    seller: t.hex().notNull(),
+    buyer: t.hex().notNull(),
+    currency: t.hex().notNull(),
+    price: t.bigint().notNull(),
+    /** Paid into the model's vault (ERC-2981). */
+    royalty: t.bigint().notNull(),
+    /** 0 for a bought listing. */
+    offerId: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+    txHash: t.hex().notNull(),
+  }),
+  (t) => ({ byModel: index().on(t.modelId), byTime: index().on(t.timestamp) }),
 );

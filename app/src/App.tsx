@@ -12,6 +12,7 @@ import { StudioPage } from "./StudioPage";
 import { DaoPage } from "./DaoPage";
 import { CosmosPage } from "./CosmosPage";
 import { PendingPanel } from "./PendingPanel";
+import { useCosmosAccount } from "./cosmosAccount";
 
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash);
@@ -29,6 +30,7 @@ function WalletButton({ config }: { config: AppConfig }) {
   const [account, setAccount] = useState<string>();
   const [chainId, setChainId] = useState<number>();
   const [error, setError] = useState<string>();
+  const cosmos = useCosmosAccount();
   const eth = injectedWallet();
   const refresh = useCallback(async () => {
     if (!eth) return;
@@ -46,17 +48,27 @@ function WalletButton({ config }: { config: AppConfig }) {
       eth?.removeListener?.("accountsChanged", on);
     };
   }, [eth, refresh]);
-  if (!eth) return <span className="wallet muted">No wallet detected</span>;
+  // the Keplr account the Cosmos page connected (it has no EIP-1193 wallet's events to follow)
+  const keplr = cosmos && (
+    <span className="wallet" aria-label="connected Keplr wallet" title={cosmos.address}>
+      <span className="dot" aria-hidden="true" /> Keplr {short(cosmos.address)} · {cosmos.chain}
+    </span>
+  );
+  if (!eth) return keplr || <span className="wallet muted">No wallet detected</span>;
   const chain = config.registry.chains.find((c) => c.family === "evm" && c.evmChainId === chainId);
   if (account)
     return (
-      <span className="wallet" aria-label="connected wallet">
-        <span className="dot" aria-hidden="true" /> {short(account)} ·{" "}
-        {chain ? chainLabel(config.registry, chain.hexsChainId) : `chain ${chainId}`}
+      <span className="wallets">
+        <span className="wallet" aria-label="connected wallet">
+          <span className="dot" aria-hidden="true" /> {short(account)} ·{" "}
+          {chain ? chainLabel(config.registry, chain.hexsChainId) : `chain ${chainId}`}
+        </span>
+        {keplr}
       </span>
     );
   return (
     <span>
+      {keplr}
       <button
         className="button secondary"
         onClick={() =>
@@ -135,7 +147,7 @@ export function App() {
         )}
         {config && <PendingPanel config={config} />}
         {config && route === "/cosmos" ? (
-          <CosmosPage config={config} />
+          <CosmosPage config={config} catalog={catalog} />
         ) : !catalog || !config ? (
           !error && <p className="muted">Loading the catalog…</p>
         ) : daoMatch ? (

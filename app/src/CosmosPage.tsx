@@ -4,7 +4,8 @@
 import { useState } from "react";
 import type { AppConfig } from "./config";
 import { chainLabel } from "./config";
-import { formatId } from "./indexer";
+import { formatId, metaOf, type Catalog } from "./indexer";
+import { setCosmosAccount } from "./cosmosAccount";
 import { explain, type Explained } from "./wallet";
 import type { CosmosChain } from "../../sdk/chains";
 import type { Model } from "../../sdk/cosmwasm/Hexs.types";
@@ -44,7 +45,19 @@ function Status({ steps, failed, label }: { steps: Step[]; failed: boolean; labe
   );
 }
 
-export function CosmosPage({ config }: { config: AppConfig }) {
+/**
+ * A model's name: from its metadata in the EVM indexer's catalog (every model is mirrored to the
+ * EVM chains, with its metadata when its home chain carries one); otherwise its serial and home chain.
+ */
+export function cosmosModelName(config: AppConfig, catalog: Catalog | undefined, id: number | string): string {
+  const m = catalog?.models.find((x) => x.id === String(id));
+  const meta = m && metaOf(m);
+  if (meta && m.metadataUri) return meta.name;
+  const n = BigInt(id);
+  return `Model ${n & 0xffffffffn} from ${chainLabel(config.registry, Number(n >> 32n))}`;
+}
+
+export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: Catalog }) {
   const chains = config.registry.chains.filter((c): c is CosmosChain => c.family === "cosmos");
   const [chainId, setChainId] = useState(chains[0]?.hexsChainId ?? 0);
   const [session, setSession] = useState<Session>();
@@ -60,6 +73,7 @@ export function CosmosPage({ config }: { config: AppConfig }) {
   const [royalty, setRoyalty] = useState("10");
   const chain = chains.find((c) => c.hexsChainId === chainId);
   const label = chain ? chainLabel(config.registry, chain.hexsChainId) : "";
+  const nameOf = (id: number | string) => cosmosModelName(config, catalog, id);
 
   if (chains.length === 0) return <p className="muted">This deployment names no Cosmos chain.</p>;
 
@@ -82,6 +96,7 @@ export function CosmosPage({ config }: { config: AppConfig }) {
       const h = await mod.connectKeplr(chain!);
       const s = { mod, h, models: await mod.cosmosModels(h), balance: await mod.cosmosBalance(h) };
       setSession(s);
+      setCosmosAccount({ address: h.sender, chain: label });
       setParent((p) => p || String(s.models[0]?.id ?? ""));
       return s;
     } catch (e) {
@@ -124,14 +139,14 @@ export function CosmosPage({ config }: { config: AppConfig }) {
   }
 
   const buy = (m: Model) =>
-    run(`Buy a key of ${formatId(String(m.id))}`, async (s, on) => {
+    run(`Buy a key of ${nameOf(m.id)}`, async (s, on) => {
       const r = await s.mod.cosmosBuyKey(s.h, BigInt(m.id), on);
       setSteps((prev) => [...prev, { step: "confirmed", text: `Confirmed: key ${formatId(r.keyId)} is yours` }]);
-      return `Bought key ${r.keyId} of model ${formatId(r.modelId)} for ${s.mod.formatCoin(r.price, s.h.denom)} (fee ${s.mod.formatCoin(r.fee, s.h.denom)}).`;
+      return `Bought key ${r.keyId} of ${nameOf(String(r.modelId))} (model ${formatId(r.modelId)}) for ${s.mod.formatCoin(r.price, s.h.denom)} (fee ${s.mod.formatCoin(r.fee, s.h.denom)}).`;
     });
 
   const fork = () =>
-    run(`Fork ${parent ? formatId(parent) : "a model"}`, async (s, on) => {
+    run(`Fork ${parent ? nameOf(parent) : "a model"}`, async (s, on) => {
       const r = await s.mod.cosmosFork(
         s.h,
         {
@@ -143,7 +158,7 @@ export function CosmosPage({ config }: { config: AppConfig }) {
         },
         on,
       );
-      return `Forked model ${formatId(parent)} as model ${formatId(r.modelId)} on ${label}.`;
+      return `Forked ${nameOf(parent)} (model ${formatId(parent)}) as model ${formatId(r.modelId)} on ${label}.`;
     });
 
   return (
@@ -162,6 +177,7 @@ export function CosmosPage({ config }: { config: AppConfig }) {
             onChange={(e) => {
               setChainId(Number(e.target.value));
               setSession(undefined);
+              setCosmosAccount(undefined);
             }}
           >
             {chains.map((c) => (
@@ -200,8 +216,10 @@ export function CosmosPage({ config }: { config: AppConfig }) {
                   const shown = session.mod.formatCoin(m.price, session.h.denom);
                   return (
                     <tr key={m.id} data-model={m.id}>
-                      <th scope="row">{formatId(String(m.id))}</th>
-                      <td>{m.parent ? `fork of ${formatId(String(m.parent))}` : "original model"}</td>
+                      <th scope="row">
+                        {nameOf(m.id)} <span className="muted small">{formatId(String(m.id))}</span>
+                      </th>
+                      <td>{m.parent ? `fork of ${nameOf(m.parent)}` : "original model"}</td>
                       <td>{m.minted}</td>
                       <td>{m.retired ? "retired" : shown}</td>
                       <td>
@@ -234,7 +252,7 @@ export function CosmosPage({ config }: { config: AppConfig }) {
                     .filter((m) => m.policy.forkable && !m.retired)
                     .map((m) => (
                       <option key={m.id} value={String(m.id)}>
-                        {formatId(String(m.id))}
+                        {nameOf(m.id)} · {formatId(String(m.id))}
                       </option>
                     ))}
                 </select>

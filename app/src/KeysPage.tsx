@@ -6,7 +6,18 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import * as hexs from "../../sdk";
 import type { EvmChain } from "../../sdk/chains";
 import { chainLabel, evmChains, type AppConfig } from "./config";
-import { formatId, keyState, loadHoldings, metaOf, type Catalog, type Holdings, type HoldingRow } from "./indexer";
+import {
+  formatId,
+  keyState,
+  loadHoldings,
+  loadListings,
+  metaOf,
+  type Catalog,
+  type Holdings,
+  type HoldingRow,
+  type ListingRow,
+} from "./indexer";
+import { ListForSale } from "./Market";
 import { FlowStatus, SIGN_AND_SUBMIT, type StepDef } from "./Flow";
 import { Deployment, purchaseChainOf } from "./Deployment";
 import { savePending, clearPending, readProvider, watchArrival, type FlowStep } from "./pending";
@@ -149,10 +160,15 @@ function KeyRow({
   catalog,
   now,
   busy,
+  listing,
   onTransfer,
   onMove,
+  onChanged,
 }: {
   h: HoldingRow;
+  /** Its open listing, if the account has listed it. */
+  listing?: ListingRow;
+  onChanged: () => void;
   account: string;
   config: AppConfig;
   catalog: Catalog;
@@ -225,6 +241,7 @@ function KeyRow({
           </form>
         )}
       </div>
+      <ListForSale config={config} h={h} listing={listing} onChanged={onChanged} />
       <DecryptSdl h={h} locator={m?.sdlLocator ?? null} name={name} keyServiceUrl={config.keyServiceUrl} />
       {boughtOn && <Deployment keyId={h.keyId} chain={boughtOn} account={account} />}
     </li>
@@ -234,6 +251,7 @@ function KeyRow({
 export function KeysPage({ config, catalog }: { config: AppConfig; catalog: Catalog }) {
   const account = useAccount();
   const [holdings, setHoldings] = useState<Holdings>();
+  const [listings, setListings] = useState<ListingRow[]>([]);
   const [error, setError] = useState<string>();
   const [action, setAction] = useState<Action>();
   // Expiry is judged by each chain's own clock (its latest block), as the key collection does.
@@ -247,8 +265,9 @@ export function KeysPage({ config, catalog }: { config: AppConfig; catalog: Cata
   const reload = useCallback(async () => {
     if (!account) return;
     try {
-      const [h, clocks] = await Promise.all([
+      const [h, mine, clocks] = await Promise.all([
         loadHoldings(config.indexerUrl, account),
+        loadListings(config.indexerUrl, { seller: account }),
         Promise.all(
           evmChains(config.registry).map(async (c) => {
             const b = await readProvider(c)
@@ -259,6 +278,7 @@ export function KeysPage({ config, catalog }: { config: AppConfig; catalog: Cata
         ),
       ]);
       setHoldings(h);
+      setListings(mine);
       setNowOf(new Map(clocks));
       setError(undefined);
     } catch (e) {
@@ -446,6 +466,8 @@ export function KeysPage({ config, catalog }: { config: AppConfig; catalog: Cata
                         !action.error &&
                         !action.steps.some((s) => s.step === "confirmed" || s.step === "arrived")
                       }
+                      listing={listings.find((l) => l.keyId === h.keyId && l.hexsChain === h.hexsChain)}
+                      onChanged={() => void reload()}
                       onTransfer={(x, to) => void transfer(x, to)}
                       onMove={(x, c) => void move(x, c)}
                     />

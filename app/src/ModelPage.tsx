@@ -6,6 +6,7 @@ import { chainLabel, evmChains } from "./config";
 import { ancestorsOf, formatId, metaOf, type Catalog } from "./indexer";
 import { Lineage } from "./Lineage";
 import { RoyaltyFlow } from "./RoyaltyFlow";
+import { KeysForSale } from "./Market";
 import { checksum, pct } from "./format";
 import { formatAmount, useCurrencies } from "./currency";
 import { clearPending, savePending } from "./pending";
@@ -261,6 +262,22 @@ export function ModelPage({
                 </tr>
               );
             })}
+            {config.registry.chains
+              .filter((c) => c.family !== "evm")
+              .map((c) => {
+                // a chain the indexer does not read: its sales arrive as facts its relayers deliver to the EVM hubs
+                const copy = catalog.copies.find((x) => x.modelId === m.id && x.hexsChain === c.hexsChainId);
+                return (
+                  <tr key={c.hexsChainId} data-chain={c.hexsChainId}>
+                    <th scope="row">{chainLabel(config.registry, c.hexsChainId)}</th>
+                    <td>{m.homeChain === c.hexsChainId ? "home" : "mirror"}</td>
+                    <td>{copy?.keysSold ?? 0}</td>
+                    <td colSpan={2}>
+                      <a href="#/cosmos">Prices and buying on the Cosmos page</a>
+                    </td>
+                  </tr>
+                );
+              })}
           </tbody>
         </table>
         {(steps.length > 0 || error) && (
@@ -283,6 +300,8 @@ export function ModelPage({
           </div>
         )}
       </section>
+
+      <KeysForSale config={config} modelId={m.id} />
 
       <section aria-labelledby="lineage-h">
         <h2 id="lineage-h">Lineage</h2>

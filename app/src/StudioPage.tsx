@@ -294,8 +294,16 @@ export function StudioPage({ config, catalog, onChanged }: { config: AppConfig; 
           throw new hexs.InvalidParamsError(`bad expiry '${value}': a number of days, such as 30`);
         spec = { kind, seconds: BigInt(Math.round(Number(value) * 86400)) };
       }
+      // the list itself goes into the model's metadata too (checked before anything is signed), or
+      // its buyers' pages could not prove membership: only the root is on chain
+      const listed = kind === "allowlist" ? value.split(/[\s,]+/).filter(Boolean) : [];
+      if (kind === "allowlist") hexs.metadataWithAllowlist(m.metadataUri, listed);
       await hexs.attachPlugin(c, signer, BigInt(m.id), spec);
       setPluginVersion((v) => v + 1);
+      if (kind === "allowlist") {
+        await hexs.publishAllowlist(c, signer, { modelId: BigInt(m.id), accounts: listed });
+        return `${PLUGIN_NAMES[kind]} attached to ${metaOf(m).name} on ${label(chain.hexsChainId)}, and its ${listed.length} address${listed.length === 1 ? "" : "es"} published in the model's metadata for buyers.`;
+      }
       return `${PLUGIN_NAMES[kind]} attached to ${metaOf(m).name} on ${label(chain.hexsChainId)}.`;
     });
   const detachPlugin = (m: ModelRow, chain: EvmChain) => (kind: hexs.KnownPlugin) =>

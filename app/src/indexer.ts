@@ -223,3 +223,31 @@ export function keyState(h: Pick<HoldingRow, "expiresAt">, nowSeconds: number, s
   if (exp <= nowSeconds) return "expired";
   return exp - nowSeconds < soonSeconds ? "expiring" : "live";
 }
+
+export interface ListingRow {
+  keyId: string;
+  modelId: string;
+  hexsChain: number;
+  seller: string;
+  currency: string;
+  price: string;
+  leaseEscrow: number;
+  listedAt: string;
+  txHash: string;
+}
+
+/** Keys for sale now (the indexer's /market/listings): one model's, or one seller's. */
+export async function loadListings(indexerUrl: string, by: { model?: string; seller?: string }): Promise<ListingRow[]> {
+  const q = new URLSearchParams();
+  if (by.model) q.set("model", by.model);
+  if (by.seller) q.set("seller", by.seller.toLowerCase());
+  let res: Response;
+  try {
+    res = await fetch(`${indexerUrl}/market/listings?${q}`);
+  } catch {
+    throw new Error(`the indexer at ${indexerUrl} is unreachable`);
+  }
+  const body = (await res.json()) as { listings?: ListingRow[]; error?: string };
+  if (!res.ok || !body.listings) throw new Error(`indexer: ${body.error ?? `HTTP ${res.status}`}`);
+  return body.listings;
+}

@@ -2,7 +2,11 @@
 // home chain's ModelPublished (full terms) or, when a mirror's event is read first, from a
 // mirror's ModelMirrored (lineage only; the home event fills in the rest).
 import { ponder, type Context } from "ponder:registry";
-import { keyCollection, keyHolding, model, modelChain, price, sale } from "ponder:schema";
+import { keyCollection, keyHolding, listing, model, modelChain, offer, price, resale, sale } from "ponder:schema";
+import { decodeFunctionData } from "viem";
+import { decodeMessage } from "../../codec/codec";
+import { Kind } from "../../codec/messages";
+import { AttestationGateway__factory } from "../../sdk/typechain/factories/contracts/evm/bridge/AttestationGateway__factory";
 import { indexedChains } from "../chains";
 
 const hexsChainOf = new Map(indexedChains().map((c) => [c.evmChainId, c.hexsChainId]));
@@ -14,6 +18,7 @@ function hexsChain(context: Context): number {
 }
 
 const homeOf = (modelId: bigint) => Number(modelId >> 32n);
+const ZERO = "0x0000000000000000000000000000000000000000";
 
 /** This chain's copy of a model: its home copy (published here) or a mirror. */
 async function recordCopy(context: Context, modelId: bigint, keys: `0x${string}`, mirrored: boolean, block: bigint) {
@@ -84,6 +89,35 @@ ponder.on("HexsRegistry:PriceSet", async ({ event, context }) => {
     .onConflictDoUpdate(row);
 });
 
+/**
+ * Count one key sale of `modelId` made on `chain`: the model's copy there (a chain the indexer does
+ * not read has no copy row yet: one is made, with no key collection address) and trending, where a
+ * fork's sales count toward every ancestor.
+ */
+async function countSale(context: Context, modelId: bigint, chain: number, block: bigint) {
+  await context.db
+    .insert(modelChain)
+    .values({
+      id: `${chain}:${modelId}`,
+      modelId,
+      hexsChain: chain,
+      keys: ZERO,
+      mirrored: homeOf(modelId) !== chain,
+      keysSold: 1,
+      block,
+    })
+    .onConflictDoUpdate((r) => ({ keysSold: r.keysSold + 1 }));
+  let id: bigint = modelId;
+  for (let hop = 0; id !== 0n && hop < 64; hop++) {
+    const m = await context.db.find(model, { id });
+    if (!m) break;
+    await context.db
+      .update(model, { id })
+      .set({ lineageSales: m.lineageSales + 1, ...(hop === 0 ? { sales: m.sales + 1 } : {}) });
+    id = m.parentId;
+  }
+}
+
 ponder.on("HexsMarket:Purchased", async ({ event, context }) => {
   const { keyId, modelId, buyer, recipient, currency, keyPrice, deploymentEscrow } = event.args;
   const chain = hexsChain(context);
@@ -100,19 +134,64 @@ ponder.on("HexsMarket:Purchased", async ({ event, context }) => {
     timestamp: event.block.timestamp,
     txHash: event.transaction.hash,
   });
-  await context.db
-    .update(modelChain, { id: `${chain}:${modelId}` })
-    .set((r) => ({ keysSold: r.keysSold + 1 }))
-    .catch(() => undefined); // a sale without the model's copy here cannot happen on a sound chain
-  // Trending counts a fork's sales toward every ancestor.
-  let id: bigint = modelId;
-  for (let hop = 0; id !== 0n && hop < 64; hop++) {
-    const m = await context.db.find(model, { id });
-    if (!m) break;
-    await context.db
-      .update(model, { id })
-      .set({ lineageSales: m.lineageSales + 1, ...(hop === 0 ? { sales: m.sales + 1 } : {}) });
-    id = m.parentId;
+  await countSale(context, modelId, chain, event.block.number);
+});
+
+// Sales on chains the indexer does not read reach every hub as PurchaseSettled facts, attested by
+// the relayers and delivered through the gateway's submitBatch (its calldata holds the messages;
+// the hub emits no event per message). The same sale reaches each indexed hub: it is keyed by its
+// global purchase id and counted once. A sale on an indexed chain is already counted from that
+// chain's market, so its facts are skipped.
+const indexedHexsChains = new Set(indexedChains().map((c) => c.hexsChainId));
+
+ponder.on("AttestationGateway:BatchAccepted", async ({ event, context }) => {
+  const { srcChain, firstNonce, count } = event.args;
+  if (indexedHexsChains.has(srcChain)) return;
+  const tx = event.transaction;
+  // a batch submitted through another contract (a multisig, a bundler) carries calldata that is not ours to parse
+  if (tx.to?.toLowerCase() !== event.log.address.toLowerCase()) return;
+  let messages: readonly `0x${string}`[];
+  try {
+    const call = decodeFunctionData({ abi: AttestationGateway__factory.abi, data: tx.input });
+    if (call.functionName !== "submitBatch") return;
+    messages = call.args[0];
+  } catch {
+    return;
+  }
+  if (BigInt(messages.length) !== count) return; // not the batch this event accepted
+  const chain = hexsChain(context);
+  for (const raw of messages) {
+    let m: ReturnType<typeof decodeMessage>;
+    try {
+      m = decodeMessage(raw);
+    } catch {
+      continue; // the gateway accepted it, the hub refuses it: no fact
+    }
+    if (m.kind !== Kind.PurchaseSettled || m.srcChain !== srcChain || m.nonce < firstNonce) continue;
+    const b = m.body;
+    const purchaseId = BigInt(b.purchaseId);
+    // a purchase id names the chain that sold it: only that chain's lane may report it
+    if (Number(purchaseId >> 32n) !== srcChain) continue;
+    const id = `${srcChain}:purchase:${purchaseId}`;
+    if (await context.db.find(sale, { id })) continue; // seen on another hub first
+    const modelId = BigInt(b.modelId);
+    const buyer = b.buyer.address.toLowerCase() as `0x${string}`;
+    await context.db.insert(sale).values({
+      id,
+      keyId: BigInt(b.keyId),
+      modelId,
+      hexsChain: srcChain,
+      buyer,
+      recipient: buyer,
+      currency: (b.currency === "0x" ? ZERO : b.currency.toLowerCase()) as `0x${string}`,
+      keyPrice: BigInt(b.amount),
+      deploymentEscrow: 0n,
+      timestamp: event.block.timestamp,
+      txHash: tx.hash,
+      source: "mirrored",
+      reportedBy: chain,
+    });
+    await countSale(context, modelId, srcChain, event.block.number);
   }
 });
 
@@ -127,8 +206,6 @@ async function holdingOf(context: Context, event: KeyEvent, keyId: bigint) {
   const id = `${chain}:${keyId}`;
   return { chain, id, modelId: coll?.modelId, row: await context.db.find(keyHolding, { id }) };
 }
-
-const ZERO = "0x0000000000000000000000000000000000000000";
 
 async function onKeyTransfer(
   context: Context,
@@ -152,6 +229,9 @@ async function onKeyTransfer(
   } else if (h.row) {
     await context.db.update(keyHolding, { id: h.id }).set(to === ZERO ? { held: false, ...stamp } : { owner: to, ...stamp });
   }
+  // A listing here is fillable only while its seller holds the key (it revives if the key comes back).
+  const l = await context.db.find(listing, { id: `${h.chain}:${keyId}` });
+  if (l?.active) await context.db.update(listing, { id: l.id }).set({ stale: to.toLowerCase() !== l.seller.toLowerCase() });
 }
 
 async function onKeyLocked(context: Context, event: KeyEvent & { args: { tokenId: bigint } }) {
@@ -169,3 +249,85 @@ for (const c of ["HomeKeys", "MirrorKeys"] as const) {
   ponder.on(`${c}:Locked`, ({ event, context }) => onKeyLocked(context, event));
   ponder.on(`${c}:ExpiryUpdated`, ({ event, context }) => onKeyExpiry(context, event));
 }
+
+// The secondary market (HexsResale): listings, escrowed offers and fills on each chain.
+ponder.on("HexsResale:Listed", async ({ event, context }) => {
+  const { keyId, modelId, seller, currency, price: amount, leaseEscrow } = event.args;
+  const chain = hexsChain(context);
+  // a new listing of the key replaces the old one (the seller holds it: list() checked that)
+  const row = {
+    modelId,
+    seller,
+    currency,
+    price: amount,
+    leaseEscrow,
+    active: true,
+    stale: false,
+    listedAt: event.block.timestamp,
+    updatedAt: event.block.timestamp,
+    txHash: event.transaction.hash,
+  };
+  await context.db
+    .insert(listing)
+    .values({ id: `${chain}:${keyId}`, keyId, hexsChain: chain, ...row })
+    .onConflictDoUpdate(row);
+});
+
+ponder.on("HexsResale:ListingCancelled", async ({ event, context }) => {
+  const id = `${hexsChain(context)}:${event.args.keyId}`;
+  if (await context.db.find(listing, { id }))
+    await context.db.update(listing, { id }).set({ active: false, updatedAt: event.block.timestamp });
+});
+
+ponder.on("HexsResale:OfferMade", async ({ event, context }) => {
+  const { offerId, keyId, buyer, modelId, currency, amount, validUntil } = event.args;
+  const chain = hexsChain(context);
+  await context.db.insert(offer).values({
+    id: `${chain}:${offerId}`,
+    offerId,
+    keyId,
+    modelId,
+    hexsChain: chain,
+    buyer,
+    currency,
+    amount,
+    validUntil: BigInt(validUntil),
+    state: "open",
+    updatedAt: event.block.timestamp,
+  });
+});
+
+ponder.on("HexsResale:OfferCancelled", async ({ event, context }) => {
+  const id = `${hexsChain(context)}:${event.args.offerId}`;
+  if (await context.db.find(offer, { id }))
+    await context.db.update(offer, { id }).set({ state: "cancelled", updatedAt: event.block.timestamp });
+});
+
+ponder.on("HexsResale:ResaleFilled", async ({ event, context }) => {
+  const { keyId, modelId, buyer, seller, currency, price: amount, royalty, offerId } = event.args;
+  const chain = hexsChain(context);
+  await context.db.insert(resale).values({
+    id: `${chain}:${event.transaction.hash}:${event.log.logIndex}`,
+    keyId,
+    modelId,
+    hexsChain: chain,
+    seller,
+    buyer,
+    currency,
+    price: amount,
+    royalty,
+    offerId,
+    timestamp: event.block.timestamp,
+    txHash: event.transaction.hash,
+  });
+  // The key changed hands: its listing here is gone (the contract deleted it, or it went stale
+  // for good with the seller no longer holding the key); an accepted offer is closed.
+  const l = await context.db.find(listing, { id: `${chain}:${keyId}` });
+  if (l?.active && l.seller.toLowerCase() === seller.toLowerCase())
+    await context.db.update(listing, { id: l.id }).set({ active: false, updatedAt: event.block.timestamp });
+  if (offerId !== 0n) {
+    const id = `${chain}:${offerId}`;
+    if (await context.db.find(offer, { id }))
+      await context.db.update(offer, { id }).set({ state: "accepted", updatedAt: event.block.timestamp });
+  }
+});

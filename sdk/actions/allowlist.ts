@@ -2,9 +2,11 @@
 // hashed, as the plugin checks), inner nodes keccak256 of the two children in ascending order (OZ
 // MerkleProof's commutative hashing). The root goes into the plugin's configuration; a buyer's
 // proof goes into buy's `allowlistProof`.
-import { AbiCoder, concat, getAddress, isAddress, keccak256, ZeroHash } from "ethers";
+import { AbiCoder, concat, getAddress, isAddress, keccak256, ZeroHash, type Signer } from "ethers";
 import { keysOf, type HexsContracts } from "../contracts";
 import { formatId } from "../ids";
+import { send, type ActionOptions } from "../tx";
+import { requireCreator } from "./common";
 import { InvalidParamsError, NotAllowedError, NotFoundError, StateError } from "./errors";
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -99,4 +101,61 @@ export function allowlistProofFor(modelId: bigint, accounts: string[] | undefine
       `${getAddress(account)} is not allowed by the model's allowlist: only listed accounts may buy its keys`,
     );
   return allowlistProof(accounts, account);
+}
+
+const METADATA_PREFIX = "data:application/json,";
+
+/**
+ * `metadataUri` with `accounts` published as its `allowlist` (checksummed, deduplicated, sorted:
+ * the order the root does not depend on). Only a `data:application/json,` URI (or none) can carry
+ * it; an external document (ipfs://, https://) must be edited where it lives.
+ */
+export function metadataWithAllowlist(metadataUri: string | null | undefined, accounts: string[]): string {
+  layersOf(accounts); // refuses a bad address or an empty list
+  const list = [...new Set(accounts.map((a) => getAddress(a)))].sort();
+  let meta: Record<string, unknown> = {};
+  if (metadataUri) {
+    if (!metadataUri.startsWith(METADATA_PREFIX))
+      throw new StateError(
+        `the model's metadata is an external document (${metadataUri.slice(0, 40)}…): add "allowlist": [${list.length} addresses] there`,
+      );
+    try {
+      const parsed = JSON.parse(decodeURIComponent(metadataUri.slice(METADATA_PREFIX.length))) as unknown;
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) meta = parsed as Record<string, unknown>;
+    } catch {
+      throw new StateError("the model's metadata is not valid JSON: fix it before publishing an allowlist in it");
+    }
+  }
+  return `${METADATA_PREFIX}${encodeURIComponent(JSON.stringify({ ...meta, allowlist: list }))}`;
+}
+
+/**
+ * Publish a model's allowlist in its metadata on its home chain (the registry's `update`, same
+ * content and SDL), so buyers' pages can prove membership (`allowlistFromMetadata`). The creator
+ * only; refused before signing when the list does not hash to `expectedRoot` (when given: the root
+ * the keys check) or the metadata cannot carry it.
+ */
+export async function publishAllowlist(
+  c: HexsContracts,
+  signer: Signer,
+  p: { modelId: bigint; accounts: string[]; expectedRoot?: string },
+  o: ActionOptions = {},
+): Promise<{ metadataUri: string; txHash: string }> {
+  await requireCreator(c, p.modelId, signer);
+  if (p.expectedRoot && allowlistRoot(p.accounts).toLowerCase() !== p.expectedRoot.toLowerCase())
+    throw new InvalidParamsError(
+      `the list does not hash to the allowlist root ${p.expectedRoot}: buyers' proofs would be refused`,
+    );
+  const m = await c.registry.model(p.modelId);
+  if (m.retired) throw new StateError(`model ${formatId(p.modelId)} is retired: its metadata can no longer change`);
+  const metadataUri = metadataWithAllowlist(m.metadataUri, p.accounts);
+  const r = c.registry.connect(signer);
+  const rep = await send(
+    c,
+    `publish the allowlist of model ${formatId(p.modelId)} (${allowlistFromMetadata(metadataUri)!.length} addresses) in its metadata`,
+    () => r.update.staticCall(p.modelId, m.contentCommitment, m.sdlLocator, metadataUri),
+    () => r.update(p.modelId, m.contentCommitment, m.sdlLocator, metadataUri),
+    o.log,
+  );
+  return { metadataUri, txHash: rep.hash };
 }

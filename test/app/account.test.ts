@@ -146,7 +146,7 @@ describe("web app in headless Chromium: my keys, reload mid-flow, creator studio
 
   it("a soul-bound key's transfer is refused with the reason, before anything is signed", async () => {
     const sent = wallet.requests.filter((r) => r === "eth_sendTransaction").length;
-    await keyCard(keys.sub1h).getByRole("textbox").fill(Wallet.createRandom().address);
+    await keyCard(keys.sub1h).getByLabel("Transfer to address").fill(Wallet.createRandom().address);
     await keyCard(keys.sub1h)
       .getByRole("button", { name: `Transfer key ${keys.sub1h}` })
       .click();
@@ -161,7 +161,7 @@ describe("web app in headless Chromium: my keys, reload mid-flow, creator studio
 
   it("transfers a key to an address: steps up to confirmed, the recipient holds it and it leaves the list", async () => {
     const to = Wallet.createRandom().address;
-    await keyCard(keys.root2).getByRole("textbox").fill(to);
+    await keyCard(keys.root2).getByLabel("Transfer to address").fill(to);
     await keyCard(keys.root2)
       .getByRole("button", { name: `Transfer key ${keys.root2}` })
       .click();

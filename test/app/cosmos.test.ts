@@ -232,6 +232,12 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
     expect(scripts.length, "cosmjs is loaded once the chain is picked").to.be.greaterThan(initial.length);
     expect(await row.innerText()).to.match(/original model\s+0\s+1\.5 COSM/);
     expect(await page.getByLabel("connected Cosmos account").innerText()).to.contain(buyer);
+    // a model without metadata (published on Cosmos, no indexer here) is named by its serial and home chain, not its raw id
+    expect(await row.locator("th").innerText()).to.match(new RegExp(`^Model ${modelId & 0xffffffffn} from Devnet C`));
+    // the header's wallet badge shows the Keplr account (this page has no EIP-1193 wallet)
+    const badge = page.getByLabel("connected Keplr wallet");
+    expect(await badge.innerText()).to.contain(`Keplr ${buyer.slice(0, 6)}…${buyer.slice(-4)} · Devnet C`);
+    expect(await page.locator(".wallet.muted").count(), "no 'No wallet detected' badge").to.equal(0);
     await shot("cosmos-connected");
   });
 
@@ -290,6 +296,9 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
     try {
       await page.getByRole("button", { name: "Reconnect Keplr" }).click();
       await page.getByLabel("connected Cosmos account").filter({ hasText: empty }).waitFor({ timeout: 30_000 });
+      expect(await page.getByLabel("connected Keplr wallet").innerText()).to.contain(
+        `Keplr ${empty.slice(0, 6)}…${empty.slice(-4)}`,
+      );
       await page.getByRole("button", { name: "Buy on Devnet C for 1.5 COSM" }).click();
       const alert = page.getByTestId("buy-error");
       await alert.filter({ hasText: "Insufficient funds" }).waitFor({ timeout: 30_000 });
@@ -324,7 +333,9 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
     expect(f.sdl_uri).to.equal("ipfs://bafy-cosmos-llama-chat");
     const row = page.locator(`tr[data-model="${forkId}"]`);
     await row.waitFor({ timeout: 30_000 });
-    expect(await row.innerText()).to.match(/fork of \d+ \(100:1\)\s+0\s+2\.25 COSM/);
+    expect(await row.innerText()).to.match(
+      new RegExp(`fork of Model ${modelId & 0xffffffffn} from Devnet C\\s+0\\s+2\\.25 COSM`),
+    );
     await shot("cosmos-fork");
     expect(pageErrors).to.deep.equal([]);
   });

@@ -4,8 +4,11 @@
 // GraphQL API once `_meta` says every chain is indexed up to its head.
 // Run: npx mocha -r ts-node/register --timeout 600000 test/app/indexer.test.ts
 import { expect } from "chai";
-import { id, parseEther } from "ethers";
+import { HDNodeWallet, hexlify, id, parseEther, toUtf8Bytes } from "ethers";
 import * as hexs from "../../sdk";
+import { AccountFamily, batchRootOfMessages, encodeMessage, globalId, Kind, type Message } from "../../codec";
+import { AttestationGateway__factory } from "../../sdk/typechain";
+import { COSMOS_CHAIN } from "../../devnet/chains";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
@@ -170,6 +173,90 @@ describe("indexer: catalog, lineage, prices and sales of two EVM chains", functi
     const [h3] = await holdings(k3.keyId);
     expect([h3.locked, BigInt(h3.expiresAt)]).to.deep.equal([true, k3.expiresAt]);
     expect(k3.expiresAt > 0n).to.equal(true);
+  });
+
+  it("counts a sale on the Cosmos chain once, from the PurchaseSettled its relayers deliver to both hubs", async () => {
+    // What the relayers do for a purchase on the CosmWasm chain: its KeyMinted and PurchaseSettled,
+    // signed by the gateway's relayer set (here the deployer, the dev mnemonic's first account) and
+    // submitted to each EVM hub's attestation gateway on the lane from the Cosmos chain.
+    const relayer = HDNodeWallet.fromPhrase(
+      "test test test test test test test test test test test junk",
+      undefined,
+      "m/44'/60'/0'/0/0",
+    );
+    const purchaseId = globalId(COSMOS_CHAIN, 1);
+    const keyId = globalId(COSMOS_CHAIN, 1);
+    const buyer = { family: AccountFamily.Cosmos, address: hexlify(id("cosmos buyer")).slice(0, 42) };
+    const counts = async () => {
+      const { fork, root, onCosmos } = await s.indexer.query<{
+        fork: Row;
+        root: Row;
+        onCosmos: { items: { keysSold: number; mirrored: boolean }[] };
+      }>(
+        `{ fork: model(id: "${s.catalog.fork}") { sales lineageSales } root: model(id: "${s.catalog.root}") { sales lineageSales }
+           onCosmos: modelChains(where: { modelId: "${s.catalog.fork}", hexsChain: ${COSMOS_CHAIN} }) { items { keysSold mirrored } } }`,
+      );
+      return {
+        fork: fork.sales,
+        forkLineage: fork.lineageSales,
+        root: root.sales,
+        rootLineage: root.lineageSales,
+        onCosmos: onCosmos.items,
+      };
+    };
+    const before = await counts();
+    expect(before.onCosmos).to.deep.equal([]);
+    for (const [node, dst] of [
+      [s.nodes.a, 1],
+      [s.nodes.b, 2],
+    ] as const) {
+      const first = (await node.hub.lane(COSMOS_CHAIN)).inbound + 1n;
+      const hdr = { version: 1, srcChain: COSMOS_CHAIN, dstChain: dst };
+      const messages = [
+        {
+          ...hdr,
+          nonce: first,
+          kind: Kind.KeyMinted,
+          body: { modelId: s.catalog.fork, keyId, owner: buyer, expiresAt: 0n, locked: false },
+        },
+        {
+          ...hdr,
+          nonce: first + 1n,
+          kind: Kind.PurchaseSettled,
+          body: {
+            purchaseId,
+            modelId: s.catalog.fork,
+            keyId,
+            buyer,
+            currency: hexlify(toUtf8Bytes("ustake")),
+            amount: 7_000_000n,
+            deploymentRequested: false,
+            deploymentParams: "0x",
+          },
+        },
+      ].map((m) => hexlify(encodeMessage(m as Message)));
+      const { root } = batchRootOfMessages(messages);
+      const gateway = AttestationGateway__factory.connect(node.addresses.AttestationGateway, await node.signer(1));
+      await (await gateway.submitBatch(messages, [relayer.signingKey.sign(root).serialized])).wait();
+    }
+    await s.indexer.caughtUp();
+    const after = await counts();
+    // one sale, though both hubs received it: the fork's own count, its ancestor's trending count
+    expect([after.fork, after.forkLineage, after.root, after.rootLineage]).to.deep.equal([
+      before.fork + 1,
+      before.forkLineage + 1,
+      before.root,
+      before.rootLineage + 1,
+    ]);
+    // keys sold per chain: one on the Cosmos chain, where the fork (home B) is a mirror
+    expect(after.onCosmos).to.deep.equal([{ keysSold: 1, mirrored: true }]);
+    const { sales } = await s.indexer.query<{
+      sales: { items: { keyId: string; hexsChain: number; keyPrice: string; source: string; reportedBy: number }[] };
+    }>(`{ sales(where: { source: "mirrored" }) { items { keyId hexsChain keyPrice source reportedBy } } }`);
+    expect(sales.items.map((x) => [BigInt(x.keyId), x.hexsChain, BigInt(x.keyPrice)])).to.deep.equal([
+      [keyId, COSMOS_CHAIN, 7_000_000n],
+    ]);
+    expect([1, 2]).to.include(sales.items[0].reportedBy);
   });
 
   it("follows a reorg: a sale in blocks the chain replaced disappears from sales, counts and holdings", async () => {

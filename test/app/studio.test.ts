@@ -271,12 +271,16 @@ describe("web app in headless Chromium: creator studio publishes and forks with 
     await done.filter({ hasText: "Supply cap detached from Studio Medical 8B on Devnet A" }).waitFor({ timeout: 30_000 });
     expect(await keys.plugins()).to.not.include(await A.plugins.supplyCap.getAddress());
     await plugins.locator('li[data-plugin="supply-cap"]').waitFor({ state: "detached", timeout: 30_000 });
-    // attach an allowlist
-    const listed = [Wallet.createRandom().address];
+    // attach an allowlist naming the wallet itself and a stranger
+    const listed = [Wallet.createRandom().address, wallet.address];
     await card.getByRole("combobox", { name: /^Plugin/ }).selectOption("allowlist");
-    await card.getByLabel("Setting (addresses, one per line)").fill(listed[0]);
+    await card.getByLabel("Setting (addresses, one per line)").fill(listed.join("\n"));
     await card.getByRole("button", { name: "Attach" }).click();
-    await done.filter({ hasText: "Allowlist attached to Studio Medical 8B on Devnet A" }).waitFor({ timeout: 30_000 });
+    await done
+      .filter({
+        hasText: "Allowlist attached to Studio Medical 8B on Devnet A, and its 2 addresses published in the model's metadata",
+      })
+      .waitFor({ timeout: 30_000 });
     expect(await keys.plugins()).to.include(await A.plugins.allowlist.getAddress());
     expect(await A.plugins.allowlist.rootOf(await keys.getAddress())).to.equal(hexs.allowlistRoot(listed));
     await plugins.locator('li[data-plugin="allowlist"]').waitFor({ timeout: 30_000 });
@@ -289,6 +293,28 @@ describe("web app in headless Chromium: creator studio publishes and forks with 
     await alert.waitFor({ timeout: 30_000 });
     expect(await alert.innerText()).to.match(/Plugin soulbound \(0x[0-9a-fA-F]{40}\) is already attached to model/);
     expect(count("eth_sendTransaction")).to.equal(sentTx);
+  });
+
+  it("an allowlist attached later publishes its full list in the metadata: a listed buyer buys from the model page", async () => {
+    // the previous test attached it: the list (not only the root) is in the model's metadata on chain
+    const m = await A.registry.model(published);
+    const list = hexs.allowlistFromMetadata(m.metadataUri)!;
+    expect(list).to.have.lengthOf(2);
+    expect(list).to.include(wallet.address);
+    expect(hexs.allowlistRoot(list)).to.equal(
+      await A.plugins.allowlist.rootOf(await (await hexs.keysOf(A, published)).getAddress()),
+    );
+    expect(decodeURIComponent(m.metadataUri)).to.contain('"name":"Studio Medical 8B"'); // the rest of the metadata is kept
+    // the wallet is on the list: the page proves it from the published list and the purchase goes through
+    await s.indexer.caughtUp();
+    await page.goto(`${site.url}#/model/${published}`);
+    await page.getByRole("button", { name: "Buy on Devnet A" }).click();
+    const status = page.getByRole("status", { name: "purchase progress" });
+    await status.locator('[data-testid="step-confirmed"].done').waitFor({ timeout: 30_000 });
+    const keyId = BigInt(/key (\d+)/.exec(await status.locator('[data-testid="step-confirmed"]').innerText())![1]);
+    expect(await (await hexs.keysOf(A, published)).ownerOf(keyId)).to.equal(wallet.address);
+    await page.goto(`${site.url}#/studio`);
+    await page.locator(`article.studio-model[data-model="${published}"]`).waitFor({ timeout: 30_000 });
   });
 
   it("the studio passes axe-core's WCAG 2 A/AA checks and the page raised no errors", async () => {
