@@ -12,9 +12,8 @@ import { chainLabel, evmChains, type AppConfig } from "./config";
 import { formatAmount, useCurrencies } from "./currency";
 import { FlowStatus, TX_STEPS } from "./Flow";
 import { formatId, metaOf, type Catalog } from "./indexer";
-import { useAccount } from "./KeysPage";
 import { readProvider, type FlowStep } from "./pending";
-import { explain, injectedWallet, NoWalletError, walletOn, type Explained } from "./wallet";
+import { explain, injectedWallet, NoWalletError, useAccount, walletOn, type Explained } from "./wallet";
 
 interface ChainDao {
   chain: EvmChain;

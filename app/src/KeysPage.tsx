@@ -21,7 +21,7 @@ import { ListForSale } from "./Market";
 import { FlowStatus, SIGN_AND_SUBMIT, type StepDef } from "./Flow";
 import { Deployment, purchaseChainOf } from "./Deployment";
 import { savePending, clearPending, readProvider, watchArrival, type FlowStep } from "./pending";
-import { explain, injectedWallet, NoWalletError, walletOn, type Explained } from "./wallet";
+import { explain, injectedWallet, NoWalletError, useAccount, walletOn, type Explained } from "./wallet";
 
 type DecryptState =
   | { step: "idle" }
@@ -118,24 +118,6 @@ function DecryptSdl({
     </div>
   );
 }
-
-function useAccount(): string | undefined {
-  const [account, setAccount] = useState<string>();
-  useEffect(() => {
-    const eth = injectedWallet();
-    if (!eth) return;
-    const read = () =>
-      void eth
-        .request({ method: "eth_accounts" })
-        .then((a) => setAccount((a as string[])[0]))
-        .catch(() => undefined);
-    read();
-    eth.on?.("accountsChanged", read);
-    return () => eth.removeListener?.("accountsChanged", read);
-  }, []);
-  return account;
-}
-export { useAccount };
 
 const until = (exp: number, now: number) => {
   const s = exp - now;

@@ -13,7 +13,7 @@ import { checksum, short } from "./format";
 import { FlowStatus, SIGN_AND_SUBMIT, type StepDef } from "./Flow";
 import { formatId, loadListings, type HoldingRow, type ListingRow } from "./indexer";
 import type { FlowStep } from "./pending";
-import { explain, injectedWallet, NoWalletError, walletOn, type Explained } from "./wallet";
+import { explain, injectedWallet, NoWalletError, useAccount, walletOn, type Explained } from "./wallet";
 
 type Kind = "buy" | "cancel" | "list";
 
@@ -112,24 +112,6 @@ function ActionPanel({ config, action }: { config: AppConfig; action: MarketActi
       )}
     </div>
   );
-}
-
-/** The connected account (eth_accounts), following account changes. */
-function useAccount(): string | undefined {
-  const [account, setAccount] = useState<string>();
-  useEffect(() => {
-    const eth = injectedWallet();
-    if (!eth) return;
-    const read = () =>
-      void eth
-        .request({ method: "eth_accounts" })
-        .then((a) => setAccount((a as string[])[0]))
-        .catch(() => undefined);
-    read();
-    eth.on?.("accountsChanged", read);
-    return () => eth.removeListener?.("accountsChanged", read);
-  }, []);
-  return account;
 }
 
 /** A model page's section: its keys listed for resale on every chain. */

@@ -12,9 +12,8 @@ import { currencyOf, formatAmount, useCurrencies } from "./currency";
 import { FlowStatus, TX_STEPS } from "./Flow";
 import { PublishForm } from "./PublishForm";
 import { formatId, metaOf, type Catalog, type ModelRow } from "./indexer";
-import { useAccount } from "./KeysPage";
 import { readProvider, type FlowStep } from "./pending";
-import { explain, injectedWallet, NoWalletError, walletOn, type Explained } from "./wallet";
+import { explain, injectedWallet, NoWalletError, useAccount, walletOn, type Explained } from "./wallet";
 
 interface Earning {
   chain: EvmChain;

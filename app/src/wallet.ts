@@ -1,6 +1,7 @@
 // Buying a key with an injected EIP-1193 wallet (MetaMask-like), through the SDK: switch the
 // wallet to the sale's chain, let the SDK check funds and simulate, watch the wallet sign and
 // submit, wait for the receipt, then watch the other chains' hubs until the key is mirrored.
+import { useEffect, useState } from "react";
 import { BrowserProvider, JsonRpcProvider, toBeHex } from "ethers";
 import * as hexs from "../../sdk";
 import type { EvmChain } from "../../sdk/chains";
@@ -13,6 +14,24 @@ export interface Eip1193 {
 
 export function injectedWallet(): Eip1193 | undefined {
   return (window as unknown as { ethereum?: Eip1193 }).ethereum;
+}
+
+/** The injected wallet's current account, following the wallet's account changes. */
+export function useAccount(): string | undefined {
+  const [account, setAccount] = useState<string>();
+  useEffect(() => {
+    const eth = injectedWallet();
+    if (!eth) return;
+    const read = () =>
+      void eth
+        .request({ method: "eth_accounts" })
+        .then((a) => setAccount((a as string[])[0]))
+        .catch(() => undefined);
+    read();
+    eth.on?.("accountsChanged", read);
+    return () => eth.removeListener?.("accountsChanged", read);
+  }, []);
+  return account;
 }
 
 /** The wallet is on another network and did not switch. */
