@@ -179,7 +179,10 @@ export class Deliverer {
    * had been caught up (takeover from a silent designated submitter counts from the later of the two,
    * so a lane idle for long does not send every stand-in at its next message).
    */
-  private readonly progress = new Map<string, { inbound: number; at: number; takeoverUntil: number; idle: boolean }>();
+  private readonly progress = new Map<
+    string,
+    { inbound: number; at: number; takeoverUntil: number; idle: boolean; deferred?: boolean }
+  >();
 
   private noteProgress(lane: LaneRef, inbound: number, idle: boolean): void {
     const key = `${lane.src}-${lane.dst}`;
@@ -189,17 +192,53 @@ export class Deliverer {
     else p.idle = idle;
   }
 
-  /** not the designated submitter: stand in once the lane made no progress for `takeoverMs` (then for a while) */
+  /**
+   * Peers asking this relayer for its attestation of a lane's batch, by lane: the latest request's
+   * first nonce and time. Only the submitting relayer collects signatures, so a request for a batch
+   * the destination has not applied yet says that submitter is at work on the lane (a large batch
+   * can take longer than `takeoverMs` to simulate and broadcast).
+   */
+  private readonly asked = new Map<string, { first: number; at: number }>();
+
+  /** A peer asked for our attestation of the batch from `first` on `lane` (the HTTP endpoint calls this). */
+  noteAttestationRequest(lane: LaneRef, first: number): void {
+    const key = `${lane.src}-${lane.dst}`;
+    if (!this.asked.has(key) && this.asked.size >= 10_000) this.asked.delete(this.asked.keys().next().value!);
+    this.asked.set(key, { first, at: Date.now() });
+  }
+
+  /**
+   * Not the designated submitter: stand in once the lane made no progress for `takeoverMs` (then
+   * for a while). If a peer asked for our attestation of a batch above the destination's nonce
+   * within the last 2 × `takeoverMs` (the submitter is working on the lane, its batch may just be
+   * slow), the lane gets up to 2 × `takeoverMs` without progress instead: a bound, so a submitter
+   * that keeps asking but never lands a batch is still replaced.
+   */
   private standIn(lane: LaneRef): boolean {
-    const p = this.progress.get(`${lane.src}-${lane.dst}`);
+    const key = `${lane.src}-${lane.dst}`;
+    const p = this.progress.get(key);
     if (!p) return false;
     const now = Date.now();
     if (p.takeoverUntil >= now) return true;
-    if (now - p.at < this.cfg.takeoverMs) return false;
+    const stalled = now - p.at;
+    if (stalled < this.cfg.takeoverMs) return false;
+    const bound = 2 * this.cfg.takeoverMs;
+    const ask = this.asked.get(key);
+    const working = ask !== undefined && ask.first > p.inbound && now - ask.at < bound;
+    if (working && stalled < bound) {
+      if (!p.deferred) {
+        p.deferred = true;
+        this.log.info(
+          { lane, inbound: p.inbound, stalledMs: stalled, askedFor: ask.first, askedMsAgo: now - ask.at },
+          "lane made no progress but its submitter is collecting attestations: not standing in yet",
+        );
+      }
+      return false;
+    }
     p.takeoverUntil = now + TAKEOVER_HOLD_MS;
     this.metrics.takeovers.inc({ src: lane.src, dst: lane.dst });
     this.log.info(
-      { lane, inbound: p.inbound, stalledMs: now - p.at },
+      { lane, inbound: p.inbound, stalledMs: stalled, submitterSeenWorking: working },
       "lane made no progress: submitting although not its designated submitter",
     );
     return true;

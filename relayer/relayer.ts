@@ -44,6 +44,7 @@ export class Relayer {
   private readonly keys: RelayerKeys;
   private readonly log = logger("relayer");
   private store?: OpStore;
+  private deliverer?: Deliverer;
   private server?: http.Server;
   private stopping = false;
   private loops: Promise<void>[] = [];
@@ -135,7 +136,7 @@ export class Relayer {
       (peer) => this.metrics.forged.inc({ peer }),
       this.cfg.delivery.attestTimeoutMs,
     );
-    const deliverer = new Deliverer(
+    const deliverer = (this.deliverer = new Deliverer(
       store,
       this.sinks,
       collector,
@@ -143,7 +144,7 @@ export class Relayer {
       this.cfg.delivery,
       this.cfg.instance,
       this.cfg.devnet,
-    );
+    ));
     this.loops = [
       ...this.sources.map((s) => this.sourceLoop(s)),
       ...[...this.sinks.values()].map((s) => this.sinkProbe(s)),
@@ -288,6 +289,8 @@ export class Relayer {
     if (m && req.method === "GET") {
       const lane = parseLane(m[1]);
       if (!lane) return json(400, { error: "lane must be <srcChain>-<dstChain>" });
+      // evidence that the lane's submitter is at work (a stand-in waits longer before submitting too)
+      this.deliverer?.noteAttestationRequest(lane, Number(m[2]));
       const a = await ownAttestation(this.store!, this.signer, lane, Number(m[2]), Number(m[3]));
       return a ? json(200, a) : json(404, { error: "not observed (yet) by this relayer" });
     }
