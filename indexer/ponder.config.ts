@@ -18,7 +18,7 @@ import { indexedChains } from "./chains";
 import { HexsRegistry__factory } from "../sdk/typechain/factories/contracts/evm/registry/HexsRegistry__factory";
 import { KeyNFT__factory } from "../sdk/typechain/factories/contracts/evm/keys/KeyNFT__factory";
 import { HexsMarket__factory } from "../sdk/typechain/factories/contracts/evm/market/HexsMarket.sol/HexsMarket__factory";
-import { HexsResale__factory } from "../sdk/typechain/factories/contracts/evm/market/HexsResale__factory";
+import { HexsResale__factory } from "../sdk/typechain/factories/contracts/evm/market/HexsResale.sol/HexsResale__factory";
 import { AttestationGateway__factory } from "../sdk/typechain/factories/contracts/evm/bridge/AttestationGateway__factory";
 
 const chains = indexedChains();
