@@ -222,6 +222,25 @@ ALTER TABLE handovers ADD COLUMN escrow_to TEXT;
 ALTER TABLE handovers ADD COLUMN close_tx TEXT;
 ALTER TABLE handovers ADD COLUMN failure_reason TEXT;`,
   },
+  {
+    component: "leases",
+    version: 7,
+    description:
+      "a handover's escrow payout: the value of a failed handover's returned escrow paid to the new holder on its chain, once (the signed tx persisted before broadcast)",
+    sql: `
+ALTER TABLE handovers ADD COLUMN payout_state TEXT;
+ALTER TABLE handovers ADD COLUMN payout_to TEXT;
+ALTER TABLE handovers ADD COLUMN payout_chain TEXT;
+ALTER TABLE handovers ADD COLUMN payout_currency TEXT;
+ALTER TABLE handovers ADD COLUMN payout_amount TEXT;
+ALTER TABLE handovers ADD COLUMN payout_nonce INTEGER;
+ALTER TABLE handovers ADD COLUMN payout_raw TEXT;
+ALTER TABLE handovers ADD COLUMN payout_tx TEXT;
+ALTER TABLE handovers ADD COLUMN payout_note TEXT;
+ALTER TABLE handovers ADD COLUMN payout_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE handovers ADD COLUMN payout_next_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX handovers_payout ON handovers (payout_state, payout_next_at);`,
+  },
 ]);
 
 /** The same schema for PostgreSQL: times in milliseconds need 64 bits, ids are identities. */
@@ -337,6 +356,25 @@ export interface HandoverRow {
   escrowTo: string | null;
   closeTx: string | null;
   failureReason: string | null;
+  /**
+   * The escrow payout (relayer/akash/payouts.ts): null = not decided yet; `owed` (amount fixed, no
+   * tx signed), `sent` (payout_raw / payout_tx persisted before broadcast), `paid` (receipt seen),
+   * `none` (nothing to pay: payout_note says why). Only failed handovers owe one.
+   */
+  payoutState: "owed" | "sent" | "paid" | "none" | null;
+  /** the recipient's address on `payoutChain` */
+  payoutTo: string | null;
+  payoutChain: string | null;
+  /** 0x0…0 = the chain's native coin, else the ERC-20 */
+  payoutCurrency: string | null;
+  /** smallest units of payoutCurrency */
+  payoutAmount: string | null;
+  payoutNonce: number | null;
+  payoutRaw: string | null;
+  payoutTx: string | null;
+  payoutNote: string | null;
+  payoutAttempts: number;
+  payoutNextAt: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -359,6 +397,17 @@ export type HandoverPatch = Partial<
     | "escrowTo"
     | "closeTx"
     | "failureReason"
+    | "payoutState"
+    | "payoutTo"
+    | "payoutChain"
+    | "payoutCurrency"
+    | "payoutAmount"
+    | "payoutNonce"
+    | "payoutRaw"
+    | "payoutTx"
+    | "payoutNote"
+    | "payoutAttempts"
+    | "payoutNextAt"
   >
 >;
 
@@ -383,13 +432,36 @@ const HANDOVER_COLUMNS: Record<keyof HandoverRow, string> = {
   escrowTo: "escrow_to",
   closeTx: "close_tx",
   failureReason: "failure_reason",
+  payoutState: "payout_state",
+  payoutTo: "payout_to",
+  payoutChain: "payout_chain",
+  payoutCurrency: "payout_currency",
+  payoutAmount: "payout_amount",
+  payoutNonce: "payout_nonce",
+  payoutRaw: "payout_raw",
+  payoutTx: "payout_tx",
+  payoutNote: "payout_note",
+  payoutAttempts: "payout_attempts",
+  payoutNextAt: "payout_next_at",
   createdAt: "created_at",
   updatedAt: "updated_at",
 };
 const HANDOVER_SELECT = `SELECT ${Object.entries(HANDOVER_COLUMNS)
   .map(([k, c]) => `${c} AS "${k}"`)
   .join(", ")} FROM handovers`;
-const HANDOVER_INTEGERS = new Set(["id", "leaseId", "logIndex", "block", "attempts", "nextAttemptAt", "createdAt", "updatedAt"]);
+const HANDOVER_INTEGERS = new Set([
+  "id",
+  "leaseId",
+  "logIndex",
+  "block",
+  "attempts",
+  "nextAttemptAt",
+  "payoutNonce",
+  "payoutAttempts",
+  "payoutNextAt",
+  "createdAt",
+  "updatedAt",
+]);
 function toHandover(r: Row): HandoverRow {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(HANDOVER_COLUMNS)) {
@@ -616,6 +688,36 @@ export class LeaseStore {
         [this.now(), limit],
       )
     ).map(toHandover);
+  }
+  /** Failed handovers whose escrow payout is undecided or not settled (owed / sent), due now, oldest first. */
+  async handoversToPay(limit = 50): Promise<HandoverRow[]> {
+    return (
+      await this.driver.all(
+        `${HANDOVER_SELECT} WHERE state = 'failed' AND (payout_state IS NULL OR payout_state IN ('owed', 'sent')) AND payout_next_at <= ? ORDER BY id LIMIT ?`,
+        [this.now(), limit],
+      )
+    ).map(toHandover);
+  }
+  /** A payout's receipt was seen: `paid`, with an `escrow_paid` entry in the lease's log (one transaction). */
+  payHandover(id: number, detail: string): Promise<HandoverRow> {
+    return this.driver.tx(async (e) => {
+      const [r] = await e.all(`${HANDOVER_SELECT} WHERE id = ?${this.forUpdate}`, [id]);
+      const h = toHandover(r);
+      const t = this.now();
+      await e.run(
+        "UPDATE handovers SET payout_state = 'paid', payout_attempts = 0, payout_note = ?, updated_at = ? WHERE id = ?",
+        [detail.slice(0, 1000), t, id],
+      );
+      await e.run("INSERT INTO lease_events (lease_id, at, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?)", [
+        h.leaseId,
+        t,
+        "handover_failed",
+        "escrow_paid",
+        detail,
+      ]);
+      const [after] = await e.all(`${HANDOVER_SELECT} WHERE id = ?`, [id]);
+      return toHandover(after);
+    });
   }
   async updateHandover(id: number, patch: HandoverPatch): Promise<HandoverRow> {
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof HandoverRow, Param][];

@@ -6,7 +6,7 @@ import path from "node:path";
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
-import type { Signer } from "ethers";
+import { JsonRpcProvider, Wallet, ZeroAddress, type Signer } from "ethers";
 import {
   deployProtocol,
   publish,
@@ -29,6 +29,7 @@ import {
 import { openDriver } from "../../relayer/store/sql";
 import { LeasePipeline } from "../../relayer/akash/pipeline";
 import { LeaseHandovers, type HandoverHooks } from "../../relayer/akash/handover";
+import { EscrowPayouts, unitsForUact, type PayoutChain, type PayoutHooks } from "../../relayer/akash/payouts";
 import { EvmPurchaseChain, type FeedSink } from "../../relayer/akash/feeds";
 import { evmHolderWord, HOLDER_ENV, prepareForHolder } from "../../relayer/akash/holder";
 import { PlaintextFileSdlSource } from "../../relayer/akash/sdl-source";
@@ -59,6 +60,8 @@ const CLOSE = "/akash.deployment.v1beta4.MsgCloseDeployment";
 /** whole uact of the LegacyDec a handover records */
 const uact = (dec: string | null) => BigInt((dec ?? "x").split(".")[0]);
 const MOVE_PEER = 77;
+/** the operator's payout rate in this suite: 1 uact buys 10^9 wei */
+const PAYOUT_RATE = { uactNumerator: 1n, unitDenominator: 1_000_000_000n };
 
 class Crash extends Error {}
 
@@ -94,6 +97,9 @@ describe("lease handover: a leased key changes hands → the running deployment 
   let operator: string;
   let akash: AkashClient;
   let dbSeq = 0;
+  /** the operator's EVM account that pays escrow payouts (a key of its own, funded from a test signer) */
+  let payer: Wallet;
+  let payerRpc: JsonRpcProvider;
   const sdlText = fs.readFileSync(SDL_FILE, "utf8");
 
   before(async () => {
@@ -124,14 +130,20 @@ describe("lease handover: a leased key changes hands → the running deployment 
     ).wait();
     akash = await env.client();
     fundAkash(env, akash.address);
+    payerRpc = new JsonRpcProvider(rpc.url, undefined, { staticNetwork: true, polling: true, pollingInterval: 50 });
+    payer = Wallet.createRandom().connect(payerRpc);
+    await (await p.signers[12].sendTransaction({ to: payer.address, value: ethers.parseEther("10") })).wait();
   });
   after(async () => {
+    payerRpc?.destroy();
     await rpc?.close();
     await env?.close();
   });
 
   /** One operator's lease service, wired as AkashService wires it: feed → pipeline / handovers. */
-  async function operatorStack(o: { file?: string; hooks?: HandoverHooks; maxAttempts?: number } = {}) {
+  async function operatorStack(
+    o: { file?: string; hooks?: HandoverHooks; maxAttempts?: number; payoutHooks?: PayoutHooks } = {},
+  ) {
     const file = o.file ?? path.join(env.tmpdir, `handover-${++dbSeq}.sqlite`);
     const db = await openLeaseDb(file);
     const store = new LeaseStore(db);
@@ -154,6 +166,21 @@ describe("lease handover: a leased key changes hands → the running deployment 
       pollMs: 40,
       maxAttempts: o.maxAttempts ?? POLICY.maxAttempts,
       hooks: o.hooks,
+    });
+    const payoutChain: PayoutChain = {
+      hexsChainId: String(chainId),
+      provider: payerRpc,
+      wallet: payer,
+      currency: ZeroAddress,
+      rate: PAYOUT_RATE,
+    };
+    const payouts = new EscrowPayouts({
+      store,
+      chains: new Map([[String(chainId), payoutChain]]),
+      backoffBaseMs: 40,
+      backoffMaxMs: 200,
+      pollMs: 40,
+      hooks: o.payoutHooks,
     });
     const from = (await ethers.provider.getBlockNumber()) + 1; // this stack's own facts only
     const feed = new EvmPurchaseChain(
@@ -181,6 +208,7 @@ describe("lease handover: a leased key changes hands → the running deployment 
       store,
       pipeline,
       handovers,
+      payouts,
       accepted,
       /** read the chain up to its head (purchases, then transfers) */
       async poll() {
@@ -512,6 +540,10 @@ describe("lease handover: a leased key changes hands → the running deployment 
       expect(updateTxs()).to.equal(txsBefore);
       expect(closeTxs()).to.equal(closesBefore);
       expect((await s.store.get(lease.id)).holder).to.equal(evmHolderWord(await buyer.getAddress()));
+      // no escrow came back: no payout, no transaction from the operator's account
+      const nonce = await payerRpc.getTransactionCount(payer.address, "latest");
+      expect(await s.payouts.run(h.id)).to.include({ payoutState: "none", payoutNote: "no escrow was left to return" });
+      expect(await payerRpc.getTransactionCount(payer.address, "latest")).to.equal(nonce);
     } finally {
       await s.close();
     }
@@ -647,6 +679,167 @@ describe("lease handover: a leased key changes hands → the running deployment 
       }
     } finally {
       gateway.behaviour = {};
+    }
+  });
+
+  /** Lease a key, transfer it buyer → alice, and let the provider refuse alice's manifest: the handover fails. */
+  async function failedHandover(s: Stack): Promise<{ keyId: bigint; lease: LeaseRow; h: HandoverRow; escrow: bigint }> {
+    const gateway = env.standin.gateways.get(PROVIDER_B)!;
+    const { keyId, lease } = await leasedKey(s);
+    const escrow = env.standin.chain.escrowBalance(akash.address, lease.dseq!);
+    await (await keys.connect(buyer).transferFrom(await buyer.getAddress(), await alice.getAddress(), keyId)).wait();
+    await s.poll();
+    gateway.behaviour = { rejectManifestStatus: 400 };
+    try {
+      const [h] = await s.handovers.runLease(lease.id);
+      expect(h.state, h.lastError ?? "").to.equal("failed");
+      return { keyId, lease, h, escrow };
+    } finally {
+      gateway.behaviour = {};
+    }
+  }
+  /** successful payout transactions from the operator's payer account to `to` with `value` */
+  async function paymentsTo(to: string, value: bigint, fromBlock: number): Promise<number> {
+    let n = 0;
+    for (let b = fromBlock; b <= (await ethers.provider.getBlockNumber()); b++) {
+      const block = await ethers.provider.getBlock(b, true);
+      for (const tx of block!.prefetchedTransactions)
+        if (tx.from === payer.address && tx.to === to && tx.value === value) {
+          const r = await ethers.provider.getTransactionReceipt(tx.hash);
+          if (r!.status === 1) n++;
+        }
+    }
+    return n;
+  }
+
+  it("a failed handover's escrow is paid to the new holder once: the value of the escrow its close returned, at the operator's rate, in one transaction", async () => {
+    const s = await operatorStack();
+    try {
+      const fromBlock = (await ethers.provider.getBlockNumber()) + 1;
+      const { lease, h, escrow } = await failedHandover(s);
+      const to = await alice.getAddress();
+      const want = unitsForUact(escrow, PAYOUT_RATE);
+      expect(want > 0n).to.equal(true);
+      const before = await ethers.provider.getBalance(to);
+      const paid = await s.payouts.run(h.id);
+      expect(paid).to.include({
+        state: "failed",
+        payoutState: "paid",
+        payoutTo: to,
+        payoutChain: String(chainId),
+        payoutCurrency: ZeroAddress,
+        payoutAmount: want.toString(),
+      });
+      expect(paid.payoutTx).to.match(/^0x[0-9a-f]{64}$/);
+      expect(await ethers.provider.getBalance(to)).to.equal(before + want);
+      expect((await ethers.provider.getTransactionReceipt(paid.payoutTx!))!.status).to.equal(1);
+      const events = await s.store.events(lease.id);
+      expect(events.at(-1)).to.include({ fromState: "handover_failed", toState: "escrow_paid" });
+      expect(events.at(-1)!.detail).to.include(`paid to ${to}`);
+      // once: later runs find nothing due and send nothing
+      expect(await s.payouts.runDue()).to.equal(0);
+      expect(await ethers.provider.getBalance(to)).to.equal(before + want);
+      expect(await paymentsTo(to, want, fromBlock)).to.equal(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a crash after a failed handover's payout tx was broadcast resumes without a second payout", async () => {
+    const crashed = await operatorStack({
+      payoutHooks: {
+        afterPayoutBroadcast: () => {
+          throw new Crash("afterPayoutBroadcast");
+        },
+      },
+    });
+    const fromBlock = (await ethers.provider.getBlockNumber()) + 1;
+    const { h, escrow } = await failedHandover(crashed);
+    const to = await alice.getAddress();
+    const want = unitsForUact(escrow, PAYOUT_RATE);
+    const before = await ethers.provider.getBalance(to);
+    let crash: unknown;
+    await crashed.payouts.run(h.id).catch((e) => (crash = e));
+    expect(crash).to.be.instanceOf(Crash);
+    const mid = await crashed.store.handover(h.id);
+    expect(mid.payoutState).to.equal("sent");
+    expect(mid.payoutTx).to.match(/^0x[0-9a-f]{64}$/);
+    expect(await ethers.provider.getBalance(to)).to.equal(before + want);
+    await crashed.close();
+
+    const resumed = await operatorStack({ file: crashed.file });
+    try {
+      const nonce = await payerRpc.getTransactionCount(payer.address, "latest");
+      const paid = await resumed.payouts.run(h.id);
+      expect(paid).to.include({ payoutState: "paid", payoutTx: mid.payoutTx });
+      expect(await ethers.provider.getBalance(to)).to.equal(before + want);
+      expect(await payerRpc.getTransactionCount(payer.address, "latest")).to.equal(nonce);
+      expect(await paymentsTo(to, want, fromBlock)).to.equal(1);
+      expect((await resumed.store.events(h.leaseId)).filter((e) => e.toState === "escrow_paid")).to.have.length(1);
+    } finally {
+      await resumed.close();
+    }
+  });
+
+  it("a crash after the payout tx was signed and stored but before its broadcast resumes by broadcasting the stored bytes: paid once", async () => {
+    const crashed = await operatorStack({
+      payoutHooks: {
+        beforePayoutBroadcast: () => {
+          throw new Crash("beforePayoutBroadcast");
+        },
+      },
+    });
+    const fromBlock = (await ethers.provider.getBlockNumber()) + 1;
+    const { h, escrow } = await failedHandover(crashed);
+    const to = await alice.getAddress();
+    const want = unitsForUact(escrow, PAYOUT_RATE);
+    const before = await ethers.provider.getBalance(to);
+    await crashed.payouts.run(h.id).catch((e) => expect(e).to.be.instanceOf(Crash));
+    const mid = await crashed.store.handover(h.id);
+    expect(mid).to.include({ payoutState: "sent" });
+    expect(await ethers.provider.getBalance(to)).to.equal(before); // nothing left the operator yet
+    await crashed.close();
+
+    const resumed = await operatorStack({ file: crashed.file });
+    try {
+      const paid = await resumed.payouts.run(h.id);
+      expect(paid).to.include({ payoutState: "paid", payoutTx: mid.payoutTx, payoutRaw: mid.payoutRaw });
+      expect(await ethers.provider.getBalance(to)).to.equal(before + want);
+      expect(await paymentsTo(to, want, fromBlock)).to.equal(1);
+    } finally {
+      await resumed.close();
+    }
+  });
+
+  it("a stored payout tx whose nonce another transaction took is signed again with a new nonce: paid once", async () => {
+    const crashed = await operatorStack({
+      payoutHooks: {
+        beforePayoutBroadcast: () => {
+          throw new Crash("beforePayoutBroadcast");
+        },
+      },
+    });
+    const fromBlock = (await ethers.provider.getBlockNumber()) + 1;
+    const { h, escrow } = await failedHandover(crashed);
+    const to = await alice.getAddress();
+    const want = unitsForUact(escrow, PAYOUT_RATE);
+    const before = await ethers.provider.getBalance(to);
+    await crashed.payouts.run(h.id).catch((e) => expect(e).to.be.instanceOf(Crash));
+    const mid = await crashed.store.handover(h.id);
+    await crashed.close();
+    // the operator's account sends something else with the stored tx's nonce
+    await (await payer.sendTransaction({ to: await bob.getAddress(), value: 1n, nonce: mid.payoutNonce! })).wait();
+
+    const resumed = await operatorStack({ file: crashed.file });
+    try {
+      const paid = await resumed.payouts.run(h.id);
+      expect(paid.payoutState).to.equal("paid");
+      expect(paid.payoutTx).to.not.equal(mid.payoutTx);
+      expect(paid.payoutNonce).to.equal(mid.payoutNonce! + 1);
+      expect(await ethers.provider.getBalance(to)).to.equal(before + want);
+      expect(await paymentsTo(to, want, fromBlock)).to.equal(1);
+    } finally {
+      await resumed.close();
     }
   });
 

@@ -1,0 +1,259 @@
+// Escrow payouts: a failed handover closes the deployment, and the escrow the close returns lands in
+// the operator's Akash account although the new holder bought the running deployment with it
+// priced in (docs/resale.md). The value of that escrow is paid to the new holder on the chain the
+// key resides on for them, in the currency the operator configures for that chain (its native coin
+// or an ERC-20) at the operator's uact rate, from the operator's submitter account, once.
+//
+// A failed lease refunds its buyer from the purchase's deployment escrow in HexsMarket; a handover
+// has no such escrow left on chain (the lease's was paid to the operator when it was reported), so
+// the payer is the operator who got the Akash escrow back. Per failed handover (relayer/store,
+// `handovers.payout_*`):
+//
+//   (undecided) → owed → sent → paid     amount fixed; tx signed and persisted; receipt seen
+//   (undecided) → none                   nothing to pay (0 uact left, or the holder's chain has no payout configured)
+//
+// Once: the signed transaction (its raw bytes, hash and nonce) is stored before it is broadcast. A
+// resumed job looks for that hash's receipt first and re-broadcasts the same bytes; only one
+// transaction per nonce can ever be mined, so a new one is signed only when the recorded one can no
+// longer be (its nonce was taken by another transaction of the account and its hash has no
+// receipt) or it was mined and reverted (nothing paid).
+import { Interface, Transaction, ZeroAddress, getAddress, type JsonRpcProvider, type Wallet } from "ethers";
+import { AccountFamily } from "../../codec";
+import { errorMessage } from "../../sdk/akash/errors";
+import type { HandoverRow, LeaseStore } from "../store";
+import { logger, type Logger } from "../log";
+import { nextAttemptDelayMs } from "../retry";
+import type { ConversionRate } from "./topups";
+
+/** Where and how payouts to holders on one EVM chain are made. */
+export interface PayoutChain {
+  /** Hexs chain id */
+  hexsChainId: string;
+  provider: JsonRpcProvider;
+  /** the operator's account that pays (connected to `provider`) */
+  wallet: Wallet;
+  /** ZeroAddress: the native coin; else an ERC-20 the wallet holds */
+  currency: string;
+  /** uact per smallest unit of `currency` (the same form as the top-up rates) */
+  rate: ConversionRate;
+}
+
+/** Test hooks: throw from them to simulate a crash at that point. */
+export interface PayoutHooks {
+  /** the payout tx was signed and persisted, before it is broadcast */
+  beforePayoutBroadcast?(h: HandoverRow): void;
+  /** the payout tx was broadcast, before anything after it is persisted */
+  afterPayoutBroadcast?(h: HandoverRow): void;
+}
+
+export interface PayoutOptions {
+  store: LeaseStore;
+  /** by Hexs chain id */
+  chains: ReadonlyMap<string, PayoutChain>;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  pollMs?: number;
+  hooks?: PayoutHooks;
+  /** once per payout whose receipt was seen (metrics) */
+  onPaid?: (h: HandoverRow) => void;
+  now?: () => number;
+  log?: Logger;
+}
+
+const ERC20 = new Interface(["function transfer(address to, uint256 amount) returns (bool)"]);
+
+/** Whole uact of a LegacyDec string (the fraction is dust and is not paid). */
+export function wholeUact(dec: string | null): bigint {
+  const m = /^(\d+)(\.\d+)?$/.exec(dec ?? "");
+  return m ? BigInt(m[1]) : 0n;
+}
+
+/** The smallest units of a currency that `uact` buys back at `rate` (rounded down: never more than the escrow's value). */
+export function unitsForUact(uact: bigint, rate: ConversionRate): bigint {
+  if (rate.uactNumerator <= 0n || rate.unitDenominator <= 0n) return 0n;
+  return (uact * rate.unitDenominator) / rate.uactNumerator;
+}
+
+/** The EVM address of an account word (family byte ‖ length ‖ address), undefined for another family. */
+export function evmAddressOfWord(word: string): string | undefined {
+  const b = Buffer.from(word.replace(/^0x/, ""), "hex");
+  if (b.length !== 22 || b[0] !== AccountFamily.Evm || b[1] !== 20) return undefined;
+  return getAddress("0x" + b.subarray(2).toString("hex"));
+}
+
+class HookAbort extends Error {
+  constructor(readonly inner: unknown) {
+    super(errorMessage(inner));
+  }
+}
+
+export class EscrowPayouts {
+  private readonly now: () => number;
+  private readonly log: Logger;
+  constructor(private readonly o: PayoutOptions) {
+    this.now = o.now ?? Date.now;
+    this.log = o.log ?? logger("lease-payout");
+  }
+
+  /** Advance every failed handover's payout that is due by one step. */
+  async runDue(): Promise<number> {
+    const due = await this.o.store.handoversToPay();
+    for (const h of due) await this.step(h);
+    return due.length;
+  }
+
+  /** Step a handover's payout until it is settled (paid / none) or `timeoutMs` passes (tests). */
+  async run(id: number, timeoutMs = 30_000): Promise<HandoverRow> {
+    const until = this.now() + timeoutMs;
+    for (;;) {
+      const h = await this.o.store.handover(id);
+      if (h.state !== "failed" || h.payoutState === "paid" || h.payoutState === "none") return h;
+      if (this.now() > until)
+        throw new Error(`payout of handover ${id} not settled after ${timeoutMs} ms (${h.payoutNote ?? "no note"})`);
+      const wait = h.payoutNextAt - this.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, this.o.pollMs ?? 50)));
+      else await this.step(h);
+    }
+  }
+
+  /** One step; a hook error propagates (crash simulation), any other error is recorded and retried. */
+  async step(h: HandoverRow): Promise<HandoverRow> {
+    try {
+      if (h.payoutState === null) return await this.decide(h);
+      if (h.payoutState === "owed") return await this.send(h);
+      if (h.payoutState === "sent") return await this.confirm(h);
+      return h;
+    } catch (e) {
+      if (e instanceof HookAbort) throw e.inner;
+      return this.retry(h, e);
+    }
+  }
+
+  /** Fix whom, where, what and how much (or that nothing is paid, and why). */
+  private async decide(h: HandoverRow): Promise<HandoverRow> {
+    const uact = wholeUact(h.escrowUact);
+    const none = (why: string) => {
+      this.log.info({ handover: h.id, why }, "no escrow payout");
+      return this.o.store.updateHandover(h.id, { payoutState: "none", payoutNote: why });
+    };
+    if (uact === 0n) return none("no escrow was left to return");
+    const word = h.escrowTo ?? h.toHolder;
+    const to = evmAddressOfWord(word);
+    const chain = this.o.chains.get(h.toChain);
+    if (!to || !chain)
+      // recorded, not dropped: the gauge and the row keep what the operator owes
+      return none(`owed ${uact}uact to ${word} on chain ${h.toChain}: no payout configured for that chain or account family`);
+    const amount = unitsForUact(uact, chain.rate);
+    if (amount === 0n) return none(`${uact}uact is worth less than one unit of ${chain.currency} on chain ${h.toChain}`);
+    return this.o.store.updateHandover(h.id, {
+      payoutState: "owed",
+      payoutTo: to,
+      payoutChain: h.toChain,
+      payoutCurrency: getAddress(chain.currency),
+      payoutAmount: amount.toString(),
+      payoutNote: `${uact}uact at ${chain.rate.uactNumerator}/${chain.rate.unitDenominator} uact per unit`,
+      payoutNextAt: this.now(),
+    });
+  }
+
+  private chainOf(h: HandoverRow): PayoutChain {
+    const c = this.o.chains.get(h.payoutChain!);
+    if (!c) throw new Error(`payout chain ${h.payoutChain} of handover ${h.id} is no longer configured`);
+    return c;
+  }
+
+  /** owed: sign, persist the signed bytes, then broadcast (a crash after the persist re-broadcasts the same bytes). */
+  private async send(h: HandoverRow): Promise<HandoverRow> {
+    const c = this.chainOf(h);
+    const amount = BigInt(h.payoutAmount!);
+    const nonce = await c.provider.getTransactionCount(c.wallet.address, "pending");
+    const req =
+      h.payoutCurrency === ZeroAddress
+        ? { to: h.payoutTo!, value: amount }
+        : { to: h.payoutCurrency!, data: ERC20.encodeFunctionData("transfer", [h.payoutTo!, amount]) };
+    const tx = await c.wallet.populateTransaction({ ...req, nonce });
+    const raw = await c.wallet.signTransaction(tx);
+    const hash = Transaction.from(raw).hash!;
+    const sent = await this.o.store.updateHandover(h.id, {
+      payoutState: "sent",
+      payoutRaw: raw,
+      payoutTx: hash,
+      payoutNonce: nonce,
+      payoutNextAt: this.now(),
+    });
+    this.hook(() => this.o.hooks?.beforePayoutBroadcast?.(sent));
+    await this.broadcast(c, raw);
+    this.log.info(
+      { handover: h.id, to: h.payoutTo, amount: h.payoutAmount, currency: h.payoutCurrency, tx: hash },
+      "escrow payout sent",
+    );
+    this.hook(() => this.o.hooks?.afterPayoutBroadcast?.(sent));
+    return this.confirm(sent);
+  }
+
+  private hook(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      throw new HookAbort(e);
+    }
+  }
+
+  /** A node that already has the tx (or mined it) answers with an error: the receipt decides. */
+  private async broadcast(c: PayoutChain, raw: string): Promise<void> {
+    try {
+      await c.provider.broadcastTransaction(raw);
+    } catch (e) {
+      if (!/already known|nonce (too low|has already been used)|known transaction/i.test(errorMessage(e))) throw e;
+    }
+  }
+
+  /** sent: the receipt settles it; no receipt and the nonce still free → re-broadcast the same bytes. */
+  private async confirm(h: HandoverRow): Promise<HandoverRow> {
+    const c = this.chainOf(h);
+    const receipt = await c.provider.getTransactionReceipt(h.payoutTx!);
+    if (receipt) {
+      if (receipt.status === 1) {
+        const paid = await this.o.store.payHandover(
+          h.id,
+          `handover ${h.id}: escrow ${h.escrowUact}uact paid to ${h.payoutTo} on chain ${h.payoutChain}: ${h.payoutAmount} of ${h.payoutCurrency} (tx ${h.payoutTx})`,
+        );
+        this.log.info({ handover: h.id, tx: h.payoutTx }, "escrow payout confirmed");
+        this.o.onPaid?.(paid);
+        return paid;
+      }
+      // mined and reverted (e.g. the operator lacked the token): nothing was paid, sign anew later
+      return this.resign(h, `payout tx ${h.payoutTx} reverted`);
+    }
+    const mined = await c.provider.getTransactionCount(c.wallet.address, "latest");
+    if (mined > h.payoutNonce!) {
+      // the nonce is used; if not by our tx (no receipt, asked again after the count), ours can never be mined
+      if (!(await c.provider.getTransactionReceipt(h.payoutTx!)))
+        return this.resign(h, `nonce ${h.payoutNonce} was used by another transaction`);
+      return this.o.store.updateHandover(h.id, { payoutNextAt: this.now() });
+    }
+    await this.broadcast(c, h.payoutRaw!);
+    return this.o.store.updateHandover(h.id, { payoutNextAt: this.now() + (this.o.pollMs ?? 500) });
+  }
+
+  private async resign(h: HandoverRow, why: string): Promise<HandoverRow> {
+    this.log.warn({ handover: h.id, why }, "escrow payout not mined; signing again");
+    return this.retry(
+      await this.o.store.updateHandover(h.id, { payoutState: "owed", payoutRaw: null, payoutTx: null, payoutNonce: null }),
+      new Error(why),
+    );
+  }
+
+  /** Payouts never give up (the holder is owed the money): capped backoff, the error kept in the note. */
+  private async retry(h: HandoverRow, e: unknown): Promise<HandoverRow> {
+    const attempts = h.payoutAttempts + 1;
+    const delay = nextAttemptDelayMs(attempts, {
+      baseMs: this.o.backoffBaseMs ?? 1_000,
+      maxMs: this.o.backoffMaxMs ?? 60_000,
+      maxAttempts: Infinity,
+    });
+    const msg = errorMessage(e).slice(0, 1000);
+    this.log.warn({ handover: h.id, attempts, retryInMs: delay, err: msg }, "escrow payout step failed; will retry");
+    return this.o.store.updateHandover(h.id, { payoutAttempts: attempts, payoutNote: msg, payoutNextAt: this.now() + delay });
+  }
+}
