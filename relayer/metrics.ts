@@ -82,8 +82,13 @@ export class Metrics {
   });
   readonly leaseHandoverEscrow = new Gauge({
     name: "hexs_relayer_lease_handover_escrow_uact",
-    help: "uact left in deployments' escrow at their handovers (priced into the sale, accounted to the new holder): handed_over = stayed on the running deployment (done), refunded = returned to the owner by closing a failed handover's deployment",
+    help: "uact left in deployments' escrow at their handovers (priced into the sale, accounted to the new holder): handed_over = stayed on the running deployment (done), refunded = returned to the owner by closing a failed handover's deployment, paid = of those, paid on to the new holder",
     labelNames: ["outcome"],
+    registers: [this.registry],
+  });
+  readonly leaseHandoverPayouts = new Counter({
+    name: "hexs_relayer_lease_handover_payouts_total",
+    help: "failed handovers whose returned escrow's value was paid to the new holder (payout tx receipt seen)",
     registers: [this.registry],
   });
   readonly leaseHandoversReported = new Counter({

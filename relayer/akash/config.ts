@@ -99,6 +99,21 @@ export const akashSectionSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * leaders: pay the value of a failed handover's returned escrow to the new holder on their
+     * chain (relayer/akash/payouts.ts). Unset: the escrow is recorded as owed and not paid.
+     */
+    payouts: z
+      .object({
+        /** by purchase chain name (EVM only): what is paid there, 0x000…0 = the native coin */
+        currency: z.record(z.string(), evmAddress),
+        /** currency (lower case) → uact per smallest unit, as a ratio (the top-up rates' form) */
+        rates: z.record(z.string(), z.object({ uactNumerator: uint, unitDenominator: uint }).strict()),
+        /** the paying account's key (default the chain's submitter key; a key of its own avoids nonce races with deliveries) */
+        key: keySource.optional(),
+      })
+      .strict()
+      .optional(),
     pollMs: z.number().int().min(10).default(1000),
   })
   .strict()
@@ -118,6 +133,17 @@ export const akashSectionSchema = z
             ? "required for role leader: where the pipeline decrypts SDLs (or sdlDir for plaintext devnet SDLs)"
             : "required for role cosigner: a lease's manifest is checked against the model's SDL, decrypted as this operator (or sdlDir for plaintext devnet SDLs)",
       });
+    for (const [chain, currency] of Object.entries(c.payouts?.currency ?? {})) {
+      if (!c.purchases.some((p) => p.chain === chain))
+        ctx.addIssue({ code: "custom", path: ["payouts", "currency", chain], message: `${chain} is not one of akash.purchases` });
+      const rate = c.payouts!.rates[currency.toLowerCase()];
+      if (!rate || rate.uactNumerator === 0n || rate.unitDenominator === 0n)
+        ctx.addIssue({
+          code: "custom",
+          path: ["payouts", "rates"],
+          message: `no non-zero rate for ${currency.toLowerCase()}, the payout currency of ${chain}`,
+        });
+    }
     if (c.role === "leader") {
       if (!c.mnemonic)
         ctx.addIssue({

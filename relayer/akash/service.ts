@@ -22,6 +22,7 @@ import { nextAttemptDelayMs, sleep } from "../retry";
 import { PlaintextFileSdlSource, type SdlRequest, type SdlSource } from "./sdl-source";
 import { EscrowTopups } from "./topups";
 import { LeaseHandovers, type HandoverHooks } from "./handover";
+import { EscrowPayouts, type PayoutChain } from "./payouts";
 import type { Metrics } from "../metrics";
 
 export function readMnemonic(src: { env: string } | { file: string }): string {
@@ -132,6 +133,7 @@ export class AkashService {
   pipeline?: LeasePipeline;
   topups?: EscrowTopups;
   handovers?: LeaseHandovers;
+  payouts?: EscrowPayouts;
 
   /** settles when start() finished (rejects with its error) */
   started?: Promise<void>;
@@ -282,6 +284,34 @@ export class AkashService {
       },
       onReported: () => this.o.metrics?.leaseHandoversReported.inc(),
     });
+    if (a.payouts) {
+      // a failed handover's returned escrow is paid to the new holder on its chain, once
+      const { connectEvm } = await import("../sources/evm-provider");
+      const chains = new Map<string, PayoutChain>();
+      for (const [name, currency] of Object.entries(a.payouts.currency)) {
+        const c = this.o.cfg.chains.find((x) => x.name === name);
+        if (c?.type !== "evm")
+          throw new ConfigError(`akash.payouts.currency.${name}: not an EVM chain of this relayer`, "akash.payouts");
+        const provider = await connectEvm(c.rpc);
+        const key = a.payouts.key ? readMnemonic(a.payouts.key) : this.o.keys.submitter(c);
+        const wallet = new Wallet(key, provider);
+        chains.set(String(c.hexsChainId), {
+          hexsChainId: String(c.hexsChainId),
+          provider,
+          wallet,
+          currency,
+          rate: a.payouts.rates[currency.toLowerCase()],
+        });
+      }
+      this.payouts = new EscrowPayouts({
+        store: this.leases,
+        chains,
+        backoffBaseMs: this.pipeline.policy.backoffBaseMs,
+        backoffMaxMs: this.pipeline.policy.backoffMaxMs,
+        pollMs: this.pipeline.policy.pollMs,
+        onPaid: () => this.o.metrics?.leaseHandoverPayouts.inc(),
+      });
+    }
     const sink: FeedSink = {
       purchase: async (req) => {
         const row = await this.pipeline!.submit(req);
@@ -348,6 +378,7 @@ export class AkashService {
         await this.topups?.runDue();
         await this.handovers?.runDue();
         await this.handovers?.reportDue();
+        await this.payouts?.runDue();
         // key expiry is each purchase chain's clock (a devnet's may run ahead of the wall clock)
         const times = new Map<string, number>();
         for (const c of this.chains.values()) times.set(String(c.hexsChainId), await c.time());

@@ -784,14 +784,18 @@ export class LeaseStore {
   /**
    * The escrow accounted by handovers, by outcome: `handed_over` (done: left on the running
    * deployment for the new holder) and `refunded` (failed: returned to the owner by the close, owed
-   * to the new holder). uact LegacyDec strings summed exactly, returned as whole uact.
+   * to the new holder), and of those `paid` (their value paid to the new holder, receipt seen).
+   * uact LegacyDec strings summed exactly, returned as whole uact.
    */
-  async handoverEscrow(): Promise<{ handed_over: bigint; refunded: bigint }> {
+  async handoverEscrow(): Promise<{ handed_over: bigint; refunded: bigint; paid: bigint }> {
     const rows = await this.driver.all(
-      "SELECT state, escrow_uact AS e FROM handovers WHERE state IN ('done', 'failed') AND escrow_uact IS NOT NULL",
+      "SELECT state, escrow_uact AS e, payout_state AS p FROM handovers WHERE state IN ('done', 'failed') AND escrow_uact IS NOT NULL",
     );
-    const out = { handed_over: 0n, refunded: 0n };
-    for (const r of rows) out[r.state === "done" ? "handed_over" : "refunded"] += uactOf(String(r.e));
+    const out = { handed_over: 0n, refunded: 0n, paid: 0n };
+    for (const r of rows) {
+      out[r.state === "done" ? "handed_over" : "refunded"] += uactOf(String(r.e));
+      if (r.p === "paid") out.paid += uactOf(String(r.e));
+    }
     return out;
   }
   /** How many handovers are in each state (`retrying`: pending or updated after a failed attempt). */

@@ -59,6 +59,22 @@ describe("relayer config: the akash section", () => {
     expect(configError(base({ ...leader, policy: { bidWindowMs: -1 } })).message).to.match(/akash\.policy\.bidWindowMs/);
   });
 
+  it("escrow payouts: refuses a payout chain outside akash.purchases and a payout currency without a non-zero rate", () => {
+    const native = "0x" + "00".repeat(20);
+    const rates = { [native]: { uactNumerator: 1, unitDenominator: "1000000000" } };
+    expect(configError(base({ ...leader, payouts: { currency: { b: native }, rates } })).message).to.match(
+      /akash\.payouts\.currency\.b: b is not one of akash\.purchases/,
+    );
+    expect(configError(base({ ...leader, payouts: { currency: { a: native }, rates: {} } })).message).to.match(
+      /akash\.payouts\.rates: no non-zero rate for 0x0{40}, the payout currency of a/,
+    );
+    expect(
+      configError(
+        base({ ...leader, payouts: { currency: { a: native }, rates: { [native]: { uactNumerator: 0, unitDenominator: 1 } } } }),
+      ).message,
+    ).to.match(/akash\.payouts\.rates: no non-zero rate/);
+  });
+
   it("resolves the section's files against the config file's folder", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-akash-cfg-"));
     const file = path.join(dir, "relayer.json");

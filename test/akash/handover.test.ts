@@ -131,7 +131,7 @@ describe("lease handover: a leased key changes hands → the running deployment 
     akash = await env.client();
     fundAkash(env, akash.address);
     payerRpc = new JsonRpcProvider(rpc.url, undefined, { staticNetwork: true, polling: true, pollingInterval: 50 });
-    payer = Wallet.createRandom().connect(payerRpc);
+    payer = new Wallet(Wallet.createRandom().privateKey, payerRpc);
     await (await p.signers[12].sendTransaction({ to: payer.address, value: ethers.parseEther("10") })).wait();
   });
   after(async () => {

@@ -186,7 +186,14 @@ for (const backend of backends) {
         "closed",
         "gone",
       ]);
-      expect(await s.handoverEscrow()).to.deep.equal({ handed_over: 5_000_000n, refunded: 1200n });
+      expect(await s.handoverEscrow()).to.deep.equal({ handed_over: 5_000_000n, refunded: 1200n, paid: 0n });
+      // the failed one with escrow is owed a payout; paying it moves its escrow to `paid` and logs it
+      expect((await s.handoversToPay()).map((h) => h.id)).to.deep.equal([b.id, c.id]);
+      await s.updateHandover(b.id, { payoutState: "sent", payoutTx: "0x" + "cd".repeat(32), payoutNonce: 7 });
+      expect(await s.payHandover(b.id, "paid 1200uact")).to.include({ payoutState: "paid", payoutNonce: 7 });
+      expect((await s.events(job.id)).at(-1)).to.include({ fromState: "handover_failed", toState: "escrow_paid" });
+      expect(await s.handoverEscrow()).to.deep.equal({ handed_over: 5_000_000n, refunded: 1200n, paid: 1200n });
+      expect((await s.handoversToPay()).map((h) => h.id)).to.deep.equal([c.id]);
       expect(await s.handoverCounts()).to.include({ done: 1, failed: 2, closing: 0 });
     });
 
