@@ -37,7 +37,7 @@ import { EvmLeaseReporter } from "../../relayer/akash/reporter";
 import { encodeDeploymentParams, type LeasePolicyInput } from "../../relayer/akash/params";
 import { ProviderRejectedError } from "../../sdk/akash/errors";
 import type { AkashClient } from "../../sdk/akash/client";
-import type { HexsHub, KeyNFT } from "../../sdk/typechain";
+import type { HexsHub, KeyNFT, TestToken } from "../../sdk/typechain";
 import { fundAkash, PROVIDER_B, SDL_FILE, startEnv, type Env } from "./helpers/env";
 import fs from "node:fs";
 
@@ -142,7 +142,14 @@ describe("lease handover: a leased key changes hands → the running deployment 
 
   /** One operator's lease service, wired as AkashService wires it: feed → pipeline / handovers. */
   async function operatorStack(
-    o: { file?: string; hooks?: HandoverHooks; maxAttempts?: number; payoutHooks?: PayoutHooks } = {},
+    o: {
+      file?: string;
+      hooks?: HandoverHooks;
+      maxAttempts?: number;
+      payoutHooks?: PayoutHooks;
+      payoutCurrency?: string;
+      payoutRate?: { uactNumerator: bigint; unitDenominator: bigint };
+    } = {},
   ) {
     const file = o.file ?? path.join(env.tmpdir, `handover-${++dbSeq}.sqlite`);
     const db = await openLeaseDb(file);
@@ -171,8 +178,8 @@ describe("lease handover: a leased key changes hands → the running deployment 
       hexsChainId: String(chainId),
       provider: payerRpc,
       wallet: payer,
-      currency: ZeroAddress,
-      rate: PAYOUT_RATE,
+      currency: o.payoutCurrency ?? ZeroAddress,
+      rate: o.payoutRate ?? PAYOUT_RATE,
     };
     const payouts = new EscrowPayouts({
       store,
@@ -376,6 +383,34 @@ describe("lease handover: a leased key changes hands → the running deployment 
       expect(updatesOf(dseq)).to.have.length(1);
       expect(uact(done.escrowUact)).to.equal(escrowBefore);
       expect(done.escrowTo).to.equal(evmHolderWord(await bob.getAddress()));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a fill listed with leaseEscrow = 1 (to-seller) hands over as priced-in: the escrow stays with the deployment for the buyer and nothing is paid to the seller", async () => {
+    const s = await operatorStack();
+    try {
+      const { keyId, lease } = await leasedKey(s);
+      const dseq = lease.dseq!;
+      const escrowBefore = env.standin.chain.escrowBalance(akash.address, dseq);
+      const price = ethers.parseEther("0.2");
+      await (await keys.connect(buyer).approve(await p.resale.getAddress(), keyId)).wait();
+      await (
+        await p.resale.connect(buyer).list(modelId, keyId, ethers.ZeroAddress, price, await p.resale.LEASE_ESCROW_TO_SELLER())
+      ).wait();
+      await (await p.resale.connect(bob).buy(keyId, ethers.ZeroAddress, price, { value: price })).wait();
+      await s.poll();
+      const nonce = await payerRpc.getTransactionCount(payer.address, "latest");
+      const [done] = await s.handovers.runLease(lease.id);
+      expect(done.state, done.lastError ?? "").to.equal("done");
+      expect(holderEnvOf(served(dseq))).to.deep.equal([`${HOLDER_ENV}=${evmHolderWord(await bob.getAddress())}`]);
+      expect(env.standin.chain.escrowBalance(akash.address, dseq)).to.equal(escrowBefore);
+      expect(done.escrowTo).to.equal(evmHolderWord(await bob.getAddress()));
+      // only failed handovers owe a payout: none is due, no transaction from the operator's account
+      expect(await s.payouts.runDue()).to.equal(0);
+      expect((await s.store.handover(done.id)).payoutState).to.equal(null);
+      expect(await payerRpc.getTransactionCount(payer.address, "latest")).to.equal(nonce);
     } finally {
       await s.close();
     }
@@ -740,6 +775,31 @@ describe("lease handover: a leased key changes hands → the running deployment 
       expect(await s.payouts.runDue()).to.equal(0);
       expect(await ethers.provider.getBalance(to)).to.equal(before + want);
       expect(await paymentsTo(to, want, fromBlock)).to.equal(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("an ERC-20 payout the operator cannot make yet (no token balance) pays nothing and is retried; once funded it is paid once, in the token", async () => {
+    const token = (await (await ethers.getContractFactory("TestToken")).deploy()) as unknown as TestToken;
+    const rate = { uactNumerator: 1n, unitDenominator: 1000n };
+    const s = await operatorStack({ payoutCurrency: await token.getAddress(), payoutRate: rate });
+    try {
+      const { h, escrow } = await failedHandover(s);
+      const to = await alice.getAddress();
+      const want = unitsForUact(escrow, rate);
+      const owed = await s.payouts.step(h); // amount fixed
+      expect(owed).to.include({ payoutState: "owed", payoutCurrency: await token.getAddress(), payoutAmount: want.toString() });
+      const refused = await s.payouts.step(owed); // the transfer would revert: nothing signed, retried later
+      expect(refused).to.include({ payoutState: "owed", payoutAttempts: 1, payoutTx: null });
+      expect(refused.payoutNote).to.match(/revert|insufficient/i);
+      expect(await token.balanceOf(to)).to.equal(0n);
+      await (await token.mint(payer.address, want)).wait();
+      const paid = await s.payouts.run(h.id);
+      expect(paid).to.include({ payoutState: "paid" });
+      expect(await token.balanceOf(to)).to.equal(want);
+      expect(await token.balanceOf(payer.address)).to.equal(0n);
+      expect(await s.payouts.runDue()).to.equal(0);
     } finally {
       await s.close();
     }
