@@ -169,6 +169,11 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
                 policy: { bidWindowMs: 300, pollMs: 50, backoffBaseMs: 50, backoffMaxMs: 300, maxAttempts: 3, txTimeoutMs: 3000 },
                 // 1 ETH buys 2,000 ACT (2,000,000,000 uact)
                 topups: { rates: { [NATIVE]: { uactNumerator: "2000000000", unitDenominator: "1000000000000000000" } } },
+                // a failed handover's returned escrow is paid to the new holder: 1 uact buys 10^9 wei
+                payouts: {
+                  currency: { a: NATIVE },
+                  rates: { [NATIVE]: { uactNumerator: "1", unitDenominator: "1000000000" } },
+                },
               }
             : { leaders: [leaderAkash.address], keyService: svc.url, report: { refundsPerHour: i === 1 ? 1 : 5 } }),
         },
@@ -519,6 +524,42 @@ describe("relayer process → lease pipeline → LeaseReported on the Akash lane
       expect(await metric("hexs_relayer_lease_handovers_reported_total")).to.equal(2);
     } finally {
       delete handoverHooks.beforeReport;
+    }
+  });
+  it("the running service pays a failed handover's returned escrow to the new holder once (the leader's submitter account, native coin at the configured rate) and counts it in /metrics", async () => {
+    const keyId = await buy();
+    const lease = await until("the lease", 60_000, async () => {
+      const j = await job(keyId);
+      return j?.state === "reported" ? j : undefined;
+    });
+    const escrow = env.standin.chain.escrowBalance(lease.owner, lease.dseq!);
+    const holder = p.signers[13];
+    const to = await holder.getAddress();
+    const before = await ethers.provider.getBalance(to);
+    const gateways = [...env.standin.gateways.values()];
+    for (const g of gateways) g.behaviour = { rejectManifestStatus: 400 };
+    try {
+      const keyNft = await ethers.getContractAt("KeyNFT", await p.registry.keysOf(modelId));
+      await (await keyNft.connect(buyer).transferFrom(await buyer.getAddress(), to, keyId)).wait();
+      const paid = await until("the payout", 60_000, async () => {
+        const [h] = await leader().leases!.handoversOf(lease.id);
+        return h?.payoutState === "paid" ? h : undefined;
+      });
+      const want = escrow * 1_000_000_000n;
+      expect(paid).to.include({ state: "failed", payoutTo: to, payoutAmount: want.toString(), payoutCurrency: NATIVE });
+      expect(await ethers.provider.getBalance(to)).to.equal(before + want);
+      expect(
+        await until(
+          "the payout counter",
+          10_000,
+          async () => (await metric("hexs_relayer_lease_handover_payouts_total")) || undefined,
+        ),
+      ).to.equal(1);
+      await new Promise((r) => setTimeout(r, 1000)); // more work-loop rounds: still one payout
+      expect(await ethers.provider.getBalance(to)).to.equal(before + want);
+      expect(await metric("hexs_relayer_lease_handover_payouts_total")).to.equal(1);
+    } finally {
+      for (const g of gateways) g.behaviour = {};
     }
   });
 });
