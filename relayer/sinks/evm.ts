@@ -26,6 +26,9 @@ import { revertDataOf } from "../../sdk/errors";
 import { LZ_RECEIVE_GAS_PER_KIND } from "../../sdk/bridge";
 import { decodeHeader, type Kind } from "../../codec";
 
+/** the timed parts of a submission (metrics: submit:<part>); fees is the fee suggestion (cached for a second) */
+type SubmitPart = "simulate" | "estimate" | "fees" | "nonce" | "sign" | "broadcast";
+
 export const GATEWAY_ABI = [
   "function submitBatch(bytes[] messages, bytes[] signatures)",
   "function relayers() view returns (address[] set, uint8 threshold, uint32 epoch)",
@@ -66,13 +69,16 @@ export class EvmGatewaySink implements Sink {
   /** the gas limits of the last batches sent, newest last (tests, diagnostics); `simulated`: eth_call first */
   readonly gasLimits: { messages: number; gasLimit: bigint; estimated: boolean; simulated: boolean }[] = [];
   /** called with the time each part of a submission took (metrics: submit:<part>) */
-  onTime?: (part: "simulate" | "estimate" | "nonce" | "sign" | "broadcast", seconds: number) => void;
-  private async timed<T>(part: "simulate" | "estimate" | "nonce" | "sign" | "broadcast", f: () => Promise<T>): Promise<T> {
+  onTime?: (part: SubmitPart, seconds: number) => void;
+  lastSubmitMs: Record<string, number> = {};
+  private async timed<T>(part: SubmitPart, f: () => Promise<T>): Promise<T> {
     const t0 = performance.now();
     try {
       return await f();
     } finally {
-      this.onTime?.(part, (performance.now() - t0) / 1000);
+      const ms = performance.now() - t0;
+      this.lastSubmitMs[part] = Math.round((this.lastSubmitMs[part] ?? 0) + ms);
+      this.onTime?.(part, ms / 1000);
     }
   }
   /** called on every fee bump (metrics) */
@@ -161,6 +167,7 @@ export class EvmGatewaySink implements Sink {
     set: RelayerSet,
     opts: SubmitOptions = {},
   ): Promise<string> {
+    this.lastSubmitMs = {};
     const sigs = [...signatures]
       .sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1))
       .slice(0, set.threshold)
@@ -215,7 +222,7 @@ export class EvmGatewaySink implements Sink {
         throw new Error(`${this.name}: could not simulate submitBatch: ${shortError(e)}`, { cause: e });
       }
     }
-    const fees = await this.fees();
+    const fees = await this.timed("fees", () => this.fees());
     const nonce = await this.timed("nonce", async () => {
       const pending =
         opts.pipelined && this.nextNonce !== undefined
