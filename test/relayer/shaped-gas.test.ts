@@ -259,6 +259,23 @@ describe("relayer EVM sink: gas limit from the batch's shape", function () {
     expect(Number((await b.hub.lane(1)).inbound)).to.equal(inbound + 21);
   });
 
+  it("chains[].simulateHeads: every head batch is simulated before it is sent (the gas limit still from its shape)", async () => {
+    const cfg = { ...(sink as unknown as { cfg: EvmChainConfig }).cfg, simulateHeads: true };
+    const always = new EvmGatewaySink(cfg, submitter.signingKey, store);
+    await always.init();
+    try {
+      const calls = () => proxy.calls.get("eth_call") ?? 0;
+      const before = calls();
+      const p = batch(purchases(4));
+      const h = await always.submit(p.messages, p.signatures, set());
+      expect((await receiptOf(node.provider, h)).status).to.equal(1);
+      expect(calls() - before).to.equal(1);
+      expect(always.gasLimits.at(-1)).to.include({ messages: 4, estimated: false, simulated: true });
+    } finally {
+      await always.close();
+    }
+  });
+
   it("batches toward an EVM chain follow its own maxBatch and are cut at its batchGas (fit: the longest run whose shaped gas stays within it)", async () => {
     const budget = 1_500_000;
     const cfg = { ...(sink as unknown as { cfg: EvmChainConfig }).cfg, maxBatch: 200, batchGas: budget };
