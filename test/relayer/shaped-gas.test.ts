@@ -276,6 +276,23 @@ describe("relayer EVM sink: gas limit from the batch's shape", function () {
     }
   });
 
+  it("a pipelined batch reuses the fee suggestion of the batch before it (no fee read from the node between a step's broadcasts)", async () => {
+    const feeReads = () => (proxy.calls.get("eth_gasPrice") ?? 0) + (proxy.calls.get("eth_maxPriorityFeePerGas") ?? 0);
+    const p = batch(purchases(2));
+    const q = batch(purchases(2));
+    const h1 = await sink.submit(p.messages, p.signatures, set());
+    await new Promise((r) => setTimeout(r, 1_100)); // past the one-second cache a head batch uses
+    const before = feeReads();
+    const h2 = await sink.submit(q.messages, q.signatures, set(), { pipelined: true });
+    expect(feeReads() - before).to.equal(0);
+    expect((await receiptOf(node.provider, h1)).status).to.equal(1);
+    expect((await receiptOf(node.provider, h2)).status).to.equal(1);
+    // a head batch after the cache's second asks the node again
+    const r = batch(purchases(1));
+    await sink.submit(r.messages, r.signatures, set());
+    expect(feeReads() - before).to.be.above(0);
+  });
+
   it("batches toward an EVM chain follow its own maxBatch and are cut at its batchGas (fit: the longest run whose shaped gas stays within it)", async () => {
     const budget = 1_500_000;
     const cfg = { ...(sink as unknown as { cfg: EvmChainConfig }).cfg, maxBatch: 200, batchGas: budget };
