@@ -487,7 +487,10 @@ export class Deliverer {
     run.groups++;
     run.sent++;
     run.inFlight += batch.length;
-    this.log.info({ lane, first: batch[0].nonce, count: batch.length, txHash, inFlight: run.groups }, "batch submitted");
+    this.log.info(
+      { lane, first: batch[0].nonce, count: batch.length, txHash, inFlight: run.groups, ms: sink.lastSubmitMs },
+      "batch submitted",
+    );
     // not waiting for the receipt: a later step on this lane checks it
     return run.groups >= run.limit ? { done: "delivered" } : { next: "sign" };
   }

@@ -67,6 +67,12 @@ export const evmChainSchema = z
      * so several fit one block and a pipelined batch's limit is never the flat fallback
      */
     batchGas: z.number().int().min(200_000).max(15_000_000).default(10_000_000),
+    /**
+     * eth_call every batch sent at a lane's head before broadcasting it. Off by default: a head
+     * batch is simulated only after one of our transactions reverted on this chain (or when its
+     * gas has no shaped figure), so a refusal costs one reverted transaction, then is classified.
+     */
+    simulateHeads: z.boolean().default(false),
     confirmations: z.number().int().min(0).max(10_000).default(2),
     /** first block to scan when no cursor is stored */
     startBlock: z.number().int().min(0).default(0),

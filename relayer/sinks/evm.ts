@@ -26,6 +26,9 @@ import { revertDataOf } from "../../sdk/errors";
 import { LZ_RECEIVE_GAS_PER_KIND } from "../../sdk/bridge";
 import { decodeHeader, type Kind } from "../../codec";
 
+/** the timed parts of a submission (metrics: submit:<part>); fees is the fee suggestion (cached for a second) */
+type SubmitPart = "simulate" | "estimate" | "fees" | "nonce" | "sign" | "broadcast";
+
 export const GATEWAY_ABI = [
   "function submitBatch(bytes[] messages, bytes[] signatures)",
   "function relayers() view returns (address[] set, uint8 threshold, uint32 epoch)",
@@ -57,22 +60,25 @@ export class EvmGatewaySink implements Sink {
    */
   private nextNonce?: number;
   /**
-   * Set when a transaction of ours reverted on chain (status): the next head batch's gas limit is
-   * estimated by the node instead of taken from its shape, once.
+   * Set when a transaction of ours reverted on chain (status): the next head batch is simulated
+   * and its gas limit estimated by the node instead of taken from its shape, once.
    */
   private estimateNext = false;
   /** gas of a batch from its shape (a test replaces it to stand for a figure that became too low) */
   shape: (messages: readonly string[], signatures: number) => bigint | undefined = shapedGas;
-  /** the gas limits of the last batches sent, newest last (tests, diagnostics) */
-  readonly gasLimits: { messages: number; gasLimit: bigint; estimated: boolean }[] = [];
+  /** the gas limits of the last batches sent, newest last (tests, diagnostics); `simulated`: eth_call first */
+  readonly gasLimits: { messages: number; gasLimit: bigint; estimated: boolean; simulated: boolean }[] = [];
   /** called with the time each part of a submission took (metrics: submit:<part>) */
-  onTime?: (part: "simulate" | "estimate" | "nonce" | "sign" | "broadcast", seconds: number) => void;
-  private async timed<T>(part: "simulate" | "estimate" | "nonce" | "sign" | "broadcast", f: () => Promise<T>): Promise<T> {
+  onTime?: (part: SubmitPart, seconds: number) => void;
+  lastSubmitMs: Record<string, number> = {};
+  private async timed<T>(part: SubmitPart, f: () => Promise<T>): Promise<T> {
     const t0 = performance.now();
     try {
       return await f();
     } finally {
-      this.onTime?.(part, (performance.now() - t0) / 1000);
+      const ms = performance.now() - t0;
+      this.lastSubmitMs[part] = Math.round((this.lastSubmitMs[part] ?? 0) + ms);
+      this.onTime?.(part, ms / 1000);
     }
   }
   /** called on every fee bump (metrics) */
@@ -161,6 +167,7 @@ export class EvmGatewaySink implements Sink {
     set: RelayerSet,
     opts: SubmitOptions = {},
   ): Promise<string> {
+    this.lastSubmitMs = {};
     const sigs = [...signatures]
       .sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1))
       .slice(0, set.threshold)
@@ -172,11 +179,20 @@ export class EvmGatewaySink implements Sink {
     // transaction should carry. It runs the batch several times on the node (binary search), which
     // was the largest part of a head batch's submit time.
     const estimate = shaped === undefined || (!opts.pipelined && this.estimateNext);
+    // A head batch is simulated (eth_call) only when its shape cannot be trusted for the same
+    // reasons, or when the chain's config asks for it (`simulateHeads`). Its messages are attested
+    // and in lane order, the deliverer has just read the lane's nonce, and its gas limit is bounded
+    // by the shape and `batchGas`: the simulation would only turn a refusal into an error instead
+    // of a reverted transaction, and it was the node's largest piece of work per head batch (4.7 s
+    // for 253 messages under load). A revert costs one transaction's gas: its receipt is the
+    // failure path (the batch goes back to observed, is retried with backoff), and the next head
+    // batch is simulated and estimated, so a refusal is still classified with its reason and parked.
+    const simulate = !opts.pipelined && (estimate || this.cfg.simulateHeads);
     let gasLimit: bigint;
-    if (opts.pipelined) {
-      // Earlier batches of the lane are still unmined: committed state would refuse this one
-      // (UnexpectedNonce), so neither simulation nor estimation can run. A batch that runs out of
-      // gas reverts as a whole (the hub's ApplyOutOfGas) and is sent again as the lane's head.
+    if (opts.pipelined || !simulate) {
+      // Pipelined: earlier batches of the lane are still unmined, so committed state would refuse
+      // this one (UnexpectedNonce) and neither simulation nor estimation can run. A batch that runs
+      // out of gas reverts as a whole (the hub's ApplyOutOfGas) and is sent again as the lane's head.
       gasLimit = shaped ?? MAX_SHAPED_GAS;
     } else {
       // Simulate first: a batch the destination refuses is reported with its reason, not mined.
@@ -206,7 +222,7 @@ export class EvmGatewaySink implements Sink {
         throw new Error(`${this.name}: could not simulate submitBatch: ${shortError(e)}`, { cause: e });
       }
     }
-    const fees = await this.fees();
+    const fees = await this.timed("fees", () => this.fees(opts.pipelined));
     const nonce = await this.timed("nonce", async () => {
       const pending =
         opts.pipelined && this.nextNonce !== undefined
@@ -226,7 +242,7 @@ export class EvmGatewaySink implements Sink {
     const hash = await this.broadcast(tx, true);
     this.nextNonce = nonce + 1;
     if (estimate && !opts.pipelined) this.estimateNext = false;
-    this.gasLimits.push({ messages: messages.length, gasLimit, estimated: estimate && !opts.pipelined });
+    this.gasLimits.push({ messages: messages.length, gasLimit, estimated: estimate && !opts.pipelined, simulated: simulate });
     if (this.gasLimits.length > 100) this.gasLimits.shift();
     this.sent.set(hash, { tx, sentAt: Date.now() });
     return hash;
@@ -235,9 +251,12 @@ export class EvmGatewaySink implements Sink {
   private feeData?: { at: number; f: FeeData };
 
   /** Current fee suggestion, capped by the configured maximum. */
-  private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
-    // one suggestion per second at most (several batches are sent back to back when pipelining)
-    if (!this.feeData || Date.now() - this.feeData.at > 1_000)
+  private async fees(pipelined = false): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    // One suggestion per second at most. A pipelined batch goes right behind the batches of its
+    // step: it reuses their suggestion for up to 10 s instead of asking the node, which answers
+    // only after mining the block in progress (1.5 s seen in bench:relayer at load 6.4, with the
+    // previous batch's 256 messages in that block); fee bumping covers a suggestion gone stale.
+    if (!this.feeData || Date.now() - this.feeData.at > (pipelined ? 10_000 : 1_000))
       this.feeData = { at: Date.now(), f: await this.provider.getFeeData() };
     const f = this.feeData.f;
     const cap = this.maxFee;

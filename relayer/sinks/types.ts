@@ -37,6 +37,8 @@ export interface Sink {
    * without being mined (gone from the pool, or never broadcast)
    */
   status(txHash: string): Promise<{ status: TxStatus; error?: string; txHash?: string; dropped?: boolean }>;
+  /** how long each part of the last `submit` took, ms (logged with the batch: where a submission's time goes) */
+  readonly lastSubmitMs?: Readonly<Record<string, number>>;
   close(): Promise<void>;
 }
 

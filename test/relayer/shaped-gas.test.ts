@@ -13,6 +13,7 @@ import { AccountFamily, batchRootOfMessages, encodeBody, encodeEnvelope, Kind } 
 import { parseConfig, type EvmChainConfig } from "../../relayer/config";
 import { Relayer } from "../../relayer/relayer";
 import { EvmGatewaySink, shapedGas } from "../../relayer/sinks/evm";
+import { RejectedError } from "../../relayer/sinks/types";
 import { OpStore } from "../../relayer/store";
 import { evmModelBody } from "../../devnet/wasmd";
 import {
@@ -212,6 +213,86 @@ describe("relayer EVM sink: gas limit from the batch's shape", function () {
     expect(sink.gasLimits.at(-1)).to.include({ messages: 5, estimated: false });
   });
 
+  it("a head batch is sent without simulation; one the destination refuses reverts on chain (nothing applied or refused), then the next head batch is simulated and refused with its reason", async () => {
+    const inbound = Number((await b.hub.lane(1)).inbound);
+    const calls = () => proxy.calls.get("eth_call") ?? 0;
+    // a well-shaped batch at the lane's head: no eth_call, no estimate, applied
+    let before = calls();
+    const ok = batch(purchases(10));
+    const h0 = await sink.submit(ok.messages, ok.signatures, set());
+    expect((await receiptOf(node.provider, h0)).status).to.equal(1);
+    expect(calls() - before, "eth_call before a trusted head batch").to.equal(0);
+    expect(sink.gasLimits.at(-1)).to.include({ messages: 10, estimated: false, simulated: false });
+    expect((await sink.status(h0)).status).to.not.equal("failed");
+    // the next batch signed by keys outside the relayer set: sent unsimulated, the gateway refuses it on chain
+    const p = batch(purchases(8));
+    const { root } = batchRootOfMessages(p.messages);
+    const outsiders = [0, 1].map((i) => new Wallet(keccak256(Buffer.from(`hexs-shaped-gas-outsider-${i}`))));
+    const forged = new Map(outsiders.map((k) => [k.address, k.signingKey.sign(root).serialized]));
+    before = calls();
+    const h1 = await sink.submit(p.messages, forged, set());
+    expect(calls() - before).to.equal(0);
+    expect((await receiptOf(node.provider, h1)).status).to.equal(0);
+    const st = await sink.status(h1);
+    expect(st.status).to.equal("failed");
+    expect(Number((await b.hub.lane(1)).inbound)).to.equal(inbound + 10);
+    expect(await b.hub.queryFilter(b.hub.filters.MessageRejected(1))).to.have.length(0);
+    // after the revert the same batch is simulated first: refused with the gateway's reason, nothing sent
+    before = calls();
+    const sentBefore = sink.gasLimits.length;
+    let refused: unknown;
+    await sink.submit(p.messages, forged, set()).catch((e) => (refused = e));
+    expect(refused).to.be.instanceOf(RejectedError);
+    expect((refused as Error).message).to.match(/NotRelayer|SignersNotAscending|BelowThreshold/);
+    expect(calls() - before).to.equal(1);
+    expect(sink.gasLimits.length).to.equal(sentBefore);
+    // correctly signed, it is simulated and estimated once, applied, and the head after it is trusted again
+    const h2 = await sink.submit(p.messages, p.signatures, set());
+    expect((await receiptOf(node.provider, h2)).status).to.equal(1);
+    expect(sink.gasLimits.at(-1)).to.include({ messages: 8, estimated: true, simulated: true });
+    const q = batch(purchases(3));
+    before = calls();
+    const h3 = await sink.submit(q.messages, q.signatures, set());
+    expect((await receiptOf(node.provider, h3)).status).to.equal(1);
+    expect(calls() - before).to.equal(0);
+    expect(sink.gasLimits.at(-1)).to.include({ messages: 3, estimated: false, simulated: false });
+    expect(Number((await b.hub.lane(1)).inbound)).to.equal(inbound + 21);
+  });
+
+  it("chains[].simulateHeads: every head batch is simulated before it is sent (the gas limit still from its shape)", async () => {
+    const cfg = { ...(sink as unknown as { cfg: EvmChainConfig }).cfg, simulateHeads: true };
+    const always = new EvmGatewaySink(cfg, submitter.signingKey, store);
+    await always.init();
+    try {
+      const calls = () => proxy.calls.get("eth_call") ?? 0;
+      const before = calls();
+      const p = batch(purchases(4));
+      const h = await always.submit(p.messages, p.signatures, set());
+      expect((await receiptOf(node.provider, h)).status).to.equal(1);
+      expect(calls() - before).to.equal(1);
+      expect(always.gasLimits.at(-1)).to.include({ messages: 4, estimated: false, simulated: true });
+    } finally {
+      await always.close();
+    }
+  });
+
+  it("a pipelined batch reuses the fee suggestion of the batch before it (no fee read from the node between a step's broadcasts)", async () => {
+    const feeReads = () => (proxy.calls.get("eth_gasPrice") ?? 0) + (proxy.calls.get("eth_maxPriorityFeePerGas") ?? 0);
+    const p = batch(purchases(2));
+    const q = batch(purchases(2));
+    const h1 = await sink.submit(p.messages, p.signatures, set());
+    await new Promise((r) => setTimeout(r, 1_100)); // past the one-second cache a head batch uses
+    const before = feeReads();
+    const h2 = await sink.submit(q.messages, q.signatures, set(), { pipelined: true });
+    expect(feeReads() - before).to.equal(0);
+    expect((await receiptOf(node.provider, h1)).status).to.equal(1);
+    expect((await receiptOf(node.provider, h2)).status).to.equal(1);
+    // a head batch after the cache's second asks the node again
+    const r = batch(purchases(1));
+    await sink.submit(r.messages, r.signatures, set());
+    expect(feeReads() - before).to.be.above(0);
+  });
+
   it("batches toward an EVM chain follow its own maxBatch and are cut at its batchGas (fit: the longest run whose shaped gas stays within it)", async () => {
     const budget = 1_500_000;
     const cfg = { ...(sink as unknown as { cfg: EvmChainConfig }).cfg, maxBatch: 200, batchGas: budget };
@@ -355,5 +436,73 @@ describe("relayer EVM sink: gas limit from the batch's shape", function () {
     const sent = await submissionsTo(node.provider, await b.gateway.getAddress(), from);
     expect(sent.applied).to.equal(sizes.length);
     console.log(`      batch sizes toward chain 2: ${sizes.join(", ")}`);
+  });
+  it("relayers: a head batch the destination refuses (lane paused) reverts once unsimulated, is then refused with its reason and parked; after the pause is lifted and the ops retried, each message is applied once, in lane order", async () => {
+    for (const r of relayers.splice(0)) await r.stop();
+    const from = (await node.provider.getBlockNumber()) + 1;
+    const c = await deployChain(
+      node.provider,
+      5,
+      keys.map((k) => k.address),
+      2,
+    );
+    await acceptFrom(b, 5);
+    await (await b.hub.pauseLane(5, true)).wait();
+    const COUNT = 12;
+    // recorded before the relayers start: the lane's head batch holds all of them
+    await record(
+      c,
+      Array.from({ length: COUNT }, (_, i) => purchaseBody(i + 1, 5)),
+    );
+    const sorted = keys.map((k) => k.address.toLowerCase()).sort();
+    const designated = keys.findIndex((k) => k.address.toLowerCase() === sorted[(5 + 2) % 3]);
+    const runners = [designated, (designated + 1) % 3];
+    for (const i of runners) {
+      process.env[`HEXS_TEST_SHAPED_KEY_${i}`] = keys[i].privateKey;
+      const chains = laneChains(c, b, { rpcA: node.url, confirmations: 2 }) as Record<string, unknown>[];
+      chains[0].hexsChainId = 5;
+      const r = new Relayer(
+        parseConfig({
+          instance: `p${i}`,
+          devnet: true,
+          operator: { key: { env: `HEXS_TEST_SHAPED_KEY_${i}` } },
+          chains,
+          peers: runners.filter((j) => j !== i).map((j) => ({ name: `p${j}`, url: `http://127.0.0.1:${HTTP_PORTS[j]}` })),
+          store: { sqlite: path.join(dir, `p${i}.db`) },
+          http: { port: HTTP_PORTS[i] },
+          delivery: { maxBatch: 20, backoffBaseMs: 100, backoffMaxMs: 300, maxAttempts: 3, idleMs: 50 },
+        }),
+      );
+      relayers.push(r);
+      await r.start();
+    }
+    const storeOf = (r: Relayer) => (r as unknown as { store: OpStore }).store;
+    // the designated submitter's store parks the lane's operations with the hub's reason
+    const parked = async () => (await storeOf(relayers[0]).list({ state: "parked" })).filter((o) => o.src === 5);
+    const deadline = Date.now() + 60_000;
+    while ((await parked()).length < COUNT && Date.now() < deadline) {
+      await node.provider.send("evm_mine", []);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const ops = await parked();
+    expect(ops.map((o) => o.nonce)).to.deep.equal(Array.from({ length: COUNT }, (_, i) => i + 1));
+    expect(ops[0].lastError).to.match(/LaneIsPaused\(5\)/);
+    // the first head batch went out without simulation and reverted; the refusals after it were simulated, not mined
+    const sink = relayers[0].sinkOf(2) as EvmGatewaySink;
+    expect(sink.gasLimits.filter((l) => !l.simulated)).to.have.length.at.least(1);
+    const sent = await submissionsTo(node.provider, await b.gateway.getAddress(), from);
+    expect(sent.applied).to.equal(0);
+    expect(sent.reverted).to.be.at.least(1).and.at.most(2); // the designated submitter's, perhaps a stand-in's
+    expect(Number((await b.hub.lane(5)).inbound)).to.equal(0);
+    expect(await b.hub.queryFilter(b.hub.filters.MessageRejected(5))).to.have.length(0);
+    // the admin lifts the pause; the operator retries the parked operations
+    await (await b.hub.pauseLane(5, false)).wait();
+    for (const r of relayers) {
+      const first = (await storeOf(r).list({ state: "parked" })).find((o) => o.src === 5 && o.nonce === 1);
+      if (first) await storeOf(r).retry(first.id);
+    }
+    await minedUntilApplied(node.provider, b, 5, COUNT, { timeoutMs: 60_000, everyMs: 200 });
+    expect(await appliedNonces(b, 5)).to.deep.equal(Array.from({ length: COUNT }, (_, i) => i + 1));
+    expect(await b.hub.queryFilter(b.hub.filters.MessageRejected(5))).to.have.length(0);
   });
 });
