@@ -37,7 +37,7 @@ export interface TransferAuthorization {
 /** The token's EIP-712 domain separator (name, version, chain id, token address). */
 export function tokenDomainSeparator(name: string, version: string, chainId: number, token: string): Hex {
   return hashDomain({
-    domain: { name, version, chainId, verifyingContract: token as Hex },
+    domain: { name, version, chainId: BigInt(chainId), verifyingContract: token as Hex },
     types: {
       EIP712Domain: [
         { name: "name", type: "string" },
@@ -132,7 +132,7 @@ export class PayerKeys {
     let key: PointT;
     try {
       this.counts.recovered++;
-      key = new secp256k1.Signature(r, s, v - 27).recoverPublicKey(digest) as PointT;
+      key = new secp256k1.Signature(r, s).addRecoveryBit(v - 27).recoverPublicKey(digest) as PointT;
     } catch {
       return "invalid";
     }
