@@ -73,6 +73,8 @@ export interface PaidCallMetrics {
   paidCalls: { inc(labels: { model: string }): void };
   revenue: { inc(labels: { model: string; asset: string }, value: number): void };
   settlements: { inc(labels: { model: string; outcome: string }): void };
+  /** seconds spent per step of a payment's check on the request path */
+  verifySteps?: { inc(labels: { step: string }, value: number): void };
 }
 
 /** A verified payment, reserved for one call. */
@@ -171,8 +173,6 @@ export class PaidCalls {
     "insert" | "release" | "served" | "get" | "settled" | "failed" | "unsettledOf",
     Database.Statement
   >;
-  /** time spent per step of hold(), ms (summed), for the bench: GET /metrics does not show it */
-  readonly spans: Record<string, number> = {};
 
   constructor(
     cfg: X402Config,
@@ -366,7 +366,7 @@ export class PaidCalls {
     let t = performance.now();
     const span = (name: string) => {
       const t1 = performance.now();
-      this.spans[name] = (this.spans[name] ?? 0) + (t1 - t);
+      this.metrics.verifySteps?.inc({ step: name }, (t1 - t) / 1000);
       t = t1;
     };
     let payload: PaymentPayload;

@@ -246,6 +246,12 @@ export class GatewayMetrics {
     labelNames: ["model", "outcome"],
     registers: [this.registry],
   });
+  readonly verifySteps = new Counter({
+    name: "hexs_api_paid_verify_seconds_total",
+    help: "Time spent checking x402 payments on the request path, by step (decode, requirements, funds, digest, signature, onChainVerify, ledger)",
+    labelNames: ["step"],
+    registers: [this.registry],
+  });
   readonly vouchersParked = new Counter({
     name: "hexs_api_vouchers_parked_total",
     help: "Prepaid vouchers taken out of redemption for good (refused on chain, or expired unredeemed), by model and reason",
