@@ -59,6 +59,9 @@ const Config = z.object({
       sweepEveryMs: z.number().int().min(0).optional(),
       pollingMs: z.number().int().min(1).optional(),
       codeCacheMs: z.number().int().min(0).optional(),
+      fastVerify: z.boolean().optional(),
+      balanceRefreshMs: z.number().int().min(0).optional(),
+      fastMaxUnsettledCalls: z.number().int().min(0).optional(),
     })
     .optional(),
   vouchers: z
