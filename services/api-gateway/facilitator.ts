@@ -533,7 +533,7 @@ export class PaidCalls {
       };
       f = this.readBalance(payer, funds).then(() => funds);
       f.catch(() => this.funds.delete(k));
-      if (this.funds.size > 100_000) this.funds.clear(); // bounded; a payer's in-flight calls keep their object
+      if (this.funds.size > 100_000) this.funds.clear(); // bounded: a payer read again counts its unsettled rows from the ledger, so holds ending later still balance
       this.funds.set(k, f);
     }
     return f;
@@ -560,6 +560,14 @@ export class PaidCalls {
       }
     })();
     return f.reading;
+  }
+
+  /** Local checks for `payer`'s payments again after a failed settlement; true if they were off. */
+  async lift(payer: string): Promise<boolean> {
+    const f = await this.funds.get(payer.toLowerCase())?.catch(() => undefined);
+    if (!f?.onChainOnly) return false;
+    f.onChainOnly = undefined;
+    return true;
   }
 
   /** A hold ended (released, settled or failed): its amount no longer counts against the payer. */
