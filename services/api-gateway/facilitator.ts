@@ -451,7 +451,8 @@ export class PaidCalls {
             (funds.reserved > 0n ? `, of which ${funds.reserved} pays calls not yet settled` : "") +
             `; the call costs ${amount}`,
         );
-    } else if (this.now() - funds.readAt > this.balanceRefreshMs) setImmediate(() => void this.readBalance(payer, funds));
+    } else if (this.now() - funds.readAt > this.balanceRefreshMs)
+      setImmediate(() => this.readBalance(payer, funds).catch(() => undefined)); // a failed refresh keeps the last read
     // from here to the reservation nothing awaits: concurrent calls see each other's holds
     const key = `${this.asset.toLowerCase()} ${payer.toLowerCase()} ${auth.nonce.toLowerCase()}`;
     const inserted = this.sql.insert.run(
