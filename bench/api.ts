@@ -9,9 +9,12 @@
 // sends them one at a time (latency) and 16 at a time (throughput).
 // Paid calls (x402 v2): the same gateway also sells calls for a test stablecoin (EIP-3009); the
 // payer pre-signs its authorizations against one quote, then pays one call at a time: the gateway
-// verifies each payment on the node (@x402/evm exact facilitator: signature, window, eth_call of
-// the transfer), reserves it in SQLite, forwards, and settles after the answer, off the request
-// path. Settlement throughput and the gas of one settlement are read back from the chain.
+// checks each payment locally (services/api-gateway/fast-verify.ts: EIP-712 digest, signature
+// against the payer's kept public key, validity window, the payer's balance net of its unsettled
+// calls), reserves it in SQLite, forwards, and settles after the answer, off the request path.
+// Then 16 payers pay 16 calls at once (throughput). The time per verification step comes from the
+// gateway's /metrics (hexs_api_paid_verify_seconds_total); settlement throughput and the gas of
+// one settlement are read back from the chain.
 // Prepaid calls (vouchers): one payer deposits once, then makes VOUCHER_CALLS calls, each with the
 // next cumulative EIP-712 voucher (pre-signed through the SDK's VoucherSession); the gateway checks
 // each locally (signature, deposit read from the chain at most every 5 s) and redeems the latest
@@ -92,6 +95,13 @@ async function main(): Promise<void> {
   await (await apiPayments.connect(creator).setApiPrice(modelId, USD, API_PRICE, 0, 0, true)).wait();
   const sink = await apiPayments.sinkOf(modelId);
   await (await usd.mint(await payerSigner.getAddress(), API_PRICE * BigInt(PAID + 100))).wait();
+  const paidPerPayer = Math.ceil(THROUGHPUT / CONCURRENCY) + 1;
+  const throughputPayerKeys = Array.from(
+    { length: CONCURRENCY },
+    (_, i) => ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${20 + i}`).privateKey,
+  );
+  for (const k of throughputPayerKeys)
+    await (await usd.mint(new ethers.Wallet(k).address, API_PRICE * BigInt(paidPerPayer))).wait();
   const payerKey = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/5").privateKey;
   const facilitatorKey = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/7").privateKey;
   const voucherGateway = ethers.HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/8");
@@ -117,6 +127,8 @@ async function main(): Promise<void> {
         quoteTtlSeconds: 3600,
         paymentsDb: path.join(dir, "payments.sqlite"),
         pollingMs: 20,
+        // the bench bounds nothing: 16 payers' settlements queue up behind 1,000+ calls/s
+        fastMaxUnsettledCalls: 1_000_000,
       },
       vouchers: {
         chain: CHAIN,
@@ -200,8 +212,8 @@ async function main(): Promise<void> {
   await unpaid.arrayBuffer();
   if (unpaid.status !== 402 || required.accepts[0].amount !== API_PRICE.toString())
     throw new Error(`unpaid call: ${unpaid.status}, asked ${required.accepts[0]?.amount}`);
-  const scheme = new ExactEvmScheme(payer);
-  const payments = async (n: number) => {
+  const payments = async (n: number, who = payer) => {
+    const scheme = new ExactEvmScheme(who);
     const out: Record<string, string>[] = [];
     for (let i = 0; i < n; i++) {
       const p = await scheme.createPaymentPayload(2, required.accepts[0]);
@@ -217,20 +229,39 @@ async function main(): Promise<void> {
   };
   for (const h of await payments(20)) await post(viaGateway, h); // warm-up
   const paidHeaders = await payments(PAID);
+  const metricsUrl = `http://127.0.0.1:${GATEWAY_PORT}/metrics`;
+  const stepsBefore = parseSteps(await (await fetch(metricsUrl)).text());
   const paidDirectMs: number[] = [];
   const paidMs: number[] = [];
   for (const h of paidHeaders) {
     paidDirectMs.push(await post(direct));
     paidMs.push(await post(viaGateway, h));
   }
+  const stepsAfter = parseSteps(await (await fetch(metricsUrl)).text());
+  const stepMs: Record<string, number> = {};
+  for (const [k, v] of Object.entries(stepsAfter)) stepMs[k] = round(((v - (stepsBefore[k] ?? 0)) * 1000) / PAID);
+  // paid throughput: CONCURRENCY payers (their first call warms the gateway's view of them), pre-signed
+  const tpAccounts = throughputPayerKeys.map((k) => privateKeyToAccount(k as `0x${string}`));
+  const tpHeaders = await Promise.all(tpAccounts.map((who) => payments(paidPerPayer, who)));
+  await Promise.all(tpHeaders.map((hs) => post(viaGateway, hs[0])));
+  const sinkAtTpStart = await usd.balanceOf(sink);
+  const tpStart = performance.now();
+  await Promise.all(
+    tpHeaders.map(async (hs) => {
+      for (const h of hs.slice(1)) await post(viaGateway, h);
+    }),
+  );
+  const paidRps = Math.round((CONCURRENCY * (paidPerPayer - 1)) / ((performance.now() - tpStart) / 1000));
   // settlement runs behind the answers: wait for the sink to hold every paid call
-  const paidTotal = API_PRICE * BigInt(PAID + 20);
+  const paidTotal = API_PRICE * BigInt(PAID + 20 + CONCURRENCY * paidPerPayer);
   const settleStart = performance.now();
   while ((await usd.balanceOf(sink)) < paidTotal) {
-    if (performance.now() - settleStart > 600_000) throw new Error("settlements did not finish in 10 min");
+    if (performance.now() - settleStart > 300_000) throw new Error("settlements did not finish in 5 min");
     await new Promise((r) => setTimeout(r, 100));
   }
   const settleBacklogS = (performance.now() - settleStart) / 1000;
+  // settlements that landed from the start of the throughput run until the sink held every call
+  const settledPerSecond = Math.round(Number((paidTotal - sinkAtTpStart) / API_PRICE) / ((performance.now() - tpStart) / 1000));
   const transfers = await usd.queryFilter(usd.filters.Transfer(undefined, sink));
   const settleGas = (await ethers.provider.getTransactionReceipt(transfers[transfers.length - 1].transactionHash))!.gasUsed;
 
@@ -338,11 +369,19 @@ async function main(): Promise<void> {
     modelServer32TokensMs: stats(modelMs, 2),
     paid: {
       setup:
-        "x402 v2 exact (EIP-3009 TestStablecoin) through the same gateway: payment decoded, checked against the quote (HMAC), verified by @x402/evm's facilitator on the node (getCode x2 + eth_call of transferWithAuthorization), reserved in SQLite, forwarded; settled after the answer by a serial queue",
+        "x402 v2 exact (EIP-3009 TestStablecoin) through the same gateway: payment decoded, checked against the quote (HMAC), verified locally (EIP-712 digest, signature against the payer's kept public key, window, balance net of unsettled calls; no RPC on the path once the payer is known), reserved in SQLite (WAL, prepared statements), forwarded; settled after the answer by a serial queue (@x402/evm facilitator)",
       calls: PAID,
       directUpstreamMs: pd,
       viaGatewayMs: pg,
       gatewayOverheadMs: { p50: round(pg.p50 - pd.p50), p90: round(pg.p90 - pd.p90), p99: round(pg.p99 - pd.p99), goalP50: 5 },
+      verifyStepsMeanMs: stepMs,
+      throughput: {
+        payers: CONCURRENCY,
+        requests: CONCURRENCY * (paidPerPayer - 1),
+        requestsPerSecond: paidRps,
+        goal: 1000,
+      },
+      settlementsPerSecond: settledPerSecond,
       settlementBacklogAfterLastAnswerS: round(settleBacklogS),
       settlementGasPerCall: Number(settleGas),
     },
@@ -391,6 +430,11 @@ async function main(): Promise<void> {
   console.log(row("through the gateway (x402 paid)", pg));
   console.log(row("paid overhead (difference)", { n: pd.n, ...result.paid.gatewayOverheadMs }));
   console.log(
+    `paid verification steps (mean ms per call): ${Object.entries(stepMs)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}; ${paidRps} paid requests/s with ${CONCURRENCY} payers`,
+  );
+  console.log(
     `settlement: ${result.paid.settlementGasPerCall} gas per call (one transferWithAuthorization), backlog ${result.paid.settlementBacklogAfterLastAnswerS} s after the last answer`,
   );
   console.log(row("upstream directly (voucher run)", result.vouchers.directUpstreamMs));
@@ -402,6 +446,14 @@ async function main(): Promise<void> {
   console.log(`\nthroughput through the gateway: ${throughputRps} requests/s (${CONCURRENCY} concurrent, goal ≥ 1000)`);
   console.log(`written to ${path.relative(ROOT, OUT)}`);
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** hexs_api_paid_verify_seconds_total by step, from the gateway's Prometheus text. */
+function parseSteps(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^hexs_api_paid_verify_seconds_total\{step="([^"]+)"\} ([0-9.e+-]+)$/gm))
+    out[m[1]] = Number(m[2]);
+  return out;
 }
 
 async function loadSdk() {

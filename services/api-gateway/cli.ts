@@ -40,6 +40,7 @@ const Config = z.object({
   nonceDb: z.string().optional(),
   upstreamTimeoutMs: z.number().int().positive().optional(),
   accessCacheMs: z.number().int().min(0).optional(),
+  adminToken: z.string().min(16).optional(),
   x402: z
     .object({
       chain: z.string().min(1),
@@ -59,6 +60,9 @@ const Config = z.object({
       sweepEveryMs: z.number().int().min(0).optional(),
       pollingMs: z.number().int().min(1).optional(),
       codeCacheMs: z.number().int().min(0).optional(),
+      fastVerify: z.boolean().optional(),
+      balanceRefreshMs: z.number().int().min(0).optional(),
+      fastMaxUnsettledCalls: z.number().int().min(0).optional(),
     })
     .optional(),
   vouchers: z
@@ -91,6 +95,10 @@ export function parseGatewayConfig(json: unknown): GatewayConfig {
     );
   const { x402, vouchers, ...base } = r.data;
   let rest: GatewayConfig = base;
+  const adminToken = base.adminToken ?? process.env.HEXS_GATEWAY_ADMIN_TOKEN;
+  if (adminToken !== undefined && adminToken.length < 16)
+    throw new Error("bad gateway config: the admin token (HEXS_GATEWAY_ADMIN_TOKEN or adminToken) needs at least 16 characters");
+  if (adminToken) rest = { ...rest, adminToken };
   if (vouchers) {
     const gatewayKey = vouchers.gatewayKey ?? process.env.HEXS_VOUCHER_GATEWAY_KEY;
     if (!gatewayKey || !/^0x[0-9a-fA-F]{64}$/.test(gatewayKey))

@@ -28,6 +28,7 @@ import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { ApiRefusal, refuseApi, type ApiRefusalCode } from "../../sdk/api/request";
 import { messageOf } from "../../sdk/errors";
 import { API_PAYMENTS_ABI } from "./api-payments-abi";
+import { PayerKeys, tokenDomainSeparator, transferDigest, type TransferAuthorization } from "./fast-verify";
 
 export interface X402Config {
   /** the EVM chain (a name in GatewayConfig.chains) payments are made on */
@@ -52,12 +53,28 @@ export interface X402Config {
   pollingMs?: number;
   /** how long a payer's code (EOA or contract) read for signature checks is reused, ms; default 30 000 */
   codeCacheMs?: number;
+  /**
+   * Verify payments locally (signature, window, the payer's balance net of this gateway's unsettled
+   * calls) instead of simulating each transfer on chain; default true. False: every payment is
+   * verified by the x402 facilitator on chain (an eth_call per call).
+   */
+  fastVerify?: boolean;
+  /** a payer's balance read for local checks is re-read (after the answer) when older than this, ms; default 2 000 */
+  balanceRefreshMs?: number;
+  /**
+   * Local checks apply while a payer has fewer unsettled calls than this; beyond, each payment is
+   * simulated on chain first (bounds what a payer whose balance or authorizations change behind the
+   * gateway's back can get unpaid); default 64.
+   */
+  fastMaxUnsettledCalls?: number;
 }
 
 export interface PaidCallMetrics {
   paidCalls: { inc(labels: { model: string }): void };
   revenue: { inc(labels: { model: string; asset: string }, value: number): void };
   settlements: { inc(labels: { model: string; outcome: string }): void };
+  /** seconds spent per step of a payment's check on the request path */
+  verifySteps?: { inc(labels: { step: string }, value: number): void };
 }
 
 /** A verified payment, reserved for one call. */
@@ -68,6 +85,20 @@ export interface HeldPayment {
   amount: bigint;
   payload: PaymentPayload;
   requirements: PaymentRequirements;
+}
+
+/** What this gateway knows of a payer's funds (EIP-3009 payers pay from their token balance). */
+interface PayerFunds {
+  /** the token balance last read, less what settled since */
+  balance: bigint;
+  /** amounts of this payer's calls held or served and not yet settled */
+  reserved: bigint;
+  calls: number;
+  readAt: number;
+  reading?: Promise<void>;
+  settledDuringRead: bigint;
+  /** why this payer's payments are verified on chain (a settlement of theirs failed) */
+  onChainOnly?: string;
 }
 
 interface Quote {
@@ -132,6 +163,16 @@ export class PaidCalls {
   private closed = false;
   private readonly codes = new Map<string, { at: number; code: Promise<`0x${string}` | undefined> }>();
   private readonly codeCacheMs: number;
+  private readonly fast: boolean;
+  private readonly balanceRefreshMs: number;
+  private readonly fastMaxCalls: number;
+  private readonly keys = new PayerKeys();
+  private readonly funds = new Map<string, Promise<PayerFunds>>();
+  private domainSep?: Promise<Hex>;
+  private readonly sql: Record<
+    "insert" | "release" | "served" | "get" | "settled" | "failed" | "unsettledOf",
+    Database.Statement
+  >;
 
   constructor(
     cfg: X402Config,
@@ -147,6 +188,9 @@ export class PaidCalls {
     this.secret = cfg.quoteSecret ? Buffer.from(cfg.quoteSecret.replace(/^0x/, ""), "hex") : randomBytes(32);
     this.defaultMaxTokens = cfg.defaultMaxTokens ?? 2048;
     this.codeCacheMs = cfg.codeCacheMs ?? 30_000;
+    this.fast = cfg.fastVerify ?? true;
+    this.balanceRefreshMs = cfg.balanceRefreshMs ?? 2_000;
+    this.fastMaxCalls = cfg.fastMaxUnsettledCalls ?? 64;
     const account = privateKeyToAccount(cfg.facilitatorKey as Hex);
     this.facilitatorAddress = account.address;
     const viemChain = defineChain({
@@ -176,6 +220,10 @@ export class PaidCalls {
 
     this.db = new Database(cfg.paymentsDb ?? ":memory:");
     this.db.pragma("journal_mode = WAL");
+    // WAL with NORMAL: a commit is not fsynced (a crash of the process loses nothing; a power loss
+    // may lose the last commits: held calls are dropped at start anyway, a lost 'served' only costs
+    // the model that call's revenue, a lost 'settled' is caught by the token's nonce at settlement)
+    this.db.pragma("synchronous = NORMAL");
     this.db.exec(
       `CREATE TABLE IF NOT EXISTS x402_payments (
          k TEXT PRIMARY KEY, model TEXT NOT NULL, payer TEXT NOT NULL, amount TEXT NOT NULL,
@@ -184,6 +232,18 @@ export class PaidCalls {
     );
     // held: a call in flight (a restart drops it: it was never served); served: owed a settlement
     this.db.prepare("DELETE FROM x402_payments WHERE status = 'held'").run();
+    this.sql = {
+      insert: this.db.prepare(
+        `INSERT OR IGNORE INTO x402_payments (k, model, payer, amount, status, payload, requirements, expires_at)
+         VALUES (?, ?, ?, ?, 'held', ?, ?, ?)`,
+      ),
+      release: this.db.prepare("DELETE FROM x402_payments WHERE k = ? AND status = 'held'"),
+      served: this.db.prepare("UPDATE x402_payments SET status = 'served' WHERE k = ?"),
+      get: this.db.prepare("SELECT * FROM x402_payments WHERE k = ? AND status = 'served'"),
+      settled: this.db.prepare("UPDATE x402_payments SET status = 'settled', tx = ? WHERE k = ?"),
+      failed: this.db.prepare("UPDATE x402_payments SET status = 'failed', reason = ?, tx = ? WHERE k = ?"),
+      unsettledOf: this.db.prepare("SELECT amount FROM x402_payments WHERE lower(payer) = ? AND status IN ('held', 'served')"),
+    };
     for (const r of this.db.prepare("SELECT k FROM x402_payments WHERE status = 'served'").all() as Array<{ k: string }>)
       this.enqueue(r.k);
     if (cfg.sweepEveryMs) {
@@ -199,8 +259,16 @@ export class PaidCalls {
     if (hit && t - hit.at < this.codeCacheMs) return hit.code;
     if (this.codes.size > 100_000) this.codes.clear(); // bounded: a flood of payers only costs re-reads
     const code = this.client.getCode({ address });
+    code.then(
+      () => this.codes.set(k, { at: Date.now(), code }),
+      () => (this.codes.get(k)?.code === code ? this.codes.delete(k) : undefined),
+    );
+    // a stale answer is re-read behind this call (an EOA that gains code is seen one call later)
+    if (hit) {
+      hit.at = t;
+      return hit.code;
+    }
     this.codes.set(k, { at: t, code });
-    code.catch(() => this.codes.delete(k));
     return code;
   }
 
@@ -295,6 +363,12 @@ export class PaidCalls {
    * Refuses (402, payment_*) unless it pays the quoted or current terms and verifies on chain.
    */
   async hold(model: string, header: string, maxTokens: number | undefined): Promise<HeldPayment> {
+    let t = performance.now();
+    const span = (name: string) => {
+      const t1 = performance.now();
+      this.metrics.verifySteps?.inc({ step: name }, (t1 - t) / 1000);
+      t = t1;
+    };
     let payload: PaymentPayload;
     try {
       payload = decodePaymentSignatureHeader(header);
@@ -313,6 +387,16 @@ export class PaidCalls {
     if (String(accepted.asset).toLowerCase() !== this.asset.toLowerCase())
       refuseApi("payment_wrong_token", `the payment is in ${accepted.asset}; model ${model} is paid in ${this.asset}`);
     if (accepted.scheme !== "exact") refuseApi("payment_invalid", `scheme '${accepted.scheme}' is not served: use 'exact'`);
+    let payer: `0x${string}`;
+    try {
+      payer = getAddress(auth.from);
+      getAddress(String(auth.to));
+      for (const n of [auth.value, auth.validAfter, auth.validBefore]) BigInt(n);
+      if (!/^0x[0-9a-fA-F]{64}$/.test(auth.nonce)) throw new Error(`nonce ${auth.nonce} is not 32 bytes`);
+    } catch (e) {
+      return refuseApi("payment_malformed", `the payment's authorization is malformed: ${messageOf(e).split("\n")[0]}`);
+    }
+    span("decode");
 
     const quote = this.quoteOf(model, accepted);
     let requirements: PaymentRequirements;
@@ -333,37 +417,178 @@ export class PaidCalls {
         `the payment offers ${accepted.amount} and authorizes ${auth.value}; a call to model ${model} costs ${requirements.amount}${expiredNote}`,
       );
 
-    let v;
-    try {
-      v = await this.facilitator.verify(payload, requirements);
-    } catch (e) {
-      return refuseApi("payment_invalid", `the payment could not be verified: ${messageOf(e)}`);
+    span("requirements");
+    if (getAddress(String(auth.to)) !== getAddress(requirements.payTo))
+      refuseApi("payment_wrong_payee", `the authorization pays ${auth.to}; model ${model} is paid to ${requirements.payTo}`);
+
+    const amount = BigInt(requirements.amount);
+    const funds = await this.fundsOf(payer);
+    span("funds");
+    const local = this.fast && !funds.onChainOnly && funds.calls < this.fastMaxCalls;
+    if (!(local && (await this.verifyLocally(payload, auth as unknown as TransferAuthorization, payer, span)))) {
+      let v;
+      try {
+        v = await this.facilitator.verify(payload, requirements);
+      } catch (e) {
+        return refuseApi("payment_invalid", `the payment could not be verified: ${messageOf(e)}`);
+      }
+      if (!v.isValid) {
+        const reason = v.invalidReason ?? "invalid";
+        let code = codeOf(reason);
+        let detail = reason;
+        if (/simulation_failed/.test(reason)) [code, detail] = await this.diagnose(auth, requirements.amount, reason);
+        refuseApi(code, `the payment does not verify on ${this.network}: ${detail}`);
+      }
+      span("onChainVerify");
     }
-    if (!v.isValid) {
-      const reason = v.invalidReason ?? "invalid";
-      let code = codeOf(reason);
-      let detail = reason;
-      if (/simulation_failed/.test(reason)) [code, detail] = await this.diagnose(auth, requirements.amount, reason);
-      refuseApi(code, `the payment does not verify on ${this.network}: ${detail}`);
-    }
-    const key = `${this.asset.toLowerCase()} ${auth.from.toLowerCase()} ${auth.nonce.toLowerCase()}`;
-    const inserted = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO x402_payments (k, model, payer, amount, status, payload, requirements, expires_at)
-         VALUES (?, ?, ?, ?, 'held', ?, ?, ?)`,
-      )
-      .run(
-        key,
-        model,
-        auth.from,
-        requirements.amount,
-        JSON.stringify(payload),
-        JSON.stringify(requirements),
-        Number(auth.validBefore),
-      );
+    // the payer's funds cover this call on top of their calls not yet settled (else one more read)
+    if (funds.reserved + amount > funds.balance) {
+      await this.readBalance(payer, funds);
+      if (funds.reserved + amount > funds.balance)
+        refuseApi(
+          "payment_insufficient_funds",
+          `${payer} holds ${funds.balance}` +
+            (funds.reserved > 0n ? `, of which ${funds.reserved} pays calls not yet settled` : "") +
+            `; the call costs ${amount}`,
+        );
+    } else if (this.now() - funds.readAt > this.balanceRefreshMs)
+      setImmediate(() => this.readBalance(payer, funds).catch(() => undefined)); // a failed refresh keeps the last read
+    // from here to the reservation nothing awaits: concurrent calls see each other's holds
+    const key = `${this.asset.toLowerCase()} ${payer.toLowerCase()} ${auth.nonce.toLowerCase()}`;
+    const inserted = this.sql.insert.run(
+      key,
+      model,
+      auth.from,
+      requirements.amount,
+      JSON.stringify(payload),
+      JSON.stringify(requirements),
+      Number(auth.validBefore),
+    );
     if (inserted.changes !== 1)
       refuseApi("payment_replayed", "this payment authorization was already used for a call: sign a new one for each call");
-    return { key, model, payer: auth.from, amount: BigInt(requirements.amount), payload, requirements };
+    funds.reserved += amount;
+    funds.calls++;
+    span("ledger");
+    return { key, model, payer, amount, payload, requirements };
+  }
+
+  /**
+   * The payment checked here, as the token would at settlement, for an EOA payer: true if it
+   * verifies, false if only the chain can tell (a contract payer, a signature form the fast check
+   * does not take); refuses a bad signature or window with the facilitator's reasons.
+   */
+  private async verifyLocally(
+    payload: PaymentPayload,
+    auth: TransferAuthorization,
+    payer: `0x${string}`,
+    span: (name: string) => void,
+  ): Promise<boolean> {
+    const signature = (payload.payload as { signature?: unknown }).signature;
+    if (typeof signature !== "string") return false;
+    const code = await this.codeOf(payer);
+    if (code && code !== "0x") return false; // a contract wallet (ERC-1271/6492): the facilitator checks it
+    const now = nowS(this.now);
+    if (BigInt(auth.validBefore) < BigInt(now + 6))
+      refuseApi(
+        "payment_expired",
+        `the payment does not verify on ${this.network}: invalid_exact_evm_payload_authorization_valid_before`,
+      );
+    if (BigInt(auth.validAfter) > BigInt(now))
+      refuseApi(
+        "payment_not_yet_valid",
+        `the payment does not verify on ${this.network}: invalid_exact_evm_payload_authorization_valid_after`,
+      );
+    const digest = transferDigest(await this.domainSeparator(), auth);
+    span("digest");
+    const verdict = this.keys.verify(digest, signature, payer);
+    span("signature");
+    if (verdict === "invalid")
+      refuseApi("payment_invalid", `the payment does not verify on ${this.network}: invalid_exact_evm_signature`);
+    return verdict === "valid";
+  }
+
+  private domainSeparator(): Promise<Hex> {
+    this.domainSep ??= this.tokenDomain().then(
+      ({ name, version }) => tokenDomainSeparator(name, version, Number(this.network.split(":")[1]), this.asset),
+      (e: unknown) => {
+        this.domainSep = undefined;
+        throw e;
+      },
+    );
+    return this.domainSep;
+  }
+
+  /** This gateway's view of `payer`'s funds: read from the chain once, then kept up to date. */
+  private fundsOf(payer: `0x${string}`): Promise<PayerFunds> {
+    const k = payer.toLowerCase();
+    let f = this.funds.get(k);
+    if (!f) {
+      // served calls not yet settled (e.g. before a restart) already count against the balance
+      const rows = this.sql.unsettledOf.all(k) as Array<{ amount: string }>;
+      const funds: PayerFunds = {
+        balance: 0n,
+        reserved: rows.reduce((a, r) => a + BigInt(r.amount), 0n),
+        calls: rows.length,
+        readAt: 0,
+        settledDuringRead: 0n,
+      };
+      f = this.readBalance(payer, funds).then(() => funds);
+      f.catch(() => this.funds.delete(k));
+      if (this.funds.size > 100_000) this.funds.clear(); // bounded: a payer read again counts its unsettled rows from the ledger, so holds ending later still balance
+      this.funds.set(k, f);
+    }
+    return f;
+  }
+
+  /** Re-reads `payer`'s balance (one read at a time per payer). */
+  private readBalance(payer: `0x${string}`, f: PayerFunds): Promise<void> {
+    f.reading ??= (async () => {
+      f.settledDuringRead = 0n;
+      try {
+        const b = await this.client.readContract({
+          address: this.asset,
+          abi: TOKEN_ABI,
+          functionName: "balanceOf",
+          args: [payer],
+        });
+        // a settlement that landed while the read was under way may or may not be in `b`: assume not
+        f.balance = b - f.settledDuringRead;
+        f.readAt = this.now();
+      } catch (e) {
+        refuseApi("chain_unavailable", `could not read ${payer}'s balance of ${this.asset}: ${messageOf(e).split("\n")[0]}`);
+      } finally {
+        f.reading = undefined;
+      }
+    })();
+    return f.reading;
+  }
+
+  /** Local checks for `payer`'s payments again after a failed settlement; true if they were off. */
+  async lift(payer: string): Promise<boolean> {
+    const f = await this.funds.get(payer.toLowerCase())?.catch(() => undefined);
+    if (!f?.onChainOnly) return false;
+    f.onChainOnly = undefined;
+    return true;
+  }
+
+  /** A hold ended (released, settled or failed): its amount no longer counts against the payer. */
+  private unreserve(payer: string, amount: bigint, settled: boolean, failure?: string): void {
+    void this.funds.get(payer.toLowerCase())?.then(
+      (f) => {
+        f.reserved -= amount;
+        f.calls--;
+        if (settled) {
+          f.balance -= amount;
+          if (f.reading) f.settledDuringRead += amount;
+        }
+        if (failure) {
+          // the chain disagreed with what the gateway knew: this payer's payments go on chain first
+          f.onChainOnly = failure;
+          void this.readBalance(getAddress(payer), f).catch(() => undefined);
+        }
+      },
+      () => undefined,
+    );
   }
 
   /** The token's own view of why a transferWithAuthorization would fail (no Multicall3 needed). */
@@ -396,12 +621,12 @@ export class PaidCalls {
 
   /** The call was not served in full: the authorization is not used (the payer may retry with it). */
   release(p: HeldPayment): void {
-    this.db.prepare("DELETE FROM x402_payments WHERE k = ? AND status = 'held'").run(p.key);
+    if (this.sql.release.run(p.key).changes === 1) this.unreserve(p.payer, p.amount, false);
   }
 
   /** The call was served: settle its payment, after the answer and one at a time. */
   served(p: HeldPayment): void {
-    this.db.prepare("UPDATE x402_payments SET status = 'served' WHERE k = ?").run(p.key);
+    this.sql.served.run(p.key);
     this.metrics.paidCalls.inc({ model: p.model });
     this.enqueue(p.key);
   }
@@ -412,23 +637,23 @@ export class PaidCalls {
 
   private async settle(key: string): Promise<void> {
     if (this.closed) return;
-    const row = this.db.prepare("SELECT * FROM x402_payments WHERE k = ? AND status = 'served'").get(key) as
-      { model: string; amount: string; payload: string; requirements: string } | undefined;
+    const row = this.sql.get.get(key) as
+      { model: string; payer: string; amount: string; payload: string; requirements: string } | undefined;
     if (!row) return;
     const r = await this.facilitator.settle(
       JSON.parse(row.payload) as PaymentPayload,
       JSON.parse(row.requirements) as PaymentRequirements,
     );
     if (r.success) {
-      this.db.prepare("UPDATE x402_payments SET status = 'settled', tx = ? WHERE k = ?").run(r.transaction, key);
+      this.sql.settled.run(r.transaction, key);
+      this.unreserve(row.payer, BigInt(row.amount), true);
       this.metrics.revenue.inc({ model: row.model, asset: this.asset }, Number(row.amount));
       this.metrics.settlements.inc({ model: row.model, outcome: "settled" });
       this.unswept.add(row.model);
     } else {
       const reason = `${r.errorReason ?? "failed"}${r.errorMessage ? `: ${r.errorMessage}` : ""}`;
-      this.db
-        .prepare("UPDATE x402_payments SET status = 'failed', reason = ?, tx = ? WHERE k = ?")
-        .run(reason, r.transaction || null, key);
+      this.sql.failed.run(reason, r.transaction || null, key);
+      this.unreserve(row.payer, BigInt(row.amount), false, reason);
       this.metrics.settlements.inc({ model: row.model, outcome: "failed" });
       this.log(`settlement of ${key} for model ${row.model} failed: ${reason}`);
     }

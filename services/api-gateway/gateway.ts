@@ -16,6 +16,7 @@
 // after a complete 2xx answer (never for a 4xx/5xx/502/504).
 import Database from "better-sqlite3";
 import { Contract, JsonRpcProvider, ZeroAddress } from "ethers";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, request as httpRequest } from "node:http";
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from "node:http";
 import { Counter, Histogram, Registry } from "prom-client";
@@ -62,6 +63,11 @@ export interface GatewayConfig {
   x402?: X402Config;
   /** prepaid calls paid with vouchers against a deposit (x-hexs-voucher header); absent: not taken */
   vouchers?: VoucherConfig;
+  /**
+   * Bearer token of the admin endpoint `POST /admin/payers/<address>/lift` (gives a suspended
+   * payer credit again); absent: the endpoint answers 404.
+   */
+  adminToken?: string;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -244,6 +250,12 @@ export class GatewayMetrics {
     name: "hexs_api_settlements_total",
     help: "x402 settlements (transferWithAuthorization into the model's sink) and voucher redemptions, by model and outcome (settled, failed, parked)",
     labelNames: ["model", "outcome"],
+    registers: [this.registry],
+  });
+  readonly verifySteps = new Counter({
+    name: "hexs_api_paid_verify_seconds_total",
+    help: "Time spent checking x402 payments on the request path, by step (decode, requirements, funds, digest, signature, onChainVerify, ledger)",
+    labelNames: ["step"],
     registers: [this.registry],
   });
   readonly vouchersParked = new Counter({
@@ -566,6 +578,25 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
             }
           : {}),
       });
+      return { model: "", outcome: "" };
+    }
+    const lift = /^\/admin\/payers\/(0x[0-9a-fA-F]{40})\/lift$/.exec(url.pathname);
+    if (cfg.adminToken && lift && req.method === "POST") {
+      // compare digests: equal lengths for timingSafeEqual whatever the caller sends
+      const sha = (x: string) => createHash("sha256").update(x).digest();
+      const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+      if (!timingSafeEqual(sha(given), sha(cfg.adminToken))) {
+        sendJson(
+          res,
+          401,
+          errorBody("admin_unauthorized", "this endpoint needs the gateway's admin token (Authorization: Bearer …)"),
+        );
+        return { model: "", outcome: "" };
+      }
+      const payer = lift[1].toLowerCase();
+      const lifted = { vouchers: vouchers?.lift(payer) ?? false, x402: (await payments?.lift(payer)) ?? false };
+      log(`admin: lift ${payer}: ${JSON.stringify(lifted)}`);
+      sendJson(res, 200, { payer, lifted });
       return { model: "", outcome: "" };
     }
     if (req.method === "GET" && url.pathname === "/v1/models") {

@@ -393,6 +393,15 @@ export class VoucherCalls {
       .all() as ParkedVoucher[];
   }
 
+  /** Give `payer` calls on credit again (an operator's decision, e.g. after the debt was paid); true if it was suspended. */
+  lift(payer: string): boolean {
+    const k = payer.toLowerCase();
+    this.db.prepare("DELETE FROM voucher_suspended WHERE payer = ?").run(k);
+    const was = this.suspended.delete(k);
+    if (was) this.log(`suspension of ${k} lifted`);
+    return was;
+  }
+
   /** Why `payer` gets no more calls on credit, if it does not. */
   suspensionOf(payer: string): string | undefined {
     return this.suspended.get(payer.toLowerCase());

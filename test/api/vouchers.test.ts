@@ -38,6 +38,7 @@ const CHAIN = "hexs-evm-31337";
 const PRICE = 1_000n;
 const CAP = 5n * PRICE; // the gateway's unsettled exposure per payer
 const DEPOSIT = 20_000n;
+const ADMIN_TOKEN = "admin-token-for-the-vouchers-suite";
 const MONTH = 30 * 86_400; // vouchers outlive any clock moves of earlier suites on the in-process chain
 
 describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redemption, real chain and model server)", function () {
@@ -117,6 +118,7 @@ describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redempt
     chain = await serveChain(PORTS);
     model = await startModelServer({ weightsPath: ensureWeights().path, port: PORTS });
     gw = await startGateway({
+      adminToken: ADMIN_TOKEN,
       models: { [m1.toString()]: { upstream: model.url } },
       chains: [
         { name: CHAIN, kind: "evm", rpcUrl: chain.url, chainId: Number(chainId), registry: await c.registry.getAddress() },
@@ -432,5 +434,30 @@ describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redempt
     await gw.vouchers!.flush();
     expect(await redeemed(good1)).to.equal(3n * PRICE);
     expect(await redeemed(bad)).to.equal(0n);
+  });
+
+  it("an operator lifts a payer's suspension with POST /admin/payers/<address>/lift and the gateway's bearer token; without it or with a wrong one: 401 and the payer stays suspended", async () => {
+    const bad = gw.vouchers!.parked()[0].payer; // suspended by the batch test above
+    expect(gw.vouchers!.suspensionOf(bad)).to.equal("above_deposit");
+    const lift = (authorization?: string) =>
+      fetch(`${gw.url}/admin/payers/${bad}/lift`, {
+        method: "POST",
+        headers: authorization ? { authorization } : {},
+      });
+    for (const auth of [undefined, "Bearer not-the-admin-token-at-all", `Basic ${ADMIN_TOKEN}`, `Bearer ${ADMIN_TOKEN}x`]) {
+      const r = await lift(auth);
+      expect(r.status, String(auth)).to.equal(401);
+      expect(((await r.json()) as { error: { code: string } }).error.code).to.equal("admin_unauthorized");
+    }
+    expect(gw.vouchers!.suspensionOf(bad)).to.equal("above_deposit");
+    const ok = await lift(`Bearer ${ADMIN_TOKEN}`);
+    expect(ok.status).to.equal(200);
+    expect(await ok.json()).to.deep.equal({ payer: bad, lifted: { vouchers: true, x402: false } });
+    expect(gw.vouchers!.suspensionOf(bad)).to.equal(undefined);
+    // done once: a second lift finds nothing to lift
+    expect(await (await lift(`Bearer ${ADMIN_TOKEN}`)).json()).to.deep.equal({
+      payer: bad,
+      lifted: { vouchers: false, x402: false },
+    });
   });
 });

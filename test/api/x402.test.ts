@@ -354,6 +354,90 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
     expect(await balances()).to.deep.equal(after);
   });
 
+  it("a payer cannot owe more than they hold: with funds for two calls, three concurrent calls get two answers and one 402 payment_insufficient_funds; exactly two settle", async () => {
+    const poor = privateKeyToAccount(generatePrivateKey());
+    await usd.mint(poor.address, 2n * PRICE);
+    const required = await quote();
+    const headers = await Promise.all([0, 1, 2].map(() => paymentHeader(poor, required)));
+    const sinkBefore = await usd.balanceOf(sink);
+    const rs = await Promise.all(headers.map((h) => fetch(url(), post(chat("poor"), { "payment-signature": h }))));
+    rs.sort((x, y) => x.status - y.status);
+    expect(rs.map((r) => r.status)).to.deep.equal([200, 200, 402]);
+    await Promise.all(rs.slice(0, 2).map((r) => r.text()));
+    await expectPaymentRefusal(
+      rs[2],
+      "payment_insufficient_funds",
+      /holds \d+(, of which \d+ pays calls not yet settled)?; the call costs 1000/,
+    );
+    await gw.payments!.flush();
+    expect(await usd.balanceOf(poor.address)).to.equal(0n);
+    expect(await usd.balanceOf(sink)).to.equal(sinkBefore + 2n * PRICE);
+    // and once settled, nothing is left to spend
+    await expectPaymentRefusal(
+      await fetch(url(), post(chat("poor"), { "payment-signature": await paymentHeader(poor, required) })),
+      "payment_insufficient_funds",
+      /holds 0/,
+    );
+  });
+
+  it("funds moved away behind the gateway's back: the call it already trusted is served and its settlement fails (bounded loss), then that payer's payments are checked on chain and refused", async () => {
+    const key = generatePrivateKey();
+    const mover = privateKeyToAccount(key);
+    await usd.mint(mover.address, 3n * PRICE);
+    await ethers.provider.send("hardhat_setBalance", [mover.address, "0xDE0B6B3A7640000"]);
+    const pay = async () => fetch(url(), post(chat("mover"), { "payment-signature": await paymentHeader(mover, await quote()) }));
+    const first = await pay();
+    expect(first.status).to.equal(200);
+    await first.text();
+    await gw.payments!.flush();
+    const sinkBefore = await usd.balanceOf(sink);
+    // the payer empties the account: the gateway's view (2 calls' worth) is now stale
+    await (
+      await usd.connect(new ethers.Wallet(key, ethers.provider)).transfer(ethers.Wallet.createRandom().address, 2n * PRICE)
+    ).wait();
+    const trusted = await pay();
+    expect(trusted.status).to.equal(200);
+    await trusted.text();
+    await gw.payments!.flush();
+    expect(await usd.balanceOf(sink)).to.equal(sinkBefore); // that settlement failed: one call lost, not more
+    await expectPaymentRefusal(await pay(), "payment_insufficient_funds", /holds 0/);
+    await gw.payments!.flush();
+    expect(await usd.balanceOf(sink)).to.equal(sinkBefore);
+  });
+
+  it("the payer's own signature made malleable (high s) or with the wrong v is refused with 402 and moves nothing", async () => {
+    const required = await quote();
+    const warm = await fetch(url(), post(chat("sig"), { "payment-signature": await paymentHeader(payer, required) }));
+    expect(warm.status).to.equal(200); // the payer's key is now kept by the gateway
+    await warm.text();
+    await gw.payments!.flush();
+    await new Promise((r) => setImmediate(r));
+    const before = await balances();
+    const n = BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+    const tamper = async (f: (sig: string) => string) => {
+      const j = JSON.parse(Buffer.from(await paymentHeader(payer, required), "base64").toString()) as {
+        payload: { signature: string };
+      };
+      j.payload.signature = f(j.payload.signature);
+      return fetch(url(), post(chat("sig"), { "payment-signature": Buffer.from(JSON.stringify(j)).toString("base64") }));
+    };
+    const flip = (v: string) => (v === "1b" ? "1c" : "1b");
+    await expectPaymentRefusal(
+      await tamper((s) => s.slice(0, 130) + flip(s.slice(130))),
+      "payment_invalid",
+      /invalid_exact_evm_signature/,
+    );
+    await expectPaymentRefusal(
+      await tamper(
+        (s) => `${s.slice(0, 66)}${(n - BigInt(`0x${s.slice(66, 130)}`)).toString(16).padStart(64, "0")}${flip(s.slice(130))}`,
+      ),
+      "payment_invalid",
+      /simulation_failed|invalid_exact_evm_signature/,
+    );
+    await gw.payments!.flush();
+    expect(await balances()).to.deep.equal(before);
+  });
+
   it("upstream down (502), timing out (504) or refusing the call (4xx): the payment is not settled and the stablecoin balances are unchanged; the released authorization still pays a later call once", async () => {
     const before = await balances();
     for (const [upstream, status, code] of [
