@@ -13,6 +13,7 @@ import { DaoPage } from "./DaoPage";
 import { CosmosPage } from "./CosmosPage";
 import { PendingPanel } from "./PendingPanel";
 import { useCosmosAccount } from "./cosmosAccount";
+import { LazyBurnerPage } from "./BurnerLazy";
 
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash);
@@ -54,7 +55,18 @@ function WalletButton({ config }: { config: AppConfig }) {
       <span className="dot" aria-hidden="true" /> Keplr {short(cosmos.address)} · {cosmos.chain}
     </span>
   );
-  if (!eth) return keplr || <span className="wallet muted">No wallet detected</span>;
+  // a person without a browser wallet can still buy, with a burner (sponsored gas)
+  const burner = Object.keys(config.sponsors).length > 0 && (
+    <a href="#/burner" className="button secondary">
+      No wallet? Use a burner
+    </a>
+  );
+  if (!eth)
+    return (
+      <span>
+        {keplr || <span className="wallet muted">No wallet detected</span>} {burner}
+      </span>
+    );
   const chain = config.registry.chains.find((c) => c.family === "evm" && c.evmChainId === chainId);
   if (account)
     return (
@@ -79,7 +91,8 @@ function WalletButton({ config }: { config: AppConfig }) {
         }
       >
         Connect wallet
-      </button>
+      </button>{" "}
+      {burner}
       {error && <span className="muted"> {error}</span>}
     </span>
   );
@@ -154,6 +167,8 @@ export function App() {
           <DaoPage config={config} catalog={catalog} id={daoMatch[1]} />
         ) : modelMatch ? (
           <ModelPage config={config} catalog={catalog} id={modelMatch[1]} onBought={reload} />
+        ) : route === "/burner" ? (
+          <LazyBurnerPage config={config} catalog={catalog} onBought={reload} />
         ) : route === "/keys" ? (
           <KeysPage config={config} catalog={catalog} />
         ) : route === "/studio" ? (

@@ -21,6 +21,7 @@ import { ListForSale } from "./Market";
 import { FlowStatus, SIGN_AND_SUBMIT, type StepDef } from "./Flow";
 import { Deployment, purchaseChainOf } from "./Deployment";
 import { savePending, clearPending, readProvider, watchArrival, type FlowStep } from "./pending";
+import { LazyBurnerKeys } from "./BurnerLazy";
 import { explain, injectedWallet, NoWalletError, useAccount, walletOn, type Explained } from "./wallet";
 
 type DecryptState =
@@ -230,7 +231,17 @@ function KeyRow({
   );
 }
 
+/** My keys: the connected wallet's keys, then the burner's (if this browser has one). */
 export function KeysPage({ config, catalog }: { config: AppConfig; catalog: Catalog }) {
+  return (
+    <>
+      <WalletKeys config={config} catalog={catalog} />
+      <LazyBurnerKeys config={config} catalog={catalog} />
+    </>
+  );
+}
+
+function WalletKeys({ config, catalog }: { config: AppConfig; catalog: Catalog }) {
   const account = useAccount();
   const [holdings, setHoldings] = useState<Holdings>();
   const [listings, setListings] = useState<ListingRow[]>([]);

@@ -7,17 +7,44 @@ export interface AppConfig {
   registry: ChainRegistry;
   /** The key service's front (its discovery names the shard stores); decrypting needs it. */
   keyServiceUrl?: string;
+  /** Gas sponsors (ERC-4337) by Hexs chain id: where a burner's operations go on that chain. */
+  sponsors: Record<number, Sponsor>;
+}
+
+/** An ERC-4337 gas sponsor on one chain: its bundler, policy signer and contracts. */
+export interface Sponsor {
+  bundlerUrl: string;
+  policyUrl: string;
+  entryPoint: string;
+  factory: string;
+  paymaster: string;
+}
+
+const SPONSOR_FIELDS = ["bundlerUrl", "policyUrl", "entryPoint", "factory", "paymaster"] as const;
+
+/** config.json's optional `sponsors: {"<hexsChainId>": {bundlerUrl, policyUrl, entryPoint, factory, paymaster}}`. */
+export function parseSponsors(raw: unknown): Record<number, Sponsor> {
+  if (raw === undefined) return {};
+  if (!raw || typeof raw !== "object") throw new Error("config.json: sponsors must be an object keyed by Hexs chain id");
+  const out: Record<number, Sponsor> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    const r = (v ?? {}) as Record<string, unknown>;
+    for (const f of SPONSOR_FIELDS) if (typeof r[f] !== "string") throw new Error(`config.json: sponsors.${k}.${f} is missing`);
+    out[Number(k)] = Object.fromEntries(SPONSOR_FIELDS.map((f) => [f, r[f] as string])) as unknown as Sponsor;
+  }
+  return out;
 }
 
 export async function loadConfig(): Promise<AppConfig> {
   const res = await fetch(new URL("config.json", document.baseURI));
   if (!res.ok)
     throw new Error(`config.json: HTTP ${res.status} (the deployment must serve the chain registry beside index.html)`);
-  const raw = (await res.json()) as { indexerUrl?: unknown; chains?: unknown; keyServiceUrl?: unknown };
+  const raw = (await res.json()) as { indexerUrl?: unknown; chains?: unknown; keyServiceUrl?: unknown; sponsors?: unknown };
   if (typeof raw.indexerUrl !== "string") throw new Error("config.json: indexerUrl is missing");
   return {
     indexerUrl: raw.indexerUrl.replace(/\/$/, ""),
     registry: chainRegistry(raw),
+    sponsors: parseSponsors(raw.sponsors),
     ...(typeof raw.keyServiceUrl === "string" ? { keyServiceUrl: raw.keyServiceUrl.replace(/\/$/, "") } : {}),
   };
 }

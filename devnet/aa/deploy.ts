@@ -7,6 +7,7 @@ import hre from "hardhat";
 import { deployHexs, handOver } from "../../tasks/lib/deployHexs";
 import { publishParams } from "../hardhat/protocol";
 import { configurePolicy, ENTRY_POINT_FQN } from "../hardhat/aa";
+import { Names } from "../../tasks/lib/protocol";
 
 export interface AaDeployment {
   chainId: string;
@@ -21,6 +22,8 @@ export interface AaDeployment {
   keys: string;
   keyPrice: string;
   policySigner: string;
+  /** every Hexs contract under its registry name (the chain registry's `contracts`, for the app and indexer) */
+  contracts: Record<string, string>;
 }
 
 async function main() {
@@ -80,6 +83,11 @@ async function main() {
     keys: await registry.keysOf(modelId),
     keyPrice: keyPrice.toString(),
     policySigner,
+    contracts: Object.fromEntries(
+      Object.entries(a)
+        .filter(([, v]) => v && v !== ethers.ZeroAddress)
+        .map(([k, v]) => [Names[k as keyof typeof Names], v]),
+    ),
   };
   fs.writeFileSync(out, JSON.stringify(d, null, 2) + "\n");
 }

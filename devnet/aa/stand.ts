@@ -103,6 +103,9 @@ export async function startAaStand(o: AaStandOptions): Promise<AaStand> {
         String(ports.bundler),
         "--safe-mode",
         "false",
+        // the web app's burner calls the bundler from the page (another origin)
+        "--enable-cors",
+        "true",
         "--executor-private-keys",
         `${devAccount(5).privateKey},${devAccount(6).privateKey}`,
         "--utility-private-key",

@@ -1,15 +1,19 @@
 // Sponsored Hexs actions from a burner session key: the key owns a SimpleAccount (counterfactual
 // until its first operation), the policy signer signs paymasterData, the bundler submits.
 // Browser-safe: the caller stores the burner's private key (e.g. localStorage) and passes it back.
-import { Contract, Interface, Wallet, type Provider } from "ethers";
+import { BaseWallet, Contract, hexlify, Interface, randomBytes, SigningKey, type Provider } from "ethers";
 import { evmAccount, toSolAccount } from "../accounts";
 import type { BundlerClient, UserOpReceipt } from "./bundler";
 import { PolicyRefusedError, PolicyUnreachableError, UserOpRevertedError } from "./errors";
 import { accountCallData, signUserOp, type Call, type UserOperation } from "./userop";
 
+// A plain key signer, not ethers' Wallet: Wallet brings mnemonics and keystore crypto, which a web
+// app bundling this for its burner would load with its first page.
+const burnerSigner = (privateKey: string) => new BaseWallet(new SigningKey(privateKey));
+
 /** A new random session key; keep `privateKey` where the person will find it again. */
 export function createBurner(): { privateKey: string; address: string } {
-  const w = Wallet.createRandom();
+  const w = burnerSigner(hexlify(randomBytes(32)));
   return { privateKey: w.privateKey, address: w.address };
 }
 
@@ -50,7 +54,7 @@ export async function accountOf(cfg: SponsorConfig, owner: string): Promise<stri
 
 /** An unsigned, unsponsored operation of the burner's account running `calls` (deploys the account if new). */
 export async function draftSponsored(cfg: SponsorConfig, burnerKey: string, calls: Call[]): Promise<UserOperation> {
-  const owner = new Wallet(burnerKey);
+  const owner = burnerSigner(burnerKey);
   const sender = await accountOf(cfg, owner.address);
   const deployed = (await cfg.provider.getCode(sender)) !== "0x";
   const ep = new Contract(cfg.entryPoint, entryPointAbi, cfg.provider);
@@ -100,7 +104,7 @@ export async function requestSponsorship(cfg: SponsorConfig, op: UserOperation):
  * is a UserOpRevertedError (the sponsor paid the gas).
  */
 export async function submitSponsored(cfg: SponsorConfig, burnerKey: string, op: UserOperation): Promise<UserOpReceipt> {
-  const signed = { ...op, signature: await signUserOp(new Wallet(burnerKey), op, cfg.entryPoint, cfg.chainId) };
+  const signed = { ...op, signature: await signUserOp(burnerSigner(burnerKey), op, cfg.entryPoint, cfg.chainId) };
   const hash = await cfg.bundler.sendUserOperation(signed);
   const receipt = await cfg.bundler.waitForReceipt(hash, cfg.inclusionTimeoutMs ?? 30_000);
   if (!receipt.success) throw new UserOpRevertedError(hash, receipt.transactionHash);
@@ -140,7 +144,7 @@ export async function buyKeySponsored(
   burnerKey: string,
   p: { market: string; modelId: bigint; currency: string; price: bigint },
 ): Promise<{ receipt: UserOpReceipt; keyId: bigint; account: string }> {
-  const account = await accountOf(cfg, new Wallet(burnerKey).address);
+  const account = await accountOf(cfg, burnerSigner(burnerKey).address);
   const receipt = await sendSponsored(cfg, burnerKey, buyCalls(p, account));
   const topic = market.getEvent("Purchased")!.topicHash;
   const log = receipt.logs.find((l) => l.address.toLowerCase() === p.market.toLowerCase() && l.topics[0] === topic);
@@ -154,7 +158,7 @@ export async function transferKeySponsored(
   burnerKey: string,
   p: { collection: string; keyId: bigint; to: string },
 ): Promise<UserOpReceipt> {
-  const account = await accountOf(cfg, new Wallet(burnerKey).address);
+  const account = await accountOf(cfg, burnerSigner(burnerKey).address);
   return sendSponsored(cfg, burnerKey, [
     { to: p.collection, data: keyNft.encodeFunctionData("transferFrom", [account, p.to, p.keyId]) },
   ]);
