@@ -9,7 +9,7 @@ import { memo, useEffect, useLayoutEffect, useMemo, useState } from "react";
 import type { AppConfig } from "./config";
 import { formatId, metaOf, trending, type Catalog } from "./indexer";
 import { short } from "./format";
-import { cardViews, type CardView } from "./catalogView";
+import { cardViews, searchViews, type CardView } from "./catalogView";
 
 const WEEK = 7 * 24 * 3600;
 /** Cards rendered in the first commit: more than a tall screen holds at 300 px columns. */
@@ -78,10 +78,8 @@ export function CatalogPage({ config, catalog }: { config: AppConfig; catalog: C
   const [q, setQ] = useState("");
   const trends = useMemo(() => trending(catalog, WEEK, Date.now() / 1000).slice(0, 5), [catalog]);
   const views = useMemo(() => cardViews(catalog, config), [catalog, config]);
-  const shown = useMemo(() => {
-    const needle = q.trim().toLowerCase();
-    return needle ? views.filter((v) => v.haystack.includes(needle)) : views;
-  }, [q, views]);
+  // the search covers every model, not only the cards rendered so far
+  const shown = useMemo(() => searchViews(views, q), [q, views]);
   const limit = useIncremental(shown.length);
   // User Timing marks for bench/app.ts's trace (cheap; nothing reads them in normal use)
   useLayoutEffect(() => {

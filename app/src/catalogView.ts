@@ -60,3 +60,9 @@ export function cardViews(catalog: Catalog, config: AppConfig): CardView[] {
     };
   });
 }
+
+/** The views whose name, description, ids or creator contain the needle (case-insensitive); all when it is blank. */
+export function searchViews(views: CardView[], query: string): CardView[] {
+  const needle = query.trim().toLowerCase();
+  return needle ? views.filter((v) => v.haystack.includes(needle)) : views;
+}
