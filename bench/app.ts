@@ -159,7 +159,6 @@ function pageTrace(): Record<string, number> {
     configLoaded: last((e) => e.name.endsWith("/config.json")),
     catalogRequested: gql?.startTime ?? -1,
     catalogResponseEnd: gql?.responseEnd ?? -1,
-    catalogBytes: gql?.encodedBodySize ?? -1,
     catalogParsed: mark("hexs:catalog-fetched"),
     catalogFirstCommit: mark("hexs:catalog-first-commit"),
     allCardsCommitted: mark("hexs:catalog-all-cards"),
@@ -417,7 +416,7 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
         ...ms(allCards),
         note: "from navigation start: after the search is cleared again, every card in the DOM (off-screen ones skip layout: content-visibility)",
       },
-      /** p50 over the counted loads of each trace point (ms from navigation start; catalogBytes in bytes) */
+      /** p50 over the counted loads of each trace point (ms from navigation start) */
       traceP50: Object.fromEntries(
         Object.keys(traces[0] ?? {}).map((k) => [
           k,
