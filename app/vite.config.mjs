@@ -28,8 +28,27 @@ function runtimeConfig() {
   };
 }
 
+/**
+ * The SDK's typechain factories carry every contract's creation bytecode (about 400 KB of hex in
+ * the first script, most of its gzip size); the app only connects to deployed contracts, never
+ * deploys one. The bytecode is replaced by a marker that is not hex, so a deploy attempted from
+ * the app would fail loudly (ethers rejects it as an invalid BytesLike) instead of deploying nothing.
+ * @returns {import("vite").Plugin}
+ */
+function stripDeployBytecode() {
+  return {
+    name: "hexs-strip-deploy-bytecode",
+    enforce: "pre",
+    transform(code, id) {
+      if (!id.includes("/sdk/typechain/factories/")) return null;
+      const out = code.replace(/const _bytecode =\s*"0x[0-9a-fA-F]*";/, 'const _bytecode = "0x-bytecode-not-in-the-app-bundle";');
+      return out === code ? null : { code: out, map: null };
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), runtimeConfig()],
+  plugins: [react(), runtimeConfig(), stripDeployBytecode()],
   // The SDK lives in ../sdk and imports ethers: one copy, the app's.
   resolve: { dedupe: ["ethers"] },
   server: { fs: { allow: [path.resolve(import.meta.dirname, "..")] } },

@@ -2,9 +2,11 @@
 // sales generated on a hardhat node, then
 //   - the Ponder indexer started on it: chain events indexed per second until it has caught up;
 //   - 1 s interval mining with purchases flowing: the indexer's lag behind the head, in blocks;
-//   - the app's production build in headless Chromium (playwright-core): first contentful paint
-//     and the time until the catalog list is interactive (every card rendered and the search box
-//     answered with the one matching model), each load in a fresh browser context;
+//   - the app's production build in headless Chromium (playwright-core): first contentful paint,
+//     the first cards shown, the time until the catalog list is interactive (the search box
+//     answered with the one matching model), every card in the DOM, and a trace of where the time
+//     went (scripts, config, catalog fetch and parse, React's first commit, long tasks), each load
+//     in a fresh browser context;
 //   - the catalog route's initial JavaScript, gzip (the scripts requested until then).
 // Run: npm run bench:app → bench/results/app.json and a table. HEXS_BENCH_APP_MODELS,
 // HEXS_BENCH_APP_SALES, HEXS_BENCH_APP_LOADS change the sizes; HEXS_BENCH_APP_PORT the first of
@@ -100,25 +102,67 @@ async function ponderMetrics(url: string) {
   return { total, by };
 }
 
-/** The in-page probe: list complete → type the needle into the search box → one card left. */
+/**
+ * The in-page probe: the first cards of the whole catalog on screen → type the needle into the
+ * search box → one card left ("interactive") → clear the search → every card in the DOM. Also
+ * the main thread's long tasks (what blocked it before the list showed).
+ */
 function probe(expected: number, needle: string): void {
-  const r = { listAt: -1, answerAt: -1 };
+  const r = { listAt: -1, answerAt: -1, allAt: -1, longTasks: [] as [number, number][] };
   (window as unknown as { __hexsBench: typeof r }).__hexsBench = r;
+  try {
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) r.longTasks.push([e.startTime, e.duration]);
+    }).observe({ type: "longtask", buffered: true });
+  } catch {
+    // no Long Tasks API: the trace goes without it
+  }
   const cards = () => document.querySelectorAll('ul[aria-label="models"] > li').length;
+  const type = (value: string) => {
+    const input = document.querySelector('input[type="search"]') as HTMLInputElement;
+    // React sees a typed value only through the native setter and an input event
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!.call(input, value);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  let phase: "list" | "answer" | "all" = "list";
   const obs = new MutationObserver(() => {
-    if (r.listAt < 0) {
-      if (cards() < expected) return;
+    if (phase === "list") {
+      // cards on screen, and the heading counts the whole catalog (not a partial first answer)
+      if (!cards() || !document.getElementById("catalog-h")?.textContent?.includes(`(${expected})`)) return;
       r.listAt = performance.now();
-      const input = document.querySelector('input[type="search"]') as HTMLInputElement;
-      // React sees a typed value only through the native setter and an input event
-      Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!.call(input, needle);
-      input.dispatchEvent(new Event("input", { bubbles: true }));
-    } else if (cards() === 1) {
+      phase = "answer";
+      type(needle);
+    } else if (phase === "answer") {
+      if (cards() !== 1) return;
       r.answerAt = performance.now();
+      phase = "all";
+      type("");
+    } else if (cards() >= expected) {
+      r.allAt = performance.now();
       obs.disconnect();
     }
   });
   obs.observe(document, { childList: true, subtree: true });
+}
+
+/** Where the catalog's first second goes, from the page's Resource and User Timing entries (ms from navigation start). */
+function pageTrace(): Record<string, number> {
+  const res = performance.getEntriesByType("resource") as PerformanceResourceTiming[];
+  const last = (pred: (e: PerformanceResourceTiming) => boolean) => Math.max(-1, ...res.filter(pred).map((e) => e.responseEnd));
+  const gql = res.find((e) => e.name.endsWith("/graphql"));
+  const mark = (n: string) => performance.getEntriesByName(n)[0]?.startTime ?? -1;
+  const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
+  return {
+    htmlLoaded: nav?.responseEnd ?? -1,
+    scriptsLoaded: last((e) => e.name.endsWith(".js")),
+    domContentLoaded: nav?.domContentLoadedEventEnd ?? -1,
+    configLoaded: last((e) => e.name.endsWith("/config.json")),
+    catalogRequested: gql?.startTime ?? -1,
+    catalogResponseEnd: gql?.responseEnd ?? -1,
+    catalogParsed: mark("hexs:catalog-fetched"),
+    catalogFirstCommit: mark("hexs:catalog-first-commit"),
+    allCardsCommitted: mark("hexs:catalog-all-cards"),
+  };
 }
 
 async function main(): Promise<void> {
@@ -285,6 +329,8 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
   const fcp: number[] = [];
   const listed: number[] = [];
   const interactive: number[] = [];
+  const allCards: number[] = [];
+  const traces: Record<string, number>[] = [];
   let scripts: string[] = [];
   const needle = name(Math.floor(MODELS / 2) + 7);
   try {
@@ -301,14 +347,19 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
       );
       await page.goto(site.url);
       await page.waitForFunction(
-        () => (window as unknown as { __hexsBench: { answerAt: number } }).__hexsBench.answerAt >= 0,
+        () => (window as unknown as { __hexsBench: { allAt: number } }).__hexsBench.allAt >= 0,
         undefined,
         { timeout: 60_000 },
       );
       const r = await page.evaluate(() => ({
-        ...(window as unknown as { __hexsBench: { listAt: number; answerAt: number } }).__hexsBench,
+        ...(window as unknown as { __hexsBench: { listAt: number; answerAt: number; allAt: number } }).__hexsBench,
         fcp: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? -1,
       }));
+      const trace = await page.evaluate(pageTrace);
+      const longTasks = (r as unknown as { longTasks: [number, number][] }).longTasks;
+      // main-thread time in long tasks (> 50 ms) before the list showed, and the longest of them
+      trace.longTasksBeforeListMs = longTasks.filter(([t]) => t < r.listAt).reduce((n, [, d]) => n + d, 0);
+      trace.longestTaskMs = Math.max(0, ...longTasks.map(([, d]) => d));
       if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
       if (load === 0) {
         scripts = [...new Set(requested)]; // the first load warms the machine's caches: not counted
@@ -316,6 +367,8 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
         fcp.push(r.fcp);
         listed.push(r.listAt);
         interactive.push(r.answerAt);
+        allCards.push(r.allAt);
+        traces.push(trace);
       }
       await (page as unknown as { close(): Promise<void> }).close();
     }
@@ -351,11 +404,28 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
     },
     catalog: {
       firstContentfulPaintMs: ms(fcp),
-      listRenderedMs: ms(listed),
+      firstCardsMs: {
+        ...ms(listed),
+        note: "from navigation start: the first cards in the DOM with the heading counting the whole catalog (the list renders a screenful first, the rest in idle-time chunks)",
+      },
       interactiveMs: {
         ...ms(interactive),
-        note: "from navigation start: every card rendered, the search box given a model's name, the list down to that model",
+        note: "from navigation start: the first cards shown, the search box given a model's name, the list down to that model",
       },
+      allCardsMs: {
+        ...ms(allCards),
+        note: "from navigation start: after the search is cleared again, every card in the DOM (off-screen ones skip layout: content-visibility)",
+      },
+      /** p50 over the counted loads of each trace point (ms from navigation start) */
+      traceP50: Object.fromEntries(
+        Object.keys(traces[0] ?? {}).map((k) => [
+          k,
+          stats(
+            traces.map((t) => t[k]),
+            1,
+          ).p50,
+        ]),
+      ),
     },
     initialJs: { scripts, gzipBytes, gzipKiB: Math.round((gzipBytes / 1024) * 10) / 10 },
     goals: { interactiveMs: 1000, eventsPerSecond: 2000, lagBlocks: 1, initialJsKiB: 400 },
@@ -366,14 +436,16 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
   const c = result.catalog;
   const rows: [string, string, string][] = [
     ["catalog first contentful paint (ms)", `${c.firstContentfulPaintMs.p50} / ${c.firstContentfulPaintMs.max}`, ""],
-    ["catalog list rendered (ms)", `${c.listRenderedMs.p50} / ${c.listRenderedMs.max}`, ""],
+    ["catalog first cards shown (ms)", `${c.firstCardsMs.p50} / ${c.firstCardsMs.max}`, ""],
     ["catalog interactive (ms)", `${c.interactiveMs.p50} / ${c.interactiveMs.max}`, "≤ 1000"],
+    ["catalog all cards in the DOM (ms)", `${c.allCardsMs.p50} / ${c.allCardsMs.max}`, ""],
     ["indexer catch-up (events/s)", `${catchUp.eventsPerSecond} (${catchUp.eventsPerSecondAfterHttp} after HTTP up)`, "≥ 2000"],
     ["indexer lag at 1 s blocks (blocks)", `${result.indexerLagBlocks.p50} / ${result.indexerLagBlocks.max}`, "≤ 1"],
     ["catalog route initial JS, gzip (KiB)", String(result.initialJs.gzipKiB), "≤ 400"],
   ];
   console.log(`\n| measurement | p50 / max (or value) | goal |\n| --- | ---: | ---: |`);
   for (const [m, v, g] of rows) console.log(`| ${m} | ${v} | ${g} |`);
+  console.log(`\ncatalog trace, p50 ms from navigation start: ${JSON.stringify(c.traceP50)}`);
   console.log(
     `\n${MODELS} models, ${SALES} sales, ${LOADS} loads; wall ${result.setup.wallSeconds} s; written to ${path.relative(ROOT, OUT)}`,
   );

@@ -1,19 +1,22 @@
 // Shell: loads the runtime config and the catalog (refreshed every few seconds), hash routes
 // (#/ catalog, #/model/<id>, #/model/<id>/dao, #/keys, #/studio, #/cosmos), the wallet button, and the flows picked up again
 // after a reload.
-import { useCallback, useEffect, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { loadConfig, chainLabel, type AppConfig } from "./config";
 import { loadCatalog, type Catalog } from "./indexer";
 import { injectedWallet, walletChainId } from "./wallet";
 import { CatalogPage } from "./CatalogPage";
-import { ModelPage } from "./ModelPage";
-import { KeysPage } from "./KeysPage";
-import { StudioPage } from "./StudioPage";
-import { DaoPage } from "./DaoPage";
-import { CosmosPage } from "./CosmosPage";
 import { PendingPanel } from "./PendingPanel";
 import { useCosmosAccount } from "./cosmosAccount";
 import { LazyBurnerPage } from "./BurnerLazy";
+
+// The catalog is the landing page and ships in the first script; the other pages (the lineage
+// graph, cosmjs, the SDL tools, the studio) load when first visited.
+const ModelPage = lazy(() => import("./ModelPage").then((m) => ({ default: m.ModelPage })));
+const KeysPage = lazy(() => import("./KeysPage").then((m) => ({ default: m.KeysPage })));
+const StudioPage = lazy(() => import("./StudioPage").then((m) => ({ default: m.StudioPage })));
+const DaoPage = lazy(() => import("./DaoPage").then((m) => ({ default: m.DaoPage })));
+const CosmosPage = lazy(() => import("./CosmosPage").then((m) => ({ default: m.CosmosPage })));
 
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash);
@@ -159,23 +162,23 @@ export function App() {
           </p>
         )}
         {config && <PendingPanel config={config} />}
-        {config && route === "/cosmos" ? (
-          <CosmosPage config={config} catalog={catalog} />
-        ) : !catalog || !config ? (
-          !error && <p className="muted">Loading the catalog…</p>
-        ) : daoMatch ? (
-          <DaoPage config={config} catalog={catalog} id={daoMatch[1]} />
-        ) : modelMatch ? (
-          <ModelPage config={config} catalog={catalog} id={modelMatch[1]} onBought={reload} />
-        ) : route === "/burner" ? (
-          <LazyBurnerPage config={config} catalog={catalog} onBought={reload} />
-        ) : route === "/keys" ? (
-          <KeysPage config={config} catalog={catalog} />
-        ) : route === "/studio" ? (
-          <StudioPage config={config} catalog={catalog} onChanged={reload} />
-        ) : (
-          <CatalogPage config={config} catalog={catalog} />
-        )}
+        <Suspense fallback={<p className="muted">Loading the page…</p>}>
+          {config && route === "/cosmos" ? (
+            <CosmosPage config={config} catalog={catalog} />
+          ) : !catalog || !config ? (
+            !error && <p className="muted">Loading the catalog…</p>
+          ) : daoMatch ? (
+            <DaoPage config={config} catalog={catalog} id={daoMatch[1]} />
+          ) : modelMatch ? (
+            <ModelPage config={config} catalog={catalog} id={modelMatch[1]} onBought={reload} />
+          ) : route === "/keys" ? (
+            <KeysPage config={config} catalog={catalog} />
+          ) : route === "/studio" ? (
+            <StudioPage config={config} catalog={catalog} onChanged={reload} />
+          ) : (
+            <CatalogPage config={config} catalog={catalog} />
+          )}
+        </Suspense>
       </main>
       <footer className="muted">Catalog from every chain, served by the Hexs indexer at {config?.indexerUrl ?? "…"}</footer>
     </>

@@ -1,61 +1,94 @@
 // The catalog: every model of every chain (each chain mirrors every model, so one index covers
 // them), a search box, and trending — recent key sales across chains, forks counted toward
 // their ancestors.
-import { useMemo, useState } from "react";
+// A catalog of 1,000 models must be usable within a second: what the cards show is derived once
+// per catalog (maps, not a scan of every list per card), cards are memoized on plain values (the
+// catalog is refetched every few seconds as new objects), the first screenful is rendered at once
+// and the rest in idle-time chunks, and off-screen cards skip layout and paint (styles.css).
+import { memo, useEffect, useLayoutEffect, useMemo, useState } from "react";
 import type { AppConfig } from "./config";
-import { chainLabel } from "./config";
-import { formatId, metaOf, trending, type Catalog, type ModelRow } from "./indexer";
-import { checksum, formatPrice, short } from "./format";
+import { formatId, metaOf, trending, type Catalog } from "./indexer";
+import { short } from "./format";
+import { cardViews, searchViews, type CardView } from "./catalogView";
 
 const WEEK = 7 * 24 * 3600;
+/** Cards rendered in the first commit: more than a tall screen holds at 300 px columns. */
+const FIRST_CARDS = 48;
+/** Cards added per idle callback after the first screenful. */
+const CHUNK_CARDS = 150;
 
-function ModelCard({ m, catalog, config, extra }: { m: ModelRow; catalog: Catalog; config: AppConfig; extra?: string }) {
-  const meta = metaOf(m);
-  const parent = m.parentId !== "0" ? catalog.models.find((x) => x.id === m.parentId) : undefined;
-  const prices = catalog.prices.filter((p) => p.modelId === m.id && p.listed);
-  const cheapest = prices.sort((a, b) => (BigInt(a.keyPrice) < BigInt(b.keyPrice) ? -1 : 1))[0];
-  const forks = catalog.models.filter((x) => x.parentId === m.id).length;
+const ModelCard = memo(function ModelCard({ v }: { v: CardView }) {
   return (
     <li className="card">
-      <a href={`#/model/${m.id}`} className="card-title">
-        {meta.name}
+      <a href={`#/model/${v.id}`} className="card-title">
+        {v.name}
       </a>
-      {extra && <span className="badge">{extra}</span>}
-      <p className="muted small">{meta.description || "No description."}</p>
+      <p className="muted small">{v.description || "No description."}</p>
       <dl className="facts">
         <dt>Creator</dt>
-        <dd title={checksum(m.creator)}>{short(checksum(m.creator))}</dd>
+        <dd title={v.creator}>{short(v.creator)}</dd>
         <dt>Home</dt>
-        <dd>{chainLabel(config.registry, m.homeChain)}</dd>
+        <dd>{v.home}</dd>
         <dt>Lineage</dt>
-        <dd>
-          {parent ? <>fork of {metaOf(parent).name}</> : forks ? `original · ${forks} fork${forks > 1 ? "s" : ""}` : "original"}
-        </dd>
+        <dd>{v.lineage}</dd>
         <dt>Keys sold</dt>
-        <dd>{m.sales}</dd>
+        <dd>{v.sales}</dd>
         <dt>From</dt>
-        <dd>
-          {cheapest
-            ? `${formatPrice(cheapest.keyPrice, cheapest.currency)} on ${chainLabel(config.registry, cheapest.hexsChain)}`
-            : "not for sale"}
-        </dd>
+        <dd>{v.from}</dd>
       </dl>
-      <span className="muted small">id {formatId(m.id)}</span>
+      <span className="muted small">id {formatId(v.id)}</span>
     </li>
   );
+}, sameCard);
+
+/** Views are rebuilt on every refetch: a card re-renders only when something it shows changed. */
+function sameCard(a: { v: CardView }, b: { v: CardView }): boolean {
+  const x = a.v;
+  const y = b.v;
+  return (
+    x.id === y.id &&
+    x.name === y.name &&
+    x.description === y.description &&
+    x.creator === y.creator &&
+    x.home === y.home &&
+    x.lineage === y.lineage &&
+    x.sales === y.sales &&
+    x.from === y.from
+  );
+}
+
+type Idle = (cb: () => void) => number;
+const whenIdle: Idle = (cb) =>
+  typeof window.requestIdleCallback === "function" ? window.requestIdleCallback(cb, { timeout: 200 }) : window.setTimeout(cb, 16);
+const cancelIdle = (h: number) =>
+  typeof window.cancelIdleCallback === "function" ? window.cancelIdleCallback(h) : window.clearTimeout(h);
+
+/** How many of `total` items to render: the first screenful now, the rest added in idle-time chunks. */
+function useIncremental(total: number): number {
+  const [limit, setLimit] = useState(FIRST_CARDS);
+  useEffect(() => {
+    if (limit >= total) return;
+    const h = whenIdle(() => setLimit((l) => l + CHUNK_CARDS));
+    return () => cancelIdle(h);
+  }, [limit, total]);
+  return Math.min(limit, total);
 }
 
 export function CatalogPage({ config, catalog }: { config: AppConfig; catalog: Catalog }) {
   const [q, setQ] = useState("");
   const trends = useMemo(() => trending(catalog, WEEK, Date.now() / 1000).slice(0, 5), [catalog]);
-  const shown = useMemo(() => {
-    const needle = q.trim().toLowerCase();
-    if (!needle) return catalog.models;
-    return catalog.models.filter((m) => {
-      const meta = metaOf(m);
-      return [meta.name, meta.description, m.id, formatId(m.id), m.creator].some((s) => s.toLowerCase().includes(needle));
-    });
-  }, [q, catalog]);
+  const views = useMemo(() => cardViews(catalog, config), [catalog, config]);
+  // the search covers every model, not only the cards rendered so far
+  const shown = useMemo(() => searchViews(views, q), [q, views]);
+  const limit = useIncremental(shown.length);
+  // User Timing marks for bench/app.ts's trace (cheap; nothing reads them in normal use)
+  useLayoutEffect(() => {
+    performance.mark("hexs:catalog-first-commit");
+  }, []);
+  const complete = limit === shown.length;
+  useEffect(() => {
+    if (complete && !q) performance.mark("hexs:catalog-all-cards");
+  }, [complete, q]);
   return (
     <>
       <section aria-labelledby="trending-h">
@@ -90,9 +123,9 @@ export function CatalogPage({ config, catalog }: { config: AppConfig; catalog: C
         {shown.length === 0 ? (
           <p className="muted">No model matches “{q}”.</p>
         ) : (
-          <ul className="cards" aria-label="models">
-            {shown.map((m) => (
-              <ModelCard key={m.id} m={m} catalog={catalog} config={config} />
+          <ul className="cards catalog" aria-label="models" aria-busy={complete ? undefined : true}>
+            {shown.slice(0, limit).map((v) => (
+              <ModelCard key={v.id} v={v} />
             ))}
           </ul>
         )}
