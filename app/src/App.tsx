@@ -171,6 +171,8 @@ export function App() {
             <DaoPage config={config} catalog={catalog} id={daoMatch[1]} />
           ) : modelMatch ? (
             <ModelPage config={config} catalog={catalog} id={modelMatch[1]} onBought={reload} />
+          ) : route === "/burner" ? (
+            <LazyBurnerPage config={config} catalog={catalog} onBought={reload} />
           ) : route === "/keys" ? (
             <KeysPage config={config} catalog={catalog} />
           ) : route === "/studio" ? (
