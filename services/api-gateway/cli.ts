@@ -63,6 +63,7 @@ const Config = z.object({
       fastVerify: z.boolean().optional(),
       balanceRefreshMs: z.number().int().min(0).optional(),
       fastMaxUnsettledCalls: z.number().int().min(0).optional(),
+      settleInWorker: z.boolean().optional(),
     })
     .optional(),
   vouchers: z

@@ -13,7 +13,7 @@
 //     authorization raced twice is served once.
 // The call is forwarded; only a complete 2xx answer is charged: the facilitator settles the
 // authorization (transferWithAuthorization into the sink) after the answer, one at a time, off
-// the request path. A 4xx/5xx/aborted/timed-out upstream releases the reservation: nothing moves.
+// the request path and, by default, off the request thread (settle-worker.ts). A 4xx/5xx/aborted/timed-out upstream releases the reservation: nothing moves.
 // Settled revenue reaches the model's vault with HexsApiPayments.sweep (anyone may call it;
 // `sweepEveryMs` makes the gateway do it, or use `sweepApiRevenue` / `npx hardhat api:sweep`).
 import Database from "better-sqlite3";
@@ -29,6 +29,7 @@ import { ApiRefusal, refuseApi, type ApiRefusalCode } from "../../sdk/api/reques
 import { messageOf } from "../../sdk/errors";
 import { API_PAYMENTS_ABI } from "./api-payments-abi";
 import { PayerKeys, tokenDomainSeparator, transferDigest, type TransferAuthorization } from "./fast-verify";
+import { SettlementWorker } from "./settle-worker";
 
 export interface X402Config {
   /** the EVM chain (a name in GatewayConfig.chains) payments are made on */
@@ -67,6 +68,11 @@ export interface X402Config {
    * gateway's back can get unpaid); default 64.
    */
   fastMaxUnsettledCalls?: number;
+  /**
+   * Settle on a worker thread (default true): @x402/evm re-verifies each payment before its
+   * transfer (~5 ms of CPU); there it does not compete with the calls being answered.
+   */
+  settleInWorker?: boolean;
 }
 
 export interface PaidCallMetrics {
@@ -158,6 +164,7 @@ export class PaidCalls {
   private readonly sinks = new Map<string, `0x${string}`>();
   private domain?: Promise<{ name: string; version: string }>;
   private queue: Promise<void> = Promise.resolve();
+  private readonly settler?: SettlementWorker;
   private readonly unswept = new Set<string>();
   private sweepTimer?: NodeJS.Timeout;
   private closed = false;
@@ -217,6 +224,15 @@ export class PaidCalls {
       getCode: (a) => this.codeOf(a.address),
     });
     this.facilitator = new x402Facilitator().register(this.network, new ExactEvmScheme(signer));
+    if (cfg.settleInWorker ?? true)
+      this.settler = new SettlementWorker({
+        facilitatorKey: cfg.facilitatorKey,
+        rpcUrl: chain.rpcUrl,
+        chainId: chain.chainId,
+        chainName: cfg.chain,
+        pollingMs: cfg.pollingMs ?? 250,
+        codeCacheMs: this.codeCacheMs,
+      });
 
     this.db = new Database(cfg.paymentsDb ?? ":memory:");
     this.db.pragma("journal_mode = WAL");
@@ -640,10 +656,12 @@ export class PaidCalls {
     const row = this.sql.get.get(key) as
       { model: string; payer: string; amount: string; payload: string; requirements: string } | undefined;
     if (!row) return;
-    const r = await this.facilitator.settle(
-      JSON.parse(row.payload) as PaymentPayload,
-      JSON.parse(row.requirements) as PaymentRequirements,
-    );
+    const r = this.settler
+      ? await this.settler.settle(row.payload, row.requirements)
+      : await this.facilitator.settle(
+          JSON.parse(row.payload) as PaymentPayload,
+          JSON.parse(row.requirements) as PaymentRequirements,
+        );
     if (r.success) {
       this.sql.settled.run(r.transaction, key);
       this.unreserve(row.payer, BigInt(row.amount), true);
@@ -703,6 +721,7 @@ export class PaidCalls {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.flush();
     this.closed = true;
+    await this.settler?.close();
     this.db.close();
   }
 }

@@ -526,6 +526,42 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
     }
   });
 
+  it("settlement runs on a worker thread: it settles while the request thread's own facilitator refuses to; a worker that exits fails its pending settlement with a clear error and the next call's settlement starts a new worker", async () => {
+    const g2 = await startGateway({ ...cfg, nonceDb: undefined, x402: { ...cfg.x402!, paymentsDb: undefined } });
+    type Inside = {
+      facilitator: { settle: () => Promise<never> };
+      settler: { worker?: { terminate(): Promise<number> }; settle(a: string, b: string): Promise<unknown> };
+    };
+    const inside = g2.payments as unknown as Inside;
+    inside.facilitator.settle = () => Promise.reject(new Error("the request thread was asked to settle"));
+    try {
+      const before = await balances();
+      for (let i = 1; i <= 2; i++) {
+        const res = await payingFetch(payer)(url(g2.url), post(chat(`worker ${i}`)));
+        expect(res.status).to.equal(200);
+        await res.text();
+        await g2.payments!.flush();
+        expect((await balances()).sink).to.equal(before.sink + BigInt(i) * PRICE);
+        // the worker ends (idle here): the next settlement must start another one
+        expect(inside.settler.worker).to.not.equal(undefined);
+        await inside.settler.worker!.terminate();
+        expect(inside.settler.worker).to.equal(undefined);
+      }
+      const metrics = await (await fetch(`${g2.url}/metrics`)).text();
+      expect(metrics).to.contain(`hexs_api_settlements_total{model="${m1}",outcome="settled"} 2`);
+      // a settlement in flight when the worker exits is refused, not left hanging
+      const pending = inside.settler.settle("{}", "{}");
+      await inside.settler.worker!.terminate();
+      const outcome = await pending.then(
+        () => "settled",
+        (e: Error) => e.message,
+      );
+      expect(outcome).to.match(/settlement worker exited/);
+    } finally {
+      await g2.close();
+    }
+  });
+
   it("a price change between quote and payment: the quoted terms hold until the quote expires, then the new price applies", async () => {
     const quoted = await quote();
     expect(quoted.accepts[0].amount).to.equal(PRICE.toString());
