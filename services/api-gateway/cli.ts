@@ -77,6 +77,8 @@ const Config = z.object({
         .optional(),
       maxUnsettledPerPayer: z.string().regex(/^[1-9]\d{0,28}$/, "a positive integer (smallest unit), as a string"),
       settleEveryMs: z.number().int().min(0).optional(),
+      redeemBackoffMs: z.number().int().min(0).optional(),
+      maxRedeemBackoffMs: z.number().int().min(0).optional(),
       settleAtHalfCap: z.boolean().optional(),
       maxBatch: z.number().int().min(1).max(500).optional(),
       minVoucherLifetimeSeconds: z.number().int().min(60).optional(),

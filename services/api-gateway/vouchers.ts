@@ -17,7 +17,10 @@
 // is narrowed down by simulating the vouchers one by one; the rest is redeemed. A parked voucher is
 // never retried and its payer gets no more calls on credit (402 voucher_payer_suspended). A voucher
 // the chain already counts as redeemed (stale) is only marked redeemed. Failures that name no
-// voucher (RPC down, contract paused) leave the batch for the next round.
+// voucher (RPC down, contract paused) leave the batch for the next round; the rounds the gateway
+// starts itself (timer, half the cap, a call over the cap) then back off, doubling from
+// `redeemBackoffMs` up to `maxRedeemBackoffMs`, so a paused contract or a down RPC is not asked
+// again on every call. flush() (an operator's or a test's explicit round) does not wait.
 import Database from "better-sqlite3";
 import {
   BaseError,
@@ -94,6 +97,10 @@ export interface VoucherConfig {
   defaultMaxTokens?: number;
   /** receipt polling of the redeeming client, ms; default 250 */
   pollingMs?: number;
+  /** after a round fails for a reason naming no voucher, automatic rounds wait this long, doubling; default 1 000 ms */
+  redeemBackoffMs?: number;
+  /** the longest such wait, ms; default 60 000 */
+  maxRedeemBackoffMs?: number;
 }
 
 export interface VoucherMetrics {
@@ -169,6 +176,11 @@ export class VoucherCalls {
   private queue: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
   private closed = false;
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+  /** the current wait after failed rounds (0: none) and when automatic rounds may run again */
+  private backoff = 0;
+  private retryAt = 0;
   /** every batch redeemed so far (for metrics, benches and tests) */
   readonly settlements: Settlement[] = [];
 
@@ -193,6 +205,9 @@ export class VoucherCalls {
     this.minLifetime = cfg.minVoucherLifetimeSeconds ?? 3_600;
     this.cacheMs = cfg.channelCacheMs ?? 5_000;
     this.defaultMaxTokens = cfg.defaultMaxTokens ?? 2048;
+    this.backoffMs = cfg.redeemBackoffMs ?? 1_000;
+    this.maxBackoffMs = Math.max(cfg.maxRedeemBackoffMs ?? 60_000, this.backoffMs);
+    if (!(this.backoffMs >= 0)) throw new Error("vouchers.redeemBackoffMs must not be negative");
     if (this.cap <= 0n) throw new Error("vouchers.maxUnsettledPerPayer must be positive");
     if (!(this.maxBatch >= 1)) throw new Error("vouchers.maxBatch must be at least 1");
     this.client = createWalletClient({
@@ -223,7 +238,7 @@ export class VoucherCalls {
     }>)
       this.suspended.set(r.payer, r.reason);
     if (cfg.settleEveryMs !== 0) {
-      this.timer = setInterval(() => void this.settle().catch(() => undefined), cfg.settleEveryMs ?? 60_000);
+      this.timer = setInterval(() => this.autoSettle(), cfg.settleEveryMs ?? 60_000);
       this.timer.unref();
     }
   }
@@ -350,7 +365,7 @@ export class VoucherCalls {
     const others = this.exposureOf(payer) - (BigInt(row.accepted) - BigInt(row.redeemed));
     const exposure = others + (v.cumulative - redeemed);
     if (exposure > this.cap) {
-      void this.settle().catch(() => undefined);
+      this.autoSettle();
       refuseApi(
         "voucher_exposure_cap",
         `the gateway holds ${this.exposureOf(payer)} of ${v.payer}'s vouchers unredeemed (cap ${this.cap}): retry once the batch settles`,
@@ -364,7 +379,7 @@ export class VoucherCalls {
            expiry = excluded.expiry, redeemed = excluded.redeemed`,
       )
       .run(id, payer, model, v.cumulative.toString(), signature, Number(v.expiry), redeemed.toString());
-    if (this.settleAtHalf && 2n * exposure >= this.cap) void this.settle().catch(() => undefined);
+    if (this.settleAtHalf && 2n * exposure >= this.cap) this.autoSettle();
     return { id, model, payer, amount, voucher: v, previous };
   }
 
@@ -381,8 +396,32 @@ export class VoucherCalls {
 
   /** Redeem one batch of the latest unredeemed voucher per channel (serialized). */
   settle(): Promise<Settlement | undefined> {
-    const run = this.queue.then(() => this.redeemBatch());
-    this.queue = run.catch((e: unknown) => this.log(`voucher settlement error: ${messageOf(e)}`));
+    return this.round(false);
+  }
+
+  /** A round the gateway starts by itself: skipped while backing off after failures. */
+  private autoSettle(): void {
+    void this.round(true).catch(() => undefined);
+  }
+
+  private round(auto: boolean): Promise<Settlement | undefined> {
+    // decided when the round's turn comes: a round queued behind a failing one sees its backoff
+    let ran = false;
+    const run = this.queue.then(() => {
+      if (auto && this.now() < this.retryAt) return undefined;
+      ran = true;
+      return this.redeemBatch();
+    });
+    this.queue = run.then(
+      () => {
+        if (ran) this.backoff = this.retryAt = 0;
+      },
+      (e: unknown) => {
+        this.backoff = Math.min(this.backoff ? this.backoff * 2 : this.backoffMs, this.maxBackoffMs);
+        this.retryAt = this.now() + this.backoff;
+        this.log(`voucher settlement error (automatic rounds wait ${this.backoff} ms): ${messageOf(e)}`);
+      },
+    );
     return run;
   }
 

@@ -7,7 +7,7 @@ import hre, { deployments, ethers } from "hardhat";
 import type { Signer } from "ethers";
 import { domainSeparator as viemDomainSeparator, hashTypedData } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { deployProtocol } from "../../devnet/hardhat/protocol";
+import { deployProtocol, type Protocol } from "../../devnet/hardhat/protocol";
 import {
   chainRegistry,
   connectContracts,
@@ -54,6 +54,7 @@ describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redempt
   let m1: bigint;
   let sink: string;
   let chainId: bigint;
+  let proto: Protocol;
 
   const chat = (content: string) => ({ model: "hexs-char-mlp", messages: [{ role: "user", content }], max_tokens: 8, seed: 5 });
   const session = (who: Signer = payer, over: Partial<ConstructorParameters<typeof VoucherSession>[1]> = {}) =>
@@ -85,6 +86,7 @@ describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redempt
 
   before(async () => {
     const p = await deployProtocol();
+    proto = p;
     [, , creator, operator] = p.signers;
     const contracts: Record<string, string> = {};
     for (const name of Object.values(ContractNames)) {
@@ -201,6 +203,74 @@ describe("API gateway prepaid calls (deposit, cumulative vouchers, batch redempt
     expect((await s.call("chat/completions", chat("after the batch"))).status).to.equal(200);
     expect(s.cumulative).to.equal(9n * PRICE);
     await gw.vouchers!.flush();
+  });
+
+  it("a round failing for a reason naming no voucher (contract paused) keeps the vouchers and backs off: calls over the cap do not each ask the chain again; after the wait one does; once unpaused a flush redeems them all", async () => {
+    const who = await payer.getAddress();
+    const failedRounds = async () =>
+      Number(
+        (await gw.registry.metrics()).match(
+          new RegExp(`hexs_api_settlements_total\\{model="${m1}",outcome="failed"\\} (\\d+)`),
+        )?.[1] ?? 0,
+      );
+    // the automatic rounds run on the gateway's own queue: wait for the ones started so far
+    const settledDown = () => (gw.vouchers as unknown as { queue: Promise<unknown> }).queue;
+    const s = session(payer, { cumulative: BigInt(gw.vouchers!.stateOf(who, m1.toString())!.accepted) });
+    for (let i = 0; i < 5; i++) expect((await s.call("chat/completions", chat(`paused ${i}`))).status).to.equal(200);
+    const before = await state();
+    const f0 = await failedRounds();
+    const api = c.apiPayments!;
+    await (await api.connect(proto.signers[0]).pause()).wait();
+    const timelock = await proto.timelock.getAddress();
+    try {
+      for (let i = 0; i < 4; i++) {
+        const r = await refusalOf(s.call("chat/completions", chat(`over the cap ${i}`)));
+        expect(r.code).to.equal("voucher_exposure_cap");
+      }
+      await settledDown();
+      expect(await failedRounds()).to.equal(f0 + 1); // four calls over the cap, one round (one voucher in it)
+      expect(await state()).to.deep.include({ sink: before.sink, redeemed: before.redeemed, accepted: before.accepted });
+      // past the first wait (1 s) the next call over the cap starts one more round; the wait doubles
+      await new Promise((r) => setTimeout(r, 1_100));
+      for (let i = 0; i < 2; i++) await refusalOf(s.call("chat/completions", chat(`after the wait ${i}`)));
+      await settledDown();
+      expect(await failedRounds()).to.equal(f0 + 2);
+    } finally {
+      // only the timelock unpauses (impersonated here: the suite's chain clock must not move)
+      await ethers.provider.send("hardhat_impersonateAccount", [timelock]);
+      await ethers.provider.send("hardhat_setBalance", [timelock, "0x56BC75E2D63100000"]);
+      await (await api.connect(await ethers.getSigner(timelock)).unpause()).wait();
+      await ethers.provider.send("hardhat_stopImpersonatingAccount", [timelock]);
+    }
+    // an explicit flush does not wait for the backoff: everything served is redeemed once
+    await gw.vouchers!.flush();
+    expect(await usd.balanceOf(sink)).to.equal(before.sink + 5n * PRICE);
+    expect((await state()).redeemed).to.equal(BigInt(before.accepted!));
+    expect((await s.call("chat/completions", chat("unpaused"))).status).to.equal(200);
+    await gw.vouchers!.flush();
+    // a negative backoff is refused at start
+    const bad = await startGateway({
+      models: {},
+      chains: [
+        { name: CHAIN, kind: "evm", rpcUrl: chain.url, chainId: Number(chainId), registry: await c.registry.getAddress() },
+      ],
+      port: PORTS,
+      vouchers: {
+        chain: CHAIN,
+        apiPayments: API,
+        asset: USD,
+        gatewayKey: generatePrivateKey(),
+        maxUnsettledPerPayer: CAP,
+        redeemBackoffMs: -1,
+      },
+    }).then(
+      async (g) => {
+        await g.close();
+        return "started";
+      },
+      (e: Error) => e.message,
+    );
+    expect(bad).to.match(/redeemBackoffMs must not be negative/);
   });
 
   it("stale, underpaid, forged, wrong-gateway, expired and above-deposit vouchers get 402 and nothing moves", async () => {
