@@ -71,9 +71,10 @@ export class SettlementWorker {
   constructor(private readonly setup: SettlerSetup) {}
 
   private spawn(): Worker {
-    // under ts-node (the CLI, hardhat tests) the worker registers it too; a compiled build loads the .js
+    // under ts-node (the CLI, hardhat tests) the worker registers it too; a compiled build loads the .js.
+    // Paths are resolved here: an eval'd worker resolves bare names from the cwd, which may be anywhere
     const code = __filename.endsWith(".ts")
-      ? `require("ts-node").register({ transpileOnly: true }); require(${JSON.stringify(__filename)});`
+      ? `require(${JSON.stringify(require.resolve("ts-node"))}).register({ transpileOnly: true, projectSearchDir: ${JSON.stringify(__dirname)} }); require(${JSON.stringify(__filename)});`
       : `require(${JSON.stringify(__filename)});`;
     const w = new Worker(code, { eval: true, workerData: { hexsSettler: this.setup } });
     w.unref(); // the gateway's server keeps the process alive; close() terminates it
