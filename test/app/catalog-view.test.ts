@@ -43,6 +43,7 @@ const config: AppConfig = {
       { family: "evm", name: "devnetB", hexsChainId: 2 },
     ],
   } as unknown as ChainRegistry,
+  sponsors: {},
 };
 
 const meta = (name: string, description: string) =>
