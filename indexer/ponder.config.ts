@@ -8,7 +8,7 @@
 //                                           e.g. the CosmWasm chain, as the hub receives them)
 //   HEXS_INDEXER_POLL_MS                     polling interval (default 1000 ms)
 //   HEXS_INDEXER_DB                          PGlite folder (default .ponder/pglite)
-//   HEXS_INDEXER_RPC_LANES                   request lanes per chain's RPC URL (default 4, see below)
+//   HEXS_INDEXER_RPC_LANES                   request lanes per chain's RPC URL (default 4; 1 for a metered provider)
 // Key collections (one KeyNFT clone per model and chain) are found as the registry announces
 // them: ModelPublished for a model's home copy, ModelMirrored for each mirror.
 // PostgreSQL when DATABASE_URL is set (Ponder's own switch).
@@ -27,6 +27,7 @@ const pollingInterval = Number(process.env.HEXS_INDEXER_POLL_MS ?? 1000);
 // (its rpc/index.js; maxRequestsPerSecond no longer overrides that). A backfill asks for a block
 // with its transactions per block with events, so 20/s caps it at ~20 blocks a second whatever the
 // node could serve. Each listed URL is paced on its own: the same URL listed N times starts at N×20/s.
+// Each lane backs off on its own when rate-limited: against a metered provider, set 1.
 const rpcLanes = Number(process.env.HEXS_INDEXER_RPC_LANES ?? 4);
 if (!Number.isInteger(rpcLanes) || rpcLanes < 1)
   throw new Error(`HEXS_INDEXER_RPC_LANES must be a whole number ≥ 1, not ${process.env.HEXS_INDEXER_RPC_LANES}`);
