@@ -15,17 +15,20 @@
 // HEXS_BENCH_APP_AGE_BLOCKS=30 mines that many empty blocks after the load, before the indexer
 // starts: Ponder treats the last 30 blocks of a chain it does not know as unfinalized and indexes
 // them one block at a time (its live path); aged past that depth, the load is backfilled in bulk.
+// HEXS_BENCH_APP_DB=postgres puts the indexer on a throwaway local PostgreSQL cluster (what
+// production runs; test/relayer's helper, Debian's postgresql package) instead of PGlite.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { JsonRpcProvider, parseEther, ZeroAddress } from "ethers";
 import { BenchProcesses, deployBenchHexs, requireFreePorts, ROOT, startHardhatNode, stats } from "./lib";
-import { startIndexer } from "../devnet/app";
+import { firstFreePort, startIndexer } from "../devnet/app";
 import { Supervisor } from "../devnet/procs";
 import { ContractNames } from "../sdk/chains";
 import { launch, serveApp, type Page } from "../test/app/helpers/browser";
 import { metadataUri } from "../test/app/helpers/stack";
+import { startPostgres } from "../test/relayer/helpers/postgres";
 
 const BASE_PORT = Number(process.env.HEXS_BENCH_APP_PORT ?? 19300);
 const NODE_PORT = BASE_PORT;
@@ -36,6 +39,8 @@ const SALES = Number(process.env.HEXS_BENCH_APP_SALES ?? 3000);
 const LOADS = Number(process.env.HEXS_BENCH_APP_LOADS ?? 5);
 const INDEXER_ONLY = process.env.HEXS_BENCH_APP_PARTS === "indexer";
 const AGE_BLOCKS = Number(process.env.HEXS_BENCH_APP_AGE_BLOCKS ?? 0);
+const DB = process.env.HEXS_BENCH_APP_DB ?? "pglite";
+if (DB !== "pglite" && DB !== "postgres") throw new Error(`HEXS_BENCH_APP_DB must be pglite or postgres, not ${DB}`);
 const LAG_SECONDS = 20;
 const LAG_SALES_PER_SECOND = 5;
 const KEY_PRICE = parseEther("0.001");
@@ -171,6 +176,34 @@ function pageTrace(): Record<string, number> {
   };
 }
 
+/**
+ * Ponder's bulk backfill as its JSON log tells it: events handled in "Indexed block range" lines
+ * (the backfill's batches; live blocks log "Indexed block") over the backfill's own duration.
+ */
+function backfillFigures(logFile: string): { events: number; seconds: number; fetchSeconds: number; eventsPerSecond: number } {
+  let events = 0;
+  let ms = 0;
+  let fetchMs = 0;
+  for (const line of fs.readFileSync(logFile, "utf8").split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let l: { msg?: string; event_count?: number; duration?: number };
+    try {
+      l = JSON.parse(line) as typeof l;
+    } catch {
+      continue;
+    }
+    if (l.msg === "Indexed block range") events += l.event_count ?? 0;
+    else if (l.msg === "Completed backfill indexing across all chains") ms = l.duration ?? 0;
+    else if (l.msg === "Finished fetching backfill JSON-RPC data") fetchMs = Math.max(fetchMs, l.duration ?? 0);
+  }
+  return {
+    events,
+    seconds: round2(ms / 1000),
+    fetchSeconds: round2(fetchMs / 1000),
+    eventsPerSecond: ms > 0 ? Math.round(events / (ms / 1000)) : 0,
+  };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   await requireFreePorts([NODE_PORT, INDEXER_PORT, APP_PORT]);
@@ -274,15 +307,31 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
   };
   const chainsFile = path.join(dir, "chains.json");
   fs.writeFileSync(chainsFile, JSON.stringify({ chains: [chain] }, null, 2));
+  let databaseUrl: string | undefined;
+  if (DB === "postgres") {
+    const pg = startPostgres(await firstFreePort(BASE_PORT + 3));
+    if (!pg) throw new Error("HEXS_BENCH_APP_DB=postgres needs PostgreSQL's server (apt-get install postgresql)");
+    sup.atStop("postgres", () => pg.stop());
+    databaseUrl = pg.url;
+  }
+  // info level in JSON: Ponder's backfill lines carry exact durations and event counts
+  process.env.PONDER_LOG_LEVEL ??= "info";
   const i0 = Date.now();
-  const indexer = await startIndexer(sup, chainsFile, dir, { port: INDEXER_PORT, schema: "hexs_bench_app" });
+  const indexer = await startIndexer(sup, chainsFile, dir, {
+    port: INDEXER_PORT,
+    schema: "hexs_bench_app",
+    databaseUrl,
+    logJson: true,
+  });
   const answering = Date.now();
   await indexer.caughtUp(240_000);
   const i1 = Date.now();
   const metrics = await ponderMetrics(indexer.url);
   const indexed = metrics.total("ponder_indexing_completed_events"); // the logs it has handlers for
   const seconds = (ms: Record<string, number>) => Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, round2(v / 1000)]));
+  const backfill = backfillFigures(indexer.logFile);
   const catchUp = {
+    database: DB,
     events,
     blocks: loadedAt - startBlock + 1,
     agedBlocks: AGE_BLOCKS,
@@ -291,6 +340,8 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
     indexed,
     eventsPerSecond: Math.round(indexed / ((i1 - i0) / 1000)),
     eventsPerSecondAfterHttp: Math.round(indexed / ((i1 - answering) / 1000)),
+    /** Ponder's bulk backfill alone (none when the load lies within its finality depth) */
+    backfill,
     /** Ponder's own figures (its /metrics, summed over labels): where the time went */
     ponder: {
       eventsByHandler: metrics.by("ponder_indexing_completed_events", "event"),
@@ -301,7 +352,7 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
     },
   };
   say(
-    `indexer caught up: ${indexed} of ${events} logs handled in ${catchUp.secondsFromStart.toFixed(1)} s from its start (${catchUp.eventsPerSecond}/s)`,
+    `indexer (${DB}) caught up: ${indexed} of ${events} logs handled in ${catchUp.secondsFromStart.toFixed(1)} s from its start (${catchUp.eventsPerSecond}/s); backfill ${backfill.events} events in ${backfill.seconds} s (${backfill.eventsPerSecond}/s, fetching ${backfill.fetchSeconds} s)`,
   );
 
   // --- lag at 1 s blocks, purchases flowing ------------------------------------------------------
@@ -335,7 +386,7 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
   const indexerFigures = {
     indexerCatchUp: {
       ...catchUp,
-      note: "events: logs of the registry, the market and the key collections in the loaded blocks; indexed: those Ponder ran a handler for (its ponder_indexing_completed_events), the numerator of eventsPerSecond; timed from the indexer's spawn (and from its first GraphQL answer) until _meta's block reaches the head",
+      note: "events: logs of the registry, the market and the key collections in the loaded blocks; indexed: those Ponder ran a handler for (its ponder_indexing_completed_events), the numerator of eventsPerSecond; timed from the indexer's spawn (and from its first GraphQL answer) until _meta's block reaches the head; backfill: from Ponder's JSON log, the events of its 'Indexed block range' lines over the duration of 'Completed backfill indexing across all chains' (fetching: 'Finished fetching backfill JSON-RPC data')",
     },
     indexerLagBlocks: {
       ...stats(lags, 1),
@@ -354,7 +405,7 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
       JSON.stringify({ ...last, ...indexerFigures, indexerMeasuredAt: new Date().toISOString() }, null, 2) + "\n",
     );
     console.log(
-      `\nindexer only: catch-up ${catchUp.eventsPerSecond} events/s (${catchUp.eventsPerSecondAfterHttp} after HTTP up), lag p50 ${indexerFigures.indexerLagBlocks.p50} / max ${indexerFigures.indexerLagBlocks.max} blocks; written to ${path.relative(ROOT, OUT)}`,
+      `\nindexer only (${DB}): catch-up ${catchUp.eventsPerSecond} events/s (${catchUp.eventsPerSecondAfterHttp} after HTTP up, backfill ${backfill.eventsPerSecond}), lag p50 ${indexerFigures.indexerLagBlocks.p50} / max ${indexerFigures.indexerLagBlocks.max} blocks; written to ${path.relative(ROOT, OUT)}`,
     );
     return;
   }
@@ -423,7 +474,7 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
       chain: `hardhat node (own process, chain id 31401) on 127.0.0.1:${NODE_PORT}; load mined in blocks on demand (evm_mine)`,
       models: MODELS,
       sales: SALES,
-      indexer: "Ponder (indexer/), PGlite, polling every 250 ms",
+      indexer: `Ponder (indexer/), ${DB === "postgres" ? "PostgreSQL" : "PGlite"}, polling every 250 ms`,
       browser: "Debian chromium, headless, playwright-core, a fresh context per load, 1280×900",
       loads: LOADS,
       wallSeconds: 0,
@@ -466,7 +517,11 @@ async function run(dir: string, sup: Supervisor, started: number): Promise<void>
     ["catalog first cards shown (ms)", `${c.firstCardsMs.p50} / ${c.firstCardsMs.max}`, ""],
     ["catalog interactive (ms)", `${c.interactiveMs.p50} / ${c.interactiveMs.max}`, "≤ 1000"],
     ["catalog all cards in the DOM (ms)", `${c.allCardsMs.p50} / ${c.allCardsMs.max}`, ""],
-    ["indexer catch-up (events/s)", `${catchUp.eventsPerSecond} (${catchUp.eventsPerSecondAfterHttp} after HTTP up)`, "≥ 2000"],
+    [
+      "indexer catch-up (events/s)",
+      `${catchUp.eventsPerSecond} (${catchUp.eventsPerSecondAfterHttp} after HTTP up, ${catchUp.backfill.eventsPerSecond} in the backfill)`,
+      "≥ 2000",
+    ],
     ["indexer lag at 1 s blocks (blocks)", `${result.indexerLagBlocks.p50} / ${result.indexerLagBlocks.max}`, "≤ 1"],
     ["catalog route initial JS, gzip (KiB)", String(result.initialJs.gzipKiB), "≤ 400"],
   ];

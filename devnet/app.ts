@@ -19,6 +19,8 @@ export interface Indexer {
   query: <T>(q: string) => Promise<T>;
   /** Wait until the indexer has read every chain up to its current head. */
   caughtUp: (timeoutMs?: number) => Promise<void>;
+  /** Ponder's output (the Supervisor's log of the child) */
+  logFile: string;
 }
 
 export async function firstFreePort(from: number): Promise<number> {
@@ -26,15 +28,21 @@ export async function firstFreePort(from: number): Promise<number> {
   throw new Error(`no free port in ${from}-${from + 199}`);
 }
 
-/** Start Ponder on `chainsFile` with a fresh PGlite folder; resolves once its HTTP server answers. */
+/**
+ * Start Ponder on `chainsFile`; resolves once its HTTP server answers. Its store is a fresh PGlite
+ * folder under `dir` unless `databaseUrl` names a PostgreSQL database (as production runs it).
+ * `logJson` makes Ponder log JSON lines (exact durations and counts, for the benchmark).
+ */
 export async function startIndexer(
   sup: Supervisor,
   chainsFile: string,
   dir: string,
-  o: { port?: number; schema?: string } = {},
+  o: { port?: number; schema?: string; databaseUrl?: string; logJson?: boolean } = {},
 ): Promise<Indexer> {
   const port = o.port ?? (await firstFreePort(42069 + (process.pid % 50) * 3));
-  const c = sup.spawn("indexer", PONDER, ["start", "--port", String(port), "--schema", o.schema ?? `hexs_test_${process.pid}`], {
+  const args = ["start", "--port", String(port), "--schema", o.schema ?? `hexs_test_${process.pid}`];
+  if (o.logJson) args.push("--log-format", "json");
+  const c = sup.spawn("indexer", PONDER, args, {
     cwd: INDEXER_DIR,
     env: {
       HEXS_CHAINS_FILE: chainsFile,
@@ -42,7 +50,8 @@ export async function startIndexer(
       HEXS_INDEXER_POLL_MS: "250",
       PONDER_TELEMETRY_DISABLED: "true",
       PONDER_LOG_LEVEL: process.env.PONDER_LOG_LEVEL ?? "warn",
-      DATABASE_URL: "",
+      // empty: PGlite even when the caller's environment has a DATABASE_URL
+      DATABASE_URL: o.databaseUrl ?? "",
     },
   });
   const url = `http://127.0.0.1:${port}`;
@@ -93,7 +102,7 @@ export async function startIndexer(
       await new Promise((r) => setTimeout(r, 250));
     }
   };
-  return { url, port, query, caughtUp };
+  return { url, port, query, caughtUp, logFile: c.logFile };
 }
 
 const TYPES: Record<string, string> = {

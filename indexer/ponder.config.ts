@@ -8,12 +8,12 @@
 //                                           e.g. the CosmWasm chain, as the hub receives them)
 //   HEXS_INDEXER_POLL_MS                     polling interval (default 1000 ms)
 //   HEXS_INDEXER_DB                          PGlite folder (default .ponder/pglite)
+//   HEXS_INDEXER_RPC_LANES                   request lanes per chain's RPC URL (default 4; 1 for a metered provider)
 // Key collections (one KeyNFT clone per model and chain) are found as the registry announces
 // them: ModelPublished for a model's home copy, ModelMirrored for each mirror.
 // PostgreSQL when DATABASE_URL is set (Ponder's own switch).
 import { createConfig, factory } from "ponder";
 import { getAbiItem } from "viem";
-import { http } from "viem";
 import { indexedChains } from "./chains";
 import { HexsRegistry__factory } from "../sdk/typechain/factories/contracts/evm/registry/HexsRegistry__factory";
 import { KeyNFT__factory } from "../sdk/typechain/factories/contracts/evm/keys/KeyNFT__factory";
@@ -23,6 +23,14 @@ import { AttestationGateway__factory } from "../sdk/typechain/factories/contract
 
 const chains = indexedChains();
 const pollingInterval = Number(process.env.HEXS_INDEXER_POLL_MS ?? 1000);
+// Ponder paces each RPC URL it is given, starting at 20 requests a second and rising 5% at a time
+// (its rpc/index.js; maxRequestsPerSecond no longer overrides that). A backfill asks for a block
+// with its transactions per block with events, so 20/s caps it at ~20 blocks a second whatever the
+// node could serve. Each listed URL is paced on its own: the same URL listed N times starts at N×20/s.
+// Each lane backs off on its own when rate-limited: against a metered provider, set 1.
+const rpcLanes = Number(process.env.HEXS_INDEXER_RPC_LANES ?? 4);
+if (!Number.isInteger(rpcLanes) || rpcLanes < 1)
+  throw new Error(`HEXS_INDEXER_RPC_LANES must be a whole number ≥ 1, not ${process.env.HEXS_INDEXER_RPC_LANES}`);
 const on = (name: "HexsRegistry" | "HexsMarket" | "HexsResale" | "AttestationGateway") =>
   Object.fromEntries(
     chains
@@ -62,10 +70,10 @@ export default createConfig({
       c.name,
       {
         id: c.evmChainId,
-        // A local node answers fast; viem's response-size cap would refuse large log ranges.
-        rpc: http(c.rpcUrl, { retryCount: 2 }),
+        // URLs, not a viem transport: Ponder then uses its own HTTP client (no response-size cap,
+        // retries its own) and paces each entry separately (rpcLanes above).
+        rpc: Array.from({ length: rpcLanes }, () => c.rpcUrl),
         pollingInterval,
-        maxRequestsPerSecond: 500,
         disableCache: true,
       },
     ]),
