@@ -841,7 +841,8 @@ describe("lease handover: a leased key changes hands → the running deployment 
     }
   });
 
-  it("a crash after the payout tx was signed and stored but before its broadcast resumes by broadcasting the stored bytes: paid once", async () => {
+  /** A failed handover whose payout tx is signed and stored, then the operator crashes before broadcasting it. */
+  async function payoutCrashedBeforeBroadcast() {
     const crashed = await operatorStack({
       payoutHooks: {
         beforePayoutBroadcast: () => {
@@ -856,6 +857,11 @@ describe("lease handover: a leased key changes hands → the running deployment 
     const before = await ethers.provider.getBalance(to);
     await crashed.payouts.run(h.id).catch((e) => expect(e).to.be.instanceOf(Crash));
     const mid = await crashed.store.handover(h.id);
+    return { crashed, fromBlock, h, to, want, before, mid };
+  }
+
+  it("a crash after the payout tx was signed and stored but before its broadcast resumes by broadcasting the stored bytes: paid once", async () => {
+    const { crashed, fromBlock, h, to, want, before, mid } = await payoutCrashedBeforeBroadcast();
     expect(mid).to.include({ payoutState: "sent" });
     expect(await ethers.provider.getBalance(to)).to.equal(before); // nothing left the operator yet
     await crashed.close();
@@ -872,20 +878,7 @@ describe("lease handover: a leased key changes hands → the running deployment 
   });
 
   it("a stored payout tx whose nonce another transaction took is signed again with a new nonce: paid once", async () => {
-    const crashed = await operatorStack({
-      payoutHooks: {
-        beforePayoutBroadcast: () => {
-          throw new Crash("beforePayoutBroadcast");
-        },
-      },
-    });
-    const fromBlock = (await ethers.provider.getBlockNumber()) + 1;
-    const { h, escrow } = await failedHandover(crashed);
-    const to = await alice.getAddress();
-    const want = unitsForUact(escrow, PAYOUT_RATE);
-    const before = await ethers.provider.getBalance(to);
-    await crashed.payouts.run(h.id).catch((e) => expect(e).to.be.instanceOf(Crash));
-    const mid = await crashed.store.handover(h.id);
+    const { crashed, fromBlock, h, to, want, before, mid } = await payoutCrashedBeforeBroadcast();
     await crashed.close();
     // the operator's account sends something else with the stored tx's nonce
     await (await payer.sendTransaction({ to: await bob.getAddress(), value: 1n, nonce: mid.payoutNonce! })).wait();
