@@ -14,7 +14,7 @@
 // range) are "unsupported": the caller then verifies them the slow way (on chain).
 import { keccak_256 } from "@noble/hashes/sha3";
 import { secp256k1 } from "@noble/curves/secp256k1";
-import { encodeAbiParameters, hashDomain, type Hex } from "viem";
+import { domainSeparator, encodeAbiParameters, type Hex } from "viem";
 
 const N = secp256k1.CURVE.n;
 const HALF_N = N >> 1n;
@@ -36,17 +36,7 @@ export interface TransferAuthorization {
 
 /** The token's EIP-712 domain separator (name, version, chain id, token address). */
 export function tokenDomainSeparator(name: string, version: string, chainId: number, token: string): Hex {
-  return hashDomain({
-    domain: { name, version, chainId: BigInt(chainId), verifyingContract: token as Hex },
-    types: {
-      EIP712Domain: [
-        { name: "name", type: "string" },
-        { name: "version", type: "string" },
-        { name: "chainId", type: "uint256" },
-        { name: "verifyingContract", type: "address" },
-      ],
-    },
-  });
+  return domainSeparator({ domain: { name, version, chainId, verifyingContract: token as Hex } });
 }
 
 /** The digest the payer signs for `a` under the domain separator `domain` (32 bytes). */
