@@ -4,7 +4,8 @@
 //   relayer retry  --config <file> <op-id>          requeue a parked/failing operation (and its lane after it)
 //   relayer replay --config <file> --chain <name> --from <height>   rescan a source
 //   relayer keys   --config <file>                  attestation address and public key, submitter address per chain (never a key)
-//   relayer leases --config <file> [--state failed]  the Akash lease jobs (config section `akash`)
+//   relayer leases --config <file> [--state failed]  the Akash lease jobs (config section `akash`), their
+//                                                    handovers and those handovers' escrow payouts
 // Run with: npx ts-node relayer/cli.ts <command> ... (TS_NODE_TRANSPILE_ONLY=1 starts faster)
 import { loadConfig, loadRelayerKeys, ConfigError, type RelayerConfig } from "./config";
 import { Signer } from "./attest";
@@ -154,6 +155,21 @@ export async function main(argv: string[]): Promise<number> {
               failureReason: h.failureReason,
               lastError: h.lastError,
               report: h.report,
+              // a failed handover's escrow payout (relayer/akash/payouts.ts); null until decided
+              payout:
+                h.payoutState === null
+                  ? null
+                  : {
+                      state: h.payoutState,
+                      holder: h.payoutTo,
+                      chain: h.payoutChain,
+                      currency: h.payoutCurrency,
+                      amount: h.payoutAmount,
+                      tx: h.payoutTx,
+                      nonce: h.payoutNonce,
+                      attempts: h.payoutAttempts,
+                      note: h.payoutNote,
+                    },
             })),
           })),
         );

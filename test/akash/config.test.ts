@@ -105,7 +105,7 @@ describe("relayer config: the akash section", () => {
     await store.close();
   });
 
-  it("`relayer leases` lists the lease jobs of the akash section's database with their handovers' escrow accounting (and says when there is no section)", async () => {
+  it("`relayer leases` lists the lease jobs of the akash section's database with their handovers' escrow accounting and payouts (state, amount, holder, tx; and says when there is no section)", async () => {
     const { main } = await import("../../relayer/cli");
     const { LeaseStore } = await import("../../relayer/store");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-akash-cli-"));
@@ -133,6 +133,31 @@ describe("relayer config: the akash section", () => {
     });
     await leases.updateHandover(h.id, { state: "closing", escrowUact: "4200.000000000000000000", failureReason: "refused" });
     await leases.failHandover(h.id, "test");
+    // a second failed handover whose escrow payout was sent (tx persisted, receipt not seen yet)
+    const h2 = await leases.insertHandover({
+      leaseId: 1,
+      sourceChain: "1",
+      sourceTx: "0x" + "ce".repeat(32),
+      logIndex: 0,
+      block: 6,
+      kind: "transfer",
+      toHolder: "0x0114" + "33".repeat(20),
+      toChain: "1",
+    });
+    await leases.updateHandover(h2.id, { state: "closing", escrowUact: "100.5", failureReason: "refused" });
+    await leases.failHandover(h2.id, "test");
+    const payTx = "0x" + "ef".repeat(32);
+    await leases.updateHandover(h2.id, {
+      payoutState: "sent",
+      payoutTo: "0x" + "33".repeat(20),
+      payoutChain: "1",
+      payoutCurrency: "0x0000000000000000000000000000000000000000",
+      payoutAmount: "100000000000",
+      payoutNonce: 7,
+      payoutRaw: "0x02",
+      payoutTx: payTx,
+      payoutNote: "100uact at 1/1000000000 uact per unit",
+    });
     await leases.close();
     let out = "";
     const write = process.stdout.write.bind(process.stdout);
@@ -154,8 +179,33 @@ describe("relayer config: the akash section", () => {
         failureReason: "refused",
         lastError: null,
         report: null,
+        payout: null, // not decided yet
+      },
+      {
+        id: h2.id,
+        state: "failed",
+        toHolder: "0x0114" + "33".repeat(20),
+        toChain: "1",
+        escrowUact: "100.5",
+        escrowTo: "0x0114" + "33".repeat(20),
+        failureReason: "refused",
+        lastError: null,
+        report: null,
+        payout: {
+          state: "sent",
+          holder: "0x" + "33".repeat(20),
+          chain: "1",
+          currency: "0x0000000000000000000000000000000000000000",
+          amount: "100000000000",
+          tx: payTx,
+          nonce: 7,
+          attempts: 0,
+          note: "100uact at 1/1000000000 uact per unit",
+        },
       },
     ]);
+    // the signed bytes stay in the store: the listing never prints them
+    expect(out).to.not.include('"0x02"');
     const bare = path.join(dir, "bare.json");
     fs.writeFileSync(bare, JSON.stringify({ ...base(leader), akash: undefined }));
     let err: unknown;
