@@ -7,6 +7,7 @@ import http from "node:http";
 import path from "node:path";
 import { portFree, ROOT } from "./chains";
 import type { Supervisor } from "./procs";
+import type { SponsorEndpoints } from "./aa/stand";
 
 export const INDEXER_DIR = path.join(ROOT, "indexer");
 export const APP_DIST = path.join(ROOT, "app/dist");
@@ -140,6 +141,8 @@ export async function startApp(
   say: (line: string) => void,
   /** the key service's front, for decrypting in the page */
   keyServiceUrl?: string,
+  /** gas sponsors by Hexs chain id (config.json `sponsors`: the page's burner wallet) */
+  sponsors?: Record<number, SponsorEndpoints>,
 ): Promise<{ url: string; indexer: Indexer; close: () => Promise<void> } | undefined> {
   if (!fs.existsSync(PONDER) || !fs.existsSync(path.join(APP_DIST, "index.html"))) {
     say("web app not started: run scripts/app-build.sh first (installs app/ and indexer/, builds app/dist)");
@@ -153,7 +156,16 @@ export async function startApp(
   const registry = JSON.parse(fs.readFileSync(chainsFile, "utf8")) as { chains: unknown[] };
   fs.writeFileSync(
     path.join(site, "config.json"),
-    JSON.stringify({ indexerUrl: indexer.url, chains: registry.chains, ...(keyServiceUrl ? { keyServiceUrl } : {}) }, null, 2),
+    JSON.stringify(
+      {
+        indexerUrl: indexer.url,
+        chains: registry.chains,
+        ...(keyServiceUrl ? { keyServiceUrl } : {}),
+        ...(sponsors && Object.keys(sponsors).length ? { sponsors } : {}),
+      },
+      null,
+      2,
+    ),
   );
   const served = await serveStatic(site, 5173);
   sup.atStop("app server", served.close);

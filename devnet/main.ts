@@ -1,15 +1,17 @@
 // `npm run devnet`: two EVM chains (`hardhat node`, a block every second), a single-node wasmd
 // chain, the key service (front + 5 shard stores), the Akash stand-in and three relayer operators
 // (2-of-3, each its own key and SQLite queue; operator1 also leads the Akash lease pipeline) on
-// 127.0.0.1, the LayerZero dev executor between the EVM chains; everything deployed and wired
-// (network.ts, services.ts), then the cross-chain scenario (scenario.ts), which ends with the
-// buyer decrypting the SDL and a lease running for her purchase. Every child process is stopped
-// on exit or Ctrl-C, by the PID this script started.
+// 127.0.0.1, the LayerZero dev executor between the EVM chains, a gas sponsor (ERC-4337) on chain
+// A (alto :7400, policy signer :7401; sponsor.ts); everything deployed and wired (network.ts,
+// services.ts), then the cross-chain scenario (scenario.ts), which ends with the buyer decrypting
+// the SDL, a lease running for her purchase and a burner's sponsored purchase on A. Every child
+// process is stopped on exit or Ctrl-C, by the PID this script started.
 //
 //   ts-node devnet/main.ts            run the scenario, then stop everything
 //   ts-node devnet/main.ts --keep     keep everything running after the scenario (Ctrl-C stops it);
-//                                     an operator, the executor or a key store that exits is
-//                                     reported and the rest runs on (only a chain's exit is fatal)
+//                                     an operator, the executor, a key store, alto or the policy
+//                                     signer that exits is reported and the rest runs on (only a
+//                                     chain's exit is fatal)
 //   ts-node devnet/main.ts status     what a kept devnet runs
 //   ts-node devnet/main.ts restart X  start process X of a kept devnet again
 import fs from "node:fs";
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
     sup.atStop("control endpoint", control.close);
   }
   try {
-    net = await startDevnet({ dir, sup, say });
+    net = await startDevnet({ dir, sup, say, sponsor: true });
     const [a, b] = net.evm;
     // The chain registry the SDK (and a web app) loads: sdk/chains.ts chainRegistry(JSON).
     const registry = {
@@ -91,7 +93,15 @@ async function main(): Promise<void> {
     };
     fs.writeFileSync(path.join(net.dir, "chains.json"), JSON.stringify(registry, null, 2) + "\n");
     // The indexer and the web app (skipped, with a note, until scripts/app-build.sh has run).
-    const app = await startApp(sup, net.dir, path.join(net.dir, "chains.json"), say, net.services?.keyService);
+    const sponsor = net.sponsor;
+    const app = await startApp(
+      sup,
+      net.dir,
+      path.join(net.dir, "chains.json"),
+      say,
+      net.services?.keyService,
+      sponsor && { [sponsor.hexsChainId]: sponsor.endpoints },
+    );
     if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
     const tScenario = Date.now();
     const r = await runScenario(a, b, net.cosmos, say, {
@@ -100,10 +110,14 @@ async function main(): Promise<void> {
       leasePayee: net.submitters[0].address,
       outDir: net.dir,
       logDir: sup.dir,
+      sponsor,
     });
     say(
       `\nscenario done in ${((Date.now() - t0) / 1000).toFixed(0)} s (start-up ${((tScenario - t0) / 1000).toFixed(0)} s, scenario ${((Date.now() - tScenario) / 1000).toFixed(0)} s): ` +
-        `model ${r.rootModel}, fork ${r.forkModel}, key ${r.keyOnB}, lease ${r.lease.owner}/${r.lease.dseq} (${r.lease.seconds.toFixed(1)} s from purchase to LeaseReported on B)`,
+        `model ${r.rootModel}, fork ${r.forkModel}, key ${r.keyOnB}, lease ${r.lease.owner}/${r.lease.dseq} (${r.lease.seconds.toFixed(1)} s from purchase to LeaseReported on B)` +
+        (r.sponsored
+          ? `, sponsored key ${r.sponsored.keyId} (${r.sponsored.seconds.toFixed(1)} s, ${r.sponsored.bundleGasUsed} bundle gas)`
+          : ""),
     );
     fs.writeFileSync(
       path.join(net.dir, "scenario.json"),
@@ -116,6 +130,20 @@ async function main(): Promise<void> {
         `  decrypt as a key holder: npx hardhat model:decrypt --network devnetB --model 100:1 --from 3 --out /tmp/fork.sdl.yaml --key-service ${net.services.keyService}`,
       );
       if (app) say(`  web app: ${app.url} (a wallet on the devnet's chains; funded accounts: the dev mnemonic's)`);
+      if (sponsor) {
+        const sf = path.relative(ROOT, sponsor.file);
+        say(
+          `  no wallet: ${app ? `${app.url}#/burner ("No wallet? Use a burner") or ` : ""}a burner in the CLI (sponsored gas on ${a.label}):`,
+        );
+        say(`    npx hardhat aa:burner --network devnetA --sponsor ${sf}   (prints its smart account)`);
+        say(
+          `    fund the account with the test ERC-20 (open mint): npx hardhat console --network devnetA, then await (await ethers.getContractAt("TestToken", "${sponsor.d.token}")).mint("<account>", 5000000n)`,
+        );
+        say(`    npx hardhat aa:buy --network devnetA --sponsor ${sf} --model ${a.hexsChainId}:1 --currency ${sponsor.d.token}`);
+        say(
+          `    bundler ${sponsor.endpoints.bundlerUrl}, policy signer ${sponsor.endpoints.policyUrl}; if one exits: npm run devnet -- restart alto | policy-signer`,
+        );
+      }
       say(`  relayer status: npm run relayer -- status --config ${path.relative(ROOT, net.operators[0].configFile)}`);
       say("  processes: npm run devnet -- status; one that exited: npm run devnet -- restart operator2");
       await new Promise(() => undefined);

@@ -23,6 +23,7 @@ import {
   type EvmChain,
 } from "./chains";
 import { Supervisor } from "./procs";
+import { deploySponsorOn, SPONSOR_PORTS, startSponsorOn, type DevnetSponsor } from "./sponsor";
 import { DEFAULT_TUNING, startOperators, writeOperatorConfigs, type Operator, type RelayerTuning } from "./relayers";
 import {
   AKASH_LANE,
@@ -61,6 +62,12 @@ export interface DevnetOptions {
   sup?: Supervisor;
   /** false: no key service, no Akash stand-in, no `akash` section in the operators' configs (default true) */
   services?: boolean;
+  /**
+   * true: a gas sponsor (ERC-4337) on EVM chain A: EntryPoint v0.7, SimpleAccountFactory,
+   * HexsPaymaster and a test ERC-20 the market accepts, the alto bundler and the policy signer
+   * (devnet/sponsor.ts). Default false.
+   */
+  sponsor?: boolean;
 }
 
 export interface Devnet {
@@ -77,6 +84,8 @@ export interface Devnet {
   startRelayers: () => Promise<void>;
   /** the key service and the Akash stand-in (unless `services: false`) */
   services?: DevnetServices;
+  /** the gas sponsor on chain A (with `sponsor: true`) */
+  sponsor?: DevnetSponsor;
 }
 
 export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
@@ -99,6 +108,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       grpcPort,
       ...Array.from({ length: n }, (_, i) => firstOperatorPort + i),
       ...(withServices ? [KEY_SERVICE_PORT, ...SHARD_STORE_PORTS, ...AKASH_PORTS] : []),
+      ...(o.sponsor ? [SPONSOR_PORTS.bundler, SPONSOR_PORTS.policy] : []),
     ]);
     say("starting EVM chains A and B (hardhat node) and the Cosmos chain (wasmd)…");
     const [nodes] = await Promise.all([
@@ -139,6 +149,14 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       say,
       { lease: withServices ? { akashChain: AKASH_LANE, payee: submitters[0].address } : undefined },
     );
+    // Gas money for the operators' transaction keys on every EVM chain (their attestation keys get none).
+    for (const c of evm) {
+      const funder = await c.signer(0);
+      for (const k of submitters) await (await funder.sendTransaction({ to: k.address, value: parseEther("100") })).wait();
+    }
+    // The sponsor's contracts go on A (its own hardhat run, as account 0) while the Cosmos chain is set up.
+    const sponsorDeployed = o.sponsor ? deploySponsorOn(evm[0], dir) : undefined;
+    sponsorDeployed?.catch(() => undefined); // awaited below; a failure is reported there
     const pubkeys = keys.map((k) => k.signingKey.compressedPublicKey.slice(2));
     // peers = the lanes the contract journals its facts to: the EVM chains only. Its config's
     // akash_lane (900) is its one other inbound lane, which carries LeaseReported only (listing
@@ -148,11 +166,6 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       `Cosmos chain: Hexs contract ${cosmos.contract} (Hexs chain ${COSMOS_CHAIN}, peers ${evm.map((c) => c.hexsChainId).join(", ")})`,
     );
 
-    // Gas money for the operators' transaction keys on every chain (their attestation keys get none).
-    for (const c of evm) {
-      const funder = await c.signer(0);
-      for (const k of submitters) await (await funder.sendTransaction({ to: k.address, value: parseEther("100") })).wait();
-    }
     for (const k of submitters) {
       await cosmos.admin.client.sendTokens(
         cosmos.admin.address,
@@ -161,6 +174,11 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
         "auto",
       );
     }
+    const sponsorD = await sponsorDeployed;
+    if (sponsorD)
+      say(
+        `${evm[0].label}: gas sponsor EntryPoint v0.7 ${sponsorD.entryPoint}, SimpleAccountFactory ${sponsorD.factory}, HexsPaymaster ${sponsorD.paymaster} (owner: the timelock); the market accepts the test ERC-20 ${sponsorD.token}`,
+      );
     // From here on the EVM chains also mine a block every second, so confirmations advance.
     for (const c of evm) await c.provider.send("evm_setIntervalMining", [o.blockTimeMs ?? 1000]);
     if (o.automine === false) for (const c of evm) await c.provider.send("evm_setAutomine", [false]);
@@ -239,8 +257,16 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
           `${op.name}: ready on http://127.0.0.1:${op.httpPort} (/metrics, /readyz), config ${path.relative(ROOT, op.configFile)}`,
         );
     };
+    // alto and the policy signer come up while the operators start
+    const sponsorStarted = sponsorD ? startSponsorOn(sup, evm[0], sponsorD, dir) : undefined;
+    sponsorStarted?.catch(() => undefined);
     if (o.startRelayers ?? true) await startRelayers();
-    return { sup, dir, evm, cosmos, keys, submitters, operators, startRelayers, services: svc };
+    const sponsor = await sponsorStarted;
+    if (sponsor)
+      say(
+        `${evm[0].label}: alto bundler ${sponsor.endpoints.bundlerUrl} (pid ${sponsor.alto.pid}, --safe-mode false), policy signer ${sponsor.endpoints.policyUrl} (pid ${sponsor.policy.pid})`,
+      );
+    return { sup, dir, evm, cosmos, keys, submitters, operators, startRelayers, services: svc, sponsor };
   } catch (e) {
     await sup.stopAll();
     throw e;

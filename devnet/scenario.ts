@@ -34,7 +34,15 @@ import {
   sealSdl,
 } from "../sdk/keys";
 import { AkashClient } from "../sdk/akash/client";
-import { AttestationGateway__factory, type HexsHub, type HexsMarket, type HexsRegistry } from "../sdk/typechain";
+import {
+  AttestationGateway__factory,
+  HexsPaymaster__factory,
+  KeyNFT__factory,
+  TestToken__factory,
+  type HexsHub,
+  type HexsMarket,
+  type HexsRegistry,
+} from "../sdk/typechain";
 import {
   AccountFamily,
   connectContracts,
@@ -50,6 +58,8 @@ import { COSMOS_CHAIN, devnetHardhatEnv, hardhat, ROOT, sdkChain, type CosmosCha
 import { PREFIX } from "./wasmd";
 import { waitFor } from "./procs";
 import { AKASH_LANE, keyChainName, WASM_KEY_CHAIN, type DevnetServices } from "./services";
+import type { DevnetSponsor } from "./sponsor";
+import { accountOf, BundlerClient, buyKeySponsored, createBurner, type SponsorConfig } from "../sdk/aa";
 
 /** How long after carol's purchase the LeaseReported may take to be applied on B. */
 const LEASE_TIMEOUT_MS = 180_000;
@@ -70,6 +80,19 @@ export interface ScenarioResult {
   sdl: { cid: string; locator: string; contentCommitment: string };
   /** carol's lease on the Akash stand-in, and seconds from her purchase to LeaseReported applied on B */
   lease: { owner: string; dseq: string; gseq: number; oseq: number; provider: string; reportNonce: number; seconds: number };
+  /** the burner's sponsored purchase on A (when the devnet runs a gas sponsor) */
+  sponsored?: SponsoredBuy;
+}
+
+export interface SponsoredBuy {
+  keyId: bigint;
+  account: string;
+  userOpHash: string;
+  tx: string;
+  /** wei the paymaster's deposit paid for the operation; gas of the whole bundle */
+  actualGasCost: bigint;
+  bundleGasUsed: bigint;
+  seconds: number;
 }
 
 /** What the scenario needs besides the chains: the services and who runs them. */
@@ -83,6 +106,8 @@ export interface ScenarioServices {
   outDir: string;
   /** the devnet's process logs (quoted when the lease does not come) */
   logDir: string;
+  /** the gas sponsor on A: the scenario ends with a burner's sponsored purchase there */
+  sponsor?: DevnetSponsor;
 }
 
 export async function runScenario(
@@ -443,6 +468,7 @@ export async function runScenario(
     `   ✓ escrow resolved: ${formatEther(resolved.args.amount)} ETH credited to the lease payee ${x.leasePayee} on ${b.label} (claimable ${formatEther(credit)} ETH)`,
   );
   const mnemonic = fs.readFileSync(x.services.leader.mnemonicFile, "utf8").trim();
+  let result: ScenarioResult;
   const akash = await AkashClient.fromMnemonic(mnemonic, {
     chainId: x.services.akash.chainId,
     rpcUrl: x.services.akash.rpc,
@@ -468,7 +494,7 @@ export async function runScenario(
     say(
       `   ✓ the provider holds the manifest (hash checked against the deployment) and reports every service ready (owner's JWT)`,
     );
-    return {
+    result = {
       rootModel: root,
       forkModel: fork,
       keyOnB: key,
@@ -487,4 +513,72 @@ export async function runScenario(
   } finally {
     await akash.close();
   }
+
+  // 9. Purchases without gas: a burner session key with no coin buys a key of alice's fork on A.
+  if (x.sponsor) {
+    const sp = x.sponsor;
+    title(
+      `someone with no wallet buys a key of alice's fork on ${a.label}: a burner session key, sponsored gas (ERC-4337: SimpleAccount, HexsPaymaster, alto)`,
+    );
+    const price = 5_000_000n;
+    const token = TestToken__factory.connect(sp.d.token, await a.signer(2));
+    const aliceA = registry(a).connect(await a.signer(2));
+    await (await aliceA.setPrice(fork, sp.d.token, price, 0, true)).wait();
+    say(
+      `   alice prices ${show(fork)} on ${a.label} at ${price} units of the test ERC-20 TUSD ${sp.d.token} (accepted by the market through the timelock)`,
+    );
+    const cfg: SponsorConfig = {
+      provider: a.provider,
+      bundler: new BundlerClient(sp.endpoints.bundlerUrl, sp.endpoints.entryPoint),
+      policyUrl: sp.endpoints.policyUrl,
+      entryPoint: sp.endpoints.entryPoint,
+      factory: sp.endpoints.factory,
+      paymaster: sp.endpoints.paymaster,
+      chainId: BigInt(a.evmChainId),
+    };
+    const burner = createBurner();
+    const account = await accountOf(cfg, burner.address);
+    await (await token.mint(account, price)).wait();
+    const [burnerWei, accountWei] = await Promise.all([a.provider.getBalance(burner.address), a.provider.getBalance(account)]);
+    if (burnerWei !== 0n || accountWei !== 0n)
+      throw new Error(`the burner ${burner.address} / its account ${account} hold native coin`);
+    say(
+      `   burner ${burner.address}, its SimpleAccount ${account} (not deployed yet): 0 ETH each, ${price} TUSD sent to the account`,
+    );
+    const pm = HexsPaymaster__factory.connect(sp.d.paymaster, a.provider);
+    const deposit0 = await pm.getDeposit();
+    const t9 = Date.now();
+    const bought = await buyKeySponsored(cfg, burner.privateKey, {
+      market: await market(a).getAddress(),
+      modelId: fork,
+      currency: sp.d.token,
+      price,
+    });
+    const seconds = (Date.now() - t9) / 1000;
+    const keys = KeyNFT__factory.connect(await registry(a).keysOf(fork), a.provider);
+    if ((await keys.ownerOf(bought.keyId)) !== account)
+      throw new Error(`key ${show(bought.keyId)} is not the burner's account's`);
+    const deposit1 = await pm.getDeposit();
+    const still = await a.provider.getBalance(account);
+    if (still !== 0n || deposit0 - deposit1 !== bought.receipt.actualGasCost)
+      throw new Error(
+        `the sponsor did not pay exactly the operation's gas (deposit ${deposit0} → ${deposit1}, cost ${bought.receipt.actualGasCost}, account ${still} wei)`,
+      );
+    say(
+      `   ✓ sdk.aa.buyKeySponsored: key ${show(bought.keyId)} owned by the burner's account; user operation ${bought.receipt.userOpHash.slice(0, 18)}… in bundle tx ${bought.receipt.transactionHash.slice(0, 18)}… (${seconds.toFixed(1)} s)`,
+    );
+    say(
+      `   ✓ the paymaster's deposit paid ${formatEther(bought.receipt.actualGasCost)} ETH (the operation was charged ${bought.receipt.actualGasUsed} gas, with preVerificationGas and the unused-gas penalty; the bundle tx used ${bought.receipt.bundleGasUsed}); the burner and its account still hold 0 ETH`,
+    );
+    result.sponsored = {
+      keyId: bought.keyId,
+      account,
+      userOpHash: bought.receipt.userOpHash,
+      tx: bought.receipt.transactionHash,
+      actualGasCost: bought.receipt.actualGasCost,
+      bundleGasUsed: bought.receipt.bundleGasUsed,
+      seconds,
+    };
+  }
+  return result;
 }

@@ -4,16 +4,16 @@
 // Supervisor and stopped by its PID.
 import fs from "node:fs";
 import path from "node:path";
-import { HDNodeWallet, JsonRpcProvider, keccak256, toUtf8Bytes, Wallet } from "ethers";
+import { JsonRpcProvider } from "ethers";
 import { hardhat, requireFreePorts, ROOT } from "../chains";
-import { Supervisor, waitFor, type Child } from "../procs";
-import { startPolicyServer } from "./policy";
-import type { AaDeployment } from "./deploy";
+import { Supervisor, waitFor, waitForLine, type Child } from "../procs";
+import { ALTO_EXECUTORS, ALTO_UTILITY, devAccount, POLICY_SIGNER } from "./keys";
+import type { AaDeployment, SponsorDeployment } from "./deploy";
 
+export { devAccount, POLICY_SIGNER } from "./keys";
 export const AA_PORTS = { node: 8950, bundler: 8951, policy: 8952 } as const;
-const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 const ALTO = path.join(ROOT, "node_modules/.bin/alto");
-const HARDHAT = path.join(ROOT, "node_modules/.bin/hardhat");
+const TS_NODE = path.join(ROOT, "node_modules/.bin/ts-node");
 const EVM_CHAIN_ID = 31401; // the `devnetA` network of hardhat.config.ts, pointed at this node
 /** The deterministic deployer (0x4e59…) alto deploys its simulation contracts through. */
 export const DETERMINISTIC_DEPLOYER = "0x4e59b44847b379578588920ca78fbf26c0b4956c";
@@ -22,13 +22,112 @@ export const DETERMINISTIC_DEPLOYER = "0x4e59b44847b379578588920ca78fbf26c0b4956
 const DETERMINISTIC_DEPLOYER_CODE =
   "0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3";
 
-/** Account `i` of the dev mnemonic (funded on every hardhat node). */
-export function devAccount(i: number): HDNodeWallet {
-  return HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`);
+/** Install the deterministic deployer alto needs on a hardhat node. */
+export async function installDeterministicDeployer(provider: JsonRpcProvider): Promise<void> {
+  await provider.send("hardhat_setCode", [DETERMINISTIC_DEPLOYER, DETERMINISTIC_DEPLOYER_CODE]);
 }
 
-/** The stand's policy signer: a fixed dev key, never for real funds. */
-export const POLICY_SIGNER = new Wallet(keccak256(toUtf8Bytes("hexs devnet aa policy signer")));
+/** What clients (tasks/aa.ts `--sponsor`, the app's config.json `sponsors`) need to reach a sponsor. */
+export interface SponsorEndpoints {
+  entryPoint: string;
+  factory: string;
+  paymaster: string;
+  bundlerUrl: string;
+  policyUrl: string;
+}
+
+export interface SponsorServices {
+  sponsor: SponsorEndpoints;
+  alto: Child;
+  policy: Child;
+}
+
+/**
+ * alto (safe mode off: Hardhat has no ERC-7562 tracer; CORS on for the web app's burner) and the
+ * policy signer (its own process, devnet/aa/policy-cli.ts) against the node at `rpcUrl`, both
+ * children of `sup` (restartable with their original command). Writes `<dir>/sponsor.json`.
+ */
+export async function startSponsorServices(
+  sup: Supervisor,
+  o: { rpcUrl: string; d: SponsorDeployment; ports: { bundler: number; policy: number }; dir: string },
+): Promise<SponsorServices> {
+  const { d, ports, rpcUrl } = o;
+  const bundlerUrl = `http://127.0.0.1:${ports.bundler}`;
+  const alto = sup.spawn(
+    "alto",
+    ALTO,
+    [
+      "--entrypoints",
+      d.entryPoint,
+      "--rpc-url",
+      rpcUrl,
+      "--port",
+      String(ports.bundler),
+      "--safe-mode",
+      "false",
+      // the web app's burner calls the bundler from the page (another origin)
+      "--enable-cors",
+      "true",
+      "--executor-private-keys",
+      ALTO_EXECUTORS.map((i) => devAccount(i).privateKey).join(","),
+      "--utility-private-key",
+      devAccount(ALTO_UTILITY).privateKey,
+      "--utility-wallet-monitor",
+      "false",
+      "--block-time",
+      "250",
+      "--min-bundle-interval",
+      "50",
+      "--max-bundle-interval",
+      "250",
+      "--log-level",
+      "warn",
+    ],
+    { cwd: ROOT },
+  );
+  const policy = sup.spawn(
+    "policy-signer",
+    TS_NODE,
+    [
+      "--transpile-only",
+      path.join(__dirname, "policy-cli.ts"),
+      "--port",
+      String(ports.policy),
+      "--rpc",
+      rpcUrl,
+      "--paymaster",
+      d.paymaster,
+    ],
+    { cwd: ROOT },
+  );
+  await Promise.all([
+    waitFor(
+      "the alto bundler",
+      120_000,
+      async () => {
+        const res = await fetch(bundlerUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_supportedEntryPoints", params: [] }),
+        });
+        const body = (await res.json()) as { result?: string[] };
+        return (body.result ?? []).some((e) => e.toLowerCase() === d.entryPoint.toLowerCase());
+      },
+      { sup, c: alto },
+    ),
+    waitForLine(sup, policy, /^READY policy-signer /, 120_000, "the policy signer to print its READY line"),
+  ]);
+  const sponsor: SponsorEndpoints = {
+    entryPoint: d.entryPoint,
+    factory: d.factory,
+    paymaster: d.paymaster,
+    bundlerUrl,
+    policyUrl: `http://127.0.0.1:${ports.policy}/sponsor`,
+  };
+  fs.mkdirSync(o.dir, { recursive: true });
+  fs.writeFileSync(path.join(o.dir, "sponsor.json"), JSON.stringify(sponsor, null, 2) + "\n");
+  return { sponsor, alto, policy };
+}
 
 export interface AaStand {
   dir: string;
@@ -40,6 +139,7 @@ export interface AaStand {
   sup: Supervisor;
   node: Child;
   alto: Child;
+  policy: Child;
   stop(): Promise<void>;
 }
 
@@ -57,25 +157,25 @@ export async function startAaStand(o: AaStandOptions): Promise<AaStand> {
   await requireFreePorts([ports.node, ports.bundler, ports.policy]);
   fs.rmSync(o.dir, { recursive: true, force: true });
   const sup = new Supervisor(o.dir);
-  let policy: { close(): Promise<void> } | undefined;
-  const stop = async () => {
-    await policy?.close();
-    policy = undefined;
-    await sup.stopAll(say);
-  };
+  const stop = () => sup.stopAll(say);
   try {
     const rpcUrl = `http://127.0.0.1:${ports.node}`;
-    const node = sup.spawn("hardhat-node", HARDHAT, ["node", "--hostname", "127.0.0.1", "--port", String(ports.node)], {
-      cwd: ROOT,
-      env: { HEXS_NODE_CHAIN_ID: String(EVM_CHAIN_ID) },
-      fatal: true,
-    });
+    const node = sup.spawn(
+      "hardhat-node",
+      path.join(ROOT, "node_modules/.bin/hardhat"),
+      ["node", "--hostname", "127.0.0.1", "--port", String(ports.node)],
+      {
+        cwd: ROOT,
+        env: { HEXS_NODE_CHAIN_ID: String(EVM_CHAIN_ID) },
+        fatal: true,
+      },
+    );
     const provider = new JsonRpcProvider(rpcUrl, EVM_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
     await waitFor("the hardhat node", 120_000, async () => (await provider.send("eth_chainId", [])) !== undefined, {
       sup,
       c: node,
     });
-    await provider.send("hardhat_setCode", [DETERMINISTIC_DEPLOYER, DETERMINISTIC_DEPLOYER_CODE]);
+    await installDeterministicDeployer(provider);
     say(`hardhat node on ${rpcUrl} (pid ${node.pid}), chain id ${EVM_CHAIN_ID}`);
 
     const out = path.join(o.dir, "aa.json");
@@ -90,62 +190,23 @@ export async function startAaStand(o: AaStandOptions): Promise<AaStand> {
     const d = JSON.parse(fs.readFileSync(out, "utf8")) as AaDeployment;
     say(`Hexs + EntryPoint v0.7 ${d.entryPoint} + SimpleAccountFactory ${d.factory} + HexsPaymaster ${d.paymaster}`);
 
-    const bundlerUrl = `http://127.0.0.1:${ports.bundler}`;
-    const alto = sup.spawn(
-      "alto",
-      ALTO,
-      [
-        "--entrypoints",
-        d.entryPoint,
-        "--rpc-url",
-        rpcUrl,
-        "--port",
-        String(ports.bundler),
-        "--safe-mode",
-        "false",
-        // the web app's burner calls the bundler from the page (another origin)
-        "--enable-cors",
-        "true",
-        "--executor-private-keys",
-        `${devAccount(5).privateKey},${devAccount(6).privateKey}`,
-        "--utility-private-key",
-        devAccount(8).privateKey,
-        "--utility-wallet-monitor",
-        "false",
-        "--block-time",
-        "250",
-        "--min-bundle-interval",
-        "50",
-        "--max-bundle-interval",
-        "250",
-        "--log-level",
-        "warn",
-      ],
-      { cwd: ROOT, fatal: true },
-    );
-    await waitFor(
-      "the alto bundler",
-      120_000,
-      async () => {
-        const res = await fetch(bundlerUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_supportedEntryPoints", params: [] }),
-        });
-        const body = (await res.json()) as { result?: string[] };
-        return (body.result ?? []).some((e) => e.toLowerCase() === d.entryPoint.toLowerCase());
-      },
-      { sup, c: alto },
-    );
-    say(`alto bundler on ${bundlerUrl} (pid ${alto.pid}, --safe-mode false)`);
-
-    const p = await startPolicyServer({ port: ports.policy, rpcUrl, paymaster: d.paymaster, signer: POLICY_SIGNER });
-    policy = p;
-    say(`policy signer on ${p.url} (signer ${POLICY_SIGNER.address})`);
-    // What clients (tasks/aa.ts, the app) need to reach this sponsor.
-    const sponsor = { entryPoint: d.entryPoint, factory: d.factory, paymaster: d.paymaster, bundlerUrl, policyUrl: p.url };
-    fs.writeFileSync(path.join(o.dir, "sponsor.json"), JSON.stringify(sponsor, null, 2) + "\n");
-    return { dir: o.dir, rpcUrl, bundlerUrl, policyUrl: p.url, d, provider, sup, node, alto, stop };
+    // The stand is one test bench: alto or the policy signer exiting ends it (main.ts stops).
+    const { sponsor, alto, policy } = await startSponsorServices(sup, { rpcUrl, d, ports, dir: o.dir });
+    say(`alto bundler on ${sponsor.bundlerUrl} (pid ${alto.pid}, --safe-mode false)`);
+    say(`policy signer on ${sponsor.policyUrl} (pid ${policy.pid}, signer ${POLICY_SIGNER.address})`);
+    return {
+      dir: o.dir,
+      rpcUrl,
+      bundlerUrl: sponsor.bundlerUrl,
+      policyUrl: sponsor.policyUrl,
+      d,
+      provider,
+      sup,
+      node,
+      alto,
+      policy,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
