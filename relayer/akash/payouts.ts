@@ -17,7 +17,16 @@
 // transaction per nonce can ever be mined, so a new one is signed only when the recorded one can no
 // longer be (its nonce was taken by another transaction of the account and its hash has no
 // receipt) or it was mined and reverted (nothing paid).
-import { Interface, Transaction, ZeroAddress, getAddress, type JsonRpcProvider, type Wallet } from "ethers";
+//
+// Stuck: a sent transaction that stays unmined for `stuckBlocks` blocks (fees below what the chain
+// asks now) is replaced at the same nonce by the same transfer with both fees doubled (at most
+// `maxFeeBumps` times), persisted before its broadcast like the first. Only one transaction per
+// nonce is mined, but it may be an earlier version (the node kept it, or another node had it):
+// each version's fees are exactly twice the previous' and the first's max fee is odd, so the earlier
+// versions are re-derived from the stored one (deterministic signatures, RFC 6979) and their
+// receipts are checked before the nonce is taken as used by something else. Nothing but the latest
+// version needs storing.
+import { Interface, Transaction, ZeroAddress, getAddress, type JsonRpcProvider, type TransactionLike, type Wallet } from "ethers";
 import { AccountFamily } from "../../codec";
 import { errorMessage } from "../../sdk/akash/errors";
 import type { HandoverRow, LeaseStore } from "../store";
@@ -44,6 +53,8 @@ export interface PayoutHooks {
   beforePayoutBroadcast?(h: HandoverRow): void;
   /** the payout tx was broadcast, before anything after it is persisted */
   afterPayoutBroadcast?(h: HandoverRow): void;
+  /** a fee-bumped replacement was signed and persisted, before it is broadcast */
+  beforeReplacementBroadcast?(h: HandoverRow): void;
 }
 
 export interface PayoutOptions {
@@ -58,6 +69,10 @@ export interface PayoutOptions {
   onPaid?: (h: HandoverRow) => void;
   now?: () => number;
   log?: Logger;
+  /** blocks a sent payout may stay unmined before it is replaced with doubled fees (default 20) */
+  stuckBlocks?: number;
+  /** how many times one payout's fees may be doubled (default 4: at most 16×) */
+  maxFeeBumps?: number;
 }
 
 const ERC20 = new Interface(["function transfer(address to, uint256 amount) returns (bool)"]);
@@ -81,6 +96,32 @@ export function evmAddressOfWord(word: string): string | undefined {
   return getAddress("0x" + b.subarray(2).toString("hex"));
 }
 
+/** `t`'s fields with every fee mapped by `f` (the same transfer at the same nonce). */
+function withFees(t: Transaction, f: (fee: bigint) => bigint): TransactionLike {
+  const fees =
+    t.type === 2
+      ? { maxFeePerGas: f(t.maxFeePerGas!), maxPriorityFeePerGas: f(t.maxPriorityFeePerGas!) }
+      : { gasPrice: f(t.gasPrice!) };
+  return {
+    type: t.type,
+    chainId: t.chainId,
+    nonce: t.nonce,
+    to: t.to,
+    value: t.value,
+    data: t.data,
+    gasLimit: t.gasLimit,
+    ...(t.type === 0 ? {} : { accessList: t.accessList }),
+    ...fees,
+  };
+}
+
+/** The fees of a type-0/1/2 transaction (undefined for others: not bumped). */
+function feesOf(t: Transaction): bigint[] | undefined {
+  if (t.type === 2) return [t.maxFeePerGas!, t.maxPriorityFeePerGas!];
+  if (t.type === 0 || t.type === 1) return [t.gasPrice!];
+  return undefined;
+}
+
 class HookAbort extends Error {
   constructor(readonly inner: unknown) {
     super(errorMessage(inner));
@@ -90,6 +131,11 @@ class HookAbort extends Error {
 export class EscrowPayouts {
   private readonly now: () => number;
   private readonly log: Logger;
+  /**
+   * The block each sent payout tx was first seen unmined at, by handover (memory only: after a
+   * restart the count starts again, which only delays a bump).
+   */
+  private readonly pendingSince = new Map<number, { tx: string; block: number }>();
   constructor(private readonly o: PayoutOptions) {
     this.now = o.now ?? Date.now;
     this.log = o.log ?? logger("lease-payout");
@@ -172,6 +218,9 @@ export class EscrowPayouts {
         ? { to: h.payoutTo!, value: amount }
         : { to: h.payoutCurrency!, data: ERC20.encodeFunctionData("transfer", [h.payoutTo!, amount]) };
     const tx = await c.wallet.populateTransaction({ ...req, nonce });
+    // An odd first fee marks the first version: each replacement doubles it (see earlierVersions).
+    if (tx.maxFeePerGas != null) tx.maxFeePerGas = BigInt(tx.maxFeePerGas) | 1n;
+    else if (tx.gasPrice != null) tx.gasPrice = BigInt(tx.gasPrice) | 1n;
     const raw = await c.wallet.signTransaction(tx);
     const hash = Transaction.from(raw).hash!;
     const sent = await this.o.store.updateHandover(h.id, {
@@ -208,32 +257,91 @@ export class EscrowPayouts {
     }
   }
 
-  /** sent: the receipt settles it; no receipt and the nonce still free → re-broadcast the same bytes. */
+  /**
+   * sent: the receipt settles it (of the stored tx or an earlier version at the same nonce); no
+   * receipt and the nonce still free → re-broadcast the same bytes, or after `stuckBlocks` blocks
+   * replace them with doubled fees.
+   */
   private async confirm(h: HandoverRow): Promise<HandoverRow> {
     const c = this.chainOf(h);
     const receipt = await c.provider.getTransactionReceipt(h.payoutTx!);
-    if (receipt) {
-      if (receipt.status === 1) {
-        const paid = await this.o.store.payHandover(
-          h.id,
-          `handover ${h.id}: escrow ${h.escrowUact}uact paid to ${h.payoutTo} on chain ${h.payoutChain}: ${h.payoutAmount} of ${h.payoutCurrency} (tx ${h.payoutTx})`,
-        );
-        this.log.info({ handover: h.id, tx: h.payoutTx }, "escrow payout confirmed");
-        this.o.onPaid?.(paid);
-        return paid;
-      }
-      // mined and reverted (e.g. the operator lacked the token): nothing was paid, sign anew later
-      return this.resign(h, `payout tx ${h.payoutTx} reverted`);
-    }
+    if (receipt) return this.settle(h, h.payoutTx!, receipt.status === 1);
     const mined = await c.provider.getTransactionCount(c.wallet.address, "latest");
     if (mined > h.payoutNonce!) {
-      // the nonce is used; if not by our tx (no receipt, asked again after the count), ours can never be mined
-      if (!(await c.provider.getTransactionReceipt(h.payoutTx!)))
-        return this.resign(h, `nonce ${h.payoutNonce} was used by another transaction`);
-      return this.o.store.updateHandover(h.id, { payoutNextAt: this.now() });
+      // the nonce is used: by our tx (asked again after the count), an earlier version of it, or another tx
+      if (await c.provider.getTransactionReceipt(h.payoutTx!))
+        return this.o.store.updateHandover(h.id, { payoutNextAt: this.now() });
+      for (const hash of await this.earlierVersions(c, h.payoutRaw!)) {
+        const r = await c.provider.getTransactionReceipt(hash);
+        if (r) return this.settle(h, hash, r.status === 1);
+      }
+      return this.resign(h, `nonce ${h.payoutNonce} was used by another transaction`);
+    }
+    const head = await c.provider.getBlockNumber();
+    const seen = this.pendingSince.get(h.id);
+    if (!seen || seen.tx !== h.payoutTx) this.pendingSince.set(h.id, { tx: h.payoutTx!, block: head });
+    else if (head - seen.block >= (this.o.stuckBlocks ?? 20)) {
+      const bumped = await this.bump(c, h, head - seen.block);
+      if (bumped) return bumped;
     }
     await this.broadcast(c, h.payoutRaw!);
     return this.o.store.updateHandover(h.id, { payoutNextAt: this.now() + (this.o.pollMs ?? 500) });
+  }
+
+  /** A receipt of `tx` (the stored version or an earlier one) was seen. */
+  private async settle(h: HandoverRow, tx: string, ok: boolean): Promise<HandoverRow> {
+    this.pendingSince.delete(h.id);
+    if (!ok) return this.resign(h, `payout tx ${tx} reverted`); // nothing was paid: sign anew later
+    if (tx !== h.payoutTx) h = await this.o.store.updateHandover(h.id, { payoutTx: tx }); // an earlier version was mined
+    const paid = await this.o.store.payHandover(
+      h.id,
+      `handover ${h.id}: escrow ${h.escrowUact}uact paid to ${h.payoutTo} on chain ${h.payoutChain}: ${h.payoutAmount} of ${h.payoutCurrency} (tx ${tx})`,
+    );
+    this.log.info({ handover: h.id, tx }, "escrow payout confirmed");
+    this.o.onPaid?.(paid);
+    return paid;
+  }
+
+  /**
+   * Replace the stuck tx by the same transfer at the same nonce with doubled fees: signed,
+   * persisted, then broadcast. Undefined when the bump limit is reached (keep re-broadcasting).
+   */
+  private async bump(c: PayoutChain, h: HandoverRow, blocks: number): Promise<HandoverRow | undefined> {
+    const prev = Transaction.from(h.payoutRaw!);
+    const fees = feesOf(prev);
+    if (!fees || (await this.earlierVersions(c, h.payoutRaw!)).length >= (this.o.maxFeeBumps ?? 4)) return undefined;
+    const raw = await c.wallet.signTransaction(withFees(prev, (f) => f * 2n));
+    const hash = Transaction.from(raw).hash!;
+    const next = await this.o.store.updateHandover(h.id, {
+      payoutRaw: raw,
+      payoutTx: hash,
+      payoutNote: `payout tx ${h.payoutTx} unmined after ${blocks} blocks: replaced by ${hash} at nonce ${h.payoutNonce} with doubled fees`,
+      payoutNextAt: this.now(),
+    });
+    this.log.warn(
+      { handover: h.id, replaced: h.payoutTx, tx: hash, nonce: h.payoutNonce, blocks },
+      "escrow payout stuck; fees doubled",
+    );
+    this.hook(() => this.o.hooks?.beforeReplacementBroadcast?.(next));
+    this.pendingSince.set(h.id, { tx: hash, block: await c.provider.getBlockNumber() });
+    await this.broadcast(c, raw);
+    return this.o.store.updateHandover(h.id, { payoutNextAt: this.now() + (this.o.pollMs ?? 500) });
+  }
+
+  /**
+   * Hashes of the versions `raw` replaced, newest first: each had exactly half its successor's
+   * fees, and the first one's max fee (gas price) is odd (send() makes it so). Re-signed, never broadcast.
+   */
+  private async earlierVersions(c: PayoutChain, raw: string): Promise<string[]> {
+    let t = Transaction.from(raw);
+    const out: string[] = [];
+    for (let i = 0; i < (this.o.maxFeeBumps ?? 4); i++) {
+      const fees = feesOf(t);
+      if (!fees || fees[0] === 0n || fees[0] % 2n !== 0n) break;
+      t = Transaction.from(await c.wallet.signTransaction(withFees(t, (f) => f / 2n)));
+      out.push(t.hash!);
+    }
+    return out;
   }
 
   private async resign(h: HandoverRow, why: string): Promise<HandoverRow> {
