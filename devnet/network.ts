@@ -1,8 +1,8 @@
 // Start the whole devnet (used by `npm run devnet` and by bench/relayer.ts): two EVM chains, the
 // wasmd chain, Hexs deployed and wired on all three, the LayerZero dev executor, the key service
 // (front + 5 shard stores) and the Akash stand-in (services.ts), and the relayer operators, the
-// first of which also leads the Akash lease pipeline. Every process belongs to the returned
-// Supervisor; `sup.stopAll()` ends them.
+// first of which also leads the Akash lease pipeline; with `sponsor`, a gas sponsor (ERC-4337) on
+// chain A (sponsor.ts). Every process belongs to the returned Supervisor; `sup.stopAll()` ends them.
 import fs from "node:fs";
 import path from "node:path";
 import { parseEther, type Wallet } from "ethers";
