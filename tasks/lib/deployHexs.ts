@@ -26,6 +26,8 @@ export interface DeployOptions {
 
 export type HexsAddresses = Record<keyof typeof Names, string>;
 
+type UnsafeAllow = ("constructor" | "state-variable-immutable" | "missing-initializer-call")[];
+
 const ZERO = "0x0000000000000000000000000000000000000000";
 
 /**
@@ -59,15 +61,16 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const p = o.prefix ?? "";
   const deploy = async (name: string, args: unknown[] = []) =>
     (await deployments.deploy(p + name, { contract: name, from: deployer, args, log: !p })).address;
-  const uups = (name: string, args: unknown[], constructorArgs?: unknown[]) =>
-    deployUups(hre, p + name, name, args, constructorArgs);
+  const uups = (name: string, args: unknown[], constructorArgs?: unknown[], unsafeAllow?: UnsafeAllow) =>
+    deployUups(hre, p + name, name, args, constructorArgs, unsafeAllow);
 
   const crossChain = o.crossChain ?? true;
   const quorum = crossChain ? gatewayQuorum(o, deployer) : undefined; // refused before anything is deployed
   const timelock = await deploy(Names.timelock, [o.timelockDelay, [deployer], [ZERO]]);
   const registry = await uups(Names.registry, [o.hexsChainId, deployer, deployer]);
   const market = await uups(Names.market, [registry, deployer, deployer, treasury, o.protocolFeeBps]);
-  const hub = crossChain ? await uups(Names.hub, [registry, deployer, deployer]) : ZERO;
+  // The hub's implementation carries the chain id as an immutable (read by every delivery).
+  const hub = crossChain ? await uups(Names.hub, [registry, deployer, deployer], [o.hexsChainId], []) : ZERO;
   const gateway = quorum ? await uups(Names.gateway, [hub, o.hexsChainId, deployer, quorum.relayers, quorum.threshold]) : ZERO;
   const lzBridge = crossChain && o.lzEndpoint ? await uups(Names.lzBridge, [deployer], [o.lzEndpoint, hub]) : ZERO;
   // Stateless views of the hub (read through HexsHub.extsload): not upgradeable, redeploy at will.
@@ -186,6 +189,9 @@ export async function deployUups(
   contract: string,
   args: unknown[],
   constructorArgs?: unknown[],
+  /** Checks to skip; by default, with constructor arguments, what the LayerZero OApp needs. A
+   * contract that annotates its own exceptions (e.g. HexsHub's immutable) passes []. */
+  unsafeAllow?: UnsafeAllow,
 ): Promise<string> {
   const existing = await hre.deployments.getOrNull(name);
   if (existing) return existing.address;
@@ -195,7 +201,7 @@ export async function deployUups(
     initializer: "initialize",
     constructorArgs,
     // The LayerZero OApp keeps its endpoint immutable by design (see the contract's notes).
-    unsafeAllow: constructorArgs ? ["constructor", "state-variable-immutable", "missing-initializer-call"] : [],
+    unsafeAllow: unsafeAllow ?? (constructorArgs ? ["constructor", "state-variable-immutable", "missing-initializer-call"] : []),
   });
   await proxy.waitForDeployment();
   const address = await proxy.getAddress();

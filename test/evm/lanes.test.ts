@@ -244,4 +244,71 @@ describe("hub lanes: liveness and the rules every path obeys", () => {
       );
     });
   });
+
+  describe("issue 15 lever E: the hub-wide pause lives in each lane, the chain id in the implementation", () => {
+    // ERC-7201 base of HubStorage; `lanes` is its fifth slot (after the journal word, the
+    // registry/chainId/paused word, checkpoints and recorders). hubPaused is byte 30 of a lane.
+    const HUB_SLOT = 0xed831aabcf8e62e82a355daef486871821d49f1b1e64d8888f037bee1153b000n;
+    const laneSlot = (chain: number) =>
+      ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint32", "uint256"], [chain, HUB_SLOT + 4n]));
+    const hubPausedByte = async (chain: number) =>
+      (BigInt(await ethers.provider.getStorage(f.addresses.hub, laneSlot(chain))) >> 240n) & 0xffn;
+
+    it("a hub-wide pause refuses deliveries on every lane, also one connected while paused; resuming reopens them", async () => {
+      const [, , , , , , , , later] = await ethers.getSigners();
+      await f.hub.pause(true);
+      expect(await hubPausedByte(COSMOS)).to.equal(1n);
+      await expect(f.hub.connect(f.cosmosTransport).deliver(COSMOS, [modelRegistered(1n)])).to.be.revertedWithCustomError(
+        f.hub,
+        "HubIsPaused",
+      );
+      await f.hub.setPeer(7, await later.getAddress(), 0, AccountFamily.Evm);
+      await expect(f.hub.connect(later).deliver(7, [])).to.be.revertedWithCustomError(f.hub, "HubIsPaused");
+      await f.hub.pause(false);
+      expect(await hubPausedByte(7)).to.equal(0n);
+      await expect(f.hub.connect(f.cosmosTransport).deliver(COSMOS, [modelRegistered(1n)]))
+        .to.emit(f.hub, "BatchApplied")
+        .withArgs(COSMOS, 1n, 1n, "0x");
+      await f.hub.connect(later).deliver(7, []);
+      // Only the guardian pauses, only the admin resumes (the pause's rules are unchanged).
+      await expect(f.hub.connect(later).pause(true)).to.be.revertedWithCustomError(f.hub, "AccessControlUnauthorizedAccount");
+    });
+
+    it("an upgrade from a hub that kept its pause in one slot stays paused through syncPause; another chain's implementation is refused", async () => {
+      await f.hub.pause(true);
+      // What a hub from before this change holds: the flag set, no lane carrying it.
+      const slot = laneSlot(COSMOS);
+      const word = BigInt(await ethers.provider.getStorage(f.addresses.hub, slot));
+      await ethers.provider.send("hardhat_setStorageAt", [f.addresses.hub, slot, ethers.toBeHex(word & ~(0xffn << 240n), 32)]);
+      const factory = await ethers.getContractFactory("HexsHub");
+      const sync = f.hub.interface.encodeFunctionData("syncPause");
+      const other = await factory.deploy(B);
+      await expect(f.hub.upgradeToAndCall(await other.getAddress(), sync))
+        .to.be.revertedWithCustomError(f.hub, "WrongChainId")
+        .withArgs(A);
+      const same = await factory.deploy(A);
+      await f.hub.upgradeToAndCall(await same.getAddress(), sync);
+      expect(await hubPausedByte(COSMOS)).to.equal(1n);
+      await expect(f.hub.connect(f.cosmosTransport).deliver(COSMOS, [modelRegistered(1n)])).to.be.revertedWithCustomError(
+        f.hub,
+        "HubIsPaused",
+      );
+      expect(await f.hub.chainId()).to.equal(BigInt(A));
+      await expect(factory.deploy(0)).to.be.revertedWithCustomError(f.hub, "InvalidChain").withArgs(0);
+    });
+
+    it("a hub proxy refuses to initialise on an implementation of another chain than its registry's", async () => {
+      const impl = await (await ethers.getContractFactory("HexsHub")).deploy(B);
+      const proxy = await ethers.getContractFactory("ERC1967Proxy");
+      const [admin] = await ethers.getSigners();
+      const init = f.hub.interface.encodeFunctionData("initialize", [
+        f.addresses.registry,
+        await admin.getAddress(),
+        await admin.getAddress(),
+      ]);
+      await expect(proxy.deploy(await impl.getAddress(), init))
+        .to.be.revertedWithCustomError(f.hub, "WrongChainId")
+        .withArgs(A);
+    });
+  });
 });

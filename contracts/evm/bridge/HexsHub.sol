@@ -69,6 +69,9 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         bool paused;
         bool limited; // ratePerHour != 0
         uint64 inbound; // last nonce applied from this chain
+        // inserted in slot 0's free bytes (no other member moves): the hub-wide pause, copied
+        // into every peer's lane so that a delivery reads one word, not this and `HubStorage.paused`
+        bool hubPaused;
         uint32 ratePerHour; // inbound messages per rolling hour window; 0 = unlimited
         uint32 windowCount;
         uint64 windowStart;
@@ -193,9 +196,21 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
     error TransportRotated(uint32 srcChain);
     error ApplyOutOfGas(uint32 srcChain, uint64 nonce);
     error KeyIsLocked(uint64 keyId);
+    /// @dev This implementation was built for another chain than `chainId` (the registry's).
+    error WrongChainId(uint32 chainId);
+
+    /// @notice This chain's Hexs chain id (the registry's). An immutable, not a storage read,
+    /// because every delivery and flush checks envelopes against it.
+    /// @dev Safe as an immutable: a registry's chain id never changes, `initialize` refuses a
+    /// registry of another chain, and an upgrade passes `syncPause` to `upgradeToAndCall`,
+    /// which refuses an implementation built for another chain than `HubStorage.chainId`.
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    uint32 private immutable _chainId;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor() {
+    constructor(uint32 chainId_) {
+        if (chainId_ == 0) revert InvalidChain(0);
+        _chainId = chainId_;
         _disableInitializers();
     }
 
@@ -208,8 +223,20 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         _grantRole(REGISTRY_ROLE, address(registry_));
         HubStorage storage s = _s();
         s.registry = registry_;
-        s.chainId = registry_.chainId();
+        uint32 id = registry_.chainId();
+        if (id != _chainId) revert WrongChainId(id);
+        s.chainId = id;
         s.recorder[address(registry_)] = true;
+    }
+
+    /// @notice Check this implementation's chain id against the proxy's and copy the hub-wide
+    /// pause into every lane: anyone may call (it only restates what storage says). Pass it to
+    /// `upgradeToAndCall` when upgrading a hub from before the pause was kept in the lanes, so a
+    /// paused hub stays paused across the upgrade.
+    function syncPause() external {
+        HubStorage storage s = _s();
+        if (s.chainId != _chainId) revert WrongChainId(s.chainId);
+        _mirrorPause(s, s.paused);
     }
 
     // ------------------------------------------------------------------ outbound
@@ -302,12 +329,12 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         HubStorage storage s = _s();
         Lane storage lane_ = s.lanes[srcChain];
         if (lane_.transport == address(0) || msg.sender != lane_.transport) revert NotTransport(srcChain, msg.sender);
-        if (s.paused) revert HubIsPaused();
+        if (lane_.hubPaused) revert HubIsPaused(); // the hub-wide pause as copied into this peer's lane
         if (lane_.paused) revert LaneIsPaused(srcChain);
         _spendRate(lane_, srcChain, messages.length);
 
         uint64 nonce = lane_.inbound;
-        uint32 self = s.chainId;
+        uint32 self = _chainId;
         bytes memory rejected = ""; // bitmap, allocated at the first refusal
         uint256 n = messages.length;
         for (uint256 i; i < n; ++i) {
@@ -511,6 +538,7 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         lane_.ratePerHour = ratePerHour;
         lane_.limited = ratePerHour != 0;
         lane_.family = family;
+        lane_.hubPaused = s.paused; // a peer connected while the hub is paused starts paused
         emit PeerSet(chain, transport, ratePerHour, family);
     }
 
@@ -549,9 +577,19 @@ contract HexsHub is Initializable, AccessControlUpgradeable, UUPSUpgradeable, IH
         emit LanePaused(chain, paused);
     }
 
+    /// @notice Pause or resume every inbound lane (and `reapply`). Writes the flag and each
+    /// peer's lane (bounded by the peers governance connected), so a delivery reads only its lane.
     function pause(bool paused) external onlyRole(_pauser(paused)) {
-        _s().paused = paused;
+        HubStorage storage s = _s();
+        s.paused = paused;
+        _mirrorPause(s, paused);
         emit HubPaused(paused);
+    }
+
+    function _mirrorPause(HubStorage storage s, bool paused) private {
+        uint32[] storage peers = s.peers;
+        uint256 n = peers.length;
+        for (uint256 i; i < n; ++i) s.lanes[peers[i]].hubPaused = paused;
     }
 
     /// @dev Pausing is the guardian's (fast); lifting a pause is the timelock's (admin), so a
