@@ -3,61 +3,15 @@
 // @x402/evm's facilitator settles a payment by verifying it again (viem's signature recovery,
 // getCode, an eth_call), signing transferWithAuthorization and polling for its receipt: ~5 ms of
 // CPU a call. On the gateway's request thread that competes with answering calls; here a worker
-// owns its own facilitator (same key, same @x402 packages) and settles what the request thread
+// owns its own facilitator (built by the same factory, facilitator-client.ts) and settles what the request thread
 // hands it, one at a time. The request thread keeps the ledger (SQLite) and every decision: it
 // only asks "settle this payload against these requirements" and records the answer.
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { createWalletClient, defineChain, http, publicActions, type Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { x402Facilitator } from "@x402/core/facilitator";
 import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/core/types";
-import { toFacilitatorEvmSigner } from "@x402/evm";
-import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { messageOf } from "../../sdk/errors";
+import { makeFacilitatorClient, type FacilitatorSetup } from "./facilitator-client";
 
-export interface SettlerSetup {
-  facilitatorKey: string;
-  rpcUrl: string;
-  chainId: number;
-  chainName: string;
-  pollingMs: number;
-  codeCacheMs: number;
-}
-
-/** One @x402/evm exact facilitator for `network`, with the payer's code cached briefly. */
-export function makeFacilitator(s: SettlerSetup): x402Facilitator {
-  const account = privateKeyToAccount(s.facilitatorKey as Hex);
-  const chain = defineChain({
-    id: s.chainId,
-    name: s.chainName,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [s.rpcUrl] } },
-  });
-  const client = createWalletClient({ account, chain, transport: http(s.rpcUrl), pollingInterval: s.pollingMs }).extend(
-    publicActions,
-  );
-  const codes = new Map<string, { at: number; code: Promise<`0x${string}` | undefined> }>();
-  const signer = toFacilitatorEvmSigner({
-    address: account.address,
-    readContract: (a) => client.readContract(a as Parameters<typeof client.readContract>[0]),
-    verifyTypedData: (a) => client.verifyTypedData(a as Parameters<typeof client.verifyTypedData>[0]),
-    writeContract: (a) => client.writeContract(a as Parameters<typeof client.writeContract>[0]),
-    sendTransaction: (a) => client.sendTransaction(a),
-    waitForTransactionReceipt: (a) => client.waitForTransactionReceipt(a),
-    // read twice per verification (ERC-6492 and ERC-1271 checks): keep it briefly, drop failures
-    getCode: ({ address }) => {
-      const k = address.toLowerCase();
-      const hit = codes.get(k);
-      if (hit && Date.now() - hit.at < s.codeCacheMs) return hit.code;
-      if (codes.size > 100_000) codes.clear();
-      const code = client.getCode({ address });
-      codes.set(k, { at: Date.now(), code });
-      code.catch(() => codes.delete(k));
-      return code;
-    },
-  });
-  return new x402Facilitator().register(`eip155:${s.chainId}`, new ExactEvmScheme(signer));
-}
+export type SettlerSetup = FacilitatorSetup;
 
 type Request = { id: number; payload: string; requirements: string };
 type Reply = { id: number; result?: SettleResponse; error?: string };
@@ -115,7 +69,7 @@ export class SettlementWorker {
 // the worker side: settle each request in turn and answer it
 if (!isMainThread && parentPort && (workerData as { hexsSettler?: SettlerSetup } | null)?.hexsSettler) {
   const port = parentPort;
-  const facilitator = makeFacilitator((workerData as { hexsSettler: SettlerSetup }).hexsSettler);
+  const { facilitator } = makeFacilitatorClient((workerData as { hexsSettler: SettlerSetup }).hexsSettler);
   let queue = Promise.resolve();
   port.on("message", (m: Request) => {
     queue = queue.then(async () => {
