@@ -2,11 +2,13 @@
 // settlement worker (settle-worker.ts): one viem wallet client for the facilitator account, the
 // @x402/evm exact facilitator on top of it, and one cache of payers' code, so both threads build
 // and cache the same way.
-import { createWalletClient, defineChain, http, publicActions, type Hex } from "viem";
+import { createWalletClient, defineChain, hashTypedData, http, publicActions, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { x402Facilitator } from "@x402/core/facilitator";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
+import { API_PAYMENTS_ABI } from "./api-payments-abi";
+import { PayerKeys } from "./fast-verify";
 
 export interface FacilitatorSetup {
   /** private key (0x…) of the facilitator account */
@@ -70,10 +72,29 @@ export function makeFacilitatorClient(s: FacilitatorSetup) {
     publicActions,
   );
   const codes = new CodeCache((address) => client.getCode({ address }), s.codeCacheMs);
+  const keys = new PayerKeys();
+  type TypedArgs = Parameters<typeof client.verifyTypedData>[0];
+  /**
+   * The facilitator checks each payment's signature again at settlement. For an EOA payer (no
+   * code) and a plain 65-byte low-s signature that is ecrecover's answer, given here by
+   * fast-verify's PayerKeys (native libsecp256k1 when it loads) instead of viem's JS recovery and
+   * its eth_call of the ERC-6492 validator; anything else goes to viem as before.
+   */
+  const verifyTypedData = async (a: TypedArgs): Promise<boolean> => {
+    if (keys.native && typeof a.signature === "string") {
+      const code = await codes.get(a.address);
+      if (!code || code === "0x") {
+        const digest = hashTypedData(a as Parameters<typeof hashTypedData>[0]);
+        const verdict = keys.verify(Buffer.from(digest.slice(2), "hex"), a.signature, a.address);
+        if (verdict !== "unsupported") return verdict === "valid";
+      }
+    }
+    return client.verifyTypedData(a);
+  };
   const signer = toFacilitatorEvmSigner({
     address: account.address,
     readContract: (a) => client.readContract(a as Parameters<typeof client.readContract>[0]),
-    verifyTypedData: (a) => client.verifyTypedData(a as Parameters<typeof client.verifyTypedData>[0]),
+    verifyTypedData: (a) => verifyTypedData(a as TypedArgs),
     writeContract: (a) => client.writeContract(a as Parameters<typeof client.writeContract>[0]),
     sendTransaction: (a) => client.sendTransaction(a),
     waitForTransactionReceipt: (a) => client.waitForTransactionReceipt(a),
@@ -82,4 +103,26 @@ export function makeFacilitatorClient(s: FacilitatorSetup) {
   });
   const facilitator = new x402Facilitator().register(`eip155:${s.chainId}`, new ExactEvmScheme(signer));
   return { account, client, facilitator, codes };
+}
+
+/**
+ * HexsApiPayments.sweep(model, asset) sent by the facilitator account; the tx hash once mined.
+ * Whoever calls it must not send from the same account at the same time (viem picks the nonce
+ * per send): the gateway calls it from the settlement queue, between two settlements.
+ */
+export async function sendSweep(
+  client: ReturnType<typeof makeFacilitatorClient>["client"],
+  apiPayments: `0x${string}`,
+  model: string,
+  asset: `0x${string}`,
+): Promise<`0x${string}`> {
+  const hash = await client.writeContract({
+    address: apiPayments,
+    abi: API_PAYMENTS_ABI,
+    functionName: "sweep",
+    args: [BigInt(model), asset],
+  });
+  const receipt = await client.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`sweep ${hash} reverted`);
+  return hash;
 }
