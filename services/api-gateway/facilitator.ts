@@ -25,7 +25,7 @@ import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { ApiRefusal, refuseApi, type ApiRefusalCode } from "../../sdk/api/request";
 import { messageOf } from "../../sdk/errors";
 import { API_PAYMENTS_ABI } from "./api-payments-abi";
-import { CodeCache, makeFacilitatorClient } from "./facilitator-client";
+import { CodeCache, makeFacilitatorClient, sendSweep } from "./facilitator-client";
 import { PayerKeys, tokenDomainSeparator, transferDigest, type TransferAuthorization } from "./fast-verify";
 import { SettlementWorker } from "./settle-worker";
 
@@ -648,18 +648,31 @@ export class PaidCalls {
       { status: string; tx: string | null; reason: string | null } | undefined;
   }
 
-  /** HexsApiPayments.sweep(model, asset) from the facilitator account; returns the tx hash. */
-  async sweep(model: string): Promise<string> {
-    const hash = await this.client.writeContract({
-      address: this.apiPayments,
-      abi: API_PAYMENTS_ABI,
-      functionName: "sweep",
-      args: [BigInt(model), this.asset],
-    });
-    const receipt = await this.client.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new ApiRefusal("chain_unavailable", `sweep ${hash} reverted`);
-    this.unswept.delete(model);
-    return hash;
+  /**
+   * HexsApiPayments.sweep(model, asset) from the facilitator account; returns the tx hash. Sent
+   * from the settlement queue (on the worker when there is one), never while a settlement of
+   * this gateway is being sent from the same account (the nonce would race).
+   */
+  sweep(model: string): Promise<string> {
+    const run = async () => {
+      if (this.closed) throw new ApiRefusal("chain_unavailable", "the gateway is closing: no sweep");
+      let hash: string;
+      try {
+        hash = this.settler
+          ? await this.settler.sweep(this.apiPayments, model, this.asset)
+          : await sendSweep(this.client, this.apiPayments, model, this.asset);
+      } catch (e) {
+        throw new ApiRefusal("chain_unavailable", messageOf(e).split("\n")[0]);
+      }
+      this.unswept.delete(model);
+      return hash;
+    };
+    const done = this.queue.then(run);
+    this.queue = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
   }
 
   private async sweepAll(): Promise<void> {

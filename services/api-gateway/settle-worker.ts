@@ -5,22 +5,28 @@
 // CPU a call. On the gateway's request thread that competes with answering calls; here a worker
 // owns its own facilitator (built by the same factory, facilitator-client.ts) and settles what the request thread
 // hands it, one at a time. The request thread keeps the ledger (SQLite) and every decision: it
-// only asks "settle this payload against these requirements" and records the answer.
+// only asks "settle this payload against these requirements" and records the answer. Sweeps of
+// settled revenue into vaults are sent here too, in the same serial queue: two threads sending
+// from the facilitator account at once could pick the same nonce.
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { messageOf } from "../../sdk/errors";
-import { makeFacilitatorClient, type FacilitatorSetup } from "./facilitator-client";
+import { makeFacilitatorClient, sendSweep, type FacilitatorSetup } from "./facilitator-client";
 
 export type SettlerSetup = FacilitatorSetup;
 
-type Request = { id: number; payload: string; requirements: string };
-type Reply = { id: number; result?: SettleResponse; error?: string };
+type Job =
+  | { kind: "settle"; payload: string; requirements: string }
+  | { kind: "sweep"; apiPayments: `0x${string}`; model: string; asset: `0x${string}` };
+type Request = Job & { id: number };
+type Reply = { id: number; result?: SettleResponse; hash?: `0x${string}`; error?: string };
+type Pending = { resolve: (r: Reply) => void; reject: (e: Error) => void };
 
-/** The request thread's handle: settle() posts to the worker and resolves with its answer. */
+/** The request thread's handle: settle() and sweep() post to the worker and resolve with its answer. */
 export class SettlementWorker {
   private worker?: Worker;
   private next = 0;
-  private readonly pending = new Map<number, { resolve: (r: SettleResponse) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, Pending>();
 
   constructor(private readonly setup: SettlerSetup) {}
 
@@ -36,8 +42,8 @@ export class SettlementWorker {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.result) p.resolve(m.result);
-      else p.reject(new Error(m.error ?? "settlement worker gave no answer"));
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m);
     });
     const fail = (e: Error): void => {
       if (this.worker !== w) return;
@@ -50,13 +56,26 @@ export class SettlementWorker {
     return w;
   }
 
-  settle(payload: string, requirements: string): Promise<SettleResponse> {
+  private call(m: Job): Promise<Reply> {
     this.worker ??= this.spawn();
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, payload, requirements } satisfies Request);
+      this.worker!.postMessage({ ...m, id } satisfies Request);
     });
+  }
+
+  async settle(payload: string, requirements: string): Promise<SettleResponse> {
+    const r = await this.call({ kind: "settle", payload, requirements });
+    if (!r.result) throw new Error("settlement worker gave no answer");
+    return r.result;
+  }
+
+  /** HexsApiPayments.sweep(model, asset), queued behind the settlements already handed over. */
+  async sweep(apiPayments: `0x${string}`, model: string, asset: `0x${string}`): Promise<`0x${string}`> {
+    const r = await this.call({ kind: "sweep", apiPayments, model, asset });
+    if (!r.hash) throw new Error("settlement worker gave no answer");
+    return r.hash;
   }
 
   async close(): Promise<void> {
@@ -69,11 +88,15 @@ export class SettlementWorker {
 // the worker side: settle each request in turn and answer it
 if (!isMainThread && parentPort && (workerData as { hexsSettler?: SettlerSetup } | null)?.hexsSettler) {
   const port = parentPort;
-  const { facilitator } = makeFacilitatorClient((workerData as { hexsSettler: SettlerSetup }).hexsSettler);
+  const { facilitator, client } = makeFacilitatorClient((workerData as { hexsSettler: SettlerSetup }).hexsSettler);
   let queue = Promise.resolve();
   port.on("message", (m: Request) => {
     queue = queue.then(async () => {
       try {
+        if (m.kind === "sweep") {
+          port.postMessage({ id: m.id, hash: await sendSweep(client, m.apiPayments, m.model, m.asset) } satisfies Reply);
+          return;
+        }
         const result = await facilitator.settle(
           JSON.parse(m.payload) as PaymentPayload,
           JSON.parse(m.requirements) as PaymentRequirements,
