@@ -409,7 +409,8 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
           const out: OutgoingHttpHeaders = {};
           for (const h of PASS_BACK) if (ures.headers[h] !== undefined) out[h] = ures.headers[h];
           res.writeHead(ures.statusCode ?? 502, out);
-          res.flushHeaders();
+          // a stream's headers go out at once; a plain answer's go with its body in one write
+          if (/^text\/event-stream/i.test(String(ures.headers["content-type"] ?? ""))) res.flushHeaders();
           const status = ures.statusCode ?? 502;
           // chunk by chunk as the upstream sends them: SSE tokens reach the client immediately
           ures.pipe(res);
