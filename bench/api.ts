@@ -412,7 +412,7 @@ async function main(): Promise<void> {
     modelServer32TokensMs: stats(modelMs, 2),
     paid: {
       setup:
-        "x402 v2 exact (EIP-3009 TestStablecoin) through the same gateway: payment decoded, checked against the quote (HMAC), verified locally (EIP-712 digest, signature against the payer's kept public key, window, balance net of unsettled calls; no RPC on the path once the payer is known), reserved in SQLite (WAL, prepared statements), forwarded; settled after the answer by a serial queue on a worker thread (its own @x402/evm facilitator)",
+        "x402 v2 exact (EIP-3009 TestStablecoin) through the same gateway: payment decoded, checked against the quote (HMAC), verified locally (EIP-712 digest, ecrecover in libsecp256k1 when its binding loads compared with the payer's kept public key, window, balance net of unsettled calls; no RPC on the path once the payer is known), reserved in SQLite (WAL, prepared statements), forwarded; settled after the answer by a serial queue on a worker thread (its own @x402/evm facilitator)",
       calls: PAID,
       directUpstreamMs: pd,
       viaGatewayMs: pg,
