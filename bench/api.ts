@@ -6,7 +6,8 @@
 //     the signed request, its nonce (SQLite), KeyNFT.hasAccess by eth_call on the node;
 //   * the real model server (own process) for a reference: one 32-token completion.
 // The client pre-signs every request (signing is the caller's cost, not the gateway's), then
-// sends them one at a time (latency) and 16 at a time (throughput).
+// sends them one at a time (latency) and 16 at a time (throughput), with node:http on kept-alive
+// connections (it measures its own CPU and each process's during the paid throughput run).
 // Paid calls (x402 v2): the same gateway also sells calls for a test stablecoin (EIP-3009); the
 // payer pre-signs its authorizations against one quote, then pays one call at a time: the gateway
 // checks each payment locally (services/api-gateway/fast-verify.ts: EIP-712 digest, signature
@@ -24,6 +25,7 @@
 // HEXS_BENCH_API_SAMPLES / HEXS_BENCH_API_THROUGHPUT / HEXS_BENCH_API_PAID change the sample
 // counts, HEXS_BENCH_API_VOUCHERS the prepaid calls; HEXS_BENCH_API_NODE_PORT the node's port.
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { BenchProcesses, deployBenchHexs, eventOf, requireFreePorts, ROOT, startHardhatNode, stats } from "./lib";
@@ -61,7 +63,7 @@ require("node:http").createServer((q, s) => { q.resume(); q.on("end", () =>
 async function main(): Promise<void> {
   await requireFreePorts([NODE_PORT, UPSTREAM_PORT, GATEWAY_PORT, MODEL_PORT]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-bench-api-"));
-  await startHardhatNode(procs, NODE_PORT);
+  const hhNode = await startHardhatNode(procs, NODE_PORT);
 
   // hardhat as a library, on the bench's node (network devnetA → HEXS_DEVNET_URL_A)
   const { ethers, a, registry, market } = await deployBenchHexs("bench-api.");
@@ -111,7 +113,13 @@ async function main(): Promise<void> {
   if (wallet.address !== (await holderSigner.getAddress())) throw new Error("the holder's local wallet is not account 4");
 
   const tsNode = path.join(ROOT, "node_modules/.bin/ts-node");
-  await procs.start(process.execPath, ["-e", TRIVIAL_UPSTREAM], {}, (o) => o.includes("READY"), "trivial upstream");
+  const upstream = await procs.start(
+    process.execPath,
+    ["-e", TRIVIAL_UPSTREAM],
+    {},
+    (o) => o.includes("READY"),
+    "trivial upstream",
+  );
   const cfgFile = path.join(dir, "gateway.json");
   fs.writeFileSync(
     cfgFile,
@@ -142,9 +150,18 @@ async function main(): Promise<void> {
       },
     }),
   );
-  await procs.start(
-    tsNode,
-    ["--transpile-only", "services/api-gateway/cli.ts", "--config", cfgFile],
+  // HEXS_BENCH_API_CPU_PROF=<dir>: the gateway writes a V8 CPU profile there when it stops
+  const prof = process.env.HEXS_BENCH_API_CPU_PROF;
+  const gateway = await procs.start(
+    process.execPath,
+    [
+      ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`] : []),
+      tsNode,
+      "--transpile-only",
+      "services/api-gateway/cli.ts",
+      "--config",
+      cfgFile,
+    ],
     { HEXS_X402_FACILITATOR_KEY: facilitatorKey, HEXS_VOUCHER_GATEWAY_KEY: voucherGateway.privateKey },
     (o) => o.includes("listening"),
     "gateway",
@@ -167,13 +184,35 @@ async function main(): Promise<void> {
       out.push(await signApiRequest(holder, { modelId, chain: CHAIN, path: path_, body, ttlSeconds: 300 }));
     return out;
   };
-  const post = async (url: string, headers: Record<string, string> = {}) => {
-    const t0 = performance.now();
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
-    return performance.now() - t0;
-  };
+  // node:http with kept-alive sockets: undici's fetch cost the load generator ~0.8 ms of CPU a call
+  // (0.5 of the 2 cores at ~600 calls/s), CPU the gateway then did not get
+  const agent = new http.Agent({ keepAlive: true });
+  const bodyBuf = Buffer.from(body);
+  const urls = new Map<string, URL>();
+  const post = (url: string, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = performance.now();
+      let u = urls.get(url);
+      if (!u) urls.set(url, (u = new URL(url)));
+      const req = http.request(
+        {
+          hostname: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", "content-length": bodyBuf.length, ...headers },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () =>
+            res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`${url}: ${res.statusCode}`)),
+          );
+        },
+      );
+      req.on("error", reject);
+      req.end(bodyBuf);
+    });
   const direct = `http://127.0.0.1:${UPSTREAM_PORT}/v1/chat/completions`;
   const viaGateway = `http://127.0.0.1:${GATEWAY_PORT}${path_}`;
 
@@ -245,13 +284,17 @@ async function main(): Promise<void> {
   const tpHeaders = await Promise.all(tpAccounts.map((who) => payments(paidPerPayer, who)));
   await Promise.all(tpHeaders.map((hs) => post(viaGateway, hs[0])));
   const sinkAtTpStart = await usd.balanceOf(sink);
+  const cpuPids = { gateway: gateway.pid!, upstream: upstream.pid!, hardhatNode: hhNode.pid! };
+  const cpuBefore = cpuNow(cpuPids);
   const tpStart = performance.now();
   await Promise.all(
     tpHeaders.map(async (hs) => {
       for (const h of hs.slice(1)) await post(viaGateway, h);
     }),
   );
-  const paidRps = Math.round((CONCURRENCY * (paidPerPayer - 1)) / ((performance.now() - tpStart) / 1000));
+  const tpSeconds = (performance.now() - tpStart) / 1000;
+  const paidRps = Math.round((CONCURRENCY * (paidPerPayer - 1)) / tpSeconds);
+  const paidCpu = cpuUse(cpuBefore, cpuNow(cpuPids), tpSeconds);
   // settlement runs behind the answers: wait for the sink to hold every paid call
   const paidTotal = API_PRICE * BigInt(PAID + 20 + CONCURRENCY * paidPerPayer);
   const settleStart = performance.now();
@@ -369,7 +412,7 @@ async function main(): Promise<void> {
     modelServer32TokensMs: stats(modelMs, 2),
     paid: {
       setup:
-        "x402 v2 exact (EIP-3009 TestStablecoin) through the same gateway: payment decoded, checked against the quote (HMAC), verified locally (EIP-712 digest, signature against the payer's kept public key, window, balance net of unsettled calls; no RPC on the path once the payer is known), reserved in SQLite (WAL, prepared statements), forwarded; settled after the answer by a serial queue on a worker thread (its own @x402/evm facilitator)",
+        "x402 v2 exact (EIP-3009 TestStablecoin) through the same gateway: payment decoded, checked against the quote (HMAC), verified locally (EIP-712 digest, ecrecover in libsecp256k1 when its binding loads compared with the payer's kept public key, window, balance net of unsettled calls; no RPC on the path once the payer is known), reserved in SQLite (WAL, prepared statements), forwarded; settled after the answer by a serial queue on a worker thread (its own @x402/evm facilitator)",
       calls: PAID,
       directUpstreamMs: pd,
       viaGatewayMs: pg,
@@ -381,6 +424,8 @@ async function main(): Promise<void> {
         requestsPerSecond: paidRps,
         goal: 1000,
       },
+      // cores used during the paid throughput run (CPU seconds / wall seconds), by process
+      throughputCpuCores: paidCpu,
       settlementsPerSecond: settledPerSecond,
       settlementBacklogAfterLastAnswerS: round(settleBacklogS),
       settlementGasPerCall: Number(settleGas),
@@ -435,6 +480,11 @@ async function main(): Promise<void> {
       .join(", ")}; ${paidRps} paid requests/s with ${CONCURRENCY} payers`,
   );
   console.log(
+    `cores busy during the paid throughput run: ${Object.entries(paidCpu)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
+  console.log(
     `settlement: ${result.paid.settlementGasPerCall} gas per call (one transferWithAuthorization), backlog ${result.paid.settlementBacklogAfterLastAnswerS} s after the last answer`,
   );
   console.log(row("upstream directly (voucher run)", result.vouchers.directUpstreamMs));
@@ -446,6 +496,26 @@ async function main(): Promise<void> {
   console.log(`\nthroughput through the gateway: ${throughputRps} requests/s (${CONCURRENCY} concurrent, goal ≥ 1000)`);
   console.log(`written to ${path.relative(ROOT, OUT)}`);
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** CPU seconds so far: this process (the load generator), each child by PID, and the machine (every process). */
+function cpuNow(pids: Record<string, number>): Record<string, number> {
+  const tick = 100; // USER_HZ on Linux
+  const out: Record<string, number> = {};
+  const u = process.cpuUsage();
+  out.loadGenerator = (u.user + u.system) / 1e6;
+  for (const [name, pid] of Object.entries(pids)) {
+    // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
+    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(")").pop()!.trim().split(" ");
+    out[name] = (Number(f[11]) + Number(f[12])) / tick;
+  }
+  const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  out.machine = (cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + cpu[7]) / tick; // user nice system irq softirq steal
+  return out;
+}
+
+function cpuUse(a: Record<string, number>, b: Record<string, number>, seconds: number): Record<string, number> {
+  return Object.fromEntries(Object.keys(b).map((k) => [k, round((b[k] - a[k]) / seconds)]));
 }
 
 /** hexs_api_paid_verify_seconds_total by step, from the gateway's Prometheus text. */

@@ -18,16 +18,14 @@
 // `sweepEveryMs` makes the gateway do it, or use `sweepApiRevenue` / `npx hardhat api:sweep`).
 import Database from "better-sqlite3";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { createWalletClient, defineChain, getAddress, http, publicActions, type Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { getAddress, type Hex } from "viem";
 import { x402Facilitator } from "@x402/core/facilitator";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
-import { toFacilitatorEvmSigner } from "@x402/evm";
-import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { ApiRefusal, refuseApi, type ApiRefusalCode } from "../../sdk/api/request";
 import { messageOf } from "../../sdk/errors";
 import { API_PAYMENTS_ABI } from "./api-payments-abi";
+import { CodeCache, makeFacilitatorClient, sendSweep } from "./facilitator-client";
 import { PayerKeys, tokenDomainSeparator, transferDigest, type TransferAuthorization } from "./fast-verify";
 import { SettlementWorker } from "./settle-worker";
 
@@ -168,8 +166,7 @@ export class PaidCalls {
   private readonly unswept = new Set<string>();
   private sweepTimer?: NodeJS.Timeout;
   private closed = false;
-  private readonly codes = new Map<string, { at: number; code: Promise<`0x${string}` | undefined> }>();
-  private readonly codeCacheMs: number;
+  private readonly codes: CodeCache;
   private readonly fast: boolean;
   private readonly balanceRefreshMs: number;
   private readonly fastMaxCalls: number;
@@ -194,45 +191,24 @@ export class PaidCalls {
     this.ttl = cfg.quoteTtlSeconds ?? 300;
     this.secret = cfg.quoteSecret ? Buffer.from(cfg.quoteSecret.replace(/^0x/, ""), "hex") : randomBytes(32);
     this.defaultMaxTokens = cfg.defaultMaxTokens ?? 2048;
-    this.codeCacheMs = cfg.codeCacheMs ?? 30_000;
     this.fast = cfg.fastVerify ?? true;
     this.balanceRefreshMs = cfg.balanceRefreshMs ?? 2_000;
     this.fastMaxCalls = cfg.fastMaxUnsettledCalls ?? 64;
-    const account = privateKeyToAccount(cfg.facilitatorKey as Hex);
-    this.facilitatorAddress = account.address;
-    const viemChain = defineChain({
-      id: chain.chainId,
-      name: cfg.chain,
-      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [chain.rpcUrl] } },
-    });
-    this.client = createWalletClient({
-      account,
-      chain: viemChain,
-      transport: http(chain.rpcUrl),
-      pollingInterval: cfg.pollingMs ?? 250,
-    }).extend(publicActions);
-    const signer = toFacilitatorEvmSigner({
-      address: account.address,
-      readContract: (a) => this.client.readContract(a as Parameters<typeof this.client.readContract>[0]),
-      verifyTypedData: (a) => this.client.verifyTypedData(a as Parameters<typeof this.client.verifyTypedData>[0]),
-      writeContract: (a) => this.client.writeContract(a as Parameters<typeof this.client.writeContract>[0]),
-      sendTransaction: (a) => this.client.sendTransaction(a),
-      waitForTransactionReceipt: (a) => this.client.waitForTransactionReceipt(a),
-      // the payer's code is read twice per verification (ERC-6492 and ERC-1271 checks): cache it
-      // briefly (an account that gains code, e.g. an EIP-7702 delegation, is seen within codeCacheMs)
-      getCode: (a) => this.codeOf(a.address),
-    });
-    this.facilitator = new x402Facilitator().register(this.network, new ExactEvmScheme(signer));
-    if (cfg.settleInWorker ?? true)
-      this.settler = new SettlementWorker({
-        facilitatorKey: cfg.facilitatorKey,
-        rpcUrl: chain.rpcUrl,
-        chainId: chain.chainId,
-        chainName: cfg.chain,
-        pollingMs: cfg.pollingMs ?? 250,
-        codeCacheMs: this.codeCacheMs,
-      });
+    const setup = {
+      facilitatorKey: cfg.facilitatorKey,
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      chainName: cfg.chain,
+      pollingMs: cfg.pollingMs ?? 250,
+      codeCacheMs: cfg.codeCacheMs ?? 30_000,
+    };
+    // the same factory builds the settlement worker's facilitator (settle-worker.ts)
+    const made = makeFacilitatorClient(setup);
+    this.client = made.client;
+    this.facilitator = made.facilitator;
+    this.codes = made.codes;
+    this.facilitatorAddress = made.account.address;
+    if (cfg.settleInWorker ?? true) this.settler = new SettlementWorker(setup);
 
     this.db = new Database(cfg.paymentsDb ?? ":memory:");
     this.db.pragma("journal_mode = WAL");
@@ -266,26 +242,6 @@ export class PaidCalls {
       this.sweepTimer = setInterval(() => void this.sweepAll(), cfg.sweepEveryMs);
       this.sweepTimer.unref();
     }
-  }
-
-  private codeOf(address: `0x${string}`): Promise<`0x${string}` | undefined> {
-    const k = address.toLowerCase();
-    const hit = this.codes.get(k);
-    const t = Date.now();
-    if (hit && t - hit.at < this.codeCacheMs) return hit.code;
-    if (this.codes.size > 100_000) this.codes.clear(); // bounded: a flood of payers only costs re-reads
-    const code = this.client.getCode({ address });
-    code.then(
-      () => this.codes.set(k, { at: Date.now(), code }),
-      () => (this.codes.get(k)?.code === code ? this.codes.delete(k) : undefined),
-    );
-    // a stale answer is re-read behind this call (an EOA that gains code is seen one call later)
-    if (hit) {
-      hit.at = t;
-      return hit.code;
-    }
-    this.codes.set(k, { at: t, code });
-    return code;
   }
 
   // ---------------------------------------------------------------- quotes
@@ -501,7 +457,7 @@ export class PaidCalls {
   ): Promise<boolean> {
     const signature = (payload.payload as { signature?: unknown }).signature;
     if (typeof signature !== "string") return false;
-    const code = await this.codeOf(payer);
+    const code = await this.codes.get(payer);
     if (code && code !== "0x") return false; // a contract wallet (ERC-1271/6492): the facilitator checks it
     const now = nowS(this.now);
     if (BigInt(auth.validBefore) < BigInt(now + 6))
@@ -692,18 +648,31 @@ export class PaidCalls {
       { status: string; tx: string | null; reason: string | null } | undefined;
   }
 
-  /** HexsApiPayments.sweep(model, asset) from the facilitator account; returns the tx hash. */
-  async sweep(model: string): Promise<string> {
-    const hash = await this.client.writeContract({
-      address: this.apiPayments,
-      abi: API_PAYMENTS_ABI,
-      functionName: "sweep",
-      args: [BigInt(model), this.asset],
-    });
-    const receipt = await this.client.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new ApiRefusal("chain_unavailable", `sweep ${hash} reverted`);
-    this.unswept.delete(model);
-    return hash;
+  /**
+   * HexsApiPayments.sweep(model, asset) from the facilitator account; returns the tx hash. Sent
+   * from the settlement queue (on the worker when there is one), never while a settlement of
+   * this gateway is being sent from the same account (the nonce would race).
+   */
+  sweep(model: string): Promise<string> {
+    const run = async () => {
+      if (this.closed) throw new ApiRefusal("chain_unavailable", "the gateway is closing: no sweep");
+      let hash: string;
+      try {
+        hash = this.settler
+          ? await this.settler.sweep(this.apiPayments, model, this.asset)
+          : await sendSweep(this.client, this.apiPayments, model, this.asset);
+      } catch (e) {
+        throw new ApiRefusal("chain_unavailable", messageOf(e).split("\n")[0]);
+      }
+      this.unswept.delete(model);
+      return hash;
+    };
+    const done = this.queue.then(run);
+    this.queue = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
   }
 
   private async sweepAll(): Promise<void> {

@@ -39,6 +39,8 @@ import type { PaymentRequirements } from "@x402/core/types";
 import { PaidCalls, type HeldPayment, type X402Config } from "./facilitator";
 import { VoucherCalls, type HeldVoucher, type VoucherConfig } from "./vouchers";
 import { VOUCHER_HEADER_NAME } from "../../sdk/api/vouchers";
+import { hashMessage } from "viem";
+import { PayerKeys } from "./fast-verify";
 
 export type GatewayChain =
   | { name: string; kind: "evm"; rpcUrl: string; chainId: number; /** HexsRegistry: keysOf(model) */ registry: string }
@@ -349,6 +351,15 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
     vouchers = new VoucherCalls(v, c, metrics, now, log);
   }
 
+  // EIP-191 holder signatures: native ecrecover (fast-verify.ts, when libsecp256k1 loads) accepts a
+  // plain low-s one that names the account; whatever it does not confirm goes to the SDK's verifier
+  const holderKeys = new PayerKeys();
+  const holderSignatureValid = (account: Account, message: string, signature: string): boolean =>
+    (account.family === "evm" &&
+      holderKeys.native !== undefined &&
+      holderKeys.verify(Buffer.from(hashMessage(message).slice(2), "hex"), signature, account.address) === "valid") ||
+    verifyHolderSignature(account, message, signature);
+
   /** Steps 1–5 of the header comment; returns the account served. */
   const authorize = async (req: IncomingMessage, model: string, path: string, body: Buffer): Promise<Account> => {
     const encoded = req.headers[REQUEST_HEADER_NAME];
@@ -369,7 +380,7 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
     } catch (e) {
       return refuseApi("malformed_auth", messageOf(e));
     }
-    if (!verifyHolderSignature(account, message, signature))
+    if (!holderSignatureValid(account, message, signature))
       refuseApi(
         "bad_signature",
         `the signature does not verify for ${account.address} over the signed request (${account.family === "evm" ? "EIP-191" : "ADR-36"})`,
@@ -409,7 +420,8 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
           const out: OutgoingHttpHeaders = {};
           for (const h of PASS_BACK) if (ures.headers[h] !== undefined) out[h] = ures.headers[h];
           res.writeHead(ures.statusCode ?? 502, out);
-          res.flushHeaders();
+          // a stream's headers go out at once; a plain answer's go with its body in one write
+          if (/^text\/event-stream/i.test(String(ures.headers["content-type"] ?? ""))) res.flushHeaders();
           const status = ures.statusCode ?? 502;
           // chunk by chunk as the upstream sends them: SSE tokens reach the client immediately
           ures.pipe(res);

@@ -3,70 +3,30 @@
 // @x402/evm's facilitator settles a payment by verifying it again (viem's signature recovery,
 // getCode, an eth_call), signing transferWithAuthorization and polling for its receipt: ~5 ms of
 // CPU a call. On the gateway's request thread that competes with answering calls; here a worker
-// owns its own facilitator (same key, same @x402 packages) and settles what the request thread
+// owns its own facilitator (built by the same factory, facilitator-client.ts) and settles what the request thread
 // hands it, one at a time. The request thread keeps the ledger (SQLite) and every decision: it
-// only asks "settle this payload against these requirements" and records the answer.
+// only asks "settle this payload against these requirements" and records the answer. Sweeps of
+// settled revenue into vaults are sent here too, in the same serial queue: two threads sending
+// from the facilitator account at once could pick the same nonce.
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { createWalletClient, defineChain, http, publicActions, type Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { x402Facilitator } from "@x402/core/facilitator";
 import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/core/types";
-import { toFacilitatorEvmSigner } from "@x402/evm";
-import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { messageOf } from "../../sdk/errors";
+import { makeFacilitatorClient, sendSweep, type FacilitatorSetup } from "./facilitator-client";
 
-export interface SettlerSetup {
-  facilitatorKey: string;
-  rpcUrl: string;
-  chainId: number;
-  chainName: string;
-  pollingMs: number;
-  codeCacheMs: number;
-}
+export type SettlerSetup = FacilitatorSetup;
 
-/** One @x402/evm exact facilitator for `network`, with the payer's code cached briefly. */
-export function makeFacilitator(s: SettlerSetup): x402Facilitator {
-  const account = privateKeyToAccount(s.facilitatorKey as Hex);
-  const chain = defineChain({
-    id: s.chainId,
-    name: s.chainName,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [s.rpcUrl] } },
-  });
-  const client = createWalletClient({ account, chain, transport: http(s.rpcUrl), pollingInterval: s.pollingMs }).extend(
-    publicActions,
-  );
-  const codes = new Map<string, { at: number; code: Promise<`0x${string}` | undefined> }>();
-  const signer = toFacilitatorEvmSigner({
-    address: account.address,
-    readContract: (a) => client.readContract(a as Parameters<typeof client.readContract>[0]),
-    verifyTypedData: (a) => client.verifyTypedData(a as Parameters<typeof client.verifyTypedData>[0]),
-    writeContract: (a) => client.writeContract(a as Parameters<typeof client.writeContract>[0]),
-    sendTransaction: (a) => client.sendTransaction(a),
-    waitForTransactionReceipt: (a) => client.waitForTransactionReceipt(a),
-    // read twice per verification (ERC-6492 and ERC-1271 checks): keep it briefly, drop failures
-    getCode: ({ address }) => {
-      const k = address.toLowerCase();
-      const hit = codes.get(k);
-      if (hit && Date.now() - hit.at < s.codeCacheMs) return hit.code;
-      if (codes.size > 100_000) codes.clear();
-      const code = client.getCode({ address });
-      codes.set(k, { at: Date.now(), code });
-      code.catch(() => codes.delete(k));
-      return code;
-    },
-  });
-  return new x402Facilitator().register(`eip155:${s.chainId}`, new ExactEvmScheme(signer));
-}
+type Job =
+  | { kind: "settle"; payload: string; requirements: string }
+  | { kind: "sweep"; apiPayments: `0x${string}`; model: string; asset: `0x${string}` };
+type Request = Job & { id: number };
+type Reply = { id: number; result?: SettleResponse; hash?: `0x${string}`; error?: string };
+type Pending = { resolve: (r: Reply) => void; reject: (e: Error) => void };
 
-type Request = { id: number; payload: string; requirements: string };
-type Reply = { id: number; result?: SettleResponse; error?: string };
-
-/** The request thread's handle: settle() posts to the worker and resolves with its answer. */
+/** The request thread's handle: settle() and sweep() post to the worker and resolve with its answer. */
 export class SettlementWorker {
   private worker?: Worker;
   private next = 0;
-  private readonly pending = new Map<number, { resolve: (r: SettleResponse) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, Pending>();
 
   constructor(private readonly setup: SettlerSetup) {}
 
@@ -82,8 +42,8 @@ export class SettlementWorker {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.result) p.resolve(m.result);
-      else p.reject(new Error(m.error ?? "settlement worker gave no answer"));
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m);
     });
     const fail = (e: Error): void => {
       if (this.worker !== w) return;
@@ -96,13 +56,26 @@ export class SettlementWorker {
     return w;
   }
 
-  settle(payload: string, requirements: string): Promise<SettleResponse> {
+  private call(m: Job): Promise<Reply> {
     this.worker ??= this.spawn();
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, payload, requirements } satisfies Request);
+      this.worker!.postMessage({ ...m, id } satisfies Request);
     });
+  }
+
+  async settle(payload: string, requirements: string): Promise<SettleResponse> {
+    const r = await this.call({ kind: "settle", payload, requirements });
+    if (!r.result) throw new Error("settlement worker gave no answer");
+    return r.result;
+  }
+
+  /** HexsApiPayments.sweep(model, asset), queued behind the settlements already handed over. */
+  async sweep(apiPayments: `0x${string}`, model: string, asset: `0x${string}`): Promise<`0x${string}`> {
+    const r = await this.call({ kind: "sweep", apiPayments, model, asset });
+    if (!r.hash) throw new Error("settlement worker gave no answer");
+    return r.hash;
   }
 
   async close(): Promise<void> {
@@ -115,11 +88,15 @@ export class SettlementWorker {
 // the worker side: settle each request in turn and answer it
 if (!isMainThread && parentPort && (workerData as { hexsSettler?: SettlerSetup } | null)?.hexsSettler) {
   const port = parentPort;
-  const facilitator = makeFacilitator((workerData as { hexsSettler: SettlerSetup }).hexsSettler);
+  const { facilitator, client } = makeFacilitatorClient((workerData as { hexsSettler: SettlerSetup }).hexsSettler);
   let queue = Promise.resolve();
   port.on("message", (m: Request) => {
     queue = queue.then(async () => {
       try {
+        if (m.kind === "sweep") {
+          port.postMessage({ id: m.id, hash: await sendSweep(client, m.apiPayments, m.model, m.asset) } satisfies Reply);
+          return;
+        }
         const result = await facilitator.settle(
           JSON.parse(m.payload) as PaymentPayload,
           JSON.parse(m.requirements) as PaymentRequirements,

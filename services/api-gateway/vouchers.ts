@@ -43,6 +43,7 @@ import { ApiRefusal, refuseApi } from "../../sdk/api/request";
 import { decodeVoucherHeader, VOUCHER_TYPES, type Voucher } from "../../sdk/api/vouchers";
 import { messageOf } from "../../sdk/errors";
 import { API_PAYMENTS_ABI } from "./api-payments-abi";
+import { PayerKeys } from "./fast-verify";
 
 // The voucher's EIP-712 digest is built here from its fixed type and a domain separator computed
 // once: viem's generic hashTypedData re-hashes the domain and re-validates the type per call
@@ -171,6 +172,8 @@ export class VoucherCalls {
   private readonly db: Database.Database;
   /** payer (lowercase) → why it gets no more calls on credit */
   private readonly suspended = new Map<string, string>();
+  /** payers' public keys: their vouchers are checked by native ecrecover when it loads (fast-verify.ts) */
+  private readonly keys = new PayerKeys();
   private readonly channels = new Map<string, { at: number; value: Promise<Channel> }>();
   private readonly prices = new Map<string, { at: number; value: Promise<Price> }>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -315,13 +318,19 @@ export class VoucherCalls {
         "voucher_expired",
         `the voucher expires at ${new Date(Number(v.expiry) * 1000).toISOString()}: it must stay valid ${this.minLifetime} s for the gateway to redeem it`,
       );
-    let signer: string;
-    try {
-      signer = await recoverAddress({ hash: voucherDigest(this.domain, v), signature: signature as Hex });
-    } catch {
-      signer = "";
+    const digest = voucherDigest(this.domain, v);
+    let verdict = this.keys.verify(Buffer.from(digest.slice(2), "hex"), signature, v.payer);
+    if (verdict === "unsupported") {
+      // a signature form the fast check leaves alone (e.g. high s): viem's recovery, as before
+      let signer: string;
+      try {
+        signer = await recoverAddress({ hash: digest, signature: signature as Hex });
+      } catch {
+        signer = "";
+      }
+      verdict = signer.toLowerCase() === v.payer.toLowerCase() ? "valid" : "invalid";
     }
-    if (signer.toLowerCase() !== v.payer.toLowerCase())
+    if (verdict !== "valid")
       refuseApi("voucher_bad_signature", `the voucher is not signed by its payer ${v.payer} (EIP-712, HexsApiPayments domain)`);
     const suspension = this.suspended.get(v.payer.toLowerCase());
     if (suspension !== undefined)

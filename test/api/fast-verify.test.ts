@@ -8,6 +8,7 @@ import { hashTypedData, recoverAddress, toHex, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { secp256k1 } from "@noble/curves/secp256k1";
 import {
+  nativeSecp256k1,
   PayerKeys,
   tokenDomainSeparator,
   transferDigest,
@@ -70,8 +71,8 @@ describe("API gateway fast x402 checks (EIP-712 digest, kept-key ECDSA) against 
     }
   });
 
-  it("signatures of random keys: valid exactly when viem recovers the payer with low s and v 27/28, before and after the key is kept; high-s, wrong-v, foreign and corrupted ones are not", async () => {
-    const keys = new PayerKeys();
+  /** Signatures of 6 random keys, 8 each, and 6 altered forms of each, checked by `keys` against viem. */
+  async function againstViem(keys: PayerKeys): Promise<void> {
     let checked = 0;
     for (let k = 0; k < 6; k++) {
       const payer = privateKeyToAccount(generatePrivateKey());
@@ -104,7 +105,23 @@ describe("API gateway fast x402 checks (EIP-712 digest, kept-key ECDSA) against 
       }
     }
     expect(checked).to.equal(6 * 8 * 7);
+  }
+
+  it("signatures of random keys (@noble/curves): valid exactly when viem recovers the payer with low s and v 27/28, before and after the key is kept; high-s, wrong-v, foreign and corrupted ones are not", async () => {
+    const keys = new PayerKeys(10_000, false);
+    expect(keys.native).to.equal(undefined);
+    await againstViem(keys);
     // the kept-key path ran, and every signature it could not confirm went through a full recovery
     expect(keys.counts.kept).to.be.greaterThan(6 * 7 * 3);
+  });
+
+  it("signatures of random keys (native libsecp256k1 recovery, when the binding loads): the same verdicts as viem's recovery; later signatures of a payer match its kept key bytes", async function () {
+    if (!nativeSecp256k1()) this.skip(); // the `secp256k1` package's native build is not installed
+    const keys = new PayerKeys();
+    expect(keys.native).to.not.equal(undefined);
+    await againstViem(keys);
+    // each payer's 7 later good signatures matched the kept key; the rest were recovered and hashed
+    expect(keys.counts.kept).to.equal(6 * 7);
+    expect(keys.counts.recovered).to.be.at.least(6 + 6 * 8 * 2); // first signatures, wrong-v and foreign ones
   });
 });

@@ -269,6 +269,38 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
     expect(metrics).to.match(new RegExp(`hexs_api_requests_total\\{model="${m1}",outcome="paid"\\} 1\\b`));
   });
 
+  it("the gateway's sweep is sent from the settlement queue (the worker), not beside it: 8 calls paid at once and a sweep asked for while they settle all land, none fails, and the sink ends in the vault", async () => {
+    const count = (text: string, outcome: string) =>
+      Number(new RegExp(`hexs_api_settlements_total\\{model="${m1}",outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const metricsBefore = await (await fetch(`${gw.url}/metrics`)).text();
+    const vaultBefore = await p.market.vaultOf(m1, USD);
+    const opBefore = await p.market.creditOf(await operator.getAddress(), USD);
+    const sinkBefore = await usd.balanceOf(sink);
+    const pay = payingFetch(payer);
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => pay(url(), post(chat(`sweep ${i}`)))));
+    for (const r of answers) expect(r.status).to.equal(200);
+    // the first settlement has landed (the sink holds something to sweep), the others are queued
+    const t0 = Date.now();
+    while ((await usd.balanceOf(sink)) === sinkBefore) {
+      if (Date.now() - t0 > 30_000) throw new Error("no settlement landed in 30 s");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const hash = await gw.payments!.sweep(m1.toString());
+    await gw.payments!.flush();
+    const receipt = await ethers.provider.getTransactionReceipt(hash);
+    expect(receipt!.status).to.equal(1);
+    expect(receipt!.from.toLowerCase()).to.equal(gw.payments!.facilitatorAddress.toLowerCase());
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(count(metrics, "settled") - count(metricsBefore, "settled")).to.equal(8);
+    expect(count(metrics, "failed") - count(metricsBefore, "failed")).to.equal(0);
+    // the sweep ran after every settlement queued before it: the sink is empty, the vault holds it all
+    const total = sinkBefore + 8n * PRICE;
+    const opShare = (total * BigInt(OPERATOR_BPS)) / 10_000n;
+    expect(await usd.balanceOf(sink)).to.equal(0n);
+    expect(await p.market.vaultOf(m1, USD)).to.equal(vaultBefore + total - opShare);
+    expect(await p.market.creditOf(await operator.getAddress(), USD)).to.equal(opBefore + opShare);
+  });
+
   it("missing, malformed, forged, expired, under-priced, wrong-chain and wrong-token payments get 402 with the reason and the accepted requirements; no balance moves", async () => {
     const required = await quote();
     const before = await balances();
