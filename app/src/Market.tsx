@@ -396,7 +396,7 @@ export function KeysForSale({ config, modelId }: { config: AppConfig; modelId: s
                               className="button secondary"
                               disabled={busy}
                               onClick={() => void order(l, paying, rp)}
-                              aria-label={`Buy key ${l.keyId} with payment on ${on} for ${amount}`}
+                              aria-label={`Buy with payment on ${on} (${amount}): key ${l.keyId}`}
                             >
                               Buy with payment on {on} ({amount})
                             </button>
