@@ -324,7 +324,9 @@ export function KeysForSale({ config, modelId }: { config: AppConfig; modelId: s
       <h2 id="market-h">Keys for sale</h2>
       <p className="muted small">
         Keys their holders resell, on the chain where each is held. A resale pays the model's lineage its royalty (ERC-2981) like
-        a new key does; the key moves to the buyer when the transaction is confirmed.
+        a new key does; the key moves to the buyer when the transaction is confirmed. Where the seller priced a key for buyers on
+        another chain, you can pay there: your payment is held until the key arrives on that chain, and refunded if the listing is
+        gone by then.
       </p>
       {error && (
         <p role="alert" className="error">
@@ -714,6 +716,7 @@ export function Offers({ config, modelId, prices }: { config: AppConfig; modelId
       )}
       {account && (mine.value ?? []).length > 0 && (
         <table className="prices" aria-label="your open offers">
+          <caption className="small">Your open offers</caption>
           <thead>
             <tr>
               <th scope="col">Key</th>
@@ -747,47 +750,68 @@ export function Offers({ config, modelId, prices }: { config: AppConfig; modelId
           </tbody>
         </table>
       )}
-      {account && <ResaleCredit config={config} account={account} refresh={credits} />}
+      {account && (
+        <ResaleCredit
+          config={config}
+          account={account}
+          refresh={credits}
+          tokens={prices.filter((p) => p.currency.toLowerCase() !== NATIVE)}
+        />
+      )}
       {action && <ActionPanel config={config} action={action} />}
     </section>
   );
 }
 
-/** What the market owes the account in native coin on each chain (proceeds, withdrawn offers, refunded orders): Claim. */
-export function ResaleCredit({ config, account, refresh }: { config: AppConfig; account: string; refresh?: number }) {
+/**
+ * What the market owes the account on each chain (proceeds, withdrawn offers, refunded orders), in
+ * the native coin and in `tokens` (ERC-20s by chain): Claim.
+ */
+export function ResaleCredit({
+  config,
+  account,
+  refresh,
+  tokens = [],
+}: {
+  config: AppConfig;
+  account: string;
+  refresh?: number;
+  tokens?: { hexsChain: number; currency: string }[];
+}) {
   const chains = evmChains(config.registry).filter((c) => c.contracts.HexsResale);
   const [tick, setTick] = useState(0);
+  const wanted = [
+    ...chains.map((ch) => ({ hexsChain: ch.hexsChainId, currency: NATIVE as string })),
+    ...tokens.filter((t) => chains.some((ch) => ch.hexsChainId === t.hexsChain)),
+  ];
+  const cur = useCurrencies(chains, wanted);
   const owed = usePolled(
     () =>
       Promise.all(
-        chains.map(async (ch) => {
-          const c = hexs.connectContracts(ch, readProvider(ch));
-          return { chain: ch, amount: await c.resale!.creditOf(account, NATIVE) };
+        wanted.map(async (w) => {
+          const chain = chains.find((ch) => ch.hexsChainId === w.hexsChain)!;
+          const c = hexs.connectContracts(chain, readProvider(chain));
+          return { chain, currency: w.currency, amount: await hexs.resaleCreditOf(c, account, w.currency) };
         }),
       ),
-    [account, refresh, tick],
+    [account, refresh, tick, wanted.map((w) => `${w.hexsChain}:${w.currency}`).join(",")],
   );
   const { action, run, busy } = useMarketAction(config, () => setTick((n) => n + 1));
   const due = (owed.value ?? []).filter((x) => x.amount > 0n);
   if (!due.length && !action) return null;
   return (
     <div className="credit" data-testid="resale-credit">
-      {due.map(({ chain, amount }) => {
+      {due.map(({ chain, currency, amount }) => {
         const label = chainLabel(config.registry, chain.hexsChainId);
-        const text = formatAmount(amount, NATIVE);
+        const text = formatAmount(amount, currency, cur(chain.hexsChainId, currency));
         return (
-          <p key={chain.hexsChainId} className="small">
+          <p key={`${chain.hexsChainId}:${currency}`} className="small">
             The market owes you {text} on {label}.{" "}
             <button
               className="button secondary"
               disabled={busy}
               onClick={() =>
-                void run(
-                  "claim",
-                  "0",
-                  chain,
-                  async (c, signer) => (await hexs.claimResale(c, signer, { currency: NATIVE })).txHash,
-                )
+                void run("claim", "0", chain, async (c, signer) => (await hexs.claimResale(c, signer, { currency })).txHash)
               }
               aria-label={`Claim ${text} on ${label}`}
             >

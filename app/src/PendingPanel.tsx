@@ -37,8 +37,8 @@ function Resumed({ config, p, onHide }: { config: AppConfig; p: Pending; onHide:
           {
             key: "escrowed",
             todo: `Payment escrowed on ${label(p.chain)}`,
-            text: (s: FlowStep) =>
-              `Paid: held in escrow on ${label(p.chain)} (order ${formatId((s as { orderId: bigint }).orderId)})`,
+            text: (s: FlowStep, done: boolean) =>
+              `Paid: held in escrow on ${label(p.chain)}${done ? "" : ` until ${label(p.toChain ?? 0)} answers`} (order ${formatId((s as { orderId: bigint }).orderId)})`,
           },
           steps.some((s) => s.step === "refunded")
             ? {

@@ -82,13 +82,10 @@ export async function watchOrder(
   const c = hexs.connectContracts(chain, readProvider(chain));
   while (!signal?.aborted) {
     const o = await hexs.remoteOrderOf(c, orderId).catch(() => undefined);
-    if (o?.state === "settled") {
-      const [ev] = await c.resale!.queryFilter(c.resale!.filters.RemoteOrderSettled(orderId), fromBlock);
-      if (ev) {
-        const seconds = (Date.now() - t0) / 1000;
-        on({ step: ev.args.filled ? "filled" : "refunded", chain: chain.name, seconds });
-        return;
-      }
+    const end = o?.state === "settled" ? await hexs.remoteOrderOutcome(c, orderId, fromBlock).catch(() => undefined) : undefined;
+    if (end) {
+      on({ step: end.outcome, chain: chain.name, seconds: (Date.now() - t0) / 1000 });
+      return;
     }
     await new Promise((ok) => setTimeout(ok, 1000));
   }

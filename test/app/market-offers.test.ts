@@ -159,7 +159,7 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     expect(await row.innerText()).to.contain("0.04 ETH");
   });
 
-  it("an ERC-20 offer asks the approval first, then is withdrawn: the escrow is credited back, the row disappears", async () => {
+  it("an ERC-20 offer asks the approval first, then is withdrawn: the row disappears and the escrow is credited back and claimed", async () => {
     const offerId = (await openOffers()) + 1n;
     await makeOffer(offeredKey, token, "5", "1");
     const status = offers(buyerPage).getByRole("status", { name: "offer progress" });
@@ -178,6 +178,15 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     expect((await readA().resale!.offerOf(offerId)).buyer).to.equal(ZeroAddress);
     expect(await readA().resale!.creditOf(buyer.address, token)).to.equal(parseEther("5"));
     await row.waitFor({ state: "detached", timeout: 30_000 });
+    // the withdrawn amount is credited back: the page offers to claim it
+    const owed = offers(buyerPage).getByTestId("resale-credit");
+    await owed.getByRole("button", { name: "Claim 5.0 TUSD on Devnet A" }).click();
+    await owed
+      .getByRole("status", { name: "claim progress" })
+      .locator('[data-testid="step-confirmed"].done')
+      .waitFor({ timeout: 30_000 });
+    expect(await readA().resale!.creditOf(buyer.address, token)).to.equal(0n);
+    expect(await TestToken__factory.connect(token, s.nodes.a.node.provider).balanceOf(buyer.address)).to.equal(parseEther("100"));
   });
 
   it("the holder sees the open offer on the key's card in My keys and accepts it: the key moves, the holder is credited and claims", async () => {
