@@ -187,7 +187,7 @@ function ActionPanel({ config, action }: { config: AppConfig; action: MarketActi
   return (
     <div className="buy-panel" data-testid="market-action">
       <h3>
-        {VERB[action.kind]} of key {formatId(action.keyId)}
+        {action.kind === "claim" ? "Claim of what the market owes you" : `${VERB[action.kind]} of key ${formatId(action.keyId)}`}
       </h3>
       <FlowStatus
         steps={action.steps}
