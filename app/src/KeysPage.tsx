@@ -17,7 +17,7 @@ import {
   type HoldingRow,
   type ListingRow,
 } from "./indexer";
-import { ListForSale } from "./Market";
+import { KeyOffers, ListForSale, ResaleCredit } from "./Market";
 import { FlowStatus, SIGN_AND_SUBMIT, type StepDef } from "./Flow";
 import { Deployment, purchaseChainOf } from "./Deployment";
 import { savePending, clearPending, readProvider, watchArrival, type FlowStep } from "./pending";
@@ -225,6 +225,7 @@ function KeyRow({
         )}
       </div>
       <ListForSale config={config} h={h} listing={listing} onChanged={onChanged} />
+      <KeyOffers config={config} h={h} onChanged={onChanged} />
       <DecryptSdl h={h} locator={m?.sdlLocator ?? null} name={name} keyServiceUrl={config.keyServiceUrl} />
       {boughtOn && <Deployment keyId={h.keyId} chain={boughtOn} account={account} />}
     </li>
@@ -471,6 +472,7 @@ function WalletKeys({ config, catalog }: { config: AppConfig; catalog: Catalog }
               )}
             </section>
           ))}
+          <ResaleCredit config={config} account={account} />
           {holdings.moving.length > 0 && (
             <section aria-labelledby="moving-h">
               <h2 id="moving-h">On their way</h2>

@@ -6,7 +6,7 @@ import { chainLabel, evmChains } from "./config";
 import { ancestorsOf, formatId, metaOf, type Catalog } from "./indexer";
 import { Lineage } from "./Lineage";
 import { RoyaltyFlow } from "./RoyaltyFlow";
-import { KeysForSale } from "./Market";
+import { KeysForSale, Offers } from "./Market";
 import { checksum, pct } from "./format";
 import { formatAmount, useCurrencies } from "./currency";
 import { clearPending, savePending } from "./pending";
@@ -302,6 +302,7 @@ export function ModelPage({
       </section>
 
       <KeysForSale config={config} modelId={m.id} />
+      <Offers config={config} modelId={m.id} prices={catalog.prices.filter((p) => p.modelId === m.id && p.listed)} />
 
       <section aria-labelledby="lineage-h">
         <h2 id="lineage-h">Lineage</h2>

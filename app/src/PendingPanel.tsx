@@ -21,37 +21,63 @@ function Resumed({ config, p, onHide }: { config: AppConfig; p: Pending; onHide:
   const what =
     p.kind === "buy"
       ? `Purchase of a key of model ${formatId(p.modelId)} on ${label(p.chain)}`
-      : p.kind === "move"
-        ? `Move of key ${formatId(p.keyId ?? "0")} from ${label(p.chain)} to ${label(p.toChain ?? 0)}`
-        : `Transfer of key ${formatId(p.keyId ?? "0")} on ${label(p.chain)}`;
+      : p.kind === "order"
+        ? `Purchase of key ${formatId(p.keyId ?? "0")} listed on ${label(p.toChain ?? 0)}, paid on ${label(p.chain)}`
+        : p.kind === "move"
+          ? `Move of key ${formatId(p.keyId ?? "0")} from ${label(p.chain)} to ${label(p.toChain ?? 0)}`
+          : `Transfer of key ${formatId(p.keyId ?? "0")} on ${label(p.chain)}`;
   const defs: StepDef[] = [
     {
       key: "submitted",
       todo: "Transaction submitted",
       text: (s) => `Transaction submitted: ${(s as { txHash: string }).txHash.slice(0, 10)}…`,
     },
-    ...(p.kind === "move"
+    ...(p.kind === "order"
       ? ([
-          { key: "left", todo: `Left ${label(p.chain)}`, outcome: true, text: () => `Left ${label(p.chain)}: on its way` },
           {
-            key: "arrived",
-            todo: `Arrived on ${label(p.toChain ?? 0)}`,
-            outcome: true,
-            text: (s: FlowStep) => {
-              const x = s as { chain: string; seconds: number };
-              return `Arrived on ${byName(x.chain)} ${x.seconds.toFixed(1)} s after the reload`;
-            },
+            key: "escrowed",
+            todo: `Payment escrowed on ${label(p.chain)}`,
+            text: (s: FlowStep, done: boolean) =>
+              `Paid: held in escrow on ${label(p.chain)}${done ? "" : ` until ${label(p.toChain ?? 0)} answers`} (order ${formatId((s as { orderId: bigint }).orderId)})`,
           },
+          steps.some((s) => s.step === "refunded")
+            ? {
+                key: "refunded",
+                todo: "",
+                outcome: true,
+                text: () =>
+                  `Refunded: the listing on ${label(p.toChain ?? 0)} was gone or changed; your payment is credited back on ${label(p.chain)} (claim it on My keys)`,
+              }
+            : {
+                key: "filled",
+                todo: `Key arrives on ${label(p.chain)}, the seller is paid`,
+                outcome: true,
+                text: (s: FlowStep) =>
+                  `Filled: key ${formatId(p.keyId ?? "0")} arrived on ${label(p.chain)} ${(s as { seconds: number }).seconds.toFixed(1)} s after the reload`,
+              },
         ] as StepDef[])
-      : ([
-          {
-            key: "confirmed",
-            todo: "Confirmed on chain",
-            outcome: true,
-            text: (s: FlowStep) =>
-              p.kind === "buy" ? `Confirmed: key ${formatId((s as { keyId: bigint }).keyId)} is yours` : "Confirmed",
-          },
-        ] as StepDef[])),
+      : p.kind === "move"
+        ? ([
+            { key: "left", todo: `Left ${label(p.chain)}`, outcome: true, text: () => `Left ${label(p.chain)}: on its way` },
+            {
+              key: "arrived",
+              todo: `Arrived on ${label(p.toChain ?? 0)}`,
+              outcome: true,
+              text: (s: FlowStep) => {
+                const x = s as { chain: string; seconds: number };
+                return `Arrived on ${byName(x.chain)} ${x.seconds.toFixed(1)} s after the reload`;
+              },
+            },
+          ] as StepDef[])
+        : ([
+            {
+              key: "confirmed",
+              todo: "Confirmed on chain",
+              outcome: true,
+              text: (s: FlowStep) =>
+                p.kind === "buy" ? `Confirmed: key ${formatId((s as { keyId: bigint }).keyId)} is yours` : "Confirmed",
+            },
+          ] as StepDef[])),
     ...(p.kind === "buy"
       ? ([
           {
@@ -76,7 +102,7 @@ function Resumed({ config, p, onHide }: { config: AppConfig; p: Pending; onHide:
         </p>
       )}
       {(error ||
-        ["mirrored", "arrived"].includes(steps.at(-1)?.step ?? "") ||
+        ["mirrored", "arrived", "filled", "refunded"].includes(steps.at(-1)?.step ?? "") ||
         (p.kind === "transfer" && steps.at(-1)?.step === "confirmed")) && (
         <button className="button secondary" onClick={onHide}>
           Hide

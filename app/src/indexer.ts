@@ -253,3 +253,53 @@ export async function loadListings(indexerUrl: string, by: { model?: string; sel
   if (!res.ok || !body.listings) throw new Error(`indexer: ${body.error ?? `HTTP ${res.status}`}`);
   return body.listings;
 }
+
+export interface OfferRow {
+  offerId: string;
+  keyId: string;
+  modelId: string;
+  hexsChain: number;
+  buyer: string;
+  currency: string;
+  amount: string;
+  validUntil: string;
+  state: "open" | "accepted" | "cancelled";
+  /** An open offer past its valid-until: the market refuses to accept it; its maker withdraws it. */
+  expired: boolean;
+}
+
+async function market<T>(indexerUrl: string, path: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${indexerUrl}${path}`);
+  } catch {
+    throw new Error(`the indexer at ${indexerUrl} is unreachable`);
+  }
+  const body = (await res.json()) as T & { error?: string };
+  if (!res.ok) throw new Error(`indexer: ${body.error ?? `HTTP ${res.status}`}`);
+  return body;
+}
+
+/** Open offers (the indexer's /market/offers): one model's, one key's on one chain, or one buyer's. */
+export async function loadOffers(
+  indexerUrl: string,
+  by: { model?: string; key?: string; chain?: number; buyer?: string },
+): Promise<OfferRow[]> {
+  const q = new URLSearchParams();
+  if (by.model) q.set("model", by.model);
+  if (by.key) q.set("key", by.key);
+  if (by.chain !== undefined) q.set("chain", String(by.chain));
+  if (by.buyer) q.set("buyer", by.buyer.toLowerCase());
+  return (await market<{ offers: OfferRow[] }>(indexerUrl, `/market/offers?${q}`)).offers;
+}
+
+export interface OfferableKey {
+  keyId: string;
+  hexsChain: number;
+  owner: string;
+}
+
+/** A model's keys held now and not soul-bound, where each is held (/market/keys). */
+export async function loadOfferableKeys(indexerUrl: string, model: string): Promise<OfferableKey[]> {
+  return (await market<{ keys: OfferableKey[] }>(indexerUrl, `/market/keys?model=${encodeURIComponent(model)}`)).keys;
+}

@@ -1,12 +1,13 @@
 // Submitted transactions survive a reload: each flow (buy, transfer, move) is written to
 // localStorage once its transaction is out, and the app picks the stored ones up again on load,
-// following them to confirmed and then mirrored (a buy) or arrived (a move) from the chains' RPC.
+// following them to confirmed and then mirrored (a buy) or arrived (a move) from the chains' RPC;
+// a cross-chain order (bought here, listed on another chain) to escrowed, then filled or refunded.
 import { JsonRpcProvider } from "ethers";
 import * as hexs from "../../sdk";
 import type { EvmChain } from "../../sdk/chains";
 import { watchMirrors, type BuyStep } from "./wallet";
 
-export type PendingKind = "buy" | "transfer" | "move";
+export type PendingKind = "buy" | "transfer" | "move" | "order";
 
 export interface Pending {
   kind: PendingKind;
@@ -15,7 +16,7 @@ export interface Pending {
   txHash: string;
   modelId: string;
   keyId?: string;
-  /** move: destination Hexs chain; transfer: the recipient. */
+  /** move: destination Hexs chain; order: the listing's chain; transfer: the recipient. */
   toChain?: number;
   to?: string;
   /** Who receives (buy) or holds (move) the key. */
@@ -55,7 +56,40 @@ export function readProvider(chain: EvmChain): JsonRpcProvider {
   return p;
 }
 
-export type FlowStep = BuyStep | { step: "left"; txHash: string } | { step: "arrived"; chain: string; seconds: number };
+export type FlowStep =
+  | BuyStep
+  | { step: "left"; txHash: string }
+  | { step: "arrived"; chain: string; seconds: number }
+  /** A cross-chain order is placed: its payment is escrowed on the paying chain. */
+  | { step: "escrowed"; orderId: bigint; txHash: string }
+  /** The listing chain filled it: the key arrived on the paying chain, the seller was paid there. */
+  | { step: "filled"; chain: string; seconds: number }
+  /** The listing chain refused it (listing gone, price changed): the payment is credited back. */
+  | { step: "refunded"; chain: string; seconds: number };
+
+/**
+ * Follow a cross-chain order placed on `chain` until the listing chain's answer is applied there:
+ * filled (the key arrived, the seller was paid) or refunded (the payment credited back to the buyer).
+ */
+export async function watchOrder(
+  chain: EvmChain,
+  orderId: bigint,
+  fromBlock: number,
+  on: (s: FlowStep) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const t0 = Date.now();
+  const c = hexs.connectContracts(chain, readProvider(chain));
+  while (!signal?.aborted) {
+    const o = await hexs.remoteOrderOf(c, orderId).catch(() => undefined);
+    const end = o?.state === "settled" ? await hexs.remoteOrderOutcome(c, orderId, fromBlock).catch(() => undefined) : undefined;
+    if (end) {
+      on({ step: end.outcome, chain: chain.name, seconds: (Date.now() - t0) / 1000 });
+      return;
+    }
+    await new Promise((ok) => setTimeout(ok, 1000));
+  }
+}
 
 /** Wait until a moved key is held on `dest` (minted there when the hub's message is delivered). */
 export async function watchArrival(
@@ -109,6 +143,12 @@ export async function resume(chains: EvmChain[], p: Pending, on: (s: FlowStep) =
       on,
       signal,
     );
+  } else if (p.kind === "order") {
+    const ev = hexs.findEvent(receipt, c.resale!.interface, "RemoteOrderPlaced");
+    if (!ev) throw new Error(`the transaction ${p.txHash.slice(0, 10)}… placed no order`);
+    const orderId = ev.args.orderId as bigint;
+    on({ step: "escrowed", orderId, txHash: p.txHash });
+    await watchOrder(chain, orderId, receipt.blockNumber, on, signal);
   } else if (p.kind === "move") {
     on({ step: "left", txHash: p.txHash });
     const dest = chains.find((x) => x.hexsChainId === p.toChain);

@@ -458,3 +458,25 @@ export async function remotePriceOf(
   if (rp.price === 0n || l.seller === ZeroAddress || rp.seller !== l.seller) return undefined;
   return { seller: rp.seller, currency: rp.currency, price: rp.price };
 }
+
+/**
+ * How an order placed on this (the paying) chain ended, once the listing chain's answer is applied
+ * here: "filled" (the key arrived here, the seller was paid) or "refunded" (the payment credited
+ * back to the buyer); undefined while it is pending. `fromBlock`: where to start looking (the
+ * order's block, when known).
+ */
+export async function remoteOrderOutcome(
+  c: HexsContracts,
+  orderId: bigint,
+  fromBlock = 0,
+): Promise<{ outcome: "filled" | "refunded"; payee: string; txHash: string } | undefined> {
+  const r = requireResale(c);
+  const [ev] = await r.queryFilter(r.filters.RemoteOrderSettled(orderId), fromBlock);
+  if (!ev) return undefined;
+  return { outcome: ev.args.filled ? "filled" : "refunded", payee: ev.args.payee, txHash: ev.transactionHash };
+}
+
+/** What the market owes `account` here in `currency` (proceeds, withdrawn offers, refunded orders); claimResale pays it. */
+export async function resaleCreditOf(c: HexsContracts, account: string, currency: string): Promise<bigint> {
+  return requireResale(c).creditOf(account, currency);
+}

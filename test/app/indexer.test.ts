@@ -309,4 +309,66 @@ describe("indexer: catalog, lineage, prices and sales of two EVM chains", functi
     );
     expect(keyHoldings.items).to.deep.equal([]);
   });
+
+  it("indexes escrowed offers (made, cancelled, accepted) and serves them at /market/offers; /market/keys lists offerable keys", async () => {
+    const A = hexs.evmChain(hexs.findChain(s.registry, 1));
+    const holder = await s.nodes.a.signer(4); // bought catalog.sold.rootOnA on A
+    const bidder = await s.nodes.a.signer(6);
+    const keyId = s.catalog.sold.rootOnA;
+    const onA = (x: typeof holder) => hexs.connectContracts(A, x);
+    const amount = parseEther("0.03");
+    const p = { modelId: s.catalog.root, keyId, currency: hexs.NATIVE };
+    const first = await hexs.makeOffer(onA(bidder), bidder, { ...p, amount: amount - 1n, validFor: 3600 });
+    const second = await hexs.makeOffer(onA(bidder), bidder, { ...p, amount, validFor: 3600 });
+    await s.indexer.caughtUp();
+    type OfferRow = {
+      offerId: string;
+      keyId: string;
+      hexsChain: number;
+      buyer: string;
+      amount: string;
+      state: string;
+      expired: boolean;
+    };
+    const offers = async (q: string) => {
+      const r = await fetch(`${s.indexer.url}/market/offers?${q}`);
+      expect(r.status).to.equal(200);
+      return ((await r.json()) as { offers: OfferRow[] }).offers;
+    };
+    const open = await offers(`key=${keyId}&chain=1`);
+    expect(open.map((o) => [BigInt(o.offerId), o.buyer, BigInt(o.amount), o.state, o.expired])).to.have.deep.members([
+      [first.offerId, (await bidder.getAddress()).toLowerCase(), amount - 1n, "open", false],
+      [second.offerId, (await bidder.getAddress()).toLowerCase(), amount, "open", false],
+    ]);
+    await hexs.cancelOffer(onA(bidder), bidder, { offerId: first.offerId });
+    const fill = await hexs.acceptOffer(onA(holder), holder, { offerId: second.offerId });
+    expect(fill.buyer).to.equal(await bidder.getAddress());
+    await s.indexer.caughtUp();
+    expect(await offers(`key=${keyId}&chain=1`)).to.deep.equal([]);
+    const all = await offers(`buyer=${(await bidder.getAddress()).toLowerCase()}&state=all`);
+    expect(Object.fromEntries(all.map((o) => [o.offerId, o.state]))).to.deep.equal({
+      [String(first.offerId)]: "cancelled",
+      [String(second.offerId)]: "accepted",
+    });
+    // the key is the bidder's now, and still offerable (not soul-bound)
+    const keys = (await (await fetch(`${s.indexer.url}/market/keys?model=${s.catalog.root}`)).json()) as {
+      keys: { keyId: string; hexsChain: number; owner: string }[];
+    };
+    expect(keys.keys.find((k) => BigInt(k.keyId) === keyId)).to.deep.include({
+      hexsChain: 1,
+      owner: (await bidder.getAddress()).toLowerCase(),
+    });
+    for (const [q, msg] of [
+      ["model=abc", "bad model id 'abc'"],
+      ["key=1x", "bad key id '1x'"],
+      ["chain=one", "bad chain 'one'"],
+      ["buyer=0x12", "bad buyer '0x12'"],
+      ["state=gone", "bad state 'gone'"],
+    ]) {
+      const r = await fetch(`${s.indexer.url}/market/offers?${q}`);
+      expect(r.status, q).to.equal(400);
+      expect(((await r.json()) as { error: string }).error).to.contain(msg);
+    }
+    expect((await fetch(`${s.indexer.url}/market/keys`)).status).to.equal(400);
+  });
 });

@@ -53,6 +53,58 @@ app.get("/market/model/:id", async (c) => {
   return c.json({ resales: json(sales), offers: json(offers) });
 });
 
+const ADDRESS = /^0x[0-9a-f]{40}$/;
+
+// Escrowed offers, newest first: open ones (default) or every state with `?state=all`; filtered by
+// `?model=`, `?key=` (with `?chain=` for one chain's), `?buyer=<0x…>`. `expired` says whether an
+// open offer's valid-until has passed (the contract refuses to accept it then; its maker cancels).
+app.get("/market/offers", async (c) => {
+  const q = (k: string) => c.req.query(k);
+  const modelId = idParam(q("model"));
+  const keyId = idParam(q("key"));
+  const chain = q("chain");
+  const buyer = q("buyer")?.toLowerCase();
+  const state = q("state") ?? "open";
+  if (q("model") !== undefined && modelId === undefined)
+    return c.json({ error: `bad model id '${q("model")}': a decimal id` }, 400);
+  if (q("key") !== undefined && keyId === undefined) return c.json({ error: `bad key id '${q("key")}': a decimal id` }, 400);
+  if (chain !== undefined && !/^[0-9]{1,10}$/.test(chain))
+    return c.json({ error: `bad chain '${chain}': a Hexs chain id (a number)` }, 400);
+  if (buyer !== undefined && !ADDRESS.test(buyer))
+    return c.json({ error: `bad buyer '${buyer}': a 0x-prefixed EVM address` }, 400);
+  if (!["open", "accepted", "cancelled", "all"].includes(state))
+    return c.json({ error: `bad state '${state}': open, accepted, cancelled or all` }, 400);
+  const rows = await db
+    .select()
+    .from(schema.offer)
+    .where(
+      and(
+        state !== "all" ? eq(schema.offer.state, state) : undefined,
+        modelId !== undefined ? eq(schema.offer.modelId, modelId) : undefined,
+        keyId !== undefined ? eq(schema.offer.keyId, keyId) : undefined,
+        chain !== undefined ? eq(schema.offer.hexsChain, Number(chain)) : undefined,
+        buyer !== undefined ? eq(schema.offer.buyer, buyer as `0x${string}`) : undefined,
+      ),
+    )
+    .orderBy(desc(schema.offer.updatedAt), desc(schema.offer.offerId))
+    .limit(500);
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  return c.json({ offers: json(rows.map((r) => ({ ...r, expired: r.state === "open" && r.validUntil <= now }))) });
+});
+
+// A model's keys that can take an offer: held now and not soul-bound (one row per key, where it is).
+app.get("/market/keys", async (c) => {
+  const modelId = idParam(c.req.query("model"));
+  if (modelId === undefined) return c.json({ error: `bad model id '${c.req.query("model") ?? ""}': a decimal id` }, 400);
+  const rows = await db
+    .select()
+    .from(schema.keyHolding)
+    .where(and(eq(schema.keyHolding.modelId, modelId), eq(schema.keyHolding.held, true), eq(schema.keyHolding.locked, false)))
+    .orderBy(schema.keyHolding.keyId)
+    .limit(1000);
+  return c.json({ keys: json(rows.map(({ keyId, hexsChain, owner, expiresAt }) => ({ keyId, hexsChain, owner, expiresAt }))) });
+});
+
 app.use("/", graphql({ db, schema }));
 app.use("/graphql", graphql({ db, schema }));
 
