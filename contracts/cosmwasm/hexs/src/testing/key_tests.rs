@@ -188,7 +188,7 @@ fn supply_cap_sells_out() {
 /// the cap still counts every key.
 #[test]
 fn migration_moves_key_counts_out_of_the_model_record() {
-    use crate::state::{MINTED, MODELS};
+    use crate::state::{MODELS, TALLIES};
     let mut s = Suite::new();
     let (alice, bob) = (s.alice.clone(), s.bob.clone());
     let mut p = policy();
@@ -200,7 +200,9 @@ fn migration_moves_key_counts_out_of_the_model_record() {
         let mut m = MODELS.load(st.as_ref(), model).unwrap();
         m.minted = 2;
         MODELS.save(st.as_mut(), model, &m).unwrap();
-        MINTED.remove(st.as_mut(), model);
+        let mut t = TALLIES.load(st.as_ref(), model).unwrap();
+        t.minted = 0;
+        TALLIES.save(st.as_mut(), model, &t).unwrap();
     }
     let (admin, contract) = (s.admin.clone(), s.contract.clone());
     let r = s
@@ -216,7 +218,7 @@ fn migration_moves_key_counts_out_of_the_model_record() {
     {
         let st = s.app.contract_storage(&s.contract);
         assert_eq!(MODELS.load(st.as_ref(), model).unwrap().minted, 0);
-        assert_eq!(MINTED.load(st.as_ref(), model).unwrap(), 2);
+        assert_eq!(TALLIES.load(st.as_ref(), model).unwrap().minted, 2);
     }
     let r = s
         .app
