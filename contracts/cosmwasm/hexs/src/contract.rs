@@ -13,7 +13,7 @@ use crate::models;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
 use crate::royalties;
-use crate::state::{CONFIG, KEY_SERIAL, MODEL_SERIAL, NUM_LOCAL_KEYS};
+use crate::state::{Counters, CONFIG, COUNTERS};
 
 pub const CONTRACT_NAME: &str = "crates.io:hexs";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -53,9 +53,7 @@ pub fn instantiate(
     let admin = cfg.admin.clone();
     CONFIG.save(deps.storage, &cfg)?;
     admin::save_relayers(deps.storage, msg.relayers, msg.threshold, cfg.devnet)?;
-    MODEL_SERIAL.save(deps.storage, &0)?;
-    KEY_SERIAL.save(deps.storage, &0)?;
-    NUM_LOCAL_KEYS.save(deps.storage, &0)?;
+    COUNTERS.save(deps.storage, &Counters::default())?;
     crate::migrate::EARNINGS_SPLIT.save(deps.storage, &cosmwasm_std::Empty {})?;
     // Make sure the admin is an address this chain can name as an account word.
     word_of_addr(deps.api, &admin)?;

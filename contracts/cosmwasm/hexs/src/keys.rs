@@ -12,9 +12,8 @@ use crate::models::{make_id, next_serial};
 use crate::msg::{Cw721ReceiveMsg, ReceiverExecuteMsg};
 use crate::outbound::{self, Fact};
 use crate::state::{
-    hold, minted_of, release, Config, Escrow, EscrowStatus, KeyApproval, LocalKey, Model,
-    ALLOWLIST, ESCROWS, KEY_SERIAL, LOCAL_KEYS, MINTED, MIRRORED_KEYS, MODELS, NUM_LOCAL_KEYS,
-    OPERATORS, OWNED, VAULTS,
+    hold, release, tally_of, Config, Escrow, EscrowStatus, KeyApproval, LocalKey, Model, Tally,
+    ALLOWLIST, COUNTERS, ESCROWS, LOCAL_KEYS, MIRRORED_KEYS, MODELS, OPERATORS, OWNED, TALLIES,
 };
 
 /// A cw721 token id is the key id in canonical decimal.
@@ -45,15 +44,15 @@ pub fn load_local(storage: &dyn Storage, id: u64) -> Result<LocalKey, ContractEr
     }
 }
 
-/// Counts a new key against the model's supply cap.
-pub fn count_mint(storage: &mut dyn Storage, model: &Model) -> Result<(), ContractError> {
-    let minted = minted_of(storage, model.id)?;
+/// Counts a new key against the model's supply cap; the caller saves the tally.
+pub fn count_mint(model: &Model, tally: &mut Tally) -> Result<(), ContractError> {
     if let Some(cap) = model.policy.max_supply {
-        if minted >= cap {
+        if tally.minted >= cap {
             return Err(ContractError::SoldOut { id: model.id, cap });
         }
     }
-    Ok(MINTED.save(storage, model.id, &(minted + 1))?)
+    tally.minted += 1;
+    Ok(())
 }
 
 pub fn execute_buy(
@@ -106,9 +105,15 @@ pub fn execute_buy(
     };
     let owner_word = word_of_addr(deps.api, &owner)?;
 
-    count_mint(deps.storage, &model)?;
+    // The model's tally and the chain's counters are read and written once each.
+    let mut tally = tally_of(deps.storage, model_id)?;
+    count_mint(&model, &mut tally)?;
+    tally.vault += model.price;
+    TALLIES.save(deps.storage, model_id, &tally)?;
+    let mut counters = COUNTERS.load(deps.storage)?;
     let now = env.block.time.seconds();
-    let key_id = make_id(cfg.chain_id, next_serial(deps.storage, &KEY_SERIAL)?);
+    let key_id = make_id(cfg.chain_id, next_serial(&mut counters.key_serial)?);
+    counters.local_keys += 1;
     let key = LocalKey {
         model: model_id,
         owner: owner.clone(),
@@ -120,16 +125,8 @@ pub fn execute_buy(
         approvals: vec![],
     };
     LOCAL_KEYS.save(deps.storage, key_id, &key)?;
-    OWNED.save(deps.storage, (&owner, key_id), &Empty {})?;
+    OWNED.save(deps.storage, (&owner_word, key_id), &Empty {})?;
     hold(deps.storage, &owner_word, model_id, key_id, key.expires_at)?;
-    NUM_LOCAL_KEYS.update(deps.storage, |n| -> Result<u64, ContractError> {
-        Ok(n + 1)
-    })?;
-    VAULTS.update(
-        deps.storage,
-        model_id,
-        |v| -> Result<Uint128, ContractError> { Ok(v.unwrap_or_default() + model.price) },
-    )?;
     if with_deployment {
         ESCROWS.save(
             deps.storage,
@@ -145,9 +142,10 @@ pub fn execute_buy(
         )?;
     }
 
-    let events = outbound::emit(
+    let events = outbound::emit_counted(
         deps.storage,
         cfg,
+        &mut counters,
         &[
             Fact::KeyMinted {
                 model: model_id,
@@ -167,6 +165,7 @@ pub fn execute_buy(
             },
         ],
     )?;
+    COUNTERS.save(deps.storage, &counters)?;
     Ok(Response::new()
         .add_attribute("action", "buy_key")
         .add_attribute("model", model_id.to_string())
@@ -240,8 +239,8 @@ fn move_key(
     let from = key.owner.clone();
     let from_word = word_of_addr(deps.api, &from)?;
     let to_word = word_of_addr(deps.api, to)?;
-    OWNED.remove(deps.storage, (&from, id));
-    OWNED.save(deps.storage, (to, id), &Empty {})?;
+    OWNED.remove(deps.storage, (&from_word, id));
+    OWNED.save(deps.storage, (&to_word, id), &Empty {})?;
     release(deps.storage, &from_word, key.model, id, key.expires_at);
     hold(deps.storage, &to_word, key.model, id, key.expires_at)?;
     key.owner = to.clone();
@@ -420,20 +419,21 @@ pub fn execute_burn(
     }
     let owner_word = word_of_addr(deps.api, &key.owner)?;
     LOCAL_KEYS.remove(deps.storage, id);
-    OWNED.remove(deps.storage, (&key.owner, id));
+    OWNED.remove(deps.storage, (&owner_word, id));
     release(deps.storage, &owner_word, key.model, id, key.expires_at);
-    NUM_LOCAL_KEYS.update(deps.storage, |n| -> Result<u64, ContractError> {
-        Ok(n.saturating_sub(1))
-    })?;
-    let events = outbound::emit(
+    let mut counters = COUNTERS.load(deps.storage)?;
+    counters.local_keys = counters.local_keys.saturating_sub(1);
+    let events = outbound::emit_counted(
         deps.storage,
         cfg,
+        &mut counters,
         &[Fact::KeyBurned {
             key: id,
             model: key.model,
             owner: &owner_word,
         }],
     )?;
+    COUNTERS.save(deps.storage, &counters)?;
     Ok(Response::new()
         .add_attribute("action", "burn")
         .add_attribute("sender", info.sender)

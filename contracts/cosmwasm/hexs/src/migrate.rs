@@ -1,14 +1,16 @@
 //! Migrations, gated by cw2: same contract name, never a downgrade.
 
-use cosmwasm_std::{Api, DepsMut, Empty, Order, Response, StdResult, Storage, Uint128};
+use cosmwasm_std::{
+    Addr, Api, DepsMut, Empty, Order, Response, StdError, StdResult, Storage, Uint128,
+};
 use cw_storage_plus::{Item, Map};
 
-use crate::account::local_addr;
+use crate::account::{local_addr, word_of_addr};
 use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
 use crate::state::{
-    hold, Model, CLAIMABLE, CONFIG, CREATORS, EARNINGS, LOCAL_KEYS, MINTED, MIRRORED_KEYS, MODELS,
-    PAYOUTS,
+    hold, tally_of, Counters, Model, CLAIMABLE, CONFIG, COUNTERS, CREATORS, EARNINGS, LOCAL_KEYS,
+    MIRRORED_KEYS, MODELS, OWNED, PAYOUTS, TALLIES,
 };
 
 /// Present once creator earnings are kept apart from other credit (set at instantiation, or
@@ -76,21 +78,98 @@ fn rank_holdings(storage: &mut dyn Storage) -> StdResult<usize> {
     Ok(old.len())
 }
 
-/// Moves each model's key count out of its record into `MINTED` (a no-op once done), so later
-/// mints write one counter instead of re-saving the model.
+/// The chain's counters before they shared one record (`COUNTERS`).
+const OLD_MODEL_SERIAL: Item<u32> = Item::new("model_serial");
+const OLD_KEY_SERIAL: Item<u32> = Item::new("key_serial");
+const OLD_NUM_LOCAL_KEYS: Item<u64> = Item::new("num_keys");
+const OLD_OUTBOUND_NONCE: Map<u32, u64> = Map::new("out_nonce");
+
+/// Gathers the separate serials, local key count and outbound lane nonces into `COUNTERS`
+/// (a no-op once done); returns whether it did.
+fn gather_counters(storage: &mut dyn Storage) -> StdResult<bool> {
+    if COUNTERS.exists(storage) {
+        return Ok(false);
+    }
+    // Ascending by chain, as `Counters::outbound` keeps them.
+    let outbound: Vec<(u32, u64)> = OLD_OUTBOUND_NONCE
+        .range(storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    let counters = Counters {
+        model_serial: OLD_MODEL_SERIAL.may_load(storage)?.unwrap_or(0),
+        key_serial: OLD_KEY_SERIAL.may_load(storage)?.unwrap_or(0),
+        local_keys: OLD_NUM_LOCAL_KEYS.may_load(storage)?.unwrap_or(0),
+        outbound,
+    };
+    for (dst, _) in &counters.outbound {
+        OLD_OUTBOUND_NONCE.remove(storage, *dst);
+    }
+    OLD_MODEL_SERIAL.remove(storage);
+    OLD_KEY_SERIAL.remove(storage);
+    OLD_NUM_LOCAL_KEYS.remove(storage);
+    COUNTERS.save(storage, &counters)?;
+    Ok(true)
+}
+
+/// Each model's key count and vault before they shared one tally (`TALLIES`).
+const OLD_MINTED: Map<u64, u64> = Map::new("minted");
+const OLD_VAULTS: Map<u64, Uint128> = Map::new("vaults");
+
+/// Moves the separate key counts and vaults into the models' tallies (a no-op once done);
+/// returns how many entries it moved.
+fn gather_tallies(storage: &mut dyn Storage) -> StdResult<usize> {
+    let minted: Vec<(u64, u64)> = OLD_MINTED
+        .range(storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    let vaults: Vec<(u64, Uint128)> = OLD_VAULTS
+        .range(storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    for &(id, n) in &minted {
+        let mut t = tally_of(storage, id)?;
+        t.minted += n;
+        TALLIES.save(storage, id, &t)?;
+        OLD_MINTED.remove(storage, id);
+    }
+    for &(id, v) in &vaults {
+        let mut t = tally_of(storage, id)?;
+        t.vault += v;
+        TALLIES.save(storage, id, &t)?;
+        OLD_VAULTS.remove(storage, id);
+    }
+    Ok(minted.len() + vaults.len())
+}
+
+/// Moves each model's key count out of its record into its tally (a no-op once done), so
+/// later mints write the tally instead of re-saving the model.
 fn move_minted(storage: &mut dyn Storage) -> StdResult<usize> {
     let counted: Vec<(u64, Model)> = MODELS
         .range(storage, None, None, Order::Ascending)
         .filter(|r| r.as_ref().map_or(true, |(_, m)| m.minted > 0))
         .collect::<StdResult<_>>()?;
     for (id, mut m) in counted.iter().cloned() {
-        MINTED.update(storage, id, |n| -> StdResult<u64> {
-            Ok(n.unwrap_or(0) + m.minted)
-        })?;
+        let mut t = tally_of(storage, id)?;
+        t.minted += m.minted;
+        TALLIES.save(storage, id, &t)?;
         m.minted = 0;
         MODELS.save(storage, id, &m)?;
     }
     Ok(counted.len())
+}
+
+/// The cw721 `tokens` index before it was keyed by owner word: (bech32 owner, key).
+const OLD_OWNED: Map<(&Addr, u64), Empty> = Map::new("owned");
+
+/// Re-keys the `tokens` index by owner word (a no-op once done); returns how many entries
+/// it moved.
+fn rekey_owned(api: &dyn Api, storage: &mut dyn Storage) -> StdResult<usize> {
+    let old: Vec<(Addr, u64)> = OLD_OWNED
+        .keys(storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    for (owner, key) in &old {
+        let word = word_of_addr(api, owner).map_err(|e| StdError::generic_err(e.to_string()))?;
+        OWNED.save(storage, (&word, *key), &Empty {})?;
+        OLD_OWNED.remove(storage, (owner, *key));
+    }
+    Ok(old.len())
 }
 
 /// Parses "MAJOR.MINOR.PATCH" (pre-release suffixes ignored) for ordering.
@@ -127,6 +206,9 @@ pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
     }
     let ranked = rank_holdings(deps.storage)?;
     let (creators, moved) = split_earnings(deps.api, deps.storage)?;
+    let gathered = gather_counters(deps.storage)?;
+    let tallied = gather_tallies(deps.storage)?;
+    let rekeyed = rekey_owned(deps.api, deps.storage)?;
     let counted = move_minted(deps.storage)?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
@@ -135,6 +217,9 @@ pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
         .add_attribute("indexed_creators", creators.to_string())
         .add_attribute("moved_earnings", moved.to_string())
         .add_attribute("moved_key_counts", counted.to_string())
+        .add_attribute("gathered_counters", gathered.to_string())
+        .add_attribute("moved_tallies", tallied.to_string())
+        .add_attribute("rekeyed_owned", rekeyed.to_string())
         .add_attribute("from_version", stored.version)
         .add_attribute("to_version", CONTRACT_VERSION))
 }

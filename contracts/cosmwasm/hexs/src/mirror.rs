@@ -5,12 +5,10 @@
 //! with its reason, the lane moves past it, and `reapply` applies it once its cause is gone.
 //! So no single message can stop a lane.
 
-use cosmwasm_std::{
-    Api, Binary, DepsMut, Empty, Env, Event, HexBinary, Response, StdResult, Storage,
-};
+use cosmwasm_std::{Api, Binary, DepsMut, Empty, Env, Event, HexBinary, Response, Storage};
 use hexs_codec as codec;
 
-use crate::account::{hex, local_addr};
+use crate::account::{hex, local_addr, word_of_addr};
 use crate::binding;
 use crate::error::{ContractError, Malformed, MirrorError};
 use crate::models::origin_of;
@@ -19,9 +17,9 @@ use crate::outbound::from_codec_account;
 use crate::royalties::resolve_escrow;
 use crate::stage::{commit, Staged};
 use crate::state::{
-    hold, release, Config, LaneWindow, LocalKey, MirroredKey, Model, Policy, Refusal, Royalty,
-    INBOUND_NONCE, LANE_CONTROLS, LANE_WINDOWS, LOCAL_KEYS, MINTED, MIRRORED_KEYS, MODELS,
-    NUM_LOCAL_KEYS, OWNED, PAYOUTS, PAYOUT_NONCES, REFUSALS, RELAYERS,
+    hold, release, tally_of, Config, LaneWindow, LocalKey, MirroredKey, Model, Policy, Refusal,
+    Royalty, COUNTERS, INBOUND_NONCE, LANE_CONTROLS, LANE_WINDOWS, LOCAL_KEYS, MIRRORED_KEYS,
+    MODELS, OWNED, PAYOUTS, PAYOUT_NONCES, REFUSALS, RELAYERS, TALLIES,
 };
 
 /// Length of a lane's rate window.
@@ -469,9 +467,9 @@ fn apply(
             }
             // Counted apart from the model record (which may still be in flight on its home
             // lane), so a mirrored key does not re-save the whole model.
-            MINTED.update(storage, k.model_id, |n| -> StdResult<u64> {
-                Ok(n.unwrap_or(0) + 1)
-            })?;
+            let mut tally = tally_of(storage, k.model_id)?;
+            tally.minted += 1;
+            TALLIES.save(storage, k.model_id, &tally)?;
             let owner = from_codec_account(&k.owner);
             let key = MirroredKey {
                 model: k.model_id,
@@ -578,8 +576,16 @@ fn apply(
                     .may_load(storage, mv.model_id)?
                     .is_some_and(|m| m.policy.soulbound && origin_of(m.id) != cfg.chain_id);
                 MIRRORED_KEYS.remove(storage, id);
-                OWNED.save(storage, (&addr, id), &Empty {})?;
-                NUM_LOCAL_KEYS.update(storage, |n| -> StdResult<u64> { Ok(n + 1) })?;
+                // The word of the address, as purchases and transfers key the index.
+                let addr_word =
+                    word_of_addr(api, &addr).map_err(|_| MirrorError::NonLocalOwner {
+                        id,
+                        owner: hex(&owner),
+                    })?;
+                OWNED.save(storage, (&addr_word, id), &Empty {})?;
+                let mut counters = COUNTERS.load(storage)?;
+                counters.local_keys += 1;
+                COUNTERS.save(storage, &counters)?;
                 let key = LocalKey {
                     model: mv.model_id,
                     owner: addr,

@@ -1,9 +1,6 @@
 //! Publishing, forking and updating models on this chain.
 
-use cosmwasm_std::{
-    Binary, DepsMut, Empty, Env, HexBinary, MessageInfo, Response, Storage, Uint128,
-};
-use cw_storage_plus::Item;
+use cosmwasm_std::{Binary, DepsMut, Empty, Env, HexBinary, MessageInfo, Response, Uint128};
 
 use crate::account::{hex, word_of_addr, Account, FAMILY_EVM};
 use crate::binding;
@@ -11,7 +8,7 @@ use crate::error::ContractError;
 use crate::msg::PublishArgs;
 use crate::outbound::{self, Fact};
 use crate::state::{
-    Config, Model, Royalty, ALLOWLIST, CREATORS, MODELS, MODEL_SERIAL, PRICE_ORDER_NONCES,
+    Config, Model, Royalty, ALLOWLIST, COUNTERS, CREATORS, MODELS, PRICE_ORDER_NONCES,
 };
 
 pub const MAX_URI_LEN: usize = 512;
@@ -26,13 +23,10 @@ pub fn origin_of(id: u64) -> u32 {
     (id >> 32) as u32
 }
 
-pub fn next_serial(storage: &mut dyn Storage, item: &Item<u32>) -> Result<u32, ContractError> {
-    let next = item
-        .load(storage)?
-        .checked_add(1)
-        .ok_or(ContractError::SerialOverflow)?;
-    item.save(storage, &next)?;
-    Ok(next)
+/// Advances a local serial (one of `Counters`) and returns the new one.
+pub fn next_serial(serial: &mut u32) -> Result<u32, ContractError> {
+    *serial = serial.checked_add(1).ok_or(ContractError::SerialOverflow)?;
+    Ok(*serial)
 }
 
 pub const MAX_FORK_ROYALTY_BPS: u16 = 5_000;
@@ -114,7 +108,8 @@ pub fn execute_publish(
         }
     };
     let creator = word_of_addr(deps.api, &info.sender)?;
-    let id = make_id(cfg.chain_id, next_serial(deps.storage, &MODEL_SERIAL)?);
+    let mut counters = COUNTERS.load(deps.storage)?;
+    let id = make_id(cfg.chain_id, next_serial(&mut counters.model_serial)?);
     let model = Model {
         id,
         origin_chain: cfg.chain_id,
@@ -134,7 +129,13 @@ pub fn execute_publish(
     };
     MODELS.save(deps.storage, id, &model)?;
     CREATORS.save(deps.storage, &model.creator, &Empty {})?;
-    let events = outbound::emit(deps.storage, cfg, &[Fact::ModelRegistered(&model)])?;
+    let events = outbound::emit_counted(
+        deps.storage,
+        cfg,
+        &mut counters,
+        &[Fact::ModelRegistered(&model)],
+    )?;
+    COUNTERS.save(deps.storage, &counters)?;
     Ok(Response::new()
         .add_attribute(
             "action",

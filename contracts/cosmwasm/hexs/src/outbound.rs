@@ -5,7 +5,7 @@ use cosmwasm_std::{Event, HexBinary, Storage, Uint128};
 use hexs_codec as codec;
 
 use crate::error::ContractError;
-use crate::state::{Config, Model, OUTBOUND_NONCE};
+use crate::state::{Config, Counters, Model, COUNTERS};
 
 pub const EVENT_TYPE: &str = "hexs_outbound";
 
@@ -182,9 +182,8 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
     })
 }
 
-/// Encodes `facts` once per peer lane, in order, and returns their events. Each lane's nonce is
-/// read and written once for all of them (a purchase's KeyMinted and PurchaseSettled share one
-/// counter update per lane).
+/// Encodes `facts` once per peer lane, in order, and returns their events; reads and writes
+/// the chain's counters once.
 pub fn emit(
     storage: &mut dyn Storage,
     cfg: &Config,
@@ -193,19 +192,31 @@ pub fn emit(
     if cfg.peers.is_empty() || facts.is_empty() {
         return Ok(vec![]);
     }
-    let mut nonces = Vec::with_capacity(cfg.peers.len());
-    for &dst in &cfg.peers {
-        nonces.push(OUTBOUND_NONCE.may_load(storage, dst)?.unwrap_or(0));
-    }
+    let mut counters = COUNTERS.load(storage)?;
+    let events = emit_counted(storage, cfg, &mut counters, facts)?;
+    COUNTERS.save(storage, &counters)?;
+    Ok(events)
+}
+
+/// `emit` for a caller that holds the chain's counters itself and saves them afterwards (a
+/// purchase bumps its key serial in the same record): each lane's nonce advances once per
+/// fact in `counters`.
+pub fn emit_counted(
+    storage: &dyn Storage,
+    cfg: &Config,
+    counters: &mut Counters,
+    facts: &[Fact],
+) -> Result<Vec<Event>, ContractError> {
     let mut events = Vec::with_capacity(cfg.peers.len() * facts.len());
     for fact in facts {
         let body = body(storage, cfg, fact)?;
-        for (&dst, nonce) in cfg.peers.iter().zip(nonces.iter_mut()) {
-            *nonce += 1;
+        for &dst in &cfg.peers {
+            let nonce = counters.outbound_nonce(dst) + 1;
+            counters.set_outbound_nonce(dst, nonce);
             let msg = codec::Message {
                 src_chain: cfg.chain_id,
                 dst_chain: dst,
-                nonce: *nonce,
+                nonce,
                 body: body.clone(),
             };
             let bytes = codec::encode(&msg).map_err(|e| ContractError::InvalidModel {
@@ -222,9 +233,6 @@ pub fn emit(
                     .add_attribute("digest", HexBinary::from(digest).to_hex()),
             );
         }
-    }
-    for (&dst, nonce) in cfg.peers.iter().zip(&nonces) {
-        OUTBOUND_NONCE.save(storage, dst, nonce)?;
     }
     Ok(events)
 }

@@ -3,7 +3,7 @@
 use cosmwasm_std::{Deps, Env, HexBinary, Order, StdError, StdResult, Storage, Uint128, Uint64};
 use cw_storage_plus::Bound;
 
-use crate::account::{local_addr, Account};
+use crate::account::{local_addr, word_of_addr, Account};
 use crate::keys::{load_local, parse_token_id};
 use crate::msg::{
     AllNftInfoResponse, Approval, ApprovalResponse, ApprovalsResponse, ConfigResponse,
@@ -12,9 +12,9 @@ use crate::msg::{
     OperatorsResponse, OwnerOfResponse, RefusalsResponse, TokensResponse,
 };
 use crate::state::{
-    minted_of, Escrow, LocalKey, Model, CLAIMABLE, CONFIG, EARNINGS, ESCROWS, HOLDINGS,
-    INBOUND_NONCE, LOCAL_KEYS, MIRRORED_KEYS, MODELS, NEVER, NUM_LOCAL_KEYS, OPERATORS,
-    OUTBOUND_NONCE, OWNED, PAYOUTS, PRICE_ORDER_NONCES, REFUSALS, RELAYERS, VAULTS,
+    minted_of, tally_of, Escrow, LocalKey, Model, CLAIMABLE, CONFIG, COUNTERS, EARNINGS, ESCROWS,
+    HOLDINGS, INBOUND_NONCE, LOCAL_KEYS, MIRRORED_KEYS, MODELS, NEVER, OPERATORS, OWNED, PAYOUTS,
+    PRICE_ORDER_NONCES, REFUSALS, RELAYERS,
 };
 
 const DEFAULT_LIMIT: u32 = 30;
@@ -123,7 +123,7 @@ pub fn has_access(
 }
 
 pub fn vault(deps: Deps, model: u64) -> StdResult<Uint128> {
-    Ok(VAULTS.may_load(deps.storage, model)?.unwrap_or_default())
+    Ok(tally_of(deps.storage, model)?.vault)
 }
 
 pub fn claimable(deps: Deps, payee: Account) -> StdResult<Uint128> {
@@ -156,15 +156,17 @@ pub fn escrow(deps: Deps, key_id: u64) -> StdResult<Escrow> {
 }
 
 pub fn lanes(deps: Deps) -> StdResult<LanesResponse> {
-    let collect = |m: &cw_storage_plus::Map<u32, u64>| -> StdResult<Vec<LaneNonce>> {
-        m.range(deps.storage, None, None, Order::Ascending)
-            .map(|r| r.map(|(chain, nonce)| LaneNonce { chain, nonce }))
-            .collect()
-    };
-    Ok(LanesResponse {
-        inbound: collect(&INBOUND_NONCE)?,
-        outbound: collect(&OUTBOUND_NONCE)?,
-    })
+    let inbound = INBOUND_NONCE
+        .range(deps.storage, None, None, Order::Ascending)
+        .map(|r| r.map(|(chain, nonce)| LaneNonce { chain, nonce }))
+        .collect::<StdResult<_>>()?;
+    let outbound = COUNTERS
+        .load(deps.storage)?
+        .outbound
+        .into_iter()
+        .map(|(chain, nonce)| LaneNonce { chain, nonce })
+        .collect();
+    Ok(LanesResponse { inbound, outbound })
 }
 
 pub fn refusals(
@@ -315,7 +317,7 @@ pub fn all_operators(
 
 pub fn num_tokens(deps: Deps) -> StdResult<NumTokensResponse> {
     Ok(NumTokensResponse {
-        count: NUM_LOCAL_KEYS.load(deps.storage)?,
+        count: COUNTERS.load(deps.storage)?.local_keys,
     })
 }
 
@@ -373,9 +375,10 @@ pub fn tokens(
     lim: Option<u32>,
 ) -> StdResult<TokensResponse> {
     let owner = deps.api.addr_validate(&owner)?;
+    let word = word_of_addr(deps.api, &owner).map_err(std)?;
     let start = start_key(start_after)?;
     let tokens = OWNED
-        .prefix(&owner)
+        .prefix(&word)
         .keys(
             deps.storage,
             start.map(Bound::exclusive),

@@ -9,8 +9,8 @@ use crate::binding;
 use crate::error::{ContractError, MirrorError};
 use crate::outbound::{self, Fact};
 use crate::state::{
-    Config, EscrowStatus, BIND_NONCES, CLAIMABLE, CREATORS, EARNINGS, ESCROWS, LEASE_DSEQS, MODELS,
-    PAYOUTS, PAYOUT_NONCES, VAULTS,
+    tally_of, Config, EscrowStatus, BIND_NONCES, CLAIMABLE, CREATORS, EARNINGS, ESCROWS,
+    LEASE_DSEQS, MODELS, PAYOUTS, PAYOUT_NONCES, TALLIES,
 };
 
 /// Credit other than creator earnings: claimable by the payee's own account only.
@@ -62,11 +62,13 @@ pub fn execute_settle(deps: DepsMut, cfg: &Config, id: u64) -> Result<Response, 
     let model = MODELS
         .may_load(deps.storage, id)?
         .ok_or(ContractError::UnknownModel { id })?;
-    let amount = VAULTS.may_load(deps.storage, id)?.unwrap_or_default();
+    let mut tally = tally_of(deps.storage, id)?;
+    let amount = tally.vault;
     if amount.is_zero() {
         return Err(ContractError::NothingToSettle { id });
     }
-    VAULTS.remove(deps.storage, id);
+    tally.vault = Uint128::zero();
+    TALLIES.save(deps.storage, id, &tally)?;
     let fee = bps(amount, cfg.protocol_fee_bps);
     let parent_share = match model.parent {
         Some(_) => bps(amount, model.upstream_bps),
@@ -83,11 +85,9 @@ pub fn execute_settle(deps: DepsMut, cfg: &Config, id: u64) -> Result<Response, 
         .saturating_sub(dao_share);
     if let Some(parent) = model.parent {
         if !parent_share.is_zero() {
-            VAULTS.update(
-                deps.storage,
-                parent,
-                |v| -> Result<Uint128, ContractError> { Ok(v.unwrap_or_default() + parent_share) },
-            )?;
+            let mut t = tally_of(deps.storage, parent)?;
+            t.vault += parent_share;
+            TALLIES.save(deps.storage, parent, &t)?;
         }
     }
     if let Some(dao) = &model.dao {

@@ -4,6 +4,7 @@ use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Binary, Empty, HexBinary, StdResult, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
 use cw_utils::Expiration;
+use serde::{Deserialize, Serialize};
 
 #[cw_serde]
 pub struct Config {
@@ -110,8 +111,9 @@ pub struct Model {
     /// Account word of the model's DAO treasury.
     pub dao: Option<Binary>,
     /// Keys minted for this model on every chain this chain has heard of, as queries report
-    /// it. The live count is `MINTED` (a mint writes one counter, not the whole record); a
-    /// stored record carries 0, or its count from before `MINTED` until `migrate` moves it.
+    /// it. The live count is the model's `Tally` (a mint writes the tally, not the whole
+    /// record); a stored record carries 0, or its count from before the tally until `migrate`
+    /// moves it.
     pub minted: u64,
     /// Retired by its home chain: no more sales or forks.
     pub retired: bool,
@@ -122,14 +124,42 @@ pub struct Model {
 }
 
 /// A key resident on this chain: a cw721 token of this contract.
+///
+/// Stored with one-letter field names and without its defaults (wasmd charges 30 gas per
+/// written byte): a purchase writes `{"m":..,"o":".."}`. The aliases read records written
+/// under the full names before, so no migration rewrites them.
 #[cw_serde]
 pub struct LocalKey {
+    #[serde(rename = "m", alias = "model")]
     pub model: u64,
+    #[serde(rename = "o", alias = "owner")]
     pub owner: Addr,
     /// Seconds since the epoch after which the key no longer grants access.
+    #[serde(
+        rename = "e",
+        alias = "expires_at",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expires_at: Option<u64>,
+    #[serde(
+        rename = "l",
+        alias = "locked",
+        default,
+        skip_serializing_if = "is_false"
+    )]
     pub locked: bool,
+    #[serde(
+        rename = "a",
+        alias = "approvals",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub approvals: Vec<KeyApproval>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[cw_serde]
@@ -178,25 +208,109 @@ pub struct Escrow {
 
 pub const CONFIG: Item<Config> = Item::new("config");
 pub const RELAYERS: Item<RelayerSet> = Item::new("relayers");
-/// Last local serial used for models / keys on this chain.
-pub const MODEL_SERIAL: Item<u32> = Item::new("model_serial");
-pub const KEY_SERIAL: Item<u32> = Item::new("key_serial");
+
+/// The chain-wide counters, in one small record. A purchase bumps the key serial, the count
+/// of local keys and each outbound lane's nonce: one read and one write of this record
+/// instead of one of each per counter (a wasmd write costs 2,000 gas plus 30 per byte of
+/// key and value, the contract's 33-byte store prefix included). Stored as a JSON array,
+/// `[model_serial, key_serial, local_keys, [[chain, nonce], ..]]`, to keep that write short.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(from = "CountersRecord", into = "CountersRecord")]
+pub struct Counters {
+    /// Last local serial used for models on this chain.
+    pub model_serial: u32,
+    /// Last local serial used for keys on this chain.
+    pub key_serial: u32,
+    /// Keys resident here (the cw721 `num_tokens`).
+    pub local_keys: u64,
+    /// Last emitted nonce of each outbound lane: (destination chain, nonce), ascending by
+    /// chain. A lane stays listed once used, so a peer removed and added again continues
+    /// its numbering.
+    pub outbound: Vec<(u32, u64)>,
+}
+
+type CountersRecord = (u32, u32, u64, Vec<(u32, u64)>);
+
+impl From<CountersRecord> for Counters {
+    fn from((model_serial, key_serial, local_keys, outbound): CountersRecord) -> Self {
+        Counters {
+            model_serial,
+            key_serial,
+            local_keys,
+            outbound,
+        }
+    }
+}
+
+impl From<Counters> for CountersRecord {
+    fn from(c: Counters) -> Self {
+        (c.model_serial, c.key_serial, c.local_keys, c.outbound)
+    }
+}
+
+impl Counters {
+    /// Last emitted nonce of the lane to `dst` (0 before its first message).
+    pub fn outbound_nonce(&self, dst: u32) -> u64 {
+        match self.outbound.binary_search_by_key(&dst, |&(c, _)| c) {
+            Ok(i) => self.outbound[i].1,
+            Err(_) => 0,
+        }
+    }
+
+    pub fn set_outbound_nonce(&mut self, dst: u32, nonce: u64) {
+        match self.outbound.binary_search_by_key(&dst, |&(c, _)| c) {
+            Ok(i) => self.outbound[i].1 = nonce,
+            Err(i) => self.outbound.insert(i, (dst, nonce)),
+        }
+    }
+}
+
+pub const COUNTERS: Item<Counters> = Item::new("c");
 
 pub const MODELS: Map<u64, Model> = Map::new("models");
-/// Keys minted per model on every chain this chain has heard of (the supply-cap count).
-pub const MINTED: Map<u64, u64> = Map::new("minted");
+
+/// What a sale changes on a model, apart from its record: one write per purchase. Stored as
+/// the JSON array `[minted, "vault"]`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(from = "(u64, Uint128)", into = "(u64, Uint128)")]
+pub struct Tally {
+    /// Keys minted for the model on every chain this chain has heard of (the supply-cap count).
+    pub minted: u64,
+    /// Unsettled revenue of the model, in `Config::denom`.
+    pub vault: Uint128,
+}
+
+impl From<(u64, Uint128)> for Tally {
+    fn from((minted, vault): (u64, Uint128)) -> Self {
+        Tally { minted, vault }
+    }
+}
+
+impl From<Tally> for (u64, Uint128) {
+    fn from(t: Tally) -> Self {
+        (t.minted, t.vault)
+    }
+}
+
+/// Each model's tally (absent = nothing minted, nothing to settle).
+pub const TALLIES: Map<u64, Tally> = Map::new("t");
+
+pub fn tally_of(storage: &dyn Storage, model: u64) -> StdResult<Tally> {
+    Ok(TALLIES.may_load(storage, model)?.unwrap_or_default())
+}
 
 pub fn minted_of(storage: &dyn Storage, model: u64) -> StdResult<u64> {
-    Ok(MINTED.may_load(storage, model)?.unwrap_or(0))
+    Ok(tally_of(storage, model)?.minted)
 }
 /// (model, account word) -> present when the account may buy an allowlist-only model.
 pub const ALLOWLIST: Map<(u64, &[u8]), Empty> = Map::new("allow");
 
 pub const LOCAL_KEYS: Map<u64, LocalKey> = Map::new("keys");
 pub const MIRRORED_KEYS: Map<u64, MirroredKey> = Map::new("mkeys");
-pub const NUM_LOCAL_KEYS: Item<u64> = Item::new("num_keys");
-/// (owner, key) for local keys: the cw721 `tokens` index.
-pub const OWNED: Map<(&Addr, u64), Empty> = Map::new("owned");
+/// (owner word, key) for local keys: the cw721 `tokens` index. Keyed by the 21- or 33-byte
+/// word rather than the bech32 string, under a one-letter namespace: every byte of a key
+/// costs 30 gas when a purchase writes it.
+pub const OWNED: Map<(&[u8], u64), Empty> = Map::new("o");
 /// (owner word, model, expiry rank, key) for every key on any chain: the `has_access` index.
 /// The rank is the key's expiry (`NEVER` for a key that does not expire), so the holder's
 /// longest-lived key of a model is the last entry of its prefix: `has_access` reads one entry
@@ -237,8 +351,6 @@ pub fn release(
 /// (owner, operator) -> expiry of a cw721 approve_all.
 pub const OPERATORS: Map<(&Addr, &Addr), Expiration> = Map::new("ops");
 
-/// Unsettled revenue of each model, in `Config::denom`.
-pub const VAULTS: Map<u64, Uint128> = Map::new("vaults");
 /// What each payee (account word) may claim on this chain besides its creator earnings
 /// (protocol fees, DAO shares, released escrows, buyer refunds): paid to the account itself only.
 pub const CLAIMABLE: Map<&[u8], Uint128> = Map::new("claim");
@@ -288,8 +400,6 @@ pub struct LaneWindow {
 
 pub const LANE_CONTROLS: Map<u32, LaneControl> = Map::new("lane_ctl");
 pub const LANE_WINDOWS: Map<u32, LaneWindow> = Map::new("lane_win");
-/// Last emitted nonce of each outbound lane, by destination chain.
-pub const OUTBOUND_NONCE: Map<u32, u64> = Map::new("out_nonce");
 
 /// An inbound message this contract refused: the lane moved past it, and `reapply` applies
 /// it once its cause is gone (e.g. its model arrived later over another lane).

@@ -188,7 +188,7 @@ fn supply_cap_sells_out() {
 /// the cap still counts every key.
 #[test]
 fn migration_moves_key_counts_out_of_the_model_record() {
-    use crate::state::{MINTED, MODELS};
+    use crate::state::{MODELS, TALLIES};
     let mut s = Suite::new();
     let (alice, bob) = (s.alice.clone(), s.bob.clone());
     let mut p = policy();
@@ -200,7 +200,9 @@ fn migration_moves_key_counts_out_of_the_model_record() {
         let mut m = MODELS.load(st.as_ref(), model).unwrap();
         m.minted = 2;
         MODELS.save(st.as_mut(), model, &m).unwrap();
-        MINTED.remove(st.as_mut(), model);
+        let mut t = TALLIES.load(st.as_ref(), model).unwrap();
+        t.minted = 0;
+        TALLIES.save(st.as_mut(), model, &t).unwrap();
     }
     let (admin, contract) = (s.admin.clone(), s.contract.clone());
     let r = s
@@ -216,7 +218,7 @@ fn migration_moves_key_counts_out_of_the_model_record() {
     {
         let st = s.app.contract_storage(&s.contract);
         assert_eq!(MODELS.load(st.as_ref(), model).unwrap().minted, 0);
-        assert_eq!(MINTED.load(st.as_ref(), model).unwrap(), 2);
+        assert_eq!(TALLIES.load(st.as_ref(), model).unwrap().minted, 2);
     }
     let r = s
         .app
@@ -703,4 +705,162 @@ fn send_nft_calls_the_receiver_and_rolls_back_on_refusal() {
     // The receiver contract holds a family-3 word.
     let word = s.word(&receiver);
     assert_eq!((word[0], word.len()), (3, 33));
+}
+
+/// A contract from before purchases wrote five entries: separate serials, key count, lane
+/// nonces, vaults and key counts, a tokens index by bech32 owner and local keys under their
+/// full field names. Migration gathers them; queries and the next purchase continue as before.
+#[test]
+fn migration_gathers_the_counters_and_tallies_of_an_older_contract() {
+    use crate::msg::LanesResponse;
+    use crate::state::{COUNTERS, LOCAL_KEYS, OWNED, TALLIES};
+    use cosmwasm_std::{Empty, Order, Uint128};
+    use cw_storage_plus::{Item, Map};
+    // The older layout, as those contracts stored it.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct OldKey {
+        model: u64,
+        owner: Addr,
+        expires_at: Option<u64>,
+        locked: bool,
+        approvals: Vec<crate::state::KeyApproval>,
+    }
+    const OLD_KEYS: Map<u64, OldKey> = Map::new("keys");
+    const OLD_OWNED: Map<(&Addr, u64), Empty> = Map::new("owned");
+    let mut s = Suite::new();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let model = s.publish(&alice, publish_args(10, 0, policy()));
+    let k1 = s.buy(&bob, model, 10, false);
+    let k2 = s.buy(&bob, model, 10, false);
+    let lanes_before: LanesResponse = s.q(&QueryMsg::Lanes {}).unwrap();
+    {
+        let mut st = s.app.contract_storage_mut(&s.contract);
+        let c = COUNTERS.load(st.as_ref()).unwrap();
+        // The new records are compact JSON arrays.
+        assert_eq!(
+            st.get(b"c").unwrap(),
+            format!("[1,2,2,[[{PEER},5]]]").into_bytes()
+        );
+        Item::<u32>::new("model_serial")
+            .save(st.as_mut(), &c.model_serial)
+            .unwrap();
+        Item::<u32>::new("key_serial")
+            .save(st.as_mut(), &c.key_serial)
+            .unwrap();
+        Item::<u64>::new("num_keys")
+            .save(st.as_mut(), &c.local_keys)
+            .unwrap();
+        for (dst, n) in &c.outbound {
+            Map::<u32, u64>::new("out_nonce")
+                .save(st.as_mut(), *dst, n)
+                .unwrap();
+        }
+        COUNTERS.remove(st.as_mut());
+        let t = TALLIES.load(st.as_ref(), model).unwrap();
+        assert_eq!((t.minted, t.vault.u128()), (2, 20));
+        Map::<u64, u64>::new("minted")
+            .save(st.as_mut(), model, &t.minted)
+            .unwrap();
+        Map::<u64, Uint128>::new("vaults")
+            .save(st.as_mut(), model, &t.vault)
+            .unwrap();
+        TALLIES.remove(st.as_mut(), model);
+        let owned: Vec<(Vec<u8>, u64)> = OWNED
+            .keys(st.as_ref(), None, None, Order::Ascending)
+            .collect::<cosmwasm_std::StdResult<_>>()
+            .unwrap();
+        assert_eq!(owned.len(), 2);
+        for (w, k) in owned {
+            OWNED.remove(st.as_mut(), (&w, k));
+            OLD_OWNED.save(st.as_mut(), (&bob, k), &Empty {}).unwrap();
+        }
+        for k in [k1, k2] {
+            let key = LOCAL_KEYS.load(st.as_ref(), k).unwrap();
+            let old = OldKey {
+                model: key.model,
+                owner: key.owner,
+                expires_at: key.expires_at,
+                locked: key.locked,
+                approvals: key.approvals,
+            };
+            OLD_KEYS.save(st.as_mut(), k, &old).unwrap();
+        }
+    }
+    let (admin, contract) = (s.admin.clone(), s.contract.clone());
+    let r = s
+        .app
+        .migrate_contract(
+            admin.clone(),
+            contract.clone(),
+            &crate::msg::MigrateMsg {},
+            s.code_id,
+        )
+        .unwrap();
+    assert_eq!(attr(&r, "gathered_counters"), "true");
+    assert_eq!(attr(&r, "moved_tallies"), "2");
+    assert_eq!(attr(&r, "rekeyed_owned"), "2");
+    // Nothing of the old layout is left.
+    {
+        let st = s.app.contract_storage(&s.contract);
+        for old in [&b"model_serial"[..], b"key_serial", b"num_keys"] {
+            assert!(st.get(old).is_none());
+        }
+        assert_eq!(
+            OLD_OWNED
+                .keys(st.as_ref(), None, None, Order::Ascending)
+                .count(),
+            0
+        );
+    }
+    let lanes: LanesResponse = s.q(&QueryMsg::Lanes {}).unwrap();
+    assert_eq!(lanes, lanes_before);
+    assert_eq!(s.vault(model), 20);
+    let n: NumTokensResponse = s.q(&QueryMsg::NumTokens {}).unwrap();
+    assert_eq!(n.count, 2);
+    let m: Model = s
+        .q(&QueryMsg::Model {
+            id: Uint64::new(model),
+        })
+        .unwrap();
+    assert_eq!(m.minted, 2);
+    // Keys stored under the full field names still read.
+    let o: OwnerOfResponse = s
+        .q(&QueryMsg::OwnerOf {
+            token_id: k1.to_string(),
+            include_expired: None,
+        })
+        .unwrap();
+    assert_eq!(o.owner, bob.to_string());
+    // The next purchase continues the serial, the count, the vault and the lane's nonces.
+    let r = s.ok(&bob, &buy_msg(model, false), &coins(10, DENOM));
+    let k3: u64 = attr(&r, "token_id").parse().unwrap();
+    assert_eq!(k3, k2 + 1);
+    let nonces: Vec<String> = r
+        .events
+        .iter()
+        .filter(|e| e.ty == "wasm-hexs_outbound")
+        .flat_map(|e| e.attributes.iter().filter(|a| a.key == "nonce"))
+        .map(|a| a.value.clone())
+        .collect();
+    assert_eq!(nonces, vec!["6", "7"]);
+    assert_eq!(s.vault(model), 30);
+    let bobs: TokensResponse = s
+        .q(&QueryMsg::Tokens {
+            owner: bob.to_string(),
+            start_after: None,
+            limit: None,
+        })
+        .unwrap();
+    assert_eq!(
+        bobs.tokens,
+        vec![k1.to_string(), k2.to_string(), k3.to_string()]
+    );
+    // A second migration finds nothing to move.
+    let r = s
+        .app
+        .migrate_contract(admin, contract, &crate::msg::MigrateMsg {}, s.code_id)
+        .unwrap();
+    assert_eq!(attr(&r, "gathered_counters"), "false");
+    assert_eq!(attr(&r, "moved_tallies"), "0");
+    assert_eq!(attr(&r, "rekeyed_owned"), "0");
 }
