@@ -12,17 +12,23 @@
 // Screenshots go to app/test-results/ (gitignored).
 // Run: npx hardhat test test/app/account.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import fs from "node:fs";
-import path from "node:path";
 import { id, JsonRpcSigner, NonceManager, parseEther, toBeHex, Wallet, type Signer } from "ethers";
 import * as hexs from "../../sdk";
 import { TestToken__factory } from "../../sdk/typechain";
-import { ROOT } from "../../devnet/chains";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
-import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
+import {
+  accessibilityViolations,
+  injectWallet,
+  launch,
+  serveApp,
+  TestWallet,
+  type Browser,
+  type Page,
+  screenshot,
+  failedShot,
+} from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const SHOTS = path.join(ROOT, "app/test-results");
 
 describe("web app in headless Chromium: my keys, reload mid-flow, creator studio, ERC-20 buys", function () {
   this.timeout(600_000);
@@ -40,10 +46,7 @@ describe("web app in headless Chromium: my keys, reload mid-flow, creator studio
   const keys: Record<string, bigint> = {};
   let token: string;
 
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => screenshot(page, name);
   const on = (i: number, signer: Signer) => hexs.connectContracts(chains[i], signer);
   /** Relay both lanes until `done` (what the devnet's relayers do), at most ~20 s. */
   const relayUntil = async (done: () => Promise<boolean>) => {
@@ -119,8 +122,7 @@ describe("web app in headless Chromium: my keys, reload mid-flow, creator studio
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === "failed" && page)
-      await shot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, "-")}`);
+    if (this.currentTest?.state === "failed" && page) await shot(failedShot("failed-", this.currentTest.title));
   });
 
   after(async () => {

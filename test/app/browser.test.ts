@@ -7,16 +7,21 @@
 // Screenshots go to app/test-results/ (gitignored).
 // Run: npx hardhat test test/app/browser.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import fs from "node:fs";
-import path from "node:path";
 import { Wallet, id, parseEther, toBeHex, zeroPadValue } from "ethers";
 import * as hexs from "../../sdk";
-import { ROOT } from "../../devnet/chains";
 import { startStack, type Stack } from "./helpers/stack";
-import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
+import {
+  accessibilityViolations,
+  injectWallet,
+  launch,
+  serveApp,
+  TestWallet,
+  type Browser,
+  type Page,
+  screenshot,
+} from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const SHOTS = path.join(ROOT, "app/test-results");
 
 describe("web app in headless Chromium: catalog, lineage, buying with an injected wallet", function () {
   this.timeout(600_000);
@@ -28,10 +33,7 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
   let chains: hexs.EvmChain[];
   const pageErrors: string[] = [];
 
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => screenshot(page, name);
 
   before(async () => {
     s = await startStack(VERBOSE ? (l) => console.log(`    ${l}`) : undefined);

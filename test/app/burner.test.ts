@@ -15,17 +15,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Wallet, type Signer } from "ethers";
-import { ROOT } from "../../devnet/chains";
 import { startIndexer, type Indexer } from "../../devnet/app";
 import { Supervisor } from "../../devnet/procs";
 import { devAccount, startAaStand, type AaStand } from "../../devnet/aa/stand";
 import { KeyNFT__factory, TestToken__factory } from "../../sdk/typechain";
 import { freePorts } from "../lz/helpers/twoNodes";
-import { injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
+import { injectWallet, launch, serveApp, TestWallet, type Browser, type Page, screenshot } from "./helpers/browser";
 import type { EvmChain } from "../../sdk/chains";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const SHOTS = path.join(ROOT, "app/test-results");
 /** Two sponsored operations per account per hour: the buy and the move; a third is refused. */
 const OPS_PER_HOUR = 2;
 
@@ -58,10 +56,6 @@ describe("web app in headless Chromium: burner wallet with sponsored gas (ERC-43
         data: `0x70a08231${stand.d.paymaster.slice(2).toLowerCase().padStart(64, "0")}`, // balanceOf(paymaster)
       }),
     );
-  const shot = async (p: Page, name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  };
   /** A page in a fresh browser context (its own localStorage), with the injected wallet or none. */
   const newPage = async (withWallet: boolean) => {
     const p = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -156,7 +150,7 @@ describe("web app in headless Chromium: burner wallet with sponsored gas (ERC-43
       undefined,
       { timeout: 20_000 },
     );
-    await shot(page, "burner-funded");
+    await screenshot(page, "burner-funded");
     await page
       .getByRole("button", { name: /with sponsored gas$/ })
       .first()
@@ -173,13 +167,13 @@ describe("web app in headless Chromium: burner wallet with sponsored gas (ERC-43
     expect(await keys().ownerOf(keyId)).to.equal(account);
     expect(await token().balanceOf(account)).to.equal(0n); // paid the price in the token…
     expect(await stand.provider.getBalance(account)).to.equal(0n); // …and no gas
-    await shot(page, "burner-bought");
+    await screenshot(page, "burner-bought");
 
     await page.getByRole("link", { name: "My keys", exact: true }).click();
     const card = page.getByTestId("burner-key");
     await card.waitFor({ timeout: 30_000 });
     expect(await card.innerText()).to.contain(`Key ${keyId}`);
-    await shot(page, "burner-my-keys");
+    await screenshot(page, "burner-my-keys");
   });
 
   it("Move to my wallet hands the key to the injected wallet, sponsored (the wallet pays nothing)", async () => {
@@ -212,7 +206,7 @@ describe("web app in headless Chromium: burner wallet with sponsored gas (ERC-43
         timeout: 30_000,
       },
     );
-    await shot(page, "burner-moved");
+    await screenshot(page, "burner-moved");
   });
 
   it("bundler down: the page says so, nothing is submitted and nothing is charged", async () => {
@@ -239,7 +233,7 @@ describe("web app in headless Chromium: burner wallet with sponsored gas (ERC-43
     const text = await err.innerText();
     expect(text).to.contain("The gas sponsor is unreachable");
     expect(text).to.contain("nothing was charged");
-    await shot(p, "burner-bundler-down");
+    await screenshot(p, "burner-bundler-down");
     expect(await token().balanceOf(account)).to.equal(tokens);
     expect(await keys().balanceOf(account)).to.equal(0n);
     expect(await depositOf()).to.equal(deposit);
@@ -268,7 +262,7 @@ describe("web app in headless Chromium: burner wallet with sponsored gas (ERC-43
     expect(text).to.contain("The gas sponsor declined");
     expect(text).to.match(/cap of 2 sponsored operations/);
     expect(text).to.contain("nothing was charged");
-    await shot(page, "burner-cap");
+    await screenshot(page, "burner-cap");
     expect(await token().balanceOf(account)).to.equal(BigInt(stand.d.keyPrice));
     expect(await keys().balanceOf(account)).to.equal(0n);
     expect(await depositOf()).to.equal(deposit);

@@ -33,10 +33,9 @@ import {
   type User,
 } from "../../devnet/wasmd";
 import type { Model, OwnerOfResponse } from "../../sdk/cosmwasm/Hexs.types";
-import { launch, serveApp, type Browser, type Page } from "./helpers/browser";
+import { launch, serveApp, type Browser, type Page, screenshot } from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const SHOTS = path.join(ROOT, "app/test-results");
 const ACCOUNTS = JSON.parse(fs.readFileSync(path.join(ROOT, "scripts/wasmd-accounts.json"), "utf8")) as {
   accounts: { name: string; mnemonic: string }[];
 };
@@ -151,10 +150,7 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
   const pageErrors: string[] = [];
   const scripts: string[] = [];
 
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => screenshot(page, name);
   const balance = async (who: string) => BigInt((await admin.client.getBalance(who, env.denom)).amount);
   const model = async (id: bigint) =>
     (await admin.client.queryContractSmart(contract, { model: { id: id.toString() } })) as Model;

@@ -8,17 +8,23 @@
 // Screenshots go to app/test-results/dao-*.png (gitignored).
 // Run: npx hardhat test test/app/dao.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import fs from "node:fs";
-import path from "node:path";
 import { id, NonceManager, parseEther, toBeHex, Wallet, ZeroAddress } from "ethers";
 import * as hexs from "../../sdk";
-import { ROOT } from "../../devnet/chains";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
 import { portRange } from "../lz/helpers/twoNodes";
-import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
+import {
+  accessibilityViolations,
+  injectWallet,
+  launch,
+  serveApp,
+  TestWallet,
+  type Browser,
+  type Page,
+  screenshot,
+  failedShot,
+} from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const SHOTS = path.join(ROOT, "app/test-results");
 
 describe("web app in headless Chromium: a model's DAO (members, treasury, propose, vote, execute)", function () {
   this.timeout(600_000);
@@ -36,10 +42,7 @@ describe("web app in headless Chromium: a model's DAO (members, treasury, propos
   const payee = Wallet.createRandom().address;
   const pageErrors: string[] = [];
 
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => screenshot(page, name);
   const sends = () => wallet.requests.filter((r) => r === "eth_sendTransaction").length;
   const sectionA = () => page.locator('section[data-chain="1"]');
   const governor = async () => hexs.governorOf(A, own);
@@ -90,8 +93,7 @@ describe("web app in headless Chromium: a model's DAO (members, treasury, propos
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === "failed" && page)
-      await shot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, "-")}`);
+    if (this.currentTest?.state === "failed" && page) await shot(failedShot("failed-", this.currentTest.title));
   });
 
   after(async () => {

@@ -18,10 +18,19 @@ import { evmHolder, grantKeyHolders, KeyServiceClient, localEndpoints, sealSdl }
 import { startKeyService, type RunningKeyService } from "../../services/key-service/service";
 import { ROOT } from "../../devnet/chains";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
-import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
+import {
+  accessibilityViolations,
+  injectWallet,
+  launch,
+  serveApp,
+  TestWallet,
+  type Browser,
+  type Page,
+  screenshot,
+  failedShot,
+} from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const SHOTS = path.join(ROOT, "app/test-results");
 const PORTS = { from: 8800, to: 8849 };
 const SDL = fs.readFileSync(path.join(ROOT, "devnet/fork.sdl.yaml"), "utf8");
 
@@ -41,10 +50,7 @@ describe("web app in headless Chromium: decrypting a model's SDL in the page", f
   let expiring: bigint;
   const keys: Record<string, bigint> = {};
 
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => screenshot(page, name);
   const on = (i: number, signer: Signer) => hexs.connectContracts(chains[i], signer);
   const keyCard = (keyId: bigint) => page.locator(`li.key[data-key="${keyId}"]`);
   const openKeys = async () => {
@@ -113,8 +119,7 @@ describe("web app in headless Chromium: decrypting a model's SDL in the page", f
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === "failed" && page)
-      await shot(`decrypt-failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, "-")}`);
+    if (this.currentTest?.state === "failed" && page) await shot(failedShot("decrypt-failed-", this.currentTest.title));
   });
 
   after(async () => {

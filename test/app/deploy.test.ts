@@ -6,16 +6,12 @@
 // lane's LeaseReported messages; the relayer path to them is tested in test/akash.
 // Run: npx hardhat test test/app/deploy.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import fs from "node:fs";
-import path from "node:path";
 import { id, JsonRpcSigner, NonceManager, parseEther, toBeHex, Wallet } from "ethers";
 import * as hexs from "../../sdk";
-import { ROOT } from "../../devnet/chains";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
-import { injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
+import { injectWallet, launch, serveApp, TestWallet, type Browser, type Page, screenshot } from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const SHOTS = path.join(ROOT, "app/test-results");
 const DEPLOY = parseEther("0.25");
 
 describe("web app in headless Chromium: a key's deployment (escrow, lease, refund, reclaim)", function () {
@@ -30,10 +26,7 @@ describe("web app in headless Chromium: a key's deployment (escrow, lease, refun
   const operator = Wallet.createRandom().address;
   const pageErrors: string[] = [];
 
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => screenshot(page, name);
   const card = (keyId: bigint) => page.locator(`li.key[data-key="${keyId}"]`).getByTestId("deployment");
   const providerA = () => s.nodes.a.node.provider;
 

@@ -11,17 +11,23 @@
 // Screenshots go to app/test-results/ (gitignored).
 // Run: npx hardhat test test/app/market-offers.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import fs from "node:fs";
-import path from "node:path";
 import { JsonRpcSigner, NonceManager, parseEther, toBeHex, Wallet, ZeroAddress } from "ethers";
 import * as hexs from "../../sdk";
 import { TestToken__factory } from "../../sdk/typechain";
-import { ROOT } from "../../devnet/chains";
 import { startStack, type Stack } from "./helpers/stack";
-import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
+import {
+  accessibilityViolations,
+  injectWallet,
+  launch,
+  serveApp,
+  TestWallet,
+  type Browser,
+  type Page,
+  screenshot,
+  failedShot,
+} from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const SHOTS = path.join(ROOT, "app/test-results");
 
 describe("web app in headless Chromium: offers (make, withdraw, accept) and buying a key listed on another chain", function () {
   this.timeout(600_000);
@@ -40,10 +46,6 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
   let goneKey: bigint; // listed on A and priced for B, cancelled while an order is in flight
   const remotePrice = parseEther("0.06");
 
-  const shot = async (page: Page, name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  };
   const funded = async () => {
     const key = Wallet.createRandom();
     const w = new TestWallet(new Wallet(key.privateKey), chains, chains[0].evmChainId!);
@@ -110,7 +112,7 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
         ["seller", sellerPage],
         ["buyer", buyerPage],
       ] as const)
-        if (p) await shot(p, `failed-offers-${who}-${this.currentTest.title.slice(0, 30).replace(/\W+/g, "-")}`);
+        if (p) await screenshot(p, failedShot(`failed-offers-${who}-`, this.currentTest.title, 30));
   });
 
   after(async () => {
@@ -169,7 +171,7 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     const row = offers(buyerPage).locator(`tr[data-offer="${offerId}"]`);
     await row.waitFor({ timeout: 30_000 });
     expect(await row.innerText()).to.contain("5.0 TUSD");
-    await shot(buyerPage, "offers-made");
+    await screenshot(buyerPage, "offers-made");
     const violations = await accessibilityViolations(buyerPage);
     expect(violations, JSON.stringify(violations, null, 1)).to.deep.equal([]);
     await row.getByRole("button", { name: `Withdraw your offer for key ${offeredKey}` }).click();
@@ -198,7 +200,7 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     expect(text).to.contain("0.04 ETH");
     expect(text).to.contain(`${buyer.address.slice(0, 6)}…${buyer.address.slice(-4)}`);
     expect(text).not.to.contain("TUSD"); // the withdrawn offer is gone
-    await shot(sellerPage, "offers-on-key");
+    await screenshot(sellerPage, "offers-on-key");
     const violations = await accessibilityViolations(sellerPage);
     expect(violations, JSON.stringify(violations, null, 1)).to.deep.equal([]);
     await table.getByRole("button", { name: `Accept the offer of 0.04 ETH for key ${offeredKey}` }).click();
@@ -219,7 +221,7 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
       .waitFor({ timeout: 30_000 });
     expect(await readA().resale!.creditOf(seller.address, hexs.NATIVE)).to.equal(0n);
     expect((await s.nodes.a.node.provider.getBalance(seller.address)) > balance).to.equal(true);
-    await shot(sellerPage, "offer-accepted");
+    await screenshot(sellerPage, "offer-accepted");
   });
 
   it("buys a key listed on A with payment on B: escrowed, picked up again after a reload, filled once relayed (key on B, seller paid on B)", async () => {
@@ -228,7 +230,7 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     await row.waitFor({ timeout: 30_000 });
     const button = row.getByRole("button", { name: `Buy with payment on Devnet B (0.06 ETH): key ${remoteKey}` });
     await button.waitFor({ timeout: 30_000 });
-    await shot(buyerPage, "market-remote-listing");
+    await screenshot(buyerPage, "market-remote-listing");
     const violations = await accessibilityViolations(buyerPage);
     expect(violations, JSON.stringify(violations, null, 1)).to.deep.equal([]);
     const balanceB = await s.nodes.b.node.provider.getBalance(buyer.address);
@@ -241,7 +243,7 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     expect(await status.locator('[data-testid="step-filled"]').getAttribute("class")).to.contain("todo");
     expect(buyer.chainId).to.equal(chains[1].evmChainId); // the wallet was switched to the paying chain
     expect(balanceB - (await s.nodes.b.node.provider.getBalance(buyer.address)) >= remotePrice).to.equal(true);
-    await shot(buyerPage, "order-escrowed");
+    await screenshot(buyerPage, "order-escrowed");
     // the order was stored once submitted: a reload picks it up and follows it to its end
     const stored = await buyerPage.evaluate(() => localStorage.getItem("hexs.pending.v1"));
     expect(JSON.parse(stored ?? "[]")).to.have.length(1);
@@ -253,7 +255,7 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     );
     const resumed = panel.getByRole("status", { name: "order progress" });
     await resumed.locator('[data-testid="step-escrowed"]:not(.todo)').waitFor({ timeout: 30_000 });
-    await shot(buyerPage, "order-resumed");
+    await screenshot(buyerPage, "order-resumed");
     // the relayers carry the order to A and A's answer (and the key) back to B
     await s.relay();
     await s.relay();
@@ -262,7 +264,7 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     expect(await (await hexs.keysOf(readB(), s.catalog.root)).ownerOf(remoteKey)).to.equal(buyer.address);
     expect(await readB().resale!.creditOf(seller.address, hexs.NATIVE)).to.be.greaterThan(0n);
     await buyerPage.waitForFunction(() => localStorage.getItem("hexs.pending.v1") === "[]");
-    await shot(buyerPage, "order-filled");
+    await screenshot(buyerPage, "order-filled");
   });
 
   it("an order whose listing the seller cancels while it is in flight is refunded on the paying chain", async () => {
@@ -284,7 +286,7 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     );
     expect((await readB().resale!.creditOf(buyer.address, hexs.NATIVE)) - creditBefore).to.equal(remotePrice);
     expect(await (await hexs.keysOf(readA(), s.catalog.root)).ownerOf(goneKey)).to.equal(seller.address);
-    await shot(buyerPage, "order-refunded");
+    await screenshot(buyerPage, "order-refunded");
     expect(pageErrors).to.deep.equal([]);
   });
 });

@@ -6,16 +6,22 @@
 // Screenshots go to app/test-results/ (gitignored).
 // Run: npx hardhat test test/app/market.test.ts   (scripts/app-test.sh installs what it needs)
 import { expect } from "chai";
-import fs from "node:fs";
-import path from "node:path";
 import { id, NonceManager, parseEther, toBeHex, Wallet } from "ethers";
 import * as hexs from "../../sdk";
-import { ROOT } from "../../devnet/chains";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
-import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
+import {
+  accessibilityViolations,
+  injectWallet,
+  launch,
+  serveApp,
+  TestWallet,
+  type Browser,
+  type Page,
+  screenshot,
+  failedShot,
+} from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const SHOTS = path.join(ROOT, "app/test-results");
 
 describe("web app in headless Chromium: the resale market (list from My keys, buy from the model page)", function () {
   this.timeout(600_000);
@@ -32,10 +38,6 @@ describe("web app in headless Chromium: the resale market (list from My keys, bu
   let boundKey: bigint; // a soul-bound key on A, held by the seller
   const price = parseEther("0.05");
 
-  const shot = async (page: Page, name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  };
   const funded = async () => {
     const key = Wallet.createRandom();
     const w = new TestWallet(new Wallet(key.privateKey), chains, chains[0].evmChainId!);
@@ -84,7 +86,7 @@ describe("web app in headless Chromium: the resale market (list from My keys, bu
         ["seller", sellerPage],
         ["buyer", buyerPage],
       ] as const)
-        if (p) await shot(p, `failed-market-${who}-${this.currentTest.title.slice(0, 30).replace(/\W+/g, "-")}`);
+        if (p) await screenshot(p, failedShot(`failed-market-${who}-`, this.currentTest.title, 30));
   });
 
   after(async () => {
@@ -150,7 +152,7 @@ describe("web app in headless Chromium: the resale market (list from My keys, bu
     const row = buyerPage.locator(`tr[data-listing="${plainKey}"]`);
     await row.waitFor({ timeout: 30_000 });
     expect(await row.innerText()).to.contain(`${seller.address.slice(0, 6)}…${seller.address.slice(-4)}`);
-    await shot(buyerPage, "market");
+    await screenshot(buyerPage, "market");
     await row.getByRole("button", { name: `Buy key ${plainKey} on Devnet A for 0.05 ETH` }).click();
     const status = buyerPage.getByRole("status", { name: "buy progress" });
     await status.locator('[data-testid="step-confirmed"].done').waitFor({ timeout: 30_000 });
@@ -162,7 +164,7 @@ describe("web app in headless Chromium: the resale market (list from My keys, bu
     expect(credit > 0n && credit < price).to.equal(true);
     await row.waitFor({ state: "detached", timeout: 30_000 });
     expect(await buyerPage.getByTestId("no-listings").innerText()).to.contain("No keys of this model are for sale");
-    await shot(buyerPage, "market-sold");
+    await screenshot(buyerPage, "market-sold");
     await buyerPage.goto(`${site.url}#/keys`);
     await buyerPage
       .getByRole("list", { name: "keys on Devnet A" })

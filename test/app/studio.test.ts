@@ -20,10 +20,19 @@ import { startKeyService, type RunningKeyService } from "../../services/key-serv
 import { ROOT } from "../../devnet/chains";
 import { startStack, type Stack } from "./helpers/stack";
 import { portRange } from "../lz/helpers/twoNodes";
-import { accessibilityViolations, injectWallet, launch, serveApp, TestWallet, type Browser, type Page } from "./helpers/browser";
+import {
+  accessibilityViolations,
+  injectWallet,
+  launch,
+  serveApp,
+  TestWallet,
+  type Browser,
+  type Page,
+  screenshot,
+  failedShot,
+} from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const SHOTS = path.join(ROOT, "app/test-results");
 const SDL = fs.readFileSync(path.join(ROOT, "devnet/fork.sdl.yaml"), "utf8");
 /** A line of the SDL that must never be seen in clear outside the page. */
 const SECRET_LINE = "MODEL_ID=bob/llama-3-8b-medical";
@@ -44,10 +53,7 @@ describe("web app in headless Chromium: creator studio publishes and forks with 
   const payoutB = Wallet.createRandom().address;
   let published: bigint;
 
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => screenshot(page, name);
   const form = () => page.getByRole("form", { name: "Publish or fork a model" });
   const count = (method: string) => wallet.requests.filter((r) => r === method).length;
   const modelCounts = async () => [await A.registry.modelCount(), await B.registry.modelCount()];
@@ -94,8 +100,7 @@ describe("web app in headless Chromium: creator studio publishes and forks with 
 
   afterEach(async function () {
     wallet.modes = {};
-    if (this.currentTest?.state === "failed" && page)
-      await shot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, "-")}`);
+    if (this.currentTest?.state === "failed" && page) await shot(failedShot("failed-", this.currentTest.title));
   });
 
   after(async () => {

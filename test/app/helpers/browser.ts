@@ -80,6 +80,19 @@ export interface Page {
   addScriptTag(o: { path: string }): Promise<unknown>;
   evaluate<T>(fn: () => Promise<T> | T): Promise<T>;
 }
+/** Where the browser tests' screenshots go (look at them). */
+export const SHOTS = path.join(ROOT, "app/test-results");
+
+/** A full-page screenshot of `page` in SHOTS/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** A failed test's screenshot name: `prefix` and the start of its title. */
+export const failedShot = (prefix: string, title: string, length = 40): string =>
+  `${prefix}${title.slice(0, length).replace(/\W+/g, "-")}`;
+
 export interface Browser {
   newPage(o?: { viewport?: { width: number; height: number } }): Promise<Page>;
   close(): Promise<void>;
