@@ -1,17 +1,22 @@
-// Isolated timing of one attestation-gateway batch on a quiet `hardhat node` started exactly as
+// Isolated timing of attestation-gateway batches on a quiet `hardhat node` started exactly as
 // the devnet starts its EVM chains (devnet/chains.ts startEvmNode: HEXS_NODE_CHAIN_ID, the
-// project's hardhat config). The chain holds the relayer fixture's Hexs (registry, hub, gateway
-// behind ERC-1967 proxies, mirror wiring) with the CosmWasm lane (100) accepted; each batch carries
-// N consecutive mirrored KeyMinted (new Cosmos owners) signed 2-of-3 over the batch root, as the
-// relayers send them. Per batch size and node setting it times, with automine off:
-//   eth_call (the execution alone) → eth_sendRawTransaction → evm_mine → eth_getTransactionReceipt,
-// and with interval mining (1 s blocks, like the devnet): eth_sendRawTransaction → receipt seen.
+// project's hardhat config) and deployed as the devnet deploys them (deployEvm: the real deploy
+// script, the CosmWasm lane accepted, relayer set = the devnet operators, 2-of-3). Each batch
+// carries consecutive mirrored KeyMinted of one Cosmos model (new Cosmos owners) signed over the
+// batch root, as the relayers send them. Per scenario and node setting it times, automine off:
+//   eth_call of the first batch (the execution alone), eth_sendRawTransaction of every batch,
+//   evm_mine, eth_getTransactionReceipt of every batch;
+// and with interval mining (1 s blocks, like the devnet), starting right after a block:
+//   eth_sendRawTransaction of every batch → every receipt seen (≈ the wait for the next tick + mining).
+// A side connection polls eth_blockNumber every 5 ms meanwhile: its longest answer is how long the
+// node answered nothing else (mining included).
 //
-//   npx ts-node --transpile-only bench/gateway-node.ts      (BENCH_SIZES=50,200,600 BENCH_REPEAT=3)
+//   npx ts-node --transpile-only bench/gateway-node.ts
+//   (BENCH_SIZES=50,200,500,253+256+91 BENCH_REPEAT=3 BENCH_LOGGING=true,false BENCH_OUT=...)
 //
-// The node's own log (the console lines `hardhat node` prints per request and per mined
-// transaction) is toggled with hardhat_setLoggingEnabled on the same node, so both settings run
-// on the same state; results go to bench/results/gateway-node.json.
+// The node's console log (`hardhat node` prints every request and every mined transaction,
+// decoding calls against the artifacts) is toggled with hardhat_setLoggingEnabled on the same
+// node, so both settings run on the same chain; results go to bench/results/gateway-node.json.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
