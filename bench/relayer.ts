@@ -215,6 +215,65 @@ class NodeProbe {
   }
 }
 
+/**
+ * CPU time (user + system, from /proc) of the devnet's processes and of the whole machine, sampled
+ * every `everyMs`: `between(a, b)` says which process used how much CPU in a window, and how much
+ * the rest of the machine (other work) used, so a slow node can be told from a starved one.
+ */
+class CpuSampler {
+  private readonly samples: { t: number; machineBusyMs: number; byName: Map<string, number> }[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly pids: () => { name: string; pid: number }[],
+    private readonly everyMs = 100,
+  ) {}
+
+  private static ticks(pid: number): number | undefined {
+    try {
+      // fields after the command's closing parenthesis: state is field 3, utime 14, stime 15
+      const rest = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return Number(rest[11]) + Number(rest[12]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private sample(): void {
+    const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const busy = cpu.reduce((a, b) => a + b, 0) - cpu[3] - (cpu[4] ?? 0); // all but idle and iowait
+    const byName = new Map<string, number>();
+    for (const { name, pid } of this.pids()) {
+      const t = CpuSampler.ticks(pid);
+      if (t !== undefined) byName.set(name, t * 10);
+    }
+    byName.set("bench", Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000));
+    this.samples.push({ t: Date.now(), machineBusyMs: busy * 10, byName });
+  }
+
+  start(): this {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.everyMs);
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+
+  /** CPU ms per process and for the machine in [from, to] (nearest samples); a process started inside counts from 0 */
+  between(from: number, to: number): { wallMs: number; machineBusyMs: number; byProcess: Record<string, number>; rest: number } {
+    const a = [...this.samples].reverse().find((x) => x.t <= from) ?? this.samples[0];
+    const b = this.samples.find((x) => x.t >= to) ?? this.samples.at(-1)!;
+    const byProcess: Record<string, number> = {};
+    for (const [name, ms] of b.byName) byProcess[name] = ms - (a.byName.get(name) ?? 0);
+    const machineBusyMs = b.machineBusyMs - a.machineBusyMs;
+    const ours = Object.values(byProcess).reduce((x, y) => x + y, 0);
+    return { wallMs: b.t - a.t, machineBusyMs, byProcess, rest: machineBusyMs - ours };
+  }
+}
+
 /** "batch submitted" lines toward `dst` in the operators' current logs, in ms since `t0`, with their parts. */
 function submissionsOf(
   net: Devnet,
@@ -713,8 +772,22 @@ async function main(): Promise<void> {
     load.phase2 = os.loadavg();
     const probeT0 = Date.now();
     const probeA = new NodeProbe(a.url, probeT0).start();
+    let wasmdPid = 0;
+    try {
+      wasmdPid = Number(fs.readFileSync(path.join(DIR, "wasmd", "wasmd.pid"), "utf8").trim());
+    } catch {
+      /* not counted apart: it falls into "rest" */
+    }
+    const cpu = new CpuSampler(() => [
+      ...sup.status().filter((c) => c.running),
+      ...(Number.isInteger(wasmdPid) && wasmdPid > 0 ? [{ name: "wasmd", pid: wasmdPid }] : []),
+    ]).start();
     const d2 = await drain(net, () => evmInbound(hubA), targetCw, 600_000);
     await probeA.stop();
+    cpu.stop();
+    // CPU used from the relayers ready to the backlog applied on A (ms; 2 cores give 2 ms per ms)
+    const cpuA = cpu.between(d2.tSpawn + d2.r.startupMs, d2.tEnd);
+    say(`CPU from relayers ready to the last delivery on ${a.label}: ${JSON.stringify(cpuA)}`);
     const e2end = await a.provider.getBlockNumber();
     // the drain's timeline toward EVM A, in ms since the relayers were spawned
     const since = (ms: number) => ms - (d2.tSpawn - probeT0);
@@ -724,6 +797,7 @@ async function main(): Promise<void> {
       blocksSeenMs: probeA.blocks.map((b) => ({ ms: since(b.ms), height: b.height })).filter((b) => b.ms >= 0),
       nodeLongestAnswerMs: probeA.longestMs,
       nodeSlowAnswers: probeA.slow.map((x) => ({ ms: since(x.ms), tookMs: x.tookMs })),
+      cpuReadyToLastDeliveryMs: cpuA,
       applied: d2.r.progress,
     };
     say(`timeline toward ${a.label} (ms after spawn): ${JSON.stringify(timelineA)}`);
