@@ -32,6 +32,7 @@ const COSMOS = 100;
 // needs ≈ 16.9M gas, above the 2^24 transaction cap)
 const SCENARIOS = (process.env.BENCH_SIZES ?? "50,200,500,253+256+91").split(",").map((s) => s.split("+").map(Number));
 const LOGGING = (process.env.BENCH_LOGGING ?? "true,false").split(",").map((s) => s === "true");
+const MIX = process.env.BENCH_MIX === "1";
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const OUT = path.resolve(ROOT, process.env.BENCH_OUT ?? "bench/results/gateway-node.json");
 // EIP-7825 (Osaka, hardhat's default hardfork) caps a transaction at 2^24 gas
@@ -136,6 +137,22 @@ async function main(): Promise<void> {
         expiresAt: 0n,
         locked: false,
       });
+    // BENCH_MIX=1: what a wasmd purchase sends each peer lane, KeyMinted then PurchaseSettled
+    let settled = false;
+    const next = (): string => {
+      if (!MIX || !settled) return ((settled = true), keyMinted());
+      settled = false;
+      return msg(Kind.PurchaseSettled, {
+        purchaseId: (BigInt(COSMOS) << 32n) | BigInt(serial),
+        modelId: model,
+        keyId: (BigInt(COSMOS) << 32n) | BigInt(serial),
+        buyer: owner(serial),
+        currency: "0x",
+        amount: 1000n,
+        deploymentRequested: false,
+        deploymentParams: "0x",
+      });
+    };
     const tx = async (messages: string[], ahead = 0) => {
       const { root } = batchRootOfMessages(messages);
       const data = gateway.interface.encodeFunctionData("submitBatch", [
@@ -189,7 +206,7 @@ async function main(): Promise<void> {
     const label = (batches: number[]): string => batches.join("+");
     async function manual(batches: number[], logging: boolean): Promise<{ value: Timing; stallMs: number }> {
       const txs: { data: string; raw: string }[] = [];
-      for (const n of batches) txs.push(await tx(Array.from({ length: n }, keyMinted), txs.length));
+      for (const n of batches) txs.push(await tx(Array.from({ length: n }, next), txs.length));
       // the execution alone: the first batch through eth_call (what a simulated head batch costs)
       let t = performance.now();
       await provider.send("eth_call", [
@@ -230,7 +247,7 @@ async function main(): Promise<void> {
 
     async function interval(batches: number[], logging: boolean): Promise<Timing> {
       const txs: { data: string; raw: string }[] = [];
-      for (const n of batches) txs.push(await tx(Array.from({ length: n }, keyMinted), txs.length));
+      for (const n of batches) txs.push(await tx(Array.from({ length: n }, next), txs.length));
       // start right after a block, as a relayer's broadcasts after its confirmations would
       const b0 = await provider.getBlockNumber();
       while ((await provider.getBlockNumber()) === b0) await new Promise((res) => setTimeout(res, 10));
