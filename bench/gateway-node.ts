@@ -33,6 +33,7 @@ const COSMOS = 100;
 const SCENARIOS = (process.env.BENCH_SIZES ?? "50,200,500,253+256+91").split(",").map((s) => s.split("+").map(Number));
 const LOGGING = (process.env.BENCH_LOGGING ?? "true,false").split(",").map((s) => s === "true");
 const MIX = process.env.BENCH_MIX === "1";
+const FRESH_MODEL = process.env.BENCH_FRESH_MODEL === "1";
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const OUT = path.resolve(ROOT, process.env.BENCH_OUT ?? "bench/results/gateway-node.json");
 // EIP-7825 (Osaka, hardhat's default hardfork) caps a transaction at 2^24 gas
@@ -125,7 +126,8 @@ async function main(): Promise<void> {
 
     let nonce = 0n;
     let serial = 0;
-    const model = (BigInt(COSMOS) << 32n) | 1n;
+    let modelSerial = 1;
+    let model = (BigInt(COSMOS) << 32n) | 1n;
     const owner = (i: number) => ({ family: AccountFamily.Cosmos, address: "0x" + (i + 1).toString(16).padStart(40, "0") });
     const msg = (kind: Kind, body: Message["body"]): string =>
       hexlify(encodeMessage({ version: 1, kind, srcChain: COSMOS, dstChain: 1, nonce: ++nonce, body } as Message));
@@ -173,27 +175,36 @@ async function main(): Promise<void> {
       });
       return { data, raw };
     };
-    // The model first (it is mirrored once; every KeyMinted after it is the hot path measured).
-    const first = await tx([
-      msg(Kind.ModelRegistered, {
-        modelId: model,
-        parentId: 0n,
-        creator: owner(0),
-        contentCommitment: keccak256(toUtf8Bytes("cosmos model")),
-        parentCommitment: "0x" + "00".repeat(32),
-        soulbound: false,
-        forkable: true,
-        keyDuration: 0n,
-        upstreamBps: 0,
-        daoBps: 0,
-        forkRoyaltyBps: 1000,
-        sdlLocator: "lighthouse://x",
-        metadataUri: "",
-      }),
-      keyMinted(),
-    ]);
-    const h0 = await provider.send("eth_sendRawTransaction", [first.raw]);
-    if ((await provider.waitForTransaction(h0))?.status !== 1) throw new Error("registering the Cosmos model failed");
+    // A model first (mirrored once; the KeyMinted after it are the hot path measured). With
+    // BENCH_FRESH_MODEL=1 every measured scenario mints the first keys of a model registered just before.
+    const registerModel = async (): Promise<void> => {
+      const reg = await tx([
+        msg(Kind.ModelRegistered, {
+          modelId: model,
+          parentId: 0n,
+          creator: owner(0),
+          contentCommitment: keccak256(toUtf8Bytes(`cosmos model ${modelSerial}`)),
+          parentCommitment: "0x" + "00".repeat(32),
+          soulbound: false,
+          forkable: true,
+          keyDuration: 0n,
+          upstreamBps: 0,
+          daoBps: 0,
+          forkRoyaltyBps: 1000,
+          sdlLocator: "lighthouse://x",
+          metadataUri: "",
+        }),
+        keyMinted(),
+      ]);
+      const h = await provider.send("eth_sendRawTransaction", [reg.raw]);
+      await provider.send("evm_mine", []);
+      if ((await receipt(h, 20)).status !== "0x1") throw new Error("registering the Cosmos model failed");
+    };
+    const freshModel = async (): Promise<void> => {
+      if (!FRESH_MODEL) return;
+      model = (BigInt(COSMOS) << 32n) | BigInt(++modelSerial);
+      await registerModel();
+    };
 
     const receipt = async (hash: string, everyMs: number) => {
       for (;;) {
@@ -204,7 +215,10 @@ async function main(): Promise<void> {
     };
 
     const label = (batches: number[]): string => batches.join("+");
+    await registerModel();
+
     async function manual(batches: number[], logging: boolean): Promise<{ value: Timing; stallMs: number }> {
+      await freshModel();
       const txs: { data: string; raw: string }[] = [];
       for (const n of batches) txs.push(await tx(Array.from({ length: n }, next), txs.length));
       // the execution alone: the first batch through eth_call (what a simulated head batch costs)
@@ -246,6 +260,7 @@ async function main(): Promise<void> {
     }
 
     async function interval(batches: number[], logging: boolean): Promise<Timing> {
+      await freshModel();
       const txs: { data: string; raw: string }[] = [];
       for (const n of batches) txs.push(await tx(Array.from({ length: n }, next), txs.length));
       // start right after a block, as a relayer's broadcasts after its confirmations would
