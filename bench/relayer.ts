@@ -61,6 +61,7 @@ const envInt = (name: string, dflt: number): number => {
 const MESSAGES = envInt("BENCH_MESSAGES", 600);
 const EVM_MAX_BATCH = envInt("BENCH_EVM_MAX_BATCH", 256);
 const SAMPLES = envInt("BENCH_SAMPLES", 20);
+const NODE_LOGGING = process.env.BENCH_NODE_LOGGING === "1";
 const TUNING: RelayerTuning = {
   evmConfirmations: process.env.BENCH_CONFIRMATIONS ? Number(process.env.BENCH_CONFIRMATIONS) : DEFAULT_TUNING.evmConfirmations,
   pollIntervalMs: envInt("BENCH_POLL_MS", DEFAULT_TUNING.pollIntervalMs),
@@ -159,6 +160,145 @@ class HeightWatcher {
     this.stopped = true;
     await this.loop;
   }
+}
+
+/**
+ * Polls an EVM node's eth_blockNumber every `everyMs` on its own connection: when each new block
+ * was first seen and which answers took longer than `slowMs` (a node serves one request at a
+ * time, so a long answer is time it spent on something else, such as mining a block).
+ */
+class NodeProbe {
+  readonly blocks: { ms: number; height: number }[] = [];
+  readonly slow: { ms: number; tookMs: number }[] = [];
+  longestMs = 0;
+  private stopped = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly url: string,
+    private readonly t0: number,
+    private readonly everyMs = 20,
+    private readonly slowMs = 150,
+  ) {}
+
+  start(): this {
+    this.loop = (async () => {
+      let last = -1;
+      while (!this.stopped) {
+        const t = Date.now();
+        try {
+          const r = (await (
+            await fetch(this.url, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+            })
+          ).json()) as { result: string };
+          const took = Date.now() - t;
+          this.longestMs = Math.max(this.longestMs, took);
+          if (took >= this.slowMs) this.slow.push({ ms: t - this.t0, tookMs: took });
+          const h = Number(r.result);
+          if (h !== last) this.blocks.push({ ms: Date.now() - this.t0, height: h });
+          last = h;
+        } catch {
+          /* the next poll tells */
+        }
+        await sleep(this.everyMs);
+      }
+    })();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+}
+
+/**
+ * CPU time (user + system, from /proc) of the devnet's processes and of the whole machine, sampled
+ * every `everyMs`: `between(a, b)` says which process used how much CPU in a window, and how much
+ * the rest of the machine (other work) used, so a slow node can be told from a starved one.
+ */
+class CpuSampler {
+  private readonly samples: { t: number; machineBusyMs: number; byName: Map<string, number> }[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly pids: () => { name: string; pid: number }[],
+    private readonly everyMs = 100,
+  ) {}
+
+  private static ticks(pid: number): number | undefined {
+    try {
+      // fields after the command's closing parenthesis: state is field 3, utime 14, stime 15
+      const rest = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return Number(rest[11]) + Number(rest[12]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private sample(): void {
+    const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const busy = cpu.reduce((a, b) => a + b, 0) - cpu[3] - (cpu[4] ?? 0); // all but idle and iowait
+    const byName = new Map<string, number>();
+    for (const { name, pid } of this.pids()) {
+      const t = CpuSampler.ticks(pid);
+      if (t !== undefined) byName.set(name, t * 10);
+    }
+    byName.set("bench", Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000));
+    this.samples.push({ t: Date.now(), machineBusyMs: busy * 10, byName });
+  }
+
+  start(): this {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.everyMs);
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+
+  /** CPU ms per process and for the machine in [from, to] (nearest samples); a process started inside counts from 0 */
+  between(from: number, to: number): { wallMs: number; machineBusyMs: number; byProcess: Record<string, number>; rest: number } {
+    const a = [...this.samples].reverse().find((x) => x.t <= from) ?? this.samples[0];
+    const b = this.samples.find((x) => x.t >= to) ?? this.samples.at(-1)!;
+    const byProcess: Record<string, number> = {};
+    for (const [name, ms] of b.byName) byProcess[name] = ms - (a.byName.get(name) ?? 0);
+    const machineBusyMs = b.machineBusyMs - a.machineBusyMs;
+    const ours = Object.values(byProcess).reduce((x, y) => x + y, 0);
+    return { wallMs: b.t - a.t, machineBusyMs, byProcess, rest: machineBusyMs - ours };
+  }
+}
+
+/** "batch submitted" lines toward `dst` in the operators' current logs, in ms since `t0`, with their parts. */
+function submissionsOf(
+  net: Devnet,
+  dst: number,
+  t0: number,
+): { op: string; ms: number; count: number; parts: Record<string, number> }[] {
+  const out: { op: string; ms: number; count: number; parts: Record<string, number> }[] = [];
+  for (const op of net.operators) {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(net.dir, "logs", `${op.name}.log`), "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n")) {
+      if (!line.includes('"batch submitted"')) continue;
+      try {
+        const j = JSON.parse(line) as { time: number; lane: { dst: number }; count: number; ms: Record<string, number> };
+        if (j.lane.dst === dst && j.time >= t0) out.push({ op: op.name, ms: j.time - t0, count: j.count, parts: j.ms });
+      } catch {
+        /* not a log record */
+      }
+    }
+  }
+  return out.sort((x, y) => x.ms - y.ms);
 }
 
 function quantile(xs: number[], q: number): number {
@@ -509,6 +649,11 @@ async function main(): Promise<void> {
       services: false,
     });
     setEvmMaxBatch(net, EVM_MAX_BATCH);
+    // `hardhat node` prints every request and every mined transaction (decoding each call against
+    // the artifacts); measured on a quiet node (bench/gateway-node.ts) that makes an eth_call of a
+    // 200-message batch ≈ 10× and an evm_mine of 600 messages ≈ 5× slower. The benchmark measures
+    // the relayers, so its nodes stop logging once deployed (BENCH_NODE_LOGGING=1 keeps it).
+    if (!NODE_LOGGING) for (const c of net.evm) await c.provider.send("hardhat_setLoggingEnabled", [false]);
     const [a, b] = net.evm;
     const cosmos = net.cosmos;
     const comet = await connectComet(cosmos.env.rpc);
@@ -625,8 +770,37 @@ async function main(): Promise<void> {
     })();
     say("starting the relayers again and polling hub.lane(100).inbound on chain A every 50 ms…");
     load.phase2 = os.loadavg();
+    const probeT0 = Date.now();
+    const probeA = new NodeProbe(a.url, probeT0).start();
+    let wasmdPid = 0;
+    try {
+      wasmdPid = Number(fs.readFileSync(path.join(DIR, "wasmd", "wasmd.pid"), "utf8").trim());
+    } catch {
+      /* not counted apart: it falls into "rest" */
+    }
+    const cpu = new CpuSampler(() => [
+      ...sup.status().filter((c) => c.running),
+      ...(Number.isInteger(wasmdPid) && wasmdPid > 0 ? [{ name: "wasmd", pid: wasmdPid }] : []),
+    ]).start();
     const d2 = await drain(net, () => evmInbound(hubA), targetCw, 600_000);
+    await probeA.stop();
+    cpu.stop();
+    // CPU used from the relayers ready to the backlog applied on A (ms; 2 cores give 2 ms per ms)
+    const cpuA = cpu.between(d2.tSpawn + d2.r.startupMs, d2.tEnd);
+    say(`CPU from relayers ready to the last delivery on ${a.label}: ${JSON.stringify(cpuA)}`);
     const e2end = await a.provider.getBlockNumber();
+    // the drain's timeline toward EVM A, in ms since the relayers were spawned
+    const since = (ms: number) => ms - (d2.tSpawn - probeT0);
+    const timelineA = {
+      readyMs: d2.r.startupMs,
+      submitted: submissionsOf(net, a.hexsChainId, d2.tSpawn),
+      blocksSeenMs: probeA.blocks.map((b) => ({ ms: since(b.ms), height: b.height })).filter((b) => b.ms >= 0),
+      nodeLongestAnswerMs: probeA.longestMs,
+      nodeSlowAnswers: probeA.slow.map((x) => ({ ms: since(x.ms), tookMs: x.tookMs })),
+      cpuReadyToLastDeliveryMs: cpuA,
+      applied: d2.r.progress,
+    };
+    say(`timeline toward ${a.label} (ms after spawn): ${JSON.stringify(timelineA)}`);
     await Promise.race([bWatch, sleep(120_000)]);
     say(
       `drained ${d2.r.messages} messages to ${a.label}: ${d2.r.sustainedPerSec} msg/s sustained (${(d2.r.drainMs / 1000).toFixed(2)} s), ${d2.r.fromReadyPerSec} msg/s from all relayers ready; ${b.label}'s lane (same load, same relayers) done ${bDoneAt ? `${(Math.abs(bDoneAt - d2.tEnd) / 1000).toFixed(1)} s ${bDoneAt >= d2.tEnd ? "after" : "before"} A's` : "not within 120 s"}`,
@@ -746,6 +920,7 @@ async function main(): Promise<void> {
         evmMaxBatch: EVM_MAX_BATCH,
         sourceConfirmations: { evm: TUNING.evmConfirmations, cosmwasm: 0 },
         evmBlockMs: EVM_BLOCK_MS,
+        evmNodeLogging: NODE_LOGGING,
         wasmdBlockMsMeasured: round(cwBlock),
         evmBlockMsMeasured: round(evmBlock),
       },
@@ -773,6 +948,7 @@ async function main(): Promise<void> {
           destinationBlocks: perBlock(batches2.heights, d2.r.messages, EVM_BLOCK_MS),
           evmBlocksBetweenBatches: blockGaps(batches2.heights),
           ceilingOneBatchPerBlockPerSec: round((EVM_MAX_BATCH * 1000) / EVM_BLOCK_MS),
+          timeline: timelineA,
           gatewaySubmissionsMined: batches2.submissions,
           gatewaySubmissionsReverted: batches2.reverted,
           evmBlocks: batches2.blocks,
