@@ -90,9 +90,10 @@ export interface HexsChain {
   gateway: Contract;
 }
 
-async function proxy(deployer: Wallet, name: keyof typeof ART, args: unknown[]): Promise<Contract> {
+/** An ERC-1967 proxy over a fresh implementation; `immutables` are the implementation's constructor arguments. */
+async function proxy(deployer: Wallet, name: keyof typeof ART, args: unknown[], immutables: unknown[] = []): Promise<Contract> {
   const a = artifact(ART[name]);
-  const impl = await new ContractFactory(a.abi, a.bytecode, deployer).deploy();
+  const impl = await new ContractFactory(a.abi, a.bytecode, deployer).deploy(...immutables);
   await impl.waitForDeployment();
   const p = artifact(ART.proxy);
   const init = impl.interface.encodeFunctionData("initialize", args);
@@ -116,7 +117,7 @@ export async function deployChain(
   const deployer = deployerOf(provider);
   const me = await deployer.getAddress();
   const registry = await proxy(deployer, "registry", [hexsChainId, me, me]);
-  const hub = await proxy(deployer, "hub", [await registry.getAddress(), me, me]);
+  const hub = await proxy(deployer, "hub", [await registry.getAddress(), me, me], [hexsChainId]);
   const sorted = [...relayers].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   const gateway = await proxy(deployer, "gateway", [await hub.getAddress(), hexsChainId, me, sorted, threshold]);
   await (await hub.grantRole(await hub.REGISTRY_ROLE(), me)).wait();
