@@ -12,7 +12,13 @@
 // node answered nothing else (mining included).
 //
 //   npx ts-node --transpile-only bench/gateway-node.ts
-//   (BENCH_SIZES=50,200,500,253+256+91 BENCH_REPEAT=3 BENCH_LOGGING=true,false BENCH_OUT=...)
+//   (BENCH_SIZES=50,200,500,253+256+91 BENCH_REPEAT=3 BENCH_LOGGING=true,false BENCH_MODES=manual,interval
+//    BENCH_PATTERNS=none,... BENCH_OUT=...)
+//
+// BENCH_PATTERNS=none,nonce-pending,... (issue 15 bisection): in interval mode, while the batches
+// wait in the mempool and are mined, a side client repeats one request pattern every
+// BENCH_PATTERN_MS (default 100) — what the devnet's processes send (PATTERNS below); each
+// measurement then also gives the node's CPU time (/proc) from the first send to the last receipt.
 //
 // The node's console log (`hardhat node` prints every request and every mined transaction,
 // decoding calls against the artifacts) is toggled with hardhat_setLoggingEnabled on the same
@@ -24,7 +30,7 @@ import { Contract, Wallet, hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, type Message } from "../codec";
 import { deployEvm, EVM_CHAINS, ROOT, portFree, startEvmNode } from "../devnet/chains";
 import { Supervisor } from "../devnet/procs";
-import { AttestationGateway__factory } from "../sdk/typechain";
+import { AttestationGateway__factory, HexsHub__factory } from "../sdk/typechain";
 
 const COSMOS = 100;
 // one scenario per entry: the batches sent before one block is mined ("253+256+91": the devnet's
@@ -35,6 +41,9 @@ const LOGGING = (process.env.BENCH_LOGGING ?? "true,false").split(",").map((s) =
 const MIX = process.env.BENCH_MIX === "1";
 const FRESH_MODEL = process.env.BENCH_FRESH_MODEL === "1";
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const PATTERN_NAMES = (process.env.BENCH_PATTERNS ?? "none").split(",");
+const PATTERN_MS = Number(process.env.BENCH_PATTERN_MS ?? 100);
+const MODES = (process.env.BENCH_MODES ?? "manual,interval").split(",");
 const OUT = path.resolve(ROOT, process.env.BENCH_OUT ?? "bench/results/gateway-node.json");
 // EIP-7825 (Osaka, hardhat's default hardfork) caps a transaction at 2^24 gas
 const GAS_LIMIT = 16_777_216n;
@@ -92,6 +101,19 @@ interface Timing {
   stallMs?: number;
   /** blocks the batches landed in (interval mode) */
   blocks?: number;
+  /** the side client's request pattern while the block was pending (interval mode) */
+  pattern?: string;
+  /** requests of that pattern answered, and their longest answer (ms) */
+  patternCalls?: number;
+  patternMaxMs?: number;
+  /** the node process's CPU time (user + system) from the first send to the last receipt */
+  nodeCpuMs?: number;
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 async function main(): Promise<void> {
@@ -215,6 +237,34 @@ async function main(): Promise<void> {
     };
 
     const label = (batches: number[]): string => batches.join("+");
+    const nodePid = sup.status().find((c) => c.name === `node-${chain.network}`)!.pid;
+    const rpc = (method: string, params: unknown[]) => provider.send(method, params);
+    const hubAddr = chain.addresses.HexsHub;
+    const laneCall = HexsHub__factory.createInterface().encodeFunctionData("lane", [COSMOS]); // what the deliverer reads
+    // What the devnet's processes send a node (the relayers, the LayerZero executor, the benchmark's
+    // pollers), one pattern at a time; ethers v6 sends eth_estimateGas without a block tag, which
+    // hardhat reads as "pending".
+    const PATTERNS: Record<string, () => Promise<unknown>> = {
+      none: async () => undefined,
+      blockNumber: () => rpc("eth_blockNumber", []),
+      receipt: () => rpc("eth_getTransactionReceipt", [keccak256("0x01")]),
+      "call-latest": () => rpc("eth_call", [{ to: hubAddr, data: laneCall }, "latest"]).catch(() => undefined),
+      "call-pending": () => rpc("eth_call", [{ to: hubAddr, data: laneCall }, "pending"]).catch(() => undefined),
+      "nonce-latest": () => rpc("eth_getTransactionCount", [submitter.address, "latest"]),
+      "nonce-pending": () => rpc("eth_getTransactionCount", [submitter.address, "pending"]),
+      "estimate-notag": () => rpc("eth_estimateGas", [{ from: submitter.address, to: submitter.address, value: "0x0" }]),
+      "fee-data": () =>
+        Promise.all([
+          rpc("eth_getBlockByNumber", ["latest", false]),
+          rpc("eth_gasPrice", []),
+          rpc("eth_maxPriorityFeePerGas", []),
+        ]),
+      "fee-history": () => rpc("eth_feeHistory", ["0x4", "latest", [50]]),
+      "block-pending": () => rpc("eth_getBlockByNumber", ["pending", false]),
+      "logs-latest": () => rpc("eth_getLogs", [{ address: hubAddr, fromBlock: "latest", toBlock: "latest" }]),
+    };
+    for (const p of PATTERN_NAMES)
+      if (!PATTERNS[p]) throw new Error(`unknown pattern ${p} (known: ${Object.keys(PATTERNS).join(", ")})`);
     await registerModel();
 
     async function manual(batches: number[], logging: boolean): Promise<{ value: Timing; stallMs: number }> {
@@ -259,13 +309,27 @@ async function main(): Promise<void> {
       });
     }
 
-    async function interval(batches: number[], logging: boolean): Promise<Timing> {
+    async function interval(batches: number[], logging: boolean, pattern = "none"): Promise<Timing> {
       await freshModel();
       const txs: { data: string; raw: string }[] = [];
       for (const n of batches) txs.push(await tx(Array.from({ length: n }, next), txs.length));
       // start right after a block, as a relayer's broadcasts after its confirmations would
       const b0 = await provider.getBlockNumber();
       while ((await provider.getBlockNumber()) === b0) await new Promise((res) => setTimeout(res, 10));
+      let stop = false;
+      let patternCalls = 0;
+      let patternMaxMs = 0;
+      const side = (async () => {
+        if (pattern === "none") return;
+        while (!stop) {
+          const t = performance.now();
+          await PATTERNS[pattern]();
+          patternCalls++;
+          patternMaxMs = Math.max(patternMaxMs, ms(t));
+          await new Promise((res) => setTimeout(res, PATTERN_MS));
+        }
+      })();
+      const cpu0 = cpuMs(nodePid);
       const t0 = performance.now();
       const hashes: string[] = [];
       for (const x of txs) hashes.push(await provider.send("eth_sendRawTransaction", [x.raw]));
@@ -280,15 +344,23 @@ async function main(): Promise<void> {
         blocks.add(r.blockNumber);
       }
       const receiptMs = ms(t);
+      const totalMs = ms(t0);
+      const nodeCpuMs = cpuMs(nodePid) - cpu0;
+      stop = true;
+      await side;
       return {
         size: label(batches),
         logging,
         mode: "interval",
         sendMs,
         receiptMs,
-        totalMs: ms(t0),
+        totalMs,
         gasUsed,
         blocks: blocks.size,
+        pattern,
+        patternCalls,
+        patternMaxMs,
+        nodeCpuMs,
       };
     }
 
@@ -300,12 +372,15 @@ async function main(): Promise<void> {
           (x.mineMs !== undefined ? `evm_mine ${x.mineMs} ms, ` : "") +
           `receipts ${x.receiptMs} ms, total ${x.totalMs} ms, gas ${x.gasUsed}` +
           (x.blocks !== undefined ? `, ${x.blocks} block(s)` : "") +
+          (x.pattern !== undefined
+            ? `, pattern ${x.pattern} (${x.patternCalls} calls, longest ${x.patternMaxMs} ms), node CPU ${x.nodeCpuMs} ms`
+            : "") +
           `, longest eth_blockNumber ${x.stallMs} ms`,
       );
     for (const logging of LOGGING) {
       await provider.send("hardhat_setLoggingEnabled", [logging]);
       await provider.send("evm_setAutomine", [false]);
-      for (const batches of SCENARIOS)
+      for (const batches of MODES.includes("manual") ? SCENARIOS : [])
         for (let i = 0; i < REPEAT; i++) {
           const { value: x, stallMs } = await manual(batches, logging);
           x.stallMs = stallMs;
@@ -313,19 +388,23 @@ async function main(): Promise<void> {
           out.push(x);
         }
       await provider.send("evm_setIntervalMining", [1000]);
-      for (const batches of SCENARIOS)
-        for (let i = 0; i < REPEAT; i++) {
-          const { value: x, stallMs } = await probed(url, () => interval(batches, logging));
-          x.stallMs = stallMs;
-          say(x);
-          out.push(x);
-        }
+      for (const batches of MODES.includes("interval") ? SCENARIOS : [])
+        for (const pattern of PATTERN_NAMES)
+          for (let i = 0; i < REPEAT; i++) {
+            const { value: x, stallMs } = await probed(url, () => interval(batches, logging, pattern));
+            x.stallMs = stallMs;
+            say(x);
+            out.push(x);
+          }
       await provider.send("evm_setIntervalMining", [0]);
     }
     const summary: Record<string, Record<string, number>> = {};
     for (const x of out) {
-      const k = `${x.mode}.${x.logging ? "logging" : "quiet"}.${x.size}`;
-      const same = out.filter((y) => y.mode === x.mode && y.logging === x.logging && y.size === x.size);
+      const k = `${x.mode}.${x.logging ? "logging" : "quiet"}.${x.size}${x.pattern && x.pattern !== "none" ? `.${x.pattern}` : ""}`;
+      const same = out.filter(
+        (y) =>
+          y.mode === x.mode && y.logging === x.logging && y.size === x.size && (y.pattern ?? "none") === (x.pattern ?? "none"),
+      );
       summary[k] = {
         ...(x.callMs !== undefined ? { callMs: median(same.map((y) => y.callMs!)) } : {}),
         sendMs: median(same.map((y) => y.sendMs)),
@@ -333,6 +412,7 @@ async function main(): Promise<void> {
         receiptMs: median(same.map((y) => y.receiptMs)),
         totalMs: median(same.map((y) => y.totalMs)),
         stallMs: median(same.map((y) => y.stallMs!)),
+        ...(x.nodeCpuMs !== undefined ? { nodeCpuMs: median(same.map((y) => y.nodeCpuMs!)) } : {}),
         gasUsed: x.gasUsed,
       };
     }

@@ -37,6 +37,7 @@ import type { LanesResponse } from "../sdk/cosmwasm/Hexs.types";
 import { COSMOS_CHAIN, ROOT, type EvmChain, portFree } from "../devnet/chains";
 import { startDevnet, type Devnet } from "../devnet/network";
 import { Supervisor } from "../devnet/procs";
+import { readTap } from "../devnet/rpc-tap";
 import { DEFAULT_TUNING, type RelayerTuning } from "../devnet/relayers";
 import { HexsHub__factory, HexsHubLens__factory, HexsMarket__factory, type HexsHub } from "../sdk/typechain";
 import { publishMsg } from "../devnet/wasmd";
@@ -62,6 +63,10 @@ const MESSAGES = envInt("BENCH_MESSAGES", 600);
 const EVM_MAX_BATCH = envInt("BENCH_EVM_MAX_BATCH", 256);
 const SAMPLES = envInt("BENCH_SAMPLES", 20);
 const NODE_LOGGING = process.env.BENCH_NODE_LOGGING === "1";
+// BENCH_RPC_TAP=1: every call to the EVM nodes goes through a recording proxy (devnet/rpc-tap.ts)
+// and the drain toward EVM A is broken down by method, block tag and calling process. The proxy
+// adds a hop to every call, so figures from such a run are not the benchmark's.
+const RPC_TAP = process.env.BENCH_RPC_TAP === "1" ? path.join(DIR, "rpc-tap") : undefined;
 const TUNING: RelayerTuning = {
   evmConfirmations: process.env.BENCH_CONFIRMATIONS ? Number(process.env.BENCH_CONFIRMATIONS) : DEFAULT_TUNING.evmConfirmations,
   pollIntervalMs: envInt("BENCH_POLL_MS", DEFAULT_TUNING.pollIntervalMs),
@@ -332,6 +337,43 @@ interface DrainResult {
 }
 
 /** Start the relayers and poll `read` every 50 ms until it reaches `target`. */
+/** The process a PID belongs to: itself or its nearest ancestor the supervisor started. */
+function processName(pid: number | undefined, sup: Supervisor): string {
+  const names = new Map(sup.status().map((c) => [c.pid, c.name]));
+  for (let p = pid ?? 0, hops = 0; p > 1 && hops < 10; hops++) {
+    if (p === process.pid) return "benchmark";
+    const n = names.get(p);
+    if (n) return n;
+    try {
+      p = Number(fs.readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+    } catch {
+      break;
+    }
+  }
+  return pid ? `pid ${pid}` : "unknown";
+}
+
+/** Calls recorded by the RPC tap in [from, to]: count and node time (ms) per method + block tag, and per process. */
+function tapSummary(
+  file: string,
+  sup: Supervisor,
+  from: number,
+  to: number,
+): { byMethod: Record<string, { n: number; ms: number; maxMs: number }>; byProcess: Record<string, Record<string, number>> } {
+  const byMethod: Record<string, { n: number; ms: number; maxMs: number }> = {};
+  const byProcess: Record<string, Record<string, number>> = {};
+  for (const r of readTap(file, from, to)) {
+    const k = r.tag ? `${r.m} ${r.tag}` : r.m;
+    const m = (byMethod[k] ??= { n: 0, ms: 0, maxMs: 0 });
+    m.n++;
+    m.ms = round(m.ms + r.ms);
+    m.maxMs = Math.max(m.maxMs, r.ms);
+    const p = (byProcess[processName(r.pid, sup)] ??= {});
+    p[k] = (p[k] ?? 0) + 1;
+  }
+  return { byMethod, byProcess };
+}
+
 async function drain(
   net: Devnet,
   read: () => Promise<number>,
@@ -637,6 +679,10 @@ async function main(): Promise<void> {
     // automine off: EVM blocks only every EVM_BLOCK_MS, as the benchmark states (hardhat would
     // otherwise also mine each transaction at once, e.g. every relayer submission)
     await waitForFreePorts(envInt("BENCH_WAIT_PORTS_S", 900) * 1000);
+    if (RPC_TAP) {
+      fs.rmSync(RPC_TAP, { recursive: true, force: true });
+      process.env.HEXS_RPC_TAP = RPC_TAP;
+    }
     // services: false — the key service and the Akash stand-in would only add load to the measurement.
     const net = await startDevnet({
       dir: DIR,
@@ -801,6 +847,10 @@ async function main(): Promise<void> {
       applied: d2.r.progress,
     };
     say(`timeline toward ${a.label} (ms after spawn): ${JSON.stringify(timelineA)}`);
+    const rpcA = RPC_TAP
+      ? tapSummary(path.join(RPC_TAP, `${a.network}.jsonl`), sup, d2.tSpawn + d2.r.startupMs, d2.tEnd)
+      : undefined;
+    if (rpcA) say(`calls to ${a.label} from relayers ready to the last delivery: ${JSON.stringify(rpcA, null, 1)}`);
     await Promise.race([bWatch, sleep(120_000)]);
     say(
       `drained ${d2.r.messages} messages to ${a.label}: ${d2.r.sustainedPerSec} msg/s sustained (${(d2.r.drainMs / 1000).toFixed(2)} s), ${d2.r.fromReadyPerSec} msg/s from all relayers ready; ${b.label}'s lane (same load, same relayers) done ${bDoneAt ? `${(Math.abs(bDoneAt - d2.tEnd) / 1000).toFixed(1)} s ${bDoneAt >= d2.tEnd ? "after" : "before"} A's` : "not within 120 s"}`,
@@ -949,6 +999,7 @@ async function main(): Promise<void> {
           evmBlocksBetweenBatches: blockGaps(batches2.heights),
           ceilingOneBatchPerBlockPerSec: round((EVM_MAX_BATCH * 1000) / EVM_BLOCK_MS),
           timeline: timelineA,
+          ...(rpcA ? { rpcCallsReadyToLastDelivery: rpcA } : {}),
           gatewaySubmissionsMined: batches2.submissions,
           gatewaySubmissionsReverted: batches2.reverted,
           evmBlocks: batches2.blocks,

@@ -93,16 +93,29 @@ export async function requireFreePorts(ports: number[]): Promise<void> {
 
 /** Start a `hardhat node` for `spec` and wait until it answers with the right chain id. */
 export async function startEvmNode(sup: Supervisor, spec: EvmSpec): Promise<{ url: string; provider: JsonRpcProvider }> {
+  // HEXS_RPC_TAP=<dir> (diagnostics): the node listens on a private port behind a proxy on
+  // spec.port that records every call (devnet/rpc-tap.ts); nothing else changes for its clients.
+  const tapDir = process.env.HEXS_RPC_TAP;
+  let nodePort = spec.port;
+  if (tapDir) for (nodePort = spec.port + 400; !(await portFree(nodePort)); nodePort++);
   const c = sup.spawn(
     `node-${spec.network}`,
     HARDHAT,
-    ["node", "--hostname", "127.0.0.1", "--port", String(spec.port), "--no-deploy"],
+    ["node", "--hostname", "127.0.0.1", "--port", String(nodePort), "--no-deploy"],
     {
       cwd: ROOT,
       env: { HEXS_NODE_CHAIN_ID: String(spec.evmChainId), HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
       fatal: true, // its state lives in memory: a restarted node would be an empty chain
     },
   );
+  if (tapDir) {
+    const { startRpcTap } = await import("./rpc-tap");
+    const tap = await startRpcTap(spec.port, nodePort, path.join(tapDir, `${spec.network}.jsonl`));
+    c.proc.once("exit", () => {
+      tap.closeAllConnections();
+      tap.close();
+    });
+  }
   const url = `http://127.0.0.1:${spec.port}`;
   const provider = new JsonRpcProvider(url, spec.evmChainId, { staticNetwork: true, pollingInterval: 250, cacheTimeout: -1 });
   await waitFor(
