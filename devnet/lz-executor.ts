@@ -8,7 +8,7 @@
 // config: {"chains": [{"name", "url", "evmChainId", "hexsChainId", "eid", "endpoint", "messageLib",
 //           "hub", "bridge"}], "executorIndex": 9, "failedReceives": "<file>", "intervalMs": 500}
 import fs from "node:fs";
-import { JsonRpcProvider } from "ethers";
+import { LatestEstimateProvider } from "../relayer/sources/evm-provider";
 import { JsonFileFailedReceiveStore, LzExecutor } from "./lz";
 import { flushLane } from "../sdk/bridge";
 import { HexsHub__factory, HexsLzBridge__factory, HexsRegistry__factory } from "../sdk/typechain";
@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   if (!file) throw new Error("usage: lz-executor.ts <config.json>");
   const cfg = JSON.parse(fs.readFileSync(file, "utf8")) as Cfg;
   const providers = cfg.chains.map(
-    (c) => new JsonRpcProvider(c.url, c.evmChainId, { staticNetwork: true, pollingInterval: 250 }),
+    // estimates at "latest": its own transactions are mined before the next (it waits for each),
+    // and a "pending" estimate re-executes the relayers' batches waiting in the mempool
+    (c) => new LatestEstimateProvider(c.url, c.evmChainId, { staticNetwork: true, pollingInterval: 250 }),
   );
   const signers = await Promise.all(providers.map((p) => p.getSigner(cfg.executorIndex)));
   const store = new JsonFileFailedReceiveStore(cfg.failedReceives);

@@ -52,9 +52,9 @@ export class EvmGatewaySink implements Sink {
   private readonly sent = new Map<string, { tx: TransactionRequest; sentAt: number; capped?: boolean }>();
   private readonly replaced = new Map<string, string>();
   /**
-   * The nonce after this process's last accepted broadcast. A pipelined batch goes right behind
-   * it, so its nonce comes from the store (at least this) without asking the node for its
-   * "pending" count: a node answers that by executing every transaction in its mempool — our own
+   * The nonce after this process's last accepted broadcast. Every batch goes right behind it, so
+   * its nonce comes from the store (at least this) without asking the node for its "pending"
+   * count: a node answers that by executing every transaction in its mempool — our own
    * batches in flight — which on the devnet's hardhat node took 0.7–3 s with five 3M-gas
    * transactions queued, and grew with each batch the pipeline added.
    */
@@ -224,10 +224,12 @@ export class EvmGatewaySink implements Sink {
     }
     const fees = await this.timed("fees", () => this.fees(opts.pipelined));
     const nonce = await this.timed("nonce", async () => {
-      const pending =
-        opts.pipelined && this.nextNonce !== undefined
-          ? this.nextNonce
-          : await this.provider.getTransactionCount(this.wallet.address, "pending");
+      // The node's "pending" count only when this process has no nonce of its own yet (first
+      // submission, or after a broadcast failed and reset it): a head batch of the next step
+      // follows batches of ours still in the mempool just like a pipelined one, and the store
+      // keeps the highest nonce handed out anyway. A nonce the chain has moved past (the key used
+      // elsewhere) fails the broadcast with "nonce too low", which resets both.
+      const pending = this.nextNonce ?? (await this.provider.getTransactionCount(this.wallet.address, "pending"));
       return this.store.allocateTxNonce(this.name, this.wallet.address, pending);
     });
     const tx: TransactionRequest = {
@@ -373,6 +375,11 @@ export class EvmGatewaySink implements Sink {
       // Gone from the pool: replaced at its nonce (e.g. by this relayer before a restart) or dropped.
       const nonce = this.sent.get(head)?.tx.nonce;
       const used = nonce != null && (await this.provider.getTransactionCount(this.wallet.address, "latest")) > Number(nonce);
+      if (!used) {
+        // Its nonce is free again: the next allocation follows the node's count instead of leaving a gap.
+        this.nextNonce = undefined;
+        await this.store.resetTxNonce(this.name, this.wallet.address);
+      }
       return {
         status: "failed",
         dropped: true,
