@@ -359,10 +359,20 @@ function tapSummary(
   sup: Supervisor,
   from: number,
   to: number,
-): { byMethod: Record<string, { n: number; ms: number; maxMs: number }>; byProcess: Record<string, Record<string, number>> } {
+): {
+  byMethod: Record<string, { n: number; ms: number; maxMs: number }>;
+  byProcess: Record<string, Record<string, number>>;
+  /** the calls that waited longest (ms after `from`): a node busy mining or executing answers nothing else */
+  slowest: { atMs: number; ms: number; call: string; by: string }[];
+} {
   const byMethod: Record<string, { n: number; ms: number; maxMs: number }> = {};
   const byProcess: Record<string, Record<string, number>> = {};
-  for (const r of readTap(file, from, to)) {
+  const calls = readTap(file, from, to);
+  const slowest = [...calls]
+    .sort((x, y) => y.ms - x.ms)
+    .slice(0, 10)
+    .map((r) => ({ atMs: r.t - from, ms: r.ms, call: r.tag ? `${r.m} ${r.tag}` : r.m, by: processName(r.pid, sup) }));
+  for (const r of calls) {
     const k = r.tag ? `${r.m} ${r.tag}` : r.m;
     const m = (byMethod[k] ??= { n: 0, ms: 0, maxMs: 0 });
     m.n++;
@@ -371,7 +381,7 @@ function tapSummary(
     const p = (byProcess[processName(r.pid, sup)] ??= {});
     p[k] = (p[k] ?? 0) + 1;
   }
-  return { byMethod, byProcess };
+  return { byMethod, byProcess, slowest };
 }
 
 async function drain(

@@ -38,18 +38,30 @@ const HTTP_PORTS = [18881, 18882, 18883];
 const keys = [0, 1, 2].map((i) => new Wallet(keccak256(Buffer.from(`hexs-shaped-gas-test-${i}`))));
 const submitter = new Wallet(keccak256(Buffer.from("hexs-shaped-gas-submitter")));
 
-/** A JSON-RPC pass-through counting requests by method (batched requests included). */
-async function countingProxy(upstream: string): Promise<{ url: string; calls: Map<string, number>; close(): Promise<void> }> {
+/**
+ * A JSON-RPC pass-through counting requests by method (batched requests included), and by method
+ * and block tag ("eth_estimateGas latest", "eth_getTransactionCount pending"; "(none)" when left out).
+ */
+async function countingProxy(
+  upstream: string,
+): Promise<{ url: string; calls: Map<string, number>; tagged: Map<string, number>; close(): Promise<void> }> {
   const calls = new Map<string, number>();
+  const tagged = new Map<string, number>();
+  const tagAt: Record<string, number> = { eth_estimateGas: 1, eth_getTransactionCount: 1, eth_call: 1 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
       const body = Buffer.concat(chunks).toString("utf8");
       try {
-        const parsed = JSON.parse(body) as { method?: string } | { method?: string }[];
-        for (const r of Array.isArray(parsed) ? parsed : [parsed])
+        const parsed = JSON.parse(body) as { method?: string; params?: unknown[] } | { method?: string; params?: unknown[] }[];
+        for (const r of Array.isArray(parsed) ? parsed : [parsed]) {
           calls.set(String(r.method), (calls.get(String(r.method)) ?? 0) + 1);
+          const at = tagAt[String(r.method)];
+          if (at === undefined) continue;
+          const k = `${r.method} ${(r.params ?? []).length > at ? String(r.params![at]) : "(none)"}`;
+          tagged.set(k, (tagged.get(k) ?? 0) + 1);
+        }
       } catch {
         // not JSON: forwarded as is, the node answers
       }
@@ -65,6 +77,7 @@ async function countingProxy(upstream: string): Promise<{ url: string; calls: Ma
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     calls,
+    tagged,
     close: () => {
       server.closeAllConnections();
       return new Promise((r) => server.close(() => r()));
@@ -291,6 +304,52 @@ describe("relayer EVM sink: gas limit from the batch's shape", function () {
     const r = batch(purchases(1));
     await sink.submit(r.messages, r.signatures, set());
     expect(feeReads() - before).to.be.above(0);
+  });
+
+  it("no pending-state reads: a head batch after the process's own broadcast takes its nonce without the node's pending count, an estimate names \"latest\", and a dropped transaction's nonce is used again", async () => {
+    const tag = (k: string) => proxy.tagged.get(k) ?? 0;
+    const pendingReads = () =>
+      tag("eth_getTransactionCount pending") +
+      tag("eth_estimateGas (none)") +
+      tag("eth_estimateGas pending") +
+      tag("eth_call pending");
+    const before = pendingReads();
+    // a head batch (not pipelined) after earlier submissions of this sink: no "pending" count asked
+    const p = batch(purchases(3));
+    const h1 = await sink.submit(p.messages, p.signatures, set());
+    expect((await receiptOf(node.provider, h1)).status).to.equal(1);
+    expect(pendingReads() - before, "pending-state reads for a head batch").to.equal(0);
+    // an estimate (after a revert) is made at "latest"
+    const inbound = Number((await b.hub.lane(1)).inbound);
+    const q = batch(purchases(20));
+    sink.shape = () => 150_000n;
+    const h2 = await sink.submit(q.messages, q.signatures, set());
+    expect((await receiptOf(node.provider, h2)).status).to.equal(0);
+    expect((await sink.status(h2)).status).to.equal("failed");
+    const latest = tag("eth_estimateGas latest");
+    const h3 = await sink.submit(q.messages, q.signatures, set());
+    sink.shape = shapedGas;
+    expect((await receiptOf(node.provider, h3)).status).to.equal(1);
+    expect(tag("eth_estimateGas latest") - latest).to.equal(1);
+    expect(pendingReads() - before, "pending-state reads after the estimate").to.equal(0);
+    expect(Number((await b.hub.lane(1)).inbound)).to.equal(inbound + 20);
+    // a transaction dropped from the node's pool: its nonce is free again and the next batch takes it
+    await node.provider.send("evm_setAutomine", [false]);
+    try {
+      const r = batch(purchases(2));
+      const h4 = await sink.submit(r.messages, r.signatures, set());
+      const dropped = (await node.provider.getTransaction(h4))!.nonce;
+      expect(await node.provider.send("hardhat_dropTransaction", [h4])).to.equal(true);
+      const st = await sink.status(h4);
+      expect(st).to.include({ status: "failed", dropped: true });
+      const h5 = await sink.submit(r.messages, r.signatures, set());
+      expect((await node.provider.getTransaction(h5))!.nonce).to.equal(dropped);
+      await node.provider.send("evm_mine", []);
+      expect((await receiptOf(node.provider, h5)).status).to.equal(1);
+    } finally {
+      await node.provider.send("evm_setAutomine", [true]);
+    }
+    expect(Number((await b.hub.lane(1)).inbound)).to.equal(inbound + 22);
   });
 
   it("batches toward an EVM chain follow its own maxBatch and are cut at its batchGas (fit: the longest run whose shaped gas stays within it)", async () => {
