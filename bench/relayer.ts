@@ -815,6 +815,24 @@ async function main(): Promise<void> {
     say(
       `${cwBuys} purchases in ${senders.length} transactions loaded in ${((Date.now() - tLoad2) / 1000).toFixed(1)} s; outbound lane to ${a.label} at nonce ${targetCw} (backlog ${targetCw - startA}), to ${b.label} at ${targetCwB} (same load)`,
     );
+    // Phase 1's purchases also travel to chain B over LayerZero (the devnet's executor flushes 64
+    // at a time). Its eth_estimateGas of each flush on A and each lzReceive on B took 0.75–7.4 s
+    // (RPC tap, 2026-12-07), the node answering nothing else meanwhile, so phase 2 starts once
+    // that is done: it measures the relayers, not phase 1's LayerZero traffic.
+    const tLz = Date.now();
+    const [journalNow] = await lensA.journal(hubA);
+    for (;;) {
+      const sent = Number((await hubA.lane(b.hexsChainId)).sent);
+      const applied = Number((await hubB.lane(a.hexsChainId)).inbound);
+      if (sent >= Number(journalNow) && applied >= sent) break;
+      if (Date.now() - tLz > 240_000) {
+        say(`LayerZero lane ${a.label} → ${b.label} not drained after 240 s (sent ${sent}, applied ${applied}): going on`);
+        break;
+      }
+      await sleep(500);
+    }
+    const lzSettleMs = Date.now() - tLz;
+    say(`phase 1's LayerZero traffic to ${b.label} done ${(lzSettleMs / 1000).toFixed(1)} s after the wasmd load`);
     const e2start = await a.provider.getBlockNumber();
     let bDoneAt = 0;
     const bWatch = (async () => {
@@ -1009,6 +1027,8 @@ async function main(): Promise<void> {
           ceilingOneBatchPerBlockPerSec: round((EVM_MAX_BATCH * 1000) / EVM_BLOCK_MS),
           timeline: timelineA,
           ...(rpcA ? { rpcCallsSpawnToLastDelivery: rpcA } : {}),
+          /** waited after loading wasmd for the LayerZero executor to carry phase 1's journal to chain B */
+          lzSettleMs,
           gatewaySubmissionsMined: batches2.submissions,
           gatewaySubmissionsReverted: batches2.reverted,
           evmBlocks: batches2.blocks,
