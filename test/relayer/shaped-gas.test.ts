@@ -306,7 +306,7 @@ describe("relayer EVM sink: gas limit from the batch's shape", function () {
     expect(feeReads() - before).to.be.above(0);
   });
 
-  it("no pending-state reads: a head batch after the process's own broadcast takes its nonce without the node's pending count, an estimate names \"latest\", and a dropped transaction's nonce is used again", async () => {
+  it("no pending-state reads: a head batch after the process's own broadcast takes its nonce without the node's pending count, an estimate names the latest block, and a dropped transaction's nonce is used again", async () => {
     const tag = (k: string) => proxy.tagged.get(k) ?? 0;
     const pendingReads = () =>
       tag("eth_getTransactionCount pending") +
