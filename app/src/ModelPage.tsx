@@ -11,6 +11,7 @@ import { checksum, pct } from "./format";
 import { formatAmount, useCurrencies } from "./currency";
 import { clearPending, savePending } from "./pending";
 import { NATIVE } from "../../sdk/tx";
+import type { CosmosChain } from "../../sdk/chains";
 import { buyKey, explain, injectedWallet, NoWalletError, watchMirrors, type BuyStep, type Explained } from "./wallet";
 
 const STEPS = ["switching", "checking", "approving", "approved", "signing", "submitted", "confirmed", "mirrored"] as const;
@@ -88,6 +89,37 @@ function BuyStatus({
         })}
       </ol>
     </div>
+  );
+}
+
+/**
+ * A model's price on a Cosmos chain, read from that chain's contract (the indexer reads EVM chains
+ * only). Loads the Cosmos module (cosmjs) as its own chunk, only on a page that shows such a chain.
+ */
+function CosmosPrice({ chain, id }: { chain: CosmosChain; id: string }) {
+  const [state, setState] = useState<{ text: string; error?: boolean }>({ text: "reading the chain…" });
+  useEffect(() => {
+    let live = true;
+    import("./cosmos")
+      .then((mod) => mod.readCosmosModel(chain, BigInt(id)))
+      .then((r) => {
+        if (!live) return;
+        setState({
+          text: !r ? "not on this chain's contract yet" : r.retired ? `${r.price} (retired: no longer sold)` : r.price,
+        });
+      })
+      .catch((e: unknown) => {
+        console.error(e);
+        if (live) setState({ text: "the chain is unreachable: its price cannot be read now", error: true });
+      });
+    return () => {
+      live = false;
+    };
+  }, [chain, id]);
+  return (
+    <span data-testid={`cosmos-price-${chain.hexsChainId}`} className={state.error ? "error" : undefined}>
+      {state.text}
+    </span>
   );
 }
 
@@ -180,7 +212,7 @@ export function ModelPage({
       <p className="lead">{meta.description || "No description."}</p>
       <dl className="facts wide">
         <dt>Creator</dt>
-        <dd className="mono">{checksum(m.creator)}</dd>
+        <dd className="mono">{m.creatorAccount ?? checksum(m.creator)}</dd>
         <dt>Model id</dt>
         <dd>{formatId(m.id)}</dd>
         <dt>Published on</dt>
@@ -272,8 +304,9 @@ export function ModelPage({
                     <th scope="row">{chainLabel(config.registry, c.hexsChainId)}</th>
                     <td>{m.homeChain === c.hexsChainId ? "home" : "mirror"}</td>
                     <td>{copy?.keysSold ?? 0}</td>
-                    <td colSpan={2}>
-                      <a href="#/cosmos">Prices and buying on the Cosmos page</a>
+                    <td>{c.family === "cosmos" ? <CosmosPrice chain={c} id={m.id} /> : "—"}</td>
+                    <td>
+                      <a href="#/cosmos">Buy on the Cosmos page</a>
                     </td>
                   </tr>
                 );

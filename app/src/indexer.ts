@@ -4,6 +4,8 @@ export interface ModelRow {
   id: string;
   homeChain: number;
   creator: string;
+  /** The creator as its home chain spells it (e.g. `wasm1…`), for a model from a chain the indexer does not read. */
+  creatorAccount?: string | null;
   parentId: string;
   depth: number | null;
   upstreamBps: number | null;
@@ -51,7 +53,7 @@ export interface Catalog {
 
 const CATALOG_QUERY = `{
   models(limit: 1000, orderBy: "id", orderDirection: "asc") { items {
-    id homeChain creator parentId depth upstreamBps forkRoyaltyBps daoBps forkable retired
+    id homeChain creator creatorAccount parentId depth upstreamBps forkRoyaltyBps daoBps forkable retired
     contentCommitment sdlLocator metadataUri publishedAt sales lineageSales } }
   modelChains(limit: 1000) { items { modelId hexsChain mirrored keysSold } }
   prices(limit: 1000) { items { modelId hexsChain currency keyPrice deploymentPrice listed } }
