@@ -213,7 +213,7 @@ describe("web app: models published on the Cosmos chain in the catalog (real was
     expect(forkCard).to.contain(`${forker.slice(0, 6)}…${forker.slice(-4)}`);
     await shot("cosmos-catalog");
     await page.getByRole("searchbox").fill(forker);
-    await list.locator("li.card").first().waitFor();
+    for (let i = 0; i < 40 && (await list.locator("li.card").count()) !== 1; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await list.locator("li.card").count()).to.equal(1);
     expect(await list.locator("li.card").first().innerText()).to.contain(`id ${fork} (`);
     await page.getByRole("searchbox").fill("");
