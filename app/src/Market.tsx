@@ -205,7 +205,7 @@ function ActionPanel({ config, action }: { config: AppConfig; action: MarketActi
 }
 
 /** What a listing asks of buyers paying on another chain (the seller's remote price there). */
-interface RemotePrice {
+export interface RemotePrice {
   /** The paying chain. */
   hexsChain: number;
   currency: string;
@@ -214,9 +214,9 @@ interface RemotePrice {
 
 /**
  * Each listing's remote prices, read from its chain's HexsResale (remotePriceOf) for every other
- * chain of the deployment with a resale contract; re-read when the set of listings changes.
+ * chain of the deployment with a resale contract; re-read when the set of listings changes (or `version`).
  */
-function useRemotePrices(chains: EvmChain[], listings: ListingRow[]): Map<string, RemotePrice[]> {
+export function useRemotePrices(chains: EvmChain[], listings: ListingRow[], version = 0): Map<string, RemotePrice[]> {
   const [out, setOut] = useState<Map<string, RemotePrice[]>>(new Map());
   const want = listings.map((l) => `${l.hexsChain}:${l.keyId}:${l.listedAt}`).join(",");
   useEffect(() => {
@@ -240,7 +240,7 @@ function useRemotePrices(chains: EvmChain[], listings: ListingRow[]): Map<string
       live = false;
     };
     // chains come from the runtime config; `want` names the listings
-  }, [want]);
+  }, [want, version]);
   return out;
 }
 
@@ -830,20 +830,24 @@ export function ResaleCredit({
  * amount, maker and validity; Accept sends the key to the offer's maker for that amount (the
  * market is approved for the key first), the price less the royalty credited to you.
  */
-export function KeyOffers({ config, h, onChanged }: { config: AppConfig; h: HoldingRow; onChanged: () => void }) {
+export function KeyOffers({
+  config,
+  h,
+  offers,
+  onChanged,
+}: {
+  config: AppConfig;
+  h: HoldingRow;
+  /** Its open offers: My keys reads every card's in one request per tick (not one per card). */
+  offers: OfferRow[] | undefined;
+  onChanged: () => void;
+}) {
   const chains = evmChains(config.registry);
-  const offers = usePolled(
-    () => loadOffers(config.indexerUrl, { key: h.keyId, chain: h.hexsChain }),
-    [config.indexerUrl, h.keyId, h.hexsChain],
-  );
-  const cur = useCurrencies(chains, offers.value ?? []);
-  const { action, run, busy } = useMarketAction(config, () => {
-    void offers.reload();
-    onChanged();
-  });
+  const cur = useCurrencies(chains, offers ?? []);
+  const { action, run, busy } = useMarketAction(config, onChanged);
   const chain = chains.find((c) => c.hexsChainId === h.hexsChain);
   if (h.locked || !chain?.contracts.HexsResale) return null;
-  const list = offers.value ?? [];
+  const list = offers ?? [];
   if (!list.length && !action) return null;
   const accept = (o: OfferRow) =>
     void run(

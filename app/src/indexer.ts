@@ -282,12 +282,13 @@ async function market<T>(indexerUrl: string, path: string): Promise<T> {
   return body;
 }
 
-/** Open offers (the indexer's /market/offers): one model's, one key's on one chain, or one buyer's. */
+/** Open offers (the indexer's /market/offers): one model's, one key's on one chain, several keys' (each on its chain), or one buyer's. */
 export async function loadOffers(
   indexerUrl: string,
-  by: { model?: string; key?: string; chain?: number; buyer?: string },
+  by: { model?: string; key?: string; chain?: number; buyer?: string; keys?: { hexsChain: number; keyId: string }[] },
 ): Promise<OfferRow[]> {
   const q = new URLSearchParams();
+  if (by.keys) q.set("keys", by.keys.map((k) => `${k.hexsChain}:${k.keyId}`).join(","));
   if (by.model) q.set("model", by.model);
   if (by.key) q.set("key", by.key);
   if (by.chain !== undefined) q.set("chain", String(by.chain));
