@@ -12,9 +12,9 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { HDNodeWallet } from "ethers";
+import { HDNodeWallet, hexlify } from "ethers";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
-import { batchRootOfMessages } from "../../codec";
+import { AccountFamily, batchRootOfMessages, encodeMessage, globalId, Kind, type Message } from "../../codec";
 import { AttestationGateway__factory } from "../../sdk/typechain";
 import type { CosmosChain } from "../../sdk/chains";
 import { connectCosmos, cosmosBuyKey, cosmosFork } from "../../sdk/cosmwasm-client";
@@ -65,13 +65,20 @@ describe("web app: models published on the Cosmos chain in the catalog (real was
 
   const shot = (name: string) => screenshot(page, name);
 
+  const relayer = HDNodeWallet.fromPhrase(
+    "test test test test test test test test test test test junk",
+    undefined,
+    "m/44'/60'/0'/0/0",
+  );
+  /** Submit `messages` (hex) to a hub's gateway, signed by its relayer set (the dev mnemonic's first account). */
+  async function submit(node: Stack["nodes"]["a"], messages: string[]) {
+    const { root: batchRoot } = batchRootOfMessages(messages);
+    const gateway = AttestationGateway__factory.connect(node.addresses.AttestationGateway, await node.signer(1));
+    await (await gateway.submitBatch(messages, [relayer.signingKey.sign(batchRoot).serialized])).wait();
+  }
+
   /** What the relayers do: each lane's new outbound facts, signed by the gateway's relayer set, submitted to that hub. */
   async function relayFromCosmos() {
-    const relayer = HDNodeWallet.fromPhrase(
-      "test test test test test test test test test test test junk",
-      undefined,
-      "m/44'/60'/0'/0/0",
-    );
     const out = [];
     for (const hash of txs.splice(0)) {
       const tx = await admin.client.getTx(hash);
@@ -87,9 +94,7 @@ describe("web app: models published on the Cosmos chain in the catalog (real was
       expect(lane[0].nonce, "the hub's next nonce on the lane from the Cosmos chain").to.equal(
         (await node.hub.lane(HEXS_CHAIN)).inbound + 1n,
       );
-      const { root: batchRoot } = batchRootOfMessages(messages);
-      const gateway = AttestationGateway__factory.connect(node.addresses.AttestationGateway, await node.signer(1));
-      await (await gateway.submitBatch(messages, [relayer.signingKey.sign(batchRoot).serialized])).wait();
+      await submit(node, messages);
     }
   }
 
@@ -262,5 +267,60 @@ describe("web app: models published on the Cosmos chain in the catalog (real was
       await other.close();
     }
     expect(pageErrors).to.deep.equal([]);
+  });
+  it("the Cosmos lane cannot register or update a model homed elsewhere in the catalog: forged facts change no record", async () => {
+    const forgedId = globalId(1, 999); // an id of EVM chain A
+    const before = await s.indexer.query<{ m: Record<string, unknown> }>(
+      `{ m: model(id: "${s.catalog.root}") { homeChain creator creatorAccount contentCommitment sdlLocator retired } }`,
+    );
+    const next = (await s.nodes.a.hub.lane(HEXS_CHAIN)).inbound + 1n;
+    const hdr = { version: 1, srcChain: HEXS_CHAIN, dstChain: 1 };
+    const forged: Message[] = [
+      {
+        ...hdr,
+        nonce: next,
+        kind: Kind.ModelRegistered,
+        body: {
+          modelId: forgedId,
+          parentId: 0n,
+          creator: { family: AccountFamily.Cosmos, address: "0x" + "ab".repeat(20) },
+          contentCommitment: "0x" + "ee".repeat(32),
+          parentCommitment: "0x" + "00".repeat(32),
+          soulbound: false,
+          forkable: true,
+          keyDuration: 0n,
+          upstreamBps: 0,
+          daoBps: 0,
+          forkRoyaltyBps: 0,
+          sdlLocator: "ipfs://forged",
+          metadataUri: "",
+        },
+      },
+      {
+        ...hdr,
+        nonce: next + 1n,
+        kind: Kind.ModelUpdated,
+        body: {
+          modelId: s.catalog.root,
+          sequence: 99n,
+          retired: true,
+          contentCommitment: "0x" + "ee".repeat(32),
+          sdlLocator: "ipfs://forged",
+          metadataUri: "",
+          prices: [],
+        },
+      },
+    ];
+    await submit(
+      s.nodes.a,
+      forged.map((m) => hexlify(encodeMessage(m))),
+    );
+    await s.indexer.caughtUp();
+    const after = await s.indexer.query<{ m: Record<string, unknown>; f: unknown }>(
+      `{ m: model(id: "${s.catalog.root}") { homeChain creator creatorAccount contentCommitment sdlLocator retired } f: model(id: "${forgedId}") { id } }`,
+    );
+    expect(after.f).to.equal(null);
+    expect(after.m).to.deep.equal(before.m);
+    expect(after.m.homeChain).to.equal(1);
   });
 });
