@@ -243,6 +243,10 @@ describe("web app: models published on the Cosmos chain in the catalog (real was
       .locator(".react-flow__node")
       .nth(1)
       .waitFor();
+    // the royalty flow names each level's creator as its chain writes it
+    const flow = await page.getByTestId("royalty-flow").innerText();
+    expect(flow).to.contain(`its creator ${forker.slice(0, 6)}…${forker.slice(-4)} gets 87.5%`);
+    expect(flow).to.contain(`its creator ${admin.address.slice(0, 6)}…${admin.address.slice(-4)} gets`);
     await shot("cosmos-model-page");
     expect((await accessibilityViolations(page)).map((v) => `${v.id}: ${v.help} at ${JSON.stringify(v.nodes)}`)).to.deep.equal(
       [],
