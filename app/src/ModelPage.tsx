@@ -6,7 +6,7 @@ import { chainLabel, evmChains } from "./config";
 import { ancestorsOf, formatId, metaOf, type Catalog } from "./indexer";
 import { Lineage } from "./Lineage";
 import { RoyaltyFlow } from "./RoyaltyFlow";
-import { KeysForSale, Offers } from "./Market";
+import { KeysForSale, Offers, useModelMarket } from "./Market";
 import { checksum, pct } from "./format";
 import { formatAmount, useCurrencies } from "./currency";
 import { clearPending, savePending } from "./pending";
@@ -135,6 +135,8 @@ export function ModelPage({
   onBought: () => void;
 }) {
   const m = catalog.models.find((x) => x.id === id);
+  // its listings, offers and offerable keys: one indexer request per tick for both market sections
+  const market = useModelMarket(config, id);
   const [steps, setSteps] = useState<BuyStep[]>([]);
   const [busy, setBusy] = useState<string>();
   const [error, setError] = useState<Explained>();
@@ -334,8 +336,13 @@ export function ModelPage({
         )}
       </section>
 
-      <KeysForSale config={config} modelId={m.id} />
-      <Offers config={config} modelId={m.id} prices={catalog.prices.filter((p) => p.modelId === m.id && p.listed)} />
+      <KeysForSale config={config} market={market} />
+      <Offers
+        config={config}
+        modelId={m.id}
+        market={market}
+        prices={catalog.prices.filter((p) => p.modelId === m.id && p.listed)}
+      />
 
       <section aria-labelledby="lineage-h">
         <h2 id="lineage-h">Lineage</h2>

@@ -306,3 +306,15 @@ export interface OfferableKey {
 export async function loadOfferableKeys(indexerUrl: string, model: string): Promise<OfferableKey[]> {
   return (await market<{ keys: OfferableKey[] }>(indexerUrl, `/market/keys?model=${encodeURIComponent(model)}`)).keys;
 }
+
+/** A model page's market in one request (/market/model/<id>): open listings, open offers, keys that can take one. */
+export interface ModelMarket {
+  listings: ListingRow[];
+  offers: OfferRow[];
+  keys: OfferableKey[];
+}
+
+export async function loadModelMarket(indexerUrl: string, model: string): Promise<ModelMarket> {
+  const r = await market<ModelMarket>(indexerUrl, `/market/model/${encodeURIComponent(model)}`);
+  return { listings: r.listings, offers: r.offers, keys: r.keys };
+}

@@ -144,6 +144,20 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     expect(sent(buyer)).to.equal(before);
   });
 
+  it("the model page reads its listings, offers and offerable keys in one indexer request per 2 s tick", async () => {
+    const asked: string[] = [];
+    let counting = false;
+    buyerPage.on("request", (r) => {
+      if (counting && new URL(r.url()).pathname.startsWith("/market/")) asked.push(new URL(r.url()).pathname);
+    });
+    counting = true;
+    await new Promise((r) => setTimeout(r, 5_000));
+    counting = false;
+    // Keys for sale and Offers share one poll (three requests per tick before: listings, keys, own offers)
+    expect(asked.length, asked.join("\n")).to.be.within(2, 3);
+    expect(new Set(asked)).to.deep.equal(new Set([`/market/model/${s.catalog.root}`]));
+  });
+
   it("a bidder offers 0.04 ETH for a key, valid two days: escrowed by the market, listed under the bidder's offers", async () => {
     const before = await openOffers();
     await makeOffer(offeredKey, hexs.NATIVE, "0.04", "2");

@@ -38,19 +38,40 @@ app.get("/market/listings", async (c) => {
   return c.json({ listings: json(rows) });
 });
 
-// A model's resales (newest first) and open offers.
+// Everything a model page's market sections show, in one request per tick: its resales (newest
+// first), open offers (with `expired`), open fillable listings (newest first) and the keys that can
+// take an offer (held, not soul-bound).
 app.get("/market/model/:id", async (c) => {
   const modelId = idParam(c.req.param("id"));
   if (modelId === undefined) return c.json({ error: `bad model id '${c.req.param("id")}': a decimal id` }, 400);
-  const [sales, offers] = await Promise.all([
+  const [sales, offers, listings, keys] = await Promise.all([
     db.select().from(schema.resale).where(eq(schema.resale.modelId, modelId)).orderBy(desc(schema.resale.timestamp)).limit(200),
     db
       .select()
       .from(schema.offer)
       .where(and(eq(schema.offer.modelId, modelId), eq(schema.offer.state, "open")))
-      .limit(200),
+      .orderBy(desc(schema.offer.updatedAt), desc(schema.offer.offerId))
+      .limit(500),
+    db
+      .select()
+      .from(schema.listing)
+      .where(and(eq(schema.listing.modelId, modelId), eq(schema.listing.active, true), eq(schema.listing.stale, false)))
+      .orderBy(desc(schema.listing.listedAt))
+      .limit(500),
+    db
+      .select()
+      .from(schema.keyHolding)
+      .where(and(eq(schema.keyHolding.modelId, modelId), eq(schema.keyHolding.held, true), eq(schema.keyHolding.locked, false)))
+      .orderBy(schema.keyHolding.keyId)
+      .limit(1000),
   ]);
-  return c.json({ resales: json(sales), offers: json(offers) });
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  return c.json({
+    resales: json(sales),
+    offers: json(offers.map((r) => ({ ...r, expired: r.validUntil <= now }))),
+    listings: json(listings),
+    keys: json(keys.map(({ keyId, hexsChain, owner, expiresAt }) => ({ keyId, hexsChain, owner, expiresAt }))),
+  });
 });
 
 const ADDRESS = /^0x[0-9a-f]{40}$/;
