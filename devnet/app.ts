@@ -77,7 +77,10 @@ export async function startIndexer(
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-  const chains = (JSON.parse(fs.readFileSync(chainsFile, "utf8")) as { chains: { name: string; rpcUrl: string }[] }).chains;
+  // the chains the indexer reads: the registry's EVM chains (a Cosmos entry has no eth_blockNumber)
+  const chains = (
+    JSON.parse(fs.readFileSync(chainsFile, "utf8")) as { chains: { name: string; rpcUrl: string; family?: string }[] }
+  ).chains.filter((ch) => (ch.family ?? "evm") === "evm");
   const caughtUp = async (timeoutMs = 60_000) => {
     // /ready turns 200 before the last blocks are indexed: compare _meta's block with each head.
     const heads = await Promise.all(

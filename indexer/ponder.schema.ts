@@ -7,6 +7,11 @@ export const model = onchainTable("model", (t) => ({
   /** Hexs chain the model was published on (the id's upper 32 bits). */
   homeChain: t.integer().notNull(),
   creator: t.hex().notNull(),
+  /**
+   * The creator as its home chain spells it, for a model published on a chain the indexer does not
+   * read (e.g. `wasm1…` on the CosmWasm chain; `creator` is then the EVM registries' stand-in address).
+   */
+  creatorAccount: t.text(),
   /** 0 for a root model. */
   parentId: t.bigint().notNull(),
   depth: t.integer(),

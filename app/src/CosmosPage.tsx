@@ -85,6 +85,12 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
         detail: "This page needs a Keplr-compatible browser wallet (window.keplr) to sign on Cosmos chains.",
         next: "Install or unlock Keplr, then reload the page.",
       });
+    else if (mod && e instanceof mod.ChainNotAddedError)
+      setError({
+        title: "Chain not added to your wallet",
+        detail: `Your wallet did not add ${label} (${e.chainId}): ${e.reason}. It cannot connect to a chain it does not know; nothing was signed or sent.`,
+        next: `Connect again and approve adding ${label}, or add it in your wallet's settings.`,
+      });
     else setError(explain(e, label, what?.startsWith("Fork") ? "fork" : "purchase"));
   };
 
@@ -93,7 +99,7 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
     let mod: CosmosModule | undefined;
     try {
       mod = await import("./cosmos");
-      const h = await mod.connectKeplr(chain!);
+      const h = await mod.connectKeplr(chain!, label);
       const s = { mod, h, models: await mod.cosmosModels(h), balance: await mod.cosmosBalance(h) };
       setSession(s);
       setCosmosAccount({ address: h.sender, chain: label });

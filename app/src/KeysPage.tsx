@@ -5,17 +5,20 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import * as hexs from "../../sdk";
 import type { EvmChain } from "../../sdk/chains";
+import { NATIVE } from "../../sdk/tx";
 import { chainLabel, evmChains, type AppConfig } from "./config";
 import {
   formatId,
   keyState,
   loadHoldings,
   loadListings,
+  loadOffers,
   metaOf,
   type Catalog,
   type Holdings,
   type HoldingRow,
   type ListingRow,
+  type OfferRow,
 } from "./indexer";
 import { KeyOffers, ListForSale, ResaleCredit } from "./Market";
 import { FlowStatus, SIGN_AND_SUBMIT, type StepDef } from "./Flow";
@@ -144,6 +147,7 @@ function KeyRow({
   now,
   busy,
   listing,
+  offers,
   onTransfer,
   onMove,
   onChanged,
@@ -151,6 +155,8 @@ function KeyRow({
   h: HoldingRow;
   /** Its open listing, if the account has listed it. */
   listing?: ListingRow;
+  /** The open offers on it (read with the page's other keys'); undefined until first read. */
+  offers?: OfferRow[];
   onChanged: () => void;
   account: string;
   config: AppConfig;
@@ -225,11 +231,24 @@ function KeyRow({
         )}
       </div>
       <ListForSale config={config} h={h} listing={listing} onChanged={onChanged} />
-      <KeyOffers config={config} h={h} onChanged={onChanged} />
+      <KeyOffers config={config} h={h} offers={offers} onChanged={onChanged} />
       <DecryptSdl h={h} locator={m?.sdlLocator ?? null} name={name} keyServiceUrl={config.keyServiceUrl} />
       {boughtOn && <Deployment keyId={h.keyId} chain={boughtOn} account={account} />}
     </li>
   );
+}
+
+/**
+ * The ERC-20s the market may owe an account in, per chain: those models are priced in there (an
+ * offer is made in one of the model's currencies on its chain, a listing or an order in a token
+ * the market accepts; the catalog's priced tokens cover them as far as the indexer knows).
+ */
+function creditTokens(catalog: Catalog): { hexsChain: number; currency: string }[] {
+  const seen = new Map<string, { hexsChain: number; currency: string }>();
+  for (const p of catalog.prices)
+    if (p.currency.toLowerCase() !== NATIVE)
+      seen.set(`${p.hexsChain}:${p.currency.toLowerCase()}`, { hexsChain: p.hexsChain, currency: p.currency.toLowerCase() });
+  return [...seen.values()];
 }
 
 /** My keys: the connected wallet's keys, then the burner's (if this browser has one). */
@@ -246,6 +265,7 @@ function WalletKeys({ config, catalog }: { config: AppConfig; catalog: Catalog }
   const account = useAccount();
   const [holdings, setHoldings] = useState<Holdings>();
   const [listings, setListings] = useState<ListingRow[]>([]);
+  const [offers, setOffers] = useState<OfferRow[]>();
   const [error, setError] = useState<string>();
   const [action, setAction] = useState<Action>();
   // Expiry is judged by each chain's own clock (its latest block), as the key collection does.
@@ -271,8 +291,12 @@ function WalletKeys({ config, catalog }: { config: AppConfig; catalog: Catalog }
           }),
         ),
       ]);
+      // every key card's offers in one request (not one per card): the keys that can take one
+      const offerable = h.held.filter((k) => !k.locked);
+      const open = offerable.length ? await loadOffers(config.indexerUrl, { keys: offerable }) : [];
       setHoldings(h);
       setListings(mine);
+      setOffers(open);
       setNowOf(new Map(clocks));
       setError(undefined);
     } catch (e) {
@@ -461,6 +485,7 @@ function WalletKeys({ config, catalog }: { config: AppConfig; catalog: Catalog }
                         !action.steps.some((s) => s.step === "confirmed" || s.step === "arrived")
                       }
                       listing={listings.find((l) => l.keyId === h.keyId && l.hexsChain === h.hexsChain)}
+                      offers={offers?.filter((o) => o.keyId === h.keyId && o.hexsChain === h.hexsChain)}
                       onChanged={() => void reload()}
                       onTransfer={(x, to) => void transfer(x, to)}
                       onMove={(x, c) => void move(x, c)}
@@ -472,7 +497,7 @@ function WalletKeys({ config, catalog }: { config: AppConfig; catalog: Catalog }
               )}
             </section>
           ))}
-          <ResaleCredit config={config} account={account} />
+          <ResaleCredit config={config} account={account} tokens={creditTokens(catalog)} />
           {holdings.moving.length > 0 && (
             <section aria-labelledby="moving-h">
               <h2 id="moving-h">On their way</h2>

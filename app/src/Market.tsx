@@ -16,10 +16,9 @@ import { checksum, short } from "./format";
 import { FlowStatus, SIGN_AND_SUBMIT, type StepDef } from "./Flow";
 import {
   formatId,
-  loadListings,
-  loadOfferableKeys,
-  loadOffers,
+  loadModelMarket,
   type HoldingRow,
+  type ModelMarket,
   type ListingRow,
   type OfferableKey,
   type OfferRow,
@@ -205,7 +204,7 @@ function ActionPanel({ config, action }: { config: AppConfig; action: MarketActi
 }
 
 /** What a listing asks of buyers paying on another chain (the seller's remote price there). */
-interface RemotePrice {
+export interface RemotePrice {
   /** The paying chain. */
   hexsChain: number;
   currency: string;
@@ -214,9 +213,9 @@ interface RemotePrice {
 
 /**
  * Each listing's remote prices, read from its chain's HexsResale (remotePriceOf) for every other
- * chain of the deployment with a resale contract; re-read when the set of listings changes.
+ * chain of the deployment with a resale contract; re-read when the set of listings changes (or `version`).
  */
-function useRemotePrices(chains: EvmChain[], listings: ListingRow[]): Map<string, RemotePrice[]> {
+export function useRemotePrices(chains: EvmChain[], listings: ListingRow[], version = 0): Map<string, RemotePrice[]> {
   const [out, setOut] = useState<Map<string, RemotePrice[]>>(new Map());
   const want = listings.map((l) => `${l.hexsChain}:${l.keyId}:${l.listedAt}`).join(",");
   useEffect(() => {
@@ -240,34 +239,22 @@ function useRemotePrices(chains: EvmChain[], listings: ListingRow[]): Map<string
       live = false;
     };
     // chains come from the runtime config; `want` names the listings
-  }, [want]);
+  }, [want, version]);
   return out;
 }
 
 /** A model page's section: its keys listed for resale on every chain. */
-export function KeysForSale({ config, modelId }: { config: AppConfig; modelId: string }) {
+export function KeysForSale({ config, market }: { config: AppConfig; market: Polled<ModelMarket> }) {
   const account = useAccount();
-  const [listings, setListings] = useState<ListingRow[]>();
-  const [error, setError] = useState<string>();
+  const listings = market.value?.listings;
+  const error = market.error;
+  const reload = market.reload;
   const chains = evmChains(config.registry);
   const remote = useRemotePrices(chains, listings ?? []);
   const cur = useCurrencies(chains, [
     ...(listings ?? []),
     ...[...remote.values()].flat().map((r) => ({ hexsChain: r.hexsChain, currency: r.currency })),
   ]);
-  const reload = useCallback(async () => {
-    try {
-      setListings(await loadListings(config.indexerUrl, { model: modelId }));
-      setError(undefined);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, [config.indexerUrl, modelId]);
-  useEffect(() => {
-    void reload();
-    const t = setInterval(() => void reload(), 2000);
-    return () => clearInterval(t);
-  }, [reload]);
   const { action, run, busy } = useMarketAction(config, () => void reload());
   const me = account?.toLowerCase();
 
@@ -526,8 +513,23 @@ export function ListForSale({
   );
 }
 
+/** A value polled from the indexer: the last one read, the last error, and a way to read it now. */
+export interface Polled<T> {
+  value: T | undefined;
+  error: string | undefined;
+  reload: () => Promise<void>;
+}
+
+/**
+ * A model page's market (listings, offers, offerable keys) in one request every 2 s, shared by its
+ * "Keys for sale" and "Offers" sections (not one poll per section and query).
+ */
+export function useModelMarket(config: AppConfig, modelId: string): Polled<ModelMarket> {
+  return usePolled(() => loadModelMarket(config.indexerUrl, modelId), [config.indexerUrl, modelId]);
+}
+
 /** Poll `load` every 2 s while mounted; `reload` runs it now (`deps`: what `load` reads). */
-function usePolled<T>(load: () => Promise<T>, deps: unknown[]) {
+function usePolled<T>(load: () => Promise<T>, deps: unknown[]): Polled<T> {
   const [value, setValue] = useState<T>();
   const [error, setError] = useState<string>();
   const reload = useCallback(async () => {
@@ -555,15 +557,28 @@ const validUntilText = (o: OfferRow) =>
  * the amount is escrowed by the market until the holder accepts or you withdraw it. Lists your
  * open offers on the model (Withdraw) and what the market owes you (Claim).
  */
-export function Offers({ config, modelId, prices }: { config: AppConfig; modelId: string; prices: PriceRow[] }) {
+export function Offers({
+  config,
+  modelId,
+  prices,
+  market,
+}: {
+  config: AppConfig;
+  modelId: string;
+  prices: PriceRow[];
+  /** The model page's market poll (its open offers and offerable keys among it). */
+  market: Polled<ModelMarket>;
+}) {
   const account = useAccount();
   const me = account?.toLowerCase();
   const chains = evmChains(config.registry);
-  const keys = usePolled(() => loadOfferableKeys(config.indexerUrl, modelId), [config.indexerUrl, modelId]);
-  const mine = usePolled(
-    async () => (me ? loadOffers(config.indexerUrl, { model: modelId, buyer: me }) : []),
-    [config.indexerUrl, modelId, me],
-  );
+  // the page's one poll: the keys that can take an offer, and this wallet's open offers among the model's
+  const keys = { value: market.value?.keys, error: market.error };
+  const mine = {
+    value: me && market.value ? market.value.offers.filter((o) => o.buyer.toLowerCase() === me) : undefined,
+    error: market.error,
+    reload: market.reload,
+  };
   const others = (keys.value ?? []).filter((k) => k.owner.toLowerCase() !== me);
   const [pick, setPick] = useState("");
   const [currency, setCurrency] = useState<string>(NATIVE);
@@ -830,20 +845,24 @@ export function ResaleCredit({
  * amount, maker and validity; Accept sends the key to the offer's maker for that amount (the
  * market is approved for the key first), the price less the royalty credited to you.
  */
-export function KeyOffers({ config, h, onChanged }: { config: AppConfig; h: HoldingRow; onChanged: () => void }) {
+export function KeyOffers({
+  config,
+  h,
+  offers,
+  onChanged,
+}: {
+  config: AppConfig;
+  h: HoldingRow;
+  /** Its open offers: My keys reads every card's in one request per tick (not one per card). */
+  offers: OfferRow[] | undefined;
+  onChanged: () => void;
+}) {
   const chains = evmChains(config.registry);
-  const offers = usePolled(
-    () => loadOffers(config.indexerUrl, { key: h.keyId, chain: h.hexsChain }),
-    [config.indexerUrl, h.keyId, h.hexsChain],
-  );
-  const cur = useCurrencies(chains, offers.value ?? []);
-  const { action, run, busy } = useMarketAction(config, () => {
-    void offers.reload();
-    onChanged();
-  });
+  const cur = useCurrencies(chains, offers ?? []);
+  const { action, run, busy } = useMarketAction(config, onChanged);
   const chain = chains.find((c) => c.hexsChainId === h.hexsChain);
   if (h.locked || !chain?.contracts.HexsResale) return null;
-  const list = offers.value ?? [];
+  const list = offers ?? [];
   if (!list.length && !action) return null;
   const accept = (o: OfferRow) =>
     void run(

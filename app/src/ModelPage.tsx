@@ -6,11 +6,12 @@ import { chainLabel, evmChains } from "./config";
 import { ancestorsOf, formatId, metaOf, type Catalog } from "./indexer";
 import { Lineage } from "./Lineage";
 import { RoyaltyFlow } from "./RoyaltyFlow";
-import { KeysForSale, Offers } from "./Market";
+import { KeysForSale, Offers, useModelMarket } from "./Market";
 import { checksum, pct } from "./format";
 import { formatAmount, useCurrencies } from "./currency";
 import { clearPending, savePending } from "./pending";
 import { NATIVE } from "../../sdk/tx";
+import type { CosmosChain } from "../../sdk/chains";
 import { buyKey, explain, injectedWallet, NoWalletError, watchMirrors, type BuyStep, type Explained } from "./wallet";
 
 const STEPS = ["switching", "checking", "approving", "approved", "signing", "submitted", "confirmed", "mirrored"] as const;
@@ -91,6 +92,37 @@ function BuyStatus({
   );
 }
 
+/**
+ * A model's price on a Cosmos chain, read from that chain's contract (the indexer reads EVM chains
+ * only). Loads the Cosmos module (cosmjs) as its own chunk, only on a page that shows such a chain.
+ */
+function CosmosPrice({ chain, id }: { chain: CosmosChain; id: string }) {
+  const [state, setState] = useState<{ text: string; error?: boolean }>({ text: "reading the chain…" });
+  useEffect(() => {
+    let live = true;
+    import("./cosmos")
+      .then((mod) => mod.readCosmosModel(chain, BigInt(id)))
+      .then((r) => {
+        if (!live) return;
+        setState({
+          text: !r ? "not on this chain's contract yet" : r.retired ? `${r.price} (retired: no longer sold)` : r.price,
+        });
+      })
+      .catch((e: unknown) => {
+        console.error(e);
+        if (live) setState({ text: "the chain is unreachable: its price cannot be read now", error: true });
+      });
+    return () => {
+      live = false;
+    };
+  }, [chain, id]);
+  return (
+    <span data-testid={`cosmos-price-${chain.hexsChainId}`} className={state.error ? "error" : undefined}>
+      {state.text}
+    </span>
+  );
+}
+
 export function ModelPage({
   config,
   catalog,
@@ -103,6 +135,8 @@ export function ModelPage({
   onBought: () => void;
 }) {
   const m = catalog.models.find((x) => x.id === id);
+  // its listings, offers and offerable keys: one indexer request per tick for both market sections
+  const market = useModelMarket(config, id);
   const [steps, setSteps] = useState<BuyStep[]>([]);
   const [busy, setBusy] = useState<string>();
   const [error, setError] = useState<Explained>();
@@ -180,7 +214,7 @@ export function ModelPage({
       <p className="lead">{meta.description || "No description."}</p>
       <dl className="facts wide">
         <dt>Creator</dt>
-        <dd className="mono">{checksum(m.creator)}</dd>
+        <dd className="mono">{m.creatorAccount ?? checksum(m.creator)}</dd>
         <dt>Model id</dt>
         <dd>{formatId(m.id)}</dd>
         <dt>Published on</dt>
@@ -272,8 +306,9 @@ export function ModelPage({
                     <th scope="row">{chainLabel(config.registry, c.hexsChainId)}</th>
                     <td>{m.homeChain === c.hexsChainId ? "home" : "mirror"}</td>
                     <td>{copy?.keysSold ?? 0}</td>
-                    <td colSpan={2}>
-                      <a href="#/cosmos">Prices and buying on the Cosmos page</a>
+                    <td>{c.family === "cosmos" ? <CosmosPrice chain={c} id={m.id} /> : "—"}</td>
+                    <td>
+                      <a href="#/cosmos">Buy on the Cosmos page</a>
                     </td>
                   </tr>
                 );
@@ -301,8 +336,13 @@ export function ModelPage({
         )}
       </section>
 
-      <KeysForSale config={config} modelId={m.id} />
-      <Offers config={config} modelId={m.id} prices={catalog.prices.filter((p) => p.modelId === m.id && p.listed)} />
+      <KeysForSale config={config} market={market} />
+      <Offers
+        config={config}
+        modelId={m.id}
+        market={market}
+        prices={catalog.prices.filter((p) => p.modelId === m.id && p.listed)}
+      />
 
       <section aria-labelledby="lineage-h">
         <h2 id="lineage-h">Lineage</h2>

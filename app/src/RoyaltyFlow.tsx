@@ -146,8 +146,8 @@ export function RoyaltyFlow({ config, models, id }: { config: AppConfig; models:
         <ol className="flow-levels">
           {levels.map((l, i) => (
             <li key={l.model.id} data-level={i}>
-              <strong>{metaOf(l.model).name}</strong>: its creator {short(checksum(l.model.creator))} gets{" "}
-              {pctOf(l.creator, SALE)}
+              <strong>{metaOf(l.model).name}</strong>: its creator {short(l.model.creatorAccount ?? checksum(l.model.creator))}{" "}
+              gets {pctOf(l.creator, SALE)}
               {l.dao > 0 && <>, its DAO {pctOf(l.dao, SALE)}</>}, the protocol {pctOf(l.fee, SALE)}
               {l.parent > 0 && <>, and {pctOf(l.parent, SALE)} goes up to its parent</>}.
             </li>

@@ -11,6 +11,7 @@ import { chainLabel, evmChains, type AppConfig } from "./config";
 import { currencyOf, formatAmount, useCurrencies } from "./currency";
 import { FlowStatus, TX_STEPS } from "./Flow";
 import { PublishForm } from "./PublishForm";
+import { RemotePrices, type RemotePriceOrder } from "./RemotePrices";
 import { formatId, metaOf, type Catalog, type ModelRow } from "./indexer";
 import { readProvider, type FlowStep } from "./pending";
 import { explain, injectedWallet, NoWalletError, useAccount, walletOn, type Explained } from "./wallet";
@@ -328,6 +329,27 @@ export function StudioPage({ config, catalog, onChanged }: { config: AppConfig; 
       return `Price set: ${formatAmount(r.keyPrice, currency, info)} on ${label(chain.hexsChainId)}${r.currencyNotAccepted ? " (the market does not accept this token yet: buyers cannot pay in it until governance accepts it)" : ""}.`;
     });
 
+  const [remoteVersion, setRemoteVersion] = useState(0);
+  const setRemotePrice = (o: RemotePriceOrder) =>
+    run(
+      o.price === 0n
+        ? `Withdrawing the price of key ${formatId(o.listing.keyId)} for buyers on ${label(o.paying.hexsChainId)}`
+        : `Pricing key ${formatId(o.listing.keyId)} for buyers on ${label(o.paying.hexsChainId)}`,
+      o.listingChain,
+      async (c, signer) => {
+        await hexs.setRemotePrice(c, signer, {
+          keyId: BigInt(o.listing.keyId),
+          chain: o.paying.hexsChainId,
+          currency: o.currency,
+          price: o.price,
+        });
+        setRemoteVersion((v) => v + 1);
+        return o.price === 0n
+          ? `Buyers on ${label(o.paying.hexsChainId)} can no longer order key ${formatId(o.listing.keyId)}.`
+          : `Buyers on ${label(o.paying.hexsChainId)} now pay ${o.shown} for key ${formatId(o.listing.keyId)} (listed on ${label(o.listingChain.hexsChainId)}).`;
+      },
+    );
+
   const settle = (e: Earning) =>
     run(
       `Settling ${formatAmount(e.unsettled, e.currency, cur(e.chain.hexsChainId, e.currency))} on ${label(e.chain.hexsChainId)}`,
@@ -456,6 +478,15 @@ export function StudioPage({ config, catalog, onChanged }: { config: AppConfig; 
           </table>
         )}
       </section>
+
+      <RemotePrices
+        config={config}
+        catalog={catalog}
+        account={account}
+        busy={busy}
+        version={remoteVersion}
+        onSet={(o) => void setRemotePrice(o)}
+      />
 
       <section aria-labelledby="models-h">
         <h2 id="models-h">Your models</h2>

@@ -40,7 +40,8 @@ export function cardViews(catalog: Catalog, config: AppConfig): CardView[] {
   const creators = new Map<string, string>();
   const label = (hexsChain: number) => chainLabel(config.registry, hexsChain);
   return catalog.models.map((m) => {
-    let creator = creators.get(m.creator);
+    // a creator on a chain the indexer does not read, as that chain writes it (wasm1…)
+    let creator = m.creatorAccount ?? creators.get(m.creator);
     if (creator === undefined) creators.set(m.creator, (creator = checksum(m.creator)));
     const parentName = m.parentId !== "0" ? names.get(m.parentId) : undefined;
     const n = forks.get(m.id) ?? 0;
@@ -55,8 +56,13 @@ export function cardViews(catalog: Catalog, config: AppConfig): CardView[] {
       home: label(m.homeChain),
       lineage: parentName ? `fork of ${parentName}` : n ? `original · ${n} fork${n > 1 ? "s" : ""}` : "original",
       sales: m.sales,
-      from: p ? `${formatPrice(p.keyPrice, p.currency)} on ${label(p.hexsChain)}` : "not for sale",
-      haystack: [name, description, m.id, formatId(m.id), m.creator].join("\n").toLowerCase(),
+      from: p
+        ? `${formatPrice(p.keyPrice, p.currency)} on ${label(p.hexsChain)}`
+        : // a chain the indexer does not read prices its own models: the model page reads that chain
+          config.registry.chains.some((c) => c.hexsChainId === m.homeChain && c.family !== "evm")
+          ? `priced on ${label(m.homeChain)}`
+          : "not for sale",
+      haystack: [name, description, m.id, formatId(m.id), m.creator, m.creatorAccount ?? ""].join("\n").toLowerCase(),
     };
   });
 }

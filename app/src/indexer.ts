@@ -4,6 +4,8 @@ export interface ModelRow {
   id: string;
   homeChain: number;
   creator: string;
+  /** The creator as its home chain spells it (e.g. `wasm1…`), for a model from a chain the indexer does not read. */
+  creatorAccount?: string | null;
   parentId: string;
   depth: number | null;
   upstreamBps: number | null;
@@ -51,7 +53,7 @@ export interface Catalog {
 
 const CATALOG_QUERY = `{
   models(limit: 1000, orderBy: "id", orderDirection: "asc") { items {
-    id homeChain creator parentId depth upstreamBps forkRoyaltyBps daoBps forkable retired
+    id homeChain creator creatorAccount parentId depth upstreamBps forkRoyaltyBps daoBps forkable retired
     contentCommitment sdlLocator metadataUri publishedAt sales lineageSales } }
   modelChains(limit: 1000) { items { modelId hexsChain mirrored keysSold } }
   prices(limit: 1000) { items { modelId hexsChain currency keyPrice deploymentPrice listed } }
@@ -280,12 +282,13 @@ async function market<T>(indexerUrl: string, path: string): Promise<T> {
   return body;
 }
 
-/** Open offers (the indexer's /market/offers): one model's, one key's on one chain, or one buyer's. */
+/** Open offers (the indexer's /market/offers): one model's, one key's on one chain, several keys' (each on its chain), or one buyer's. */
 export async function loadOffers(
   indexerUrl: string,
-  by: { model?: string; key?: string; chain?: number; buyer?: string },
+  by: { model?: string; key?: string; chain?: number; buyer?: string; keys?: { hexsChain: number; keyId: string }[] },
 ): Promise<OfferRow[]> {
   const q = new URLSearchParams();
+  if (by.keys) q.set("keys", by.keys.map((k) => `${k.hexsChain}:${k.keyId}`).join(","));
   if (by.model) q.set("model", by.model);
   if (by.key) q.set("key", by.key);
   if (by.chain !== undefined) q.set("chain", String(by.chain));
@@ -302,4 +305,16 @@ export interface OfferableKey {
 /** A model's keys held now and not soul-bound, where each is held (/market/keys). */
 export async function loadOfferableKeys(indexerUrl: string, model: string): Promise<OfferableKey[]> {
   return (await market<{ keys: OfferableKey[] }>(indexerUrl, `/market/keys?model=${encodeURIComponent(model)}`)).keys;
+}
+
+/** A model page's market in one request (/market/model/<id>): open listings, open offers, keys that can take one. */
+export interface ModelMarket {
+  listings: ListingRow[];
+  offers: OfferRow[];
+  keys: OfferableKey[];
+}
+
+export async function loadModelMarket(indexerUrl: string, model: string): Promise<ModelMarket> {
+  const r = await market<ModelMarket>(indexerUrl, `/market/model/${encodeURIComponent(model)}`);
+  return { listings: r.listings, offers: r.offers, keys: r.keys };
 }

@@ -3,11 +3,12 @@
 // mirror's ModelMirrored (lineage only; the home event fills in the rest).
 import { ponder, type Context } from "ponder:registry";
 import { keyCollection, keyHolding, listing, model, modelChain, offer, price, resale, sale } from "ponder:schema";
-import { decodeFunctionData } from "viem";
-import { decodeMessage } from "../../codec/codec";
-import { Kind } from "../../codec/messages";
+import { decodeFunctionData, keccak256 } from "viem";
+import { decodeMessage, encodeAccount } from "../../codec/codec";
+import { AccountFamily, Kind, type Account, type ModelRegisteredBody, type ModelUpdatedBody } from "../../codec/messages";
+import { toBech32Address } from "../../sdk/accounts";
 import { AttestationGateway__factory } from "../../sdk/typechain/factories/contracts/evm/bridge/AttestationGateway__factory";
-import { indexedChains } from "../chains";
+import { indexedChains, registry } from "../chains";
 
 const hexsChainOf = new Map(indexedChains().map((c) => [c.evmChainId, c.hexsChainId]));
 
@@ -137,12 +138,74 @@ ponder.on("HexsMarket:Purchased", async ({ event, context }) => {
   await countSale(context, modelId, chain, event.block.number);
 });
 
-// Sales on chains the indexer does not read reach every hub as PurchaseSettled facts, attested by
-// the relayers and delivered through the gateway's submitBatch (its calldata holds the messages;
-// the hub emits no event per message). The same sale reaches each indexed hub: it is keyed by its
-// global purchase id and counted once. A sale on an indexed chain is already counted from that
-// chain's market, so its facts are skipped.
+// Chains the indexer does not read (the CosmWasm chain) reach every hub as facts, attested by the
+// relayers and delivered through the gateway's submitBatch (its calldata holds the messages; the
+// hub emits no event per message, and ModelMirrored carries lineage only). Read from there:
+// - ModelRegistered: a model published there (full terms: the catalog lists it like any other);
+// - ModelUpdated from its home chain: its new content, SDL location, metadata, retirement;
+// - PurchaseSettled: a key sale there. The same sale reaches each indexed hub: it is keyed by its
+//   global purchase id and counted once.
+// Facts from a chain the indexer reads itself are skipped (its own events say the same).
 const indexedHexsChains = new Set(indexedChains().map((c) => c.hexsChainId));
+const bech32Prefix = new Map(
+  registry().chains.flatMap((c) => (c.family === "cosmos" && c.bech32Prefix ? [[c.hexsChainId, c.bech32Prefix] as const] : [])),
+);
+
+/** The address the EVM registries stand in for a non-EVM creator (HexsRegistry.localCreator). */
+const localCreator = (a: Account) =>
+  (a.family === AccountFamily.Evm ? a.address : `0x${keccak256(encodeAccount(a)).slice(-40)}`).toLowerCase() as `0x${string}`;
+
+/** The account as its chain writes it: bech32 with the registry's prefix, else `family:0x…`. */
+function accountText(a: Account, chain: number): string {
+  const prefix = bech32Prefix.get(chain);
+  if (a.family === AccountFamily.Evm) return a.address.toLowerCase();
+  return prefix ? toBech32Address(a, prefix) : `${AccountFamily[a.family].toLowerCase()}:${a.address.toLowerCase()}`;
+}
+
+async function onRemoteModel(context: Context, srcChain: number, b: ModelRegisteredBody, timestamp: bigint, block: bigint) {
+  const modelId = BigInt(b.modelId);
+  const parentId = BigInt(b.parentId);
+  const parent = parentId !== 0n ? await context.db.find(model, { id: parentId }) : null;
+  const full = {
+    homeChain: srcChain,
+    creatorAccount: accountText(b.creator, srcChain),
+    parentId,
+    depth: parentId === 0n ? 0 : parent?.depth != null ? parent.depth + 1 : null,
+    upstreamBps: parentId === 0n ? 0 : b.upstreamBps,
+    forkRoyaltyBps: b.forkRoyaltyBps,
+    daoBps: b.daoBps,
+    forkable: b.forkable,
+    contentCommitment: b.contentCommitment.toLowerCase() as `0x${string}`,
+    parentCommitment: b.parentCommitment.toLowerCase() as `0x${string}`,
+    sdlLocator: b.sdlLocator,
+    metadataUri: b.metadataUri || null,
+    // when a hub accepted it (the home chain's own block time is not in the fact)
+    publishedAt: timestamp,
+  };
+  await context.db
+    .insert(model)
+    .values({ id: modelId, creator: localCreator(b.creator), ...full })
+    .onConflictDoUpdate(full);
+  // its home copy, on a chain with no key collection the indexer can read
+  await context.db
+    .insert(modelChain)
+    .values({ id: `${srcChain}:${modelId}`, modelId, hexsChain: srcChain, keys: ZERO, mirrored: false, block })
+    .onConflictDoNothing();
+}
+
+async function onRemoteUpdate(context: Context, srcChain: number, b: ModelUpdatedBody) {
+  const id = BigInt(b.modelId);
+  const m = await context.db.find(model, { id });
+  // only its home chain changes a model (the hubs apply the newest sequence only; so does this,
+  // as far as facts arrive in order on a lane, which the hub enforces)
+  if (!m || m.homeChain !== srcChain) return;
+  await context.db.update(model, { id }).set({
+    retired: b.retired,
+    contentCommitment: b.contentCommitment.toLowerCase() as `0x${string}`,
+    sdlLocator: b.sdlLocator,
+    ...(b.metadataUri ? { metadataUri: b.metadataUri } : {}),
+  });
+}
 
 ponder.on("AttestationGateway:BatchAccepted", async ({ event, context }) => {
   const { srcChain, firstNonce, count } = event.args;
@@ -167,7 +230,18 @@ ponder.on("AttestationGateway:BatchAccepted", async ({ event, context }) => {
     } catch {
       continue; // the gateway accepted it, the hub refuses it: no fact
     }
-    if (m.kind !== Kind.PurchaseSettled || m.srcChain !== srcChain || m.nonce < firstNonce) continue;
+    if (m.srcChain !== srcChain || m.nonce < firstNonce) continue;
+    if (m.kind === Kind.ModelRegistered) {
+      // a model id names its home chain: only that chain's lane may register it
+      if (Number(BigInt(m.body.modelId) >> 32n) === srcChain)
+        await onRemoteModel(context, srcChain, m.body, event.block.timestamp, event.block.number);
+      continue;
+    }
+    if (m.kind === Kind.ModelUpdated) {
+      await onRemoteUpdate(context, srcChain, m.body);
+      continue;
+    }
+    if (m.kind !== Kind.PurchaseSettled) continue;
     const b = m.body;
     const purchaseId = BigInt(b.purchaseId);
     // a purchase id names the chain that sold it: only that chain's lane may report it

@@ -177,4 +177,31 @@ describe("app catalog card views (derived once per catalog)", function () {
     const changed = cardViews(sold, config).filter((v, i) => JSON.stringify(v) !== JSON.stringify(views[i]));
     expect(changed.map((v) => v.id)).to.deep.equal([cat.models[500].id]);
   });
+  it("a model from a Cosmos chain (no EVM price): its creator as that chain writes it, 'priced on' its home, searchable by it", () => {
+    const withCosmos: AppConfig = {
+      ...config,
+      registry: {
+        chains: [...config.registry.chains, { family: "cosmos", name: "devnetC", hexsChainId: 100 }],
+      } as unknown as ChainRegistry,
+    };
+    const id = String((100n << 32n) | 1n);
+    const cosmos = bigCatalog();
+    cosmos.models.push({
+      ...cosmos.models[0],
+      id,
+      homeChain: 100,
+      creator: "0x" + "cd".repeat(20),
+      creatorAccount: "wasm1creator0000000000000000000000000xyz",
+      parentId: "0",
+    });
+    const [v] = cardViews(cosmos, withCosmos).filter((x) => x.id === id);
+    expect([v.creator, v.home, v.from]).to.deep.equal([
+      "wasm1creator0000000000000000000000000xyz",
+      "Devnet C",
+      "priced on Devnet C",
+    ]);
+    expect(searchViews(cardViews(cosmos, withCosmos), "WASM1CREATOR").map((x) => x.id)).to.deep.equal([id]);
+    // an EVM model without a listed price still says it is not for sale
+    expect(cardViews(cosmos, withCosmos).find((x) => x.id === cat.models[5].id)!.from).to.equal("not for sale");
+  });
 });

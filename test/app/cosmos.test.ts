@@ -12,7 +12,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
-import { fromBase64, toBase64 } from "@cosmjs/encoding";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import { ROOT } from "../../devnet/chains";
 import { firstFreePort } from "../../devnet/app";
@@ -34,105 +33,13 @@ import {
 } from "../../devnet/wasmd";
 import type { Model, OwnerOfResponse } from "../../sdk/cosmwasm/Hexs.types";
 import { launch, serveApp, type Browser, type Page, screenshot } from "./helpers/browser";
+import { injectKeplr, KeplrBackend } from "./helpers/keplr";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
 const ACCOUNTS = JSON.parse(fs.readFileSync(path.join(ROOT, "scripts/wasmd-accounts.json"), "utf8")) as {
   accounts: { name: string; mnemonic: string }[];
 };
 const PRICE = 1_500_000n; // 1.5 COSM
-
-/** The Node side of the injected Keplr: a real cosmjs direct signer, with a switch to refuse. */
-class KeplrBackend {
-  reject = false;
-  signed = 0;
-  constructor(public wallet: DirectSecp256k1HdWallet) {}
-
-  async handle(method: string, arg: Record<string, string>): Promise<unknown> {
-    switch (method) {
-      case "enable":
-        return null;
-      case "accounts":
-        return (await this.wallet.getAccounts()).map((a) => ({ address: a.address, algo: a.algo, pubkey: toBase64(a.pubkey) }));
-      case "signDirect": {
-        if (this.reject) throw new Error("Request rejected");
-        const r = await this.wallet.signDirect(arg.signer, {
-          bodyBytes: fromBase64(arg.bodyBytes),
-          authInfoBytes: fromBase64(arg.authInfoBytes),
-          chainId: arg.chainId,
-          accountNumber: BigInt(arg.accountNumber),
-        });
-        this.signed++;
-        return {
-          signed: {
-            bodyBytes: toBase64(r.signed.bodyBytes),
-            authInfoBytes: toBase64(r.signed.authInfoBytes),
-            chainId: r.signed.chainId,
-            accountNumber: r.signed.accountNumber.toString(),
-          },
-          signature: r.signature,
-        };
-      }
-      default:
-        throw new Error(`unknown Keplr method ${method}`);
-    }
-  }
-}
-
-/** Inject `window.keplr` (enable, getOfflineSigner → getAccounts, signDirect) backed by `k()`. */
-async function injectKeplr(page: Page, k: () => KeplrBackend): Promise<void> {
-  await page.exposeFunction("__hexsKeplr", async (method: string, arg: Record<string, string>) => {
-    try {
-      return { result: await k().handle(method, arg ?? {}) };
-    } catch (e) {
-      return { error: (e as Error).message };
-    }
-  });
-  await page.addInitScript(() => {
-    const call = async (method: string, arg?: unknown) => {
-      const r = await (
-        window as unknown as { __hexsKeplr: (m: string, a: unknown) => Promise<{ result?: unknown; error?: string }> }
-      ).__hexsKeplr(method, arg);
-      if (r.error !== undefined) throw new Error(r.error);
-      return r.result as never;
-    };
-    const b64 = (u: Uint8Array) => btoa(String.fromCharCode(...u));
-    const bytes = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-    (window as unknown as { keplr: unknown }).keplr = {
-      enable: (chainId: string) => call("enable", { chainId }),
-      getOfflineSigner: () => ({
-        getAccounts: async () =>
-          ((await call("accounts")) as { address: string; algo: string; pubkey: string }[]).map((a) => ({
-            ...a,
-            pubkey: bytes(a.pubkey),
-          })),
-        signDirect: async (
-          signer: string,
-          doc: { bodyBytes: Uint8Array; authInfoBytes: Uint8Array; chainId: string; accountNumber: bigint },
-        ) => {
-          const r = (await call("signDirect", {
-            signer,
-            bodyBytes: b64(doc.bodyBytes),
-            authInfoBytes: b64(doc.authInfoBytes),
-            chainId: doc.chainId,
-            accountNumber: doc.accountNumber.toString(),
-          })) as {
-            signed: { bodyBytes: string; authInfoBytes: string; chainId: string; accountNumber: string };
-            signature: unknown;
-          };
-          return {
-            signed: {
-              bodyBytes: bytes(r.signed.bodyBytes),
-              authInfoBytes: bytes(r.signed.authInfoBytes),
-              chainId: r.signed.chainId,
-              accountNumber: BigInt(r.signed.accountNumber),
-            },
-            signature: r.signature,
-          };
-        },
-      }),
-    };
-  });
-}
 
 describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet", function () {
   this.timeout(900_000);
@@ -232,6 +139,20 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
     const row = page.locator(`tr[data-model="${modelId}"]`);
     await row.waitFor({ timeout: 30_000 });
     expect(scripts.length, "cosmjs is loaded once the chain is picked").to.be.greaterThan(beforePick);
+    // the wallet did not know the chain: the page suggested it (from its config and the contract's denom), then enabled it
+    expect(keplr.calls.slice(0, 2)).to.deep.equal(["suggestChain", "enable"]);
+    const [info] = keplr.suggested;
+    expect([info.chainId, info.chainName, info.rpc, info.bech32Config.bech32PrefixAccAddr, info.bip44.coinType]).to.deep.equal([
+      env.chainId,
+      "Devnet C",
+      env.rpc,
+      PREFIX,
+      118,
+    ]);
+    expect(info.currencies).to.deep.equal([
+      { coinDenom: env.denom.slice(1).toUpperCase(), coinMinimalDenom: env.denom, coinDecimals: 6 },
+    ]);
+    expect(info.feeCurrencies[0].gasPriceStep).to.deep.equal({ low: 0.025, average: 0.025, high: 0.05 });
     expect(await row.innerText()).to.match(/original model\s+0\s+1\.5 COSM/);
     expect(await page.getByLabel("connected Cosmos account").innerText()).to.contain(buyer);
     // a model without metadata (published on Cosmos, no indexer here) is named by its serial and home chain, not its raw id
@@ -340,5 +261,41 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
     );
     await shot("cosmos-fork");
     expect(pageErrors).to.deep.equal([]);
+  });
+  it("a wallet that refuses to add the chain: 'Chain not added', then nothing else is asked or sent", async () => {
+    const refusing = new KeplrBackend(keplr.wallet);
+    refusing.refuseSuggestions = true;
+    const [contractBefore, buyerBefore] = [await balance(contract), await balance(buyer)];
+    const p2 = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const errors: string[] = [];
+    p2.on("pageerror", (e) => errors.push(e.message));
+    try {
+      await injectKeplr(p2, () => refusing);
+      await p2.goto(`${site.url}#/cosmos`);
+      await p2.getByRole("button", { name: "Connect Keplr on Devnet C" }).click();
+      const alert = p2.getByTestId("buy-error");
+      await alert.filter({ hasText: "Chain not added" }).waitFor({ timeout: 30_000 });
+      expect(await alert.innerText()).to.match(
+        new RegExp(
+          `Chain not added to your wallet\\. Your wallet did not add Devnet C \\(${env.chainId}\\): Request rejected\\. .*nothing was signed or sent\\. Connect again and approve adding Devnet C`,
+        ),
+      );
+      // the suggestion was the only request: no enable, no account read, no signature
+      expect(refusing.calls).to.deep.equal(["suggestChain"]);
+      expect(refusing.suggested).to.deep.equal([]);
+      expect(await p2.getByLabel("connected Cosmos account").count()).to.equal(0);
+      expect(await p2.getByLabel("connected Keplr wallet").count()).to.equal(0);
+      expect(await balance(buyer)).to.equal(buyerBefore);
+      expect(await balance(contract)).to.equal(contractBefore);
+      await screenshot(p2, "cosmos-chain-refused");
+      // once the user accepts, the same button connects
+      refusing.refuseSuggestions = false;
+      await p2.getByRole("button", { name: "Connect Keplr on Devnet C" }).click();
+      await p2.getByLabel("connected Cosmos account").filter({ hasText: buyer }).waitFor({ timeout: 30_000 });
+      expect(refusing.calls.slice(1, 3)).to.deep.equal(["suggestChain", "enable"]);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await p2.close();
+    }
   });
 });

@@ -95,11 +95,10 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
       currency: token,
       keyPrice: parseEther("4"),
     });
-    // two listings on A, each priced for buyers paying on B
-    for (const keyId of [remoteKey, goneKey]) {
+    // two listings on A; one priced for buyers paying on B here, the other in the creator studio (a test below)
+    for (const keyId of [remoteKey, goneKey])
       await hexs.listKey(a.c, a.signer, { modelId: s.catalog.root, keyId, currency: hexs.NATIVE, price: parseEther("0.05") });
-      await hexs.setRemotePrice(a.c, a.signer, { keyId, chain: 2, currency: hexs.NATIVE, price: remotePrice });
-    }
+    await hexs.setRemotePrice(a.c, a.signer, { keyId: goneKey, chain: 2, currency: hexs.NATIVE, price: remotePrice });
     await s.indexer.caughtUp();
     browser = await launch();
     sellerPage = await openPage(seller);
@@ -143,6 +142,20 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     await makeOffer(offeredKey, hexs.NATIVE, "0.04", "0");
     expect(await alert.innerText()).to.contain("“0” is not a number of days");
     expect(sent(buyer)).to.equal(before);
+  });
+
+  it("the model page reads its listings, offers and offerable keys in one indexer request per 2 s tick", async () => {
+    const asked: string[] = [];
+    let counting = false;
+    buyerPage.on("request", (r) => {
+      if (counting && new URL(r.url()).pathname.startsWith("/market/")) asked.push(new URL(r.url()).pathname);
+    });
+    counting = true;
+    await new Promise((r) => setTimeout(r, 5_000));
+    counting = false;
+    // Keys for sale and Offers share one poll (three requests per tick before: listings, keys, own offers)
+    expect(asked.length, asked.join("\n")).to.be.within(2, 3);
+    expect(new Set(asked)).to.deep.equal(new Set([`/market/model/${s.catalog.root}`]));
   });
 
   it("a bidder offers 0.04 ETH for a key, valid two days: escrowed by the market, listed under the bidder's offers", async () => {
@@ -191,6 +204,43 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     expect(await TestToken__factory.connect(token, s.nodes.a.node.provider).balanceOf(buyer.address)).to.equal(parseEther("100"));
   });
 
+  it("My keys reads every key card's offers in one request per 2 s tick, and a new offer still appears on its card", async () => {
+    const asked: string[] = [];
+    let counting = false;
+    sellerPage.on("request", (r) => {
+      if (counting && new URL(r.url()).pathname === "/market/offers") asked.push(r.url());
+    });
+    await sellerPage.goto(`${site.url}#/keys`);
+    await sellerPage.locator(`li.key[data-key="${goneKey}"]`).waitFor({ timeout: 30_000 });
+    counting = true;
+    await new Promise((r) => setTimeout(r, 5_000));
+    counting = false;
+    // three keys held here, one request per tick for all of them (a request per card before)
+    expect(asked.length, asked.join("\n")).to.be.within(2, 3);
+    const keys = new URL(asked[0]).searchParams.get("keys")!.split(",").sort();
+    expect(keys).to.deep.equal([offeredKey, remoteKey, goneKey].map((k) => `1:${k}`).sort());
+    // a new offer (made outside the page) shows up on its key's card, then goes when withdrawn
+    const b = onA(buyer);
+    const { offerId } = await hexs.makeOffer(b.c, b.signer, {
+      modelId: s.catalog.root,
+      keyId: goneKey,
+      currency: hexs.NATIVE,
+      amount: parseEther("0.03"),
+    });
+    const table = sellerPage.locator(`li.key[data-key="${goneKey}"]`).getByRole("table", { name: `offers for key ${goneKey}` });
+    await table.filter({ hasText: "0.03 ETH" }).waitFor({ timeout: 30_000 });
+    await hexs.cancelOffer(b.c, b.signer, { offerId });
+    await table.waitFor({ state: "detached", timeout: 30_000 });
+    // the indexer refuses a malformed or oversized key list
+    const bad = await fetch(`${s.indexer.url}/market/offers?keys=1:2,x`);
+    expect([bad.status, ((await bad.json()) as { error: string }).error]).to.deep.equal([
+      400,
+      "bad key 'x' in keys: <Hexs chain id>:<key id>, comma-separated",
+    ]);
+    const many = Array.from({ length: 201 }, (_, i) => `1:${i}`).join(",");
+    expect((await fetch(`${s.indexer.url}/market/offers?keys=${many}`)).status).to.equal(400);
+  });
+
   it("the holder sees the open offer on the key's card in My keys and accepts it: the key moves, the holder is credited and claims", async () => {
     await sellerPage.goto(`${site.url}#/keys`);
     const card = sellerPage.locator(`li.key[data-key="${offeredKey}"]`);
@@ -222,6 +272,84 @@ describe("web app in headless Chromium: offers (make, withdraw, accept) and buyi
     expect(await readA().resale!.creditOf(seller.address, hexs.NATIVE)).to.equal(0n);
     expect((await s.nodes.a.node.provider.getBalance(seller.address)) > balance).to.equal(true);
     await screenshot(sellerPage, "offer-accepted");
+  });
+
+  it("My keys shows what the market owes in an ERC-20 (a withdrawn offer's escrow), not only ETH, and claims it", async () => {
+    // the bidder offers 3 TUSD for another key and withdraws it (through the SDK): the market credits the escrow back
+    const b = onA(buyer);
+    const { offerId } = await hexs.makeOffer(b.c, b.signer, {
+      modelId: s.catalog.root,
+      keyId: goneKey,
+      currency: token,
+      amount: parseEther("3"),
+    });
+    await hexs.cancelOffer(b.c, b.signer, { offerId });
+    const tusd = TestToken__factory.connect(token, s.nodes.a.node.provider);
+    const held = await tusd.balanceOf(buyer.address);
+    expect(await readA().resale!.creditOf(buyer.address, token)).to.equal(parseEther("3"));
+    await buyerPage.goto(`${site.url}#/keys`);
+    const owed = buyerPage.getByTestId("resale-credit");
+    await owed.filter({ hasText: "The market owes you 3.0 TUSD on Devnet A." }).waitFor({ timeout: 30_000 });
+    await screenshot(buyerPage, "keys-erc20-credit");
+    const violations = await accessibilityViolations(buyerPage);
+    expect(violations, JSON.stringify(violations, null, 1)).to.deep.equal([]);
+    await owed.getByRole("button", { name: "Claim 3.0 TUSD on Devnet A" }).click();
+    await owed
+      .getByRole("status", { name: "claim progress" })
+      .locator('[data-testid="step-confirmed"].done')
+      .waitFor({ timeout: 30_000 });
+    expect(await readA().resale!.creditOf(buyer.address, token)).to.equal(0n);
+    expect(await tusd.balanceOf(buyer.address)).to.equal(held + parseEther("3"));
+  });
+
+  it("creator studio: the seller prices a listing for buyers on B; a bad amount, currency or token is refused before the wallet is asked", async () => {
+    await sellerPage.goto(`${site.url}#/studio`);
+    const card = sellerPage.locator(`article[data-listing="1:${remoteKey}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    await card
+      .getByTestId("remote-prices")
+      .filter({ hasText: "No price for buyers on other chains yet" })
+      .waitFor({ timeout: 30_000 });
+    const form = card.getByRole("form", { name: `Price key ${hexs.formatId(remoteKey)} for buyers on another chain` });
+    // what the wallet asks its user for (reads such as eth_accounts do not count)
+    const asks = () => seller.requests.filter((r) => /^(eth_send|wallet_switch|personal_sign|eth_signTypedData)/.test(r)).length;
+    const before = asks();
+    const alert = form.getByTestId("remote-price-error");
+    const attempt = async (currency: string, price: string, says: string) => {
+      await form.getByLabel("Buyers paying on").selectOption("2");
+      await form.getByLabel("Currency there (native, or an ERC-20 token address)").fill(currency);
+      await form.getByLabel("Price (0 withdraws it)").fill(price);
+      await form.getByRole("button", { name: "Set price for buyers there" }).click();
+      await alert.filter({ hasText: says }).waitFor({ timeout: 10_000 });
+    };
+    await attempt("native", "sixty", "bad price 'sixty': write an amount of ETH, such as 0.05");
+    await attempt("0x1234", "0.06", "bad currency '0x1234': write native, or the address (0x…) of an ERC-20 token on Devnet B");
+    // the test token lives on A only: on B that address is no token
+    await attempt(token, "0.06", `${token} is not an ERC-20 token on Devnet B`);
+    expect(asks(), "the wallet was asked nothing").to.equal(before);
+    expect(await hexs.remotePriceOf(readA(), remoteKey, 2)).to.equal(undefined);
+    await screenshot(sellerPage, "studio-remote-price-refused");
+    await form.getByLabel("Currency there (native, or an ERC-20 token address)").fill("native");
+    await form.getByLabel("Price (0 withdraws it)").fill("0.06");
+    await form.getByRole("button", { name: "Set price for buyers there" }).click();
+    const done = sellerPage.getByTestId("studio-done");
+    await done.waitFor({ timeout: 60_000 });
+    expect(await done.innerText()).to.contain(
+      `Buyers on Devnet B now pay 0.06 ETH for key ${hexs.formatId(remoteKey)} (listed on Devnet A).`,
+    );
+    expect(await alert.count()).to.equal(0);
+    expect(await hexs.remotePriceOf(readA(), remoteKey, 2)).to.deep.equal({
+      seller: seller.address,
+      currency: ZeroAddress,
+      price: remotePrice,
+    });
+    await card
+      .getByTestId("remote-prices")
+      .filter({ hasText: "For buyers on other chains: 0.06 ETH on Devnet B" })
+      .waitFor({ timeout: 30_000 });
+    await screenshot(sellerPage, "studio-remote-price-set");
+    const violations = await accessibilityViolations(sellerPage);
+    expect(violations, JSON.stringify(violations, null, 1)).to.deep.equal([]);
   });
 
   it("buys a key listed on A with payment on B: escrowed, picked up again after a reload, filled once relayed (key on B, seller paid on B)", async () => {

@@ -79,6 +79,7 @@ export interface Page {
   waitForFunction(fn: () => boolean, arg?: unknown, o?: { timeout?: number }): Promise<unknown>;
   addScriptTag(o: { path: string }): Promise<unknown>;
   evaluate<T>(fn: () => Promise<T> | T): Promise<T>;
+  close(): Promise<void>;
 }
 /** Where the browser tests' screenshots go (look at them). */
 export const SHOTS = path.join(ROOT, "app/test-results");

@@ -98,7 +98,14 @@ async function makeCatalog(t: TwoNodes, registry: hexs.ChainRegistry): Promise<C
   };
 }
 
-export async function startStack(log: (line: string) => void = () => undefined): Promise<Stack> {
+/**
+ * `more`: chains the registry names beside the two EVM nodes (a Cosmos chain: the indexer does not
+ * read it, but learns its bech32 prefix and its models' facts from the hubs).
+ */
+export async function startStack(
+  log: (line: string) => void = () => undefined,
+  more: hexs.ChainRegistry["chains"] = [],
+): Promise<Stack> {
   const nodes = await startTwoNodes(log);
   const sup = new Supervisor(path.join(nodes.dir, "app-logs"));
   const stop = async () => {
@@ -108,7 +115,7 @@ export async function startStack(log: (line: string) => void = () => undefined):
   try {
     const registry: hexs.ChainRegistry = { chains: [sdkChain(nodes.a.node), sdkChain(nodes.b.node)] };
     const chainsFile = path.join(nodes.dir, "chains.json");
-    fs.writeFileSync(chainsFile, JSON.stringify(registry, null, 2));
+    fs.writeFileSync(chainsFile, JSON.stringify({ chains: [...registry.chains, ...more] }, null, 2));
     const catalog = await makeCatalog(nodes, registry);
     log(`catalog: root ${hexs.formatId(catalog.root)}, fork ${hexs.formatId(catalog.fork)}`);
     // with HEXS_PORT_RANGE, the indexer too stays in the range (its upper half)
