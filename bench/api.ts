@@ -295,6 +295,7 @@ async function main(): Promise<void> {
   const tpSeconds = (performance.now() - tpStart) / 1000;
   const paidRps = Math.round((CONCURRENCY * (paidPerPayer - 1)) / tpSeconds);
   const paidCpu = cpuUse(cpuBefore, cpuNow(cpuPids), tpSeconds);
+  const settledDuringTp = Number(((await usd.balanceOf(sink)) - sinkAtTpStart) / API_PRICE);
   // settlement runs behind the answers: wait for the sink to hold every paid call
   const paidTotal = API_PRICE * BigInt(PAID + 20 + CONCURRENCY * paidPerPayer);
   const settleStart = performance.now();
@@ -427,6 +428,7 @@ async function main(): Promise<void> {
       // cores used during the paid throughput run (CPU seconds / wall seconds), by process
       throughputCpuCores: paidCpu,
       settlementsPerSecond: settledPerSecond,
+      settledDuringThroughputRun: settledDuringTp,
       settlementBacklogAfterLastAnswerS: round(settleBacklogS),
       settlementGasPerCall: Number(settleGas),
     },
@@ -485,7 +487,7 @@ async function main(): Promise<void> {
       .join(", ")}`,
   );
   console.log(
-    `settlement: ${result.paid.settlementGasPerCall} gas per call (one transferWithAuthorization), backlog ${result.paid.settlementBacklogAfterLastAnswerS} s after the last answer`,
+    `settlement: ${result.paid.settlementGasPerCall} gas per call (one transferWithAuthorization), ${settledDuringTp} settled during the throughput run, backlog ${result.paid.settlementBacklogAfterLastAnswerS} s after the last answer`,
   );
   console.log(row("upstream directly (voucher run)", result.vouchers.directUpstreamMs));
   console.log(row("through the gateway (voucher paid)", result.vouchers.viaGatewayMs));
@@ -504,10 +506,26 @@ function cpuNow(pids: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   const u = process.cpuUsage();
   out.loadGenerator = (u.user + u.system) / 1e6;
+  // fields after the command's closing parenthesis: utime and stime are the 12th and 13th, nice the 17th
+  const stat = (file: string) => fs.readFileSync(file, "utf8").split(")").pop()!.trim().split(" ");
   for (const [name, pid] of Object.entries(pids)) {
-    // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
-    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(")").pop()!.trim().split(" ");
+    const f = stat(`/proc/${pid}/stat`);
     out[name] = (Number(f[11]) + Number(f[12])) / tick;
+  }
+  // the gateway by thread: its request (main) thread, and the threads it runs at a raised nice value
+  // (the settlement worker, settleNice); the rest is V8's and libuv's helper threads
+  out.gatewayRequestThread = 0;
+  out.gatewaySettlementThread = 0;
+  for (const tid of fs.readdirSync(`/proc/${pids.gateway}/task`)) {
+    let f: string[];
+    try {
+      f = stat(`/proc/${pids.gateway}/task/${tid}/stat`);
+    } catch {
+      continue; // the thread ended
+    }
+    const t = (Number(f[11]) + Number(f[12])) / tick;
+    if (Number(tid) === pids.gateway) out.gatewayRequestThread += t;
+    else if (Number(f[16]) > 0) out.gatewaySettlementThread += t;
   }
   const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
   out.machine = (cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + cpu[7]) / tick; // user nice system irq softirq steal

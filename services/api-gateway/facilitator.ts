@@ -27,7 +27,7 @@ import { messageOf } from "../../sdk/errors";
 import { API_PAYMENTS_ABI } from "./api-payments-abi";
 import { CodeCache, makeFacilitatorClient, sendSweep } from "./facilitator-client";
 import { PayerKeys, tokenDomainSeparator, transferDigest, type TransferAuthorization } from "./fast-verify";
-import { SettlementWorker } from "./settle-worker";
+import { SettlementWorker, type SettlerThread } from "./settle-worker";
 
 export interface X402Config {
   /** the EVM chain (a name in GatewayConfig.chains) payments are made on */
@@ -71,6 +71,11 @@ export interface X402Config {
    * transfer (~5 ms of CPU); there it does not compete with the calls being answered.
    */
   settleInWorker?: boolean;
+  /**
+   * The settlement worker thread's nice value (Linux, 0–19; default 10): on busy cores the request
+   * thread answers first and settlement takes the CPU left over. 0 keeps the process's priority.
+   */
+  settleNice?: number;
 }
 
 export interface PaidCallMetrics {
@@ -208,7 +213,7 @@ export class PaidCalls {
     this.facilitator = made.facilitator;
     this.codes = made.codes;
     this.facilitatorAddress = made.account.address;
-    if (cfg.settleInWorker ?? true) this.settler = new SettlementWorker(setup);
+    if (cfg.settleInWorker ?? true) this.settler = new SettlementWorker({ ...setup, niceness: cfg.settleNice ?? 10 });
 
     this.db = new Database(cfg.paymentsDb ?? ":memory:");
     this.db.pragma("journal_mode = WAL");
@@ -631,6 +636,11 @@ export class PaidCalls {
       this.metrics.settlements.inc({ model: row.model, outcome: "failed" });
       this.log(`settlement of ${key} for model ${row.model} failed: ${reason}`);
     }
+  }
+
+  /** The settlement worker's thread (id, nice value); undefined when settling on the request thread. */
+  settlerThread(): Promise<SettlerThread> | undefined {
+    return this.settler?.thread();
   }
 
   /** Wait until every served call so far is settled (or failed). */
