@@ -165,6 +165,8 @@ export class PaidCalls {
   private readonly facilitator: x402Facilitator;
   private readonly db: Database.Database;
   private readonly sinks = new Map<string, `0x${string}`>();
+  /** quote text → its MAC (this gateway's own computation, never a caller's) */
+  private readonly macs = new Map<string, string>();
   private domain?: Promise<{ name: string; version: string }>;
   private queue: Promise<void> = Promise.resolve();
   private readonly settler?: SettlementWorker;
@@ -252,9 +254,14 @@ export class PaidCalls {
   // ---------------------------------------------------------------- quotes
 
   private mac(q: Omit<Quote, "mac">, r: { network: string; asset: string; payTo: string; amount: string }): string {
-    return createHmac("sha256", this.secret)
-      .update([q.model, q.maxTokens, q.expires, r.network, r.asset.toLowerCase(), r.payTo.toLowerCase(), r.amount].join("|"))
-      .digest("base64url");
+    const text = [q.model, q.maxTokens, q.expires, r.network, r.asset.toLowerCase(), r.payTo.toLowerCase(), r.amount].join("|");
+    // a quote is paid against many times until it expires: its MAC is computed once (bounded map)
+    const known = this.macs.get(text);
+    if (known) return known;
+    const mac = createHmac("sha256", this.secret).update(text).digest("base64url");
+    if (this.macs.size >= 10_000) this.macs.clear();
+    this.macs.set(text, mac);
+    return mac;
   }
 
   private tokenDomain(): Promise<{ name: string; version: string }> {
