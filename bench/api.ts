@@ -39,6 +39,9 @@ const THROUGHPUT = Number(process.env.HEXS_BENCH_API_THROUGHPUT ?? 2000);
 const PAID = Number(process.env.HEXS_BENCH_API_PAID ?? 300);
 const VOUCHER_CALLS = Number(process.env.HEXS_BENCH_API_VOUCHERS ?? 1000);
 const VOUCHER_WARMUP = 20;
+// node flags of the gateway's process (HEXS_BENCH_API_GATEWAY_FLAGS, space-separated; "" for none):
+// a larger young generation means fewer scavenges of the short-lived objects every call allocates
+const GATEWAY_NODE_FLAGS = (process.env.HEXS_BENCH_API_GATEWAY_FLAGS ?? "--max-semi-space-size=64").split(" ").filter(Boolean);
 const API_PRICE = 1_000n;
 const CONCURRENCY = 16;
 const CHAIN = "hexs-evm-31401";
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
     process.execPath,
     [
       ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`] : []),
+      ...GATEWAY_NODE_FLAGS,
       tsNode,
       "--transpile-only",
       "services/api-gateway/cli.ts",
@@ -295,6 +299,13 @@ async function main(): Promise<void> {
   const tpSeconds = (performance.now() - tpStart) / 1000;
   const paidRps = Math.round((CONCURRENCY * (paidPerPayer - 1)) / tpSeconds);
   const paidCpu = cpuUse(cpuBefore, cpuNow(cpuPids), tpSeconds);
+  const settledDuringTp = Number(((await usd.balanceOf(sink)) - sinkAtTpStart) / API_PRICE);
+  // CPU per paid call (ms), by process and gateway thread: less sensitive to other sessions' load than req/s
+  const paidCpuMsPerCall = Object.fromEntries(
+    Object.entries(paidCpu)
+      .filter(([k]) => k !== "machine")
+      .map(([k, v]) => [k, round((v * 1000) / paidRps)]),
+  );
   // settlement runs behind the answers: wait for the sink to hold every paid call
   const paidTotal = API_PRICE * BigInt(PAID + 20 + CONCURRENCY * paidPerPayer);
   const settleStart = performance.now();
@@ -426,7 +437,10 @@ async function main(): Promise<void> {
       },
       // cores used during the paid throughput run (CPU seconds / wall seconds), by process
       throughputCpuCores: paidCpu,
+      throughputCpuMsPerCall: paidCpuMsPerCall,
+      gatewayNodeFlags: GATEWAY_NODE_FLAGS.join(" "),
       settlementsPerSecond: settledPerSecond,
+      settledDuringThroughputRun: settledDuringTp,
       settlementBacklogAfterLastAnswerS: round(settleBacklogS),
       settlementGasPerCall: Number(settleGas),
     },
@@ -485,7 +499,12 @@ async function main(): Promise<void> {
       .join(", ")}`,
   );
   console.log(
-    `settlement: ${result.paid.settlementGasPerCall} gas per call (one transferWithAuthorization), backlog ${result.paid.settlementBacklogAfterLastAnswerS} s after the last answer`,
+    `CPU ms per paid call: ${Object.entries(paidCpuMsPerCall)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")} (gateway flags: ${GATEWAY_NODE_FLAGS.join(" ") || "none"})`,
+  );
+  console.log(
+    `settlement: ${result.paid.settlementGasPerCall} gas per call (one transferWithAuthorization), ${settledDuringTp} settled during the throughput run, backlog ${result.paid.settlementBacklogAfterLastAnswerS} s after the last answer`,
   );
   console.log(row("upstream directly (voucher run)", result.vouchers.directUpstreamMs));
   console.log(row("through the gateway (voucher paid)", result.vouchers.viaGatewayMs));
@@ -504,10 +523,26 @@ function cpuNow(pids: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   const u = process.cpuUsage();
   out.loadGenerator = (u.user + u.system) / 1e6;
+  // fields after the command's closing parenthesis: utime and stime are the 12th and 13th, nice the 17th
+  const stat = (file: string) => fs.readFileSync(file, "utf8").split(")").pop()!.trim().split(" ");
   for (const [name, pid] of Object.entries(pids)) {
-    // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
-    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(")").pop()!.trim().split(" ");
+    const f = stat(`/proc/${pid}/stat`);
     out[name] = (Number(f[11]) + Number(f[12])) / tick;
+  }
+  // the gateway by thread: its request (main) thread, and the threads it runs at a raised nice value
+  // (the settlement worker, settleNice); the rest is V8's and libuv's helper threads
+  out.gatewayRequestThread = 0;
+  out.gatewaySettlementThread = 0;
+  for (const tid of fs.readdirSync(`/proc/${pids.gateway}/task`)) {
+    let f: string[];
+    try {
+      f = stat(`/proc/${pids.gateway}/task/${tid}/stat`);
+    } catch {
+      continue; // the thread ended
+    }
+    const t = (Number(f[11]) + Number(f[12])) / tick;
+    if (Number(tid) === pids.gateway) out.gatewayRequestThread += t;
+    else if (Number(f[16]) > 0) out.gatewaySettlementThread += t;
   }
   const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
   out.machine = (cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + cpu[7]) / tick; // user nice system irq softirq steal

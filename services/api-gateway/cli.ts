@@ -64,6 +64,7 @@ const Config = z.object({
       balanceRefreshMs: z.number().int().min(0).optional(),
       fastMaxUnsettledCalls: z.number().int().min(0).optional(),
       settleInWorker: z.boolean().optional(),
+      settleNice: z.number().int().min(0).max(19).optional(),
     })
     .optional(),
   vouchers: z

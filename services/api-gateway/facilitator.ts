@@ -27,7 +27,7 @@ import { messageOf } from "../../sdk/errors";
 import { API_PAYMENTS_ABI } from "./api-payments-abi";
 import { CodeCache, makeFacilitatorClient, sendSweep } from "./facilitator-client";
 import { PayerKeys, tokenDomainSeparator, transferDigest, type TransferAuthorization } from "./fast-verify";
-import { SettlementWorker } from "./settle-worker";
+import { SettlementWorker, type SettlerThread } from "./settle-worker";
 
 export interface X402Config {
   /** the EVM chain (a name in GatewayConfig.chains) payments are made on */
@@ -71,6 +71,11 @@ export interface X402Config {
    * transfer (~5 ms of CPU); there it does not compete with the calls being answered.
    */
   settleInWorker?: boolean;
+  /**
+   * The settlement worker thread's nice value (Linux, 0–19; default 10): on busy cores the request
+   * thread answers first and settlement takes the CPU left over. 0 keeps the process's priority.
+   */
+  settleNice?: number;
 }
 
 export interface PaidCallMetrics {
@@ -160,6 +165,8 @@ export class PaidCalls {
   private readonly facilitator: x402Facilitator;
   private readonly db: Database.Database;
   private readonly sinks = new Map<string, `0x${string}`>();
+  /** quote text → its MAC (this gateway's own computation, never a caller's) */
+  private readonly macs = new Map<string, string>();
   private domain?: Promise<{ name: string; version: string }>;
   private queue: Promise<void> = Promise.resolve();
   private readonly settler?: SettlementWorker;
@@ -208,7 +215,7 @@ export class PaidCalls {
     this.facilitator = made.facilitator;
     this.codes = made.codes;
     this.facilitatorAddress = made.account.address;
-    if (cfg.settleInWorker ?? true) this.settler = new SettlementWorker(setup);
+    if (cfg.settleInWorker ?? true) this.settler = new SettlementWorker({ ...setup, niceness: cfg.settleNice ?? 10 });
 
     this.db = new Database(cfg.paymentsDb ?? ":memory:");
     this.db.pragma("journal_mode = WAL");
@@ -247,9 +254,14 @@ export class PaidCalls {
   // ---------------------------------------------------------------- quotes
 
   private mac(q: Omit<Quote, "mac">, r: { network: string; asset: string; payTo: string; amount: string }): string {
-    return createHmac("sha256", this.secret)
-      .update([q.model, q.maxTokens, q.expires, r.network, r.asset.toLowerCase(), r.payTo.toLowerCase(), r.amount].join("|"))
-      .digest("base64url");
+    const text = [q.model, q.maxTokens, q.expires, r.network, r.asset.toLowerCase(), r.payTo.toLowerCase(), r.amount].join("|");
+    // a quote is paid against many times until it expires: its MAC is computed once (bounded map)
+    const known = this.macs.get(text);
+    if (known) return known;
+    const mac = createHmac("sha256", this.secret).update(text).digest("base64url");
+    if (this.macs.size >= 10_000) this.macs.clear();
+    this.macs.set(text, mac);
+    return mac;
   }
 
   private tokenDomain(): Promise<{ name: string; version: string }> {
@@ -631,6 +643,11 @@ export class PaidCalls {
       this.metrics.settlements.inc({ model: row.model, outcome: "failed" });
       this.log(`settlement of ${key} for model ${row.model} failed: ${reason}`);
     }
+  }
+
+  /** The settlement worker's thread (id, nice value); undefined when settling on the request thread. */
+  settlerThread(): Promise<SettlerThread> | undefined {
+    return this.settler?.thread();
   }
 
   /** Wait until every served call so far is settled (or failed). */

@@ -8,18 +8,35 @@
 // only asks "settle this payload against these requirements" and records the answer. Sweeps of
 // settled revenue into vaults are sent here too, in the same serial queue: two threads sending
 // from the facilitator account at once could pick the same nonce.
+// The worker thread runs at a lower CPU priority (nice `settleNice`, default 10; Linux: nice is per
+// thread): settlement trails the answers anyway, and on a machine whose cores are all busy a paid
+// call's answer should not wait behind the settlement of an earlier one. What a payer may owe
+// unsettled is bounded on the request thread (balance net of unsettled calls,
+// fastMaxUnsettledCalls), not by how fast this thread settles.
+import { readlinkSync } from "node:fs";
+import { getPriority, setPriority } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { messageOf } from "../../sdk/errors";
 import { makeFacilitatorClient, sendSweep, type FacilitatorSetup } from "./facilitator-client";
 
-export type SettlerSetup = FacilitatorSetup;
+export type SettlerSetup = FacilitatorSetup & {
+  /** the worker thread's nice value (0–19, higher yields more); default 10, 0 leaves it as is */
+  niceness?: number;
+};
+
+/** What the worker thread runs as: its kernel thread id and nice value (undefined where unknown). */
+export interface SettlerThread {
+  tid?: number;
+  nice?: number;
+}
 
 type Job =
   | { kind: "settle"; payload: string; requirements: string }
+  | { kind: "thread" }
   | { kind: "sweep"; apiPayments: `0x${string}`; model: string; asset: `0x${string}` };
 type Request = Job & { id: number };
-type Reply = { id: number; result?: SettleResponse; hash?: `0x${string}`; error?: string };
+type Reply = { id: number; result?: SettleResponse; hash?: `0x${string}`; thread?: SettlerThread; error?: string };
 type Pending = { resolve: (r: Reply) => void; reject: (e: Error) => void };
 
 /** The request thread's handle: settle() and sweep() post to the worker and resolve with its answer. */
@@ -78,6 +95,11 @@ export class SettlementWorker {
     return r.hash;
   }
 
+  /** The worker thread's id and nice value (starts the worker if it is not running). */
+  async thread(): Promise<SettlerThread> {
+    return (await this.call({ kind: "thread" })).thread ?? {};
+  }
+
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
@@ -88,9 +110,25 @@ export class SettlementWorker {
 // the worker side: settle each request in turn and answer it
 if (!isMainThread && parentPort && (workerData as { hexsSettler?: SettlerSetup } | null)?.hexsSettler) {
   const port = parentPort;
-  const { facilitator, client } = makeFacilitatorClient((workerData as { hexsSettler: SettlerSetup }).hexsSettler);
+  const setup = (workerData as { hexsSettler: SettlerSetup }).hexsSettler;
+  const thread: SettlerThread = {};
+  try {
+    // /proc/thread-self names this thread (Linux); setpriority on a thread id lowers only this thread
+    thread.tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    // only ever lowered: a process started at a higher nice keeps it
+    const nice = Math.min(19, setup.niceness ?? 10);
+    if (nice > getPriority(thread.tid)) setPriority(thread.tid, nice);
+    thread.nice = getPriority(thread.tid);
+  } catch {
+    // no /proc or not permitted: settle at the process's priority
+  }
+  const { facilitator, client } = makeFacilitatorClient(setup);
   let queue = Promise.resolve();
   port.on("message", (m: Request) => {
+    if (m.kind === "thread") {
+      port.postMessage({ id: m.id, thread } satisfies Reply);
+      return;
+    }
     queue = queue.then(async () => {
       try {
         if (m.kind === "sweep") {

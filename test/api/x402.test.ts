@@ -6,8 +6,8 @@ import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
 import type { Signer } from "ethers";
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { wrapFetchWithPayment, x402Client } from "@x402/fetch";
@@ -591,6 +591,34 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
       expect(outcome).to.match(/settlement worker exited/);
     } finally {
       await g2.close();
+    }
+  });
+
+  it("the settlement worker thread runs at nice 10 (settleNice) and still settles; the request thread keeps the process's priority; settleNice 0 leaves the worker at it", async function () {
+    if (process.platform !== "linux") this.skip(); // per-thread nice through /proc is Linux's
+    const niceOf = (tid: number) =>
+      Number(readFileSync(`/proc/${process.pid}/task/${tid}/stat`, "utf8").split(")").pop()!.trim().split(" ")[16]);
+    const own = getPriority(process.pid);
+    const g2 = await startGateway({ ...cfg, nonceDb: undefined, x402: { ...cfg.x402!, paymentsDb: undefined } });
+    const g3 = await startGateway({ ...cfg, nonceDb: undefined, x402: { ...cfg.x402!, paymentsDb: undefined, settleNice: 0 } });
+    try {
+      const t2 = await g2.payments!.settlerThread()!;
+      expect(t2.tid).to.be.a("number").and.not.equal(process.pid);
+      expect(t2.nice).to.equal(Math.max(own, 10));
+      expect(niceOf(t2.tid!)).to.equal(Math.max(own, 10)); // what the kernel schedules by
+      expect(niceOf(process.pid)).to.equal(own); // the request thread is not lowered
+      const before = await balances();
+      const res = await payingFetch(payer)(url(g2.url), post(chat("nice worker")));
+      expect(res.status).to.equal(200);
+      await res.text();
+      await g2.payments!.flush();
+      expect((await balances()).sink).to.equal(before.sink + PRICE);
+      const t3 = await g3.payments!.settlerThread()!;
+      expect(t3.nice).to.equal(own);
+      expect(niceOf(t3.tid!)).to.equal(own);
+    } finally {
+      await g2.close();
+      await g3.close();
     }
   });
 
