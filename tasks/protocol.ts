@@ -3,8 +3,9 @@
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { ContractFactory } from "ethers";
-import { getAddress, Interface } from "ethers";
+import { Contract, getAddress, id as hashText, Interface } from "ethers";
 import { loadProtocol, resolveSigner, sdk, type ProtocolContracts } from "./lib/context";
+import { uupsUnsafeAllow, type UnsafeAllow } from "./lib/deployHexs";
 import { cli, fail, TaskError } from "./lib/errors";
 import { say } from "./lib/log";
 import { parseCurrency, parseUint } from "./lib/parse";
@@ -12,9 +13,32 @@ import { Names } from "./lib/protocol";
 import { timelockCall, type TimelockOutcome } from "./lib/timelock";
 import type { PauseResult, PauseScope } from "../sdk";
 
-const UPGRADEABLE = [Names.registry, Names.market, Names.apiPayments, Names.keyImplementation, Names.resale] as const;
+// Every contract the deploy puts behind a proxy (UUPS) or a beacon (the key collections).
+const UPGRADEABLE = [
+  Names.registry,
+  Names.market,
+  Names.apiPayments,
+  Names.keyImplementation,
+  Names.resale,
+  Names.hub,
+  Names.gateway,
+  Names.lzBridge,
+] as const;
 type Upgradeable = (typeof UPGRADEABLE)[number];
+/** Deployed, but with no proxy in front: what a maintainer does instead of an upgrade. */
+const NOT_UPGRADEABLE: Record<string, string> = {
+  [Names.membershipImplementation]:
+    "it is the template DaoFactory copies into every DAO as an EIP-1167 minimal clone (fixed in the factory's immutables); clones have no upgrade path. " +
+    "For new DAOs, deploy a new template with a new DaoFactory and grant that factory DAO_FACTORY_ROLE on the registry (through the timelock); existing DAOs keep their code",
+  [Names.governorImplementation]:
+    "it is the template DaoFactory copies into every DAO as an EIP-1167 minimal clone (fixed in the factory's immutables); clones have no upgrade path. " +
+    "For new DAOs, deploy a new template with a new DaoFactory and grant that factory DAO_FACTORY_ROLE on the registry (through the timelock); existing DAOs keep their code",
+  [Names.payoutBindings]:
+    "it has no proxy: deploy a new one and point the hub at it with setPayoutBindings (and move SIGNED_PRICES_ROLE on the registry), through the timelock",
+  [Names.hubLens]: "it holds no state and no proxy (views over HexsHub.extsload): deploy a new one",
+};
 const FROM_HELP = "Account to sign with (the timelock proposer): index (0, 1, …) or address";
+const UPGRADER_ROLE = hashText("UPGRADER_ROLE");
 
 export interface UpgradeArgs {
   contract: string;
@@ -30,8 +54,22 @@ export interface UpgradeResult {
   target: string;
   previousImplementation: string;
   newImplementation: string;
+  /** What the new implementation was deployed with, read from the chain. */
+  constructorArgs: unknown[];
+  /** The call made on the new implementation in upgradeToAndCall ("0x": none; the hub's syncPause). */
+  upgradeCall: string;
   timelock?: TimelockOutcome;
   upgraded: boolean;
+}
+
+/** How one contract is upgraded on this chain: all read from the chain, nothing from a flag. */
+interface UpgradePlan {
+  kind: "uups" | "beacon";
+  /** The proxy (UUPS) or the beacon. */
+  target: string;
+  constructorArgs: unknown[];
+  unsafeAllow: UnsafeAllow;
+  upgradeCall: string;
 }
 
 /** The contract a hardhat-deploy record was compiled from, read from its solc metadata. */
@@ -61,10 +99,97 @@ function upgradeError(e: unknown): string {
   return msg.trim();
 }
 
-task(
-  "protocol:upgrade",
-  "Upgrade HexsRegistry, HexsMarket, HexsApiPayments (UUPS) or every KeyNFT collection (beacon) through the timelock",
-)
+/** A reverted call's custom error by name and arguments, when one of `ifaces` knows it. */
+function revertReason(e: unknown, ifaces: Interface[]): string {
+  let data: unknown = (e as { data?: unknown }).data;
+  if (typeof data !== "string") data = (e as { info?: { error?: { data?: unknown } } }).info?.error?.data;
+  if (typeof data === "string" && data.length >= 10) {
+    for (const iface of ifaces) {
+      try {
+        const err = iface.parseError(data);
+        if (err) return `${err.name}(${err.args.map((x) => String(x)).join(", ")})`;
+      } catch {
+        // not this interface's error
+      }
+    }
+  }
+  return (e as { shortMessage?: string }).shortMessage ?? upgradeError(e);
+}
+
+/**
+ * Who governs `contract`'s upgrade must be the timelock (UPGRADER_ROLE, or ownership of the key
+ * beacon and the LayerZero bridge), and its implementation's constructor arguments come from the
+ * chain: the hub's chain id from the registry (checked against the hub's own), the bridge's
+ * endpoint and hub from the bridge.
+ */
+async function upgradePlan(
+  hre: HardhatRuntimeEnvironment,
+  p: ProtocolContracts,
+  contract: Upgradeable,
+  proxy: string,
+  timelock: string,
+): Promise<UpgradePlan> {
+  const provider = hre.ethers.provider;
+  const owned = async (what: string, at: string) => {
+    const owner = getAddress(await new Contract(at, ["function owner() view returns (address)"], provider).owner());
+    if (owner !== timelock)
+      fail(`the ${what} ${at} is owned by ${owner}, not the timelock ${timelock}: the handover deploy step did not run`);
+  };
+  if (contract === Names.keyImplementation) {
+    const beacon = await p.beacon.getAddress();
+    await owned("key beacon", beacon);
+    return {
+      kind: "beacon",
+      target: beacon,
+      constructorArgs: [await p.registry.getAddress(), await p.market.getAddress(), await p.registry.hub()],
+      unsafeAllow: [],
+      upgradeCall: "0x",
+    };
+  }
+  if (contract === Names.lzBridge) {
+    await owned("LayerZero bridge", proxy);
+    const bridge = new Contract(
+      proxy,
+      ["function endpoint() view returns (address)", "function hub() view returns (address)"],
+      provider,
+    );
+    const hub = getAddress(await bridge.hub());
+    const registryHub = getAddress(await p.registry.hub());
+    if (hub !== registryHub)
+      fail(
+        `the LayerZero bridge ${proxy} delivers to the hub ${hub}, but the registry's hub is ${registryHub}: fix the deployment first`,
+      );
+    const constructorArgs = [getAddress(await bridge.endpoint()), hub];
+    return { kind: "uups", target: proxy, constructorArgs, unsafeAllow: uupsUnsafeAllow(constructorArgs), upgradeCall: "0x" };
+  }
+  const ac = new Contract(proxy, ["function hasRole(bytes32,address) view returns (bool)"], provider);
+  if (!(await ac.hasRole(UPGRADER_ROLE, timelock)))
+    fail(
+      `the timelock ${timelock} does not hold UPGRADER_ROLE on ${contract}: run the handover deploy step (tasks/lib/deployHexs.ts handOver) first`,
+    );
+  if (contract === Names.hub) {
+    // The implementation carries the chain id as an immutable: take it from the registry, and
+    // refuse when the hub's own record disagrees (the upgrade's syncPause would revert anyway).
+    const chainId = Number(await p.registry.chainId());
+    const hubChainId = Number(await new Contract(proxy, ["function chainId() view returns (uint32)"], provider).chainId());
+    if (hubChainId !== chainId)
+      fail(
+        `the hub ${proxy} records chain id ${hubChainId} but its registry ${chainId}: refusing to build an implementation for either`,
+      );
+    return {
+      kind: "uups",
+      target: proxy,
+      constructorArgs: [chainId],
+      unsafeAllow: [], // the hub annotates its immutable and constructor itself
+      // Checks the new implementation's chain id against the proxy's and copies the hub-wide
+      // pause into every lane, so a paused hub stays paused across the upgrade (HexsHub NatSpec).
+      upgradeCall: new Interface(["function syncPause()"]).encodeFunctionData("syncPause"),
+    };
+  }
+  return { kind: "uups", target: proxy, constructorArgs: [], unsafeAllow: [], upgradeCall: "0x" };
+}
+
+task("protocol:upgrade", `Upgrade a protocol contract through the timelock (${UPGRADEABLE.join(", ")}); the hub with syncPause`)
   .addParam("contract", `What to upgrade: ${UPGRADEABLE.join(", ")}`)
   .addOptionalParam("implementation", "Compiled contract to upgrade to (default: the current source of --contract)")
   .addOptionalParam(
@@ -82,6 +207,7 @@ task(
   .addOptionalParam("from", FROM_HELP, "0")
   .setAction(
     cli(async (a: UpgradeArgs, hre): Promise<UpgradeResult> => {
+      if (NOT_UPGRADEABLE[a.contract]) fail(`${a.contract} is not upgradeable: ${NOT_UPGRADEABLE[a.contract]}`);
       if (!(UPGRADEABLE as readonly string[]).includes(a.contract)) {
         fail(`bad --contract '${a.contract}': expected one of ${UPGRADEABLE.join(", ")}`);
       }
@@ -89,42 +215,26 @@ task(
       const beaconKind = contract === Names.keyImplementation;
       const p = await loadProtocol(hre);
       const signer = await resolveSigner(hre, a.from);
-      const record = await hre.deployments.get(contract);
-      const target = beaconKind ? await p.beacon.getAddress() : record.address;
+      const record = await hre.deployments.getOrNull(contract);
+      if (!record)
+        fail(
+          `no ${contract} deployed on '${hre.network.name}' (a single-chain deployment has no hub or gateway, and the LayerZero bridge needs HEXS_LZ_ENDPOINT): nothing to upgrade`,
+        );
       const timelockAddress = await p.timelock.getAddress();
-
-      // Governance must actually sit with the timelock, or scheduling there is pointless.
-      if (beaconKind) {
-        const owner = await p.beacon.owner();
-        if (owner !== timelockAddress)
-          fail(
-            `the key beacon ${target} is owned by ${owner}, not the timelock ${timelockAddress}: the handover deploy step did not run`,
-          );
-      } else {
-        const ac = p.registry.attach(target) as ProtocolContracts["registry"];
-        if (!(await ac.hasRole(await ac.UPGRADER_ROLE(), timelockAddress))) {
-          fail(
-            `the timelock ${timelockAddress} does not hold UPGRADER_ROLE on ${contract}: run the handover deploy step (deploy/04_handover.ts) first`,
-          );
-        }
-      }
+      const plan = await upgradePlan(hre, p, contract, record.address, timelockAddress);
+      const { target, kind, constructorArgs, upgradeCall } = plan;
 
       const previous = beaconKind
         ? await hre.upgrades.beacon.getImplementationAddress(target)
         : await hre.upgrades.erc1967.getImplementationAddress(target);
-      const kind = beaconKind ? ("beacon" as const) : ("uups" as const);
-      const constructorArgs = beaconKind
-        ? [await p.registry.getAddress(), await p.market.getAddress(), await p.registry.hub()]
-        : [];
-      const opts = { kind, constructorArgs };
+      const opts = { kind, constructorArgs, unsafeAllow: plan.unsafeAllow };
 
       // 1. Teach the upgrades plugin the layout deployed now. forceImport takes it from a compiled
       // contract, so make sure that contract is what was deployed (the deployment record's bytecode).
       const referenceName = a.reference ?? recordedContractName(record.metadata) ?? contract;
       const reference = await factoryOf(hre, "reference", referenceName);
-      const recorded = beaconKind ? (await hre.deployments.get(Names.keyImplementation)).bytecode : record.bytecode;
       const referenceBytecode = (await hre.artifacts.readArtifact(referenceName)).bytecode;
-      if (recorded && recorded !== referenceBytecode) {
+      if (record.bytecode && record.bytecode !== referenceBytecode) {
         fail(
           `the compiled ${referenceName} differs from the ${contract} implementation deployed at ${previous} (its deployment record's bytecode), ` +
             `so its storage layout cannot stand for the deployed one. Pass --reference <ContractName> naming a compiled contract identical to the deployed implementation.`,
@@ -142,7 +252,9 @@ task(
       try {
         await hre.upgrades.validateUpgrade(target, next, opts);
       } catch (e) {
-        throw new TaskError(`refusing to upgrade ${contract} to ${newName}: the upgrades plugin rejects it.\n${upgradeError(e)}`);
+        throw new TaskError(
+          `refusing to upgrade ${contract} to ${newName}: the upgrades plugin rejects it (nothing deployed or scheduled).\n${upgradeError(e)}`,
+        );
       }
       say(`storage layout of ${newName} is compatible with the deployed ${contract} (${referenceName} at ${previous})`);
 
@@ -155,55 +267,62 @@ task(
       } catch (e) {
         throw new TaskError(`deploying the ${newName} implementation failed: ${upgradeError(e)}`);
       }
-      say(`implementation ${newName} at ${implementation}`);
+      say(`implementation ${newName} at ${implementation} (constructor: ${JSON.stringify(constructorArgs)})`);
+      const result = {
+        contract,
+        target,
+        previousImplementation: previous,
+        newImplementation: implementation,
+        constructorArgs,
+        upgradeCall,
+      };
       if (implementation === previous) {
         say(`${contract} already runs ${implementation}: nothing to upgrade`);
-        return { contract, target, previousImplementation: previous, newImplementation: implementation, upgraded: false };
+        return { ...result, upgraded: false };
       }
 
-      // 4. Schedule (and maybe execute) the upgrade call on the timelock.
+      // 4. Run the exact call the timelock will make, as the timelock, before scheduling it: an
+      // implementation the proxy would refuse (the hub's syncPause: built for another chain id)
+      // never reaches the timelock's queue.
       const data = beaconKind
         ? new Interface(["function upgradeTo(address)"]).encodeFunctionData("upgradeTo", [implementation])
         : new Interface(["function upgradeToAndCall(address,bytes)"]).encodeFunctionData("upgradeToAndCall", [
             implementation,
-            "0x",
+            upgradeCall,
           ]);
+      try {
+        await hre.ethers.provider.call({ from: timelockAddress, to: target, data });
+      } catch (e) {
+        fail(
+          `refusing to upgrade ${contract} to ${newName} at ${implementation}: the timelock's upgrade call would revert with ` +
+            `${revertReason(e, [next.interface, reference.interface])} (nothing scheduled)` +
+            (contract === Names.hub
+              ? `; its syncPause checks the implementation's chain id against the hub's (${String(constructorArgs[0])})`
+              : ""),
+        );
+      }
+
+      // 5. Schedule (and maybe execute) the upgrade call on the timelock.
       const outcome = await timelockCall(hre, p, signer, target, data, {
         label: `upgrade ${contract} to ${newName}`,
         execute: a.execute,
         fastForward: a.fastForward,
       });
-      if (!outcome.executed) {
-        return {
-          contract,
-          target,
-          previousImplementation: previous,
-          newImplementation: implementation,
-          timelock: outcome,
-          upgraded: false,
-        };
-      }
+      if (!outcome.executed) return { ...result, timelock: outcome, upgraded: false };
       const now = beaconKind
         ? await hre.upgrades.beacon.getImplementationAddress(target)
         : await hre.upgrades.erc1967.getImplementationAddress(target);
       if (getAddress(now) !== implementation) fail(`the timelock executed, but ${contract} still points at ${now}`);
 
-      // 5. Keep the deployment record in step, so the next upgrade validates against this one.
+      // 6. Keep the deployment record in step, so the next upgrade validates against this one.
       const artifact = await hre.deployments.getExtendedArtifact(newName);
       if (beaconKind) {
         await hre.deployments.save(Names.keyImplementation, { ...artifact, address: implementation, args: constructorArgs });
       } else {
-        await hre.deployments.save(contract, { ...artifact, address: target, implementation });
+        await hre.deployments.save(contract, { ...artifact, address: target, implementation, args: constructorArgs });
       }
       say(`${contract} upgraded: ${previous} → ${implementation} (${newName})`);
-      return {
-        contract,
-        target,
-        previousImplementation: previous,
-        newImplementation: implementation,
-        timelock: outcome,
-        upgraded: true,
-      };
+      return { ...result, timelock: outcome, upgraded: true };
     }),
   );
 

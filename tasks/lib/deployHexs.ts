@@ -26,7 +26,16 @@ export interface DeployOptions {
 
 export type HexsAddresses = Record<keyof typeof Names, string>;
 
-type UnsafeAllow = ("constructor" | "state-variable-immutable" | "missing-initializer-call")[];
+export type UnsafeAllow = ("constructor" | "state-variable-immutable" | "missing-initializer-call")[];
+
+/**
+ * The upgrades plugin's checks skipped for `contract`'s implementation: by default, with
+ * constructor arguments, what the LayerZero OApp needs (its endpoint is immutable by design, see
+ * the contract's notes); none without. protocol:upgrade validates upgrades with the same list.
+ */
+export function uupsUnsafeAllow(constructorArgs?: unknown[], unsafeAllow?: UnsafeAllow): UnsafeAllow {
+  return unsafeAllow ?? (constructorArgs ? ["constructor", "state-variable-immutable", "missing-initializer-call"] : []);
+}
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 
@@ -200,8 +209,7 @@ export async function deployUups(
     kind: "uups",
     initializer: "initialize",
     constructorArgs,
-    // The LayerZero OApp keeps its endpoint immutable by design (see the contract's notes).
-    unsafeAllow: unsafeAllow ?? (constructorArgs ? ["constructor", "state-variable-immutable", "missing-initializer-call"] : []),
+    unsafeAllow: uupsUnsafeAllow(constructorArgs, unsafeAllow),
   });
   await proxy.waitForDeployment();
   const address = await proxy.getAddress();

@@ -22,7 +22,17 @@ import type {
   BindResult,
   LeaseReportingResult,
 } from "../../tasks/bridge";
-import type { AttestationGateway, EndpointV2Mock, HexsHub, HexsHubLens, HexsLzBridge } from "../../sdk/typechain";
+import type { UpgradeResult } from "../../tasks/protocol";
+import type {
+  AttestationGateway,
+  AttestationGatewayV2Mock,
+  EndpointV2Mock,
+  HexsHub,
+  HexsHubLens,
+  HexsHubV2Mock,
+  HexsLzBridge,
+  HexsLzBridgeV2Mock,
+} from "../../sdk/typechain";
 import { AccountFamily } from "../../codec";
 import type { ClaimResult } from "../../tasks/vault";
 import {
@@ -367,6 +377,92 @@ describe("cross-chain tasks", () => {
       await refuses("bridge:retry", {}, /give exactly one of --packet/);
       await refuses("bridge:retry", { message: "0x" + "00".repeat(40) }, /re-apply rejected message would revert: NotRejected/);
       await refuses("bridge:retry", { packet: "0x01" }, /bad --packet: LayerZero packet too short/);
+    });
+  });
+  describe("protocol:upgrade (hub, LayerZero bridge, gateway)", () => {
+    // HexsHub's ERC-7201 namespace; `lanes` is HubStorage's fifth slot, hubPaused byte 30 of a lane's first word.
+    const HUB_SLOT = 0xed831aabcf8e62e82a355daef486871821d49f1b1e64d8888f037bee1153b000n;
+    const laneSlot = (chain: number) =>
+      ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint32", "uint256"], [chain, HUB_SLOT + 4n]));
+    const hubPausedByte = async (chain: number) =>
+      (BigInt(await ethers.provider.getStorage(a.addresses.hub, laneSlot(chain))) >> 240n) & 0xffn;
+    const scheduledOps = async () => (await a.p.timelock.queryFilter(a.p.timelock.filters.CallScheduled())).length;
+    const implOf = (proxy: string) => hre.upgrades.erc1967.getImplementationAddress(proxy);
+    const upgrade = (contract: string, implementation: string) =>
+      run<UpgradeResult>("protocol:upgrade", { contract, implementation, execute: true, fastForward: true });
+
+    it("upgrades the hub through the timelock with the registry's chain id and syncPause: lanes kept, a paused hub stays paused in every lane", async () => {
+      await wire();
+      const laneBefore = await a.hub.lane(B);
+      await (await a.hub.pause(true)).wait(); // the guardian (the deployer keeps it after hand-over)
+      // What a hub from before the pause was kept in the lanes holds: the flag set, no lane carrying it.
+      const slot = laneSlot(B);
+      const word = BigInt(await ethers.provider.getStorage(a.addresses.hub, slot));
+      await ethers.provider.send("hardhat_setStorageAt", [a.addresses.hub, slot, ethers.toBeHex(word & ~(0xffn << 240n), 32)]);
+      expect(await hubPausedByte(B)).to.equal(0n);
+
+      const done = await upgrade("HexsHub", "HexsHubV2Mock");
+      expect(done.upgraded).to.equal(true);
+      expect(done.constructorArgs).to.deep.equal([A]);
+      expect(done.upgradeCall).to.equal(a.hub.interface.encodeFunctionData("syncPause"));
+      expect(await implOf(a.addresses.hub)).to.equal(done.newImplementation);
+      const v2 = (await ethers.getContractAt("HexsHubV2Mock", a.addresses.hub)) as unknown as HexsHubV2Mock;
+      expect(await v2.hubVersion()).to.equal("hub-v2");
+      expect(await v2.chainId()).to.equal(BigInt(A));
+      expect(await v2.lane(B)).to.deep.equal(laneBefore);
+      expect(await hubPausedByte(B)).to.equal(1n);
+      // The lane's transport is refused as the pause says.
+      await ethers.provider.send("hardhat_impersonateAccount", [a.addresses.lzBridge]);
+      await ethers.provider.send("hardhat_setBalance", [a.addresses.lzBridge, "0xde0b6b3a7640000"]);
+      const transport = await ethers.getSigner(a.addresses.lzBridge);
+      await expect(v2.connect(transport).deliver(B, [])).to.be.revertedWithCustomError(v2, "HubIsPaused");
+      await ethers.provider.send("hardhat_stopImpersonatingAccount", [a.addresses.lzBridge]);
+      expect((await deployments.get("HexsHub")).implementation).to.equal(done.newImplementation);
+    });
+
+    it("refuses a hub implementation built for another chain id and one with an incompatible storage layout, scheduling nothing", async () => {
+      const before = await implOf(a.addresses.hub);
+      const ops = await scheduledOps();
+      await refuses(
+        "protocol:upgrade",
+        { contract: "HexsHub", implementation: "HexsHubWrongChainMock", execute: true, fastForward: true },
+        /refusing to upgrade HexsHub to HexsHubWrongChainMock .*would revert with WrongChainId\(1\) \(nothing scheduled\)/,
+      );
+      await refuses(
+        "protocol:upgrade",
+        { contract: "HexsHub", implementation: "HexsHubBadV2", execute: true, fastForward: true },
+        /refusing to upgrade HexsHub to HexsHubBadV2: the upgrades plugin rejects it \(nothing deployed or scheduled\)[\s\S]*insertedCounter/,
+      );
+      expect(await scheduledOps()).to.equal(ops);
+      expect(await implOf(a.addresses.hub)).to.equal(before);
+      expect(await a.hub.chainId()).to.equal(BigInt(A));
+      await refuses("protocol:upgrade", { contract: "DaoMembership" }, /DaoMembership is not upgradeable: .*minimal clone/);
+      await refuses("protocol:upgrade", { contract: "PayoutBindings" }, /PayoutBindings is not upgradeable: .*setPayoutBindings/);
+    });
+
+    it("upgrades the LayerZero bridge (endpoint and hub read from the bridge) and the attestation gateway through the timelock, keeping their state", async () => {
+      await wire();
+      const peer = await a.bridge.peers(EID_B);
+      const relayers = await a.gateway.relayers();
+      const bridge = await upgrade("HexsLzBridge", "HexsLzBridgeV2Mock");
+      expect(bridge.upgraded).to.equal(true);
+      expect(bridge.constructorArgs).to.deep.equal([await a.bridge.endpoint(), a.addresses.hub]);
+      expect(bridge.upgradeCall).to.equal("0x");
+      const bridgeV2 = (await ethers.getContractAt("HexsLzBridgeV2Mock", a.addresses.lzBridge)) as unknown as HexsLzBridgeV2Mock;
+      expect(await bridgeV2.bridgeVersion()).to.equal("bridge-v2");
+      expect(await bridgeV2.peers(EID_B)).to.equal(peer);
+      expect(await bridgeV2.eidOf(B)).to.equal(BigInt(EID_B));
+      expect(await bridgeV2.owner()).to.equal(await a.p.timelock.getAddress());
+
+      const gateway = await upgrade("AttestationGateway", "AttestationGatewayV2Mock");
+      expect(gateway.upgraded).to.equal(true);
+      const gatewayV2 = (await ethers.getContractAt(
+        "AttestationGatewayV2Mock",
+        a.addresses.gateway,
+      )) as unknown as AttestationGatewayV2Mock;
+      expect(await gatewayV2.gatewayVersion()).to.equal("gateway-v2");
+      expect(await gatewayV2.relayers()).to.deep.equal(relayers);
+      expect(await implOf(a.addresses.gateway)).to.equal(gateway.newImplementation);
     });
   });
 });
