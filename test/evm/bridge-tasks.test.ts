@@ -150,7 +150,7 @@ describe("cross-chain tasks", () => {
       expect(await a.p.resale.isResalePeer(B)).to.equal(false);
       expect((await wire()).actions).to.deep.equal([]);
       // Orders toward a withdrawn peer are refused at once, so none waits on a chain that never answers.
-      await expect(a.p.resale.buyRemote(B, 1n, 1n, b.addresses.registry, ethers.ZeroAddress, 1n, { value: 1n }))
+      await expect(a.p.resale.buyRemote(B, 1n, 1n, b.addresses.registry, ethers.ZeroAddress, 1n, 4_000_000_000n, { value: 1n }))
         .to.be.revertedWithCustomError(a.p.resale, "NotResalePeer")
         .withArgs(B);
       cfg.chains[1].resale = "yes";

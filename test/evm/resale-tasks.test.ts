@@ -6,6 +6,7 @@ import type { Signer } from "ethers";
 import {
   buyNative,
   deployProtocol,
+  deployTestToken,
   NATIVE,
   publish,
   setNativePrice,
@@ -139,5 +140,25 @@ describe("resale tasks", () => {
     expect(await ethers.provider.getBalance(await p.resale.getAddress())).to.equal(5n);
     const shown = await run<{ state: string; buyer: string; price: bigint }>("resale:order", { order: String(placed.orderId) });
     expect([shown.state, shown.buyer, shown.price]).to.deep.equal(["pending", B, 5n]);
+  });
+
+  it("devnet:mint-tusd mints the test ERC-20 in whole tokens and says whether the market accepts it; bad input is refused", async () => {
+    const token = await deployTestToken(p); // accepted by the market through the timelock
+    const tokenAddr = await token.getAddress();
+    const r = await run<{ to: string; amount: bigint; accepted: boolean }>("devnet:mint-tusd", {
+      token: tokenAddr,
+      to: B,
+      amount: "25",
+    });
+    expect(r.amount).to.equal(25n * 10n ** 18n);
+    expect(r.accepted).to.equal(true);
+    expect(await token.balanceOf(B)).to.equal(25n * 10n ** 18n);
+    // Default receiver: the --from account; default amount: 1000 tokens.
+    await run("devnet:mint-tusd", { token: tokenAddr, from: ALICE });
+    expect(await token.balanceOf(A)).to.equal(1000n * 10n ** 18n);
+    await refuses("devnet:mint-tusd", { token: tokenAddr, amount: "0" }, /bad --amount '0'/);
+    await refuses("devnet:mint-tusd", { token: tokenAddr, to: "bob" }, /bad --to 'bob': not an address/);
+    await refuses("devnet:mint-tusd", { token: B }, /no contract there/);
+    await refuses("devnet:mint-tusd", { token: await p.market.getAddress() }, /not an open-mint test ERC-20 \(TestToken\)/);
   });
 });
