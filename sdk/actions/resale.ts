@@ -425,6 +425,13 @@ export async function buyListingRemote(
 ): Promise<{ orderId: bigint; txHash: string }> {
   const r = requireResale(c);
   if (p.price <= 0n) throw new InvalidParamsError(`bad --price '${p.price}': a remote order needs a price above 0`);
+  const now = (await c.provider.getBlock("latest"))!.timestamp;
+  const deadline = p.deadline ?? now + DEFAULT_ORDER_TTL_SECONDS;
+  const ttl = Number(await r.MAX_ORDER_TTL());
+  if (!Number.isSafeInteger(deadline) || deadline <= now || deadline > now + ttl)
+    throw new InvalidParamsError(
+      `bad --deadline ${p.deadline}: an order's deadline must be after now (${now}) and at most ${ttl} s later`,
+    );
   if (!(await r.isResalePeer(p.listingChain)))
     throw new InvalidParamsError(
       `bad --listing-chain ${p.listingChain}: not a resale peer of '${c.chain.name}' (an order there would never be answered)`,
@@ -440,13 +447,6 @@ export async function buyListingRemote(
   await requireFunds(c, cur, me, p.price, 400_000n);
   await ensureAllowance(cur, signer, await r.getAddress(), p.price, o.log);
   const value = cur.native ? p.price : 0n;
-  const now = (await c.provider.getBlock("latest"))!.timestamp;
-  const deadline = p.deadline ?? now + DEFAULT_ORDER_TTL_SECONDS;
-  const ttl = Number(await r.MAX_ORDER_TTL());
-  if (!Number.isSafeInteger(deadline) || deadline <= now || deadline > now + ttl)
-    throw new InvalidParamsError(
-      `bad --deadline ${p.deadline}: an order's deadline must be after now (${now}) and at most ${ttl} s later`,
-    );
   const rs = r.connect(signer);
   const args = [p.listingChain, p.modelId, p.keyId, p.seller, p.currency, p.price, deadline] as const;
   const rep = await send(
