@@ -144,11 +144,10 @@ describe("resale tasks", () => {
   });
 
   it("resale:buy-remote --deadline and resale:withdraw-order: an order a peer never answers is withdrawn after deadline + 3 days; bad input is refused before sending", async () => {
-    const PEER = 9; // a resale peer with no relayer: it never answers
-    const key = String(keyId);
-    await run("resale:list", { model: String(modelId), key, price: "10", from: ALICE });
+    // A key of this model listed on chain 9, a resale peer whose lane never delivers: no answer comes.
+    const PEER = 9;
+    const key = `${PEER}:1`;
     await p.resale.connect(await timelockSigner(p)).setResalePeer(PEER, true);
-    await run("resale:remote-price", { key, chain: String(PEER), price: "5", from: ALICE });
     const order = { listingChain: String(PEER), model: String(modelId), key, seller: A, price: "5", from: BOB };
     const now = await time.latest();
     await refuses("resale:buy-remote", { ...order, deadline: String(now) }, /bad --deadline/);
