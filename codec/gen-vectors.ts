@@ -348,6 +348,7 @@ add("resale-order", "a buyer on B orders a key listed on A, paying 25 USDC (6 de
     buyer: BOB,
     currency: "0x" + "a0".repeat(20),
     price: 25_000_000n,
+    deadline: 1_796_000_000n,
   },
 });
 add("resale-result-filled", "A filled B's order: the key left for B with the escrow priced in", {

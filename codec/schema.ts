@@ -159,6 +159,7 @@ export const SCHEMA = {
     ["buyer", "account", { doc: "who holds the key on the paying chain" }],
     ["currency", "bytes", { max: "MAX_CURRENCY_LENGTH", doc: "the payment's currency on the paying chain" }],
     ["price", "u128", { doc: "escrowed on the paying chain" }],
+    ["deadline", "u64", { doc: "unix seconds: the listing chain fills only until then; later the buyer may withdraw" }],
   ],
   [Kind.ResaleResult]: [
     ["orderId", "u64"],

@@ -1,9 +1,11 @@
 // resale:list, resale:buy, resale:offer, resale:accept, resale:cancel, resale:claim, and the
-// cross-chain resale:remote-price, resale:buy-remote, resale:order — thin wrappers over the SDK
+// cross-chain resale:remote-price, resale:buy-remote, resale:order, resale:withdraw-order — thin wrappers over the SDK
 // (sdk/actions/resale.ts). Amounts are in the currency's smallest unit.
+import fs from "node:fs";
+import path from "node:path";
 import { task } from "hardhat/config";
 import type { Fill, LeaseEscrow } from "../sdk/actions/resale";
-import { loadProtocol, resolveSigner, sdk } from "./lib/context";
+import { isLocalNetwork, loadProtocol, resolveSigner, sdk } from "./lib/context";
 import { cli, fail } from "./lib/errors";
 import { say } from "./lib/log";
 import { parseAddress, parseCurrency, parseId, parseUint } from "./lib/parse";
@@ -178,6 +180,7 @@ interface BuyRemoteArgs {
   seller: string;
   currency: string;
   price: string;
+  deadline?: string;
   from?: string;
 }
 
@@ -191,6 +194,10 @@ task(
   .addParam("seller", "The listing's seller")
   .addOptionalParam("currency", "native, or an accepted ERC-20 token address here", "native")
   .addParam("price", "The seller's price for this chain, in the currency's smallest unit")
+  .addOptionalParam(
+    "deadline",
+    "Unix seconds until which the listing chain may fill the order (default: one hour from now; at most 30 days)",
+  )
   .addOptionalParam("from", FROM, "0")
   .setAction(
     cli(async (a: BuyRemoteArgs, hre) => {
@@ -201,6 +208,7 @@ task(
         seller: parseAddress("seller", a.seller),
         currency: parseCurrency(a.currency),
         price: parseUint("price", a.price, UINT96_MAX),
+        deadline: a.deadline === undefined ? undefined : Number(parseUint("deadline", a.deadline, (1n << 32n) - 1n)),
       };
       if (params.price === 0n) fail("bad --price '0': a remote order needs a price above 0");
       const p = await loadProtocol(hre);
@@ -218,5 +226,76 @@ task("resale:order", "Show an order paid on this chain: pending (escrowed) or se
       const p = await loadProtocol(hre);
       const { remoteOrderOf } = await sdk();
       return remoteOrderOf(p, orderId);
+    }),
+  );
+
+task(
+  "resale:withdraw-order",
+  "Take back the escrow of your order the listing chain has not answered by its deadline + 3 days (credited: resale:claim)",
+)
+  .addParam("order", "The order id (or chain:serial)")
+  .addOptionalParam("from", FROM, "0")
+  .setAction(
+    cli(async (a: { order: string; from?: string }, hre) => {
+      const orderId = parseId("order", a.order);
+      const p = await loadProtocol(hre);
+      const signer = await resolveSigner(hre, a.from);
+      const { withdrawExpiredOrder } = await sdk();
+      return withdrawExpiredOrder(p, signer, { orderId }, { log: say });
+    }),
+  );
+
+/** Where `npm run devnet` records the test ERC-20 it deploys on its first chain (devnet/sponsor.ts). */
+const DEVNET_TOKEN_FILE = path.join(".devnet", "sponsor", "aa.json");
+
+function devnetToken(): string {
+  try {
+    const { token } = JSON.parse(fs.readFileSync(DEVNET_TOKEN_FILE, "utf8")) as { token?: unknown };
+    if (typeof token === "string") return token;
+  } catch {
+    // reported below
+  }
+  return fail(`no test ERC-20 recorded in ${DEVNET_TOKEN_FILE}: start the devnet (npm run devnet -- --keep) or pass --token`);
+}
+
+task(
+  "devnet:mint-tusd",
+  "Local devnets only: mint the open-mint test ERC-20 (TUSD) the market accepts, e.g. to buy or order keys with it",
+)
+  .addOptionalParam("to", "Receiving address (default: the --from account)")
+  .addOptionalParam("amount", "Amount in whole tokens (default 1000)", "1000")
+  .addOptionalParam("token", `The TestToken address (default: the devnet's, from ${DEVNET_TOKEN_FILE})`)
+  .addOptionalParam("from", FROM, "0")
+  .setAction(
+    cli(async (a: { to?: string; amount: string; token?: string; from?: string }, hre) => {
+      if (!isLocalNetwork(hre))
+        fail(
+          `devnet:mint-tusd mints a test token: only on local devnets (hardhat, localhost, devnetA, devnetB), not '${hre.network.name}'`,
+        );
+      const whole = parseUint("amount", a.amount, 10n ** 12n);
+      if (whole === 0n) fail("bad --amount '0': mint at least 1 token");
+      const token = a.token === undefined ? devnetToken() : parseAddress("token", a.token);
+      const signer = await resolveSigner(hre, a.from);
+      const to = a.to === undefined ? await signer.getAddress() : parseAddress("to", a.to);
+      if ((await hre.ethers.provider.getCode(token)) === "0x")
+        fail(`bad --token ${token}: no contract there on '${hre.network.name}' (a devnet restarted since? pass the current one)`);
+      const { TestToken__factory } = await import("../sdk/typechain");
+      const t = TestToken__factory.connect(token, signer);
+      let decimals: bigint;
+      try {
+        decimals = await t.decimals();
+        await t.mint.staticCall(to, 1n);
+      } catch {
+        return fail(`bad --token ${token}: not an open-mint test ERC-20 (TestToken)`);
+      }
+      const amount = whole * 10n ** decimals;
+      await (await t.mint(to, amount)).wait();
+      const p = await loadProtocol(hre);
+      const accepted = await p.market.isAccepted(token);
+      say(
+        `minted ${whole} ${await t.symbol()} (${amount} units) to ${to}; balance ${await t.balanceOf(to)}` +
+          (accepted ? "" : ` — the market does not accept ${token} yet (protocol:accept-token)`),
+      );
+      return { token, to, amount, balance: await t.balanceOf(to), accepted };
     }),
   );

@@ -111,6 +111,20 @@ export const akashSectionSchema = z
         rates: z.record(z.string(), z.object({ uactNumerator: uint, unitDenominator: uint }).strict()),
         /** the paying account's key (default the chain's submitter key; a key of its own avoids nonce races with deliveries) */
         key: keySource.optional(),
+        /** blocks a sent payout may stay unmined before it is re-signed with doubled fees */
+        stuckBlocks: z
+          .number()
+          .int("a whole number of blocks")
+          .min(1, "at least 1 block (a payout is replaced only after it stayed unmined that long)")
+          .max(100_000, "at most 100000 blocks")
+          .default(20),
+        /** how many times one payout's fees may be doubled (0: never replaced; 8: at most 256×) */
+        maxFeeBumps: z
+          .number()
+          .int("a whole number of fee doublings")
+          .min(0, "at least 0 (0: a stuck payout is never replaced)")
+          .max(8, "at most 8 doublings (256× the first fees)")
+          .default(4),
       })
       .strict()
       .optional(),

@@ -69,9 +69,9 @@ export interface PayoutOptions {
   onPaid?: (h: HandoverRow) => void;
   now?: () => number;
   log?: Logger;
-  /** blocks a sent payout may stay unmined before it is replaced with doubled fees (default 20) */
+  /** blocks a sent payout may stay unmined before it is replaced with doubled fees (default 20; config `akash.payouts.stuckBlocks`) */
   stuckBlocks?: number;
-  /** how many times one payout's fees may be doubled (default 4: at most 16×) */
+  /** how many times one payout's fees may be doubled (default 4: at most 16×; config `akash.payouts.maxFeeBumps`) */
   maxFeeBumps?: number;
 }
 

@@ -309,6 +309,8 @@ export class AkashService {
         backoffBaseMs: this.pipeline.policy.backoffBaseMs,
         backoffMaxMs: this.pipeline.policy.backoffMaxMs,
         pollMs: this.pipeline.policy.pollMs,
+        stuckBlocks: a.payouts.stuckBlocks,
+        maxFeeBumps: a.payouts.maxFeeBumps,
         onPaid: () => this.o.metrics?.leaseHandoverPayouts.inc(),
       });
     }

@@ -175,8 +175,26 @@ export async function listingOf(c: HexsContracts, keyId: bigint): Promise<Listin
     currency: l.currency,
     price: l.price,
     leaseEscrow: leaseEscrowName(l.leaseEscrow),
-    fillable: await r.isFillable(keyId),
+    fillable: await isFillable(c, r, keyId, l.seller, l.modelId),
   };
+}
+
+/**
+ * Whether `buy` of a listing would pass its checks now: resale open, the seller still holds the
+ * key and has approved HexsResale for it, the key is neither soul-bound nor expired. (Read here
+ * rather than on chain: HexsResale has no bytecode room for the view.)
+ */
+async function isFillable(c: HexsContracts, r: HexsResale, keyId: bigint, seller: string, modelId: bigint) {
+  if (await r.paused()) return false;
+  const keys = await keysOf(c, modelId);
+  const holder = await keys.ownerOf(keyId).catch(() => ZeroAddress);
+  if (holder !== seller) return false;
+  const spender = await r.getAddress();
+  if ((await keys.getApproved(keyId)) !== spender && !(await keys.isApprovedForAll(seller, spender))) return false;
+  if (await keys.locked(keyId)) return false;
+  const expiry = await keys.expiresAt(keyId);
+  const now = BigInt((await c.provider.getBlock("latest"))!.timestamp);
+  return expiry === 0n || expiry > now;
 }
 
 /** Buy a listed key at its listed price (approving the ERC-20 first when needed). */
@@ -363,7 +381,16 @@ export interface BuyRemoteParams {
   /** Token address on this (the paying) chain, or NATIVE: the seller's remote price for it. */
   currency: string;
   price: bigint;
+  /**
+   * Unix seconds until which the listing chain may fill the order (it refuses it later); default
+   * one hour from now, at most 30 days. Without an answer, `withdrawExpiredOrder` takes the escrow
+   * back after the deadline plus HexsResale's ORDER_WITHDRAW_MARGIN (3 days).
+   */
+  deadline?: number;
 }
+
+/** Default life of an order: long enough for the relayer's round trip, short enough to wait for. */
+export const DEFAULT_ORDER_TTL_SECONDS = 3600;
 
 /** An order paid here, awaiting (or settled by) the listing chain's answer. */
 export interface RemoteOrderView {
@@ -377,6 +404,10 @@ export interface RemoteOrderView {
   seller?: string;
   currency?: string;
   price?: bigint;
+  /** Unix seconds: the listing chain fills it only until then. */
+  deadline?: number;
+  /** Unix seconds after which its buyer may withdraw it unanswered (`withdrawExpiredOrder`). */
+  withdrawableAt?: number;
 }
 
 /**
@@ -394,6 +425,13 @@ export async function buyListingRemote(
 ): Promise<{ orderId: bigint; txHash: string }> {
   const r = requireResale(c);
   if (p.price <= 0n) throw new InvalidParamsError(`bad --price '${p.price}': a remote order needs a price above 0`);
+  const now = (await c.provider.getBlock("latest"))!.timestamp;
+  const deadline = p.deadline ?? now + DEFAULT_ORDER_TTL_SECONDS;
+  const ttl = Number(await r.MAX_ORDER_TTL());
+  if (!Number.isSafeInteger(deadline) || deadline <= now || deadline > now + ttl)
+    throw new InvalidParamsError(
+      `bad --deadline ${p.deadline}: an order's deadline must be after now (${now}) and at most ${ttl} s later`,
+    );
   if (!(await r.isResalePeer(p.listingChain)))
     throw new InvalidParamsError(
       `bad --listing-chain ${p.listingChain}: not a resale peer of '${c.chain.name}' (an order there would never be answered)`,
@@ -410,7 +448,7 @@ export async function buyListingRemote(
   await ensureAllowance(cur, signer, await r.getAddress(), p.price, o.log);
   const value = cur.native ? p.price : 0n;
   const rs = r.connect(signer);
-  const args = [p.listingChain, p.modelId, p.keyId, p.seller, p.currency, p.price] as const;
+  const args = [p.listingChain, p.modelId, p.keyId, p.seller, p.currency, p.price, deadline] as const;
   const rep = await send(
     c,
     `order key ${formatId(p.keyId)} listed on chain ${p.listingChain} for ${fmt(p.price, cur)}`,
@@ -443,7 +481,48 @@ export async function remoteOrderOf(c: HexsContracts, orderId: bigint): Promise<
     seller: o.seller,
     currency: o.currency,
     price: o.price,
+    deadline: Number(o.deadline),
+    withdrawableAt: Number(o.deadline) + Number(await r.ORDER_WITHDRAW_MARGIN()),
   };
+}
+
+/**
+ * On the paying chain: take back the escrow of your order that the listing chain has not answered
+ * by its deadline + ORDER_WITHDRAW_MARGIN (a halted lane, relayers gone). The refund is credited
+ * to you here (claimResale pays it). The listing chain refuses the order after its deadline, so
+ * the key stays with its seller there, and an answer arriving later changes nothing here.
+ */
+export async function withdrawExpiredOrder(
+  c: HexsContracts,
+  signer: Signer,
+  p: { orderId: bigint },
+  o: ActionOptions = {},
+): Promise<{ refunded: bigint; currency: string; txHash: string }> {
+  const r = requireResale(c);
+  const view = await remoteOrderOf(c, p.orderId);
+  if (view.state === "settled")
+    throw new StateError(`order ${formatId(p.orderId)} is already settled (filled or refunded): see resale:order`);
+  const me = await signer.getAddress();
+  if (view.buyer !== me) throw new NotAllowedError(`order ${formatId(p.orderId)} was placed by ${view.buyer}, not ${me}`);
+  const now = (await c.provider.getBlock("latest"))!.timestamp;
+  if (view.deadline === 0 || now < view.withdrawableAt!)
+    throw new StateError(
+      view.deadline === 0
+        ? `order ${formatId(p.orderId)} has no deadline: only the listing chain's answer settles it`
+        : `order ${formatId(p.orderId)} can be withdrawn after ${new Date(view.withdrawableAt! * 1000).toISOString()} ` +
+            `(its deadline + the margin for an answer in flight); the listing chain may still answer before`,
+      true,
+    );
+  await requireFunds(c, NATIVE_INFO, me, 0n, 100_000n);
+  const rs = r.connect(signer);
+  const rep = await send(
+    c,
+    `withdraw the unanswered order ${formatId(p.orderId)}`,
+    () => rs.withdrawOrder.staticCall(p.orderId),
+    () => rs.withdrawOrder(p.orderId),
+    o.log,
+  );
+  return { refunded: view.price!, currency: view.currency!, txHash: rep.hash };
 }
 
 /** The remote price a listing here asks of buyers on `chain` (undefined when none applies). */

@@ -59,6 +59,25 @@ describe("relayer config: the akash section", () => {
     expect(configError(base({ ...leader, policy: { bidWindowMs: -1 } })).message).to.match(/akash\.policy\.bidWindowMs/);
   });
 
+  it("escrow payouts: stuckBlocks and maxFeeBumps default to 20 and 4, are read from the config, and bad values are refused by name", () => {
+    const native = "0x" + "00".repeat(20);
+    const payouts = { currency: { a: native }, rates: { [native]: { uactNumerator: 1, unitDenominator: "1000000000" } } };
+    expect(parseConfig(base({ ...leader, payouts })).akash!.payouts).to.include({ stuckBlocks: 20, maxFeeBumps: 4 });
+    expect(parseConfig(base({ ...leader, payouts: { ...payouts, stuckBlocks: 5, maxFeeBumps: 0 } })).akash!.payouts).to.include({
+      stuckBlocks: 5,
+      maxFeeBumps: 0,
+    });
+    const refused: [Record<string, unknown>, RegExp][] = [
+      [{ stuckBlocks: 0 }, /akash\.payouts\.stuckBlocks: at least 1 block/],
+      [{ stuckBlocks: 2.5 }, /akash\.payouts\.stuckBlocks: a whole number of blocks/],
+      [{ stuckBlocks: "20" }, /akash\.payouts\.stuckBlocks/],
+      [{ maxFeeBumps: -1 }, /akash\.payouts\.maxFeeBumps: at least 0/],
+      [{ maxFeeBumps: 9 }, /akash\.payouts\.maxFeeBumps: at most 8 doublings/],
+    ];
+    for (const [bad, message] of refused)
+      expect(configError(base({ ...leader, payouts: { ...payouts, ...bad } })).message).to.match(message);
+  });
+
   it("escrow payouts: refuses a payout chain outside akash.purchases and a payout currency without a non-zero rate", () => {
     const native = "0x" + "00".repeat(20);
     const rates = { [native]: { uactNumerator: 1, unitDenominator: "1000000000" } };

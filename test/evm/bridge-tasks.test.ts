@@ -108,6 +108,9 @@ const twoChains = deployments.createFixture(async () => {
   return { a, b };
 });
 
+/** A resale order deadline an hour after the latest block. */
+const inAnHour = async () => (await ethers.provider.getBlock("latest"))!.timestamp + 3600;
+
 describe("cross-chain tasks", () => {
   let a: Side, b: Side;
   let wireFile: string;
@@ -160,7 +163,7 @@ describe("cross-chain tasks", () => {
       expect(await a.p.resale.isResalePeer(B)).to.equal(false);
       expect((await wire()).actions).to.deep.equal([]);
       // Orders toward a withdrawn peer are refused at once, so none waits on a chain that never answers.
-      await expect(a.p.resale.buyRemote(B, 1n, 1n, b.addresses.registry, ethers.ZeroAddress, 1n, { value: 1n }))
+      await expect(a.p.resale.buyRemote(B, 1n, 1n, b.addresses.registry, ethers.ZeroAddress, 1n, await inAnHour(), { value: 1n }))
         .to.be.revertedWithCustomError(a.p.resale, "NotResalePeer")
         .withArgs(B);
       cfg.chains[1].resale = "yes";

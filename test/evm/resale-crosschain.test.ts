@@ -3,12 +3,15 @@
 // EndpointV2Mock (as in crosschain.test.ts). The mock runs the receive inside the send and
 // swallows receive failures, so every test asserts state on the receiving chain.
 import { expect } from "chai";
-import hre, { deployments, ethers } from "hardhat";
+import hre, { deployments, ethers, upgrades } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, zeroPadValue, type Signer } from "ethers";
 import { deployHexs, type HexsAddresses } from "../../tasks/lib/deployHexs";
 import { flushLane } from "../../sdk/bridge";
 import { AccountFamily, encodeMessage, Kind, type Message } from "../../codec";
 import { toSolAccount } from "../../sdk";
+import { remoteOrderOf, withdrawExpiredOrder } from "../../sdk/actions/resale";
+import type { HexsContracts } from "../../sdk/contracts";
 import { PAYOUT_BINDING_TYPES, payoutDomain, payoutTypedValue, type PayoutBinding } from "../../sdk/payout-binding";
 import type { EndpointV2Mock, HexsHub, HexsLzBridge, KeyNFT } from "../../sdk/typechain";
 import {
@@ -30,6 +33,10 @@ const PRICE_A = 2n * ONE; // the local listing price on A
 const PRICE_B = 3n * ONE; // what alice asks of buyers paying on B
 const PRICE_C = 4n * ONE; // ... and on C
 const TO_SELLER = 1;
+const HOUR = 3600;
+const MARGIN = 3 * 24 * HOUR; // HexsResale.ORDER_WITHDRAW_MARGIN
+/** An order deadline `secs` after the latest block (all three chains share one clock here). */
+const soon = async (secs = HOUR) => (await time.latest()) + secs;
 
 interface Chain {
   id: number;
@@ -118,20 +125,22 @@ describe("HexsResale across chains (buy on B, listed on A)", () => {
   }
 
   /** `buyer` orders the key on `chain` at that chain's remote price; returns the order id. */
-  async function order(chain: Chain, buyer: Signer, modelId: bigint, keyId: bigint, price: bigint) {
+  async function order(chain: Chain, buyer: Signer, modelId: bigint, keyId: bigint, price: bigint, deadline?: number) {
     const r = chain.p.resale.connect(buyer);
-    const orderId = await r.buyRemote.staticCall(A, modelId, keyId, ALICE, NATIVE, price, { value: price });
-    await (await r.buyRemote(A, modelId, keyId, ALICE, NATIVE, price, { value: price })).wait();
+    const until = deadline ?? (await soon());
+    const orderId = await r.buyRemote.staticCall(A, modelId, keyId, ALICE, NATIVE, price, until, { value: price });
+    await (await r.buyRemote(A, modelId, keyId, ALICE, NATIVE, price, until, { value: price })).wait();
     return orderId;
   }
 
   it("fills a listing on A for a buyer paying on B: the key moves to B, then B pays the seller and the model's vault", async () => {
     const { modelId, keys, keyId } = await listedOnA();
     const resaleB = b.p.resale;
-    const placed = resaleB.connect(bob).buyRemote(A, modelId, keyId, ALICE, NATIVE, PRICE_B, { value: PRICE_B });
+    const until = await soon();
+    const placed = resaleB.connect(bob).buyRemote(A, modelId, keyId, ALICE, NATIVE, PRICE_B, until, { value: PRICE_B });
     await expect(placed).to.changeEtherBalances([bob, resaleB], [-PRICE_B, PRICE_B]);
     const orderId = (BigInt(B) << 32n) | 1n;
-    await expect(placed).to.emit(resaleB, "RemoteOrderPlaced").withArgs(orderId, keyId, BOB, A, ALICE, NATIVE, PRICE_B);
+    await expect(placed).to.emit(resaleB, "RemoteOrderPlaced").withArgs(orderId, keyId, BOB, A, ALICE, NATIVE, PRICE_B, until);
     expect((await resaleB.orderOf(orderId)).buyer).to.equal(BOB);
 
     // A applies the order: the key leaves A for bob on B, the listing is gone.
@@ -186,7 +195,7 @@ describe("HexsResale across chains (buy on B, listed on A)", () => {
     expect(await b.p.registry.payoutOf(CREATOR)).to.equal(DAVE);
 
     const r = b.p.resale.connect(bob);
-    await (await r.buyRemote(A, modelId, keyId, CREATOR, NATIVE, PRICE_B, { value: PRICE_B })).wait();
+    await (await r.buyRemote(A, modelId, keyId, CREATOR, NATIVE, PRICE_B, await soon(), { value: PRICE_B })).wait();
     await flush(b, a);
     await flush(a, b);
     const [, royalty] = await keys.royaltyInfo(keyId, PRICE_B);
@@ -327,7 +336,8 @@ describe("HexsResale across chains (buy on B, listed on A)", () => {
   it("refuses orders toward a chain that is not a resale peer, and remote prices for one", async () => {
     const { modelId, keyId } = await listedOnA();
     await b.p.resale.setResalePeer(A, false);
-    await expect(b.p.resale.connect(bob).buyRemote(A, modelId, keyId, ALICE, NATIVE, PRICE_B, { value: PRICE_B }))
+    const until = await soon();
+    await expect(b.p.resale.connect(bob).buyRemote(A, modelId, keyId, ALICE, NATIVE, PRICE_B, until, { value: PRICE_B }))
       .to.be.revertedWithCustomError(b.p.resale, "NotResalePeer")
       .withArgs(A);
     await expect(a.p.resale.connect(alice).setRemotePrice(keyId, 7, NATIVE, PRICE_B))
@@ -340,5 +350,190 @@ describe("HexsResale across chains (buy on B, listed on A)", () => {
       b.p.resale,
       "AccessControlUnauthorizedAccount",
     );
+  });
+  describe("order deadlines (a listing chain that never answers)", () => {
+    /** B's hub as its LayerZero bridge would call it: deliver `message` as lane `src`'s next one. */
+    async function deliverOnB(src: number, body: Message["body"], kind = Kind.ResaleResult) {
+      const bridge = await ethers.getImpersonatedSigner(b.addresses.lzBridge);
+      await ethers.provider.send("hardhat_setBalance", [b.addresses.lzBridge, "0xDE0B6B3A7640000"]);
+      const nonce = (await b.hub.lane(src)).inbound + 1n;
+      const msg = hexlify(encodeMessage({ version: 1, kind, srcChain: src, dstChain: B, nonce, body } as Message));
+      return (await b.hub.connect(bridge).deliver(src, [msg])).wait();
+    }
+    /** The custom error B's hub recorded for the refused messages of `receipt`. */
+    const rejections = (receipt: Awaited<ReturnType<typeof deliverOnB>>) =>
+      receipt!.logs
+        .map((l) => {
+          try {
+            return b.hub.interface.parseLog(l);
+          } catch {
+            return null;
+          }
+        })
+        .filter((e) => e?.name === "MessageRejected")
+        .map((e) => b.p.resale.interface.parseError(e!.args.reason)!.name);
+    /** The SDK on B, as the buyer's client sees it. */
+    const sdkOnB = () =>
+      ({
+        resale: b.p.resale,
+        registry: b.p.registry,
+        provider: ethers.provider,
+        chain: { name: "B", hexsChainId: B },
+        errorInterfaces: [b.p.resale.interface],
+      }) as unknown as HexsContracts;
+
+    it("buyRemote refuses a deadline that has passed or is more than 30 days away", async () => {
+      const { modelId, keyId } = await listedOnA();
+      const r = b.p.resale.connect(bob);
+      const now = await time.latest();
+      // (Hardhat stamps the next block by the wall clock, a few seconds past the latest: hence an hour.)
+      for (const bad of [now, now + 30 * 24 * HOUR + HOUR]) {
+        await expect(r.buyRemote(A, modelId, keyId, ALICE, NATIVE, PRICE_B, bad, { value: PRICE_B }))
+          .to.be.revertedWithCustomError(b.p.resale, "BadDeadline")
+          .withArgs(bad);
+      }
+      expect(await b.p.resale.ordersPlaced()).to.equal(0);
+    });
+
+    it("A refuses an order it applies after the deadline (refused: expired): the key stays listed on A, B refunds", async () => {
+      const { modelId, keys, keyId } = await listedOnA();
+      const deadline = await soon(60);
+      const orderId = await order(b, bob, modelId, keyId, PRICE_B, deadline);
+      await time.increaseTo(deadline + 1); // the lane was slow: the order reaches A one second late
+      await expect(flushLane(b.hub, b.bridge, A))
+        .to.emit(a.p.resale, "RemoteOrderApplied")
+        .withArgs(orderId, keyId, B, false);
+      expect(await keys.ownerOf(keyId)).to.equal(ALICE);
+      expect((await a.p.resale.listingOf(keyId)).seller).to.equal(ALICE);
+      expect((await a.p.resale.remotePriceOf(keyId, B)).price).to.equal(PRICE_B);
+      await flush(a, b);
+      expect((await b.p.resale.orderOf(orderId)).buyer).to.equal(ethers.ZeroAddress);
+      expect(await b.p.resale.creditOf(BOB, NATIVE)).to.equal(PRICE_B);
+      expect(await b.p.resale.creditOf(ALICE, NATIVE)).to.equal(0n);
+      await expect((await keysOn(b, modelId)).ownerOf(keyId)).to.be.reverted;
+    });
+
+    it("A fills an order applied at its deadline exactly", async () => {
+      const { modelId, keys, keyId } = await listedOnA();
+      const deadline = await soon(60);
+      const orderId = await order(b, bob, modelId, keyId, PRICE_B, deadline);
+      await time.setNextBlockTimestamp(deadline);
+      await expect(flushLane(b.hub, b.bridge, A))
+        .to.emit(a.p.resale, "RemoteOrderApplied")
+        .withArgs(orderId, keyId, B, true);
+      await expect(keys.ownerOf(keyId)).to.be.revertedWithCustomError(keys, "ERC721NonexistentToken");
+    });
+
+    it("withdrawOrder is refused before deadline + margin, to anyone but the buyer, and for unknown orders", async () => {
+      const { modelId, keyId } = await listedOnA();
+      const deadline = await soon();
+      const orderId = await order(b, bob, modelId, keyId, PRICE_B, deadline);
+      const at = deadline + MARGIN;
+      expect(await b.p.resale.ORDER_WITHDRAW_MARGIN()).to.equal(MARGIN);
+      await expect(b.p.resale.connect(bob).withdrawOrder(orderId))
+        .to.be.revertedWithCustomError(b.p.resale, "OrderNotWithdrawable")
+        .withArgs(orderId, at);
+      // The SDK says when, without sending anything.
+      await expect(withdrawExpiredOrder(sdkOnB(), bob, { orderId })).to.be.rejectedWith(/can be withdrawn after/);
+      await time.setNextBlockTimestamp(at); // the last second of the margin: still refused
+      await expect(b.p.resale.connect(bob).withdrawOrder(orderId))
+        .to.be.revertedWithCustomError(b.p.resale, "OrderNotWithdrawable")
+        .withArgs(orderId, at);
+      await expect(b.p.resale.connect(carol).withdrawOrder(orderId))
+        .to.be.revertedWithCustomError(b.p.resale, "NotOrderBuyer")
+        .withArgs(orderId, CAROL);
+      await expect(b.p.resale.connect(bob).withdrawOrder(orderId + 1n))
+        .to.be.revertedWithCustomError(b.p.resale, "UnknownOrder")
+        .withArgs(orderId + 1n);
+      expect((await b.p.resale.orderOf(orderId)).buyer).to.equal(BOB);
+      expect(await b.p.resale.creditOf(BOB, NATIVE)).to.equal(0n);
+    });
+
+    it("race, answer first: A's fill reaches B before the withdraw, so the order is filled and the withdraw refused", async () => {
+      const { modelId, keyId } = await listedOnA();
+      const deadline = await soon();
+      const orderId = await order(b, bob, modelId, keyId, PRICE_B, deadline);
+      await flush(b, a);
+      await flush(a, b);
+      const paid = await b.p.resale.creditOf(ALICE, NATIVE);
+      expect(paid).to.be.gt(0n);
+      expect(await (await keysOn(b, modelId)).ownerOf(keyId)).to.equal(BOB);
+      await time.increaseTo(deadline + MARGIN + 1);
+      await expect(b.p.resale.connect(bob).withdrawOrder(orderId))
+        .to.be.revertedWithCustomError(b.p.resale, "UnknownOrder")
+        .withArgs(orderId);
+      expect(await b.p.resale.creditOf(BOB, NATIVE)).to.equal(0n);
+      expect(await b.p.resale.creditOf(ALICE, NATIVE)).to.equal(paid);
+    });
+
+    it("race, withdraw first: B refunds once; the late order is refused on A (the key stays with the seller) and no late answer pays twice", async () => {
+      const { modelId, keys, keyId } = await listedOnA();
+      const deadline = await soon();
+      const orderId = await order(b, bob, modelId, keyId, PRICE_B, deadline);
+      // The lane B → A is halted: nothing reaches A. After deadline + margin bob withdraws on B,
+      // through the SDK.
+      await time.increaseTo(deadline + MARGIN + 1);
+      expect((await remoteOrderOf(sdkOnB(), orderId)).withdrawableAt).to.equal(deadline + MARGIN);
+      const w = await withdrawExpiredOrder(sdkOnB(), bob, { orderId });
+      expect(w.refunded).to.equal(PRICE_B);
+      const settled = await b.p.resale.queryFilter(b.p.resale.filters.RemoteOrderSettled(orderId));
+      expect(settled.map((e) => [e.args.filled, e.args.payee])).to.deep.equal([[false, BOB]]);
+      expect(await b.p.resale.creditOf(BOB, NATIVE)).to.equal(PRICE_B);
+      await expect(b.p.resale.connect(bob).withdrawOrder(orderId)).to.be.revertedWithCustomError(b.p.resale, "UnknownOrder");
+
+      // The lane comes back: A applies the order past its deadline and refuses it, so the key
+      // never leaves alice on A and her listing stays.
+      await expect(flushLane(b.hub, b.bridge, A))
+        .to.emit(a.p.resale, "RemoteOrderApplied")
+        .withArgs(orderId, keyId, B, false);
+      expect(await keys.ownerOf(keyId)).to.equal(ALICE);
+      expect((await a.p.resale.listingOf(keyId)).seller).to.equal(ALICE);
+      // A's refusal finds no order on B: refused at B's hub, nothing credited a second time.
+      await flush(a, b);
+      await expect((await keysOn(b, modelId)).ownerOf(keyId)).to.be.reverted;
+      // A forged "filled" answer for the withdrawn order pays no one either.
+      // (Taken back afterwards: a forged delivery takes lane A's next nonce from A's flushes.)
+      const snapshot = await ethers.provider.send("evm_snapshot", []);
+      const late = await deliverOnB(A, { orderId, keyId, filled: true, leaseEscrow: 0, royalty: 0n });
+      expect(rejections(late)).to.deep.equal(["UnknownOrder"]);
+      expect(await b.p.resale.creditOf(BOB, NATIVE)).to.equal(PRICE_B);
+      expect(await b.p.resale.creditOf(ALICE, NATIVE)).to.equal(0n);
+      await ethers.provider.send("evm_revert", [snapshot]);
+      await expect(b.p.resale.connect(bob).claim(NATIVE, BOB)).to.changeEtherBalances([bob, b.p.resale], [PRICE_B, -PRICE_B]);
+      // Alice's listing is still live on A: a new order fills it as usual.
+      const again = await order(b, dave, modelId, keyId, PRICE_B);
+      await flush(b, a);
+      await flush(a, b);
+      expect(await (await keysOn(b, modelId)).ownerOf(keyId)).to.equal(DAVE);
+      expect((await b.p.resale.orderOf(again)).buyer).to.equal(ethers.ZeroAddress);
+    });
+
+    it("withdrawOrder is refused while the key is on B: A's answer is behind the KeyMoved on the lane", async () => {
+      const { modelId, keys, keyId } = await listedOnA();
+      const deadline = await soon();
+      const orderId = await order(b, bob, modelId, keyId, PRICE_B, deadline);
+      // Alice moves the key to B herself before A sees the order; that KeyMoved reaches B, A's
+      // answer to the order (which follows it on the lane) has not yet.
+      await keys.connect(alice).moveTo(keyId, B, toSolAccount({ family: AccountFamily.Evm, address: ALICE }));
+      await flush(a, b);
+      expect(await (await keysOn(b, modelId)).ownerOf(keyId)).to.equal(ALICE);
+      await time.increaseTo(deadline + MARGIN + 1);
+      await expect(b.p.resale.connect(bob).withdrawOrder(orderId))
+        .to.be.revertedWithCustomError(b.p.resale, "KeyArrived")
+        .withArgs(keyId);
+      // A's refusal settles it: bob is refunded once.
+      await flush(b, a);
+      await flush(a, b);
+      expect((await b.p.resale.orderOf(orderId)).buyer).to.equal(ethers.ZeroAddress);
+      expect(await b.p.resale.creditOf(BOB, NATIVE)).to.equal(PRICE_B);
+    });
+
+    it("HexsResale with order deadlines is a storage-compatible upgrade of the deployed layout", async () => {
+      await upgrades.validateUpgrade(
+        await ethers.getContractFactory("HexsResaleLayoutV1"),
+        await ethers.getContractFactory("HexsResale"),
+        { kind: "uups" },
+      );
+    });
   });
 });

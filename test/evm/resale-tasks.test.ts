@@ -2,10 +2,12 @@
 // in-process network after the real deploy scripts: chain state after each task, and the errors.
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
 import {
   buyNative,
   deployProtocol,
+  deployTestToken,
   NATIVE,
   publish,
   setNativePrice,
@@ -139,5 +141,53 @@ describe("resale tasks", () => {
     expect(await ethers.provider.getBalance(await p.resale.getAddress())).to.equal(5n);
     const shown = await run<{ state: string; buyer: string; price: bigint }>("resale:order", { order: String(placed.orderId) });
     expect([shown.state, shown.buyer, shown.price]).to.deep.equal(["pending", B, 5n]);
+  });
+
+  it("resale:buy-remote --deadline and resale:withdraw-order: an order a peer never answers is withdrawn after deadline + 3 days; bad input is refused before sending", async () => {
+    // A key of this model listed on chain 9, a resale peer whose lane never delivers: no answer comes.
+    const PEER = 9;
+    const key = `${PEER}:1`;
+    await p.resale.connect(await timelockSigner(p)).setResalePeer(PEER, true);
+    const order = { listingChain: String(PEER), model: String(modelId), key, seller: A, price: "5", from: BOB };
+    const now = await time.latest();
+    await refuses("resale:buy-remote", { ...order, deadline: String(now) }, /bad --deadline/);
+    await refuses("resale:buy-remote", { ...order, deadline: String(now + 31 * 86400) }, /bad --deadline/);
+    await refuses("resale:buy-remote", { ...order, deadline: "soon" }, /bad --deadline 'soon'/);
+    expect(await p.resale.ordersPlaced()).to.equal(0);
+    const deadline = now + 600;
+    const placed = await run<{ orderId: bigint }>("resale:buy-remote", { ...order, deadline: String(deadline) });
+    const shown = await run<{ deadline: number; withdrawableAt: number }>("resale:order", { order: String(placed.orderId) });
+    expect([shown.deadline, shown.withdrawableAt]).to.deep.equal([deadline, deadline + 3 * 86400]);
+    const withdraw = { order: String(placed.orderId), from: BOB };
+    await refuses("resale:withdraw-order", withdraw, /can be withdrawn after/);
+    await time.increaseTo(deadline + 3 * 86400 + 1);
+    await refuses("resale:withdraw-order", { ...withdraw, from: ALICE }, /was placed by/);
+    const w = await run<{ refunded: bigint }>("resale:withdraw-order", withdraw);
+    expect(w.refunded).to.equal(5n);
+    expect((await run<{ state: string }>("resale:order", { order: String(placed.orderId) })).state).to.equal("settled");
+    await refuses("resale:withdraw-order", withdraw, /already settled/);
+    await run("resale:claim", { from: BOB });
+    expect(await p.resale.creditOf(B, NATIVE)).to.equal(0n);
+    expect(await ethers.provider.getBalance(await p.resale.getAddress())).to.equal(0n);
+  });
+
+  it("devnet:mint-tusd mints the test ERC-20 in whole tokens and says whether the market accepts it; bad input is refused", async () => {
+    const token = await deployTestToken(p); // accepted by the market through the timelock
+    const tokenAddr = await token.getAddress();
+    const r = await run<{ to: string; amount: bigint; accepted: boolean }>("devnet:mint-tusd", {
+      token: tokenAddr,
+      to: B,
+      amount: "25",
+    });
+    expect(r.amount).to.equal(25n * 10n ** 18n);
+    expect(r.accepted).to.equal(true);
+    expect(await token.balanceOf(B)).to.equal(25n * 10n ** 18n);
+    // Default receiver: the --from account; default amount: 1000 tokens.
+    await run("devnet:mint-tusd", { token: tokenAddr, from: ALICE });
+    expect(await token.balanceOf(A)).to.equal(1000n * 10n ** 18n);
+    await refuses("devnet:mint-tusd", { token: tokenAddr, amount: "0" }, /bad --amount '0'/);
+    await refuses("devnet:mint-tusd", { token: tokenAddr, to: "bob" }, /bad --to 'bob': not an address/);
+    await refuses("devnet:mint-tusd", { token: B }, /no contract there/);
+    await refuses("devnet:mint-tusd", { token: await p.market.getAddress() }, /not an open-mint test ERC-20 \(TestToken\)/);
   });
 });

@@ -21,6 +21,9 @@ import { encodeEip712Blob, payoutEip712Digest } from "../../sdk/payout-binding";
 import { buyNative, loadProtocol, NATIVE, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 import { CHAIN_A, CHAIN_B, deployInProcessLz, type InProcessLz } from "../../devnet/hardhat/lz";
 
+// A resale order's deadline: an hour after the latest block.
+const deadline = async () => (await ethers.provider.getBlock("latest"))!.timestamp + 3600;
+
 const MARGIN = 1.1;
 const SLACK = 1.25;
 const ONE = ethers.parseEther("1");
@@ -337,7 +340,10 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
     };
     const orderOnB = async (keyId: bigint, price: bigint) => {
       const buyer = await newBuyer();
-      await (await pb.resale.connect(buyer).buyRemote(CHAIN_A, model, keyId, SELLER, NATIVE, price, { value: price })).wait();
+      const until = await deadline();
+      await (
+        await pb.resale.connect(buyer).buyRemote(CHAIN_A, model, keyId, SELLER, NATIVE, price, until, { value: price })
+      ).wait();
     };
     await measure(
       "ResaleOrder (filled: the key moves to B, KeyMoved)",
@@ -375,8 +381,11 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
         if (arrived) await (await keysB.connect(signers[5]).moveTo(keyId, CHAIN_A, sol(buyer.address))).wait();
         const sellerOnB = fresh();
         const r = pa.resale.connect(buyer);
-        const orderId = await r.buyRemote.staticCall(CHAIN_B, model, keyId, sellerOnB, NATIVE, ONE, { value: ONE });
-        await (await r.buyRemote(CHAIN_B, model, keyId, sellerOnB, NATIVE, ONE, { value: ONE })).wait();
+        const until = await deadline();
+        const orderId = await r.buyRemote.staticCall(CHAIN_B, model, keyId, sellerOnB, NATIVE, ONE, until, {
+          value: ONE,
+        });
+        await (await r.buyRemote(CHAIN_B, model, keyId, sellerOnB, NATIVE, ONE, until, { value: ONE })).wait();
         orders.push({ orderId, keyId, buyer: buyer.address, seller: sellerOnB });
       }
     };

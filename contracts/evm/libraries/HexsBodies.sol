@@ -146,6 +146,7 @@ library HexsBodies {
         HexsCodec.Account buyer; // who holds the key on the paying chain
         bytes currency; // the payment's currency on the paying chain
         uint128 price; // escrowed on the paying chain
+        uint64 deadline; // unix seconds: the listing chain fills only until then; later the buyer may withdraw
     }
 
     struct ResaleResult {
@@ -293,15 +294,14 @@ library HexsBodies {
 
     function encodeResaleOrder(ResaleOrder memory b) internal pure returns (bytes memory) {
         return
-            abi.encodePacked(
-                b.orderId,
-                b.listingChain,
-                b.modelId,
-                b.keyId,
-                HexsCodec.encodeAccount(b.seller),
-                HexsCodec.encodeAccount(b.buyer),
-                HexsCodec.encBytes(b.currency, MAX_CURRENCY_LENGTH),
-                b.price
+            bytes.concat(
+                abi.encodePacked(b.orderId, b.listingChain, b.modelId, b.keyId, HexsCodec.encodeAccount(b.seller)),
+                abi.encodePacked(
+                    HexsCodec.encodeAccount(b.buyer),
+                    HexsCodec.encBytes(b.currency, MAX_CURRENCY_LENGTH),
+                    b.price,
+                    b.deadline
+                )
             );
     }
 
@@ -509,6 +509,8 @@ library HexsBodies {
         (r.currency, o) = HexsCodec.readBytes(b, o, MAX_CURRENCY_LENGTH);
         (v, o) = HexsCodec.readUint(b, o, 16);
         r.price = uint128(v);
+        (v, o) = HexsCodec.readUint(b, o, 8);
+        r.deadline = uint64(v);
         HexsCodec.readEnd(b, o);
     }
 

@@ -71,6 +71,15 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     /// the deployment from then on.
     uint8 public constant LEASE_ESCROW_TO_SELLER = 1;
 
+    /// @notice How long after its deadline an unanswered order can be withdrawn by its buyer. It
+    /// must outlast any answer still in flight from the listing chain (a fill made there at the
+    /// deadline at the latest): that chain's clock lagging (an L2 sequencer may stamp blocks up to
+    /// 24 h in the past) plus the answer's delivery, including a halted lane's recovery. See
+    /// docs/resale.md, "Expired orders".
+    uint32 public constant ORDER_WITHDRAW_MARGIN = 3 days;
+    /// @notice The furthest deadline an order may carry, from the time it is placed.
+    uint32 public constant MAX_ORDER_TTL = 30 days;
+
     struct Listing {
         address seller;
         uint64 modelId;
@@ -121,6 +130,9 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         uint96 price;
         address currency;
         uint64 keyId;
+        // appended (mapping value, packs into the last slot): unix seconds; the listing chain
+        // fills only until then, the buyer may withdraw after it plus ORDER_WITHDRAW_MARGIN
+        uint32 deadline;
     }
 
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Resale")) - 1)) & ~bytes32(uint256(0xff))
@@ -175,7 +187,8 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         uint32 listingChain,
         address seller,
         address currency,
-        uint256 price
+        uint256 price,
+        uint32 deadline
     );
     /// @notice The listing chain applied an order from `srcChain` (a ResaleResult was recorded).
     event RemoteOrderApplied(uint64 indexed orderId, uint256 indexed keyId, uint32 srcChain, bool filled);
@@ -216,6 +229,10 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     error WrongOrderSource(uint64 orderId, uint32 srcChain);
     error KeyNotArrived(uint256 keyId);
     error ApplyOutOfGas(uint64 orderId);
+    error BadDeadline(uint32 deadline);
+    error NotOrderBuyer(uint64 orderId, address caller);
+    error OrderNotWithdrawable(uint64 orderId, uint256 withdrawableAt);
+    error KeyArrived(uint256 keyId);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -377,46 +394,76 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     /// `listingChain`, at the remote price the seller set for this chain (`currency`, `price`).
     /// The payment is escrowed here until the listing chain answers: a fill moves the key to
     /// you here and pays the seller from the escrow; a refusal (listing gone, changed, or filled
-    /// first) credits it back to you in full (`claim`). The order cannot be withdrawn meanwhile:
-    /// only the listing chain's answer settles it.
+    /// first, or arrived after `deadline`) credits it back to you in full (`claim`). If no answer
+    /// has come by `deadline` + ORDER_WITHDRAW_MARGIN, `withdrawOrder` takes the escrow back.
     function buyRemote(
         uint32 listingChain,
         uint64 modelId,
         uint64 keyId,
         address seller,
         address currency,
-        uint96 price
+        uint96 price,
+        uint32 deadline
     ) external payable nonReentrant returns (uint64 orderId) {
         ResaleStorage storage s = _s();
         _notPaused(s);
         if (price == 0) revert ZeroPrice();
+        if (deadline <= block.timestamp || deadline > block.timestamp + MAX_ORDER_TTL) revert BadDeadline(deadline);
         if (seller == address(0)) revert ZeroAddress();
         _checkTerms(s, currency, 0);
         if (!s.resalePeers[listingChain]) revert NotResalePeer(listingChain);
-        address hub = _hub(s);
         _keys(s, modelId); // the model is known here: the key can arrive, the royalty has a vault
 
         uint32 serial = GlobalIds.next(s.orderSerial);
         s.orderSerial = serial;
         orderId = GlobalIds.make(s.registry.chainId(), serial);
-        s.orders[orderId] = RemoteOrder(msg.sender, listingChain, modelId, seller, price, currency, keyId);
-        emit RemoteOrderPlaced(orderId, keyId, msg.sender, listingChain, seller, currency, price);
+        RemoteOrder memory o = RemoteOrder(msg.sender, listingChain, modelId, seller, price, currency, keyId, deadline);
+        s.orders[orderId] = o;
+        emit RemoteOrderPlaced(orderId, keyId, msg.sender, listingChain, seller, currency, price, deadline);
         _collect(s, currency, price);
-        HexsHub(hub).record(
+        _recordOrder(s, orderId, o);
+    }
+
+    /// @dev The ResaleOrder in this chain's journal (separate from `buyRemote` for the stack).
+    function _recordOrder(ResaleStorage storage s, uint64 orderId, RemoteOrder memory o) private {
+        HexsHub(_hub(s)).record(
             HexsBodies.KIND_RESALE_ORDER,
             HexsBodies.encodeResaleOrder(
                 HexsBodies.ResaleOrder(
                     orderId,
-                    listingChain,
-                    modelId,
-                    keyId,
-                    HexsCodec.evmAccount(seller),
-                    HexsCodec.evmAccount(msg.sender),
-                    abi.encodePacked(currency),
-                    price
+                    o.listingChain,
+                    o.modelId,
+                    o.keyId,
+                    HexsCodec.evmAccount(o.seller),
+                    HexsCodec.evmAccount(o.buyer),
+                    abi.encodePacked(o.currency),
+                    o.price,
+                    o.deadline
                 )
             )
         );
+    }
+
+    /// @notice On the paying chain: take back the escrow of your order that the listing chain has
+    /// not answered by its deadline + ORDER_WITHDRAW_MARGIN; it is credited to you (`claim`). The
+    /// listing chain refuses the order after its deadline, so it can no longer send you the key,
+    /// and its answer arriving later finds no order here and changes nothing. Refused while the
+    /// key is here: its KeyMoved precedes a fill's result, which is then on its way or waiting at
+    /// the hub. Open while paused.
+    function withdrawOrder(uint64 orderId) external nonReentrant {
+        ResaleStorage storage s = _s();
+        RemoteOrder memory o = s.orders[orderId];
+        if (o.buyer == address(0)) revert UnknownOrder(orderId);
+        if (o.buyer != msg.sender) revert NotOrderBuyer(orderId, msg.sender);
+        uint256 at = uint256(o.deadline) + ORDER_WITHDRAW_MARGIN;
+        // Orders placed before deadlines existed (deadline 0) wait for their answer.
+        if (o.deadline == 0 || block.timestamp <= at) revert OrderNotWithdrawable(orderId, at);
+        try IERC721(s.registry.keysOf(o.modelId)).ownerOf(o.keyId) returns (address) {
+            revert KeyArrived(o.keyId);
+        } catch {}
+        delete s.orders[orderId];
+        emit RemoteOrderSettled(orderId, o.keyId, false, msg.sender);
+        _credit(s, msg.sender, o.currency, o.price);
     }
 
     /// @notice Apply a ResaleOrder or ResaleResult delivered to this chain's hub (the hub only,
@@ -492,29 +539,10 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         return _s().market;
     }
 
-    /// @notice The listing of a key (seller address(0): none). It may be stale: `isFillable` says.
+    /// @notice The listing of a key (seller address(0): none). It may be stale: the SDK's
+    /// `listingOf` checks it is fillable (holder, approval, lock, expiry) with the key's reads.
     function listingOf(uint256 keyId) external view returns (Listing memory) {
         return _s().listings[keyId];
-    }
-
-    /// @notice True when `buy` of this listing would pass the listing checks now (seller still
-    /// holds the key, approval in place, key not locked or expired).
-    function isFillable(uint256 keyId) external view returns (bool) {
-        ResaleStorage storage s = _s();
-        Listing memory lst = s.listings[keyId];
-        if (lst.seller == address(0) || s.paused) return false;
-        address keys = s.registry.keysOf(lst.modelId);
-        try IERC721(keys).ownerOf(keyId) returns (address holder) {
-            if (holder != lst.seller) return false;
-        } catch {
-            return false;
-        }
-        if (
-            IERC721(keys).getApproved(keyId) != address(this) &&
-            !IERC721(keys).isApprovedForAll(lst.seller, address(this))
-        ) return false;
-        uint64 expiry = IKeyCollection(keys).expiresAt(keyId);
-        return !IERC5192(keys).locked(keyId) && (expiry == 0 || expiry > block.timestamp);
     }
 
     function orderOf(uint64 orderId) external view returns (RemoteOrder memory) {
@@ -629,7 +657,10 @@ contract HexsResale is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         HexsBodies.ResaleOrder memory o,
         Listing memory lst
     ) private view returns (bool) {
-        if (s.paused || lst.seller == address(0) || lst.modelId != o.modelId) return false;
+        // Past its deadline the order is refused, so a buyer who withdrew on the paying chain is
+        // never sent the key (ORDER_WITHDRAW_MARGIN covers an answer made at the deadline).
+        if (s.paused || lst.seller == address(0) || lst.modelId != o.modelId || o.deadline < block.timestamp)
+            return false;
         if (o.seller.family != HexsCodec.FAMILY_EVM || o.currency.length != 20) return false;
         if (HexsCodec.toEvmAddress(o.seller) != lst.seller) return false;
         RemotePrice memory rp = s.remotePrices[o.keyId][srcChain];

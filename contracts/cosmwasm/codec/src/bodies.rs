@@ -224,6 +224,8 @@ pub struct ResaleOrder {
     pub currency: Vec<u8>,
     /// Escrowed on the paying chain.
     pub price: u128,
+    /// Unix seconds: the listing chain fills only until then; later the buyer may withdraw.
+    pub deadline: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -384,6 +386,7 @@ pub(crate) fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError>
             w.account(&b.buyer);
             w.bytes(&b.currency, MAX_CURRENCY_LENGTH)?;
             w.u128(b.price);
+            w.u64(b.deadline);
         }
         Body::ResaleResult(b) => {
             w.u64(b.order_id);
@@ -506,6 +509,7 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             buyer: r.account()?,
             currency: r.bytes(MAX_CURRENCY_LENGTH)?,
             price: r.u128()?,
+            deadline: r.u64()?,
         }),
         Kind::ResaleResult => Body::ResaleResult(ResaleResult {
             order_id: r.u64()?,

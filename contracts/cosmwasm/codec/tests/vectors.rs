@@ -150,6 +150,7 @@ fn message_json(m: &Message) -> Value {
             "buyer": account_json(&b.buyer),
             "currency": hex(&b.currency),
             "price": b.price.to_string(),
+            "deadline": b.deadline.to_string(),
         }),
         Body::ResaleResult(b) => json!({
             "orderId": b.order_id.to_string(),
