@@ -136,9 +136,7 @@ async function main(): Promise<void> {
           `  no wallet: ${app ? `${app.url}#/burner ("No wallet? Use a burner") or ` : ""}a burner in the CLI (sponsored gas on ${a.label}):`,
         );
         say(`    npx hardhat aa:burner --network devnetA --sponsor ${sf}   (prints its smart account)`);
-        say(
-          `    fund the account with the test ERC-20 (open mint): npx hardhat console --network devnetA, then await (await ethers.getContractAt("TestToken", "${sponsor.d.token}")).mint("<account>", 5000000n)`,
-        );
+        say(`    fund the account with the test ERC-20: npx hardhat devnet:mint-tusd --network devnetA --to <account>`);
         say(`    npx hardhat aa:buy --network devnetA --sponsor ${sf} --model ${a.hexsChainId}:1 --currency ${sponsor.d.token}`);
         say(
           `    bundler ${sponsor.endpoints.bundlerUrl}, policy signer ${sponsor.endpoints.policyUrl}; if one exits: npm run devnet -- restart alto | policy-signer`,
