@@ -55,7 +55,7 @@ import {
   type PriceOrder,
 } from "../sdk";
 import { COSMOS_CHAIN, devnetHardhatEnv, hardhat, ROOT, sdkChain, type CosmosChain, type EvmChain } from "./chains";
-import { PREFIX } from "./wasmd";
+import { devnetMnemonic, PREFIX } from "./wasmd";
 import { waitFor } from "./procs";
 import { AKASH_LANE, keyChainName, WASM_KEY_CHAIN, type DevnetServices } from "./services";
 import type { DevnetSponsor } from "./sponsor";
@@ -161,10 +161,7 @@ export async function runScenario(
   say(`cast: bob ${cw.bob.address} (creator, Cosmos; EVM payout wallet ${bobEvm}), alice ${alice} (forker, EVM),`);
   say(`      carol ${carol} (buyer on B), dave ${cw.carol.address} (buyer on the Cosmos chain)`);
   const keyService = new KeyServiceClient(localEndpoints(x.services.keyService));
-  const accounts = JSON.parse(fs.readFileSync(path.join(ROOT, "scripts/wasmd-accounts.json"), "utf8")) as {
-    accounts: { name: string; mnemonic: string }[];
-  };
-  const bobSigner = await Secp256k1HdWallet.fromMnemonic(accounts.accounts.find((u) => u.name === "bob")!.mnemonic, {
+  const bobSigner = await Secp256k1HdWallet.fromMnemonic(devnetMnemonic("bob"), {
     prefix: "wasm",
   });
   const sdlText = fs.readFileSync(FORK_SDL, "utf8");

@@ -70,10 +70,15 @@ export interface User {
   client: SigningCosmWasmClient;
 }
 
-export async function connect(name: string, env: DevnetEnv): Promise<User> {
+/** A devnet account's mnemonic (scripts/wasmd-accounts.json: alice, bob, carol, …). */
+export function devnetMnemonic(name: string): string {
   const entry = accounts.accounts.find((a) => a.name === name);
   if (!entry) throw new Error(`no devnet account ${name} in scripts/wasmd-accounts.json`);
-  const wallet = await DirectSecp256k1HdWallet.fromMnemonic(entry.mnemonic, { prefix: PREFIX });
+  return entry.mnemonic;
+}
+
+export async function connect(name: string, env: DevnetEnv): Promise<User> {
+  const wallet = await DirectSecp256k1HdWallet.fromMnemonic(devnetMnemonic(name), { prefix: PREFIX });
   const [{ address }] = await wallet.getAccounts();
   const client = await SigningCosmWasmClient.connectWithSigner(env.rpc, wallet, {
     gasPrice: GasPrice.fromString(`0${env.denom}`),

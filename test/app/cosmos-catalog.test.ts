@@ -18,12 +18,12 @@ import { AccountFamily, batchRootOfMessages, encodeMessage, globalId, Kind, type
 import { AttestationGateway__factory } from "../../sdk/typechain";
 import type { CosmosChain } from "../../sdk/chains";
 import { connectCosmos, cosmosBuyKey, cosmosFork } from "../../sdk/cosmwasm-client";
-import { ROOT } from "../../devnet/chains";
 import { firstFreePort } from "../../devnet/app";
 import {
   connect,
   deploy,
   devnetEnv,
+  devnetMnemonic,
   eventAttr,
   HEXS_CHAIN,
   instantiateMsg,
@@ -41,10 +41,6 @@ import { startStack, type Stack } from "./helpers/stack";
 import { accessibilityViolations, launch, serveApp, screenshot, type Browser, type Page } from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const ACCOUNTS = JSON.parse(fs.readFileSync(path.join(ROOT, "scripts/wasmd-accounts.json"), "utf8")) as {
-  accounts: { name: string; mnemonic: string }[];
-};
-const mnemonic = (name: string) => ACCOUNTS.accounts.find((a) => a.name === name)!.mnemonic;
 
 describe("web app: models published on the Cosmos chain in the catalog (real wasmd, facts through the hubs)", function () {
   this.timeout(900_000);
@@ -134,7 +130,7 @@ describe("web app: models published on the Cosmos chain in the catalog (real was
     );
     txs.push(pub.transactionHash);
     root = BigInt(eventAttr(pub.events, "wasm", "model")!);
-    const carol = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic("carol"), { prefix: PREFIX });
+    const carol = await DirectSecp256k1HdWallet.fromMnemonic(devnetMnemonic("carol"), { prefix: PREFIX });
     [{ address: forker }] = await carol.getAccounts();
     const asCarol = await connectCosmos(cosmos, carol);
     const f = await cosmosFork(asCarol, {
@@ -146,7 +142,10 @@ describe("web app: models published on the Cosmos chain in the catalog (real was
     });
     txs.push(f.txHash);
     fork = f.modelId;
-    const bob = await connectCosmos(cosmos, await DirectSecp256k1HdWallet.fromMnemonic(mnemonic("bob"), { prefix: PREFIX }));
+    const bob = await connectCosmos(
+      cosmos,
+      await DirectSecp256k1HdWallet.fromMnemonic(devnetMnemonic("bob"), { prefix: PREFIX }),
+    );
     txs.push((await cosmosBuyKey(bob, fork)).txHash);
     await relayFromCosmos();
     await s.indexer.caughtUp();

@@ -13,12 +13,12 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
-import { ROOT } from "../../devnet/chains";
 import { firstFreePort } from "../../devnet/app";
 import {
   connect,
   deploy,
   devnetEnv,
+  devnetMnemonic,
   eventAttr,
   HEXS_CHAIN,
   instantiateMsg,
@@ -36,9 +36,6 @@ import { launch, serveApp, type Browser, type Page, screenshot } from "./helpers
 import { injectKeplr, KeplrBackend } from "./helpers/keplr";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
-const ACCOUNTS = JSON.parse(fs.readFileSync(path.join(ROOT, "scripts/wasmd-accounts.json"), "utf8")) as {
-  accounts: { name: string; mnemonic: string }[];
-};
 const PRICE = 1_500_000n; // 1.5 COSM
 
 describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet", function () {
@@ -83,7 +80,7 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
       "auto",
     );
     modelId = BigInt(eventAttr(pub.events, "wasm", "model")!);
-    const carol = ACCOUNTS.accounts.find((a) => a.name === "carol")!.mnemonic;
+    const carol = devnetMnemonic("carol");
     keplr = new KeplrBackend(await DirectSecp256k1HdWallet.fromMnemonic(carol, { prefix: PREFIX }));
     [{ address: buyer }] = await keplr.wallet.getAccounts();
     // the Cosmos page reads its chain directly; no EVM chain or indexer in this deployment

@@ -10,8 +10,6 @@ import { Bip39, EnglishMnemonic, Secp256k1, sha256, Slip10, Slip10Curve } from "
 import { fromBase64, fromBech32, toBase64, toHex } from "@cosmjs/encoding";
 import { expect } from "chai";
 import { getBytes, TypedDataEncoder } from "ethers";
-import * as fs from "fs";
-import * as path from "path";
 import { AccountFamily, Kind, Message } from "../../codec";
 import type {
   HasAccessResponse,
@@ -22,6 +20,7 @@ import type {
   TokensResponse,
 } from "../../sdk/cosmwasm/Hexs.types";
 import {
+  devnetMnemonic,
   connect,
   deploy,
   devnetEnv,
@@ -56,9 +55,7 @@ const BINDING_TYPES = {
 
 /** The devnet account's key, as its wallet derives it (m/44'/118'/0'/0/0). */
 async function devnetKey(name: string): Promise<Uint8Array> {
-  const file = path.join(__dirname, "../../scripts/wasmd-accounts.json");
-  const { accounts } = JSON.parse(fs.readFileSync(file, "utf8")) as { accounts: { name: string; mnemonic: string }[] };
-  const seed = await Bip39.mnemonicToSeed(new EnglishMnemonic(accounts.find((a) => a.name === name)!.mnemonic));
+  const seed = await Bip39.mnemonicToSeed(new EnglishMnemonic(devnetMnemonic(name)));
   return Slip10.derivePath(Slip10Curve.Secp256k1, seed, makeCosmoshubPath(0)).privkey;
 }
 
@@ -145,9 +142,7 @@ describe("Hexs CosmWasm contract on wasmd", function () {
       payout: payoutWire,
       nonce: 1n,
     });
-    const file = path.join(__dirname, "../../scripts/wasmd-accounts.json");
-    const { accounts } = JSON.parse(fs.readFileSync(file, "utf8")) as { accounts: { name: string; mnemonic: string }[] };
-    const wallet = await Secp256k1HdWallet.fromMnemonic(accounts.find((a) => a.name === "alice")!.mnemonic, { prefix: "wasm" });
+    const wallet = await Secp256k1HdWallet.fromMnemonic(devnetMnemonic("alice"), { prefix: "wasm" });
     const signed = await wallet.signAmino(
       alice.address,
       makeSignDoc(

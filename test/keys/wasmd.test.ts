@@ -19,6 +19,7 @@ import type { LeaseRequest } from "../../relayer/akash/pipeline";
 import { parseConfig, type CosmwasmChainConfig } from "../../relayer/config";
 import { LeaseReportStore } from "../../relayer/store";
 import {
+  devnetMnemonic,
   connect,
   deploy,
   devnetEnv,
@@ -37,13 +38,10 @@ import {
 import { keyService, refusal } from "./helpers";
 
 const SDL = fs.readFileSync(path.join(__dirname, "fixtures/model-with-credentials.sdl.yaml"), "utf8");
-const ACCOUNTS = JSON.parse(fs.readFileSync(path.join(__dirname, "../../scripts/wasmd-accounts.json"), "utf8")) as {
-  accounts: { name: string; mnemonic: string }[];
-};
 const CHAIN = "hexs-wasm-100";
 
 async function cosmosHolder(name: string): Promise<Holder> {
-  const signer = await Secp256k1HdWallet.fromMnemonic(ACCOUNTS.accounts.find((a) => a.name === name)!.mnemonic, {
+  const signer = await Secp256k1HdWallet.fromMnemonic(devnetMnemonic(name), {
     prefix: "wasm",
   });
   const [{ address }] = await signer.getAccounts();
