@@ -321,7 +321,7 @@ pub struct ConfigStore(Item<ConfigRecord>);
 
 impl ConfigStore {
     pub fn load(&self, storage: &dyn Storage) -> StdResult<Config> {
-        self.0.load(storage).map(Config::from)
+        self.0.load(storage)?.into_config()
     }
 
     pub fn save(&self, storage: &mut dyn Storage, cfg: &Config) -> StdResult<()> {
@@ -358,10 +358,16 @@ struct ConfigRecord {
         skip_serializing_if = "is_zero_u16"
     )]
     protocol_fee_bps: u16,
-    #[serde(rename = "c", alias = "fee_collector")]
-    fee_collector: HexBinary,
-    #[serde(rename = "p", alias = "deploy_payee")]
-    deploy_payee: HexBinary,
+    /// The account words in base64 (28 characters for 21 bytes, 42 in hex); a record written
+    /// before holds them in hex under their full names.
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    fee_collector: Option<Binary>,
+    #[serde(rename = "fee_collector", default, skip_serializing)]
+    fee_collector_hex: Option<HexBinary>,
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    deploy_payee: Option<Binary>,
+    #[serde(rename = "deploy_payee", default, skip_serializing)]
+    deploy_payee_hex: Option<HexBinary>,
     #[serde(rename = "t", alias = "escrow_timeout_secs")]
     escrow_timeout_secs: u64,
     #[serde(
@@ -415,8 +421,10 @@ impl From<&Config> for ConfigRecord {
             admin: c.admin,
             denom: c.denom,
             protocol_fee_bps: c.protocol_fee_bps,
-            fee_collector: c.fee_collector,
-            deploy_payee: c.deploy_payee,
+            fee_collector: Some(c.fee_collector.to_vec().into()),
+            fee_collector_hex: None,
+            deploy_payee: Some(c.deploy_payee.to_vec().into()),
+            deploy_payee_hex: None,
             escrow_timeout_secs: c.escrow_timeout_secs,
             peers: c.peers,
             max_batch: c.max_batch,
@@ -430,15 +438,26 @@ impl From<&Config> for ConfigRecord {
     }
 }
 
-impl From<ConfigRecord> for Config {
-    fn from(c: ConfigRecord) -> Self {
-        Config {
+fn stored_word(b64: Option<Binary>, hex: Option<HexBinary>, field: &str) -> StdResult<HexBinary> {
+    match (b64, hex) {
+        (Some(w), _) => Ok(w.to_vec().into()),
+        (None, Some(w)) => Ok(w),
+        (None, None) => Err(StdError::generic_err(format!(
+            "stored config has no {field}"
+        ))),
+    }
+}
+
+impl ConfigRecord {
+    fn into_config(self) -> StdResult<Config> {
+        let c = self;
+        Ok(Config {
             chain_id: c.chain_id,
             admin: c.admin,
             denom: c.denom,
             protocol_fee_bps: c.protocol_fee_bps,
-            fee_collector: c.fee_collector,
-            deploy_payee: c.deploy_payee,
+            fee_collector: stored_word(c.fee_collector, c.fee_collector_hex, "fee_collector")?,
+            deploy_payee: stored_word(c.deploy_payee, c.deploy_payee_hex, "deploy_payee")?,
             escrow_timeout_secs: c.escrow_timeout_secs,
             peers: c.peers,
             max_batch: c.max_batch,
@@ -448,7 +467,7 @@ impl From<ConfigRecord> for Config {
             peer_bindings: c.peer_bindings,
             name: c.name,
             symbol: c.symbol,
-        }
+        })
     }
 }
 pub const RELAYERS: Item<RelayerSet> = Item::new("relayers");
@@ -519,11 +538,11 @@ pub struct ModelStore(Map<u64, ModelRecord>);
 
 impl ModelStore {
     pub fn load(&self, storage: &dyn Storage, id: u64) -> StdResult<Model> {
-        self.0.load(storage, id).map(Model::from)
+        self.0.load(storage, id).map(|m| m.into_model(id))
     }
 
     pub fn may_load(&self, storage: &dyn Storage, id: u64) -> StdResult<Option<Model>> {
-        Ok(self.0.may_load(storage, id)?.map(Model::from))
+        Ok(self.0.may_load(storage, id)?.map(|m| m.into_model(id)))
     }
 
     pub fn has(&self, storage: &dyn Storage, id: u64) -> bool {
@@ -543,7 +562,7 @@ impl ModelStore {
     ) -> impl Iterator<Item = StdResult<(u64, Model)>> + 'c {
         self.0
             .range(storage, min, max, order)
-            .map(|r| r.map(|(id, m)| (id, Model::from(m))))
+            .map(|r| r.map(|(id, m)| (id, m.into_model(id))))
     }
 }
 
@@ -620,11 +639,13 @@ impl RoyaltyRecord {
     }
 }
 
-/// `Model` as stored.
+/// `Model` as stored. The id is the record's key: a record written before carries it too.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ModelRecord {
-    #[serde(rename = "i", alias = "id")]
+    /// Only in records written before (read, then ignored for the key).
+    #[allow(dead_code)]
+    #[serde(rename = "id", default, skip_serializing)]
     id: u64,
     #[serde(rename = "o", alias = "origin_chain")]
     origin_chain: u32,
@@ -738,10 +759,11 @@ impl From<&Model> for ModelRecord {
     }
 }
 
-impl From<ModelRecord> for Model {
-    fn from(m: ModelRecord) -> Self {
+impl ModelRecord {
+    fn into_model(self, id: u64) -> Model {
+        let m = self;
         Model {
-            id: m.id,
+            id,
             origin_chain: m.origin_chain,
             creator: m.creator,
             parent: m.parent,
