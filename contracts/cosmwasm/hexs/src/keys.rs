@@ -1,7 +1,7 @@
 //! Keys resident on this chain: buying (mint) and the cw721 execute messages.
 
 use cosmwasm_std::{
-    to_json_binary, Addr, Binary, DepsMut, Empty, Env, Event, MessageInfo, Response, Storage,
+    to_json_binary, Addr, Api, Binary, DepsMut, Empty, Env, Event, MessageInfo, Response, Storage,
     Uint128, WasmMsg,
 };
 use cw_utils::Expiration;
@@ -31,8 +31,12 @@ pub fn parse_token_id(token_id: &str) -> Result<u64, ContractError> {
 }
 
 /// Loads a key resident here; a mirrored key is reported as read-only.
-pub fn load_local(storage: &dyn Storage, id: u64) -> Result<LocalKey, ContractError> {
-    if let Some(k) = LOCAL_KEYS.may_load(storage, id)? {
+pub fn load_local(
+    api: &dyn Api,
+    storage: &dyn Storage,
+    id: u64,
+) -> Result<LocalKey, ContractError> {
+    if let Some(k) = LOCAL_KEYS.may_load(api, storage, id)? {
         return Ok(k);
     }
     match MIRRORED_KEYS.may_load(storage, id)? {
@@ -124,7 +128,7 @@ pub fn execute_buy(
         locked: model.policy.soulbound,
         approvals: vec![],
     };
-    LOCAL_KEYS.save(deps.storage, key_id, &key)?;
+    LOCAL_KEYS.save(deps.api, deps.storage, key_id, &key)?;
     OWNED.save(deps.storage, (&owner_word, key_id), &Empty {})?;
     hold(deps.storage, &owner_word, model_id, key_id, key.expires_at)?;
     if with_deployment {
@@ -229,7 +233,7 @@ fn move_key(
     to: &Addr,
 ) -> Result<(u64, Vec<Event>), ContractError> {
     let id = parse_token_id(token_id)?;
-    let mut key = load_local(deps.storage, id)?;
+    let mut key = load_local(deps.api, deps.storage, id)?;
     if !can_send(deps.storage, env, &info.sender, &key)? {
         return Err(unauthorized_key(id));
     }
@@ -245,7 +249,7 @@ fn move_key(
     hold(deps.storage, &to_word, key.model, id, key.expires_at)?;
     key.owner = to.clone();
     key.approvals.clear();
-    LOCAL_KEYS.save(deps.storage, id, &key)?;
+    LOCAL_KEYS.save(deps.api, deps.storage, id, &key)?;
     let events = outbound::emit(
         deps.storage,
         cfg,
@@ -315,7 +319,7 @@ pub fn execute_approve(
     expires: Option<Expiration>,
 ) -> Result<Response, ContractError> {
     let id = parse_token_id(&token_id)?;
-    let mut key = load_local(deps.storage, id)?;
+    let mut key = load_local(deps.api, deps.storage, id)?;
     if !can_approve(deps.storage, &env, &info.sender, &key)? {
         return Err(ContractError::Unauthorized {
             role: format!("the owner of key {id} or its operator"),
@@ -334,7 +338,7 @@ pub fn execute_approve(
         spender: spender.clone(),
         expires,
     });
-    LOCAL_KEYS.save(deps.storage, id, &key)?;
+    LOCAL_KEYS.save(deps.api, deps.storage, id, &key)?;
     Ok(Response::new()
         .add_attribute("action", "approve")
         .add_attribute("sender", info.sender)
@@ -350,7 +354,7 @@ pub fn execute_revoke(
     token_id: String,
 ) -> Result<Response, ContractError> {
     let id = parse_token_id(&token_id)?;
-    let mut key = load_local(deps.storage, id)?;
+    let mut key = load_local(deps.api, deps.storage, id)?;
     if !can_approve(deps.storage, &env, &info.sender, &key)? {
         return Err(ContractError::Unauthorized {
             role: format!("the owner of key {id} or its operator"),
@@ -365,7 +369,7 @@ pub fn execute_revoke(
             spender: spender.to_string(),
         });
     }
-    LOCAL_KEYS.save(deps.storage, id, &key)?;
+    LOCAL_KEYS.save(deps.api, deps.storage, id, &key)?;
     Ok(Response::new()
         .add_attribute("action", "revoke")
         .add_attribute("sender", info.sender)
@@ -413,7 +417,7 @@ pub fn execute_burn(
     token_id: String,
 ) -> Result<Response, ContractError> {
     let id = parse_token_id(&token_id)?;
-    let key = load_local(deps.storage, id)?;
+    let key = load_local(deps.api, deps.storage, id)?;
     if !can_send(deps.storage, &env, &info.sender, &key)? {
         return Err(unauthorized_key(id));
     }

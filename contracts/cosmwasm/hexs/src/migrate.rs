@@ -9,8 +9,8 @@ use crate::account::{local_addr, word_of_addr};
 use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
 use crate::state::{
-    hold, tally_of, Counters, Model, CLAIMABLE, CONFIG, COUNTERS, CREATORS, EARNINGS, LOCAL_KEYS,
-    MIRRORED_KEYS, MODELS, OWNED, PAYOUTS, TALLIES,
+    hold, tally_of, Counters, Holder, Model, CLAIMABLE, CONFIG, COUNTERS, CREATORS, EARNINGS,
+    HOLDINGS, LOCAL_KEYS, MIRRORED_KEYS, MODELS, OWNED, PAYOUTS, TALLIES,
 };
 
 /// Present once creator earnings are kept apart from other credit (set at instantiation, or
@@ -66,14 +66,31 @@ fn rank_holdings(storage: &mut dyn Storage) -> StdResult<usize> {
         .collect::<StdResult<_>>()?;
     for (owner, model, key) in &old {
         // An entry whose key is gone granted nothing: it is dropped.
-        let expires_at = match LOCAL_KEYS.may_load(storage, *key)? {
-            Some(k) => Some(k.expires_at),
+        let expires_at = match LOCAL_KEYS.expiry(storage, *key)? {
+            Some(e) => Some(e),
             None => MIRRORED_KEYS.may_load(storage, *key)?.map(|k| k.expires_at),
         };
         if let Some(expires_at) = expires_at {
             hold(storage, owner, *model, *key, expires_at)?;
         }
         UNRANKED_HOLDINGS.remove(storage, (owner, *model, *key));
+    }
+    Ok(old.len())
+}
+
+/// The ranked `has_access` index under its former namespace (before the one-letter one).
+const LONG_HOLDINGS: Map<(Holder, u64, u64), Empty> = Map::new("holdings");
+
+/// Moves every ranked holding from the former `holdings` namespace to `HOLDINGS` (a no-op
+/// once done); returns how many entries it moved.
+fn rename_holdings(storage: &mut dyn Storage) -> StdResult<usize> {
+    let old: Vec<((Vec<u8>, u64), u64, u64)> = LONG_HOLDINGS
+        .keys(storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    for ((owner, model), rank, key) in &old {
+        let entry = ((owner.as_slice(), *model), *rank, *key);
+        HOLDINGS.save(storage, entry, &Empty {})?;
+        LONG_HOLDINGS.remove(storage, entry);
     }
     Ok(old.len())
 }
@@ -204,6 +221,7 @@ pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
     if from > to {
         return Err(refuse());
     }
+    let renamed = rename_holdings(deps.storage)?;
     let ranked = rank_holdings(deps.storage)?;
     let (creators, moved) = split_earnings(deps.api, deps.storage)?;
     let gathered = gather_counters(deps.storage)?;
@@ -214,6 +232,7 @@ pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
     Ok(Response::new()
         .add_attribute("action", "migrate")
         .add_attribute("ranked_holdings", ranked.to_string())
+        .add_attribute("renamed_holdings", renamed.to_string())
         .add_attribute("indexed_creators", creators.to_string())
         .add_attribute("moved_earnings", moved.to_string())
         .add_attribute("moved_key_counts", counted.to_string())

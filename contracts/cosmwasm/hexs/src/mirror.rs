@@ -593,7 +593,7 @@ fn apply(
                     locked: locked || holder_fixed,
                     approvals: vec![],
                 };
-                Ok(LOCAL_KEYS.save(storage, id, &key)?)
+                Ok(LOCAL_KEYS.save(api, storage, id, &key)?)
             } else {
                 let key = MirroredKey {
                     model: mv.model_id,

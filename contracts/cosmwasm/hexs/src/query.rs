@@ -73,7 +73,7 @@ pub fn models(deps: Deps, start_after: Option<u64>, lim: Option<u32>) -> StdResu
 
 pub fn key(deps: Deps, id: u64) -> StdResult<KeyResponse> {
     let chain = CONFIG.load(deps.storage)?.chain_id;
-    if let Some(k) = LOCAL_KEYS.may_load(deps.storage, id)? {
+    if let Some(k) = LOCAL_KEYS.may_load(deps.api, deps.storage, id)? {
         let owner = crate::account::word_of_addr(deps.api, &k.owner).map_err(std)?;
         return Ok(KeyResponse {
             id: Uint64::new(id),
@@ -194,7 +194,7 @@ pub fn refusals(
 
 fn token(deps: Deps, token_id: &str) -> StdResult<(u64, LocalKey)> {
     let id = parse_token_id(token_id).map_err(std)?;
-    let k = load_local(deps.storage, id).map_err(std)?;
+    let k = load_local(deps.api, deps.storage, id).map_err(std)?;
     Ok((id, k))
 }
 

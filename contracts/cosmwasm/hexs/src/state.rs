@@ -1,10 +1,14 @@
 //! Every storage item of the contract, in one place.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Binary, Empty, HexBinary, StdResult, Storage, Uint128};
-use cw_storage_plus::{Item, Map};
+use cosmwasm_std::{
+    Addr, Api, Binary, Empty, HexBinary, Order, StdError, StdResult, Storage, Uint128,
+};
+use cw_storage_plus::{Bound, Item, Map};
 use cw_utils::Expiration;
 use serde::{Deserialize, Serialize};
+
+use crate::account::{local_addr, word_of_addr};
 
 #[cw_serde]
 pub struct Config {
@@ -123,39 +127,141 @@ pub struct Model {
     pub sequence: u64,
 }
 
-/// A key resident on this chain: a cw721 token of this contract.
-///
-/// Stored with one-letter field names and without its defaults (wasmd charges 30 gas per
-/// written byte): a purchase writes `{"m":..,"o":".."}`. The aliases read records written
-/// under the full names before, so no migration rewrites them.
+/// A key resident on this chain: a cw721 token of this contract. Stored as a `KeyRecord`
+/// through `LOCAL_KEYS`.
 #[cw_serde]
 pub struct LocalKey {
-    #[serde(rename = "m", alias = "model")]
     pub model: u64,
-    #[serde(rename = "o", alias = "owner")]
     pub owner: Addr,
     /// Seconds since the epoch after which the key no longer grants access.
+    pub expires_at: Option<u64>,
+    pub locked: bool,
+    pub approvals: Vec<KeyApproval>,
+}
+
+/// A local key as stored: one-letter field names, defaults left out, and the owner as its
+/// account word (base64 of family byte + canonical address, 28 characters instead of a
+/// 43-character bech32 string; wasmd charges 30 gas per written byte): a purchase writes
+/// `{"m":..,"w":".."}`. Records written before keep their owner's bech32 string under `o`
+/// (or `owner`) and still read: the aliases read the full names of the oldest ones.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyRecord {
+    #[serde(rename = "m", alias = "model")]
+    model: u64,
+    #[serde(rename = "w", default, skip_serializing_if = "Option::is_none")]
+    owner_word: Option<Binary>,
+    #[serde(
+        rename = "o",
+        alias = "owner",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    owner: Option<Addr>,
     #[serde(
         rename = "e",
         alias = "expires_at",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub expires_at: Option<u64>,
+    expires_at: Option<u64>,
     #[serde(
         rename = "l",
         alias = "locked",
         default,
         skip_serializing_if = "is_false"
     )]
-    pub locked: bool,
+    locked: bool,
     #[serde(
         rename = "a",
         alias = "approvals",
         default,
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub approvals: Vec<KeyApproval>,
+    approvals: Vec<KeyApproval>,
+}
+
+/// The local keys by id. Loading and saving take the chain's `Api`: the owner is stored as
+/// its account word and named by its bech32 address in memory.
+pub const LOCAL_KEYS: KeyStore = KeyStore(Map::new("keys"));
+
+pub struct KeyStore(Map<u64, KeyRecord>);
+
+impl KeyStore {
+    pub fn may_load(
+        &self,
+        api: &dyn Api,
+        storage: &dyn Storage,
+        id: u64,
+    ) -> StdResult<Option<LocalKey>> {
+        let Some(r) = self.0.may_load(storage, id)? else {
+            return Ok(None);
+        };
+        let owner = match (r.owner_word, r.owner) {
+            (Some(w), _) => local_addr(api, w.as_slice()).ok_or_else(|| {
+                StdError::generic_err(format!("key {id}: stored owner word is not local"))
+            })?,
+            (None, Some(a)) => a,
+            (None, None) => {
+                return Err(StdError::generic_err(format!("key {id}: no stored owner")))
+            }
+        };
+        Ok(Some(LocalKey {
+            model: r.model,
+            owner,
+            expires_at: r.expires_at,
+            locked: r.locked,
+            approvals: r.approvals,
+        }))
+    }
+
+    pub fn load(&self, api: &dyn Api, storage: &dyn Storage, id: u64) -> StdResult<LocalKey> {
+        self.may_load(api, storage, id)?
+            .ok_or_else(|| StdError::not_found(format!("key {id}")))
+    }
+
+    /// The key's expiry without naming its owner (`None` when there is no such key).
+    pub fn expiry(&self, storage: &dyn Storage, id: u64) -> StdResult<Option<Option<u64>>> {
+        Ok(self.0.may_load(storage, id)?.map(|r| r.expires_at))
+    }
+
+    pub fn has(&self, storage: &dyn Storage, id: u64) -> bool {
+        self.0.has(storage, id)
+    }
+
+    pub fn remove(&self, storage: &mut dyn Storage, id: u64) {
+        self.0.remove(storage, id)
+    }
+
+    pub fn save(
+        &self,
+        api: &dyn Api,
+        storage: &mut dyn Storage,
+        id: u64,
+        key: &LocalKey,
+    ) -> StdResult<()> {
+        let word =
+            word_of_addr(api, &key.owner).map_err(|e| StdError::generic_err(e.to_string()))?;
+        let record = KeyRecord {
+            model: key.model,
+            owner_word: Some(word.into()),
+            owner: None,
+            expires_at: key.expires_at,
+            locked: key.locked,
+            approvals: key.approvals.clone(),
+        };
+        self.0.save(storage, id, &record)
+    }
+
+    pub fn keys<'c>(
+        &self,
+        storage: &'c dyn Storage,
+        min: Option<Bound<'c, u64>>,
+        max: Option<Bound<'c, u64>>,
+        order: Order,
+    ) -> impl Iterator<Item = StdResult<u64>> + 'c {
+        self.0.keys(storage, min, max, order)
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -206,7 +312,164 @@ pub struct Escrow {
     pub status: EscrowStatus,
 }
 
-pub const CONFIG: Item<Config> = Item::new("config");
+/// The configuration, read by every execute: stored as a `ConfigRecord` (one-letter names,
+/// defaults left out; wasmd charges 3 gas per byte read), which also reads a record written
+/// under the full names before.
+pub const CONFIG: ConfigStore = ConfigStore(Item::new("config"));
+
+pub struct ConfigStore(Item<ConfigRecord>);
+
+impl ConfigStore {
+    pub fn load(&self, storage: &dyn Storage) -> StdResult<Config> {
+        self.0.load(storage)?.into_config()
+    }
+
+    pub fn save(&self, storage: &mut dyn Storage, cfg: &Config) -> StdResult<()> {
+        self.0.save(storage, &ConfigRecord::from(cfg))
+    }
+}
+
+fn is_zero_u16(n: &u16) -> bool {
+    *n == 0
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
+}
+
+/// `Config` as stored; the aliases read the full names of records written before.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigRecord {
+    #[serde(rename = "i", alias = "chain_id")]
+    chain_id: u32,
+    #[serde(rename = "a", alias = "admin")]
+    admin: Addr,
+    #[serde(rename = "d", alias = "denom")]
+    denom: String,
+    #[serde(
+        rename = "f",
+        alias = "protocol_fee_bps",
+        default,
+        skip_serializing_if = "is_zero_u16"
+    )]
+    protocol_fee_bps: u16,
+    /// The account words in base64 (28 characters for 21 bytes, 42 in hex); a record written
+    /// before holds them in hex under their full names.
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    fee_collector: Option<Binary>,
+    #[serde(rename = "fee_collector", default, skip_serializing)]
+    fee_collector_hex: Option<HexBinary>,
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    deploy_payee: Option<Binary>,
+    #[serde(rename = "deploy_payee", default, skip_serializing)]
+    deploy_payee_hex: Option<HexBinary>,
+    #[serde(rename = "t", alias = "escrow_timeout_secs")]
+    escrow_timeout_secs: u64,
+    #[serde(
+        rename = "n",
+        alias = "peers",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    peers: Vec<u32>,
+    #[serde(rename = "b", alias = "max_batch")]
+    max_batch: u32,
+    #[serde(
+        rename = "k",
+        alias = "akash_lane",
+        default,
+        skip_serializing_if = "is_zero_u32"
+    )]
+    akash_lane: u32,
+    #[serde(
+        rename = "z",
+        alias = "paused",
+        default,
+        skip_serializing_if = "is_false"
+    )]
+    paused: bool,
+    #[serde(
+        rename = "v",
+        alias = "devnet",
+        default,
+        skip_serializing_if = "is_false"
+    )]
+    devnet: bool,
+    #[serde(
+        rename = "g",
+        alias = "peer_bindings",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    peer_bindings: Vec<PeerBinding>,
+    #[serde(rename = "m", alias = "name")]
+    name: String,
+    #[serde(rename = "s", alias = "symbol")]
+    symbol: String,
+}
+
+impl From<&Config> for ConfigRecord {
+    fn from(c: &Config) -> Self {
+        let c = c.clone();
+        ConfigRecord {
+            chain_id: c.chain_id,
+            admin: c.admin,
+            denom: c.denom,
+            protocol_fee_bps: c.protocol_fee_bps,
+            fee_collector: Some(c.fee_collector.to_vec().into()),
+            fee_collector_hex: None,
+            deploy_payee: Some(c.deploy_payee.to_vec().into()),
+            deploy_payee_hex: None,
+            escrow_timeout_secs: c.escrow_timeout_secs,
+            peers: c.peers,
+            max_batch: c.max_batch,
+            akash_lane: c.akash_lane,
+            paused: c.paused,
+            devnet: c.devnet,
+            peer_bindings: c.peer_bindings,
+            name: c.name,
+            symbol: c.symbol,
+        }
+    }
+}
+
+fn stored_word(b64: Option<Binary>, hex: Option<HexBinary>, field: &str) -> StdResult<HexBinary> {
+    match (b64, hex) {
+        (Some(w), _) => Ok(w.to_vec().into()),
+        (None, Some(w)) => Ok(w),
+        (None, None) => Err(StdError::generic_err(format!(
+            "stored config has no {field}"
+        ))),
+    }
+}
+
+impl ConfigRecord {
+    fn into_config(self) -> StdResult<Config> {
+        let c = self;
+        Ok(Config {
+            chain_id: c.chain_id,
+            admin: c.admin,
+            denom: c.denom,
+            protocol_fee_bps: c.protocol_fee_bps,
+            fee_collector: stored_word(c.fee_collector, c.fee_collector_hex, "fee_collector")?,
+            deploy_payee: stored_word(c.deploy_payee, c.deploy_payee_hex, "deploy_payee")?,
+            escrow_timeout_secs: c.escrow_timeout_secs,
+            peers: c.peers,
+            max_batch: c.max_batch,
+            akash_lane: c.akash_lane,
+            paused: c.paused,
+            devnet: c.devnet,
+            peer_bindings: c.peer_bindings,
+            name: c.name,
+            symbol: c.symbol,
+        })
+    }
+}
 pub const RELAYERS: Item<RelayerSet> = Item::new("relayers");
 
 /// The chain-wide counters, in one small record. A purchase bumps the key serial, the count
@@ -267,7 +530,266 @@ impl Counters {
 
 pub const COUNTERS: Item<Counters> = Item::new("c");
 
-pub const MODELS: Map<u64, Model> = Map::new("models");
+/// Every model this chain knows, read by every purchase: stored as a `ModelRecord` (one-letter
+/// names, defaults left out), which also reads a record written under the full names before.
+pub const MODELS: ModelStore = ModelStore(Map::new("models"));
+
+pub struct ModelStore(Map<u64, ModelRecord>);
+
+impl ModelStore {
+    pub fn load(&self, storage: &dyn Storage, id: u64) -> StdResult<Model> {
+        self.0.load(storage, id).map(|m| m.into_model(id))
+    }
+
+    pub fn may_load(&self, storage: &dyn Storage, id: u64) -> StdResult<Option<Model>> {
+        Ok(self.0.may_load(storage, id)?.map(|m| m.into_model(id)))
+    }
+
+    pub fn has(&self, storage: &dyn Storage, id: u64) -> bool {
+        self.0.has(storage, id)
+    }
+
+    pub fn save(&self, storage: &mut dyn Storage, id: u64, m: &Model) -> StdResult<()> {
+        self.0.save(storage, id, &ModelRecord::from(m))
+    }
+
+    pub fn range<'c>(
+        &self,
+        storage: &'c dyn Storage,
+        min: Option<Bound<'c, u64>>,
+        max: Option<Bound<'c, u64>>,
+        order: Order,
+    ) -> impl Iterator<Item = StdResult<(u64, Model)>> + 'c {
+        self.0
+            .range(storage, min, max, order)
+            .map(|r| r.map(|(id, m)| (id, m.into_model(id))))
+    }
+}
+
+/// `Policy` as stored in a `ModelRecord`.
+#[derive(Serialize, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct PolicyRecord {
+    #[serde(
+        rename = "s",
+        alias = "soulbound",
+        default,
+        skip_serializing_if = "is_false"
+    )]
+    soulbound: bool,
+    #[serde(
+        rename = "k",
+        alias = "key_lifetime_secs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    key_lifetime_secs: Option<u64>,
+    #[serde(
+        rename = "m",
+        alias = "max_supply",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    max_supply: Option<u64>,
+    #[serde(
+        rename = "a",
+        alias = "allowlist_only",
+        default,
+        skip_serializing_if = "is_false"
+    )]
+    allowlist_only: bool,
+    #[serde(
+        rename = "f",
+        alias = "forkable",
+        default,
+        skip_serializing_if = "is_false"
+    )]
+    forkable: bool,
+}
+
+impl PolicyRecord {
+    fn is_default(&self) -> bool {
+        *self == PolicyRecord::default()
+    }
+}
+
+/// `Royalty` as stored in a `ModelRecord`.
+#[derive(Serialize, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct RoyaltyRecord {
+    #[serde(
+        rename = "f",
+        alias = "fork_royalty_bps",
+        default,
+        skip_serializing_if = "is_zero_u16"
+    )]
+    fork_royalty_bps: u16,
+    #[serde(
+        rename = "d",
+        alias = "dao_bps",
+        default,
+        skip_serializing_if = "is_zero_u16"
+    )]
+    dao_bps: u16,
+}
+
+impl RoyaltyRecord {
+    fn is_default(&self) -> bool {
+        *self == RoyaltyRecord::default()
+    }
+}
+
+/// `Model` as stored. The id is the record's key: a record written before carries it too.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelRecord {
+    /// Only in records written before (read, then ignored for the key).
+    #[allow(dead_code)]
+    #[serde(rename = "id", default, skip_serializing)]
+    id: u64,
+    #[serde(rename = "o", alias = "origin_chain")]
+    origin_chain: u32,
+    #[serde(rename = "c", alias = "creator")]
+    creator: Binary,
+    #[serde(
+        rename = "p",
+        alias = "parent",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    parent: Option<u64>,
+    #[serde(
+        rename = "u",
+        alias = "upstream_bps",
+        default,
+        skip_serializing_if = "is_zero_u16"
+    )]
+    upstream_bps: u16,
+    #[serde(rename = "h", alias = "content")]
+    content: Binary,
+    #[serde(rename = "s", alias = "sdl_uri")]
+    sdl_uri: String,
+    #[serde(
+        rename = "x",
+        alias = "price",
+        default,
+        skip_serializing_if = "Uint128::is_zero"
+    )]
+    price: Uint128,
+    #[serde(
+        rename = "d",
+        alias = "deploy_price",
+        default,
+        skip_serializing_if = "Uint128::is_zero"
+    )]
+    deploy_price: Uint128,
+    #[serde(
+        rename = "y",
+        alias = "policy",
+        default,
+        skip_serializing_if = "PolicyRecord::is_default"
+    )]
+    policy: PolicyRecord,
+    #[serde(
+        rename = "r",
+        alias = "royalty",
+        default,
+        skip_serializing_if = "RoyaltyRecord::is_default"
+    )]
+    royalty: RoyaltyRecord,
+    #[serde(
+        rename = "a",
+        alias = "dao",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    dao: Option<Binary>,
+    #[serde(
+        rename = "n",
+        alias = "minted",
+        default,
+        skip_serializing_if = "is_zero_u64"
+    )]
+    minted: u64,
+    #[serde(
+        rename = "z",
+        alias = "retired",
+        default,
+        skip_serializing_if = "is_false"
+    )]
+    retired: bool,
+    #[serde(
+        rename = "q",
+        alias = "sequence",
+        default,
+        skip_serializing_if = "is_zero_u64"
+    )]
+    sequence: u64,
+}
+
+impl From<&Model> for ModelRecord {
+    fn from(m: &Model) -> Self {
+        let m = m.clone();
+        ModelRecord {
+            id: m.id,
+            origin_chain: m.origin_chain,
+            creator: m.creator,
+            parent: m.parent,
+            upstream_bps: m.upstream_bps,
+            content: m.content,
+            sdl_uri: m.sdl_uri,
+            price: m.price,
+            deploy_price: m.deploy_price,
+            policy: PolicyRecord {
+                soulbound: m.policy.soulbound,
+                key_lifetime_secs: m.policy.key_lifetime_secs,
+                max_supply: m.policy.max_supply,
+                allowlist_only: m.policy.allowlist_only,
+                forkable: m.policy.forkable,
+            },
+            royalty: RoyaltyRecord {
+                fork_royalty_bps: m.royalty.fork_royalty_bps,
+                dao_bps: m.royalty.dao_bps,
+            },
+            dao: m.dao,
+            minted: m.minted,
+            retired: m.retired,
+            sequence: m.sequence,
+        }
+    }
+}
+
+impl ModelRecord {
+    fn into_model(self, id: u64) -> Model {
+        let m = self;
+        Model {
+            id,
+            origin_chain: m.origin_chain,
+            creator: m.creator,
+            parent: m.parent,
+            upstream_bps: m.upstream_bps,
+            content: m.content,
+            sdl_uri: m.sdl_uri,
+            price: m.price,
+            deploy_price: m.deploy_price,
+            policy: Policy {
+                soulbound: m.policy.soulbound,
+                key_lifetime_secs: m.policy.key_lifetime_secs,
+                max_supply: m.policy.max_supply,
+                allowlist_only: m.policy.allowlist_only,
+                forkable: m.policy.forkable,
+            },
+            royalty: Royalty {
+                fork_royalty_bps: m.royalty.fork_royalty_bps,
+                dao_bps: m.royalty.dao_bps,
+            },
+            dao: m.dao,
+            minted: m.minted,
+            retired: m.retired,
+            sequence: m.sequence,
+        }
+    }
+}
 
 /// What a sale changes on a model, apart from its record: one write per purchase. Stored as
 /// the JSON array `[minted, "vault"]`.
@@ -305,7 +827,6 @@ pub fn minted_of(storage: &dyn Storage, model: u64) -> StdResult<u64> {
 /// (model, account word) -> present when the account may buy an allowlist-only model.
 pub const ALLOWLIST: Map<(u64, &[u8]), Empty> = Map::new("allow");
 
-pub const LOCAL_KEYS: Map<u64, LocalKey> = Map::new("keys");
 pub const MIRRORED_KEYS: Map<u64, MirroredKey> = Map::new("mkeys");
 /// (owner word, key) for local keys: the cw721 `tokens` index. Keyed by the 21- or 33-byte
 /// word rather than the bech32 string, under a one-letter namespace: every byte of a key
@@ -314,8 +835,9 @@ pub const OWNED: Map<(&[u8], u64), Empty> = Map::new("o");
 /// (owner word, model, expiry rank, key) for every key on any chain: the `has_access` index.
 /// The rank is the key's expiry (`NEVER` for a key that does not expire), so the holder's
 /// longest-lived key of a model is the last entry of its prefix: `has_access` reads one entry
-/// however many expired keys the holder keeps. Written only through `hold` / `release`.
-pub const HOLDINGS: Map<(Holder, u64, u64), Empty> = Map::new("holdings");
+/// however many expired keys the holder keeps. Written only through `hold` / `release`. A
+/// one-letter namespace: a purchase writes one entry, and wasmd charges 30 gas per key byte.
+pub const HOLDINGS: Map<(Holder, u64, u64), Empty> = Map::new("h");
 
 /// (owner word, model): the prefix of one holder's keys of one model in `HOLDINGS`.
 pub type Holder<'a> = (&'a [u8], u64);

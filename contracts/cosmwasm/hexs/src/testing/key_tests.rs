@@ -713,7 +713,7 @@ fn send_nft_calls_the_receiver_and_rolls_back_on_refusal() {
 #[test]
 fn migration_gathers_the_counters_and_tallies_of_an_older_contract() {
     use crate::msg::LanesResponse;
-    use crate::state::{COUNTERS, LOCAL_KEYS, OWNED, TALLIES};
+    use crate::state::{Config, CONFIG, COUNTERS, HOLDINGS, LOCAL_KEYS, MODELS, OWNED, TALLIES};
     use cosmwasm_std::{Empty, Order, Uint128};
     use cw_storage_plus::{Item, Map};
     // The older layout, as those contracts stored it.
@@ -727,6 +727,7 @@ fn migration_gathers_the_counters_and_tallies_of_an_older_contract() {
     }
     const OLD_KEYS: Map<u64, OldKey> = Map::new("keys");
     const OLD_OWNED: Map<(&Addr, u64), Empty> = Map::new("owned");
+    const OLD_HOLDINGS: Map<(crate::state::Holder, u64, u64), Empty> = Map::new("holdings");
     let mut s = Suite::new();
     let (alice, bob) = (s.alice.clone(), s.bob.clone());
     let model = s.publish(&alice, publish_args(10, 0, policy()));
@@ -775,16 +776,37 @@ fn migration_gathers_the_counters_and_tallies_of_an_older_contract() {
             OLD_OWNED.save(st.as_mut(), (&bob, k), &Empty {}).unwrap();
         }
         for k in [k1, k2] {
-            let key = LOCAL_KEYS.load(st.as_ref(), k).unwrap();
+            assert!(LOCAL_KEYS.has(st.as_ref(), k));
             let old = OldKey {
-                model: key.model,
-                owner: key.owner,
-                expires_at: key.expires_at,
-                locked: key.locked,
-                approvals: key.approvals,
+                model,
+                owner: bob.clone(),
+                expires_at: None,
+                locked: false,
+                approvals: vec![],
             };
             OLD_KEYS.save(st.as_mut(), k, &old).unwrap();
         }
+        // The has_access index under its former namespace.
+        let held: Vec<_> = HOLDINGS
+            .keys(st.as_ref(), None, None, Order::Ascending)
+            .collect::<cosmwasm_std::StdResult<_>>()
+            .unwrap();
+        assert_eq!(held.len(), 2);
+        for ((w, m), rank, k) in held {
+            HOLDINGS.remove(st.as_mut(), ((&w, m), rank, k));
+            OLD_HOLDINGS
+                .save(st.as_mut(), ((&w, m), rank, k), &Empty {})
+                .unwrap();
+        }
+        // The configuration and the model under their full field names.
+        let cfg = CONFIG.load(st.as_ref()).unwrap();
+        Item::<Config>::new("config")
+            .save(st.as_mut(), &cfg)
+            .unwrap();
+        let m = MODELS.load(st.as_ref(), model).unwrap();
+        Map::<u64, Model>::new("models")
+            .save(st.as_mut(), model, &m)
+            .unwrap();
     }
     let (admin, contract) = (s.admin.clone(), s.contract.clone());
     let r = s
@@ -799,9 +821,16 @@ fn migration_gathers_the_counters_and_tallies_of_an_older_contract() {
     assert_eq!(attr(&r, "gathered_counters"), "true");
     assert_eq!(attr(&r, "moved_tallies"), "2");
     assert_eq!(attr(&r, "rekeyed_owned"), "2");
+    assert_eq!(attr(&r, "renamed_holdings"), "2");
     // Nothing of the old layout is left.
     {
         let st = s.app.contract_storage(&s.contract);
+        assert_eq!(
+            OLD_HOLDINGS
+                .keys(st.as_ref(), None, None, Order::Ascending)
+                .count(),
+            0
+        );
         for old in [&b"model_serial"[..], b"key_serial", b"num_keys"] {
             assert!(st.get(old).is_none());
         }
@@ -835,6 +864,21 @@ fn migration_gathers_the_counters_and_tallies_of_an_older_contract() {
     let r = s.ok(&bob, &buy_msg(model, false), &coins(10, DENOM));
     let k3: u64 = attr(&r, "token_id").parse().unwrap();
     assert_eq!(k3, k2 + 1);
+    let h: HasAccessResponse = s
+        .q(&QueryMsg::HasAccess {
+            model: Uint64::new(model),
+            account: Account::Cosmos(bob.to_string()),
+        })
+        .unwrap();
+    assert!(h.access, "bob's holdings survive the migration");
+    {
+        // The new key is stored compact, its owner as its account word.
+        let st = s.app.contract_storage(&s.contract);
+        let raw =
+            String::from_utf8(st.get(&Map::<u64, Empty>::new("keys").key(k3)).unwrap()).unwrap();
+        let word = cosmwasm_std::Binary::from(s.word(&bob)).to_base64();
+        assert_eq!(raw, format!(r#"{{"m":{model},"w":"{word}"}}"#));
+    }
     let nonces: Vec<String> = r
         .events
         .iter()
@@ -863,4 +907,5 @@ fn migration_gathers_the_counters_and_tallies_of_an_older_contract() {
     assert_eq!(attr(&r, "gathered_counters"), "false");
     assert_eq!(attr(&r, "moved_tallies"), "0");
     assert_eq!(attr(&r, "rekeyed_owned"), "0");
+    assert_eq!(attr(&r, "renamed_holdings"), "0");
 }
