@@ -3,6 +3,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { Wallet } from "ethers";
+import { pack, paymasterHash, signPaymasterData, signUserOp } from "../../sdk/aa";
 import { buyCalls, deployAa, draftOp, handle, KEY_PRICE, sponsorAndSign, type AaFixture } from "../../devnet/hardhat/aa";
 
 describe("HexsPaymaster (ERC-4337 v0.7, sponsored Hexs actions)", () => {
@@ -149,6 +150,31 @@ describe("HexsPaymaster (ERC-4337 v0.7, sponsored Hexs actions)", () => {
       .to.be.revertedWithCustomError(f.entryPoint, "FailedOp")
       .withArgs(0, "AA34 signature error");
     expect(await snapshot()).to.deep.equal(before);
+  });
+
+  it("refuses paymaster data the policy signer signed for another chain id (AA34), charging nothing", async () => {
+    // The policy signer's own key, the same operation, only the chain id in the signed data
+    // differs: what a signature made for chain A looks like when replayed on chain B.
+    const op = await draftOp(f, burner.address, await buyCalls(f, account));
+    const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+    const [validAfter, validUntil] = [now - 60, now + 600];
+    const foreign = { ...op, paymasterData: await signPaymasterData(f.policy, op, f.chainId + 1n, validUntil, validAfter) };
+    const replayed = { ...foreign, signature: await signUserOp(burner, foreign, await f.entryPoint.getAddress(), f.chainId) };
+    // the paymaster hashes block.chainid (and its own address) into what the signer signs
+    expect(await f.paymaster.getHash(pack(replayed), validUntil, validAfter)).to.equal(
+      paymasterHash(replayed, f.chainId, validUntil, validAfter),
+    );
+    expect(paymasterHash(replayed, f.chainId + 1n, validUntil, validAfter)).to.not.equal(
+      paymasterHash(replayed, f.chainId, validUntil, validAfter),
+    );
+    const before = await snapshot();
+    await expect(handle(f, [replayed]))
+      .to.be.revertedWithCustomError(f.entryPoint, "FailedOp")
+      .withArgs(0, "AA34 signature error");
+    expect(await snapshot()).to.deep.equal(before);
+    // the same operation signed for this chain goes through
+    await (await handle(f, [await sponsorAndSign(f, op, burner, { validAfter, validUntil })])).wait();
+    expect(await f.token.balanceOf(account)).to.equal(KEY_PRICE * 2n);
   });
 
   it("refuses paymaster data altered after signing (other call data)", async () => {
