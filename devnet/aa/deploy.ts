@@ -50,10 +50,10 @@ interface Hexs {
 }
 
 /** A fresh single-chain Hexs with a test ERC-20 the market accepts (the stand). */
-async function freshHexs(): Promise<Hexs> {
+async function freshHexs(hexsChainId: number): Promise<Hexs> {
   const { ethers } = hre;
   const a = await deployHexs(hre, {
-    hexsChainId: 1,
+    hexsChainId,
     timelockDelay: 3600,
     protocolFeeBps: 250,
     crossChain: false,
@@ -122,7 +122,9 @@ async function main() {
   const keyPrice = BigInt(process.env.HEXS_AA_KEY_PRICE ?? "5000000");
   const [deployer, , creator, standGuardian] = await ethers.getSigners();
 
-  const h = existing ? await existingHexs() : await freshHexs();
+  const hexsChain = Number(process.env.HEXS_AA_HEXS_CHAIN ?? "1"); // the stand's chain A or B
+  if (!Number.isInteger(hexsChain) || hexsChain <= 0) throw new Error(`bad HEXS_AA_HEXS_CHAIN ${process.env.HEXS_AA_HEXS_CHAIN}`);
+  const h = existing ? await existingHexs() : await freshHexs(hexsChain);
   // on the devnet the deployer is Hexs's guardian already (deployHexs leaves it the pause roles)
   const s = await deploySponsor(h, { policySigner, guardian: existing ? deployer : standGuardian, opsPerHour, weiPerHour });
 

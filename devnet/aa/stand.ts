@@ -14,7 +14,11 @@ export { devAccount, POLICY_SIGNER } from "./keys";
 export const AA_PORTS = { node: 8950, bundler: 8951, policy: 8952 } as const;
 const ALTO = path.join(ROOT, "node_modules/.bin/alto");
 const TS_NODE = path.join(ROOT, "node_modules/.bin/ts-node");
-const EVM_CHAIN_ID = 31401; // the `devnetA` network of hardhat.config.ts, pointed at this node
+/** The stand's chain: the `devnetA` or `devnetB` network of hardhat.config.ts, pointed at its node. */
+const STAND_CHAINS = {
+  A: { network: "devnetA", evmChainId: 31401, hexsChainId: 1, urlEnv: "HEXS_DEVNET_URL_A" },
+  B: { network: "devnetB", evmChainId: 31402, hexsChainId: 2, urlEnv: "HEXS_DEVNET_URL_B" },
+} as const;
 /** The deterministic deployer (0x4e59…) alto deploys its simulation contracts through. */
 export const DETERMINISTIC_DEPLOYER = "0x4e59b44847b379578588920ca78fbf26c0b4956c";
 // Its runtime code: alto 0.0.20's pre-signed deployment transaction is malformed (non-hex
@@ -29,6 +33,8 @@ export async function installDeterministicDeployer(provider: JsonRpcProvider): P
 
 /** What clients (tasks/aa.ts `--sponsor`, the app's config.json `sponsors`) need to reach a sponsor. */
 export interface SponsorEndpoints {
+  /** the EVM chain id it sponsors on (clients check it against the chain they are connected to) */
+  chainId: string;
   entryPoint: string;
   factory: string;
   paymaster: string;
@@ -42,19 +48,34 @@ export interface SponsorServices {
   policy: Child;
 }
 
+/** The supervisor's names for a sponsor's two children (`npm run devnet -- restart <name>`). */
+export interface SponsorChildNames {
+  bundler: string;
+  policy: string;
+}
+export const DEFAULT_SPONSOR_NAMES: SponsorChildNames = { bundler: "alto", policy: "policy-signer" };
+
 /**
  * alto (safe mode off: Hardhat has no ERC-7562 tracer; CORS on for the web app's burner) and the
  * policy signer (its own process, devnet/aa/policy-cli.ts) against the node at `rpcUrl`, both
- * children of `sup` (restartable with their original command). Writes `<dir>/sponsor.json`.
+ * children of `sup` (restartable with their original command) under `names` (default alto,
+ * policy-signer). One bundler and one policy signer per chain. Writes `<dir>/sponsor.json`.
  */
 export async function startSponsorServices(
   sup: Supervisor,
-  o: { rpcUrl: string; d: SponsorDeployment; ports: { bundler: number; policy: number }; dir: string },
+  o: {
+    rpcUrl: string;
+    d: SponsorDeployment;
+    ports: { bundler: number; policy: number };
+    dir: string;
+    names?: SponsorChildNames;
+  },
 ): Promise<SponsorServices> {
   const { d, ports, rpcUrl } = o;
+  const names = o.names ?? DEFAULT_SPONSOR_NAMES;
   const bundlerUrl = `http://127.0.0.1:${ports.bundler}`;
   const alto = sup.spawn(
-    "alto",
+    names.bundler,
     ALTO,
     [
       "--entrypoints",
@@ -86,7 +107,7 @@ export async function startSponsorServices(
     { cwd: ROOT },
   );
   const policy = sup.spawn(
-    "policy-signer",
+    names.policy,
     TS_NODE,
     [
       "--transpile-only",
@@ -118,6 +139,7 @@ export async function startSponsorServices(
     waitForLine(sup, policy, /^READY policy-signer /, 120_000, "the policy signer to print its READY line"),
   ]);
   const sponsor: SponsorEndpoints = {
+    chainId: d.chainId,
     entryPoint: d.entryPoint,
     factory: d.factory,
     paymaster: d.paymaster,
@@ -146,6 +168,8 @@ export interface AaStand {
 export interface AaStandOptions {
   dir: string;
   ports?: { node: number; bundler: number; policy: number };
+  /** which devnet chain the node plays (its chain id, Hexs chain id and hardhat network); default A */
+  chain?: keyof typeof STAND_CHAINS;
   opsPerAccountPerHour?: number;
   weiPerHour?: bigint;
   say?: (line: string) => void;
@@ -153,6 +177,7 @@ export interface AaStandOptions {
 
 export async function startAaStand(o: AaStandOptions): Promise<AaStand> {
   const ports = o.ports ?? AA_PORTS;
+  const chain = STAND_CHAINS[o.chain ?? "A"];
   const say = o.say ?? (() => undefined);
   await requireFreePorts([ports.node, ports.bundler, ports.policy]);
   fs.rmSync(o.dir, { recursive: true, force: true });
@@ -166,21 +191,22 @@ export async function startAaStand(o: AaStandOptions): Promise<AaStand> {
       ["node", "--hostname", "127.0.0.1", "--port", String(ports.node)],
       {
         cwd: ROOT,
-        env: { HEXS_NODE_CHAIN_ID: String(EVM_CHAIN_ID) },
+        env: { HEXS_NODE_CHAIN_ID: String(chain.evmChainId) },
         fatal: true,
       },
     );
-    const provider = new JsonRpcProvider(rpcUrl, EVM_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
+    const provider = new JsonRpcProvider(rpcUrl, chain.evmChainId, { staticNetwork: true, cacheTimeout: -1 });
     await waitFor("the hardhat node", 120_000, async () => (await provider.send("eth_chainId", [])) !== undefined, {
       sup,
       c: node,
     });
     await installDeterministicDeployer(provider);
-    say(`hardhat node on ${rpcUrl} (pid ${node.pid}), chain id ${EVM_CHAIN_ID}`);
+    say(`hardhat node on ${rpcUrl} (pid ${node.pid}), chain id ${chain.evmChainId}`);
 
     const out = path.join(o.dir, "aa.json");
-    await hardhat(["run", "--no-compile", "--network", "devnetA", "devnet/aa/deploy.ts"], {
-      HEXS_DEVNET_URL_A: rpcUrl,
+    await hardhat(["run", "--no-compile", "--network", chain.network, "devnet/aa/deploy.ts"], {
+      [chain.urlEnv]: rpcUrl,
+      HEXS_AA_HEXS_CHAIN: String(chain.hexsChainId),
       HEXS_DEPLOYMENTS_DIR: path.join(o.dir, "deployments"),
       HEXS_AA_OUT: out,
       HEXS_AA_POLICY_SIGNER: POLICY_SIGNER.address,
