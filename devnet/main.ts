@@ -1,15 +1,15 @@
 // `npm run devnet`: two EVM chains (`hardhat node`, a block every second), a single-node wasmd
 // chain, the key service (front + 5 shard stores), the Akash stand-in and three relayer operators
 // (2-of-3, each its own key and SQLite queue; operator1 also leads the Akash lease pipeline) on
-// 127.0.0.1, the LayerZero dev executor between the EVM chains, a gas sponsor (ERC-4337) on chain
-// A (alto :7400, policy signer :7401; sponsor.ts); everything deployed and wired (network.ts,
+// 127.0.0.1, the LayerZero dev executor between the EVM chains, a gas sponsor (ERC-4337) on each
+// EVM chain (A: alto :7400, policy signer :7401; B: :7402, :7403; sponsor.ts); everything deployed and wired (network.ts,
 // services.ts), then the cross-chain scenario (scenario.ts), which ends with the buyer decrypting
 // the SDL, a lease running for her purchase and a burner's sponsored purchase on A. Every child
 // process is stopped on exit or Ctrl-C, by the PID this script started.
 //
 //   ts-node devnet/main.ts            run the scenario, then stop everything
 //   ts-node devnet/main.ts --keep     keep everything running after the scenario (Ctrl-C stops it);
-//                                     an operator, the executor, a key store, alto or the policy
+//                                     an operator, the executor, a key store, an alto or a policy
 //                                     signer that exits is reported and the rest runs on (only a
 //                                     chain's exit is fatal)
 //   ts-node devnet/main.ts status     what a kept devnet runs
@@ -92,7 +92,8 @@ async function main(): Promise<void> {
       ],
     };
     fs.writeFileSync(path.join(net.dir, "chains.json"), JSON.stringify(registry, null, 2) + "\n");
-    // The indexer and the web app (skipped, with a note, until scripts/app-build.sh has run).
+    // The indexer and the web app (skipped, with a note, until scripts/app-build.sh has run);
+    // config.json's `sponsors` carries every chain's, so the burner buys on A or B.
     const sponsor = net.sponsor;
     const app = await startApp(
       sup,
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
       path.join(net.dir, "chains.json"),
       say,
       net.services?.keyService,
-      sponsor && { [sponsor.hexsChainId]: sponsor.endpoints },
+      Object.fromEntries(net.sponsors.map((sp) => [sp.hexsChainId, sp.endpoints])),
     );
     if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
     const tScenario = Date.now();
@@ -130,17 +131,25 @@ async function main(): Promise<void> {
         `  decrypt as a key holder: npx hardhat model:decrypt --network devnetB --model 100:1 --from 3 --out /tmp/fork.sdl.yaml --key-service ${net.services.keyService}`,
       );
       if (app) say(`  web app: ${app.url} (a wallet on the devnet's chains; funded accounts: the dev mnemonic's)`);
-      if (sponsor) {
-        const sf = path.relative(ROOT, sponsor.file);
+      if (net.sponsors.length) {
         say(
-          `  no wallet: ${app ? `${app.url}#/burner ("No wallet? Use a burner") or ` : ""}a burner in the CLI (sponsored gas on ${a.label}):`,
+          `  no wallet: ${app ? `${app.url}#/burner ("No wallet? Use a burner": it buys on the chain the model is priced on) or ` : ""}a burner in the CLI, sponsored gas on ${net.sponsors.map((sp) => sp.label).join(" and ")}:`,
         );
-        say(`    npx hardhat aa:burner --network devnetA --sponsor ${sf}   (prints its smart account)`);
-        say(`    fund the account with the test ERC-20: npx hardhat devnet:mint-tusd --network devnetA --to <account>`);
-        say(`    npx hardhat aa:buy --network devnetA --sponsor ${sf} --model ${a.hexsChainId}:1 --currency ${sponsor.d.token}`);
-        say(
-          `    bundler ${sponsor.endpoints.bundlerUrl}, policy signer ${sponsor.endpoints.policyUrl}; if one exits: npm run devnet -- restart alto | policy-signer`,
-        );
+        for (const sp of net.sponsors) {
+          const sf = path.relative(ROOT, sp.file);
+          const n = `--network ${sp.network}`;
+          say(`    ${sp.label}: npx hardhat aa:burner ${n} --sponsor ${sf}   (prints its smart account on ${sp.label})`);
+          say(
+            `      fund the account with ${sp.label}'s test ERC-20: npx hardhat devnet:mint-tusd ${n} --token ${sp.d.token} --to <account>`,
+          );
+          say(
+            `      npx hardhat aa:buy ${n} --sponsor ${sf} --model <a model priced on ${sp.label} in ${sp.d.token}> --currency ${sp.d.token}` +
+              (sp.hexsChainId === a.hexsChainId ? ` (the scenario priced ${a.hexsChainId}:1's fork there)` : ""),
+          );
+          say(
+            `      bundler ${sp.endpoints.bundlerUrl}, policy signer ${sp.endpoints.policyUrl}; if one exits: npm run devnet -- restart ${sp.alto.name} | ${sp.policy.name}`,
+          );
+        }
       }
       say(`  relayer status: npm run relayer -- status --config ${path.relative(ROOT, net.operators[0].configFile)}`);
       say("  processes: npm run devnet -- status; one that exited: npm run devnet -- restart operator2");

@@ -2,7 +2,7 @@
 // wasmd chain, Hexs deployed and wired on all three, the LayerZero dev executor, the key service
 // (front + 5 shard stores) and the Akash stand-in (services.ts), and the relayer operators, the
 // first of which also leads the Akash lease pipeline; with `sponsor`, a gas sponsor (ERC-4337) on
-// chain A (sponsor.ts). Every process belongs to the returned Supervisor; `sup.stopAll()` ends them.
+// each EVM chain, A and B (sponsor.ts: per chain its own bundler and policy signer). Every process belongs to the returned Supervisor; `sup.stopAll()` ends them.
 import fs from "node:fs";
 import path from "node:path";
 import { parseEther, type Wallet } from "ethers";
@@ -63,9 +63,9 @@ export interface DevnetOptions {
   /** false: no key service, no Akash stand-in, no `akash` section in the operators' configs (default true) */
   services?: boolean;
   /**
-   * true: a gas sponsor (ERC-4337) on EVM chain A: EntryPoint v0.7, SimpleAccountFactory,
-   * HexsPaymaster and a test ERC-20 the market accepts, the alto bundler and the policy signer
-   * (devnet/sponsor.ts). Default false.
+   * true: a gas sponsor (ERC-4337) on each EVM chain (A and B): EntryPoint v0.7,
+   * SimpleAccountFactory, HexsPaymaster and a test ERC-20 the market accepts, and per chain an
+   * alto bundler and a policy signer (devnet/sponsor.ts). Default false.
    */
   sponsor?: boolean;
 }
@@ -84,8 +84,10 @@ export interface Devnet {
   startRelayers: () => Promise<void>;
   /** the key service and the Akash stand-in (unless `services: false`) */
   services?: DevnetServices;
-  /** the gas sponsor on chain A (with `sponsor: true`) */
+  /** the gas sponsor on chain A (with `sponsor: true`; also sponsors[0]) */
   sponsor?: DevnetSponsor;
+  /** the gas sponsors of every EVM chain, in `evm`'s order (with `sponsor: true`; else empty) */
+  sponsors: DevnetSponsor[];
 }
 
 export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
@@ -108,7 +110,7 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       grpcPort,
       ...Array.from({ length: n }, (_, i) => firstOperatorPort + i),
       ...(withServices ? [KEY_SERVICE_PORT, ...SHARD_STORE_PORTS, ...AKASH_PORTS] : []),
-      ...(o.sponsor ? [SPONSOR_PORTS.bundler, SPONSOR_PORTS.policy] : []),
+      ...(o.sponsor ? SPONSOR_PORTS : []),
     ]);
     say("starting EVM chains A and B (hardhat node) and the Cosmos chain (wasmd)…");
     const [nodes] = await Promise.all([
@@ -154,8 +156,8 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
       const funder = await c.signer(0);
       for (const k of submitters) await (await funder.sendTransaction({ to: k.address, value: parseEther("100") })).wait();
     }
-    // The sponsor's contracts go on A (its own hardhat run, as account 0) while the Cosmos chain is set up.
-    const sponsorDeployed = o.sponsor ? deploySponsorOn(evm[0], dir) : undefined;
+    // The sponsors' contracts go on A and B (a hardhat run per chain, as account 0) while the Cosmos chain is set up.
+    const sponsorDeployed = o.sponsor ? Promise.all(evm.map((c) => deploySponsorOn(c, dir))) : undefined;
     sponsorDeployed?.catch(() => undefined); // awaited below; a failure is reported there
     const pubkeys = keys.map((k) => k.signingKey.compressedPublicKey.slice(2));
     // peers = the lanes the contract journals its facts to: the EVM chains only. Its config's
@@ -174,11 +176,12 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
         "auto",
       );
     }
-    const sponsorD = await sponsorDeployed;
-    if (sponsorD)
+    const sponsorDs = (await sponsorDeployed) ?? [];
+    sponsorDs.forEach((sd, i) =>
       say(
-        `${evm[0].label}: gas sponsor EntryPoint v0.7 ${sponsorD.entryPoint}, SimpleAccountFactory ${sponsorD.factory}, HexsPaymaster ${sponsorD.paymaster} (owner: the timelock); the market accepts the test ERC-20 ${sponsorD.token}`,
-      );
+        `${evm[i].label}: gas sponsor EntryPoint v0.7 ${sd.entryPoint}, SimpleAccountFactory ${sd.factory}, HexsPaymaster ${sd.paymaster} (owner: the timelock); the market accepts the test ERC-20 ${sd.token}`,
+      ),
+    );
     // From here on the EVM chains also mine a block every second, so confirmations advance.
     for (const c of evm) await c.provider.send("evm_setIntervalMining", [o.blockTimeMs ?? 1000]);
     if (o.automine === false) for (const c of evm) await c.provider.send("evm_setAutomine", [false]);
@@ -257,16 +260,28 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
           `${op.name}: ready on http://127.0.0.1:${op.httpPort} (/metrics, /readyz), config ${path.relative(ROOT, op.configFile)}`,
         );
     };
-    // alto and the policy signer come up while the operators start
-    const sponsorStarted = sponsorD ? startSponsorOn(sup, evm[0], sponsorD, dir) : undefined;
-    sponsorStarted?.catch(() => undefined);
+    // each chain's alto and policy signer come up while the operators start
+    const sponsorStarted = Promise.all(sponsorDs.map((sd, i) => startSponsorOn(sup, evm[i], sd, dir)));
+    sponsorStarted.catch(() => undefined);
     if (o.startRelayers ?? true) await startRelayers();
-    const sponsor = await sponsorStarted;
-    if (sponsor)
+    const sponsors = await sponsorStarted;
+    for (const sp of sponsors)
       say(
-        `${evm[0].label}: alto bundler ${sponsor.endpoints.bundlerUrl} (pid ${sponsor.alto.pid}, --safe-mode false), policy signer ${sponsor.endpoints.policyUrl} (pid ${sponsor.policy.pid})`,
+        `${sp.label}: alto bundler ${sp.endpoints.bundlerUrl} (${sp.alto.name}, pid ${sp.alto.pid}, --safe-mode false), policy signer ${sp.endpoints.policyUrl} (${sp.policy.name}, pid ${sp.policy.pid})`,
       );
-    return { sup, dir, evm, cosmos, keys, submitters, operators, startRelayers, services: svc, sponsor };
+    return {
+      sup,
+      dir,
+      evm,
+      cosmos,
+      keys,
+      submitters,
+      operators,
+      startRelayers,
+      services: svc,
+      sponsor: sponsors[0],
+      sponsors,
+    };
   } catch (e) {
     await sup.stopAll();
     throw e;

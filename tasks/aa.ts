@@ -15,6 +15,8 @@ import { parseAddress, parseCurrency, parseId } from "./lib/parse";
 
 /** What a sponsor publishes for clients (the devnet stand writes it). */
 export interface SponsorFile {
+  /** the EVM chain id it sponsors on (optional in older files) */
+  chainId?: string;
   entryPoint: string;
   factory: string;
   paymaster: string;
@@ -57,6 +59,12 @@ function burnerKey(file: string, create: boolean): { key: string; created: boole
 
 async function config(hre: HardhatRuntimeEnvironment, a: Common): Promise<SponsorConfig> {
   const s = readSponsor(a.sponsor);
+  const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+  // one sponsor per chain: a file of another chain's would be refused by its policy signer anyway
+  if (s.chainId !== undefined && BigInt(s.chainId) !== chainId)
+    fail(
+      `sponsor file ${a.sponsor} is for EVM chain ${s.chainId}, but --network ${hre.network.name} is chain ${chainId}: pass that chain's sponsor file (on the devnet, .devnet/sponsor/sponsor.json is chain A's, .devnet/sponsor-b/sponsor.json chain B's)`,
+    );
   const { aa } = await sdk();
   return {
     provider: hre.ethers.provider,
@@ -65,7 +73,7 @@ async function config(hre: HardhatRuntimeEnvironment, a: Common): Promise<Sponso
     entryPoint: s.entryPoint,
     factory: s.factory,
     paymaster: s.paymaster,
-    chainId: (await hre.ethers.provider.getNetwork()).chainId,
+    chainId,
   };
 }
 

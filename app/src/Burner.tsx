@@ -38,10 +38,23 @@ function saveBurner(b: StoredBurner | undefined): void {
   else localStorage.removeItem(STORE);
 }
 
-/** The chains this deployment sponsors, each with its sponsor's client configuration. */
+/**
+ * The chains this deployment sponsors (one sponsor per chain: its own bundler and policy signer),
+ * each with its sponsor's client configuration. A purchase goes to the sponsor of the chain the
+ * model is priced on. A sponsor entry that names another EVM chain than the registry's is left
+ * out: its policy signer would refuse every operation.
+ */
 function sponsored(config: AppConfig): { chain: EvmChain; sponsor: Sponsor; cfg: SponsorConfig }[] {
   return evmChains(config.registry)
-    .filter((c) => config.sponsors[c.hexsChainId] && c.rpcUrl && c.evmChainId)
+    .filter((c) => {
+      const s = config.sponsors[c.hexsChainId];
+      if (!s || !c.rpcUrl || !c.evmChainId) return false;
+      if (s.chainId !== undefined && s.chainId !== String(c.evmChainId)) {
+        console.warn(`config.json: sponsors.${c.hexsChainId} is for EVM chain ${s.chainId}, not ${c.evmChainId}: ignored`);
+        return false;
+      }
+      return true;
+    })
     .map((chain) => {
       const sponsor = config.sponsors[chain.hexsChainId];
       // no call cache: the account's nonce and code are read right before each operation

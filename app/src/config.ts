@@ -18,6 +18,8 @@ export interface Sponsor {
   entryPoint: string;
   factory: string;
   paymaster: string;
+  /** the EVM chain id it sponsors on, when the deployment states it (the devnet does) */
+  chainId?: string;
 }
 
 const SPONSOR_FIELDS = ["bundlerUrl", "policyUrl", "entryPoint", "factory", "paymaster"] as const;
@@ -30,7 +32,12 @@ export function parseSponsors(raw: unknown): Record<number, Sponsor> {
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const r = (v ?? {}) as Record<string, unknown>;
     for (const f of SPONSOR_FIELDS) if (typeof r[f] !== "string") throw new Error(`config.json: sponsors.${k}.${f} is missing`);
-    out[Number(k)] = Object.fromEntries(SPONSOR_FIELDS.map((f) => [f, r[f] as string])) as unknown as Sponsor;
+    if (r.chainId !== undefined && typeof r.chainId !== "string")
+      throw new Error(`config.json: sponsors.${k}.chainId must be a string (the EVM chain id)`);
+    out[Number(k)] = {
+      ...(Object.fromEntries(SPONSOR_FIELDS.map((f) => [f, r[f] as string])) as unknown as Sponsor),
+      ...(r.chainId === undefined ? {} : { chainId: r.chainId }),
+    };
   }
   return out;
 }
