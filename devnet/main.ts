@@ -112,12 +112,16 @@ async function main(): Promise<void> {
       outDir: net.dir,
       logDir: sup.dir,
       sponsor,
+      sponsorB: net.sponsors[1],
     });
     say(
       `\nscenario done in ${((Date.now() - t0) / 1000).toFixed(0)} s (start-up ${((tScenario - t0) / 1000).toFixed(0)} s, scenario ${((Date.now() - tScenario) / 1000).toFixed(0)} s): ` +
         `model ${r.rootModel}, fork ${r.forkModel}, key ${r.keyOnB}, lease ${r.lease.owner}/${r.lease.dseq} (${r.lease.seconds.toFixed(1)} s from purchase to LeaseReported on B)` +
         (r.sponsored
-          ? `, sponsored key ${r.sponsored.keyId} (${r.sponsored.seconds.toFixed(1)} s, ${r.sponsored.bundleGasUsed} bundle gas)`
+          ? `, sponsored key ${r.sponsored.keyId} on A (${r.sponsored.seconds.toFixed(1)} s, ${r.sponsored.bundleGasUsed} bundle gas)`
+          : "") +
+        (r.sponsoredB
+          ? `, sponsored key ${r.sponsoredB.keyId} on B (${r.sponsoredB.seconds.toFixed(1)} s, step ${r.sponsoredB.stepSeconds.toFixed(1)} s, ${r.sponsoredB.bundleGasUsed} bundle gas)`
           : ""),
     );
     fs.writeFileSync(

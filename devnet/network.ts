@@ -176,7 +176,10 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
         "auto",
       );
     }
+    const tSponsorWait = Date.now();
     const sponsorDs = (await sponsorDeployed) ?? [];
+    if (sponsorDs.length)
+      say(`waited ${((Date.now() - tSponsorWait) / 1000).toFixed(1)} s for the gas sponsors' deployments (A and B in parallel)`);
     sponsorDs.forEach((sd, i) =>
       say(
         `${evm[i].label}: gas sponsor EntryPoint v0.7 ${sd.entryPoint}, SimpleAccountFactory ${sd.factory}, HexsPaymaster ${sd.paymaster} (owner: the timelock); the market accepts the test ERC-20 ${sd.token}`,
@@ -264,7 +267,12 @@ export async function startDevnet(o: DevnetOptions = {}): Promise<Devnet> {
     const sponsorStarted = Promise.all(sponsorDs.map((sd, i) => startSponsorOn(sup, evm[i], sd, dir)));
     sponsorStarted.catch(() => undefined);
     if (o.startRelayers ?? true) await startRelayers();
+    const tStartWait = Date.now();
     const sponsors = await sponsorStarted;
+    if (sponsors.length)
+      say(
+        `waited ${((Date.now() - tStartWait) / 1000).toFixed(1)} s for the sponsors' bundlers and policy signers after the operators`,
+      );
     for (const sp of sponsors)
       say(
         `${sp.label}: alto bundler ${sp.endpoints.bundlerUrl} (${sp.alto.name}, pid ${sp.alto.pid}, --safe-mode false), policy signer ${sp.endpoints.policyUrl} (${sp.policy.name}, pid ${sp.policy.pid})`,

@@ -82,6 +82,8 @@ export interface ScenarioResult {
   lease: { owner: string; dseq: string; gseq: number; oseq: number; provider: string; reportNonce: number; seconds: number };
   /** the burner's sponsored purchase on A (when the devnet runs a gas sponsor) */
   sponsored?: SponsoredBuy;
+  /** the same on B (when the devnet runs a gas sponsor there too) */
+  sponsoredB?: SponsoredBuy;
 }
 
 export interface SponsoredBuy {
@@ -93,6 +95,8 @@ export interface SponsoredBuy {
   actualGasCost: bigint;
   bundleGasUsed: bigint;
   seconds: number;
+  /** the whole step: pricing the fork, funding the account, the purchase and the checks */
+  stepSeconds: number;
 }
 
 /** What the scenario needs besides the chains: the services and who runs them. */
@@ -108,6 +112,8 @@ export interface ScenarioServices {
   logDir: string;
   /** the gas sponsor on A: the scenario ends with a burner's sponsored purchase there */
   sponsor?: DevnetSponsor;
+  /** the gas sponsor on B: then a burner buys there too, through B's own bundler and policy signer */
+  sponsorB?: DevnetSponsor;
 }
 
 export async function runScenario(
@@ -511,63 +517,68 @@ export async function runScenario(
     await akash.close();
   }
 
-  // 9. Purchases without gas: a burner session key with no coin buys a key of alice's fork on A.
-  if (x.sponsor) {
-    const sp = x.sponsor;
+  // 9. Purchases without gas: a burner session key with no coin buys a key of alice's fork on A,
+  // then (when B has its sponsor) another on B, each through its chain's own bundler and policy signer.
+  for (const [c, sp] of [
+    [a, x.sponsor],
+    [b, x.sponsorB],
+  ] as const) {
+    if (!sp) continue;
+    const tStep = Date.now();
     title(
-      `someone with no wallet buys a key of alice's fork on ${a.label}: a burner session key, sponsored gas (ERC-4337: SimpleAccount, HexsPaymaster, alto)`,
+      `someone with no wallet buys a key of alice's fork on ${c.label}: a burner session key, sponsored gas (ERC-4337: SimpleAccount, HexsPaymaster, alto)`,
     );
     const price = 5_000_000n;
-    const token = TestToken__factory.connect(sp.d.token, await a.signer(2));
-    const aliceA = registry(a).connect(await a.signer(2));
-    await (await aliceA.setPrice(fork, sp.d.token, price, 0, true)).wait();
+    const token = TestToken__factory.connect(sp.d.token, await c.signer(2));
+    const alice = registry(c).connect(await c.signer(2));
+    await (await alice.setPrice(fork, sp.d.token, price, 0, true)).wait();
     say(
-      `   alice prices ${show(fork)} on ${a.label} at ${price} units of the test ERC-20 TUSD ${sp.d.token} (accepted by the market through the timelock)`,
+      `   alice prices ${show(fork)} on ${c.label} at ${price} units of the test ERC-20 TUSD ${sp.d.token} (accepted by the market through the timelock)`,
     );
     const cfg: SponsorConfig = {
-      provider: a.provider,
+      provider: c.provider,
       bundler: new BundlerClient(sp.endpoints.bundlerUrl, sp.endpoints.entryPoint),
       policyUrl: sp.endpoints.policyUrl,
       entryPoint: sp.endpoints.entryPoint,
       factory: sp.endpoints.factory,
       paymaster: sp.endpoints.paymaster,
-      chainId: BigInt(a.evmChainId),
+      chainId: BigInt(c.evmChainId),
     };
     const burner = createBurner();
     const account = await accountOf(cfg, burner.address);
     await (await token.mint(account, price)).wait();
-    const [burnerWei, accountWei] = await Promise.all([a.provider.getBalance(burner.address), a.provider.getBalance(account)]);
+    const [burnerWei, accountWei] = await Promise.all([c.provider.getBalance(burner.address), c.provider.getBalance(account)]);
     if (burnerWei !== 0n || accountWei !== 0n)
       throw new Error(`the burner ${burner.address} / its account ${account} hold native coin`);
     say(
       `   burner ${burner.address}, its SimpleAccount ${account} (not deployed yet): 0 ETH each, ${price} TUSD sent to the account`,
     );
-    const pm = HexsPaymaster__factory.connect(sp.d.paymaster, a.provider);
+    const pm = HexsPaymaster__factory.connect(sp.d.paymaster, c.provider);
     const deposit0 = await pm.getDeposit();
     const t9 = Date.now();
     const bought = await buyKeySponsored(cfg, burner.privateKey, {
-      market: await market(a).getAddress(),
+      market: await market(c).getAddress(),
       modelId: fork,
       currency: sp.d.token,
       price,
     });
     const seconds = (Date.now() - t9) / 1000;
-    const keys = KeyNFT__factory.connect(await registry(a).keysOf(fork), a.provider);
+    const keys = KeyNFT__factory.connect(await registry(c).keysOf(fork), c.provider);
     if ((await keys.ownerOf(bought.keyId)) !== account)
       throw new Error(`key ${show(bought.keyId)} is not the burner's account's`);
     const deposit1 = await pm.getDeposit();
-    const still = await a.provider.getBalance(account);
+    const still = await c.provider.getBalance(account);
     if (still !== 0n || deposit0 - deposit1 !== bought.receipt.actualGasCost)
       throw new Error(
         `the sponsor did not pay exactly the operation's gas (deposit ${deposit0} → ${deposit1}, cost ${bought.receipt.actualGasCost}, account ${still} wei)`,
       );
     say(
-      `   ✓ sdk.aa.buyKeySponsored: key ${show(bought.keyId)} owned by the burner's account; user operation ${bought.receipt.userOpHash.slice(0, 18)}… in bundle tx ${bought.receipt.transactionHash.slice(0, 18)}… (${seconds.toFixed(1)} s)`,
+      `   ✓ sdk.aa.buyKeySponsored: key ${show(bought.keyId)} owned by the burner's account; user operation ${bought.receipt.userOpHash.slice(0, 18)}… in bundle tx ${bought.receipt.transactionHash.slice(0, 18)}… (${seconds.toFixed(1)} s, ${sp.alto.name} ${sp.endpoints.bundlerUrl})`,
     );
     say(
       `   ✓ the paymaster's deposit paid ${formatEther(bought.receipt.actualGasCost)} ETH (the operation was charged ${bought.receipt.actualGasUsed} gas, with preVerificationGas and the unused-gas penalty; the bundle tx used ${bought.receipt.bundleGasUsed}); the burner and its account still hold 0 ETH`,
     );
-    result.sponsored = {
+    const r: SponsoredBuy = {
       keyId: bought.keyId,
       account,
       userOpHash: bought.receipt.userOpHash,
@@ -575,7 +586,10 @@ export async function runScenario(
       actualGasCost: bought.receipt.actualGasCost,
       bundleGasUsed: bought.receipt.bundleGasUsed,
       seconds,
+      stepSeconds: (Date.now() - tStep) / 1000,
     };
+    if (c === a) result.sponsored = r;
+    else result.sponsoredB = r;
   }
   return result;
 }
