@@ -105,8 +105,23 @@ export const akashSectionSchema = z
      */
     payouts: z
       .object({
-        /** by purchase chain name (EVM only): what is paid there, 0x000…0 = the native coin */
-        currency: z.record(z.string(), evmAddress),
+        /**
+         * by purchase chain name: what is paid there. An EVM chain: an address, 0x000…0 = the
+         * native coin, else an ERC-20. The CosmWasm chain: a bank denom (e.g. "ustake"), sent from
+         * the operator's account there (the chain's submitter key, or `key`) to Cosmos holders.
+         */
+        currency: z.record(
+          z.string(),
+          z.union([
+            evmAddress,
+            z
+              .string()
+              .regex(
+                /^[a-zA-Z][a-zA-Z0-9/:._-]{2,127}$/,
+                "expected a 0x-prefixed 20-byte EVM address (EVM chain) or a bank denom such as ustake (CosmWasm chain)",
+              ),
+          ]),
+        ),
         /** currency (lower case) → uact per smallest unit, as a ratio (the top-up rates' form) */
         rates: z.record(z.string(), z.object({ uactNumerator: uint, unitDenominator: uint }).strict()),
         /** the paying account's key (default the chain's submitter key; a key of its own avoids nonce races with deliveries) */

@@ -26,7 +26,20 @@
 // versions are re-derived from the stored one (deterministic signatures, RFC 6979) and their
 // receipts are checked before the nonce is taken as used by something else. Nothing but the latest
 // version needs storing.
+//
+// Cosmos holders (account family Cosmos, on the CosmWasm chain): a bank send of the configured
+// denom from the operator's account on that chain (the lease service's wasmd account), the same
+// way: the signed TxRaw (base64), its hash and the account sequence used are persisted before the
+// broadcast; a resumed job looks the hash up first (the chain's tx index) and re-broadcasts the
+// same bytes; a new send is signed only when the sequence was taken by another transaction and the
+// hash is still unknown, or the send was included and failed (nothing paid). Cosmos fees are fixed
+// by gas price, so a sent payout is re-broadcast, never fee-bumped.
 import { Interface, Transaction, ZeroAddress, getAddress, type JsonRpcProvider, type TransactionLike, type Wallet } from "ethers";
+import { sha256 } from "@cosmjs/crypto";
+import { fromBase64, toBase64, toBech32, toHex } from "@cosmjs/encoding";
+import type { OfflineDirectSigner } from "@cosmjs/proto-signing";
+import { calculateFee, coins, GasPrice, SigningStargateClient } from "@cosmjs/stargate";
+import { TxRaw } from "cosmjs-types/cosmos/tx/v1beta1/tx";
 import { AccountFamily } from "../../codec";
 import { errorMessage } from "../../sdk/akash/errors";
 import type { HandoverRow, LeaseStore } from "../store";
@@ -36,6 +49,7 @@ import type { ConversionRate } from "./topups";
 
 /** Where and how payouts to holders on one EVM chain are made. */
 export interface PayoutChain {
+  kind?: "evm";
   /** Hexs chain id */
   hexsChainId: string;
   provider: JsonRpcProvider;
@@ -46,6 +60,31 @@ export interface PayoutChain {
   /** uact per smallest unit of `currency` (the same form as the top-up rates) */
   rate: ConversionRate;
 }
+
+/** Where and how payouts to Cosmos holders on the CosmWasm chain are made: a bank send of `denom`. */
+export interface CosmosPayoutChain {
+  kind: "cosmos";
+  /** Hexs chain id */
+  hexsChainId: string;
+  /** CometBFT RPC */
+  rpc: string;
+  /** the operator's key on this chain, and its account (which pays; it must exist, i.e. be funded) */
+  signer: OfflineDirectSigner;
+  address: string;
+  /** bech32 prefix of the chain's accounts */
+  prefix: string;
+  /** the bank denom paid */
+  denom: string;
+  /** fee per gas, e.g. "0.025ustake" */
+  gasPrice: string;
+  /** uact per smallest unit of `denom` */
+  rate: ConversionRate;
+}
+
+export type AnyPayoutChain = PayoutChain | CosmosPayoutChain;
+
+/** Gas of one bank send (a MsgSend of one coin uses ~70–90k on wasmd; fixed so the fee is known before signing). */
+export const COSMOS_SEND_GAS = 150_000;
 
 /** Test hooks: throw from them to simulate a crash at that point. */
 export interface PayoutHooks {
@@ -60,7 +99,7 @@ export interface PayoutHooks {
 export interface PayoutOptions {
   store: LeaseStore;
   /** by Hexs chain id */
-  chains: ReadonlyMap<string, PayoutChain>;
+  chains: ReadonlyMap<string, AnyPayoutChain>;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   pollMs?: number;
@@ -95,6 +134,15 @@ export function evmAddressOfWord(word: string): string | undefined {
   if (b.length !== 22 || b[0] !== AccountFamily.Evm || b[1] !== 20) return undefined;
   return getAddress("0x" + b.subarray(2).toString("hex"));
 }
+
+/** The bech32 address of an account word of the Cosmos family (20 bytes), undefined for another family. */
+export function cosmosAddressOfWord(word: string, prefix: string): string | undefined {
+  const b = Buffer.from(word.replace(/^0x/, ""), "hex");
+  if (b.length !== 22 || b[0] !== AccountFamily.Cosmos || b[1] !== 20) return undefined;
+  return toBech32(prefix, b.subarray(2));
+}
+
+const isCosmos = (c: AnyPayoutChain): c is CosmosPayoutChain => c.kind === "cosmos";
 
 /** `t`'s fields with every fee mapped by `f` (the same transfer at the same nonce). */
 function withFees(t: Transaction, f: (fee: bigint) => bigint): TransactionLike {
@@ -184,32 +232,41 @@ export class EscrowPayouts {
     };
     if (uact === 0n) return none("no escrow was left to return");
     const word = h.escrowTo ?? h.toHolder;
-    const to = evmAddressOfWord(word);
     const chain = this.o.chains.get(h.toChain);
+    const to = !chain ? undefined : isCosmos(chain) ? cosmosAddressOfWord(word, chain.prefix) : evmAddressOfWord(word);
     if (!to || !chain)
       // recorded, not dropped: the gauge and the row keep what the operator owes
       return none(`owed ${uact}uact to ${word} on chain ${h.toChain}: no payout configured for that chain or account family`);
+    const currency = isCosmos(chain) ? chain.denom : getAddress(chain.currency);
     const amount = unitsForUact(uact, chain.rate);
-    if (amount === 0n) return none(`${uact}uact is worth less than one unit of ${chain.currency} on chain ${h.toChain}`);
+    if (amount === 0n) return none(`${uact}uact is worth less than one unit of ${currency} on chain ${h.toChain}`);
     return this.o.store.updateHandover(h.id, {
       payoutState: "owed",
       payoutTo: to,
       payoutChain: h.toChain,
-      payoutCurrency: getAddress(chain.currency),
+      payoutCurrency: currency,
       payoutAmount: amount.toString(),
       payoutNote: `${uact}uact at ${chain.rate.uactNumerator}/${chain.rate.unitDenominator} uact per unit`,
       payoutNextAt: this.now(),
     });
   }
 
-  private chainOf(h: HandoverRow): PayoutChain {
+  private anyChainOf(h: HandoverRow): AnyPayoutChain {
     const c = this.o.chains.get(h.payoutChain!);
     if (!c) throw new Error(`payout chain ${h.payoutChain} of handover ${h.id} is no longer configured`);
     return c;
   }
 
+  private chainOf(h: HandoverRow): PayoutChain {
+    const c = this.anyChainOf(h);
+    if (isCosmos(c)) throw new Error(`payout chain ${h.payoutChain} of handover ${h.id} is a Cosmos chain`);
+    return c;
+  }
+
   /** owed: sign, persist the signed bytes, then broadcast (a crash after the persist re-broadcasts the same bytes). */
   private async send(h: HandoverRow): Promise<HandoverRow> {
+    const any = this.anyChainOf(h);
+    if (isCosmos(any)) return this.sendCosmos(h, any);
     const c = this.chainOf(h);
     const amount = BigInt(h.payoutAmount!);
     const nonce = await c.provider.getTransactionCount(c.wallet.address, "pending");
@@ -263,6 +320,8 @@ export class EscrowPayouts {
    * replace them with doubled fees.
    */
   private async confirm(h: HandoverRow): Promise<HandoverRow> {
+    const any = this.anyChainOf(h);
+    if (isCosmos(any)) return this.confirmCosmos(h, any);
     const c = this.chainOf(h);
     const receipt = await c.provider.getTransactionReceipt(h.payoutTx!);
     if (receipt) return this.settle(h, h.payoutTx!, receipt.status === 1);
@@ -342,6 +401,84 @@ export class EscrowPayouts {
       out.push(t.hash!);
     }
     return out;
+  }
+
+  private readonly cosmosClients = new Map<string, Promise<SigningStargateClient>>();
+
+  private cosmosClient(c: CosmosPayoutChain): Promise<SigningStargateClient> {
+    let p = this.cosmosClients.get(c.hexsChainId);
+    if (!p) {
+      p = SigningStargateClient.connectWithSigner(c.rpc, c.signer);
+      p.catch(() => this.cosmosClients.delete(c.hexsChainId)); // connect again on the next step
+      this.cosmosClients.set(c.hexsChainId, p);
+    }
+    return p;
+  }
+
+  /** owed (Cosmos): sign a bank send at the account's current sequence, persist it, then broadcast. */
+  private async sendCosmos(h: HandoverRow, c: CosmosPayoutChain): Promise<HandoverRow> {
+    const client = await this.cosmosClient(c);
+    const [{ accountNumber, sequence }, chainId] = await Promise.all([client.getSequence(c.address), client.getChainId()]);
+    const msg = {
+      typeUrl: "/cosmos.bank.v1beta1.MsgSend",
+      value: { fromAddress: c.address, toAddress: h.payoutTo!, amount: coins(h.payoutAmount!, h.payoutCurrency!) },
+    };
+    const fee = calculateFee(COSMOS_SEND_GAS, GasPrice.fromString(c.gasPrice));
+    const signed = await client.sign(c.address, [msg], fee, `hexs handover ${h.id}: escrow payout`, {
+      accountNumber,
+      sequence,
+      chainId,
+    });
+    const bytes = TxRaw.encode(signed).finish();
+    const hash = toHex(sha256(bytes)).toUpperCase();
+    const sent = await this.o.store.updateHandover(h.id, {
+      payoutState: "sent",
+      payoutRaw: toBase64(bytes),
+      payoutTx: hash,
+      payoutNonce: sequence,
+      payoutNextAt: this.now(),
+    });
+    this.hook(() => this.o.hooks?.beforePayoutBroadcast?.(sent));
+    await this.broadcastCosmos(client, bytes);
+    this.log.info(
+      { handover: h.id, to: h.payoutTo, amount: h.payoutAmount, denom: h.payoutCurrency, tx: hash },
+      "escrow payout sent (bank send)",
+    );
+    this.hook(() => this.o.hooks?.afterPayoutBroadcast?.(sent));
+    return this.confirmCosmos(sent, c);
+  }
+
+  /** A node that has the tx in its cache already answers with an error: the tx index decides. */
+  private async broadcastCosmos(client: SigningStargateClient, bytes: Uint8Array): Promise<void> {
+    try {
+      await client.broadcastTxSync(bytes);
+    } catch (e) {
+      if (!/already exists in cache|tx already exists/i.test(errorMessage(e))) throw e;
+    }
+  }
+
+  /**
+   * sent (Cosmos): the tx index settles it; not indexed and the sequence still ours → re-broadcast
+   * the same bytes; the sequence taken and the hash still unknown → sign anew.
+   */
+  private async confirmCosmos(h: HandoverRow, c: CosmosPayoutChain): Promise<HandoverRow> {
+    const client = await this.cosmosClient(c);
+    const found = await client.getTx(h.payoutTx!);
+    if (found) return this.settle(h, h.payoutTx!, found.code === 0);
+    const { sequence } = await client.getSequence(c.address);
+    if (sequence > h.payoutNonce!) {
+      // the sequence is used: by our tx (asked again after the sequence), or another tx of the account
+      if (await client.getTx(h.payoutTx!)) return this.o.store.updateHandover(h.id, { payoutNextAt: this.now() });
+      return this.resign(h, `sequence ${h.payoutNonce} of ${c.address} was used by another transaction`);
+    }
+    await this.broadcastCosmos(client, fromBase64(h.payoutRaw!));
+    return this.o.store.updateHandover(h.id, { payoutNextAt: this.now() + (this.o.pollMs ?? 500) });
+  }
+
+  /** Close the Cosmos clients (the service's stop). */
+  close(): void {
+    for (const p of this.cosmosClients.values()) void p.then((cl) => cl.disconnect()).catch(() => undefined);
+    this.cosmosClients.clear();
   }
 
   private async resign(h: HandoverRow, why: string): Promise<HandoverRow> {

@@ -22,7 +22,7 @@ import { nextAttemptDelayMs, sleep } from "../retry";
 import { PlaintextFileSdlSource, type SdlRequest, type SdlSource } from "./sdl-source";
 import { EscrowTopups } from "./topups";
 import { LeaseHandovers, type HandoverHooks } from "./handover";
-import { EscrowPayouts, type PayoutChain } from "./payouts";
+import { EscrowPayouts, type AnyPayoutChain } from "./payouts";
 import type { Metrics } from "../metrics";
 
 export function readMnemonic(src: { env: string } | { file: string }): string {
@@ -287,21 +287,45 @@ export class AkashService {
     if (a.payouts) {
       // a failed handover's returned escrow is paid to the new holder on its chain, once
       const { connectEvm } = await import("../sources/evm-provider");
-      const chains = new Map<string, PayoutChain>();
+      const chains = new Map<string, AnyPayoutChain>();
       for (const [name, currency] of Object.entries(a.payouts.currency)) {
         const c = this.o.cfg.chains.find((x) => x.name === name);
+        const key = c && (a.payouts.key ? readMnemonic(a.payouts.key) : this.o.keys.submitter(c));
+        const rate = a.payouts.rates[currency.toLowerCase()];
+        if (c?.type === "cosmwasm") {
+          // Cosmos holders are paid by a bank send from the operator's account on the CosmWasm chain
+          if (/^0x/i.test(currency))
+            throw new ConfigError(
+              `akash.payouts.currency.${name}: ${currency} is an EVM address; ${name} is the CosmWasm chain: name a bank denom`,
+              "akash.payouts",
+            );
+          const { DirectSecp256k1Wallet } = await import("@cosmjs/proto-signing");
+          const pk = typeof key === "string" ? key : key!.privateKey;
+          const signer = await DirectSecp256k1Wallet.fromKey(Buffer.from(pk.replace(/^0x/, ""), "hex"), c.prefix);
+          const [{ address }] = await signer.getAccounts();
+          chains.set(String(c.hexsChainId), {
+            kind: "cosmos",
+            hexsChainId: String(c.hexsChainId),
+            rpc: c.rpc,
+            signer,
+            address,
+            prefix: c.prefix,
+            denom: currency,
+            gasPrice: c.gasPrice,
+            rate,
+          });
+          continue;
+        }
         if (c?.type !== "evm")
-          throw new ConfigError(`akash.payouts.currency.${name}: not an EVM chain of this relayer`, "akash.payouts");
+          throw new ConfigError(`akash.payouts.currency.${name}: not an EVM or CosmWasm chain of this relayer`, "akash.payouts");
+        if (!/^0x/i.test(currency))
+          throw new ConfigError(
+            `akash.payouts.currency.${name}: ${currency} is not an address; an EVM chain pays its native coin (0x000…0) or an ERC-20`,
+            "akash.payouts",
+          );
         const provider = await connectEvm(c.rpc);
-        const key = a.payouts.key ? readMnemonic(a.payouts.key) : this.o.keys.submitter(c);
-        const wallet = new Wallet(key, provider);
-        chains.set(String(c.hexsChainId), {
-          hexsChainId: String(c.hexsChainId),
-          provider,
-          wallet,
-          currency,
-          rate: a.payouts.rates[currency.toLowerCase()],
-        });
+        const wallet = new Wallet(key!, provider);
+        chains.set(String(c.hexsChainId), { hexsChainId: String(c.hexsChainId), provider, wallet, currency, rate });
       }
       this.payouts = new EscrowPayouts({
         store: this.leases,
@@ -413,6 +437,7 @@ export class AkashService {
     await this.started?.catch(() => undefined);
     await Promise.all(this.loops);
     for (const c of this.chains.values()) await c.close().catch(() => undefined);
+    this.payouts?.close();
     await this.akash?.close().catch(() => undefined);
     await this.leases?.close();
   }
