@@ -112,15 +112,12 @@ export const akashSectionSchema = z
          */
         currency: z.record(
           z.string(),
-          z.union([
-            evmAddress,
-            z
-              .string()
-              .regex(
-                /^[a-zA-Z][a-zA-Z0-9/:._-]{2,127}$/,
-                "expected a 0x-prefixed 20-byte EVM address (EVM chain) or a bank denom such as ustake (CosmWasm chain)",
-              ),
-          ]),
+          z
+            .string()
+            .regex(
+              /^(0x[0-9a-fA-F]{40}|[a-zA-Z][a-zA-Z0-9/:._-]{2,127})$/,
+              "expected a 0x-prefixed 20-byte EVM address (EVM chain) or a bank denom such as ustake (CosmWasm chain)",
+            ),
         ),
         /** currency (lower case) → uact per smallest unit, as a ratio (the top-up rates' form) */
         rates: z.record(z.string(), z.object({ uactNumerator: uint, unitDenominator: uint }).strict()),

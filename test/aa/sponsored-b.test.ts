@@ -26,6 +26,7 @@ import {
   type SponsorConfig,
 } from "../../sdk/aa";
 import { devAccount, POLICY_SIGNER, startAaStand, type AaStand } from "../../devnet/aa/stand";
+import { hardhat } from "../../devnet/chains";
 import { HexsMarket__factory, HexsPaymaster__factory, KeyNFT__factory, TestToken__factory } from "../../sdk/typechain";
 import { freePorts } from "../lz/helpers/twoNodes";
 
@@ -190,5 +191,25 @@ describe("sponsored purchases on chain B, each chain with its own bundler and po
     expect(await token(a).allowance(account, a.d.market)).to.equal(price());
     expect(await paymaster(a).getDeposit()).to.equal(depositA - receipt.actualGasCost);
     expect(await token(b).allowance(account, b.d.market)).to.equal(0n);
+  });
+
+  it("has the CLI refuse another chain's sponsor file (aa:burner --network devnetB with chain A's) and use chain B's", async () => {
+    const env = { HEXS_DEVNET_URL_B: b.rpcUrl, HEXS_DEPLOYMENTS_DIR: path.join(b.dir, "deployments") };
+    const burnerFile = path.join(root, "burner-b.json");
+    const flags = (sponsorDir: string) => [
+      "--network",
+      "devnetB",
+      "--burner",
+      burnerFile,
+      "--sponsor",
+      path.join(sponsorDir, "sponsor.json"),
+    ];
+    const refused = await hardhat(["aa:burner", ...flags(a.dir)], env).catch((e: Error) => e);
+    expect(refused).to.be.instanceOf(Error);
+    expect((refused as Error).message).to.contain("is for EVM chain 31401, but --network devnetB is chain 31402");
+    expect(fs.existsSync(burnerFile)).to.equal(true); // the session key is kept; only the sponsor file was wrong
+    const out = await hardhat(["aa:burner", ...flags(b.dir)], env);
+    const owner = (JSON.parse(fs.readFileSync(burnerFile, "utf8")) as { address: string }).address;
+    expect(/its smart account is (0x[0-9a-fA-F]{40})/.exec(out)![1]).to.equal(await accountOf(cfgB, owner));
   });
 });

@@ -78,6 +78,21 @@ describe("relayer config: the akash section", () => {
       expect(configError(base({ ...leader, payouts: { ...payouts, ...bad } })).message).to.match(message);
   });
 
+  it("escrow payouts: a bank denom is a payout currency (the CosmWasm chain's bank send); a malformed currency or a denom without a rate is refused by name", () => {
+    const rates = { ucosm: { uactNumerator: 2, unitDenominator: 3 } };
+    expect(parseConfig(base({ ...leader, payouts: { currency: { a: "ucosm" }, rates } })).akash!.payouts!.currency).to.deep.equal(
+      {
+        a: "ucosm",
+      },
+    );
+    expect(configError(base({ ...leader, payouts: { currency: { a: "0x12" }, rates } })).message).to.match(
+      /akash\.payouts\.currency\.a: .*EVM address \(EVM chain\) or a bank denom/,
+    );
+    expect(configError(base({ ...leader, payouts: { currency: { a: "ustake" }, rates } })).message).to.match(
+      /akash\.payouts\.rates: no non-zero rate for ustake, the payout currency of a/,
+    );
+  });
+
   it("escrow payouts: refuses a payout chain outside akash.purchases and a payout currency without a non-zero rate", () => {
     const native = "0x" + "00".repeat(20);
     const rates = { [native]: { uactNumerator: 1, unitDenominator: "1000000000" } };
