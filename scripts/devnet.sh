@@ -3,8 +3,8 @@
 # block every second), a single-node wasmd chain (127.0.0.1:26657), the key service (front
 # 127.0.0.1:7200, shard stores 7201-7205), the Akash stand-in (127.0.0.1:7300-7303) and three
 # relayer operators (2-of-3; 127.0.0.1:7101-7103; operator1 leads the Akash lease pipeline), with
-# the LayerZero dev executor between the EVM chains and a gas sponsor on chain A (ERC-4337: alto
-# 127.0.0.1:7400, policy signer 127.0.0.1:7401); deploys and wires everything, then runs the
+# the LayerZero dev executor between the EVM chains and a gas sponsor on each EVM chain (ERC-4337:
+# alto and policy signer on 127.0.0.1:7400/7401 for A, 7402/7403 for B); deploys and wires everything, then runs the
 # cross-chain scenario (devnet/scenario.ts), which ends with the buyer decrypting the
 # model's SDL and a lease running on the Akash stand-in for her purchase.
 #
