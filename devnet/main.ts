@@ -101,6 +101,7 @@ async function main(): Promise<void> {
       say,
       net.services?.keyService,
       sponsor && { [sponsor.hexsChainId]: sponsor.endpoints },
+      net.services && { restUrl: net.services.akash.rest, leaseOwners: [net.services.leader.akashAddress] },
     );
     if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
     const tScenario = Date.now();
