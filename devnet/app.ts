@@ -146,6 +146,8 @@ export async function startApp(
   keyServiceUrl?: string,
   /** gas sponsors by Hexs chain id (config.json `sponsors`: the page's burner wallet) */
   sponsors?: Record<number, SponsorEndpoints>,
+  /** the Akash node's REST API (the stand-in answers CORS) and the lease service's accounts: config.json `akash` */
+  akash?: { restUrl: string; leaseOwners: string[] },
 ): Promise<{ url: string; indexer: Indexer; close: () => Promise<void> } | undefined> {
   if (!fs.existsSync(PONDER) || !fs.existsSync(path.join(APP_DIST, "index.html"))) {
     say("web app not started: run scripts/app-build.sh first (installs app/ and indexer/, builds app/dist)");
@@ -165,6 +167,7 @@ export async function startApp(
         chains: registry.chains,
         ...(keyServiceUrl ? { keyServiceUrl } : {}),
         ...(sponsors && Object.keys(sponsors).length ? { sponsors } : {}),
+        ...(akash ? { akash } : {}),
       },
       null,
       2,

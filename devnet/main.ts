@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       say,
       net.services?.keyService,
       Object.fromEntries(net.sponsors.map((sp) => [sp.hexsChainId, sp.endpoints])),
+      net.services && { restUrl: net.services.akash.rest, leaseOwners: [net.services.leader.akashAddress] },
     );
     if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
     const tScenario = Date.now();

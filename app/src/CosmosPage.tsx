@@ -67,8 +67,8 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string>();
   const [parent, setParent] = useState("");
-  const [sdlUri, setSdlUri] = useState("");
-  const [content, setContent] = useState("");
+  const [sdl, setSdl] = useState("");
+  const [imageDigest, setImageDigest] = useState("");
   const [price, setPrice] = useState("");
   const [royalty, setRoyalty] = useState("10");
   const chain = chains.find((c) => c.hexsChainId === chainId);
@@ -91,7 +91,9 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
         detail: `Your wallet did not add ${label} (${e.chainId}): ${e.reason}. It cannot connect to a chain it does not know; nothing was signed or sent.`,
         next: `Connect again and approve adding ${label}, or add it in your wallet's settings.`,
       });
-    else setError(explain(e, label, what?.startsWith("Fork") ? "fork" : "purchase"));
+    // sealing's explanations load with the seal chunk (the route itself stays one chunk)
+    else if (what?.startsWith("Fork")) void import("./explainSeal").then((m) => setError(m.explainPublish(e, label, "fork")));
+    else setError(explain(e, label, "purchase"));
   };
 
   /** Load cosmjs (first time), connect the wallet, read the contract's models and the balance. */
@@ -151,21 +153,59 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
       return `Bought key ${r.keyId} of ${nameOf(String(r.modelId))} (model ${formatId(r.modelId)}) for ${s.mod.formatCoin(r.price, s.h.denom)} (fee ${s.mod.formatCoin(r.fee, s.h.denom)}).`;
     });
 
-  const fork = () =>
-    run(`Fork ${parent ? nameOf(parent) : "a model"}`, async (s, on) => {
+  /**
+   * Fork with an SDL sealed here, as the EVM studio publishes: validated in the page (a bad SDL is
+   * refused before the wallet is asked for anything), encrypted here with the key split over the
+   * key service's shard stores (the wallet signs their challenges, ADR-36), the fork registered
+   * with the sealed locator and its content commitment, then holders of the fork's keys on this
+   * chain (the contract's has_access) may decrypt it. Only ciphertext and sealed shards leave.
+   */
+  async function fork() {
+    const title = `Fork ${parent ? nameOf(parent) : "a model"}`;
+    let seal: typeof import("./seal");
+    let valid: import("../../sdk/keys/seal").ValidSdl;
+    try {
+      seal = await import("./seal");
+      valid = seal.checkForkInPage({ keyServiceUrl: config.keyServiceUrl, chain, sdl, imageDigest: imageDigest.trim() });
+    } catch (e) {
+      setDone(undefined);
+      setSteps([]);
+      setWhat(title);
+      const { explainPublish } = await import("./explainSeal");
+      setError(explainPublish(e, label, "fork"));
+      return;
+    }
+    const keyServiceUrl = config.keyServiceUrl!;
+    const where = { chain: chain!.name, contract: chain!.contract! };
+    await run(title, async (s, on) => {
+      const price_ = s.mod.parseCoin(price, s.h.denom);
+      const owner = s.mod.cosmosKeyHolder(s.h);
+      const sealed = await seal.sealInPage(keyServiceUrl, owner, sdl, imageDigest.trim() || undefined);
+      setSteps((prev) => [
+        ...prev,
+        {
+          step: "checking",
+          text: `SDL checked (${valid.services.join(", ")}) and encrypted in the page: ${sealed.upload.encryptedBytes} bytes stored as ${sealed.upload.cid.slice(0, 16)}…`,
+        },
+      ]);
       const r = await s.mod.cosmosFork(
         s.h,
         {
           parent: BigInt(parent || 0),
-          sdlUri,
-          content,
-          price: s.mod.parseCoin(price, s.h.denom),
+          sdlUri: sealed.upload.locator,
+          content: sealed.contentCommitment,
+          price: price_,
           forkRoyaltyBps: Math.round(Number(royalty || "0") * 100),
         },
         on,
       );
-      return `Forked ${nameOf(parent)} (model ${formatId(parent)}) as model ${formatId(r.modelId)} on ${label}.`;
+      await seal.grantWhereInPage(keyServiceUrl, owner, sealed.upload.locator, {
+        cosmwasm: [{ ...where, modelId: r.modelId }],
+      });
+      setSdl("");
+      return `Forked ${nameOf(parent)} (model ${formatId(parent)}) as model ${formatId(r.modelId)} on ${label}. Its SDL was encrypted in this page; holders of its keys on ${label} may decrypt it.`;
     });
+  }
 
   return (
     <article>
@@ -264,12 +304,35 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
                 </select>
               </label>
               <label>
-                SDL location (where its encrypted SDL is stored)
-                <input className="input mono" value={sdlUri} onChange={(e) => setSdlUri(e.target.value)} />
+                The fork&apos;s SDL (validated and encrypted in this page; only ciphertext leaves it)
+                <textarea
+                  className="input mono"
+                  rows={8}
+                  value={sdl}
+                  onChange={(e) => setSdl(e.target.value)}
+                  spellCheck={false}
+                />
               </label>
               <label>
-                Content commitment (32 bytes, hex)
-                <input className="input mono" value={content} onChange={(e) => setContent(e.target.value)} />
+                Or upload the SDL file
+                <input
+                  className="input"
+                  type="file"
+                  accept=".yaml,.yml,text/yaml,application/yaml"
+                  onChange={(e) => {
+                    const f = e.target.files?.[0];
+                    if (f) void f.text().then(setSdl);
+                  }}
+                />
+              </label>
+              <label>
+                Image digest (only if the SDL&apos;s images are not pinned by @sha256)
+                <input
+                  className="input mono"
+                  value={imageDigest}
+                  placeholder="sha256:…"
+                  onChange={(e) => setImageDigest(e.target.value)}
+                />
               </label>
               <label>
                 Key price ({session.mod.formatCoin(0n, session.h.denom).split(" ")[1]})

@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useState } from "react";
 import * as hexs from "../../sdk";
 import type { EvmChain } from "../../sdk/chains";
+import { AkashUnreachableError, formatDecCoin, liveLease, type AkashConfig, type LiveLease } from "./akash";
 import { currencyOf, formatAmount } from "./currency";
 import { readProvider } from "./pending";
 import { explain, injectedWallet, NoWalletError, walletOn, type Explained } from "./wallet";
@@ -13,7 +14,106 @@ export const purchaseChainOf = (keyId: string): number => Number(BigInt(keyId) >
 
 const when = (unix: number) => `${new Date(unix * 1000).toLocaleString("en-GB", { timeZone: "UTC" })} UTC`;
 
-export function Deployment({ keyId, chain, account }: { keyId: string; chain: EvmChain; account: string }) {
+const LEASE_STATES: Record<LiveLease["state"], string> = {
+  active: "active",
+  insufficient_funds: "insufficient funds",
+  closed: "closed",
+  invalid: "invalid",
+};
+
+/**
+ * The lease on Akash itself (what Akash Console shows): its state, provider, price per block and the
+ * deployment's escrow balance, polled from the node's REST API. An unreachable node is said so here
+ * and nothing else on the page depends on it.
+ */
+function AkashLease({ dseq, akash }: { dseq: string; akash?: AkashConfig }) {
+  const [live, setLive] = useState<{ lease?: LiveLease; error?: string; unreachable?: boolean; loaded: boolean }>({
+    loaded: false,
+  });
+  useEffect(() => {
+    if (!akash) return;
+    let stop = false;
+    const read = () =>
+      liveLease(akash, dseq).then(
+        (lease) => !stop && setLive({ lease, loaded: true }),
+        (e: unknown) =>
+          !stop &&
+          setLive((was) => ({
+            ...was,
+            loaded: true,
+            unreachable: e instanceof AkashUnreachableError,
+            error: e instanceof Error ? e.message : String(e),
+          })),
+      );
+    void read();
+    const t = setInterval(() => void read(), 3000);
+    return () => {
+      stop = true;
+      clearInterval(t);
+    };
+  }, [akash, dseq]);
+  const state = !akash
+    ? "unconfigured"
+    : !live.loaded
+      ? "loading"
+      : live.error
+        ? live.unreachable
+          ? "unreachable"
+          : "error"
+        : (live.lease?.state ?? "missing");
+  return (
+    <div
+      className="akash-lease"
+      role="group"
+      aria-label={`Akash lease dseq ${dseq}`}
+      data-testid="akash-lease"
+      data-state={state}
+    >
+      <strong>On Akash:</strong>{" "}
+      {state === "unconfigured" && (
+        <>this app names no Akash node (akash.restUrl in config.json), so the lease&apos;s live state is not shown.</>
+      )}
+      {state === "loading" && <>reading the lease…</>}
+      {(state === "unreachable" || state === "error") && (
+        <span role="alert" className="error-inline">
+          {state === "unreachable" ? "the Akash node's API did not answer" : live.error}: the lease&apos;s live state is unknown
+          (the record above is the purchase chain&apos;s). It is read again every few seconds.
+        </span>
+      )}
+      {state === "missing" && <>no lease for dseq {dseq} under the lease service&apos;s accounts (yet).</>}
+      {live.lease && !live.error && (
+        <dl className="lease-facts">
+          <dt>Lease</dt>
+          <dd data-testid="lease-state">
+            <span className={`badge lease-${live.lease.state}`}>{LEASE_STATES[live.lease.state]}</span>
+          </dd>
+          <dt>Provider</dt>
+          <dd className="mono" data-testid="lease-provider">
+            {live.lease.provider}
+          </dd>
+          <dt>Price</dt>
+          <dd data-testid="lease-price">{formatDecCoin(live.lease.price)} per block</dd>
+          <dt>Escrow balance</dt>
+          <dd data-testid="lease-escrow">{live.lease.escrow ? formatDecCoin(live.lease.escrow) : "no escrow account"}</dd>
+          <dt>Owner</dt>
+          <dd className="mono">{live.lease.owner}</dd>
+        </dl>
+      )}
+    </div>
+  );
+}
+
+export function Deployment({
+  keyId,
+  chain,
+  account,
+  akash,
+}: {
+  keyId: string;
+  chain: EvmChain;
+  account: string;
+  akash?: AkashConfig;
+}) {
   const [view, setView] = useState<hexs.DeploymentView>();
   const [amount, setAmount] = useState<string>();
   const [busy, setBusy] = useState<string>();
@@ -87,6 +187,7 @@ export function Deployment({ keyId, chain, account }: { keyId: string; chain: Ev
         <>
           leased: Akash deployment <span className="mono">dseq {String(view.dseq)}</span>; the {amount} escrow paid the lease
           operator <span className="mono">{view.payee}</span>.
+          <AkashLease dseq={String(view.dseq)} akash={akash} />
         </>
       )}
       {view.state === "refunded" && <>the deployment failed; the {amount} escrow was credited to the buyer.</>}

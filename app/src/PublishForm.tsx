@@ -12,10 +12,10 @@ import { isAddress, type Signer } from "ethers";
 import * as hexs from "../../sdk";
 import type { EvmChain } from "../../sdk/chains";
 import type { Holder } from "../../sdk/keys/client";
-import { KeyServiceError } from "../../sdk/keys/errors";
 import { chainLabel, evmChains, type AppConfig } from "./config";
 import { metaOf, type Catalog } from "./indexer";
-import { explain, injectedWallet, isRejection, NoWalletError, walletOn, type Explained } from "./wallet";
+import { explainPublish } from "./explainSeal";
+import { injectedWallet, NoWalletError, walletOn, type Explained } from "./wallet";
 
 type PhaseKey = "check" | "seal" | "publish" | "grant" | "bind";
 type PhaseState = "todo" | "active" | "done" | "failed" | "skipped";
@@ -49,34 +49,6 @@ function bps(text: string, what: string, max: number): number {
   const v = Math.round(Number(t) * 100);
   if (v > max) throw new hexs.InvalidParamsError(`bad ${what} ${t}%: at most ${max / 100}%`);
   return v;
-}
-
-function explainPublish(e: unknown, chain: string): Explained {
-  if (e instanceof KeyServiceError && (e.code === "invalid_sdl" || e.code === "unsupported"))
-    return {
-      title: "The SDL is not valid",
-      detail: e.message,
-      next: "Fix the SDL and press the button again. Nothing was uploaded or sent.",
-    };
-  if (e instanceof KeyServiceError && e.code === "bad_request" && /pinned by digest|image digest/.test(e.message))
-    return {
-      title: "The image is not pinned",
-      detail: e.message.replace(/ \(--image-digest\)/, ""),
-      next: "Pin each image as name@sha256:<digest> in the SDL, or give the image digest. Nothing was uploaded or sent.",
-    };
-  if (e instanceof KeyServiceError && e.code === "chain_unavailable")
-    return {
-      title: "Key service unreachable",
-      detail: `The key service did not answer: ${e.message}`,
-      next: "Try again in a moment; nothing was published.",
-    };
-  if (isRejection(e))
-    return {
-      title: "Signature rejected",
-      detail: "You declined a request in your wallet. Nothing more was sent.",
-      next: "Press the button again when you are ready to sign.",
-    };
-  return explain(e, chain, "publication");
 }
 
 export function PublishForm({

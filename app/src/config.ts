@@ -1,6 +1,7 @@
 // Runtime config: the chain registry (the SDK's format) and where the indexer answers, read from
 // config.json beside index.html, so one build serves any deployment.
 import { chainRegistry, type ChainRegistry, type EvmChain } from "../../sdk/chains";
+import { parseAkash, type AkashConfig } from "./akash";
 
 export interface AppConfig {
   indexerUrl: string;
@@ -9,6 +10,8 @@ export interface AppConfig {
   keyServiceUrl?: string;
   /** Gas sponsors (ERC-4337) by Hexs chain id: where a burner's operations go on that chain. */
   sponsors: Record<number, Sponsor>;
+  /** The Akash node's REST API and the lease service's accounts: the live state of a purchase's lease. */
+  akash?: AkashConfig;
 }
 
 /** An ERC-4337 gas sponsor on one chain: its bundler, policy signer and contracts. */
@@ -46,12 +49,20 @@ export async function loadConfig(): Promise<AppConfig> {
   const res = await fetch(new URL("config.json", document.baseURI));
   if (!res.ok)
     throw new Error(`config.json: HTTP ${res.status} (the deployment must serve the chain registry beside index.html)`);
-  const raw = (await res.json()) as { indexerUrl?: unknown; chains?: unknown; keyServiceUrl?: unknown; sponsors?: unknown };
+  const raw = (await res.json()) as {
+    indexerUrl?: unknown;
+    chains?: unknown;
+    keyServiceUrl?: unknown;
+    sponsors?: unknown;
+    akash?: unknown;
+  };
+  const akash = parseAkash(raw.akash);
   if (typeof raw.indexerUrl !== "string") throw new Error("config.json: indexerUrl is missing");
   return {
     indexerUrl: raw.indexerUrl.replace(/\/$/, ""),
     registry: chainRegistry(raw),
     sponsors: parseSponsors(raw.sponsors),
+    ...(akash ? { akash } : {}),
     ...(typeof raw.keyServiceUrl === "string" ? { keyServiceUrl: raw.keyServiceUrl.replace(/\/$/, "") } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // a Keplr-compatible wallet (window.keplr) gives the signer, the SDK's CosmWasm client does the
 // rest (reads, checks, signing, broadcast).
 import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
+import type { OfflineAminoSigner, StdSignature } from "@cosmjs/amino";
 import type { OfflineSigner } from "@cosmjs/proto-signing";
 import type { CosmosChain } from "../../sdk/chains";
 import { DeploymentError } from "../../sdk/chains";
@@ -24,6 +25,15 @@ export interface Keplr {
   experimentalSuggestChain?(info: KeplrChainInfo): Promise<void>;
   enable(chainId: string): Promise<void>;
   getOfflineSigner(chainId: string): OfflineSigner | Promise<OfflineSigner>;
+  /** ADR-36: sign arbitrary bytes (the key service's challenges); Keplr's API for messages that are not transactions. */
+  signArbitrary?(chainId: string, signer: string, data: string | Uint8Array): Promise<StdSignature>;
+}
+
+/** The wallet cannot sign messages (no signArbitrary): the key service cannot be asked to hold the SDL's key. */
+export class NoMessageSigningError extends Error {
+  constructor() {
+    super("the Cosmos wallet cannot sign messages (no signArbitrary): use Keplr or a wallet with ADR-36 signing");
+  }
 }
 
 interface KeplrCurrency {
@@ -166,4 +176,34 @@ export async function readCosmosModel(chain: CosmosChain, id: bigint): Promise<C
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * The key service's view of the connected Cosmos account: an amino signer whose only signatures are
+ * ADR-36 messages (the stores' challenges), made by the wallet's signArbitrary, as Keplr asks dApps
+ * to sign non-transaction data. Anything else is refused here, never passed to the wallet.
+ */
+export function cosmosKeyHolder(h: CosmosHexs): { family: "cosmos"; address: string; signer: OfflineAminoSigner } {
+  const keplr = (window as unknown as { keplr?: Keplr }).keplr;
+  if (!keplr) throw new NoKeplrError();
+  const sign = keplr.signArbitrary?.bind(keplr);
+  if (!sign) throw new NoMessageSigningError();
+  const chainId = h.chain.cosmosChainId!;
+  return {
+    family: "cosmos",
+    address: h.sender,
+    signer: {
+      getAccounts: async () => {
+        const accounts = await (await keplr.getOfflineSigner(chainId)).getAccounts();
+        return accounts.map((a) => ({ address: a.address, algo: a.algo, pubkey: a.pubkey }));
+      },
+      signAmino: async (signer, doc) => {
+        const m = doc.msgs[0] as { type?: string; value?: { signer?: string; data?: string } } | undefined;
+        if (doc.msgs.length !== 1 || m?.type !== "sign/MsgSignData" || m.value?.signer !== signer || !m.value.data)
+          throw new Error("only ADR-36 messages (the key service's challenges) are signed here");
+        const data = Uint8Array.from(atob(m.value.data), (c) => c.charCodeAt(0));
+        return { signed: doc, signature: await sign(chainId, signer, data) };
+      },
+    },
+  };
 }

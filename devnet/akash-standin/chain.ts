@@ -802,6 +802,13 @@ export class StandinChain {
 
   restHandler(): http.RequestListener {
     return (req, res) => {
+      // A node's API server with `enabled-unsafe-cors = true` (app.toml [api]), as the devnet runs
+      // wasmd's: a web page on another origin (the app's lease panel) may read the queries.
+      res.setHeader("access-control-allow-origin", "*");
+      if (req.method === "OPTIONS") {
+        res.writeHead(204, { "access-control-allow-methods": "GET, OPTIONS", "access-control-allow-headers": "*" }).end();
+        return;
+      }
       try {
         const out = this.rest(new URL(req.url ?? "/", "http://127.0.0.1"));
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));

@@ -202,6 +202,58 @@ describe("akash stand-in: what the chain and provider verify", function () {
     expect((await c.leases(c.address, "100"))[0].state).to.equal("closed");
     expect(PROVIDER_A).to.match(/^akash1/);
   });
+
+  it("REST: a page on another origin reads a lease and its escrow (CORS as enabled-unsafe-cors), closed at 0 once the escrow runs out", async () => {
+    const c = await env.client();
+    await c.createDeployment("200", prepareSdl(SDL), 5_000_000n);
+    const bids = await waitBids(c.address, "200");
+    await c.createLease(bids[0]);
+    const origin = { origin: "http://127.0.0.1:5173" };
+    const pre = await fetch(`${env.standin.restUrl}/akash/market/v1beta5/leases/list`, {
+      method: "OPTIONS",
+      headers: { ...origin, "access-control-request-method": "GET" },
+    });
+    expect(pre.status).to.equal(204);
+    expect(pre.headers.get("access-control-allow-origin")).to.equal("*");
+    const read = async () => {
+      const l = await fetch(
+        `${env.standin.restUrl}/akash/market/v1beta5/leases/list?filters.owner=${c.address}&filters.dseq=200`,
+        { headers: origin },
+      );
+      const d = await fetch(
+        `${env.standin.restUrl}/akash/deployment/v1beta4/deployments/info?id.owner=${c.address}&id.dseq=200`,
+        {
+          headers: origin,
+        },
+      );
+      expect(l.headers.get("access-control-allow-origin")).to.equal("*");
+      expect(d.headers.get("access-control-allow-origin")).to.equal("*");
+      type Lease = { lease: { id: { provider: string; dseq: string }; state: string; price: { denom: string; amount: string } } };
+      type Dep = { escrow_account: { state: { state: string; funds: { denom: string; amount: string }[] } } };
+      return { leases: ((await l.json()) as { leases: Lease[] }).leases, escrow: ((await d.json()) as Dep).escrow_account.state };
+    };
+    // the gateway's JSON: snake_case fields, enums by name, DecCoin amounts with 18 decimals
+    const open = await read();
+    expect(open.leases).to.have.length(1);
+    expect(open.leases[0].lease.state).to.equal("active");
+    expect(open.leases[0].lease.id).to.include({ provider: bids[0].provider, dseq: "200" });
+    expect(open.leases[0].lease.price.denom).to.equal("uact");
+    expect(open.escrow).to.deep.equal({
+      owner: c.address,
+      state: "open",
+      funds: [{ denom: "uact", amount: "5000000.000000000000000000" }],
+    });
+    env.standin.chain.exhaustEscrow(c.address, "200");
+    const closed = await read();
+    expect(closed.leases[0].lease.state).to.equal("closed");
+    expect(closed.escrow.state).to.equal("closed");
+    expect(closed.escrow.funds).to.deep.equal([{ denom: "uact", amount: "0.000000000000000000" }]);
+    const missing = await fetch(
+      `${env.standin.restUrl}/akash/deployment/v1beta4/deployments/info?id.owner=${c.address}&id.dseq=201`,
+    );
+    expect(missing.status).to.equal(404);
+    expect(missing.headers.get("access-control-allow-origin")).to.equal("*");
+  });
 });
 
 async function signAdr36Jwt(wallet: Secp256k1HdWallet, address: string, payload: object): Promise<string> {

@@ -3,7 +3,11 @@
 // injected whose signer is a cosmjs DirectSecp256k1HdWallet in Node (real SIGN_MODE_DIRECT
 // signatures over the page's sign docs), so the page, cosmjs in the page and the chain are all
 // real. The page shows the contract's price, buys a key (connected → signing → submitted →
-// confirmed), forks a model; a rejected signature and an empty account lose nothing. cosmjs is
+// confirmed), forks a model with an SDL sealed in the page (validated, encrypted, its key split
+// over a key service's shard stores — in this process, ports 8850-8899 — the wallet signing their
+// ADR-36 challenges; access on the contract's has_access for the fork) that a key holder on the
+// chain then decrypts byte-equal, a malformed SDL refused before the wallet is asked; a rejected
+// signature and an empty account lose nothing. cosmjs is
 // loaded only once a Cosmos chain is picked: the catalog route's JS stays small.
 // Screenshots go to app/test-results/ (gitignored).
 // Run: flock /tmp/hexs-heavy.lock npx hardhat test test/app/cosmos.test.ts
@@ -12,7 +16,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
+import { Secp256k1HdWallet } from "@cosmjs/amino";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
+import { ROOT } from "../../devnet/chains";
+import { connectCosmos, cosmosBuyKey } from "../../sdk/cosmwasm-client";
+import type { CosmosChain } from "../../sdk/chains";
+import { decryptSdl, KeyServiceClient, localEndpoints } from "../../sdk/keys";
+import { startKeyService, type RunningKeyService } from "../../services/key-service/service";
 import { firstFreePort } from "../../devnet/app";
 import {
   connect,
@@ -37,6 +47,8 @@ import { injectKeplr, KeplrBackend } from "./helpers/keplr";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
 const PRICE = 1_500_000n; // 1.5 COSM
+const KEY_PORTS = { from: 8850, to: 8899 }; // this suite's key service (decrypt.test.ts has 8800-8849)
+const FORK_SDL = fs.readFileSync(path.join(ROOT, "devnet/fork.sdl.yaml"), "utf8");
 
 describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet", function () {
   this.timeout(900_000);
@@ -53,6 +65,9 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
   let buyer: string;
   const pageErrors: string[] = [];
   const scripts: string[] = [];
+  const posted: string[] = [];
+  let ks: RunningKeyService;
+  let chain: CosmosChain;
 
   const shot = (name: string) => screenshot(page, name);
   const balance = async (who: string) => BigInt((await admin.client.getBalance(who, env.denom)).amount);
@@ -83,26 +98,34 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
     const carol = devnetMnemonic("carol");
     keplr = new KeplrBackend(await DirectSecp256k1HdWallet.fromMnemonic(carol, { prefix: PREFIX }));
     [{ address: buyer }] = await keplr.wallet.getAccounts();
+    chain = {
+      name: "devnetC",
+      family: "cosmos",
+      hexsChainId: HEXS_CHAIN,
+      rpcUrl: env.rpc,
+      cosmosChainId: env.chainId,
+      bech32Prefix: PREFIX,
+      contract,
+    } as CosmosChain;
+    // the key service checks access on this chain's contract (has_access), under the registry's name
+    ks = await startKeyService({
+      dir: path.join(dir, "keys"),
+      chains: [{ name: chain.name, kind: "cosmwasm", rpcUrl: env.rpc }],
+      port: KEY_PORTS,
+      storePorts: KEY_PORTS,
+    });
     // the Cosmos page reads its chain directly; no EVM chain or indexer in this deployment
     site = await serveApp(dir, {
       indexerUrl: `http://127.0.0.1:${await firstFreePort(19450)}`,
-      chains: [
-        {
-          name: "devnetC",
-          family: "cosmos",
-          hexsChainId: HEXS_CHAIN,
-          rpcUrl: env.rpc,
-          cosmosChainId: env.chainId,
-          bech32Prefix: PREFIX,
-          contract,
-        },
-      ],
+      keyServiceUrl: ks.url,
+      chains: [chain],
     });
     browser = await launch();
     page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
     page.on("pageerror", (e) => pageErrors.push(e.message));
     page.on("request", (r) => {
       if (r.url().endsWith(".js")) scripts.push(new URL(r.url()).pathname);
+      posted.push(`${r.url()} ${r.postData() ?? ""}`);
     });
     if (VERBOSE) page.on("console", (m) => console.log(`    [page] ${m.text()}`));
     await injectKeplr(page, () => keplr);
@@ -111,6 +134,7 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
   after(async () => {
     if (browser) await browser.close();
     if (site) await site.close();
+    if (ks) await ks.close();
     stopDevnet(started);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -233,32 +257,82 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
     }
   });
 
-  it("forks a model on Cosmos with Keplr: the fork names its parent, pays it the royalty share and carries its price", async () => {
+  it("forks a model on Cosmos with an SDL sealed in the page: the fork carries the sealed locator and commitment; a key holder on Cosmos decrypts it byte-equal", async () => {
     await page.getByRole("button", { name: "Reconnect Keplr" }).click();
     await page.getByLabel("connected Cosmos account").filter({ hasText: buyer }).waitFor({ timeout: 30_000 });
     const form = page.getByRole("form", { name: "Fork a model on Devnet C" });
-    await form.getByLabel("SDL location (where its encrypted SDL is stored)").fill("ipfs://bafy-cosmos-llama-chat");
-    await form.getByLabel("Content commitment (32 bytes, hex)").fill("ab".repeat(32));
+    await form.getByLabel("The fork's SDL").fill(FORK_SDL);
     await form.getByLabel("Key price (COSM)").fill("2.25");
     await form.getByLabel("Royalty share forks of this fork pay it (%)").fill("5");
+    const [signedBefore, requestsBefore] = [keplr.arbitrary, posted.length];
     await form.getByRole("button", { name: "Fork on Devnet C" }).click();
     const done = page.getByTestId("cosmos-done");
-    await done.waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid="cosmos-done"], [data-testid="buy-error"]').first().waitFor({ timeout: 90_000 });
+    if (await page.getByTestId("buy-error").count()) {
+      await shot("cosmos-fork-failed");
+      expect.fail(`the fork failed: ${await page.getByTestId("buy-error").innerText()}`);
+    }
+    expect(await done.innerText()).to.contain(
+      "Its SDL was encrypted in this page; holders of its keys on Devnet C may decrypt it",
+    );
     const forkId = BigInt(/as model (\d+)/.exec(await done.innerText())![1]);
     const f = await model(forkId);
     expect(BigInt(f.parent!)).to.equal(modelId);
     expect(f.price).to.equal("2250000");
     expect(f.royalty.fork_royalty_bps).to.equal(500);
     expect(f.upstream_bps).to.equal(1000); // the parent's fork royalty
-    expect(f.sdl_uri).to.equal("ipfs://bafy-cosmos-llama-chat");
+    // the sealed locator (the ciphertext's CID and the key check) and a 32-byte content commitment
+    expect(f.sdl_uri).to.match(/^ipfs:\/\/[A-Za-z0-9]+#kc=0x[0-9a-f]{64}$/);
+    expect(Buffer.from(f.content, "base64")).to.have.length(32);
+    // the wallet signed the stores' challenges (upload and grant), and nothing secret left the page
+    expect(keplr.arbitrary - signedBefore).to.be.greaterThan(0);
+    const sent = posted.slice(requestsBefore).join("\n");
+    expect(sent).to.contain(ks.url.replace(/\/$/, ""));
+    for (const secret of ["llama-3-8b-medical", "profiles:", "HEXS_"]) expect(sent).to.not.contain(secret);
     const row = page.locator(`tr[data-model="${forkId}"]`);
     await row.waitFor({ timeout: 30_000 });
     expect(await row.innerText()).to.match(
       new RegExp(`fork of Model ${modelId & 0xffffffffn} from Devnet C\\s+0\\s+2\\.25 COSM`),
     );
     await shot("cosmos-fork");
+
+    // alice, with no key, is refused; after buying a key of the fork on this chain, she decrypts it
+    const alice = devnetMnemonic("alice");
+    const amino = await Secp256k1HdWallet.fromMnemonic(alice, { prefix: PREFIX });
+    const [{ address }] = await amino.getAccounts();
+    const holder = { family: "cosmos" as const, address, signer: amino };
+    const client = new KeyServiceClient(localEndpoints(ks.url));
+    await expect(decryptSdl(client, holder, f.sdl_uri)).to.be.rejectedWith(/access|denied|not allowed|no key/i);
+    const h = await connectCosmos(chain, await DirectSecp256k1HdWallet.fromMnemonic(alice, { prefix: PREFIX }));
+    try {
+      await cosmosBuyKey(h, forkId);
+    } finally {
+      h.client.disconnect();
+    }
+    expect(Buffer.from(await decryptSdl(client, holder, f.sdl_uri)).toString("utf8")).to.equal(FORK_SDL);
     expect(pageErrors).to.deep.equal([]);
   });
+
+  it("a malformed SDL in the Cosmos fork form is refused in the page before the wallet is asked", async () => {
+    const form = page.getByRole("form", { name: "Fork a model on Devnet C" });
+    const [calls, requests, paid] = [keplr.calls.length, posted.length, await balance(buyer)];
+    const models = ((await admin.client.queryContractSmart(contract, { models: {} })) as { models: unknown[] }).models.length;
+    await form.getByLabel("The fork's SDL").fill("version: '2.0'\nservices: {}\n");
+    await form.getByRole("button", { name: "Fork on Devnet C" }).click();
+    const alert = page.getByTestId("buy-error");
+    await alert.filter({ hasText: "The SDL is not valid" }).waitFor({ timeout: 30_000 });
+    expect(await alert.innerText()).to.contain('Missing required field: "profiles"');
+    expect(await alert.innerText()).to.contain("Nothing was uploaded or sent");
+    expect(keplr.calls.length, "the wallet was not asked for anything").to.equal(calls);
+    expect(posted.slice(requests).filter((r) => r.startsWith(ks.url))).to.deep.equal([]);
+    expect(await balance(buyer)).to.equal(paid);
+    expect(((await admin.client.queryContractSmart(contract, { models: {} })) as { models: unknown[] }).models.length).to.equal(
+      models,
+    );
+    await shot("cosmos-fork-invalid-sdl");
+    expect(pageErrors).to.deep.equal([]);
+  });
+
   it("a wallet that refuses to add the chain: 'Chain not added', then nothing else is asked or sent", async () => {
     const refusing = new KeplrBackend(keplr.wallet);
     refusing.refuseSuggestions = true;

@@ -3,12 +3,19 @@
 // paid), a failed deployment refunded to the buyer (claimed from the page), and an unreported one
 // the buyer reclaims after the timeout and then claims — each checked on chain. The lease reports
 // are made by the hub's own account (impersonated on the node), the role that applies the Akash
-// lane's LeaseReported messages; the relayer path to them is tested in test/akash.
+// lane's LeaseReported messages; the relayer path to them is tested in test/akash. The leased key's
+// deployment is opened for real on the Akash stand-in (chain-sdk client: deployment, bid, lease), so
+// the page shows the lease live from the node's REST API, closed once its escrow runs out, and says
+// so when the node stops answering.
 // Run: npx hardhat test test/app/deploy.test.ts   (scripts/app-test.sh installs what it needs)
+import fs from "node:fs";
 import { expect } from "chai";
 import { id, JsonRpcSigner, NonceManager, parseEther, toBeHex, Wallet } from "ethers";
 import * as hexs from "../../sdk";
 import { metadataUri, startStack, type Stack } from "./helpers/stack";
+import { fundAkash, SDL_FILE, startEnv, type Env } from "../akash/helpers/env";
+import { prepareSdl } from "../../sdk/akash/sdl";
+import type { LeaseInfo } from "../../sdk/akash/client";
 import { injectWallet, launch, serveApp, TestWallet, type Browser, type Page, screenshot } from "./helpers/browser";
 
 const VERBOSE = process.env.HEXS_APP_VERBOSE === "1";
@@ -25,6 +32,9 @@ describe("web app in headless Chromium: a key's deployment (escrow, lease, refun
   const keys: Record<"leased" | "failed" | "waiting", bigint> = { leased: 0n, failed: 0n, waiting: 0n };
   const operator = Wallet.createRandom().address;
   const pageErrors: string[] = [];
+  let akash: Env;
+  let akashOwner: string;
+  let lease: LeaseInfo;
 
   const shot = (name: string) => screenshot(page, name);
   const card = (keyId: bigint) => page.locator(`li.key[data-key="${keyId}"]`).getByTestId("deployment");
@@ -33,7 +43,6 @@ describe("web app in headless Chromium: a key's deployment (escrow, lease, refun
   before(async () => {
     s = await startStack(VERBOSE ? (l) => console.log(`    ${l}`) : undefined);
     chains = s.registry.chains.map((c) => hexs.evmChain(c));
-    site = await serveApp(s.nodes.dir, { indexerUrl: s.indexer.url, chains: s.registry.chains });
     const key = Wallet.createRandom();
     wallet = new TestWallet(new Wallet(key.privateKey), chains, chains[0].evmChainId!);
     await providerA().send("hardhat_setBalance", [key.address, toBeHex(parseEther("10"))]);
@@ -71,6 +80,23 @@ describe("web app in headless Chromium: a key's deployment (escrow, lease, refun
     await (await asHub.resolveDeployment(keys.failed, false, 0n, operator)).wait();
     await s.indexer.caughtUp();
 
+    // The lease service's side on Akash: deployment dseq 777 (the one reported above), the
+    // cheapest bid taken as a lease, from the lease service's account.
+    akash = await startEnv();
+    const ak = await akash.client();
+    akashOwner = ak.address;
+    fundAkash(akash, akashOwner);
+    await ak.createDeployment("777", prepareSdl(fs.readFileSync(SDL_FILE, "utf8")), 5_000_000n);
+    for (let i = 0; i < 200 && !(await ak.openBids(akashOwner, "777")).length; i++) await new Promise((r) => setTimeout(r, 50));
+    const bids = await ak.openBids(akashOwner, "777");
+    await ak.createLease(bids.sort((x, y) => Number(x.price) - Number(y.price))[0]);
+    lease = (await ak.leases(akashOwner, "777"))[0];
+    site = await serveApp(s.nodes.dir, {
+      indexerUrl: s.indexer.url,
+      chains: s.registry.chains,
+      akash: { restUrl: akash.standin.restUrl, leaseOwners: [akashOwner] },
+    });
+
     browser = await launch();
     page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -80,6 +106,7 @@ describe("web app in headless Chromium: a key's deployment (escrow, lease, refun
   after(async () => {
     if (browser) await browser.close();
     if (site) await site.close();
+    if (akash) await akash.close().catch(() => undefined);
     if (s) await s.stop();
   });
 
@@ -101,6 +128,28 @@ describe("web app in headless Chromium: a key's deployment (escrow, lease, refun
     );
     expect(await card(keys.waiting).getByRole("button").count(), "nothing to reclaim before the timeout").to.equal(0);
     await shot("deployments");
+  });
+
+  it("shows the leased deployment's live Akash lease (active, provider, price, escrow), closed once the escrow runs out", async () => {
+    const live = card(keys.leased).getByTestId("akash-lease");
+    await page
+      .locator(`li.key[data-key="${keys.leased}"] [data-testid="akash-lease"][data-state="active"]`)
+      .waitFor({ timeout: 30_000 });
+    expect(await live.getByTestId("lease-state").innerText()).to.equal("active");
+    expect(await live.getByTestId("lease-provider").innerText()).to.equal(lease.provider);
+    expect(await live.getByTestId("lease-price").innerText()).to.match(/^0\.\d+ ACT per block$/);
+    expect(await live.getByTestId("lease-escrow").innerText()).to.equal("5 ACT");
+    expect(await live.innerText()).to.contain(akashOwner);
+    await shot("deployment-lease-active");
+    // Akash closes an overdrawn deployment: its escrow at 0, the lease closed
+    akash.standin.chain.exhaustEscrow(akashOwner, "777");
+    await page
+      .locator(`li.key[data-key="${keys.leased}"] [data-testid="akash-lease"][data-state="closed"]`)
+      .waitFor({ timeout: 30_000 });
+    expect(await live.getByTestId("lease-state").innerText()).to.equal("closed");
+    expect(await live.getByTestId("lease-escrow").innerText()).to.equal("0 ACT");
+    expect(await live.getByTestId("lease-provider").innerText()).to.equal(lease.provider);
+    await shot("deployment-lease-closed");
   });
 
   it("the buyer claims a failed deployment's refund from the page", async () => {
@@ -142,6 +191,23 @@ describe("web app in headless Chromium: a key's deployment (escrow, lease, refun
       .waitFor({ timeout: 30_000 });
     expect(await s.nodes.a.market.creditOf(wallet.address, hexs.NATIVE)).to.equal(0n);
     await shot("deployment-reclaimed");
+    expect(pageErrors).to.deep.equal([]);
+  });
+
+  it("an unreachable Akash node: the lease panel says so, the rest of the page works", async () => {
+    await akash.standin.close();
+    const live = page.locator(`li.key[data-key="${keys.leased}"] [data-testid="akash-lease"][data-state="unreachable"]`);
+    await live.waitFor({ timeout: 30_000 });
+    expect(await live.getByRole("alert").innerText()).to.contain("the Akash node's API did not answer");
+    // the purchase chain's record is still there, and so is the page: a reload reads it again
+    expect(await card(keys.leased).innerText()).to.contain("dseq 777");
+    await page.goto("about:blank");
+    await page.goto(`${site.url}#/keys`);
+    await live.waitFor({ timeout: 30_000 });
+    expect(await card(keys.leased).getAttribute("data-state")).to.equal("leased");
+    expect(await card(keys.failed).getAttribute("data-state")).to.equal("refunded");
+    expect(await page.getByRole("heading", { name: "My keys", level: 1 }).count()).to.equal(1);
+    await shot("deployment-lease-unreachable");
     expect(pageErrors).to.deep.equal([]);
   });
 });

@@ -2,7 +2,9 @@
 // experimentalSuggestChain, getOfflineSigner → getAccounts, signDirect) answered in Node by a real
 // cosmjs DirectSecp256k1HdWallet (real SIGN_MODE_DIRECT signatures over the page's sign docs).
 // Like Keplr, it knows only the chains it was told about: `enable` of an unknown chain fails until
-// the page suggests it; suggestions are recorded, and can be refused.
+// the page suggests it; suggestions are recorded, and can be refused. `signArbitrary` (ADR-36, what
+// the key service's challenges need) signs with a cosmjs amino wallet on the same mnemonic.
+import { makeSignDoc, Secp256k1HdWallet } from "@cosmjs/amino";
 import { fromBase64, toBase64 } from "@cosmjs/encoding";
 import type { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import type { Page } from "./browser";
@@ -27,6 +29,8 @@ export class KeplrBackend {
   /** Refuse chain suggestions ("Request rejected"), as a user who declines adding the chain. */
   refuseSuggestions = false;
   signed = 0;
+  /** ADR-36 messages signed (signArbitrary) */
+  arbitrary = 0;
   /** Every method the page called, in order (e.g. ["suggestChain", "enable", "accounts", …]). */
   calls: string[] = [];
   /** The chain infos the page suggested. */
@@ -75,6 +79,24 @@ export class KeplrBackend {
           signature: r.signature,
         };
       }
+      case "signArbitrary": {
+        if (this.reject) throw new Error("Request rejected");
+        // the bech32 prefix: what precedes the last "1" of the address
+        const prefix = arg.signer.slice(0, arg.signer.lastIndexOf("1"));
+        const amino = await Secp256k1HdWallet.fromMnemonic(this.wallet.mnemonic, { prefix });
+        // ADR-36: one MsgSignData, empty chain id, zero fee, account number and sequence
+        const doc = makeSignDoc(
+          [{ type: "sign/MsgSignData", value: { signer: arg.signer, data: arg.data } }],
+          { gas: "0", amount: [] },
+          "",
+          "",
+          0,
+          0,
+        );
+        const r = await amino.signAmino(arg.signer, doc);
+        this.arbitrary++;
+        return r.signature;
+      }
       default:
         throw new Error(`unknown Keplr method ${method}`);
     }
@@ -103,6 +125,8 @@ export async function injectKeplr(page: Page, k: () => KeplrBackend): Promise<vo
     (window as unknown as { keplr: unknown }).keplr = {
       experimentalSuggestChain: (info: unknown) => call("suggestChain", info),
       enable: (chainId: string) => call("enable", { chainId }),
+      signArbitrary: (chainId: string, signer: string, data: string | Uint8Array) =>
+        call("signArbitrary", { chainId, signer, data: b64(typeof data === "string" ? new TextEncoder().encode(data) : data) }),
       getOfflineSigner: () => ({
         getAccounts: async () =>
           ((await call("accounts")) as { address: string; algo: string; pubkey: string }[]).map((a) => ({
