@@ -574,6 +574,8 @@ export class Deliverer {
       back.flatMap((p) => p.attempt.batch.map((o) => o.id)),
       "observed",
     );
+    // their signed bytes are not sent again: the batches get new transactions in lane order
+    for (const p of back) await this.store.forgetSignedTx(p.signed.txHash);
     for (const p of back) for (const o of p.attempt.batch) Object.assign(o, { state: "observed" });
     const failed = back[0].attempt;
     failed.txHash = undefined;
