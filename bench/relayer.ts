@@ -63,6 +63,10 @@ const MESSAGES = envInt("BENCH_MESSAGES", 600);
 const EVM_MAX_BATCH = envInt("BENCH_EVM_MAX_BATCH", 256);
 const SAMPLES = envInt("BENCH_SAMPLES", 20);
 const NODE_LOGGING = process.env.BENCH_NODE_LOGGING === "1";
+// BENCH_WARM_GATEWAY=<n> (diagnostic): before phase 2 the running relayers deliver n wasmd purchases
+// (2n messages per EVM lane, and the model's registration) through both EVM gateways, so the
+// backlog's block is not the first gateway block either node mines (default 0: not done)
+const WARM_GATEWAY = envInt("BENCH_WARM_GATEWAY", 0);
 // BENCH_RPC_TAP=1: every call to the EVM nodes goes through a recording proxy (devnet/rpc-tap.ts)
 // and the drain toward EVM A is broken down by method, block tag and calling process. The proxy
 // adds a hop to every call, so figures from such a run are not the benchmark's.
@@ -782,18 +786,44 @@ async function main(): Promise<void> {
 
     // ---------------------------------------------------------------- 2. CosmWasm → EVM A
     say(`\n── 2. throughput CosmWasm → EVM chain A: stopping the relayers, loading purchases on wasmd`);
+    const [alicecw, bob, carol] = [cosmos.users.alice, cosmos.users.bob, cosmos.users.carol];
+    const publishCw = async (): Promise<string> => {
+      const pub = await alicecw.client.execute(
+        alicecw.address,
+        cosmos.contract,
+        publishMsg({ sdlUri: "lighthouse://bafkreibenchcosmos", price: "1000", deployPrice: "0", forkRoyaltyBps: 0 }),
+        "auto",
+      );
+      return (
+        pub.events.find((e) => e.type === "wasm")?.attributes.find((x) => x.key === "model_id" || x.key === "model")?.value ??
+        String(modelId(COSMOS_CHAIN, 1))
+      );
+    };
+    let warmModel: string | undefined;
+    if (WARM_GATEWAY > 0) {
+      const tWarm = Date.now();
+      warmModel = await publishCw();
+      await bob.client.executeMultiple(
+        bob.address,
+        Array.from({ length: WARM_GATEWAY }, () => ({
+          contractAddress: cosmos.contract,
+          msg: { buy_key: { model: warmModel, recipient: null, with_deployment: false } },
+          funds: [{ denom: cosmos.env.denom, amount: "1000" }],
+        })),
+        "auto",
+      );
+      const [toA, toB] = [await cwOutbound(a.hexsChainId), await cwOutbound(b.hexsChainId)];
+      while ((await evmInbound(hubA)) < toA || (await evmInbound(hubB)) < toB) {
+        if (Date.now() - tWarm > 120_000) throw new Error("BENCH_WARM_GATEWAY: warm-up purchases not delivered in 120 s");
+        await sleep(200);
+      }
+      say(
+        `warm-up: ${WARM_GATEWAY} wasmd purchases delivered through both EVM gateways in ${((Date.now() - tWarm) / 1000).toFixed(1)} s`,
+      );
+    }
     await stopOperators(net, expectedExits);
     keepLogs(net, ".phase1");
-    const [alicecw, bob, carol] = [cosmos.users.alice, cosmos.users.bob, cosmos.users.carol];
-    const pub = await alicecw.client.execute(
-      alicecw.address,
-      cosmos.contract,
-      publishMsg({ sdlUri: "lighthouse://bafkreibenchcosmos", price: "1000", deployPrice: "0", forkRoyaltyBps: 0 }),
-      "auto",
-    );
-    const cwModel =
-      pub.events.find((e) => e.type === "wasm")?.attributes.find((x) => x.key === "model_id" || x.key === "model")?.value ??
-      String(modelId(COSMOS_CHAIN, 1));
+    const cwModel = warmModel ?? (await publishCw());
     const cwBuys = Math.ceil(MESSAGES / 2);
     const senders = [bob, carol, cosmos.admin];
     const tLoad2 = Date.now();

@@ -13,7 +13,7 @@ import { checkRelayerSet, type RelayerConfig } from "./config";
 import { logger } from "./log";
 import type { Metrics } from "./metrics";
 import { nextAttemptDelayMs, retry } from "./retry";
-import { RejectedError, StaleBatchError, UnknownBroadcastError, type Sink } from "./sinks/types";
+import { RejectedError, type SignedSubmission, StaleBatchError, UnknownBroadcastError, type Sink } from "./sinks/types";
 import { messageOf } from "../sdk/errors";
 import type { LaneRef, Op, OpStore } from "./store";
 
@@ -21,10 +21,11 @@ export type StepResult = "idle" | "delivered" | "waiting" | "failed";
 
 /**
  * The stages of one step on a lane, in order (`sign` → `submit` repeats while the pipeline has
- * room). A submitted batch is confirmed by a later step: `confirm` (the destination's lane nonce
+ * room; toward a sink that signs apart from sending, `submit` only signs and persists each batch's
+ * transaction and `broadcast` sends them all at the end of the step). A submitted batch is confirmed by a later step: `confirm` (the destination's lane nonce
  * moved past it) or `in-flight` (its receipt).
  */
-type Stage = "confirm" | "in-flight" | "designate" | "sign" | "submit";
+type Stage = "confirm" | "in-flight" | "designate" | "sign" | "submit" | "broadcast";
 
 /** What a stage decided: go on, or end the step (done, wait and come back, or count a failure). */
 type Disposition =
@@ -77,6 +78,8 @@ interface LaneRun {
   /** batches sent in this step */
   sent: number;
   attempt?: Attempt;
+  /** batches whose transactions this step signed and persisted (two-phase sinks), to broadcast together */
+  prepared?: { attempt: Attempt; signed: SignedSubmission }[];
   /** signatures being gathered for the batches this step may still send, by first nonce */
   prefetched?: Map<number, { count: number; root: string; result: Promise<CollectResult | undefined> }>;
 }
@@ -276,6 +279,8 @@ export class Deliverer {
       while ("next" in d) d = await this.stage(d.next, run);
       outcome = d;
     } catch (e) {
+      // batches signed before the failure still go out (their bytes are persisted as submitted)
+      if (run.prepared?.length) await this.broadcastPrepared(run).catch(() => undefined);
       outcome = await this.recover(run, e);
     }
     return this.settle(run, outcome);
@@ -303,6 +308,8 @@ export class Deliverer {
         return this.sign(run);
       case "submit":
         return this.submit(run);
+      case "broadcast":
+        return this.broadcastPrepared(run);
     }
   }
 
@@ -400,7 +407,12 @@ export class Deliverer {
   private async sign(run: LaneRun): Promise<Disposition> {
     const { lane, set } = run;
     const batch = this.cut(run, run.inFlight);
-    if (!batch.length) return run.sent ? { done: "delivered" } : { wait: "nothing left to send", ms: 100 };
+    if (!batch.length)
+      return run.prepared?.length
+        ? { next: "broadcast" }
+        : run.sent
+          ? { done: "delivered" }
+          : { wait: "nothing left to send", ms: 100 };
     const attempt: Attempt = (run.attempt = { batch, pipelined: run.inFlight > 0, signed: false, sending: false });
     const { root } = batchRootOfMessages(batch.map((o) => o.message));
     this.prefetchSignatures(run);
@@ -413,6 +425,7 @@ export class Deliverer {
         { lane, first: batch[0].nonce, have: signatures.size, need: set!.threshold },
         "waiting for peer attestations",
       );
+      if (run.prepared?.length) return { next: "broadcast" };
       return run.sent ? { done: "delivered" } : { wait: "peer attestations", ms: Math.min(this.cfg.attestTimeoutMs, 1000) };
     }
     await this.store.transition(
@@ -470,6 +483,7 @@ export class Deliverer {
         return { done: "already-delivered" };
       }
     }
+    if (sink.prepare && sink.broadcastSigned) return this.prepareBatch(run);
     attempt.sending = true;
     const txHash = await sink.submit(
       batch.map((o) => o.message),
@@ -493,6 +507,84 @@ export class Deliverer {
     );
     // not waiting for the receipt: a later step on this lane checks it
     return run.groups >= run.limit ? { done: "delivered" } : { next: "sign" };
+  }
+
+  /**
+   * Two-phase sinks: sign the batch's transaction and persist its bytes with the operations moved to
+   * `submitted` under its hash, in one write, before anything is broadcast (a crash after it re-sends
+   * these bytes: see the sink's `status`). The step then signs its next batch; `broadcast` sends them all.
+   */
+  private async prepareBatch(run: LaneRun): Promise<Disposition> {
+    const { sink } = run;
+    const attempt = run.attempt!;
+    const { batch } = attempt;
+    const signed = await sink.prepare!(
+      batch.map((o) => o.message),
+      attempt.signatures!,
+      run.set!,
+      { pipelined: attempt.pipelined },
+    );
+    await this.store.submitSigned(
+      batch.map((o) => o.id),
+      { chain: sink.name, txHash: signed.txHash, raw: signed.raw },
+    );
+    attempt.sending = true;
+    attempt.txHash = signed.txHash;
+    for (const o of batch) Object.assign(o, { state: "submitted", txHash: signed.txHash });
+    (run.prepared ??= []).push({ attempt, signed });
+    run.groups++;
+    run.sent++;
+    run.inFlight += batch.length;
+    return run.groups >= run.limit ? { next: "broadcast" } : { next: "sign" };
+  }
+
+  /**
+   * Send every batch the step signed, back to back (one block can take them all). If the node
+   * refuses batch k, k and every later batch of the step go back to observed: the later ones'
+   * transactions, if the node accepted them, wait behind k's unused nonce (or, mined out of order,
+   * are refused by the hub's lane nonce) and are watched; the lane is sent again from k in order.
+   */
+  private async broadcastPrepared(run: LaneRun): Promise<Disposition> {
+    const { lane, sink } = run;
+    const list = run.prepared ?? [];
+    run.prepared = [];
+    if (!list.length) return { done: "delivered" };
+    const outcomes = await sink.broadcastSigned!(list.map((p) => p.signed));
+    const refused = outcomes.findIndex((o) => !o.ok);
+    const sent = refused < 0 ? list : list.slice(0, refused);
+    for (const { attempt, signed } of sent)
+      this.log.info(
+        {
+          lane,
+          first: attempt.batch[0].nonce,
+          count: attempt.batch.length,
+          txHash: signed.txHash,
+          nonce: signed.nonce,
+          of: list.length,
+          ms: sink.lastSubmitMs,
+        },
+        "batch submitted",
+      );
+    if (refused < 0) return { done: "delivered" };
+    const back = list.slice(refused);
+    for (let i = refused + 1; i < list.length; i++)
+      if (outcomes[i].ok && !this.watched.has(list[i].signed.txHash))
+        this.watched.set(list[i].signed.txHash, { lane, first: list[i].attempt.batch[0].nonce, since: Date.now(), next: 0 });
+    await this.store.transition(
+      back.flatMap((p) => p.attempt.batch.map((o) => o.id)),
+      "observed",
+    );
+    // their signed bytes are not sent again: the batches get new transactions in lane order
+    for (const p of back) await this.store.forgetSignedTx(p.signed.txHash);
+    for (const p of back) for (const o of p.attempt.batch) Object.assign(o, { state: "observed" });
+    const failed = back[0].attempt;
+    failed.txHash = undefined;
+    run.attempt = failed;
+    this.log.info(
+      { lane, first: failed.batch[0].nonce, later: back.length - 1, err: (outcomes[refused] as { error: Error }).error.message },
+      "broadcast refused: this batch and the step's later ones go back to observed",
+    );
+    throw (outcomes[refused] as { error: Error }).error;
   }
 
   /** A stage threw: work out from the lane's state (and the destination) what happened. */

@@ -104,7 +104,7 @@ export class Metrics {
   });
   readonly stageTime = new Histogram({
     name: "hexs_relayer_stage_seconds",
-    help: "time per delivery stage and lane step: confirm (destination nonce, store), in-flight (receipts), designate (relayer set), sign (own signature and peer attestation round trips), submit (gas, signing, broadcast); an EVM sink also times the parts of submit as submit:simulate, submit:estimate, submit:fees, submit:nonce, submit:sign, submit:broadcast",
+    help: "time per delivery stage and lane step: confirm (destination nonce, store), in-flight (receipts), designate (relayer set), sign (own signature and peer attestation round trips), submit (gas, signing, broadcast; toward an EVM chain: gas, transaction signing and persisting the signed bytes), broadcast (an EVM chain: the step's signed transactions sent together); an EVM sink also times the parts of submit as submit:simulate, submit:estimate, submit:fees, submit:nonce, submit:sign, submit:broadcast",
     labelNames: ["stage", "dst"],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],

@@ -21,7 +21,16 @@ import type { EvmChainConfig } from "../config";
 import { connectEvm } from "../sources/evm-provider";
 import type { OpStore } from "../store";
 import { HUB_ABI } from "../sources/evm";
-import { RejectedError, StaleBatchError, UnknownBroadcastError, type Sink, type SubmitOptions, type TxStatus } from "./types";
+import {
+  type BroadcastOutcome,
+  RejectedError,
+  type SignedSubmission,
+  StaleBatchError,
+  UnknownBroadcastError,
+  type Sink,
+  type SubmitOptions,
+  type TxStatus,
+} from "./types";
 import { revertDataOf } from "../../sdk/errors";
 import { LZ_RECEIVE_GAS_PER_KIND } from "../../sdk/bridge";
 import { decodeHeader, type Kind } from "../../codec";
@@ -167,6 +176,99 @@ export class EvmGatewaySink implements Sink {
     set: RelayerSet,
     opts: SubmitOptions = {},
   ): Promise<string> {
+    const { tx, nonce, gasLimit, estimate, simulate } = await this.build(messages, signatures, set, opts);
+    const hash = await this.broadcast(tx, true);
+    this.nextNonce = nonce + 1;
+    this.built(messages.length, gasLimit, estimate, simulate, opts);
+    this.sent.set(hash, { tx, sentAt: Date.now() });
+    return hash;
+  }
+
+  /**
+   * Sign without sending (see Sink.prepare). The nonce after it is this process's next, so the
+   * following batch of the step goes right behind it; a refused broadcast resets the count.
+   */
+  async prepare(
+    messages: readonly string[],
+    signatures: Map<string, string>,
+    set: RelayerSet,
+    opts: SubmitOptions = {},
+  ): Promise<SignedSubmission> {
+    const { tx, nonce, gasLimit, estimate, simulate } = await this.build(messages, signatures, set, opts);
+    const raw = await this.timed("sign", () => this.wallet.signTransaction(tx));
+    const txHash = Transaction.from(raw).hash!;
+    this.nextNonce = nonce + 1;
+    this.built(messages.length, gasLimit, estimate, simulate, opts);
+    this.prepared.set(txHash, tx);
+    return { txHash, raw, nonce };
+  }
+  /** transactions signed by `prepare`, until broadcast (for fee bumping) */
+  private readonly prepared = new Map<string, TransactionRequest>();
+
+  /**
+   * Send the step's signed transactions at once, each in its own request (the node queues a nonce
+   * that arrives before the one below it). An error answer is checked against the node's pool
+   * (a lost answer may hide an accepted transaction); a transaction neither accepted nor known is
+   * refused, and the process's nonce count is reset so the next batch follows the node's count
+   * (transactions of ours above it wait in the pool until that nonce is filled, or are refused by
+   * the hub's lane nonce when mined out of order).
+   */
+  async broadcastSigned(txs: readonly SignedSubmission[]): Promise<BroadcastOutcome[]> {
+    const t0 = performance.now();
+    const answers = await Promise.allSettled(txs.map((t) => this.provider.broadcastTransaction(t.raw)));
+    const ms = performance.now() - t0;
+    this.lastSubmitMs.broadcast = Math.round(ms);
+    this.onTime?.("broadcast", ms / 1000);
+    const out: BroadcastOutcome[] = [];
+    let refused = false;
+    for (let i = 0; i < txs.length; i++) {
+      const t = txs[i];
+      const a = answers[i];
+      const tx = this.prepared.get(t.txHash);
+      this.prepared.delete(t.txHash);
+      if (a.status === "rejected") {
+        let answered = true;
+        const known = await retry(() => this.provider.getTransaction(t.txHash), {
+          policy: { baseMs: 100, maxMs: 1000, maxAttempts: 4 },
+        }).catch(() => ((answered = false), null));
+        if (!known && answered) {
+          refused = true;
+          out.push({
+            ok: false,
+            error: new Error(
+              `${this.name}: submitBatch from ${this.wallet.address} (nonce ${t.nonce}) failed: ${shortError(a.reason)}`,
+              {
+                cause: a.reason,
+              },
+            ),
+          });
+          continue;
+        }
+        // fate unknown: followed as submitted; `status` re-sends the persisted bytes if the node lacks them
+      }
+      if (tx) this.sent.set(t.txHash, { tx, sentAt: Date.now() });
+      out.push({ ok: true });
+    }
+    if (refused) {
+      this.nextNonce = undefined;
+      await this.store.resetTxNonce(this.name, this.wallet.address);
+    }
+    return out;
+  }
+
+  private built(messages: number, gasLimit: bigint, estimate: boolean, simulate: boolean, opts: SubmitOptions): void {
+    if (estimate && !opts.pipelined) this.estimateNext = false;
+    this.gasLimits.push({ messages, gasLimit, estimated: estimate && !opts.pipelined, simulated: simulate });
+    if (this.gasLimits.length > 100) this.gasLimits.shift();
+  }
+
+  /** The batch's transaction, its nonce allocated: simulation and estimation when needed, fees, nonce. */
+  private async build(
+    messages: readonly string[],
+    signatures: Map<string, string>,
+    set: RelayerSet,
+    opts: SubmitOptions,
+  ): Promise<{ tx: TransactionRequest; nonce: number; gasLimit: bigint; estimate: boolean; simulate: boolean }> {
     this.lastSubmitMs = {};
     const sigs = [...signatures]
       .sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1))
@@ -241,13 +343,7 @@ export class EvmGatewaySink implements Sink {
       type: 2,
       ...fees,
     };
-    const hash = await this.broadcast(tx, true);
-    this.nextNonce = nonce + 1;
-    if (estimate && !opts.pipelined) this.estimateNext = false;
-    this.gasLimits.push({ messages: messages.length, gasLimit, estimated: estimate && !opts.pipelined, simulated: simulate });
-    if (this.gasLimits.length > 100) this.gasLimits.shift();
-    this.sent.set(hash, { tx, sentAt: Date.now() });
-    return hash;
+    return { tx, nonce, gasLimit, estimate, simulate };
   }
 
   private feeData?: { at: number; f: FeeData };
@@ -365,15 +461,31 @@ export class EvmGatewaySink implements Sink {
         this.estimateNext = true;
         return { status: "failed", error: `transaction ${h} reverted in block ${r.blockNumber}`, txHash: h };
       }
-      return (await r.confirmations()) >= Math.max(1, this.cfg.confirmations)
-        ? { status: "confirmed", txHash: h }
-        : { status: "pending", txHash: h };
+      if ((await r.confirmations()) < Math.max(1, this.cfg.confirmations)) return { status: "pending", txHash: h };
+      await this.store.forgetSignedTx(txHash);
+      return { status: "confirmed", txHash: h };
     }
     const head = chain[chain.length - 1];
     const tx = await this.provider.getTransaction(head);
     if (!tx) {
+      // Signed and persisted but not in the node's pool (a crash between persisting and
+      // broadcasting, a lost broadcast, a node restart): the same bytes are sent again while their
+      // nonce is free, so the batch never gets a second transaction.
+      const raw = head === txHash ? await this.store.signedTx(txHash) : undefined;
+      const rawNonce = raw ? Transaction.from(raw).nonce : undefined;
+      if (raw && (await this.provider.getTransactionCount(this.wallet.address, "latest")) <= rawNonce!) {
+        try {
+          await this.provider.broadcastTransaction(raw);
+          this.log.info({ txHash, nonce: rawNonce }, "persisted signed transaction not known to the node: sent again");
+          if (!this.sent.has(txHash)) this.sent.set(txHash, { tx: txFromSigned(raw, this.chainId), sentAt: Date.now() });
+          return { status: "pending", txHash };
+        } catch (e) {
+          if (await this.provider.getTransaction(txHash).catch(() => null)) return { status: "pending", txHash };
+          this.log.warn({ txHash, nonce: rawNonce, err: shortError(e) }, "persisted signed transaction refused when sent again");
+        }
+      }
       // Gone from the pool: replaced at its nonce (e.g. by this relayer before a restart) or dropped.
-      const nonce = this.sent.get(head)?.tx.nonce;
+      const nonce = this.sent.get(head)?.tx.nonce ?? rawNonce;
       const used = nonce != null && (await this.provider.getTransactionCount(this.wallet.address, "latest")) > Number(nonce);
       if (!used) {
         // Its nonce is free again: the next allocation follows the node's count instead of leaving a gap.
@@ -467,6 +579,21 @@ export const MAX_SHAPED_GAS = 15_000_000n;
 
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/** the fields of a persisted signed transaction (fee bumping re-signs them with higher fees) */
+function txFromSigned(raw: string, chainId: bigint): TransactionRequest {
+  const t = Transaction.from(raw);
+  return {
+    to: t.to,
+    data: t.data,
+    nonce: t.nonce,
+    gasLimit: t.gasLimit,
+    chainId,
+    maxFeePerGas: t.maxFeePerGas,
+    maxPriorityFeePerGas: t.maxPriorityFeePerGas,
+    type: 2,
+  };
+}
 
 /** the fields needed to re-sign a transaction we sent before a restart */
 function txFromResponse(t: TransactionResponse, chainId: bigint): TransactionRequest {

@@ -10,6 +10,21 @@ export interface SubmitOptions {
   pipelined?: boolean;
 }
 
+/** A batch's transaction signed but not broadcast yet (`Sink.prepare`). */
+export interface SignedSubmission {
+  txHash: string;
+  /** the signed transaction's bytes (persisted before the broadcast) */
+  raw: string;
+  nonce: number;
+}
+
+/** What the node said to one transaction of `Sink.broadcastSigned`. */
+export type BroadcastOutcome =
+  /** accepted, or known to the node, or its fate unknown (the persisted bytes are sent again by `status`) */
+  | { ok: true }
+  /** refused: the transaction is not in the node's pool and was not mined */
+  | { ok: false; error: Error };
+
 export interface Sink {
   readonly name: string;
   readonly hexsChainId: number;
@@ -31,6 +46,20 @@ export interface Sink {
    * (gas comes from a per-message formula instead)
    */
   submit(messages: readonly string[], signatures: Map<string, string>, set: RelayerSet, opts?: SubmitOptions): Promise<string>;
+  /**
+   * Two-phase submission (sinks whose transactions carry explicit nonces): sign a batch's
+   * transaction without sending it. The delivery loop signs every batch of a step, persists each
+   * one's bytes, then hands them all to `broadcastSigned` back to back, so they reach the node
+   * together (one block where the block gas allows) instead of one node round trip apart.
+   */
+  prepare?(
+    messages: readonly string[],
+    signatures: Map<string, string>,
+    set: RelayerSet,
+    opts?: SubmitOptions,
+  ): Promise<SignedSubmission>;
+  /** send signed transactions (consecutive nonces, in order) at once; one outcome per transaction */
+  broadcastSigned?(txs: readonly SignedSubmission[]): Promise<BroadcastOutcome[]>;
   /**
    * where a submitted transaction stands; `failed` carries the reason; `txHash` names the
    * transaction now standing for it when the sink replaced it (fee bumping); `dropped`: failed

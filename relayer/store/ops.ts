@@ -118,6 +118,18 @@ CREATE TABLE tx_nonces (
   PRIMARY KEY (chain, address)
 );`,
   },
+  {
+    component: "ops",
+    version: 2,
+    description: "signed transactions persisted before their broadcast (re-sent as signed after a crash)",
+    sql: `
+CREATE TABLE signed_txs (
+  tx_hash    TEXT   PRIMARY KEY,
+  chain      TEXT   NOT NULL,
+  raw        TEXT   NOT NULL,
+  created_at BIGINT NOT NULL
+);`,
+  },
 ];
 
 const COLS = `id, src_chain, dst_chain, nonce, kind, message, digest, source, source_height, source_hash, source_time,
@@ -343,6 +355,9 @@ export class OpStore {
           `UPDATE ops SET state = 'confirmed', confirmed_at = ?, updated_at = ?, last_error = NULL WHERE src_chain = ? AND dst_chain = ? AND nonce <= ? AND state IN ${PENDING_SQL}`,
           [now, now, lane.src, lane.dst, nonce],
         );
+        // the batches are applied: their persisted signed transactions will not be sent again
+        const hashes = [...new Set(rows.map((o) => o.txHash).filter((h): h is string => !!h))];
+        if (hashes.length) await e.run(`DELETE FROM signed_txs WHERE tx_hash IN (${inList(hashes.length)})`, hashes);
       }
       return rows;
     });
@@ -357,6 +372,41 @@ export class OpStore {
       params.push(patch.txHash);
     }
     await this.driver.run(`UPDATE ops SET ${set} WHERE id IN (${inList(ids.length)})`, [...params, ...ids]);
+  }
+
+  /**
+   * A batch's transaction was signed: in one write, its signed bytes are kept and its operations
+   * become `submitted` under its hash, before anything is broadcast. A crash after this re-sends
+   * the same bytes (same nonce, same hash: never a second transaction for the batch).
+   */
+  async submitSigned(
+    ids: readonly string[],
+    tx: { chain: string; txHash: string; raw: string },
+    now = Date.now(),
+  ): Promise<void> {
+    await this.driver.tx(async (e) => {
+      await e.run(
+        "INSERT INTO signed_txs (tx_hash, chain, raw, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (tx_hash) DO NOTHING",
+        [tx.txHash, tx.chain, tx.raw, now],
+      );
+      if (ids.length)
+        await e.run(`UPDATE ops SET state = 'submitted', tx_hash = ?, updated_at = ? WHERE id IN (${inList(ids.length)})`, [
+          tx.txHash,
+          now,
+          ...ids,
+        ]);
+    });
+  }
+
+  /** The signed bytes of a transaction persisted by `submitSigned` (undefined once forgotten or never stored). */
+  async signedTx(txHash: string): Promise<string | undefined> {
+    const [r] = await this.driver.all("SELECT raw FROM signed_txs WHERE tx_hash = ?", [txHash]);
+    return r ? String(r.raw) : undefined;
+  }
+
+  /** The transaction's outcome is final (mined): its signed bytes are no longer needed. */
+  async forgetSignedTx(txHash: string): Promise<void> {
+    await this.driver.run("DELETE FROM signed_txs WHERE tx_hash = ?", [txHash]);
   }
 
   /** Record a failed attempt of a batch; `park` takes them out of the queue until `retry`. */
