@@ -22,6 +22,7 @@ import { COSMOS_CHAIN, ROOT, sdkChain } from "./chains";
 import { startDevnet, type Devnet } from "./network";
 import { Supervisor } from "./procs";
 import { runScenario } from "./scenario";
+import { keyChainName, WASM_KEY_CHAIN } from "./services";
 
 const t0 = Date.now();
 const say = (line: string): void =>
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     // The chain registry the SDK (and a web app) loads: sdk/chains.ts chainRegistry(JSON).
     const registry = {
       chains: [
-        ...net.evm.map(sdkChain),
+        ...net.evm.map((c) => ({ ...sdkChain(c), keyServiceChain: keyChainName(c) })),
         {
           family: "cosmos",
           name: "wasmd",
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
           rpcUrl: net.cosmos.env.rpc,
           bech32Prefix: "wasm",
           contract: net.cosmos.contract,
+          keyServiceChain: WASM_KEY_CHAIN,
         },
       ],
     };

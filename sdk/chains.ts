@@ -52,6 +52,12 @@ interface ChainBase {
   hexsChainId: number;
   /** JSON-RPC (EVM) or CometBFT RPC (Cosmos) endpoint, when known. */
   rpcUrl?: string;
+  /**
+   * The key service's name for this chain in access conditions (Lighthouse names chains its own
+   * way), when it is not `name`. Grants from the app name it; a name the key service does not
+   * know is refused there.
+   */
+  keyServiceChain?: string;
 }
 
 export interface EvmChain extends ChainBase {
@@ -105,6 +111,8 @@ export function parseChain(raw: unknown, where = "chain"): ChainEntry {
   if (typeof id !== "number" || !Number.isInteger(id) || id < 1 || id > 0xffffffff)
     bad(`${where} ${name}`, "hexsChainId must be an integer in 1..4294967295");
   if (raw.rpcUrl !== undefined && typeof raw.rpcUrl !== "string") bad(`${where} ${name}`, "rpcUrl must be a string");
+  if (raw.keyServiceChain !== undefined && (typeof raw.keyServiceChain !== "string" || raw.keyServiceChain === ""))
+    bad(`${where} ${name}`, "keyServiceChain must be a non-empty string");
   if (raw.family === "evm") {
     const contracts = raw.contracts ?? {};
     if (!isRecord(contracts)) bad(`${where} ${name}`, "contracts must be an object of name → address");
@@ -131,6 +139,9 @@ export function chainRegistry(raw: unknown): ChainRegistry {
   }
   return { chains };
 }
+
+/** The name access conditions give this chain at the key service. */
+export const keyServiceChainOf = (c: ChainEntry): string => c.keyServiceChain ?? c.name;
 
 /** The chain with this Hexs chain id or name. */
 export function findChain(reg: ChainRegistry, which: number | string): ChainEntry {

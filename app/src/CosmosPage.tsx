@@ -7,7 +7,7 @@ import { chainLabel } from "./config";
 import { formatId, metaOf, type Catalog } from "./indexer";
 import { setCosmosAccount } from "./cosmosAccount";
 import { explain, type Explained } from "./wallet";
-import type { CosmosChain } from "../../sdk/chains";
+import { keyServiceChainOf, type CosmosChain } from "../../sdk/chains";
 import type { Model } from "../../sdk/cosmwasm/Hexs.types";
 
 type CosmosModule = typeof import("./cosmos");
@@ -176,7 +176,7 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
       return;
     }
     const keyServiceUrl = config.keyServiceUrl!;
-    const where = { chain: chain!.name, contract: chain!.contract! };
+    const where = { chain: keyServiceChainOf(chain!), contract: chain!.contract! };
     await run(title, async (s, on) => {
       const price_ = s.mod.parseCoin(price, s.h.denom);
       const owner = s.mod.cosmosKeyHolder(s.h);

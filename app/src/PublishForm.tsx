@@ -175,7 +175,9 @@ export function PublishForm({
 
       // 4. key holders may decrypt
       step("grant");
-      await seal.grantInPage(config.keyServiceUrl, owner, sealed.upload.locator, [{ chain: chain.name, keyNft: r.keys }]);
+      await seal.grantInPage(config.keyServiceUrl, owner, sealed.upload.locator, [
+        { chain: hexs.keyServiceChainOf(chain), keyNft: r.keys },
+      ]);
       phase("grant", "done");
 
       // 5. payout bindings

@@ -106,11 +106,13 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
       cosmosChainId: env.chainId,
       bech32Prefix: PREFIX,
       contract,
+      keyServiceChain: `hexs-wasm-${HEXS_CHAIN}`,
     } as CosmosChain;
-    // the key service checks access on this chain's contract (has_access), under the registry's name
+    // the key service checks access on this chain's contract (has_access), under its own name for
+    // the chain, as the devnet's does; the registry entry says which
     ks = await startKeyService({
       dir: path.join(dir, "keys"),
-      chains: [{ name: chain.name, kind: "cosmwasm", rpcUrl: env.rpc }],
+      chains: [{ name: chain.keyServiceChain!, kind: "cosmwasm", rpcUrl: env.rpc }],
       port: KEY_PORTS,
       storePorts: KEY_PORTS,
     });

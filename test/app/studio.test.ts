@@ -74,13 +74,23 @@ describe("web app in headless Chromium: creator studio publishes and forks with 
     const ksPorts = { from: range.lo + 60, to: range.lo + 79 };
     ks = await startKeyService({
       dir: fs.mkdtempSync(path.join(os.tmpdir(), "hexs-app-studio-keys-")),
-      chains: chains.map((c) => ({ name: c.name, kind: "evm" as const, rpcUrl: c.rpcUrl!, chainId: c.evmChainId! })),
+      chains: chains.map((c) => ({
+        name: `hexs-evm-${c.evmChainId}`,
+        kind: "evm" as const,
+        rpcUrl: c.rpcUrl!,
+        chainId: c.evmChainId!,
+      })),
       port: ksPorts,
       storePorts: ksPorts,
     });
     site = await serveApp(
       s.nodes.dir,
-      { indexerUrl: s.indexer.url, chains: s.registry.chains, keyServiceUrl: ks.url },
+      {
+        indexerUrl: s.indexer.url,
+        // the key service names chains its own way, as the devnet's does; the registry says so
+        chains: s.registry.chains.map((c) => ({ ...c, keyServiceChain: `hexs-evm-${hexs.evmChain(c).evmChainId}` })),
+        keyServiceUrl: ks.url,
+      },
       range.lo + 82,
     );
     const key = new Wallet(Wallet.createRandom().privateKey);

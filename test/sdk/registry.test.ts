@@ -15,6 +15,7 @@ import {
   findChain,
   formatAccount,
   InvalidAccountError,
+  keyServiceChainOf,
   originChainOf,
   parseAccount,
   toBech32Address,
@@ -59,6 +60,15 @@ describe("sdk chain registry", () => {
     expect(() => chainRegistry({ chains: [json.chains[0], { ...json.chains[1], hexsChainId: 1 }] })).to.throw(
       /share Hexs chain id 1/,
     );
+    expect(() => chainRegistry({ chains: [{ ...json.chains[0], keyServiceChain: "" }] })).to.throw(
+      /devnetA: keyServiceChain must be a non-empty string/,
+    );
+  });
+
+  it("names a chain to the key service by its keyServiceChain when the registry gives one, else by its name", () => {
+    const reg = chainRegistry({ chains: [{ ...json.chains[0], keyServiceChain: "hexs-evm-31401" }, json.chains[1]] });
+    expect(keyServiceChainOf(findChain(reg, 1))).to.equal("hexs-evm-31401");
+    expect(keyServiceChainOf(findChain(reg, 100))).to.equal("wasmd");
   });
 
   it("reads hardhat-deploy folders and a devnet's state (Node loader)", () => {
