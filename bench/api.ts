@@ -214,9 +214,12 @@ async function main(): Promise<void> {
           headers: { "content-type": "application/json", "content-length": bodyBuf.length, ...headers },
         },
         (res) => {
-          res.resume();
+          // a refusal's body names its reason (kept for the error, the first 500 bytes)
+          let refusal = "";
+          if (res.statusCode !== 200) res.on("data", (c: Buffer) => (refusal = (refusal + c.toString()).slice(0, 500)));
+          else res.resume();
           res.on("end", () =>
-            res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`${url}: ${res.statusCode}`)),
+            res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`${url}: ${res.statusCode} ${refusal}`)),
           );
         },
       );
