@@ -499,7 +499,12 @@ export class PaidCalls {
     }
     // the payer's funds cover this call on top of their calls not yet settled (else one more read)
     if (funds.reserved + amount > funds.balance) {
-      await this.readBalance(payer, funds);
+      // a read during which settlements landed counts them as not in it (it may undercount): when that
+      // is what stands between the call and the payer's funds, read again (a batch lands many at once)
+      for (let i = 0; i < 3; i++) {
+        await this.readBalance(payer, funds);
+        if (funds.reserved + amount <= funds.balance || funds.settledDuringRead === 0n) break;
+      }
       if (funds.reserved + amount > funds.balance)
         refuseApi(
           "payment_insufficient_funds",
