@@ -242,6 +242,8 @@ export class PaidCalls {
   /** served calls waiting for the next batch, in order */
   private batchKeys: string[] = [];
   private drainQueued = false;
+  /** the batch being sent, until its outcome is recorded */
+  private inFlight?: Promise<void>;
 
   constructor(
     cfg: X402Config,
@@ -499,11 +501,14 @@ export class PaidCalls {
     }
     // the payer's funds cover this call on top of their calls not yet settled (else one more read)
     if (funds.reserved + amount > funds.balance) {
-      // a read during which settlements landed counts them as not in it (it may undercount): when that
-      // is what stands between the call and the payer's funds, read again (a batch lands many at once)
+      // a read during which settlements landed counts them as not in it, and a batch mined but not yet
+      // recorded counts twice: when that is what stands between the call and the payer's funds, wait
+      // for the batch and read again (a batch lands many calls at once)
       for (let i = 0; i < 3; i++) {
+        // a batch mined but not yet recorded is out of the balance and still in `reserved`: wait for it
+        if (this.inFlight) await this.inFlight;
         await this.readBalance(payer, funds);
-        if (funds.reserved + amount <= funds.balance || funds.settledDuringRead === 0n) break;
+        if (funds.reserved + amount <= funds.balance || (funds.settledDuringRead === 0n && !this.inFlight)) break;
       }
       if (funds.reserved + amount > funds.balance)
         refuseApi(
@@ -731,6 +736,16 @@ export class PaidCalls {
     }
     if (!rows.length) return;
     const items = rows.map((r) => itemOf(r));
+    const sending = this.sendAndRecord(rows, items);
+    this.inFlight = sending.catch(() => undefined);
+    try {
+      await sending;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  private async sendAndRecord(rows: LedgerRow[], items: BatchItem[]): Promise<void> {
     let signed: { hash: Hex; raw: Hex };
     try {
       signed = this.settler
