@@ -21,6 +21,8 @@
 // each locally (signature, deposit read from the chain at most every 5 s) and redeems the latest
 // voucher in batches every 2 s, off the request path. On-chain gas per call = (approve + deposit
 // + every redemption) / calls. Throughput: 16 payers (one channel each) call at once.
+// Settlement batches up to HEXS_BENCH_API_SETTLE_BATCH (default 32) authorizations per
+// X402SettlementBatcher transaction; 0 settles one call per transaction.
 // Run: npx ts-node --transpile-only bench/api.ts   → bench/results/api.json and a table.
 // HEXS_BENCH_API_SAMPLES / HEXS_BENCH_API_THROUGHPUT / HEXS_BENCH_API_PAID change the sample
 // counts, HEXS_BENCH_API_VOUCHERS the prepaid calls; HEXS_BENCH_API_NODE_PORT the node's port.
@@ -39,6 +41,9 @@ const THROUGHPUT = Number(process.env.HEXS_BENCH_API_THROUGHPUT ?? 2000);
 const PAID = Number(process.env.HEXS_BENCH_API_PAID ?? 300);
 const VOUCHER_CALLS = Number(process.env.HEXS_BENCH_API_VOUCHERS ?? 1000);
 const VOUCHER_WARMUP = 20;
+// x402 settlement: up to this many authorizations per X402SettlementBatcher transaction
+// (HEXS_BENCH_API_SETTLE_BATCH; 0 = one @x402/evm settlement per call, as before the batcher)
+const SETTLE_BATCH = Number(process.env.HEXS_BENCH_API_SETTLE_BATCH ?? 32);
 // node flags of the gateway's process (HEXS_BENCH_API_GATEWAY_FLAGS, space-separated; "" for none):
 // a larger young generation means fewer scavenges of the short-lived objects every call allocates
 const GATEWAY_NODE_FLAGS = (process.env.HEXS_BENCH_API_GATEWAY_FLAGS ?? "--max-semi-space-size=64").split(" ").filter(Boolean);
@@ -140,6 +145,7 @@ async function main(): Promise<void> {
         pollingMs: 20,
         // the bench bounds nothing: 16 payers' settlements queue up behind 1,000+ calls/s
         fastMaxUnsettledCalls: 1_000_000,
+        ...(SETTLE_BATCH > 0 ? { batcher: a.settlementBatcher, settleBatchMax: SETTLE_BATCH } : {}),
       },
       vouchers: {
         chain: CHAIN,
@@ -208,9 +214,12 @@ async function main(): Promise<void> {
           headers: { "content-type": "application/json", "content-length": bodyBuf.length, ...headers },
         },
         (res) => {
-          res.resume();
+          // a refusal's body names its reason (kept for the error, the first 500 bytes)
+          let refusal = "";
+          if (res.statusCode !== 200) res.on("data", (c: Buffer) => (refusal = (refusal + c.toString()).slice(0, 500)));
+          else res.resume();
           res.on("end", () =>
-            res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`${url}: ${res.statusCode}`)),
+            res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`${url}: ${res.statusCode} ${refusal}`)),
           );
         },
       );
@@ -316,8 +325,12 @@ async function main(): Promise<void> {
   const settleBacklogS = (performance.now() - settleStart) / 1000;
   // settlements that landed from the start of the throughput run until the sink held every call
   const settledPerSecond = Math.round(Number((paidTotal - sinkAtTpStart) / API_PRICE) / ((performance.now() - tpStart) / 1000));
-  const transfers = await usd.queryFilter(usd.filters.Transfer(undefined, sink));
-  const settleGas = (await ethers.provider.getTransactionReceipt(transfers[transfers.length - 1].transactionHash))!.gasUsed;
+  // the throughput run's settlements: transactions, authorizations per transaction, gas per call
+  const transfers = (await usd.queryFilter(usd.filters.Transfer(undefined, sink))).slice(-CONCURRENCY * (paidPerPayer - 1));
+  const settleTxs = [...new Set(transfers.map((t) => t.transactionHash))];
+  let settleTxGas = 0n;
+  for (const h of settleTxs) settleTxGas += (await ethers.provider.getTransactionReceipt(h))!.gasUsed;
+  const settleGas = settleTxGas / BigInt(transfers.length);
 
   // prepaid calls: deposits (approve + depositForVouchers), then vouchers pre-signed by VoucherSession
   const { VoucherSession, VOUCHER_HEADER_NAME } = await import("../sdk/api");
@@ -423,7 +436,10 @@ async function main(): Promise<void> {
     modelServer32TokensMs: stats(modelMs, 2),
     paid: {
       setup:
-        "x402 v2 exact (EIP-3009 TestStablecoin) through the same gateway: payment decoded, checked against the quote (HMAC), verified locally (EIP-712 digest, ecrecover in libsecp256k1 when its binding loads compared with the payer's kept public key, window, balance net of unsettled calls; no RPC on the path once the payer is known), reserved in SQLite (WAL, prepared statements), forwarded; settled after the answer by a serial queue on a worker thread (its own @x402/evm facilitator)",
+        "x402 v2 exact (EIP-3009 TestStablecoin) through the same gateway: payment decoded, checked against the quote (HMAC), verified locally (EIP-712 digest, ecrecover in libsecp256k1 when its binding loads compared with the payer's kept public key, window, balance net of unsettled calls; no RPC on the path once the payer is known), reserved in SQLite (WAL, prepared statements), forwarded; settled after the answer by a serial queue on a worker thread: " +
+        (SETTLE_BATCH > 0
+          ? `batches of up to ${SETTLE_BATCH} authorizations per X402SettlementBatcher transaction`
+          : "one @x402/evm facilitator settlement per call"),
       calls: PAID,
       directUpstreamMs: pd,
       viaGatewayMs: pg,
@@ -443,6 +459,9 @@ async function main(): Promise<void> {
       settledDuringThroughputRun: settledDuringTp,
       settlementBacklogAfterLastAnswerS: round(settleBacklogS),
       settlementGasPerCall: Number(settleGas),
+      settleBatchMax: SETTLE_BATCH,
+      settlementTxsThroughputRun: settleTxs.length,
+      settlementsPerTx: round(transfers.length / settleTxs.length),
     },
     vouchers: {
       setup:
@@ -504,7 +523,7 @@ async function main(): Promise<void> {
       .join(", ")} (gateway flags: ${GATEWAY_NODE_FLAGS.join(" ") || "none"})`,
   );
   console.log(
-    `settlement: ${result.paid.settlementGasPerCall} gas per call (one transferWithAuthorization), ${settledDuringTp} settled during the throughput run, backlog ${result.paid.settlementBacklogAfterLastAnswerS} s after the last answer`,
+    `settlement: ${settledPerSecond} settlements/s, ${result.paid.settlementGasPerCall} gas per call (${transfers.length} calls in ${settleTxs.length} transactions, batches of up to ${SETTLE_BATCH || 1}), ${settledDuringTp} settled during the throughput run, backlog ${result.paid.settlementBacklogAfterLastAnswerS} s after the last answer`,
   );
   console.log(row("upstream directly (voucher run)", result.vouchers.directUpstreamMs));
   console.log(row("through the gateway (voucher paid)", result.vouchers.viaGatewayMs));

@@ -72,6 +72,7 @@ async function main() {
   scenarioTag = "";
   for (const op of RECORDED) gas[`${op}.recorded`] = recorded[op];
   Object.assign(gas, await crossChain());
+  Object.assign(gas, await apiSettleBatch());
   report(gas);
   for (const p of profiles) console.log(p);
 }
@@ -343,6 +344,38 @@ async function crossChain(): Promise<Record<string, number>> {
   const fifty = Array.from({ length: 50 }, () => keyMinted());
   gas["gateway.batch.50"] = await gasOf(gateway.submitBatch(fifty, sign(fifty)));
   return gas;
+}
+
+// x402 settlement through X402SettlementBatcher: one authorization, then 32 from distinct payers
+// (each payer's balance cold, as for a gateway's many callers), into one sink that already holds revenue.
+async function apiSettleBatch(): Promise<Record<string, number>> {
+  const usd = await (await ethers.getContractFactory("TestStablecoin")).deploy();
+  const batcher = await (await ethers.getContractFactory("X402SettlementBatcher")).deploy();
+  const [USD, sink] = [await usd.getAddress(), Wallet.createRandom().address];
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = { name: await usd.name(), version: await usd.version(), chainId, verifyingContract: USD };
+  const types = {
+    TransferWithAuthorization: ["from", "to", "value", "validAfter", "validBefore", "nonce"].map((name) => ({
+      name,
+      type: name === "from" || name === "to" ? "address" : name === "nonce" ? "bytes32" : "uint256",
+    })),
+  };
+  const items = async (n: number) => {
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const payer = Wallet.createRandom();
+      await (await usd.mint(payer.address, 1_000_000n)).wait();
+      const nonce = hexlify(ethers.randomBytes(32));
+      const a = { from: payer.address, to: sink, value: 1_000n, validAfter: 0n, validBefore: 2n ** 40n, nonce };
+      out.push({ ...a, signature: await payer.signTypedData(domain, types, a) });
+    }
+    return out;
+  };
+  await (await batcher.settle(USD, await items(1))).wait(); // the sink holds revenue already
+  return {
+    "api.settle.batch.1": await gasOf(batcher.settle(USD, await items(1))),
+    "api.settle.batch.32": await gasOf(batcher.settle(USD, await items(32))),
+  };
 }
 
 function report(gas: Record<string, number>) {

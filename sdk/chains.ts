@@ -25,6 +25,7 @@ export const ContractNames = {
   lzBridge: "HexsLzBridge",
   payoutBindings: "PayoutBindings",
   apiPayments: "HexsApiPayments",
+  settlementBatcher: "X402SettlementBatcher",
   resale: "HexsResale",
 } as const;
 

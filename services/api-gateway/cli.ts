@@ -9,7 +9,8 @@
 //   "upstreamTimeoutMs": 30000,
 //   "accessCacheMs": 0,
 //   "x402": { "chain": "hexs-evm-31401", "apiPayments": "0x…", "asset": "0x… (EIP-3009 stablecoin)",
-//             "quoteTtlSeconds": 300, "paymentsDb": ".devnet/api-gateway/payments.sqlite", "sweepEveryMs": 60000 },
+//             "quoteTtlSeconds": 300, "paymentsDb": ".devnet/api-gateway/payments.sqlite", "sweepEveryMs": 60000,
+//             "batcher": "0x… (X402SettlementBatcher)", "settleBatchMax": 32 },
 //   "vouchers": { "chain": "hexs-evm-31401", "apiPayments": "0x…", "asset": "0x…", "maxUnsettledPerPayer": "5000000",
 //                 "settleEveryMs": 60000, "vouchersDb": ".devnet/api-gateway/vouchers.sqlite" }
 // }
@@ -65,6 +66,12 @@ const Config = z.object({
       fastMaxUnsettledCalls: z.number().int().min(0).optional(),
       settleInWorker: z.boolean().optional(),
       settleNice: z.number().int().min(0).max(19).optional(),
+      batcher: z
+        .string()
+        .regex(/^0x[0-9a-fA-F]{40}$/)
+        .optional(),
+      settleBatchMax: z.number().int().min(1).max(256).optional(),
+      reconcileLookbackBlocks: z.number().int().min(1).optional(),
     })
     .optional(),
   vouchers: z

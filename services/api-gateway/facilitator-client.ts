@@ -2,7 +2,16 @@
 // settlement worker (settle-worker.ts): one viem wallet client for the facilitator account, the
 // @x402/evm exact facilitator on top of it, and one cache of payers' code, so both threads build
 // and cache the same way.
-import { createWalletClient, defineChain, hashTypedData, http, publicActions, type Hex } from "viem";
+import {
+  createWalletClient,
+  defineChain,
+  encodeFunctionData,
+  hashTypedData,
+  http,
+  keccak256,
+  publicActions,
+  type Hex,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { x402Facilitator } from "@x402/core/facilitator";
 import { toFacilitatorEvmSigner } from "@x402/evm";
@@ -125,4 +134,122 @@ export async function sendSweep(
   const receipt = await client.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error(`sweep ${hash} reverted`);
   return hash;
+}
+
+// ---------------------------------------------------------------- batched settlement
+
+/** X402SettlementBatcher's `settle` and what it and the token report (contracts/evm/market). */
+export const BATCHER_ABI = [
+  {
+    type: "function",
+    name: "settle",
+    stateMutability: "nonpayable",
+    inputs: [
+      { name: "token", type: "address" },
+      {
+        name: "items",
+        type: "tuple[]",
+        components: [
+          { name: "from", type: "address" },
+          { name: "to", type: "address" },
+          { name: "value", type: "uint256" },
+          { name: "validAfter", type: "uint256" },
+          { name: "validBefore", type: "uint256" },
+          { name: "nonce", type: "bytes32" },
+          { name: "signature", type: "bytes" },
+        ],
+      },
+    ],
+    outputs: [{ name: "settled", type: "bool[]" }],
+  },
+  {
+    type: "event",
+    name: "AuthorizationFailed",
+    inputs: [
+      { name: "token", type: "address", indexed: true },
+      { name: "from", type: "address", indexed: true },
+      { name: "nonce", type: "bytes32", indexed: true },
+      { name: "index", type: "uint256", indexed: false },
+      { name: "reason", type: "bytes", indexed: false },
+    ],
+  },
+] as const;
+
+/** One authorization as the batcher takes it (amounts as decimal strings: they cross threads as JSON). */
+export interface BatchItem {
+  from: `0x${string}`;
+  to: `0x${string}`;
+  value: string;
+  validAfter: string;
+  validBefore: string;
+  nonce: `0x${string}`;
+  signature: `0x${string}`;
+}
+
+/** A mined batch: its status and logs (plain values, posted between threads). */
+export interface BatchReceipt {
+  hash: `0x${string}`;
+  status: "success" | "reverted";
+  logs: Array<{ address: `0x${string}`; topics: `0x${string}`[]; data: `0x${string}`; logIndex: number }>;
+}
+
+/**
+ * The batch's gas limit from its shape: a base plus a budget per authorization that covers an
+ * EOA's transfer (~45k) with room for an ERC-1271 wallet's check. The batcher reverts the whole
+ * batch rather than start an item with less than its ITEM_GAS_FLOOR (100k) left, so a limit
+ * that is too low never passes for refused items.
+ */
+export function batchGasLimit(items: number): bigint {
+  return 80_000n + BigInt(items) * 140_000n;
+}
+
+/**
+ * Signs (does not send) X402SettlementBatcher.settle(token, items) from the facilitator account:
+ * the caller records the transaction's hash before it is broadcast, so a crash between send and
+ * receipt can look the batch up afterwards instead of guessing.
+ */
+export async function signBatch(
+  client: ReturnType<typeof makeFacilitatorClient>["client"],
+  batcher: `0x${string}`,
+  token: `0x${string}`,
+  items: BatchItem[],
+): Promise<{ hash: `0x${string}`; raw: `0x${string}` }> {
+  const data = encodeFunctionData({
+    abi: BATCHER_ABI,
+    functionName: "settle",
+    args: [
+      token,
+      items.map((i) => ({
+        ...i,
+        value: BigInt(i.value),
+        validAfter: BigInt(i.validAfter),
+        validBefore: BigInt(i.validBefore),
+      })),
+    ],
+  });
+  const request = await client.prepareTransactionRequest({ to: batcher, data, gas: batchGasLimit(items.length) });
+  const raw = await client.signTransaction(request as Parameters<typeof client.signTransaction>[0]);
+  return { hash: keccak256(raw), raw };
+}
+
+/** Broadcasts a batch signed by signBatch and waits for its receipt. */
+export async function sendBatch(
+  client: ReturnType<typeof makeFacilitatorClient>["client"],
+  raw: `0x${string}`,
+): Promise<BatchReceipt> {
+  const hash = await client.sendRawTransaction({ serializedTransaction: raw });
+  return receiptOf(await client.waitForTransactionReceipt({ hash }));
+}
+
+/** The plain form of a viem receipt that a batch's outcome is read from. */
+export function receiptOf(r: {
+  transactionHash: `0x${string}`;
+  status: "success" | "reverted";
+  logs: ReadonlyArray<{ address: `0x${string}`; topics: readonly `0x${string}`[]; data: `0x${string}`; logIndex: number | null }>;
+}): BatchReceipt {
+  return {
+    hash: r.transactionHash,
+    status: r.status,
+    logs: r.logs.map((l) => ({ address: l.address, topics: [...l.topics], data: l.data, logIndex: l.logIndex ?? -1 })),
+  };
 }

@@ -18,14 +18,24 @@
 // `sweepEveryMs` makes the gateway do it, or use `sweepApiRevenue` / `npx hardhat api:sweep`).
 import Database from "better-sqlite3";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { getAddress, type Hex } from "viem";
+import { decodeErrorResult, decodeEventLog, getAddress, parseAbiItem, type Hex } from "viem";
 import { x402Facilitator } from "@x402/core/facilitator";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { ApiRefusal, refuseApi, type ApiRefusalCode } from "../../sdk/api/request";
 import { messageOf } from "../../sdk/errors";
 import { API_PAYMENTS_ABI } from "./api-payments-abi";
-import { CodeCache, makeFacilitatorClient, sendSweep } from "./facilitator-client";
+import {
+  BATCHER_ABI,
+  CodeCache,
+  makeFacilitatorClient,
+  receiptOf,
+  sendBatch,
+  sendSweep,
+  signBatch,
+  type BatchItem,
+  type BatchReceipt,
+} from "./facilitator-client";
 import { PayerKeys, tokenDomainSeparator, transferDigest, type TransferAuthorization } from "./fast-verify";
 import { SettlementWorker, type SettlerThread } from "./settle-worker";
 
@@ -76,6 +86,16 @@ export interface X402Config {
    * thread answers first and settlement takes the CPU left over. 0 keeps the process's priority.
    */
   settleNice?: number;
+  /**
+   * X402SettlementBatcher on the payments chain: served calls are settled several per transaction
+   * (up to `settleBatchMax`), each authorization still paying its model's sink directly. Without
+   * it, one @x402/evm settlement per call.
+   */
+  batcher?: string;
+  /** the most authorizations per batch transaction; default 32 */
+  settleBatchMax?: number;
+  /** how far back (blocks) the token's logs are searched for an authorization used outside a batch; default 100 000 */
+  reconcileLookbackBlocks?: number;
 }
 
 export interface PaidCallMetrics {
@@ -137,7 +157,39 @@ const TOKEN_ABI = [
     ],
     outputs: [{ name: "", type: "bool" }],
   },
+  {
+    type: "event",
+    name: "AuthorizationUsed",
+    inputs: [
+      { name: "authorizer", type: "address", indexed: true },
+      { name: "nonce", type: "bytes32", indexed: true },
+    ],
+  },
+  {
+    type: "event",
+    name: "Transfer",
+    inputs: [
+      { name: "from", type: "address", indexed: true },
+      { name: "to", type: "address", indexed: true },
+      { name: "value", type: "uint256", indexed: false },
+    ],
+  },
 ] as const;
+
+/** Why an EIP-3009 token refuses an authorization (the test stablecoin's and OpenZeppelin's errors). */
+const TOKEN_ERRORS = [
+  "error AuthorizationUsedOrCanceled(address authorizer, bytes32 nonce)",
+  "error AuthorizationExpired(uint256 validBefore, uint256 nowTime)",
+  "error AuthorizationNotYetValid(uint256 validAfter, uint256 nowTime)",
+  "error InvalidSignature(address expectedSigner)",
+  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error Error(string)",
+].map((e) => parseAbiItem(e));
+
+/** ERC-6492's magic suffix: a counterfactual wallet's signature, settled by @x402/evm (it deploys the wallet first). */
+const ERC6492_SUFFIX = "6492649264926492649264926492649264926492649264926492649264926492";
+
+type LedgerRow = { k: string; model: string; payer: string; amount: string; payload: string; requirements: string };
 
 /** x402's exact-EVM reasons → the gateway's refusal codes (all 402). */
 function codeOf(reason: string): ApiRefusalCode {
@@ -181,9 +233,17 @@ export class PaidCalls {
   private readonly funds = new Map<string, Promise<PayerFunds>>();
   private domainSep?: Promise<Hex>;
   private readonly sql: Record<
-    "insert" | "release" | "served" | "get" | "settled" | "failed" | "unsettledOf",
+    "insert" | "release" | "served" | "get" | "settled" | "failed" | "unsettledOf" | "sent" | "unsend",
     Database.Statement
   >;
+  private readonly batcher?: `0x${string}`;
+  private readonly batchMax: number;
+  private readonly lookback: bigint;
+  /** served calls waiting for the next batch, in order */
+  private batchKeys: string[] = [];
+  private drainQueued = false;
+  /** the batch being sent, until its outcome is recorded */
+  private inFlight?: Promise<void>;
 
   constructor(
     cfg: X402Config,
@@ -217,6 +277,11 @@ export class PaidCalls {
     this.facilitatorAddress = made.account.address;
     if (cfg.settleInWorker ?? true) this.settler = new SettlementWorker({ ...setup, niceness: cfg.settleNice ?? 10 });
 
+    if (cfg.batcher) this.batcher = getAddress(cfg.batcher);
+    this.batchMax = cfg.settleBatchMax ?? 32;
+    if (!Number.isInteger(this.batchMax) || this.batchMax < 1 || this.batchMax > 256)
+      throw new Error(`x402.settleBatchMax must be an integer in 1..256, got ${cfg.settleBatchMax}`);
+    this.lookback = BigInt(cfg.reconcileLookbackBlocks ?? 100_000);
     this.db = new Database(cfg.paymentsDb ?? ":memory:");
     this.db.pragma("journal_mode = WAL");
     // WAL with NORMAL: a commit is not fsynced (a crash of the process loses nothing; a power loss
@@ -229,7 +294,8 @@ export class PaidCalls {
          status TEXT NOT NULL, payload TEXT NOT NULL, requirements TEXT NOT NULL,
          expires_at INTEGER NOT NULL, tx TEXT, reason TEXT)`,
     );
-    // held: a call in flight (a restart drops it: it was never served); served: owed a settlement
+    // held: a call in flight (a restart drops it: it was never served); served: owed a settlement;
+    // sent: in a batch transaction (its hash in tx) whose receipt was not recorded yet
     this.db.prepare("DELETE FROM x402_payments WHERE status = 'held'").run();
     this.sql = {
       insert: this.db.prepare(
@@ -238,11 +304,19 @@ export class PaidCalls {
       ),
       release: this.db.prepare("DELETE FROM x402_payments WHERE k = ? AND status = 'held'"),
       served: this.db.prepare("UPDATE x402_payments SET status = 'served' WHERE k = ?"),
-      get: this.db.prepare("SELECT * FROM x402_payments WHERE k = ? AND status = 'served'"),
+      get: this.db.prepare("SELECT * FROM x402_payments WHERE k = ? AND status IN ('served', 'sent')"),
+      sent: this.db.prepare("UPDATE x402_payments SET status = 'sent', tx = ? WHERE k = ? AND status = 'served'"),
+      unsend: this.db.prepare("UPDATE x402_payments SET status = 'served' WHERE k = ? AND status = 'sent'"),
       settled: this.db.prepare("UPDATE x402_payments SET status = 'settled', tx = ? WHERE k = ?"),
       failed: this.db.prepare("UPDATE x402_payments SET status = 'failed', reason = ?, tx = ? WHERE k = ?"),
-      unsettledOf: this.db.prepare("SELECT amount FROM x402_payments WHERE lower(payer) = ? AND status IN ('held', 'served')"),
+      unsettledOf: this.db.prepare(
+        "SELECT amount FROM x402_payments WHERE lower(payer) = ? AND status IN ('held', 'served', 'sent')",
+      ),
     };
+    // a batch sent before a restart: its receipt tells what settled; first, before anything is sent again
+    const sent = this.db.prepare("SELECT * FROM x402_payments WHERE status = 'sent'").all() as Array<LedgerRow & { tx: Hex }>;
+    if (sent.length)
+      this.queue = this.queue.then(() => this.resumeSent(sent)).catch((e: unknown) => this.log(`resume: ${messageOf(e)}`));
     for (const r of this.db.prepare("SELECT k FROM x402_payments WHERE status = 'served'").all() as Array<{ k: string }>)
       this.enqueue(r.k);
     if (cfg.sweepEveryMs) {
@@ -427,7 +501,15 @@ export class PaidCalls {
     }
     // the payer's funds cover this call on top of their calls not yet settled (else one more read)
     if (funds.reserved + amount > funds.balance) {
-      await this.readBalance(payer, funds);
+      // a read during which settlements landed counts them as not in it, and a batch mined but not yet
+      // recorded counts twice: when that is what stands between the call and the payer's funds, wait
+      // for the batch and read again (a batch lands many calls at once)
+      for (let i = 0; i < 3; i++) {
+        // a batch mined but not yet recorded is out of the balance and still in `reserved`: wait for it
+        if (this.inFlight) await this.inFlight;
+        await this.readBalance(payer, funds);
+        if (funds.reserved + amount <= funds.balance || (funds.settledDuringRead === 0n && !this.inFlight)) break;
+      }
       if (funds.reserved + amount > funds.balance)
         refuseApi(
           "payment_insufficient_funds",
@@ -616,13 +698,188 @@ export class PaidCalls {
   }
 
   private enqueue(key: string): void {
+    if (this.batcher) {
+      this.batchKeys.push(key);
+      this.scheduleDrain();
+      return;
+    }
     this.queue = this.queue.then(() => this.settle(key)).catch((e: unknown) => this.log(`settlement error: ${messageOf(e)}`));
+  }
+
+  /** One batch round in the settlement queue (calls served meanwhile join the next round). */
+  private scheduleDrain(): void {
+    if (this.drainQueued) return;
+    this.drainQueued = true;
+    this.queue = this.queue.then(() => this.drain()).catch((e: unknown) => this.log(`settlement error: ${messageOf(e)}`));
+  }
+
+  /**
+   * Settles up to settleBatchMax served calls in one X402SettlementBatcher transaction. The hash is
+   * recorded (status 'sent') before the batch is broadcast; the receipt then decides each item:
+   * the token's AuthorizationUsed + Transfer to the item's sink = settled; a refusal is recorded
+   * (a used nonce is reconciled against the token's logs, never retried). A batch that cannot be
+   * sent or reverts as a whole falls back to one @x402/evm settlement per call.
+   */
+  private async drain(): Promise<void> {
+    this.drainQueued = false;
+    if (this.closed) return;
+    const keys = this.batchKeys.splice(0, this.batchMax);
+    if (this.batchKeys.length) this.scheduleDrain();
+    const rows: LedgerRow[] = [];
+    for (const k of keys) {
+      const row = this.sql.get.get(k) as LedgerRow | undefined;
+      if (!row) continue;
+      // ERC-6492 (a wallet not deployed yet) needs @x402/evm's deploy-then-transfer: settled alone
+      const sig = String((JSON.parse(row.payload) as PaymentPayload).payload.signature ?? "");
+      if (sig.endsWith(ERC6492_SUFFIX)) await this.settle(k);
+      else rows.push(row);
+    }
+    if (!rows.length) return;
+    const items = rows.map((r) => itemOf(r));
+    const sending = this.sendAndRecord(rows, items);
+    this.inFlight = sending.catch(() => undefined);
+    try {
+      await sending;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  private async sendAndRecord(rows: LedgerRow[], items: BatchItem[]): Promise<void> {
+    let signed: { hash: Hex; raw: Hex };
+    try {
+      signed = this.settler
+        ? await this.settler.signBatch(this.batcher!, this.asset, items)
+        : await signBatch(this.client, this.batcher!, this.asset, items);
+    } catch (e) {
+      this.log(`batch of ${rows.length} could not be signed (${messageOf(e).split("\n")[0]}): settling them one by one`);
+      for (const r of rows) await this.settle(r.k);
+      return;
+    }
+    this.db.transaction(() => {
+      for (const r of rows) this.sql.sent.run(signed.hash, r.k);
+    })();
+    let receipt: BatchReceipt | undefined;
+    try {
+      receipt = this.settler ? await this.settler.sendBatch(signed.raw) : await sendBatch(this.client, signed.raw);
+    } catch (e) {
+      // sent or not? the chain knows: a mined batch is applied, one that never got out is undone
+      receipt = await this.receiptIfMined(signed.hash);
+      if (!receipt) {
+        this.log(
+          `batch ${signed.hash} was not mined (${messageOf(e).split("\n")[0]}): settling its ${rows.length} calls one by one`,
+        );
+        for (const r of rows) this.sql.unsend.run(r.k);
+        for (const r of rows) await this.settle(r.k);
+        return;
+      }
+    }
+    await this.applyBatch(rows, items, receipt);
+  }
+
+  private async receiptIfMined(hash: Hex): Promise<BatchReceipt | undefined> {
+    try {
+      return receiptOf(await this.client.getTransactionReceipt({ hash }));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** After a restart: batches sent before it are applied from their receipts, or their calls queued again. */
+  private async resumeSent(rows: Array<LedgerRow & { tx: Hex }>): Promise<void> {
+    const byTx = new Map<Hex, Array<LedgerRow & { tx: Hex }>>();
+    for (const r of rows) byTx.set(r.tx, [...(byTx.get(r.tx) ?? []), r]);
+    for (const [hash, group] of byTx) {
+      const receipt = await this.receiptIfMined(hash);
+      if (receipt) {
+        await this.applyBatch(group, group.map(itemOf), receipt);
+        continue;
+      }
+      // never mined (or not yet): send again; if the first copy lands too, its nonces make the second's items fail, and they are reconciled
+      for (const r of group) this.sql.unsend.run(r.k);
+      this.batchKeys.unshift(...group.map((r) => r.k));
+      this.scheduleDrain();
+    }
+  }
+
+  /** Records each item of a mined batch: settled, refused, or reconciled with what the token says. */
+  private async applyBatch(rows: LedgerRow[], items: BatchItem[], receipt: BatchReceipt): Promise<void> {
+    if (receipt.status !== "success") {
+      this.log(`batch ${receipt.hash} reverted as a whole: settling its ${rows.length} calls one by one`);
+      for (const r of rows) this.sql.unsend.run(r.k);
+      for (const r of rows) await this.settle(r.k);
+      return;
+    }
+    const failures = new Map<number, Hex>();
+    for (const l of receipt.logs) {
+      if (getAddress(l.address) !== this.batcher) continue;
+      try {
+        const ev = decodeEventLog({ abi: BATCHER_ABI, topics: l.topics as [Hex, ...Hex[]], data: l.data });
+        failures.set(Number(ev.args.index), ev.args.reason);
+      } catch {
+        // not the batcher's failure event
+      }
+    }
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      if (paidIn(receipt, this.asset, items[i])) {
+        this.recordSettled(row, receipt.hash);
+        continue;
+      }
+      const reason = failures.has(i) ? refusalOf(failures.get(i)!) : "not settled by the batch";
+      if (/^AuthorizationUsedOrCanceled/.test(reason) || !failures.has(i)) await this.reconcile(row, items[i], reason);
+      else this.recordFailed(row, reason, receipt.hash);
+    }
+  }
+
+  /**
+   * The token says this authorization's nonce is used: find the transaction that used it. If it
+   * moved the value from the payer to this call's sink (another copy of a batch, the payer or
+   * anyone submitting it), the call is settled by that transaction; otherwise (canceled, or not in
+   * the searched blocks) the refusal is recorded. Either way it is never sent again.
+   */
+  private async reconcile(row: LedgerRow, item: BatchItem, reason: string): Promise<void> {
+    try {
+      const latest = await this.client.getBlockNumber();
+      const logs = await this.client.getLogs({
+        address: this.asset,
+        event: TOKEN_ABI[4],
+        args: { authorizer: item.from, nonce: item.nonce },
+        fromBlock: latest > this.lookback ? latest - this.lookback : 0n,
+        toBlock: latest,
+      });
+      for (const l of logs) {
+        const receipt = receiptOf(await this.client.getTransactionReceipt({ hash: l.transactionHash! }));
+        if (paidIn(receipt, this.asset, item)) {
+          this.log(`payment ${row.k} was settled by ${receipt.hash} (outside this batch): recorded, not sent again`);
+          this.recordSettled(row, receipt.hash);
+          return;
+        }
+      }
+    } catch (e) {
+      reason += `; the token's logs could not be searched: ${messageOf(e).split("\n")[0]}`;
+    }
+    this.recordFailed(row, `${reason} (used or canceled outside this gateway's settlement)`, null);
+  }
+
+  private recordSettled(row: LedgerRow, tx: string): void {
+    this.sql.settled.run(tx, row.k);
+    this.unreserve(row.payer, BigInt(row.amount), true);
+    this.metrics.revenue.inc({ model: row.model, asset: this.asset }, Number(row.amount));
+    this.metrics.settlements.inc({ model: row.model, outcome: "settled" });
+    this.unswept.add(row.model);
+  }
+
+  private recordFailed(row: LedgerRow, reason: string, tx: string | null): void {
+    this.sql.failed.run(reason, tx, row.k);
+    this.unreserve(row.payer, BigInt(row.amount), false, reason);
+    this.metrics.settlements.inc({ model: row.model, outcome: "failed" });
+    this.log(`settlement of ${row.k} for model ${row.model} failed: ${reason}`);
   }
 
   private async settle(key: string): Promise<void> {
     if (this.closed) return;
-    const row = this.sql.get.get(key) as
-      { model: string; payer: string; amount: string; payload: string; requirements: string } | undefined;
+    const row = this.sql.get.get(key) as LedgerRow | undefined;
     if (!row) return;
     const r = this.settler
       ? await this.settler.settle(row.payload, row.requirements)
@@ -630,19 +887,9 @@ export class PaidCalls {
           JSON.parse(row.payload) as PaymentPayload,
           JSON.parse(row.requirements) as PaymentRequirements,
         );
-    if (r.success) {
-      this.sql.settled.run(r.transaction, key);
-      this.unreserve(row.payer, BigInt(row.amount), true);
-      this.metrics.revenue.inc({ model: row.model, asset: this.asset }, Number(row.amount));
-      this.metrics.settlements.inc({ model: row.model, outcome: "settled" });
-      this.unswept.add(row.model);
-    } else {
-      const reason = `${r.errorReason ?? "failed"}${r.errorMessage ? `: ${r.errorMessage}` : ""}`;
-      this.sql.failed.run(reason, r.transaction || null, key);
-      this.unreserve(row.payer, BigInt(row.amount), false, reason);
-      this.metrics.settlements.inc({ model: row.model, outcome: "failed" });
-      this.log(`settlement of ${key} for model ${row.model} failed: ${reason}`);
-    }
+    if (r.success) this.recordSettled(row, r.transaction);
+    else
+      this.recordFailed(row, `${r.errorReason ?? "failed"}${r.errorMessage ? `: ${r.errorMessage}` : ""}`, r.transaction || null);
   }
 
   /** The settlement worker's thread (id, nice value); undefined when settling on the request thread. */
@@ -709,5 +956,61 @@ export class PaidCalls {
     this.closed = true;
     await this.settler?.close();
     this.db.close();
+  }
+}
+
+/** A ledger row's authorization as the batcher takes it. */
+function itemOf(row: LedgerRow): BatchItem {
+  const p = (JSON.parse(row.payload) as PaymentPayload).payload as {
+    authorization: Record<string, string>;
+    signature: `0x${string}`;
+  };
+  const a = p.authorization;
+  return {
+    from: getAddress(a.from),
+    to: getAddress(a.to),
+    value: a.value,
+    validAfter: a.validAfter,
+    validBefore: a.validBefore,
+    nonce: a.nonce as Hex,
+    signature: p.signature,
+  };
+}
+
+/**
+ * True if `receipt` holds the token's AuthorizationUsed for the item's payer and nonce followed by
+ * its Transfer of the item's value from the payer to the item's payee (the sink): the money moved
+ * exactly as authorized, whoever sent the transaction.
+ */
+function paidIn(receipt: BatchReceipt, token: `0x${string}`, item: BatchItem): boolean {
+  const logs = receipt.logs.filter((l) => getAddress(l.address) === token);
+  for (let i = 0; i < logs.length - 1; i++) {
+    let used, moved;
+    try {
+      used = decodeEventLog({ abi: TOKEN_ABI, topics: logs[i].topics as [Hex, ...Hex[]], data: logs[i].data });
+      moved = decodeEventLog({ abi: TOKEN_ABI, topics: logs[i + 1].topics as [Hex, ...Hex[]], data: logs[i + 1].data });
+    } catch {
+      continue;
+    }
+    if (used.eventName !== "AuthorizationUsed" || moved.eventName !== "Transfer") continue;
+    if (getAddress(used.args.authorizer) !== item.from || used.args.nonce.toLowerCase() !== item.nonce.toLowerCase()) continue;
+    if (
+      getAddress(moved.args.from) === item.from &&
+      getAddress(moved.args.to) === item.to &&
+      moved.args.value === BigInt(item.value)
+    )
+      return true;
+  }
+  return false;
+}
+
+/** A token's refusal (the revert data the batcher reported) as "ErrorName(args)". */
+function refusalOf(data: Hex): string {
+  if (data === "0x") return "reverted without a reason (out of gas?)";
+  try {
+    const e = decodeErrorResult({ abi: TOKEN_ERRORS, data });
+    return `${e.errorName}(${(e.args ?? []).map(String).join(", ")})`;
+  } catch {
+    return `reverted with ${data.slice(0, 74)}`;
   }
 }

@@ -7,7 +7,9 @@
 // hands it, one at a time. The request thread keeps the ledger (SQLite) and every decision: it
 // only asks "settle this payload against these requirements" and records the answer. Sweeps of
 // settled revenue into vaults are sent here too, in the same serial queue: two threads sending
-// from the facilitator account at once could pick the same nonce.
+// from the facilitator account at once could pick the same nonce. With a settlement batcher
+// (X402SettlementBatcher) the worker also signs and sends batches of authorizations: it signs
+// first and hands the hash back, so the request thread records it before the batch is broadcast.
 // The worker thread runs at a lower CPU priority (nice `settleNice`, default 10; Linux: nice is per
 // thread): settlement trails the answers anyway, and on a machine whose cores are all busy a paid
 // call's answer should not wait behind the settlement of an earlier one. What a payer may owe
@@ -18,7 +20,15 @@ import { getPriority, setPriority } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { messageOf } from "../../sdk/errors";
-import { makeFacilitatorClient, sendSweep, type FacilitatorSetup } from "./facilitator-client";
+import {
+  makeFacilitatorClient,
+  sendBatch,
+  sendSweep,
+  signBatch,
+  type BatchItem,
+  type BatchReceipt,
+  type FacilitatorSetup,
+} from "./facilitator-client";
 
 export type SettlerSetup = FacilitatorSetup & {
   /** the worker thread's nice value (0–19, higher yields more); default 10, 0 leaves it as is */
@@ -34,9 +44,19 @@ export interface SettlerThread {
 type Job =
   | { kind: "settle"; payload: string; requirements: string }
   | { kind: "thread" }
-  | { kind: "sweep"; apiPayments: `0x${string}`; model: string; asset: `0x${string}` };
+  | { kind: "sweep"; apiPayments: `0x${string}`; model: string; asset: `0x${string}` }
+  | { kind: "signBatch"; batcher: `0x${string}`; token: `0x${string}`; items: BatchItem[] }
+  | { kind: "sendBatch"; raw: `0x${string}` };
 type Request = Job & { id: number };
-type Reply = { id: number; result?: SettleResponse; hash?: `0x${string}`; thread?: SettlerThread; error?: string };
+type Reply = {
+  id: number;
+  result?: SettleResponse;
+  hash?: `0x${string}`;
+  raw?: `0x${string}`;
+  receipt?: BatchReceipt;
+  thread?: SettlerThread;
+  error?: string;
+};
 type Pending = { resolve: (r: Reply) => void; reject: (e: Error) => void };
 
 /** The request thread's handle: settle() and sweep() post to the worker and resolve with its answer. */
@@ -95,6 +115,24 @@ export class SettlementWorker {
     return r.hash;
   }
 
+  /** X402SettlementBatcher.settle(token, items) signed by the facilitator account, not sent. */
+  async signBatch(
+    batcher: `0x${string}`,
+    token: `0x${string}`,
+    items: BatchItem[],
+  ): Promise<{ hash: `0x${string}`; raw: `0x${string}` }> {
+    const r = await this.call({ kind: "signBatch", batcher, token, items });
+    if (!r.hash || !r.raw) throw new Error("settlement worker gave no answer");
+    return { hash: r.hash, raw: r.raw };
+  }
+
+  /** Broadcasts a batch signed by signBatch; its receipt once mined. */
+  async sendBatch(raw: `0x${string}`): Promise<BatchReceipt> {
+    const r = await this.call({ kind: "sendBatch", raw });
+    if (!r.receipt) throw new Error("settlement worker gave no answer");
+    return r.receipt;
+  }
+
   /** The worker thread's id and nice value (starts the worker if it is not running). */
   async thread(): Promise<SettlerThread> {
     return (await this.call({ kind: "thread" })).thread ?? {};
@@ -133,6 +171,14 @@ if (!isMainThread && parentPort && (workerData as { hexsSettler?: SettlerSetup }
       try {
         if (m.kind === "sweep") {
           port.postMessage({ id: m.id, hash: await sendSweep(client, m.apiPayments, m.model, m.asset) } satisfies Reply);
+          return;
+        }
+        if (m.kind === "signBatch") {
+          port.postMessage({ id: m.id, ...(await signBatch(client, m.batcher, m.token, m.items)) } satisfies Reply);
+          return;
+        }
+        if (m.kind === "sendBatch") {
+          port.postMessage({ id: m.id, receipt: await sendBatch(client, m.raw) } satisfies Reply);
           return;
         }
         const result = await facilitator.settle(

@@ -123,6 +123,8 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const mkt = await ethers.getContractAt("HexsMarket", market);
   const apiRevenue = await mkt.API_REVENUE_ROLE();
   if (!(await mkt.hasRole(apiRevenue, apiPayments))) await (await mkt.grantRole(apiRevenue, apiPayments)).wait();
+  // Settles many x402 authorizations per transaction (stateless, no roles: each pays its sink directly).
+  const settlementBatcher = await deploy(Names.settlementBatcher);
 
   const addresses: HexsAddresses = {
     timelock,
@@ -143,6 +145,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
     governorImplementation,
     daoFactory,
     apiPayments,
+    settlementBatcher,
     resale,
   };
   if (!o.skipHandover) await handOver(hre, addresses);

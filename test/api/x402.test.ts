@@ -9,10 +9,11 @@ import { createServer, type Server } from "node:http";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { wrapFetchWithPayment, x402Client } from "@x402/fetch";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
-import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from "@x402/core/http";
+import { decodePaymentRequiredHeader, decodePaymentSignatureHeader, encodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import { deployProtocol, type Protocol } from "../../devnet/hardhat/protocol";
 import {
@@ -731,5 +732,202 @@ describe("API gateway x402 v2 paid calls (exact scheme, EIP-3009 stablecoin, rea
       setQuiet(false);
       await setApiPrice(c, creator, { modelId: m1, currency: USD, perCall: PRICE, operatorBps: OPERATOR_BPS });
     }
+  });
+
+  describe("batched settlement (X402SettlementBatcher)", () => {
+    let BATCHER: string;
+    /** An x402 payment header of `who` against a fresh quote, and its ledger key and authorization. */
+    async function paid(who: PrivateKeyAccount) {
+      const header = await paymentHeader(who, await quote());
+      const payload = decodePaymentSignatureHeader(header).payload as {
+        authorization: { from: string; to: string; value: string; validAfter: string; validBefore: string; nonce: Hex };
+        signature: Hex;
+      };
+      const a = payload.authorization;
+      return {
+        header,
+        auth: a,
+        signature: payload.signature,
+        key: `${USD.toLowerCase()} ${a.from.toLowerCase()} ${a.nonce.toLowerCase()}`,
+      };
+    }
+    async function serve(g: RunningGateway, header: string) {
+      const res = await fetch(url(g.url), post(chat("batched"), { "payment-signature": header }));
+      expect(res.status).to.equal(200);
+      await res.text();
+    }
+    /** Holds `g`'s settlement queue until the returned function is called (calls served meanwhile wait in it). */
+    function holdQueue(g: RunningGateway): () => void {
+      const inside = g.payments as unknown as { queue: Promise<void> };
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      inside.queue = inside.queue.then(() => gate);
+      return open;
+    }
+    const batched = (extra: Partial<NonNullable<GatewayConfig["x402"]>> = {}, paymentsDb?: string) =>
+      startGateway({ ...cfg, nonceDb: undefined, x402: { ...cfg.x402!, paymentsDb, batcher: BATCHER, ...extra } });
+
+    before(async () => {
+      BATCHER = (await deployments.get(ContractNames.settlementBatcher)).address;
+    });
+
+    it("calls served while a batch is under way settle together in one transaction; an authorization the payer canceled after being served is recorded failed with the token's refusal and the others still settle; one raced on chain by someone else is reconciled as settled by that transaction, never sent twice; the payer's unsettled exposure is released", async () => {
+      const g = await batched();
+      try {
+        const open = holdQueue(g);
+        const calls = [await paid(payer), await paid(payer), await paid(stranger), await paid(payer), await paid(payer)];
+        await usd.mint(stranger.address, 10n * PRICE);
+        for (const c of calls) await serve(g, c.header);
+        const before = await balances();
+        const strangerBefore = await usd.balanceOf(stranger.address);
+        // call 3: the payer cancels its authorization after the answer (the gateway's risk: one call)
+        const cancel = await payer.signTypedData({
+          domain: { name: "Hexs Test USD", version: await usd.version(), chainId: 31337, verifyingContract: USD as Hex },
+          types: {
+            CancelAuthorization: [
+              { name: "authorizer", type: "address" },
+              { name: "nonce", type: "bytes32" },
+            ],
+          },
+          primaryType: "CancelAuthorization",
+          message: { authorizer: payer.address, nonce: calls[3].auth.nonce },
+        });
+        await (await usd.cancelAuthorization(payer.address, calls[3].auth.nonce, cancel)).wait();
+        // call 4: anyone may submit an EIP-3009 authorization: it is raced to the chain before the batch
+        const a = calls[4].auth;
+        const raced = await (
+          await usd["transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"](
+            a.from,
+            a.to,
+            a.value,
+            a.validAfter,
+            a.validBefore,
+            a.nonce,
+            calls[4].signature,
+          )
+        ).wait();
+        open();
+        await g.payments!.flush();
+
+        const st = calls.map((c) => g.payments!.status(c.key)!);
+        expect(st.map((x) => x.status)).to.deep.equal(["settled", "settled", "settled", "failed", "settled"]);
+        // the three the batch settled share its transaction: one transaction for three calls
+        expect(new Set(st.slice(0, 3).map((x) => x.tx)).size).to.equal(1);
+        const batchTx = st[0].tx!;
+        expect(st[4].tx).to.equal(raced!.hash); // reconciled: settled by the racing transaction
+        expect(st[3].reason).to.match(/AuthorizationUsedOrCanceled.*used or canceled outside this gateway's settlement/);
+        const receipt = (await ethers.provider.getTransactionReceipt(batchTx))!;
+        const batcher = await ethers.getContractAt("X402SettlementBatcher", BATCHER);
+        const failed = receipt.logs
+          .filter((l) => l.address === BATCHER)
+          .map((l) => Number(batcher.interface.parseLog(l)!.args.index));
+        expect(failed).to.deep.equal([3, 4]);
+        // money: three calls moved by the batch and one by the racing transaction, payer → sink; nothing for
+        // the canceled one, nothing twice for the raced one
+        const after = await balances();
+        expect(after.payer).to.equal(before.payer - 3n * PRICE);
+        expect(after.sink).to.equal(before.sink + 4n * PRICE);
+        expect(await usd.balanceOf(stranger.address)).to.equal(strangerBefore - PRICE);
+        expect(await usd.balanceOf(BATCHER)).to.equal(0n);
+        const metrics = await (await fetch(`${g.url}/metrics`)).text();
+        expect(metrics).to.contain(`hexs_api_settlements_total{model="${m1}",outcome="settled"} 4`);
+        expect(metrics).to.contain(`hexs_api_settlements_total{model="${m1}",outcome="failed"} 1`);
+        // nothing of either payer counts as unsettled any more
+        const funds = (g.payments as unknown as { funds: Map<string, Promise<{ reserved: bigint; calls: number }>> }).funds;
+        await new Promise((r) => setImmediate(r));
+        for (const who of [payer, stranger]) {
+          const f = await funds.get(who.address.toLowerCase())!;
+          expect([f.reserved, f.calls]).to.deep.equal([0n, 0]);
+        }
+      } finally {
+        await g.close();
+      }
+    });
+
+    it("settleBatchMax bounds a batch: 5 served calls with a maximum of 2 settle in 3 transactions (2 + 2 + 1), each exactly once", async () => {
+      const g = await batched({ settleBatchMax: 2 });
+      try {
+        const open = holdQueue(g);
+        const calls = [];
+        for (let i = 0; i < 5; i++) calls.push(await paid(payer));
+        const before = await balances();
+        for (const c of calls) await serve(g, c.header);
+        open();
+        await g.payments!.flush();
+        const txs = calls.map((c) => g.payments!.status(c.key)!).map((x) => (expect(x.status).to.equal("settled"), x.tx!));
+        const perTx = new Map<string, number>();
+        for (const t of txs) perTx.set(t, (perTx.get(t) ?? 0) + 1);
+        expect([...perTx.values()]).to.deep.equal([2, 2, 1]);
+        expect((await balances()).sink).to.equal(before.sink + 5n * PRICE);
+      } finally {
+        await g.close();
+      }
+    });
+
+    it("a crash between send and receipt: the batch's hash is in the ledger before it is broadcast; a gateway restarted on that ledger applies the mined batch from its receipt and sends nothing again, and a batch that was signed but never broadcast is sent anew", async () => {
+      const db = join(tmp, "batch-crash.sqlite");
+      const crashed: Array<{ g: RunningGateway; stop: () => void }> = [];
+      /** A gateway whose process "dies" right after broadcasting its batch (or right before): the receipt is never recorded. */
+      async function crashAround(broadcast: boolean) {
+        const g = await batched({ settleInWorker: false }, db);
+        const client = (
+          g.payments as unknown as { client: { sendRawTransaction: (a: { serializedTransaction: Hex }) => Promise<Hex> } }
+        ).client;
+        const realSend = client.sendRawTransaction.bind(client);
+        let stop!: (e: Error) => void;
+        const hang = new Promise<never>((_, reject) => (stop = reject));
+        hang.catch(() => undefined);
+        client.sendRawTransaction = async (a) => {
+          if (broadcast) await realSend(a);
+          return hang;
+        };
+        crashed.push({ g, stop: () => stop(new Error("the crashed gateway's send gives up")) });
+        const open = holdQueue(g);
+        const calls = [await paid(payer), await paid(payer)];
+        for (const c of calls) await serve(g, c.header);
+        open();
+        for (let t = 0; g.payments!.status(calls[1].key)!.status !== "sent"; t++) {
+          if (t > 400) throw new Error("the batch was never recorded as sent");
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        const tx = g.payments!.status(calls[0].key)!.tx!;
+        expect(g.payments!.status(calls[1].key)!.tx).to.equal(tx);
+        return { calls, tx };
+      }
+      try {
+        const before = await balances();
+        const first = await crashAround(true);
+        expect((await balances()).sink).to.equal(before.sink + 2n * PRICE); // it did land
+        const g2 = await batched({}, db);
+        try {
+          await g2.payments!.flush();
+          for (const c of first.calls) expect(g2.payments!.status(c.key)).to.deep.include({ status: "settled", tx: first.tx });
+        } finally {
+          await g2.close();
+        }
+        expect((await balances()).sink).to.equal(before.sink + 2n * PRICE); // and nothing was sent again
+
+        const second = await crashAround(false);
+        expect(await ethers.provider.getTransactionReceipt(second.tx)).to.equal(null);
+        const g3 = await batched({}, db);
+        try {
+          await g3.payments!.flush();
+          const st = second.calls.map((c) => g3.payments!.status(c.key)!);
+          expect(st.map((x) => x.status)).to.deep.equal(["settled", "settled"]);
+          // sent anew and mined now (the same items, gas and account nonce sign to the same transaction)
+          expect((await ethers.provider.getTransactionReceipt(st[0].tx!))!.status).to.equal(1);
+        } finally {
+          await g3.close();
+        }
+        const after = await balances();
+        expect(after.sink).to.equal(before.sink + 4n * PRICE);
+        expect(after.payer).to.equal(before.payer - 4n * PRICE);
+      } finally {
+        for (const c of crashed) {
+          c.stop();
+          await c.g.close();
+        }
+      }
+    });
   });
 });

@@ -8,6 +8,7 @@ const DEPLOYED = [
   "HexsRegistry",
   "HexsMarket",
   "HexsApiPayments",
+  "X402SettlementBatcher",
   "KeyNFT",
   "HexsHub",
   "PayoutBindings",
