@@ -268,8 +268,8 @@ contract HexsRegistry is
         if (m.retired) revert ModelIsRetired(modelId);
         m.retired = true;
         emit ModelRetired(modelId);
-        _pushRetired(modelId, m);
         _recordUpdated(modelId, m);
+        _pushRetired(modelId, m); // last: no state is written after the market's call
     }
 
     /// @notice Set (or unlist with `listed = false`) the price of a key in `currency`: the creator,
@@ -295,11 +295,12 @@ contract HexsRegistry is
         }
         s.prices[modelId][currency] = Price(keyPrice, deploymentPrice, listed);
         emit PriceSet(modelId, currency, keyPrice, deploymentPrice, listed);
+        _recordUpdated(modelId, m);
+        // Last: no state is written after the market's call.
         ISaleSink sink = s.saleSink;
         if (address(sink) != address(0)) {
             sink.setSale(modelId, m.keys, m.retired, currency, listed, keyPrice, deploymentPrice);
         }
-        _recordUpdated(modelId, m);
     }
 
     /// @notice Record the model's DAO (called by the DAO factory after the creator created it).
