@@ -360,6 +360,7 @@ contract HexsRegistry is
         Model storage m = _model(modelId);
         (string calldata sdlLocator, uint256 o) = _stringAt(body, 49);
         (string calldata metadataUri, uint256 pricesAt) = _stringAt(body, o);
+        bool retiredNow;
         if (GlobalIds.chainOf(modelId) == srcChain) {
             uint64 sequence = uint64(bytes8(body[8:16]));
             // Only a newer update applies: a re-applied or late one never rolls the model back.
@@ -367,17 +368,17 @@ contract HexsRegistry is
             bytes32 content = bytes32(body[17:49]);
             if (content == bytes32(0)) revert EmptyCommitment();
             bool retired = body[16] != 0;
-            bool retiredNow = retired && !m.retired;
+            retiredNow = retired && !m.retired;
             m.sequence = uint48(sequence);
             m.retired = retired;
             m.contentCommitment = content;
             m.sdlLocator = sdlLocator;
             m.metadataUri = metadataUri;
             if (retired) emit ModelRetired(modelId);
-            if (retiredNow) _pushRetired(modelId, m);
             emit ModelUpdated(modelId, content, sdlLocator, metadataUri);
         }
         if (srcChain != s.chainId) emit RemotePricesUpdated(modelId, srcChain, body[pricesAt:]);
+        if (retiredNow) _pushRetired(modelId, m); // last: nothing is written or emitted after it
     }
 
     /// @dev A codec string (u16 length, then its bytes) at offset `o`, and the offset after it.
