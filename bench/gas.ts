@@ -96,7 +96,8 @@ async function scenario(p: Protocol): Promise<Record<string, number>> {
     const used = await gasOf(tx);
     if (depth === 1) gas["fork.depth1"] = used;
     if (depth === 64) gas["fork.depth64"] = used;
-    chain.push(BigInt(await p.registry.modelCount()) | (BigInt(await p.registry.chainId()) << 32n));
+    const count = await p.registryLens.modelCount(await p.registry.getAddress());
+    chain.push(BigInt(count) | (BigInt(await p.registry.chainId()) << 32n));
   }
   const depth1 = chain[1];
   const depth64 = chain[64];

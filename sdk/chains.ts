@@ -9,6 +9,7 @@ import { HexsError } from "./errors";
 export const ContractNames = {
   timelock: "HexsTimelock",
   registry: "HexsRegistry",
+  registryLens: "HexsRegistryLens",
   market: "HexsMarket",
   keyImplementation: "KeyNFT",
   keyBeacon: "KeyBeacon",
@@ -34,6 +35,7 @@ export type ContractName = (typeof ContractNames)[keyof typeof ContractNames];
 /** The contracts every EVM deployment has (the cross-chain ones are optional). */
 export const CORE_CONTRACTS: readonly ContractName[] = [
   ContractNames.registry,
+  ContractNames.registryLens,
   ContractNames.market,
   ContractNames.timelock,
   ContractNames.keyBeacon,

@@ -15,6 +15,7 @@ import {
   HexsApiPayments__factory,
   HexsMarket__factory,
   HexsRegistry__factory,
+  HexsRegistryLens__factory,
   HexsResale__factory,
   HexsTimelock__factory,
   KeyBeacon__factory,
@@ -36,6 +37,7 @@ import type {
   HexsApiPayments,
   HexsMarket,
   HexsRegistry,
+  HexsRegistryLens,
   HexsResale,
   HexsTimelock,
   KeyBeacon,
@@ -50,6 +52,8 @@ export interface HexsContracts {
   chain: EvmChain;
   provider: Provider;
   registry: HexsRegistry;
+  /** The registry's views that no contract calls (model count, prices, access, ...), over its extsload. */
+  registryLens: HexsRegistryLens;
   market: HexsMarket;
   timelock: HexsTimelock;
   beacon: KeyBeacon;
@@ -134,6 +138,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     chain,
     provider: provider as Provider,
     registry,
+    registryLens: HexsRegistryLens__factory.connect(at(ContractNames.registryLens), runner),
     market,
     timelock,
     beacon: KeyBeacon__factory.connect(at(ContractNames.keyBeacon), runner),

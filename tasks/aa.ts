@@ -113,7 +113,7 @@ common(
     const p = await loadProtocol(hre);
     const { aa } = await sdk();
     const account = await aa.accountOf(cfg, new Wallet(key).address);
-    const price = await p.registry.priceOf(modelId, currency);
+    const price = await p.registryLens.priceOf(await p.registry.getAddress(), modelId, currency);
     if (!price.listed) fail(`model ${formatId(modelId)} is not for sale in ${currency}`);
     const erc20 = new Contract(currency, ["function balanceOf(address) view returns (uint256)"], hre.ethers.provider);
     const balance = (await erc20.getFunction("balanceOf")(account)) as bigint;

@@ -36,6 +36,7 @@ const NOT_UPGRADEABLE: Record<string, string> = {
   [Names.payoutBindings]:
     "it has no proxy: deploy a new one and point the hub at it with setPayoutBindings (and move SIGNED_PRICES_ROLE on the registry), through the timelock",
   [Names.hubLens]: "it holds no state and no proxy (views over HexsHub.extsload): deploy a new one",
+  [Names.registryLens]: "it holds no state and no proxy (views over HexsRegistry.extsload): deploy a new one",
 };
 const FROM_HELP = "Account to sign with (the timelock proposer): index (0, 1, …) or address";
 const UPGRADER_ROLE = hashText("UPGRADER_ROLE");

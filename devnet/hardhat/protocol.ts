@@ -10,6 +10,7 @@ import type {
   AllowlistPlugin,
   HexsMarket,
   HexsRegistry,
+  HexsRegistryLens,
   HexsResale,
   HexsTimelock,
   KeyBeacon,
@@ -24,6 +25,8 @@ export const NATIVE = ethers.ZeroAddress;
 
 export interface Protocol {
   registry: HexsRegistry;
+  /** The registry's views that no contract calls (HexsRegistryLens over its extsload). */
+  registryLens: HexsRegistryLens;
   market: HexsMarket;
   timelock: HexsTimelock;
   beacon: KeyBeacon;
@@ -64,6 +67,7 @@ export async function loadProtocol(prefix: string): Promise<Protocol> {
   const get = <T>(name: string) => at<T>(prefix + name, name);
   return {
     registry: await get<HexsRegistry>(Names.registry),
+    registryLens: await get<HexsRegistryLens>(Names.registryLens),
     market: await get<HexsMarket>(Names.market),
     timelock: await get<HexsTimelock>(Names.timelock),
     beacon: await get<KeyBeacon>(Names.keyBeacon),

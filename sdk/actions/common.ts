@@ -7,8 +7,9 @@ import { NotAllowedError, NotFoundError } from "./errors";
 
 /** Fail unless `modelId` exists on this chain; returns its creator. */
 export async function requireModel(c: HexsContracts, modelId: bigint): Promise<string> {
-  if (!(await c.registry.exists(modelId))) {
-    const count = await c.registry.modelCount();
+  const registry = await c.registry.getAddress();
+  if (!(await c.registryLens.exists(registry, modelId))) {
+    const count = await c.registryLens.modelCount(registry);
     const chain = await c.registry.chainId();
     const range = count === 0n ? "it has no models yet" : `its models are ${chain}:1 … ${chain}:${count}`;
     throw new NotFoundError(

@@ -331,7 +331,7 @@ export interface ModelView {
 export async function getModel(c: HexsContracts, modelId: bigint, currency: string): Promise<ModelView> {
   await requireModel(c, modelId);
   const m = await c.registry.model(modelId);
-  const price = await c.registry.priceOf(modelId, currency);
+  const price = await c.registryLens.priceOf(await c.registry.getAddress(), modelId, currency);
   const keys = await c.registry.keysOf(modelId);
   const k = await keysOf(c, modelId);
   return {

@@ -79,7 +79,7 @@ export async function bindPayout(
 
 /** The creator's latest model published on this chain (only creators may bind). */
 async function latestModelOf(c: HexsContracts, self: number, creator: string): Promise<bigint> {
-  const count = Number(await c.registry.modelCount());
+  const count = Number(await c.registryLens.modelCount(await c.registry.getAddress()));
   for (let serial = count; serial >= 1; serial--) {
     const id = globalId(self, serial);
     if ((await c.registry.creatorOf(id)).toLowerCase() === creator.toLowerCase()) return id;

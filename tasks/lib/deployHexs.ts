@@ -84,6 +84,8 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const lzBridge = crossChain && o.lzEndpoint ? await uups(Names.lzBridge, [deployer], [o.lzEndpoint, hub]) : ZERO;
   // Stateless views of the hub (read through HexsHub.extsload): not upgradeable, redeploy at will.
   const hubLens = crossChain ? await deploy(Names.hubLens) : ZERO;
+  // Stateless views of the registry (read through HexsRegistry.extsload), the same way.
+  const registryLens = await deploy(Names.registryLens);
   // Makes and checks payout bindings; not upgradeable (verification only, plus source nonces).
   const payoutBindings = crossChain ? await deploy(Names.payoutBindings, [hub, registry, deployer]) : ZERO;
 
@@ -98,7 +100,10 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const daoFactory = await deploy(Names.daoFactory, [registry, market, membershipImplementation, governorImplementation]);
 
   const reg = await ethers.getContractAt("HexsRegistry", registry);
-  if ((await reg.keyBeacon()) === ZERO) await (await reg.setKeyBeacon(keyBeacon)).wait();
+  const regLens = await ethers.getContractAt("HexsRegistryLens", registryLens);
+  if ((await regLens.keyBeacon(registry)) === ZERO) await (await reg.setKeyBeacon(keyBeacon)).wait();
+  // The market keeps a copy of the sale terms that the registry pushes on every write.
+  if ((await regLens.saleSink(registry)) === ZERO) await (await reg.setSaleSink(market)).wait();
   if (crossChain && (await reg.hub()) === ZERO) await (await reg.setHub(hub, soulbound, expiry)).wait();
   if (crossChain) {
     const h = await ethers.getContractAt("HexsHub", hub);
@@ -129,6 +134,7 @@ export async function deployHexs(hre: HardhatRuntimeEnvironment, o: DeployOption
   const addresses: HexsAddresses = {
     timelock,
     registry,
+    registryLens,
     market,
     hub,
     hubLens,

@@ -56,7 +56,7 @@ describe("web app in headless Chromium: creator studio publishes and forks with 
   const shot = (name: string) => screenshot(page, name);
   const form = () => page.getByRole("form", { name: "Publish or fork a model" });
   const count = (method: string) => wallet.requests.filter((r) => r === method).length;
-  const modelCounts = async () => [await A.registry.modelCount(), await B.registry.modelCount()];
+  const modelCounts = async () => [await A.registryLens.modelCount(A.registry), await B.registryLens.modelCount(B.registry)];
   const fill = async (o: { name: string; sdl: string; royalty?: string; dao?: string }) => {
     await form().getByLabel("Model name").fill(o.name);
     await form().getByLabel("Description").fill(`${o.name}, published from the creator studio.`);

@@ -216,8 +216,8 @@ describe("cross-chain tasks", () => {
       expect(q.firstNonce).to.equal(1n);
       const f = await run<FlushResult>("bridge:flush", { dst: "2", from: BUYER });
       expect(f.txHash).to.match(/^0x/);
-      expect(await b.p.registry.exists(m.modelId)).to.equal(true);
-      expect(await b.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(true);
+      expect(await b.p.registryLens.exists(b.p.registry, m.modelId)).to.equal(true);
+      expect(await b.p.registryLens.hasAccess(b.p.registry, m.modelId, await buyer.getAddress())).to.equal(true);
 
       await refuses(
         "key:move",

@@ -127,7 +127,7 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
   describe("EVM ↔ EVM over LayerZero", () => {
     it("mirrors a model published on A onto B, with its own key collection there", async () => {
       const m = await publish(a.p, creator, { forkRoyaltyBps: 1200 });
-      expect(await b.p.registry.exists(m.modelId)).to.equal(false);
+      expect(await b.p.registryLens.exists(b.p.registry, m.modelId)).to.equal(false);
       await (await flushLane(a.hub, a.bridge, B))!.wait();
       const mirrored = await b.p.registry.model(m.modelId);
       expect(mirrored.creator).to.equal(await creator.getAddress());
@@ -143,17 +143,17 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       await setNativePrice(b.p, creator, m.modelId, ONE); // the EVM creator prices its model on B
       const keyId = await buyNative(b.p, buyer, m.modelId, ONE);
       expect(keyId >> 32n).to.equal(BigInt(B));
-      expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(false);
+      expect(await a.p.registryLens.hasAccess(a.p.registry, m.modelId, await buyer.getAddress())).to.equal(false);
 
       await flushLane(b.hub, b.bridge, A);
-      expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(true);
+      expect(await a.p.registryLens.hasAccess(a.p.registry, m.modelId, await buyer.getAddress())).to.equal(true);
       expect((await a.lens.mirroredKey(a.hub, keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(B);
 
       const keysB = await ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(m.modelId));
       await keysB.connect(buyer).transferFrom(await buyer.getAddress(), await carol.getAddress(), keyId);
       await flushLane(b.hub, b.bridge, A);
-      expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(false);
-      expect(await a.p.registry.hasAccess(m.modelId, await carol.getAddress())).to.equal(true);
+      expect(await a.p.registryLens.hasAccess(a.p.registry, m.modelId, await buyer.getAddress())).to.equal(false);
+      expect(await a.p.registryLens.hasAccess(a.p.registry, m.modelId, await carol.getAddress())).to.equal(true);
       expect((await a.lens.mirroredKey(a.hub, keyId, m.modelId, sol(await carol.getAddress()))).resident).to.equal(B);
       expect((await a.lens.mirroredKey(a.hub, keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(0n);
     });
@@ -188,13 +188,13 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       expect((await b.lens.mirroredKey(b.hub, keyId, m.modelId, sol(await buyer.getAddress()))).owner).to.equal(ethers.ZeroHash);
       // A keeps it mirrored at its new resident chain, so it still answers hasAccess there.
       expect((await a.lens.mirroredKey(a.hub, keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(B);
-      expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(true);
+      expect(await a.p.registryLens.hasAccess(a.p.registry, m.modelId, await buyer.getAddress())).to.equal(true);
 
       // Back from B to A, for carol: B's message finds the key in A's mirror, A mints it locally.
       await keysB.connect(buyer).moveTo(keyId, A, sol(await carol.getAddress()));
       await flushLane(b.hub, b.bridge, A);
       expect(await keysA.ownerOf(keyId)).to.equal(await carol.getAddress());
-      expect(await a.p.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(false);
+      expect(await a.p.registryLens.hasAccess(a.p.registry, m.modelId, await buyer.getAddress())).to.equal(false);
       expect((await a.lens.mirroredKey(a.hub, keyId, m.modelId, sol(await buyer.getAddress()))).resident).to.equal(0n);
       expect((await b.lens.mirroredKey(b.hub, keyId, m.modelId, sol(await carol.getAddress()))).resident).to.equal(A);
     });

@@ -146,7 +146,7 @@ const CASES: Case[] = [
     plugins: async (a, baseModel) => {
       const holderOf = (await (
         await ethers.getContractFactory("HolderOfPlugin")
-      ).deploy(await a.p.registry.getAddress())) as unknown as HolderOfPlugin;
+      ).deploy(await a.p.registryLens.getAddress(), await a.p.registry.getAddress())) as unknown as HolderOfPlugin;
       return [{ plugin: await holderOf.getAddress(), config: abi.encode(["uint64"], [baseModel]) }];
     },
     transfer: "PluginRejected",
@@ -360,7 +360,9 @@ describe("key rules on every path that changes a key's holder (items 18-20)", ()
       const m = await publish(a.p, creator);
       await setNativePrice(a.p, creator, m.modelId, ONE);
       await buyNative(a.p, holder, m.modelId, ONE);
-      const holderOf = await (await ethers.getContractFactory("HolderOfPlugin")).deploy(await a.p.registry.getAddress());
+      const holderOf = await (
+        await ethers.getContractFactory("HolderOfPlugin")
+      ).deploy(await a.p.registryLens.getAddress(), await a.p.registry.getAddress());
       await expect(
         m.keys.connect(creator).attachPlugin(await holderOf.getAddress(), abi.encode(["uint64"], [base.modelId])),
       ).to.be.revertedWithCustomError(m.keys, "PolicyFixed");

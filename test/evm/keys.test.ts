@@ -155,13 +155,13 @@ describe("KeyNFT", () => {
       expect(await keys.userExpires(keyId)).to.equal(mintedAt + BigInt(DAY));
       expect(await keys.userOf(keyId)).to.equal(A);
       expect(await keys.hasAccess(A)).to.equal(true);
-      expect(await p.registry.hasAccess(modelId, A)).to.equal(true);
+      expect(await p.registryLens.hasAccess(p.registry, modelId, A)).to.equal(true);
 
       await time.increaseTo(mintedAt + BigInt(DAY) - 1n); // last second of access
       expect(await keys.hasAccess(A)).to.equal(true);
       await time.increase(1);
       expect(await keys.hasAccess(A)).to.equal(false);
-      expect(await p.registry.hasAccess(modelId, A)).to.equal(false);
+      expect(await p.registryLens.hasAccess(p.registry, modelId, A)).to.equal(false);
       expect(await keys.userOf(keyId)).to.equal(ethers.ZeroAddress);
       expect(await keys.balanceOf(A)).to.equal(1n);
       expect(await keys.ownerOf(keyId)).to.equal(A);

@@ -242,7 +242,7 @@ describe("Key plugins", () => {
     it("HolderOfPlugin: keys of a derived model go only to holders of the base model, on mint and on transfer", async () => {
       const holderOf = (await (
         await ethers.getContractFactory("HolderOfPlugin")
-      ).deploy(await p.registry.getAddress())) as unknown as HolderOfPlugin;
+      ).deploy(await p.registryLens.getAddress(), await p.registry.getAddress())) as unknown as HolderOfPlugin;
       const plugin = await holderOf.getAddress();
       const base = await priced({ content: "base" });
       const gated = await priced({

@@ -33,9 +33,9 @@ describe("HexsRegistry", () => {
       expect(a.modelId).to.equal(id(1n));
       expect(b.modelId).to.equal(id(2n));
       expect(a.modelId >> 32n).to.not.equal(BigInt((await ethers.provider.getNetwork()).chainId));
-      expect(await p.registry.modelCount()).to.equal(2);
-      expect(await p.registry.exists(a.modelId)).to.equal(true);
-      expect(await p.registry.exists(id(3n))).to.equal(false);
+      expect(await p.registryLens.modelCount(p.registry)).to.equal(2);
+      expect(await p.registryLens.exists(p.registry, a.modelId)).to.equal(true);
+      expect(await p.registryLens.exists(p.registry, id(3n))).to.equal(false);
     });
 
     it("emits ModelPublished with every field an indexer needs", async () => {
@@ -107,7 +107,7 @@ describe("HexsRegistry", () => {
       const sdl = ethers.id("encrypted sdl");
       const image = ethers.id("sha256:image");
       const expected = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [sdl, image]));
-      expect(await p.registry.commitment(sdl, image)).to.equal(expected);
+      expect(await p.registryLens.commitment(sdl, image)).to.equal(expected);
     });
   });
 
@@ -246,7 +246,7 @@ describe("HexsRegistry", () => {
         .to.emit(p.registry, "PriceSet")
         .withArgs(modelId, NATIVE, 100, 7, true);
       await p.registry.connect(creator).setPrice(modelId, token, 5, 0, true);
-      const nat = await p.registry.priceOf(modelId, NATIVE);
+      const nat = await p.registryLens.priceOf(p.registry, modelId, NATIVE);
       expect([nat.keyPrice, nat.deploymentPrice, nat.listed]).to.deep.equal([100n, 7n, true]);
       const sale = await p.registry.saleInfo(modelId, token);
       expect([sale.keyPrice, sale.listed, sale[0]]).to.deep.equal([5n, true, await p.registry.keysOf(modelId)]);
@@ -262,7 +262,7 @@ describe("HexsRegistry", () => {
         p.registry.keysOf(id(77n)),
         p.registry.lineageOf(id(77n)),
         p.registry.saleInfo(id(77n), NATIVE),
-        p.registry.hasAccess(id(77n), await stranger.getAddress()),
+        p.registryLens.hasAccess(p.registry, id(77n), await stranger.getAddress()),
       ]) {
         await expect(call).to.be.revertedWithCustomError(p.registry, "ModelNotFound").withArgs(id(77n));
       }

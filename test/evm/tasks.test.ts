@@ -113,12 +113,12 @@ describe("tasks", function () {
     it("sets and removes a price; refuses a non-creator, an unknown model and a bad currency", async () => {
       const r = await publish();
       await run("model:price", { model: r.modelId.toString(), price: "0.5", deploymentPrice: "0.1", from: CREATOR });
-      let price = await p.registry.priceOf(r.modelId, NATIVE);
+      let price = await p.registryLens.priceOf(p.registry, r.modelId, NATIVE);
       expect(price.keyPrice).to.equal(ethers.parseEther("0.5"));
       expect(price.deploymentPrice).to.equal(ethers.parseEther("0.1"));
       expect(price.listed).to.equal(true);
       await run("model:price", { model: "1:1", unlist: true, from: CREATOR });
-      price = await p.registry.priceOf(r.modelId, NATIVE);
+      price = await p.registryLens.priceOf(p.registry, r.modelId, NATIVE);
       expect(price.listed).to.equal(false);
 
       const msg = await refuses("model:price", { model: "1:1", price: "1", from: BUYER }, /not the creator/);

@@ -224,12 +224,12 @@ describe("threat model: what a relayer quorum, a LayerZero sender and a source t
       "NoPeer",
     );
     expect((await hub.lane(PEER)).inbound).to.equal(0n);
-    expect(await p.registry.exists(peerModel)).to.equal(false);
+    expect(await p.registryLens.exists(p.registry, peerModel)).to.equal(false);
 
     // The same packet from the configured peer is applied.
     await asEndpoint.lzReceive(origin(PEER_EID, PEER_BRIDGE), guid, payload, ep, "0x");
     expect((await hub.lane(PEER)).inbound).to.equal(1n);
-    expect(await p.registry.exists(peerModel)).to.equal(true);
+    expect(await p.registryLens.exists(p.registry, peerModel)).to.equal(true);
   });
 });
 

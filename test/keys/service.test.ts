@@ -98,7 +98,7 @@ describe("key service (EVM chain over JSON-RPC, unmodified Lighthouse SDK)", fun
 
   it("publish: the commitment is the registry's own commitment(sha256(encrypted SDL), image digest) and the CID names the bytes", async () => {
     const { sealed, locator } = await publishModel();
-    expect(await p.registry.commitment(sealed.upload.encryptedSha256, IMAGE_DIGEST)).to.equal(sealed.contentCommitment);
+    expect(await p.registryLens.commitment(sealed.upload.encryptedSha256, IMAGE_DIGEST)).to.equal(sealed.contentCommitment);
     const { cid } = parseLocator(locator);
     const served = await (await fetch(`${svc.url}/ipfs/${cid}`)).arrayBuffer();
     expect(ethers.sha256(new Uint8Array(served))).to.equal(sealed.upload.encryptedSha256);

@@ -78,11 +78,11 @@ describe("tasks: model:publish --sdl, model:decrypt", function () {
   it("an invalid SDL is refused before anything is stored or registered, with the fixture's reason", async function () {
     if (!AKASH_FIXTURES) return this.skip(); // shared reference data absent (see test/akash-fixtures.ts)
     const FIXTURES = join(AKASH_FIXTURES, "sdl", "input");
-    const before = await p.registry.modelCount();
+    const before = await p.registryLens.modelCount(p.registry);
     const msg = await taskError(publishSdl(join(FIXTURES, "invalid/port-zero.yaml")));
     expect(msg).to.match(/--sdl .*port-zero\.yaml: .*port-zero\.yaml is invalid .*must be at least 1/s);
     const tee = await taskError(publishSdl(join(FIXTURES, "v2.1/tee-cpu/input.yaml")));
     expect(tee).to.match(/confidential compute .* unsupported/);
-    expect(await p.registry.modelCount()).to.equal(before);
+    expect(await p.registryLens.modelCount(p.registry)).to.equal(before);
   });
 });

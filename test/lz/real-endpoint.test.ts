@@ -29,7 +29,7 @@ describe("LayerZero real EndpointV2 (in-process): executor", () => {
     const first = await lz.aToB.tick();
     expect(first.delivered).to.have.length(1);
     expect(first.failed).to.have.length(0);
-    expect(await pb.registry.exists(m.modelId)).to.equal(true);
+    expect(await pb.registryLens.exists(pb.registry, m.modelId)).to.equal(true);
     const p = first.delivered[0];
     expect(await lz.aToB.state(p)).to.equal("executed");
     expect(await lz.aToB.verify(p)).to.equal(undefined);
@@ -38,9 +38,9 @@ describe("LayerZero real EndpointV2 (in-process): executor", () => {
     await setNativePrice(pb, creator, m.modelId, ONE);
     await buyNative(pb, buyer, m.modelId, ONE);
     await (await flushLane(lz.b.hub, lz.b.bridge, CHAIN_A))!.wait();
-    expect(await pa.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(false);
+    expect(await pa.registryLens.hasAccess(pa.registry, m.modelId, await buyer.getAddress())).to.equal(false);
     expect((await lz.bToA.tick()).delivered).to.have.length(1);
-    expect(await pa.registry.hasAccess(m.modelId, await buyer.getAddress())).to.equal(true);
+    expect(await pa.registryLens.hasAccess(pa.registry, m.modelId, await buyer.getAddress())).to.equal(true);
   });
 
   it("a receive refused on the destination (paused lane) is stored and retried after unpause", async () => {

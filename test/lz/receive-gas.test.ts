@@ -473,6 +473,6 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
     expect(starved.ok).to.equal(false);
     expect(await lz.bToA.state(p)).to.equal("verified");
     expect((await lz.bToA.execute(p)).ok).to.equal(true);
-    expect(await pa.registry.hasAccess(model, keyHolder)).to.equal(true);
+    expect(await pa.registryLens.hasAccess(pa.registry, model, keyHolder)).to.equal(true);
   });
 });

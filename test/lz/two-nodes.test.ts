@@ -59,7 +59,7 @@ describe("LayerZero two nodes (real EndpointV2 + SimpleMessageLib)", function ()
     const ab = await t.aToB.tick();
     expect(ab.failed).to.deep.equal([]);
     expect(ab.delivered).to.have.length(1);
-    expect(await t.b.registry.exists(modelId)).to.equal(true);
+    expect(await t.b.registryLens.exists(t.b.registry, modelId)).to.equal(true);
     expect((await t.b.hub.lane(1)).inbound).to.equal(1n);
     // Idempotent: a second pass neither verifies nor executes anything.
     expect((await t.aToB.tick()).delivered).to.have.length(0);
@@ -69,17 +69,17 @@ describe("LayerZero two nodes (real EndpointV2 + SimpleMessageLib)", function ()
     const { buyer, keyId } = await buyOnB();
     expect(keyId >> 32n).to.equal(2n);
     const who = await buyer.getAddress();
-    expect(await t.a.registry.hasAccess(modelId, who)).to.equal(false);
+    expect(await t.a.registryLens.hasAccess(t.a.registry, modelId, who)).to.equal(false);
 
     await flush(t.b, 1);
     const ba = await t.bToA.tick();
     expect(ba.failed).to.deep.equal([]);
     expect(ba.delivered).to.have.length(1);
-    expect(await t.a.registry.hasAccess(modelId, who)).to.equal(true);
+    expect(await t.a.registryLens.hasAccess(t.a.registry, modelId, who)).to.equal(true);
     expect((await t.a.lens.mirroredKey(t.a.hub, keyId, modelId, { family: 1, addr: zeroPadValue(who, 32) })).resident).to.equal(
       2n,
     );
-    expect(await t.b.registry.hasAccess(modelId, who)).to.equal(true);
+    expect(await t.b.registryLens.hasAccess(t.b.registry, modelId, who)).to.equal(true);
   });
 
   it("refuses out-of-order execution in the hub until the gap is filled", async () => {
@@ -98,12 +98,12 @@ describe("LayerZero two nodes (real EndpointV2 + SimpleMessageLib)", function ()
     expect(early.ok).to.equal(false);
     expect(early.reason).to.match(/^UnexpectedNonce\(2, \d+, \d+\)$/);
     expect(await t.bToA.state(p2)).to.equal("verified");
-    expect(await t.a.registry.hasAccess(modelId, await second.buyer.getAddress())).to.equal(false);
+    expect(await t.a.registryLens.hasAccess(t.a.registry, modelId, await second.buyer.getAddress())).to.equal(false);
 
     expect((await t.bToA.execute(p1)).ok).to.equal(true);
     expect((await t.bToA.execute(p2)).ok).to.equal(true);
-    expect(await t.a.registry.hasAccess(modelId, await first.buyer.getAddress())).to.equal(true);
-    expect(await t.a.registry.hasAccess(modelId, await second.buyer.getAddress())).to.equal(true);
+    expect(await t.a.registryLens.hasAccess(t.a.registry, modelId, await first.buyer.getAddress())).to.equal(true);
+    expect(await t.a.registryLens.hasAccess(t.a.registry, modelId, await second.buyer.getAddress())).to.equal(true);
     expect(t.bToA.store.list()).to.deep.equal([]);
   });
 
@@ -142,7 +142,7 @@ describe("LayerZero two nodes (real EndpointV2 + SimpleMessageLib)", function ()
     expect(out).to.match(/delivered: tx 0x[0-9a-f]{64}/);
     expect(JSON.parse(fs.readFileSync(storeFile, "utf8"))).to.deep.equal([]);
     expect(await t.bToA.state(p)).to.equal("executed");
-    expect(await t.a.registry.hasAccess(modelId, await buyer.getAddress())).to.equal(true);
+    expect(await t.a.registryLens.hasAccess(t.a.registry, modelId, await buyer.getAddress())).to.equal(true);
     // Nothing left for the executor to do on this path.
     expect(await t.bToA.tick()).to.deep.equal({ delivered: [], failed: [] });
   });

@@ -26,8 +26,6 @@ interface IHexsRegistry {
 
     function chainId() external view returns (uint32);
 
-    function exists(uint64 modelId) external view returns (bool);
-
     function creatorOf(uint64 modelId) external view returns (address);
 
     function keysOf(uint64 modelId) external view returns (address);

@@ -11,6 +11,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {IHexsMarket} from "../interfaces/IHexsMarket.sol";
 import {IHexsRegistry} from "../interfaces/IHexsRegistry.sol";
 import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
+import {ISaleSink} from "../interfaces/ISaleSink.sol";
 import {GlobalIds} from "../libraries/GlobalIds.sol";
 
 interface IPayouts {
@@ -30,7 +31,16 @@ interface IPayouts {
 ///              back to the buyer when the deployment failed
 /// A purchase touches only its own model's vault, so its cost is the same at any fork depth.
 /// @dev UUPS; upgrades and fees are governed by the timelock; a guardian can pause sales, only the timelock unpauses.
-contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient, IHexsMarket {
+/// The sale terms a purchase needs are a copy the registry pushes here on every write (ISaleSink),
+/// so a purchase reads two slots of its own instead of calling the registry.
+contract HexsMarket is
+    Initializable,
+    AccessControlUpgradeable,
+    UUPSUpgradeable,
+    ReentrancyGuardTransient,
+    IHexsMarket,
+    ISaleSink
+{
     using SafeERC20 for IERC20;
 
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
@@ -48,6 +58,9 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     uint64 public constant DEFAULT_ESCROW_TIMEOUT = 24 hours;
     uint64 public constant MIN_ESCROW_TIMEOUT = 1 hours;
     uint64 public constant MAX_ESCROW_TIMEOUT = 30 days;
+    uint8 private constant SALE_NONE = 0;
+    uint8 private constant SALE_UNLISTED = 1;
+    uint8 private constant SALE_LISTED = 2;
 
     struct Escrow {
         address buyer;
@@ -83,6 +96,24 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         mapping(uint64 dseq => uint256 keyId) purchaseOfDseq;
         // appended: creator shares apart from other credit (a payout address reaches these only)
         mapping(address payee => mapping(address currency => uint256)) earnings;
+        // appended: the registry's sale terms, pushed by it (setSale). A currency never pushed
+        // (state NONE: priced before the upgrade, or before the registry was wired) is read
+        // from the registry's saleInfo instead.
+        mapping(uint64 modelId => SaleModel) saleModel;
+        mapping(uint64 modelId => mapping(address currency => SaleTerms)) saleTerms;
+    }
+
+    /// @dev A model's part of the sale terms (one slot).
+    struct SaleModel {
+        address keys;
+        bool retired;
+    }
+
+    /// @dev One currency's part (one slot): `state` is SALE_NONE, SALE_UNLISTED or SALE_LISTED.
+    struct SaleTerms {
+        uint128 keyPrice;
+        uint120 deploymentPrice;
+        uint8 state;
     }
 
     // keccak256(abi.encode(uint256(keccak256("hexs.storage.Market")) - 1)) & ~bytes32(uint256(0xff))
@@ -142,6 +173,7 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     error DseqAlreadyUsed(uint64 dseq, uint256 keyId);
     error NoDeployment(uint256 keyId);
     error InvalidEscrowTimeout(uint64 timeoutSeconds);
+    error NotRegistry(address caller);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -187,7 +219,7 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
     ) external payable nonReentrant returns (uint256 keyId) {
         MarketStorage storage s = _s();
         if (s.paused) revert MarketPaused();
-        IHexsRegistry.SaleInfo memory sale = s.registry.saleInfo(modelId, currency);
+        IHexsRegistry.SaleInfo memory sale = _sale(s, modelId, currency);
         if (sale.retired) revert ModelIsRetired(modelId);
         if (!sale.listed) revert NotForSale(modelId, currency);
         uint256 escrowed = deploymentParams.length == 0 ? 0 : sale.deploymentPrice;
@@ -210,6 +242,23 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         // Interactions: take payment, then mint (plugins may reject and revert everything).
         _collect(currency, sale.keyPrice + escrowed);
         IKeyCollection(sale.keys).mint(recipient, keyId, pluginData);
+    }
+
+    /// @inheritdoc ISaleSink
+    /// @dev The registry only: it calls this after every write of a price or a retirement.
+    function setSale(
+        uint64 modelId,
+        address keys,
+        bool retired,
+        address currency,
+        bool listed,
+        uint128 keyPrice,
+        uint120 deploymentPrice
+    ) external {
+        MarketStorage storage s = _s();
+        if (msg.sender != address(s.registry)) revert NotRegistry(msg.sender);
+        s.saleModel[modelId] = SaleModel(keys, retired);
+        s.saleTerms[modelId][currency] = SaleTerms(keyPrice, deploymentPrice, listed ? SALE_LISTED : SALE_UNLISTED);
     }
 
     // ------------------------------------------------------------------ royalties
@@ -444,7 +493,28 @@ contract HexsMarket is Initializable, AccessControlUpgradeable, UUPSUpgradeable,
         return _s().keySerial;
     }
 
+    /// @notice The sale terms a purchase of `modelId` in `currency` uses: this market's copy when
+    /// `copied`, else the registry's `saleInfo` (as `buy` does).
+    function saleOf(
+        uint64 modelId,
+        address currency
+    ) external view returns (IHexsRegistry.SaleInfo memory, bool copied) {
+        MarketStorage storage s = _s();
+        return (_sale(s, modelId, currency), s.saleTerms[modelId][currency].state != SALE_NONE);
+    }
+
     // ------------------------------------------------------------------ internals
+
+    function _sale(
+        MarketStorage storage s,
+        uint64 modelId,
+        address currency
+    ) private view returns (IHexsRegistry.SaleInfo memory) {
+        SaleTerms memory t = s.saleTerms[modelId][currency];
+        if (t.state == SALE_NONE) return s.registry.saleInfo(modelId, currency);
+        SaleModel memory m = s.saleModel[modelId];
+        return IHexsRegistry.SaleInfo(m.keys, m.retired, t.state == SALE_LISTED, t.keyPrice, t.deploymentPrice);
+    }
 
     function _lineage(MarketStorage storage s, uint64 modelId) private returns (IHexsRegistry.Lineage memory lineage) {
         lineage = s.lineage[modelId];

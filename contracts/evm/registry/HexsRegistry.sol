@@ -11,6 +11,7 @@ import {IKeyCollection} from "../interfaces/IKeyCollection.sol";
 import {PluginConfig} from "../interfaces/IKeyPlugin.sol";
 import {IHexsHub} from "../interfaces/IHexsHub.sol";
 import {IRegistryMirror} from "../interfaces/IRegistryMirror.sol";
+import {ISaleSink} from "../interfaces/ISaleSink.sol";
 import {HexsCodec} from "../libraries/HexsCodec.sol";
 import {HexsBodies} from "../libraries/HexsBodies.sol";
 import {GlobalIds} from "../libraries/GlobalIds.sol";
@@ -29,7 +30,9 @@ import {KeyNFT} from "../keys/KeyNFT.sol";
 /// from its account word; what it earns is claimed by the payout address it binds for this
 /// chain (a PayoutAddressBound message, relayed through the hub's `bindPayout` or from the
 /// chain where the creator signed it).
-/// @dev UUPS; upgrades, role changes and the key beacon are governed by the timelock.
+/// @dev UUPS; upgrades, role changes and the key beacon are governed by the timelock. Views
+/// that no contract calls (model count, key beacon, prices, listed currencies, access) live in
+/// HexsRegistryLens, which reads this storage through `extsload`: the bytes go to the sale push.
 contract HexsRegistry is
     Initializable,
     AccessControlUpgradeable,
@@ -110,6 +113,8 @@ contract HexsRegistry is
         address expiryPlugin; // attached to mirrored models whose keys expire
         mapping(uint64 modelId => address[]) currencies; // listed currencies, for ModelUpdated
         mapping(address creator => Payout) payouts; // payout bound for this chain
+        // appended: the market's copy of the sale terms, pushed on every price or retirement
+        ISaleSink saleSink;
     }
 
     struct Payout {
@@ -146,6 +151,7 @@ contract HexsRegistry is
     event ModelMirrored(uint64 indexed modelId, address indexed creator, uint64 indexed parentId, address keys);
     event RemotePricesUpdated(uint64 indexed modelId, uint32 indexed chain, bytes prices);
     event PayoutBound(address indexed creator, uint32 indexed chain, bytes payout, uint64 nonce);
+    event SaleSinkSet(address sink);
 
     error ModelNotFound(uint64 modelId);
     error NotCreator(uint64 modelId, address caller);
@@ -164,6 +170,7 @@ contract HexsRegistry is
     error TooManyCurrencies(uint64 modelId);
     error StaleBinding(uint64 nonce, uint64 last);
     error PayoutNotEvm(uint8 family);
+    error SaleSinkAlreadySet();
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -212,6 +219,16 @@ contract HexsRegistry is
         emit HubSet(address(hub_), soulboundPlugin, expiryPlugin);
     }
 
+    /// @notice One-time wiring of the market that keeps a copy of the sale terms (it reads
+    /// them at every purchase). Until it is set nothing is pushed and the market asks here.
+    function setSaleSink(ISaleSink sink) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(sink) == address(0)) revert ZeroAddress();
+        RegistryStorage storage s = _s();
+        if (address(s.saleSink) != address(0)) revert SaleSinkAlreadySet();
+        s.saleSink = sink;
+        emit SaleSinkSet(address(sink));
+    }
+
     // ------------------------------------------------------------------ creators
 
     /// @notice Publish a root model. Returns its global id.
@@ -252,6 +269,7 @@ contract HexsRegistry is
         m.retired = true;
         emit ModelRetired(modelId);
         _recordUpdated(modelId, m);
+        _pushRetired(modelId, m); // last: no state is written after the market's call
     }
 
     /// @notice Set (or unlist with `listed = false`) the price of a key in `currency`: the creator,
@@ -278,6 +296,11 @@ contract HexsRegistry is
         s.prices[modelId][currency] = Price(keyPrice, deploymentPrice, listed);
         emit PriceSet(modelId, currency, keyPrice, deploymentPrice, listed);
         _recordUpdated(modelId, m);
+        // Last: no state is written after the market's call.
+        ISaleSink sink = s.saleSink;
+        if (address(sink) != address(0)) {
+            sink.setSale(modelId, m.keys, m.retired, currency, listed, keyPrice, deploymentPrice);
+        }
     }
 
     /// @notice Record the model's DAO (called by the DAO factory after the creator created it).
@@ -337,6 +360,7 @@ contract HexsRegistry is
         Model storage m = _model(modelId);
         (string calldata sdlLocator, uint256 o) = _stringAt(body, 49);
         (string calldata metadataUri, uint256 pricesAt) = _stringAt(body, o);
+        bool retiredNow;
         if (GlobalIds.chainOf(modelId) == srcChain) {
             uint64 sequence = uint64(bytes8(body[8:16]));
             // Only a newer update applies: a re-applied or late one never rolls the model back.
@@ -344,6 +368,7 @@ contract HexsRegistry is
             bytes32 content = bytes32(body[17:49]);
             if (content == bytes32(0)) revert EmptyCommitment();
             bool retired = body[16] != 0;
+            retiredNow = retired && !m.retired;
             m.sequence = uint48(sequence);
             m.retired = retired;
             m.contentCommitment = content;
@@ -353,6 +378,7 @@ contract HexsRegistry is
             emit ModelUpdated(modelId, content, sdlLocator, metadataUri);
         }
         if (srcChain != s.chainId) emit RemotePricesUpdated(modelId, srcChain, body[pricesAt:]);
+        if (retiredNow) _pushRetired(modelId, m); // last: nothing is written or emitted after it
     }
 
     /// @dev A codec string (u16 length, then its bytes) at offset `o`, and the offset after it.
@@ -394,25 +420,15 @@ contract HexsRegistry is
 
     // ------------------------------------------------------------------ views
 
-    /// @notice The commitment a model publishes: binds the encrypted SDL to the image it runs.
-    function commitment(bytes32 encryptedSdlHash, bytes32 imageDigest) external pure returns (bytes32) {
-        return keccak256(abi.encode(encryptedSdlHash, imageDigest));
-    }
-
     function chainId() external view returns (uint32) {
         return _s().chainId;
     }
 
-    function modelCount() external view returns (uint32) {
-        return _s().modelSerial;
-    }
-
-    function keyBeacon() external view returns (address) {
-        return _s().keyBeacon;
-    }
-
-    function exists(uint64 modelId) public view returns (bool) {
-        return _s().models[modelId].creator != address(0);
+    /// @notice The raw storage word at `slot`, for HexsRegistryLens (views kept out of the registry).
+    function extsload(bytes32 slot) external view returns (bytes32 word) {
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
     }
 
     function model(uint64 modelId) external view returns (Model memory) {
@@ -429,18 +445,6 @@ contract HexsRegistry is
 
     function keysOf(uint64 modelId) external view returns (address) {
         return _model(modelId).keys;
-    }
-
-    function priceOf(uint64 modelId, address currency) external view returns (Price memory) {
-        return _s().prices[modelId][currency];
-    }
-
-    /// @notice True when `account` holds a perpetual or unexpired key of `modelId` here.
-    /// Keys resident on other chains count too (through the hub's mirror).
-    function hasAccess(uint64 modelId, address account) external view returns (bool) {
-        if (IKeyCollection(_model(modelId).keys).hasAccess(account)) return true;
-        IHexsHub hub_ = _s().hub;
-        return address(hub_) != address(0) && hub_.hasMirroredAccess(modelId, HexsCodec.evmAccount(account));
     }
 
     function hub() external view returns (IHexsHub) {
@@ -464,10 +468,6 @@ contract HexsRegistry is
         return address(bytes20(keccak256(HexsCodec.encodeAccount(account))));
     }
 
-    function listedCurrencies(uint64 modelId) external view returns (address[] memory) {
-        return _s().currencies[modelId];
-    }
-
     function saleInfo(uint64 modelId, address currency) external view returns (SaleInfo memory info) {
         RegistryStorage storage s = _s();
         Model storage m = s.models[modelId];
@@ -487,6 +487,19 @@ contract HexsRegistry is
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev A retirement reaches the market's copy through every listed currency (at most
+    /// MAX_PRICES); a currency the market has no copy of falls back to `saleInfo`, which says so.
+    function _pushRetired(uint64 modelId, Model storage m) private {
+        RegistryStorage storage s = _s();
+        ISaleSink sink = s.saleSink;
+        if (address(sink) == address(0)) return;
+        address[] storage listed = s.currencies[modelId];
+        for (uint256 i; i < listed.length; ++i) {
+            Price storage price = s.prices[modelId][listed[i]];
+            sink.setSale(modelId, m.keys, true, listed[i], true, price.keyPrice, price.deploymentPrice);
+        }
+    }
 
     function _register(
         PublishParams calldata p,

@@ -4,20 +4,22 @@ pragma solidity ^0.8.24;
 import {IKeyPlugin} from "../interfaces/IKeyPlugin.sol";
 
 interface IAccessOracle {
-    function hasAccess(uint64 modelId, address account) external view returns (bool);
+    function hasAccess(address registry, uint64 modelId, address account) external view returns (bool);
 }
 
 /// @notice TEST ONLY. A third-party plugin written against `IKeyPlugin` alone (no core base
 /// contract): a key of this collection may only go to an account that already has access to
 /// another model (e.g. "holders of the base model only"). Checked on mint and on transfer.
 contract HolderOfPlugin is IKeyPlugin {
-    IAccessOracle public immutable registry;
+    IAccessOracle public immutable lens; // HexsRegistryLens
+    address public immutable registry;
     mapping(address collection => uint64) public requiredModelOf;
 
     error NotAHolder(address account, uint64 requiredModel);
     error NoRequiredModel();
 
-    constructor(IAccessOracle registry_) {
+    constructor(IAccessOracle lens_, address registry_) {
+        lens = lens_;
         registry = registry_;
     }
 
@@ -45,6 +47,6 @@ contract HolderOfPlugin is IKeyPlugin {
 
     function _check(address account) private view {
         uint64 required = requiredModelOf[msg.sender];
-        if (!registry.hasAccess(required, account)) revert NotAHolder(account, required);
+        if (!lens.hasAccess(registry, required, account)) revert NotAHolder(account, required);
     }
 }

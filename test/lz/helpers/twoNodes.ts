@@ -14,8 +14,9 @@ import {
   HexsLzBridge__factory,
   HexsMarket__factory,
   HexsRegistry__factory,
+  HexsRegistryLens__factory,
 } from "../../../sdk/typechain";
-import type { HexsHub, HexsHubLens, HexsLzBridge, HexsMarket, HexsRegistry } from "../../../sdk/typechain";
+import type { HexsHub, HexsHubLens, HexsLzBridge, HexsMarket, HexsRegistry, HexsRegistryLens } from "../../../sdk/typechain";
 import {
   deployEvm,
   devnetHardhatEnv,
@@ -39,6 +40,7 @@ export interface NodeChain {
   lens: HexsHubLens;
   bridge: HexsLzBridge;
   registry: HexsRegistry;
+  registryLens: HexsRegistryLens;
   market: HexsMarket;
   signer: (index: number) => Promise<Signer>;
 }
@@ -103,6 +105,7 @@ export async function startTwoNodes(log: (line: string) => void = () => undefine
       lens: HexsHubLens__factory.connect(c.addresses.HexsHubLens, c.provider),
       bridge: HexsLzBridge__factory.connect(c.addresses.HexsLzBridge, c.provider),
       registry: HexsRegistry__factory.connect(c.addresses.HexsRegistry, c.provider),
+      registryLens: HexsRegistryLens__factory.connect(c.addresses.HexsRegistryLens, c.provider),
       market: HexsMarket__factory.connect(c.addresses.HexsMarket, c.provider),
       signer: c.signer,
     });
