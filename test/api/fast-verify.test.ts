@@ -14,18 +14,10 @@ import {
   transferDigest,
   type TransferAuthorization,
 } from "../../services/api-gateway/fast-verify";
+import { TRANSFER } from "./helpers";
 
 const N = secp256k1.CURVE.n;
-const TYPES = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
+const TYPES = { TransferWithAuthorization: TRANSFER } as const;
 
 const tick = () => new Promise((r) => setImmediate(r));
 const hex32 = (x: bigint) => x.toString(16).padStart(64, "0");

@@ -5,15 +5,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { Signer } from "ethers";
 import type { TestStablecoin, X402SettlementBatcher } from "../../sdk/typechain";
-
-const TRANSFER = [
-  { name: "from", type: "address" },
-  { name: "to", type: "address" },
-  { name: "value", type: "uint256" },
-  { name: "validAfter", type: "uint256" },
-  { name: "validBefore", type: "uint256" },
-  { name: "nonce", type: "bytes32" },
-];
+import { TRANSFER } from "./helpers";
 
 interface Item {
   from: string;

@@ -4,6 +4,7 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
 import { deployProtocol, publish, throughTimelock, type Protocol } from "../../devnet/hardhat/protocol";
 import type { HexsApiPayments, HexsApiPaymentsV2, TestStablecoin } from "../../sdk/typechain";
+import { TRANSFER } from "../api/helpers";
 import {
   apiPriceOf,
   apiSinkOf,
@@ -21,15 +22,6 @@ import {
 const FEE_BPS = 250n; // protocol fee on the hardhat network
 const PAUSER = ethers.id("PAUSER_ROLE");
 const ADMIN = ethers.ZeroHash;
-
-const TRANSFER = [
-  { name: "from", type: "address" },
-  { name: "to", type: "address" },
-  { name: "value", type: "uint256" },
-  { name: "validAfter", type: "uint256" },
-  { name: "validBefore", type: "uint256" },
-  { name: "nonce", type: "bytes32" },
-];
 
 describe("HexsApiPayments", () => {
   let p: Protocol;
