@@ -50,7 +50,10 @@ async function flushAndDeliver(t: TwoNodes, from: NodeChain, dst: number): Promi
   await tx.wait();
   const exec = from === t.a ? t.aToB : t.bToA;
   const r = await exec.tick();
-  if (r.failed.length) throw new Error(`LayerZero delivery failed: ${JSON.stringify(r.failed)}`);
+  if (r.failed.length)
+    throw new Error(
+      `LayerZero delivery failed: ${JSON.stringify(r.failed, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`,
+    );
   return r.delivered.length;
 }
 
