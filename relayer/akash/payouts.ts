@@ -32,7 +32,7 @@
 // way: the signed TxRaw (base64), its hash and the account sequence used are persisted before the
 // broadcast; a resumed job looks the hash up first (the chain's tx index) and re-broadcasts the
 // same bytes; a new send is signed only when the sequence was taken by another transaction and the
-// hash is still unknown, or the send was included and failed (nothing paid). Cosmos fees are fixed
+// hash is still unknown two blocks later (the tx index trails the state), or the send was included and failed (nothing paid). Cosmos fees are fixed
 // by gas price, so a sent payout is re-broadcast, never fee-bumped.
 import { Interface, Transaction, ZeroAddress, getAddress, type JsonRpcProvider, type TransactionLike, type Wallet } from "ethers";
 import { sha256 } from "@cosmjs/crypto";
@@ -85,6 +85,9 @@ export type AnyPayoutChain = PayoutChain | CosmosPayoutChain;
 
 /** Gas of one bank send (a MsgSend of one coin uses ~70–90k on wasmd; fixed so the fee is known before signing). */
 export const COSMOS_SEND_GAS = 150_000;
+
+/** Blocks a used sequence must stay without our hash in the tx index before another send is signed. */
+export const COSMOS_INDEX_BLOCKS = 2;
 
 /** Test hooks: throw from them to simulate a crash at that point. */
 export interface PayoutHooks {
@@ -184,6 +187,11 @@ export class EscrowPayouts {
    * restart the count starts again, which only delays a bump).
    */
   private readonly pendingSince = new Map<number, { tx: string; block: number }>();
+  /**
+   * The height at which a Cosmos payout's sequence was first seen used while its hash was unknown,
+   * by handover (memory only: a restart starts the wait again, which only delays a new send).
+   */
+  private readonly sequenceUsedAt = new Map<number, number>();
   constructor(private readonly o: PayoutOptions) {
     this.now = o.now ?? Date.now;
     this.log = o.log ?? logger("lease-payout");
@@ -467,8 +475,15 @@ export class EscrowPayouts {
     if (found) return this.settle(h, h.payoutTx!, found.code === 0);
     const { sequence } = await client.getSequence(c.address);
     if (sequence > h.payoutNonce!) {
-      // the sequence is used: by our tx (asked again after the sequence), or another tx of the account
-      if (await client.getTx(h.payoutTx!)) return this.o.store.updateHandover(h.id, { payoutNextAt: this.now() });
+      // The sequence is used, by our tx or another of the account. The node indexes a block's txs
+      // after committing its state, so our tx can show in the sequence before `getTx` finds it:
+      // only a hash still unknown COSMOS_INDEX_BLOCKS blocks later means another tx took it.
+      const height = await client.getHeight();
+      const since = this.sequenceUsedAt.get(h.id) ?? height;
+      this.sequenceUsedAt.set(h.id, since);
+      if (height < since + COSMOS_INDEX_BLOCKS || (await client.getTx(h.payoutTx!)))
+        return this.o.store.updateHandover(h.id, { payoutNextAt: this.now() + (this.o.pollMs ?? 500) });
+      this.sequenceUsedAt.delete(h.id);
       return this.resign(h, `sequence ${h.payoutNonce} of ${c.address} was used by another transaction`);
     }
     await this.broadcastCosmos(client, fromBase64(h.payoutRaw!));

@@ -6,6 +6,8 @@
 // took is signed again, and still paid once.
 import { expect } from "chai";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { DirectSecp256k1Wallet } from "@cosmjs/proto-signing";
@@ -33,6 +35,7 @@ describe("escrow payouts to Cosmos holders: a bank send on wasmd, persisted befo
   let operator: SigningStargateClient;
   let leaseId: number;
   let seq = 0;
+  const savedEnv = { ...process.env };
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "hexs-payout-cosmos-"));
@@ -85,6 +88,10 @@ describe("escrow payouts to Cosmos holders: a bank send on wasmd, persisted befo
     await store?.close();
     stopDevnet(started);
     fs.rmSync(dir, { recursive: true, force: true });
+    for (const k of ["WASMD_HOME", "WASMD_RPC_PORT", "WASMD_GRPC_PORT"]) {
+      if (savedEnv[k] === undefined) delete process.env[k];
+      else process.env[k] = savedEnv[k];
+    }
   });
 
   /** A failed handover to a new Cosmos holder on the CosmWasm chain with `escrow` uact returned. */
@@ -107,10 +114,10 @@ describe("escrow payouts to Cosmos holders: a bank send on wasmd, persisted befo
     return { id: h.id, holder };
   }
 
-  const payouts = (hooks?: PayoutHooks) =>
+  const payouts = (hooks?: PayoutHooks, via: CosmosPayoutChain = chain) =>
     new EscrowPayouts({
       store,
-      chains: new Map([[COSMOS, chain]]),
+      chains: new Map([[COSMOS, via]]),
       hooks,
       pollMs: 100,
       backoffBaseMs: 50,
@@ -194,6 +201,51 @@ describe("escrow payouts to Cosmos holders: a bank send on wasmd, persisted befo
     expect(await operator.getTx(stale.payoutTx!)).to.equal(null);
     expect(await balance(holder)).to.equal(750n);
     resumed.close();
+  });
+
+  it("a send included in a block the node has not indexed yet is not signed again: paid once when the index catches up", async () => {
+    // An RPC front that hides one tx from the tx index until a block after it starts hiding, as a
+    // node whose indexer trails its committed state does (the account's sequence already counts it).
+    const hide = { hash: "", untilHeight: Infinity, hidden: 0 };
+    const height = async () => Number((await (await fetch(`${env.rpc}/status`)).json()).result.sync_info.latest_block_height);
+    const front = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        void (async () => {
+          const upstream = await fetch(env.rpc, { method: "POST", body, headers: { "content-type": "application/json" } });
+          const answer = (await upstream.json()) as { result?: { txs?: { hash: string }[]; total_count?: string } };
+          const call = JSON.parse(body) as { method?: string };
+          if (call.method === "tx_search" && answer.result?.txs && (await height()) < hide.untilHeight) {
+            const kept = answer.result.txs.filter((t) => t.hash.toUpperCase() !== hide.hash);
+            hide.hidden += answer.result.txs.length - kept.length;
+            answer.result = { ...answer.result, txs: kept, total_count: String(kept.length) };
+          }
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+        })().catch((e: unknown) => res.writeHead(502).end(String(e)));
+      });
+    });
+    await new Promise<void>((r) => front.listen(0, "127.0.0.1", r));
+    try {
+      const { id, holder } = await failedHandoverToCosmos("800");
+      const first = payouts({ afterPayoutBroadcast: crash("after broadcast") });
+      await expect(first.run(id)).to.be.rejectedWith(/crash after broadcast/);
+      first.close();
+      const sent = await store.handover(id);
+      while ((await operator.getSequence(chain.address)).sequence <= sent.payoutNonce!)
+        await new Promise((r) => setTimeout(r, 100));
+      Object.assign(hide, { hash: sent.payoutTx!, untilHeight: (await height()) + 1 });
+      const rpc = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+      const resumed = payouts(undefined, { ...chain, rpc });
+      const h = await resumed.run(id);
+      resumed.close();
+      expect(hide.hidden).to.be.greaterThan(0); // the resumed job did look while the index trailed
+      expect(h).to.include({ payoutState: "paid", payoutTx: sent.payoutTx, payoutNonce: sent.payoutNonce });
+      expect(await balance(holder)).to.equal(1200n);
+      expect((await operator.getSequence(chain.address)).sequence).to.equal(sent.payoutNonce! + 1);
+    } finally {
+      front.close();
+    }
   });
 
   it("records an EVM holder's escrow as owed, not paid, where only the Cosmos payout is configured", async () => {
