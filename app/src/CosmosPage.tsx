@@ -46,6 +46,32 @@ function Status({ steps, failed, label }: { steps: Step[]; failed: boolean; labe
 }
 
 /**
+ * A fork registered on chain whose grant to its key holders has not been made (the key service
+ * refused or was unreachable): only its owner can decrypt its SDL until it is. Kept in the page's
+ * storage, so a reload or a failed grant offers "Grant again" instead of losing it.
+ */
+type Ungranted = { chainId: number; modelId: string; locator: string; sender: string };
+const UNGRANTED = "hexs.cosmos.ungranted";
+
+function loadUngranted(): Ungranted | undefined {
+  try {
+    return (JSON.parse(localStorage.getItem(UNGRANTED) ?? "null") as Ungranted | null) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The fork is on chain; granting its key holders failed (the cause is the key service's answer). */
+class ForkNotGrantedError extends Error {
+  constructor(
+    readonly fork: Ungranted,
+    readonly reason: unknown,
+  ) {
+    super(`fork ${fork.modelId} not granted: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
+}
+
+/**
  * A model's name: from its metadata in the EVM indexer's catalog (every model is mirrored to the
  * EVM chains, with its metadata when its home chain carries one); otherwise its serial and home chain.
  */
@@ -71,15 +97,28 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
   const [imageDigest, setImageDigest] = useState("");
   const [price, setPrice] = useState("");
   const [royalty, setRoyalty] = useState("10");
+  const [ungranted, setUngrantedState] = useState<Ungranted | undefined>(loadUngranted);
   const chain = chains.find((c) => c.hexsChainId === chainId);
   const label = chain ? chainLabel(config.registry, chain.hexsChainId) : "";
   const nameOf = (id: number | string) => cosmosModelName(config, catalog, id);
 
   if (chains.length === 0) return <p className="muted">This deployment names no Cosmos chain.</p>;
 
+  const setUngranted = (u: Ungranted | undefined) => {
+    if (u) localStorage.setItem(UNGRANTED, JSON.stringify(u));
+    else localStorage.removeItem(UNGRANTED);
+    setUngrantedState(u);
+  };
+
   const fail = (e: unknown, mod?: CosmosModule) => {
     console.error(e);
-    if (mod && e instanceof mod.NoKeplrError)
+    if (e instanceof ForkNotGrantedError)
+      setError({
+        title: "Fork registered, but its key holders cannot decrypt it yet",
+        detail: `${nameOf(e.fork.modelId)} (model ${formatId(e.fork.modelId)}) is on ${label} with its sealed SDL, but the key service did not take the access rule: ${e.reason instanceof Error ? e.reason.message : String(e.reason)}. Until it does, only you can decrypt the SDL.`,
+        next: "Use “Grant key holders access again” below when the key service answers; your wallet signs its challenge again. Nothing is paid again.",
+      });
+    else if (mod && e instanceof mod.NoKeplrError)
       setError({
         title: "No Keplr wallet found",
         detail: "This page needs a Keplr-compatible browser wallet (window.keplr) to sign on Cosmos chains.",
@@ -176,7 +215,6 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
       return;
     }
     const keyServiceUrl = config.keyServiceUrl!;
-    const where = { chain: keyServiceChainOf(chain!), contract: chain!.contract! };
     await run(title, async (s, on) => {
       const price_ = s.mod.parseCoin(price, s.h.denom);
       const owner = s.mod.cosmosKeyHolder(s.h);
@@ -199,13 +237,34 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
         },
         on,
       );
-      await seal.grantWhereInPage(keyServiceUrl, owner, sealed.upload.locator, {
-        cosmwasm: [{ ...where, modelId: r.modelId }],
-      });
+      const fork = { chainId, modelId: String(r.modelId), locator: sealed.upload.locator, sender: s.h.sender };
+      setUngranted(fork); // until the grant is made: a reload or a refusal offers it again
       setSdl("");
+      await grantHolders(s, fork);
       return `Forked ${nameOf(parent)} (model ${formatId(parent)}) as model ${formatId(r.modelId)} on ${label}. Its SDL was encrypted in this page; holders of its keys on ${label} may decrypt it.`;
     });
   }
+
+  /** Let holders of the fork's keys on this chain decrypt its SDL (the contract's has_access). */
+  async function grantHolders(s: Session, fork: Ungranted) {
+    try {
+      const seal = await import("./seal");
+      await seal.grantWhereInPage(config.keyServiceUrl!, s.mod.cosmosKeyHolder(s.h), fork.locator, {
+        cosmwasm: [{ chain: keyServiceChainOf(chain!), contract: chain!.contract!, modelId: fork.modelId }],
+      });
+    } catch (e) {
+      throw new ForkNotGrantedError(fork, e);
+    }
+    setUngranted(undefined);
+  }
+
+  const grantAgain = (fork: Ungranted) =>
+    run(`Grant access to ${nameOf(fork.modelId)}`, async (s) => {
+      if (s.h.sender !== fork.sender)
+        throw new Error(`the fork was made by ${fork.sender}; connect that account in your wallet to grant its access`);
+      await grantHolders(s, fork);
+      return `Holders of ${nameOf(fork.modelId)}'s keys (model ${formatId(fork.modelId)}) on ${label} may now decrypt its SDL.`;
+    });
 
   return (
     <article>
@@ -283,6 +342,15 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
           </section>
           <section className="card" aria-labelledby="cosmos-fork-h">
             <h2 id="cosmos-fork-h">Fork a model on {label}</h2>
+            {ungranted?.chainId === chainId && (
+              <p className="warning" data-testid="cosmos-ungranted">
+                {nameOf(ungranted.modelId)} (model {formatId(ungranted.modelId)}) is registered, but holders of its keys cannot
+                decrypt its SDL yet.{" "}
+                <button className="button" disabled={busy} onClick={() => void grantAgain(ungranted)}>
+                  Grant key holders access again
+                </button>
+              </p>
+            )}
             <form
               className="publish-form"
               aria-label={`Fork a model on ${label}`}

@@ -335,6 +335,57 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
     expect(pageErrors).to.deep.equal([]);
   });
 
+  it("a fork whose grant the key service does not take: the page says the fork is registered and, after a reload, 'Grant key holders access again' lets a key holder decrypt it", async () => {
+    const models = async () => ((await admin.client.queryContractSmart(contract, { models: {} })) as { models: Model[] }).models;
+    const before = (await models()).length;
+    // the shard stores are unreachable for the access rule only (the upload goes through)
+    let refused = 0;
+    await page.route("**/v2/conditions/**", (r) => (refused++, r.abort("connectionrefused")));
+    const form = page.getByRole("form", { name: "Fork a model on Devnet C" });
+    await form.getByLabel("The fork's SDL").fill(FORK_SDL);
+    await form.getByLabel("Key price (COSM)").fill("1.5");
+    await form.getByRole("button", { name: "Fork on Devnet C" }).click();
+    const alert = page.getByTestId("buy-error");
+    await alert.filter({ hasText: "Fork registered, but its key holders cannot decrypt it yet" }).waitFor({ timeout: 90_000 });
+    expect(refused).to.be.greaterThan(0);
+    expect(await alert.innerText()).to.contain("only you can decrypt the SDL");
+    const after = await models();
+    expect(after.length).to.equal(before + 1);
+    const fork = after.at(-1)!;
+    expect(fork.sdl_uri).to.match(/^ipfs:\/\//);
+    await shot("cosmos-fork-not-granted");
+
+    // a holder of the fork's key is refused until the grant is made
+    const alice = devnetMnemonic("alice");
+    const amino = await Secp256k1HdWallet.fromMnemonic(alice, { prefix: PREFIX });
+    const holder = { family: "cosmos" as const, address: (await amino.getAccounts())[0].address, signer: amino };
+    const h = await connectCosmos(chain, await DirectSecp256k1HdWallet.fromMnemonic(alice, { prefix: PREFIX }));
+    try {
+      await cosmosBuyKey(h, BigInt(fork.id));
+    } finally {
+      h.client.disconnect();
+    }
+    const client = new KeyServiceClient(localEndpoints(ks.url));
+    await expect(decryptSdl(client, holder, fork.sdl_uri)).to.be.rejectedWith(/access|denied|not allowed|no key|condition/i);
+
+    // a reload keeps the ungranted fork; once the key service answers, granting again works
+    await page.unroute("**/v2/conditions/**");
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Cosmos chains" }).waitFor();
+    await page.getByRole("button", { name: "Connect Keplr on Devnet C" }).click();
+    const notice = page.getByTestId("cosmos-ungranted");
+    await notice.waitFor({ timeout: 30_000 });
+    expect(await notice.innerText()).to.contain("cannot decrypt its SDL yet");
+    await shot("cosmos-fork-grant-again");
+    const paid = await balance(buyer);
+    await notice.getByRole("button", { name: "Grant key holders access again" }).click();
+    await page.getByTestId("cosmos-done").filter({ hasText: "may now decrypt its SDL" }).waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId("cosmos-ungranted").count()).to.equal(0);
+    expect(await balance(buyer), "granting sends no transaction").to.equal(paid);
+    expect(Buffer.from(await decryptSdl(client, holder, fork.sdl_uri)).toString("utf8")).to.equal(FORK_SDL);
+    expect(pageErrors).to.deep.equal([]);
+  });
+
   it("a wallet that refuses to add the chain: 'Chain not added', then nothing else is asked or sent", async () => {
     const refusing = new KeplrBackend(keplr.wallet);
     refusing.refuseSuggestions = true;
