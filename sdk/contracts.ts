@@ -92,6 +92,13 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
     throw new DeploymentError("connectContracts needs a runner with a provider");
   }
   const missing = missingContracts(chain);
+  if (missing.length === 1 && missing[0] === ContractNames.registryLens) {
+    throw new DeploymentError(
+      `the Hexs deployment on chain ${chain.name} has no ${ContractNames.registryLens} (it was deployed before the lens existed). ` +
+        `A maintainer runs npx hardhat protocol:upgrade --contract ${ContractNames.registry} --network <network> --execute: ` +
+        `it deploys and records the lens, upgrades the registry and wires its sale terms to the market; then reload the deployment record.`,
+    );
+  }
   if (missing.length) {
     throw new DeploymentError(`no Hexs deployment on chain ${chain.name} (missing ${missing.join(", ")})`);
   }

@@ -2,8 +2,8 @@
 // the timelock; protocol:pause — the guardian's (a pause is immediate, lifting it is governance's).
 import { task } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { ContractFactory } from "ethers";
-import { Contract, getAddress, id as hashText, Interface } from "ethers";
+import type { ContractFactory, Signer } from "ethers";
+import { Contract, getAddress, id as hashText, Interface, ZeroAddress } from "ethers";
 import { loadProtocol, resolveSigner, sdk, type ProtocolContracts } from "./lib/context";
 import { uupsUnsafeAllow, type UnsafeAllow } from "./lib/deployHexs";
 import { cli, fail, TaskError } from "./lib/errors";
@@ -61,6 +61,26 @@ export interface UpgradeResult {
   upgradeCall: string;
   timelock?: TimelockOutcome;
   upgraded: boolean;
+  /** The stateless registry views: deployed and recorded by this run when the record lacked them. */
+  registryLens: { address: string; deployed: boolean };
+  /** Upgrading the registry or the market: whether the registry now pushes sale terms to the market. */
+  saleSink?: SaleSinkStep;
+}
+
+/**
+ * The registry's wiring to the market's copy of the sale terms (`setSaleSink`, one-time, through
+ * the timelock) after upgrading a deployment made before it:
+ * - `wired`: the registry pushes to the market (set by this run or before);
+ * - `scheduled`: the timelock call is scheduled, not executed yet (re-run with --execute);
+ * - `registry-predates` / `market-predates`: that contract still runs code without the copy, so
+ *   nothing is scheduled (a push to a market without `setSale` would make every price write revert);
+ * - `other-sink`: the registry pushes somewhere else; left alone (the setter is one-time).
+ */
+export interface SaleSinkStep {
+  state: "wired" | "scheduled" | "registry-predates" | "market-predates" | "other-sink";
+  /** The registry's sink now (address zero: unset, or unreadable on a registry that predates it). */
+  sink: string;
+  timelock?: TimelockOutcome;
 }
 
 /** How one contract is upgraded on this chain: all read from the chain, nothing from a flag. */
@@ -190,6 +210,123 @@ async function upgradePlan(
   return { kind: "uups", target: proxy, constructorArgs: [], unsafeAllow: [], upgradeCall: "0x" };
 }
 
+/**
+ * Whether a failed call reverted (ethers' CALL_EXCEPTION, a node's "execution reverted", Hardhat's
+ * "Transaction reverted: function selector was not recognized ..."), as opposed to a transport
+ * failure, which the caller rethrows rather than read as missing code.
+ */
+function reverted(e: unknown): boolean {
+  let cur: unknown = e;
+  for (let depth = 0; cur && typeof cur === "object" && depth < 5; depth++) {
+    const rec = cur as { code?: unknown; message?: unknown; parent?: unknown; cause?: unknown; error?: unknown };
+    if (rec.code === "CALL_EXCEPTION" || /revert/i.test(String(rec.message))) return true;
+    cur = rec.parent ?? rec.cause ?? rec.error;
+  }
+  return false;
+}
+
+/**
+ * Deploy HexsRegistryLens and record it when this network's record lacks it (a deployment made
+ * before the lens existed cannot load the SDK's contract set without it). The lens is stateless
+ * and takes the registry as an argument, so one deployment serves whatever the registry runs.
+ */
+async function ensureRegistryLens(hre: HardhatRuntimeEnvironment, signer: Signer): Promise<UpgradeResult["registryLens"]> {
+  const recorded = await hre.deployments.getOrNull(Names.registryLens);
+  if (recorded) return { address: recorded.address, deployed: false };
+  if (!(await hre.deployments.getOrNull(Names.registry))) return { address: ZeroAddress, deployed: false }; // no deployment: loadProtocol says so
+  let address: string;
+  try {
+    address = (
+      await hre.deployments.deploy(Names.registryLens, {
+        contract: Names.registryLens,
+        from: await signer.getAddress(),
+        log: false,
+      })
+    ).address;
+  } catch (e) {
+    throw new TaskError(
+      `this deployment has no ${Names.registryLens} and deploying it failed: ${upgradeError(e)}. Fund the --from account and re-run`,
+    );
+  }
+  say(`${Names.registryLens} was not in the deployment record: deployed and recorded at ${address}`);
+  return { address, deployed: true };
+}
+
+/**
+ * Wire the registry to the market's copy of the sale terms (`setSaleSink(market)`) through the
+ * timelock, once both run code that has it. Models priced before keep selling at the registry's
+ * price (the market falls back per currency) until their next price write or retirement.
+ */
+async function wireSaleSink(
+  hre: HardhatRuntimeEnvironment,
+  p: ProtocolContracts,
+  signer: Signer,
+  a: Pick<UpgradeArgs, "execute" | "fastForward">,
+): Promise<SaleSinkStep> {
+  const provider = hre.ethers.provider;
+  const registry = await p.registry.getAddress();
+  const market = await p.market.getAddress();
+  let sink: string;
+  try {
+    sink = getAddress(await p.registryLens.saleSink(registry));
+  } catch (e) {
+    if (!reverted(e)) throw e;
+    say(
+      `the registry ${registry} predates the market's copy of the sale terms (no extsload): its sale sink is set ` +
+        `once it is upgraded (npx hardhat protocol:upgrade --contract ${Names.registry} --execute)`,
+    );
+    return { state: "registry-predates", sink: ZeroAddress };
+  }
+  if (sink === market) {
+    say(`the registry already pushes its sale terms to the market ${market}: nothing to wire`);
+    return { state: "wired", sink };
+  }
+  if (sink !== ZeroAddress) {
+    say(`the registry pushes its sale terms to ${sink}, not to the market ${market}: setSaleSink is one-time, left as it is`);
+    return { state: "other-sink", sink };
+  }
+  // The registry will call the market's setSale on every price write: a market without it would
+  // make them all revert, so wire only once the market has it (a call the registry could make).
+  const probe = p.market.interface.encodeFunctionData("setSale", [0n, ZeroAddress, false, ZeroAddress, false, 0n, 0n]);
+  try {
+    await provider.call({ from: registry, to: market, data: probe });
+  } catch (e) {
+    if (!reverted(e)) throw e;
+    say(
+      `the market ${market} predates the copy of the sale terms (no setSale): the registry's sale sink stays unset, ` +
+        `and purchases read the registry's prices, until it is upgraded (npx hardhat protocol:upgrade --contract ${Names.market} --execute)`,
+    );
+    return { state: "market-predates", sink };
+  }
+  const timelock = await p.timelock.getAddress();
+  if (!(await p.registry.hasRole(await p.registry.DEFAULT_ADMIN_ROLE(), timelock)))
+    fail(
+      `the timelock ${timelock} is not the admin of ${Names.registry}, so it cannot set its sale sink: the handover deploy step did not run`,
+    );
+  const data = p.registry.interface.encodeFunctionData("setSaleSink", [market]);
+  try {
+    await provider.call({ from: timelock, to: registry, data });
+  } catch (e) {
+    fail(
+      `refusing to schedule setSaleSink(${market}) on the registry: the timelock's call would revert with ` +
+        `${revertReason(e, [p.registry.interface])} (nothing scheduled)`,
+    );
+  }
+  const outcome = await timelockCall(hre, p, signer, registry, data, {
+    label: `wire the registry's sale terms to the market (setSaleSink ${market})`,
+    execute: a.execute,
+    fastForward: a.fastForward,
+  });
+  if (!outcome.executed) return { state: "scheduled", sink, timelock: outcome };
+  const now = getAddress(await p.registryLens.saleSink(registry));
+  if (now !== market) fail(`the timelock executed setSaleSink, but the registry's sale sink is ${now}, not the market ${market}`);
+  say(
+    `the registry now pushes every price write and retirement to the market ${market}; ` +
+      `models priced before keep selling at the registry's price until their next price write`,
+  );
+  return { state: "wired", sink: now, timelock: outcome };
+}
+
 task("protocol:upgrade", `Upgrade a protocol contract through the timelock (${UPGRADEABLE.join(", ")}); the hub with syncPause`)
   .addParam("contract", `What to upgrade: ${UPGRADEABLE.join(", ")}`)
   .addOptionalParam("implementation", "Compiled contract to upgrade to (default: the current source of --contract)")
@@ -214,8 +351,16 @@ task("protocol:upgrade", `Upgrade a protocol contract through the timelock (${UP
       }
       const contract = a.contract as Upgradeable;
       const beaconKind = contract === Names.keyImplementation;
-      const p = await loadProtocol(hre);
       const signer = await resolveSigner(hre, a.from);
+      const registryLens = await ensureRegistryLens(hre, signer);
+      const p = await loadProtocol(hre);
+      // Every outcome (nothing to upgrade, scheduled, executed) then wires the sale terms when the
+      // registry or the market is upgraded: the step checks the code each runs now.
+      const finish = async (r: Omit<UpgradeResult, "registryLens" | "saleSink">): Promise<UpgradeResult> => ({
+        ...r,
+        registryLens,
+        saleSink: contract === Names.registry || contract === Names.market ? await wireSaleSink(hre, p, signer, a) : undefined,
+      });
       const record = await hre.deployments.getOrNull(contract);
       if (!record)
         fail(
@@ -279,7 +424,7 @@ task("protocol:upgrade", `Upgrade a protocol contract through the timelock (${UP
       };
       if (implementation === previous) {
         say(`${contract} already runs ${implementation}: nothing to upgrade`);
-        return { ...result, upgraded: false };
+        return finish({ ...result, upgraded: false });
       }
 
       // 4. Run the exact call the timelock will make, as the timelock, before scheduling it: an
@@ -309,7 +454,7 @@ task("protocol:upgrade", `Upgrade a protocol contract through the timelock (${UP
         execute: a.execute,
         fastForward: a.fastForward,
       });
-      if (!outcome.executed) return { ...result, timelock: outcome, upgraded: false };
+      if (!outcome.executed) return finish({ ...result, timelock: outcome, upgraded: false });
       const now = beaconKind
         ? await hre.upgrades.beacon.getImplementationAddress(target)
         : await hre.upgrades.erc1967.getImplementationAddress(target);
@@ -323,7 +468,7 @@ task("protocol:upgrade", `Upgrade a protocol contract through the timelock (${UP
         await hre.deployments.save(contract, { ...artifact, address: target, implementation, args: constructorArgs });
       }
       say(`${contract} upgraded: ${previous} → ${implementation} (${newName})`);
-      return { ...result, timelock: outcome, upgraded: true };
+      return finish({ ...result, timelock: outcome, upgraded: true });
     }),
   );
 

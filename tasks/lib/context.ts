@@ -22,6 +22,12 @@ export async function chainOf(hre: HardhatRuntimeEnvironment): Promise<EvmChain>
     const d = await hre.deployments.getOrNull(name);
     if (d) {
       contracts[name] = d.address;
+    } else if (name === ContractNames.registryLens && (await hre.deployments.getOrNull(ContractNames.registry))) {
+      fail(
+        `the Hexs deployment on network '${hre.network.name}' has no ${name} (it was deployed before the lens existed). ` +
+          `Run npx hardhat protocol:upgrade --contract ${ContractNames.registry} --network ${hre.network.name} --execute: ` +
+          `it deploys and records the lens, upgrades the registry and wires its sale terms to the market.`,
+      );
     } else if (CORE_CONTRACTS.includes(name)) {
       fail(
         `no Hexs deployment on network '${hre.network.name}' (missing ${name}). ` +

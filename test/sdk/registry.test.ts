@@ -4,10 +4,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { toBech32 } from "@cosmjs/encoding";
+import { JsonRpcProvider, Network } from "ethers";
 import {
   AccountFamily,
   addressOf,
   chainRegistry,
+  connectContracts,
+  ContractNames,
+  CORE_CONTRACTS,
   cosmosAccount,
   DeploymentError,
   evmAccount,
@@ -69,6 +73,32 @@ describe("sdk chain registry", () => {
     const reg = chainRegistry({ chains: [{ ...json.chains[0], keyServiceChain: "hexs-evm-31401" }, json.chains[1]] });
     expect(keyServiceChainOf(findChain(reg, 1))).to.equal("hexs-evm-31401");
     expect(keyServiceChainOf(findChain(reg, 100))).to.equal("wasmd");
+  });
+
+  it("connectContracts on a deployment record without HexsRegistryLens names the upgrade task that records it", () => {
+    // Never asked anything: connectContracts refuses before the first call.
+    const provider = new JsonRpcProvider("http://127.0.0.1:9", Network.from(31337), { staticNetwork: true });
+    const contracts = Object.fromEntries(CORE_CONTRACTS.map((name) => [name, A]));
+    const chain = { family: "evm" as const, name: "devnetA", hexsChainId: 1, contracts };
+    expect(connectContracts(chain, provider).registryLens.target).to.equal(A);
+    delete contracts[ContractNames.registryLens];
+    let err: unknown;
+    try {
+      connectContracts(chain, provider);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(DeploymentError);
+    expect((err as DeploymentError).code).to.equal("no_deployment");
+    expect((err as Error).message).to.match(
+      /deployment on chain devnetA has no HexsRegistryLens .*npx hardhat protocol:upgrade --contract HexsRegistry --network <network> --execute/,
+    );
+    // Missing more than the lens: not a deployment to upgrade.
+    delete contracts[ContractNames.market];
+    expect(() => connectContracts(chain, provider)).to.throw(
+      DeploymentError,
+      /no Hexs deployment on chain devnetA \(missing HexsRegistryLens, HexsMarket\)/,
+    );
   });
 
   it("reads hardhat-deploy folders and a devnet's state (Node loader)", () => {
