@@ -72,7 +72,7 @@ export function lzReceiveOption(gas: bigint): string {
 //   the kinds' figures leave out. A fixed per-kind figure had under-provisioned the web app's
 //   studio packet (a publish with three key plugins, a 150-byte data: URI and a 136-byte locator,
 //   a payout binding, a price, a first purchase): options 725,000, the packet needs a gas limit of
-//   1,010,438 (test/lz/mixed-packet-gas.test.ts), now 1,525,925.
+//   1,010,425 (test/lz/mixed-packet-gas.test.ts), now 1,540,925.
 //   ModelRegistered (default locator 59 B and metadata URI 23 B)                  403,795  1,664,714  315,230   88,565
 //   ModelRegistered (both strings 1,024 B: 64 words more than 2, less 28,000 each) 47,893   -113,610  -40,375   88,268
 //   ModelRegistered (the expiry plugin, less 125,000)                             384,514  1,550,285  291,443   93,071
@@ -106,7 +106,7 @@ export function lzReceiveOption(gas: bigint): string {
 // figures (kind + body) are added by each flush, so the executor gas grows with the batch and
 // with what it carries. Nesting (each call keeps back 1/64) costs the packet only its deepest
 // message's share at a time, which the +25% covers: measured, a ModelRegistered with the longest
-// strings last in 64 messages needs a gas limit of 2,700,071 and uses 2,593,689; options 3,336,775.
+// strings last in 64 messages needs a gas limit of 2,700,033 and uses 2,593,653; options 3,346,775.
 
 /** Endpoint + bridge + hub fixed cost of one packet: largest measured base 93,716, +25%. */
 export const LZ_RECEIVE_BASE_GAS = 120_000n;
