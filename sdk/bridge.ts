@@ -1,9 +1,10 @@
 // The one way off-chain code (tasks, relayer, tests) reads a hub's outbound journal, sizes the
 // LayerZero executor gas of a batch, and flushes a lane; and the plan `lz:wire` applies.
 import type { ContractTransactionResponse } from "ethers";
-import { Contract, hexlify, Interface, solidityPacked, ZeroAddress, zeroPadValue } from "ethers";
+import { Contract, dataLength, hexlify, Interface, solidityPacked, ZeroAddress, zeroPadValue } from "ethers";
 import type { HexsHub, HexsHubLens, HexsLzBridge } from "./typechain";
-import { AccountFamily, encodeEnvelope, Kind } from "../codec";
+import { AccountFamily, decodeBody, encodeEnvelope, Kind } from "../codec";
+import { HexsError } from "./errors";
 
 export interface JournalEntry {
   entry: bigint;
@@ -66,29 +67,59 @@ export function lzReceiveOption(gas: bigint): string {
 //   The resale rows' base is above the others' because the first resale message of a packet
 //   touches HexsResale and its storage cold (~24,000): the resale kinds' figures carry it.
 //
+//   (2026-12-07) A message's gas grows with its body (bodyReceiveGas: stored string words,
+//   attached plugins, bytes): the rows below are whole-transaction gas less that part, which
+//   the kinds' figures leave out. A fixed per-kind figure had under-provisioned the web app's
+//   studio packet (a publish with three key plugins, a 150-byte data: URI and a 136-byte locator,
+//   a payout binding, a price, a first purchase): options 725,000, the packet needs a gas limit of
+//   1,010,425 (test/lz/mixed-packet-gas.test.ts), now 1,540,925.
+//   ModelRegistered (default locator 59 B and metadata URI 23 B)                  403,795  1,664,714  315,230   88,565
+//   ModelRegistered (both strings 1,024 B: 64 words more than 2, less 28,000 each) 47,893   -113,610  -40,375   88,268
+//   ModelRegistered (the expiry plugin, less 125,000)                             384,514  1,550,285  291,443   93,071
+//   ModelUpdated (rewrites the mirror's strings: only its bytes' part taken out)  118,226    204,506   21,570   96,656
+//   KeyMinted, one holder                                                          91,498    215,729   31,058   60,440
+//   KeyTransferred, new holders                                                    97,145    221,090   30,987   66,158
+//   KeyMoved, a subscription key                                                  227,767    766,703  134,734   93,033
+//   KeyBurned                                                                      73,233    102,096    7,216   66,017
+//   KeyPolicySet                                                                  260,965    930,679  167,429   93,536
+//   PurchaseSettled                                                                73,048     99,020    6,493   66,555
+//   LeaseReported (refused)                                                       104,382    245,556   35,294   69,088
+//   PayoutAddressBound                                                            131,654    313,998   45,586   86,068
+//   ResaleOrder, filled                                                           208,252    557,900   87,412  120,840
+//   ResaleResult, filled                                                          196,403    510,669   78,567  117,836
+//   Per stored word: (per msg with the longest strings - the default's - bytes) / 62 = 22,264,
+//   +25% = 28,000 (a fresh word is 22,100; the mirror may hold shorter strings than an update's, so
+//   ModelUpdated is charged fresh words too, though rewriting equal strings costs ~2,200 a word).
+//   Per plugin: the expiry plugin's row minus the default's = 96,213, +25% = 125,000.
+//   The derived base is 125,000 (the ModelUpdated row); the enforced 120,000 is kept (it is set
+//   on chain by `lz:wire`): every packet above and in the mixed-packet test passes at option / 1.1.
+//
 // Whole-transaction figures include the 21,000 intrinsic gas, the calldata and the endpoint,
 // which the executor's lzReceive gas does not have to cover, so they over-state the need.
 // A refused message costs about 36,000 (the LeaseReported row: the isolated call, the stored
 // digest for `reapply`, the event), more than the cheapest kinds' figures: a batch of many refused
 // ModelUpdated/KeyBurned/PurchaseSettled messages can exceed its executor gas; it then reverts
 // whole, stays verified in the endpoint and is retried with more gas (`bridge:retry`).
-// Re-run the test after any change to HexsHub, HexsLzBridge, HexsRegistry or KeyNFT.
+// Re-run both tests after any change to HexsHub, HexsLzBridge, HexsRegistry, KeyNFT or a plugin.
 //
 // The base is each bridge's enforced option toward every peer (`lz:wire`); the per-message
-// figures are added by each flush, so the executor gas grows with the batch.
+// figures (kind + body) are added by each flush, so the executor gas grows with the batch and
+// with what it carries. Nesting (each call keeps back 1/64) costs the packet only its deepest
+// message's share at a time, which the +25% covers: measured, a ModelRegistered with the longest
+// strings last in 64 messages needs a gas limit of 2,700,033 and uses 2,593,653; options 3,346,775.
 
 /** Endpoint + bridge + hub fixed cost of one packet: largest measured base 93,716, +25%. */
 export const LZ_RECEIVE_BASE_GAS = 120_000n;
 
 /** Per-message executor gas by kind (largest measured per message, +25%, rounded up to 5,000). */
 export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
-  [Kind.ModelRegistered]: 470_000n,
+  [Kind.ModelRegistered]: 395_000n,
   [Kind.ModelUpdated]: 30_000n,
   [Kind.KeyMinted]: 40_000n,
   [Kind.KeyTransferred]: 45_000n,
   [Kind.KeyMoved]: 175_000n,
   [Kind.KeyBurned]: 10_000n,
-  [Kind.PurchaseSettled]: 15_000n,
+  [Kind.PurchaseSettled]: 10_000n,
   [Kind.LeaseReported]: 50_000n,
   [Kind.PayoutAddressBound]: 65_000n,
   [Kind.KeyPolicySet]: 210_000n,
@@ -104,19 +135,61 @@ export const LZ_RECEIVE_GAS_PER_KIND: Readonly<Record<Kind, bigint>> = {
   [Kind.ResaleResult]: 140_000n,
 };
 
+/**
+ * What a message's body adds to its kind's figure, for what grows with it: the mirror stores a
+ * model's locator and metadata URI (ModelRegistered, ModelUpdated: each 32 bytes of a string of 32
+ * bytes or more is a fresh storage word, 22,100 gas at first), attaches the standard plugins a
+ * ModelRegistered names (soul-bound, expiry), and every byte is calldata, copied into the hub's
+ * isolated call and hashed. The kinds' figures leave these out (test/lz/receive-gas.test.ts
+ * subtracts them from what it measures).
+ */
+export const LZ_RECEIVE_GAS_PER_STORED_WORD = 28_000n;
+/** Attaching one standard plugin to a mirrored collection at its deployment (ModelRegistered). */
+export const LZ_RECEIVE_GAS_PER_PLUGIN = 125_000n;
+/** Per byte of a message body: calldata (16 per non-zero byte), its copies and hashes. */
+export const LZ_RECEIVE_GAS_PER_BODY_BYTE = 25n;
+
 /** Gas figures are configured in steps of 5,000 (rounded up). */
 export function roundUpGas(gas: bigint): bigint {
   return ((gas + 4_999n) / 5_000n) * 5_000n;
 }
 
-/** Executor gas for a batch: the per-message allowances, plus the base unless it is enforced. */
-export function batchGas(kinds: readonly number[], includeBase = true): bigint {
-  let gas = includeBase ? LZ_RECEIVE_BASE_GAS : 0n;
-  for (const k of kinds) {
-    const per = LZ_RECEIVE_GAS_PER_KIND[k as Kind];
-    if (per === undefined) throw new Error(`no executor gas figure for message kind ${k}`);
-    gas += per;
+/** Storage words of a string's bytes (Solidity keeps one shorter than 32 bytes in its length slot). */
+function stringWords(s: string): bigint {
+  const n = utf8.encode(s).length;
+  return n < 32 ? 0n : BigInt(Math.ceil(n / 32));
+}
+const utf8 = new TextEncoder();
+
+/** The part of a message's executor gas that grows with its body (see LZ_RECEIVE_GAS_PER_STORED_WORD). */
+export function bodyReceiveGas(kind: number, body: string): bigint {
+  let gas = LZ_RECEIVE_GAS_PER_BODY_BYTE * BigInt(dataLength(body));
+  if (kind === Kind.ModelRegistered) {
+    const m = decodeBody(Kind.ModelRegistered, body);
+    gas += LZ_RECEIVE_GAS_PER_STORED_WORD * (stringWords(m.sdlLocator) + stringWords(m.metadataUri));
+    gas += LZ_RECEIVE_GAS_PER_PLUGIN * BigInt((m.soulbound ? 1 : 0) + (m.keyDuration !== 0n ? 1 : 0));
+  } else if (kind === Kind.ModelUpdated) {
+    const m = decodeBody(Kind.ModelUpdated, body);
+    gas += LZ_RECEIVE_GAS_PER_STORED_WORD * (stringWords(m.sdlLocator) + stringWords(m.metadataUri));
   }
+  return gas;
+}
+
+/** Executor gas of one message: its kind's figure plus what its body adds. */
+export function messageReceiveGas(kind: number, body: string): bigint {
+  const per = LZ_RECEIVE_GAS_PER_KIND[kind as Kind];
+  if (per === undefined)
+    throw new HexsError(
+      "unknown_kind",
+      `no executor gas figure for message kind ${kind}: add the kind to LZ_RECEIVE_GAS_PER_KIND (sdk/bridge.ts), measured by test/lz/receive-gas.test.ts`,
+    );
+  return per + bodyReceiveGas(kind, body);
+}
+
+/** Executor gas for a batch: each message's gas, plus the base unless it is enforced. */
+export function batchGas(messages: readonly { kind: number; body: string }[], includeBase = true): bigint {
+  let gas = includeBase ? LZ_RECEIVE_BASE_GAS : 0n;
+  for (const m of messages) gas += messageReceiveGas(m.kind, m.body);
   return gas;
 }
 
@@ -158,7 +231,7 @@ export async function pendingBatch(
   );
   const eid = await bridge.eidOf(dstChain);
   const enforced = eid === 0n ? "0x" : await bridge.enforcedOptions(eid, MSG_BATCH);
-  const options = lzReceiveOption(batchGas(kinds, enforced === "0x"));
+  const options = lzReceiveOption(batchGas(pending, enforced === "0x"));
   const fee = await bridge.quote(dstChain, messages, options);
   return { dstChain, kinds, bodies, messages, options, fee };
 }

@@ -90,13 +90,15 @@ export interface ModelOptions {
   secondaryRoyaltyBps?: number;
   plugins?: PluginConfigStruct[];
   content?: string;
+  sdlLocator?: string;
+  metadataUri?: string;
 }
 
 export function publishParams(o: ModelOptions = {}) {
   return {
     contentCommitment: ethers.id(o.content ?? "encrypted-sdl-v1"),
-    sdlLocator: "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
-    metadataUri: "ipfs://bafkreimetadata",
+    sdlLocator: o.sdlLocator ?? "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+    metadataUri: o.metadataUri ?? "ipfs://bafkreimetadata",
     forkRoyaltyBps: o.forkRoyaltyBps ?? 1000,
     daoBps: o.daoBps ?? 0,
     forkable: o.forkable ?? true,

@@ -7,6 +7,7 @@ import {
   dataLength,
   type FeeData,
   getAddress,
+  hexlify,
   JsonRpcProvider,
   Transaction,
   Wallet,
@@ -32,7 +33,7 @@ import {
   type TxStatus,
 } from "./types";
 import { revertDataOf } from "../../sdk/errors";
-import { LZ_RECEIVE_GAS_PER_KIND } from "../../sdk/bridge";
+import { LZ_RECEIVE_GAS_PER_KIND, messageReceiveGas } from "../../sdk/bridge";
 import { decodeHeader, type Kind } from "../../codec";
 
 /** the timed parts of a submission (metrics: submit:<part>); fees is the fee suggestion (cached for a second) */
@@ -538,10 +539,11 @@ function shortError(e: unknown): string {
 /**
  * Gas of `submitBatch` from the batch's shape, without asking the node: the transaction's fixed
  * part (intrinsic gas, gateway and hub bookkeeping, the batch event), each signature's recovery,
- * and per message its kind's hub figure (sdk/bridge.ts LZ_RECEIVE_GAS_PER_KIND: the largest
- * measured per message, +25 %, re-derived by test/lz/receive-gas.test.ts) plus its bytes (calldata,
+ * and per message its hub figure (sdk/bridge.ts messageReceiveGas: its kind's largest
+ * measured per message, +25 %, plus what its body adds: stored strings, plugins; re-derived by
+ * test/lz/receive-gas.test.ts) plus its bytes (calldata,
  * hashed into the batch root, copied into the hub's call), all +20 %. Measured on a hardhat node
- * (test/relayer/shaped-gas.test.ts): 64 PurchaseSettled get 1,540,608 and use 783,089; a
+ * (test/relayer/shaped-gas.test.ts, with the per-kind figures of 2026-12-06): 64 PurchaseSettled get 1,540,608 and use 783,089; a
  * ModelRegistered with 20 new KeyMinted get 1,713,168 and use 959,224. Undefined for a kind without a figure or a batch
  * above MAX_SHAPED_GAS (the node estimates it).
  */
@@ -558,14 +560,15 @@ export function shapedGas(messages: readonly string[], signatures: number): bigi
 
 /** one message's part of shapedGas (before the +20 %): its kind's figure and its bytes; undefined for an unknown kind */
 function messageGas(m: string): bigint | undefined {
-  let kind: number;
+  let h: ReturnType<typeof decodeHeader>;
   try {
-    kind = decodeHeader(m).kind;
+    h = decodeHeader(m);
+    if (LZ_RECEIVE_GAS_PER_KIND[h.kind as Kind] === undefined) return undefined;
+    // the kind's figure plus what its body adds (stored strings, plugins: sdk/bridge.ts)
+    return messageReceiveGas(h.kind, hexlify(h.body)) + GATEWAY_GAS_PER_BYTE * BigInt(dataLength(m));
   } catch {
     return undefined; // the destination will refuse it: the simulation says why
   }
-  const per = LZ_RECEIVE_GAS_PER_KIND[kind as Kind];
-  return per === undefined ? undefined : per + GATEWAY_GAS_PER_BYTE * BigInt(dataLength(m));
 }
 
 /** intrinsic 21,000 + gateway and hub fixed work (measured ≈ 45k with a 2-of-3 batch of one), rounded up */

@@ -14,9 +14,20 @@
 import { expect } from "chai";
 import hre, { deployments, ethers } from "hardhat";
 import { hexlify, Wallet, zeroPadValue, type Signer, type TransactionReceipt } from "ethers";
-import { batchGas, flushLane, LZ_RECEIVE_BASE_GAS, LZ_RECEIVE_GAS_PER_KIND, lzReceiveOption, roundUpGas } from "../../sdk/bridge";
+import {
+  batchGas,
+  bodyReceiveGas,
+  flushLane,
+  LZ_RECEIVE_BASE_GAS,
+  LZ_RECEIVE_GAS_PER_BODY_BYTE,
+  LZ_RECEIVE_GAS_PER_KIND,
+  LZ_RECEIVE_GAS_PER_PLUGIN,
+  LZ_RECEIVE_GAS_PER_STORED_WORD,
+  lzReceiveOption,
+  roundUpGas,
+} from "../../sdk/bridge";
 import { lzReceiveGasOf, packetKey } from "../../devnet/lz";
-import { AccountFamily, encodeBody, Kind, KIND_NAMES } from "../../codec";
+import { AccountFamily, decodeHeader, encodeBody, Kind, KIND_NAMES } from "../../codec";
 import { encodeEip712Blob, payoutEip712Digest } from "../../sdk/payout-binding";
 import { buyNative, loadProtocol, NATIVE, publish, setNativePrice, type Protocol } from "../../devnet/hardhat/protocol";
 import { CHAIN_A, CHAIN_B, deployInProcessLz, type InProcessLz } from "../../devnet/hardhat/lz";
@@ -25,6 +36,9 @@ import { CHAIN_A, CHAIN_B, deployInProcessLz, type InProcessLz } from "../../dev
 const deadline = async () => (await ethers.provider.getBlock("latest"))!.timestamp + 3600;
 
 const MARGIN = 1.1;
+const MAX_STRING = 1024; // HexsBodies.MAX_STRING_LENGTH
+const LONGEST_STRINGS = "ModelRegistered (longest locator and metadata)";
+const WITH_PLUGINS = "ModelRegistered (expiry plugin)";
 const SLACK = 1.25;
 const ONE = ethers.parseEther("1");
 const abiCoder = ethers.AbiCoder.defaultAbiCoder();
@@ -32,8 +46,10 @@ const abiCoder = ethers.AbiCoder.defaultAbiCoder();
 interface Scenario {
   name: string;
   kind: Kind;
-  one: bigint; // whole-tx gas of a packet of 1 message
+  one: bigint; // whole-tx gas of a packet of 1 message, less what its body adds (bodyReceiveGas)
   five: bigint; // of 5 messages
+  rawOne: bigint; // whole-tx gas, body part included
+  rawFive: bigint;
 }
 
 describe("LayerZero executor gas (real EndpointV2, in-process): measured, with margin", function () {
@@ -50,8 +66,11 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
   const evmWord = (a: string) => ({ family: AccountFamily.Evm, address: a.toLowerCase() });
   const sol = (a: string) => ({ family: AccountFamily.Evm, addr: zeroPadValue(a, 32) });
 
-  /** Flush B → A, execute the packet with gas limit option/MARGIN; returns the receipt's gas. */
-  async function deliverTight(expectMessages: number, refused = 0): Promise<bigint> {
+  /**
+   * Flush B → A, execute the packet with gas limit option/MARGIN; returns the receipt's gas and
+   * what the packet's bodies add to their kinds' figures (sdk/bridge.ts bodyReceiveGas).
+   */
+  async function deliverTight(expectMessages: number, refused = 0): Promise<{ gas: bigint; body: bigint }> {
     await (await flushLane(lz.b.hub, lz.b.bridge, CHAIN_A))!.wait();
     const packets = await lz.bToA.poll();
     expect(packets).to.have.length(1);
@@ -65,7 +84,18 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
     expect(hubLogs.filter((x) => x!.name === "MessageRejected")).to.have.length(refused);
     const applied = hubLogs.find((x) => x!.name === "BatchApplied")!;
     expect(BigInt(applied.args.lastNonce) - BigInt(applied.args.firstNonce) + 1n).to.equal(BigInt(expectMessages));
-    return r.gasUsed!;
+    const [messages] = abiCoder.decode(["bytes[]"], p.message) as unknown as [string[]];
+    // An update measured here rewrites the strings the mirror has (no fresh word): only its bytes'
+    // part is taken out, its kind's figure keeps the rewrite.
+    let body = 0n;
+    for (const m of messages) {
+      const h = decodeHeader(m);
+      body +=
+        h.kind === Kind.ModelUpdated
+          ? LZ_RECEIVE_GAS_PER_BODY_BYTE * BigInt(h.body.length)
+          : bodyReceiveGas(h.kind, hexlify(h.body));
+    }
+    return { gas: r.gasUsed!, body };
   }
 
   /** Deliver everything pending B → A at full gas (one packet per flush, up to a checkpoint). */
@@ -98,7 +128,7 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
     prepare?: (n: number) => Promise<void>,
     refused = false,
   ) {
-    const gas: bigint[] = [];
+    const gas: { gas: bigint; body: bigint }[] = [];
     for (const n of [1, 5]) {
       if (prepare) {
         await prepare(n);
@@ -115,7 +145,14 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
       for (let i = 0; i < n; i++) await produce(i, n);
       gas.push(await deliverTight(n, refused ? n : 0));
     }
-    measured.push({ name, kind, one: gas[0], five: gas[1] });
+    measured.push({
+      name,
+      kind,
+      one: gas[0].gas - gas[0].body,
+      five: gas[1].gas - gas[1].body,
+      rawOne: gas[0].gas,
+      rawFive: gas[1].gas,
+    });
   }
 
   before(async () => {
@@ -159,6 +196,28 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
       "ModelRegistered",
       Kind.ModelRegistered,
       async () => void (await publish(pb, creator, { content: `rg-${serial++}` })),
+    );
+    // What grows with the body: the longest locator and metadata URI (the mirror stores them), and
+    // the standard plugins the mirrored collection attaches (no transfer hook: no KeyPolicySet).
+    await measure(
+      LONGEST_STRINGS,
+      Kind.ModelRegistered,
+      async () =>
+        void (await publish(pb, creator, {
+          content: `rg-${serial++}`,
+          sdlLocator: "l".repeat(MAX_STRING),
+          metadataUri: "m".repeat(MAX_STRING),
+        })),
+    );
+    const expiryPlugin = await pb.plugins.expiry.getAddress();
+    await measure(
+      WITH_PLUGINS,
+      Kind.ModelRegistered,
+      async () =>
+        void (await publish(pb, creator, {
+          content: `rg-${serial++}`,
+          plugins: [{ plugin: expiryPlugin, config: abiCoder.encode(["uint64"], [86_400]) }],
+        })),
     );
     const priced = await publish(pb, creator, { content: "rg-priced" });
     await (await flushLane(lz.b.hub, lz.b.bridge, CHAIN_A))!.wait();
@@ -449,6 +508,23 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
         `${KIND_NAMES[k]} ${LZ_RECEIVE_GAS_PER_KIND[k]} is far above the measured ${g}`,
       ).to.equal(true);
     }
+    // What a body adds: per stored word of a string (the longest strings against the default
+    // ones: 64 words against 2, the bytes' own part taken out), per attached plugin.
+    const scenario = (name: string) => measured.find((s) => s.name === name)!;
+    const rawPer = (s: Scenario) => (s.rawFive - s.rawOne + 3n) / 4n;
+    const plain = scenario("ModelRegistered");
+    const bytesMore = BigInt(2 * MAX_STRING - 59 - 23); // the default locator and metadata URI: 59 and 23 bytes
+    const word = (rawPer(scenario(LONGEST_STRINGS)) - rawPer(plain) - LZ_RECEIVE_GAS_PER_BODY_BYTE * bytesMore) / (64n - 2n);
+    const plugin = rawPer(scenario(WITH_PLUGINS)) - rawPer(plain);
+    // per stored word: +25% rounded up to 1,000 (it is multiplied by up to 64 words a message)
+    const wordFigure = (((word * 125n) / 100n + 999n) / 1_000n) * 1_000n;
+    console.log(`    derived: per stored word ${wordFigure} (measured ${word}, configured ${LZ_RECEIVE_GAS_PER_STORED_WORD})`);
+    console.log(`    derived: per plugin      ${derive(plugin)} (measured ${plugin}, configured ${LZ_RECEIVE_GAS_PER_PLUGIN})`);
+    expect(
+      LZ_RECEIVE_GAS_PER_STORED_WORD <= (wordFigure * 125n) / 100n,
+      `per stored word far above the measured ${word}`,
+    ).to.equal(true);
+    expect(LZ_RECEIVE_GAS_PER_PLUGIN <= slack(plugin), `per plugin far above the measured ${plugin}`).to.equal(true);
     // An estimated figure, not measured here: lease handovers (11, which only the attested Akash
     // lane carries; a record, as a lease report).
     const estimated = new Set<number>([Kind.LeaseHandedOver]);
@@ -459,7 +535,23 @@ describe("LayerZero executor gas (real EndpointV2, in-process): measured, with m
         .sort(),
     );
     // What a flush asks for (enforced base + per message) is what was executed above.
-    expect(batchGas([Kind.KeyMinted])).to.equal(LZ_RECEIVE_BASE_GAS + LZ_RECEIVE_GAS_PER_KIND[Kind.KeyMinted]);
+    const settled = hexlify(
+      encodeBody(Kind.PurchaseSettled, {
+        purchaseId: 1n,
+        modelId: model,
+        keyId: 2n,
+        buyer: evmWord(fresh()),
+        currency: "0x",
+        amount: ONE,
+        deploymentRequested: false,
+        deploymentParams: "0x",
+      }),
+    );
+    expect(batchGas([{ kind: Kind.PurchaseSettled, body: settled }])).to.equal(
+      LZ_RECEIVE_BASE_GAS +
+        LZ_RECEIVE_GAS_PER_KIND[Kind.PurchaseSettled] +
+        LZ_RECEIVE_GAS_PER_BODY_BYTE * BigInt((settled.length - 2) / 2),
+    );
     expect(lzReceiveGasOf(lzReceiveOption(123_456n))).to.equal(123_456n);
   });
 
