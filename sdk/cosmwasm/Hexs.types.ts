@@ -106,6 +106,32 @@ export type ExecuteMsg = {
     src: number;
   };
 } | {
+  list_key: {
+    price: Coin;
+    token_id: string;
+  };
+} | {
+  cancel_listing: {
+    token_id: string;
+  };
+} | {
+  buy_listing: {
+    token_id: string;
+  };
+} | {
+  make_offer: {
+    token_id: string;
+  };
+} | {
+  accept_offer: {
+    bidder: string;
+    token_id: string;
+  };
+} | {
+  cancel_offer: {
+    token_id: string;
+  };
+} | {
   transfer_nft: {
     recipient: string;
     token_id: string;
@@ -213,10 +239,15 @@ export interface Policy {
 export interface Royalty {
   dao_bps: number;
   fork_royalty_bps: number;
+  resale_bps?: number | null;
 }
 export interface BatchSignature {
   pubkey: HexBinary;
   signature: HexBinary;
+}
+export interface Coin {
+  amount: Uint128;
+  denom: string;
 }
 export type QueryMsg = {
   config: {};
@@ -265,6 +296,22 @@ export type QueryMsg = {
     limit?: number | null;
     src: number;
     start_after?: Uint64 | null;
+  };
+} | {
+  listing: {
+    token_id: string;
+  };
+} | {
+  listings: {
+    limit?: number | null;
+    model: Uint64;
+    start_after?: string | null;
+  };
+} | {
+  offers: {
+    limit?: number | null;
+    start_after?: string | null;
+    token_id: string;
   };
 } | {
   owner_of: {
@@ -394,6 +441,18 @@ export interface LaneNonce {
   chain: number;
   nonce: number;
 }
+export type NullableListingResponse = ListingResponse | null;
+export interface ListingResponse {
+  fillable: boolean;
+  listed_at: number;
+  model: Uint64;
+  price: Coin;
+  seller: string;
+  token_id: string;
+}
+export interface ListingsResponse {
+  listings: ListingResponse[];
+}
 export interface MinterResponse {
   minter?: string | null;
 }
@@ -419,6 +478,15 @@ export interface ModelsResponse {
 }
 export interface NumTokensResponse {
   count: number;
+}
+export interface OffersResponse {
+  offers: OfferResponse[];
+}
+export interface OfferResponse {
+  amount: Coin;
+  bidder: string;
+  made_at: number;
+  token_id: string;
 }
 export interface OperatorResponse {
   approval: Approval;

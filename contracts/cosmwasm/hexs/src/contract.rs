@@ -12,6 +12,7 @@ use crate::mirror;
 use crate::models;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
+use crate::resale;
 use crate::royalties;
 use crate::state::{Counters, CONFIG, COUNTERS};
 
@@ -71,13 +72,23 @@ pub fn execute(
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
     let cfg = CONFIG.load(deps.storage)?;
-    if cfg.paused && !admin::is_admin_msg(&msg) {
+    // Withdrawing a listing or an offer stays open while paused: nothing is filled by it.
+    if cfg.paused
+        && !admin::is_admin_msg(&msg)
+        && !matches!(
+            msg,
+            ExecuteMsg::CancelListing { .. } | ExecuteMsg::CancelOffer { .. }
+        )
+    {
         return Err(ContractError::Paused);
     }
     // Only a purchase or a DAO's spend takes funds: anything sent with another message would be stuck here.
     if !matches!(
         msg,
-        ExecuteMsg::BuyKey { .. } | ExecuteMsg::FundInfrastructure { .. }
+        ExecuteMsg::BuyKey { .. }
+            | ExecuteMsg::FundInfrastructure { .. }
+            | ExecuteMsg::BuyListing { .. }
+            | ExecuteMsg::MakeOffer { .. }
     ) {
         cw_utils::nonpayable(&info)?;
     }
@@ -178,6 +189,22 @@ pub fn execute(
             src,
             nonces.iter().map(|n| n.u64()).collect(),
         ),
+        ExecuteMsg::ListKey { token_id, price } => {
+            resale::execute_list(deps, env, info, &cfg, token_id, price)
+        }
+        ExecuteMsg::CancelListing { token_id } => {
+            resale::execute_cancel_listing(deps, env, info, token_id)
+        }
+        ExecuteMsg::BuyListing { token_id } => {
+            resale::execute_buy_listing(deps, env, info, &cfg, token_id)
+        }
+        ExecuteMsg::MakeOffer { token_id } => {
+            resale::execute_make_offer(deps, env, info, &cfg, token_id)
+        }
+        ExecuteMsg::AcceptOffer { token_id, bidder } => {
+            resale::execute_accept_offer(deps, env, info, &cfg, token_id, bidder)
+        }
+        ExecuteMsg::CancelOffer { token_id } => resale::execute_cancel_offer(deps, info, token_id),
         ExecuteMsg::TransferNft {
             recipient,
             token_id,
@@ -268,6 +295,23 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
             start_after.map(|n| n.u64()),
             limit,
         )?),
+        QueryMsg::Listing { token_id } => to_json_binary(&query::listing(deps, &env, &token_id)?),
+        QueryMsg::Listings {
+            model,
+            start_after,
+            limit,
+        } => to_json_binary(&query::listings(
+            deps,
+            &env,
+            model.u64(),
+            start_after,
+            limit,
+        )?),
+        QueryMsg::Offers {
+            token_id,
+            start_after,
+            limit,
+        } => to_json_binary(&query::offers(deps, &token_id, start_after, limit)?),
         QueryMsg::OwnerOf {
             token_id,
             include_expired,

@@ -89,6 +89,37 @@ pub enum ContractError {
     #[error("key {id} is soul-bound and cannot be transferred")]
     Soulbound { id: u64 },
 
+    #[error("key {id} expired at {expired_at} (seconds since epoch): an expired key cannot be listed or sold")]
+    KeyExpired { id: u64, expired_at: u64 },
+
+    #[error("resale is priced in {expected} on this chain, not {denom:?}: list in {expected}")]
+    ResaleDenomUnsupported { denom: String, expected: String },
+
+    #[error("a listing price must be above zero (key {id})")]
+    ZeroListingPrice { id: u64 },
+
+    #[error("model {model} sets no resale royalty on this chain, so key {id} cannot be listed: its creator must publish it here with resale_bps")]
+    ResaleRoyaltyUnset { model: u64, id: u64 },
+
+    #[error("key {id} is not listed")]
+    NotListed { id: u64 },
+
+    #[error("the listing of key {id} is void: its seller {seller} no longer holds it (now: {holder}); the holder can list it again")]
+    ListingStale {
+        id: u64,
+        seller: String,
+        holder: String,
+    },
+
+    #[error("{bidder} already has an offer for key {id}: cancel it before making another")]
+    OfferExists { id: u64, bidder: String },
+
+    #[error("{bidder} has no offer for key {id}")]
+    NoOffer { id: u64, bidder: String },
+
+    #[error("the holder of key {id} cannot buy its own key or offer for it")]
+    OwnKey { id: u64 },
+
     #[error("no approval for {spender} on key {id}")]
     ApprovalNotFound { id: u64, spender: String },
 

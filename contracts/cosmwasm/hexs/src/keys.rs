@@ -180,7 +180,7 @@ pub fn execute_buy(
         .add_events(events))
 }
 
-fn can_send(
+pub fn can_send(
     storage: &dyn Storage,
     env: &Env,
     sender: &Addr,
@@ -217,7 +217,7 @@ fn can_approve(
     })
 }
 
-fn unauthorized_key(id: u64) -> ContractError {
+pub fn unauthorized_key(id: u64) -> ContractError {
     ContractError::Unauthorized {
         role: format!("the owner of key {id} or an approved spender"),
     }
@@ -233,10 +233,24 @@ fn move_key(
     to: &Addr,
 ) -> Result<(u64, Vec<Event>), ContractError> {
     let id = parse_token_id(token_id)?;
-    let mut key = load_local(deps.api, deps.storage, id)?;
+    let key = load_local(deps.api, deps.storage, id)?;
     if !can_send(deps.storage, env, &info.sender, &key)? {
         return Err(unauthorized_key(id));
     }
+    let events = transfer_key(deps, cfg, id, key, to)?;
+    Ok((id, events))
+}
+
+/// The one path a local key changes holder (cw721 transfer or send, resale fill): the
+/// holder indexes, the key record (approvals cleared) and the `KeyTransferred` journal entry
+/// peers and the lease service act on. The caller has checked the sender's right.
+pub fn transfer_key(
+    deps: &mut DepsMut,
+    cfg: &Config,
+    id: u64,
+    mut key: LocalKey,
+    to: &Addr,
+) -> Result<Vec<Event>, ContractError> {
     if key.locked {
         return Err(ContractError::Soulbound { id });
     }
@@ -260,7 +274,7 @@ fn move_key(
             to: &to_word,
         }],
     )?;
-    Ok((id, events))
+    Ok(events)
 }
 
 pub fn execute_transfer(

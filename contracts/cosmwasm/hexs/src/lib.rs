@@ -13,6 +13,7 @@ pub mod models;
 pub mod msg;
 pub mod outbound;
 pub mod query;
+pub mod resale;
 pub mod royalties;
 pub mod stage;
 pub mod state;

@@ -427,6 +427,9 @@ fn apply(
                 royalty: Royalty {
                     fork_royalty_bps: r.fork_royalty_bps,
                     dao_bps: r.dao_bps,
+                    // The codec does not carry the home chain's resale royalty (EVM
+                    // `secondaryRoyaltyBps`): keys of this model cannot be listed here.
+                    resale_bps: None,
                 },
                 dao: None,
                 minted: 0,

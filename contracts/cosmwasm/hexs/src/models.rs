@@ -32,6 +32,8 @@ pub fn next_serial(serial: &mut u32) -> Result<u32, ContractError> {
 pub const MAX_FORK_ROYALTY_BPS: u16 = 5_000;
 pub const MAX_DAO_BPS: u16 = 4_000;
 pub const MAX_PROTOCOL_FEE_BPS: u16 = 1_000;
+/// The EVM registry's `MAX_SECONDARY_ROYALTY_BPS`.
+pub const MAX_RESALE_BPS: u16 = 2_500;
 
 /// Same caps as the EVM registry, so upstream + dao + protocol never exceed 100 %.
 pub fn check_royalty(r: &Royalty) -> Result<(), ContractError> {
@@ -47,6 +49,13 @@ pub fn check_royalty(r: &Royalty) -> Result<(), ContractError> {
             field: "dao_bps".into(),
             bps: r.dao_bps,
             max: MAX_DAO_BPS,
+        });
+    }
+    if let Some(bps) = r.resale_bps.filter(|&b| b > MAX_RESALE_BPS) {
+        return Err(ContractError::RoyaltyTooHigh {
+            field: "resale_bps".into(),
+            bps,
+            max: MAX_RESALE_BPS,
         });
     }
     Ok(())

@@ -5,7 +5,7 @@
 //! ordinary NFTs; `token_id` is the key id in decimal.
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Binary, HexBinary, Uint128, Uint64};
+use cosmwasm_std::{Binary, Coin, HexBinary, Uint128, Uint64};
 use cw_utils::Expiration;
 
 use crate::account::Account;
@@ -135,6 +135,39 @@ pub enum ExecuteMsg {
         nonce: Uint64,
     },
 
+    // Resale of keys resident on this chain (docs/resale.md, "Resale on the CosmWasm chain").
+    /// The holder of key `token_id` (or its approved spender or operator, for the holder)
+    /// offers it at `price`, which must be in this chain's denom. The holder keeps the key; a
+    /// new listing of the key replaces the previous one.
+    ListKey {
+        token_id: String,
+        price: Coin,
+    },
+    /// The seller, or whoever may transfer the key now, withdraws its listing.
+    CancelListing {
+        token_id: String,
+    },
+    /// Pay exactly the listing's price in its denom: the royalty goes into the model's vault,
+    /// the rest is credited to the seller (`claim`), and the key moves to the sender.
+    BuyListing {
+        token_id: String,
+    },
+    /// Escrow the funds sent (this chain's denom) as an offer for key `token_id`; a second
+    /// offer by the same bidder for the same key is refused (cancel it first).
+    MakeOffer {
+        token_id: String,
+    },
+    /// The holder (or whoever may transfer the key) takes `bidder`'s offer: as a purchase of
+    /// a listing at the offer's amount; the key's listing, if any, is removed.
+    AcceptOffer {
+        token_id: String,
+        bidder: String,
+    },
+    /// The bidder takes its offer back: the escrowed funds are sent to it.
+    CancelOffer {
+        token_id: String,
+    },
+
     // cw721
     TransferNft {
         recipient: String,
@@ -247,6 +280,24 @@ pub enum QueryMsg {
         limit: Option<u32>,
     },
 
+    /// The listing of key `token_id` (null when there is none) and whether it can be bought now.
+    #[returns(Option<ListingResponse>)]
+    Listing { token_id: String },
+    /// Listings of `model`'s keys, by key id, void ones included (see `fillable`).
+    #[returns(ListingsResponse)]
+    Listings {
+        model: Uint64,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    /// Offers for key `token_id`, by bidder address.
+    #[returns(OffersResponse)]
+    Offers {
+        token_id: String,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+
     // cw721
     #[returns(OwnerOfResponse)]
     OwnerOf {
@@ -301,6 +352,36 @@ pub enum QueryMsg {
     },
     #[returns(MinterResponse)]
     Minter {},
+}
+
+#[cw_serde]
+pub struct ListingResponse {
+    pub token_id: String,
+    pub model: Uint64,
+    pub seller: String,
+    pub price: Coin,
+    pub listed_at: u64,
+    /// The seller still holds the key here, it has not expired and the model sets its resale
+    /// royalty: a `buy_listing` paying `price` would succeed (unless paused).
+    pub fillable: bool,
+}
+
+#[cw_serde]
+pub struct ListingsResponse {
+    pub listings: Vec<ListingResponse>,
+}
+
+#[cw_serde]
+pub struct OfferResponse {
+    pub token_id: String,
+    pub bidder: String,
+    pub amount: Coin,
+    pub made_at: u64,
+}
+
+#[cw_serde]
+pub struct OffersResponse {
+    pub offers: Vec<OfferResponse>,
 }
 
 #[cw_serde]
@@ -473,12 +554,48 @@ mod tests {
             royalty: Royalty {
                 fork_royalty_bps: 100,
                 dao_bps: 0,
+                resale_bps: Some(500),
             },
             dao: Some(Account::Evm("0x01".into())),
         }
     }
 
-    const PUBLISH_ARGS: &str = r#"{"content":"abab","sdl_uri":"ipfs://x","price":"10","deploy_price":"0","policy":{"soulbound":true,"key_lifetime_secs":60,"max_supply":null,"allowlist_only":false,"forkable":true},"royalty":{"fork_royalty_bps":100,"dao_bps":0},"dao":{"evm":"0x01"}}"#;
+    const PUBLISH_ARGS: &str = r#"{"content":"abab","sdl_uri":"ipfs://x","price":"10","deploy_price":"0","policy":{"soulbound":true,"key_lifetime_secs":60,"max_supply":null,"allowlist_only":false,"forkable":true},"royalty":{"fork_royalty_bps":100,"dao_bps":0,"resale_bps":500},"dao":{"evm":"0x01"}}"#;
+
+    /// Resale messages' wire JSON; a client that leaves `resale_bps` out still publishes.
+    #[test]
+    fn resale_messages_keep_their_wire_json() {
+        let t = || "7".to_string();
+        pin(
+            ExecuteMsg::ListKey {
+                token_id: t(),
+                price: Coin::new(5u128, "ucosm"),
+            },
+            r#"{"list_key":{"token_id":"7","price":{"denom":"ucosm","amount":"5"}}}"#,
+        );
+        pin(
+            ExecuteMsg::BuyListing { token_id: t() },
+            r#"{"buy_listing":{"token_id":"7"}}"#,
+        );
+        pin(
+            ExecuteMsg::AcceptOffer {
+                token_id: t(),
+                bidder: "b".into(),
+            },
+            r#"{"accept_offer":{"token_id":"7","bidder":"b"}}"#,
+        );
+        pin(
+            QueryMsg::Listings {
+                model: Uint64::new(7),
+                start_after: None,
+                limit: Some(2),
+            },
+            r#"{"listings":{"model":"7","start_after":null,"limit":2}}"#,
+        );
+        let old = PUBLISH_ARGS.replace(r#","resale_bps":500"#, "");
+        let args: PublishArgs = from_json(old).unwrap();
+        assert_eq!(args.royalty.resale_bps, None);
+    }
 
     /// The JSON of every message kind, as the TypeScript client, the relayer and wallets send
     /// it: ids as decimal strings, bytes as hex (`Binary` as base64), `None` as `null`,

@@ -1,6 +1,8 @@
 //! Read side: Hexs queries and the cw721 query shapes.
 
-use cosmwasm_std::{Deps, Env, HexBinary, Order, StdError, StdResult, Storage, Uint128, Uint64};
+use cosmwasm_std::{
+    Coin, Deps, Env, HexBinary, Order, StdError, StdResult, Storage, Uint128, Uint64,
+};
 use cw_storage_plus::Bound;
 
 use crate::account::{local_addr, word_of_addr, Account};
@@ -8,13 +10,14 @@ use crate::keys::{load_local, parse_token_id};
 use crate::msg::{
     AllNftInfoResponse, Approval, ApprovalResponse, ApprovalsResponse, ConfigResponse,
     ContractInfoResponse, HasAccessResponse, KeyExtension, KeyResponse, LaneNonce, LanesResponse,
-    MinterResponse, ModelsResponse, NftInfoResponse, NumTokensResponse, OperatorResponse,
-    OperatorsResponse, OwnerOfResponse, RefusalsResponse, TokensResponse,
+    ListingResponse, ListingsResponse, MinterResponse, ModelsResponse, NftInfoResponse,
+    NumTokensResponse, OfferResponse, OffersResponse, OperatorResponse, OperatorsResponse,
+    OwnerOfResponse, RefusalsResponse, TokensResponse,
 };
 use crate::state::{
-    minted_of, tally_of, Escrow, LocalKey, Model, CLAIMABLE, CONFIG, COUNTERS, EARNINGS, ESCROWS,
-    HOLDINGS, INBOUND_NONCE, LOCAL_KEYS, MIRRORED_KEYS, MODELS, NEVER, OPERATORS, OWNED, PAYOUTS,
-    PRICE_ORDER_NONCES, REFUSALS, RELAYERS,
+    minted_of, tally_of, Escrow, Listing, LocalKey, Model, CLAIMABLE, CONFIG, COUNTERS, EARNINGS,
+    ESCROWS, HOLDINGS, INBOUND_NONCE, LISTINGS, LISTINGS_BY_MODEL, LOCAL_KEYS, MIRRORED_KEYS,
+    MODELS, NEVER, OFFERS, OPERATORS, OWNED, PAYOUTS, PRICE_ORDER_NONCES, REFUSALS, RELAYERS,
 };
 
 const DEFAULT_LIMIT: u32 = 30;
@@ -413,4 +416,81 @@ pub fn all_tokens(
 /// Keys are minted only by purchases: there is no minter account.
 pub fn minter() -> MinterResponse {
     MinterResponse { minter: None }
+}
+
+fn listing_response(deps: Deps, env: &Env, l: Listing) -> StdResult<ListingResponse> {
+    let fillable = match LOCAL_KEYS.may_load(deps.api, deps.storage, l.key_id)? {
+        Some(k) => {
+            k.owner == l.seller
+                && k.expires_at.is_none_or(|at| at > env.block.time.seconds())
+                && MODELS
+                    .may_load(deps.storage, l.model)?
+                    .is_some_and(|m| m.royalty.resale_bps.is_some())
+        }
+        None => false,
+    };
+    Ok(ListingResponse {
+        token_id: l.key_id.to_string(),
+        model: Uint64::new(l.model),
+        seller: l.seller.to_string(),
+        price: Coin::new(l.price, l.denom),
+        listed_at: l.listed_at,
+        fillable,
+    })
+}
+
+pub fn listing(deps: Deps, env: &Env, token_id: &str) -> StdResult<Option<ListingResponse>> {
+    let id = parse_token_id(token_id).map_err(std)?;
+    LISTINGS
+        .may_load(deps.storage, id)?
+        .map(|l| listing_response(deps, env, l))
+        .transpose()
+}
+
+pub fn listings(
+    deps: Deps,
+    env: &Env,
+    model: u64,
+    start_after: Option<String>,
+    limit: Option<u32>,
+) -> StdResult<ListingsResponse> {
+    let start = match start_after {
+        Some(t) => Some(Bound::exclusive(parse_token_id(&t).map_err(std)?)),
+        None => None,
+    };
+    let listings = LISTINGS_BY_MODEL
+        .prefix(model)
+        .keys(deps.storage, start, None, Order::Ascending)
+        .take(self::limit(limit))
+        .map(|id| listing_response(deps, env, LISTINGS.load(deps.storage, id?)?))
+        .collect::<StdResult<_>>()?;
+    Ok(ListingsResponse { listings })
+}
+
+pub fn offers(
+    deps: Deps,
+    token_id: &str,
+    start_after: Option<String>,
+    limit: Option<u32>,
+) -> StdResult<OffersResponse> {
+    let id = parse_token_id(token_id).map_err(std)?;
+    let after = start_after
+        .map(|a| deps.api.addr_validate(&a))
+        .transpose()?;
+    let start = after.as_ref().map(Bound::exclusive);
+    let offers = OFFERS
+        .prefix(id)
+        .range(deps.storage, start, None, Order::Ascending)
+        .take(self::limit(limit))
+        .map(|r| {
+            let (_, o) = r?;
+            Ok(OfferResponse {
+                token_id: o.key_id.to_string(),
+                bidder: o.bidder.to_string(),
+                amount: Coin::new(o.amount, o.denom),
+                made_at: o.made_at,
+            })
+        })
+        .collect::<StdResult<_>>()?;
+    Ok(OffersResponse { offers })
 }

@@ -51,7 +51,7 @@ fn add_to(
 /// result is `q * bps + r * bps / 10_000`, and `r * bps < 10_000 * 2^16` cannot overflow.
 /// `q * bps` overflows (a trap: overflow checks are on) exactly when the result does not fit
 /// a `Uint128`, where `multiply_ratio` panics as well.
-fn bps(amount: Uint128, bps: u16) -> Uint128 {
+pub fn bps(amount: Uint128, bps: u16) -> Uint128 {
     let (a, b) = (amount.u128(), u128::from(bps));
     Uint128::new(a / 10_000 * b + a % 10_000 * b / 10_000)
 }

@@ -90,6 +90,12 @@ pub struct Royalty {
     pub fork_royalty_bps: u16,
     /// Share of each settle credited to the model's DAO treasury (at most 4000; ignored without a DAO).
     pub dao_bps: u16,
+    /// Share of each resale of a key on this chain paid into the model's vault (at most 2500,
+    /// the EVM registry's cap on `secondaryRoyaltyBps`). Unset (a model mirrored from another
+    /// chain, whose message does not carry it, or one published before resale): its keys
+    /// cannot be listed here.
+    #[serde(default)]
+    pub resale_bps: Option<u16>,
 }
 
 #[cw_serde]
@@ -631,6 +637,13 @@ struct RoyaltyRecord {
         skip_serializing_if = "is_zero_u16"
     )]
     dao_bps: u16,
+    #[serde(
+        rename = "s",
+        alias = "resale_bps",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    resale_bps: Option<u16>,
 }
 
 impl RoyaltyRecord {
@@ -750,6 +763,7 @@ impl From<&Model> for ModelRecord {
             royalty: RoyaltyRecord {
                 fork_royalty_bps: m.royalty.fork_royalty_bps,
                 dao_bps: m.royalty.dao_bps,
+                resale_bps: m.royalty.resale_bps,
             },
             dao: m.dao,
             minted: m.minted,
@@ -782,6 +796,7 @@ impl ModelRecord {
             royalty: Royalty {
                 fork_royalty_bps: m.royalty.fork_royalty_bps,
                 dao_bps: m.royalty.dao_bps,
+                resale_bps: m.royalty.resale_bps,
             },
             dao: m.dao,
             minted: m.minted,
@@ -949,3 +964,36 @@ pub struct Refusal {
 
 /// Refused inbound messages, by (source chain, lane nonce); removed once re-applied.
 pub const REFUSALS: Map<(u32, u64), Refusal> = Map::new("refused");
+
+/// A key listed for resale on this chain. The seller keeps the key until a buyer takes it; a
+/// listing whose seller no longer holds the key (moved, transferred, burned) is void and a
+/// purchase of it is refused.
+#[cw_serde]
+pub struct Listing {
+    pub key_id: u64,
+    pub model: u64,
+    /// Holder of the key when it was listed: credited the proceeds.
+    pub seller: Addr,
+    /// In `Config::denom`: the royalty goes into the model's vault, which holds that denom only.
+    pub denom: String,
+    pub price: Uint128,
+    /// Seconds since the epoch.
+    pub listed_at: u64,
+}
+
+/// Funds a bidder escrowed here for a key: returned when cancelled, paid on acceptance.
+#[cw_serde]
+pub struct Offer {
+    pub key_id: u64,
+    pub bidder: Addr,
+    pub denom: String,
+    pub amount: Uint128,
+    pub made_at: u64,
+}
+
+/// Listings by key id (one per key: a new listing of the key replaces the previous one).
+pub const LISTINGS: Map<u64, Listing> = Map::new("listing");
+/// (model, key) for every listing: the `listings` query by model.
+pub const LISTINGS_BY_MODEL: Map<(u64, u64), Empty> = Map::new("listing_m");
+/// Offers by (key, bidder): one offer per bidder and key, escrowed until accepted or cancelled.
+pub const OFFERS: Map<(u64, &Addr), Offer> = Map::new("offer");

@@ -8,6 +8,7 @@ mod lane_tests;
 mod mirror_tests;
 mod model_tests;
 mod price_order_tests;
+mod resale_tests;
 mod royalty_tests;
 mod vector_tests;
 
@@ -61,6 +62,7 @@ pub fn publish_args(price: u128, deploy_price: u128, policy: Policy) -> PublishA
         royalty: Royalty {
             fork_royalty_bps: 1_000,
             dao_bps: 0,
+            resale_bps: None,
         },
         dao: None,
     }
