@@ -6,8 +6,9 @@
 #   scripts/build-wasm.sh            build contracts/cosmwasm/artifacts/hexs.wasm (skipped when sources unchanged)
 #   FORCE=1 scripts/build-wasm.sh    rebuild anyway
 #
-# Prints the artifact's size in bytes and fails above the size budget WASM_BUDGET_BYTES: 600 KiB,
-# 75% of wasmd's 800 KiB upload limit, so the contract can grow without meeting the limit.
+# Prints the artifact's size in bytes and fails above the size budget WASM_BUDGET_BYTES: 640 KiB,
+# 80% of wasmd's 800 KiB upload limit, so the contract can grow without meeting the limit (it was 600
+# KiB until resale on the CosmWasm chain; the next growth should split resale into its own contract).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,7 +17,7 @@ CRATE=hexs
 OUT_DIR=$WS/artifacts
 OUT=$OUT_DIR/$CRATE.wasm
 STAMP=$OUT_DIR/.$CRATE.stamp
-BUDGET=${WASM_BUDGET_BYTES:-614400}
+BUDGET=${WASM_BUDGET_BYTES:-655360}
 UPLOAD_LIMIT=819200
 APT_PKGS=(rustc-web cargo-web rust-web-src lld wabt binaryen)
 
