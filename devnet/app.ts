@@ -5,8 +5,10 @@
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { portFree, ROOT } from "./chains";
+import { COSMOS_CHAIN, portFree, ROOT, sdkChain } from "./chains";
+import type { Devnet } from "./network";
 import type { Supervisor } from "./procs";
+import { keyChainName, WASM_KEY_CHAIN } from "./services";
 import type { SponsorEndpoints } from "./aa/stand";
 
 export const INDEXER_DIR = path.join(ROOT, "indexer");
@@ -177,4 +179,43 @@ export async function startApp(
   sup.atStop("app server", served.close);
   say(`web app on ${served.url} (indexer GraphQL on ${indexer.url}/graphql)`);
   return { url: served.url, indexer, close: served.close };
+}
+
+/**
+ * The chain registry of a started devnet (`<dir>/chains.json`, what sdk/chains.ts chainRegistry
+ * reads: A, B and the Cosmos chain, each with its key-service chain name), then its indexer and
+ * web app with every service the page uses (key service, gas sponsors, Akash stand-in). Used by
+ * `npm run devnet` and by the app's journey test on the devnet (test/app/journey.test.ts).
+ */
+export async function startDevnetApp(
+  net: Devnet,
+  say: (line: string) => void,
+): Promise<{ url: string; indexer: Indexer; close: () => Promise<void> } | undefined> {
+  const registry = {
+    chains: [
+      ...net.evm.map((c) => ({ ...sdkChain(c), keyServiceChain: keyChainName(c) })),
+      {
+        family: "cosmos",
+        name: "wasmd",
+        hexsChainId: COSMOS_CHAIN,
+        cosmosChainId: net.cosmos.env.chainId,
+        rpcUrl: net.cosmos.env.rpc,
+        bech32Prefix: "wasm",
+        contract: net.cosmos.contract,
+        keyServiceChain: WASM_KEY_CHAIN,
+      },
+    ],
+  };
+  const chainsFile = path.join(net.dir, "chains.json");
+  fs.writeFileSync(chainsFile, JSON.stringify(registry, null, 2) + "\n");
+  // config.json's `sponsors` carries every chain's, so the burner buys on A or B.
+  return startApp(
+    net.sup,
+    net.dir,
+    chainsFile,
+    say,
+    net.services?.keyService,
+    Object.fromEntries(net.sponsors.map((sp) => [sp.hexsChainId, sp.endpoints])),
+    net.services && { restUrl: net.services.akash.rest, leaseOwners: [net.services.leader.akashAddress] },
+  );
 }

@@ -16,13 +16,12 @@
 //   ts-node devnet/main.ts restart X  start process X of a kept devnet again
 import fs from "node:fs";
 import path from "node:path";
-import { startApp } from "./app";
+import { startDevnetApp } from "./app";
 import { controlCommand, startControl } from "./control";
-import { COSMOS_CHAIN, ROOT, sdkChain } from "./chains";
+import { ROOT } from "./chains";
 import { startDevnet, type Devnet } from "./network";
 import { Supervisor } from "./procs";
 import { runScenario } from "./scenario";
-import { keyChainName, WASM_KEY_CHAIN } from "./services";
 
 const t0 = Date.now();
 const say = (line: string): void =>
@@ -77,35 +76,9 @@ async function main(): Promise<void> {
   try {
     net = await startDevnet({ dir, sup, say, sponsor: true });
     const [a, b] = net.evm;
-    // The chain registry the SDK (and a web app) loads: sdk/chains.ts chainRegistry(JSON).
-    const registry = {
-      chains: [
-        ...net.evm.map((c) => ({ ...sdkChain(c), keyServiceChain: keyChainName(c) })),
-        {
-          family: "cosmos",
-          name: "wasmd",
-          hexsChainId: COSMOS_CHAIN,
-          cosmosChainId: net.cosmos.env.chainId,
-          rpcUrl: net.cosmos.env.rpc,
-          bech32Prefix: "wasm",
-          contract: net.cosmos.contract,
-          keyServiceChain: WASM_KEY_CHAIN,
-        },
-      ],
-    };
-    fs.writeFileSync(path.join(net.dir, "chains.json"), JSON.stringify(registry, null, 2) + "\n");
-    // The indexer and the web app (skipped, with a note, until scripts/app-build.sh has run);
-    // config.json's `sponsors` carries every chain's, so the burner buys on A or B.
-    const sponsor = net.sponsor;
-    const app = await startApp(
-      sup,
-      net.dir,
-      path.join(net.dir, "chains.json"),
-      say,
-      net.services?.keyService,
-      Object.fromEntries(net.sponsors.map((sp) => [sp.hexsChainId, sp.endpoints])),
-      net.services && { restUrl: net.services.akash.rest, leaseOwners: [net.services.leader.akashAddress] },
-    );
+    // The chain registry (.devnet/chains.json), the indexer and the web app (skipped, with a note,
+    // until scripts/app-build.sh has run).
+    const app = await startDevnetApp(net, say);
     if (!net.services) throw new Error("the devnet started without its key service and Akash stand-in");
     const tScenario = Date.now();
     const r = await runScenario(a, b, net.cosmos, say, {
@@ -114,7 +87,7 @@ async function main(): Promise<void> {
       leasePayee: net.submitters[0].address,
       outDir: net.dir,
       logDir: sup.dir,
-      sponsor,
+      sponsor: net.sponsor,
       sponsorB: net.sponsors[1],
     });
     say(

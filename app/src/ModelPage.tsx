@@ -141,6 +141,8 @@ export function ModelPage({
   const [busy, setBusy] = useState<string>();
   const [error, setError] = useState<Explained>();
   const [paying, setPaying] = useState<string>();
+  // "with an Akash deployment": the price's deployment escrow is added and the lease service opens the lease
+  const [deploy, setDeploy] = useState(false);
   const watch = useRef<AbortController>(undefined);
   useEffect(() => () => watch.current?.abort(), []);
   const chains = evmChains(config.registry);
@@ -168,7 +170,7 @@ export function ModelPage({
 
   const labelOf = (name: string) => chainLabel(config.registry, chains.find((c) => c.name === name)?.hexsChainId ?? 0);
 
-  async function buy(chainId: number, currency: string) {
+  async function buy(chainId: number, currency: string, withDeployment: boolean) {
     const chain = chains.find((c) => c.hexsChainId === chainId)!;
     const label = chainLabel(config.registry, chainId);
     setError(undefined);
@@ -186,7 +188,18 @@ export function ModelPage({
     try {
       const eth = injectedWallet();
       if (!eth) throw new NoWalletError();
-      const bought = await buyKey(eth, { chain, modelId: BigInt(m!.id), currency, metadataUri: m!.metadataUri }, report);
+      const bought = await buyKey(
+        eth,
+        {
+          chain,
+          modelId: BigInt(m!.id),
+          currency,
+          metadataUri: m!.metadataUri,
+          // Hexs v1 deployment parameters: the lease service's defaults (relayer/akash/params.ts)
+          ...(withDeployment ? { deploymentParams: { v: 1 } } : {}),
+        },
+        report,
+      );
       onBought();
       // The key is yours once confirmed; mirroring to the other chains is followed in the background.
       void watchMirrors(
@@ -245,6 +258,23 @@ export function ModelPage({
 
       <section aria-labelledby="chains-h">
         <h2 id="chains-h">Prices and keys on each chain</h2>
+        {rows.some((r) => r.prices.some((p) => BigInt(p.deploymentPrice || "0") > 0n)) && (
+          <label className="deploy-option">
+            <input type="checkbox" checked={deploy} onChange={(e) => setDeploy(e.target.checked)} /> With an Akash deployment: the
+            lease service opens a lease for the key (
+            {rows
+              .flatMap((r) =>
+                r.prices
+                  .filter((p) => BigInt(p.deploymentPrice || "0") > 0n)
+                  .map(
+                    (p) =>
+                      `${formatPrice(p.deploymentPrice, p.currency, p.hexsChain)} escrow on ${chainLabel(config.registry, r.chain.hexsChainId)}`,
+                  ),
+              )
+              .join(", ")}
+            , paid to the lease operator once the lease runs, or back to you if it fails; shown on My keys)
+          </label>
+        )}
         <table className="prices">
           <thead>
             <tr>
@@ -276,7 +306,7 @@ export function ModelPage({
                         key={p.currency}
                         className="button"
                         disabled={busy !== undefined}
-                        onClick={() => void buy(chain.hexsChainId, p.currency)}
+                        onClick={() => void buy(chain.hexsChainId, p.currency, deploy && BigInt(p.deploymentPrice || "0") > 0n)}
                         // while buying, the visible "Buying…" is the name (a name must contain the visible text)
                         aria-label={
                           busy === `${chain.hexsChainId}:${p.currency}`

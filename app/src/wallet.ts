@@ -159,6 +159,8 @@ export interface BuyRequest {
   currency: string;
   /** The model's metadata URI: where an allowlisted model publishes its list. */
   metadataUri?: string | null;
+  /** Ask for an Akash deployment with the key (the price's deployment escrow is paid too). */
+  deploymentParams?: Record<string, unknown>;
 }
 
 export interface Bought {
@@ -188,7 +190,12 @@ export async function buyKey(eth: Eip1193, r: BuyRequest, on: (s: BuyStep) => vo
   const allowlistProof = root
     ? hexs.allowlistProofFor(r.modelId, hexs.allowlistFromMetadata(r.metadataUri), root, await signer.getAddress())
     : undefined;
-  const res = await hexs.buy(c, signer, { modelId: r.modelId, currency: r.currency, allowlistProof });
+  const res = await hexs.buy(c, signer, {
+    modelId: r.modelId,
+    currency: r.currency,
+    allowlistProof,
+    ...(r.deploymentParams ? { deploymentParams: r.deploymentParams } : {}),
+  });
   on({ step: "confirmed", txHash: res.txHash, keyId: res.keyId, buyer: res.buyer });
   return { keyId: res.keyId, modelId: r.modelId, recipient: res.recipient, txHash: res.txHash };
 }

@@ -57,7 +57,7 @@ export interface Locator {
   click(): Promise<void>;
   fill(value: string): Promise<void>;
   selectOption(value: string): Promise<unknown>;
-  getByLabel(text: string): Locator;
+  getByLabel(text: string | RegExp): Locator;
   getByTestId(id: string): Locator;
 }
 export interface Page {
@@ -73,7 +73,7 @@ export interface Page {
   exposeFunction(name: string, fn: (...args: never[]) => unknown): Promise<void>;
   addInitScript(fn: () => void): Promise<void>;
   getByRole(role: string, o?: { name?: string | RegExp; level?: number; exact?: boolean }): Locator;
-  getByLabel(text: string): Locator;
+  getByLabel(text: string | RegExp): Locator;
   getByTestId(id: string): Locator;
   locator(selector: string): Locator;
   waitForFunction(fn: () => boolean, arg?: unknown, o?: { timeout?: number }): Promise<unknown>;
