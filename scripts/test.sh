@@ -77,6 +77,8 @@ fi
 if stage devnet; then
   banner "the README's main command end to end: npm run devnet (two EVM chains, wasmd, three relayer operators, key service with 5 shard stores, Akash stand-in; the scenario through decrypt and lease)"
   bash scripts/devnet.sh
+  banner "the app's whole journey on the devnet in headless Chromium: publish, fork on Cosmos with Keplr, buy on B with a deployment, mirrored, decrypt, lease, royalties claimed, a DAO proposal executed"
+  bash scripts/app-test.sh test/app/journey.test.ts
 fi
 
 echo "all stages passed in $(( $(date +%s) - start ))s"

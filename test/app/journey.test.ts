@@ -79,52 +79,12 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
   const on = (c: DevnetEvmChain) => hexs.connectContracts(sdkChain(c), c.provider);
   const q = <T>(msg: unknown): Promise<T> => net.cosmos.admin.client.queryContractSmart(net.cosmos.contract, msg) as Promise<T>;
   const hex20 = (bech: string) => "0x" + toHex(fromBech32(bech, 1023).data);
-  /**
-   * The devnet's LayerZero dev executor sends lzReceive with the node's gas estimate, which the
-   * hub's caught per-message call can fool: a mirrored publish (it deploys the key collection) then
-   * runs out of gas inside and is refused with an empty reason (seen on every run of this test; the
-   * lead's LayerZero-gas work, not this test's). Anyone may `reapply` a refused message: the
-   * journey does so with enough gas, from the source hub's flush calldata, and says it did.
-   */
-  const reapplied: string[] = [];
-  const reapplyOutOfGas = async () => {
-    for (const dst of net.evm) {
-      const hub = on(dst).hub!;
-      const refused = (await hub.queryFilter(hub.filters.MessageRejected())).filter((x) => x.args.reason === "0x");
-      if (!refused.length) continue;
-      for (const src of net.evm.filter((c) => c !== dst)) {
-        const srcHub = on(src).hub!;
-        for (const f of await srcHub.queryFilter(srcHub.filters.Flushed(dst.hexsChainId))) {
-          const tx = (await src.provider.getTransaction(f.transactionHash))!;
-          const messages = srcHub.interface.parseTransaction({ data: tx.data })!.args[1] as string[];
-          const caller = hub.connect(await dst.signer(7));
-          for (const m of messages) {
-            const ok = await caller.reapply.staticCall(m, { gasLimit: 5_000_000 }).then(
-              () => true,
-              () => false,
-            );
-            if (!ok) continue;
-            await (await caller.reapply(m, { gasLimit: 5_000_000 })).wait();
-            const line = `re-applied on ${dst.label} a message from ${src.label} its hub had refused for lack of gas (kind ${refused[0].args.kind})`;
-            reapplied.push(line);
-            console.warn(`    ${line}`);
-          }
-        }
-      }
-    }
-  };
   /** Wait for a mirror; on a timeout, say what each EVM hub applied and rejected. */
   const mirrored = async (label: string, probe: () => Promise<boolean>) => {
     try {
-      await waitFor(label, MIRROR_TIMEOUT_MS, async () => {
-        // a probe that throws (e.g. ModelNotFound) is "not yet": look for refusals to re-apply first
-        const seen = await probe().catch(async (e: Error) => {
-          await reapplyOutOfGas();
-          throw e;
-        });
-        if (!seen) await reapplyOutOfGas();
-        return seen;
-      });
+      // the devnet's executor gives lzReceive exactly the packet's options' gas, as LayerZero's does:
+      // a message refused for lack of it shows in the timeout's report below
+      await waitFor(label, MIRROR_TIMEOUT_MS, probe);
     } catch (e) {
       const seen: string[] = [];
       for (const c of net.evm) {

@@ -62,6 +62,9 @@ export interface Locator {
 }
 export interface Page {
   goto(url: string): Promise<unknown>;
+  reload(): Promise<unknown>;
+  route(url: string, fn: (r: { abort(code?: string): Promise<void> }) => unknown): Promise<void>;
+  unroute(url: string): Promise<void>;
   screenshot(o: { path: string; fullPage?: boolean }): Promise<unknown>;
   on(event: "pageerror", fn: (e: Error) => void): void;
   on(event: "console", fn: (m: { text(): string }) => void): void;
