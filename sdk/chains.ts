@@ -173,6 +173,18 @@ export function addressOf(c: EvmChain, name: ContractName): string {
   return a;
 }
 
+/**
+ * What to do about a deployment recorded before `HexsRegistryLens` existed (`where` names it,
+ * `network` is the hardhat network to name in the command).
+ */
+export function missingLensAdvice(where: string, network: string): string {
+  return (
+    `${where} has no ${ContractNames.registryLens} (it was deployed before the lens existed). ` +
+    `Run npx hardhat protocol:upgrade --contract ${ContractNames.registry} --network ${network} --execute: ` +
+    `it deploys and records the lens, upgrades the registry and wires its sale terms to the market.`
+  );
+}
+
 /** Which of `names` the chain lacks. */
 export function missingContracts(c: EvmChain, names: readonly ContractName[] = CORE_CONTRACTS): ContractName[] {
   return names.filter((n) => !c.contracts[n]);

@@ -46,7 +46,15 @@ import type {
   SoulboundPlugin,
   SupplyCapPlugin,
 } from "./typechain";
-import { addressOf, ContractNames, CORE_CONTRACTS, DeploymentError, missingContracts, type EvmChain } from "./chains";
+import {
+  addressOf,
+  ContractNames,
+  CORE_CONTRACTS,
+  DeploymentError,
+  missingContracts,
+  missingLensAdvice,
+  type EvmChain,
+} from "./chains";
 
 export interface HexsContracts {
   chain: EvmChain;
@@ -93,11 +101,7 @@ export function connectContracts(chain: EvmChain, runner: ContractRunner): HexsC
   }
   const missing = missingContracts(chain);
   if (missing.length === 1 && missing[0] === ContractNames.registryLens) {
-    throw new DeploymentError(
-      `the Hexs deployment on chain ${chain.name} has no ${ContractNames.registryLens} (it was deployed before the lens existed). ` +
-        `A maintainer runs npx hardhat protocol:upgrade --contract ${ContractNames.registry} --network <network> --execute: ` +
-        `it deploys and records the lens, upgrades the registry and wires its sale terms to the market; then reload the deployment record.`,
-    );
+    throw new DeploymentError(missingLensAdvice(`the Hexs deployment on chain ${chain.name}`, "<network>"));
   }
   if (missing.length) {
     throw new DeploymentError(`no Hexs deployment on chain ${chain.name} (missing ${missing.join(", ")})`);

@@ -33,8 +33,8 @@ import {
   type TxStatus,
 } from "./types";
 import { revertDataOf } from "../../sdk/errors";
-import { LZ_RECEIVE_GAS_PER_KIND, messageReceiveGas } from "../../sdk/bridge";
-import { decodeHeader, type Kind } from "../../codec";
+import { messageReceiveGas } from "../../sdk/bridge";
+import { decodeHeader } from "../../codec";
 
 /** the timed parts of a submission (metrics: submit:<part>); fees is the fee suggestion (cached for a second) */
 type SubmitPart = "simulate" | "estimate" | "fees" | "nonce" | "sign" | "broadcast";
@@ -560,14 +560,12 @@ export function shapedGas(messages: readonly string[], signatures: number): bigi
 
 /** one message's part of shapedGas (before the +20 %): its kind's figure and its bytes; undefined for an unknown kind */
 function messageGas(m: string): bigint | undefined {
-  let h: ReturnType<typeof decodeHeader>;
   try {
-    h = decodeHeader(m);
-    if (LZ_RECEIVE_GAS_PER_KIND[h.kind as Kind] === undefined) return undefined;
+    const h = decodeHeader(m);
     // the kind's figure plus what its body adds (stored strings, plugins: sdk/bridge.ts)
     return messageReceiveGas(h.kind, hexlify(h.body)) + GATEWAY_GAS_PER_BYTE * BigInt(dataLength(m));
   } catch {
-    return undefined; // the destination will refuse it: the simulation says why
+    return undefined; // malformed, or a kind without a figure: the simulation says why
   }
 }
 

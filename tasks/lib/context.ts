@@ -5,7 +5,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 import { Contract, getAddress, isAddress } from "ethers";
 import type { EvmChain, HexsContracts } from "../../sdk";
-import { ContractNames, CORE_CONTRACTS } from "../../sdk/chains";
+import { ContractNames, CORE_CONTRACTS, missingLensAdvice } from "../../sdk/chains";
 import { fail } from "./errors";
 
 export type ProtocolContracts = HexsContracts;
@@ -23,11 +23,7 @@ export async function chainOf(hre: HardhatRuntimeEnvironment): Promise<EvmChain>
     if (d) {
       contracts[name] = d.address;
     } else if (name === ContractNames.registryLens && (await hre.deployments.getOrNull(ContractNames.registry))) {
-      fail(
-        `the Hexs deployment on network '${hre.network.name}' has no ${name} (it was deployed before the lens existed). ` +
-          `Run npx hardhat protocol:upgrade --contract ${ContractNames.registry} --network ${hre.network.name} --execute: ` +
-          `it deploys and records the lens, upgrades the registry and wires its sale terms to the market.`,
-      );
+      fail(missingLensAdvice(`the Hexs deployment on network '${hre.network.name}'`, hre.network.name));
     } else if (CORE_CONTRACTS.includes(name)) {
       fail(
         `no Hexs deployment on network '${hre.network.name}' (missing ${name}). ` +
