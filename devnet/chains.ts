@@ -91,6 +91,24 @@ export async function requireFreePorts(ports: number[]): Promise<void> {
     );
 }
 
+/**
+ * The allocator settings a devnet `hardhat node` runs with. EDR records a trace step for every
+ * opcode of every transaction it mines (a vector growing to hundreds of MB for a block of 600
+ * gateway messages) and frees it after the block. By default its allocator (mimalloc) gives freed
+ * memory back to the kernel after 10 ms, and maps what does not fit its 1 GiB arena apart and
+ * unmaps it on free, so every block faulted that memory in afresh as zeroed huge pages — most of
+ * the node's time on such a block on this VM (bench/README.md, "What a gateway block costs the
+ * node"). Keeping freed memory, in a 4 GiB arena, lets the next block reuse it. An environment
+ * that sets these keeps its values (MIMALLOC_PURGE_DELAY=10 MIMALLOC_ARENA_RESERVE=1GiB: mimalloc's
+ * defaults).
+ */
+export function evmNodeAllocatorEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return {
+    MIMALLOC_PURGE_DELAY: env.MIMALLOC_PURGE_DELAY ?? "-1",
+    MIMALLOC_ARENA_RESERVE: env.MIMALLOC_ARENA_RESERVE ?? "4GiB",
+  };
+}
+
 /** Start a `hardhat node` for `spec` and wait until it answers with the right chain id. */
 export async function startEvmNode(sup: Supervisor, spec: EvmSpec): Promise<{ url: string; provider: JsonRpcProvider }> {
   // HEXS_RPC_TAP=<dir> (diagnostics): the node listens on a private port behind a proxy on
@@ -104,7 +122,11 @@ export async function startEvmNode(sup: Supervisor, spec: EvmSpec): Promise<{ ur
     ["node", "--hostname", "127.0.0.1", "--port", String(nodePort), "--no-deploy"],
     {
       cwd: ROOT,
-      env: { HEXS_NODE_CHAIN_ID: String(spec.evmChainId), HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+      env: {
+        HEXS_NODE_CHAIN_ID: String(spec.evmChainId),
+        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
+        ...evmNodeAllocatorEnv(),
+      },
       fatal: true, // its state lives in memory: a restarted node would be an empty chain
     },
   );
