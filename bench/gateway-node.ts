@@ -18,7 +18,10 @@
 // BENCH_PATTERNS=none,nonce-pending,... (issue 15 bisection): in interval mode, while the batches
 // wait in the mempool and are mined, a side client repeats one request pattern every
 // BENCH_PATTERN_MS (default 100) — what the devnet's processes send (PATTERNS below); each
-// measurement then also gives the node's CPU time (/proc) from the first send to the last receipt.
+// measurement then also gives the node's CPU time and minor page faults (/proc) from the first
+// send to the last receipt. The node runs with the devnet's allocator settings (devnet/chains.ts
+// evmNodeAllocatorEnv); MIMALLOC_PURGE_DELAY=10 MIMALLOC_ARENA_RESERVE=1GiB measures mimalloc's
+// defaults instead.
 //
 // The node's console log (`hardhat node` prints every request and every mined transaction,
 // decoding calls against the artifacts) is toggled with hardhat_setLoggingEnabled on the same
@@ -28,7 +31,7 @@ import os from "node:os";
 import path from "node:path";
 import { Contract, Wallet, hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { AccountFamily, batchRootOfMessages, encodeMessage, Kind, type Message } from "../codec";
-import { deployEvm, EVM_CHAINS, ROOT, portFree, startEvmNode } from "../devnet/chains";
+import { deployEvm, EVM_CHAINS, ROOT, evmNodeAllocatorEnv, portFree, startEvmNode } from "../devnet/chains";
 import { Supervisor } from "../devnet/procs";
 import { AttestationGateway__factory, HexsHub__factory } from "../sdk/typechain";
 
@@ -108,12 +111,19 @@ interface Timing {
   patternMaxMs?: number;
   /** the node process's CPU time (user + system) from the first send to the last receipt */
   nodeCpuMs?: number;
+  /** the node process's minor page faults meanwhile (a transparent huge page counts once) */
+  nodeFaults?: number;
 }
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
   const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** Minor page faults a process has taken so far, from /proc (fresh memory it touched). */
+function minorFaults(pid: number): number {
+  return Number(fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[7]);
 }
 
 async function main(): Promise<void> {
@@ -330,6 +340,7 @@ async function main(): Promise<void> {
         }
       })();
       const cpu0 = cpuMs(nodePid);
+      const faults0 = minorFaults(nodePid);
       const t0 = performance.now();
       const hashes: string[] = [];
       for (const x of txs) hashes.push(await provider.send("eth_sendRawTransaction", [x.raw]));
@@ -346,6 +357,7 @@ async function main(): Promise<void> {
       const receiptMs = ms(t);
       const totalMs = ms(t0);
       const nodeCpuMs = cpuMs(nodePid) - cpu0;
+      const nodeFaults = minorFaults(nodePid) - faults0;
       stop = true;
       await side;
       return {
@@ -361,6 +373,7 @@ async function main(): Promise<void> {
         patternCalls,
         patternMaxMs,
         nodeCpuMs,
+        nodeFaults,
       };
     }
 
@@ -373,7 +386,7 @@ async function main(): Promise<void> {
           `receipts ${x.receiptMs} ms, total ${x.totalMs} ms, gas ${x.gasUsed}` +
           (x.blocks !== undefined ? `, ${x.blocks} block(s)` : "") +
           (x.pattern !== undefined
-            ? `, pattern ${x.pattern} (${x.patternCalls} calls, longest ${x.patternMaxMs} ms), node CPU ${x.nodeCpuMs} ms`
+            ? `, pattern ${x.pattern} (${x.patternCalls} calls, longest ${x.patternMaxMs} ms), node CPU ${x.nodeCpuMs} ms, ${x.nodeFaults} page faults`
             : "") +
           `, longest eth_blockNumber ${x.stallMs} ms`,
       );
@@ -413,6 +426,7 @@ async function main(): Promise<void> {
         totalMs: median(same.map((y) => y.totalMs)),
         stallMs: median(same.map((y) => y.stallMs!)),
         ...(x.nodeCpuMs !== undefined ? { nodeCpuMs: median(same.map((y) => y.nodeCpuMs!)) } : {}),
+        ...(x.nodeFaults !== undefined ? { nodeFaults: median(same.map((y) => y.nodeFaults!)) } : {}),
         gasUsed: x.gasUsed,
       };
     }
@@ -421,7 +435,13 @@ async function main(): Promise<void> {
     fs.writeFileSync(
       OUT,
       JSON.stringify(
-        { when: new Date().toISOString(), load: os.loadavg().map((l) => Math.round(l * 100) / 100), summary, runs: out },
+        {
+          when: new Date().toISOString(),
+          load: os.loadavg().map((l) => Math.round(l * 100) / 100),
+          nodeAllocator: evmNodeAllocatorEnv(), // devnet/chains.ts
+          summary,
+          runs: out,
+        },
         null,
         2,
       ) + "\n",

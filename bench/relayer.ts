@@ -34,7 +34,7 @@ import { ZeroAddress, id as topicOf, toBeHex, type Signer } from "ethers";
 import { connectComet, type CometClient } from "@cosmjs/tendermint-rpc";
 import type { ExecuteInstruction } from "@cosmjs/cosmwasm-stargate";
 import type { LanesResponse } from "../sdk/cosmwasm/Hexs.types";
-import { COSMOS_CHAIN, ROOT, type EvmChain, portFree } from "../devnet/chains";
+import { COSMOS_CHAIN, ROOT, type EvmChain, evmNodeAllocatorEnv, portFree } from "../devnet/chains";
 import { startDevnet, type Devnet } from "../devnet/network";
 import { Supervisor } from "../devnet/procs";
 import { readTap } from "../devnet/rpc-tap";
@@ -230,7 +230,12 @@ class NodeProbe {
  * the rest of the machine (other work) used, so a slow node can be told from a starved one.
  */
 class CpuSampler {
-  private readonly samples: { t: number; machineBusyMs: number; byName: Map<string, number> }[] = [];
+  private readonly samples: {
+    t: number;
+    machineBusyMs: number;
+    byName: Map<string, number>;
+    faultsByName: Map<string, number>;
+  }[] = [];
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -238,11 +243,12 @@ class CpuSampler {
     private readonly everyMs = 100,
   ) {}
 
-  private static ticks(pid: number): number | undefined {
+  /** [CPU clock ticks, minor page faults] of a process so far */
+  private static ticks(pid: number): [number, number] | undefined {
     try {
-      // fields after the command's closing parenthesis: state is field 3, utime 14, stime 15
+      // fields after the command's closing parenthesis: state is field 3, minflt 10, utime 14, stime 15
       const rest = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      return Number(rest[11]) + Number(rest[12]);
+      return [Number(rest[11]) + Number(rest[12]), Number(rest[7])];
     } catch {
       return undefined;
     }
@@ -252,12 +258,16 @@ class CpuSampler {
     const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
     const busy = cpu.reduce((a, b) => a + b, 0) - cpu[3] - (cpu[4] ?? 0); // all but idle and iowait
     const byName = new Map<string, number>();
+    const faultsByName = new Map<string, number>();
     for (const { name, pid } of this.pids()) {
       const t = CpuSampler.ticks(pid);
-      if (t !== undefined) byName.set(name, t * 10);
+      if (t !== undefined) {
+        byName.set(name, t[0] * 10);
+        faultsByName.set(name, t[1]);
+      }
     }
     byName.set("bench", Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000));
-    this.samples.push({ t: Date.now(), machineBusyMs: busy * 10, byName });
+    this.samples.push({ t: Date.now(), machineBusyMs: busy * 10, byName, faultsByName });
   }
 
   start(): this {
@@ -271,15 +281,31 @@ class CpuSampler {
     this.sample();
   }
 
-  /** CPU ms per process and for the machine in [from, to] (nearest samples); a process started inside counts from 0 */
-  between(from: number, to: number): { wallMs: number; machineBusyMs: number; byProcess: Record<string, number>; rest: number } {
+  /**
+   * CPU ms per process and for the machine in [from, to] (nearest samples), and the EVM nodes' minor
+   * page faults (fresh memory touched; a transparent huge page counts once); a process started
+   * inside counts from 0
+   */
+  between(
+    from: number,
+    to: number,
+  ): {
+    wallMs: number;
+    machineBusyMs: number;
+    byProcess: Record<string, number>;
+    rest: number;
+    nodePageFaults: Record<string, number>;
+  } {
     const a = [...this.samples].reverse().find((x) => x.t <= from) ?? this.samples[0];
     const b = this.samples.find((x) => x.t >= to) ?? this.samples.at(-1)!;
     const byProcess: Record<string, number> = {};
     for (const [name, ms] of b.byName) byProcess[name] = ms - (a.byName.get(name) ?? 0);
+    const nodePageFaults: Record<string, number> = {};
+    for (const [name, n] of b.faultsByName)
+      if (name.startsWith("node-")) nodePageFaults[name] = n - (a.faultsByName.get(name) ?? 0);
     const machineBusyMs = b.machineBusyMs - a.machineBusyMs;
     const ours = Object.values(byProcess).reduce((x, y) => x + y, 0);
-    return { wallMs: b.t - a.t, machineBusyMs, byProcess, rest: machineBusyMs - ours };
+    return { wallMs: b.t - a.t, machineBusyMs, byProcess, rest: machineBusyMs - ours, nodePageFaults };
   }
 }
 
@@ -891,6 +917,13 @@ async function main(): Promise<void> {
     cpu.stop();
     // CPU used from the relayers ready to the backlog applied on A (ms; 2 cores give 2 ms per ms)
     const cpuA = cpu.between(d2.tSpawn + d2.r.startupMs, d2.tEnd);
+    // the EVM nodes' resident memory now and at its peak (MB): what keeping freed memory costs
+    const nodeMemoryMb: Record<string, { rss: number; peak: number }> = {};
+    for (const c of sup.status().filter((x) => x.running && x.name.startsWith("node-"))) {
+      const status = fs.readFileSync(`/proc/${c.pid}/status`, "utf8");
+      const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+      nodeMemoryMb[c.name] = { rss: Math.round(kb("VmRSS") / 1024), peak: Math.round(kb("VmHWM") / 1024) };
+    }
     say(`CPU from relayers ready to the last delivery on ${a.label}: ${JSON.stringify(cpuA)}`);
     const e2end = await a.provider.getBlockNumber();
     // the drain's timeline toward EVM A, in ms since the relayers were spawned
@@ -902,6 +935,7 @@ async function main(): Promise<void> {
       nodeLongestAnswerMs: probeA.longestMs,
       nodeSlowAnswers: probeA.slow.map((x) => ({ ms: since(x.ms), tookMs: x.tookMs })),
       cpuReadyToLastDeliveryMs: cpuA,
+      nodeMemoryMb,
       applied: d2.r.progress,
     };
     say(`timeline toward ${a.label} (ms after spawn): ${JSON.stringify(timelineA)}`);
@@ -1028,6 +1062,7 @@ async function main(): Promise<void> {
         sourceConfirmations: { evm: TUNING.evmConfirmations, cosmwasm: 0 },
         evmBlockMs: EVM_BLOCK_MS,
         evmNodeLogging: NODE_LOGGING,
+        evmNodeAllocator: evmNodeAllocatorEnv(), // devnet/chains.ts: the memory a mined block freed is kept
         wasmdBlockMsMeasured: round(cwBlock),
         evmBlockMsMeasured: round(evmBlock),
       },
