@@ -35,7 +35,8 @@ async function evmSigner(chain: EvmChain, label: string, say: Say) {
   const eth = injectedWallet();
   if (!eth) throw new NoWalletError();
   return walletOn(eth, chain, (s) => {
-    if (s.step === "signing") say("signing", "Waiting for your EVM wallet's signature");
+    if (s.step === "checking") say("checking", `Your EVM wallet is on ${label}`);
+    if (s.step === "signing") say("signing", "Your EVM wallet signs the transaction");
     if (s.step === "submitted") say("submitted", `Transaction submitted on ${label}: ${s.txHash.slice(0, 10)}…`);
   });
 }

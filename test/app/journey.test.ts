@@ -269,7 +269,7 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
     expect((await on(b).registry.model(fork)).sdlLocator).to.equal(locator);
   });
 
-  it("4. a third user buys the fork's key on chain B with an Akash deployment in the page: held on B, mirrored to A and the Cosmos chain", async () => {
+  it("4. the forker prices her fork on B and lets the lease operators decrypt it from the Cosmos page; a third user buys the fork's key on chain B with an Akash deployment in the page: held on B, mirrored to A and the Cosmos chain", async () => {
     // the forker prices her fork on B in the Cosmos page: Keplr signs the order (ADR-36), her page's EVM wallet submits it
     const fp = pages.forker!;
     const creatorPanel = fp.locator('section[aria-labelledby="cosmos-creator-h"]');
