@@ -150,6 +150,8 @@ export async function startApp(
   sponsors?: Record<number, SponsorEndpoints>,
   /** the Akash node's REST API (the stand-in answers CORS) and the lease service's accounts: config.json `akash` */
   akash?: { restUrl: string; leaseOwners: string[] },
+  /** the relayer operators whose lease pipeline decrypts an SDL (config.json `leaseOperators`: a creator grants them in the page) */
+  leaseOperators?: string[],
 ): Promise<{ url: string; indexer: Indexer; close: () => Promise<void> } | undefined> {
   if (!fs.existsSync(PONDER) || !fs.existsSync(path.join(APP_DIST, "index.html"))) {
     say("web app not started: run scripts/app-build.sh first (installs app/ and indexer/, builds app/dist)");
@@ -170,6 +172,7 @@ export async function startApp(
         ...(keyServiceUrl ? { keyServiceUrl } : {}),
         ...(sponsors && Object.keys(sponsors).length ? { sponsors } : {}),
         ...(akash ? { akash } : {}),
+        ...(leaseOperators?.length ? { leaseOperators } : {}),
       },
       null,
       2,
@@ -197,6 +200,8 @@ export async function startDevnetApp(
       {
         family: "cosmos",
         name: "wasmd",
+        // what people see in the app (the registry's `name` stays the relayers' and CLIs' name)
+        label: "Hexs Cosmos devnet",
         hexsChainId: COSMOS_CHAIN,
         cosmosChainId: net.cosmos.env.chainId,
         rpcUrl: net.cosmos.env.rpc,
@@ -217,5 +222,6 @@ export async function startDevnetApp(
     net.services?.keyService,
     Object.fromEntries(net.sponsors.map((sp) => [sp.hexsChainId, sp.endpoints])),
     net.services && { restUrl: net.services.akash.rest, leaseOwners: [net.services.leader.akashAddress] },
+    net.services ? net.keys.map((k) => k.address) : undefined,
   );
 }

@@ -51,6 +51,8 @@ export type ChainFamily = "evm" | "cosmos";
 interface ChainBase {
   /** A short name for people and CLIs, e.g. "devnetA". */
   name: string;
+  /** The chain's name as people see it in the web app, e.g. "Hexs Cosmos devnet" (default: from `name`). */
+  label?: string;
   /** The Hexs chain identifier: the upper 32 bits of every model and key id minted there. */
   hexsChainId: number;
   /** JSON-RPC (EVM) or CometBFT RPC (Cosmos) endpoint, when known. */
@@ -114,6 +116,8 @@ export function parseChain(raw: unknown, where = "chain"): ChainEntry {
   if (typeof id !== "number" || !Number.isInteger(id) || id < 1 || id > 0xffffffff)
     bad(`${where} ${name}`, "hexsChainId must be an integer in 1..4294967295");
   if (raw.rpcUrl !== undefined && typeof raw.rpcUrl !== "string") bad(`${where} ${name}`, "rpcUrl must be a string");
+  if (raw.label !== undefined && (typeof raw.label !== "string" || raw.label.trim() === ""))
+    bad(`${where} ${name}`, "label must be a non-empty string");
   if (raw.keyServiceChain !== undefined && (typeof raw.keyServiceChain !== "string" || raw.keyServiceChain === ""))
     bad(`${where} ${name}`, "keyServiceChain must be a non-empty string");
   if (raw.family === "evm") {

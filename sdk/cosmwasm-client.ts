@@ -5,7 +5,7 @@
 // show where a purchase is and a refusal costs nothing. Not re-exported from sdk/index.ts: cosmjs
 // is large, and the app loads this module only when someone picks a Cosmos chain.
 import { SigningCosmWasmClient, type MsgExecuteContractEncodeObject } from "@cosmjs/cosmwasm-stargate";
-import { fromBase64, toHex, toUtf8 } from "@cosmjs/encoding";
+import { fromBase64, fromBech32, toHex, toUtf8 } from "@cosmjs/encoding";
 import type { OfflineSigner } from "@cosmjs/proto-signing";
 import { calculateFee, GasPrice, type StdFee } from "@cosmjs/stargate";
 import { MsgExecuteContract } from "cosmjs-types/cosmwasm/wasm/v1/tx";
@@ -15,6 +15,8 @@ import { DeploymentError } from "./chains";
 import { formatId } from "./ids";
 import { InsufficientFundsError, InvalidParamsError, NotFoundError, RevertError, StateError } from "./actions/errors";
 import type { ConfigResponse, ExecuteMsg, Model, ModelsResponse, OwnerOfResponse } from "./cosmwasm/Hexs.types";
+import { AccountFamily, type Account } from "./accounts";
+import { signAdr36BindingWith, type AminoWallet } from "./payout-binding";
 
 export interface CosmosHexs {
   chain: CosmosChain;
@@ -246,6 +248,54 @@ export async function cosmosFork(
   const id = attr(r.events, "model");
   if (!id) throw new RevertError(`fork: transaction ${r.txHash} registered no model`);
   return { modelId: BigInt(id), txHash: r.txHash };
+}
+
+/** The connected account as a Hexs account (its 20 bytes), as other chains name it. */
+export function cosmosAccountOf(h: CosmosHexs): Account {
+  return { family: AccountFamily.Cosmos, address: "0x" + toHex(fromBech32(h.sender, 1023).data) };
+}
+
+/** Whether the connected account created `m` (the contract keeps the creator as its account word: family 2, then the 20 bytes). */
+export function isCreatorOf(h: CosmosHexs, m: Model): boolean {
+  return toHex(fromBase64(m.creator)) === "02" + toHex(fromBech32(h.sender, 1023).data);
+}
+
+export interface CosmosBindPayoutParams {
+  /** The Hexs chain the payout account is for (an EVM peer, where the creator has no account). */
+  chain: number;
+  payout: Account;
+  /** The next binding's nonce for that chain (that chain's payoutNonceOf + 1: SDK `remoteCreatorOn`). */
+  nonce: bigint;
+}
+
+/**
+ * Bind the connected creator's payout account on another chain: the wallet signs the binding
+ * (ADR-36, `wallet` is its amino signer: Keplr's signArbitrary), then the contract checks it and
+ * sends it to that chain, whose hub verifies the signature again on arrival. Only a creator (an
+ * account with a model on this contract) may bind.
+ */
+export async function cosmosBindPayout(
+  h: CosmosHexs,
+  wallet: AminoWallet,
+  p: CosmosBindPayoutParams,
+  on: (s: CosmosStep) => void = () => undefined,
+): Promise<{ txHash: string }> {
+  const creator = cosmosAccountOf(h);
+  if (p.payout.family !== AccountFamily.Evm || !/^0x[0-9a-fA-F]{40}$/.test(p.payout.address))
+    throw new InvalidParamsError(`bad payout address '${p.payout.address}': an EVM address (0x and 40 hex digits)`);
+  if (/^0x0{40}$/.test(p.payout.address)) throw new InvalidParamsError("bad payout address: the zero address cannot be paid");
+  const binding = { creator, chain: p.chain, payout: { ...p.payout, address: p.payout.address.toLowerCase() }, nonce: p.nonce };
+  on({ step: "checking" });
+  const signature = await signAdr36BindingWith(wallet, binding, fromBech32(h.sender, 1023).prefix);
+  const payout = { evm: p.payout.address };
+  const r = await execute(
+    h,
+    `bind payout on chain ${p.chain}`,
+    { bind_payout: { chain: p.chain, payout, nonce: p.nonce.toString(), signature: signature.slice(2) } } as ExecuteMsg,
+    0n,
+    on,
+  );
+  return { txHash: r.txHash };
 }
 
 /** "1.5" COSM → 1500000 for a micro-denom (6 decimals); whole units for other denoms. */

@@ -7,6 +7,7 @@ import { chainLabel } from "./config";
 import { formatId, metaOf, type Catalog } from "./indexer";
 import { setCosmosAccount } from "./cosmosAccount";
 import { explain, type Explained } from "./wallet";
+import { CosmosCreator, type Run } from "./CosmosCreator";
 import { keyServiceChainOf, type CosmosChain } from "../../sdk/chains";
 import type { Model } from "../../sdk/cosmwasm/Hexs.types";
 
@@ -110,7 +111,7 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
     setUngrantedState(u);
   };
 
-  const fail = (e: unknown, mod?: CosmosModule) => {
+  const fail = (e: unknown, mod?: CosmosModule, action = "purchase", where = label) => {
     console.error(e);
     if (e instanceof ForkNotGrantedError)
       setError({
@@ -132,7 +133,7 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
       });
     // sealing's explanations load with the seal chunk (the route itself stays one chunk)
     else if (what?.startsWith("Fork")) void import("./explainSeal").then((m) => setError(m.explainPublish(e, label, "fork")));
-    else setError(explain(e, label, "purchase"));
+    else setError(explain(e, where, action));
   };
 
   /** Load cosmjs (first time), connect the wallet, read the contract's models and the balance. */
@@ -184,6 +185,34 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
       setBusy(false);
     }
   }
+
+  /** The creator's controls (CosmosCreator): their own steps, errors on the chain they act on. */
+  const runCreator: Run = async (title, go, o) => {
+    setError(undefined);
+    setDone(undefined);
+    setWhat(title);
+    setBusy(true);
+    const s = session!;
+    setSteps([{ step: "connected", text: `Connected: ${s.h.sender}` }]);
+    try {
+      const text = await go((step, text) => setSteps((prev) => [...prev, { step, ...(text ? { text } : {}) }]));
+      setDone(text);
+      o.after?.();
+    } catch (e) {
+      fail(e, s.mod, o.action, o.where ?? label);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** The EVM chains where the catalog has a listed price for the model (a mirrored model is often sold only there). */
+  const pricedOn = (id: number | string) => [
+    ...new Set(
+      (catalog?.prices ?? [])
+        .filter((p) => p.modelId === String(id) && p.listed && BigInt(p.keyPrice) > 0n)
+        .map((p) => p.hexsChain),
+    ),
+  ];
 
   const buy = (m: Model) =>
     run(`Buy a key of ${nameOf(m.id)}`, async (s, on) => {
@@ -319,6 +348,9 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
               <tbody>
                 {session.models.map((m) => {
                   const shown = session.mod.formatCoin(m.price, session.h.denom);
+                  // a mirrored model has no price here until its creator sets one: never "Buy … for 0"
+                  const forSale = BigInt(m.price) > 0n;
+                  const elsewhere = forSale ? [] : pricedOn(m.id);
                   return (
                     <tr key={m.id} data-model={m.id}>
                       <th scope="row">
@@ -326,12 +358,24 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
                       </th>
                       <td>{m.parent ? `fork of ${nameOf(m.parent)}` : "original model"}</td>
                       <td>{m.minted}</td>
-                      <td>{m.retired ? "retired" : shown}</td>
+                      <td>{m.retired ? "retired" : forSale ? shown : `not for sale on ${label}`}</td>
                       <td>
-                        {!m.retired && (
+                        {!m.retired && forSale && (
                           <button className="button" disabled={busy} onClick={() => void buy(m)}>
                             Buy on {label} for {shown}
                           </button>
+                        )}
+                        {!m.retired && !forSale && (
+                          <span className="small" data-testid="priced-elsewhere">
+                            {elsewhere.length ? (
+                              <>
+                                Priced on {elsewhere.map((c) => chainLabel(config.registry, c)).join(", ")}:{" "}
+                                <a href={`#/model/${m.id}`}>buy on its model page</a>
+                              </>
+                            ) : (
+                              "Not priced on any chain yet"
+                            )}
+                          </span>
                         )}
                       </td>
                     </tr>
@@ -340,6 +384,7 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
               </tbody>
             </table>
           </section>
+          <CosmosCreator config={config} session={session} label={label} busy={busy} run={runCreator} nameOf={nameOf} />
           <section className="card" aria-labelledby="cosmos-fork-h">
             <h2 id="cosmos-fork-h">Fork a model on {label}</h2>
             {ungranted?.chainId === chainId && (

@@ -108,11 +108,14 @@ export function Deployment({
   chain,
   account,
   akash,
+  chainName,
 }: {
   keyId: string;
   chain: EvmChain;
   account: string;
   akash?: AkashConfig;
+  /** the chain's name for people (the registry's label) */
+  chainName: string;
 }) {
   const [view, setView] = useState<hexs.DeploymentView>();
   const [amount, setAmount] = useState<string>();
@@ -150,7 +153,7 @@ export function Deployment({
       void load();
     } catch (e) {
       console.error(e);
-      setError(explain(e, chain.name, what === "reclaim" ? "reclaim" : "claim"));
+      setError(explain(e, chainName, what === "reclaim" ? "reclaim" : "claim"));
     } finally {
       setBusy(undefined);
     }

@@ -233,7 +233,15 @@ function KeyRow({
       <ListForSale config={config} h={h} listing={listing} onChanged={onChanged} />
       <KeyOffers config={config} h={h} offers={offers} onChanged={onChanged} />
       <DecryptSdl h={h} locator={m?.sdlLocator ?? null} name={name} keyServiceUrl={config.keyServiceUrl} />
-      {boughtOn && <Deployment keyId={h.keyId} chain={boughtOn} account={account} akash={config.akash} />}
+      {boughtOn && (
+        <Deployment
+          keyId={h.keyId}
+          chain={boughtOn}
+          account={account}
+          akash={config.akash}
+          chainName={chainLabel(config.registry, boughtOn.hexsChainId)}
+        />
+      )}
     </li>
   );
 }

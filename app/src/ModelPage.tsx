@@ -6,6 +6,7 @@ import { chainLabel, evmChains } from "./config";
 import { ancestorsOf, formatId, metaOf, type Catalog } from "./indexer";
 import { Lineage } from "./Lineage";
 import { RoyaltyFlow } from "./RoyaltyFlow";
+import { Vaults } from "./Vaults";
 import { KeysForSale, Offers, useModelMarket } from "./Market";
 import { checksum, pct } from "./format";
 import { formatAmount, useCurrencies } from "./currency";
@@ -389,6 +390,7 @@ export function ModelPage({
           fee, the DAO's share and the parent's royalty are taken; the parent's royalty is split again one level up.
         </p>
         <RoyaltyFlow config={config} models={catalog.models} id={m.id} />
+        <Vaults config={config} catalog={catalog} id={m.id} />
       </section>
     </article>
   );

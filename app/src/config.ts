@@ -12,6 +12,8 @@ export interface AppConfig {
   sponsors: Record<number, Sponsor>;
   /** The Akash node's REST API and the lease service's accounts: the live state of a purchase's lease. */
   akash?: AkashConfig;
+  /** The relayer operators' EVM addresses whose lease pipeline decrypts an SDL to open a lease (a creator grants them). */
+  leaseOperators?: string[];
 }
 
 /** An ERC-4337 gas sponsor on one chain: its bundler, policy signer and contracts. */
@@ -55,14 +57,19 @@ export async function loadConfig(): Promise<AppConfig> {
     keyServiceUrl?: unknown;
     sponsors?: unknown;
     akash?: unknown;
+    leaseOperators?: unknown;
   };
   const akash = parseAkash(raw.akash);
   if (typeof raw.indexerUrl !== "string") throw new Error("config.json: indexerUrl is missing");
+  const ops = raw.leaseOperators;
+  if (ops !== undefined && (!Array.isArray(ops) || !ops.every((a) => typeof a === "string" && /^0x[0-9a-fA-F]{40}$/.test(a))))
+    throw new Error("config.json: leaseOperators must be a list of EVM addresses (the relayer operators' keys)");
   return {
     indexerUrl: raw.indexerUrl.replace(/\/$/, ""),
     registry: chainRegistry(raw),
     sponsors: parseSponsors(raw.sponsors),
     ...(akash ? { akash } : {}),
+    ...(ops ? { leaseOperators: ops as string[] } : {}),
     ...(typeof raw.keyServiceUrl === "string" ? { keyServiceUrl: raw.keyServiceUrl.replace(/\/$/, "") } : {}),
   };
 }
@@ -71,9 +78,13 @@ export function evmChains(reg: ChainRegistry): EvmChain[] {
   return reg.chains.filter((c): c is EvmChain => c.family === "evm");
 }
 
-/** "EVM chain A"-style label: the registry's name, made readable. */
+/**
+ * The chain's name for people: the registry entry's `label` (e.g. "Hexs Cosmos devnet"), else its
+ * `name` made readable ("devnetA" → "Devnet A"). Never an implementation's name the entry does not give.
+ */
 export function chainLabel(reg: ChainRegistry, hexsChainId: number): string {
   const c = reg.chains.find((x) => x.hexsChainId === hexsChainId);
   if (!c) return `chain ${hexsChainId}`;
+  if (c.label) return c.label;
   return c.name.replace(/^devnet([A-Z])$/, "Devnet $1");
 }

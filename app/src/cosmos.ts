@@ -9,7 +9,10 @@ import { DeploymentError } from "../../sdk/chains";
 import { connectCosmos, formatCoin, type CosmosHexs } from "../../sdk/cosmwasm-client";
 import type { ConfigResponse, Model } from "../../sdk/cosmwasm/Hexs.types";
 export {
+  cosmosAccountOf,
   cosmosBalance,
+  cosmosBindPayout,
+  isCreatorOf,
   cosmosBuyKey,
   cosmosFork,
   cosmosModels,

@@ -9,6 +9,7 @@ import type { CosmosChain } from "../../sdk/chains";
 import { KeyServiceClient, localEndpoints, type Holder } from "../../sdk/keys/client";
 import {
   grantKeyHolders,
+  grantOperators,
   imageDigestOf,
   sealSdlWith,
   validateSdlWith,
@@ -71,4 +72,15 @@ export async function grantWhereInPage(
   where: KeyLocations,
 ): Promise<void> {
   await grantKeyHolders(new KeyServiceClient(localEndpoints(keyServiceUrl)), owner, locator, where);
+}
+
+/** Let the relayer operators decrypt the SDL (their lease pipeline opens a purchase's Akash lease); the owner's wallet signs. */
+export async function grantOperatorsInPage(
+  keyServiceUrl: string,
+  owner: Holder,
+  locator: string,
+  operators: string[],
+): Promise<void> {
+  if (operators.length === 0) throw new NotFoundError("this deployment names no lease operators (leaseOperators in config.json)");
+  await grantOperators(new KeyServiceClient(localEndpoints(keyServiceUrl)), owner, locator, operators);
 }

@@ -5,9 +5,17 @@ import { keysOf, type HexsContracts } from "../contracts";
 import { chainOf, formatId } from "../ids";
 import { currencyInfo, findEvent, NATIVE_INFO, requireFunds, send, type ActionOptions } from "../tx";
 import { requireCreator, requireModel, requirePayoutBindings } from "./common";
-import { InvalidParamsError, RevertError, StateError } from "./errors";
-import { toSolAccount, type Account } from "../accounts";
-import { encodeEip712Blob, payoutDomain, PRICE_ORDER_TYPES, priceOrderTypedValue, type PriceOrder } from "../payout-binding";
+import { InvalidParamsError, NotAllowedError, RevertError, StateError } from "./errors";
+import { formatAccount, toSolAccount, type Account } from "../accounts";
+import {
+  encodeEip712Blob,
+  payoutDomain,
+  PRICE_ORDER_TYPES,
+  priceOrderTypedValue,
+  signPriceOrderWith,
+  type AminoWallet,
+  type PriceOrder,
+} from "../payout-binding";
 import type { ExecuteMsg } from "../cosmwasm/Hexs.types";
 import { AccountFamily } from "../../codec";
 
@@ -247,6 +255,61 @@ export async function submitPriceOrder(
     txHash: r.hash,
     currencyNotAccepted: order.currency !== NATIVE_INFO.address && !(await c.market.isAccepted(order.currency)),
   };
+}
+
+export interface CosmosCreatorPriceParams {
+  /** The Cosmos creator (its 20-byte account); its wallet signs the order. */
+  creator: Account;
+  /** The creator's bech32 prefix (the ADR-36 sign doc names its bech32 address). */
+  hrp: string;
+  modelId: bigint;
+  /** Token address, or NATIVE. */
+  currency: string;
+  keyPrice: bigint;
+  deploymentPrice?: bigint;
+  /** false: stop selling in this currency. Default true. */
+  listed?: boolean;
+}
+
+/**
+ * A Cosmos creator prices its model on this EVM chain: checks that the model is here and that
+ * `p.creator` is its creator (before the wallet is asked), signs the order with the creator's
+ * wallet (ADR-36; Keplr's signArbitrary), then `submitter` — any EVM account, it only pays the
+ * gas — submits it (`submitPriceOrder`). `onSigned` is called between the two.
+ */
+export async function priceAsCosmosCreator(
+  c: HexsContracts,
+  submitter: Signer,
+  wallet: AminoWallet,
+  p: CosmosCreatorPriceParams,
+  o: ActionOptions & { onSigned?: () => void } = {},
+): Promise<SetPriceResult> {
+  const listed = p.listed ?? true;
+  const deploymentPrice = listed ? (p.deploymentPrice ?? 0n) : 0n;
+  const keyPrice = listed ? p.keyPrice : 0n;
+  if (keyPrice >= 1n << 128n) throw new InvalidParamsError(`bad key price ${keyPrice}: larger than uint128`);
+  if (deploymentPrice >= 1n << 120n) throw new InvalidParamsError(`bad deployment price ${deploymentPrice}: larger than uint120`);
+  if (listed && keyPrice === 0n) throw new InvalidParamsError("bad key price 0: give a price above zero (or stop selling)");
+  await currencyInfo(c, p.currency);
+  const creator = await requireModel(c, p.modelId);
+  const standIn = await c.registry.localCreator(toSolAccount(p.creator));
+  if (creator !== standIn)
+    throw new NotAllowedError(
+      `not the creator: model ${formatId(p.modelId)} on '${c.chain.name}' was created by ${creator}, not by ${formatAccount(p.creator)} (${standIn} here). Connect the creator's account.`,
+    );
+  const order: PriceOrder = {
+    creator: p.creator,
+    chain: Number(await c.registry.chainId()),
+    modelId: p.modelId,
+    currency: p.currency,
+    keyPrice,
+    deploymentPrice,
+    listed,
+    nonce: await nextPriceOrderNonce(c, p.creator),
+  };
+  const blob = await signPriceOrderWith(wallet, order, p.hrp);
+  o.onSigned?.();
+  return submitPriceOrder(c, submitter, order, blob, o);
 }
 
 /** An EVM creator's price order for the CosmWasm chain, signed, and the message that applies it there. */

@@ -2,6 +2,7 @@
 // creator on one chain family is paid on another). A binding redirects earnings only: it gives
 // no rights over the creator's models and reaches no other credit of the creator's account.
 import type { Signer } from "ethers";
+import { ZeroAddress } from "ethers";
 import { AccountFamily, toSolAccount, type Account } from "../accounts";
 import type { HexsContracts } from "../contracts";
 import { globalId } from "../../codec";
@@ -85,4 +86,30 @@ async function latestModelOf(c: HexsContracts, self: number, creator: string): P
     if ((await c.registry.creatorOf(id)).toLowerCase() === creator.toLowerCase()) return id;
   }
   throw new InvalidParamsError(`${creator} created no model on this chain: only creators bind payout accounts`);
+}
+
+/** What a creator from another chain family has on this chain. */
+export interface RemoteCreatorView {
+  /** This chain's stand-in address for the creator's account (what the market credits). */
+  standIn: string;
+  /** The payout address bound for it here (its earnings are claimed by that address), if any. */
+  payout?: string;
+  /** The nonce its next binding for this chain must carry. */
+  nextPayoutNonce: bigint;
+  /** Its earnings credited here in `currency` (claimable by the payout address). */
+  earnings: bigint;
+}
+
+/**
+ * A creator on another chain family (e.g. a Cosmos account) as this chain sees it: its stand-in
+ * address, the payout address bound for it, and what it earned here in `currency`.
+ */
+export async function remoteCreatorOn(c: HexsContracts, creator: Account, currency: string): Promise<RemoteCreatorView> {
+  const standIn = await c.registry.localCreator(toSolAccount(creator));
+  const [payout, nonce, earnings] = await Promise.all([
+    c.registry.payoutOf(standIn),
+    c.registry.payoutNonceOf(standIn),
+    c.market.earningsOf(standIn, currency),
+  ]);
+  return { standIn, ...(payout === ZeroAddress ? {} : { payout }), nextPayoutNonce: nonce + 1n, earnings };
 }

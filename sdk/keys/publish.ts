@@ -9,7 +9,7 @@ import { NODE_SDL_TOOLS } from "./sdl";
 import type { AkashNetwork } from "./sdl";
 import { sealSdlWith, type SealedSdl } from "./seal";
 
-export { grantKeyHolders, keyHolderConditions } from "./seal";
+export { grantKeyHolders, grantOperators, keyHolderConditions } from "./seal";
 export type { KeyLocations, SealedSdl } from "./seal";
 
 export async function sealSdl(
@@ -19,20 +19,6 @@ export async function sealSdl(
   o: { imageDigest?: string; network?: AkashNetwork; source?: string } = {},
 ): Promise<SealedSdl> {
   return sealSdlWith(NODE_SDL_TOOLS, client, owner, sdlText, o);
-}
-
-/**
- * Let the relayer operators decrypt the SDL at `locator` (owner only): the lease pipeline decrypts
- * as the operator's key when a buyer asks for a deployment. Operators are EVM addresses (the
- * relayer's operator key; `relayer keys` prints it). Key holders are admitted by the conditions.
- */
-export async function grantOperators(
-  client: KeyServiceClient,
-  owner: Holder,
-  locator: string,
-  operators: string[],
-): Promise<void> {
-  await client.share(owner, parseLocator(locator).cid, operators);
 }
 
 /**

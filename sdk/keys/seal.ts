@@ -166,3 +166,18 @@ export async function grantKeyHolders(
 ): Promise<void> {
   await client.setConditions(owner, parseLocator(locator).cid, keyHolderConditions(where));
 }
+
+/**
+ * Let the relayer operators decrypt the SDL at `locator` (owner only): the lease pipeline decrypts
+ * as the operator's key when a buyer asks for a deployment. Operators are EVM addresses (the
+ * relayer's operator key; `relayer keys` prints it). Key holders are admitted by the conditions.
+ * Browser-safe: the web app's Cosmos page grants from here.
+ */
+export async function grantOperators(
+  client: KeyServiceClient,
+  owner: Holder,
+  locator: string,
+  operators: string[],
+): Promise<void> {
+  await client.share(owner, parseLocator(locator).cid, operators);
+}

@@ -58,6 +58,8 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
   let admin: User;
   let contract: string;
   let modelId: bigint;
+  /** a model with no price on this chain (as a mirrored model is until its creator prices it here) */
+  let unpriced: bigint;
   let site: { url: string; close: () => Promise<void> };
   let browser: Browser;
   let page: Page;
@@ -95,6 +97,13 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
       "auto",
     );
     modelId = BigInt(eventAttr(pub.events, "wasm", "model")!);
+    const pub0 = await admin.client.execute(
+      admin.address,
+      contract,
+      publishMsg({ sdlUri: "ipfs://bafy-cosmos-unpriced", price: "0", deployPrice: "0", forkRoyaltyBps: 1000 }),
+      "auto",
+    );
+    unpriced = BigInt(eventAttr(pub0.events, "wasm", "model")!);
     const carol = devnetMnemonic("carol");
     keplr = new KeplrBackend(await DirectSecp256k1HdWallet.fromMnemonic(carol, { prefix: PREFIX }));
     [{ address: buyer }] = await keplr.wallet.getAccounts();
@@ -185,6 +194,20 @@ describe("web app on a Cosmos chain (real wasmd) with a Keplr-compatible wallet"
     expect(await badge.innerText()).to.contain(`Keplr ${buyer.slice(0, 6)}…${buyer.slice(-4)} · Devnet C`);
     expect(await page.locator(".wallet.muted").count(), "no 'No wallet detected' badge").to.equal(0);
     await shot("cosmos-connected");
+  });
+
+  it("a model with no price on this chain says so (never “Buy … for 0”) and offers no Buy button; the contract would refuse it", async () => {
+    const row = page.locator(`tr[data-model="${unpriced}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    expect((await model(unpriced)).price).to.equal("0");
+    const text = await row.innerText();
+    expect(text).to.contain("not for sale on Devnet C");
+    expect(text).to.not.match(/for 0\b/);
+    // no catalog here (no indexer): no chain is known to price it
+    expect(await row.getByTestId("priced-elsewhere").innerText()).to.equal("Not priced on any chain yet");
+    expect(await row.getByRole("button").count()).to.equal(0);
+    expect(await page.getByRole("button", { name: /^Buy on Devnet C for 0\b/ }).count()).to.equal(0);
+    await shot("cosmos-not-for-sale");
   });
 
   it("buys a key with Keplr: connected → signing → submitted → confirmed; the contract holds the key and took the price", async () => {

@@ -8,10 +8,11 @@
 // page); a third buys the fork's key on chain B with an Akash deployment, sees it mirrored,
 // decrypts the SDL in the page (byte-equal to the forker's) and sees its lease; the creator sees
 // the royalty and claims it; a DAO proposal is made, voted and executed. Each step is checked on
-// the page and on the chains (and the Akash stand-in). What the app has no control for is done
-// through the SDK, as the devnet scenario does, and said so where it happens: the Cosmos forker's
-// price on B (an ADR-36 signed price order), her grant of the SDL to the lease operators, and
-// settling the fork's level of the vault (anyone may; the studio settles the user's own models).
+// the page and on the chains (and the Akash stand-in). The Cosmos forker does what she needs on
+// the EVM chains from the Cosmos page: her fork's price on B (an ADR-36 signed price order her
+// page's EVM wallet submits), her grant of the SDL to the lease operators, and, once the buyer
+// settled the fork's level of the vault on the model page, binding her EVM payout address on B and
+// claiming her royalty there.
 // Screenshots: app/test-results/journey-*.png. The devnet's logs: .devnet/journey/logs/.
 // Run (one devnet at a time: it takes the devnet's fixed ports):
 //   flock /tmp/hexs-heavy.lock bash scripts/app-test.sh test/app/journey.test.ts
@@ -19,11 +20,10 @@ import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import { formatEther, parseEther, toBeHex, Wallet, ZeroAddress, zeroPadValue } from "ethers";
-import { Secp256k1HdWallet } from "@cosmjs/amino";
 import { fromBech32, toHex } from "@cosmjs/encoding";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import * as hexs from "../../sdk";
-import { grantOperators, KeyServiceClient, localEndpoints, type Holder } from "../../sdk/keys";
+import { decryptForHolder, evmHolder, KeyServiceClient, localEndpoints } from "../../sdk/keys";
 import { AkashClient } from "../../sdk/akash/client";
 import type { Model } from "../../sdk/cosmwasm/Hexs.types";
 import { startDevnetApp } from "../../devnet/app";
@@ -62,6 +62,8 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
   const pageErrors: string[] = [];
   let creator: TestWallet;
   let buyer: TestWallet;
+  /** the forker's EVM wallet in her page: submits her signed price order (gas only), then is her payout address on B */
+  let forkerEvm: TestWallet;
   let keplr: KeplrBackend;
   let forkerAddress: string;
   const member2 = Wallet.createRandom().address;
@@ -119,24 +121,30 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
       for (const c of net.evm) await c.provider.send("hardhat_setBalance", [w.address, toBeHex(parseEther("10"))]);
     };
     const chains = net.evm.map((c) => hexs.evmChain(sdkChain(c)));
-    const [ck, bk] = [new Wallet(Wallet.createRandom().privateKey), new Wallet(Wallet.createRandom().privateKey)];
+    const [ck, bk, fk] = [0, 1, 2].map(() => new Wallet(Wallet.createRandom().privateKey));
     await fund(ck);
     await fund(bk);
+    await fund(fk);
     creator = new TestWallet(ck, chains, a.evmChainId);
     buyer = new TestWallet(bk, chains, a.evmChainId);
+    forkerEvm = new TestWallet(fk, chains, a.evmChainId);
     // the forker: a Cosmos account funded at the devnet's genesis (alice's; the scenario does not run here)
     keplr = new KeplrBackend(await DirectSecp256k1HdWallet.fromMnemonic(devnetMnemonic("alice"), { prefix: PREFIX }));
     [{ address: forkerAddress }] = await keplr.wallet.getAccounts();
     browser = await launch();
     await injectWallet(await newPage("creator"), () => creator);
-    await injectKeplr(await newPage("forker"), () => keplr);
+    const forkerPage = await newPage("forker");
+    await injectKeplr(forkerPage, () => keplr);
+    await injectWallet(forkerPage, () => forkerEvm);
     await injectWallet(await newPage("buyer"), () => buyer);
   });
 
   afterEach(async function () {
     const t = this.currentTest;
-    if (t?.state === "failed")
+    if (t?.state === "failed") {
       for (const [who, p] of Object.entries(pages)) if (p) await screenshot(p, failedShot(`journey-failed-${who}-`, t.title));
+      if (pageErrors.length) console.log(`    errors raised in the pages:\n${pageErrors.map((e) => `      ${e}`).join("\n")}`);
+    }
   });
 
   after(async () => {
@@ -201,6 +209,16 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
       .locator(`tr[data-member="${member2.toLowerCase()}"]`)
       .waitFor({ timeout: 30_000 });
     await screenshot(page, "journey-2-dao-created");
+
+    // the root is priced on A only: the Cosmos page (step 3) must send its buyers there, not offer it for 0
+    await page.goto(`${url}#/studio`);
+    const priceForm = page.getByRole("form", { name: "Set a price for Journey Llama 8B" });
+    await priceForm.waitFor({ timeout: 60_000 });
+    await priceForm.getByLabel("Chain").selectOption(String(a.hexsChainId));
+    await priceForm.getByLabel("Key price").fill("0.05");
+    await priceForm.getByRole("button", { name: "Set price" }).click();
+    await page.getByTestId("studio-done").filter({ hasText: "Price set: 0.05 ETH on Devnet A" }).waitFor({ timeout: 60_000 });
+    expect((await on(a).registry.saleInfo(root, NATIVE)).keyPrice).to.equal(parseEther("0.05"));
   });
 
   it("3. a second user forks it on the Cosmos chain with the Keplr-compatible wallet; the fork is mirrored to A and B", async () => {
@@ -210,7 +228,20 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
     await page.getByLabel("connected Cosmos account").filter({ hasText: forkerAddress }).waitFor({ timeout: 60_000 });
     // the wallet did not know the devnet's chain: the page suggested it first
     expect(keplr.calls.slice(0, 2)).to.deep.equal(["suggestChain", "enable"]);
-    await page.locator(`tr[data-model="${root}"]`).waitFor({ timeout: 30_000 });
+    const rootRow = page.locator(`tr[data-model="${root}"]`);
+    await rootRow.waitFor({ timeout: 30_000 });
+    // the chain's name from the registry (its label), never the implementation's ("wasmd")
+    expect(await page.locator("body").innerText()).to.not.match(/wasmd/i);
+    expect(await page.getByRole("heading", { name: "Models on Hexs Cosmos devnet" }).count()).to.equal(1);
+    // mirrored here with no price on this chain: not "Buy … for 0", but where it is for sale
+    expect(await rootRow.innerText()).to.contain("not for sale on Hexs Cosmos devnet");
+    expect(await rootRow.getByRole("button").count(), "no Buy button for an unpriced model").to.equal(0);
+    await rootRow
+      .getByTestId("priced-elsewhere")
+      .filter({ hasText: "Priced on Devnet A: buy on its model page" })
+      .waitFor({ timeout: 60_000 });
+    expect(await rootRow.getByRole("link", { name: "buy on its model page" }).getAttribute("href")).to.equal(`#/model/${root}`);
+    await screenshot(page, "journey-3-not-for-sale-here");
     const form = page.getByRole("form", { name: /^Fork a model on / });
     await form.getByLabel("Parent model").selectOption(root.toString());
     await form.getByLabel("The fork's SDL").fill(SDL);
@@ -238,37 +269,52 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
     expect((await on(b).registry.model(fork)).sdlLocator).to.equal(locator);
   });
 
-  it("4. a third user buys the fork's key on chain B with an Akash deployment in the page: held on B, mirrored to A and the Cosmos chain", async () => {
-    // Not in the app (said in the report): a Cosmos creator prices her model on an EVM chain with an
-    // ADR-36 signed price order that anyone submits, and lets the lease operators decrypt her SDL.
-    const amino = await Secp256k1HdWallet.fromMnemonic(devnetMnemonic("alice"), { prefix: PREFIX });
-    const order: hexs.PriceOrder = {
-      creator: { family: hexs.AccountFamily.Cosmos, address: hex20(forkerAddress) },
-      chain: b.hexsChainId,
-      modelId: fork,
-      currency: NATIVE,
-      keyPrice: FORK_PRICE,
-      deploymentPrice: DEPLOY_PRICE,
-      listed: true,
-      nonce: 0n,
+  it("4. the forker prices her fork on B and lets the lease operators decrypt it from the Cosmos page; a third user buys the fork's key on chain B with an Akash deployment in the page: held on B, mirrored to A and the Cosmos chain", async () => {
+    // the forker prices her fork on B in the Cosmos page: Keplr signs the order (ADR-36), her page's EVM wallet submits it
+    const fp = pages.forker!;
+    const creatorPanel = fp.locator('section[aria-labelledby="cosmos-creator-h"]');
+    await creatorPanel.waitFor({ timeout: 30_000 });
+    await creatorPanel.getByLabel("Your model").selectOption(fork.toString());
+    const priceForm = creatorPanel.getByRole("form", { name: /on an EVM chain$/ });
+    await priceForm.getByLabel("EVM chain").selectOption(String(b.hexsChainId));
+    await priceForm.getByLabel("Key price (ETH)").fill(formatEther(FORK_PRICE));
+    await priceForm.getByLabel("Akash deployment escrow (ETH, optional)").fill(formatEther(DEPLOY_PRICE));
+    const outcome = async () => {
+      await fp.locator('[data-testid="cosmos-done"], [data-testid="buy-error"]').first().waitFor({ timeout: 90_000 });
+      if (await fp.getByTestId("buy-error").count()) expect.fail(await fp.getByTestId("buy-error").innerText());
+      return fp.getByTestId("cosmos-done").innerText();
     };
-    order.nonce = await hexs.nextPriceOrderNonce(on(b), order.creator);
-    const submitter = await b.signer(5);
-    await hexs.submitPriceOrder(
-      hexs.connectContracts(sdkChain(b), submitter),
-      submitter,
-      order,
-      await hexs.signPriceOrderWith(amino, order, PREFIX),
+    // a refused Keplr signature: said so, nothing submitted on B
+    keplr.reject = true;
+    await priceForm.getByRole("button", { name: "Sign and submit the price" }).click();
+    await fp.getByTestId("buy-error").filter({ hasText: "Signature rejected" }).waitFor({ timeout: 60_000 });
+    keplr.reject = false;
+    expect((await on(b).registry.saleInfo(fork, NATIVE)).listed).to.equal(false);
+    const signedBefore = keplr.arbitrary;
+    await priceForm.getByRole("button", { name: "Sign and submit the price" }).click();
+    expect(await outcome()).to.match(
+      new RegExp(
+        `^Priced .* on Devnet B: 0\\.02 ETH a key, 0\\.01 ETH for an Akash deployment\\. Your signed order was submitted by ${forkerEvm.address}`,
+      ),
     );
+    expect(keplr.arbitrary - signedBefore, "one ADR-36 signature: the order").to.equal(1);
     const sale = await on(b).registry.saleInfo(fork, NATIVE);
     expect([sale.listed, sale.keyPrice, sale.deploymentPrice]).to.deep.equal([true, FORK_PRICE, DEPLOY_PRICE]);
-    const forkerHolder: Holder = { family: "cosmos", address: forkerAddress, signer: amino };
-    await grantOperators(
-      new KeyServiceClient(localEndpoints(net.services!.keyService)),
-      forkerHolder,
-      locator,
-      net.keys.map((k) => k.address),
+    const forkerStandIn = await on(b).registry.localCreator({ family: 2, addr: zeroPadValue(hex20(forkerAddress), 32) });
+    expect(await on(b).payoutBindings!.priceOrderNonce(forkerStandIn)).to.equal(1n);
+    await screenshot(fp, "journey-4-priced-on-b");
+
+    // and lets the lease operators decrypt its SDL (the key service's challenges, signed in Keplr)
+    await creatorPanel.getByRole("button", { name: /^Let the lease operators decrypt / }).click();
+    expect(await outcome()).to.match(
+      new RegExp(
+        `^The ${net.keys.length} lease operators may now decrypt .*'s SDL: a purchase with an Akash deployment can open its lease\\.$`,
+      ),
     );
+    const keyService = new KeyServiceClient(localEndpoints(net.services!.keyService));
+    const op = net.keys[0];
+    const asOperator = await decryptForHolder(keyService, evmHolder(op, op.address), locator);
+    expect(asOperator.equals(Buffer.from(SDL, "utf8")), "the first operator decrypts the fork's SDL").to.equal(true);
 
     const page = pages.buyer!;
     await page.goto(`${url}#/model/${fork}`);
@@ -376,21 +422,45 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
     }
   });
 
-  it("7. royalties: the creator sees the model's share of the sale in the studio, settles and claims it on B; the forker's share is credited there", async () => {
+  it("7. royalties: the buyer settles the fork's level on its model page; the creator sees the model's share in the studio, settles and claims it on B", async () => {
     const page = pages.creator!;
     const B = on(b);
-    // the fork's level (its creator is a Cosmos account: the studio settles only the wallet's own models)
-    const anyone = await b.signer(6);
-    const [level] = await hexs.settle(hexs.connectContracts(sdkChain(b), anyone), anyone, {
-      modelId: fork,
-      currency: NATIVE,
-      levels: 1n,
-    });
+    // anyone settles a level of the lineage on the model page: the buyer settles the fork's, on B
+    const bp = pages.buyer!;
+    const forkVault = await B.market.vaultOf(fork, NATIVE);
+    expect(forkVault > 0n, "the sale's price waits in the fork's vault on B").to.equal(true);
+    await bp.goto(`${url}#/model/${fork}`);
+    const vaultRow = bp.locator(`[data-testid="vaults"] tr[data-chain="2"][data-model="${fork}"][data-currency="${NATIVE}"]`);
+    await vaultRow
+      .getByTestId("vault")
+      .filter({ hasText: `${formatEther(forkVault)} ETH` })
+      .waitFor({ timeout: 60_000 });
+    expect(await bp.locator(`[data-testid="vaults"] tr[data-chain="2"][data-model="${root}"]`).innerText()).to.contain(
+      "level 1 up: Journey Llama 8B",
+    );
+    await vaultRow.getByRole("button", { name: /^Settle .*'s ETH vault on Devnet B$/ }).click();
+    await bp.locator('[data-testid="vault-done"], [data-testid="vault-error"]').first().waitFor({ timeout: 60_000 });
+    if (await bp.getByTestId("vault-error").count()) expect.fail(await bp.getByTestId("vault-error").innerText());
+    const [settled] = await B.market.queryFilter(B.market.filters.Settled(fork, NATIVE));
     const forkerHere = await B.registry.localCreator({ family: 2, addr: zeroPadValue(hex20(forkerAddress), 32) });
-    expect(await B.market.creditOf(forkerHere, NATIVE)).to.equal(level.creatorShare);
-    expect(level.creatorShare > 0n).to.equal(true);
+    expect(settled.args.creatorShare > 0n).to.equal(true);
+    expect(await B.market.creditOf(forkerHere, NATIVE)).to.equal(settled.args.creatorShare);
+    expect(await B.market.vaultOf(fork, NATIVE)).to.equal(0n);
     const rootVault = await B.market.vaultOf(root, NATIVE);
+    expect(rootVault).to.equal(settled.args.parentShare);
     expect(rootVault > 0n, "the fork's sale paid the parent's royalty into its vault").to.equal(true);
+    expect(await bp.getByTestId("vault-done").innerText()).to.contain(`Settled ${formatEther(forkVault)} ETH of `);
+    expect(await bp.getByTestId("vault-done").innerText()).to.contain(
+      `${formatEther(rootVault)} ETH into Journey Llama 8B's vault`,
+    );
+    await vaultRow.getByTestId("vault").filter({ hasText: "0.0 ETH" }).waitFor({ timeout: 30_000 });
+    await screenshot(bp, "journey-7-fork-level-settled");
+    // settling it again: nothing to settle, said so, nothing sent
+    const creditBefore = await B.market.creditOf(forkerHere, NATIVE);
+    await vaultRow.getByRole("button", { name: /^Settle / }).click();
+    await bp.getByTestId("vault-error").filter({ hasText: "Nothing to settle" }).waitFor({ timeout: 30_000 });
+    expect(await B.market.creditOf(forkerHere, NATIVE)).to.equal(creditBefore);
+    expect(await B.market.queryFilter(B.market.filters.Settled(fork, NATIVE))).to.have.length(1);
 
     await page.goto(`${url}#/studio`);
     const row = page.locator(`table[aria-label="earnings"] tr[data-chain="2"][data-currency="${NATIVE}"]`);
@@ -420,7 +490,63 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
     await screenshot(page, "journey-7-royalty-claimed");
   });
 
-  it("8. a DAO proposal on B is made, voted and executed in the page: the payee is paid from the treasury", async () => {
+  it("8. the Cosmos forker binds her EVM payout address on B in the Cosmos page, then claims her royalty there with it", async () => {
+    const page = pages.forker!;
+    const B = on(b);
+    const forkerHere = await B.registry.localCreator({ family: 2, addr: zeroPadValue(hex20(forkerAddress), 32) });
+    const owed = await B.market.earningsOf(forkerHere, NATIVE);
+    expect(owed > 0n, "the fork's level credited her earnings on B").to.equal(true);
+    await page.goto(`${url}#/cosmos`);
+    await page.reload(); // a fresh page: her earnings and payout on B are read from the chains
+    await page.getByRole("button", { name: /^Connect Keplr on / }).click();
+    await page.getByLabel("connected Cosmos account").filter({ hasText: forkerAddress }).waitFor({ timeout: 60_000 });
+    const row = page.locator(`section[aria-labelledby="cosmos-creator-h"] tr[data-chain="${b.hexsChainId}"]`);
+    await row
+      .getByTestId("earned")
+      .filter({ hasText: `${formatEther(owed)} ETH` })
+      .waitFor({ timeout: 30_000 });
+    expect(await row.getByTestId("payout").innerText()).to.equal("none bound");
+    // her EVM wallet's address is offered as the payout address
+    expect((await row.getByRole("textbox", { name: "Payout address on Devnet B" }).inputValue()).toLowerCase()).to.equal(
+      forkerEvm.address.toLowerCase(),
+    );
+    await row.getByRole("button", { name: "Bind the payout address on Devnet B" }).click();
+    await page.locator('[data-testid="cosmos-done"], [data-testid="buy-error"]').first().waitFor({ timeout: 90_000 });
+    if (await page.getByTestId("buy-error").count()) expect.fail(await page.getByTestId("buy-error").innerText());
+    expect(await page.getByTestId("cosmos-done").innerText()).to.match(
+      /^Bound 0x[0-9a-fA-F]{40} as your payout address on Devnet B/,
+    );
+    await mirrored(
+      `the forker's payout binding applied on ${b.label}`,
+      async () => (await B.registry.payoutOf(forkerHere)) === forkerEvm.address,
+    );
+    await row.getByTestId("payout").filter({ hasText: forkerEvm.address }).waitFor({ timeout: 30_000 });
+    await screenshot(page, "journey-8-payout-bound");
+    // her EVM wallet on A, refusing to switch: a wrong network, nothing claimed
+    forkerEvm.chainId = a.evmChainId;
+    forkerEvm.modes = { rejectSwitch: true };
+    await row.getByRole("button", { name: "Claim your earnings on Devnet B" }).click();
+    await page.getByTestId("buy-error").filter({ hasText: "Wrong network" }).waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId("buy-error").innerText()).to.contain("Switch your wallet to Devnet B");
+    expect(await B.market.earningsOf(forkerHere, NATIVE)).to.equal(owed);
+    forkerEvm.modes = {};
+    const before = await b.provider.getBalance(forkerEvm.address);
+    await row.getByRole("button", { name: "Claim your earnings on Devnet B" }).click();
+    await page.locator('[data-testid="cosmos-done"], [data-testid="buy-error"]').first().waitFor({ timeout: 60_000 });
+    if (await page.getByTestId("buy-error").count()) expect.fail(await page.getByTestId("buy-error").innerText());
+    expect(await page.getByTestId("cosmos-done").innerText()).to.equal(
+      `Claimed ${formatEther(owed)} ETH of your earnings on Devnet B, paid to ${forkerEvm.address}.`,
+    );
+    expect(await B.market.earningsOf(forkerHere, NATIVE)).to.equal(0n);
+    const claimed = await B.market.queryFilter(B.market.filters.Claimed(forkerHere, NATIVE));
+    expect(claimed.map((e) => [e.args.to, e.args.amount])).to.deep.equal([[forkerEvm.address, owed]]);
+    const after = await b.provider.getBalance(forkerEvm.address);
+    expect(after > before && after - before <= owed, "paid to her EVM wallet, less the claim's gas").to.equal(true);
+    await row.getByTestId("earned").filter({ hasText: "0.0 ETH" }).waitFor({ timeout: 30_000 });
+    await screenshot(page, "journey-8-claimed");
+  });
+
+  it("9. a DAO proposal on B is made, voted and executed in the page: the payee is paid from the treasury", async () => {
     const page = pages.creator!;
     const gov = await hexs.governorOf(on(b), root);
     const treasury = await gov.treasury(ZeroAddress);
@@ -448,7 +574,7 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
       .filter({ hasText: "Vote counted (1 vote): for 1, against 0, abstain 0" })
       .waitFor({ timeout: 60_000 });
     expect(await gov.hasVoted(pid, creator.address)).to.equal(true);
-    await screenshot(page, "journey-8-dao-voted");
+    await screenshot(page, "journey-9-dao-voted");
     await card.filter({ hasText: "no queue step: this DAO executes directly" }).waitFor({ timeout: 60_000 });
     expect(hexs.PROPOSAL_STATES[Number(await gov.state(pid))]).to.equal("Succeeded");
     const payeeBefore = await b.provider.getBalance(payee);
@@ -465,7 +591,7 @@ describe("the app's whole journey on the devnet (issue 12): publish, fork on Cos
       [payee, amount, "akash-escrow:journey/1"],
     ]);
     await card.filter({ hasText: "Executed: paid from the treasury" }).waitFor({ timeout: 60_000 });
-    await screenshot(page, "journey-8-dao-executed");
+    await screenshot(page, "journey-9-dao-executed");
   });
 
   it("no page raised an error along the way", () => {

@@ -56,6 +56,7 @@ export interface Locator {
   filter(o: { hasText: string | RegExp }): Locator;
   click(): Promise<void>;
   fill(value: string): Promise<void>;
+  inputValue(): Promise<string>;
   selectOption(value: string): Promise<unknown>;
   getByLabel(text: string | RegExp): Locator;
   getByTestId(id: string): Locator;
