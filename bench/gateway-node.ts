@@ -223,6 +223,7 @@ async function main(): Promise<void> {
           upstreamBps: 0,
           daoBps: 0,
           forkRoyaltyBps: 1000,
+          resaleRoyaltyBps: 0,
           sdlLocator: "lighthouse://x",
           metadataUri: "",
         }),

@@ -65,6 +65,7 @@ export const SCHEMA = {
     ["upstreamBps", "u16"],
     ["daoBps", "u16"],
     ["forkRoyaltyBps", "u16"],
+    ["resaleRoyaltyBps", "u16", { doc: "royalty on key resales (EVM secondaryRoyaltyBps, CosmWasm royalty.resale_bps)" }],
     ["sdlLocator", "string"],
     ["metadataUri", "string"],
   ],

@@ -247,6 +247,7 @@ export function evmModelBody(modelId: bigint, sdlLocator: string): ModelRegister
     upstreamBps: 0,
     daoBps: 0,
     forkRoyaltyBps: 500,
+    resaleRoyaltyBps: 500,
     sdlLocator,
     metadataUri: "",
   };

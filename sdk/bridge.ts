@@ -93,6 +93,9 @@ export function lzReceiveOption(gas: bigint): string {
 //   Per plugin: the expiry plugin's row minus the default's = 96,213, +25% = 125,000.
 //   The derived base is 125,000 (the ModelUpdated row); the enforced 120,000 is kept (it is set
 //   on chain by `lz:wire`): every packet above and in the mixed-packet test passes at option / 1.1.
+//   (2026-12-07) ModelRegistered carries the resale royalty rate (2 more body bytes, charged per
+//   byte): the mirrored collection keeps it in the storage word its initializer writes anyway and
+//   the registry checks it against the cap, so the kind's figure is kept (not re-measured).
 //
 // Whole-transaction figures include the 21,000 intrinsic gas, the calldata and the endpoint,
 // which the executor's lzReceive gas does not have to cover, so they over-state the need.

@@ -230,6 +230,7 @@ export function rootModelRegistered(
     upstreamBps: 0,
     daoBps: 0,
     forkRoyaltyBps: 1000,
+    resaleRoyaltyBps: 0,
     sdlLocator: "",
     metadataUri: "",
     ...over,

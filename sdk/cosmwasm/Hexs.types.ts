@@ -201,6 +201,14 @@ export type ExecuteMsg = {
   transfer_admin: {
     new_admin: string;
   };
+} | {
+  set_remote_price: {
+    chain: number;
+    currency: HexBinary;
+    payout: Account;
+    price: Uint128;
+    token_id: string;
+  };
 };
 export type Account = {
   cosmos: string;
@@ -368,6 +376,11 @@ export type QueryMsg = {
   };
 } | {
   minter: {};
+} | {
+  remote_price: {
+    chain: number;
+    token_id: string;
+  };
 };
 export interface MigrateMsg {}
 export interface AllNftInfoResponse {
@@ -504,4 +517,11 @@ export interface Refusal {
   nonce: number;
   reason: string;
   src: number;
+}
+export type NullableRemotePrice = RemotePrice | null;
+export interface RemotePrice {
+  currency: HexBinary;
+  payout: Binary;
+  price: Uint128;
+  seller: Addr;
 }

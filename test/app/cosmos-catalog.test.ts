@@ -295,6 +295,7 @@ describe("web app: models published on the Cosmos chain in the catalog (real was
           upstreamBps: 0,
           daoBps: 0,
           forkRoyaltyBps: 0,
+          resaleRoyaltyBps: 0,
           sdlLocator: "ipfs://forged",
           metadataUri: "",
         },

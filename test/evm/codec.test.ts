@@ -368,6 +368,7 @@ describe("Hexs message codec", function () {
           upstreamBps: u16,
           daoBps: u16,
           forkRoyaltyBps: u16,
+          resaleRoyaltyBps: u16,
           sdlLocator: str,
           metadataUri: str,
         })

@@ -84,13 +84,14 @@ function fromCosmos(nonce: bigint, kind: Kind, body: Message["body"], dstChain =
   return hexlify(encodeMessage({ version: 1, kind, srcChain: COSMOS, dstChain, nonce, body } as Message));
 }
 
-function cosmosModelRegistered(nonce: bigint): string {
+function cosmosModelRegistered(nonce: bigint, resaleRoyaltyBps = 1250): string {
   return fromCosmos(
     nonce,
     Kind.ModelRegistered,
     rootModelRegistered(cosmosModel, cosmosAccount, {
       contentCommitment: ethers.id("cosmos-model"),
       forkRoyaltyBps: 1500,
+      resaleRoyaltyBps,
       sdlLocator: "lighthouse://bafkcosmos",
       metadataUri: "ipfs://cosmos-meta",
     }),
@@ -126,7 +127,7 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
 
   describe("EVM ↔ EVM over LayerZero", () => {
     it("mirrors a model published on A onto B, with its own key collection there", async () => {
-      const m = await publish(a.p, creator, { forkRoyaltyBps: 1200 });
+      const m = await publish(a.p, creator, { forkRoyaltyBps: 1200, secondaryRoyaltyBps: 800 });
       expect(await b.p.registryLens.exists(b.p.registry, m.modelId)).to.equal(false);
       await (await flushLane(a.hub, a.bridge, B))!.wait();
       const mirrored = await b.p.registry.model(m.modelId);
@@ -134,6 +135,10 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       expect(mirrored.contentCommitment).to.equal((await a.p.registry.model(m.modelId)).contentCommitment);
       expect(mirrored.forkRoyaltyBps).to.equal(1200);
       expect(await b.p.registry.keysOf(m.modelId)).to.not.equal(ethers.ZeroAddress);
+      // The mirrored collection resells keys at the home chain's ERC-2981 rate (ModelRegistered's).
+      const keysB = await ethers.getContractAt("KeyNFT", await b.p.registry.keysOf(m.modelId));
+      const [receiver, royalty] = await keysB.royaltyInfo(1, 10_000);
+      expect([receiver, royalty]).to.deep.equal([await keysB.getAddress(), 800n]);
       expect((await b.hub.lane(A)).inbound).to.equal(1n);
     });
 
@@ -258,12 +263,21 @@ describe("cross-chain: hub, LayerZero bridge, attestation gateway", () => {
       await expect(a.gateway.connect(carol).submitBatch(batch, sign(batch))).to.emit(a.gateway, "BatchAccepted");
       const m = await a.p.registry.model(cosmosModel);
       expect(m.forkRoyaltyBps).to.equal(1500);
+      const keys = await ethers.getContractAt("KeyNFT", await a.p.registry.keysOf(cosmosModel));
+      expect((await keys.royaltyInfo(1, 10_000))[1]).to.equal(1250n); // the Cosmos model's resale_bps
       // A non-EVM creator is represented by a stand-in address derived from its account word.
       expect(m.creator).to.equal(await a.p.registry.localCreator({ family: 2, addr: zeroPadValue(cosmosAccount.address, 32) }));
       expect(await a.hub.hasMirroredAccess(cosmosModel, { family: 2, addr: zeroPadValue(cosmosAccount.address, 32) })).to.equal(
         true,
       );
       expect((await a.hub.lane(COSMOS)).inbound).to.equal(2n);
+    });
+
+    it("refuses a mirrored model whose resale royalty is above the cap, and mirrors nothing of it", async () => {
+      const batch = [cosmosModelRegistered(1n, 2501)];
+      await expect(a.gateway.submitBatch(batch, sign(batch))).to.emit(a.hub, "MessageRejected");
+      expect(await a.p.registryLens.exists(a.p.registry, cosmosModel)).to.equal(false);
+      expect((await a.hub.lane(COSMOS)).inbound).to.equal(1n); // the lane moved past it
     });
 
     it("rejects signatures from outside the set, duplicates, too few, and the wrong destination", async () => {

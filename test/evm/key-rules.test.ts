@@ -266,6 +266,7 @@ describe("key rules on every path that changes a key's holder (items 18-20)", ()
           upstreamBps: 0,
           daoBps: 0,
           forkRoyaltyBps: 0,
+          resaleRoyaltyBps: 0,
           sdlLocator: "lighthouse://x",
           metadataUri: "",
         }),

@@ -41,6 +41,7 @@ library HexsBodies {
         uint16 upstreamBps;
         uint16 daoBps;
         uint16 forkRoyaltyBps;
+        uint16 resaleRoyaltyBps; // royalty on key resales (EVM secondaryRoyaltyBps, CosmWasm royalty.resale_bps)
         string sdlLocator;
         string metadataUri;
     }
@@ -191,6 +192,7 @@ library HexsBodies {
                     b.upstreamBps,
                     b.daoBps,
                     b.forkRoyaltyBps,
+                    b.resaleRoyaltyBps,
                     HexsCodec.encString(b.sdlLocator),
                     HexsCodec.encString(b.metadataUri)
                 )
@@ -331,6 +333,8 @@ library HexsBodies {
         r.daoBps = uint16(v);
         (v, o) = HexsCodec.readUint(b, o, 2);
         r.forkRoyaltyBps = uint16(v);
+        (v, o) = HexsCodec.readUint(b, o, 2);
+        r.resaleRoyaltyBps = uint16(v);
         (r.sdlLocator, o) = HexsCodec.readString(b, o);
         (r.metadataUri, o) = HexsCodec.readString(b, o);
         HexsCodec.readEnd(b, o);

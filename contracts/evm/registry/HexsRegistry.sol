@@ -321,6 +321,9 @@ contract HexsRegistry is
         if (r.upstreamBps > MAX_FORK_ROYALTY_BPS) revert RoyaltyTooHigh(r.upstreamBps, MAX_FORK_ROYALTY_BPS);
         if (r.forkRoyaltyBps > MAX_FORK_ROYALTY_BPS) revert RoyaltyTooHigh(r.forkRoyaltyBps, MAX_FORK_ROYALTY_BPS);
         if (r.daoBps > MAX_DAO_BPS) revert RoyaltyTooHigh(r.daoBps, MAX_DAO_BPS);
+        if (r.resaleRoyaltyBps > MAX_SECONDARY_ROYALTY_BPS) {
+            revert RoyaltyTooHigh(r.resaleRoyaltyBps, MAX_SECONDARY_ROYALTY_BPS);
+        }
         if (r.contentCommitment == bytes32(0)) revert EmptyCommitment();
         address beacon = s.keyBeacon;
         if (beacon == address(0)) revert KeyBeaconNotSet();
@@ -344,7 +347,9 @@ contract HexsRegistry is
         PluginConfig[] memory plugins = new PluginConfig[](n);
         if (r.soulbound) plugins[--n] = PluginConfig(s.soulboundPlugin, "");
         if (r.keyDuration != 0) plugins[--n] = PluginConfig(s.expiryPlugin, abi.encode(r.keyDuration));
-        address keys = address(new BeaconProxy(beacon, abi.encodeCall(KeyNFT.initialize, (r.modelId, 0, plugins))));
+        address keys = address(
+            new BeaconProxy(beacon, abi.encodeCall(KeyNFT.initialize, (r.modelId, r.resaleRoyaltyBps, plugins)))
+        );
         m.keys = keys;
         s.hub.authorizeRecorder(keys);
         emit ModelMirrored(r.modelId, m.creator, r.parentId, keys);
@@ -518,9 +523,11 @@ contract HexsRegistry is
         address beacon = s.keyBeacon;
         if (beacon == address(0)) revert KeyBeaconNotSet();
 
-        uint32 serial = GlobalIds.next(s.modelSerial);
-        s.modelSerial = serial;
-        modelId = GlobalIds.make(s.chainId, serial);
+        {
+            uint32 serial = GlobalIds.next(s.modelSerial);
+            s.modelSerial = serial;
+            modelId = GlobalIds.make(s.chainId, serial);
+        }
 
         Model storage m = s.models[modelId];
         m.creator = msg.sender;
@@ -543,16 +550,27 @@ contract HexsRegistry is
 
         _emitPublished(modelId, m, p);
         IHexsHub hub_ = s.hub;
-        if (address(hub_) != address(0)) {
-            hub_.authorizeRecorder(keys);
-            hub_.record(HexsBodies.KIND_MODEL_REGISTERED, HexsBodies.encodeModelRegistered(_registered(modelId, m)));
-            // ModelRegistered does not say that transfers are checked by plugins: mirrors learn it
-            // from a KeyPolicySet right after it.
-            KeyNFT(payable(keys)).recordPolicyAtPublish();
-        }
+        if (address(hub_) != address(0)) _announce(hub_, modelId, m, p.secondaryRoyaltyBps);
     }
 
-    function _registered(uint64 modelId, Model storage m) private view returns (HexsBodies.ModelRegistered memory r) {
+    /// @dev Records ModelRegistered (apart from `_register` for the stack).
+    function _announce(IHexsHub hub_, uint64 modelId, Model storage m, uint16 resaleRoyaltyBps) private {
+        address keys = m.keys;
+        hub_.authorizeRecorder(keys);
+        hub_.record(
+            HexsBodies.KIND_MODEL_REGISTERED,
+            HexsBodies.encodeModelRegistered(_registered(modelId, m, resaleRoyaltyBps))
+        );
+        // ModelRegistered does not say that transfers are checked by plugins: mirrors learn it
+        // from a KeyPolicySet right after it.
+        KeyNFT(payable(keys)).recordPolicyAtPublish();
+    }
+
+    function _registered(
+        uint64 modelId,
+        Model storage m,
+        uint16 resaleRoyaltyBps
+    ) private view returns (HexsBodies.ModelRegistered memory r) {
         HexsBodies.KeyPolicySet memory policy = KeyNFT(payable(m.keys)).keyPolicy();
         r.modelId = modelId;
         r.parentId = m.parentId;
@@ -565,6 +583,7 @@ contract HexsRegistry is
         r.upstreamBps = m.upstreamBps;
         r.daoBps = m.daoBps;
         r.forkRoyaltyBps = m.forkRoyaltyBps;
+        r.resaleRoyaltyBps = resaleRoyaltyBps;
         r.sdlLocator = m.sdlLocator;
         r.metadataUri = m.metadataUri;
     }

@@ -82,6 +82,8 @@ pub struct ModelRegistered {
     pub upstream_bps: u16,
     pub dao_bps: u16,
     pub fork_royalty_bps: u16,
+    /// Royalty on key resales (EVM secondaryRoyaltyBps, CosmWasm royalty.resale_bps).
+    pub resale_royalty_bps: u16,
     pub sdl_locator: String,
     pub metadata_uri: String,
 }
@@ -292,6 +294,7 @@ pub(crate) fn encode_body(w: &mut Writer, body: &Body) -> Result<(), CodecError>
             w.u16(b.upstream_bps);
             w.u16(b.dao_bps);
             w.u16(b.fork_royalty_bps);
+            w.u16(b.resale_royalty_bps);
             w.string(&b.sdl_locator)?;
             w.string(&b.metadata_uri)?;
         }
@@ -415,6 +418,7 @@ pub fn decode_body(kind: Kind, data: &[u8]) -> Result<Body, CodecError> {
             upstream_bps: r.u16()?,
             dao_bps: r.u16()?,
             fork_royalty_bps: r.u16()?,
+            resale_royalty_bps: r.u16()?,
             sdl_locator: r.string()?,
             metadata_uri: r.string()?,
         }),

@@ -53,6 +53,7 @@ fn message_json(m: &Message) -> Value {
             "upstreamBps": b.upstream_bps,
             "daoBps": b.dao_bps,
             "forkRoyaltyBps": b.fork_royalty_bps,
+            "resaleRoyaltyBps": b.resale_royalty_bps,
             "sdlLocator": b.sdl_locator,
             "metadataUri": b.metadata_uri,
         }),

@@ -205,6 +205,15 @@ pub fn execute(
             resale::execute_accept_offer(deps, env, info, &cfg, token_id, bidder)
         }
         ExecuteMsg::CancelOffer { token_id } => resale::execute_cancel_offer(deps, info, token_id),
+        ExecuteMsg::SetRemotePrice {
+            token_id,
+            chain,
+            currency,
+            price,
+            payout,
+        } => resale::execute_set_remote_price(
+            deps, info, &cfg, token_id, chain, currency, price, payout,
+        ),
         ExecuteMsg::TransferNft {
             recipient,
             token_id,
@@ -312,6 +321,11 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
             start_after,
             limit,
         } => to_json_binary(&query::offers(deps, &token_id, start_after, limit)?),
+        QueryMsg::RemotePrice { token_id, chain } => {
+            let id = keys::parse_token_id(&token_id)
+                .map_err(|e| cosmwasm_std::StdError::generic_err(e.to_string()))?;
+            to_json_binary(&crate::state::REMOTE_PRICES.may_load(deps.storage, (id, chain))?)
+        }
         QueryMsg::OwnerOf {
             token_id,
             include_expired,

@@ -247,6 +247,14 @@ pub enum ContractError {
         to_name: String,
         to_version: String,
     },
+
+    #[error(
+        "chain {chain} is not a peer of this chain: remote prices are for the peers in the config"
+    )]
+    NotResalePeer { chain: u32 },
+
+    #[error("a remote currency is 1 to 128 bytes (an EVM token address, or 20 zero bytes for the native coin), got {len}")]
+    BadRemoteCurrency { len: usize },
 }
 
 /// Why a message of a batch is not one message of one lane into this chain
@@ -281,12 +289,13 @@ pub enum MirrorError {
     ModelExists { id: u64 },
 
     #[error(
-        "royalty above caps: upstream {upstream_bps} bps, fork {fork_royalty_bps} bps, dao {dao_bps} bps"
+        "royalty above caps: upstream {upstream_bps} bps, fork {fork_royalty_bps} bps, dao {dao_bps} bps, resale {resale_bps} bps"
     )]
     RoyaltyAboveCaps {
         upstream_bps: u16,
         fork_royalty_bps: u16,
         dao_bps: u16,
+        resale_bps: u16,
     },
 
     #[error("parent commitment {got} does not match model {parent}'s {expected}")]
@@ -390,6 +399,9 @@ pub enum MirrorError {
         nonce: u64,
         last: u64,
     },
+
+    #[error("resale order {id} was placed on chain {origin}, not on the lane's chain {src}")]
+    OrderNotFromSource { id: u64, origin: u32, src: u32 },
 }
 
 impl MirrorError {

@@ -240,13 +240,16 @@ pub fn execute_receive_batch(
     for (m, raw) in decoded.into_iter().zip(messages) {
         let kind = m.kind().name();
         let nonce = m.nonce;
-        match apply_isolated(deps.api, deps.storage, cfg, src, m.body) {
-            Ok(()) => events.push(
-                Event::new("hexs_inbound")
-                    .add_attribute("kind", kind)
-                    .add_attribute("src", src.to_string())
-                    .add_attribute("nonce", nonce.to_string()),
-            ),
+        match apply_isolated(deps.api, deps.storage, &env, cfg, src, m.body) {
+            Ok(outbound) => {
+                events.push(
+                    Event::new("hexs_inbound")
+                        .add_attribute("kind", kind)
+                        .add_attribute("src", src.to_string())
+                        .add_attribute("nonce", nonce.to_string()),
+                );
+                events.extend(outbound);
+            }
             Err(error) => {
                 let refusal = Refusal {
                     src,
@@ -284,18 +287,28 @@ pub fn execute_receive_batch(
 }
 
 /// Applies one message with its writes staged: storage changes only when it applies whole.
+/// Returns the outbound events it journals (a resale order answered here).
 fn apply_isolated(
     api: &dyn Api,
     storage: &mut dyn Storage,
+    env: &Env,
     cfg: &Config,
     src: u32,
     body: codec::Body,
-) -> ApplyResult {
+) -> Result<Vec<Event>, MirrorError> {
     let mut staged = Staged::new(storage);
-    apply(api, &mut staged, cfg, src, body)?;
+    let events = match body {
+        codec::Body::ResaleOrder(o) if o.listing_chain == cfg.chain_id && src != cfg.akash_lane => {
+            crate::resale::apply_order(api, &mut staged, env, cfg, src, o)?
+        }
+        body => {
+            apply(api, &mut staged, cfg, src, body)?;
+            vec![]
+        }
+    };
     let writes = staged.into_writes();
     commit(storage, writes);
-    Ok(())
+    Ok(events)
 }
 
 /// Applies again a message refused earlier (anyone may ask, as on the EVM hub: the message
@@ -327,10 +340,11 @@ pub fn execute_reapply(
             index: 0,
             error: e.into(),
         })?;
-    apply_isolated(deps.api, deps.storage, cfg, src, m.body)
+    let outbound = apply_isolated(deps.api, deps.storage, &env, cfg, src, m.body)
         .map_err(|error| ContractError::InvalidMirror { index: 0, error })?;
     REFUSALS.remove(deps.storage, (src, nonce));
     Ok(Response::new()
+        .add_events(outbound)
         .add_attribute("action", "reapply")
         .add_event(
             Event::new("hexs_inbound")
@@ -379,11 +393,13 @@ fn apply(
             if r.upstream_bps > crate::models::MAX_FORK_ROYALTY_BPS
                 || r.fork_royalty_bps > crate::models::MAX_FORK_ROYALTY_BPS
                 || r.dao_bps > crate::models::MAX_DAO_BPS
+                || r.resale_royalty_bps > crate::models::MAX_RESALE_BPS
             {
                 return Err(MirrorError::RoyaltyAboveCaps {
                     upstream_bps: r.upstream_bps,
                     fork_royalty_bps: r.fork_royalty_bps,
                     dao_bps: r.dao_bps,
+                    resale_bps: r.resale_royalty_bps,
                 });
             }
             let parent = if r.parent_id == 0 {
@@ -427,9 +443,9 @@ fn apply(
                 royalty: Royalty {
                     fork_royalty_bps: r.fork_royalty_bps,
                     dao_bps: r.dao_bps,
-                    // The codec does not carry the home chain's resale royalty (EVM
-                    // `secondaryRoyaltyBps`): keys of this model cannot be listed here.
-                    resale_bps: None,
+                    // The home chain's resale royalty (EVM `secondaryRoyaltyBps`), so keys of
+                    // this model can be listed here and their lineage earns as at home.
+                    resale_bps: Some(r.resale_royalty_bps),
                 },
                 dao: None,
                 minted: 0,
@@ -697,8 +713,8 @@ fn apply(
             PAYOUT_NONCES.save(storage, &creator, &b.bind_nonce)?;
             Ok(PAYOUTS.save(storage, &creator, &addr)?)
         }
-        // Cross-chain resale runs between EVM chains (docs/resale.md); every journal entry
-        // reaches every peer, so orders and results arrive here too and are acknowledged.
+        // Orders for this chain are answered in `apply_isolated`; every journal entry reaches
+        // every peer, so others' orders and results arrive here too and are acknowledged.
         B::ResaleOrder(_) | B::ResaleResult(_) => Ok(()),
     }
 }

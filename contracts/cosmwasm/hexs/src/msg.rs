@@ -233,6 +233,19 @@ pub enum ExecuteMsg {
     TransferAdmin {
         new_admin: String,
     },
+
+    /// The seller of key `token_id`'s listing states what a buyer paying on peer `chain`
+    /// pays (docs/resale.md, "Cross-chain fills from the CosmWasm chain"): `price` in
+    /// `currency` (that chain's token address, 20 zero bytes for its native coin), credited
+    /// there to `payout` (an account on that chain, which the buyer's order must name as the
+    /// seller). Price 0 withdraws it.
+    SetRemotePrice {
+        token_id: String,
+        chain: u32,
+        currency: HexBinary,
+        price: Uint128,
+        payout: Account,
+    },
 }
 
 /// Migrations take no parameters: `{}`.
@@ -352,6 +365,11 @@ pub enum QueryMsg {
     },
     #[returns(MinterResponse)]
     Minter {},
+
+    /// The remote price the seller of key `token_id`'s listing set for buyers paying on
+    /// `chain` (null: none). It applies only while that seller's listing is live.
+    #[returns(Option<crate::state::RemotePrice>)]
+    RemotePrice { token_id: String, chain: u32 },
 }
 
 #[cw_serde]

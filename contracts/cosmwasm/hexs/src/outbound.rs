@@ -46,6 +46,8 @@ pub enum Fact<'a> {
         amount: Uint128,
         with_deployment: bool,
     },
+    /// A body its caller built (the resale of a key to another chain: KeyMoved, ResaleResult).
+    Ready(codec::Body),
 }
 
 /// Account word (family byte + address) to the codec's account.
@@ -102,6 +104,8 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
                 upstream_bps: m.upstream_bps,
                 dao_bps,
                 fork_royalty_bps: m.royalty.fork_royalty_bps,
+                // A model published before `resale_bps` existed is announced royalty-free.
+                resale_royalty_bps: m.royalty.resale_bps.unwrap_or(0),
                 sdl_locator: m.sdl_uri.clone(),
                 metadata_uri: String::new(),
             })
@@ -179,6 +183,7 @@ fn body(storage: &dyn Storage, cfg: &Config, fact: &Fact) -> Result<codec::Body,
             deployment_requested: *with_deployment,
             deployment_params: vec![],
         }),
+        Fact::Ready(b) => b.clone(),
     })
 }
 

@@ -997,3 +997,20 @@ pub const LISTINGS: Map<u64, Listing> = Map::new("listing");
 pub const LISTINGS_BY_MODEL: Map<(u64, u64), Empty> = Map::new("listing_m");
 /// Offers by (key, bidder): one offer per bidder and key, escrowed until accepted or cancelled.
 pub const OFFERS: Map<(u64, &Addr), Offer> = Map::new("offer");
+
+/// What the seller of a listing here accepts from a buyer paying on another chain (an order
+/// that chain journals): void once the listing is someone else's.
+#[cw_serde]
+pub struct RemotePrice {
+    pub seller: Addr,
+    /// The paying chain's currency as its orders name it (20 bytes on an EVM chain, zero for
+    /// its native coin).
+    pub currency: HexBinary,
+    pub price: Uint128,
+    /// Account word (family byte + address) the order must name as the seller: the paying
+    /// chain credits it the proceeds.
+    pub payout: Binary,
+}
+
+/// Remote prices by (key, paying chain).
+pub const REMOTE_PRICES: Map<(u64, u32), RemotePrice> = Map::new("remote_price");

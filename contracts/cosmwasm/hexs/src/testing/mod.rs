@@ -8,6 +8,7 @@ mod lane_tests;
 mod mirror_tests;
 mod model_tests;
 mod price_order_tests;
+mod remote_resale_tests;
 mod resale_tests;
 mod royalty_tests;
 mod vector_tests;
@@ -398,6 +399,7 @@ pub fn model_registered(id: u64, parent: u64, creator: codec::Account) -> codec:
         upstream_bps: if parent == 0 { 0 } else { 1_000 },
         dao_bps: 0,
         fork_royalty_bps: 2_000,
+        resale_royalty_bps: 300,
         sdl_locator: "ipfs://evm-model".into(),
         metadata_uri: String::new(),
     })
