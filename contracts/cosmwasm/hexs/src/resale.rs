@@ -261,8 +261,12 @@ pub fn execute_make_offer(
     info: MessageInfo,
     cfg: &Config,
     token_id: String,
+    expires_at: Option<u64>,
 ) -> Result<Response, ContractError> {
     let id = parse_token_id(&token_id)?;
+    if expires_at.is_some_and(|at| at <= env.block.time.seconds()) {
+        return Err(ContractError::Expired);
+    }
     let key = load_local(deps.api, deps.storage, id)?;
     if key.locked {
         return Err(ContractError::Soulbound { id });
@@ -285,6 +289,7 @@ pub fn execute_make_offer(
         denom: cfg.denom.clone(),
         amount,
         made_at: env.block.time.seconds(),
+        expires_at,
     };
     OFFERS.save(deps.storage, (id, &info.sender), &offer)?;
     Ok(Response::new()
@@ -296,7 +301,8 @@ pub fn execute_make_offer(
                 .add_attribute("model", key.model.to_string())
                 .add_attribute("bidder", info.sender.to_string())
                 .add_attribute("denom", &offer.denom)
-                .add_attribute("amount", amount),
+                .add_attribute("amount", amount)
+                .add_attributes(expires_at.map(|at| ("expires_at", at.to_string()))),
         ))
 }
 
@@ -316,6 +322,16 @@ pub fn execute_accept_offer(
             id,
             bidder: bidder.to_string(),
         })?;
+    if let Some(at) = offer
+        .expires_at
+        .filter(|&at| at <= env.block.time.seconds())
+    {
+        return Err(ContractError::OfferExpired {
+            id,
+            bidder: bidder.to_string(),
+            expired_at: at,
+        });
+    }
     let key = load_local(deps.api, deps.storage, id)?;
     if !can_send(deps.storage, &env, &info.sender, &key)? {
         return Err(unauthorized_key(id));
