@@ -184,19 +184,23 @@ export async function cosmosListings(h: CosmosHexs, modelId: bigint): Promise<Co
   }
 }
 
-/** The listings of the keys `seller` holds on this chain (those it can be paid for), by key id. */
-export async function cosmosSellerListings(h: CosmosHexs, seller = h.sender): Promise<CosmosListing[]> {
+/** The ids of the keys `owner` holds on this chain (resident here), ascending. */
+export async function cosmosHeldKeys(h: CosmosHexs, owner = h.sender): Promise<bigint[]> {
   const tokens: string[] = [];
   for (;;) {
     const page = (await h.client.queryContractSmart(h.contract, {
-      tokens: { owner: seller, start_after: tokens.at(-1) ?? null, limit: PAGE },
+      tokens: { owner, start_after: tokens.at(-1) ?? null, limit: PAGE },
     })) as TokensResponse;
     tokens.push(...page.tokens);
-    if (page.tokens.length < PAGE) break;
+    if (page.tokens.length < PAGE) return tokens.map(BigInt);
   }
+}
+
+/** The listings of the keys `seller` holds on this chain (those it can be paid for), by key id. */
+export async function cosmosSellerListings(h: CosmosHexs, seller = h.sender): Promise<CosmosListing[]> {
   const out: CosmosListing[] = [];
-  for (const t of tokens) {
-    const l = await cosmosListing(h, BigInt(t));
+  for (const id of await cosmosHeldKeys(h, seller)) {
+    const l = await cosmosListing(h, id);
     if (l && l.seller === seller) out.push(l);
   }
   return out;
