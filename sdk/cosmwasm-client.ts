@@ -169,6 +169,9 @@ async function execute(
   }
 }
 
+/** `execute` for the SDK's other CosmWasm modules (sdk/cosmwasm-resale.ts). */
+export const cosmosExecute = execute;
+
 const attr = (events: readonly { type: string; attributes: readonly { key: string; value: string }[] }[], key: string) =>
   events
     .filter((e) => e.type === "wasm")

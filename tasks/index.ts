@@ -11,4 +11,5 @@ import "./akash";
 import "./bridge";
 import "./api";
 import "./resale";
+import "./cosmos-resale";
 import "./aa";

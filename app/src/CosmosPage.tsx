@@ -6,6 +6,7 @@ import type { AppConfig } from "./config";
 import { chainLabel } from "./config";
 import { formatId, metaOf, type Catalog } from "./indexer";
 import { setCosmosAccount } from "./cosmosAccount";
+import { CosmosResale } from "./CosmosResale";
 import { explain, type Explained } from "./wallet";
 import { CosmosCreator, type Run } from "./CosmosCreator";
 import { keyServiceChainOf, type CosmosChain } from "../../sdk/chains";
@@ -385,6 +386,17 @@ export function CosmosPage({ config, catalog }: { config: AppConfig; catalog?: C
             </table>
           </section>
           <CosmosCreator config={config} session={session} label={label} busy={busy} run={runCreator} nameOf={nameOf} />
+          <CosmosResale
+            h={session.h}
+            label={label}
+            models={session.models}
+            nameOf={nameOf}
+            formatCoin={session.mod.formatCoin}
+            parseCoin={session.mod.parseCoin}
+            onChanged={() =>
+              void session.mod.cosmosBalance(session.h).then((balance) => setSession((s) => s && { ...s, balance }))
+            }
+          />
           <section className="card" aria-labelledby="cosmos-fork-h">
             <h2 id="cosmos-fork-h">Fork a model on {label}</h2>
             {ungranted?.chainId === chainId && (

@@ -47,6 +47,7 @@ export type ExecuteMsg = {
     deploy_price?: Uint128 | null;
     model: Uint64;
     price?: Uint128 | null;
+    resale_bps?: number | null;
     sdl_uri?: string | null;
   };
 } | {
@@ -120,6 +121,7 @@ export type ExecuteMsg = {
   };
 } | {
   make_offer: {
+    expires_at?: number | null;
     token_id: string;
   };
 } | {
@@ -498,6 +500,7 @@ export interface OffersResponse {
 export interface OfferResponse {
   amount: Coin;
   bidder: string;
+  expires_at?: number | null;
   made_at: number;
   token_id: string;
 }

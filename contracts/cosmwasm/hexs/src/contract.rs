@@ -112,6 +112,7 @@ pub fn execute(
             deploy_price,
             content,
             sdl_uri,
+            resale_bps,
         } => models::execute_update(
             deps,
             info,
@@ -121,6 +122,7 @@ pub fn execute(
             deploy_price,
             content,
             sdl_uri,
+            resale_bps,
         ),
         ExecuteMsg::SetPriceSigned {
             model,
@@ -198,9 +200,10 @@ pub fn execute(
         ExecuteMsg::BuyListing { token_id } => {
             resale::execute_buy_listing(deps, env, info, &cfg, token_id)
         }
-        ExecuteMsg::MakeOffer { token_id } => {
-            resale::execute_make_offer(deps, env, info, &cfg, token_id)
-        }
+        ExecuteMsg::MakeOffer {
+            token_id,
+            expires_at,
+        } => resale::execute_make_offer(deps, env, info, &cfg, token_id, expires_at),
         ExecuteMsg::AcceptOffer { token_id, bidder } => {
             resale::execute_accept_offer(deps, env, info, &cfg, token_id, bidder)
         }

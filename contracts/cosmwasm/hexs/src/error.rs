@@ -98,7 +98,7 @@ pub enum ContractError {
     #[error("a listing price must be above zero (key {id})")]
     ZeroListingPrice { id: u64 },
 
-    #[error("model {model} sets no resale royalty on this chain, so key {id} cannot be listed: its creator must publish it here with resale_bps")]
+    #[error("model {model} sets no resale royalty on this chain, so key {id} cannot be listed: its creator sets one with update_model's resale_bps (on the model's home chain)")]
     ResaleRoyaltyUnset { model: u64, id: u64 },
 
     #[error("key {id} is not listed")]
@@ -116,6 +116,13 @@ pub enum ContractError {
 
     #[error("{bidder} has no offer for key {id}")]
     NoOffer { id: u64, bidder: String },
+
+    #[error("the offer of {bidder} for key {id} expired at {expired_at} (seconds since epoch): it cannot be accepted, only cancelled by its bidder")]
+    OfferExpired {
+        id: u64,
+        bidder: String,
+        expired_at: u64,
+    },
 
     #[error("the holder of key {id} cannot buy its own key or offer for it")]
     OwnKey { id: u64 },

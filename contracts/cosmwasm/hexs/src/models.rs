@@ -189,6 +189,7 @@ pub fn execute_update(
     deploy_price: Option<Uint128>,
     content: Option<HexBinary>,
     sdl_uri: Option<String>,
+    resale_bps: Option<u16>,
 ) -> Result<Response, ContractError> {
     let mut model = MODELS
         .may_load(deps.storage, id)?
@@ -196,6 +197,23 @@ pub fn execute_update(
     ensure_creator(&deps, &info, &model)?;
     if let Some(p) = price {
         model.price = p;
+    }
+    if let Some(bps) = resale_bps {
+        // A mirror's rate would not be the home chain's (ModelRegistered does not carry it).
+        if model.origin_chain != cfg.chain_id {
+            return Err(ContractError::InvalidModel {
+                reason: format!(
+                    "resale_bps of model {id} can only be set on its home chain {}",
+                    model.origin_chain
+                ),
+            });
+        }
+        let royalty = Royalty {
+            resale_bps: Some(bps),
+            ..model.royalty
+        };
+        check_royalty(&royalty)?;
+        model.royalty = royalty;
     }
     if let Some(p) = deploy_price {
         model.deploy_price = p;
@@ -229,6 +247,7 @@ pub fn execute_update(
         .add_attribute("model", id.to_string())
         .add_attribute("price", model.price)
         .add_attribute("deploy_price", model.deploy_price)
+        .add_attributes(resale_bps.map(|b| ("resale_bps", b.to_string())))
         .add_events(events))
 }
 

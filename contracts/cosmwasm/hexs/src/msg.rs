@@ -53,13 +53,16 @@ pub enum ExecuteMsg {
     },
     /// The creator (only; a bound payout address has no say) changes what this chain sells; on the
     /// model's home chain also its content (a new encrypted SDL: its 32-byte commitment and
-    /// locator), sent to every peer as a numbered ModelUpdated.
+    /// locator), sent to every peer as a numbered ModelUpdated, and its resale royalty
+    /// (`resale_bps`, at most 2500; this chain's resales only, not sent to peers).
     UpdateModel {
         model: Uint64,
         price: Option<Uint128>,
         deploy_price: Option<Uint128>,
         content: Option<HexBinary>,
         sdl_uri: Option<String>,
+        #[serde(default)]
+        resale_bps: Option<u16>,
     },
     /// Price a model whose creator is an EVM account (it has no account here to send
     /// UpdateModel with) from the creator's signed price order; anyone may submit it. The order
@@ -153,9 +156,13 @@ pub enum ExecuteMsg {
         token_id: String,
     },
     /// Escrow the funds sent (this chain's denom) as an offer for key `token_id`; a second
-    /// offer by the same bidder for the same key is refused (cancel it first).
+    /// offer by the same bidder for the same key is refused (cancel it first). From
+    /// `expires_at` (seconds since the epoch, in the future; none: no expiry) on, the offer can
+    /// no longer be accepted; the bidder can still cancel it.
     MakeOffer {
         token_id: String,
+        #[serde(default)]
+        expires_at: Option<u64>,
     },
     /// The holder (or whoever may transfer the key) takes `bidder`'s offer: as a purchase of
     /// a listing at the offer's amount; the key's listing, if any, is removed.
@@ -395,6 +402,8 @@ pub struct OfferResponse {
     pub bidder: String,
     pub amount: Coin,
     pub made_at: u64,
+    /// Seconds since the epoch from which the offer can no longer be accepted (none: never).
+    pub expires_at: Option<u64>,
 }
 
 #[cw_serde]
@@ -610,9 +619,33 @@ mod tests {
             },
             r#"{"listings":{"model":"7","start_after":null,"limit":2}}"#,
         );
+        pin(
+            ExecuteMsg::MakeOffer {
+                token_id: t(),
+                expires_at: Some(1_700_000_000),
+            },
+            r#"{"make_offer":{"token_id":"7","expires_at":1700000000}}"#,
+        );
         let old = PUBLISH_ARGS.replace(r#","resale_bps":500"#, "");
         let args: PublishArgs = from_json(old).unwrap();
         assert_eq!(args.royalty.resale_bps, None);
+        // Clients written before offer expiry and update_model's resale_bps still send these.
+        let old: ExecuteMsg = from_json(r#"{"make_offer":{"token_id":"7"}}"#).unwrap();
+        assert_eq!(
+            old,
+            ExecuteMsg::MakeOffer {
+                token_id: t(),
+                expires_at: None
+            }
+        );
+        let old: ExecuteMsg = from_json(r#"{"update_model":{"model":"7","price":"5"}}"#).unwrap();
+        assert!(matches!(
+            old,
+            ExecuteMsg::UpdateModel {
+                resale_bps: None,
+                ..
+            }
+        ));
     }
 
     /// The JSON of every message kind, as the TypeScript client, the relayer and wallets send
@@ -643,8 +676,9 @@ mod tests {
                 deploy_price: None,
                 content: Some(HexBinary::from(&[9])),
                 sdl_uri: Some(s("u")),
+                resale_bps: Some(300),
             },
-            r#"{"update_model":{"model":"7","price":"5","deploy_price":null,"content":"09","sdl_uri":"u"}}"#,
+            r#"{"update_model":{"model":"7","price":"5","deploy_price":null,"content":"09","sdl_uri":"u","resale_bps":300}}"#,
         );
         pin(
             ExecuteMsg::SetAllowlist {

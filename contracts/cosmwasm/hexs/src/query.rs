@@ -489,6 +489,7 @@ pub fn offers(
                 bidder: o.bidder.to_string(),
                 amount: Coin::new(o.amount, o.denom),
                 made_at: o.made_at,
+                expires_at: o.expires_at,
             })
         })
         .collect::<StdResult<_>>()?;

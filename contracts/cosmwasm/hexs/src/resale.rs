@@ -281,8 +281,12 @@ pub fn execute_make_offer(
     info: MessageInfo,
     cfg: &Config,
     token_id: String,
+    expires_at: Option<u64>,
 ) -> Result<Response, ContractError> {
     let id = parse_token_id(&token_id)?;
+    if expires_at.is_some_and(|at| at <= env.block.time.seconds()) {
+        return Err(ContractError::Expired);
+    }
     let key = load_local(deps.api, deps.storage, id)?;
     if key.locked {
         return Err(ContractError::Soulbound { id });
@@ -305,21 +309,25 @@ pub fn execute_make_offer(
         denom: cfg.denom.clone(),
         amount,
         made_at: env.block.time.seconds(),
+        expires_at,
     };
     OFFERS.save(deps.storage, (id, &info.sender), &offer)?;
     Ok(Response::new()
         .add_attribute("action", "make_offer")
         .add_attribute("token_id", token_id)
-        .add_event(resale_event(
-            "hexs_offer_made",
-            id,
-            vec![
-                ("model", key.model.to_string()),
-                ("bidder", info.sender.to_string()),
-                ("denom", offer.denom),
-                ("amount", amount.to_string()),
-            ],
-        )))
+        .add_event(
+            resale_event(
+                "hexs_offer_made",
+                id,
+                vec![
+                    ("model", key.model.to_string()),
+                    ("bidder", info.sender.to_string()),
+                    ("denom", offer.denom),
+                    ("amount", amount.to_string()),
+                ],
+            )
+            .add_attributes(expires_at.map(|at| ("expires_at", at.to_string()))),
+        ))
 }
 
 pub fn execute_accept_offer(
@@ -338,6 +346,16 @@ pub fn execute_accept_offer(
             id,
             bidder: bidder.to_string(),
         })?;
+    if let Some(at) = offer
+        .expires_at
+        .filter(|&at| at <= env.block.time.seconds())
+    {
+        return Err(ContractError::OfferExpired {
+            id,
+            bidder: bidder.to_string(),
+            expired_at: at,
+        });
+    }
     let key = load_local(deps.api, deps.storage, id)?;
     if !can_send(deps.storage, &env, &info.sender, &key)? {
         return Err(unauthorized_key(id));

@@ -989,6 +989,10 @@ pub struct Offer {
     pub denom: String,
     pub amount: Uint128,
     pub made_at: u64,
+    /// Seconds since the epoch from which it can no longer be accepted (none: never). Offers
+    /// stored before expiry existed read as none.
+    #[serde(default)]
+    pub expires_at: Option<u64>,
 }
 
 /// Listings by key id (one per key: a new listing of the key replaces the previous one).

@@ -765,6 +765,7 @@ fn payout_address_cannot_administer_the_creators_models() {
         deploy_price: None,
         content: None,
         sdl_uri: None,
+        resale_bps: None,
     };
     let allow = ExecuteMsg::SetAllowlist {
         model: Uint64::new(mine),
@@ -808,6 +809,7 @@ fn foreign_creator_earnings_reach_its_bound_address_which_gets_no_model_rights()
         deploy_price: None,
         content: None,
         sdl_uri: None,
+        resale_bps: None,
     };
     assert!(matches!(
         s.err(&dave, &price, &[]),

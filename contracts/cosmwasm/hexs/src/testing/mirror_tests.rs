@@ -781,6 +781,7 @@ fn retired_models_are_not_sold() {
             deploy_price: None,
             content: None,
             sdl_uri: None,
+            resale_bps: None,
         },
         &[],
     );
@@ -791,6 +792,7 @@ fn retired_models_are_not_sold() {
         deploy_price: None,
         content: None,
         sdl_uri: Some("x".into()),
+        resale_bps: None,
     };
     assert!(matches!(
         s.err(&dave, &uri, &[]),
@@ -1156,6 +1158,7 @@ fn a_home_model_update_is_numbered_and_sent_with_its_content() {
                 deploy_price: None,
                 content: Some(HexBinary::from([n; 32].to_vec())),
                 sdl_uri: Some(sdl.into()),
+                resale_bps: None,
             },
             &[],
         );
@@ -1180,6 +1183,7 @@ fn a_home_model_update_is_numbered_and_sent_with_its_content() {
         deploy_price: None,
         content: Some(HexBinary::from(vec![1u8; 31])),
         sdl_uri: None,
+        resale_bps: None,
     };
     assert!(matches!(
         s.err(&alice, &bad, &[]),

@@ -239,6 +239,7 @@ fn update_model_only_by_creator() {
         deploy_price: Some(Uint128::new(40)),
         content: None,
         sdl_uri: Some("ipfs://v2".into()),
+        resale_bps: None,
     };
     assert!(matches!(
         s.err(&bob, &upd, &[]),
@@ -261,6 +262,7 @@ fn update_model_only_by_creator() {
         deploy_price: None,
         content: None,
         sdl_uri: None,
+        resale_bps: None,
     };
     assert_eq!(
         s.err(&alice, &missing, &[]),

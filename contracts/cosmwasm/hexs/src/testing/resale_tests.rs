@@ -271,7 +271,8 @@ fn soulbound_expired_and_unroyaltied_keys_cannot_be_listed() {
         s.err(
             &carol,
             &ExecuteMsg::MakeOffer {
-                token_id: locked.to_string()
+                token_id: locked.to_string(),
+                expires_at: None,
             },
             &coins(10, DENOM)
         ),
@@ -445,6 +446,7 @@ fn offers_escrow_funds_until_accepted_or_cancelled() {
     s.ok(&bob, &list(key, 10_000), &[]);
     let make = ExecuteMsg::MakeOffer {
         token_id: key.to_string(),
+        expires_at: None,
     };
     let held = contract_balance(&s);
     let r = s.ok(&carol, &make, &coins(5_000, DENOM));
@@ -529,6 +531,7 @@ fn withdrawals_stay_open_while_paused() {
         &carol,
         &ExecuteMsg::MakeOffer {
             token_id: key.to_string(),
+            expires_at: None,
         },
         &coins(7, DENOM),
     );
@@ -553,4 +556,170 @@ fn withdrawals_stay_open_while_paused() {
         &[],
     );
     assert_eq!(listing(&s, key), None);
+}
+
+fn set_resale_bps(model: u64, bps: u16) -> ExecuteMsg {
+    ExecuteMsg::UpdateModel {
+        model: Uint64::new(model),
+        price: None,
+        deploy_price: None,
+        content: None,
+        sdl_uri: None,
+        resale_bps: Some(bps),
+    }
+}
+
+fn model_resale_bps(s: &Suite, model: u64) -> Option<u16> {
+    s.q::<crate::state::Model>(&QueryMsg::Model {
+        id: Uint64::new(model),
+    })
+    .unwrap()
+    .royalty
+    .resale_bps
+}
+
+#[test]
+fn the_creator_sets_and_changes_the_resale_rate_after_publishing() {
+    let mut s = Suite::new();
+    let (alice, bob, carol) = (s.alice.clone(), s.bob.clone(), s.carol.clone());
+    // alice's root model is published without a resale rate: its keys cannot be listed.
+    let (root, _, _) = setup(&mut s, policy());
+    let key = s.buy(&bob, root, PRICE, false);
+    assert_eq!(
+        s.err(&bob, &list(key, 10_000), &[]),
+        ContractError::ResaleRoyaltyUnset {
+            model: root,
+            id: key
+        }
+    );
+    // Only the creator sets it, and only up to the cap; a refusal changes nothing.
+    assert_eq!(
+        s.err(&bob, &set_resale_bps(root, 100), &[]),
+        ContractError::Unauthorized {
+            role: format!("the creator of model {root}"),
+        }
+    );
+    assert_eq!(
+        s.err(&alice, &set_resale_bps(root, 2_501), &[]),
+        ContractError::RoyaltyTooHigh {
+            field: "resale_bps".into(),
+            bps: 2_501,
+            max: 2_500,
+        }
+    );
+    assert_eq!(model_resale_bps(&s, root), None);
+    let r = s.ok(&alice, &set_resale_bps(root, 1_000), &[]);
+    assert_eq!(attr(&r, "resale_bps"), "1000");
+    assert_eq!(model_resale_bps(&s, root), Some(1_000));
+    // The price is left alone.
+    let m: crate::state::Model = s
+        .q(&QueryMsg::Model {
+            id: Uint64::new(root),
+        })
+        .unwrap();
+    assert_eq!(m.price.u128(), PRICE);
+    assert!(outbound(&r).is_empty(), "a local rate is not sent to peers");
+
+    s.ok(&bob, &list(key, 10_000), &[]);
+    assert!(listing(&s, key).unwrap().fillable);
+    // A change applies to fills from then on, listed ones included.
+    s.ok(&alice, &set_resale_bps(root, 2_500), &[]);
+    let vault = s.vault(root);
+    s.ok(&carol, &buy_listing(key), &coins(10_000, DENOM));
+    assert_eq!(s.vault(root), vault + 2_500);
+    assert_eq!(s.claimable(&s.word(&bob)), 7_500);
+    assert_eq!(owner(&s, key), carol.to_string());
+}
+
+#[test]
+fn a_mirrored_models_resale_rate_is_set_only_by_its_home_chain() {
+    let mut s = Suite::new();
+    let dave = s.dave.clone();
+    // A model of a Cosmos creator (dave) mirrored from its EVM home.
+    const M2: u64 = ((EVM_CHAIN as u64) << 32) | 2;
+    s.receive(
+        &[inbound(
+            EVM_CHAIN,
+            1,
+            model_registered(M2, 0, codec::Account::Cosmos([0xdd; 20])),
+        )],
+        &[0, 1],
+    )
+    .unwrap();
+    assert_eq!(
+        s.err(&dave, &set_resale_bps(M2, 500), &[]),
+        ContractError::InvalidModel {
+            reason: format!(
+                "resale_bps of model {M2} can only be set on its home chain {EVM_CHAIN}"
+            ),
+        }
+    );
+    // The mirror keeps the rate its home chain registered it with (model_registered: 300).
+    assert_eq!(model_resale_bps(&s, M2), Some(300));
+}
+
+#[test]
+fn an_expired_offer_cannot_be_accepted_but_its_bidder_takes_it_back() {
+    let mut s = Suite::new();
+    let (bob, carol, dave) = (s.bob.clone(), s.carol.clone(), s.dave.clone());
+    let (_, fork, key) = setup(&mut s, policy());
+    let now = s.app.block_info().time.seconds();
+    let make = |at: u64| ExecuteMsg::MakeOffer {
+        token_id: key.to_string(),
+        expires_at: Some(at),
+    };
+    // An expiry must be in the future.
+    assert_eq!(
+        s.err(&carol, &make(now), &coins(5_000, DENOM)),
+        ContractError::Expired
+    );
+    assert_eq!(s.balance(&carol), START);
+    let held = contract_balance(&s);
+    let r = s.ok(&carol, &make(now + 100), &coins(5_000, DENOM));
+    assert_eq!(
+        ev(&event(&r, "hexs_offer_made"), "expires_at"),
+        (now + 100).to_string()
+    );
+    s.ok(&dave, &make(now + 1_000), &coins(6_000, DENOM));
+    let all = offers(&s, key);
+    let carols = all
+        .offers
+        .iter()
+        .find(|o| o.bidder == carol.to_string())
+        .unwrap();
+    assert_eq!(carols.expires_at, Some(now + 100));
+
+    // At its expiry the offer can no longer be accepted: nothing moves.
+    s.app.update_block(|b| b.time = b.time.plus_seconds(100));
+    let accept = |bidder: &Addr| ExecuteMsg::AcceptOffer {
+        token_id: key.to_string(),
+        bidder: bidder.to_string(),
+    };
+    let vault = s.vault(fork);
+    assert_eq!(
+        s.err(&bob, &accept(&carol), &[]),
+        ContractError::OfferExpired {
+            id: key,
+            bidder: carol.to_string(),
+            expired_at: now + 100,
+        }
+    );
+    assert_eq!(owner(&s, key), bob.to_string());
+    assert_eq!(s.vault(fork), vault);
+    assert_eq!(contract_balance(&s), held + 11_000);
+    assert_eq!(offers(&s, key).offers.len(), 2);
+    // The bidder still takes it back.
+    s.ok(
+        &carol,
+        &ExecuteMsg::CancelOffer {
+            token_id: key.to_string(),
+        },
+        &[],
+    );
+    assert_eq!(s.balance(&carol), START);
+    // dave's offer, not expired yet, is accepted.
+    s.ok(&bob, &accept(&dave), &[]);
+    assert_eq!(owner(&s, key), dave.to_string());
+    assert_eq!(s.vault(fork), vault + 300);
+    assert_eq!(s.claimable(&s.word(&bob)), 5_700);
 }
