@@ -15,6 +15,10 @@ for pkg in app indexer; do
   fi
 done
 
+# Ponder's backfill, patched: one eth_getLogs per contract rather than one per event (idempotent;
+# stops on a Ponder version the patch was not written for). scripts/patch-ponder.ts says why.
+npx ts-node --transpile-only scripts/patch-ponder.ts
+
 if [[ ! -f sdk/typechain/index.ts ]]; then
   echo "[app] compiling the contracts (the SDK's typechain)"
   npx hardhat compile

@@ -18,5 +18,5 @@ if [ "$#" -gt 0 ]; then
   npx hardhat test "$@"
   exit 0
 fi
-echo "[app] indexer and browser tests (catalog and buying, allowlisted buys; my keys, reload, studio, ERC-20; decrypt in the page; DAO; publish/fork in the studio; deployments; the resale market, offers and cross-chain orders; Keplr on wasmd; Cosmos resale; Cosmos models in the catalog)"
-npx hardhat test test/app/catalog-view.test.ts test/app/indexer.test.ts test/app/browser.test.ts test/app/account.test.ts test/app/decrypt.test.ts test/app/dao.test.ts test/app/studio.test.ts test/app/deploy.test.ts test/app/market.test.ts test/app/market-offers.test.ts test/app/cosmos.test.ts test/app/cosmos-resale.test.ts test/app/cosmos-catalog.test.ts test/app/burner.test.ts
+echo "[app] indexer and browser tests (Ponder's patched backfill; catalog and buying, allowlisted buys; my keys, reload, studio, ERC-20; decrypt in the page; DAO; publish/fork in the studio; deployments; the resale market, offers and cross-chain orders; Keplr on wasmd; Cosmos resale; Cosmos models in the catalog)"
+npx hardhat test test/app/catalog-view.test.ts test/app/ponder-patch.test.ts test/app/indexer.test.ts test/app/browser.test.ts test/app/account.test.ts test/app/decrypt.test.ts test/app/dao.test.ts test/app/studio.test.ts test/app/deploy.test.ts test/app/market.test.ts test/app/market-offers.test.ts test/app/cosmos.test.ts test/app/cosmos-resale.test.ts test/app/cosmos-catalog.test.ts test/app/burner.test.ts
