@@ -276,7 +276,7 @@ export function ModelPage({
             , paid to the lease operator once the lease runs, or back to you if it fails; shown on My keys)
           </label>
         )}
-        <table className="prices">
+        <table className="prices" aria-label="prices and keys sold per chain">
           <thead>
             <tr>
               <th scope="col">Chain</th>

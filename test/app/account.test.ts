@@ -346,10 +346,9 @@ describe("web app in headless Chromium: my keys, reload mid-flow, creator studio
     const sent = wallet.requests.filter((r) => r === "eth_sendTransaction").length;
     // two prices on B: each button says what it pays (the token's symbol read from chain B)
     await page.getByRole("button", { name: "Buy on Devnet B for 3.0 TUSD" }).waitFor();
-    expect(await page.locator('tr[data-chain="2"] button').allInnerTexts()).to.deep.equal([
-      "Buy on Devnet B for 0.02 ETH",
-      "Buy on Devnet B for 3.0 TUSD",
-    ]);
+    expect(
+      await page.locator('table[aria-label="prices and keys sold per chain"] tr[data-chain="2"] button').allInnerTexts(),
+    ).to.deep.equal(["Buy on Devnet B for 0.02 ETH", "Buy on Devnet B for 3.0 TUSD"]);
     await page.getByRole("button", { name: "Buy on Devnet B for 3.0 TUSD" }).click();
     const status = page.getByRole("status", { name: "purchase progress" });
     await status.locator('[data-testid="step-confirmed"].done').waitFor({ timeout: 60_000 });

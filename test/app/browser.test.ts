@@ -79,9 +79,11 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
     await page.goto(`${site.url}#/model/${s.catalog.fork}`);
     await page.getByRole("heading", { level: 1, name: "Llama Forge Chat" }).waitFor();
     expect(await page.locator(".facts.wide").innerText()).to.contain(s.catalog.forker);
-    const rowB = page.locator('tr[data-chain="2"]');
+    const rowB = page.locator('table[aria-label="prices and keys sold per chain"] tr[data-chain="2"]');
     expect(await rowB.innerText()).to.match(/Devnet B\s+home\s+1\s+0\.02 ETH/);
-    expect(await page.locator('tr[data-chain="1"]').innerText()).to.match(/Devnet A\s+mirror\s+0\s+not for sale here/);
+    expect(await page.locator('table[aria-label="prices and keys sold per chain"] tr[data-chain="1"]').innerText()).to.match(
+      /Devnet A\s+mirror\s+0\s+not for sale here/,
+    );
     const lineage = page.getByRole("figure", { name: /lineage tree/ });
     await lineage.locator(".react-flow__node").nth(1).waitFor();
     expect(await lineage.locator(".react-flow__node").count()).to.equal(2);
@@ -142,7 +144,11 @@ describe("web app in headless Chromium: catalog, lineage, buying with an injecte
     expect(v.resident).to.equal(2n);
     // the indexer picks the sale up: keys sold on B goes from 1 to 2
     await page.waitForFunction(
-      () => /\b2\b/.test(document.querySelector('tr[data-chain="2"] td:nth-child(3)')?.textContent ?? ""),
+      () =>
+        /\b2\b/.test(
+          document.querySelector('table[aria-label="prices and keys sold per chain"] tr[data-chain="2"] td:nth-child(3)')
+            ?.textContent ?? "",
+        ),
       null,
       {
         timeout: 30_000,

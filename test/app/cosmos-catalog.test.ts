@@ -231,12 +231,16 @@ describe("web app: models published on the Cosmos chain in the catalog (real was
     expect(facts).to.match(/Published on\s+Devnet C/);
     expect(facts).to.match(/fork of Model \S+ \(100:1\), paying it 10% of every sale/);
     expect(facts).to.contain("cd".repeat(32));
-    const row = page.locator(`tr[data-chain="${HEXS_CHAIN}"]`);
+    const row = page.locator(`table[aria-label="prices and keys sold per chain"] tr[data-chain="${HEXS_CHAIN}"]`);
     await row.getByTestId(`cosmos-price-${HEXS_CHAIN}`).filter({ hasText: "COSM" }).waitFor({ timeout: 30_000 });
     expect(await row.innerText()).to.match(/Devnet C\s+home\s+1\s+2\.25 COSM\s+Buy on the Cosmos page/);
     // its mirrors on the EVM chains: no price set there, no keys sold there
-    expect(await page.locator('tr[data-chain="1"]').innerText()).to.match(/Devnet A\s+mirror\s+0\s+not for sale here/);
-    expect(await page.locator('tr[data-chain="2"]').innerText()).to.match(/Devnet B\s+mirror\s+0\s+not for sale here/);
+    expect(await page.locator('table[aria-label="prices and keys sold per chain"] tr[data-chain="1"]').innerText()).to.match(
+      /Devnet A\s+mirror\s+0\s+not for sale here/,
+    );
+    expect(await page.locator('table[aria-label="prices and keys sold per chain"] tr[data-chain="2"]').innerText()).to.match(
+      /Devnet B\s+mirror\s+0\s+not for sale here/,
+    );
     await page
       .getByRole("figure", { name: /lineage tree/ })
       .locator(".react-flow__node")
@@ -264,7 +268,9 @@ describe("web app: models published on the Cosmos chain in the catalog (real was
       await page.goto(`${other.url}#/model/${root}`);
       await price.filter({ hasText: "unreachable" }).waitFor({ timeout: 30_000 });
       expect(await price.innerText()).to.equal("the chain is unreachable: its price cannot be read now");
-      expect(await page.locator('tr[data-chain="1"]').innerText()).to.match(/Devnet A\s+mirror/);
+      expect(await page.locator('table[aria-label="prices and keys sold per chain"] tr[data-chain="1"]').innerText()).to.match(
+        /Devnet A\s+mirror/,
+      );
       await shot("cosmos-model-page-rpc-down");
     } finally {
       await other.close();
