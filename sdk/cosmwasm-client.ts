@@ -253,14 +253,17 @@ export async function cosmosFork(
   return { modelId: BigInt(id), txHash: r.txHash };
 }
 
+// An explicit length limit: in the app's bundle fromBech32 throws without one.
+const senderBech32 = (h: CosmosHexs) => fromBech32(h.sender, 1023);
+
 /** The connected account as a Hexs account (its 20 bytes), as other chains name it. */
 export function cosmosAccountOf(h: CosmosHexs): Account {
-  return { family: AccountFamily.Cosmos, address: "0x" + toHex(fromBech32(h.sender, 1023).data) };
+  return { family: AccountFamily.Cosmos, address: "0x" + toHex(senderBech32(h).data) };
 }
 
 /** Whether the connected account created `m` (the contract keeps the creator as its account word: family 2, then the 20 bytes). */
 export function isCreatorOf(h: CosmosHexs, m: Model): boolean {
-  return toHex(fromBase64(m.creator)) === "02" + toHex(fromBech32(h.sender, 1023).data);
+  return toHex(fromBase64(m.creator)) === "02" + cosmosAccountOf(h).address.slice(2);
 }
 
 export interface CosmosBindPayoutParams {
@@ -289,7 +292,7 @@ export async function cosmosBindPayout(
   if (/^0x0{40}$/.test(p.payout.address)) throw new InvalidParamsError("bad payout address: the zero address cannot be paid");
   const binding = { creator, chain: p.chain, payout: { ...p.payout, address: p.payout.address.toLowerCase() }, nonce: p.nonce };
   on({ step: "checking" });
-  const signature = await signAdr36BindingWith(wallet, binding, fromBech32(h.sender, 1023).prefix);
+  const signature = await signAdr36BindingWith(wallet, binding, senderBech32(h).prefix);
   const payout = { evm: p.payout.address };
   const r = await execute(
     h,

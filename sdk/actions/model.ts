@@ -182,6 +182,16 @@ export interface SetPriceResult {
   currencyNotAccepted: boolean;
 }
 
+/** A price's terms as the registry stores them (unlisted: both prices 0), refused when they do not fit its fields. */
+function priceTerms(p: { keyPrice: bigint; deploymentPrice?: bigint; listed?: boolean }) {
+  const listed = p.listed ?? true;
+  const keyPrice = listed ? p.keyPrice : 0n;
+  const deploymentPrice = listed ? (p.deploymentPrice ?? 0n) : 0n;
+  if (keyPrice >= 1n << 128n) throw new InvalidParamsError(`bad key price ${keyPrice}: larger than uint128`);
+  if (deploymentPrice >= 1n << 120n) throw new InvalidParamsError(`bad deployment price ${deploymentPrice}: larger than uint120`);
+  return { listed, keyPrice, deploymentPrice };
+}
+
 /** Set (or remove, `listed: false`) the price of a model's keys in one currency; the creator or its bound payout address. */
 export async function setPrice(
   c: HexsContracts,
@@ -189,12 +199,7 @@ export async function setPrice(
   p: SetPriceParams,
   o: ActionOptions = {},
 ): Promise<SetPriceResult> {
-  const listed = p.listed ?? true;
-  const keyPrice = listed ? p.keyPrice : 0n;
-  const deploymentPrice = listed ? (p.deploymentPrice ?? 0n) : 0n;
-  if (keyPrice >= 1n << 128n) throw new InvalidParamsError(`bad --price '${keyPrice}': larger than uint128`);
-  if (deploymentPrice >= 1n << 120n)
-    throw new InvalidParamsError(`bad --deployment-price '${deploymentPrice}': larger than uint120`);
+  const { listed, keyPrice, deploymentPrice } = priceTerms(p);
   const cur = await currencyInfo(c, p.currency);
   await requireCreator(c, p.modelId, signer);
   const currencyNotAccepted = !cur.native && !(await c.market.isAccepted(p.currency));
@@ -284,11 +289,7 @@ export async function priceAsCosmosCreator(
   p: CosmosCreatorPriceParams,
   o: ActionOptions & { onSigned?: () => void } = {},
 ): Promise<SetPriceResult> {
-  const listed = p.listed ?? true;
-  const deploymentPrice = listed ? (p.deploymentPrice ?? 0n) : 0n;
-  const keyPrice = listed ? p.keyPrice : 0n;
-  if (keyPrice >= 1n << 128n) throw new InvalidParamsError(`bad key price ${keyPrice}: larger than uint128`);
-  if (deploymentPrice >= 1n << 120n) throw new InvalidParamsError(`bad deployment price ${deploymentPrice}: larger than uint120`);
+  const { listed, keyPrice, deploymentPrice } = priceTerms(p);
   if (listed && keyPrice === 0n) throw new InvalidParamsError("bad key price 0: give a price above zero (or stop selling)");
   await currencyInfo(c, p.currency);
   const creator = await requireModel(c, p.modelId);
